@@ -1,0 +1,1 @@
+//! Coupa Core API client: OAuth2, invoices, purchase orders, suppliers, duplicate guard.

@@ -1,0 +1,1 @@
+//! CSV flat files: Coupa invoice import and PO export layouts, partner column maps.

@@ -1,0 +1,1 @@
+//! cXML: InvoiceDetailRequest and OrderRequest both ways, Responses, hardened parsing.

@@ -1,0 +1,1 @@
+//! Generators of large inputs for the benchmarks, shared by the bench targets.

@@ -1,0 +1,131 @@
+//! The codec traits: pure, synchronous conversion between wire bytes and canonical documents.
+
+use std::io::BufRead;
+
+use gateway_model::Document;
+use serde::Serialize;
+
+use crate::format::Format;
+use crate::profile::PartnerProfile;
+
+/// Transport facts a decoder found in the source, which belong on the envelope, not in the
+/// document (sender/receiver ids, control numbers, payloadID).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SourceMeta {
+    /// Sender identity as `qualifier:id` / `domain:identity` (ISA06 with ISA05, cXML From).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receiver: Option<String>,
+    /// Stable key of this document in its source, unique per sender: cXML payloadID, or
+    /// `isa13/gs06/st02` for X12, or file row range for CSV. Combined with the sender it is
+    /// the document's idempotency key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_key: Option<String>,
+    /// Where in the input this document came from, in words (for operators).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Other envelope facts (cXML timestamp, deploymentMode, version; X12 usage indicator).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub extra: std::collections::BTreeMap<String, String>,
+}
+
+/// A document decoded from a source, with its transport facts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedDocument {
+    pub document: Document,
+    pub meta: SourceMeta,
+}
+
+/// Part of the input that could not become a document. The rest of the input is unaffected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct Reject {
+    /// Where, as precisely as the format allows: `line 12, segment IT1 (#14), element IT104`,
+    /// `/cXML/Request/InvoiceDetailRequest line 3 column 5`, `row 7, column "Price"`.
+    pub location: String,
+    /// What was wrong and what was expected.
+    pub message: String,
+    /// The document this reject belongs to, when known (set control number, invoice number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+}
+
+impl Reject {
+    pub fn new(location: impl Into<String>, message: impl Into<String>) -> Self {
+        Reject {
+            location: location.into(),
+            message: message.into(),
+            document: None,
+        }
+    }
+}
+
+/// Everything decoded from one input: good documents and located rejects, in source order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decoded {
+    pub documents: Vec<DecodedDocument>,
+    pub rejects: Vec<Reject>,
+}
+
+/// One item of a streaming decode, in source order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DecodeItem {
+    Document(Box<DecodedDocument>),
+    Reject(Reject),
+}
+
+/// Wire bytes → canonical documents. Never fails as a whole: the good documents and the
+/// located rejects both come back, because X12 acks and CSV imports accept or reject per item.
+pub trait Decode: Send + Sync {
+    fn format(&self) -> Format;
+
+    fn decode(&self, raw: &[u8], partner: &PartnerProfile) -> Decoded;
+
+    /// Streaming decode: items are handed to `sink` as they complete so memory stays bounded by
+    /// one document. The default reads the whole input; formats that can stream override it.
+    fn decode_reader(
+        &self,
+        reader: &mut dyn BufRead,
+        partner: &PartnerProfile,
+        sink: &mut dyn FnMut(DecodeItem),
+    ) -> std::io::Result<()> {
+        let mut raw = Vec::new();
+        reader.read_to_end(&mut raw)?;
+        let decoded = self.decode(&raw, partner);
+        for d in decoded.documents {
+            sink(DecodeItem::Document(Box::new(d)));
+        }
+        for r in decoded.rejects {
+            sink(DecodeItem::Reject(r));
+        }
+        Ok(())
+    }
+}
+
+/// Why a document could not be written in a format. Never retryable: the document or the
+/// partner profile must change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    #[error("{format} cannot carry a {kind}; it carries {supported}")]
+    UnsupportedKind {
+        format: Format,
+        kind: String,
+        supported: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("partner profile: {0}")]
+    Profile(String),
+    #[error("control number store: {0}")]
+    ControlNumbers(String),
+}
+
+/// Canonical documents → wire bytes.
+pub trait Encode: Send + Sync {
+    fn format(&self) -> Format;
+
+    /// Encodes a batch of documents into one output (one interchange, one CSV file, one cXML
+    /// document each concatenated for formats that carry one document per message).
+    fn encode(&self, docs: &[Document], partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError>;
+}

@@ -1,0 +1,103 @@
+//! The wire formats the gateway speaks, and detection by content.
+
+use serde::{Deserialize, Serialize};
+
+/// A wire format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Cxml,
+    X12,
+    Csv,
+    Email,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Cxml => "cxml",
+            Format::X12 => "x12",
+            Format::Csv => "csv",
+            Format::Email => "email",
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "json" => Ok(Format::Json),
+            "cxml" | "xml" => Ok(Format::Cxml),
+            "x12" | "edi" => Ok(Format::X12),
+            "csv" => Ok(Format::Csv),
+            "email" | "eml" | "mime" => Ok(Format::Email),
+            other => Err(format!(
+                "unknown format {other:?}; expected one of json, cxml, x12, csv, email"
+            )),
+        }
+    }
+}
+
+/// Guesses the format from the first bytes: `ISA` → X12, `<` → cXML, `{`/`[` → JSON, RFC 5322
+/// headers → email, anything else → CSV. Leading BOM and whitespace are skipped.
+pub fn detect_format(raw: &[u8]) -> Format {
+    let mut s = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
+    while let Some((first, rest)) = s.split_first() {
+        if first.is_ascii_whitespace() {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    if s.starts_with(b"ISA") {
+        Format::X12
+    } else if s.starts_with(b"<") {
+        Format::Cxml
+    } else if s.starts_with(b"{") || s.starts_with(b"[") {
+        Format::Json
+    } else if looks_like_mail(s) {
+        Format::Email
+    } else {
+        Format::Csv
+    }
+}
+
+fn looks_like_mail(s: &[u8]) -> bool {
+    const HEADERS: [&[u8]; 7] = [
+        b"From:",
+        b"Return-Path:",
+        b"Received:",
+        b"MIME-Version:",
+        b"Message-ID:",
+        b"Delivered-To:",
+        b"Date:",
+    ];
+    let head = &s[..s.len().min(64)];
+    HEADERS
+        .iter()
+        .any(|h| head.len() >= h.len() && head[..h.len()].eq_ignore_ascii_case(h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_by_first_bytes() {
+        assert_eq!(detect_format(b"ISA*00*"), Format::X12);
+        assert_eq!(detect_format(b"\xEF\xBB\xBF  <?xml version"), Format::Cxml);
+        assert_eq!(detect_format(b"\n{\"kind\":1}"), Format::Json);
+        assert_eq!(detect_format(b"From: a@b.c\r\n"), Format::Email);
+        assert_eq!(detect_format(b"Invoice,Invoice Number"), Format::Csv);
+        assert_eq!(detect_format(b""), Format::Csv);
+    }
+}

@@ -1,0 +1,73 @@
+//! The inbound pipeline as entry points see it: hand over bytes, get back what was accepted
+//! (already confirmed by the bus), what was a duplicate and what was rejected. HTTP handlers,
+//! the file drop and the mailbox reader all go through one implementation (in the server), so
+//! "nothing acknowledged before the bus confirmed" holds on every path.
+
+use futures::future::BoxFuture;
+
+use crate::codec::Reject;
+use crate::format::Format;
+use crate::profile::PartnerProfile;
+
+/// Where the bytes came from.
+#[derive(Debug, Clone)]
+pub struct IngestRequest<'a> {
+    pub raw: &'a [u8],
+    /// The entry point (`cxml-http`, `x12-http`, `rest`, `file-drop`, `email`).
+    pub adapter: &'a str,
+    /// The format when the channel fixes it; detected from content when `None`.
+    pub format: Option<Format>,
+    /// The partner when the channel already knows it (authenticated, or its folder).
+    pub partner: Option<&'a PartnerProfile>,
+}
+
+/// A document that went onto the bus (confirmed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub doc_id: String,
+    pub idempotency_key: String,
+    pub kind: String,
+    pub number: String,
+    pub partner: String,
+    /// Another document with the same supplier + invoice number is already on the bus
+    /// (another channel): flagged; the Coupa duplicate guard keeps it from being created twice.
+    pub same_business_key_as: Option<String>,
+}
+
+/// A document received before: not published again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub doc_id: String,
+    pub idempotency_key: String,
+    pub status: String,
+    pub number: String,
+}
+
+/// The outcome of one ingest.
+#[derive(Debug, Clone, Default)]
+pub struct IngestReport {
+    pub format: Option<Format>,
+    pub accepted: Vec<Accepted>,
+    pub duplicates: Vec<Duplicate>,
+    pub rejects: Vec<Reject>,
+}
+
+/// Nothing could be decided: the sender must retry (HTTP 503, file left for the next poll).
+/// Always retryable; nothing was acknowledged.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("temporarily unavailable: {0}")]
+pub struct IngestError(pub String);
+
+/// The shared inbound pipeline.
+pub trait Ingest: Send + Sync {
+    fn ingest<'a>(
+        &'a self,
+        req: IngestRequest<'a>,
+    ) -> BoxFuture<'a, Result<IngestReport, IngestError>>;
+
+    /// The configured partners (for authentication and sender lookup).
+    fn partners(&self) -> &[PartnerProfile];
+
+    /// True when the bus (and what else the pipeline needs) answers, for `/readyz`.
+    fn ready(&self) -> BoxFuture<'_, Result<(), String>>;
+}

@@ -1,0 +1,49 @@
+//! Canonical JSON as a wire format (the REST API, `convert --from json`/`--to json`).
+
+use gateway_model::{Document, from_json_lines, to_json_line};
+
+use crate::codec::{Decode, Decoded, DecodedDocument, Encode, EncodeError, Reject, SourceMeta};
+use crate::format::Format;
+use crate::profile::PartnerProfile;
+
+/// Reads one canonical document, an array of them, or JSON Lines; writes JSON Lines.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonCodec;
+
+impl Decode for JsonCodec {
+    fn format(&self) -> Format {
+        Format::Json
+    }
+
+    fn decode(&self, raw: &[u8], _partner: &PartnerProfile) -> Decoded {
+        let mut out = Decoded::default();
+        for (i, item) in from_json_lines(raw).into_iter().enumerate() {
+            match item {
+                Ok(document) => out.documents.push(DecodedDocument {
+                    document,
+                    meta: SourceMeta {
+                        location: Some(format!("document {}", i + 1)),
+                        ..SourceMeta::default()
+                    },
+                }),
+                Err(e) => out.rejects.push(Reject::new(e.location, e.message)),
+            }
+        }
+        out
+    }
+}
+
+impl Encode for JsonCodec {
+    fn format(&self) -> Format {
+        Format::Json
+    }
+
+    fn encode(&self, docs: &[Document], _partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError> {
+        let mut out = Vec::new();
+        for d in docs {
+            out.extend_from_slice(to_json_line(d).as_bytes());
+            out.push(b'\n');
+        }
+        Ok(out)
+    }
+}

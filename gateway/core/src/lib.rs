@@ -1,0 +1,27 @@
+//! What every adapter and the server agree on: the [`Envelope`] that travels beside a document,
+//! the [`Decode`]/[`Encode`] codec traits, the [`Outbound`] delivery trait with its
+//! [`DeliveryError`] (retryable or permanent), and [`PartnerProfile`], where partner quirks live
+//! as data.
+//!
+//! Adapters depend on this crate and `gateway-model` only, never on each other.
+
+pub mod codec;
+pub mod delivery;
+pub mod envelope;
+pub mod format;
+pub mod ingest;
+pub mod json_codec;
+pub mod metrics;
+pub mod profile;
+pub mod secret;
+
+pub use codec::{
+    Decode, DecodeItem, Decoded, DecodedDocument, Encode, EncodeError, Reject, SourceMeta,
+};
+pub use delivery::{DeliveryError, Outbound, Receipt};
+pub use envelope::{Direction, Envelope};
+pub use format::{Format, detect_format};
+pub use ingest::{Accepted, Duplicate, Ingest, IngestError, IngestReport, IngestRequest};
+pub use json_codec::JsonCodec;
+pub use profile::{PartnerProfile, ProfileError};
+pub use secret::Secret;

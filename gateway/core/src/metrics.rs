@@ -1,0 +1,187 @@
+//! Process-wide counters and a latency histogram, rendered in the Prometheus text format at
+//! `/metrics`. Small on purpose: a handful of series with `adapter` and `kind` labels.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, OnceLock};
+
+/// Upper bounds (seconds) of the delivery latency histogram buckets.
+const BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// The counters the gateway keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Counter {
+    Received,
+    Delivered,
+    Failed,
+    Dead,
+    Rejected,
+}
+
+impl Counter {
+    fn name(self) -> &'static str {
+        match self {
+            Counter::Received => "gateway_documents_received_total",
+            Counter::Delivered => "gateway_documents_delivered_total",
+            Counter::Failed => "gateway_documents_failed_total",
+            Counter::Dead => "gateway_documents_dead_total",
+            Counter::Rejected => "gateway_documents_rejected_total",
+        }
+    }
+    fn help(self) -> &'static str {
+        match self {
+            Counter::Received => "Documents accepted from senders and confirmed by the bus.",
+            Counter::Delivered => "Documents delivered to their outbound target.",
+            Counter::Failed => "Delivery attempts that failed (retried or dead-lettered).",
+            Counter::Dead => "Documents moved to a dead-letter queue.",
+            Counter::Rejected => "Documents or inputs rejected at the door (parse or validation).",
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Histogram {
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+#[derive(Debug, Default)]
+struct Registry {
+    counters: BTreeMap<(Counter, String, String), u64>,
+    latency: BTreeMap<(String, String), Histogram>,
+    gauges: BTreeMap<String, i64>,
+}
+
+fn registry() -> &'static Mutex<Registry> {
+    static R: OnceLock<Mutex<Registry>> = OnceLock::new();
+    R.get_or_init(|| Mutex::new(Registry::default()))
+}
+
+/// Adds `n` to a counter.
+pub fn count(counter: Counter, adapter: &str, kind: &str, n: u64) {
+    if let Ok(mut r) = registry().lock() {
+        *r.counters
+            .entry((counter, adapter.to_string(), kind.to_string()))
+            .or_default() += n;
+    }
+}
+
+/// Records one delivery's latency from receipt to delivery.
+pub fn observe_delivery(adapter: &str, kind: &str, seconds: f64) {
+    if let Ok(mut r) = registry().lock() {
+        let h = r
+            .latency
+            .entry((adapter.to_string(), kind.to_string()))
+            .or_default();
+        for (i, le) in BUCKETS.iter().enumerate() {
+            if seconds <= *le {
+                h.buckets[i] += 1;
+            }
+        }
+        h.count += 1;
+        h.sum += seconds;
+    }
+}
+
+/// Sets a queue depth gauge.
+pub fn set_queue_depth(queue: &str, depth: i64) {
+    if let Ok(mut r) = registry().lock() {
+        r.gauges.insert(queue.to_string(), depth);
+    }
+}
+
+/// The current value of a counter (for summaries and tests).
+pub fn value(counter: Counter, adapter: &str, kind: &str) -> u64 {
+    registry()
+        .lock()
+        .ok()
+        .and_then(|r| {
+            r.counters
+                .get(&(counter, adapter.to_string(), kind.to_string()))
+                .copied()
+        })
+        .unwrap_or(0)
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Everything in the Prometheus text exposition format.
+pub fn render() -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let Ok(r) = registry().lock() else {
+        return out;
+    };
+    for c in [
+        Counter::Received,
+        Counter::Delivered,
+        Counter::Failed,
+        Counter::Dead,
+        Counter::Rejected,
+    ] {
+        let _ = writeln!(out, "# HELP {} {}", c.name(), c.help());
+        let _ = writeln!(out, "# TYPE {} counter", c.name());
+        for ((cc, adapter, kind), v) in &r.counters {
+            if *cc == c {
+                let _ = writeln!(
+                    out,
+                    "{}{{adapter=\"{}\",kind=\"{}\"}} {v}",
+                    c.name(),
+                    escape(adapter),
+                    escape(kind)
+                );
+            }
+        }
+    }
+    let name = "gateway_delivery_latency_seconds";
+    let _ = writeln!(out, "# HELP {name} Time from receipt to delivery.");
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for ((adapter, kind), h) in &r.latency {
+        let labels = format!("adapter=\"{}\",kind=\"{}\"", escape(adapter), escape(kind));
+        for (i, le) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels},le=\"{le}\"}} {}",
+                h.buckets[i]
+            );
+        }
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", h.sum);
+        let _ = writeln!(out, "{name}_count{{{labels}}} {}", h.count);
+    }
+    let name = "gateway_queue_depth";
+    let _ = writeln!(out, "# HELP {name} Messages ready in each bus queue.");
+    let _ = writeln!(out, "# TYPE {name} gauge");
+    for (q, v) in &r.gauges {
+        let _ = writeln!(out, "{name}{{queue=\"{}\"}} {v}", escape(q));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_and_histogram_render() {
+        count(Counter::Received, "metrics-test", "invoice", 2);
+        observe_delivery("metrics-test", "invoice", 0.02);
+        let text = render();
+        assert!(text.contains(
+            "gateway_documents_received_total{adapter=\"metrics-test\",kind=\"invoice\"} 2"
+        ));
+        assert!(text.contains(
+            "gateway_delivery_latency_seconds_bucket{adapter=\"metrics-test\",kind=\"invoice\",le=\"0.025\"} 1"
+        ));
+        assert!(text.contains(
+            "gateway_delivery_latency_seconds_bucket{adapter=\"metrics-test\",kind=\"invoice\",le=\"0.01\"} 0"
+        ));
+        assert_eq!(value(Counter::Received, "metrics-test", "invoice"), 2);
+    }
+}

@@ -1,0 +1,114 @@
+//! Partner profiles: every partner quirk as data (ids, delimiters, credentials, column maps,
+//! preferred outbound channel), never as `if partner == ...` in code.
+//!
+//! Each format owns its own section in its own file (`x12.rs`, `cxml.rs`, `csv.rs`); the
+//! adapter that reads a section is the one that documents it.
+
+mod csv;
+mod cxml;
+mod outbound;
+mod x12;
+
+pub use self::csv::CsvProfile;
+pub use self::cxml::CxmlProfile;
+pub use self::outbound::OutboundChannel;
+pub use self::x12::X12Profile;
+
+use serde::Deserialize;
+
+/// Why a partner profile could not be loaded. Not retryable: fix the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("cannot read partner profile {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("partner profile {path} is not valid: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// One trading partner.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerProfile {
+    /// Short stable id, used in routing keys, folder names and metrics (`acme`).
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The partner's supplier record in Coupa (id, number or name), for invoices it sends.
+    #[serde(default)]
+    pub coupa_supplier: Option<CoupaSupplierRef>,
+    #[serde(default)]
+    pub x12: Option<X12Profile>,
+    #[serde(default)]
+    pub cxml: Option<CxmlProfile>,
+    #[serde(default)]
+    pub csv: Option<CsvProfile>,
+    /// Bearer token the partner uses on the REST API (`Authorization: Bearer ...`).
+    #[serde(default)]
+    pub api_token: Option<crate::secret::Secret>,
+    /// Where purchase orders for this partner go, and in which format.
+    #[serde(default)]
+    pub outbound: Option<OutboundChannel>,
+}
+
+/// How the partner is known in Coupa.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoupaSupplierRef {
+    #[serde(default)]
+    pub id: Option<u64>,
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl PartnerProfile {
+    /// The profile used when none is given: no ids, default delimiters and layouts.
+    pub fn anonymous() -> Self {
+        PartnerProfile {
+            id: "default".into(),
+            ..Default::default()
+        }
+    }
+
+    /// Parses a profile from TOML text; `path` is only used in messages.
+    pub fn from_toml(text: &str, path: &str) -> Result<Self, ProfileError> {
+        toml::from_str(text).map_err(|e| ProfileError::Invalid {
+            path: path.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Reads a profile from a TOML file.
+    pub fn load(path: &std::path::Path) -> Result<Self, ProfileError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::from_toml(&text, &shown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_refused_with_the_key_named() {
+        let err = PartnerProfile::from_toml("id = \"acme\"\nnmae = \"x\"\n", "p.toml")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("nmae"), "{err}");
+    }
+
+    #[test]
+    fn minimal_profile_parses() {
+        let p = PartnerProfile::from_toml("id = \"acme\"\n", "p.toml").ok();
+        assert_eq!(p.map(|p| p.id), Some("acme".to_string()));
+    }
+}

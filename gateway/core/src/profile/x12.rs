@@ -1,0 +1,37 @@
+//! The X12 section of a partner profile (owned by `adapter-x12`).
+
+use serde::Deserialize;
+
+/// Interchange and group identities and the delimiters this partner uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct X12Profile {
+    /// Partner's ISA05/ISA06 (qualifier and id) and GS02.
+    #[serde(default)]
+    pub partner_qualifier: Option<String>,
+    #[serde(default)]
+    pub partner_id: Option<String>,
+    #[serde(default)]
+    pub partner_gs_id: Option<String>,
+    /// Our ISA07/ISA08 and GS03 when sending to this partner.
+    #[serde(default)]
+    pub our_qualifier: Option<String>,
+    #[serde(default)]
+    pub our_id: Option<String>,
+    #[serde(default)]
+    pub our_gs_id: Option<String>,
+    /// GS08 version, e.g. `004010` or `005010`.
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub element_separator: Option<char>,
+    #[serde(default)]
+    pub segment_terminator: Option<char>,
+    #[serde(default)]
+    pub component_separator: Option<char>,
+    #[serde(default)]
+    pub repetition_separator: Option<char>,
+    /// ISA15: `P` production or `T` test.
+    #[serde(default)]
+    pub usage_indicator: Option<char>,
+}

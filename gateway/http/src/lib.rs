@@ -1,0 +1,65 @@
+//! The gateway's HTTP front door: `POST /api/v1/documents` (canonical JSON), the protocol
+//! endpoints mounted by the server (`/cxml`, `/x12`), `GET /healthz`, `GET /readyz`,
+//! `GET /metrics`; with body limits, header-read and request timeouts, graceful shutdown and
+//! TLS (rustls) when a certificate is configured.
+//!
+//! Every endpoint answers success only after the bus confirmed the publish: handlers go through
+//! [`gateway_core::Ingest`], which returns only then.
+
+mod health;
+mod idempotency;
+mod rest;
+mod serve;
+pub mod tls;
+
+pub use idempotency::{IdempotencyStore, StoredResponse};
+pub use serve::{ServeOptions, serve};
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use gateway_core::Ingest;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub ingest: Arc<dyn Ingest>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    in_flight: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(ingest: Arc<dyn Ingest>, idempotency: Arc<dyn IdempotencyStore>) -> Self {
+        AppState {
+            ingest,
+            idempotency,
+            in_flight: Arc::default(),
+        }
+    }
+}
+
+/// The core routes; the server merges the protocol routes (`/cxml`, `/x12`) into it.
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route(
+            "/api/v1/documents",
+            axum::routing::post(rest::post_documents),
+        )
+        .route("/healthz", axum::routing::get(health::healthz))
+        .route("/readyz", axum::routing::get(health::readyz))
+        .route("/metrics", axum::routing::get(health::metrics))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+}
+
+/// A correlation id for an error answer: logged with the details, returned without them.
+pub fn correlation_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}

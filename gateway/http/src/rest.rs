@@ -1,0 +1,186 @@
+//! `POST /api/v1/documents`: canonical JSON (one document, an array, or JSON Lines).
+//!
+//! Authentication: `Authorization: Bearer <token>` matching a partner profile's `api_token`.
+//! Answers (JSON body listing accepted, duplicates and rejects with their locations):
+//! 202 every document accepted (or already received: duplicates are reported, never
+//! re-published); 422 any document rejected (the others in the same body were accepted and are
+//! listed); 401 bad token; 409 same `Idempotency-Key` still in flight; 422 same key, other body;
+//! 503 the bus did not confirm: nothing was accepted, send again.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gateway_core::{Format, IngestReport, IngestRequest, PartnerProfile, metrics};
+use serde_json::json;
+
+use crate::idempotency::{StoredResponse, body_hash};
+use crate::{AppState, correlation_id};
+
+fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    json_response(status, &json!({ "error": message }))
+}
+
+/// The partner whose API token the request carries.
+fn authenticate<'a>(state: &'a AppState, headers: &HeaderMap) -> Option<&'a PartnerProfile> {
+    let token = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?
+        .trim();
+    state
+        .ingest
+        .partners()
+        .iter()
+        .find(|p| p.api_token.as_ref().is_some_and(|t| t.matches(token)))
+}
+
+/// Renders an ingest report and picks the status.
+pub fn report_response(report: &IngestReport) -> (StatusCode, serde_json::Value) {
+    let body = json!({
+        "accepted": report.accepted.iter().map(|a| json!({
+            "doc_id": a.doc_id, "kind": a.kind, "number": a.number, "partner": a.partner,
+            "idempotency_key": a.idempotency_key,
+            "same_business_key_as": a.same_business_key_as,
+        })).collect::<Vec<_>>(),
+        "duplicates": report.duplicates.iter().map(|d| json!({
+            "doc_id": d.doc_id, "number": d.number, "status": d.status,
+            "idempotency_key": d.idempotency_key,
+        })).collect::<Vec<_>>(),
+        "rejects": report.rejects.iter().map(|r| json!({
+            "location": r.location, "message": r.message, "document": r.document,
+        })).collect::<Vec<_>>(),
+    });
+    let status = if report.rejects.is_empty() {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (status, body)
+}
+
+pub async fn post_documents(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(partner) = authenticate(&state, &headers) else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "missing or unknown bearer token: send `Authorization: Bearer <api_token of your partner profile>`",
+        );
+    };
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let hash = body_hash(&body);
+    let scope = format!("rest:{}", partner.id);
+    if let Some(key) = &key {
+        if key.is_empty() || key.len() > 255 {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Idempotency-Key must be 1 to 255 characters",
+            );
+        }
+        match state.idempotency.get(&scope, key) {
+            Ok(Some(stored)) if stored.body_hash == hash => {
+                let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+                return (
+                    status,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    stored.body,
+                )
+                    .into_response();
+            }
+            Ok(Some(_)) => {
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "this Idempotency-Key was used with a different body; use a new key for a new request",
+                );
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let id = correlation_id();
+                tracing::error!(adapter = "rest", correlation_id = %id, error = %e, "idempotency store failed");
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &format!("temporarily unavailable, retry (correlation id {id})"),
+                );
+            }
+        }
+        let inserted = state
+            .in_flight
+            .lock()
+            .map(|mut s| s.insert(format!("{scope}\n{key}")))
+            .unwrap_or(false);
+        if !inserted {
+            return error(
+                StatusCode::CONFLICT,
+                "a request with this Idempotency-Key is still being processed; retry later",
+            );
+        }
+    }
+    let result = state
+        .ingest
+        .ingest(IngestRequest {
+            raw: &body,
+            adapter: "rest",
+            format: Some(Format::Json),
+            partner: Some(partner),
+        })
+        .await;
+    let response = match result {
+        Ok(report) => {
+            for a in &report.accepted {
+                metrics::count(metrics::Counter::Received, "rest", &a.kind, 1);
+                tracing::info!(adapter = "rest", partner = %a.partner, doc_id = %a.doc_id, kind = %a.kind, number = %a.number, "accepted");
+            }
+            if !report.rejects.is_empty() {
+                metrics::count(
+                    metrics::Counter::Rejected,
+                    "rest",
+                    "unknown",
+                    report.rejects.len() as u64,
+                );
+            }
+            let (status, body) = report_response(&report);
+            let bytes = body.to_string().into_bytes();
+            if let Some(key) = &key {
+                let stored = StoredResponse {
+                    body_hash: hash,
+                    status: status.as_u16(),
+                    body: bytes.clone(),
+                };
+                if let Err(e) = state.idempotency.put(&scope, key, &stored) {
+                    tracing::warn!(adapter = "rest", error = %e, "cannot store idempotent response");
+                }
+            }
+            (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+        }
+        Err(e) => {
+            let id = correlation_id();
+            tracing::warn!(adapter = "rest", partner = %partner.id, correlation_id = %id, error = %e, "not accepted: bus unavailable");
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("not accepted: the bus is unavailable; send again (correlation id {id})"),
+            )
+        }
+    };
+    if let Some(key) = &key
+        && let Ok(mut s) = state.in_flight.lock()
+    {
+        s.remove(&format!("{scope}\n{key}"));
+    }
+    response
+}

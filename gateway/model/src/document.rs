@@ -1,0 +1,346 @@
+//! The document kinds: invoice and purchase order, and the [`Document`] enum over them.
+
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::parts::{Charge, Extensions, Party, PaymentTerms, Tax};
+
+/// The version of the canonical contract these types implement.
+pub const SCHEMA_VERSION: u32 = 1;
+
+fn schema_version() -> u32 {
+    SCHEMA_VERSION
+}
+
+/// Schema stand-in for decimals: they travel as strings so no precision is lost.
+#[derive(Debug)]
+pub(crate) struct DecimalString;
+
+impl JsonSchema for DecimalString {
+    fn schema_name() -> Cow<'static, str> {
+        "DecimalString".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^-?[0-9]+(\\.[0-9]+)?$",
+            "description": "A decimal number written as a string, e.g. \"1505.00\"."
+        })
+    }
+}
+
+/// One canonical document. Serialised with its `kind` tag (`"invoice"`, `"purchase_order"`).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+// Both variants are about the same size, so boxing would add an allocation without saving memory.
+#[allow(clippy::large_enum_variant)]
+pub enum Document {
+    Invoice(Invoice),
+    PurchaseOrder(PurchaseOrder),
+}
+
+/// The kind of a document, for routing keys, metrics and messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    Invoice,
+    PurchaseOrder,
+    OrderConfirmation,
+    ShipNotice,
+}
+
+impl DocumentKind {
+    /// The name used in JSON, routing keys and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Invoice => "invoice",
+            DocumentKind::PurchaseOrder => "purchase_order",
+            DocumentKind::OrderConfirmation => "order_confirmation",
+            DocumentKind::ShipNotice => "ship_notice",
+        }
+    }
+}
+
+impl std::fmt::Display for DocumentKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Document {
+    pub fn kind(&self) -> DocumentKind {
+        match self {
+            Document::Invoice(_) => DocumentKind::Invoice,
+            Document::PurchaseOrder(_) => DocumentKind::PurchaseOrder,
+        }
+    }
+
+    /// The business number: invoice number or PO number (empty when missing).
+    pub fn number(&self) -> &str {
+        match self {
+            Document::Invoice(i) => i.invoice_number.as_deref().unwrap_or(""),
+            Document::PurchaseOrder(p) => p.po_number.as_deref().unwrap_or(""),
+        }
+    }
+
+    pub fn extensions(&self) -> &Extensions {
+        match self {
+            Document::Invoice(i) => &i.extensions,
+            Document::PurchaseOrder(p) => &p.extensions,
+        }
+    }
+
+    pub fn extensions_mut(&mut self) -> &mut Extensions {
+        match self {
+            Document::Invoice(i) => &mut i.extensions,
+            Document::PurchaseOrder(p) => &mut p.extensions,
+        }
+    }
+}
+
+/// What an invoice does to the amount owed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoicePurpose {
+    Standard,
+    CreditMemo,
+    DebitMemo,
+}
+
+/// What a purchase order message does to the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderPurpose {
+    New,
+    Update,
+    Cancel,
+}
+
+/// Kind of an allowance or charge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeKind {
+    Shipping,
+    Handling,
+    Discount,
+    Other,
+}
+
+/// A supplier's invoice (`"kind": "invoice"`).
+///
+/// Required fields are `Option`s so a decoder can hand over what the source carried and
+/// [`Document::validate`] can name every missing field at once instead of failing on the first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Invoice {
+    #[serde(default = "schema_version")]
+    pub schema_version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<InvoicePurpose>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_number: Option<String>,
+    /// ISO 4217 code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier: Option<Party>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer: Option<Party>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bill_to: Option<Party>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remit_to: Option<Party>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_to: Option<Party>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_terms: Option<PaymentTerms>,
+    #[serde(default)]
+    pub lines: Vec<InvoiceLine>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taxes: Vec<Tax>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub charges: Vec<Charge>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<DecimalString>")]
+    pub subtotal: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<DecimalString>")]
+    pub tax_total: Option<Decimal>,
+    /// Amount to be paid before any terms discount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<DecimalString>")]
+    pub total: Option<Decimal>,
+    /// Free-text comments or notes carried by the source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments: Option<String>,
+    #[serde(default, skip_serializing_if = "Extensions::is_empty")]
+    pub extensions: Extensions,
+}
+
+impl Default for Invoice {
+    fn default() -> Self {
+        Invoice {
+            schema_version: SCHEMA_VERSION,
+            invoice_number: None,
+            invoice_date: None,
+            purpose: None,
+            po_number: None,
+            currency: None,
+            supplier: None,
+            buyer: None,
+            bill_to: None,
+            remit_to: None,
+            ship_to: None,
+            payment_terms: None,
+            lines: Vec::new(),
+            taxes: Vec::new(),
+            charges: Vec::new(),
+            subtotal: None,
+            tax_total: None,
+            total: None,
+            comments: None,
+            extensions: Extensions::new(),
+        }
+    }
+}
+
+/// One invoice line.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceLine {
+    /// The source's line number, else the 1-based ordinal.
+    pub line_number: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<DecimalString>")]
+    pub quantity: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uom: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<DecimalString>")]
+    pub unit_price: Option<Decimal>,
+    /// Extended amount; decoders compute quantity × unit price when the source omits it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<DecimalString>")]
+    pub amount: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier_part_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_part_id: Option<String>,
+    /// The PO line this line bills, as the source writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_line_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taxes: Vec<Tax>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub charges: Vec<Charge>,
+    #[serde(default, skip_serializing_if = "Extensions::is_empty")]
+    pub extensions: Extensions,
+}
+
+/// A buyer's purchase order (`"kind": "purchase_order"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseOrder {
+    #[serde(default = "schema_version")]
+    pub schema_version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<OrderPurpose>,
+    /// Change number when known (Coupa PO version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier: Option<Party>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer: Option<Party>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bill_to: Option<Party>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_to: Option<Party>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_terms: Option<PaymentTerms>,
+    #[serde(default)]
+    pub lines: Vec<OrderLine>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taxes: Vec<Tax>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub charges: Vec<Charge>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<DecimalString>")]
+    pub total: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments: Option<String>,
+    #[serde(default, skip_serializing_if = "Extensions::is_empty")]
+    pub extensions: Extensions,
+}
+
+impl Default for PurchaseOrder {
+    fn default() -> Self {
+        PurchaseOrder {
+            schema_version: SCHEMA_VERSION,
+            po_number: None,
+            order_date: None,
+            purpose: None,
+            version: None,
+            currency: None,
+            supplier: None,
+            buyer: None,
+            bill_to: None,
+            ship_to: None,
+            payment_terms: None,
+            lines: Vec::new(),
+            taxes: Vec::new(),
+            charges: Vec::new(),
+            total: None,
+            comments: None,
+            extensions: Extensions::new(),
+        }
+    }
+}
+
+/// One purchase order line.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLine {
+    pub line_number: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<DecimalString>")]
+    pub quantity: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uom: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<DecimalString>")]
+    pub unit_price: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<DecimalString>")]
+    pub amount: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier_part_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_part_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub need_by: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taxes: Vec<Tax>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub charges: Vec<Charge>,
+    #[serde(default, skip_serializing_if = "Extensions::is_empty")]
+    pub extensions: Extensions,
+}

@@ -1,0 +1,148 @@
+//! Canonical JSON in and out, with errors that name the JSON path of the problem.
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::document::{Document, Invoice, PurchaseOrder, SCHEMA_VERSION};
+
+/// Why a canonical JSON document could not be read. Never retryable: the input must change.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct JsonError {
+    /// Where: a JSON path such as `$.lines[2].quantity`, or `line 3 column 7` for syntax errors,
+    /// prefixed with the document's position in the input when there are several.
+    pub location: String,
+    pub message: String,
+}
+
+/// Most documents one input may hold; bounds memory on hostile input.
+const MAX_DOCUMENTS: usize = 1_000_000;
+
+/// Reads one canonical document.
+pub fn from_json(bytes: &[u8]) -> Result<Document, JsonError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(syntax_error)?;
+    document_from_value(value, "$")
+}
+
+/// Reads every document in `bytes`: one object, an array of objects, or JSON Lines. Each
+/// document is read on its own, so one bad document does not hide the others; a syntax error
+/// ends the input (nothing after it can be trusted) and is returned as the last item.
+pub fn from_json_lines(bytes: &[u8]) -> Vec<Result<Document, JsonError>> {
+    let mut out = Vec::new();
+    let mut index = 0usize;
+    for item in serde_json::Deserializer::from_slice(bytes).into_iter::<Value>() {
+        match item {
+            Ok(Value::Array(items)) => {
+                for v in items {
+                    out.push(document_from_value(v, &format!("$[{index}]")));
+                    index += 1;
+                }
+            }
+            Ok(v) => {
+                let root = if index == 0 {
+                    "$".to_string()
+                } else {
+                    format!("document {}: $", index + 1)
+                };
+                out.push(document_from_value(v, &root));
+                index += 1;
+            }
+            Err(e) => {
+                out.push(Err(syntax_error(e)));
+                break;
+            }
+        }
+        if out.len() >= MAX_DOCUMENTS {
+            out.push(Err(JsonError {
+                location: format!("document {}", out.len() + 1),
+                message: format!("more than {MAX_DOCUMENTS} documents in one input"),
+            }));
+            break;
+        }
+    }
+    out
+}
+
+fn syntax_error(e: serde_json::Error) -> JsonError {
+    JsonError {
+        location: format!("line {} column {}", e.line(), e.column()),
+        message: format!("not valid JSON: {e}"),
+    }
+}
+
+fn document_from_value(mut value: Value, root: &str) -> Result<Document, JsonError> {
+    let Some(obj) = value.as_object_mut() else {
+        return Err(JsonError {
+            location: root.to_string(),
+            message: "expected a JSON object with \"kind\" and \"schema_version\"".into(),
+        });
+    };
+    let kind = match obj.remove("kind") {
+        Some(Value::String(k)) => k,
+        Some(_) => {
+            return Err(JsonError {
+                location: format!("{root}.kind"),
+                message: "expected a string: \"invoice\" or \"purchase_order\"".into(),
+            });
+        }
+        None => {
+            return Err(JsonError {
+                location: format!("{root}.kind"),
+                message: "missing; expected \"invoice\" or \"purchase_order\"".into(),
+            });
+        }
+    };
+    match obj.get("schema_version") {
+        None => {}
+        Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
+        Some(v) => {
+            return Err(JsonError {
+                location: format!("{root}.schema_version"),
+                message: format!(
+                    "unsupported schema_version {v}; this gateway reads {SCHEMA_VERSION}"
+                ),
+            });
+        }
+    }
+    let located = |e: serde_path_to_error::Error<serde_json::Error>| {
+        let path = e.path().to_string();
+        let location = if path == "." {
+            root.to_string()
+        } else {
+            format!("{root}.{path}")
+        };
+        JsonError {
+            location,
+            message: e.into_inner().to_string(),
+        }
+    };
+    match kind.as_str() {
+        "invoice" => serde_path_to_error::deserialize::<_, Invoice>(value)
+            .map(Document::Invoice)
+            .map_err(located),
+        "purchase_order" => serde_path_to_error::deserialize::<_, PurchaseOrder>(value)
+            .map(Document::PurchaseOrder)
+            .map_err(located),
+        other => Err(JsonError {
+            location: format!("{root}.kind"),
+            message: format!("unknown kind {other:?}; supported: \"invoice\", \"purchase_order\""),
+        }),
+    }
+}
+
+impl<'de> Deserialize<'de> for Document {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        document_from_value(value, "$").map_err(serde::de::Error::custom)
+    }
+}
+
+/// Canonical JSON of one document, pretty-printed (for files and humans).
+pub fn to_json(doc: &Document) -> String {
+    serde_json::to_string_pretty(doc).unwrap_or_default()
+}
+
+/// Canonical JSON of one document on a single line (JSON Lines, bus bodies).
+pub fn to_json_line(doc: &Document) -> String {
+    serde_json::to_string(doc).unwrap_or_default()
+}

@@ -1,0 +1,32 @@
+//! The canonical document model: what the REST API accepts, what travels on the bus and what
+//! `gateway convert --to json` prints.
+//!
+//! The names and meanings are fixed by `CANONICAL.md` (schema_version 1): extend with new
+//! optional fields, never rename. This crate knows nothing of cXML, X12, CSV, Coupa, AMQP or
+//! HTTP; every wire format maps to and from these types in its own adapter.
+//!
+//! Money, quantities and rates are [`rust_decimal::Decimal`] serialised as strings so no
+//! precision is lost; dates are ISO `YYYY-MM-DD`.
+
+mod document;
+mod json;
+mod parts;
+mod validate;
+
+pub use document::{
+    ChargeKind, Document, DocumentKind, Invoice, InvoiceLine, InvoicePurpose, OrderLine,
+    OrderPurpose, PurchaseOrder, SCHEMA_VERSION,
+};
+pub use json::{JsonError, from_json, from_json_lines, to_json, to_json_line};
+pub use parts::{Address, Charge, Extensions, Party, PartyId, PaymentTerms, Tax};
+pub use validate::{Problem, Severity, ValidationReport};
+
+pub use chrono::NaiveDate;
+pub use rust_decimal::Decimal;
+
+/// The JSON Schema of one canonical document, generated from these types. Committed in
+/// `schemas/canonical.schema.json`; a test fails when the committed copy is stale.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(Document);
+    serde_json::to_value(&schema).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,124 @@
+//! Building blocks shared by every document kind: parties, addresses, terms, taxes, charges.
+
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Source data the model does not hold, kept so a round trip through the model loses nothing.
+/// Keys are chosen by the adapter that wrote them (for example `"x12"` or `"cxml"`), values are
+/// free-form JSON. Sorted for stable output.
+pub type Extensions = std::collections::BTreeMap<String, serde_json::Value>;
+
+/// A trading party (supplier, buyer, bill-to, remit-to, ship-to).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Party {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Identifiers as the source gives them, with the domain that scopes each value
+    /// (X12 N103 qualifier such as `"92"` or `"DUNS"`, cXML Credential domain, `"coupa"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ids: Vec<PartyId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// Contact person, e-mail and phone where the source carries them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+impl Party {
+    /// The value of the first id in `domain` (compared case-insensitively).
+    pub fn id_in(&self, domain: &str) -> Option<&str> {
+        self.ids
+            .iter()
+            .find(|id| id.domain.eq_ignore_ascii_case(domain))
+            .map(|id| id.value.as_str())
+    }
+}
+
+/// One identifier of a party, scoped by its domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartyId {
+    pub domain: String,
+    pub value: String,
+}
+
+/// A postal address; `lines` are street lines in order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// Country code as the source gives it (ISO 3166 alpha-2 in cXML, often alpha-3 in X12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// Payment terms: net days and an optional early-payment discount.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentTerms {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::document::DecimalString>")]
+    pub discount_percent: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_days: Option<u32>,
+}
+
+/// A tax amount, at header or line level.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tax {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::document::DecimalString>")]
+    pub amount: Option<Decimal>,
+    /// Rate in percent (`"8.25"` means 8.25 %).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::document::DecimalString>")]
+    pub rate: Option<Decimal>,
+    /// Tax category as the source names it (`"sales"`, `"vat"`, X12 TXI01 `"ST"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Amount the tax was computed on, where the source gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::document::DecimalString>")]
+    pub taxable_amount: Option<Decimal>,
+}
+
+/// An allowance or charge (shipping, handling, discount, other). Amounts are positive; a
+/// discount reduces the total by its amount.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Charge {
+    pub kind: crate::ChargeKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::document::DecimalString>")]
+    pub amount: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::document::DecimalString>")]
+    pub rate: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The source's own code for the charge (X12 SAC02 such as `"D240"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}

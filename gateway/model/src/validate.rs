@@ -1,0 +1,349 @@
+//! Business validation of a canonical document: every problem at once, each with its JSON path,
+//! split into errors (the document must not be delivered) and warnings (deliver, but tell).
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::document::{ChargeKind, Document, Invoice, PurchaseOrder};
+use crate::parts::{Charge, Tax};
+
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem found in a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub severity: Severity,
+    /// JSON path in the canonical document, such as `$.lines[1].amount`.
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{sev}: {}: {}", self.path, self.message)
+    }
+}
+
+/// Every problem found in one document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ValidationReport {
+    pub problems: Vec<Problem>,
+}
+
+impl ValidationReport {
+    pub fn errors(&self) -> impl Iterator<Item = &Problem> {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+    }
+    pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Warning)
+    }
+    pub fn has_errors(&self) -> bool {
+        self.errors().next().is_some()
+    }
+    fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            severity: Severity::Error,
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+    fn warning(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            severity: Severity::Warning,
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Amounts may differ by rounding of this much before we call them inconsistent.
+const TOLERANCE: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+
+impl Document {
+    /// Checks required fields, currency shape and arithmetic (line amount = quantity × price,
+    /// subtotal = Σ lines, total = subtotal + taxes + charges − discounts).
+    pub fn validate(&self) -> ValidationReport {
+        let mut r = ValidationReport::default();
+        match self {
+            Document::Invoice(inv) => validate_invoice(inv, &mut r),
+            Document::PurchaseOrder(po) => validate_order(po, &mut r),
+        }
+        r
+    }
+}
+
+fn required<T>(r: &mut ValidationReport, value: &Option<T>, path: &str, what: &str) {
+    if value.is_none() {
+        r.error(path, format!("missing: {what} is required"));
+    }
+}
+
+fn required_text(r: &mut ValidationReport, value: &Option<String>, path: &str, what: &str) {
+    match value {
+        Some(v) if !v.trim().is_empty() => {}
+        _ => r.error(path, format!("missing: {what} is required")),
+    }
+}
+
+fn check_currency(r: &mut ValidationReport, currency: &Option<String>) {
+    match currency {
+        None => r.warning(
+            "$.currency",
+            "no currency; the receiver's default will apply",
+        ),
+        Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => {}
+        Some(c) => r.error(
+            "$.currency",
+            format!("{c:?} is not an ISO 4217 code (three upper-case letters such as \"USD\")"),
+        ),
+    }
+}
+
+struct LineFacts<'a> {
+    quantity: Option<Decimal>,
+    unit_price: Option<Decimal>,
+    amount: Option<Decimal>,
+    taxes: &'a [Tax],
+    charges: &'a [Charge],
+}
+
+/// Checks one line and returns its amount (given or computed) for the subtotal check.
+fn check_line(r: &mut ValidationReport, i: usize, line: &LineFacts<'_>) -> Option<Decimal> {
+    let path = format!("$.lines[{i}]");
+    if line.quantity.is_none() {
+        r.error(format!("{path}.quantity"), "missing: quantity is required");
+    }
+    if line.unit_price.is_none() && line.amount.is_none() {
+        r.error(
+            format!("{path}.unit_price"),
+            "missing: a unit price or a line amount is required",
+        );
+    }
+    if let Some(q) = line.quantity
+        && q.is_sign_negative()
+        && !q.is_zero()
+    {
+        r.warning(format!("{path}.quantity"), "negative quantity");
+    }
+    let computed = match (line.quantity, line.unit_price) {
+        (Some(q), Some(p)) => q.checked_mul(p),
+        _ => None,
+    };
+    check_taxes(r, &format!("{path}.taxes"), line.taxes);
+    check_charges(r, &format!("{path}.charges"), line.charges);
+    match (line.amount, computed) {
+        (Some(a), Some(c)) if (a - c).abs() > TOLERANCE => {
+            r.error(
+                format!("{path}.amount"),
+                format!(
+                    "{a} does not equal quantity × unit_price = {}",
+                    c.normalize()
+                ),
+            );
+            Some(a)
+        }
+        (Some(a), _) => Some(a),
+        (None, c) => c,
+    }
+}
+
+fn check_taxes(r: &mut ValidationReport, path: &str, taxes: &[Tax]) {
+    for (i, t) in taxes.iter().enumerate() {
+        if t.amount.is_none() && t.rate.is_none() {
+            r.error(format!("{path}[{i}]"), "a tax needs an amount or a rate");
+        }
+    }
+}
+
+fn check_charges(r: &mut ValidationReport, path: &str, charges: &[Charge]) {
+    for (i, c) in charges.iter().enumerate() {
+        if c.amount.is_none() && c.rate.is_none() {
+            r.error(
+                format!("{path}[{i}].amount"),
+                "missing: a charge needs an amount or a rate",
+            );
+        }
+    }
+}
+
+fn signed_charges(charges: &[Charge]) -> Decimal {
+    charges
+        .iter()
+        .filter_map(|c| {
+            c.amount.map(|a| match c.kind {
+                ChargeKind::Discount => -a.abs(),
+                _ => a,
+            })
+        })
+        .sum()
+}
+
+fn tax_sum(taxes: &[Tax]) -> Decimal {
+    taxes.iter().filter_map(|t| t.amount).sum()
+}
+
+fn validate_invoice(inv: &Invoice, r: &mut ValidationReport) {
+    required_text(
+        r,
+        &inv.invoice_number,
+        "$.invoice_number",
+        "the invoice number",
+    );
+    required(r, &inv.invoice_date, "$.invoice_date", "the invoice date");
+    check_currency(r, &inv.currency);
+    match &inv.supplier {
+        None => r.error("$.supplier", "missing: the supplier is required"),
+        Some(s) if s.name.is_none() && s.ids.is_empty() => {
+            r.error("$.supplier", "the supplier needs a name or at least one id")
+        }
+        Some(_) => {}
+    }
+    if inv.lines.is_empty() {
+        r.error("$.lines", "an invoice needs at least one line");
+    }
+    let mut line_sum = Some(Decimal::ZERO);
+    let mut line_tax = Decimal::ZERO;
+    let mut line_charges = Decimal::ZERO;
+    for (i, line) in inv.lines.iter().enumerate() {
+        let amount = check_line(
+            r,
+            i,
+            &LineFacts {
+                quantity: line.quantity,
+                unit_price: line.unit_price,
+                amount: line.amount,
+                taxes: &line.taxes,
+                charges: &line.charges,
+            },
+        );
+        line_sum = match (line_sum, amount) {
+            (Some(s), Some(a)) => Some(s + a),
+            _ => None,
+        };
+        line_tax += tax_sum(&line.taxes);
+        line_charges += signed_charges(&line.charges);
+    }
+    check_taxes(r, "$.taxes", &inv.taxes);
+    check_charges(r, "$.charges", &inv.charges);
+    check_totals(
+        r,
+        Totals {
+            line_sum,
+            subtotal: inv.subtotal,
+            tax_total: inv.tax_total,
+            taxes: line_tax + tax_sum(&inv.taxes),
+            charges: line_charges + signed_charges(&inv.charges),
+            total: inv.total,
+        },
+    );
+}
+
+fn validate_order(po: &PurchaseOrder, r: &mut ValidationReport) {
+    required_text(r, &po.po_number, "$.po_number", "the PO number");
+    required(r, &po.order_date, "$.order_date", "the order date");
+    check_currency(r, &po.currency);
+    if po.lines.is_empty() && po.purpose != Some(crate::OrderPurpose::Cancel) {
+        r.error("$.lines", "a purchase order needs at least one line");
+    }
+    let mut line_sum = Some(Decimal::ZERO);
+    let mut line_tax = Decimal::ZERO;
+    let mut line_charges = Decimal::ZERO;
+    for (i, line) in po.lines.iter().enumerate() {
+        let amount = check_line(
+            r,
+            i,
+            &LineFacts {
+                quantity: line.quantity,
+                unit_price: line.unit_price,
+                amount: line.amount,
+                taxes: &line.taxes,
+                charges: &line.charges,
+            },
+        );
+        line_sum = match (line_sum, amount) {
+            (Some(s), Some(a)) => Some(s + a),
+            _ => None,
+        };
+        line_tax += tax_sum(&line.taxes);
+        line_charges += signed_charges(&line.charges);
+    }
+    check_taxes(r, "$.taxes", &po.taxes);
+    check_charges(r, "$.charges", &po.charges);
+    check_totals(
+        r,
+        Totals {
+            line_sum,
+            subtotal: None,
+            tax_total: None,
+            taxes: line_tax + tax_sum(&po.taxes),
+            charges: line_charges + signed_charges(&po.charges),
+            total: po.total,
+        },
+    );
+}
+
+struct Totals {
+    line_sum: Option<Decimal>,
+    subtotal: Option<Decimal>,
+    tax_total: Option<Decimal>,
+    taxes: Decimal,
+    charges: Decimal,
+    total: Option<Decimal>,
+}
+
+fn check_totals(r: &mut ValidationReport, t: Totals) {
+    if let (Some(sub), Some(sum)) = (t.subtotal, t.line_sum)
+        && (sub - sum).abs() > TOLERANCE
+    {
+        r.error(
+            "$.subtotal",
+            format!(
+                "{sub} does not equal the sum of line amounts {}",
+                sum.normalize()
+            ),
+        );
+    }
+    if let Some(tt) = t.tax_total
+        && !t.taxes.is_zero()
+        && (tt - t.taxes).abs() > TOLERANCE
+    {
+        r.warning(
+            "$.tax_total",
+            format!(
+                "{tt} does not equal the sum of taxes {}",
+                t.taxes.normalize()
+            ),
+        );
+    }
+    let base = t.subtotal.or(t.line_sum);
+    if let (Some(total), Some(base)) = (t.total, base) {
+        let tax = t.tax_total.unwrap_or(t.taxes);
+        let expected = base + tax + t.charges;
+        if (total - expected).abs() > TOLERANCE {
+            r.warning(
+                "$.total",
+                format!(
+                    "{total} does not equal lines {} + taxes {} + charges {} = {}",
+                    base.normalize(),
+                    tax.normalize(),
+                    t.charges.normalize(),
+                    expected.normalize()
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Canonical JSON and validation behaviour of the model.
+
+use gateway_model::{Decimal, Document, Severity, from_json, from_json_lines, to_json_line};
+
+const INVOICE: &str = r#"{
+  "schema_version": 1, "kind": "invoice",
+  "invoice_number": "INV-1", "invoice_date": "2026-01-31", "currency": "USD",
+  "supplier": {"name": "Acme"},
+  "lines": [
+    {"line_number": 1, "quantity": "2", "uom": "EA", "unit_price": "10.50", "amount": "21.00"},
+    {"line_number": 2, "quantity": "1", "uom": "EA", "unit_price": "5.00", "amount": "5.00"}
+  ],
+  "subtotal": "26.00", "total": "26.00"
+}"#;
+
+#[test]
+fn decimals_keep_their_scale_through_a_round_trip() {
+    let doc = from_json(INVOICE.as_bytes()).map_err(|e| e.to_string());
+    let Ok(Document::Invoice(inv)) = doc else {
+        panic!("expected an invoice, got {doc:?}");
+    };
+    assert_eq!(
+        inv.lines[0].amount.map(|d| d.to_string()),
+        Some("21.00".into())
+    );
+    let line = to_json_line(&Document::Invoice(inv));
+    assert!(line.contains(r#""unit_price":"10.50""#), "{line}");
+    assert!(line.contains(r#""kind":"invoice""#), "{line}");
+    assert!(line.contains(r#""schema_version":1"#), "{line}");
+}
+
+#[test]
+fn bad_field_is_reported_with_its_path() {
+    let bad = INVOICE.replace(r#""quantity": "1""#, r#""quantity": "one""#);
+    let err = from_json(bad.as_bytes()).err().map(|e| e.location);
+    assert_eq!(err.as_deref(), Some("$.lines[1].quantity"));
+}
+
+#[test]
+fn numbers_for_money_are_refused() {
+    let bad = INVOICE.replace(r#""total": "26.00""#, r#""total": 26.0"#);
+    let err = from_json(bad.as_bytes()).err().map(|e| e.location);
+    assert_eq!(err.as_deref(), Some("$.total"));
+}
+
+#[test]
+fn unknown_kind_and_version_are_refused() {
+    let bad = INVOICE.replace(r#""kind": "invoice""#, r#""kind": "receipt""#);
+    assert!(from_json(bad.as_bytes()).is_err());
+    let bad = INVOICE.replace(r#""schema_version": 1"#, r#""schema_version": 2"#);
+    let err = from_json(bad.as_bytes()).err().map(|e| e.location);
+    assert_eq!(err.as_deref(), Some("$.schema_version"));
+}
+
+#[test]
+fn json_lines_keep_good_documents_beside_bad_ones() {
+    let good = INVOICE.replace('\n', " ");
+    let bad = good.replace(
+        r#""invoice_date": "2026-01-31""#,
+        r#""invoice_date": "31/01/2026""#,
+    );
+    let input = format!("{good}\n{bad}\n{good}\n");
+    let items = from_json_lines(input.as_bytes());
+    assert_eq!(items.len(), 3);
+    assert!(items[0].is_ok() && items[2].is_ok());
+    let loc = items[1].as_ref().err().map(|e| e.location.clone());
+    assert_eq!(loc.as_deref(), Some("document 2: $.invoice_date"));
+}
+
+#[test]
+fn valid_invoice_has_no_errors() {
+    let doc = from_json(INVOICE.as_bytes()).map_err(|e| e.to_string());
+    let report = doc.map(|d| d.validate()).unwrap_or_default();
+    assert!(!report.has_errors(), "{:?}", report.problems);
+}
+
+#[test]
+fn validation_reports_every_problem_with_its_path() {
+    let bad = INVOICE
+        .replace(r#""invoice_number": "INV-1", "#, "")
+        .replace(r#""currency": "USD""#, r#""currency": "usd""#)
+        .replace(r#""amount": "21.00""#, r#""amount": "22.00""#);
+    let report = from_json(bad.as_bytes())
+        .map(|d| d.validate())
+        .unwrap_or_default();
+    let errors: Vec<&str> = report.errors().map(|p| p.path.as_str()).collect();
+    assert!(errors.contains(&"$.invoice_number"), "{errors:?}");
+    assert!(errors.contains(&"$.currency"), "{errors:?}");
+    assert!(errors.contains(&"$.lines[0].amount"), "{errors:?}");
+    // the line sum no longer matches the subtotal either
+    assert!(errors.contains(&"$.subtotal"), "{errors:?}");
+    assert!(
+        report
+            .problems
+            .iter()
+            .all(|p| p.severity == Severity::Error || p.severity == Severity::Warning)
+    );
+}
+
+#[test]
+fn total_mismatch_is_a_warning_not_an_error() {
+    let bad = INVOICE.replace(r#""total": "26.00""#, r#""total": "30.00""#);
+    let report = from_json(bad.as_bytes())
+        .map(|d| d.validate())
+        .unwrap_or_default();
+    assert!(!report.has_errors(), "{:?}", report.problems);
+    assert_eq!(
+        report
+            .warnings()
+            .map(|p| p.path.as_str())
+            .collect::<Vec<_>>(),
+        ["$.total"]
+    );
+    assert_eq!(Decimal::new(2600, 2).to_string(), "26.00");
+}

@@ -1,0 +1,1 @@
+//! A Coupa API emulator with fault injection, and a test supplier endpoint.

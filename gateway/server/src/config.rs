@@ -1,0 +1,363 @@
+//! `gateway.toml`: the service configuration, layered as file then `GATEWAY__...` environment
+//! overrides (`GATEWAY__COUPA__BASE_URL=http://...` sets `[coupa] base_url`).
+//!
+//! Every key is documented in `gateway.example.toml`, which a test parses. Unknown keys are
+//! refused with their name so a typo never silently disables a setting.
+
+use std::path::{Path, PathBuf};
+
+use gateway_core::{PartnerProfile, Secret};
+use serde::Deserialize;
+
+/// The whole service configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub http: HttpConfig,
+    #[serde(default)]
+    pub bus: BusConfig,
+    #[serde(default)]
+    pub ledger: LedgerConfig,
+    pub coupa: CoupaSection,
+    #[serde(default)]
+    pub file_drop: Option<FileDropConfig>,
+    #[serde(default)]
+    pub po_poller: Option<PoPollerConfig>,
+    #[serde(default)]
+    pub partners: Vec<PartnerProfile>,
+}
+
+/// Inbound HTTP listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    pub listen: String,
+    /// PEM certificate chain and key; both set → HTTPS (rustls), else plain HTTP.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+    pub max_body_bytes: usize,
+    pub header_timeout_ms: u64,
+    pub request_timeout_ms: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: "127.0.0.1:8080".into(),
+            tls_cert: None,
+            tls_key: None,
+            max_body_bytes: 16 * 1024 * 1024,
+            header_timeout_ms: 10_000,
+            request_timeout_ms: 30_000,
+        }
+    }
+}
+
+/// The bus: RabbitMQ when `amqp_url` is set, else the embedded file-backed bus.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusConfig {
+    #[serde(default)]
+    pub amqp_url: Option<Secret>,
+    pub embedded_path: PathBuf,
+    pub namespace: String,
+    pub retry_tiers_ms: Vec<u64>,
+    pub delivery_limit: u32,
+    pub prefetch: u16,
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        BusConfig {
+            amqp_url: None,
+            embedded_path: PathBuf::from("var/bus.sqlite"),
+            namespace: "gw".into(),
+            retry_tiers_ms: vec![5_000, 60_000, 600_000],
+            delivery_limit: 5,
+            prefetch: 32,
+        }
+    }
+}
+
+/// The document ledger: every document received, its idempotency key and its fate.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LedgerConfig {
+    pub path: PathBuf,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        LedgerConfig {
+            path: PathBuf::from("var/ledger.sqlite"),
+        }
+    }
+}
+
+/// The Coupa instance invoices go to and POs come from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoupaSection {
+    pub base_url: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    #[serde(default = "default_true")]
+    pub submit_after_create: bool,
+    #[serde(default = "default_rate")]
+    pub rate_per_sec: u32,
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+    #[serde(default = "default_timeout")]
+    pub timeout_ms: u64,
+}
+
+fn default_scopes() -> Vec<String> {
+    [
+        "core.invoice.read",
+        "core.invoice.write",
+        "core.purchase_order.read",
+        "core.purchase_order.write",
+        "core.supplier.read",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_rate() -> u32 {
+    25
+}
+fn default_burst() -> u32 {
+    20
+}
+fn default_timeout() -> u64 {
+    30_000
+}
+
+/// SFTP landing folders: `<root>/<partner>/Incoming` is read, `<root>/<partner>/Outgoing`
+/// written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileDropConfig {
+    pub root: PathBuf,
+    #[serde(default = "default_poll")]
+    pub poll_interval_ms: u64,
+    /// A file is picked only when its size did not change between two polls and it is at
+    /// least this old (a partial upload is never read).
+    #[serde(default = "default_min_age")]
+    pub min_age_ms: u64,
+    #[serde(default = "default_max_file")]
+    pub max_file_bytes: u64,
+}
+
+fn default_poll() -> u64 {
+    1_000
+}
+fn default_min_age() -> u64 {
+    2_000
+}
+fn default_max_file() -> u64 {
+    512 * 1024 * 1024
+}
+
+/// Polls Coupa for purchase orders not yet exported and sends them to suppliers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoPollerConfig {
+    #[serde(default = "default_po_interval")]
+    pub interval_ms: u64,
+}
+
+fn default_po_interval() -> u64 {
+    60_000
+}
+
+/// Why the configuration could not be loaded. Not retryable: fix the file or environment.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "cannot read {path}: {source}; pass --config with the path of your gateway.toml (see gateway.example.toml)"
+    )]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+}
+
+impl Config {
+    /// Loads the file, applies `GATEWAY__...` overrides from `env`, and checks the result.
+    pub fn load(
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::parse(&text, &shown, env)
+    }
+
+    /// Parses TOML text with overrides; `shown` names the source in messages.
+    pub fn parse(
+        text: &str,
+        shown: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut value: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: shown.to_string(),
+            message: e.to_string(),
+        })?;
+        for (name, raw) in env {
+            let Some(rest) = name.strip_prefix("GATEWAY__") else {
+                continue;
+            };
+            apply_override(&mut value, rest, &raw).map_err(|message| ConfigError::Env {
+                name: name.clone(),
+                message,
+            })?;
+        }
+        let config: Config =
+            toml::Value::Table(value)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    path: shown.to_string(),
+                    message: e.to_string(),
+                })?;
+        config.check().map_err(|message| ConfigError::Invalid {
+            path: shown.to_string(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let mut seen = std::collections::BTreeSet::new();
+        for p in &self.partners {
+            if p.id.is_empty()
+                || !p
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(format!(
+                    "partner id {:?}: use letters, digits, '-' or '_' (it names folders and routing keys)",
+                    p.id
+                ));
+            }
+            if !seen.insert(p.id.as_str()) {
+                return Err(format!("partner id {:?} appears twice", p.id));
+            }
+        }
+        if self.http.tls_cert.is_some() != self.http.tls_key.is_some() {
+            return Err("[http] tls_cert and tls_key must be set together".into());
+        }
+        Ok(())
+    }
+
+    pub fn partner(&self, id: &str) -> Option<&PartnerProfile> {
+        self.partners.iter().find(|p| p.id == id)
+    }
+}
+
+/// Sets `a__b__c` (case-insensitive, lower-cased) in `table` to `raw`, read as a TOML value
+/// when it parses as one (numbers, booleans, arrays), else as a string.
+fn apply_override(table: &mut toml::Table, path: &str, raw: &str) -> Result<(), String> {
+    let keys: Vec<String> = path.split("__").map(|k| k.to_ascii_lowercase()).collect();
+    let Some((last, parents)) = keys.split_last() else {
+        return Err("empty key".into());
+    };
+    let mut cur = table;
+    for k in parents {
+        let entry = cur
+            .entry(k.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = match entry {
+            toml::Value::Table(t) => t,
+            _ => return Err(format!("{k} is not a section")),
+        };
+    }
+    let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    cur.insert(last.clone(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: &str = "[coupa]\nbase_url = \"http://127.0.0.1:8600\"\nclient_id = \"gw\"\nclient_secret = \"s3cret\"\n";
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let env = vec![
+            (
+                "GATEWAY__COUPA__BASE_URL".to_string(),
+                "http://other:1".to_string(),
+            ),
+            (
+                "GATEWAY__HTTP__MAX_BODY_BYTES".to_string(),
+                "1024".to_string(),
+            ),
+            ("PATH".to_string(), "/bin".to_string()),
+        ];
+        let c = Config::parse(MIN, "t.toml", env).map_err(|e| e.to_string());
+        let c = c.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.coupa.base_url, "http://other:1");
+        assert_eq!(c.http.max_body_bytes, 1024);
+        assert_eq!(format!("{:?}", c.coupa.client_secret), "[redacted]");
+    }
+
+    #[test]
+    fn typos_are_named() {
+        let text = format!("{MIN}[htp]\nlisten = \"x\"\n");
+        let err = Config::parse(&text, "t.toml", Vec::new())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("htp"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_partners_are_refused() {
+        let text = format!("{MIN}[[partners]]\nid = \"acme\"\n[[partners]]\nid = \"acme\"\n");
+        let err = Config::parse(&text, "t.toml", Vec::new())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("appears twice"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses_and_documents_every_section() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../gateway.example.toml");
+        let c = Config::load(Path::new(path), Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            c.bus.amqp_url.is_none(),
+            "the example runs on the embedded bus"
+        );
+        assert_eq!(c.partners.len(), 1);
+        let acme = c.partner("acme").unwrap_or_else(|| panic!("acme missing"));
+        assert!(acme.x12.is_some() && acme.cxml.is_some() && acme.outbound.is_some());
+        assert!(c.file_drop.is_some() && c.po_poller.is_some());
+        assert_eq!(c.coupa.rate_per_sec, 25);
+    }
+}

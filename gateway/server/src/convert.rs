@@ -1,0 +1,202 @@
+//! `gateway convert` and `gateway validate`: files in, canonical documents or wire formats out.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use gateway_core::{DecodeItem, DecodedDocument, Format, PartnerProfile, Reject, detect_format};
+use gateway_model::Document;
+
+use crate::codecs::{Codecs, list};
+
+/// Where input comes from: a file path or `-` for standard input.
+pub fn open_input(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(BufReader::with_capacity(
+            64 * 1024,
+            std::io::stdin(),
+        )));
+    }
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot open {}: check the path", path.display()))?;
+    Ok(Box::new(BufReader::with_capacity(64 * 1024, file)))
+}
+
+/// Picks the input format: the one asked for, or detected from the first bytes.
+pub fn resolve_format(from: Option<Format>, reader: &mut dyn BufRead) -> anyhow::Result<Format> {
+    if let Some(f) = from {
+        return Ok(f);
+    }
+    let head = reader.fill_buf().context("cannot read input")?;
+    Ok(detect_format(head))
+}
+
+/// Loads `--partner`, or the anonymous profile.
+pub fn load_partner(path: Option<&PathBuf>) -> anyhow::Result<PartnerProfile> {
+    match path {
+        Some(p) => Ok(PartnerProfile::load(p)?),
+        None => Ok(PartnerProfile::anonymous()),
+    }
+}
+
+/// What a decode produced, counted for the exit status.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub documents: usize,
+    pub rejects: usize,
+}
+
+/// Decodes `reader` as `format`, handing each item to `on_item` in source order.
+pub fn decode_stream(
+    codecs: &Codecs,
+    format: Format,
+    reader: &mut dyn BufRead,
+    partner: &PartnerProfile,
+    on_item: &mut dyn FnMut(DecodeItem) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let Some(decoder) = codecs.decoder(format) else {
+        bail!(
+            "reading {format} is not supported by this build; it reads: {}",
+            list(&codecs.readable())
+        );
+    };
+    let mut failure: Option<anyhow::Error> = None;
+    decoder
+        .decode_reader(reader, partner, &mut |item| {
+            if failure.is_none()
+                && let Err(e) = on_item(item)
+            {
+                failure = Some(e);
+            }
+        })
+        .context("cannot read input")?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Prints a reject on standard error with its location.
+pub fn report_reject(input: &str, r: &Reject) {
+    match &r.document {
+        Some(d) => eprintln!("{input}: rejected ({d}) at {}: {}", r.location, r.message),
+        None => eprintln!("{input}: rejected at {}: {}", r.location, r.message),
+    }
+}
+
+/// Options of `gateway convert`.
+#[derive(Debug)]
+pub struct ConvertRequest<'a> {
+    pub input: &'a Path,
+    pub from: Option<Format>,
+    pub to: Format,
+    pub partner: PartnerProfile,
+}
+
+/// Runs `convert`; returns how many documents and rejects there were.
+pub fn convert(
+    codecs: &Codecs,
+    req: &ConvertRequest<'_>,
+    out: &mut dyn Write,
+) -> anyhow::Result<Tally> {
+    let Some(encoder) = codecs.encoder(req.to) else {
+        bail!(
+            "writing {} is not supported by this build; it writes: {}",
+            req.to,
+            list(&codecs.writable())
+        );
+    };
+    let mut reader = open_input(req.input)?;
+    let from = resolve_format(req.from, &mut reader)?;
+    let shown = req.input.display().to_string();
+    let mut tally = Tally::default();
+    // JSON Lines stream out as documents complete; other formats are written in one piece
+    // (one interchange, one file) once the input is read.
+    let streaming = req.to == Format::Json;
+    let mut batch: Vec<Document> = Vec::new();
+    decode_stream(codecs, from, &mut reader, &req.partner, &mut |item| {
+        match item {
+            DecodeItem::Document(d) => {
+                tally.documents += 1;
+                let DecodedDocument { document, .. } = *d;
+                if streaming {
+                    let bytes = encoder
+                        .encode(std::slice::from_ref(&document), &req.partner)
+                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", req.to))?;
+                    out.write_all(&bytes)?;
+                } else {
+                    batch.push(document);
+                }
+            }
+            DecodeItem::Reject(r) => {
+                tally.rejects += 1;
+                report_reject(&shown, &r);
+            }
+        }
+        Ok(())
+    })?;
+    if !streaming && !batch.is_empty() {
+        let bytes = encoder
+            .encode(&batch, &req.partner)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", req.to))?;
+        out.write_all(&bytes)?;
+    }
+    out.flush()?;
+    Ok(tally)
+}
+
+/// Runs `validate`: decodes, then checks every document; prints every problem with its
+/// location. Returns (documents, errors, warnings).
+pub fn validate(
+    codecs: &Codecs,
+    input: &Path,
+    from: Option<Format>,
+    partner: &PartnerProfile,
+    out: &mut dyn Write,
+) -> anyhow::Result<(usize, usize, usize)> {
+    let mut reader = open_input(input)?;
+    let format = resolve_format(from, &mut reader)?;
+    let shown = input.display().to_string();
+    let (mut docs, mut errors, mut warnings) = (0usize, 0usize, 0usize);
+    decode_stream(codecs, format, &mut reader, partner, &mut |item| {
+        match item {
+            DecodeItem::Document(d) => {
+                docs += 1;
+                let where_ = d
+                    .meta
+                    .location
+                    .clone()
+                    .unwrap_or_else(|| format!("document {docs}"));
+                let report = d.document.validate();
+                for p in &report.problems {
+                    writeln!(
+                        out,
+                        "{shown}: {where_} ({} {}): {p}",
+                        d.document.kind(),
+                        d.document.number()
+                    )?;
+                }
+                errors += report.errors().count();
+                warnings += report.warnings().count();
+            }
+            DecodeItem::Reject(r) => {
+                errors += 1;
+                writeln!(out, "{shown}: error: {}: {}", r.location, r.message)?;
+            }
+        }
+        Ok(())
+    })?;
+    writeln!(
+        out,
+        "{shown}: {docs} document(s) read as {format}, {errors} error(s), {warnings} warning(s)"
+    )?;
+    Ok((docs, errors, warnings))
+}
+
+/// Reads a whole input into memory (for commands that need all bytes, such as `--ack`).
+pub fn read_all(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let mut r = open_input(path)?;
+    let mut buf = Vec::new();
+    r.read_to_end(&mut buf)?;
+    Ok(buf)
+}

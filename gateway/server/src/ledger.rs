@@ -1,0 +1,409 @@
+//! The document ledger: one row per document ever received, keyed by its idempotency key, with
+//! its fate (published, delivered, dead, rejected). It answers "have we seen this before?"
+//! (duplicate payloadID, the same file twice) and "what happened to invoice X?" (operators).
+//!
+//! SQLite in WAL mode; every write is committed before the caller goes on.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Why the ledger could not be used. Disk trouble may pass, so callers treat it as retryable
+/// (HTTP 503, file left in place) rather than losing or duplicating a document.
+#[derive(Debug, thiserror::Error)]
+#[error("document ledger: {0}")]
+pub struct LedgerError(String);
+
+impl From<rusqlite::Error> for LedgerError {
+    fn from(e: rusqlite::Error) -> Self {
+        LedgerError(e.to_string())
+    }
+}
+
+/// Where a document is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Claimed by an inbound path, not yet confirmed by the bus. A crash here leaves the row;
+    /// a resend is then treated as new (the bus never saw it).
+    Received,
+    Published,
+    Delivered,
+    Dead,
+    Rejected,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::Published => "published",
+            Status::Delivered => "delivered",
+            Status::Dead => "dead",
+            Status::Rejected => "rejected",
+        }
+    }
+    fn parse(s: &str) -> Status {
+        match s {
+            "published" => Status::Published,
+            "delivered" => Status::Delivered,
+            "dead" => Status::Dead,
+            "rejected" => Status::Rejected,
+            _ => Status::Received,
+        }
+    }
+}
+
+/// What claiming an idempotency key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// First time (or an earlier attempt never reached the bus): go on and publish.
+    New,
+    /// Already on the bus or beyond: do not publish again.
+    Duplicate { doc_id: String, status: Status },
+}
+
+/// A row of the ledger, for operators.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Entry {
+    pub idempotency_key: String,
+    pub doc_id: String,
+    pub adapter: String,
+    pub partner: String,
+    pub kind: String,
+    pub number: String,
+    pub status: String,
+    pub detail: String,
+    pub received_at: String,
+    pub updated_at: String,
+}
+
+/// The facts recorded when a document is claimed.
+#[derive(Debug, Clone)]
+pub struct NewDocument<'a> {
+    pub idempotency_key: &'a str,
+    pub doc_id: &'a str,
+    pub adapter: &'a str,
+    pub partner: &'a str,
+    pub kind: &'a str,
+    pub number: &'a str,
+    /// Supplier + invoice number for invoices: the same invoice through another channel.
+    pub business_key: Option<&'a str>,
+}
+
+/// The ledger.
+#[derive(Debug)]
+pub struct Ledger {
+    conn: Mutex<Connection>,
+}
+
+impl Ledger {
+    pub fn open(path: &Path) -> Result<Self, LedgerError> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| LedgerError(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA busy_timeout = 5000;
+             CREATE TABLE IF NOT EXISTS documents (
+                 idempotency_key TEXT PRIMARY KEY,
+                 doc_id TEXT NOT NULL,
+                 adapter TEXT NOT NULL,
+                 partner TEXT NOT NULL,
+                 kind TEXT NOT NULL,
+                 number TEXT NOT NULL,
+                 business_key TEXT,
+                 status TEXT NOT NULL,
+                 detail TEXT NOT NULL DEFAULT '',
+                 received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+                 updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+             );
+             CREATE INDEX IF NOT EXISTS documents_doc_id ON documents(doc_id);
+             CREATE INDEX IF NOT EXISTS documents_business ON documents(business_key);
+             CREATE TABLE IF NOT EXISTS idempotent_requests (
+                 scope TEXT NOT NULL,
+                 key TEXT NOT NULL,
+                 body_hash TEXT NOT NULL,
+                 status INTEGER NOT NULL,
+                 response BLOB NOT NULL,
+                 created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+                 PRIMARY KEY (scope, key)
+             );",
+        )?;
+        Ok(Ledger {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error>,
+    ) -> Result<T, LedgerError> {
+        let mut guard = self
+            .conn
+            .lock()
+            .map_err(|_| LedgerError("lock poisoned".into()))?;
+        f(&mut guard).map_err(LedgerError::from)
+    }
+
+    /// Claims `doc.idempotency_key`. A key seen before and already on the bus is a duplicate;
+    /// a key whose earlier attempt never reached the bus is taken over by this attempt.
+    pub fn claim(&self, doc: &NewDocument<'_>) -> Result<Claim, LedgerError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let existing: Option<(String, String)> = tx
+                .query_row(
+                    "SELECT doc_id, status FROM documents WHERE idempotency_key = ?1",
+                    params![doc.idempotency_key],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let claim = match existing {
+                Some((doc_id, status))
+                    if !matches!(Status::parse(&status), Status::Received | Status::Rejected) =>
+                {
+                    Claim::Duplicate {
+                        doc_id,
+                        status: Status::parse(&status),
+                    }
+                }
+                _ => {
+                    tx.execute(
+                        "INSERT INTO documents (idempotency_key, doc_id, adapter, partner, kind,
+                             number, business_key, status)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received')
+                         ON CONFLICT(idempotency_key) DO UPDATE SET doc_id = excluded.doc_id,
+                             adapter = excluded.adapter, status = 'received',
+                             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
+                        params![
+                            doc.idempotency_key,
+                            doc.doc_id,
+                            doc.adapter,
+                            doc.partner,
+                            doc.kind,
+                            doc.number,
+                            doc.business_key
+                        ],
+                    )?;
+                    Claim::New
+                }
+            };
+            tx.commit()?;
+            Ok(claim)
+        })
+    }
+
+    /// Other documents with the same business key (supplier + invoice number) already on the
+    /// bus, excluding `idempotency_key` itself.
+    pub fn same_business_key(
+        &self,
+        business_key: &str,
+        idempotency_key: &str,
+    ) -> Result<Vec<Entry>, LedgerError> {
+        self.select(
+            "WHERE business_key = ?1 AND idempotency_key <> ?2 AND status IN ('published','delivered')",
+            params![business_key, idempotency_key],
+        )
+    }
+
+    /// Records a new status for a document, by doc id or idempotency key.
+    pub fn set_status(&self, key: &str, status: Status, detail: &str) -> Result<(), LedgerError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE documents SET status = ?2, detail = ?3,
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE idempotency_key = ?1 OR doc_id = ?1",
+                params![key, status.as_str(), detail],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Forgets a claim whose publish failed, so the sender's retry is processed anew.
+    pub fn release(&self, idempotency_key: &str) -> Result<(), LedgerError> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM documents WHERE idempotency_key = ?1 AND status = 'received'",
+                params![idempotency_key],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The most recent documents, newest first, optionally by number or status.
+    pub fn list(
+        &self,
+        number: Option<&str>,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Entry>, LedgerError> {
+        self.select(
+            "WHERE (?1 IS NULL OR number = ?1) AND (?2 IS NULL OR status = ?2)
+             ORDER BY received_at DESC LIMIT ?3",
+            params![number, status, limit],
+        )
+    }
+
+    /// Counts by status, for summaries.
+    pub fn counts(&self) -> Result<Vec<(String, String, String, u64)>, LedgerError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT adapter, kind, status, COUNT(*) FROM documents GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+            )?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            rows.collect()
+        })
+    }
+
+    fn select(&self, clause: &str, p: impl rusqlite::Params) -> Result<Vec<Entry>, LedgerError> {
+        let sql = format!(
+            "SELECT idempotency_key, doc_id, adapter, partner, kind, number, status, detail,
+                    received_at, updated_at FROM documents {clause}"
+        );
+        self.with(|c| {
+            let mut st = c.prepare(&sql)?;
+            let rows = st.query_map(p, |r| {
+                Ok(Entry {
+                    idempotency_key: r.get(0)?,
+                    doc_id: r.get(1)?,
+                    adapter: r.get(2)?,
+                    partner: r.get(3)?,
+                    kind: r.get(4)?,
+                    number: r.get(5)?,
+                    status: r.get(6)?,
+                    detail: r.get(7)?,
+                    received_at: r.get(8)?,
+                    updated_at: r.get(9)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// A stored answer to an HTTP request made with an `Idempotency-Key`.
+    pub fn idempotent_response(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<(String, u16, Vec<u8>)>, LedgerError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT body_hash, status, response FROM idempotent_requests WHERE scope = ?1 AND key = ?2",
+                params![scope, key],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+        })
+    }
+
+    /// Stores the answer to an idempotent request (first answer wins).
+    pub fn store_idempotent_response(
+        &self,
+        scope: &str,
+        key: &str,
+        body_hash: &str,
+        status: u16,
+        response: &[u8],
+    ) -> Result<(), LedgerError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT OR IGNORE INTO idempotent_requests (scope, key, body_hash, status, response)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![scope, key, body_hash, status, response],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+impl gateway_http::IdempotencyStore for Ledger {
+    fn get(&self, scope: &str, key: &str) -> Result<Option<gateway_http::StoredResponse>, String> {
+        self.idempotent_response(scope, key)
+            .map(|o| {
+                o.map(|(body_hash, status, body)| gateway_http::StoredResponse {
+                    body_hash,
+                    status,
+                    body,
+                })
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    fn put(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &gateway_http::StoredResponse,
+    ) -> Result<(), String> {
+        self.store_idempotent_response(
+            scope,
+            key,
+            &response.body_hash,
+            response.status,
+            &response.body,
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc<'a>(key: &'a str, id: &'a str) -> NewDocument<'a> {
+        NewDocument {
+            idempotency_key: key,
+            doc_id: id,
+            adapter: "cxml-http",
+            partner: "acme",
+            kind: "invoice",
+            number: "INV-1",
+            business_key: Some("acme:INV-1"),
+        }
+    }
+
+    #[test]
+    fn a_key_is_new_until_it_reached_the_bus() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        assert_eq!(l.claim(&doc("k1", "d1")).unwrap(), Claim::New);
+        // the first attempt crashed before the confirm: the resend is processed
+        assert_eq!(l.claim(&doc("k1", "d2")).unwrap(), Claim::New);
+        l.set_status("k1", Status::Published, "").unwrap();
+        assert_eq!(
+            l.claim(&doc("k1", "d3")).unwrap(),
+            Claim::Duplicate {
+                doc_id: "d2".into(),
+                status: Status::Published
+            }
+        );
+        // the same invoice through another channel is visible by business key
+        assert_eq!(l.claim(&doc("k2", "d4")).unwrap(), Claim::New);
+        let same = l.same_business_key("acme:INV-1", "k2").unwrap();
+        assert_eq!(same.len(), 1);
+        assert_eq!(same[0].doc_id, "d2");
+    }
+
+    #[test]
+    fn released_claims_are_forgotten_and_state_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sqlite");
+        {
+            let l = Ledger::open(&path).unwrap();
+            l.claim(&doc("k1", "d1")).unwrap();
+            l.release("k1").unwrap();
+            assert!(l.list(None, None, 10).unwrap().is_empty());
+            l.claim(&doc("k2", "d2")).unwrap();
+            l.set_status("d2", Status::Delivered, "coupa id 7").unwrap();
+        }
+        let l = Ledger::open(&path).unwrap();
+        let rows = l.list(Some("INV-1"), Some("delivered"), 10).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].detail, "coupa id 7");
+    }
+}

@@ -1,0 +1,269 @@
+//! The inbound pipeline every entry point shares (HTTP, file drop, mailbox): decode, validate,
+//! find the partner, claim the idempotency key, publish with confirms, and only then report
+//! success, so nothing is acknowledged to a sender before the bus has it.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use gateway_core::{
+    Accepted, Decode, DecodedDocument, Duplicate, Envelope, Format, Ingest, IngestError,
+    IngestReport, IngestRequest, PartnerProfile, Reject, detect_format,
+};
+use gateway_model::{Document, to_json_line};
+
+use crate::codecs::{Codecs, list};
+use crate::ledger::{Claim, Ledger, NewDocument, Status};
+use crate::partners::Partners;
+
+/// Why a publish failed. Always retryable from the sender's point of view: nothing was
+/// acknowledged, so the sender resends (HTTP 503, file left for the next poll).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("bus unavailable: {0}")]
+pub struct PublishError(pub String);
+
+/// The bus as the pipeline needs it: publish a batch and return only when every message was
+/// confirmed by the broker.
+pub trait Publisher: Send + Sync {
+    fn publish<'a>(
+        &'a self,
+        batch: &'a [(Envelope, Vec<u8>)],
+    ) -> BoxFuture<'a, Result<(), PublishError>>;
+
+    /// Whether the bus answers now.
+    fn ready(&self) -> BoxFuture<'_, Result<(), PublishError>>;
+}
+
+/// The shared inbound pipeline.
+pub struct Pipeline {
+    codecs: Codecs,
+    partners: Partners,
+    ledger: Arc<Ledger>,
+    publisher: Arc<dyn Publisher>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("codecs", &self.codecs)
+            .finish()
+    }
+}
+
+impl Pipeline {
+    pub fn new(
+        codecs: Codecs,
+        partners: Partners,
+        ledger: Arc<Ledger>,
+        publisher: Arc<dyn Publisher>,
+    ) -> Self {
+        Pipeline {
+            codecs,
+            partners,
+            ledger,
+            publisher,
+        }
+    }
+
+    pub fn codecs(&self) -> &Codecs {
+        &self.codecs
+    }
+
+    pub fn partners(&self) -> &Partners {
+        &self.partners
+    }
+
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
+    }
+
+    /// Decodes `req.raw` and publishes every good document. Returns after the bus confirmed all
+    /// of them; the report says what was accepted, what was a duplicate and what was rejected.
+    pub async fn ingest(&self, req: IngestRequest<'_>) -> Result<IngestReport, IngestError> {
+        self.ingest_inner(req)
+            .await
+            .map_err(|e| IngestError(e.to_string()))
+    }
+
+    async fn ingest_inner(&self, req: IngestRequest<'_>) -> Result<IngestReport, PipelineError> {
+        let format = req.format.unwrap_or_else(|| detect_format(req.raw));
+        let mut report = IngestReport {
+            format: Some(format),
+            ..IngestReport::default()
+        };
+        let Some(decoder) = self.codecs.decoder(format) else {
+            report.rejects.push(Reject::new(
+                "input",
+                format!(
+                    "{format} is not readable by this gateway; it reads {}",
+                    list(&self.codecs.readable())
+                ),
+            ));
+            return Ok(report);
+        };
+        let anonymous = PartnerProfile::anonymous();
+        let decoded = decode(decoder.as_ref(), req.raw, req.partner.unwrap_or(&anonymous));
+        report.rejects.extend(decoded.rejects);
+        let mut batch: Vec<(Envelope, Vec<u8>)> = Vec::new();
+        let mut pending: Vec<Accepted> = Vec::new();
+        for d in decoded.documents {
+            match self.admit(&req, format, d, &mut report)? {
+                Some((env, body, acc)) => {
+                    batch.push((env, body));
+                    pending.push(acc);
+                }
+                None => continue,
+            }
+        }
+        if batch.is_empty() {
+            return Ok(report);
+        }
+        if let Err(e) = self.publisher.publish(&batch).await {
+            for (env, _) in &batch {
+                // best effort: a claim left behind is taken over by the resend anyway
+                let _ = self.ledger.release(&env.idempotency_key);
+            }
+            return Err(e.into());
+        }
+        for (env, _) in &batch {
+            self.ledger
+                .set_status(&env.idempotency_key, Status::Published, "")?;
+        }
+        report.accepted = pending;
+        Ok(report)
+    }
+
+    /// Validates one decoded document, finds its partner and claims its key. `None` when it
+    /// was rejected or is a duplicate (recorded in `report`).
+    fn admit(
+        &self,
+        req: &IngestRequest<'_>,
+        format: Format,
+        d: DecodedDocument,
+        report: &mut IngestReport,
+    ) -> Result<Option<(Envelope, Vec<u8>, Accepted)>, PipelineError> {
+        let DecodedDocument { document, meta } = d;
+        let where_ = meta
+            .location
+            .clone()
+            .unwrap_or_else(|| format!("{} {}", document.kind(), document.number()));
+        let validation = document.validate();
+        if validation.has_errors() {
+            for p in validation.errors() {
+                report.rejects.push(Reject {
+                    location: format!("{where_}, {}", p.path),
+                    message: p.message.clone(),
+                    document: Some(document.number().to_string()),
+                });
+            }
+            return Ok(None);
+        }
+        let partner = match req.partner {
+            Some(p) => p,
+            None => match meta
+                .sender
+                .as_deref()
+                .and_then(|s| self.partners.by_sender(format, s))
+            {
+                Some(p) => p,
+                None => {
+                    report.rejects.push(Reject {
+                        location: where_,
+                        message: format!(
+                            "unknown sender {:?}: no partner profile names it; add one with its {} ids",
+                            meta.sender.as_deref().unwrap_or("(none)"),
+                            format
+                        ),
+                        document: Some(document.number().to_string()),
+                    });
+                    return Ok(None);
+                }
+            },
+        };
+        let envelope =
+            Envelope::inbound(document.kind(), req.adapter, Some(partner.id.clone()), meta);
+        let business_key = business_key(&partner.id, &document);
+        let number = document.number().to_string();
+        let kind = document.kind().to_string();
+        match self.ledger.claim(&NewDocument {
+            idempotency_key: &envelope.idempotency_key,
+            doc_id: &envelope.doc_id,
+            adapter: req.adapter,
+            partner: &partner.id,
+            kind: &kind,
+            number: &number,
+            business_key: business_key.as_deref(),
+        })? {
+            Claim::Duplicate { doc_id, status } => {
+                report.duplicates.push(Duplicate {
+                    doc_id,
+                    idempotency_key: envelope.idempotency_key,
+                    status: status.as_str().to_string(),
+                    number,
+                });
+                Ok(None)
+            }
+            Claim::New => {
+                let same = match &business_key {
+                    Some(bk) => self
+                        .ledger
+                        .same_business_key(bk, &envelope.idempotency_key)?
+                        .into_iter()
+                        .next()
+                        .map(|e| e.doc_id),
+                    None => None,
+                };
+                let body = to_json_line(&document).into_bytes();
+                let acc = Accepted {
+                    doc_id: envelope.doc_id.clone(),
+                    idempotency_key: envelope.idempotency_key.clone(),
+                    kind,
+                    number,
+                    partner: partner.id.clone(),
+                    same_business_key_as: same,
+                };
+                Ok(Some((envelope, body, acc)))
+            }
+        }
+    }
+}
+
+fn decode(decoder: &dyn Decode, raw: &[u8], partner: &PartnerProfile) -> gateway_core::Decoded {
+    decoder.decode(raw, partner)
+}
+
+/// Why the pipeline could not decide.
+#[derive(Debug, thiserror::Error)]
+enum PipelineError {
+    #[error(transparent)]
+    Bus(#[from] PublishError),
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+}
+
+impl Ingest for Pipeline {
+    fn ingest<'a>(
+        &'a self,
+        req: IngestRequest<'a>,
+    ) -> BoxFuture<'a, Result<IngestReport, IngestError>> {
+        Box::pin(Pipeline::ingest(self, req))
+    }
+
+    fn partners(&self) -> &[PartnerProfile] {
+        self.partners.all()
+    }
+
+    fn ready(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { self.publisher.ready().await.map_err(|e| e.to_string()) })
+    }
+}
+
+/// Supplier + invoice number: the same invoice arriving through two channels.
+fn business_key(partner: &str, doc: &Document) -> Option<String> {
+    match doc {
+        Document::Invoice(inv) => inv
+            .invoice_number
+            .as_deref()
+            .map(|n| format!("invoice:{partner}:{}", n.trim().to_ascii_uppercase())),
+        Document::PurchaseOrder(_) => None,
+    }
+}

@@ -1,0 +1,95 @@
+//! Harness for the integration tests: where the repository, its samples and the shared corpus
+//! are, and a walk over the golden sample pairs.
+
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The shared corpus of documents written by others (`../shared/corpus` beside the checkout,
+/// or `GATEWAY_CORPUS`). `None` on a clone without it: callers print that they skipped.
+pub fn corpus_dir() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("GATEWAY_CORPUS") {
+        return Some(PathBuf::from(p));
+    }
+    let candidate = repo_root().join("../shared/corpus");
+    candidate.is_dir().then_some(candidate)
+}
+
+/// Every file under `dir`, recursively, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// One golden pair under `samples/<format>/<kind>/`: the source document, its expected
+/// canonical JSON and an optional partner profile.
+#[derive(Debug, Clone)]
+pub struct SampleCase {
+    pub format: String,
+    pub kind: String,
+    pub source: PathBuf,
+    pub canonical: PathBuf,
+    pub partner: Option<PathBuf>,
+}
+
+/// Every golden pair in `samples/`. A source file is any file that is not `*.canonical.json`
+/// nor `*.partner.toml` nor a `README`; its pair is `<case>.canonical.json` beside it.
+pub fn sample_cases() -> Vec<SampleCase> {
+    let root = repo_root().join("samples");
+    let mut out = Vec::new();
+    for file in files_under(&root) {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if name.ends_with(".canonical.json")
+            || name.ends_with(".partner.toml")
+            || name.starts_with("README")
+            || name.ends_with(".expected.txt")
+        {
+            continue;
+        }
+        let Ok(rel) = file.strip_prefix(&root) else {
+            continue;
+        };
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().to_string())
+            .collect();
+        if parts.len() != 3 {
+            continue;
+        }
+        let case = name.split('.').next().unwrap_or_default().to_string();
+        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let partner = dir.join(format!("{case}.partner.toml"));
+        out.push(SampleCase {
+            format: parts[0].clone(),
+            kind: parts[1].clone(),
+            source: file.clone(),
+            canonical: dir.join(format!("{case}.canonical.json")),
+            partner: partner.is_file().then_some(partner),
+        });
+    }
+    out
+}

@@ -1,0 +1,6 @@
+//! The integration test binary: golden samples, the shared corpus, and (as they land) the
+//! end-to-end paths through the bus and the Coupa sandbox.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod corpus;
+mod samples;
