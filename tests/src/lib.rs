@@ -3,44 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-/// The repository root.
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
-
-/// The shared corpus of documents written by others (`../shared/corpus` beside the checkout,
-/// or `GATEWAY_CORPUS`). `None` on a clone without it: callers print that they skipped.
-pub fn corpus_dir() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GATEWAY_CORPUS") {
-        return Some(PathBuf::from(p));
-    }
-    let candidate = repo_root().join("../shared/corpus");
-    candidate.is_dir().then_some(candidate)
-}
-
-/// Every file under `dir`, recursively, sorted.
-pub fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+pub use gateway_core::testkit::{corpus_dir, files_under, repo_root};
 
 /// One golden pair under `samples/<format>/<kind>/`: the source document, its expected
 /// canonical JSON and an optional partner profile.

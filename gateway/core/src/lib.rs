@@ -14,6 +14,7 @@ pub mod json_codec;
 pub mod metrics;
 pub mod profile;
 pub mod secret;
+pub mod testkit;
 
 pub use codec::{
     Decode, DecodeItem, Decoded, DecodedDocument, Encode, EncodeError, Reject, SourceMeta,

@@ -1,0 +1,63 @@
+//! Where the repository and the shared corpus are, for every crate's tests. Lives here, once,
+//! so adapters' corpus tests do not each carry their own copy of the lookup.
+
+use std::path::{Path, PathBuf};
+
+/// The repository root (two levels above this crate).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The shared corpus of documents written by others (`../shared/corpus` beside the checkout,
+/// or `GATEWAY_CORPUS`). `None` on a clone without it: callers print that they skipped. In CI
+/// (`CI` set) a missing corpus is an error the caller should fail on, see [`corpus_or_skip`].
+pub fn corpus_dir() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("GATEWAY_CORPUS") {
+        return Some(PathBuf::from(p));
+    }
+    let candidate = repo_root().join("../shared/corpus");
+    candidate.is_dir().then_some(candidate)
+}
+
+/// The corpus sub-folder `name` (`x12-810`, `cxml-order`, ...), or `None` after printing a loud
+/// skip message when the corpus is absent on a developer's clone. Under CI it returns
+/// `Err` so the test fails rather than silently passing.
+pub fn corpus_or_skip(name: &str, test: &str) -> Result<Option<PathBuf>, String> {
+    match corpus_dir() {
+        Some(dir) => Ok(Some(dir.join(name))),
+        None if std::env::var_os("CI").is_some() => Err(format!(
+            "{test}: the shared corpus (../shared/corpus) is missing under CI"
+        )),
+        None => {
+            eprintln!(
+                "SKIPPED {test}: ../shared/corpus not found beside the checkout (set GATEWAY_CORPUS)"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Every file under `dir`, recursively, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
