@@ -1,1 +1,16 @@
 //! cXML: InvoiceDetailRequest and OrderRequest both ways, Responses, hardened parsing.
+//!
+//! Layout (one job per module):
+//! - [`reader`]: bytes → bounded element tree; refuses entity tricks, never fetches anything.
+//! - [`header`]: the cXML envelope (From/To/Sender credentials, SharedSecret, payloadID) and
+//!   sender authentication against the partner profile.
+//! - `decode`: tree → canonical [`gateway_model::Document`] (invoices and orders).
+//! - `encode`: canonical → OrderRequest / InvoiceDetailRequest.
+//! - [`response`]: cXML `Response/Status` documents and the status code for each outcome.
+//! - [`CxmlCodec`]: the `Decode`/`Encode` implementation the server registers.
+
+pub mod error;
+pub mod reader;
+
+pub use error::CxmlError;
+pub use reader::Limits;

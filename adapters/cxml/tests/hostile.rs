@@ -1,0 +1,236 @@
+//! Hostile inputs: each is refused with a clear, located error; nothing is fetched; memory stays
+//! bounded because limits trip before anything grows.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+use std::io::ErrorKind;
+use std::net::TcpListener;
+
+use adapter_cxml::CxmlError;
+use adapter_cxml::reader::{Limits, parse};
+use gateway_core::testkit::repo_root;
+
+fn hostile(name: &str) -> Vec<u8> {
+    std::fs::read(repo_root().join("tests/data/hostile").join(name)).unwrap()
+}
+
+fn error_of(raw: &[u8]) -> CxmlError {
+    let parsed = parse(raw, &Limits::default());
+    assert!(parsed.trees.is_empty(), "a hostile input gave a tree");
+    parsed.error.expect("a hostile input must give an error")
+}
+
+#[test]
+fn billion_laughs_is_refused_at_the_doctype() {
+    let e = error_of(&hostile("billion-laughs.xml"));
+    assert!(matches!(e, CxmlError::Entity { .. }), "{e}");
+    assert!(e.to_string().contains("declares entities"), "{e}");
+    assert!(e.location().contains("line 2"), "{e}");
+}
+
+#[test]
+fn external_entity_to_a_file_is_refused() {
+    let e = error_of(&hostile("xxe-file.xml"));
+    assert!(matches!(e, CxmlError::Entity { .. }), "{e}");
+    assert!(e.to_string().contains("external entity"), "{e}");
+}
+
+#[test]
+fn parameter_entity_to_a_url_is_refused() {
+    let e = error_of(&hostile("xxe-parameter-entity.xml"));
+    assert!(matches!(e, CxmlError::Entity { .. }), "{e}");
+}
+
+#[test]
+fn unknown_entity_is_refused_with_its_path() {
+    let e = error_of(&hostile("unknown-entity.xml"));
+    assert!(matches!(e, CxmlError::Entity { .. }), "{e}");
+    assert!(e.to_string().contains("&undefined;"), "{e}");
+    assert!(
+        e.location()
+            .starts_with("/cXML/Header/From/Credential/Identity (line 2"),
+        "{e}"
+    );
+}
+
+#[test]
+fn many_attributes_hit_the_attribute_limit() {
+    let e = error_of(&hostile("many-attributes.xml"));
+    assert!(
+        matches!(e, CxmlError::Limit { limit, .. } if limit == Limits::default().max_attributes),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_utf8_is_located() {
+    let e = error_of(&hostile("bad-utf8.xml"));
+    assert!(matches!(e, CxmlError::Syntax { .. }), "{e}");
+    assert!(e.to_string().contains("UTF-8"), "{e}");
+    assert!(e.location().starts_with("line 1, column "), "{e}");
+}
+
+#[test]
+fn binary_junk_after_lt_is_a_syntax_error() {
+    let e = error_of(&hostile("binary-junk-lt.xml"));
+    assert!(matches!(e, CxmlError::Syntax { .. }), "{e}");
+}
+
+#[test]
+fn deep_nesting_stops_at_the_depth_limit() {
+    let mut raw = String::from("<cXML>");
+    for _ in 0..100_000 {
+        raw.push_str("<a>");
+    }
+    let e = error_of(raw.as_bytes());
+    assert!(
+        matches!(e, CxmlError::Limit { limit, .. } if limit == Limits::default().max_depth),
+        "{e}"
+    );
+    assert!(e.location().starts_with("/cXML/a/a/a"), "{e}");
+}
+
+#[test]
+fn huge_attribute_is_refused() {
+    let raw = format!(
+        "<cXML payloadID=\"{}\" timestamp=\"2026-01-01T00:00:00Z\"/>",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let e = error_of(raw.as_bytes());
+    assert!(matches!(e, CxmlError::Limit { .. }), "{e}");
+    assert!(e.to_string().contains("payloadID"), "{e}");
+}
+
+#[test]
+fn huge_text_is_refused() {
+    let raw = format!(
+        "<cXML><Header>{}</Header></cXML>",
+        "y".repeat(2 * 1024 * 1024)
+    );
+    let e = error_of(raw.as_bytes());
+    assert!(matches!(e, CxmlError::Limit { .. }), "{e}");
+    assert!(e.location().starts_with("/cXML/Header"), "{e}");
+}
+
+#[test]
+fn too_many_elements_are_refused() {
+    let limits = Limits {
+        max_elements: 100,
+        ..Limits::default()
+    };
+    let raw = format!("<cXML>{}</cXML>", "<a/>".repeat(200));
+    let parsed = parse(raw.as_bytes(), &limits);
+    let e = parsed.error.expect("error");
+    assert!(matches!(e, CxmlError::Limit { limit: 100, .. }), "{e}");
+}
+
+#[test]
+fn oversized_input_is_refused_before_parsing() {
+    let limits = Limits {
+        max_bytes: 10,
+        ..Limits::default()
+    };
+    let parsed = parse(b"<cXML>0123456789</cXML>", &limits);
+    assert!(matches!(
+        parsed.error,
+        Some(CxmlError::Limit { limit: 10, .. })
+    ));
+}
+
+/// An XXE pointing at a local listener: the decode is synchronous, so if anything had tried to
+/// fetch the DTD or the entity, the connection would be waiting in the listener's backlog when
+/// decode returns. A non-blocking accept that finds nothing proves no connection was made.
+#[test]
+fn xxe_and_doctype_urls_are_never_fetched() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let with_entity = format!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE cXML SYSTEM \"http://127.0.0.1:{port}/cXML.dtd\" [\n \
+         <!ENTITY xxe SYSTEM \"http://127.0.0.1:{port}/secret\">\n]>\n\
+         <cXML payloadID=\"x@y\" timestamp=\"2026-01-01T00:00:00Z\"><Header>&xxe;</Header></cXML>"
+    );
+    let e = error_of(with_entity.as_bytes());
+    assert!(matches!(e, CxmlError::Entity { .. }), "{e}");
+
+    // A DOCTYPE alone (the normal cXML case) is accepted and still never fetched.
+    let doctype_only = format!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE cXML SYSTEM \"http://127.0.0.1:{port}/cXML.dtd\">\n\
+         <cXML payloadID=\"x@y\" timestamp=\"2026-01-01T00:00:00Z\"><Header/></cXML>"
+    );
+    let parsed = parse(doctype_only.as_bytes(), &Limits::default());
+    assert!(parsed.error.is_none(), "{:?}", parsed.error);
+    assert_eq!(parsed.trees.len(), 1);
+    let file_doctype = "<!DOCTYPE cXML SYSTEM \"file:///etc/passwd\"><cXML><Header/></cXML>";
+    let parsed = parse(file_doctype.as_bytes(), &Limits::default());
+    assert!(parsed.error.is_none(), "{:?}", parsed.error);
+    let root = parsed.trees[0].root().unwrap();
+    assert_eq!(root.find("Header").map(|h| h.text()), Some(""));
+
+    match listener.accept() {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+        Err(e) => panic!("unexpected listener error {e}"),
+        Ok((_, peer)) => panic!("the decoder connected to the listener from {peer}"),
+    }
+}
+
+#[test]
+fn predefined_and_character_references_are_expanded() {
+    let raw = "<cXML a=\"x&amp;y&#65;\"><T>&lt;b&gt; &quot;q&quot; &apos;&#x263A;</T></cXML>";
+    let parsed = parse(raw.as_bytes(), &Limits::default());
+    assert!(parsed.error.is_none(), "{:?}", parsed.error);
+    let root = parsed.trees[0].root().unwrap();
+    assert_eq!(root.attr("a"), Some("x&yA"));
+    assert_eq!(root.find("T").unwrap().text(), "<b> \"q\" '\u{263A}");
+}
+
+#[test]
+fn bom_and_latin1_are_read() {
+    let mut raw = b"\xEF\xBB\xBF<cXML><T>caf\xC3\xA9</T></cXML>".to_vec();
+    let parsed = parse(&raw, &Limits::default());
+    assert_eq!(
+        parsed.trees[0].root().unwrap().find("T").unwrap().text(),
+        "café"
+    );
+    raw = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><cXML><T>caf\xE9</T></cXML>".to_vec();
+    let parsed = parse(&raw, &Limits::default());
+    assert!(parsed.error.is_none(), "{:?}", parsed.error);
+    assert_eq!(
+        parsed.trees[0].root().unwrap().find("T").unwrap().text(),
+        "café"
+    );
+    let parsed = parse(b"\xFF\xFE<\x00c\x00", &Limits::default());
+    assert!(parsed.error.unwrap().to_string().contains("UTF-16"));
+}
+
+#[test]
+fn paths_number_repeated_siblings_and_give_line_and_column() {
+    let raw = "<cXML>\n<R>\n  <O/>\n  <O><I x=\"1\"/></O>\n</R></cXML>";
+    let parsed = parse(raw.as_bytes(), &Limits::default());
+    let root = parsed.trees[0].root().unwrap();
+    let second = root.find("R").unwrap().children_named("O").nth(1).unwrap();
+    let item = second.child("I").unwrap();
+    assert_eq!(item.path(), "/cXML/R/O[2]/I");
+    assert_eq!(item.line_column(), (4, 6));
+    assert_eq!(item.location(), "/cXML/R/O[2]/I (line 4, column 6)");
+}
+
+#[test]
+fn mismatched_end_tag_is_located() {
+    let raw = "<cXML>\n<Header>\n</Heder></cXML>";
+    let e = error_of(raw.as_bytes());
+    assert!(matches!(e, CxmlError::Syntax { .. }), "{e}");
+    assert!(e.location().contains("line 3"), "{e}");
+}
+
+#[test]
+fn concatenated_documents_are_read_one_by_one() {
+    let raw = "<?xml version=\"1.0\"?><cXML a=\"1\"/>\n<?xml version=\"1.0\"?>\n<!DOCTYPE cXML SYSTEM \"x.dtd\"><cXML a=\"2\"><b/></cXML>";
+    let parsed = parse(raw.as_bytes(), &Limits::default());
+    assert!(parsed.error.is_none(), "{:?}", parsed.error);
+    assert_eq!(parsed.trees.len(), 2);
+    assert_eq!(parsed.trees[1].root().unwrap().attr("a"), Some("2"));
+    assert_eq!(
+        parsed.trees[1].doctype.as_deref(),
+        Some("cXML SYSTEM \"x.dtd\"")
+    );
+}
