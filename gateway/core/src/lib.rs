@@ -5,6 +5,7 @@
 //!
 //! Adapters depend on this crate and `gateway-model` only, never on each other.
 
+pub mod bus;
 pub mod codec;
 pub mod delivery;
 pub mod envelope;
@@ -16,6 +17,10 @@ pub mod profile;
 pub mod secret;
 pub mod testkit;
 
+pub use bus::{
+    Broker, BusError, ConsumerSpec, DeadFilter, DeadLetter, Delivered, Handler, Message, Outcome,
+    QueueDepth, Stop, Topology,
+};
 pub use codec::{
     Decode, DecodeItem, Decoded, DecodedDocument, Encode, EncodeError, Reject, SourceMeta,
 };

@@ -1,0 +1,278 @@
+//! The consumer loop: manual acks, bounded prefetch, up to `prefetch` handlers at once, and a
+//! reconnect loop with backoff that logs every attempt. A message is acked only after its
+//! retry or dead-letter copy was confirmed, so a crash in between redelivers it, never loses it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{FutureExt, StreamExt};
+use gateway_core::{BusError, Delivered, Handler, Message, Outcome, Stop};
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
+use lapin::types::{FieldTable, ShortString};
+use lapin::{BasicProperties, Channel};
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+use super::headers::{self, History};
+use super::{RabbitBroker, publish_confirmed, short, unavailable};
+use crate::names;
+use crate::settle::{Decision, decide};
+
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+enum Ended {
+    Stopped,
+}
+
+pub async fn run(
+    broker: &RabbitBroker,
+    consumer: &str,
+    handler: Arc<dyn Handler>,
+    mut stop: Stop,
+) -> Result<(), BusError> {
+    if broker.topology.consumer(consumer).is_none() {
+        return Err(BusError::UnknownConsumer(consumer.to_string()));
+    }
+    let mut backoff = Duration::from_millis(200);
+    let mut attempt: u32 = 0;
+    loop {
+        match consume_once(broker, consumer, &handler, &mut stop, &mut backoff).await {
+            Ok(Ended::Stopped) => return Ok(()),
+            Err(e @ (BusError::Topology(_) | BusError::UnknownConsumer(_))) => return Err(e),
+            Err(e) => {
+                attempt = attempt.saturating_add(1);
+                tracing::warn!(
+                    consumer,
+                    attempt,
+                    retry_in_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
+                    error = %e,
+                    "bus consumer lost the broker; reconnecting"
+                );
+                tokio::select! {
+                    _ = &mut stop => return Ok(()),
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+async fn consume_once(
+    broker: &RabbitBroker,
+    consumer: &str,
+    handler: &Arc<dyn Handler>,
+    stop: &mut Stop,
+    backoff: &mut Duration,
+) -> Result<Ended, BusError> {
+    let ns = broker.topology.namespace.clone();
+    let prefetch = broker.topology.prefetch.max(1);
+    let ch = broker.confirm_channel().await?;
+    ch.basic_qos(prefetch, BasicQosOptions::default())
+        .await
+        .map_err(|e| unavailable("basic.qos", e))?;
+    let tag = format!("{consumer}-{}", uuid::Uuid::new_v4().simple());
+    let mut deliveries = ch
+        .basic_consume(
+            short(&names::work_queue(&ns, consumer))?,
+            short(&tag)?,
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| unavailable("basic.consume", e))?;
+    tracing::info!(consumer, "bus consumer attached");
+    *backoff = Duration::from_millis(200);
+
+    let ctx = Arc::new(Ctx {
+        topology: Arc::clone(&broker.topology),
+        consumer: consumer.to_string(),
+        channel: ch.clone(),
+    });
+    let mut tasks = JoinSet::new();
+    let result = loop {
+        if tasks.len() >= usize::from(prefetch) {
+            let _ = tasks.join_next().await;
+            continue;
+        }
+        tokio::select! {
+            _ = &mut *stop => break Ok(Ended::Stopped),
+            next = deliveries.next() => match next {
+                Some(Ok(delivery)) => {
+                    let ctx = Arc::clone(&ctx);
+                    let handler = Arc::clone(handler);
+                    tasks.spawn(async move { ctx.handle(delivery, handler).await });
+                }
+                Some(Err(e)) => break Err(unavailable("consumer stream", e)),
+                None => break Err(BusError::Unavailable("the broker cancelled the consumer".into())),
+            },
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+        }
+    };
+    // Let handlers in flight finish and settle before the channel goes away.
+    while tasks.join_next().await.is_some() {}
+    if matches!(result, Ok(Ended::Stopped)) {
+        let _ = ch.close(200, ShortString::from("consumer stopped")).await;
+    }
+    result
+}
+
+struct Ctx {
+    topology: Arc<gateway_core::Topology>,
+    consumer: String,
+    channel: Channel,
+}
+
+impl Ctx {
+    async fn handle(&self, delivery: Delivery, handler: Arc<dyn Handler>) {
+        let history = headers::history(&delivery.properties);
+        let attempt = history
+            .attempts
+            .saturating_add(headers::redeliveries(&delivery.properties))
+            .saturating_add(1);
+        let envelope = match headers::envelope(&delivery.properties) {
+            Ok(e) => e,
+            Err(reason) => {
+                // Not ours: park it untouched so nothing is lost, with the reason.
+                self.park_foreign(&delivery, &reason).await;
+                return;
+            }
+        };
+        let span = tracing::info_span!(
+            "bus.deliver",
+            consumer = %self.consumer,
+            doc_id = %envelope.doc_id,
+            partner = envelope.partner.as_deref().unwrap_or("-"),
+            adapter = %envelope.adapter,
+            attempt,
+        );
+        let delivered = Delivered {
+            envelope,
+            body: delivery.data.clone(),
+            attempt,
+            first_error: history.first_error.clone(),
+        };
+        let outcome = std::panic::AssertUnwindSafe(handler.handle(&delivered).instrument(span))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Outcome::Retry {
+                reason: "the handler panicked".into(),
+                after: None,
+            });
+        self.settle(&delivery, delivered, history, attempt, outcome)
+            .await;
+    }
+
+    async fn settle(
+        &self,
+        delivery: &Delivery,
+        delivered: Delivered,
+        history: History,
+        attempt: u32,
+        outcome: Outcome,
+    ) {
+        let ns = &self.topology.namespace;
+        let (queue, new_history) = match decide(&self.topology, attempt, outcome) {
+            Decision::Ack => {
+                if let Err(e) = delivery.ack(BasicAckOptions::default()).await {
+                    tracing::warn!(doc_id = %delivered.envelope.doc_id, error = %e, "ack failed; the broker will redeliver");
+                }
+                return;
+            }
+            Decision::Retry { delay, reason } => {
+                let tier = self.tier_for(delay);
+                (
+                    names::retry_queue(ns, &self.consumer, tier.as_millis()),
+                    History {
+                        attempts: attempt,
+                        first_error: history.first_error.or_else(|| Some(reason.clone())),
+                        last_error: Some(reason),
+                        dead_at: None,
+                    },
+                )
+            }
+            Decision::Dead { reason } => {
+                tracing::warn!(doc_id = %delivered.envelope.doc_id, consumer = %self.consumer, %reason, "dead-lettered");
+                (
+                    names::dead_queue(ns, &self.consumer),
+                    History {
+                        attempts: attempt,
+                        first_error: history.first_error.or_else(|| Some(reason.clone())),
+                        last_error: Some(reason),
+                        dead_at: Some(chrono::Utc::now().timestamp_millis()),
+                    },
+                )
+            }
+        };
+        let props = headers::properties(&delivered.envelope, &new_history);
+        self.forward_then_ack(delivery, &queue, props, delivered)
+            .await;
+    }
+
+    /// The smallest tier at least `delay` long, else the longest tier.
+    fn tier_for(&self, delay: Duration) -> Duration {
+        let tiers = &self.topology.retry_tiers;
+        tiers
+            .iter()
+            .copied()
+            .filter(|t| *t >= delay)
+            .min()
+            .or_else(|| tiers.iter().copied().max())
+            .unwrap_or(delay)
+    }
+
+    /// Publishes a confirmed copy to `queue` (default exchange), then acks the original; if the
+    /// copy could not be confirmed the original is returned to the queue instead.
+    async fn forward_then_ack(
+        &self,
+        delivery: &Delivery,
+        queue: &str,
+        props: BasicProperties,
+        delivered: Delivered,
+    ) {
+        let doc_id = delivered.envelope.doc_id.clone();
+        let message = Message {
+            envelope: delivered.envelope,
+            body: delivered.body,
+        };
+        let forwarded = match short(queue) {
+            Ok(key) => {
+                publish_confirmed(
+                    &self.channel,
+                    &ShortString::from(""),
+                    vec![(key, props, &message)],
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        match forwarded {
+            Ok(()) => {
+                if let Err(e) = delivery.ack(BasicAckOptions::default()).await {
+                    tracing::warn!(%doc_id, error = %e, "ack after forwarding failed; the message may be delivered again");
+                }
+            }
+            Err(e) => {
+                tracing::error!(%doc_id, queue, error = %e, "could not forward; returning the message to its queue");
+                let _ = delivery
+                    .nack(BasicNackOptions {
+                        requeue: true,
+                        ..Default::default()
+                    })
+                    .await;
+            }
+        }
+    }
+
+    async fn park_foreign(&self, delivery: &Delivery, reason: &str) {
+        tracing::error!(consumer = %self.consumer, %reason, "message without an envelope; dead-lettering it");
+        // Reject without requeue: the work queue's dead-letter exchange parks it as it is.
+        let _ = delivery
+            .nack(BasicNackOptions {
+                requeue: false,
+                ..Default::default()
+            })
+            .await;
+    }
+}

@@ -1,0 +1,259 @@
+//! The RabbitMQ backend (lapin). Topology per namespace `ns`:
+//!
+//! - topic exchange `ns.documents`, routing key `<direction>.<kind>.<partner>`;
+//! - per consumer a quorum work queue `ns.q.<consumer>` bound with the consumer's patterns,
+//!   with an explicit `x-delivery-limit` and at-least-once dead-lettering through the direct
+//!   exchange `ns.dlx` into `ns.dead.<consumer>` (for messages that crash their consumer);
+//! - per consumer and retry tier a queue `ns.retry.<consumer>.<ms>ms` whose TTL dead-letters
+//!   back into the work queue: a retry is a confirmed copy there, then an ack of the original.
+//!
+//! Publishes are persistent, `mandatory` (a returned message is a failure) and confirmed,
+//! pipelined: a batch is sent whole, then its confirms are awaited together.
+
+mod admin;
+mod consume;
+pub(crate) mod headers;
+mod topology;
+
+use std::sync::Arc;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use gateway_core::{
+    Broker, BusError, DeadFilter, DeadLetter, Handler, Message, QueueDepth, Stop, Topology,
+};
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::types::ShortString;
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use tokio::sync::Mutex;
+
+use crate::names;
+
+/// The RabbitMQ backend.
+pub struct RabbitBroker {
+    url: String,
+    topology: Arc<Topology>,
+    conn: Mutex<Option<Arc<Connection>>>,
+    publisher: Mutex<Option<Channel>>,
+}
+
+impl std::fmt::Debug for RabbitBroker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password: never print it.
+        f.debug_struct("RabbitBroker")
+            .field("namespace", &self.topology.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn unavailable(what: &str, e: impl std::fmt::Display) -> BusError {
+    BusError::Unavailable(format!("{what}: {e}"))
+}
+
+pub(crate) fn short(s: &str) -> Result<ShortString, BusError> {
+    ShortString::try_new(s)
+        .map_err(|_| BusError::Topology(format!("name longer than 255 bytes: {s:.40}...")))
+}
+
+/// A URL without its password, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = url.get(scheme + 3..at).unwrap_or("");
+            let user = creds.split(':').next().unwrap_or("");
+            format!(
+                "{}{user}:***{}",
+                url.get(..scheme + 3).unwrap_or(""),
+                url.get(at..).unwrap_or("")
+            )
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl RabbitBroker {
+    /// Connects, declares the topology and verifies it matches what already exists (a queue
+    /// declared earlier with other arguments is a clear [`BusError::Topology`]).
+    pub async fn connect(url: &str, topology: Topology) -> Result<Self, BusError> {
+        let broker = RabbitBroker {
+            url: url.to_string(),
+            topology: Arc::new(topology),
+            conn: Mutex::new(None),
+            publisher: Mutex::new(None),
+        };
+        let conn = broker.connection().await?;
+        topology::declare(&conn, &broker.topology).await?;
+        Ok(broker)
+    }
+
+    /// Deletes this namespace's queues and exchanges, messages included.
+    pub async fn delete_topology(&self) -> Result<(), BusError> {
+        let conn = self.connection().await?;
+        topology::delete(&conn, &self.topology).await
+    }
+
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// The live connection, reconnecting if the last one died.
+    pub(crate) async fn connection(&self) -> Result<Arc<Connection>, BusError> {
+        let mut guard = self.conn.lock().await;
+        if let Some(c) = guard.as_ref().filter(|c| c.status().connected()) {
+            return Ok(Arc::clone(c));
+        }
+        let conn = Connection::connect(&self.url, ConnectionProperties::default())
+            .await
+            .map_err(|e| unavailable(&format!("cannot connect to {}", redact_url(&self.url)), e))?;
+        let conn = Arc::new(conn);
+        *guard = Some(Arc::clone(&conn));
+        Ok(conn)
+    }
+
+    /// A fresh channel in confirm mode.
+    pub(crate) async fn confirm_channel(&self) -> Result<Channel, BusError> {
+        let conn = self.connection().await?;
+        let ch = conn
+            .create_channel()
+            .await
+            .map_err(|e| unavailable("cannot open a channel", e))?;
+        ch.confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(|e| unavailable("cannot enable publisher confirms", e))?;
+        Ok(ch)
+    }
+
+    async fn publisher_channel(&self) -> Result<Channel, BusError> {
+        let mut guard = self.publisher.lock().await;
+        if let Some(ch) = guard.as_ref().filter(|c| c.status().connected()) {
+            return Ok(ch.clone());
+        }
+        let ch = self.confirm_channel().await?;
+        *guard = Some(ch.clone());
+        Ok(ch)
+    }
+
+    async fn publish_batch(&self, batch: &[Message]) -> Result<(), BusError> {
+        let exchange = short(&names::exchange(&self.topology.namespace))?;
+        let mut planned = Vec::with_capacity(batch.len());
+        for m in batch {
+            let key = m.envelope.routing_key();
+            if self.topology.routes(&key).next().is_none() {
+                return Err(BusError::Unroutable(key));
+            }
+            let props = headers::properties(&m.envelope, &headers::History::default());
+            planned.push((short(&key)?, props, m));
+        }
+        let ch = self.publisher_channel().await?;
+        let result = publish_confirmed(&ch, &exchange, planned).await;
+        if matches!(result, Err(BusError::Unavailable(_))) {
+            *self.publisher.lock().await = None;
+        }
+        result
+    }
+}
+
+/// Sends every message, then awaits every confirm; fails if any was nacked or returned.
+pub(crate) async fn publish_confirmed(
+    ch: &Channel,
+    exchange: &ShortString,
+    planned: Vec<(ShortString, BasicProperties, &Message)>,
+) -> Result<(), BusError> {
+    let mut confirms = Vec::with_capacity(planned.len());
+    for (key, props, m) in planned {
+        let confirm = ch
+            .basic_publish(
+                exchange.clone(),
+                key.clone(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..Default::default()
+                },
+                &m.body,
+                props,
+            )
+            .await
+            .map_err(|e| unavailable("publish failed", e))?;
+        confirms.push((key, confirm));
+    }
+    for (key, confirm) in confirms {
+        let confirmation = confirm
+            .await
+            .map_err(|e| unavailable("lost the publisher confirm", e))?;
+        if confirmation.is_nack() {
+            return Err(BusError::NotConfirmed(format!(
+                "broker nacked the message for {key}"
+            )));
+        }
+        if let Some(returned) = confirmation.take_message() {
+            return Err(BusError::Unroutable(format!(
+                "{key} (broker returned it: {} {})",
+                returned.reply_code, returned.reply_text
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl Broker for RabbitBroker {
+    fn publish<'a>(&'a self, batch: &'a [Message]) -> BoxFuture<'a, Result<(), BusError>> {
+        self.publish_batch(batch).boxed()
+    }
+
+    fn consume<'a>(
+        &'a self,
+        consumer: &'a str,
+        handler: Arc<dyn Handler>,
+        stop: Stop,
+    ) -> BoxFuture<'a, Result<(), BusError>> {
+        consume::run(self, consumer, handler, stop).boxed()
+    }
+
+    fn dead_letters<'a>(
+        &'a self,
+        consumer: &'a str,
+        filter: &'a DeadFilter,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<DeadLetter>, BusError>> {
+        admin::dead_letters(self, consumer, filter, limit).boxed()
+    }
+
+    fn replay<'a>(
+        &'a self,
+        consumer: &'a str,
+        filter: &'a DeadFilter,
+    ) -> BoxFuture<'a, Result<usize, BusError>> {
+        admin::replay(self, consumer, filter).boxed()
+    }
+
+    fn purge<'a>(
+        &'a self,
+        consumer: &'a str,
+        filter: &'a DeadFilter,
+    ) -> BoxFuture<'a, Result<usize, BusError>> {
+        admin::purge(self, consumer, filter).boxed()
+    }
+
+    fn depth<'a>(&'a self, consumer: &'a str) -> BoxFuture<'a, Result<QueueDepth, BusError>> {
+        admin::depth(self, consumer).boxed()
+    }
+
+    fn ready(&self) -> BoxFuture<'_, Result<(), BusError>> {
+        async move { self.connection().await.map(|_| ()) }.boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            super::redact_url("amqp://guest:secret@127.0.0.1:5672/%2f"),
+            "amqp://guest:***@127.0.0.1:5672/%2f"
+        );
+        assert_eq!(
+            super::redact_url("amqp://127.0.0.1:5672"),
+            "amqp://127.0.0.1:5672"
+        );
+    }
+}

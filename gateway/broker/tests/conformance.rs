@@ -1,0 +1,432 @@
+//! One conformance suite, run against both backends: the embedded bus on a temp file and
+//! RabbitMQ on the local broker (`GATEWAY_TEST_AMQP`, default amqp://127.0.0.1:5672). Without
+//! RabbitMQ the RabbitMQ half fails under CI and is skipped loudly elsewhere.
+//!
+//! Waiting is on events (a channel receiving a delivery) with a generous timeout as a guard
+//! against hanging, never a sleep that assumes how long something takes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use gateway_broker::{EmbeddedBroker, RabbitBroker};
+use gateway_core::{
+    Broker, BusError, ConsumerSpec, DeadFilter, Delivered, Envelope, Handler, Message, Outcome,
+    SourceMeta, Topology,
+};
+use gateway_model::DocumentKind;
+use tokio::sync::{mpsc, oneshot};
+
+const GUARD: Duration = Duration::from_secs(30);
+
+fn topology(ns: &str) -> Topology {
+    Topology {
+        namespace: ns.to_string(),
+        consumers: vec![
+            ConsumerSpec {
+                name: "invoices".into(),
+                bindings: vec!["in.invoice.*".into()],
+            },
+            ConsumerSpec {
+                name: "orders".into(),
+                bindings: vec!["out.purchase_order.#".into()],
+            },
+        ],
+        retry_tiers: vec![Duration::from_millis(50), Duration::from_millis(100)],
+        delivery_limit: 5,
+        prefetch: 8,
+    }
+}
+
+fn message(partner: &str, body: &str) -> Message {
+    Message {
+        envelope: Envelope::inbound(
+            DocumentKind::Invoice,
+            "test",
+            Some(partner.to_string()),
+            SourceMeta::default(),
+        ),
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+type Decide = dyn Fn(&Delivered) -> Outcome + Send + Sync;
+
+/// A handler that reports every delivery on a channel and answers with `decide`.
+struct Recorder {
+    tx: mpsc::UnboundedSender<Delivered>,
+    decide: Box<Decide>,
+}
+
+impl Handler for Recorder {
+    fn handle<'a>(&'a self, m: &'a Delivered) -> BoxFuture<'a, Outcome> {
+        let _ = self.tx.send(m.clone());
+        let outcome = (self.decide)(m);
+        async move { outcome }.boxed()
+    }
+}
+
+/// A running consumer; dropping `stop` ends it.
+struct Running {
+    rx: mpsc::UnboundedReceiver<Delivered>,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), BusError>>,
+}
+
+impl Running {
+    async fn next(&mut self) -> Delivered {
+        tokio::time::timeout(GUARD, self.rx.recv())
+            .await
+            .expect("no delivery within the guard time")
+            .expect("consumer ended")
+    }
+
+    async fn stop(mut self) {
+        drop(self.stop.take());
+        let r = tokio::time::timeout(GUARD, self.task)
+            .await
+            .expect("consumer did not stop");
+        r.expect("consumer task").expect("consumer result");
+    }
+}
+
+fn start(
+    broker: Arc<dyn Broker>,
+    consumer: &str,
+    decide: impl Fn(&Delivered) -> Outcome + Send + Sync + 'static,
+) -> Running {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let handler = Arc::new(Recorder {
+        tx,
+        decide: Box::new(decide),
+    });
+    let name = consumer.to_string();
+    let task = tokio::spawn(async move {
+        broker
+            .consume(&name, handler, stop_rx.map(|_| ()).boxed())
+            .await
+    });
+    Running {
+        rx,
+        stop: Some(stop_tx),
+        task,
+    }
+}
+
+async fn wait_dead(broker: &dyn Broker, consumer: &str, n: usize) -> Vec<gateway_core::DeadLetter> {
+    // Dead-lettering is the consumer's last step; poll the operator view until it shows.
+    let deadline = tokio::time::Instant::now() + GUARD;
+    loop {
+        let dead = broker
+            .dead_letters(consumer, &DeadFilter::default(), 100)
+            .await
+            .expect("dead letters");
+        if dead.len() >= n || tokio::time::Instant::now() > deadline {
+            return dead;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+// ---- the suite ------------------------------------------------------------------------------
+
+async fn publish_consume_ack(b: Arc<dyn Broker>) {
+    let batch = vec![
+        message("acme", "1"),
+        message("acme", "2"),
+        message("zeta", "3"),
+    ];
+    b.publish(&batch).await.expect("publish");
+    let mut c = start(Arc::clone(&b), "invoices", |_| Outcome::Ack);
+    let mut bodies = Vec::new();
+    for _ in 0..3 {
+        let d = c.next().await;
+        assert_eq!(d.attempt, 1);
+        bodies.push(String::from_utf8(d.body).unwrap());
+    }
+    bodies.sort();
+    assert_eq!(bodies, ["1", "2", "3"]);
+    c.stop().await;
+    let depth = b.depth("invoices").await.expect("depth");
+    assert_eq!(depth.ready, 0, "acked messages must leave the queue");
+    assert_eq!(depth.dead, 0);
+    // The envelope travels intact.
+    assert_eq!(
+        b.depth("orders").await.expect("depth").ready,
+        0,
+        "an invoice must not reach the order queue"
+    );
+}
+
+async fn unroutable_is_an_error(b: Arc<dyn Broker>) {
+    let mut m = message("acme", "x");
+    m.envelope.direction = gateway_core::Direction::In;
+    m.envelope.kind = DocumentKind::PurchaseOrder; // in.purchase_order.acme: nobody bound
+    let err = b.publish(&[m]).await.expect_err("unroutable must fail");
+    assert!(matches!(err, BusError::Unroutable(_)), "{err:?}");
+    assert!(!err.is_retryable());
+}
+
+async fn retry_then_succeed(b: Arc<dyn Broker>) {
+    let m = message("acme", "retry-me");
+    let doc_id = m.envelope.doc_id.clone();
+    b.publish(&[m]).await.expect("publish");
+    let mut c = start(Arc::clone(&b), "invoices", |d| {
+        if d.attempt == 1 {
+            Outcome::Retry {
+                reason: "coupa 503".into(),
+                after: None,
+            }
+        } else {
+            Outcome::Ack
+        }
+    });
+    let first = c.next().await;
+    let second = c.next().await;
+    assert_eq!((first.attempt, second.attempt), (1, 2));
+    assert_eq!(second.envelope.doc_id, doc_id);
+    assert_eq!(second.first_error.as_deref(), Some("coupa 503"));
+    assert_eq!(second.body, b"retry-me");
+    c.stop().await;
+    assert_eq!(b.depth("invoices").await.unwrap().dead, 0);
+}
+
+async fn exhausted_retries_dead_letter(b: Arc<dyn Broker>) {
+    let m = message("acme", "always-503");
+    let doc_id = m.envelope.doc_id.clone();
+    b.publish(&[m]).await.expect("publish");
+    let mut c = start(Arc::clone(&b), "invoices", |_| Outcome::Retry {
+        reason: "coupa 503".into(),
+        after: None,
+    });
+    // Two tiers: attempts 1, 2, 3, then dead.
+    for expected in 1..=3 {
+        assert_eq!(c.next().await.attempt, expected);
+    }
+    let dead = wait_dead(b.as_ref(), "invoices", 1).await;
+    c.stop().await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].doc_id, doc_id);
+    assert_eq!(dead[0].body, b"always-503", "the original body is kept");
+    assert!(
+        dead[0]
+            .reason
+            .contains("gave up after 3 attempts: coupa 503"),
+        "{}",
+        dead[0].reason
+    );
+    assert_eq!(dead[0].first_error.as_deref(), Some("coupa 503"));
+}
+
+async fn dead_then_replay_exactly_once(b: Arc<dyn Broker>) {
+    let poison = message("acme", "poison");
+    let other = message("zeta", "poison-too");
+    let doc_id = poison.envelope.doc_id.clone();
+    b.publish(&[poison, other]).await.expect("publish");
+    let fixed = Arc::new(Mutex::new(false));
+    let f = Arc::clone(&fixed);
+    let mut c = start(Arc::clone(&b), "invoices", move |_| {
+        if *f.lock().unwrap() {
+            Outcome::Ack
+        } else {
+            Outcome::Dead {
+                reason: "supplier not found in Coupa".into(),
+            }
+        }
+    });
+    c.next().await;
+    c.next().await;
+    let dead = wait_dead(b.as_ref(), "invoices", 2).await;
+    assert_eq!(dead.len(), 2);
+    assert!(
+        dead.iter()
+            .all(|d| d.reason == "supplier not found in Coupa")
+    );
+
+    // Filters select; listing does not consume.
+    let only_acme = DeadFilter {
+        partner: Some("acme".into()),
+        ..Default::default()
+    };
+    let listed = b.dead_letters("invoices", &only_acme, 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].doc_id, doc_id);
+    assert_eq!(wait_dead(b.as_ref(), "invoices", 2).await.len(), 2);
+
+    *fixed.lock().unwrap() = true;
+    let by_id = DeadFilter {
+        doc_id: Some(doc_id.clone()),
+        ..Default::default()
+    };
+    assert_eq!(b.replay("invoices", &by_id).await.expect("replay"), 1);
+    let again = c.next().await;
+    assert_eq!(again.envelope.doc_id, doc_id);
+    assert_eq!(again.attempt, 1, "a replay starts a fresh attempt count");
+    assert_eq!(again.body, b"poison");
+    // Replaying the same filter again finds nothing: it left the dead-letter queue.
+    assert_eq!(b.replay("invoices", &by_id).await.expect("replay"), 0);
+    c.stop().await;
+    let rest = b
+        .dead_letters("invoices", &DeadFilter::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 1, "the other dead letter stays");
+    assert_eq!(rest[0].partner.as_deref(), Some("zeta"));
+    assert_eq!(
+        b.purge("invoices", &DeadFilter::default()).await.unwrap(),
+        1
+    );
+    assert!(
+        b.dead_letters("invoices", &DeadFilter::default(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn many_in_flight(b: Arc<dyn Broker>) {
+    let batch: Vec<Message> = (0..200).map(|i| message("acme", &i.to_string())).collect();
+    b.publish(&batch).await.expect("publish");
+    let mut c = start(Arc::clone(&b), "invoices", |_| Outcome::Ack);
+    let mut seen = BTreeMap::new();
+    for _ in 0..200 {
+        let d = c.next().await;
+        *seen.entry(String::from_utf8(d.body).unwrap()).or_insert(0) += 1;
+    }
+    c.stop().await;
+    assert_eq!(seen.len(), 200, "every message delivered");
+    assert!(seen.values().all(|n| *n == 1), "none delivered twice");
+    assert_eq!(b.depth("invoices").await.unwrap().ready, 0);
+}
+
+async fn suite<F, Fut>(make: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<
+        Output = (
+            Arc<dyn Broker>,
+            Option<Box<dyn FnOnce() -> BoxFuture<'static, ()>>>,
+        ),
+    >,
+{
+    macro_rules! case {
+        ($name:ident) => {{
+            let ns = format!("t{}.{}", uuid::Uuid::new_v4().simple(), stringify!($name));
+            let (b, cleanup) = make(ns).await;
+            $name(b).await;
+            if let Some(c) = cleanup {
+                c().await;
+            }
+        }};
+    }
+    case!(publish_consume_ack);
+    case!(unroutable_is_an_error);
+    case!(retry_then_succeed);
+    case!(exhausted_retries_dead_letter);
+    case!(dead_then_replay_exactly_once);
+    case!(many_in_flight);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_backend_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    suite(|ns| {
+        let path = root.join(format!("{ns}.sqlite"));
+        async move {
+            let b: Arc<dyn Broker> = Arc::new(EmbeddedBroker::open(&path, topology(&ns)).unwrap());
+            (b, None)
+        }
+    })
+    .await;
+}
+
+fn amqp_url() -> String {
+    std::env::var("GATEWAY_TEST_AMQP").unwrap_or_else(|_| "amqp://127.0.0.1:5672/%2f".into())
+}
+
+/// The RabbitMQ broker for a test, or `None` (after a loud message) when none runs locally.
+/// Under CI a missing broker fails the test.
+pub async fn rabbit(ns: &str) -> Option<Arc<RabbitBroker>> {
+    match RabbitBroker::connect(&amqp_url(), topology(ns)).await {
+        Ok(b) => Some(Arc::new(b)),
+        Err(e) if std::env::var_os("CI").is_some() => {
+            panic!("RabbitMQ is required under CI: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED RabbitMQ conformance: {e} (start it: rabbitmq-server -detached)");
+            None
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rabbitmq_backend_conforms() {
+    match rabbit("probe").await {
+        Some(probe) => probe
+            .delete_topology()
+            .await
+            .expect("delete probe topology"),
+        None => return,
+    }
+    suite(|ns| async move {
+        let b = rabbit(&ns).await.expect("rabbit");
+        let cleanup_b = Arc::clone(&b);
+        let cleanup: Box<dyn FnOnce() -> BoxFuture<'static, ()>> = Box::new(move || {
+            async move {
+                cleanup_b.delete_topology().await.expect("delete topology");
+            }
+            .boxed()
+        });
+        (b as Arc<dyn Broker>, Some(cleanup))
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_bus_survives_a_crash_mid_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bus.sqlite");
+    {
+        let b: Arc<dyn Broker> = Arc::new(EmbeddedBroker::open(&path, topology("crash")).unwrap());
+        b.publish(&[message("acme", "in-flight")]).await.unwrap();
+        // The handler never answers; the task is killed while it holds the message.
+        let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
+        struct Hang(mpsc::UnboundedSender<u32>);
+        impl Handler for Hang {
+            fn handle<'a>(&'a self, m: &'a Delivered) -> BoxFuture<'a, Outcome> {
+                let _ = self.0.send(m.attempt);
+                futures::future::pending().boxed()
+            }
+        }
+        let b2 = Arc::clone(&b);
+        let task = tokio::spawn(async move {
+            b2.consume(
+                "invoices",
+                Arc::new(Hang(tx)),
+                futures::future::pending().boxed(),
+            )
+            .await
+        });
+        assert_eq!(
+            tokio::time::timeout(GUARD, rx.recv()).await.unwrap(),
+            Some(1)
+        );
+        task.abort();
+        let _ = task.await;
+    }
+    // A new process opens the same file: the message comes back as its second delivery.
+    let b: Arc<dyn Broker> = Arc::new(EmbeddedBroker::open(&path, topology("crash")).unwrap());
+    let mut c = start(Arc::clone(&b), "invoices", |_| Outcome::Ack);
+    let d = c.next().await;
+    assert_eq!(d.body, b"in-flight");
+    assert_eq!(d.attempt, 2);
+    c.stop().await;
+    assert_eq!(b.depth("invoices").await.unwrap().ready, 0);
+}
