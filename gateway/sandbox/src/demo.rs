@@ -1,0 +1,89 @@
+//! Demo seed data and the entry point for `gateway sandbox --port N`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::server::{Sandbox, SandboxError, SandboxHandle, SandboxOptions};
+
+/// A Coupa-shaped purchase order for `supplier_id` with two lines, for demos and tests.
+pub fn sample_purchase_order(po_number: &str, supplier_id: u64) -> Value {
+    json!({
+        "po-number": po_number,
+        "status": "issued",
+        "currency": {"code": "USD"},
+        "supplier": {"id": supplier_id},
+        "payment-term": {"code": "Net 30"},
+        "ship-to-address": {
+            "name": "Main Warehouse",
+            "street1": "333 East Hill Dr",
+            "city": "San Leandro",
+            "state": "CA",
+            "postal-code": "94577",
+            "country": {"code": "US"}
+        },
+        "total": "1505.00",
+        "order-lines": [
+            {"line-num": 1, "description": "Laptop stand", "quantity": "10.0", "price": "100.50",
+             "total": "1005.00", "uom": {"code": "EA"}, "source-part-num": "LS-100",
+             "need-by-date": "2025-06-01T00:00:00+00:00", "type": "OrderQuantityLine"},
+            {"line-num": 2, "description": "Cable kit", "quantity": "5.0", "price": "100.00",
+             "total": "500.00", "uom": {"code": "EA"}, "source-part-num": "CK-5",
+             "type": "OrderQuantityLine"}
+        ]
+    })
+}
+
+/// Seeds one supplier (`Acme Supplies`, number `ACME-1`, cXML PO method pointing at the
+/// sandbox's own test supplier endpoint, cXML invoicing identity `acme`/secret `acme-secret`)
+/// and `po_count` issued, unexported POs. Returns the supplier id.
+pub fn seed_demo(handle: &SandboxHandle, po_count: usize) -> Result<u64, String> {
+    let supplier = handle.add_supplier(json!({
+        "name": "Acme Supplies",
+        "number": "ACME-1",
+        "po-method": "cxml",
+        "cxml-url": format!("{}/supplier/acme/cxml", handle.base_url()),
+        "cxml-domain": "NetworkID",
+        "cxml-identity": "coupa-buyer",
+        "cxml-supplier-domain": "DUNS",
+        "cxml-supplier-identity": "acme",
+        "cxml-secret": "acme-po-secret",
+        "po-email": "orders@acme.example",
+        "allow-cxml-invoicing": true,
+        "cxml-invoice-supplier-domain": "DUNS",
+        "cxml-invoice-supplier-identity": "acme",
+        "cxml-invoice-secret": "acme-secret",
+        "invoice-matching-level": "2-way"
+    }))?;
+    for i in 1..=po_count {
+        handle.add_purchase_order(sample_purchase_order(&format!("PO-{i:05}"), supplier))?;
+    }
+    Ok(supplier)
+}
+
+/// Runs the sandbox on `port` (all interfaces: 0.0.0.0 when `public`, else 127.0.0.1) with
+/// demo data until Ctrl-C, then saves the snapshot when one is given. For `gateway sandbox`.
+pub async fn run_cli(
+    port: u16,
+    public: bool,
+    snapshot: Option<PathBuf>,
+) -> Result<(), SandboxError> {
+    let ip = if public { [0, 0, 0, 0] } else { [127, 0, 0, 1] };
+    let fresh = snapshot.as_ref().is_none_or(|p| !p.exists());
+    let handle = Sandbox::start(SandboxOptions {
+        addr: Some(SocketAddr::from((ip, port))),
+        snapshot,
+        ..SandboxOptions::default()
+    })
+    .await?;
+    if fresh {
+        seed_demo(&handle, 3).map_err(SandboxError::Serve)?;
+    }
+    println!(
+        "coupa sandbox on {} (client_id sandbox-client, client_secret sandbox-secret); Ctrl-C stops",
+        handle.base_url()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    handle.shutdown().await
+}

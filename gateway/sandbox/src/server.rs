@@ -1,0 +1,377 @@
+//! Starting and stopping the sandbox, its shared state, the router and the fault middleware.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use gateway_core::Secret;
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::faults::{Action, FaultSpec, Faults};
+use crate::reply;
+use crate::store::{LoggedRequest, ReceivedOrder, SandboxStats, Snapshot, Store};
+use crate::{admin, auth, cxml, invoices, purchase_orders, suppliers};
+
+/// Every scope the sandbox knows; the default client holds them all.
+pub const ALL_SCOPES: &[&str] = &[
+    "core.common.read",
+    "core.invoice.read",
+    "core.invoice.write",
+    "core.invoice.create",
+    "core.purchase_order.read",
+    "core.purchase_order.write",
+    "core.supplier.read",
+    "core.supplier.write",
+];
+
+/// Why the sandbox could not start or stop. Not retryable except a busy port.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// The address is taken or not ours; another port may work.
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    /// The snapshot file could not be read, parsed or written; fix the file or path.
+    #[error("snapshot {path}: {message}")]
+    Snapshot { path: String, message: String },
+    /// The server task failed.
+    #[error("sandbox server failed: {0}")]
+    Serve(String),
+}
+
+/// An OAuth client the sandbox accepts.
+#[derive(Debug, Clone)]
+pub struct SandboxClient {
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Scopes this client may request.
+    pub scopes: Vec<String>,
+}
+
+impl SandboxClient {
+    /// The default demo client: `sandbox-client` / `sandbox-secret`, every scope.
+    pub fn demo() -> Self {
+        SandboxClient {
+            client_id: "sandbox-client".into(),
+            client_secret: Secret::new("sandbox-secret"),
+            scopes: ALL_SCOPES.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// How to run the sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    /// Where to listen; `None` = `127.0.0.1:0` (a free port).
+    pub addr: Option<SocketAddr>,
+    pub clients: Vec<SandboxClient>,
+    /// Lifetime of issued tokens (Coupa: 86,399 s).
+    pub token_ttl: Duration,
+    /// How long a `hang` / `commit_then_drop` request stays unanswered (or until shutdown).
+    pub hang_for: Duration,
+    /// Load state from this JSON file at start (when it exists) and save it at shutdown.
+    pub snapshot: Option<PathBuf>,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            addr: None,
+            clients: vec![SandboxClient::demo()],
+            token_ttl: Duration::from_secs(86_399),
+            hang_for: Duration::from_secs(120),
+            snapshot: None,
+        }
+    }
+}
+
+/// State shared by every handler.
+#[derive(Debug)]
+pub struct Shared {
+    store: Mutex<Store>,
+    faults: Mutex<Faults>,
+    pub clients: Vec<SandboxClient>,
+    pub token_ttl: Duration,
+    pub hang_for: Duration,
+    shutdown: watch::Receiver<bool>,
+}
+
+pub type SharedState = Arc<Shared>;
+
+impl Shared {
+    /// The store; a poisoned lock is taken over (the data is plain records).
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.faults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits `hang_for` or until shutdown, whichever comes first.
+    async fn hang(&self) {
+        let mut rx = self.shutdown.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(self.hang_for) => {}
+            _ = rx.wait_for(|stop| *stop) => {}
+        }
+    }
+}
+
+/// The entry point: [`Sandbox::start`].
+#[derive(Debug)]
+pub struct Sandbox;
+
+impl Sandbox {
+    /// Binds (default `127.0.0.1:0`) and serves in a background task.
+    pub async fn start(opts: SandboxOptions) -> Result<SandboxHandle, SandboxError> {
+        let store = match &opts.snapshot {
+            Some(path) if path.exists() => Store::from_snapshot(load_snapshot(path)?),
+            _ => Store::default(),
+        };
+        let addr = opts
+            .addr
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| SandboxError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| SandboxError::Bind { addr, source })?;
+        let (tx, rx) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            store: Mutex::new(store),
+            faults: Mutex::new(Faults::default()),
+            clients: opts.clients.clone(),
+            token_ttl: opts.token_ttl,
+            hang_for: opts.hang_for,
+            shutdown: rx.clone(),
+        });
+        let app = router(shared.clone());
+        let mut stop = rx;
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await
+                .map_err(|e| SandboxError::Serve(e.to_string()))
+        });
+        tracing::info!(addr = %local, "coupa sandbox listening");
+        Ok(SandboxHandle {
+            addr: local,
+            shared,
+            stop: tx,
+            task: Some(task),
+            snapshot: opts.snapshot,
+        })
+    }
+}
+
+fn load_snapshot(path: &PathBuf) -> Result<Snapshot, SandboxError> {
+    let err = |message: String| SandboxError::Snapshot {
+        path: path.display().to_string(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| err(e.to_string()))
+}
+
+fn router(shared: SharedState) -> Router {
+    Router::new()
+        .route("/oauth2/token", post(auth::token))
+        .route("/api/invoices", get(invoices::list).post(invoices::create))
+        .route(
+            "/api/invoices/{id}",
+            get(invoices::show).put(invoices::update),
+        )
+        .route("/api/invoices/{id}/submit", put(invoices::submit))
+        .route(
+            "/api/suppliers",
+            get(suppliers::list).post(suppliers::create),
+        )
+        .route("/api/suppliers/{id}", get(suppliers::show))
+        .route("/api/purchase_orders", get(purchase_orders::list))
+        .route(
+            "/api/purchase_orders/{id}",
+            get(purchase_orders::show)
+                .put(purchase_orders::update)
+                .patch(purchase_orders::update),
+        )
+        .route("/cxml/invoices", post(cxml::invoice))
+        .route("/supplier/{name}/cxml", post(cxml::supplier_order))
+        .route(
+            "/sandbox/faults",
+            post(admin::add_fault).delete(admin::clear_faults),
+        )
+        .route("/sandbox/latency", post(admin::set_latency))
+        .route("/sandbox/state", get(admin::state))
+        .route("/sandbox/tokens/expire", post(admin::expire_tokens))
+        .route("/sandbox/suppliers", post(admin::seed_supplier))
+        .route("/sandbox/purchase_orders", post(admin::seed_purchase_order))
+        .route(
+            "/sandbox/purchase_orders/{id}/revise",
+            post(admin::revise_purchase_order),
+        )
+        .route("/sandbox/received", get(admin::received))
+        .layer(middleware::from_fn_with_state(shared.clone(), faults_layer))
+        .with_state(shared)
+}
+
+/// Applies latency and scripted faults to every non-admin route, and logs what was served.
+async fn faults_layer(State(s): State<SharedState>, req: Request, next: Next) -> Response {
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    if path.starts_with("/sandbox/") {
+        return next.run(req).await;
+    }
+    let (latency, action) = {
+        let mut f = s.faults();
+        (f.latency(), f.take(&method, &path, Instant::now()))
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let response = match action {
+        Action::Pass => next.run(req).await,
+        Action::Status(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            reply::error(status, "request", "Unexpected server error (sandbox fault)")
+        }
+        Action::TooMany { retry_after } => reply::too_many(retry_after),
+        Action::Hang => {
+            s.store().log(&method, &path, 0);
+            s.hang().await;
+            return reply::error(StatusCode::GATEWAY_TIMEOUT, "request", "hung (fault)");
+        }
+        Action::CommitThenDrop => {
+            let committed = next.run(req).await;
+            s.store().log(&method, &path, committed.status().as_u16());
+            s.hang().await;
+            return reply::error(StatusCode::GATEWAY_TIMEOUT, "request", "dropped (fault)");
+        }
+    };
+    s.store().log(&method, &path, response.status().as_u16());
+    response
+}
+
+/// A running sandbox: its address, inspection and seeding helpers, faults, and shutdown.
+#[derive(Debug)]
+pub struct SandboxHandle {
+    addr: SocketAddr,
+    shared: SharedState,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<Result<(), SandboxError>>>,
+    snapshot: Option<PathBuf>,
+}
+
+impl SandboxHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>`, the instance URL a client is configured with.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The demo client id and secret (when the default client is configured).
+    pub fn client(&self) -> Option<SandboxClient> {
+        self.shared.clients.first().cloned()
+    }
+
+    pub fn invoices(&self) -> Vec<Value> {
+        self.shared.store().invoices.clone()
+    }
+
+    pub fn purchase_orders(&self) -> Vec<Value> {
+        self.shared.store().purchase_orders.clone()
+    }
+
+    pub fn suppliers(&self) -> Vec<Value> {
+        self.shared.store().suppliers.clone()
+    }
+
+    /// cXML OrderRequests received by test suppliers (`POST /supplier/<name>/cxml`).
+    pub fn supplier_received(&self) -> Vec<ReceivedOrder> {
+        self.shared.store().received.clone()
+    }
+
+    pub fn stats(&self) -> SandboxStats {
+        self.shared.store().stats.clone()
+    }
+
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.shared.store().log.clone()
+    }
+
+    /// Adds a supplier (Coupa JSON, dashed keys); returns its id.
+    pub fn add_supplier(&self, supplier: Value) -> Result<u64, String> {
+        suppliers::insert(&mut self.shared.store(), supplier)
+    }
+
+    /// Adds a purchase order (Coupa JSON); returns its id.
+    pub fn add_purchase_order(&self, po: Value) -> Result<u64, String> {
+        purchase_orders::insert(&mut self.shared.store(), po)
+    }
+
+    /// A new PO version, as a buyer's change would make: `version` + 1, `exported` false.
+    pub fn revise_purchase_order(&self, id: u64) -> bool {
+        purchase_orders::revise(&mut self.shared.store(), id)
+    }
+
+    pub fn inject(&self, fault: FaultSpec) -> bool {
+        self.shared.faults().add(fault)
+    }
+
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.faults().set_latency(latency);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.faults().clear();
+    }
+
+    /// Makes every issued token expire now (the next call answers 401).
+    pub fn expire_tokens(&self) {
+        admin::expire_all(&self.shared);
+    }
+
+    /// Stops serving (hanging requests are released), saves the snapshot when configured.
+    pub async fn shutdown(mut self) -> Result<(), SandboxError> {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            task.await
+                .map_err(|e| SandboxError::Serve(e.to_string()))??;
+        }
+        if let Some(path) = &self.snapshot {
+            let snap = self.shared.store().snapshot();
+            let text = serde_json::to_string_pretty(&snap).map_err(|e| SandboxError::Snapshot {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            std::fs::write(path, text).map_err(|e| SandboxError::Snapshot {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
