@@ -1,0 +1,553 @@
+//! The X12 tokenizer: splits bytes into segments and elements without copying.
+//!
+//! Delimiters are read from each ISA header (element separator = the byte after `ISA`,
+//! component separator = ISA16, segment terminator = the byte after ISA16, repetition separator
+//! = ISA11 only for ISA12 ≥ `00402`), so one input may hold several interchanges with different
+//! delimiters. Whitespace after terminators and before segments (CR, LF, CRLF, spaces,
+//! indentation) is skipped. Every segment carries its line and its ordinal in the input, so
+//! errors can say where they are.
+//!
+//! The tokenizer works on a byte slice. For streams, [`Tokenizer::with_state`] resumes from a
+//! saved [`TokState`] and, when `eof` is false, reports [`Step::NeedMore`] instead of
+//! guessing at a segment cut by the end of the buffer.
+
+/// How far the tokenizer scans for the 16 separators of an ISA header (the standard is 106
+/// bytes; partners pad or shorten fields, so allow slack).
+const MAX_ISA_LEN: usize = 256;
+
+/// The delimiters of one interchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delimiters {
+    pub element: u8,
+    pub component: u8,
+    pub segment: u8,
+    /// ISA11 when ISA12 ≥ 00402 and ISA11 is not alphanumeric.
+    pub repetition: Option<u8>,
+    /// The terminator is a newline: trailing spaces and CR before it are padding, not data.
+    pub trim_trailing: bool,
+}
+
+impl Default for Delimiters {
+    fn default() -> Self {
+        Delimiters {
+            element: b'*',
+            component: b':',
+            segment: b'~',
+            repetition: None,
+            trim_trailing: false,
+        }
+    }
+}
+
+/// One segment, borrowed from the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment<'a> {
+    /// The segment without its terminator (and without newline padding).
+    pub raw: &'a [u8],
+    pub delimiters: Delimiters,
+    /// 1-based line of the segment's first byte.
+    pub line: u32,
+    /// 1-based ordinal of the segment in the whole input.
+    pub ordinal: u64,
+    /// Byte offset of the segment's first byte in the tokenized slice.
+    pub offset: usize,
+    /// Byte offset just after the segment's terminator.
+    pub end: usize,
+}
+
+impl<'a> Segment<'a> {
+    /// The segment id (`ST`, `BIG`, ...): the bytes before the first element separator.
+    pub fn id(&self) -> &'a [u8] {
+        let sep = self.delimiters.element;
+        match self.raw.iter().position(|&b| b == sep) {
+            Some(i) => self.raw.get(..i).unwrap_or(self.raw),
+            None => self.raw,
+        }
+    }
+
+    /// The id as text (lossy; ids are ASCII).
+    pub fn id_str(&self) -> &'a str {
+        std::str::from_utf8(self.id()).unwrap_or("?")
+    }
+
+    /// The elements, the id first (`elements().nth(1)` is the first data element).
+    pub fn elements(&self) -> std::slice::Split<'a, u8, impl FnMut(&u8) -> bool + use<'a>> {
+        let sep = self.delimiters.element;
+        self.raw.split(move |&b| b == sep)
+    }
+
+    /// Element `n` (1-based as in `BIG02`; 0 is the id); `None` when the segment is shorter.
+    pub fn element(&self, n: usize) -> Option<&'a [u8]> {
+        self.elements().nth(n)
+    }
+
+    /// Element `n` as text, `None` when absent or empty. Non-UTF-8 bytes are replaced.
+    pub fn text(&self, n: usize) -> Option<String> {
+        match self.element(n) {
+            Some(b) if !b.is_empty() => Some(String::from_utf8_lossy(b).into_owned()),
+            _ => None,
+        }
+    }
+
+    /// Element `n` trimmed, `None` when absent or blank.
+    pub fn trimmed(&self, n: usize) -> Option<String> {
+        self.text(n)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Number of data elements (not counting the id).
+    pub fn element_count(&self) -> usize {
+        self.elements().count().saturating_sub(1)
+    }
+}
+
+/// A problem the tokenizer cannot get past (only at interchange level: without a usable ISA
+/// nothing after it can be split).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct TokenError {
+    pub line: u32,
+    pub ordinal: u64,
+    pub message: String,
+    /// The TA1 note code that describes the problem (`026` bad element separator, ...).
+    pub ta1_code: &'static str,
+}
+
+/// Where the tokenizer is; `Copy` so a caller can rewind to a saved point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokState {
+    pub delimiters: Option<Delimiters>,
+    pub line: u32,
+    pub ordinal: u64,
+    pub pos: usize,
+}
+
+impl Default for TokState {
+    fn default() -> Self {
+        TokState {
+            delimiters: None,
+            line: 1,
+            ordinal: 0,
+            pos: 0,
+        }
+    }
+}
+
+/// One step of the tokenizer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step<'a> {
+    Segment(Segment<'a>),
+    Error(TokenError),
+    /// The buffer ends inside a segment and more input may follow.
+    NeedMore,
+    End,
+}
+
+/// Splits a byte slice into segments.
+#[derive(Debug, Clone)]
+pub struct Tokenizer<'a> {
+    input: &'a [u8],
+    st: TokState,
+    eof: bool,
+}
+
+fn is_pad(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c)
+}
+
+impl<'a> Tokenizer<'a> {
+    /// Tokenizes a complete input.
+    pub fn new(input: &'a [u8]) -> Self {
+        Tokenizer {
+            input,
+            st: TokState::default(),
+            eof: true,
+        }
+    }
+
+    /// Resumes at `state` in `input`; `eof` says whether `input` is all there is.
+    pub fn with_state(input: &'a [u8], state: TokState, eof: bool) -> Self {
+        Tokenizer {
+            input,
+            st: state,
+            eof,
+        }
+    }
+
+    pub fn state(&self) -> TokState {
+        self.st
+    }
+
+    /// The next segment, error, or the need for more input.
+    pub fn step(&mut self) -> Step<'a> {
+        let input = self.input;
+        // Skip padding between segments, counting lines.
+        let mut pos = self.st.pos;
+        let term = self.st.delimiters.map(|d| d.segment);
+        while let Some(&b) = input.get(pos) {
+            if is_pad(b) || Some(b) == term {
+                if b == b'\n' {
+                    self.st.line = self.st.line.saturating_add(1);
+                }
+                pos += 1;
+            } else {
+                break;
+            }
+        }
+        self.st.pos = pos;
+        let rest = input.get(pos..).unwrap_or_default();
+        if rest.is_empty() {
+            return Step::End;
+        }
+        if rest.len() < 4
+            && !self.eof
+            && b"ISA".starts_with(rest.get(..3.min(rest.len())).unwrap_or_default())
+        {
+            return Step::NeedMore;
+        }
+        if rest.starts_with(b"ISA") && rest.get(3).is_some_and(|b| !b.is_ascii_alphanumeric()) {
+            return self.isa(rest);
+        }
+        let Some(delims) = self.st.delimiters else {
+            return self.no_header(rest);
+        };
+        let mut newlines = 0u32;
+        let mut end = None;
+        for (i, &b) in rest.iter().enumerate() {
+            if b == delims.segment {
+                end = Some(i);
+                break;
+            }
+            if b == b'\n' {
+                newlines += 1;
+            }
+        }
+        let (len, consumed) = match end {
+            Some(i) => (i, i + 1),
+            None if self.eof => (rest.len(), rest.len()),
+            None => return Step::NeedMore,
+        };
+        let mut raw = rest.get(..len).unwrap_or_default();
+        if delims.trim_trailing {
+            while let Some((&last, head)) = raw.split_last() {
+                if matches!(last, b' ' | b'\t' | b'\r' | b'\n') {
+                    raw = head;
+                } else {
+                    break;
+                }
+            }
+        }
+        self.st.ordinal += 1;
+        let seg = Segment {
+            raw,
+            delimiters: delims,
+            line: self.st.line,
+            ordinal: self.st.ordinal,
+            offset: pos,
+            end: pos + consumed,
+        };
+        self.st.line = self.st.line.saturating_add(newlines);
+        self.st.pos = pos + consumed;
+        Step::Segment(seg)
+    }
+
+    /// Data before any ISA: report it once and skip to the next `ISA`.
+    fn no_header(&mut self, rest: &'a [u8]) -> Step<'a> {
+        let line = self.st.line;
+        let skip = match find(rest, b"ISA") {
+            Some(i) => i.max(1),
+            None if self.eof => rest.len(),
+            None => rest.len().saturating_sub(2).max(1),
+        };
+        let skipped = rest.get(..skip).unwrap_or_default();
+        self.st.line = self
+            .st
+            .line
+            .saturating_add(skipped.iter().filter(|&&b| b == b'\n').count() as u32);
+        self.st.pos += skip;
+        self.st.ordinal += 1;
+        Step::Error(TokenError {
+            line,
+            ordinal: self.st.ordinal,
+            message: "expected an interchange header ISA; data before it was skipped".into(),
+            ta1_code: "024",
+        })
+    }
+
+    /// An ISA header: read the delimiters, then return the ISA as a segment.
+    fn isa(&mut self, rest: &'a [u8]) -> Step<'a> {
+        let line = self.st.line;
+        let fail = |this: &mut Self, message: String, code: &'static str| {
+            this.st.delimiters = None;
+            this.st.ordinal += 1;
+            // Skip past this "ISA" so the next interchange can still be found.
+            this.st.pos += 3;
+            Step::Error(TokenError {
+                line,
+                ordinal: this.st.ordinal,
+                message,
+                ta1_code: code,
+            })
+        };
+        let Some(&sep) = rest.get(3) else {
+            return Step::NeedMore;
+        };
+        // Find the 16th element separator: ISA16 follows it, the terminator follows ISA16.
+        let mut count = 0;
+        let mut sixteenth = None;
+        for (i, &b) in rest.iter().enumerate().take(MAX_ISA_LEN) {
+            if b == sep {
+                count += 1;
+                if count == 16 {
+                    sixteenth = Some(i);
+                    break;
+                }
+            }
+        }
+        let Some(k) = sixteenth else {
+            if !self.eof && rest.len() < MAX_ISA_LEN {
+                return Step::NeedMore;
+            }
+            return fail(
+                self,
+                format!(
+                    "interchange header ISA: expected 16 elements separated by {:?} within {MAX_ISA_LEN} bytes",
+                    sep as char
+                ),
+                "022",
+            );
+        };
+        let (Some(&component), Some(&after)) = (rest.get(k + 1), rest.get(k + 2)) else {
+            if !self.eof {
+                return Step::NeedMore;
+            }
+            return fail(
+                self,
+                "interchange header ISA ends before its segment terminator".into(),
+                "023",
+            );
+        };
+        let mut segment = after;
+        let mut term_at = k + 2;
+        let mut trim = matches!(after, b'\r' | b'\n');
+        if matches!(after, b' ' | b'\t') {
+            // Newline-terminated files that pad every segment with spaces.
+            let mut j = k + 2;
+            while rest.get(j).is_some_and(|&b| b == b' ' || b == b'\t') {
+                j += 1;
+            }
+            match rest.get(j) {
+                Some(&nl @ (b'\r' | b'\n')) => {
+                    segment = nl;
+                    term_at = j;
+                    trim = true;
+                }
+                None if !self.eof => return Step::NeedMore,
+                _ => {}
+            }
+        }
+        if sep == component || sep == segment || component == segment {
+            return fail(
+                self,
+                format!(
+                    "interchange header ISA: element separator {:?}, component separator {:?} and segment terminator {:?} must differ",
+                    sep as char, component as char, segment as char
+                ),
+                "026",
+            );
+        }
+        if component.is_ascii_alphanumeric() {
+            return fail(
+                self,
+                format!(
+                    "interchange header ISA: ISA16 component separator {:?} is alphanumeric",
+                    component as char
+                ),
+                "027",
+            );
+        }
+        let raw = rest.get(..k + 2).unwrap_or_default();
+        let isa11 = raw.split(|&b| b == sep).nth(11).unwrap_or_default();
+        let isa12 = raw.split(|&b| b == sep).nth(12).unwrap_or_default();
+        let repetition = match isa11 {
+            [r] if isa12 >= b"00402".as_slice()
+                && !r.is_ascii_alphanumeric()
+                && *r != sep
+                && *r != component
+                && *r != segment =>
+            {
+                Some(*r)
+            }
+            _ => None,
+        };
+        let delims = Delimiters {
+            element: sep,
+            component,
+            segment,
+            repetition,
+            trim_trailing: trim,
+        };
+        self.st.delimiters = Some(delims);
+        self.st.ordinal += 1;
+        let newlines = rest
+            .get(..term_at)
+            .unwrap_or_default()
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u32;
+        let pos = self.st.pos;
+        let seg = Segment {
+            raw,
+            delimiters: delims,
+            line,
+            ordinal: self.st.ordinal,
+            offset: pos,
+            end: pos + term_at + 1,
+        };
+        self.st.line = self.st.line.saturating_add(newlines);
+        self.st.pos = pos + term_at + 1;
+        Step::Segment(seg)
+    }
+}
+
+impl<'a> Iterator for Tokenizer<'a> {
+    type Item = Result<Segment<'a>, TokenError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.step() {
+            Step::Segment(s) => Some(Ok(s)),
+            Step::Error(e) => Some(Err(e)),
+            Step::NeedMore | Step::End => None,
+        }
+    }
+}
+
+/// First position of `needle` in `hay`.
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISA: &str = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *200301*1253*U*00401*000000001*0*T*>~";
+
+    fn ids(input: &[u8]) -> Vec<String> {
+        Tokenizer::new(input)
+            .map(|s| s.unwrap().id_str().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn reads_delimiters_from_isa() {
+        let input = format!("{ISA}GS*PO*A*B~ST*850*1~SE*2*1~GE*1*1~IEA*1*000000001~");
+        let segs: Vec<_> = Tokenizer::new(input.as_bytes())
+            .map(|s| s.unwrap())
+            .collect();
+        assert_eq!(segs.len(), 6);
+        let d = segs[0].delimiters;
+        assert_eq!((d.element, d.component, d.segment), (b'*', b'>', b'~'));
+        assert_eq!(d.repetition, None, "ISA11 'U' in 00401 is not a separator");
+        assert_eq!(segs[0].element(13), Some(&b"000000001"[..]));
+        assert_eq!(segs[2].element(1), Some(&b"850"[..]));
+        assert_eq!(segs[5].ordinal, 6);
+    }
+
+    #[test]
+    fn repetition_separator_only_from_00402() {
+        let isa = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *200301*1253*^*00501*000000001*0*T*:~";
+        let segs: Vec<_> = Tokenizer::new(isa.as_bytes()).map(|s| s.unwrap()).collect();
+        assert_eq!(segs[0].delimiters.repetition, Some(b'^'));
+    }
+
+    #[test]
+    fn tolerates_newlines_indentation_and_missing_final_terminator() {
+        let input =
+            format!("  {ISA}\r\n  GS*PO*A*B~\r\n\r\n    ST*850*1~\nSE*2*1~GE*1*1~IEA*1*000000001");
+        let segs: Vec<_> = Tokenizer::new(input.as_bytes())
+            .map(|s| s.unwrap())
+            .collect();
+        assert_eq!(segs.len(), 6);
+        assert_eq!(segs[1].line, 2);
+        assert_eq!(segs[2].line, 4);
+        assert_eq!(segs[3].line, 5);
+        assert_eq!(segs[5].raw, b"IEA*1*000000001");
+    }
+
+    #[test]
+    fn newline_terminator_with_trailing_spaces() {
+        let isa = ISA.replace("T*>~", "T*> \r\n");
+        let input = format!("{isa}GS*PO*A*B \r\nST*850*1 \r\n");
+        let segs: Vec<_> = Tokenizer::new(input.as_bytes())
+            .map(|s| s.unwrap())
+            .collect();
+        assert_eq!(segs.len(), 3);
+        assert_eq!(segs[0].delimiters.segment, b'\r');
+        assert_eq!(segs[1].raw, b"GS*PO*A*B");
+        assert_eq!(segs[2].element(2), Some(&b"1"[..]));
+        assert_eq!(segs[2].line, 3);
+    }
+
+    #[test]
+    fn several_interchanges_with_different_delimiters() {
+        let second = ISA.replace('*', "|").replace("|>~", "|!\n");
+        let input = format!("{ISA}IEA*0*000000001~\n{second}IEA|0|000000001\n");
+        let segs: Vec<_> = Tokenizer::new(input.as_bytes())
+            .map(|s| s.unwrap())
+            .collect();
+        assert_eq!(segs.len(), 4);
+        assert_eq!(segs[2].delimiters.element, b'|');
+        assert_eq!(segs[2].delimiters.component, b'!');
+        assert_eq!(segs[3].element(2), Some(&b"000000001"[..]));
+    }
+
+    #[test]
+    fn control_characters_as_delimiters() {
+        let isa = ISA.replace('*', "\x1d").replace("\x1d>~", "\x1d\x1f\x1c");
+        let input = format!("{isa}GS\x1dPO\x1c");
+        assert_eq!(ids(input.as_bytes()), vec!["ISA", "GS"]);
+    }
+
+    #[test]
+    fn garbage_before_isa_is_one_located_error() {
+        let input = format!("hello\nworld\n{ISA}GS*PO~");
+        let items: Vec<_> = Tokenizer::new(input.as_bytes()).collect();
+        assert!(matches!(&items[0], Err(e) if e.line == 1));
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[1].as_ref().unwrap().line, 3);
+    }
+
+    #[test]
+    fn short_or_bad_isa_is_an_error_not_a_panic() {
+        for input in [
+            "ISA*00*",
+            "ISA",
+            "ISA*0**0",
+            "ISA*1*2*3*4*5*6*7*8*9*0*1*2*3*4*5*6**",
+        ] {
+            let items: Vec<_> = Tokenizer::new(input.as_bytes()).collect();
+            assert!(items.iter().any(|i| i.is_err()), "{input}: {items:?}");
+        }
+    }
+
+    #[test]
+    fn streaming_state_asks_for_more_instead_of_cutting_a_segment() {
+        let input = format!("{ISA}GS*PO*A*B~ST*85");
+        let mut t = Tokenizer::with_state(input.as_bytes(), TokState::default(), false);
+        assert!(matches!(t.step(), Step::Segment(_)));
+        assert!(matches!(t.step(), Step::Segment(_)));
+        let saved = t.state();
+        assert_eq!(t.step(), Step::NeedMore);
+        let more = format!("{input}0*1~");
+        let mut t = Tokenizer::with_state(more.as_bytes(), saved, true);
+        match t.step() {
+            Step::Segment(s) => assert_eq!(s.raw, b"ST*850*1"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
