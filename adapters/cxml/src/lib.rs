@@ -9,8 +9,13 @@
 //! - [`response`]: cXML `Response/Status` documents and the status code for each outcome.
 //! - [`CxmlCodec`]: the `Decode`/`Encode` implementation the server registers.
 
+mod codec;
+pub mod decode;
 pub mod error;
+pub mod header;
 pub mod reader;
 
+pub use codec::CxmlCodec;
 pub use error::CxmlError;
+pub use header::{AuthError, Credential, CxmlHeader, authenticate, header};
 pub use reader::Limits;

@@ -1,0 +1,51 @@
+//! [`CxmlCodec`]: the `Decode`/`Encode` pair the server registers for [`Format::Cxml`].
+
+use gateway_core::{Decode, Decoded, Format, PartnerProfile};
+
+use crate::decode::decode_tree;
+use crate::reader::{Limits, parse};
+
+/// cXML codec. Decodes every cXML document in the input (usually one; several when
+/// concatenated) into canonical documents and located rejects; encodes invoices as
+/// InvoiceDetailRequest and purchase orders as OrderRequest.
+#[derive(Debug, Clone, Default)]
+pub struct CxmlCodec {
+    /// Bounds applied to every input.
+    pub limits: Limits,
+}
+
+impl CxmlCodec {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Decode for CxmlCodec {
+    fn format(&self) -> Format {
+        Format::Cxml
+    }
+
+    fn decode(&self, raw: &[u8], _partner: &PartnerProfile) -> Decoded {
+        let parsed = parse(raw, &self.limits);
+        let mut out = Decoded::default();
+        for (i, tree) in parsed.trees.iter().enumerate() {
+            match decode_tree(tree) {
+                Ok(mut d) => {
+                    d.meta.location = Some(format!("cXML document {}", i + 1));
+                    out.documents.push(d);
+                }
+                Err(e) => {
+                    let key = tree
+                        .root()
+                        .and_then(|r| r.attr_opt("payloadID"))
+                        .map(|p| format!("payloadID {p}"));
+                    out.rejects.push(e.to_reject(key));
+                }
+            }
+        }
+        if let Some(e) = parsed.error {
+            out.rejects.push(e.to_reject(None));
+        }
+        out
+    }
+}

@@ -1,0 +1,307 @@
+//! `InvoiceDetailRequest` → canonical [`Invoice`] (mapping table in CANONICAL.md).
+//!
+//! Where the model has no field, the value goes to `extensions.cxml` so a round trip keeps it:
+//! `operation` (when not `new`), the raw `purpose` (when it is not the canonical spelling),
+//! parties in roles the model has no slot for (`parties.<role>`), Extrinsics, and per line the
+//! PO of a second `InvoiceDetailOrder` (`po_number`), service-item flag, auxiliary part id,
+//! comments and Extrinsics.
+
+use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, InvoicePurpose, Party};
+use serde_json::{Map, Value};
+
+use super::common::{
+    Ext, amount_in, attr_date, attr_decimal, comments, extended, extrinsics, id_references,
+    invoice_payment_terms, money_in, party, payment_terms, taxes, text_of,
+};
+use crate::error::CxmlError;
+use crate::reader::Node;
+
+/// Roles of `InvoicePartner/Contact` that fill the supplier slot, in order of preference.
+const SUPPLIER_ROLES: [&str; 5] = [
+    "from",
+    "invoiceFrom",
+    "issuerOfInvoice",
+    "billFrom",
+    "supplierCorporate",
+];
+/// Roles that fill the buyer slot.
+const BUYER_ROLES: [&str; 3] = ["soldTo", "buyer", "buyerCorporate"];
+
+pub(crate) fn purpose_of(raw: &str) -> InvoicePurpose {
+    match raw {
+        "creditMemo" | "lineLevelCreditMemo" => InvoicePurpose::CreditMemo,
+        "debitMemo" | "lineLevelDebitMemo" => InvoicePurpose::DebitMemo,
+        _ => InvoicePurpose::Standard,
+    }
+}
+
+/// The canonical spelling of a purpose on the wire.
+pub(crate) fn purpose_wire(p: InvoicePurpose) -> &'static str {
+    match p {
+        InvoicePurpose::Standard => "standard",
+        InvoicePurpose::CreditMemo => "creditMemo",
+        InvoicePurpose::DebitMemo => "debitMemo",
+    }
+}
+
+/// Maps one `InvoiceDetailRequest` element.
+pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
+    let header = req
+        .child("InvoiceDetailRequestHeader")
+        .ok_or_else(|| req.invalid("expected an InvoiceDetailRequestHeader element"))?;
+    let mut inv = Invoice {
+        invoice_number: header.attr_opt("invoiceID").map(str::to_string),
+        invoice_date: attr_date(header, "invoiceDate")?,
+        ..Invoice::default()
+    };
+    let mut ext = Ext::default();
+    if let Some(p) = header.attr_opt("purpose") {
+        let purpose = purpose_of(p);
+        inv.purpose = Some(purpose);
+        if p != purpose_wire(purpose) {
+            ext.put_str("purpose", Some(p));
+        }
+    }
+    if let Some(op) = header.attr_opt("operation").filter(|o| *o != "new") {
+        ext.put_str("operation", Some(op));
+    }
+
+    // Parties: InvoicePartner contacts by role, then InvoiceDetailShipping contacts.
+    let mut others = Map::new();
+    let mut by_role: Vec<(String, Party)> = Vec::new();
+    for ip in header.children_named("InvoicePartner") {
+        if let Some(c) = ip.child("Contact") {
+            let mut p = party(c);
+            id_references(ip, &mut p);
+            by_role.push((c.attr("role").unwrap_or_default().to_string(), p));
+        }
+    }
+    if let Some(ship) = header.child("InvoiceDetailShipping") {
+        for c in ship.children_named("Contact") {
+            let mut p = party(c);
+            id_references(c, &mut p);
+            by_role.push((c.attr("role").unwrap_or_default().to_string(), p));
+        }
+    }
+    for (role, p) in by_role {
+        let slot = if SUPPLIER_ROLES.contains(&role.as_str()) {
+            &mut inv.supplier
+        } else if BUYER_ROLES.contains(&role.as_str()) {
+            &mut inv.buyer
+        } else {
+            match role.as_str() {
+                "billTo" => &mut inv.bill_to,
+                "remitTo" => &mut inv.remit_to,
+                "shipTo" => &mut inv.ship_to,
+                _ => {
+                    others.insert(role, serde_json::to_value(&p).unwrap_or(Value::Null));
+                    continue;
+                }
+            }
+        };
+        if slot.is_none() {
+            *slot = Some(p);
+        } else {
+            others.insert(role, serde_json::to_value(&p).unwrap_or(Value::Null));
+        }
+    }
+    ext.put("parties", Value::Object(others));
+
+    inv.payment_terms = match payment_terms(header.children_named("PaymentTerm"))? {
+        Some(t) => Some(t),
+        None => invoice_payment_terms(header.children_named("InvoiceDetailPaymentTerm"))?,
+    };
+    inv.comments = comments(header);
+    ext.put("extrinsic", Value::Object(extrinsics(header)));
+
+    // Orders and their lines.
+    let mut ordinal = 0u32;
+    let mut currency: Option<String> = None;
+    for order in req.children_named("InvoiceDetailOrder") {
+        let po = order_reference(order);
+        if inv.po_number.is_none() && inv.lines.is_empty() {
+            inv.po_number = po.clone();
+        }
+        for item in order.children() {
+            let service = match item.name() {
+                "InvoiceDetailItem" => false,
+                "InvoiceDetailServiceItem" => true,
+                _ => continue,
+            };
+            ordinal += 1;
+            let (line, cur) = line(
+                item,
+                service,
+                ordinal,
+                po.as_deref(),
+                inv.po_number.as_deref(),
+            )?;
+            if currency.is_none() {
+                currency = cur;
+            }
+            inv.lines.push(line);
+        }
+    }
+
+    // Summary.
+    if let Some(sum) = req.child("InvoiceDetailSummary") {
+        if let Some(m) = money_in(sum.child("SubtotalAmount"))? {
+            inv.subtotal = Some(m.amount);
+            currency = m.currency.or(currency);
+        }
+        if let Some(tax) = sum.child("Tax") {
+            let (details, total) = taxes(tax)?;
+            inv.tax_total = total;
+            if details.is_empty() && inv.lines.iter().all(|l| l.taxes.is_empty()) {
+                if let Some(amount) = total {
+                    inv.taxes.push(gateway_model::Tax {
+                        amount: Some(amount),
+                        description: text_of(tax, "Description"),
+                        ..Default::default()
+                    });
+                }
+            } else {
+                inv.taxes = details;
+            }
+        }
+        inv.charges = summary_charges(sum)?;
+        let due = amount_in(sum.child("DueAmount"))?;
+        let net = amount_in(sum.child("NetAmount"))?;
+        let gross = amount_in(sum.child("GrossAmount"))?;
+        inv.total = due.or(net).or(gross);
+    }
+    inv.currency = currency;
+    inv.extensions = ext.into_extensions();
+    Ok(inv)
+}
+
+/// The PO an `InvoiceDetailOrder` bills: `OrderReference@orderID`, else its
+/// `DocumentReference@payloadID` (Coupa puts the PO number there), else `OrderIDInfo@orderID`.
+fn order_reference(order: Node<'_>) -> Option<String> {
+    let info = order.child("InvoiceDetailOrderInfo")?;
+    let from_ref = info.child("OrderReference").and_then(|r| {
+        r.attr_opt("orderID").or_else(|| {
+            r.child("DocumentReference")
+                .and_then(|d| d.attr_opt("payloadID"))
+        })
+    });
+    from_ref
+        .or_else(|| {
+            info.child("OrderIDInfo")
+                .and_then(|o| o.attr_opt("orderID"))
+        })
+        .map(str::to_string)
+}
+
+/// Shipping, special handling and discount of the summary, as charges.
+fn summary_charges(sum: Node<'_>) -> Result<Vec<Charge>, CxmlError> {
+    let mut out = Vec::new();
+    if let Some(a) = amount_in(sum.child("ShippingAmount"))? {
+        out.push(charge(ChargeKind::Shipping, a, None));
+    }
+    if let Some(h) = sum.child("SpecialHandlingAmount")
+        && let Some(a) = amount_in(Some(h))?
+    {
+        out.push(charge(ChargeKind::Handling, a, text_of(h, "Description")));
+    }
+    if let Some(d) = sum.child("InvoiceDetailDiscount")
+        && let Some(a) = amount_in(Some(d))?
+    {
+        let mut c = charge(ChargeKind::Discount, a.abs(), None);
+        c.rate = attr_decimal(d, "percentageRate")?;
+        out.push(c);
+    }
+    Ok(out)
+}
+
+fn charge(kind: ChargeKind, amount: rust_decimal::Decimal, description: Option<String>) -> Charge {
+    Charge {
+        kind,
+        amount: Some(amount),
+        rate: None,
+        category: None,
+        description,
+        code: None,
+    }
+}
+
+/// One `InvoiceDetailItem` or `InvoiceDetailServiceItem`, with the currency of its money.
+fn line(
+    item: Node<'_>,
+    service: bool,
+    ordinal: u32,
+    po: Option<&str>,
+    header_po: Option<&str>,
+) -> Result<(InvoiceLine, Option<String>), CxmlError> {
+    let reference = item.child(if service {
+        "InvoiceDetailServiceItemReference"
+    } else {
+        "InvoiceDetailItemReference"
+    });
+    let number = item
+        .attr_opt("invoiceLineNumber")
+        .and_then(|n| n.parse::<u32>().ok())
+        .unwrap_or(ordinal);
+    let price = money_in(item.child("UnitPrice"))?;
+    let mut l = InvoiceLine {
+        line_number: number,
+        quantity: attr_decimal(item, "quantity")?,
+        uom: text_of(item, "UnitOfMeasure"),
+        unit_price: price.as_ref().map(|m| m.amount),
+        amount: amount_in(item.child("SubtotalAmount"))?,
+        ..InvoiceLine::default()
+    };
+    if l.amount.is_none() {
+        l.amount = extended(l.quantity, l.unit_price);
+    }
+    let mut ext = Ext::default();
+    if let Some(r) = reference {
+        l.po_line_number = r.attr_opt("lineNumber").map(str::to_string);
+        l.description = text_of(r, "Description");
+        if let Some(id) = r.child("ItemID") {
+            l.supplier_part_id = text_of(id, "SupplierPartID");
+            l.buyer_part_id = text_of(id, "BuyerPartID");
+            ext.put_str(
+                "supplier_part_auxiliary_id",
+                id.child("SupplierPartAuxiliaryID")
+                    .and_then(|a| a.text_opt()),
+            );
+        }
+    }
+    if let Some(tax) = item.child("Tax") {
+        let (details, total) = taxes(tax)?;
+        l.taxes = details;
+        if l.taxes.is_empty()
+            && let Some(amount) = total
+        {
+            l.taxes.push(gateway_model::Tax {
+                amount: Some(amount),
+                description: text_of(tax, "Description"),
+                ..Default::default()
+            });
+        }
+    }
+    if let Some(a) = amount_in(item.child("InvoiceDetailLineShipping"))? {
+        l.charges.push(charge(ChargeKind::Shipping, a, None));
+    }
+    if let Some(a) = amount_in(item.child("InvoiceDetailLineSpecialHandling"))? {
+        l.charges.push(charge(ChargeKind::Handling, a, None));
+    }
+    if let Some(d) = item.child("InvoiceDetailDiscount")
+        && let Some(a) = amount_in(Some(d))?
+    {
+        let mut c = charge(ChargeKind::Discount, a.abs(), None);
+        c.rate = attr_decimal(d, "percentageRate")?;
+        l.charges.push(c);
+    }
+    if service {
+        ext.put("service", Value::Bool(true));
+    }
+    if po.is_some() && po != header_po {
+        ext.put_str("po_number", po);
+    }
+    ext.put_str("comments", comments(item).as_deref());
+    ext.put("extrinsic", Value::Object(extrinsics(item)));
+    l.extensions = ext.into_extensions();
+    Ok((l, price.and_then(|m| m.currency)))
+}

@@ -1,0 +1,256 @@
+//! `OrderRequest` → canonical [`PurchaseOrder`] (mapping table in CANONICAL.md).
+//!
+//! Kept in `extensions.cxml` where the model has no field: header `requestedDeliveryDate`,
+//! `orderType`, contacts in roles without a slot (`parties.<role>`), Extrinsics; per line the
+//! auxiliary part id, classifications, distributions (accounting segments and charge),
+//! comments and Extrinsics.
+
+use gateway_model::{Charge, ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder};
+use serde_json::{Map, Value, json};
+
+use super::common::{
+    Ext, amount_in, attr_date, attr_decimal, attr_u32, comments, extrinsics, id_references,
+    money_in, party, payment_terms, taxes, text_of,
+};
+use crate::error::CxmlError;
+use crate::reader::Node;
+
+/// `Contact@role` values that fill the supplier slot.
+const SUPPLIER_ROLES: [&str; 3] = [
+    "supplierCorporate",
+    "supplierMasterAccount",
+    "supplierAccount",
+];
+/// `Contact@role` values that fill the buyer slot.
+const BUYER_ROLES: [&str; 4] = ["buyer", "buyerCorporate", "purchasingAgent", "soldTo"];
+
+/// The wire spelling of an order purpose (`OrderRequestHeader@type`).
+#[allow(dead_code)]
+pub(crate) fn purpose_wire(p: OrderPurpose) -> &'static str {
+    match p {
+        OrderPurpose::New => "new",
+        OrderPurpose::Update => "update",
+        OrderPurpose::Cancel => "delete",
+    }
+}
+
+/// Maps one `OrderRequest` element.
+pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
+    let header = req
+        .child("OrderRequestHeader")
+        .ok_or_else(|| req.invalid("expected an OrderRequestHeader element"))?;
+    let mut po = PurchaseOrder {
+        po_number: header.attr_opt("orderID").map(str::to_string),
+        order_date: attr_date(header, "orderDate")?,
+        ..PurchaseOrder::default()
+    };
+    po.purpose = match header.attr_opt("type") {
+        None => None,
+        Some("new") => Some(OrderPurpose::New),
+        Some("update") => Some(OrderPurpose::Update),
+        Some("delete") => Some(OrderPurpose::Cancel),
+        Some(other) => {
+            return Err(CxmlError::invalid(
+                header.attr_location("type"),
+                format!("{other:?} is not an order type; expected new, update or delete"),
+            ));
+        }
+    };
+    let header_extrinsics = extrinsics(header);
+    po.version = match attr_u32(header, "orderVersion")? {
+        Some(v) => Some(v),
+        None => ["orderVersion", "version", "Version"]
+            .iter()
+            .find_map(|k| header_extrinsics.get(*k))
+            .and_then(Value::as_str)
+            .and_then(|v| v.trim().parse().ok()),
+    };
+    let mut ext = Ext::default();
+    ext.put_str(
+        "requested_delivery_date",
+        header.attr_opt("requestedDeliveryDate"),
+    );
+    ext.put_str("order_type", header.attr_opt("orderType"));
+
+    if let Some(m) = money_in(header.child("Total"))? {
+        po.total = Some(m.amount);
+        po.currency = m.currency;
+    }
+    if let Some(st) = header.child("ShipTo") {
+        po.ship_to = address_party(st);
+    }
+    if let Some(bt) = header.child("BillTo") {
+        po.bill_to = address_party(bt);
+    }
+    let mut others = Map::new();
+    for c in header.children_named("Contact") {
+        let role = c.attr("role").unwrap_or_default();
+        let p = party(c);
+        let slot = if SUPPLIER_ROLES.contains(&role) {
+            &mut po.supplier
+        } else if BUYER_ROLES.contains(&role) {
+            &mut po.buyer
+        } else {
+            others.insert(
+                role.to_string(),
+                serde_json::to_value(&p).unwrap_or(Value::Null),
+            );
+            continue;
+        };
+        if slot.is_none() {
+            *slot = Some(p);
+        } else {
+            others.insert(
+                role.to_string(),
+                serde_json::to_value(&p).unwrap_or(Value::Null),
+            );
+        }
+    }
+    ext.put("parties", Value::Object(others));
+    if let Some(s) = header.child("Shipping")
+        && let Some(a) = amount_in(Some(s))?
+    {
+        po.charges.push(shipping(a, text_of(s, "Description")));
+    }
+    if let Some(t) = header.child("Tax") {
+        po.taxes = order_taxes(t)?;
+    }
+    po.payment_terms = payment_terms(header.children_named("PaymentTerm"))?;
+    po.comments = comments(header);
+    ext.put("extrinsic", Value::Object(header_extrinsics));
+
+    let mut ordinal = 0u32;
+    for item in req.children_named("ItemOut") {
+        ordinal += 1;
+        let line = line(item, ordinal)?;
+        if po.currency.is_none() {
+            po.currency = money_in(item.find("ItemDetail/UnitPrice"))?.and_then(|m| m.currency);
+        }
+        po.lines.push(line);
+    }
+    po.extensions = ext.into_extensions();
+    Ok(po)
+}
+
+/// A party from `ShipTo`/`BillTo`: its `Address`, plus `IdReference`s beside it.
+fn address_party(holder: Node<'_>) -> Option<Party> {
+    let mut p = holder.child("Address").map(party)?;
+    id_references(holder, &mut p);
+    Some(p)
+}
+
+fn shipping(amount: rust_decimal::Decimal, description: Option<String>) -> Charge {
+    Charge {
+        kind: ChargeKind::Shipping,
+        amount: Some(amount),
+        rate: None,
+        category: None,
+        description,
+        code: None,
+    }
+}
+
+/// Order taxes: the `TaxDetail`s, or the `Tax/Money` total when there are none.
+fn order_taxes(t: Node<'_>) -> Result<Vec<gateway_model::Tax>, CxmlError> {
+    let (details, total) = taxes(t)?;
+    if !details.is_empty() {
+        return Ok(details);
+    }
+    Ok(total
+        .map(|amount| gateway_model::Tax {
+            amount: Some(amount),
+            description: text_of(t, "Description"),
+            ..Default::default()
+        })
+        .into_iter()
+        .collect())
+}
+
+/// One `ItemOut`.
+fn line(item: Node<'_>, ordinal: u32) -> Result<OrderLine, CxmlError> {
+    let mut l = OrderLine {
+        line_number: item
+            .attr_opt("lineNumber")
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(ordinal),
+        quantity: attr_decimal(item, "quantity")?,
+        need_by: attr_date(item, "requestedDeliveryDate")?,
+        ..OrderLine::default()
+    };
+    let mut ext = Ext::default();
+    if let Some(id) = item.child("ItemID") {
+        l.supplier_part_id = text_of(id, "SupplierPartID");
+        l.buyer_part_id = text_of(id, "BuyerPartID");
+        ext.put_str(
+            "supplier_part_auxiliary_id",
+            id.child("SupplierPartAuxiliaryID")
+                .and_then(|a| a.text_opt()),
+        );
+    }
+    let mut extrinsic = Map::new();
+    if let Some(d) = item.child("ItemDetail") {
+        l.unit_price = amount_in(d.child("UnitPrice"))?;
+        l.description = text_of(d, "Description");
+        l.uom = text_of(d, "UnitOfMeasure");
+        let classes: Vec<Value> = d
+            .children_named("Classification")
+            .map(|c| json!({"domain": c.attr("domain").unwrap_or_default(), "value": c.text()}))
+            .collect();
+        ext.put("classification", Value::Array(classes));
+        ext.put_str(
+            "manufacturer_part_id",
+            d.child("ManufacturerPartID").and_then(|m| m.text_opt()),
+        );
+        ext.put_str(
+            "manufacturer_name",
+            d.child("ManufacturerName").and_then(|m| m.text_opt()),
+        );
+        extrinsic = extrinsics(d);
+    }
+    if let Some(t) = item.child("Tax") {
+        l.taxes = order_taxes(t)?;
+    }
+    if let Some(s) = item.child("Shipping")
+        && let Some(a) = amount_in(Some(s))?
+    {
+        l.charges.push(shipping(a, text_of(s, "Description")));
+    }
+    let mut dists = Vec::new();
+    for d in item.children_named("Distribution") {
+        let acc = d.child("Accounting");
+        let segments: Vec<Value> = acc
+            .map(|a| {
+                a.children_named("Segment")
+                    .map(|s| {
+                        let mut m = Map::new();
+                        for (k, v) in s.attrs() {
+                            m.insert(k.to_string(), Value::String(v.to_string()));
+                        }
+                        Value::Object(m)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let charge = money_in(d.child("Charge"))?;
+        let mut m = Map::new();
+        if let Some(name) = acc.and_then(|a| a.attr_opt("name")) {
+            m.insert("accounting".into(), Value::String(name.to_string()));
+        }
+        m.insert("segments".into(), Value::Array(segments));
+        if let Some(c) = charge {
+            m.insert("charge".into(), Value::String(c.amount.to_string()));
+            if let Some(cur) = c.currency {
+                m.insert("currency".into(), Value::String(cur));
+            }
+        }
+        dists.push(Value::Object(m));
+    }
+    ext.put("distribution", Value::Array(dists));
+    ext.put_str("comments", comments(item).as_deref());
+    for (k, v) in extrinsics(item) {
+        extrinsic.insert(k, v);
+    }
+    ext.put("extrinsic", Value::Object(extrinsic));
+    l.extensions = ext.into_extensions();
+    Ok(l)
+}
