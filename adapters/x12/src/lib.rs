@@ -5,4 +5,5 @@
 //! canonical document and back; [`ack`] builds 997/999/TA1; [`encode`] writes interchanges;
 //! [`codec`] ties it together as [`X12Codec`].
 
+pub mod envelope;
 pub mod tokenizer;

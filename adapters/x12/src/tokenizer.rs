@@ -109,6 +109,8 @@ impl<'a> Segment<'a> {
 pub struct TokenError {
     pub line: u32,
     pub ordinal: u64,
+    /// Byte offset of the offending data in the tokenized slice.
+    pub offset: usize,
     pub message: String,
     /// The TA1 note code that describes the problem (`026` bad element separator, ...).
     pub ta1_code: &'static str,
@@ -179,6 +181,16 @@ impl<'a> Tokenizer<'a> {
         self.st
     }
 
+    /// The slice being tokenized.
+    pub fn input(&self) -> &'a [u8] {
+        self.input
+    }
+
+    /// Rewinds (or advances) to a state saved from this tokenizer.
+    pub fn set_state(&mut self, state: TokState) {
+        self.st = state;
+    }
+
     /// The next segment, error, or the need for more input.
     pub fn step(&mut self) -> Step<'a> {
         let input = self.input;
@@ -198,7 +210,7 @@ impl<'a> Tokenizer<'a> {
         self.st.pos = pos;
         let rest = input.get(pos..).unwrap_or_default();
         if rest.is_empty() {
-            return Step::End;
+            return if self.eof { Step::End } else { Step::NeedMore };
         }
         if rest.len() < 4
             && !self.eof
@@ -270,6 +282,7 @@ impl<'a> Tokenizer<'a> {
         Step::Error(TokenError {
             line,
             ordinal: self.st.ordinal,
+            offset: self.st.pos - skip,
             message: "expected an interchange header ISA; data before it was skipped".into(),
             ta1_code: "024",
         })
@@ -281,11 +294,13 @@ impl<'a> Tokenizer<'a> {
         let fail = |this: &mut Self, message: String, code: &'static str| {
             this.st.delimiters = None;
             this.st.ordinal += 1;
+            let offset = this.st.pos;
             // Skip past this "ISA" so the next interchange can still be found.
             this.st.pos += 3;
             Step::Error(TokenError {
                 line,
                 ordinal: this.st.ordinal,
+                offset,
                 message,
                 ta1_code: code,
             })

@@ -1,0 +1,1027 @@
+//! Envelope validation: walks ISA/IEA, GS/GE and ST/SE, checks control numbers, counts and ISA
+//! field widths, and hands each complete transaction set to a [`Visitor`] with its problems.
+//!
+//! Problems are kept at the level they belong to, because acknowledgments answer per level:
+//! interchange problems become TA1 notes, group problems AK9 codes, set problems AK5/IK5 and
+//! AK3/AK4 (IK3/IK4) details. A problem in one set never touches its neighbours.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+use crate::tokenizer::{Delimiters, Segment, Step, TokState, TokenError, Tokenizer};
+
+/// Most transaction sets, groups or interchanges tracked for duplicate control numbers.
+const MAX_TRACKED_CONTROLS: usize = 100_000;
+
+/// Whether a problem stops the item it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// The item is rejected.
+    Error,
+    /// The item is accepted, and the acknowledgment says what was wrong.
+    Warning,
+}
+
+/// The ISA header of an interchange, owned (a few short strings per interchange).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Interchange {
+    /// `fields[0]` is `ISA`, `fields[n]` is ISAnn, untrimmed.
+    pub fields: Vec<String>,
+    pub delimiters: Delimiters,
+    pub line: u32,
+    /// Problems found in the header and trailer (TA1 notes).
+    pub issues: Vec<EnvelopeIssue>,
+    groups: u32,
+}
+
+impl Interchange {
+    /// ISA field `n` as written (fixed-width, padded).
+    pub fn field(&self, n: usize) -> &str {
+        self.fields.get(n).map(String::as_str).unwrap_or("")
+    }
+    /// ISA13, trimmed.
+    pub fn control(&self) -> &str {
+        self.field(13).trim()
+    }
+    /// `ISA05:ISA06`, trimmed.
+    pub fn sender(&self) -> String {
+        format!("{}:{}", self.field(5).trim(), self.field(6).trim())
+    }
+    /// `ISA07:ISA08`, trimmed.
+    pub fn receiver(&self) -> String {
+        format!("{}:{}", self.field(7).trim(), self.field(8).trim())
+    }
+}
+
+/// The GS header of a functional group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Group {
+    /// `fields[0]` is `GS`, `fields[n]` is GSnn.
+    pub fields: Vec<String>,
+    pub line: u32,
+    sets: u32,
+    set_controls: HashSet<String>,
+}
+
+impl Group {
+    pub fn field(&self, n: usize) -> &str {
+        self.fields.get(n).map(String::as_str).unwrap_or("")
+    }
+    /// GS06, trimmed.
+    pub fn control(&self) -> &str {
+        self.field(6).trim()
+    }
+    /// GS08, trimmed (`004010`, `005010X222A1`).
+    pub fn version(&self) -> &str {
+        self.field(8).trim()
+    }
+    /// Number of ST/SE sets seen in the group.
+    pub fn sets_received(&self) -> u32 {
+        self.sets
+    }
+}
+
+/// An interchange- or group-level problem: `code` is the TA1 note code (TA105) or the AK9/IK9
+/// group error code (AK905).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvelopeIssue {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub line: u32,
+    pub message: String,
+}
+
+/// The ST header of a transaction set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SetHeader {
+    /// ST01 (`810`).
+    pub id: String,
+    /// ST02.
+    pub control: String,
+    /// ST03 implementation convention reference (5010), when present.
+    pub convention: Option<String>,
+    pub line: u32,
+}
+
+/// A problem with one element (AK4 / IK4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElementIssue {
+    /// 1-based element position in the segment.
+    pub position: u32,
+    /// 1-based component position within a composite, when the problem is in one.
+    pub component: Option<u32>,
+    /// AK403/IK403 code: 1 missing, 6 invalid character, 7 invalid code, 8 invalid date, ...
+    pub code: &'static str,
+    /// The bad value, when there is one.
+    pub value: Option<String>,
+}
+
+/// A problem with one segment (AK3 / IK3), optionally narrowed to one element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentIssue {
+    pub id: String,
+    /// 1-based position of the segment in the set (ST is 1).
+    pub position: u32,
+    /// AK304/IK304 code: 1 unrecognized id, 2 unexpected, 3 mandatory missing, 8 element errors.
+    pub code: &'static str,
+    pub element: Option<ElementIssue>,
+}
+
+/// A problem in one transaction set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetIssue {
+    pub severity: Severity,
+    /// AK502/IK502 code: 1 not supported, 2 trailer missing, 3 control numbers differ, 4 count
+    /// wrong, 5 segments in error, 6 bad ST01, 7 bad ST02, 23 duplicate control number.
+    pub set_code: &'static str,
+    pub segment: Option<SegmentIssue>,
+    pub line: u32,
+    pub message: String,
+}
+
+impl SetIssue {
+    /// A set-level problem without a segment.
+    pub fn set(severity: Severity, code: &'static str, line: u32, message: String) -> Self {
+        SetIssue {
+            severity,
+            set_code: code,
+            segment: None,
+            line,
+            message,
+        }
+    }
+
+    /// A problem in element `element` (1-based) of `seg`, at `position` in the set.
+    pub fn element(
+        severity: Severity,
+        seg: &Segment<'_>,
+        position: u32,
+        element: u32,
+        code: &'static str,
+        message: String,
+    ) -> Self {
+        let value = seg
+            .element(element as usize)
+            .filter(|v| !v.is_empty())
+            .map(|v| String::from_utf8_lossy(v).into_owned());
+        SetIssue {
+            severity,
+            set_code: "5",
+            segment: Some(SegmentIssue {
+                id: seg.id_str().to_string(),
+                position,
+                code: "8",
+                element: Some(ElementIssue {
+                    position: element,
+                    component: None,
+                    code,
+                    value,
+                }),
+            }),
+            line: seg.line,
+            message,
+        }
+    }
+
+    /// A problem with a whole segment.
+    pub fn segment(
+        severity: Severity,
+        id: &str,
+        position: u32,
+        line: u32,
+        code: &'static str,
+        message: String,
+    ) -> Self {
+        SetIssue {
+            severity,
+            set_code: "5",
+            segment: Some(SegmentIssue {
+                id: id.to_string(),
+                position,
+                code,
+                element: None,
+            }),
+            line,
+            message,
+        }
+    }
+}
+
+/// Where a set is: its interchange, group and header.
+#[derive(Debug, Clone, Copy)]
+pub struct SetContext<'x> {
+    pub interchange: Option<&'x Interchange>,
+    pub group: Option<&'x Group>,
+    pub header: &'x SetHeader,
+}
+
+impl SetContext<'_> {
+    /// `interchange 000000001, group 1, set 0001`, for messages.
+    pub fn describe(&self) -> String {
+        let mut s = String::new();
+        if let Some(i) = self.interchange {
+            let _ = write!(s, "interchange {}, ", i.control());
+        }
+        if let Some(g) = self.group {
+            let _ = write!(s, "group {}, ", g.control());
+        }
+        let _ = write!(s, "set {} ({})", self.header.control, self.header.id);
+        s
+    }
+
+    /// A full location for one issue: `line 12, interchange .., group .., set .., segment IT1
+    /// (#14), element IT104`.
+    pub fn locate(&self, issue: &SetIssue) -> String {
+        let mut s = format!("line {}, {}", issue.line, self.describe());
+        if let Some(seg) = &issue.segment {
+            let _ = write!(s, ", segment {} (#{})", seg.id, seg.position);
+            if let Some(e) = &seg.element {
+                let _ = write!(s, ", element {}{:02}", seg.id, e.position);
+            }
+        }
+        s
+    }
+}
+
+/// Receives what the walker finds, in input order.
+pub trait Visitor<'a> {
+    /// A complete transaction set (ST through SE, or as far as it went) and its envelope
+    /// problems. `segments` includes ST and SE.
+    fn set(&mut self, cx: &SetContext<'_>, segments: &[Segment<'a>], issues: Vec<SetIssue>);
+    /// A group ended (GE, or implied by what followed); `issues` are trailer problems.
+    fn group_end(
+        &mut self,
+        interchange: Option<&Interchange>,
+        group: &Group,
+        issues: Vec<EnvelopeIssue>,
+    );
+    /// An interchange ended; its issues are in `interchange.issues`.
+    fn interchange_end(&mut self, interchange: &Interchange);
+    /// Data that belongs to no set: bytes before an ISA, a segment outside ST/SE, a broken
+    /// ISA. `location` is in words; `ta1_code` is set for interchange-level problems.
+    fn stray(
+        &mut self,
+        location: String,
+        message: String,
+        ta1_code: Option<&'static str>,
+        offset: Option<usize>,
+    );
+}
+
+/// What [`Walker::run`] did with the buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Where to resume (everything before `state.pos` is consumed).
+    pub state: TokState,
+    /// The buffer ended inside a segment or set; call again with more input.
+    pub need_more: bool,
+}
+
+/// Walks segments, keeping the open interchange and group.
+#[derive(Debug, Default)]
+pub struct Walker {
+    interchange: Option<Interchange>,
+    group: Option<Group>,
+    seen_interchanges: HashSet<String>,
+    seen_groups: HashSet<String>,
+    /// Set while skipping the rest of a set too large to buffer.
+    skipping: Option<SetHeader>,
+}
+
+const ISA_WIDTHS: [(usize, usize, &str); 16] = [
+    (1, 2, "010"),
+    (2, 10, "011"),
+    (3, 2, "012"),
+    (4, 10, "013"),
+    (5, 2, "005"),
+    (6, 15, "006"),
+    (7, 2, "007"),
+    (8, 15, "008"),
+    (9, 6, "014"),
+    (10, 4, "015"),
+    (11, 1, "016"),
+    (12, 5, "017"),
+    (13, 9, "018"),
+    (14, 1, "019"),
+    (15, 1, "020"),
+    (16, 1, "027"),
+];
+
+fn fields(seg: &Segment<'_>) -> Vec<String> {
+    seg.elements()
+        .take(64)
+        .map(|e| String::from_utf8_lossy(e).into_owned())
+        .collect()
+}
+
+fn is_segment_id(id: &[u8]) -> bool {
+    (2..=3).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && id.first().is_some_and(|b| b.is_ascii_uppercase())
+}
+
+fn parse_count(v: &str) -> Option<u64> {
+    let t = v.trim();
+    if t.is_empty() || t.len() > 18 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}
+
+/// Control numbers compare as numbers when both are numeric (`0001` = `1`), else as text.
+fn same_control(a: &str, b: &str) -> bool {
+    match (parse_count(a), parse_count(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.trim() == b.trim(),
+    }
+}
+
+impl Walker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Walks `input` from `state`. With `eof` false, stops before a segment or set that the
+    /// buffer cuts and reports `need_more`; the caller appends input and calls again with the
+    /// returned state. With `eof` true, closes whatever is open at the end.
+    pub fn run<'a>(
+        &mut self,
+        input: &'a [u8],
+        state: TokState,
+        eof: bool,
+        visitor: &mut dyn Visitor<'a>,
+    ) -> Progress {
+        let mut tok = Tokenizer::with_state(input, state, eof);
+        loop {
+            let before = tok.state();
+            match tok.step() {
+                Step::End => {
+                    if eof {
+                        self.finish(visitor);
+                    }
+                    return Progress {
+                        state: tok.state(),
+                        need_more: false,
+                    };
+                }
+                Step::NeedMore => {
+                    return Progress {
+                        state: before,
+                        need_more: true,
+                    };
+                }
+                Step::Error(e) => self.token_error(e, visitor),
+                Step::Segment(seg) => {
+                    if self.skipping.is_some() {
+                        self.skip(&seg, visitor);
+                        continue;
+                    }
+                    if seg.id() == b"ST" {
+                        match self.collect_set(&mut tok, seg, visitor) {
+                            Some(()) => {}
+                            None => {
+                                return Progress {
+                                    state: before,
+                                    need_more: true,
+                                };
+                            }
+                        }
+                    } else {
+                        self.envelope_segment(&seg, visitor);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gives up buffering the set that starts at `st` (too large): reports it rejected and
+    /// skips its segments until SE.
+    pub fn abandon_set(&mut self, st: &Segment<'_>, limit: usize, visitor: &mut dyn Visitor<'_>) {
+        let header = SetHeader {
+            id: String::from_utf8_lossy(st.element(1).unwrap_or_default()).into_owned(),
+            control: String::from_utf8_lossy(st.element(2).unwrap_or_default()).into_owned(),
+            convention: None,
+            line: st.line,
+        };
+        let cx = SetContext {
+            interchange: self.interchange.as_ref(),
+            group: self.group.as_ref(),
+            header: &header,
+        };
+        let issue = SetIssue::set(
+            Severity::Error,
+            "5",
+            st.line,
+            format!("transaction set larger than {limit} bytes; it was not read"),
+        );
+        visitor.set(&cx, &[], vec![issue]);
+        if let Some(g) = self.group.as_mut() {
+            g.sets += 1;
+        }
+        self.skipping = Some(header);
+    }
+
+    fn skip(&mut self, seg: &Segment<'_>, visitor: &mut dyn Visitor<'_>) {
+        match seg.id() {
+            b"SE" => self.skipping = None,
+            b"ISA" | b"GS" | b"GE" | b"IEA" => {
+                self.skipping = None;
+                self.envelope_segment(seg, visitor);
+            }
+            _ => {}
+        }
+    }
+
+    fn token_error(&mut self, e: TokenError, visitor: &mut dyn Visitor<'_>) {
+        // A broken ISA ends the open interchange: nothing after it can be split reliably.
+        if e.ta1_code != "024" {
+            self.close_interchange(e.line, "023", visitor);
+        }
+        visitor.stray(
+            format!("line {}, segment #{}", e.line, e.ordinal),
+            e.message,
+            Some(e.ta1_code),
+            Some(e.offset),
+        );
+    }
+
+    fn finish(&mut self, visitor: &mut dyn Visitor<'_>) {
+        if let Some(h) = self.skipping.take() {
+            visitor.stray(
+                format!("line {}, set {}", h.line, h.control),
+                "input ended inside a transaction set that was too large to read".into(),
+                None,
+                None,
+            );
+        }
+        self.close_group(None, visitor);
+        if let Some(mut isa) = self.interchange.take() {
+            isa.issues.push(EnvelopeIssue {
+                severity: Severity::Warning,
+                code: "023",
+                line: isa.line,
+                message: format!(
+                    "interchange {}: input ended without the trailer IEA",
+                    isa.control()
+                ),
+            });
+            visitor.interchange_end(&isa);
+        }
+    }
+
+    fn close_group(&mut self, at: Option<u32>, visitor: &mut dyn Visitor<'_>) {
+        if let Some(g) = self.group.take() {
+            let line = at.unwrap_or(g.line);
+            let issue = EnvelopeIssue {
+                severity: Severity::Warning,
+                code: "3",
+                line,
+                message: format!("group {}: functional group trailer GE missing", g.control()),
+            };
+            visitor.group_end(self.interchange.as_ref(), &g, vec![issue]);
+        }
+    }
+
+    fn close_interchange(&mut self, line: u32, code: &'static str, visitor: &mut dyn Visitor<'_>) {
+        self.close_group(Some(line), visitor);
+        if let Some(mut isa) = self.interchange.take() {
+            isa.issues.push(EnvelopeIssue {
+                severity: Severity::Warning,
+                code,
+                line,
+                message: format!(
+                    "interchange {}: trailer IEA missing before line {line}",
+                    isa.control()
+                ),
+            });
+            visitor.interchange_end(&isa);
+        }
+    }
+
+    fn envelope_segment(&mut self, seg: &Segment<'_>, visitor: &mut dyn Visitor<'_>) {
+        match seg.id() {
+            b"ISA" => self.open_interchange(seg, visitor),
+            b"GS" => self.open_group(seg, visitor),
+            b"GE" => self.end_group(seg, visitor),
+            b"IEA" => self.end_interchange(seg, visitor),
+            b"TA1" if self.interchange.is_some() && self.group.is_none() => {}
+            b"SE" => visitor.stray(
+                format!("line {}, segment SE (#{})", seg.line, seg.ordinal),
+                "transaction set trailer SE without a header ST".into(),
+                None,
+                None,
+            ),
+            other => visitor.stray(
+                format!(
+                    "line {}, segment {} (#{})",
+                    seg.line,
+                    String::from_utf8_lossy(other),
+                    seg.ordinal
+                ),
+                "segment outside a transaction set (expected ISA, GS, ST, GE or IEA)".into(),
+                None,
+                None,
+            ),
+        }
+    }
+
+    fn open_interchange(&mut self, seg: &Segment<'_>, visitor: &mut dyn Visitor<'_>) {
+        self.close_interchange(seg.line, "023", visitor);
+        let fields = fields(seg);
+        let mut isa = Interchange {
+            fields,
+            delimiters: seg.delimiters,
+            line: seg.line,
+            issues: Vec::new(),
+            groups: 0,
+        };
+        for (n, width, code) in ISA_WIDTHS {
+            let v = isa.field(n);
+            if v.len() != width {
+                isa.issues.push(EnvelopeIssue {
+                    severity: Severity::Warning,
+                    code,
+                    line: seg.line,
+                    message: format!(
+                        "ISA{n:02} is {} characters wide; the standard fixes it at {width}",
+                        v.len()
+                    ),
+                });
+            }
+        }
+        if !isa.field(13).bytes().all(|b| b.is_ascii_digit()) || isa.field(13).is_empty() {
+            isa.issues.push(EnvelopeIssue {
+                severity: Severity::Warning,
+                code: "018",
+                line: seg.line,
+                message: format!("ISA13 {:?} is not a numeric control number", isa.field(13)),
+            });
+        }
+        if !matches!(isa.field(15), "P" | "T" | "I") {
+            isa.issues.push(EnvelopeIssue {
+                severity: Severity::Warning,
+                code: "020",
+                line: seg.line,
+                message: format!("ISA15 {:?} is not P, T or I", isa.field(15)),
+            });
+        }
+        let key = format!("{}/{}", isa.sender(), isa.control());
+        if self.seen_interchanges.contains(&key) {
+            isa.issues.push(EnvelopeIssue {
+                severity: Severity::Warning,
+                code: "025",
+                line: seg.line,
+                message: format!(
+                    "interchange control number {} repeats an earlier interchange in this input",
+                    isa.control()
+                ),
+            });
+        } else if self.seen_interchanges.len() < MAX_TRACKED_CONTROLS {
+            self.seen_interchanges.insert(key);
+        }
+        self.seen_groups.clear();
+        self.interchange = Some(isa);
+    }
+
+    fn open_group(&mut self, seg: &Segment<'_>, visitor: &mut dyn Visitor<'_>) {
+        self.close_group(Some(seg.line), visitor);
+        let Some(isa) = self.interchange.as_mut() else {
+            visitor.stray(
+                format!("line {}, segment GS (#{})", seg.line, seg.ordinal),
+                "functional group header GS outside an interchange".into(),
+                Some("024"),
+                None,
+            );
+            return;
+        };
+        isa.groups += 1;
+        let g = Group {
+            fields: fields(seg),
+            line: seg.line,
+            sets: 0,
+            set_controls: HashSet::new(),
+        };
+        if self.seen_groups.contains(g.control()) {
+            isa.issues.push(EnvelopeIssue {
+                severity: Severity::Warning,
+                code: "024",
+                line: seg.line,
+                message: format!(
+                    "group control number {} repeats an earlier group in interchange {}",
+                    g.control(),
+                    isa.control()
+                ),
+            });
+        } else if self.seen_groups.len() < MAX_TRACKED_CONTROLS {
+            self.seen_groups.insert(g.control().to_string());
+        }
+        self.group = Some(g);
+    }
+
+    fn end_group(&mut self, seg: &Segment<'_>, visitor: &mut dyn Visitor<'_>) {
+        let Some(g) = self.group.take() else {
+            visitor.stray(
+                format!("line {}, segment GE (#{})", seg.line, seg.ordinal),
+                "functional group trailer GE without a header GS".into(),
+                None,
+                None,
+            );
+            return;
+        };
+        let mut issues = Vec::new();
+        let ge02 = seg.text(2).unwrap_or_default();
+        if !same_control(&ge02, g.control()) {
+            issues.push(EnvelopeIssue {
+                severity: Severity::Warning,
+                code: "4",
+                line: seg.line,
+                message: format!(
+                    "GE02 {ge02:?} does not match GS06 {:?} of group at line {}",
+                    g.control(),
+                    g.line
+                ),
+            });
+        }
+        let ge01 = seg.text(1).unwrap_or_default();
+        if parse_count(&ge01) != Some(u64::from(g.sets)) {
+            issues.push(EnvelopeIssue {
+                severity: Severity::Warning,
+                code: "5",
+                line: seg.line,
+                message: format!(
+                    "GE01 says {ge01:?} transaction sets; the group holds {}",
+                    g.sets
+                ),
+            });
+        }
+        visitor.group_end(self.interchange.as_ref(), &g, issues);
+    }
+
+    fn end_interchange(&mut self, seg: &Segment<'_>, visitor: &mut dyn Visitor<'_>) {
+        self.close_group(Some(seg.line), visitor);
+        let Some(mut isa) = self.interchange.take() else {
+            visitor.stray(
+                format!("line {}, segment IEA (#{})", seg.line, seg.ordinal),
+                "interchange trailer IEA without a header ISA".into(),
+                None,
+                None,
+            );
+            return;
+        };
+        let iea02 = seg.text(2).unwrap_or_default();
+        if !same_control(&iea02, isa.control()) {
+            isa.issues.push(EnvelopeIssue {
+                severity: Severity::Warning,
+                code: "001",
+                line: seg.line,
+                message: format!("IEA02 {iea02:?} does not match ISA13 {:?}", isa.control()),
+            });
+        }
+        let iea01 = seg.text(1).unwrap_or_default();
+        if parse_count(&iea01) != Some(u64::from(isa.groups)) {
+            isa.issues.push(EnvelopeIssue {
+                severity: Severity::Warning,
+                code: "021",
+                line: seg.line,
+                message: format!(
+                    "IEA01 says {iea01:?} functional groups; the interchange holds {}",
+                    isa.groups
+                ),
+            });
+        }
+        visitor.interchange_end(&isa);
+    }
+
+    /// Collects ST..SE. Returns `None` when the buffer ends first and more input may come.
+    fn collect_set<'a>(
+        &mut self,
+        tok: &mut Tokenizer<'a>,
+        st: Segment<'a>,
+        visitor: &mut dyn Visitor<'a>,
+    ) -> Option<()> {
+        let mut segments = vec![st];
+        let mut issues = Vec::new();
+        let mut ended_by: Option<Segment<'a>> = None;
+        let mut se: Option<Segment<'a>> = None;
+        loop {
+            let before = tok.state();
+            match tok.step() {
+                Step::Segment(seg) => match seg.id() {
+                    b"SE" => {
+                        segments.push(seg);
+                        se = Some(seg);
+                        break;
+                    }
+                    b"ST" | b"GS" | b"GE" | b"IEA" | b"ISA" => {
+                        // Missing SE: the set ends here; hand the segment back.
+                        tok.set_state(before);
+                        ended_by = Some(seg);
+                        break;
+                    }
+                    _ => segments.push(seg),
+                },
+                Step::NeedMore => return None,
+                Step::End => break,
+                Step::Error(e) => {
+                    issues.push(SetIssue::set(
+                        Severity::Error,
+                        "2",
+                        e.line,
+                        e.message.clone(),
+                    ));
+                    self.token_error(e, visitor);
+                    break;
+                }
+            }
+        }
+        let header = SetHeader {
+            id: st.text(1).unwrap_or_default(),
+            control: st.text(2).unwrap_or_default(),
+            convention: st.trimmed(3),
+            line: st.line,
+        };
+        if !(header.id.len() == 3 && header.id.bytes().all(|b| b.is_ascii_digit())) {
+            issues.push(SetIssue::element(
+                Severity::Error,
+                &st,
+                1,
+                1,
+                if header.id.is_empty() { "1" } else { "7" },
+                format!(
+                    "ST01 {:?} is not a transaction set identifier (three digits such as 810)",
+                    header.id
+                ),
+            ));
+            if let Some(i) = issues.last_mut() {
+                i.set_code = "6";
+            }
+        }
+        if !(4..=9).contains(&header.control.trim().len()) {
+            let mut i = SetIssue::element(
+                Severity::Error,
+                &st,
+                1,
+                2,
+                if header.control.is_empty() { "1" } else { "4" },
+                format!(
+                    "ST02 {:?} must be a control number of 4 to 9 characters",
+                    header.control
+                ),
+            );
+            i.set_code = "7";
+            issues.push(i);
+        }
+        if let Some(g) = self.group.as_mut() {
+            g.sets += 1;
+            if g.set_controls.contains(header.control.trim()) {
+                issues.push(SetIssue::set(
+                    Severity::Error,
+                    "23",
+                    st.line,
+                    format!(
+                        "ST02 {} repeats an earlier set in group {}",
+                        header.control,
+                        g.control()
+                    ),
+                ));
+            } else if g.set_controls.len() < MAX_TRACKED_CONTROLS {
+                g.set_controls.insert(header.control.trim().to_string());
+            }
+        } else {
+            issues.push(SetIssue::set(
+                Severity::Error,
+                "5",
+                st.line,
+                "transaction set outside a functional group (no GS before ST)".into(),
+            ));
+        }
+        for (i, seg) in segments.iter().enumerate() {
+            if !is_segment_id(seg.id()) {
+                issues.push(SetIssue::segment(
+                    Severity::Error,
+                    seg.id_str(),
+                    (i + 1) as u32,
+                    seg.line,
+                    "1",
+                    format!(
+                        "{:?} is not a segment id (two or three upper-case letters or digits)",
+                        String::from_utf8_lossy(seg.id())
+                    ),
+                ));
+            }
+        }
+        match se {
+            Some(se) => {
+                let se02 = se.text(2).unwrap_or_default();
+                if !same_control(&se02, &header.control) {
+                    let mut i = SetIssue::element(
+                        Severity::Error,
+                        &se,
+                        segments.len() as u32,
+                        2,
+                        "7",
+                        format!("SE02 {se02:?} does not match ST02 {:?}", header.control),
+                    );
+                    i.set_code = "3";
+                    issues.push(i);
+                }
+                let se01 = se.text(1).unwrap_or_default();
+                if parse_count(&se01) != Some(segments.len() as u64) {
+                    let mut i = SetIssue::element(
+                        Severity::Error,
+                        &se,
+                        segments.len() as u32,
+                        1,
+                        "6",
+                        format!(
+                            "SE01 says {se01:?} segments; the set holds {} (ST through SE)",
+                            segments.len()
+                        ),
+                    );
+                    i.set_code = "4";
+                    issues.push(i);
+                }
+            }
+            None => {
+                let line = segments.last().map(|s| s.line).unwrap_or(st.line);
+                let what = ended_by
+                    .map(|s| format!("segment {} at line {}", s.id_str(), s.line))
+                    .unwrap_or_else(|| "the end of the input".into());
+                issues.push(SetIssue::set(
+                    Severity::Error,
+                    "2",
+                    line,
+                    format!("transaction set trailer SE missing before {what}"),
+                ));
+            }
+        }
+        let cx = SetContext {
+            interchange: self.interchange.as_ref(),
+            group: self.group.as_ref(),
+            header: &header,
+        };
+        visitor.set(&cx, &segments, issues);
+        Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Record {
+        sets: Vec<(String, usize, Vec<SetIssue>, String)>,
+        groups: Vec<(String, Vec<EnvelopeIssue>)>,
+        interchanges: Vec<Interchange>,
+        strays: Vec<String>,
+    }
+
+    impl<'a> Visitor<'a> for Record {
+        fn set(&mut self, cx: &SetContext<'_>, segments: &[Segment<'a>], issues: Vec<SetIssue>) {
+            let loc = issues.first().map(|i| cx.locate(i)).unwrap_or_default();
+            self.sets
+                .push((cx.header.control.clone(), segments.len(), issues, loc));
+        }
+        fn group_end(&mut self, _: Option<&Interchange>, g: &Group, issues: Vec<EnvelopeIssue>) {
+            self.groups.push((g.control().to_string(), issues));
+        }
+        fn interchange_end(&mut self, isa: &Interchange) {
+            self.interchanges.push(isa.clone());
+        }
+        fn stray(
+            &mut self,
+            location: String,
+            message: String,
+            _: Option<&'static str>,
+            _: Option<usize>,
+        ) {
+            self.strays.push(format!("{location}: {message}"));
+        }
+    }
+
+    const ISA: &str = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *200301*1253*U*00401*000000001*0*T*>~\n";
+
+    fn walk(input: &str) -> Record {
+        let mut r = Record::default();
+        let p = Walker::new().run(input.as_bytes(), TokState::default(), true, &mut r);
+        assert!(!p.need_more);
+        r
+    }
+
+    #[test]
+    fn clean_interchange_has_no_issues() {
+        let r = walk(&format!(
+            "{ISA}GS*IN*S*R*20200301*1253*7*X*004010~\nST*810*0001~\nBIG*20200301*INV1~\nSE*3*0001~\nST*810*0002~\nBIG*20200301*INV2~\nSE*3*0002~\nGE*2*7~\nIEA*1*000000001~\n"
+        ));
+        assert_eq!(r.sets.len(), 2);
+        assert!(r.sets.iter().all(|s| s.2.is_empty()), "{:?}", r.sets);
+        assert!(r.groups[0].1.is_empty());
+        assert!(
+            r.interchanges[0].issues.is_empty(),
+            "{:?}",
+            r.interchanges[0].issues
+        );
+        assert!(r.strays.is_empty());
+    }
+
+    #[test]
+    fn bad_set_count_rejects_only_that_set_with_location() {
+        let r = walk(&format!(
+            "{ISA}GS*IN*S*R*20200301*1253*7*X*004010~\nST*810*0001~\nBIG*20200301*INV1~\nSE*9*0001~\nST*810*0002~\nBIG*20200301*INV2~\nSE*3*0002~\nGE*2*7~\nIEA*1*000000001~\n"
+        ));
+        assert_eq!(r.sets[0].2.len(), 1);
+        assert_eq!(r.sets[0].2[0].set_code, "4");
+        assert!(r.sets[1].2.is_empty());
+        assert_eq!(
+            r.sets[0].3,
+            "line 5, interchange 000000001, group 7, set 0001 (810), segment SE (#3), element SE01"
+        );
+    }
+
+    #[test]
+    fn control_number_mismatches_at_every_level() {
+        let r = walk(&format!(
+            "{ISA}GS*IN*S*R*20200301*1253*7*X*004010~\nST*810*0001~\nSE*2*0002~\nGE*3*8~\nIEA*2*000000009~\n"
+        ));
+        assert_eq!(r.sets[0].2[0].set_code, "3");
+        let codes: Vec<_> = r.groups[0].1.iter().map(|i| i.code).collect();
+        assert_eq!(codes, vec!["4", "5"]);
+        let codes: Vec<_> = r.interchanges[0].issues.iter().map(|i| i.code).collect();
+        assert_eq!(codes, vec!["001", "021"]);
+    }
+
+    #[test]
+    fn missing_trailers_are_reported_not_fatal() {
+        let r = walk(&format!(
+            "{ISA}GS*IN*S*R*20200301*1253*7*X*004010~\nST*810*0001~\nBIG*1~\nST*810*0002~\nSE*2*0002~\n"
+        ));
+        assert_eq!(r.sets.len(), 2);
+        assert_eq!(r.sets[0].2[0].set_code, "2");
+        assert!(r.sets[1].2.is_empty());
+        assert_eq!(r.groups[0].1[0].code, "3");
+        assert_eq!(r.interchanges[0].issues[0].code, "023");
+    }
+
+    #[test]
+    fn isa_width_problems_are_noted() {
+        let isa = ISA.replace("RECEIVER       ", "RECEIVER     ");
+        let r = walk(&format!("{isa}IEA*0*000000001~"));
+        let codes: Vec<_> = r.interchanges[0].issues.iter().map(|i| i.code).collect();
+        assert_eq!(codes, vec!["008"]);
+    }
+
+    #[test]
+    fn duplicate_set_control_in_group() {
+        let r = walk(&format!(
+            "{ISA}GS*IN*S*R*20200301*1253*7*X*004010~ST*810*0001~SE*2*0001~ST*810*0001~SE*2*0001~GE*2*7~IEA*1*000000001~"
+        ));
+        assert!(r.sets[0].2.is_empty());
+        assert_eq!(r.sets[1].2[0].set_code, "23");
+    }
+
+    #[test]
+    fn stray_segments_are_located() {
+        let r = walk(&format!(
+            "{ISA}FOO*1~GS*IN*S*R*1*1*7*X*004010~GE*0*7~IEA*1*000000001~"
+        ));
+        assert_eq!(r.strays.len(), 1);
+        assert!(r.strays[0].contains("FOO"), "{:?}", r.strays);
+    }
+
+    #[test]
+    fn streaming_in_small_pieces_gives_the_same_sets() {
+        let input = format!(
+            "{ISA}GS*IN*S*R*20200301*1253*7*X*004010~\nST*810*0001~\nBIG*20200301*INV1~\nSE*3*0001~\nST*810*0002~\nBIG*20200301*INV2~\nSE*3*0002~\nGE*2*7~\nIEA*1*000000001~\n"
+        );
+        let whole = walk(&input);
+        let bytes = input.as_bytes();
+        for chunk in [1usize, 7, 50] {
+            let mut r = Record::default();
+            let mut w = Walker::new();
+            let mut buf: Vec<u8> = Vec::new();
+            let mut state = TokState::default();
+            let mut fed = 0;
+            loop {
+                let eof = fed >= bytes.len();
+                if !eof {
+                    let end = (fed + chunk).min(bytes.len());
+                    buf.extend_from_slice(&bytes[fed..end]);
+                    fed = end;
+                }
+                let eof = fed >= bytes.len();
+                let p = w.run(&buf, state, eof, &mut r);
+                state = p.state;
+                if eof && !p.need_more {
+                    break;
+                }
+            }
+            let got: Vec<_> = r.sets.iter().map(|s| (s.0.clone(), s.1)).collect();
+            let want: Vec<_> = whole.sets.iter().map(|s| (s.0.clone(), s.1)).collect();
+            assert_eq!(got, want, "chunk {chunk}");
+            assert!(r.interchanges[0].issues.is_empty());
+        }
+    }
+}
