@@ -1,0 +1,88 @@
+//! [`CsvCodec`]: the CSV format as the gateway's codec traits see it.
+
+use std::io::BufRead;
+
+use gateway_core::{
+    Decode, DecodeItem, Decoded, Encode, EncodeError, Format, PartnerProfile, Reject,
+};
+use gateway_model::Document;
+
+use crate::coupa::{CoupaReader, Flow};
+use crate::dialect;
+use crate::rows::{Next, RowReader};
+
+/// Reads and writes CSV: Coupa's layouts, or the partner's column map when its profile has
+/// one. Stateless; one value serves every partner.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CsvCodec;
+
+impl Decode for CsvCodec {
+    fn format(&self) -> Format {
+        Format::Csv
+    }
+
+    fn decode(&self, raw: &[u8], partner: &PartnerProfile) -> Decoded {
+        let mut out = Decoded::default();
+        let mut input: &[u8] = raw;
+        let mut sink = |item| match item {
+            DecodeItem::Document(d) => out.documents.push(*d),
+            DecodeItem::Reject(r) => out.rejects.push(r),
+        };
+        if let Err(e) = self.decode_reader(&mut input, partner, &mut sink) {
+            // Reading from memory cannot fail; keep the message if it ever does.
+            out.rejects.push(Reject::new("input", e.to_string()));
+        }
+        out
+    }
+
+    fn decode_reader(
+        &self,
+        reader: &mut dyn BufRead,
+        partner: &PartnerProfile,
+        sink: &mut dyn FnMut(DecodeItem),
+    ) -> std::io::Result<()> {
+        let profile = partner.csv.clone().unwrap_or_default();
+        dialect::skip_bom(reader)?;
+        let delimiter = dialect::delimiter(profile.delimiter, reader)?;
+        let mut rows = RowReader::new(reader, delimiter);
+        let mut layout = CoupaReader::default();
+        loop {
+            match rows.next()? {
+                Next::End => break,
+                Next::Row(row) => {
+                    if layout.row(&row, sink) == Flow::Stop {
+                        return Ok(());
+                    }
+                }
+                Next::TooLarge { number, fatal, .. } => {
+                    let mut message = format!(
+                        "record larger than the bounds ({} bytes per cell, {} per record); an \
+                         unclosed quote?",
+                        crate::limits::MAX_FIELD_BYTES,
+                        crate::limits::MAX_RECORD_BYTES
+                    );
+                    if fatal {
+                        message.push_str(" The rest of the file could not be read.");
+                    }
+                    layout.reject_oversized(Reject::new(format!("row {number}"), message), sink);
+                }
+            }
+        }
+        layout.finish(sink);
+        Ok(())
+    }
+}
+
+impl Encode for CsvCodec {
+    fn format(&self) -> Format {
+        Format::Csv
+    }
+
+    fn encode(
+        &self,
+        _docs: &[Document],
+        _partner: &PartnerProfile,
+    ) -> Result<Vec<u8>, EncodeError> {
+        Err(EncodeError::Profile("CSV encoding is not built yet".into()))
+    }
+}

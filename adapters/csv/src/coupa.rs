@@ -1,0 +1,448 @@
+//! The Coupa layouts, read as a stream: record types in the first column, header rows that
+//! name the columns of the records after them, and documents assembled from runs of records.
+//!
+//! Header rows come in two spellings, both accepted: a row whose first cell is `type` (the PO
+//! export; it names the columns of the next record type that follows it, and of any other type
+//! that has no header of its own), or a row whose first cell is a record type and whose cells
+//! name that type's columns (`Invoice,Invoice Number*,Supplier Name,...`).
+
+use gateway_core::{DecodeItem, Reject};
+use gateway_model::{Document, Invoice, PurchaseOrder};
+
+use crate::cells::Cells;
+use crate::coupa_invoice::{ChargeCols, EXT, InvoiceCols, LineCols};
+use crate::coupa_po::{PoCols, PoLineCols};
+use crate::header::{Header, is_named, normalize};
+use crate::pending::Pending;
+use crate::rows::Row;
+use crate::value::ValueFormat;
+
+/// The record types of both layouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordType {
+    Invoice,
+    InvoiceLine,
+    InvoiceCharge,
+    /// `Account Allocation`, `Tag`: kept in the invoice's extensions.
+    InvoiceOther,
+    PoHeader,
+    PoLine,
+}
+
+impl RecordType {
+    /// The record type named by a first cell.
+    pub fn of(cell: &str) -> Option<Self> {
+        Some(match normalize(cell).as_str() {
+            "invoice" | "invoiceheader" => RecordType::Invoice,
+            "invoiceline" => RecordType::InvoiceLine,
+            "invoicecharge" => RecordType::InvoiceCharge,
+            "accountallocation" | "tag" => RecordType::InvoiceOther,
+            "header" | "orderheader" => RecordType::PoHeader,
+            "line" | "orderline" => RecordType::PoLine,
+            _ => return None,
+        })
+    }
+
+    /// Column names that only a header row of this type would hold.
+    fn header_marks(self) -> &'static [&'static str] {
+        match self {
+            RecordType::Invoice
+            | RecordType::InvoiceLine
+            | RecordType::InvoiceCharge
+            | RecordType::InvoiceOther => &["invoicenumber"],
+            RecordType::PoHeader => &["id", "ponumber"],
+            RecordType::PoLine => &["linenumber"],
+        }
+    }
+}
+
+fn is_generic_header(first: &str) -> bool {
+    ["type", "recordtype", "rowtype"]
+        .iter()
+        .any(|t| is_named(first, t))
+}
+
+/// Whether the rest of the stream is worth reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
+/// Reader state for the Coupa layouts.
+#[derive(Debug, Default)]
+pub struct CoupaReader {
+    fmt: ValueFormat,
+    pending_header: Option<Header>,
+    fallback: Option<Header>,
+    invoice: Option<(Header, InvoiceCols)>,
+    line: Option<(Header, LineCols)>,
+    charge: Option<(Header, ChargeCols)>,
+    other: Option<Header>,
+    po: Option<(Header, PoCols)>,
+    po_line: Option<(Header, PoLineCols)>,
+    current: Option<Pending>,
+    /// Coupa's `id` of the current order, which its lines name in `order-header-id`.
+    current_po_id: Option<String>,
+    seen_structure: bool,
+}
+
+impl CoupaReader {
+    fn bind(&mut self, kind: RecordType, h: Header) {
+        match kind {
+            RecordType::Invoice => {
+                let c = InvoiceCols::new(&h);
+                self.invoice = Some((h, c));
+            }
+            RecordType::InvoiceLine => {
+                let c = LineCols::new(&h);
+                self.line = Some((h, c));
+            }
+            RecordType::InvoiceCharge => {
+                let c = ChargeCols::new(&h);
+                self.charge = Some((h, c));
+            }
+            RecordType::InvoiceOther => self.other = Some(h),
+            RecordType::PoHeader => {
+                let c = PoCols::new(&h);
+                self.po = Some((h, c));
+            }
+            RecordType::PoLine => {
+                let c = PoLineCols::new(&h);
+                self.po_line = Some((h, c));
+            }
+        }
+    }
+
+    fn is_bound(&self, kind: RecordType) -> bool {
+        match kind {
+            RecordType::Invoice => self.invoice.is_some(),
+            RecordType::InvoiceLine => self.line.is_some(),
+            RecordType::InvoiceCharge => self.charge.is_some(),
+            RecordType::InvoiceOther => self.other.is_some(),
+            RecordType::PoHeader => self.po.is_some(),
+            RecordType::PoLine => self.po_line.is_some(),
+        }
+    }
+
+    /// Handles one record.
+    pub fn row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) -> Flow {
+        if row.is_blank() {
+            return Flow::Continue;
+        }
+        let first = row.get(Some(0));
+        if is_generic_header(first) {
+            self.pending_header = Some(Header::new(row.cells.iter()));
+            self.seen_structure = true;
+            return Flow::Continue;
+        }
+        let Some(kind) = RecordType::of(first) else {
+            if !self.seen_structure {
+                sink(DecodeItem::Reject(Reject::new(
+                    row.place(),
+                    "not a Coupa invoice import or PO export file: the first column should be a \
+                     record type (Invoice, Invoice Line, Invoice Charge, Header, Line) or the \
+                     header `type`; for a partner's own layout, give the partner profile a CSV \
+                     column map",
+                )));
+                return Flow::Stop;
+            }
+            self.reject_row(
+                row,
+                Reject::new(
+                    format!("{}, column 1", row.place()),
+                    format!(
+                        "{first:?} (expected a record type: Invoice, Invoice Line, Invoice Charge, \
+                         Account Allocation, Tag, Header or Line)"
+                    ),
+                ),
+                sink,
+            );
+            return Flow::Continue;
+        };
+        let marks = kind.header_marks();
+        if row
+            .cells
+            .iter()
+            .skip(1)
+            .any(|c| c.len() <= 24 && marks.iter().any(|m| is_named(c, m)))
+        {
+            self.bind(kind, Header::new(row.cells.iter()));
+            self.seen_structure = true;
+            return Flow::Continue;
+        }
+        self.seen_structure = true;
+        if let Some(h) = self.pending_header.take() {
+            self.fallback = Some(h.clone());
+            self.bind(kind, h);
+        } else if !self.is_bound(kind)
+            && let Some(h) = self.fallback.clone()
+        {
+            self.bind(kind, h);
+        }
+        if !self.is_bound(kind) {
+            if matches!(kind, RecordType::Invoice | RecordType::PoHeader) {
+                self.finish(sink);
+            }
+            sink(DecodeItem::Reject(Reject::new(
+                row.place(),
+                format!(
+                    "{first:?} record with no header row before it (expected a row naming the \
+                     columns: `type,...` or `{first},...`)"
+                ),
+            )));
+            return Flow::Continue;
+        }
+        match kind {
+            RecordType::Invoice => self.invoice_row(row, sink),
+            RecordType::InvoiceLine => self.invoice_line_row(row, sink),
+            RecordType::InvoiceCharge => self.charge_row(row, sink),
+            RecordType::InvoiceOther => self.other_row(row, sink),
+            RecordType::PoHeader => self.po_row(row, sink),
+            RecordType::PoLine => self.po_line_row(row, sink),
+        }
+        Flow::Continue
+    }
+
+    /// Ends the input: the last document is handed over.
+    pub fn finish(&mut self, sink: &mut dyn FnMut(DecodeItem)) {
+        if let Some(p) = self.current.take() {
+            p.finish(sink);
+        }
+        self.current_po_id = None;
+    }
+
+    /// A bad row: it rejects the document it belongs to (the current one), or stands alone.
+    fn reject_row(&mut self, row: &Row, r: Reject, sink: &mut dyn FnMut(DecodeItem)) {
+        match self.current.as_mut() {
+            Some(p) => {
+                p.add_row(row.number);
+                p.reject([r]);
+            }
+            None => sink(DecodeItem::Reject(r)),
+        }
+    }
+
+    fn invoice_row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) {
+        self.finish(sink);
+        let Some((h, cols)) = &self.invoice else {
+            return;
+        };
+        let mut c = Cells::new(row, h, &self.fmt);
+        let inv = cols.read(&mut c);
+        let mut p = Pending::new(Document::Invoice(inv), row.number);
+        p.reject(c.problems);
+        self.current = Some(p);
+    }
+
+    /// The current invoice when `row` (naming `number`) belongs to it; else the row is
+    /// rejected on its own and `None` comes back.
+    fn invoice_for(
+        &mut self,
+        row: &Row,
+        number: &str,
+        what: &str,
+        sink: &mut dyn FnMut(DecodeItem),
+    ) -> Option<&mut Pending> {
+        let current_number = match self.current.as_ref().map(|p| &p.doc) {
+            Some(Document::Invoice(i)) => Some(i.invoice_number.clone().unwrap_or_default()),
+            _ => None,
+        };
+        let problem = match &current_number {
+            None => Some(format!(
+                "{what} row with no Invoice row before it (an invoice's Invoice row comes first, \
+                 then its lines and charges)"
+            )),
+            Some(n) if !number.is_empty() && n != number => Some(format!(
+                "{what} row for invoice {number:?} follows invoice {n:?} (expected the rows of \
+                 one invoice together, its Invoice row first)"
+            )),
+            Some(_) => None,
+        };
+        if let Some(message) = problem {
+            let mut r = Reject::new(row.place(), message);
+            r.document = (!number.is_empty()).then(|| number.to_string());
+            sink(DecodeItem::Reject(r));
+            return None;
+        }
+        let p = self.current.as_mut()?;
+        p.add_row(row.number).then_some(p)
+    }
+
+    fn invoice_line_row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) {
+        let number = {
+            let Some((_, cols)) = &self.line else { return };
+            row.get(cols.invoice_number).to_string()
+        };
+        if self
+            .invoice_for(row, &number, "Invoice Line", sink)
+            .is_none()
+        {
+            return;
+        }
+        let (Some((h, cols)), Some(p)) = (&self.line, self.current.as_mut()) else {
+            return;
+        };
+        let Document::Invoice(inv) = &mut p.doc else {
+            return;
+        };
+        let mut c = Cells::new(row, h, &self.fmt);
+        let ordinal = u32::try_from(inv.lines.len() + 1).unwrap_or(u32::MAX);
+        let (mut line, po) = cols.read(&mut c, ordinal);
+        attach_po_number(inv, &mut line, po);
+        inv.lines.push(line);
+        p.reject(c.problems);
+    }
+
+    fn charge_row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) {
+        let number = {
+            let Some((_, cols)) = &self.charge else {
+                return;
+            };
+            row.get(cols.invoice_number).to_string()
+        };
+        if self
+            .invoice_for(row, &number, "Invoice Charge", sink)
+            .is_none()
+        {
+            return;
+        }
+        let (Some((h, cols)), Some(p)) = (&self.charge, self.current.as_mut()) else {
+            return;
+        };
+        let Document::Invoice(inv) = &mut p.doc else {
+            return;
+        };
+        let mut c = Cells::new(row, h, &self.fmt);
+        if let Some(ch) = cols.read(&mut c) {
+            inv.charges.push(ch);
+        }
+        p.reject(c.problems);
+    }
+
+    fn other_row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) {
+        let number = {
+            let Some(h) = &self.other else { return };
+            row.get(h.find(&["invoicenumber"])).to_string()
+        };
+        if self
+            .invoice_for(row, &number, row.get(Some(0)), sink)
+            .is_none()
+        {
+            return;
+        }
+        let (Some(h), Some(p)) = (&self.other, self.current.as_mut()) else {
+            return;
+        };
+        let mut record = serde_json::Map::new();
+        for (i, v) in row.cells.iter().enumerate() {
+            if !v.trim().is_empty() {
+                record.insert(h.written(i), serde_json::Value::String(v.trim().into()));
+            }
+        }
+        let ext = p.doc.extensions_mut();
+        let slot = ext
+            .entry(format!("{EXT}_records"))
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        if let serde_json::Value::Array(a) = slot {
+            a.push(serde_json::Value::Object(record));
+        }
+    }
+
+    fn po_row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) {
+        self.finish(sink);
+        let Some((h, cols)) = &self.po else { return };
+        let mut c = Cells::new(row, h, &self.fmt);
+        let po = cols.read(&mut c);
+        self.current_po_id = cols.header_id(&c);
+        let mut p = Pending::new(Document::PurchaseOrder(po), row.number);
+        p.reject(c.problems);
+        self.current = Some(p);
+    }
+
+    fn po_line_row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) {
+        let is_po = matches!(
+            self.current.as_ref().map(|p| &p.doc),
+            Some(Document::PurchaseOrder(_))
+        );
+        if !is_po {
+            sink(DecodeItem::Reject(Reject::new(
+                row.place(),
+                "Line row with no order header row before it (an order's header record comes \
+                 first, then its lines)",
+            )));
+            return;
+        }
+        let (Some((h, cols)), Some(p)) = (&self.po_line, self.current.as_mut()) else {
+            return;
+        };
+        if !p.add_row(row.number) {
+            return;
+        }
+        let Document::PurchaseOrder(po) = &mut p.doc else {
+            return;
+        };
+        let mut c = Cells::new(row, h, &self.fmt);
+        let ordinal = u32::try_from(po.lines.len() + 1).unwrap_or(u32::MAX);
+        let (mut line, refs) = cols.read(&mut c, ordinal);
+        if let (Some(want), Some(got)) = (&self.current_po_id, &refs.header_id)
+            && want != got
+        {
+            c.problem(
+                cols.header_id,
+                format!(
+                    "{got:?} (expected {want:?}, the id of the order header above; an order's \
+                     lines follow its header)"
+                ),
+            );
+        }
+        attach_po_currency(po, &mut line, refs.currency);
+        po.lines.push(line);
+        p.reject(c.problems);
+    }
+}
+
+/// The model holds one PO number per invoice: the first line's, unless the header named one.
+/// A line billing another PO keeps its number in the line's extensions.
+fn attach_po_number(inv: &mut Invoice, line: &mut gateway_model::InvoiceLine, po: Option<String>) {
+    let Some(po) = po else { return };
+    match &inv.po_number {
+        None => inv.po_number = Some(po),
+        Some(n) if *n == po => {}
+        Some(_) => put_ext(&mut line.extensions, "PO Number", po),
+    }
+}
+
+/// The export carries currency per line: the order's currency is the first line's, and a
+/// line in another currency keeps its own in the line's extensions.
+fn attach_po_currency(
+    po: &mut PurchaseOrder,
+    line: &mut gateway_model::OrderLine,
+    currency: Option<String>,
+) {
+    let Some(cur) = currency else { return };
+    match &po.currency {
+        None => po.currency = Some(cur),
+        Some(c) if *c == cur => {}
+        Some(_) => put_ext(&mut line.extensions, "currency", cur),
+    }
+}
+
+fn put_ext(ext: &mut gateway_model::Extensions, key: &str, value: String) {
+    let slot = ext
+        .entry(EXT.to_string())
+        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    if let serde_json::Value::Object(m) = slot {
+        m.insert(key.to_string(), serde_json::Value::String(value));
+    }
+}
+
+impl CoupaReader {
+    /// An over-long record: it may belong to the current document, which is rejected with it.
+    pub fn reject_oversized(&mut self, r: Reject, sink: &mut dyn FnMut(DecodeItem)) {
+        match self.current.as_mut() {
+            Some(p) => p.reject([r]),
+            None => sink(DecodeItem::Reject(r)),
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Header names matched by meaning, not spelling: `Invoice Number*`, `invoice number`,
+//! `invoice-number` and `INVOICE_NUMBER` are the same column.
+
+/// The comparable form of a header: lower case, with spaces, dashes, underscores, dots, `*`
+/// (Coupa's "required" mark) and `?` removed.
+pub fn normalize(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_' | '.' | '*' | '?' | '\u{a0}' | '\t'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// True when `cell` normalizes to `target` (already normalized), without allocating: used on
+/// every data row to tell header rows from records.
+pub fn is_named(cell: &str, target: &str) -> bool {
+    let mut t = target.chars();
+    for c in cell.chars() {
+        if matches!(c, ' ' | '-' | '_' | '.' | '*' | '?' | '\u{a0}' | '\t') {
+            continue;
+        }
+        for l in c.to_lowercase() {
+            if t.next() != Some(l) {
+                return false;
+            }
+        }
+    }
+    t.next().is_none()
+}
+
+/// A header row: each column's normalized name, and its text as written (for messages and
+/// extension keys).
+#[derive(Debug, Clone, Default)]
+pub struct Header {
+    pub names: Vec<String>,
+    pub written: Vec<String>,
+}
+
+impl Header {
+    pub fn new<'a>(cells: impl Iterator<Item = &'a str>) -> Self {
+        let mut h = Header::default();
+        for c in cells {
+            h.names.push(normalize(c));
+            // Coupa marks required columns with `*`; the mark is not part of the name.
+            h.written
+                .push(c.trim().trim_end_matches('*').trim_end().to_string());
+        }
+        h
+    }
+
+    /// Index of the first column whose normalized name is one of `names`.
+    pub fn find(&self, names: &[&str]) -> Option<usize> {
+        names
+            .iter()
+            .find_map(|n| self.names.iter().position(|h| h == n))
+    }
+
+    /// The column's name as written in the file (`column 3` when unnamed).
+    pub fn written(&self, index: usize) -> String {
+        match self.written.get(index) {
+            Some(w) if !w.is_empty() => w.clone(),
+            _ => format!("column {}", index + 1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spelling_variants_match() {
+        assert_eq!(normalize("Invoice Number*"), "invoicenumber");
+        assert_eq!(normalize("invoice-number"), "invoicenumber");
+        assert_eq!(normalize(" INVOICE_NUMBER "), "invoicenumber");
+        assert_eq!(normalize("Submit For Approval?"), "submitforapproval");
+        assert!(is_named("Invoice Number*", "invoicenumber"));
+        assert!(is_named("line-number", "linenumber"));
+        assert!(!is_named("line-numbers", "linenumber"));
+        assert!(!is_named("line", "linenumber"));
+    }
+
+    #[test]
+    fn find_returns_first_alias_present() {
+        let h = Header::new(["type", "Supplier Name", "id"].into_iter());
+        assert_eq!(h.find(&["ponumber", "id"]), Some(2));
+        assert_eq!(h.find(&["suppliername"]), Some(1));
+        assert_eq!(h.find(&["nothing"]), None);
+        assert_eq!(h.written(1), "Supplier Name");
+    }
+}

@@ -1,0 +1,153 @@
+//! Party columns shared by both Coupa layouts: a name, Coupa supplier number/id, and an
+//! address spread over `<prefix> street1`, `city`, `state`, ... columns.
+
+use gateway_model::{Address, Party, PartyId};
+
+use crate::cells::Cells;
+use crate::header::Header;
+
+/// Domain of a Coupa supplier number in `Party::ids` (as in the JSON samples).
+pub const COUPA_NUMBER: &str = "coupa";
+/// Domain of Coupa's internal supplier id.
+pub const COUPA_ID: &str = "coupa_id";
+
+/// Where one party's cells are in a header.
+#[derive(Debug, Clone, Default)]
+pub struct PartyCols {
+    pub name: Option<usize>,
+    pub number: Option<usize>,
+    pub id: Option<usize>,
+    pub street: Vec<usize>,
+    pub city: Option<usize>,
+    pub region: Option<usize>,
+    pub postal_code: Option<usize>,
+    pub country: Option<usize>,
+}
+
+impl PartyCols {
+    /// Finds `<prefix><suffix>` for every prefix in `prefixes` (normalized, e.g. `shipto`,
+    /// `shiptoaddress`).
+    pub fn find(h: &Header, prefixes: &[&str]) -> Self {
+        let f = |suffixes: &[&str]| {
+            let names: Vec<String> = prefixes
+                .iter()
+                .flat_map(|p| suffixes.iter().map(move |s| format!("{p}{s}")))
+                .collect();
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            h.find(&refs)
+        };
+        let street = [
+            &["street1", "line1", "address1", "street"][..],
+            &["street2", "line2", "address2"][..],
+            &["street3", "line3", "address3"][..],
+        ]
+        .iter()
+        .filter_map(|s| f(s))
+        .collect();
+        PartyCols {
+            name: f(&["name"]),
+            number: f(&["number"]),
+            id: f(&["id"]),
+            street,
+            city: f(&["city"]),
+            region: f(&["state", "region", "province"]),
+            postal_code: f(&["postalcode", "zip", "zipcode", "postcode"]),
+            country: f(&["country", "countrycode"]),
+        }
+    }
+
+    /// Every column this party uses (so the rest can go to extensions).
+    pub fn used(&self) -> impl Iterator<Item = usize> + '_ {
+        [
+            self.name,
+            self.number,
+            self.id,
+            self.city,
+            self.region,
+            self.postal_code,
+            self.country,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.street.iter().copied())
+    }
+
+    /// The party, or `None` when the row has none of its cells.
+    pub fn read(&self, c: &Cells<'_>) -> Option<Party> {
+        let mut ids = Vec::new();
+        if let Some(v) = c.text(self.number) {
+            ids.push(PartyId {
+                domain: COUPA_NUMBER.into(),
+                value: v,
+            });
+        }
+        if let Some(v) = c.text(self.id) {
+            ids.push(PartyId {
+                domain: COUPA_ID.into(),
+                value: v,
+            });
+        }
+        let address = Address {
+            lines: self
+                .street
+                .iter()
+                .filter_map(|i| c.text(Some(*i)))
+                .collect(),
+            city: c.text(self.city),
+            region: c.text(self.region),
+            postal_code: c.text(self.postal_code),
+            country: c.text(self.country),
+        };
+        let has_address = address != Address::default();
+        let party = Party {
+            name: c.text(self.name),
+            ids,
+            address: has_address.then_some(address),
+            ..Party::default()
+        };
+        (party != Party::default()).then_some(party)
+    }
+}
+
+/// Column names written for one party: `(name, value)` pairs with the given spellings.
+#[derive(Debug, Clone, Copy)]
+#[allow(dead_code)] // used by the encoder
+pub struct PartyNames {
+    pub name: &'static str,
+    pub number: Option<&'static str>,
+    pub id: Option<&'static str>,
+    pub street: [&'static str; 3],
+    pub city: &'static str,
+    pub region: &'static str,
+    pub postal_code: &'static str,
+    pub country: &'static str,
+}
+
+#[allow(dead_code)] // used by the encoder
+impl PartyNames {
+    /// The cells of `party` under these names (empty values left out).
+    pub fn write(&self, party: Option<&Party>, out: &mut Vec<(String, String)>) {
+        let Some(p) = party else { return };
+        let mut put = |k: &str, v: Option<&str>| {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                out.push((k.to_string(), v.to_string()));
+            }
+        };
+        put(self.name, p.name.as_deref());
+        if let Some(n) = self.number {
+            put(n, p.id_in(COUPA_NUMBER));
+        }
+        if let Some(n) = self.id {
+            put(n, p.id_in(COUPA_ID));
+        }
+        if let Some(a) = &p.address {
+            for (k, v) in self.street.iter().zip(&a.lines) {
+                put(k, Some(v));
+            }
+            put(self.city, a.city.as_deref());
+            put(self.region, a.region.as_deref());
+            put(self.postal_code, a.postal_code.as_deref());
+            put(self.country, a.country.as_deref());
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The one document being assembled from consecutive rows: it is emitted whole when its last
+//! row has been read, or rejected whole (with every located problem) when any of its rows was
+//! bad. Nothing else is kept, which is what bounds memory by one document.
+
+use gateway_core::{DecodeItem, DecodedDocument, Reject, SourceMeta};
+use gateway_model::Document;
+
+use crate::limits::{MAX_REJECTS_PER_DOCUMENT, MAX_ROWS_PER_DOCUMENT};
+
+/// A document under construction and the rows it came from.
+#[derive(Debug)]
+pub struct Pending {
+    pub doc: Document,
+    first_row: u64,
+    last_row: u64,
+    rows: usize,
+    problems: Vec<Reject>,
+    dropped: usize,
+    overflowed: bool,
+}
+
+impl Pending {
+    pub fn new(doc: Document, row: u64) -> Self {
+        Pending {
+            doc,
+            first_row: row,
+            last_row: row,
+            rows: 1,
+            problems: Vec::new(),
+            dropped: 0,
+            overflowed: false,
+        }
+    }
+
+    /// Counts another row of this document. False when the document is over its row bound
+    /// (the row must then be dropped; the document is already rejected).
+    pub fn add_row(&mut self, row: u64) -> bool {
+        self.last_row = row;
+        self.rows += 1;
+        if self.rows > MAX_ROWS_PER_DOCUMENT {
+            if !self.overflowed {
+                self.overflowed = true;
+                self.problems.push(Reject::new(
+                    format!("row {row}"),
+                    format!(
+                        "document has more than {MAX_ROWS_PER_DOCUMENT} rows; split it into smaller documents"
+                    ),
+                ));
+                clear_lines(&mut self.doc);
+            }
+            return false;
+        }
+        true
+    }
+
+    pub fn reject(&mut self, problems: impl IntoIterator<Item = Reject>) {
+        for p in problems {
+            if self.problems.len() < MAX_REJECTS_PER_DOCUMENT {
+                self.problems.push(p);
+            } else {
+                self.dropped += 1;
+            }
+        }
+    }
+
+    /// Hands the document, or its rejects, to `sink`.
+    pub fn finish(self, sink: &mut dyn FnMut(DecodeItem)) {
+        let number = self.doc.number().to_string();
+        let rows = if self.first_row == self.last_row {
+            format!("row {}", self.first_row)
+        } else {
+            format!("rows {}-{}", self.first_row, self.last_row)
+        };
+        if self.problems.is_empty() {
+            let meta = SourceMeta {
+                source_key: Some(rows.clone()),
+                location: Some(rows),
+                ..SourceMeta::default()
+            };
+            sink(DecodeItem::Document(Box::new(DecodedDocument {
+                document: self.doc,
+                meta,
+            })));
+            return;
+        }
+        let label = if number.is_empty() {
+            format!("{} at {rows}", self.doc.kind())
+        } else {
+            number
+        };
+        for mut p in self.problems {
+            p.document = Some(label.clone());
+            sink(DecodeItem::Reject(p));
+        }
+        if self.dropped > 0 {
+            let mut p = Reject::new(
+                rows,
+                format!(
+                    "{} more problem(s) in this document not listed",
+                    self.dropped
+                ),
+            );
+            p.document = Some(label);
+            sink(DecodeItem::Reject(p));
+        }
+    }
+}
+
+fn clear_lines(doc: &mut Document) {
+    match doc {
+        Document::Invoice(i) => {
+            i.lines = Vec::new();
+            i.charges = Vec::new();
+        }
+        Document::PurchaseOrder(p) => p.lines = Vec::new(),
+    }
+}

@@ -1,0 +1,244 @@
+//! Records off a byte stream, one at a time, with their file row numbers and a bound on the
+//! size of any one record, so a missing closing quote cannot make the reader swallow the file.
+
+use std::cell::Cell;
+use std::io::{BufRead, Read};
+use std::rc::Rc;
+
+use csv::{ByteRecord, StringRecord};
+
+use crate::limits::{MAX_FIELD_BYTES, MAX_RECORD_BYTES};
+
+/// Bytes the csv reader buffers ahead of the record it is parsing.
+const READ_AHEAD: usize = 64 * 1024;
+
+/// One record of the file.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// 1-based record number in the file, counting header rows.
+    pub number: u64,
+    pub cells: StringRecord,
+}
+
+impl Row {
+    /// The trimmed cell at `index`, `""` when the column is absent or the row is short.
+    pub fn get(&self, index: Option<usize>) -> &str {
+        index
+            .and_then(|i| self.cells.get(i))
+            .map(str::trim)
+            .unwrap_or("")
+    }
+
+    /// True when every cell is empty (spreadsheets leave such rows at the end).
+    pub fn is_blank(&self) -> bool {
+        self.cells.iter().all(|c| c.trim().is_empty())
+    }
+
+    /// Where this row is, for rejects: `row 7` (records, counting header rows; a quoted cell
+    /// spanning lines is still one row).
+    pub fn place(&self) -> String {
+        format!("row {}", self.number)
+    }
+}
+
+/// What reading the next record gave.
+#[derive(Debug)]
+pub enum Next {
+    Row(Row),
+    /// The record at `number` had a field or the whole record over its bound. When
+    /// `fatal`, the rest of the file could not be read (the record never ended).
+    TooLarge {
+        number: u64,
+        fatal: bool,
+    },
+    End,
+}
+
+#[derive(Debug, Default)]
+struct Guard {
+    limit: Cell<u64>,
+    tripped: Cell<bool>,
+}
+
+/// The input, refusing to hand out more than the bound past the last record boundary.
+struct Guarded<'a> {
+    inner: &'a mut dyn BufRead,
+    read: u64,
+    guard: Rc<Guard>,
+}
+
+impl Read for Guarded<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.read > self.guard.limit.get() {
+            self.guard.tripped.set(true);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "CSV record over its size bound",
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// Streaming record reader over any `BufRead`.
+pub struct RowReader<'a> {
+    csv: csv::Reader<Guarded<'a>>,
+    guard: Rc<Guard>,
+    record: ByteRecord,
+    number: u64,
+    done: bool,
+}
+
+impl std::fmt::Debug for RowReader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowReader")
+            .field("number", &self.number)
+            .finish()
+    }
+}
+
+fn bound_from(pos: u64) -> u64 {
+    pos.saturating_add((MAX_RECORD_BYTES + READ_AHEAD) as u64)
+}
+
+impl<'a> RowReader<'a> {
+    /// A reader for `input` (BOM already skipped) with the given delimiter.
+    pub fn new(input: &'a mut dyn BufRead, delimiter: u8) -> Self {
+        let guard = Rc::new(Guard::default());
+        guard.limit.set(bound_from(0));
+        let csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .buffer_capacity(READ_AHEAD)
+            .from_reader(Guarded {
+                inner: input,
+                read: 0,
+                guard: Rc::clone(&guard),
+            });
+        RowReader {
+            csv,
+            guard,
+            record: ByteRecord::new(),
+            number: 0,
+            done: false,
+        }
+    }
+
+    /// The next record. I/O errors of the input are returned; an over-long record is a
+    /// [`Next::TooLarge`], not an error.
+    pub fn next(&mut self) -> std::io::Result<Next> {
+        if self.done {
+            return Ok(Next::End);
+        }
+        match self.csv.read_byte_record(&mut self.record) {
+            Ok(false) => {
+                self.done = true;
+                Ok(Next::End)
+            }
+            Ok(true) => {
+                self.number += 1;
+                self.guard.limit.set(bound_from(self.csv.position().byte()));
+                if self.record.as_slice().len() > MAX_RECORD_BYTES
+                    || self.record.iter().any(|f| f.len() > MAX_FIELD_BYTES)
+                {
+                    return Ok(Next::TooLarge {
+                        number: self.number,
+                        fatal: false,
+                    });
+                }
+                Ok(Next::Row(Row {
+                    number: self.number,
+                    cells: to_strings(&self.record),
+                }))
+            }
+            Err(e) => {
+                self.done = true;
+                if self.guard.tripped.get() {
+                    self.number += 1;
+                    Ok(Next::TooLarge {
+                        number: self.number,
+                        fatal: true,
+                    })
+                } else {
+                    match e.into_kind() {
+                        csv::ErrorKind::Io(io) => Err(io),
+                        other => Err(std::io::Error::other(format!("{other:?}"))),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// UTF-8 cells as they are; a record that is not UTF-8 is read as Windows-1252/Latin-1,
+/// which is what spreadsheets on Windows write, so no byte is lost or refused.
+fn to_strings(record: &ByteRecord) -> StringRecord {
+    match StringRecord::from_byte_record(record.clone()) {
+        Ok(s) => s,
+        Err(_) => {
+            let mut s = StringRecord::new();
+            for f in record.iter() {
+                match std::str::from_utf8(f) {
+                    Ok(t) => s.push_field(t),
+                    Err(_) => {
+                        let t: String = f.iter().map(|b| char::from(*b)).collect();
+                        s.push_field(&t);
+                    }
+                }
+            }
+            s
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(data: &[u8], d: u8) -> Vec<Row> {
+        let mut input: &[u8] = data;
+        let mut r = RowReader::new(&mut input, d);
+        let mut out = Vec::new();
+        while let Next::Row(row) = r.next().unwrap() {
+            out.push(row);
+        }
+        out
+    }
+
+    #[test]
+    fn embedded_newlines_keep_row_numbers_and_lines() {
+        let rows = all(b"a,b\r\n\"x\ny\",2\r\nlast,3", b',');
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[1].get(Some(0)), "x\ny");
+        assert_eq!(rows[2].number, 3);
+        assert_eq!(rows[2].place(), "row 3");
+        assert_eq!(rows[2].get(Some(1)), "3");
+        assert_eq!(rows[2].get(Some(9)), "");
+    }
+
+    #[test]
+    fn latin1_cells_are_kept() {
+        let rows = all(b"caf\xe9,1\n", b',');
+        assert_eq!(rows[0].get(Some(0)), "café");
+    }
+
+    #[test]
+    fn unclosed_quote_is_bounded() {
+        let mut data = b"a,b\n\"never closed,".to_vec();
+        data.extend(std::iter::repeat_n(b'x', MAX_RECORD_BYTES + 3 * READ_AHEAD));
+        let mut input: &[u8] = &data;
+        let mut r = RowReader::new(&mut input, b',');
+        assert!(matches!(r.next().unwrap(), Next::Row(_)));
+        match r.next().unwrap() {
+            Next::TooLarge { number, fatal, .. } => {
+                assert_eq!(number, 2);
+                assert!(fatal);
+            }
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+        assert!(matches!(r.next().unwrap(), Next::End));
+    }
+}

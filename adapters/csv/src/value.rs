@@ -1,0 +1,200 @@
+//! Cell values to model values, each failure saying what form was expected.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+/// Longest cell text quoted back in a message.
+const SHOWN: usize = 40;
+
+/// A cell that could not be read, with the form that was expected. Not retryable: the file
+/// must be corrected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{found} is not {expected}")]
+pub struct CellError {
+    /// The cell as found, quoted and shortened.
+    pub found: String,
+    /// The expected form, in words with an example.
+    pub expected: String,
+}
+
+impl CellError {
+    pub fn new(found: &str, expected: impl Into<String>) -> Self {
+        let mut shown: String = found.chars().take(SHOWN).collect();
+        if found.chars().count() > SHOWN {
+            shown.push('…');
+        }
+        CellError {
+            found: format!("{shown:?}"),
+            expected: expected.into(),
+        }
+    }
+}
+
+/// How numbers and dates are written in a file.
+#[derive(Debug, Clone)]
+pub struct ValueFormat {
+    /// `'.'` or `','`.
+    pub decimal_separator: char,
+    /// chrono format string; ISO when `None`.
+    pub date_format: Option<String>,
+}
+
+impl Default for ValueFormat {
+    fn default() -> Self {
+        ValueFormat {
+            decimal_separator: '.',
+            date_format: None,
+        }
+    }
+}
+
+#[allow(dead_code)] // writers used by the encoder
+impl ValueFormat {
+    /// A decimal such as `1234.56` (or `1.234,56` with a comma separator). Grouping marks
+    /// (the other separator, spaces, apostrophes) are dropped.
+    pub fn decimal(&self, s: &str) -> Result<Decimal, CellError> {
+        let t = s.trim();
+        let parsed = if self.decimal_separator == '.' && !t.contains([',', ' ', '\'']) {
+            t.parse::<Decimal>().ok()
+        } else {
+            let group = if self.decimal_separator == ',' {
+                '.'
+            } else {
+                ','
+            };
+            let cleaned: String = t
+                .chars()
+                .filter(|c| *c != group && !matches!(c, ' ' | '\'' | '\u{a0}'))
+                .map(|c| if c == self.decimal_separator { '.' } else { c })
+                .collect();
+            cleaned.parse::<Decimal>().ok()
+        };
+        parsed.ok_or_else(|| {
+            let example = if self.decimal_separator == ',' {
+                "1234,56"
+            } else {
+                "1234.56"
+            };
+            CellError::new(s, format!("a decimal number such as {example}"))
+        })
+    }
+
+    /// A date in the configured format, or ISO `YYYY-MM-DD`. A timestamp
+    /// (`2026-03-15T10:00:00-07:00`) gives its own local date, as CANONICAL.md asks.
+    pub fn date(&self, s: &str) -> Result<NaiveDate, CellError> {
+        let t = s.trim();
+        if let Some(f) = &self.date_format {
+            return NaiveDate::parse_from_str(t, f)
+                .map_err(|_| CellError::new(s, format!("a date in the form {f}")));
+        }
+        iso_date(t).ok_or_else(|| CellError::new(s, "a date YYYY-MM-DD"))
+    }
+
+    /// Writes a date in the configured format.
+    pub fn write_date(&self, d: NaiveDate) -> String {
+        match &self.date_format {
+            Some(f) => {
+                use std::fmt::Write;
+                let mut out = String::new();
+                // A bad format string cannot fail here because it was used to read already;
+                // if it was never used, fall back to ISO rather than panic.
+                if write!(
+                    out,
+                    "{}",
+                    d.format_with_items(chrono::format::StrftimeItems::new(f))
+                )
+                .is_err()
+                {
+                    return d.to_string();
+                }
+                out
+            }
+            None => d.to_string(),
+        }
+    }
+
+    /// Writes a decimal with the configured separator and no grouping.
+    pub fn write_decimal(&self, d: Decimal) -> String {
+        let s = d.to_string();
+        if self.decimal_separator == '.' {
+            s
+        } else {
+            s.replace('.', &self.decimal_separator.to_string())
+        }
+    }
+}
+
+/// `YYYY-MM-DD`, or the date part of an ISO timestamp.
+pub fn iso_date(t: &str) -> Option<NaiveDate> {
+    let head = t.get(..10)?;
+    let rest = t.get(10..)?;
+    if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
+        return None;
+    }
+    NaiveDate::parse_from_str(head, "%Y-%m-%d").ok()
+}
+
+/// A whole number ≥ 0 that fits in `u32` (line numbers, versions, days). `1.0` is accepted
+/// because spreadsheets write whole numbers that way.
+pub fn whole(s: &str) -> Result<u32, CellError> {
+    let t = s.trim();
+    let t = t.strip_suffix(".0").unwrap_or(t);
+    t.parse::<u32>()
+        .map_err(|_| CellError::new(s, "a whole number such as 3"))
+}
+
+/// `true`/`false`, `yes`/`no`, `y`/`n`, `1`/`0`.
+pub fn boolean(s: &str) -> Result<bool, CellError> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "y" | "1" => Ok(true),
+        "false" | "no" | "n" | "0" => Ok(false),
+        _ => Err(CellError::new(s, "true or false")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_with_either_separator() {
+        let dot = ValueFormat::default();
+        assert_eq!(dot.decimal("12.50").unwrap().to_string(), "12.50");
+        assert_eq!(dot.decimal(" 1,234.5 ").unwrap().to_string(), "1234.5");
+        assert!(dot.decimal("12,5x").is_err());
+        let comma = ValueFormat {
+            decimal_separator: ',',
+            date_format: None,
+        };
+        assert_eq!(comma.decimal("1.234,56").unwrap().to_string(), "1234.56");
+        assert_eq!(comma.write_decimal(comma.decimal("3,5").unwrap()), "3,5");
+    }
+
+    #[test]
+    fn dates_iso_timestamp_and_configured() {
+        let iso = ValueFormat::default();
+        assert_eq!(iso.date("2026-03-15").unwrap().to_string(), "2026-03-15");
+        assert_eq!(
+            iso.date("2026-03-15T23:30:00-07:00").unwrap().to_string(),
+            "2026-03-15"
+        );
+        let err = iso.date("15/03/2026").unwrap_err();
+        assert!(err.expected.contains("YYYY-MM-DD"), "{err}");
+        let dmy = ValueFormat {
+            decimal_separator: '.',
+            date_format: Some("%d/%m/%Y".into()),
+        };
+        let d = dmy.date("28/01/2015").unwrap();
+        assert_eq!(d.to_string(), "2015-01-28");
+        assert_eq!(dmy.write_date(d), "28/01/2015");
+    }
+
+    #[test]
+    fn whole_numbers_and_booleans() {
+        assert_eq!(whole("3").unwrap(), 3);
+        assert_eq!(whole("3.0").unwrap(), 3);
+        assert!(whole("-1").is_err());
+        assert!(boolean("Yes").unwrap());
+        assert!(boolean("maybe").is_err());
+    }
+}
