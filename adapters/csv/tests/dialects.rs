@@ -1,0 +1,128 @@
+//! Dialects (BOM, CRLF, embedded newlines, `;` and tab delimiters, no final newline) and
+//! streaming: documents leave the decoder as their rows complete.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::cell::Cell;
+use std::io::{BufReader, Read};
+use std::rc::Rc;
+
+use adapter_csv::CsvCodec;
+use common::{canonical, decode, decode_with, docs, samples};
+use gateway_core::{Decode, DecodeItem, PartnerProfile};
+
+fn check_case(case: &str) {
+    let dir = samples().join("invoice");
+    let raw = std::fs::read(dir.join(format!("{case}.csv"))).unwrap();
+    let d = decode(&raw);
+    assert!(d.rejects.is_empty(), "{case}: {:?}", d.rejects);
+    assert_eq!(
+        docs(&d),
+        canonical(&dir.join(format!("{case}.canonical.json"))),
+        "{case}"
+    );
+}
+
+#[test]
+fn bom() {
+    check_case("dialect_bom");
+}
+
+#[test]
+fn crlf() {
+    check_case("dialect_crlf");
+}
+
+#[test]
+fn embedded_newline_and_doubled_quotes() {
+    check_case("dialect_newline");
+}
+
+#[test]
+fn semicolon_is_sniffed() {
+    check_case("dialect_semicolon");
+}
+
+#[test]
+fn tab_is_sniffed() {
+    check_case("dialect_tab");
+}
+
+#[test]
+fn no_final_newline() {
+    check_case("dialect_no_final_newline");
+}
+
+#[test]
+fn configured_delimiter_wins_over_sniffing() {
+    // The header row has more commas than pipes; the profile says pipe.
+    let raw = b"Invoice|Invoice Number|Supplier Name|Invoice Date\n\
+Invoice|E-1|Commas, Inc.|2026-05-01\n";
+    let d = decode_with(raw, "id = \"p\"\n[csv]\ndelimiter = \"|\"\n");
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    assert_eq!(docs(&d)[0].number(), "E-1");
+}
+
+/// Counts the bytes the decoder has pulled from its input.
+struct Counting<R> {
+    inner: R,
+    read: Rc<Cell<usize>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n);
+        Ok(n)
+    }
+}
+
+#[test]
+fn documents_are_emitted_before_the_file_is_read_to_the_end() {
+    let mut file = String::from(
+        "Invoice,Invoice Number,Invoice Date\nInvoice Line,Invoice Number,Price,Quantity\n",
+    );
+    for i in 0..40_000 {
+        file.push_str(&format!(
+            "Invoice,S-{i},2026-01-01\nInvoice Line,S-{i},1.00,2\n"
+        ));
+    }
+    let total = file.len();
+    let read = Rc::new(Cell::new(0));
+    let mut input = BufReader::new(Counting {
+        inner: file.as_bytes(),
+        read: Rc::clone(&read),
+    });
+    let mut at_first = None;
+    let mut count = 0;
+    CsvCodec
+        .decode_reader(&mut input, &PartnerProfile::anonymous(), &mut |item| {
+            if let DecodeItem::Document(_) = item {
+                count += 1;
+                at_first.get_or_insert(read.get());
+            }
+        })
+        .unwrap();
+    assert_eq!(count, 40_000);
+    let at_first = at_first.unwrap();
+    assert!(
+        at_first < total / 4,
+        "first document emitted after {at_first} of {total} bytes"
+    );
+}
+
+#[test]
+fn an_oversized_cell_rejects_its_document_only() {
+    let big = "x".repeat(adapter_csv::limits::MAX_FIELD_BYTES + 1);
+    let raw = format!(
+        "Invoice,Invoice Number,Invoice Date\nInvoice Line,Invoice Number,Description\n\
+Invoice,F-1,2026-01-01\nInvoice Line,F-1,{big}\nInvoice,F-2,2026-01-01\n"
+    );
+    let d = decode(raw.as_bytes());
+    assert_eq!(d.documents.len(), 1);
+    assert_eq!(d.documents[0].document.number(), "F-2");
+    assert_eq!(d.rejects.len(), 1);
+    assert_eq!(d.rejects[0].location, "row 4");
+    assert_eq!(d.rejects[0].document.as_deref(), Some("F-1"));
+}

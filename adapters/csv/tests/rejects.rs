@@ -1,0 +1,89 @@
+//! A bad row rejects its own document, located by row and column with the expected form;
+//! every other document of the file goes through; the report lists what to fix.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use adapter_csv::reject_report;
+use common::{decode, samples};
+
+#[test]
+fn one_bad_row_rejects_only_its_invoice() {
+    let raw = std::fs::read(samples().join("invoice/coupa_import.csv")).unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    // Row 6 is INV-1001's second line; break its price.
+    let bad = text.replacen(
+        "Printer paper A4,PPR-A4-5,45.00",
+        "Printer paper A4,PPR-A4-5,45.00x",
+        1,
+    );
+    assert_ne!(bad, text);
+    let d = decode(bad.as_bytes());
+    assert_eq!(d.documents.len(), 1);
+    assert_eq!(d.documents[0].document.number(), "INV-1002");
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    let r = &d.rejects[0];
+    assert_eq!(r.location, "row 6, column \"Price\"");
+    assert!(r.message.contains("\"45.00x\""), "{}", r.message);
+    assert!(
+        r.message.contains("expected a decimal number"),
+        "{}",
+        r.message
+    );
+    assert_eq!(r.document.as_deref(), Some("INV-1001"));
+}
+
+#[test]
+fn every_bad_cell_of_a_document_is_listed() {
+    let raw = b"Invoice,Invoice Number,Invoice Date,Is Credit Note\n\
+Invoice Line,Invoice Number,Line Number,Quantity\n\
+Invoice Charge,Invoice Number,Type,Total\n\
+Invoice,G-1,2026-13-01,perhaps\n\
+Invoice Line,G-1,one,2\n\
+Invoice Charge,G-1,InvoiceFreightCharge,\n\
+Invoice,G-2,2026-01-01,no\n";
+    let d = decode(raw);
+    assert_eq!(d.documents.len(), 1);
+    assert_eq!(d.documents[0].document.number(), "G-2");
+    let locations: Vec<&str> = d.rejects.iter().map(|r| r.location.as_str()).collect();
+    assert_eq!(
+        locations,
+        [
+            "row 4, column \"Invoice Date\"",
+            "row 4, column \"Is Credit Note\"",
+            "row 5, column \"Line Number\"",
+            "row 6, column \"Type\"",
+            "row 6, column \"Total\"",
+        ]
+    );
+    assert!(d.rejects[0].message.contains("YYYY-MM-DD"));
+    assert!(d.rejects[3].message.contains("InvoiceShippingCharge"));
+    assert!(
+        d.rejects
+            .iter()
+            .all(|r| r.document.as_deref() == Some("G-1"))
+    );
+}
+
+#[test]
+fn missing_invoice_number_is_named() {
+    let raw = b"Invoice,Invoice Number,Invoice Date\nInvoice,,2026-01-01\n";
+    let d = decode(raw);
+    assert!(d.documents.is_empty());
+    assert_eq!(d.rejects[0].location, "row 2, column \"Invoice Number\"");
+    assert_eq!(d.rejects[0].document.as_deref(), Some("invoice at row 2"));
+}
+
+#[test]
+fn report_names_document_row_and_column() {
+    let raw =
+        b"Invoice,Invoice Number,Invoice Date\nInvoice,H-1,yesterday\nInvoice,H-2,2026-01-01\n";
+    let d = decode(raw);
+    assert_eq!(d.documents.len(), 1);
+    let report = reject_report(&d.rejects);
+    assert!(report.contains("1 document(s) rejected"), "{report}");
+    assert!(
+        report.contains("Document H-1:\n  row 2, column \"Invoice Date\": \"yesterday\""),
+        "{report}"
+    );
+}
