@@ -1,8 +1,10 @@
 //! [`CxmlCodec`]: the `Decode`/`Encode` pair the server registers for [`Format::Cxml`].
 
-use gateway_core::{Decode, Decoded, Format, PartnerProfile};
+use gateway_core::{Decode, Decoded, Encode, EncodeError, Format, PartnerProfile};
+use gateway_model::Document;
 
 use crate::decode::decode_tree;
+use crate::encode::{encode_invoice, encode_order};
 use crate::reader::{Limits, parse};
 
 /// cXML codec. Decodes every cXML document in the input (usually one; several when
@@ -47,5 +49,32 @@ impl Decode for CxmlCodec {
             out.rejects.push(e.to_reject(None));
         }
         out
+    }
+}
+
+impl Encode for CxmlCodec {
+    fn format(&self) -> Format {
+        Format::Cxml
+    }
+
+    /// One complete cXML document per canonical document, concatenated: an
+    /// InvoiceDetailRequest for an invoice, an OrderRequest for a purchase order.
+    fn encode(&self, docs: &[Document], partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError> {
+        let mut out = Vec::new();
+        for (i, d) in docs.iter().enumerate() {
+            let bytes = match d {
+                Document::Invoice(inv) => encode_invoice(inv, partner),
+                Document::PurchaseOrder(po) => encode_order(po, partner),
+            }
+            .map_err(|e| match e {
+                EncodeError::Invalid { path, message } if docs.len() > 1 => EncodeError::Invalid {
+                    path: format!("document {}: {path}", i + 1),
+                    message,
+                },
+                other => other,
+            })?;
+            out.extend_from_slice(&bytes);
+        }
+        Ok(out)
     }
 }

@@ -11,11 +11,13 @@
 
 mod codec;
 pub mod decode;
+pub mod encode;
 pub mod error;
 pub mod header;
 pub mod reader;
 
 pub use codec::CxmlCodec;
+pub use encode::{CXML_VERSION, encode_invoice, encode_order};
 pub use error::CxmlError;
 pub use header::{AuthError, Credential, CxmlHeader, authenticate, header};
 pub use reader::Limits;

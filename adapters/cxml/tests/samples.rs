@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use adapter_cxml::CxmlCodec;
 use gateway_core::testkit::{files_under, repo_root};
-use gateway_core::{Decode, PartnerProfile};
+use gateway_core::{Decode, Encode, PartnerProfile};
 use gateway_model::{Document, from_json_lines};
 
 fn cases() -> Vec<PathBuf> {
@@ -74,5 +74,42 @@ fn golden_samples_decode_to_their_canonical_json() {
                 report.problems
             );
         }
+    }
+}
+#[test]
+fn golden_samples_survive_encode_then_decode() {
+    let codec = CxmlCodec::default();
+    for source in cases() {
+        let partner = partner(&source);
+        let want = expected(&source);
+        let bytes = codec
+            .encode(&want, &partner)
+            .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
+        let again = codec.decode(&bytes, &partner);
+        assert!(
+            again.rejects.is_empty(),
+            "{}: {:?}\n{}",
+            source.display(),
+            again.rejects,
+            String::from_utf8_lossy(&bytes)
+        );
+        let docs: Vec<Document> = again.documents.into_iter().map(|d| d.document).collect();
+        assert_eq!(
+            docs,
+            want,
+            "{}\n{}",
+            source.display(),
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+}
+
+#[test]
+#[ignore = "prints the encoded samples for a human to read"]
+fn print_encoded_samples() {
+    let codec = CxmlCodec::default();
+    for source in cases() {
+        let bytes = codec.encode(&expected(&source), &partner(&source)).unwrap();
+        println!("{}", String::from_utf8_lossy(&bytes));
     }
 }

@@ -150,19 +150,10 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
             currency = m.currency.or(currency);
         }
         if let Some(tax) = sum.child("Tax") {
+            // Header-level breakdown only; the total is tax_total (line taxes stay on lines).
             let (details, total) = taxes(tax)?;
             inv.tax_total = total;
-            if details.is_empty() && inv.lines.iter().all(|l| l.taxes.is_empty()) {
-                if let Some(amount) = total {
-                    inv.taxes.push(gateway_model::Tax {
-                        amount: Some(amount),
-                        description: text_of(tax, "Description"),
-                        ..Default::default()
-                    });
-                }
-            } else {
-                inv.taxes = details;
-            }
+            inv.taxes = details;
         }
         inv.charges = summary_charges(sum)?;
         let due = amount_in(sum.child("DueAmount"))?;
@@ -204,14 +195,27 @@ fn summary_charges(sum: Node<'_>) -> Result<Vec<Charge>, CxmlError> {
     {
         out.push(charge(ChargeKind::Handling, a, text_of(h, "Description")));
     }
-    if let Some(d) = sum.child("InvoiceDetailDiscount")
-        && let Some(a) = amount_in(Some(d))?
-    {
-        let mut c = charge(ChargeKind::Discount, a.abs(), None);
-        c.rate = attr_decimal(d, "percentageRate")?;
-        out.push(c);
+    if let Some(d) = sum.child("InvoiceDetailDiscount") {
+        out.extend(discount(d)?);
     }
     Ok(out)
+}
+
+/// An `InvoiceDetailDiscount`: amount (made positive: a discount always reduces) and rate.
+fn discount(d: Node<'_>) -> Result<Option<Charge>, CxmlError> {
+    let amount = amount_in(Some(d))?.map(|a| a.abs());
+    let rate = attr_decimal(d, "percentageRate")?;
+    if amount.is_none() && rate.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Charge {
+        kind: ChargeKind::Discount,
+        amount,
+        rate,
+        category: None,
+        description: None,
+        code: None,
+    }))
 }
 
 fn charge(kind: ChargeKind, amount: rust_decimal::Decimal, description: Option<String>) -> Charge {
@@ -287,12 +291,8 @@ fn line(
     if let Some(a) = amount_in(item.child("InvoiceDetailLineSpecialHandling"))? {
         l.charges.push(charge(ChargeKind::Handling, a, None));
     }
-    if let Some(d) = item.child("InvoiceDetailDiscount")
-        && let Some(a) = amount_in(Some(d))?
-    {
-        let mut c = charge(ChargeKind::Discount, a.abs(), None);
-        c.rate = attr_decimal(d, "percentageRate")?;
-        l.charges.push(c);
+    if let Some(d) = item.child("InvoiceDetailDiscount") {
+        l.charges.extend(discount(d)?);
     }
     if service {
         ext.put("service", Value::Bool(true));

@@ -9,6 +9,9 @@ mod common;
 mod invoice;
 mod order;
 
+pub(crate) use invoice::purpose_wire as invoice_purpose_wire;
+pub(crate) use order::purpose_wire as order_purpose_wire;
+
 use gateway_core::{DecodedDocument, SourceMeta};
 use gateway_model::Document;
 

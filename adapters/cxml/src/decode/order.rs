@@ -25,7 +25,6 @@ const SUPPLIER_ROLES: [&str; 3] = [
 const BUYER_ROLES: [&str; 4] = ["buyer", "buyerCorporate", "purchasingAgent", "soldTo"];
 
 /// The wire spelling of an order purpose (`OrderRequestHeader@type`).
-#[allow(dead_code)]
 pub(crate) fn purpose_wire(p: OrderPurpose) -> &'static str {
     match p {
         OrderPurpose::New => "new",
@@ -85,7 +84,8 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
     let mut others = Map::new();
     for c in header.children_named("Contact") {
         let role = c.attr("role").unwrap_or_default();
-        let p = party(c);
+        let mut p = party(c);
+        id_references(c, &mut p);
         let slot = if SUPPLIER_ROLES.contains(&role) {
             &mut po.supplier
         } else if BUYER_ROLES.contains(&role) {

@@ -1,0 +1,307 @@
+//! Canonical [`Invoice`] → `InvoiceDetailRequest`, elements in InvoiceDetail.dtd order.
+
+use gateway_core::{EncodeError, PartnerProfile};
+use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, InvoicePurpose, Party};
+
+use super::writer::Xml;
+use super::{
+    Dtd, begin, contact, cxml_ext, date_time, description, end, ext_parties, ext_str, extrinsics,
+    id_references, invoice_envelope, money, money_in, tax_details, tax_sum,
+};
+use crate::decode::invoice_purpose_wire;
+
+/// Roles written in `InvoiceDetailShipping` rather than `InvoicePartner`.
+const SHIPPING_ROLES: [&str; 3] = ["shipFrom", "shipTo", "carrierCorporate"];
+
+/// Writes one invoice as a complete cXML InvoiceDetailRequest document.
+pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError> {
+    let env = invoice_envelope(partner)?;
+    let cur = inv.currency.as_deref().unwrap_or("");
+    let mut x = Xml::new();
+    begin(&mut x, Dtd::InvoiceDetail, &env);
+    x.open("InvoiceDetailRequest", &[]);
+    header(&mut x, inv);
+    orders(&mut x, inv, cur)?;
+    summary(&mut x, inv, cur)?;
+    x.close("InvoiceDetailRequest");
+    end(&mut x);
+    x.finish().map_err(|m| EncodeError::Invalid {
+        path: "$".into(),
+        message: m,
+    })
+}
+
+fn header(x: &mut Xml, inv: &Invoice) {
+    let date = inv.invoice_date.map(date_time);
+    let purpose = ext_str(&inv.extensions, "purpose")
+        .unwrap_or_else(|| invoice_purpose_wire(inv.purpose.unwrap_or(InvoicePurpose::Standard)));
+    x.open(
+        "InvoiceDetailRequestHeader",
+        &[
+            (
+                "invoiceID",
+                Some(inv.invoice_number.as_deref().unwrap_or("")),
+            ),
+            ("purpose", Some(purpose)),
+            (
+                "operation",
+                Some(ext_str(&inv.extensions, "operation").unwrap_or("new")),
+            ),
+            ("invoiceDate", date.as_deref()),
+        ],
+    );
+    x.empty("InvoiceDetailHeaderIndicator", &[]);
+    let yes = |b: bool| b.then_some("yes");
+    let line_kind = |k: ChargeKind| {
+        inv.lines
+            .iter()
+            .any(|l| l.charges.iter().any(|c| c.kind == k))
+    };
+    x.empty(
+        "InvoiceDetailLineIndicator",
+        &[
+            (
+                "isTaxInLine",
+                yes(inv.lines.iter().any(|l| !l.taxes.is_empty())),
+            ),
+            (
+                "isSpecialHandlingInLine",
+                yes(line_kind(ChargeKind::Handling)),
+            ),
+            ("isShippingInLine", yes(line_kind(ChargeKind::Shipping))),
+            ("isDiscountInLine", yes(line_kind(ChargeKind::Discount))),
+        ],
+    );
+    let extra = ext_parties(&inv.extensions);
+    let mut partners: Vec<(&str, &Party)> = Vec::new();
+    if let Some(p) = &inv.supplier {
+        partners.push(("from", p));
+    }
+    if let Some(p) = &inv.buyer {
+        partners.push(("soldTo", p));
+    }
+    if let Some(p) = &inv.bill_to {
+        partners.push(("billTo", p));
+    }
+    if let Some(p) = &inv.remit_to {
+        partners.push(("remitTo", p));
+    }
+    for (role, p) in &extra {
+        if !SHIPPING_ROLES.contains(&role.as_str()) {
+            partners.push((role.as_str(), p));
+        }
+    }
+    for (role, p) in partners {
+        x.open("InvoicePartner", &[]);
+        contact(x, role, p, false);
+        id_references(x, p);
+        x.close("InvoicePartner");
+    }
+    let mut shipping: Vec<(&str, &Party)> = extra
+        .iter()
+        .filter(|(r, _)| SHIPPING_ROLES.contains(&r.as_str()))
+        .map(|(r, p)| (r.as_str(), p))
+        .collect();
+    if let Some(p) = &inv.ship_to {
+        shipping.push(("shipTo", p));
+    }
+    if !shipping.is_empty() {
+        x.open("InvoiceDetailShipping", &[]);
+        for (role, p) in shipping {
+            contact(x, role, p, true);
+        }
+        x.close("InvoiceDetailShipping");
+    }
+    if let Some(t) = &inv.payment_terms {
+        super::order::payment_terms(x, t);
+    }
+    if let Some(c) = &inv.comments {
+        x.leaf("Comments", &[("xml:lang", Some("en"))], c);
+    }
+    extrinsics(x, &inv.extensions);
+    x.close("InvoiceDetailRequestHeader");
+}
+
+/// One `InvoiceDetailOrder`: the PO and its lines with their index in the invoice.
+type OrderGroup<'a> = (Option<&'a str>, Vec<(usize, &'a InvoiceLine)>);
+
+/// Lines grouped into `InvoiceDetailOrder`s by the PO they bill (consecutive runs).
+fn orders(x: &mut Xml, inv: &Invoice, cur: &str) -> Result<(), EncodeError> {
+    let header_po = inv.po_number.as_deref();
+    let mut groups: Vec<OrderGroup<'_>> = Vec::new();
+    for (i, l) in inv.lines.iter().enumerate() {
+        let po = ext_str(&l.extensions, "po_number").or(header_po);
+        match groups.last_mut() {
+            Some((g, lines)) if *g == po => lines.push((i, l)),
+            _ => groups.push((po, vec![(i, l)])),
+        }
+    }
+    if groups.is_empty() {
+        groups.push((header_po, Vec::new()));
+    }
+    for (po, lines) in groups {
+        x.open("InvoiceDetailOrder", &[]);
+        x.open("InvoiceDetailOrderInfo", &[]);
+        match po {
+            Some(po) => {
+                x.open("OrderReference", &[("orderID", Some(po))]);
+                x.empty("DocumentReference", &[("payloadID", Some(po))]);
+                x.close("OrderReference");
+            }
+            None => x.empty("OrderIDInfo", &[("orderID", Some(""))]),
+        }
+        x.close("InvoiceDetailOrderInfo");
+        for (i, l) in lines {
+            line(x, i, l, cur)?;
+        }
+        x.close("InvoiceDetailOrder");
+    }
+    Ok(())
+}
+
+fn one_of<'c>(
+    charges: &'c [Charge],
+    kind: ChargeKind,
+    path: &str,
+) -> Result<Option<&'c Charge>, EncodeError> {
+    let mut it = charges.iter().filter(|c| c.kind == kind);
+    let first = it.next();
+    if it.next().is_some() {
+        return Err(EncodeError::Invalid {
+            path: path.to_string(),
+            message: format!("cXML carries one {kind:?} charge here; found several"),
+        });
+    }
+    Ok(first)
+}
+
+fn no_other(charges: &[Charge], path: &str) -> Result<(), EncodeError> {
+    if let Some(i) = charges.iter().position(|c| c.kind == ChargeKind::Other) {
+        return Err(EncodeError::Invalid {
+            path: format!("{path}[{i}]"),
+            message: "cXML invoices carry shipping, handling and discount charges; a charge of \
+                      kind other has no element"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+fn discount(x: &mut Xml, c: &Charge, cur: &str) {
+    let rate = c.rate.map(|r| r.to_string());
+    x.open(
+        "InvoiceDetailDiscount",
+        &[("percentageRate", rate.as_deref())],
+    );
+    money(x, cur, c.amount);
+    x.close("InvoiceDetailDiscount");
+}
+
+fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeError> {
+    let path = format!("$.lines[{i}].charges");
+    no_other(&l.charges, &path)?;
+    let service = cxml_ext(&l.extensions)
+        .and_then(|c| c.get("service"))
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    let number = l.line_number.to_string();
+    let qty = l.quantity.map(|q| q.to_string());
+    let (name, reference) = if service {
+        (
+            "InvoiceDetailServiceItem",
+            "InvoiceDetailServiceItemReference",
+        )
+    } else {
+        ("InvoiceDetailItem", "InvoiceDetailItemReference")
+    };
+    x.open(
+        name,
+        &[
+            ("invoiceLineNumber", Some(number.as_str())),
+            ("quantity", qty.as_deref()),
+        ],
+    );
+    if !service {
+        x.leaf("UnitOfMeasure", &[], l.uom.as_deref().unwrap_or(""));
+        money_in(x, "UnitPrice", cur, l.unit_price);
+    }
+    x.open(reference, &[("lineNumber", l.po_line_number.as_deref())]);
+    let aux = ext_str(&l.extensions, "supplier_part_auxiliary_id");
+    if l.supplier_part_id.is_some() || l.buyer_part_id.is_some() || aux.is_some() {
+        x.open("ItemID", &[]);
+        x.leaf(
+            "SupplierPartID",
+            &[],
+            l.supplier_part_id.as_deref().unwrap_or(""),
+        );
+        if let Some(a) = aux {
+            x.leaf("SupplierPartAuxiliaryID", &[], a);
+        }
+        if let Some(b) = &l.buyer_part_id {
+            x.leaf("BuyerPartID", &[], b);
+        }
+        x.close("ItemID");
+    }
+    if let Some(d) = &l.description {
+        description(x, Some(d));
+    }
+    x.close(reference);
+    money_in(x, "SubtotalAmount", cur, l.amount);
+    if service {
+        x.leaf("UnitOfMeasure", &[], l.uom.as_deref().unwrap_or(""));
+        money_in(x, "UnitPrice", cur, l.unit_price);
+    }
+    if !l.taxes.is_empty() {
+        x.open("Tax", &[]);
+        money(x, cur, tax_sum(&l.taxes));
+        description(x, None);
+        tax_details(x, cur, &l.taxes);
+        x.close("Tax");
+    }
+    if let Some(h) = one_of(&l.charges, ChargeKind::Handling, &path)? {
+        money_in(x, "InvoiceDetailLineSpecialHandling", cur, h.amount);
+    }
+    if let Some(s) = one_of(&l.charges, ChargeKind::Shipping, &path)? {
+        money_in(x, "InvoiceDetailLineShipping", cur, s.amount);
+    }
+    if let Some(d) = one_of(&l.charges, ChargeKind::Discount, &path)? {
+        discount(x, d, cur);
+    }
+    if let Some(c) = ext_str(&l.extensions, "comments") {
+        x.leaf("Comments", &[("xml:lang", Some("en"))], c);
+    }
+    extrinsics(x, &l.extensions);
+    x.close(name);
+    Ok(())
+}
+
+fn summary(x: &mut Xml, inv: &Invoice, cur: &str) -> Result<(), EncodeError> {
+    no_other(&inv.charges, "$.charges")?;
+    x.open("InvoiceDetailSummary", &[]);
+    money_in(x, "SubtotalAmount", cur, inv.subtotal);
+    x.open("Tax", &[]);
+    money(x, cur, inv.tax_total);
+    description(x, None);
+    tax_details(x, cur, &inv.taxes);
+    x.close("Tax");
+    if let Some(h) = one_of(&inv.charges, ChargeKind::Handling, "$.charges")? {
+        x.open("SpecialHandlingAmount", &[]);
+        money(x, cur, h.amount);
+        if let Some(d) = &h.description {
+            description(x, Some(d));
+        }
+        x.close("SpecialHandlingAmount");
+    }
+    if let Some(s) = one_of(&inv.charges, ChargeKind::Shipping, "$.charges")? {
+        money_in(x, "ShippingAmount", cur, s.amount);
+    }
+    if let Some(d) = one_of(&inv.charges, ChargeKind::Discount, "$.charges")? {
+        discount(x, d, cur);
+    }
+    money_in(x, "NetAmount", cur, inv.total);
+    if inv.total.is_some() {
+        money_in(x, "DueAmount", cur, inv.total);
+    }
+    x.close("InvoiceDetailSummary");
+    Ok(())
+}

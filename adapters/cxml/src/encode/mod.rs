@@ -1,0 +1,396 @@
+//! Canonical → cXML: OrderRequest (what a buyer sends a supplier) and InvoiceDetailRequest
+//! (what a supplier sends Coupa), in DTD element order, with the DOCTYPE of the pinned cXML
+//! version [`CXML_VERSION`], a unique payloadID, an ISO timestamp with offset, and the
+//! credentials and SharedSecret of the partner profile (see `gateway_core::profile::cxml` for
+//! which credential goes where).
+//!
+//! Values the model keeps in `extensions.cxml` (written by the decoder) are written back, so
+//! cXML → canonical → cXML → canonical is stable.
+
+mod invoice;
+mod order;
+mod writer;
+
+pub use invoice::encode_invoice;
+pub use order::encode_order;
+
+use chrono::{NaiveDate, Utc};
+use gateway_core::{EncodeError, PartnerProfile, Secret};
+use gateway_model::{Address, Extensions, Party, Tax};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use writer::Xml;
+
+/// The cXML version we write (DOCTYPE and `cXML@version`). Coupa accepts 1.2.xxx.
+pub const CXML_VERSION: &str = "1.2.050";
+
+/// Which DTD a document is validated against.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Dtd {
+    /// `cXML.dtd`: OrderRequest.
+    Cxml,
+    /// `InvoiceDetail.dtd`: InvoiceDetailRequest.
+    InvoiceDetail,
+}
+
+/// One side of the header.
+pub(crate) struct Cred<'a> {
+    pub domain: &'a str,
+    pub identity: &'a str,
+}
+
+/// The header values for one outgoing document.
+pub(crate) struct Envelope<'a> {
+    pub from: Cred<'a>,
+    pub to: Cred<'a>,
+    pub sender: Cred<'a>,
+    pub secret: Option<&'a Secret>,
+    pub user_agent: &'a str,
+    pub deployment_mode: &'a str,
+    pub host: &'a str,
+}
+
+fn need<'a>(v: &'a Option<String>, key: &str, id: &str) -> Result<&'a str, EncodeError> {
+    v.as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| {
+            EncodeError::Profile(format!(
+                "partner {id}: [cxml] {key} is needed to write the cXML header"
+            ))
+        })
+}
+
+fn cxml_section(
+    partner: &PartnerProfile,
+) -> Result<&gateway_core::profile::CxmlProfile, EncodeError> {
+    partner.cxml.as_ref().ok_or_else(|| {
+        EncodeError::Profile(format!(
+            "partner {} has no [cxml] section; From/To/Sender credentials are needed to write cXML",
+            partner.id
+        ))
+    })
+}
+
+/// Header for an InvoiceDetailRequest sent on the partner's behalf: From = partner, To = us.
+pub(crate) fn invoice_envelope(partner: &PartnerProfile) -> Result<Envelope<'_>, EncodeError> {
+    let c = cxml_section(partner)?;
+    let id = &partner.id;
+    let from = Cred {
+        domain: need(&c.from_domain, "from_domain", id)?,
+        identity: need(&c.from_identity, "from_identity", id)?,
+    };
+    let sender = Cred {
+        domain: c.sender_domain.as_deref().unwrap_or(from.domain),
+        identity: c.sender_identity.as_deref().unwrap_or(from.identity),
+    };
+    Ok(Envelope {
+        from,
+        to: Cred {
+            domain: need(&c.to_domain, "to_domain", id)?,
+            identity: need(&c.to_identity, "to_identity", id)?,
+        },
+        sender,
+        secret: c.shared_secret.as_ref(),
+        user_agent: c.user_agent.as_deref().unwrap_or("coupa-gateway"),
+        deployment_mode: c.deployment_mode.as_deref().unwrap_or("production"),
+        host: c.payload_id_host.as_deref().unwrap_or("coupa-gateway"),
+    })
+}
+
+/// Header for an OrderRequest to the partner: From = us (`to_*`), To = partner (`from_*`).
+pub(crate) fn order_envelope(partner: &PartnerProfile) -> Result<Envelope<'_>, EncodeError> {
+    let c = cxml_section(partner)?;
+    let id = &partner.id;
+    let us = Cred {
+        domain: need(&c.to_domain, "to_domain", id)?,
+        identity: need(&c.to_identity, "to_identity", id)?,
+    };
+    Ok(Envelope {
+        from: Cred {
+            domain: us.domain,
+            identity: us.identity,
+        },
+        to: Cred {
+            domain: need(&c.from_domain, "from_domain", id)?,
+            identity: need(&c.from_identity, "from_identity", id)?,
+        },
+        sender: us,
+        secret: c
+            .outbound_shared_secret
+            .as_ref()
+            .or(c.shared_secret.as_ref()),
+        user_agent: c.user_agent.as_deref().unwrap_or("coupa-gateway"),
+        deployment_mode: c.deployment_mode.as_deref().unwrap_or("production"),
+        host: c.payload_id_host.as_deref().unwrap_or("coupa-gateway"),
+    })
+}
+
+/// A payloadID unique across processes and time: `<unix millis>.<uuid v4>@<host>`.
+pub fn new_payload_id(host: &str) -> String {
+    format!(
+        "{}.{}@{host}",
+        Utc::now().timestamp_millis(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Now as an ISO 8601 timestamp with offset (`2026-03-15T14:30:00+00:00`).
+pub fn timestamp_now() -> String {
+    Utc::now().format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+/// A canonical date as a cXML timestamp whose date part is that date.
+pub(crate) fn date_time(d: NaiveDate) -> String {
+    format!("{}T00:00:00+00:00", d.format("%Y-%m-%d"))
+}
+
+/// Writes the prolog, `cXML` root and `Header`, and opens `Request`.
+pub(crate) fn begin(x: &mut Xml, dtd: Dtd, env: &Envelope<'_>) {
+    x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let file = match dtd {
+        Dtd::Cxml => "cXML.dtd",
+        Dtd::InvoiceDetail => "InvoiceDetail.dtd",
+    };
+    x.raw(&format!(
+        "<!DOCTYPE cXML SYSTEM \"http://xml.cxml.org/schemas/cXML/{CXML_VERSION}/{file}\">\n"
+    ));
+    let payload = new_payload_id(env.host);
+    let ts = timestamp_now();
+    x.open(
+        "cXML",
+        &[
+            ("payloadID", Some(payload.as_str())),
+            ("timestamp", Some(ts.as_str())),
+            ("version", Some(CXML_VERSION)),
+            ("xml:lang", Some("en-US")),
+        ],
+    );
+    x.open("Header", &[]);
+    for (role, cred, secret) in [
+        ("From", &env.from, None),
+        ("To", &env.to, None),
+        ("Sender", &env.sender, env.secret),
+    ] {
+        x.open(role, &[]);
+        x.open("Credential", &[("domain", Some(cred.domain))]);
+        x.leaf("Identity", &[], cred.identity);
+        if let Some(s) = secret {
+            x.leaf("SharedSecret", &[], s.expose());
+        }
+        x.close("Credential");
+        if role == "Sender" {
+            x.leaf("UserAgent", &[], env.user_agent);
+        }
+        x.close(role);
+    }
+    x.close("Header");
+    x.open("Request", &[("deploymentMode", Some(env.deployment_mode))]);
+}
+
+/// Closes `Request` and `cXML`.
+pub(crate) fn end(x: &mut Xml) {
+    x.close("Request");
+    x.close("cXML");
+}
+
+/// `<Money currency="..">amount</Money>`; an empty Money when the amount is unknown.
+pub(crate) fn money(x: &mut Xml, currency: &str, amount: Option<Decimal>) {
+    match amount {
+        Some(a) => x.leaf("Money", &[("currency", Some(currency))], &a.to_string()),
+        None => x.empty("Money", &[("currency", Some(currency))]),
+    }
+}
+
+/// `<name><Money/></name>`.
+pub(crate) fn money_in(x: &mut Xml, name: &str, currency: &str, amount: Option<Decimal>) {
+    x.open(name, &[]);
+    money(x, currency, amount);
+    x.close(name);
+}
+
+/// `<Description xml:lang="en">text</Description>`.
+pub(crate) fn description(x: &mut Xml, text: Option<&str>) {
+    x.leaf(
+        "Description",
+        &[("xml:lang", Some("en"))],
+        text.unwrap_or(""),
+    );
+}
+
+/// The `addressID` of a party (kept as an id in domain `addressID` by the decoder).
+pub(crate) fn address_id(p: &Party) -> Option<&str> {
+    p.ids
+        .iter()
+        .find(|i| i.domain == "addressID")
+        .map(|i| i.value.as_str())
+}
+
+/// Ids other than `addressID`, written as `IdReference`.
+pub(crate) fn id_references(x: &mut Xml, p: &Party) {
+    for i in p.ids.iter().filter(|i| i.domain != "addressID") {
+        x.empty(
+            "IdReference",
+            &[
+                ("identifier", Some(i.value.as_str())),
+                ("domain", Some(i.domain.as_str())),
+            ],
+        );
+    }
+}
+
+/// The body of a `Contact` or `Address`: Name, PostalAddress, Email, Phone.
+pub(crate) fn party_body(x: &mut Xml, p: &Party) {
+    x.leaf(
+        "Name",
+        &[("xml:lang", Some("en"))],
+        p.name.as_deref().unwrap_or(""),
+    );
+    if p.address.is_some() || p.contact.is_some() {
+        let empty = Address::default();
+        let a = p.address.as_ref().unwrap_or(&empty);
+        x.open("PostalAddress", &[]);
+        if let Some(c) = &p.contact {
+            for line in c.split('\n') {
+                x.leaf("DeliverTo", &[], line);
+            }
+        }
+        for s in &a.lines {
+            x.leaf("Street", &[], s);
+        }
+        x.leaf("City", &[], a.city.as_deref().unwrap_or(""));
+        if let Some(r) = &a.region {
+            x.leaf("State", &[], r);
+        }
+        if let Some(pc) = &a.postal_code {
+            x.leaf("PostalCode", &[], pc);
+        }
+        let country = a.country.as_deref().unwrap_or("");
+        x.leaf("Country", &[("isoCountryCode", Some(country))], country);
+        x.close("PostalAddress");
+    }
+    if let Some(e) = &p.email {
+        x.leaf("Email", &[("name", Some("default"))], e);
+    }
+    if let Some(phone) = &p.phone {
+        phone_number(x, phone);
+    }
+}
+
+/// `Phone/TelephoneNumber` from `+<country> <area> <number...>` (the decoder's form).
+fn phone_number(x: &mut Xml, phone: &str) {
+    let mut parts = phone.split(' ').filter(|s| !s.is_empty());
+    let (cc, area, number) = if phone.starts_with('+') {
+        let cc = parts
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('+')
+            .to_string();
+        let area = parts.next().unwrap_or("").to_string();
+        (cc, area, parts.collect::<Vec<_>>().join(" "))
+    } else {
+        (String::new(), String::new(), phone.to_string())
+    };
+    x.open("Phone", &[]);
+    x.open("TelephoneNumber", &[]);
+    x.leaf("CountryCode", &[("isoCountryCode", Some(""))], &cc);
+    x.leaf("AreaOrCityCode", &[], &area);
+    x.leaf("Number", &[], &number);
+    x.close("TelephoneNumber");
+    x.close("Phone");
+}
+
+/// `Contact role=".."` with the party's body; ids inside the contact when `ids_inside`.
+pub(crate) fn contact(x: &mut Xml, role: &str, p: &Party, ids_inside: bool) {
+    x.open(
+        "Contact",
+        &[("role", Some(role)), ("addressID", address_id(p))],
+    );
+    party_body(x, p);
+    if ids_inside {
+        id_references(x, p);
+    }
+    x.close("Contact");
+}
+
+/// `TaxDetail`s for canonical taxes.
+pub(crate) fn tax_details(x: &mut Xml, currency: &str, taxes: &[Tax]) {
+    for t in taxes {
+        let rate = t.rate.map(|r| r.to_string());
+        x.open(
+            "TaxDetail",
+            &[
+                ("purpose", Some("tax")),
+                ("category", Some(t.category.as_deref().unwrap_or(""))),
+                ("percentageRate", rate.as_deref()),
+            ],
+        );
+        if t.taxable_amount.is_some() {
+            money_in(x, "TaxableAmount", currency, t.taxable_amount);
+        }
+        money_in(x, "TaxAmount", currency, t.amount);
+        if let Some(d) = &t.description {
+            description(x, Some(d));
+        }
+        x.close("TaxDetail");
+    }
+}
+
+/// A tax with only an amount and perhaps a description: written as a bare `Tax/Money`.
+pub(crate) fn is_plain(t: &Tax) -> bool {
+    t.rate.is_none() && t.category.is_none() && t.taxable_amount.is_none()
+}
+
+/// Sum of the known tax amounts, `None` when none is known.
+pub(crate) fn tax_sum(taxes: &[Tax]) -> Option<Decimal> {
+    let mut any = false;
+    let mut sum = Decimal::ZERO;
+    for a in taxes.iter().filter_map(|t| t.amount) {
+        any = true;
+        sum = sum.checked_add(a)?;
+    }
+    any.then_some(sum)
+}
+
+/// The `"cxml"` extension object, when there is one.
+pub(crate) fn cxml_ext(e: &Extensions) -> Option<&serde_json::Map<String, Value>> {
+    e.get("cxml").and_then(Value::as_object)
+}
+
+/// A string value from the `"cxml"` extension.
+pub(crate) fn ext_str<'a>(e: &'a Extensions, key: &str) -> Option<&'a str> {
+    cxml_ext(e)?.get(key)?.as_str()
+}
+
+/// `Extrinsic` elements from `extensions.cxml.extrinsic`.
+pub(crate) fn extrinsics(x: &mut Xml, e: &Extensions) {
+    if let Some(m) = cxml_ext(e)
+        .and_then(|c| c.get("extrinsic"))
+        .and_then(Value::as_object)
+    {
+        for (k, v) in m {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            x.leaf("Extrinsic", &[("name", Some(k.as_str()))], &text);
+        }
+    }
+}
+
+/// Parties kept in `extensions.cxml.parties.<role>`.
+pub(crate) fn ext_parties(e: &Extensions) -> Vec<(String, Party)> {
+    cxml_ext(e)
+        .and_then(|c| c.get("parties"))
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(role, v)| {
+                    serde_json::from_value::<Party>(v.clone())
+                        .ok()
+                        .map(|p| (role.clone(), p))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}

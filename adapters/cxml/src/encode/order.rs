@@ -1,0 +1,265 @@
+//! Canonical [`PurchaseOrder`] → `OrderRequest`, elements in cXML.dtd order.
+
+use gateway_core::{EncodeError, PartnerProfile};
+use gateway_model::{
+    Charge, ChargeKind, OrderLine, OrderPurpose, Party, PaymentTerms, PurchaseOrder, Tax,
+};
+use serde_json::Value;
+
+use super::writer::Xml;
+use super::{
+    Dtd, address_id, begin, contact, cxml_ext, date_time, description, end, ext_parties, ext_str,
+    extrinsics, id_references, is_plain, money, money_in, order_envelope, party_body, tax_details,
+    tax_sum,
+};
+use crate::decode::order_purpose_wire;
+
+/// Writes one purchase order as a complete cXML OrderRequest document.
+pub fn encode_order(po: &PurchaseOrder, partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError> {
+    let env = order_envelope(partner)?;
+    let cur = po.currency.as_deref().unwrap_or("");
+    let mut x = Xml::new();
+    begin(&mut x, Dtd::Cxml, &env);
+    x.open("OrderRequest", &[]);
+    header(&mut x, po, cur)?;
+    for (i, l) in po.lines.iter().enumerate() {
+        item(&mut x, i, l, cur)?;
+    }
+    x.close("OrderRequest");
+    end(&mut x);
+    x.finish().map_err(|m| EncodeError::Invalid {
+        path: "$".into(),
+        message: m,
+    })
+}
+
+/// Only shipping charges have an element in an OrderRequest (`Shipping`), one per level.
+fn shipping_only<'c>(charges: &'c [Charge], path: &str) -> Result<Option<&'c Charge>, EncodeError> {
+    if let Some(i) = charges.iter().position(|c| c.kind != ChargeKind::Shipping) {
+        return Err(EncodeError::Invalid {
+            path: format!("{path}[{i}]"),
+            message: "an OrderRequest carries shipping charges only (Shipping); discounts, \
+                      handling and other charges have no element"
+                .into(),
+        });
+    }
+    if charges.len() > 1 {
+        return Err(EncodeError::Invalid {
+            path: path.to_string(),
+            message: "an OrderRequest carries one Shipping charge per level; found several".into(),
+        });
+    }
+    Ok(charges.first())
+}
+
+fn shipping(x: &mut Xml, c: &Charge, cur: &str) {
+    x.open("Shipping", &[]);
+    money(x, cur, c.amount);
+    description(x, c.description.as_deref());
+    x.close("Shipping");
+}
+
+fn tax(x: &mut Xml, taxes: &[Tax], cur: &str) {
+    x.open("Tax", &[]);
+    match taxes {
+        [t] if is_plain(t) => {
+            money(x, cur, t.amount);
+            description(x, t.description.as_deref());
+        }
+        _ => {
+            money(x, cur, tax_sum(taxes));
+            description(x, None);
+            tax_details(x, cur, taxes);
+        }
+    }
+    x.close("Tax");
+}
+
+/// `PaymentTerm`s: one for the discount (days in `payInNumberOfDays`), one for the net days
+/// (with the description as an Extrinsic). Shared with the invoice encoder.
+pub(crate) fn payment_terms(x: &mut Xml, t: &PaymentTerms) {
+    if t.discount_percent.is_some() || t.discount_days.is_some() {
+        let days = t.discount_days.map(|d| d.to_string());
+        x.open("PaymentTerm", &[("payInNumberOfDays", days.as_deref())]);
+        x.open("Discount", &[]);
+        if let Some(p) = t.discount_percent {
+            x.empty("DiscountPercent", &[("percent", Some(&p.to_string()))]);
+        }
+        x.close("Discount");
+        x.close("PaymentTerm");
+    }
+    if t.net_days.is_some() || t.description.is_some() {
+        let days = t.net_days.map(|d| d.to_string());
+        match &t.description {
+            Some(d) => {
+                x.open("PaymentTerm", &[("payInNumberOfDays", days.as_deref())]);
+                x.leaf("Extrinsic", &[("name", Some("description"))], d);
+                x.close("PaymentTerm");
+            }
+            None => x.empty("PaymentTerm", &[("payInNumberOfDays", days.as_deref())]),
+        }
+    }
+}
+
+/// `ShipTo`/`BillTo`: an `Address` and the party's other ids as `IdReference`s.
+fn address_holder(x: &mut Xml, name: &str, p: &Party) {
+    x.open(name, &[]);
+    x.open("Address", &[("addressID", address_id(p))]);
+    party_body(x, p);
+    x.close("Address");
+    id_references(x, p);
+    x.close(name);
+}
+
+fn header(x: &mut Xml, po: &PurchaseOrder, cur: &str) -> Result<(), EncodeError> {
+    let date = po.order_date.map(date_time);
+    let version = po.version.map(|v| v.to_string());
+    x.open(
+        "OrderRequestHeader",
+        &[
+            ("orderID", Some(po.po_number.as_deref().unwrap_or(""))),
+            ("orderDate", date.as_deref()),
+            (
+                "type",
+                Some(order_purpose_wire(po.purpose.unwrap_or(OrderPurpose::New))),
+            ),
+            ("orderVersion", version.as_deref()),
+            ("orderType", ext_str(&po.extensions, "order_type")),
+            (
+                "requestedDeliveryDate",
+                ext_str(&po.extensions, "requested_delivery_date"),
+            ),
+        ],
+    );
+    money_in(x, "Total", cur, po.total);
+    if let Some(p) = &po.ship_to {
+        address_holder(x, "ShipTo", p);
+    }
+    if let Some(p) = &po.bill_to {
+        address_holder(x, "BillTo", p);
+    }
+    if let Some(s) = shipping_only(&po.charges, "$.charges")? {
+        shipping(x, s, cur);
+    }
+    if !po.taxes.is_empty() {
+        tax(x, &po.taxes, cur);
+    }
+    if let Some(t) = &po.payment_terms {
+        payment_terms(x, t);
+    }
+    if let Some(p) = &po.supplier {
+        contact(x, "supplierCorporate", p, true);
+    }
+    if let Some(p) = &po.buyer {
+        contact(x, "buyer", p, true);
+    }
+    for (role, p) in ext_parties(&po.extensions) {
+        contact(x, &role, &p, true);
+    }
+    if let Some(c) = &po.comments {
+        x.leaf("Comments", &[("xml:lang", Some("en"))], c);
+    }
+    extrinsics(x, &po.extensions);
+    x.close("OrderRequestHeader");
+    Ok(())
+}
+
+fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeError> {
+    let qty = l.quantity.map(|q| q.to_string());
+    let number = l.line_number.to_string();
+    let need_by = l.need_by.map(date_time);
+    x.open(
+        "ItemOut",
+        &[
+            ("quantity", Some(qty.as_deref().unwrap_or(""))),
+            ("lineNumber", Some(number.as_str())),
+            ("requestedDeliveryDate", need_by.as_deref()),
+        ],
+    );
+    x.open("ItemID", &[]);
+    x.leaf(
+        "SupplierPartID",
+        &[],
+        l.supplier_part_id.as_deref().unwrap_or(""),
+    );
+    if let Some(a) = ext_str(&l.extensions, "supplier_part_auxiliary_id") {
+        x.leaf("SupplierPartAuxiliaryID", &[], a);
+    }
+    if let Some(b) = &l.buyer_part_id {
+        x.leaf("BuyerPartID", &[], b);
+    }
+    x.close("ItemID");
+    x.open("ItemDetail", &[]);
+    money_in(x, "UnitPrice", cur, l.unit_price);
+    description(x, l.description.as_deref());
+    x.leaf("UnitOfMeasure", &[], l.uom.as_deref().unwrap_or(""));
+    let ext = cxml_ext(&l.extensions);
+    if let Some(classes) = ext
+        .and_then(|e| e.get("classification"))
+        .and_then(Value::as_array)
+    {
+        for c in classes {
+            x.leaf(
+                "Classification",
+                &[("domain", c.get("domain").and_then(Value::as_str))],
+                c.get("value").and_then(Value::as_str).unwrap_or(""),
+            );
+        }
+    }
+    if let Some(m) = ext_str(&l.extensions, "manufacturer_part_id") {
+        x.leaf("ManufacturerPartID", &[], m);
+    }
+    if let Some(m) = ext_str(&l.extensions, "manufacturer_name") {
+        x.leaf("ManufacturerName", &[("xml:lang", Some("en"))], m);
+    }
+    extrinsics(x, &l.extensions);
+    x.close("ItemDetail");
+    if let Some(s) = shipping_only(&l.charges, &format!("$.lines[{i}].charges"))? {
+        shipping(x, s, cur);
+    }
+    if !l.taxes.is_empty() {
+        tax(x, &l.taxes, cur);
+    }
+    if let Some(dists) = ext
+        .and_then(|e| e.get("distribution"))
+        .and_then(Value::as_array)
+    {
+        for d in dists {
+            distribution(x, d);
+        }
+    }
+    if let Some(c) = ext_str(&l.extensions, "comments") {
+        x.leaf("Comments", &[("xml:lang", Some("en"))], c);
+    }
+    x.close("ItemOut");
+    Ok(())
+}
+
+/// One `Distribution` from its extension form (`accounting`, `segments`, `charge`, `currency`).
+fn distribution(x: &mut Xml, d: &Value) {
+    x.open("Distribution", &[]);
+    x.open(
+        "Accounting",
+        &[(
+            "name",
+            Some(d.get("accounting").and_then(Value::as_str).unwrap_or("")),
+        )],
+    );
+    if let Some(segs) = d.get("segments").and_then(Value::as_array) {
+        for s in segs {
+            let attrs: Vec<(&str, Option<&str>)> = s
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
+                .unwrap_or_default();
+            x.empty("Segment", &attrs);
+        }
+    }
+    x.close("Accounting");
+    let amount = d
+        .get("charge")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse::<rust_decimal::Decimal>().ok());
+    let currency = d.get("currency").and_then(Value::as_str).unwrap_or("");
+    money_in(x, "Charge", currency, amount);
+    x.close("Distribution");
+}

@@ -1,0 +1,327 @@
+//! Encoding: corpus round trips, the header (DOCTYPE, payloadID, timestamp, credentials), DTD
+//! element order, and refusals for what cXML cannot carry.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashSet;
+
+use adapter_cxml::reader::{Limits, parse_one};
+use adapter_cxml::{CXML_VERSION, CxmlCodec, encode_invoice, encode_order, header};
+use gateway_core::testkit::{corpus_or_skip, files_under};
+use gateway_core::{Decode, Encode, EncodeError, PartnerProfile};
+use gateway_model::{
+    Charge, ChargeKind, Document, Invoice, InvoiceLine, InvoicePurpose, OrderLine, OrderPurpose,
+    PurchaseOrder,
+};
+
+fn profile() -> PartnerProfile {
+    PartnerProfile::from_toml(
+        r#"
+id = "acme"
+[cxml]
+from_domain = "DUNS"
+from_identity = "123456789"
+to_domain = "NetworkID"
+to_identity = "AN01000000123"
+sender_domain = "DUNS"
+sender_identity = "123456789-S"
+shared_secret = "inbound-secret"
+outbound_shared_secret = "outbound-secret"
+payload_id_host = "gw.example"
+"#,
+        "test.toml",
+    )
+    .unwrap()
+}
+
+fn invoice() -> Invoice {
+    Invoice {
+        invoice_number: Some("INV-1".into()),
+        invoice_date: Some("2026-01-31".parse().unwrap()),
+        // cXML requires a purpose and an order type, so an absent one comes back as the
+        // default (standard / new); the fixtures state them.
+        purpose: Some(InvoicePurpose::Standard),
+        currency: Some("USD".into()),
+        lines: vec![InvoiceLine {
+            line_number: 1,
+            quantity: Some("2".parse().unwrap()),
+            uom: Some("EA".into()),
+            unit_price: Some("5.00".parse().unwrap()),
+            amount: Some("10.00".parse().unwrap()),
+            ..Default::default()
+        }],
+        total: Some("10.00".parse().unwrap()),
+        ..Default::default()
+    }
+}
+
+fn order() -> PurchaseOrder {
+    PurchaseOrder {
+        po_number: Some("PO-1".into()),
+        order_date: Some("2026-01-30".parse().unwrap()),
+        purpose: Some(OrderPurpose::New),
+        currency: Some("EUR".into()),
+        lines: vec![OrderLine {
+            line_number: 1,
+            quantity: Some("3".parse().unwrap()),
+            uom: Some("EA".into()),
+            unit_price: Some("1.25".parse().unwrap()),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn corpus_invoices_and_orders_round_trip_through_cxml() {
+    let codec = CxmlCodec::default();
+    let partner = profile();
+    let mut checked = 0;
+    for folder in ["cxml-invoice", "cxml-order"] {
+        let Some(dir) = corpus_or_skip(folder, "corpus_round_trip").unwrap() else {
+            return;
+        };
+        for file in files_under(&dir) {
+            let first = codec.decode(&std::fs::read(&file).unwrap(), &partner);
+            let docs: Vec<Document> = first.documents.into_iter().map(|d| d.document).collect();
+            if docs.is_empty() {
+                continue;
+            }
+            let bytes = codec
+                .encode(&docs, &partner)
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            let again = codec.decode(&bytes, &partner);
+            assert!(
+                again.rejects.is_empty(),
+                "{}: {:?}",
+                file.display(),
+                again.rejects
+            );
+            let again: Vec<Document> = again.documents.into_iter().map(|d| d.document).collect();
+            assert_eq!(again, docs, "{}", file.display());
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6, "2 invoices and 4 orders should round trip");
+}
+
+#[test]
+fn invoice_header_uses_the_profile_and_a_pinned_doctype() {
+    let bytes = encode_invoice(&invoice(), &profile()).unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(text.contains(&format!(
+        "<!DOCTYPE cXML SYSTEM \"http://xml.cxml.org/schemas/cXML/{CXML_VERSION}/InvoiceDetail.dtd\">"
+    )));
+    let h = header(&bytes).unwrap();
+    assert_eq!(h.from[0].key(), "DUNS:123456789");
+    assert_eq!(h.to[0].key(), "NetworkID:AN01000000123");
+    assert_eq!(h.sender[0].key(), "DUNS:123456789-S");
+    assert!(h.shared_secret.as_ref().unwrap().matches("inbound-secret"));
+    assert_eq!(h.version.as_deref(), Some(CXML_VERSION));
+    assert!(h.payload_id.as_deref().unwrap().ends_with("@gw.example"));
+    let ts = h.timestamp.unwrap();
+    let parsed = chrono::DateTime::parse_from_rfc3339(&ts).unwrap();
+    assert!(ts.ends_with("+00:00"), "{ts}");
+    assert_eq!(parsed.offset().local_minus_utc(), 0);
+    assert_eq!(h.deployment_mode.as_deref(), Some("production"));
+}
+
+#[test]
+fn order_header_goes_from_us_to_the_partner_with_the_outbound_secret() {
+    let bytes = encode_order(&order(), &profile()).unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(text.contains(&format!("/{CXML_VERSION}/cXML.dtd\">")));
+    let h = header(&bytes).unwrap();
+    assert_eq!(h.from[0].key(), "NetworkID:AN01000000123");
+    assert_eq!(h.to[0].key(), "DUNS:123456789");
+    assert_eq!(h.sender[0].key(), "NetworkID:AN01000000123");
+    assert!(h.shared_secret.as_ref().unwrap().matches("outbound-secret"));
+    assert_eq!(h.message.as_deref(), Some("OrderRequest"));
+}
+
+#[test]
+fn payload_ids_are_unique() {
+    let mut seen = HashSet::new();
+    for _ in 0..200 {
+        let h = header(&encode_order(&order(), &profile()).unwrap()).unwrap();
+        assert!(seen.insert(h.payload_id.unwrap()), "payloadID repeated");
+    }
+}
+
+#[test]
+fn missing_cxml_section_is_a_profile_error() {
+    let e = encode_invoice(&invoice(), &PartnerProfile::anonymous()).unwrap_err();
+    assert!(
+        matches!(e, EncodeError::Profile(ref m) if m.contains("no [cxml] section")),
+        "{e}"
+    );
+    let mut p = profile();
+    if let Some(c) = p.cxml.as_mut() {
+        c.to_identity = None;
+    }
+    let e = encode_order(&order(), &p).unwrap_err();
+    assert!(e.to_string().contains("to_identity"), "{e}");
+}
+
+fn child_names(raw: &[u8], path: &str) -> Vec<String> {
+    let tree = parse_one(raw, &Limits::default()).unwrap();
+    let node = tree.root().unwrap().find(path).unwrap();
+    node.children().map(|c| c.name().to_string()).collect()
+}
+
+#[test]
+fn elements_follow_dtd_order() {
+    let mut inv = invoice();
+    inv.subtotal = Some("10.00".parse().unwrap());
+    inv.tax_total = Some("0.80".parse().unwrap());
+    inv.charges = vec![
+        Charge {
+            kind: ChargeKind::Discount,
+            amount: Some("1".parse().unwrap()),
+            rate: None,
+            category: None,
+            description: None,
+            code: None,
+        },
+        Charge {
+            kind: ChargeKind::Shipping,
+            amount: Some("2".parse().unwrap()),
+            rate: None,
+            category: None,
+            description: None,
+            code: None,
+        },
+    ];
+    let raw = encode_invoice(&inv, &profile()).unwrap();
+    assert_eq!(
+        child_names(&raw, "Request/InvoiceDetailRequest/InvoiceDetailSummary"),
+        [
+            "SubtotalAmount",
+            "Tax",
+            "ShippingAmount",
+            "InvoiceDetailDiscount",
+            "NetAmount",
+            "DueAmount"
+        ]
+    );
+    assert_eq!(
+        child_names(&raw, "Request/InvoiceDetailRequest"),
+        [
+            "InvoiceDetailRequestHeader",
+            "InvoiceDetailOrder",
+            "InvoiceDetailSummary"
+        ]
+    );
+    assert_eq!(
+        child_names(
+            &raw,
+            "Request/InvoiceDetailRequest/InvoiceDetailOrder/InvoiceDetailItem"
+        ),
+        [
+            "UnitOfMeasure",
+            "UnitPrice",
+            "InvoiceDetailItemReference",
+            "SubtotalAmount"
+        ]
+    );
+    let raw = encode_order(&order(), &profile()).unwrap();
+    assert_eq!(child_names(&raw, "Header"), ["From", "To", "Sender"]);
+    assert_eq!(
+        child_names(&raw, "Request/OrderRequest/ItemOut/ItemDetail"),
+        ["UnitPrice", "Description", "UnitOfMeasure"]
+    );
+    assert_eq!(
+        child_names(&raw, "Request/OrderRequest/ItemOut"),
+        ["ItemID", "ItemDetail"]
+    );
+}
+
+#[test]
+fn charges_cxml_cannot_carry_are_refused_with_their_path() {
+    let mut inv = invoice();
+    inv.charges = vec![Charge {
+        kind: ChargeKind::Other,
+        amount: Some("1".parse().unwrap()),
+        rate: None,
+        category: None,
+        description: None,
+        code: Some("X".into()),
+    }];
+    let e = encode_invoice(&inv, &profile()).unwrap_err();
+    assert!(
+        matches!(e, EncodeError::Invalid { ref path, .. } if path == "$.charges[0]"),
+        "{e}"
+    );
+    let mut po = order();
+    po.lines[0].charges = vec![Charge {
+        kind: ChargeKind::Discount,
+        amount: Some("1".parse().unwrap()),
+        rate: None,
+        category: None,
+        description: None,
+        code: None,
+    }];
+    let e = encode_order(&po, &profile()).unwrap_err();
+    assert!(
+        matches!(e, EncodeError::Invalid { ref path, .. } if path == "$.lines[0].charges[0]"),
+        "{e}"
+    );
+}
+
+#[test]
+fn control_characters_are_refused_not_written() {
+    let mut inv = invoice();
+    inv.comments = Some("bell \u{7}".into());
+    let e = encode_invoice(&inv, &profile()).unwrap_err();
+    assert!(e.to_string().contains("U+0007"), "{e}");
+}
+
+#[test]
+fn markup_characters_are_escaped_and_come_back() {
+    let mut inv = invoice();
+    inv.comments = Some("a < b & \"c\" > 'd'".into());
+    inv.lines[0].description = Some("<script>&amp;</script>".into());
+    let codec = CxmlCodec::default();
+    let bytes = codec
+        .encode(&[Document::Invoice(inv.clone())], &profile())
+        .unwrap();
+    let back = codec.decode(&bytes, &profile());
+    assert!(back.rejects.is_empty(), "{:?}", back.rejects);
+    assert_eq!(back.documents[0].document, Document::Invoice(inv));
+}
+
+#[test]
+fn credit_memo_spellings_survive_a_round_trip() {
+    let codec = CxmlCodec::default();
+    let mut inv = invoice();
+    inv.purpose = Some(InvoicePurpose::CreditMemo);
+    let bytes = codec.encode(&[Document::Invoice(inv)], &profile()).unwrap();
+    assert!(String::from_utf8_lossy(&bytes).contains("purpose=\"creditMemo\""));
+    // A line-level credit memo decodes to credit_memo and keeps its spelling for re-encoding.
+    let raw = String::from_utf8(bytes)
+        .unwrap()
+        .replace("purpose=\"creditMemo\"", "purpose=\"lineLevelCreditMemo\"");
+    let d = codec.decode(raw.as_bytes(), &profile());
+    let Document::Invoice(back) = &d.documents[0].document else {
+        panic!()
+    };
+    assert_eq!(back.purpose, Some(InvoicePurpose::CreditMemo));
+    let again = codec
+        .encode(&[d.documents[0].document.clone()], &profile())
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again).contains("purpose=\"lineLevelCreditMemo\""));
+}
+
+#[test]
+fn several_documents_encode_to_concatenated_cxml_and_decode_back() {
+    let codec = CxmlCodec::default();
+    let docs = vec![
+        Document::Invoice(invoice()),
+        Document::PurchaseOrder(order()),
+    ];
+    let bytes = codec.encode(&docs, &profile()).unwrap();
+    let back = codec.decode(&bytes, &profile());
+    assert!(back.rejects.is_empty(), "{:?}", back.rejects);
+    let back: Vec<Document> = back.documents.into_iter().map(|d| d.document).collect();
+    assert_eq!(back, docs);
+}
