@@ -7,8 +7,10 @@ use gateway_core::{
 };
 use gateway_model::Document;
 
+use crate::column_map::{ColumnMap, MapReader};
 use crate::coupa::{CoupaReader, Flow};
 use crate::dialect;
+use crate::rows::Row;
 use crate::rows::{Next, RowReader};
 
 /// Reads and writes CSV: Coupa's layouts, or the partner's column map when its profile has
@@ -44,8 +46,21 @@ impl Decode for CsvCodec {
         let profile = partner.csv.clone().unwrap_or_default();
         dialect::skip_bom(reader)?;
         let delimiter = dialect::delimiter(profile.delimiter, reader)?;
+        let mut layout = if profile.has_column_map() {
+            match ColumnMap::from_profile(&profile) {
+                Ok(map) => Layout::Map(MapReader::new(map)),
+                Err(e) => {
+                    sink(DecodeItem::Reject(Reject::new(
+                        format!("partner profile {:?}", partner.id),
+                        e,
+                    )));
+                    return Ok(());
+                }
+            }
+        } else {
+            Layout::Coupa(Box::default())
+        };
         let mut rows = RowReader::new(reader, delimiter);
-        let mut layout = CoupaReader::default();
         loop {
             match rows.next()? {
                 Next::End => break,
@@ -70,6 +85,36 @@ impl Decode for CsvCodec {
         }
         layout.finish(sink);
         Ok(())
+    }
+}
+
+/// The layout a file is read with.
+#[derive(Debug)]
+enum Layout {
+    Coupa(Box<CoupaReader>),
+    Map(MapReader),
+}
+
+impl Layout {
+    fn row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) -> Flow {
+        match self {
+            Layout::Coupa(l) => l.row(row, sink),
+            Layout::Map(l) => l.row(row, sink),
+        }
+    }
+
+    fn finish(&mut self, sink: &mut dyn FnMut(DecodeItem)) {
+        match self {
+            Layout::Coupa(l) => l.finish(sink),
+            Layout::Map(l) => l.finish(sink),
+        }
+    }
+
+    fn reject_oversized(&mut self, r: Reject, sink: &mut dyn FnMut(DecodeItem)) {
+        match self {
+            Layout::Coupa(l) => l.reject_oversized(r, sink),
+            Layout::Map(l) => l.reject_oversized(r, sink),
+        }
     }
 }
 

@@ -8,10 +8,13 @@
 
 mod cells;
 mod codec;
+mod column_map;
 mod coupa;
 mod coupa_invoice;
 mod coupa_po;
 mod dialect;
+#[allow(dead_code)] // the writers are used by the encoder
+mod fields;
 mod header;
 pub mod limits;
 mod parties;

@@ -1,0 +1,259 @@
+//! Partner layouts: a file described by the column map in the partner's profile, read as a
+//! stream. Rows group into documents by runs of the same key (the document number, or a named
+//! key column), or one document per row.
+
+use gateway_core::profile::CsvProfile;
+use gateway_core::{DecodeItem, Reject};
+use gateway_model::{Document, DocumentKind, Invoice, InvoiceLine, OrderLine, PurchaseOrder};
+
+use crate::cells::Cells;
+use crate::coupa::Flow;
+use crate::fields::{self, Field, HeadField, LineMut};
+use crate::header::{Header, normalize};
+use crate::pending::Pending;
+use crate::rows::Row;
+use crate::value::ValueFormat;
+
+/// How rows group (the profile's `grouping`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    Repeated,
+    Key,
+    Row,
+}
+
+/// A column map checked against the profile: field paths parsed, nothing resolved yet.
+#[derive(Debug, Clone)]
+pub struct ColumnMap {
+    pub kind: DocumentKind,
+    pub has_header: bool,
+    pub fmt: ValueFormat,
+    pub grouping: Grouping,
+    pub key_column: Option<String>,
+    /// `(column name or number, field)` in profile order.
+    pub columns: Vec<(String, Field)>,
+}
+
+impl ColumnMap {
+    /// The map of `profile`, or the reason it is unusable (named by its profile key).
+    pub fn from_profile(profile: &CsvProfile) -> Result<Self, String> {
+        let kind = profile.kind.unwrap_or(DocumentKind::Invoice);
+        if !matches!(kind, DocumentKind::Invoice | DocumentKind::PurchaseOrder) {
+            return Err(format!(
+                "csv.kind = {kind:?}: CSV column maps describe invoices or purchase orders"
+            ));
+        }
+        let grouping = match profile.grouping.as_str() {
+            "key" => Grouping::Key,
+            "row" => Grouping::Row,
+            _ => Grouping::Repeated,
+        };
+        if grouping == Grouping::Key && profile.key_column.is_none() {
+            return Err("csv.grouping = \"key\" needs csv.key_column".into());
+        }
+        let mut columns = Vec::new();
+        for (i, c) in profile.columns.iter().enumerate() {
+            let f = fields::parse(&c.field, kind).map_err(|e| format!("csv.columns[{i}]: {e}"))?;
+            columns.push((c.column.clone(), f));
+        }
+        let fmt = ValueFormat {
+            decimal_separator: profile.decimal_separator.unwrap_or('.'),
+            date_format: profile.date_format.clone(),
+        };
+        if let Some(f) = &fmt.date_format
+            && chrono::format::StrftimeItems::new(f).any(|i| i == chrono::format::Item::Error)
+        {
+            return Err(format!("csv.date_format {f:?} is not a chrono date format"));
+        }
+        Ok(ColumnMap {
+            kind,
+            has_header: profile.has_header.unwrap_or(true),
+            fmt,
+            grouping,
+            key_column: profile.key_column.clone(),
+            columns,
+        })
+    }
+
+    /// The index a column name (or 1-based number without a header) has in `header`.
+    fn resolve(&self, name: &str, header: &Header) -> Option<usize> {
+        if self.has_header {
+            header.find(&[normalize(name).as_str()])
+        } else {
+            name.trim()
+                .trim_start_matches('#')
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+        }
+    }
+}
+
+/// Reader state for one file in a partner layout.
+#[derive(Debug)]
+pub struct MapReader {
+    map: ColumnMap,
+    header: Option<Header>,
+    resolved: Vec<(usize, Field)>,
+    key: Option<usize>,
+    current: Option<Pending>,
+    current_key: String,
+}
+
+impl MapReader {
+    pub fn new(map: ColumnMap) -> Self {
+        MapReader {
+            map,
+            header: None,
+            resolved: Vec::new(),
+            key: None,
+            current: None,
+            current_key: String::new(),
+        }
+    }
+
+    fn set_header(&mut self, header: Header) -> Result<(), String> {
+        let mut missing = Vec::new();
+        let mut resolved = Vec::new();
+        for (name, f) in &self.map.columns {
+            match self.map.resolve(name, &header) {
+                Some(i) => resolved.push((i, f.clone())),
+                None => missing.push(name.as_str()),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(format!(
+                "column(s) {missing:?} of the partner's column map are not in this file's header \
+                 (it has {:?})",
+                header.written
+            ));
+        }
+        self.key = match (self.map.grouping, &self.map.key_column) {
+            (Grouping::Key, Some(k)) => Some(
+                self.map
+                    .resolve(k, &header)
+                    .ok_or_else(|| format!("key column {k:?} is not in this file's header"))?,
+            ),
+            _ => resolved
+                .iter()
+                .find(|(_, f)| *f == Field::Head(HeadField::Number))
+                .map(|(i, _)| *i),
+        };
+        self.resolved = resolved;
+        self.header = Some(header);
+        Ok(())
+    }
+
+    /// Handles one record.
+    pub fn row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) -> Flow {
+        if row.is_blank() {
+            return Flow::Continue;
+        }
+        if self.header.is_none() {
+            let header = if self.map.has_header {
+                Header::new(row.cells.iter())
+            } else {
+                Header::default()
+            };
+            if let Err(e) = self.set_header(header) {
+                sink(DecodeItem::Reject(Reject::new(row.place(), e)));
+                return Flow::Stop;
+            }
+            if self.map.has_header {
+                return Flow::Continue;
+            }
+        }
+        let key = row.get(self.key).to_string();
+        let new_doc = match (&self.current, self.map.grouping) {
+            (None, _) | (_, Grouping::Row) => true,
+            (Some(_), _) => key != self.current_key,
+        };
+        if new_doc {
+            self.finish(sink);
+            let doc = match self.map.kind {
+                DocumentKind::PurchaseOrder => Document::PurchaseOrder(PurchaseOrder::default()),
+                _ => Document::Invoice(Invoice::default()),
+            };
+            self.current = Some(Pending::new(doc, row.number));
+            self.current_key = key;
+        }
+        let (Some(p), Some(header)) = (self.current.as_mut(), self.header.as_ref()) else {
+            return Flow::Continue;
+        };
+        if !new_doc && !p.add_row(row.number) {
+            return Flow::Continue;
+        }
+        let mut c = Cells::new(row, header, &self.map.fmt);
+        if new_doc {
+            for (i, f) in &self.resolved {
+                if let Field::Head(h) = f {
+                    fields::set_head(&mut p.doc, h, &mut c, Some(*i));
+                }
+            }
+        }
+        let has_line = self
+            .resolved
+            .iter()
+            .any(|(i, f)| matches!(f, Field::Line(_)) && !row.get(Some(*i)).is_empty());
+        if has_line {
+            add_line(&mut p.doc, &self.resolved, &mut c);
+        }
+        p.reject(c.problems);
+        Flow::Continue
+    }
+
+    /// Ends the input: the last document is handed over.
+    pub fn finish(&mut self, sink: &mut dyn FnMut(DecodeItem)) {
+        if let Some(p) = self.current.take() {
+            p.finish(sink);
+        }
+    }
+
+    /// An over-long record rejects the document it falls in.
+    pub fn reject_oversized(&mut self, r: Reject, sink: &mut dyn FnMut(DecodeItem)) {
+        match self.current.as_mut() {
+            Some(p) => p.reject([r]),
+            None => sink(DecodeItem::Reject(r)),
+        }
+    }
+}
+
+fn add_line(doc: &mut Document, resolved: &[(usize, Field)], c: &mut Cells<'_>) {
+    let read = |line: &mut LineMut<'_>, c: &mut Cells<'_>| {
+        for (i, f) in resolved {
+            if let Field::Line(lf) = f {
+                fields::set_line(line, lf, c, Some(*i));
+            }
+        }
+    };
+    match doc {
+        Document::Invoice(inv) => {
+            let ordinal = u32::try_from(inv.lines.len() + 1).unwrap_or(u32::MAX);
+            let mut l = InvoiceLine {
+                line_number: ordinal,
+                ..InvoiceLine::default()
+            };
+            read(&mut LineMut::Invoice(&mut l), c);
+            if l.amount.is_none()
+                && let (Some(q), Some(p)) = (l.quantity, l.unit_price)
+            {
+                l.amount = q.checked_mul(p);
+            }
+            inv.lines.push(l);
+        }
+        Document::PurchaseOrder(po) => {
+            let ordinal = u32::try_from(po.lines.len() + 1).unwrap_or(u32::MAX);
+            let mut l = OrderLine {
+                line_number: ordinal,
+                ..OrderLine::default()
+            };
+            read(&mut LineMut::Order(&mut l), c);
+            if l.amount.is_none()
+                && let (Some(q), Some(p)) = (l.quantity, l.unit_price)
+            {
+                l.amount = q.checked_mul(p);
+            }
+            po.lines.push(l);
+        }
+    }
+}
