@@ -1,0 +1,226 @@
+//! Invoices: create as draft, submit, find by supplier + invoice number, and
+//! [`CoupaClient::deliver_invoice`], which puts them together with the duplicate guard so a
+//! retry never creates a second invoice.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::client::CoupaClient;
+use crate::error::CoupaError;
+use crate::stats::Counters;
+
+/// The parts of a Coupa invoice the gateway uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoupaInvoice {
+    pub id: u64,
+    pub status: Option<String>,
+    pub invoice_number: Option<String>,
+    pub supplier_id: Option<u64>,
+}
+
+impl CoupaInvoice {
+    pub fn from_json(v: &Value) -> Result<Self, CoupaError> {
+        Ok(CoupaInvoice {
+            id: v
+                .get("id")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| CoupaError::Decode("invoice without id".into()))?,
+            status: v.get("status").and_then(Value::as_str).map(str::to_string),
+            invoice_number: v
+                .get("invoice-number")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            supplier_id: v
+                .get("supplier")
+                .and_then(|s| s.get("id"))
+                .and_then(Value::as_u64),
+        })
+    }
+
+    fn is_draft(&self) -> bool {
+        self.status.as_deref() == Some("draft")
+    }
+}
+
+/// What [`CoupaClient::deliver_invoice`] achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceOutcome {
+    pub invoice: CoupaInvoice,
+    /// Coupa already had it before this call (found by the duplicate guard).
+    pub already_present: bool,
+    /// It was submitted for approval by this call.
+    pub submitted: bool,
+}
+
+impl CoupaClient {
+    /// `POST /api/invoices` once (no retry: a create is not safe to repeat blindly).
+    pub async fn create_invoice(&self, body: &Value) -> Result<CoupaInvoice, CoupaError> {
+        let v = self
+            .call(Method::POST, "/api/invoices", &[], Some(body))
+            .await?;
+        CoupaInvoice::from_json(&v)
+    }
+
+    /// `PUT /api/invoices/:id/submit` (retried; a repeat after an ambiguous first try is
+    /// recognised by the invoice no longer being a draft).
+    pub async fn submit_invoice(&self, id: u64) -> Result<CoupaInvoice, CoupaError> {
+        let path = format!("/api/invoices/{id}/submit");
+        let mut tried = false;
+        self.retrying("submit invoice", || {
+            let first = !tried;
+            tried = true;
+            let path = path.clone();
+            async move {
+                match self.call(Method::PUT, &path, &[], None).await {
+                    Ok(v) => CoupaInvoice::from_json(&v),
+                    Err(CoupaError::Validation { .. }) if !first => {
+                        // An earlier, unanswered attempt may have submitted it already.
+                        let inv = self.invoice(id).await?;
+                        if inv.is_draft() {
+                            Err(CoupaError::Validation {
+                                status: 400,
+                                body: String::new(),
+                                messages: vec!["submit refused".into()],
+                            })
+                        } else {
+                            Ok(inv)
+                        }
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        })
+        .await
+    }
+
+    /// `GET /api/invoices/:id`.
+    pub async fn invoice(&self, id: u64) -> Result<CoupaInvoice, CoupaError> {
+        let path = format!("/api/invoices/{id}");
+        let v = self
+            .retrying("show invoice", || self.call(Method::GET, &path, &[], None))
+            .await?;
+        CoupaInvoice::from_json(&v)
+    }
+
+    /// `GET /api/invoices?invoice_number=..&supplier[id]=..`: Coupa's uniqueness key for
+    /// invoices is supplier + invoice number. Voided and abandoned invoices are ignored.
+    pub async fn find_invoice(
+        &self,
+        supplier_id: u64,
+        invoice_number: &str,
+    ) -> Result<Option<CoupaInvoice>, CoupaError> {
+        let q = vec![
+            ("invoice_number".to_string(), invoice_number.to_string()),
+            ("supplier[id]".to_string(), supplier_id.to_string()),
+        ];
+        let v = self
+            .retrying("find invoice", || {
+                self.call(Method::GET, "/api/invoices", &q, None)
+            })
+            .await?;
+        let found = v
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| CoupaInvoice::from_json(x).ok())
+            .find(|i| {
+                i.invoice_number.as_deref() == Some(invoice_number)
+                    && !matches!(i.status.as_deref(), Some("voided" | "abandoned"))
+            });
+        Ok(found)
+    }
+
+    /// Creates the invoice once, whatever happens on the way:
+    /// 1. look it up by supplier + invoice number; if Coupa has it, do not create;
+    /// 2. create; on a retryable failure wait and retry, and after an ambiguous one (timeout
+    ///    after send) look it up again before any new create;
+    /// 3. submit the draft when configured.
+    ///
+    /// `body` is the Coupa invoice JSON (see [`crate::mapping::invoice_to_coupa`]).
+    pub async fn deliver_invoice(
+        &self,
+        body: &Value,
+        supplier_id: u64,
+    ) -> Result<InvoiceOutcome, CoupaError> {
+        let number = body
+            .get("invoice-number")
+            .and_then(Value::as_str)
+            .filter(|n| !n.trim().is_empty())
+            .ok_or_else(|| CoupaError::Mapping("invoice-number is missing".into()))?
+            .to_string();
+        let (invoice, already_present) = match self.find_invoice(supplier_id, &number).await? {
+            Some(found) => {
+                Counters::bump(&self.counters.found_existing);
+                tracing::info!(
+                    invoice_id = found.id,
+                    "invoice already in Coupa; not creating it again"
+                );
+                (found, true)
+            }
+            None => (
+                self.create_guarded(body, supplier_id, &number).await?,
+                false,
+            ),
+        };
+        let mut submitted = false;
+        let invoice = if self.cfg.submit_after_create && invoice.is_draft() {
+            submitted = true;
+            self.submit_invoice(invoice.id).await?
+        } else {
+            invoice
+        };
+        Ok(InvoiceOutcome {
+            invoice,
+            already_present,
+            submitted,
+        })
+    }
+
+    async fn create_guarded(
+        &self,
+        body: &Value,
+        supplier_id: u64,
+        number: &str,
+    ) -> Result<CoupaInvoice, CoupaError> {
+        let max = self.cfg.max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            let err = match self.create_invoice(body).await {
+                Ok(inv) => return Ok(inv),
+                Err(e) => e,
+            };
+            // Refused as a duplicate: someone created it meanwhile (an earlier attempt).
+            if is_duplicate_refusal(&err) {
+                if let Some(found) = self.find_invoice(supplier_id, number).await? {
+                    Counters::bump(&self.counters.found_existing);
+                    return Ok(found);
+                }
+                return Err(err);
+            }
+            let ambiguous = err.is_ambiguous();
+            if ambiguous {
+                Counters::bump(&self.counters.ambiguous_outcomes);
+                tracing::warn!(error = %err, "invoice create outcome unknown; looking it up before retrying");
+            }
+            let last = !err.is_retryable() || attempt + 1 >= max;
+            if !last {
+                self.pause_before_retry(attempt, &err).await?;
+                attempt += 1;
+            }
+            if ambiguous && let Some(found) = self.find_invoice(supplier_id, number).await? {
+                Counters::bump(&self.counters.found_existing);
+                return Ok(found);
+            }
+            if last {
+                return Err(err);
+            }
+        }
+    }
+}
+
+/// Coupa's words for a reused invoice number are not published for REST; the cXML channel says
+/// "has already been used", so any validation message with "already" counts.
+fn is_duplicate_refusal(e: &CoupaError) -> bool {
+    matches!(e, CoupaError::Validation { messages, .. }
+        if messages.iter().any(|m| m.to_ascii_lowercase().contains("already")))
+}

@@ -1,0 +1,206 @@
+//! Coupa purchase order JSON (`GET /api/purchase_orders`) → canonical [`PurchaseOrder`].
+
+use gateway_model::{
+    Address, Decimal, NaiveDate, OrderLine, OrderPurpose, Party, PartyId, PaymentTerms,
+    PurchaseOrder,
+};
+use serde_json::{Map, Value};
+
+use crate::error::CoupaError;
+
+/// Most lines mapped from one PO.
+const MAX_LINES: usize = 10_000;
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A decimal from Coupa's decimal strings (numbers accepted too); `Err` names the field.
+fn decimal(v: &Value, key: &str, at: &str) -> Result<Option<Decimal>, CoupaError> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => {
+            s.trim().parse().map(Some).map_err(|_| {
+                CoupaError::Mapping(format!("{at}/{key}: expected a decimal, got {s:?}"))
+            })
+        }
+        Some(Value::Number(n)) => {
+            n.to_string().parse().map(Some).map_err(|_| {
+                CoupaError::Mapping(format!("{at}/{key}: expected a decimal, got {n}"))
+            })
+        }
+        Some(other) => Err(CoupaError::Mapping(format!(
+            "{at}/{key}: expected a decimal string, got {other}"
+        ))),
+    }
+}
+
+/// The date part of Coupa's ISO 8601 timestamps (`2010-03-25T18:38:00-07:00` → 2010-03-25,
+/// the source's local date, as CANONICAL.md asks).
+fn date(v: &Value, key: &str, at: &str) -> Result<Option<NaiveDate>, CoupaError> {
+    let Some(s) = text(v, key) else {
+        return Ok(None);
+    };
+    let day = s.get(..10).unwrap_or(&s);
+    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| CoupaError::Mapping(format!("{at}/{key}: expected an ISO date, got {s:?}")))
+}
+
+fn code(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(|o| text(o, "code"))
+}
+
+fn ship_to(po: &Value) -> Option<Party> {
+    let a = po.get("ship-to-address").filter(|a| a.is_object())?;
+    let lines: Vec<String> = ["street1", "street2", "street3", "street4"]
+        .iter()
+        .filter_map(|k| text(a, k))
+        .collect();
+    let address = Address {
+        lines,
+        city: text(a, "city"),
+        region: text(a, "state"),
+        postal_code: text(a, "postal-code"),
+        country: code(a, "country"),
+    };
+    let mut ids = Vec::new();
+    if let Some(id) = text(a, "id") {
+        ids.push(PartyId {
+            domain: "coupa".into(),
+            value: id,
+        });
+    }
+    Some(Party {
+        name: text(a, "name"),
+        ids,
+        address: Some(address),
+        contact: text(po, "ship-to-attention"),
+        ..Party::default()
+    })
+}
+
+fn supplier(po: &Value) -> Option<Party> {
+    let s = po.get("supplier").filter(|s| s.is_object())?;
+    let mut ids = Vec::new();
+    if let Some(id) = text(s, "id") {
+        ids.push(PartyId {
+            domain: "coupa".into(),
+            value: id,
+        });
+    }
+    if let Some(n) = text(s, "number") {
+        ids.push(PartyId {
+            domain: "coupa-number".into(),
+            value: n,
+        });
+    }
+    Some(Party {
+        name: text(s, "name"),
+        ids,
+        ..Party::default()
+    })
+}
+
+fn line(l: &Value, ordinal: usize, at: &str) -> Result<OrderLine, CoupaError> {
+    let line_number = match l.get("line-num") {
+        Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .unwrap_or_else(|| u32::try_from(ordinal).unwrap_or(u32::MAX));
+    let mut extensions = gateway_model::Extensions::new();
+    let mut coupa = Map::new();
+    for key in ["id", "supp-aux-part-num", "type"] {
+        if let Some(v) = l.get(key).filter(|v| !v.is_null()) {
+            coupa.insert(key.into(), v.clone());
+        }
+    }
+    if !coupa.is_empty() {
+        extensions.insert("coupa".into(), Value::Object(coupa));
+    }
+    Ok(OrderLine {
+        line_number,
+        quantity: decimal(l, "quantity", at)?,
+        uom: code(l, "uom"),
+        unit_price: decimal(l, "price", at)?,
+        amount: decimal(l, "total", at)?,
+        description: text(l, "description"),
+        supplier_part_id: text(l, "source-part-num"),
+        buyer_part_id: l.get("item").and_then(|i| text(i, "number")),
+        need_by: date(l, "need-by-date", at)?,
+        extensions,
+        ..OrderLine::default()
+    })
+}
+
+/// Maps one Coupa PO. `purpose`: `cancel` when cancelled, `update` for version > 1, else
+/// `new`. `order_date` is the date of `created-at` (Coupa's JSON has no order date of its own).
+/// Coupa's `id` and `status` go to `extensions.coupa` (needed to mark it exported).
+pub fn purchase_order_from_coupa(po: &Value) -> Result<PurchaseOrder, CoupaError> {
+    if !po.is_object() {
+        return Err(CoupaError::Mapping(
+            "purchase order: expected a JSON object".into(),
+        ));
+    }
+    let version = match po.get("version") {
+        Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    let status = text(po, "status");
+    let purpose = if matches!(status.as_deref(), Some("cancelled" | "canceled")) {
+        OrderPurpose::Cancel
+    } else if version.is_some_and(|v| v > 1) {
+        OrderPurpose::Update
+    } else {
+        OrderPurpose::New
+    };
+    let raw_lines = po.get("order-lines").and_then(Value::as_array);
+    if raw_lines.is_some_and(|l| l.len() > MAX_LINES) {
+        return Err(CoupaError::Mapping(format!(
+            "purchase order has more than {MAX_LINES} lines"
+        )));
+    }
+    let lines = raw_lines
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, l)| line(l, i + 1, &format!("order-lines[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut coupa = Map::new();
+    for key in ["id", "status", "exported"] {
+        if let Some(v) = po.get(key).filter(|v| !v.is_null()) {
+            coupa.insert(key.into(), v.clone());
+        }
+    }
+    let mut extensions = gateway_model::Extensions::new();
+    extensions.insert("coupa".into(), Value::Object(coupa));
+    let currency = code(po, "currency").or_else(|| {
+        raw_lines
+            .and_then(|l| l.first())
+            .and_then(|l| code(l, "currency"))
+    });
+    Ok(PurchaseOrder {
+        po_number: text(po, "po-number"),
+        order_date: date(po, "created-at", "")?,
+        purpose: Some(purpose),
+        version,
+        currency,
+        supplier: supplier(po),
+        ship_to: ship_to(po),
+        payment_terms: code(po, "payment-term").map(|c| PaymentTerms {
+            description: Some(c),
+            ..PaymentTerms::default()
+        }),
+        lines,
+        total: decimal(po, "total", "")?,
+        extensions,
+        ..PurchaseOrder::default()
+    })
+}

@@ -1,0 +1,174 @@
+//! One authenticated JSON exchange with Coupa: rate limit, bearer token (one refresh and
+//! resend on 401), `Accept`/`Content-Type: application/json`, and the status → error mapping.
+//! Retrying is the caller's business ([`crate::client::CoupaClient::retrying`]).
+
+use std::time::Instant;
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::backoff;
+use crate::client::CoupaClient;
+use crate::error::CoupaError;
+use crate::stats::Counters;
+
+/// Longest error body kept in an error (Coupa's bodies are short; a proxy's HTML may not be).
+const MAX_BODY: usize = 4_000;
+
+pub fn clip(body: &str) -> String {
+    if body.len() <= MAX_BODY {
+        return body.to_string();
+    }
+    let mut end = MAX_BODY;
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", body.get(..end).unwrap_or(""))
+}
+
+/// Sorts a reqwest error into timeout / transport, noting whether the request left.
+pub fn classify(e: &reqwest::Error) -> CoupaError {
+    let sent = !e.is_connect() && !e.is_builder();
+    if e.is_timeout() {
+        CoupaError::Timeout { sent }
+    } else {
+        CoupaError::Transport {
+            message: e.to_string(),
+            sent,
+        }
+    }
+}
+
+/// Coupa's error strings from `{"errors": {"invoice": ["..", ..]}}` (or a list, or a string).
+pub fn error_messages(body: &str) -> Vec<String> {
+    fn collect(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|x| collect(x, out)),
+            Value::Object(o) => o.values().for_each(|x| collect(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    match serde_json::from_str::<Value>(body) {
+        Ok(v) => collect(v.get("errors").unwrap_or(&v), &mut out),
+        Err(_) if !body.trim().is_empty() => out.push(clip(body.trim())),
+        Err(_) => {}
+    }
+    out
+}
+
+/// What one exchange produced.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl CoupaClient {
+    /// Sends once with the current token; on 401 refreshes the token and sends once more.
+    pub(crate) async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+    ) -> Result<Answer, CoupaError> {
+        let mut refreshed = false;
+        loop {
+            let token = self.token().await?;
+            self.limiter.acquire().await;
+            Counters::bump(&self.counters.requests);
+            let mut req = self
+                .http
+                .request(method.clone(), self.url(path))
+                .header(reqwest::header::ACCEPT, "application/json")
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .bearer_auth(token.value.expose())
+                .timeout(self.cfg.timeout);
+            if !query.is_empty() {
+                req = req.query(query);
+            }
+            if let Some(b) = body {
+                req = req
+                    .body(serde_json::to_vec(b).map_err(|e| CoupaError::Mapping(e.to_string()))?);
+            }
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    let err = classify(&e);
+                    if matches!(err, CoupaError::Timeout { .. }) {
+                        Counters::bump(&self.counters.timeouts);
+                    }
+                    return Err(err);
+                }
+            };
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let text = resp.text().await.map_err(|e| classify(&e))?;
+            if status == 401 && !refreshed {
+                Counters::bump(&self.counters.unauthorized_refreshes);
+                tracing::info!(path, "Coupa answered 401; refreshing the token once");
+                self.tokens.invalidate(token.generation).await;
+                refreshed = true;
+                continue;
+            }
+            return Ok(Answer {
+                status,
+                headers,
+                body: text,
+            });
+        }
+    }
+
+    /// [`Self::exchange`] then maps the status: 2xx → parsed JSON (`Null` when empty),
+    /// anything else → the matching [`CoupaError`]. A 429 pauses the whole client until its
+    /// `Retry-After`.
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+    ) -> Result<Value, CoupaError> {
+        let a = self.exchange(method, path, query, body).await?;
+        match a.status {
+            200..=299 => {
+                if a.body.trim().is_empty() {
+                    Ok(Value::Null)
+                } else {
+                    serde_json::from_str(&a.body).map_err(|e| CoupaError::Decode(e.to_string()))
+                }
+            }
+            429 => {
+                Counters::bump(&self.counters.rate_limited);
+                let retry_after = backoff::retry_after(&a.headers);
+                if let Some(wait) = retry_after {
+                    self.limiter
+                        .pause_until(Instant::now() + wait.min(self.cfg.max_retry_after));
+                }
+                Err(CoupaError::RateLimited { retry_after })
+            }
+            500..=599 => {
+                Counters::bump(&self.counters.server_errors);
+                Err(CoupaError::Server {
+                    status: a.status,
+                    body: clip(&a.body),
+                })
+            }
+            400 | 417 | 422 => Err(CoupaError::Validation {
+                status: a.status,
+                messages: error_messages(&a.body),
+                body: clip(&a.body),
+            }),
+            401 => Err(CoupaError::Unauthorized(clip(&a.body))),
+            403 => Err(CoupaError::Forbidden(clip(&a.body))),
+            404 => Err(CoupaError::NotFound(clip(&a.body))),
+            status => Err(CoupaError::UnexpectedStatus {
+                status,
+                body: clip(&a.body),
+            }),
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! OAuth client credentials against the sandbox: fetch, cache, refresh before expiry, one
+//! refresh-and-retry on 401, refused credentials are permanent.
+
+mod common;
+
+use std::time::Duration;
+
+use adapter_coupa::{CoupaClient, CoupaError};
+use gateway_core::Secret;
+use gateway_sandbox::SandboxOptions;
+
+#[tokio::test]
+async fn token_is_fetched_once_and_cached() {
+    let env = common::start().await;
+    let c = common::client(&env);
+    c.supplier_by_id(env.supplier_id).await.unwrap();
+    c.supplier_by_name("Acme Supplies").await.unwrap();
+    c.supplier_by_number("ACME-1").await.unwrap();
+    assert_eq!(env.sandbox.stats().tokens_issued, 1);
+    assert_eq!(c.stats().tokens_fetched, 1);
+}
+
+#[tokio::test]
+async fn token_is_refreshed_before_it_expires() {
+    // Tokens live 60 s; the client refreshes 120 s before expiry, so every token is already
+    // due for refresh when the next call comes: each call fetches a new one.
+    let env = common::start_with(SandboxOptions {
+        token_ttl: Duration::from_secs(60),
+        ..SandboxOptions::default()
+    })
+    .await;
+    let mut cfg = common::config(&env);
+    cfg.token_refresh_margin = Duration::from_secs(120);
+    let c = CoupaClient::new(cfg).unwrap();
+    c.find_invoice(env.supplier_id, "A").await.unwrap();
+    c.find_invoice(env.supplier_id, "B").await.unwrap();
+    c.find_invoice(env.supplier_id, "C").await.unwrap();
+    assert_eq!(env.sandbox.stats().tokens_issued, 3);
+    assert_eq!(
+        env.sandbox.stats().unauthorized,
+        0,
+        "never sent an expired token"
+    );
+}
+
+#[tokio::test]
+async fn expired_token_gets_one_refresh_and_retry() {
+    let env = common::start().await;
+    let c = common::client(&env);
+    assert_eq!(c.find_invoice(env.supplier_id, "X").await.unwrap(), None);
+    env.sandbox.expire_tokens();
+    // The cached token is now refused with 401; the client refreshes and the call succeeds.
+    assert_eq!(c.find_invoice(env.supplier_id, "X").await.unwrap(), None);
+    assert_eq!(env.sandbox.stats().tokens_issued, 2);
+    assert_eq!(env.sandbox.stats().unauthorized, 1);
+    assert_eq!(c.stats().unauthorized_refreshes, 1);
+}
+
+#[tokio::test]
+async fn bad_client_secret_is_permanent() {
+    let env = common::start().await;
+    let mut cfg = common::config(&env);
+    cfg.client_secret = Secret::new("wrong");
+    let c = CoupaClient::new(cfg).unwrap();
+    let err = c.find_invoice(env.supplier_id, "X").await.unwrap_err();
+    assert!(
+        matches!(err, CoupaError::TokenRefused { status: 401, .. }),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    assert!(!format!("{err} {err:?}").contains("wrong"), "secret leaked");
+}
+
+#[tokio::test]
+async fn scope_not_granted_is_refused() {
+    let env = common::start().await;
+    let mut cfg = common::config(&env);
+    cfg.scopes = vec!["core.invoice.read".into(), "core.bogus.write".into()];
+    let c = CoupaClient::new(cfg).unwrap();
+    let err = c.find_invoice(env.supplier_id, "X").await.unwrap_err();
+    assert!(
+        matches!(err, CoupaError::TokenRefused { status: 400, .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn missing_scope_on_a_route_is_forbidden() {
+    let env = common::start().await;
+    let mut cfg = common::config(&env);
+    cfg.scopes = vec!["core.invoice.read".into()];
+    let c = CoupaClient::new(cfg).unwrap();
+    let err = c.mark_exported(1).await.unwrap_err();
+    assert!(matches!(err, CoupaError::Forbidden(_)), "{err:?}");
+}
