@@ -48,7 +48,7 @@ impl Decode for CsvCodec {
         let delimiter = dialect::delimiter(profile.delimiter, reader)?;
         let mut layout = if profile.has_column_map() {
             match ColumnMap::from_profile(&profile) {
-                Ok(map) => Layout::Map(MapReader::new(map)),
+                Ok(map) => Layout::Map(Box::new(MapReader::new(map))),
                 Err(e) => {
                     sink(DecodeItem::Reject(Reject::new(
                         format!("partner profile {:?}", partner.id),
@@ -92,7 +92,7 @@ impl Decode for CsvCodec {
 #[derive(Debug)]
 enum Layout {
     Coupa(Box<CoupaReader>),
-    Map(MapReader),
+    Map(Box<MapReader>),
 }
 
 impl Layout {
