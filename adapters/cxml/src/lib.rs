@@ -15,9 +15,11 @@ pub mod encode;
 pub mod error;
 pub mod header;
 pub mod reader;
+pub mod response;
 
 pub use codec::CxmlCodec;
 pub use encode::{CXML_VERSION, encode_invoice, encode_order};
 pub use error::CxmlError;
 pub use header::{AuthError, Credential, CxmlHeader, authenticate, header};
 pub use reader::Limits;
+pub use response::{Outcome, Status, status_for};
