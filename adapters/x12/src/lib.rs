@@ -1,9 +1,22 @@
 //! EDI X12: streaming tokenizer, envelopes, 810/850 mapping, 997/999/TA1 acknowledgments.
 //!
-//! Layout: [`tokenizer`] splits bytes into segments; [`envelope`] walks ISA/GS/ST and
-//! validates control numbers and counts; [`map810`]/[`map850`] turn one transaction set into a
-//! canonical document and back; [`ack`] builds 997/999/TA1; [`encode`] writes interchanges;
-//! [`codec`] ties it together as [`X12Codec`].
+//! Layout: [`tokenizer`] splits bytes into segments without copying; [`envelope`] walks
+//! ISA/GS/ST and validates control numbers, counts and widths; [`map810`]/[`map850`] turn one
+//! transaction set into a canonical document and back; [`encode`] writes interchanges with
+//! control numbers from [`control`]; [`codec`] ties it together as [`X12Codec`].
 
+pub mod codec;
+mod common;
+pub mod control;
+pub mod encode;
 pub mod envelope;
+pub mod map810;
+pub mod map850;
 pub mod tokenizer;
+pub mod values;
+mod writer;
+
+pub use codec::{X12Codec, decode_slice, decode_stream};
+pub use control::{
+    ControlKind, ControlNumberError, ControlNumbers, FileControlNumbers, InMemoryControlNumbers,
+};

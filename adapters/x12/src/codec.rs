@@ -1,0 +1,330 @@
+//! [`X12Codec`]: the `Decode`/`Encode` pair the server registers. Decoding streams: memory is
+//! bounded by one transaction set (plus read-ahead), not by the file.
+
+use std::io::BufRead;
+use std::sync::Arc;
+
+use gateway_core::{
+    Decode, DecodeItem, Decoded, DecodedDocument, Encode, EncodeError, Format, PartnerProfile,
+    Reject, SourceMeta,
+};
+use gateway_model::Document;
+
+use crate::control::{ControlNumbers, InMemoryControlNumbers};
+use crate::envelope::{
+    EnvelopeIssue, Group, Interchange, SetContext, SetIssue, Severity, Visitor, Walker,
+};
+use crate::tokenizer::{Segment, Step, TokState, Tokenizer};
+
+/// Largest transaction set the streaming decoder buffers.
+pub const MAX_SET_BYTES: usize = 64 * 1024 * 1024;
+/// Smallest read from the stream.
+const READ_CHUNK: usize = 256 * 1024;
+
+/// What became of one transaction set: a document, or why not; warnings either way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetOutcome {
+    pub document: Option<Document>,
+    pub issues: Vec<SetIssue>,
+}
+
+/// Maps a set whose envelope is sound; sets with envelope errors are not mapped.
+pub fn map_set(
+    cx: &SetContext<'_>,
+    segments: &[Segment<'_>],
+    mut issues: Vec<SetIssue>,
+) -> SetOutcome {
+    if !matches!(cx.header.id.as_str(), "810" | "850") {
+        issues.insert(
+            0,
+            SetIssue::set(
+                Severity::Error,
+                "1",
+                cx.header.line,
+                format!(
+                    "transaction set {} not mapped: this gateway maps 810 invoices and 850 purchase orders",
+                    cx.header.id
+                ),
+            ),
+        );
+    }
+    if issues.iter().any(|i| i.severity == Severity::Error) {
+        return SetOutcome {
+            document: None,
+            issues,
+        };
+    }
+    let (document, more) = match cx.header.id.as_str() {
+        "810" => {
+            let (inv, more) = crate::map810::to_invoice(segments);
+            (inv.map(Document::Invoice), more)
+        }
+        "850" => {
+            let (po, more) = crate::map850::to_order(segments);
+            (po.map(Document::PurchaseOrder), more)
+        }
+        _ => (None, Vec::new()),
+    };
+    issues.extend(more);
+    SetOutcome { document, issues }
+}
+
+/// Transport facts of a set, for the envelope.
+pub fn source_meta(cx: &SetContext<'_>, warnings: &[SetIssue]) -> SourceMeta {
+    let mut meta = SourceMeta {
+        location: Some(format!("line {}, {}", cx.header.line, cx.describe())),
+        ..SourceMeta::default()
+    };
+    if let Some(isa) = cx.interchange {
+        meta.sender = Some(isa.sender());
+        meta.receiver = Some(isa.receiver());
+        meta.extra
+            .insert("usage_indicator".into(), isa.field(15).trim().to_string());
+        meta.extra.insert(
+            "interchange_version".into(),
+            isa.field(12).trim().to_string(),
+        );
+        let notes: Vec<&str> = isa.issues.iter().map(|i| i.message.as_str()).collect();
+        if !notes.is_empty() {
+            meta.extra
+                .insert("interchange_warnings".into(), notes.join("; "));
+        }
+    }
+    if let Some(g) = cx.group {
+        meta.extra.insert("version".into(), g.version().to_string());
+        meta.extra
+            .insert("gs_sender".into(), g.field(2).trim().to_string());
+        meta.extra
+            .insert("gs_receiver".into(), g.field(3).trim().to_string());
+    }
+    meta.extra
+        .insert("transaction_set".into(), cx.header.id.clone());
+    meta.source_key = Some(format!(
+        "{}/{}/{}",
+        cx.interchange.map(Interchange::control).unwrap_or(""),
+        cx.group.map(Group::control).unwrap_or(""),
+        cx.header.control.trim()
+    ));
+    if !warnings.is_empty() {
+        let w: Vec<String> = warnings
+            .iter()
+            .map(|i| format!("{}: {}", cx.locate(i), i.message))
+            .collect();
+        meta.extra.insert("warnings".into(), w.join("; "));
+    }
+    meta
+}
+
+/// Turns walker findings into decode items.
+struct DecodeSink<'f> {
+    sink: &'f mut dyn FnMut(DecodeItem),
+}
+
+impl<'a> Visitor<'a> for DecodeSink<'_> {
+    fn set(&mut self, cx: &SetContext<'_>, segments: &[Segment<'a>], issues: Vec<SetIssue>) {
+        let outcome = map_set(cx, segments, issues);
+        match outcome.document {
+            Some(document) => {
+                let meta = source_meta(cx, &outcome.issues);
+                (self.sink)(DecodeItem::Document(Box::new(DecodedDocument {
+                    document,
+                    meta,
+                })));
+            }
+            None => {
+                let first = outcome
+                    .issues
+                    .iter()
+                    .find(|i| i.severity == Severity::Error)
+                    .or(outcome.issues.first());
+                let location = match first {
+                    Some(i) => cx.locate(i),
+                    None => format!("line {}, {}", cx.header.line, cx.describe()),
+                };
+                let message: Vec<&str> = outcome
+                    .issues
+                    .iter()
+                    .filter(|i| i.severity == Severity::Error)
+                    .map(|i| i.message.as_str())
+                    .collect();
+                (self.sink)(DecodeItem::Reject(Reject {
+                    location,
+                    message: format!("transaction set rejected: {}", message.join("; ")),
+                    document: Some(format!("{} {}", cx.header.id, cx.header.control.trim())),
+                }));
+            }
+        }
+    }
+
+    fn group_end(&mut self, isa: Option<&Interchange>, group: &Group, issues: Vec<EnvelopeIssue>) {
+        for i in issues {
+            let mut location = format!("line {}, ", i.line);
+            if let Some(isa) = isa {
+                location.push_str(&format!("interchange {}, ", isa.control()));
+            }
+            location.push_str(&format!("group {}", group.control()));
+            (self.sink)(DecodeItem::Reject(Reject::new(location, i.message)));
+        }
+    }
+
+    fn interchange_end(&mut self, isa: &Interchange) {
+        // Header width notes travel on the documents' metadata; trailer problems are rejects.
+        for i in isa
+            .issues
+            .iter()
+            .filter(|i| matches!(i.code, "001" | "021" | "023" | "025"))
+        {
+            (self.sink)(DecodeItem::Reject(Reject::new(
+                format!("line {}, interchange {}", i.line, isa.control()),
+                i.message.clone(),
+            )));
+        }
+    }
+
+    fn stray(
+        &mut self,
+        location: String,
+        message: String,
+        _: Option<&'static str>,
+        _: Option<usize>,
+    ) {
+        (self.sink)(DecodeItem::Reject(Reject::new(location, message)));
+    }
+}
+
+/// Decodes a complete input, handing items to `sink` in source order.
+pub fn decode_slice(raw: &[u8], sink: &mut dyn FnMut(DecodeItem)) {
+    let mut v = DecodeSink { sink };
+    Walker::new().run(raw, TokState::default(), true, &mut v);
+}
+
+/// Decodes a stream, keeping at most one transaction set (and a read-ahead) in memory.
+pub fn decode_stream(
+    reader: &mut dyn BufRead,
+    sink: &mut dyn FnMut(DecodeItem),
+) -> std::io::Result<()> {
+    let mut walker = Walker::new();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut state = TokState::default();
+    let mut eof = false;
+    let mut want = READ_CHUNK;
+    loop {
+        // Read at least `want` more bytes (doubling while a set is incomplete keeps re-scans
+        // linear overall).
+        let target = buf.len() + want;
+        while !eof && buf.len() < target {
+            let chunk = reader.fill_buf()?;
+            if chunk.is_empty() {
+                eof = true;
+                break;
+            }
+            let n = chunk.len();
+            buf.extend_from_slice(chunk);
+            reader.consume(n);
+        }
+        let progress = {
+            let mut v = DecodeSink { sink: &mut *sink };
+            walker.run(&buf, state, eof, &mut v)
+        };
+        state = progress.state;
+        if state.pos > 0 {
+            buf.drain(..state.pos.min(buf.len()));
+            state.pos = 0;
+        }
+        if eof {
+            return Ok(());
+        }
+        if progress.need_more {
+            if buf.len() > MAX_SET_BYTES {
+                let mut tok = Tokenizer::with_state(&buf, state, false);
+                let mut v = DecodeSink { sink: &mut *sink };
+                match tok.step() {
+                    Step::Segment(st) if st.id() == b"ST" => {
+                        walker.abandon_set(&st, MAX_SET_BYTES, &mut v);
+                        state = tok.state();
+                    }
+                    _ => {
+                        v.stray(
+                            format!("line {}", state.line),
+                            format!("a segment longer than {MAX_SET_BYTES} bytes; it was skipped"),
+                            None,
+                            None,
+                        );
+                        state.pos = buf.len();
+                    }
+                }
+                buf.drain(..state.pos.min(buf.len()));
+                state.pos = 0;
+                want = READ_CHUNK;
+            } else {
+                want = want.saturating_mul(2).min(MAX_SET_BYTES);
+            }
+        } else {
+            want = READ_CHUNK;
+        }
+    }
+}
+
+/// The X12 codec: decodes 810/850 (streaming), encodes invoices and orders as 810/850.
+#[derive(Debug, Clone)]
+pub struct X12Codec {
+    numbers: Arc<dyn ControlNumbers>,
+}
+
+impl Default for X12Codec {
+    fn default() -> Self {
+        X12Codec {
+            numbers: Arc::new(InMemoryControlNumbers::new()),
+        }
+    }
+}
+
+impl X12Codec {
+    /// A codec with in-memory control numbers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A codec drawing outbound control numbers from `numbers` (file- or ledger-backed).
+    pub fn with_control_numbers(numbers: Arc<dyn ControlNumbers>) -> Self {
+        X12Codec { numbers }
+    }
+
+    pub fn control_numbers(&self) -> &Arc<dyn ControlNumbers> {
+        &self.numbers
+    }
+}
+
+impl Decode for X12Codec {
+    fn format(&self) -> Format {
+        Format::X12
+    }
+
+    fn decode(&self, raw: &[u8], _partner: &PartnerProfile) -> Decoded {
+        let mut out = Decoded::default();
+        decode_slice(raw, &mut |item| match item {
+            DecodeItem::Document(d) => out.documents.push(*d),
+            DecodeItem::Reject(r) => out.rejects.push(r),
+        });
+        out
+    }
+
+    fn decode_reader(
+        &self,
+        reader: &mut dyn BufRead,
+        _partner: &PartnerProfile,
+        sink: &mut dyn FnMut(DecodeItem),
+    ) -> std::io::Result<()> {
+        decode_stream(reader, sink)
+    }
+}
+
+impl Encode for X12Codec {
+    fn format(&self) -> Format {
+        Format::X12
+    }
+
+    fn encode(&self, docs: &[Document], partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError> {
+        crate::encode::encode_documents(docs, partner, self.numbers.as_ref(), chrono::Utc::now())
+    }
+}

@@ -1,0 +1,597 @@
+//! Mapping pieces shared by 810 and 850: N1 loops, PER, CUR, ITD, PID, TXI, SAC, qualifier
+//! pairs, and the `extensions.x12` convention that keeps what the model does not hold.
+//!
+//! Extensions convention (stable, so X12 → canonical → X12 → canonical is identical):
+//! - `extensions.x12.segments`: unmapped header/summary segments in source order, each an array
+//!   of elements with the id first; a composite element is an array of its components.
+//!   The encoder writes them right after BIG/BEG.
+//! - `extensions.x12.elements`: unmapped elements of BIG/BEG keyed `BIG03`.
+//! - `lines[].extensions.x12.segments`: unmapped segments of the line loop, written at the end
+//!   of the loop; `...x12.ids`: unmapped part-number qualifier pairs `[qualifier, value]`;
+//!   `...x12.qualifiers`: the qualifier used for a mapped id when not the default (VP, BP, PL).
+
+use gateway_model::{Address, Charge, ChargeKind, Extensions, Party, PartyId, PaymentTerms, Tax};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+
+use crate::envelope::{SetIssue, Severity};
+use crate::tokenizer::Segment;
+use crate::values;
+use crate::writer::{El, o, t};
+
+/// Collects mapping problems for one set.
+#[derive(Debug, Default)]
+pub struct MapCx {
+    pub issues: Vec<SetIssue>,
+}
+
+impl MapCx {
+    /// Position of body segment `i` in the set (ST is 1, so the first body segment is 2).
+    pub fn pos(i: usize) -> u32 {
+        (i + 2) as u32
+    }
+
+    pub fn element(
+        &mut self,
+        sev: Severity,
+        seg: &Segment<'_>,
+        i: usize,
+        el: u32,
+        code: &'static str,
+        msg: String,
+    ) {
+        self.issues
+            .push(SetIssue::element(sev, seg, Self::pos(i), el, code, msg));
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.issues.iter().any(|i| i.severity == Severity::Error)
+    }
+
+    /// An optional decimal element; a bad value is `sev`.
+    pub fn opt_decimal(
+        &mut self,
+        seg: &Segment<'_>,
+        i: usize,
+        el: u32,
+        sev: Severity,
+    ) -> Option<Decimal> {
+        let v = seg.trimmed(el as usize)?;
+        self.opt_decimal_text(seg, i, el, &v, sev)
+    }
+
+    fn opt_decimal_text(
+        &mut self,
+        seg: &Segment<'_>,
+        i: usize,
+        el: u32,
+        v: &str,
+        sev: Severity,
+    ) -> Option<Decimal> {
+        match values::decimal(v) {
+            Ok(d) => Some(d),
+            Err(m) => {
+                self.element(
+                    sev,
+                    seg,
+                    i,
+                    el,
+                    "6",
+                    format!("{}{el:02}: {m}", seg.id_str()),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn opt_implied2(
+        &mut self,
+        seg: &Segment<'_>,
+        i: usize,
+        el: u32,
+        sev: Severity,
+    ) -> Option<Decimal> {
+        let v = seg.trimmed(el as usize)?;
+        match values::implied2(&v) {
+            Ok(d) => Some(d),
+            Err(m) => {
+                self.element(
+                    sev,
+                    seg,
+                    i,
+                    el,
+                    "6",
+                    format!("{}{el:02}: {m}", seg.id_str()),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn opt_date(
+        &mut self,
+        seg: &Segment<'_>,
+        i: usize,
+        el: u32,
+        sev: Severity,
+    ) -> Option<chrono::NaiveDate> {
+        let v = seg.trimmed(el as usize)?;
+        match values::date(&v) {
+            Ok(d) => Some(d),
+            Err(m) => {
+                self.element(
+                    sev,
+                    seg,
+                    i,
+                    el,
+                    "8",
+                    format!("{}{el:02}: {m}", seg.id_str()),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn opt_whole(
+        &mut self,
+        seg: &Segment<'_>,
+        i: usize,
+        el: u32,
+        sev: Severity,
+    ) -> Option<u32> {
+        let v = seg.trimmed(el as usize)?;
+        match values::whole(&v) {
+            Ok(d) => Some(d),
+            Err(m) => {
+                self.element(
+                    sev,
+                    seg,
+                    i,
+                    el,
+                    "6",
+                    format!("{}{el:02}: {m}", seg.id_str()),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// A segment as JSON: elements with the id first; composites as arrays of components.
+pub fn seg_to_json(seg: &Segment<'_>) -> Value {
+    let comp = seg.delimiters.component;
+    Value::Array(
+        seg.elements()
+            .enumerate()
+            .map(|(i, e)| {
+                if i > 0 && e.contains(&comp) {
+                    Value::Array(
+                        e.split(|&b| b == comp)
+                            .map(|c| Value::String(String::from_utf8_lossy(c).into_owned()))
+                            .collect(),
+                    )
+                } else {
+                    Value::String(String::from_utf8_lossy(e).into_owned())
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A JSON segment back to id and elements; `None` when the JSON is not an array of strings.
+pub fn json_to_seg(v: &Value) -> Option<(String, Vec<El>)> {
+    let arr = v.as_array()?;
+    let (id, rest) = arr.split_first()?;
+    let id = id.as_str()?.to_string();
+    let mut els = Vec::new();
+    for e in rest {
+        match e {
+            Value::String(s) => els.push(t(s.clone())),
+            Value::Array(parts) => els.push(El::C(
+                parts
+                    .iter()
+                    .map(|p| p.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>()?,
+            )),
+            _ => return None,
+        }
+    }
+    Some((id, els))
+}
+
+/// Builder for the `x12` object inside an `extensions` map.
+#[derive(Debug, Default)]
+pub struct ExtBuilder {
+    pub segments: Vec<Value>,
+    pub elements: Map<String, Value>,
+    pub ids: Vec<Value>,
+    pub qualifiers: Map<String, Value>,
+}
+
+impl ExtBuilder {
+    pub fn keep(&mut self, seg: &Segment<'_>) {
+        self.segments.push(seg_to_json(seg));
+    }
+
+    /// Keeps the non-empty elements of `seg` whose positions are not in `mapped`.
+    pub fn keep_elements(&mut self, seg: &Segment<'_>, mapped: &[usize]) {
+        for (i, e) in seg.elements().enumerate().skip(1) {
+            if !e.is_empty() && !mapped.contains(&i) {
+                self.elements.insert(
+                    format!("{}{i:02}", seg.id_str()),
+                    Value::String(String::from_utf8_lossy(e).into_owned()),
+                );
+            }
+        }
+    }
+
+    pub fn into_extensions(self, ext: &mut Extensions) {
+        let mut m = Map::new();
+        if !self.segments.is_empty() {
+            m.insert("segments".into(), Value::Array(self.segments));
+        }
+        if !self.elements.is_empty() {
+            m.insert("elements".into(), Value::Object(self.elements));
+        }
+        if !self.ids.is_empty() {
+            m.insert("ids".into(), Value::Array(self.ids));
+        }
+        if !self.qualifiers.is_empty() {
+            m.insert("qualifiers".into(), Value::Object(self.qualifiers));
+        }
+        if !m.is_empty() {
+            ext.insert("x12".into(), Value::Object(m));
+        }
+    }
+}
+
+/// The `x12` extension object of a document or line, if any.
+pub fn x12_ext(ext: &Extensions) -> Option<&Map<String, Value>> {
+    ext.get("x12").and_then(Value::as_object)
+}
+
+/// Writes the kept segments of `ext` (`extensions.x12.segments`).
+pub fn write_kept_segments(
+    out: &mut crate::writer::Out,
+    ext: &Extensions,
+    path: &str,
+) -> Result<(), gateway_core::EncodeError> {
+    let Some(segs) = x12_ext(ext)
+        .and_then(|m| m.get("segments"))
+        .and_then(Value::as_array)
+    else {
+        return Ok(());
+    };
+    for (i, v) in segs.iter().enumerate() {
+        let p = format!("{path}.extensions.x12.segments[{i}]");
+        let (id, els) = json_to_seg(v).ok_or_else(|| gateway_core::EncodeError::Invalid {
+            path: p.clone(),
+            message: "expected an array of strings (segment id first)".into(),
+        })?;
+        if !(2..=3).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(gateway_core::EncodeError::Invalid {
+                path: p,
+                message: format!("{id:?} is not a segment id"),
+            });
+        }
+        out.segment(&p, &id, &els)?;
+    }
+    Ok(())
+}
+
+/// A kept element (`extensions.x12.elements.BIG03`).
+pub fn kept_element(ext: &Extensions, key: &str) -> Option<String> {
+    x12_ext(ext)
+        .and_then(|m| m.get("elements"))
+        .and_then(|e| e.get(key))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// Segments that may follow N1 inside its loop.
+pub fn is_n1_child(id: &[u8]) -> bool {
+    matches!(id, b"N2" | b"N3" | b"N4" | b"REF" | b"PER")
+}
+
+/// Reads one N1 loop starting at `start` (the N1). Returns the party, the index after the
+/// loop, and the loop segments the model does not hold (N2, REF, a second PER or N4).
+pub fn read_party(segs: &[Segment<'_>], start: usize) -> (Party, usize, Vec<usize>) {
+    let mut party = Party::default();
+    let mut leftovers = Vec::new();
+    let Some(n1) = segs.get(start) else {
+        return (party, start + 1, leftovers);
+    };
+    party.name = n1.trimmed(2);
+    if let Some(value) = n1.trimmed(4) {
+        party.ids.push(PartyId {
+            domain: n1.trimmed(3).unwrap_or_default(),
+            value,
+        });
+    }
+    let mut address = Address::default();
+    let mut seen_n4 = false;
+    let mut seen_per = false;
+    let mut i = start + 1;
+    while let Some(seg) = segs.get(i) {
+        match seg.id() {
+            b"N3" => {
+                address.lines.extend(seg.trimmed(1));
+                address.lines.extend(seg.trimmed(2));
+            }
+            b"N4" if !seen_n4 => {
+                seen_n4 = true;
+                address.city = seg.trimmed(1);
+                address.region = seg.trimmed(2);
+                address.postal_code = seg.trimmed(3);
+                address.country = seg.trimmed(4);
+            }
+            b"PER" if !seen_per => {
+                seen_per = true;
+                party.contact = seg.trimmed(2);
+                for pair in [3usize, 5, 7] {
+                    let value = seg.trimmed(pair + 1);
+                    match seg.trimmed(pair).as_deref() {
+                        Some("TE") if party.phone.is_none() => party.phone = value,
+                        Some("EM") if party.email.is_none() => party.email = value,
+                        _ => {}
+                    }
+                }
+            }
+            id if is_n1_child(id) => leftovers.push(i),
+            _ => break,
+        }
+        i += 1;
+    }
+    if address != Address::default() {
+        party.address = Some(address);
+    }
+    (party, i, leftovers)
+}
+
+/// Writes an N1 loop for `party` with entity code `role`.
+pub fn write_party(
+    out: &mut crate::writer::Out,
+    role: &str,
+    party: &Party,
+    path: &str,
+) -> Result<(), gateway_core::EncodeError> {
+    let id = party.ids.first();
+    out.segment(
+        path,
+        "N1",
+        &[
+            t(role),
+            o(party.name.clone()),
+            o(id.map(|i| i.domain.clone())),
+            o(id.map(|i| i.value.clone())),
+        ],
+    )?;
+    if let Some(a) = &party.address {
+        for pair in a.lines.chunks(2) {
+            let els: Vec<El> = pair.iter().map(|l| t(l.clone())).collect();
+            out.segment(&format!("{path}.address.lines"), "N3", &els)?;
+        }
+        if a.city.is_some() || a.region.is_some() || a.postal_code.is_some() || a.country.is_some()
+        {
+            out.segment(
+                &format!("{path}.address"),
+                "N4",
+                &[
+                    o(a.city.clone()),
+                    o(a.region.clone()),
+                    o(a.postal_code.clone()),
+                    o(a.country.clone()),
+                ],
+            )?;
+        }
+    }
+    if party.contact.is_some() || party.phone.is_some() || party.email.is_some() {
+        let mut els = vec![t("IC"), o(party.contact.clone())];
+        if let Some(p) = &party.phone {
+            els.push(t("TE"));
+            els.push(t(p.clone()));
+        }
+        if let Some(e) = &party.email {
+            els.push(t("EM"));
+            els.push(t(e.clone()));
+        }
+        out.segment(path, "PER", &els)?;
+    }
+    Ok(())
+}
+
+/// ITD → payment terms.
+pub fn read_terms(cx: &mut MapCx, seg: &Segment<'_>, i: usize) -> Option<PaymentTerms> {
+    let terms = PaymentTerms {
+        description: seg.trimmed(12),
+        net_days: cx.opt_whole(seg, i, 7, Severity::Warning),
+        discount_percent: cx.opt_decimal(seg, i, 3, Severity::Warning),
+        discount_days: cx.opt_whole(seg, i, 5, Severity::Warning),
+    };
+    (terms != PaymentTerms::default()).then_some(terms)
+}
+
+pub fn write_terms(
+    out: &mut crate::writer::Out,
+    terms: &PaymentTerms,
+) -> Result<(), gateway_core::EncodeError> {
+    let mut els = vec![El::empty(); 12];
+    if let Some(p) = terms.discount_percent {
+        els[2] = t(values::to_decimal(p));
+    }
+    if let Some(d) = terms.discount_days {
+        els[4] = t(d.to_string());
+    }
+    if let Some(d) = terms.net_days {
+        els[6] = t(d.to_string());
+    }
+    els[11] = o(terms.description.clone());
+    out.segment("$.payment_terms", "ITD", &els)
+}
+
+/// TXI → tax (`None` when it carries neither amount nor rate).
+pub fn read_tax(cx: &mut MapCx, seg: &Segment<'_>, i: usize) -> Option<Tax> {
+    let tax = Tax {
+        amount: cx.opt_decimal(seg, i, 2, Severity::Error),
+        rate: cx.opt_decimal(seg, i, 3, Severity::Error),
+        category: seg.trimmed(1),
+        description: None,
+        taxable_amount: None,
+    };
+    (tax.amount.is_some() || tax.rate.is_some()).then_some(tax)
+}
+
+pub fn write_tax(
+    out: &mut crate::writer::Out,
+    tax: &Tax,
+    path: &str,
+) -> Result<(), gateway_core::EncodeError> {
+    out.segment(
+        path,
+        "TXI",
+        &[
+            t(tax.category.clone().unwrap_or_else(|| "ZZ".into())),
+            o(tax.amount.map(values::to_decimal)),
+            o(tax.rate.map(values::to_decimal)),
+        ],
+    )
+}
+
+/// SAC → charge (`None` for `N`, no allowance or charge).
+pub fn read_charge(cx: &mut MapCx, seg: &Segment<'_>, i: usize) -> Option<Charge> {
+    let code = seg.trimmed(2);
+    let kind = match seg.trimmed(1).as_deref() {
+        Some("A") => ChargeKind::Discount,
+        Some("C") => match code.as_deref() {
+            Some("D240") | Some("G830") => ChargeKind::Shipping,
+            Some("D500") | Some("H090") => ChargeKind::Handling,
+            _ => ChargeKind::Other,
+        },
+        _ => return None,
+    };
+    let charge = Charge {
+        kind,
+        amount: cx.opt_implied2(seg, i, 5, Severity::Error),
+        rate: cx.opt_decimal(seg, i, 7, Severity::Error),
+        category: None,
+        description: seg.trimmed(15),
+        code,
+    };
+    Some(charge)
+}
+
+pub fn write_charge(
+    out: &mut crate::writer::Out,
+    c: &Charge,
+    path: &str,
+) -> Result<(), gateway_core::EncodeError> {
+    let (flag, default_code) = match c.kind {
+        ChargeKind::Discount => ("A", "C310"),
+        ChargeKind::Shipping => ("C", "D240"),
+        ChargeKind::Handling => ("C", "D500"),
+        ChargeKind::Other => ("C", "ZZZZ"),
+    };
+    let mut els = vec![El::empty(); 15];
+    els[0] = t(flag);
+    els[1] = t(c.code.clone().unwrap_or_else(|| default_code.into()));
+    if let Some(a) = c.amount {
+        let v = values::to_implied2(a).ok_or_else(|| gateway_core::EncodeError::Invalid {
+            path: format!("{path}.amount"),
+            message: format!("{a} has more than two decimals; SAC05 carries cents"),
+        })?;
+        els[4] = t(v);
+    }
+    if let Some(r) = c.rate {
+        els[5] = t("3");
+        els[6] = t(values::to_decimal(r));
+    }
+    els[14] = o(c.description.clone());
+    out.segment(path, "SAC", &els)
+}
+
+/// Part ids of a line from IT1/PO1 qualifier pairs starting at element `first`.
+#[derive(Debug, Default)]
+pub struct PartIds {
+    pub supplier: Option<String>,
+    pub buyer: Option<String>,
+    pub po_line: Option<String>,
+}
+
+pub const SUPPLIER_QUALS: [&str; 3] = ["VP", "VN", "SK"];
+pub const BUYER_QUALS: [&str; 2] = ["BP", "IN"];
+
+pub fn read_part_ids(seg: &Segment<'_>, first: usize, ext: &mut ExtBuilder) -> PartIds {
+    let mut ids = PartIds::default();
+    let mut n = first;
+    while n < first + 40 {
+        let (q, v) = (seg.trimmed(n), seg.trimmed(n + 1));
+        if q.is_none() && v.is_none() && seg.element(n).is_none() {
+            break;
+        }
+        n += 2;
+        let (Some(q), Some(v)) = (q, v) else {
+            continue;
+        };
+        let slot = if SUPPLIER_QUALS.contains(&q.as_str()) && ids.supplier.is_none() {
+            Some(("supplier", "VP", &mut ids.supplier))
+        } else if BUYER_QUALS.contains(&q.as_str()) && ids.buyer.is_none() {
+            Some(("buyer", "BP", &mut ids.buyer))
+        } else if q == "PL" && ids.po_line.is_none() {
+            Some(("po_line", "PL", &mut ids.po_line))
+        } else {
+            None
+        };
+        match slot {
+            Some((name, default, target)) => {
+                if q != default {
+                    ext.qualifiers.insert(name.into(), Value::String(q.clone()));
+                }
+                *target = Some(v);
+            }
+            None => ext.ids.push(json!([q, v])),
+        }
+    }
+    ids
+}
+
+/// Qualifier pairs for IT1/PO1: mapped ids first (with their remembered qualifiers), then the
+/// kept ones.
+pub fn write_part_ids(ids: &PartIds, ext: &Extensions) -> Vec<El> {
+    let x = x12_ext(ext);
+    let qual = |name: &str, default: &str| {
+        x.and_then(|m| m.get("qualifiers"))
+            .and_then(|q| q.get(name))
+            .and_then(Value::as_str)
+            .unwrap_or(default)
+            .to_string()
+    };
+    let mut els = Vec::new();
+    for (name, default, v) in [
+        ("supplier", "VP", &ids.supplier),
+        ("buyer", "BP", &ids.buyer),
+        ("po_line", "PL", &ids.po_line),
+    ] {
+        if let Some(v) = v {
+            els.push(t(qual(name, default)));
+            els.push(t(v.clone()));
+        }
+    }
+    if let Some(kept) = x.and_then(|m| m.get("ids")).and_then(Value::as_array) {
+        for pair in kept {
+            if let (Some(q), Some(v)) = (
+                pair.get(0).and_then(Value::as_str),
+                pair.get(1).and_then(Value::as_str),
+            ) {
+                els.push(t(q));
+                els.push(t(v));
+            }
+        }
+    }
+    els
+}
+
+/// Last index of each segment id in `ids` among `segs` (singletons: the last one wins, so kept
+/// duplicates written before it on encode do not displace it).
+pub fn last_index(segs: &[Segment<'_>], id: &[u8]) -> Option<usize> {
+    segs.iter().rposition(|s| s.id() == id)
+}

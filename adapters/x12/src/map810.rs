@@ -1,0 +1,434 @@
+//! X12 810 (invoice) ↔ canonical [`Invoice`], per the X12 column of CANONICAL.md.
+//!
+//! Header: BIG (date, number, PO number, BIG07 purpose), NTE → comments, CUR02 → currency,
+//! N1 loops (SU/SE/VN supplier, BY buyer, BT bill-to, RI remit-to, ST ship-to) with N3/N4/PER,
+//! ITD → payment terms. Lines: IT1 (number, quantity, UOM, price, qualifier pairs), PID05 →
+//! description, TXI, SAC. Summary: TDS01 (implied two decimals) → total, TXI, SAC, CTT (checked,
+//! not kept). Everything else goes to `extensions.x12` (see [`crate::common`]).
+
+use gateway_core::EncodeError;
+use gateway_model::{Invoice, InvoiceLine, InvoicePurpose, Party};
+
+use crate::common::{self, ExtBuilder, MapCx, PartIds};
+use crate::envelope::{SetIssue, Severity};
+use crate::tokenizer::Segment;
+use crate::values;
+use crate::writer::{El, Out, o, t};
+
+/// The canonical slot an N1 entity code fills on an invoice.
+fn role(code: &str) -> Option<usize> {
+    match code {
+        "SU" | "SE" | "VN" => Some(0),
+        "BY" => Some(1),
+        "BT" => Some(2),
+        "RI" => Some(3),
+        "ST" => Some(4),
+        _ => None,
+    }
+}
+
+const ROLE_CODES: [&str; 5] = ["SU", "BY", "BT", "RI", "ST"];
+
+/// The segments between ST and SE.
+pub fn body<'s, 'a>(segments: &'s [Segment<'a>]) -> &'s [Segment<'a>] {
+    let inner = segments.get(1..).unwrap_or_default();
+    match inner.split_last() {
+        Some((last, head)) if last.id() == b"SE" => head,
+        _ => inner,
+    }
+}
+
+/// Last N1 index per role slot.
+pub(crate) fn last_parties(
+    body: &[Segment<'_>],
+    role: fn(&str) -> Option<usize>,
+) -> [Option<usize>; 5] {
+    let mut last = [None; 5];
+    for (i, s) in body.iter().enumerate() {
+        if s.id() == b"N1"
+            && let Some(r) = s.trimmed(1).as_deref().and_then(role)
+            && let Some(slot) = last.get_mut(r)
+        {
+            *slot = Some(i);
+        }
+    }
+    last
+}
+
+#[derive(PartialEq, Clone, Copy)]
+enum Scope {
+    Header,
+    Line,
+    Summary,
+}
+
+struct Line {
+    line: InvoiceLine,
+    ext: ExtBuilder,
+    described: bool,
+}
+
+/// Maps one 810 set (ST..SE). Returns the invoice unless a problem is an error; warnings
+/// (accepted with errors) come back either way.
+pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) {
+    let body = body(segments);
+    let mut cx = MapCx::default();
+    let mut inv = Invoice::default();
+    let mut ext = ExtBuilder::default();
+    let Some(big_i) = body.iter().position(|s| s.id() == b"BIG") else {
+        let line = segments.first().map(|s| s.line).unwrap_or(1);
+        cx.issues.push(SetIssue::segment(
+            Severity::Error,
+            "BIG",
+            2,
+            line,
+            "3",
+            "mandatory segment BIG (beginning segment for invoice) is missing".into(),
+        ));
+        return (None, cx.issues);
+    };
+    let last_cur = common::last_index(body, b"CUR");
+    let last_itd = common::last_index(body, b"ITD");
+    let last_tds = common::last_index(body, b"TDS");
+    let parties = last_parties(body, role);
+    let mut slots: [Option<Party>; 5] = Default::default();
+    let mut comments: Vec<String> = Vec::new();
+    let mut lines: Vec<Line> = Vec::new();
+    let mut scope = Scope::Header;
+    let mut i = 0;
+    while let Some(seg) = body.get(i) {
+        let id = seg.id();
+        match (scope, id) {
+            (_, b"BIG") if i == big_i => {
+                inv.invoice_date = cx.opt_date(seg, i, 1, Severity::Error);
+                if inv.invoice_date.is_none() && seg.trimmed(1).is_none() {
+                    cx.element(
+                        Severity::Error,
+                        seg,
+                        i,
+                        1,
+                        "1",
+                        "BIG01 invoice date is required".into(),
+                    );
+                }
+                inv.invoice_number = seg.trimmed(2);
+                if inv.invoice_number.is_none() {
+                    cx.element(
+                        Severity::Error,
+                        seg,
+                        i,
+                        2,
+                        "1",
+                        "BIG02 invoice number is required".into(),
+                    );
+                }
+                inv.po_number = seg.trimmed(4);
+                let big07 = seg.trimmed(7);
+                inv.purpose = Some(match big07.as_deref() {
+                    Some("CN" | "CR") => InvoicePurpose::CreditMemo,
+                    Some("DI" | "DR") => InvoicePurpose::DebitMemo,
+                    _ => InvoicePurpose::Standard,
+                });
+                let mut mapped = vec![1, 2, 4];
+                if matches!(big07.as_deref(), Some("CR" | "DR")) {
+                    mapped.push(7);
+                }
+                ext.keep_elements(seg, &mapped);
+            }
+            (Scope::Header | Scope::Summary, b"NTE") if seg.text(2).is_some() => {
+                comments.extend(seg.text(2));
+            }
+            (_, b"CUR") if Some(i) == last_cur => inv.currency = seg.trimmed(2),
+            (Scope::Header | Scope::Summary, b"N1") => {
+                let (party, end, leftovers) = common::read_party(body, i);
+                let slot = seg.trimmed(1).as_deref().and_then(role);
+                match slot {
+                    Some(r) if parties.get(r).copied().flatten() == Some(i) => {
+                        if let Some(s) = slots.get_mut(r) {
+                            *s = Some(party);
+                        }
+                        for j in leftovers {
+                            if let Some(s) = body.get(j) {
+                                ext.keep(s);
+                            }
+                        }
+                    }
+                    _ => {
+                        for s in body.get(i..end).unwrap_or_default() {
+                            ext.keep(s);
+                        }
+                    }
+                }
+                i = end;
+                continue;
+            }
+            (_, b"ITD") if Some(i) == last_itd => {
+                inv.payment_terms = common::read_terms(&mut cx, seg, i)
+            }
+            (_, b"IT1") => {
+                scope = Scope::Line;
+                lines.push(read_it1(&mut cx, seg, i, lines.len()));
+            }
+            (Scope::Line, b"PID")
+                if seg.trimmed(5).is_some() && lines.last().is_some_and(|l| !l.described) =>
+            {
+                if let Some(l) = lines.last_mut() {
+                    l.line.description = seg.trimmed(5);
+                    l.described = true;
+                }
+            }
+            (Scope::Line, b"TXI") => match (common::read_tax(&mut cx, seg, i), lines.last_mut()) {
+                (Some(tax), Some(l)) => l.line.taxes.push(tax),
+                (None, Some(l)) => l.ext.keep(seg),
+                _ => {}
+            },
+            (Scope::Line, b"SAC") => match (common::read_charge(&mut cx, seg, i), lines.last_mut())
+            {
+                (Some(c), Some(l)) => l.line.charges.push(c),
+                (None, Some(l)) => l.ext.keep(seg),
+                _ => {}
+            },
+            (_, b"TDS") if Some(i) == last_tds => {
+                scope = Scope::Summary;
+                inv.total = cx.opt_implied2(seg, i, 1, Severity::Error);
+            }
+            (Scope::Header | Scope::Summary, b"TXI") => match common::read_tax(&mut cx, seg, i) {
+                Some(tax) => inv.taxes.push(tax),
+                None => ext.keep(seg),
+            },
+            (Scope::Header | Scope::Summary, b"SAC") => {
+                match common::read_charge(&mut cx, seg, i) {
+                    Some(c) => inv.charges.push(c),
+                    None => ext.keep(seg),
+                }
+            }
+            (_, b"CTT") => {
+                check_ctt(&mut cx, seg, i, lines.len());
+                scope = Scope::Summary;
+            }
+            (Scope::Line, _) => {
+                if let Some(l) = lines.last_mut() {
+                    l.ext.keep(seg);
+                }
+            }
+            _ => ext.keep(seg),
+        }
+        i += 1;
+    }
+    let [supplier, buyer, bill_to, remit_to, ship_to] = slots;
+    inv.supplier = supplier;
+    inv.buyer = buyer;
+    inv.bill_to = bill_to;
+    inv.remit_to = remit_to;
+    inv.ship_to = ship_to;
+    if !comments.is_empty() {
+        inv.comments = Some(comments.join("\n"));
+    }
+    inv.lines = lines
+        .into_iter()
+        .map(|mut l| {
+            l.ext.into_extensions(&mut l.line.extensions);
+            l.line
+        })
+        .collect();
+    ext.into_extensions(&mut inv.extensions);
+    if cx.has_errors() {
+        return (None, cx.issues);
+    }
+    (Some(inv), cx.issues)
+}
+
+/// CTT01 must count the line items; a mismatch is accepted with errors.
+pub(crate) fn check_ctt(cx: &mut MapCx, seg: &Segment<'_>, i: usize, lines: usize) {
+    if let Some(n) = cx.opt_whole(seg, i, 1, Severity::Warning)
+        && n as usize != lines
+    {
+        cx.element(
+            Severity::Warning,
+            seg,
+            i,
+            1,
+            "6",
+            format!("CTT01 says {n} line items; the set holds {lines}"),
+        );
+    }
+}
+
+fn read_it1(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usize) -> Line {
+    let mut ext = ExtBuilder::default();
+    let number = match seg.trimmed(1) {
+        Some(v) => match values::whole(&v) {
+            Ok(n) => n,
+            Err(_) => {
+                ext.elements
+                    .insert("IT101".into(), serde_json::Value::String(v));
+                (ordinal + 1) as u32
+            }
+        },
+        None => (ordinal + 1) as u32,
+    };
+    let quantity = cx.opt_decimal(seg, i, 2, Severity::Error);
+    let unit_price = cx.opt_decimal(seg, i, 4, Severity::Error);
+    if let Some(b) = seg.trimmed(5) {
+        ext.elements
+            .insert("IT105".into(), serde_json::Value::String(b));
+    }
+    let PartIds {
+        supplier,
+        buyer,
+        po_line,
+    } = common::read_part_ids(seg, 6, &mut ext);
+    let amount = match (quantity, unit_price) {
+        (Some(q), Some(p)) => q.checked_mul(p),
+        _ => None,
+    };
+    Line {
+        line: InvoiceLine {
+            line_number: number,
+            quantity,
+            uom: seg.trimmed(3),
+            unit_price,
+            amount,
+            supplier_part_id: supplier,
+            buyer_part_id: buyer,
+            po_line_number: po_line,
+            ..InvoiceLine::default()
+        },
+        ext,
+        described: false,
+    }
+}
+
+fn kept(ext: &gateway_model::Extensions, key: &str) -> El {
+    o(common::kept_element(ext, key))
+}
+
+/// Writes the body of an 810 (BIG through CTT; the caller writes ST and SE).
+pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
+    let date = inv.invoice_date.ok_or_else(|| EncodeError::Invalid {
+        path: "$.invoice_date".into(),
+        message: "an 810 needs the invoice date (BIG01)".into(),
+    })?;
+    let number = inv
+        .invoice_number
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| EncodeError::Invalid {
+            path: "$.invoice_number".into(),
+            message: "an 810 needs the invoice number (BIG02)".into(),
+        })?;
+    let purpose = inv.purpose.unwrap_or(InvoicePurpose::Standard);
+    let kept07 = common::kept_element(&inv.extensions, "BIG07");
+    let big07 = match (purpose, kept07.as_deref()) {
+        (InvoicePurpose::CreditMemo, Some(k @ ("CN" | "CR"))) => Some(k.to_string()),
+        (InvoicePurpose::DebitMemo, Some(k @ ("DI" | "DR"))) => Some(k.to_string()),
+        (InvoicePurpose::Standard, Some(k)) if !matches!(k, "CN" | "CR" | "DI" | "DR") => {
+            Some(k.to_string())
+        }
+        (InvoicePurpose::CreditMemo, _) => Some("CR".into()),
+        (InvoicePurpose::DebitMemo, _) => Some("DR".into()),
+        (InvoicePurpose::Standard, _) => None,
+    };
+    let e = &inv.extensions;
+    let mut big = vec![
+        t(values::to_date(date)),
+        t(number),
+        kept(e, "BIG03"),
+        o(inv.po_number.clone()),
+        kept(e, "BIG05"),
+        kept(e, "BIG06"),
+        o(big07),
+    ];
+    for n in 8..=12 {
+        big.push(kept(e, &format!("BIG{n:02}")));
+    }
+    out.segment("$", "BIG", &big)?;
+    common::write_kept_segments(out, e, "$")?;
+    if let Some(c) = &inv.comments {
+        for l in c.split('\n') {
+            out.segment("$.comments", "NTE", &[t("GEN"), t(l)])?;
+        }
+    }
+    if let Some(c) = &inv.currency {
+        out.segment("$.currency", "CUR", &[t("SE"), t(c.clone())])?;
+    }
+    for (k, (party, field)) in [
+        (&inv.supplier, "supplier"),
+        (&inv.buyer, "buyer"),
+        (&inv.bill_to, "bill_to"),
+        (&inv.remit_to, "remit_to"),
+        (&inv.ship_to, "ship_to"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if let (Some(p), Some(code)) = (party, ROLE_CODES.get(k)) {
+            common::write_party(out, code, p, &format!("$.{field}"))?;
+        }
+    }
+    if let Some(terms) = &inv.payment_terms {
+        common::write_terms(out, terms)?;
+    }
+    // Without TDS there is no summary boundary: header taxes and charges go before the lines so
+    // they are not read back as the last line's.
+    if inv.total.is_none() {
+        write_header_amounts(out, inv)?;
+    }
+    for (n, line) in inv.lines.iter().enumerate() {
+        let path = format!("$.lines[{n}]");
+        let le = &line.extensions;
+        let mut els = vec![
+            match common::kept_element(le, "IT101") {
+                Some(k) => t(k),
+                None => t(line.line_number.to_string()),
+            },
+            o(line.quantity.map(values::to_decimal)),
+            o(line.uom.clone()),
+            o(line.unit_price.map(values::to_decimal)),
+            kept(le, "IT105"),
+        ];
+        els.extend(common::write_part_ids(
+            &PartIds {
+                supplier: line.supplier_part_id.clone(),
+                buyer: line.buyer_part_id.clone(),
+                po_line: line.po_line_number.clone(),
+            },
+            le,
+        ));
+        out.segment(&path, "IT1", &els)?;
+        if let Some(d) = &line.description {
+            out.segment(
+                &format!("{path}.description"),
+                "PID",
+                &[t("F"), El::empty(), El::empty(), El::empty(), t(d.clone())],
+            )?;
+        }
+        for (k, tax) in line.taxes.iter().enumerate() {
+            common::write_tax(out, tax, &format!("{path}.taxes[{k}]"))?;
+        }
+        for (k, c) in line.charges.iter().enumerate() {
+            common::write_charge(out, c, &format!("{path}.charges[{k}]"))?;
+        }
+        common::write_kept_segments(out, le, &path)?;
+    }
+    if let Some(total) = inv.total {
+        let v = values::to_implied2(total).ok_or_else(|| EncodeError::Invalid {
+            path: "$.total".into(),
+            message: format!("{total} has more than two decimals; TDS01 carries cents"),
+        })?;
+        out.segment("$.total", "TDS", &[t(v)])?;
+        write_header_amounts(out, inv)?;
+    }
+    out.segment("$.lines", "CTT", &[t(inv.lines.len().to_string())])?;
+    Ok(())
+}
+
+fn write_header_amounts(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
+    for (k, tax) in inv.taxes.iter().enumerate() {
+        common::write_tax(out, tax, &format!("$.taxes[{k}]"))?;
+    }
+    for (k, c) in inv.charges.iter().enumerate() {
+        common::write_charge(out, c, &format!("$.charges[{k}]"))?;
+    }
+    Ok(())
+}

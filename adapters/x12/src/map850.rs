@@ -1,0 +1,429 @@
+//! X12 850 (purchase order) ↔ canonical [`PurchaseOrder`], per the X12 column of CANONICAL.md.
+//!
+//! Header: BEG (BEG01 purpose, BEG03 number, BEG05 date), NTE → comments, CUR02, TXI, SAC,
+//! N1 loops (SU/SE/VN supplier, BY buyer, BT bill-to, ST ship-to), ITD. Lines: PO1 (number,
+//! quantity, UOM, price, qualifier pairs), PID05 → description, DTM*002 → need-by, TXI, SAC.
+//! Summary: CTT (checked), AMT*TT → total (computed from the lines when absent). Everything else
+//! goes to `extensions.x12` (see [`crate::common`]).
+
+use gateway_core::EncodeError;
+use gateway_model::{ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder};
+use rust_decimal::Decimal;
+
+use crate::common::{self, ExtBuilder, MapCx, PartIds};
+use crate::envelope::{SetIssue, Severity};
+use crate::map810::{body, check_ctt, last_parties};
+use crate::tokenizer::Segment;
+use crate::values;
+use crate::writer::{El, Out, o, t};
+
+fn role(code: &str) -> Option<usize> {
+    match code {
+        "SU" | "SE" | "VN" => Some(0),
+        "BY" => Some(1),
+        "BT" => Some(2),
+        "ST" => Some(3),
+        _ => None,
+    }
+}
+
+const ROLE_CODES: [&str; 4] = ["SU", "BY", "BT", "ST"];
+
+#[derive(PartialEq, Clone, Copy)]
+enum Scope {
+    Header,
+    Line,
+    Summary,
+}
+
+struct Line {
+    line: OrderLine,
+    ext: ExtBuilder,
+    described: bool,
+}
+
+/// Maps one 850 set (ST..SE). Returns the order unless a problem is an error.
+pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssue>) {
+    let body = body(segments);
+    let mut cx = MapCx::default();
+    let mut po = PurchaseOrder::default();
+    let mut ext = ExtBuilder::default();
+    let Some(beg_i) = body.iter().position(|s| s.id() == b"BEG") else {
+        let line = segments.first().map(|s| s.line).unwrap_or(1);
+        cx.issues.push(SetIssue::segment(
+            Severity::Error,
+            "BEG",
+            2,
+            line,
+            "3",
+            "mandatory segment BEG (beginning segment for purchase order) is missing".into(),
+        ));
+        return (None, cx.issues);
+    };
+    let last_cur = common::last_index(body, b"CUR");
+    let last_itd = common::last_index(body, b"ITD");
+    let last_amt_tt = body
+        .iter()
+        .rposition(|s| s.id() == b"AMT" && s.trimmed(1).as_deref() == Some("TT"));
+    let parties = last_parties(body, role);
+    let mut slots: [Option<Party>; 4] = Default::default();
+    let mut comments: Vec<String> = Vec::new();
+    let mut lines: Vec<Line> = Vec::new();
+    let mut scope = Scope::Header;
+    let mut i = 0;
+    while let Some(seg) = body.get(i) {
+        match (scope, seg.id()) {
+            (_, b"BEG") if i == beg_i => read_beg(&mut cx, &mut po, &mut ext, seg, i),
+            (Scope::Header | Scope::Summary, b"NTE") if seg.text(2).is_some() => {
+                comments.extend(seg.text(2));
+            }
+            (_, b"CUR") if Some(i) == last_cur => po.currency = seg.trimmed(2),
+            (Scope::Header | Scope::Summary, b"N1") => {
+                let (party, end, leftovers) = common::read_party(body, i);
+                match seg.trimmed(1).as_deref().and_then(role) {
+                    Some(r) if parties.get(r).copied().flatten() == Some(i) => {
+                        if let Some(s) = slots.get_mut(r) {
+                            *s = Some(party);
+                        }
+                        for j in leftovers {
+                            if let Some(s) = body.get(j) {
+                                ext.keep(s);
+                            }
+                        }
+                    }
+                    _ => {
+                        for s in body.get(i..end).unwrap_or_default() {
+                            ext.keep(s);
+                        }
+                    }
+                }
+                i = end;
+                continue;
+            }
+            (_, b"ITD") if Some(i) == last_itd => {
+                po.payment_terms = common::read_terms(&mut cx, seg, i)
+            }
+            (_, b"PO1") => {
+                scope = Scope::Line;
+                lines.push(read_po1(&mut cx, seg, i, lines.len()));
+            }
+            (Scope::Line, b"PID")
+                if seg.trimmed(5).is_some() && lines.last().is_some_and(|l| !l.described) =>
+            {
+                if let Some(l) = lines.last_mut() {
+                    l.line.description = seg.trimmed(5);
+                    l.described = true;
+                }
+            }
+            (Scope::Line, b"DTM")
+                if seg.trimmed(1).as_deref() == Some("002")
+                    && lines.last().is_some_and(|l| l.line.need_by.is_none()) =>
+            {
+                let d = cx.opt_date(seg, i, 2, Severity::Error);
+                match (d, lines.last_mut()) {
+                    (Some(d), Some(l)) => l.line.need_by = Some(d),
+                    (None, Some(l)) => l.ext.keep(seg),
+                    _ => {}
+                }
+            }
+            (Scope::Line, b"TXI") => match (common::read_tax(&mut cx, seg, i), lines.last_mut()) {
+                (Some(tax), Some(l)) => l.line.taxes.push(tax),
+                (None, Some(l)) => l.ext.keep(seg),
+                _ => {}
+            },
+            (Scope::Line, b"SAC") => match (common::read_charge(&mut cx, seg, i), lines.last_mut())
+            {
+                (Some(c), Some(l)) => l.line.charges.push(c),
+                (None, Some(l)) => l.ext.keep(seg),
+                _ => {}
+            },
+            (Scope::Header | Scope::Summary, b"TXI") => match common::read_tax(&mut cx, seg, i) {
+                Some(tax) => po.taxes.push(tax),
+                None => ext.keep(seg),
+            },
+            (Scope::Header | Scope::Summary, b"SAC") => {
+                match common::read_charge(&mut cx, seg, i) {
+                    Some(c) => po.charges.push(c),
+                    None => ext.keep(seg),
+                }
+            }
+            (_, b"CTT") => {
+                check_ctt(&mut cx, seg, i, lines.len());
+                scope = Scope::Summary;
+            }
+            (_, b"AMT") if Some(i) == last_amt_tt => {
+                scope = Scope::Summary;
+                po.total = cx.opt_decimal(seg, i, 2, Severity::Error);
+            }
+            (Scope::Line, _) => {
+                if let Some(l) = lines.last_mut() {
+                    l.ext.keep(seg);
+                }
+            }
+            _ => ext.keep(seg),
+        }
+        i += 1;
+    }
+    let [supplier, buyer, bill_to, ship_to] = slots;
+    po.supplier = supplier;
+    po.buyer = buyer;
+    po.bill_to = bill_to;
+    po.ship_to = ship_to;
+    if !comments.is_empty() {
+        po.comments = Some(comments.join("\n"));
+    }
+    po.lines = lines
+        .into_iter()
+        .map(|mut l| {
+            l.ext.into_extensions(&mut l.line.extensions);
+            l.line
+        })
+        .collect();
+    if po.total.is_none() {
+        po.total = computed_total(&po);
+    }
+    ext.into_extensions(&mut po.extensions);
+    if cx.has_errors() {
+        return (None, cx.issues);
+    }
+    (Some(po), cx.issues)
+}
+
+/// Lines + taxes + charges (discounts subtract), when every line has an amount.
+fn computed_total(po: &PurchaseOrder) -> Option<Decimal> {
+    if po.lines.is_empty() {
+        return None;
+    }
+    let mut sum = Decimal::ZERO;
+    let charges = |cs: &[gateway_model::Charge]| -> Decimal {
+        cs.iter()
+            .filter_map(|c| {
+                c.amount.map(|a| match c.kind {
+                    ChargeKind::Discount => -a.abs(),
+                    _ => a,
+                })
+            })
+            .sum()
+    };
+    for l in &po.lines {
+        sum = sum.checked_add(l.amount?)?;
+        sum = sum.checked_add(l.taxes.iter().filter_map(|t| t.amount).sum())?;
+        sum = sum.checked_add(charges(&l.charges))?;
+    }
+    sum = sum.checked_add(po.taxes.iter().filter_map(|t| t.amount).sum())?;
+    sum.checked_add(charges(&po.charges))
+}
+
+fn read_beg(
+    cx: &mut MapCx,
+    po: &mut PurchaseOrder,
+    ext: &mut ExtBuilder,
+    seg: &Segment<'_>,
+    i: usize,
+) {
+    let beg01 = seg.trimmed(1);
+    po.purpose = match beg01.as_deref() {
+        Some("00") => Some(OrderPurpose::New),
+        Some("01") => Some(OrderPurpose::Cancel),
+        Some("04" | "05") => Some(OrderPurpose::Update),
+        _ => None,
+    };
+    po.po_number = seg.trimmed(3);
+    if po.po_number.is_none() {
+        cx.element(
+            Severity::Error,
+            seg,
+            i,
+            3,
+            "1",
+            "BEG03 purchase order number is required".into(),
+        );
+    }
+    po.order_date = cx.opt_date(seg, i, 5, Severity::Error);
+    if seg.trimmed(5).is_none() {
+        cx.element(
+            Severity::Error,
+            seg,
+            i,
+            5,
+            "1",
+            "BEG05 purchase order date is required".into(),
+        );
+    }
+    let mut mapped = vec![3, 5];
+    if matches!(beg01.as_deref(), Some("00" | "01" | "04")) {
+        mapped.push(1);
+    }
+    if seg.trimmed(2).as_deref() == Some("SA") {
+        mapped.push(2);
+    }
+    ext.keep_elements(seg, &mapped);
+}
+
+fn read_po1(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usize) -> Line {
+    let mut ext = ExtBuilder::default();
+    let number = match seg.trimmed(1) {
+        Some(v) => match values::whole(&v) {
+            Ok(n) => n,
+            Err(_) => {
+                ext.elements
+                    .insert("PO101".into(), serde_json::Value::String(v));
+                (ordinal + 1) as u32
+            }
+        },
+        None => (ordinal + 1) as u32,
+    };
+    let quantity = cx.opt_decimal(seg, i, 2, Severity::Error);
+    let unit_price = cx.opt_decimal(seg, i, 4, Severity::Error);
+    if let Some(b) = seg.trimmed(5) {
+        ext.elements
+            .insert("PO105".into(), serde_json::Value::String(b));
+    }
+    let PartIds {
+        supplier,
+        buyer,
+        po_line,
+    } = common::read_part_ids(seg, 6, &mut ext);
+    if let Some(pl) = po_line {
+        ext.ids.push(serde_json::json!(["PL", pl]));
+    }
+    let amount = match (quantity, unit_price) {
+        (Some(q), Some(p)) => q.checked_mul(p),
+        _ => None,
+    };
+    Line {
+        line: OrderLine {
+            line_number: number,
+            quantity,
+            uom: seg.trimmed(3),
+            unit_price,
+            amount,
+            supplier_part_id: supplier,
+            buyer_part_id: buyer,
+            ..OrderLine::default()
+        },
+        ext,
+        described: false,
+    }
+}
+
+fn kept(ext: &gateway_model::Extensions, key: &str) -> El {
+    o(common::kept_element(ext, key))
+}
+
+/// Writes the body of an 850 (BEG through AMT; the caller writes ST and SE).
+pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError> {
+    let date = po.order_date.ok_or_else(|| EncodeError::Invalid {
+        path: "$.order_date".into(),
+        message: "an 850 needs the order date (BEG05)".into(),
+    })?;
+    let number = po
+        .po_number
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| EncodeError::Invalid {
+            path: "$.po_number".into(),
+            message: "an 850 needs the PO number (BEG03)".into(),
+        })?;
+    let e = &po.extensions;
+    let kept01 = common::kept_element(e, "BEG01");
+    let beg01 = match (po.purpose, kept01) {
+        (Some(OrderPurpose::Update), Some(k)) if k == "05" => k,
+        (None, Some(k)) => k,
+        (Some(OrderPurpose::New) | None, _) => "00".into(),
+        (Some(OrderPurpose::Cancel), _) => "01".into(),
+        (Some(OrderPurpose::Update), _) => "04".into(),
+    };
+    let beg02 = common::kept_element(e, "BEG02").unwrap_or_else(|| "SA".into());
+    let mut beg = vec![
+        t(beg01),
+        t(beg02),
+        t(number),
+        kept(e, "BEG04"),
+        t(values::to_date(date)),
+    ];
+    for n in 6..=12 {
+        beg.push(kept(e, &format!("BEG{n:02}")));
+    }
+    out.segment("$", "BEG", &beg)?;
+    common::write_kept_segments(out, e, "$")?;
+    if let Some(c) = &po.comments {
+        for l in c.split('\n') {
+            out.segment("$.comments", "NTE", &[t("GEN"), t(l)])?;
+        }
+    }
+    if let Some(c) = &po.currency {
+        out.segment("$.currency", "CUR", &[t("BY"), t(c.clone())])?;
+    }
+    for (k, c) in po.charges.iter().enumerate() {
+        common::write_charge(out, c, &format!("$.charges[{k}]"))?;
+    }
+    if let Some(terms) = &po.payment_terms {
+        common::write_terms(out, terms)?;
+    }
+    for (k, tax) in po.taxes.iter().enumerate() {
+        common::write_tax(out, tax, &format!("$.taxes[{k}]"))?;
+    }
+    for (k, (party, field)) in [
+        (&po.supplier, "supplier"),
+        (&po.buyer, "buyer"),
+        (&po.bill_to, "bill_to"),
+        (&po.ship_to, "ship_to"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if let (Some(p), Some(code)) = (party, ROLE_CODES.get(k)) {
+            common::write_party(out, code, p, &format!("$.{field}"))?;
+        }
+    }
+    for (n, line) in po.lines.iter().enumerate() {
+        let path = format!("$.lines[{n}]");
+        let le = &line.extensions;
+        let mut els = vec![
+            match common::kept_element(le, "PO101") {
+                Some(k) => t(k),
+                None => t(line.line_number.to_string()),
+            },
+            o(line.quantity.map(values::to_decimal)),
+            o(line.uom.clone()),
+            o(line.unit_price.map(values::to_decimal)),
+            kept(le, "PO105"),
+        ];
+        els.extend(common::write_part_ids(
+            &PartIds {
+                supplier: line.supplier_part_id.clone(),
+                buyer: line.buyer_part_id.clone(),
+                po_line: None,
+            },
+            le,
+        ));
+        out.segment(&path, "PO1", &els)?;
+        if let Some(d) = &line.description {
+            out.segment(
+                &format!("{path}.description"),
+                "PID",
+                &[t("F"), El::empty(), El::empty(), El::empty(), t(d.clone())],
+            )?;
+        }
+        if let Some(d) = line.need_by {
+            out.segment(
+                &format!("{path}.need_by"),
+                "DTM",
+                &[t("002"), t(values::to_date(d))],
+            )?;
+        }
+        for (k, tax) in line.taxes.iter().enumerate() {
+            common::write_tax(out, tax, &format!("{path}.taxes[{k}]"))?;
+        }
+        for (k, c) in line.charges.iter().enumerate() {
+            common::write_charge(out, c, &format!("{path}.charges[{k}]"))?;
+        }
+        common::write_kept_segments(out, le, &path)?;
+    }
+    out.segment("$.lines", "CTT", &[t(po.lines.len().to_string())])?;
+    if let Some(total) = po.total {
+        out.segment("$.total", "AMT", &[t("TT"), t(values::to_decimal(total))])?;
+    }
+    Ok(())
+}

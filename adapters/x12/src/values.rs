@@ -1,0 +1,135 @@
+//! X12 data element types: decimals (R), implied-decimal numbers (N2), dates (DT), integers.
+//! Parsing never panics and says what it expected.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+/// Longest numeric text we parse (rust_decimal holds 28 digits).
+const MAX_NUMBER_LEN: usize = 30;
+
+/// An X12 `R` (decimal) value: optional sign, digits, optional point (`"12.5"`, `"-3"`, `".5"`).
+pub fn decimal(text: &str) -> Result<Decimal, String> {
+    let t = text.trim();
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    let ok = !digits.is_empty()
+        && t.len() <= MAX_NUMBER_LEN
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && digits.bytes().filter(|&b| b == b'.').count() <= 1
+        && digits.bytes().any(|b| b.is_ascii_digit());
+    if !ok {
+        return Err(format!("{text:?} is not a decimal number"));
+    }
+    t.parse::<Decimal>()
+        .map_err(|_| format!("{text:?} is not a decimal number"))
+}
+
+/// An X12 `N2` value: an integer with two implied decimals (`"5635800"` → `56358.00`).
+pub fn implied2(text: &str) -> Result<Decimal, String> {
+    let t = text.trim();
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    if digits.is_empty() || t.len() > MAX_NUMBER_LEN || !digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(format!(
+            "{text:?} is not a number with two implied decimals (digits only, such as 5635800)"
+        ));
+    }
+    let n: i128 = t
+        .parse()
+        .map_err(|_| format!("{text:?} is not a whole number"))?;
+    Decimal::try_from_i128_with_scale(n, 2).map_err(|_| format!("{text:?} is too large"))
+}
+
+/// Writes `d` as an `N2` value (two implied decimals), refusing values with more than two
+/// decimals rather than rounding money.
+pub fn to_implied2(d: Decimal) -> Option<String> {
+    let scaled = d.checked_mul(Decimal::ONE_HUNDRED)?;
+    if scaled.fract() != Decimal::ZERO {
+        return None;
+    }
+    Some(scaled.trunc().normalize().to_string())
+}
+
+/// Writes `d` as an `R` value without needless trailing zeros.
+pub fn to_decimal(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+/// An X12 date: `CCYYMMDD`, or `YYMMDD` in older versions (years below 50 are 20xx).
+pub fn date(text: &str) -> Result<NaiveDate, String> {
+    let t = text.trim();
+    let bad = || format!("{text:?} is not a date (CCYYMMDD)");
+    if !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let (y, rest) = match t.len() {
+        8 => (t.get(..4).and_then(|s| s.parse::<i32>().ok()), t.get(4..)),
+        6 => {
+            let yy = t.get(..2).and_then(|s| s.parse::<i32>().ok());
+            (
+                yy.map(|y| if y < 50 { 2000 + y } else { 1900 + y }),
+                t.get(2..),
+            )
+        }
+        _ => return Err(bad()),
+    };
+    let rest = rest.unwrap_or_default();
+    let m = rest.get(..2).and_then(|s| s.parse::<u32>().ok());
+    let d = rest.get(2..4).and_then(|s| s.parse::<u32>().ok());
+    match (y, m, d) {
+        (Some(y), Some(m), Some(d)) => NaiveDate::from_ymd_opt(y, m, d).ok_or_else(bad),
+        _ => Err(bad()),
+    }
+}
+
+/// Writes a date as `CCYYMMDD`.
+pub fn to_date(d: NaiveDate) -> String {
+    d.format("%Y%m%d").to_string()
+}
+
+/// A non-negative whole number (line numbers, days, counts).
+pub fn whole(text: &str) -> Result<u32, String> {
+    let t = text.trim();
+    if t.is_empty() || t.len() > 9 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{text:?} is not a whole number"));
+    }
+    t.parse()
+        .map_err(|_| format!("{text:?} is not a whole number"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals() {
+        assert_eq!(decimal("12.5").unwrap().to_string(), "12.5");
+        assert_eq!(decimal("-3").unwrap().to_string(), "-3");
+        assert_eq!(decimal(".5").unwrap().to_string(), "0.5");
+        for bad in ["", "-", "1.2.3", "1e5", "abc", "."] {
+            assert!(decimal(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn implied_two_decimals() {
+        assert_eq!(implied2("5635800").unwrap().to_string(), "56358.00");
+        assert_eq!(implied2("0").unwrap().to_string(), "0.00");
+        assert_eq!(implied2("-150").unwrap().to_string(), "-1.50");
+        assert!(implied2("12.5").is_err());
+        assert_eq!(
+            to_implied2(decimal("56358.00").unwrap()).as_deref(),
+            Some("5635800")
+        );
+        assert_eq!(to_implied2(decimal("1.005").unwrap()), None);
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(date("20111031").unwrap().to_string(), "2011-10-31");
+        assert_eq!(date("971107").unwrap().to_string(), "1997-11-07");
+        assert_eq!(date("030619").unwrap().to_string(), "2003-06-19");
+        for bad in ["20111331", "2011103", "abcdefgh", ""] {
+            assert!(date(bad).is_err(), "{bad}");
+        }
+    }
+}

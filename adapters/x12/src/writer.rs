@@ -1,0 +1,160 @@
+//! Writes segments with a partner's delimiters, refusing values that contain a delimiter (X12
+//! has no escape mechanism, so such a value would corrupt the interchange).
+
+use gateway_core::EncodeError;
+
+use crate::tokenizer::Delimiters;
+
+/// One element to write: plain text or a composite of components.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum El {
+    T(String),
+    C(Vec<String>),
+}
+
+impl El {
+    pub fn empty() -> El {
+        El::T(String::new())
+    }
+    fn is_empty(&self) -> bool {
+        match self {
+            El::T(s) => s.is_empty(),
+            El::C(c) => c.iter().all(String::is_empty),
+        }
+    }
+}
+
+/// Text element.
+pub fn t(s: impl Into<String>) -> El {
+    El::T(s.into())
+}
+
+/// Optional text element (empty when `None`).
+pub fn o(s: Option<impl Into<String>>) -> El {
+    s.map(|s| El::T(s.into())).unwrap_or_else(El::empty)
+}
+
+/// Segment output for one interchange.
+#[derive(Debug)]
+pub struct Out {
+    pub buf: Vec<u8>,
+    pub delimiters: Delimiters,
+    /// Segments written since the last [`Out::reset_count`] (for SE01).
+    pub count: u32,
+    /// Written after each terminator (`"\n"` for readable files, empty for none).
+    pub line_break: &'static [u8],
+}
+
+impl Out {
+    pub fn new(delimiters: Delimiters, line_break: &'static [u8]) -> Self {
+        Out {
+            buf: Vec::new(),
+            delimiters,
+            count: 0,
+            line_break,
+        }
+    }
+
+    pub fn reset_count(&mut self) {
+        self.count = 0;
+    }
+
+    fn check(&self, path: &str, id: &str, i: usize, value: &str) -> Result<(), EncodeError> {
+        let d = self.delimiters;
+        let mut bad = vec![d.element, d.component, d.segment];
+        if let Some(r) = d.repetition {
+            bad.push(r);
+        }
+        if d.trim_trailing || self.line_break.contains(&b'\n') {
+            bad.extend_from_slice(b"\r\n");
+        }
+        if let Some(b) = value.bytes().find(|b| bad.contains(b)) {
+            return Err(EncodeError::Invalid {
+                path: path.to_string(),
+                message: format!(
+                    "{id}{i:02} value {value:?} contains the delimiter {:?}; X12 cannot escape it (change the value or the partner's delimiters)",
+                    b as char
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes `id` and its elements; trailing empty elements are dropped. `path` names the
+    /// canonical field for errors.
+    pub fn segment(&mut self, path: &str, id: &str, elements: &[El]) -> Result<(), EncodeError> {
+        let keep = elements
+            .iter()
+            .rposition(|e| !e.is_empty())
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        let d = self.delimiters;
+        self.buf.extend_from_slice(id.as_bytes());
+        for (i, e) in elements.iter().take(keep).enumerate() {
+            self.buf.push(d.element);
+            match e {
+                El::T(s) => {
+                    self.check(path, id, i + 1, s)?;
+                    self.buf.extend_from_slice(s.as_bytes());
+                }
+                El::C(parts) => {
+                    let keep = parts
+                        .iter()
+                        .rposition(|p| !p.is_empty())
+                        .map(|i| i + 1)
+                        .unwrap_or(0);
+                    for (j, p) in parts.iter().take(keep).enumerate() {
+                        if j > 0 {
+                            self.buf.push(d.component);
+                        }
+                        self.check(path, id, i + 1, p)?;
+                        self.buf.extend_from_slice(p.as_bytes());
+                    }
+                }
+            }
+        }
+        self.buf.push(d.segment);
+        self.buf.extend_from_slice(self.line_break);
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Writes an ISA header verbatim (fields already padded).
+    pub fn raw_isa(&mut self, fields: &[String]) -> Result<(), EncodeError> {
+        let d = self.delimiters;
+        self.buf.extend_from_slice(b"ISA");
+        for (i, f) in fields.iter().enumerate() {
+            self.buf.push(d.element);
+            if i + 1 < fields.len() {
+                self.check("$", "ISA", i + 1, f)?;
+            }
+            self.buf.extend_from_slice(f.as_bytes());
+        }
+        self.buf.push(d.segment);
+        self.buf.extend_from_slice(self.line_break);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drops_trailing_empties_and_refuses_delimiters() {
+        let mut o = Out::new(Delimiters::default(), b"\n");
+        o.segment("$", "N1", &[t("ST"), t("ACME"), El::empty(), El::empty()])
+            .unwrap();
+        assert_eq!(o.buf, b"N1*ST*ACME~\n");
+        let err = o.segment("$.x", "N1", &[t("ST"), t("A*B")]).unwrap_err();
+        assert!(err.to_string().contains("$.x"), "{err}");
+        o.buf.clear();
+        o.segment(
+            "$",
+            "X",
+            &[El::C(vec!["a".into(), "b".into(), String::new()])],
+        )
+        .unwrap();
+        assert_eq!(o.buf, b"X*a:b~\n");
+    }
+}
