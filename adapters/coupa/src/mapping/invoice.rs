@@ -32,11 +32,16 @@ impl SupplierKey {
     }
 }
 
-/// The supplier reference carried by a canonical party: an id in domain `coupa` (numeric),
-/// a number in domain `coupa-number`, else the party name. `None` when none of them is there.
+/// The supplier reference carried by a canonical party: an id in domain `coupa` (a numeric
+/// value is Coupa's supplier id, any other value its supplier number), a number in domain
+/// `coupa-number`, else the party name. `None` when none of them is there.
 pub fn supplier_ref_from_party(p: &Party) -> Option<CoupaSupplierRef> {
-    let id = p.id_in("coupa").and_then(|v| v.trim().parse::<u64>().ok());
-    let number = p.id_in("coupa-number").map(str::to_string);
+    let coupa = p.id_in("coupa").map(str::trim).filter(|v| !v.is_empty());
+    let id = coupa.and_then(|v| v.parse::<u64>().ok());
+    let number = p
+        .id_in("coupa-number")
+        .map(str::to_string)
+        .or_else(|| coupa.filter(|_| id.is_none()).map(str::to_string));
     let name = p.name.clone().filter(|n| !n.trim().is_empty());
     if id.is_none() && number.is_none() && name.is_none() {
         return None;

@@ -1,0 +1,125 @@
+//! Mapping against hand-written expected JSON (`tests/data/`): canonical invoice → Coupa
+//! invoice JSON, Coupa PO JSON → canonical purchase order.
+
+use adapter_coupa::mapping::supplier_ref_from_party;
+use adapter_coupa::{
+    CoupaError, InvoiceMapping, SupplierKey, invoice_to_coupa, purchase_order_from_coupa,
+};
+use gateway_model::{Document, Party, PartyId, from_json};
+use serde_json::Value;
+
+fn data(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn invoice(name: &str) -> gateway_model::Invoice {
+    match from_json(&data(name)).unwrap() {
+        Document::Invoice(i) => i,
+        other => panic!("not an invoice: {other:?}"),
+    }
+}
+
+#[test]
+fn invoice_with_header_tax_and_charges() {
+    let inv = invoice("invoice.canonical.json");
+    let opts = InvoiceMapping {
+        account_type: Some("US COA".into()),
+    };
+    let got = invoice_to_coupa(&inv, &SupplierKey::Id(7), &opts).unwrap();
+    let want: Value = serde_json::from_slice(&data("invoice.coupa.json")).unwrap();
+    assert_eq!(
+        got,
+        want,
+        "got:\n{}",
+        serde_json::to_string_pretty(&got).unwrap()
+    );
+}
+
+#[test]
+fn credit_note_with_line_level_tax() {
+    let inv = invoice("invoice-line-tax.canonical.json");
+    let got = invoice_to_coupa(
+        &inv,
+        &SupplierKey::Number("HG-1".into()),
+        &InvoiceMapping::default(),
+    )
+    .unwrap();
+    let want: Value = serde_json::from_slice(&data("invoice-line-tax.coupa.json")).unwrap();
+    assert_eq!(
+        got,
+        want,
+        "got:\n{}",
+        serde_json::to_string_pretty(&got).unwrap()
+    );
+}
+
+#[test]
+fn invoice_without_number_or_date_cannot_be_mapped() {
+    let mut inv = invoice("invoice.canonical.json");
+    inv.invoice_number = None;
+    let err = invoice_to_coupa(&inv, &SupplierKey::Id(1), &InvoiceMapping::default()).unwrap_err();
+    assert!(matches!(err, CoupaError::Mapping(m) if m.contains("invoice_number")));
+    let mut inv = invoice("invoice.canonical.json");
+    inv.invoice_date = None;
+    assert!(invoice_to_coupa(&inv, &SupplierKey::Id(1), &InvoiceMapping::default()).is_err());
+}
+
+#[test]
+fn purchase_order_from_coupa_json() {
+    let po: Value = serde_json::from_slice(&data("po.coupa.json")).unwrap();
+    let got = Document::PurchaseOrder(purchase_order_from_coupa(&po).unwrap());
+    let want = from_json(&data("po.canonical.json")).unwrap();
+    assert_eq!(got, want, "got:\n{}", gateway_model::to_json(&got));
+}
+
+#[test]
+fn purchase_order_bad_decimal_is_located() {
+    let mut po: Value = serde_json::from_slice(&data("po.coupa.json")).unwrap();
+    po["order-lines"][1]["price"] = Value::String("5OO.00".into());
+    let err = purchase_order_from_coupa(&po).unwrap_err();
+    assert!(
+        matches!(&err, CoupaError::Mapping(m) if m.contains("order-lines[1]/price")),
+        "{err}"
+    );
+    assert!(purchase_order_from_coupa(&Value::Array(vec![])).is_err());
+}
+
+#[test]
+fn cancelled_and_first_version_purposes() {
+    let mut po: Value = serde_json::from_slice(&data("po.coupa.json")).unwrap();
+    po["version"] = 1.into();
+    assert_eq!(
+        purchase_order_from_coupa(&po).unwrap().purpose,
+        Some(gateway_model::OrderPurpose::New)
+    );
+    po["status"] = "cancelled".into();
+    assert_eq!(
+        purchase_order_from_coupa(&po).unwrap().purpose,
+        Some(gateway_model::OrderPurpose::Cancel)
+    );
+}
+
+#[test]
+fn supplier_reference_from_party_ids() {
+    let party = |ids: &[(&str, &str)], name: Option<&str>| Party {
+        name: name.map(str::to_string),
+        ids: ids
+            .iter()
+            .map(|(d, v)| PartyId {
+                domain: d.to_string(),
+                value: v.to_string(),
+            })
+            .collect(),
+        ..Party::default()
+    };
+    let r = supplier_ref_from_party(&party(&[("coupa", "84")], Some("Acme"))).unwrap();
+    assert_eq!(
+        (r.id, r.number.as_deref(), r.name.as_deref()),
+        (Some(84), None, Some("Acme"))
+    );
+    let r = supplier_ref_from_party(&party(&[("coupa", "SUP-001")], None)).unwrap();
+    assert_eq!((r.id, r.number.as_deref()), (None, Some("SUP-001")));
+    let r = supplier_ref_from_party(&party(&[("DUNS", "1234")], Some("Acme"))).unwrap();
+    assert_eq!((r.id, r.name.as_deref()), (None, Some("Acme")));
+    assert!(supplier_ref_from_party(&party(&[("DUNS", "1")], None)).is_none());
+}
