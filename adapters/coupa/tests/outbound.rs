@@ -1,0 +1,149 @@
+//! `CoupaInvoiceDelivery` through the `gateway_core::Outbound` trait against the sandbox:
+//! supplier from the partner profile or the invoice's party, replay finds the first invoice,
+//! Coupa's refusals are permanent with Coupa's body, faults are retryable.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+
+use adapter_coupa::{CoupaInvoiceDelivery, CoupaSupplierRef};
+use gateway_core::{DeliveryError, Envelope, Outbound, SourceMeta};
+use gateway_model::{Document, DocumentKind, PurchaseOrder, from_json};
+use gateway_sandbox::{FaultKind, FaultSpec};
+
+fn canonical_invoice() -> Document {
+    let path = format!(
+        "{}/tests/data/invoice.canonical.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    from_json(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn envelope(partner: Option<&str>) -> Envelope {
+    Envelope::inbound(
+        DocumentKind::Invoice,
+        "test",
+        partner.map(str::to_string),
+        SourceMeta::default(),
+    )
+}
+
+#[tokio::test]
+async fn delivers_with_the_partner_supplier_and_replay_is_already_present() {
+    let env = common::start().await;
+    let delivery = CoupaInvoiceDelivery::new(Arc::new(common::client(&env))).with_partner(
+        "acme",
+        CoupaSupplierRef {
+            number: Some("ACME-1".into()),
+            ..CoupaSupplierRef::default()
+        },
+    );
+    assert_eq!(delivery.name(), "coupa");
+    let doc = canonical_invoice();
+    let env_in = envelope(Some("acme"));
+    let first = delivery.deliver(&env_in, &doc).await.unwrap();
+    assert!(!first.already_present);
+    let stored = env.sandbox.invoices();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["id"].to_string(), first.reference);
+    assert_eq!(stored[0]["supplier"]["name"], "Acme Supplies");
+    assert_eq!(stored[0]["supplier-total"], "637.09");
+    assert_eq!(stored[0]["invoice-lines"][1]["type"], "InvoiceAmountLine");
+
+    // Bus redelivery / replay: nothing new is created.
+    let again = delivery.deliver(&env_in, &doc).await.unwrap();
+    assert!(again.already_present);
+    assert_eq!(again.reference, first.reference);
+    assert_eq!(env.sandbox.invoices().len(), 1);
+}
+
+#[tokio::test]
+async fn supplier_from_the_invoice_party_when_no_profile() {
+    let env = common::start().await;
+    let delivery = CoupaInvoiceDelivery::new(Arc::new(common::client(&env)));
+    let mut doc = canonical_invoice();
+    if let Document::Invoice(inv) = &mut doc {
+        // The sample names Coupa supplier 7, which the sandbox does not have: use our id.
+        let party = inv.supplier.as_mut().unwrap();
+        party.ids[0].value = env.supplier_id.to_string();
+    }
+    delivery.deliver(&envelope(None), &doc).await.unwrap();
+    assert_eq!(env.sandbox.invoices().len(), 1);
+}
+
+#[tokio::test]
+async fn unknown_supplier_is_permanent() {
+    let env = common::start().await;
+    let delivery = CoupaInvoiceDelivery::new(Arc::new(common::client(&env)));
+    let err = delivery
+        .deliver(&envelope(None), &canonical_invoice())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DeliveryError::Permanent { .. }), "{err:?}");
+    assert!(err.reason().contains("supplier"), "{err}");
+}
+
+#[tokio::test]
+async fn coupa_refusal_is_permanent_with_coupas_body() {
+    let env = common::start().await;
+    let delivery = CoupaInvoiceDelivery::new(Arc::new(common::client(&env))).with_partner(
+        "acme",
+        CoupaSupplierRef {
+            id: Some(env.supplier_id),
+            ..Default::default()
+        },
+    );
+    let mut doc = canonical_invoice();
+    if let Document::Invoice(inv) = &mut doc {
+        inv.currency = None;
+    }
+    let err = delivery
+        .deliver(&envelope(Some("acme")), &doc)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DeliveryError::Permanent { .. }), "{err:?}");
+    assert!(err.reason().contains("Currency can't be blank"), "{err}");
+    assert!(err.reason().contains("{\"errors\""), "{err}");
+}
+
+#[tokio::test]
+async fn persistent_503_is_retryable() {
+    let env = common::start().await;
+    let mut cfg = common::config(&env);
+    cfg.max_attempts = 2;
+    let client = adapter_coupa::CoupaClient::new(cfg).unwrap();
+    let delivery = CoupaInvoiceDelivery::new(Arc::new(client)).with_partner(
+        "acme",
+        CoupaSupplierRef {
+            id: Some(env.supplier_id),
+            ..Default::default()
+        },
+    );
+    env.sandbox.inject(FaultSpec::new(
+        "POST /api/invoices",
+        FaultKind::Status { status: 503 },
+        10,
+    ));
+    let err = delivery
+        .deliver(&envelope(Some("acme")), &canonical_invoice())
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+    assert!(env.sandbox.invoices().is_empty());
+}
+
+#[tokio::test]
+async fn purchase_orders_are_not_this_outbounds_business() {
+    let env = common::start().await;
+    let delivery = CoupaInvoiceDelivery::new(Arc::new(common::client(&env)));
+    let err = delivery
+        .deliver(
+            &envelope(None),
+            &Document::PurchaseOrder(PurchaseOrder::default()),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DeliveryError::Permanent { .. }));
+}
