@@ -125,7 +125,8 @@ impl Out {
         self.buf.extend_from_slice(b"ISA");
         for (i, f) in fields.iter().enumerate() {
             self.buf.push(d.element);
-            if i + 1 < fields.len() {
+            // ISA11 and ISA16 hold the repetition and component separators themselves.
+            if i != 10 && i + 1 < fields.len() {
                 self.check("$", "ISA", i + 1, f)?;
             }
             self.buf.extend_from_slice(f.as_bytes());
