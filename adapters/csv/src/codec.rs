@@ -12,6 +12,8 @@ use crate::coupa::{CoupaReader, Flow};
 use crate::dialect;
 use crate::rows::Row;
 use crate::rows::{Next, RowReader};
+use crate::table::{self, HeaderStyle};
+use crate::{encode_coupa, encode_map};
 
 /// Reads and writes CSV: Coupa's layouts, or the partner's column map when its profile has
 /// one. Stateless; one value serves every partner.
@@ -123,11 +125,29 @@ impl Encode for CsvCodec {
         Format::Csv
     }
 
-    fn encode(
-        &self,
-        _docs: &[Document],
-        _partner: &PartnerProfile,
-    ) -> Result<Vec<u8>, EncodeError> {
-        Err(EncodeError::Profile("CSV encoding is not built yet".into()))
+    /// Invoices to Coupa's invoice import layout and purchase orders to its PO export layout
+    /// (both kinds may share one file), or every document to the partner's column map.
+    fn encode(&self, docs: &[Document], partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError> {
+        let profile = partner.csv.clone().unwrap_or_default();
+        let delimiter = profile
+            .delimiter
+            .and_then(|c| u8::try_from(c).ok())
+            .filter(u8::is_ascii)
+            .unwrap_or(b',');
+        if profile.has_column_map() {
+            let map = ColumnMap::from_profile(&profile).map_err(EncodeError::Profile)?;
+            return encode_map::write(docs, &map, delimiter);
+        }
+        let mut invoices = Vec::new();
+        let mut orders = Vec::new();
+        for doc in docs {
+            match doc {
+                Document::Invoice(i) => encode_coupa::invoice_records(i, &mut invoices)?,
+                Document::PurchaseOrder(p) => encode_coupa::order_records(p, &mut orders)?,
+            }
+        }
+        let mut out = table::write(&invoices, HeaderStyle::RecordType, delimiter)?;
+        out.extend(table::write(&orders, HeaderStyle::TypeWord, delimiter)?);
+        Ok(out)
     }
 }

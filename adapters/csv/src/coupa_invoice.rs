@@ -39,6 +39,7 @@ pub struct InvoiceCols {
     pub ship_to: PartyCols,
     pub bill_to: PartyCols,
     pub remit_to: PartyCols,
+    pub buyer: PartyCols,
     pub extras: Vec<usize>,
 }
 
@@ -63,6 +64,7 @@ impl InvoiceCols {
             ship_to: PartyCols::find(h, &["shiptoaddress", "shipto"]),
             bill_to: PartyCols::find(h, &["billtoaddress", "billto"]),
             remit_to: PartyCols::find(h, &["remittoaddress", "remitto"]),
+            buyer: PartyCols::find(h, &["buyer"]),
             extras: Vec::new(),
         };
         let used = [
@@ -87,6 +89,7 @@ impl InvoiceCols {
         .chain(c.ship_to.used())
         .chain(c.bill_to.used())
         .chain(c.remit_to.used())
+        .chain(c.buyer.used())
         .collect::<Vec<_>>();
         c.extras = extras(h, used.into_iter());
         c
@@ -103,6 +106,7 @@ impl InvoiceCols {
             ship_to: self.ship_to.read(c),
             bill_to: self.bill_to.read(c),
             remit_to: self.remit_to.read(c),
+            buyer: self.buyer.read(c),
             comments: c.text(self.note),
             total: c.decimal(self.control_total),
             ..Invoice::default()

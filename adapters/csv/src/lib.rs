@@ -13,7 +13,8 @@ mod coupa;
 mod coupa_invoice;
 mod coupa_po;
 mod dialect;
-#[allow(dead_code)] // the writers are used by the encoder
+mod encode_coupa;
+mod encode_map;
 mod fields;
 mod header;
 pub mod limits;
@@ -21,6 +22,7 @@ mod parties;
 mod pending;
 mod report;
 mod rows;
+mod table;
 mod value;
 
 pub use codec::CsvCodec;

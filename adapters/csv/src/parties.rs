@@ -111,7 +111,6 @@ impl PartyCols {
 
 /// Column names written for one party: `(name, value)` pairs with the given spellings.
 #[derive(Debug, Clone, Copy)]
-#[allow(dead_code)] // used by the encoder
 pub struct PartyNames {
     pub name: &'static str,
     pub number: Option<&'static str>,
@@ -123,7 +122,6 @@ pub struct PartyNames {
     pub country: &'static str,
 }
 
-#[allow(dead_code)] // used by the encoder
 impl PartyNames {
     /// The cells of `party` under these names (empty values left out).
     pub fn write(&self, party: Option<&Party>, out: &mut Vec<(String, String)>) {

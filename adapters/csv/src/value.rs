@@ -48,7 +48,6 @@ impl Default for ValueFormat {
     }
 }
 
-#[allow(dead_code)] // writers used by the encoder
 impl ValueFormat {
     /// A decimal such as `1234.56` (or `1.234,56` with a comma separator). Grouping marks
     /// (the other separator, spaces, apostrophes) are dropped.

@@ -1,0 +1,348 @@
+//! Canonical documents to Coupa's layouts: invoices to the invoice import file, purchase
+//! orders to the PO export file.
+//!
+//! Money is never dropped: a tax or charge the layout cannot carry is refused with its path.
+//! Descriptive data the layouts have no column for is left out: party contact/e-mail/phone
+//! and ids in domains other than `coupa`/`coupa_id`, payment-term days and discounts, tax
+//! descriptions, PO buyer/bill-to/comments, PO purpose `new`/`update` (the export carries
+//! `status` and `version`), and the derived invoice subtotal and tax total.
+
+use gateway_core::EncodeError;
+use gateway_model::{ChargeKind, Invoice, InvoicePurpose, OrderPurpose, PurchaseOrder};
+use rust_decimal::Decimal;
+
+use crate::coupa_invoice::EXT;
+use crate::parties::PartyNames;
+use crate::table::Record;
+
+fn invalid(path: impl Into<String>, message: impl Into<String>) -> EncodeError {
+    EncodeError::Invalid {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+fn dec(d: Option<Decimal>) -> Option<String> {
+    d.map(|d| d.to_string())
+}
+
+const SUPPLIER: PartyNames = PartyNames {
+    name: "Supplier Name",
+    number: Some("Supplier Number"),
+    id: Some("Supplier ID"),
+    street: [
+        "Supplier Street 1",
+        "Supplier Street 2",
+        "Supplier Street 3",
+    ],
+    city: "Supplier City",
+    region: "Supplier State",
+    postal_code: "Supplier Postal Code",
+    country: "Supplier Country",
+};
+
+const BUYER: PartyNames = PartyNames {
+    name: "Buyer Name",
+    number: Some("Buyer Number"),
+    id: Some("Buyer ID"),
+    street: ["Buyer Street 1", "Buyer Street 2", "Buyer Street 3"],
+    city: "Buyer City",
+    region: "Buyer State",
+    postal_code: "Buyer Postal Code",
+    country: "Buyer Country",
+};
+
+const fn address(
+    name: &'static str,
+    street: [&'static str; 3],
+    city: &'static str,
+    region: &'static str,
+    postal_code: &'static str,
+    country: &'static str,
+) -> PartyNames {
+    PartyNames {
+        name,
+        number: None,
+        id: None,
+        street,
+        city,
+        region,
+        postal_code,
+        country,
+    }
+}
+
+const SHIP_TO: PartyNames = address(
+    "Ship To Address Name",
+    [
+        "Ship To Address Street 1",
+        "Ship To Address Street 2",
+        "Ship To Address Street 3",
+    ],
+    "Ship To Address City",
+    "Ship To Address State",
+    "Ship To Address Postal Code",
+    "Ship To Address Country",
+);
+const BILL_TO: PartyNames = address(
+    "Bill To Address Name",
+    [
+        "Bill To Address Street 1",
+        "Bill To Address Street 2",
+        "Bill To Address Street 3",
+    ],
+    "Bill To Address City",
+    "Bill To Address State",
+    "Bill To Address Postal Code",
+    "Bill To Address Country",
+);
+const REMIT_TO: PartyNames = address(
+    "Remit To Address Name",
+    [
+        "Remit To Address Street 1",
+        "Remit To Address Street 2",
+        "Remit To Address Street 3",
+    ],
+    "Remit To Address City",
+    "Remit To Address State",
+    "Remit To Address Postal Code",
+    "Remit To Address Country",
+);
+
+fn party_cells(names: &PartyNames, party: Option<&gateway_model::Party>, r: &mut Record) {
+    let mut cells = Vec::new();
+    names.write(party, &mut cells);
+    for (k, v) in cells {
+        r.set(&k, Some(v));
+    }
+}
+
+fn check_party(path: &str, party: Option<&gateway_model::Party>) -> Result<(), EncodeError> {
+    if party
+        .and_then(|p| p.address.as_ref())
+        .is_some_and(|a| a.lines.len() > 3)
+    {
+        return Err(invalid(
+            format!("{path}.address.lines"),
+            "at most 3 street lines fit",
+        ));
+    }
+    Ok(())
+}
+
+/// The records of one invoice: `Invoice`, then its `Invoice Line`s, then `Invoice Charge`s.
+pub fn invoice_records(inv: &Invoice, out: &mut Vec<Record>) -> Result<(), EncodeError> {
+    let number = inv
+        .invoice_number
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| invalid("$.invoice_number", "the Coupa invoice import needs one"))?;
+    for (path, p) in [
+        ("$.supplier", inv.supplier.as_ref()),
+        ("$.buyer", inv.buyer.as_ref()),
+        ("$.bill_to", inv.bill_to.as_ref()),
+        ("$.remit_to", inv.remit_to.as_ref()),
+        ("$.ship_to", inv.ship_to.as_ref()),
+    ] {
+        check_party(path, p)?;
+    }
+    if inv.taxes.len() > 1 {
+        return Err(invalid(
+            "$.taxes",
+            "the invoice import carries one header tax",
+        ));
+    }
+    let supplier_name = inv.supplier.as_ref().and_then(|s| s.name.clone());
+    let supplier_number = inv
+        .supplier
+        .as_ref()
+        .and_then(|s| s.id_in(crate::parties::COUPA_NUMBER))
+        .map(str::to_string);
+
+    let mut h = Record::new("Invoice");
+    h.always("Invoice Number", Some(number.clone()));
+    party_cells(&SUPPLIER, inv.supplier.as_ref(), &mut h);
+    h.set("Invoice Date", inv.invoice_date.map(|d| d.to_string()));
+    h.set("Currency", inv.currency.clone());
+    h.set(
+        "Payment Terms",
+        inv.payment_terms
+            .as_ref()
+            .and_then(|t| t.description.clone()),
+    );
+    match inv.purpose {
+        Some(InvoicePurpose::CreditMemo) => h.set("Is Credit Note", Some("true".into())),
+        Some(InvoicePurpose::Standard) => h.set("Is Credit Note", Some("false".into())),
+        Some(InvoicePurpose::DebitMemo) => {
+            return Err(invalid("$.purpose", "the invoice import has no debit memo"));
+        }
+        None => {}
+    }
+    h.set("Supplier Note", inv.comments.clone());
+    h.set("Invoice Control Total", dec(inv.total));
+    if let Some(t) = inv.taxes.first() {
+        h.set("Tax Amount", dec(t.amount));
+        h.set("Tax Rate", dec(t.rate));
+        h.set("Tax Code", t.category.clone());
+    }
+    party_cells(&BUYER, inv.buyer.as_ref(), &mut h);
+    party_cells(&SHIP_TO, inv.ship_to.as_ref(), &mut h);
+    party_cells(&BILL_TO, inv.bill_to.as_ref(), &mut h);
+    party_cells(&REMIT_TO, inv.remit_to.as_ref(), &mut h);
+    h.set_extensions(inv.extensions.get(EXT));
+    out.push(h);
+
+    for (i, l) in inv.lines.iter().enumerate() {
+        if !l.charges.is_empty() {
+            return Err(invalid(
+                format!("$.lines[{i}].charges"),
+                "the invoice import has no line charges",
+            ));
+        }
+        if l.taxes.len() > 1 {
+            return Err(invalid(
+                format!("$.lines[{i}].taxes"),
+                "the invoice import carries one tax per line",
+            ));
+        }
+        let mut r = Record::new("Invoice Line");
+        r.always("Invoice Number", Some(number.clone()));
+        r.set("Supplier Name", supplier_name.clone());
+        r.set("Supplier Number", supplier_number.clone());
+        r.set("Line Number", Some(l.line_number.to_string()));
+        r.set("Description", l.description.clone());
+        r.set("Supplier Part Number", l.supplier_part_id.clone());
+        r.set("Buyer Part Number", l.buyer_part_id.clone());
+        r.set("Price", dec(l.unit_price));
+        r.set("Quantity", dec(l.quantity));
+        r.set("Unit of Measure", l.uom.clone());
+        r.set("Total", dec(l.amount));
+        r.set("PO Number", inv.po_number.clone());
+        r.set("PO Line Number", l.po_line_number.clone());
+        if let Some(t) = l.taxes.first() {
+            r.set("Line Tax Amount", dec(t.amount));
+            r.set("Line Tax Rate", dec(t.rate));
+            r.set("Line Tax Code", t.category.clone());
+        }
+        r.set_extensions(l.extensions.get(EXT));
+        out.push(r);
+    }
+
+    for (i, c) in inv.charges.iter().enumerate() {
+        let amount = c.amount.ok_or_else(|| {
+            invalid(
+                format!("$.charges[{i}].amount"),
+                "the invoice import needs a charge amount",
+            )
+        })?;
+        let (kind, total) = match c.kind {
+            ChargeKind::Shipping => ("InvoiceShippingCharge", amount),
+            ChargeKind::Handling => ("InvoiceHandlingCharge", amount),
+            ChargeKind::Other => ("InvoiceMiscCharge", amount),
+            // The import has no discount type: a negative misc charge, read back as a discount.
+            ChargeKind::Discount => ("InvoiceMiscCharge", -amount.abs()),
+        };
+        if c.kind == ChargeKind::Other && amount.is_sign_negative() {
+            return Err(invalid(
+                format!("$.charges[{i}]"),
+                "a negative misc charge reads back as a discount; write it as kind \"discount\"",
+            ));
+        }
+        let mut r = Record::new("Invoice Charge");
+        r.always("Invoice Number", Some(number.clone()));
+        r.set("Supplier Name", supplier_name.clone());
+        r.set("Supplier Number", supplier_number.clone());
+        r.set("Type", Some(kind.into()));
+        r.always("Total", Some(total.to_string()));
+        r.set("Description", c.description.clone());
+        out.push(r);
+    }
+    Ok(())
+}
+
+const PO_SUPPLIER: PartyNames = PartyNames {
+    name: "supplier-name",
+    number: Some("supplier-number"),
+    id: Some("supplier-id"),
+    street: ["supplier-street1", "supplier-street2", "supplier-street3"],
+    city: "supplier-city",
+    region: "supplier-state",
+    postal_code: "supplier-postal-code",
+    country: "supplier-country",
+};
+
+const PO_SHIP_TO: PartyNames = address(
+    "ship-to-address-name",
+    [
+        "ship-to-address-street1",
+        "ship-to-address-street2",
+        "ship-to-address-street3",
+    ],
+    "ship-to-address-city",
+    "ship-to-address-state",
+    "ship-to-address-postal-code",
+    "ship-to-address-country",
+);
+
+/// The records of one purchase order: its header record, then its `Line` records.
+pub fn order_records(po: &PurchaseOrder, out: &mut Vec<Record>) -> Result<(), EncodeError> {
+    for (path, present) in [
+        ("$.taxes", !po.taxes.is_empty()),
+        ("$.charges", !po.charges.is_empty()),
+    ] {
+        if present {
+            return Err(invalid(path, "the PO export layout has no column for it"));
+        }
+    }
+    check_party("$.supplier", po.supplier.as_ref())?;
+    check_party("$.ship_to", po.ship_to.as_ref())?;
+    let ext = po.extensions.get(EXT);
+    let ext_has_id = matches!(ext, Some(serde_json::Value::Object(m)) if m.contains_key("id"));
+    let mut h = Record::new("Header");
+    if ext_has_id {
+        h.set("po-number", po.po_number.clone());
+    } else {
+        h.always("id", po.po_number.clone());
+    }
+    h.set("created-at", po.order_date.map(|d| d.to_string()));
+    if po.purpose == Some(OrderPurpose::Cancel) {
+        h.set("status", Some("cancelled".into()));
+    }
+    h.set("version", po.version.map(|v| v.to_string()));
+    party_cells(&PO_SUPPLIER, po.supplier.as_ref(), &mut h);
+    party_cells(&PO_SHIP_TO, po.ship_to.as_ref(), &mut h);
+    h.set(
+        "payment-terms-code",
+        po.payment_terms
+            .as_ref()
+            .and_then(|t| t.description.clone()),
+    );
+    h.set("total", dec(po.total));
+    if po.lines.is_empty() {
+        h.set("currency", po.currency.clone());
+    }
+    h.set_extensions(ext);
+    out.push(h);
+    for (i, l) in po.lines.iter().enumerate() {
+        if !l.taxes.is_empty() || !l.charges.is_empty() {
+            return Err(invalid(
+                format!("$.lines[{i}]"),
+                "the PO export has no line taxes or charges",
+            ));
+        }
+        let mut r = Record::new("Line");
+        r.set("line-number", Some(l.line_number.to_string()));
+        r.set("description", l.description.clone());
+        r.set("quantity", dec(l.quantity));
+        r.set("price", dec(l.unit_price));
+        r.set("total", dec(l.amount));
+        r.set("uom", l.uom.clone());
+        r.set("need-by-date", l.need_by.map(|d| d.to_string()));
+        r.set("source-part-num", l.supplier_part_id.clone());
+        r.set("item-number", l.buyer_part_id.clone());
+        r.set("currency", po.currency.clone());
+        r.set_extensions(l.extensions.get(EXT));
+        out.push(r);
+    }
+    Ok(())
+}
