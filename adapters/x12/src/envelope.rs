@@ -31,7 +31,7 @@ pub struct Interchange {
     pub line: u32,
     /// Problems found in the header and trailer (TA1 notes).
     pub issues: Vec<EnvelopeIssue>,
-    groups: u32,
+    pub(crate) groups: u32,
 }
 
 impl Interchange {

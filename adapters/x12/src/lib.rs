@@ -5,6 +5,7 @@
 //! transaction set into a canonical document and back; [`encode`] writes interchanges with
 //! control numbers from [`control`]; [`codec`] ties it together as [`X12Codec`].
 
+pub mod ack;
 pub mod codec;
 mod common;
 pub mod control;
@@ -16,6 +17,7 @@ pub mod tokenizer;
 pub mod values;
 mod writer;
 
+pub use ack::{AckKind, AckStatus, Acknowledgment, acknowledge, acknowledge_with};
 pub use codec::{X12Codec, decode_slice, decode_stream};
 pub use control::{
     ControlKind, ControlNumberError, ControlNumbers, FileControlNumbers, InMemoryControlNumbers,

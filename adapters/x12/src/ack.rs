@@ -1,0 +1,461 @@
+//! Acknowledgments: a 997 for 4010-style groups and a 999 for 005010+ groups (chosen by the
+//! inbound GS08), with AK1/AK2/AK3/AK4/AK5/AK9 (IK3/IK4/IK5 in a 999), and a TA1 for
+//! interchange-level problems or when ISA14 asks for one. The ack interchange mirrors the
+//! inbound one: same delimiters, version and usage indicator, sender and receiver swapped.
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use gateway_core::{EncodeError, PartnerProfile};
+
+use crate::codec::map_set;
+use crate::control::{ControlKind, ControlNumbers, InMemoryControlNumbers};
+use crate::encode::fixed;
+use crate::envelope::{
+    EnvelopeIssue, Group, Interchange, SetContext, SetIssue, Severity, Visitor, Walker,
+};
+use crate::tokenizer::{Delimiters, Segment, TokState};
+use crate::writer::{El, Out, o, t};
+
+/// Most AK3/IK3 loops written per set (the ack stays small for hostile input).
+const MAX_SEGMENT_NOTES: usize = 50;
+
+/// Which acknowledgment a group gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckKind {
+    /// 997 functional acknowledgment (4010-style groups).
+    Fa997,
+    /// 999 implementation acknowledgment (005010 and later).
+    Ia999,
+}
+
+impl AckKind {
+    /// 999 for GS08 `005010...` and later, else 997.
+    pub fn for_version(gs08: &str) -> AckKind {
+        let major: String = gs08.chars().take(3).collect();
+        if major.as_str() >= "005" && major.bytes().all(|b| b.is_ascii_digit()) {
+            AckKind::Ia999
+        } else {
+            AckKind::Fa997
+        }
+    }
+}
+
+/// Accepted, accepted with errors, partially accepted (groups only), rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckStatus {
+    Accepted,
+    AcceptedWithErrors,
+    Partial,
+    Rejected,
+}
+
+impl AckStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            AckStatus::Accepted => "A",
+            AckStatus::AcceptedWithErrors => "E",
+            AckStatus::Partial => "P",
+            AckStatus::Rejected => "R",
+        }
+    }
+}
+
+/// The acknowledgment of one transaction set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAck {
+    pub id: String,
+    pub control: String,
+    pub convention: Option<String>,
+    pub status: AckStatus,
+    pub issues: Vec<SetIssue>,
+}
+
+/// The acknowledgment of one functional group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupAck {
+    pub kind: AckKind,
+    pub group: Group,
+    pub sets: Vec<SetAck>,
+    pub issues: Vec<EnvelopeIssue>,
+    pub status: AckStatus,
+}
+
+/// The acknowledgment of one interchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterchangeAck {
+    pub interchange: Interchange,
+    /// TA1 status when a TA1 is sent (problems, or ISA14 = 1).
+    pub ta1: Option<(AckStatus, &'static str)>,
+    pub groups: Vec<GroupAck>,
+}
+
+/// Everything acknowledged, and the bytes to send back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledgment {
+    pub interchanges: Vec<InterchangeAck>,
+    /// One ack interchange per inbound interchange, concatenated.
+    pub bytes: Vec<u8>,
+}
+
+/// Acknowledges `raw` with process-wide in-memory control numbers. The server should prefer
+/// [`acknowledge_with`] and a persistent [`ControlNumbers`] so numbers survive restarts.
+pub fn acknowledge(raw: &[u8], partner: &PartnerProfile) -> Vec<u8> {
+    static NUMBERS: OnceLock<InMemoryControlNumbers> = OnceLock::new();
+    let numbers = NUMBERS.get_or_init(InMemoryControlNumbers::new);
+    acknowledge_with(raw, partner, numbers, Utc::now())
+        .map(|a| a.bytes)
+        .unwrap_or_default()
+}
+
+/// Acknowledges every interchange of `raw`.
+pub fn acknowledge_with(
+    raw: &[u8],
+    partner: &PartnerProfile,
+    numbers: &dyn ControlNumbers,
+    now: DateTime<Utc>,
+) -> Result<Acknowledgment, EncodeError> {
+    let mut v = AckVisitor {
+        raw,
+        ..AckVisitor::default()
+    };
+    Walker::new().run(raw, TokState::default(), true, &mut v);
+    let mut bytes = Vec::new();
+    for ia in &v.done {
+        bytes.extend(render(ia, partner, numbers, now)?);
+    }
+    Ok(Acknowledgment {
+        interchanges: v.done,
+        bytes,
+    })
+}
+
+#[derive(Default)]
+struct AckVisitor<'r> {
+    raw: &'r [u8],
+    sets: Vec<SetAck>,
+    groups: Vec<GroupAck>,
+    done: Vec<InterchangeAck>,
+}
+
+fn set_status(issues: &[SetIssue]) -> AckStatus {
+    if issues.iter().any(|i| i.severity == Severity::Error) {
+        AckStatus::Rejected
+    } else if issues.is_empty() {
+        AckStatus::Accepted
+    } else {
+        AckStatus::AcceptedWithErrors
+    }
+}
+
+impl<'a> Visitor<'a> for AckVisitor<'_> {
+    fn set(&mut self, cx: &SetContext<'_>, segments: &[Segment<'a>], issues: Vec<SetIssue>) {
+        if cx.group.is_none() {
+            return; // a set outside a group cannot be acknowledged by a 997/999
+        }
+        let outcome = map_set(cx, segments, issues);
+        self.sets.push(SetAck {
+            id: cx.header.id.clone(),
+            control: cx.header.control.trim().to_string(),
+            convention: cx.header.convention.clone(),
+            status: set_status(&outcome.issues),
+            issues: outcome.issues,
+        });
+    }
+
+    fn group_end(&mut self, _: Option<&Interchange>, group: &Group, issues: Vec<EnvelopeIssue>) {
+        let sets = std::mem::take(&mut self.sets);
+        let accepted = sets
+            .iter()
+            .filter(|s| s.status != AckStatus::Rejected)
+            .count();
+        let status = if !sets.is_empty() && accepted == 0 {
+            AckStatus::Rejected
+        } else if accepted < sets.len() {
+            AckStatus::Partial
+        } else if !issues.is_empty()
+            || sets
+                .iter()
+                .any(|s| s.status == AckStatus::AcceptedWithErrors)
+        {
+            AckStatus::AcceptedWithErrors
+        } else {
+            AckStatus::Accepted
+        };
+        self.groups.push(GroupAck {
+            kind: AckKind::for_version(group.version()),
+            group: group.clone(),
+            sets,
+            issues,
+            status,
+        });
+    }
+
+    fn interchange_end(&mut self, isa: &Interchange) {
+        let groups = std::mem::take(&mut self.groups);
+        let ta1 = match isa.issues.first() {
+            Some(i) => Some((AckStatus::AcceptedWithErrors, i.code)),
+            None if isa.field(14) == "1" => Some((AckStatus::Accepted, "000")),
+            None => None,
+        };
+        self.done.push(InterchangeAck {
+            interchange: isa.clone(),
+            ta1,
+            groups,
+        });
+    }
+
+    fn stray(
+        &mut self,
+        _: String,
+        _: String,
+        ta1_code: Option<&'static str>,
+        offset: Option<usize>,
+    ) {
+        // An ISA that cannot be used: reject the interchange with a TA1 built from what can be
+        // read of its header.
+        let (Some(code), Some(offset)) = (ta1_code, offset) else {
+            return;
+        };
+        if code == "024" {
+            return;
+        }
+        let Some(rest) = self.raw.get(offset..) else {
+            return;
+        };
+        let sep = rest.get(3).copied().unwrap_or(b'*');
+        let head = rest.get(..rest.len().min(120)).unwrap_or_default();
+        let fields: Vec<String> = head
+            .split(|&b| b == sep)
+            .take(17)
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect();
+        let usable = |b: u8| !b.is_ascii_alphanumeric() && !b.is_ascii_whitespace();
+        let delimiters = Delimiters {
+            element: if usable(sep) { sep } else { b'*' },
+            ..Delimiters::default()
+        };
+        self.done.push(InterchangeAck {
+            interchange: Interchange {
+                fields,
+                delimiters,
+                line: 0,
+                issues: Vec::new(),
+                groups: 0,
+            },
+            ta1: Some((AckStatus::Rejected, code)),
+            groups: Vec::new(),
+        });
+    }
+}
+
+fn ak_version(kind: AckKind, inbound: &str) -> String {
+    match kind {
+        AckKind::Ia999 => "005010X231".into(),
+        AckKind::Fa997 => inbound.to_string(),
+    }
+}
+
+/// Renders one ack interchange (empty when there is nothing to say).
+fn render(
+    ia: &InterchangeAck,
+    partner: &PartnerProfile,
+    numbers: &dyn ControlNumbers,
+    now: DateTime<Utc>,
+) -> Result<Vec<u8>, EncodeError> {
+    if ia.ta1.is_none() && ia.groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let isa = &ia.interchange;
+    let mut d = isa.delimiters;
+    // A newline terminator: keep it; otherwise add a line break for readability.
+    let line_break: &'static [u8] = if d.trim_trailing { b"" } else { b"\n" };
+    d.trim_trailing = false;
+    let mut out = Out::new(d, line_break);
+    let key = partner.id.as_str();
+    let control = numbers
+        .next(key, ControlKind::Interchange)
+        .map_err(|e| EncodeError::ControlNumbers(e.to_string()))?;
+    let field = |n: usize| isa.field(n).to_string();
+    let version = if isa.field(12).trim().len() == 5 {
+        field(12)
+    } else {
+        "00401".into()
+    };
+    let isa_fields = vec![
+        "00".into(),
+        " ".repeat(10),
+        "00".into(),
+        " ".repeat(10),
+        fixed(isa.field(7).trim(), 2, "ISA05")?,
+        fixed(isa.field(8).trim(), 15, "ISA06")?,
+        fixed(isa.field(5).trim(), 2, "ISA07")?,
+        fixed(isa.field(6).trim(), 15, "ISA08")?,
+        now.format("%y%m%d").to_string(),
+        now.format("%H%M").to_string(),
+        match d.repetition {
+            Some(r) => (r as char).to_string(),
+            None => "U".into(),
+        },
+        version,
+        format!("{control:09}"),
+        "0".into(),
+        match isa.field(15).trim() {
+            "T" => "T".into(),
+            _ => "P".into(),
+        },
+        (d.component as char).to_string(),
+    ];
+    out.raw_isa(&isa_fields)?;
+    if let Some((status, code)) = ia.ta1 {
+        out.segment(
+            "$",
+            "TA1",
+            &[
+                t(isa.field(13).trim()),
+                t(isa.field(9).trim()),
+                t(isa.field(10).trim()),
+                t(status.code()),
+                t(code),
+            ],
+        )?;
+    }
+    for g in &ia.groups {
+        render_group(&mut out, g, numbers, key, now)?;
+    }
+    out.segment(
+        "$",
+        "IEA",
+        &[t(ia.groups.len().to_string()), t(format!("{control:09}"))],
+    )?;
+    Ok(out.buf)
+}
+
+/// A value safe to echo in AK404/IK404 (no delimiters, bounded length).
+fn echo(value: &Option<String>, d: &Delimiters) -> El {
+    match value {
+        Some(v)
+            if !v.bytes().any(|b| {
+                b == d.element || b == d.component || b == d.segment || Some(b) == d.repetition
+            }) =>
+        {
+            t(v.chars().take(99).collect::<String>())
+        }
+        _ => El::empty(),
+    }
+}
+
+fn render_group(
+    out: &mut Out,
+    g: &GroupAck,
+    numbers: &dyn ControlNumbers,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<(), EncodeError> {
+    let gctl = numbers
+        .next(key, ControlKind::Group)
+        .map_err(|e| EncodeError::ControlNumbers(e.to_string()))?;
+    let is999 = g.kind == AckKind::Ia999;
+    let version = ak_version(g.kind, g.group.version());
+    out.segment(
+        "$",
+        "GS",
+        &[
+            t("FA"),
+            t(g.group.field(3).trim()),
+            t(g.group.field(2).trim()),
+            t(now.format("%Y%m%d").to_string()),
+            t(now.format("%H%M").to_string()),
+            t(gctl.to_string()),
+            t("X"),
+            t(version.clone()),
+        ],
+    )?;
+    out.reset_count();
+    let (set_id, ik3, ik4, ik5) = if is999 {
+        ("999", "IK3", "IK4", "IK5")
+    } else {
+        ("997", "AK3", "AK4", "AK5")
+    };
+    let mut st = vec![t(set_id), t("0001")];
+    if is999 {
+        st.push(t(version));
+    }
+    out.segment("$", "ST", &st)?;
+    let mut ak1 = vec![t(g.group.field(1).trim()), t(g.group.control())];
+    if is999 {
+        ak1.push(t(g.group.version()));
+    }
+    out.segment("$", "AK1", &ak1)?;
+    let d = out.delimiters;
+    for s in &g.sets {
+        let mut ak2 = vec![t(s.id.clone()), t(s.control.clone())];
+        if is999 {
+            ak2.push(o(s.convention.clone()));
+        }
+        out.segment("$", "AK2", &ak2)?;
+        for issue in s
+            .issues
+            .iter()
+            .filter(|i| i.set_code == "5")
+            .take(MAX_SEGMENT_NOTES)
+        {
+            let Some(seg) = &issue.segment else { continue };
+            out.segment(
+                "$",
+                ik3,
+                &[
+                    t(seg.id.clone()),
+                    t(seg.position.to_string()),
+                    El::empty(),
+                    t(seg.code),
+                ],
+            )?;
+            if let Some(e) = &seg.element {
+                let position = match e.component {
+                    Some(c) => El::C(vec![e.position.to_string(), c.to_string()]),
+                    None => t(e.position.to_string()),
+                };
+                out.segment(
+                    "$",
+                    ik4,
+                    &[position, El::empty(), t(e.code), echo(&e.value, &d)],
+                )?;
+            }
+        }
+        let mut codes: Vec<&str> = Vec::new();
+        for i in &s.issues {
+            if !codes.contains(&i.set_code) && codes.len() < 5 {
+                codes.push(i.set_code);
+            }
+        }
+        let mut ak5 = vec![t(s.status.code())];
+        if s.status != AckStatus::Accepted {
+            ak5.extend(codes.iter().map(|c| t(*c)));
+        }
+        out.segment("$", ik5, &ak5)?;
+    }
+    // AK902 (included) is reported as the sets received: a GE01 that disagrees is already
+    // flagged with AK905 code 5.
+    let received = g.group.sets_received();
+    let included = received;
+    let accepted = g
+        .sets
+        .iter()
+        .filter(|s| s.status != AckStatus::Rejected)
+        .count();
+    let mut ak9 = vec![
+        t(g.status.code()),
+        t(included.to_string()),
+        t(received.to_string()),
+        t(accepted.to_string()),
+    ];
+    for i in g.issues.iter().take(5) {
+        ak9.push(t(i.code));
+    }
+    out.segment("$", "AK9", &ak9)?;
+    let n = out.count + 1;
+    out.segment("$", "SE", &[t(n.to_string()), t("0001")])?;
+    out.segment("$", "GE", &[t("1"), t(gctl.to_string())])?;
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! 997/999/TA1: accepted, accepted with errors, partially accepted, rejected, and
+//! interchange-level problems, with the ack envelope mirroring the inbound one.
+
+// Test helpers outside #[test] functions may unwrap and panic too: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use adapter_x12::{AckStatus, InMemoryControlNumbers, acknowledge_with};
+use chrono::{TimeZone, Utc};
+use gateway_core::PartnerProfile;
+
+const ISA4010: &str = "ISA*00*          *00*          *ZZ*SUPPLIER       *01*BUYER          *260315*1030*U*00401*000000042*0*P*>~\n";
+const ISA5010: &str = "ISA*00*          *00*          *ZZ*SUPPLIER       *01*BUYER          *260315*1030*^*00501*000000042*0*T*:~\n";
+
+fn set(control: &str, big: &str, it1_qty: &str, ctt: &str) -> String {
+    let body = [
+        format!("ST*810*{control}"),
+        big.to_string(),
+        "N1*SU*Acme".into(),
+        format!("IT1*1*{it1_qty}*EA*2.50**VP*X1"),
+        "TDS*2500".into(),
+        format!("CTT*{ctt}"),
+    ];
+    let n = body.len() + 1;
+    format!("{}~\nSE*{n}*{control}~\n", body.join("~\n"))
+}
+
+fn interchange(isa: &str, version: &str, sets: &[String], ge01: usize) -> String {
+    format!(
+        "{isa}GS*IN*SUPGS*BUYGS*20260315*1030*77*X*{version}~\n{}GE*{ge01}*77~\nIEA*1*000000042~\n",
+        sets.concat()
+    )
+}
+
+fn ack(raw: &str) -> (adapter_x12::Acknowledgment, String) {
+    let now = Utc.with_ymd_and_hms(2026, 3, 16, 8, 5, 0).unwrap();
+    let a = acknowledge_with(
+        raw.as_bytes(),
+        &PartnerProfile::anonymous(),
+        &InMemoryControlNumbers::new(),
+        now,
+    )
+    .unwrap();
+    let text = String::from_utf8(a.bytes.clone()).unwrap();
+    (a, text)
+}
+
+fn good(control: &str) -> String {
+    set(control, "BIG*20260315*INV-1", "10", "1")
+}
+
+#[test]
+fn accepted_4010_group_gets_a_997_in_a_mirrored_envelope() {
+    let (a, text) = ack(&interchange(ISA4010, "004010", &[good("0001")], 1));
+    assert_eq!(
+        text,
+        "ISA*00*          *00*          *01*BUYER          *ZZ*SUPPLIER       *260316*0805*U*00401*000000001*0*P*>~\n\
+         GS*FA*BUYGS*SUPGS*20260316*0805*1*X*004010~\n\
+         ST*997*0001~\n\
+         AK1*IN*77~\n\
+         AK2*810*0001~\n\
+         AK5*A~\n\
+         AK9*A*1*1*1~\n\
+         SE*6*0001~\n\
+         GE*1*1~\n\
+         IEA*1*000000001~\n"
+    );
+    assert_eq!(a.interchanges[0].groups[0].status, AckStatus::Accepted);
+    assert!(a.interchanges[0].ta1.is_none());
+}
+
+#[test]
+fn group_5010_gets_a_999() {
+    let (_, text) = ack(&interchange(ISA5010, "005010", &[good("0001")], 1));
+    assert!(text.contains("*^*00501*000000001*0*T*:~"), "{text}");
+    assert!(
+        text.contains("GS*FA*BUYGS*SUPGS*20260316*0805*1*X*005010X231~"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "ST*999*0001*005010X231~\nAK1*IN*77*005010~\nAK2*810*0001~\nIK5*A~\nAK9*A*1*1*1~"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn accepted_with_errors_names_segment_and_element() {
+    let bad_count = set("0001", "BIG*20260315*INV-1", "10", "3");
+    let (a, text) = ack(&interchange(ISA4010, "004010", &[bad_count], 1));
+    assert!(
+        text.contains("AK2*810*0001~\nAK3*CTT*6**8~\nAK4*1**6*3~\nAK5*E*5~\nAK9*E*1*1*1~"),
+        "{text}"
+    );
+    assert_eq!(
+        a.interchanges[0].groups[0].sets[0].status,
+        AckStatus::AcceptedWithErrors
+    );
+}
+
+#[test]
+fn rejected_set_and_partial_group() {
+    let bad_date = set("0002", "BIG*20261340*INV-2", "10", "1");
+    let bad_qty = set("0003", "BIG*20260315*INV-3", "1O", "1");
+    let (a, text) = ack(&interchange(
+        ISA4010,
+        "004010",
+        &[good("0001"), bad_date, bad_qty],
+        3,
+    ));
+    assert!(
+        text.contains("AK2*810*0002~\nAK3*BIG*2**8~\nAK4*1**8*20261340~\nAK5*R*5~"),
+        "{text}"
+    );
+    assert!(
+        text.contains("AK2*810*0003~\nAK3*IT1*4**8~\nAK4*2**6*1O~\nAK5*R*5~"),
+        "{text}"
+    );
+    assert!(text.contains("AK9*P*3*3*1~"), "{text}");
+    assert_eq!(a.interchanges[0].groups[0].status, AckStatus::Partial);
+}
+
+#[test]
+fn envelope_errors_reject_the_set_and_all_rejected_rejects_the_group() {
+    let wrong_se = good("0001").replace("SE*7*0001", "SE*9*0001");
+    let (_, text) = ack(&interchange(ISA4010, "004010", &[wrong_se], 1));
+    assert!(
+        text.contains("AK2*810*0001~\nAK5*R*4~\nAK9*R*1*1*0~"),
+        "{text}"
+    );
+    let not_mapped = good("0001").replace("ST*810", "ST*855");
+    let (_, text) = ack(&interchange(ISA4010, "004010", &[not_mapped], 1));
+    assert!(
+        text.contains("AK2*855*0001~\nAK5*R*1~\nAK9*R*1*1*0~"),
+        "{text}"
+    );
+    // GE01 disagrees with the sets received: accepted with errors, code 5.
+    let (_, text) = ack(&interchange(ISA4010, "004010", &[good("0001")], 2));
+    assert!(text.contains("AK9*E*1*1*1*5~"), "{text}");
+}
+
+#[test]
+fn ta1_for_interchange_problems() {
+    // IEA02 does not match ISA13.
+    let raw = interchange(ISA4010, "004010", &[good("0001")], 1)
+        .replace("IEA*1*000000042", "IEA*1*000000043");
+    let (a, text) = ack(&raw);
+    assert!(
+        text.contains("~\nTA1*000000042*260315*1030*E*001~\nGS*FA"),
+        "{text}"
+    );
+    assert_eq!(
+        a.interchanges[0].ta1,
+        Some((AckStatus::AcceptedWithErrors, "001"))
+    );
+    // ISA14 = 1 asks for a TA1 even when all is well.
+    let raw = interchange(
+        &ISA4010.replace("*0*P*", "*1*P*"),
+        "004010",
+        &[good("0001")],
+        1,
+    );
+    let (_, text) = ack(&raw);
+    assert!(text.contains("TA1*000000042*260315*1030*A*000~"), "{text}");
+    // An ISA whose delimiters collide cannot be read at all: TA1 R and no group ack.
+    let broken = ISA4010.replace("*P*>~", "*P*~~");
+    let (a, text) = ack(&format!("{broken}GS*IN*A*B~"));
+    assert!(text.contains("TA1*000000042*260315*1030*R*026~"), "{text}");
+    assert!(!text.contains("AK1"), "{text}");
+    assert_eq!(
+        a.interchanges.last().unwrap().ta1,
+        Some((AckStatus::Rejected, "026"))
+    );
+}
+
+#[test]
+fn acknowledge_convenience_returns_bytes() {
+    let raw = interchange(ISA4010, "004010", &[good("0001")], 1);
+    let bytes = adapter_x12::acknowledge(raw.as_bytes(), &PartnerProfile::anonymous());
+    assert!(String::from_utf8(bytes).unwrap().contains("AK5*A"));
+}
