@@ -36,6 +36,6 @@ pub use gateway_core::profile::CoupaSupplierRef;
 pub use invoices::{CoupaInvoice, InvoiceOutcome};
 pub use mapping::{InvoiceMapping, SupplierKey, invoice_to_coupa, purchase_order_from_coupa};
 pub use outbound::CoupaInvoiceDelivery;
-pub use purchase_orders::PoQuery;
+pub use purchase_orders::{PoQuery, PulledOrder};
 pub use stats::ClientStats;
 pub use suppliers::CoupaSupplier;

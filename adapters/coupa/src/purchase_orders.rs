@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::client::CoupaClient;
 use crate::error::CoupaError;
+use crate::mapping::purchase_order_from_coupa;
 
 /// Coupa returns at most 50 records per GET.
 pub const PAGE_SIZE: usize = 50;
@@ -104,6 +105,31 @@ impl CoupaClient {
                 "PO {id} still not exported after PUT (exported = {other})"
             ))),
         }
+    }
+}
+
+/// One PO pulled from Coupa: its id (to mark it exported after the bus confirmed it), the
+/// raw JSON (for the raw store) and its canonical form or why it could not be mapped.
+#[derive(Debug)]
+pub struct PulledOrder {
+    pub coupa_id: Option<u64>,
+    pub raw: Value,
+    pub order: Result<gateway_model::PurchaseOrder, CoupaError>,
+}
+
+impl CoupaClient {
+    /// Pulls every matching PO and maps each; one bad PO does not lose the others. Mark each
+    /// exported ([`CoupaClient::mark_exported`]) only after it was published.
+    pub async fn pull_purchase_orders(&self, q: &PoQuery) -> Result<Vec<PulledOrder>, CoupaError> {
+        let raw = self.purchase_orders(q).await?;
+        Ok(raw
+            .into_iter()
+            .map(|r| PulledOrder {
+                coupa_id: r.get("id").and_then(Value::as_u64),
+                order: purchase_order_from_coupa(&r),
+                raw: r,
+            })
+            .collect())
     }
 }
 

@@ -337,3 +337,32 @@ async fn duplicate_number_for_the_same_supplier_is_refused_by_the_sandbox() {
         .unwrap();
     assert_eq!(common::count_invoices(&env, "INV-DUP"), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn under_coupas_own_rate_limit_nothing_is_lost_or_doubled() {
+    // The sandbox enforces 25/s burst 20 itself; the client limits itself the same way and
+    // retries any 429 that still slips through.
+    let env = common::start_with(gateway_sandbox::SandboxOptions {
+        rate_limit: Some((25, 20)),
+        ..gateway_sandbox::SandboxOptions::default()
+    })
+    .await;
+    let c = Arc::new(common::client(&env));
+    let n = 20;
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let c = c.clone();
+            let body = common::invoice_body(env.supplier_id, &format!("RL-{i:02}"));
+            let sid = env.supplier_id;
+            tokio::spawn(async move { c.deliver_invoice(&body, sid).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(env.sandbox.invoices().len(), n);
+    for i in 0..n {
+        assert_eq!(common::count_invoices(&env, &format!("RL-{i:02}")), 1);
+    }
+    assert_eq!(env.sandbox.stats().served_429, c.stats().rate_limited);
+}

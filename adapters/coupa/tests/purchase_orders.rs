@@ -130,3 +130,25 @@ async fn paging_survives_a_server_error_mid_way() {
     assert_eq!(pos.len(), 75);
     assert_eq!(c.stats().server_errors, 1);
 }
+
+#[tokio::test]
+async fn pull_maps_each_and_keeps_a_bad_one_apart() {
+    let env = common::start().await;
+    seed(&env, 3, 0);
+    let mut bad = sample_purchase_order("PO-BAD", env.supplier_id);
+    bad["order-lines"][0]["quantity"] = Value::String("ten".into());
+    env.sandbox.add_purchase_order(bad).unwrap();
+    let c = common::client(&env);
+    let pulled = c.pull_purchase_orders(&PoQuery::default()).await.unwrap();
+    assert_eq!(pulled.len(), 4);
+    assert_eq!(pulled.iter().filter(|p| p.order.is_ok()).count(), 3);
+    let bad = pulled.iter().find(|p| p.order.is_err()).unwrap();
+    assert_eq!(bad.raw["po-number"], "PO-BAD");
+    assert!(bad.coupa_id.is_some());
+    let ok = pulled[0].order.as_ref().unwrap();
+    assert_eq!(ok.po_number.as_deref(), Some("PO-00001"));
+    assert_eq!(
+        ok.supplier.as_ref().unwrap().name.as_deref(),
+        Some("Acme Supplies")
+    );
+}

@@ -26,6 +26,7 @@ pub mod faults;
 pub mod invoices;
 pub mod purchase_orders;
 pub mod query;
+pub mod ratelimit;
 pub mod reply;
 pub mod server;
 pub mod store;

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::faults::{Action, FaultSpec, Faults};
+use crate::ratelimit::ServerLimit;
 use crate::reply;
 use crate::store::{LoggedRequest, ReceivedOrder, SandboxStats, Snapshot, Store};
 use crate::{admin, auth, cxml, invoices, purchase_orders, suppliers};
@@ -82,6 +83,9 @@ pub struct SandboxOptions {
     pub hang_for: Duration,
     /// Load state from this JSON file at start (when it exists) and save it at shutdown.
     pub snapshot: Option<PathBuf>,
+    /// Enforce `(requests per second, burst)` on `/api/` routes with 429 + `Retry-After: 1`;
+    /// `None` (default) = no limit. Coupa publishes 25/s with a burst of 20.
+    pub rate_limit: Option<(u32, u32)>,
 }
 
 impl Default for SandboxOptions {
@@ -92,6 +96,7 @@ impl Default for SandboxOptions {
             token_ttl: Duration::from_secs(86_399),
             hang_for: Duration::from_secs(120),
             snapshot: None,
+            rate_limit: None,
         }
     }
 }
@@ -101,6 +106,7 @@ impl Default for SandboxOptions {
 pub struct Shared {
     store: Mutex<Store>,
     faults: Mutex<Faults>,
+    limit: Option<Mutex<ServerLimit>>,
     pub clients: Vec<SandboxClient>,
     pub token_ttl: Duration,
     pub hang_for: Duration,
@@ -153,6 +159,9 @@ impl Sandbox {
         let shared = Arc::new(Shared {
             store: Mutex::new(store),
             faults: Mutex::new(Faults::default()),
+            limit: opts
+                .rate_limit
+                .map(|(rate, burst)| Mutex::new(ServerLimit::new(rate, burst))),
             clients: opts.clients.clone(),
             token_ttl: opts.token_ttl,
             hang_for: opts.hang_for,
@@ -236,10 +245,20 @@ async fn faults_layer(State(s): State<SharedState>, req: Request, next: Next) ->
     if path.starts_with("/sandbox/") {
         return next.run(req).await;
     }
-    let (latency, action) = {
+    let (latency, mut action) = {
         let mut f = s.faults();
         (f.latency(), f.take(&method, &path, Instant::now()))
     };
+    if action == Action::Pass
+        && path.starts_with("/api/")
+        && let Some(limit) = &s.limit
+        && !limit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .check(Instant::now())
+    {
+        action = Action::TooMany { retry_after: 1 };
+    }
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
