@@ -331,8 +331,9 @@ impl SandboxHandle {
         self.shared.store().stats.clone()
     }
 
+    /// The last requests served (at most 10,000), oldest first; status 0 = hung.
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.shared.store().log.clone()
+        self.shared.store().log.iter().cloned().collect()
     }
 
     /// Adds a supplier (Coupa JSON, dashed keys); returns its id.

@@ -2,7 +2,7 @@
 //! (dashed keys, decimal strings), issued tokens, cXML orders received by test suppliers, and
 //! a bounded request log. Optionally loaded from and saved to a JSON snapshot file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -74,7 +74,7 @@ pub struct Store {
     pub purchase_orders: Vec<Value>,
     pub received: Vec<ReceivedOrder>,
     pub tokens: HashMap<String, IssuedToken>,
-    pub log: Vec<LoggedRequest>,
+    pub log: VecDeque<LoggedRequest>,
     pub stats: SandboxStats,
     next_id: u64,
 }
@@ -122,9 +122,9 @@ impl Store {
 
     pub fn log(&mut self, method: &str, path: &str, status: u16) {
         if self.log.len() >= MAX_LOG {
-            self.log.remove(0);
+            self.log.pop_front();
         }
-        self.log.push(LoggedRequest {
+        self.log.push_back(LoggedRequest {
             method: method.to_string(),
             path: path.to_string(),
             status,
