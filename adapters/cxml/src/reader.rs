@@ -16,6 +16,7 @@
 //! `US-ASCII` is read as UTF-8. UTF-16 and other declared encodings are refused by name.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use quick_xml::events::{BytesStart, Event};
 
@@ -55,30 +56,63 @@ impl Default for Limits {
     }
 }
 
-const NO_PARENT: u32 = u32::MAX;
+const NONE: u32 = u32::MAX;
 
-/// One element: name, attributes, its own text (the concatenation of its text children) and
-/// its child elements by index into the tree's arena.
-#[derive(Debug, Clone, Default)]
+/// A piece of text: a range of the source (the common case, no copy) or of the tree's own
+/// buffer (text that needed unescaping or joining).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    len: u32,
+    owned: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Attr {
+    key: Span,
+    value: Span,
+}
+
+/// One element: name, attributes (a run of the tree's attribute list), its own text (the
+/// concatenation of its text children) and links to parent, children and next sibling.
+#[derive(Debug, Clone, Copy)]
 struct Element {
-    name: String,
-    attrs: Vec<(String, String)>,
-    text: String,
-    children: Vec<u32>,
+    name: Span,
+    attr_start: u32,
+    attr_count: u32,
+    text: Span,
     parent: u32,
+    first_child: u32,
+    last_child: u32,
+    next_sibling: u32,
     line: u32,
     column: u32,
 }
 
-/// One XML document (one root element and everything under it).
-#[derive(Debug, Clone, Default)]
+/// One XML document (one root element and everything under it). Names, attribute values and
+/// text point into the shared source where they need no unescaping, so building the tree
+/// allocates per document, not per element.
+#[derive(Debug, Clone)]
 pub struct Tree {
+    source: Arc<str>,
+    buf: String,
     elements: Vec<Element>,
+    attrs: Vec<Attr>,
     /// The DOCTYPE text, when the document had one (kept, never resolved).
     pub doctype: Option<String>,
 }
 
 impl Tree {
+    fn new(source: Arc<str>) -> Self {
+        Tree {
+            source,
+            buf: String::new(),
+            elements: Vec::new(),
+            attrs: Vec::new(),
+            doctype: None,
+        }
+    }
+
     /// The root element. `None` only for an empty tree, which [`parse`] never returns.
     pub fn root(&self) -> Option<Node<'_>> {
         (!self.elements.is_empty()).then_some(Node { tree: self, id: 0 })
@@ -92,6 +126,20 @@ impl Tree {
     pub fn is_empty(&self) -> bool {
         self.elements.is_empty()
     }
+
+    fn str(&self, s: Span) -> &str {
+        let from = if s.owned {
+            self.buf.as_str()
+        } else {
+            &self.source
+        };
+        from.get(s.start as usize..(s.start as usize + s.len as usize))
+            .unwrap_or_default()
+    }
+
+    fn el(&self, id: u32) -> Option<&Element> {
+        self.elements.get(id as usize)
+    }
 }
 
 /// A borrowed view of one element, with the navigation the mapping needs.
@@ -101,34 +149,53 @@ pub struct Node<'t> {
     id: u32,
 }
 
+/// Child elements of one element, in document order.
+#[derive(Debug, Clone)]
+pub struct Children<'t> {
+    tree: &'t Tree,
+    next: u32,
+}
+
+impl<'t> Iterator for Children<'t> {
+    type Item = Node<'t>;
+    fn next(&mut self) -> Option<Node<'t>> {
+        let id = self.next;
+        let e = self.tree.el(id)?;
+        self.next = e.next_sibling;
+        Some(Node {
+            tree: self.tree,
+            id,
+        })
+    }
+}
+
 impl<'t> Node<'t> {
-    fn el(&self) -> &'t Element {
-        // Ids only come from the tree itself, so this lookup cannot miss; fall back to an
-        // empty element rather than panic if it ever did.
-        static EMPTY: Element = Element {
-            name: String::new(),
-            attrs: Vec::new(),
-            text: String::new(),
-            children: Vec::new(),
-            parent: NO_PARENT,
-            line: 0,
-            column: 0,
-        };
-        self.tree.elements.get(self.id as usize).unwrap_or(&EMPTY)
+    fn el(&self) -> Option<&'t Element> {
+        self.tree.el(self.id)
     }
 
     /// The element name as written (prefix included, if any).
     pub fn name(&self) -> &'t str {
-        &self.el().name
+        self.el().map(|e| self.tree.str(e.name)).unwrap_or_default()
+    }
+
+    /// Every attribute in document order, entities resolved.
+    pub fn attrs(&self) -> impl Iterator<Item = (&'t str, &'t str)> + 't {
+        let tree = self.tree;
+        let (start, count) = self
+            .el()
+            .map(|e| (e.attr_start as usize, e.attr_count as usize))
+            .unwrap_or((0, 0));
+        tree.attrs
+            .get(start..start + count)
+            .unwrap_or_default()
+            .iter()
+            .map(move |a| (tree.str(a.key), tree.str(a.value)))
     }
 
     /// The value of attribute `name`, entities resolved, or `None`.
     pub fn attr(&self, name: &str) -> Option<&'t str> {
-        self.el()
-            .attrs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.attrs().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
     /// The attribute value trimmed, or `None` when absent or blank.
@@ -136,17 +203,12 @@ impl<'t> Node<'t> {
         self.attr(name).map(str::trim).filter(|s| !s.is_empty())
     }
 
-    /// Every attribute in document order.
-    pub fn attrs(&self) -> impl Iterator<Item = (&'t str, &'t str)> + 't {
-        self.el()
-            .attrs
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-
     /// The element's own text, trimmed.
     pub fn text(&self) -> &'t str {
-        self.el().text.trim()
+        self.el()
+            .map(|e| self.tree.str(e.text))
+            .unwrap_or_default()
+            .trim()
     }
 
     /// The element's own text trimmed, or `None` when blank.
@@ -155,9 +217,11 @@ impl<'t> Node<'t> {
     }
 
     /// Child elements in document order.
-    pub fn children(&self) -> impl Iterator<Item = Node<'t>> + 't {
-        let tree = self.tree;
-        self.el().children.iter().map(move |&id| Node { tree, id })
+    pub fn children(&self) -> Children<'t> {
+        Children {
+            tree: self.tree,
+            next: self.el().map(|e| e.first_child).unwrap_or(NONE),
+        }
     }
 
     /// Child elements named `name`, in document order.
@@ -180,8 +244,8 @@ impl<'t> Node<'t> {
     }
 
     pub fn parent(&self) -> Option<Node<'t>> {
-        let p = self.el().parent;
-        (p != NO_PARENT).then_some(Node {
+        let p = self.el()?.parent;
+        (p != NONE).then_some(Node {
             tree: self.tree,
             id: p,
         })
@@ -189,7 +253,7 @@ impl<'t> Node<'t> {
 
     /// Line and column (1-based) of the element's start tag.
     pub fn line_column(&self) -> (u32, u32) {
-        (self.el().line, self.el().column)
+        self.el().map(|e| (e.line, e.column)).unwrap_or((0, 0))
     }
 
     /// The XML path of this element: `/cXML/Request/InvoiceDetailRequest/InvoiceDetailOrder[2]`.
@@ -201,20 +265,15 @@ impl<'t> Node<'t> {
             let name = n.name();
             let step = match n.parent() {
                 Some(p) => {
-                    let same: Vec<u32> = p
-                        .el()
-                        .children
-                        .iter()
-                        .copied()
-                        .filter(|&c| {
-                            p.tree
-                                .elements
-                                .get(c as usize)
-                                .is_some_and(|e| e.name == name)
-                        })
-                        .collect();
-                    if same.len() > 1 {
-                        let pos = same.iter().position(|&c| c == n.id).unwrap_or(0) + 1;
+                    let mut count = 0usize;
+                    let mut pos = 0usize;
+                    for c in p.children_named(name) {
+                        count += 1;
+                        if c.id == n.id {
+                            pos = count;
+                        }
+                    }
+                    if count > 1 {
                         format!("{name}[{pos}]")
                     } else {
                         name.to_string()
@@ -258,22 +317,22 @@ pub struct Parsed {
 /// Reads every cXML document in `raw` (usually one; several when concatenated).
 pub fn parse(raw: &[u8], limits: &Limits) -> Parsed {
     let mut out = Parsed::default();
-    if raw.len() > limits.max_bytes {
+    if raw.len() > limits.max_bytes || raw.len() >= u32::MAX as usize {
         out.error = Some(CxmlError::Limit {
             location: "input".into(),
             what: format!("input size {} bytes", raw.len()),
-            limit: limits.max_bytes,
+            limit: limits.max_bytes.min(u32::MAX as usize - 1),
         });
         return out;
     }
-    let text = match to_utf8(raw) {
-        Ok(t) => t,
+    let text: Arc<str> = match to_utf8(raw) {
+        Ok(t) => Arc::from(t.as_ref()),
         Err(e) => {
             out.error = Some(e);
             return out;
         }
     };
-    let mut builder = Builder::new(&text, limits);
+    let mut builder = Builder::new(text, limits);
     builder.run(&mut out);
     out
 }
@@ -382,7 +441,7 @@ fn is_predefined(name: &str) -> Option<char> {
 }
 
 struct Builder<'a> {
-    text: &'a str,
+    source: Arc<str>,
     limits: &'a Limits,
     tree: Tree,
     /// Open elements, innermost last.
@@ -395,12 +454,23 @@ struct Builder<'a> {
     doctype: Option<String>,
 }
 
+/// Where `part` lies in `whole`, when it is a sub-slice of it.
+fn span_in(whole: &str, part: &[u8]) -> Option<Span> {
+    let off = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    whole.get(off..off.checked_add(part.len())?)?;
+    Some(Span {
+        start: u32::try_from(off).ok()?,
+        len: u32::try_from(part.len()).ok()?,
+        owned: false,
+    })
+}
+
 impl<'a> Builder<'a> {
-    fn new(text: &'a str, limits: &'a Limits) -> Self {
+    fn new(source: Arc<str>, limits: &'a Limits) -> Self {
         Builder {
-            text,
+            tree: Tree::new(source.clone()),
+            source,
             limits,
-            tree: Tree::default(),
             stack: Vec::new(),
             elements_seen: 0,
             counted_to: 0,
@@ -412,26 +482,32 @@ impl<'a> Builder<'a> {
 
     /// Line and column of `offset`, counting forward from the last position (offsets only grow).
     fn position(&mut self, offset: usize) -> (u32, u32) {
-        let offset = offset.min(self.text.len());
+        let offset = offset.min(self.source.len());
         if offset < self.counted_to {
-            return line_col(self.text, offset);
+            return line_col(&self.source, offset);
         }
-        let bytes = self.text.as_bytes();
-        let slice = bytes.get(self.counted_to..offset).unwrap_or_default();
-        for (i, &b) in slice.iter().enumerate() {
-            if b == b'\n' {
-                self.line = self.line.saturating_add(1);
-                self.line_start = self.counted_to + i + 1;
+        let slice = self
+            .source
+            .as_bytes()
+            .get(self.counted_to..offset)
+            .unwrap_or_default();
+        let newlines = slice.iter().filter(|&&b| b == b'\n').count();
+        if newlines > 0 {
+            self.line = self
+                .line
+                .saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
+            if let Some(last) = slice.iter().rposition(|&b| b == b'\n') {
+                self.line_start = self.counted_to + last + 1;
             }
         }
         self.counted_to = offset;
-        let col = self
-            .text
-            .get(self.line_start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(0)
-            + 1;
-        (self.line, u32::try_from(col).unwrap_or(u32::MAX))
+        let line_text = self.source.get(self.line_start..offset).unwrap_or_default();
+        let col = if line_text.is_ascii() {
+            line_text.len()
+        } else {
+            line_text.chars().count()
+        };
+        (self.line, u32::try_from(col + 1).unwrap_or(u32::MAX))
     }
 
     /// Where we are, as the path of the open elements plus line/column of `offset`.
@@ -451,7 +527,8 @@ impl<'a> Builder<'a> {
     }
 
     fn run(&mut self, out: &mut Parsed) {
-        let mut reader = quick_xml::Reader::from_str(self.text);
+        let source = self.source.clone();
+        let mut reader = quick_xml::Reader::from_str(&source);
         reader.config_mut().check_end_names = true;
         reader.config_mut().allow_dangling_amp = false;
         loop {
@@ -475,20 +552,8 @@ impl<'a> Builder<'a> {
                     self.close(out);
                     Ok(())
                 }
-                Event::Text(t) => match t.xml10_content() {
-                    Ok(s) => self.push_text(&s, before),
-                    Err(e) => Err(CxmlError::Syntax {
-                        location: self.here(before),
-                        message: e.to_string(),
-                    }),
-                },
-                Event::CData(t) => match t.xml10_content() {
-                    Ok(s) => self.push_text(&s, before),
-                    Err(e) => Err(CxmlError::Syntax {
-                        location: self.here(before),
-                        message: e.to_string(),
-                    }),
-                },
+                Event::Text(t) => self.text_bytes(&t.into_inner(), before),
+                Event::CData(t) => self.text_bytes(&t.into_inner(), before),
                 Event::GeneralRef(r) => self.reference(&r, before),
                 Event::DocType(d) => self.doctype(&d, before),
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) => Ok(()),
@@ -586,34 +651,96 @@ impl<'a> Builder<'a> {
             }
         };
         let mut buf = [0u8; 4];
-        self.push_text(ch.encode_utf8(&mut buf), at)
+        self.push_owned(ch.encode_utf8(&mut buf), at)
     }
 
-    fn push_text(&mut self, s: &str, at: usize) -> Result<(), CxmlError> {
-        let Some(&id) = self.stack.last() else {
-            if s.trim().is_empty() {
-                return Ok(());
-            }
-            return Err(CxmlError::Syntax {
-                location: self.here(at),
-                message: "text outside the root element".into(),
-            });
-        };
-        let len = self
-            .tree
-            .elements
-            .get(id as usize)
-            .map(|e| e.text.len())
-            .unwrap_or(0);
-        if len + s.len() > self.limits.max_text_bytes {
+    fn text_limit(&mut self, len: usize, at: usize) -> Result<(), CxmlError> {
+        if len > self.limits.max_text_bytes {
             return Err(CxmlError::Limit {
                 location: self.here(at),
-                what: format!("text of {} bytes", len + s.len()),
+                what: format!("text of {len} bytes"),
                 limit: self.limits.max_text_bytes,
             });
         }
+        Ok(())
+    }
+
+    /// The open element, or an error for text outside the root.
+    fn current(&mut self, s: &[u8], at: usize) -> Result<Option<u32>, CxmlError> {
+        match self.stack.last() {
+            Some(&id) => Ok(Some(id)),
+            None if s.iter().all(u8::is_ascii_whitespace) => Ok(None),
+            None => Err(CxmlError::Syntax {
+                location: self.here(at),
+                message: "text outside the root element".into(),
+            }),
+        }
+    }
+
+    /// Raw text as it appears in the source: kept as a span when it needs no line-end
+    /// normalisation and continues the element's text; copied otherwise.
+    fn text_bytes(&mut self, raw: &[u8], at: usize) -> Result<(), CxmlError> {
+        let Some(id) = self.current(raw, at)? else {
+            return Ok(());
+        };
+        let text = self.tree.el(id).map(|e| e.text).unwrap_or_default();
+        // Indentation before the first content is trimmed on access anyway.
+        if text.len == 0 && raw.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        self.text_limit(text.len as usize + raw.len(), at)?;
+        if !raw.contains(&b'\r')
+            && let Some(span) = span_in(&self.source, raw)
+            && (text.len == 0 || (!text.owned && text.start + text.len == span.start))
+        {
+            let start = if text.len == 0 {
+                span.start
+            } else {
+                text.start
+            };
+            if let Some(e) = self.tree.elements.get_mut(id as usize) {
+                e.text = Span {
+                    start,
+                    len: text.len + span.len,
+                    owned: false,
+                };
+            }
+            return Ok(());
+        }
+        let s = std::str::from_utf8(raw).map_err(|e| CxmlError::Syntax {
+            location: format!("line {}", self.line),
+            message: e.to_string(),
+        })?;
+        let normalised = s.replace("\r\n", "\n").replace('\r', "\n");
+        self.push_owned(&normalised, at)
+    }
+
+    /// Appends text that is not a plain range of the source (unescaped, normalised).
+    fn push_owned(&mut self, s: &str, at: usize) -> Result<(), CxmlError> {
+        let Some(id) = self.current(s.as_bytes(), at)? else {
+            return Ok(());
+        };
+        let text = self.tree.el(id).map(|e| e.text).unwrap_or_default();
+        self.text_limit(text.len as usize + s.len(), at)?;
+        let buf_len = self.tree.buf.len();
+        let at_end = text.owned && (text.start + text.len) as usize == buf_len;
+        let start = if at_end {
+            text.start
+        } else {
+            // Move what the element has so far to the end of the buffer, then append.
+            let existing = self.tree.str(text).to_string();
+            let start = buf_len;
+            self.tree.buf.push_str(&existing);
+            u32::try_from(start).unwrap_or(u32::MAX)
+        };
+        self.tree.buf.push_str(s);
+        let len = u32::try_from(self.tree.buf.len() - start as usize).unwrap_or(u32::MAX);
         if let Some(e) = self.tree.elements.get_mut(id as usize) {
-            e.text.push_str(s);
+            e.text = Span {
+                start,
+                len,
+                owned: true,
+            };
         }
         Ok(())
     }
@@ -640,61 +767,94 @@ impl<'a> Builder<'a> {
                 limit: self.limits.max_elements,
             });
         }
-        let name = String::from_utf8_lossy(s.name().as_ref()).into_owned();
+        let raw_name = s.name();
+        let name = span_in(&self.source, raw_name.as_ref()).ok_or_else(|| CxmlError::Syntax {
+            location: format!("line {}", self.line),
+            message: "element name is not valid UTF-8".into(),
+        })?;
         let (line, column) = self.position(at);
-        let mut attrs = Vec::new();
+        let attr_start = u32::try_from(self.tree.attrs.len()).unwrap_or(u32::MAX);
+        let mut attr_count = 0u32;
         for attr in s.attributes() {
-            if attrs.len() >= self.limits.max_attributes {
+            let shown = self.tree.str(name).to_string();
+            if attr_count as usize >= self.limits.max_attributes {
                 return Err(CxmlError::Limit {
-                    location: format!("{} <{name}>", self.here(at)),
+                    location: format!("{} <{shown}>", self.here(at)),
                     what: "number of attributes on one element".into(),
                     limit: self.limits.max_attributes,
                 });
             }
             let attr = attr.map_err(|e| CxmlError::Syntax {
-                location: format!("<{name}> line {line}, column {column}"),
+                location: format!("<{shown}> line {line}, column {column}"),
                 message: e.to_string(),
             })?;
+            let key_text = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
             if attr.value.len() > self.limits.max_attribute_bytes {
                 return Err(CxmlError::Limit {
-                    location: format!(
-                        "<{name}> @{} line {line}, column {column}",
-                        String::from_utf8_lossy(attr.key.as_ref())
-                    ),
+                    location: format!("<{shown}> @{key_text} line {line}, column {column}"),
                     what: format!("attribute value of {} bytes", attr.value.len()),
                     limit: self.limits.max_attribute_bytes,
                 });
             }
-            let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
-            let value = attr.unescape_value().map_err(|e| CxmlError::Entity {
-                location: format!("<{name}> @{key} line {line}, column {column}"),
-                message: format!(
-                    "{e}; only &lt; &gt; &amp; &apos; &quot; and character references are allowed"
-                ),
-            })?;
-            attrs.push((key, value.into_owned()));
+            let key =
+                span_in(&self.source, attr.key.as_ref()).ok_or_else(|| CxmlError::Syntax {
+                    location: format!("<{shown}> line {line}, column {column}"),
+                    message: "attribute name is not valid UTF-8".into(),
+                })?;
+            let plain = !attr
+                .value
+                .iter()
+                .any(|&b| matches!(b, b'&' | b'\r' | b'\n' | b'\t'));
+            let value = match (plain, span_in(&self.source, &attr.value)) {
+                (true, Some(span)) => span,
+                _ => {
+                    let v = attr.unescape_value().map_err(|e| CxmlError::Entity {
+                        location: format!("<{shown}> @{key_text} line {line}, column {column}"),
+                        message: format!(
+                            "{e}; only &lt; &gt; &amp; &apos; &quot; and character references \
+                             are allowed"
+                        ),
+                    })?;
+                    let start = u32::try_from(self.tree.buf.len()).unwrap_or(u32::MAX);
+                    self.tree.buf.push_str(&v);
+                    Span {
+                        start,
+                        len: u32::try_from(v.len()).unwrap_or(u32::MAX),
+                        owned: true,
+                    }
+                }
+            };
+            self.tree.attrs.push(Attr { key, value });
+            attr_count += 1;
         }
-        if self.stack.is_empty() && !self.tree.elements.is_empty() {
-            // Defensive: a finished tree is always moved out in `close`.
-            self.tree = Tree::default();
-        }
-        let id = u32::try_from(self.tree.elements.len()).map_err(|_| CxmlError::Limit {
-            location: format!("line {line}, column {column}"),
-            what: "number of elements".into(),
-            limit: u32::MAX as usize,
-        })?;
-        let parent = self.stack.last().copied().unwrap_or(NO_PARENT);
+        let id = u32::try_from(self.tree.elements.len()).unwrap_or(NONE);
+        let parent = self.stack.last().copied().unwrap_or(NONE);
         self.tree.elements.push(Element {
             name,
-            attrs,
-            text: String::new(),
-            children: Vec::new(),
+            attr_start,
+            attr_count,
+            text: Span::default(),
             parent,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
             line,
             column,
         });
+        let last = self
+            .tree
+            .elements
+            .get(parent as usize)
+            .map(|p| p.last_child)
+            .unwrap_or(NONE);
+        if let Some(prev) = self.tree.elements.get_mut(last as usize) {
+            prev.next_sibling = id;
+        }
         if let Some(p) = self.tree.elements.get_mut(parent as usize) {
-            p.children.push(id);
+            if p.first_child == NONE {
+                p.first_child = id;
+            }
+            p.last_child = id;
         }
         self.stack.push(id);
         if empty {
@@ -706,7 +866,8 @@ impl<'a> Builder<'a> {
     fn close(&mut self, out: &mut Parsed) {
         self.stack.pop();
         if self.stack.is_empty() {
-            let mut tree = std::mem::take(&mut self.tree);
+            let fresh = Tree::new(self.source.clone());
+            let mut tree = std::mem::replace(&mut self.tree, fresh);
             tree.doctype = self.doctype.take();
             out.trees.push(tree);
         }

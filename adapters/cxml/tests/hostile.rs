@@ -234,3 +234,21 @@ fn concatenated_documents_are_read_one_by_one() {
         Some("cXML SYSTEM \"x.dtd\"")
     );
 }
+
+#[test]
+fn text_is_joined_across_comments_children_and_references() {
+    let raw = "<cXML>\r\n<T>a\r\nb</T><U>x<!-- c -->y</U><V>p<b>inner</b>q&amp;r</V>\
+               <W a=\"1&#10;2\" b=\"plain\"><![CDATA[<raw>]]> tail</W></cXML>";
+    let parsed = parse(raw.as_bytes(), &Limits::default());
+    assert!(parsed.error.is_none(), "{:?}", parsed.error);
+    let root = parsed.trees[0].root().unwrap();
+    assert_eq!(root.find("T").unwrap().text(), "a\nb");
+    assert_eq!(root.find("U").unwrap().text(), "xy");
+    assert_eq!(root.find("V").unwrap().text(), "pq&r");
+    assert_eq!(root.find("V/b").unwrap().text(), "inner");
+    let w = root.find("W").unwrap();
+    assert_eq!(w.text(), "<raw> tail");
+    assert_eq!(w.attr("a"), Some("1\n2"));
+    assert_eq!(w.attr("b"), Some("plain"));
+    assert_eq!(w.line_column(), (3, 52));
+}
