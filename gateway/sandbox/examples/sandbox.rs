@@ -7,5 +7,9 @@ async fn main() -> Result<(), gateway_sandbox::SandboxError> {
         .nth(1)
         .and_then(|p| p.parse().ok())
         .unwrap_or(8600);
-    gateway_sandbox::run_cli(port, false, None).await
+    gateway_sandbox::run_cli(gateway_sandbox::CliOptions {
+        port,
+        ..Default::default()
+    })
+    .await
 }

@@ -62,22 +62,37 @@ pub fn seed_demo(handle: &SandboxHandle, po_count: usize) -> Result<u64, String>
     Ok(supplier)
 }
 
-/// Runs the sandbox on `port` (all interfaces: 0.0.0.0 when `public`, else 127.0.0.1) with
-/// demo data until Ctrl-C, then saves the snapshot when one is given. For `gateway sandbox`.
-pub async fn run_cli(
-    port: u16,
-    public: bool,
-    snapshot: Option<PathBuf>,
-) -> Result<(), SandboxError> {
-    let ip = if public { [0, 0, 0, 0] } else { [127, 0, 0, 1] };
-    let fresh = snapshot.as_ref().is_none_or(|p| !p.exists());
+/// What `gateway sandbox` accepts.
+#[derive(Debug, Clone, Default)]
+pub struct CliOptions {
+    pub port: u16,
+    /// Listen on 0.0.0.0 instead of 127.0.0.1.
+    pub public: bool,
+    /// State file: loaded at start when it exists, saved at Ctrl-C.
+    pub snapshot: Option<PathBuf>,
+    /// Seed files with suppliers and purchase orders (Coupa JSON).
+    pub seed_files: Vec<PathBuf>,
+    /// Skip the demo supplier and POs.
+    pub no_demo: bool,
+}
+
+/// Runs the sandbox with demo data (unless `no_demo`, or a snapshot was loaded) until Ctrl-C,
+/// then saves the snapshot when one is given. The entry point for `gateway sandbox --port N`.
+pub async fn run_cli(opts: CliOptions) -> Result<(), SandboxError> {
+    let ip = if opts.public {
+        [0, 0, 0, 0]
+    } else {
+        [127, 0, 0, 1]
+    };
+    let fresh = opts.snapshot.as_ref().is_none_or(|p| !p.exists());
     let handle = Sandbox::start(SandboxOptions {
-        addr: Some(SocketAddr::from((ip, port))),
-        snapshot,
+        addr: Some(SocketAddr::from((ip, opts.port))),
+        snapshot: opts.snapshot,
+        seed_files: opts.seed_files,
         ..SandboxOptions::default()
     })
     .await?;
-    if fresh {
+    if fresh && !opts.no_demo {
         seed_demo(&handle, 3).map_err(SandboxError::Serve)?;
     }
     println!(

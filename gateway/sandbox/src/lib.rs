@@ -32,7 +32,7 @@ pub mod server;
 pub mod store;
 pub mod suppliers;
 
-pub use demo::run_cli;
+pub use demo::{CliOptions, run_cli};
 pub use faults::{FaultKind, FaultSpec};
 pub use server::{ALL_SCOPES, Sandbox, SandboxClient, SandboxError, SandboxHandle, SandboxOptions};
 pub use store::{LoggedRequest, ReceivedOrder, SandboxStats};

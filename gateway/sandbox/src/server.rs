@@ -83,6 +83,9 @@ pub struct SandboxOptions {
     pub hang_for: Duration,
     /// Load state from this JSON file at start (when it exists) and save it at shutdown.
     pub snapshot: Option<PathBuf>,
+    /// Seed files (`{"suppliers": [..], "purchase_orders": [..]}`, Coupa JSON), inserted at
+    /// start after the snapshot with the same validation as the admin API.
+    pub seed_files: Vec<PathBuf>,
     /// Enforce `(requests per second, burst)` on `/api/` routes with 429 + `Retry-After: 1`;
     /// `None` (default) = no limit. Coupa publishes 25/s with a burst of 20.
     pub rate_limit: Option<(u32, u32)>,
@@ -96,6 +99,7 @@ impl Default for SandboxOptions {
             token_ttl: Duration::from_secs(86_399),
             hang_for: Duration::from_secs(120),
             snapshot: None,
+            seed_files: Vec::new(),
             rate_limit: None,
         }
     }
@@ -142,10 +146,13 @@ pub struct Sandbox;
 impl Sandbox {
     /// Binds (default `127.0.0.1:0`) and serves in a background task.
     pub async fn start(opts: SandboxOptions) -> Result<SandboxHandle, SandboxError> {
-        let store = match &opts.snapshot {
+        let mut store = match &opts.snapshot {
             Some(path) if path.exists() => Store::from_snapshot(load_snapshot(path)?),
             _ => Store::default(),
         };
+        for path in &opts.seed_files {
+            seed_from(&mut store, path)?;
+        }
         let addr = opts
             .addr
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
@@ -186,6 +193,24 @@ impl Sandbox {
             snapshot: opts.snapshot,
         })
     }
+}
+
+/// Inserts a seed file's suppliers, then its purchase orders (which may name a supplier by
+/// id, number or name).
+fn seed_from(store: &mut Store, path: &PathBuf) -> Result<(), SandboxError> {
+    let seed = load_snapshot(path)?;
+    let err = |message: String| SandboxError::Snapshot {
+        path: path.display().to_string(),
+        message,
+    };
+    for (i, s) in seed.suppliers.into_iter().enumerate() {
+        crate::suppliers::insert(store, s).map_err(|e| err(format!("suppliers[{i}]: {e}")))?;
+    }
+    for (i, p) in seed.purchase_orders.into_iter().enumerate() {
+        crate::purchase_orders::insert(store, p)
+            .map_err(|e| err(format!("purchase_orders[{i}]: {e}")))?;
+    }
+    Ok(())
 }
 
 fn load_snapshot(path: &PathBuf) -> Result<Snapshot, SandboxError> {

@@ -337,3 +337,44 @@ async fn seeding_over_the_admin_api_and_revise() {
     assert_eq!(r.status(), 200);
     assert_eq!(h.purchase_orders()[0]["version"], 2);
 }
+
+#[tokio::test]
+async fn seed_files_are_loaded_with_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seed.json");
+    let mut po = sample_purchase_order("PO-SEED", 0);
+    po["supplier"] = json!({"number": "SD-1"});
+    std::fs::write(
+        &path,
+        json!({"suppliers": [{"name": "Seed Co", "number": "SD-1"}], "purchase_orders": [po]})
+            .to_string(),
+    )
+    .unwrap();
+    let h = Sandbox::start(SandboxOptions {
+        seed_files: vec![path.clone()],
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let pos = h.purchase_orders();
+    assert_eq!(pos.len(), 1);
+    assert_eq!(pos[0]["supplier"]["name"], "Seed Co");
+    drop(h);
+
+    std::fs::write(
+        &path,
+        json!({"purchase_orders": [{"status": "issued"}]}).to_string(),
+    )
+    .unwrap();
+    let err = Sandbox::start(SandboxOptions {
+        seed_files: vec![path],
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("purchase_orders[0]: Po number can't be blank"),
+        "{err}"
+    );
+}
