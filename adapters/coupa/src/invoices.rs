@@ -197,7 +197,8 @@ impl CoupaClient {
                 }
                 return Err(err);
             }
-            let ambiguous = err.is_ambiguous();
+            // No answer, or a 2xx we could not read: Coupa may have created it.
+            let ambiguous = err.is_ambiguous() || matches!(err, CoupaError::Decode(_));
             if ambiguous {
                 Counters::bump(&self.counters.ambiguous_outcomes);
                 tracing::warn!(error = %err, "invoice create outcome unknown; looking it up before retrying");
