@@ -10,7 +10,6 @@ use gateway_core::{EncodeError, PartnerProfile};
 
 use crate::codec::map_set;
 use crate::control::{ControlKind, ControlNumbers, InMemoryControlNumbers};
-use crate::encode::fixed;
 use crate::envelope::{
     EnvelopeIssue, Group, Interchange, SetContext, SetIssue, Severity, Visitor, Walker,
 };
@@ -249,6 +248,11 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
     }
 }
 
+/// Pads to the ISA width; an inbound id wider than the standard is mirrored as sent.
+fn pad(value: &str, width: usize) -> String {
+    format!("{value:<width$}")
+}
+
 fn ak_version(kind: AckKind, inbound: &str) -> String {
     match kind {
         AckKind::Ia999 => "005010X231".into(),
@@ -287,10 +291,10 @@ fn render(
         " ".repeat(10),
         "00".into(),
         " ".repeat(10),
-        fixed(isa.field(7).trim(), 2, "ISA05")?,
-        fixed(isa.field(8).trim(), 15, "ISA06")?,
-        fixed(isa.field(5).trim(), 2, "ISA07")?,
-        fixed(isa.field(6).trim(), 15, "ISA08")?,
+        pad(isa.field(7).trim(), 2),
+        pad(isa.field(8).trim(), 15),
+        pad(isa.field(5).trim(), 2),
+        pad(isa.field(6).trim(), 15),
         now.format("%y%m%d").to_string(),
         now.format("%H%M").to_string(),
         match d.repetition {

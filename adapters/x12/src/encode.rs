@@ -210,6 +210,7 @@ pub fn encode_documents(
             start = i;
         }
     }
+    let mut first_index = 0usize;
     interchange(&ids, numbers, key, now, |out| {
         for run in &runs {
             let (function, set_id) = match run.first() {
@@ -217,6 +218,8 @@ pub fn encode_documents(
                 Some(Document::PurchaseOrder(_)) => ("PO", "850"),
                 None => continue,
             };
+            let offset = first_index;
+            first_index += run.len();
             group(
                 out,
                 &ids,
@@ -226,13 +229,27 @@ pub fn encode_documents(
                 function,
                 set_id,
                 run.len(),
-                |out, n| match run.get(n) {
-                    Some(Document::Invoice(inv)) => crate::map810::write_invoice(out, inv),
-                    Some(Document::PurchaseOrder(po)) => crate::map850::write_order(out, po),
-                    None => Ok(()),
+                |out, n| {
+                    let written = match run.get(n) {
+                        Some(Document::Invoice(inv)) => crate::map810::write_invoice(out, inv),
+                        Some(Document::PurchaseOrder(po)) => crate::map850::write_order(out, po),
+                        None => Ok(()),
+                    };
+                    written.map_err(|e| in_document(e, offset + n, docs.len()))
                 },
             )?;
         }
         Ok(runs.len() as u32)
     })
+}
+
+/// Prefixes a path with the document's position when a batch holds several.
+fn in_document(e: EncodeError, index: usize, total: usize) -> EncodeError {
+    match e {
+        EncodeError::Invalid { path, message } if total > 1 => EncodeError::Invalid {
+            path: format!("document {}: {path}", index + 1),
+            message,
+        },
+        other => other,
+    }
 }
