@@ -203,11 +203,23 @@ pub fn decode_stream(
     reader: &mut dyn BufRead,
     sink: &mut dyn FnMut(DecodeItem),
 ) -> std::io::Result<()> {
+    decode_stream_limited(reader, MAX_SET_BYTES, sink)
+}
+
+/// [`decode_stream`] with a chosen limit on one transaction set's size: a larger set is
+/// rejected (located at its ST) and skipped, and decoding goes on after its SE.
+pub fn decode_stream_limited(
+    reader: &mut dyn BufRead,
+    max_set_bytes: usize,
+    sink: &mut dyn FnMut(DecodeItem),
+) -> std::io::Result<()> {
+    let max_set_bytes = max_set_bytes.max(1024);
     let mut walker = Walker::new();
     let mut buf: Vec<u8> = Vec::new();
     let mut state = TokState::default();
     let mut eof = false;
-    let mut want = READ_CHUNK;
+    let chunk = READ_CHUNK.min(max_set_bytes);
+    let mut want = chunk;
     loop {
         // Read at least `want` more bytes (doubling while a set is incomplete keeps re-scans
         // linear overall).
@@ -235,18 +247,18 @@ pub fn decode_stream(
             return Ok(());
         }
         if progress.need_more {
-            if buf.len() > MAX_SET_BYTES {
+            if buf.len() > max_set_bytes {
                 let mut tok = Tokenizer::with_state(&buf, state, false);
                 let mut v = DecodeSink { sink: &mut *sink };
                 match tok.step() {
                     Step::Segment(st) if st.id() == b"ST" => {
-                        walker.abandon_set(&st, MAX_SET_BYTES, &mut v);
+                        walker.abandon_set(&st, max_set_bytes, &mut v);
                         state = tok.state();
                     }
                     _ => {
                         v.stray(
                             format!("line {}", state.line),
-                            format!("a segment longer than {MAX_SET_BYTES} bytes; it was skipped"),
+                            format!("a segment longer than {max_set_bytes} bytes; it was skipped"),
                             None,
                             None,
                         );
@@ -255,12 +267,12 @@ pub fn decode_stream(
                 }
                 buf.drain(..state.pos.min(buf.len()));
                 state.pos = 0;
-                want = READ_CHUNK;
+                want = chunk;
             } else {
-                want = want.saturating_mul(2).min(MAX_SET_BYTES);
+                want = want.saturating_mul(2).min(max_set_bytes);
             }
         } else {
-            want = READ_CHUNK;
+            want = chunk;
         }
     }
 }
@@ -326,5 +338,58 @@ impl Encode for X12Codec {
 
     fn encode(&self, docs: &[Document], partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError> {
         crate::encode::encode_documents(docs, partner, self.numbers.as_ref(), chrono::Utc::now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "ISA*00*          *00*          *ZZ*S              *ZZ*R              *260315*1030*U*00401*000000001*0*P*>~\nGS*IN*S*R*20260315*1030*1*X*004010~\n";
+
+    fn invoice(ctl: &str, lines: usize) -> String {
+        let mut segs = vec![format!("ST*810*{ctl}"), format!("BIG*20260315*INV{ctl}")];
+        for l in 1..=lines {
+            segs.push(format!("IT1*{l}*1*EA*2.5**VP*PART-NUMBER-{l}"));
+        }
+        let n = segs.len() + 1;
+        format!("{}~\nSE*{n}*{ctl}~\n", segs.join("~\n"))
+    }
+
+    #[test]
+    fn an_oversized_set_is_rejected_and_the_next_one_still_decodes() {
+        let raw = format!(
+            "{HEAD}{}{}GE*2*1~\nIEA*1*000000001~\n",
+            invoice("0001", 400),
+            invoice("0002", 2)
+        );
+        let mut items = Vec::new();
+        let mut reader = std::io::BufReader::with_capacity(512, raw.as_bytes());
+        decode_stream_limited(&mut reader, 4096, &mut |i| items.push(i)).unwrap();
+        let rejects: Vec<&Reject> = items
+            .iter()
+            .filter_map(|i| match i {
+                DecodeItem::Reject(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        let docs: Vec<&DecodedDocument> = items
+            .iter()
+            .filter_map(|i| match i {
+                DecodeItem::Document(d) => Some(d.as_ref()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(docs.len(), 1, "{rejects:?}");
+        assert_eq!(docs[0].document.number(), "INV0002");
+        assert_eq!(rejects.len(), 1, "{rejects:?}");
+        assert!(
+            rejects[0].message.contains("larger than 4096 bytes"),
+            "{rejects:?}"
+        );
+        assert!(rejects[0].location.contains("set 0001"), "{rejects:?}");
+        // The whole input in memory decodes both.
+        let whole = X12Codec::new().decode(raw.as_bytes(), &PartnerProfile::anonymous());
+        assert_eq!(whole.documents.len(), 2);
     }
 }
