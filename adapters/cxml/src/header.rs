@@ -167,7 +167,7 @@ impl AuthError {
     }
 }
 
-/// Checks the envelope against the partner profile: every configured credential (From,
+/// Checks the envelope against the partner profile: every configured credential (From, To,
 /// Sender) must be among the document's, and when a shared secret is configured it must match,
 /// compared through fixed-length digests in constant time ([`Secret::matches`]).
 pub fn authenticate(header: &CxmlHeader, profile: &PartnerProfile) -> Result<(), AuthError> {
@@ -190,6 +190,7 @@ pub fn authenticate(header: &CxmlHeader, profile: &PartnerProfile) -> Result<(),
         Ok(())
     };
     check("From", &header.from, &cx.from_domain, &cx.from_identity)?;
+    check("To", &header.to, &cx.to_domain, &cx.to_identity)?;
     check(
         "Sender",
         &header.sender,

@@ -1,13 +1,21 @@
 //! cXML: InvoiceDetailRequest and OrderRequest both ways, Responses, hardened parsing.
 //!
 //! Layout (one job per module):
-//! - [`reader`]: bytes → bounded element tree; refuses entity tricks, never fetches anything.
-//! - [`header`]: the cXML envelope (From/To/Sender credentials, SharedSecret, payloadID) and
-//!   sender authentication against the partner profile.
-//! - `decode`: tree → canonical [`gateway_model::Document`] (invoices and orders).
-//! - `encode`: canonical → OrderRequest / InvoiceDetailRequest.
-//! - [`response`]: cXML `Response/Status` documents and the status code for each outcome.
-//! - [`CxmlCodec`]: the `Decode`/`Encode` implementation the server registers.
+//! - [`reader`]: bytes → bounded element tree; refuses entity declarations and unknown
+//!   entities, never fetches a DTD or entity, bounds size, depth, element, attribute and text
+//!   counts, and locates every error by XML path plus line and column.
+//! - [`header`]: the cXML envelope (From/To/Sender credentials, SharedSecret as a
+//!   [`gateway_core::Secret`], payloadID, timestamp) and [`authenticate`] against the profile.
+//! - [`decode`]: tree → canonical [`gateway_model::Document`] (InvoiceDetailRequest → invoice,
+//!   OrderRequest → purchase order) with the envelope as [`gateway_core::SourceMeta`];
+//!   ConfirmationRequest and ShipNoticeRequest give a located "not yet mapped" reject.
+//! - [`encode`]: canonical → OrderRequest / InvoiceDetailRequest (pinned [`CXML_VERSION`]).
+//! - [`response`]: cXML `Response/Status` documents and [`status_for`] each [`Outcome`].
+//! - [`CxmlCodec`]: the `Decode`/`Encode` pair the server registers.
+//!
+//! The HTTP handler's order of calls: [`header()`] → [`authenticate`] (401 on failure) →
+//! `CxmlCodec::decode` (406/450 for rejects, see [`Outcome::of_error`]) → publish → answer with
+//! [`response::build`]`(&status_for(outcome), host)`.
 
 mod codec;
 pub mod decode;

@@ -47,7 +47,7 @@ impl Default for Limits {
         Limits {
             max_bytes: 64 * 1024 * 1024,
             max_depth: 64,
-            max_elements: 4_000_000,
+            max_elements: 2_000_000,
             max_attributes: 64,
             max_attribute_bytes: 64 * 1024,
             max_text_bytes: 1024 * 1024,

@@ -166,6 +166,15 @@ fn authentication_checks_credentials_and_secret() {
         authenticate(&h, &other),
         Err(AuthError::WrongCredential { role: "From", .. })
     ));
+    let mut wrong_to = acme("open sesame");
+    if let Some(c) = wrong_to.cxml.as_mut() {
+        c.to_domain = Some("NetworkID".into());
+        c.to_identity = Some("AN99".into());
+    }
+    assert!(matches!(
+        authenticate(&h, &wrong_to),
+        Err(AuthError::WrongCredential { role: "To", .. })
+    ));
     assert!(matches!(
         authenticate(&h, &PartnerProfile::anonymous()),
         Err(AuthError::NoProfile(_))
