@@ -1,7 +1,8 @@
 //! `InvoiceDetailRequest` → canonical [`Invoice`] (mapping table in CANONICAL.md).
 //!
 //! Where the model has no field, the value goes to `extensions.cxml` so a round trip keeps it:
-//! `operation` (when not `new`), the raw `purpose` (when it is not the canonical spelling),
+//! `operation` (when not `new`), the raw `purpose` (when it is not the canonical spelling), the
+//! invoice a memo corrects (`original_invoice_id`, `original_invoice_date` from `InvoiceIDInfo`),
 //! parties in roles the model has no slot for (`parties.<role>`), Extrinsics, and per line the
 //! PO of a second `InvoiceDetailOrder` (`po_number`), service-item flag, auxiliary part id,
 //! comments and Extrinsics.
@@ -106,6 +107,11 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
         }
     }
     ext.put("parties", Value::Object(others));
+    // The invoice a credit or debit memo corrects.
+    if let Some(orig) = header.child("InvoiceIDInfo") {
+        ext.put_str("original_invoice_id", orig.attr_opt("invoiceID"));
+        ext.put_str("original_invoice_date", orig.attr_opt("invoiceDate"));
+    }
 
     inv.payment_terms = match payment_terms(header.children_named("PaymentTerm"))? {
         Some(t) => Some(t),

@@ -97,6 +97,18 @@ fn header(x: &mut Xml, inv: &Invoice) {
         id_references(x, p);
         x.close("InvoicePartner");
     }
+    if let Some(id) = ext_str(&inv.extensions, "original_invoice_id") {
+        x.empty(
+            "InvoiceIDInfo",
+            &[
+                ("invoiceID", Some(id)),
+                (
+                    "invoiceDate",
+                    ext_str(&inv.extensions, "original_invoice_date"),
+                ),
+            ],
+        );
+    }
     let mut shipping: Vec<(&str, &Party)> = extra
         .iter()
         .filter(|(r, _)| SHIPPING_ROLES.contains(&r.as_str()))
