@@ -252,3 +252,28 @@ fn text_is_joined_across_comments_children_and_references() {
     assert_eq!(w.attr("b"), Some("plain"));
     assert_eq!(w.line_column(), (3, 52));
 }
+
+/// An endless stream through `decode_reader` stops at the size limit with a reject.
+#[test]
+fn endless_stream_is_cut_at_the_size_limit() {
+    use adapter_cxml::CxmlCodec;
+    use gateway_core::{Decode, DecodeItem, PartnerProfile};
+    let codec = CxmlCodec {
+        limits: Limits {
+            max_bytes: 1024,
+            ..Limits::default()
+        },
+    };
+    let mut endless = std::io::BufReader::new(std::io::repeat(b'<'));
+    let mut items = Vec::new();
+    codec
+        .decode_reader(&mut endless, &PartnerProfile::anonymous(), &mut |i| {
+            items.push(i)
+        })
+        .unwrap();
+    assert_eq!(items.len(), 1);
+    let DecodeItem::Reject(r) = &items[0] else {
+        panic!("expected a reject")
+    };
+    assert!(r.message.contains("exceeds the limit of 1024"), "{r:?}");
+}
