@@ -9,6 +9,12 @@ use gateway_model::DocumentKind;
 use gateway_server::codecs::Codecs;
 use gateway_tests::{corpus_dir, files_under};
 
+/// Corpus files that are templates rather than documents, with where their reject must point.
+const KNOWN_BAD: &[(&str, &str)] = &[
+    // invoiceDate="invoice_date": a placeholder left in the upstream fixture.
+    ("invoice_taxes_at_line_multiple_taxes.xml", "@invoiceDate"),
+];
+
 fn expected_kind(folder: &str) -> Option<DocumentKind> {
     match folder {
         "x12-810" | "cxml-invoice" => Some(DocumentKind::Invoice),
@@ -61,7 +67,21 @@ fn every_corpus_file_gives_documents_or_located_rejects() {
             .and_then(|p| p.file_name())
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        if let Some(kind) = expected_kind(&folder) {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if let Some((_, fragment)) = KNOWN_BAD.iter().find(|(f, _)| name.ends_with(f)) {
+            assert!(
+                decoded
+                    .rejects
+                    .iter()
+                    .any(|r| r.location.contains(fragment)),
+                "{}: expected a reject at {fragment}, got {:?}",
+                file.display(),
+                decoded.rejects
+            );
+        } else if let Some(kind) = expected_kind(&folder) {
             assert!(
                 decoded.documents.iter().any(|d| d.document.kind() == kind),
                 "{}: expected at least one {kind}, got rejects {:?}",

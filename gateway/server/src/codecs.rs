@@ -30,6 +30,15 @@ impl Codecs {
         };
         c.add_decoder(Arc::new(JsonCodec));
         c.add_encoder(Arc::new(JsonCodec));
+        let x12 = Arc::new(adapter_x12::X12Codec::new());
+        c.add_decoder(x12.clone());
+        c.add_encoder(x12);
+        let cxml = Arc::new(adapter_cxml::CxmlCodec::new());
+        c.add_decoder(cxml.clone());
+        c.add_encoder(cxml);
+        let csv = Arc::new(adapter_csv::CsvCodec);
+        c.add_decoder(csv.clone());
+        c.add_encoder(csv);
         c
     }
 

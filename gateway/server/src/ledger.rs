@@ -224,6 +224,17 @@ impl Ledger {
         })
     }
 
+    /// The document with this idempotency key or doc id, if the ledger knows it.
+    pub fn entry(&self, key: &str) -> Result<Option<Entry>, LedgerError> {
+        Ok(self
+            .select(
+                "WHERE idempotency_key = ?1 OR doc_id = ?1 LIMIT 1",
+                params![key],
+            )?
+            .into_iter()
+            .next())
+    }
+
     /// Forgets a claim whose publish failed, so the sender's retry is processed anew.
     pub fn release(&self, idempotency_key: &str) -> Result<(), LedgerError> {
         self.with(|c| {

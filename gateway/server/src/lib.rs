@@ -2,13 +2,20 @@
 //! adapters, bus and HTTP. Kept as a library so the integration tests in `tests/` drive exactly
 //! what the binary runs.
 
+pub mod bus;
 pub mod codecs;
 pub mod config;
+pub mod consumers;
 pub mod convert;
+pub mod coupa_link;
+pub mod cxml_reply;
+pub mod dlq;
 pub mod filedrop;
 pub mod ledger;
 pub mod logging;
 pub mod partners;
 pub mod pipeline;
+pub mod po_poller;
 pub mod protocols;
 pub mod service;
+pub mod supplier;

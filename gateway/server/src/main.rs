@@ -61,6 +61,13 @@ impl ToFormat {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DlqVerb {
+    List,
+    Replay,
+    Purge,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Convert documents between formats; canonical JSON Lines by default.
@@ -98,6 +105,54 @@ enum Command {
         #[arg(value_name = "FILE|-")]
         input: PathBuf,
     },
+    /// Run the gateway: inbound endpoints, file drops, the bus consumers that deliver invoices
+    /// to Coupa and purchase orders to suppliers, and the Coupa PO poller.
+    #[command(after_help = "Examples:\n  \
+        gateway serve --config gateway.toml\n  \
+        GATEWAY__BUS__AMQP_URL=amqp://guest:guest@127.0.0.1:5672/%2f gateway serve --config gateway.toml\n\n\
+        Stops gracefully on Ctrl-C or SIGTERM: no new work is taken, work in flight finishes.")]
+    Serve {
+        /// The service configuration (see gateway.example.toml for every key).
+        #[arg(long, value_name = "gateway.toml", default_value = "gateway.toml")]
+        config: PathBuf,
+    },
+    /// Dead letters: list them with their reasons, replay them after fixing the cause, purge.
+    #[command(after_help = "Examples:\n  \
+        gateway dlq list --config gateway.toml\n  \
+        gateway dlq replay --config gateway.toml --consumer coupa-invoices --doc 7f3c...\n  \
+        gateway dlq replay --config gateway.toml --partner acme --reason 'supplier not found'\n  \
+        gateway dlq purge --config gateway.toml --consumer supplier-orders --doc 7f3c...\n\n\
+        Consumers: coupa-invoices (invoices to Coupa), supplier-orders (POs to suppliers).\n\
+        replay and purge need a filter (--doc, --partner, --kind, --reason) or --all.")]
+    Dlq {
+        #[arg(value_enum)]
+        action: DlqVerb,
+        #[arg(long, value_name = "gateway.toml", default_value = "gateway.toml")]
+        config: PathBuf,
+        /// Only this consumer's dead letters (default: every consumer).
+        #[arg(long)]
+        consumer: Option<String>,
+        /// Only the document with this id.
+        #[arg(long, value_name = "DOC_ID")]
+        doc: Option<String>,
+        #[arg(long)]
+        partner: Option<String>,
+        /// invoice or purchase_order.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only dead letters whose reason contains this text.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Replay or purge every dead letter (required when no filter is given).
+        #[arg(long)]
+        all: bool,
+        /// list: print JSON Lines instead of text.
+        #[arg(long)]
+        json: bool,
+        /// list: at most this many per consumer.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
     /// Print the JSON Schema of the canonical document (the committed copy lives in
     /// `schemas/canonical.schema.json`).
     #[command(after_help = "Example:\n  gateway schema > schemas/canonical.schema.json")]
@@ -113,6 +168,19 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn load_config(path: &std::path::Path) -> anyhow::Result<gateway_server::config::Config> {
+    Ok(gateway_server::config::Config::load(
+        path,
+        std::env::vars(),
+    )?)
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -159,6 +227,69 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Serve { config } => {
+            gateway_server::logging::init("info");
+            let config = load_config(&config)?;
+            runtime()?.block_on(gateway_server::service::serve(config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Dlq {
+            action,
+            config,
+            consumer,
+            doc,
+            partner,
+            kind,
+            reason,
+            all,
+            json,
+            limit,
+        } => {
+            use gateway_server::dlq::{DlqAction, run as dlq_run};
+            let config = load_config(&config)?;
+            let kind = match kind.as_deref() {
+                None => None,
+                Some("invoice") => Some(gateway_model::DocumentKind::Invoice),
+                Some("purchase_order") => Some(gateway_model::DocumentKind::PurchaseOrder),
+                Some(other) => anyhow::bail!("--kind {other}: use invoice or purchase_order"),
+            };
+            let filter = gateway_core::DeadFilter {
+                doc_id: doc,
+                partner,
+                kind,
+                reason_contains: reason,
+            };
+            let action = match action {
+                DlqVerb::List => DlqAction::List { limit, json },
+                DlqVerb::Replay => DlqAction::Replay,
+                DlqVerb::Purge => DlqAction::Purge,
+            };
+            if !matches!(action, DlqAction::List { .. })
+                && filter == gateway_core::DeadFilter::default()
+                && !all
+            {
+                anyhow::bail!(
+                    "refusing to {action:?} every dead letter without --all; narrow it with --doc, --partner, --kind or --reason"
+                );
+            }
+            let consumers: Vec<&str> = match consumer.as_deref() {
+                Some(c) if gateway_server::bus::CONSUMERS.contains(&c) => vec![c],
+                Some(c) => anyhow::bail!(
+                    "unknown consumer {c}; consumers are {}",
+                    gateway_server::bus::CONSUMERS.join(", ")
+                ),
+                None => gateway_server::bus::CONSUMERS.to_vec(),
+            };
+            let n = runtime()?.block_on(async {
+                let bus =
+                    gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Operator)
+                        .await?;
+                let mut out = std::io::stdout().lock();
+                dlq_run(bus.as_ref(), &consumers, &filter, &action, &mut out).await
+            })?;
+            let _ = n;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Schema => {
             let schema = gateway_model::json_schema();

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use gateway_core::{
-    Accepted, Decode, DecodedDocument, Duplicate, Envelope, Format, Ingest, IngestError,
-    IngestReport, IngestRequest, PartnerProfile, Reject, detect_format,
+    Accepted, Broker, BusError, Decode, DecodedDocument, Duplicate, Envelope, Format, Ingest,
+    IngestError, IngestReport, IngestRequest, Message, PartnerProfile, Reject, detect_format,
 };
 use gateway_model::{Document, to_json_line};
 
@@ -15,30 +15,12 @@ use crate::codecs::{Codecs, list};
 use crate::ledger::{Claim, Ledger, NewDocument, Status};
 use crate::partners::Partners;
 
-/// Why a publish failed. Always retryable from the sender's point of view: nothing was
-/// acknowledged, so the sender resends (HTTP 503, file left for the next poll).
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("bus unavailable: {0}")]
-pub struct PublishError(pub String);
-
-/// The bus as the pipeline needs it: publish a batch and return only when every message was
-/// confirmed by the broker.
-pub trait Publisher: Send + Sync {
-    fn publish<'a>(
-        &'a self,
-        batch: &'a [(Envelope, Vec<u8>)],
-    ) -> BoxFuture<'a, Result<(), PublishError>>;
-
-    /// Whether the bus answers now.
-    fn ready(&self) -> BoxFuture<'_, Result<(), PublishError>>;
-}
-
 /// The shared inbound pipeline.
 pub struct Pipeline {
     codecs: Codecs,
     partners: Partners,
     ledger: Arc<Ledger>,
-    publisher: Arc<dyn Publisher>,
+    bus: Arc<dyn Broker>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -54,13 +36,13 @@ impl Pipeline {
         codecs: Codecs,
         partners: Partners,
         ledger: Arc<Ledger>,
-        publisher: Arc<dyn Publisher>,
+        bus: Arc<dyn Broker>,
     ) -> Self {
         Pipeline {
             codecs,
             partners,
             ledger,
-            publisher,
+            bus,
         }
     }
 
@@ -103,12 +85,12 @@ impl Pipeline {
         let anonymous = PartnerProfile::anonymous();
         let decoded = decode(decoder.as_ref(), req.raw, req.partner.unwrap_or(&anonymous));
         report.rejects.extend(decoded.rejects);
-        let mut batch: Vec<(Envelope, Vec<u8>)> = Vec::new();
+        let mut batch: Vec<Message> = Vec::new();
         let mut pending: Vec<Accepted> = Vec::new();
         for d in decoded.documents {
             match self.admit(&req, format, d, &mut report)? {
-                Some((env, body, acc)) => {
-                    batch.push((env, body));
+                Some((envelope, body, acc)) => {
+                    batch.push(Message { envelope, body });
                     pending.push(acc);
                 }
                 None => continue,
@@ -117,16 +99,16 @@ impl Pipeline {
         if batch.is_empty() {
             return Ok(report);
         }
-        if let Err(e) = self.publisher.publish(&batch).await {
-            for (env, _) in &batch {
+        if let Err(e) = self.bus.publish(&batch).await {
+            for m in &batch {
                 // best effort: a claim left behind is taken over by the resend anyway
-                let _ = self.ledger.release(&env.idempotency_key);
+                let _ = self.ledger.release(&m.envelope.idempotency_key);
             }
             return Err(e.into());
         }
-        for (env, _) in &batch {
+        for m in &batch {
             self.ledger
-                .set_status(&env.idempotency_key, Status::Published, "")?;
+                .set_status(&m.envelope.idempotency_key, Status::Published, "")?;
         }
         report.accepted = pending;
         Ok(report)
@@ -235,7 +217,7 @@ fn decode(decoder: &dyn Decode, raw: &[u8], partner: &PartnerProfile) -> gateway
 #[derive(Debug, thiserror::Error)]
 enum PipelineError {
     #[error(transparent)]
-    Bus(#[from] PublishError),
+    Bus(#[from] BusError),
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
 }
@@ -253,7 +235,7 @@ impl Ingest for Pipeline {
     }
 
     fn ready(&self) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move { self.publisher.ready().await.map_err(|e| e.to_string()) })
+        Box::pin(async move { self.bus.ready().await.map_err(|e| e.to_string()) })
     }
 }
 

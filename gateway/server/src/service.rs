@@ -13,10 +13,15 @@ use tokio::task::JoinSet;
 
 use crate::codecs::Codecs;
 use crate::config::Config;
+use crate::consumers::DeliveryHandler;
 use crate::filedrop::FileDrop;
 use crate::ledger::Ledger;
 use crate::partners::Partners;
-use crate::pipeline::{Pipeline, Publisher};
+use crate::pipeline::Pipeline;
+use crate::po_poller::{PoPoller, PoSource};
+use crate::supplier::{PoExporter, SupplierDelivery};
+use futures::FutureExt;
+use gateway_core::{Broker, Outbound};
 
 /// A started gateway.
 #[derive(Debug)]
@@ -54,7 +59,24 @@ pub async fn stopped(mut rx: watch::Receiver<bool>) {
 pub struct Parts {
     pub config: Config,
     pub codecs: Codecs,
-    pub publisher: Arc<dyn Publisher>,
+    pub bus: Arc<dyn Broker>,
+    /// Coupa: where invoices go and POs come from. `None` runs the inbound side only.
+    pub coupa: Option<CoupaParts>,
+}
+
+/// The Coupa side of the service.
+pub struct CoupaParts {
+    pub invoices: Arc<dyn Outbound>,
+    pub exporter: Arc<dyn PoExporter>,
+    pub po_source: Arc<dyn PoSource>,
+}
+
+impl std::fmt::Debug for CoupaParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoupaParts")
+            .field("invoices", &self.invoices.name())
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Parts {
@@ -63,12 +85,14 @@ impl std::fmt::Debug for Parts {
     }
 }
 
-/// Starts the inbound side: ledger, pipeline, HTTP, file drop.
-pub async fn start_inbound(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
+/// Starts the gateway: ledger, pipeline, HTTP, file drop and, with Coupa parts, the delivery
+/// consumers and the PO poller.
+pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
     let Parts {
         config,
         codecs,
-        publisher,
+        bus,
+        coupa,
     } = parts;
     let ledger = Arc::new(
         Ledger::open(&config.ledger.path)
@@ -79,7 +103,7 @@ pub async fn start_inbound(parts: Parts) -> anyhow::Result<(Running, Arc<Pipelin
         codecs.clone(),
         partners,
         ledger.clone(),
-        publisher,
+        Arc::clone(&bus),
     ));
     let (stop, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
@@ -122,6 +146,39 @@ pub async fn start_inbound(parts: Parts) -> anyhow::Result<(Running, Arc<Pipelin
         tracing::info!(root = %fd.root.display(), "file drop watching");
     }
 
+    if let Some(coupa) = coupa {
+        let partners = Partners::new(config.partners.clone());
+        let supplier = SupplierDelivery::new(
+            partners.clone(),
+            codecs.clone(),
+            ledger.clone(),
+            Duration::from_millis(config.coupa.timeout_ms),
+            Some(coupa.exporter),
+        )
+        .context("building the HTTP client for supplier delivery")?;
+        let consumers: [(&str, Arc<dyn Outbound>); 2] = [
+            (crate::bus::COUPA_INVOICES, coupa.invoices),
+            (crate::bus::SUPPLIER_ORDERS, Arc::new(supplier)),
+        ];
+        for (name, target) in consumers {
+            let handler = Arc::new(DeliveryHandler::new(target, ledger.clone()));
+            let bus = Arc::clone(&bus);
+            let stop = stopped(stop_rx.clone()).boxed();
+            tasks.spawn(async move {
+                if let Err(e) = bus.consume(name, handler, stop).await {
+                    tracing::error!(consumer = name, error = %e, "consumer stopped");
+                }
+            });
+        }
+        if let Some(p) = &config.po_poller {
+            let poller = PoPoller::new(coupa.po_source, partners, ledger.clone(), Arc::clone(&bus));
+            tasks.spawn(poller.run(
+                Duration::from_millis(p.interval_ms),
+                stopped(stop_rx.clone()),
+            ));
+        }
+    }
+
     Ok((
         Running {
             http_addr,
@@ -132,4 +189,44 @@ pub async fn start_inbound(parts: Parts) -> anyhow::Result<(Running, Arc<Pipelin
         },
         pipeline,
     ))
+}
+
+/// `gateway serve`: opens the bus, connects Coupa, starts everything and runs until Ctrl-C or
+/// SIGTERM, then stops gracefully.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let bus = crate::bus::open(&config.bus, crate::bus::Role::Server).await?;
+    let coupa = crate::coupa_link::parts(&config)?;
+    let (running, _pipeline) = start(Parts {
+        config,
+        codecs: Codecs::standard(),
+        bus,
+        coupa: Some(coupa),
+    })
+    .await?;
+    tracing::info!(url = %running.base_url(), "gateway running; Ctrl-C to stop");
+    shutdown_signal().await;
+    tracing::info!("stopping: finishing work in flight");
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
 }

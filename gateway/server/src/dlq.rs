@@ -1,0 +1,70 @@
+//! `gateway dlq`: what operators do with dead letters: list them with their reasons, replay
+//! them after fixing the cause (each exactly once), or purge them.
+
+use std::io::Write;
+
+use gateway_core::{Broker, DeadFilter};
+
+/// One operator request.
+#[derive(Debug, Clone)]
+pub enum DlqAction {
+    List { limit: usize, json: bool },
+    Replay,
+    Purge,
+}
+
+/// Runs `action` on `consumers` and writes what happened to `out`. Returns how many dead
+/// letters were listed, replayed or purged.
+pub async fn run(
+    bus: &dyn Broker,
+    consumers: &[&str],
+    filter: &DeadFilter,
+    action: &DlqAction,
+    out: &mut dyn Write,
+) -> anyhow::Result<usize> {
+    let mut total = 0;
+    for consumer in consumers {
+        match action {
+            DlqAction::List { limit, json } => {
+                let letters = bus.dead_letters(consumer, filter, *limit).await?;
+                if *json {
+                    for l in &letters {
+                        writeln!(out, "{}", serde_json::to_string(l)?)?;
+                    }
+                } else {
+                    writeln!(out, "{consumer}: {} dead letter(s)", letters.len())?;
+                    for l in &letters {
+                        writeln!(
+                            out,
+                            "  {}  {} {}  partner={}  attempts={}  dead_at={}\n    reason: {}",
+                            l.doc_id,
+                            l.kind,
+                            l.idempotency_key,
+                            l.partner.as_deref().unwrap_or("-"),
+                            l.attempts,
+                            l.dead_at
+                                .map(|t| t.to_rfc3339())
+                                .unwrap_or_else(|| "-".into()),
+                            l.reason
+                        )?;
+                        if let Some(first) = l.first_error.as_deref().filter(|f| *f != l.reason) {
+                            writeln!(out, "    first error: {first}")?;
+                        }
+                    }
+                }
+                total += letters.len();
+            }
+            DlqAction::Replay => {
+                let n = bus.replay(consumer, filter).await?;
+                writeln!(out, "{consumer}: replayed {n} dead letter(s)")?;
+                total += n;
+            }
+            DlqAction::Purge => {
+                let n = bus.purge(consumer, filter).await?;
+                writeln!(out, "{consumer}: purged {n} dead letter(s)")?;
+                total += n;
+            }
+        }
+    }
+    Ok(total)
+}

@@ -1,0 +1,223 @@
+//! Purchase orders out to suppliers, each in the channel its partner profile names: a cXML
+//! OrderRequest POSTed to the supplier's URL (success only on a cXML 2xx Status), an X12 850
+//! or CSV file written atomically into the partner's folder. After the supplier has it, the
+//! PO is marked exported in Coupa; a PO already sent is never sent again on a retry (the
+//! ledger remembers), only its export mark is retried.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use gateway_core::{
+    DeliveryError, Encode, Envelope, Format, Outbound, PartnerProfile, Receipt,
+    profile::OutboundChannel,
+};
+use gateway_model::Document;
+
+use crate::codecs::Codecs;
+use crate::filedrop::write_atomically;
+use crate::ledger::{Ledger, Status};
+use crate::partners::Partners;
+
+/// The envelope field where the PO poller puts the Coupa PO id.
+pub const COUPA_PO_ID: &str = "coupa_po_id";
+
+/// Marks a PO exported in Coupa once the supplier has it.
+pub trait PoExporter: Send + Sync {
+    fn mark_exported(&self, coupa_po_id: u64) -> BoxFuture<'_, Result<(), DeliveryError>>;
+}
+
+/// Sends purchase orders to suppliers.
+pub struct SupplierDelivery {
+    partners: Partners,
+    codecs: Codecs,
+    ledger: Arc<Ledger>,
+    http: reqwest::Client,
+    exporter: Option<Arc<dyn PoExporter>>,
+}
+
+impl std::fmt::Debug for SupplierDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SupplierDelivery").finish_non_exhaustive()
+    }
+}
+
+/// Marker in the ledger detail: the supplier has the PO, only the export mark is pending.
+const SENT: &str = "sent to supplier";
+
+impl SupplierDelivery {
+    pub fn new(
+        partners: Partners,
+        codecs: Codecs,
+        ledger: Arc<Ledger>,
+        timeout: Duration,
+        exporter: Option<Arc<dyn PoExporter>>,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(concat!("coupa-gateway/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(SupplierDelivery {
+            partners,
+            codecs,
+            ledger,
+            http,
+            exporter,
+        })
+    }
+
+    fn encoder(&self, format: Format) -> Result<Arc<dyn Encode>, DeliveryError> {
+        self.codecs.encoder(format).ok_or_else(|| {
+            DeliveryError::permanent(format!("this gateway cannot write {format} documents"))
+        })
+    }
+
+    fn encode(
+        &self,
+        format: Format,
+        doc: &Document,
+        partner: &PartnerProfile,
+    ) -> Result<Vec<u8>, DeliveryError> {
+        self.encoder(format)?
+            .encode(std::slice::from_ref(doc), partner)
+            .map_err(|e| {
+                DeliveryError::permanent(format!(
+                    "cannot write the PO as {format} for {}: {e}",
+                    partner.id
+                ))
+            })
+    }
+
+    async fn send(
+        &self,
+        env: &Envelope,
+        doc: &Document,
+        partner: &PartnerProfile,
+    ) -> Result<String, DeliveryError> {
+        let channel = partner.outbound.as_ref().ok_or_else(|| {
+            DeliveryError::permanent(format!(
+                "partner {} has no [partners.outbound] channel; add one (cxml, x12_file, csv_file)",
+                partner.id
+            ))
+        })?;
+        let stem = file_stem(env, doc);
+        match channel {
+            OutboundChannel::Cxml { url } => {
+                let body = self.encode(Format::Cxml, doc, partner)?;
+                self.post_cxml(url, body).await
+            }
+            OutboundChannel::X12File { dir } => {
+                let body = self.encode(Format::X12, doc, partner)?;
+                write_file(dir, &format!("{stem}.edi"), &body)
+            }
+            OutboundChannel::CsvFile { dir } => {
+                let body = self.encode(Format::Csv, doc, partner)?;
+                write_file(dir, &format!("{stem}.csv"), &body)
+            }
+            OutboundChannel::Email { to } => Err(DeliveryError::permanent(format!(
+                "email delivery of purchase orders (to {to}) is not available in this build; \
+                 use a cxml, x12_file or csv_file channel"
+            ))),
+        }
+    }
+
+    async fn post_cxml(&self, url: &str, body: Vec<u8>) -> Result<String, DeliveryError> {
+        let response = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| DeliveryError::retryable(format!("POST {url}: {e}")))?;
+        let status = response.status();
+        let text = response
+            .bytes()
+            .await
+            .map_err(|e| DeliveryError::retryable(format!("reading the answer of {url}: {e}")))?;
+        crate::cxml_reply::judge(url, status.as_u16(), &text)
+    }
+}
+
+fn file_stem(env: &Envelope, doc: &Document) -> String {
+    let number: String = doc
+        .number()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let version = match doc {
+        Document::PurchaseOrder(po) => po.version.map(|v| format!("-v{v}")).unwrap_or_default(),
+        Document::Invoice(_) => String::new(),
+    };
+    let short_id: String = env.doc_id.chars().take(8).collect();
+    format!("PO-{number}{version}-{short_id}")
+}
+
+fn write_file(dir: &str, name: &str, body: &[u8]) -> Result<String, DeliveryError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| DeliveryError::retryable(format!("cannot create {dir}: {e}")))?;
+    write_atomically(Path::new(dir), name, body)
+        .map(|p| p.display().to_string())
+        .map_err(|e| DeliveryError::retryable(format!("cannot write {name} into {dir}: {e}")))
+}
+
+impl Outbound for SupplierDelivery {
+    fn name(&self) -> &str {
+        "supplier"
+    }
+
+    fn deliver<'a>(
+        &'a self,
+        env: &'a Envelope,
+        doc: &'a Document,
+    ) -> BoxFuture<'a, Result<Receipt, DeliveryError>> {
+        async move {
+            let partner_id = env.partner.as_deref().unwrap_or("");
+            let partner = self.partners.by_id(partner_id).ok_or_else(|| {
+                DeliveryError::permanent(format!(
+                    "no partner profile {partner_id:?} for this purchase order; add a [[partners]] entry"
+                ))
+            })?;
+            let already = self
+                .ledger
+                .entry(&env.idempotency_key)
+                .ok()
+                .flatten()
+                .filter(|e| e.detail.starts_with(SENT));
+            let (reference, already_present) = match already {
+                Some(e) => (e.detail.trim_start_matches(SENT).trim_start_matches(": ").to_string(), true),
+                None => {
+                    let reference = self.send(env, doc, partner).await?;
+                    let _ = self.ledger.set_status(
+                        &env.idempotency_key,
+                        Status::Published,
+                        &format!("{SENT}: {reference}"),
+                    );
+                    (reference, false)
+                }
+            };
+            if let (Some(exporter), Some(id)) = (
+                &self.exporter,
+                env.source
+                    .extra
+                    .get(COUPA_PO_ID)
+                    .and_then(|v| v.parse::<u64>().ok()),
+            ) {
+                exporter.mark_exported(id).await?;
+            }
+            Ok(Receipt {
+                reference,
+                already_present,
+            })
+        }
+        .boxed()
+    }
+}
