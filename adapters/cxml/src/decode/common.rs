@@ -267,14 +267,44 @@ pub(crate) fn taxes(tax: Node<'_>) -> Result<(Vec<Tax>, Option<Decimal>), CxmlEr
 }
 
 /// `Extrinsic` children as a name → text object (later names of the same key win).
+///
+/// An Extrinsic that holds elements (Coupa's `CustomFields` carry `IdReference`s) keeps them as
+/// an array of `{"element", "attributes", "text", "children"}` objects instead of its text.
 pub(crate) fn extrinsics(node: Node<'_>) -> Map<String, Value> {
     let mut m = Map::new();
     for e in node.children_named("Extrinsic") {
         if let Some(name) = e.attr_opt("name") {
-            m.insert(name.to_string(), Value::String(e.text().to_string()));
+            let value = if e.children().next().is_some() {
+                Value::Array(e.children().map(element_json).collect())
+            } else {
+                Value::String(e.text().to_string())
+            };
+            m.insert(name.to_string(), value);
         }
     }
     m
+}
+
+/// One element as JSON (name, attributes, text, children), for content the model has no
+/// field for. Depth is bounded by the reader's depth limit.
+pub(crate) fn element_json(n: Node<'_>) -> Value {
+    let mut o = Map::new();
+    o.insert("element".into(), Value::String(n.name().to_string()));
+    let attrs: Map<String, Value> = n
+        .attrs()
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+        .collect();
+    if !attrs.is_empty() {
+        o.insert("attributes".into(), Value::Object(attrs));
+    }
+    if let Some(t) = n.text_opt() {
+        o.insert("text".into(), Value::String(t.to_string()));
+    }
+    let children: Vec<Value> = n.children().map(element_json).collect();
+    if !children.is_empty() {
+        o.insert("children".into(), Value::Array(children));
+    }
+    Value::Object(o)
 }
 
 /// Builds the `"cxml"` extension object of a document or line, leaving it out when empty.

@@ -369,13 +369,69 @@ pub(crate) fn extrinsics(x: &mut Xml, e: &Extensions) {
         .and_then(Value::as_object)
     {
         for (k, v) in m {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            x.leaf("Extrinsic", &[("name", Some(k.as_str()))], &text);
+            match v {
+                Value::Array(elements) => {
+                    x.open("Extrinsic", &[("name", Some(k.as_str()))]);
+                    for el in elements {
+                        element_from_json(x, el, 0);
+                    }
+                    x.close("Extrinsic");
+                }
+                Value::String(s) => x.leaf("Extrinsic", &[("name", Some(k.as_str()))], s),
+                other => x.leaf(
+                    "Extrinsic",
+                    &[("name", Some(k.as_str()))],
+                    &other.to_string(),
+                ),
+            }
         }
     }
+}
+
+/// Deepest element nesting written back from an extension (the reader refuses deeper input).
+const MAX_EXT_DEPTH: usize = 32;
+
+/// Writes an element kept by the decoder's `element_json`. Objects without a usable element
+/// name are skipped: the name comes from our own decoder, so a bad one means hand-edited JSON.
+fn element_from_json(x: &mut Xml, v: &Value, depth: usize) {
+    let Some(name) = v
+        .get("element")
+        .and_then(Value::as_str)
+        .filter(|n| is_xml_name(n))
+    else {
+        return;
+    };
+    if depth > MAX_EXT_DEPTH {
+        return;
+    }
+    let attrs: Vec<(&str, Option<&str>)> = v
+        .get("attributes")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| is_xml_name(k))
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let text = v.get("text").and_then(Value::as_str).unwrap_or("");
+    match v.get("children").and_then(Value::as_array) {
+        Some(children) if !children.is_empty() => {
+            x.open(name, &attrs);
+            for c in children {
+                element_from_json(x, c, depth + 1);
+            }
+            x.close(name);
+        }
+        _ => x.leaf(name, &attrs, text),
+    }
+}
+
+/// A conservative XML name check (letters, digits, `_ - . :`, not starting with a digit).
+fn is_xml_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
 }
 
 /// Parties kept in `extensions.cxml.parties.<role>`.
