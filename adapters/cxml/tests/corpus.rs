@@ -380,3 +380,102 @@ fn confirmation_request_is_recognised_but_not_mapped() {
     );
     assert_eq!(d.rejects[0].document.as_deref(), Some("payloadID c@x"));
 }
+
+/// The richest corpus invoice, with its placeholder date replaced: partners by role, tax
+/// purposes per TaxDetail, discount, Extrinsics, and a round trip that keeps them.
+#[test]
+fn multiple_taxes_invoice_with_a_real_date_maps_and_round_trips() {
+    use gateway_core::Encode;
+    let Some(f) = corpus_file(
+        "cxml-invoice",
+        "officeluv__cxml__invoice_taxes_at_line_multiple_taxes.xml",
+        "multiple_taxes_invoice",
+    ) else {
+        return;
+    };
+    let raw = std::fs::read_to_string(&f)
+        .unwrap()
+        .replace("invoiceDate=\"invoice_date\"", "invoiceDate=\"2018-08-06\"");
+    let partner = PartnerProfile::from_toml(
+        "id = \"kyle\"\n[cxml]\nfrom_domain = \"DUNS\"\nfrom_identity = \"Kyle\"\n\
+         to_domain = \"DUNS\"\nto_identity = \"Coupa\"\n",
+        "kyle.toml",
+    )
+    .unwrap();
+    let codec = CxmlCodec::default();
+    let d = codec.decode(raw.as_bytes(), &partner);
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    let Document::Invoice(inv) = &d.documents[0].document else {
+        panic!("not an invoice")
+    };
+    assert_eq!(inv.invoice_date, Some(day("2018-08-06")));
+    assert_eq!(inv.po_number, None, "only a MasterAgreementReference");
+    let supplier = inv.supplier.as_ref().unwrap();
+    assert_eq!(
+        supplier.id_in("taxNumber"),
+        Some("supplier_tax_registration")
+    );
+    assert_eq!(supplier.id_in("addressID"), Some("supplier_address_code"));
+    assert_eq!(
+        supplier.address.as_ref().unwrap().country.as_deref(),
+        Some("CA")
+    );
+    assert_eq!(inv.remit_to.as_ref().unwrap().name.as_deref(), Some("name"));
+    assert_eq!(
+        inv.bill_to.as_ref().unwrap().contact.as_deref(),
+        Some("name")
+    );
+    assert_eq!(
+        inv.ship_to
+            .as_ref()
+            .unwrap()
+            .address
+            .as_ref()
+            .unwrap()
+            .postal_code
+            .as_deref(),
+        Some("00001")
+    );
+    let terms = inv.payment_terms.as_ref().unwrap();
+    assert_eq!((terms.net_days, terms.discount_days), (Some(1), Some(1)));
+    assert_eq!(terms.discount_percent, Some(dec("1")));
+    assert_eq!(inv.lines[0].taxes[0].rate, Some(dec("13")));
+    assert_eq!(inv.lines[0].taxes[0].category.as_deref(), Some("HST"));
+    assert_eq!(inv.taxes.len(), 5);
+    assert_eq!(inv.tax_total, None, "the summary Tax Money is empty");
+    assert_eq!(
+        inv.extensions["cxml"]["tax_purposes"],
+        serde_json::json!([
+            "tax",
+            "specialHandlingTax",
+            "specialHandlingTax",
+            "shippingTax",
+            "shippingTax"
+        ])
+    );
+    assert_eq!(inv.extensions["cxml"]["extrinsic"]["ExchangeRate"], "1");
+    assert_eq!(
+        inv.extensions["cxml"]["parties"]["shipFrom"]["name"],
+        "oiwur"
+    );
+    assert_eq!(
+        inv.lines[0].extensions["cxml"]["extrinsic"]["HSN/SAC"],
+        "HSN/SAC value"
+    );
+    let kinds: Vec<_> = inv.charges.iter().map(|c| (c.kind, c.amount)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (ChargeKind::Shipping, Some(dec("10"))),
+            (ChargeKind::Handling, Some(dec("10"))),
+            (ChargeKind::Discount, Some(dec("123")))
+        ]
+    );
+
+    let docs = vec![d.documents[0].document.clone()];
+    let bytes = codec.encode(&docs, &partner).unwrap();
+    assert!(String::from_utf8_lossy(&bytes).contains("purpose=\"shippingTax\""));
+    let again = codec.decode(&bytes, &partner);
+    assert!(again.rejects.is_empty(), "{:?}", again.rejects);
+    assert_eq!(again.documents[0].document, docs[0]);
+}

@@ -245,7 +245,33 @@ pub(crate) fn invoice_payment_terms<'t>(
 /// Taxes from a cXML `Tax`: one canonical tax per `TaxDetail` (amount, rate, category,
 /// description, taxable amount); without details, one tax with the `Tax/Money` amount.
 /// Returns the taxes and the `Tax/Money` total.
-pub(crate) fn taxes(tax: Node<'_>) -> Result<(Vec<Tax>, Option<Decimal>), CxmlError> {
+pub(crate) fn taxes(tax: Node<'_>) -> Result<Taxes, CxmlError> {
+    Ok(taxes_with_purposes(tax)?.0)
+}
+
+/// Canonical taxes and the `Tax/Money` total.
+pub(crate) type Taxes = (Vec<Tax>, Option<Decimal>);
+
+/// As [`taxes`], plus the `TaxDetail@purpose` of each tax (`tax`, `shippingTax`,
+/// `specialHandlingTax`, ...) as a JSON array when any is not plain `tax`; the model has no
+/// field for it, so it travels in `extensions.cxml.tax_purposes`, index for index.
+pub(crate) fn taxes_with_purposes(tax: Node<'_>) -> Result<(Taxes, Option<Value>), CxmlError> {
+    let purposes: Vec<&str> = tax
+        .children_named("TaxDetail")
+        .map(|d| d.attr_opt("purpose").unwrap_or("tax"))
+        .collect();
+    let extra = purposes.iter().any(|p| *p != "tax").then(|| {
+        Value::Array(
+            purposes
+                .iter()
+                .map(|p| Value::String(p.to_string()))
+                .collect(),
+        )
+    });
+    Ok((tax_list(tax)?, extra))
+}
+
+fn tax_list(tax: Node<'_>) -> Result<Taxes, CxmlError> {
     let total = amount_in(Some(tax))?;
     let tax_desc = text_of(tax, "Description");
     let details: Vec<Node<'_>> = tax.children_named("TaxDetail").collect();

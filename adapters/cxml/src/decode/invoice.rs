@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::common::{
     Ext, amount_in, attr_date, attr_decimal, comments, extended, extrinsics, id_references,
-    invoice_payment_terms, money_in, party, payment_terms, taxes, text_of,
+    invoice_payment_terms, money_in, party, payment_terms, taxes_with_purposes, text_of,
 };
 use crate::error::CxmlError;
 use crate::reader::Node;
@@ -157,9 +157,12 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
         }
         if let Some(tax) = sum.child("Tax") {
             // Header-level breakdown only; the total is tax_total (line taxes stay on lines).
-            let (details, total) = taxes(tax)?;
+            let ((details, total), purposes) = taxes_with_purposes(tax)?;
             inv.tax_total = total;
             inv.taxes = details;
+            if let Some(p) = purposes {
+                ext.put("tax_purposes", p);
+            }
         }
         inv.charges = summary_charges(sum)?;
         let due = amount_in(sum.child("DueAmount"))?;
@@ -279,8 +282,11 @@ fn line(
         }
     }
     if let Some(tax) = item.child("Tax") {
-        let (details, total) = taxes(tax)?;
+        let ((details, total), purposes) = taxes_with_purposes(tax)?;
         l.taxes = details;
+        if let Some(p) = purposes {
+            ext.put("tax_purposes", p);
+        }
         if l.taxes.is_empty()
             && let Some(amount) = total
         {

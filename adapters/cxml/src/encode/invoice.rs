@@ -267,7 +267,7 @@ fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeE
         x.open("Tax", &[]);
         money(x, cur, tax_sum(&l.taxes));
         description(x, None);
-        tax_details(x, cur, &l.taxes);
+        tax_details(x, cur, &l.taxes, super::tax_purposes(&l.extensions));
         x.close("Tax");
     }
     if let Some(h) = one_of(&l.charges, ChargeKind::Handling, &path)? {
@@ -294,7 +294,7 @@ fn summary(x: &mut Xml, inv: &Invoice, cur: &str) -> Result<(), EncodeError> {
     x.open("Tax", &[]);
     money(x, cur, inv.tax_total);
     description(x, None);
-    tax_details(x, cur, &inv.taxes);
+    tax_details(x, cur, &inv.taxes, super::tax_purposes(&inv.extensions));
     x.close("Tax");
     if let Some(h) = one_of(&inv.charges, ChargeKind::Handling, "$.charges")? {
         x.open("SpecialHandlingAmount", &[]);

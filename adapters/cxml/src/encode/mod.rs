@@ -314,13 +314,18 @@ pub(crate) fn contact(x: &mut Xml, role: &str, p: &Party, ids_inside: bool) {
 }
 
 /// `TaxDetail`s for canonical taxes.
-pub(crate) fn tax_details(x: &mut Xml, currency: &str, taxes: &[Tax]) {
-    for t in taxes {
+/// `purposes` is `extensions.cxml.tax_purposes` (index for index; `tax` where absent).
+pub(crate) fn tax_details(x: &mut Xml, currency: &str, taxes: &[Tax], purposes: Option<&Value>) {
+    for (i, t) in taxes.iter().enumerate() {
+        let purpose = purposes
+            .and_then(|p| p.get(i))
+            .and_then(Value::as_str)
+            .unwrap_or("tax");
         let rate = t.rate.map(|r| r.to_string());
         x.open(
             "TaxDetail",
             &[
-                ("purpose", Some("tax")),
+                ("purpose", Some(purpose)),
                 ("category", Some(t.category.as_deref().unwrap_or(""))),
                 ("percentageRate", rate.as_deref()),
             ],
@@ -350,6 +355,11 @@ pub(crate) fn tax_sum(taxes: &[Tax]) -> Option<Decimal> {
         sum = sum.checked_add(a)?;
     }
     any.then_some(sum)
+}
+
+/// `extensions.cxml.tax_purposes`, when present.
+pub(crate) fn tax_purposes(e: &Extensions) -> Option<&Value> {
+    cxml_ext(e)?.get("tax_purposes")
 }
 
 /// The `"cxml"` extension object, when there is one.

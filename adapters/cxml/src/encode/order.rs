@@ -69,7 +69,7 @@ fn tax(x: &mut Xml, taxes: &[Tax], cur: &str) {
         _ => {
             money(x, cur, tax_sum(taxes));
             description(x, None);
-            tax_details(x, cur, taxes);
+            tax_details(x, cur, taxes, None);
         }
     }
     x.close("Tax");
