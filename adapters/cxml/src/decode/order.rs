@@ -1,8 +1,8 @@
 //! `OrderRequest` → canonical [`PurchaseOrder`] (mapping table in CANONICAL.md).
 //!
 //! Kept in `extensions.cxml` where the model has no field: header `requestedDeliveryDate`,
-//! `orderType`, contacts in roles without a slot (`parties.<role>`), Extrinsics; per line the
-//! auxiliary part id, classifications, distributions (accounting segments and charge),
+//! `orderType`, the changed order's payloadID (`document_reference`), contacts in roles without a slot (`parties.<role>`), Extrinsics; per line the
+//! auxiliary part id, a line ShipTo (`ship_to`), classifications, distributions (accounting segments and charge),
 //! comments and Extrinsics.
 
 use gateway_model::{Charge, ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder};
@@ -117,6 +117,13 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
     }
     po.payment_terms = payment_terms(header.children_named("PaymentTerm"))?;
     po.comments = comments(header);
+    // An update or delete names the order it changes by that order's payloadID.
+    ext.put_str(
+        "document_reference",
+        header
+            .child("DocumentReference")
+            .and_then(|d| d.attr_opt("payloadID")),
+    );
     ext.put("extrinsic", Value::Object(header_extrinsics));
 
     let mut ordinal = 0u32;
@@ -206,6 +213,9 @@ fn line(item: Node<'_>, ordinal: u32) -> Result<OrderLine, CxmlError> {
             d.child("ManufacturerName").and_then(|m| m.text_opt()),
         );
         extrinsic = extrinsics(d);
+    }
+    if let Some(p) = item.child("ShipTo").and_then(address_party) {
+        ext.put("ship_to", serde_json::to_value(&p).unwrap_or(Value::Null));
     }
     if let Some(t) = item.child("Tax") {
         l.taxes = order_taxes(t)?;

@@ -159,6 +159,9 @@ fn header(x: &mut Xml, po: &PurchaseOrder, cur: &str) -> Result<(), EncodeError>
     if let Some(c) = &po.comments {
         x.leaf("Comments", &[("xml:lang", Some("en"))], c);
     }
+    if let Some(r) = ext_str(&po.extensions, "document_reference") {
+        x.empty("DocumentReference", &[("payloadID", Some(r))]);
+    }
     extrinsics(x, &po.extensions);
     x.close("OrderRequestHeader");
     Ok(())
@@ -214,6 +217,12 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
     }
     extrinsics(x, &l.extensions);
     x.close("ItemDetail");
+    if let Some(p) = ext
+        .and_then(|e| e.get("ship_to"))
+        .and_then(|v| serde_json::from_value::<Party>(v.clone()).ok())
+    {
+        address_holder(x, "ShipTo", &p);
+    }
     if let Some(s) = shipping_only(&l.charges, &format!("$.lines[{i}].charges"))? {
         shipping(x, s, cur);
     }
