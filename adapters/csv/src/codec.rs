@@ -70,6 +70,7 @@ impl Decode for CsvCodec {
                     if layout.row(&row, sink) == Flow::Stop {
                         return Ok(());
                     }
+                    rows.recycle(row);
                 }
                 Next::TooLarge { number, fatal, .. } => {
                     let mut message = format!(

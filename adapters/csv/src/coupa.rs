@@ -12,7 +12,7 @@ use gateway_model::{Document, Invoice, PurchaseOrder};
 use crate::cells::Cells;
 use crate::coupa_invoice::{ChargeCols, EXT, InvoiceCols, LineCols};
 use crate::coupa_po::{PoCols, PoLineCols};
-use crate::header::{Header, is_named, normalize};
+use crate::header::{Header, is_named};
 use crate::pending::Pending;
 use crate::rows::Row;
 use crate::value::ValueFormat;
@@ -32,15 +32,33 @@ pub enum RecordType {
 impl RecordType {
     /// The record type named by a first cell.
     pub fn of(cell: &str) -> Option<Self> {
-        Some(match normalize(cell).as_str() {
-            "invoice" | "invoiceheader" => RecordType::Invoice,
-            "invoiceline" => RecordType::InvoiceLine,
-            "invoicecharge" => RecordType::InvoiceCharge,
-            "accountallocation" | "tag" => RecordType::InvoiceOther,
-            "header" | "orderheader" => RecordType::PoHeader,
-            "line" | "orderline" => RecordType::PoLine,
-            _ => return None,
-        })
+        const NAMES: [(&str, RecordType); 9] = [
+            ("invoiceline", RecordType::InvoiceLine),
+            ("invoice", RecordType::Invoice),
+            ("invoicecharge", RecordType::InvoiceCharge),
+            ("invoiceheader", RecordType::Invoice),
+            ("line", RecordType::PoLine),
+            ("header", RecordType::PoHeader),
+            ("orderheader", RecordType::PoHeader),
+            ("orderline", RecordType::PoLine),
+            ("accountallocation", RecordType::InvoiceOther),
+        ];
+        // The spellings Coupa writes, before the tolerant comparison.
+        match cell {
+            "Invoice Line" => return Some(RecordType::InvoiceLine),
+            "Invoice" => return Some(RecordType::Invoice),
+            "Invoice Charge" => return Some(RecordType::InvoiceCharge),
+            "Line" => return Some(RecordType::PoLine),
+            "Header" => return Some(RecordType::PoHeader),
+            _ => {}
+        }
+        if is_named(cell, "tag") {
+            return Some(RecordType::InvoiceOther);
+        }
+        NAMES
+            .iter()
+            .find(|(n, _)| is_named(cell, n))
+            .map(|(_, t)| *t)
     }
 
     /// Column names that only a header row of this type would hold.
@@ -57,6 +75,14 @@ impl RecordType {
 }
 
 fn is_generic_header(first: &str) -> bool {
+    if !first
+        .trim_start()
+        .as_bytes()
+        .first()
+        .is_some_and(|b| matches!(b.to_ascii_lowercase(), b't' | b'r'))
+    {
+        return false;
+    }
     ["type", "recordtype", "rowtype"]
         .iter()
         .any(|t| is_named(first, t))
@@ -161,11 +187,19 @@ impl CoupaReader {
             return Flow::Continue;
         };
         let marks = kind.header_marks();
+        let could_be_mark = |c: &str| {
+            let first = c
+                .trim_start()
+                .as_bytes()
+                .first()
+                .map(u8::to_ascii_lowercase);
+            c.len() <= 24 && marks.iter().any(|m| m.as_bytes().first() == first.as_ref())
+        };
         if row
             .cells
             .iter()
             .skip(1)
-            .any(|c| c.len() <= 24 && marks.iter().any(|m| is_named(c, m)))
+            .any(|c| could_be_mark(c) && marks.iter().any(|m| is_named(c, m)))
         {
             self.bind(kind, Header::new(row.cells.iter()));
             self.seen_structure = true;
@@ -245,7 +279,7 @@ impl CoupaReader {
         sink: &mut dyn FnMut(DecodeItem),
     ) -> Option<&mut Pending> {
         let current_number = match self.current.as_ref().map(|p| &p.doc) {
-            Some(Document::Invoice(i)) => Some(i.invoice_number.clone().unwrap_or_default()),
+            Some(Document::Invoice(i)) => Some(i.invoice_number.as_deref().unwrap_or_default()),
             _ => None,
         };
         let problem = match &current_number {
@@ -253,7 +287,7 @@ impl CoupaReader {
                 "{what} row with no Invoice row before it (an invoice's Invoice row comes first, \
                  then its lines and charges)"
             )),
-            Some(n) if !number.is_empty() && n != number => Some(format!(
+            Some(n) if !number.is_empty() && *n != number => Some(format!(
                 "{what} row for invoice {number:?} follows invoice {n:?} (expected the rows of \
                  one invoice together, its Invoice row first)"
             )),

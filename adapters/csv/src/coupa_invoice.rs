@@ -4,7 +4,7 @@
 use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, InvoicePurpose, Tax};
 
 use crate::cells::Cells;
-use crate::header::{Header, normalize};
+use crate::header::{Header, is_named};
 use crate::parties::PartyCols;
 
 /// Key under `extensions` for cells of columns the model does not hold.
@@ -293,20 +293,23 @@ impl ChargeCols {
     }
 
     pub fn read(&self, c: &mut Cells<'_>) -> Option<Charge> {
-        let kind = match normalize(c.raw(self.kind)).as_str() {
-            "invoiceshippingcharge" | "shipping" => Some(ChargeKind::Shipping),
-            "invoicehandlingcharge" | "handling" => Some(ChargeKind::Handling),
-            "invoicemisccharge" | "misc" => Some(ChargeKind::Other),
-            _ => {
-                let found = c.raw(self.kind).to_string();
-                c.problem(
-                    self.kind,
-                    format!(
-                        "{found:?} (expected InvoiceShippingCharge, InvoiceHandlingCharge or InvoiceMiscCharge)"
-                    ),
-                );
-                None
-            }
+        let raw = c.raw(self.kind);
+        let named = |names: &[&str]| names.iter().any(|n| is_named(raw, n));
+        let kind = if named(&["invoiceshippingcharge", "shipping"]) {
+            Some(ChargeKind::Shipping)
+        } else if named(&["invoicehandlingcharge", "handling"]) {
+            Some(ChargeKind::Handling)
+        } else if named(&["invoicemisccharge", "misc"]) {
+            Some(ChargeKind::Other)
+        } else {
+            let found = raw.to_string();
+            c.problem(
+                self.kind,
+                format!(
+                    "{found:?} (expected InvoiceShippingCharge, InvoiceHandlingCharge or InvoiceMiscCharge)"
+                ),
+            );
+            None
         };
         let total = c.decimal(self.total);
         if total.is_none() && c.raw(self.total).is_empty() {

@@ -113,7 +113,7 @@ fn party_cells(names: &PartyNames, party: Option<&gateway_model::Party>, r: &mut
     let mut cells = Vec::new();
     names.write(party, &mut cells);
     for (k, v) in cells {
-        r.set(&k, Some(v));
+        r.set(k, Some(v));
     }
 }
 

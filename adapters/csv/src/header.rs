@@ -13,9 +13,19 @@ pub fn normalize(name: &str) -> String {
 /// True when `cell` normalizes to `target` (already normalized), without allocating: used on
 /// every data row to tell header rows from records.
 pub fn is_named(cell: &str, target: &str) -> bool {
+    // Normalizing never lengthens ASCII text, so a shorter cell cannot match.
+    if cell.len() < target.len() && cell.is_ascii() {
+        return false;
+    }
     let mut t = target.chars();
     for c in cell.chars() {
         if matches!(c, ' ' | '-' | '_' | '.' | '*' | '?' | '\u{a0}' | '\t') {
+            continue;
+        }
+        if c.is_ascii() {
+            if t.next() != Some(c.to_ascii_lowercase()) {
+                return false;
+            }
             continue;
         }
         for l in c.to_lowercase() {

@@ -124,11 +124,11 @@ pub struct PartyNames {
 
 impl PartyNames {
     /// The cells of `party` under these names (empty values left out).
-    pub fn write(&self, party: Option<&Party>, out: &mut Vec<(String, String)>) {
+    pub fn write(&self, party: Option<&Party>, out: &mut Vec<(&'static str, String)>) {
         let Some(p) = party else { return };
-        let mut put = |k: &str, v: Option<&str>| {
+        let mut put = |k: &'static str, v: Option<&str>| {
             if let Some(v) = v.filter(|v| !v.is_empty()) {
-                out.push((k.to_string(), v.to_string()));
+                out.push((k, v.to_string()));
             }
         };
         put(self.name, p.name.as_deref());

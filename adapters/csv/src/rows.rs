@@ -12,6 +12,15 @@ use crate::limits::{MAX_FIELD_BYTES, MAX_RECORD_BYTES};
 /// Bytes the csv reader buffers ahead of the record it is parsing.
 const READ_AHEAD: usize = 64 * 1024;
 
+/// `str::trim`, with a fast path for the usual cell that has nothing to trim.
+fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if f.is_ascii_graphic() && l.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// One record of the file.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -23,15 +32,12 @@ pub struct Row {
 impl Row {
     /// The trimmed cell at `index`, `""` when the column is absent or the row is short.
     pub fn get(&self, index: Option<usize>) -> &str {
-        index
-            .and_then(|i| self.cells.get(i))
-            .map(str::trim)
-            .unwrap_or("")
+        index.and_then(|i| self.cells.get(i)).map_or("", trim)
     }
 
     /// True when every cell is empty (spreadsheets leave such rows at the end).
     pub fn is_blank(&self) -> bool {
-        self.cells.iter().all(|c| c.trim().is_empty())
+        self.cells.iter().all(|c| trim(c).is_empty())
     }
 
     /// Where this row is, for rejects: `row 7` (records, counting header rows; a quoted cell
@@ -127,6 +133,13 @@ impl<'a> RowReader<'a> {
         }
     }
 
+    /// Hands a row's storage back so the next record is read without allocating.
+    pub fn recycle(&mut self, row: Row) {
+        let mut record = row.cells.into_byte_record();
+        record.clear();
+        self.record = record;
+    }
+
     /// The next record. I/O errors of the input are returned; an over-long record is a
     /// [`Next::TooLarge`], not an error.
     pub fn next(&mut self) -> std::io::Result<Next> {
@@ -149,9 +162,10 @@ impl<'a> RowReader<'a> {
                         fatal: false,
                     });
                 }
+                let record = std::mem::take(&mut self.record);
                 Ok(Next::Row(Row {
                     number: self.number,
-                    cells: to_strings(&self.record),
+                    cells: to_strings(record),
                 }))
             }
             Err(e) => {
@@ -175,10 +189,11 @@ impl<'a> RowReader<'a> {
 
 /// UTF-8 cells as they are; a record that is not UTF-8 is read as Windows-1252/Latin-1,
 /// which is what spreadsheets on Windows write, so no byte is lost or refused.
-fn to_strings(record: &ByteRecord) -> StringRecord {
-    match StringRecord::from_byte_record(record.clone()) {
+fn to_strings(record: ByteRecord) -> StringRecord {
+    match StringRecord::from_byte_record(record) {
         Ok(s) => s,
-        Err(_) => {
+        Err(e) => {
+            let record = e.into_byte_record();
             let mut s = StringRecord::new();
             for f in record.iter() {
                 match std::str::from_utf8(f) {

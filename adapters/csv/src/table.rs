@@ -1,6 +1,9 @@
 //! Writing records of several types into one CSV file: each record type gets a header row
 //! naming the union of its columns, written just before its first record.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use gateway_core::EncodeError;
 
 use crate::header::normalize;
@@ -9,7 +12,7 @@ use crate::header::normalize;
 #[derive(Debug, Clone, Default)]
 pub struct Record {
     pub kind: &'static str,
-    pub cells: Vec<(String, String)>,
+    pub cells: Vec<(Cow<'static, str>, String)>,
 }
 
 impl Record {
@@ -20,29 +23,30 @@ impl Record {
         }
     }
 
-    /// Sets a cell; an empty value is left out; a column of the same (normalized) name is
-    /// replaced, so extension values override what the model wrote.
-    pub fn set(&mut self, column: &str, value: Option<String>) {
-        let Some(value) = value.filter(|v| !v.is_empty()) else {
-            return;
-        };
-        let n = normalize(column);
-        match self.cells.iter_mut().find(|(c, _)| normalize(c) == n) {
-            Some(slot) => slot.1 = value,
-            None => self.cells.push((column.to_string(), value)),
+    /// Sets a cell of a column the encoder names itself (each at most once per record); an
+    /// empty value is left out.
+    pub fn set(&mut self, column: &'static str, value: Option<String>) {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            self.cells.push((Cow::Borrowed(column), value));
         }
     }
 
-    /// Sets a cell that is always written, even when empty (key columns).
-    pub fn always(&mut self, column: &str, value: Option<String>) {
-        let v = value.unwrap_or_default();
-        if v.is_empty() {
-            let n = normalize(column);
-            if !self.cells.iter().any(|(c, _)| normalize(c) == n) {
-                self.cells.push((column.to_string(), String::new()));
-            }
-        } else {
-            self.set(column, Some(v));
+    /// Sets a cell that is written even when empty (key columns).
+    pub fn always(&mut self, column: &'static str, value: Option<String>) {
+        self.cells
+            .push((Cow::Borrowed(column), value.unwrap_or_default()));
+    }
+
+    /// Sets a cell from an extension: a column of the same normalized name is replaced, so
+    /// extension values override what the model wrote.
+    fn set_named(&mut self, column: &str, value: String) {
+        if value.is_empty() {
+            return;
+        }
+        let n = normalize(column);
+        match self.cells.iter_mut().find(|(c, _)| normalize(c) == n) {
+            Some(slot) => slot.1 = value,
+            None => self.cells.push((Cow::Owned(column.to_string()), value)),
         }
     }
 
@@ -50,7 +54,7 @@ impl Record {
     pub fn set_extensions(&mut self, ext: Option<&serde_json::Value>) {
         if let Some(serde_json::Value::Object(m)) = ext {
             for (k, v) in m {
-                self.set(k, Some(crate::fields::json_text(v)));
+                self.set_named(k, crate::fields::json_text(v));
             }
         }
     }
@@ -77,19 +81,21 @@ pub fn write(
     style: HeaderStyle,
     delimiter: u8,
 ) -> Result<Vec<u8>, EncodeError> {
-    let mut columns: Vec<(&'static str, Vec<String>)> = Vec::new();
+    // Per record type: its columns in first-seen order and where each one is.
+    let mut columns: Vec<(&'static str, Vec<&str>, HashMap<&str, usize>)> = Vec::new();
     for r in records {
-        let idx = match columns.iter().position(|(k, _)| *k == r.kind) {
+        let idx = match columns.iter().position(|(k, _, _)| *k == r.kind) {
             Some(i) => i,
             None => {
-                columns.push((r.kind, Vec::new()));
+                columns.push((r.kind, Vec::new(), HashMap::new()));
                 columns.len() - 1
             }
         };
-        if let Some((_, cols)) = columns.get_mut(idx) {
+        if let Some((_, cols, index)) = columns.get_mut(idx) {
             for (c, _) in &r.cells {
-                if !cols.contains(c) {
-                    cols.push(c.clone());
+                if !index.contains_key(c.as_ref()) {
+                    index.insert(c.as_ref(), cols.len());
+                    cols.push(c.as_ref());
                 }
             }
         }
@@ -100,8 +106,9 @@ pub fn write(
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     let mut headed: Vec<&str> = Vec::new();
+    let mut row: Vec<&str> = Vec::new();
     for r in records {
-        let Some((_, cols)) = columns.iter().find(|(k, _)| *k == r.kind) else {
+        let Some((_, cols, index)) = columns.iter().find(|(k, _, _)| *k == r.kind) else {
             continue;
         };
         if !headed.contains(&r.kind) {
@@ -110,16 +117,20 @@ pub fn write(
                 HeaderStyle::RecordType => r.kind,
                 HeaderStyle::TypeWord => "type",
             };
-            let row = std::iter::once(first).chain(cols.iter().map(String::as_str));
-            w.write_record(row).map_err(csv_error)?;
+            let header = std::iter::once(first).chain(cols.iter().copied());
+            w.write_record(header).map_err(csv_error)?;
         }
-        let row = std::iter::once(r.kind).chain(cols.iter().map(|c| {
-            r.cells
-                .iter()
-                .find(|(k, _)| k == c)
-                .map_or("", |(_, v)| v.as_str())
-        }));
-        w.write_record(row).map_err(csv_error)?;
+        row.clear();
+        row.resize(cols.len() + 1, "");
+        if let Some(first) = row.first_mut() {
+            *first = r.kind;
+        }
+        for (c, v) in &r.cells {
+            if let Some(slot) = index.get(c.as_ref()).and_then(|i| row.get_mut(i + 1)) {
+                *slot = v.as_str();
+            }
+        }
+        w.write_record(&row).map_err(csv_error)?;
     }
     w.into_inner().map_err(csv_error)
 }

@@ -125,12 +125,22 @@ impl ValueFormat {
 
 /// `YYYY-MM-DD`, or the date part of an ISO timestamp.
 pub fn iso_date(t: &str) -> Option<NaiveDate> {
-    let head = t.get(..10)?;
-    let rest = t.get(10..)?;
-    if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
+    let b = t.as_bytes();
+    let rest = b.get(10..)?;
+    if !(rest.is_empty() || rest.starts_with(b"T") || rest.starts_with(b" ")) {
         return None;
     }
-    NaiveDate::parse_from_str(head, "%Y-%m-%d").ok()
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let digits = b.get(r)?;
+        digits.iter().try_fold(0u32, |acc, d| {
+            d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
+        })
+    };
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let year = i32::try_from(num(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)
 }
 
 /// A whole number ≥ 0 that fits in `u32` (line numbers, versions, days). `1.0` is accepted

@@ -1,0 +1,120 @@
+//! Criterion group `csv`: decoding and encoding the Coupa invoice import layout, beside the
+//! baseline of the `csv` crate + serde reading the same file into owned structs.
+//!
+//! Throughput is reported in bytes (MB/s) for every bench and in documents (docs/s) for the
+//! decode-per-document bench. The goal is decode at ≥ 0.8× the baseline.
+
+use std::hint::black_box;
+
+use adapter_csv::CsvCodec;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use gateway_core::{Decode, DecodeItem, Encode, PartnerProfile};
+use gateway_model::Document;
+
+/// Invoices in the generated file (about 9 MB: 4 lines and 2 charges each).
+const INVOICES: usize = 20_000;
+
+/// A Coupa invoice import file with `n` invoices.
+fn generate(n: usize) -> Vec<u8> {
+    let mut s = String::with_capacity(n * 480);
+    s.push_str("Invoice,Invoice Number,Supplier Name,Supplier Number,Invoice Date,Currency,Payment Terms,Invoice Control Total\r\n");
+    s.push_str("Invoice Line,Invoice Number,Supplier Name,Line Number,Description,Supplier Part Number,Price,Quantity,Unit of Measure,PO Number,PO Line Number\r\n");
+    s.push_str("Invoice Charge,Invoice Number,Supplier Name,Type,Total\r\n");
+    for i in 0..n {
+        let day = i % 28 + 1;
+        s.push_str(&format!(
+            "Invoice,INV-{i:07},Acme Industrial Supply,SUP-001,2026-03-{day:02},USD,Net 30,210.00\r\n"
+        ));
+        for l in 1..=4 {
+            s.push_str(&format!(
+                "Invoice Line,INV-{i:07},Acme Industrial Supply,{l},\"Safety gloves, nitrile, size {l}\",GLV-{l:03},12.50,4,EA,PO-{i:06},{l}\r\n"
+            ));
+        }
+        s.push_str(&format!(
+            "Invoice Charge,INV-{i:07},Acme Industrial Supply,InvoiceShippingCharge,15.00\r\n"
+        ));
+        s.push_str(&format!(
+            "Invoice Charge,INV-{i:07},Acme Industrial Supply,InvoiceMiscCharge,-5.00\r\n"
+        ));
+    }
+    s.into_bytes()
+}
+
+/// The baseline's owned record: every column of the widest record type, by position.
+#[derive(Debug, serde::Deserialize)]
+#[allow(dead_code)] // read only to make the baseline do the work
+struct Row {
+    kind: String,
+    number: String,
+    c2: Option<String>,
+    c3: Option<String>,
+    c4: Option<String>,
+    c5: Option<String>,
+    c6: Option<String>,
+    c7: Option<String>,
+    c8: Option<String>,
+    c9: Option<String>,
+    c10: Option<String>,
+}
+
+fn baseline(raw: &[u8]) -> usize {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(raw);
+    let mut n = 0;
+    for row in r.deserialize::<Row>().flatten() {
+        black_box(&row);
+        n += 1;
+    }
+    n
+}
+
+fn decode(raw: &[u8]) -> usize {
+    let mut docs = 0;
+    let mut input = raw;
+    let _ = CsvCodec.decode_reader(&mut input, &PartnerProfile::anonymous(), &mut |item| {
+        if let DecodeItem::Document(d) = item {
+            black_box(&d);
+            docs += 1;
+        }
+    });
+    docs
+}
+
+fn bench(c: &mut Criterion) {
+    let raw = generate(INVOICES);
+    let docs: Vec<Document> = CsvCodec
+        .decode(&raw, &PartnerProfile::anonymous())
+        .documents
+        .into_iter()
+        .map(|d| d.document)
+        .collect();
+    assert_eq!(
+        docs.len(),
+        INVOICES,
+        "the generated file must decode cleanly"
+    );
+    let encoded_len = CsvCodec
+        .encode(&docs, &PartnerProfile::anonymous())
+        .map(|b| b.len())
+        .unwrap_or(0);
+
+    let mut g = c.benchmark_group("csv");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(raw.len() as u64));
+    g.bench_function("baseline_csv_serde_owned", |b| {
+        b.iter(|| baseline(black_box(&raw)))
+    });
+    g.bench_function("decode", |b| b.iter(|| decode(black_box(&raw))));
+    g.throughput(Throughput::Elements(INVOICES as u64));
+    g.bench_function("decode_docs", |b| b.iter(|| decode(black_box(&raw))));
+    g.throughput(Throughput::Bytes(encoded_len as u64));
+    g.bench_function("encode", |b| {
+        b.iter(|| CsvCodec.encode(black_box(&docs), &PartnerProfile::anonymous()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
