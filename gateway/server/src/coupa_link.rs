@@ -4,9 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_coupa::{
-    CoupaClient, CoupaClientConfig, CoupaInvoiceDelivery, PoQuery, purchase_order_from_coupa,
-};
+use adapter_coupa::purchase_orders::PulledOrder;
+use adapter_coupa::{CoupaClient, CoupaClientConfig, CoupaInvoiceDelivery, PoQuery};
 use anyhow::Context;
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -53,12 +52,12 @@ pub struct CoupaPurchaseOrders {
     client: Arc<CoupaClient>,
 }
 
-fn pending_po(v: &Value) -> Result<PendingPo, String> {
-    let coupa_id = v
-        .get("id")
-        .and_then(Value::as_u64)
+fn pending_po(pulled: PulledOrder) -> Result<PendingPo, String> {
+    let v = &pulled.raw;
+    let coupa_id = pulled
+        .coupa_id
         .ok_or("purchase order without a numeric id")?;
-    let document = purchase_order_from_coupa(v).map_err(|e| format!("PO {coupa_id}: {e}"))?;
+    let document = pulled.order.map_err(|e| format!("PO {coupa_id}: {e}"))?;
     let supplier = v.get("supplier");
     let text = |k: &str| {
         supplier
@@ -83,14 +82,14 @@ fn pending_po(v: &Value) -> Result<PendingPo, String> {
 impl PoSource for CoupaPurchaseOrders {
     fn pending(&self) -> BoxFuture<'_, Result<Vec<PendingPo>, DeliveryError>> {
         async move {
-            let raw = self
+            let pulled = self
                 .client
-                .purchase_orders(&PoQuery::default())
+                .pull_purchase_orders(&PoQuery::default())
                 .await
                 .map_err(DeliveryError::from)?;
-            let mut out = Vec::with_capacity(raw.len());
-            for v in &raw {
-                match pending_po(v) {
+            let mut out = Vec::with_capacity(pulled.len());
+            for p in pulled {
+                match pending_po(p) {
                     Ok(p) => out.push(p),
                     Err(e) => tracing::error!(error = %e, "cannot map a Coupa purchase order; skipped until fixed in Coupa"),
                 }

@@ -9,6 +9,7 @@ pub mod consumers;
 pub mod convert;
 pub mod coupa_link;
 pub mod cxml_reply;
+pub mod demo;
 pub mod dlq;
 pub mod filedrop;
 pub mod ledger;

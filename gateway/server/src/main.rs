@@ -105,6 +105,40 @@ enum Command {
         #[arg(value_name = "FILE|-")]
         input: PathBuf,
     },
+    /// Run a complete demo on this machine: a Coupa sandbox and the gateway on free ports,
+    /// one invoice through every inbound path, a poison one, and the PO flow to suppliers.
+    #[command(after_help = "Examples:\n  \
+        cargo run --release -- demo\n  \
+        gateway demo --amqp amqp://guest:guest@127.0.0.1:5672/%2f\n\n\
+        Exit status 0 only when every expected outcome happened.")]
+    Demo {
+        /// Run on RabbitMQ instead of the embedded bus (a private namespace, deleted after).
+        #[arg(long, value_name = "URL")]
+        amqp: Option<String>,
+        /// Show the gateway's log lines as well.
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Run the Coupa API sandbox (emulator) alone, for trying a configuration or a client.
+    #[command(after_help = "Examples:\n  \
+        gateway sandbox --port 8600\n  \
+        curl -d 'grant_type=client_credentials&client_id=sandbox-client&client_secret=sandbox-secret' http://127.0.0.1:8600/oauth2/token")]
+    Sandbox {
+        #[arg(long, default_value_t = 8600)]
+        port: u16,
+        /// Listen on every interface instead of 127.0.0.1.
+        #[arg(long)]
+        public: bool,
+        /// Load state from this file at start and save it at Ctrl-C.
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
+        /// Seed files (suppliers and POs as Coupa JSON).
+        #[arg(long = "seed", value_name = "FILE")]
+        seed_files: Vec<PathBuf>,
+        /// Start empty (no demo supplier and POs).
+        #[arg(long)]
+        no_demo: bool,
+    },
     /// Run the gateway: inbound endpoints, file drops, the bus consumers that deliver invoices
     /// to Coupa and purchase orders to suppliers, and the Coupa PO poller.
     #[command(after_help = "Examples:\n  \
@@ -227,6 +261,42 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Demo { amqp, verbose } => {
+            gateway_server::logging::init(if verbose { "info" } else { "off" });
+            let ok = runtime()?.block_on(async {
+                let mut out = std::io::stdout();
+                gateway_server::demo::run(
+                    gateway_server::demo::DemoOptions {
+                        amqp_url: amqp,
+                        po_count: 2,
+                    },
+                    &mut out,
+                )
+                .await
+            })?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Sandbox {
+            port,
+            public,
+            snapshot,
+            seed_files,
+            no_demo,
+        } => {
+            gateway_server::logging::init("info");
+            runtime()?.block_on(gateway_sandbox::run_cli(gateway_sandbox::CliOptions {
+                port,
+                public,
+                snapshot,
+                seed_files,
+                no_demo,
+            }))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Serve { config } => {
             gateway_server::logging::init("info");

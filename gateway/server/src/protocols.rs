@@ -1,21 +1,182 @@
 //! Protocol endpoints (`POST /cxml`, `POST /x12`) and acknowledgment writers, wired from the
-//! format adapters built into this binary.
+//! format adapters built into this binary. Both answer only after the bus confirmed what they
+//! accepted; a bus failure is a 5xx (cXML 500 / HTTP 503) so the sender retries.
 
 use std::sync::Arc;
 
+use adapter_cxml::response::{self, Outcome};
 use axum::Router;
-use gateway_core::Format;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gateway_core::{Format, IngestReport, IngestRequest, PartnerProfile};
+use tracing::Instrument;
 
 use crate::codecs::Codecs;
 use crate::filedrop::Acknowledger;
 use crate::pipeline::Pipeline;
 
 /// The protocol routes for the formats this build has.
-pub fn routes(_pipeline: Arc<Pipeline>, _codecs: &Codecs, _max_body: usize) -> Router {
+pub fn routes(pipeline: Arc<Pipeline>, _codecs: &Codecs, max_body: usize) -> Router {
     Router::new()
+        .route("/cxml", axum::routing::post(post_cxml))
+        .route("/x12", axum::routing::post(post_x12))
+        .with_state(pipeline)
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
 }
 
 /// Acknowledgment writers by input format (X12 997/999/TA1).
 pub fn acknowledgers(_codecs: &Codecs) -> Vec<(Format, Acknowledger)> {
-    Vec::new()
+    let x12: Acknowledger = Arc::new(|raw: &[u8]| {
+        let ack = adapter_x12::acknowledge(raw, &PartnerProfile::anonymous());
+        (!ack.is_empty()).then_some(ack)
+    });
+    vec![(Format::X12, x12)]
+}
+
+fn cxml_answer(outcome: Outcome, message: Option<String>) -> Response {
+    let mut status = response::status_for(outcome);
+    if let Some(m) = message {
+        status = status.with_message(m);
+    }
+    let body = response::build(&status, "coupa-gateway");
+    let code = StatusCode::from_u16(status.http_status()).unwrap_or(StatusCode::OK);
+    (
+        code,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/xml; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// What an ingest report means for a cXML sender.
+fn cxml_outcome(report: &IngestReport) -> (Outcome, Option<String>) {
+    if !report.accepted.is_empty() {
+        let ids: Vec<&str> = report.accepted.iter().map(|a| a.doc_id.as_str()).collect();
+        return (Outcome::Ok, Some(format!("accepted as {}", ids.join(", "))));
+    }
+    if let Some(d) = report.duplicates.first() {
+        return (
+            Outcome::DuplicatePayload,
+            Some(format!(
+                "payloadID already received as document {} ({})",
+                d.doc_id, d.status
+            )),
+        );
+    }
+    let text = report
+        .rejects
+        .iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join("; ");
+    if report
+        .rejects
+        .iter()
+        .any(|r| r.message.contains("not yet mapped"))
+    {
+        return (Outcome::NotImplemented, Some(text));
+    }
+    (Outcome::NotParseable, Some(text))
+}
+
+async fn post_cxml(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Response {
+    let hdr = match adapter_cxml::header(&body) {
+        Ok(h) => h,
+        Err(e) => return cxml_answer(Outcome::of_error(&e), Some(e.to_string())),
+    };
+    let partner = hdr
+        .from
+        .iter()
+        .find_map(|c| pipeline.partners().by_sender(Format::Cxml, &c.key()));
+    let Some(partner) = partner else {
+        let from: Vec<String> = hdr.from.iter().map(|c| c.key()).collect();
+        return cxml_answer(
+            Outcome::BadCredentials,
+            Some(format!(
+                "unknown sender {}: no partner profile has these From credentials",
+                from.join(", ")
+            )),
+        );
+    };
+    if let Err(e) = adapter_cxml::authenticate(&hdr, partner) {
+        tracing::warn!(partner = %partner.id, adapter = "cxml", error = %e, "cXML sender refused");
+        return cxml_answer(Outcome::of_auth(&e), Some(e.to_string()));
+    }
+    let span = tracing::info_span!("cxml.post", partner = %partner.id, adapter = "cxml");
+    let result = pipeline
+        .ingest(IngestRequest {
+            raw: &body,
+            adapter: "cxml",
+            format: Some(Format::Cxml),
+            partner: Some(partner),
+        })
+        .instrument(span)
+        .await;
+    match result {
+        Ok(report) => {
+            let (outcome, message) = cxml_outcome(&report);
+            cxml_answer(outcome, message)
+        }
+        Err(e) => {
+            let id = gateway_http::correlation_id();
+            tracing::error!(correlation_id = %id, error = %e, "cXML post not taken over");
+            cxml_answer(
+                Outcome::Internal,
+                Some(format!("temporarily unavailable, retry later (ref {id})")),
+            )
+        }
+    }
+}
+
+async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Response {
+    let result = pipeline
+        .ingest(IngestRequest {
+            raw: &body,
+            adapter: "x12",
+            format: Some(Format::X12),
+            partner: None,
+        })
+        .await;
+    match result {
+        Ok(report) => {
+            for r in &report.rejects {
+                tracing::warn!(adapter = "x12", reject = %r, "X12 input rejected");
+            }
+            let partner = report
+                .accepted
+                .first()
+                .and_then(|a| pipeline.partners().by_id(&a.partner))
+                .cloned()
+                .unwrap_or_else(PartnerProfile::anonymous);
+            let ack = adapter_x12::acknowledge(&body, &partner);
+            let mut resp = (StatusCode::OK, ack).into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/edi-x12"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "accepted={}; duplicates={}; rejected={}",
+                report.accepted.len(),
+                report.duplicates.len(),
+                report.rejects.len()
+            )) {
+                resp.headers_mut().insert("x-gateway-result", v);
+            }
+            resp
+        }
+        Err(e) => {
+            let id = gateway_http::correlation_id();
+            tracing::error!(correlation_id = %id, error = %e, "X12 post not taken over");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("temporarily unavailable; nothing was accepted, send again (ref {id})\n"),
+            )
+                .into_response()
+        }
+    }
 }

@@ -158,7 +158,7 @@ fn file_stem(env: &Envelope, doc: &Document) -> String {
         Document::Invoice(_) => String::new(),
     };
     let short_id: String = env.doc_id.chars().take(8).collect();
-    format!("PO-{number}{version}-{short_id}")
+    format!("{number}{version}-{short_id}")
 }
 
 fn write_file(dir: &str, name: &str, body: &[u8]) -> Result<String, DeliveryError> {
