@@ -86,7 +86,7 @@ impl Decode for CsvCodec {
                 }
             }
         }
-        layout.finish(sink);
+        layout.end(sink);
         Ok(())
     }
 }
@@ -106,10 +106,10 @@ impl Layout {
         }
     }
 
-    fn finish(&mut self, sink: &mut dyn FnMut(DecodeItem)) {
+    fn end(&mut self, sink: &mut dyn FnMut(DecodeItem)) {
         match self {
-            Layout::Coupa(l) => l.finish(sink),
-            Layout::Map(l) => l.finish(sink),
+            Layout::Coupa(l) => l.end(sink),
+            Layout::Map(l) => l.end(sink),
         }
     }
 

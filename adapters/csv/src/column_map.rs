@@ -98,6 +98,7 @@ pub struct MapReader {
     key: Option<usize>,
     current: Option<Pending>,
     current_key: String,
+    seen_records: bool,
 }
 
 impl MapReader {
@@ -109,6 +110,7 @@ impl MapReader {
             key: None,
             current: None,
             current_key: String::new(),
+            seen_records: false,
         }
     }
 
@@ -163,6 +165,7 @@ impl MapReader {
                 return Flow::Continue;
             }
         }
+        self.seen_records = true;
         let key = row.get(self.key).to_string();
         let new_doc = match (&self.current, self.map.grouping) {
             (None, _) | (_, Grouping::Row) => true,
@@ -202,7 +205,18 @@ impl MapReader {
         Flow::Continue
     }
 
-    /// Ends the input: the last document is handed over.
+    /// Ends the input: the last document is handed over; a file without any record says so.
+    pub fn end(&mut self, sink: &mut dyn FnMut(DecodeItem)) {
+        self.finish(sink);
+        if !self.seen_records {
+            sink(DecodeItem::Reject(Reject::new(
+                "file",
+                "no records: the file is empty or holds a header row only",
+            )));
+        }
+    }
+
+    /// Ends the current document: it is handed over.
     pub fn finish(&mut self, sink: &mut dyn FnMut(DecodeItem)) {
         if let Some(p) = self.current.take() {
             p.finish(sink);

@@ -23,8 +23,10 @@ pub enum RecordType {
     Invoice,
     InvoiceLine,
     InvoiceCharge,
-    /// `Account Allocation`, `Tag`: kept in the invoice's extensions.
-    InvoiceOther,
+    /// `Account Allocation`: kept in the invoice's extensions (`csv_records`).
+    Allocation,
+    /// `Tag`: kept in the invoice's extensions (`csv_records`).
+    Tag,
     PoHeader,
     PoLine,
 }
@@ -32,7 +34,7 @@ pub enum RecordType {
 impl RecordType {
     /// The record type named by a first cell.
     pub fn of(cell: &str) -> Option<Self> {
-        const NAMES: [(&str, RecordType); 9] = [
+        const NAMES: [(&str, RecordType); 15] = [
             ("invoiceline", RecordType::InvoiceLine),
             ("invoice", RecordType::Invoice),
             ("invoicecharge", RecordType::InvoiceCharge),
@@ -41,7 +43,13 @@ impl RecordType {
             ("header", RecordType::PoHeader),
             ("orderheader", RecordType::PoHeader),
             ("orderline", RecordType::PoLine),
-            ("accountallocation", RecordType::InvoiceOther),
+            ("accountallocation", RecordType::Allocation),
+            ("purchaseorder", RecordType::PoHeader),
+            ("purchaseorderheader", RecordType::PoHeader),
+            ("poheader", RecordType::PoHeader),
+            ("purchaseorderline", RecordType::PoLine),
+            ("poline", RecordType::PoLine),
+            ("orderlines", RecordType::PoLine),
         ];
         // The spellings Coupa writes, before the tolerant comparison.
         match cell {
@@ -53,7 +61,7 @@ impl RecordType {
             _ => {}
         }
         if is_named(cell, "tag") {
-            return Some(RecordType::InvoiceOther);
+            return Some(RecordType::Tag);
         }
         NAMES
             .iter()
@@ -67,7 +75,8 @@ impl RecordType {
             RecordType::Invoice
             | RecordType::InvoiceLine
             | RecordType::InvoiceCharge
-            | RecordType::InvoiceOther => &["invoicenumber"],
+            | RecordType::Allocation
+            | RecordType::Tag => &["invoicenumber"],
             RecordType::PoHeader => &["id", "ponumber"],
             RecordType::PoLine => &["linenumber"],
         }
@@ -88,6 +97,12 @@ fn is_generic_header(first: &str) -> bool {
         .any(|t| is_named(first, t))
 }
 
+/// Extension key holding the invoice records the model has no place for.
+pub const OTHER_RECORDS: &str = "csv_records";
+/// Record type names as written back.
+pub const OTHER_ALLOCATION: &str = "Account Allocation";
+pub const OTHER_TAG: &str = "Tag";
+
 /// Whether the rest of the stream is worth reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
@@ -104,13 +119,15 @@ pub struct CoupaReader {
     invoice: Option<(Header, InvoiceCols)>,
     line: Option<(Header, LineCols)>,
     charge: Option<(Header, ChargeCols)>,
-    other: Option<Header>,
+    allocation: Option<Header>,
+    tag: Option<Header>,
     po: Option<(Header, PoCols)>,
     po_line: Option<(Header, PoLineCols)>,
     current: Option<Pending>,
     /// Coupa's `id` of the current order, which its lines name in `order-header-id`.
     current_po_id: Option<String>,
     seen_structure: bool,
+    seen_records: bool,
 }
 
 impl CoupaReader {
@@ -128,7 +145,8 @@ impl CoupaReader {
                 let c = ChargeCols::new(&h);
                 self.charge = Some((h, c));
             }
-            RecordType::InvoiceOther => self.other = Some(h),
+            RecordType::Allocation => self.allocation = Some(h),
+            RecordType::Tag => self.tag = Some(h),
             RecordType::PoHeader => {
                 let c = PoCols::new(&h);
                 self.po = Some((h, c));
@@ -145,7 +163,8 @@ impl CoupaReader {
             RecordType::Invoice => self.invoice.is_some(),
             RecordType::InvoiceLine => self.line.is_some(),
             RecordType::InvoiceCharge => self.charge.is_some(),
-            RecordType::InvoiceOther => self.other.is_some(),
+            RecordType::Allocation => self.allocation.is_some(),
+            RecordType::Tag => self.tag.is_some(),
             RecordType::PoHeader => self.po.is_some(),
             RecordType::PoLine => self.po_line.is_some(),
         }
@@ -206,6 +225,7 @@ impl CoupaReader {
             return Flow::Continue;
         }
         self.seen_structure = true;
+        self.seen_records = true;
         if let Some(h) = self.pending_header.take() {
             self.fallback = Some(h.clone());
             self.bind(kind, h);
@@ -231,14 +251,25 @@ impl CoupaReader {
             RecordType::Invoice => self.invoice_row(row, sink),
             RecordType::InvoiceLine => self.invoice_line_row(row, sink),
             RecordType::InvoiceCharge => self.charge_row(row, sink),
-            RecordType::InvoiceOther => self.other_row(row, sink),
+            RecordType::Allocation | RecordType::Tag => self.other_row(kind, row, sink),
             RecordType::PoHeader => self.po_row(row, sink),
             RecordType::PoLine => self.po_line_row(row, sink),
         }
         Flow::Continue
     }
 
-    /// Ends the input: the last document is handed over.
+    /// Ends the input: the last document is handed over; a file without any record says so.
+    pub fn end(&mut self, sink: &mut dyn FnMut(DecodeItem)) {
+        self.finish(sink);
+        if !self.seen_records {
+            sink(DecodeItem::Reject(Reject::new(
+                "file",
+                "no records: the file is empty or holds header rows only",
+            )));
+        }
+    }
+
+    /// Ends the current document: it is handed over.
     pub fn finish(&mut self, sink: &mut dyn FnMut(DecodeItem)) {
         if let Some(p) = self.current.take() {
             p.finish(sink);
@@ -354,29 +385,43 @@ impl CoupaReader {
         p.reject(c.problems);
     }
 
-    fn other_row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) {
+    /// An invoice record the model has no place for (`Account Allocation`, `Tag`): kept,
+    /// cell by cell, in the invoice's `extensions.csv_records` so encoding writes it back.
+    fn other_row(&mut self, kind: RecordType, row: &Row, sink: &mut dyn FnMut(DecodeItem)) {
         let number = {
-            let Some(h) = &self.other else { return };
+            let h = match kind {
+                RecordType::Tag => &self.tag,
+                _ => &self.allocation,
+            };
+            let Some(h) = h else { return };
             row.get(h.find(&["invoicenumber"])).to_string()
         };
-        if self
-            .invoice_for(row, &number, row.get(Some(0)), sink)
-            .is_none()
-        {
+        let what = match kind {
+            RecordType::Tag => OTHER_TAG,
+            _ => OTHER_ALLOCATION,
+        };
+        if self.invoice_for(row, &number, what, sink).is_none() {
             return;
         }
-        let (Some(h), Some(p)) = (&self.other, self.current.as_mut()) else {
+        let h = match kind {
+            RecordType::Tag => &self.tag,
+            _ => &self.allocation,
+        };
+        let (Some(h), Some(p)) = (h, self.current.as_mut()) else {
             return;
         };
         let mut record = serde_json::Map::new();
-        for (i, v) in row.cells.iter().enumerate() {
-            if !v.trim().is_empty() {
-                record.insert(h.written(i), serde_json::Value::String(v.trim().into()));
+        record.insert("type".into(), serde_json::Value::String(what.into()));
+        for (i, v) in row.cells.iter().enumerate().skip(1) {
+            let v = v.trim();
+            if !v.is_empty() {
+                record.insert(h.written(i), serde_json::Value::String(v.into()));
             }
         }
-        let ext = p.doc.extensions_mut();
-        let slot = ext
-            .entry(format!("{EXT}_records"))
+        let slot = p
+            .doc
+            .extensions_mut()
+            .entry(OTHER_RECORDS.to_string())
             .or_insert_with(|| serde_json::Value::Array(Vec::new()));
         if let serde_json::Value::Array(a) = slot {
             a.push(serde_json::Value::Object(record));

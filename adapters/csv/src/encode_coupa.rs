@@ -11,6 +11,7 @@ use gateway_core::EncodeError;
 use gateway_model::{ChargeKind, Invoice, InvoicePurpose, OrderPurpose, PurchaseOrder};
 use rust_decimal::Decimal;
 
+use crate::coupa::{OTHER_ALLOCATION, OTHER_RECORDS, OTHER_TAG};
 use crate::coupa_invoice::EXT;
 use crate::parties::PartyNames;
 use crate::table::Record;
@@ -226,6 +227,33 @@ pub fn invoice_records(inv: &Invoice, out: &mut Vec<Record>) -> Result<(), Encod
         }
         r.set_extensions(l.extensions.get(EXT));
         out.push(r);
+    }
+
+    if let Some(serde_json::Value::Array(records)) = inv.extensions.get(OTHER_RECORDS) {
+        for (i, rec) in records.iter().enumerate() {
+            let serde_json::Value::Object(cells) = rec else {
+                continue;
+            };
+            let kind = match cells.get("type").and_then(serde_json::Value::as_str) {
+                Some(t) if t == OTHER_TAG => OTHER_TAG,
+                Some(t) if t == OTHER_ALLOCATION => OTHER_ALLOCATION,
+                _ => {
+                    return Err(invalid(
+                        format!("$.extensions.{OTHER_RECORDS}[{i}].type"),
+                        format!("expected {OTHER_ALLOCATION:?} or {OTHER_TAG:?}"),
+                    ));
+                }
+            };
+            let mut r = Record::new(kind);
+            r.always("Invoice Number", Some(number.clone()));
+            let rest: serde_json::Map<String, serde_json::Value> = cells
+                .iter()
+                .filter(|(k, _)| k.as_str() != "type")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            r.set_extensions(Some(&serde_json::Value::Object(rest)));
+            out.push(r);
+        }
     }
 
     for (i, c) in inv.charges.iter().enumerate() {

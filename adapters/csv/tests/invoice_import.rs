@@ -103,3 +103,47 @@ fn a_file_that_is_not_a_coupa_layout_gives_one_reject() {
     assert_eq!(d.rejects[0].location, "row 1");
     assert!(d.rejects[0].message.contains("column map"));
 }
+
+#[test]
+fn empty_and_header_only_files_say_so() {
+    for raw in [
+        &b""[..],
+        b"\xEF\xBB\xBF",
+        b"Invoice,Invoice Number,Invoice Date\r\n",
+    ] {
+        let d = decode(raw);
+        assert!(d.documents.is_empty());
+        assert_eq!(d.rejects.len(), 1, "{raw:?}");
+        assert_eq!(d.rejects[0].location, "file");
+    }
+}
+
+#[test]
+fn allocation_and_tag_records_are_kept_and_written_back() {
+    use adapter_csv::CsvCodec;
+    use gateway_core::{Decode, Encode, PartnerProfile};
+    let raw = b"Invoice,Invoice Number,Invoice Date\n\
+Invoice Line,Invoice Number,Price,Quantity\n\
+Account Allocation,Invoice Number,Line Number,Account Code,Percentage\n\
+Tag,Invoice Number,Tag Name\n\
+Invoice,T-1,2026-01-01\n\
+Invoice Line,T-1,5.00,1\n\
+Account Allocation,T-1,1,4000-100,60\n\
+Account Allocation,T-1,1,4000-200,40\n\
+Tag,T-1,urgent\n";
+    let d = decode(raw);
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    let doc = &d.documents[0].document;
+    let records = &doc.extensions()["csv_records"];
+    assert_eq!(
+        records[1],
+        serde_json::json!({"type": "Account Allocation", "Invoice Number": "T-1",
+            "Line Number": "1", "Account Code": "4000-200", "Percentage": "40"})
+    );
+    assert_eq!(records[2]["Tag Name"], "urgent");
+    let p = PartnerProfile::anonymous();
+    let bytes = CsvCodec.encode(std::slice::from_ref(doc), &p).unwrap();
+    let back = CsvCodec.decode(&bytes, &p);
+    assert!(back.rejects.is_empty(), "{:?}", back.rejects);
+    assert_eq!(&back.documents[0].document, doc);
+}
