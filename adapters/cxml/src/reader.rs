@@ -58,13 +58,25 @@ impl Default for Limits {
 
 const NONE: u32 = u32::MAX;
 
-/// A piece of text: a range of the source (the common case, no copy) or of the tree's own
-/// buffer (text that needed unescaping or joining).
+/// Where a piece of text lives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Store {
+    /// A range of the source: the common case, no copy.
+    #[default]
+    Source,
+    /// A range of the tree's buffer (unescaped attribute values, written once).
+    Buf,
+    /// Element text that needed unescaping or joining: `start` indexes the tree's own
+    /// strings, so appending stays linear however often text and children alternate.
+    Own,
+}
+
+/// A piece of text (see [`Store`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Span {
     start: u32,
     len: u32,
-    owned: bool,
+    store: Store,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -96,6 +108,7 @@ struct Element {
 pub struct Tree {
     source: Arc<str>,
     buf: String,
+    texts: Vec<String>,
     elements: Vec<Element>,
     attrs: Vec<Attr>,
     /// The DOCTYPE text, when the document had one (kept, never resolved).
@@ -107,6 +120,7 @@ impl Tree {
         Tree {
             source,
             buf: String::new(),
+            texts: Vec::new(),
             elements: Vec::new(),
             attrs: Vec::new(),
             doctype: None,
@@ -128,13 +142,16 @@ impl Tree {
     }
 
     fn str(&self, s: Span) -> &str {
-        let from = if s.owned {
-            self.buf.as_str()
-        } else {
-            &self.source
-        };
-        from.get(s.start as usize..(s.start as usize + s.len as usize))
-            .unwrap_or_default()
+        let range = s.start as usize..(s.start as usize + s.len as usize);
+        match s.store {
+            Store::Source => self.source.get(range).unwrap_or_default(),
+            Store::Buf => self.buf.get(range).unwrap_or_default(),
+            Store::Own => self
+                .texts
+                .get(s.start as usize)
+                .map(String::as_str)
+                .unwrap_or_default(),
+        }
     }
 
     fn el(&self, id: u32) -> Option<&Element> {
@@ -450,7 +467,8 @@ struct Builder<'a> {
     /// Incremental line/column tracking: the offset up to which lines were counted.
     counted_to: usize,
     line: u32,
-    line_start: usize,
+    /// Characters between the last line start and `counted_to`.
+    column: usize,
     doctype: Option<String>,
 }
 
@@ -461,7 +479,7 @@ fn span_in(whole: &str, part: &[u8]) -> Option<Span> {
     Some(Span {
         start: u32::try_from(off).ok()?,
         len: u32::try_from(part.len()).ok()?,
-        owned: false,
+        store: Store::Source,
     })
 }
 
@@ -475,12 +493,13 @@ impl<'a> Builder<'a> {
             elements_seen: 0,
             counted_to: 0,
             line: 1,
-            line_start: 0,
+            column: 0,
             doctype: None,
         }
     }
 
-    /// Line and column of `offset`, counting forward from the last position (offsets only grow).
+    /// Line and column of `offset`, counting forward from the last position (offsets only grow),
+    /// so a document written on one long line costs linear, not quadratic, time.
     fn position(&mut self, offset: usize) -> (u32, u32) {
         let offset = offset.min(self.source.len());
         if offset < self.counted_to {
@@ -491,23 +510,23 @@ impl<'a> Builder<'a> {
             .as_bytes()
             .get(self.counted_to..offset)
             .unwrap_or_default();
-        let newlines = slice.iter().filter(|&&b| b == b'\n').count();
-        if newlines > 0 {
-            self.line = self
-                .line
-                .saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
-            if let Some(last) = slice.iter().rposition(|&b| b == b'\n') {
-                self.line_start = self.counted_to + last + 1;
+        // UTF-8: every byte that is not a continuation byte starts a character.
+        let chars = |b: &[u8]| b.iter().filter(|&&c| (c & 0xC0) != 0x80).count();
+        match slice.iter().rposition(|&b| b == b'\n') {
+            Some(last) => {
+                let newlines = slice.iter().filter(|&&b| b == b'\n').count();
+                self.line = self
+                    .line
+                    .saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
+                self.column = chars(slice.get(last + 1..).unwrap_or_default());
             }
+            None => self.column += chars(slice),
         }
         self.counted_to = offset;
-        let line_text = self.source.get(self.line_start..offset).unwrap_or_default();
-        let col = if line_text.is_ascii() {
-            line_text.len()
-        } else {
-            line_text.chars().count()
-        };
-        (self.line, u32::try_from(col + 1).unwrap_or(u32::MAX))
+        (
+            self.line,
+            u32::try_from(self.column + 1).unwrap_or(u32::MAX),
+        )
     }
 
     /// Where we are, as the path of the open elements plus line/column of `offset`.
@@ -691,7 +710,9 @@ impl<'a> Builder<'a> {
         self.text_limit(text.len as usize + raw.len(), at)?;
         if !raw.contains(&b'\r')
             && let Some(span) = span_in(&self.source, raw)
-            && (text.len == 0 || (!text.owned && text.start + text.len == span.start))
+            && (text.len == 0
+                || (text.store == Store::Source
+                    && u64::from(text.start) + u64::from(text.len) == u64::from(span.start)))
         {
             let start = if text.len == 0 {
                 span.start
@@ -701,8 +722,8 @@ impl<'a> Builder<'a> {
             if let Some(e) = self.tree.elements.get_mut(id as usize) {
                 e.text = Span {
                     start,
-                    len: text.len + span.len,
-                    owned: false,
+                    len: text.len.saturating_add(span.len),
+                    store: Store::Source,
                 };
             }
             return Ok(());
@@ -722,24 +743,26 @@ impl<'a> Builder<'a> {
         };
         let text = self.tree.el(id).map(|e| e.text).unwrap_or_default();
         self.text_limit(text.len as usize + s.len(), at)?;
-        let buf_len = self.tree.buf.len();
-        let at_end = text.owned && (text.start + text.len) as usize == buf_len;
-        let start = if at_end {
+        let index = if text.store == Store::Own {
             text.start
         } else {
-            // Move what the element has so far to the end of the buffer, then append.
-            let existing = self.tree.str(text).to_string();
-            let start = buf_len;
-            self.tree.buf.push_str(&existing);
-            u32::try_from(start).unwrap_or(u32::MAX)
+            let mut own = String::with_capacity(text.len as usize + s.len());
+            own.push_str(self.tree.str(text));
+            self.tree.texts.push(own);
+            u32::try_from(self.tree.texts.len() - 1).unwrap_or(u32::MAX)
         };
-        self.tree.buf.push_str(s);
-        let len = u32::try_from(self.tree.buf.len() - start as usize).unwrap_or(u32::MAX);
+        let len = match self.tree.texts.get_mut(index as usize) {
+            Some(own) => {
+                own.push_str(s);
+                u32::try_from(own.len()).unwrap_or(u32::MAX)
+            }
+            None => 0,
+        };
         if let Some(e) = self.tree.elements.get_mut(id as usize) {
             e.text = Span {
-                start,
+                start: index,
                 len,
-                owned: true,
+                store: Store::Own,
             };
         }
         Ok(())
@@ -820,7 +843,7 @@ impl<'a> Builder<'a> {
                     Span {
                         start,
                         len: u32::try_from(v.len()).unwrap_or(u32::MAX),
-                        owned: true,
+                        store: Store::Buf,
                     }
                 }
             };

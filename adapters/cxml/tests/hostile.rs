@@ -330,3 +330,19 @@ fn mutated_documents_never_panic() {
     }
     assert!(runs > 400);
 }
+
+/// Text interleaved with child elements many times is joined in linear time and memory (a
+/// copy-on-each-chunk join would need gigabytes here).
+#[test]
+fn interleaved_text_and_children_join_linearly() {
+    let mut raw = String::from("<cXML><r>");
+    for _ in 0..50_000 {
+        raw.push_str("xxxxxxxxx&amp;<a/>");
+    }
+    raw.push_str("</r></cXML>");
+    let parsed = parse(raw.as_bytes(), &Limits::default());
+    assert!(parsed.error.is_none(), "{:?}", parsed.error);
+    let r = parsed.trees[0].root().unwrap().child("r").unwrap();
+    assert_eq!(r.text().len(), 500_000);
+    assert_eq!(r.children().count(), 50_000);
+}
