@@ -87,3 +87,24 @@ fn report_names_document_row_and_column() {
         "{report}"
     );
 }
+
+#[test]
+fn a_document_over_the_row_bound_is_rejected_and_the_next_goes_through() {
+    let mut raw = String::from(
+        "Invoice,Invoice Number,Invoice Date\nInvoice Line,Invoice Number,Price,Quantity\nInvoice,BIG,2026-01-01\n",
+    );
+    for _ in 0..adapter_csv::limits::MAX_ROWS_PER_DOCUMENT {
+        raw.push_str("Invoice Line,BIG,1.00,1\n");
+    }
+    raw.push_str("Invoice,SMALL,2026-01-02\nInvoice Line,SMALL,2.00,3\n");
+    let d = decode(raw.as_bytes());
+    assert_eq!(d.documents.len(), 1);
+    assert_eq!(d.documents[0].document.number(), "SMALL");
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    assert_eq!(d.rejects[0].document.as_deref(), Some("BIG"));
+    assert!(
+        d.rejects[0].message.contains("more than"),
+        "{}",
+        d.rejects[0].message
+    );
+}
