@@ -4,7 +4,7 @@
 //! - [`reader`]: bytes → bounded element tree; refuses entity declarations and unknown
 //!   entities, never fetches a DTD or entity, bounds size, depth, element, attribute and text
 //!   counts, and locates every error by XML path plus line and column.
-//! - [`header`]: the cXML envelope (From/To/Sender credentials, SharedSecret as a
+//! - [`mod@header`]: the cXML envelope (From/To/Sender credentials, SharedSecret as a
 //!   [`gateway_core::Secret`], payloadID, timestamp) and [`authenticate`] against the profile.
 //! - [`decode`]: tree → canonical [`gateway_model::Document`] (InvoiceDetailRequest → invoice,
 //!   OrderRequest → purchase order) with the envelope as [`gateway_core::SourceMeta`];

@@ -1,6 +1,6 @@
 //! cXML element tree → canonical documents, one per cXML document in the input.
 //!
-//! Only the business body is mapped here; the envelope ([`crate::header`]) becomes the
+//! Only the business body is mapped here; the envelope ([`mod@crate::header`]) becomes the
 //! [`SourceMeta`]. Messages we recognise but do not map yet (ConfirmationRequest,
 //! ShipNoticeRequest) and non-documents (Response, PunchOut messages) give a located
 //! [`CxmlError::Unsupported`] naming the kind, so the caller can route or answer it.
