@@ -1,0 +1,329 @@
+//! End to end, on the real RabbitMQ and the Coupa sandbox over HTTP: each inbound path delivers
+//! one invoice to Coupa, a poison document is dead-lettered and replayed exactly once with
+//! `gateway dlq replay`, and Coupa POs reach a cXML supplier and an X12 file partner and are
+//! marked exported.
+//!
+//! RabbitMQ: `GATEWAY_TEST_AMQP` or amqp://guest:guest@127.0.0.1:5672/%2f. Missing, these tests
+//! fail under CI and are skipped loudly elsewhere. Waiting is on observed outcomes with a
+//! generous guard time, never a fixed sleep.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use gateway_server::demo::{ACME, DemoEnv, DemoOptions, GLOBEX, po_files};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+const GUARD: Duration = Duration::from_secs(60);
+
+fn amqp_url() -> String {
+    std::env::var("GATEWAY_TEST_AMQP")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// A demo environment on RabbitMQ, or `None` when RabbitMQ is absent outside CI.
+async fn env(po_count: usize) -> Option<DemoEnv> {
+    match DemoEnv::start(DemoOptions {
+        amqp_url: Some(amqp_url()),
+        po_count,
+    })
+    .await
+    {
+        Ok(e) => Some(e),
+        Err(e) if std::env::var_os("CI").is_none() && format!("{e:#}").contains("RabbitMQ") => {
+            eprintln!("SKIPPED end-to-end test: {e:#} (start it: rabbitmq-server -detached)");
+            None
+        }
+        Err(e) => panic!("cannot start the end-to-end environment: {e:#}"),
+    }
+}
+
+fn dec(v: Option<&Value>) -> Decimal {
+    let s = match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => panic!("missing decimal"),
+    };
+    Decimal::from_str(&s).unwrap()
+}
+
+/// The sandbox holds exactly one invoice `number`, for Acme's or Globex's supplier record,
+/// with the sample's three lines and their amounts.
+fn assert_one_invoice(env: &DemoEnv, number: &str, supplier_number: &str) {
+    let all = env.sandbox.invoices();
+    let found: Vec<&Value> = all
+        .iter()
+        .filter(|i| i["invoice-number"] == number)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "{number}: expected one invoice in Coupa, got {found:?}"
+    );
+    let inv = found[0];
+    assert_eq!(inv["supplier"]["number"], supplier_number, "{inv}");
+    let lines = inv["invoice-lines"].as_array().expect("invoice-lines");
+    assert_eq!(lines.len(), 3, "{inv}");
+    let totals: Vec<Decimal> = lines.iter().map(|l| dec(l.get("total"))).collect();
+    assert_eq!(
+        totals,
+        vec![
+            Decimal::from_str("125.00").unwrap(),
+            Decimal::from_str("90.00").unwrap(),
+            Decimal::from_str("120.00").unwrap()
+        ],
+        "{inv}"
+    );
+    assert_eq!(inv["currency"]["code"], "USD", "{inv}");
+}
+
+async fn delivered(env: &DemoEnv, number: &str) -> bool {
+    let n = number.to_string();
+    env.wait_until(GUARD, move |e| e.coupa_invoice_numbers().contains(&n))
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cxml_invoice_post_reaches_coupa_once() {
+    let Some(env) = env(0).await else { return };
+    let inv = DemoEnv::invoice("E2E-CXML-1").unwrap();
+    let (status, body) = env.post_cxml(ACME, &inv).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("code=\"200\""), "{body}");
+    assert!(delivered(&env, "E2E-CXML-1").await, "never reached Coupa");
+    assert_one_invoice(&env, "E2E-CXML-1", "ACME-1");
+
+    // The same document again (a sender retry with the same payloadID would be 409; a new
+    // payloadID with the same invoice number is accepted, and Coupa still holds one invoice).
+    let (status, _) = env.post_cxml(ACME, &inv).await.unwrap();
+    assert_eq!(status, 200);
+    let ledger_delivered = env
+        .wait_until(GUARD, |e| {
+            e.running
+                .ledger
+                .list(Some("E2E-CXML-1"), Some("delivered"), 10)
+                .map(|l| l.len() == 2)
+                .unwrap_or(false)
+        })
+        .await;
+    assert!(ledger_delivered, "the second copy was not settled");
+    assert_one_invoice(&env, "E2E-CXML-1", "ACME-1");
+    env.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cxml_bad_secret_is_401_and_nothing_is_published() {
+    let Some(env) = env(0).await else { return };
+    let mut cfg = env.partner(ACME).unwrap().clone();
+    if let Some(c) = cfg.cxml.as_mut() {
+        c.shared_secret = Some(gateway_core::Secret::new("wrong"));
+    }
+    let inv = gateway_model::Document::Invoice(DemoEnv::invoice("E2E-CXML-BAD").unwrap());
+    let body = env
+        .codecs
+        .encoder(gateway_core::Format::Cxml)
+        .unwrap()
+        .encode(std::slice::from_ref(&inv), &cfg)
+        .unwrap();
+    let r = reqwest_post(&format!("{}/cxml", env.running.base_url()), body).await;
+    assert_eq!(r.0, 401, "{}", r.1);
+    assert!(r.1.contains("code=\"401\""), "{}", r.1);
+    assert!(!r.1.contains("wrong"), "the secret must not be echoed");
+    assert!(
+        env.running
+            .ledger
+            .list(Some("E2E-CXML-BAD"), None, 10)
+            .unwrap()
+            .is_empty()
+    );
+    env.shutdown().await.unwrap();
+}
+
+async fn reqwest_post(url: &str, body: Vec<u8>) -> (u16, String) {
+    let r = reqwest::Client::new()
+        .post(url)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x12_post_answers_997_and_reaches_coupa() {
+    let Some(env) = env(0).await else { return };
+    let (status, ack) = env
+        .post_x12(ACME, &DemoEnv::invoice("E2E-X12-1").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{ack}");
+    assert!(ack.contains("ST*997"), "{ack}");
+    assert!(ack.contains("AK5*A"), "the set must be accepted: {ack}");
+    assert!(delivered(&env, "E2E-X12-1").await);
+    assert_one_invoice(&env, "E2E-X12-1", "ACME-1");
+    env.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x12_and_csv_file_drops_reach_coupa_and_are_archived() {
+    let Some(env) = env(0).await else { return };
+    env.drop_x12(
+        GLOBEX,
+        &DemoEnv::invoice("E2E-EDI-FILE-1").unwrap(),
+        "a.edi",
+    )
+    .unwrap();
+    env.drop_csv(GLOBEX, &DemoEnv::invoice("E2E-CSV-1").unwrap(), "b.csv")
+        .unwrap();
+    assert!(delivered(&env, "E2E-EDI-FILE-1").await);
+    assert!(delivered(&env, "E2E-CSV-1").await);
+    assert_one_invoice(&env, "E2E-EDI-FILE-1", "GLOBEX-7");
+    assert_one_invoice(&env, "E2E-CSV-1", "GLOBEX-7");
+    // The 810 got its 997 in Outgoing; nothing is left in Incoming.
+    let outgoing = env.outgoing(GLOBEX);
+    assert!(
+        outgoing
+            .iter()
+            .any(|f| f.to_string_lossy().ends_with("a.ack.edi")),
+        "{outgoing:?}"
+    );
+    let incoming = env.dir.join("sftp/globex/Incoming");
+    let left: Vec<_> = std::fs::read_dir(&incoming).unwrap().flatten().collect();
+    assert!(left.is_empty(), "{left:?}");
+    env.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_post_reaches_coupa() {
+    let Some(env) = env(0).await else { return };
+    let doc = gateway_model::Document::Invoice(DemoEnv::invoice("E2E-REST-1").unwrap());
+    let (status, body) = env.post_rest("acme-token", &doc).await.unwrap();
+    assert_eq!(status, 202, "{body}");
+    let (status, _) = env.post_rest("not-a-token", &doc).await.unwrap();
+    assert_eq!(status, 401);
+    assert!(delivered(&env, "E2E-REST-1").await);
+    assert_one_invoice(&env, "E2E-REST-1", "ACME-1");
+    env.shutdown().await.unwrap();
+}
+
+/// The `gateway` binary built beside this test binary.
+fn gateway_bin() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    dir.join(format!("gateway{}", std::env::consts::EXE_SUFFIX))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_invoice_is_dead_lettered_then_replayed_exactly_once() {
+    let Some(env) = env(0).await else { return };
+    let doc = gateway_model::Document::Invoice(DemoEnv::invoice("E2E-POISON-1").unwrap());
+    let (status, _) = env.post_rest("nobody-token", &doc).await.unwrap();
+    assert_eq!(status, 202);
+    let mut dead = Vec::new();
+    let deadline = tokio::time::Instant::now() + GUARD;
+    while dead.is_empty() && tokio::time::Instant::now() < deadline {
+        dead = env
+            .bus
+            .dead_letters("coupa-invoices", &Default::default(), 10)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(
+        dead[0].reason.contains("NOT-IN-COUPA"),
+        "{}",
+        dead[0].reason
+    );
+    assert!(
+        !env.coupa_invoice_numbers()
+            .contains(&"E2E-POISON-1".to_string())
+    );
+
+    // The operator fixes the cause in Coupa, lists, then replays with the CLI.
+    env.sandbox
+        .add_supplier(serde_json::json!({"name": "Nobody Ltd", "number": "NOT-IN-COUPA"}))
+        .unwrap();
+    let bin = gateway_bin();
+    assert!(
+        bin.exists(),
+        "{} not built; run cargo test --workspace",
+        bin.display()
+    );
+    let list = std::process::Command::new(&bin)
+        .args(["dlq", "list", "--consumer", "coupa-invoices", "--config"])
+        .arg(env.config_path())
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    assert!(
+        listed.contains(&dead[0].doc_id) && listed.contains("NOT-IN-COUPA"),
+        "{listed}"
+    );
+    let replay = std::process::Command::new(&bin)
+        .args(["dlq", "replay", "--doc", &dead[0].doc_id, "--config"])
+        .arg(env.config_path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&replay.stdout);
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    assert!(said.contains("coupa-invoices: replayed 1"), "{said}");
+
+    assert!(
+        delivered(&env, "E2E-POISON-1").await,
+        "replayed invoice never reached Coupa"
+    );
+    assert_one_invoice(&env, "E2E-POISON-1", "NOT-IN-COUPA");
+    // A second replay finds nothing; Coupa still holds exactly one.
+    let again = std::process::Command::new(&bin)
+        .args(["dlq", "replay", "--all", "--config"])
+        .arg(env.config_path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("coupa-invoices: replayed 0"));
+    assert_one_invoice(&env, "E2E-POISON-1", "NOT-IN-COUPA");
+    env.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coupa_pos_reach_cxml_and_x12_suppliers_and_are_marked_exported() {
+    let Some(env) = env(1).await else { return };
+    let all_exported = env
+        .wait_until(GUARD, |e| {
+            let pos = e.sandbox.purchase_orders();
+            !pos.is_empty() && pos.iter().all(|p| p["exported"] == true)
+        })
+        .await;
+    assert!(all_exported, "{:?}", env.sandbox.purchase_orders());
+    let received = env.sandbox.supplier_received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0].supplier, "acme");
+    assert_eq!(received[0].order_id.as_deref(), Some("PO-00001"));
+    assert!(
+        received[0].body.contains("<OrderRequest>"),
+        "{}",
+        received[0].body
+    );
+    let files = env.outgoing(GLOBEX);
+    assert_eq!(po_files(&files), 1, "{files:?}");
+    let edi = std::fs::read_to_string(
+        files
+            .iter()
+            .find(|f| f.to_string_lossy().contains("PO-GLOBEX-1"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(edi.contains("ST*850"), "{edi}");
+    assert!(edi.contains("BEG*00*"), "{edi}");
+    assert!(edi.contains("PO-GLOBEX-1"), "{edi}");
+    env.shutdown().await.unwrap();
+}
