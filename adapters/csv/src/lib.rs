@@ -5,6 +5,23 @@
 //! document in memory at a time, a bad row rejecting only its own document) and
 //! [`gateway_core::Encode`]. [`reject_report`] renders rejects for a file written beside the
 //! input.
+//!
+//! Layouts:
+//! - Without a column map in the partner's `[csv]` profile section, the file is one of
+//!   Coupa's: the first column is the record type (`Invoice`, `Invoice Line`,
+//!   `Invoice Charge`, `Account Allocation`, `Tag`; `Header`, `Line`) and header rows name the
+//!   columns (`Invoice,Invoice Number*,...` or `type,id,status,...`). Headers match by name,
+//!   whatever the case, spaces, dashes or `*`. Rows of one document come together, its
+//!   header record first.
+//! - With `columns`, the file is the partner's own: see `gateway_core::profile::CsvProfile`.
+//!
+//! Source data the model has no field for is kept, so a round trip loses nothing:
+//! `extensions.csv` (document and line level) holds unknown columns by their header, and
+//! `extensions.csv_records` holds `Account Allocation` and `Tag` records.
+//!
+//! Dialects: UTF-8 with or without BOM (other bytes read as Latin-1), CRLF or LF, quoted cells
+//! with embedded newlines, no final newline, delimiter from the profile or sniffed from the
+//! first line among `,` `;` tab `|`. Bounds: see [`limits`].
 
 mod cells;
 mod codec;
