@@ -15,7 +15,17 @@ use crate::reader::Node;
 pub(crate) fn decimal(text: &str, location: impl FnOnce() -> String) -> Result<Decimal, CxmlError> {
     let t = text.trim();
     let t = t.strip_prefix('+').unwrap_or(t);
-    Decimal::from_str(t).map_err(|_| {
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    let plain = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && digits.bytes().filter(|&b| b == b'.').count() <= 1
+        && digits.bytes().any(|b| b.is_ascii_digit());
+    let parsed = if plain {
+        Decimal::from_str(t).ok()
+    } else {
+        None
+    };
+    parsed.ok_or_else(|| {
         CxmlError::invalid(
             location(),
             format!("{text:?} is not a decimal number (expected digits with an optional '.')"),
@@ -376,4 +386,61 @@ pub(crate) fn comments(node: Node<'_>) -> Option<String> {
 /// quantity × unit price, when both are known and the product fits.
 pub(crate) fn extended(q: Option<Decimal>, p: Option<Decimal>) -> Option<Decimal> {
     q?.checked_mul(p?)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn here() -> String {
+        "/x/@y".into()
+    }
+
+    #[test]
+    fn dates_take_the_local_date_of_any_iso_form() {
+        let want = NaiveDate::from_ymd_opt(2009, 5, 1).unwrap();
+        for v in [
+            "2009-05-01",
+            "2009-05-01T11:45:51-07:00",
+            "2009-05-01T23:59:59Z",
+            "2009-05-01T10:00:00",
+            " 2009-05-01 10:00 ",
+        ] {
+            assert_eq!(date(v, here).unwrap(), want, "{v}");
+        }
+        for v in [
+            "invoice_date",
+            "2009-5-1",
+            "2009-05-01X",
+            "01/05/2009",
+            "2009-13-01",
+            "ä",
+        ] {
+            let e = date(v, here).unwrap_err();
+            assert_eq!(e.location(), "/x/@y", "{v}");
+            assert!(e.to_string().contains("ISO 8601"), "{v}: {e}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_plain_numbers_only() {
+        assert_eq!(decimal("1505.0", here).unwrap(), Decimal::new(15050, 1));
+        assert_eq!(decimal(" +5 ", here).unwrap(), Decimal::new(5, 0));
+        assert_eq!(decimal("-0.50", here).unwrap(), Decimal::new(-50, 2));
+        for v in ["1,505.00", "1e3", "", "12 EUR", "NaN"] {
+            assert!(decimal(v, here).is_err(), "{v}");
+        }
+    }
+
+    #[test]
+    fn extended_amount_does_not_overflow() {
+        assert_eq!(
+            extended(Some(Decimal::new(3, 0)), Some(Decimal::new(1250, 2))),
+            Some(Decimal::new(3750, 2))
+        );
+        assert_eq!(extended(Some(Decimal::MAX), Some(Decimal::MAX)), None);
+        assert_eq!(extended(None, Some(Decimal::ONE)), None);
+    }
 }

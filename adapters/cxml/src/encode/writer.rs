@@ -119,3 +119,44 @@ impl Xml {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_keeps_attribute_whitespace() {
+        let mut x = Xml::new();
+        x.leaf(
+            "T",
+            &[("a", Some("x\"<&>\n\ty")), ("skip", None)],
+            "a<b&c>\r",
+        );
+        let s = String::from_utf8(x.finish().unwrap()).unwrap();
+        assert_eq!(
+            s,
+            "<T a=\"x&quot;&lt;&amp;&gt;&#10;&#9;y\">a&lt;b&amp;c&gt;&#13;</T>\n"
+        );
+    }
+
+    #[test]
+    fn control_characters_make_finish_fail() {
+        let mut x = Xml::new();
+        x.leaf("T", &[], "nul\u{0}");
+        assert!(x.finish().unwrap_err().contains("U+0000"));
+    }
+
+    #[test]
+    fn nesting_is_indented_and_empty_text_is_self_closing() {
+        let mut x = Xml::new();
+        x.open("A", &[]);
+        x.leaf("B", &[], "");
+        x.close("A");
+        assert_eq!(
+            String::from_utf8(x.finish().unwrap()).unwrap(),
+            "<A>\n  <B/>\n</A>\n"
+        );
+    }
+}
