@@ -13,6 +13,7 @@ use crate::dialect;
 use crate::rows::Row;
 use crate::rows::{Next, RowReader};
 use crate::table::{self, HeaderStyle};
+use crate::value::ValueFormat;
 use crate::{encode_coupa, encode_map};
 
 /// Reads and writes CSV: Coupa's layouts, or the partner's column map when its profile has
@@ -60,7 +61,7 @@ impl Decode for CsvCodec {
                 }
             }
         } else {
-            Layout::Coupa(Box::default())
+            Layout::Coupa(Box::new(CoupaReader::new(value_format(&profile))))
         };
         let mut rows = RowReader::new(reader, delimiter);
         loop {
@@ -88,6 +89,15 @@ impl Decode for CsvCodec {
         }
         layout.end(sink);
         Ok(())
+    }
+}
+
+/// How the partner writes decimals and dates, for the Coupa layouts too (a column map has
+/// its own copy).
+fn value_format(profile: &gateway_core::profile::CsvProfile) -> ValueFormat {
+    ValueFormat {
+        decimal_separator: profile.decimal_separator.unwrap_or('.'),
+        date_format: profile.date_format.clone(),
     }
 }
 
@@ -139,12 +149,13 @@ impl Encode for CsvCodec {
             let map = ColumnMap::from_profile(&profile).map_err(EncodeError::Profile)?;
             return encode_map::write(docs, &map, delimiter);
         }
+        let fmt = value_format(&profile);
         let mut invoices = Vec::new();
         let mut orders = Vec::new();
         for doc in docs {
             match doc {
-                Document::Invoice(i) => encode_coupa::invoice_records(i, &mut invoices)?,
-                Document::PurchaseOrder(p) => encode_coupa::order_records(p, &mut orders)?,
+                Document::Invoice(i) => encode_coupa::invoice_records(i, &fmt, &mut invoices)?,
+                Document::PurchaseOrder(p) => encode_coupa::order_records(p, &fmt, &mut orders)?,
             }
         }
         let mut out = table::write(&invoices, HeaderStyle::RecordType, delimiter)?;

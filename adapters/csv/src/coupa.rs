@@ -131,6 +131,14 @@ pub struct CoupaReader {
 }
 
 impl CoupaReader {
+    /// A reader for files whose numbers and dates are written as `fmt` says.
+    pub fn new(fmt: ValueFormat) -> Self {
+        CoupaReader {
+            fmt,
+            ..CoupaReader::default()
+        }
+    }
+
     fn bind(&mut self, kind: RecordType, h: Header) {
         match kind {
             RecordType::Invoice => {

@@ -15,6 +15,7 @@ use crate::coupa::{OTHER_ALLOCATION, OTHER_RECORDS, OTHER_TAG};
 use crate::coupa_invoice::EXT;
 use crate::parties::PartyNames;
 use crate::table::Record;
+use crate::value::ValueFormat;
 
 fn invalid(path: impl Into<String>, message: impl Into<String>) -> EncodeError {
     EncodeError::Invalid {
@@ -23,8 +24,14 @@ fn invalid(path: impl Into<String>, message: impl Into<String>) -> EncodeError {
     }
 }
 
-fn dec(d: Option<Decimal>) -> Option<String> {
-    d.map(|d| d.to_string())
+/// Decimals and dates as the partner writes them (the profile's separator and date format;
+/// `.` and ISO by default).
+fn dec(fmt: &ValueFormat, d: Option<Decimal>) -> Option<String> {
+    d.map(|d| fmt.write_decimal(d))
+}
+
+fn date(fmt: &ValueFormat, d: Option<chrono::NaiveDate>) -> Option<String> {
+    d.map(|d| fmt.write_date(d))
 }
 
 const SUPPLIER: PartyNames = PartyNames {
@@ -132,7 +139,11 @@ fn check_party(path: &str, party: Option<&gateway_model::Party>) -> Result<(), E
 }
 
 /// The records of one invoice: `Invoice`, then its `Invoice Line`s, then `Invoice Charge`s.
-pub fn invoice_records(inv: &Invoice, out: &mut Vec<Record>) -> Result<(), EncodeError> {
+pub fn invoice_records(
+    inv: &Invoice,
+    fmt: &ValueFormat,
+    out: &mut Vec<Record>,
+) -> Result<(), EncodeError> {
     let number = inv
         .invoice_number
         .clone()
@@ -163,7 +174,7 @@ pub fn invoice_records(inv: &Invoice, out: &mut Vec<Record>) -> Result<(), Encod
     let mut h = Record::new("Invoice");
     h.always("Invoice Number", Some(number.clone()));
     party_cells(&SUPPLIER, inv.supplier.as_ref(), &mut h);
-    h.set("Invoice Date", inv.invoice_date.map(|d| d.to_string()));
+    h.set("Invoice Date", date(fmt, inv.invoice_date));
     h.set("Currency", inv.currency.clone());
     h.set(
         "Payment Terms",
@@ -180,10 +191,10 @@ pub fn invoice_records(inv: &Invoice, out: &mut Vec<Record>) -> Result<(), Encod
         None => {}
     }
     h.set("Supplier Note", inv.comments.clone());
-    h.set("Invoice Control Total", dec(inv.total));
+    h.set("Invoice Control Total", dec(fmt, inv.total));
     if let Some(t) = inv.taxes.first() {
-        h.set("Tax Amount", dec(t.amount));
-        h.set("Tax Rate", dec(t.rate));
+        h.set("Tax Amount", dec(fmt, t.amount));
+        h.set("Tax Rate", dec(fmt, t.rate));
         h.set("Tax Code", t.category.clone());
     }
     party_cells(&BUYER, inv.buyer.as_ref(), &mut h);
@@ -214,15 +225,15 @@ pub fn invoice_records(inv: &Invoice, out: &mut Vec<Record>) -> Result<(), Encod
         r.set("Description", l.description.clone());
         r.set("Supplier Part Number", l.supplier_part_id.clone());
         r.set("Buyer Part Number", l.buyer_part_id.clone());
-        r.set("Price", dec(l.unit_price));
-        r.set("Quantity", dec(l.quantity));
+        r.set("Price", dec(fmt, l.unit_price));
+        r.set("Quantity", dec(fmt, l.quantity));
         r.set("Unit of Measure", l.uom.clone());
-        r.set("Total", dec(l.amount));
+        r.set("Total", dec(fmt, l.amount));
         r.set("PO Number", inv.po_number.clone());
         r.set("PO Line Number", l.po_line_number.clone());
         if let Some(t) = l.taxes.first() {
-            r.set("Line Tax Amount", dec(t.amount));
-            r.set("Line Tax Rate", dec(t.rate));
+            r.set("Line Tax Amount", dec(fmt, t.amount));
+            r.set("Line Tax Rate", dec(fmt, t.rate));
             r.set("Line Tax Code", t.category.clone());
         }
         r.set_extensions(l.extensions.get(EXT));
@@ -281,7 +292,7 @@ pub fn invoice_records(inv: &Invoice, out: &mut Vec<Record>) -> Result<(), Encod
         r.set("Supplier Name", supplier_name.clone());
         r.set("Supplier Number", supplier_number.clone());
         r.set("Type", Some(kind.into()));
-        r.always("Total", Some(total.to_string()));
+        r.always("Total", Some(fmt.write_decimal(total)));
         r.set("Description", c.description.clone());
         out.push(r);
     }
@@ -313,7 +324,11 @@ const PO_SHIP_TO: PartyNames = address(
 );
 
 /// The records of one purchase order: its header record, then its `Line` records.
-pub fn order_records(po: &PurchaseOrder, out: &mut Vec<Record>) -> Result<(), EncodeError> {
+pub fn order_records(
+    po: &PurchaseOrder,
+    fmt: &ValueFormat,
+    out: &mut Vec<Record>,
+) -> Result<(), EncodeError> {
     for (path, present) in [
         ("$.taxes", !po.taxes.is_empty()),
         ("$.charges", !po.charges.is_empty()),
@@ -332,7 +347,7 @@ pub fn order_records(po: &PurchaseOrder, out: &mut Vec<Record>) -> Result<(), En
     } else {
         h.always("id", po.po_number.clone());
     }
-    h.set("created-at", po.order_date.map(|d| d.to_string()));
+    h.set("created-at", date(fmt, po.order_date));
     if po.purpose == Some(OrderPurpose::Cancel) {
         h.set("status", Some("cancelled".into()));
     }
@@ -345,7 +360,7 @@ pub fn order_records(po: &PurchaseOrder, out: &mut Vec<Record>) -> Result<(), En
             .as_ref()
             .and_then(|t| t.description.clone()),
     );
-    h.set("total", dec(po.total));
+    h.set("total", dec(fmt, po.total));
     if po.lines.is_empty() {
         h.set("currency", po.currency.clone());
     }
@@ -361,11 +376,11 @@ pub fn order_records(po: &PurchaseOrder, out: &mut Vec<Record>) -> Result<(), En
         let mut r = Record::new("Line");
         r.set("line-number", Some(l.line_number.to_string()));
         r.set("description", l.description.clone());
-        r.set("quantity", dec(l.quantity));
-        r.set("price", dec(l.unit_price));
-        r.set("total", dec(l.amount));
+        r.set("quantity", dec(fmt, l.quantity));
+        r.set("price", dec(fmt, l.unit_price));
+        r.set("total", dec(fmt, l.amount));
         r.set("uom", l.uom.clone());
-        r.set("need-by-date", l.need_by.map(|d| d.to_string()));
+        r.set("need-by-date", date(fmt, l.need_by));
         r.set("source-part-num", l.supplier_part_id.clone());
         r.set("item-number", l.buyer_part_id.clone());
         r.set("currency", po.currency.clone());

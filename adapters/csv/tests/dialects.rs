@@ -126,3 +126,32 @@ Invoice,F-1,2026-01-01\nInvoice Line,F-1,{big}\nInvoice,F-2,2026-01-01\n"
     assert_eq!(d.rejects[0].location, "row 4");
     assert_eq!(d.rejects[0].document.as_deref(), Some("F-1"));
 }
+
+#[test]
+fn coupa_layout_with_the_partners_dates_and_decimal_commas() {
+    use gateway_core::Encode;
+    let profile = "id = \"us\"\n[csv]\ndate_format = \"%m/%d/%Y\"\ndecimal_separator = \",\"\n";
+    let raw = "Invoice;Invoice Number;Invoice Date\n\
+Invoice Line;Invoice Number;Price;Quantity\n\
+Invoice;U-1;03/15/2026\n\
+Invoice Line;U-1;1.234,50;2\n";
+    let d = decode_with(raw.as_bytes(), profile);
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    let docs = docs(&d);
+    let gateway_model::Document::Invoice(inv) = &docs[0] else {
+        panic!()
+    };
+    assert_eq!(inv.invoice_date.unwrap().to_string(), "2026-03-15");
+    assert_eq!(inv.lines[0].unit_price.unwrap().to_string(), "1234.50");
+    assert_eq!(inv.lines[0].amount.unwrap().to_string(), "2469.00");
+    let p = PartnerProfile::from_toml(profile, "p.toml").unwrap();
+    let bytes = CsvCodec.encode(&docs, &p).unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(
+        text.contains("03/15/2026") && text.contains("\"1234,50\""),
+        "{text}"
+    );
+    let again = CsvCodec.decode(&bytes, &p);
+    assert!(again.rejects.is_empty(), "{:?}", again.rejects);
+    assert_eq!(common::docs(&again), docs);
+}
