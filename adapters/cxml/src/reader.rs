@@ -396,8 +396,11 @@ fn to_utf8(raw: &[u8]) -> Result<Cow<'_, str>, CxmlError> {
             message: "UTF-16 input is not supported; send UTF-8".into(),
         });
     }
+    let bom = raw.starts_with(b"\xEF\xBB\xBF");
     let body = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
-    match declared_encoding(body).as_deref() {
+    // A UTF-8 byte order mark wins over whatever the declaration says.
+    let declared = if bom { None } else { declared_encoding(body) };
+    match declared.as_deref() {
         None | Some("utf-8" | "utf8" | "us-ascii" | "ascii") => {}
         Some("iso-8859-1" | "iso8859-1" | "latin1" | "latin-1" | "l1") => {
             // Every byte is the code point of the same value.

@@ -198,6 +198,25 @@ fn bom_and_latin1_are_read() {
         parsed.trees[0].root().unwrap().find("T").unwrap().text(),
         "café"
     );
+    // A BOM says UTF-8 even when the declaration says otherwise.
+    raw = b"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><cXML><T>caf\xC3\xA9</T></cXML>"
+        .to_vec();
+    let parsed = parse(&raw, &Limits::default());
+    assert_eq!(
+        parsed.trees[0].root().unwrap().find("T").unwrap().text(),
+        "café"
+    );
+    let parsed = parse(
+        b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><cXML/>",
+        &Limits::default(),
+    );
+    assert!(
+        parsed
+            .error
+            .unwrap()
+            .to_string()
+            .contains("\"windows-1252\" is not supported")
+    );
     let parsed = parse(b"\xFF\xFE<\x00c\x00", &Limits::default());
     assert!(parsed.error.unwrap().to_string().contains("UTF-16"));
 }
