@@ -22,10 +22,12 @@ pub struct CsvProfile {
     /// `column` of each mapping is the 1-based column number (`"1"`, `"2"`).
     #[serde(default)]
     pub has_header: Option<bool>,
-    /// chrono format of date columns (`"%d/%m/%Y"`); ISO `YYYY-MM-DD` when absent.
+    /// chrono format of date columns (`"%d/%m/%Y"`); ISO `YYYY-MM-DD` when absent. Applies
+    /// to the Coupa layouts and to a column map, reading and writing.
     #[serde(default)]
     pub date_format: Option<String>,
     /// Decimal separator of amounts and quantities (`','` for `1.234,56`); `'.'` when absent.
+    /// Applies to the Coupa layouts and to a column map, reading and writing.
     #[serde(default)]
     pub decimal_separator: Option<char>,
     /// How rows become documents; see [`CsvGrouping`].
