@@ -104,7 +104,9 @@ struct Element {
 /// One XML document (one root element and everything under it). Names, attribute values and
 /// text point into the shared source where they need no unescaping, so building the tree
 /// allocates per document, not per element.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the shape only, never the text: the source holds the SharedSecret.
+#[derive(Clone)]
 pub struct Tree {
     source: Arc<str>,
     buf: String,
@@ -159,18 +161,39 @@ impl Tree {
     }
 }
 
+impl std::fmt::Debug for Tree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tree")
+            .field("elements", &self.elements.len())
+            .field("root", &self.root().map(|r| r.name()))
+            .finish_non_exhaustive()
+    }
+}
+
 /// A borrowed view of one element, with the navigation the mapping needs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Node<'t> {
     tree: &'t Tree,
     id: u32,
 }
 
+impl std::fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Node({})", self.location())
+    }
+}
+
 /// Child elements of one element, in document order.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Children<'t> {
     tree: &'t Tree,
     next: u32,
+}
+
+impl std::fmt::Debug for Children<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Children")
+    }
 }
 
 impl<'t> Iterator for Children<'t> {
@@ -661,6 +684,14 @@ impl<'a> Builder<'a> {
         } else {
             match is_predefined(&name) {
                 Some(c) => c,
+                None if self.in_secret() => {
+                    return Err(CxmlError::Entity {
+                        location: self.here(at),
+                        message: "an entity reference in the SharedSecret is refused (name \
+                                  not shown)"
+                            .into(),
+                    });
+                }
                 None => {
                     return Err(CxmlError::Entity {
                         location: self.here(at),
@@ -674,6 +705,15 @@ impl<'a> Builder<'a> {
         };
         let mut buf = [0u8; 4];
         self.push_owned(ch.encode_utf8(&mut buf), at)
+    }
+
+    /// Whether the innermost open element is a SharedSecret (whose text never goes in a message).
+    fn in_secret(&self) -> bool {
+        self.stack.last().is_some_and(|&id| {
+            self.tree
+                .el(id)
+                .is_some_and(|e| self.tree.str(e.name) == "SharedSecret")
+        })
     }
 
     fn text_limit(&mut self, len: usize, at: usize) -> Result<(), CxmlError> {

@@ -365,3 +365,21 @@ fn interleaved_text_and_children_join_linearly() {
     assert_eq!(r.text().len(), 500_000);
     assert_eq!(r.children().count(), 50_000);
 }
+
+/// Neither a parsed tree's `Debug` nor an error about the secret's text shows the secret.
+#[test]
+fn the_shared_secret_never_shows_in_debug_or_errors() {
+    let raw = "<cXML><Header><Sender><Credential domain=\"D\"><Identity>i</Identity>\
+               <SharedSecret>hunter2</SharedSecret></Credential></Sender></Header></cXML>";
+    let parsed = parse(raw.as_bytes(), &Limits::default());
+    let root = parsed.trees[0].root().unwrap();
+    let shown = format!(
+        "{parsed:?} {root:?} {:?}",
+        root.find("Header/Sender/Credential/SharedSecret")
+    );
+    assert!(!shown.contains("hunter2"), "{shown}");
+    let raw = raw.replace("hunter2", "hun&ter2;");
+    let e = error_of(raw.as_bytes());
+    assert!(!e.to_string().contains("ter2"), "{e}");
+    assert!(e.location().contains("SharedSecret"), "{e}");
+}
