@@ -84,8 +84,9 @@ fn generate(n: usize) -> Vec<u8> {
 }
 
 fn x12(c: &mut Criterion) {
-    let input = generate(3_000);
-    let docs = 6_000u64;
+    let per_kind = 4_000;
+    let input = generate(per_kind);
+    let docs = 2 * per_kind as u64;
     assert!(
         input.len() >= 10 * 1024 * 1024,
         "input is {} bytes",

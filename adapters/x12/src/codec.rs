@@ -115,9 +115,35 @@ pub fn source_meta(cx: &SetContext<'_>, warnings: &[SetIssue]) -> SourceMeta {
     meta
 }
 
+/// Where decoded items go: straight into a [`Decoded`], or one by one to a stream sink.
+trait Emit {
+    fn document(&mut self, d: DecodedDocument);
+    fn reject(&mut self, r: Reject);
+}
+
+impl Emit for Decoded {
+    fn document(&mut self, d: DecodedDocument) {
+        self.documents.push(d);
+    }
+    fn reject(&mut self, r: Reject) {
+        self.rejects.push(r);
+    }
+}
+
+struct StreamEmit<'f>(&'f mut dyn FnMut(DecodeItem));
+
+impl Emit for StreamEmit<'_> {
+    fn document(&mut self, d: DecodedDocument) {
+        (self.0)(DecodeItem::Document(Box::new(d)));
+    }
+    fn reject(&mut self, r: Reject) {
+        (self.0)(DecodeItem::Reject(r));
+    }
+}
+
 /// Turns walker findings into decode items.
 struct DecodeSink<'f> {
-    sink: &'f mut dyn FnMut(DecodeItem),
+    sink: &'f mut dyn Emit,
 }
 
 impl<'a> Visitor<'a> for DecodeSink<'_> {
@@ -126,10 +152,7 @@ impl<'a> Visitor<'a> for DecodeSink<'_> {
         match outcome.document {
             Some(document) => {
                 let meta = source_meta(cx, &outcome.issues);
-                (self.sink)(DecodeItem::Document(Box::new(DecodedDocument {
-                    document,
-                    meta,
-                })));
+                self.sink.document(DecodedDocument { document, meta });
             }
             None => {
                 let first = outcome
@@ -147,11 +170,11 @@ impl<'a> Visitor<'a> for DecodeSink<'_> {
                     .filter(|i| i.severity == Severity::Error)
                     .map(|i| i.message.as_str())
                     .collect();
-                (self.sink)(DecodeItem::Reject(Reject {
+                self.sink.reject(Reject {
                     location,
                     message: format!("transaction set rejected: {}", message.join("; ")),
                     document: Some(format!("{} {}", cx.header.id, cx.header.control.trim())),
-                }));
+                });
             }
         }
     }
@@ -163,7 +186,7 @@ impl<'a> Visitor<'a> for DecodeSink<'_> {
                 location.push_str(&format!("interchange {}, ", isa.control()));
             }
             location.push_str(&format!("group {}", group.control()));
-            (self.sink)(DecodeItem::Reject(Reject::new(location, i.message)));
+            self.sink.reject(Reject::new(location, i.message));
         }
     }
 
@@ -174,10 +197,10 @@ impl<'a> Visitor<'a> for DecodeSink<'_> {
             .iter()
             .filter(|i| matches!(i.code, "001" | "021" | "023" | "025"))
         {
-            (self.sink)(DecodeItem::Reject(Reject::new(
+            self.sink.reject(Reject::new(
                 format!("line {}, interchange {}", i.line, isa.control()),
                 i.message.clone(),
-            )));
+            ));
         }
     }
 
@@ -188,14 +211,23 @@ impl<'a> Visitor<'a> for DecodeSink<'_> {
         _: Option<&'static str>,
         _: Option<usize>,
     ) {
-        (self.sink)(DecodeItem::Reject(Reject::new(location, message)));
+        self.sink.reject(Reject::new(location, message));
     }
 }
 
 /// Decodes a complete input, handing items to `sink` in source order.
 pub fn decode_slice(raw: &[u8], sink: &mut dyn FnMut(DecodeItem)) {
-    let mut v = DecodeSink { sink };
+    let mut emit = StreamEmit(sink);
+    let mut v = DecodeSink { sink: &mut emit };
     Walker::new().run(raw, TokState::default(), true, &mut v);
+}
+
+/// Decodes a complete input into documents and rejects.
+pub fn decode_all(raw: &[u8]) -> Decoded {
+    let mut out = Decoded::default();
+    let mut v = DecodeSink { sink: &mut out };
+    Walker::new().run(raw, TokState::default(), true, &mut v);
+    out
 }
 
 /// Decodes a stream, keeping at most one transaction set (and a read-ahead) in memory.
@@ -235,7 +267,8 @@ pub fn decode_stream_limited(
             reader.consume(n);
         }
         let progress = {
-            let mut v = DecodeSink { sink: &mut *sink };
+            let mut emit = StreamEmit(&mut *sink);
+            let mut v = DecodeSink { sink: &mut emit };
             walker.run(&buf, state, eof, &mut v)
         };
         state = progress.state;
@@ -249,7 +282,8 @@ pub fn decode_stream_limited(
         if progress.need_more {
             if buf.len() > max_set_bytes {
                 let mut tok = Tokenizer::with_state(&buf, state, false);
-                let mut v = DecodeSink { sink: &mut *sink };
+                let mut emit = StreamEmit(&mut *sink);
+                let mut v = DecodeSink { sink: &mut emit };
                 match tok.step() {
                     Step::Segment(st) if st.id() == b"ST" => {
                         walker.abandon_set(&st, max_set_bytes, &mut v);
@@ -313,12 +347,7 @@ impl Decode for X12Codec {
     }
 
     fn decode(&self, raw: &[u8], _partner: &PartnerProfile) -> Decoded {
-        let mut out = Decoded::default();
-        decode_slice(raw, &mut |item| match item {
-            DecodeItem::Document(d) => out.documents.push(*d),
-            DecodeItem::Reject(r) => out.rejects.push(r),
-        });
-        out
+        decode_all(raw)
     }
 
     fn decode_reader(

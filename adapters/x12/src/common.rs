@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use crate::envelope::{SetIssue, Severity};
-use crate::tokenizer::Segment;
+use crate::tokenizer::{Segment, field_str};
 use crate::values;
 use crate::writer::{El, o, t};
 
@@ -56,7 +56,7 @@ impl MapCx {
         el: u32,
         sev: Severity,
     ) -> Option<Decimal> {
-        let v = seg.trimmed(el as usize)?;
+        let v = seg.str_at(el as usize)?;
         self.opt_decimal_text(seg, i, el, &v, sev)
     }
 
@@ -91,7 +91,7 @@ impl MapCx {
         el: u32,
         sev: Severity,
     ) -> Option<Decimal> {
-        let v = seg.trimmed(el as usize)?;
+        let v = seg.str_at(el as usize)?;
         match values::implied2(&v) {
             Ok(d) => Some(d),
             Err(m) => {
@@ -115,7 +115,7 @@ impl MapCx {
         el: u32,
         sev: Severity,
     ) -> Option<chrono::NaiveDate> {
-        let v = seg.trimmed(el as usize)?;
+        let v = seg.str_at(el as usize)?;
         match values::date(&v) {
             Ok(d) => Some(d),
             Err(m) => {
@@ -139,7 +139,7 @@ impl MapCx {
         el: u32,
         sev: Severity,
     ) -> Option<u32> {
-        let v = seg.trimmed(el as usize)?;
+        let v = seg.str_at(el as usize)?;
         match values::whole(&v) {
             Ok(d) => Some(d),
             Err(m) => {
@@ -330,7 +330,7 @@ pub fn read_party(segs: &[Segment<'_>], start: usize) -> (Party, usize, Vec<usiz
                 party.contact = seg.trimmed(2);
                 for pair in [3usize, 5, 7] {
                     let value = seg.trimmed(pair + 1);
-                    match seg.trimmed(pair).as_deref() {
+                    match seg.str_at(pair).as_deref() {
                         Some("TE") if party.phone.is_none() => party.phone = value,
                         Some("EM") if party.email.is_none() => party.email = value,
                         _ => {}
@@ -460,7 +460,7 @@ pub fn write_tax(
 /// SAC → charge (`None` for `N`, no allowance or charge).
 pub fn read_charge(cx: &mut MapCx, seg: &Segment<'_>, i: usize) -> Option<Charge> {
     let code = seg.trimmed(2);
-    let kind = match seg.trimmed(1).as_deref() {
+    let kind = match seg.str_at(1).as_deref() {
         Some("A") => ChargeKind::Discount,
         Some("C") => match code.as_deref() {
             Some("D240") | Some("G830") => ChargeKind::Shipping,
@@ -522,19 +522,17 @@ pub const BUYER_QUALS: [&str; 2] = ["BP", "IN"];
 
 pub fn read_part_ids(seg: &Segment<'_>, first: usize, ext: &mut ExtBuilder) -> PartIds {
     let mut ids = PartIds::default();
-    let mut n = first;
-    while n < first + 40 {
-        let (q, v) = (seg.trimmed(n), seg.trimmed(n + 1));
-        if q.is_none() && v.is_none() && seg.element(n).is_none() {
-            break;
-        }
-        n += 2;
-        let (Some(q), Some(v)) = (q, v) else {
+    let mut it = seg.elements().skip(first);
+    for _ in 0..20 {
+        let Some(qb) = it.next() else { break };
+        let vb = it.next().unwrap_or_default();
+        let (Some(q), Some(v)) = (field_str(qb), field_str(vb)) else {
             continue;
         };
-        let slot = if SUPPLIER_QUALS.contains(&q.as_str()) && ids.supplier.is_none() {
+        let q: &str = &q;
+        let slot = if SUPPLIER_QUALS.contains(&q) && ids.supplier.is_none() {
             Some(("supplier", "VP", &mut ids.supplier))
-        } else if BUYER_QUALS.contains(&q.as_str()) && ids.buyer.is_none() {
+        } else if BUYER_QUALS.contains(&q) && ids.buyer.is_none() {
             Some(("buyer", "BP", &mut ids.buyer))
         } else if q == "PL" && ids.po_line.is_none() {
             Some(("po_line", "PL", &mut ids.po_line))
@@ -544,9 +542,10 @@ pub fn read_part_ids(seg: &Segment<'_>, first: usize, ext: &mut ExtBuilder) -> P
         match slot {
             Some((name, default, target)) => {
                 if q != default {
-                    ext.qualifiers.insert(name.into(), Value::String(q.clone()));
+                    ext.qualifiers
+                        .insert(name.into(), Value::String(q.to_string()));
                 }
-                *target = Some(v);
+                *target = Some(v.into_owned());
             }
             None => ext.ids.push(json!([q, v])),
         }

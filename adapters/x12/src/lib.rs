@@ -18,7 +18,7 @@ pub mod values;
 mod writer;
 
 pub use ack::{AckKind, AckStatus, Acknowledgment, acknowledge, acknowledge_with};
-pub use codec::{X12Codec, decode_slice, decode_stream, decode_stream_limited};
+pub use codec::{X12Codec, decode_all, decode_slice, decode_stream, decode_stream_limited};
 pub use control::{
     ControlKind, ControlNumberError, ControlNumbers, FileControlNumbers, InMemoryControlNumbers,
 };

@@ -46,7 +46,7 @@ pub(crate) fn last_parties(
     let mut last = [None; 5];
     for (i, s) in body.iter().enumerate() {
         if s.id() == b"N1"
-            && let Some(r) = s.trimmed(1).as_deref().and_then(role)
+            && let Some(r) = s.str_at(1).as_deref().and_then(role)
             && let Some(slot) = last.get_mut(r)
         {
             *slot = Some(i);
@@ -93,7 +93,7 @@ pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) 
     let parties = last_parties(body, role);
     let mut slots: [Option<Party>; 5] = Default::default();
     let mut comments: Vec<String> = Vec::new();
-    let mut lines: Vec<Line> = Vec::new();
+    let mut lines: Vec<Line> = Vec::with_capacity(body.iter().filter(|s| s.id() == b"IT1").count());
     let mut scope = Scope::Header;
     let mut i = 0;
     while let Some(seg) = body.get(i) {
@@ -101,7 +101,7 @@ pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) 
         match (scope, id) {
             (_, b"BIG") if i == big_i => {
                 inv.invoice_date = cx.opt_date(seg, i, 1, Severity::Error);
-                if inv.invoice_date.is_none() && seg.trimmed(1).is_none() {
+                if inv.invoice_date.is_none() && seg.str_at(1).is_none() {
                     cx.element(
                         Severity::Error,
                         seg,
@@ -141,7 +141,7 @@ pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) 
             (_, b"CUR") if Some(i) == last_cur => inv.currency = seg.trimmed(2),
             (Scope::Header | Scope::Summary, b"N1") => {
                 let (party, end, leftovers) = common::read_party(body, i);
-                let slot = seg.trimmed(1).as_deref().and_then(role);
+                let slot = seg.str_at(1).as_deref().and_then(role);
                 match slot {
                     Some(r) if parties.get(r).copied().flatten() == Some(i) => {
                         if let Some(s) = slots.get_mut(r) {
@@ -170,7 +170,7 @@ pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) 
                 lines.push(read_it1(&mut cx, seg, i, lines.len()));
             }
             (Scope::Line, b"PID")
-                if seg.trimmed(5).is_some() && lines.last().is_some_and(|l| !l.described) =>
+                if seg.str_at(5).is_some() && lines.last().is_some_and(|l| !l.described) =>
             {
                 if let Some(l) = lines.last_mut() {
                     l.line.description = seg.trimmed(5);

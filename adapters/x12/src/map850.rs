@@ -64,11 +64,11 @@ pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssu
     let last_itd = common::last_index(body, b"ITD");
     let last_amt_tt = body
         .iter()
-        .rposition(|s| s.id() == b"AMT" && s.trimmed(1).as_deref() == Some("TT"));
+        .rposition(|s| s.id() == b"AMT" && s.str_at(1).as_deref() == Some("TT"));
     let parties = last_parties(body, role);
     let mut slots: [Option<Party>; 4] = Default::default();
     let mut comments: Vec<String> = Vec::new();
-    let mut lines: Vec<Line> = Vec::new();
+    let mut lines: Vec<Line> = Vec::with_capacity(body.iter().filter(|s| s.id() == b"PO1").count());
     let mut scope = Scope::Header;
     let mut i = 0;
     while let Some(seg) = body.get(i) {
@@ -80,7 +80,7 @@ pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssu
             (_, b"CUR") if Some(i) == last_cur => po.currency = seg.trimmed(2),
             (Scope::Header | Scope::Summary, b"N1") => {
                 let (party, end, leftovers) = common::read_party(body, i);
-                match seg.trimmed(1).as_deref().and_then(role) {
+                match seg.str_at(1).as_deref().and_then(role) {
                     Some(r) if parties.get(r).copied().flatten() == Some(i) => {
                         if let Some(s) = slots.get_mut(r) {
                             *s = Some(party);
@@ -108,7 +108,7 @@ pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssu
                 lines.push(read_po1(&mut cx, seg, i, lines.len()));
             }
             (Scope::Line, b"PID")
-                if seg.trimmed(5).is_some() && lines.last().is_some_and(|l| !l.described) =>
+                if seg.str_at(5).is_some() && lines.last().is_some_and(|l| !l.described) =>
             {
                 if let Some(l) = lines.last_mut() {
                     l.line.description = seg.trimmed(5);
@@ -116,7 +116,7 @@ pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssu
                 }
             }
             (Scope::Line, b"DTM")
-                if seg.trimmed(1).as_deref() == Some("002")
+                if seg.str_at(1).as_deref() == Some("002")
                     && lines.last().is_some_and(|l| l.line.need_by.is_none()) =>
             {
                 let d = cx.opt_date(seg, i, 2, Severity::Error);
@@ -240,7 +240,7 @@ fn read_beg(
         );
     }
     po.order_date = cx.opt_date(seg, i, 5, Severity::Error);
-    if seg.trimmed(5).is_none() {
+    if seg.str_at(5).is_none() {
         cx.element(
             Severity::Error,
             seg,
@@ -254,7 +254,7 @@ fn read_beg(
     if matches!(beg01.as_deref(), Some("00" | "01" | "04")) {
         mapped.push(1);
     }
-    if seg.trimmed(2).as_deref() == Some("SA") {
+    if seg.str_at(2).as_deref() == Some("SA") {
         mapped.push(2);
     }
     ext.keep_elements(seg, &mapped);

@@ -89,17 +89,34 @@ impl<'a> Segment<'a> {
         }
     }
 
+    /// Element `n` trimmed and borrowed from the input (owned only when it is not UTF-8);
+    /// `None` when absent or blank. The mapping reads through this so it allocates only what
+    /// the document keeps.
+    pub fn str_at(&self, n: usize) -> Option<std::borrow::Cow<'a, str>> {
+        field_str(self.element(n)?)
+    }
+
     /// Element `n` trimmed, `None` when absent or blank.
     pub fn trimmed(&self, n: usize) -> Option<String> {
-        self.text(n)
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
+        self.str_at(n).map(std::borrow::Cow::into_owned)
     }
 
     /// Number of data elements (not counting the id).
     pub fn element_count(&self) -> usize {
         self.elements().count().saturating_sub(1)
     }
+}
+
+/// An element's bytes as trimmed text, borrowed when UTF-8; `None` when blank.
+pub fn field_str(b: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
+    let b = b.trim_ascii();
+    if b.is_empty() {
+        return None;
+    }
+    Some(match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => std::borrow::Cow::Owned(String::from_utf8_lossy(b).into_owned()),
+    })
 }
 
 /// A problem the tokenizer cannot get past (only at interchange level: without a usable ISA
