@@ -73,17 +73,26 @@ impl Decode for CsvCodec {
                     }
                     rows.recycle(row);
                 }
-                Next::TooLarge { number, fatal, .. } => {
+                Next::TooLarge {
+                    number,
+                    fatal,
+                    first,
+                } => {
                     let mut message = format!(
-                        "record larger than the bounds ({} bytes per cell, {} per record); an \
-                         unclosed quote?",
+                        "record over the bounds ({} bytes per cell, {} per record, {} cells); \
+                         an unclosed quote?",
                         crate::limits::MAX_FIELD_BYTES,
-                        crate::limits::MAX_RECORD_BYTES
+                        crate::limits::MAX_RECORD_BYTES,
+                        crate::limits::MAX_COLUMNS
                     );
                     if fatal {
                         message.push_str(" The rest of the file could not be read.");
                     }
-                    layout.reject_oversized(Reject::new(format!("row {number}"), message), sink);
+                    layout.reject_oversized(
+                        Reject::new(format!("row {number}"), message),
+                        &first,
+                        sink,
+                    );
                 }
             }
         }
@@ -123,9 +132,9 @@ impl Layout {
         }
     }
 
-    fn reject_oversized(&mut self, r: Reject, sink: &mut dyn FnMut(DecodeItem)) {
+    fn reject_oversized(&mut self, r: Reject, first: &str, sink: &mut dyn FnMut(DecodeItem)) {
         match self {
-            Layout::Coupa(l) => l.reject_oversized(r, sink),
+            Layout::Coupa(l) => l.reject_oversized(r, first, sink),
             Layout::Map(l) => l.reject_oversized(r, sink),
         }
     }

@@ -526,7 +526,18 @@ fn put_ext(ext: &mut gateway_model::Extensions, key: &str, value: String) {
 
 impl CoupaReader {
     /// An over-long record: it may belong to the current document, which is rejected with it.
-    pub fn reject_oversized(&mut self, r: Reject, sink: &mut dyn FnMut(DecodeItem)) {
+    /// When the record starts a document (`Invoice`, `Header`), the document before it is
+    /// complete and goes through; the rows of the rejected one that follow are rejected too,
+    /// as they have no header record.
+    pub fn reject_oversized(&mut self, r: Reject, first: &str, sink: &mut dyn FnMut(DecodeItem)) {
+        if matches!(
+            RecordType::of(first),
+            Some(RecordType::Invoice | RecordType::PoHeader)
+        ) {
+            self.finish(sink);
+            sink(DecodeItem::Reject(r));
+            return;
+        }
         match self.current.as_mut() {
             Some(p) => p.reject([r]),
             None => sink(DecodeItem::Reject(r)),

@@ -9,5 +9,5 @@ pub const MAX_FIELD_BYTES: usize = 64 * 1024;
 pub const MAX_ROWS_PER_DOCUMENT: usize = 100_000;
 /// Most rejects kept for one document; the rest are counted in one closing reject.
 pub const MAX_REJECTS_PER_DOCUMENT: usize = 50;
-/// Widest row a headerless partner layout is written with.
+/// Most cells in one record, read or written; a wider record is rejected.
 pub const MAX_COLUMNS: usize = 1024;

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use csv::{ByteRecord, StringRecord};
 
-use crate::limits::{MAX_FIELD_BYTES, MAX_RECORD_BYTES};
+use crate::limits::{MAX_COLUMNS, MAX_FIELD_BYTES, MAX_RECORD_BYTES};
 
 /// Bytes the csv reader buffers ahead of the record it is parsing.
 const READ_AHEAD: usize = 64 * 1024;
@@ -56,6 +56,9 @@ pub enum Next {
     TooLarge {
         number: u64,
         fatal: bool,
+        /// The record's first cell (its record type in Coupa's layouts), shortened; empty
+        /// when the record never ended.
+        first: String,
     },
     End,
 }
@@ -155,11 +158,15 @@ impl<'a> RowReader<'a> {
                 self.number += 1;
                 self.guard.limit.set(bound_from(self.csv.position().byte()));
                 if self.record.as_slice().len() > MAX_RECORD_BYTES
+                    || self.record.len() > MAX_COLUMNS
                     || self.record.iter().any(|f| f.len() > MAX_FIELD_BYTES)
                 {
+                    let first = self.record.get(0).unwrap_or_default();
+                    let first = String::from_utf8_lossy(first.get(..64).unwrap_or(first));
                     return Ok(Next::TooLarge {
                         number: self.number,
                         fatal: false,
+                        first: first.into_owned(),
                     });
                 }
                 let record = std::mem::take(&mut self.record);
@@ -175,6 +182,7 @@ impl<'a> RowReader<'a> {
                     Ok(Next::TooLarge {
                         number: self.number,
                         fatal: true,
+                        first: String::new(),
                     })
                 } else {
                     match e.into_kind() {

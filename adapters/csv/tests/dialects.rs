@@ -155,3 +155,38 @@ Invoice Line;U-1;1.234,50;2\n";
     assert!(again.rejects.is_empty(), "{:?}", again.rejects);
     assert_eq!(common::docs(&again), docs);
 }
+
+#[test]
+fn a_record_with_too_many_cells_is_rejected() {
+    let wide = ",".repeat(adapter_csv::limits::MAX_COLUMNS + 1);
+    let raw = format!(
+        "Invoice,Invoice Number,Invoice Date\nInvoice,W-1,2026-01-01{wide}\nInvoice,W-2,2026-01-01\n"
+    );
+    let d = decode(raw.as_bytes());
+    assert_eq!(d.documents.len(), 1);
+    assert_eq!(d.documents[0].document.number(), "W-2");
+    assert_eq!(d.rejects.len(), 1);
+    assert_eq!(d.rejects[0].location, "row 2");
+    assert!(
+        d.rejects[0].message.contains("cells"),
+        "{}",
+        d.rejects[0].message
+    );
+}
+
+#[test]
+fn an_oversized_invoice_row_does_not_reject_the_invoice_before_it() {
+    let big = "x".repeat(adapter_csv::limits::MAX_FIELD_BYTES + 1);
+    let raw = format!(
+        "Invoice,Invoice Number,Invoice Date,Supplier Note\n\
+Invoice Line,Invoice Number,Price,Quantity\n\
+Invoice,K-1,2026-01-01,\nInvoice Line,K-1,1.00,1\n\
+Invoice,K-2,2026-01-01,{big}\nInvoice Line,K-2,1.00,1\n\
+Invoice,K-3,2026-01-01,\n"
+    );
+    let d = decode(raw.as_bytes());
+    let numbers: Vec<&str> = d.documents.iter().map(|d| d.document.number()).collect();
+    assert_eq!(numbers, ["K-1", "K-3"]);
+    let locations: Vec<&str> = d.rejects.iter().map(|r| r.location.as_str()).collect();
+    assert_eq!(locations, ["row 5", "row 6"]);
+}
