@@ -272,7 +272,8 @@ pub fn decode_stream_limited(
             walker.run(&buf, state, eof, &mut v)
         };
         state = progress.state;
-        if state.pos > 0 {
+        let consumed = state.pos > 0;
+        if consumed {
             buf.drain(..state.pos.min(buf.len()));
             state.pos = 0;
         }
@@ -302,7 +303,10 @@ pub fn decode_stream_limited(
                 buf.drain(..state.pos.min(buf.len()));
                 state.pos = 0;
                 want = chunk;
+            } else if consumed {
+                want = chunk;
             } else {
+                // The pending set did not fit in what was read: read more before re-scanning.
                 want = want.saturating_mul(2).min(max_set_bytes);
             }
         } else {
