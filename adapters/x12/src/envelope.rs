@@ -354,6 +354,8 @@ impl Walker {
         visitor: &mut dyn Visitor<'a>,
     ) -> Progress {
         let mut tok = Tokenizer::with_state(input, state, eof);
+        // One buffer for every set of this call: no allocation per set.
+        let mut segments: Vec<Segment<'a>> = Vec::new();
         loop {
             let before = tok.state();
             match tok.step() {
@@ -379,7 +381,7 @@ impl Walker {
                         continue;
                     }
                     if seg.id() == b"ST" {
-                        match self.collect_set(&mut tok, seg, visitor) {
+                        match self.collect_set(&mut tok, seg, &mut segments, visitor) {
                             Some(()) => {}
                             None => {
                                 return Progress {
@@ -699,9 +701,11 @@ impl Walker {
         &mut self,
         tok: &mut Tokenizer<'a>,
         st: Segment<'a>,
+        segments: &mut Vec<Segment<'a>>,
         visitor: &mut dyn Visitor<'a>,
     ) -> Option<()> {
-        let mut segments = vec![st];
+        segments.clear();
+        segments.push(st);
         let mut issues = Vec::new();
         let mut ended_by: Option<Segment<'a>> = None;
         let mut se: Option<Segment<'a>> = None;
@@ -862,7 +866,7 @@ impl Walker {
             group: self.group.as_ref(),
             header: &header,
         };
-        visitor.set(&cx, &segments, issues);
+        visitor.set(&cx, segments, issues);
         Some(())
     }
 }
