@@ -9,7 +9,7 @@ mod cxml;
 mod outbound;
 mod x12;
 
-pub use self::csv::CsvProfile;
+pub use self::csv::{CsvColumn, CsvGrouping, CsvProfile};
 pub use self::cxml::CxmlProfile;
 pub use self::outbound::OutboundChannel;
 pub use self::x12::X12Profile;
