@@ -23,6 +23,10 @@ pub struct Identities {
     pub version: String,
     pub usage: char,
     pub delimiters: Delimiters,
+    /// Line break after each terminator (not when the terminator is a newline).
+    pub line_break: bool,
+    /// ISA14.
+    pub request_ta1: bool,
 }
 
 /// Our identities as sender, the partner's as receiver.
@@ -44,6 +48,8 @@ pub fn outbound_identities(partner: &PartnerProfile) -> Identities {
         delimiters: delimiters(&x, &version),
         version,
         usage: x.usage_indicator.unwrap_or('P'),
+        line_break: x.line_break_after_segment.unwrap_or(true),
+        request_ta1: x.request_ta1.unwrap_or(false),
     }
 }
 
@@ -125,7 +131,7 @@ pub fn interchange(
     now: DateTime<Utc>,
     body: impl FnOnce(&mut Out) -> Result<u32, EncodeError>,
 ) -> Result<Vec<u8>, EncodeError> {
-    let line_break: &'static [u8] = if ids.delimiters.trim_trailing {
+    let line_break: &'static [u8] = if ids.delimiters.trim_trailing || !ids.line_break {
         b""
     } else {
         b"\n"
@@ -134,7 +140,7 @@ pub fn interchange(
     let control = numbers
         .next(partner_key, ControlKind::Interchange)
         .map_err(|e| EncodeError::ControlNumbers(e.to_string()))?;
-    out.raw_isa(&isa_fields(ids, control, false, now)?)?;
+    out.raw_isa(&isa_fields(ids, control, ids.request_ta1, now)?)?;
     let groups = body(&mut out)?;
     out.segment(
         "$",

@@ -175,6 +175,27 @@ usage_indicator = "T"
 }
 
 #[test]
+fn profile_can_ask_for_one_unbroken_line_and_a_ta1() {
+    let partner = PartnerProfile::from_toml(
+        "id = \"acme\"\n[x12]\nline_break_after_segment = false\nrequest_ta1 = true\n",
+        "inline",
+    )
+    .unwrap();
+    let docs: Vec<Document> = from_json_lines(
+        &std::fs::read(repo_root().join("samples/x12/invoice/rich.canonical.json")).unwrap(),
+    )
+    .into_iter()
+    .map(|r| r.unwrap())
+    .collect();
+    let codec = X12Codec::new();
+    let bytes = codec.encode(&docs, &partner).unwrap();
+    assert!(!bytes.contains(&b'\n'));
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(text.contains("*000000001*1*P*>~GS*IN*"), "{text}");
+    assert_eq!(decode_docs(&codec, &bytes, &partner, "one line"), docs);
+}
+
+#[test]
 fn values_that_contain_a_delimiter_are_refused_with_their_path() {
     let codec = X12Codec::new();
     let mut docs: Vec<Document> = from_json_lines(

@@ -34,4 +34,11 @@ pub struct X12Profile {
     /// ISA15: `P` production or `T` test.
     #[serde(default)]
     pub usage_indicator: Option<char>,
+    /// Write a line break after each segment terminator (default true; ignored when the
+    /// terminator is itself a newline). Some partners' translators want one unbroken line.
+    #[serde(default)]
+    pub line_break_after_segment: Option<bool>,
+    /// ISA14: ask the partner for a TA1 on interchanges we send (default false).
+    #[serde(default)]
+    pub request_ta1: Option<bool>,
 }
