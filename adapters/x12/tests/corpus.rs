@@ -603,3 +603,43 @@ fn malformed_corpus_gives_the_expected_mix() {
         d.rejects
     );
 }
+
+#[test]
+fn truncated_and_mutated_corpus_files_never_panic() {
+    let codec = X12Codec::new();
+    let partner = PartnerProfile::anonymous();
+    let numbers = adapter_x12::InMemoryControlNumbers::new();
+    let now = chrono::Utc::now();
+    let mut runs = 0;
+    for name in ["x12-810", "x12-850", "malformed"] {
+        let Some(files) = folder(name) else { return };
+        for f in files {
+            let raw = std::fs::read(&f).unwrap();
+            if gateway_core::detect_format(&raw) != gateway_core::Format::X12 {
+                continue;
+            }
+            let mut inputs: Vec<Vec<u8>> = (0..raw.len())
+                .step_by(13)
+                .map(|cut| raw[..cut].to_vec())
+                .collect();
+            for (k, i) in (0..raw.len()).step_by(29).enumerate() {
+                let mut m = raw.clone();
+                m[i] = [b'*', b'~', b'\n', b'>', b'^', 0, 0xff, b'S'][k % 8];
+                inputs.push(m);
+            }
+            for input in inputs {
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let d = codec.decode(&input, &partner);
+                    for r in &d.rejects {
+                        assert!(!r.location.is_empty() && !r.message.is_empty());
+                    }
+                    adapter_x12::acknowledge_with(&input, &partner, &numbers, now)
+                        .map(|a| a.bytes.len())
+                }));
+                assert!(outcome.is_ok(), "{}: panicked on a variant", f.display());
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs > 1000, "{runs}");
+}
