@@ -987,6 +987,16 @@ mod tests {
     }
 
     #[test]
+    fn ta1_between_isa_and_gs_is_accepted() {
+        let r = walk(&format!(
+            "{ISA}TA1*000000007*200301*1253*A*000~GS*IN*S*R*1*1*7*X*004010~ST*810*0001~SE*2*0001~GE*1*7~IEA*1*000000001~"
+        ));
+        assert!(r.strays.is_empty(), "{:?}", r.strays);
+        assert_eq!(r.sets.len(), 1);
+        assert!(r.interchanges[0].issues.is_empty());
+    }
+
+    #[test]
     fn stray_segments_are_located() {
         let r = walk(&format!(
             "{ISA}FOO*1~GS*IN*S*R*1*1*7*X*004010~GE*0*7~IEA*1*000000001~"

@@ -241,21 +241,22 @@ impl<'a> Tokenizer<'a> {
         let Some(delims) = self.st.delimiters else {
             return self.no_header(rest);
         };
-        let mut newlines = 0u32;
-        let mut end = None;
-        for (i, &b) in rest.iter().enumerate() {
-            if b == delims.segment {
-                end = Some(i);
-                break;
-            }
-            if b == b'\n' {
-                newlines += 1;
-            }
-        }
+        // Two simple passes (find the terminator, then count newlines inside the segment)
+        // vectorise better than one loop testing both.
+        let end = rest.iter().position(|&b| b == delims.segment);
         let (len, consumed) = match end {
             Some(i) => (i, i + 1),
             None if self.eof => (rest.len(), rest.len()),
             None => return Step::NeedMore,
+        };
+        let newlines = if delims.segment == b'\n' {
+            0
+        } else {
+            rest.get(..len)
+                .unwrap_or_default()
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u32
         };
         let mut raw = rest.get(..len).unwrap_or_default();
         if delims.trim_trailing {
