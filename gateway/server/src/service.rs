@@ -146,6 +146,29 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         tracing::info!(root = %fd.root.display(), "file drop watching");
     }
 
+    {
+        // Queue depth gauges for /metrics, refreshed every few seconds.
+        let bus = Arc::clone(&bus);
+        let stop = stopped(stop_rx.clone());
+        tasks.spawn(async move {
+            tokio::pin!(stop);
+            loop {
+                for c in crate::bus::CONSUMERS {
+                    if let Ok(d) = bus.depth(c).await {
+                        let ready = i64::try_from(d.ready).unwrap_or(i64::MAX);
+                        let dead = i64::try_from(d.dead).unwrap_or(i64::MAX);
+                        gateway_core::metrics::set_queue_depth(c, ready);
+                        gateway_core::metrics::set_queue_depth(&format!("{c}.dead"), dead);
+                    }
+                }
+                tokio::select! {
+                    _ = &mut stop => return,
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                }
+            }
+        });
+    }
+
     if let Some(coupa) = coupa {
         let partners = Partners::new(config.partners.clone());
         let supplier = SupplierDelivery::new(

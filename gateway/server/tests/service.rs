@@ -1,0 +1,144 @@
+//! The service's HTTP side as a client sees it: TLS with a configured certificate, health,
+//! readiness and metrics, on the embedded bus (no Coupa needed).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use gateway_server::codecs::Codecs;
+use gateway_server::config::Config;
+use gateway_server::service::{Parts, start};
+
+fn config(dir: &std::path::Path, tls: Option<(&std::path::Path, &std::path::Path)>) -> Config {
+    let tls = tls
+        .map(|(c, k)| {
+            format!(
+                "tls_cert = \"{}\"\ntls_key = \"{}\"",
+                c.display(),
+                k.display()
+            )
+        })
+        .unwrap_or_default();
+    let d = dir.display();
+    let text = format!(
+        r#"
+[http]
+listen = "127.0.0.1:0"
+{tls}
+[bus]
+embedded_path = "{d}/bus.sqlite"
+[ledger]
+path = "{d}/ledger.sqlite"
+[coupa]
+base_url = "http://127.0.0.1:9"
+client_id = "x"
+client_secret = "y"
+[[partners]]
+id = "acme"
+api_token = "acme-token"
+"#
+    );
+    Config::parse(&text, "test", std::iter::empty()).unwrap()
+}
+
+async fn started(config: Config) -> gateway_server::service::Running {
+    let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
+        .await
+        .unwrap();
+    let (running, _) = start(Parts {
+        config,
+        codecs: Codecs::standard(),
+        bus: Arc::clone(&bus),
+        coupa: None,
+    })
+    .await
+    .unwrap();
+    running
+}
+
+#[tokio::test]
+async fn tls_listener_serves_https_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert_path = dir.path().join("cert.pem");
+    let key_path = dir.path().join("key.pem");
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
+    let running = started(config(dir.path(), Some((&cert_path, &key_path)))).await;
+    assert_eq!(running.scheme, "https");
+    let port = running.http_addr.port();
+
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
+        .resolve("localhost", running.http_addr)
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("https://localhost:{port}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let plain = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await;
+    assert!(plain.is_err() || plain.unwrap().status() != 200);
+
+    // A client that does not trust the certificate is refused.
+    let untrusting = reqwest::Client::builder()
+        .resolve("localhost", running.http_addr)
+        .build()
+        .unwrap();
+    assert!(
+        untrusting
+            .get(format!("https://localhost:{port}/healthz"))
+            .send()
+            .await
+            .is_err()
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn readiness_and_metrics_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = started(config(dir.path(), None)).await;
+    let base = running.base_url();
+    let client = reqwest::Client::new();
+    assert_eq!(
+        client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let doc = std::fs::read_to_string(
+        gateway_core::testkit::repo_root().join("samples/json/invoice/rich.json"),
+    )
+    .unwrap();
+    let r = client
+        .post(format!("{base}/api/v1/documents"))
+        .bearer_auth("acme-token")
+        .body(doc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("gateway_documents_received_total{adapter=\"rest\",kind=\"invoice\"}"),
+        "{metrics}"
+    );
+    running.shutdown().await;
+}
