@@ -325,5 +325,35 @@ async fn coupa_pos_reach_cxml_and_x12_suppliers_and_are_marked_exported() {
     assert!(edi.contains("ST*850"), "{edi}");
     assert!(edi.contains("BEG*00*"), "{edi}");
     assert!(edi.contains("PO-GLOBEX-1"), "{edi}");
+
+    // Buyer changes the PO in Coupa: the new version goes out as an update, once.
+    let acme_po = env
+        .sandbox
+        .purchase_orders()
+        .into_iter()
+        .find(|p| p["po-number"] == "PO-00001")
+        .unwrap();
+    assert!(
+        env.sandbox
+            .revise_purchase_order(acme_po["id"].as_u64().unwrap())
+    );
+    let updated = env
+        .wait_until(GUARD, |e| {
+            e.sandbox.supplier_received().len() == 2
+                && e.sandbox
+                    .purchase_orders()
+                    .iter()
+                    .all(|p| p["exported"] == true)
+        })
+        .await;
+    assert!(updated, "{:?}", env.sandbox.supplier_received());
+    let received = env.sandbox.supplier_received();
+    assert_eq!(received[1].order_id.as_deref(), Some("PO-00001"));
+    assert_eq!(
+        received[1].order_type.as_deref(),
+        Some("update"),
+        "{}",
+        received[1].body
+    );
     env.shutdown().await.unwrap();
 }
