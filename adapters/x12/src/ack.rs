@@ -97,8 +97,10 @@ pub struct Acknowledgment {
     pub bytes: Vec<u8>,
 }
 
-/// Acknowledges `raw` with process-wide in-memory control numbers. The server should prefer
-/// [`acknowledge_with`] and a persistent [`ControlNumbers`] so numbers survive restarts.
+/// Acknowledges `raw` with process-wide in-memory control numbers; empty when there is nothing
+/// to acknowledge or the ack cannot be written. The server should prefer [`acknowledge_with`]
+/// (or `X12Codec::acknowledge`) with a persistent [`ControlNumbers`] so numbers survive
+/// restarts.
 pub fn acknowledge(raw: &[u8], partner: &PartnerProfile) -> Vec<u8> {
     static NUMBERS: OnceLock<InMemoryControlNumbers> = OnceLock::new();
     let numbers = NUMBERS.get_or_init(InMemoryControlNumbers::new);

@@ -343,6 +343,16 @@ impl X12Codec {
     pub fn control_numbers(&self) -> &Arc<dyn ControlNumbers> {
         &self.numbers
     }
+
+    /// The 997/999/TA1 for `raw`, numbered from this codec's control numbers (so acks and
+    /// outbound documents to a partner never share an ISA13).
+    pub fn acknowledge(
+        &self,
+        raw: &[u8],
+        partner: &PartnerProfile,
+    ) -> Result<crate::ack::Acknowledgment, EncodeError> {
+        crate::ack::acknowledge_with(raw, partner, self.numbers.as_ref(), chrono::Utc::now())
+    }
 }
 
 impl Decode for X12Codec {

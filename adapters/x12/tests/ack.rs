@@ -179,3 +179,26 @@ fn acknowledge_convenience_returns_bytes() {
     let bytes = adapter_x12::acknowledge(raw.as_bytes(), &PartnerProfile::anonymous());
     assert!(String::from_utf8(bytes).unwrap().contains("AK5*A"));
 }
+
+#[test]
+fn codec_acknowledge_shares_the_codecs_control_numbers() {
+    use gateway_core::Encode;
+    let codec = adapter_x12::X12Codec::new();
+    let raw = interchange(ISA4010, "004010", &[good("0001")], 1);
+    let a = codec
+        .acknowledge(raw.as_bytes(), &PartnerProfile::anonymous())
+        .unwrap();
+    assert!(
+        String::from_utf8(a.bytes)
+            .unwrap()
+            .contains("*000000001*0*P*>~")
+    );
+    let docs: Vec<gateway_model::Document> = adapter_x12::decode_all(raw.as_bytes())
+        .documents
+        .into_iter()
+        .map(|d| d.document)
+        .collect();
+    let out =
+        String::from_utf8(codec.encode(&docs, &PartnerProfile::anonymous()).unwrap()).unwrap();
+    assert!(out.contains("*000000002*0*P*>~"), "{out}");
+}
