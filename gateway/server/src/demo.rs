@@ -54,7 +54,10 @@ impl std::fmt::Debug for DemoEnv {
     }
 }
 
-fn config_text(dir: &Path, sandbox: &str, amqp: Option<&str>, namespace: &str) -> String {
+/// The demo configuration (three partners, short poll intervals) for a gateway whose files live
+/// in `dir` and whose Coupa is the sandbox at `sandbox`. Public so tests can run the same
+/// configuration in a separate `gateway serve` process.
+pub fn config_text(dir: &Path, sandbox: &str, amqp: Option<&str>, namespace: &str) -> String {
     let d = dir.display();
     let amqp = amqp
         .map(|u| format!("amqp_url = \"{u}\""))
