@@ -1,1 +1,27 @@
-//! E-mail: invoices in from a mailbox (IMAP or Maildir), purchase orders out by SMTP.
+//! E-mail: invoices in from a mailbox (a Maildir, read by the server), purchase orders out by
+//! SMTP.
+//!
+//! - [`EmailCodec`] is a [`gateway_core::Decode`] for whole RFC 5322 messages: it finds every
+//!   attachment that is cXML, X12 or CSV and decodes it with the codecs the server hands in
+//!   (this crate never imports another adapter). Documents carry the `From` address as sender
+//!   and `Message-ID` + attachment SHA-256 as source key, so the ledger catches a message that
+//!   arrives twice.
+//! - [`sender`] maps a `From` address to a partner through the profile's `[email]` allow-list
+//!   and checks `Authentication-Results` when the profile asks for it.
+//! - [`outbound`] renders a purchase order as a mail (text + HTML summary, the PO in the
+//!   partner's format attached) and sends it with `lettre` over SMTP.
+
+pub mod attachment;
+pub mod decoder;
+pub mod message;
+pub mod outbound;
+pub mod sender;
+
+pub use decoder::EmailCodec;
+pub use message::{Limits, MailError, ParsedMail};
+
+pub use outbound::{
+    PoMail, RenderError, SmtpConfig, SmtpMailer, SmtpSecurity, SmtpSetupError, po_format,
+    render_po_mail,
+};
+pub use sender::{SenderError, check_sender, find_partner};

@@ -6,11 +6,13 @@
 
 mod csv;
 mod cxml;
+mod email;
 mod outbound;
 mod x12;
 
 pub use self::csv::{CsvColumn, CsvGrouping, CsvProfile};
 pub use self::cxml::CxmlProfile;
+pub use self::email::EmailProfile;
 pub use self::outbound::OutboundChannel;
 pub use self::x12::X12Profile;
 
@@ -45,6 +47,9 @@ pub struct PartnerProfile {
     pub cxml: Option<CxmlProfile>,
     #[serde(default)]
     pub csv: Option<CsvProfile>,
+    /// Who may send documents by e-mail for this partner; see [`EmailProfile`].
+    #[serde(default)]
+    pub email: Option<EmailProfile>,
     /// Bearer token the partner uses on the REST API (`Authorization: Bearer ...`).
     #[serde(default)]
     pub api_token: Option<crate::secret::Secret>,

@@ -1,0 +1,373 @@
+//! [`EmailCodec`]: a whole message in, the documents of its attachments out.
+
+use std::sync::Arc;
+
+use gateway_core::{Decode, Decoded, DecodedDocument, Format, PartnerProfile, Reject};
+
+use crate::attachment::classify;
+use crate::message::{Limits, MailAttachment, ParsedMail, hex};
+use crate::sender::check_sender;
+
+/// Decodes RFC 5322 messages: every cXML, X12, CSV (or JSON) attachment is decoded by the codec
+/// for its format, handed in by the server. One bad attachment never loses the others.
+///
+/// A message whose sender the partner's `[email]` section does not allow, or that has no usable
+/// attachment, gives located rejects and no documents. Other attachments (a PDF copy of the
+/// invoice beside its cXML) are skipped quietly when some attachment was usable.
+pub struct EmailCodec {
+    decoders: Vec<Arc<dyn Decode>>,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for EmailCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailCodec")
+            .field(
+                "formats",
+                &self.decoders.iter().map(|d| d.format()).collect::<Vec<_>>(),
+            )
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+/// Keys added to [`gateway_core::SourceMeta::extra`] of every document from a mail.
+pub const EXTRA_MESSAGE_ID: &str = "email_message_id";
+pub const EXTRA_ATTACHMENT: &str = "email_attachment";
+pub const EXTRA_SHA256: &str = "email_attachment_sha256";
+pub const EXTRA_FORMAT: &str = "email_attachment_format";
+/// The sender the attachment itself names (cXML From, ISA sender), when it names one.
+pub const EXTRA_INNER_SENDER: &str = "email_attachment_sender";
+
+impl EmailCodec {
+    /// `decoders` are the codecs attachments may be decoded with (e-mail ones are ignored,
+    /// so a message never recurses into itself).
+    pub fn new(decoders: Vec<Arc<dyn Decode>>) -> Self {
+        EmailCodec {
+            decoders: decoders
+                .into_iter()
+                .filter(|d| d.format() != Format::Email)
+                .collect(),
+            limits: Limits::default(),
+        }
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    fn decoder(&self, format: Format) -> Option<&Arc<dyn Decode>> {
+        self.decoders.iter().find(|d| d.format() == format)
+    }
+
+    /// Decodes an already parsed message (the mailbox parses once to find the partner).
+    pub fn decode_mail(&self, mail: &ParsedMail, partner: &PartnerProfile) -> Decoded {
+        let mut out = Decoded::default();
+        let msg = mail.label();
+        if let Err(e) = check_sender(partner, mail) {
+            out.rejects.push(Reject::new(
+                format!("{msg}, From {}", mail.from.as_deref().unwrap_or("(none)")),
+                e.to_string(),
+            ));
+            return out;
+        }
+        let mut skipped = Vec::new();
+        let mut usable = 0usize;
+        for att in &mail.attachments {
+            let place = format!("{msg}, {}", att.label());
+            if att.bytes.len() > self.limits.max_attachment_bytes {
+                out.rejects.push(Reject::new(
+                    place,
+                    format!(
+                        "the attachment is {} bytes; the limit is {}",
+                        att.bytes.len(),
+                        self.limits.max_attachment_bytes
+                    ),
+                ));
+                usable += 1;
+                continue;
+            }
+            let format = match classify(att) {
+                Ok(f) => f,
+                Err(why) => {
+                    skipped.push(Reject::new(place, why));
+                    continue;
+                }
+            };
+            let Some(decoder) = self.decoder(format) else {
+                skipped.push(Reject::new(
+                    place,
+                    format!("a {format} attachment, which this gateway does not read"),
+                ));
+                continue;
+            };
+            usable += 1;
+            let decoded = decoder.decode(&att.bytes, partner);
+            self.adopt(mail, att, format, &place, decoded, &mut out);
+        }
+        if usable == 0 {
+            for s in &skipped {
+                tracing::debug!(location = %s.location, reason = %s.message, "attachment skipped");
+            }
+            out.rejects.extend(skipped);
+            out.rejects.push(Reject::new(
+                msg,
+                format!(
+                    "no usable attachment: {} attachment(s), none is a cXML, X12 or CSV document; attach the invoice as .xml, .edi or .csv",
+                    mail.attachments.len()
+                ),
+            ));
+        } else {
+            for s in &skipped {
+                tracing::info!(location = %s.location, reason = %s.message, "attachment skipped");
+            }
+        }
+        out
+    }
+
+    /// Moves one attachment's results into `out` with mail-level keys and locations.
+    fn adopt(
+        &self,
+        mail: &ParsedMail,
+        att: &MailAttachment,
+        format: Format,
+        place: &str,
+        decoded: Decoded,
+        out: &mut Decoded,
+    ) {
+        let sha = att.sha256();
+        for (n, d) in decoded.documents.into_iter().enumerate() {
+            let DecodedDocument { document, mut meta } = d;
+            let inner_key = meta
+                .source_key
+                .take()
+                .unwrap_or_else(|| format!("doc-{}", n + 1));
+            if let Some(inner) = meta.sender.take() {
+                meta.extra.insert(EXTRA_INNER_SENDER.into(), inner);
+            }
+            meta.sender = mail.from.clone();
+            meta.source_key = Some(format!("{}/{sha}/{inner_key}", mail.message_id));
+            meta.location = Some(match meta.location.take() {
+                Some(l) => format!("{place}, {l}"),
+                None => place.to_string(),
+            });
+            meta.extra
+                .insert(EXTRA_MESSAGE_ID.into(), mail.message_id.clone());
+            meta.extra.insert(
+                EXTRA_ATTACHMENT.into(),
+                att.name.clone().unwrap_or_else(|| att.index.to_string()),
+            );
+            meta.extra.insert(EXTRA_SHA256.into(), sha.clone());
+            meta.extra.insert(EXTRA_FORMAT.into(), format.to_string());
+            out.documents.push(DecodedDocument { document, meta });
+        }
+        for mut r in decoded.rejects {
+            r.location = format!("{place}, {}", r.location);
+            out.rejects.push(r);
+        }
+    }
+}
+
+impl Decode for EmailCodec {
+    fn format(&self) -> Format {
+        Format::Email
+    }
+
+    fn decode(&self, raw: &[u8], partner: &PartnerProfile) -> Decoded {
+        match ParsedMail::parse(raw, &self.limits) {
+            Ok(mail) => self.decode_mail(&mail, partner),
+            Err(e) => {
+                use sha2::Digest;
+                let digest = hex(&sha2::Sha256::digest(raw));
+                let short: String = digest.chars().take(16).collect();
+                Decoded {
+                    documents: Vec::new(),
+                    rejects: vec![Reject::new(
+                        format!("message sha256:{short}"),
+                        e.to_string(),
+                    )],
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gateway_core::JsonCodec;
+    use gateway_core::profile::EmailProfile;
+
+    const INVOICE: &str = r#"{"schema_version": 1, "kind": "invoice", "invoice_number": "D-1", "invoice_date": "2026-05-01", "currency": "EUR", "supplier": {"name": "Dialect Supplies"}, "lines": [{"line_number": 1, "quantity": "5", "uom": "PK", "unit_price": "3.20", "amount": "16.00", "description": "Cable ties"}]}"#;
+
+    fn codec() -> EmailCodec {
+        EmailCodec::new(vec![Arc::new(JsonCodec)])
+    }
+
+    fn part(name: &str, ctype: &str, body: &str) -> String {
+        format!(
+            "--b\r\nContent-Type: {ctype}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\r\n{body}\r\n"
+        )
+    }
+
+    fn mail(from: &str, parts: &[String]) -> Vec<u8> {
+        let mut s = format!(
+            "From: {from}\r\nTo: ap@globex.example\r\nMessage-ID: <m1@acme.example>\r\nSubject: invoices\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nPlease find attached.\r\n"
+        );
+        for p in parts {
+            s.push_str(p);
+        }
+        s.push_str("--b--\r\n");
+        s.into_bytes()
+    }
+
+    fn acme() -> PartnerProfile {
+        PartnerProfile {
+            id: "acme".into(),
+            email: Some(EmailProfile {
+                from: vec!["@acme.example".into()],
+                ..EmailProfile::default()
+            }),
+            ..PartnerProfile::default()
+        }
+    }
+
+    #[test]
+    fn attachment_documents_carry_sender_and_a_stable_key() {
+        let raw = mail(
+            "billing@acme.example",
+            &[
+                part("inv.pdf", "application/pdf", "%PDF-1.4"),
+                part("inv.json", "application/json", INVOICE),
+            ],
+        );
+        let d = codec().decode(&raw, &acme());
+        assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+        assert_eq!(d.documents.len(), 1);
+        let meta = &d.documents[0].meta;
+        assert_eq!(meta.sender.as_deref(), Some("billing@acme.example"));
+        let key = meta.source_key.clone().unwrap_or_default();
+        assert!(key.starts_with("m1@acme.example/"), "{key}");
+        assert_eq!(
+            meta.location.as_deref(),
+            Some("message <m1@acme.example>, attachment 2 'inv.json', document 1")
+        );
+        assert_eq!(d.documents[0].document.number(), "D-1");
+        // the same bytes give the same key: the ledger sees the resend as a duplicate
+        let again = codec().decode(&raw, &acme());
+        assert_eq!(
+            again.documents[0].meta.source_key.as_deref(),
+            Some(key.as_str())
+        );
+    }
+
+    #[test]
+    fn a_message_without_usable_attachment_is_rejected_with_each_reason() {
+        let raw = mail(
+            "billing@acme.example",
+            &[part("inv.pdf", "application/pdf", "%PDF-1.4")],
+        );
+        let d = codec().decode(&raw, &acme());
+        assert!(d.documents.is_empty());
+        assert_eq!(d.rejects.len(), 2, "{:?}", d.rejects);
+        assert_eq!(
+            d.rejects[0].location,
+            "message <m1@acme.example>, attachment 1 'inv.pdf'"
+        );
+        assert!(d.rejects[0].message.contains("application/pdf"));
+        assert!(d.rejects[1].message.contains("no usable attachment"));
+    }
+
+    #[test]
+    fn a_bad_attachment_does_not_lose_the_good_one() {
+        let raw = mail(
+            "billing@acme.example",
+            &[
+                part("bad.json", "application/json", "{\"kind\": \"invoice\""),
+                part("inv.json", "application/json", INVOICE),
+            ],
+        );
+        let d = codec().decode(&raw, &acme());
+        assert_eq!(d.documents.len(), 1);
+        assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+        assert!(
+            d.rejects[0]
+                .location
+                .starts_with("message <m1@acme.example>, attachment 1 'bad.json', "),
+            "{}",
+            d.rejects[0].location
+        );
+    }
+
+    #[test]
+    fn a_sender_outside_the_allow_list_gets_nothing_decoded() {
+        let raw = mail(
+            "mallory@evil.example",
+            &[part("inv.json", "application/json", INVOICE)],
+        );
+        let d = codec().decode(&raw, &acme());
+        assert!(d.documents.is_empty());
+        assert_eq!(d.rejects.len(), 1);
+        assert!(d.rejects[0].message.contains("mallory@evil.example"));
+    }
+
+    #[test]
+    fn oversized_attachments_and_too_many_attachments_are_located() {
+        let small = codec().with_limits(Limits {
+            max_attachment_bytes: 10,
+            ..Limits::default()
+        });
+        let raw = mail(
+            "billing@acme.example",
+            &[part("inv.json", "application/json", INVOICE)],
+        );
+        let d = small.decode(&raw, &acme());
+        assert!(d.documents.is_empty());
+        assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+        assert!(d.rejects[0].location.ends_with("attachment 1 'inv.json'"));
+        assert!(d.rejects[0].message.contains("limit is 10"));
+
+        let few = codec().with_limits(Limits {
+            max_attachments: 1,
+            ..Limits::default()
+        });
+        let two = part("inv.json", "application/json", INVOICE);
+        let d = few.decode(&mail("billing@acme.example", &[two.clone(), two]), &acme());
+        assert_eq!(d.rejects.len(), 1);
+        assert!(
+            d.rejects[0].message.contains("2 attachments"),
+            "{:?}",
+            d.rejects
+        );
+    }
+
+    #[test]
+    fn garbage_never_panics_and_is_rejected() {
+        let c = codec();
+        let mut seed = 0x2545_f491_u64;
+        for len in 0..400usize {
+            let mut bytes = Vec::with_capacity(len);
+            for _ in 0..len {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                bytes.push((seed & 0xff) as u8);
+            }
+            let d = c.decode(&bytes, &acme());
+            assert!(d.documents.is_empty());
+        }
+        // every prefix of a good message
+        let raw = mail(
+            "billing@acme.example",
+            &[part("inv.json", "application/json", INVOICE)],
+        );
+        for n in 0..raw.len() {
+            let _ = c.decode(&raw[..n], &acme());
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! Parsing one RFC 5322 message with bounds: total size, MIME parts, nesting depth and
+//! attachment count are checked before any attachment is decoded, so a MIME bomb costs at most
+//! one bounded parse.
+
+use mail_parser::{MessageParser, MimeHeaders, PartType};
+use sha2::{Digest, Sha256};
+
+/// Bounds on one message. Defaults suit invoice mail: 25 MiB per message (the common MTA
+/// limit), 16 MiB per attachment, 20 attachments, 200 MIME parts, 3 levels of nesting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_message_bytes: usize,
+    pub max_attachment_bytes: usize,
+    pub max_attachments: usize,
+    pub max_parts: usize,
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 25 * 1024 * 1024,
+            max_attachment_bytes: 16 * 1024 * 1024,
+            max_attachments: 20,
+            max_parts: 200,
+            max_depth: 3,
+        }
+    }
+}
+
+/// Why a whole message could not be read. Never retryable: the same bytes fail the same way.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    #[error("the message is {size} bytes; the limit is {limit}")]
+    TooLarge { size: usize, limit: usize },
+    #[error("not an RFC 5322 message: no header block could be read")]
+    NotAMessage,
+    #[error("the message has more than {limit} MIME parts; refused as a possible MIME bomb")]
+    TooManyParts { limit: usize },
+    #[error("MIME parts are nested more than {limit} deep; refused as a possible MIME bomb")]
+    TooDeep { limit: usize },
+    #[error("the message has {count} attachments; the limit is {limit}")]
+    TooManyAttachments { count: usize, limit: usize },
+}
+
+/// One attachment, in message order (numbered from 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailAttachment {
+    pub index: usize,
+    /// The file name from `Content-Disposition`/`Content-Type`, when given.
+    pub name: Option<String>,
+    /// `type/subtype`, lower case, when given.
+    pub content_type: Option<String>,
+    /// The decoded content (transfer encoding removed).
+    pub bytes: Vec<u8>,
+    /// True for an attached message (`message/rfc822`), which is not opened.
+    pub is_message: bool,
+}
+
+impl MailAttachment {
+    /// `attachment 2 'inv.pdf'` for locations.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => format!("attachment {} '{}'", self.index, clean(n, 120)),
+            None => format!("attachment {}", self.index),
+        }
+    }
+
+    /// Lower-case hex SHA-256 of the content.
+    pub fn sha256(&self) -> String {
+        hex(&Sha256::digest(&self.bytes))
+    }
+}
+
+/// The facts of a message the gateway uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedMail {
+    /// `Message-ID` without angle brackets, or `sha256:<hex>` of the raw message when absent.
+    pub message_id: String,
+    /// The first `From` address, lower case.
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    /// Every `Authentication-Results` header value, topmost first.
+    pub auth_results: Vec<String>,
+    pub attachments: Vec<MailAttachment>,
+}
+
+impl ParsedMail {
+    /// Parses `raw` within `limits`.
+    pub fn parse(raw: &[u8], limits: &Limits) -> Result<Self, MailError> {
+        if raw.len() > limits.max_message_bytes {
+            return Err(MailError::TooLarge {
+                size: raw.len(),
+                limit: limits.max_message_bytes,
+            });
+        }
+        let message = MessageParser::default()
+            .parse(raw)
+            .ok_or(MailError::NotAMessage)?;
+        if message.headers().is_empty() {
+            return Err(MailError::NotAMessage);
+        }
+        check_shape(&message, limits)?;
+        let count = message.attachment_count();
+        if count > limits.max_attachments {
+            return Err(MailError::TooManyAttachments {
+                count,
+                limit: limits.max_attachments,
+            });
+        }
+        let message_id = match message.message_id() {
+            Some(id) if !id.trim().is_empty() => clean(id.trim(), 200),
+            _ => format!("sha256:{}", hex(&Sha256::digest(raw))),
+        };
+        let from = message
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .map(|a| a.trim().to_ascii_lowercase());
+        let auth_results = message
+            .headers_raw()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
+            .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        let attachments = message
+            .attachments()
+            .enumerate()
+            .map(|(i, part)| MailAttachment {
+                index: i + 1,
+                name: part.attachment_name().map(str::to_string),
+                content_type: part.content_type().map(|ct| match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+                    None => ct.ctype().to_ascii_lowercase(),
+                }),
+                bytes: part.contents().to_vec(),
+                is_message: matches!(part.body, PartType::Message(_)),
+            })
+            .collect();
+        Ok(ParsedMail {
+            message_id,
+            from,
+            subject: message.subject().map(|s| clean(s, 200)),
+            auth_results,
+            attachments,
+        })
+    }
+
+    /// `message <id>` for locations.
+    pub fn label(&self) -> String {
+        format!("message <{}>", self.message_id)
+    }
+}
+
+/// Counts MIME parts and nesting depth over the whole tree (attached messages included),
+/// visiting at most `max_parts + 1` parts, so the walk itself is bounded.
+fn check_shape(message: &mail_parser::Message<'_>, limits: &Limits) -> Result<(), MailError> {
+    let mut stack: Vec<(&mail_parser::Message<'_>, u32, usize)> = vec![(message, 0, 0)];
+    let mut visited = 0usize;
+    while let Some((msg, id, depth)) = stack.pop() {
+        visited += 1;
+        if visited > limits.max_parts {
+            return Err(MailError::TooManyParts {
+                limit: limits.max_parts,
+            });
+        }
+        if depth > limits.max_depth {
+            return Err(MailError::TooDeep {
+                limit: limits.max_depth,
+            });
+        }
+        let Some(part) = usize::try_from(id).ok().and_then(|i| msg.parts.get(i)) else {
+            continue;
+        };
+        match &part.body {
+            PartType::Multipart(children) => {
+                for child in children {
+                    if *child > id {
+                        stack.push((msg, *child, depth + 1));
+                    }
+                }
+            }
+            PartType::Message(inner) => stack.push((inner, 0, depth + 1)),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Keeps text fit for a one-line location: control characters dropped, length bounded.
+pub(crate) fn clean(s: &str, max_chars: usize) -> String {
+    let mut out: String = s
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max_chars)
+        .collect();
+    if s.chars().filter(|c| !c.is_control()).count() > max_chars {
+        out.push('…');
+    }
+    out
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(body: &str) -> Vec<u8> {
+        format!(
+            "From: Billing <Billing@Acme.Example>\r\nTo: ap@globex.example\r\nMessage-ID: <m1@acme.example>\r\nSubject: inv\r\nMIME-Version: 1.0\r\n{body}"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn reads_from_id_and_attachments() {
+        let raw = mail(
+            "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b\r\nContent-Type: text/csv; name=\"a.csv\"\r\nContent-Disposition: attachment; filename=\"a.csv\"\r\nContent-Transfer-Encoding: base64\r\n\r\nYSxiCjEsMgo=\r\n--b--\r\n",
+        );
+        let m = ParsedMail::parse(&raw, &Limits::default()).unwrap();
+        assert_eq!(m.message_id, "m1@acme.example");
+        assert_eq!(m.from.as_deref(), Some("billing@acme.example"));
+        assert_eq!(m.attachments.len(), 1);
+        assert_eq!(m.attachments[0].name.as_deref(), Some("a.csv"));
+        assert_eq!(m.attachments[0].content_type.as_deref(), Some("text/csv"));
+        assert_eq!(m.attachments[0].bytes, b"a,b\n1,2\n");
+        assert_eq!(m.attachments[0].label(), "attachment 1 'a.csv'");
+    }
+
+    #[test]
+    fn oversized_messages_are_refused_before_parsing() {
+        let raw = mail("\r\nbody");
+        let limits = Limits {
+            max_message_bytes: 10,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            ParsedMail::parse(&raw, &limits),
+            Err(MailError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let mut body = String::new();
+        let levels = 12;
+        for i in 0..levels {
+            body.push_str(&format!(
+                "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+            ));
+        }
+        body.push_str("Content-Type: text/plain\r\n\r\nx\r\n");
+        for i in (0..levels).rev() {
+            body.push_str(&format!("--b{i}--\r\n"));
+        }
+        let raw = mail(&body);
+        let got = ParsedMail::parse(&raw, &Limits::default());
+        assert!(matches!(got, Err(MailError::TooDeep { .. })), "{got:?}");
+    }
+
+    #[test]
+    fn too_many_parts_are_refused() {
+        let mut body = String::from("Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n");
+        for _ in 0..300 {
+            body.push_str("--b\r\nContent-Type: text/plain\r\n\r\nx\r\n");
+        }
+        body.push_str("--b--\r\n");
+        let got = ParsedMail::parse(&mail(&body), &Limits::default());
+        assert!(
+            matches!(got, Err(MailError::TooManyParts { .. })),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_message_id_falls_back_to_the_content_hash() {
+        let raw = b"From: a@b.example\r\nSubject: x\r\n\r\nhi".to_vec();
+        let m = ParsedMail::parse(&raw, &Limits::default()).unwrap();
+        assert!(m.message_id.starts_with("sha256:"), "{}", m.message_id);
+        assert_eq!(m.message_id.len(), 7 + 64);
+    }
+}

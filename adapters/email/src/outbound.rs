@@ -1,0 +1,507 @@
+//! Purchase orders out by mail: a readable text and HTML summary (PO number, lines, totals) with
+//! the PO attached in the partner's format, sent with `lettre` over SMTP (plain on loopback,
+//! STARTTLS or implicit TLS with rustls). SMTP 4xx and network trouble are retryable, 5xx
+//! permanent.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use gateway_core::{DeliveryError, Format, PartnerProfile, Secret};
+use gateway_model::PurchaseOrder;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain SMTP: only for a relay on loopback.
+    None,
+    /// STARTTLS required (port 587 by default).
+    #[default]
+    Starttls,
+    /// Implicit TLS (port 465 by default).
+    Tls,
+}
+
+/// The SMTP relay POs are sent through (`[mailbox.smtp]` in `gateway.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    /// Default: 25 without TLS, 587 with STARTTLS, 465 with TLS.
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// The sender of PO mails (`Purchasing <po@globex.example>`).
+    pub from: String,
+    /// Where suppliers' replies go, when not to `from`.
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    /// Extra PEM CA certificate to trust (a private relay).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default = "default_timeout")]
+    pub timeout_ms: u64,
+}
+
+fn default_timeout() -> u64 {
+    30_000
+}
+
+/// Why the SMTP client could not be set up. Not retryable: fix the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum SmtpSetupError {
+    #[error("[mailbox.smtp] from {0:?} is not a mail address")]
+    From(String),
+    #[error("[mailbox.smtp] reply_to {0:?} is not a mail address")]
+    ReplyTo(String),
+    #[error("[mailbox.smtp] ca_file {path}: {message}")]
+    Ca { path: String, message: String },
+    #[error("[mailbox.smtp] TLS for {host}: {message}")]
+    Tls { host: String, message: String },
+    #[error("[mailbox.smtp] username and password must be set together")]
+    Credentials,
+}
+
+/// Why a PO mail could not be built. Not retryable: the PO or profile must change.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("recipient {0:?} is not a mail address")]
+    To(String),
+    #[error("cannot build the mail: {0}")]
+    Build(String),
+}
+
+/// Sends mails through one SMTP relay (connections are pooled).
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    reply_to: Option<Mailbox>,
+    relay: String,
+}
+
+impl std::fmt::Debug for SmtpMailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpMailer")
+            .field("relay", &self.relay)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmtpMailer {
+    pub fn new(cfg: &SmtpConfig) -> Result<Self, SmtpSetupError> {
+        let from: Mailbox = cfg
+            .from
+            .parse()
+            .map_err(|_| SmtpSetupError::From(cfg.from.clone()))?;
+        let reply_to = match &cfg.reply_to {
+            Some(r) => Some(r.parse().map_err(|_| SmtpSetupError::ReplyTo(r.clone()))?),
+            None => None,
+        };
+        let tls = match cfg.security {
+            SmtpSecurity::None => Tls::None,
+            SmtpSecurity::Starttls | SmtpSecurity::Tls => {
+                let mut b = TlsParameters::builder(cfg.host.clone());
+                if let Some(path) = &cfg.ca_file {
+                    let pem = std::fs::read(path).map_err(|e| SmtpSetupError::Ca {
+                        path: path.display().to_string(),
+                        message: e.to_string(),
+                    })?;
+                    let cert = Certificate::from_pem(&pem).map_err(|e| SmtpSetupError::Ca {
+                        path: path.display().to_string(),
+                        message: e.to_string(),
+                    })?;
+                    b = b.add_root_certificate(cert);
+                }
+                let params = b.build_rustls().map_err(|e| SmtpSetupError::Tls {
+                    host: cfg.host.clone(),
+                    message: e.to_string(),
+                })?;
+                if cfg.security == SmtpSecurity::Tls {
+                    Tls::Wrapper(params)
+                } else {
+                    Tls::Required(params)
+                }
+            }
+        };
+        let port = cfg.port.unwrap_or(match cfg.security {
+            SmtpSecurity::None => 25,
+            SmtpSecurity::Starttls => 587,
+            SmtpSecurity::Tls => 465,
+        });
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(cfg.host.as_str())
+                .port(port)
+                .tls(tls)
+                .timeout(Some(Duration::from_millis(cfg.timeout_ms.max(100))));
+        match (&cfg.username, &cfg.password) {
+            (Some(u), Some(p)) => {
+                builder = builder.credentials(Credentials::new(u.clone(), p.expose().to_string()));
+            }
+            (None, None) => {}
+            _ => return Err(SmtpSetupError::Credentials),
+        }
+        Ok(SmtpMailer {
+            transport: builder.build(),
+            from,
+            reply_to,
+            relay: format!("{}:{port}", cfg.host),
+        })
+    }
+
+    pub fn from(&self) -> &Mailbox {
+        &self.from
+    }
+
+    pub fn reply_to(&self) -> Option<&Mailbox> {
+        self.reply_to.as_ref()
+    }
+
+    /// Sends `message`; the receipt is the relay's answer (`2.0.0 Ok: queued as ...`).
+    pub async fn send(&self, message: Message) -> Result<String, DeliveryError> {
+        match self.transport.send(message).await {
+            Ok(response) => {
+                let text = response.message().collect::<Vec<_>>().join(" ");
+                Ok(format!("smtp {}: {} {text}", self.relay, response.code()))
+            }
+            Err(e) => Err(classify_smtp_error(&self.relay, &e)),
+        }
+    }
+}
+
+/// 5xx is permanent (the relay refused this mail); 4xx, timeouts, network and TLS trouble may
+/// pass later.
+fn classify_smtp_error(relay: &str, e: &lettre::transport::smtp::Error) -> DeliveryError {
+    let reason = format!("SMTP {relay}: {e}");
+    if e.is_permanent() {
+        DeliveryError::permanent(reason)
+    } else {
+        DeliveryError::retryable(reason)
+    }
+}
+
+/// The attachment format for a partner: `[email] po_format`, else cXML with a `[cxml]`
+/// section, X12 with `[x12]`, else CSV.
+pub fn po_format(partner: &PartnerProfile) -> Format {
+    if let Some(f) = partner.email.as_ref().and_then(|e| e.po_format) {
+        return f;
+    }
+    if partner.cxml.is_some() {
+        Format::Cxml
+    } else if partner.x12.is_some() {
+        Format::X12
+    } else {
+        Format::Csv
+    }
+}
+
+/// File extension and MIME type of an attachment in `format`.
+pub fn attachment_type(format: Format) -> (&'static str, &'static str) {
+    match format {
+        Format::Cxml => ("xml", "application/xml"),
+        Format::X12 => ("edi", "application/EDI-X12"),
+        Format::Csv => ("csv", "text/csv"),
+        Format::Json | Format::Email => ("json", "application/json"),
+    }
+}
+
+/// One PO mail to build.
+#[derive(Debug, Clone)]
+pub struct PoMail<'a> {
+    pub po: &'a PurchaseOrder,
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+    pub to: &'a str,
+    pub attachment_format: Format,
+    pub attachment_name: String,
+    pub attachment: Vec<u8>,
+    /// Our id for the mail (`<doc id>@coupa-gateway`), so a supplier's reply can be traced.
+    pub message_id: String,
+}
+
+/// Builds the mail: `multipart/mixed` of (`multipart/alternative` text + HTML) and the PO.
+pub fn render_po_mail(m: PoMail<'_>) -> Result<Message, RenderError> {
+    let to: Mailbox =
+        m.to.parse()
+            .map_err(|_| RenderError::To(m.to.to_string()))?;
+    let (_, mime) = attachment_type(m.attachment_format);
+    let ctype = ContentType::parse(mime).map_err(|e| RenderError::Build(e.to_string()))?;
+    let mut b = Message::builder()
+        .from(m.from)
+        .to(to)
+        .subject(subject(m.po))
+        .message_id(Some(format!("<{}>", m.message_id)));
+    if let Some(r) = m.reply_to {
+        b = b.reply_to(r);
+    }
+    b.multipart(
+        MultiPart::mixed()
+            .multipart(MultiPart::alternative_plain_html(
+                text_body(m.po),
+                html_body(m.po),
+            ))
+            .singlepart(Attachment::new(m.attachment_name).body(m.attachment, ctype)),
+    )
+    .map_err(|e| RenderError::Build(e.to_string()))
+}
+
+/// `Purchase order PO-7781 (revision 2) from Globex`.
+pub fn subject(po: &PurchaseOrder) -> String {
+    let mut s = format!(
+        "Purchase order {}",
+        po.po_number.as_deref().unwrap_or("(no number)")
+    );
+    if let Some(v) = po.version.filter(|v| *v > 1) {
+        let _ = write!(s, " (revision {v})");
+    }
+    if let Some(name) = po.buyer.as_ref().and_then(|b| b.name.as_deref()) {
+        let _ = write!(s, " from {name}");
+    }
+    s
+}
+
+/// A line's amount: its own, else quantity × unit price.
+fn line_amount(l: &gateway_model::OrderLine) -> Option<Decimal> {
+    l.amount.or_else(|| match (l.quantity, l.unit_price) {
+        (Some(q), Some(p)) => q.checked_mul(p),
+        _ => None,
+    })
+}
+
+/// The PO total: the document's, else the sum of line amounts (`None` when a line has none).
+pub fn total(po: &PurchaseOrder) -> Option<Decimal> {
+    if po.total.is_some() {
+        return po.total;
+    }
+    po.lines
+        .iter()
+        .try_fold(Decimal::ZERO, |acc, l| acc.checked_add(line_amount(l)?))
+}
+
+fn opt(d: Option<Decimal>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_else(|| "-".into())
+}
+
+/// The plain-text body.
+pub fn text_body(po: &PurchaseOrder) -> String {
+    let currency = po.currency.as_deref().unwrap_or("");
+    let mut s = String::new();
+    let _ = writeln!(s, "{}", subject(po));
+    if let Some(d) = po.order_date {
+        let _ = writeln!(s, "Order date: {d}");
+    }
+    if let Some(ship) = po.ship_to.as_ref().and_then(|p| p.name.as_deref()) {
+        let _ = writeln!(s, "Ship to: {ship}");
+    }
+    let _ = writeln!(s, "\nLines:");
+    for l in &po.lines {
+        let _ = writeln!(
+            s,
+            "  {}. {} {} {} x {} {currency} = {} {currency}{}",
+            l.line_number,
+            l.supplier_part_id.as_deref().unwrap_or(""),
+            l.description.as_deref().unwrap_or(""),
+            opt(l.quantity),
+            opt(l.unit_price),
+            opt(line_amount(l)),
+            l.uom
+                .as_deref()
+                .map(|u| format!(" ({u})"))
+                .unwrap_or_default(),
+        );
+    }
+    let _ = writeln!(s, "\nTotal: {} {currency}", opt(total(po)));
+    if let Some(c) = &po.comments {
+        let _ = writeln!(s, "\n{c}");
+    }
+    let _ = writeln!(
+        s,
+        "\nThe purchase order is attached. Please reply to this mail with any question."
+    );
+    s
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The HTML body: the same facts as the text body, as a table; every value escaped.
+pub fn html_body(po: &PurchaseOrder) -> String {
+    let currency = esc(po.currency.as_deref().unwrap_or(""));
+    let mut s = String::from("<!DOCTYPE html>\n<html><body>\n");
+    let _ = writeln!(s, "<h2>{}</h2>", esc(&subject(po)));
+    if let Some(d) = po.order_date {
+        let _ = writeln!(s, "<p>Order date: {d}</p>");
+    }
+    s.push_str("<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n<tr><th>Line</th><th>Part</th><th>Description</th><th>Quantity</th><th>Unit</th><th>Unit price</th><th>Amount</th></tr>\n");
+    for l in &po.lines {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {currency}</td><td>{} {currency}</td></tr>",
+            l.line_number,
+            esc(l.supplier_part_id.as_deref().unwrap_or("")),
+            esc(l.description.as_deref().unwrap_or("")),
+            opt(l.quantity),
+            esc(l.uom.as_deref().unwrap_or("")),
+            opt(l.unit_price),
+            opt(line_amount(l)),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "</table>\n<p><b>Total: {} {currency}</b></p>",
+        opt(total(po))
+    );
+    if let Some(c) = &po.comments {
+        let _ = writeln!(s, "<p>{}</p>", esc(c));
+    }
+    s.push_str("<p>The purchase order is attached.</p>\n</body></html>\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gateway_model::{Document, from_json};
+
+    fn po() -> PurchaseOrder {
+        let json = r#"{"schema_version": 1, "kind": "purchase_order", "po_number": "PO-7781", "order_date": "2026-03-01", "currency": "USD", "buyer": {"name": "Globex <Corp>"}, "lines": [{"line_number": 1, "quantity": "10", "uom": "EA", "unit_price": "12.50", "description": "Safety gloves", "supplier_part_id": "GLV-1"}, {"line_number": 2, "quantity": "2", "uom": "BX", "unit_price": "3.25", "amount": "6.50", "description": "Cable ties & clips"}]}"#;
+        match from_json(json.as_bytes()) {
+            Ok(Document::PurchaseOrder(po)) => po,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bodies_carry_number_lines_and_total() {
+        let p = po();
+        let text = text_body(&p);
+        assert!(
+            text.contains("Purchase order PO-7781 from Globex <Corp>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("1. GLV-1 Safety gloves 10 x 12.50 USD = 125.00 USD (EA)"),
+            "{text}"
+        );
+        assert!(text.contains("Total: 131.50 USD"), "{text}");
+        let html = html_body(&p);
+        assert!(html.contains("Globex &lt;Corp&gt;"), "{html}");
+        assert!(html.contains("Cable ties &amp; clips"), "{html}");
+        assert!(html.contains("Total: 131.50 USD"), "{html}");
+    }
+
+    #[test]
+    fn the_mail_has_text_html_and_the_attachment() {
+        let p = po();
+        let from: Mailbox = "Purchasing <po@globex.example>".parse().unwrap();
+        let m = render_po_mail(PoMail {
+            po: &p,
+            from,
+            reply_to: None,
+            to: "orders@acme.example",
+            attachment_format: Format::Csv,
+            attachment_name: "PO-7781.csv".into(),
+            attachment: b"Purchase Order,PO-7781\n".to_vec(),
+            message_id: "doc-1@coupa-gateway".into(),
+        })
+        .unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        assert!(raw.contains("Subject: Purchase order PO-7781"), "{raw}");
+        assert!(raw.contains("Message-ID: <doc-1@coupa-gateway>"), "{raw}");
+        assert!(raw.contains("multipart/alternative"), "{raw}");
+        assert!(raw.contains("text/html"), "{raw}");
+        assert!(raw.contains("filename=\"PO-7781.csv\""), "{raw}");
+        assert!(raw.contains("Content-Type: text/csv"), "{raw}");
+        // the parser used inbound reads it back: the attachment survives the encoding
+        let back =
+            crate::message::ParsedMail::parse(raw.as_bytes(), &crate::Limits::default()).unwrap();
+        assert_eq!(back.attachments.len(), 1);
+        assert_eq!(back.attachments[0].bytes, b"Purchase Order,PO-7781\n");
+    }
+
+    #[test]
+    fn a_bad_recipient_is_a_render_error() {
+        let p = po();
+        let err = render_po_mail(PoMail {
+            po: &p,
+            from: "po@globex.example".parse().unwrap(),
+            reply_to: None,
+            to: "not an address",
+            attachment_format: Format::Cxml,
+            attachment_name: "a.xml".into(),
+            attachment: Vec::new(),
+            message_id: "x@y".into(),
+        });
+        assert!(matches!(err, Err(RenderError::To(_))));
+    }
+
+    #[test]
+    fn the_po_format_follows_the_profile() {
+        let mut p = PartnerProfile::anonymous();
+        assert_eq!(po_format(&p), Format::Csv);
+        p.x12 = Some(Default::default());
+        assert_eq!(po_format(&p), Format::X12);
+        p.email = Some(gateway_core::profile::EmailProfile {
+            po_format: Some(Format::Cxml),
+            ..Default::default()
+        });
+        assert_eq!(po_format(&p), Format::Cxml);
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_retryable() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let mailer = SmtpMailer::new(&SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: Some(port),
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "po@globex.example".into(),
+            reply_to: None,
+            ca_file: None,
+            timeout_ms: 5_000,
+        })
+        .unwrap();
+        let p = po();
+        let m = render_po_mail(PoMail {
+            po: &p,
+            from: mailer.from().clone(),
+            reply_to: None,
+            to: "orders@acme.example",
+            attachment_format: Format::Csv,
+            attachment_name: "a.csv".into(),
+            attachment: b"x".to_vec(),
+            message_id: "x@y".into(),
+        })
+        .unwrap();
+        let err = mailer.send(m).await.unwrap_err();
+        assert!(err.is_retryable(), "{err}");
+    }
+}
