@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod proxy;
+
 pub use gateway_core::testkit::{corpus_dir, files_under, repo_root};
 
 /// One golden pair under `samples/<format>/<kind>/`: the source document, its expected

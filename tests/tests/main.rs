@@ -4,4 +4,6 @@
 
 mod corpus;
 mod e2e;
+mod faults;
+mod hostile;
 mod samples;

@@ -224,6 +224,21 @@ impl Ledger {
         })
     }
 
+    /// Marks a claimed document as on the bus, only while it is still `received`: the
+    /// consumer may already have delivered (or dead-lettered) it between the publisher
+    /// confirm and this call, and that later fate must not be overwritten.
+    pub fn mark_published(&self, idempotency_key: &str) -> Result<(), LedgerError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE documents SET status = 'published',
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE idempotency_key = ?1 AND status = 'received'",
+                params![idempotency_key],
+            )?;
+            Ok(())
+        })
+    }
+
     /// The document with this idempotency key or doc id, if the ledger knows it.
     pub fn entry(&self, key: &str) -> Result<Option<Entry>, LedgerError> {
         Ok(self
@@ -376,6 +391,20 @@ mod tests {
             number: "INV-1",
             business_key: Some("acme:INV-1"),
         }
+    }
+
+    #[test]
+    fn published_never_overwrites_a_later_fate() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        assert_eq!(l.claim(&doc("k1", "d1")).unwrap(), Claim::New);
+        l.mark_published("k1").unwrap();
+        assert_eq!(l.entry("k1").unwrap().unwrap().status, "published");
+        // The consumer delivered it before the publisher got round to marking it.
+        assert_eq!(l.claim(&doc("k2", "d2")).unwrap(), Claim::New);
+        l.set_status("k2", Status::Delivered, "coupa: 1").unwrap();
+        l.mark_published("k2").unwrap();
+        assert_eq!(l.entry("k2").unwrap().unwrap().status, "delivered");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use gateway_core::{
 use gateway_model::{Document, to_json_line};
 
 use crate::codecs::{Codecs, list};
-use crate::ledger::{Claim, Ledger, NewDocument, Status};
+use crate::ledger::{Claim, Ledger, NewDocument};
 use crate::partners::Partners;
 
 /// The shared inbound pipeline.
@@ -107,8 +107,8 @@ impl Pipeline {
             return Err(e.into());
         }
         for m in &batch {
-            self.ledger
-                .set_status(&m.envelope.idempotency_key, Status::Published, "")?;
+            // Only while still `received`: a fast consumer may have delivered it already.
+            self.ledger.mark_published(&m.envelope.idempotency_key)?;
         }
         report.accepted = pending;
         Ok(report)
