@@ -39,6 +39,9 @@ impl Codecs {
         let csv = Arc::new(adapter_csv::CsvCodec);
         c.add_decoder(csv.clone());
         c.add_encoder(csv);
+        // e-mail reads whole messages and hands each attachment to the codecs above
+        let inner: Vec<Arc<dyn Decode>> = c.decoders.values().map(|(_, d)| d.clone()).collect();
+        c.add_decoder(Arc::new(adapter_email::EmailCodec::new(inner)));
         c
     }
 

@@ -25,6 +25,8 @@ pub struct Config {
     #[serde(default)]
     pub po_poller: Option<PoPollerConfig>,
     #[serde(default)]
+    pub mailbox: Option<crate::mailbox::MailboxConfig>,
+    #[serde(default)]
     pub partners: Vec<PartnerProfile>,
 }
 

@@ -14,6 +14,7 @@ pub mod dlq;
 pub mod filedrop;
 pub mod ledger;
 pub mod logging;
+pub mod mailbox;
 pub mod partners;
 pub mod pipeline;
 pub mod po_poller;

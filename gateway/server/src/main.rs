@@ -28,6 +28,8 @@ enum FromFormat {
     X12,
     Csv,
     Json,
+    /// An RFC 5322 message (.eml): its cXML, X12 and CSV attachments are read.
+    Email,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -46,6 +48,7 @@ impl FromFormat {
             FromFormat::X12 => Some(Format::X12),
             FromFormat::Csv => Some(Format::Csv),
             FromFormat::Json => Some(Format::Json),
+            FromFormat::Email => Some(Format::Email),
         }
     }
 }

@@ -146,6 +146,17 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         tracing::info!(root = %fd.root.display(), "file drop watching");
     }
 
+    if let Some(mb) = &config.mailbox
+        && let Some(root) = &mb.maildir
+    {
+        let mailbox = crate::mailbox::Mailbox::new(root.clone(), mb, pipeline.clone());
+        mailbox
+            .prepare()
+            .with_context(|| format!("creating the Maildir folders under {}", root.display()))?;
+        tasks.spawn(mailbox.run(stopped(stop_rx.clone())));
+        tracing::info!(maildir = %root.display(), "mailbox watching");
+    }
+
     {
         // Queue depth gauges for /metrics, refreshed every few seconds.
         let bus = Arc::clone(&bus);
@@ -179,6 +190,12 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
             Some(coupa.exporter),
         )
         .context("building the HTTP client for supplier delivery")?;
+        let supplier = match config.mailbox.as_ref().and_then(|m| m.smtp.as_ref()) {
+            Some(smtp) => supplier.with_mailer(Arc::new(
+                adapter_email::SmtpMailer::new(smtp).context("[mailbox.smtp]")?,
+            )),
+            None => supplier,
+        };
         let consumers: [(&str, Arc<dyn Outbound>); 2] = [
             (crate::bus::COUPA_INVOICES, coupa.invoices),
             (crate::bus::SUPPLIER_ORDERS, Arc::new(supplier)),

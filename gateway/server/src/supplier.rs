@@ -36,6 +36,7 @@ pub struct SupplierDelivery {
     ledger: Arc<Ledger>,
     http: reqwest::Client,
     exporter: Option<Arc<dyn PoExporter>>,
+    mailer: Option<Arc<adapter_email::SmtpMailer>>,
 }
 
 impl std::fmt::Debug for SupplierDelivery {
@@ -65,7 +66,14 @@ impl SupplierDelivery {
             ledger,
             http,
             exporter,
+            mailer: None,
         })
+    }
+
+    /// The SMTP relay for partners whose channel is `email` (`[mailbox.smtp]`).
+    pub fn with_mailer(mut self, mailer: Arc<adapter_email::SmtpMailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
     }
 
     fn encoder(&self, format: Format) -> Result<Arc<dyn Encode>, DeliveryError> {
@@ -116,10 +124,15 @@ impl SupplierDelivery {
                 let body = self.encode(Format::Csv, doc, partner)?;
                 write_file(dir, &format!("{stem}.csv"), &body)
             }
-            OutboundChannel::Email { to } => Err(DeliveryError::permanent(format!(
-                "email delivery of purchase orders (to {to}) is not available in this build; \
-                 use a cxml, x12_file or csv_file channel"
-            ))),
+            OutboundChannel::Email { to } => {
+                let mailer = self.mailer.as_ref().ok_or_else(|| {
+                    DeliveryError::permanent(format!(
+                        "partner {}'s channel is email but [mailbox.smtp] is not configured",
+                        partner.id
+                    ))
+                })?;
+                crate::mailbox::send_po(mailer, &self.codecs, env, doc, partner, to, &stem).await
+            }
         }
     }
 

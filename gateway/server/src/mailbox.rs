@@ -1,0 +1,375 @@
+//! Invoices by e-mail: a Maildir inbox read through the shared [`Pipeline`], and purchase orders
+//! mailed to suppliers whose channel is `email`.
+//!
+//! A message's life: delivered by the MTA into `<maildir>/new/` (Maildir writes into `tmp/` and
+//! renames, so `new/` only ever holds complete messages) → claimed by an atomic rename into
+//! `<maildir>/processing/` → its sender mapped to a partner through the profiles' `[email]`
+//! allow-lists → ingested (adapter `email`) → moved to `cur/` with the Seen flag once the bus
+//! confirmed every document, or to `quarantine/` with `<name>.reason.txt` beside it (unknown
+//! sender, failed authentication, no usable attachment, any rejected attachment). When the bus
+//! or ledger is unavailable the message stays in `processing/`, which every poll resumes first;
+//! the ledger's idempotency keys (Message-ID + attachment hash) keep a message that is read
+//! twice from creating anything twice.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapter_email::{Limits, ParsedMail, PoMail, SmtpConfig, SmtpMailer, find_partner};
+use gateway_core::{DeliveryError, Envelope, Format, IngestRequest, PartnerProfile};
+use gateway_model::Document;
+use serde::Deserialize;
+
+use crate::codecs::Codecs;
+use crate::filedrop::write_atomically;
+use crate::pipeline::Pipeline;
+
+/// `[mailbox]` in `gateway.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxConfig {
+    /// The Maildir the MTA delivers invoice mail into (`new/` is read).
+    #[serde(default)]
+    pub maildir: Option<PathBuf>,
+    #[serde(default = "default_poll")]
+    pub poll_interval_ms: u64,
+    /// Larger messages are quarantined unread.
+    #[serde(default = "default_max_message")]
+    pub max_message_bytes: usize,
+    /// The relay purchase orders to `email` partners are sent through.
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
+}
+
+fn default_poll() -> u64 {
+    1_000
+}
+fn default_max_message() -> usize {
+    25 * 1024 * 1024
+}
+
+/// What one poll did, for logs and tests.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct MailPoll {
+    /// Moved to `cur/` (seen).
+    pub seen: Vec<PathBuf>,
+    pub quarantined: Vec<PathBuf>,
+    /// Left in `processing/` for the next poll (bus or ledger unavailable).
+    pub deferred: Vec<PathBuf>,
+    pub documents: usize,
+    pub duplicates: usize,
+}
+
+/// The Maildir reader.
+pub struct Mailbox {
+    root: PathBuf,
+    poll_every: Duration,
+    limits: Limits,
+    pipeline: Arc<Pipeline>,
+}
+
+impl std::fmt::Debug for Mailbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailbox").field("root", &self.root).finish()
+    }
+}
+
+impl Mailbox {
+    pub fn new(root: PathBuf, config: &MailboxConfig, pipeline: Arc<Pipeline>) -> Self {
+        Mailbox {
+            root,
+            poll_every: Duration::from_millis(config.poll_interval_ms.max(10)),
+            limits: Limits {
+                max_message_bytes: config.max_message_bytes,
+                ..Limits::default()
+            },
+            pipeline,
+        }
+    }
+
+    pub fn new_dir(&self) -> PathBuf {
+        self.root.join("new")
+    }
+    pub fn cur_dir(&self) -> PathBuf {
+        self.root.join("cur")
+    }
+    pub fn quarantine_dir(&self) -> PathBuf {
+        self.root.join("quarantine")
+    }
+    fn processing_dir(&self) -> PathBuf {
+        self.root.join("processing")
+    }
+
+    /// Creates the Maildir folders (`tmp`, `new`, `cur`) and ours.
+    pub fn prepare(&self) -> std::io::Result<()> {
+        for d in ["tmp", "new", "cur", "processing", "quarantine"] {
+            std::fs::create_dir_all(self.root.join(d))?;
+        }
+        Ok(())
+    }
+
+    /// Polls until `shutdown` resolves.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        if let Err(e) = self.prepare() {
+            tracing::error!(adapter = "email", error = %e, "cannot create the Maildir folders");
+        }
+        tokio::pin!(shutdown);
+        loop {
+            let s = self.poll().await;
+            if s.seen.len() + s.quarantined.len() + s.deferred.len() > 0 {
+                tracing::info!(
+                    adapter = "email",
+                    seen = s.seen.len(),
+                    quarantined = s.quarantined.len(),
+                    deferred = s.deferred.len(),
+                    documents = s.documents,
+                    duplicates = s.duplicates,
+                    "mailbox poll"
+                );
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = tokio::time::sleep(self.poll_every) => {}
+            }
+        }
+    }
+
+    /// One pass: resume `processing/`, then claim and ingest everything in `new/`.
+    pub async fn poll(&self) -> MailPoll {
+        let mut summary = MailPoll::default();
+        for path in list(&self.processing_dir()) {
+            self.process(&path, &mut summary).await;
+        }
+        for path in list(&self.new_dir()) {
+            match self.claim(&path) {
+                Ok(claimed) => self.process(&claimed, &mut summary).await,
+                // another reader took it, or it vanished: nothing to do
+                Err(e) => tracing::warn!(adapter = "email", file = %path.display(), error = %e,
+                    "cannot claim message; will retry"),
+            }
+        }
+        summary
+    }
+
+    fn claim(&self, path: &Path) -> std::io::Result<PathBuf> {
+        let dir = self.processing_dir();
+        std::fs::create_dir_all(&dir)?;
+        let target = dir.join(path.file_name().unwrap_or_default());
+        std::fs::rename(path, &target)?;
+        Ok(target)
+    }
+
+    async fn process(&self, path: &Path, summary: &mut MailPoll) {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        if usize::try_from(size).map_or(true, |s| s > self.limits.max_message_bytes) {
+            let why = format!(
+                "the message is {size} bytes; the limit is {} ([mailbox] max_message_bytes)",
+                self.limits.max_message_bytes
+            );
+            self.quarantine(path, &name, &[why], summary);
+            return;
+        }
+        let raw = match std::fs::read(path) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(adapter = "email", file = %path.display(), error = %e, "cannot read; will retry");
+                summary.deferred.push(path.to_path_buf());
+                return;
+            }
+        };
+        let mail = match ParsedMail::parse(&raw, &self.limits) {
+            Ok(m) => m,
+            Err(e) => {
+                self.quarantine(path, &name, &[e.to_string()], summary);
+                return;
+            }
+        };
+        let partners = self.pipeline.partners().all();
+        let partner = mail
+            .from
+            .as_deref()
+            .and_then(|from| find_partner(partners, from));
+        let Some(partner) = partner else {
+            let why = format!(
+                "{}: unknown sender {}: no partner's [email] from list names it",
+                mail.label(),
+                mail.from.as_deref().unwrap_or("(no From address)")
+            );
+            self.quarantine(path, &name, &[why], summary);
+            return;
+        };
+        let report = self
+            .pipeline
+            .ingest(IngestRequest {
+                raw: &raw,
+                adapter: "email",
+                format: Some(Format::Email),
+                partner: Some(partner),
+            })
+            .await;
+        let report = match report {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(adapter = "email", partner = %partner.id, message = %mail.message_id, error = %e,
+                    "not published; the message stays in processing/ and is retried");
+                summary.deferred.push(path.to_path_buf());
+                return;
+            }
+        };
+        summary.documents += report.accepted.len();
+        summary.duplicates += report.duplicates.len();
+        for a in &report.accepted {
+            tracing::info!(adapter = "email", partner = %partner.id, doc_id = %a.doc_id,
+                kind = %a.kind, number = %a.number, message = %mail.message_id, "published");
+        }
+        if report.rejects.is_empty() {
+            match move_into(path, &self.cur_dir(), &seen_name(&name)) {
+                Ok(p) => summary.seen.push(p),
+                Err(e) => {
+                    tracing::warn!(adapter = "email", error = %e, "cannot move to cur/; will retry");
+                    summary.deferred.push(path.to_path_buf());
+                }
+            }
+        } else {
+            let mut lines: Vec<String> = report
+                .rejects
+                .iter()
+                .map(|r| match &r.document {
+                    Some(d) => format!("{} [{d}]: {}", r.location, r.message),
+                    None => format!("{}: {}", r.location, r.message),
+                })
+                .collect();
+            for a in &report.accepted {
+                lines.push(format!(
+                    "published anyway: {} {} ({})",
+                    a.kind, a.number, a.doc_id
+                ));
+            }
+            self.quarantine(path, &name, &lines, summary);
+        }
+    }
+
+    fn quarantine(&self, path: &Path, name: &str, problems: &[String], summary: &mut MailPoll) {
+        let dir = self.quarantine_dir();
+        let mut text = format!("{name}: {} problem(s)\n", problems.len());
+        for p in problems {
+            text.push_str(p);
+            text.push('\n');
+        }
+        if let Err(e) = write_atomically(&dir, &format!("{name}.reason.txt"), text.as_bytes()) {
+            tracing::warn!(adapter = "email", error = %e, "cannot write the quarantine reason; will retry");
+            summary.deferred.push(path.to_path_buf());
+            return;
+        }
+        match move_into(path, &dir, name) {
+            Ok(p) => {
+                tracing::warn!(adapter = "email", file = %name, problems = problems.len(), "message quarantined");
+                summary.quarantined.push(p);
+            }
+            Err(e) => {
+                tracing::warn!(adapter = "email", error = %e, "cannot quarantine; will retry");
+                summary.deferred.push(path.to_path_buf());
+            }
+        }
+    }
+}
+
+/// The Maildir name with the Seen flag (`<unique>:2,S`), keeping other flags.
+fn seen_name(name: &str) -> String {
+    match name.split_once(":2,") {
+        Some((base, flags)) if flags.contains('S') => format!("{base}:2,{flags}"),
+        Some((base, flags)) => {
+            let mut f: Vec<char> = flags.chars().chain(['S']).collect();
+            f.sort_unstable();
+            format!("{base}:2,{}", f.into_iter().collect::<String>())
+        }
+        None => format!("{name}:2,S"),
+    }
+}
+
+/// Message files directly in `dir`, sorted, skipping dot files.
+fn list(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
+}
+
+fn move_into(path: &Path, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let mut target = dir.join(name);
+    let mut n = 1;
+    while target.exists() {
+        target = dir.join(format!("{name}.{n}"));
+        n += 1;
+    }
+    std::fs::rename(path, &target)?;
+    Ok(target)
+}
+
+/// Mails a purchase order to `to`: the PO in the partner's format (see
+/// [`adapter_email::po_format`]) attached to a text + HTML summary. Returns the relay's answer.
+pub async fn send_po(
+    mailer: &SmtpMailer,
+    codecs: &Codecs,
+    env: &Envelope,
+    doc: &Document,
+    partner: &PartnerProfile,
+    to: &str,
+    stem: &str,
+) -> Result<String, DeliveryError> {
+    let Document::PurchaseOrder(po) = doc else {
+        return Err(DeliveryError::permanent(format!(
+            "only purchase orders are mailed to suppliers, not a {}",
+            doc.kind()
+        )));
+    };
+    let format = adapter_email::po_format(partner);
+    let encoder = codecs.encoder(format).ok_or_else(|| {
+        DeliveryError::permanent(format!("this gateway cannot write {format} documents"))
+    })?;
+    let bytes = encoder
+        .encode(std::slice::from_ref(doc), partner)
+        .map_err(|e| {
+            DeliveryError::permanent(format!(
+                "cannot write the PO as {format} for {}: {e}",
+                partner.id
+            ))
+        })?;
+    let (ext, _) = adapter_email::outbound::attachment_type(format);
+    let message = adapter_email::render_po_mail(PoMail {
+        po,
+        from: mailer.from().clone(),
+        reply_to: mailer.reply_to().cloned(),
+        to,
+        attachment_format: format,
+        attachment_name: format!("{stem}.{ext}"),
+        attachment: bytes,
+        message_id: format!("{}@coupa-gateway", env.doc_id),
+    })
+    .map_err(|e| DeliveryError::permanent(format!("partner {}: {e}", partner.id)))?;
+    mailer.send(message).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_flag_is_added_once() {
+        assert_eq!(seen_name("123.abc.host"), "123.abc.host:2,S");
+        assert_eq!(seen_name("123.abc.host:2,F"), "123.abc.host:2,FS");
+        assert_eq!(seen_name("123.abc.host:2,S"), "123.abc.host:2,S");
+    }
+}
