@@ -25,3 +25,6 @@ pub use outbound::{
     render_po_mail,
 };
 pub use sender::{SenderError, check_sender, find_partner};
+
+/// The mail library, for callers that build or inspect messages themselves (tests).
+pub use lettre;
