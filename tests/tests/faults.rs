@@ -1101,3 +1101,37 @@ async fn partial_and_growing_uploads_are_not_picked_until_complete() {
     let _ = NOBODY;
     env.shutdown().await.unwrap();
 }
+
+// ---------------------------------------------------------------------------------------
+// Two different CSV files from the same partner, each with one invoice at the same rows.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_different_csv_files_are_not_duplicates_of_each_other() {
+    if !rabbit_or_skip("two_csv_files") {
+        return;
+    }
+    let env = demo_env(amqp_url()).await;
+    env.drop_csv(GLOBEX, &invoice("CSV-DISTINCT-1"), "first.csv")
+        .unwrap();
+    assert!(
+        env.wait_until(GUARD, |e| archived(e, "first.csv") == 1)
+            .await
+    );
+    env.drop_csv(GLOBEX, &invoice("CSV-DISTINCT-2"), "second.csv")
+        .unwrap();
+    assert!(
+        env.wait_until(GUARD, |e| archived(e, "second.csv") == 1)
+            .await
+    );
+    let mut rec = Reconciliation::new("two distinct CSV files, same rows");
+    rec.sent = 2;
+    rec.accepted = ["CSV-DISTINCT-1", "CSV-DISTINCT-2"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    rec.settle(&env.sandbox, env.bus.as_ref(), Duration::from_secs(20))
+        .await;
+    rec.print_and_assert();
+    assert_eq!(rec.delivered_once, 2, "{rec}");
+    env.shutdown().await.unwrap();
+}
