@@ -103,6 +103,42 @@ fn refused_samples_give_their_documented_outcome() {
     assert_eq!(checked, 3);
 }
 
+/// `gateway convert` on every sample: exit 0 and JSON for the good ones, exit 1 for the others
+/// (auto-detected as e-mail from the headers, and with `--from email`).
+#[test]
+fn convert_gives_each_sample_its_exit_status() {
+    let partner = samples().join("acme.partner.toml");
+    let cases = [
+        ("invoice/cxml_attachment.eml", 0, 1),
+        ("invoice/x12_attachment.eml", 0, 1),
+        ("invoice/csv_attachment.eml", 0, 2),
+        ("pdf_only.eml", 1, 0),
+        ("forged_sender.eml", 1, 0),
+        ("unknown_sender.eml", 1, 0),
+    ];
+    for (case, status, docs) in cases {
+        for from in [None, Some("email")] {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"));
+            cmd.arg("convert").arg("--partner").arg(&partner);
+            if let Some(f) = from {
+                cmd.args(["--from", f]);
+            }
+            let out = cmd.arg(samples().join(case)).output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(status),
+                "{case} ({from:?}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let lines = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| l.contains("\"schema_version\""))
+                .count();
+            assert_eq!(lines, docs, "{case}");
+        }
+    }
+}
+
 #[test]
 fn every_corpus_document_reads_the_same_through_a_mail() {
     let Some(root) = gateway_core::testkit::corpus_or_skip(
@@ -280,6 +316,18 @@ async fn mail_env(po_count: usize, po_by_mail_to: Option<String>) -> MailEnv {
     }
 }
 
+/// The demo invoice numbered `number` as acme's cXML (acme's profile as the gateway runs it).
+fn cxml_for(number: &str) -> Vec<u8> {
+    let text = gateway_server::demo::config_text(Path::new("/x"), "http://x", None, "x");
+    let config = Config::parse(&text, "t", std::iter::empty()).unwrap();
+    let inv = DemoEnv::invoice(number).unwrap();
+    Codecs::standard()
+        .encoder(Format::Cxml)
+        .unwrap()
+        .encode(&[Document::Invoice(inv)], config.partner("acme").unwrap())
+        .unwrap()
+}
+
 fn invoices_numbered(sandbox: &SandboxHandle, number: &str) -> usize {
     sandbox
         .invoices()
@@ -291,17 +339,7 @@ fn invoices_numbered(sandbox: &SandboxHandle, number: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mailed_cxml_invoice_reaches_coupa_once_and_strangers_are_quarantined() {
     let env = mail_env(0, None).await;
-    let codecs = Codecs::standard();
-    // the demo's acme profile, as configured in the running gateway
-    let text = gateway_server::demo::config_text(Path::new("/x"), "http://x", None, "x");
-    let config = Config::parse(&text, "t", std::iter::empty()).unwrap();
-    let profile = config.partner("acme").unwrap();
-    let inv = DemoEnv::invoice("INV-MAIL-1").unwrap();
-    let cxml = codecs
-        .encoder(Format::Cxml)
-        .unwrap()
-        .encode(&[Document::Invoice(inv)], profile)
-        .unwrap();
+    let cxml = cxml_for("INV-MAIL-1");
     let raw = mail(
         "Acme Billing <billing@acme.example>",
         "inv-mail-1@acme.example",
@@ -329,6 +367,27 @@ async fn a_mailed_cxml_invoice_reaches_coupa_once_and_strangers_are_quarantined(
     deliver(&env.maildir, "1763800001.M2P1.test", &raw);
     assert!(wait_until(Duration::from_secs(30), || count(&cur, ":2,S") == 2).await);
     assert_eq!(invoices_numbered(&env.sandbox, "INV-MAIL-1"), 1);
+
+    // a message claimed before a crash (left in processing/) is finished by the next poll
+    let other = mail(
+        "ap@acme.example",
+        "inv-mail-2@acme.example",
+        &[("INV-MAIL-2.xml", "application/xml", &cxml_for("INV-MAIL-2"))],
+    );
+    std::fs::write(
+        env.maildir.join("processing").join("1763800009.M9P1.test"),
+        &other,
+    )
+    .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(60), || invoices_numbered(
+            &env.sandbox,
+            "INV-MAIL-2"
+        ) == 1)
+        .await
+    );
+    assert!(wait_until(Duration::from_secs(30), || count(&cur, ":2,S") == 3).await);
+    assert_eq!(count(&env.maildir.join("processing"), ""), 0);
 
     // an unknown sender: quarantined with the reason, nothing published
     let stranger = mail(
