@@ -374,11 +374,10 @@ async fn a_mailed_cxml_invoice_reaches_coupa_once_and_strangers_are_quarantined(
         "inv-mail-2@acme.example",
         &[("INV-MAIL-2.xml", "application/xml", &cxml_for("INV-MAIL-2"))],
     );
-    std::fs::write(
-        env.maildir.join("processing").join("1763800009.M9P1.test"),
-        &other,
-    )
-    .unwrap();
+    let tmp = env.maildir.join("tmp").join("1763800009.M9P1.test");
+    std::fs::write(&tmp, &other).unwrap();
+    let claimed = env.maildir.join("processing").join("1763800009.M9P1.test");
+    std::fs::rename(&tmp, claimed).unwrap();
     assert!(
         wait_until(Duration::from_secs(60), || invoices_numbered(
             &env.sandbox,
