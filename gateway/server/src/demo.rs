@@ -180,7 +180,8 @@ impl DemoEnv {
         let config_path = dir.join("gateway.toml");
         std::fs::write(&config_path, &text)
             .with_context(|| format!("writing {}", config_path.display()))?;
-        let config = Config::parse(&text, "demo configuration", std::iter::empty())?;
+        // GATEWAY__... overrides apply here too (the load tool lifts the Coupa rate limit with them).
+        let config = Config::parse(&text, "demo configuration", std::env::vars())?;
         let bus = crate::bus::open(&config.bus, crate::bus::Role::Server).await?;
         let coupa = crate::coupa_link::parts(&config)?;
         let codecs = Codecs::standard();
