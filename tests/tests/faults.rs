@@ -649,6 +649,16 @@ pub struct ServeChild {
 
 impl ServeChild {
     pub async fn start(config: &Path, port: u16, log: &Path) -> ServeChild {
+        Self::start_with_log_level(config, port, log, "info").await
+    }
+
+    /// Starts with `RUST_LOG=<level>`, stderr appended to `log`.
+    pub async fn start_with_log_level(
+        config: &Path,
+        port: u16,
+        log: &Path,
+        level: &str,
+    ) -> ServeChild {
         let bin = gateway_bin();
         assert!(
             bin.exists(),
@@ -663,7 +673,7 @@ impl ServeChild {
         let child = std::process::Command::new(&bin)
             .args(["serve", "--config"])
             .arg(config)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", level)
             .stdout(std::process::Stdio::null())
             .stderr(log_file)
             .spawn()
