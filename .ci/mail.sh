@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Makes sure a real SMTP server is running for the e-mail tests: Postfix from Debian's packages,
-# listening on 127.0.0.1:25 only, delivering local mail into Maildirs. Mail for
-# gwmail+<anything>@localhost lands in /home/gwmail/Maildir/new (the tests read it there).
+# Makes sure real mail servers are running for the e-mail tests, from Debian's packages:
+# - Postfix on 127.0.0.1:25 only, delivering local mail into Maildirs. Mail for
+#   gwmail+<anything>@localhost lands in /home/gwmail/Maildir/new (the tests read it there).
+# - Dovecot IMAP on 127.0.0.1:143 only, serving those Maildirs; user gwimap (password
+#   gwimap-test, loopback only) is the invoice inbox the IMAP reader tests log into.
 # Idempotent: installs only when missing, configures only what differs, starts when stopped.
 set -euo pipefail
 
@@ -39,18 +41,68 @@ need_root install -d -o gwmail -g gwmail -m 0755 /home/gwmail/Maildir /home/gwma
 # the tests read the delivered mails without being gwmail
 need_root chmod 0755 /home/gwmail
 
+if ! id gwimap >/dev/null 2>&1; then
+  need_root useradd --create-home --shell /usr/sbin/nologin gwimap
+fi
+need_root install -d -o gwimap -g gwimap -m 0700 /home/gwimap/Maildir /home/gwimap/Maildir/new /home/gwimap/Maildir/cur /home/gwimap/Maildir/tmp
+
 if need_root postfix status >/dev/null 2>&1; then
   need_root postfix reload >/dev/null 2>&1 || true
 else
   echo "Postfix not running: starting it"
   need_root postfix start
 fi
-for _ in $(seq 1 50); do
-  if (exec 3<>/dev/tcp/127.0.0.1/25) 2>/dev/null; then
-    echo "Postfix ready on 127.0.0.1:25 ($(postconf -h mail_version))"
-    exit 0
-  fi
-  sleep 0.2
-done
-echo "Postfix did not open 127.0.0.1:25" >&2
-exit 1
+wait_port() { # port name
+  for _ in $(seq 1 50); do
+    if (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; then
+      echo "$2 ready on 127.0.0.1:$1"
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "$2 did not open 127.0.0.1:$1" >&2
+  return 1
+}
+wait_port 25 "Postfix $(postconf -h mail_version)"
+
+if ! command -v dovecot >/dev/null 2>&1; then
+  echo "Dovecot not installed: installing dovecot-imapd from Debian's packages"
+  need_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive need_root apt-get install -y -qq dovecot-imapd
+fi
+conf=/etc/dovecot/local.conf
+want=$(cat <<CONF
+# written by coupa-gateway .ci/mail.sh: loopback-only IMAP for the e-mail tests
+listen = 127.0.0.1
+protocols = imap
+mail_location = maildir:~/Maildir
+disable_plaintext_auth = no
+ssl = no
+auth_mechanisms = plain login
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u /etc/dovecot/gateway-test.passwd
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u /etc/dovecot/gateway-test.passwd
+}
+CONF
+)
+if [ ! -f "$conf" ] || [ "$(cat "$conf")" != "$want" ]; then
+  printf '%s\n' "$want" | need_root tee "$conf" >/dev/null
+fi
+uid=$(id -u gwimap); gid=$(id -g gwimap)
+line="gwimap:{PLAIN}gwimap-test:$uid:$gid::/home/gwimap::"
+if [ "$(cat /etc/dovecot/gateway-test.passwd 2>/dev/null)" != "$line" ]; then
+  printf '%s\n' "$line" | need_root tee /etc/dovecot/gateway-test.passwd >/dev/null
+  need_root chmod 0640 /etc/dovecot/gateway-test.passwd
+  need_root chown root:dovecot /etc/dovecot/gateway-test.passwd
+fi
+if need_root doveadm service status >/dev/null 2>&1 || pgrep -x dovecot >/dev/null 2>&1; then
+  need_root doveadm reload >/dev/null 2>&1 || true
+else
+  echo "Dovecot not running: starting it"
+  need_root dovecot
+fi
+wait_port 143 "Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1)"

@@ -10,14 +10,18 @@
 //!   and checks `Authentication-Results` when the profile asks for it.
 //! - [`outbound`] renders a purchase order as a mail (text + HTML summary, the PO in the
 //!   partner's format attached) and sends it with `lettre` over SMTP.
+//! - [`imap`] reads unseen messages from an IMAP mailbox (`async-imap` over rustls) and marks
+//!   them seen or quarantines them only when told, after the bus confirmed.
 
 pub mod attachment;
 pub mod decoder;
+pub mod imap;
 pub mod message;
 pub mod outbound;
 pub mod sender;
 
 pub use decoder::EmailCodec;
+pub use imap::{Fetched, ImapConfig, ImapError, ImapInbox, ImapSecurity};
 pub use message::{Limits, MailError, ParsedMail};
 
 pub use outbound::{

@@ -10,12 +10,18 @@
 //! or ledger is unavailable the message stays in `processing/`, which every poll resumes first;
 //! the ledger's idempotency keys (Message-ID + attachment hash) keep a message that is read
 //! twice from creating anything twice.
+//!
+//! An IMAP inbox ([`ImapReader`]) follows the same rules: unseen messages are read with
+//! `BODY.PEEK[]`, marked `\Seen` after the bus confirmed, or moved to the quarantine folder with
+//! a note giving the reason; what the bus could not take stays unseen.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_email::{Limits, ParsedMail, PoMail, SmtpConfig, SmtpMailer, find_partner};
+use adapter_email::{
+    ImapConfig, ImapInbox, Limits, ParsedMail, PoMail, SmtpConfig, SmtpMailer, find_partner,
+};
 use gateway_core::{DeliveryError, Envelope, Format, IngestRequest, PartnerProfile};
 use gateway_model::Document;
 use serde::Deserialize;
@@ -39,6 +45,9 @@ pub struct MailboxConfig {
     /// The relay purchase orders to `email` partners are sent through.
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
+    /// An IMAP inbox read like the Maildir (unseen messages; `\Seen` after the bus confirmed).
+    #[serde(default)]
+    pub imap: Option<ImapConfig>,
 }
 
 fn default_poll() -> u64 {
@@ -181,75 +190,29 @@ impl Mailbox {
                 return;
             }
         };
-        let mail = match ParsedMail::parse(&raw, &self.limits) {
-            Ok(m) => m,
-            Err(e) => {
-                self.quarantine(path, &name, &[e.to_string()], summary);
-                return;
-            }
-        };
-        let partners = self.pipeline.partners().all();
-        let partner = mail
-            .from
-            .as_deref()
-            .and_then(|from| find_partner(partners, from));
-        let Some(partner) = partner else {
-            let why = format!(
-                "{}: unknown sender {}: no partner's [email] from list names it",
-                mail.label(),
-                mail.from.as_deref().unwrap_or("(no From address)")
-            );
-            self.quarantine(path, &name, &[why], summary);
-            return;
-        };
-        let report = self
-            .pipeline
-            .ingest(IngestRequest {
-                raw: &raw,
-                adapter: "email",
-                format: Some(Format::Email),
-                partner: Some(partner),
-            })
-            .await;
-        let report = match report {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(adapter = "email", partner = %partner.id, message = %mail.message_id, error = %e,
-                    "not published; the message stays in processing/ and is retried");
-                summary.deferred.push(path.to_path_buf());
-                return;
-            }
-        };
-        summary.documents += report.accepted.len();
-        summary.duplicates += report.duplicates.len();
-        for a in &report.accepted {
-            tracing::info!(adapter = "email", partner = %partner.id, doc_id = %a.doc_id,
-                kind = %a.kind, number = %a.number, message = %mail.message_id, "published");
-        }
-        if report.rejects.is_empty() {
-            match move_into(path, &self.cur_dir(), &seen_name(&name)) {
-                Ok(p) => summary.seen.push(p),
-                Err(e) => {
-                    tracing::warn!(adapter = "email", error = %e, "cannot move to cur/; will retry");
-                    summary.deferred.push(path.to_path_buf());
+        match judge(&self.pipeline, &self.limits, &raw).await {
+            Verdict::Seen {
+                documents,
+                duplicates,
+            } => {
+                summary.documents += documents;
+                summary.duplicates += duplicates;
+                match move_into(path, &self.cur_dir(), &seen_name(&name)) {
+                    Ok(p) => summary.seen.push(p),
+                    Err(e) => {
+                        tracing::warn!(adapter = "email", error = %e, "cannot move to cur/; will retry");
+                        summary.deferred.push(path.to_path_buf());
+                    }
                 }
             }
-        } else {
-            let mut lines: Vec<String> = report
-                .rejects
-                .iter()
-                .map(|r| match &r.document {
-                    Some(d) => format!("{} [{d}]: {}", r.location, r.message),
-                    None => format!("{}: {}", r.location, r.message),
-                })
-                .collect();
-            for a in &report.accepted {
-                lines.push(format!(
-                    "published anyway: {} {} ({})",
-                    a.kind, a.number, a.doc_id
-                ));
+            Verdict::Quarantine {
+                problems,
+                documents,
+            } => {
+                summary.documents += documents;
+                self.quarantine(path, &name, &problems, summary);
             }
-            self.quarantine(path, &name, &lines, summary);
+            Verdict::Deferred => summary.deferred.push(path.to_path_buf()),
         }
     }
 
@@ -276,6 +239,197 @@ impl Mailbox {
             }
         }
     }
+}
+
+/// What to do with one message after the pipeline saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every document is on the bus (or was already): mark the message seen.
+    Seen { documents: usize, duplicates: usize },
+    /// Unknown sender, unreadable, nothing usable, or some attachment rejected (`documents`
+    /// from the others did go out).
+    Quarantine {
+        problems: Vec<String>,
+        documents: usize,
+    },
+    /// The bus or ledger could not decide: leave the message for the next poll.
+    Deferred,
+}
+
+/// Parses `raw`, finds the partner by `From`, and ingests it through the pipeline.
+pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict {
+    let quarantine = |problems: Vec<String>| Verdict::Quarantine {
+        problems,
+        documents: 0,
+    };
+    let mail = match ParsedMail::parse(raw, limits) {
+        Ok(m) => m,
+        Err(e) => return quarantine(vec![e.to_string()]),
+    };
+    let partners = pipeline.partners().all();
+    let Some(partner) = mail
+        .from
+        .as_deref()
+        .and_then(|from| find_partner(partners, from))
+    else {
+        return quarantine(vec![format!(
+            "{}: unknown sender {}: no partner's [email] from list names it",
+            mail.label(),
+            mail.from.as_deref().unwrap_or("(no From address)")
+        )]);
+    };
+    let report = pipeline
+        .ingest(IngestRequest {
+            raw,
+            adapter: "email",
+            format: Some(Format::Email),
+            partner: Some(partner),
+        })
+        .await;
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(adapter = "email", partner = %partner.id, message = %mail.message_id, error = %e,
+                "not published; the message is left for the next poll");
+            return Verdict::Deferred;
+        }
+    };
+    for a in &report.accepted {
+        tracing::info!(adapter = "email", partner = %partner.id, doc_id = %a.doc_id,
+            kind = %a.kind, number = %a.number, message = %mail.message_id, "published");
+    }
+    if report.rejects.is_empty() {
+        return Verdict::Seen {
+            documents: report.accepted.len(),
+            duplicates: report.duplicates.len(),
+        };
+    }
+    let mut problems: Vec<String> = report
+        .rejects
+        .iter()
+        .map(|r| match &r.document {
+            Some(d) => format!("{} [{d}]: {}", r.location, r.message),
+            None => format!("{}: {}", r.location, r.message),
+        })
+        .collect();
+    for a in &report.accepted {
+        problems.push(format!(
+            "published anyway: {} {} ({})",
+            a.kind, a.number, a.doc_id
+        ));
+    }
+    Verdict::Quarantine {
+        problems,
+        documents: report.accepted.len(),
+    }
+}
+
+/// The IMAP inbox reader: each poll logs in, reads the unseen messages and marks each seen
+/// (or quarantines it) only after the pipeline's verdict; messages the bus could not take stay
+/// unseen for the next poll.
+pub struct ImapReader {
+    config: ImapConfig,
+    poll_every: Duration,
+    limits: Limits,
+    pipeline: Arc<Pipeline>,
+}
+
+impl std::fmt::Debug for ImapReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImapReader")
+            .field("host", &self.config.host)
+            .field("mailbox", &self.config.mailbox)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ImapReader {
+    pub fn new(config: ImapConfig, mailbox: &MailboxConfig, pipeline: Arc<Pipeline>) -> Self {
+        ImapReader {
+            config,
+            poll_every: Duration::from_millis(mailbox.poll_interval_ms.max(10)),
+            limits: Limits {
+                max_message_bytes: mailbox.max_message_bytes,
+                ..Limits::default()
+            },
+            pipeline,
+        }
+    }
+
+    /// Polls until `shutdown` resolves.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.poll().await {
+                Ok(s) if s.seen + s.quarantined + s.deferred > 0 => {
+                    tracing::info!(
+                        adapter = "email-imap",
+                        seen = s.seen,
+                        quarantined = s.quarantined,
+                        deferred = s.deferred,
+                        documents = s.documents,
+                        "imap poll"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(adapter = "email-imap", error = %e, "imap poll failed; will retry")
+                }
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = tokio::time::sleep(self.poll_every) => {}
+            }
+        }
+    }
+
+    /// One pass over the unseen messages.
+    pub async fn poll(&self) -> Result<ImapPoll, adapter_email::ImapError> {
+        let mut inbox = ImapInbox::connect(&self.config).await?;
+        let mut summary = ImapPoll::default();
+        for uid in inbox.unseen().await? {
+            let fetched = inbox.fetch(uid, self.limits.max_message_bytes).await?;
+            let verdict = match &fetched.raw {
+                Some(raw) => judge(&self.pipeline, &self.limits, raw).await,
+                None => Verdict::Quarantine {
+                    problems: vec![format!(
+                        "the message is {} bytes; the limit is {} ([mailbox] max_message_bytes)",
+                        fetched.size.unwrap_or(0),
+                        self.limits.max_message_bytes
+                    )],
+                    documents: 0,
+                },
+            };
+            match verdict {
+                Verdict::Seen { documents, .. } => {
+                    inbox.mark_seen(uid).await?;
+                    summary.seen += 1;
+                    summary.documents += documents;
+                }
+                Verdict::Quarantine {
+                    problems,
+                    documents,
+                } => {
+                    inbox.quarantine(uid, &problems.join("\n")).await?;
+                    tracing::warn!(adapter = "email-imap", uid, problems = %problems.join("; "), "message quarantined");
+                    summary.quarantined += 1;
+                    summary.documents += documents;
+                }
+                Verdict::Deferred => summary.deferred += 1,
+            }
+        }
+        inbox.logout().await;
+        Ok(summary)
+    }
+}
+
+/// What one IMAP poll did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ImapPoll {
+    pub seen: usize,
+    pub quarantined: usize,
+    pub deferred: usize,
+    pub documents: usize,
 }
 
 /// The Maildir name with the Seen flag (`<unique>:2,S`), keeping other flags.

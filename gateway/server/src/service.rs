@@ -156,6 +156,13 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         tasks.spawn(mailbox.run(stopped(stop_rx.clone())));
         tracing::info!(maildir = %root.display(), "mailbox watching");
     }
+    if let Some(mb) = &config.mailbox
+        && let Some(imap) = &mb.imap
+    {
+        let reader = crate::mailbox::ImapReader::new(imap.clone(), mb, pipeline.clone());
+        tasks.spawn(reader.run(stopped(stop_rx.clone())));
+        tracing::info!(host = %imap.host, mailbox = %imap.mailbox, "IMAP inbox watching");
+    }
 
     {
         // Queue depth gauges for /metrics, refreshed every few seconds.

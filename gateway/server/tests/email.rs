@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_email::{Limits, ParsedMail, SmtpConfig, SmtpSecurity};
+use adapter_email::{ImapConfig, ImapSecurity, Limits, ParsedMail, SmtpConfig, SmtpSecurity};
 use gateway_core::profile::{EmailProfile, OutboundChannel};
 use gateway_core::{Decode, Format, PartnerProfile};
 use gateway_model::{Document, from_json_lines};
@@ -265,7 +265,11 @@ struct MailEnv {
     _dir: tempfile::TempDir,
 }
 
-async fn mail_env(po_count: usize, po_by_mail_to: Option<String>) -> MailEnv {
+async fn mail_env(
+    po_count: usize,
+    po_by_mail_to: Option<String>,
+    imap: Option<ImapConfig>,
+) -> MailEnv {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
     gateway_sandbox::demo::seed_demo(&sandbox, po_count).unwrap();
@@ -287,6 +291,7 @@ async fn mail_env(po_count: usize, po_by_mail_to: Option<String>) -> MailEnv {
             ca_file: None,
             timeout_ms: 10_000,
         }),
+        imap,
     });
     let acme = config.partners.iter_mut().find(|p| p.id == "acme").unwrap();
     acme.email = Some(EmailProfile {
@@ -338,7 +343,7 @@ fn invoices_numbered(sandbox: &SandboxHandle, number: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mailed_cxml_invoice_reaches_coupa_once_and_strangers_are_quarantined() {
-    let env = mail_env(0, None).await;
+    let env = mail_env(0, None, None).await;
     let cxml = cxml_for("INV-MAIL-1");
     let raw = mail(
         "Acme Billing <billing@acme.example>",
@@ -473,7 +478,7 @@ async fn a_po_to_an_email_partner_arrives_by_smtp_with_its_attachment() {
         return;
     }
     let to = format!("gwmail+{}@localhost", uuid::Uuid::new_v4().simple());
-    let env = mail_env(1, Some(to.clone())).await;
+    let env = mail_env(1, Some(to.clone()), None).await;
     let arrived = wait_until(Duration::from_secs(60), || !delivered_to(&to).is_empty()).await;
     assert!(arrived, "no mail for {to} in {}", test_mailbox().display());
     let mails = delivered_to(&to);
@@ -539,4 +544,148 @@ fn lettre_message(to: &str) -> adapter_email::lettre::Message {
         .subject("test")
         .body(String::from("hello"))
         .unwrap()
+}
+
+/// Postfix and Dovecot on loopback: reachable, or skipped loudly (failed under CI).
+fn imap_or_skip(test: &str) -> bool {
+    if !smtp_or_skip(test) {
+        return false;
+    }
+    let addr = "127.0.0.1:143".parse().unwrap();
+    if std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{test}: no IMAP server on 127.0.0.1:143 under CI; .ci/mail.sh installs Dovecot");
+    }
+    eprintln!("SKIPPED {test}: no IMAP server on 127.0.0.1:143 (run .ci/mail.sh as root)");
+    false
+}
+
+/// Hands `raw` to Postfix for `to`, as a partner's mail server would.
+async fn smtp_raw(from: &str, to: &str, raw: &[u8]) {
+    use adapter_email::lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(25)
+        .build();
+    let envelope = adapter_email::lettre::address::Envelope::new(
+        Some(from.parse().unwrap()),
+        vec![to.parse().unwrap()],
+    )
+    .unwrap();
+    transport.send_raw(&envelope, raw).await.unwrap();
+}
+
+/// Files under the IMAP user's Maildir folder `sub` whose content contains `needle`.
+fn imap_files(sub: &str, needle: &str) -> Vec<String> {
+    let root = std::env::var_os("GATEWAY_TEST_IMAP_MAILDIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/home/gwimap/Maildir"));
+    let Ok(rd) = std::fs::read_dir(root.join(sub)) else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter(|e| {
+            std::fs::read(e.path())
+                .map(|b| String::from_utf8_lossy(&b).contains(needle))
+                .unwrap_or(false)
+        })
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_imap_invoice_reaches_coupa_once_and_a_stranger_is_quarantined() {
+    if !imap_or_skip("an_imap_invoice_reaches_coupa_once_and_a_stranger_is_quarantined") {
+        return;
+    }
+    let tag: String = uuid::Uuid::new_v4()
+        .simple()
+        .to_string()
+        .chars()
+        .take(12)
+        .collect();
+    let number = format!("INV-IMAP-{tag}");
+    let cxml = cxml_for(&number);
+    let good_id = format!("{tag}@acme.example");
+    let good = mail(
+        "Acme Billing <billing@acme.example>",
+        &good_id,
+        &[(&format!("{number}.xml"), "application/xml", &cxml)],
+    );
+    let evil_id = format!("evil-{tag}@evil.example");
+    let evil = mail(
+        "mallory@evil.example",
+        &evil_id,
+        &[("x.xml", "application/xml", &cxml)],
+    );
+    smtp_raw("billing@acme.example", "gwimap@localhost", &good).await;
+    smtp_raw("mallory@evil.example", "gwimap@localhost", &evil).await;
+    let imap = ImapConfig {
+        host: "127.0.0.1".into(),
+        port: Some(143),
+        security: ImapSecurity::None,
+        username: "gwimap".into(),
+        password: gateway_core::Secret::new("gwimap-test"),
+        mailbox: "INBOX".into(),
+        quarantine_folder: "quarantine".into(),
+        ca_file: None,
+        timeout_ms: 10_000,
+        max_per_poll: 50,
+    };
+    let env = mail_env(0, None, Some(imap)).await;
+    assert!(
+        wait_until(Duration::from_secs(60), || invoices_numbered(
+            &env.sandbox,
+            &number
+        ) == 1)
+        .await,
+        "the invoice mailed to the IMAP inbox did not reach Coupa"
+    );
+    // seen only after the bus confirmed; Dovecot keeps the flag in the Maildir file name
+    assert!(
+        wait_until(Duration::from_secs(30), || imap_files("cur", &good_id)
+            .iter()
+            .any(
+                |n| n.contains(":2,") && n.rsplit(":2,").next().unwrap_or("").contains('S')
+            ))
+        .await,
+        "the message was not marked seen"
+    );
+    // the stranger sits in the quarantine folder, with the note saying why
+    assert!(
+        wait_until(Duration::from_secs(30), || !imap_files(
+            ".quarantine/cur",
+            &evil_id
+        )
+        .is_empty()
+            || !imap_files(".quarantine/new", &evil_id).is_empty())
+        .await,
+        "the stranger's message was not quarantined"
+    );
+    assert!(
+        !imap_files(".quarantine/cur", "unknown sender mallory@evil.example").is_empty()
+            || !imap_files(".quarantine/new", "unknown sender mallory@evil.example").is_empty()
+    );
+    // and is gone from the inbox (copied, flagged deleted, expunged)
+    assert!(
+        wait_until(Duration::from_secs(30), || imap_files("new", &evil_id)
+            .is_empty()
+            && imap_files("cur", &evil_id).is_empty())
+        .await
+    );
+
+    // the same message delivered a second time: read and seen, no second invoice
+    smtp_raw("billing@acme.example", "gwimap@localhost", &good).await;
+    assert!(
+        wait_until(Duration::from_secs(30), || imap_files("cur", &good_id)
+            .iter()
+            .filter(|n| n.rsplit(":2,").next().unwrap_or("").contains('S'))
+            .count()
+            == 2)
+        .await
+    );
+    assert_eq!(invoices_numbered(&env.sandbox, &number), 1);
+    env.running.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
 }
