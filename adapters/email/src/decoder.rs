@@ -107,7 +107,8 @@ impl EmailCodec {
                 continue;
             };
             usable += 1;
-            let decoded = decoder.decode(&att.bytes, partner);
+            let mut decoded = decoder.decode(&att.bytes, partner);
+            keep_partners_own(&mut decoded, format, partner);
             self.adopt(mail, att, format, &place, decoded, &mut out);
         }
         if usable == 0 {
@@ -169,6 +170,63 @@ impl EmailCodec {
         for mut r in decoded.rejects {
             r.location = format!("{place}, {}", r.location);
             out.rejects.push(r);
+        }
+    }
+}
+
+/// Rejects documents whose own sender (cXML `From`, ISA sender) is not the partner the mail
+/// came from, when the profile names that partner's identity in the format: an allowed mail
+/// address must not carry another partner's documents.
+fn keep_partners_own(decoded: &mut Decoded, format: Format, partner: &PartnerProfile) {
+    let expected: Option<(Option<&str>, &str, &str)> = match format {
+        Format::Cxml => partner.cxml.as_ref().and_then(|c| {
+            c.from_identity.as_deref().map(|id| {
+                (
+                    c.from_domain.as_deref(),
+                    id,
+                    "[cxml] from_domain:from_identity",
+                )
+            })
+        }),
+        Format::X12 => partner.x12.as_ref().and_then(|x| {
+            x.partner_id.as_deref().map(|id| {
+                (
+                    x.partner_qualifier.as_deref(),
+                    id,
+                    "[x12] partner_qualifier:partner_id",
+                )
+            })
+        }),
+        _ => None,
+    };
+    let Some((want_q, want_id, what)) = expected else {
+        return;
+    };
+    let docs = std::mem::take(&mut decoded.documents);
+    for d in docs {
+        let Some(sender) = d.meta.sender.as_deref() else {
+            decoded.documents.push(d);
+            continue;
+        };
+        let (q, id) = sender.split_once(':').unwrap_or(("", sender));
+        let same = id.trim().eq_ignore_ascii_case(want_id.trim())
+            && want_q.is_none_or(|w| w.trim().eq_ignore_ascii_case(q.trim()));
+        if same {
+            decoded.documents.push(d);
+        } else {
+            decoded.rejects.push(Reject {
+                location: d
+                    .meta
+                    .location
+                    .clone()
+                    .unwrap_or_else(|| format!("{} {}", d.document.kind(), d.document.number())),
+                message: format!(
+                    "the document says it is from {sender}, but the mail is from partner {}, whose {what} is {}:{want_id}",
+                    partner.id,
+                    want_q.unwrap_or("*")
+                ),
+                document: Some(d.document.number().to_string()),
+            });
         }
     }
 }

@@ -689,3 +689,181 @@ async fn an_imap_invoice_reaches_coupa_once_and_a_stranger_is_quarantined() {
     env.running.shutdown().await;
     env.sandbox.shutdown().await.unwrap();
 }
+
+/// A bus that can be switched off: publishing fails while `down` is set.
+struct Flaky {
+    inner: Arc<dyn gateway_core::Broker>,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl gateway_core::Broker for Flaky {
+    fn publish<'a>(
+        &'a self,
+        batch: &'a [gateway_core::Message],
+    ) -> futures::future::BoxFuture<'a, Result<(), gateway_core::BusError>> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Box::pin(async {
+                Err(gateway_core::BusError::Unavailable("test: bus down".into()))
+            });
+        }
+        self.inner.publish(batch)
+    }
+    fn consume<'a>(
+        &'a self,
+        consumer: &'a str,
+        handler: Arc<dyn gateway_core::Handler>,
+        stop: gateway_core::Stop,
+    ) -> futures::future::BoxFuture<'a, Result<(), gateway_core::BusError>> {
+        self.inner.consume(consumer, handler, stop)
+    }
+    fn dead_letters<'a>(
+        &'a self,
+        consumer: &'a str,
+        filter: &'a gateway_core::DeadFilter,
+        limit: usize,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<gateway_core::DeadLetter>, gateway_core::BusError>>
+    {
+        self.inner.dead_letters(consumer, filter, limit)
+    }
+    fn replay<'a>(
+        &'a self,
+        consumer: &'a str,
+        filter: &'a gateway_core::DeadFilter,
+    ) -> futures::future::BoxFuture<'a, Result<usize, gateway_core::BusError>> {
+        self.inner.replay(consumer, filter)
+    }
+    fn purge<'a>(
+        &'a self,
+        consumer: &'a str,
+        filter: &'a gateway_core::DeadFilter,
+    ) -> futures::future::BoxFuture<'a, Result<usize, gateway_core::BusError>> {
+        self.inner.purge(consumer, filter)
+    }
+    fn depth<'a>(
+        &'a self,
+        consumer: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<gateway_core::QueueDepth, gateway_core::BusError>>
+    {
+        self.inner.depth(consumer)
+    }
+    fn ready(&self) -> futures::future::BoxFuture<'_, Result<(), gateway_core::BusError>> {
+        self.inner.ready()
+    }
+}
+
+/// Invariant 6 on the Maildir: while the bus cannot confirm, the message stays in
+/// `processing/` and is not marked seen; the next poll finishes it; a second copy is a
+/// duplicate.
+#[tokio::test]
+async fn nothing_is_marked_seen_before_the_bus_confirmed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let text = format!(
+        r#"
+[http]
+listen = "127.0.0.1:0"
+[bus]
+embedded_path = "{d}/bus.sqlite"
+[ledger]
+path = "{d}/ledger.sqlite"
+[coupa]
+base_url = "http://127.0.0.1:9"
+client_id = "x"
+client_secret = "y"
+[[partners]]
+id = "acme"
+[partners.email]
+from = ["@acme.example"]
+"#
+    );
+    let config = Config::parse(&text, "test", std::iter::empty()).unwrap();
+    let inner = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
+        .await
+        .unwrap();
+    let flaky = Arc::new(Flaky {
+        inner: Arc::clone(&inner),
+        down: std::sync::atomic::AtomicBool::new(true),
+    });
+    let ledger = Arc::new(gateway_server::ledger::Ledger::open(&config.ledger.path).unwrap());
+    let pipeline = Arc::new(gateway_server::pipeline::Pipeline::new(
+        Codecs::standard(),
+        gateway_server::partners::Partners::new(config.partners.clone()),
+        ledger,
+        flaky.clone(),
+    ));
+    let root = dir.path().join("Maildir");
+    let mb_config = MailboxConfig {
+        maildir: Some(root.clone()),
+        poll_interval_ms: 50,
+        max_message_bytes: 1024 * 1024,
+        smtp: None,
+        imap: None,
+    };
+    let mailbox = gateway_server::mailbox::Mailbox::new(root.clone(), &mb_config, pipeline);
+    mailbox.prepare().unwrap();
+    let csv = std::fs::read(
+        gateway_core::testkit::repo_root().join("samples/csv/invoice/coupa_import.csv"),
+    )
+    .unwrap();
+    let raw = mail(
+        "billing@acme.example",
+        "csv-1@acme.example",
+        &[("invoices.csv", "text/csv", &csv)],
+    );
+    deliver(&root, "1.M1.test", &raw);
+
+    let first = mailbox.poll().await;
+    assert_eq!(first.deferred.len(), 1, "{first:?}");
+    assert!(first.seen.is_empty() && first.quarantined.is_empty());
+    assert!(root.join("processing/1.M1.test").is_file());
+    assert_eq!(count(&root.join("cur"), ""), 0);
+    let depth = |b: Arc<dyn gateway_core::Broker>| async move {
+        b.depth(gateway_server::bus::COUPA_INVOICES)
+            .await
+            .unwrap()
+            .ready
+    };
+    assert_eq!(depth(Arc::clone(&inner)).await, 0);
+
+    flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let second = mailbox.poll().await;
+    assert_eq!(second.seen.len(), 1, "{second:?}");
+    assert_eq!(second.documents, 2);
+    assert_eq!(count(&root.join("processing"), ""), 0);
+    assert!(root.join("cur/1.M1.test:2,S").is_file());
+    assert_eq!(depth(Arc::clone(&inner)).await, 2);
+
+    // a second copy of the same message: seen, nothing published again
+    deliver(&root, "2.M2.test", &raw);
+    let third = mailbox.poll().await;
+    assert_eq!(
+        (third.seen.len(), third.documents, third.duplicates),
+        (1, 0, 2),
+        "{third:?}"
+    );
+    assert_eq!(depth(inner).await, 2);
+}
+
+/// An allowed address must not carry another partner's documents: the cXML's own `From` has to
+/// be the partner the mail came from.
+#[test]
+fn an_attachment_from_another_partner_is_rejected() {
+    let mut profile = PartnerProfile::load(&samples().join("acme.partner.toml")).unwrap();
+    if let Some(c) = profile.cxml.as_mut() {
+        c.from_identity = Some("987654321".into());
+    }
+    let raw = std::fs::read(samples().join("invoice/cxml_attachment.eml")).unwrap();
+    let got = email_decoder().decode(&raw, &profile);
+    assert!(got.documents.is_empty());
+    assert_eq!(got.rejects.len(), 1, "{:?}", got.rejects);
+    let r = &got.rejects[0];
+    assert!(
+        r.location.starts_with(
+            "message <20260315103000.cxml-42@acme.example>, attachment 1 'INV-2026-0042.xml'"
+        ),
+        "{}",
+        r.location
+    );
+    assert!(r.message.contains("from DUNS:123456789"), "{}", r.message);
+    assert!(r.message.contains("DUNS:987654321"), "{}", r.message);
+}
