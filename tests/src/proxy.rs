@@ -35,6 +35,8 @@ struct Shared {
     generation: watch::Sender<u64>,
     accepted: AtomicU64,
     forwarded_bytes: AtomicU64,
+    /// Chunks that arrived while black-holed (held, not forwarded).
+    held_chunks: AtomicU64,
 }
 
 /// A running proxy; dropping it stops accepting (open connections end with their peers).
@@ -58,6 +60,7 @@ impl FaultProxy {
             generation,
             accepted: AtomicU64::new(0),
             forwarded_bytes: AtomicU64::new(0),
+            held_chunks: AtomicU64::new(0),
         });
         let s = Arc::clone(&shared);
         let task = tokio::spawn(async move {
@@ -104,6 +107,11 @@ impl FaultProxy {
     /// Connections accepted so far (a reconnect shows as a new one).
     pub fn accepted(&self) -> u64 {
         self.shared.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Chunks that were held back by a black hole so far: a peer is waiting on a silent link.
+    pub fn held_chunks(&self) -> u64 {
+        self.shared.held_chunks.load(Ordering::SeqCst)
     }
 
     /// Bytes forwarded in either direction so far.
@@ -187,6 +195,7 @@ async fn pump(
             Ok(n) => n,
             Err(_) => return None,
         };
+        let mut held = false;
         loop {
             let mode = *mode_rx.borrow_and_update();
             match mode {
@@ -197,6 +206,10 @@ async fn pump(
                 }
                 Mode::Blackhole => {
                     // Hold the bytes until the mode changes (or a reset drops us).
+                    if !held {
+                        held = true;
+                        s.held_chunks.fetch_add(1, Ordering::SeqCst);
+                    }
                     if mode_rx.changed().await.is_err() {
                         return None;
                     }
@@ -215,4 +228,69 @@ async fn pump(
 fn abortive_half(h: &tokio::net::tcp::OwnedReadHalf) {
     let s: &TcpStream = h.as_ref();
     abortive(s);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    /// An echo server on a free port.
+    async fn echo() -> SocketAddr {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut s, _)) = l.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let (mut r, mut w) = s.split();
+                    let _ = tokio::io::copy(&mut r, &mut w).await;
+                });
+            }
+        });
+        addr
+    }
+
+    async fn roundtrip(s: &mut TcpStream, msg: &[u8]) -> std::io::Result<Vec<u8>> {
+        s.write_all(msg).await?;
+        let mut buf = vec![0u8; msg.len()];
+        s.read_exact(&mut buf).await?;
+        Ok(buf)
+    }
+
+    #[tokio::test]
+    async fn forwards_resets_black_holes_and_refuses() {
+        let proxy = FaultProxy::start(echo().await).await.unwrap();
+        let mut c = TcpStream::connect(proxy.addr()).await.unwrap();
+        assert_eq!(roundtrip(&mut c, b"hello").await.unwrap(), b"hello");
+        assert!(proxy.forwarded_bytes() >= 10);
+
+        // Reset: the open connection dies.
+        proxy.reset_all();
+        let mut buf = [0u8; 1];
+        let r = c.read(&mut buf).await;
+        assert!(matches!(r, Ok(0) | Err(_)), "{r:?}");
+
+        // Black hole: bytes are held; after the mode changes they flow again.
+        let mut c = TcpStream::connect(proxy.addr()).await.unwrap();
+        assert_eq!(roundtrip(&mut c, b"a").await.unwrap(), b"a");
+        proxy.set_mode(Mode::Blackhole);
+        c.write_all(b"held").await.unwrap();
+        while proxy.held_chunks() == 0 {
+            tokio::task::yield_now().await;
+        }
+        proxy.set_mode(Mode::Forward);
+        let mut got = [0u8; 4];
+        c.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"held");
+
+        // Refuse: new connections are closed at once.
+        proxy.set_mode(Mode::Refuse);
+        let mut c = TcpStream::connect(proxy.addr()).await.unwrap();
+        let r = roundtrip(&mut c, b"x").await;
+        assert!(r.is_err(), "{r:?}");
+        assert!(proxy.accepted() >= 3);
+    }
 }

@@ -1145,3 +1145,177 @@ async fn two_different_csv_files_are_not_duplicates_of_each_other() {
     assert_eq!(rec.delivered_once, 2, "{rec}");
     env.shutdown().await.unwrap();
 }
+
+// ---------------------------------------------------------------------------------------
+// Network faults between the gateway and Coupa: latency, resets, a black hole, refusals.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn coupa_network_latency_resets_and_black_hole_through_the_proxy() {
+    if !rabbit_or_skip("coupa_network_faults") {
+        return;
+    }
+    let sandbox = seeded_sandbox().await;
+    let proxy = FaultProxy::start(sandbox.addr()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ns = format!("coupanet{}", fastrand::u64(..));
+    let text = config_text(
+        dir.path(),
+        &format!("http://{}", proxy.addr()),
+        Some(&amqp_url()),
+        &ns,
+    );
+    let config = Config::parse(&text, "coupa network faults", std::iter::empty()).unwrap();
+    let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
+        .await
+        .unwrap();
+    let coupa = gateway_server::coupa_link::parts(&config).unwrap();
+    let (running, _pipeline) = gateway_server::service::start(gateway_server::service::Parts {
+        config: config.clone(),
+        codecs: Codecs::standard(),
+        bus: Arc::clone(&bus),
+        coupa: Some(coupa),
+    })
+    .await
+    .unwrap();
+    let n = scale(24, 200);
+    let http = reqwest::Client::new();
+    let base = running.base_url();
+    let mut rec = Reconciliation::new("Coupa link: latency, resets, black hole, refused");
+    let post = |i: usize| {
+        let number = format!("FAULT-N-{i:04}");
+        let doc = gateway_model::to_json(&Document::Invoice(invoice(&number)));
+        let http = http.clone();
+        let url = format!("{base}/api/v1/documents");
+        async move {
+            let r = http
+                .post(url)
+                .bearer_auth("acme-token")
+                .body(doc)
+                .send()
+                .await
+                .unwrap();
+            (number, r.status().as_u16())
+        }
+    };
+    let in_coupa = || sandbox.invoices().len();
+    let wait = |cond: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + GUARD;
+        while !cond() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        cond()
+    };
+    let quarter = n / 4;
+    let mut sent = 0;
+    // 1. Latency on every chunk.
+    proxy.set_mode(Mode::Latency(Duration::from_millis(150)));
+    for phase in 0..4 {
+        for _ in 0..quarter {
+            let (number, status) = post(sent).await;
+            sent += 1;
+            rec.sent += 1;
+            assert_eq!(status, 202, "{number}");
+            rec.accepted.insert(number);
+        }
+        match phase {
+            0 => {
+                // 2. Reset every Coupa connection once deliveries are under way.
+                assert!(tokio::task::block_in_place(|| wait(&|| in_coupa() >= 1)));
+                proxy.set_mode(Mode::Forward);
+                proxy.reset_all();
+            }
+            1 => {
+                // 3. Black hole both ways: a request (or Coupa's answer to a create it
+                //    already committed) is held; then the link is cut. The client sees an
+                //    ambiguous outcome and must look the invoice up before creating again.
+                proxy.set_mode(Mode::Blackhole);
+                assert!(
+                    tokio::task::block_in_place(|| wait(&|| proxy.held_chunks() >= 1)),
+                    "nothing reached the black hole"
+                );
+                proxy.set_mode(Mode::Forward);
+                proxy.reset_all();
+            }
+            2 => {
+                // 4. Refused connections for a while.
+                let accepted_before = proxy.accepted();
+                proxy.set_mode(Mode::Refuse);
+                proxy.reset_all();
+                assert!(tokio::task::block_in_place(|| wait(
+                    &|| proxy.accepted() > accepted_before + 1
+                )));
+                proxy.set_mode(Mode::Forward);
+            }
+            _ => {}
+        }
+    }
+    rec.settle(&sandbox, bus.as_ref(), Duration::from_secs(120))
+        .await;
+    rec.notes.push(format!(
+        "Coupa connections through the proxy: {}, held by the black hole: {}",
+        proxy.accepted(),
+        proxy.held_chunks()
+    ));
+    rec.print_and_assert();
+    assert_eq!(rec.delivered_once + rec.dead.len(), rec.accepted.len());
+    running.shutdown().await;
+    let b = gateway_broker::RabbitBroker::connect(
+        config.bus.amqp_url.as_ref().unwrap().expose(),
+        gateway_server::bus::topology(&config.bus),
+    )
+    .await
+    .unwrap();
+    b.delete_topology().await.unwrap();
+    sandbox.shutdown().await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// The same payloadID sent several times at once (a sender retrying while the first is in
+// flight).
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_copies_of_one_payload_create_one_invoice() {
+    if !rabbit_or_skip("concurrent_copies") {
+        return;
+    }
+    let env = demo_env(amqp_url()).await;
+    let acme = env.partner(ACME).unwrap().clone();
+    let body = cxml_bytes(&env.codecs, &acme, &invoice("DUP-CONCURRENT-1"));
+    let url = format!("{}/cxml", env.running.base_url());
+    let http = reqwest::Client::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (http, url, body) = (http.clone(), url.clone(), body.clone());
+        tasks.spawn(async move {
+            http.post(url)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(s) = tasks.join_next().await {
+        statuses.push(s.unwrap());
+    }
+    statuses.sort();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 409),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&200), "{statuses:?}");
+    let mut rec = Reconciliation::new("8 concurrent copies of one payloadID");
+    rec.sent = 8;
+    rec.accepted.insert("DUP-CONCURRENT-1".into());
+    rec.settle(&env.sandbox, env.bus.as_ref(), GUARD).await;
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    rec.notes.push(format!(
+        "answers {statuses:?}: {ok} copies taken over as new (more than 1 = the in-flight \
+         copy was not refused with 409; Coupa's duplicate guard still made one invoice)"
+    ));
+    rec.print_and_assert();
+    assert_eq!(rec.delivered_once, 1);
+    env.shutdown().await.unwrap();
+}
