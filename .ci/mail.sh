@@ -4,6 +4,8 @@
 #   gwmail+<anything>@localhost lands in /home/gwmail/Maildir/new (the tests read it there).
 # - Dovecot IMAP on 127.0.0.1:143 only, serving those Maildirs; user gwimap (password
 #   gwimap-test, loopback only) is the invoice inbox the IMAP reader tests log into.
+# - STARTTLS on the same port, with a certificate for localhost signed by a test CA
+#   (/etc/postfix/gateway-test-tls/ca.pem).
 # Idempotent: installs only when missing, configures only what differs, starts when stopped.
 set -euo pipefail
 
@@ -33,6 +35,30 @@ set_conf mailbox_size_limit 0
 set_conf message_size_limit 52428800
 set_conf relayhost ""
 set_conf smtputf8_enable no
+
+# STARTTLS on port 25 with a certificate for "localhost" from a test CA made here (the tests
+# trust /etc/postfix/gateway-test-tls/ca.pem through [mailbox.smtp] ca_file).
+tlsdir=/etc/postfix/gateway-test-tls
+if [ ! -s "$tlsdir/server.pem" ] || [ ! -s "$tlsdir/ca.pem" ]; then
+  command -v openssl >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive need_root apt-get install -y -qq openssl
+  need_root mkdir -p "$tlsdir"
+  ext=$(mktemp)
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n' > "$ext"
+  need_root openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=coupa-gateway test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$tlsdir/ca.key" -out "$tlsdir/ca.pem" 2>/dev/null
+  need_root openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    -keyout "$tlsdir/server.key" -out "$tlsdir/server.csr" 2>/dev/null
+  need_root openssl x509 -req -in "$tlsdir/server.csr" -CA "$tlsdir/ca.pem" -CAkey "$tlsdir/ca.key" \
+    -CAcreateserial -days 3650 -extfile "$ext" -out "$tlsdir/server.pem" 2>/dev/null
+  rm -f "$ext"
+  need_root chmod 0644 "$tlsdir/ca.pem" "$tlsdir/server.pem"
+  need_root chmod 0600 "$tlsdir/server.key" "$tlsdir/ca.key"
+fi
+set_conf smtpd_tls_cert_file "$tlsdir/server.pem"
+set_conf smtpd_tls_key_file "$tlsdir/server.key"
+set_conf smtpd_tls_security_level may
+set_conf smtpd_tls_received_header yes
 
 if ! id gwmail >/dev/null 2>&1; then
   need_root useradd --create-home --shell /usr/sbin/nologin gwmail

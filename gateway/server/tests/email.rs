@@ -867,3 +867,93 @@ fn an_attachment_from_another_partner_is_rejected() {
     assert!(r.message.contains("from DUNS:123456789"), "{}", r.message);
     assert!(r.message.contains("DUNS:987654321"), "{}", r.message);
 }
+
+fn tls_ca() -> PathBuf {
+    std::env::var_os("GATEWAY_TEST_SMTP_CA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/etc/postfix/gateway-test-tls/ca.pem"))
+}
+
+/// STARTTLS against Postfix: with the test CA trusted the PO mail goes out encrypted (Postfix
+/// records the TLS version in its Received header); without it the certificate is refused
+/// and the delivery is retryable (fix the configuration, the retry tier sends it).
+#[tokio::test]
+async fn starttls_is_verified_against_the_configured_ca() {
+    if !smtp_or_skip("starttls_is_verified_against_the_configured_ca") {
+        return;
+    }
+    if !tls_ca().is_file() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} missing under CI; .ci/mail.sh makes it",
+            tls_ca().display()
+        );
+        eprintln!(
+            "SKIPPED starttls test: {} missing (run .ci/mail.sh)",
+            tls_ca().display()
+        );
+        return;
+    }
+    let to = format!("gwmail+tls{}@localhost", uuid::Uuid::new_v4().simple());
+    let smtp = |ca: Option<PathBuf>| SmtpConfig {
+        host: "localhost".into(),
+        port: Some(25),
+        security: SmtpSecurity::Starttls,
+        username: None,
+        password: None,
+        from: "purchasing@globex.example".into(),
+        reply_to: None,
+        ca_file: ca,
+        timeout_ms: 10_000,
+    };
+    let po = match gateway_model::from_json(
+        br#"{"schema_version": 1, "kind": "purchase_order", "po_number": "PO-TLS-1", "currency": "USD", "lines": [{"line_number": 1, "quantity": "2", "unit_price": "5.00", "uom": "EA", "description": "Widget"}]}"#,
+    )
+    .unwrap()
+    {
+        Document::PurchaseOrder(po) => po,
+        other => panic!("{other:?}"),
+    };
+    let message = |mailer: &adapter_email::SmtpMailer| {
+        adapter_email::render_po_mail(adapter_email::PoMail {
+            po: &po,
+            from: mailer.from().clone(),
+            reply_to: None,
+            to: &to,
+            attachment_format: Format::Csv,
+            attachment_name: "PO-TLS-1.csv".into(),
+            attachment: b"Purchase Order,PO-TLS-1\n".to_vec(),
+            message_id: format!("{}@coupa-gateway", uuid::Uuid::new_v4()),
+        })
+        .unwrap()
+    };
+
+    let untrusted = adapter_email::SmtpMailer::new(&smtp(None)).unwrap();
+    let err = untrusted.send(message(&untrusted)).await.unwrap_err();
+    eprintln!("untrusted: {err}");
+    assert!(err.is_retryable(), "{err}");
+    assert!(err.reason().contains("certificate"), "{err}");
+
+    let trusted = adapter_email::SmtpMailer::new(&smtp(Some(tls_ca()))).unwrap();
+    let receipt = trusted.send(message(&trusted)).await.unwrap();
+    assert!(receipt.contains("250"), "{receipt}");
+    assert!(
+        wait_until(Duration::from_secs(30), || delivered_to(&to).len() == 1).await,
+        "no mail for {to}"
+    );
+    let raw: Vec<String> = ["new", "cur"]
+        .iter()
+        .filter_map(|s| std::fs::read_dir(test_mailbox().join(s)).ok())
+        .flat_map(|rd| rd.flatten())
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter(|t| t.contains(&to))
+        .collect();
+    assert_eq!(raw.len(), 1, "only the trusted attempt was delivered");
+    assert!(
+        raw[0].contains("using TLS"),
+        "not received over TLS:\n{}",
+        &raw[0][..raw[0].len().min(800)]
+    );
+    let m = &delivered_to(&to)[0];
+    assert_eq!(m.attachments[0].bytes, b"Purchase Order,PO-TLS-1\n");
+}
