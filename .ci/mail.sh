@@ -4,6 +4,7 @@
 #   gwmail+<anything>@localhost lands in /home/gwmail/Maildir/new (the tests read it there).
 # - Dovecot IMAP on 127.0.0.1:143 only, serving those Maildirs; user gwimap (password
 #   gwimap-test, loopback only) is the invoice inbox the IMAP reader tests log into.
+#   gwdefer@localhost is always answered 450 (temporary), nosuchuser@localhost 550.
 # - STARTTLS on the same port, with a certificate for localhost signed by a test CA
 #   (/etc/postfix/gateway-test-tls/ca.pem).
 # Idempotent: installs only when missing, configures only what differs, starts when stopped.
@@ -35,6 +36,8 @@ set_conf mailbox_size_limit 0
 set_conf message_size_limit 52428800
 set_conf relayhost ""
 set_conf smtputf8_enable no
+# gwdefer@localhost is always answered 450 (a temporary failure), for the retry test
+set_conf smtpd_recipient_restrictions "check_recipient_access inline:{ { gwdefer@localhost = 450 4.2.0 mailbox busy, try again later } }, permit_mynetworks, reject_unauth_destination"
 
 # STARTTLS on port 25 with a certificate for "localhost" from a test CA made here (the tests
 # trust /etc/postfix/gateway-test-tls/ca.pem through [mailbox.smtp] ca_file).

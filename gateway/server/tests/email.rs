@@ -511,9 +511,11 @@ async fn a_po_to_an_email_partner_arrives_by_smtp_with_its_attachment() {
     env.sandbox.shutdown().await.unwrap();
 }
 
+/// Postfix answers 550 for an unknown local user (permanent: dead letter with the reason) and
+/// 450 for gwdefer@localhost (see `.ci/mail.sh`; retryable: the retry tier tries again).
 #[tokio::test]
-async fn smtp_5xx_is_permanent() {
-    if !smtp_or_skip("smtp_5xx_is_permanent") {
+async fn smtp_4xx_is_retryable_and_5xx_permanent() {
+    if !smtp_or_skip("smtp_4xx_is_retryable_and_5xx_permanent") {
         return;
     }
     let mailer = adapter_email::SmtpMailer::new(&SmtpConfig {
@@ -535,6 +537,12 @@ async fn smtp_5xx_is_permanent() {
         err.reason().contains("550") || err.reason().to_ascii_lowercase().contains("unknown"),
         "{err}"
     );
+    let err = mailer
+        .send(lettre_message("gwdefer@localhost"))
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert!(err.reason().contains("try again later"), "{err}");
 }
 
 fn lettre_message(to: &str) -> adapter_email::lettre::Message {
