@@ -261,6 +261,7 @@ async fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
 struct MailEnv {
     sandbox: SandboxHandle,
     running: Running,
+    bus: Arc<dyn gateway_core::Broker>,
     maildir: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -308,7 +309,7 @@ async fn mail_env(
     let (running, _) = start(Parts {
         config,
         codecs: Codecs::standard(),
-        bus,
+        bus: Arc::clone(&bus),
         coupa: Some(coupa),
     })
     .await
@@ -316,6 +317,7 @@ async fn mail_env(
     MailEnv {
         sandbox,
         running,
+        bus,
         maildir,
         _dir: dir,
     }
@@ -964,4 +966,30 @@ async fn starttls_is_verified_against_the_configured_ca() {
     );
     let m = &delivered_to(&to)[0];
     assert_eq!(m.attachments[0].bytes, b"Purchase Order,PO-TLS-1\n");
+}
+
+/// A PO whose recipient the relay refuses (550) is dead-lettered at once with the relay's
+/// answer as the reason, and nothing is delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_po_the_relay_refuses_is_dead_lettered_with_the_reason() {
+    if !smtp_or_skip("a_po_the_relay_refuses_is_dead_lettered_with_the_reason") {
+        return;
+    }
+    let env = mail_env(1, Some("nosuchuser@localhost".into()), None).await;
+    let consumer = gateway_server::bus::SUPPLIER_ORDERS;
+    let filter = gateway_core::DeadFilter::default();
+    let mut dead = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while dead.is_empty() && tokio::time::Instant::now() < deadline {
+        dead = env.bus.dead_letters(consumer, &filter, 10).await.unwrap();
+        if dead.is_empty() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert_eq!(dead.len(), 1, "the refused PO was not dead-lettered");
+    assert_eq!(dead[0].attempts, 1, "a 5xx is not retried");
+    assert!(dead[0].reason.contains("550"), "{}", dead[0].reason);
+    assert_eq!(dead[0].partner.as_deref(), Some("acme"));
+    env.running.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
 }
