@@ -2,7 +2,7 @@
 # Makes sure real mail servers are running for the e-mail tests, from Debian's packages:
 # - Postfix on 127.0.0.1:25 only, delivering local mail into Maildirs. Mail for
 #   gwmail+<anything>@localhost lands in /home/gwmail/Maildir/new (the tests read it there).
-# - Dovecot IMAP on 127.0.0.1:143 only, serving those Maildirs; user gwimap (password
+# - Dovecot IMAP on 127.0.0.1:143 and IMAPS on 127.0.0.1:993 only, serving those Maildirs; user gwimap (password
 #   gwimap-test, loopback only) is the invoice inbox the IMAP reader tests log into.
 #   gwdefer@localhost is always answered 450 (temporary), nosuchuser@localhost 550.
 # - STARTTLS on the same port, with a certificate for localhost signed by a test CA
@@ -106,7 +106,9 @@ listen = 127.0.0.1
 protocols = imap
 mail_location = maildir:~/Maildir
 disable_plaintext_auth = no
-ssl = no
+ssl = yes
+ssl_cert = <$tlsdir/server.pem
+ssl_key = <$tlsdir/server.key
 auth_mechanisms = plain login
 passdb {
   driver = passwd-file
@@ -135,3 +137,4 @@ else
   need_root dovecot
 fi
 wait_port 143 "Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1)"
+wait_port 993 "Dovecot IMAPS"

@@ -993,3 +993,45 @@ async fn a_po_the_relay_refuses_is_dead_lettered_with_the_reason() {
     env.running.shutdown().await;
     env.sandbox.shutdown().await.unwrap();
 }
+
+/// IMAPS (implicit TLS, rustls) against Dovecot: the test CA makes the login work; without it
+/// the server's certificate is refused before any password is sent.
+#[tokio::test]
+async fn imaps_is_verified_against_the_configured_ca() {
+    if !imap_or_skip("imaps_is_verified_against_the_configured_ca") {
+        return;
+    }
+    let cfg = |ca: Option<PathBuf>| ImapConfig {
+        host: "localhost".into(),
+        port: Some(993),
+        security: ImapSecurity::Tls,
+        username: "gwimap".into(),
+        password: gateway_core::Secret::new("gwimap-test"),
+        mailbox: "INBOX".into(),
+        quarantine_folder: "quarantine".into(),
+        ca_file: ca,
+        timeout_ms: 10_000,
+        max_per_poll: 5,
+    };
+    let refused = adapter_email::ImapInbox::connect(&cfg(None)).await;
+    assert!(
+        matches!(refused, Err(adapter_email::ImapError::Tls { .. })),
+        "{refused:?}"
+    );
+    let mut inbox = adapter_email::ImapInbox::connect(&cfg(Some(tls_ca())))
+        .await
+        .unwrap();
+    let unseen = inbox.unseen().await.unwrap();
+    assert!(unseen.len() <= 5);
+    inbox.logout().await;
+
+    let wrong = adapter_email::ImapConfig {
+        password: gateway_core::Secret::new("not-the-password"),
+        ..cfg(Some(tls_ca()))
+    };
+    let login = adapter_email::ImapInbox::connect(&wrong).await;
+    assert!(
+        matches!(login, Err(adapter_email::ImapError::Login { .. })),
+        "{login:?}"
+    );
+}
