@@ -761,11 +761,17 @@ impl gateway_core::Broker for Flaky {
     }
 }
 
-/// Invariant 6 on the Maildir: while the bus cannot confirm, the message stays in
-/// `processing/` and is not marked seen; the next poll finishes it; a second copy is a
-/// duplicate.
-#[tokio::test]
-async fn nothing_is_marked_seen_before_the_bus_confirmed() {
+/// A Maildir reader on its own (no HTTP, no Coupa): acme may mail from `@acme.example`; the
+/// bus can be switched off through the returned [`Flaky`].
+struct LocalMailbox {
+    mailbox: gateway_server::mailbox::Mailbox,
+    root: PathBuf,
+    inner: Arc<dyn gateway_core::Broker>,
+    flaky: Arc<Flaky>,
+    _dir: tempfile::TempDir,
+}
+
+async fn local_mailbox(max_message_bytes: usize) -> LocalMailbox {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
     let text = format!(
@@ -805,12 +811,33 @@ from = ["@acme.example"]
     let mb_config = MailboxConfig {
         maildir: Some(root.clone()),
         poll_interval_ms: 50,
-        max_message_bytes: 1024 * 1024,
+        max_message_bytes,
         smtp: None,
         imap: None,
     };
     let mailbox = gateway_server::mailbox::Mailbox::new(root.clone(), &mb_config, pipeline);
     mailbox.prepare().unwrap();
+    LocalMailbox {
+        mailbox,
+        root,
+        inner,
+        flaky,
+        _dir: dir,
+    }
+}
+
+/// Invariant 6 on the Maildir: while the bus cannot confirm, the message stays in
+/// `processing/` and is not marked seen; the next poll finishes it; a second copy is a
+/// duplicate.
+#[tokio::test]
+async fn nothing_is_marked_seen_before_the_bus_confirmed() {
+    let LocalMailbox {
+        mailbox,
+        root,
+        inner,
+        flaky,
+        _dir,
+    } = local_mailbox(1024 * 1024).await;
     let csv = std::fs::read(
         gateway_core::testkit::repo_root().join("samples/csv/invoice/coupa_import.csv"),
     )
@@ -1034,4 +1061,58 @@ async fn imaps_is_verified_against_the_configured_ca() {
         matches!(login, Err(adapter_email::ImapError::Login { .. })),
         "{login:?}"
     );
+}
+
+/// One bad attachment does not hold back the good one, but the message is quarantined so an
+/// operator sees the reject; an oversized message is quarantined unread.
+#[tokio::test]
+async fn partial_rejects_and_oversized_messages_are_quarantined_with_reasons() {
+    let LocalMailbox {
+        mailbox,
+        root,
+        inner,
+        flaky,
+        _dir,
+    } = local_mailbox(64 * 1024).await;
+    flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let csv = std::fs::read(
+        gateway_core::testkit::repo_root().join("samples/csv/invoice/coupa_import.csv"),
+    )
+    .unwrap();
+    let mixed = mail(
+        "billing@acme.example",
+        "mixed-1@acme.example",
+        &[
+            ("broken.xml", "application/xml", b"<cXML><Request>"),
+            ("invoices.csv", "text/csv", &csv),
+        ],
+    );
+    deliver(&root, "3.M3.test", &mixed);
+    let big = mail(
+        "billing@acme.example",
+        "big-1@acme.example",
+        &[("big.csv", "text/csv", &vec![b'x'; 100 * 1024])],
+    );
+    deliver(&root, "4.M4.test", &big);
+    let poll = mailbox.poll().await;
+    assert_eq!(poll.quarantined.len(), 2, "{poll:?}");
+    assert_eq!(poll.documents, 2);
+    let depth = inner
+        .depth(gateway_server::bus::COUPA_INVOICES)
+        .await
+        .unwrap()
+        .ready;
+    assert_eq!(depth, 2, "the CSV's invoices went out");
+    let reason = std::fs::read_to_string(root.join("quarantine/3.M3.test.reason.txt")).unwrap();
+    assert!(
+        reason.contains("message <mixed-1@acme.example>, attachment 1 'broken.xml'"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("published anyway: invoice INV-1001"),
+        "{reason}"
+    );
+    let reason = std::fs::read_to_string(root.join("quarantine/4.M4.test.reason.txt")).unwrap();
+    assert!(reason.contains("the limit is 65536"), "{reason}");
+    assert_eq!(count(&root.join("cur"), ""), 0);
 }
