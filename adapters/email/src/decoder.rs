@@ -236,6 +236,30 @@ impl Decode for EmailCodec {
         Format::Email
     }
 
+    /// Reads at most one byte more than the message limit, so an endless input costs bounded
+    /// memory and is rejected as too large.
+    fn decode_reader(
+        &self,
+        reader: &mut dyn std::io::BufRead,
+        partner: &PartnerProfile,
+        sink: &mut dyn FnMut(gateway_core::DecodeItem),
+    ) -> std::io::Result<()> {
+        use std::io::Read;
+        let cap = u64::try_from(self.limits.max_message_bytes)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let mut raw = Vec::new();
+        reader.take(cap).read_to_end(&mut raw)?;
+        let decoded = self.decode(&raw, partner);
+        for d in decoded.documents {
+            sink(gateway_core::DecodeItem::Document(Box::new(d)));
+        }
+        for r in decoded.rejects {
+            sink(gateway_core::DecodeItem::Reject(r));
+        }
+        Ok(())
+    }
+
     fn decode(&self, raw: &[u8], partner: &PartnerProfile) -> Decoded {
         match ParsedMail::parse(raw, &self.limits) {
             Ok(mail) => self.decode_mail(&mail, partner),
@@ -401,6 +425,30 @@ mod tests {
             d.rejects[0].message.contains("2 attachments"),
             "{:?}",
             d.rejects
+        );
+    }
+
+    #[test]
+    fn a_reader_is_read_only_up_to_the_limit() {
+        let small = codec().with_limits(Limits {
+            max_message_bytes: 1000,
+            ..Limits::default()
+        });
+        // an endless input: only the limit (plus one byte) is ever read
+        let mut endless = std::io::BufReader::new(std::io::repeat(b'a'));
+        let mut rejects = Vec::new();
+        small
+            .decode_reader(&mut endless, &acme(), &mut |item| {
+                if let gateway_core::DecodeItem::Reject(r) = item {
+                    rejects.push(r);
+                }
+            })
+            .unwrap();
+        assert_eq!(rejects.len(), 1);
+        assert!(
+            rejects[0].message.contains("1001 bytes; the limit is 1000"),
+            "{:?}",
+            rejects
         );
     }
 
