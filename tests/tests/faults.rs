@@ -826,7 +826,28 @@ async fn kill_9_at_random_points_then_restart_loses_and_duplicates_nothing() {
         .push(format!("killed after {kill_points:?} documents taken over"));
     rec.print_and_assert();
     assert_eq!(rec.accepted.len(), n);
-    assert!(rec.dead.is_empty(), "{rec}");
+    // Each kill returns every prefetched, unacked message to the queue, and the quorum
+    // queue counts that as a delivery even for messages no handler had started. A run with
+    // many kills can push a message past `delivery_limit` (5 in the demo config): it is then
+    // dead-lettered with that reason, never lost. An operator replay delivers it once.
+    for (num, reason) in &rec.dead {
+        assert!(reason.contains("delivery limit"), "{num}: {reason}");
+    }
+    if !rec.dead.is_empty() {
+        let replayed = bus
+            .replay(gateway_server::bus::COUPA_INVOICES, &Default::default())
+            .await
+            .unwrap();
+        assert_eq!(replayed, rec.dead.len());
+        let mut after = Reconciliation::new("kill -9: after replaying the dead letters");
+        after.sent = rec.sent;
+        after.accepted = rec.accepted.clone();
+        after
+            .settle(&sandbox, bus.as_ref(), Duration::from_secs(120))
+            .await;
+        after.print_and_assert();
+        assert_eq!(after.delivered_once, n, "{after}");
+    }
     drop(child);
     if let Some(url) = &config.bus.amqp_url {
         let b = gateway_broker::RabbitBroker::connect(
