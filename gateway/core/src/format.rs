@@ -72,7 +72,7 @@ pub fn detect_format(raw: &[u8]) -> Format {
 }
 
 fn looks_like_mail(s: &[u8]) -> bool {
-    const HEADERS: [&[u8]; 7] = [
+    const HEADERS: [&[u8]; 13] = [
         b"From:",
         b"Return-Path:",
         b"Received:",
@@ -80,11 +80,50 @@ fn looks_like_mail(s: &[u8]) -> bool {
         b"Message-ID:",
         b"Delivered-To:",
         b"Date:",
+        b"Authentication-Results:",
+        b"DKIM-Signature:",
+        b"ARC-",
+        b"Received-SPF:",
+        b"Subject:",
+        b"To:",
     ];
     let head = &s[..s.len().min(64)];
-    HEADERS
+    if HEADERS
         .iter()
         .any(|h| head.len() >= h.len() && head[..h.len()].eq_ignore_ascii_case(h))
+    {
+        return true;
+    }
+    // `X-Whatever: value`: a header name (letters, digits, dashes) then a colon, before any
+    // comma or line end, so a CSV whose first column is named `X-...` is not taken for mail.
+    if head.len() > 2 && head[..2].eq_ignore_ascii_case(b"X-") {
+        for &b in head {
+            match b {
+                b':' => return true,
+                b if b.is_ascii_alphanumeric() || b == b'-' => continue,
+                _ => return false,
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod mail_detection_tests {
+    use super::{Format, detect_format};
+
+    #[test]
+    fn mail_starting_with_trace_headers_is_mail() {
+        for head in [
+            "Authentication-Results: mx.example; dkim=pass\r\nFrom: a@b\r\n",
+            "DKIM-Signature: v=1; a=rsa-sha256\r\n",
+            "ARC-Seal: i=1; a=rsa-sha256\r\n",
+            "X-Mailer: Outlook\r\nFrom: a@b\r\n",
+        ] {
+            assert_eq!(detect_format(head.as_bytes()), Format::Email, "{head}");
+        }
+        assert_eq!(detect_format(b"X-Ref,Amount\n1,2\n"), Format::Csv);
+    }
 }
 
 #[cfg(test)]
