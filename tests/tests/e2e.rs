@@ -265,6 +265,21 @@ async fn poison_invoice_is_dead_lettered_then_replayed_exactly_once() {
         listed.contains(&dead[0].doc_id) && listed.contains("NOT-IN-COUPA"),
         "{listed}"
     );
+    let show = std::process::Command::new(&bin)
+        .args(["dlq", "show", "--doc", &dead[0].doc_id, "--config"])
+        .arg(env.config_path())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        show.status.success(),
+        "{}",
+        String::from_utf8_lossy(&show.stderr)
+    );
+    assert!(
+        shown.contains("\"invoice_number\":\"E2E-POISON-1\"") && shown.contains("NOT-IN-COUPA"),
+        "dlq show must print the reason and the original body: {shown}"
+    );
     let replay = std::process::Command::new(&bin)
         .args(["dlq", "replay", "--doc", &dead[0].doc_id, "--config"])
         .arg(env.config_path())

@@ -8,7 +8,14 @@ use gateway_core::{Broker, DeadFilter};
 /// One operator request.
 #[derive(Debug, Clone)]
 pub enum DlqAction {
-    List { limit: usize, json: bool },
+    List {
+        limit: usize,
+        json: bool,
+    },
+    /// Every fact of the matching dead letters: envelope, history and the original body.
+    Show {
+        limit: usize,
+    },
     Replay,
     Purge,
 }
@@ -51,6 +58,25 @@ pub async fn run(
                             writeln!(out, "    first error: {first}")?;
                         }
                     }
+                }
+                total += letters.len();
+            }
+            DlqAction::Show { limit } => {
+                let letters = bus.dead_letters(consumer, filter, *limit).await?;
+                for l in &letters {
+                    writeln!(out, "consumer:    {consumer}")?;
+                    writeln!(out, "doc id:      {}", l.doc_id)?;
+                    writeln!(out, "reason:      {}", l.reason)?;
+                    if let Some(first) = &l.first_error {
+                        writeln!(out, "first error: {first}")?;
+                    }
+                    writeln!(out, "attempts:    {}", l.attempts)?;
+                    writeln!(
+                        out,
+                        "envelope:    {}",
+                        serde_json::to_string_pretty(&l.envelope)?
+                    )?;
+                    writeln!(out, "body:\n{}\n", String::from_utf8_lossy(&l.body))?;
                 }
                 total += letters.len();
             }

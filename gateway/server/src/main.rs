@@ -67,6 +67,7 @@ impl ToFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum DlqVerb {
     List,
+    Show,
     Replay,
     Purge,
 }
@@ -156,6 +157,7 @@ enum Command {
     /// Dead letters: list them with their reasons, replay them after fixing the cause, purge.
     #[command(after_help = "Examples:\n  \
         gateway dlq list --config gateway.toml\n  \
+        gateway dlq show --config gateway.toml --doc 7f3c...\n  \
         gateway dlq replay --config gateway.toml --consumer coupa-invoices --doc 7f3c...\n  \
         gateway dlq replay --config gateway.toml --partner acme --reason 'supplier not found'\n  \
         gateway dlq purge --config gateway.toml --consumer supplier-orders --doc 7f3c...\n\n\
@@ -335,10 +337,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let action = match action {
                 DlqVerb::List => DlqAction::List { limit, json },
+                DlqVerb::Show => DlqAction::Show { limit },
                 DlqVerb::Replay => DlqAction::Replay,
                 DlqVerb::Purge => DlqAction::Purge,
             };
-            if !matches!(action, DlqAction::List { .. })
+            if !matches!(action, DlqAction::List { .. } | DlqAction::Show { .. })
                 && filter == gateway_core::DeadFilter::default()
                 && !all
             {
