@@ -360,9 +360,14 @@ mod example_tests {
         let acme = c.partner("acme").unwrap_or_else(|| panic!("acme missing"));
         assert!(acme.x12.is_some() && acme.cxml.is_some() && acme.outbound.is_some());
         assert!(c.file_drop.is_some() && c.po_poller.is_some());
-        assert!(acme.email.is_some(), "the example documents [partners.email]");
         assert!(
-            c.mailbox.as_ref().is_some_and(|m| m.maildir.is_some() && m.smtp.is_some()),
+            acme.email.is_some(),
+            "the example documents [partners.email]"
+        );
+        assert!(
+            c.mailbox
+                .as_ref()
+                .is_some_and(|m| m.maildir.is_some() && m.smtp.is_some()),
             "the example documents [mailbox]"
         );
         assert_eq!(c.coupa.rate_per_sec, 25);
