@@ -838,8 +838,17 @@ async fn kill_9_at_random_points_then_restart_loses_and_duplicates_nothing() {
             .replay(gateway_server::bus::COUPA_INVOICES, &Default::default())
             .await
             .unwrap();
-        assert_eq!(replayed, rec.dead.len());
+        // The queue may also hold dead letters of documents Coupa already has (delivered,
+        // then killed before the ack, until the limit): replaying those creates nothing.
+        assert!(
+            replayed >= rec.dead.len(),
+            "{replayed} < {}",
+            rec.dead.len()
+        );
         let mut after = Reconciliation::new("kill -9: after replaying the dead letters");
+        after
+            .notes
+            .push(format!("{replayed} dead letters replayed"));
         after.sent = rec.sent;
         after.accepted = rec.accepted.clone();
         after
