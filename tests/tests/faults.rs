@@ -988,11 +988,18 @@ async fn duplicates_on_every_channel_never_make_two_coupa_invoices() {
     assert_eq!(s, 200);
     let (s, _) = env.post_x12(ACME, &invoice(number)).await.unwrap();
     assert_eq!(s, 200);
-    let (s, _) = env
+    let (s, body) = env
         .post_rest("acme-token", &Document::Invoice(invoice(number)))
         .await
         .unwrap();
     assert_eq!(s, 202);
+    // The third channel's copy is flagged as the same supplier + invoice number as an
+    // earlier document.
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        v.to_string().contains("same_business_key_as\":\""),
+        "not flagged: {body}"
+    );
 
     let expected = ["DUP-CXML-1", "DUP-X12-1", "DUP-FILE-1", "DUP-CSV-1", number];
     let mut rec = Reconciliation::new("duplicates on every channel");
