@@ -504,7 +504,10 @@ async fn broker_connection_loss_never_acknowledges_unconfirmed_and_loses_nothing
             (number, body)
         })
         .collect();
-    let queue = Arc::new(Mutex::new(docs.into_iter().rev().collect::<Vec<_>>()));
+    // The driver feeds the senders slice by slice, so each fault is armed before the
+    // documents that must meet it are sent.
+    let queue: Arc<Mutex<std::collections::VecDeque<(String, Vec<u8>)>>> = Arc::default();
+    let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let accepted = Arc::new(Mutex::new(BTreeSet::new()));
     let answers: Arc<Mutex<BTreeMap<u16, usize>>> = Arc::default();
     let attempts = Arc::new(AtomicU64::new(0));
@@ -515,8 +518,9 @@ async fn broker_connection_loss_never_acknowledges_unconfirmed_and_loses_nothing
         .unwrap();
     let mut senders = tokio::task::JoinSet::new();
     for _ in 0..4 {
-        let (queue, accepted, answers, attempts, url, http) = (
+        let (queue, closed, accepted, answers, attempts, url, http) = (
             queue.clone(),
+            closed.clone(),
             accepted.clone(),
             answers.clone(),
             attempts.clone(),
@@ -525,8 +529,14 @@ async fn broker_connection_loss_never_acknowledges_unconfirmed_and_loses_nothing
         );
         senders.spawn(async move {
             loop {
-                let Some((number, body)) = queue.lock().unwrap().pop() else {
-                    return;
+                let next = queue.lock().unwrap().pop_front();
+                let Some((number, body)) = next else {
+                    if closed.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    // Idle sender polling for work.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
                 };
                 for _ in 0..200 {
                     attempts.fetch_add(1, Ordering::SeqCst);
@@ -561,29 +571,45 @@ async fn broker_connection_loss_never_acknowledges_unconfirmed_and_loses_nothing
         }
         cond()
     };
+    let feed = |range: std::ops::Range<usize>| {
+        let mut q = queue.lock().unwrap();
+        for d in docs.get(range).unwrap_or_default() {
+            q.push_back(d.clone());
+        }
+    };
     let cycles = scale(1, 8);
+    let step = n / cycles;
     for cycle in 0..cycles {
-        let base = cycle * n / cycles;
+        let base = cycle * step;
+        let half = base + step / 2;
         // 1. Reset every broker connection mid-stream.
-        let step = n / cycles;
+        feed(base..half);
         assert!(
             tokio::task::block_in_place(|| wait_for(&|| accepted_count() >= base + step / 4)),
             "no progress before the reset"
         );
         proxy.reset_all();
-        // 2. Black-hole: publishes hang unconfirmed; senders must not get 2xx for them.
         assert!(
-            tokio::task::block_in_place(|| wait_for(&|| accepted_count() >= base + step / 2)),
+            tokio::task::block_in_place(|| wait_for(&|| accepted_count() >= half)),
             "no progress after the reset (the gateway did not reconnect)"
         );
-        let before = accepted_count();
-        let attempts_before = attempts.load(Ordering::SeqCst);
+        // 2. Black hole, then the second half: publishes hang unconfirmed, and no sender may
+        //    get a 2xx for them.
+        let held_before = proxy.held_chunks();
         proxy.set_mode(Mode::Blackhole);
-        // Wait until senders are stuck on requests made during the black hole.
-        tokio::task::block_in_place(|| {
-            wait_for(&|| attempts.load(Ordering::SeqCst) >= attempts_before + 4)
-        });
-        // 3. Refuse reconnects while cutting the dead link: senders get 5xx.
+        let accepted_before = accepted_count();
+        feed(half..base + step);
+        assert!(
+            tokio::task::block_in_place(|| wait_for(&|| proxy.held_chunks() > held_before)),
+            "no publish reached the black hole"
+        );
+        assert_eq!(
+            accepted_count(),
+            accepted_before,
+            "a sender got a 2xx while the bus link was silent"
+        );
+        // 3. Refuse reconnects while cutting the dead link: senders get 5xx, then the link
+        //    heals and they are taken over.
         let failures_before = failures();
         proxy.set_mode(Mode::Refuse);
         proxy.reset_all();
@@ -592,8 +618,9 @@ async fn broker_connection_loss_never_acknowledges_unconfirmed_and_loses_nothing
             "senders never saw a failure while the broker was unreachable"
         );
         proxy.set_mode(Mode::Forward);
-        let _ = before;
     }
+    feed(cycles * step..n);
+    closed.store(true, Ordering::SeqCst);
     while let Some(r) = senders.join_next().await {
         r.unwrap();
     }
@@ -1244,9 +1271,23 @@ async fn coupa_network_latency_resets_and_black_hole_through_the_proxy() {
     };
     let quarter = n / 4;
     let mut sent = 0;
-    // 1. Latency on every chunk.
-    proxy.set_mode(Mode::Latency(Duration::from_millis(150)));
     for phase in 0..4 {
+        // Each fault is armed before its quarter of the documents is posted, so deliveries
+        // are sure to meet it.
+        let connections_before = proxy.accepted();
+        match phase {
+            // 1. Latency on every chunk.
+            0 => proxy.set_mode(Mode::Latency(Duration::from_millis(150))),
+            // 2. Black hole both ways: a request (or Coupa's answer to a create it already
+            //    committed) is held.
+            1 => proxy.set_mode(Mode::Blackhole),
+            // 3. Refused connections.
+            2 => {
+                proxy.set_mode(Mode::Refuse);
+                proxy.reset_all();
+            }
+            _ => proxy.set_mode(Mode::Forward),
+        }
         for _ in 0..quarter {
             let (number, status) = post(sent).await;
             sent += 1;
@@ -1256,16 +1297,14 @@ async fn coupa_network_latency_resets_and_black_hole_through_the_proxy() {
         }
         match phase {
             0 => {
-                // 2. Reset every Coupa connection once deliveries are under way.
+                // Reset every Coupa connection once deliveries are under way.
                 assert!(tokio::task::block_in_place(|| wait(&|| in_coupa() >= 1)));
                 proxy.set_mode(Mode::Forward);
                 proxy.reset_all();
             }
             1 => {
-                // 3. Black hole both ways: a request (or Coupa's answer to a create it
-                //    already committed) is held; then the link is cut. The client sees an
-                //    ambiguous outcome and must look the invoice up before creating again.
-                proxy.set_mode(Mode::Blackhole);
+                // Then the silent link is cut: the client sees an ambiguous outcome and
+                // must look the invoice up before creating again.
                 assert!(
                     tokio::task::block_in_place(|| wait(&|| proxy.held_chunks() >= 1)),
                     "nothing reached the black hole"
@@ -1274,13 +1313,10 @@ async fn coupa_network_latency_resets_and_black_hole_through_the_proxy() {
                 proxy.reset_all();
             }
             2 => {
-                // 4. Refused connections for a while.
-                let accepted_before = proxy.accepted();
-                proxy.set_mode(Mode::Refuse);
-                proxy.reset_all();
-                assert!(tokio::task::block_in_place(|| wait(
-                    &|| proxy.accepted() > accepted_before + 1
-                )));
+                assert!(
+                    tokio::task::block_in_place(|| wait(&|| proxy.accepted() > connections_before)),
+                    "no connection was refused"
+                );
                 proxy.set_mode(Mode::Forward);
             }
             _ => {}
