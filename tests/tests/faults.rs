@@ -486,6 +486,9 @@ async fn poison_documents_are_dead_lettered_while_the_rest_flow_and_replay_is_id
 // ---------------------------------------------------------------------------------------
 // (c) broker connection loss through the fault proxy
 
+/// Documents (number, body) waiting for a sender.
+type Work = Arc<Mutex<std::collections::VecDeque<(String, Vec<u8>)>>>;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn broker_connection_loss_never_acknowledges_unconfirmed_and_loses_nothing() {
     if !rabbit_or_skip("broker_connection_loss") {
@@ -506,7 +509,7 @@ async fn broker_connection_loss_never_acknowledges_unconfirmed_and_loses_nothing
         .collect();
     // The driver feeds the senders slice by slice, so each fault is armed before the
     // documents that must meet it are sent.
-    let queue: Arc<Mutex<std::collections::VecDeque<(String, Vec<u8>)>>> = Arc::default();
+    let queue: Work = Arc::default();
     let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let accepted = Arc::new(Mutex::new(BTreeSet::new()));
     let answers: Arc<Mutex<BTreeMap<u16, usize>>> = Arc::default();
