@@ -10,6 +10,8 @@ use gateway_core::{Decode, Encode, Format, JsonCodec};
 pub struct Codecs {
     decoders: BTreeMap<&'static str, (Format, Arc<dyn Decode>)>,
     encoders: BTreeMap<&'static str, (Format, Arc<dyn Encode>)>,
+    /// The X12 codec itself, for acknowledgments (997/999/TA1) with its control numbers.
+    x12: Arc<adapter_x12::X12Codec>,
 }
 
 impl std::fmt::Debug for Codecs {
@@ -24,13 +26,26 @@ impl std::fmt::Debug for Codecs {
 impl Codecs {
     /// The codecs built into this binary.
     pub fn standard() -> Self {
+        Self::with_x12(Arc::new(adapter_x12::X12Codec::new()))
+    }
+
+    /// The standard codecs, with X12 control numbers (ISA13/GS06/ST02 of what we send, acks
+    /// included) kept in `dir` so they keep counting up across restarts, as partners require.
+    pub fn with_x12_control_numbers_in(dir: &std::path::Path) -> Self {
+        let numbers = Arc::new(adapter_x12::FileControlNumbers::new(dir));
+        Self::with_x12(Arc::new(adapter_x12::X12Codec::with_control_numbers(
+            numbers,
+        )))
+    }
+
+    fn with_x12(x12: Arc<adapter_x12::X12Codec>) -> Self {
         let mut c = Codecs {
             decoders: BTreeMap::new(),
             encoders: BTreeMap::new(),
+            x12: Arc::clone(&x12),
         };
         c.add_decoder(Arc::new(JsonCodec));
         c.add_encoder(Arc::new(JsonCodec));
-        let x12 = Arc::new(adapter_x12::X12Codec::new());
         c.add_decoder(x12.clone());
         c.add_encoder(x12);
         let cxml = Arc::new(adapter_cxml::CxmlCodec::new());
@@ -53,6 +68,11 @@ impl Codecs {
     fn add_encoder(&mut self, e: Arc<dyn Encode>) {
         let f = e.format();
         self.encoders.insert(f.as_str(), (f, e));
+    }
+
+    /// The X12 codec, for acknowledgments.
+    pub fn x12(&self) -> &adapter_x12::X12Codec {
+        &self.x12
     }
 
     pub fn decoder(&self, format: Format) -> Option<Arc<dyn Decode>> {
@@ -81,4 +101,40 @@ pub fn list(formats: &[Format]) -> String {
         .map(|f| f.as_str())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gateway_core::PartnerProfile;
+
+    fn isa13(x12: &[u8]) -> String {
+        let text = String::from_utf8_lossy(x12);
+        let sep = text.chars().nth(3).unwrap_or('*');
+        text.split(sep).nth(13).unwrap_or_default().to_string()
+    }
+
+    #[test]
+    fn x12_control_numbers_keep_counting_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let po = std::fs::read(
+            gateway_core::testkit::repo_root().join("samples/json/purchase_order/rich.json"),
+        )
+        .unwrap();
+        let doc = gateway_model::from_json(&po).unwrap();
+        let partner = PartnerProfile::from_toml(
+            "id = \"acme\"\n[x12]\npartner_id = \"ACME\"\nour_id = \"US\"\n",
+            "t",
+        )
+        .unwrap();
+        let encode = || {
+            let codecs = Codecs::with_x12_control_numbers_in(dir.path());
+            let enc = codecs.encoder(Format::X12).unwrap();
+            isa13(&enc.encode(std::slice::from_ref(&doc), &partner).unwrap())
+        };
+        let first = encode();
+        let second = encode(); // a new process, the same folder
+        assert_ne!(first, second, "ISA13 repeated after a restart");
+        assert!(second.parse::<u64>().unwrap() > first.parse::<u64>().unwrap());
+    }
 }

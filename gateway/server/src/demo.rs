@@ -184,7 +184,7 @@ impl DemoEnv {
         let config = Config::parse(&text, "demo configuration", std::env::vars())?;
         let bus = crate::bus::open(&config.bus, crate::bus::Role::Server).await?;
         let coupa = crate::coupa_link::parts(&config)?;
-        let codecs = Codecs::standard();
+        let codecs = Codecs::with_x12_control_numbers_in(&dir.join("x12-control"));
         let (running, _pipeline) = crate::service::start(Parts {
             config: config.clone(),
             codecs: codecs.clone(),

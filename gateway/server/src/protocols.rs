@@ -27,12 +27,24 @@ pub fn routes(pipeline: Arc<Pipeline>, _codecs: &Codecs, max_body: usize) -> Rou
 }
 
 /// Acknowledgment writers by input format (X12 997/999/TA1).
-pub fn acknowledgers(_codecs: &Codecs) -> Vec<(Format, Acknowledger)> {
-    let x12: Acknowledger = Arc::new(|raw: &[u8]| {
-        let ack = adapter_x12::acknowledge(raw, &PartnerProfile::anonymous());
+pub fn acknowledgers(codecs: &Codecs) -> Vec<(Format, Acknowledger)> {
+    let codecs = codecs.clone();
+    let x12: Acknowledger = Arc::new(move |raw: &[u8]| {
+        let ack = x12_ack(&codecs, raw, &PartnerProfile::anonymous());
         (!ack.is_empty()).then_some(ack)
     });
     vec![(Format::X12, x12)]
+}
+
+/// The 997/999/TA1 bytes for an inbound interchange, numbered by the codec's control numbers.
+fn x12_ack(codecs: &Codecs, raw: &[u8], partner: &PartnerProfile) -> Vec<u8> {
+    match codecs.x12().acknowledge(raw, partner) {
+        Ok(a) => a.bytes,
+        Err(e) => {
+            tracing::error!(adapter = "x12", error = %e, "cannot build the acknowledgment");
+            Vec::new()
+        }
+    }
 }
 
 fn cxml_answer(outcome: Outcome, message: Option<String>) -> Response {
@@ -153,7 +165,7 @@ async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respons
                 .and_then(|a| pipeline.partners().by_id(&a.partner))
                 .cloned()
                 .unwrap_or_else(PartnerProfile::anonymous);
-            let ack = adapter_x12::acknowledge(&body, &partner);
+            let ack = x12_ack(pipeline.codecs(), &body, &partner);
             let mut resp = (StatusCode::OK, ack).into_response();
             resp.headers_mut().insert(
                 header::CONTENT_TYPE,
