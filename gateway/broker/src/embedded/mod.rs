@@ -19,7 +19,7 @@ use gateway_core::{
 };
 use tokio::sync::Notify;
 
-use self::store::{Leased, Store};
+use self::store::Store;
 use crate::settle::{Decision, decide};
 
 /// The embedded backend. Cheap to clone.
@@ -91,23 +91,17 @@ impl EmbeddedBroker {
             .ok_or_else(|| BusError::UnknownConsumer(consumer.to_string()))
     }
 
-    async fn settle(&self, m: &Leased, outcome: Outcome) {
-        let seq = m.seq;
-        let result = match decide(&self.topology, m.attempt, outcome) {
-            Decision::Ack => self.with_store_blocking(move |s| s.ack(seq)).await,
-            Decision::Retry { delay, reason } => {
-                let ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
-                self.with_store_blocking(move |s| s.retry(seq, ms, &reason))
-                    .await
-            }
-            Decision::Dead { reason } => {
-                self.with_store_blocking(move |s| s.dead(seq, &reason))
-                    .await
-            }
-        };
-        if let Err(e) = result {
-            // The lease stays; the message is delivered again after a restart.
-            tracing::error!(doc_id = %m.envelope.doc_id, error = %e, "embedded bus: could not settle a message");
+    /// Settles a handled batch in one transaction (one fsync instead of one per message). If
+    /// it fails, the leases stay and the messages are delivered again after a restart.
+    async fn settle_all(&self, handled: Vec<(i64, Decision, String)>) {
+        let doc_ids: Vec<String> = handled.iter().map(|(_, _, d)| d.clone()).collect();
+        let decisions: Vec<(i64, Decision)> =
+            handled.into_iter().map(|(seq, d, _)| (seq, d)).collect();
+        if let Err(e) = self
+            .with_store_blocking(move |s| s.settle_all(&decisions))
+            .await
+        {
+            tracing::error!(?doc_ids, error = %e, "embedded bus: could not settle messages");
         }
     }
 
@@ -142,8 +136,8 @@ impl EmbeddedBroker {
                 }
             };
             if !batch.is_empty() {
-                futures::stream::iter(batch)
-                    .for_each_concurrent(prefetch, |m| {
+                let handled: Vec<(i64, Decision, String)> = futures::stream::iter(batch)
+                    .map(|m| {
                         let handler = Arc::clone(&handler);
                         async move {
                             let outcome = if m.attempt > self.topology.delivery_limit {
@@ -162,10 +156,14 @@ impl EmbeddedBroker {
                                 };
                                 handler.handle(&delivered).await
                             };
-                            self.settle(&m, outcome).await;
+                            let decision = decide(&self.topology, m.attempt, outcome);
+                            (m.seq, decision, m.envelope.doc_id)
                         }
                     })
+                    .buffer_unordered(prefetch)
+                    .collect()
                     .await;
+                self.settle_all(handled).await;
                 continue;
             }
             let name = consumer.to_string();

@@ -10,6 +10,8 @@ use std::path::Path;
 use gateway_core::{BusError, DeadFilter, DeadLetter, Envelope, QueueDepth};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::settle::Decision;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS messages (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -151,35 +153,38 @@ impl Store {
         Ok(out)
     }
 
-    pub fn ack(&self, seq: i64) -> Result<(), BusError> {
-        self.conn
-            .execute("DELETE FROM messages WHERE seq = ?1", params![seq])
-            .map(|_| ())
-            .map_err(storage)
-    }
-
-    pub fn retry(&self, seq: i64, delay_ms: i64, reason: &str) -> Result<(), BusError> {
-        self.conn
-            .execute(
-                "UPDATE messages SET state = 'ready', available_at = ?2,
-                        first_error = COALESCE(first_error, ?3), last_error = ?3
-                 WHERE seq = ?1",
-                params![seq, now_ms().saturating_add(delay_ms), reason],
-            )
-            .map(|_| ())
-            .map_err(storage)
-    }
-
-    pub fn dead(&self, seq: i64, reason: &str) -> Result<(), BusError> {
-        self.conn
-            .execute(
-                "UPDATE messages SET state = 'dead', dead_at = ?2,
-                        first_error = COALESCE(first_error, ?3), last_error = ?3
-                 WHERE seq = ?1",
-                params![seq, now_ms(), reason],
-            )
-            .map(|_| ())
-            .map_err(storage)
+    /// Applies every decision in one transaction.
+    pub fn settle_all(&mut self, decisions: &[(i64, Decision)]) -> Result<(), BusError> {
+        let tx = self.conn.transaction().map_err(storage)?;
+        let now = now_ms();
+        for (seq, d) in decisions {
+            match d {
+                Decision::Ack => {
+                    tx.execute("DELETE FROM messages WHERE seq = ?1", params![seq])
+                        .map_err(storage)?;
+                }
+                Decision::Retry { delay, reason } => {
+                    let ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+                    tx.execute(
+                        "UPDATE messages SET state = 'ready', available_at = ?2,
+                                first_error = COALESCE(first_error, ?3), last_error = ?3
+                         WHERE seq = ?1",
+                        params![seq, now.saturating_add(ms), reason],
+                    )
+                    .map_err(storage)?;
+                }
+                Decision::Dead { reason } => {
+                    tx.execute(
+                        "UPDATE messages SET state = 'dead', dead_at = ?2,
+                                first_error = COALESCE(first_error, ?3), last_error = ?3
+                         WHERE seq = ?1",
+                        params![seq, now, reason],
+                    )
+                    .map_err(storage)?;
+                }
+            }
+        }
+        tx.commit().map_err(storage)
     }
 
     /// When the next not-yet-due ready message of `consumer` becomes due (unix ms).
