@@ -2,7 +2,8 @@
 //! find the partner, claim the idempotency key, publish with confirms, and only then report
 //! success, so nothing is acknowledged to a sender before the bus has it.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 use gateway_core::{
@@ -21,6 +22,11 @@ pub struct Pipeline {
     partners: Partners,
     ledger: Arc<Ledger>,
     bus: Arc<dyn Broker>,
+    /// Idempotency keys a request of this process is handling right now (claimed, not yet
+    /// confirmed). A second copy arriving meanwhile is told to retry instead of being
+    /// published a second time; a key left `received` by a crashed process is not in here,
+    /// so its resend takes the claim over as before.
+    in_flight: Arc<Mutex<HashSet<String>>>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -43,6 +49,7 @@ impl Pipeline {
             partners,
             ledger,
             bus,
+            in_flight: Arc::default(),
         }
     }
 
@@ -91,16 +98,26 @@ impl Pipeline {
         // two different files are never duplicates of each other while the same file
         // dropped twice still is.
         let fingerprint = (format == Format::Csv).then(|| content_fingerprint(req.raw));
+        // Dropped when this request ends, however it ends (a timed-out HTTP request drops
+        // this future): its keys are no longer in flight.
+        let mut held = InFlight::new(Arc::clone(&self.in_flight));
         for mut d in decoded.documents {
             if let (Some(fp), Some(key)) = (&fingerprint, d.meta.source_key.as_mut()) {
                 *key = format!("content:{fp}/{key}");
             }
-            match self.admit(&req, format, d, &mut report)? {
-                Some((envelope, body, acc)) => {
+            match self.admit(&req, format, d, &mut report, &mut held) {
+                Ok(Some((envelope, body, acc))) => {
                     batch.push(Message { envelope, body });
                     pending.push(acc);
                 }
-                None => continue,
+                Ok(None) => continue,
+                Err(e) => {
+                    for m in &batch {
+                        // nothing of this request was published: forget its claims
+                        let _ = self.ledger.release(&m.envelope.idempotency_key);
+                    }
+                    return Err(e);
+                }
             }
         }
         if batch.is_empty() {
@@ -129,6 +146,7 @@ impl Pipeline {
         format: Format,
         d: DecodedDocument,
         report: &mut IngestReport,
+        held: &mut InFlight,
     ) -> Result<Option<(Envelope, Vec<u8>, Accepted)>, PipelineError> {
         let DecodedDocument { document, meta } = d;
         let where_ = meta
@@ -173,6 +191,9 @@ impl Pipeline {
         let business_key = business_key(&partner.id, &document);
         let number = document.number().to_string();
         let kind = document.kind().to_string();
+        if !held.take(&envelope.idempotency_key) {
+            return Err(PipelineError::InFlight(envelope.idempotency_key));
+        }
         match self.ledger.claim(&NewDocument {
             idempotency_key: &envelope.idempotency_key,
             doc_id: &envelope.doc_id,
@@ -227,6 +248,51 @@ enum PipelineError {
     Bus(#[from] BusError),
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
+    /// Another request is handling the same document right now; retrying shortly helps (it
+    /// is then a duplicate, or new again if that request failed).
+    #[error(
+        "document {0} is being received by another request right now; nothing was accepted, send again shortly"
+    )]
+    InFlight(String),
+}
+
+/// The idempotency keys one request holds in the pipeline's in-flight set; released on drop.
+struct InFlight {
+    set: Arc<Mutex<HashSet<String>>>,
+    keys: Vec<String>,
+}
+
+impl InFlight {
+    fn new(set: Arc<Mutex<HashSet<String>>>) -> Self {
+        InFlight {
+            set,
+            keys: Vec::new(),
+        }
+    }
+
+    /// True when this request may handle `key`: nobody else holds it (or this request
+    /// already does, e.g. a repeated control number inside one interchange).
+    fn take(&mut self, key: &str) -> bool {
+        if self.keys.iter().any(|k| k == key) {
+            return true;
+        }
+        let mut set = self.set.lock().unwrap_or_else(|e| e.into_inner());
+        if set.insert(key.to_string()) {
+            self.keys.push(key.to_string());
+            true
+        } else {
+            false
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut set = self.set.lock().unwrap_or_else(|e| e.into_inner());
+        for k in &self.keys {
+            set.remove(k);
+        }
+    }
 }
 
 impl Ingest for Pipeline {
@@ -272,7 +338,28 @@ fn business_key(partner: &str, doc: &Document) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::content_fingerprint;
+    use super::{InFlight, content_fingerprint};
+    use std::sync::Arc;
+
+    #[test]
+    fn a_key_is_held_by_one_request_until_it_ends() {
+        let set = Arc::default();
+        let mut first = InFlight::new(Arc::clone(&set));
+        assert!(first.take("k"));
+        assert!(
+            first.take("k"),
+            "the same request may meet its own key again"
+        );
+        let mut second = InFlight::new(Arc::clone(&set));
+        assert!(!second.take("k"), "a concurrent copy must wait");
+        assert!(second.take("other"));
+        drop(first);
+        let mut third = InFlight::new(Arc::clone(&set));
+        assert!(third.take("k"), "released when the first request ended");
+        drop(second);
+        assert!(set.lock().unwrap().contains("k"));
+        assert!(!set.lock().unwrap().contains("other"));
+    }
 
     #[test]
     fn fingerprints_tell_contents_apart_and_are_stable() {
