@@ -341,7 +341,7 @@ fn list_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Moves `path` into `dir` as `name`, adding a counter when the name is taken.
-fn move_into(path: &Path, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
+pub(crate) fn move_into(path: &Path, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let mut target = dir.join(name);
     let mut n = 1;

@@ -27,6 +27,7 @@ use gateway_model::Document;
 use serde::Deserialize;
 
 use crate::codecs::Codecs;
+use crate::filedrop::move_into;
 use crate::filedrop::write_atomically;
 use crate::pipeline::Pipeline;
 
@@ -458,18 +459,6 @@ fn list(dir: &Path) -> Vec<PathBuf> {
         .collect();
     out.sort();
     out
-}
-
-fn move_into(path: &Path, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
-    let mut target = dir.join(name);
-    let mut n = 1;
-    while target.exists() {
-        target = dir.join(format!("{name}.{n}"));
-        n += 1;
-    }
-    std::fs::rename(path, &target)?;
-    Ok(target)
 }
 
 /// Mails a purchase order to `to`: the PO in the partner's format (see
