@@ -1,8 +1,12 @@
 //! criterion group `cxml`: decoding and encoding a large cXML invoice (thousands of lines) and
 //! many small documents, reported as MB/s (bytes) and docs/s (elements). `reader_only` parses
-//! the same bytes into the bounded element tree without mapping, to show what the mapping costs.
+//! the same bytes into the bounded element tree without mapping, to show what the mapping costs;
+//! `serde_baseline_*` is quick-xml deserialising the same bytes into serde structs (the goal:
+//! our decode at least 1.5× that).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cxml_serde;
 
 use adapter_cxml::CxmlCodec;
 use adapter_cxml::reader::{Limits, parse};
@@ -84,6 +88,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("decode_large_invoice_MBps", |b| {
         b.iter(|| codec.decode(black_box(&large), &partner))
     });
+    g.bench_function("serde_baseline_large_invoice_MBps", |b| {
+        let text = std::str::from_utf8(&large).unwrap();
+        b.iter(|| {
+            let c: cxml_serde::CXml = quick_xml::de::from_str(black_box(text)).unwrap();
+            black_box(c)
+        })
+    });
     g.bench_function("reader_only_large_invoice_MBps", |b| {
         b.iter(|| parse(black_box(&large), &Limits::default()))
     });
@@ -95,6 +106,18 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for d in &small {
                 black_box(codec.decode(d, &partner));
+            }
+        })
+    });
+    g.bench_function("serde_baseline_small_docs_per_s", |b| {
+        let texts: Vec<&str> = small
+            .iter()
+            .map(|d| std::str::from_utf8(d).unwrap())
+            .collect();
+        b.iter(|| {
+            for t in &texts {
+                let c: cxml_serde::CXml = quick_xml::de::from_str(black_box(t)).unwrap();
+                black_box(c);
             }
         })
     });
