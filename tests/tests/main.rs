@@ -6,4 +6,5 @@ mod corpus;
 mod e2e;
 mod faults;
 mod hostile;
+mod prop;
 mod samples;
