@@ -111,3 +111,40 @@ impl PoExporter for CoupaPurchaseOrders {
         .boxed()
     }
 }
+
+/// `/readyz`: Coupa answers HTTP at its base URL (any status; a refused or timed-out
+/// connection is not ready). Cheap, no token spent.
+#[derive(Debug)]
+pub struct CoupaReachable {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl CoupaReachable {
+    pub fn new(base_url: &str) -> anyhow::Result<Self> {
+        Ok(CoupaReachable {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(3))
+                .build()?,
+            url: base_url.trim_end_matches('/').to_string(),
+        })
+    }
+}
+
+impl crate::pipeline::ReadinessCheck for CoupaReachable {
+    fn name(&self) -> &str {
+        "coupa"
+    }
+
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        async move {
+            self.http
+                .get(&self.url)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{} unreachable: {e}", self.url))
+        }
+        .boxed()
+    }
+}

@@ -27,6 +27,14 @@ pub struct Pipeline {
     /// published a second time; a key left `received` by a crashed process is not in here,
     /// so its resend takes the claim over as before.
     in_flight: Arc<Mutex<HashSet<String>>>,
+    /// Other services `/readyz` must find reachable besides the bus (Coupa).
+    readiness: Vec<Arc<dyn ReadinessCheck>>,
+}
+
+/// A dependency `/readyz` checks (the bus is always checked).
+pub trait ReadinessCheck: Send + Sync {
+    fn name(&self) -> &str;
+    fn check(&self) -> BoxFuture<'_, Result<(), String>>;
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -50,7 +58,14 @@ impl Pipeline {
             ledger,
             bus,
             in_flight: Arc::default(),
+            readiness: Vec::new(),
         }
+    }
+
+    /// Adds a dependency `/readyz` must find reachable.
+    pub fn with_readiness_check(mut self, check: Arc<dyn ReadinessCheck>) -> Self {
+        self.readiness.push(check);
+        self
     }
 
     pub fn codecs(&self) -> &Codecs {
@@ -308,7 +323,13 @@ impl Ingest for Pipeline {
     }
 
     fn ready(&self) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move { self.bus.ready().await.map_err(|e| e.to_string()) })
+        Box::pin(async move {
+            self.bus.ready().await.map_err(|e| format!("bus: {e}"))?;
+            for c in &self.readiness {
+                c.check().await.map_err(|e| format!("{}: {e}", c.name()))?;
+            }
+            Ok(())
+        })
     }
 }
 

@@ -99,12 +99,13 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
             .with_context(|| format!("opening the ledger at {}", config.ledger.path.display()))?,
     );
     let partners = Partners::new(config.partners.clone());
-    let pipeline = Arc::new(Pipeline::new(
-        codecs.clone(),
-        partners,
-        ledger.clone(),
-        Arc::clone(&bus),
-    ));
+    let mut pipeline = Pipeline::new(codecs.clone(), partners, ledger.clone(), Arc::clone(&bus));
+    if coupa.is_some() {
+        pipeline = pipeline.with_readiness_check(Arc::new(crate::coupa_link::CoupaReachable::new(
+            &config.coupa.base_url,
+        )?));
+    }
+    let pipeline = Arc::new(pipeline);
     let (stop, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
 

@@ -142,3 +142,29 @@ async fn readiness_and_metrics_answer() {
     );
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn readiness_fails_while_coupa_is_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    // [coupa] base_url points at a closed port.
+    let config = config(dir.path(), None);
+    let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
+        .await
+        .unwrap();
+    let coupa = gateway_server::coupa_link::parts(&config).unwrap();
+    let (running, _) = start(Parts {
+        config,
+        codecs: Codecs::standard(),
+        bus,
+        coupa: Some(coupa),
+    })
+    .await
+    .unwrap();
+    let r = reqwest::get(format!("{}/readyz", running.base_url()))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("coupa"), "{body}");
+    running.shutdown().await;
+}
