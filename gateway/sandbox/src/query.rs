@@ -90,6 +90,20 @@ pub fn norm(key: &str) -> String {
     key.trim().to_ascii_lowercase().replace('-', "_")
 }
 
+/// `norm(key) == normalised`, without building the normalised string.
+fn same_key(key: &str, normalised: &str) -> bool {
+    let key = key.trim();
+    key.len() == normalised.len()
+        && key.bytes().zip(normalised.bytes()).all(|(a, b)| {
+            let a = if a == b'-' {
+                b'_'
+            } else {
+                a.to_ascii_lowercase()
+            };
+            a == b
+        })
+}
+
 /// Splits `supplier[name][contains]` into `["supplier", "name", "contains"]`.
 fn split_key(key: &str) -> Vec<String> {
     key.split(['[', ']'])
@@ -164,7 +178,16 @@ fn lookup<'a>(record: &'a Value, path: &[String]) -> Option<&'a Value> {
     let mut cur = record;
     for part in path {
         let obj = cur.as_object()?;
-        cur = obj.iter().find(|(k, _)| norm(k) == *part).map(|(_, v)| v)?;
+        // Stored keys are dashed (`invoice-number`); the normalised path is underscored. Try
+        // the dashed spelling directly, then compare without allocating.
+        let dashed = part.replace('_', "-");
+        cur = match obj.get(&dashed).or_else(|| obj.get(part.as_str())) {
+            Some(v) => v,
+            None => obj
+                .iter()
+                .find(|(k, _)| same_key(k, part))
+                .map(|(_, v)| v)?,
+        };
     }
     Some(cur)
 }
