@@ -78,7 +78,7 @@ impl Default for BusConfig {
             embedded_path: PathBuf::from("var/bus.sqlite"),
             namespace: "gw".into(),
             retry_tiers_ms: vec![5_000, 60_000, 600_000],
-            delivery_limit: 5,
+            delivery_limit: 20,
             prefetch: 32,
         }
     }
