@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod proxy;
+pub mod rabbit_node;
 
 pub use gateway_core::testkit::{corpus_dir, files_under, repo_root};
 

@@ -1388,10 +1388,10 @@ async fn concurrent_copies_of_one_payload_create_one_invoice() {
         statuses.push(s.unwrap());
     }
     statuses.sort();
-    // One copy is taken over; a copy arriving while it is in flight is told to retry (cXML
-    // 500), one arriving after it was confirmed is a duplicate (409).
+    // One copy is taken over; a copy arriving while it is in flight is told to retry (HTTP
+    // 503), one arriving after it was confirmed is a duplicate (409).
     assert!(
-        statuses.iter().all(|s| matches!(*s, 200 | 409 | 500)),
+        statuses.iter().all(|s| matches!(*s, 200 | 409 | 503)),
         "{statuses:?}"
     );
     assert_eq!(
@@ -1400,7 +1400,7 @@ async fn concurrent_copies_of_one_payload_create_one_invoice() {
         "more than one copy of one payloadID was published: {statuses:?}"
     );
     // The copies told to retry get 409 once they do.
-    for _ in statuses.iter().filter(|s| **s == 500) {
+    for _ in statuses.iter().filter(|s| **s == 503) {
         let seen = post_until_taken(&http, &url, &body, 50).await;
         assert_eq!(seen.last(), Some(&409), "{seen:?}");
     }

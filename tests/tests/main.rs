@@ -2,6 +2,7 @@
 //! end-to-end paths through the bus and the Coupa sandbox.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod broker_restart;
 mod corpus;
 mod e2e;
 mod faults;

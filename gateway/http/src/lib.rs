@@ -63,3 +63,19 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
 pub fn correlation_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
+
+/// How long a sender should wait before sending again after a 503, in seconds: long enough
+/// for the bus to reconnect after a broker restart, short enough not to hold documents back.
+pub const RETRY_AFTER_SECS: u32 = 5;
+
+/// Makes `resp` a 503 Service Unavailable with `Retry-After`: the answer to every request
+/// the gateway could not take over (the bus did not confirm), so that HTTP clients and
+/// proxies know nothing was accepted and the same request may be sent again.
+pub fn unavailable(mut resp: axum::response::Response) -> axum::response::Response {
+    *resp.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+    resp.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(RETRY_AFTER_SECS),
+    );
+    resp
+}

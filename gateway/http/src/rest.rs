@@ -113,10 +113,10 @@ pub async fn post_documents(
             Err(e) => {
                 let id = correlation_id();
                 tracing::error!(adapter = "rest", correlation_id = %id, error = %e, "idempotency store failed");
-                return error(
+                return crate::unavailable(error(
                     StatusCode::SERVICE_UNAVAILABLE,
                     &format!("temporarily unavailable, retry (correlation id {id})"),
-                );
+                ));
             }
         }
         let inserted = state
@@ -171,10 +171,10 @@ pub async fn post_documents(
         Err(e) => {
             let id = correlation_id();
             tracing::warn!(adapter = "rest", partner = %partner.id, correlation_id = %id, error = %e, "not accepted: bus unavailable");
-            error(
+            crate::unavailable(error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 &format!("not accepted: the bus is unavailable; send again (correlation id {id})"),
-            )
+            ))
         }
     };
     if let Some(key) = &key

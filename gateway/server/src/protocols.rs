@@ -1,6 +1,7 @@
 //! Protocol endpoints (`POST /cxml`, `POST /x12`) and acknowledgment writers, wired from the
 //! format adapters built into this binary. Both answer only after the bus confirmed what they
-//! accepted; a bus failure is a 5xx (cXML 500 / HTTP 503) so the sender retries.
+//! accepted; a bus failure is an HTTP 503 with Retry-After (inside, cXML code 500) so the
+//! sender retries.
 
 use std::sync::Arc;
 
@@ -137,10 +138,12 @@ async fn post_cxml(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respon
         Err(e) => {
             let id = gateway_http::correlation_id();
             tracing::error!(correlation_id = %id, error = %e, "cXML post not taken over");
-            cxml_answer(
+            // HTTP 503 + Retry-After for HTTP clients; the cXML body keeps code 500, the cXML
+            // code senders (Coupa among them) retry on.
+            gateway_http::unavailable(cxml_answer(
                 Outcome::Internal,
                 Some(format!("temporarily unavailable, retry later (ref {id})")),
-            )
+            ))
         }
     }
 }
@@ -184,11 +187,10 @@ async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respons
         Err(e) => {
             let id = gateway_http::correlation_id();
             tracing::error!(correlation_id = %id, error = %e, "X12 post not taken over");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("temporarily unavailable; nothing was accepted, send again (ref {id})\n"),
+            gateway_http::unavailable(
+                format!("temporarily unavailable; nothing was accepted, send again (ref {id})\n")
+                    .into_response(),
             )
-                .into_response()
         }
     }
 }
