@@ -1,5 +1,6 @@
 //! Hostile input through every entry point (`POST /cxml`, `/x12`, `/api/v1/documents`, the
-//! file drop and `gateway convert`), and the security checks: shared secret, secrets in logs,
+//! file drop and `gateway convert`; the Maildir mailbox gets the MIME bombs in
+//! `gateway/server/tests/email.rs`), and the security checks: shared secret, secrets in logs,
 //! slow headers, body limits.
 //!
 //! The small hostile files live in `tests/data/hostile/` (see its README); the large ones are
@@ -77,6 +78,31 @@ fn corpus(xxe_port: u16) -> Vec<(String, Vec<u8>)> {
         "gen-many-columns.csv".into(),
         format!("{}\n{}\n", cols.join(","), cols.join(",")).into_bytes(),
     ));
+    // MIME bombs: messages attached in one another 10,000 deep (this one aborted the whole
+    // process with a stack overflow before the e-mail adapter dropped parsed messages
+    // iteratively), multiparts nested 50,000 deep, and 50,000 parts.
+    let mut nested = String::new();
+    for i in 0..10_000 {
+        nested.push_str(&format!(
+            "From: a@acme.example\r\nMessage-ID: <m{i}@acme.example>\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n"
+        ));
+    }
+    nested.push_str("From: a@acme.example\r\n\r\nx\r\n");
+    out.push(("gen-mime-nested-messages.eml".into(), nested.into_bytes()));
+    let mut deep = String::from("From: a@acme.example\r\nMIME-Version: 1.0\r\n");
+    for i in 0..50_000 {
+        deep.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+        ));
+    }
+    deep.push_str("Content-Type: text/plain\r\n\r\nx\r\n");
+    out.push(("gen-mime-deep-multipart.eml".into(), deep.into_bytes()));
+    let mut wide = String::from(
+        "From: a@acme.example\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n",
+    );
+    wide.push_str(&"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n".repeat(50_000));
+    wide.push_str("--b--\r\n");
+    out.push(("gen-mime-many-parts.eml".into(), wide.into_bytes()));
     out
 }
 

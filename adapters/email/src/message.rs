@@ -94,13 +94,16 @@ impl ParsedMail {
                 limit: limits.max_message_bytes,
             });
         }
-        let message = MessageParser::default()
-            .parse(raw)
-            .ok_or(MailError::NotAMessage)?;
+        let message = FlatDrop(
+            MessageParser::default()
+                .parse(raw)
+                .ok_or(MailError::NotAMessage)?,
+        );
+        let message = &message.0;
         if message.headers().is_empty() {
             return Err(MailError::NotAMessage);
         }
-        check_shape(&message, limits)?;
+        check_shape(message, limits)?;
         let count = message.attachment_count();
         if count > limits.max_attachments {
             return Err(MailError::TooManyAttachments {
@@ -148,6 +151,34 @@ impl ParsedMail {
     /// `message <id>` for locations.
     pub fn label(&self) -> String {
         format!("message <{}>", self.message_id)
+    }
+}
+
+/// Owns a parsed message and drops it without recursion. mail-parser keeps an attached message
+/// (`message/rfc822`) inside its parent part, so dropping a message nested thousands deep
+/// recurses once per level: a MIME bomb of that shape overflowed the stack and aborted the whole
+/// process, even though the depth limit refused the message. Nested messages are taken out and
+/// dropped one level at a time instead.
+struct FlatDrop<'x>(mail_parser::Message<'x>);
+
+impl Drop for FlatDrop<'_> {
+    fn drop(&mut self) {
+        let mut pending = Vec::new();
+        take_nested(&mut self.0, &mut pending);
+        while let Some(mut m) = pending.pop() {
+            take_nested(&mut m, &mut pending);
+        }
+    }
+}
+
+/// Moves the messages attached directly to `m` into `out`.
+fn take_nested<'x>(m: &mut mail_parser::Message<'x>, out: &mut Vec<mail_parser::Message<'x>>) {
+    for part in &mut m.parts {
+        if matches!(part.body, PartType::Message(_))
+            && let PartType::Message(inner) = std::mem::take(&mut part.body)
+        {
+            out.push(inner);
+        }
     }
 }
 
@@ -263,6 +294,19 @@ mod tests {
         }
         let raw = mail(&body);
         let got = ParsedMail::parse(&raw, &Limits::default());
+        assert!(matches!(got, Err(MailError::TooDeep { .. })), "{got:?}");
+    }
+
+    #[test]
+    fn messages_attached_ten_thousand_deep_are_refused_without_overflowing_the_stack() {
+        let mut raw = String::new();
+        for i in 0..10_000 {
+            raw.push_str(&format!(
+                "From: a@b.example\r\nMessage-ID: <m{i}@b.example>\r\nContent-Type: message/rfc822\r\n\r\n"
+            ));
+        }
+        raw.push_str("From: a@b.example\r\n\r\nx\r\n");
+        let got = ParsedMail::parse(raw.as_bytes(), &Limits::default());
         assert!(matches!(got, Err(MailError::TooDeep { .. })), "{got:?}");
     }
 

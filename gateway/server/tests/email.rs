@@ -1116,3 +1116,138 @@ async fn partial_rejects_and_oversized_messages_are_quarantined_with_reasons() {
     assert!(reason.contains("the limit is 65536"), "{reason}");
     assert_eq!(count(&root.join("cur"), ""), 0);
 }
+
+/// `depth` multiparts nested in one another, from acme.
+fn nested_multiparts(depth: usize) -> Vec<u8> {
+    let mut s = String::from(
+        "From: billing@acme.example\r\nMessage-ID: <bomb-deep@acme.example>\r\nMIME-Version: 1.0\r\n",
+    );
+    for i in 0..depth {
+        s.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+        ));
+    }
+    s.push_str("Content-Type: text/plain\r\n\r\nx\r\n");
+    for i in (0..depth).rev() {
+        s.push_str(&format!("--b{i}--\r\n"));
+    }
+    s.into_bytes()
+}
+
+/// `depth` messages attached (message/rfc822) in one another, from acme.
+fn nested_messages(depth: usize) -> Vec<u8> {
+    let mut s = String::new();
+    for i in 0..depth {
+        s.push_str(&format!(
+            "From: billing@acme.example\r\nMessage-ID: <bomb-msg-{i}@acme.example>\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n"
+        ));
+    }
+    s.push_str("From: billing@acme.example\r\nSubject: inner\r\n\r\nx\r\n");
+    s.into_bytes()
+}
+
+/// One multipart with `n` tiny parts, from acme.
+fn many_parts(n: usize) -> Vec<u8> {
+    let mut s = String::from(
+        "From: billing@acme.example\r\nMessage-ID: <bomb-wide@acme.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n",
+    );
+    for _ in 0..n {
+        s.push_str("--b\r\nContent-Type: text/plain\r\n\r\nx\r\n");
+    }
+    s.push_str("--b--\r\n");
+    s.into_bytes()
+}
+
+/// MIME bombs and junk delivered into the Maildir the gateway watches: each is quarantined with
+/// its reason, nothing is published, the watcher stays up and a good mail after them still
+/// reaches Coupa. (The parser's limits are unit-tested in `adapter-email`; this is the same
+/// hostile input through the running service's mailbox entry point.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mime_bombs_in_the_maildir_are_quarantined_and_the_mailbox_keeps_working() {
+    let env = mail_env(0, None, None).await;
+    let mut oversized = mail(
+        "billing@acme.example",
+        "bomb-big@acme.example",
+        &[("big.xml", "application/xml", b"<x/>")],
+    );
+    oversized.resize(26 * 1024 * 1024, b'a');
+    let mut many_attachments_list: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..40 {
+        many_attachments_list.push((format!("a{i}.xml"), b"<x/>".to_vec()));
+    }
+    let many_attachments_refs: Vec<(&str, &str, &[u8])> = many_attachments_list
+        .iter()
+        .map(|(n, b)| (n.as_str(), "application/xml", b.as_slice()))
+        .collect();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("deep", nested_multiparts(50_000), "nested more than"),
+        ("deep-messages", nested_messages(10_000), "nested more than"),
+        ("wide", many_parts(50_000), "MIME parts"),
+        ("big", oversized, "the limit is"),
+        (
+            "attachments",
+            mail(
+                "billing@acme.example",
+                "bomb-attachments@acme.example",
+                &many_attachments_refs,
+            ),
+            "attachments",
+        ),
+        (
+            "junk",
+            (0..=255u8).cycle().take(64 * 1024).collect(),
+            "unknown sender",
+        ),
+    ];
+    for (i, (name, raw, _)) in cases.iter().enumerate() {
+        deliver(&env.maildir, &format!("17638100{i:02}.B{i}.{name}"), raw);
+    }
+    let q = env.maildir.join("quarantine");
+    assert!(
+        wait_until(Duration::from_secs(60), || count(&q, ".reason.txt")
+            == cases.len())
+        .await,
+        "not every bomb was quarantined: {:?}",
+        std::fs::read_dir(&q).map(|r| r.flatten().map(|e| e.file_name()).collect::<Vec<_>>())
+    );
+    for (i, (name, _, says)) in cases.iter().enumerate() {
+        let file = format!("17638100{i:02}.B{i}.{name}");
+        let reason = std::fs::read_to_string(q.join(format!("{file}.reason.txt"))).unwrap();
+        eprintln!("{name}: {}", reason.trim().replace('\n', " / "));
+        assert!(!reason.trim().is_empty(), "{name}: empty reason");
+        assert!(reason.contains(says), "{name}: {reason}");
+        assert!(
+            q.join(&file).is_file(),
+            "{name}: the message itself is kept"
+        );
+    }
+    assert_eq!(count(&env.maildir.join("new"), ""), 0);
+    assert_eq!(count(&env.maildir.join("processing"), ""), 0);
+
+    // The watcher is still working: a good invoice after the bombs reaches Coupa.
+    let good = mail(
+        "billing@acme.example",
+        "after-bombs@acme.example",
+        &[(
+            "INV-AFTER-BOMBS.xml",
+            "application/xml",
+            &cxml_for("INV-AFTER-BOMBS"),
+        )],
+    );
+    deliver(&env.maildir, "1763810099.G1.good", &good);
+    assert!(
+        wait_until(Duration::from_secs(60), || invoices_numbered(
+            &env.sandbox,
+            "INV-AFTER-BOMBS"
+        ) == 1)
+        .await,
+        "the good mail after the bombs did not reach Coupa"
+    );
+    assert_eq!(
+        env.sandbox.invoices().len(),
+        1,
+        "a bomb created something in Coupa"
+    );
+    env.running.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
+}
