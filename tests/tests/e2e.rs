@@ -26,6 +26,7 @@ async fn env(po_count: usize) -> Option<DemoEnv> {
     match DemoEnv::start(DemoOptions {
         amqp_url: Some(amqp_url()),
         po_count,
+        coupa_cap: false,
     })
     .await
     {

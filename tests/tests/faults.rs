@@ -89,6 +89,7 @@ pub async fn demo_env(amqp: String) -> DemoEnv {
     DemoEnv::start(DemoOptions {
         amqp_url: Some(amqp),
         po_count: 0,
+        coupa_cap: false,
     })
     .await
     .expect("starting the demo environment")

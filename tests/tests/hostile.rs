@@ -127,6 +127,7 @@ async fn embedded_env() -> DemoEnv {
     DemoEnv::start(DemoOptions {
         amqp_url: None,
         po_count: 0,
+        coupa_cap: false,
     })
     .await
     .unwrap()

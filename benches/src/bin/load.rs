@@ -51,6 +51,10 @@ struct Args {
     /// Seconds to wait for every delivery after the last send.
     #[arg(long, default_value_t = 300)]
     drain_timeout: u64,
+    /// Make the sandbox enforce Coupa's limit (25 requests/s, burst 20, 429 beyond it), as
+    /// the real Coupa does; the report then gives the share of the cap the gateway used.
+    #[arg(long)]
+    coupa_cap: bool,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -96,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
     let env = DemoEnv::start(DemoOptions {
         amqp_url: args.amqp.clone(),
         po_count: 0,
+        coupa_cap: args.coupa_cap,
     })
     .await?;
     let base = env.running.base_url();
@@ -252,6 +257,69 @@ async fn main() -> anyhow::Result<()> {
         ms(percentile(&to_coupa, 99.0)),
         ms(to_coupa.last().copied().unwrap_or_default())
     );
+    let stats = env.sandbox.stats();
+    let first_delivery = delivered_at.values().min().copied();
+    let last_delivery = delivered_at.values().max().copied();
+    let delivery_secs = match (first_delivery, last_delivery) {
+        (Some(a), Some(b)) => b.saturating_duration_since(a).as_secs_f64(),
+        _ => 0.0,
+    };
+    println!(
+        "  Coupa requests            {} ({:.2} per invoice), {} answered 429, {} tokens issued",
+        stats.requests,
+        stats.requests as f64 / delivered.max(1) as f64,
+        stats.served_429,
+        stats.tokens_issued
+    );
+    // Which calls used the budget (the sandbox keeps the last 10,000 requests).
+    let mut by_route: std::collections::BTreeMap<String, usize> = Default::default();
+    for r in env.sandbox.request_log() {
+        let path: Vec<&str> = r
+            .path
+            .split('?')
+            .next()
+            .unwrap_or("")
+            .split('/')
+            .map(|seg| {
+                if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+                    ":id"
+                } else {
+                    seg
+                }
+            })
+            .collect();
+        *by_route
+            .entry(format!("{} {}", r.method, path.join("/")))
+            .or_default() += 1;
+    }
+    let mut routes: Vec<(String, usize)> = by_route.into_iter().collect();
+    routes.sort_by_key(|r| std::cmp::Reverse(r.1));
+    println!(
+        "  Coupa calls by route      {} (last 10,000 requests)",
+        routes
+            .iter()
+            .take(6)
+            .map(|(r, n)| format!("{r}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if delivery_secs > 0.0 {
+        let req_per_sec = stats.requests as f64 / total_secs;
+        let invoices_per_sec = delivered.saturating_sub(1) as f64 / delivery_secs;
+        let cap = f64::from(adapter_coupa::config::DEFAULT_RATE_PER_SEC);
+        println!(
+            "  Coupa request rate        {req_per_sec:.1} req/s over the run; deliveries {invoices_per_sec:.2} invoices/s between the first and the last{}",
+            if args.coupa_cap {
+                format!(
+                    " = {:.1} req/s, {:.2} of the {cap:.0} req/s cap",
+                    invoices_per_sec * stats.requests as f64 / delivered.max(1) as f64,
+                    invoices_per_sec * stats.requests as f64 / delivered.max(1) as f64 / cap
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
     println!(
         "  reconciliation            delivered {delivered} + dead {dead} + lost {lost} = accepted {expected}; duplicates {duplicates}"
     );

@@ -133,7 +133,10 @@ pub fn insert(store: &mut Store, body: &Value, status: &str) -> Result<Value, Ve
     };
     if let (Some(sup), Some(number)) = (&supplier, text(body, "invoice-number")) {
         let sid = id_of(sup);
-        let dup = store.invoices.iter().any(|inv| {
+        let dup = store.invoices_numbered(number).iter().any(|&pos| {
+            let Some(inv) = store.invoices.get(pos) else {
+                return false;
+            };
             inv.get("supplier").map(id_of) == Some(sid)
                 && text(inv, "invoice-number") == Some(number)
                 && !matches!(text(inv, "status"), Some("voided" | "abandoned"))
@@ -213,7 +216,15 @@ pub async fn list(State(s): State<SharedState>, headers: HeaderMap, Query(q): Pa
         return r;
     }
     let q = ListQuery::parse(&q);
-    let page = q.apply(s.store().invoices.iter());
+    let mut store = s.store();
+    let page = match q.equality_on("invoice_number") {
+        Some(number) => {
+            let positions = store.invoices_numbered(number);
+            q.apply(positions.iter().filter_map(|p| store.invoices.get(*p)))
+        }
+        None => q.apply(store.invoices.iter()),
+    };
+    drop(store);
     reply::json(StatusCode::OK, Value::Array(page))
 }
 
@@ -235,7 +246,11 @@ pub async fn show(
         return r;
     }
     let id: u64 = id.parse().unwrap_or(0);
-    let found = s.store().invoices.iter().find(|i| id_of(i) == id).cloned();
+    let found = {
+        let mut store = s.store();
+        let pos = store.invoice_position(id);
+        pos.and_then(|p| store.invoices.get(p)).cloned()
+    };
     found.map_or_else(not_found, |v| reply::json(StatusCode::OK, v))
 }
 
@@ -251,7 +266,8 @@ pub async fn submit(
     }
     let id: u64 = id.parse().unwrap_or(0);
     let mut store = s.store();
-    let Some(inv) = store.invoices.iter_mut().find(|i| id_of(i) == id) else {
+    let pos = store.invoice_position(id);
+    let Some(inv) = pos.and_then(|p| store.invoices.get_mut(p)) else {
         return not_found();
     };
     if text(inv, "status") != Some("draft") {
@@ -280,7 +296,8 @@ pub async fn update(
     }
     let id: u64 = id.parse().unwrap_or(0);
     let mut store = s.store();
-    let Some(inv) = store.invoices.iter_mut().find(|i| id_of(i) == id) else {
+    let pos = store.invoice_position(id);
+    let Some(inv) = pos.and_then(|p| store.invoices.get_mut(p)) else {
         return not_found();
     };
     if let Some((_, v)) = q.iter().find(|(k, _)| k == "exported")

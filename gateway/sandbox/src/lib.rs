@@ -23,6 +23,7 @@ pub mod auth;
 pub mod cxml;
 pub mod demo;
 pub mod faults;
+pub mod index;
 pub mod invoices;
 pub mod purchase_orders;
 pub mod query;

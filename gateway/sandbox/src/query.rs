@@ -157,6 +157,16 @@ impl ListQuery {
         q
     }
 
+    /// The value of the first plain equality condition on the one-level attribute `key`
+    /// (normalised, e.g. `invoice_number`): an indexed store can start from the records filed
+    /// under it instead of scanning them all.
+    pub fn equality_on(&self, key: &str) -> Option<&str> {
+        self.conditions
+            .iter()
+            .find(|c| c.op == Op::Eq && c.path.len() == 1 && c.path[0] == key)
+            .map(|c| c.value.as_str())
+    }
+
     /// True when `record` satisfies every condition (conditions are ANDed).
     pub fn matches(&self, record: &Value) -> bool {
         self.conditions.iter().all(|c| c.matches(record))
@@ -213,23 +223,28 @@ fn equal(a: &str, b: &str) -> bool {
     compare(a, b) == Ordering::Equal || a.eq_ignore_ascii_case(b)
 }
 
+/// The text a condition on `path` compares against: the value found, or for an object (an
+/// association) its `id`, since `supplier=5` means the supplier's id, as in Coupa.
+pub fn text_at(record: &Value, path: &[String]) -> Option<String> {
+    let found = lookup(record, path).filter(|v| !v.is_null());
+    let found = match found {
+        Some(Value::Object(o)) => o.get("id"),
+        other => other,
+    };
+    found.and_then(as_text)
+}
+
 impl Condition {
     fn matches(&self, record: &Value) -> bool {
-        let found = lookup(record, &self.path).filter(|v| !v.is_null());
         if self.op == Op::Blank {
-            let blank = match found {
+            let blank = match lookup(record, &self.path).filter(|v| !v.is_null()) {
                 None => true,
                 Some(Value::String(s)) => s.is_empty(),
                 Some(_) => false,
             };
             return blank == (self.value.trim() == "true");
         }
-        // `supplier=5` means the supplier's id, as in Coupa.
-        let found = match found {
-            Some(Value::Object(o)) => o.get("id"),
-            other => other,
-        };
-        let Some(actual) = found.and_then(as_text) else {
+        let Some(actual) = text_at(record, &self.path) else {
             return matches!(self.op, Op::NotEq | Op::NotIn);
         };
         let want = self.value.as_str();

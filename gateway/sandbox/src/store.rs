@@ -8,6 +8,8 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::index::InvoiceIndex;
+
 /// Most records of one kind; creating more answers 400 so memory stays bounded.
 pub const MAX_RECORDS: usize = 100_000;
 /// Most request-log entries kept (oldest dropped first).
@@ -77,6 +79,7 @@ pub struct Store {
     pub log: VecDeque<LoggedRequest>,
     pub stats: SandboxStats,
     next_id: u64,
+    invoice_index: InvoiceIndex,
 }
 
 /// The numeric `id` of a record (0 when missing).
@@ -85,6 +88,19 @@ pub fn id_of(v: &Value) -> u64 {
 }
 
 impl Store {
+    /// The position in `invoices` of the invoice with this id.
+    pub fn invoice_position(&mut self, id: u64) -> Option<usize> {
+        self.invoice_index.refresh(&self.invoices);
+        self.invoice_index.position(id)
+    }
+
+    /// Positions (in id order) of the invoices whose number may equal `number` in the query
+    /// language's sense; callers apply their exact test to these.
+    pub fn invoices_numbered(&mut self, number: &str) -> Vec<usize> {
+        self.invoice_index.refresh(&self.invoices);
+        self.invoice_index.numbered(number).to_vec()
+    }
+
     /// A store holding a snapshot's records; ids continue after the highest one seen.
     pub fn from_snapshot(s: Snapshot) -> Store {
         let max = s

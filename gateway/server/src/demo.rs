@@ -32,6 +32,9 @@ pub struct DemoOptions {
     pub amqp_url: Option<String>,
     /// Seconds between PO polls and file-drop polls are kept short for the demo.
     pub po_count: usize,
+    /// Make the sandbox enforce Coupa's published limit (25 requests/s, burst 20) with 429s,
+    /// as the real Coupa does, instead of serving every request (the load tool's `--coupa-cap`).
+    pub coupa_cap: bool,
 }
 
 /// A running sandbox + gateway.
@@ -151,9 +154,15 @@ impl DemoEnv {
             .tempdir()
             .context("creating a temporary folder")?;
         let dir = temp.path().to_path_buf();
-        let sandbox = Sandbox::start(SandboxOptions::default())
-            .await
-            .context("starting the Coupa sandbox")?;
+        let sandbox = Sandbox::start(SandboxOptions {
+            rate_limit: opts.coupa_cap.then_some((
+                adapter_coupa::config::DEFAULT_RATE_PER_SEC,
+                adapter_coupa::config::DEFAULT_BURST,
+            )),
+            ..SandboxOptions::default()
+        })
+        .await
+        .context("starting the Coupa sandbox")?;
         let acme = gateway_sandbox::demo::seed_demo(&sandbox, opts.po_count)
             .map_err(|e| anyhow::anyhow!("seeding the sandbox: {e}"))?;
         let _ = acme;

@@ -275,6 +275,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     gateway_server::demo::DemoOptions {
                         amqp_url: amqp,
                         po_count: 2,
+                        coupa_cap: false,
                     },
                     &mut out,
                 )
