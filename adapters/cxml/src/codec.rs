@@ -1,8 +1,6 @@
 //! [`CxmlCodec`]: the `Decode`/`Encode` pair the server registers for [`Format::Cxml`].
 
-use std::io::{BufRead, Read};
-
-use gateway_core::{Decode, DecodeItem, Decoded, Encode, EncodeError, Format, PartnerProfile};
+use gateway_core::{Decode, Decoded, Encode, EncodeError, Format, PartnerProfile};
 use gateway_model::Document;
 
 use crate::decode::decode_tree;
@@ -53,27 +51,9 @@ impl Decode for CxmlCodec {
         out
     }
 
-    /// Reads at most `limits.max_bytes + 1` bytes, so an endless or oversized stream is
-    /// refused with a limit reject instead of filling memory, then decodes.
-    fn decode_reader(
-        &self,
-        reader: &mut dyn BufRead,
-        partner: &PartnerProfile,
-        sink: &mut dyn FnMut(DecodeItem),
-    ) -> std::io::Result<()> {
-        let cap = u64::try_from(self.limits.max_bytes)
-            .unwrap_or(u64::MAX)
-            .saturating_add(1);
-        let mut raw = Vec::new();
-        reader.take(cap).read_to_end(&mut raw)?;
-        let decoded = self.decode(&raw, partner);
-        for d in decoded.documents {
-            sink(DecodeItem::Document(Box::new(d)));
-        }
-        for r in decoded.rejects {
-            sink(DecodeItem::Reject(r));
-        }
-        Ok(())
+    /// Whole documents only; the default `decode_reader` reads at most this + 1 bytes.
+    fn max_input_bytes(&self) -> Option<usize> {
+        Some(self.limits.max_bytes)
     }
 }
 

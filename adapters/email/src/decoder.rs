@@ -236,28 +236,10 @@ impl Decode for EmailCodec {
         Format::Email
     }
 
-    /// Reads at most one byte more than the message limit, so an endless input costs bounded
-    /// memory and is rejected as too large.
-    fn decode_reader(
-        &self,
-        reader: &mut dyn std::io::BufRead,
-        partner: &PartnerProfile,
-        sink: &mut dyn FnMut(gateway_core::DecodeItem),
-    ) -> std::io::Result<()> {
-        use std::io::Read;
-        let cap = u64::try_from(self.limits.max_message_bytes)
-            .unwrap_or(u64::MAX)
-            .saturating_add(1);
-        let mut raw = Vec::new();
-        reader.take(cap).read_to_end(&mut raw)?;
-        let decoded = self.decode(&raw, partner);
-        for d in decoded.documents {
-            sink(gateway_core::DecodeItem::Document(Box::new(d)));
-        }
-        for r in decoded.rejects {
-            sink(gateway_core::DecodeItem::Reject(r));
-        }
-        Ok(())
+    /// A message is read whole; the default `decode_reader` reads at most this + 1 bytes, so
+    /// an endless input costs bounded memory and is rejected as too large.
+    fn max_input_bytes(&self) -> Option<usize> {
+        Some(self.limits.max_message_bytes)
     }
 
     fn decode(&self, raw: &[u8], partner: &PartnerProfile) -> Decoded {

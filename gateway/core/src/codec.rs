@@ -1,6 +1,6 @@
 //! The codec traits: pure, synchronous conversion between wire bytes and canonical documents.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use gateway_model::Document;
 use serde::Serialize;
@@ -82,8 +82,16 @@ pub trait Decode: Send + Sync {
 
     fn decode(&self, raw: &[u8], partner: &PartnerProfile) -> Decoded;
 
+    /// The largest input this format accepts whole, when it has a limit. The default
+    /// [`Decode::decode_reader`] reads one byte more than this at most, so an endless or
+    /// oversized stream costs bounded memory and `decode` refuses it with its own limit reject.
+    fn max_input_bytes(&self) -> Option<usize> {
+        None
+    }
+
     /// Streaming decode: items are handed to `sink` as they complete so memory stays bounded by
-    /// one document. The default reads the whole input; formats that can stream override it.
+    /// one document. The default reads the whole input (at most [`Decode::max_input_bytes`] + 1
+    /// bytes); formats that can stream override it.
     fn decode_reader(
         &self,
         reader: &mut dyn BufRead,
@@ -91,7 +99,15 @@ pub trait Decode: Send + Sync {
         sink: &mut dyn FnMut(DecodeItem),
     ) -> std::io::Result<()> {
         let mut raw = Vec::new();
-        reader.read_to_end(&mut raw)?;
+        match self.max_input_bytes() {
+            Some(max) => {
+                let cap = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+                reader.take(cap).read_to_end(&mut raw)?;
+            }
+            None => {
+                reader.read_to_end(&mut raw)?;
+            }
+        }
         let decoded = self.decode(&raw, partner);
         for d in decoded.documents {
             sink(DecodeItem::Document(Box::new(d)));
