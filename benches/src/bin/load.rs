@@ -57,6 +57,10 @@ struct Args {
     coupa_cap: bool,
 }
 
+/// How often the load tool looks at the sandbox. Each look copies the invoice numbers;
+/// looking more often slows the run it measures.
+const WATCH_EVERY: Duration = Duration::from_millis(200);
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -68,6 +72,20 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Looks at the sandbox once: stamps the invoices of this run seen for the first time, and
+/// returns how many numbers it holds more than once. Called every 200 ms from the first send
+/// on, so receipt-to-Coupa latency is measured while sending, not only afterwards.
+fn watch(env: &DemoEnv, run: &str, delivered_at: &mut HashMap<String, Instant>) -> usize {
+    let numbers = env.coupa_invoice_numbers();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let now = Instant::now();
+    for n in numbers.iter().filter(|n| n.starts_with(run)) {
+        *seen.entry(n.as_str()).or_default() += 1;
+        delivered_at.entry(n.clone()).or_insert(now);
+    }
+    seen.values().filter(|c| **c > 1).count()
 }
 
 fn body(env: &DemoEnv, path: Path, number: &str) -> anyhow::Result<Vec<u8>> {
@@ -146,7 +164,13 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     let mut sent_at: HashMap<String, Instant> = HashMap::new();
+    let mut delivered_at: HashMap<String, Instant> = HashMap::new();
+    let mut last_watch = Instant::now();
     for (i, (number, body)) in bodies.into_iter().enumerate() {
+        if last_watch.elapsed() >= WATCH_EVERY {
+            watch(&env, &run, &mut delivered_at);
+            last_watch = Instant::now();
+        }
         if args.rate > 0 {
             let due = started + Duration::from_secs_f64(i as f64 / f64::from(args.rate));
             tokio::time::sleep_until(due.into()).await;
@@ -175,6 +199,10 @@ async fn main() -> anyhow::Result<()> {
     let mut answers = Vec::new();
     let mut refused = 0usize;
     while let Some(r) = tasks.join_next().await {
+        if last_watch.elapsed() >= WATCH_EVERY {
+            watch(&env, &run, &mut delivered_at);
+            last_watch = Instant::now();
+        }
         let (_, ok, took) = r?;
         if ok {
             answers.push(took);
@@ -186,19 +214,12 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("\r  sent {0}/{0} in {send_secs:.1} s", args.count);
 
     // Watch the sandbox until every accepted invoice is there (or the drain timeout).
-    let mut delivered_at: HashMap<String, Instant> = HashMap::new();
     let deadline = Instant::now() + Duration::from_secs(args.drain_timeout);
     let expected = args.count - refused;
     let mut last_print = Instant::now();
     let mut duplicates;
     loop {
-        let numbers = env.coupa_invoice_numbers();
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for n in numbers.iter().filter(|n| n.starts_with(&run)) {
-            *seen.entry(n.as_str()).or_default() += 1;
-            delivered_at.entry(n.clone()).or_insert_with(Instant::now);
-        }
-        duplicates = seen.values().filter(|c| **c > 1).count();
+        duplicates = watch(&env, &run, &mut delivered_at);
         if delivered_at.len() >= expected || Instant::now() > deadline {
             break;
         }
@@ -207,8 +228,7 @@ async fn main() -> anyhow::Result<()> {
             let _ = std::io::stderr().flush();
             last_print = Instant::now();
         }
-        // Each look copies the sandbox's invoices; looking more often slows the run it measures.
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(WATCH_EVERY).await;
     }
     let total_secs = started.elapsed().as_secs_f64();
     let dead = env

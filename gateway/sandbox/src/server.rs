@@ -352,6 +352,18 @@ impl SandboxHandle {
         self.shared.store().received.clone()
     }
 
+    /// Every invoice's number in store order, without copying the records: cheap enough for
+    /// a watcher (the load tool) to call several times a second on a large store.
+    pub fn invoice_numbers(&self) -> Vec<String> {
+        self.shared
+            .store()
+            .invoices
+            .iter()
+            .filter_map(|i| i.get("invoice-number").and_then(|n| n.as_str()))
+            .map(str::to_string)
+            .collect()
+    }
+
     pub fn stats(&self) -> SandboxStats {
         self.shared.store().stats.clone()
     }

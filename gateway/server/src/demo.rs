@@ -355,12 +355,7 @@ impl DemoEnv {
 
     /// Invoice numbers the sandbox holds.
     pub fn coupa_invoice_numbers(&self) -> Vec<String> {
-        self.sandbox
-            .invoices()
-            .iter()
-            .filter_map(|i| i.get("invoice-number").and_then(|n| n.as_str()))
-            .map(str::to_string)
-            .collect()
+        self.sandbox.invoice_numbers()
     }
 
     /// Files written to a partner's `Outgoing` folder.

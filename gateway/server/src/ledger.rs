@@ -9,6 +9,8 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::config::LedgerDurability;
+
 /// Why the ledger could not be used. Disk trouble may pass, so callers treat it as retryable
 /// (HTTP 503, file left in place) rather than losing or duplicating a document.
 #[derive(Debug, thiserror::Error)]
@@ -98,7 +100,13 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// Opens (or creates) the ledger with [`LedgerDurability::Full`].
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
+        Ledger::open_with(path, LedgerDurability::Full)
+    }
+
+    /// Opens (or creates) the ledger, flushing writes as `durability` says.
+    pub fn open_with(path: &Path, durability: LedgerDurability) -> Result<Self, LedgerError> {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
@@ -106,10 +114,12 @@ impl Ledger {
                 .map_err(|e| LedgerError(format!("cannot create {}: {e}", dir.display())))?;
         }
         let conn = Connection::open(path)?;
+        conn.execute_batch(match durability {
+            LedgerDurability::Full => "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;",
+            LedgerDurability::Normal => "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+        })?;
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = FULL;
-             PRAGMA busy_timeout = 5000;
+            "PRAGMA busy_timeout = 5000;
              CREATE TABLE IF NOT EXISTS documents (
                  idempotency_key TEXT PRIMARY KEY,
                  doc_id TEXT NOT NULL,
