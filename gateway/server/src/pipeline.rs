@@ -145,9 +145,16 @@ impl Pipeline {
             }
             return Err(e.into());
         }
-        for m in &batch {
-            // Only while still `received`: a fast consumer may have delivered it already.
-            self.ledger.mark_published(&m.envelope.idempotency_key)?;
+        // Only while still `received`: a fast consumer may have delivered it already. The bus
+        // holds the documents now, so a failure here must not turn into a 503: the sender
+        // would send again and publish them twice. A row left `received` is only a stale
+        // status (a resend takes it over, the Coupa duplicate guard creates nothing twice).
+        let keys: Vec<&str> = batch
+            .iter()
+            .map(|m| m.envelope.idempotency_key.as_str())
+            .collect();
+        if let Err(e) = self.ledger.mark_all_published(&keys) {
+            tracing::warn!(error = %e, documents = keys.len(), "published, but the ledger could not record it");
         }
         report.accepted = pending;
         Ok(report)
