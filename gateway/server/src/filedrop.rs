@@ -20,7 +20,7 @@ use crate::config::FileDropConfig;
 use crate::pipeline::Pipeline;
 
 /// Produces the acknowledgment to write back for an input (X12 997/999/TA1), if any.
-pub type Acknowledger = Arc<dyn Fn(&[u8]) -> Option<Vec<u8>> + Send + Sync>;
+pub type Acknowledger = Arc<dyn Fn(&[u8], &PartnerProfile) -> Option<Vec<u8>> + Send + Sync>;
 
 /// What one poll did, for logs and tests.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -247,7 +247,7 @@ impl FileDrop {
             tracing::info!(adapter = "file-drop", partner = %partner.id, doc_id = %a.doc_id,
                 kind = %a.kind, number = %a.number, file = %original, "published");
         }
-        if let Some(ack) = self.acknowledgers.get(&format).and_then(|f| f(&raw)) {
+        if let Some(ack) = self.acknowledgers.get(&format).and_then(|f| f(&raw, partner)) {
             let out = self.outgoing(&partner.id);
             let stem = original
                 .rsplit_once('.')

@@ -27,11 +27,12 @@ pub fn routes(pipeline: Arc<Pipeline>, _codecs: &Codecs, max_body: usize) -> Rou
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
 }
 
-/// Acknowledgment writers by input format (X12 997/999/TA1).
+/// Acknowledgment writers by input format (X12 997/999/TA1), numbered with the control
+/// numbers of the partner whose folder the file came from.
 pub fn acknowledgers(codecs: &Codecs) -> Vec<(Format, Acknowledger)> {
     let codecs = codecs.clone();
-    let x12: Acknowledger = Arc::new(move |raw: &[u8]| {
-        let ack = x12_ack(&codecs, raw, &PartnerProfile::anonymous());
+    let x12: Acknowledger = Arc::new(move |raw: &[u8], partner: &PartnerProfile| {
+        let ack = x12_ack(&codecs, raw, partner);
         (!ack.is_empty()).then_some(ack)
     });
     vec![(Format::X12, x12)]
