@@ -89,33 +89,12 @@ impl Default for BusConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct LedgerConfig {
     pub path: PathBuf,
-    /// How hard each ledger write waits for the disk; see [`LedgerDurability`].
-    pub durability: LedgerDurability,
-}
-
-/// When a ledger write counts as done. The bus, not the ledger, is what keeps an accepted
-/// document (a sender gets its 2xx only after the bus confirmed), so this only decides what a
-/// **power loss or OS crash** may undo; a killed gateway process loses nothing either way.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LedgerDurability {
-    /// Every write is flushed to disk before it returns (SQLite `synchronous=FULL`). The
-    /// default: after a power loss the ledger still knows every document and every PO sent.
-    #[default]
-    Full,
-    /// Writes reach the disk at checkpoints (SQLite WAL with `synchronous=NORMAL`): about 1.5x
-    /// the end-to-end throughput on a small disk-bound machine (see BENCHMARKS.md). A power
-    /// loss may undo the last writes: a document resent afterwards is published again (the
-    /// Coupa duplicate guard still creates no second invoice), and a PO whose sending was
-    /// undone may go to its supplier a second time.
-    Normal,
 }
 
 impl Default for LedgerConfig {
     fn default() -> Self {
         LedgerConfig {
             path: PathBuf::from("var/ledger.sqlite"),
-            durability: LedgerDurability::Full,
         }
     }
 }
@@ -342,20 +321,6 @@ mod tests {
         assert_eq!(c.coupa.base_url, "http://other:1");
         assert_eq!(c.http.max_body_bytes, 1024);
         assert_eq!(format!("{:?}", c.coupa.client_secret), "[redacted]");
-    }
-
-    #[test]
-    fn ledger_durability_is_full_unless_asked() {
-        let c = Config::parse(MIN, "t.toml", Vec::new()).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.ledger.durability, LedgerDurability::Full);
-        let env = vec![(
-            "GATEWAY__LEDGER__DURABILITY".to_string(),
-            "normal".to_string(),
-        )];
-        let c = Config::parse(MIN, "t.toml", env).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.ledger.durability, LedgerDurability::Normal);
-        let bad = format!("{MIN}[ledger]\ndurability = \"fast\"\n");
-        assert!(Config::parse(&bad, "t.toml", Vec::new()).is_err());
     }
 
     #[test]

@@ -5,11 +5,10 @@
 //! SQLite in WAL mode; every write is committed before the caller goes on.
 
 use std::path::Path;
-use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::config::LedgerDurability;
+use crate::group_commit::GroupCommit;
 
 /// Why the ledger could not be used. Disk trouble may pass, so callers treat it as retryable
 /// (HTTP 503, file left in place) rather than losing or duplicating a document.
@@ -96,17 +95,13 @@ pub struct NewDocument<'a> {
 /// The ledger.
 #[derive(Debug)]
 pub struct Ledger {
-    conn: Mutex<Connection>,
+    db: GroupCommit,
 }
 
 impl Ledger {
-    /// Opens (or creates) the ledger with [`LedgerDurability::Full`].
+    /// Opens (or creates) the ledger. Every write is flushed to disk before it returns
+    /// (`synchronous = FULL`); group commit makes that cheap under concurrency.
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
-        Ledger::open_with(path, LedgerDurability::Full)
-    }
-
-    /// Opens (or creates) the ledger, flushing writes as `durability` says.
-    pub fn open_with(path: &Path, durability: LedgerDurability) -> Result<Self, LedgerError> {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
@@ -114,12 +109,10 @@ impl Ledger {
                 .map_err(|e| LedgerError(format!("cannot create {}: {e}", dir.display())))?;
         }
         let conn = Connection::open(path)?;
-        conn.execute_batch(match durability {
-            LedgerDurability::Full => "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;",
-            LedgerDurability::Normal => "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-        })?;
         conn.execute_batch(
-            "PRAGMA busy_timeout = 5000;
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA busy_timeout = 5000;
              CREATE TABLE IF NOT EXISTS documents (
                  idempotency_key TEXT PRIMARY KEY,
                  doc_id TEXT NOT NULL,
@@ -146,28 +139,29 @@ impl Ledger {
              );",
         )?;
         Ok(Ledger {
-            conn: Mutex::new(conn),
+            db: GroupCommit::new(conn),
         })
     }
 
-    fn with<T>(
+    /// A write: atomic, and durable when it returns (group commit, see `group_commit.rs`).
+    fn write<T>(
         &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error>,
+        f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>,
     ) -> Result<T, LedgerError> {
-        outside_the_async_workers(|| {
-            let mut guard = self
-                .conn
-                .lock()
-                .map_err(|_| LedgerError("lock poisoned".into()))?;
-            f(&mut guard).map_err(LedgerError::from)
-        })
+        outside_the_async_workers(|| self.db.write(f)).map_err(|e| LedgerError(e.0))
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>,
+    ) -> Result<T, LedgerError> {
+        outside_the_async_workers(|| self.db.read(f)).map_err(|e| LedgerError(e.0))
     }
 
     /// Claims `doc.idempotency_key`. A key seen before and already on the bus is a duplicate;
     /// a key whose earlier attempt never reached the bus is taken over by this attempt.
     pub fn claim(&self, doc: &NewDocument<'_>) -> Result<Claim, LedgerError> {
-        self.with(|c| {
-            let tx = c.transaction()?;
+        self.write(|tx| {
             let existing: Option<(String, String)> = tx
                 .query_row(
                     "SELECT doc_id, status FROM documents WHERE idempotency_key = ?1",
@@ -205,7 +199,6 @@ impl Ledger {
                     Claim::New
                 }
             };
-            tx.commit()?;
             Ok(claim)
         })
     }
@@ -225,7 +218,7 @@ impl Ledger {
 
     /// Records a new status for a document, by doc id or idempotency key.
     pub fn set_status(&self, key: &str, status: Status, detail: &str) -> Result<(), LedgerError> {
-        self.with(|c| {
+        self.write(|c| {
             c.execute(
                 "UPDATE documents SET status = ?2, detail = ?3,
                      updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
@@ -246,19 +239,16 @@ impl Ledger {
     /// [`Ledger::mark_published`] for every key of one request, in one transaction (one disk
     /// flush for a CSV file of a thousand invoices, not a thousand).
     pub fn mark_all_published(&self, idempotency_keys: &[&str]) -> Result<(), LedgerError> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            {
-                let mut update = tx.prepare_cached(
-                    "UPDATE documents SET status = 'published',
-                         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
-                     WHERE idempotency_key = ?1 AND status = 'received'",
-                )?;
-                for key in idempotency_keys {
-                    update.execute(params![key])?;
-                }
+        self.write(|c| {
+            let mut update = c.prepare_cached(
+                "UPDATE documents SET status = 'published',
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE idempotency_key = ?1 AND status = 'received'",
+            )?;
+            for key in idempotency_keys {
+                update.execute(params![key])?;
             }
-            tx.commit()
+            Ok(())
         })
     }
 
@@ -275,7 +265,7 @@ impl Ledger {
 
     /// Forgets a claim whose publish failed, so the sender's retry is processed anew.
     pub fn release(&self, idempotency_key: &str) -> Result<(), LedgerError> {
-        self.with(|c| {
+        self.write(|c| {
             c.execute(
                 "DELETE FROM documents WHERE idempotency_key = ?1 AND status = 'received'",
                 params![idempotency_key],
@@ -300,7 +290,7 @@ impl Ledger {
 
     /// Counts by status, for summaries.
     pub fn counts(&self) -> Result<Vec<(String, String, String, u64)>, LedgerError> {
-        self.with(|c| {
+        self.read(|c| {
             let mut st = c.prepare(
                 "SELECT adapter, kind, status, COUNT(*) FROM documents GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
             )?;
@@ -314,7 +304,7 @@ impl Ledger {
             "SELECT idempotency_key, doc_id, adapter, partner, kind, number, status, detail,
                     received_at, updated_at FROM documents {clause}"
         );
-        self.with(|c| {
+        self.read(|c| {
             let mut st = c.prepare(&sql)?;
             let rows = st.query_map(p, |r| {
                 Ok(Entry {
@@ -340,7 +330,7 @@ impl Ledger {
         scope: &str,
         key: &str,
     ) -> Result<Option<(String, u16, Vec<u8>)>, LedgerError> {
-        self.with(|c| {
+        self.read(|c| {
             c.query_row(
                 "SELECT body_hash, status, response FROM idempotent_requests WHERE scope = ?1 AND key = ?2",
                 params![scope, key],
@@ -359,7 +349,7 @@ impl Ledger {
         status: u16,
         response: &[u8],
     ) -> Result<(), LedgerError> {
-        self.with(|c| {
+        self.write(|c| {
             c.execute(
                 "INSERT OR IGNORE INTO idempotent_requests (scope, key, body_hash, status, response)
                  VALUES (?1, ?2, ?3, ?4, ?5)",

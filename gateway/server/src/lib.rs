@@ -12,6 +12,7 @@ pub mod cxml_reply;
 pub mod demo;
 pub mod dlq;
 pub mod filedrop;
+pub mod group_commit;
 pub mod ledger;
 pub mod logging;
 pub mod mailbox;

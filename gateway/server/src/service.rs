@@ -95,7 +95,7 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         coupa,
     } = parts;
     let ledger = Arc::new(
-        Ledger::open_with(&config.ledger.path, config.ledger.durability)
+        Ledger::open(&config.ledger.path)
             .with_context(|| format!("opening the ledger at {}", config.ledger.path.display()))?,
     );
     let partners = Partners::new(config.partners.clone());
