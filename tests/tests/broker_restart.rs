@@ -55,6 +55,11 @@ impl Handler for Counting {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bus_keeps_every_confirmed_message_across_a_rabbitmq_restart() {
+    // The bus's reconnect log lines, shown when the test fails (the harness captures them).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("gateway_broker=debug,lapin=info")
+        .with_test_writer()
+        .try_init();
     let Some(node) = blocking(|| RabbitNode::start_or_skip("bus restart")).await else {
         return;
     };

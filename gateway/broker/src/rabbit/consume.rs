@@ -20,6 +20,8 @@ use crate::names;
 use crate::settle::{Decision, decide};
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How often a consumer checks that its channel is still open.
+const CHANNEL_CHECK: Duration = Duration::from_secs(1);
 
 enum Ended {
     Stopped,
@@ -91,6 +93,11 @@ async fn consume_once(
         channel: ch.clone(),
     });
     let mut tasks = JoinSet::new();
+    // lapin does not always end the delivery stream when the connection dies (a reset by a
+    // broker restarting was seen to leave it pending for ever, so the consumer never came
+    // back): look at the channel's state as well, and reconnect when it is gone.
+    let mut health = tokio::time::interval(CHANNEL_CHECK);
+    health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let result = loop {
         if tasks.len() >= usize::from(prefetch) {
             let _ = tasks.join_next().await;
@@ -98,6 +105,13 @@ async fn consume_once(
         }
         tokio::select! {
             _ = &mut *stop => break Ok(Ended::Stopped),
+            _ = health.tick() => {
+                if !ch.status().connected() {
+                    break Err(BusError::Unavailable(
+                        "the channel to the broker closed".into(),
+                    ));
+                }
+            }
             next = deliveries.next() => match next {
                 Some(Ok(delivery)) => {
                     let ctx = Arc::clone(&ctx);

@@ -113,10 +113,18 @@ impl RabbitBroker {
     /// A fresh channel in confirm mode.
     pub(crate) async fn confirm_channel(&self) -> Result<Channel, BusError> {
         let conn = self.connection().await?;
-        let ch = conn
-            .create_channel()
-            .await
-            .map_err(|e| unavailable("cannot open a channel", e))?;
+        let ch = match conn.create_channel().await {
+            Ok(ch) => ch,
+            Err(e) => {
+                // The connection may look alive and be dead: forget it, so the next attempt
+                // connects afresh instead of failing on it for ever.
+                let mut cached = self.conn.lock().await;
+                if cached.as_ref().is_some_and(|c| Arc::ptr_eq(c, &conn)) {
+                    *cached = None;
+                }
+                return Err(unavailable("cannot open a channel", e));
+            }
+        };
         ch.confirm_select(ConfirmSelectOptions::default())
             .await
             .map_err(|e| unavailable("cannot enable publisher confirms", e))?;
