@@ -247,7 +247,11 @@ impl FileDrop {
             tracing::info!(adapter = "file-drop", partner = %partner.id, doc_id = %a.doc_id,
                 kind = %a.kind, number = %a.number, file = %original, "published");
         }
-        if let Some(ack) = self.acknowledgers.get(&format).and_then(|f| f(&raw, partner)) {
+        if let Some(ack) = self
+            .acknowledgers
+            .get(&format)
+            .and_then(|f| f(&raw, partner))
+        {
             let out = self.outgoing(&partner.id);
             let stem = original
                 .rsplit_once('.')
