@@ -22,6 +22,8 @@ use crate::settle::{Decision, decide};
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How often a consumer checks that its channel is still open.
 const CHANNEL_CHECK: Duration = Duration::from_secs(1);
+/// How long handlers in flight may go on after the channel died before they are dropped.
+const IN_FLIGHT_GRACE: Duration = Duration::from_secs(10);
 
 enum Ended {
     Stopped,
@@ -98,18 +100,26 @@ async fn consume_once(
     // back): look at the channel's state as well, and reconnect when it is gone.
     let mut health = tokio::time::interval(CHANNEL_CHECK);
     health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let closed = || BusError::Unavailable("the channel to the broker closed".into());
     let result = loop {
         if tasks.len() >= usize::from(prefetch) {
-            let _ = tasks.join_next().await;
+            // Every slot is busy: wait for one, but keep watching the channel (an ack on a
+            // dead connection may never finish).
+            tokio::select! {
+                _ = tasks.join_next() => {}
+                _ = health.tick() => {
+                    if !ch.status().connected() {
+                        break Err(closed());
+                    }
+                }
+            }
             continue;
         }
         tokio::select! {
             _ = &mut *stop => break Ok(Ended::Stopped),
             _ = health.tick() => {
                 if !ch.status().connected() {
-                    break Err(BusError::Unavailable(
-                        "the channel to the broker closed".into(),
-                    ));
+                    break Err(closed());
                 }
             }
             next = deliveries.next() => match next {
@@ -124,8 +134,18 @@ async fn consume_once(
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
         }
     };
-    // Let handlers in flight finish and settle before the channel goes away.
-    while tasks.join_next().await.is_some() {}
+    if result.is_ok() {
+        // Let handlers in flight finish and settle before the channel goes away.
+        while tasks.join_next().await.is_some() {}
+    } else {
+        // The channel is gone: nothing in flight can be acked any more, and the broker
+        // redelivers every unacked message once we reconnect. Give the handlers a moment to
+        // finish what they were doing, then stop waiting for acks that may never complete.
+        let settle = async { while tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(IN_FLIGHT_GRACE, settle).await.is_err() {
+            tasks.abort_all();
+        }
+    }
     if matches!(result, Ok(Ended::Stopped)) {
         let _ = ch.close(200, ShortString::from("consumer stopped")).await;
     }
