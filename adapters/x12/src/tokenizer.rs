@@ -78,7 +78,16 @@ impl<'a> Segment<'a> {
 
     /// Element `n` (1-based as in `BIG02`; 0 is the id); `None` when the segment is shorter.
     pub fn element(&self, n: usize) -> Option<&'a [u8]> {
-        self.elements().nth(n)
+        // One scan to the n-th separator and one to the next: the mapping reads elements by
+        // position many times per segment, and this is cheaper than `elements().nth(n)`.
+        let sep = self.delimiters.element;
+        let mut rest = self.raw;
+        for _ in 0..n {
+            let at = rest.iter().position(|&b| b == sep)?;
+            rest = rest.get(at + 1..)?;
+        }
+        let end = rest.iter().position(|&b| b == sep).unwrap_or(rest.len());
+        rest.get(..end)
     }
 
     /// Element `n` as text, `None` when absent or empty. Non-UTF-8 bytes are replaced.

@@ -8,19 +8,47 @@ use rust_decimal::Decimal;
 const MAX_NUMBER_LEN: usize = 30;
 
 /// An X12 `R` (decimal) value: optional sign, digits, optional point (`"12.5"`, `"-3"`, `".5"`).
+///
+/// One pass over the bytes; the scale is kept as written (`"12.50"` stays `12.50`), exactly as
+/// `Decimal::from_str` would, which the tests check value by value.
 pub fn decimal(text: &str) -> Result<Decimal, String> {
+    let bad = || format!("{text:?} is not a decimal number");
     let t = text.trim();
-    let digits = t.strip_prefix('-').unwrap_or(t);
-    let ok = !digits.is_empty()
-        && t.len() <= MAX_NUMBER_LEN
-        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && digits.bytes().filter(|&b| b == b'.').count() <= 1
-        && digits.bytes().any(|b| b.is_ascii_digit());
-    if !ok {
-        return Err(format!("{text:?} is not a decimal number"));
+    if t.len() > MAX_NUMBER_LEN {
+        return Err(bad());
     }
-    t.parse::<Decimal>()
-        .map_err(|_| format!("{text:?} is not a decimal number"))
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
+    let mut mantissa: u128 = 0;
+    let mut scale: u32 = 0;
+    let mut seen_point = false;
+    let mut seen_digit = false;
+    for b in digits.bytes() {
+        match b {
+            b'0'..=b'9' => {
+                seen_digit = true;
+                mantissa = mantissa * 10 + u128::from(b - b'0');
+                if seen_point {
+                    scale += 1;
+                }
+            }
+            b'.' if !seen_point => seen_point = true,
+            _ => return Err(bad()),
+        }
+    }
+    if !seen_digit {
+        return Err(bad());
+    }
+    // At most 30 digits fit in u128 without overflow; rust_decimal holds 96 bits and scale 28.
+    let signed = i128::try_from(mantissa).map_err(|_| bad())?;
+    let signed = if negative { -signed } else { signed };
+    match Decimal::try_from_i128_with_scale(signed, scale) {
+        Ok(d) => Ok(d),
+        // Beyond 28 decimals or 96 bits: rust_decimal's own rules (rounding) decide.
+        Err(_) => t.parse::<Decimal>().map_err(|_| bad()),
+    }
 }
 
 /// An X12 `N2` value: an integer with two implied decimals (`"5635800"` → `56358.00`).
@@ -105,8 +133,47 @@ mod tests {
         assert_eq!(decimal("12.5").unwrap().to_string(), "12.5");
         assert_eq!(decimal("-3").unwrap().to_string(), "-3");
         assert_eq!(decimal(".5").unwrap().to_string(), "0.5");
-        for bad in ["", "-", "1.2.3", "1e5", "abc", "."] {
+        for bad in ["", "-", "1.2.3", "1e5", "abc", ".", "+1", "1-", " - 1"] {
             assert!(decimal(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The one-pass parser gives what `Decimal::from_str` gives, scale and sign included.
+    #[test]
+    fn decimals_match_rust_decimal_parse() {
+        let cases = [
+            "0",
+            "-0",
+            "0.00",
+            "-0.0",
+            "1",
+            "1.",
+            "-1.",
+            ".5",
+            "-.5",
+            "12.50",
+            "007.100",
+            "123456789012345678901234567",
+            "1234567890123456789012345678",
+            "0.1234567890123456789012345678",
+            "-99999999999999999999.99",
+            "  4.25 ",
+            "79228162514264337593543950335",
+            "7922816251426433759354395033.5",
+            ".12345678901234567890123456789",
+        ];
+        for c in cases {
+            let ours = decimal(c);
+            let theirs = c.trim().parse::<Decimal>();
+            match (ours, theirs) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b, "{c}");
+                    assert_eq!(a.to_string(), b.to_string(), "{c}");
+                    assert_eq!(a.scale(), b.scale(), "{c}");
+                }
+                (Err(_), Err(_)) => {}
+                (a, b) => panic!("{c}: ours {a:?}, rust_decimal {b:?}"),
+            }
         }
     }
 
