@@ -1,11 +1,11 @@
 //! The serde baseline for the `cxml` group: quick-xml deserialising the same InvoiceDetailRequest
-//! bytes into plain structs that mirror the elements our decoder reads (decimals kept as strings,
+//! bytes into plain structs (and writing them back, the encode baseline) that mirror the elements our decoder reads (decimals kept as strings,
 //! which favours the baseline). It builds no canonical model and validates nothing.
 #![allow(non_snake_case, dead_code)]
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct CXml {
     #[serde(rename = "@payloadID")]
     payload_id: String,
@@ -14,36 +14,36 @@ pub struct CXml {
     Header: Header,
     Request: Request,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Header {
     From: Creds,
     To: Creds,
     Sender: Creds,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Creds {
     Credential: Vec<Cred>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Cred {
     #[serde(rename = "@domain")]
     domain: String,
     Identity: String,
     SharedSecret: Option<String>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Request {
     #[serde(rename = "@deploymentMode")]
     mode: Option<String>,
     InvoiceDetailRequest: Idr,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Idr {
     InvoiceDetailRequestHeader: Hdr,
     InvoiceDetailOrder: Vec<Order>,
     InvoiceDetailSummary: Summary,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Hdr {
     #[serde(rename = "@invoiceID")]
     id: String,
@@ -59,41 +59,41 @@ struct Hdr {
     PaymentTerm: Vec<Pt>,
     Comments: Option<String>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Partner {
     Contact: Contact,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Contact {
     #[serde(rename = "@role")]
     role: String,
     Name: Text,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Text {
     #[serde(rename = "$text")]
     text: Option<String>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Pt {
     #[serde(rename = "@payInNumberOfDays")]
     days: Option<String>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Order {
     InvoiceDetailOrderInfo: Info,
     InvoiceDetailItem: Vec<Item>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Info {
     OrderReference: Option<OrderRef>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct OrderRef {
     #[serde(rename = "@orderID")]
     id: Option<String>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Item {
     #[serde(rename = "@invoiceLineNumber")]
     n: String,
@@ -105,37 +105,37 @@ struct Item {
     SubtotalAmount: MoneyH,
     Tax: Option<TaxT>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct MoneyH {
     Money: Money,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Money {
     #[serde(rename = "@currency")]
     currency: String,
     #[serde(rename = "$text")]
     value: Option<String>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct ItemRef {
     #[serde(rename = "@lineNumber")]
     line: Option<String>,
     ItemID: Option<ItemId>,
     Description: Option<Text>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct ItemId {
     SupplierPartID: String,
     BuyerPartID: Option<String>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct TaxT {
     Money: Money,
     Description: Option<Text>,
     #[serde(default)]
     TaxDetail: Vec<Detail>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Detail {
     #[serde(rename = "@category")]
     category: String,
@@ -144,7 +144,7 @@ struct Detail {
     TaxableAmount: Option<MoneyH>,
     TaxAmount: MoneyH,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct Summary {
     SubtotalAmount: MoneyH,
     Tax: TaxT,
