@@ -4,6 +4,9 @@
 //! Throughput is reported in bytes (MB/s) for every bench and in documents (docs/s) for the
 //! decode-per-document bench. The goal is decode at ≥ 0.8× the baseline.
 
+// Setup failures must abort the bench loudly rather than measure nothing.
+#![allow(clippy::expect_used)]
+
 use std::hint::black_box;
 
 use adapter_csv::CsvCodec;
