@@ -112,6 +112,10 @@ fn body(env: &DemoEnv, path: Path, number: &str) -> anyhow::Result<Vec<u8>> {
     })
 }
 
+/// The gateway binary's allocator, so the in-process gateway runs as it does in production.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();

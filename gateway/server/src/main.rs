@@ -198,6 +198,12 @@ enum Command {
     Schema,
 }
 
+/// mimalloc instead of glibc malloc: under load the service spent about a quarter of its CPU in
+/// malloc/free (per-document JSON values and strings), and glibc's consolidation passes showed
+/// up on their own in the profile. See BENCHMARKS.md for the measurement.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
