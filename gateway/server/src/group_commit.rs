@@ -51,6 +51,8 @@ fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, CommitError> {
 
 impl GroupCommit {
     pub fn new(conn: Connection) -> Self {
+        // Room for every statement the ledger runs, so none is parsed twice.
+        conn.set_prepared_statement_cache_capacity(64);
         GroupCommit {
             open: Mutex::new(Open { conn, epoch: 1 }),
             durable: Mutex::new(Durable::default()),
@@ -76,12 +78,12 @@ impl GroupCommit {
             let open = lock(&self.open)?;
             let run = || -> rusqlite::Result<T> {
                 if open.conn.is_autocommit() {
-                    open.conn.execute_batch("BEGIN")?;
+                    run_cached(&open.conn, "BEGIN")?;
                 }
-                open.conn.execute_batch("SAVEPOINT write")?;
+                run_cached(&open.conn, "SAVEPOINT write")?;
                 match f(&open.conn) {
                     Ok(v) => {
-                        open.conn.execute_batch("RELEASE write")?;
+                        run_cached(&open.conn, "RELEASE write")?;
                         Ok(v)
                     }
                     Err(e) => {
@@ -147,7 +149,7 @@ impl GroupCommit {
         if open.conn.is_autocommit() {
             return (epoch, Ok(()));
         }
-        match open.conn.execute_batch("COMMIT") {
+        match run_cached(&open.conn, "COMMIT") {
             Ok(()) => (epoch, Ok(())),
             Err(e) => {
                 let _ = open.conn.execute_batch("ROLLBACK");
@@ -155,6 +157,13 @@ impl GroupCommit {
             }
         }
     }
+}
+
+/// Runs a statement without parameters through the connection's statement cache: the
+/// transaction-control statements run for every write, and `execute_batch` would parse them
+/// anew each time (a profile showed SQL parsing at about 5% of the gateway's CPU).
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 #[cfg(test)]

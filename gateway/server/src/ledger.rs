@@ -163,11 +163,8 @@ impl Ledger {
     pub fn claim(&self, doc: &NewDocument<'_>) -> Result<Claim, LedgerError> {
         self.write(|tx| {
             let existing: Option<(String, String)> = tx
-                .query_row(
-                    "SELECT doc_id, status FROM documents WHERE idempotency_key = ?1",
-                    params![doc.idempotency_key],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
+                .prepare_cached("SELECT doc_id, status FROM documents WHERE idempotency_key = ?1")?
+                .query_row(params![doc.idempotency_key], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
             let claim = match existing {
                 Some((doc_id, status))
@@ -179,23 +176,23 @@ impl Ledger {
                     }
                 }
                 _ => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "INSERT INTO documents (idempotency_key, doc_id, adapter, partner, kind,
                              number, business_key, status)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received')
                          ON CONFLICT(idempotency_key) DO UPDATE SET doc_id = excluded.doc_id,
                              adapter = excluded.adapter, status = 'received',
                              updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
-                        params![
-                            doc.idempotency_key,
-                            doc.doc_id,
-                            doc.adapter,
-                            doc.partner,
-                            doc.kind,
-                            doc.number,
-                            doc.business_key
-                        ],
-                    )?;
+                    )?
+                    .execute(params![
+                        doc.idempotency_key,
+                        doc.doc_id,
+                        doc.adapter,
+                        doc.partner,
+                        doc.kind,
+                        doc.number,
+                        doc.business_key
+                    ])?;
                     Claim::New
                 }
             };
@@ -219,12 +216,12 @@ impl Ledger {
     /// Records a new status for a document, by doc id or idempotency key.
     pub fn set_status(&self, key: &str, status: Status, detail: &str) -> Result<(), LedgerError> {
         self.write(|c| {
-            c.execute(
+            c.prepare_cached(
                 "UPDATE documents SET status = ?2, detail = ?3,
                      updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
                  WHERE idempotency_key = ?1 OR doc_id = ?1",
-                params![key, status.as_str(), detail],
-            )?;
+            )?
+            .execute(params![key, status.as_str(), detail])?;
             Ok(())
         })
     }
@@ -266,10 +263,10 @@ impl Ledger {
     /// Forgets a claim whose publish failed, so the sender's retry is processed anew.
     pub fn release(&self, idempotency_key: &str) -> Result<(), LedgerError> {
         self.write(|c| {
-            c.execute(
+            c.prepare_cached(
                 "DELETE FROM documents WHERE idempotency_key = ?1 AND status = 'received'",
-                params![idempotency_key],
-            )?;
+            )?
+            .execute(params![idempotency_key])?;
             Ok(())
         })
     }
@@ -305,7 +302,7 @@ impl Ledger {
                     received_at, updated_at FROM documents {clause}"
         );
         self.read(|c| {
-            let mut st = c.prepare(&sql)?;
+            let mut st = c.prepare_cached(&sql)?;
             let rows = st.query_map(p, |r| {
                 Ok(Entry {
                     idempotency_key: r.get(0)?,
