@@ -56,34 +56,10 @@ impl MapCx {
         el: u32,
         sev: Severity,
     ) -> Option<Decimal> {
-        let v = seg.str_at(el as usize)?;
-        self.opt_decimal_text(seg, i, el, &v, sev)
+        self.opt_parsed(seg, i, el, sev, "6", values::decimal)
     }
 
-    fn opt_decimal_text(
-        &mut self,
-        seg: &Segment<'_>,
-        i: usize,
-        el: u32,
-        v: &str,
-        sev: Severity,
-    ) -> Option<Decimal> {
-        match values::decimal(v) {
-            Ok(d) => Some(d),
-            Err(m) => {
-                self.element(
-                    sev,
-                    seg,
-                    i,
-                    el,
-                    "6",
-                    format!("{}{el:02}: {m}", seg.id_str()),
-                );
-                None
-            }
-        }
-    }
-
+    /// An optional `N2` element (two implied decimals); a bad value is `sev`.
     pub fn opt_implied2(
         &mut self,
         seg: &Segment<'_>,
@@ -91,23 +67,10 @@ impl MapCx {
         el: u32,
         sev: Severity,
     ) -> Option<Decimal> {
-        let v = seg.str_at(el as usize)?;
-        match values::implied2(&v) {
-            Ok(d) => Some(d),
-            Err(m) => {
-                self.element(
-                    sev,
-                    seg,
-                    i,
-                    el,
-                    "6",
-                    format!("{}{el:02}: {m}", seg.id_str()),
-                );
-                None
-            }
-        }
+        self.opt_parsed(seg, i, el, sev, "6", values::implied2)
     }
 
+    /// An optional date element; a bad value is `sev`.
     pub fn opt_date(
         &mut self,
         seg: &Segment<'_>,
@@ -115,23 +78,10 @@ impl MapCx {
         el: u32,
         sev: Severity,
     ) -> Option<chrono::NaiveDate> {
-        let v = seg.str_at(el as usize)?;
-        match values::date(&v) {
-            Ok(d) => Some(d),
-            Err(m) => {
-                self.element(
-                    sev,
-                    seg,
-                    i,
-                    el,
-                    "8",
-                    format!("{}{el:02}: {m}", seg.id_str()),
-                );
-                None
-            }
-        }
+        self.opt_parsed(seg, i, el, sev, "8", values::date)
     }
 
+    /// An optional whole-number element; a bad value is `sev`.
     pub fn opt_whole(
         &mut self,
         seg: &Segment<'_>,
@@ -139,8 +89,22 @@ impl MapCx {
         el: u32,
         sev: Severity,
     ) -> Option<u32> {
+        self.opt_parsed(seg, i, el, sev, "6", values::whole)
+    }
+
+    /// Element `el` parsed by `parse`; absent is `None`, and a value `parse` refuses is
+    /// recorded as a `sev` problem with the acknowledgment code `code` (AK4/IK4) and `None`.
+    fn opt_parsed<T>(
+        &mut self,
+        seg: &Segment<'_>,
+        i: usize,
+        el: u32,
+        sev: Severity,
+        code: &'static str,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
         let v = seg.str_at(el as usize)?;
-        match values::whole(&v) {
+        match parse(&v) {
             Ok(d) => Some(d),
             Err(m) => {
                 self.element(
@@ -148,7 +112,7 @@ impl MapCx {
                     seg,
                     i,
                     el,
-                    "6",
+                    code,
                     format!("{}{el:02}: {m}", seg.id_str()),
                 );
                 None
@@ -507,6 +471,55 @@ pub fn write_charge(
     }
     els[14] = o(c.description.clone());
     out.segment(path, "SAC", &els)
+}
+
+/// What IT1 (810) and PO1 (850) share: assigned id, quantity, UOM, unit price, the basis of
+/// price kept as written, and the part-number qualifier pairs from element 6.
+pub struct LineItem {
+    pub number: u32,
+    pub quantity: Option<Decimal>,
+    pub uom: Option<String>,
+    pub unit_price: Option<Decimal>,
+    /// `quantity × unit_price` when both are there and the product fits.
+    pub amount: Option<Decimal>,
+    pub ids: PartIds,
+    pub ext: ExtBuilder,
+}
+
+/// Reads an IT1 or PO1 segment (`seg.id()` names the kept elements: `IT101`, `PO105`); a line
+/// without a usable assigned id gets its ordinal, and the text goes to extensions.
+pub fn read_line_item(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usize) -> LineItem {
+    let mut ext = ExtBuilder::default();
+    let id = seg.id_str();
+    let number = match seg.trimmed(1) {
+        Some(v) => match values::whole(&v) {
+            Ok(n) => n,
+            Err(_) => {
+                ext.elements.insert(format!("{id}01"), Value::String(v));
+                (ordinal + 1) as u32
+            }
+        },
+        None => (ordinal + 1) as u32,
+    };
+    let quantity = cx.opt_decimal(seg, i, 2, Severity::Error);
+    let unit_price = cx.opt_decimal(seg, i, 4, Severity::Error);
+    if let Some(b) = seg.trimmed(5) {
+        ext.elements.insert(format!("{id}05"), Value::String(b));
+    }
+    let ids = read_part_ids(seg, 6, &mut ext);
+    let amount = match (quantity, unit_price) {
+        (Some(q), Some(p)) => q.checked_mul(p),
+        _ => None,
+    };
+    LineItem {
+        number,
+        quantity,
+        uom: seg.trimmed(3),
+        unit_price,
+        amount,
+        ids,
+        ext,
+    }
 }
 
 /// Part ids of a line from IT1/PO1 qualifier pairs starting at element `first`.

@@ -255,46 +255,20 @@ pub(crate) fn check_ctt(cx: &mut MapCx, seg: &Segment<'_>, i: usize, lines: usiz
 }
 
 fn read_it1(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usize) -> Line {
-    let mut ext = ExtBuilder::default();
-    let number = match seg.trimmed(1) {
-        Some(v) => match values::whole(&v) {
-            Ok(n) => n,
-            Err(_) => {
-                ext.elements
-                    .insert("IT101".into(), serde_json::Value::String(v));
-                (ordinal + 1) as u32
-            }
-        },
-        None => (ordinal + 1) as u32,
-    };
-    let quantity = cx.opt_decimal(seg, i, 2, Severity::Error);
-    let unit_price = cx.opt_decimal(seg, i, 4, Severity::Error);
-    if let Some(b) = seg.trimmed(5) {
-        ext.elements
-            .insert("IT105".into(), serde_json::Value::String(b));
-    }
-    let PartIds {
-        supplier,
-        buyer,
-        po_line,
-    } = common::read_part_ids(seg, 6, &mut ext);
-    let amount = match (quantity, unit_price) {
-        (Some(q), Some(p)) => q.checked_mul(p),
-        _ => None,
-    };
+    let item = common::read_line_item(cx, seg, i, ordinal);
     Line {
         line: InvoiceLine {
-            line_number: number,
-            quantity,
-            uom: seg.trimmed(3),
-            unit_price,
-            amount,
-            supplier_part_id: supplier,
-            buyer_part_id: buyer,
-            po_line_number: po_line,
+            line_number: item.number,
+            quantity: item.quantity,
+            uom: item.uom,
+            unit_price: item.unit_price,
+            amount: item.amount,
+            supplier_part_id: item.ids.supplier,
+            buyer_part_id: item.ids.buyer,
+            po_line_number: item.ids.po_line,
             ..InvoiceLine::default()
         },
-        ext,
+        ext: item.ext,
         described: false,
     }
 }

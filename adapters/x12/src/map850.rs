@@ -261,48 +261,23 @@ fn read_beg(
 }
 
 fn read_po1(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usize) -> Line {
-    let mut ext = ExtBuilder::default();
-    let number = match seg.trimmed(1) {
-        Some(v) => match values::whole(&v) {
-            Ok(n) => n,
-            Err(_) => {
-                ext.elements
-                    .insert("PO101".into(), serde_json::Value::String(v));
-                (ordinal + 1) as u32
-            }
-        },
-        None => (ordinal + 1) as u32,
-    };
-    let quantity = cx.opt_decimal(seg, i, 2, Severity::Error);
-    let unit_price = cx.opt_decimal(seg, i, 4, Severity::Error);
-    if let Some(b) = seg.trimmed(5) {
-        ext.elements
-            .insert("PO105".into(), serde_json::Value::String(b));
+    let mut item = common::read_line_item(cx, seg, i, ordinal);
+    // The PO model has no PO line number: a PL pair stays in extensions.
+    if let Some(pl) = item.ids.po_line {
+        item.ext.ids.push(serde_json::json!(["PL", pl]));
     }
-    let PartIds {
-        supplier,
-        buyer,
-        po_line,
-    } = common::read_part_ids(seg, 6, &mut ext);
-    if let Some(pl) = po_line {
-        ext.ids.push(serde_json::json!(["PL", pl]));
-    }
-    let amount = match (quantity, unit_price) {
-        (Some(q), Some(p)) => q.checked_mul(p),
-        _ => None,
-    };
     Line {
         line: OrderLine {
-            line_number: number,
-            quantity,
-            uom: seg.trimmed(3),
-            unit_price,
-            amount,
-            supplier_part_id: supplier,
-            buyer_part_id: buyer,
+            line_number: item.number,
+            quantity: item.quantity,
+            uom: item.uom,
+            unit_price: item.unit_price,
+            amount: item.amount,
+            supplier_part_id: item.ids.supplier,
+            buyer_part_id: item.ids.buyer,
             ..OrderLine::default()
         },
-        ext,
+        ext: item.ext,
         described: false,
     }
 }
