@@ -2,10 +2,10 @@
 //! table of formats instead of a copy per adapter: arbitrary bytes (alone and after a valid
 //! start of the format) and mutated golden samples never panic and never pass silently, and
 //! generated invoices round-trip: decode(encode(doc)) == doc (the three document formats; mail
-//! is only ever decoded). Bounded for CI (a few hundred cases). These are the fuzz targets of
-//! this project: cargo-fuzz needs a nightly toolchain, which this machine does not have.
+//! is only ever decoded). Bounded for CI (a few hundred cases): this is CI's fuzzing. The
+//! coverage-guided long runs are the cargo-fuzz targets in `tests/fuzz` (`bash .ci/fuzz.sh`).
 //!
-//! Longer runs: `PROPTEST_CASES=100000 cargo test -p gateway-tests --release prop::`.
+//! Longer property runs: `PROPTEST_CASES=100000 cargo test -p gateway-tests --release prop::`.
 
 use std::path::Path;
 
