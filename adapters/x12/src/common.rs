@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use crate::envelope::{SetIssue, Severity};
-use crate::tokenizer::{Segment, field_str};
+use crate::tokenizer::Segment;
 use crate::values;
 use crate::writer::{El, o, t};
 
@@ -491,11 +491,12 @@ pub struct LineItem {
 pub fn read_line_item(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usize) -> LineItem {
     let mut ext = ExtBuilder::default();
     let id = seg.id_str();
-    let number = match seg.trimmed(1) {
+    let number = match seg.str_at(1) {
         Some(v) => match values::whole(&v) {
             Ok(n) => n,
             Err(_) => {
-                ext.elements.insert(format!("{id}01"), Value::String(v));
+                ext.elements
+                    .insert(format!("{id}01"), Value::String(v.into_owned()));
                 (ordinal + 1) as u32
             }
         },
@@ -539,7 +540,7 @@ pub fn read_part_ids(seg: &Segment<'_>, first: usize, ext: &mut ExtBuilder) -> P
     for _ in 0..20 {
         let Some(qb) = it.next() else { break };
         let vb = it.next().unwrap_or_default();
-        let (Some(q), Some(v)) = (field_str(qb), field_str(vb)) else {
+        let (Some(q), Some(v)) = (seg.text_of(qb), seg.text_of(vb)) else {
             continue;
         };
         let q: &str = &q;

@@ -123,7 +123,7 @@ pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) 
                     );
                 }
                 inv.po_number = seg.trimmed(4);
-                let big07 = seg.trimmed(7);
+                let big07 = seg.str_at(7);
                 inv.purpose = Some(match big07.as_deref() {
                     Some("CN" | "CR") => InvoicePurpose::CreditMemo,
                     Some("DI" | "DR") => InvoicePurpose::DebitMemo,

@@ -221,7 +221,7 @@ fn read_beg(
     seg: &Segment<'_>,
     i: usize,
 ) {
-    let beg01 = seg.trimmed(1);
+    let beg01 = seg.str_at(1);
     po.purpose = match beg01.as_deref() {
         Some("00") => Some(OrderPurpose::New),
         Some("01") => Some(OrderPurpose::Cancel),

@@ -53,6 +53,9 @@ pub struct Segment<'a> {
     pub offset: usize,
     /// Byte offset just after the segment's terminator.
     pub end: usize,
+    /// `raw` as text when the tokenizer already knows it is UTF-8, so reading an element
+    /// as text does not validate it again (see [`Segment::text_of`]).
+    pub text: Option<&'a str>,
 }
 
 impl<'a> Segment<'a> {
@@ -80,6 +83,7 @@ impl<'a> Segment<'a> {
     pub fn element(&self, n: usize) -> Option<&'a [u8]> {
         // One scan to the n-th separator and one to the next: the mapping reads elements by
         // position many times per segment, and this is cheaper than `elements().nth(n)`.
+        // (Elements are a few bytes long: a plain loop beats `memchr`'s setup here.)
         let sep = self.delimiters.element;
         let mut rest = self.raw;
         for _ in 0..n {
@@ -102,7 +106,28 @@ impl<'a> Segment<'a> {
     /// `None` when absent or blank. The mapping reads through this so it allocates only what
     /// the document keeps.
     pub fn str_at(&self, n: usize) -> Option<std::borrow::Cow<'a, str>> {
-        field_str(self.element(n)?)
+        self.text_of(self.element(n)?)
+    }
+
+    /// `part`, a piece of this segment's bytes (an element or component), as trimmed text
+    /// like [`field_str`]; borrowed from [`Segment::text`] without validating again when the
+    /// tokenizer validated the input. A `part` from elsewhere is validated as usual.
+    pub fn text_of(&self, part: &'a [u8]) -> Option<std::borrow::Cow<'a, str>> {
+        let known = self.text.and_then(|text| {
+            let start = (part.as_ptr() as usize).checked_sub(self.raw.as_ptr() as usize)?;
+            let end = start.checked_add(part.len())?;
+            if end > self.raw.len() {
+                return None;
+            }
+            text.get(start..end)
+        });
+        match known {
+            Some(s) => {
+                let s = s.trim_ascii();
+                (!s.is_empty()).then_some(std::borrow::Cow::Borrowed(s))
+            }
+            None => field_str(part),
+        }
     }
 
     /// Element `n` trimmed, `None` when absent or blank.
@@ -178,6 +203,18 @@ pub struct Tokenizer<'a> {
     input: &'a [u8],
     st: TokState,
     eof: bool,
+    /// The longest UTF-8 prefix of `input[text_from..]`, validated once here so that
+    /// segments can hand out text without validating each element.
+    text: Option<&'a str>,
+    text_from: usize,
+}
+
+/// The longest prefix of `bytes` that is UTF-8.
+fn utf8_prefix(bytes: &[u8]) -> Option<&str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Some(s),
+        Err(e) => std::str::from_utf8(bytes.get(..e.valid_up_to())?).ok(),
+    }
 }
 
 fn is_pad(b: u8) -> bool {
@@ -187,20 +224,25 @@ fn is_pad(b: u8) -> bool {
 impl<'a> Tokenizer<'a> {
     /// Tokenizes a complete input.
     pub fn new(input: &'a [u8]) -> Self {
-        Tokenizer {
-            input,
-            st: TokState::default(),
-            eof: true,
-        }
+        Self::with_state(input, TokState::default(), true)
     }
 
     /// Resumes at `state` in `input`; `eof` says whether `input` is all there is.
     pub fn with_state(input: &'a [u8], state: TokState, eof: bool) -> Self {
+        let text_from = state.pos.min(input.len());
         Tokenizer {
             input,
             st: state,
             eof,
+            text: input.get(text_from..).and_then(utf8_prefix),
+            text_from,
         }
+    }
+
+    /// The text of `input[start..start + len]`, when it lies in the validated prefix.
+    fn text_at(&self, start: usize, len: usize) -> Option<&'a str> {
+        let from = start.checked_sub(self.text_from)?;
+        self.text?.get(from..from.checked_add(len)?)
     }
 
     pub fn state(&self) -> TokState {
@@ -250,9 +292,9 @@ impl<'a> Tokenizer<'a> {
         let Some(delims) = self.st.delimiters else {
             return self.no_header(rest);
         };
-        // Two simple passes (find the terminator, then count newlines inside the segment)
-        // vectorise better than one loop testing both.
-        let end = rest.iter().position(|&b| b == delims.segment);
+        // Two vectorised passes (find the terminator, then count newlines inside the segment)
+        // beat one loop testing both; `position` does not vectorise, `memchr` does.
+        let end = memchr::memchr(delims.segment, rest);
         let (len, consumed) = match end {
             Some(i) => (i, i + 1),
             None if self.eof => (rest.len(), rest.len()),
@@ -261,11 +303,15 @@ impl<'a> Tokenizer<'a> {
         let newlines = if delims.segment == b'\n' {
             0
         } else {
-            rest.get(..len)
-                .unwrap_or_default()
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u32
+            // Newlines inside a segment are rare: one `memchr` usually settles it in a few
+            // vector steps where a counting loop touches every byte.
+            let raw = rest.get(..len).unwrap_or_default();
+            match memchr::memchr(b'\n', raw) {
+                None => 0,
+                Some(first) => {
+                    memchr::memchr_iter(b'\n', raw.get(first..).unwrap_or_default()).count() as u32
+                }
+            }
         };
         let mut raw = rest.get(..len).unwrap_or_default();
         if delims.trim_trailing {
@@ -285,6 +331,7 @@ impl<'a> Tokenizer<'a> {
             ordinal: self.st.ordinal,
             offset: pos,
             end: pos + consumed,
+            text: self.text_at(pos, raw.len()),
         };
         self.st.line = self.st.line.saturating_add(newlines);
         self.st.pos = pos + consumed;
@@ -446,6 +493,7 @@ impl<'a> Tokenizer<'a> {
             ordinal: self.st.ordinal,
             offset: pos,
             end: pos + term_at + 1,
+            text: self.text_at(pos, raw.len()),
         };
         self.st.line = self.st.line.saturating_add(newlines);
         self.st.pos = pos + term_at + 1;
@@ -498,6 +546,40 @@ mod tests {
         assert_eq!(segs[0].element(13), Some(&b"000000001"[..]));
         assert_eq!(segs[2].element(1), Some(&b"850"[..]));
         assert_eq!(segs[5].ordinal, 6);
+    }
+
+    #[test]
+    fn text_is_the_same_before_and_after_invalid_utf8() {
+        // A Latin-1 byte in the second N1 ends the validated prefix: elements before it are
+        // borrowed from the validated text, it and everything after are validated one by one.
+        let mut input = format!("{ISA}N1*SU* Caf\u{e9} A *92*1~N1*ST*Caf").into_bytes();
+        input.push(0xE9);
+        input.extend_from_slice(b"*92*2~N3*R\xC3\xA9sidence~");
+        let segs: Vec<_> = Tokenizer::new(&input).map(|s| s.unwrap()).collect();
+        assert!(
+            segs[1].text.is_some(),
+            "first N1 lies in the validated prefix"
+        );
+        assert!(segs[2].text.is_none() && segs[3].text.is_none());
+        assert_eq!(segs[1].str_at(2).as_deref(), Some("Caf\u{e9} A"));
+        assert_eq!(segs[2].str_at(2).as_deref(), Some("Caf\u{fffd}"));
+        assert_eq!(segs[2].str_at(4).as_deref(), Some("2"));
+        assert_eq!(segs[3].str_at(1).as_deref(), Some("R\u{e9}sidence"));
+        // A piece that is not part of the segment is read on its own, not through `text`.
+        assert_eq!(segs[1].text_of(b" other ").as_deref(), Some("other"));
+        assert_eq!(segs[1].text_of(b"   "), None);
+    }
+
+    #[test]
+    fn resuming_validates_from_the_resume_point() {
+        let input = format!("{ISA}N1*SU*Caf\u{e9}~N3*Main~");
+        let mut first = Tokenizer::new(input.as_bytes());
+        let _isa = first.next();
+        let _n1 = first.next();
+        let mut resumed = Tokenizer::with_state(input.as_bytes(), first.state(), true);
+        let n3 = resumed.next().unwrap().unwrap();
+        assert_eq!(n3.text, Some("N3*Main"));
+        assert_eq!(n3.str_at(1).as_deref(), Some("Main"));
     }
 
     #[test]

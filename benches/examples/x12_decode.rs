@@ -1,0 +1,39 @@
+//! Decodes the `x12` bench interchange once, for instruction counts and allocation profiles
+//! that criterion's repeated timing cannot give on a noisy machine:
+//!
+//! ```text
+//! cargo build --release -p gateway-benches --example x12_decode
+//! valgrind --tool=callgrind target/release/examples/x12_decode 500
+//! valgrind --tool=dhat target/release/examples/x12_decode 500
+//! ```
+//!
+//! The argument is the number of 810s and of 850s (default 500, so 1,000 documents). With
+//! `edi` as second argument it runs the `edi` crate's parse of the same bytes instead.
+
+use std::hint::black_box;
+
+use adapter_x12::X12Codec;
+use gateway_core::{Decode, PartnerProfile};
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let per_kind: usize = match args.next() {
+        Some(n) => n.parse()?,
+        None => 500,
+    };
+    let input = gateway_benches::x12_interchange(per_kind);
+    if args.next().as_deref() == Some("edi") {
+        let text = std::str::from_utf8(&input)?;
+        let parsed = edi::parse(black_box(text)).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        println!("edi: {} interchanges", parsed.interchanges.len());
+        return Ok(());
+    }
+    let decoded = X12Codec::new().decode(black_box(&input), &PartnerProfile::anonymous());
+    anyhow::ensure!(
+        decoded.rejects.is_empty(),
+        "rejects: {:?}",
+        decoded.rejects.first()
+    );
+    println!("ours: {} documents", decoded.documents.len());
+    Ok(())
+}
