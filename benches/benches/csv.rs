@@ -17,32 +17,6 @@ use gateway_model::Document;
 /// Invoices in the generated file (about 9 MB: 4 lines and 2 charges each).
 const INVOICES: usize = 20_000;
 
-/// A Coupa invoice import file with `n` invoices.
-fn generate(n: usize) -> Vec<u8> {
-    let mut s = String::with_capacity(n * 480);
-    s.push_str("Invoice,Invoice Number,Supplier Name,Supplier Number,Invoice Date,Currency,Payment Terms,Invoice Control Total\r\n");
-    s.push_str("Invoice Line,Invoice Number,Supplier Name,Line Number,Description,Supplier Part Number,Price,Quantity,Unit of Measure,PO Number,PO Line Number\r\n");
-    s.push_str("Invoice Charge,Invoice Number,Supplier Name,Type,Total\r\n");
-    for i in 0..n {
-        let day = i % 28 + 1;
-        s.push_str(&format!(
-            "Invoice,INV-{i:07},Acme Industrial Supply,SUP-001,2026-03-{day:02},USD,Net 30,210.00\r\n"
-        ));
-        for l in 1..=4 {
-            s.push_str(&format!(
-                "Invoice Line,INV-{i:07},Acme Industrial Supply,{l},\"Safety gloves, nitrile, size {l}\",GLV-{l:03},12.50,4,EA,PO-{i:06},{l}\r\n"
-            ));
-        }
-        s.push_str(&format!(
-            "Invoice Charge,INV-{i:07},Acme Industrial Supply,InvoiceShippingCharge,15.00\r\n"
-        ));
-        s.push_str(&format!(
-            "Invoice Charge,INV-{i:07},Acme Industrial Supply,InvoiceMiscCharge,-5.00\r\n"
-        ));
-    }
-    s.into_bytes()
-}
-
 /// The baseline's owned record: every column of the widest record type, by position. Shorter
 /// records (invoice headers, charges) fill the missing columns with `None`, so the baseline
 /// reads every row of the file as our decoder does.
@@ -101,7 +75,7 @@ fn decode(raw: &[u8]) -> usize {
 }
 
 fn bench(c: &mut Criterion) {
-    let raw = generate(INVOICES);
+    let raw = gateway_benches::csv_invoice_import(INVOICES);
     let docs: Vec<Document> = CsvCodec
         .decode(&raw, &PartnerProfile::anonymous())
         .documents

@@ -8,11 +8,6 @@
 
 use std::hint::black_box;
 
-/// The allocator the `gateway` binary ships with, for both sides, when asked for.
-#[cfg(feature = "shipped-allocator")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use adapter_x12::X12Codec;
 use adapter_x12::tokenizer::Tokenizer;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

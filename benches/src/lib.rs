@@ -1,6 +1,12 @@
 //! Generators of large inputs for the benchmarks, shared by the bench targets and the
 //! profiling examples (so a callgrind run measures exactly the bytes criterion measures).
 
+/// The allocator the `gateway` binary ships with, for our code and the baselines alike, when
+/// the `shipped-allocator` feature asks for it (default: the system allocator).
+#[cfg(feature = "shipped-allocator")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// One interchange with a group of `n` 810s and a group of `n` 850s, ten lines each.
 pub fn x12_interchange(n: usize) -> Vec<u8> {
     let mut out = String::with_capacity(n * 2400);
@@ -69,4 +75,31 @@ pub fn x12_interchange(n: usize) -> Vec<u8> {
     }
     out.push_str("IEA*2*000000042~\n");
     out.into_bytes()
+}
+
+/// A Coupa invoice import file with `n` invoices (4 lines and 2 charges each), for the `csv`
+/// group.
+pub fn csv_invoice_import(n: usize) -> Vec<u8> {
+    let mut s = String::with_capacity(n * 480);
+    s.push_str("Invoice,Invoice Number,Supplier Name,Supplier Number,Invoice Date,Currency,Payment Terms,Invoice Control Total\r\n");
+    s.push_str("Invoice Line,Invoice Number,Supplier Name,Line Number,Description,Supplier Part Number,Price,Quantity,Unit of Measure,PO Number,PO Line Number\r\n");
+    s.push_str("Invoice Charge,Invoice Number,Supplier Name,Type,Total\r\n");
+    for i in 0..n {
+        let day = i % 28 + 1;
+        s.push_str(&format!(
+            "Invoice,INV-{i:07},Acme Industrial Supply,SUP-001,2026-03-{day:02},USD,Net 30,210.00\r\n"
+        ));
+        for l in 1..=4 {
+            s.push_str(&format!(
+                "Invoice Line,INV-{i:07},Acme Industrial Supply,{l},\"Safety gloves, nitrile, size {l}\",GLV-{l:03},12.50,4,EA,PO-{i:06},{l}\r\n"
+            ));
+        }
+        s.push_str(&format!(
+            "Invoice Charge,INV-{i:07},Acme Industrial Supply,InvoiceShippingCharge,15.00\r\n"
+        ));
+        s.push_str(&format!(
+            "Invoice Charge,INV-{i:07},Acme Industrial Supply,InvoiceMiscCharge,-5.00\r\n"
+        ));
+    }
+    s.into_bytes()
 }

@@ -12,7 +12,7 @@ use gateway_model::{Document, Invoice, PurchaseOrder};
 use crate::cells::Cells;
 use crate::coupa_invoice::{ChargeCols, EXT, InvoiceCols, LineCols};
 use crate::coupa_po::{PoCols, PoLineCols};
-use crate::header::{Header, is_named};
+use crate::header::{Header, is_name_filler, is_named};
 use crate::pending::Pending;
 use crate::rows::Row;
 use crate::value::ValueFormat;
@@ -214,13 +214,18 @@ impl CoupaReader {
             return Flow::Continue;
         };
         let marks = kind.header_marks();
+        // A cheap first test before `is_named`: the first byte `is_named` would compare must
+        // be a mark's first letter (a non-ASCII one is left to `is_named`).
         let could_be_mark = |c: &str| {
-            let first = c
-                .trim_start()
-                .as_bytes()
-                .first()
-                .map(u8::to_ascii_lowercase);
-            c.len() <= 24 && marks.iter().any(|m| m.as_bytes().first() == first.as_ref())
+            c.len() <= 24
+                && match c.bytes().find(|b| !is_name_filler(*b)) {
+                    Some(b) if b.is_ascii() => {
+                        let b = b.to_ascii_lowercase();
+                        marks.iter().any(|m| m.as_bytes().first() == Some(&b))
+                    }
+                    Some(_) => true,
+                    None => false,
+                }
         };
         if row
             .cells

@@ -117,12 +117,12 @@ const REMIT_TO: PartyNames = address(
     "Remit To Address Country",
 );
 
-fn party_cells(names: &PartyNames, party: Option<&gateway_model::Party>, r: &mut Record) {
-    let mut cells = Vec::new();
-    names.write(party, &mut cells);
-    for (k, v) in cells {
-        r.set(k, Some(v));
-    }
+fn party_cells<'a>(
+    names: &PartyNames,
+    party: Option<&'a gateway_model::Party>,
+    r: &mut Record<'a>,
+) {
+    names.write(party, |k, v| r.set(k, Some(v)));
 }
 
 fn check_party(path: &str, party: Option<&gateway_model::Party>) -> Result<(), EncodeError> {
@@ -139,14 +139,14 @@ fn check_party(path: &str, party: Option<&gateway_model::Party>) -> Result<(), E
 }
 
 /// The records of one invoice: `Invoice`, then its `Invoice Line`s, then `Invoice Charge`s.
-pub fn invoice_records(
-    inv: &Invoice,
+pub fn invoice_records<'a>(
+    inv: &'a Invoice,
     fmt: &ValueFormat,
-    out: &mut Vec<Record>,
+    out: &mut Vec<Record<'a>>,
 ) -> Result<(), EncodeError> {
     let number = inv
         .invoice_number
-        .clone()
+        .as_deref()
         .filter(|n| !n.is_empty())
         .ok_or_else(|| invalid("$.invoice_number", "the Coupa invoice import needs one"))?;
     for (path, p) in [
@@ -164,38 +164,37 @@ pub fn invoice_records(
             "the invoice import carries one header tax",
         ));
     }
-    let supplier_name = inv.supplier.as_ref().and_then(|s| s.name.clone());
+    let supplier_name = inv.supplier.as_ref().and_then(|s| s.name.as_deref());
     let supplier_number = inv
         .supplier
         .as_ref()
-        .and_then(|s| s.id_in(crate::parties::COUPA_NUMBER))
-        .map(str::to_string);
+        .and_then(|s| s.id_in(crate::parties::COUPA_NUMBER));
 
     let mut h = Record::new("Invoice");
-    h.always("Invoice Number", Some(number.clone()));
+    h.always("Invoice Number", Some(number));
     party_cells(&SUPPLIER, inv.supplier.as_ref(), &mut h);
     h.set("Invoice Date", date(fmt, inv.invoice_date));
-    h.set("Currency", inv.currency.clone());
+    h.set("Currency", inv.currency.as_deref());
     h.set(
         "Payment Terms",
         inv.payment_terms
             .as_ref()
-            .and_then(|t| t.description.clone()),
+            .and_then(|t| t.description.as_deref()),
     );
     match inv.purpose {
-        Some(InvoicePurpose::CreditMemo) => h.set("Is Credit Note", Some("true".into())),
-        Some(InvoicePurpose::Standard) => h.set("Is Credit Note", Some("false".into())),
+        Some(InvoicePurpose::CreditMemo) => h.set("Is Credit Note", Some("true")),
+        Some(InvoicePurpose::Standard) => h.set("Is Credit Note", Some("false")),
         Some(InvoicePurpose::DebitMemo) => {
             return Err(invalid("$.purpose", "the invoice import has no debit memo"));
         }
         None => {}
     }
-    h.set("Supplier Note", inv.comments.clone());
+    h.set("Supplier Note", inv.comments.as_deref());
     h.set("Invoice Control Total", dec(fmt, inv.total));
     if let Some(t) = inv.taxes.first() {
         h.set("Tax Amount", dec(fmt, t.amount));
         h.set("Tax Rate", dec(fmt, t.rate));
-        h.set("Tax Code", t.category.clone());
+        h.set("Tax Code", t.category.as_deref());
     }
     party_cells(&BUYER, inv.buyer.as_ref(), &mut h);
     party_cells(&SHIP_TO, inv.ship_to.as_ref(), &mut h);
@@ -218,23 +217,23 @@ pub fn invoice_records(
             ));
         }
         let mut r = Record::new("Invoice Line");
-        r.always("Invoice Number", Some(number.clone()));
-        r.set("Supplier Name", supplier_name.clone());
-        r.set("Supplier Number", supplier_number.clone());
+        r.always("Invoice Number", Some(number));
+        r.set("Supplier Name", supplier_name);
+        r.set("Supplier Number", supplier_number);
         r.set("Line Number", Some(l.line_number.to_string()));
-        r.set("Description", l.description.clone());
-        r.set("Supplier Part Number", l.supplier_part_id.clone());
-        r.set("Buyer Part Number", l.buyer_part_id.clone());
+        r.set("Description", l.description.as_deref());
+        r.set("Supplier Part Number", l.supplier_part_id.as_deref());
+        r.set("Buyer Part Number", l.buyer_part_id.as_deref());
         r.set("Price", dec(fmt, l.unit_price));
         r.set("Quantity", dec(fmt, l.quantity));
-        r.set("Unit of Measure", l.uom.clone());
+        r.set("Unit of Measure", l.uom.as_deref());
         r.set("Total", dec(fmt, l.amount));
-        r.set("PO Number", inv.po_number.clone());
-        r.set("PO Line Number", l.po_line_number.clone());
+        r.set("PO Number", inv.po_number.as_deref());
+        r.set("PO Line Number", l.po_line_number.as_deref());
         if let Some(t) = l.taxes.first() {
             r.set("Line Tax Amount", dec(fmt, t.amount));
             r.set("Line Tax Rate", dec(fmt, t.rate));
-            r.set("Line Tax Code", t.category.clone());
+            r.set("Line Tax Code", t.category.as_deref());
         }
         r.set_extensions(l.extensions.get(EXT));
         out.push(r);
@@ -256,7 +255,7 @@ pub fn invoice_records(
                 }
             };
             let mut r = Record::new(kind);
-            r.always("Invoice Number", Some(number.clone()));
+            r.always("Invoice Number", Some(number));
             let rest: serde_json::Map<String, serde_json::Value> = cells
                 .iter()
                 .filter(|(k, _)| k.as_str() != "type")
@@ -288,12 +287,12 @@ pub fn invoice_records(
             ));
         }
         let mut r = Record::new("Invoice Charge");
-        r.always("Invoice Number", Some(number.clone()));
-        r.set("Supplier Name", supplier_name.clone());
-        r.set("Supplier Number", supplier_number.clone());
-        r.set("Type", Some(kind.into()));
+        r.always("Invoice Number", Some(number));
+        r.set("Supplier Name", supplier_name);
+        r.set("Supplier Number", supplier_number);
+        r.set("Type", Some(kind));
         r.always("Total", Some(fmt.write_decimal(total)));
-        r.set("Description", c.description.clone());
+        r.set("Description", c.description.as_deref());
         out.push(r);
     }
     Ok(())
@@ -324,10 +323,10 @@ const PO_SHIP_TO: PartyNames = address(
 );
 
 /// The records of one purchase order: its header record, then its `Line` records.
-pub fn order_records(
-    po: &PurchaseOrder,
+pub fn order_records<'a>(
+    po: &'a PurchaseOrder,
     fmt: &ValueFormat,
-    out: &mut Vec<Record>,
+    out: &mut Vec<Record<'a>>,
 ) -> Result<(), EncodeError> {
     for (path, present) in [
         ("$.taxes", !po.taxes.is_empty()),
@@ -343,13 +342,13 @@ pub fn order_records(
     let ext_has_id = matches!(ext, Some(serde_json::Value::Object(m)) if m.contains_key("id"));
     let mut h = Record::new("Header");
     if ext_has_id {
-        h.set("po-number", po.po_number.clone());
+        h.set("po-number", po.po_number.as_deref());
     } else {
-        h.always("id", po.po_number.clone());
+        h.always("id", po.po_number.as_deref());
     }
     h.set("created-at", date(fmt, po.order_date));
     if po.purpose == Some(OrderPurpose::Cancel) {
-        h.set("status", Some("cancelled".into()));
+        h.set("status", Some("cancelled"));
     }
     h.set("version", po.version.map(|v| v.to_string()));
     party_cells(&PO_SUPPLIER, po.supplier.as_ref(), &mut h);
@@ -358,11 +357,11 @@ pub fn order_records(
         "payment-terms-code",
         po.payment_terms
             .as_ref()
-            .and_then(|t| t.description.clone()),
+            .and_then(|t| t.description.as_deref()),
     );
     h.set("total", dec(fmt, po.total));
     if po.lines.is_empty() {
-        h.set("currency", po.currency.clone());
+        h.set("currency", po.currency.as_deref());
     }
     h.set_extensions(ext);
     out.push(h);
@@ -375,15 +374,15 @@ pub fn order_records(
         }
         let mut r = Record::new("Line");
         r.set("line-number", Some(l.line_number.to_string()));
-        r.set("description", l.description.clone());
+        r.set("description", l.description.as_deref());
         r.set("quantity", dec(fmt, l.quantity));
         r.set("price", dec(fmt, l.unit_price));
         r.set("total", dec(fmt, l.amount));
-        r.set("uom", l.uom.clone());
+        r.set("uom", l.uom.as_deref());
         r.set("need-by-date", date(fmt, l.need_by));
-        r.set("source-part-num", l.supplier_part_id.clone());
-        r.set("item-number", l.buyer_part_id.clone());
-        r.set("currency", po.currency.clone());
+        r.set("source-part-num", l.supplier_part_id.as_deref());
+        r.set("item-number", l.buyer_part_id.as_deref());
+        r.set("currency", po.currency.as_deref());
         r.set_extensions(l.extensions.get(EXT));
         out.push(r);
     }

@@ -10,12 +10,30 @@ pub fn normalize(name: &str) -> String {
         .collect()
 }
 
+/// An ASCII byte that [`normalize`] drops.
+pub fn is_name_filler(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'_' | b'.' | b'*' | b'?' | b'\t')
+}
+
 /// True when `cell` normalizes to `target` (already normalized), without allocating: used on
 /// every data row to tell header rows from records.
 pub fn is_named(cell: &str, target: &str) -> bool {
     // Normalizing never lengthens ASCII text, so a shorter cell cannot match.
     if cell.len() < target.len() && cell.is_ascii() {
         return false;
+    }
+    if cell.is_ascii() {
+        // Byte by byte: header cells are ASCII nearly always.
+        let mut t = target.bytes();
+        for b in cell.bytes() {
+            if is_name_filler(b) {
+                continue;
+            }
+            if t.next() != Some(b.to_ascii_lowercase()) {
+                return false;
+            }
+        }
+        return t.next().is_none();
     }
     let mut t = target.chars();
     for c in cell.chars() {
@@ -87,6 +105,45 @@ mod tests {
         assert!(is_named("line-number", "linenumber"));
         assert!(!is_named("line-numbers", "linenumber"));
         assert!(!is_named("line", "linenumber"));
+    }
+
+    #[test]
+    fn is_named_agrees_with_normalize() {
+        let cells = [
+            "Invoice Number*",
+            "INVOICE_NUMBER",
+            "invoice.number?",
+            "Invoice\tNumber",
+            "Invoice\u{a0}Number",
+            "Straße",
+            "STRASSE",
+            "strasse",
+            "İnvoice Number",
+            "invoicenumbers",
+            "invoice",
+            "",
+            "*",
+            "Ünit Price",
+            "ünitprice",
+            "UNIT-PRICE",
+        ];
+        let targets = [
+            "invoicenumber",
+            "strasse",
+            "straße",
+            "ünitprice",
+            "unitprice",
+            "",
+        ];
+        for cell in cells {
+            for target in targets {
+                assert_eq!(
+                    is_named(cell, target),
+                    normalize(cell) == target,
+                    "{cell:?} against {target:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -123,12 +123,12 @@ pub struct PartyNames {
 }
 
 impl PartyNames {
-    /// The cells of `party` under these names (empty values left out).
-    pub fn write(&self, party: Option<&Party>, out: &mut Vec<(&'static str, String)>) {
+    /// Hands each cell of `party` to `cell` under these names (empty values left out).
+    pub fn write<'a>(&self, party: Option<&'a Party>, mut cell: impl FnMut(&'static str, &'a str)) {
         let Some(p) = party else { return };
-        let mut put = |k: &'static str, v: Option<&str>| {
+        let mut put = |k: &'static str, v: Option<&'a str>| {
             if let Some(v) = v.filter(|v| !v.is_empty()) {
-                out.push((k, v.to_string()));
+                cell(k, v);
             }
         };
         put(self.name, p.name.as_deref());

@@ -65,7 +65,6 @@ impl Pending {
 
     /// Hands the document, or its rejects, to `sink`.
     pub fn finish(self, sink: &mut dyn FnMut(DecodeItem)) {
-        let number = self.doc.number().to_string();
         let rows = if self.first_row == self.last_row {
             format!("row {}", self.first_row)
         } else {
@@ -83,10 +82,11 @@ impl Pending {
             })));
             return;
         }
+        let number = self.doc.number();
         let label = if number.is_empty() {
             format!("{} at {rows}", self.doc.kind())
         } else {
-            number
+            number.to_string()
         };
         for mut p in self.problems {
             p.document = Some(label.clone());

@@ -9,32 +9,40 @@ use gateway_core::EncodeError;
 use crate::header::normalize;
 
 /// One record to write: its type (first cell) and its named cells.
+///
+/// Values borrow from the document where they are its text as is, so writing a file copies
+/// each string once, into the output.
 #[derive(Debug, Clone, Default)]
-pub struct Record {
+pub struct Record<'a> {
     pub kind: &'static str,
-    pub cells: Vec<(Cow<'static, str>, String)>,
+    pub cells: Vec<(Cow<'static, str>, Cow<'a, str>)>,
 }
 
-impl Record {
+/// Cells a record usually has; reserved up front so the cell list does not regrow.
+const USUAL_CELLS: usize = 16;
+
+impl<'a> Record<'a> {
     pub fn new(kind: &'static str) -> Self {
         Record {
             kind,
-            cells: Vec::new(),
+            cells: Vec::with_capacity(USUAL_CELLS),
         }
     }
 
     /// Sets a cell of a column the encoder names itself (each at most once per record); an
     /// empty value is left out.
-    pub fn set(&mut self, column: &'static str, value: Option<String>) {
-        if let Some(value) = value.filter(|v| !v.is_empty()) {
+    pub fn set(&mut self, column: &'static str, value: Option<impl Into<Cow<'a, str>>>) {
+        if let Some(value) = value.map(Into::into).filter(|v| !v.is_empty()) {
             self.cells.push((Cow::Borrowed(column), value));
         }
     }
 
     /// Sets a cell that is written even when empty (key columns).
-    pub fn always(&mut self, column: &'static str, value: Option<String>) {
-        self.cells
-            .push((Cow::Borrowed(column), value.unwrap_or_default()));
+    pub fn always(&mut self, column: &'static str, value: Option<impl Into<Cow<'a, str>>>) {
+        self.cells.push((
+            Cow::Borrowed(column),
+            value.map_or(Cow::Borrowed(""), Into::into),
+        ));
     }
 
     /// Sets a cell from an extension: a column of the same normalized name is replaced, so
@@ -45,8 +53,10 @@ impl Record {
         }
         let n = normalize(column);
         match self.cells.iter_mut().find(|(c, _)| normalize(c) == n) {
-            Some(slot) => slot.1 = value,
-            None => self.cells.push((Cow::Owned(column.to_string()), value)),
+            Some(slot) => slot.1 = Cow::Owned(value),
+            None => self
+                .cells
+                .push((Cow::Owned(column.to_string()), Cow::Owned(value))),
         }
     }
 
@@ -75,28 +85,73 @@ fn csv_error(e: impl std::fmt::Display) -> EncodeError {
     }
 }
 
+/// Where each record type's cells go: its columns in first-seen order, an index by name, and
+/// the column of each cell position in the record of this type seen last. Records of one type
+/// nearly always name the same columns in the same order, so a cell is placed by comparing it
+/// with the name seen at its position, and hashed only when that differs.
+struct Columns<'r> {
+    kind: &'static str,
+    names: Vec<&'r str>,
+    index: HashMap<&'r str, usize>,
+    last: Vec<usize>,
+}
+
+impl<'r> Columns<'r> {
+    fn new(kind: &'static str) -> Self {
+        Columns {
+            kind,
+            names: Vec::new(),
+            index: HashMap::new(),
+            last: Vec::new(),
+        }
+    }
+
+    /// The column of the cell at `position` named `name`, added if new.
+    fn place(&mut self, position: usize, name: &'r str) -> usize {
+        if let Some(&col) = self.last.get(position)
+            && self.names.get(col).is_some_and(|n| *n == name)
+        {
+            return col;
+        }
+        let col = match self.index.get(name) {
+            Some(&col) => col,
+            None => {
+                self.index.insert(name, self.names.len());
+                self.names.push(name);
+                self.names.len() - 1
+            }
+        };
+        match self.last.get_mut(position) {
+            Some(slot) => *slot = col,
+            None => self.last.push(col),
+        }
+        col
+    }
+}
+
 /// Writes `records` with one header row per record type.
 pub fn write(
     records: &[Record],
     style: HeaderStyle,
     delimiter: u8,
 ) -> Result<Vec<u8>, EncodeError> {
-    // Per record type: its columns in first-seen order and where each one is.
-    let mut columns: Vec<(&'static str, Vec<&str>, HashMap<&str, usize>)> = Vec::new();
+    // Pass 1: the columns of every record type, and the column of every cell (in record order),
+    // so pass 2 places cells without looking names up again.
+    let mut types: Vec<Columns> = Vec::new();
+    let mut record_type: Vec<usize> = Vec::with_capacity(records.len());
+    let mut placed: Vec<usize> = Vec::new();
     for r in records {
-        let idx = match columns.iter().position(|(k, _, _)| *k == r.kind) {
-            Some(i) => i,
+        let t = match types.iter().position(|c| c.kind == r.kind) {
+            Some(t) => t,
             None => {
-                columns.push((r.kind, Vec::new(), HashMap::new()));
-                columns.len() - 1
+                types.push(Columns::new(r.kind));
+                types.len() - 1
             }
         };
-        if let Some((_, cols, index)) = columns.get_mut(idx) {
-            for (c, _) in &r.cells {
-                if !index.contains_key(c.as_ref()) {
-                    index.insert(c.as_ref(), cols.len());
-                    cols.push(c.as_ref());
-                }
+        record_type.push(t);
+        if let Some(columns) = types.get_mut(t) {
+            for (position, (c, _)) in r.cells.iter().enumerate() {
+                placed.push(columns.place(position, c.as_ref()));
             }
         }
     }
@@ -105,29 +160,30 @@ pub fn write(
         .flexible(true)
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
-    let mut headed: Vec<&str> = Vec::new();
+    let mut headed = vec![false; types.len()];
     let mut row: Vec<&str> = Vec::new();
-    for r in records {
-        let Some((_, cols, index)) = columns.iter().find(|(k, _, _)| *k == r.kind) else {
+    let mut placed = placed.iter();
+    for (r, &t) in records.iter().zip(&record_type) {
+        let (Some(columns), Some(headed)) = (types.get(t), headed.get_mut(t)) else {
             continue;
         };
-        if !headed.contains(&r.kind) {
-            headed.push(r.kind);
+        if !*headed {
+            *headed = true;
             let first = match style {
                 HeaderStyle::RecordType => r.kind,
                 HeaderStyle::TypeWord => "type",
             };
-            let header = std::iter::once(first).chain(cols.iter().copied());
+            let header = std::iter::once(first).chain(columns.names.iter().copied());
             w.write_record(header).map_err(csv_error)?;
         }
         row.clear();
-        row.resize(cols.len() + 1, "");
+        row.resize(columns.names.len() + 1, "");
         if let Some(first) = row.first_mut() {
             *first = r.kind;
         }
-        for (c, v) in &r.cells {
-            if let Some(slot) = index.get(c.as_ref()).and_then(|i| row.get_mut(i + 1)) {
-                *slot = v.as_str();
+        for ((_, v), col) in r.cells.iter().zip(placed.by_ref()) {
+            if let Some(slot) = row.get_mut(col + 1) {
+                *slot = v.as_ref();
             }
         }
         w.write_record(&row).map_err(csv_error)?;

@@ -1,6 +1,7 @@
 //! Cell values to model values, each failure saying what form was expected.
 
 use chrono::NaiveDate;
+use gateway_model::parse_plain_decimal;
 use rust_decimal::Decimal;
 
 /// Longest cell text quoted back in a message.
@@ -53,7 +54,11 @@ impl ValueFormat {
     /// (the other separator, spaces, apostrophes) are dropped.
     pub fn decimal(&self, s: &str) -> Result<Decimal, CellError> {
         let t = s.trim();
-        let parsed = if self.decimal_separator == '.' && !t.contains([',', ' ', '\'']) {
+        let point = self.decimal_separator == '.';
+        // Most cells are digits and a point, read in one pass.
+        let parsed = if let Some(d) = point.then(|| parse_plain_decimal(t)).flatten() {
+            Some(d)
+        } else if point && !t.contains([',', ' ', '\'']) {
             t.parse::<Decimal>().ok()
         } else {
             let group = if self.decimal_separator == ',' {
@@ -114,12 +119,7 @@ impl ValueFormat {
 
     /// Writes a decimal with the configured separator and no grouping.
     pub fn write_decimal(&self, d: Decimal) -> String {
-        let s = d.to_string();
-        if self.decimal_separator == '.' {
-            s
-        } else {
-            s.replace('.', &self.decimal_separator.to_string())
-        }
+        gateway_model::decimal_text(d, self.decimal_separator)
     }
 }
 

@@ -12,43 +12,11 @@ const MAX_NUMBER_LEN: usize = 30;
 /// One pass over the bytes; the scale is kept as written (`"12.50"` stays `12.50`), exactly as
 /// `Decimal::from_str` would, which the tests check value by value.
 pub fn decimal(text: &str) -> Result<Decimal, String> {
-    let bad = || format!("{text:?} is not a decimal number");
     let t = text.trim();
-    if t.len() > MAX_NUMBER_LEN {
-        return Err(bad());
-    }
-    let (negative, digits) = match t.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, t),
-    };
-    let mut mantissa: u128 = 0;
-    let mut scale: u32 = 0;
-    let mut seen_point = false;
-    let mut seen_digit = false;
-    for b in digits.bytes() {
-        match b {
-            b'0'..=b'9' => {
-                seen_digit = true;
-                mantissa = mantissa * 10 + u128::from(b - b'0');
-                if seen_point {
-                    scale += 1;
-                }
-            }
-            b'.' if !seen_point => seen_point = true,
-            _ => return Err(bad()),
-        }
-    }
-    if !seen_digit {
-        return Err(bad());
-    }
-    // At most 30 digits fit in u128 without overflow; rust_decimal holds 96 bits and scale 28.
-    let signed = i128::try_from(mantissa).map_err(|_| bad())?;
-    let signed = if negative { -signed } else { signed };
-    match Decimal::try_from_i128_with_scale(signed, scale) {
-        Ok(d) => Ok(d),
-        // Beyond 28 decimals or 96 bits: rust_decimal's own rules (rounding) decide.
-        Err(_) => t.parse::<Decimal>().map_err(|_| bad()),
-    }
+    (t.len() <= MAX_NUMBER_LEN)
+        .then(|| gateway_model::parse_plain_decimal(t))
+        .flatten()
+        .ok_or_else(|| format!("{text:?} is not a decimal number"))
 }
 
 /// An X12 `N2` value: an integer with two implied decimals (`"5635800"` → `56358.00`).
@@ -74,12 +42,12 @@ pub fn to_implied2(d: Decimal) -> Option<String> {
     if scaled.fract() != Decimal::ZERO {
         return None;
     }
-    Some(scaled.trunc().normalize().to_string())
+    Some(gateway_model::decimal_text(scaled.trunc().normalize(), '.'))
 }
 
 /// Writes `d` as an `R` value without needless trailing zeros.
 pub fn to_decimal(d: Decimal) -> String {
-    d.normalize().to_string()
+    gateway_model::decimal_text(d.normalize(), '.')
 }
 
 /// An X12 date: `CCYYMMDD`, or `YYMMDD` in older versions (years below 50 are 20xx).

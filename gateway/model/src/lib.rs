@@ -8,11 +8,13 @@
 //! Money, quantities and rates are [`rust_decimal::Decimal`] serialised as strings so no
 //! precision is lost; dates are ISO `YYYY-MM-DD`.
 
+mod decimal_text;
 mod document;
 mod json;
 mod parts;
 mod validate;
 
+pub use decimal_text::{decimal_text, parse_plain_decimal, push_decimal};
 pub use document::{
     ChargeKind, Document, DocumentKind, Invoice, InvoiceLine, InvoicePurpose, OrderLine,
     OrderPurpose, PurchaseOrder, SCHEMA_VERSION,
