@@ -348,12 +348,13 @@ impl CoupaReader {
     }
 
     fn invoice_line_row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) {
-        let number = {
-            let Some((_, cols)) = &self.line else { return };
-            row.get(cols.invoice_number).to_string()
+        // Borrowed from the row: only the column index comes from `self`.
+        let number = match &self.line {
+            Some((_, cols)) => row.get(cols.invoice_number),
+            None => return,
         };
         if self
-            .invoice_for(row, &number, "Invoice Line", sink)
+            .invoice_for(row, number, "Invoice Line", sink)
             .is_none()
         {
             return;
@@ -373,14 +374,12 @@ impl CoupaReader {
     }
 
     fn charge_row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) {
-        let number = {
-            let Some((_, cols)) = &self.charge else {
-                return;
-            };
-            row.get(cols.invoice_number).to_string()
+        let number = match &self.charge {
+            Some((_, cols)) => row.get(cols.invoice_number),
+            None => return,
         };
         if self
-            .invoice_for(row, &number, "Invoice Charge", sink)
+            .invoice_for(row, number, "Invoice Charge", sink)
             .is_none()
         {
             return;
@@ -496,12 +495,14 @@ impl CoupaReader {
 
 /// The model holds one PO number per invoice: the first line's, unless the header named one.
 /// A line billing another PO keeps its number in the line's extensions.
-fn attach_po_number(inv: &mut Invoice, line: &mut gateway_model::InvoiceLine, po: Option<String>) {
-    let Some(po) = po else { return };
+fn attach_po_number(inv: &mut Invoice, line: &mut gateway_model::InvoiceLine, po: &str) {
+    if po.is_empty() {
+        return;
+    }
     match &inv.po_number {
-        None => inv.po_number = Some(po),
-        Some(n) if *n == po => {}
-        Some(_) => put_ext(&mut line.extensions, "PO Number", po),
+        None => inv.po_number = Some(po.to_string()),
+        Some(n) if n == po => {}
+        Some(_) => put_ext(&mut line.extensions, "PO Number", po.to_string()),
     }
 }
 

@@ -238,8 +238,9 @@ impl LineCols {
     }
 
     /// One line; `ordinal` is its 1-based position, used when `Line Number` is blank. The PO
-    /// number of the line is returned beside it (the model holds one per invoice).
-    pub fn read(&self, c: &mut Cells<'_>, ordinal: u32) -> (InvoiceLine, Option<String>) {
+    /// number of the line is returned beside it, empty when blank (the model holds one per
+    /// invoice).
+    pub fn read<'r>(&self, c: &mut Cells<'r>, ordinal: u32) -> (InvoiceLine, &'r str) {
         let mut line = InvoiceLine {
             line_number: c.whole(self.line_number).unwrap_or(ordinal),
             quantity: c.decimal(self.quantity),
@@ -269,7 +270,7 @@ impl LineCols {
         if let Some(x) = c.extras(&self.extras) {
             line.extensions.insert(EXT.into(), x);
         }
-        (line, c.text(self.po_number))
+        (line, c.raw(self.po_number))
     }
 }
 
