@@ -74,6 +74,10 @@ impl PartyCols {
 
     /// The party, or `None` when the row has none of its cells.
     pub fn read(&self, c: &Cells<'_>) -> Option<Party> {
+        // Most rows carry one or two of the five parties a layout names.
+        if self.used().all(|i| c.raw(Some(i)).is_empty()) {
+            return None;
+        }
         let mut ids = Vec::new();
         if let Some(v) = c.text(self.number) {
             ids.push(PartyId {
