@@ -1,8 +1,6 @@
 //! Pieces shared by the invoice and order mappings: numbers, dates, money, parties, payment
 //! terms, taxes, extrinsics. Each parser names the element or attribute it read in its error.
 
-use std::str::FromStr;
-
 use chrono::NaiveDate;
 use gateway_model::{Address, Party, PartyId, PaymentTerms, Tax};
 use rust_decimal::Decimal;
@@ -15,16 +13,8 @@ use crate::reader::Node;
 pub(crate) fn decimal(text: &str, location: impl FnOnce() -> String) -> Result<Decimal, CxmlError> {
     let t = text.trim();
     let t = t.strip_prefix('+').unwrap_or(t);
-    let digits = t.strip_prefix('-').unwrap_or(t);
-    let plain = !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && digits.bytes().filter(|&b| b == b'.').count() <= 1
-        && digits.bytes().any(|b| b.is_ascii_digit());
-    let parsed = if plain {
-        Decimal::from_str(t).ok()
-    } else {
-        None
-    };
+    // Plain `[-]digits[.digits]` only: no exponent, no grouping, no `_`.
+    let parsed = gateway_model::parse_plain_decimal(t);
     parsed.ok_or_else(|| {
         CxmlError::invalid(
             location(),

@@ -217,7 +217,7 @@ fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeE
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
     let number = l.line_number.to_string();
-    let qty = l.quantity.map(|q| q.to_string());
+    let qty = l.quantity.map(|q| gateway_model::decimal_text(q, '.'));
     let (name, reference) = if service {
         (
             "InvoiceDetailServiceItem",

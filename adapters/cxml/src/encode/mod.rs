@@ -197,7 +197,11 @@ pub(crate) fn end(x: &mut Xml) {
 /// `<Money currency="..">amount</Money>`; an empty Money when the amount is unknown.
 pub(crate) fn money(x: &mut Xml, currency: &str, amount: Option<Decimal>) {
     match amount {
-        Some(a) => x.leaf("Money", &[("currency", Some(currency))], &a.to_string()),
+        Some(a) => x.leaf(
+            "Money",
+            &[("currency", Some(currency))],
+            &gateway_model::decimal_text(a, '.'),
+        ),
         None => x.empty("Money", &[("currency", Some(currency))]),
     }
 }

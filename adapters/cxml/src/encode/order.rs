@@ -168,7 +168,7 @@ fn header(x: &mut Xml, po: &PurchaseOrder, cur: &str) -> Result<(), EncodeError>
 }
 
 fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeError> {
-    let qty = l.quantity.map(|q| q.to_string());
+    let qty = l.quantity.map(|q| gateway_model::decimal_text(q, '.'));
     let number = l.line_number.to_string();
     let need_by = l.need_by.map(date_time);
     x.open(
