@@ -8,12 +8,14 @@
 //! ```
 //!
 //! The argument is the number of 810s and of 850s (default 500, so 1,000 documents). With
-//! `edi` as second argument it runs the `edi` crate's parse of the same bytes instead.
+//! `edi` as second argument it runs the `edi` crate's parse of the same bytes instead; with
+//! `encode` it also encodes the decoded documents back to X12 (read the inclusive cost of
+//! `X12Codec::encode`).
 
 use std::hint::black_box;
 
 use adapter_x12::X12Codec;
-use gateway_core::{Decode, PartnerProfile};
+use gateway_core::{Decode, Encode, PartnerProfile};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -22,7 +24,8 @@ fn main() -> anyhow::Result<()> {
         None => 500,
     };
     let input = gateway_benches::x12_interchange(per_kind);
-    if args.next().as_deref() == Some("edi") {
+    let mode = args.next();
+    if mode.as_deref() == Some("edi") {
         let text = std::str::from_utf8(&input)?;
         let parsed = edi::parse(black_box(text)).map_err(|e| anyhow::anyhow!("{e:?}"))?;
         println!("edi: {} interchanges", parsed.interchanges.len());
@@ -35,5 +38,16 @@ fn main() -> anyhow::Result<()> {
         decoded.rejects.first()
     );
     println!("ours: {} documents", decoded.documents.len());
+    if mode.as_deref() == Some("encode") {
+        let partner = PartnerProfile::from_toml(
+            "id = \"bench\"\n[x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"ACMESUPPLY\"\n\
+             partner_gs_id = \"ACME\"\nour_qualifier = \"ZZ\"\nour_id = \"GLOBEXCORP\"\n\
+             our_gs_id = \"GLOBEX\"\nversion = \"004010\"\n",
+            "bench.toml",
+        )?;
+        let docs: Vec<_> = decoded.documents.into_iter().map(|d| d.document).collect();
+        let out = X12Codec::new().encode(black_box(&docs), &partner)?;
+        println!("encoded: {} bytes", out.len());
+    }
     Ok(())
 }

@@ -393,7 +393,7 @@ fn render_group(
         ak1.push(t(g.group.version()));
     }
     out.segment("$", "AK1", &ak1)?;
-    let d = out.delimiters;
+    let d = out.delimiters();
     for s in &g.sets {
         let mut ak2 = vec![t(s.id.clone()), t(s.control.clone())];
         if is999 {

@@ -38,21 +38,41 @@ pub fn o(s: Option<impl Into<String>>) -> El {
 #[derive(Debug)]
 pub struct Out {
     pub buf: Vec<u8>,
-    pub delimiters: Delimiters,
+    delimiters: Delimiters,
     /// Segments written since the last [`Out::reset_count`] (for SE01).
     pub count: u32,
     /// Written after each terminator (`"\n"` for readable files, empty for none).
-    pub line_break: &'static [u8],
+    line_break: &'static [u8],
+    /// Bytes no value may contain with these delimiters, looked up once per byte written.
+    forbidden: [bool; 256],
 }
 
 impl Out {
     pub fn new(delimiters: Delimiters, line_break: &'static [u8]) -> Self {
+        let mut forbidden = [false; 256];
+        let mut bad = vec![delimiters.element, delimiters.component, delimiters.segment];
+        bad.extend(delimiters.repetition);
+        // Line breaks would be read as padding after a terminator.
+        if delimiters.trim_trailing || line_break.contains(&b'\n') {
+            bad.extend_from_slice(b"\r\n");
+        }
+        for b in bad {
+            if let Some(slot) = forbidden.get_mut(usize::from(b)) {
+                *slot = true;
+            }
+        }
         Out {
             buf: Vec::new(),
             delimiters,
             count: 0,
             line_break,
+            forbidden,
         }
+    }
+
+    /// The delimiters this interchange is written with.
+    pub fn delimiters(&self) -> Delimiters {
+        self.delimiters
     }
 
     pub fn reset_count(&mut self) {
@@ -60,15 +80,13 @@ impl Out {
     }
 
     fn check(&self, path: &str, id: &str, i: usize, value: &str) -> Result<(), EncodeError> {
-        let d = self.delimiters;
-        let mut bad = vec![d.element, d.component, d.segment];
-        if let Some(r) = d.repetition {
-            bad.push(r);
-        }
-        if d.trim_trailing || self.line_break.contains(&b'\n') {
-            bad.extend_from_slice(b"\r\n");
-        }
-        if let Some(b) = value.bytes().find(|b| bad.contains(b)) {
+        let forbidden = |b: &u8| {
+            self.forbidden
+                .get(usize::from(*b))
+                .copied()
+                .unwrap_or(false)
+        };
+        if let Some(b) = value.bytes().find(forbidden) {
             return Err(EncodeError::Invalid {
                 path: path.to_string(),
                 message: format!(
@@ -157,5 +175,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(o.buf, b"X*a:b~\n");
+    }
+
+    #[test]
+    fn refuses_every_delimiter_and_line_breaks_only_when_they_matter() {
+        let with_rep = Delimiters {
+            repetition: Some(b'^'),
+            ..Delimiters::default()
+        };
+        let mut o = Out::new(with_rep, b"\n");
+        for bad in ["a*b", "a:b", "a~b", "a^b", "a\nb", "a\rb"] {
+            assert!(
+                o.segment("$", "N1", &[t(bad)]).is_err(),
+                "{bad:?} must be refused"
+            );
+            assert!(
+                o.segment("$", "X", &[El::C(vec!["x".into(), bad.into()])])
+                    .is_err(),
+                "{bad:?} must be refused in a component"
+            );
+        }
+        o.buf.clear();
+        o.segment("$", "N1", &[t("a|b!c")]).unwrap();
+        assert_eq!(o.buf, b"N1*a|b!c~\n");
+        // Without a repetition separator or a line break after terminators, `^` and a newline
+        // are data.
+        let mut plain = Out::new(Delimiters::default(), b"");
+        plain.segment("$", "N1", &[t("a^b\nc")]).unwrap();
+        assert_eq!(plain.buf, b"N1*a^b\nc~");
     }
 }
