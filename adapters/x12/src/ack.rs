@@ -338,7 +338,7 @@ fn render(
 }
 
 /// A value safe to echo in AK404/IK404 (no delimiters, bounded length).
-fn echo(value: &Option<String>, d: &Delimiters) -> El {
+fn echo<'a>(value: &'a Option<String>, d: &Delimiters) -> El<'a> {
     match value {
         Some(v)
             if !v.bytes().any(|b| {
@@ -374,7 +374,7 @@ fn render_group(
             t(now.format("%H%M").to_string()),
             t(gctl.to_string()),
             t("X"),
-            t(version.clone()),
+            t(version.as_str()),
         ],
     )?;
     out.reset_count();
@@ -395,9 +395,9 @@ fn render_group(
     out.segment("$", "AK1", &ak1)?;
     let d = out.delimiters();
     for s in &g.sets {
-        let mut ak2 = vec![t(s.id.clone()), t(s.control.clone())];
+        let mut ak2 = vec![t(s.id.as_str()), t(s.control.as_str())];
         if is999 {
-            ak2.push(o(s.convention.clone()));
+            ak2.push(o(s.convention.as_deref()));
         }
         out.segment("$", "AK2", &ak2)?;
         for issue in s
@@ -411,7 +411,7 @@ fn render_group(
                 "$",
                 ik3,
                 &[
-                    t(seg.id.clone()),
+                    t(seg.id.as_str()),
                     t(seg.position.to_string()),
                     El::empty(),
                     t(seg.code),
@@ -419,7 +419,7 @@ fn render_group(
             )?;
             if let Some(e) = &seg.element {
                 let position = match e.component {
-                    Some(c) => El::C(vec![e.position.to_string(), c.to_string()]),
+                    Some(c) => El::C(vec![e.position.to_string().into(), c.to_string().into()]),
                     None => t(e.position.to_string()),
                 };
                 out.segment(

@@ -143,18 +143,18 @@ pub fn seg_to_json(seg: &Segment<'_>) -> Value {
 }
 
 /// A JSON segment back to id and elements; `None` when the JSON is not an array of strings.
-pub fn json_to_seg(v: &Value) -> Option<(String, Vec<El>)> {
+pub fn json_to_seg(v: &Value) -> Option<(String, Vec<El<'_>>)> {
     let arr = v.as_array()?;
     let (id, rest) = arr.split_first()?;
     let id = id.as_str()?.to_string();
     let mut els = Vec::new();
     for e in rest {
         match e {
-            Value::String(s) => els.push(t(s.clone())),
+            Value::String(s) => els.push(t(s.as_str())),
             Value::Array(parts) => els.push(El::C(
                 parts
                     .iter()
-                    .map(|p| p.as_str().map(str::to_string))
+                    .map(|p| p.as_str().map(std::borrow::Cow::Borrowed))
                     .collect::<Option<Vec<_>>>()?,
             )),
             _ => return None,
@@ -244,12 +244,11 @@ pub fn write_kept_segments(
 }
 
 /// A kept element (`extensions.x12.elements.BIG03`).
-pub fn kept_element(ext: &Extensions, key: &str) -> Option<String> {
+pub fn kept_element<'a>(ext: &'a Extensions, key: &str) -> Option<&'a str> {
     x12_ext(ext)
         .and_then(|m| m.get("elements"))
         .and_then(|e| e.get(key))
         .and_then(Value::as_str)
-        .map(str::to_string)
 }
 
 /// Segments that may follow N1 inside its loop.
@@ -325,14 +324,14 @@ pub fn write_party(
         "N1",
         &[
             t(role),
-            o(party.name.clone()),
+            o(party.name.as_deref()),
             o(id.map(|i| i.domain.clone())),
             o(id.map(|i| i.value.clone())),
         ],
     )?;
     if let Some(a) = &party.address {
         for pair in a.lines.chunks(2) {
-            let els: Vec<El> = pair.iter().map(|l| t(l.clone())).collect();
+            let els: Vec<El> = pair.iter().map(|l| t(l.as_str())).collect();
             out.segment(&format!("{path}.address.lines"), "N3", &els)?;
         }
         if a.city.is_some() || a.region.is_some() || a.postal_code.is_some() || a.country.is_some()
@@ -341,23 +340,23 @@ pub fn write_party(
                 &format!("{path}.address"),
                 "N4",
                 &[
-                    o(a.city.clone()),
-                    o(a.region.clone()),
-                    o(a.postal_code.clone()),
-                    o(a.country.clone()),
+                    o(a.city.as_deref()),
+                    o(a.region.as_deref()),
+                    o(a.postal_code.as_deref()),
+                    o(a.country.as_deref()),
                 ],
             )?;
         }
     }
     if party.contact.is_some() || party.phone.is_some() || party.email.is_some() {
-        let mut els = vec![t("IC"), o(party.contact.clone())];
+        let mut els = vec![t("IC"), o(party.contact.as_deref())];
         if let Some(p) = &party.phone {
             els.push(t("TE"));
-            els.push(t(p.clone()));
+            els.push(t(p.as_str()));
         }
         if let Some(e) = &party.email {
             els.push(t("EM"));
-            els.push(t(e.clone()));
+            els.push(t(e.as_str()));
         }
         out.segment(path, "PER", &els)?;
     }
@@ -389,7 +388,7 @@ pub fn write_terms(
     if let Some(d) = terms.net_days {
         els[6] = t(d.to_string());
     }
-    els[11] = o(terms.description.clone());
+    els[11] = o(terms.description.as_deref());
     out.segment("$.payment_terms", "ITD", &els)
 }
 
@@ -469,7 +468,7 @@ pub fn write_charge(
         els[5] = t("3");
         els[6] = t(values::to_decimal(r));
     }
-    els[14] = o(c.description.clone());
+    els[14] = o(c.description.as_deref());
     out.segment(path, "SAC", &els)
 }
 
@@ -523,12 +522,13 @@ pub fn read_line_item(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usiz
     }
 }
 
-/// Part ids of a line from IT1/PO1 qualifier pairs starting at element `first`.
+/// Part ids of a line from IT1/PO1 qualifier pairs starting at element `first`: owned when
+/// read, borrowed from the line when written.
 #[derive(Debug, Default)]
-pub struct PartIds {
-    pub supplier: Option<String>,
-    pub buyer: Option<String>,
-    pub po_line: Option<String>,
+pub struct PartIds<S = String> {
+    pub supplier: Option<S>,
+    pub buyer: Option<S>,
+    pub po_line: Option<S>,
 }
 
 pub const SUPPLIER_QUALS: [&str; 3] = ["VP", "VN", "SK"];
@@ -569,24 +569,23 @@ pub fn read_part_ids(seg: &Segment<'_>, first: usize, ext: &mut ExtBuilder) -> P
 
 /// Qualifier pairs for IT1/PO1: mapped ids first (with their remembered qualifiers), then the
 /// kept ones.
-pub fn write_part_ids(ids: &PartIds, ext: &Extensions) -> Vec<El> {
+pub fn write_part_ids<'a>(ids: PartIds<&'a str>, ext: &'a Extensions) -> Vec<El<'a>> {
     let x = x12_ext(ext);
-    let qual = |name: &str, default: &str| {
+    let qual = |name: &str, default: &'static str| -> &'a str {
         x.and_then(|m| m.get("qualifiers"))
             .and_then(|q| q.get(name))
             .and_then(Value::as_str)
             .unwrap_or(default)
-            .to_string()
     };
     let mut els = Vec::new();
     for (name, default, v) in [
-        ("supplier", "VP", &ids.supplier),
-        ("buyer", "BP", &ids.buyer),
-        ("po_line", "PL", &ids.po_line),
+        ("supplier", "VP", ids.supplier),
+        ("buyer", "BP", ids.buyer),
+        ("po_line", "PL", ids.po_line),
     ] {
         if let Some(v) = v {
             els.push(t(qual(name, default)));
-            els.push(t(v.clone()));
+            els.push(t(v));
         }
     }
     if let Some(kept) = x.and_then(|m| m.get("ids")).and_then(Value::as_array) {

@@ -171,19 +171,19 @@ pub fn group(
         "GS",
         &[
             t(function),
-            t(ids.sender_gs.clone()),
-            t(ids.receiver_gs.clone()),
+            t(ids.sender_gs.as_str()),
+            t(ids.receiver_gs.as_str()),
             t(now.format("%Y%m%d").to_string()),
             t(now.format("%H%M").to_string()),
             t(gctl.to_string()),
             t("X"),
-            t(ids.version.clone()),
+            t(ids.version.as_str()),
         ],
     )?;
     for n in 0..count {
         let ctl = format!("{:04}", n + 1);
         out.reset_count();
-        out.segment("$", "ST", &[t(set_id), t(ctl.clone())])?;
+        out.segment("$", "ST", &[t(set_id), t(ctl.as_str())])?;
         set(out, n)?;
         let segments = out.count + 1;
         out.segment("$", "SE", &[t(segments.to_string()), t(ctl)])?;

@@ -273,7 +273,7 @@ fn read_it1(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usize) -> Line
     }
 }
 
-fn kept(ext: &gateway_model::Extensions, key: &str) -> El {
+fn kept<'a>(ext: &'a gateway_model::Extensions, key: &str) -> El<'a> {
     o(common::kept_element(ext, key))
 }
 
@@ -293,7 +293,7 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
         })?;
     let purpose = inv.purpose.unwrap_or(InvoicePurpose::Standard);
     let kept07 = common::kept_element(&inv.extensions, "BIG07");
-    let big07 = match (purpose, kept07.as_deref()) {
+    let big07 = match (purpose, kept07) {
         (InvoicePurpose::CreditMemo, Some(k @ ("CN" | "CR"))) => Some(k.to_string()),
         (InvoicePurpose::DebitMemo, Some(k @ ("DI" | "DR"))) => Some(k.to_string()),
         (InvoicePurpose::Standard, Some(k)) if !matches!(k, "CN" | "CR" | "DI" | "DR") => {
@@ -308,7 +308,7 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
         t(values::to_date(date)),
         t(number),
         kept(e, "BIG03"),
-        o(inv.po_number.clone()),
+        o(inv.po_number.as_deref()),
         kept(e, "BIG05"),
         kept(e, "BIG06"),
         o(big07),
@@ -324,7 +324,7 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
         }
     }
     if let Some(c) = &inv.currency {
-        out.segment("$.currency", "CUR", &[t("SE"), t(c.clone())])?;
+        out.segment("$.currency", "CUR", &[t("SE"), t(c.as_str())])?;
     }
     for (k, (party, field)) in [
         (&inv.supplier, "supplier"),
@@ -357,15 +357,15 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
                 None => t(line.line_number.to_string()),
             },
             o(line.quantity.map(values::to_decimal)),
-            o(line.uom.clone()),
+            o(line.uom.as_deref()),
             o(line.unit_price.map(values::to_decimal)),
             kept(le, "IT105"),
         ];
         els.extend(common::write_part_ids(
-            &PartIds {
-                supplier: line.supplier_part_id.clone(),
-                buyer: line.buyer_part_id.clone(),
-                po_line: line.po_line_number.clone(),
+            PartIds {
+                supplier: line.supplier_part_id.as_deref(),
+                buyer: line.buyer_part_id.as_deref(),
+                po_line: line.po_line_number.as_deref(),
             },
             le,
         ));
@@ -374,7 +374,7 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
             out.segment(
                 &format!("{path}.description"),
                 "PID",
-                &[t("F"), El::empty(), El::empty(), El::empty(), t(d.clone())],
+                &[t("F"), El::empty(), El::empty(), El::empty(), t(d.as_str())],
             )?;
         }
         for (k, tax) in line.taxes.iter().enumerate() {

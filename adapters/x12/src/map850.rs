@@ -282,7 +282,7 @@ fn read_po1(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usize) -> Line
     }
 }
 
-fn kept(ext: &gateway_model::Extensions, key: &str) -> El {
+fn kept<'a>(ext: &'a gateway_model::Extensions, key: &str) -> El<'a> {
     o(common::kept_element(ext, key))
 }
 
@@ -305,11 +305,11 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
     let beg01 = match (po.purpose, kept01) {
         (Some(OrderPurpose::Update), Some(k)) if k == "05" => k,
         (None, Some(k)) => k,
-        (Some(OrderPurpose::New) | None, _) => "00".into(),
-        (Some(OrderPurpose::Cancel), _) => "01".into(),
-        (Some(OrderPurpose::Update), _) => "04".into(),
+        (Some(OrderPurpose::New) | None, _) => "00",
+        (Some(OrderPurpose::Cancel), _) => "01",
+        (Some(OrderPurpose::Update), _) => "04",
     };
-    let beg02 = common::kept_element(e, "BEG02").unwrap_or_else(|| "SA".into());
+    let beg02 = common::kept_element(e, "BEG02").unwrap_or("SA");
     let mut beg = vec![
         t(beg01),
         t(beg02),
@@ -328,7 +328,7 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
         }
     }
     if let Some(c) = &po.currency {
-        out.segment("$.currency", "CUR", &[t("BY"), t(c.clone())])?;
+        out.segment("$.currency", "CUR", &[t("BY"), t(c.as_str())])?;
     }
     for (k, c) in po.charges.iter().enumerate() {
         common::write_charge(out, c, &format!("$.charges[{k}]"))?;
@@ -361,14 +361,14 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
                 None => t(line.line_number.to_string()),
             },
             o(line.quantity.map(values::to_decimal)),
-            o(line.uom.clone()),
+            o(line.uom.as_deref()),
             o(line.unit_price.map(values::to_decimal)),
             kept(le, "PO105"),
         ];
         els.extend(common::write_part_ids(
-            &PartIds {
-                supplier: line.supplier_part_id.clone(),
-                buyer: line.buyer_part_id.clone(),
+            PartIds {
+                supplier: line.supplier_part_id.as_deref(),
+                buyer: line.buyer_part_id.as_deref(),
                 po_line: None,
             },
             le,
@@ -378,7 +378,7 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
             out.segment(
                 &format!("{path}.description"),
                 "PID",
-                &[t("F"), El::empty(), El::empty(), El::empty(), t(d.clone())],
+                &[t("F"), El::empty(), El::empty(), El::empty(), t(d.as_str())],
             )?;
         }
         if let Some(d) = line.need_by {

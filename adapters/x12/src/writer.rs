@@ -1,36 +1,39 @@
 //! Writes segments with a partner's delimiters, refusing values that contain a delimiter (X12
 //! has no escape mechanism, so such a value would corrupt the interchange).
 
+use std::borrow::Cow;
+
 use gateway_core::EncodeError;
 
 use crate::tokenizer::Delimiters;
 
-/// One element to write: plain text or a composite of components.
+/// One element to write: plain text or a composite of components. Text borrows from the
+/// document where it is written as is, so a segment copies each value once, into the output.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum El {
-    T(String),
-    C(Vec<String>),
+pub enum El<'a> {
+    T(Cow<'a, str>),
+    C(Vec<Cow<'a, str>>),
 }
 
-impl El {
-    pub fn empty() -> El {
-        El::T(String::new())
+impl<'a> El<'a> {
+    pub fn empty() -> El<'a> {
+        El::T(Cow::Borrowed(""))
     }
     fn is_empty(&self) -> bool {
         match self {
             El::T(s) => s.is_empty(),
-            El::C(c) => c.iter().all(String::is_empty),
+            El::C(c) => c.iter().all(|s| s.is_empty()),
         }
     }
 }
 
 /// Text element.
-pub fn t(s: impl Into<String>) -> El {
+pub fn t<'a>(s: impl Into<Cow<'a, str>>) -> El<'a> {
     El::T(s.into())
 }
 
 /// Optional text element (empty when `None`).
-pub fn o(s: Option<impl Into<String>>) -> El {
+pub fn o<'a>(s: Option<impl Into<Cow<'a, str>>>) -> El<'a> {
     s.map(|s| El::T(s.into())).unwrap_or_else(El::empty)
 }
 
@@ -168,12 +171,8 @@ mod tests {
         let err = o.segment("$.x", "N1", &[t("ST"), t("A*B")]).unwrap_err();
         assert!(err.to_string().contains("$.x"), "{err}");
         o.buf.clear();
-        o.segment(
-            "$",
-            "X",
-            &[El::C(vec!["a".into(), "b".into(), String::new()])],
-        )
-        .unwrap();
+        o.segment("$", "X", &[El::C(vec!["a".into(), "b".into(), "".into()])])
+            .unwrap();
         assert_eq!(o.buf, b"X*a:b~\n");
     }
 
