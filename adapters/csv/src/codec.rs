@@ -5,14 +5,14 @@ use std::io::BufRead;
 use gateway_core::{
     Decode, DecodeItem, Decoded, Encode, EncodeError, Format, PartnerProfile, Reject,
 };
-use gateway_model::Document;
+use gateway_model::{Document, DocumentKind};
 
 use crate::column_map::{ColumnMap, MapReader};
 use crate::coupa::{CoupaReader, Flow};
 use crate::dialect;
 use crate::rows::Row;
 use crate::rows::{Next, RowReader};
-use crate::table::{self, HeaderStyle};
+use crate::table::{self, HeaderStyle, Table};
 use crate::value::ValueFormat;
 use crate::{encode_coupa, encode_map};
 
@@ -159,16 +159,33 @@ impl Encode for CsvCodec {
             return encode_map::write(docs, &map, delimiter);
         }
         let fmt = value_format(&profile);
-        let mut invoices = Vec::new();
-        let mut orders = Vec::new();
-        for doc in docs {
-            match doc {
-                Document::Invoice(i) => encode_coupa::invoice_records(i, &fmt, &mut invoices)?,
-                Document::PurchaseOrder(p) => encode_coupa::order_records(p, &fmt, &mut orders)?,
+        let mut invoices = Table::new(HeaderStyle::RecordType);
+        let mut orders = Table::new(HeaderStyle::TypeWord);
+        let mut records = Vec::new();
+        // Pass 1 learns each table's columns, pass 2 writes; one document's records at a time.
+        let mut w = table::csv_writer(delimiter);
+        for write in [false, true] {
+            for kind in [DocumentKind::Invoice, DocumentKind::PurchaseOrder] {
+                for doc in docs.iter().filter(|d| d.kind() == kind) {
+                    records.clear();
+                    let table = match doc {
+                        Document::Invoice(i) => {
+                            encode_coupa::invoice_records(i, &fmt, &mut records)?;
+                            &mut invoices
+                        }
+                        Document::PurchaseOrder(p) => {
+                            encode_coupa::order_records(p, &fmt, &mut records)?;
+                            &mut orders
+                        }
+                    };
+                    if write {
+                        table.write(&mut w, &records)?;
+                    } else {
+                        table.learn(&records);
+                    }
+                }
             }
         }
-        let mut out = table::write(&invoices, HeaderStyle::RecordType, delimiter)?;
-        out.extend(table::write(&orders, HeaderStyle::TypeWord, delimiter)?);
-        Ok(out)
+        table::finish(w)
     }
 }

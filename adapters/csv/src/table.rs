@@ -89,14 +89,14 @@ fn csv_error(e: impl std::fmt::Display) -> EncodeError {
 /// the column of each cell position in the record of this type seen last. Records of one type
 /// nearly always name the same columns in the same order, so a cell is placed by comparing it
 /// with the name seen at its position, and hashed only when that differs.
-struct Columns<'r> {
+struct Columns {
     kind: &'static str,
-    names: Vec<&'r str>,
-    index: HashMap<&'r str, usize>,
+    names: Vec<Cow<'static, str>>,
+    index: HashMap<Cow<'static, str>, usize>,
     last: Vec<usize>,
 }
 
-impl<'r> Columns<'r> {
+impl Columns {
     fn new(kind: &'static str) -> Self {
         Columns {
             kind,
@@ -107,17 +107,20 @@ impl<'r> Columns<'r> {
     }
 
     /// The column of the cell at `position` named `name`, added if new.
-    fn place(&mut self, position: usize, name: &'r str) -> usize {
+    // A `Cow`, not a `&str`: a new name is kept by cloning it, which for the encoder's own
+    // (`'static`, borrowed) column names copies no text.
+    #[allow(clippy::ptr_arg)]
+    fn place(&mut self, position: usize, name: &Cow<'static, str>) -> usize {
         if let Some(&col) = self.last.get(position)
-            && self.names.get(col).is_some_and(|n| *n == name)
+            && self.names.get(col).is_some_and(|n| n == name)
         {
             return col;
         }
-        let col = match self.index.get(name) {
+        let col = match self.index.get(name.as_ref()) {
             Some(&col) => col,
             None => {
-                self.index.insert(name, self.names.len());
-                self.names.push(name);
+                self.index.insert(name.clone(), self.names.len());
+                self.names.push(name.clone());
                 self.names.len() - 1
             }
         };
@@ -129,64 +132,105 @@ impl<'r> Columns<'r> {
     }
 }
 
-/// Writes `records` with one header row per record type.
-pub fn write(
-    records: &[Record],
+/// A file of several record types, each with one header row (the union of its columns)
+/// written just before its first record.
+///
+/// The header must name every column any record of its type uses, so the writer takes the
+/// documents twice: [`Table::learn`] sees every document's records to collect the columns,
+/// then [`Table::write`] is given them again in the same order. Callers build and drop one
+/// document's records at a time, so memory stays at one document whatever the file's size.
+pub struct Table {
     style: HeaderStyle,
-    delimiter: u8,
-) -> Result<Vec<u8>, EncodeError> {
-    // Pass 1: the columns of every record type, and the column of every cell (in record order),
-    // so pass 2 places cells without looking names up again.
-    let mut types: Vec<Columns> = Vec::new();
-    let mut record_type: Vec<usize> = Vec::with_capacity(records.len());
-    let mut placed: Vec<usize> = Vec::new();
-    for r in records {
-        let t = match types.iter().position(|c| c.kind == r.kind) {
+    types: Vec<Columns>,
+    headed: Vec<bool>,
+    row: Vec<usize>,
+}
+
+impl Table {
+    pub fn new(style: HeaderStyle) -> Self {
+        Table {
+            style,
+            types: Vec::new(),
+            headed: Vec::new(),
+            row: Vec::new(),
+        }
+    }
+
+    fn type_of(&mut self, kind: &'static str) -> usize {
+        match self.types.iter().position(|c| c.kind == kind) {
             Some(t) => t,
             None => {
-                types.push(Columns::new(r.kind));
-                types.len() - 1
-            }
-        };
-        record_type.push(t);
-        if let Some(columns) = types.get_mut(t) {
-            for (position, (c, _)) in r.cells.iter().enumerate() {
-                placed.push(columns.place(position, c.as_ref()));
+                self.types.push(Columns::new(kind));
+                self.headed.push(false);
+                self.types.len() - 1
             }
         }
     }
-    let mut w = csv::WriterBuilder::new()
+
+    /// First pass: the columns of `records`.
+    pub fn learn(&mut self, records: &[Record<'_>]) {
+        for r in records {
+            let t = self.type_of(r.kind);
+            if let Some(columns) = self.types.get_mut(t) {
+                for (position, (c, _)) in r.cells.iter().enumerate() {
+                    columns.place(position, c);
+                }
+            }
+        }
+    }
+
+    /// Second pass: writes `records` (learnt before), each type's header row first.
+    pub fn write<W: std::io::Write>(
+        &mut self,
+        w: &mut csv::Writer<W>,
+        records: &[Record<'_>],
+    ) -> Result<(), EncodeError> {
+        for r in records {
+            let t = self.type_of(r.kind);
+            let (Some(columns), Some(headed)) = (self.types.get_mut(t), self.headed.get_mut(t))
+            else {
+                continue;
+            };
+            if !*headed {
+                *headed = true;
+                let first = match self.style {
+                    HeaderStyle::RecordType => r.kind,
+                    HeaderStyle::TypeWord => "type",
+                };
+                let header = std::iter::once(first).chain(columns.names.iter().map(AsRef::as_ref));
+                w.write_record(header).map_err(csv_error)?;
+            }
+            // Column of each cell: `row[k]` is the cell index shown in column k, or none.
+            self.row.clear();
+            self.row.resize(columns.names.len(), usize::MAX);
+            for (i, (c, _)) in r.cells.iter().enumerate() {
+                let col = columns.place(i, c);
+                if let Some(slot) = self.row.get_mut(col) {
+                    *slot = i;
+                }
+            }
+            let cells = &r.cells;
+            let values = self
+                .row
+                .iter()
+                .map(|&i| cells.get(i).map_or("", |(_, v)| v.as_ref()));
+            w.write_record(std::iter::once(r.kind).chain(values))
+                .map_err(csv_error)?;
+        }
+        Ok(())
+    }
+}
+
+/// The CSV writer every table of a file goes through: CRLF line ends, rows of any width.
+pub fn csv_writer(delimiter: u8) -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    let mut headed = vec![false; types.len()];
-    let mut row: Vec<&str> = Vec::new();
-    let mut placed = placed.iter();
-    for (r, &t) in records.iter().zip(&record_type) {
-        let (Some(columns), Some(headed)) = (types.get(t), headed.get_mut(t)) else {
-            continue;
-        };
-        if !*headed {
-            *headed = true;
-            let first = match style {
-                HeaderStyle::RecordType => r.kind,
-                HeaderStyle::TypeWord => "type",
-            };
-            let header = std::iter::once(first).chain(columns.names.iter().copied());
-            w.write_record(header).map_err(csv_error)?;
-        }
-        row.clear();
-        row.resize(columns.names.len() + 1, "");
-        if let Some(first) = row.first_mut() {
-            *first = r.kind;
-        }
-        for ((_, v), col) in r.cells.iter().zip(placed.by_ref()) {
-            if let Some(slot) = row.get_mut(col + 1) {
-                *slot = v.as_ref();
-            }
-        }
-        w.write_record(&row).map_err(csv_error)?;
-    }
+        .from_writer(Vec::new())
+}
+
+/// The bytes written through `w`.
+pub fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, EncodeError> {
     w.into_inner().map_err(csv_error)
 }
