@@ -1,6 +1,7 @@
 //! [`X12Codec`]: the `Decode`/`Encode` pair the server registers. Decoding streams: memory is
 //! bounded by one transaction set (plus read-ahead), not by the file.
 
+use std::fmt::Write as _;
 use std::io::BufRead;
 use std::sync::Arc;
 
@@ -71,10 +72,13 @@ pub fn map_set(
 
 /// Transport facts of a set, for the envelope.
 pub fn source_meta(cx: &SetContext<'_>, warnings: &[SetIssue]) -> SourceMeta {
-    let mut meta = SourceMeta {
-        location: Some(format!("line {}, {}", cx.header.line, cx.describe())),
-        ..SourceMeta::default()
-    };
+    set_meta(&envelope_meta(cx), cx, warnings)
+}
+
+/// The facts a set takes from its interchange and group: the same for every set of a group,
+/// so the decoder builds them once per group ([`GroupMeta`]).
+fn envelope_meta(cx: &SetContext<'_>) -> SourceMeta {
+    let mut meta = SourceMeta::default();
     if let Some(isa) = cx.interchange {
         meta.sender = Some(isa.sender());
         meta.receiver = Some(isa.receiver());
@@ -97,6 +101,16 @@ pub fn source_meta(cx: &SetContext<'_>, warnings: &[SetIssue]) -> SourceMeta {
         meta.extra
             .insert("gs_receiver".into(), g.field(3).trim().to_string());
     }
+    meta
+}
+
+/// `envelope` completed with the set's own facts.
+fn set_meta(envelope: &SourceMeta, cx: &SetContext<'_>, warnings: &[SetIssue]) -> SourceMeta {
+    let mut meta = envelope.clone();
+    let mut location = String::with_capacity(64);
+    let _ = write!(location, "line {}, ", cx.header.line);
+    cx.describe_into(&mut location);
+    meta.location = Some(location);
     meta.extra
         .insert("transaction_set".into(), cx.header.id.clone());
     meta.source_key = Some(format!(
@@ -113,6 +127,33 @@ pub fn source_meta(cx: &SetContext<'_>, warnings: &[SetIssue]) -> SourceMeta {
         meta.extra.insert("warnings".into(), w.join("; "));
     }
     meta
+}
+
+/// [`envelope_meta`] of the group being decoded, with what it was built from: it is used
+/// only while the interchange and group control numbers and the interchange's issue count
+/// are the same, and dropped at every group or interchange end.
+struct GroupMeta {
+    interchange: Option<String>,
+    group: Option<String>,
+    interchange_issues: usize,
+    envelope: SourceMeta,
+}
+
+impl GroupMeta {
+    fn of(cx: &SetContext<'_>) -> Self {
+        GroupMeta {
+            interchange: cx.interchange.map(|i| i.control().to_string()),
+            group: cx.group.map(|g| g.control().to_string()),
+            interchange_issues: cx.interchange.map_or(0, |i| i.issues.len()),
+            envelope: envelope_meta(cx),
+        }
+    }
+
+    fn fits(&self, cx: &SetContext<'_>) -> bool {
+        self.interchange.as_deref() == cx.interchange.map(Interchange::control)
+            && self.group.as_deref() == cx.group.map(Group::control)
+            && self.interchange_issues == cx.interchange.map_or(0, |i| i.issues.len())
+    }
 }
 
 /// Where decoded items go: straight into a [`Decoded`], or one by one to a stream sink.
@@ -144,6 +185,16 @@ impl Emit for StreamEmit<'_> {
 /// Turns walker findings into decode items.
 struct DecodeSink<'f> {
     sink: &'f mut dyn Emit,
+    group_meta: Option<GroupMeta>,
+}
+
+impl<'f> DecodeSink<'f> {
+    fn new(sink: &'f mut dyn Emit) -> Self {
+        DecodeSink {
+            sink,
+            group_meta: None,
+        }
+    }
 }
 
 impl<'a> Visitor<'a> for DecodeSink<'_> {
@@ -151,7 +202,12 @@ impl<'a> Visitor<'a> for DecodeSink<'_> {
         let outcome = map_set(cx, segments, issues);
         match outcome.document {
             Some(document) => {
-                let meta = source_meta(cx, &outcome.issues);
+                let envelope = match self.group_meta.take() {
+                    Some(g) if g.fits(cx) => g,
+                    _ => GroupMeta::of(cx),
+                };
+                let meta = set_meta(&envelope.envelope, cx, &outcome.issues);
+                self.group_meta = Some(envelope);
                 self.sink.document(DecodedDocument { document, meta });
             }
             None => {
@@ -180,6 +236,7 @@ impl<'a> Visitor<'a> for DecodeSink<'_> {
     }
 
     fn group_end(&mut self, isa: Option<&Interchange>, group: &Group, issues: Vec<EnvelopeIssue>) {
+        self.group_meta = None;
         for i in issues {
             let mut location = format!("line {}, ", i.line);
             if let Some(isa) = isa {
@@ -191,6 +248,7 @@ impl<'a> Visitor<'a> for DecodeSink<'_> {
     }
 
     fn interchange_end(&mut self, isa: &Interchange) {
+        self.group_meta = None;
         // Header width notes travel on the documents' metadata; trailer problems are rejects.
         for i in isa
             .issues
@@ -218,14 +276,14 @@ impl<'a> Visitor<'a> for DecodeSink<'_> {
 /// Decodes a complete input, handing items to `sink` in source order.
 pub fn decode_slice(raw: &[u8], sink: &mut dyn FnMut(DecodeItem)) {
     let mut emit = StreamEmit(sink);
-    let mut v = DecodeSink { sink: &mut emit };
+    let mut v = DecodeSink::new(&mut emit);
     Walker::new().run(raw, TokState::default(), true, &mut v);
 }
 
 /// Decodes a complete input into documents and rejects.
 pub fn decode_all(raw: &[u8]) -> Decoded {
     let mut out = Decoded::default();
-    let mut v = DecodeSink { sink: &mut out };
+    let mut v = DecodeSink::new(&mut out);
     Walker::new().run(raw, TokState::default(), true, &mut v);
     out
 }
@@ -268,7 +326,7 @@ pub fn decode_stream_limited(
         }
         let progress = {
             let mut emit = StreamEmit(&mut *sink);
-            let mut v = DecodeSink { sink: &mut emit };
+            let mut v = DecodeSink::new(&mut emit);
             walker.run(&buf, state, eof, &mut v)
         };
         state = progress.state;
@@ -284,7 +342,7 @@ pub fn decode_stream_limited(
             if buf.len() > max_set_bytes {
                 let mut tok = Tokenizer::with_state(&buf, state, false);
                 let mut emit = StreamEmit(&mut *sink);
-                let mut v = DecodeSink { sink: &mut emit };
+                let mut v = DecodeSink::new(&mut emit);
                 match tok.step() {
                     Step::Segment(st) if st.id() == b"ST" => {
                         walker.abandon_set(&st, max_set_bytes, &mut v);

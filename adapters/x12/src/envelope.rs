@@ -219,6 +219,12 @@ impl SetContext<'_> {
     /// `interchange 000000001, group 1, set 0001`, for messages.
     pub fn describe(&self) -> String {
         let mut s = String::new();
+        self.describe_into(&mut s);
+        s
+    }
+
+    /// [`SetContext::describe`], appended to `s`.
+    pub fn describe_into(&self, s: &mut String) {
         if let Some(i) = self.interchange {
             let _ = write!(s, "interchange {}, ", i.control());
         }
@@ -226,7 +232,6 @@ impl SetContext<'_> {
             let _ = write!(s, "group {}, ", g.control());
         }
         let _ = write!(s, "set {} ({})", self.header.control, self.header.id);
-        s
     }
 
     /// A full location for one issue: `line 12, interchange .., group .., set .., segment IT1
