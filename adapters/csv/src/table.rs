@@ -205,8 +205,18 @@ impl Table {
             self.row.resize(columns.names.len(), usize::MAX);
             for (i, (c, _)) in r.cells.iter().enumerate() {
                 let col = columns.place(i, c);
-                if let Some(slot) = self.row.get_mut(col) {
-                    *slot = i;
+                match self.row.get_mut(col) {
+                    Some(slot) => *slot = i,
+                    // Its header row is written: a column first seen now would be lost.
+                    None => {
+                        return Err(EncodeError::Invalid {
+                            path: "csv".into(),
+                            message: format!(
+                                "column {c:?} of a {} record was not given to Table::learn",
+                                r.kind
+                            ),
+                        });
+                    }
                 }
             }
             let cells = &r.cells;
@@ -233,4 +243,49 @@ pub fn csv_writer(delimiter: u8) -> csv::Writer<Vec<u8>> {
 /// The bytes written through `w`.
 pub fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, EncodeError> {
     w.into_inner().map_err(csv_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(kind: &'static str, cells: &[(&'static str, &'static str)]) -> Record<'static> {
+        let mut r = Record::new(kind);
+        for (c, v) in cells {
+            r.set(c, Some(*v));
+        }
+        r
+    }
+
+    #[test]
+    fn headers_name_the_union_of_columns_and_rows_follow_them() {
+        let a = [record("Invoice", &[("Number", "1"), ("Currency", "USD")])];
+        let b = [
+            record("Invoice", &[("Number", "2"), ("Note", "n")]),
+            record("Invoice Line", &[("Number", "2"), ("Qty", "3")]),
+        ];
+        let mut t = Table::new(HeaderStyle::RecordType);
+        t.learn(&a);
+        t.learn(&b);
+        let mut w = csv_writer(b',');
+        t.write(&mut w, &a).unwrap();
+        t.write(&mut w, &b).unwrap();
+        let text = String::from_utf8(finish(w).unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "Invoice,Number,Currency,Note\r\nInvoice,1,USD,\r\nInvoice,2,,n\r\n\
+             Invoice Line,Number,Qty\r\nInvoice Line,2,3\r\n"
+        );
+    }
+
+    #[test]
+    fn a_column_not_learnt_is_an_error_not_a_lost_cell() {
+        let mut t = Table::new(HeaderStyle::TypeWord);
+        t.learn(&[record("Header", &[("id", "1")])]);
+        let mut w = csv_writer(b',');
+        let err = t
+            .write(&mut w, &[record("Header", &[("id", "1"), ("extra", "x")])])
+            .unwrap_err();
+        assert!(err.to_string().contains("extra"), "{err}");
+    }
 }
