@@ -5,7 +5,7 @@
 /// (Coupa's "required" mark) and `?` removed.
 pub fn normalize(name: &str) -> String {
     name.chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '_' | '.' | '*' | '?' | '\u{a0}' | '\t'))
+        .filter(|c| !is_filler_char(*c))
         .flat_map(char::to_lowercase)
         .collect()
 }
@@ -13,6 +13,11 @@ pub fn normalize(name: &str) -> String {
 /// An ASCII byte that [`normalize`] drops.
 pub fn is_name_filler(b: u8) -> bool {
     matches!(b, b' ' | b'-' | b'_' | b'.' | b'*' | b'?' | b'\t')
+}
+
+/// A character that [`normalize`] drops: the ASCII fillers and the no-break space.
+fn is_filler_char(c: char) -> bool {
+    c == '\u{a0}' || u8::try_from(c).is_ok_and(is_name_filler)
 }
 
 /// True when `cell` normalizes to `target` (already normalized), without allocating: used on
@@ -37,7 +42,7 @@ pub fn is_named(cell: &str, target: &str) -> bool {
     }
     let mut t = target.chars();
     for c in cell.chars() {
-        if matches!(c, ' ' | '-' | '_' | '.' | '*' | '?' | '\u{a0}' | '\t') {
+        if is_filler_char(c) {
             continue;
         }
         if c.is_ascii() {

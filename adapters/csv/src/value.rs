@@ -54,13 +54,8 @@ impl ValueFormat {
     /// (the other separator, spaces, apostrophes) are dropped.
     pub fn decimal(&self, s: &str) -> Result<Decimal, CellError> {
         let t = s.trim();
-        let point = self.decimal_separator == '.';
-        // Most cells are digits and a point, read in one pass.
-        let parsed = if let Some(d) = point.then(|| parse_plain_decimal(t)).flatten() {
-            Some(d)
-        } else if point && !t.contains([',', ' ', '\'']) {
-            t.parse::<Decimal>().ok()
-        } else {
+        // Grouping marks dropped and the separator made a point: `1.234,56` → `1234.56`.
+        let ungrouped = || {
             let group = if self.decimal_separator == ',' {
                 '.'
             } else {
@@ -72,6 +67,16 @@ impl ValueFormat {
                 .map(|c| if c == self.decimal_separator { '.' } else { c })
                 .collect();
             cleaned.parse::<Decimal>().ok()
+        };
+        let parsed = if self.decimal_separator != '.' {
+            ungrouped()
+        } else if let Some(d) = parse_plain_decimal(t) {
+            // Most cells: digits and a point, read in one pass.
+            Some(d)
+        } else if t.contains([',', ' ', '\'']) {
+            ungrouped()
+        } else {
+            t.parse::<Decimal>().ok()
         };
         parsed.ok_or_else(|| {
             let example = if self.decimal_separator == ',' {

@@ -457,6 +457,69 @@ mod tests {
         format!("{}~\nSE*{n}*{ctl}~\n", segs.join("~\n"))
     }
 
+    /// Envelope facts are built once per group and reused: each document must still carry its
+    /// own interchange's and group's, also when control numbers repeat across them.
+    #[test]
+    fn every_document_carries_its_own_interchange_and_group_facts() {
+        let isa = |sender: &str| {
+            format!(
+                "ISA*00*          *00*          *ZZ*{sender:<15}*ZZ*R              *260315*1030*U*00401*000000001*0*P*>~\n"
+            )
+        };
+        let gs = |sender: &str, version: &str| {
+            format!("GS*IN*{sender}*R*20260315*1030*1*X*{version}~\n")
+        };
+        let end = "GE*1*1~\n";
+        let raw = format!(
+            "{}{}{}{}{}{}{}IEA*2*000000001~\n{}{}{}{}IEA*1*000000001~\n",
+            isa("FIRST"),
+            gs("GSA", "004010"),
+            invoice("0001", 1),
+            end,
+            gs("GSB", "005010"),
+            invoice("0001", 1),
+            end,
+            isa("SECOND"),
+            gs("GSC", "004010"),
+            invoice("0001", 1),
+            end,
+        );
+        let decoded = X12Codec::new().decode(raw.as_bytes(), &PartnerProfile::anonymous());
+        let facts: Vec<(Option<&str>, Option<&str>, Option<&str>)> = decoded
+            .documents
+            .iter()
+            .map(|d| {
+                (
+                    d.meta.sender.as_deref(),
+                    d.meta.extra.get("gs_sender").map(String::as_str),
+                    d.meta.extra.get("version").map(String::as_str),
+                )
+            })
+            .collect();
+        assert_eq!(
+            facts,
+            vec![
+                (Some("ZZ:FIRST"), Some("GSA"), Some("004010")),
+                (Some("ZZ:FIRST"), Some("GSB"), Some("005010")),
+                (Some("ZZ:SECOND"), Some("GSC"), Some("004010")),
+            ],
+            "rejects: {:?}",
+            decoded.rejects
+        );
+        // Each set's own facts are never taken from the cache.
+        let locations: Vec<&str> = decoded
+            .documents
+            .iter()
+            .filter_map(|d| d.meta.location.as_deref())
+            .collect();
+        // Counted by hand: each ST's line in the input above.
+        let lines: Vec<&str> = locations
+            .iter()
+            .filter_map(|l| l.split(',').next())
+            .collect();
+        assert_eq!(lines, ["line 3", "line 9", "line 17"]);
+    }
+
     #[test]
     fn an_oversized_set_is_rejected_and_the_next_one_still_decodes() {
         let raw = format!(
