@@ -25,11 +25,11 @@ pub fn parse_plain_decimal(text: &str) -> Option<Decimal> {
     for b in digits.bytes() {
         match b {
             b'0'..=b'9' => {
-                count += 1;
+                count = count.saturating_add(1);
                 if count <= 19 {
                     mantissa = mantissa * 10 + u64::from(b - b'0');
                 }
-                scale += u32::from(seen_point);
+                scale = scale.saturating_add(u32::from(seen_point));
             }
             b'.' if !seen_point => seen_point = true,
             _ => return None,
