@@ -29,7 +29,7 @@ fn partner() -> PartnerProfile {
 fn invoice(lines: u32) -> Invoice {
     let price = Decimal::new(1250, 2);
     Invoice {
-        invoice_number: Some(format!("INV-{lines}")),
+        invoice_number: Some(format!("INV-{lines}").into()),
         invoice_date: Some("2026-03-15".parse().unwrap()),
         purpose: Some(gateway_model::InvoicePurpose::Standard),
         po_number: Some("PO-1".into()),
@@ -45,9 +45,9 @@ fn invoice(lines: u32) -> Invoice {
                 uom: Some("EA".into()),
                 unit_price: Some(price),
                 amount: Some(price * Decimal::from(n % 7 + 1)),
-                description: Some(format!("Item number {n}, nitrile gloves & more")),
-                supplier_part_id: Some(format!("SKU-{n:06}")),
-                po_line_number: Some(n.to_string()),
+                description: Some(format!("Item number {n}, nitrile gloves & more").into()),
+                supplier_part_id: Some(format!("SKU-{n:06}").into()),
+                po_line_number: Some(n.to_string().into()),
                 taxes: vec![Tax {
                     amount: Some(Decimal::new(103, 2)),
                     rate: Some(Decimal::new(825, 2)),

@@ -189,7 +189,7 @@ fn line_spec(description: &'static str) -> impl Strategy<Value = LineSpec> {
 
 fn build(base: &Invoice, number: &str, specs: &[LineSpec]) -> Invoice {
     let mut inv = base.clone();
-    inv.invoice_number = Some(number.to_string());
+    inv.invoice_number = Some(number.into());
     let template: InvoiceLine = base.lines[0].clone();
     inv.lines = specs
         .iter()
@@ -202,7 +202,7 @@ fn build(base: &Invoice, number: &str, specs: &[LineSpec]) -> Invoice {
             l.quantity = Some(quantity);
             l.unit_price = Some(price);
             l.amount = Some(quantity * price);
-            l.description = Some(desc.trim().to_string())
+            l.description = Some(gateway_model::Text::from(desc.trim()))
                 .filter(|d| !d.is_empty())
                 .or(Some("item".into()));
             l

@@ -104,12 +104,12 @@ fn cancelled_and_first_version_purposes() {
 #[test]
 fn supplier_reference_from_party_ids() {
     let party = |ids: &[(&str, &str)], name: Option<&str>| Party {
-        name: name.map(str::to_string),
+        name: name.map(Into::into),
         ids: ids
             .iter()
             .map(|(d, v)| PartyId {
-                domain: d.to_string(),
-                value: v.to_string(),
+                domain: (*d).into(),
+                value: (*v).into(),
             })
             .collect(),
         ..Party::default()

@@ -67,7 +67,7 @@ async fn supplier_from_the_invoice_party_when_no_profile() {
     if let Document::Invoice(inv) = &mut doc {
         // The sample names Coupa supplier 7, which the sandbox does not have: use our id.
         let party = inv.supplier.as_mut().unwrap();
-        party.ids[0].value = env.supplier_id.to_string();
+        party.ids[0].value = env.supplier_id.to_string().into();
     }
     delivery.deliver(&envelope(None), &doc).await.unwrap();
     assert_eq!(env.sandbox.invoices().len(), 1);

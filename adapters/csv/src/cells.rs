@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use gateway_core::Reject;
+use gateway_model::Text;
 use rust_decimal::Decimal;
 
 use crate::header::Header;
@@ -47,9 +48,9 @@ impl<'r> Cells<'r> {
     }
 
     /// The trimmed cell, `None` when empty or absent.
-    pub fn text(&self, index: Option<usize>) -> Option<String> {
+    pub fn text(&self, index: Option<usize>) -> Option<Text> {
         let s = self.row.get(index);
-        (!s.is_empty()).then(|| s.to_string())
+        (!s.is_empty()).then(|| Text::from(s))
     }
 
     pub fn raw(&self, index: Option<usize>) -> &'r str {

@@ -125,7 +125,7 @@ pub struct CoupaReader {
     po_line: Option<(Header, PoLineCols)>,
     current: Option<Pending>,
     /// Coupa's `id` of the current order, which its lines name in `order-header-id`.
-    current_po_id: Option<String>,
+    current_po_id: Option<gateway_model::Text>,
     seen_structure: bool,
     seen_records: bool,
 }
@@ -500,7 +500,7 @@ fn attach_po_number(inv: &mut Invoice, line: &mut gateway_model::InvoiceLine, po
         return;
     }
     match &inv.po_number {
-        None => inv.po_number = Some(po.to_string()),
+        None => inv.po_number = Some(po.into()),
         Some(n) if n == po => {}
         Some(_) => put_ext(&mut line.extensions, "PO Number", po.to_string()),
     }
@@ -511,13 +511,13 @@ fn attach_po_number(inv: &mut Invoice, line: &mut gateway_model::InvoiceLine, po
 fn attach_po_currency(
     po: &mut PurchaseOrder,
     line: &mut gateway_model::OrderLine,
-    currency: Option<String>,
+    currency: Option<gateway_model::Text>,
 ) {
     let Some(cur) = currency else { return };
     match &po.currency {
         None => po.currency = Some(cur),
         Some(c) if *c == cur => {}
-        Some(_) => put_ext(&mut line.extensions, "currency", cur),
+        Some(_) => put_ext(&mut line.extensions, "currency", cur.into_string()),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Coupa's invoice import file, read side: the columns of `Invoice`, `Invoice Line` and
 //! `Invoice Charge` records and how each becomes part of a canonical invoice.
 
-use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, InvoicePurpose, Tax};
+use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, InvoicePurpose, Tax, Text};
 
 use crate::cells::Cells;
 use crate::header::{Header, is_named};
@@ -157,7 +157,7 @@ impl InvoiceCols {
 
 /// A charge; a negative misc amount is a discount of the opposite amount (the import has no
 /// discount type, so this is how one is written).
-fn charge(kind: ChargeKind, amount: rust_decimal::Decimal, description: Option<String>) -> Charge {
+fn charge(kind: ChargeKind, amount: rust_decimal::Decimal, description: Option<Text>) -> Charge {
     let (kind, amount) = if kind == ChargeKind::Other && amount.is_sign_negative() {
         (ChargeKind::Discount, -amount)
     } else {

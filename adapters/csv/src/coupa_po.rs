@@ -1,7 +1,7 @@
 //! Coupa's purchase order export file, read side: the dashed columns of header records and
 //! `Line` records and how each becomes part of a canonical purchase order.
 
-use gateway_model::{OrderLine, OrderPurpose, PaymentTerms, PurchaseOrder};
+use gateway_model::{OrderLine, OrderPurpose, PaymentTerms, PurchaseOrder, Text};
 
 use crate::cells::Cells;
 use crate::coupa_invoice::EXT;
@@ -103,7 +103,7 @@ impl PoCols {
     }
 
     /// The value lines must carry in `order-header-id`: Coupa's id of the order.
-    pub fn header_id(&self, c: &Cells<'_>) -> Option<String> {
+    pub fn header_id(&self, c: &Cells<'_>) -> Option<Text> {
         c.text(self.id)
     }
 }
@@ -195,6 +195,6 @@ impl PoLineCols {
 /// What a PO line says about its order.
 #[derive(Debug, Clone, Default)]
 pub struct LineRefs {
-    pub currency: Option<String>,
-    pub header_id: Option<String>,
+    pub currency: Option<Text>,
+    pub header_id: Option<Text>,
 }

@@ -4,7 +4,7 @@
 
 use gateway_model::{
     Address, ChargeKind, Document, DocumentKind, InvoiceLine, OrderLine, Party, PartyId,
-    PaymentTerms, Tax,
+    PaymentTerms, Tax, Text,
 };
 
 use crate::cells::Cells;
@@ -344,7 +344,7 @@ pub fn set_head(doc: &mut Document, f: &HeadField, c: &mut Cells<'_>, i: Option<
         }
         HeadField::Extension(k) => {
             if let Some(v) = c.text(i) {
-                ext_string(doc.extensions_mut(), k, v);
+                ext_string(doc.extensions_mut(), k, v.into_string());
             }
         }
     }
@@ -358,14 +358,14 @@ fn set_tax(t: &mut Tax, f: &HeadField, c: &mut Cells<'_>, i: Option<usize>) {
     }
 }
 
-fn set_party(p: &mut Party, f: &PartyField, v: String) {
+fn set_party(p: &mut Party, f: &PartyField, v: Text) {
     fn addr(p: &mut Party) -> &mut Address {
         p.address.get_or_insert_with(Address::default)
     }
     match f {
         PartyField::Name => p.name = Some(v),
         PartyField::Id(d) => p.ids.push(PartyId {
-            domain: d.clone(),
+            domain: d.as_str().into(),
             value: v,
         }),
         PartyField::Line => addr(p).lines.push(v),
@@ -444,7 +444,7 @@ pub fn set_line(line: &mut LineMut<'_>, f: &LineField, c: &mut Cells<'_>, i: Opt
         }
         LineField::Extension(k) => {
             if let Some(v) = c.text(i) {
-                both!(l => ext_string(&mut l.extensions, k, v))
+                both!(l => ext_string(&mut l.extensions, k, v.into_string()))
             }
         }
     }
@@ -474,10 +474,10 @@ pub fn get_head(
             .and_then(|i| i.invoice_date)
             .or_else(|| po.and_then(|p| p.order_date))
             .map(|d| fmt.write_date(d)),
-        HeadField::PoNumber => inv.and_then(|i| i.po_number.clone()),
+        HeadField::PoNumber => inv.and_then(|i| i.po_number.as_deref().map(str::to_string)),
         HeadField::Currency => inv
-            .and_then(|i| i.currency.clone())
-            .or_else(|| po.and_then(|p| p.currency.clone())),
+            .and_then(|i| i.currency.as_deref().map(str::to_string))
+            .or_else(|| po.and_then(|p| p.currency.as_deref().map(str::to_string))),
         HeadField::Version => po.and_then(|p| p.version).map(|v| v.to_string()),
         HeadField::Total => dec(inv
             .and_then(|i| i.total)
@@ -485,25 +485,29 @@ pub fn get_head(
         HeadField::Subtotal => dec(inv.and_then(|i| i.subtotal)),
         HeadField::TaxTotal => dec(inv.and_then(|i| i.tax_total)),
         HeadField::Comments => inv
-            .and_then(|i| i.comments.clone())
-            .or_else(|| po.and_then(|p| p.comments.clone())),
+            .and_then(|i| i.comments.as_deref().map(str::to_string))
+            .or_else(|| po.and_then(|p| p.comments.as_deref().map(str::to_string))),
         HeadField::Party(role, pf) => {
             let p = party_of(doc, *role)?;
             let a = p.address.as_ref();
             match pf {
-                PartyField::Name => p.name.clone(),
+                PartyField::Name => p.name.as_deref().map(str::to_string),
                 PartyField::Id(d) => p.id_in(d).map(str::to_string),
-                PartyField::Line => a.and_then(|a| a.lines.get(occurrence).cloned()),
-                PartyField::City => a.and_then(|a| a.city.clone()),
-                PartyField::Region => a.and_then(|a| a.region.clone()),
-                PartyField::PostalCode => a.and_then(|a| a.postal_code.clone()),
-                PartyField::Country => a.and_then(|a| a.country.clone()),
-                PartyField::Contact => p.contact.clone(),
-                PartyField::Email => p.email.clone(),
-                PartyField::Phone => p.phone.clone(),
+                PartyField::Line => a.and_then(|a| a.lines.get(occurrence).map(|l| l.to_string())),
+                PartyField::City => a.and_then(|a| a.city.as_deref().map(str::to_string)),
+                PartyField::Region => a.and_then(|a| a.region.as_deref().map(str::to_string)),
+                PartyField::PostalCode => {
+                    a.and_then(|a| a.postal_code.as_deref().map(str::to_string))
+                }
+                PartyField::Country => a.and_then(|a| a.country.as_deref().map(str::to_string)),
+                PartyField::Contact => p.contact.as_deref().map(str::to_string),
+                PartyField::Email => p.email.as_deref().map(str::to_string),
+                PartyField::Phone => p.phone.as_deref().map(str::to_string),
             }
         }
-        HeadField::TermsDescription => terms.and_then(|t| t.description.clone()),
+        HeadField::TermsDescription => {
+            terms.and_then(|t| t.description.as_deref().map(str::to_string))
+        }
         HeadField::NetDays => terms.and_then(|t| t.net_days).map(|v| v.to_string()),
         HeadField::DiscountPercent => dec(terms.and_then(|t| t.discount_percent)),
         HeadField::DiscountDays => terms.and_then(|t| t.discount_days).map(|v| v.to_string()),
@@ -516,7 +520,7 @@ pub fn get_head(
         }
         HeadField::TaxAmount => dec(first_tax.and_then(|t| t.amount)),
         HeadField::TaxRate => dec(first_tax.and_then(|t| t.rate)),
-        HeadField::TaxCategory => first_tax.and_then(|t| t.category.clone()),
+        HeadField::TaxCategory => first_tax.and_then(|t| t.category.as_deref().map(str::to_string)),
         HeadField::Extension(k) => doc.extensions().get(k).map(json_text),
     }
 }
@@ -542,14 +546,14 @@ pub fn get_line(line: LineRef<'_>, f: &LineField, fmt: &ValueFormat) -> Option<S
     match f {
         LineField::LineNumber => Some(both!(l => l.line_number).to_string()),
         LineField::Quantity => dec(both!(l => l.quantity)),
-        LineField::Uom => both!(l => l.uom.clone()),
+        LineField::Uom => both!(l => l.uom.as_deref().map(str::to_string)),
         LineField::UnitPrice => dec(both!(l => l.unit_price)),
         LineField::Amount => dec(both!(l => l.amount)),
-        LineField::Description => both!(l => l.description.clone()),
-        LineField::SupplierPart => both!(l => l.supplier_part_id.clone()),
-        LineField::BuyerPart => both!(l => l.buyer_part_id.clone()),
+        LineField::Description => both!(l => l.description.as_deref().map(str::to_string)),
+        LineField::SupplierPart => both!(l => l.supplier_part_id.as_deref().map(str::to_string)),
+        LineField::BuyerPart => both!(l => l.buyer_part_id.as_deref().map(str::to_string)),
         LineField::PoLine => match line {
-            LineRef::Invoice(l) => l.po_line_number.clone(),
+            LineRef::Invoice(l) => l.po_line_number.as_deref().map(str::to_string),
             LineRef::Order(_) => None,
         },
         LineField::NeedBy => match line {
@@ -558,7 +562,9 @@ pub fn get_line(line: LineRef<'_>, f: &LineField, fmt: &ValueFormat) -> Option<S
         },
         LineField::TaxAmount => dec(both!(l => l.taxes.first()).and_then(|t| t.amount)),
         LineField::TaxRate => dec(both!(l => l.taxes.first()).and_then(|t| t.rate)),
-        LineField::TaxCategory => both!(l => l.taxes.first()).and_then(|t| t.category.clone()),
+        LineField::TaxCategory => {
+            both!(l => l.taxes.first()).and_then(|t| t.category.as_deref().map(str::to_string))
+        }
         LineField::Extension(k) => both!(l => l.extensions.get(k)).map(json_text),
     }
 }

@@ -10,7 +10,9 @@
 //!   of the loop; `...x12.ids`: unmapped part-number qualifier pairs `[qualifier, value]`;
 //!   `...x12.qualifiers`: the qualifier used for a mapped id when not the default (VP, BP, PL).
 
-use gateway_model::{Address, Charge, ChargeKind, Extensions, Party, PartyId, PaymentTerms, Tax};
+use gateway_model::{
+    Address, Charge, ChargeKind, Extensions, Party, PartyId, PaymentTerms, Tax, Text,
+};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
@@ -477,7 +479,7 @@ pub fn write_charge(
 pub struct LineItem {
     pub number: u32,
     pub quantity: Option<Decimal>,
-    pub uom: Option<String>,
+    pub uom: Option<Text>,
     pub unit_price: Option<Decimal>,
     /// `quantity × unit_price` when both are there and the product fits.
     pub amount: Option<Decimal>,
@@ -504,7 +506,8 @@ pub fn read_line_item(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usiz
     let quantity = cx.opt_decimal(seg, i, 2, Severity::Error);
     let unit_price = cx.opt_decimal(seg, i, 4, Severity::Error);
     if let Some(b) = seg.trimmed(5) {
-        ext.elements.insert(format!("{id}05"), Value::String(b));
+        ext.elements
+            .insert(format!("{id}05"), Value::String(b.into_string()));
     }
     let ids = read_part_ids(seg, 6, &mut ext);
     let amount = match (quantity, unit_price) {
@@ -525,7 +528,7 @@ pub fn read_line_item(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usiz
 /// Part ids of a line from IT1/PO1 qualifier pairs starting at element `first`: owned when
 /// read, borrowed from the line when written.
 #[derive(Debug, Default)]
-pub struct PartIds<S = String> {
+pub struct PartIds<S = Text> {
     pub supplier: Option<S>,
     pub buyer: Option<S>,
     pub po_line: Option<S>,
@@ -559,7 +562,7 @@ pub fn read_part_ids(seg: &Segment<'_>, first: usize, ext: &mut ExtBuilder) -> P
                     ext.qualifiers
                         .insert(name.into(), Value::String(q.to_string()));
                 }
-                *target = Some(v.into_owned());
+                *target = Some(Text::from(v));
             }
             None => ext.ids.push(json!([q, v])),
         }

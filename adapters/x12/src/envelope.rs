@@ -748,7 +748,7 @@ impl Walker {
         let header = SetHeader {
             id: st.text(1).unwrap_or_default(),
             control: st.text(2).unwrap_or_default(),
-            convention: st.trimmed(3),
+            convention: st.str_at(3).map(std::borrow::Cow::into_owned),
             line: st.line,
         };
         if !(header.id.len() == 3 && header.id.bytes().all(|b| b.is_ascii_digit())) {

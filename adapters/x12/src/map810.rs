@@ -222,7 +222,7 @@ pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) 
     inv.remit_to = remit_to;
     inv.ship_to = ship_to;
     if !comments.is_empty() {
-        inv.comments = Some(comments.join("\n"));
+        inv.comments = Some(comments.join("\n").into());
     }
     inv.lines = lines
         .into_iter()

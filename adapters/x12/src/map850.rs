@@ -170,7 +170,7 @@ pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssu
     po.bill_to = bill_to;
     po.ship_to = ship_to;
     if !comments.is_empty() {
-        po.comments = Some(comments.join("\n"));
+        po.comments = Some(comments.join("\n").into());
     }
     po.lines = lines
         .into_iter()

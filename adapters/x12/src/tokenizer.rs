@@ -131,8 +131,8 @@ impl<'a> Segment<'a> {
     }
 
     /// Element `n` trimmed, `None` when absent or blank.
-    pub fn trimmed(&self, n: usize) -> Option<String> {
-        self.str_at(n).map(std::borrow::Cow::into_owned)
+    pub fn trimmed(&self, n: usize) -> Option<gateway_model::Text> {
+        self.str_at(n).map(gateway_model::Text::from)
     }
 
     /// Number of data elements (not counting the id).

@@ -7,6 +7,8 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::Text;
+
 use crate::parts::{Charge, Extensions, Party, PaymentTerms, Tax};
 
 /// The version of the canonical contract these types implement.
@@ -140,16 +142,16 @@ pub struct Invoice {
     #[serde(default = "schema_version")]
     pub schema_version: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invoice_number: Option<String>,
+    pub invoice_number: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_date: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<InvoicePurpose>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub po_number: Option<String>,
+    pub po_number: Option<Text>,
     /// ISO 4217 code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
+    pub currency: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supplier: Option<Party>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -180,7 +182,7 @@ pub struct Invoice {
     pub total: Option<Decimal>,
     /// Free-text comments or notes carried by the source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comments: Option<String>,
+    pub comments: Option<Text>,
     #[serde(default, skip_serializing_if = "Extensions::is_empty")]
     pub extensions: Extensions,
 }
@@ -222,7 +224,7 @@ pub struct InvoiceLine {
     #[schemars(with = "Option<DecimalString>")]
     pub quantity: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uom: Option<String>,
+    pub uom: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<DecimalString>")]
     pub unit_price: Option<Decimal>,
@@ -231,14 +233,14 @@ pub struct InvoiceLine {
     #[schemars(with = "Option<DecimalString>")]
     pub amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supplier_part_id: Option<String>,
+    pub supplier_part_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub buyer_part_id: Option<String>,
+    pub buyer_part_id: Option<Text>,
     /// The PO line this line bills, as the source writes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub po_line_number: Option<String>,
+    pub po_line_number: Option<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub taxes: Vec<Tax>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -254,7 +256,7 @@ pub struct PurchaseOrder {
     #[serde(default = "schema_version")]
     pub schema_version: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub po_number: Option<String>,
+    pub po_number: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_date: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -263,7 +265,7 @@ pub struct PurchaseOrder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
+    pub currency: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supplier: Option<Party>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -284,7 +286,7 @@ pub struct PurchaseOrder {
     #[schemars(with = "Option<DecimalString>")]
     pub total: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comments: Option<String>,
+    pub comments: Option<Text>,
     #[serde(default, skip_serializing_if = "Extensions::is_empty")]
     pub extensions: Extensions,
 }
@@ -322,7 +324,7 @@ pub struct OrderLine {
     #[schemars(with = "Option<DecimalString>")]
     pub quantity: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uom: Option<String>,
+    pub uom: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<DecimalString>")]
     pub unit_price: Option<Decimal>,
@@ -330,11 +332,11 @@ pub struct OrderLine {
     #[schemars(with = "Option<DecimalString>")]
     pub amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supplier_part_id: Option<String>,
+    pub supplier_part_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub buyer_part_id: Option<String>,
+    pub buyer_part_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub need_by: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

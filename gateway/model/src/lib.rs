@@ -12,6 +12,7 @@ mod decimal_text;
 mod document;
 mod json;
 mod parts;
+mod text;
 mod validate;
 
 pub use decimal_text::{decimal_text, parse_plain_decimal, push_decimal};
@@ -21,6 +22,7 @@ pub use document::{
 };
 pub use json::{JsonError, from_json, from_json_lines, to_json, to_json_line};
 pub use parts::{Address, Charge, Extensions, Party, PartyId, PaymentTerms, Tax};
+pub use text::Text;
 pub use validate::{Problem, Severity, ValidationReport};
 
 pub use chrono::NaiveDate;

@@ -4,6 +4,8 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::Text;
+
 /// Source data the model does not hold, kept so a round trip through the model loses nothing.
 /// Keys are chosen by the adapter that wrote them (for example `"x12"` or `"cxml"`), values are
 /// free-form JSON. Sorted for stable output.
@@ -14,7 +16,7 @@ pub type Extensions = std::collections::BTreeMap<String, serde_json::Value>;
 #[serde(deny_unknown_fields)]
 pub struct Party {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Text>,
     /// Identifiers as the source gives them, with the domain that scopes each value
     /// (X12 N103 qualifier such as `"92"` or `"DUNS"`, cXML Credential domain, `"coupa"`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -23,11 +25,11 @@ pub struct Party {
     pub address: Option<Address>,
     /// Contact person, e-mail and phone where the source carries them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contact: Option<String>,
+    pub contact: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub email: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
+    pub phone: Option<Text>,
 }
 
 impl Party {
@@ -44,8 +46,8 @@ impl Party {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartyId {
-    pub domain: String,
-    pub value: String,
+    pub domain: Text,
+    pub value: Text,
 }
 
 /// A postal address; `lines` are street lines in order.
@@ -53,16 +55,16 @@ pub struct PartyId {
 #[serde(deny_unknown_fields)]
 pub struct Address {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub lines: Vec<String>,
+    pub lines: Vec<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
+    pub city: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
+    pub region: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
+    pub postal_code: Option<Text>,
     /// Country code as the source gives it (ISO 3166 alpha-2 in cXML, often alpha-3 in X12).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
+    pub country: Option<Text>,
 }
 
 /// Payment terms: net days and an optional early-payment discount.
@@ -70,7 +72,7 @@ pub struct Address {
 #[serde(deny_unknown_fields)]
 pub struct PaymentTerms {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub net_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,9 +95,9 @@ pub struct Tax {
     pub rate: Option<Decimal>,
     /// Tax category as the source names it (`"sales"`, `"vat"`, X12 TXI01 `"ST"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
+    pub category: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Text>,
     /// Amount the tax was computed on, where the source gives it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<crate::document::DecimalString>")]
@@ -115,10 +117,10 @@ pub struct Charge {
     #[schemars(with = "Option<crate::document::DecimalString>")]
     pub rate: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
+    pub category: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Text>,
     /// The source's own code for the charge (X12 SAC02 such as `"D240"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub code: Option<Text>,
 }

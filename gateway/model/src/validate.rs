@@ -4,6 +4,7 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::Text;
 use crate::document::{ChargeKind, Document, Invoice, PurchaseOrder};
 use crate::parts::{Charge, Tax};
 
@@ -92,14 +93,14 @@ fn required<T>(r: &mut ValidationReport, value: &Option<T>, path: &str, what: &s
     }
 }
 
-fn required_text(r: &mut ValidationReport, value: &Option<String>, path: &str, what: &str) {
+fn required_text(r: &mut ValidationReport, value: &Option<Text>, path: &str, what: &str) {
     match value {
         Some(v) if !v.trim().is_empty() => {}
         _ => r.error(path, format!("missing: {what} is required")),
     }
 }
 
-fn check_currency(r: &mut ValidationReport, currency: &Option<String>) {
+fn check_currency(r: &mut ValidationReport, currency: &Option<Text>) {
     match currency {
         None => r.warning(
             "$.currency",

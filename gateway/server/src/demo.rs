@@ -227,7 +227,7 @@ impl DemoEnv {
     pub fn invoice(number: &str) -> anyhow::Result<Invoice> {
         match gateway_model::from_json(SAMPLE_INVOICE.as_bytes())? {
             Document::Invoice(mut inv) => {
-                inv.invoice_number = Some(number.to_string());
+                inv.invoice_number = Some(number.into());
                 Ok(inv)
             }
             other => bail!("the sample is a {}, not an invoice", other.kind()),

@@ -42,7 +42,11 @@ pub fn supplier_ref_from_party(p: &Party) -> Option<CoupaSupplierRef> {
         .id_in("coupa-number")
         .map(str::to_string)
         .or_else(|| coupa.filter(|_| id.is_none()).map(str::to_string));
-    let name = p.name.clone().filter(|n| !n.trim().is_empty());
+    let name = p
+        .name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .map(str::to_string);
     if id.is_none() && number.is_none() && name.is_none() {
         return None;
     }

@@ -2,7 +2,7 @@
 
 use gateway_model::{
     Address, Decimal, NaiveDate, OrderLine, OrderPurpose, Party, PartyId, PaymentTerms,
-    PurchaseOrder,
+    PurchaseOrder, Text,
 };
 use serde_json::{Map, Value};
 
@@ -11,10 +11,10 @@ use crate::error::CoupaError;
 /// Most lines mapped from one PO.
 const MAX_LINES: usize = 10_000;
 
-fn text(v: &Value, key: &str) -> Option<String> {
+fn text(v: &Value, key: &str) -> Option<Text> {
     match v.get(key)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if !s.trim().is_empty() => Some(Text::from(s.trim())),
+        Value::Number(n) => Some(Text::from(n.to_string())),
         _ => None,
     }
 }
@@ -52,13 +52,13 @@ fn date(v: &Value, key: &str, at: &str) -> Result<Option<NaiveDate>, CoupaError>
         .map_err(|_| CoupaError::Mapping(format!("{at}/{key}: expected an ISO date, got {s:?}")))
 }
 
-fn code(v: &Value, key: &str) -> Option<String> {
+fn code(v: &Value, key: &str) -> Option<Text> {
     v.get(key).and_then(|o| text(o, "code"))
 }
 
 fn ship_to(po: &Value) -> Option<Party> {
     let a = po.get("ship-to-address").filter(|a| a.is_object())?;
-    let lines: Vec<String> = ["street1", "street2", "street3", "street4"]
+    let lines: Vec<Text> = ["street1", "street2", "street3", "street4"]
         .iter()
         .filter_map(|k| text(a, k))
         .collect();

@@ -2,7 +2,7 @@
 //! terms, taxes, extrinsics. Each parser names the element or attribute it read in its error.
 
 use chrono::NaiveDate;
-use gateway_model::{Address, Party, PartyId, PaymentTerms, Tax};
+use gateway_model::{Address, Party, PartyId, PaymentTerms, Tax, Text};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
@@ -92,7 +92,7 @@ pub(crate) fn money_in(parent: Option<Node<'_>>) -> Result<Option<Money>, CxmlEr
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Money {
     pub amount: Decimal,
-    pub currency: Option<String>,
+    pub currency: Option<Text>,
 }
 
 pub(crate) fn money(m: Node<'_>) -> Result<Option<Money>, CxmlError> {
@@ -101,7 +101,7 @@ pub(crate) fn money(m: Node<'_>) -> Result<Option<Money>, CxmlError> {
     };
     Ok(Some(Money {
         amount: decimal(t, || m.location())?,
-        currency: m.attr_opt("currency").map(str::to_string),
+        currency: m.attr_opt("currency").map(Text::from),
     }))
 }
 
@@ -109,10 +109,8 @@ pub(crate) fn amount_in(parent: Option<Node<'_>>) -> Result<Option<Decimal>, Cxm
     Ok(money_in(parent)?.map(|m| m.amount))
 }
 
-pub(crate) fn text_of(node: Node<'_>, child: &str) -> Option<String> {
-    node.child(child)
-        .and_then(|c| c.text_opt())
-        .map(str::to_string)
+pub(crate) fn text_of(node: Node<'_>, child: &str) -> Option<Text> {
+    node.child(child).and_then(|c| c.text_opt()).map(Text::from)
 }
 
 /// A party from a cXML `Contact` or `Address`: Name, PostalAddress (DeliverTo lines become the
@@ -125,7 +123,7 @@ pub(crate) fn party(node: Node<'_>) -> Party {
     if let Some(id) = node.attr_opt("addressID") {
         p.ids.push(PartyId {
             domain: "addressID".into(),
-            value: id.to_string(),
+            value: id.into(),
         });
     }
     if let Some(pa) = node.child("PostalAddress") {
@@ -134,24 +132,24 @@ pub(crate) fn party(node: Node<'_>) -> Party {
             .filter_map(|d| d.text_opt())
             .collect();
         if !deliver.is_empty() {
-            p.contact = Some(deliver.join("\n"));
+            p.contact = Some(deliver.join("\n").into());
         }
         let a = Address {
             lines: pa
                 .children_named("Street")
                 .filter_map(|s| s.text_opt())
-                .map(str::to_string)
+                .map(Text::from)
                 .collect(),
             city: text_of(pa, "City"),
             region: pa
                 .child("State")
                 .and_then(|s| s.text_opt().or_else(|| s.attr_opt("isoStateCode")))
-                .map(str::to_string),
+                .map(Text::from),
             postal_code: text_of(pa, "PostalCode"),
             country: pa
                 .child("Country")
                 .and_then(|c| c.attr_opt("isoCountryCode").or_else(|| c.text_opt()))
-                .map(str::to_string),
+                .map(Text::from),
         };
         if a != Address::default() {
             p.address = Some(a);
@@ -163,13 +161,13 @@ pub(crate) fn party(node: Node<'_>) -> Party {
             t.child("CountryCode")
                 .and_then(|c| c.text_opt())
                 .map(|c| format!("+{}", c.trim_start_matches('+'))),
-            text_of(t, "AreaOrCityCode"),
-            text_of(t, "Number"),
+            text_of(t, "AreaOrCityCode").map(Text::into_string),
+            text_of(t, "Number").map(Text::into_string),
         ]
         .into_iter()
         .flatten()
         .collect();
-        (!parts.is_empty()).then(|| parts.join(" "))
+        (!parts.is_empty()).then(|| parts.join(" ").into())
     });
     p
 }
@@ -179,8 +177,8 @@ pub(crate) fn id_references(node: Node<'_>, party: &mut Party) {
     for r in node.children_named("IdReference") {
         if let (Some(domain), Some(value)) = (r.attr_opt("domain"), r.attr_opt("identifier")) {
             party.ids.push(PartyId {
-                domain: domain.to_string(),
-                value: value.to_string(),
+                domain: domain.into(),
+                value: value.into(),
             });
         }
     }
@@ -214,7 +212,7 @@ pub(crate) fn payment_terms<'t>(
         }
         for e in t.children_named("Extrinsic") {
             if e.attr("name") == Some("description") {
-                out.description = e.text_opt().map(str::to_string);
+                out.description = e.text_opt().map(Text::from);
             }
         }
     }
@@ -280,7 +278,7 @@ fn tax_list(tax: Node<'_>) -> Result<Taxes, CxmlError> {
         let mut t = Tax {
             amount: amount_in(d.child("TaxAmount"))?,
             rate: attr_decimal(*d, "percentageRate")?,
-            category: d.attr_opt("category").map(str::to_string),
+            category: d.attr_opt("category").map(Text::from),
             description: text_of(*d, "Description"),
             taxable_amount: amount_in(d.child("TaxableAmount"))?,
         };
@@ -367,10 +365,10 @@ impl Ext {
 }
 
 /// `Comments` text (attachments and markup inside are dropped; their text is kept).
-pub(crate) fn comments(node: Node<'_>) -> Option<String> {
+pub(crate) fn comments(node: Node<'_>) -> Option<Text> {
     node.child("Comments")
         .and_then(|c| c.text_opt())
-        .map(str::to_string)
+        .map(Text::from)
 }
 
 /// quantity × unit price, when both are known and the product fits.

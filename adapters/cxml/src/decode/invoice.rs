@@ -7,7 +7,7 @@
 //! PO of a second `InvoiceDetailOrder` (`po_number`), service-item flag, auxiliary part id,
 //! comments and Extrinsics.
 
-use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, InvoicePurpose, Party};
+use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, InvoicePurpose, Party, Text};
 use serde_json::{Map, Value};
 
 use super::common::{
@@ -51,7 +51,7 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
         .child("InvoiceDetailRequestHeader")
         .ok_or_else(|| req.invalid("expected an InvoiceDetailRequestHeader element"))?;
     let mut inv = Invoice {
-        invoice_number: header.attr_opt("invoiceID").map(str::to_string),
+        invoice_number: header.attr_opt("invoiceID").map(Text::from),
         invoice_date: attr_date(header, "invoiceDate")?,
         ..Invoice::default()
     };
@@ -122,7 +122,7 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
 
     // Orders and their lines.
     let mut ordinal = 0u32;
-    let mut currency: Option<String> = None;
+    let mut currency: Option<Text> = None;
     for order in req.children_named("InvoiceDetailOrder") {
         let po = order_reference(order);
         if inv.po_number.is_none() && inv.lines.is_empty() {
@@ -177,7 +177,7 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
 
 /// The PO an `InvoiceDetailOrder` bills: `OrderReference@orderID`, else its
 /// `DocumentReference@payloadID` (Coupa puts the PO number there), else `OrderIDInfo@orderID`.
-fn order_reference(order: Node<'_>) -> Option<String> {
+fn order_reference(order: Node<'_>) -> Option<Text> {
     let info = order.child("InvoiceDetailOrderInfo")?;
     let from_ref = info.child("OrderReference").and_then(|r| {
         r.attr_opt("orderID").or_else(|| {
@@ -190,7 +190,7 @@ fn order_reference(order: Node<'_>) -> Option<String> {
             info.child("OrderIDInfo")
                 .and_then(|o| o.attr_opt("orderID"))
         })
-        .map(str::to_string)
+        .map(Text::from)
 }
 
 /// Shipping, special handling and discount of the summary, as charges.
@@ -227,7 +227,7 @@ fn discount(d: Node<'_>) -> Result<Option<Charge>, CxmlError> {
     }))
 }
 
-fn charge(kind: ChargeKind, amount: rust_decimal::Decimal, description: Option<String>) -> Charge {
+fn charge(kind: ChargeKind, amount: rust_decimal::Decimal, description: Option<Text>) -> Charge {
     Charge {
         kind,
         amount: Some(amount),
@@ -245,7 +245,7 @@ fn line(
     ordinal: u32,
     po: Option<&str>,
     header_po: Option<&str>,
-) -> Result<(InvoiceLine, Option<String>), CxmlError> {
+) -> Result<(InvoiceLine, Option<Text>), CxmlError> {
     let reference = item.child(if service {
         "InvoiceDetailServiceItemReference"
     } else {
@@ -269,7 +269,7 @@ fn line(
     }
     let mut ext = Ext::default();
     if let Some(r) = reference {
-        l.po_line_number = r.attr_opt("lineNumber").map(str::to_string);
+        l.po_line_number = r.attr_opt("lineNumber").map(Text::from);
         l.description = text_of(r, "Description");
         if let Some(id) = r.child("ItemID") {
             l.supplier_part_id = text_of(id, "SupplierPartID");

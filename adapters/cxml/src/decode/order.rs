@@ -5,7 +5,7 @@
 //! auxiliary part id, a line ShipTo (`ship_to`), classifications, distributions (accounting segments and charge),
 //! comments and Extrinsics.
 
-use gateway_model::{Charge, ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder};
+use gateway_model::{Charge, ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, Text};
 use serde_json::{Map, Value, json};
 
 use super::common::{
@@ -39,7 +39,7 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
         .child("OrderRequestHeader")
         .ok_or_else(|| req.invalid("expected an OrderRequestHeader element"))?;
     let mut po = PurchaseOrder {
-        po_number: header.attr_opt("orderID").map(str::to_string),
+        po_number: header.attr_opt("orderID").map(Text::from),
         order_date: attr_date(header, "orderDate")?,
         ..PurchaseOrder::default()
     };
@@ -146,7 +146,7 @@ fn address_party(holder: Node<'_>) -> Option<Party> {
     Some(p)
 }
 
-fn shipping(amount: rust_decimal::Decimal, description: Option<String>) -> Charge {
+fn shipping(amount: rust_decimal::Decimal, description: Option<Text>) -> Charge {
     Charge {
         kind: ChargeKind::Shipping,
         amount: Some(amount),
@@ -250,7 +250,7 @@ fn line(item: Node<'_>, ordinal: u32) -> Result<OrderLine, CxmlError> {
         if let Some(c) = charge {
             m.insert("charge".into(), Value::String(c.amount.to_string()));
             if let Some(cur) = c.currency {
-                m.insert("currency".into(), Value::String(cur));
+                m.insert("currency".into(), Value::String(cur.into_string()));
             }
         }
         dists.push(Value::Object(m));
