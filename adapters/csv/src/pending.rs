@@ -72,8 +72,8 @@ impl Pending {
         };
         if self.problems.is_empty() {
             let meta = SourceMeta {
-                source_key: Some(rows.clone()),
-                location: Some(rows),
+                source_key: Some(rows.as_str().into()),
+                location: Some(rows.into()),
                 ..SourceMeta::default()
             };
             sink(DecodeItem::Document(Box::new(DecodedDocument {

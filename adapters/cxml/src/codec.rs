@@ -33,7 +33,7 @@ impl Decode for CxmlCodec {
         for (i, tree) in parsed.trees.iter().enumerate() {
             match decode_tree(tree) {
                 Ok(mut d) => {
-                    d.meta.location = Some(format!("cXML document {}", i + 1));
+                    d.meta.location = Some(format!("cXML document {}", i + 1).into());
                     out.documents.push(d);
                 }
                 Err(e) => {

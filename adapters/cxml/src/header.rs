@@ -8,6 +8,7 @@
 //! it is never put in `SourceMeta`, a log line or an error message.
 
 use gateway_core::{PartnerProfile, Secret, SourceMeta};
+use gateway_model::Text;
 
 use crate::error::CxmlError;
 use crate::reader::{Limits, Node, parse_one};
@@ -123,14 +124,14 @@ impl CxmlHeader {
     /// The SharedSecret is deliberately absent.
     pub fn meta(&self) -> SourceMeta {
         let mut meta = SourceMeta {
-            sender: self.from.first().map(Credential::key),
-            receiver: self.to.first().map(Credential::key),
-            source_key: self.payload_id.clone(),
+            sender: self.from.first().map(|c| c.key().into()),
+            receiver: self.to.first().map(|c| c.key().into()),
+            source_key: self.payload_id.as_deref().map(Text::from),
             ..SourceMeta::default()
         };
         let mut put = |k: &str, v: &Option<String>| {
             if let Some(v) = v {
-                meta.extra.insert(k.to_string(), v.clone());
+                meta.extra.insert(k.into(), v.as_str().into());
             }
         };
         put("timestamp", &self.timestamp);

@@ -150,11 +150,11 @@ fn invoice_with_line_taxes() {
         Some("1240598937@devtrunk.coupahost.com")
     );
     assert_eq!(
-        meta.extra.get("deployment_mode").map(String::as_str),
+        meta.extra.get("deployment_mode").map(|v| v.as_str()),
         Some("production")
     );
     assert_eq!(
-        meta.extra.get("timestamp").map(String::as_str),
+        meta.extra.get("timestamp").map(|v| v.as_str()),
         Some("2009-05-04T01:24:51-07:00")
     );
     let shown = format!("{meta:?} {}", serde_json::to_string(meta).unwrap());

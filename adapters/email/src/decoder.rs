@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use gateway_core::{Decode, Decoded, DecodedDocument, Format, PartnerProfile, Reject};
+use gateway_model::Text;
 
 use crate::attachment::classify;
 use crate::message::{Limits, MailAttachment, ParsedMail, hex};
@@ -147,24 +148,31 @@ impl EmailCodec {
             let inner_key = meta
                 .source_key
                 .take()
-                .unwrap_or_else(|| format!("doc-{}", n + 1));
+                .unwrap_or_else(|| format!("doc-{}", n + 1).into());
             if let Some(inner) = meta.sender.take() {
                 meta.extra.insert(EXTRA_INNER_SENDER.into(), inner);
             }
-            meta.sender = mail.from.clone();
-            meta.source_key = Some(format!("{}/{sha}/{inner_key}", mail.message_id));
-            meta.location = Some(match meta.location.take() {
-                Some(l) => format!("{place}, {l}"),
-                None => place.to_string(),
-            });
+            meta.sender = mail.from.as_deref().map(Text::from);
+            meta.source_key = Some(format!("{}/{sha}/{inner_key}", mail.message_id).into());
+            meta.location = Some(
+                match meta.location.take() {
+                    Some(l) => format!("{place}, {l}"),
+                    None => place.to_string(),
+                }
+                .into(),
+            );
             meta.extra
-                .insert(EXTRA_MESSAGE_ID.into(), mail.message_id.clone());
+                .insert(EXTRA_MESSAGE_ID.into(), mail.message_id.as_str().into());
             meta.extra.insert(
                 EXTRA_ATTACHMENT.into(),
-                att.name.clone().unwrap_or_else(|| att.index.to_string()),
+                att.name
+                    .clone()
+                    .unwrap_or_else(|| att.index.to_string())
+                    .into(),
             );
-            meta.extra.insert(EXTRA_SHA256.into(), sha.clone());
-            meta.extra.insert(EXTRA_FORMAT.into(), format.to_string());
+            meta.extra.insert(EXTRA_SHA256.into(), sha.as_str().into());
+            meta.extra
+                .insert(EXTRA_FORMAT.into(), format.to_string().into());
             out.documents.push(DecodedDocument { document, meta });
         }
         for mut r in decoded.rejects {
@@ -218,7 +226,8 @@ fn keep_partners_own(decoded: &mut Decoded, format: Format, partner: &PartnerPro
                 location: d
                     .meta
                     .location
-                    .clone()
+                    .as_deref()
+                    .map(str::to_string)
                     .unwrap_or_else(|| format!("{} {}", d.document.kind(), d.document.number())),
                 message: format!(
                     "the document says it is from {sender}, but the mail is from partner {}, whose {what} is {}:{want_id}",

@@ -9,7 +9,7 @@ use gateway_core::{
     Decode, DecodeItem, Decoded, DecodedDocument, Encode, EncodeError, Format, PartnerProfile,
     Reject, SourceMeta,
 };
-use gateway_model::Document;
+use gateway_model::{Document, Text};
 
 use crate::control::{ControlNumbers, InMemoryControlNumbers};
 use crate::envelope::{
@@ -80,26 +80,24 @@ pub fn source_meta(cx: &SetContext<'_>, warnings: &[SetIssue]) -> SourceMeta {
 fn envelope_meta(cx: &SetContext<'_>) -> SourceMeta {
     let mut meta = SourceMeta::default();
     if let Some(isa) = cx.interchange {
-        meta.sender = Some(isa.sender());
-        meta.receiver = Some(isa.receiver());
+        meta.sender = Some(isa.sender().into());
+        meta.receiver = Some(isa.receiver().into());
         meta.extra
-            .insert("usage_indicator".into(), isa.field(15).trim().to_string());
-        meta.extra.insert(
-            "interchange_version".into(),
-            isa.field(12).trim().to_string(),
-        );
+            .insert("usage_indicator".into(), isa.field(15).trim().into());
+        meta.extra
+            .insert("interchange_version".into(), isa.field(12).trim().into());
         let notes: Vec<&str> = isa.issues.iter().map(|i| i.message.as_str()).collect();
         if !notes.is_empty() {
             meta.extra
-                .insert("interchange_warnings".into(), notes.join("; "));
+                .insert("interchange_warnings".into(), notes.join("; ").into());
         }
     }
     if let Some(g) = cx.group {
-        meta.extra.insert("version".into(), g.version().to_string());
+        meta.extra.insert("version".into(), g.version().into());
         meta.extra
-            .insert("gs_sender".into(), g.field(2).trim().to_string());
+            .insert("gs_sender".into(), g.field(2).trim().into());
         meta.extra
-            .insert("gs_receiver".into(), g.field(3).trim().to_string());
+            .insert("gs_receiver".into(), g.field(3).trim().into());
     }
     meta
 }
@@ -110,21 +108,24 @@ fn set_meta(envelope: &SourceMeta, cx: &SetContext<'_>, warnings: &[SetIssue]) -
     let mut location = String::with_capacity(64);
     let _ = write!(location, "line {}, ", cx.header.line);
     cx.describe_into(&mut location);
-    meta.location = Some(location);
+    meta.location = Some(location.into());
     meta.extra
-        .insert("transaction_set".into(), cx.header.id.clone());
-    meta.source_key = Some(format!(
+        .insert("transaction_set".into(), cx.header.id.as_str().into());
+    let mut key = Text::default();
+    let _ = write!(
+        key,
         "{}/{}/{}",
         cx.interchange.map(Interchange::control).unwrap_or(""),
         cx.group.map(Group::control).unwrap_or(""),
         cx.header.control.trim()
-    ));
+    );
+    meta.source_key = Some(key);
     if !warnings.is_empty() {
         let w: Vec<String> = warnings
             .iter()
             .map(|i| format!("{}: {}", cx.locate(i), i.message))
             .collect();
-        meta.extra.insert("warnings".into(), w.join("; "));
+        meta.extra.insert("warnings".into(), w.join("; ").into());
     }
     meta
 }
@@ -491,8 +492,8 @@ mod tests {
             .map(|d| {
                 (
                     d.meta.sender.as_deref(),
-                    d.meta.extra.get("gs_sender").map(String::as_str),
-                    d.meta.extra.get("version").map(String::as_str),
+                    d.meta.extra.get("gs_sender").map(Text::as_str),
+                    d.meta.extra.get("version").map(Text::as_str),
                 )
             })
             .collect();

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, Read};
 
-use gateway_model::Document;
+use gateway_model::{Document, Text};
 use serde::Serialize;
 
 use crate::format::Format;
@@ -14,20 +14,20 @@ use crate::profile::PartnerProfile;
 pub struct SourceMeta {
     /// Sender identity as `qualifier:id` / `domain:identity` (ISA06 with ISA05, cXML From).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sender: Option<String>,
+    pub sender: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub receiver: Option<String>,
+    pub receiver: Option<Text>,
     /// Stable key of this document in its source, unique per sender: cXML payloadID, or
     /// `isa13/gs06/st02` for X12, or file row range for CSV. Combined with the sender it is
     /// the document's idempotency key.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source_key: Option<String>,
+    pub source_key: Option<Text>,
     /// Where in the input this document came from, in words (for operators).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
+    pub location: Option<Text>,
     /// Other envelope facts (cXML timestamp, deploymentMode, version; X12 usage indicator).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub extra: std::collections::BTreeMap<String, String>,
+    pub extra: std::collections::BTreeMap<Text, Text>,
 }
 
 /// A document decoded from a source, with its transport facts.

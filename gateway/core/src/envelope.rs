@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use gateway_model::DocumentKind;
+use gateway_model::{DocumentKind, Text};
 use serde::{Deserialize, Serialize};
 
 use crate::codec::SourceMeta;
@@ -66,11 +66,15 @@ pub struct SourceMetaWire {
 impl From<SourceMeta> for SourceMetaWire {
     fn from(m: SourceMeta) -> Self {
         SourceMetaWire {
-            sender: m.sender,
-            receiver: m.receiver,
-            source_key: m.source_key,
-            location: m.location,
-            extra: m.extra,
+            sender: m.sender.map(Text::into_string),
+            receiver: m.receiver.map(Text::into_string),
+            source_key: m.source_key.map(Text::into_string),
+            location: m.location.map(Text::into_string),
+            extra: m
+                .extra
+                .into_iter()
+                .map(|(k, v)| (k.into_string(), v.into_string()))
+                .collect(),
         }
     }
 }

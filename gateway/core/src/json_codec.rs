@@ -22,7 +22,7 @@ impl Decode for JsonCodec {
                 Ok(document) => out.documents.push(DecodedDocument {
                     document,
                     meta: SourceMeta {
-                        location: Some(format!("document {}", i + 1)),
+                        location: Some(format!("document {}", i + 1).into()),
                         ..SourceMeta::default()
                     },
                 }),

@@ -57,6 +57,14 @@ impl Borrow<str> for Text {
     }
 }
 
+/// `write!` into a `Text` builds short values without a heap allocation.
+impl fmt::Write for Text {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.push_str(s);
+        Ok(())
+    }
+}
+
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self.0.as_str(), f)

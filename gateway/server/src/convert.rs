@@ -165,7 +165,8 @@ pub fn validate(
                 let where_ = d
                     .meta
                     .location
-                    .clone()
+                    .as_deref()
+                    .map(str::to_string)
                     .unwrap_or_else(|| format!("document {docs}"));
                 let report = d.document.validate();
                 for p in &report.problems {

@@ -118,7 +118,7 @@ impl Pipeline {
         let mut held = InFlight::new(Arc::clone(&self.in_flight));
         for mut d in decoded.documents {
             if let (Some(fp), Some(key)) = (&fingerprint, d.meta.source_key.as_mut()) {
-                *key = format!("content:{fp}/{key}");
+                *key = format!("content:{fp}/{key}").into();
             }
             match self.admit(&req, format, d, &mut report, &mut held) {
                 Ok(Some((envelope, body, acc))) => {
@@ -173,7 +173,8 @@ impl Pipeline {
         let DecodedDocument { document, meta } = d;
         let where_ = meta
             .location
-            .clone()
+            .as_deref()
+            .map(str::to_string)
             .unwrap_or_else(|| format!("{} {}", document.kind(), document.number()));
         let validation = document.validate();
         if validation.has_errors() {

@@ -85,12 +85,12 @@ impl PoPoller {
             };
             let key = format!("coupa-po:{}:v{}", po.coupa_id, po.version.unwrap_or(0));
             let mut meta = SourceMeta {
-                source_key: Some(key.clone()),
+                source_key: Some(key.as_str().into()),
                 sender: Some("coupa".into()),
                 ..SourceMeta::default()
             };
             meta.extra
-                .insert(COUPA_PO_ID.into(), po.coupa_id.to_string());
+                .insert(COUPA_PO_ID.into(), po.coupa_id.to_string().into());
             let mut envelope = Envelope::inbound(
                 DocumentKind::PurchaseOrder,
                 "coupa",
