@@ -192,6 +192,14 @@ impl ExtBuilder {
     }
 
     pub fn into_extensions(self, ext: &mut Extensions) {
+        // Most lines keep nothing: skip building the object for them.
+        if self.segments.is_empty()
+            && self.elements.is_empty()
+            && self.ids.is_empty()
+            && self.qualifiers.is_empty()
+        {
+            return;
+        }
         let mut m = Map::new();
         if !self.segments.is_empty() {
             m.insert("segments".into(), Value::Array(self.segments));
@@ -491,13 +499,12 @@ pub struct LineItem {
 /// without a usable assigned id gets its ordinal, and the text goes to extensions.
 pub fn read_line_item(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usize) -> LineItem {
     let mut ext = ExtBuilder::default();
-    let id = seg.id_str();
     let number = match seg.str_at(1) {
         Some(v) => match values::whole(&v) {
             Ok(n) => n,
             Err(_) => {
                 ext.elements
-                    .insert(format!("{id}01"), Value::String(v.into_owned()));
+                    .insert(format!("{}01", seg.id_str()), Value::String(v.into_owned()));
                 (ordinal + 1) as u32
             }
         },
@@ -505,9 +512,9 @@ pub fn read_line_item(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usiz
     };
     let quantity = cx.opt_decimal(seg, i, 2, Severity::Error);
     let unit_price = cx.opt_decimal(seg, i, 4, Severity::Error);
-    if let Some(b) = seg.trimmed(5) {
+    if let Some(b) = seg.str_at(5) {
         ext.elements
-            .insert(format!("{id}05"), Value::String(b.into_string()));
+            .insert(format!("{}05", seg.id_str()), Value::String(b.into_owned()));
     }
     let ids = read_part_ids(seg, 6, &mut ext);
     let amount = match (quantity, unit_price) {
