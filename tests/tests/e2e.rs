@@ -373,3 +373,82 @@ async fn coupa_pos_reach_cxml_and_x12_suppliers_and_are_marked_exported() {
     );
     env.shutdown().await.unwrap();
 }
+
+/// GETs of the PO list the sandbox has answered: each poll makes at least one.
+fn po_polls(env: &DemoEnv) -> usize {
+    env.sandbox
+        .request_log()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/api/purchase_orders"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suppliers_known_only_in_coupa_get_pos_by_their_coupa_po_method() {
+    let Some(env) = env(0).await else { return };
+    let base = env.sandbox.base_url();
+    // Neither supplier has a [[partners]] entry. Hooli's record holds POs for the buyer
+    // (`prompt`); Initech's says cXML, with Coupa's credentials and its own URL.
+    let hooli = env
+        .sandbox
+        .add_supplier(
+            serde_json::json!({"name": "Hooli", "number": "HOOLI-3", "po-method": "prompt"}),
+        )
+        .unwrap();
+    env.sandbox
+        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
+            "PO-HOOLI-1",
+            hooli,
+        ))
+        .unwrap();
+    let initech = env
+        .sandbox
+        .add_supplier(serde_json::json!({
+            "name": "Initech",
+            "number": "INITECH-2",
+            "po-method": "cxml",
+            "cxml-url": format!("{base}/supplier/initech/cxml"),
+            "cxml-domain": "NetworkID",
+            "cxml-identity": "globex-buyer",
+            "cxml-supplier-domain": "DUNS",
+            "cxml-supplier-identity": "initech-duns",
+            "cxml-secret": "initech-po-secret"
+        }))
+        .unwrap();
+    env.sandbox
+        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
+            "PO-INITECH-1",
+            initech,
+        ))
+        .unwrap();
+    let exported = |e: &DemoEnv, number: &str| {
+        e.sandbox
+            .purchase_orders()
+            .iter()
+            .any(|p| p["po-number"] == number && p["exported"] == true)
+    };
+    assert!(
+        env.wait_until(GUARD, |e| exported(e, "PO-INITECH-1")).await,
+        "{:?}",
+        env.sandbox.purchase_orders()
+    );
+    let received = env.sandbox.supplier_received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0].supplier, "initech");
+    assert_eq!(received[0].order_id.as_deref(), Some("PO-INITECH-1"));
+    let body = &received[0].body;
+    assert!(body.contains("<OrderRequest>"), "{body}");
+    // Coupa never returns `cxml-secret` (write-only), so none is sent, as Coupa itself does
+    // for a supplier without one; a supplier that checks one needs a [[partners]] entry.
+    assert!(!body.contains("SharedSecret"), "{body}");
+    assert!(body.contains("<Identity>initech-duns</Identity>"), "{body}");
+    assert!(body.contains("<Identity>globex-buyer</Identity>"), "{body}");
+
+    // Two more polls after that: the one running when Initech's PO was exported has
+    // finished, and Hooli's PO was looked at again and still left to Coupa.
+    let seen = po_polls(&env);
+    assert!(env.wait_until(GUARD, |e| po_polls(e) >= seen + 2).await);
+    assert!(!exported(&env, "PO-HOOLI-1"));
+    assert_eq!(env.sandbox.supplier_received().len(), 1);
+    env.shutdown().await.unwrap();
+}

@@ -38,4 +38,4 @@ pub use mapping::{InvoiceMapping, SupplierKey, invoice_to_coupa, purchase_order_
 pub use outbound::CoupaInvoiceDelivery;
 pub use purchase_orders::{PoQuery, PulledOrder};
 pub use stats::ClientStats;
-pub use suppliers::CoupaSupplier;
+pub use suppliers::{CoupaSupplier, SupplierPoChannel, SupplierPoCxml};

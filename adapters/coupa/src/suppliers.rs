@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use gateway_core::Secret;
 use gateway_core::profile::CoupaSupplierRef;
 use reqwest::Method;
 use serde_json::Value;
@@ -23,19 +24,86 @@ pub struct CoupaSupplier {
     /// `po-method` (`cxml`, `email`, `prompt`, ...).
     pub po_method: Option<String>,
     pub cxml_url: Option<String>,
+    /// `po-email`: one address or a comma-separated list.
+    pub po_email: Option<String>,
+    /// The cXML credentials Coupa would use for this supplier's POs.
+    pub po_cxml: SupplierPoCxml,
+}
+
+/// The supplier record's cXML PO credentials, named as Coupa names them: `cxml-domain` and
+/// `cxml-identity` are the buyer (From), `cxml-supplier-*` the supplier (To), `cxml-secret`
+/// the shared secret sent with them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SupplierPoCxml {
+    pub buyer_domain: Option<String>,
+    pub buyer_identity: Option<String>,
+    pub supplier_domain: Option<String>,
+    pub supplier_identity: Option<String>,
+    pub secret: Option<Secret>,
+}
+
+/// How the supplier's record says its purchase orders are transmitted, as far as the gateway
+/// is concerned: it sends what Coupa would send by cXML or e-mail, and leaves the rest alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SupplierPoChannel {
+    /// `po-method` `cxml`: POST an OrderRequest to `cxml-url`.
+    Cxml { url: String },
+    /// `po-method` `email`: mail the PO to `po-email`.
+    Email { to: String },
+    /// Not ours to send, with the reason in words (`prompt` holds POs for the buyer,
+    /// `mark_as_sent` and `buy_online` send nothing, `xml` is Coupa's own format, or the
+    /// method's address is missing).
+    NotSent { reason: String },
 }
 
 impl CoupaSupplier {
     /// Reads a supplier record; `None` without a numeric id.
     pub fn from_json(v: &Value) -> Option<Self> {
-        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        let s = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+        };
         Some(CoupaSupplier {
             id: v.get("id").and_then(Value::as_u64)?,
             name: s("name"),
             number: s("number"),
             po_method: s("po-method"),
             cxml_url: s("cxml-url"),
+            po_email: s("po-email"),
+            po_cxml: SupplierPoCxml {
+                buyer_domain: s("cxml-domain"),
+                buyer_identity: s("cxml-identity"),
+                supplier_domain: s("cxml-supplier-domain"),
+                supplier_identity: s("cxml-supplier-identity"),
+                secret: s("cxml-secret").map(Secret::new),
+            },
         })
+    }
+
+    /// The channel the record names for purchase orders.
+    pub fn po_channel(&self) -> SupplierPoChannel {
+        let method = self.po_method.as_deref().unwrap_or("").to_ascii_lowercase();
+        let not_sent = |why: String| SupplierPoChannel::NotSent { reason: why };
+        match method.as_str() {
+            "cxml" => match &self.cxml_url {
+                Some(url) => SupplierPoChannel::Cxml { url: url.clone() },
+                None => not_sent("its po-method is cxml but it has no cxml-url".into()),
+            },
+            "email" => match &self.po_email {
+                Some(to) => SupplierPoChannel::Email { to: to.clone() },
+                None => not_sent("its po-method is email but it has no po-email".into()),
+            },
+            "" => not_sent("it has no po-method".into()),
+            "prompt" => not_sent(
+                "its po-method is prompt: Coupa holds its POs for the buyer to release".into(),
+            ),
+            other => not_sent(format!(
+                "its po-method is {other}, which the gateway does not send (cxml and email only)"
+            )),
+        }
     }
 }
 
@@ -134,5 +202,70 @@ impl CoupaClient {
         Err(CoupaError::SupplierNotFound(
             "the supplier reference has no id, number or name".into(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{CoupaSupplier, SupplierPoChannel};
+
+    fn channel(record: serde_json::Value) -> SupplierPoChannel {
+        CoupaSupplier::from_json(&record)
+            .map(|s| s.po_channel())
+            .unwrap_or(SupplierPoChannel::NotSent {
+                reason: "no id".into(),
+            })
+    }
+
+    #[test]
+    fn cxml_and_email_suppliers_are_sent_to_their_address() {
+        assert_eq!(
+            channel(json!({"id": 1, "po-method": "cxml", "cxml-url": " https://s.example/po "})),
+            SupplierPoChannel::Cxml {
+                url: "https://s.example/po".into()
+            }
+        );
+        assert_eq!(
+            channel(json!({"id": 1, "po-method": "email", "po-email": "a@s.example, b@s.example"})),
+            SupplierPoChannel::Email {
+                to: "a@s.example, b@s.example".into()
+            }
+        );
+    }
+
+    #[test]
+    fn other_methods_and_missing_addresses_are_not_sent_and_say_why() {
+        for (record, why) in [
+            (json!({"id": 1, "po-method": "prompt"}), "prompt"),
+            (
+                json!({"id": 1, "po-method": "mark_as_sent"}),
+                "mark_as_sent",
+            ),
+            (json!({"id": 1, "po-method": "buy_online"}), "buy_online"),
+            (json!({"id": 1, "po-method": "xml"}), "xml"),
+            (json!({"id": 1}), "no po-method"),
+            (
+                json!({"id": 1, "po-method": "cxml", "cxml-url": ""}),
+                "no cxml-url",
+            ),
+            (json!({"id": 1, "po-method": "email"}), "no po-email"),
+        ] {
+            match channel(record.clone()) {
+                SupplierPoChannel::NotSent { reason } => {
+                    assert!(reason.contains(why), "{record}: {reason}")
+                }
+                other => panic!("{record}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_po_secret_is_read_but_never_printed() {
+        let s = CoupaSupplier::from_json(&json!({"id": 1, "cxml-secret": "hush-123"}));
+        let secret = s.as_ref().and_then(|s| s.po_cxml.secret.as_ref());
+        assert_eq!(secret.map(|s| s.expose()), Some("hush-123"));
+        assert!(!format!("{s:?}").contains("hush-123"));
     }
 }

@@ -233,14 +233,24 @@ pub struct PoMail<'a> {
 
 /// Builds the mail: `multipart/mixed` of (`multipart/alternative` text + HTML) and the PO.
 pub fn render_po_mail(m: PoMail<'_>) -> Result<Message, RenderError> {
-    let to: Mailbox =
-        m.to.parse()
-            .map_err(|_| RenderError::To(m.to.to_string()))?;
+    // One address or a comma-separated list (Coupa's `po-email` allows both).
+    let mut to: Vec<Mailbox> = Vec::new();
+    for addr in m.to.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        to.push(
+            addr.parse()
+                .map_err(|_| RenderError::To(addr.to_string()))?,
+        );
+    }
+    if to.is_empty() {
+        return Err(RenderError::To(m.to.to_string()));
+    }
     let (_, mime) = attachment_type(m.attachment_format);
     let ctype = ContentType::parse(mime).map_err(|e| RenderError::Build(e.to_string()))?;
-    let mut b = Message::builder()
-        .from(m.from)
-        .to(to)
+    let mut b = Message::builder().from(m.from);
+    for mb in to {
+        b = b.to(mb);
+    }
+    let mut b = b
         .subject(subject(m.po))
         .message_id(Some(format!("<{}>", m.message_id)));
     if let Some(r) = m.reply_to {
@@ -412,6 +422,36 @@ mod tests {
         assert!(html.contains("Globex &lt;Corp&gt;"), "{html}");
         assert!(html.contains("Cable ties &amp; clips"), "{html}");
         assert!(html.contains("Total: 131.50 USD"), "{html}");
+    }
+
+    #[test]
+    fn a_comma_separated_po_email_reaches_every_address_and_a_bad_one_is_named() {
+        let p = po();
+        let mail = |to: &'static str| {
+            render_po_mail(PoMail {
+                po: &p,
+                from: "Purchasing <po@globex.example>".parse().unwrap(),
+                reply_to: None,
+                to,
+                attachment_format: Format::Csv,
+                attachment_name: "PO-7781.csv".into(),
+                attachment: b"x".to_vec(),
+                message_id: "doc-1@coupa-gateway".into(),
+            })
+        };
+        let raw = String::from_utf8(
+            mail("orders@acme.example, ap@acme.example")
+                .unwrap()
+                .formatted(),
+        )
+        .unwrap();
+        let to_line = raw.lines().find(|l| l.starts_with("To:")).unwrap();
+        assert!(to_line.contains("orders@acme.example"), "{to_line}");
+        assert!(to_line.contains("ap@acme.example"), "{to_line}");
+        match mail("orders@acme.example, not an address") {
+            Err(RenderError::To(bad)) => assert_eq!(bad, "not an address"),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
     }
 
     #[test]

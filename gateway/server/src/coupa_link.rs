@@ -1,21 +1,25 @@
 //! The Coupa side of the service, built from `[coupa]` and the partner profiles: the invoice
-//! outbound, the PO source for the poller and the exporter that marks POs exported.
+//! outbound, the PO source for the poller, the exporter that marks POs exported, and partner
+//! profiles made from Coupa supplier records for suppliers the configuration does not name.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_coupa::purchase_orders::PulledOrder;
-use adapter_coupa::{CoupaClient, CoupaClientConfig, CoupaInvoiceDelivery, PoQuery};
+use adapter_coupa::{
+    CoupaClient, CoupaClientConfig, CoupaInvoiceDelivery, CoupaSupplier, PoQuery, SupplierPoChannel,
+};
 use anyhow::Context;
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use gateway_core::DeliveryError;
+use gateway_core::profile::{CoupaSupplierRef, CxmlProfile, OutboundChannel};
+use gateway_core::{DeliveryError, PartnerProfile};
 use serde_json::Value;
 
 use crate::config::{Config, CoupaSection};
 use crate::po_poller::{PendingPo, PoSource};
 use crate::service::CoupaParts;
-use crate::supplier::PoExporter;
+use crate::supplier::{CoupaSupplierProfiles, PoExporter, coupa_supplier_partner_id};
 
 pub fn client_config(c: &CoupaSection) -> CoupaClientConfig {
     let mut cfg = CoupaClientConfig::new(&c.base_url, &c.client_id, c.client_secret.clone());
@@ -42,6 +46,7 @@ pub fn parts(config: &Config) -> anyhow::Result<CoupaParts> {
     Ok(CoupaParts {
         invoices: Arc::new(invoices),
         exporter: pos.clone(),
+        suppliers: pos.clone(),
         po_source: pos,
     })
 }
@@ -110,6 +115,57 @@ impl PoExporter for CoupaPurchaseOrders {
         }
         .boxed()
     }
+}
+
+impl CoupaSupplierProfiles for CoupaPurchaseOrders {
+    fn profile(
+        &self,
+        coupa_supplier_id: u64,
+    ) -> BoxFuture<'_, Result<Result<PartnerProfile, String>, DeliveryError>> {
+        async move {
+            let supplier = self
+                .client
+                .supplier_by_id(coupa_supplier_id)
+                .await
+                .map_err(DeliveryError::from)?;
+            Ok(profile_from_supplier(&supplier))
+        }
+        .boxed()
+    }
+}
+
+/// A partner profile from a Coupa supplier record: the channel its `po-method` names and, for
+/// cXML, Coupa's PO credentials (`cxml-domain`/`cxml-identity` are us, the buyer, in From and
+/// Sender; `cxml-supplier-*` the supplier in To). Coupa's API does not return `cxml-secret`
+/// (secrets are write-only), so the Sender carries a shared secret only if a record ever
+/// does; a supplier that checks one needs a `[[partners]]` entry with
+/// `outbound_shared_secret`. `Err` says why the record gives nothing to send on.
+pub fn profile_from_supplier(s: &CoupaSupplier) -> Result<PartnerProfile, String> {
+    let outbound = match s.po_channel() {
+        SupplierPoChannel::Cxml { url } => OutboundChannel::Cxml { url },
+        SupplierPoChannel::Email { to } => OutboundChannel::Email { to },
+        SupplierPoChannel::NotSent { reason } => return Err(reason),
+    };
+    let c = &s.po_cxml;
+    Ok(PartnerProfile {
+        id: coupa_supplier_partner_id(s.id),
+        name: s.name.clone(),
+        coupa_supplier: Some(CoupaSupplierRef {
+            id: Some(s.id),
+            number: s.number.clone(),
+            name: s.name.clone(),
+        }),
+        cxml: Some(CxmlProfile {
+            from_domain: c.supplier_domain.clone(),
+            from_identity: c.supplier_identity.clone(),
+            to_domain: c.buyer_domain.clone(),
+            to_identity: c.buyer_identity.clone(),
+            outbound_shared_secret: c.secret.clone(),
+            ..CxmlProfile::default()
+        }),
+        outbound: Some(outbound),
+        ..PartnerProfile::default()
+    })
 }
 
 /// `/readyz`: Coupa answers HTTP at its base URL (any status; a refused or timed-out

@@ -1,7 +1,9 @@
 //! The Coupa PO poller: asks Coupa for purchase orders not yet exported, finds each one's
-//! partner, and publishes it once per PO version (`out.purchase_order.<partner>`). The
-//! supplier consumer sends it and only then marks it exported, so a crash anywhere in between
-//! sends it again at worst, never loses it.
+//! partner, and publishes it once per PO version (`out.purchase_order.<partner>`). A supplier
+//! without a partner profile is sent what its Coupa record names (`po-method` cxml or email);
+//! one whose record says the gateway must not send (`prompt`, `mark_as_sent`, ...) is left to
+//! Coupa. The supplier consumer sends it and only then marks it exported, so a crash anywhere
+//! in between sends it again at worst, never loses it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +14,7 @@ use gateway_model::{Document, DocumentKind, PurchaseOrder, to_json_line};
 
 use crate::ledger::{Claim, Ledger, NewDocument, Status};
 use crate::partners::Partners;
-use crate::supplier::COUPA_PO_ID;
+use crate::supplier::{COUPA_PO_ID, COUPA_SUPPLIER_ID, CoupaSupplierProfiles};
 
 /// A Coupa PO waiting to be exported.
 #[derive(Debug, Clone)]
@@ -36,6 +38,8 @@ pub struct PollReport {
     pub published: usize,
     pub in_flight: usize,
     pub unknown_supplier: usize,
+    /// POs of suppliers whose Coupa record says the gateway must not send them.
+    pub not_ours: usize,
 }
 
 pub struct PoPoller {
@@ -43,6 +47,7 @@ pub struct PoPoller {
     partners: Partners,
     ledger: Arc<Ledger>,
     bus: Arc<dyn Broker>,
+    coupa_suppliers: Option<Arc<dyn CoupaSupplierProfiles>>,
 }
 
 impl std::fmt::Debug for PoPoller {
@@ -63,6 +68,62 @@ impl PoPoller {
             partners,
             ledger,
             bus,
+            coupa_suppliers: None,
+        }
+    }
+
+    /// Where channels come from for suppliers without a partner profile.
+    pub fn with_coupa_suppliers(mut self, suppliers: Arc<dyn CoupaSupplierProfiles>) -> Self {
+        self.coupa_suppliers = Some(suppliers);
+        self
+    }
+
+    /// The partner id to publish `po` under, with the Coupa supplier id when the channel comes
+    /// from Coupa's record; `None` when it is not to be sent (counted in `report`).
+    async fn partner_of(
+        &self,
+        po: &PendingPo,
+        report: &mut PollReport,
+    ) -> Option<(String, Option<u64>)> {
+        if let Some(p) = self.partners.by_coupa_supplier(
+            po.supplier_id,
+            po.supplier_number.as_deref(),
+            po.supplier_name.as_deref(),
+        ) {
+            return Some((p.id.clone(), None));
+        }
+        let supplier = po.supplier_name.as_deref().unwrap_or("-");
+        let (Some(id), Some(suppliers)) = (po.supplier_id, &self.coupa_suppliers) else {
+            tracing::warn!(
+                coupa_po_id = po.coupa_id,
+                supplier,
+                "purchase order for a supplier without a partner profile; add a [[partners]] entry with its coupa_supplier to send it"
+            );
+            report.unknown_supplier += 1;
+            return None;
+        };
+        match suppliers.profile(id).await {
+            Ok(Ok(profile)) => Some((profile.id, Some(id))),
+            Ok(Err(reason)) => {
+                tracing::info!(
+                    coupa_po_id = po.coupa_id,
+                    coupa_supplier_id = id,
+                    supplier,
+                    "purchase order left to Coupa: the supplier {reason}"
+                );
+                report.not_ours += 1;
+                None
+            }
+            Err(e) => {
+                tracing::warn!(
+                    coupa_po_id = po.coupa_id,
+                    coupa_supplier_id = id,
+                    error = %e,
+                    "cannot read the supplier's PO method from Coupa; the next poll tries again"
+                );
+                report.unknown_supplier += 1;
+                None
+            }
         }
     }
 
@@ -70,17 +131,7 @@ impl PoPoller {
     pub async fn poll(&self) -> anyhow::Result<PollReport> {
         let mut report = PollReport::default();
         for po in self.source.pending().await? {
-            let Some(partner) = self.partners.by_coupa_supplier(
-                po.supplier_id,
-                po.supplier_number.as_deref(),
-                po.supplier_name.as_deref(),
-            ) else {
-                tracing::warn!(
-                    coupa_po_id = po.coupa_id,
-                    supplier = po.supplier_name.as_deref().unwrap_or("-"),
-                    "purchase order for a supplier without a partner profile; add a [[partners]] entry with its coupa_supplier to send it"
-                );
-                report.unknown_supplier += 1;
+            let Some((partner, coupa_supplier)) = self.partner_of(&po, &mut report).await else {
                 continue;
             };
             let key = format!("coupa-po:{}:v{}", po.coupa_id, po.version.unwrap_or(0));
@@ -91,10 +142,14 @@ impl PoPoller {
             };
             meta.extra
                 .insert(COUPA_PO_ID.into(), po.coupa_id.to_string().into());
+            if let Some(id) = coupa_supplier {
+                meta.extra
+                    .insert(COUPA_SUPPLIER_ID.into(), id.to_string().into());
+            }
             let mut envelope = Envelope::inbound(
                 DocumentKind::PurchaseOrder,
                 "coupa",
-                Some(partner.id.clone()),
+                Some(partner.clone()),
                 meta,
             );
             envelope.direction = Direction::Out;
@@ -104,7 +159,7 @@ impl PoPoller {
                 idempotency_key: &key,
                 doc_id: &envelope.doc_id,
                 adapter: "coupa",
-                partner: &partner.id,
+                partner: &partner,
                 kind: DocumentKind::PurchaseOrder.as_str(),
                 number: &number,
                 business_key: None,
@@ -122,7 +177,7 @@ impl PoPoller {
                 return Err(e.into());
             }
             self.ledger.set_status(&key, Status::Published, "")?;
-            tracing::info!(coupa_po_id = po.coupa_id, partner = %partner.id, po_number = %number, "purchase order queued for the supplier");
+            tracing::info!(coupa_po_id = po.coupa_id, partner = %partner, po_number = %number, "purchase order queued for the supplier");
             report.published += 1;
         }
         Ok(report)

@@ -19,7 +19,7 @@ use crate::ledger::Ledger;
 use crate::partners::Partners;
 use crate::pipeline::Pipeline;
 use crate::po_poller::{PoPoller, PoSource};
-use crate::supplier::{PoExporter, SupplierDelivery};
+use crate::supplier::{CoupaSupplierProfiles, PoExporter, SupplierDelivery};
 use futures::FutureExt;
 use gateway_core::{Broker, Outbound};
 
@@ -69,6 +69,8 @@ pub struct CoupaParts {
     pub invoices: Arc<dyn Outbound>,
     pub exporter: Arc<dyn PoExporter>,
     pub po_source: Arc<dyn PoSource>,
+    /// Profiles from Coupa supplier records, for suppliers without a `[[partners]]` entry.
+    pub suppliers: Arc<dyn CoupaSupplierProfiles>,
 }
 
 impl std::fmt::Debug for CoupaParts {
@@ -197,7 +199,8 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
             Duration::from_millis(config.coupa.timeout_ms),
             Some(coupa.exporter),
         )
-        .context("building the HTTP client for supplier delivery")?;
+        .context("building the HTTP client for supplier delivery")?
+        .with_coupa_suppliers(Arc::clone(&coupa.suppliers));
         let supplier = match config.mailbox.as_ref().and_then(|m| m.smtp.as_ref()) {
             Some(smtp) => supplier.with_mailer(Arc::new(
                 adapter_email::SmtpMailer::new(smtp).context("[mailbox.smtp]")?,
@@ -219,7 +222,8 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
             });
         }
         if let Some(p) = &config.po_poller {
-            let poller = PoPoller::new(coupa.po_source, partners, ledger.clone(), Arc::clone(&bus));
+            let poller = PoPoller::new(coupa.po_source, partners, ledger.clone(), Arc::clone(&bus))
+                .with_coupa_suppliers(coupa.suppliers);
             tasks.spawn(poller.run(
                 Duration::from_millis(p.interval_ms),
                 stopped(stop_rx.clone()),

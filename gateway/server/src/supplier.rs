@@ -1,8 +1,10 @@
 //! Purchase orders out to suppliers, each in the channel its partner profile names: a cXML
 //! OrderRequest POSTed to the supplier's URL (success only on a cXML 2xx Status), an X12 850
-//! or CSV file written atomically into the partner's folder. After the supplier has it, the
-//! PO is marked exported in Coupa; a PO already sent is never sent again on a retry (the
-//! ledger remembers), only its export mark is retried.
+//! or CSV file written atomically into the partner's folder, or an e-mail. A supplier with no
+//! profile is sent what its Coupa record names (`po-method` cxml or email, with Coupa's cXML
+//! identities), read from Coupa again at delivery so the bus carries only the supplier id. After the
+//! supplier has it, the PO is marked exported in Coupa; a PO already sent is never sent again
+//! on a retry (the ledger remembers), only its export mark is retried.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -24,6 +26,28 @@ use crate::partners::Partners;
 /// The envelope field where the PO poller puts the Coupa PO id.
 pub const COUPA_PO_ID: &str = "coupa_po_id";
 
+/// The envelope field naming the Coupa supplier whose record gives the channel, for a PO
+/// whose supplier has no partner profile.
+pub const COUPA_SUPPLIER_ID: &str = "coupa_supplier_id";
+
+/// The partner id of a supplier known only from its Coupa record (routing keys, ledger,
+/// metrics).
+pub fn coupa_supplier_partner_id(coupa_supplier_id: u64) -> String {
+    format!("coupa-supplier-{coupa_supplier_id}")
+}
+
+/// Partner profiles made from Coupa supplier records, for suppliers the configuration has no
+/// profile for.
+pub trait CoupaSupplierProfiles: Send + Sync {
+    /// `Ok(Ok(profile))`: send on the profile's channel. `Ok(Err(reason))`: the record says the
+    /// gateway must not send (`prompt`, `mark_as_sent`, no address, ...). `Err`: Coupa could
+    /// not be asked (retryable or not, as the error says).
+    fn profile(
+        &self,
+        coupa_supplier_id: u64,
+    ) -> BoxFuture<'_, Result<Result<PartnerProfile, String>, DeliveryError>>;
+}
+
 /// Marks a PO exported in Coupa once the supplier has it.
 pub trait PoExporter: Send + Sync {
     fn mark_exported(&self, coupa_po_id: u64) -> BoxFuture<'_, Result<(), DeliveryError>>;
@@ -37,6 +61,7 @@ pub struct SupplierDelivery {
     http: reqwest::Client,
     exporter: Option<Arc<dyn PoExporter>>,
     mailer: Option<Arc<adapter_email::SmtpMailer>>,
+    coupa_suppliers: Option<Arc<dyn CoupaSupplierProfiles>>,
 }
 
 impl std::fmt::Debug for SupplierDelivery {
@@ -67,7 +92,38 @@ impl SupplierDelivery {
             http,
             exporter,
             mailer: None,
+            coupa_suppliers: None,
         })
+    }
+
+    /// Where profiles come from for suppliers known only in Coupa.
+    pub fn with_coupa_suppliers(mut self, suppliers: Arc<dyn CoupaSupplierProfiles>) -> Self {
+        self.coupa_suppliers = Some(suppliers);
+        self
+    }
+
+    /// The profile to send with: the configured one, else one made from the Coupa supplier
+    /// record the envelope names.
+    async fn partner_for(&self, env: &Envelope) -> Result<PartnerProfile, DeliveryError> {
+        let partner_id = env.partner.as_deref().unwrap_or("");
+        if let Some(p) = self.partners.by_id(partner_id) {
+            return Ok(p.clone());
+        }
+        let coupa_id = env
+            .source
+            .extra
+            .get(COUPA_SUPPLIER_ID)
+            .and_then(|v| v.parse::<u64>().ok());
+        match (coupa_id, &self.coupa_suppliers) {
+            (Some(id), Some(suppliers)) => suppliers.profile(id).await?.map_err(|reason| {
+                DeliveryError::permanent(format!(
+                    "not sent: Coupa supplier {id} {reason}; change its PO method in Coupa or add a [[partners]] entry, then replay"
+                ))
+            }),
+            _ => Err(DeliveryError::permanent(format!(
+                "no partner profile {partner_id:?} for this purchase order; add a [[partners]] entry"
+            ))),
+        }
     }
 
     /// The SMTP relay for partners whose channel is `email` (`[mailbox.smtp]`).
@@ -193,12 +249,6 @@ impl Outbound for SupplierDelivery {
         doc: &'a Document,
     ) -> BoxFuture<'a, Result<Receipt, DeliveryError>> {
         async move {
-            let partner_id = env.partner.as_deref().unwrap_or("");
-            let partner = self.partners.by_id(partner_id).ok_or_else(|| {
-                DeliveryError::permanent(format!(
-                    "no partner profile {partner_id:?} for this purchase order; add a [[partners]] entry"
-                ))
-            })?;
             let already = self
                 .ledger
                 .entry(&env.idempotency_key)
@@ -206,9 +256,16 @@ impl Outbound for SupplierDelivery {
                 .flatten()
                 .filter(|e| e.detail.starts_with(SENT));
             let (reference, already_present) = match already {
-                Some(e) => (e.detail.trim_start_matches(SENT).trim_start_matches(": ").to_string(), true),
+                Some(e) => (
+                    e.detail
+                        .trim_start_matches(SENT)
+                        .trim_start_matches(": ")
+                        .to_string(),
+                    true,
+                ),
                 None => {
-                    let reference = self.send(env, doc, partner).await?;
+                    let partner = self.partner_for(env).await?;
+                    let reference = self.send(env, doc, &partner).await?;
                     let _ = self.ledger.set_status(
                         &env.idempotency_key,
                         Status::Published,
