@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use gateway_core::Secret;
 use gateway_core::profile::CoupaSupplierRef;
@@ -107,27 +108,41 @@ impl CoupaSupplier {
     }
 }
 
-/// Cache keyed by `id:`, `number:` or `name:` plus the value.
+/// How long a cached supplier is trusted: long enough that invoices rarely wait on a lookup,
+/// short enough that a change in Coupa (a new `po-method` or `cxml-url`, a renamed supplier)
+/// is seen within minutes, without a restart.
+const CACHE_TTL: Duration = Duration::from_secs(300);
+
+/// Cache keyed by `id:`, `number:` or `name:` plus the value, each entry with when it was read.
 #[derive(Debug, Default)]
 pub struct SupplierCache {
-    map: Mutex<HashMap<String, CoupaSupplier>>,
+    map: Mutex<HashMap<String, (Instant, CoupaSupplier)>>,
 }
 
 impl SupplierCache {
     fn get(&self, key: &str) -> Option<CoupaSupplier> {
+        self.get_at(key, Instant::now())
+    }
+
+    fn get_at(&self, key: &str, now: Instant) -> Option<CoupaSupplier> {
         self.map
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(key)
-            .cloned()
+            .filter(|(read, _)| now.saturating_duration_since(*read) < CACHE_TTL)
+            .map(|(_, s)| s.clone())
     }
 
     fn put(&self, key: String, s: CoupaSupplier) {
+        self.put_at(key, s, Instant::now());
+    }
+
+    fn put_at(&self, key: String, s: CoupaSupplier, now: Instant) {
         let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
         if m.len() >= MAX_CACHED {
             m.clear();
         }
-        m.insert(key, s);
+        m.insert(key, (now, s));
     }
 }
 
@@ -209,7 +224,20 @@ impl CoupaClient {
 mod tests {
     use serde_json::json;
 
-    use super::{CoupaSupplier, SupplierPoChannel};
+    use std::time::{Duration, Instant};
+
+    use super::{CACHE_TTL, CoupaSupplier, SupplierCache, SupplierPoChannel};
+
+    #[test]
+    fn a_cached_supplier_is_read_again_after_the_ttl() {
+        let cache = SupplierCache::default();
+        let s = CoupaSupplier::from_json(&json!({"id": 7, "po-method": "prompt"})).unwrap();
+        let t0 = Instant::now();
+        cache.put_at("id:7".into(), s.clone(), t0);
+        let just_before = t0 + CACHE_TTL - Duration::from_secs(1);
+        assert_eq!(cache.get_at("id:7", just_before), Some(s));
+        assert_eq!(cache.get_at("id:7", t0 + CACHE_TTL), None);
+    }
 
     fn channel(record: serde_json::Value) -> SupplierPoChannel {
         CoupaSupplier::from_json(&record)
