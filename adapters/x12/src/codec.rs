@@ -112,13 +112,11 @@ fn set_meta(envelope: &SourceMeta, cx: &SetContext<'_>, warnings: &[SetIssue]) -
     meta.extra
         .insert("transaction_set".into(), cx.header.id.as_str().into());
     let mut key = Text::default();
-    let _ = write!(
-        key,
-        "{}/{}/{}",
-        cx.interchange.map(Interchange::control).unwrap_or(""),
-        cx.group.map(Group::control).unwrap_or(""),
-        cx.header.control.trim()
-    );
+    key.push_str(cx.interchange.map(Interchange::control).unwrap_or(""));
+    key.push_str("/");
+    key.push_str(cx.group.map(Group::control).unwrap_or(""));
+    key.push_str("/");
+    key.push_str(cx.header.control.trim());
     meta.source_key = Some(key);
     if !warnings.is_empty() {
         let w: Vec<String> = warnings

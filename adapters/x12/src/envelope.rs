@@ -225,13 +225,23 @@ impl SetContext<'_> {
 
     /// [`SetContext::describe`], appended to `s`.
     pub fn describe_into(&self, s: &mut String) {
+        // Pieces pushed as they are: this runs once per document, and `write!` costs more
+        // than the text it writes.
         if let Some(i) = self.interchange {
-            let _ = write!(s, "interchange {}, ", i.control());
+            s.push_str("interchange ");
+            s.push_str(i.control());
+            s.push_str(", ");
         }
         if let Some(g) = self.group {
-            let _ = write!(s, "group {}, ", g.control());
+            s.push_str("group ");
+            s.push_str(g.control());
+            s.push_str(", ");
         }
-        let _ = write!(s, "set {} ({})", self.header.control, self.header.id);
+        s.push_str("set ");
+        s.push_str(&self.header.control);
+        s.push_str(" (");
+        s.push_str(&self.header.id);
+        s.push(')');
     }
 
     /// A full location for one issue: `line 12, interchange .., group .., set .., segment IT1

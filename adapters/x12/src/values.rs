@@ -12,7 +12,7 @@ const MAX_NUMBER_LEN: usize = 30;
 /// One pass over the bytes; the scale is kept as written (`"12.50"` stays `12.50`), exactly as
 /// `Decimal::from_str` would, which the tests check value by value.
 pub fn decimal(text: &str) -> Result<Decimal, String> {
-    let t = text.trim();
+    let t = trim(text);
     (t.len() <= MAX_NUMBER_LEN)
         .then(|| gateway_model::parse_plain_decimal(t))
         .flatten()
@@ -21,7 +21,7 @@ pub fn decimal(text: &str) -> Result<Decimal, String> {
 
 /// An X12 `N2` value: an integer with two implied decimals (`"5635800"` → `56358.00`).
 pub fn implied2(text: &str) -> Result<Decimal, String> {
-    let t = text.trim();
+    let t = trim(text);
     let digits = t.strip_prefix('-').unwrap_or(t);
     if digits.is_empty() || t.len() > MAX_NUMBER_LEN || !digits.bytes().all(|b| b.is_ascii_digit())
     {
@@ -51,16 +51,34 @@ pub fn to_decimal(d: Decimal) -> String {
 }
 
 /// An X12 date: `CCYYMMDD`, or `YYMMDD` in older versions (years below 50 are 20xx).
+/// `text.trim()`, without the Unicode whitespace scan for the usual value that starts and ends
+/// with a visible ASCII character (elements come trimmed of ASCII blanks already).
+fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}
+
+/// The value of a run of ASCII digits (the caller checked them; at most 4 here).
+fn digits(s: &str) -> u32 {
+    s.bytes().fold(0u32, |n, b| {
+        n.saturating_mul(10)
+            .saturating_add(u32::from(b.saturating_sub(b'0')))
+    })
+}
+
 pub fn date(text: &str) -> Result<NaiveDate, String> {
-    let t = text.trim();
+    let t = trim(text);
     let bad = || format!("{text:?} is not a date (CCYYMMDD)");
     if !t.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
+    // All ASCII digits from here, so every slice below is on a character boundary.
     let (y, rest) = match t.len() {
-        8 => (t.get(..4).and_then(|s| s.parse::<i32>().ok()), t.get(4..)),
+        8 => (t.get(..4).map(digits), t.get(4..)),
         6 => {
-            let yy = t.get(..2).and_then(|s| s.parse::<i32>().ok());
+            let yy = t.get(..2).map(digits);
             (
                 yy.map(|y| if y < 50 { 2000 + y } else { 1900 + y }),
                 t.get(2..),
@@ -68,9 +86,10 @@ pub fn date(text: &str) -> Result<NaiveDate, String> {
         }
         _ => return Err(bad()),
     };
+    let y = y.and_then(|y| i32::try_from(y).ok());
     let rest = rest.unwrap_or_default();
-    let m = rest.get(..2).and_then(|s| s.parse::<u32>().ok());
-    let d = rest.get(2..4).and_then(|s| s.parse::<u32>().ok());
+    let m = rest.get(..2).map(digits);
+    let d = rest.get(2..4).map(digits);
     match (y, m, d) {
         (Some(y), Some(m), Some(d)) => NaiveDate::from_ymd_opt(y, m, d).ok_or_else(bad),
         _ => Err(bad()),
@@ -98,7 +117,7 @@ pub fn to_date(d: NaiveDate) -> String {
 
 /// A non-negative whole number (line numbers, days, counts).
 pub fn whole(text: &str) -> Result<u32, String> {
-    let t = text.trim();
+    let t = trim(text);
     if t.is_empty() || t.len() > 9 || !t.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("{text:?} is not a whole number"));
     }
@@ -193,8 +212,30 @@ mod tests {
         assert_eq!(date("20111031").unwrap().to_string(), "2011-10-31");
         assert_eq!(date("971107").unwrap().to_string(), "1997-11-07");
         assert_eq!(date("030619").unwrap().to_string(), "2003-06-19");
-        for bad in ["20111331", "2011103", "abcdefgh", ""] {
+        for bad in [
+            "20111331",
+            "2011103",
+            "abcdefgh",
+            "",
+            "20110230",
+            "+2011031",
+            "２０１１１０３１",
+        ] {
             assert!(date(bad).is_err(), "{bad}");
+        }
+        // Whitespace around a value, ASCII or not, is trimmed as `str::trim` trims it.
+        for padded in [" 20111031", "20111031\t", "\u{a0}20111031\u{3000}"] {
+            assert_eq!(date(padded).ok(), date("20111031").ok(), "{padded:?}");
+        }
+    }
+
+    #[test]
+    fn eight_digit_dates_read_as_chrono_reads_them() {
+        let mut d = NaiveDate::from_ymd_opt(1999, 12, 25).unwrap();
+        for _ in 0..400 {
+            let text = d.format("%Y%m%d").to_string();
+            assert_eq!(date(&text).ok(), Some(d), "{text}");
+            d = d + chrono::Days::new(37);
         }
     }
 }
