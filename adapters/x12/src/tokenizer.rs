@@ -113,19 +113,19 @@ impl<'a> Segment<'a> {
     /// like [`field_str`]; borrowed from [`Segment::text`] without validating again when the
     /// tokenizer validated the input. A `part` from elsewhere is validated as usual.
     pub fn text_of(&self, part: &'a [u8]) -> Option<std::borrow::Cow<'a, str>> {
+        // Trim the bytes first: blank parts (most absent elements) end here.
+        let part = part.trim_ascii();
+        if part.is_empty() {
+            return None;
+        }
+        // `text` is `raw` as text, so the part's offset in `raw` is its offset in `text`;
+        // `get` refuses an offset from elsewhere or one that splits a character.
         let known = self.text.and_then(|text| {
             let start = (part.as_ptr() as usize).checked_sub(self.raw.as_ptr() as usize)?;
-            let end = start.checked_add(part.len())?;
-            if end > self.raw.len() {
-                return None;
-            }
-            text.get(start..end)
+            text.get(start..start.checked_add(part.len())?)
         });
         match known {
-            Some(s) => {
-                let s = s.trim_ascii();
-                (!s.is_empty()).then_some(std::borrow::Cow::Borrowed(s))
-            }
+            Some(s) => Some(std::borrow::Cow::Borrowed(s)),
             None => field_str(part),
         }
     }
