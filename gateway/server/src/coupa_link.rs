@@ -134,19 +134,31 @@ impl CoupaSupplierProfiles for CoupaPurchaseOrders {
     }
 }
 
-/// A partner profile from a Coupa supplier record: the channel its `po-method` names and, for
-/// cXML, Coupa's PO credentials (`cxml-domain`/`cxml-identity` are us, the buyer, in From and
+/// A partner profile from a Coupa supplier record: the channel its `po-method` names (e-mailed
+/// POs are attached as CSV, the Coupa PO export layout) and, for cXML, Coupa's PO credentials (`cxml-domain`/`cxml-identity` are us, the buyer, in From and
 /// Sender; `cxml-supplier-*` the supplier in To). Coupa's API does not return `cxml-secret`
 /// (secrets are write-only), so the Sender carries a shared secret only if a record ever
 /// does; a supplier that checks one needs a `[[partners]]` entry with
 /// `outbound_shared_secret`. `Err` says why the record gives nothing to send on.
 pub fn profile_from_supplier(s: &CoupaSupplier) -> Result<PartnerProfile, String> {
-    let outbound = match s.po_channel() {
-        SupplierPoChannel::Cxml { url } => OutboundChannel::Cxml { url },
-        SupplierPoChannel::Email { to } => OutboundChannel::Email { to },
+    let c = &s.po_cxml;
+    // The cXML credentials only for the cXML channel: a profile with a [cxml] section gets its
+    // mailed POs as cXML, and an e-mail supplier's record has no cXML identities to write.
+    let (outbound, cxml) = match s.po_channel() {
+        SupplierPoChannel::Cxml { url } => (
+            OutboundChannel::Cxml { url },
+            Some(CxmlProfile {
+                from_domain: c.supplier_domain.clone(),
+                from_identity: c.supplier_identity.clone(),
+                to_domain: c.buyer_domain.clone(),
+                to_identity: c.buyer_identity.clone(),
+                outbound_shared_secret: c.secret.clone(),
+                ..CxmlProfile::default()
+            }),
+        ),
+        SupplierPoChannel::Email { to } => (OutboundChannel::Email { to }, None),
         SupplierPoChannel::NotSent { reason } => return Err(reason),
     };
-    let c = &s.po_cxml;
     Ok(PartnerProfile {
         id: coupa_supplier_partner_id(s.id),
         name: s.name.clone(),
@@ -155,14 +167,7 @@ pub fn profile_from_supplier(s: &CoupaSupplier) -> Result<PartnerProfile, String
             number: s.number.clone(),
             name: s.name.clone(),
         }),
-        cxml: Some(CxmlProfile {
-            from_domain: c.supplier_domain.clone(),
-            from_identity: c.supplier_identity.clone(),
-            to_domain: c.buyer_domain.clone(),
-            to_identity: c.buyer_identity.clone(),
-            outbound_shared_secret: c.secret.clone(),
-            ..CxmlProfile::default()
-        }),
+        cxml,
         outbound: Some(outbound),
         ..PartnerProfile::default()
     })

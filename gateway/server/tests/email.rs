@@ -513,6 +513,96 @@ async fn a_po_to_an_email_partner_arrives_by_smtp_with_its_attachment() {
     env.sandbox.shutdown().await.unwrap();
 }
 
+/// The raw copies Postfix delivered for recipient `to` (its `Delivered-To` header).
+fn deliveries_to(to: &str) -> Vec<String> {
+    let header = format!("Delivered-To: {to}");
+    let mut out = Vec::new();
+    for sub in ["new", "cur"] {
+        let Ok(rd) = std::fs::read_dir(test_mailbox().join(sub)) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let raw =
+                String::from_utf8_lossy(&std::fs::read(e.path()).unwrap_or_default()).into_owned();
+            if raw.lines().any(|l| l == header) {
+                out.push(raw);
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supplier_known_only_in_coupa_with_po_method_email_gets_its_po_at_every_po_email() {
+    let test = "a_supplier_known_only_in_coupa_with_po_method_email_gets_its_po_at_every_po_email";
+    if !smtp_or_skip(test) {
+        return;
+    }
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let (orders, ap) = (
+        format!("gwmail+orders{tag}@localhost"),
+        format!("gwmail+ap{tag}@localhost"),
+    );
+    // SMTP configured (acme's own channel is mail to an address nobody checks; it has no PO).
+    let env = mail_env(0, Some(format!("gwmail+unused{tag}@localhost")), None).await;
+    // Vandelay has no [[partners]] entry: its Coupa record says e-mail, to two addresses.
+    let vandelay = env
+        .sandbox
+        .add_supplier(serde_json::json!({
+            "name": "Vandelay Industries",
+            "number": "VANDELAY-9",
+            "po-method": "email",
+            "po-email": format!("{orders}, {ap}")
+        }))
+        .unwrap();
+    env.sandbox
+        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
+            "PO-VANDELAY-1",
+            vandelay,
+        ))
+        .unwrap();
+    let arrived = wait_until(Duration::from_secs(60), || {
+        !deliveries_to(&orders).is_empty() && !deliveries_to(&ap).is_empty()
+    })
+    .await;
+    assert!(
+        arrived,
+        "no mail for {orders} and {ap} in {}",
+        test_mailbox().display()
+    );
+    let exported = wait_until(Duration::from_secs(60), || {
+        env.sandbox
+            .purchase_orders()
+            .iter()
+            .any(|p| p["po-number"] == "PO-VANDELAY-1" && p["exported"] == true)
+    })
+    .await;
+    assert!(exported, "{:?}", env.sandbox.purchase_orders());
+    // One mail with both addresses in To, which Postfix delivers once per recipient (both
+    // land in the gwmail mailbox): one copy with Delivered-To each, one Message-ID.
+    let mut ids = Vec::new();
+    for to in [&orders, &ap] {
+        let copies = deliveries_to(to);
+        assert_eq!(copies.len(), 1, "{to}: {} deliveries", copies.len());
+        let raw = &copies[0];
+        assert!(
+            raw.contains("Subject: Purchase order PO-VANDELAY-1"),
+            "{raw}"
+        );
+        assert!(raw.contains(&format!("{orders}, {ap}")), "{raw}");
+        assert!(raw.contains("text/csv"), "the PO is attached as CSV: {raw}");
+        ids.extend(
+            raw.lines()
+                .filter(|l| l.starts_with("Message-ID:"))
+                .map(str::to_string),
+        );
+    }
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_eq!(ids[0], ids[1], "one mail, not one per address");
+    env.running.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
+}
+
 /// Postfix answers 550 for an unknown local user (permanent: dead letter with the reason) and
 /// 450 for gwdefer@localhost (see `.ci/mail.sh`; retryable: the retry tier tries again).
 #[tokio::test]
