@@ -452,26 +452,23 @@ fn test_mailbox() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/home/gwmail/Maildir"))
 }
 
+/// Every message in the test mailbox, raw.
+fn mailbox_messages() -> Vec<Vec<u8>> {
+    ["new", "cur"]
+        .iter()
+        .filter_map(|sub| std::fs::read_dir(test_mailbox().join(sub)).ok())
+        .flat_map(|rd| rd.flatten())
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .collect()
+}
+
 /// The delivered messages addressed to `to`.
 fn delivered_to(to: &str) -> Vec<ParsedMail> {
-    let mut out = Vec::new();
-    for sub in ["new", "cur"] {
-        let Ok(rd) = std::fs::read_dir(test_mailbox().join(sub)) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let Ok(raw) = std::fs::read(e.path()) else {
-                continue;
-            };
-            if !String::from_utf8_lossy(&raw).contains(to) {
-                continue;
-            }
-            if let Ok(m) = ParsedMail::parse(&raw, &Limits::default()) {
-                out.push(m);
-            }
-        }
-    }
-    out
+    mailbox_messages()
+        .into_iter()
+        .filter(|raw| String::from_utf8_lossy(raw).contains(to))
+        .filter_map(|raw| ParsedMail::parse(&raw, &Limits::default()).ok())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -516,20 +513,11 @@ async fn a_po_to_an_email_partner_arrives_by_smtp_with_its_attachment() {
 /// The raw copies Postfix delivered for recipient `to` (its `Delivered-To` header).
 fn deliveries_to(to: &str) -> Vec<String> {
     let header = format!("Delivered-To: {to}");
-    let mut out = Vec::new();
-    for sub in ["new", "cur"] {
-        let Ok(rd) = std::fs::read_dir(test_mailbox().join(sub)) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let raw =
-                String::from_utf8_lossy(&std::fs::read(e.path()).unwrap_or_default()).into_owned();
-            if raw.lines().any(|l| l == header) {
-                out.push(raw);
-            }
-        }
-    }
-    out
+    mailbox_messages()
+        .into_iter()
+        .map(|raw| String::from_utf8_lossy(&raw).into_owned())
+        .filter(|raw| raw.lines().any(|l| l == header))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
