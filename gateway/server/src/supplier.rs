@@ -2,9 +2,9 @@
 //! OrderRequest POSTed to the supplier's URL (success only on a cXML 2xx Status), an X12 850
 //! or CSV file written atomically into the partner's folder, or an e-mail. A supplier with no
 //! profile is sent what its Coupa record names (`po-method` cxml or email, with Coupa's cXML
-//! identities), read from Coupa again at delivery so the bus carries only the supplier id. After the
-//! supplier has it, the PO is marked exported in Coupa; a PO already sent is never sent again
-//! on a retry (the ledger remembers), only its export mark is retried.
+//! identities), read from Coupa again at delivery so the bus carries only the supplier id.
+//! After the supplier has it, the PO is marked exported in Coupa; a PO already sent is never
+//! sent again on a retry (the ledger remembers), only its export mark is retried.
 
 use std::path::Path;
 use std::sync::Arc;
