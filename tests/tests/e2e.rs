@@ -10,6 +10,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use gateway_sandbox::demo::add_supplier_with_po;
 use gateway_server::demo::{ACME, DemoEnv, DemoOptions, GLOBEX, po_files};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -389,21 +390,15 @@ async fn suppliers_known_only_in_coupa_get_pos_by_their_coupa_po_method() {
     let base = env.sandbox.base_url();
     // Neither supplier has a [[partners]] entry. Hooli's record holds POs for the buyer
     // (`prompt`); Initech's says cXML, with Coupa's credentials and its own URL.
-    let hooli = env
-        .sandbox
-        .add_supplier(
-            serde_json::json!({"name": "Hooli", "number": "HOOLI-3", "po-method": "prompt"}),
-        )
-        .unwrap();
-    env.sandbox
-        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
-            "PO-HOOLI-1",
-            hooli,
-        ))
-        .unwrap();
-    let initech = env
-        .sandbox
-        .add_supplier(serde_json::json!({
+    add_supplier_with_po(
+        &env.sandbox,
+        serde_json::json!({"name": "Hooli", "number": "HOOLI-3", "po-method": "prompt"}),
+        "PO-HOOLI-1",
+    )
+    .unwrap();
+    add_supplier_with_po(
+        &env.sandbox,
+        serde_json::json!({
             "name": "Initech",
             "number": "INITECH-2",
             "po-method": "cxml",
@@ -413,22 +408,13 @@ async fn suppliers_known_only_in_coupa_get_pos_by_their_coupa_po_method() {
             "cxml-supplier-domain": "DUNS",
             "cxml-supplier-identity": "initech-duns",
             "cxml-secret": "initech-po-secret"
-        }))
-        .unwrap();
-    env.sandbox
-        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
-            "PO-INITECH-1",
-            initech,
-        ))
-        .unwrap();
-    let exported = |e: &DemoEnv, number: &str| {
-        e.sandbox
-            .purchase_orders()
-            .iter()
-            .any(|p| p["po-number"] == number && p["exported"] == true)
-    };
+        }),
+        "PO-INITECH-1",
+    )
+    .unwrap();
     assert!(
-        env.wait_until(GUARD, |e| exported(e, "PO-INITECH-1")).await,
+        env.wait_until(GUARD, |e| e.sandbox.purchase_order_exported("PO-INITECH-1"))
+            .await,
         "{:?}",
         env.sandbox.purchase_orders()
     );
@@ -448,7 +434,7 @@ async fn suppliers_known_only_in_coupa_get_pos_by_their_coupa_po_method() {
     // finished, and Hooli's PO was looked at again and still left to Coupa.
     let seen = po_polls(&env);
     assert!(env.wait_until(GUARD, |e| po_polls(e) >= seen + 2).await);
-    assert!(!exported(&env, "PO-HOOLI-1"));
+    assert!(!env.sandbox.purchase_order_exported("PO-HOOLI-1"));
     assert_eq!(env.sandbox.supplier_received().len(), 1);
     env.shutdown().await.unwrap();
 }

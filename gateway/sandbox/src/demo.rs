@@ -35,6 +35,18 @@ pub fn sample_purchase_order(po_number: &str, supplier_id: u64) -> Value {
     })
 }
 
+/// Adds `supplier` (a Coupa supplier record) with one issued, unexported sample PO numbered
+/// `po_number`; returns the supplier id.
+pub fn add_supplier_with_po(
+    handle: &SandboxHandle,
+    supplier: Value,
+    po_number: &str,
+) -> Result<u64, String> {
+    let id = handle.add_supplier(supplier)?;
+    handle.add_purchase_order(sample_purchase_order(po_number, id))?;
+    Ok(id)
+}
+
 /// Seeds one supplier (`Acme Supplies`, number `ACME-1`, cXML PO method pointing at the
 /// sandbox's own test supplier endpoint, cXML invoicing identity `acme`/secret `acme-secret`)
 /// and `po_count` issued, unexported POs. Returns the supplier id.

@@ -343,6 +343,15 @@ impl SandboxHandle {
         self.shared.store().purchase_orders.clone()
     }
 
+    /// Whether the PO numbered `po_number` is marked exported.
+    pub fn purchase_order_exported(&self, po_number: &str) -> bool {
+        self.shared
+            .store()
+            .purchase_orders
+            .iter()
+            .any(|p| p["po-number"] == po_number && p["exported"] == true)
+    }
+
     pub fn suppliers(&self) -> Vec<Value> {
         self.shared.store().suppliers.clone()
     }

@@ -534,21 +534,17 @@ async fn a_supplier_known_only_in_coupa_with_po_method_email_gets_its_po_at_ever
     // SMTP configured (acme's own channel is mail to an address nobody checks; it has no PO).
     let env = mail_env(0, Some(format!("gwmail+unused{tag}@localhost")), None).await;
     // Vandelay has no [[partners]] entry: its Coupa record says e-mail, to two addresses.
-    let vandelay = env
-        .sandbox
-        .add_supplier(serde_json::json!({
+    gateway_sandbox::demo::add_supplier_with_po(
+        &env.sandbox,
+        serde_json::json!({
             "name": "Vandelay Industries",
             "number": "VANDELAY-9",
             "po-method": "email",
             "po-email": format!("{orders}, {ap}")
-        }))
-        .unwrap();
-    env.sandbox
-        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
-            "PO-VANDELAY-1",
-            vandelay,
-        ))
-        .unwrap();
+        }),
+        "PO-VANDELAY-1",
+    )
+    .unwrap();
     let arrived = wait_until(Duration::from_secs(60), || {
         !deliveries_to(&orders).is_empty() && !deliveries_to(&ap).is_empty()
     })
@@ -559,10 +555,7 @@ async fn a_supplier_known_only_in_coupa_with_po_method_email_gets_its_po_at_ever
         test_mailbox().display()
     );
     let exported = wait_until(Duration::from_secs(60), || {
-        env.sandbox
-            .purchase_orders()
-            .iter()
-            .any(|p| p["po-number"] == "PO-VANDELAY-1" && p["exported"] == true)
+        env.sandbox.purchase_order_exported("PO-VANDELAY-1")
     })
     .await;
     assert!(exported, "{:?}", env.sandbox.purchase_orders());
