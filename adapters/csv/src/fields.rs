@@ -474,10 +474,10 @@ pub fn get_head(
             .and_then(|i| i.invoice_date)
             .or_else(|| po.and_then(|p| p.order_date))
             .map(|d| fmt.write_date(d)),
-        HeadField::PoNumber => inv.and_then(|i| i.po_number.as_deref().map(str::to_string)),
+        HeadField::PoNumber => inv.and_then(|i| owned(&i.po_number)),
         HeadField::Currency => inv
-            .and_then(|i| i.currency.as_deref().map(str::to_string))
-            .or_else(|| po.and_then(|p| p.currency.as_deref().map(str::to_string))),
+            .and_then(|i| owned(&i.currency))
+            .or_else(|| po.and_then(|p| owned(&p.currency))),
         HeadField::Version => po.and_then(|p| p.version).map(|v| v.to_string()),
         HeadField::Total => dec(inv
             .and_then(|i| i.total)
@@ -485,29 +485,25 @@ pub fn get_head(
         HeadField::Subtotal => dec(inv.and_then(|i| i.subtotal)),
         HeadField::TaxTotal => dec(inv.and_then(|i| i.tax_total)),
         HeadField::Comments => inv
-            .and_then(|i| i.comments.as_deref().map(str::to_string))
-            .or_else(|| po.and_then(|p| p.comments.as_deref().map(str::to_string))),
+            .and_then(|i| owned(&i.comments))
+            .or_else(|| po.and_then(|p| owned(&p.comments))),
         HeadField::Party(role, pf) => {
             let p = party_of(doc, *role)?;
             let a = p.address.as_ref();
             match pf {
-                PartyField::Name => p.name.as_deref().map(str::to_string),
+                PartyField::Name => owned(&p.name),
                 PartyField::Id(d) => p.id_in(d).map(str::to_string),
                 PartyField::Line => a.and_then(|a| a.lines.get(occurrence).map(|l| l.to_string())),
-                PartyField::City => a.and_then(|a| a.city.as_deref().map(str::to_string)),
-                PartyField::Region => a.and_then(|a| a.region.as_deref().map(str::to_string)),
-                PartyField::PostalCode => {
-                    a.and_then(|a| a.postal_code.as_deref().map(str::to_string))
-                }
-                PartyField::Country => a.and_then(|a| a.country.as_deref().map(str::to_string)),
-                PartyField::Contact => p.contact.as_deref().map(str::to_string),
-                PartyField::Email => p.email.as_deref().map(str::to_string),
-                PartyField::Phone => p.phone.as_deref().map(str::to_string),
+                PartyField::City => a.and_then(|a| owned(&a.city)),
+                PartyField::Region => a.and_then(|a| owned(&a.region)),
+                PartyField::PostalCode => a.and_then(|a| owned(&a.postal_code)),
+                PartyField::Country => a.and_then(|a| owned(&a.country)),
+                PartyField::Contact => owned(&p.contact),
+                PartyField::Email => owned(&p.email),
+                PartyField::Phone => owned(&p.phone),
             }
         }
-        HeadField::TermsDescription => {
-            terms.and_then(|t| t.description.as_deref().map(str::to_string))
-        }
+        HeadField::TermsDescription => terms.and_then(|t| owned(&t.description)),
         HeadField::NetDays => terms.and_then(|t| t.net_days).map(|v| v.to_string()),
         HeadField::DiscountPercent => dec(terms.and_then(|t| t.discount_percent)),
         HeadField::DiscountDays => terms.and_then(|t| t.discount_days).map(|v| v.to_string()),
@@ -520,9 +516,14 @@ pub fn get_head(
         }
         HeadField::TaxAmount => dec(first_tax.and_then(|t| t.amount)),
         HeadField::TaxRate => dec(first_tax.and_then(|t| t.rate)),
-        HeadField::TaxCategory => first_tax.and_then(|t| t.category.as_deref().map(str::to_string)),
+        HeadField::TaxCategory => first_tax.and_then(|t| owned(&t.category)),
         HeadField::Extension(k) => doc.extensions().get(k).map(json_text),
     }
+}
+
+/// A model text as an owned cell value.
+fn owned(t: &Option<Text>) -> Option<String> {
+    t.as_deref().map(str::to_string)
 }
 
 /// A line of either kind, read-only.
@@ -546,14 +547,14 @@ pub fn get_line(line: LineRef<'_>, f: &LineField, fmt: &ValueFormat) -> Option<S
     match f {
         LineField::LineNumber => Some(both!(l => l.line_number).to_string()),
         LineField::Quantity => dec(both!(l => l.quantity)),
-        LineField::Uom => both!(l => l.uom.as_deref().map(str::to_string)),
+        LineField::Uom => both!(l => owned(&l.uom)),
         LineField::UnitPrice => dec(both!(l => l.unit_price)),
         LineField::Amount => dec(both!(l => l.amount)),
-        LineField::Description => both!(l => l.description.as_deref().map(str::to_string)),
-        LineField::SupplierPart => both!(l => l.supplier_part_id.as_deref().map(str::to_string)),
-        LineField::BuyerPart => both!(l => l.buyer_part_id.as_deref().map(str::to_string)),
+        LineField::Description => both!(l => owned(&l.description)),
+        LineField::SupplierPart => both!(l => owned(&l.supplier_part_id)),
+        LineField::BuyerPart => both!(l => owned(&l.buyer_part_id)),
         LineField::PoLine => match line {
-            LineRef::Invoice(l) => l.po_line_number.as_deref().map(str::to_string),
+            LineRef::Invoice(l) => owned(&l.po_line_number),
             LineRef::Order(_) => None,
         },
         LineField::NeedBy => match line {
@@ -562,9 +563,7 @@ pub fn get_line(line: LineRef<'_>, f: &LineField, fmt: &ValueFormat) -> Option<S
         },
         LineField::TaxAmount => dec(both!(l => l.taxes.first()).and_then(|t| t.amount)),
         LineField::TaxRate => dec(both!(l => l.taxes.first()).and_then(|t| t.rate)),
-        LineField::TaxCategory => {
-            both!(l => l.taxes.first()).and_then(|t| t.category.as_deref().map(str::to_string))
-        }
+        LineField::TaxCategory => both!(l => l.taxes.first()).and_then(|t| owned(&t.category)),
         LineField::Extension(k) => both!(l => l.extensions.get(k)).map(json_text),
     }
 }
