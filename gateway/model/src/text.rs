@@ -104,12 +104,6 @@ impl From<Cow<'_, str>> for Text {
     }
 }
 
-impl From<&Text> for Text {
-    fn from(s: &Text) -> Self {
-        s.clone()
-    }
-}
-
 impl From<Text> for String {
     fn from(t: Text) -> Self {
         t.into_string()

@@ -104,10 +104,13 @@ impl SupplierDelivery {
 
     /// The profile to send with: the configured one, else one made from the Coupa supplier
     /// record the envelope names.
-    async fn partner_for(&self, env: &Envelope) -> Result<PartnerProfile, DeliveryError> {
+    async fn partner_for(
+        &self,
+        env: &Envelope,
+    ) -> Result<std::borrow::Cow<'_, PartnerProfile>, DeliveryError> {
         let partner_id = env.partner.as_deref().unwrap_or("");
         if let Some(p) = self.partners.by_id(partner_id) {
-            return Ok(p.clone());
+            return Ok(std::borrow::Cow::Borrowed(p));
         }
         let coupa_id = env
             .source
@@ -115,11 +118,15 @@ impl SupplierDelivery {
             .get(COUPA_SUPPLIER_ID)
             .and_then(|v| v.parse::<u64>().ok());
         match (coupa_id, &self.coupa_suppliers) {
-            (Some(id), Some(suppliers)) => suppliers.profile(id).await?.map_err(|reason| {
-                DeliveryError::permanent(format!(
-                    "not sent: Coupa supplier {id} {reason}; change its PO method in Coupa or add a [[partners]] entry, then replay"
-                ))
-            }),
+            (Some(id), Some(suppliers)) => suppliers
+                .profile(id)
+                .await?
+                .map(std::borrow::Cow::Owned)
+                .map_err(|reason| {
+                    DeliveryError::permanent(format!(
+                        "not sent: Coupa supplier {id} {reason}; change its PO method in Coupa or add a [[partners]] entry, then replay"
+                    ))
+                }),
             _ => Err(DeliveryError::permanent(format!(
                 "no partner profile {partner_id:?} for this purchase order; add a [[partners]] entry"
             ))),
