@@ -17,6 +17,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use crate::envelope::{SetIssue, Severity};
+use crate::fields::Fields;
 use crate::tokenizer::Segment;
 use crate::values;
 use crate::writer::{El, o, t};
@@ -53,7 +54,7 @@ impl MapCx {
     /// An optional decimal element; a bad value is `sev`.
     pub fn opt_decimal(
         &mut self,
-        seg: &Segment<'_>,
+        seg: &Fields<'_, '_>,
         i: usize,
         el: u32,
         sev: Severity,
@@ -64,7 +65,7 @@ impl MapCx {
     /// An optional `N2` element (two implied decimals); a bad value is `sev`.
     pub fn opt_implied2(
         &mut self,
-        seg: &Segment<'_>,
+        seg: &Fields<'_, '_>,
         i: usize,
         el: u32,
         sev: Severity,
@@ -75,7 +76,7 @@ impl MapCx {
     /// An optional date element; a bad value is `sev`.
     pub fn opt_date(
         &mut self,
-        seg: &Segment<'_>,
+        seg: &Fields<'_, '_>,
         i: usize,
         el: u32,
         sev: Severity,
@@ -86,7 +87,7 @@ impl MapCx {
     /// An optional whole-number element; a bad value is `sev`.
     pub fn opt_whole(
         &mut self,
-        seg: &Segment<'_>,
+        seg: &Fields<'_, '_>,
         i: usize,
         el: u32,
         sev: Severity,
@@ -98,7 +99,7 @@ impl MapCx {
     /// recorded as a `sev` problem with the acknowledgment code `code` (AK4/IK4) and `None`.
     fn opt_parsed<T>(
         &mut self,
-        seg: &Segment<'_>,
+        seg: &Fields<'_, '_>,
         i: usize,
         el: u32,
         sev: Severity,
@@ -266,14 +267,15 @@ pub fn is_n1_child(id: &[u8]) -> bool {
     matches!(id, b"N2" | b"N3" | b"N4" | b"REF" | b"PER")
 }
 
-/// Reads one N1 loop starting at `start` (the N1). Returns the party, the index after the
+/// Reads one N1 loop starting at `start` (the N1, `n1` split). Returns the party, the index after the
 /// loop, and the loop segments the model does not hold (N2, REF, a second PER or N4).
-pub fn read_party(segs: &[Segment<'_>], start: usize) -> (Party, usize, Vec<usize>) {
+pub fn read_party(
+    n1: &Fields<'_, '_>,
+    segs: &[Segment<'_>],
+    start: usize,
+) -> (Party, usize, Vec<usize>) {
     let mut party = Party::default();
     let mut leftovers = Vec::new();
-    let Some(n1) = segs.get(start) else {
-        return (party, start + 1, leftovers);
-    };
     party.name = n1.trimmed(2);
     if let Some(value) = n1.trimmed(4) {
         party.ids.push(PartyId {
@@ -288,11 +290,13 @@ pub fn read_party(segs: &[Segment<'_>], start: usize) -> (Party, usize, Vec<usiz
     while let Some(seg) = segs.get(i) {
         match seg.id() {
             b"N3" => {
+                let seg = Fields::new(seg);
                 address.lines.extend(seg.trimmed(1));
                 address.lines.extend(seg.trimmed(2));
             }
             b"N4" if !seen_n4 => {
                 seen_n4 = true;
+                let seg = Fields::new(seg);
                 address.city = seg.trimmed(1);
                 address.region = seg.trimmed(2);
                 address.postal_code = seg.trimmed(3);
@@ -300,6 +304,7 @@ pub fn read_party(segs: &[Segment<'_>], start: usize) -> (Party, usize, Vec<usiz
             }
             b"PER" if !seen_per => {
                 seen_per = true;
+                let seg = Fields::new(seg);
                 party.contact = seg.trimmed(2);
                 for pair in [3usize, 5, 7] {
                     let value = seg.trimmed(pair + 1);
@@ -319,6 +324,40 @@ pub fn read_party(segs: &[Segment<'_>], start: usize) -> (Party, usize, Vec<usiz
         party.address = Some(address);
     }
     (party, i, leftovers)
+}
+
+/// Reads the N1 loop at `i` (`n1` split) into its party slot when it is the last N1 of its
+/// role, keeping the loop segments the model does not hold; the loop of an earlier N1 of the
+/// same role, or of a role the document has no slot for, is kept whole. Returns the index
+/// after the loop.
+pub fn read_party_into(
+    n1: &Fields<'_, '_>,
+    body: &[Segment<'_>],
+    i: usize,
+    survey: &Survey,
+    role: fn(&str) -> Option<usize>,
+    slots: &mut [Option<Party>],
+    ext: &mut ExtBuilder,
+) -> usize {
+    let (party, end, leftovers) = read_party(n1, body, i);
+    match n1.str_at(1).as_deref().and_then(role) {
+        Some(r) if survey.parties.get(r).copied().flatten() == Some(i) => {
+            if let Some(s) = slots.get_mut(r) {
+                *s = Some(party);
+            }
+            for j in leftovers {
+                if let Some(s) = body.get(j) {
+                    ext.keep(s);
+                }
+            }
+        }
+        _ => {
+            for s in body.get(i..end).unwrap_or_default() {
+                ext.keep(s);
+            }
+        }
+    }
+    end
 }
 
 /// Writes an N1 loop for `party` with entity code `role`.
@@ -374,7 +413,7 @@ pub fn write_party(
 }
 
 /// ITD → payment terms.
-pub fn read_terms(cx: &mut MapCx, seg: &Segment<'_>, i: usize) -> Option<PaymentTerms> {
+pub fn read_terms(cx: &mut MapCx, seg: &Fields<'_, '_>, i: usize) -> Option<PaymentTerms> {
     let terms = PaymentTerms {
         description: seg.trimmed(12),
         net_days: cx.opt_whole(seg, i, 7, Severity::Warning),
@@ -403,7 +442,7 @@ pub fn write_terms(
 }
 
 /// TXI → tax (`None` when it carries neither amount nor rate).
-pub fn read_tax(cx: &mut MapCx, seg: &Segment<'_>, i: usize) -> Option<Tax> {
+pub fn read_tax(cx: &mut MapCx, seg: &Fields<'_, '_>, i: usize) -> Option<Tax> {
     let tax = Tax {
         amount: cx.opt_decimal(seg, i, 2, Severity::Error),
         rate: cx.opt_decimal(seg, i, 3, Severity::Error),
@@ -431,7 +470,7 @@ pub fn write_tax(
 }
 
 /// SAC → charge (`None` for `N`, no allowance or charge).
-pub fn read_charge(cx: &mut MapCx, seg: &Segment<'_>, i: usize) -> Option<Charge> {
+pub fn read_charge(cx: &mut MapCx, seg: &Fields<'_, '_>, i: usize) -> Option<Charge> {
     let code = seg.trimmed(2);
     let kind = match seg.str_at(1).as_deref() {
         Some("A") => ChargeKind::Discount,
@@ -484,6 +523,7 @@ pub fn write_charge(
 
 /// What IT1 (810) and PO1 (850) share: assigned id, quantity, UOM, unit price, the basis of
 /// price kept as written, and the part-number qualifier pairs from element 6.
+#[derive(Debug)]
 pub struct LineItem {
     pub number: u32,
     pub quantity: Option<Decimal>,
@@ -492,13 +532,18 @@ pub struct LineItem {
     /// `quantity × unit_price` when both are there and the product fits.
     pub amount: Option<Decimal>,
     pub ids: PartIds,
-    pub ext: ExtBuilder,
 }
 
-/// Reads an IT1 or PO1 segment (`seg.id()` names the kept elements: `IT101`, `PO105`); a line
-/// without a usable assigned id gets its ordinal, and the text goes to extensions.
-pub fn read_line_item(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usize) -> LineItem {
-    let mut ext = ExtBuilder::default();
+/// Reads an IT1 or PO1 segment (`seg.id()` names the kept elements: `IT101`, `PO105`) and
+/// keeps what the model does not hold in `ext`, the line's builder; a line without a usable
+/// assigned id gets its ordinal, and the text goes to extensions.
+pub fn read_line_item(
+    cx: &mut MapCx,
+    seg: &Fields<'_, '_>,
+    i: usize,
+    ordinal: usize,
+    ext: &mut ExtBuilder,
+) -> LineItem {
     let number = match seg.str_at(1) {
         Some(v) => match values::whole(&v) {
             Ok(n) => n,
@@ -516,7 +561,7 @@ pub fn read_line_item(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usiz
         ext.elements
             .insert(format!("{}05", seg.id_str()), Value::String(b.into_owned()));
     }
-    let ids = read_part_ids(seg, 6, &mut ext);
+    let ids = read_part_ids(seg, 6, ext);
     let amount = match (quantity, unit_price) {
         (Some(q), Some(p)) => q.checked_mul(p),
         _ => None,
@@ -528,7 +573,6 @@ pub fn read_line_item(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usiz
         unit_price,
         amount,
         ids,
-        ext,
     }
 }
 
@@ -544,13 +588,11 @@ pub struct PartIds<S = Text> {
 pub const SUPPLIER_QUALS: [&str; 3] = ["VP", "VN", "SK"];
 pub const BUYER_QUALS: [&str; 2] = ["BP", "IN"];
 
-pub fn read_part_ids(seg: &Segment<'_>, first: usize, ext: &mut ExtBuilder) -> PartIds {
+pub fn read_part_ids(seg: &Fields<'_, '_>, first: usize, ext: &mut ExtBuilder) -> PartIds {
     let mut ids = PartIds::default();
-    let mut it = seg.elements().skip(first);
-    for _ in 0..20 {
-        let Some(qb) = it.next() else { break };
-        let vb = it.next().unwrap_or_default();
-        let (Some(q), Some(v)) = (seg.text_of(qb), seg.text_of(vb)) else {
+    let last = seg.element_count().min(first + 39);
+    for at in (first..=last).step_by(2) {
+        let (Some(q), Some(v)) = (seg.str_at(at), seg.str_at(at + 1)) else {
             continue;
         };
         let q: &str = &q;
@@ -612,8 +654,60 @@ pub fn write_part_ids<'a>(ids: PartIds<&'a str>, ext: &'a Extensions) -> Vec<El<
     els
 }
 
-/// Last index of each segment id in `ids` among `segs` (singletons: the last one wins, so kept
-/// duplicates written before it on encode do not displace it).
-pub fn last_index(segs: &[Segment<'_>], id: &[u8]) -> Option<usize> {
-    segs.iter().rposition(|s| s.id() == id)
+/// What tells the segments of one set kind apart, for [`survey`].
+pub struct SetShape {
+    /// The beginning segment: BIG or BEG.
+    pub begin: [u8; 3],
+    /// The line item segment: IT1 or PO1.
+    pub line: [u8; 3],
+    /// Whether a segment is the one carrying the document total (TDS, AMT*TT).
+    pub is_total: fn(&Segment<'_>) -> bool,
+    /// The party slot an N1 entity code fills.
+    pub role: fn(&str) -> Option<usize>,
+}
+
+/// Where a set's singletons are, found in one pass before mapping. Singletons: the last one
+/// wins, so kept duplicates written before it on encode do not displace it.
+#[derive(Debug, Default)]
+pub struct Survey {
+    /// The first beginning segment.
+    pub begin: Option<usize>,
+    pub last_cur: Option<usize>,
+    pub last_itd: Option<usize>,
+    pub last_total: Option<usize>,
+    /// Last N1 per party slot.
+    pub parties: [Option<usize>; 5],
+    /// Number of line item segments.
+    pub lines: usize,
+}
+
+/// Surveys the segments between ST and SE.
+pub fn survey(body: &[Segment<'_>], shape: &SetShape) -> Survey {
+    let mut s = Survey::default();
+    for (i, seg) in body.iter().enumerate() {
+        let id = seg.id();
+        // Fixed-size ids compare as integers, not through `memcmp`.
+        let id3 = <[u8; 3]>::try_from(id).ok();
+        if id3 == Some(shape.line) {
+            s.lines += 1;
+        } else if id == b"N1" {
+            if let Some(slot) = seg
+                .str_at(1)
+                .as_deref()
+                .and_then(shape.role)
+                .and_then(|r| s.parties.get_mut(r))
+            {
+                *slot = Some(i);
+            }
+        } else if id3 == Some(shape.begin) {
+            s.begin = s.begin.or(Some(i));
+        } else if id == b"CUR" {
+            s.last_cur = Some(i);
+        } else if id == b"ITD" {
+            s.last_itd = Some(i);
+        } else if (shape.is_total)(seg) {
+            s.last_total = Some(i);
+        }
+    }
+    s
 }

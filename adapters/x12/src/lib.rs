@@ -11,6 +11,7 @@ mod common;
 pub mod control;
 pub mod encode;
 pub mod envelope;
+mod fields;
 pub mod map810;
 pub mod map850;
 pub mod tokenizer;

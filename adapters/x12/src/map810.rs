@@ -9,8 +9,9 @@
 use gateway_core::EncodeError;
 use gateway_model::{Invoice, InvoiceLine, InvoicePurpose, Party};
 
-use crate::common::{self, ExtBuilder, MapCx, PartIds};
+use crate::common::{self, ExtBuilder, MapCx, PartIds, SetShape};
 use crate::envelope::{SetIssue, Severity};
+use crate::fields::Fields;
 use crate::tokenizer::Segment;
 use crate::values;
 use crate::writer::{El, Out, o, t};
@@ -38,23 +39,6 @@ pub fn body<'s, 'a>(segments: &'s [Segment<'a>]) -> &'s [Segment<'a>] {
     }
 }
 
-/// Last N1 index per role slot.
-pub(crate) fn last_parties(
-    body: &[Segment<'_>],
-    role: fn(&str) -> Option<usize>,
-) -> [Option<usize>; 5] {
-    let mut last = [None; 5];
-    for (i, s) in body.iter().enumerate() {
-        if s.id() == b"N1"
-            && let Some(r) = s.str_at(1).as_deref().and_then(role)
-            && let Some(slot) = last.get_mut(r)
-        {
-            *slot = Some(i);
-        }
-    }
-    last
-}
-
 #[derive(PartialEq, Clone, Copy)]
 enum Scope {
     Header,
@@ -62,11 +46,16 @@ enum Scope {
     Summary,
 }
 
-struct Line {
-    line: InvoiceLine,
-    ext: ExtBuilder,
-    described: bool,
+fn is_tds(seg: &Segment<'_>) -> bool {
+    seg.id() == b"TDS"
 }
+
+const SHAPE: SetShape = SetShape {
+    begin: *b"BIG",
+    line: *b"IT1",
+    is_total: is_tds,
+    role,
+};
 
 /// Maps one 810 set (ST..SE). Returns the invoice unless a problem is an error; warnings
 /// (accepted with errors) come back either way.
@@ -75,7 +64,8 @@ pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) 
     let mut cx = MapCx::default();
     let mut inv = Invoice::default();
     let mut ext = ExtBuilder::default();
-    let Some(big_i) = body.iter().position(|s| s.id() == b"BIG") else {
+    let survey = common::survey(body, &SHAPE);
+    let Some(big_i) = survey.begin else {
         let line = segments.first().map(|s| s.line).unwrap_or(1);
         cx.issues.push(SetIssue::segment(
             Severity::Error,
@@ -87,108 +77,73 @@ pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) 
         ));
         return (None, cx.issues);
     };
-    let last_cur = common::last_index(body, b"CUR");
-    let last_itd = common::last_index(body, b"ITD");
-    let last_tds = common::last_index(body, b"TDS");
-    let parties = last_parties(body, role);
     let mut slots: [Option<Party>; 5] = Default::default();
     let mut comments: Vec<String> = Vec::new();
-    let mut lines: Vec<Line> = Vec::with_capacity(body.iter().filter(|s| s.id() == b"IT1").count());
+    inv.lines.reserve_exact(survey.lines);
+    // The open line's kept segments and elements, moved into it when the next line starts.
+    let mut line_ext = ExtBuilder::default();
+    let mut described = false;
     let mut scope = Scope::Header;
     let mut i = 0;
     while let Some(seg) = body.get(i) {
-        let id = seg.id();
-        match (scope, id) {
-            (_, b"BIG") if i == big_i => {
-                inv.invoice_date = cx.opt_date(seg, i, 1, Severity::Error);
-                if inv.invoice_date.is_none() && seg.str_at(1).is_none() {
-                    cx.element(
-                        Severity::Error,
-                        seg,
-                        i,
-                        1,
-                        "1",
-                        "BIG01 invoice date is required".into(),
-                    );
-                }
-                inv.invoice_number = seg.trimmed(2);
-                if inv.invoice_number.is_none() {
-                    cx.element(
-                        Severity::Error,
-                        seg,
-                        i,
-                        2,
-                        "1",
-                        "BIG02 invoice number is required".into(),
-                    );
-                }
-                inv.po_number = seg.trimmed(4);
-                let big07 = seg.str_at(7);
-                inv.purpose = Some(match big07.as_deref() {
-                    Some("CN" | "CR") => InvoicePurpose::CreditMemo,
-                    Some("DI" | "DR") => InvoicePurpose::DebitMemo,
-                    _ => InvoicePurpose::Standard,
-                });
-                let mut mapped = vec![1, 2, 4];
-                if matches!(big07.as_deref(), Some("CR" | "DR")) {
-                    mapped.push(7);
-                }
-                ext.keep_elements(seg, &mapped);
-            }
+        let seg = &Fields::new(seg);
+        match (scope, seg.id()) {
+            (_, b"BIG") if i == big_i => read_big(&mut cx, &mut inv, &mut ext, seg, i),
             (Scope::Header | Scope::Summary, b"NTE") if seg.text(2).is_some() => {
                 comments.extend(seg.text(2));
             }
-            (_, b"CUR") if Some(i) == last_cur => inv.currency = seg.trimmed(2),
+            (_, b"CUR") if Some(i) == survey.last_cur => inv.currency = seg.trimmed(2),
             (Scope::Header | Scope::Summary, b"N1") => {
-                let (party, end, leftovers) = common::read_party(body, i);
-                let slot = seg.str_at(1).as_deref().and_then(role);
-                match slot {
-                    Some(r) if parties.get(r).copied().flatten() == Some(i) => {
-                        if let Some(s) = slots.get_mut(r) {
-                            *s = Some(party);
-                        }
-                        for j in leftovers {
-                            if let Some(s) = body.get(j) {
-                                ext.keep(s);
-                            }
-                        }
-                    }
-                    _ => {
-                        for s in body.get(i..end).unwrap_or_default() {
-                            ext.keep(s);
-                        }
-                    }
-                }
-                i = end;
+                i = common::read_party_into(seg, body, i, &survey, role, &mut slots, &mut ext);
                 continue;
             }
-            (_, b"ITD") if Some(i) == last_itd => {
+            (_, b"ITD") if Some(i) == survey.last_itd => {
                 inv.payment_terms = common::read_terms(&mut cx, seg, i)
             }
             (_, b"IT1") => {
                 scope = Scope::Line;
-                lines.push(read_it1(&mut cx, seg, i, lines.len()));
+                if let Some(l) = inv.lines.last_mut() {
+                    std::mem::take(&mut line_ext).into_extensions(&mut l.extensions);
+                }
+                let ordinal = inv.lines.len();
+                let item = common::read_line_item(&mut cx, seg, i, ordinal, &mut line_ext);
+                inv.lines.push(InvoiceLine {
+                    line_number: item.number,
+                    quantity: item.quantity,
+                    uom: item.uom,
+                    unit_price: item.unit_price,
+                    amount: item.amount,
+                    supplier_part_id: item.ids.supplier,
+                    buyer_part_id: item.ids.buyer,
+                    po_line_number: item.ids.po_line,
+                    ..InvoiceLine::default()
+                });
+                described = false;
             }
-            (Scope::Line, b"PID")
-                if seg.str_at(5).is_some() && lines.last().is_some_and(|l| !l.described) =>
-            {
-                if let Some(l) = lines.last_mut() {
-                    l.line.description = seg.trimmed(5);
-                    l.described = true;
+            (Scope::Line, b"PID") if !described => match seg.trimmed(5) {
+                Some(d) => {
+                    if let Some(l) = inv.lines.last_mut() {
+                        l.description = Some(d);
+                        described = true;
+                    }
+                }
+                None => line_ext.keep(seg),
+            },
+            (Scope::Line, b"TXI") => {
+                match (common::read_tax(&mut cx, seg, i), inv.lines.last_mut()) {
+                    (Some(tax), Some(l)) => l.taxes.push(tax),
+                    (None, Some(_)) => line_ext.keep(seg),
+                    _ => {}
                 }
             }
-            (Scope::Line, b"TXI") => match (common::read_tax(&mut cx, seg, i), lines.last_mut()) {
-                (Some(tax), Some(l)) => l.line.taxes.push(tax),
-                (None, Some(l)) => l.ext.keep(seg),
-                _ => {}
-            },
-            (Scope::Line, b"SAC") => match (common::read_charge(&mut cx, seg, i), lines.last_mut())
-            {
-                (Some(c), Some(l)) => l.line.charges.push(c),
-                (None, Some(l)) => l.ext.keep(seg),
-                _ => {}
-            },
-            (_, b"TDS") if Some(i) == last_tds => {
+            (Scope::Line, b"SAC") => {
+                match (common::read_charge(&mut cx, seg, i), inv.lines.last_mut()) {
+                    (Some(c), Some(l)) => l.charges.push(c),
+                    (None, Some(_)) => line_ext.keep(seg),
+                    _ => {}
+                }
+            }
+            (_, b"TDS") if Some(i) == survey.last_total => {
                 scope = Scope::Summary;
                 inv.total = cx.opt_implied2(seg, i, 1, Severity::Error);
             }
@@ -203,17 +158,20 @@ pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) 
                 }
             }
             (_, b"CTT") => {
-                check_ctt(&mut cx, seg, i, lines.len());
+                check_ctt(&mut cx, seg, i, inv.lines.len());
                 scope = Scope::Summary;
             }
             (Scope::Line, _) => {
-                if let Some(l) = lines.last_mut() {
-                    l.ext.keep(seg);
+                if !inv.lines.is_empty() {
+                    line_ext.keep(seg);
                 }
             }
             _ => ext.keep(seg),
         }
         i += 1;
+    }
+    if let Some(l) = inv.lines.last_mut() {
+        line_ext.into_extensions(&mut l.extensions);
     }
     let [supplier, buyer, bill_to, remit_to, ship_to] = slots;
     inv.supplier = supplier;
@@ -224,13 +182,6 @@ pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) 
     if !comments.is_empty() {
         inv.comments = Some(comments.join("\n").into());
     }
-    inv.lines = lines
-        .into_iter()
-        .map(|mut l| {
-            l.ext.into_extensions(&mut l.line.extensions);
-            l.line
-        })
-        .collect();
     ext.into_extensions(&mut inv.extensions);
     if cx.has_errors() {
         return (None, cx.issues);
@@ -238,8 +189,53 @@ pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) 
     (Some(inv), cx.issues)
 }
 
+/// BIG: date, number, PO number, purpose; the other elements are kept.
+fn read_big(
+    cx: &mut MapCx,
+    inv: &mut Invoice,
+    ext: &mut ExtBuilder,
+    seg: &Fields<'_, '_>,
+    i: usize,
+) {
+    inv.invoice_date = cx.opt_date(seg, i, 1, Severity::Error);
+    if inv.invoice_date.is_none() && seg.str_at(1).is_none() {
+        cx.element(
+            Severity::Error,
+            seg,
+            i,
+            1,
+            "1",
+            "BIG01 invoice date is required".into(),
+        );
+    }
+    inv.invoice_number = seg.trimmed(2);
+    if inv.invoice_number.is_none() {
+        cx.element(
+            Severity::Error,
+            seg,
+            i,
+            2,
+            "1",
+            "BIG02 invoice number is required".into(),
+        );
+    }
+    inv.po_number = seg.trimmed(4);
+    let big07 = seg.str_at(7);
+    inv.purpose = Some(match big07.as_deref() {
+        Some("CN" | "CR") => InvoicePurpose::CreditMemo,
+        Some("DI" | "DR") => InvoicePurpose::DebitMemo,
+        _ => InvoicePurpose::Standard,
+    });
+    let mapped: &[usize] = if matches!(big07.as_deref(), Some("CR" | "DR")) {
+        &[1, 2, 4, 7]
+    } else {
+        &[1, 2, 4]
+    };
+    ext.keep_elements(seg, mapped);
+}
+
 /// CTT01 must count the line items; a mismatch is accepted with errors.
-pub(crate) fn check_ctt(cx: &mut MapCx, seg: &Segment<'_>, i: usize, lines: usize) {
+pub(crate) fn check_ctt(cx: &mut MapCx, seg: &Fields<'_, '_>, i: usize, lines: usize) {
     if let Some(n) = cx.opt_whole(seg, i, 1, Severity::Warning)
         && n as usize != lines
     {
@@ -251,25 +247,6 @@ pub(crate) fn check_ctt(cx: &mut MapCx, seg: &Segment<'_>, i: usize, lines: usiz
             "6",
             format!("CTT01 says {n} line items; the set holds {lines}"),
         );
-    }
-}
-
-fn read_it1(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usize) -> Line {
-    let item = common::read_line_item(cx, seg, i, ordinal);
-    Line {
-        line: InvoiceLine {
-            line_number: item.number,
-            quantity: item.quantity,
-            uom: item.uom,
-            unit_price: item.unit_price,
-            amount: item.amount,
-            supplier_part_id: item.ids.supplier,
-            buyer_part_id: item.ids.buyer,
-            po_line_number: item.ids.po_line,
-            ..InvoiceLine::default()
-        },
-        ext: item.ext,
-        described: false,
     }
 }
 

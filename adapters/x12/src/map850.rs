@@ -10,9 +10,10 @@ use gateway_core::EncodeError;
 use gateway_model::{ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder};
 use rust_decimal::Decimal;
 
-use crate::common::{self, ExtBuilder, MapCx, PartIds};
+use crate::common::{self, ExtBuilder, MapCx, PartIds, SetShape};
 use crate::envelope::{SetIssue, Severity};
-use crate::map810::{body, check_ctt, last_parties};
+use crate::fields::Fields;
+use crate::map810::{body, check_ctt};
 use crate::tokenizer::Segment;
 use crate::values;
 use crate::writer::{El, Out, o, t};
@@ -36,11 +37,16 @@ enum Scope {
     Summary,
 }
 
-struct Line {
-    line: OrderLine,
-    ext: ExtBuilder,
-    described: bool,
+fn is_amt_tt(seg: &Segment<'_>) -> bool {
+    seg.id() == b"AMT" && Fields::new(seg).str_at(1).as_deref() == Some("TT")
 }
+
+const SHAPE: SetShape = SetShape {
+    begin: *b"BEG",
+    line: *b"PO1",
+    is_total: is_amt_tt,
+    role,
+};
 
 /// Maps one 850 set (ST..SE). Returns the order unless a problem is an error.
 pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssue>) {
@@ -48,7 +54,8 @@ pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssu
     let mut cx = MapCx::default();
     let mut po = PurchaseOrder::default();
     let mut ext = ExtBuilder::default();
-    let Some(beg_i) = body.iter().position(|s| s.id() == b"BEG") else {
+    let survey = common::survey(body, &SHAPE);
+    let Some(beg_i) = survey.begin else {
         let line = segments.first().map(|s| s.line).unwrap_or(1);
         cx.issues.push(SetIssue::segment(
             Severity::Error,
@@ -60,83 +67,83 @@ pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssu
         ));
         return (None, cx.issues);
     };
-    let last_cur = common::last_index(body, b"CUR");
-    let last_itd = common::last_index(body, b"ITD");
-    let last_amt_tt = body
-        .iter()
-        .rposition(|s| s.id() == b"AMT" && s.str_at(1).as_deref() == Some("TT"));
-    let parties = last_parties(body, role);
     let mut slots: [Option<Party>; 4] = Default::default();
     let mut comments: Vec<String> = Vec::new();
-    let mut lines: Vec<Line> = Vec::with_capacity(body.iter().filter(|s| s.id() == b"PO1").count());
+    po.lines.reserve_exact(survey.lines);
+    // The open line's kept segments and elements, moved into it when the next line starts.
+    let mut line_ext = ExtBuilder::default();
+    let mut described = false;
     let mut scope = Scope::Header;
     let mut i = 0;
     while let Some(seg) = body.get(i) {
+        let seg = &Fields::new(seg);
         match (scope, seg.id()) {
             (_, b"BEG") if i == beg_i => read_beg(&mut cx, &mut po, &mut ext, seg, i),
             (Scope::Header | Scope::Summary, b"NTE") if seg.text(2).is_some() => {
                 comments.extend(seg.text(2));
             }
-            (_, b"CUR") if Some(i) == last_cur => po.currency = seg.trimmed(2),
+            (_, b"CUR") if Some(i) == survey.last_cur => po.currency = seg.trimmed(2),
             (Scope::Header | Scope::Summary, b"N1") => {
-                let (party, end, leftovers) = common::read_party(body, i);
-                match seg.str_at(1).as_deref().and_then(role) {
-                    Some(r) if parties.get(r).copied().flatten() == Some(i) => {
-                        if let Some(s) = slots.get_mut(r) {
-                            *s = Some(party);
-                        }
-                        for j in leftovers {
-                            if let Some(s) = body.get(j) {
-                                ext.keep(s);
-                            }
-                        }
-                    }
-                    _ => {
-                        for s in body.get(i..end).unwrap_or_default() {
-                            ext.keep(s);
-                        }
-                    }
-                }
-                i = end;
+                i = common::read_party_into(seg, body, i, &survey, role, &mut slots, &mut ext);
                 continue;
             }
-            (_, b"ITD") if Some(i) == last_itd => {
+            (_, b"ITD") if Some(i) == survey.last_itd => {
                 po.payment_terms = common::read_terms(&mut cx, seg, i)
             }
             (_, b"PO1") => {
                 scope = Scope::Line;
-                lines.push(read_po1(&mut cx, seg, i, lines.len()));
-            }
-            (Scope::Line, b"PID")
-                if seg.str_at(5).is_some() && lines.last().is_some_and(|l| !l.described) =>
-            {
-                if let Some(l) = lines.last_mut() {
-                    l.line.description = seg.trimmed(5);
-                    l.described = true;
+                if let Some(l) = po.lines.last_mut() {
+                    std::mem::take(&mut line_ext).into_extensions(&mut l.extensions);
                 }
+                let ordinal = po.lines.len();
+                let item = common::read_line_item(&mut cx, seg, i, ordinal, &mut line_ext);
+                po.lines.push(OrderLine {
+                    line_number: item.number,
+                    quantity: item.quantity,
+                    uom: item.uom,
+                    unit_price: item.unit_price,
+                    amount: item.amount,
+                    supplier_part_id: item.ids.supplier,
+                    buyer_part_id: item.ids.buyer,
+                    ..OrderLine::default()
+                });
+                if let Some(pl) = item.ids.po_line {
+                    line_ext.ids.push(serde_json::json!(["PL", pl.as_str()]));
+                }
+                described = false;
             }
+            (Scope::Line, b"PID") if !described => match seg.trimmed(5) {
+                Some(d) => {
+                    if let Some(l) = po.lines.last_mut() {
+                        l.description = Some(d);
+                        described = true;
+                    }
+                }
+                None => line_ext.keep(seg),
+            },
             (Scope::Line, b"DTM")
                 if seg.str_at(1).as_deref() == Some("002")
-                    && lines.last().is_some_and(|l| l.line.need_by.is_none()) =>
+                    && po.lines.last().is_some_and(|l| l.need_by.is_none()) =>
             {
-                let d = cx.opt_date(seg, i, 2, Severity::Error);
-                match (d, lines.last_mut()) {
-                    (Some(d), Some(l)) => l.line.need_by = Some(d),
-                    (None, Some(l)) => l.ext.keep(seg),
+                match (cx.opt_date(seg, i, 2, Severity::Error), po.lines.last_mut()) {
+                    (Some(d), Some(l)) => l.need_by = Some(d),
+                    (None, Some(_)) => line_ext.keep(seg),
                     _ => {}
                 }
             }
-            (Scope::Line, b"TXI") => match (common::read_tax(&mut cx, seg, i), lines.last_mut()) {
-                (Some(tax), Some(l)) => l.line.taxes.push(tax),
-                (None, Some(l)) => l.ext.keep(seg),
-                _ => {}
-            },
-            (Scope::Line, b"SAC") => match (common::read_charge(&mut cx, seg, i), lines.last_mut())
+            (Scope::Line, b"TXI") => match (common::read_tax(&mut cx, seg, i), po.lines.last_mut())
             {
-                (Some(c), Some(l)) => l.line.charges.push(c),
-                (None, Some(l)) => l.ext.keep(seg),
+                (Some(tax), Some(l)) => l.taxes.push(tax),
+                (None, Some(_)) => line_ext.keep(seg),
                 _ => {}
             },
+            (Scope::Line, b"SAC") => {
+                match (common::read_charge(&mut cx, seg, i), po.lines.last_mut()) {
+                    (Some(c), Some(l)) => l.charges.push(c),
+                    (None, Some(_)) => line_ext.keep(seg),
+                    _ => {}
+                }
+            }
             (Scope::Header | Scope::Summary, b"TXI") => match common::read_tax(&mut cx, seg, i) {
                 Some(tax) => po.taxes.push(tax),
                 None => ext.keep(seg),
@@ -148,21 +155,24 @@ pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssu
                 }
             }
             (_, b"CTT") => {
-                check_ctt(&mut cx, seg, i, lines.len());
+                check_ctt(&mut cx, seg, i, po.lines.len());
                 scope = Scope::Summary;
             }
-            (_, b"AMT") if Some(i) == last_amt_tt => {
+            (_, b"AMT") if Some(i) == survey.last_total => {
                 scope = Scope::Summary;
                 po.total = cx.opt_decimal(seg, i, 2, Severity::Error);
             }
             (Scope::Line, _) => {
-                if let Some(l) = lines.last_mut() {
-                    l.ext.keep(seg);
+                if !po.lines.is_empty() {
+                    line_ext.keep(seg);
                 }
             }
             _ => ext.keep(seg),
         }
         i += 1;
+    }
+    if let Some(l) = po.lines.last_mut() {
+        line_ext.into_extensions(&mut l.extensions);
     }
     let [supplier, buyer, bill_to, ship_to] = slots;
     po.supplier = supplier;
@@ -172,13 +182,6 @@ pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssu
     if !comments.is_empty() {
         po.comments = Some(comments.join("\n").into());
     }
-    po.lines = lines
-        .into_iter()
-        .map(|mut l| {
-            l.ext.into_extensions(&mut l.line.extensions);
-            l.line
-        })
-        .collect();
     if po.total.is_none() {
         po.total = computed_total(&po);
     }
@@ -218,7 +221,7 @@ fn read_beg(
     cx: &mut MapCx,
     po: &mut PurchaseOrder,
     ext: &mut ExtBuilder,
-    seg: &Segment<'_>,
+    seg: &Fields<'_, '_>,
     i: usize,
 ) {
     let beg01 = seg.str_at(1);
@@ -250,36 +253,15 @@ fn read_beg(
             "BEG05 purchase order date is required".into(),
         );
     }
-    let mut mapped = vec![3, 5];
+    // Positions read into the model; `usize::MAX` is no position.
+    let mut mapped = [3, 5, usize::MAX, usize::MAX];
     if matches!(beg01.as_deref(), Some("00" | "01" | "04")) {
-        mapped.push(1);
+        mapped[2] = 1;
     }
     if seg.str_at(2).as_deref() == Some("SA") {
-        mapped.push(2);
+        mapped[3] = 2;
     }
     ext.keep_elements(seg, &mapped);
-}
-
-fn read_po1(cx: &mut MapCx, seg: &Segment<'_>, i: usize, ordinal: usize) -> Line {
-    let mut item = common::read_line_item(cx, seg, i, ordinal);
-    // The PO model has no PO line number: a PL pair stays in extensions.
-    if let Some(pl) = item.ids.po_line {
-        item.ext.ids.push(serde_json::json!(["PL", pl]));
-    }
-    Line {
-        line: OrderLine {
-            line_number: item.number,
-            quantity: item.quantity,
-            uom: item.uom,
-            unit_price: item.unit_price,
-            amount: item.amount,
-            supplier_part_id: item.ids.supplier,
-            buyer_part_id: item.ids.buyer,
-            ..OrderLine::default()
-        },
-        ext: item.ext,
-        described: false,
-    }
 }
 
 fn kept<'a>(ext: &'a gateway_model::Extensions, key: &str) -> El<'a> {

@@ -62,10 +62,14 @@ impl<'a> Segment<'a> {
     /// The segment id (`ST`, `BIG`, ...): the bytes before the first element separator.
     pub fn id(&self) -> &'a [u8] {
         let sep = self.delimiters.element;
-        match self.raw.iter().position(|&b| b == sep) {
-            Some(i) => self.raw.get(..i).unwrap_or(self.raw),
-            None => self.raw,
-        }
+        let raw = self.raw;
+        // Ids are two or three characters: look there before scanning.
+        let len = match raw {
+            [a, b, s, ..] if *s == sep && *a != sep && *b != sep => 2,
+            [a, b, c, s, ..] if *s == sep && ![*a, *b, *c].contains(&sep) => 3,
+            _ => raw.iter().position(|&b| b == sep).unwrap_or(raw.len()),
+        };
+        raw.get(..len).unwrap_or(raw)
     }
 
     /// The id as text (lossy; ids are ASCII).
@@ -197,6 +201,27 @@ pub enum Step<'a> {
     End,
 }
 
+/// The offset of the first `term` in `rest`, and the newlines before it (all of `rest`'s
+/// when there is no terminator).
+fn find_terminator(rest: &[u8], term: u8) -> (Option<usize>, u32) {
+    if term == b'\n' {
+        return (memchr::memchr(term, rest), 0);
+    }
+    let mut newlines = 0u32;
+    let mut from = 0;
+    loop {
+        let tail = rest.get(from..).unwrap_or_default();
+        match memchr::memchr2(term, b'\n', tail) {
+            Some(i) if tail.get(i) == Some(&b'\n') => {
+                newlines = newlines.saturating_add(1);
+                from += i + 1;
+            }
+            Some(i) => return (Some(from + i), newlines),
+            None => return (None, newlines),
+        }
+    }
+}
+
 /// Splits a byte slice into segments.
 #[derive(Debug, Clone)]
 pub struct Tokenizer<'a> {
@@ -292,26 +317,13 @@ impl<'a> Tokenizer<'a> {
         let Some(delims) = self.st.delimiters else {
             return self.no_header(rest);
         };
-        // Two vectorised passes (find the terminator, then count newlines inside the segment)
-        // beat one loop testing both; `position` does not vectorise, `memchr` does.
-        let end = memchr::memchr(delims.segment, rest);
+        // One vectorised search for the terminator or a newline: newlines inside a segment
+        // are rare, so this usually stops once, at the terminator.
+        let (end, newlines) = find_terminator(rest, delims.segment);
         let (len, consumed) = match end {
             Some(i) => (i, i + 1),
             None if self.eof => (rest.len(), rest.len()),
             None => return Step::NeedMore,
-        };
-        let newlines = if delims.segment == b'\n' {
-            0
-        } else {
-            // Newlines inside a segment are rare: one `memchr` usually settles it in a few
-            // vector steps where a counting loop touches every byte.
-            let raw = rest.get(..len).unwrap_or_default();
-            match memchr::memchr(b'\n', raw) {
-                None => 0,
-                Some(first) => {
-                    memchr::memchr_iter(b'\n', raw.get(first..).unwrap_or_default()).count() as u32
-                }
-            }
         };
         let mut raw = rest.get(..len).unwrap_or_default();
         if delims.trim_trailing {
