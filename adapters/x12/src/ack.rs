@@ -156,9 +156,9 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
         }
         let outcome = map_set(cx, segments, issues);
         self.sets.push(SetAck {
-            id: cx.header.id.clone(),
+            id: cx.header.id.to_string(),
             control: cx.header.control.trim().to_string(),
-            convention: cx.header.convention.clone(),
+            convention: cx.header.convention.as_deref().map(str::to_string),
             status: set_status(&outcome.issues),
             issues: outcome.issues,
         });

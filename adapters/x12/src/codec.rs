@@ -456,6 +456,69 @@ mod tests {
         format!("{}~\nSE*{n}*{ctl}~\n", segs.join("~\n"))
     }
 
+    /// Part-number pairs: the first supplier, buyer and PO line qualifiers are mapped (an
+    /// alternative qualifier is remembered), the rest are kept in order; segments inside a line
+    /// loop stay with the line they follow; and all of it survives X12 → canonical → X12.
+    #[test]
+    fn qualifier_pairs_and_line_segments_stay_with_their_line_through_a_round_trip() {
+        let body = [
+            "ST*810*0001",
+            "BIG*20260315*INV1",
+            "IT1*1*1*EA*2.5**VN*A*IN*B*PL*3*ZZ*X*VP*SECOND",
+            "REF*ZZ*KEPT1",
+            "IT1*2*1*EA*2.5**VP*P2",
+            "PID*F****Desc 2",
+            "PID*F****Second desc",
+            "TDS*500",
+            "SE*9*0001",
+        ];
+        let raw = format!("{HEAD}{}~\nGE*1*1~\nIEA*1*000000001~\n", body.join("~\n"));
+        let decoded = X12Codec::new().decode(raw.as_bytes(), &PartnerProfile::anonymous());
+        assert!(decoded.rejects.is_empty(), "{:?}", decoded.rejects);
+        let Some(Document::Invoice(inv)) = decoded.documents.first().map(|d| &d.document) else {
+            panic!("expected one invoice: {decoded:?}");
+        };
+        let first = &inv.lines[0];
+        assert_eq!(first.supplier_part_id.as_deref(), Some("A"));
+        assert_eq!(first.buyer_part_id.as_deref(), Some("B"));
+        assert_eq!(first.po_line_number.as_deref(), Some("3"));
+        assert_eq!(
+            serde_json::to_value(&first.extensions).unwrap(),
+            serde_json::json!({"x12": {
+                "qualifiers": {"supplier": "VN", "buyer": "IN"},
+                "ids": [["ZZ", "X"], ["VP", "SECOND"]],
+                "segments": [["REF", "ZZ", "KEPT1"]],
+            }})
+        );
+        let second = &inv.lines[1];
+        assert_eq!(second.supplier_part_id.as_deref(), Some("P2"));
+        assert_eq!(second.description.as_deref(), Some("Desc 2"));
+        assert_eq!(
+            serde_json::to_value(&second.extensions).unwrap(),
+            serde_json::json!({"x12": {"segments": [["PID", "F", "", "", "", "Second desc"]]}})
+        );
+        let partner = PartnerProfile::from_toml(
+            "id = \"p\"\n[x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"S\"\n\
+             partner_gs_id = \"S\"\nour_qualifier = \"ZZ\"\nour_id = \"R\"\n\
+             our_gs_id = \"R\"\nversion = \"004010\"\n",
+            "p.toml",
+        )
+        .unwrap();
+        let again = X12Codec::new()
+            .encode(&[Document::Invoice(inv.clone())], &partner)
+            .unwrap();
+        let text = String::from_utf8_lossy(&again);
+        assert!(
+            text.contains("IT1*1*1*EA*2.5**VN*A*IN*B*PL*3*ZZ*X*VP*SECOND~"),
+            "{text}"
+        );
+        let redecoded = X12Codec::new().decode(&again, &PartnerProfile::anonymous());
+        assert_eq!(
+            redecoded.documents.first().map(|d| &d.document),
+            Some(&Document::Invoice(inv.clone()))
+        );
+    }
+
     /// Envelope facts are built once per group and reused: each document must still carry its
     /// own interchange's and group's, also when control numbers repeat across them.
     #[test]

@@ -585,35 +585,40 @@ pub struct PartIds<S = Text> {
     pub po_line: Option<S>,
 }
 
-pub const SUPPLIER_QUALS: [&str; 3] = ["VP", "VN", "SK"];
-pub const BUYER_QUALS: [&str; 2] = ["BP", "IN"];
-
 pub fn read_part_ids(seg: &Fields<'_, '_>, first: usize, ext: &mut ExtBuilder) -> PartIds {
     let mut ids = PartIds::default();
     let last = seg.element_count().min(first + 39);
     for at in (first..=last).step_by(2) {
-        let (Some(q), Some(v)) = (seg.str_at(at), seg.str_at(at + 1)) else {
+        // Qualifiers are compared as bytes; only values become text.
+        let q = seg.element(at).unwrap_or_default().trim_ascii();
+        if q.is_empty() {
+            continue;
+        }
+        let Some(v) = seg.str_at(at + 1) else {
             continue;
         };
-        let q: &str = &q;
-        let slot = if SUPPLIER_QUALS.contains(&q) && ids.supplier.is_none() {
-            Some(("supplier", "VP", &mut ids.supplier))
-        } else if BUYER_QUALS.contains(&q) && ids.buyer.is_none() {
-            Some(("buyer", "BP", &mut ids.buyer))
-        } else if q == "PL" && ids.po_line.is_none() {
-            Some(("po_line", "PL", &mut ids.po_line))
-        } else {
-            None
+        let slot = match q {
+            b"VP" | b"VN" | b"SK" if ids.supplier.is_none() => {
+                Some(("supplier", "VP", &mut ids.supplier))
+            }
+            b"BP" | b"IN" if ids.buyer.is_none() => Some(("buyer", "BP", &mut ids.buyer)),
+            b"PL" if ids.po_line.is_none() => Some(("po_line", "PL", &mut ids.po_line)),
+            _ => None,
         };
         match slot {
             Some((name, default, target)) => {
-                if q != default {
-                    ext.qualifiers
-                        .insert(name.into(), Value::String(q.to_string()));
+                if q != default.as_bytes() {
+                    ext.qualifiers.insert(
+                        name.into(),
+                        Value::String(String::from_utf8_lossy(q).into()),
+                    );
                 }
                 *target = Some(Text::from(v));
             }
-            None => ext.ids.push(json!([q, v])),
+            None => {
+                let q = seg.str_at(at).unwrap_or_default();
+                ext.ids.push(json!([q, v]));
+            }
         }
     }
     ids

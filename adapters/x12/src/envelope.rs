@@ -5,6 +5,7 @@
 //! interchange problems become TA1 notes, group problems AK9 codes, set problems AK5/IK5 and
 //! AK3/AK4 (IK3/IK4) details. A problem in one set never touches its neighbours.
 
+use gateway_model::Text;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
@@ -60,7 +61,7 @@ pub struct Group {
     pub fields: Vec<String>,
     pub line: u32,
     sets: u32,
-    set_controls: HashSet<String>,
+    set_controls: HashSet<Text>,
 }
 
 impl Group {
@@ -95,11 +96,11 @@ pub struct EnvelopeIssue {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SetHeader {
     /// ST01 (`810`).
-    pub id: String,
+    pub id: Text,
     /// ST02.
-    pub control: String,
+    pub control: Text,
     /// ST03 implementation convention reference (5010), when present.
-    pub convention: Option<String>,
+    pub convention: Option<Text>,
     pub line: u32,
 }
 
@@ -417,8 +418,8 @@ impl Walker {
     /// skips its segments until SE.
     pub fn abandon_set(&mut self, st: &Segment<'_>, limit: usize, visitor: &mut dyn Visitor<'_>) {
         let header = SetHeader {
-            id: String::from_utf8_lossy(st.element(1).unwrap_or_default()).into_owned(),
-            control: String::from_utf8_lossy(st.element(2).unwrap_or_default()).into_owned(),
+            id: String::from_utf8_lossy(st.element(1).unwrap_or_default()).into(),
+            control: String::from_utf8_lossy(st.element(2).unwrap_or_default()).into(),
             convention: None,
             line: st.line,
         };
@@ -648,7 +649,7 @@ impl Walker {
             return;
         };
         let mut issues = Vec::new();
-        let ge02 = seg.text(2).unwrap_or_default();
+        let ge02 = String::from_utf8_lossy(seg.element(2).unwrap_or_default());
         if !same_control(&ge02, g.control()) {
             issues.push(EnvelopeIssue {
                 severity: Severity::Warning,
@@ -661,7 +662,7 @@ impl Walker {
                 ),
             });
         }
-        let ge01 = seg.text(1).unwrap_or_default();
+        let ge01 = String::from_utf8_lossy(seg.element(1).unwrap_or_default());
         if parse_count(&ge01) != Some(u64::from(g.sets)) {
             issues.push(EnvelopeIssue {
                 severity: Severity::Warning,
@@ -687,7 +688,7 @@ impl Walker {
             );
             return;
         };
-        let iea02 = seg.text(2).unwrap_or_default();
+        let iea02 = String::from_utf8_lossy(seg.element(2).unwrap_or_default());
         if !same_control(&iea02, isa.control()) {
             isa.issues.push(EnvelopeIssue {
                 severity: Severity::Warning,
@@ -696,7 +697,7 @@ impl Walker {
                 message: format!("IEA02 {iea02:?} does not match ISA13 {:?}", isa.control()),
             });
         }
-        let iea01 = seg.text(1).unwrap_or_default();
+        let iea01 = String::from_utf8_lossy(seg.element(1).unwrap_or_default());
         if parse_count(&iea01) != Some(u64::from(isa.groups)) {
             isa.issues.push(EnvelopeIssue {
                 severity: Severity::Warning,
@@ -756,9 +757,9 @@ impl Walker {
             }
         }
         let header = SetHeader {
-            id: st.text(1).unwrap_or_default(),
-            control: st.text(2).unwrap_or_default(),
-            convention: st.str_at(3).map(std::borrow::Cow::into_owned),
+            id: String::from_utf8_lossy(st.element(1).unwrap_or_default()).into(),
+            control: String::from_utf8_lossy(st.element(2).unwrap_or_default()).into(),
+            convention: st.str_at(3).map(Text::from),
             line: st.line,
         };
         if !(header.id.len() == 3 && header.id.bytes().all(|b| b.is_ascii_digit())) {
@@ -806,7 +807,7 @@ impl Walker {
                     ),
                 ));
             } else if g.set_controls.len() < MAX_TRACKED_CONTROLS {
-                g.set_controls.insert(header.control.trim().to_string());
+                g.set_controls.insert(header.control.trim().into());
             }
         } else {
             issues.push(SetIssue::set(
@@ -833,7 +834,7 @@ impl Walker {
         }
         match se {
             Some(se) => {
-                let se02 = se.text(2).unwrap_or_default();
+                let se02 = String::from_utf8_lossy(se.element(2).unwrap_or_default());
                 if !same_control(&se02, &header.control) {
                     let mut i = SetIssue::element(
                         Severity::Error,
@@ -846,7 +847,7 @@ impl Walker {
                     i.set_code = "3";
                     issues.push(i);
                 }
-                let se01 = se.text(1).unwrap_or_default();
+                let se01 = String::from_utf8_lossy(se.element(1).unwrap_or_default());
                 if parse_count(&se01) != Some(segments.len() as u64) {
                     let mut i = SetIssue::element(
                         Severity::Error,
@@ -902,7 +903,7 @@ mod tests {
         fn set(&mut self, cx: &SetContext<'_>, segments: &[Segment<'a>], issues: Vec<SetIssue>) {
             let loc = issues.first().map(|i| cx.locate(i)).unwrap_or_default();
             self.sets
-                .push((cx.header.control.clone(), segments.len(), issues, loc));
+                .push((cx.header.control.to_string(), segments.len(), issues, loc));
         }
         fn group_end(&mut self, _: Option<&Interchange>, g: &Group, issues: Vec<EnvelopeIssue>) {
             self.groups.push((g.control().to_string(), issues));
