@@ -1,10 +1,10 @@
 //! EDI X12: streaming tokenizer, envelopes, 810/850 mapping, 997/999/TA1 acknowledgments.
 //!
-//! Layout: [`tokenizer`] splits bytes into segments without copying (and `fields` one segment
-//! into its elements, once, for the mapping); [`envelope`] walks
-//! ISA/GS/ST and validates control numbers, counts and widths; [`map810`]/[`map850`] turn one
-//! transaction set into a canonical document and back; [`encode`] writes interchanges with
-//! control numbers from [`control`]; [`codec`] ties it together as [`X12Codec`].
+//! Layout: [`tokenizer`] splits bytes into segments without copying (and `fields` splits one
+//! segment into its elements, once, for the mapping); [`envelope`] walks ISA/GS/ST and
+//! validates control numbers, counts and widths; [`map810`]/[`map850`] turn one transaction
+//! set into a canonical document and back; [`encode`] writes interchanges with control numbers
+//! from [`control`]; [`codec`] ties it together as [`X12Codec`].
 
 pub mod ack;
 pub mod codec;
