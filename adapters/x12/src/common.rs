@@ -594,7 +594,7 @@ pub fn read_part_ids(seg: &Fields<'_, '_>, first: usize, ext: &mut ExtBuilder) -
         if q.is_empty() {
             continue;
         }
-        let Some(v) = seg.str_at(at + 1) else {
+        let Some(v) = seg.element(at + 1).and_then(|v| seg.text_value(v)) else {
             continue;
         };
         let slot = match q {
@@ -613,11 +613,11 @@ pub fn read_part_ids(seg: &Fields<'_, '_>, first: usize, ext: &mut ExtBuilder) -
                         Value::String(String::from_utf8_lossy(q).into()),
                     );
                 }
-                *target = Some(Text::from(v));
+                *target = Some(v);
             }
             None => {
                 let q = seg.str_at(at).unwrap_or_default();
-                ext.ids.push(json!([q, v]));
+                ext.ids.push(json!([q, v.as_str()]));
             }
         }
     }

@@ -115,7 +115,7 @@ impl<'s, 'a> Fields<'s, 'a> {
 
     /// Element `n` trimmed and owned, `None` when absent or blank.
     pub fn trimmed(&self, n: usize) -> Option<gateway_model::Text> {
-        self.str_at(n).map(gateway_model::Text::from)
+        self.seg.text_value(self.element(n)?)
     }
 
     /// Element `n` as text, `None` when absent or empty (not trimmed).

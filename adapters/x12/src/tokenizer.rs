@@ -122,21 +122,36 @@ impl<'a> Segment<'a> {
         if part.is_empty() {
             return None;
         }
-        // `text` is `raw` as text, so the part's offset in `raw` is its offset in `text`;
-        // `get` refuses an offset from elsewhere or one that splits a character.
-        let known = self.text.and_then(|text| {
-            let start = (part.as_ptr() as usize).checked_sub(self.raw.as_ptr() as usize)?;
-            text.get(start..start.checked_add(part.len())?)
-        });
-        match known {
+        match self.known_text(part) {
             Some(s) => Some(std::borrow::Cow::Borrowed(s)),
             None => field_str(part),
         }
     }
 
+    /// [`Segment::text_of`] as a [`gateway_model::Text`], without the `Cow` in between.
+    pub fn text_value(&self, part: &'a [u8]) -> Option<gateway_model::Text> {
+        let part = part.trim_ascii();
+        if part.is_empty() {
+            return None;
+        }
+        Some(match self.known_text(part) {
+            Some(s) => gateway_model::Text::from(s),
+            None => String::from_utf8_lossy(part).into(),
+        })
+    }
+
+    /// `part` as text when it lies in the part of `raw` the tokenizer validated: `text` is
+    /// `raw` as text, so the part's offset in `raw` is its offset in `text`; `get` refuses an
+    /// offset from elsewhere or one that splits a character.
+    fn known_text(&self, part: &'a [u8]) -> Option<&'a str> {
+        let text = self.text?;
+        let start = (part.as_ptr() as usize).checked_sub(self.raw.as_ptr() as usize)?;
+        text.get(start..start.checked_add(part.len())?)
+    }
+
     /// Element `n` trimmed, `None` when absent or blank.
     pub fn trimmed(&self, n: usize) -> Option<gateway_model::Text> {
-        self.str_at(n).map(gateway_model::Text::from)
+        self.text_value(self.element(n)?)
     }
 
     /// Number of data elements (not counting the id).
@@ -580,6 +595,14 @@ mod tests {
         // A piece that is not part of the segment is read on its own, not through `text`.
         assert_eq!(segs[1].text_of(b" other ").as_deref(), Some("other"));
         assert_eq!(segs[1].text_of(b"   "), None);
+        // The owned form reads the same text by both routes.
+        for (seg, n) in [(1, 2), (2, 2), (2, 4), (3, 1), (1, 9)] {
+            assert_eq!(
+                segs[seg].trimmed(n).as_deref(),
+                segs[seg].str_at(n).as_deref(),
+                "segment {seg} element {n}"
+            );
+        }
     }
 
     #[test]
