@@ -113,3 +113,33 @@ fn print_encoded_samples() {
         println!("{}", String::from_utf8_lossy(&bytes));
     }
 }
+
+/// A telephone number is its present parts joined by one space, the country code with `+`.
+#[test]
+fn phone_numbers_join_the_parts_that_are_present() {
+    let source = repo_root().join("samples/cxml/invoice/rich.xml");
+    let raw = std::fs::read_to_string(&source).unwrap();
+    let full = "<CountryCode isoCountryCode=\"US\">1</CountryCode>\n                <AreaOrCityCode>217</AreaOrCityCode>\n                <Number>555 0100</Number>";
+    assert!(raw.contains(full), "the sample's phone changed");
+    for (parts, expected) in [
+        (full, Some("+1 217 555 0100")),
+        (
+            "<AreaOrCityCode>217</AreaOrCityCode><Number>555 0100</Number>",
+            Some("217 555 0100"),
+        ),
+        (
+            "<CountryCode isoCountryCode=\"US\">+44</CountryCode><Number>20 7946 0000</Number>",
+            Some("+44 20 7946 0000"),
+        ),
+        ("<Number> 555 0100 </Number>", Some("555 0100")),
+        ("", None),
+    ] {
+        let decoded =
+            CxmlCodec::default().decode(raw.replace(full, parts).as_bytes(), &partner(&source));
+        let Some(Document::Invoice(inv)) = decoded.documents.first().map(|d| &d.document) else {
+            panic!("no invoice for {parts:?}: {:?}", decoded.rejects);
+        };
+        let phone = inv.supplier.as_ref().and_then(|s| s.phone.as_deref());
+        assert_eq!(phone, expected, "{parts:?}");
+    }
+}

@@ -157,17 +157,25 @@ pub(crate) fn party(node: Node<'_>) -> Party {
     }
     p.email = text_of(node, "Email");
     p.phone = node.find("Phone/TelephoneNumber").and_then(|t| {
-        let parts: Vec<String> = [
-            t.child("CountryCode")
-                .and_then(|c| c.text_opt())
-                .map(|c| format!("+{}", c.trim_start_matches('+'))),
-            text_of(t, "AreaOrCityCode").map(Text::into_string),
-            text_of(t, "Number").map(Text::into_string),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        (!parts.is_empty()).then(|| parts.join(" ").into())
+        // "+1 415 5550100": each present part once, written straight into one `Text`.
+        let mut phone = Text::default();
+        let country = t
+            .child("CountryCode")
+            .and_then(|c| c.text_opt())
+            .map(|c| c.trim_start_matches('+'));
+        let area = text_of(t, "AreaOrCityCode");
+        let number = text_of(t, "Number");
+        if let Some(c) = country {
+            phone.push_str("+");
+            phone.push_str(c);
+        }
+        for part in [area.as_deref(), number.as_deref()].into_iter().flatten() {
+            if !phone.is_empty() {
+                phone.push_str(" ");
+            }
+            phone.push_str(part);
+        }
+        (!phone.is_empty()).then_some(phone)
     });
     p
 }
