@@ -82,13 +82,7 @@ fn x12(c: &mut Criterion) {
     // Encoding: our canonical -> X12 (one interchange of all 8,000 documents, control numbers
     // from memory) beside the `edi` crate writing its parsed tree back out. Each is reported
     // in MB/s of what it writes.
-    let partner = PartnerProfile::from_toml(
-        "id = \"bench\"\n[x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"ACMESUPPLY\"\n\
-         partner_gs_id = \"ACME\"\nour_qualifier = \"ZZ\"\nour_id = \"GLOBEXCORP\"\n\
-         our_gs_id = \"GLOBEX\"\nversion = \"004010\"\n",
-        "bench.toml",
-    )
-    .unwrap();
+    let partner = gateway_benches::x12_bench_partner().unwrap();
     let canonical: Vec<Document> = decoded.documents.into_iter().map(|d| d.document).collect();
     let codec = X12Codec::new();
     let encoded = codec.encode(&canonical, &partner).unwrap();

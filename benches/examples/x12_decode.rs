@@ -39,12 +39,7 @@ fn main() -> anyhow::Result<()> {
     );
     println!("ours: {} documents", decoded.documents.len());
     if mode.as_deref() == Some("encode") {
-        let partner = PartnerProfile::from_toml(
-            "id = \"bench\"\n[x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"ACMESUPPLY\"\n\
-             partner_gs_id = \"ACME\"\nour_qualifier = \"ZZ\"\nour_id = \"GLOBEXCORP\"\n\
-             our_gs_id = \"GLOBEX\"\nversion = \"004010\"\n",
-            "bench.toml",
-        )?;
+        let partner = gateway_benches::x12_bench_partner()?;
         let docs: Vec<_> = decoded.documents.into_iter().map(|d| d.document).collect();
         let out = X12Codec::new().encode(black_box(&docs), &partner)?;
         println!("encoded: {} bytes", out.len());

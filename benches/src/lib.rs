@@ -7,6 +7,17 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The partner the `x12` encode benches write to: the ids of [`x12_interchange`]'s envelope,
+/// seen from the other side.
+pub fn x12_bench_partner() -> anyhow::Result<gateway_core::PartnerProfile> {
+    Ok(gateway_core::PartnerProfile::from_toml(
+        "id = \"bench\"\n[x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"ACMESUPPLY\"\n\
+         partner_gs_id = \"ACME\"\nour_qualifier = \"ZZ\"\nour_id = \"GLOBEXCORP\"\n\
+         our_gs_id = \"GLOBEX\"\nversion = \"004010\"\n",
+        "bench.toml",
+    )?)
+}
+
 /// One interchange with a group of `n` 810s and a group of `n` 850s, ten lines each.
 pub fn x12_interchange(n: usize) -> Vec<u8> {
     let mut out = String::with_capacity(n * 2400);

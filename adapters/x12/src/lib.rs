@@ -13,6 +13,7 @@ pub mod control;
 pub mod encode;
 pub mod envelope;
 mod fields;
+mod line_loop;
 pub mod map810;
 pub mod map850;
 pub mod tokenizer;

@@ -12,6 +12,7 @@ use gateway_model::{Invoice, InvoiceLine, InvoicePurpose, Party};
 use crate::common::{self, ExtBuilder, MapCx, PartIds, SetShape};
 use crate::envelope::{SetIssue, Severity};
 use crate::fields::Fields;
+use crate::line_loop::OpenLine;
 use crate::tokenizer::Segment;
 use crate::values;
 use crate::writer::{El, Out, o, t};
@@ -80,9 +81,7 @@ pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) 
     let mut slots: [Option<Party>; 5] = Default::default();
     let mut comments: Vec<String> = Vec::new();
     inv.lines.reserve_exact(survey.lines);
-    // The open line's kept segments and elements, moved into it when the next line starts.
-    let mut line_ext = ExtBuilder::default();
-    let mut described = false;
+    let mut open = OpenLine::default();
     let mut scope = Scope::Header;
     let mut i = 0;
     while let Some(seg) = body.get(i) {
@@ -102,11 +101,9 @@ pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) 
             }
             (_, b"IT1") => {
                 scope = Scope::Line;
-                if let Some(l) = inv.lines.last_mut() {
-                    std::mem::take(&mut line_ext).into_extensions(&mut l.extensions);
-                }
                 let ordinal = inv.lines.len();
-                let item = common::read_line_item(&mut cx, seg, i, ordinal, &mut line_ext);
+                let line_ext = open.start(&mut inv.lines);
+                let item = common::read_line_item(&mut cx, seg, i, ordinal, line_ext);
                 inv.lines.push(InvoiceLine {
                     line_number: item.number,
                     quantity: item.quantity,
@@ -118,30 +115,6 @@ pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) 
                     po_line_number: item.ids.po_line,
                     ..InvoiceLine::default()
                 });
-                described = false;
-            }
-            (Scope::Line, b"PID") if !described => match seg.trimmed(5) {
-                Some(d) => {
-                    if let Some(l) = inv.lines.last_mut() {
-                        l.description = Some(d);
-                        described = true;
-                    }
-                }
-                None => line_ext.keep(seg),
-            },
-            (Scope::Line, b"TXI") => {
-                match (common::read_tax(&mut cx, seg, i), inv.lines.last_mut()) {
-                    (Some(tax), Some(l)) => l.taxes.push(tax),
-                    (None, Some(_)) => line_ext.keep(seg),
-                    _ => {}
-                }
-            }
-            (Scope::Line, b"SAC") => {
-                match (common::read_charge(&mut cx, seg, i), inv.lines.last_mut()) {
-                    (Some(c), Some(l)) => l.charges.push(c),
-                    (None, Some(_)) => line_ext.keep(seg),
-                    _ => {}
-                }
             }
             (_, b"TDS") if Some(i) == survey.last_total => {
                 scope = Scope::Summary;
@@ -161,18 +134,12 @@ pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) 
                 check_ctt(&mut cx, seg, i, inv.lines.len());
                 scope = Scope::Summary;
             }
-            (Scope::Line, _) => {
-                if !inv.lines.is_empty() {
-                    line_ext.keep(seg);
-                }
-            }
+            (Scope::Line, _) => open.segment(&mut cx, seg, i, &mut inv.lines),
             _ => ext.keep(seg),
         }
         i += 1;
     }
-    if let Some(l) = inv.lines.last_mut() {
-        line_ext.into_extensions(&mut l.extensions);
-    }
+    open.close(&mut inv.lines);
     let [supplier, buyer, bill_to, remit_to, ship_to] = slots;
     inv.supplier = supplier;
     inv.buyer = buyer;

@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use crate::common::{self, ExtBuilder, MapCx, PartIds, SetShape};
 use crate::envelope::{SetIssue, Severity};
 use crate::fields::Fields;
+use crate::line_loop::OpenLine;
 use crate::map810::{body, check_ctt};
 use crate::tokenizer::Segment;
 use crate::values;
@@ -70,9 +71,7 @@ pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssu
     let mut slots: [Option<Party>; 4] = Default::default();
     let mut comments: Vec<String> = Vec::new();
     po.lines.reserve_exact(survey.lines);
-    // The open line's kept segments and elements, moved into it when the next line starts.
-    let mut line_ext = ExtBuilder::default();
-    let mut described = false;
+    let mut open = OpenLine::default();
     let mut scope = Scope::Header;
     let mut i = 0;
     while let Some(seg) = body.get(i) {
@@ -92,11 +91,9 @@ pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssu
             }
             (_, b"PO1") => {
                 scope = Scope::Line;
-                if let Some(l) = po.lines.last_mut() {
-                    std::mem::take(&mut line_ext).into_extensions(&mut l.extensions);
-                }
                 let ordinal = po.lines.len();
-                let item = common::read_line_item(&mut cx, seg, i, ordinal, &mut line_ext);
+                let line_ext = open.start(&mut po.lines);
+                let item = common::read_line_item(&mut cx, seg, i, ordinal, line_ext);
                 po.lines.push(OrderLine {
                     line_number: item.number,
                     quantity: item.quantity,
@@ -108,39 +105,17 @@ pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssu
                     ..OrderLine::default()
                 });
                 if let Some(pl) = item.ids.po_line {
+                    // The PO model has no PO line number: a PL pair stays in extensions.
                     line_ext.ids.push(serde_json::json!(["PL", pl.as_str()]));
                 }
-                described = false;
             }
-            (Scope::Line, b"PID") if !described => match seg.trimmed(5) {
-                Some(d) => {
-                    if let Some(l) = po.lines.last_mut() {
-                        l.description = Some(d);
-                        described = true;
-                    }
-                }
-                None => line_ext.keep(seg),
-            },
             (Scope::Line, b"DTM")
                 if seg.str_at(1).as_deref() == Some("002")
                     && po.lines.last().is_some_and(|l| l.need_by.is_none()) =>
             {
                 match (cx.opt_date(seg, i, 2, Severity::Error), po.lines.last_mut()) {
                     (Some(d), Some(l)) => l.need_by = Some(d),
-                    (None, Some(_)) => line_ext.keep(seg),
-                    _ => {}
-                }
-            }
-            (Scope::Line, b"TXI") => match (common::read_tax(&mut cx, seg, i), po.lines.last_mut())
-            {
-                (Some(tax), Some(l)) => l.taxes.push(tax),
-                (None, Some(_)) => line_ext.keep(seg),
-                _ => {}
-            },
-            (Scope::Line, b"SAC") => {
-                match (common::read_charge(&mut cx, seg, i), po.lines.last_mut()) {
-                    (Some(c), Some(l)) => l.charges.push(c),
-                    (None, Some(_)) => line_ext.keep(seg),
+                    (None, Some(_)) => open.keep(seg),
                     _ => {}
                 }
             }
@@ -162,18 +137,12 @@ pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssu
                 scope = Scope::Summary;
                 po.total = cx.opt_decimal(seg, i, 2, Severity::Error);
             }
-            (Scope::Line, _) => {
-                if !po.lines.is_empty() {
-                    line_ext.keep(seg);
-                }
-            }
+            (Scope::Line, _) => open.segment(&mut cx, seg, i, &mut po.lines),
             _ => ext.keep(seg),
         }
         i += 1;
     }
-    if let Some(l) = po.lines.last_mut() {
-        line_ext.into_extensions(&mut l.extensions);
-    }
+    open.close(&mut po.lines);
     let [supplier, buyer, bill_to, ship_to] = slots;
     po.supplier = supplier;
     po.buyer = buyer;
