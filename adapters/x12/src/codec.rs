@@ -13,8 +13,9 @@ use gateway_model::{Document, Text};
 
 use crate::control::{ControlNumbers, InMemoryControlNumbers};
 use crate::envelope::{
-    EnvelopeIssue, Group, Interchange, SetContext, SetIssue, Severity, Visitor, Walker,
+    EnvelopeIssue, Group, Interchange, SetContext, SetHeader, SetIssue, Severity, Visitor, Walker,
 };
+use crate::parallel::{ParallelSink, Parallelism};
 use crate::tokenizer::{Segment, Step, TokState, Tokenizer};
 
 /// Largest transaction set the streaming decoder buffers.
@@ -128,37 +129,95 @@ fn set_meta(envelope: &SourceMeta, cx: &SetContext<'_>, warnings: &[SetIssue]) -
     meta
 }
 
-/// [`envelope_meta`] of the group being decoded, with what it was built from: it is used
-/// only while the interchange and group control numbers and the interchange's issue count
-/// are the same, and dropped at every group or interchange end.
-struct GroupMeta {
-    interchange: Option<String>,
-    group: Option<String>,
-    interchange_issues: usize,
-    envelope: SourceMeta,
+/// What every set of one group shares: its interchange and group headers (snapshots, without
+/// the walker's running counts) and the [`envelope_meta`] built from them once. It stands for
+/// the live context only while the interchange and group control numbers and the interchange's
+/// issue count are the same ([`GroupMeta::fits`]); the decoders build a new one otherwise.
+#[derive(Debug)]
+pub(crate) struct GroupMeta {
+    interchange: Option<Interchange>,
+    group: Option<Group>,
+    pub(crate) envelope: SourceMeta,
 }
 
 impl GroupMeta {
-    fn of(cx: &SetContext<'_>) -> Self {
+    pub(crate) fn of(cx: &SetContext<'_>) -> Self {
         GroupMeta {
-            interchange: cx.interchange.map(|i| i.control().to_string()),
-            group: cx.group.map(|g| g.control().to_string()),
-            interchange_issues: cx.interchange.map_or(0, |i| i.issues.len()),
+            interchange: cx.interchange.cloned(),
+            group: cx.group.map(Group::snapshot),
             envelope: envelope_meta(cx),
         }
     }
 
-    fn fits(&self, cx: &SetContext<'_>) -> bool {
-        self.interchange.as_deref() == cx.interchange.map(Interchange::control)
-            && self.group.as_deref() == cx.group.map(Group::control)
-            && self.interchange_issues == cx.interchange.map_or(0, |i| i.issues.len())
+    pub(crate) fn fits(&self, cx: &SetContext<'_>) -> bool {
+        self.interchange.as_ref().map(Interchange::control)
+            == cx.interchange.map(Interchange::control)
+            && self.group.as_ref().map(Group::control) == cx.group.map(Group::control)
+            && self.interchange.as_ref().map_or(0, |i| i.issues.len())
+                == cx.interchange.map_or(0, |i| i.issues.len())
+    }
+
+    /// The context of the set with `header` in this group, as the walker gave it.
+    pub(crate) fn context<'x>(&'x self, header: &'x SetHeader) -> SetContext<'x> {
+        SetContext {
+            interchange: self.interchange.as_ref(),
+            group: self.group.as_ref(),
+            header,
+        }
+    }
+}
+
+/// What one set becomes: its document with the transport facts (`envelope` completed with the
+/// set's own), or the reject that says where and why. The one mapping step both the
+/// sequential and the parallel decoder run.
+pub(crate) fn set_item(
+    cx: &SetContext<'_>,
+    segments: &[Segment<'_>],
+    issues: Vec<SetIssue>,
+    envelope: &SourceMeta,
+) -> Result<DecodedDocument, Reject> {
+    let outcome = map_set(cx, segments, issues);
+    match outcome.document {
+        Some(document) => {
+            let meta = set_meta(envelope, cx, &outcome.issues);
+            Ok(DecodedDocument { document, meta })
+        }
+        None => {
+            let first = outcome
+                .issues
+                .iter()
+                .find(|i| i.severity == Severity::Error)
+                .or(outcome.issues.first());
+            let location = match first {
+                Some(i) => cx.locate(i),
+                None => format!("line {}, {}", cx.header.line, cx.describe()),
+            };
+            let message: Vec<&str> = outcome
+                .issues
+                .iter()
+                .filter(|i| i.severity == Severity::Error)
+                .map(|i| i.message.as_str())
+                .collect();
+            Err(Reject {
+                location,
+                message: format!("transaction set rejected: {}", message.join("; ")),
+                document: Some(format!("{} {}", cx.header.id, cx.header.control.trim())),
+            })
+        }
     }
 }
 
 /// Where decoded items go: straight into a [`Decoded`], or one by one to a stream sink.
-trait Emit {
+pub(crate) trait Emit {
     fn document(&mut self, d: DecodedDocument);
     fn reject(&mut self, r: Reject);
+
+    fn item(&mut self, item: Result<DecodedDocument, Reject>) {
+        match item {
+            Ok(d) => self.document(d),
+            Err(r) => self.reject(r),
+        }
+    }
 }
 
 impl Emit for Decoded {
@@ -198,67 +257,23 @@ impl<'f> DecodeSink<'f> {
 
 impl<'a> Visitor<'a> for DecodeSink<'_> {
     fn set(&mut self, cx: &SetContext<'_>, segments: &[Segment<'a>], issues: Vec<SetIssue>) {
-        let outcome = map_set(cx, segments, issues);
-        match outcome.document {
-            Some(document) => {
-                let envelope = match self.group_meta.take() {
-                    Some(g) if g.fits(cx) => g,
-                    _ => GroupMeta::of(cx),
-                };
-                let meta = set_meta(&envelope.envelope, cx, &outcome.issues);
-                self.group_meta = Some(envelope);
-                self.sink.document(DecodedDocument { document, meta });
-            }
-            None => {
-                let first = outcome
-                    .issues
-                    .iter()
-                    .find(|i| i.severity == Severity::Error)
-                    .or(outcome.issues.first());
-                let location = match first {
-                    Some(i) => cx.locate(i),
-                    None => format!("line {}, {}", cx.header.line, cx.describe()),
-                };
-                let message: Vec<&str> = outcome
-                    .issues
-                    .iter()
-                    .filter(|i| i.severity == Severity::Error)
-                    .map(|i| i.message.as_str())
-                    .collect();
-                self.sink.reject(Reject {
-                    location,
-                    message: format!("transaction set rejected: {}", message.join("; ")),
-                    document: Some(format!("{} {}", cx.header.id, cx.header.control.trim())),
-                });
-            }
-        }
+        let group = match self.group_meta.take() {
+            Some(g) if g.fits(cx) => g,
+            _ => GroupMeta::of(cx),
+        };
+        let item = set_item(cx, segments, issues, &group.envelope);
+        self.group_meta = Some(group);
+        self.sink.item(item);
     }
 
     fn group_end(&mut self, isa: Option<&Interchange>, group: &Group, issues: Vec<EnvelopeIssue>) {
         self.group_meta = None;
-        for i in issues {
-            let mut location = format!("line {}, ", i.line);
-            if let Some(isa) = isa {
-                location.push_str(&format!("interchange {}, ", isa.control()));
-            }
-            location.push_str(&format!("group {}", group.control()));
-            self.sink.reject(Reject::new(location, i.message));
-        }
+        group_end_rejects(self.sink, isa, group, issues);
     }
 
     fn interchange_end(&mut self, isa: &Interchange) {
         self.group_meta = None;
-        // Header width notes travel on the documents' metadata; trailer problems are rejects.
-        for i in isa
-            .issues
-            .iter()
-            .filter(|i| matches!(i.code, "001" | "021" | "023" | "025"))
-        {
-            self.sink.reject(Reject::new(
-                format!("line {}, interchange {}", i.line, isa.control()),
-                i.message.clone(),
-            ));
-        }
+        interchange_end_rejects(self.sink, isa);
     }
 
     fn stray(
@@ -272,6 +287,38 @@ impl<'a> Visitor<'a> for DecodeSink<'_> {
     }
 }
 
+/// A group's trailer problems, as rejects located at the group.
+pub(crate) fn group_end_rejects(
+    sink: &mut dyn Emit,
+    isa: Option<&Interchange>,
+    group: &Group,
+    issues: Vec<EnvelopeIssue>,
+) {
+    for i in issues {
+        let mut location = format!("line {}, ", i.line);
+        if let Some(isa) = isa {
+            location.push_str(&format!("interchange {}, ", isa.control()));
+        }
+        location.push_str(&format!("group {}", group.control()));
+        sink.reject(Reject::new(location, i.message));
+    }
+}
+
+/// An interchange's trailer problems, as rejects. Header width notes travel on the documents'
+/// metadata instead.
+pub(crate) fn interchange_end_rejects(sink: &mut dyn Emit, isa: &Interchange) {
+    for i in isa
+        .issues
+        .iter()
+        .filter(|i| matches!(i.code, "001" | "021" | "023" | "025"))
+    {
+        sink.reject(Reject::new(
+            format!("line {}, interchange {}", i.line, isa.control()),
+            i.message.clone(),
+        ));
+    }
+}
+
 /// Decodes a complete input, handing items to `sink` in source order.
 pub fn decode_slice(raw: &[u8], sink: &mut dyn FnMut(DecodeItem)) {
     let mut emit = StreamEmit(sink);
@@ -279,15 +326,27 @@ pub fn decode_slice(raw: &[u8], sink: &mut dyn FnMut(DecodeItem)) {
     Walker::new().run(raw, TokState::default(), true, &mut v);
 }
 
-/// Decodes a complete input into documents and rejects.
+/// Decodes a complete input into documents and rejects, on the caller's thread.
 pub fn decode_all(raw: &[u8]) -> Decoded {
+    decode_all_with(raw, Parallelism::default())
+}
+
+/// [`decode_all`] on `par.threads` threads; the result is the same for any number.
+pub fn decode_all_with(raw: &[u8], par: Parallelism) -> Decoded {
     let mut out = Decoded::default();
-    let mut v = DecodeSink::new(&mut out);
-    Walker::new().run(raw, TokState::default(), true, &mut v);
+    if par.threads <= 1 {
+        let mut v = DecodeSink::new(&mut out);
+        Walker::new().run(raw, TokState::default(), true, &mut v);
+    } else {
+        let mut v = ParallelSink::new(&mut out, par);
+        Walker::new().run(raw, TokState::default(), true, &mut v);
+        v.finish();
+    }
     out
 }
 
-/// Decodes a stream, keeping at most one transaction set (and a read-ahead) in memory.
+/// Decodes a stream on the caller's thread, keeping at most one transaction set (and a
+/// read-ahead) in memory.
 pub fn decode_stream(
     reader: &mut dyn BufRead,
     sink: &mut dyn FnMut(DecodeItem),
@@ -301,6 +360,36 @@ pub fn decode_stream_limited(
     reader: &mut dyn BufRead,
     max_set_bytes: usize,
     sink: &mut dyn FnMut(DecodeItem),
+) -> std::io::Result<()> {
+    decode_stream_with(reader, max_set_bytes, Parallelism::sequential(), sink)
+}
+
+/// [`decode_stream_limited`] on `par.threads` threads. `sink` is called on the caller's
+/// thread, in source order, with the same items for any number of threads. Items already
+/// decoded are handed on before a read error is returned. Memory: the read-ahead, plus up to
+/// `2 × threads + 1` batches of sets in flight.
+pub fn decode_stream_with(
+    reader: &mut dyn BufRead,
+    max_set_bytes: usize,
+    par: Parallelism,
+    sink: &mut dyn FnMut(DecodeItem),
+) -> std::io::Result<()> {
+    let mut emit = StreamEmit(sink);
+    if par.threads <= 1 {
+        let mut v = DecodeSink::new(&mut emit);
+        return stream_sets(reader, max_set_bytes, &mut v);
+    }
+    let mut v = ParallelSink::new(&mut emit, par);
+    let read = stream_sets(reader, max_set_bytes, &mut v);
+    v.finish();
+    read
+}
+
+/// Reads `reader` in chunks and walks what it holds, handing sets and envelope findings to `v`.
+fn stream_sets<V: for<'a> Visitor<'a>>(
+    reader: &mut dyn BufRead,
+    max_set_bytes: usize,
+    v: &mut V,
 ) -> std::io::Result<()> {
     let max_set_bytes = max_set_bytes.max(1024);
     let mut walker = Walker::new();
@@ -323,11 +412,7 @@ pub fn decode_stream_limited(
             buf.extend_from_slice(chunk);
             reader.consume(n);
         }
-        let progress = {
-            let mut emit = StreamEmit(&mut *sink);
-            let mut v = DecodeSink::new(&mut emit);
-            walker.run(&buf, state, eof, &mut v)
-        };
+        let progress = walker.run(&buf, state, eof, &mut *v);
         state = progress.state;
         let consumed = state.pos > 0;
         if consumed {
@@ -340,11 +425,9 @@ pub fn decode_stream_limited(
         if progress.need_more {
             if buf.len() > max_set_bytes {
                 let mut tok = Tokenizer::with_state(&buf, state, false);
-                let mut emit = StreamEmit(&mut *sink);
-                let mut v = DecodeSink::new(&mut emit);
                 match tok.step() {
                     Step::Segment(st) if st.id() == b"ST" => {
-                        walker.abandon_set(&st, max_set_bytes, &mut v);
+                        walker.abandon_set(&st, max_set_bytes, &mut *v);
                         state = tok.state();
                     }
                     _ => {
@@ -376,12 +459,14 @@ pub fn decode_stream_limited(
 #[derive(Debug, Clone)]
 pub struct X12Codec {
     numbers: Arc<dyn ControlNumbers>,
+    parallelism: Parallelism,
 }
 
 impl Default for X12Codec {
     fn default() -> Self {
         X12Codec {
             numbers: Arc::new(InMemoryControlNumbers::new()),
+            parallelism: Parallelism::sequential(),
         }
     }
 }
@@ -394,7 +479,17 @@ impl X12Codec {
 
     /// A codec drawing outbound control numbers from `numbers` (file- or ledger-backed).
     pub fn with_control_numbers(numbers: Arc<dyn ControlNumbers>) -> Self {
-        X12Codec { numbers }
+        X12Codec {
+            numbers,
+            parallelism: Parallelism::sequential(),
+        }
+    }
+
+    /// This codec, mapping the sets of large inputs on `par.threads` threads (the output is
+    /// the same; see [`Parallelism::cores`] for when it pays).
+    pub fn with_parallelism(mut self, par: Parallelism) -> Self {
+        self.parallelism = par;
+        self
     }
 
     pub fn control_numbers(&self) -> &Arc<dyn ControlNumbers> {
@@ -418,7 +513,7 @@ impl Decode for X12Codec {
     }
 
     fn decode(&self, raw: &[u8], _partner: &PartnerProfile) -> Decoded {
-        decode_all(raw)
+        decode_all_with(raw, self.parallelism)
     }
 
     fn decode_reader(
@@ -427,7 +522,7 @@ impl Decode for X12Codec {
         _partner: &PartnerProfile,
         sink: &mut dyn FnMut(DecodeItem),
     ) -> std::io::Result<()> {
-        decode_stream(reader, sink)
+        decode_stream_with(reader, MAX_SET_BYTES, self.parallelism, sink)
     }
 }
 

@@ -80,6 +80,17 @@ impl Group {
     pub fn sets_received(&self) -> u32 {
         self.sets
     }
+
+    /// The header without the walker's running count and control-number set: what a set of
+    /// the group needs to be mapped and located elsewhere (another thread, later).
+    pub(crate) fn snapshot(&self) -> Group {
+        Group {
+            fields: self.fields.clone(),
+            line: self.line,
+            sets: 0,
+            set_controls: HashSet::new(),
+        }
+    }
 }
 
 /// An interchange- or group-level problem: `code` is the TA1 note code (TA105) or the AK9/IK9

@@ -16,12 +16,17 @@ mod fields;
 mod line_loop;
 pub mod map810;
 pub mod map850;
+mod parallel;
 pub mod tokenizer;
 pub mod values;
 mod writer;
 
 pub use ack::{AckKind, AckStatus, Acknowledgment, acknowledge, acknowledge_with};
-pub use codec::{X12Codec, decode_all, decode_slice, decode_stream, decode_stream_limited};
+pub use codec::{
+    X12Codec, decode_all, decode_all_with, decode_slice, decode_stream, decode_stream_limited,
+    decode_stream_with,
+};
 pub use control::{
     ControlKind, ControlNumberError, ControlNumbers, FileControlNumbers, InMemoryControlNumbers,
 };
+pub use parallel::Parallelism;

@@ -23,19 +23,29 @@ impl std::fmt::Debug for Codecs {
     }
 }
 
+/// Large X12 inputs (batch files of thousands of sets) are mapped on up to four cores: the
+/// binary ships mimalloc, which frees across threads cheaply (see `Parallelism::cores`).
+/// Inputs of fewer than a batch of sets (32) stay on the caller's thread.
+fn x12_parallelism() -> adapter_x12::Parallelism {
+    adapter_x12::Parallelism::cores()
+}
+
 impl Codecs {
     /// The codecs built into this binary.
     pub fn standard() -> Self {
-        Self::with_x12(Arc::new(adapter_x12::X12Codec::new()))
+        Self::with_x12(Arc::new(
+            adapter_x12::X12Codec::new().with_parallelism(x12_parallelism()),
+        ))
     }
 
     /// The standard codecs, with X12 control numbers (ISA13/GS06/ST02 of what we send, acks
     /// included) kept in `dir` so they keep counting up across restarts, as partners require.
     pub fn with_x12_control_numbers_in(dir: &std::path::Path) -> Self {
         let numbers = Arc::new(adapter_x12::FileControlNumbers::new(dir));
-        Self::with_x12(Arc::new(adapter_x12::X12Codec::with_control_numbers(
-            numbers,
-        )))
+        Self::with_x12(Arc::new(
+            adapter_x12::X12Codec::with_control_numbers(numbers)
+                .with_parallelism(x12_parallelism()),
+        ))
     }
 
     fn with_x12(x12: Arc<adapter_x12::X12Codec>) -> Self {
