@@ -1,15 +1,16 @@
 //! Criterion group `x12`: tokenizer and decode-to-canonical throughput (MB/s and documents/s) on
 //! a generated interchange of thousands of 810s and 850s (> 10 MB), beside a plain
 //! byte-classification loop (the tokenizer's ceiling) and the `edi` crate's parse of the same
-//! bytes (the baseline; GPL-3, dev-dependency only).
+//! bytes (the baseline; GPL-3, dev-dependency only). Decoding runs on one thread, and again on
+//! the machine's cores (`*_parallel`); the `edi` crate has no parallel parse.
 
 // Setup failures must abort the bench loudly rather than measure nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
 
-use adapter_x12::X12Codec;
 use adapter_x12::tokenizer::Tokenizer;
+use adapter_x12::{Parallelism, X12Codec};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gateway_core::{Decode, Encode, PartnerProfile};
 use gateway_model::Document;
@@ -67,6 +68,32 @@ fn x12(c: &mut Criterion) {
             let mut n = 0usize;
             let mut reader = std::io::BufReader::new(black_box(&input[..]));
             adapter_x12::decode_stream(&mut reader, &mut |_| n += 1).unwrap();
+            black_box(n)
+        })
+    });
+    // The same two on the machine's cores (at most four), as the `gateway` binary decodes
+    // large inputs. Read them beside the rows above with the allocator named in BENCHMARKS.md:
+    // with glibc malloc, freeing across threads makes them slower than one thread.
+    let cores = Parallelism::cores();
+    eprintln!("x12 parallel rows: {} threads", cores.threads);
+    let parallel_codec = X12Codec::new().with_parallelism(cores);
+    g.bench_function("decode_to_canonical_parallel", |b| {
+        b.iter(|| {
+            let d = parallel_codec.decode(black_box(&input), &PartnerProfile::anonymous());
+            black_box(d.documents.len())
+        })
+    });
+    g.bench_function("decode_streaming_parallel", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            let mut reader = std::io::BufReader::new(black_box(&input[..]));
+            adapter_x12::decode_stream_with(
+                &mut reader,
+                adapter_x12::codec::MAX_SET_BYTES,
+                cores,
+                &mut |_| n += 1,
+            )
+            .unwrap();
             black_box(n)
         })
     });

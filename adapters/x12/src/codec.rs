@@ -212,6 +212,11 @@ pub(crate) trait Emit {
     fn document(&mut self, d: DecodedDocument);
     fn reject(&mut self, r: Reject);
 
+    /// A document boxed already (by a decoding thread): a streaming sink takes the box as it is.
+    fn boxed_document(&mut self, d: Box<DecodedDocument>) {
+        self.document(*d);
+    }
+
     fn item(&mut self, item: Result<DecodedDocument, Reject>) {
         match item {
             Ok(d) => self.document(d),
@@ -234,6 +239,9 @@ struct StreamEmit<'f>(&'f mut dyn FnMut(DecodeItem));
 impl Emit for StreamEmit<'_> {
     fn document(&mut self, d: DecodedDocument) {
         (self.0)(DecodeItem::Document(Box::new(d)));
+    }
+    fn boxed_document(&mut self, d: Box<DecodedDocument>) {
+        (self.0)(DecodeItem::Document(d));
     }
     fn reject(&mut self, r: Reject) {
         (self.0)(DecodeItem::Reject(r));

@@ -4,7 +4,9 @@
 //! segment into its elements, once, for the mapping); [`envelope`] walks ISA/GS/ST and
 //! validates control numbers, counts and widths; [`map810`]/[`map850`] turn one transaction
 //! set into a canonical document and back; [`encode`] writes interchanges with control numbers
-//! from [`control`]; [`codec`] ties it together as [`X12Codec`].
+//! from [`control`]; [`codec`] ties it together as [`X12Codec`]. With a [`Parallelism`] of more
+//! than one thread, `parallel` maps complete sets on worker threads and hands the results on
+//! in source order.
 
 pub mod ack;
 pub mod codec;

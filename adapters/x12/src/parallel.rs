@@ -158,7 +158,9 @@ struct Job {
     group: Arc<GroupMeta>,
 }
 
-type Item = Result<DecodedDocument, Reject>;
+/// A mapped set. Documents are boxed on the worker, so the hand-off and a streaming sink
+/// move a pointer, not the document.
+type Item = Result<Box<DecodedDocument>, Reject>;
 
 /// A batch of sets with its sequence number, on its way to a worker.
 type Batch = (u64, Vec<Job>);
@@ -175,7 +177,7 @@ fn map_job(job: Job) -> Item {
     } = job;
     let cx = group.context(&header);
     let mapped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        set_item(&cx, &set.segments(), issues, &group.envelope)
+        set_item(&cx, &set.segments(), issues, &group.envelope).map(Box::new)
     }));
     mapped.unwrap_or_else(|_| Err(internal_reject(&cx)))
 }
@@ -216,7 +218,10 @@ impl Ordered<'_> {
         self.waiting.insert(seq, items);
         while let Some(items) = self.waiting.remove(&self.next) {
             for item in items {
-                self.sink.item(item);
+                match item {
+                    Ok(d) => self.sink.boxed_document(d),
+                    Err(r) => self.sink.reject(r),
+                }
             }
             self.next += 1;
         }
@@ -231,7 +236,7 @@ impl Ordered<'_> {
 impl Emit for Ordered<'_> {
     fn document(&mut self, d: DecodedDocument) {
         let seq = self.take();
-        self.fill(seq, vec![Ok(d)]);
+        self.fill(seq, vec![Ok(Box::new(d))]);
     }
     fn reject(&mut self, r: Reject) {
         let seq = self.take();
@@ -247,7 +252,9 @@ pub(crate) struct ParallelSink<'e> {
     batch: Vec<Job>,
     group: Option<Arc<GroupMeta>>,
     jobs: Option<SyncSender<Batch>>,
-    job_queue: Arc<Mutex<Receiver<Batch>>>,
+    /// The queue's receiving end until the workers start; then only they hold it, so the
+    /// queue closes if they all stop and nothing waits on it in vain.
+    job_queue: Option<Receiver<Batch>>,
     results_tx: Option<Sender<Mapped>>,
     results: Receiver<Mapped>,
     workers: Vec<JoinHandle<()>>,
@@ -273,7 +280,7 @@ impl<'e> ParallelSink<'e> {
             batch: Vec::new(),
             group: None,
             jobs: Some(jobs),
-            job_queue: Arc::new(Mutex::new(job_queue)),
+            job_queue: Some(job_queue),
             results_tx: Some(results_tx),
             results,
             workers: Vec::new(),
@@ -288,9 +295,12 @@ impl<'e> ParallelSink<'e> {
             return;
         }
         self.started = true;
+        let Some(queue) = self.job_queue.take() else {
+            return;
+        };
+        let queue = Arc::new(Mutex::new(queue));
         for k in 1..self.par.threads {
-            let (Some(results), queue) = (self.results_tx.clone(), Arc::clone(&self.job_queue))
-            else {
+            let (Some(results), queue) = (self.results_tx.clone(), Arc::clone(&queue)) else {
                 return;
             };
             let spawned = std::thread::Builder::new()
@@ -310,16 +320,25 @@ impl<'e> ParallelSink<'e> {
         self.start();
         let jobs = std::mem::take(&mut self.batch);
         let seq = self.out.take();
-        let refused = match (&self.jobs, self.workers.is_empty()) {
-            (Some(tx), false) => match tx.try_send((seq, jobs)) {
-                Ok(()) => None,
-                Err(TrySendError::Full((_, jobs)) | TrySendError::Disconnected((_, jobs))) => {
-                    Some(jobs)
+        let mut here = Some((seq, jobs));
+        if let (Some(tx), false, Some(batch)) = (&self.jobs, self.workers.is_empty(), here.take()) {
+            match tx.try_send(batch) {
+                Ok(()) => {}
+                // Every worker is busy and the results held back for an earlier batch are at
+                // their bound: wait for a worker rather than map (and hold) more here.
+                Err(TrySendError::Full(batch))
+                    if self.out.waiting.len() >= 2 * self.par.threads =>
+                {
+                    if let Err(refused) = tx.send(batch) {
+                        here = Some(refused.0);
+                    }
                 }
-            },
-            _ => Some(jobs),
-        };
-        if let Some(jobs) = refused {
+                Err(TrySendError::Full(batch) | TrySendError::Disconnected(batch)) => {
+                    here = Some(batch);
+                }
+            }
+        }
+        if let Some((seq, jobs)) = here {
             let items = map_batch(jobs);
             self.out.fill(seq, items);
         }
