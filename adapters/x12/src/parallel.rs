@@ -158,12 +158,20 @@ struct Job {
     group: Arc<GroupMeta>,
 }
 
+/// What a batch carries, in source order: sets to map, and rejects the walker found between
+/// them (so they keep their place without cutting the batch short).
+#[derive(Debug)]
+enum Work {
+    Set(Box<Job>),
+    Found(Reject),
+}
+
 /// A mapped set. Documents are boxed on the worker, so the hand-off and a streaming sink
 /// move a pointer, not the document.
 type Item = Result<Box<DecodedDocument>, Reject>;
 
-/// A batch of sets with its sequence number, on its way to a worker.
-type Batch = (u64, Vec<Job>);
+/// A batch with its sequence number, on its way to a worker.
+type Batch = (u64, Vec<Work>);
 /// A batch's items with its sequence number, on their way back.
 type Mapped = (u64, Vec<Item>);
 
@@ -192,8 +200,25 @@ fn internal_reject(cx: &SetContext<'_>) -> Reject {
     }
 }
 
-fn map_batch(jobs: Vec<Job>) -> Vec<Item> {
-    jobs.into_iter().map(map_job).collect()
+fn map_batch(work: Vec<Work>) -> Vec<Item> {
+    work.into_iter()
+        .map(|w| match w {
+            Work::Set(job) => map_job(*job),
+            Work::Found(r) => Err(r),
+        })
+        .collect()
+}
+
+/// The walker's rejects between sets, into the open batch.
+struct Found<'b>(&'b mut Vec<Work>);
+
+impl Emit for Found<'_> {
+    fn document(&mut self, _: DecodedDocument) {
+        // The walker hands on rejects only; documents come from mapping sets.
+    }
+    fn reject(&mut self, r: Reject) {
+        self.0.push(Work::Found(r));
+    }
 }
 
 /// Hands items on in the order their sequence numbers were taken.
@@ -232,24 +257,14 @@ impl Ordered<'_> {
     }
 }
 
-/// Rejects the walker finds between sets take their place in the order too.
-impl Emit for Ordered<'_> {
-    fn document(&mut self, d: DecodedDocument) {
-        let seq = self.take();
-        self.fill(seq, vec![Ok(Box::new(d))]);
-    }
-    fn reject(&mut self, r: Reject) {
-        let seq = self.take();
-        self.fill(seq, vec![Err(r)]);
-    }
-}
-
 /// The walker's visitor when sets are mapped on several threads. Call
 /// [`ParallelSink::finish`] after the last walk: items still in flight are handed on there.
 pub(crate) struct ParallelSink<'e> {
     out: Ordered<'e>,
     par: Parallelism,
-    batch: Vec<Job>,
+    batch: Vec<Work>,
+    /// Sets in the open batch.
+    sets: usize,
     group: Option<Arc<GroupMeta>>,
     jobs: Option<SyncSender<Batch>>,
     /// The queue's receiving end until the workers start; then only they hold it, so the
@@ -278,6 +293,7 @@ impl<'e> ParallelSink<'e> {
                 batch: par.batch.max(1),
             },
             batch: Vec::new(),
+            sets: 0,
             group: None,
             jobs: Some(jobs),
             job_queue: Some(job_queue),
@@ -312,6 +328,14 @@ impl<'e> ParallelSink<'e> {
         }
     }
 
+    /// A batch is full at `batch` sets, or at four times as many items of any kind (an input
+    /// of stray segments and no sets must not pile up rejects).
+    fn flush_when_full(&mut self) {
+        if self.sets >= self.par.batch || self.batch.len() >= 4 * self.par.batch {
+            self.flush();
+        }
+    }
+
     /// Hands the open batch to a worker, or maps it here when every worker is busy.
     fn flush(&mut self) {
         if self.batch.is_empty() {
@@ -319,6 +343,7 @@ impl<'e> ParallelSink<'e> {
         }
         self.start();
         let jobs = std::mem::take(&mut self.batch);
+        self.sets = 0;
         let seq = self.out.take();
         let mut here = Some((seq, jobs));
         if let (Some(tx), false, Some(batch)) = (&self.jobs, self.workers.is_empty(), here.take()) {
@@ -415,27 +440,26 @@ impl<'a> Visitor<'a> for ParallelSink<'_> {
             _ => Arc::new(GroupMeta::of(cx)),
         };
         self.group = Some(Arc::clone(&group));
-        self.batch.push(Job {
+        self.batch.push(Work::Set(Box::new(Job {
             set: OwnedSet::copy(segments),
             header: cx.header.clone(),
             issues,
             group,
-        });
-        if self.batch.len() >= self.par.batch {
-            self.flush();
-        }
+        })));
+        self.sets += 1;
+        self.flush_when_full();
     }
 
     fn group_end(&mut self, isa: Option<&Interchange>, group: &Group, issues: Vec<EnvelopeIssue>) {
-        self.flush();
         self.group = None;
-        group_end_rejects(&mut self.out, isa, group, issues);
+        group_end_rejects(&mut Found(&mut self.batch), isa, group, issues);
+        self.flush_when_full();
     }
 
     fn interchange_end(&mut self, isa: &Interchange) {
-        self.flush();
         self.group = None;
-        interchange_end_rejects(&mut self.out, isa);
+        interchange_end_rejects(&mut Found(&mut self.batch), isa);
+        self.flush_when_full();
     }
 
     fn stray(
@@ -445,7 +469,7 @@ impl<'a> Visitor<'a> for ParallelSink<'_> {
         _: Option<&'static str>,
         _: Option<usize>,
     ) {
-        self.flush();
-        self.out.reject(Reject::new(location, message));
+        self.batch.push(Work::Found(Reject::new(location, message)));
+        self.flush_when_full();
     }
 }

@@ -190,3 +190,28 @@ fn a_mixed_input_decodes_the_same_on_several_threads() {
         );
     }
 }
+
+/// Many interchanges of one set each (how partners often send batch files), with runs of
+/// stray segments between them: rejects from the walker ride in the batches with the sets.
+#[test]
+fn one_set_interchanges_and_stray_runs_decode_the_same_on_several_threads() {
+    let mut s = String::new();
+    for k in 0..60 {
+        let ctl = format!("{:09}", k + 1);
+        s.push_str(&isa(&ctl, '*', '~'));
+        s.push_str(&format!(
+            "GS*IN*SENDER*RECEIVER*20260315*1030*{}*X*004010~\n",
+            k + 1
+        ));
+        s.push_str(&invoice("0001", 2, '*', '~'));
+        s.push_str(&format!("GE*1*{}~\nIEA*1*{ctl}~\n", k + 1));
+        if k % 20 == 5 {
+            for _ in 0..150 {
+                s.push_str("REF*ZZ*STRAY~\n");
+            }
+        }
+    }
+    let decoded = assert_same_on_every_setting("one-set interchanges", s.as_bytes());
+    assert_eq!(decoded.documents.len(), 60, "{:?}", decoded.rejects.first());
+    assert_eq!(decoded.rejects.len(), 3 * 150);
+}

@@ -26,8 +26,20 @@ impl std::fmt::Debug for Codecs {
 /// Large X12 inputs (batch files of thousands of sets) are mapped on up to four cores: the
 /// binary ships mimalloc, which frees across threads cheaply (see `Parallelism::cores`).
 /// Inputs of fewer than a batch of sets (32) stay on the caller's thread.
+/// `GATEWAY_X12_THREADS` sets the number (1: the caller's thread only), for a host that
+/// shares its cores with other work.
 fn x12_parallelism() -> adapter_x12::Parallelism {
-    adapter_x12::Parallelism::cores()
+    let cores = adapter_x12::Parallelism::cores();
+    match std::env::var("GATEWAY_X12_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        Some(threads) => adapter_x12::Parallelism {
+            threads: threads.clamp(1, 64),
+            ..cores
+        },
+        None => cores,
+    }
 }
 
 impl Codecs {
