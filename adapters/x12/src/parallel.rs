@@ -61,10 +61,11 @@ impl Parallelism {
         }
     }
 
-    /// The machine's cores, at most four. Worth it with an allocator that frees across
-    /// threads cheaply, such as the mimalloc the `gateway` binary ships: with glibc's malloc,
-    /// freeing on the caller's thread what a worker allocated contends on the worker's arena
-    /// and decoding was slower than on one thread (BENCHMARKS.md).
+    /// The machine's cores, at most four. Pays when the allocator frees across threads
+    /// cheaply (mimalloc, which the `gateway` binary ships; with glibc's malloc, freeing on the
+    /// caller's thread what a worker allocated contends on the worker's arena and decoding was
+    /// slower than on one thread) and the consumer does little per document (kept in memory:
+    /// 1.4× on two cores; serialised on the caller's thread: no gain). See BENCHMARKS.md.
     pub fn cores() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         Parallelism {

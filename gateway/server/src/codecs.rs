@@ -23,22 +23,21 @@ impl std::fmt::Debug for Codecs {
     }
 }
 
-/// Large X12 inputs (batch files of thousands of sets) are mapped on up to four cores: the
-/// binary ships mimalloc, which frees across threads cheaply (see `Parallelism::cores`).
-/// Inputs of fewer than a batch of sets (32) stay on the caller's thread.
-/// `GATEWAY_X12_THREADS` sets the number (1: the caller's thread only), for a host that
-/// shares its cores with other work.
+/// How many threads map the sets of one X12 input: `GATEWAY_X12_THREADS` (default 1, the
+/// caller's thread). More threads pay only where the consumer of the documents is cheap: in
+/// `gateway convert` and the pipeline, serialising and publishing each document on the caller's
+/// thread costs more than mapping it, and two threads took twice the CPU for no gain in wall
+/// time (BENCHMARKS.md). Inputs of fewer than a batch of sets (32) never start a thread.
 fn x12_parallelism() -> adapter_x12::Parallelism {
-    let cores = adapter_x12::Parallelism::cores();
     match std::env::var("GATEWAY_X12_THREADS")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
     {
         Some(threads) => adapter_x12::Parallelism {
             threads: threads.clamp(1, 64),
-            ..cores
+            ..adapter_x12::Parallelism::sequential()
         },
-        None => cores,
+        None => adapter_x12::Parallelism::sequential(),
     }
 }
 
