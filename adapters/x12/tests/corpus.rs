@@ -5,6 +5,8 @@
 // Test helpers outside #[test] functions may unwrap and panic too: a failure is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -124,14 +126,7 @@ fn check_order(po: &PurchaseOrder, e: &Expect, what: &str) {
 #[test]
 fn every_x12_corpus_file_decodes_without_panic() {
     let mut seen = 0;
-    for name in [
-        "x12-810",
-        "x12-850",
-        "x12-855",
-        "x12-856",
-        "x12-997",
-        "malformed",
-    ] {
+    for name in common::X12_FOLDERS {
         let Some(files) = folder(name) else { return };
         for f in files {
             let raw = std::fs::read(&f).unwrap();

@@ -5,6 +5,8 @@
 // Test helpers outside #[test] functions may unwrap and panic too: a failure is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use adapter_x12::tokenizer::{Segment, Tokenizer};
@@ -139,14 +141,7 @@ fn comparable(mut s: Shape) -> Shape {
 fn our_split_equals_the_edi_crate_split_on_every_file_it_accepts() {
     let mut compared = Vec::new();
     let mut skipped = Vec::new();
-    for folder in [
-        "x12-810",
-        "x12-850",
-        "x12-855",
-        "x12-856",
-        "x12-997",
-        "malformed",
-    ] {
+    for folder in common::X12_FOLDERS {
         let Some(dir) = corpus_or_skip(folder, "differential").unwrap() else {
             return;
         };

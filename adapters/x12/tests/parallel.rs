@@ -7,6 +7,8 @@
 // Test helpers outside #[test] functions may unwrap and panic too: a failure is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::PathBuf;
 
 use adapter_x12::{Parallelism, decode_all_with, decode_stream_with};
@@ -50,14 +52,7 @@ fn assert_same_on_every_setting(name: &str, raw: &[u8]) -> Decoded {
 fn corpus_files() -> Option<Vec<PathBuf>> {
     let root = corpus_or_skip("", "parallel decode over the x12 corpus").unwrap()?;
     let mut files = Vec::new();
-    for folder in [
-        "x12-810",
-        "x12-850",
-        "x12-855",
-        "x12-856",
-        "x12-997",
-        "malformed",
-    ] {
+    for folder in common::X12_FOLDERS {
         files.extend(
             files_under(&root.join(folder))
                 .into_iter()
