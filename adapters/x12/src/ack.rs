@@ -154,7 +154,7 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
         if cx.group.is_none() {
             return; // a set outside a group cannot be acknowledged by a 997/999
         }
-        let outcome = map_set(cx, segments, issues);
+        let outcome = map_set(cx.header, segments, issues);
         self.sets.push(SetAck {
             id: cx.header.id.to_string(),
             control: cx.header.control.trim().to_string(),

@@ -13,7 +13,8 @@ use gateway_model::{Document, Text};
 
 use crate::control::{ControlNumbers, InMemoryControlNumbers};
 use crate::envelope::{
-    EnvelopeIssue, Group, Interchange, SetContext, SetHeader, SetIssue, Severity, Visitor, Walker,
+    EnvelopeIssue, Group, Interchange, SetContext, SetHeader, SetIssue, SetPlace, Severity,
+    Visitor, Walker,
 };
 use crate::parallel::{ParallelSink, Parallelism};
 use crate::tokenizer::{Segment, Step, TokState, Tokenizer};
@@ -32,20 +33,20 @@ pub struct SetOutcome {
 
 /// Maps a set whose envelope is sound; sets with envelope errors are not mapped.
 pub fn map_set(
-    cx: &SetContext<'_>,
+    header: &SetHeader,
     segments: &[Segment<'_>],
     mut issues: Vec<SetIssue>,
 ) -> SetOutcome {
-    if !matches!(cx.header.id.as_str(), "810" | "850") {
+    if !matches!(header.id.as_str(), "810" | "850") {
         issues.insert(
             0,
             SetIssue::set(
                 Severity::Error,
                 "1",
-                cx.header.line,
+                header.line,
                 format!(
                     "transaction set {} not mapped: this gateway maps 810 invoices and 850 purchase orders",
-                    cx.header.id
+                    header.id
                 ),
             ),
         );
@@ -56,7 +57,7 @@ pub fn map_set(
             issues,
         };
     }
-    let (document, more) = match cx.header.id.as_str() {
+    let (document, more) = match header.id.as_str() {
         "810" => {
             let (inv, more) = crate::map810::to_invoice(segments);
             (inv.map(Document::Invoice), more)
@@ -73,7 +74,7 @@ pub fn map_set(
 
 /// Transport facts of a set, for the envelope.
 pub fn source_meta(cx: &SetContext<'_>, warnings: &[SetIssue]) -> SourceMeta {
-    set_meta(&envelope_meta(cx), cx, warnings)
+    set_meta(&envelope_meta(cx), &cx.place(), warnings)
 }
 
 /// The facts a set takes from its interchange and group: the same for every set of a group,
@@ -104,64 +105,64 @@ fn envelope_meta(cx: &SetContext<'_>) -> SourceMeta {
 }
 
 /// `envelope` completed with the set's own facts.
-fn set_meta(envelope: &SourceMeta, cx: &SetContext<'_>, warnings: &[SetIssue]) -> SourceMeta {
+fn set_meta(envelope: &SourceMeta, place: &SetPlace<'_>, warnings: &[SetIssue]) -> SourceMeta {
     let mut meta = envelope.clone();
     let mut location = String::with_capacity(64);
-    let _ = write!(location, "line {}, ", cx.header.line);
-    cx.describe_into(&mut location);
+    let _ = write!(location, "line {}, ", place.header.line);
+    place.describe_into(&mut location);
     meta.location = Some(location.into());
     meta.extra
-        .insert("transaction_set".into(), cx.header.id.as_str().into());
+        .insert("transaction_set".into(), place.header.id.as_str().into());
     let mut key = Text::default();
-    key.push_str(cx.interchange.map(Interchange::control).unwrap_or(""));
+    key.push_str(place.interchange.unwrap_or(""));
     key.push_str("/");
-    key.push_str(cx.group.map(Group::control).unwrap_or(""));
+    key.push_str(place.group.unwrap_or(""));
     key.push_str("/");
-    key.push_str(cx.header.control.trim());
+    key.push_str(place.header.control.trim());
     meta.source_key = Some(key);
     if !warnings.is_empty() {
         let w: Vec<String> = warnings
             .iter()
-            .map(|i| format!("{}: {}", cx.locate(i), i.message))
+            .map(|i| format!("{}: {}", place.locate(i), i.message))
             .collect();
         meta.extra.insert("warnings".into(), w.join("; ").into());
     }
     meta
 }
 
-/// What every set of one group shares: its interchange and group headers (snapshots, without
-/// the walker's running counts) and the [`envelope_meta`] built from them once. It stands for
-/// the live context only while the interchange and group control numbers and the interchange's
-/// issue count are the same ([`GroupMeta::fits`]); the decoders build a new one otherwise.
+/// What every set of one group shares: the interchange and group control numbers and the
+/// [`envelope_meta`] built once from their headers. It stands for the live context only while
+/// those control numbers and the interchange's issue count are the same ([`GroupMeta::fits`]);
+/// the decoders build a new one otherwise, and drop it at every group or interchange end.
 #[derive(Debug)]
 pub(crate) struct GroupMeta {
-    interchange: Option<Interchange>,
-    group: Option<Group>,
+    interchange: Option<Text>,
+    group: Option<Text>,
+    interchange_issues: usize,
     pub(crate) envelope: SourceMeta,
 }
 
 impl GroupMeta {
     pub(crate) fn of(cx: &SetContext<'_>) -> Self {
         GroupMeta {
-            interchange: cx.interchange.cloned(),
-            group: cx.group.map(Group::snapshot),
+            interchange: cx.interchange.map(|i| i.control().into()),
+            group: cx.group.map(|g| g.control().into()),
+            interchange_issues: cx.interchange.map_or(0, |i| i.issues.len()),
             envelope: envelope_meta(cx),
         }
     }
 
     pub(crate) fn fits(&self, cx: &SetContext<'_>) -> bool {
-        self.interchange.as_ref().map(Interchange::control)
-            == cx.interchange.map(Interchange::control)
-            && self.group.as_ref().map(Group::control) == cx.group.map(Group::control)
-            && self.interchange.as_ref().map_or(0, |i| i.issues.len())
-                == cx.interchange.map_or(0, |i| i.issues.len())
+        self.interchange.as_deref() == cx.interchange.map(Interchange::control)
+            && self.group.as_deref() == cx.group.map(Group::control)
+            && self.interchange_issues == cx.interchange.map_or(0, |i| i.issues.len())
     }
 
-    /// The context of the set with `header` in this group, as the walker gave it.
-    pub(crate) fn context<'x>(&'x self, header: &'x SetHeader) -> SetContext<'x> {
-        SetContext {
-            interchange: self.interchange.as_ref(),
-            group: self.group.as_ref(),
+    /// The place of the set with `header` in this group, as the walker gave it.
+    pub(crate) fn place<'x>(&'x self, header: &'x SetHeader) -> SetPlace<'x> {
+        SetPlace {
+            interchange: self.interchange.as_deref(),
+            group: self.group.as_deref(),
             header,
         }
     }
@@ -171,15 +172,15 @@ impl GroupMeta {
 /// set's own), or the reject that says where and why. The one mapping step both the
 /// sequential and the parallel decoder run.
 pub(crate) fn set_item(
-    cx: &SetContext<'_>,
+    place: &SetPlace<'_>,
     segments: &[Segment<'_>],
     issues: Vec<SetIssue>,
     envelope: &SourceMeta,
 ) -> Result<DecodedDocument, Reject> {
-    let outcome = map_set(cx, segments, issues);
+    let outcome = map_set(place.header, segments, issues);
     match outcome.document {
         Some(document) => {
-            let meta = set_meta(envelope, cx, &outcome.issues);
+            let meta = set_meta(envelope, place, &outcome.issues);
             Ok(DecodedDocument { document, meta })
         }
         None => {
@@ -189,8 +190,8 @@ pub(crate) fn set_item(
                 .find(|i| i.severity == Severity::Error)
                 .or(outcome.issues.first());
             let location = match first {
-                Some(i) => cx.locate(i),
-                None => format!("line {}, {}", cx.header.line, cx.describe()),
+                Some(i) => place.locate(i),
+                None => format!("line {}, {}", place.header.line, place.describe()),
             };
             let message: Vec<&str> = outcome
                 .issues
@@ -201,7 +202,11 @@ pub(crate) fn set_item(
             Err(Reject {
                 location,
                 message: format!("transaction set rejected: {}", message.join("; ")),
-                document: Some(format!("{} {}", cx.header.id, cx.header.control.trim())),
+                document: Some(format!(
+                    "{} {}",
+                    place.header.id,
+                    place.header.control.trim()
+                )),
             })
         }
     }
@@ -269,7 +274,7 @@ impl<'a> Visitor<'a> for DecodeSink<'_> {
             Some(g) if g.fits(cx) => g,
             _ => GroupMeta::of(cx),
         };
-        let item = set_item(cx, segments, issues, &group.envelope);
+        let item = set_item(&group.place(cx.header), segments, issues, &group.envelope);
         self.group_meta = Some(group);
         self.sink.item(item);
     }

@@ -80,17 +80,6 @@ impl Group {
     pub fn sets_received(&self) -> u32 {
         self.sets
     }
-
-    /// The header without the walker's running count and control-number set: what a set of
-    /// the group needs to be mapped and located elsewhere (another thread, later).
-    pub(crate) fn snapshot(&self) -> Group {
-        Group {
-            fields: self.fields.clone(),
-            line: self.line,
-            sets: 0,
-            set_controls: HashSet::new(),
-        }
-    }
 }
 
 /// An interchange- or group-level problem: `code` is the TA1 note code (TA105) or the AK9/IK9
@@ -228,6 +217,43 @@ pub struct SetContext<'x> {
 }
 
 impl SetContext<'_> {
+    /// The set's place in words: what messages and locations need of the context.
+    pub fn place(&self) -> SetPlace<'_> {
+        SetPlace {
+            interchange: self.interchange.map(Interchange::control),
+            group: self.group.map(Group::control),
+            header: self.header,
+        }
+    }
+
+    /// `interchange 000000001, group 1, set 0001`, for messages.
+    pub fn describe(&self) -> String {
+        self.place().describe()
+    }
+
+    /// [`SetContext::describe`], appended to `s`.
+    pub fn describe_into(&self, s: &mut String) {
+        self.place().describe_into(s);
+    }
+
+    /// A full location for one issue: `line 12, interchange .., group .., set .., segment IT1
+    /// (#14), element IT104`.
+    pub fn locate(&self, issue: &SetIssue) -> String {
+        self.place().locate(issue)
+    }
+}
+
+/// Where a set is: its interchange's and group's control numbers (ISA13, GS06, trimmed) and
+/// its header. All that mapping a set and locating its problems need of the envelope, so a
+/// decoder can keep it per group (and hand it to another thread) without the headers.
+#[derive(Debug, Clone, Copy)]
+pub struct SetPlace<'x> {
+    pub interchange: Option<&'x str>,
+    pub group: Option<&'x str>,
+    pub header: &'x SetHeader,
+}
+
+impl SetPlace<'_> {
     /// `interchange 000000001, group 1, set 0001`, for messages.
     pub fn describe(&self) -> String {
         let mut s = String::new();
@@ -235,18 +261,18 @@ impl SetContext<'_> {
         s
     }
 
-    /// [`SetContext::describe`], appended to `s`.
+    /// [`SetPlace::describe`], appended to `s`.
     pub fn describe_into(&self, s: &mut String) {
         // Pieces pushed as they are: this runs once per document, and `write!` costs more
         // than the text it writes.
         if let Some(i) = self.interchange {
             s.push_str("interchange ");
-            s.push_str(i.control());
+            s.push_str(i);
             s.push_str(", ");
         }
         if let Some(g) = self.group {
             s.push_str("group ");
-            s.push_str(g.control());
+            s.push_str(g);
             s.push_str(", ");
         }
         s.push_str("set ");

@@ -23,7 +23,7 @@ use gateway_core::{DecodedDocument, Reject};
 
 use crate::codec::{Emit, GroupMeta, group_end_rejects, interchange_end_rejects, set_item};
 use crate::envelope::{
-    EnvelopeIssue, Group, Interchange, SetContext, SetHeader, SetIssue, Visitor,
+    EnvelopeIssue, Group, Interchange, SetContext, SetHeader, SetIssue, SetPlace, Visitor,
 };
 use crate::tokenizer::{Delimiters, Segment};
 
@@ -184,14 +184,14 @@ fn map_job(job: Job) -> Item {
         issues,
         group,
     } = job;
-    let cx = group.context(&header);
+    let place = group.place(&header);
     let mapped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        set_item(&cx, &set.segments(), issues, &group.envelope).map(Box::new)
+        set_item(&place, &set.segments(), issues, &group.envelope).map(Box::new)
     }));
-    mapped.unwrap_or_else(|_| Err(internal_reject(&cx)))
+    mapped.unwrap_or_else(|_| Err(internal_reject(&place)))
 }
 
-fn internal_reject(cx: &SetContext<'_>) -> Reject {
+fn internal_reject(cx: &SetPlace<'_>) -> Reject {
     Reject {
         location: format!("line {}, {}", cx.header.line, cx.describe()),
         message: "transaction set not decoded: the X12 mapping failed on it (a bug in the \
