@@ -65,7 +65,7 @@ impl Parallelism {
     /// cheaply (mimalloc, which the `gateway` binary ships; with glibc's malloc, freeing on the
     /// caller's thread what a worker allocated contends on the worker's arena and decoding was
     /// slower than on one thread) and the consumer does little per document (kept in memory:
-    /// 1.4× on two cores; serialised on the caller's thread: no gain). See BENCHMARKS.md.
+    /// 1.4× on two cores; serialised on the caller's thread: up to 1.15×). See BENCHMARKS.md.
     pub fn cores() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         Parallelism {

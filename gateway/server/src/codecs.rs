@@ -24,10 +24,10 @@ impl std::fmt::Debug for Codecs {
 }
 
 /// How many threads map the sets of one X12 input: `GATEWAY_X12_THREADS` (default 1, the
-/// caller's thread). More threads pay only where the consumer of the documents is cheap: in
-/// `gateway convert` and the pipeline, serialising and publishing each document on the caller's
-/// thread costs more than mapping it, and two threads took twice the CPU for no gain in wall
-/// time (BENCHMARKS.md). Inputs of fewer than a batch of sets (32) never start a thread.
+/// caller's thread). More threads pay little where the consumer of the documents is not cheap:
+/// in `gateway convert` and the pipeline each document is serialised or published on the
+/// caller's thread, and two threads saved at most 15% of wall time for about 35% more CPU
+/// (BENCHMARKS.md). Inputs of fewer than a batch of sets (32) never start a thread.
 fn x12_parallelism() -> adapter_x12::Parallelism {
     match std::env::var("GATEWAY_X12_THREADS")
         .ok()
