@@ -29,15 +29,16 @@ impl std::fmt::Debug for Codecs {
 /// caller's thread, and two threads saved at most 15% of wall time for about 35% more CPU
 /// (BENCHMARKS.md). Inputs of fewer than a batch of sets (32) never start a thread.
 fn x12_parallelism() -> adapter_x12::Parallelism {
-    match std::env::var("GATEWAY_X12_THREADS")
+    let threads = std::env::var("GATEWAY_X12_THREADS")
         .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-    {
-        Some(threads) => adapter_x12::Parallelism {
-            threads: threads.clamp(1, 64),
-            ..adapter_x12::Parallelism::sequential()
-        },
-        None => adapter_x12::Parallelism::sequential(),
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    x12_threads(threads.unwrap_or(1))
+}
+
+fn x12_threads(threads: usize) -> adapter_x12::Parallelism {
+    adapter_x12::Parallelism {
+        threads: threads.clamp(1, 64),
+        ..adapter_x12::Parallelism::sequential()
     }
 }
 
@@ -46,6 +47,14 @@ impl Codecs {
     pub fn standard() -> Self {
         Self::with_x12(Arc::new(
             adapter_x12::X12Codec::new().with_parallelism(x12_parallelism()),
+        ))
+    }
+
+    /// [`Codecs::standard`] with X12 sets mapped on `threads` threads (`gateway convert
+    /// --x12-threads`).
+    pub fn standard_with_x12_threads(threads: usize) -> Self {
+        Self::with_x12(Arc::new(
+            adapter_x12::X12Codec::new().with_parallelism(x12_threads(threads)),
         ))
     }
 

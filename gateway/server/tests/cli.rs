@@ -167,3 +167,41 @@ fn every_command_has_help_with_an_example() {
         );
     }
 }
+
+/// `--x12-threads` changes how fast, never what: a file of 70 interchanges (the golden invoice
+/// repeated, so the repeated control numbers are rejects between the documents) prints the
+/// same documents, the same rejects and the same exit status on one thread and on three.
+#[test]
+fn convert_x12_on_several_threads_prints_what_one_thread_prints() {
+    let one = std::fs::read(repo("samples/x12/invoice/rich.edi")).unwrap();
+    let input: Vec<u8> = one.repeat(70);
+    let run = |threads: &str| {
+        let mut child = gateway()
+            .args(["convert", "--to", "json", "--x12-threads", threads, "-"])
+            .env_remove("GATEWAY_X12_THREADS")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&input).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let sequential = run("1");
+    let parallel = run("3");
+    let documents = String::from_utf8_lossy(&sequential.stdout).lines().count();
+    assert!(documents >= 1, "no documents: {sequential:?}");
+    assert!(
+        !sequential.stderr.is_empty(),
+        "the repeated control numbers should be rejected"
+    );
+    assert_eq!(parallel.status.code(), sequential.status.code());
+    assert_eq!(
+        String::from_utf8_lossy(&parallel.stdout),
+        String::from_utf8_lossy(&sequential.stdout)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&parallel.stderr),
+        String::from_utf8_lossy(&sequential.stderr)
+    );
+}
