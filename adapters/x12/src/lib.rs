@@ -19,6 +19,7 @@ mod line_loop;
 pub mod map810;
 pub mod map850;
 mod parallel;
+mod set_loop;
 pub mod tokenizer;
 pub mod values;
 mod writer;

@@ -7,12 +7,13 @@
 //! not kept). Everything else goes to `extensions.x12` (see [`crate::common`]).
 
 use gateway_core::EncodeError;
-use gateway_model::{Invoice, InvoiceLine, InvoicePurpose, Party};
+use gateway_model::{Invoice, InvoiceLine, InvoicePurpose, Party, Text};
 
-use crate::common::{self, ExtBuilder, MapCx, PartIds, SetShape};
+use crate::common::{self, ExtBuilder, LineItem, MapCx, PartIds, SetShape, Survey};
 use crate::envelope::{SetIssue, Severity};
 use crate::fields::Fields;
 use crate::line_loop::OpenLine;
+use crate::set_loop::{self, Common, Scope, SetKind, common_fields};
 use crate::tokenizer::Segment;
 use crate::values;
 use crate::writer::{El, Out, o, t};
@@ -31,129 +32,78 @@ fn role(code: &str) -> Option<usize> {
 
 const ROLE_CODES: [&str; 5] = ["SU", "BY", "BT", "RI", "ST"];
 
-/// The segments between ST and SE.
-pub fn body<'s, 'a>(segments: &'s [Segment<'a>]) -> &'s [Segment<'a>] {
-    let inner = segments.get(1..).unwrap_or_default();
-    match inner.split_last() {
-        Some((last, head)) if last.id() == b"SE" => head,
-        _ => inner,
-    }
-}
-
-#[derive(PartialEq, Clone, Copy)]
-enum Scope {
-    Header,
-    Line,
-    Summary,
-}
-
 fn is_tds(seg: &Segment<'_>) -> bool {
     seg.id() == b"TDS"
 }
 
-const SHAPE: SetShape = SetShape {
-    begin: *b"BIG",
-    line: *b"IT1",
-    is_total: is_tds,
-    role,
-};
+/// The 810's part of the set loop (see [`crate::set_loop`]).
+struct Invoice810;
+
+impl SetKind for Invoice810 {
+    type Doc = Invoice;
+    type Line = InvoiceLine;
+    const SHAPE: SetShape = SetShape {
+        begin: *b"BIG",
+        line: *b"IT1",
+        is_total: is_tds,
+        role,
+    };
+    const BEGIN: (&'static str, &'static str) = ("BIG", "beginning segment for invoice");
+
+    fn common(inv: &mut Invoice) -> Common<'_, InvoiceLine> {
+        common_fields!(inv)
+    }
+
+    fn read_begin(cx: &mut MapCx, inv: &mut Invoice, ext: &mut ExtBuilder, seg: &Fields, i: usize) {
+        read_big(cx, inv, ext, seg, i);
+    }
+
+    fn push_line(lines: &mut Vec<InvoiceLine>, item: LineItem, _: &mut ExtBuilder) {
+        lines.push(InvoiceLine {
+            line_number: item.number,
+            quantity: item.quantity,
+            uom: item.uom,
+            unit_price: item.unit_price,
+            amount: item.amount,
+            supplier_part_id: item.ids.supplier,
+            buyer_part_id: item.ids.buyer,
+            po_line_number: item.ids.po_line,
+            ..InvoiceLine::default()
+        });
+    }
+
+    /// TDS (the last one) is the total, in implied cents.
+    fn own_segment(
+        cx: &mut MapCx,
+        inv: &mut Invoice,
+        _: &mut OpenLine,
+        seg: &Fields,
+        i: usize,
+        _: Scope,
+        survey: &Survey,
+    ) -> Option<Scope> {
+        if seg.id() != b"TDS" || Some(i) != survey.last_total {
+            return None;
+        }
+        inv.total = cx.opt_implied2(seg, i, 1, Severity::Error);
+        Some(Scope::Summary)
+    }
+
+    fn finish(inv: &mut Invoice, slots: [Option<Party>; 5], comments: Option<Text>) {
+        let [supplier, buyer, bill_to, remit_to, ship_to] = slots;
+        inv.supplier = supplier;
+        inv.buyer = buyer;
+        inv.bill_to = bill_to;
+        inv.remit_to = remit_to;
+        inv.ship_to = ship_to;
+        inv.comments = comments;
+    }
+}
 
 /// Maps one 810 set (ST..SE). Returns the invoice unless a problem is an error; warnings
 /// (accepted with errors) come back either way.
 pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) {
-    let body = body(segments);
-    let mut cx = MapCx::default();
-    let mut inv = Invoice::default();
-    let mut ext = ExtBuilder::default();
-    let survey = common::survey(body, &SHAPE);
-    let Some(big_i) = survey.begin else {
-        let line = segments.first().map(|s| s.line).unwrap_or(1);
-        cx.issues.push(SetIssue::segment(
-            Severity::Error,
-            "BIG",
-            2,
-            line,
-            "3",
-            "mandatory segment BIG (beginning segment for invoice) is missing".into(),
-        ));
-        return (None, cx.issues);
-    };
-    let mut slots: [Option<Party>; 5] = Default::default();
-    let mut comments: Vec<String> = Vec::new();
-    inv.lines.reserve_exact(survey.lines);
-    let mut open = OpenLine::default();
-    let mut scope = Scope::Header;
-    let mut i = 0;
-    while let Some(seg) = body.get(i) {
-        let seg = &Fields::new(seg);
-        match (scope, seg.id()) {
-            (_, b"BIG") if i == big_i => read_big(&mut cx, &mut inv, &mut ext, seg, i),
-            (Scope::Header | Scope::Summary, b"NTE") if seg.text(2).is_some() => {
-                comments.extend(seg.text(2));
-            }
-            (_, b"CUR") if Some(i) == survey.last_cur => inv.currency = seg.trimmed(2),
-            (Scope::Header | Scope::Summary, b"N1") => {
-                i = common::read_party_into(seg, body, i, &survey, role, &mut slots, &mut ext);
-                continue;
-            }
-            (_, b"ITD") if Some(i) == survey.last_itd => {
-                inv.payment_terms = common::read_terms(&mut cx, seg, i)
-            }
-            (_, b"IT1") => {
-                scope = Scope::Line;
-                let ordinal = inv.lines.len();
-                let line_ext = open.start(&mut inv.lines);
-                let item = common::read_line_item(&mut cx, seg, i, ordinal, line_ext);
-                inv.lines.push(InvoiceLine {
-                    line_number: item.number,
-                    quantity: item.quantity,
-                    uom: item.uom,
-                    unit_price: item.unit_price,
-                    amount: item.amount,
-                    supplier_part_id: item.ids.supplier,
-                    buyer_part_id: item.ids.buyer,
-                    po_line_number: item.ids.po_line,
-                    ..InvoiceLine::default()
-                });
-            }
-            (_, b"TDS") if Some(i) == survey.last_total => {
-                scope = Scope::Summary;
-                inv.total = cx.opt_implied2(seg, i, 1, Severity::Error);
-            }
-            (Scope::Header | Scope::Summary, b"TXI") => match common::read_tax(&mut cx, seg, i) {
-                Some(tax) => inv.taxes.push(tax),
-                None => ext.keep(seg),
-            },
-            (Scope::Header | Scope::Summary, b"SAC") => {
-                match common::read_charge(&mut cx, seg, i) {
-                    Some(c) => inv.charges.push(c),
-                    None => ext.keep(seg),
-                }
-            }
-            (_, b"CTT") => {
-                check_ctt(&mut cx, seg, i, inv.lines.len());
-                scope = Scope::Summary;
-            }
-            (Scope::Line, _) => open.segment(&mut cx, seg, i, &mut inv.lines),
-            _ => ext.keep(seg),
-        }
-        i += 1;
-    }
-    open.close(&mut inv.lines);
-    let [supplier, buyer, bill_to, remit_to, ship_to] = slots;
-    inv.supplier = supplier;
-    inv.buyer = buyer;
-    inv.bill_to = bill_to;
-    inv.remit_to = remit_to;
-    inv.ship_to = ship_to;
-    if !comments.is_empty() {
-        inv.comments = Some(comments.join("\n").into());
-    }
-    ext.into_extensions(&mut inv.extensions);
-    if cx.has_errors() {
-        return (None, cx.issues);
-    }
-    (Some(inv), cx.issues)
+    set_loop::read_set::<Invoice810>(segments)
 }
 
 /// BIG: date, number, PO number, purpose; the other elements are kept.
@@ -199,22 +149,6 @@ fn read_big(
         &[1, 2, 4]
     };
     ext.keep_elements(seg, mapped);
-}
-
-/// CTT01 must count the line items; a mismatch is accepted with errors.
-pub(crate) fn check_ctt(cx: &mut MapCx, seg: &Fields<'_, '_>, i: usize, lines: usize) {
-    if let Some(n) = cx.opt_whole(seg, i, 1, Severity::Warning)
-        && n as usize != lines
-    {
-        cx.element(
-            Severity::Warning,
-            seg,
-            i,
-            1,
-            "6",
-            format!("CTT01 says {n} line items; the set holds {lines}"),
-        );
-    }
 }
 
 fn kept<'a>(ext: &'a gateway_model::Extensions, key: &str) -> El<'a> {

@@ -7,14 +7,14 @@
 //! goes to `extensions.x12` (see [`crate::common`]).
 
 use gateway_core::EncodeError;
-use gateway_model::{ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder};
+use gateway_model::{ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, Text};
 use rust_decimal::Decimal;
 
-use crate::common::{self, ExtBuilder, MapCx, PartIds, SetShape};
+use crate::common::{self, ExtBuilder, LineItem, MapCx, PartIds, SetShape, Survey};
 use crate::envelope::{SetIssue, Severity};
 use crate::fields::Fields;
 use crate::line_loop::OpenLine;
-use crate::map810::{body, check_ctt};
+use crate::set_loop::{self, Common, Scope, SetKind, common_fields};
 use crate::tokenizer::Segment;
 use crate::values;
 use crate::writer::{El, Out, o, t};
@@ -31,84 +31,67 @@ fn role(code: &str) -> Option<usize> {
 
 const ROLE_CODES: [&str; 4] = ["SU", "BY", "BT", "ST"];
 
-#[derive(PartialEq, Clone, Copy)]
-enum Scope {
-    Header,
-    Line,
-    Summary,
-}
-
 fn is_amt_tt(seg: &Segment<'_>) -> bool {
     seg.id() == b"AMT" && Fields::new(seg).str_at(1).as_deref() == Some("TT")
 }
 
-const SHAPE: SetShape = SetShape {
-    begin: *b"BEG",
-    line: *b"PO1",
-    is_total: is_amt_tt,
-    role,
-};
+/// The 850's part of the set loop (see [`crate::set_loop`]).
+struct Order850;
 
-/// Maps one 850 set (ST..SE). Returns the order unless a problem is an error.
-pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssue>) {
-    let body = body(segments);
-    let mut cx = MapCx::default();
-    let mut po = PurchaseOrder::default();
-    let mut ext = ExtBuilder::default();
-    let survey = common::survey(body, &SHAPE);
-    let Some(beg_i) = survey.begin else {
-        let line = segments.first().map(|s| s.line).unwrap_or(1);
-        cx.issues.push(SetIssue::segment(
-            Severity::Error,
-            "BEG",
-            2,
-            line,
-            "3",
-            "mandatory segment BEG (beginning segment for purchase order) is missing".into(),
-        ));
-        return (None, cx.issues);
+impl SetKind for Order850 {
+    type Doc = PurchaseOrder;
+    type Line = OrderLine;
+    const SHAPE: SetShape = SetShape {
+        begin: *b"BEG",
+        line: *b"PO1",
+        is_total: is_amt_tt,
+        role,
     };
-    let mut slots: [Option<Party>; 4] = Default::default();
-    let mut comments: Vec<String> = Vec::new();
-    po.lines.reserve_exact(survey.lines);
-    let mut open = OpenLine::default();
-    let mut scope = Scope::Header;
-    let mut i = 0;
-    while let Some(seg) = body.get(i) {
-        let seg = &Fields::new(seg);
+    const BEGIN: (&'static str, &'static str) = ("BEG", "beginning segment for purchase order");
+
+    fn common(po: &mut PurchaseOrder) -> Common<'_, OrderLine> {
+        common_fields!(po)
+    }
+
+    fn read_begin(
+        cx: &mut MapCx,
+        po: &mut PurchaseOrder,
+        ext: &mut ExtBuilder,
+        seg: &Fields,
+        i: usize,
+    ) {
+        read_beg(cx, po, ext, seg, i);
+    }
+
+    fn push_line(lines: &mut Vec<OrderLine>, item: LineItem, ext: &mut ExtBuilder) {
+        lines.push(OrderLine {
+            line_number: item.number,
+            quantity: item.quantity,
+            uom: item.uom,
+            unit_price: item.unit_price,
+            amount: item.amount,
+            supplier_part_id: item.ids.supplier,
+            buyer_part_id: item.ids.buyer,
+            ..OrderLine::default()
+        });
+        if let Some(pl) = item.ids.po_line {
+            // The PO model has no PO line number: a PL pair stays in extensions.
+            ext.ids.push(serde_json::json!(["PL", pl.as_str()]));
+        }
+    }
+
+    /// DTM*002 in a line loop is the line's need-by date (the first one); AMT*TT (the last
+    /// one) is the total.
+    fn own_segment(
+        cx: &mut MapCx,
+        po: &mut PurchaseOrder,
+        open: &mut OpenLine,
+        seg: &Fields,
+        i: usize,
+        scope: Scope,
+        survey: &Survey,
+    ) -> Option<Scope> {
         match (scope, seg.id()) {
-            (_, b"BEG") if i == beg_i => read_beg(&mut cx, &mut po, &mut ext, seg, i),
-            (Scope::Header | Scope::Summary, b"NTE") if seg.text(2).is_some() => {
-                comments.extend(seg.text(2));
-            }
-            (_, b"CUR") if Some(i) == survey.last_cur => po.currency = seg.trimmed(2),
-            (Scope::Header | Scope::Summary, b"N1") => {
-                i = common::read_party_into(seg, body, i, &survey, role, &mut slots, &mut ext);
-                continue;
-            }
-            (_, b"ITD") if Some(i) == survey.last_itd => {
-                po.payment_terms = common::read_terms(&mut cx, seg, i)
-            }
-            (_, b"PO1") => {
-                scope = Scope::Line;
-                let ordinal = po.lines.len();
-                let line_ext = open.start(&mut po.lines);
-                let item = common::read_line_item(&mut cx, seg, i, ordinal, line_ext);
-                po.lines.push(OrderLine {
-                    line_number: item.number,
-                    quantity: item.quantity,
-                    uom: item.uom,
-                    unit_price: item.unit_price,
-                    amount: item.amount,
-                    supplier_part_id: item.ids.supplier,
-                    buyer_part_id: item.ids.buyer,
-                    ..OrderLine::default()
-                });
-                if let Some(pl) = item.ids.po_line {
-                    // The PO model has no PO line number: a PL pair stays in extensions.
-                    line_ext.ids.push(serde_json::json!(["PL", pl.as_str()]));
-                }
-            }
             (Scope::Line, b"DTM")
                 if seg.str_at(1).as_deref() == Some("002")
                     && po.lines.last().is_some_and(|l| l.need_by.is_none()) =>
@@ -118,47 +101,32 @@ pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssu
                     (None, Some(_)) => open.keep(seg),
                     _ => {}
                 }
-            }
-            (Scope::Header | Scope::Summary, b"TXI") => match common::read_tax(&mut cx, seg, i) {
-                Some(tax) => po.taxes.push(tax),
-                None => ext.keep(seg),
-            },
-            (Scope::Header | Scope::Summary, b"SAC") => {
-                match common::read_charge(&mut cx, seg, i) {
-                    Some(c) => po.charges.push(c),
-                    None => ext.keep(seg),
-                }
-            }
-            (_, b"CTT") => {
-                check_ctt(&mut cx, seg, i, po.lines.len());
-                scope = Scope::Summary;
+                Some(scope)
             }
             (_, b"AMT") if Some(i) == survey.last_total => {
-                scope = Scope::Summary;
                 po.total = cx.opt_decimal(seg, i, 2, Severity::Error);
+                Some(Scope::Summary)
             }
-            (Scope::Line, _) => open.segment(&mut cx, seg, i, &mut po.lines),
-            _ => ext.keep(seg),
+            _ => None,
         }
-        i += 1;
     }
-    open.close(&mut po.lines);
-    let [supplier, buyer, bill_to, ship_to] = slots;
-    po.supplier = supplier;
-    po.buyer = buyer;
-    po.bill_to = bill_to;
-    po.ship_to = ship_to;
-    if !comments.is_empty() {
-        po.comments = Some(comments.join("\n").into());
+
+    fn finish(po: &mut PurchaseOrder, slots: [Option<Party>; 5], comments: Option<Text>) {
+        let [supplier, buyer, bill_to, ship_to, _] = slots;
+        po.supplier = supplier;
+        po.buyer = buyer;
+        po.bill_to = bill_to;
+        po.ship_to = ship_to;
+        po.comments = comments;
+        if po.total.is_none() {
+            po.total = computed_total(po);
+        }
     }
-    if po.total.is_none() {
-        po.total = computed_total(&po);
-    }
-    ext.into_extensions(&mut po.extensions);
-    if cx.has_errors() {
-        return (None, cx.issues);
-    }
-    (Some(po), cx.issues)
+}
+
+/// Maps one 850 set (ST..SE). Returns the order unless a problem is an error.
+pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssue>) {
+    set_loop::read_set::<Order850>(segments)
 }
 
 /// Lines + taxes + charges (discounts subtract), when every line has an amount.

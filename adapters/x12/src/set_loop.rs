@@ -1,0 +1,209 @@
+//! The reading loop 810 and 850 share: ST..SE segment by segment into one document, with the
+//! header (NTE, CUR, N1 loops, ITD, TXI, SAC), the line loop (IT1/PO1 and what follows it) and
+//! the summary (CTT) read the same way for both. A [`SetKind`] adds what only its set holds:
+//! the beginning segment (BIG/BEG), how a line item becomes a line, its own segments (TDS;
+//! DTM and AMT) and how the document is finished.
+
+use gateway_model::{Charge, Extensions, Party, PaymentTerms, Tax, Text};
+
+use crate::common::{self, ExtBuilder, LineItem, MapCx, SetShape, Survey};
+use crate::envelope::{SetIssue, Severity};
+use crate::fields::Fields;
+use crate::line_loop::{LoopLine, OpenLine};
+use crate::tokenizer::Segment;
+
+/// Where the loop is in the set: segments mean different things in the line loop.
+#[derive(Debug, PartialEq, Clone, Copy)]
+pub(crate) enum Scope {
+    Header,
+    Line,
+    Summary,
+}
+
+/// The fields of a document that the shared loop fills.
+#[derive(Debug)]
+pub(crate) struct Common<'d, L> {
+    pub currency: &'d mut Option<Text>,
+    pub payment_terms: &'d mut Option<PaymentTerms>,
+    pub lines: &'d mut Vec<L>,
+    pub taxes: &'d mut Vec<Tax>,
+    pub charges: &'d mut Vec<Charge>,
+    pub extensions: &'d mut Extensions,
+}
+
+/// [`Common`] over a document's fields: invoices and orders name them alike.
+macro_rules! common_fields {
+    ($doc:expr) => {
+        $crate::set_loop::Common {
+            currency: &mut $doc.currency,
+            payment_terms: &mut $doc.payment_terms,
+            lines: &mut $doc.lines,
+            taxes: &mut $doc.taxes,
+            charges: &mut $doc.charges,
+            extensions: &mut $doc.extensions,
+        }
+    };
+}
+pub(crate) use common_fields;
+
+/// What one transaction set kind adds to the shared loop.
+pub(crate) trait SetKind {
+    type Doc: Default;
+    type Line: LoopLine;
+    /// The beginning segment, line segment, total segment and party roles.
+    const SHAPE: SetShape;
+    /// The beginning segment's id and name, for the error when it is missing.
+    const BEGIN: (&'static str, &'static str);
+
+    fn common(doc: &mut Self::Doc) -> Common<'_, Self::Line>;
+
+    /// Reads the beginning segment (the first BIG or BEG).
+    fn read_begin(
+        cx: &mut MapCx,
+        doc: &mut Self::Doc,
+        ext: &mut ExtBuilder,
+        seg: &Fields,
+        i: usize,
+    );
+
+    /// Pushes the line a line item segment starts; `ext` is the new line's builder.
+    fn push_line(lines: &mut Vec<Self::Line>, item: LineItem, ext: &mut ExtBuilder);
+
+    /// A segment only this kind maps. Returns the scope after it when it took the segment,
+    /// `None` to leave it to the shared loop.
+    fn own_segment(
+        cx: &mut MapCx,
+        doc: &mut Self::Doc,
+        open: &mut OpenLine,
+        seg: &Fields,
+        i: usize,
+        scope: Scope,
+        survey: &Survey,
+    ) -> Option<Scope>;
+
+    /// After the loop: the parties into their places (slots in [`SetShape::role`] order), the
+    /// comments, and what the kind derives from the whole document.
+    fn finish(doc: &mut Self::Doc, slots: [Option<Party>; 5], comments: Option<Text>);
+}
+
+/// The segments between ST and SE.
+pub fn body<'s, 'a>(segments: &'s [Segment<'a>]) -> &'s [Segment<'a>] {
+    let inner = segments.get(1..).unwrap_or_default();
+    match inner.split_last() {
+        Some((last, head)) if last.id() == b"SE" => head,
+        _ => inner,
+    }
+}
+
+/// Maps one set (ST..SE) of kind `K`. Returns the document unless a problem is an error;
+/// warnings (accepted with errors) come back either way.
+pub(crate) fn read_set<K: SetKind>(segments: &[Segment<'_>]) -> (Option<K::Doc>, Vec<SetIssue>) {
+    let body = body(segments);
+    let mut cx = MapCx::default();
+    let mut doc = K::Doc::default();
+    let mut ext = ExtBuilder::default();
+    let survey = common::survey(body, &K::SHAPE);
+    let Some(begin_i) = survey.begin else {
+        let line = segments.first().map(|s| s.line).unwrap_or(1);
+        let (id, name) = K::BEGIN;
+        cx.issues.push(SetIssue::segment(
+            Severity::Error,
+            id,
+            2,
+            line,
+            "3",
+            format!("mandatory segment {id} ({name}) is missing"),
+        ));
+        return (None, cx.issues);
+    };
+    let mut slots: [Option<Party>; 5] = Default::default();
+    let mut comments: Vec<String> = Vec::new();
+    K::common(&mut doc).lines.reserve_exact(survey.lines);
+    let mut open = OpenLine::default();
+    let mut scope = Scope::Header;
+    let mut i = 0;
+    while let Some(seg) = body.get(i) {
+        let seg = &Fields::new(seg);
+        let id = seg.id();
+        if i == begin_i {
+            K::read_begin(&mut cx, &mut doc, &mut ext, seg, i);
+            i += 1;
+            continue;
+        }
+        if let Some(next) = K::own_segment(&mut cx, &mut doc, &mut open, seg, i, scope, &survey) {
+            scope = next;
+            i += 1;
+            continue;
+        }
+        let c = K::common(&mut doc);
+        match (scope, id) {
+            (Scope::Header | Scope::Summary, b"NTE") if seg.text(2).is_some() => {
+                comments.extend(seg.text(2));
+            }
+            (_, b"CUR") if Some(i) == survey.last_cur => *c.currency = seg.trimmed(2),
+            (Scope::Header | Scope::Summary, b"N1") => {
+                i = common::read_party_into(
+                    seg,
+                    body,
+                    i,
+                    &survey,
+                    K::SHAPE.role,
+                    &mut slots,
+                    &mut ext,
+                );
+                continue;
+            }
+            (_, b"ITD") if Some(i) == survey.last_itd => {
+                *c.payment_terms = common::read_terms(&mut cx, seg, i)
+            }
+            (_, line) if line == K::SHAPE.line => {
+                scope = Scope::Line;
+                let ordinal = c.lines.len();
+                let line_ext = open.start(c.lines);
+                let item = common::read_line_item(&mut cx, seg, i, ordinal, line_ext);
+                K::push_line(c.lines, item, line_ext);
+            }
+            (Scope::Header | Scope::Summary, b"TXI") => match common::read_tax(&mut cx, seg, i) {
+                Some(tax) => c.taxes.push(tax),
+                None => ext.keep(seg),
+            },
+            (Scope::Header | Scope::Summary, b"SAC") => {
+                match common::read_charge(&mut cx, seg, i) {
+                    Some(charge) => c.charges.push(charge),
+                    None => ext.keep(seg),
+                }
+            }
+            (_, b"CTT") => {
+                check_ctt(&mut cx, seg, i, c.lines.len());
+                scope = Scope::Summary;
+            }
+            (Scope::Line, _) => open.segment(&mut cx, seg, i, c.lines),
+            _ => ext.keep(seg),
+        }
+        i += 1;
+    }
+    open.close(K::common(&mut doc).lines);
+    let comments = (!comments.is_empty()).then(|| comments.join("\n").into());
+    K::finish(&mut doc, slots, comments);
+    ext.into_extensions(K::common(&mut doc).extensions);
+    if cx.has_errors() {
+        return (None, cx.issues);
+    }
+    (Some(doc), cx.issues)
+}
+
+/// CTT01 must count the line items; a mismatch is accepted with errors.
+fn check_ctt(cx: &mut MapCx, seg: &Fields<'_, '_>, i: usize, lines: usize) {
+    if let Some(n) = cx.opt_whole(seg, i, 1, Severity::Warning)
+        && n as usize != lines
+    {
+        cx.element(
+            Severity::Warning,
+            seg,
+            i,
+            1,
+            "6",
+            format!("CTT01 says {n} line items; the set holds {lines}"),
+        );
+    }
+}
