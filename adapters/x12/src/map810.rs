@@ -50,14 +50,17 @@ impl SetKind for Invoice810 {
     };
     const BEGIN: (&'static str, &'static str) = ("BIG", "beginning segment for invoice");
 
+    #[inline]
     fn common(inv: &mut Invoice) -> Common<'_, InvoiceLine> {
         common_fields!(inv)
     }
 
+    #[inline]
     fn read_begin(cx: &mut MapCx, inv: &mut Invoice, ext: &mut ExtBuilder, seg: &Fields, i: usize) {
         read_big(cx, inv, ext, seg, i);
     }
 
+    #[inline]
     fn push_line(lines: &mut Vec<InvoiceLine>, item: LineItem, _: &mut ExtBuilder) {
         lines.push(InvoiceLine {
             line_number: item.number,
@@ -73,6 +76,7 @@ impl SetKind for Invoice810 {
     }
 
     /// TDS (the last one) is the total, in implied cents.
+    #[inline]
     fn own_segment(
         cx: &mut MapCx,
         inv: &mut Invoice,
@@ -89,6 +93,7 @@ impl SetKind for Invoice810 {
         Some(Scope::Summary)
     }
 
+    #[inline]
     fn finish(inv: &mut Invoice, slots: [Option<Party>; 5], comments: Option<Text>) {
         let [supplier, buyer, bill_to, remit_to, ship_to] = slots;
         inv.supplier = supplier;

@@ -49,10 +49,12 @@ impl SetKind for Order850 {
     };
     const BEGIN: (&'static str, &'static str) = ("BEG", "beginning segment for purchase order");
 
+    #[inline]
     fn common(po: &mut PurchaseOrder) -> Common<'_, OrderLine> {
         common_fields!(po)
     }
 
+    #[inline]
     fn read_begin(
         cx: &mut MapCx,
         po: &mut PurchaseOrder,
@@ -63,6 +65,7 @@ impl SetKind for Order850 {
         read_beg(cx, po, ext, seg, i);
     }
 
+    #[inline]
     fn push_line(lines: &mut Vec<OrderLine>, item: LineItem, ext: &mut ExtBuilder) {
         lines.push(OrderLine {
             line_number: item.number,
@@ -82,6 +85,7 @@ impl SetKind for Order850 {
 
     /// DTM*002 in a line loop is the line's need-by date (the first one); AMT*TT (the last
     /// one) is the total.
+    #[inline]
     fn own_segment(
         cx: &mut MapCx,
         po: &mut PurchaseOrder,
@@ -111,6 +115,7 @@ impl SetKind for Order850 {
         }
     }
 
+    #[inline]
     fn finish(po: &mut PurchaseOrder, slots: [Option<Party>; 5], comments: Option<Text>) {
         let [supplier, buyer, bill_to, ship_to, _] = slots;
         po.supplier = supplier;
