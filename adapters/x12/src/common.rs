@@ -360,6 +360,62 @@ pub fn read_party_into(
     end
 }
 
+/// A kept element (`extensions.x12.elements.BIG03`) to write back; empty when not kept.
+pub fn kept<'a>(ext: &'a Extensions, key: &str) -> El<'a> {
+    o(kept_element(ext, key))
+}
+
+/// A field the beginning segment cannot go without, or the error that names it.
+pub fn required<T>(
+    value: Option<T>,
+    path: &str,
+    message: &str,
+) -> Result<T, gateway_core::EncodeError> {
+    value.ok_or_else(|| gateway_core::EncodeError::Invalid {
+        path: path.into(),
+        message: message.into(),
+    })
+}
+
+/// [`required`] for the document number, which must not be blank either.
+pub fn required_number(
+    value: &Option<Text>,
+    path: &str,
+    message: &str,
+) -> Result<Text, gateway_core::EncodeError> {
+    required(
+        value.clone().filter(|n| !n.trim().is_empty()),
+        path,
+        message,
+    )
+}
+
+/// NTE*GEN segments, one per line of the comments.
+pub fn write_comments(
+    out: &mut crate::writer::Out,
+    comments: Option<&Text>,
+) -> Result<(), gateway_core::EncodeError> {
+    if let Some(c) = comments {
+        for l in c.split('\n') {
+            out.segment("$.comments", "NTE", &[t("GEN"), t(l)])?;
+        }
+    }
+    Ok(())
+}
+
+/// N1 loops for the parties a document has: `(party, entity code, field name)` in order.
+pub fn write_parties(
+    out: &mut crate::writer::Out,
+    parties: &[(&Option<Party>, &str, &str)],
+) -> Result<(), gateway_core::EncodeError> {
+    for (party, role, field) in parties {
+        if let Some(p) = party {
+            write_party(out, role, p, &format!("$.{field}"))?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes an N1 loop for `party` with entity code `role`.
 pub fn write_party(
     out: &mut crate::writer::Out,

@@ -1,21 +1,49 @@
-//! The IT1/PO1 loop that 810 and 850 share: the open line and the segments inside its loop
-//! (PID, TXI, SAC, and what the model does not hold).
+//! The IT1/PO1 loop that 810 and 850 share, both ways: the open line and the segments inside
+//! its loop (PID, TXI, SAC, and what the model does not hold) when reading, and the loop
+//! written back from a line ([`write_line`]).
 
+use chrono::NaiveDate;
+use gateway_core::EncodeError;
 use gateway_model::{Charge, Extensions, InvoiceLine, OrderLine, Tax, Text};
+use rust_decimal::Decimal;
 
-use crate::common::{ExtBuilder, MapCx, read_charge, read_tax};
+use crate::common::{
+    ExtBuilder, MapCx, PartIds, kept_element, read_charge, read_tax, write_charge,
+    write_kept_segments, write_part_ids, write_tax,
+};
 use crate::fields::Fields;
+use crate::values;
+use crate::writer::{El, Out, o, t};
 
-/// The parts of an invoice or order line that the loop's shared segments fill.
+/// An invoice or order line as the loop reads and writes it.
 pub trait LoopLine {
     fn extensions_mut(&mut self) -> &mut Extensions;
     fn description_mut(&mut self) -> &mut Option<Text>;
     fn taxes_mut(&mut self) -> &mut Vec<Tax>;
     fn charges_mut(&mut self) -> &mut Vec<Charge>;
+    /// The fields the line item segment and its loop are written from.
+    fn parts(&self) -> LineParts<'_>;
 }
 
+/// What [`write_line`] writes of a line.
+#[derive(Debug)]
+pub struct LineParts<'a> {
+    pub number: u32,
+    pub quantity: Option<Decimal>,
+    pub uom: Option<&'a str>,
+    pub unit_price: Option<Decimal>,
+    pub description: Option<&'a str>,
+    pub ids: PartIds<&'a str>,
+    /// DTM*002 (orders only).
+    pub need_by: Option<NaiveDate>,
+    pub taxes: &'a [Tax],
+    pub charges: &'a [Charge],
+    pub extensions: &'a Extensions,
+}
+
+/// `$line`'s loop fields; `po_line` and `need_by` name what only one kind of line has.
 macro_rules! loop_line {
-    ($line:ty) => {
+    ($line:ty, |$l:ident| po_line: $po_line:expr, need_by: $need_by:expr) => {
         impl LoopLine for $line {
             fn extensions_mut(&mut self) -> &mut Extensions {
                 &mut self.extensions
@@ -29,12 +57,88 @@ macro_rules! loop_line {
             fn charges_mut(&mut self) -> &mut Vec<Charge> {
                 &mut self.charges
             }
+            fn parts(&self) -> LineParts<'_> {
+                let $l = self;
+                LineParts {
+                    number: $l.line_number,
+                    quantity: $l.quantity,
+                    uom: $l.uom.as_deref(),
+                    unit_price: $l.unit_price,
+                    description: $l.description.as_deref(),
+                    ids: PartIds {
+                        supplier: $l.supplier_part_id.as_deref(),
+                        buyer: $l.buyer_part_id.as_deref(),
+                        po_line: $po_line,
+                    },
+                    need_by: $need_by,
+                    taxes: &$l.taxes,
+                    charges: &$l.charges,
+                    extensions: &$l.extensions,
+                }
+            }
         }
     };
 }
 
-loop_line!(InvoiceLine);
-loop_line!(OrderLine);
+loop_line!(InvoiceLine, |l| po_line: l.po_line_number.as_deref(), need_by: None);
+loop_line!(OrderLine, |l| po_line: None, need_by: l.need_by);
+
+/// The line item segment of a set kind and the keys its kept elements go under.
+#[derive(Debug, Clone, Copy)]
+pub struct LineSegment {
+    /// `IT1` or `PO1`.
+    pub id: &'static str,
+    /// `IT101`: an assigned id that was not a number, kept as written.
+    pub number_key: &'static str,
+    /// `IT105`: the basis of unit price, kept as written.
+    pub basis_key: &'static str,
+}
+
+/// Writes line `n`'s loop: the line item segment, PID, DTM (need-by), TXI, SAC and the
+/// segments the line kept.
+pub fn write_line<L: LoopLine>(
+    out: &mut Out,
+    segment: LineSegment,
+    n: usize,
+    line: &L,
+) -> Result<(), EncodeError> {
+    let p = line.parts();
+    let path = format!("$.lines[{n}]");
+    let le = p.extensions;
+    let mut els = vec![
+        match kept_element(le, segment.number_key) {
+            Some(k) => t(k),
+            None => t(p.number.to_string()),
+        },
+        o(p.quantity.map(values::to_decimal)),
+        o(p.uom),
+        o(p.unit_price.map(values::to_decimal)),
+        o(kept_element(le, segment.basis_key)),
+    ];
+    els.extend(write_part_ids(p.ids, le));
+    out.segment(&path, segment.id, &els)?;
+    if let Some(d) = p.description {
+        out.segment(
+            &format!("{path}.description"),
+            "PID",
+            &[t("F"), El::empty(), El::empty(), El::empty(), t(d)],
+        )?;
+    }
+    if let Some(d) = p.need_by {
+        out.segment(
+            &format!("{path}.need_by"),
+            "DTM",
+            &[t("002"), t(values::to_date(d))],
+        )?;
+    }
+    for (k, tax) in p.taxes.iter().enumerate() {
+        write_tax(out, tax, &format!("{path}.taxes[{k}]"))?;
+    }
+    for (k, c) in p.charges.iter().enumerate() {
+        write_charge(out, c, &format!("{path}.charges[{k}]"))?;
+    }
+    write_kept_segments(out, le, &path)
+}
 
 /// The line whose loop is being read, always the last of the document's lines. What its loop
 /// keeps is collected here and moved into the line when the next one starts or the set ends,

@@ -9,14 +9,14 @@
 use gateway_core::EncodeError;
 use gateway_model::{Invoice, InvoiceLine, InvoicePurpose, Party, Text};
 
-use crate::common::{self, ExtBuilder, LineItem, MapCx, PartIds, SetShape, Survey};
+use crate::common::{self, ExtBuilder, LineItem, MapCx, SetShape, Survey};
 use crate::envelope::{SetIssue, Severity};
 use crate::fields::Fields;
-use crate::line_loop::OpenLine;
+use crate::line_loop::{LineSegment, OpenLine, write_line};
 use crate::set_loop::{self, Common, Scope, SetKind, common_fields};
 use crate::tokenizer::Segment;
 use crate::values;
-use crate::writer::{El, Out, o, t};
+use crate::writer::{Out, o, t};
 
 /// The canonical slot an N1 entity code fills on an invoice.
 fn role(code: &str) -> Option<usize> {
@@ -29,8 +29,6 @@ fn role(code: &str) -> Option<usize> {
         _ => None,
     }
 }
-
-const ROLE_CODES: [&str; 5] = ["SU", "BY", "BT", "RI", "ST"];
 
 fn is_tds(seg: &Segment<'_>) -> bool {
     seg.id() == b"TDS"
@@ -156,24 +154,24 @@ fn read_big(
     ext.keep_elements(seg, mapped);
 }
 
-fn kept<'a>(ext: &'a gateway_model::Extensions, key: &str) -> El<'a> {
-    o(common::kept_element(ext, key))
-}
+const IT1: LineSegment = LineSegment {
+    id: "IT1",
+    number_key: "IT101",
+    basis_key: "IT105",
+};
 
 /// Writes the body of an 810 (BIG through CTT; the caller writes ST and SE).
 pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
-    let date = inv.invoice_date.ok_or_else(|| EncodeError::Invalid {
-        path: "$.invoice_date".into(),
-        message: "an 810 needs the invoice date (BIG01)".into(),
-    })?;
-    let number = inv
-        .invoice_number
-        .clone()
-        .filter(|n| !n.trim().is_empty())
-        .ok_or_else(|| EncodeError::Invalid {
-            path: "$.invoice_number".into(),
-            message: "an 810 needs the invoice number (BIG02)".into(),
-        })?;
+    let date = common::required(
+        inv.invoice_date,
+        "$.invoice_date",
+        "an 810 needs the invoice date (BIG01)",
+    )?;
+    let number = common::required_number(
+        &inv.invoice_number,
+        "$.invoice_number",
+        "an 810 needs the invoice number (BIG02)",
+    )?;
     let purpose = inv.purpose.unwrap_or(InvoicePurpose::Standard);
     let kept07 = common::kept_element(&inv.extensions, "BIG07");
     let big07 = match (purpose, kept07) {
@@ -190,39 +188,31 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
     let mut big = vec![
         t(values::to_date(date)),
         t(number),
-        kept(e, "BIG03"),
+        common::kept(e, "BIG03"),
         o(inv.po_number.as_deref()),
-        kept(e, "BIG05"),
-        kept(e, "BIG06"),
+        common::kept(e, "BIG05"),
+        common::kept(e, "BIG06"),
         o(big07),
     ];
     for n in 8..=12 {
-        big.push(kept(e, &format!("BIG{n:02}")));
+        big.push(common::kept(e, &format!("BIG{n:02}")));
     }
     out.segment("$", "BIG", &big)?;
     common::write_kept_segments(out, e, "$")?;
-    if let Some(c) = &inv.comments {
-        for l in c.split('\n') {
-            out.segment("$.comments", "NTE", &[t("GEN"), t(l)])?;
-        }
-    }
+    common::write_comments(out, inv.comments.as_ref())?;
     if let Some(c) = &inv.currency {
         out.segment("$.currency", "CUR", &[t("SE"), t(c.as_str())])?;
     }
-    for (k, (party, field)) in [
-        (&inv.supplier, "supplier"),
-        (&inv.buyer, "buyer"),
-        (&inv.bill_to, "bill_to"),
-        (&inv.remit_to, "remit_to"),
-        (&inv.ship_to, "ship_to"),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        if let (Some(p), Some(code)) = (party, ROLE_CODES.get(k)) {
-            common::write_party(out, code, p, &format!("$.{field}"))?;
-        }
-    }
+    common::write_parties(
+        out,
+        &[
+            (&inv.supplier, "SU", "supplier"),
+            (&inv.buyer, "BY", "buyer"),
+            (&inv.bill_to, "BT", "bill_to"),
+            (&inv.remit_to, "RI", "remit_to"),
+            (&inv.ship_to, "ST", "ship_to"),
+        ],
+    )?;
     if let Some(terms) = &inv.payment_terms {
         common::write_terms(out, terms)?;
     }
@@ -232,41 +222,7 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
         write_header_amounts(out, inv)?;
     }
     for (n, line) in inv.lines.iter().enumerate() {
-        let path = format!("$.lines[{n}]");
-        let le = &line.extensions;
-        let mut els = vec![
-            match common::kept_element(le, "IT101") {
-                Some(k) => t(k),
-                None => t(line.line_number.to_string()),
-            },
-            o(line.quantity.map(values::to_decimal)),
-            o(line.uom.as_deref()),
-            o(line.unit_price.map(values::to_decimal)),
-            kept(le, "IT105"),
-        ];
-        els.extend(common::write_part_ids(
-            PartIds {
-                supplier: line.supplier_part_id.as_deref(),
-                buyer: line.buyer_part_id.as_deref(),
-                po_line: line.po_line_number.as_deref(),
-            },
-            le,
-        ));
-        out.segment(&path, "IT1", &els)?;
-        if let Some(d) = &line.description {
-            out.segment(
-                &format!("{path}.description"),
-                "PID",
-                &[t("F"), El::empty(), El::empty(), El::empty(), t(d.as_str())],
-            )?;
-        }
-        for (k, tax) in line.taxes.iter().enumerate() {
-            common::write_tax(out, tax, &format!("{path}.taxes[{k}]"))?;
-        }
-        for (k, c) in line.charges.iter().enumerate() {
-            common::write_charge(out, c, &format!("{path}.charges[{k}]"))?;
-        }
-        common::write_kept_segments(out, le, &path)?;
+        write_line(out, IT1, n, line)?;
     }
     if let Some(total) = inv.total {
         let v = values::to_implied2(total).ok_or_else(|| EncodeError::Invalid {

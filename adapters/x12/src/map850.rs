@@ -10,14 +10,14 @@ use gateway_core::EncodeError;
 use gateway_model::{ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, Text};
 use rust_decimal::Decimal;
 
-use crate::common::{self, ExtBuilder, LineItem, MapCx, PartIds, SetShape, Survey};
+use crate::common::{self, ExtBuilder, LineItem, MapCx, SetShape, Survey};
 use crate::envelope::{SetIssue, Severity};
 use crate::fields::Fields;
-use crate::line_loop::OpenLine;
+use crate::line_loop::{LineSegment, OpenLine, write_line};
 use crate::set_loop::{self, Common, Scope, SetKind, common_fields};
 use crate::tokenizer::Segment;
 use crate::values;
-use crate::writer::{El, Out, o, t};
+use crate::writer::{Out, t};
 
 fn role(code: &str) -> Option<usize> {
     match code {
@@ -28,8 +28,6 @@ fn role(code: &str) -> Option<usize> {
         _ => None,
     }
 }
-
-const ROLE_CODES: [&str; 4] = ["SU", "BY", "BT", "ST"];
 
 fn is_amt_tt(seg: &Segment<'_>) -> bool {
     seg.id() == b"AMT" && Fields::new(seg).str_at(1).as_deref() == Some("TT")
@@ -206,24 +204,24 @@ fn read_beg(
     ext.keep_elements(seg, &mapped);
 }
 
-fn kept<'a>(ext: &'a gateway_model::Extensions, key: &str) -> El<'a> {
-    o(common::kept_element(ext, key))
-}
+const PO1: LineSegment = LineSegment {
+    id: "PO1",
+    number_key: "PO101",
+    basis_key: "PO105",
+};
 
 /// Writes the body of an 850 (BEG through AMT; the caller writes ST and SE).
 pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError> {
-    let date = po.order_date.ok_or_else(|| EncodeError::Invalid {
-        path: "$.order_date".into(),
-        message: "an 850 needs the order date (BEG05)".into(),
-    })?;
-    let number = po
-        .po_number
-        .clone()
-        .filter(|n| !n.trim().is_empty())
-        .ok_or_else(|| EncodeError::Invalid {
-            path: "$.po_number".into(),
-            message: "an 850 needs the PO number (BEG03)".into(),
-        })?;
+    let date = common::required(
+        po.order_date,
+        "$.order_date",
+        "an 850 needs the order date (BEG05)",
+    )?;
+    let number = common::required_number(
+        &po.po_number,
+        "$.po_number",
+        "an 850 needs the PO number (BEG03)",
+    )?;
     let e = &po.extensions;
     let kept01 = common::kept_element(e, "BEG01");
     let beg01 = match (po.purpose, kept01) {
@@ -238,19 +236,15 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
         t(beg01),
         t(beg02),
         t(number),
-        kept(e, "BEG04"),
+        common::kept(e, "BEG04"),
         t(values::to_date(date)),
     ];
     for n in 6..=12 {
-        beg.push(kept(e, &format!("BEG{n:02}")));
+        beg.push(common::kept(e, &format!("BEG{n:02}")));
     }
     out.segment("$", "BEG", &beg)?;
     common::write_kept_segments(out, e, "$")?;
-    if let Some(c) = &po.comments {
-        for l in c.split('\n') {
-            out.segment("$.comments", "NTE", &[t("GEN"), t(l)])?;
-        }
-    }
+    common::write_comments(out, po.comments.as_ref())?;
     if let Some(c) = &po.currency {
         out.segment("$.currency", "CUR", &[t("BY"), t(c.as_str())])?;
     }
@@ -263,62 +257,17 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
     for (k, tax) in po.taxes.iter().enumerate() {
         common::write_tax(out, tax, &format!("$.taxes[{k}]"))?;
     }
-    for (k, (party, field)) in [
-        (&po.supplier, "supplier"),
-        (&po.buyer, "buyer"),
-        (&po.bill_to, "bill_to"),
-        (&po.ship_to, "ship_to"),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        if let (Some(p), Some(code)) = (party, ROLE_CODES.get(k)) {
-            common::write_party(out, code, p, &format!("$.{field}"))?;
-        }
-    }
+    common::write_parties(
+        out,
+        &[
+            (&po.supplier, "SU", "supplier"),
+            (&po.buyer, "BY", "buyer"),
+            (&po.bill_to, "BT", "bill_to"),
+            (&po.ship_to, "ST", "ship_to"),
+        ],
+    )?;
     for (n, line) in po.lines.iter().enumerate() {
-        let path = format!("$.lines[{n}]");
-        let le = &line.extensions;
-        let mut els = vec![
-            match common::kept_element(le, "PO101") {
-                Some(k) => t(k),
-                None => t(line.line_number.to_string()),
-            },
-            o(line.quantity.map(values::to_decimal)),
-            o(line.uom.as_deref()),
-            o(line.unit_price.map(values::to_decimal)),
-            kept(le, "PO105"),
-        ];
-        els.extend(common::write_part_ids(
-            PartIds {
-                supplier: line.supplier_part_id.as_deref(),
-                buyer: line.buyer_part_id.as_deref(),
-                po_line: None,
-            },
-            le,
-        ));
-        out.segment(&path, "PO1", &els)?;
-        if let Some(d) = &line.description {
-            out.segment(
-                &format!("{path}.description"),
-                "PID",
-                &[t("F"), El::empty(), El::empty(), El::empty(), t(d.as_str())],
-            )?;
-        }
-        if let Some(d) = line.need_by {
-            out.segment(
-                &format!("{path}.need_by"),
-                "DTM",
-                &[t("002"), t(values::to_date(d))],
-            )?;
-        }
-        for (k, tax) in line.taxes.iter().enumerate() {
-            common::write_tax(out, tax, &format!("{path}.taxes[{k}]"))?;
-        }
-        for (k, c) in line.charges.iter().enumerate() {
-            common::write_charge(out, c, &format!("{path}.charges[{k}]"))?;
-        }
-        common::write_kept_segments(out, le, &path)?;
+        write_line(out, PO1, n, line)?;
     }
     out.segment("$.lines", "CTT", &[t(po.lines.len().to_string())])?;
     if let Some(total) = po.total {
