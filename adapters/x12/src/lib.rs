@@ -1,12 +1,13 @@
 //! EDI X12: streaming tokenizer, envelopes, 810/850 mapping, 997/999/TA1 acknowledgments.
 //!
 //! Layout: [`tokenizer`] splits bytes into segments without copying (and `fields` splits one
-//! segment into its elements, once, for the mapping); [`envelope`] walks ISA/GS/ST and
-//! validates control numbers, counts and widths; [`map810`]/[`map850`] turn one transaction
-//! set into a canonical document and back; [`encode`] writes interchanges with control numbers
-//! from [`control`]; [`codec`] ties it together as [`X12Codec`]. With a [`Parallelism`] of more
-//! than one thread, `parallel` maps complete sets on worker threads and hands the results on
-//! in source order.
+//! segment into its elements, once, for the mapping); [`envelope`] walks ISA/GS/ST and validates
+//! control numbers, counts and widths; [`map810`]/[`map850`] turn one transaction set into a
+//! canonical document and back, through the reading loop they share (`set_loop`) and the IT1/PO1
+//! loop both ways (`line_loop`); [`encode`] writes interchanges with control numbers from
+//! [`control`]; [`codec`] ties it together as [`X12Codec`]. With a [`Parallelism`] of more than one
+//! thread, `parallel` maps complete sets on worker threads and hands the results on in source
+//! order.
 
 pub mod ack;
 pub mod codec;
