@@ -168,20 +168,22 @@ impl GroupMeta {
     }
 }
 
-/// What one set becomes: its document with the transport facts (`envelope` completed with the
-/// set's own), or the reject that says where and why. The one mapping step both the
-/// sequential and the parallel decoder run.
-pub(crate) fn set_item(
+/// Hands on what one set becomes: its document with the transport facts (`envelope`
+/// completed with the set's own), or the reject that says where and why. The one mapping step
+/// both the sequential and the parallel decoder run; the document goes straight to `out`
+/// (it is large, so it is not moved through a `Result` first).
+pub(crate) fn emit_set(
     place: &SetPlace<'_>,
     segments: &[Segment<'_>],
     issues: Vec<SetIssue>,
     envelope: &SourceMeta,
-) -> Result<DecodedDocument, Reject> {
+    out: &mut dyn Emit,
+) {
     let outcome = map_set(place.header, segments, issues);
     match outcome.document {
         Some(document) => {
             let meta = set_meta(envelope, place, &outcome.issues);
-            Ok(DecodedDocument { document, meta })
+            out.document(DecodedDocument { document, meta });
         }
         None => {
             let first = outcome
@@ -199,7 +201,7 @@ pub(crate) fn set_item(
                 .filter(|i| i.severity == Severity::Error)
                 .map(|i| i.message.as_str())
                 .collect();
-            Err(Reject {
+            out.reject(Reject {
                 location,
                 message: format!("transaction set rejected: {}", message.join("; ")),
                 document: Some(format!(
@@ -207,7 +209,7 @@ pub(crate) fn set_item(
                     place.header.id,
                     place.header.control.trim()
                 )),
-            })
+            });
         }
     }
 }
@@ -220,13 +222,6 @@ pub(crate) trait Emit {
     /// A document boxed already (by a decoding thread): a streaming sink takes the box as it is.
     fn boxed_document(&mut self, d: Box<DecodedDocument>) {
         self.document(*d);
-    }
-
-    fn item(&mut self, item: Result<DecodedDocument, Reject>) {
-        match item {
-            Ok(d) => self.document(d),
-            Err(r) => self.reject(r),
-        }
     }
 }
 
@@ -274,9 +269,14 @@ impl<'a> Visitor<'a> for DecodeSink<'_> {
             Some(g) if g.fits(cx) => g,
             _ => GroupMeta::of(cx),
         };
-        let item = set_item(&group.place(cx.header), segments, issues, &group.envelope);
+        emit_set(
+            &group.place(cx.header),
+            segments,
+            issues,
+            &group.envelope,
+            self.sink,
+        );
         self.group_meta = Some(group);
-        self.sink.item(item);
     }
 
     fn group_end(&mut self, isa: Option<&Interchange>, group: &Group, issues: Vec<EnvelopeIssue>) {

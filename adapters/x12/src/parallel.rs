@@ -21,7 +21,7 @@ use std::thread::JoinHandle;
 
 use gateway_core::{DecodedDocument, Reject};
 
-use crate::codec::{Emit, GroupMeta, group_end_rejects, interchange_end_rejects, set_item};
+use crate::codec::{Emit, GroupMeta, emit_set, group_end_rejects, interchange_end_rejects};
 use crate::envelope::{
     EnvelopeIssue, Group, Interchange, SetContext, SetHeader, SetIssue, SetPlace, Visitor,
 };
@@ -185,10 +185,26 @@ fn map_job(job: Job) -> Item {
         group,
     } = job;
     let place = group.place(&header);
+    let mut one = One(None);
     let mapped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        set_item(&place, &set.segments(), issues, &group.envelope).map(Box::new)
+        emit_set(&place, &set.segments(), issues, &group.envelope, &mut one);
     }));
-    mapped.unwrap_or_else(|_| Err(internal_reject(&place)))
+    match (mapped, one.0) {
+        (Ok(()), Some(item)) => item,
+        _ => Err(internal_reject(&place)),
+    }
+}
+
+/// The item one set became, boxed where it is made.
+struct One(Option<Item>);
+
+impl Emit for One {
+    fn document(&mut self, d: DecodedDocument) {
+        self.0 = Some(Ok(Box::new(d)));
+    }
+    fn reject(&mut self, r: Reject) {
+        self.0 = Some(Err(r));
+    }
 }
 
 fn internal_reject(cx: &SetPlace<'_>) -> Reject {
