@@ -379,8 +379,8 @@ pub fn decode_stream_limited(
 
 /// [`decode_stream_limited`] on `par.threads` threads. `sink` is called on the caller's
 /// thread, in source order, with the same items for any number of threads. Items already
-/// decoded are handed on before a read error is returned. Memory: the read-ahead, plus up to
-/// `2 × threads + 1` batches of sets in flight.
+/// decoded are handed on before a read error is returned. Memory: the read-ahead, plus a
+/// bounded number of batches in flight (see the `parallel` module).
 pub fn decode_stream_with(
     reader: &mut dyn BufRead,
     max_set_bytes: usize,

@@ -225,22 +225,6 @@ impl SetContext<'_> {
             header: self.header,
         }
     }
-
-    /// `interchange 000000001, group 1, set 0001`, for messages.
-    pub fn describe(&self) -> String {
-        self.place().describe()
-    }
-
-    /// [`SetContext::describe`], appended to `s`.
-    pub fn describe_into(&self, s: &mut String) {
-        self.place().describe_into(s);
-    }
-
-    /// A full location for one issue: `line 12, interchange .., group .., set .., segment IT1
-    /// (#14), element IT104`.
-    pub fn locate(&self, issue: &SetIssue) -> String {
-        self.place().locate(issue)
-    }
 }
 
 /// Where a set is: its interchange's and group's control numbers (ISA13, GS06, trimmed) and
@@ -938,7 +922,10 @@ mod tests {
 
     impl<'a> Visitor<'a> for Record {
         fn set(&mut self, cx: &SetContext<'_>, segments: &[Segment<'a>], issues: Vec<SetIssue>) {
-            let loc = issues.first().map(|i| cx.locate(i)).unwrap_or_default();
+            let loc = issues
+                .first()
+                .map(|i| cx.place().locate(i))
+                .unwrap_or_default();
             self.sets
                 .push((cx.header.control.to_string(), segments.len(), issues, loc));
         }

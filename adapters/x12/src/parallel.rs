@@ -9,9 +9,10 @@
 //! sets) takes a sequence number when it is found, and [`Ordered`] hands items on only in that
 //! order: the output is exactly the sequential decoder's, item for item.
 //!
-//! Memory stays bounded: at most `2 × workers` batches wait for a worker, and results wait only
-//! for the batches before them. Workers start after the first full batch, so a small input (an
-//! HTTP post of one invoice) starts no thread.
+//! Memory stays bounded: at most `2 × workers` batches wait for a worker, one is mapped per
+//! thread, and at most `2 × threads` batches of results wait for an earlier one (past that the
+//! caller's thread waits for a worker instead of mapping more). Workers start after the first
+//! full batch, so a small input (an HTTP post of one invoice) starts no thread.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -207,13 +208,17 @@ impl Emit for One {
     }
 }
 
-fn internal_reject(cx: &SetPlace<'_>) -> Reject {
+fn internal_reject(place: &SetPlace<'_>) -> Reject {
     Reject {
-        location: format!("line {}, {}", cx.header.line, cx.describe()),
+        location: format!("line {}, {}", place.header.line, place.describe()),
         message: "transaction set not decoded: the X12 mapping failed on it (a bug in the \
                   gateway; report it with this set, and decode the set again after the fix)"
             .into(),
-        document: Some(format!("{} {}", cx.header.id, cx.header.control.trim())),
+        document: Some(format!(
+            "{} {}",
+            place.header.id,
+            place.header.control.trim()
+        )),
     }
 }
 
@@ -290,7 +295,6 @@ pub(crate) struct ParallelSink<'e> {
     results_tx: Option<Sender<Mapped>>,
     results: Receiver<Mapped>,
     workers: Vec<JoinHandle<()>>,
-    started: bool,
 }
 
 impl<'e> ParallelSink<'e> {
@@ -317,17 +321,12 @@ impl<'e> ParallelSink<'e> {
             results_tx: Some(results_tx),
             results,
             workers: Vec::new(),
-            started: false,
         }
     }
 
-    /// Starts the workers (once). A thread the system refuses is simply not there: the
-    /// caller's thread maps what no worker takes.
+    /// Starts the workers (once: they take the queue's receiving end). A thread the system
+    /// refuses is simply not there: the caller's thread maps what no worker takes.
     fn start(&mut self) {
-        if self.started {
-            return;
-        }
-        self.started = true;
         let Some(queue) = self.job_queue.take() else {
             return;
         };
@@ -362,24 +361,21 @@ impl<'e> ParallelSink<'e> {
         let jobs = std::mem::take(&mut self.batch);
         self.sets = 0;
         let seq = self.out.take();
-        let mut here = Some((seq, jobs));
-        if let (Some(tx), false, Some(batch)) = (&self.jobs, self.workers.is_empty(), here.take()) {
-            match tx.try_send(batch) {
-                Ok(()) => {}
+        let batch = (seq, jobs);
+        let here = match (&self.jobs, self.workers.is_empty()) {
+            (Some(tx), false) => match tx.try_send(batch) {
+                Ok(()) => None,
                 // Every worker is busy and the results held back for an earlier batch are at
                 // their bound: wait for a worker rather than map (and hold) more here.
                 Err(TrySendError::Full(batch))
                     if self.out.waiting.len() >= 2 * self.par.threads =>
                 {
-                    if let Err(refused) = tx.send(batch) {
-                        here = Some(refused.0);
-                    }
+                    tx.send(batch).err().map(|refused| refused.0)
                 }
-                Err(TrySendError::Full(batch) | TrySendError::Disconnected(batch)) => {
-                    here = Some(batch);
-                }
-            }
-        }
+                Err(TrySendError::Full(batch) | TrySendError::Disconnected(batch)) => Some(batch),
+            },
+            _ => Some(batch),
+        };
         if let Some((seq, jobs)) = here {
             let items = map_batch(jobs);
             self.out.fill(seq, items);

@@ -29,10 +29,20 @@ impl std::fmt::Debug for Codecs {
 /// caller's thread, and two threads saved at most 15% of wall time for about 35% more CPU
 /// (BENCHMARKS.md). Inputs of fewer than a batch of sets (32) never start a thread.
 fn x12_parallelism() -> adapter_x12::Parallelism {
-    let threads = std::env::var("GATEWAY_X12_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    x12_threads(threads.unwrap_or(1))
+    let Ok(value) = std::env::var("GATEWAY_X12_THREADS") else {
+        return x12_threads(1);
+    };
+    match value.trim().parse::<usize>() {
+        Ok(threads) => x12_threads(threads),
+        Err(_) => {
+            tracing::warn!(
+                value = %value,
+                "GATEWAY_X12_THREADS is not a whole number; decoding X12 on one thread \
+                 (set it to e.g. 2, or unset it)"
+            );
+            x12_threads(1)
+        }
+    }
 }
 
 fn x12_threads(threads: usize) -> adapter_x12::Parallelism {
