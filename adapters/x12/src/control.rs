@@ -96,6 +96,23 @@ impl FileControlNumbers {
     }
 }
 
+/// Takes the exclusive lock on `dir`'s lock file (blocking while another process holds it).
+fn lock_folder(dir: &std::path::Path) -> Result<std::fs::File, ControlNumberError> {
+    let path = dir.join(".lock");
+    let io = |source| ControlNumberError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
+    file.lock().map_err(io)?;
+    Ok(file)
+}
+
 fn safe_name(partner: &str) -> String {
     partner
         .chars()
@@ -124,6 +141,11 @@ impl ControlNumbers for FileControlNumbers {
             path: shown.clone(),
             source,
         };
+        // Another process may count in the same folder (`gateway validate --ack
+        // --control-numbers` beside a running service): read, add one and write under an
+        // exclusive lock on the folder's lock file, released when `_folder` closes.
+        std::fs::create_dir_all(&self.dir).map_err(io)?;
+        let _folder = lock_folder(&self.dir)?;
         let current = match std::fs::read_to_string(&path) {
             Ok(s) => s
                 .trim()
@@ -140,7 +162,6 @@ impl ControlNumbers for FileControlNumbers {
             });
         }
         let next = current + 1;
-        std::fs::create_dir_all(&self.dir).map_err(io)?;
         let tmp = path.with_extension(format!("{}.tmp", kind.as_str()));
         std::fs::write(&tmp, format!("{next}\n")).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)?;
@@ -159,6 +180,32 @@ mod tests {
         assert_eq!(c.next("a", ControlKind::Interchange).unwrap(), 2);
         assert_eq!(c.next("a", ControlKind::Group).unwrap(), 1);
         assert_eq!(c.next("b", ControlKind::Interchange).unwrap(), 1);
+    }
+
+    /// Instances that share a folder but not a mutex stand for processes: the folder's lock
+    /// file alone must keep their numbers apart.
+    #[test]
+    fn instances_sharing_a_folder_never_issue_the_same_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let issued: Vec<u64> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        let c = FileControlNumbers::new(dir.path());
+                        (0..50)
+                            .map(|_| c.next("acme", ControlKind::Interchange).unwrap())
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap())
+                .collect()
+        });
+        let mut sorted = issued.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (1..=200).collect::<Vec<u64>>());
     }
 
     #[test]

@@ -60,12 +60,19 @@ impl Codecs {
         ))
     }
 
-    /// [`Codecs::standard`] with X12 sets mapped on `threads` threads (`gateway convert
-    /// --x12-threads`).
-    pub fn standard_with_x12_threads(threads: usize) -> Self {
-        Self::with_x12(Arc::new(
-            adapter_x12::X12Codec::new().with_parallelism(x12_threads(threads)),
-        ))
+    /// The standard codecs as the command line asks for them: X12 sets mapped on `threads`
+    /// threads (`--x12-threads`), and X12 control numbers (ISA13/GS06 of what is written,
+    /// acknowledgments included) kept in `control_numbers` when given (`--control-numbers`;
+    /// the service's `<state>/x12-control` continues its numbering), else counted from 1 in
+    /// memory, which suits checking but not sending.
+    pub fn for_cli(threads: usize, control_numbers: Option<&std::path::Path>) -> Self {
+        let codec = match control_numbers {
+            Some(dir) => adapter_x12::X12Codec::with_control_numbers(Arc::new(
+                adapter_x12::FileControlNumbers::new(dir),
+            )),
+            None => adapter_x12::X12Codec::new(),
+        };
+        Self::with_x12(Arc::new(codec.with_parallelism(x12_threads(threads))))
     }
 
     /// The standard codecs, with X12 control numbers (ISA13/GS06/ST02 of what we send, acks

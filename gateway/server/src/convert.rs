@@ -156,9 +156,21 @@ pub fn validate(
 ) -> anyhow::Result<(usize, usize, usize)> {
     let mut reader = open_input(input)?;
     let format = resolve_format(from, &mut reader)?;
+    validate_reader(codecs, input, format, &mut reader, partner, out)
+}
+
+/// [`validate`] of what `reader` holds, read as `format`; `input` names it in messages.
+fn validate_reader(
+    codecs: &Codecs,
+    input: &Path,
+    format: Format,
+    reader: &mut dyn BufRead,
+    partner: &PartnerProfile,
+    out: &mut dyn Write,
+) -> anyhow::Result<(usize, usize, usize)> {
     let shown = input.display().to_string();
     let (mut docs, mut errors, mut warnings) = (0usize, 0usize, 0usize);
-    decode_stream(codecs, format, &mut reader, partner, &mut |item| {
+    decode_stream(codecs, format, reader, partner, &mut |item| {
         match item {
             DecodeItem::Document(d) => {
                 docs += 1;
@@ -194,7 +206,53 @@ pub fn validate(
     Ok((docs, errors, warnings))
 }
 
-/// Reads a whole input into memory (for commands that need all bytes, such as `--ack`).
+/// Runs `validate --ack` on an X12 input: its problems go to `problems` as [`validate`] writes
+/// them, and `out` gets what the gateway would send back: a 997 or 999 for each functional
+/// group (after its GS08) and a TA1 where an interchange has envelope problems or asks for
+/// one, numbered from `codecs`' control numbers. Returns the number of errors.
+pub fn acknowledge(
+    codecs: &Codecs,
+    input: &Path,
+    from: Option<Format>,
+    partner: &PartnerProfile,
+    out: &mut dyn Write,
+    problems: &mut dyn Write,
+) -> anyhow::Result<usize> {
+    let raw = read_all(input)?;
+    let format = from.unwrap_or_else(|| detect_format(&raw));
+    if format != Format::X12 {
+        bail!(
+            "--ack acknowledges X12 input, and {} reads as {format}: validate it without --ack, \
+             or pass --from x12 if it is X12",
+            input.display()
+        );
+    }
+    let (_, errors, _) = validate_reader(
+        codecs,
+        input,
+        format,
+        &mut std::io::Cursor::new(&raw),
+        partner,
+        problems,
+    )?;
+    let ack = codecs
+        .x12()
+        .acknowledge(&raw, partner)
+        .map_err(|e| anyhow::anyhow!("cannot write the acknowledgment: {e}"))?;
+    if ack.bytes.is_empty() {
+        writeln!(
+            problems,
+            "{}: nothing to acknowledge: no interchange with a usable ISA header",
+            input.display()
+        )?;
+    }
+    out.write_all(&ack.bytes)?;
+    out.flush()?;
+    Ok(errors)
+}
+
+/// Reads a whole input into memory (for commands that need all bytes, such as `--ack`: an
+/// acknowledgment answers whole interchanges).
 pub fn read_all(path: &Path) -> anyhow::Result<Vec<u8>> {
     let mut r = open_input(path)?;
     let mut buf = Vec::new();

@@ -102,6 +102,11 @@ enum Command {
             value_name = "N"
         )]
         x12_threads: usize,
+        /// Folder of the X12 control-number counters, so the ISA13/GS06 numbers of `--to
+        /// x12` continue from the last ones issued (the service keeps its own in
+        /// `<state>/x12-control`); without it numbering starts at 1 on every run.
+        #[arg(long, value_name = "DIR")]
+        control_numbers: Option<PathBuf>,
         /// Input file, or `-` for standard input.
         #[arg(value_name = "FILE|-")]
         input: PathBuf,
@@ -109,12 +114,27 @@ enum Command {
     /// Check documents: every problem with its location; exit 1 when there are errors.
     #[command(after_help = "Examples:\n  \
         gateway validate samples/json/invoice/rich.json\n  \
-        gateway validate --partner acme.toml invoices.csv")]
+        gateway validate --partner acme.toml invoices.csv\n  \
+        gateway validate --ack invoice.edi > invoice.997\n  \
+        gateway validate --ack --partner acme.toml --control-numbers state/x12-control invoice.edi\n\n\
+        With --ack the acknowledgment is the only thing on standard output; the problems go to \
+        standard error.")]
     Validate {
         #[arg(long, value_enum, default_value = "auto")]
         from: FromFormat,
         #[arg(long, value_name = "PROFILE.toml")]
         partner: Option<PathBuf>,
+        /// X12 only: print the acknowledgment the gateway would send back (997 or 999 per
+        /// functional group after its GS08, TA1 where the interchange needs one), sender and
+        /// receiver swapped.
+        #[arg(long)]
+        ack: bool,
+        /// Folder of the X12 control-number counters (with --ack), so the acknowledgment's ISA13/GS06
+        /// continue from the last ones issued (point it at the service's
+        /// `<state>/x12-control` to share its numbering); without it numbering starts at 1,
+        /// which suits checking but not sending.
+        #[arg(long, value_name = "DIR", requires = "ack")]
+        control_numbers: Option<PathBuf>,
         /// Input file, or `-` for standard input.
         #[arg(value_name = "FILE|-")]
         input: PathBuf,
@@ -246,9 +266,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             to,
             partner,
             x12_threads,
+            control_numbers,
             input,
         } => {
-            let codecs = Codecs::standard_with_x12_threads(x12_threads);
+            let codecs = Codecs::for_cli(x12_threads, control_numbers.as_deref());
             let req = ConvertRequest {
                 input: &input,
                 from: from.format(),
@@ -272,13 +293,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate {
             from,
             partner,
+            ack,
+            control_numbers,
             input,
         } => {
             let partner = convert::load_partner(partner.as_ref())?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            let (_, errors, _) =
-                convert::validate(&codecs, &input, from.format(), &partner, &mut out)?;
+            let errors = if ack {
+                let codecs = Codecs::for_cli(1, control_numbers.as_deref());
+                let stderr = std::io::stderr();
+                convert::acknowledge(
+                    &codecs,
+                    &input,
+                    from.format(),
+                    &partner,
+                    &mut out,
+                    &mut stderr.lock(),
+                )?
+            } else {
+                convert::validate(&codecs, &input, from.format(), &partner, &mut out)?.1
+            };
             Ok(if errors > 0 {
                 ExitCode::from(1)
             } else {

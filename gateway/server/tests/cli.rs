@@ -205,3 +205,158 @@ fn convert_x12_on_several_threads_prints_what_one_thread_prints() {
         String::from_utf8_lossy(&sequential.stderr)
     );
 }
+
+/// The segments of an X12 interchange written with `*` and `~`, as lists of elements.
+fn x12_segments(bytes: &[u8]) -> Vec<Vec<String>> {
+    String::from_utf8_lossy(bytes)
+        .split('~')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.split('*').map(str::to_string).collect())
+        .collect()
+}
+
+fn segment<'s>(segments: &'s [Vec<String>], id: &str) -> &'s [String] {
+    segments
+        .iter()
+        .find(|s| s[0] == id)
+        .unwrap_or_else(|| panic!("no {id} segment in {segments:?}"))
+}
+
+fn validate_ack(args: &[&str], input: &[u8]) -> std::process::Output {
+    let mut child = gateway()
+        .args(["validate", "--ack"])
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `validate --ack` prints only the 997 a 4010 interchange gets: its envelope mirrors the
+/// inbound one (sender and receiver swapped, same version and usage indicator), and it
+/// accepts the one set of the golden invoice by group and control number.
+#[test]
+fn validate_ack_prints_the_997_with_the_envelope_mirrored() {
+    let input = std::fs::read(repo("samples/x12/invoice/rich.edi")).unwrap();
+    let out = validate_ack(&[], &input);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("1 document(s) read as x12, 0 error(s)"),
+        "{stderr}"
+    );
+    let segs = x12_segments(&out.stdout);
+    assert_eq!(segs.first().unwrap()[0], "ISA", "only the ack on stdout");
+    assert_eq!(segs.last().unwrap()[0], "IEA");
+    let isa = segment(&segs, "ISA");
+    assert_eq!(isa[6].trim(), "GLOBEXCORP");
+    assert_eq!(isa[8].trim(), "ACMESUPPLY");
+    assert_eq!(isa[12], "00401");
+    assert_eq!(isa[15], "P");
+    let gs = segment(&segs, "GS");
+    assert_eq!(&gs[1..4], ["FA", "GLOBEXCORP", "ACMESUPPLY"]);
+    assert_eq!(segment(&segs, "ST")[1], "997");
+    assert_eq!(segment(&segs, "AK1")[1..3], ["IN", "42"]);
+    assert_eq!(segment(&segs, "AK2")[1..3], ["810", "0001"]);
+    assert_eq!(segment(&segs, "AK5")[1], "A");
+    assert_eq!(segment(&segs, "AK9")[1..5], ["A", "1", "1", "1"]);
+    let st = segs.iter().position(|s| s[0] == "ST").unwrap();
+    let se = segs.iter().position(|s| s[0] == "SE").unwrap();
+    assert_eq!(segment(&segs, "SE")[1], (se - st + 1).to_string());
+}
+
+/// A set whose SE01 miscounts is rejected in the 997 (AK5 R, group AK9 R) and on standard
+/// error with its location, and the exit status says so.
+#[test]
+fn validate_ack_rejects_a_miscounted_set_and_exits_1() {
+    let input = std::fs::read_to_string(repo("samples/x12/invoice/rich.edi"))
+        .unwrap()
+        .replace("SE*34*0001~", "SE*33*0001~");
+    let out = validate_ack(&[], input.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("SE01"), "{stderr}");
+    let segs = x12_segments(&out.stdout);
+    assert_eq!(segment(&segs, "AK5")[1], "R");
+    assert_eq!(segment(&segs, "AK9")[1..5], ["R", "1", "1", "0"]);
+}
+
+/// With `--control-numbers` the ack's ISA13 and GS06 continue from the last ones issued, run
+/// after run; without it every run starts at 1.
+#[test]
+fn validate_ack_control_numbers_continue_across_runs() {
+    let input = std::fs::read(repo("samples/x12/invoice/rich.edi")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let counters = dir.path().join("x12-control");
+    let numbers = |out: &std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let segs = x12_segments(&out.stdout);
+        (
+            segment(&segs, "ISA")[13].clone(),
+            segment(&segs, "GS")[6].clone(),
+        )
+    };
+    let kept = ["--control-numbers", counters.to_str().unwrap()];
+    let first = numbers(&validate_ack(&kept, &input));
+    let second = numbers(&validate_ack(&kept, &input));
+    assert_eq!(first, ("000000001".to_string(), "1".to_string()));
+    assert_eq!(second, ("000000002".to_string(), "2".to_string()));
+    assert!(std::fs::read_dir(&counters).unwrap().count() > 0);
+    let unkept = numbers(&validate_ack(&[], &input));
+    assert_eq!(unkept.0, "000000001");
+}
+
+#[test]
+fn validate_ack_refuses_input_that_is_not_x12() {
+    let out = gateway()
+        .args(["validate", "--ack"])
+        .arg(repo("samples/cxml/invoice/rich.xml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("--ack acknowledges X12 input") && stderr.contains("without --ack"),
+        "{stderr}"
+    );
+    let without_ack = gateway()
+        .args(["validate", "--control-numbers", "somewhere"])
+        .arg(repo("samples/x12/invoice/rich.edi"))
+        .output()
+        .unwrap();
+    assert_eq!(without_ack.status.code(), Some(2));
+}
+
+/// `convert --to x12 --control-numbers` numbers interchanges from the counters it keeps, so
+/// two runs never send the same ISA13.
+#[test]
+fn convert_to_x12_control_numbers_continue_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let counters = dir.path().join("x12-control");
+    let isa13 = || {
+        let out = gateway()
+            .args(["convert", "--to", "x12", "--control-numbers"])
+            .arg(&counters)
+            .arg(repo("samples/x12/invoice/rich.canonical.json"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        segment(&x12_segments(&out.stdout), "ISA")[13].clone()
+    };
+    assert_eq!(isa13(), "000000001");
+    assert_eq!(isa13(), "000000002");
+}
