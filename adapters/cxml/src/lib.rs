@@ -11,12 +11,15 @@
 //!   ConfirmationRequest and ShipNoticeRequest give a located "not yet mapped" reject.
 //! - [`encode`]: canonical → OrderRequest / InvoiceDetailRequest (pinned [`CXML_VERSION`]).
 //! - [`response`]: cXML `Response/Status` documents and [`status_for`] each [`Outcome`].
+//! - `carried`: the canonical fields cXML has no element for (some charge descriptions, an
+//!   order line's amount), carried in Extrinsics both ways.
 //! - [`CxmlCodec`]: the `Decode`/`Encode` pair the server registers.
 //!
 //! The HTTP handler's order of calls: [`header()`] → [`authenticate`] (401 on failure) →
 //! `CxmlCodec::decode` (406/450 for rejects, see [`Outcome::of_error`]) → publish → answer with
 //! [`response::build`]`(&status_for(outcome), host)`.
 
+mod carried;
 mod codec;
 pub mod decode;
 pub mod encode;

@@ -14,6 +14,7 @@ use super::common::{
     Ext, amount_in, attr_date, attr_decimal, comments, extended, extrinsics, id_references,
     invoice_payment_terms, money_in, party, payment_terms, taxes_with_purposes, text_of,
 };
+use crate::carried;
 use crate::error::CxmlError;
 use crate::reader::Node;
 
@@ -118,7 +119,7 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
         None => invoice_payment_terms(header.children_named("InvoiceDetailPaymentTerm"))?,
     };
     inv.comments = comments(header);
-    ext.put("extrinsic", Value::Object(extrinsics(header)));
+    let mut header_extrinsic = extrinsics(header);
 
     // Orders and their lines.
     let mut ordinal = 0u32;
@@ -170,6 +171,8 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
         let gross = amount_in(sum.child("GrossAmount"))?;
         inv.total = due.or(net).or(gross);
     }
+    carried::restore_charge_descriptions(&mut header_extrinsic, &mut inv.charges);
+    ext.put("extrinsic", Value::Object(header_extrinsic));
     inv.currency = currency;
     inv.extensions = ext.into_extensions();
     Ok(inv)
@@ -313,7 +316,9 @@ fn line(
         ext.put_str("po_number", po);
     }
     ext.put_str("comments", comments(item).as_deref());
-    ext.put("extrinsic", Value::Object(extrinsics(item)));
+    let mut extrinsic = extrinsics(item);
+    carried::restore_charge_descriptions(&mut extrinsic, &mut l.charges);
+    ext.put("extrinsic", Value::Object(extrinsic));
     l.extensions = ext.into_extensions();
     Ok((l, price.and_then(|m| m.currency)))
 }

@@ -12,6 +12,7 @@ use super::common::{
     Ext, amount_in, attr_date, attr_decimal, attr_u32, comments, extrinsics, id_references,
     money_in, party, payment_terms, taxes, text_of,
 };
+use crate::carried;
 use crate::error::CxmlError;
 use crate::reader::Node;
 
@@ -260,6 +261,7 @@ fn line(item: Node<'_>, ordinal: u32) -> Result<OrderLine, CxmlError> {
     for (k, v) in extrinsics(item) {
         extrinsic.insert(k, v);
     }
+    l.amount = carried::take_line_amount(&mut extrinsic);
     ext.put("extrinsic", Value::Object(extrinsic));
     l.extensions = ext.into_extensions();
     Ok(l)

@@ -5,9 +5,10 @@ use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, InvoicePurpose, Pa
 
 use super::writer::Xml;
 use super::{
-    Dtd, begin, contact, cxml_ext, date_time, description, end, ext_parties, ext_str, extrinsics,
-    id_references, invoice_envelope, money, money_in, tax_details, tax_sum,
+    Dtd, begin, carried_extrinsics, contact, cxml_ext, date_time, description, end, ext_parties,
+    ext_str, extrinsics, id_references, invoice_envelope, money, money_in, tax_details, tax_sum,
 };
+use crate::carried;
 use crate::decode::invoice_purpose_wire;
 
 /// Roles written in `InvoiceDetailShipping` rather than `InvoicePartner`.
@@ -131,6 +132,12 @@ fn header(x: &mut Xml, inv: &Invoice) {
         x.leaf("Comments", &[("xml:lang", Some("en"))], c);
     }
     extrinsics(x, &inv.extensions);
+    // The summary's SpecialHandlingAmount has a Description; ShippingAmount and the discount
+    // do not.
+    carried_extrinsics(
+        x,
+        carried::charge_descriptions(&inv.charges, &[ChargeKind::Handling]),
+    );
     x.close("InvoiceDetailRequestHeader");
 }
 
@@ -283,6 +290,7 @@ fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeE
         x.leaf("Comments", &[("xml:lang", Some("en"))], c);
     }
     extrinsics(x, &l.extensions);
+    carried_extrinsics(x, carried::charge_descriptions(&l.charges, &[]));
     x.close(name);
     Ok(())
 }

@@ -402,6 +402,16 @@ pub(crate) fn extrinsics(x: &mut Xml, e: &Extensions) {
     }
 }
 
+/// Extrinsics for values cXML has no element for (`crate::carried`), after the extension's.
+pub(crate) fn carried_extrinsics<'a>(
+    x: &mut Xml,
+    carried: impl IntoIterator<Item = (&'static str, &'a str)>,
+) {
+    for (name, text) in carried {
+        x.leaf("Extrinsic", &[("name", Some(name))], text);
+    }
+}
+
 /// Deepest element nesting written back from an extension (the reader refuses deeper input).
 const MAX_EXT_DEPTH: usize = 32;
 

@@ -8,10 +8,11 @@ use serde_json::Value;
 
 use super::writer::Xml;
 use super::{
-    Dtd, address_id, begin, contact, cxml_ext, date_time, description, end, ext_parties, ext_str,
-    extrinsics, id_references, is_plain, money, money_in, order_envelope, party_body, tax_details,
-    tax_sum,
+    Dtd, address_id, begin, carried_extrinsics, contact, cxml_ext, date_time, description, end,
+    ext_parties, ext_str, extrinsics, id_references, is_plain, money, money_in, order_envelope,
+    party_body, tax_details, tax_sum,
 };
+use crate::carried;
 use crate::decode::order_purpose_wire;
 
 /// Writes one purchase order as a complete cXML OrderRequest document.
@@ -216,6 +217,8 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
         x.leaf("ManufacturerName", &[("xml:lang", Some("en"))], m);
     }
     extrinsics(x, &l.extensions);
+    let amount = l.amount.map(|a| a.to_string());
+    carried_extrinsics(x, amount.as_deref().map(|a| (carried::LINE_AMOUNT, a)));
     x.close("ItemDetail");
     if let Some(p) = ext
         .and_then(|e| e.get("ship_to"))
