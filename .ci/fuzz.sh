@@ -38,18 +38,29 @@ seeds() {
 }
 
 failed=()
+unbuilt=()
 for t in "${targets[@]}"; do
   mkdir -p "tests/fuzz/corpus/$t"
   dirs=()
   while read -r d; do [ -d "$d" ] && dirs+=("$d"); done < <(seeds "$t")
+  # Build first, so a compile error is reported as one and not as a crash.
+  if ! cargo +nightly fuzz build --fuzz-dir tests/fuzz -O "$t"; then
+    unbuilt+=("$t")
+    continue
+  fi
   echo "== fuzz $t for ${seconds}s (seeds: ${dirs[*]})"
   if ! cargo +nightly fuzz run --fuzz-dir tests/fuzz -O "$t" "tests/fuzz/corpus/$t" "${dirs[@]}" -- \
       -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1; then
     failed+=("$t")
   fi
 done
+if [ ${#unbuilt[@]} -gt 0 ]; then
+  echo "fuzz: did not build: ${unbuilt[*]} (the compiler's errors are above; fix them and run again)" >&2
+fi
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: crashes in: ${failed[*]} (reproducers under tests/fuzz/artifacts/)" >&2
+fi
+if [ ${#unbuilt[@]} -gt 0 ] || [ ${#failed[@]} -gt 0 ]; then
   exit 1
 fi
 echo "fuzz: no crash in ${targets[*]} (${seconds}s each)"

@@ -372,4 +372,26 @@ mod example_tests {
         );
         assert_eq!(c.coupa.rate_per_sec, 25);
     }
+
+    /// The optional partner keys the example shows commented out are real keys: uncommented,
+    /// the `[partners.csv]` block parses as a CSV profile with every key it names (unknown keys
+    /// are refused, so a renamed key fails here).
+    #[test]
+    fn the_commented_csv_profile_in_the_example_parses() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../gateway.example.toml");
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{e}"));
+        let block: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("# [partners.csv]"))
+            .skip(1)
+            .take_while(|l| l.starts_with('#'))
+            .filter_map(|l| l.strip_prefix("# "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let csv: gateway_core::profile::CsvProfile =
+            toml::from_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        assert_eq!(csv.delimiter, Some(';'));
+        assert_eq!(csv.key_column.as_deref(), Some("Invoice No"));
+        assert_eq!(csv.columns.len(), 7);
+    }
 }
