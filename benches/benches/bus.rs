@@ -2,7 +2,7 @@
 //! a bare lapin loop on the same broker and queue type (the baseline it should stay close to),
 //! and for the embedded backend.
 //!
-//! Needs RabbitMQ at `GATEWAY_TEST_AMQP` (default amqp://127.0.0.1:5672/%2f); without it the
+//! Needs RabbitMQ at `GATEWAY_AMQP_URL` (or `GATEWAY_TEST_AMQP`; default amqp://guest:guest@127.0.0.1:5672/%2f); without it the
 //! RabbitMQ cases are skipped with a message. Run: `cargo bench -p gateway-benches --bench bus`.
 //!
 //! `lapin_bare_quorum` (default exchange straight into a quorum queue) is the reference the
@@ -36,7 +36,7 @@ const BATCH: usize = 1_000;
 const BODY: usize = 2_048; // about one canonical invoice
 
 fn amqp_url() -> String {
-    std::env::var("GATEWAY_TEST_AMQP").unwrap_or_else(|_| "amqp://127.0.0.1:5672/%2f".into())
+    gateway_core::testkit::test_amqp_url()
 }
 
 fn topology(ns: &str) -> Topology {

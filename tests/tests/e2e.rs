@@ -3,7 +3,7 @@
 //! `gateway dlq replay`, and Coupa POs reach a cXML supplier and an X12 file partner and are
 //! marked exported.
 //!
-//! RabbitMQ: `GATEWAY_TEST_AMQP` or amqp://guest:guest@127.0.0.1:5672/%2f. Missing, these tests
+//! RabbitMQ: `GATEWAY_AMQP_URL` (or `GATEWAY_TEST_AMQP`) or amqp://guest:guest@127.0.0.1:5672/%2f. Missing, these tests
 //! fail under CI and are skipped loudly elsewhere. Waiting is on observed outcomes with a
 //! generous guard time, never a fixed sleep.
 
@@ -18,8 +18,7 @@ use serde_json::Value;
 const GUARD: Duration = Duration::from_secs(60);
 
 fn amqp_url() -> String {
-    std::env::var("GATEWAY_TEST_AMQP")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+    gateway_core::testkit::test_amqp_url()
 }
 
 /// A demo environment on RabbitMQ, or `None` when RabbitMQ is absent outside CI.
@@ -268,7 +267,7 @@ async fn poison_invoice_is_dead_lettered_then_replayed_exactly_once() {
         "{listed}"
     );
     let show = std::process::Command::new(&bin)
-        .args(["dlq", "show", "--doc", &dead[0].doc_id, "--config"])
+        .args(["dlq", "show", &dead[0].doc_id, "--config"])
         .arg(env.config_path())
         .output()
         .unwrap();
@@ -281,6 +280,24 @@ async fn poison_invoice_is_dead_lettered_then_replayed_exactly_once() {
     assert!(
         shown.contains("\"invoice_number\":\"E2E-POISON-1\"") && shown.contains("NOT-IN-COUPA"),
         "dlq show must print the reason and the original body: {shown}"
+    );
+    // --dry-run names what a replay would take and takes nothing: the real replay below still
+    // finds the dead letter.
+    let preview = std::process::Command::new(&bin)
+        .args(["dlq", "replay", "--dry-run", &dead[0].doc_id, "--config"])
+        .arg(env.config_path())
+        .output()
+        .unwrap();
+    let previewed = String::from_utf8_lossy(&preview.stdout);
+    assert!(
+        preview.status.success(),
+        "{}",
+        String::from_utf8_lossy(&preview.stderr)
+    );
+    assert!(
+        previewed.contains("coupa-invoices: would replay 1 dead letter")
+            && previewed.contains(&dead[0].doc_id),
+        "{previewed}"
     );
     let replay = std::process::Command::new(&bin)
         .args(["dlq", "replay", "--doc", &dead[0].doc_id, "--config"])

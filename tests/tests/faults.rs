@@ -4,7 +4,7 @@
 //! reconciliation (sent, accepted, delivered once in the sandbox, dead-lettered with reason,
 //! lost, duplicated) and asserts lost = 0 and duplicated = 0.
 //!
-//! RabbitMQ: `GATEWAY_TEST_AMQP` or amqp://guest:guest@127.0.0.1:5672/%2f; missing, these tests
+//! RabbitMQ: `GATEWAY_AMQP_URL` (or `GATEWAY_TEST_AMQP`) or amqp://guest:guest@127.0.0.1:5672/%2f; missing, these tests
 //! fail under CI and are skipped loudly elsewhere. `GATEWAY_SOAK=1` makes every scenario
 //! longer (more documents, more faults, more kills). Waiting is on observed outcomes with a
 //! guard timeout; the only pauses pace a sender's retry loop.
@@ -28,8 +28,7 @@ use serde_json::Value;
 pub const GUARD: Duration = Duration::from_secs(90);
 
 pub fn amqp_url() -> String {
-    std::env::var("GATEWAY_TEST_AMQP")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+    gateway_core::testkit::test_amqp_url()
 }
 
 /// `GATEWAY_SOAK=1`: longer runs.

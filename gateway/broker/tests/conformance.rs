@@ -1,5 +1,5 @@
 //! One conformance suite, run against both backends: the embedded bus on a temp file and
-//! RabbitMQ on the local broker (`GATEWAY_TEST_AMQP`, default amqp://127.0.0.1:5672). Without
+//! RabbitMQ on the local broker (`GATEWAY_AMQP_URL` or `GATEWAY_TEST_AMQP`, default amqp://127.0.0.1:5672). Without
 //! RabbitMQ the RabbitMQ half fails under CI and is skipped loudly elsewhere.
 //!
 //! Waiting is on events (a channel receiving a delivery) with a generous timeout as a guard
@@ -348,7 +348,7 @@ async fn embedded_backend_conforms() {
 }
 
 fn amqp_url() -> String {
-    std::env::var("GATEWAY_TEST_AMQP").unwrap_or_else(|_| "amqp://127.0.0.1:5672/%2f".into())
+    gateway_core::testkit::test_amqp_url()
 }
 
 /// The RabbitMQ broker for a test, or `None` (after a loud message) when none runs locally.

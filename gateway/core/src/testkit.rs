@@ -1,4 +1,4 @@
-//! Where the repository and the shared corpus are, for every crate's tests. Lives here, once,
+//! Where the repository, the shared corpus and the test broker are, for every crate's tests. Lives here, once,
 //! so adapters' corpus tests do not each carry their own copy of the lookup.
 
 use std::path::{Path, PathBuf};
@@ -10,6 +10,15 @@ pub fn repo_root() -> PathBuf {
         .nth(2)
         .map(Path::to_path_buf)
         .unwrap_or_default()
+}
+
+/// The RabbitMQ the tests and benches use: `GATEWAY_AMQP_URL`, else `GATEWAY_TEST_AMQP` (the
+/// older name), else the local broker with the default account.
+pub fn test_amqp_url() -> String {
+    ["GATEWAY_AMQP_URL", "GATEWAY_TEST_AMQP"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
 }
 
 /// The shared corpus of documents written by others (`../shared/corpus` beside the checkout,

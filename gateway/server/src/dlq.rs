@@ -18,6 +18,12 @@ pub enum DlqAction {
     },
     Replay,
     Purge,
+    /// What `replay` or `purge` (the `verb`) would take: the matching dead letters, listed;
+    /// nothing changes.
+    Preview {
+        verb: &'static str,
+        limit: usize,
+    },
 }
 
 /// Runs `action` on `consumers` and writes what happened to `out`. Returns how many dead
@@ -77,6 +83,30 @@ pub async fn run(
                         serde_json::to_string_pretty(&l.envelope)?
                     )?;
                     writeln!(out, "body:\n{}\n", String::from_utf8_lossy(&l.body))?;
+                }
+                total += letters.len();
+            }
+            DlqAction::Preview { verb, limit } => {
+                let letters = bus.dead_letters(consumer, filter, *limit).await?;
+                let at_least = if letters.len() >= *limit {
+                    "at least "
+                } else {
+                    ""
+                };
+                writeln!(
+                    out,
+                    "{consumer}: would {verb} {at_least}{} dead letter(s)",
+                    letters.len()
+                )?;
+                for l in &letters {
+                    writeln!(
+                        out,
+                        "  {}  {}  partner={}  reason: {}",
+                        l.doc_id,
+                        l.kind,
+                        l.partner.as_deref().unwrap_or("-"),
+                        l.reason
+                    )?;
                 }
                 total += letters.len();
             }

@@ -1,6 +1,6 @@
 //! `gateway`: the coupa-gateway command line.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -187,15 +187,20 @@ enum Command {
     /// Dead letters: list them with their reasons, replay them after fixing the cause, purge.
     #[command(after_help = "Examples:\n  \
         gateway dlq list --config gateway.toml\n  \
-        gateway dlq show --config gateway.toml --doc 7f3c...\n  \
-        gateway dlq replay --config gateway.toml --consumer coupa-invoices --doc 7f3c...\n  \
-        gateway dlq replay --config gateway.toml --partner acme --reason 'supplier not found'\n  \
-        gateway dlq purge --config gateway.toml --consumer supplier-orders --doc 7f3c...\n\n\
+        gateway dlq show --config gateway.toml 7f3c...\n  \
+        gateway dlq replay --config gateway.toml --consumer coupa-invoices 7f3c...\n  \
+        gateway dlq replay --config gateway.toml --partner acme --reason 'supplier not found' --dry-run\n  \
+        gateway dlq purge --config gateway.toml --consumer supplier-orders 7f3c...\n\n\
         Consumers: coupa-invoices (invoices to Coupa), supplier-orders (POs to suppliers).\n\
-        replay and purge need a filter (--doc, --partner, --kind, --reason) or --all.")]
+        replay and purge need a filter (DOC_ID, --partner, --kind, --reason) or --all; \
+        --dry-run lists what they would take. purge asks for confirmation on a terminal \
+        (--yes skips it).")]
     Dlq {
         #[arg(value_enum)]
         action: DlqVerb,
+        /// Only the document with this id (the same as --doc).
+        #[arg(value_name = "DOC_ID", conflicts_with = "doc")]
+        id: Option<String>,
         #[arg(long, value_name = "gateway.toml", default_value = "gateway.toml")]
         config: PathBuf,
         /// Only this consumer's dead letters (default: every consumer).
@@ -218,9 +223,15 @@ enum Command {
         /// list: print JSON Lines instead of text.
         #[arg(long)]
         json: bool,
-        /// list: at most this many per consumer.
+        /// list, show and --dry-run: at most this many per consumer.
         #[arg(long, default_value_t = 100)]
         limit: usize,
+        /// replay, purge: list the dead letters they would take, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// purge: do not ask for confirmation on a terminal.
+        #[arg(long)]
+        yes: bool,
     },
     /// Print the JSON Schema of the canonical document (the committed copy lives in
     /// `schemas/canonical.schema.json`).
@@ -233,6 +244,18 @@ enum Command {
 /// up on their own in the profile. See BENCHMARKS.md for the measurement.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Asks `question` on the terminal; true only for an answer of `y` or `yes`.
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -365,6 +388,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Dlq {
             action,
+            id,
             config,
             consumer,
             doc,
@@ -374,6 +398,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             all,
             json,
             limit,
+            dry_run,
+            yes,
         } => {
             use gateway_server::dlq::{DlqAction, run as dlq_run};
             let config = load_config(&config)?;
@@ -384,7 +410,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(other) => anyhow::bail!("--kind {other}: use invoice or purchase_order"),
             };
             let filter = gateway_core::DeadFilter {
-                doc_id: doc,
+                doc_id: doc.or(id),
                 partner,
                 kind,
                 reason_contains: reason,
@@ -392,15 +418,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let action = match action {
                 DlqVerb::List => DlqAction::List { limit, json },
                 DlqVerb::Show => DlqAction::Show { limit },
+                DlqVerb::Replay if dry_run => DlqAction::Preview {
+                    verb: "replay",
+                    limit,
+                },
+                DlqVerb::Purge if dry_run => DlqAction::Preview {
+                    verb: "purge",
+                    limit,
+                },
                 DlqVerb::Replay => DlqAction::Replay,
                 DlqVerb::Purge => DlqAction::Purge,
             };
-            if !matches!(action, DlqAction::List { .. } | DlqAction::Show { .. })
-                && filter == gateway_core::DeadFilter::default()
+            if matches!(
+                action,
+                DlqAction::Replay | DlqAction::Purge | DlqAction::Preview { .. }
+            ) && filter == gateway_core::DeadFilter::default()
                 && !all
             {
                 anyhow::bail!(
-                    "refusing to {action:?} every dead letter without --all; narrow it with --doc, --partner, --kind or --reason"
+                    "refusing to take every dead letter without --all; narrow it with a DOC_ID, --partner, --kind or --reason (add --dry-run to see what it would take)"
                 );
             }
             let consumers: Vec<&str> = match consumer.as_deref() {
@@ -416,6 +452,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Operator)
                         .await?;
                 let mut out = std::io::stdout().lock();
+                if matches!(action, DlqAction::Purge) && !yes && std::io::stdin().is_terminal() {
+                    let preview = DlqAction::Preview {
+                        verb: "purge",
+                        limit,
+                    };
+                    let n = dlq_run(bus.as_ref(), &consumers, &filter, &preview, &mut out).await?;
+                    if n == 0 || !confirm(&format!("purge these {n} dead letter(s) for good?"))? {
+                        writeln!(out, "nothing purged")?;
+                        return Ok(0);
+                    }
+                }
                 dlq_run(bus.as_ref(), &consumers, &filter, &action, &mut out).await
             })?;
             let _ = n;
