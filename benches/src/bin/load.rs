@@ -8,6 +8,7 @@
 //!   cargo run --release -p gateway-benches --bin load -- --path cxml --count 5000 \
 //!       --amqp amqp://guest:guest@127.0.0.1:5672/%2f
 //!   cargo run --release -p gateway-benches --bin load -- --path x12 --rate 500 --count 5000
+//!   cargo run --release -p gateway-benches --bin load -- --path file-drop --count 2000
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -18,7 +19,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use gateway_core::{Encode, Format};
 use gateway_model::Document;
-use gateway_server::demo::{ACME, DemoEnv, DemoOptions};
+use gateway_server::demo::{ACME, DemoEnv, DemoOptions, GLOBEX};
 use tokio::sync::Semaphore;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -26,6 +27,9 @@ enum Path {
     Rest,
     Cxml,
     X12,
+    /// X12 810 files written into the `globex` partner's file-drop `Incoming` folder (as an
+    /// SFTP upload ends: temporary name, then rename); the "answer" is the write itself.
+    FileDrop,
 }
 
 /// Load generator for a complete gateway.
@@ -88,10 +92,19 @@ fn watch(env: &DemoEnv, run: &str, delivered_at: &mut HashMap<String, Instant>) 
     seen.values().filter(|c| **c > 1).count()
 }
 
+/// The partner a path's documents come from: file drops are the `globex` partner's (the
+/// demo's SFTP partner), the other paths `acme`'s.
+fn sender(path: Path) -> &'static str {
+    match path {
+        Path::FileDrop => GLOBEX,
+        Path::Rest | Path::Cxml | Path::X12 => ACME,
+    }
+}
+
 fn body(env: &DemoEnv, path: Path, number: &str) -> anyhow::Result<Vec<u8>> {
     let inv = DemoEnv::invoice(number)?;
     let doc = Document::Invoice(inv);
-    let partner = env.partner(ACME)?;
+    let partner = env.partner(sender(path))?;
     Ok(match path {
         Path::Rest => gateway_model::to_json(&doc).into_bytes(),
         Path::Cxml => env
@@ -99,7 +112,7 @@ fn body(env: &DemoEnv, path: Path, number: &str) -> anyhow::Result<Vec<u8>> {
             .encoder(Format::Cxml)
             .context("cxml encoder")?
             .encode(std::slice::from_ref(&doc), partner)?,
-        Path::X12 => {
+        Path::X12 | Path::FileDrop => {
             // The partner's side: the interchange names the partner as sender.
             let mut p = partner.clone();
             if let Some(x) = p.x12.as_mut() {
@@ -129,7 +142,7 @@ async fn main() -> anyhow::Result<()> {
     let (url, content_type) = match args.path {
         Path::Rest => (format!("{base}/api/v1/documents"), "application/json"),
         Path::Cxml => (format!("{base}/cxml"), "text/xml"),
-        Path::X12 => (format!("{base}/x12"), "application/edi-x12"),
+        Path::X12 | Path::FileDrop => (format!("{base}/x12"), "application/edi-x12"),
     };
     eprintln!(
         "load: {} {:?} documents, concurrency {}, rate {}, bus {}",
@@ -170,6 +183,7 @@ async fn main() -> anyhow::Result<()> {
     let mut sent_at: HashMap<String, Instant> = HashMap::new();
     let mut delivered_at: HashMap<String, Instant> = HashMap::new();
     let mut last_watch = Instant::now();
+    let mut answers = Vec::new();
     for (i, (number, body)) in bodies.into_iter().enumerate() {
         if last_watch.elapsed() >= WATCH_EVERY {
             watch(&env, &run, &mut delivered_at);
@@ -178,6 +192,17 @@ async fn main() -> anyhow::Result<()> {
         if args.rate > 0 {
             let due = started + Duration::from_secs_f64(i as f64 / f64::from(args.rate));
             tokio::time::sleep_until(due.into()).await;
+        }
+        if args.path == Path::FileDrop {
+            let t0 = Instant::now();
+            sent_at.insert(number.clone(), t0);
+            env.drop_file(GLOBEX, &format!("{number}.edi"), &body)?;
+            answers.push(t0.elapsed());
+            if i % 500 == 0 {
+                eprint!("\r  dropped {i}/{}", args.count);
+                let _ = std::io::stderr().flush();
+            }
+            continue;
         }
         let permit = Arc::clone(&sem).acquire_owned().await?;
         let (http, url) = (http.clone(), url.clone());
@@ -200,7 +225,6 @@ async fn main() -> anyhow::Result<()> {
             let _ = std::io::stderr().flush();
         }
     }
-    let mut answers = Vec::new();
     let mut refused = 0usize;
     while let Some(r) = tasks.join_next().await {
         if last_watch.elapsed() >= WATCH_EVERY {
@@ -268,7 +292,12 @@ async fn main() -> anyhow::Result<()> {
         delivered as f64 / total_secs
     );
     println!(
-        "  sender answer latency     p50 {}  p90 {}  p99 {}  max {}",
+        "  {}     p50 {}  p90 {}  p99 {}  max {}",
+        if args.path == Path::FileDrop {
+            "file write (sender)  "
+        } else {
+            "sender answer latency"
+        },
         ms(percentile(&answers, 50.0)),
         ms(percentile(&answers, 90.0)),
         ms(percentile(&answers, 99.0)),
