@@ -5,6 +5,12 @@
 //! ITD → payment terms. Lines: IT1 (number, quantity, UOM, price, qualifier pairs), PID05 →
 //! description, TXI, SAC. Summary: TDS01 (implied two decimals) → total, TXI, SAC, CTT (checked,
 //! not kept). Everything else goes to `extensions.x12` (see [`crate::common`]).
+//!
+//! Written from a document that did not come from X12, some fields have no home in the 810
+//! as mapped here and are left out: `subtotal` and `tax_total` (derived: the lines, TXI and
+//! TDS01 carry the money), party ids after the first (N1 holds one), and the decimal text of
+//! quantities and prices (X12 writes `12.5` for `12.50`; the value is the same). No money is
+//! left out: every tax has its TXI and every charge its SAC.
 
 use gateway_core::EncodeError;
 use gateway_model::{Invoice, InvoiceLine, InvoicePurpose, Party, Text};

@@ -5,6 +5,10 @@
 //! quantity, UOM, price, qualifier pairs), PID05 → description, DTM*002 → need-by, TXI, SAC.
 //! Summary: CTT (checked), AMT*TT → total (computed from the lines when absent). Everything else
 //! goes to `extensions.x12` (see [`crate::common`]).
+//!
+//! Written from a document that did not come from X12, `version` (no change number in the
+//! 850 as mapped here) and party ids after the first are left out, and decimals are written
+//! in X12's shortest form (`12.5` for `12.50`).
 
 use gateway_core::EncodeError;
 use gateway_model::{ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, Text};
