@@ -279,7 +279,7 @@ mod tests {
     const INVOICE: &str = r#"{"schema_version": 1, "kind": "invoice", "invoice_number": "D-1", "invoice_date": "2026-05-01", "currency": "EUR", "supplier": {"name": "Dialect Supplies"}, "lines": [{"line_number": 1, "quantity": "5", "uom": "PK", "unit_price": "3.20", "amount": "16.00", "description": "Cable ties"}]}"#;
 
     fn codec() -> EmailCodec {
-        EmailCodec::new(vec![Arc::new(JsonCodec)])
+        EmailCodec::new(vec![Arc::new(JsonCodec::default())])
     }
 
     fn part(name: &str, ctype: &str, body: &str) -> String {

@@ -1,6 +1,6 @@
 //! Canonical JSON as a wire format (the REST API, `convert --from json`/`--to json`).
 
-use gateway_model::{Document, from_json_lines, to_json_line};
+use gateway_model::{Document, DocumentKind, from_json_lines_or, to_json_line};
 
 use crate::codec::{Decode, Decoded, DecodedDocument, Encode, EncodeError, Reject, SourceMeta};
 use crate::format::Format;
@@ -8,7 +8,18 @@ use crate::profile::PartnerProfile;
 
 /// Reads one canonical document, an array of them, or JSON Lines; writes JSON Lines.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct JsonCodec;
+pub struct JsonCodec {
+    /// The kind of a document that names none; `None` refuses such a document (the REST API
+    /// and the bus always name it).
+    default_kind: Option<DocumentKind>,
+}
+
+impl JsonCodec {
+    /// Reads documents without `"kind"` as `kind` (`gateway convert --kind`).
+    pub fn with_default_kind(kind: Option<DocumentKind>) -> Self {
+        JsonCodec { default_kind: kind }
+    }
+}
 
 impl Decode for JsonCodec {
     fn format(&self) -> Format {
@@ -17,7 +28,10 @@ impl Decode for JsonCodec {
 
     fn decode(&self, raw: &[u8], _partner: &PartnerProfile) -> Decoded {
         let mut out = Decoded::default();
-        for (i, item) in from_json_lines(raw).into_iter().enumerate() {
+        for (i, item) in from_json_lines_or(raw, self.default_kind)
+            .into_iter()
+            .enumerate()
+        {
             match item {
                 Ok(document) => out.documents.push(DecodedDocument {
                     document,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use crate::document::{Document, Invoice, PurchaseOrder, SCHEMA_VERSION};
+use crate::document::{Document, DocumentKind, Invoice, PurchaseOrder, SCHEMA_VERSION};
 
 /// Why a canonical JSON document could not be read. Never retryable: the input must change.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -21,20 +21,30 @@ const MAX_DOCUMENTS: usize = 1_000_000;
 /// Reads one canonical document.
 pub fn from_json(bytes: &[u8]) -> Result<Document, JsonError> {
     let value: Value = serde_json::from_slice(bytes).map_err(syntax_error)?;
-    document_from_value(value, "$")
+    document_from_value(value, "$", None)
 }
 
 /// Reads every document in `bytes`: one object, an array of objects, or JSON Lines. Each
 /// document is read on its own, so one bad document does not hide the others; a syntax error
 /// ends the input (nothing after it can be trusted) and is returned as the last item.
 pub fn from_json_lines(bytes: &[u8]) -> Vec<Result<Document, JsonError>> {
+    from_json_lines_or(bytes, None)
+}
+
+/// [`from_json_lines`], reading a document without `"kind"` as `default_kind` (`gateway
+/// convert --kind`, for files written by hand or by a system that knows only one kind). A
+/// document that names its kind keeps it.
+pub fn from_json_lines_or(
+    bytes: &[u8],
+    default_kind: Option<DocumentKind>,
+) -> Vec<Result<Document, JsonError>> {
     let mut out = Vec::new();
     let mut index = 0usize;
     for item in serde_json::Deserializer::from_slice(bytes).into_iter::<Value>() {
         match item {
             Ok(Value::Array(items)) => {
                 for v in items {
-                    out.push(document_from_value(v, &format!("$[{index}]")));
+                    out.push(document_from_value(v, &format!("$[{index}]"), default_kind));
                     index += 1;
                 }
             }
@@ -44,7 +54,7 @@ pub fn from_json_lines(bytes: &[u8]) -> Vec<Result<Document, JsonError>> {
                 } else {
                     format!("document {}: $", index + 1)
                 };
-                out.push(document_from_value(v, &root));
+                out.push(document_from_value(v, &root, default_kind));
                 index += 1;
             }
             Err(e) => {
@@ -70,7 +80,11 @@ fn syntax_error(e: serde_json::Error) -> JsonError {
     }
 }
 
-fn document_from_value(mut value: Value, root: &str) -> Result<Document, JsonError> {
+fn document_from_value(
+    mut value: Value,
+    root: &str,
+    default_kind: Option<DocumentKind>,
+) -> Result<Document, JsonError> {
     let Some(obj) = value.as_object_mut() else {
         return Err(JsonError {
             location: root.to_string(),
@@ -79,6 +93,9 @@ fn document_from_value(mut value: Value, root: &str) -> Result<Document, JsonErr
     };
     let kind = match obj.remove("kind") {
         Some(Value::String(k)) => k,
+        None if default_kind.is_some() => default_kind
+            .map(|k| k.as_str().to_string())
+            .unwrap_or_default(),
         Some(_) => {
             return Err(JsonError {
                 location: format!("{root}.kind"),
@@ -133,7 +150,7 @@ fn document_from_value(mut value: Value, root: &str) -> Result<Document, JsonErr
 impl<'de> Deserialize<'de> for Document {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(deserializer)?;
-        document_from_value(value, "$").map_err(serde::de::Error::custom)
+        document_from_value(value, "$", None).map_err(serde::de::Error::custom)
     }
 }
 

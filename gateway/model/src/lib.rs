@@ -20,7 +20,7 @@ pub use document::{
     ChargeKind, Document, DocumentKind, Invoice, InvoiceLine, InvoicePurpose, OrderLine,
     OrderPurpose, PurchaseOrder, SCHEMA_VERSION,
 };
-pub use json::{JsonError, from_json, from_json_lines, to_json, to_json_line};
+pub use json::{JsonError, from_json, from_json_lines, from_json_lines_or, to_json, to_json_line};
 pub use parts::{Address, Charge, Extensions, Party, PartyId, PaymentTerms, Tax};
 pub use text::Text;
 pub use validate::{Problem, Severity, ValidationReport};

@@ -75,6 +75,14 @@ impl Codecs {
         Self::with_x12(Arc::new(codec.with_parallelism(x12_threads(threads))))
     }
 
+    /// These codecs, reading canonical JSON documents that name no `"kind"` as `kind`
+    /// (`gateway convert --kind`).
+    pub fn with_json_default_kind(mut self, kind: Option<gateway_model::DocumentKind>) -> Self {
+        let json = Arc::new(JsonCodec::with_default_kind(kind));
+        self.add_decoder(json);
+        self
+    }
+
     /// The standard codecs, with X12 control numbers (ISA13/GS06/ST02 of what we send, acks
     /// included) kept in `dir` so they keep counting up across restarts, as partners require.
     pub fn with_x12_control_numbers_in(dir: &std::path::Path) -> Self {
@@ -91,8 +99,8 @@ impl Codecs {
             encoders: BTreeMap::new(),
             x12: Arc::clone(&x12),
         };
-        c.add_decoder(Arc::new(JsonCodec));
-        c.add_encoder(Arc::new(JsonCodec));
+        c.add_decoder(Arc::new(JsonCodec::default()));
+        c.add_encoder(Arc::new(JsonCodec::default()));
         c.add_decoder(x12.clone());
         c.add_encoder(x12);
         let cxml = Arc::new(adapter_cxml::CxmlCodec::new());

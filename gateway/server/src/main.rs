@@ -64,6 +64,23 @@ impl ToFormat {
     }
 }
 
+/// Named as in the canonical JSON (`purchase_order`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum KindArg {
+    Invoice,
+    PurchaseOrder,
+}
+
+impl KindArg {
+    fn kind(self) -> gateway_model::DocumentKind {
+        match self {
+            KindArg::Invoice => gateway_model::DocumentKind::Invoice,
+            KindArg::PurchaseOrder => gateway_model::DocumentKind::PurchaseOrder,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum DlqVerb {
     List,
@@ -79,7 +96,8 @@ enum Command {
         gateway convert --to json samples/json/invoice/rich.json\n  \
         gateway convert --from x12 --to json invoice.edi\n  \
         gateway convert --x12-threads 2 --to json nightly-batch.edi\n  \
-        cat order.json | gateway convert --to cxml -\n\n\
+        cat order.json | gateway convert --to cxml --partner acme.toml -\n  \
+        gateway convert --kind purchase_order --to cxml --partner acme.toml order-without-kind.json\n\n\
         Exit status: 0 all documents converted, 1 some input was rejected (each reject is \
         printed on standard error with its location), 2 usage or I/O error.")]
     Convert {
@@ -102,6 +120,11 @@ enum Command {
             value_name = "N"
         )]
         x12_threads: usize,
+        /// The kind of a canonical JSON document that names none (`invoice` or
+        /// `purchase_order`), so `--to cxml` knows to write an InvoiceDetailRequest or an
+        /// OrderRequest; a document with `"kind"` keeps its own.
+        #[arg(long, value_enum, value_name = "KIND")]
+        kind: Option<KindArg>,
         /// Folder of the X12 control-number counters, so the ISA13/GS06 numbers of `--to
         /// x12` continue from the last ones issued (the service keeps its own in
         /// `<state>/x12-control`); without it numbering starts at 1 on every run.
@@ -289,10 +312,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             to,
             partner,
             x12_threads,
+            kind,
             control_numbers,
             input,
         } => {
-            let codecs = Codecs::for_cli(x12_threads, control_numbers.as_deref());
+            let codecs = Codecs::for_cli(x12_threads, control_numbers.as_deref())
+                .with_json_default_kind(kind.map(KindArg::kind));
             let req = ConvertRequest {
                 input: &input,
                 from: from.format(),

@@ -360,3 +360,57 @@ fn convert_to_x12_control_numbers_continue_across_runs() {
     assert_eq!(isa13(), "000000001");
     assert_eq!(isa13(), "000000002");
 }
+
+/// `--kind` reads a canonical JSON document that names no kind as that kind (so `--to cxml`
+/// writes an OrderRequest); a document that names its kind keeps it; without `--kind` the
+/// document is refused at `$.kind`.
+#[test]
+fn convert_kind_supplies_the_kind_a_document_does_not_name() {
+    let mut order: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(repo("samples/json/purchase_order/rich.json")).unwrap(),
+    )
+    .unwrap();
+    order.as_object_mut().unwrap().remove("kind");
+    let invoice = std::fs::read_to_string(repo("samples/json/invoice/rich.json")).unwrap();
+    let run = |args: &[&str], input: &str| {
+        let mut child = gateway()
+            .args(["convert", "--to", "cxml", "--partner"])
+            .arg(repo("samples/cxml/invoice/rich.partner.toml"))
+            .args(args)
+            .arg("-")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let kindless = format!("{}\n", serde_json::to_string(&order).unwrap());
+    let refused = run(&[], &kindless);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("$.kind"));
+    let out = run(&["--kind", "purchase_order"], &kindless);
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        xml.contains("<OrderRequest>") && xml.contains("orderID=\"PO-7781\""),
+        "{xml}"
+    );
+    let named = run(&["--kind", "purchase_order"], &invoice);
+    let xml = String::from_utf8_lossy(&named.stdout);
+    assert!(named.status.success());
+    assert!(
+        xml.contains("<InvoiceDetailRequest>") && !xml.contains("<OrderRequest"),
+        "{xml}"
+    );
+}
