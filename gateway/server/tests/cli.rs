@@ -17,6 +17,18 @@ fn canonical(path: &str) -> gateway_model::Document {
     gateway_model::from_json(&std::fs::read(repo(path)).unwrap()).unwrap()
 }
 
+/// Runs `command` with `input` on its standard input and everything it prints captured.
+fn with_stdin(mut command: Command, input: &[u8]) -> std::process::Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn convert_json_prints_the_canonical_document() {
     let out = gateway()
@@ -176,16 +188,11 @@ fn convert_x12_on_several_threads_prints_what_one_thread_prints() {
     let one = std::fs::read(repo("samples/x12/invoice/rich.edi")).unwrap();
     let input: Vec<u8> = one.repeat(70);
     let run = |threads: &str| {
-        let mut child = gateway()
+        let mut command = gateway();
+        command
             .args(["convert", "--to", "json", "--x12-threads", threads, "-"])
-            .env_remove("GATEWAY_X12_THREADS")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(&input).unwrap();
-        child.wait_with_output().unwrap()
+            .env_remove("GATEWAY_X12_THREADS");
+        with_stdin(command, &input)
     };
     let sequential = run("1");
     let parallel = run("3");
@@ -224,17 +231,9 @@ fn segment<'s>(segments: &'s [Vec<String>], id: &str) -> &'s [String] {
 }
 
 fn validate_ack(args: &[&str], input: &[u8]) -> std::process::Output {
-    let mut child = gateway()
-        .args(["validate", "--ack"])
-        .args(args)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
+    let mut command = gateway();
+    command.args(["validate", "--ack"]).args(args).arg("-");
+    with_stdin(command, input)
 }
 
 /// `validate --ack` prints only the 997 a 4010 interchange gets: its envelope mirrors the
@@ -373,23 +372,13 @@ fn convert_kind_supplies_the_kind_a_document_does_not_name() {
     order.as_object_mut().unwrap().remove("kind");
     let invoice = std::fs::read_to_string(repo("samples/json/invoice/rich.json")).unwrap();
     let run = |args: &[&str], input: &str| {
-        let mut child = gateway()
+        let mut command = gateway();
+        command
             .args(["convert", "--to", "cxml", "--partner"])
             .arg(repo("samples/cxml/invoice/rich.partner.toml"))
             .args(args)
-            .arg("-")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+            .arg("-");
+        with_stdin(command, input.as_bytes())
     };
     let kindless = format!("{}\n", serde_json::to_string(&order).unwrap());
     let refused = run(&[], &kindless);
