@@ -152,8 +152,8 @@ enum Command {
         /// receiver swapped.
         #[arg(long)]
         ack: bool,
-        /// Folder of the X12 control-number counters (with --ack), so the acknowledgment's ISA13/GS06
-        /// continue from the last ones issued (point it at the service's
+        /// Folder of the X12 control-number counters (with --ack), so the acknowledgment's
+        /// ISA13/GS06 continue from the last ones issued (point it at the service's
         /// `<state>/x12-control` to share its numbering); without it numbering starts at 1,
         /// which suits checking but not sending.
         #[arg(long, value_name = "DIR", requires = "ack")]
@@ -234,9 +234,8 @@ enum Command {
         doc: Option<String>,
         #[arg(long)]
         partner: Option<String>,
-        /// invoice or purchase_order.
-        #[arg(long)]
-        kind: Option<String>,
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
         /// Only dead letters whose reason contains this text.
         #[arg(long)]
         reason: Option<String>,
@@ -428,16 +427,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             use gateway_server::dlq::{DlqAction, run as dlq_run};
             let config = load_config(&config)?;
-            let kind = match kind.as_deref() {
-                None => None,
-                Some("invoice") => Some(gateway_model::DocumentKind::Invoice),
-                Some("purchase_order") => Some(gateway_model::DocumentKind::PurchaseOrder),
-                Some(other) => anyhow::bail!("--kind {other}: use invoice or purchase_order"),
-            };
             let filter = gateway_core::DeadFilter {
                 doc_id: doc.or(id),
                 partner,
-                kind,
+                kind: kind.map(KindArg::kind),
                 reason_contains: reason,
             };
             let action = match action {
