@@ -251,11 +251,23 @@ pub fn acknowledge(
     Ok(errors)
 }
 
-/// Reads a whole input into memory (for commands that need all bytes, such as `--ack`: an
-/// acknowledgment answers whole interchanges).
+/// Most bytes [`read_all`] holds: an acknowledgment answers whole interchanges, so `--ack`
+/// reads its input into memory, and a larger file should be split (or validated without
+/// `--ack`, which streams).
+pub const MAX_WHOLE_INPUT: u64 = 1 << 30;
+
+/// Reads a whole input into memory, up to [`MAX_WHOLE_INPUT`] bytes.
 pub fn read_all(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let mut r = open_input(path)?;
+    let r = open_input(path)?;
     let mut buf = Vec::new();
-    r.read_to_end(&mut buf)?;
+    r.take(MAX_WHOLE_INPUT + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > MAX_WHOLE_INPUT {
+        bail!(
+            "{} is larger than {} MiB, the most --ack reads at once: split it by interchange, \
+             or validate it without --ack (which streams)",
+            path.display(),
+            MAX_WHOLE_INPUT >> 20
+        );
+    }
     Ok(buf)
 }
