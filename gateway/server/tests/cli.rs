@@ -403,3 +403,29 @@ fn convert_kind_supplies_the_kind_a_document_does_not_name() {
         "{xml}"
     );
 }
+
+/// A 005010 group gets a 999 (after its GS08), not a 997: ST01 999 with the implementation
+/// guide in ST03 and GS08, AK1 naming the version, IK5 for the set.
+#[test]
+fn validate_ack_answers_a_5010_group_with_a_999() {
+    let input = std::fs::read_to_string(repo("samples/x12/invoice/rich.edi"))
+        .unwrap()
+        .replacen("*00401*", "*00501*", 1)
+        .replacen("*004010~", "*005010~", 1);
+    let out = validate_ack(&[], input.as_bytes());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let segs = x12_segments(&out.stdout);
+    assert_eq!(segment(&segs, "ISA")[12], "00501");
+    assert_eq!(segment(&segs, "GS")[8], "005010X231");
+    assert_eq!(segment(&segs, "ST")[1..4], ["999", "0001", "005010X231"]);
+    assert_eq!(segment(&segs, "AK1")[1..4], ["IN", "42", "005010"]);
+    assert_eq!(segment(&segs, "IK5")[1], "A");
+    assert!(
+        segs.iter().all(|s| s[0] != "AK5"),
+        "AK5 is the 997's: {segs:?}"
+    );
+}
