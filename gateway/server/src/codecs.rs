@@ -52,54 +52,56 @@ fn x12_threads(threads: usize) -> adapter_x12::Parallelism {
     }
 }
 
+/// The X12 codec with control numbers kept in `dir` (else counted in memory from 1).
+fn x12_codec(
+    dir: Option<&std::path::Path>,
+    parallelism: adapter_x12::Parallelism,
+) -> adapter_x12::X12Codec {
+    let codec = match dir {
+        Some(dir) => adapter_x12::X12Codec::with_control_numbers(Arc::new(
+            adapter_x12::FileControlNumbers::new(dir),
+        )),
+        None => adapter_x12::X12Codec::new(),
+    };
+    codec.with_parallelism(parallelism)
+}
+
 impl Codecs {
     /// The codecs built into this binary.
     pub fn standard() -> Self {
-        Self::with_x12(Arc::new(
-            adapter_x12::X12Codec::new().with_parallelism(x12_parallelism()),
-        ))
+        Self::build(x12_codec(None, x12_parallelism()), None)
     }
 
     /// The standard codecs as the command line asks for them: X12 sets mapped on `threads`
-    /// threads (`--x12-threads`), and X12 control numbers (ISA13/GS06 of what is written,
+    /// threads (`--x12-threads`); X12 control numbers (ISA13/GS06 of what is written,
     /// acknowledgments included) kept in `control_numbers` when given (`--control-numbers`;
     /// the service's `<state>/x12-control` continues its numbering), else counted from 1 in
-    /// memory, which suits checking but not sending.
-    pub fn for_cli(threads: usize, control_numbers: Option<&std::path::Path>) -> Self {
-        let codec = match control_numbers {
-            Some(dir) => adapter_x12::X12Codec::with_control_numbers(Arc::new(
-                adapter_x12::FileControlNumbers::new(dir),
-            )),
-            None => adapter_x12::X12Codec::new(),
-        };
-        Self::with_x12(Arc::new(codec.with_parallelism(x12_threads(threads))))
-    }
-
-    /// These codecs, reading canonical JSON documents that name no `"kind"` as `kind`
-    /// (`gateway convert --kind`).
-    pub fn with_json_default_kind(mut self, kind: Option<gateway_model::DocumentKind>) -> Self {
-        let json = Arc::new(JsonCodec::with_default_kind(kind));
-        self.add_decoder(json);
-        self
+    /// memory, which suits checking but not sending; and canonical JSON documents that name no
+    /// `"kind"` read as `json_kind` (`--kind`).
+    pub fn for_cli(
+        threads: usize,
+        control_numbers: Option<&std::path::Path>,
+        json_kind: Option<gateway_model::DocumentKind>,
+    ) -> Self {
+        Self::build(x12_codec(control_numbers, x12_threads(threads)), json_kind)
     }
 
     /// The standard codecs, with X12 control numbers (ISA13/GS06/ST02 of what we send, acks
     /// included) kept in `dir` so they keep counting up across restarts, as partners require.
     pub fn with_x12_control_numbers_in(dir: &std::path::Path) -> Self {
-        let numbers = Arc::new(adapter_x12::FileControlNumbers::new(dir));
-        Self::with_x12(Arc::new(
-            adapter_x12::X12Codec::with_control_numbers(numbers)
-                .with_parallelism(x12_parallelism()),
-        ))
+        Self::build(x12_codec(Some(dir), x12_parallelism()), None)
     }
 
-    fn with_x12(x12: Arc<adapter_x12::X12Codec>) -> Self {
+    /// The registry around `x12`, with canonical JSON reading documents that name no kind as
+    /// `json_kind` (also inside e-mail, whose decoder takes the others as they are here).
+    fn build(x12: adapter_x12::X12Codec, json_kind: Option<gateway_model::DocumentKind>) -> Self {
+        let x12 = Arc::new(x12);
         let mut c = Codecs {
             decoders: BTreeMap::new(),
             encoders: BTreeMap::new(),
             x12: Arc::clone(&x12),
         };
-        c.add_decoder(Arc::new(JsonCodec::default()));
+        c.add_decoder(Arc::new(JsonCodec::with_default_kind(json_kind)));
         c.add_encoder(Arc::new(JsonCodec::default()));
         c.add_decoder(x12.clone());
         c.add_encoder(x12);

@@ -315,8 +315,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             control_numbers,
             input,
         } => {
-            let codecs = Codecs::for_cli(x12_threads, control_numbers.as_deref())
-                .with_json_default_kind(kind.map(KindArg::kind));
+            let codecs = Codecs::for_cli(
+                x12_threads,
+                control_numbers.as_deref(),
+                kind.map(KindArg::kind),
+            );
             let req = ConvertRequest {
                 input: &input,
                 from: from.format(),
@@ -348,7 +351,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             let errors = if ack {
-                let codecs = Codecs::for_cli(1, control_numbers.as_deref());
+                let codecs = Codecs::for_cli(1, control_numbers.as_deref(), None);
                 let stderr = std::io::stderr();
                 convert::acknowledge(
                     &codecs,
