@@ -18,6 +18,7 @@ use serde_json::{Map, Value, json};
 
 use crate::envelope::{SetIssue, Severity};
 use crate::fields::Fields;
+use crate::party_ids;
 use crate::tokenizer::Segment;
 use crate::values;
 use crate::writer::{El, o, t};
@@ -277,12 +278,11 @@ pub fn read_party(
     let mut party = Party::default();
     let mut leftovers = Vec::new();
     party.name = n1.trimmed(2);
-    if let Some(value) = n1.trimmed(4) {
-        party.ids.push(PartyId {
-            domain: n1.trimmed(3).unwrap_or_default(),
-            value,
-        });
-    }
+    let n1_id = n1.trimmed(4).map(|value| PartyId {
+        domain: n1.trimmed(3).unwrap_or_default(),
+        value,
+    });
+    let mut carried = Vec::new();
     let mut address = Address::default();
     let mut seen_n4 = false;
     let mut seen_per = false;
@@ -315,11 +315,16 @@ pub fn read_party(
                     }
                 }
             }
+            b"REF" => match party_ids::carried_id(&Fields::new(seg)) {
+                Some(id) => carried.push(id),
+                None => leftovers.push(i),
+            },
             id if is_n1_child(id) => leftovers.push(i),
             _ => break,
         }
         i += 1;
     }
+    party.ids = party_ids::ids_from_loop(n1_id, carried);
     if address != Address::default() {
         party.address = Some(address);
     }
@@ -423,15 +428,21 @@ pub fn write_party(
     party: &Party,
     path: &str,
 ) -> Result<(), gateway_core::EncodeError> {
-    let id = party.ids.first();
+    if let Some(k) = party.ids.iter().position(|i| i.value.trim().is_empty()) {
+        return Err(gateway_core::EncodeError::Invalid {
+            path: format!("{path}.ids[{k}].value"),
+            message: "a party id needs a value (X12 N104 or REF02)".into(),
+        });
+    }
+    let ids = party_ids::plan(&party.ids);
     out.segment(
         path,
         "N1",
         &[
             t(role),
             o(party.name.as_deref()),
-            o(id.map(|i| i.domain.clone())),
-            o(id.map(|i| i.value.clone())),
+            o(ids.n1.map(|(code, _)| code)),
+            o(ids.n1.map(|(_, value)| value)),
         ],
     )?;
     if let Some(a) = &party.address {
@@ -452,6 +463,18 @@ pub fn write_party(
                 ],
             )?;
         }
+    }
+    let first_carried = party.ids.len() - ids.carried.len();
+    for (k, id) in ids.carried.iter().enumerate() {
+        out.segment(
+            &format!("{path}.ids[{}]", first_carried + k),
+            "REF",
+            &[
+                t(party_ids::CARRIER_QUALIFIER),
+                t(id.value.as_str()),
+                t(id.domain.as_str()),
+            ],
+        )?;
     }
     if party.contact.is_some() || party.phone.is_some() || party.email.is_some() {
         let mut els = vec![t("IC"), o(party.contact.as_deref())];

@@ -20,6 +20,7 @@ mod line_loop;
 pub mod map810;
 pub mod map850;
 mod parallel;
+mod party_ids;
 mod set_loop;
 pub mod tokenizer;
 pub mod values;

@@ -8,9 +8,10 @@
 //!
 //! Written from a document that did not come from X12, some fields have no home in the 810
 //! as mapped here and are left out: `subtotal` and `tax_total` (derived: the lines, TXI and
-//! TDS01 carry the money), party ids after the first (N1 holds one), and the decimal text of
-//! quantities and prices (X12 writes `12.5` for `12.50`; the value is the same). No money is
-//! left out: every tax has its TXI and every charge its SAC.
+//! TDS01 carry the money) and the decimal text of quantities and prices (X12 writes `12.5` for
+//! `12.50`; the value is the same). No money is left out: every tax has its TXI and every charge
+//! its SAC. A party's ids after the first, and a first whose domain is not an X12 code, go in
+//! loop `REF*ZZ` segments (see [`crate::party_ids`]).
 
 use gateway_core::EncodeError;
 use gateway_model::{Invoice, InvoiceLine, InvoicePurpose, Party, Text};

@@ -6,9 +6,10 @@
 //! Summary: CTT (checked), AMT*TT → total (computed from the lines when absent). Everything else
 //! goes to `extensions.x12` (see [`crate::common`]).
 //!
-//! Written from a document that did not come from X12, `version` (no change number in the
-//! 850 as mapped here) and party ids after the first are left out, and decimals are written
-//! in X12's shortest form (`12.5` for `12.50`).
+//! `version` ↔ the first header `REF*PP` (purchase order revision number). A party's ids: the
+//! first in N1 (N103/N104), the others, and a first whose domain is not an X12 code, in loop
+//! `REF*ZZ` segments (see [`crate::party_ids`]). Decimals are written in X12's shortest form
+//! (`12.5` for `12.50`; the value is the same).
 
 use gateway_core::EncodeError;
 use gateway_model::{ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, Text};
@@ -35,6 +36,20 @@ fn role(code: &str) -> Option<usize> {
 
 fn is_amt_tt(seg: &Segment<'_>) -> bool {
     seg.id() == b"AMT" && Fields::new(seg).str_at(1).as_deref() == Some("TT")
+}
+
+/// The PO's version from a header `REF*PP*<n>` (purchase order revision number): REF02 a whole
+/// number written the way [`write_order`] writes it (no sign, no leading zero) and nothing after
+/// it, so that writing the version back gives the same segment. Any other REF stays kept.
+fn revision(seg: &Fields<'_, '_>) -> Option<u32> {
+    if seg.str_at(1).as_deref() != Some("PP") || seg.element_count() > 2 {
+        return None;
+    }
+    let digits = seg.element(2)?;
+    if digits.first() == Some(&b'0') || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// The 850's part of the set loop (see [`crate::set_loop`]).
@@ -107,6 +122,10 @@ impl SetKind for Order850 {
                     (None, Some(_)) => open.keep(seg),
                     _ => {}
                 }
+                Some(scope)
+            }
+            (Scope::Header, b"REF") if po.version.is_none() => {
+                po.version = Some(revision(seg)?);
                 Some(scope)
             }
             (_, b"AMT") if Some(i) == survey.last_total => {
@@ -247,6 +266,10 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
         beg.push(common::kept(e, &format!("BEG{n:02}")));
     }
     out.segment("$", "BEG", &beg)?;
+    // Before the kept segments: the first header REF*PP is the version (see `revision`).
+    if let Some(v) = po.version {
+        out.segment("$.version", "REF", &[t("PP"), t(v.to_string())])?;
+    }
     common::write_kept_segments(out, e, "$")?;
     common::write_comments(out, po.comments.as_ref())?;
     if let Some(c) = &po.currency {

@@ -1,0 +1,217 @@
+//! Documents that did not come from X12 (the golden canonical JSON of every other format, and
+//! Coupa-shaped orders) written as X12: every N1 has an X12 code in N103, and the parties and
+//! the PO version come back exactly when the X12 is read again.
+
+// Test helpers outside #[test] functions may unwrap and panic too: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use adapter_x12::X12Codec;
+use adapter_x12::tokenizer::Tokenizer;
+use gateway_core::testkit::{files_under, repo_root};
+use gateway_core::{Decode, Encode, PartnerProfile};
+use gateway_model::{Document, OrderPurpose, Party, PartyId, PurchaseOrder, from_json_lines};
+
+fn id(domain: &str, value: &str) -> PartyId {
+    PartyId {
+        domain: domain.into(),
+        value: value.into(),
+    }
+}
+
+/// The parties of a document, in a fixed order, for comparison.
+fn parties(d: &Document) -> Vec<Option<Party>> {
+    match d {
+        Document::Invoice(i) => vec![
+            i.supplier.clone(),
+            i.buyer.clone(),
+            i.bill_to.clone(),
+            i.remit_to.clone(),
+            i.ship_to.clone(),
+        ],
+        Document::PurchaseOrder(p) => vec![
+            p.supplier.clone(),
+            p.buyer.clone(),
+            p.bill_to.clone(),
+            p.ship_to.clone(),
+        ],
+    }
+}
+
+fn version(d: &Document) -> Option<u32> {
+    match d {
+        Document::PurchaseOrder(p) => p.version,
+        _ => None,
+    }
+}
+
+/// Every N1 segment of `x12`, split into elements.
+fn n1_segments(x12: &[u8]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for seg in Tokenizer::new(x12) {
+        let seg = seg.unwrap();
+        if seg.id() == b"N1" {
+            out.push(
+                seg.elements()
+                    .map(|e| String::from_utf8_lossy(e).into_owned())
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+fn try_through_x12(
+    docs: &[Document],
+    what: &str,
+) -> Result<(Vec<u8>, Vec<Document>), gateway_core::EncodeError> {
+    let codec = X12Codec::new();
+    let partner = PartnerProfile::anonymous();
+    let bytes = codec.encode(docs, &partner)?;
+    let d = codec.decode(&bytes, &partner);
+    assert!(d.rejects.is_empty(), "{what}: {:?}", d.rejects);
+    Ok((bytes, d.documents.into_iter().map(|d| d.document).collect()))
+}
+
+fn through_x12(docs: &[Document], what: &str) -> (Vec<u8>, Vec<Document>) {
+    try_through_x12(docs, what).unwrap_or_else(|e| panic!("{what}: encode: {e}"))
+}
+
+fn assert_n103_codes(bytes: &[u8], what: &str) {
+    for n1 in n1_segments(bytes) {
+        if let Some(code) = n1.get(3) {
+            assert!(
+                (1..=2).contains(&code.len())
+                    && code
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
+                "{what}: N103 {code:?} is not an X12 code in {n1:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn golden_documents_of_every_format_keep_parties_and_version_through_x12() {
+    let (mut checked, mut refused) = (0, Vec::new());
+    for f in files_under(&repo_root().join("samples")) {
+        let name = f.to_string_lossy();
+        if !name.ends_with(".canonical.json") || name.contains("/x12/") {
+            continue;
+        }
+        let docs: Vec<Document> = from_json_lines(&std::fs::read(&f).unwrap())
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        let (bytes, back) = match try_through_x12(&docs, &name) {
+            Ok(r) => r,
+            // A value with a line break cannot go into X12 written one segment per line.
+            Err(e) if e.to_string().contains("contains the delimiter '\\n'") => {
+                refused.push(name.to_string());
+                continue;
+            }
+            Err(e) => panic!("{name}: encode: {e}"),
+        };
+        assert_n103_codes(&bytes, &name);
+        assert_eq!(back.len(), docs.len(), "{name}");
+        for (a, b) in docs.iter().zip(&back) {
+            assert_eq!(parties(b), parties(a), "{name}: parties changed");
+            assert_eq!(version(b), version(a), "{name}: version changed");
+        }
+        checked += 1;
+    }
+    // json, cxml, csv and e-mail goldens (21 files less the two X12 ones, at the time of writing).
+    assert!(checked >= 15, "{checked}");
+    // Refused, with the value's path: a CSV description and a cXML ship-to contact that
+    // hold a line break.
+    assert!(refused.len() <= 2, "{refused:?}");
+}
+
+#[test]
+fn a_coupa_order_with_several_ids_per_party_round_trips_exactly() {
+    let po = PurchaseOrder {
+        po_number: Some("6112".into()),
+        order_date: Some("2026-04-01".parse().unwrap()),
+        purpose: Some(OrderPurpose::New),
+        version: Some(3),
+        currency: Some("USD".into()),
+        supplier: Some(Party {
+            name: Some("Acme Industrial Supply".into()),
+            ids: vec![id("coupa", "17"), id("coupa-number", "SUP-001")],
+            ..Party::default()
+        }),
+        buyer: Some(Party {
+            name: Some("Globex".into()),
+            ids: vec![id("92", "GLOBEX"), id("DUNS", "123456789"), id("1", "987")],
+            ..Party::default()
+        }),
+        ship_to: Some(Party {
+            name: Some("Dock 4".into()),
+            ids: vec![id("addressID", "ST-4")],
+            ..Party::default()
+        }),
+        ..PurchaseOrder::default()
+    };
+    let docs = vec![Document::PurchaseOrder(po)];
+    let (bytes, back) = through_x12(&docs, "coupa order");
+    assert_n103_codes(&bytes, "coupa order");
+    assert_eq!(back, docs);
+    let text = String::from_utf8(bytes).unwrap();
+    // What a supplier's translator sees: codes it knows, the Coupa ids as buyer-assigned (92),
+    // the revision in REF*PP, and the names of the other ids in REF*ZZ.
+    for want in [
+        "N1*SU*Acme Industrial Supply*92*17~",
+        "REF*ZZ*17*coupa~",
+        "REF*ZZ*SUP-001*coupa-number~",
+        "N1*BY*Globex*92*GLOBEX~",
+        "REF*ZZ*123456789*DUNS~",
+        "REF*ZZ*987*1~",
+        "N1*ST*Dock 4*92*ST-4~",
+        "REF*ZZ*ST-4*addressID~",
+        "REF*PP*3~",
+    ] {
+        assert!(text.contains(want), "{want} missing in\n{text}");
+    }
+    assert!(
+        !text.contains("REF*ZZ*GLOBEX"),
+        "an X12 first id is repeated:\n{text}"
+    );
+}
+
+#[test]
+fn a_party_id_without_a_value_is_refused_with_its_path() {
+    let po = PurchaseOrder {
+        po_number: Some("1".into()),
+        order_date: Some("2026-04-01".parse().unwrap()),
+        supplier: Some(Party {
+            ids: vec![id("coupa", "17"), id("coupa-number", " ")],
+            ..Party::default()
+        }),
+        ..PurchaseOrder::default()
+    };
+    let err = X12Codec::new()
+        .encode(&[Document::PurchaseOrder(po)], &PartnerProfile::anonymous())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("$.supplier.ids[1].value"), "{err}");
+}
+
+#[test]
+fn a_supplier_loop_ref_that_is_not_an_id_stays_in_extensions() {
+    // REF*ZZ without a description and REF*DP with one are the partner's, not ids.
+    let x12 = "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*U*00401*000000001*0*P*>~\
+GS*PO*ACME*GLOBEX*20260301*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO1**20260301~\
+N1*ST*Dock*92*D4~REF*ZZ*X1~REF*DP*DP*DEPARTMENT 100~PO1*1*1*EA*1.00~CTT*1~SE*8*0001~GE*1*1~IEA*1*000000001~";
+    let d = X12Codec::new().decode(x12.as_bytes(), &PartnerProfile::anonymous());
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    let Document::PurchaseOrder(po) = &d.documents[0].document else {
+        panic!("not a PO");
+    };
+    assert_eq!(po.ship_to.as_ref().unwrap().ids, vec![id("92", "D4")]);
+    let kept = serde_json::to_string(&po.extensions).unwrap();
+    assert!(kept.contains(r#"["REF","ZZ","X1"]"#), "{kept}");
+    assert!(
+        kept.contains(r#"["REF","DP","DP","DEPARTMENT 100"]"#),
+        "{kept}"
+    );
+    assert_eq!(po.version, None);
+}
