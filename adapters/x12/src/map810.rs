@@ -9,7 +9,8 @@
 //! Written from a document that did not come from X12, some fields have no home in the 810
 //! as mapped here and are left out: `subtotal` and `tax_total` (derived: the lines, TXI and
 //! TDS01 carry the money) and the decimal text of quantities and prices (X12 writes `12.5` for
-//! `12.50`; the value is the same). No money is left out: every tax has its TXI and every charge
+//! `12.50`; the value is the same), a tax category that is not an X12 code (written as its
+//! TXI01 code: `sales` as `ST`, see [`crate::common::tax_type_code`]). No money is left out: every tax has its TXI and every charge
 //! its SAC. A party's ids after the first, and a first whose domain is not an X12 code, go in
 //! loop `REF*ZZ` segments (see [`crate::party_ids`]).
 

@@ -9,7 +9,8 @@
 //! `version` ↔ the first header `REF*PP` (purchase order revision number). A party's ids: the
 //! first in N1 (N103/N104), the others, and a first whose domain is not an X12 code, in loop
 //! `REF*ZZ` segments (see [`crate::party_ids`]). Decimals are written in X12's shortest form
-//! (`12.5` for `12.50`; the value is the same).
+//! (`12.5` for `12.50`; the value is the same), and a tax category that is not an X12 code as
+//! its TXI01 code (`sales` as `ST`, see [`crate::common::tax_type_code`]).
 
 use gateway_core::EncodeError;
 use gateway_model::{ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, Text};

@@ -9,7 +9,8 @@ use adapter_x12::X12Codec;
 use adapter_x12::tokenizer::Tokenizer;
 use gateway_core::testkit::{files_under, repo_root};
 use gateway_core::{Decode, Encode, PartnerProfile};
-use gateway_model::{Document, OrderPurpose, Party, PartyId, PurchaseOrder, from_json_lines};
+use gateway_model::{Document, OrderPurpose, Party, PartyId, PurchaseOrder, Tax, from_json_lines};
+use rust_decimal::Decimal;
 
 fn id(domain: &str, value: &str) -> PartyId {
     PartyId {
@@ -37,6 +38,24 @@ fn parties(d: &Document) -> Vec<Option<Party>> {
     }
 }
 
+/// Every tax's amount and rate, header and lines, compared numerically.
+fn amounts(d: &Document) -> Vec<(Option<Decimal>, Option<Decimal>)> {
+    let (header, lines): (&[Tax], Vec<&[Tax]>) = match d {
+        Document::Invoice(i) => (&i.taxes, i.lines.iter().map(|l| &l.taxes[..]).collect()),
+        Document::PurchaseOrder(p) => (&p.taxes, p.lines.iter().map(|l| &l.taxes[..]).collect()),
+    };
+    std::iter::once(header)
+        .chain(lines)
+        .flatten()
+        .map(|t| {
+            (
+                t.amount.map(|a| a.normalize()),
+                t.rate.map(|r| r.normalize()),
+            )
+        })
+        .collect()
+}
+
 fn version(d: &Document) -> Option<u32> {
     match d {
         Document::PurchaseOrder(p) => p.version,
@@ -44,12 +63,12 @@ fn version(d: &Document) -> Option<u32> {
     }
 }
 
-/// Every N1 segment of `x12`, split into elements.
-fn n1_segments(x12: &[u8]) -> Vec<Vec<String>> {
+/// Every `id` segment of `x12`, split into elements.
+fn segments(x12: &[u8], id: &[u8]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     for seg in Tokenizer::new(x12) {
         let seg = seg.unwrap();
-        if seg.id() == b"N1" {
+        if seg.id() == id {
             out.push(
                 seg.elements()
                     .map(|e| String::from_utf8_lossy(e).into_owned())
@@ -76,16 +95,21 @@ fn through_x12(docs: &[Document], what: &str) -> (Vec<u8>, Vec<Document>) {
     try_through_x12(docs, what).unwrap_or_else(|e| panic!("{what}: encode: {e}"))
 }
 
-fn assert_n103_codes(bytes: &[u8], what: &str) {
-    for n1 in n1_segments(bytes) {
+fn is_code(code: &str) -> bool {
+    (1..=2).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// N103 and TXI01 hold X12 codes, never a domain or category name.
+fn assert_codes(bytes: &[u8], what: &str) {
+    for txi in segments(bytes, b"TXI") {
+        assert!(is_code(&txi[1]), "{what}: TXI01 in {txi:?}");
+    }
+    for n1 in segments(bytes, b"N1") {
         if let Some(code) = n1.get(3) {
-            assert!(
-                (1..=2).contains(&code.len())
-                    && code
-                        .bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
-                "{what}: N103 {code:?} is not an X12 code in {n1:?}"
-            );
+            assert!(is_code(code), "{what}: N103 {code:?} in {n1:?}");
         }
     }
 }
@@ -111,11 +135,16 @@ fn golden_documents_of_every_format_keep_parties_and_version_through_x12() {
             }
             Err(e) => panic!("{name}: encode: {e}"),
         };
-        assert_n103_codes(&bytes, &name);
+        assert_codes(&bytes, &name);
         assert_eq!(back.len(), docs.len(), "{name}");
         for (a, b) in docs.iter().zip(&back) {
             assert_eq!(parties(b), parties(a), "{name}: parties changed");
             assert_eq!(version(b), version(a), "{name}: version changed");
+            assert_eq!(
+                amounts(b),
+                amounts(a),
+                "{name}: tax amounts or rates changed"
+            );
         }
         checked += 1;
     }
@@ -153,7 +182,7 @@ fn a_coupa_order_with_several_ids_per_party_round_trips_exactly() {
     };
     let docs = vec![Document::PurchaseOrder(po)];
     let (bytes, back) = through_x12(&docs, "coupa order");
-    assert_n103_codes(&bytes, "coupa order");
+    assert_codes(&bytes, "coupa order");
     assert_eq!(back, docs);
     let text = String::from_utf8(bytes).unwrap();
     // What a supplier's translator sees: codes it knows, the Coupa ids as buyer-assigned (92),
