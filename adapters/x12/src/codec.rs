@@ -576,7 +576,7 @@ mod tests {
             "REF*ZZ*KEPT1",
             "IT1*2*1*EA*2.5**VP*P2",
             "PID*F****Desc 2",
-            "PID*F****Second desc",
+            "PID*F*08***Second desc",
             "TDS*500",
             "SE*9*0001",
         ];
@@ -603,7 +603,7 @@ mod tests {
         assert_eq!(second.description.as_deref(), Some("Desc 2"));
         assert_eq!(
             serde_json::to_value(&second.extensions).unwrap(),
-            serde_json::json!({"x12": {"segments": [["PID", "F", "", "", "", "Second desc"]]}})
+            serde_json::json!({"x12": {"segments": [["PID", "F", "08", "", "", "Second desc"]]}})
         );
         let partner = PartnerProfile::from_toml(
             "id = \"p\"\n[x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"S\"\n\

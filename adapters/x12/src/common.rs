@@ -250,7 +250,7 @@ pub fn write_kept_segments(
                 message: format!("{id:?} is not a segment id"),
             });
         }
-        out.segment(&p, &id, &els)?;
+        out.kept_segment(&p, &id, &els)?;
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ use gateway_core::{EncodeError, PartnerProfile, profile::X12Profile};
 use gateway_model::Document;
 
 use crate::control::{ControlKind, ControlNumbers};
+use crate::lengths::Limits;
 use crate::tokenizer::Delimiters;
 use crate::writer::{Out, t};
 
@@ -27,6 +28,8 @@ pub struct Identities {
     pub line_break: bool,
     /// ISA14.
     pub request_ta1: bool,
+    /// The partner's element length limits over the dictionary's (`x12.max_lengths`).
+    pub max_lengths: std::collections::BTreeMap<String, usize>,
 }
 
 /// Our identities as sender, the partner's as receiver.
@@ -50,6 +53,7 @@ pub fn outbound_identities(partner: &PartnerProfile) -> Identities {
         usage: x.usage_indicator.unwrap_or('P'),
         line_break: x.line_break_after_segment.unwrap_or(true),
         request_ta1: x.request_ta1.unwrap_or(false),
+        max_lengths: x.max_lengths.clone().unwrap_or_default(),
     }
 }
 
@@ -136,7 +140,8 @@ pub fn interchange(
     } else {
         b"\n"
     };
-    let mut out = Out::new(ids.delimiters, line_break);
+    let limits = Limits::new(&ids.version, &ids.max_lengths)?;
+    let mut out = Out::new(ids.delimiters, line_break).with_limits(limits);
     let control = numbers
         .next(partner_key, ControlKind::Interchange)
         .map_err(|e| EncodeError::ControlNumbers(e.to_string()))?;

@@ -16,6 +16,7 @@ pub mod control;
 pub mod encode;
 pub mod envelope;
 mod fields;
+mod lengths;
 mod line_loop;
 pub mod map810;
 pub mod map850;

@@ -111,18 +111,14 @@ pub fn write_line<L: LoopLine>(
             None => t(p.number.to_string()),
         },
         o(p.quantity.map(values::to_decimal)),
-        o(p.uom),
+        o(p.uom.map(x12_unit)),
         o(p.unit_price.map(values::to_decimal)),
         o(kept_element(le, segment.basis_key)),
     ];
     els.extend(write_part_ids(p.ids, le));
     out.segment(&path, segment.id, &els)?;
     if let Some(d) = p.description {
-        out.segment(
-            &format!("{path}.description"),
-            "PID",
-            &[t("F"), El::empty(), El::empty(), El::empty(), t(d)],
-        )?;
+        write_description(out, &format!("{path}.description"), d)?;
     }
     if let Some(d) = p.need_by {
         out.segment(
@@ -140,14 +136,69 @@ pub fn write_line<L: LoopLine>(
     write_kept_segments(out, le, &path)
 }
 
+const UNITS: &str = include_str!("../../../schemas/x12/units.csv");
+
+/// The X12 unit code (355) for a canonical unit: the UN/CEFACT codes cXML and Coupa send are
+/// translated through `schemas/x12/units.csv`; anything else is written as it is (and refused
+/// by the length check when longer than two characters).
+pub fn x12_unit(uom: &str) -> &str {
+    UNITS
+        .lines()
+        .skip_while(|l| l.starts_with('#'))
+        .skip(1)
+        .filter_map(|l| {
+            let mut cols = l.split(',');
+            Some((cols.next()?, cols.next()?))
+        })
+        .find(|(rec20, _)| rec20.eq_ignore_ascii_case(uom))
+        .map_or(uom, |(_, x12)| x12)
+}
+
+/// PID*F with the description in PID05; one longer than PID05 allows continues in further
+/// PID*F segments, cut at spaces (see [`crate::lengths::wrap`]), which [`OpenLine::segment`]
+/// joins back with one space each.
+fn write_description(out: &mut Out, path: &str, description: &str) -> Result<(), EncodeError> {
+    let pieces = match out.max_len("PID", 5) {
+        Some(max) if description.chars().count() > max => {
+            crate::lengths::wrap(description, max).ok_or_else(|| EncodeError::Invalid {
+                path: path.to_string(),
+                message: format!(
+                    "PID05 allows {max} characters and this description of {} cannot be cut at single spaces into pieces that short (a word is longer, or spaces are doubled); shorten it where it comes from, or raise x12.max_lengths.PID05 if the partner allows more",
+                    description.chars().count()
+                ),
+            })?
+        }
+        _ => vec![description],
+    };
+    for piece in pieces {
+        out.segment(
+            path,
+            "PID",
+            &[t("F"), El::empty(), El::empty(), El::empty(), t(piece)],
+        )?;
+    }
+    Ok(())
+}
+
+/// The text of a PID that continues a description: PID*F with only PID05.
+fn continuation<'a>(seg: &Fields<'_, 'a>) -> Option<std::borrow::Cow<'a, str>> {
+    let only_pid05 = seg.str_at(1).as_deref() == Some("F")
+        && seg.element_count() == 5
+        && (2..=4).all(|n| seg.element(n).is_some_and(<[u8]>::is_empty));
+    only_pid05.then(|| seg.str_at(5)).flatten()
+}
+
 /// The line whose loop is being read, always the last of the document's lines. What its loop
 /// keeps is collected here and moved into the line when the next one starts or the set ends,
 /// so lines are pushed once and never moved.
 #[derive(Debug, Default)]
 pub struct OpenLine {
     ext: ExtBuilder,
-    /// PID05 already gave the line its description; a later PID is kept.
+    /// PID05 already gave the line its description; a later PID is kept unless it continues
+    /// the description right after it.
     described: bool,
+    /// Index of the PID that last added to the description.
+    description_at: usize,
 }
 
 impl OpenLine {
@@ -189,9 +240,23 @@ impl OpenLine {
                 Some(d) => {
                     *line.description_mut() = Some(d);
                     self.described = true;
+                    self.description_at = i;
                 }
                 None => self.keep(seg),
             },
+            b"PID" if self.described && i == self.description_at + 1 => {
+                match (line.description_mut().as_mut(), continuation(seg)) {
+                    (Some(d), Some(more)) => {
+                        let mut joined = String::with_capacity(d.len() + 1 + more.len());
+                        joined.push_str(d);
+                        joined.push(' ');
+                        joined.push_str(&more);
+                        *d = joined.into();
+                        self.description_at = i;
+                    }
+                    _ => self.keep(seg),
+                }
+            }
             b"TXI" => match read_tax(cx, seg, i) {
                 Some(tax) => line.taxes_mut().push(tax),
                 None => self.keep(seg),

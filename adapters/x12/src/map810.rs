@@ -3,16 +3,20 @@
 //! Header: BIG (date, number, PO number, BIG07 purpose), NTE → comments, CUR02 → currency,
 //! N1 loops (SU/SE/VN supplier, BY buyer, BT bill-to, RI remit-to, ST ship-to) with N3/N4/PER,
 //! ITD → payment terms. Lines: IT1 (number, quantity, UOM, price, qualifier pairs), PID05 →
-//! description, TXI, SAC. Summary: TDS01 (implied two decimals) → total, TXI, SAC, CTT (checked,
-//! not kept). Everything else goes to `extensions.x12` (see [`crate::common`]).
+//! description (continued in the PID*F segments right after it, joined with a space; written
+//! so when longer than PID05 allows), TXI, SAC. Summary: TDS01 (implied two decimals) → total,
+//! TXI, SAC, CTT (checked, not kept). Everything else goes to `extensions.x12` (see
+//! [`crate::common`]).
 //!
 //! Written from a document that did not come from X12, some fields have no home in the 810
 //! as mapped here and are left out: `subtotal` and `tax_total` (derived: the lines, TXI and
-//! TDS01 carry the money) and the decimal text of quantities and prices (X12 writes `12.5` for
-//! `12.50`; the value is the same), a tax category that is not an X12 code (written as its
-//! TXI01 code: `sales` as `ST`, see [`crate::common::tax_type_code`]). No money is left out: every tax has its TXI and every charge
-//! its SAC. A party's ids after the first, and a first whose domain is not an X12 code, go in
-//! loop `REF*ZZ` segments (see [`crate::party_ids`]).
+//! TDS01 carry the money), the decimal text of quantities and prices (X12 writes `12.5` for
+//! `12.50`; the value is the same), and a tax category or unit that is not an X12 code (written
+//! as its X12 code: `sales` as TXI01 `ST`, see [`crate::common::tax_type_code`]; `HUR` as
+//! `HR`, see `schemas/x12/units.csv`). No money is left out: every tax has its TXI and every
+//! charge its SAC. A party's ids after the first, and a first whose domain is not an X12 code,
+//! go in loop `REF*ZZ` segments (see [`crate::party_ids`]). Values longer than the partner
+//! accepts are refused with their path ([`crate::lengths`]).
 
 use gateway_core::EncodeError;
 use gateway_model::{Invoice, InvoiceLine, InvoicePurpose, Party, Text};

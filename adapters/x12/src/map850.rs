@@ -2,15 +2,19 @@
 //!
 //! Header: BEG (BEG01 purpose, BEG03 number, BEG05 date), NTE → comments, CUR02, TXI, SAC,
 //! N1 loops (SU/SE/VN supplier, BY buyer, BT bill-to, ST ship-to), ITD. Lines: PO1 (number,
-//! quantity, UOM, price, qualifier pairs), PID05 → description, DTM*002 → need-by, TXI, SAC.
-//! Summary: CTT (checked), AMT*TT → total (computed from the lines when absent). Everything else
-//! goes to `extensions.x12` (see [`crate::common`]).
+//! quantity, UOM, price, qualifier pairs), PID05 → description (continued in the PID*F
+//! segments right after it, joined with a space; written so when longer than PID05 allows),
+//! DTM*002 → need-by, TXI, SAC. Summary: CTT (checked), AMT*TT → total (computed from the lines
+//! when absent). Everything else goes to `extensions.x12` (see [`crate::common`]).
 //!
 //! `version` ↔ the first header `REF*PP` (purchase order revision number). A party's ids: the
 //! first in N1 (N103/N104), the others, and a first whose domain is not an X12 code, in loop
 //! `REF*ZZ` segments (see [`crate::party_ids`]). Decimals are written in X12's shortest form
-//! (`12.5` for `12.50`; the value is the same), and a tax category that is not an X12 code as
-//! its TXI01 code (`sales` as `ST`, see [`crate::common::tax_type_code`]).
+//! (`12.5` for `12.50`; the value is the same), and a tax category or unit that is not an X12
+//! code as its X12 code (`sales` as TXI01 `ST`, see [`crate::common::tax_type_code`]; `HUR` as
+//! `HR`, see `schemas/x12/units.csv`). Values longer than the partner accepts are refused with
+//! their path ([`crate::lengths`]): a Coupa PO the supplier's translator would reject stops here,
+//! in the dead-letter queue with the reason, instead of at the supplier.
 
 use gateway_core::EncodeError;
 use gateway_model::{ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, Text};

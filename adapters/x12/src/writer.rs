@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use gateway_core::EncodeError;
 
+use crate::lengths::Limits;
 use crate::tokenizer::Delimiters;
 
 /// One element to write: plain text or a composite of components. Text borrows from the
@@ -48,6 +49,8 @@ pub struct Out {
     line_break: &'static [u8],
     /// Bytes no value may contain with these delimiters, looked up once per byte written.
     forbidden: [bool; 256],
+    /// Element lengths the partner accepts, for segments written from canonical documents.
+    limits: Option<Limits>,
 }
 
 impl Out {
@@ -70,7 +73,52 @@ impl Out {
             count: 0,
             line_break,
             forbidden,
+            limits: None,
         }
+    }
+
+    /// Checks the length of every element [`Out::segment`] writes against `limits`.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+
+    /// The most characters element `pos` of `seg` may hold, when limits apply.
+    pub fn max_len(&self, seg: &str, pos: usize) -> Option<usize> {
+        self.limits.as_ref().and_then(|l| l.max(seg, pos))
+    }
+
+    /// Refuses an element longer than the limits allow, before anything is written.
+    fn check_lengths(&self, path: &str, id: &str, elements: &[El]) -> Result<(), EncodeError> {
+        let Some(limits) = &self.limits else {
+            return Ok(());
+        };
+        let Some(max) = limits.for_segment(id) else {
+            return Ok(());
+        };
+        for (i, e) in elements.iter().enumerate() {
+            let (El::T(v), Some(&m)) = (e, max.get(i + 1)) else {
+                continue;
+            };
+            let m = usize::from(m);
+            if m > 0 && v.len() > m && v.chars().count() > m {
+                return Err(limits.too_long(path, id, i + 1, v, m));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a segment kept from an X12 input as it came: its lengths are the sender's.
+    pub fn kept_segment(
+        &mut self,
+        path: &str,
+        id: &str,
+        elements: &[El],
+    ) -> Result<(), EncodeError> {
+        let limits = self.limits.take();
+        let written = self.segment(path, id, elements);
+        self.limits = limits;
+        written
     }
 
     /// The delimiters this interchange is written with.
@@ -104,6 +152,7 @@ impl Out {
     /// Writes `id` and its elements; trailing empty elements are dropped. `path` names the
     /// canonical field for errors.
     pub fn segment(&mut self, path: &str, id: &str, elements: &[El]) -> Result<(), EncodeError> {
+        self.check_lengths(path, id, elements)?;
         let keep = elements
             .iter()
             .rposition(|e| !e.is_empty())

@@ -244,3 +244,108 @@ N1*ST*Dock*92*D4~REF*ZZ*X1~REF*DP*DP*DEPARTMENT 100~PO1*1*1*EA*1.00~CTT*1~SE*8*0
     );
     assert_eq!(po.version, None);
 }
+
+fn order_with(name: &str, description: &str, uom: &str) -> Vec<Document> {
+    vec![Document::PurchaseOrder(PurchaseOrder {
+        po_number: Some("7001".into()),
+        order_date: Some("2026-04-01".parse().unwrap()),
+        purpose: Some(OrderPurpose::New),
+        supplier: Some(Party {
+            name: Some(name.into()),
+            ..Party::default()
+        }),
+        lines: vec![gateway_model::OrderLine {
+            line_number: 1,
+            quantity: Some(Decimal::from(2)),
+            uom: Some(uom.into()),
+            unit_price: Some(Decimal::new(1250, 2)),
+            description: Some(description.into()),
+            ..gateway_model::OrderLine::default()
+        }],
+        ..PurchaseOrder::default()
+    })]
+}
+
+fn encode_for(docs: &[Document], profile_x12: &str) -> Result<Vec<u8>, String> {
+    let partner =
+        PartnerProfile::from_toml(&format!("id = \"p\"\n[x12]\n{profile_x12}\n"), "p.toml")
+            .unwrap();
+    X12Codec::new()
+        .encode(docs, &partner)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_long_description_continues_in_pid_segments_and_reads_back_whole() {
+    let description = "Nitrile examination gloves, powder free, textured fingertips, \
+                       ambidextrous, size large, box of one hundred, for laboratory and \
+                       food handling use (meets EN 455 and ASTM D6319)";
+    assert!(description.chars().count() > 160);
+    let docs = order_with("Acme", description, "HUR");
+    let (bytes, back) = through_x12(&docs, "long description");
+    let pids = segments(&bytes, b"PID");
+    assert!(pids.len() >= 3, "{pids:?}");
+    for pid in &pids {
+        assert!(pid[5].chars().count() <= 80, "{pid:?}");
+        assert_eq!(&pid[1..5], ["F", "", "", ""], "{pid:?}");
+    }
+    let Document::PurchaseOrder(po) = &back[0] else {
+        panic!("not a PO")
+    };
+    assert_eq!(po.lines[0].description.as_deref(), Some(description));
+    // The cXML/Coupa unit for hours is written as X12's.
+    assert_eq!(segments(&bytes, b"PO1")[0][3], "HR");
+    assert_eq!(po.lines[0].uom.as_deref(), Some("HR"));
+}
+
+#[test]
+fn a_value_longer_than_the_partner_accepts_is_refused_with_its_path_and_limit() {
+    let long_name = "Acme Industrial Supply and Safety Equipment Distribution Company of Illinois";
+    assert!(long_name.chars().count() > 60);
+    let err = encode_for(&order_with(long_name, "Gloves", "EA"), "").unwrap_err();
+    assert!(
+        err.contains("$.supplier") && err.contains("N102") && err.contains("at most 60"),
+        "{err}"
+    );
+    // The partner's guide allows more: the profile says so and the name goes out whole.
+    let ok = encode_for(
+        &order_with(long_name, "Gloves", "EA"),
+        "max_lengths = { N102 = 80 }",
+    )
+    .unwrap();
+    assert!(String::from_utf8(ok).unwrap().contains(long_name));
+    // A partner that allows less than the dictionary.
+    let err = encode_for(
+        &order_with("Acme Industrial Supply", "Gloves", "EA"),
+        "max_lengths = { N102 = 10 }",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("partner profile") && err.contains("at most 10"),
+        "{err}"
+    );
+    // A unit X12 has no code for, and a description that cannot be cut at spaces.
+    let err = encode_for(&order_with("Acme", "Gloves", "XYZ"), "").unwrap_err();
+    assert!(err.contains("$.lines[0]") && err.contains("PO103"), "{err}");
+    let word = "x".repeat(90);
+    let err = encode_for(&order_with("Acme", &word, "EA"), "").unwrap_err();
+    assert!(
+        err.contains("$.lines[0].description") && err.contains("PID05"),
+        "{err}"
+    );
+    let err = encode_for(&order_with("Acme", "G", "EA"), "max_lengths = { name = 3 }").unwrap_err();
+    assert!(err.contains("x12.max_lengths.name"), "{err}");
+}
+
+#[test]
+fn a_005010_partner_gets_the_5010_limits() {
+    let id50 = "R".repeat(45);
+    let mut docs = order_with("Acme", "Gloves", "EA");
+    if let Document::PurchaseOrder(po) = &mut docs[0] {
+        po.supplier.as_mut().unwrap().ids = vec![id("coupa-number", &id50)];
+    }
+    // REF02 carries the id: 30 characters in 004010, 50 in 005010.
+    let err = encode_for(&docs, "version = \"004010\"").unwrap_err();
+    assert!(err.contains("REF02") && err.contains("004010"), "{err}");
+    encode_for(&docs, "version = \"005010\"").unwrap();
+}

@@ -394,4 +394,31 @@ mod example_tests {
         assert_eq!(csv.key_column.as_deref(), Some("Invoice No"));
         assert_eq!(csv.columns.len(), 7);
     }
+
+    /// The commented-out X12 keys of the example are real keys with values of the right type.
+    #[test]
+    fn the_commented_x12_keys_in_the_example_parse() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../gateway.example.toml");
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{e}"));
+        let block: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("[partners.x12]"))
+            .skip(1)
+            .take_while(|l| !l.starts_with('['))
+            .map(|l| l.strip_prefix("# ").unwrap_or(l))
+            .filter(|l| {
+                l.split_once(" = ").is_some_and(|(k, _)| {
+                    k.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                })
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let x12: gateway_core::profile::X12Profile =
+            toml::from_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        assert_eq!(x12.request_ta1, Some(false));
+        assert_eq!(x12.repetition_separator, Some('^'));
+        let lengths = x12.max_lengths.unwrap_or_default();
+        assert_eq!(lengths.get("N102"), Some(&35), "{block}");
+    }
 }

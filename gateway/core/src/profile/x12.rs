@@ -41,4 +41,10 @@ pub struct X12Profile {
     /// ISA14: ask the partner for a TA1 on interchanges we send (default false).
     #[serde(default)]
     pub request_ta1: Option<bool>,
+    /// Element length limits from the partner's implementation guide, where they differ from
+    /// the X12 dictionary (`schemas/x12/element-lengths.csv`): `{ N102 = 35, PID05 = 40 }`.
+    /// Outbound values longer than the limit are refused with their path, except descriptions,
+    /// which continue in further PID segments.
+    #[serde(default)]
+    pub max_lengths: Option<std::collections::BTreeMap<String, usize>>,
 }

@@ -1,0 +1,223 @@
+//! How long an element the writer fills from a canonical document may be.
+//!
+//! A partner's translator checks every element against the X12 dictionary (and its own
+//! implementation guide) and rejects a set with a value that is too long (997 AK4 code 4). The
+//! canonical model has no such limits, so without a check a long Coupa description or name
+//! would leave the gateway as an 850 the supplier refuses. The limits are data
+//! (`schemas/x12/element-lengths.csv`, per version); a partner profile can lower or raise
+//! them (`x12.max_lengths`). Segments kept from an X12 input are written as they came.
+
+use std::collections::{BTreeMap, HashMap};
+
+use gateway_core::EncodeError;
+
+const TABLE: &str = include_str!("../../../schemas/x12/element-lengths.csv");
+
+/// Maximum element lengths for one interchange's version and partner.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Limits {
+    /// Segment id → maximum per element position (index 0 unused; 0 means no limit).
+    by_segment: HashMap<String, Vec<u16>>,
+    /// Where the numbers come from, for messages: `004010` or `the partner profile`.
+    version: String,
+    overridden: Vec<(String, usize)>,
+}
+
+/// `N102` → (`N1`, 2).
+fn split_key(key: &str) -> Option<(&str, usize)> {
+    let cut = key.len().checked_sub(2)?;
+    let (seg, pos) = (key.get(..cut)?, key.get(cut..)?);
+    let valid_seg = (2..=3).contains(&seg.len())
+        && seg
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let pos: usize = pos.parse().ok()?;
+    (valid_seg && pos > 0).then_some((seg, pos))
+}
+
+impl Limits {
+    /// The dictionary's limits for a GS08 version (`005010…` uses the 5010 column, anything
+    /// else the 4010 one), then the partner's `overrides` (`{"N102": 35}`).
+    pub fn new(version: &str, overrides: &BTreeMap<String, usize>) -> Result<Self, EncodeError> {
+        let column = if version.starts_with("0050") { 2 } else { 1 };
+        let mut limits = Limits {
+            version: version.to_string(),
+            ..Limits::default()
+        };
+        for line in TABLE.lines().skip_while(|l| l.starts_with('#')).skip(1) {
+            let cols: Vec<&str> = line.splitn(4, ',').collect();
+            let parsed = cols
+                .first()
+                .and_then(|k| split_key(k))
+                .zip(cols.get(column).and_then(|m| m.parse::<u16>().ok()));
+            // The table is ours and a unit test reads every row; a bad row is skipped.
+            if let Some(((seg, pos), max)) = parsed {
+                limits.set(seg, pos, max);
+            }
+        }
+        for (key, max) in overrides {
+            let (seg, pos) = split_key(key).ok_or_else(|| EncodeError::Invalid {
+                path: format!("x12.max_lengths.{key}"),
+                message: format!(
+                    "{key:?} is not an element: write the segment id and the two-digit position, e.g. N102"
+                ),
+            })?;
+            let max = u16::try_from(*max).unwrap_or(u16::MAX);
+            limits.set(seg, pos, max);
+            limits.overridden.push((key.clone(), usize::from(max)));
+        }
+        Ok(limits)
+    }
+
+    fn set(&mut self, seg: &str, pos: usize, max: u16) {
+        let v = self.by_segment.entry(seg.to_string()).or_default();
+        if v.len() <= pos {
+            v.resize(pos + 1, 0);
+        }
+        if let Some(slot) = v.get_mut(pos) {
+            *slot = max;
+        }
+    }
+
+    /// The limits of segment `id`, looked up once per segment written.
+    pub fn for_segment(&self, id: &str) -> Option<&[u16]> {
+        self.by_segment.get(id).map(Vec::as_slice)
+    }
+
+    /// The limit of one element, if there is one.
+    pub fn max(&self, seg: &str, pos: usize) -> Option<usize> {
+        self.for_segment(seg)
+            .and_then(|v| v.get(pos))
+            .filter(|m| **m > 0)
+            .map(|m| usize::from(*m))
+    }
+
+    /// The error for `value` in element `seg``pos`, which is longer than `max` characters.
+    pub fn too_long(
+        &self,
+        path: &str,
+        seg: &str,
+        pos: usize,
+        value: &str,
+        max: usize,
+    ) -> EncodeError {
+        let key = format!("{seg}{pos:02}");
+        let source = if self.overridden.iter().any(|(k, _)| *k == key) {
+            "the partner profile (x12.max_lengths) allows".to_string()
+        } else {
+            format!("X12 {} allows", self.version)
+        };
+        EncodeError::Invalid {
+            path: path.to_string(),
+            message: format!(
+                "{key} would be {} characters ({:?}) and {source} at most {max}; the partner would reject the set. Shorten the value where it comes from, or set x12.max_lengths.{key} in the partner profile if the partner's guide allows more",
+                value.chars().count(),
+                value
+            ),
+        }
+    }
+}
+
+/// Splits `text` into pieces of at most `max` characters at single spaces (the space between
+/// two pieces is dropped), so that joining the pieces with one space gives `text` back. `None`
+/// when that cannot be done: a word longer than `max`, or spaces that joining would not
+/// restore (doubled, leading or trailing).
+pub fn wrap(text: &str, max: usize) -> Option<Vec<&str>> {
+    if max == 0 {
+        return None;
+    }
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while rest.chars().count() > max {
+        // Byte offset of the character just past `max` characters.
+        let limit = rest
+            .char_indices()
+            .nth(max)
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len());
+        // A space just past `max` characters still ends a piece of exactly `max`.
+        let end = if rest.as_bytes().get(limit) == Some(&b' ') {
+            limit + 1
+        } else {
+            limit
+        };
+        let window = rest.get(..end)?;
+        let cut = window.rfind(' ')?;
+        let (head, tail) = (rest.get(..cut)?, rest.get(cut + 1..)?);
+        if head.is_empty() || head.ends_with(' ') || tail.starts_with(' ') {
+            return None;
+        }
+        pieces.push(head);
+        rest = tail;
+    }
+    pieces.push(rest);
+    (pieces.join(" ") == text && pieces.iter().all(|p| p.trim() == *p)).then_some(pieces)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_of_the_table_is_read() {
+        let rows = TABLE
+            .lines()
+            .skip_while(|l| l.starts_with('#'))
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .count();
+        let l4 = Limits::new("004010", &BTreeMap::new()).unwrap();
+        let l5 = Limits::new("005010X222A1", &BTreeMap::new()).unwrap();
+        let read: usize = l4
+            .by_segment
+            .values()
+            .map(|v| v.iter().filter(|m| **m > 0).count())
+            .sum();
+        assert_eq!(read, rows);
+        assert_eq!(l4.max("N1", 2), Some(60));
+        assert_eq!(l4.max("REF", 2), Some(30));
+        assert_eq!(l5.max("REF", 2), Some(50));
+        assert_eq!(l4.max("PID", 5), Some(80));
+        assert_eq!(l4.max("N1", 1), None);
+    }
+
+    #[test]
+    fn a_partner_override_replaces_the_dictionary_and_a_bad_key_is_named() {
+        let mut o = BTreeMap::new();
+        o.insert("N102".to_string(), 35);
+        let l = Limits::new("004010", &o).unwrap();
+        assert_eq!(l.max("N1", 2), Some(35));
+        let msg = l
+            .too_long("$.supplier", "N1", 2, &"x".repeat(40), 35)
+            .to_string();
+        assert!(
+            msg.contains("partner profile") && msg.contains("N102"),
+            "{msg}"
+        );
+        o.insert("name".to_string(), 3);
+        let err = Limits::new("004010", &o).unwrap_err().to_string();
+        assert!(err.contains("x12.max_lengths.name"), "{err}");
+    }
+
+    #[test]
+    fn wrapping_joins_back_or_says_it_cannot() {
+        let text = "Safety gloves, nitrile, powder free, size L, box of one hundred";
+        for max in [10, 20, 33, 80] {
+            let pieces = wrap(text, max).unwrap();
+            assert!(
+                pieces.iter().all(|p| p.chars().count() <= max),
+                "{pieces:?}"
+            );
+            assert_eq!(pieces.join(" "), text);
+        }
+        assert_eq!(wrap("short", 80), Some(vec!["short"]));
+        assert_eq!(wrap("ééé ééé", 3), Some(vec!["ééé", "ééé"]));
+        assert_eq!(
+            wrap("abcdefghijk lm", 5),
+            None,
+            "a word longer than the limit"
+        );
+        assert_eq!(wrap("abc  def", 4), None, "a doubled space");
+        assert_eq!(wrap("", 4), Some(vec![""]));
+    }
+}
