@@ -5,6 +5,9 @@
 //! - `extensions.x12.segments`: unmapped header/summary segments in source order, each an array
 //!   of elements with the id first; a composite element is an array of its components.
 //!   The encoder writes them right after BIG/BEG.
+//! - `extensions.x12.party_segments.<field>`: the segments of a mapped party's N1 loop the model
+//!   does not hold (N2, REF other than an id carrier, a second N4 or PER), written back inside
+//!   that party's loop (N2 after N1, the rest at its end).
 //! - `extensions.x12.elements`: unmapped elements of BIG/BEG keyed `BIG03`.
 //! - `lines[].extensions.x12.segments`: unmapped segments of the line loop, written at the end
 //!   of the loop; `...x12.ids`: unmapped part-number qualifier pairs `[qualifier, value]`;
@@ -174,6 +177,9 @@ pub struct ExtBuilder {
     pub elements: Map<String, Value>,
     pub ids: Vec<Value>,
     pub qualifiers: Map<String, Value>,
+    /// Segments of a mapped party's N1 loop that the model does not hold, by party field
+    /// (`ship_to`), written back inside that loop.
+    pub party_segments: Map<String, Value>,
 }
 
 impl ExtBuilder {
@@ -199,6 +205,7 @@ impl ExtBuilder {
             && self.elements.is_empty()
             && self.ids.is_empty()
             && self.qualifiers.is_empty()
+            && self.party_segments.is_empty()
         {
             return;
         }
@@ -214,6 +221,9 @@ impl ExtBuilder {
         }
         if !self.qualifiers.is_empty() {
             m.insert("qualifiers".into(), Value::Object(self.qualifiers));
+        }
+        if !self.party_segments.is_empty() {
+            m.insert("party_segments".into(), Value::Object(self.party_segments));
         }
         if !m.is_empty() {
             ext.insert("x12".into(), Value::Object(m));
@@ -238,21 +248,7 @@ pub fn write_kept_segments(
     else {
         return Ok(());
     };
-    for (i, v) in segs.iter().enumerate() {
-        let p = format!("{path}.extensions.x12.segments[{i}]");
-        let (id, els) = json_to_seg(v).ok_or_else(|| gateway_core::EncodeError::Invalid {
-            path: p.clone(),
-            message: "expected an array of strings (segment id first)".into(),
-        })?;
-        if !(2..=3).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(gateway_core::EncodeError::Invalid {
-                path: p,
-                message: format!("{id:?} is not a segment id"),
-            });
-        }
-        out.kept_segment(&p, &id, &els)?;
-    }
-    Ok(())
+    write_kept_list(out, segs, &format!("{path}.extensions.x12.segments"))
 }
 
 /// A kept element (`extensions.x12.elements.BIG03`).
@@ -332,7 +328,8 @@ pub fn read_party(
 }
 
 /// Reads the N1 loop at `i` (`n1` split) into its party slot when it is the last N1 of its
-/// role, keeping the loop segments the model does not hold; the loop of an earlier N1 of the
+/// role, keeping the loop segments the model does not hold with that party
+/// (`party_segments`); the loop of an earlier N1 of the
 /// same role, or of a role the document has no slot for, is kept whole. Returns the index
 /// after the loop.
 pub fn read_party_into(
@@ -340,20 +337,24 @@ pub fn read_party_into(
     body: &[Segment<'_>],
     i: usize,
     survey: &Survey,
-    role: fn(&str) -> Option<usize>,
+    shape: &SetShape,
     slots: &mut [Option<Party>],
     ext: &mut ExtBuilder,
 ) -> usize {
     let (party, end, leftovers) = read_party(n1, body, i);
-    match n1.str_at(1).as_deref().and_then(role) {
+    match n1.str_at(1).as_deref().and_then(shape.role) {
         Some(r) if survey.parties.get(r).copied().flatten() == Some(i) => {
             if let Some(s) = slots.get_mut(r) {
                 *s = Some(party);
             }
-            for j in leftovers {
-                if let Some(s) = body.get(j) {
-                    ext.keep(s);
-                }
+            let kept: Vec<Value> = leftovers
+                .iter()
+                .filter_map(|&j| body.get(j))
+                .map(seg_to_json)
+                .collect();
+            if let (false, Some(field)) = (kept.is_empty(), shape.slot_fields.get(r)) {
+                ext.party_segments
+                    .insert((*field).to_string(), Value::Array(kept));
             }
         }
         _ => {
@@ -408,15 +409,48 @@ pub fn write_comments(
     Ok(())
 }
 
-/// N1 loops for the parties a document has: `(party, entity code, field name)` in order.
+/// N1 loops for the parties a document has: `(party, entity code, field name)` in order, each
+/// with the loop segments kept for it in `ext` (`x12.party_segments.<field>`).
 pub fn write_parties(
     out: &mut crate::writer::Out,
     parties: &[(&Option<Party>, &str, &str)],
+    ext: &Extensions,
 ) -> Result<(), gateway_core::EncodeError> {
+    let kept = x12_ext(ext)
+        .and_then(|m| m.get("party_segments"))
+        .and_then(Value::as_object);
     for (party, role, field) in parties {
         if let Some(p) = party {
-            write_party(out, role, p, &format!("$.{field}"))?;
+            let loop_kept = kept
+                .and_then(|k| k.get(*field))
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            write_party(out, role, p, &format!("$.{field}"), loop_kept)?;
         }
+    }
+    Ok(())
+}
+
+/// Writes segments kept from an X12 input (`["REF", "DP", "042"]` each) as they came.
+fn write_kept_list(
+    out: &mut crate::writer::Out,
+    segs: &[Value],
+    path: &str,
+) -> Result<(), gateway_core::EncodeError> {
+    for (i, v) in segs.iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        let (id, els) = json_to_seg(v).ok_or_else(|| gateway_core::EncodeError::Invalid {
+            path: p.clone(),
+            message: "expected an array of strings (segment id first)".into(),
+        })?;
+        if !(2..=3).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(gateway_core::EncodeError::Invalid {
+                path: p,
+                message: format!("{id:?} is not a segment id"),
+            });
+        }
+        out.kept_segment(&p, &id, &els)?;
     }
     Ok(())
 }
@@ -427,6 +461,7 @@ pub fn write_party(
     role: &str,
     party: &Party,
     path: &str,
+    kept: &[Value],
 ) -> Result<(), gateway_core::EncodeError> {
     if let Some(k) = party.ids.iter().position(|i| i.value.trim().is_empty()) {
         return Err(gateway_core::EncodeError::Invalid {
@@ -445,6 +480,13 @@ pub fn write_party(
             o(ids.n1.map(|(_, value)| value)),
         ],
     )?;
+    // Kept N2s belong right after N1; the rest (REF, a second N4 or PER) end the loop.
+    let (n2, rest): (Vec<Value>, Vec<Value>) = kept
+        .iter()
+        .cloned()
+        .partition(|v| v.get(0).and_then(Value::as_str) == Some("N2"));
+    let kept_path = format!("{path}.extensions.x12.party_segments");
+    write_kept_list(out, &n2, &kept_path)?;
     if let Some(a) = &party.address {
         for pair in a.lines.chunks(2) {
             let els: Vec<El> = pair.iter().map(|l| t(l.as_str())).collect();
@@ -488,7 +530,7 @@ pub fn write_party(
         }
         out.segment(path, "PER", &els)?;
     }
-    Ok(())
+    write_kept_list(out, &rest, &kept_path)
 }
 
 /// ITD → payment terms.
@@ -766,6 +808,8 @@ pub struct SetShape {
     pub is_total: fn(&Segment<'_>) -> bool,
     /// The party slot an N1 entity code fills.
     pub role: fn(&str) -> Option<usize>,
+    /// The document field of each party slot (`supplier`, ...), in slot order.
+    pub slot_fields: &'static [&'static str],
 }
 
 /// Where a set's singletons are, found in one pass before mapping. Singletons: the last one
@@ -777,6 +821,8 @@ pub struct Survey {
     pub last_cur: Option<usize>,
     pub last_itd: Option<usize>,
     pub last_total: Option<usize>,
+    /// Last `REF*PP` (PO revision number) outside the N1 loops.
+    pub last_revision: Option<usize>,
     /// Last N1 per party slot.
     pub parties: [Option<usize>; 5],
     /// Number of line item segments.
@@ -786,8 +832,10 @@ pub struct Survey {
 /// Surveys the segments between ST and SE.
 pub fn survey(body: &[Segment<'_>], shape: &SetShape) -> Survey {
     let mut s = Survey::default();
+    let mut in_n1_loop = false;
     for (i, seg) in body.iter().enumerate() {
         let id = seg.id();
+        in_n1_loop = id == b"N1" || (in_n1_loop && is_n1_child(id));
         // Fixed-size ids compare as integers, not through `memcmp`.
         let id3 = <[u8; 3]>::try_from(id).ok();
         if id3 == Some(shape.line) {
@@ -807,6 +855,10 @@ pub fn survey(body: &[Segment<'_>], shape: &SetShape) -> Survey {
             s.last_cur = Some(i);
         } else if id == b"ITD" {
             s.last_itd = Some(i);
+        } else if id == b"REF" {
+            if !in_n1_loop && seg.element(1) == Some(b"PP".as_slice()) {
+                s.last_revision = Some(i);
+            }
         } else if (shape.is_total)(seg) {
             s.last_total = Some(i);
         }

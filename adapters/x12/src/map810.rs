@@ -57,6 +57,7 @@ impl SetKind for Invoice810 {
         line: *b"IT1",
         is_total: is_tds,
         role,
+        slot_fields: &["supplier", "buyer", "bill_to", "remit_to", "ship_to"],
     };
     const BEGIN: (&'static str, &'static str) = ("BIG", "beginning segment for invoice");
 
@@ -224,6 +225,7 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
             (&inv.remit_to, "RI", "remit_to"),
             (&inv.ship_to, "ST", "ship_to"),
         ],
+        &inv.extensions,
     )?;
     if let Some(terms) = &inv.payment_terms {
         common::write_terms(out, terms)?;

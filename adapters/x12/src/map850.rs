@@ -43,9 +43,10 @@ fn is_amt_tt(seg: &Segment<'_>) -> bool {
     seg.id() == b"AMT" && Fields::new(seg).str_at(1).as_deref() == Some("TT")
 }
 
-/// The PO's version from a header `REF*PP*<n>` (purchase order revision number): REF02 a whole
-/// number written the way [`write_order`] writes it (no sign, no leading zero) and nothing after
-/// it, so that writing the version back gives the same segment. Any other REF stays kept.
+/// The PO's version from the last header `REF*PP*<n>` (purchase order revision number): REF02
+/// a whole number written the way [`write_order`] writes it (no sign, no leading zero) and
+/// nothing after it, so that writing the version back gives the same segment. Any other REF
+/// stays kept, and the writer puts kept segments before its own `REF*PP`.
 fn revision(seg: &Fields<'_, '_>) -> Option<u32> {
     if seg.str_at(1).as_deref() != Some("PP") || seg.element_count() > 2 {
         return None;
@@ -68,6 +69,7 @@ impl SetKind for Order850 {
         line: *b"PO1",
         is_total: is_amt_tt,
         role,
+        slot_fields: &["supplier", "buyer", "bill_to", "ship_to"],
     };
     const BEGIN: (&'static str, &'static str) = ("BEG", "beginning segment for purchase order");
 
@@ -129,7 +131,7 @@ impl SetKind for Order850 {
                 }
                 Some(scope)
             }
-            (Scope::Header, b"REF") if po.version.is_none() => {
+            (Scope::Header, b"REF") if Some(i) == survey.last_revision => {
                 po.version = Some(revision(seg)?);
                 Some(scope)
             }
@@ -271,14 +273,15 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
         beg.push(common::kept(e, &format!("BEG{n:02}")));
     }
     out.segment("$", "BEG", &beg)?;
-    // Before the kept segments: the first header REF*PP is the version (see `revision`).
-    if let Some(v) = po.version {
-        out.segment("$.version", "REF", &[t("PP"), t(v.to_string())])?;
-    }
     common::write_kept_segments(out, e, "$")?;
     common::write_comments(out, po.comments.as_ref())?;
     if let Some(c) = &po.currency {
         out.segment("$.currency", "CUR", &[t("BY"), t(c.as_str())])?;
+    }
+    // After the kept segments and CUR, in the 850's order: the last header REF*PP is the
+    // version (see `revision`).
+    if let Some(v) = po.version {
+        out.segment("$.version", "REF", &[t("PP"), t(v.to_string())])?;
     }
     for (k, c) in po.charges.iter().enumerate() {
         common::write_charge(out, c, &format!("$.charges[{k}]"))?;
@@ -297,6 +300,7 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
             (&po.bill_to, "BT", "bill_to"),
             (&po.ship_to, "ST", "ship_to"),
         ],
+        &po.extensions,
     )?;
     for (n, line) in po.lines.iter().enumerate() {
         write_line(out, PO1, n, line)?;

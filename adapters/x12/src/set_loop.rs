@@ -142,15 +142,7 @@ pub(crate) fn read_set<K: SetKind>(segments: &[Segment<'_>]) -> (Option<K::Doc>,
             }
             (_, b"CUR") if Some(i) == survey.last_cur => *c.currency = seg.trimmed(2),
             (Scope::Header | Scope::Summary, b"N1") => {
-                i = common::read_party_into(
-                    seg,
-                    body,
-                    i,
-                    &survey,
-                    K::SHAPE.role,
-                    &mut slots,
-                    &mut ext,
-                );
+                i = common::read_party_into(seg, body, i, &survey, &K::SHAPE, &mut slots, &mut ext);
                 continue;
             }
             (_, b"ITD") if Some(i) == survey.last_itd => {

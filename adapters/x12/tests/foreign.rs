@@ -225,7 +225,7 @@ fn a_party_id_without_a_value_is_refused_with_its_path() {
 }
 
 #[test]
-fn a_supplier_loop_ref_that_is_not_an_id_stays_in_extensions() {
+fn a_loop_ref_that_is_not_an_id_is_kept_with_its_party() {
     // REF*ZZ without a description and REF*DP with one are the partner's, not ids.
     let x12 = "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*U*00401*000000001*0*P*>~\
 GS*PO*ACME*GLOBEX*20260301*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO1**20260301~\
@@ -236,11 +236,9 @@ N1*ST*Dock*92*D4~REF*ZZ*X1~REF*DP*DP*DEPARTMENT 100~PO1*1*1*EA*1.00~CTT*1~SE*8*0
         panic!("not a PO");
     };
     assert_eq!(po.ship_to.as_ref().unwrap().ids, vec![id("92", "D4")]);
-    let kept = serde_json::to_string(&po.extensions).unwrap();
-    assert!(kept.contains(r#"["REF","ZZ","X1"]"#), "{kept}");
-    assert!(
-        kept.contains(r#"["REF","DP","DP","DEPARTMENT 100"]"#),
-        "{kept}"
+    assert_eq!(
+        po.extensions["x12"]["party_segments"]["ship_to"],
+        serde_json::json!([["REF", "ZZ", "X1"], ["REF", "DP", "DP", "DEPARTMENT 100"]])
     );
     assert_eq!(po.version, None);
 }
@@ -348,4 +346,51 @@ fn a_005010_partner_gets_the_5010_limits() {
     let err = encode_for(&docs, "version = \"004010\"").unwrap_err();
     assert!(err.contains("REF02") && err.contains("004010"), "{err}");
     encode_for(&docs, "version = \"005010\"").unwrap();
+}
+
+#[test]
+fn the_last_header_ref_pp_is_the_version_and_survives_a_round_trip() {
+    let x12 = "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*U*00401*000000001*0*P*>~\
+GS*PO*ACME*GLOBEX*20260301*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO1**20260301~\
+REF*PP*2~CUR*BY*USD~REF*PP*3~REF*PP*007~N1*ST*Dock*92*D4~REF*PP*9~PO1*1*1*EA*1.00~CTT*1~SE*11*0001~GE*1*1~IEA*1*000000001~";
+    let codec = X12Codec::new();
+    let partner = PartnerProfile::anonymous();
+    let d = codec.decode(x12.as_bytes(), &partner);
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    let docs: Vec<Document> = d.documents.into_iter().map(|d| d.document).collect();
+    let Document::PurchaseOrder(po) = &docs[0] else {
+        panic!("not a PO");
+    };
+    // REF*PP*007 is last but not written the way the version would be: it stays kept, and so
+    // do the earlier REF*PP*2 and the ship-to loop's REF*PP*9.
+    assert_eq!(po.version, None);
+    let kept = serde_json::to_string(&po.extensions).unwrap();
+    for want in [
+        r#"["REF","PP","2"]"#,
+        r#"["REF","PP","007"]"#,
+        r#"["REF","PP","9"]"#,
+    ] {
+        assert!(kept.contains(want), "{want} in {kept}");
+    }
+    let (bytes, back) = through_x12(&docs, "REF*PP kept");
+    assert_eq!(back, docs, "{}", String::from_utf8_lossy(&bytes));
+    // The ship-to loop's own REF is written back inside that loop.
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("N1*ST*Dock*92*D4~\nREF*PP*9~"), "{text}");
+
+    let without_007 = x12.replace("REF*PP*007~", "").replace("SE*11", "SE*10");
+    let d = codec.decode(without_007.as_bytes(), &partner);
+    let docs: Vec<Document> = d.documents.into_iter().map(|d| d.document).collect();
+    let Document::PurchaseOrder(po) = &docs[0] else {
+        panic!("not a PO");
+    };
+    assert_eq!(po.version, Some(3));
+    let (bytes, back) = through_x12(&docs, "REF*PP version");
+    assert_eq!(back, docs, "{}", String::from_utf8_lossy(&bytes));
+    let text = String::from_utf8(bytes).unwrap();
+    let (cur, pp) = (
+        text.find("CUR*BY*USD").unwrap(),
+        text.find("REF*PP*3").unwrap(),
+    );
+    assert!(cur < pp, "REF follows CUR in an 850:\n{text}");
 }
