@@ -7,7 +7,7 @@
 //! (`schemas/x12/element-lengths.csv`, per version); a partner profile can lower or raise
 //! them (`x12.max_lengths`). Segments kept from an X12 input are written as they came.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use gateway_core::EncodeError;
 
@@ -16,11 +16,22 @@ const TABLE: &str = include_str!("../../../schemas/x12/element-lengths.csv");
 /// Maximum element lengths for one interchange's version and partner.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Limits {
-    /// Segment id → maximum per element position (index 0 unused; 0 means no limit).
-    by_segment: HashMap<String, Vec<u16>>,
+    /// Segment id (packed by [`pack`]) → maximum per element position (index 0 unused; 0
+    /// means no limit). About twenty segments: a linear search over integers is cheaper per
+    /// written segment than hashing the id.
+    by_segment: Vec<(u32, Vec<u16>)>,
     /// Where the numbers come from, for messages: `004010` or `the partner profile`.
     version: String,
     overridden: Vec<(String, usize)>,
+}
+
+/// A segment id (two or three bytes) as one integer; longer ids are never in the table.
+fn pack(id: &str) -> Option<u32> {
+    let b = id.as_bytes();
+    if !(2..=3).contains(&b.len()) {
+        return None;
+    }
+    Some(b.iter().fold(0u32, |acc, &x| (acc << 8) | u32::from(x)))
 }
 
 /// `N102` → (`N1`, 2).
@@ -70,7 +81,17 @@ impl Limits {
     }
 
     fn set(&mut self, seg: &str, pos: usize, max: u16) {
-        let v = self.by_segment.entry(seg.to_string()).or_default();
+        let Some(key) = pack(seg) else { return };
+        let at = match self.by_segment.iter().position(|(k, _)| *k == key) {
+            Some(at) => at,
+            None => {
+                self.by_segment.push((key, Vec::new()));
+                self.by_segment.len() - 1
+            }
+        };
+        let Some((_, v)) = self.by_segment.get_mut(at) else {
+            return;
+        };
         if v.len() <= pos {
             v.resize(pos + 1, 0);
         }
@@ -81,7 +102,11 @@ impl Limits {
 
     /// The limits of segment `id`, looked up once per segment written.
     pub fn for_segment(&self, id: &str) -> Option<&[u16]> {
-        self.by_segment.get(id).map(Vec::as_slice)
+        let key = pack(id)?;
+        self.by_segment
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_slice())
     }
 
     /// The limit of one element, if there is one.
@@ -170,8 +195,8 @@ mod tests {
         let l5 = Limits::new("005010X222A1", &BTreeMap::new()).unwrap();
         let read: usize = l4
             .by_segment
-            .values()
-            .map(|v| v.iter().filter(|m| **m > 0).count())
+            .iter()
+            .map(|(_, v)| v.iter().filter(|m| **m > 0).count())
             .sum();
         assert_eq!(read, rows);
         assert_eq!(l4.max("N1", 2), Some(60));

@@ -142,15 +142,22 @@ const UNITS: &str = include_str!("../../../schemas/x12/units.csv");
 /// translated through `schemas/x12/units.csv`; anything else is written as it is (and refused
 /// by the length check when longer than two characters).
 pub fn x12_unit(uom: &str) -> &str {
-    UNITS
-        .lines()
-        .skip_while(|l| l.starts_with('#'))
-        .skip(1)
-        .filter_map(|l| {
-            let mut cols = l.split(',');
-            Some((cols.next()?, cols.next()?))
-        })
-        .find(|(rec20, _)| rec20.eq_ignore_ascii_case(uom))
+    static TABLE: std::sync::OnceLock<Vec<(&'static str, &'static str)>> =
+        std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        UNITS
+            .lines()
+            .skip_while(|l| l.starts_with('#'))
+            .skip(1)
+            .filter_map(|l| {
+                let mut cols = l.split(',');
+                Some((cols.next()?, cols.next()?))
+            })
+            .collect()
+    });
+    table
+        .iter()
+        .find(|(rec20, _)| rec20.len() == uom.len() && rec20.eq_ignore_ascii_case(uom))
         .map_or(uom, |(_, x12)| x12)
 }
 
