@@ -20,6 +20,8 @@ pub struct Limits {
     /// means no limit). About twenty segments: a linear search over integers is cheaper per
     /// written segment than hashing the id.
     by_segment: Vec<(u32, Vec<u16>)>,
+    /// Segment id (packed) → bit `n` set when element `n` is free text.
+    free_text: Vec<(u32, u32)>,
     /// Where the numbers come from, for messages: `004010` or `the partner profile`.
     version: String,
     overridden: Vec<(String, usize)>,
@@ -56,7 +58,7 @@ impl Limits {
             ..Limits::default()
         };
         for line in TABLE.lines().skip_while(|l| l.starts_with('#')).skip(1) {
-            let cols: Vec<&str> = line.splitn(4, ',').collect();
+            let cols: Vec<&str> = line.splitn(5, ',').collect();
             let parsed = cols
                 .first()
                 .and_then(|k| split_key(k))
@@ -64,6 +66,9 @@ impl Limits {
             // The table is ours and a unit test reads every row; a bad row is skipped.
             if let Some(((seg, pos), max)) = parsed {
                 limits.set(seg, pos, max);
+                if cols.get(3) == Some(&"yes") {
+                    limits.mark_free_text(seg, pos);
+                }
             }
         }
         for (key, max) in overrides {
@@ -98,6 +103,29 @@ impl Limits {
         if let Some(slot) = v.get_mut(pos) {
             *slot = max;
         }
+    }
+
+    fn mark_free_text(&mut self, seg: &str, pos: usize) {
+        let (Some(key), Ok(bit)) = (pack(seg), u32::try_from(pos)) else {
+            return;
+        };
+        let Some(flag) = 1u32.checked_shl(bit) else {
+            return;
+        };
+        match self.free_text.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, mask)) => *mask |= flag,
+            None => self.free_text.push((key, flag)),
+        }
+    }
+
+    /// Bit `n` set when element `n` of segment `id` is free text (a line break becomes a
+    /// space there).
+    pub fn free_text(&self, id: &str) -> u32 {
+        let Some(key) = pack(id) else { return 0 };
+        self.free_text
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(0, |(_, m)| *m)
     }
 
     /// The limits of segment `id`, looked up once per segment written.
@@ -204,6 +232,10 @@ mod tests {
         assert_eq!(l5.max("REF", 2), Some(50));
         assert_eq!(l4.max("PID", 5), Some(80));
         assert_eq!(l4.max("N1", 1), None);
+        assert_eq!(l4.free_text("PID"), 1 << 5);
+        assert_eq!(l4.free_text("N3"), (1 << 1) | (1 << 2));
+        assert_eq!(l4.free_text("N1"), 1 << 2);
+        assert_eq!(l4.free_text("CUR"), 0);
     }
 
     #[test]

@@ -165,6 +165,14 @@ pub fn x12_unit(uom: &str) -> &str {
 /// PID*F segments, cut at spaces (see [`crate::lengths::wrap`]), which [`OpenLine::segment`]
 /// joins back with one space each.
 fn write_description(out: &mut Out, path: &str, description: &str) -> Result<(), EncodeError> {
+    // Line breaks become spaces first, so that they can also be where a long one is cut.
+    let flat;
+    let description = if description.contains(['\r', '\n']) {
+        flat = crate::writer::one_line(description);
+        flat.as_str()
+    } else {
+        description
+    };
     let pieces = match out.max_len("PID", 5) {
         Some(max) if description.chars().count() > max => {
             crate::lengths::wrap(description, max).ok_or_else(|| EncodeError::Invalid {

@@ -16,7 +16,8 @@
 //! `HR`, see `schemas/x12/units.csv`). No money is left out: every tax has its TXI and every
 //! charge its SAC. A party's ids after the first, and a first whose domain is not an X12 code,
 //! go in loop `REF*ZZ` segments (see [`crate::party_ids`]). Values longer than the partner
-//! accepts are refused with their path ([`crate::lengths`]).
+//! accepts are refused with their path ([`crate::lengths`]); a line break in free text (a name,
+//! address line, contact, description) is written as a space, since X12 data cannot hold one.
 
 use gateway_core::EncodeError;
 use gateway_model::{Invoice, InvoiceLine, InvoicePurpose, Party, Text};

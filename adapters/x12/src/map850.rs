@@ -15,6 +15,8 @@
 //! `HR`, see `schemas/x12/units.csv`). Values longer than the partner accepts are refused with
 //! their path ([`crate::lengths`]): a Coupa PO the supplier's translator would reject stops here,
 //! in the dead-letter queue with the reason, instead of at the supplier.
+//! A line break in free text (a name, address line, contact, description) is written as a
+//! space, since X12 data cannot hold one.
 
 use gateway_core::EncodeError;
 use gateway_model::{ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, Text};

@@ -38,6 +38,11 @@ pub fn o<'a>(s: Option<impl Into<Cow<'a, str>>>) -> El<'a> {
     s.map(|s| El::T(s.into())).unwrap_or_else(El::empty)
 }
 
+/// `text` with each line break (CRLF, CR or LF) written as one space.
+pub fn one_line(text: &str) -> String {
+    text.replace("\r\n", " ").replace(['\r', '\n'], " ")
+}
+
 /// Segment output for one interchange.
 #[derive(Debug)]
 pub struct Out {
@@ -150,8 +155,43 @@ impl Out {
     }
 
     /// Writes `id` and its elements; trailing empty elements are dropped. `path` names the
-    /// canonical field for errors.
+    /// canonical field for errors. A line break in a free-text element is written as a space.
     pub fn segment(&mut self, path: &str, id: &str, elements: &[El]) -> Result<(), EncodeError> {
+        match self.without_line_breaks(id, elements) {
+            Some(flat) => self.write_segment(path, id, &flat),
+            None => self.write_segment(path, id, elements),
+        }
+    }
+
+    /// The elements with the line breaks of their free-text elements made spaces; `None` when
+    /// there is none to change (the usual case, which copies nothing).
+    fn without_line_breaks<'e>(&self, id: &str, elements: &[El<'e>]) -> Option<Vec<El<'e>>> {
+        let mask = self.limits.as_ref()?.free_text(id);
+        if mask == 0 {
+            return None;
+        }
+        let breaks = |i: usize, e: &El| {
+            let free = u32::try_from(i + 1)
+                .ok()
+                .and_then(|b| 1u32.checked_shl(b))
+                .is_some_and(|bit| mask & bit != 0);
+            free && matches!(e, El::T(v) if v.contains(['\r', '\n']))
+        };
+        if !elements.iter().enumerate().any(|(i, e)| breaks(i, e)) {
+            return None;
+        }
+        let flat = elements
+            .iter()
+            .enumerate()
+            .map(|(i, e)| match e {
+                El::T(v) if breaks(i, e) => El::T(Cow::Owned(one_line(v))),
+                _ => e.clone(),
+            })
+            .collect();
+        Some(flat)
+    }
+
+    fn write_segment(&mut self, path: &str, id: &str, elements: &[El]) -> Result<(), EncodeError> {
         self.check_lengths(path, id, elements)?;
         let keep = elements
             .iter()
