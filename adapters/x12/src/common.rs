@@ -480,12 +480,17 @@ pub fn write_party(
             o(ids.n1.map(|(_, value)| value)),
         ],
     )?;
-    // Kept N2s belong right after N1; the rest (REF, a second N4 or PER) end the loop.
+    // Kept N2s belong right after N1; the rest (REF, a second N4 or PER) end the loop. Most
+    // parties keep nothing: no copies, no path then.
     let (n2, rest): (Vec<Value>, Vec<Value>) = kept
         .iter()
         .cloned()
         .partition(|v| v.get(0).and_then(Value::as_str) == Some("N2"));
-    let kept_path = format!("{path}.extensions.x12.party_segments");
+    let kept_path = if kept.is_empty() {
+        String::new()
+    } else {
+        format!("{path}.extensions.x12.party_segments")
+    };
     write_kept_list(out, &n2, &kept_path)?;
     if let Some(a) = &party.address {
         for pair in a.lines.chunks(2) {

@@ -16,15 +16,22 @@ const TABLE: &str = include_str!("../../../schemas/x12/element-lengths.csv");
 /// Maximum element lengths for one interchange's version and partner.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Limits {
-    /// Segment id (packed by [`pack`]) → maximum per element position (index 0 unused; 0
-    /// means no limit). About twenty segments: a linear search over integers is cheaper per
-    /// written segment than hashing the id.
-    by_segment: Vec<(u32, Vec<u16>)>,
-    /// Segment id (packed) → bit `n` set when element `n` is free text.
-    free_text: Vec<(u32, u32)>,
+    /// One entry per segment of the table, sorted by packed id (see [`pack`]) and found by
+    /// binary search: cheaper per written segment than hashing the id.
+    segments: Vec<SegmentLimits>,
     /// Where the numbers come from, for messages: `004010` or `the partner profile`.
     version: String,
     overridden: Vec<(String, usize)>,
+}
+
+/// The limits of one segment.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SegmentLimits {
+    key: u32,
+    /// Maximum per element position (index 0 unused; 0 means no limit).
+    pub max: Vec<u16>,
+    /// Bit `n` set when element `n` is free text (a line break becomes a space there).
+    pub free_text: u32,
 }
 
 /// A segment id (two or three bytes) as one integer; longer ids are never in the table.
@@ -85,62 +92,57 @@ impl Limits {
         Ok(limits)
     }
 
-    fn set(&mut self, seg: &str, pos: usize, max: u16) {
-        let Some(key) = pack(seg) else { return };
-        let at = match self.by_segment.iter().position(|(k, _)| *k == key) {
-            Some(at) => at,
-            None => {
-                self.by_segment.push((key, Vec::new()));
-                self.by_segment.len() - 1
+    /// The entry of `seg`, made when missing.
+    fn entry(&mut self, seg: &str) -> Option<&mut SegmentLimits> {
+        let key = pack(seg)?;
+        let at = match self.segments.binary_search_by_key(&key, |s| s.key) {
+            Ok(at) => at,
+            Err(at) => {
+                self.segments.insert(
+                    at,
+                    SegmentLimits {
+                        key,
+                        ..SegmentLimits::default()
+                    },
+                );
+                at
             }
         };
-        let Some((_, v)) = self.by_segment.get_mut(at) else {
-            return;
-        };
-        if v.len() <= pos {
-            v.resize(pos + 1, 0);
+        self.segments.get_mut(at)
+    }
+
+    fn set(&mut self, seg: &str, pos: usize, max: u16) {
+        let Some(e) = self.entry(seg) else { return };
+        if e.max.len() <= pos {
+            e.max.resize(pos + 1, 0);
         }
-        if let Some(slot) = v.get_mut(pos) {
+        if let Some(slot) = e.max.get_mut(pos) {
             *slot = max;
         }
     }
 
     fn mark_free_text(&mut self, seg: &str, pos: usize) {
-        let (Some(key), Ok(bit)) = (pack(seg), u32::try_from(pos)) else {
+        let Some(flag) = u32::try_from(pos).ok().and_then(|b| 1u32.checked_shl(b)) else {
             return;
         };
-        let Some(flag) = 1u32.checked_shl(bit) else {
-            return;
-        };
-        match self.free_text.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, mask)) => *mask |= flag,
-            None => self.free_text.push((key, flag)),
+        if let Some(e) = self.entry(seg) {
+            e.free_text |= flag;
         }
     }
 
-    /// Bit `n` set when element `n` of segment `id` is free text (a line break becomes a
-    /// space there).
-    pub fn free_text(&self, id: &str) -> u32 {
-        let Some(key) = pack(id) else { return 0 };
-        self.free_text
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map_or(0, |(_, m)| *m)
-    }
-
     /// The limits of segment `id`, looked up once per segment written.
-    pub fn for_segment(&self, id: &str) -> Option<&[u16]> {
+    pub fn for_segment(&self, id: &str) -> Option<&SegmentLimits> {
         let key = pack(id)?;
-        self.by_segment
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.as_slice())
+        self.segments
+            .binary_search_by_key(&key, |s| s.key)
+            .ok()
+            .and_then(|at| self.segments.get(at))
     }
 
     /// The limit of one element, if there is one.
     pub fn max(&self, seg: &str, pos: usize) -> Option<usize> {
         self.for_segment(seg)
-            .and_then(|v| v.get(pos))
+            .and_then(|s| s.max.get(pos))
             .filter(|m| **m > 0)
             .map(|m| usize::from(*m))
     }
@@ -222,9 +224,9 @@ mod tests {
         let l4 = Limits::new("004010", &BTreeMap::new()).unwrap();
         let l5 = Limits::new("005010X222A1", &BTreeMap::new()).unwrap();
         let read: usize = l4
-            .by_segment
+            .segments
             .iter()
-            .map(|(_, v)| v.iter().filter(|m| **m > 0).count())
+            .map(|s| s.max.iter().filter(|m| **m > 0).count())
             .sum();
         assert_eq!(read, rows);
         assert_eq!(l4.max("N1", 2), Some(60));
@@ -232,10 +234,12 @@ mod tests {
         assert_eq!(l5.max("REF", 2), Some(50));
         assert_eq!(l4.max("PID", 5), Some(80));
         assert_eq!(l4.max("N1", 1), None);
-        assert_eq!(l4.free_text("PID"), 1 << 5);
-        assert_eq!(l4.free_text("N3"), (1 << 1) | (1 << 2));
-        assert_eq!(l4.free_text("N1"), 1 << 2);
-        assert_eq!(l4.free_text("CUR"), 0);
+        let free = |id| l4.for_segment(id).map_or(0, |s| s.free_text);
+        assert_eq!(free("PID"), 1 << 5);
+        assert_eq!(free("N3"), (1 << 1) | (1 << 2));
+        assert_eq!(free("N1"), 1 << 2);
+        assert_eq!(free("CUR"), 0);
+        assert_eq!(free("ST"), 0);
     }
 
     #[test]

@@ -165,15 +165,21 @@ pub fn x12_unit(uom: &str) -> &str {
 /// PID*F segments, cut at spaces (see [`crate::lengths::wrap`]), which [`OpenLine::segment`]
 /// joins back with one space each.
 fn write_description(out: &mut Out, path: &str, description: &str) -> Result<(), EncodeError> {
+    let has_break = memchr::memchr2(b'\r', b'\n', description.as_bytes()).is_some();
+    let max = out.max_len("PID", 5);
+    // The usual case: short enough (bytes bound characters) and on one line.
+    if !has_break && max.is_none_or(|m| description.len() <= m) {
+        return out.segment(path, "PID", &pid(description));
+    }
     // Line breaks become spaces first, so that they can also be where a long one is cut.
     let flat;
-    let description = if description.contains(['\r', '\n']) {
+    let description = if has_break {
         flat = crate::writer::one_line(description);
         flat.as_str()
     } else {
         description
     };
-    let pieces = match out.max_len("PID", 5) {
+    let pieces = match max {
         Some(max) if description.chars().count() > max => {
             crate::lengths::wrap(description, max).ok_or_else(|| EncodeError::Invalid {
                 path: path.to_string(),
@@ -186,13 +192,14 @@ fn write_description(out: &mut Out, path: &str, description: &str) -> Result<(),
         _ => vec![description],
     };
     for piece in pieces {
-        out.segment(
-            path,
-            "PID",
-            &[t("F"), El::empty(), El::empty(), El::empty(), t(piece)],
-        )?;
+        out.segment(path, "PID", &pid(piece))?;
     }
     Ok(())
+}
+
+/// PID*F with `piece` in PID05.
+fn pid(piece: &str) -> [El<'_>; 5] {
+    [t("F"), El::empty(), El::empty(), El::empty(), t(piece)]
 }
 
 /// The text of a PID that continues a description: PID*F with only PID05.

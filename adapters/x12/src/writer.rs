@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use gateway_core::EncodeError;
 
-use crate::lengths::Limits;
+use crate::lengths::{Limits, SegmentLimits};
 use crate::tokenizer::Delimiters;
 
 /// One element to write: plain text or a composite of components. Text borrows from the
@@ -36,6 +36,57 @@ pub fn t<'a>(s: impl Into<Cow<'a, str>>) -> El<'a> {
 /// Optional text element (empty when `None`).
 pub fn o<'a>(s: Option<impl Into<Cow<'a, str>>>) -> El<'a> {
     s.map(|s| El::T(s.into())).unwrap_or_else(El::empty)
+}
+
+/// Whether element `pos` is marked in a free-text mask.
+fn is_free(mask: u32, pos: usize) -> bool {
+    u32::try_from(pos)
+        .ok()
+        .and_then(|b| 1u32.checked_shl(b))
+        .is_some_and(|bit| mask & bit != 0)
+}
+
+/// The elements with the line breaks of their free-text elements (`mask`) made spaces; `None`
+/// when there is none to change (the usual case, which copies nothing).
+fn without_line_breaks<'e>(mask: u32, elements: &[El<'e>]) -> Option<Vec<El<'e>>> {
+    if mask == 0 {
+        return None;
+    }
+    let breaks = |i: usize, e: &El| {
+        is_free(mask, i + 1)
+            && matches!(e, El::T(v) if memchr::memchr2(b'\r', b'\n', v.as_bytes()).is_some())
+    };
+    if !elements.iter().enumerate().any(|(i, e)| breaks(i, e)) {
+        return None;
+    }
+    let flat = elements
+        .iter()
+        .enumerate()
+        .map(|(i, e)| match e {
+            El::T(v) if breaks(i, e) => El::T(Cow::Owned(one_line(v))),
+            _ => e.clone(),
+        })
+        .collect();
+    Some(flat)
+}
+
+/// Refuses an element of `seg` longer than its limit.
+fn check_lengths(
+    limits: &Limits,
+    seg: &SegmentLimits,
+    path: &str,
+    id: &str,
+    elements: &[El],
+) -> Result<(), EncodeError> {
+    for (pos, &max) in seg.max.iter().enumerate().skip(1) {
+        let (Some(El::T(v)), m) = (elements.get(pos - 1), usize::from(max)) else {
+            continue;
+        };
+        if m > 0 && v.len() > m && v.chars().count() > m {
+            return Err(limits.too_long(path, id, pos, v, m));
+        }
+    }
+    Ok(())
 }
 
 /// `text` with each line break (CRLF, CR or LF) written as one space.
@@ -93,26 +144,6 @@ impl Out {
         self.limits.as_ref().and_then(|l| l.max(seg, pos))
     }
 
-    /// Refuses an element longer than the limits allow, before anything is written.
-    fn check_lengths(&self, path: &str, id: &str, elements: &[El]) -> Result<(), EncodeError> {
-        let Some(limits) = &self.limits else {
-            return Ok(());
-        };
-        let Some(max) = limits.for_segment(id) else {
-            return Ok(());
-        };
-        for (i, e) in elements.iter().enumerate() {
-            let (El::T(v), Some(&m)) = (e, max.get(i + 1)) else {
-                continue;
-            };
-            let m = usize::from(m);
-            if m > 0 && v.len() > m && v.chars().count() > m {
-                return Err(limits.too_long(path, id, i + 1, v, m));
-            }
-        }
-        Ok(())
-    }
-
     /// Writes a segment kept from an X12 input as it came: its lengths are the sender's.
     pub fn kept_segment(
         &mut self,
@@ -120,10 +151,7 @@ impl Out {
         id: &str,
         elements: &[El],
     ) -> Result<(), EncodeError> {
-        let limits = self.limits.take();
-        let written = self.segment(path, id, elements);
-        self.limits = limits;
-        written
+        self.write_segment(path, id, elements)
     }
 
     /// The delimiters this interchange is written with.
@@ -155,44 +183,24 @@ impl Out {
     }
 
     /// Writes `id` and its elements; trailing empty elements are dropped. `path` names the
-    /// canonical field for errors. A line break in a free-text element is written as a space.
+    /// canonical field for errors. With limits, a line break in a free-text element is written
+    /// as a space, and an element longer than allowed is refused before anything is written.
     pub fn segment(&mut self, path: &str, id: &str, elements: &[El]) -> Result<(), EncodeError> {
-        match self.without_line_breaks(id, elements) {
-            Some(flat) => self.write_segment(path, id, &flat),
-            None => self.write_segment(path, id, elements),
-        }
-    }
-
-    /// The elements with the line breaks of their free-text elements made spaces; `None` when
-    /// there is none to change (the usual case, which copies nothing).
-    fn without_line_breaks<'e>(&self, id: &str, elements: &[El<'e>]) -> Option<Vec<El<'e>>> {
-        let mask = self.limits.as_ref()?.free_text(id);
-        if mask == 0 {
-            return None;
-        }
-        let breaks = |i: usize, e: &El| {
-            let free = u32::try_from(i + 1)
-                .ok()
-                .and_then(|b| 1u32.checked_shl(b))
-                .is_some_and(|bit| mask & bit != 0);
-            free && matches!(e, El::T(v) if v.contains(['\r', '\n']))
+        let flat = match self.limits.as_ref() {
+            Some(limits) => match limits.for_segment(id) {
+                Some(seg) => {
+                    let flat = without_line_breaks(seg.free_text, elements);
+                    check_lengths(limits, seg, path, id, flat.as_deref().unwrap_or(elements))?;
+                    flat
+                }
+                None => None,
+            },
+            None => None,
         };
-        if !elements.iter().enumerate().any(|(i, e)| breaks(i, e)) {
-            return None;
-        }
-        let flat = elements
-            .iter()
-            .enumerate()
-            .map(|(i, e)| match e {
-                El::T(v) if breaks(i, e) => El::T(Cow::Owned(one_line(v))),
-                _ => e.clone(),
-            })
-            .collect();
-        Some(flat)
+        self.write_segment(path, id, flat.as_deref().unwrap_or(elements))
     }
 
     fn write_segment(&mut self, path: &str, id: &str, elements: &[El]) -> Result<(), EncodeError> {
-        self.check_lengths(path, id, elements)?;
         let keep = elements
             .iter()
             .rposition(|e| !e.is_empty())
