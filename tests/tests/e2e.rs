@@ -359,6 +359,16 @@ async fn coupa_pos_reach_cxml_and_x12_suppliers_and_are_marked_exported() {
     assert!(edi.contains("ST*850"), "{edi}");
     assert!(edi.contains("BEG*00*"), "{edi}");
     assert!(edi.contains("PO-GLOBEX-1"), "{edi}");
+    // What the supplier's translator sees: N103 an X12 code (Coupa's supplier id is assigned
+    // by the buyer: 92), the id's Coupa domain in a loop REF*ZZ, the PO version in REF*PP.
+    let supplier = edi
+        .split('~')
+        .map(str::trim)
+        .find(|s| s.starts_with("N1*SU*"))
+        .unwrap_or_else(|| panic!("no N1*SU in {edi}"));
+    assert_eq!(supplier.split('*').nth(3), Some("92"), "{edi}");
+    assert!(edi.contains("*coupa~"), "{edi}");
+    assert!(edi.contains("REF*PP*1~"), "{edi}");
 
     // Buyer changes the PO in Coupa: the new version goes out as an update, once.
     let acme_po = env
