@@ -131,22 +131,31 @@ impl MapCx {
 /// A segment as JSON: elements with the id first; composites as arrays of components.
 pub fn seg_to_json(seg: &Segment<'_>) -> Value {
     let comp = seg.delimiters.component;
-    Value::Array(
-        seg.elements()
-            .enumerate()
-            .map(|(i, e)| {
-                if i > 0 && e.contains(&comp) {
-                    Value::Array(
-                        e.split(|&b| b == comp)
-                            .map(|c| Value::String(String::from_utf8_lossy(c).into_owned()))
-                            .collect(),
-                    )
-                } else {
-                    Value::String(String::from_utf8_lossy(e).into_owned())
-                }
-            })
-            .collect(),
-    )
+    let text = |b: &[u8]| Value::String(String::from_utf8_lossy(b).into_owned());
+    let mut elements: Vec<Value> = seg
+        .elements()
+        .enumerate()
+        .map(|(i, e)| {
+            if i == 0 || !e.contains(&comp) {
+                return text(e);
+            }
+            // As the writer writes it: no trailing empty components, and one component is a
+            // plain element; so a kept segment reads back the same after a round trip.
+            let mut parts: Vec<&[u8]> = e.split(|&b| b == comp).collect();
+            while parts.len() > 1 && parts.last().is_some_and(|p| p.is_empty()) {
+                parts.pop();
+            }
+            match parts.as_slice() {
+                [one] => text(one),
+                _ => Value::Array(parts.into_iter().map(text).collect()),
+            }
+        })
+        .collect();
+    // Trailing empty elements are not written either.
+    while elements.len() > 1 && elements.last().is_some_and(|v| v.as_str() == Some("")) {
+        elements.pop();
+    }
+    Value::Array(elements)
 }
 
 /// A JSON segment back to id and elements; `None` when the JSON is not an array of strings.

@@ -418,3 +418,29 @@ REF*PP*2~CUR*BY*USD~REF*PP*3~REF*PP*007~N1*ST*Dock*92*D4~REF*PP*9~PO1*1*1*EA*1.0
     );
     assert!(cur < pp, "REF follows CUR in an 850:\n{text}");
 }
+
+#[test]
+fn kept_segments_with_trailing_empty_components_or_elements_round_trip() {
+    // Found by the fuzzer: `5:` (a composite with an empty last component) was kept as
+    // ["5", ""], written as `5` and read back as "5".
+    let x12 = "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*^*00501*000000001*0*P*:~\
+GS*PO*ACME*GLOBEX*20260301*1200*1*X*005010~ST*850*0001~BEG*00*SA*PO1**20260301~\
+REF*DP*042*~PO1*1*1*EA*1.00~PO4*5:*1*BX~PO4*:*2~CTT*1~SE*8*0001~GE*1*1~IEA*1*000000001~";
+    let codec = X12Codec::new();
+    let d = codec.decode(x12.as_bytes(), &PartnerProfile::anonymous());
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    let docs: Vec<Document> = d.documents.into_iter().map(|d| d.document).collect();
+    let Document::PurchaseOrder(po) = &docs[0] else {
+        panic!("not a PO");
+    };
+    assert_eq!(
+        po.lines[0].extensions["x12"]["segments"],
+        serde_json::json!([["PO4", "5", "1", "BX"], ["PO4", "", "2"]])
+    );
+    assert_eq!(
+        po.extensions["x12"]["segments"],
+        serde_json::json!([["REF", "DP", "042"]])
+    );
+    let (bytes, back) = through_x12(&docs, "trailing empties");
+    assert_eq!(back, docs, "{}", String::from_utf8_lossy(&bytes));
+}
