@@ -479,6 +479,13 @@ pub fn write_party(
         });
     }
     let ids = party_ids::plan(&party.ids);
+    let first_carried = party.ids.len() - ids.carried.len();
+    if let Some(k) = ids.carried.iter().position(|i| i.domain.trim().is_empty()) {
+        return Err(gateway_core::EncodeError::Invalid {
+            path: format!("{path}.ids[{}].domain", first_carried + k),
+            message: "a party id after the first needs a domain: X12 carries it in REF03 of a loop REF*ZZ".into(),
+        });
+    }
     out.segment(
         path,
         "N1",
@@ -520,7 +527,6 @@ pub fn write_party(
             )?;
         }
     }
-    let first_carried = party.ids.len() - ids.carried.len();
     for (k, id) in ids.carried.iter().enumerate() {
         out.segment(
             &format!("{path}.ids[{}]", first_carried + k),

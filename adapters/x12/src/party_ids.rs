@@ -37,8 +37,10 @@ pub fn is_x12_code(domain: &str) -> bool {
 /// The N103 code for a canonical domain: the domain itself when it is a code already, the code
 /// list's entry for the names other formats use, and `ZZ` (mutually defined) for the rest.
 /// Coupa's ids (`coupa`, `coupa-number`) and cXML's `addressID` are assigned by the buyer: 92.
+/// An empty domain stays empty: it is what an X12 input with N104 but no N103 reads as, and
+/// writing it back as it came is the only way to read it back the same.
 pub fn n103_code(domain: &str) -> &str {
-    if is_x12_code(domain) {
+    if domain.is_empty() || is_x12_code(domain) {
         return domain;
     }
     match domain.to_ascii_lowercase().as_str() {
@@ -142,6 +144,9 @@ mod tests {
             vec![id("NetworkID", "AN01"), id("ZZ", "AN01")],
             vec![id("1", "123456789"), id("1", "123456789")],
             vec![id("duns", "1"), id("DUNS", "1"), id("1", "1")],
+            vec![id("", "T9")],
+            vec![id("", "T9"), id("coupa", "T9")],
+            vec![id("coupa", "T9"), id("", "T9")],
         ];
         for ids in cases {
             assert_eq!(read_back(&ids), ids, "{ids:?}");
@@ -150,17 +155,7 @@ mod tests {
 
     #[test]
     fn n103_is_always_a_code() {
-        for d in [
-            "coupa",
-            "NetworkID",
-            "DUNS",
-            "gln",
-            "",
-            "a",
-            "92",
-            "ZZZ",
-            "é",
-        ] {
+        for d in ["coupa", "NetworkID", "DUNS", "gln", "a", "92", "ZZZ", "é"] {
             let c = n103_code(d);
             assert!(is_x12_code(c), "{d:?} gave {c:?}");
         }
@@ -168,6 +163,7 @@ mod tests {
         assert_eq!(n103_code("DUNS"), "1");
         assert_eq!(n103_code("NetworkID"), "ZZ");
         assert_eq!(n103_code("9"), "9");
+        assert_eq!(n103_code(""), "", "an X12 N1 with N104 and no N103");
     }
 
     #[test]

@@ -233,6 +233,21 @@ fn a_party_id_without_a_value_is_refused_with_its_path() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("$.supplier.ids[1].value"), "{err}");
+    // An id after the first without a domain has nowhere to keep it (REF03).
+    let po = PurchaseOrder {
+        po_number: Some("1".into()),
+        order_date: Some("2026-04-01".parse().unwrap()),
+        supplier: Some(Party {
+            ids: vec![id("92", "17"), id("", "18")],
+            ..Party::default()
+        }),
+        ..PurchaseOrder::default()
+    };
+    let err = X12Codec::new()
+        .encode(&[Document::PurchaseOrder(po)], &PartnerProfile::anonymous())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("$.supplier.ids[1].domain"), "{err}");
 }
 
 #[test]
