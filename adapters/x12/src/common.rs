@@ -268,6 +268,33 @@ pub fn kept_element<'a>(ext: &'a Extensions, key: &str) -> Option<&'a str> {
         .and_then(Value::as_str)
 }
 
+/// The positions from `first` to the last kept element of segment `id` (`BIG33` → 33, at least
+/// 12), so the writer writes every kept element however far the sender's segment went. A kept
+/// position past 99 (no X12 segment has that many elements; it can only come from a hand-made
+/// document) is refused rather than looped to.
+pub fn kept_positions(
+    ext: &Extensions,
+    id: &str,
+    first: usize,
+) -> Result<std::ops::RangeInclusive<usize>, gateway_core::EncodeError> {
+    let last = x12_ext(ext)
+        .and_then(|m| m.get("elements"))
+        .and_then(Value::as_object)
+        .map_or(0, |m| {
+            m.keys()
+                .filter_map(|k| k.strip_prefix(id)?.parse::<usize>().ok())
+                .max()
+                .unwrap_or(0)
+        });
+    if last > 99 {
+        return Err(gateway_core::EncodeError::Invalid {
+            path: "$.extensions.x12.elements".into(),
+            message: format!("{id}{last} is not an element X12 can write (positions end at 99)"),
+        });
+    }
+    Ok(first..=last.max(12))
+}
+
 /// Segments that may follow N1 inside its loop.
 pub fn is_n1_child(id: &[u8]) -> bool {
     matches!(id, b"N2" | b"N3" | b"N4" | b"REF" | b"PER")

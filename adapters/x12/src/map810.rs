@@ -208,7 +208,7 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
         common::kept(e, "BIG06"),
         o(big07),
     ];
-    for n in 8..=12 {
+    for n in common::kept_positions(e, "BIG", 8)? {
         big.push(common::kept(e, &format!("BIG{n:02}")));
     }
     out.segment("$", "BIG", &big)?;

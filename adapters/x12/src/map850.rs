@@ -271,7 +271,7 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
         common::kept(e, "BEG04"),
         t(values::to_date(date)),
     ];
-    for n in 6..=12 {
+    for n in common::kept_positions(e, "BEG", 6)? {
         beg.push(common::kept(e, &format!("BEG{n:02}")));
     }
     out.segment("$", "BEG", &beg)?;

@@ -459,3 +459,36 @@ REF*DP*042*~PO1*1*1*EA*1.00~PO4*5:*1*BX~PO4*:*2~CTT*1~SE*8*0001~GE*1*1~IEA*1*000
     let (bytes, back) = through_x12(&docs, "trailing empties");
     assert_eq!(back, docs, "{}", String::from_utf8_lossy(&bytes));
 }
+
+#[test]
+fn kept_beginning_segment_elements_past_the_twelfth_are_written_back() {
+    // Found by the fuzzer: BIG33 was kept on reading and dropped on writing.
+    let x12 = format!(
+        "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*U*00401*000000001*0*P*>~\
+GS*IN*ACME*GLOBEX*20260301*1200*1*X*004010~ST*810*0001~BIG*20260301*INV1*20260301*PO1{}*X33~\
+IT1*1*1*EA*1.00~TDS*100~CTT*1~SE*6*0001~GE*1*1~IEA*1*000000001~",
+        "*".repeat(28)
+    );
+    let codec = X12Codec::new();
+    let d = codec.decode(x12.as_bytes(), &PartnerProfile::anonymous());
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    let docs: Vec<Document> = d.documents.into_iter().map(|d| d.document).collect();
+    let Document::Invoice(inv) = &docs[0] else {
+        panic!("not an invoice");
+    };
+    assert_eq!(inv.extensions["x12"]["elements"]["BIG33"], "X33");
+    let (bytes, back) = through_x12(&docs, "BIG33");
+    assert_eq!(back, docs, "{}", String::from_utf8_lossy(&bytes));
+    // A hand-made document cannot make the writer loop to an absurd position.
+    let mut big = docs[0].clone();
+    if let Document::Invoice(i) = &mut big
+        && let Some(e) = i.extensions.get_mut("x12")
+    {
+        e["elements"]["BIG100000"] = "x".into();
+    }
+    let err = codec
+        .encode(&[big], &PartnerProfile::anonymous())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("BIG100000"), "{err}");
+}
