@@ -621,21 +621,21 @@ pub fn read_tax(cx: &mut MapCx, seg: &Fields<'_, '_>, i: usize) -> Option<Tax> {
     (tax.amount.is_some() || tax.rate.is_some()).then_some(tax)
 }
 
-/// TXI01 for a canonical tax category: the category itself when it is an X12 code already
-/// (what an X12 decode gives), the code for the names cXML and Coupa use, and `ZZ` (mutually
-/// defined) otherwise. TXI has no element for a free-text category, so `sales` comes back from
-/// X12 as `ST`: the category is descriptive, the amount and rate travel unchanged.
+/// TXI01 for a canonical tax category: the code for the names cXML and Coupa use (`sales` →
+/// ST, `vat` → VA, `gst` → GS, `pst` → PS, other known names → ZZ, mutually defined), `ZZ`
+/// when there is none, and anything else as it is (an X12 input's TXI01 reads back the same;
+/// a value TXI01 cannot hold is refused by the length check with its path). TXI has no
+/// element for a free-text category, so `sales` comes back from X12 as `ST`: the category is
+/// descriptive, the amount and rate travel unchanged.
 pub fn tax_type_code(category: Option<&str>) -> &str {
     let Some(c) = category else { return "ZZ" };
-    if party_ids::is_x12_code(c) {
-        return c;
-    }
     match c.to_ascii_lowercase().as_str() {
         "sales" | "salestax" | "sales_tax" => "ST",
         "vat" | "valueadded" => "VA",
         "gst" => "GS",
         "pst" => "PS",
-        _ => "ZZ",
+        "usage" | "use" | "withholding" | "other" | "hst" | "qst" => "ZZ",
+        _ => c,
     }
 }
 
