@@ -217,36 +217,29 @@ fn a_coupa_order_with_several_ids_per_party_round_trips_exactly() {
     );
 }
 
+/// The writer's error for a PO whose supplier has `ids`.
+fn supplier_ids_error(ids: Vec<PartyId>) -> String {
+    let po = PurchaseOrder {
+        po_number: Some("1".into()),
+        order_date: Some("2026-04-01".parse().unwrap()),
+        supplier: Some(Party {
+            ids,
+            ..Party::default()
+        }),
+        ..PurchaseOrder::default()
+    };
+    X12Codec::new()
+        .encode(&[Document::PurchaseOrder(po)], &PartnerProfile::anonymous())
+        .unwrap_err()
+        .to_string()
+}
+
 #[test]
 fn a_party_id_without_a_value_is_refused_with_its_path() {
-    let po = PurchaseOrder {
-        po_number: Some("1".into()),
-        order_date: Some("2026-04-01".parse().unwrap()),
-        supplier: Some(Party {
-            ids: vec![id("coupa", "17"), id("coupa-number", " ")],
-            ..Party::default()
-        }),
-        ..PurchaseOrder::default()
-    };
-    let err = X12Codec::new()
-        .encode(&[Document::PurchaseOrder(po)], &PartnerProfile::anonymous())
-        .unwrap_err()
-        .to_string();
+    let err = supplier_ids_error(vec![id("coupa", "17"), id("coupa-number", " ")]);
     assert!(err.contains("$.supplier.ids[1].value"), "{err}");
     // An id after the first without a domain has nowhere to keep it (REF03).
-    let po = PurchaseOrder {
-        po_number: Some("1".into()),
-        order_date: Some("2026-04-01".parse().unwrap()),
-        supplier: Some(Party {
-            ids: vec![id("92", "17"), id("", "18")],
-            ..Party::default()
-        }),
-        ..PurchaseOrder::default()
-    };
-    let err = X12Codec::new()
-        .encode(&[Document::PurchaseOrder(po)], &PartnerProfile::anonymous())
-        .unwrap_err()
-        .to_string();
+    let err = supplier_ids_error(vec![id("92", "17"), id("", "18")]);
     assert!(err.contains("$.supplier.ids[1].domain"), "{err}");
 }
 
