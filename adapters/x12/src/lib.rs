@@ -5,7 +5,9 @@
 //! control numbers, counts and widths; [`map810`]/[`map850`] turn one transaction set into a
 //! canonical document and back, through the reading loop they share (`set_loop`) and the IT1/PO1
 //! loop both ways (`line_loop`); [`encode`] writes interchanges with control numbers from
-//! [`control`]; [`codec`] ties it together as [`X12Codec`]. With a [`Parallelism`] of more than one
+//! [`control`], through `writer`, which holds each element to the partner's length limits
+//! (`lengths`), with party ids as X12 codes plus loop REFs (`party_ids`); [`codec`] ties it
+//! together as [`X12Codec`]. With a [`Parallelism`] of more than one
 //! thread, `parallel` maps complete sets on worker threads and hands the results on in source
 //! order.
 
