@@ -145,8 +145,12 @@ pub(crate) fn read_set<K: SetKind>(segments: &[Segment<'_>]) -> (Option<K::Doc>,
                 i = common::read_party_into(seg, body, i, &survey, &K::SHAPE, &mut slots, &mut ext);
                 continue;
             }
+            // An ITD with nothing the model holds (only ITD01/ITD02 codes) is kept, not dropped.
             (_, b"ITD") if Some(i) == survey.last_itd => {
-                *c.payment_terms = common::read_terms(&mut cx, seg, i)
+                match common::read_terms(&mut cx, seg, i) {
+                    Some(terms) => *c.payment_terms = Some(terms),
+                    None => ext.keep(seg),
+                }
             }
             (_, line) if line == K::SHAPE.line => {
                 scope = Scope::Line;
