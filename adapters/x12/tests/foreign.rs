@@ -100,16 +100,28 @@ fn segments(x12: &[u8], id: &[u8]) -> Vec<Vec<String>> {
     out
 }
 
+/// The documents of `x12`, read for the anonymous partner; a rejected set fails the test.
+fn read_x12(x12: &[u8], what: &str) -> Vec<Document> {
+    let d = X12Codec::new().decode(x12, &PartnerProfile::anonymous());
+    assert!(d.rejects.is_empty(), "{what}: {:?}", d.rejects);
+    d.documents.into_iter().map(|d| d.document).collect()
+}
+
+/// The purchase order `d` must be.
+fn po(d: &Document) -> &PurchaseOrder {
+    match d {
+        Document::PurchaseOrder(po) => po,
+        other => panic!("not a PO: {other:?}"),
+    }
+}
+
 fn try_through_x12(
     docs: &[Document],
     what: &str,
 ) -> Result<(Vec<u8>, Vec<Document>), gateway_core::EncodeError> {
-    let codec = X12Codec::new();
-    let partner = PartnerProfile::anonymous();
-    let bytes = codec.encode(docs, &partner)?;
-    let d = codec.decode(&bytes, &partner);
-    assert!(d.rejects.is_empty(), "{what}: {:?}", d.rejects);
-    Ok((bytes, d.documents.into_iter().map(|d| d.document).collect()))
+    let bytes = X12Codec::new().encode(docs, &PartnerProfile::anonymous())?;
+    let back = read_x12(&bytes, what);
+    Ok((bytes, back))
 }
 
 fn through_x12(docs: &[Document], what: &str) -> (Vec<u8>, Vec<Document>) {
@@ -249,11 +261,8 @@ fn a_loop_ref_that_is_not_an_id_is_kept_with_its_party() {
     let x12 = "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*U*00401*000000001*0*P*>~\
 GS*PO*ACME*GLOBEX*20260301*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO1**20260301~\
 N1*ST*Dock*92*D4~REF*ZZ*X1~REF*DP*DP*DEPARTMENT 100~PO1*1*1*EA*1.00~CTT*1~SE*8*0001~GE*1*1~IEA*1*000000001~";
-    let d = X12Codec::new().decode(x12.as_bytes(), &PartnerProfile::anonymous());
-    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
-    let Document::PurchaseOrder(po) = &d.documents[0].document else {
-        panic!("not a PO");
-    };
+    let docs = read_x12(x12.as_bytes(), "loop REFs");
+    let po = po(&docs[0]);
     assert_eq!(po.ship_to.as_ref().unwrap().ids, vec![id("92", "D4")]);
     assert_eq!(
         po.extensions["x12"]["party_segments"]["ship_to"],
@@ -385,18 +394,11 @@ fn the_last_header_ref_pp_is_the_version_and_survives_a_round_trip() {
     let x12 = "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*U*00401*000000001*0*P*>~\
 GS*PO*ACME*GLOBEX*20260301*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO1**20260301~\
 REF*PP*2~CUR*BY*USD~REF*PP*3~REF*PP*007~N1*ST*Dock*92*D4~REF*PP*9~PO1*1*1*EA*1.00~CTT*1~SE*11*0001~GE*1*1~IEA*1*000000001~";
-    let codec = X12Codec::new();
-    let partner = PartnerProfile::anonymous();
-    let d = codec.decode(x12.as_bytes(), &partner);
-    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
-    let docs: Vec<Document> = d.documents.into_iter().map(|d| d.document).collect();
-    let Document::PurchaseOrder(po) = &docs[0] else {
-        panic!("not a PO");
-    };
+    let docs = read_x12(x12.as_bytes(), "REF*PP kept");
     // REF*PP*007 is last but not written the way the version would be: it stays kept, and so
     // do the earlier REF*PP*2 and the ship-to loop's REF*PP*9.
-    assert_eq!(po.version, None);
-    let kept = serde_json::to_string(&po.extensions).unwrap();
+    assert_eq!(po(&docs[0]).version, None);
+    let kept = serde_json::to_string(&po(&docs[0]).extensions).unwrap();
     for want in [
         r#"["REF","PP","2"]"#,
         r#"["REF","PP","007"]"#,
@@ -411,12 +413,8 @@ REF*PP*2~CUR*BY*USD~REF*PP*3~REF*PP*007~N1*ST*Dock*92*D4~REF*PP*9~PO1*1*1*EA*1.0
     assert!(text.contains("N1*ST*Dock*92*D4~\nREF*PP*9~"), "{text}");
 
     let without_007 = x12.replace("REF*PP*007~", "").replace("SE*11", "SE*10");
-    let d = codec.decode(without_007.as_bytes(), &partner);
-    let docs: Vec<Document> = d.documents.into_iter().map(|d| d.document).collect();
-    let Document::PurchaseOrder(po) = &docs[0] else {
-        panic!("not a PO");
-    };
-    assert_eq!(po.version, Some(3));
+    let docs = read_x12(without_007.as_bytes(), "REF*PP version");
+    assert_eq!(po(&docs[0]).version, Some(3));
     let (bytes, back) = through_x12(&docs, "REF*PP version");
     assert_eq!(back, docs, "{}", String::from_utf8_lossy(&bytes));
     let text = String::from_utf8(bytes).unwrap();
@@ -434,13 +432,8 @@ fn kept_segments_with_trailing_empty_components_or_elements_round_trip() {
     let x12 = "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*^*00501*000000001*0*P*:~\
 GS*PO*ACME*GLOBEX*20260301*1200*1*X*005010~ST*850*0001~BEG*00*SA*PO1**20260301~\
 REF*DP*042*~PO1*1*1*EA*1.00~PO4*5:*1*BX~PO4*:*2~CTT*1~SE*8*0001~GE*1*1~IEA*1*000000001~";
-    let codec = X12Codec::new();
-    let d = codec.decode(x12.as_bytes(), &PartnerProfile::anonymous());
-    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
-    let docs: Vec<Document> = d.documents.into_iter().map(|d| d.document).collect();
-    let Document::PurchaseOrder(po) = &docs[0] else {
-        panic!("not a PO");
-    };
+    let docs = read_x12(x12.as_bytes(), "kept segments");
+    let po = po(&docs[0]);
     assert_eq!(
         po.lines[0].extensions["x12"]["segments"],
         serde_json::json!([["PO4", "5", "1", "BX"], ["PO4", "", "2"]])
@@ -462,10 +455,7 @@ GS*IN*ACME*GLOBEX*20260301*1200*1*X*004010~ST*810*0001~BIG*20260301*INV1*2026030
 IT1*1*1*EA*1.00~TDS*100~CTT*1~SE*6*0001~GE*1*1~IEA*1*000000001~",
         "*".repeat(28)
     );
-    let codec = X12Codec::new();
-    let d = codec.decode(x12.as_bytes(), &PartnerProfile::anonymous());
-    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
-    let docs: Vec<Document> = d.documents.into_iter().map(|d| d.document).collect();
+    let docs = read_x12(x12.as_bytes(), "BIG33");
     let Document::Invoice(inv) = &docs[0] else {
         panic!("not an invoice");
     };
@@ -479,7 +469,7 @@ IT1*1*1*EA*1.00~TDS*100~CTT*1~SE*6*0001~GE*1*1~IEA*1*000000001~",
     {
         e["elements"]["BIG100000"] = "x".into();
     }
-    let err = codec
+    let err = X12Codec::new()
         .encode(&[big], &PartnerProfile::anonymous())
         .unwrap_err()
         .to_string();
@@ -493,13 +483,8 @@ fn an_itd_without_terms_the_model_holds_is_kept_not_dropped() {
     let x12 = "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*U*00401*000000001*0*P*>~\
 GS*PO*ACME*GLOBEX*20260301*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO1**20260301~\
 ITD*14*3*2**45**46~ITD*01*3~PO1*1*1*EA*1.00~CTT*1~SE*7*0001~GE*1*1~IEA*1*000000001~";
-    let codec = X12Codec::new();
-    let d = codec.decode(x12.as_bytes(), &PartnerProfile::anonymous());
-    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
-    let docs: Vec<Document> = d.documents.into_iter().map(|d| d.document).collect();
-    let Document::PurchaseOrder(po) = &docs[0] else {
-        panic!("not a PO");
-    };
+    let docs = read_x12(x12.as_bytes(), "kept segments");
+    let po = po(&docs[0]);
     assert_eq!(po.payment_terms, None);
     assert_eq!(
         po.extensions["x12"]["segments"],
