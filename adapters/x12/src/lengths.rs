@@ -59,11 +59,29 @@ impl Limits {
     /// The dictionary's limits for a GS08 version (`005010…` uses the 5010 column, anything
     /// else the 4010 one), then the partner's `overrides` (`{"N102": 35}`).
     pub fn new(version: &str, overrides: &BTreeMap<String, usize>) -> Result<Self, EncodeError> {
-        let column = if version.starts_with("0050") { 2 } else { 1 };
-        let mut limits = Limits {
-            version: version.to_string(),
-            ..Limits::default()
-        };
+        // The service encodes one PO at a time: read each version's table once per process.
+        static TABLES: std::sync::OnceLock<[Limits; 2]> = std::sync::OnceLock::new();
+        let tables = TABLES.get_or_init(|| [Self::dictionary(1), Self::dictionary(2)]);
+        let which = usize::from(version.starts_with("0050"));
+        let mut limits = tables.get(which).cloned().unwrap_or_default();
+        limits.version = version.to_string();
+        for (key, max) in overrides {
+            let (seg, pos) = split_key(key).ok_or_else(|| EncodeError::Invalid {
+                path: format!("x12.max_lengths.{key}"),
+                message: format!(
+                    "{key:?} is not an element: write the segment id and the two-digit position, e.g. N102"
+                ),
+            })?;
+            let max = u16::try_from(*max).unwrap_or(u16::MAX);
+            limits.set(seg, pos, max);
+            limits.overridden.push((key.clone(), usize::from(max)));
+        }
+        Ok(limits)
+    }
+
+    /// The element-lengths table's limits, from column `column` (1: 004010, 2: 005010).
+    fn dictionary(column: usize) -> Limits {
+        let mut limits = Limits::default();
         for line in TABLE.lines().skip_while(|l| l.starts_with('#')).skip(1) {
             let cols: Vec<&str> = line.splitn(5, ',').collect();
             let parsed = cols
@@ -78,18 +96,7 @@ impl Limits {
                 }
             }
         }
-        for (key, max) in overrides {
-            let (seg, pos) = split_key(key).ok_or_else(|| EncodeError::Invalid {
-                path: format!("x12.max_lengths.{key}"),
-                message: format!(
-                    "{key:?} is not an element: write the segment id and the two-digit position, e.g. N102"
-                ),
-            })?;
-            let max = u16::try_from(*max).unwrap_or(u16::MAX);
-            limits.set(seg, pos, max);
-            limits.overridden.push((key.clone(), usize::from(max)));
-        }
-        Ok(limits)
+        limits
     }
 
     /// The entry of `seg`, made when missing.
