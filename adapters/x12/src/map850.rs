@@ -203,6 +203,24 @@ fn read_beg(
         Some("04" | "05") => Some(OrderPurpose::Update),
         _ => None,
     };
+    // BEG01 and BEG02 are mandatory (M ID 2/2) like BEG03 and BEG05: a set without them is
+    // rejected (AK4 code 1) rather than read as a PO of no purpose that would go out again as
+    // a new order.
+    for (el, what) in [
+        (1, "BEG01 transaction set purpose code"),
+        (2, "BEG02 purchase order type code"),
+    ] {
+        if seg.str_at(el as usize).is_none() {
+            cx.element(
+                Severity::Error,
+                seg,
+                i,
+                el,
+                "1",
+                format!("{what} is required"),
+            );
+        }
+    }
     po.po_number = seg.trimmed(3);
     if po.po_number.is_none() {
         cx.element(

@@ -202,3 +202,35 @@ fn codec_acknowledge_shares_the_codecs_control_numbers() {
         String::from_utf8(codec.encode(&docs, &PartnerProfile::anonymous()).unwrap()).unwrap();
     assert!(out.contains("*000000002*0*P*>~"), "{out}");
 }
+
+#[test]
+fn an_850_without_its_mandatory_beg01_or_beg02_is_rejected_not_read_as_a_new_order() {
+    // Found by the fuzzer: `BEG**SA*…` read as a PO with no purpose, and writing it again made
+    // it a new order (BEG01 00). BEG01 and BEG02 are mandatory: the set is rejected with AK4
+    // code 1, naming the element.
+    for (beg, element) in [
+        ("BEG**SA*PO-1**20260315", "1"),
+        ("BEG*00**PO-1**20260315", "2"),
+    ] {
+        let raw = format!(
+            "{ISA4010}GS*PO*SUPGS*BUYGS*20260315*1030*77*X*004010~\n\
+             ST*850*0001~\n{beg}~\nPO1*1*1*EA*1.00~\nCTT*1~\nSE*5*0001~\n\
+             GE*1*77~\nIEA*1*000000042~\n"
+        );
+        let (a, text) = ack(&raw);
+        assert!(
+            text.contains(&format!(
+                "AK2*850*0001~\nAK3*BEG*2**8~\nAK4*{element}**1~\nAK5*R*5~"
+            )),
+            "{beg}: {text}"
+        );
+        assert_eq!(a.interchanges[0].groups[0].status, AckStatus::Rejected);
+    }
+    let whole = format!(
+        "{ISA4010}GS*PO*SUPGS*BUYGS*20260315*1030*77*X*004010~\n\
+         ST*850*0001~\nBEG*00*SA*PO-1**20260315~\nPO1*1*1*EA*1.00~\nCTT*1~\nSE*5*0001~\n\
+         GE*1*77~\nIEA*1*000000042~\n"
+    );
+    let (_, text) = ack(&whole);
+    assert!(text.contains("AK2*850*0001~\nAK5*A~"), "{text}");
+}
