@@ -1,7 +1,8 @@
-//! How long an element the writer fills from a canonical document may be.
+//! How long an element the writer fills from a canonical document may and must be.
 //!
 //! A partner's translator checks every element against the X12 dictionary (and its own
-//! implementation guide) and rejects a set with a value that is too long (997 AK4 code 4). The
+//! implementation guide) and rejects a set with a value that is too long or too short (997 AK4
+//! codes 4 and 5). The
 //! canonical model has no such limits, so without a check a long Coupa description or name
 //! would leave the gateway as an 850 the supplier refuses. The limits are data
 //! (`schemas/x12/element-lengths.csv`, per version); a partner profile can lower or raise
@@ -30,6 +31,11 @@ pub struct SegmentLimits {
     key: u32,
     /// Maximum per element position (index 0 unused; 0 means no limit).
     pub max: Vec<u16>,
+    /// Minimum per element position (index 0 unused; 0 or missing means none).
+    pub min: Vec<u8>,
+    /// Bit `n` set when element `n` is a code (type ID): a value shorter than its minimum is
+    /// refused, where a string (type AN) is padded with trailing spaces.
+    pub code: u32,
     /// Bit `n` set when element `n` is free text (a line break becomes a space there).
     pub free_text: u32,
 }
@@ -79,21 +85,23 @@ impl Limits {
         Ok(limits)
     }
 
-    /// The element-lengths table's limits, from column `column` (1: 004010, 2: 005010).
-    fn dictionary(column: usize) -> Limits {
+    /// The element-lengths table's limits, from its maximum column for `version` (1: 004010,
+    /// 2: 005010).
+    fn dictionary(version: usize) -> Limits {
+        // element,type,min,max_004010,max_005010,free_text,name (the name may hold commas)
         let mut limits = Limits::default();
         for line in TABLE.lines().skip_while(|l| l.starts_with('#')).skip(1) {
-            let cols: Vec<&str> = line.splitn(5, ',').collect();
+            let cols: Vec<&str> = line.splitn(7, ',').collect();
             let parsed = cols
                 .first()
                 .and_then(|k| split_key(k))
-                .zip(cols.get(column).and_then(|m| m.parse::<u16>().ok()));
+                .zip(cols.get(2 + version).and_then(|m| m.parse::<u16>().ok()));
             // The table is ours and a unit test reads every row; a bad row is skipped.
             if let Some(((seg, pos), max)) = parsed {
                 limits.set(seg, pos, max);
-                if cols.get(3) == Some(&"yes") {
-                    limits.mark_free_text(seg, pos);
-                }
+                let min = cols.get(2).and_then(|m| m.parse::<u8>().ok()).unwrap_or(0);
+                let (free, code) = (cols.get(5) == Some(&"yes"), cols.get(1) == Some(&"ID"));
+                limits.mark(seg, pos, min, free, code);
             }
         }
         limits
@@ -128,12 +136,24 @@ impl Limits {
         }
     }
 
-    fn mark_free_text(&mut self, seg: &str, pos: usize) {
+    /// Records element `pos`'s minimum and whether it is free text and a code.
+    fn mark(&mut self, seg: &str, pos: usize, min: u8, free_text: bool, code: bool) {
         let Some(flag) = u32::try_from(pos).ok().and_then(|b| 1u32.checked_shl(b)) else {
             return;
         };
         if let Some(e) = self.entry(seg) {
-            e.free_text |= flag;
+            if e.min.len() <= pos {
+                e.min.resize(pos + 1, 0);
+            }
+            if let Some(slot) = e.min.get_mut(pos) {
+                *slot = min;
+            }
+            if free_text {
+                e.free_text |= flag;
+            }
+            if code {
+                e.code |= flag;
+            }
         }
     }
 
@@ -152,6 +172,16 @@ impl Limits {
             .and_then(|s| s.max.get(pos))
             .filter(|m| **m > 0)
             .map(|m| usize::from(*m))
+    }
+
+    /// The error for code `value` in element `seg``pos`, shorter than its minimum `min`.
+    pub fn too_short(path: &str, seg: &str, pos: usize, value: &str, min: usize) -> EncodeError {
+        EncodeError::Invalid {
+            path: path.to_string(),
+            message: format!(
+                "{seg}{pos:02} is a code of at least {min} characters and {value:?} is shorter; the partner would reject the set. Correct the value where it comes from"
+            ),
+        }
     }
 
     /// The error for `value` in element `seg``pos`, which is longer than `max` characters.
@@ -247,6 +277,11 @@ mod tests {
         assert_eq!(free("N1"), 1 << 2);
         assert_eq!(free("CUR"), 0);
         assert_eq!(free("ST"), 0);
+        // N4: city AN 2/30, state ID 2/2, postal code ID 3/15, country ID 2/3.
+        let n4 = l4.for_segment("N4").unwrap();
+        assert_eq!(n4.min, [0, 2, 2, 3, 2]);
+        assert_eq!(n4.code, (1 << 2) | (1 << 3) | (1 << 4));
+        assert_eq!(l5.for_segment("N1").unwrap().min, [0, 0, 1, 1, 2]);
     }
 
     #[test]

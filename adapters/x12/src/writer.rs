@@ -38,8 +38,8 @@ pub fn o<'a>(s: Option<impl Into<Cow<'a, str>>>) -> El<'a> {
     s.map(|s| El::T(s.into())).unwrap_or_else(El::empty)
 }
 
-/// Whether element `pos` is marked in a free-text mask.
-fn is_free(mask: u32, pos: usize) -> bool {
+/// Whether element `pos` is marked in a mask of element positions (free text, codes).
+fn is_marked(mask: u32, pos: usize) -> bool {
     u32::try_from(pos)
         .ok()
         .and_then(|b| 1u32.checked_shl(b))
@@ -53,7 +53,7 @@ fn without_line_breaks<'e>(mask: u32, elements: &[El<'e>]) -> Option<Vec<El<'e>>
         return None;
     }
     let breaks = |i: usize, e: &El| {
-        is_free(mask, i + 1)
+        is_marked(mask, i + 1)
             && matches!(e, El::T(v) if memchr::memchr2(b'\r', b'\n', v.as_bytes()).is_some())
     };
     if !elements.iter().enumerate().any(|(i, e)| breaks(i, e)) {
@@ -87,6 +87,38 @@ fn check_lengths(
         }
     }
     Ok(())
+}
+
+/// The elements with each string shorter than its minimum padded with trailing spaces, which
+/// X12.6 allows for exactly this and every reader trims; a code shorter than its minimum is
+/// refused, since padding would make it another code. `None` when nothing is short (the usual
+/// case, which copies nothing).
+fn padded_to_minimum<'e>(
+    seg: &SegmentLimits,
+    path: &str,
+    id: &str,
+    elements: &[El<'e>],
+) -> Result<Option<Vec<El<'e>>>, EncodeError> {
+    let mut padded: Option<Vec<El<'e>>> = None;
+    for (pos, &min) in seg.min.iter().enumerate().skip(1) {
+        let min = usize::from(min);
+        let Some(El::T(v)) = elements.get(pos - 1) else {
+            continue;
+        };
+        // An empty element is left out, not padded: a minimum applies to a value present.
+        if min < 2 || v.is_empty() || v.chars().count() >= min {
+            continue;
+        }
+        if is_marked(seg.code, pos) {
+            return Err(Limits::too_short(path, id, pos, v, min));
+        }
+        let long_enough = format!("{v:<min$}");
+        let out = padded.get_or_insert_with(|| elements.to_vec());
+        if let Some(slot) = out.get_mut(pos - 1) {
+            *slot = El::T(Cow::Owned(long_enough));
+        }
+    }
+    Ok(padded)
 }
 
 /// `text` with each line break (CRLF, CR or LF) written as one space.
@@ -186,18 +218,19 @@ impl Out {
     /// canonical field for errors. With limits, a line break in a free-text element is written
     /// as a space, and an element longer than allowed is refused before anything is written.
     pub fn segment(&mut self, path: &str, id: &str, elements: &[El]) -> Result<(), EncodeError> {
-        let flat = match self.limits.as_ref() {
+        let fixed = match self.limits.as_ref() {
             Some(limits) => match limits.for_segment(id) {
                 Some(seg) => {
                     let flat = without_line_breaks(seg.free_text, elements);
-                    check_lengths(limits, seg, path, id, flat.as_deref().unwrap_or(elements))?;
-                    flat
+                    let flat_or_given = flat.as_deref().unwrap_or(elements);
+                    check_lengths(limits, seg, path, id, flat_or_given)?;
+                    padded_to_minimum(seg, path, id, flat_or_given)?.or(flat)
                 }
                 None => None,
             },
             None => None,
         };
-        self.write_segment(path, id, flat.as_deref().unwrap_or(elements))
+        self.write_segment(path, id, fixed.as_deref().unwrap_or(elements))
     }
 
     fn write_segment(&mut self, path: &str, id: &str, elements: &[El]) -> Result<(), EncodeError> {

@@ -496,3 +496,35 @@ ITD*14*3*2**45**46~ITD*01*3~PO1*1*1*EA*1.00~CTT*1~SE*7*0001~GE*1*1~IEA*1*0000000
     let (bytes, back) = through_x12(&docs, "ITD codes only");
     assert_eq!(back, docs, "{}", String::from_utf8_lossy(&bytes));
 }
+
+#[test]
+fn a_string_shorter_than_its_minimum_is_padded_and_a_short_code_is_refused() {
+    // A Coupa supplier number of one digit: N104 is AN 2/80, so it goes out padded with a
+    // trailing space (X12.6), the way a partner's translator accepts it, and reads back as it
+    // was. N401 (city, AN 2/30) likewise.
+    let mut docs = order_with("Acme", "Gloves", "EA");
+    if let Document::PurchaseOrder(po) = &mut docs[0] {
+        let supplier = po.supplier.as_mut().unwrap();
+        supplier.ids = vec![id("coupa", "7")];
+        supplier.address = Some(gateway_model::Address {
+            city: Some("Y".into()),
+            region: Some("IL".into()),
+            postal_code: Some("62701".into()),
+            ..gateway_model::Address::default()
+        });
+    }
+    let (bytes, back) = through_x12(&docs, "short id");
+    assert_eq!(segments(&bytes, b"N1")[0], ["N1", "SU", "Acme", "92", "7 "]);
+    assert_eq!(segments(&bytes, b"N4")[0], ["N4", "Y ", "IL", "62701"]);
+    assert_eq!(parties(&back[0]), parties(&docs[0]));
+    // A state code of one letter is no code at all: refused with its path, not padded.
+    if let Document::PurchaseOrder(po) = &mut docs[0] {
+        let address = po.supplier.as_mut().unwrap().address.as_mut().unwrap();
+        address.region = Some("I".into());
+    }
+    let err = encode_for(&docs, "").unwrap_err();
+    assert!(
+        err.contains("$.supplier") && err.contains("N402") && err.contains("at least 2"),
+        "{err}"
+    );
+}
