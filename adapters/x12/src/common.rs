@@ -295,6 +295,43 @@ pub fn kept_positions(
     Ok(first..=last.max(12))
 }
 
+/// The elements kept of segment `id` (`ITD01` → `(1, "01")`), for a writer that puts them
+/// back where the model's fields leave room. Position 0 never comes out.
+pub fn kept_elements_of<'a>(
+    ext: &'a Extensions,
+    id: &'a str,
+) -> impl Iterator<Item = (usize, &'a str)> + 'a {
+    x12_ext(ext)
+        .and_then(|m| m.get("elements"))
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(move |m| {
+            m.iter().filter_map(move |(k, v)| {
+                let n = k.strip_prefix(id).filter(|n| n.len() == 2)?.parse().ok()?;
+                Some((n, v.as_str()?)).filter(|(n, _)| *n > 0)
+            })
+        })
+}
+
+/// `elements` (position 1 first) with the kept elements of `id` written into it, grown to
+/// the last kept position; the caller then sets the positions its model fields fill.
+pub fn with_kept_elements<'a>(
+    ext: &'a Extensions,
+    id: &'a str,
+    mut elements: Vec<El<'a>>,
+) -> Result<Vec<El<'a>>, gateway_core::EncodeError> {
+    let last = *kept_positions(ext, id, elements.len())?.end();
+    if elements.len() < last {
+        elements.resize(last, El::empty());
+    }
+    for (n, v) in kept_elements_of(ext, id) {
+        if let Some(slot) = elements.get_mut(n - 1) {
+            *slot = t(v);
+        }
+    }
+    Ok(elements)
+}
+
 /// Segments that may follow N1 inside its loop.
 pub fn is_n1_child(id: &[u8]) -> bool {
     matches!(id, b"N2" | b"N3" | b"N4" | b"REF" | b"PER")
@@ -580,22 +617,44 @@ pub fn write_party(
     write_kept_list(out, &rest, &kept_path)
 }
 
-/// ITD → payment terms.
-pub fn read_terms(cx: &mut MapCx, seg: &Fields<'_, '_>, i: usize) -> Option<PaymentTerms> {
+/// ITD → payment terms. The elements the terms do not hold (ITD01 terms type, ITD02 basis
+/// date, due dates, a value that did not parse) go to `ext`, so an X12 partner gets its ITD
+/// back whole; an ITD with nothing the model holds is the caller's to keep whole.
+pub fn read_terms(
+    cx: &mut MapCx,
+    seg: &Fields<'_, '_>,
+    i: usize,
+    ext: &mut ExtBuilder,
+) -> Option<PaymentTerms> {
     let terms = PaymentTerms {
         description: seg.trimmed(12),
         net_days: cx.opt_whole(seg, i, 7, Severity::Warning),
         discount_percent: cx.opt_decimal(seg, i, 3, Severity::Warning),
         discount_days: cx.opt_whole(seg, i, 5, Severity::Warning),
     };
-    (terms != PaymentTerms::default()).then_some(terms)
+    if terms == PaymentTerms::default() {
+        return None;
+    }
+    let held = |pos: usize, some: bool| if some { pos } else { usize::MAX };
+    ext.keep_elements(
+        seg,
+        &[
+            held(3, terms.discount_percent.is_some()),
+            held(5, terms.discount_days.is_some()),
+            held(7, terms.net_days.is_some()),
+            held(12, terms.description.is_some()),
+        ],
+    );
+    Some(terms)
 }
 
+/// Payment terms → ITD, with the elements [`read_terms`] kept in `ext` (the document's).
 pub fn write_terms(
     out: &mut crate::writer::Out,
     terms: &PaymentTerms,
+    ext: &Extensions,
 ) -> Result<(), gateway_core::EncodeError> {
-    let mut els = vec![El::empty(); 12];
+    let mut els = with_kept_elements(ext, "ITD", vec![El::empty(); 12])?;
     if let Some(p) = terms.discount_percent {
         els[2] = t(values::to_decimal(p));
     }
@@ -605,7 +664,9 @@ pub fn write_terms(
     if let Some(d) = terms.net_days {
         els[6] = t(d.to_string());
     }
-    els[11] = o(terms.description.as_deref());
+    if let Some(d) = terms.description.as_deref() {
+        els[11] = t(d);
+    }
     out.segment("$.payment_terms", "ITD", &els)
 }
 

@@ -118,7 +118,7 @@ pub fn write_line<L: LoopLine>(
     els.extend(write_part_ids(p.ids, le));
     out.segment(&path, segment.id, &els)?;
     if let Some(d) = p.description {
-        write_description(out, &format!("{path}.description"), d)?;
+        write_description(out, &format!("{path}.description"), d, le)?;
     }
     if let Some(d) = p.need_by {
         out.segment(
@@ -161,15 +161,21 @@ pub fn x12_unit(uom: &str) -> &str {
         .map_or(uom, |(_, x12)| x12)
 }
 
-/// PID*F with the description in PID05; one longer than PID05 allows continues in further
-/// PID*F segments, cut at spaces (see [`crate::lengths::wrap`]), which [`OpenLine::segment`]
-/// joins back with one space each.
-fn write_description(out: &mut Out, path: &str, description: &str) -> Result<(), EncodeError> {
+/// PID*F with the description in PID05, and the other elements of the PID it came from (kept
+/// in the line's extensions); one longer than PID05 allows continues in further PID*F
+/// segments, cut at spaces (see [`crate::lengths::wrap`]), which [`OpenLine::segment`] joins
+/// back with one space each.
+fn write_description(
+    out: &mut Out,
+    path: &str,
+    description: &str,
+    line_ext: &Extensions,
+) -> Result<(), EncodeError> {
     let has_break = memchr::memchr2(b'\r', b'\n', description.as_bytes()).is_some();
     let max = out.max_len("PID", 5);
     // The usual case: short enough (bytes bound characters) and on one line.
     if !has_break && max.is_none_or(|m| description.len() <= m) {
-        return out.segment(path, "PID", &pid(description));
+        return out.segment(path, "PID", &first_pid(description, line_ext)?);
     }
     // Line breaks become spaces first, so that they can also be where a long one is cut.
     let flat;
@@ -191,10 +197,24 @@ fn write_description(out: &mut Out, path: &str, description: &str) -> Result<(),
         }
         _ => vec![description],
     };
-    for piece in pieces {
-        out.segment(path, "PID", &pid(piece))?;
+    for (k, piece) in pieces.into_iter().enumerate() {
+        if k == 0 {
+            out.segment(path, "PID", &first_pid(piece, line_ext)?)?;
+        } else {
+            out.segment(path, "PID", &pid(piece))?;
+        }
     }
     Ok(())
+}
+
+/// The PID that starts a description: PID*F with `piece` in PID05 and the elements kept from
+/// the source's PID (PID01 when not `F`, PID02–04 characteristic and agency codes, PID06 on).
+fn first_pid<'a>(piece: &'a str, line_ext: &'a Extensions) -> Result<Vec<El<'a>>, EncodeError> {
+    let mut els = crate::common::with_kept_elements(line_ext, "PID", pid(piece).to_vec())?;
+    if let Some(slot) = els.get_mut(4) {
+        *slot = t(piece);
+    }
+    Ok(els)
 }
 
 /// PID*F with `piece` in PID05.
@@ -261,6 +281,10 @@ impl OpenLine {
             b"PID" if !self.described => match seg.trimmed(5) {
                 Some(d) => {
                     *line.description_mut() = Some(d);
+                    // PID01 `F` is what the writer puts anyway; other elements are kept.
+                    let f = seg.element(1).is_some_and(|e| e == b"F");
+                    self.ext
+                        .keep_elements(seg, &[5, if f { 1 } else { usize::MAX }]);
                     self.described = true;
                     self.description_at = i;
                 }

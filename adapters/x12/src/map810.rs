@@ -229,7 +229,7 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
         &inv.extensions,
     )?;
     if let Some(terms) = &inv.payment_terms {
-        common::write_terms(out, terms)?;
+        common::write_terms(out, terms, &inv.extensions)?;
     }
     // Without TDS there is no summary boundary: header taxes and charges go before the lines so
     // they are not read back as the last line's.

@@ -307,7 +307,7 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
         common::write_charge(out, c, &format!("$.charges[{k}]"))?;
     }
     if let Some(terms) = &po.payment_terms {
-        common::write_terms(out, terms)?;
+        common::write_terms(out, terms, &po.extensions)?;
     }
     for (k, tax) in po.taxes.iter().enumerate() {
         common::write_tax(out, tax, &format!("$.taxes[{k}]"))?;

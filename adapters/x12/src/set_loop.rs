@@ -147,7 +147,7 @@ pub(crate) fn read_set<K: SetKind>(segments: &[Segment<'_>]) -> (Option<K::Doc>,
             }
             // An ITD with nothing the model holds (only ITD01/ITD02 codes) is kept, not dropped.
             (_, b"ITD") if Some(i) == survey.last_itd => {
-                match common::read_terms(&mut cx, seg, i) {
+                match common::read_terms(&mut cx, seg, i, &mut ext) {
                     Some(terms) => *c.payment_terms = Some(terms),
                     None => ext.keep(seg),
                 }

@@ -528,3 +528,38 @@ fn a_string_shorter_than_its_minimum_is_padded_and_a_short_code_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn the_payment_terms_itd_and_the_description_pid_come_back_whole() {
+    // ITD01/ITD02 (terms type, basis date), the due dates and a value that does not parse, and
+    // the description PID's own codes, are not in the model: they are kept with the document
+    // and its line, and a partner gets its segments back as they were.
+    let itd = "ITD*05*3*2*20260310*10*20260330*30*****2% 10 Net 30";
+    let pid = "PID*S*08*VI*GL1*Nitrile gloves*****EN";
+    let x12 = format!(
+        "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*U*00401*000000001*0*P*>~\
+GS*PO*ACME*GLOBEX*20260301*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO1**20260301~\
+{itd}~PO1*1*1*EA*1.00~{pid}~CTT*1~SE*7*0001~GE*1*1~IEA*1*000000001~"
+    );
+    let docs = read_x12(x12.as_bytes(), "ITD and PID");
+    let terms = po(&docs[0]).payment_terms.as_ref().unwrap();
+    assert_eq!(terms.net_days, Some(30));
+    assert_eq!(terms.description.as_deref(), Some("2% 10 Net 30"));
+    assert_eq!(
+        po(&docs[0]).lines[0].description.as_deref(),
+        Some("Nitrile gloves")
+    );
+    let (bytes, back) = through_x12(&docs, "ITD and PID");
+    assert_eq!(back, docs);
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.contains(&format!("{itd}~")), "{text}");
+    assert!(text.contains(&format!("{pid}~")), "{text}");
+
+    // Terms and a description from elsewhere go out as before: no codes invented.
+    let docs = order_with("Acme", "Gloves", "EA");
+    let (bytes, _) = through_x12(&docs, "plain");
+    assert_eq!(
+        segments(&bytes, b"PID")[0],
+        ["PID", "F", "", "", "", "Gloves"]
+    );
+}
