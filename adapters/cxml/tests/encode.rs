@@ -313,6 +313,30 @@ fn credit_memo_spellings_survive_a_round_trip() {
 }
 
 #[test]
+fn an_invoice_without_a_purpose_is_written_without_one_and_reads_back_without_one() {
+    // Found by the fuzzer: a header with no purpose attribute read as no purpose, was written
+    // with purpose="standard" and read back as standard.
+    let codec = CxmlCodec::default();
+    let mut inv = invoice();
+    inv.purpose = None;
+    let bytes = codec
+        .encode(&[Document::Invoice(inv.clone())], &profile())
+        .unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains("purpose=\""), "{text}");
+    let d = codec.decode(&bytes, &profile());
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    let Document::Invoice(back) = &d.documents[0].document else {
+        panic!("not an invoice")
+    };
+    assert_eq!(back.purpose, None);
+    // A standard invoice still says so.
+    inv.purpose = Some(InvoicePurpose::Standard);
+    let bytes = codec.encode(&[Document::Invoice(inv)], &profile()).unwrap();
+    assert!(String::from_utf8_lossy(&bytes).contains("purpose=\"standard\""));
+}
+
+#[test]
 fn several_documents_encode_to_concatenated_cxml_and_decode_back() {
     let codec = CxmlCodec::default();
     let docs = vec![

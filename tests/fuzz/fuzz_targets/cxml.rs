@@ -1,10 +1,57 @@
-//! cXML: the hardened reader and the decoder of every document type. None may panic.
+//! cXML: the hardened reader and the decoder of every document type. None may panic. Every
+//! document decoded must also survive being written as cXML and read again unchanged, or be
+//! refused by the writer with a reason.
 #![no_main]
 
 use adapter_cxml::CxmlCodec;
-use gateway_core::{Decode, PartnerProfile};
+use gateway_core::{Decode, Encode, PartnerProfile};
 use libfuzzer_sys::fuzz_target;
 
+/// A partner the writer can address (the cXML header needs credentials).
+fn partner() -> Option<PartnerProfile> {
+    PartnerProfile::from_toml(
+        r#"
+id = "fuzz"
+[cxml]
+from_domain = "DUNS"
+from_identity = "123456789"
+to_domain = "NetworkID"
+to_identity = "AN01000000123"
+sender_domain = "DUNS"
+sender_identity = "123456789-S"
+shared_secret = "in"
+outbound_shared_secret = "out"
+payload_id_host = "fuzz.example"
+"#,
+        "fuzz.toml",
+    )
+    .ok()
+}
+
 fuzz_target!(|data: &[u8]| {
-    let _ = CxmlCodec::default().decode(data, &PartnerProfile::anonymous());
+    let codec = CxmlCodec::default();
+    let Some(partner) = partner() else {
+        panic!("the fuzz partner profile does not parse");
+    };
+    let decoded = codec.decode(data, &partner);
+    for d in &decoded.documents {
+        let doc = std::slice::from_ref(&d.document);
+        let Ok(bytes) = codec.encode(doc, &partner) else {
+            continue;
+        };
+        let again = codec.decode(&bytes, &partner);
+        assert!(
+            again.rejects.is_empty(),
+            "re-encoded cXML rejected: {:?}\n{}",
+            again.rejects,
+            String::from_utf8_lossy(&bytes)
+        );
+        let back: Vec<_> = again.documents.into_iter().map(|d| d.document).collect();
+        assert_eq!(
+            back,
+            doc,
+            "cXML → canonical → cXML → canonical differs\n{}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
 });

@@ -1,7 +1,7 @@
 //! Canonical [`Invoice`] → `InvoiceDetailRequest`, elements in InvoiceDetail.dtd order.
 
 use gateway_core::{EncodeError, PartnerProfile};
-use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, InvoicePurpose, Party};
+use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, Party};
 
 use super::writer::Xml;
 use super::{
@@ -34,8 +34,10 @@ pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>
 
 fn header(x: &mut Xml, inv: &Invoice) {
     let date = inv.invoice_date.map(date_time);
-    let purpose = ext_str(&inv.extensions, "purpose")
-        .unwrap_or_else(|| invoice_purpose_wire(inv.purpose.unwrap_or(InvoicePurpose::Standard)));
+    // No purpose stays no purpose: the DTD's default (`standard`) is what a reader assumes, and
+    // writing it would make a document that had none read back as standard.
+    let purpose =
+        ext_str(&inv.extensions, "purpose").or_else(|| inv.purpose.map(invoice_purpose_wire));
     x.open(
         "InvoiceDetailRequestHeader",
         &[
@@ -43,7 +45,7 @@ fn header(x: &mut Xml, inv: &Invoice) {
                 "invoiceID",
                 Some(inv.invoice_number.as_deref().unwrap_or("")),
             ),
-            ("purpose", Some(purpose)),
+            ("purpose", purpose),
             (
                 "operation",
                 Some(ext_str(&inv.extensions, "operation").unwrap_or("new")),
