@@ -839,6 +839,15 @@ impl<'a> Builder<'a> {
             message: "element name is not valid UTF-8".into(),
         })?;
         let (line, column) = self.position(at);
+        if !is_xml_name(self.tree.str(name)) {
+            return Err(CxmlError::Syntax {
+                location: format!("line {line}, column {column}"),
+                message: format!(
+                    "{:?} is not an XML element name (a letter, `_` or `:` first, then letters, digits, `_ - . :`)",
+                    self.tree.str(name)
+                ),
+            });
+        }
         let attr_start = u32::try_from(self.tree.attrs.len()).unwrap_or(u32::MAX);
         let mut attr_count = 0u32;
         for attr in s.attributes() {
@@ -890,6 +899,14 @@ impl<'a> Builder<'a> {
                     }
                 }
             };
+            if !is_xml_name(self.tree.str(key)) {
+                return Err(CxmlError::Syntax {
+                    location: format!("<{shown}> line {line}, column {column}"),
+                    message: format!(
+                        "{key_text:?} is not an XML attribute name (a letter, `_` or `:` first, then letters, digits, `_ - . :`)"
+                    ),
+                });
+            }
             self.tree.attrs.push(Attr { key, value });
             attr_count += 1;
         }
@@ -938,4 +955,34 @@ impl<'a> Builder<'a> {
             out.trees.push(tree);
         }
     }
+}
+
+/// Whether `s` is an XML 1.0 `Name` (fifth edition, productions 4, 4a and 5). A reader must
+/// refuse a document whose element or attribute names are not, and the writer writes back
+/// only names this accepts, so what one reads the other can write.
+pub(crate) fn is_xml_name(s: &str) -> bool {
+    fn start(c: char) -> bool {
+        matches!(c,
+            ':' | 'A'..='Z' | '_' | 'a'..='z'
+            | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
+            | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}'
+            | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}'
+            | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}' | '\u{10000}'..='\u{EFFFF}')
+    }
+    fn rest(c: char) -> bool {
+        start(c)
+            || matches!(c,
+                '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+    }
+    // Names in cXML are ASCII: check those bytes without decoding characters.
+    if s.is_ascii() {
+        let b = s.as_bytes();
+        return b
+            .first()
+            .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_' || c == b':')
+            && b.iter()
+                .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b':' | b'-' | b'.'));
+    }
+    let mut chars = s.chars();
+    chars.next().is_some_and(start) && chars.all(rest)
 }

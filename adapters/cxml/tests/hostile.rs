@@ -242,6 +242,33 @@ fn mismatched_end_tag_is_located() {
 }
 
 #[test]
+fn names_that_are_not_xml_names_are_refused_with_their_place() {
+    // Found by the fuzzer: `domai%n="…"` was read, kept in the extensions, and could not be
+    // written back. XML does not allow such a name, so the document is not well-formed.
+    let e = error_of(b"<cXML>\n<Extrinsic domai%n=\"x\"/></cXML>");
+    assert!(matches!(e, CxmlError::Syntax { .. }), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("domai%n") && text.contains("line 2"),
+        "{text}"
+    );
+    let e = error_of("<cXML>\n<1Header/></cXML>".as_bytes());
+    assert!(matches!(e, CxmlError::Syntax { .. }), "{e}");
+    // Names XML allows, beyond ASCII and with prefixes, are read.
+    let parsed = parse(
+        "<cXML xml:lang=\"en\"><Straße _a.b-c=\"1\" ·x=\"2\"/></cXML>".as_bytes(),
+        &Limits::default(),
+    );
+    assert!(parsed.error.is_some_and(|e| e.to_string().contains("·x")));
+    let parsed = parse(
+        "<cXML xml:lang=\"en\"><Straße _a.b-c=\"1\" x·=\"2\"/></cXML>".as_bytes(),
+        &Limits::default(),
+    );
+    assert!(parsed.error.is_none(), "{:?}", parsed.error);
+    assert_eq!(parsed.trees.len(), 1);
+}
+
+#[test]
 fn concatenated_documents_are_read_one_by_one() {
     let raw = "<?xml version=\"1.0\"?><cXML a=\"1\"/>\n<?xml version=\"1.0\"?>\n<!DOCTYPE cXML SYSTEM \"x.dtd\"><cXML a=\"2\"><b/></cXML>";
     let parsed = parse(raw.as_bytes(), &Limits::default());

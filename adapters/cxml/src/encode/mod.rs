@@ -22,6 +22,8 @@ use serde_json::Value;
 
 use writer::Xml;
 
+use crate::reader::is_xml_name;
+
 /// The cXML version we write (DOCTYPE and `cXML@version`). Coupa accepts 1.2.xxx.
 pub const CXML_VERSION: &str = "1.2.050";
 
@@ -449,13 +451,6 @@ fn element_from_json(x: &mut Xml, v: &Value, depth: usize) {
         }
         _ => x.leaf(name, &attrs, text),
     }
-}
-
-/// A conservative XML name check (letters, digits, `_ - . :`, not starting with a digit).
-fn is_xml_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
 }
 
 /// Parties kept in `extensions.cxml.parties.<role>`.
