@@ -313,7 +313,7 @@ fn credit_memo_spellings_survive_a_round_trip() {
 }
 
 #[test]
-fn an_invoice_without_a_purpose_is_written_without_one_and_reads_back_without_one() {
+fn a_document_without_a_purpose_is_written_without_one_and_reads_back_without_one() {
     // Found by the fuzzer: a header with no purpose attribute read as no purpose, was written
     // with purpose="standard" and read back as standard.
     let codec = CxmlCodec::default();
@@ -328,6 +328,18 @@ fn an_invoice_without_a_purpose_is_written_without_one_and_reads_back_without_on
     assert!(d.rejects.is_empty(), "{:?}", d.rejects);
     let Document::Invoice(back) = &d.documents[0].document else {
         panic!("not an invoice")
+    };
+    assert_eq!(back.purpose, None);
+    // The same for an order's type.
+    let mut po = order();
+    po.purpose = None;
+    let bytes = codec
+        .encode(&[Document::PurchaseOrder(po)], &profile())
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&bytes).contains(" type=\""));
+    let d = codec.decode(&bytes, &profile());
+    let Document::PurchaseOrder(back) = &d.documents[0].document else {
+        panic!("not an order")
     };
     assert_eq!(back.purpose, None);
     // A standard invoice still says so.

@@ -1,9 +1,7 @@
 //! Canonical [`PurchaseOrder`] → `OrderRequest`, elements in cXML.dtd order.
 
 use gateway_core::{EncodeError, PartnerProfile};
-use gateway_model::{
-    Charge, ChargeKind, OrderLine, OrderPurpose, Party, PaymentTerms, PurchaseOrder, Tax,
-};
+use gateway_model::{Charge, ChargeKind, OrderLine, Party, PaymentTerms, PurchaseOrder, Tax};
 use serde_json::Value;
 
 use super::writer::Xml;
@@ -122,7 +120,8 @@ fn header(x: &mut Xml, po: &PurchaseOrder, cur: &str) -> Result<(), EncodeError>
             ("orderDate", date.as_deref()),
             (
                 "type",
-                Some(order_purpose_wire(po.purpose.unwrap_or(OrderPurpose::New))),
+                // No purpose stays no purpose (the DTD's default is `new`), as for invoices.
+                po.purpose.map(order_purpose_wire),
             ),
             ("orderVersion", version.as_deref()),
             ("orderType", ext_str(&po.extensions, "order_type")),
