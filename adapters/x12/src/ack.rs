@@ -2,6 +2,9 @@
 //! inbound GS08), with AK1/AK2/AK3/AK4/AK5/AK9 (IK3/IK4/IK5 in a 999), and a TA1 for
 //! interchange-level problems or when ISA14 asks for one. The ack interchange mirrors the
 //! inbound one: same delimiters, version and usage indicator, sender and receiver swapped.
+//! Acknowledgments are never acknowledged: a functional group of 997/999s (GS01 `FA`) gets no
+//! AK1, and an interchange of nothing else gets no 997/999 at all (a TA1 still answers
+//! interchange problems or ISA14).
 
 use std::sync::OnceLock;
 
@@ -151,8 +154,10 @@ fn set_status(issues: &[SetIssue]) -> AckStatus {
 
 impl<'a> Visitor<'a> for AckVisitor<'_> {
     fn set(&mut self, cx: &SetContext<'_>, segments: &[Segment<'a>], issues: Vec<SetIssue>) {
-        if cx.group.is_none() {
-            return; // a set outside a group cannot be acknowledged by a 997/999
+        if cx.group.is_none_or(is_acknowledgment_group) {
+            // A set outside a group cannot be acknowledged by a 997/999; an acknowledgment
+            // is not acknowledged.
+            return;
         }
         let outcome = map_set(cx.header, segments, issues);
         self.sets.push(SetAck {
@@ -166,6 +171,9 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
 
     fn group_end(&mut self, _: Option<&Interchange>, group: &Group, issues: Vec<EnvelopeIssue>) {
         let sets = std::mem::take(&mut self.sets);
+        if is_acknowledgment_group(group) {
+            return;
+        }
         let accepted = sets
             .iter()
             .filter(|s| s.status != AckStatus::Rejected)
@@ -248,6 +256,11 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
             groups: Vec::new(),
         });
     }
+}
+
+/// A group of functional acknowledgments (GS01 `FA`, which 997 and 999 both use).
+fn is_acknowledgment_group(group: &Group) -> bool {
+    group.field(1).trim() == "FA"
 }
 
 /// Pads to the ISA width; an inbound id wider than the standard is mirrored as sent.

@@ -37,7 +37,8 @@ pub fn map_set(
     segments: &[Segment<'_>],
     mut issues: Vec<SetIssue>,
 ) -> SetOutcome {
-    if !matches!(header.id.as_str(), "810" | "850") {
+    let acknowledgment = crate::received::is_acknowledgment(&header.id);
+    if !acknowledgment && !matches!(header.id.as_str(), "810" | "850") {
         issues.insert(
             0,
             SetIssue::set(
@@ -185,6 +186,9 @@ pub(crate) fn emit_set(
             let meta = set_meta(envelope, place, &outcome.issues);
             out.document(DecodedDocument { document, meta });
         }
+        // A sound 997/999 is no document and no error: `received` reads it for the server.
+        None if crate::received::is_acknowledgment(&place.header.id)
+            && !outcome.issues.iter().any(|i| i.severity == Severity::Error) => {}
         None => {
             let first = outcome
                 .issues

@@ -7,7 +7,8 @@
 //! loop both ways (`line_loop`); [`encode`] writes interchanges with control numbers from
 //! [`control`], through `writer`, which holds each element to the partner's length limits
 //! (`lengths`), with party ids as X12 codes plus loop REFs (`party_ids`); [`codec`] ties it
-//! together as [`X12Codec`]. With a [`Parallelism`] of more than one
+//! together as [`X12Codec`]. [`received`] reads the 997/999 a partner sends back for what the
+//! gateway wrote (they are neither documents nor acknowledged). With a [`Parallelism`] of more than one
 //! thread, `parallel` maps complete sets on worker threads and hands the results on in source
 //! order.
 
@@ -24,6 +25,7 @@ pub mod map810;
 pub mod map850;
 mod parallel;
 mod party_ids;
+pub mod received;
 mod set_loop;
 pub mod tokenizer;
 pub mod values;
@@ -38,3 +40,4 @@ pub use control::{
     ControlKind, ControlNumberError, ControlNumbers, FileControlNumbers, InMemoryControlNumbers,
 };
 pub use parallel::Parallelism;
+pub use received::{AckedSet, ReceivedAck, Verdict, read_acknowledgments};

@@ -178,7 +178,8 @@ type Batch = (u64, Vec<Work>);
 type Mapped = (u64, Vec<Item>);
 
 /// Maps one set; a panic in the mapping (a bug) rejects that set instead of losing the batch.
-fn map_job(job: Job) -> Item {
+/// A sound 997/999 gives nothing, as on one thread.
+fn map_job(job: Job) -> Option<Item> {
     let Job {
         set,
         header,
@@ -191,8 +192,9 @@ fn map_job(job: Job) -> Item {
         emit_set(&place, &set.segments(), issues, &group.envelope, &mut one);
     }));
     match (mapped, one.0) {
-        (Ok(()), Some(item)) => item,
-        _ => Err(internal_reject(&place)),
+        (Ok(()), Some(item)) => Some(item),
+        (Ok(()), None) if crate::received::is_acknowledgment(&place.header.id) => None,
+        _ => Some(Err(internal_reject(&place))),
     }
 }
 
@@ -224,9 +226,9 @@ fn internal_reject(place: &SetPlace<'_>) -> Reject {
 
 fn map_batch(work: Vec<Work>) -> Vec<Item> {
     work.into_iter()
-        .map(|w| match w {
+        .filter_map(|w| match w {
             Work::Set(job) => map_job(*job),
-            Work::Found(r) => Err(r),
+            Work::Found(r) => Some(Err(r)),
         })
         .collect()
 }

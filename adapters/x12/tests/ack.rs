@@ -234,3 +234,35 @@ fn an_850_without_its_mandatory_beg01_or_beg02_is_rejected_not_read_as_a_new_ord
     let (_, text) = ack(&whole);
     assert!(text.contains("AK2*850*0001~\nAK5*A~"), "{text}");
 }
+
+#[test]
+fn acknowledgments_are_never_acknowledged() {
+    // A supplier's 997 for one of our 850s: answering it with a 999 would start a loop of
+    // acknowledgments and tell the supplier its 997 was "rejected".
+    let fa = format!(
+        "{ISA4010}GS*FA*SUPGS*BUYGS*20260315*1030*78*X*004010~\n\
+         ST*997*0001~\nAK1*PO*12~\nAK2*850*0001~\nAK5*A~\nAK9*A*1*1*1~\nSE*6*0001~\n\
+         GE*1*78~\nIEA*1*000000042~\n"
+    );
+    let (a, text) = ack(&fa);
+    assert_eq!(text, "", "nothing to send back");
+    assert!(a.interchanges[0].groups.is_empty());
+    // With an invoice group beside it, only the invoice group is acknowledged.
+    let mixed = fa
+        .replace(
+            "GE*1*78~\n",
+            &format!(
+                "GE*1*78~\nGS*IN*SUPGS*BUYGS*20260315*1030*77*X*004010~\n{}GE*1*77~\n",
+                good("0001")
+            ),
+        )
+        .replace("IEA*1*", "IEA*2*");
+    let (_, text) = ack(&mixed);
+    assert!(text.contains("AK1*IN*77~"), "{text}");
+    assert!(!text.contains("AK1*FA"), "{text}");
+    // ISA14 asking for a TA1 still gets one.
+    let asked = fa.replace("*0*P*>~", "*1*P*>~");
+    let (a, text) = ack(&asked);
+    assert!(text.contains("TA1*000000042*"), "{text}");
+    assert!(a.interchanges[0].groups.is_empty());
+}

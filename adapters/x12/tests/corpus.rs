@@ -135,14 +135,23 @@ fn every_x12_corpus_file_decodes_without_panic() {
             }
             let d = decode_file(&f);
             assert!(
-                !d.documents.is_empty() || !d.rejects.is_empty(),
-                "{}: neither documents nor rejects",
+                !d.documents.is_empty()
+                    || !d.rejects.is_empty()
+                    || !adapter_x12::read_acknowledgments(&raw).is_empty(),
+                "{}: neither documents nor rejects nor acknowledgments",
                 f.display()
             );
             match name {
                 "x12-810" => assert!(!invoices(&d).is_empty(), "{}: {:?}", f.display(), d.rejects),
                 "x12-850" => assert!(!orders(&d).is_empty(), "{}: {:?}", f.display(), d.rejects),
-                "x12-855" | "x12-856" | "x12-997" => {
+                // A partner's 997/999 is neither a document nor an error (read_acknowledgments).
+                "x12-997" => assert!(
+                    d.documents.is_empty() && d.rejects.is_empty(),
+                    "{}: {:?}",
+                    f.display(),
+                    d.rejects
+                ),
+                "x12-855" | "x12-856" => {
                     assert!(d.documents.is_empty());
                     assert!(
                         d.rejects.iter().any(|r| r.message.contains("not mapped")),
@@ -637,4 +646,72 @@ fn truncated_and_mutated_corpus_files_never_panic() {
         }
     }
     assert!(runs > 1000, "{runs}");
+}
+
+/// The partner acknowledgments in the corpus, read as the server reads them; the verdicts and
+/// reasons were checked by hand against the files.
+#[test]
+fn corpus_acknowledgments_give_each_sets_verdict_and_reasons() {
+    let Some(files) = folder("x12-997") else {
+        return;
+    };
+    let read = |name: &str| {
+        let f = files
+            .iter()
+            .find(|f| f.to_string_lossy().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} not in the corpus"));
+        adapter_x12::read_acknowledgments(&std::fs::read(f).unwrap())
+    };
+    let acks = read("simple997.edi");
+    assert_eq!(acks.len(), 1);
+    let a = &acks[0];
+    assert_eq!(
+        (
+            a.kind.as_str(),
+            a.functional_id.as_str(),
+            a.group_control.as_str()
+        ),
+        ("997", "HC", "000001")
+    );
+    let v = a.verdict("0021").unwrap();
+    assert!(!v.accepted);
+    assert!(
+        v.summary
+            .contains("segment NM1 at position 8: segment has data element errors (8)")
+            && v.summary
+                .contains("element 8 (data element 66): invalid code value (7), value \"MI\""),
+        "{}",
+        v.summary
+    );
+    for name in ["simple999.edi", "DHS_Wisconsin_Sample.txt"] {
+        let acks = read(name);
+        assert_eq!(acks.len(), 1, "{name}");
+        let a = &acks[0];
+        assert_eq!(
+            (a.kind.as_str(), a.group_control.as_str()),
+            ("999", "17456"),
+            "{name}"
+        );
+        assert_eq!(a.group_status.as_deref(), Some("P"), "{name}");
+        assert_eq!(a.sets.len(), 3, "{name}");
+        assert!(a.verdict("0001").unwrap().accepted, "{name}");
+        let third = a.verdict("0003").unwrap();
+        assert!(!third.accepted, "{name}");
+        assert!(
+            third
+                .summary
+                .contains("segment REF at position 57: required segment missing (3)"),
+            "{name}: {}",
+            third.summary
+        );
+    }
+    // The second set's control number is 002 in one file and 0002 in the other.
+    let v = read("simple999.edi")[0].verdict("0002").unwrap();
+    assert!(
+        !v.accepted
+            && v.summary
+                .contains("element 2 (data element 782): required data element missing (1)"),
+        "{}",
+        v.summary
+    );
 }
