@@ -38,8 +38,8 @@ fn invoice() -> Invoice {
     Invoice {
         invoice_number: Some("INV-1".into()),
         invoice_date: Some("2026-01-31".parse().unwrap()),
-        // cXML requires a purpose and an order type, so an absent one comes back as the
-        // default (standard / new); the fixtures state them.
+        // An absent purpose or order type is written absent (the DTD defaults are standard
+        // and new) and reads back absent; the fixtures state them.
         purpose: Some(InvoicePurpose::Standard),
         currency: Some("USD".into()),
         lines: vec![InvoiceLine {
@@ -346,6 +346,35 @@ fn a_document_without_a_purpose_is_written_without_one_and_reads_back_without_on
     inv.purpose = Some(InvoicePurpose::Standard);
     let bytes = codec.encode(&[Document::Invoice(inv)], &profile()).unwrap();
     assert!(String::from_utf8_lossy(&bytes).contains("purpose=\"standard\""));
+}
+
+#[test]
+fn payment_terms_without_days_are_no_terms() {
+    // Found by the fuzzer: a PaymentTerm whose required payInNumberOfDays was misspelt read as
+    // terms of nothing, which the writer cannot write, so it read back as no terms.
+    let codec = CxmlCodec::default();
+    let mut inv = invoice();
+    inv.payment_terms = Some(gateway_model::PaymentTerms {
+        net_days: Some(30),
+        ..Default::default()
+    });
+    let bytes = codec.encode(&[Document::Invoice(inv)], &profile()).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.contains("payInNumberOfDays=\"30\""), "{text}");
+    let d = codec.decode(text.as_bytes(), &profile());
+    let Document::Invoice(back) = &d.documents[0].document else {
+        panic!("not an invoice")
+    };
+    assert_eq!(
+        back.payment_terms.as_ref().and_then(|t| t.net_days),
+        Some(30)
+    );
+    let broken = text.replace("payInNumberOfDays=", "payInNbmreuOfDays=");
+    let d = codec.decode(broken.as_bytes(), &profile());
+    let Document::Invoice(back) = &d.documents[0].document else {
+        panic!("not an invoice")
+    };
+    assert_eq!(back.payment_terms, None);
 }
 
 #[test]

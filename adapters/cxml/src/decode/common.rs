@@ -224,7 +224,9 @@ pub(crate) fn payment_terms<'t>(
             }
         }
     }
-    Ok(any.then_some(out))
+    // A PaymentTerm without anything the model holds (no days, e.g. its required attribute
+    // missing) is no terms: writing `Some` of nothing would read back as `None`.
+    Ok((any && out != PaymentTerms::default()).then_some(out))
 }
 
 /// `InvoiceDetailPaymentTerm@payInNumberofDays/percentageRate` (invoice-only form): rate 0 is
@@ -245,7 +247,9 @@ pub(crate) fn invoice_payment_terms<'t>(
             _ => out.net_days = days,
         }
     }
-    Ok(any.then_some(out))
+    // A PaymentTerm without anything the model holds (no days, e.g. its required attribute
+    // missing) is no terms: writing `Some` of nothing would read back as `None`.
+    Ok((any && out != PaymentTerms::default()).then_some(out))
 }
 
 /// Taxes from a cXML `Tax`: one canonical tax per `TaxDetail` (amount, rate, category,
