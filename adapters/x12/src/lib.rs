@@ -40,4 +40,4 @@ pub use control::{
     ControlKind, ControlNumberError, ControlNumbers, FileControlNumbers, InMemoryControlNumbers,
 };
 pub use parallel::Parallelism;
-pub use received::{AckedSet, ReceivedAck, Verdict, read_acknowledgments};
+pub use received::{AckedSet, ReceivedAck, Verdict, read_acknowledgments, sets_in};

@@ -26,6 +26,8 @@ pub struct ReceivedAck {
     pub kind: String,
     /// ISA13 of the interchange that carried the acknowledgment.
     pub interchange: String,
+    /// `ISA05:ISA06` of that interchange, the partner's id as partner profiles name it.
+    pub sender: String,
     /// ST02 of the acknowledgment itself.
     pub control: String,
     /// AK101: the functional id of the group acknowledged (`PO` for 850s).
@@ -138,16 +140,26 @@ fn text(seg: &Segment<'_>, n: usize) -> String {
 /// split (the decoder reports that input as rejected anyway); what was read before is kept.
 pub fn read_acknowledgments(raw: &[u8]) -> Vec<ReceivedAck> {
     let mut out = Vec::new();
+    // Every acknowledgment group says `FA` (GS01): input without those bytes has none, and
+    // an invoice batch is not tokenized a second time.
+    if memchr::memmem::find(raw, b"FA").is_none() {
+        return out;
+    }
     let mut interchange = String::new();
+    let mut sender = String::new();
     let mut open: Option<ReceivedAck> = None;
     for seg in Tokenizer::new(raw) {
         let Ok(seg) = seg else { break };
         match seg.id() {
-            b"ISA" => interchange = text(&seg, 13),
+            b"ISA" => {
+                interchange = text(&seg, 13);
+                sender = format!("{}:{}", text(&seg, 5), text(&seg, 6));
+            }
             b"ST" => {
                 open = is_acknowledgment(&text(&seg, 1)).then(|| ReceivedAck {
                     kind: text(&seg, 1),
                     interchange: interchange.clone(),
+                    sender: sender.clone(),
                     control: text(&seg, 2),
                     functional_id: String::new(),
                     group_control: String::new(),
@@ -162,6 +174,22 @@ pub fn read_acknowledgments(raw: &[u8]) -> Vec<ReceivedAck> {
                     read_segment(ack, &seg);
                 }
             }
+        }
+    }
+    out
+}
+
+/// The (GS06, ST02) of every set in `raw`: what a partner's 997/999 will name when it answers
+/// an interchange the gateway wrote, recorded when it is sent.
+pub fn sets_in(raw: &[u8]) -> Vec<(String, String)> {
+    let mut group = String::new();
+    let mut out = Vec::new();
+    for seg in Tokenizer::new(raw) {
+        let Ok(seg) = seg else { break };
+        match seg.id() {
+            b"GS" => group = text(&seg, 6),
+            b"ST" => out.push((group.clone(), text(&seg, 2))),
+            _ => {}
         }
     }
     out
@@ -277,6 +305,7 @@ mod tests {
             ("997", "PO", "42")
         );
         assert_eq!(a.interchange, "000000077");
+        assert_eq!(a.sender, "ZZ:ACME");
         let v = a.verdict("0001").unwrap();
         assert!(!v.accepted);
         for want in [

@@ -50,6 +50,9 @@ pub struct IngestReport {
     pub accepted: Vec<Accepted>,
     pub duplicates: Vec<Duplicate>,
     pub rejects: Vec<Reject>,
+    /// Partner acknowledgments (X12 997/999) the input held, one line each: the document each
+    /// answered and the partner's verdict, or why it could not be matched.
+    pub acknowledgments: Vec<String>,
 }
 
 /// Nothing could be decided: the sender must retry (HTTP 503, file left for the next poll).

@@ -32,6 +32,9 @@ pub enum Status {
     Delivered,
     Dead,
     Rejected,
+    /// Delivered, and then refused by the partner in its 997/999: final (a later delivery
+    /// report does not overwrite it, and the same document is not sent again by itself).
+    PartnerRejected,
 }
 
 impl Status {
@@ -42,6 +45,7 @@ impl Status {
             Status::Delivered => "delivered",
             Status::Dead => "dead",
             Status::Rejected => "rejected",
+            Status::PartnerRejected => "partner_rejected",
         }
     }
     fn parse(s: &str) -> Status {
@@ -50,6 +54,7 @@ impl Status {
             "delivered" => Status::Delivered,
             "dead" => Status::Dead,
             "rejected" => Status::Rejected,
+            "partner_rejected" => Status::PartnerRejected,
             _ => Status::Received,
         }
     }
@@ -75,6 +80,9 @@ pub struct Entry {
     pub number: String,
     pub status: String,
     pub detail: String,
+    /// What the partner's functional acknowledgment said about a document sent to it (empty
+    /// until one arrives): `accepted (A) in 997 0001 ...` or the rejection with its reasons.
+    pub partner_ack: String,
     pub received_at: String,
     pub updated_at: String,
 }
@@ -136,8 +144,25 @@ impl Ledger {
                  response BLOB NOT NULL,
                  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
                  PRIMARY KEY (scope, key)
+             );
+             CREATE TABLE IF NOT EXISTS x12_sent (
+                 partner TEXT NOT NULL,
+                 group_control TEXT NOT NULL,
+                 set_control TEXT NOT NULL,
+                 idempotency_key TEXT NOT NULL,
+                 sent_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+                 PRIMARY KEY (partner, group_control, set_control)
              );",
         )?;
+        // Ledgers made before partner acknowledgments were read lack the column.
+        let has_partner_ack = conn
+            .prepare("SELECT 1 FROM pragma_table_info('documents') WHERE name = 'partner_ack'")?
+            .exists([])?;
+        if !has_partner_ack {
+            conn.execute_batch(
+                "ALTER TABLE documents ADD COLUMN partner_ack TEXT NOT NULL DEFAULT ''",
+            )?;
+        }
         Ok(Ledger {
             db: GroupCommit::new(conn),
         })
@@ -219,7 +244,7 @@ impl Ledger {
             c.prepare_cached(
                 "UPDATE documents SET status = ?2, detail = ?3,
                      updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
-                 WHERE idempotency_key = ?1 OR doc_id = ?1",
+                 WHERE (idempotency_key = ?1 OR doc_id = ?1) AND status <> 'partner_rejected'",
             )?
             .execute(params![key, status.as_str(), detail])?;
             Ok(())
@@ -299,7 +324,7 @@ impl Ledger {
     fn select(&self, clause: &str, p: impl rusqlite::Params) -> Result<Vec<Entry>, LedgerError> {
         let sql = format!(
             "SELECT idempotency_key, doc_id, adapter, partner, kind, number, status, detail,
-                    received_at, updated_at FROM documents {clause}"
+                    partner_ack, received_at, updated_at FROM documents {clause}"
         );
         self.read(|c| {
             let mut st = c.prepare_cached(&sql)?;
@@ -313,11 +338,73 @@ impl Ledger {
                     number: r.get(5)?,
                     status: r.get(6)?,
                     detail: r.get(7)?,
-                    received_at: r.get(8)?,
-                    updated_at: r.get(9)?,
+                    partner_ack: r.get(8)?,
+                    received_at: r.get(9)?,
+                    updated_at: r.get(10)?,
                 })
             })?;
             rows.collect()
+        })
+    }
+
+    /// Remembers the X12 group and set control numbers a document went out under, so the
+    /// partner's 997/999 (which names only those) can be matched to it.
+    pub fn record_x12_sent(
+        &self,
+        partner: &str,
+        idempotency_key: &str,
+        sets: &[(String, String)],
+    ) -> Result<(), LedgerError> {
+        self.write(|c| {
+            let mut insert = c.prepare_cached(
+                "INSERT OR REPLACE INTO x12_sent (partner, group_control, set_control, idempotency_key)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (group, set) in sets {
+                insert.execute(params![partner, group, set, idempotency_key])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The sets sent to `partner` in group `group_control`: (set control, idempotency key).
+    pub fn x12_sent_in_group(
+        &self,
+        partner: &str,
+        group_control: &str,
+    ) -> Result<Vec<(String, String)>, LedgerError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT set_control, idempotency_key FROM x12_sent
+                 WHERE partner = ?1 AND group_control = ?2 ORDER BY set_control",
+            )?;
+            let rows = st.query_map(params![partner, group_control], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Records the partner's verdict on a document it was sent; a rejection also makes the
+    /// document `partner_rejected`, so operators find it by status (and a later acceptance of
+    /// the same set, a partner correcting itself, makes it `delivered` again).
+    pub fn record_partner_ack(
+        &self,
+        idempotency_key: &str,
+        accepted: bool,
+        summary: &str,
+    ) -> Result<(), LedgerError> {
+        self.write(|c| {
+            c.prepare_cached(
+                "UPDATE documents SET partner_ack = ?2,
+                     status = CASE WHEN NOT ?3 THEN 'partner_rejected'
+                                   WHEN status = 'partner_rejected' THEN 'delivered'
+                                   ELSE status END,
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE idempotency_key = ?1",
+            )?
+            .execute(params![idempotency_key, summary, accepted])?;
+            Ok(())
         })
     }
 
@@ -468,5 +555,74 @@ mod tests {
         let rows = l.list(Some("INV-1"), Some("delivered"), 10).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].detail, "coupa id 7");
+    }
+
+    #[test]
+    fn a_partner_rejection_is_final_and_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        l.claim(&doc("k1", "d1")).unwrap();
+        l.record_x12_sent("globex", "k1", &[("12".into(), "0001".into())])
+            .unwrap();
+        assert_eq!(
+            l.x12_sent_in_group("globex", "12").unwrap(),
+            [("0001".to_string(), "k1".to_string())]
+        );
+        assert!(l.x12_sent_in_group("acme", "12").unwrap().is_empty());
+        l.record_partner_ack("k1", false, "rejected (R) in 997 0001")
+            .unwrap();
+        // The delivery report that comes after does not hide the refusal, and the same PO is
+        // not taken as new.
+        l.set_status("k1", Status::Delivered, "supplier: file")
+            .unwrap();
+        let e = l.entry("k1").unwrap().unwrap();
+        assert_eq!(
+            (e.status.as_str(), e.partner_ack.as_str()),
+            ("partner_rejected", "rejected (R) in 997 0001")
+        );
+        assert!(matches!(
+            l.claim(&doc("k1", "d2")).unwrap(),
+            Claim::Duplicate {
+                status: Status::PartnerRejected,
+                ..
+            }
+        ));
+        // The partner accepts it after all (a corrected 997): delivered again.
+        l.record_partner_ack("k1", true, "accepted (A) in 997 0002")
+            .unwrap();
+        let e = l.entry("k1").unwrap().unwrap();
+        assert_eq!(
+            (e.status.as_str(), e.partner_ack.as_str()),
+            ("delivered", "accepted (A) in 997 0002")
+        );
+    }
+
+    #[test]
+    fn a_ledger_made_before_partner_acknowledgments_gains_the_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE documents (idempotency_key TEXT PRIMARY KEY, doc_id TEXT NOT NULL,
+                     adapter TEXT NOT NULL, partner TEXT NOT NULL, kind TEXT NOT NULL,
+                     number TEXT NOT NULL, business_key TEXT, status TEXT NOT NULL,
+                     detail TEXT NOT NULL DEFAULT '',
+                     received_at TEXT NOT NULL DEFAULT '2026-01-01',
+                     updated_at TEXT NOT NULL DEFAULT '2026-01-01');
+                 INSERT INTO documents (idempotency_key, doc_id, adapter, partner, kind, number, status)
+                     VALUES ('k0', 'd0', 'x12', 'globex', 'purchase_order', 'PO-1', 'delivered');",
+            )
+            .unwrap();
+        }
+        let l = Ledger::open(&path).unwrap();
+        let e = l.entry("k0").unwrap().unwrap();
+        assert_eq!(
+            (e.status.as_str(), e.partner_ack.as_str()),
+            ("delivered", "")
+        );
+        // Opening it again finds the column there.
+        drop(l);
+        Ledger::open(&path).unwrap();
     }
 }

@@ -16,6 +16,7 @@ pub mod group_commit;
 pub mod ledger;
 pub mod logging;
 pub mod mailbox;
+pub mod partner_acks;
 pub mod partners;
 pub mod pipeline;
 pub mod po_poller;

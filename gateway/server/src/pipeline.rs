@@ -107,6 +107,9 @@ impl Pipeline {
         let anonymous = PartnerProfile::anonymous();
         let decoded = decode(decoder.as_ref(), req.raw, req.partner.unwrap_or(&anonymous));
         report.rejects.extend(decoded.rejects);
+        if format == Format::X12 {
+            self.partner_acks(&req, &mut report)?;
+        }
         let mut batch: Vec<Message> = Vec::new();
         let mut pending: Vec<Accepted> = Vec::new();
         // A CSV document's source key is only its rows: scope it by the file's content, so
@@ -277,6 +280,54 @@ enum PipelineError {
         "document {0} is being received by another request right now; nothing was accepted, send again shortly"
     )]
     InFlight(String),
+}
+
+impl Pipeline {
+    /// The partner's 997/999 in X12 input, matched to what was sent to it and recorded
+    /// (`partner_acks`). The partner is the one the input came from (its folder), else the one
+    /// whose X12 id sent the acknowledgment. A ledger failure fails the ingest, so the input is
+    /// retried rather than its verdicts lost.
+    fn partner_acks(
+        &self,
+        req: &IngestRequest<'_>,
+        report: &mut IngestReport,
+    ) -> Result<(), PipelineError> {
+        for ack in adapter_x12::read_acknowledgments(req.raw) {
+            let what = format!(
+                "{} {} (interchange {})",
+                ack.kind, ack.control, ack.interchange
+            );
+            let partner = req
+                .partner
+                .or_else(|| self.partners.by_sender(Format::X12, &ack.sender));
+            let Some(partner) = partner else {
+                tracing::warn!(adapter = req.adapter, sender = %ack.sender, "acknowledgment from an unknown sender; not matched");
+                report.acknowledgments.push(format!(
+                    "{what} from {}: no partner profile names this sender; not matched",
+                    ack.sender
+                ));
+                continue;
+            };
+            let r = crate::partner_acks::reconcile(
+                &self.ledger,
+                &partner.id,
+                std::slice::from_ref(&ack),
+            )?;
+            for (key, accepted, summary) in r.matched {
+                if accepted {
+                    tracing::info!(adapter = req.adapter, partner = %partner.id, idempotency_key = %key, %summary, "partner accepted");
+                } else {
+                    tracing::warn!(adapter = req.adapter, partner = %partner.id, idempotency_key = %key, %summary, "partner rejected a document we sent");
+                }
+                report.acknowledgments.push(format!("{key}: {summary}"));
+            }
+            for u in r.unmatched {
+                tracing::warn!(adapter = req.adapter, partner = %partner.id, "{u}");
+                report.acknowledgments.push(u);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The idempotency keys one request holds in the pipeline's in-flight set; released on drop.

@@ -181,7 +181,15 @@ impl SupplierDelivery {
             }
             OutboundChannel::X12File { dir } => {
                 let body = self.encode(Format::X12, doc, partner)?;
-                write_file(dir, &format!("{stem}.edi"), &body)
+                let written = write_file(dir, &format!("{stem}.edi"), &body)?;
+                // So the supplier's 997/999 can be matched to this PO (`partner_acks`).
+                crate::partner_acks::remember_sent(
+                    &self.ledger,
+                    &partner.id,
+                    &env.idempotency_key,
+                    &body,
+                );
+                Ok(written)
             }
             OutboundChannel::CsvFile { dir } => {
                 let body = self.encode(Format::Csv, doc, partner)?;
