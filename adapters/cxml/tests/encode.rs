@@ -378,6 +378,29 @@ fn payment_terms_without_days_are_no_terms() {
 }
 
 #[test]
+fn a_memo_naming_only_the_original_invoice_date_keeps_it() {
+    // Found by the fuzzer: InvoiceIDInfo with a date and no invoiceID kept the date, but the
+    // writer wrote InvoiceIDInfo only with an id, so the date was lost on the way back.
+    let codec = CxmlCodec::default();
+    let mut inv = invoice();
+    inv.purpose = Some(InvoicePurpose::CreditMemo);
+    inv.extensions.insert(
+        "cxml".into(),
+        serde_json::json!({ "original_invoice_date": "2026-03-01T09:00:00-05:00" }),
+    );
+    let bytes = codec
+        .encode(&[Document::Invoice(inv.clone())], &profile())
+        .unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains("<InvoiceIDInfo invoiceID=\"\" invoiceDate=\"2026-03-01T09:00:00-05:00\"/>"),
+        "{text}"
+    );
+    let d = codec.decode(&bytes, &profile());
+    assert_eq!(d.documents[0].document, Document::Invoice(inv));
+}
+
+#[test]
 fn several_documents_encode_to_concatenated_cxml_and_decode_back() {
     let codec = CxmlCodec::default();
     let docs = vec![

@@ -100,15 +100,18 @@ fn header(x: &mut Xml, inv: &Invoice) {
         id_references(x, p);
         x.close("InvoicePartner");
     }
-    if let Some(id) = ext_str(&inv.extensions, "original_invoice_id") {
+    let original = (
+        ext_str(&inv.extensions, "original_invoice_id"),
+        ext_str(&inv.extensions, "original_invoice_date"),
+    );
+    // Either alone is still written: a memo whose InvoiceIDInfo gave only the date keeps it
+    // (invoiceID is required by the DTD, so it is written empty then, and read as absent).
+    if original.0.is_some() || original.1.is_some() {
         x.empty(
             "InvoiceIDInfo",
             &[
-                ("invoiceID", Some(id)),
-                (
-                    "invoiceDate",
-                    ext_str(&inv.extensions, "original_invoice_date"),
-                ),
+                ("invoiceID", Some(original.0.unwrap_or(""))),
+                ("invoiceDate", original.1),
             ],
         );
     }
