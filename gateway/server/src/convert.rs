@@ -206,6 +206,38 @@ fn validate_reader(
     Ok((docs, errors, warnings))
 }
 
+/// What a partner's 997/999 in the input says, one line per set it answers (or per group when
+/// it lists none), as the running gateway records it against what it sent.
+fn describe_acknowledgments(
+    shown: &str,
+    received: &[adapter_x12::ReceivedAck],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for a in received {
+        let head = format!(
+            "{shown}: {} {} from {} answers group {} ({})",
+            a.kind, a.control, a.sender, a.group_control, a.functional_id
+        );
+        let controls: Vec<&str> = if a.sets.is_empty() {
+            vec![""]
+        } else {
+            a.sets.iter().map(|s| s.control.as_str()).collect()
+        };
+        for control in controls {
+            let set = if control.is_empty() {
+                String::new()
+            } else {
+                format!(", set {control}")
+            };
+            match a.verdict(control) {
+                Some(v) => writeln!(out, "{head}{set}: {}", v.summary)?,
+                None => writeln!(out, "{head}{set}: neither accepted nor rejected")?,
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs `validate --ack` on an X12 input: its problems go to `problems` as [`validate`] writes
 /// them, and `out` gets what the gateway would send back: a 997 or 999 for each functional
 /// group (after its GS08) and a TA1 where an interchange has envelope problems or asks for
@@ -239,10 +271,17 @@ pub fn acknowledge(
         .x12()
         .acknowledge(&raw, partner)
         .map_err(|e| anyhow::anyhow!("cannot write the acknowledgment: {e}"))?;
+    let received = adapter_x12::read_acknowledgments(&raw);
+    describe_acknowledgments(&input.display().to_string(), &received, problems)?;
     if ack.bytes.is_empty() {
+        let why = if received.is_empty() {
+            "no interchange with a usable ISA header"
+        } else {
+            "acknowledgments (997/999) are never acknowledged"
+        };
         writeln!(
             problems,
-            "{}: nothing to acknowledge: no interchange with a usable ISA header",
+            "{}: nothing to acknowledge: {why}",
             input.display()
         )?;
     }

@@ -100,6 +100,20 @@ pub struct NewDocument<'a> {
     pub business_key: Option<&'a str>,
 }
 
+/// Which documents [`Ledger::search`] returns; `None` matches anything.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentFilter<'a> {
+    pub number: Option<&'a str>,
+    /// `received`, `published`, `delivered`, `dead`, `rejected` or `partner_rejected`.
+    pub status: Option<&'a str>,
+    pub partner: Option<&'a str>,
+    /// `invoice` or `purchase_order`.
+    pub kind: Option<&'a str>,
+    /// A doc id or idempotency key.
+    pub doc: Option<&'a str>,
+    pub limit: u32,
+}
+
 /// The ledger.
 #[derive(Debug)]
 pub struct Ledger {
@@ -303,10 +317,29 @@ impl Ledger {
         status: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Entry>, LedgerError> {
+        self.search(&DocumentFilter {
+            number,
+            status,
+            limit,
+            ..DocumentFilter::default()
+        })
+    }
+
+    /// The most recent documents matching every field `filter` sets, newest first.
+    pub fn search(&self, filter: &DocumentFilter<'_>) -> Result<Vec<Entry>, LedgerError> {
         self.select(
             "WHERE (?1 IS NULL OR number = ?1) AND (?2 IS NULL OR status = ?2)
-             ORDER BY received_at DESC LIMIT ?3",
-            params![number, status, limit],
+                 AND (?3 IS NULL OR partner = ?3) AND (?4 IS NULL OR kind = ?4)
+                 AND (?5 IS NULL OR doc_id = ?5 OR idempotency_key = ?5)
+             ORDER BY received_at DESC LIMIT ?6",
+            params![
+                filter.number,
+                filter.status,
+                filter.partner,
+                filter.kind,
+                filter.doc,
+                filter.limit
+            ],
         )
     }
 

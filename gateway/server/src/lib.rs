@@ -11,6 +11,7 @@ pub mod coupa_link;
 pub mod cxml_reply;
 pub mod demo;
 pub mod dlq;
+pub mod documents;
 pub mod filedrop;
 pub mod group_commit;
 pub mod ledger;

@@ -255,6 +255,38 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Documents the gateway has seen, newest first, with their fate: delivered, dead-lettered,
+    /// or refused by the partner (its 997/999, in words). Reads the ledger of the configuration.
+    #[command(after_help = "Examples:\n  \
+        gateway documents --config gateway.toml\n  \
+        gateway documents --config gateway.toml --number INV-2026-0042\n  \
+        gateway documents --config gateway.toml --status partner_rejected\n  \
+        gateway documents --config gateway.toml --partner globex --kind purchase_order --json\n\n\
+        Statuses: received, published, delivered, dead (see `gateway dlq`), rejected, \
+        partner_rejected (the partner's 997/999 refused what was sent).")]
+    Documents {
+        #[arg(long, value_name = "gateway.toml", default_value = "gateway.toml")]
+        config: PathBuf,
+        /// Only documents with this number (invoice or PO number).
+        #[arg(long)]
+        number: Option<String>,
+        /// Only documents in this status.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        partner: Option<String>,
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
+        /// Only the document with this doc id or idempotency key.
+        #[arg(long, value_name = "DOC_ID")]
+        doc: Option<String>,
+        /// At most this many, newest first.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print JSON Lines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the JSON Schema of the canonical document (the committed copy lives in
     /// `schemas/canonical.schema.json`).
     #[command(after_help = "Example:\n  gateway schema > schemas/canonical.schema.json")]
@@ -487,6 +519,48 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 dlq_run(bus.as_ref(), &consumers, &filter, &action, &mut out).await
             })?;
             let _ = n;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Documents {
+            config,
+            number,
+            status,
+            partner,
+            kind,
+            doc,
+            limit,
+            json,
+        } => {
+            let config = load_config(&config)?;
+            let path = &config.ledger.path;
+            if !path.exists() {
+                anyhow::bail!(
+                    "no ledger at {}: the gateway has not run with this configuration yet, or \
+                     [ledger] path points elsewhere",
+                    path.display()
+                );
+            }
+            let ledger = gateway_server::ledger::Ledger::open(path)
+                .map_err(|e| anyhow::anyhow!("opening the ledger at {}: {e}", path.display()))?;
+            let kind = kind.map(|k| k.kind().as_str());
+            let entries = ledger.search(&gateway_server::ledger::DocumentFilter {
+                number: number.as_deref(),
+                status: status.as_deref(),
+                partner: partner.as_deref(),
+                kind,
+                doc: doc.as_deref(),
+                limit,
+            })?;
+            let mut out = std::io::stdout().lock();
+            gateway_server::documents::print(&entries, json, &mut out)?;
+            if !json {
+                let more = if entries.len() as u64 == u64::from(limit) {
+                    " (the newest; --limit for more)"
+                } else {
+                    ""
+                };
+                writeln!(out, "{} document(s){more}", entries.len())?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema => {

@@ -169,7 +169,16 @@ fn missing_file_says_what_to_check() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for cmd in ["convert", "validate", "schema"] {
+    for cmd in [
+        "convert",
+        "validate",
+        "schema",
+        "documents",
+        "dlq",
+        "serve",
+        "demo",
+        "sandbox",
+    ] {
         let out = gateway().args([cmd, "--help"]).output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success());
@@ -428,4 +437,121 @@ fn validate_ack_answers_a_5010_group_with_a_999() {
         segs.iter().all(|s| s[0] != "AK5"),
         "AK5 is the 997's: {segs:?}"
     );
+}
+
+/// `gateway documents` reads the ledger the configuration names: each document's fate, and
+/// for one a partner refused, the partner's reasons; filters narrow it; a configuration whose
+/// gateway never ran says so.
+#[test]
+fn documents_lists_the_ledger_with_the_partners_verdict() {
+    use gateway_server::ledger::{Ledger, NewDocument, Status};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("gateway.toml");
+    std::fs::write(
+        &cfg,
+        gateway_server::demo::config_text(dir.path(), "http://127.0.0.1:9", None, "cli"),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let out = gateway()
+        .args(["documents", "--config", cfg])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no ledger at") && err.contains("has not run"),
+        "{err}"
+    );
+
+    let ledger = Ledger::open(&dir.path().join("ledger.sqlite")).unwrap();
+    for (key, partner, kind, number) in [
+        ("k-inv", "acme", "invoice", "INV-7"),
+        ("k-po", "globex", "purchase_order", "PO-GLOBEX-9"),
+    ] {
+        ledger
+            .claim(&NewDocument {
+                idempotency_key: key,
+                doc_id: &format!("doc-{key}"),
+                adapter: "test",
+                partner,
+                kind,
+                number,
+                business_key: None,
+            })
+            .unwrap();
+        ledger
+            .set_status(key, Status::Delivered, "delivered: ref")
+            .unwrap();
+    }
+    ledger
+        .record_partner_ack(
+            "k-po",
+            false,
+            "rejected (R) in 997 0001: segment N1 at position 3",
+        )
+        .unwrap();
+    drop(ledger);
+
+    let out = gateway()
+        .args(["documents", "--config", cfg])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("INV-7") && text.contains("PO-GLOBEX-9"),
+        "{text}"
+    );
+    assert!(text.contains("2 document(s)"), "{text}");
+
+    let out = gateway()
+        .args(["documents", "--config", cfg, "--status", "partner_rejected"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("INV-7"), "{text}");
+    assert!(
+        text.contains("partner_rejected")
+            && text.contains("PO-GLOBEX-9")
+            && text.contains("partner said: rejected (R) in 997 0001: segment N1 at position 3"),
+        "{text}"
+    );
+
+    let out = gateway()
+        .args(["documents", "--config", cfg, "--kind", "invoice", "--json"])
+        .output()
+        .unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["number"], "INV-7");
+    assert_eq!(lines[0]["status"], "delivered");
+}
+
+/// A partner's 997 is not acknowledged: `validate --ack` prints no 997/999, says why, and shows
+/// what the 997 says about each set it answers.
+#[test]
+fn validate_ack_reads_a_partners_997_and_does_not_acknowledge_it() {
+    let fa = "ISA*00*          *00*          *ZZ*GLOBEX         *ZZ*US             *261203*1200*U*00401*000000901*0*P*>~\n\
+GS*FA*GLOBEX*US*20261203*1200*901*X*004010~\nST*997*0001~\nAK1*PO*12~\nAK2*850*0001~\n\
+AK3*PO1*4**8~\nAK4*2**1~\nAK5*R*5~\nAK9*R*1*1*0~\nSE*8*0001~\nGE*1*901~\nIEA*1*000000901~\n";
+    let out = validate_ack(&[], fa.as_bytes());
+    assert!(out.status.success());
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "997 0001 from ZZ:GLOBEX answers group 12 (PO), set 0001: rejected (R)",
+        "segment PO1 at position 4: segment has data element errors (8)",
+        "element 2: required data element missing (1)",
+        "nothing to acknowledge: acknowledgments (997/999) are never acknowledged",
+    ] {
+        assert!(text.contains(want), "{want} in\n{text}");
+    }
 }
