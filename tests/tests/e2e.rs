@@ -373,7 +373,9 @@ async fn coupa_pos_reach_cxml_and_x12_suppliers_and_are_marked_exported() {
     // The supplier's translator refuses the 850 and says so in a 997 dropped into its
     // Incoming folder: the PO's ledger row shows the refusal and why, the 997 is archived (not
     // an error), and nothing is sent back to acknowledge an acknowledgment.
-    let ack = supplier_997_rejecting(&edi);
+    let ack =
+        gateway_server::demo::supplier_997(edi.as_bytes(), "AK3*N1*3**8~\nAK4*4*67*5~\nAK5*R*5~")
+            .unwrap();
     env.drop_file(GLOBEX, "po-globex-1.997.edi", ack.as_bytes())
         .unwrap();
     let refused = env
@@ -443,34 +445,6 @@ async fn coupa_pos_reach_cxml_and_x12_suppliers_and_are_marked_exported() {
         received[1].body
     );
     env.shutdown().await.unwrap();
-}
-
-/// The 997 a supplier's translator sends back for `edi` (the 850 we wrote), rejecting its
-/// set: addressed back to us, naming the group and set control numbers we used.
-fn supplier_997_rejecting(edi: &str) -> String {
-    let mut isa = Vec::new();
-    let (mut gs, mut st02) = (Vec::new(), String::new());
-    for seg in adapter_x12::tokenizer::Tokenizer::new(edi.as_bytes()) {
-        let seg = seg.unwrap();
-        let fields: Vec<String> = seg
-            .elements()
-            .map(|e| String::from_utf8_lossy(e).into_owned())
-            .collect();
-        match seg.id() {
-            b"ISA" => isa = fields,
-            b"GS" => gs = fields,
-            b"ST" => st02 = fields[2].clone(),
-            _ => {}
-        }
-    }
-    let (gs02, gs03, gs06) = (&gs[2], &gs[3], &gs[6]);
-    format!(
-        "ISA*00*          *00*          *{}*{}*{}*{}*261203*1200*U*00401*000000901*0*P*>~\n\
-         GS*FA*{gs03}*{gs02}*20261203*1200*901*X*004010~\n\
-         ST*997*0001~\nAK1*PO*{gs06}~\nAK2*850*{st02}~\nAK3*N1*3**8~\nAK4*4*67*5~\n\
-         AK5*R*5~\nAK9*R*1*1*0~\nSE*8*0001~\nGE*1*901~\nIEA*1*000000901~\n",
-        isa[7], isa[8], isa[5], isa[6]
-    )
 }
 
 /// Whether a file named `name` is in any of `partner`'s archive folders.

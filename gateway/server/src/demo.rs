@@ -400,6 +400,52 @@ impl DemoEnv {
     }
 }
 
+/// The 997 a supplier's translator sends back for `edi`, an 850 interchange the gateway wrote:
+/// addressed back to the gateway, naming the group and set control numbers it used, with
+/// `set_loop` (`AK5*A~`, or AK3/AK4 and `AK5*R*5~`) as the verdict on its one set.
+pub fn supplier_997(edi: &[u8], set_loop: &str) -> anyhow::Result<String> {
+    let (mut isa, mut gs, mut st02) = (Vec::new(), Vec::new(), None);
+    for seg in adapter_x12::tokenizer::Tokenizer::new(edi) {
+        let seg = seg.map_err(|e| anyhow::anyhow!("the 850 does not tokenize: {e:?}"))?;
+        let fields: Vec<String> = seg
+            .elements()
+            .map(|e| String::from_utf8_lossy(e).trim().to_string())
+            .collect();
+        match seg.id() {
+            b"ISA" => isa = fields,
+            b"GS" => gs = fields,
+            b"ST" => st02 = fields.get(2).cloned(),
+            _ => {}
+        }
+    }
+    let field = |v: &[String], n: usize| {
+        v.get(n)
+            .cloned()
+            .context("the 850 lacks an envelope element")
+    };
+    let st02 = st02.context("the 850 has no ST")?;
+    let (to_q, to, from_q, from) = (
+        field(&isa, 5)?,
+        field(&isa, 6)?,
+        field(&isa, 7)?,
+        field(&isa, 8)?,
+    );
+    let (gs02, gs03, gs06) = (field(&gs, 2)?, field(&gs, 3)?, field(&gs, 6)?);
+    let ak9 = if set_loop.contains("AK5*A") {
+        "AK9*A*1*1*1"
+    } else {
+        "AK9*R*1*1*0"
+    };
+    // ST, AK1, AK2, the set loop, AK9 and SE.
+    let count = 5 + set_loop.matches('~').count();
+    Ok(format!(
+        "ISA*00*          *00*          *{from_q:<2}*{from:<15}*{to_q:<2}*{to:<15}*261203*1200*U*00401*000000901*0*P*>~\n\
+         GS*FA*{gs03}*{gs02}*20261203*1200*901*X*004010~\n\
+         ST*997*0001~\nAK1*PO*{gs06}~\nAK2*850*{st02}~\n{set_loop}\n{ak9}~\nSE*{count}*0001~\n\
+         GE*1*901~\nIEA*1*000000901~\n"
+    ))
+}
+
 /// The 850 files among a partner's outgoing files (acknowledgments are `*.ack.edi`).
 pub fn po_files(files: &[PathBuf]) -> usize {
     files
@@ -429,6 +475,36 @@ fn step(out: &mut dyn std::io::Write, text: &str) {
 
 /// `gateway demo`: sends one invoice through every inbound path and a poison one, runs the PO
 /// flow, and prints a summary. Returns whether every expected outcome happened.
+/// Globex's translator accepts the 850 it was sent with a 997 in its Incoming folder; the
+/// verdict the gateway then records on the PO's ledger row, if it does within the wait.
+async fn supplier_acknowledges(env: &DemoEnv, files: &[PathBuf]) -> Option<String> {
+    let edi = files
+        .iter()
+        .find(|f| !f.to_string_lossy().ends_with(".ack.edi"))
+        .and_then(|f| std::fs::read(f).ok())?;
+    let ack = supplier_997(&edi, "AK5*A~").ok()?;
+    env.drop_file(GLOBEX, "po-acknowledgment.997", ack.as_bytes())
+        .ok()?;
+    let row = || {
+        env.running
+            .ledger
+            .search(&crate::ledger::DocumentFilter {
+                partner: Some(GLOBEX),
+                kind: Some("purchase_order"),
+                limit: 1,
+                ..Default::default()
+            })
+            .ok()
+            .and_then(|rows| rows.into_iter().next())
+            .filter(|e| !e.partner_ack.is_empty())
+            .map(|e| e.partner_ack)
+    };
+    env.wait_until(Duration::from_secs(30), |_| row().is_some())
+        .await
+        .then(row)
+        .flatten()
+}
+
 pub async fn run(opts: DemoOptions, out: &mut dyn std::io::Write) -> anyhow::Result<bool> {
     let bus_name = if opts.amqp_url.is_some() {
         "RabbitMQ"
@@ -628,6 +704,13 @@ pub async fn run(opts: DemoOptions, out: &mut dyn std::io::Write) -> anyhow::Res
         "  marked exported in Coupa:   {exported} of {pos_total}"
     );
     ok &= pos_ok;
+    let verdict = supplier_acknowledges(&env, &files).await;
+    let _ = writeln!(
+        out,
+        "  globex's 997 for its 850:   {}",
+        verdict.as_deref().unwrap_or("NOT recorded")
+    );
+    ok &= verdict.is_some_and(|v| v.starts_with("accepted"));
 
     let _ = writeln!(
         out,
