@@ -115,6 +115,9 @@ impl MapReader {
     }
 
     fn set_header(&mut self, header: Header) -> Result<(), String> {
+        if let Some(why) = header.duplicate() {
+            return Err(why);
+        }
         let mut missing = Vec::new();
         let mut resolved = Vec::new();
         for (name, f) in &self.map.columns {

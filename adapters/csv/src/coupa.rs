@@ -185,7 +185,11 @@ impl CoupaReader {
         }
         let first = row.get(Some(0));
         if is_generic_header(first) {
-            self.pending_header = Some(Header::new(row.cells.iter()));
+            let header = Header::new(row.cells.iter());
+            if let Some(why) = header.duplicate() {
+                return self.refuse_header(row, why, sink);
+            }
+            self.pending_header = Some(header);
             self.seen_structure = true;
             return Flow::Continue;
         }
@@ -233,7 +237,11 @@ impl CoupaReader {
             .skip(1)
             .any(|c| could_be_mark(c) && marks.iter().any(|m| is_named(c, m)))
         {
-            self.bind(kind, Header::new(row.cells.iter()));
+            let header = Header::new(row.cells.iter());
+            if let Some(why) = header.duplicate() {
+                return self.refuse_header(row, why, sink);
+            }
+            self.bind(kind, header);
             self.seen_structure = true;
             return Flow::Continue;
         }
@@ -291,6 +299,17 @@ impl CoupaReader {
     }
 
     /// A bad row: it rejects the document it belongs to (the current one), or stands alone.
+    /// A header row that cannot be used: the document being read is finished, the reason is
+    /// a reject at that row, and reading stops (the rows after it would be read by a guess).
+    fn refuse_header(&mut self, row: &Row, why: String, sink: &mut dyn FnMut(DecodeItem)) -> Flow {
+        self.finish(sink);
+        sink(DecodeItem::Reject(Reject::new(
+            row.place(),
+            format!("{why}; the rows after it were not read"),
+        )));
+        Flow::Stop
+    }
+
     fn reject_row(&mut self, row: &Row, r: Reject, sink: &mut dyn FnMut(DecodeItem)) {
         match self.current.as_mut() {
             Some(p) => {

@@ -80,6 +80,26 @@ impl Header {
         h
     }
 
+    /// Why this header cannot be used: a name given to two columns (`Invoice Number` and
+    /// `invoice-number` are one name). Which of them a field comes from would be a guess, and
+    /// the other's values would be kept under the same name.
+    pub fn duplicate(&self) -> Option<String> {
+        for (i, n) in self.names.iter().enumerate() {
+            if n.is_empty() {
+                continue;
+            }
+            if let Some(j) = self.names.iter().skip(i + 1).position(|m| m == n) {
+                return Some(format!(
+                    "the header names {:?} twice (columns {} and {}); a header names each column once: remove or rename one",
+                    self.written(i),
+                    i + 1,
+                    i + j + 2
+                ));
+            }
+        }
+        None
+    }
+
     /// Index of the first column whose normalized name is one of `names`.
     pub fn find(&self, names: &[&str]) -> Option<usize> {
         names

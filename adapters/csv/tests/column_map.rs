@@ -120,3 +120,20 @@ has_header = false
     assert!(d.rejects.is_empty(), "{:?}", d.rejects);
     assert_eq!(d.documents.len(), 2);
 }
+
+#[test]
+fn a_partner_header_naming_a_column_twice_is_one_reject() {
+    let d = decode_with(
+        b"Order,Date,Qty,Cost centre,qty\nP1,2026-01-01,1,CC-1,2\n",
+        KEYED,
+    );
+    assert!(d.documents.is_empty());
+    assert_eq!(d.rejects.len(), 1);
+    assert!(
+        d.rejects[0]
+            .message
+            .contains("\"Qty\" twice (columns 3 and 5)"),
+        "{}",
+        d.rejects[0].message
+    );
+}

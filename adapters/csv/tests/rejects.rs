@@ -108,3 +108,29 @@ fn a_document_over_the_row_bound_is_rejected_and_the_next_goes_through() {
         d.rejects[0].message
     );
 }
+
+#[test]
+fn a_header_naming_a_column_twice_is_refused_where_it_is() {
+    // Found by the fuzzer: with `Invoice Number` twice, the number came from one column and the
+    // other's value was kept under the same name, so writing the invoice back made a different
+    // one. Which column is meant would be a guess: the header is refused with both positions.
+    let raw = b"Invoice,Invoice Number,Invoice Date\nInvoice,INV-1,2026-01-01\n\
+Invoice,Invoice Number,Supplier Name,invoice-number\nInvoice,INV-2,Acme,INV-3\nInvoice,INV-4,Acme,INV-5\n";
+    let d = decode(raw);
+    // The invoice before it went through; nothing after it was read as if the header were fine.
+    assert_eq!(d.documents.len(), 1, "{:?}", d.rejects);
+    assert_eq!(d.documents[0].document.number(), "INV-1");
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    assert_eq!(d.rejects[0].location, "row 3");
+    for want in [
+        "\"Invoice Number\" twice (columns 2 and 4)",
+        "remove or rename one",
+        "the rows after it were not read",
+    ] {
+        assert!(
+            d.rejects[0].message.contains(want),
+            "{want}: {}",
+            d.rejects[0].message
+        );
+    }
+}
