@@ -414,6 +414,26 @@ async fn coupa_pos_reach_cxml_and_x12_suppliers_and_are_marked_exported() {
             .any(|f| f.to_string_lossy().contains("po-globex-1.997")),
         "an acknowledgment was acknowledged: {files:?}"
     );
+    // The supplier corrects itself with a 997 accepting the set, POSTed to /x12 this time: the
+    // partner is found by the 997's ISA sender, the answer is empty (acknowledgments are not
+    // acknowledged), and the row is delivered again with the new verdict.
+    let accept = gateway_server::demo::supplier_997(edi.as_bytes(), "AK5*A~").unwrap();
+    let (status, body) = reqwest_post(
+        &format!("{}/x12", env.running.base_url()),
+        accept.into_bytes(),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, ""));
+    let rows = env
+        .running
+        .ledger
+        .list(Some("PO-GLOBEX-1"), None, 10)
+        .unwrap();
+    assert_eq!(rows[0].status, "delivered", "{rows:?}");
+    assert!(
+        rows[0].partner_ack.starts_with("accepted (A) in 997 0001"),
+        "{rows:?}"
+    );
 
     // Buyer changes the PO in Coupa: the new version goes out as an update, once.
     let acme_po = env

@@ -176,10 +176,11 @@ async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respons
                 HeaderValue::from_static("application/edi-x12"),
             );
             if let Ok(v) = HeaderValue::from_str(&format!(
-                "accepted={}; duplicates={}; rejected={}",
+                "accepted={}; duplicates={}; rejected={}; acknowledgments={}",
                 report.accepted.len(),
                 report.duplicates.len(),
-                report.rejects.len()
+                report.rejects.len(),
+                report.acknowledgments.len()
             )) {
                 resp.headers_mut().insert("x-gateway-result", v);
             }
