@@ -190,6 +190,11 @@ pub fn invoice_records<'a>(
         None => {}
     }
     h.set("Supplier Note", inv.comments.as_deref());
+    // The PO number goes on each line (the import's place for it); an invoice without lines
+    // carries it on its own record, where the reader also takes it from.
+    if inv.lines.is_empty() {
+        h.set("PO Number", inv.po_number.as_deref());
+    }
     h.set("Invoice Control Total", dec(fmt, inv.total));
     if let Some(t) = inv.taxes.first() {
         h.set("Tax Amount", dec(fmt, t.amount));

@@ -174,3 +174,23 @@ fn golden_canonical_documents_are_valid() {
         }
     }
 }
+
+#[test]
+fn an_invoice_without_lines_keeps_its_po_number() {
+    // Found by the fuzzer: the PO number was written on the lines only, so an invoice with
+    // none (charges only) lost it.
+    let raw = b"Invoice,Invoice Number,PO Number\nInvoice,INV-1,PO-7781\n\
+Invoice Charge,Invoice Number,Type,Total\nInvoice Charge,INV-1,InvoiceShippingCharge,15.00\n";
+    let first = CsvCodec.decode(raw, &PartnerProfile::anonymous());
+    assert!(first.rejects.is_empty(), "{:?}", first.rejects);
+    let want = docs(&first);
+    let Document::Invoice(inv) = &want[0] else {
+        panic!("not an invoice")
+    };
+    assert_eq!(inv.po_number.as_deref(), Some("PO-7781"));
+    let bytes = CsvCodec
+        .encode(&want, &PartnerProfile::anonymous())
+        .unwrap();
+    let again = CsvCodec.decode(&bytes, &PartnerProfile::anonymous());
+    assert_eq!(docs(&again), want, "{}", String::from_utf8_lossy(&bytes));
+}
