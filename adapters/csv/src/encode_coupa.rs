@@ -365,7 +365,16 @@ pub fn order_records<'a>(
             .and_then(|t| t.description.as_deref()),
     );
     h.set("total", dec(fmt, po.total));
-    if po.lines.is_empty() {
+    // The reader takes the order's currency from its header record when there, else from the
+    // first line: it goes on the header record when no line would give it back (no lines, or
+    // the first line keeps a currency of its own).
+    let first_line_own_currency = po.lines.first().is_some_and(|l| {
+        l.extensions
+            .get(EXT)
+            .and_then(|x| x.get("currency"))
+            .is_some()
+    });
+    if po.lines.is_empty() || first_line_own_currency {
         h.set("currency", po.currency.as_deref());
     }
     h.set_extensions(ext);

@@ -194,3 +194,24 @@ Invoice Charge,Invoice Number,Type,Total\nInvoice Charge,INV-1,InvoiceShippingCh
     let again = CsvCodec.decode(&bytes, &PartnerProfile::anonymous());
     assert_eq!(docs(&again), want, "{}", String::from_utf8_lossy(&bytes));
 }
+
+#[test]
+fn an_order_whose_lines_all_have_their_own_currency_keeps_its_own() {
+    // Found by the fuzzer: the order's currency came from its header record and its only line
+    // had another; the order's was written nowhere and the line's came back as the order's.
+    let raw = b"type,id,currency\nHeader,6112,EUR\n\
+type,id,order-header-id,line-number,quantity,price,currency\nLine,1,6112,1,2,3.00,USD\n";
+    let first = CsvCodec.decode(raw, &PartnerProfile::anonymous());
+    assert!(first.rejects.is_empty(), "{:?}", first.rejects);
+    let want = docs(&first);
+    let Document::PurchaseOrder(po) = &want[0] else {
+        panic!("not an order")
+    };
+    assert_eq!(po.currency.as_deref(), Some("EUR"));
+    assert_eq!(po.lines[0].extensions["csv"]["currency"], "USD");
+    let bytes = CsvCodec
+        .encode(&want, &PartnerProfile::anonymous())
+        .unwrap();
+    let again = CsvCodec.decode(&bytes, &PartnerProfile::anonymous());
+    assert_eq!(docs(&again), want, "{}", String::from_utf8_lossy(&bytes));
+}
