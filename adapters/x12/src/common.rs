@@ -196,15 +196,28 @@ impl ExtBuilder {
         self.segments.push(seg_to_json(seg));
     }
 
-    /// Keeps the non-empty elements of `seg` whose positions are not in `mapped`.
-    pub fn keep_elements(&mut self, seg: &Segment<'_>, mapped: &[usize]) {
-        for (i, e) in seg.elements().enumerate().skip(1) {
-            if !e.is_empty() && !mapped.contains(&i) {
-                self.elements.insert(
-                    format!("{}{i:02}", seg.id_str()),
-                    Value::String(String::from_utf8_lossy(e).into_owned()),
-                );
+    /// Keeps the non-empty elements of `seg` whose positions are not in `mapped`, under
+    /// `ID` + two-digit position (`ITD01`). Reads the split `Fields` already made and builds
+    /// the key by hand: this runs for every document (ITD01) and every line (PID).
+    pub fn keep_elements(&mut self, seg: &Fields<'_, '_>, mapped: &[usize]) {
+        for i in 1..=seg.element_count() {
+            let Some(e) = seg.element(i).filter(|e| !e.is_empty()) else {
+                continue;
+            };
+            if mapped.contains(&i) {
+                continue;
             }
+            let id = seg.id_str();
+            let mut key = String::with_capacity(id.len() + 3);
+            key.push_str(id);
+            if i < 100 {
+                key.push(char::from(b'0' + (i / 10) as u8));
+                key.push(char::from(b'0' + (i % 10) as u8));
+            } else {
+                key.push_str(&i.to_string());
+            }
+            self.elements
+                .insert(key, Value::String(String::from_utf8_lossy(e).into_owned()));
         }
     }
 

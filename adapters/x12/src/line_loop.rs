@@ -174,8 +174,16 @@ fn write_description(
     let has_break = memchr::memchr2(b'\r', b'\n', description.as_bytes()).is_some();
     let max = out.max_len("PID", 5);
     // The usual case: short enough (bytes bound characters) and on one line.
+    // Most lines keep nothing of their PID: those are written without looking further.
+    let kept = crate::common::kept_elements_of(line_ext, "PID")
+        .next()
+        .is_some();
     if !has_break && max.is_none_or(|m| description.len() <= m) {
-        return out.segment(path, "PID", &first_pid(description, line_ext)?);
+        return if kept {
+            out.segment(path, "PID", &first_pid(description, line_ext)?)
+        } else {
+            out.segment(path, "PID", &pid(description))
+        };
     }
     // Line breaks become spaces first, so that they can also be where a long one is cut.
     let flat;
@@ -198,7 +206,7 @@ fn write_description(
         _ => vec![description],
     };
     for (k, piece) in pieces.into_iter().enumerate() {
-        if k == 0 {
+        if k == 0 && kept {
             out.segment(path, "PID", &first_pid(piece, line_ext)?)?;
         } else {
             out.segment(path, "PID", &pid(piece))?;
@@ -281,10 +289,16 @@ impl OpenLine {
             b"PID" if !self.described => match seg.trimmed(5) {
                 Some(d) => {
                     *line.description_mut() = Some(d);
-                    // PID01 `F` is what the writer puts anyway; other elements are kept.
+                    // PID01 `F` is what the writer puts anyway; other elements are kept. The
+                    // usual PID*F****text has none, and is told by its positions alone.
                     let f = seg.element(1).is_some_and(|e| e == b"F");
-                    self.ext
-                        .keep_elements(seg, &[5, if f { 1 } else { usize::MAX }]);
+                    let plain = f
+                        && seg.element_count() == 5
+                        && (2..=4).all(|n| seg.element(n).is_some_and(<[u8]>::is_empty));
+                    if !plain {
+                        self.ext
+                            .keep_elements(seg, &[5, if f { 1 } else { usize::MAX }]);
+                    }
                     self.described = true;
                     self.description_at = i;
                 }
