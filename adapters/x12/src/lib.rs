@@ -40,4 +40,6 @@ pub use control::{
     ControlKind, ControlNumberError, ControlNumbers, FileControlNumbers, InMemoryControlNumbers,
 };
 pub use parallel::Parallelism;
-pub use received::{AckedSet, ReceivedAck, Verdict, read_acknowledgments, sets_in};
+pub use received::{
+    AckedSet, ReceivedAck, ReceivedTa1, SentSet, Verdict, read_acknowledgments, read_ta1s, sets_in,
+};

@@ -55,6 +55,62 @@ pub struct AckedSet {
     pub problems: Vec<String>,
 }
 
+/// A TA1 a partner sent: its verdict on a whole interchange the gateway wrote (its envelope,
+/// before any group is read). A rejected interchange never reached the partner's translator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedTa1 {
+    /// TA101: the ISA13 of the interchange it answers, as the gateway wrote it.
+    pub interchange: String,
+    /// `ISA05:ISA06` of the interchange that carried the TA1.
+    pub sender: String,
+    /// TA104: A, E or R.
+    pub status: String,
+    /// TA105, the note code (`000` when there is no error).
+    pub note: String,
+}
+
+impl ReceivedTa1 {
+    /// Whether the interchange was refused (TA104 `R`).
+    pub fn rejected(&self) -> bool {
+        self.status == "R"
+    }
+
+    /// One line for an operator.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} ({}) by TA1 for interchange {}: {} ({})",
+            describe("I17", &self.status),
+            self.status,
+            self.interchange,
+            describe("I18", &self.note),
+            self.note
+        )
+    }
+}
+
+/// Every TA1 in `raw`, in order (TA1s travel between ISA and the first GS, or alone).
+pub fn read_ta1s(raw: &[u8]) -> Vec<ReceivedTa1> {
+    let mut out = Vec::new();
+    if memchr::memmem::find(raw, b"TA1").is_none() {
+        return out;
+    }
+    let mut sender = String::new();
+    for seg in Tokenizer::new(raw) {
+        let Ok(seg) = seg else { break };
+        match seg.id() {
+            b"ISA" => sender = format!("{}:{}", text(&seg, 5), text(&seg, 6)),
+            b"TA1" => out.push(ReceivedTa1 {
+                interchange: text(&seg, 1),
+                sender: sender.clone(),
+                status: text(&seg, 4),
+                note: text(&seg, 5),
+            }),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// What the partner said about one set the gateway sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
@@ -179,16 +235,32 @@ pub fn read_acknowledgments(raw: &[u8]) -> Vec<ReceivedAck> {
     out
 }
 
-/// The (GS06, ST02) of every set in `raw`: what a partner's 997/999 will name when it answers
-/// an interchange the gateway wrote, recorded when it is sent.
-pub fn sets_in(raw: &[u8]) -> Vec<(String, String)> {
-    let mut group = String::new();
+/// Where a set the gateway wrote sits: what a partner's TA1 (the interchange) or 997/999 (the
+/// group and set) will name when it answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentSet {
+    /// ISA13.
+    pub interchange: String,
+    /// GS06.
+    pub group: String,
+    /// ST02.
+    pub set: String,
+}
+
+/// Every set in `raw` with its control numbers, recorded when the interchange is sent.
+pub fn sets_in(raw: &[u8]) -> Vec<SentSet> {
+    let (mut interchange, mut group) = (String::new(), String::new());
     let mut out = Vec::new();
     for seg in Tokenizer::new(raw) {
         let Ok(seg) = seg else { break };
         match seg.id() {
+            b"ISA" => interchange = text(&seg, 13),
             b"GS" => group = text(&seg, 6),
-            b"ST" => out.push((group.clone(), text(&seg, 2))),
+            b"ST" => out.push(SentSet {
+                interchange: interchange.clone(),
+                group: group.clone(),
+                set: text(&seg, 2),
+            }),
             _ => {}
         }
     }
@@ -361,6 +433,35 @@ GS*IN*ACME*GLOBEX*20260301*1200*10*X*004010~ST*810*0001~BIG*20260301*1~SE*3*0001
     }
 
     #[test]
+    fn a_ta1_names_the_interchange_and_says_why_in_words() {
+        let raw = format!("{ISA}TA1*000000042*260301*1200*R*025~IEA*0*000000077~");
+        let t = read_ta1s(raw.as_bytes());
+        assert_eq!(t.len(), 1);
+        assert!(t[0].rejected());
+        assert_eq!(
+            (t[0].interchange.as_str(), t[0].sender.as_str()),
+            ("000000042", "ZZ:ACME")
+        );
+        assert_eq!(
+            t[0].summary(),
+            "interchange rejected because of errors (R) by TA1 for interchange 000000042: duplicate interchange control number (025)"
+        );
+        // What the gateway sent is named the same way.
+        let sent = sets_in(
+            format!("{ISA}GS*PO*A*B*20260301*1200*7*X*004010~ST*850*0001~SE*2*0001~ST*850*0002~SE*2*0002~GE*2*7~IEA*1*000000077~").as_bytes(),
+        );
+        assert_eq!(sent.len(), 2);
+        assert_eq!(
+            (
+                sent[1].interchange.as_str(),
+                sent[1].group.as_str(),
+                sent[1].set.as_str()
+            ),
+            ("000000077", "7", "0002")
+        );
+    }
+
+    #[test]
     fn every_code_in_the_table_is_read() {
         let mut rows = 0;
         for line in CODES.lines().skip_while(|l| l.starts_with('#')).skip(1) {
@@ -370,7 +471,7 @@ GS*IN*ACME*GLOBEX*20260301*1200*10*X*004010~ST*810*0001~BIG*20260301*1~SE*3*0001
             assert_eq!(describe(cols[0], cols[1]), cols[2], "{line}");
             rows += 1;
         }
-        assert_eq!(rows, 56);
+        assert_eq!(rows, 56 + 3 + 28);
         assert_eq!(
             describe("716", "5"),
             "number of included transaction sets does not match the actual count"

@@ -273,11 +273,21 @@ pub fn acknowledge(
         .map_err(|e| anyhow::anyhow!("cannot write the acknowledgment: {e}"))?;
     let received = adapter_x12::read_acknowledgments(&raw);
     describe_acknowledgments(&input.display().to_string(), &received, problems)?;
+    let ta1s = adapter_x12::read_ta1s(&raw);
+    for t in &ta1s {
+        writeln!(
+            problems,
+            "{}: from {}: {}",
+            input.display(),
+            t.sender,
+            t.summary()
+        )?;
+    }
     if ack.bytes.is_empty() {
-        let why = if received.is_empty() {
+        let why = if received.is_empty() && ta1s.is_empty() {
             "no interchange with a usable ISA header"
         } else {
-            "acknowledgments (997/999) are never acknowledged"
+            "acknowledgments (997/999/TA1) are never acknowledged"
         };
         writeln!(
             problems,

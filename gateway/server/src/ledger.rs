@@ -161,6 +161,7 @@ impl Ledger {
              );
              CREATE TABLE IF NOT EXISTS x12_sent (
                  partner TEXT NOT NULL,
+                 interchange_control TEXT NOT NULL DEFAULT '',
                  group_control TEXT NOT NULL,
                  set_control TEXT NOT NULL,
                  idempotency_key TEXT NOT NULL,
@@ -168,15 +169,19 @@ impl Ledger {
                  PRIMARY KEY (partner, group_control, set_control)
              );",
         )?;
-        // Ledgers made before partner acknowledgments were read lack the column.
-        let has_partner_ack = conn
-            .prepare("SELECT 1 FROM pragma_table_info('documents') WHERE name = 'partner_ack'")?
-            .exists([])?;
-        if !has_partner_ack {
-            conn.execute_batch(
-                "ALTER TABLE documents ADD COLUMN partner_ack TEXT NOT NULL DEFAULT ''",
-            )?;
-        }
+        // Ledgers made before partner acknowledgments were read lack these columns.
+        add_column_if_missing(
+            &conn,
+            "documents",
+            "partner_ack",
+            "TEXT NOT NULL DEFAULT ''",
+        )?;
+        add_column_if_missing(
+            &conn,
+            "x12_sent",
+            "interchange_control",
+            "TEXT NOT NULL DEFAULT ''",
+        )?;
         Ok(Ledger {
             db: GroupCommit::new(conn),
         })
@@ -386,17 +391,41 @@ impl Ledger {
         &self,
         partner: &str,
         idempotency_key: &str,
-        sets: &[(String, String)],
+        sets: &[adapter_x12::SentSet],
     ) -> Result<(), LedgerError> {
         self.write(|c| {
             let mut insert = c.prepare_cached(
-                "INSERT OR REPLACE INTO x12_sent (partner, group_control, set_control, idempotency_key)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR REPLACE INTO x12_sent
+                     (partner, interchange_control, group_control, set_control, idempotency_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
-            for (group, set) in sets {
-                insert.execute(params![partner, group, set, idempotency_key])?;
+            for s in sets {
+                insert.execute(params![
+                    partner,
+                    s.interchange,
+                    s.group,
+                    s.set,
+                    idempotency_key
+                ])?;
             }
             Ok(())
+        })
+    }
+
+    /// The documents sent to `partner` in interchange `interchange_control` (a TA1 names only
+    /// that), each once.
+    pub fn x12_sent_in_interchange(
+        &self,
+        partner: &str,
+        interchange_control: &str,
+    ) -> Result<Vec<String>, LedgerError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT DISTINCT idempotency_key FROM x12_sent
+                 WHERE partner = ?1 AND interchange_control = ?2 ORDER BY idempotency_key",
+            )?;
+            let rows = st.query_map(params![partner, interchange_control], |r| r.get(0))?;
+            rows.collect()
         })
     }
 
@@ -507,6 +536,25 @@ impl gateway_http::IdempotencyStore for Ledger {
     }
 }
 
+/// Adds `column` to `table` in a ledger made by an older gateway (SQLite has no `ADD COLUMN IF
+/// NOT EXISTS`). The names are ours, never input.
+fn add_column_if_missing(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    declaration: &str,
+) -> Result<(), rusqlite::Error> {
+    let present = conn
+        .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?
+        .exists(params![table, column])?;
+    if !present {
+        conn.execute_batch(&format!(
+            "ALTER TABLE {table} ADD COLUMN {column} {declaration}"
+        ))?;
+    }
+    Ok(())
+}
+
 /// Runs a ledger write, which waits for the disk (an fsync with `durability = "full"`), so that
 /// it does not hold an async worker thread: on a multi-threaded runtime the worker hands its
 /// other tasks (HTTP answers, bus confirms) to another thread first. Elsewhere (a plain thread,
@@ -590,13 +638,25 @@ mod tests {
         assert_eq!(rows[0].detail, "coupa id 7");
     }
 
+    fn sent(interchange: &str, group: &str, set: &str) -> adapter_x12::SentSet {
+        adapter_x12::SentSet {
+            interchange: interchange.into(),
+            group: group.into(),
+            set: set.into(),
+        }
+    }
+
     #[test]
     fn a_partner_rejection_is_final_and_shown() {
         let dir = tempfile::tempdir().unwrap();
         let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
         l.claim(&doc("k1", "d1")).unwrap();
-        l.record_x12_sent("globex", "k1", &[("12".into(), "0001".into())])
+        l.record_x12_sent("globex", "k1", &[sent("000000007", "12", "0001")])
             .unwrap();
+        assert_eq!(
+            l.x12_sent_in_interchange("globex", "000000007").unwrap(),
+            ["k1"]
+        );
         assert_eq!(
             l.x12_sent_in_group("globex", "12").unwrap(),
             [("0001".to_string(), "k1".to_string())]

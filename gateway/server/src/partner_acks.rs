@@ -6,7 +6,7 @@
 //! it (`gateway documents --status partner_rejected`) instead of a supplier silently not
 //! shipping.
 
-use adapter_x12::ReceivedAck;
+use adapter_x12::{ReceivedAck, ReceivedTa1};
 
 use crate::ledger::{Ledger, LedgerError};
 
@@ -19,6 +19,38 @@ pub fn remember_sent(ledger: &Ledger, partner: &str, idempotency_key: &str, body
         tracing::warn!(adapter = "x12", partner = %partner, error = %e,
             "cannot record the control numbers sent; the partner's 997 for them will not be matched");
     }
+}
+
+/// Matches TA1s from `partner` to the interchanges sent to it. A rejected interchange never
+/// reached the partner's translator, so every document in it is refused; one accepted with
+/// errors is noted (a 997 for it will say more); an accepted one changes nothing.
+pub fn reconcile_ta1(
+    ledger: &Ledger,
+    partner: &str,
+    ta1s: &[ReceivedTa1],
+) -> Result<Reconciled, LedgerError> {
+    let mut out = Reconciled {
+        matched: Vec::new(),
+        unmatched: Vec::new(),
+    };
+    for t in ta1s {
+        let keys = ledger.x12_sent_in_interchange(partner, &t.interchange)?;
+        if keys.is_empty() {
+            out.unmatched.push(format!(
+                "{}, which this gateway did not send to {partner}",
+                t.summary()
+            ));
+            continue;
+        }
+        if t.status == "A" {
+            continue;
+        }
+        for key in keys {
+            ledger.record_partner_ack(&key, !t.rejected(), &t.summary())?;
+            out.matched.push((key, !t.rejected(), t.summary()));
+        }
+    }
+    Ok(out)
 }
 
 /// What one acknowledgment said, matched or not, one line each for logs and reports.
@@ -108,11 +140,16 @@ GS*FA*GLOBEX*US*20261203*1200*901*X*004010~ST*997*0001~{body}SE*9*0001~GE*1*901~
                 .unwrap();
         }
         // Two POs went out in one group, 12, as sets 0001 and 0002.
+        let sent = |set: &str| adapter_x12::SentSet {
+            interchange: "000000007".into(),
+            group: "12".into(),
+            set: set.into(),
+        };
         ledger
-            .record_x12_sent("globex", "po-1", &[("12".into(), "0001".into())])
+            .record_x12_sent("globex", "po-1", &[sent("0001")])
             .unwrap();
         ledger
-            .record_x12_sent("globex", "po-2", &[("12".into(), "0002".into())])
+            .record_x12_sent("globex", "po-2", &[sent("0002")])
             .unwrap();
         let acks = ack(
             "AK1*PO*12~AK2*850*0001~AK5*A~AK2*850*0002~AK5*R*5~AK2*850*0009~AK5*A~AK9*P*3*3*2~",
@@ -133,5 +170,22 @@ GS*FA*GLOBEX*US*20261203*1200*901*X*004010~ST*997*0001~{body}SE*9*0001~GE*1*901~
             r.unmatched[0].contains("group 12 (PO), which this gateway did not send to acme"),
             "{r:?}"
         );
+
+        // The partner's TA1 refuses the whole interchange: both POs are refused, with the note.
+        let ta1 = adapter_x12::read_ta1s(
+            b"ISA*00*          *00*          *ZZ*GLOBEX         *ZZ*US             *261203*1200*U*00401*000000902*0*P*>~TA1*000000007*261203*1200*R*022~IEA*0*000000902~",
+        );
+        let r = reconcile_ta1(&ledger, "globex", &ta1).unwrap();
+        assert_eq!(r.matched.len(), 2, "{r:?}");
+        for key in ["po-1", "po-2"] {
+            let e = ledger.entry(key).unwrap().unwrap();
+            assert_eq!(e.status, "partner_rejected");
+            assert!(
+                e.partner_ack.contains("invalid control structure (022)"),
+                "{e:?}"
+            );
+        }
+        let r = reconcile_ta1(&ledger, "acme", &ta1).unwrap();
+        assert!(r.unmatched[0].contains("did not send to acme"), "{r:?}");
     }
 }

@@ -283,7 +283,7 @@ enum PipelineError {
 }
 
 impl Pipeline {
-    /// The partner's 997/999 in X12 input, matched to what was sent to it and recorded
+    /// The partner's TA1s and 997/999s in X12 input, matched to what was sent to it and recorded
     /// (`partner_acks`). The partner is the one the input came from (its folder), else the one
     /// whose X12 id sent the acknowledgment. A ledger failure fails the ingest, so the input is
     /// retried rather than its verdicts lost.
@@ -292,6 +292,25 @@ impl Pipeline {
         req: &IngestRequest<'_>,
         report: &mut IngestReport,
     ) -> Result<(), PipelineError> {
+        for ta1 in adapter_x12::read_ta1s(req.raw) {
+            let partner = req
+                .partner
+                .or_else(|| self.partners.by_sender(Format::X12, &ta1.sender));
+            let Some(partner) = partner else {
+                report.acknowledgments.push(format!(
+                    "{} from {}: no partner profile names this sender; not matched",
+                    ta1.summary(),
+                    ta1.sender
+                ));
+                continue;
+            };
+            let r = crate::partner_acks::reconcile_ta1(
+                &self.ledger,
+                &partner.id,
+                std::slice::from_ref(&ta1),
+            )?;
+            self.note_reconciled(req, &partner.id, r, report);
+        }
         for ack in adapter_x12::read_acknowledgments(req.raw) {
             let what = format!(
                 "{} {} (interchange {})",
@@ -313,20 +332,31 @@ impl Pipeline {
                 &partner.id,
                 std::slice::from_ref(&ack),
             )?;
-            for (key, accepted, summary) in r.matched {
-                if accepted {
-                    tracing::info!(adapter = req.adapter, partner = %partner.id, idempotency_key = %key, %summary, "partner accepted");
-                } else {
-                    tracing::warn!(adapter = req.adapter, partner = %partner.id, idempotency_key = %key, %summary, "partner rejected a document we sent");
-                }
-                report.acknowledgments.push(format!("{key}: {summary}"));
-            }
-            for u in r.unmatched {
-                tracing::warn!(adapter = req.adapter, partner = %partner.id, "{u}");
-                report.acknowledgments.push(u);
-            }
+            self.note_reconciled(req, &partner.id, r, report);
         }
         Ok(())
+    }
+
+    /// Logs what a partner's acknowledgment said and lists it in the report.
+    fn note_reconciled(
+        &self,
+        req: &IngestRequest<'_>,
+        partner: &str,
+        r: crate::partner_acks::Reconciled,
+        report: &mut IngestReport,
+    ) {
+        for (key, accepted, summary) in r.matched {
+            if accepted {
+                tracing::info!(adapter = req.adapter, partner = %partner, idempotency_key = %key, %summary, "partner accepted");
+            } else {
+                tracing::warn!(adapter = req.adapter, partner = %partner, idempotency_key = %key, %summary, "partner rejected a document we sent");
+            }
+            report.acknowledgments.push(format!("{key}: {summary}"));
+        }
+        for u in r.unmatched {
+            tracing::warn!(adapter = req.adapter, partner = %partner, "{u}");
+            report.acknowledgments.push(u);
+        }
     }
 }
 

@@ -550,8 +550,22 @@ AK3*PO1*4**8~\nAK4*2**1~\nAK5*R*5~\nAK9*R*1*1*0~\nSE*8*0001~\nGE*1*901~\nIEA*1*0
         "997 0001 from ZZ:GLOBEX answers group 12 (PO), set 0001: rejected (R)",
         "segment PO1 at position 4: segment has data element errors (8)",
         "element 2: required data element missing (1)",
-        "nothing to acknowledge: acknowledgments (997/999) are never acknowledged",
+        "nothing to acknowledge: acknowledgments (997/999/TA1) are never acknowledged",
     ] {
         assert!(text.contains(want), "{want} in\n{text}");
     }
+    // A TA1 refusing one of our interchanges is shown the same way.
+    let ta1 = "ISA*00*          *00*          *ZZ*GLOBEX         *ZZ*US             *261203*1200*U*00401*000000902*0*P*>~\n\
+TA1*000000007*261203*1200*R*025~\nIEA*0*000000902~\n";
+    let out = validate_ack(&[], ta1.as_bytes());
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("from ZZ:GLOBEX: interchange rejected because of errors (R) by TA1 for interchange 000000007: duplicate interchange control number (025)"),
+        "{text}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
