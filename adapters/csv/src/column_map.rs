@@ -115,7 +115,7 @@ impl MapReader {
     }
 
     fn set_header(&mut self, header: Header) -> Result<(), String> {
-        if let Some(why) = header.duplicate() {
+        if let Some(why) = header.duplicate(0) {
             return Err(why);
         }
         let mut missing = Vec::new();

@@ -186,7 +186,7 @@ impl CoupaReader {
         let first = row.get(Some(0));
         if is_generic_header(first) {
             let header = Header::new(row.cells.iter());
-            if let Some(why) = header.duplicate() {
+            if let Some(why) = header.duplicate(1) {
                 return self.refuse_header(row, why, sink);
             }
             self.pending_header = Some(header);
@@ -238,7 +238,7 @@ impl CoupaReader {
             .any(|c| could_be_mark(c) && marks.iter().any(|m| is_named(c, m)))
         {
             let header = Header::new(row.cells.iter());
-            if let Some(why) = header.duplicate() {
+            if let Some(why) = header.duplicate(1) {
                 return self.refuse_header(row, why, sink);
             }
             self.bind(kind, header);

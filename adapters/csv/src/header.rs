@@ -80,11 +80,12 @@ impl Header {
         h
     }
 
-    /// Why this header cannot be used: a name given to two columns (`Invoice Number` and
-    /// `invoice-number` are one name). Which of them a field comes from would be a guess, and
-    /// the other's values would be kept under the same name.
-    pub fn duplicate(&self) -> Option<String> {
-        for (i, n) in self.names.iter().enumerate() {
+    /// Why this header cannot be used: a name given to two data columns (`Invoice Number` and
+    /// `invoice-number` are one name) from column `first` on (1 in the Coupa layouts, whose
+    /// first column holds the record type, not data). Which of them a field comes from would be
+    /// a guess, and the other's values would be kept under the same name.
+    pub fn duplicate(&self, first: usize) -> Option<String> {
+        for (i, n) in self.names.iter().enumerate().skip(first) {
             if n.is_empty() {
                 continue;
             }
