@@ -111,6 +111,9 @@ pub struct DocumentFilter<'a> {
     pub kind: Option<&'a str>,
     /// A doc id or idempotency key.
     pub doc: Option<&'a str>,
+    /// Only documents sent as X12 at least this many hours ago that no 997/999/TA1 has
+    /// answered yet (0: every one still waiting).
+    pub unacknowledged_hours: Option<u32>,
     pub limit: u32,
 }
 
@@ -336,6 +339,9 @@ impl Ledger {
             "WHERE (?1 IS NULL OR number = ?1) AND (?2 IS NULL OR status = ?2)
                  AND (?3 IS NULL OR partner = ?3) AND (?4 IS NULL OR kind = ?4)
                  AND (?5 IS NULL OR doc_id = ?5 OR idempotency_key = ?5)
+                 AND (?7 IS NULL OR (partner_ack = '' AND EXISTS (
+                     SELECT 1 FROM x12_sent s WHERE s.idempotency_key = documents.idempotency_key
+                     AND s.sent_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || ?7 || ' hours'))))
              ORDER BY received_at DESC LIMIT ?6",
             params![
                 filter.number,
@@ -343,7 +349,8 @@ impl Ledger {
                 filter.partner,
                 filter.kind,
                 filter.doc,
-                filter.limit
+                filter.limit,
+                filter.unacknowledged_hours
             ],
         )
     }
@@ -662,8 +669,20 @@ mod tests {
             [("0001".to_string(), "k1".to_string())]
         );
         assert!(l.x12_sent_in_group("acme", "12").unwrap().is_empty());
+        // Sent and not answered yet: listed as waiting from 0 hours on, not yet after 1 hour.
+        let waiting = |hours| {
+            l.search(&DocumentFilter {
+                unacknowledged_hours: Some(hours),
+                limit: 10,
+                ..DocumentFilter::default()
+            })
+            .unwrap()
+            .len()
+        };
+        assert_eq!((waiting(0), waiting(1)), (1, 0));
         l.record_partner_ack("k1", false, "rejected (R) in 997 0001")
             .unwrap();
+        assert_eq!(waiting(0), 0, "answered");
         // The delivery report that comes after does not hide the refusal, and the same PO is
         // not taken as new.
         l.set_status("k1", Status::Delivered, "supplier: file")

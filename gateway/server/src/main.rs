@@ -261,6 +261,7 @@ enum Command {
         gateway documents --config gateway.toml\n  \
         gateway documents --config gateway.toml --number INV-2026-0042\n  \
         gateway documents --config gateway.toml --status partner_rejected\n  \
+        gateway documents --config gateway.toml --unacknowledged-hours 24\n  \
         gateway documents --config gateway.toml --partner globex --kind purchase_order --json\n\n\
         Statuses: received, published, delivered, dead (see `gateway dlq`), rejected, \
         partner_rejected (the partner's 997/999 refused what was sent).")]
@@ -280,6 +281,10 @@ enum Command {
         /// Only the document with this doc id or idempotency key.
         #[arg(long, value_name = "DOC_ID")]
         doc: Option<String>,
+        /// Only documents sent to an X12 partner at least HOURS ago that no 997/999/TA1 has
+        /// answered (0: every one still waiting).
+        #[arg(long, value_name = "HOURS")]
+        unacknowledged_hours: Option<u32>,
         /// At most this many, newest first.
         #[arg(long, default_value_t = 50)]
         limit: u32,
@@ -528,6 +533,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             partner,
             kind,
             doc,
+            unacknowledged_hours,
             limit,
             json,
         } => {
@@ -549,6 +555,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 partner: partner.as_deref(),
                 kind,
                 doc: doc.as_deref(),
+                unacknowledged_hours,
                 limit,
             })?;
             let mut out = std::io::stdout().lock();
