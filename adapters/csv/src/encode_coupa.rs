@@ -60,8 +60,10 @@ const BUYER: PartyNames = PartyNames {
     country: "Buyer Country",
 };
 
+/// An address party's columns: `<prefix> Name`, `Number` and `ID` (what the reader takes as its
+/// Coupa number and id), the street lines, city, state, postal code and country.
 const fn address(
-    name: &'static str,
+    [name, number, id]: [&'static str; 3],
     street: [&'static str; 3],
     city: &'static str,
     region: &'static str,
@@ -70,8 +72,8 @@ const fn address(
 ) -> PartyNames {
     PartyNames {
         name,
-        number: None,
-        id: None,
+        number: Some(number),
+        id: Some(id),
         street,
         city,
         region,
@@ -81,7 +83,11 @@ const fn address(
 }
 
 const SHIP_TO: PartyNames = address(
-    "Ship To Address Name",
+    [
+        "Ship To Address Name",
+        "Ship To Address Number",
+        "Ship To Address ID",
+    ],
     [
         "Ship To Address Street 1",
         "Ship To Address Street 2",
@@ -93,7 +99,11 @@ const SHIP_TO: PartyNames = address(
     "Ship To Address Country",
 );
 const BILL_TO: PartyNames = address(
-    "Bill To Address Name",
+    [
+        "Bill To Address Name",
+        "Bill To Address Number",
+        "Bill To Address ID",
+    ],
     [
         "Bill To Address Street 1",
         "Bill To Address Street 2",
@@ -105,7 +115,11 @@ const BILL_TO: PartyNames = address(
     "Bill To Address Country",
 );
 const REMIT_TO: PartyNames = address(
-    "Remit To Address Name",
+    [
+        "Remit To Address Name",
+        "Remit To Address Number",
+        "Remit To Address ID",
+    ],
     [
         "Remit To Address Street 1",
         "Remit To Address Street 2",
@@ -315,7 +329,11 @@ const PO_SUPPLIER: PartyNames = PartyNames {
 };
 
 const PO_SHIP_TO: PartyNames = address(
-    "ship-to-address-name",
+    [
+        "ship-to-address-name",
+        "ship-to-address-number",
+        "ship-to-address-id",
+    ],
     [
         "ship-to-address-street1",
         "ship-to-address-street2",

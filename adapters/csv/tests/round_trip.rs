@@ -215,3 +215,24 @@ type,id,order-header-id,line-number,quantity,price,currency\nLine,1,6112,1,2,3.0
     let again = CsvCodec.decode(&bytes, &PartnerProfile::anonymous());
     assert_eq!(docs(&again), want, "{}", String::from_utf8_lossy(&bytes));
 }
+
+#[test]
+fn address_parties_keep_their_coupa_number_and_id() {
+    // Found by the fuzzer: the reader takes a ship-to's `...-number` and `...-id` columns as
+    // its Coupa number and id, but the writer had no columns for them, so they were lost.
+    let raw = b"type,id,ship-to-address-name,ship-to-id\nHeader,6112,Dock 7,ST-77\n";
+    let first = CsvCodec.decode(raw, &PartnerProfile::anonymous());
+    assert!(first.rejects.is_empty(), "{:?}", first.rejects);
+    let want = docs(&first);
+    let Document::PurchaseOrder(po) = &want[0] else {
+        panic!("not an order")
+    };
+    assert_eq!(po.ship_to.as_ref().unwrap().ids[0].value, "ST-77");
+    let bytes = CsvCodec
+        .encode(&want, &PartnerProfile::anonymous())
+        .unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("ship-to-address-id"), "{text}");
+    let again = CsvCodec.decode(&bytes, &PartnerProfile::anonymous());
+    assert_eq!(docs(&again), want, "{text}");
+}
