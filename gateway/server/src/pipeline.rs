@@ -107,8 +107,23 @@ impl Pipeline {
         let anonymous = PartnerProfile::anonymous();
         let decoded = decode(decoder.as_ref(), req.raw, req.partner.unwrap_or(&anonymous));
         report.rejects.extend(decoded.rejects);
-        if format == Format::X12 {
-            self.partner_acks(&req, &mut report)?;
+        match format {
+            Format::X12 => self.partner_acks(&req, req.raw, &mut report)?,
+            // A partner may mail its 997 as an attachment.
+            Format::Email => {
+                let limits = adapter_email::Limits {
+                    max_message_bytes: req.raw.len(),
+                    ..adapter_email::Limits::default()
+                };
+                if let Ok(mail) = adapter_email::ParsedMail::parse(req.raw, &limits) {
+                    for att in &mail.attachments {
+                        if adapter_email::attachment::classify(att) == Ok(Format::X12) {
+                            self.partner_acks(&req, &att.bytes, &mut report)?;
+                        }
+                    }
+                }
+            }
+            _ => {}
         }
         let mut batch: Vec<Message> = Vec::new();
         let mut pending: Vec<Accepted> = Vec::new();
@@ -290,9 +305,10 @@ impl Pipeline {
     fn partner_acks(
         &self,
         req: &IngestRequest<'_>,
+        raw: &[u8],
         report: &mut IngestReport,
     ) -> Result<(), PipelineError> {
-        for ta1 in adapter_x12::read_ta1s(req.raw) {
+        for ta1 in adapter_x12::read_ta1s(raw) {
             let partner = req
                 .partner
                 .or_else(|| self.partners.by_sender(Format::X12, &ta1.sender));
@@ -311,7 +327,7 @@ impl Pipeline {
             )?;
             self.note_reconciled(req, &partner.id, r, report);
         }
-        for ack in adapter_x12::read_acknowledgments(req.raw) {
+        for ack in adapter_x12::read_acknowledgments(raw) {
             let what = format!(
                 "{} {} (interchange {})",
                 ack.kind, ack.control, ack.interchange

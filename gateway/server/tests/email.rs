@@ -1322,3 +1322,67 @@ async fn mime_bombs_in_the_maildir_are_quarantined_and_the_mailbox_keeps_working
     env.running.shutdown().await;
     env.sandbox.shutdown().await.unwrap();
 }
+
+/// A supplier mails its 997 for a PO the gateway sent it: the verdict lands on the PO's ledger
+/// row as if the 997 had come by file or HTTP, and the message is read, not quarantined.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mailed_997_is_matched_to_the_po_it_answers() {
+    use gateway_server::ledger::{NewDocument, Status};
+    let env = mail_env(0, None, None).await;
+    // The PO went out to acme as X12 in interchange 31, group 31, set 0001.
+    let ledger = &env.running.ledger;
+    ledger
+        .claim(&NewDocument {
+            idempotency_key: "po-mail-1",
+            doc_id: "doc-po-mail-1",
+            adapter: "coupa-po",
+            partner: "acme",
+            kind: "purchase_order",
+            number: "PO-MAIL-1",
+            business_key: None,
+        })
+        .unwrap();
+    ledger
+        .set_status("po-mail-1", Status::Delivered, "supplier: PO-MAIL-1.edi")
+        .unwrap();
+    ledger
+        .record_x12_sent(
+            "acme",
+            "po-mail-1",
+            &[adapter_x12::SentSet {
+                interchange: "000000031".into(),
+                group: "31".into(),
+                set: "0001".into(),
+            }],
+        )
+        .unwrap();
+    let fa = b"ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *261203*1200*U*00401*000000077*0*P*>~\n\
+GS*FA*ACME*GLOBEX*20261203*1200*77*X*004010~\nST*997*0001~\nAK1*PO*31~\nAK2*850*0001~\n\
+AK3*PO1*4**8~\nAK4*4**5~\nAK5*R*5~\nAK9*R*1*1*0~\nSE*8*0001~\nGE*1*77~\nIEA*1*000000077~\n";
+    let raw = mail(
+        "Acme EDI <edi@acme.example>",
+        "fa-1@acme.example",
+        &[("PO-MAIL-1.997.edi", "application/edi-x12", fa)],
+    );
+    deliver(&env.maildir, "1763800100.M1P1.test", &raw);
+    let recorded = wait_until(Duration::from_secs(60), || {
+        ledger
+            .entry("po-mail-1")
+            .ok()
+            .flatten()
+            .is_some_and(|e| e.status == "partner_rejected")
+    })
+    .await;
+    let e = ledger.entry("po-mail-1").unwrap().unwrap();
+    assert!(recorded, "{e:?}");
+    assert!(
+        e.partner_ack
+            .contains("segment PO1 at position 4: segment has data element errors (8)"),
+        "{e:?}"
+    );
+    let cur = env.maildir.join("cur");
+    assert!(wait_until(Duration::from_secs(30), || count(&cur, ":2,S") == 1).await);
+    assert_eq!(count(&env.maildir.join("quarantine"), ""), 0);
+    env.running.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
+}
