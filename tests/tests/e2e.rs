@@ -403,6 +403,21 @@ async fn coupa_pos_reach_cxml_and_x12_suppliers_and_are_marked_exported() {
                 .contains("element 4 (data element 67): data element too long (5)"),
         "{rows:?}"
     );
+    // Alerting sees it too: the metric counts the refusal.
+    let metrics = reqwest::get(format!("{}/metrics", env.running.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.lines().any(|l| {
+            l.starts_with("gateway_documents_partner_rejected_total{")
+                && l.contains("kind=\"purchase_order\"")
+                && l.ends_with(" 1")
+        }),
+        "{metrics}"
+    );
     let archived = env
         .wait_until(GUARD, |e| archive_holds(e, GLOBEX, "po-globex-1.997.edi"))
         .await;

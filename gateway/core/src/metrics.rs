@@ -17,6 +17,8 @@ pub enum Counter {
     Failed,
     Dead,
     Rejected,
+    /// A document delivered to a partner that its 997/999/TA1 then refused.
+    PartnerRejected,
 }
 
 impl Counter {
@@ -27,6 +29,7 @@ impl Counter {
             Counter::Failed => "gateway_documents_failed_total",
             Counter::Dead => "gateway_documents_dead_total",
             Counter::Rejected => "gateway_documents_rejected_total",
+            Counter::PartnerRejected => "gateway_documents_partner_rejected_total",
         }
     }
     fn help(self) -> &'static str {
@@ -36,6 +39,9 @@ impl Counter {
             Counter::Failed => "Delivery attempts that failed (retried or dead-lettered).",
             Counter::Dead => "Documents moved to a dead-letter queue.",
             Counter::Rejected => "Documents or inputs rejected at the door (parse or validation).",
+            Counter::PartnerRejected => {
+                "Documents delivered to a partner that its acknowledgment (997/999/TA1) then refused."
+            }
         }
     }
 }
@@ -124,6 +130,7 @@ pub fn render() -> String {
         Counter::Failed,
         Counter::Dead,
         Counter::Rejected,
+        Counter::PartnerRejected,
     ] {
         let _ = writeln!(out, "# HELP {} {}", c.name(), c.help());
         let _ = writeln!(out, "# TYPE {} counter", c.name());

@@ -366,6 +366,17 @@ impl Pipeline {
                 tracing::info!(adapter = req.adapter, partner = %partner, idempotency_key = %key, %summary, "partner accepted");
             } else {
                 tracing::warn!(adapter = req.adapter, partner = %partner, idempotency_key = %key, %summary, "partner rejected a document we sent");
+                // Labelled like the document's other counters: the adapter it came in by.
+                let (adapter, kind) = self.ledger.entry(&key).ok().flatten().map_or_else(
+                    || ("unknown".into(), "unknown".into()),
+                    |e| (e.adapter, e.kind),
+                );
+                gateway_core::metrics::count(
+                    gateway_core::metrics::Counter::PartnerRejected,
+                    &adapter,
+                    &kind,
+                    1,
+                );
             }
             report.acknowledgments.push(format!("{key}: {summary}"));
         }
