@@ -149,43 +149,63 @@ impl Encode for CsvCodec {
     /// (both kinds may share one file), or every document to the partner's column map.
     fn encode(&self, docs: &[Document], partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError> {
         let profile = partner.csv.clone().unwrap_or_default();
-        let delimiter = profile
+        let configured = profile
             .delimiter
             .and_then(|c| u8::try_from(c).ok())
-            .filter(u8::is_ascii)
-            .unwrap_or(b',');
-        if profile.has_column_map() {
+            .filter(u8::is_ascii);
+        let delimiter = configured.unwrap_or(b',');
+        let bytes = if profile.has_column_map() {
             let map = ColumnMap::from_profile(&profile).map_err(EncodeError::Profile)?;
-            return encode_map::write(docs, &map, delimiter);
+            encode_map::write(docs, &map, delimiter)?
+        } else {
+            coupa_layouts(docs, &profile, delimiter)?
+        };
+        // A reader without a configured delimiter sniffs it from the first line: a header whose
+        // column names hold more tabs (or `;`, `|`) than the file has commas would be read with
+        // the wrong one. Such a file is refused rather than written unreadable.
+        if configured.is_none() && crate::dialect::sniff(&bytes) != delimiter {
+            return Err(EncodeError::Invalid {
+                path: "$.extensions.csv".into(),
+                message: "the column names (kept from the source file) hold more tabs, `;` or `|` than the header has commas, so the file would be read with the wrong delimiter; rename those columns, or set csv.delimiter in the partner profile".into(),
+            });
         }
-        let fmt = value_format(&profile);
-        let mut invoices = Table::new(HeaderStyle::RecordType);
-        let mut orders = Table::new(HeaderStyle::TypeWord);
-        let mut records = Vec::new();
-        // Pass 1 learns each table's columns, pass 2 writes; one document's records at a time.
-        let mut w = table::csv_writer(delimiter);
-        for write in [false, true] {
-            for kind in [DocumentKind::Invoice, DocumentKind::PurchaseOrder] {
-                for doc in docs.iter().filter(|d| d.kind() == kind) {
-                    records.clear();
-                    let table = match doc {
-                        Document::Invoice(i) => {
-                            encode_coupa::invoice_records(i, &fmt, &mut records)?;
-                            &mut invoices
-                        }
-                        Document::PurchaseOrder(p) => {
-                            encode_coupa::order_records(p, &fmt, &mut records)?;
-                            &mut orders
-                        }
-                    };
-                    if write {
-                        table.write(&mut w, &records)?;
-                    } else {
-                        table.learn(&records);
+        Ok(bytes)
+    }
+}
+
+/// Invoices to the invoice import layout and orders to the PO export layout, in one file.
+fn coupa_layouts(
+    docs: &[Document],
+    profile: &gateway_core::profile::CsvProfile,
+    delimiter: u8,
+) -> Result<Vec<u8>, EncodeError> {
+    let fmt = value_format(profile);
+    let mut invoices = Table::new(HeaderStyle::RecordType);
+    let mut orders = Table::new(HeaderStyle::TypeWord);
+    let mut records = Vec::new();
+    // Pass 1 learns each table's columns, pass 2 writes; one document's records at a time.
+    let mut w = table::csv_writer(delimiter);
+    for write in [false, true] {
+        for kind in [DocumentKind::Invoice, DocumentKind::PurchaseOrder] {
+            for doc in docs.iter().filter(|d| d.kind() == kind) {
+                records.clear();
+                let table = match doc {
+                    Document::Invoice(i) => {
+                        encode_coupa::invoice_records(i, &fmt, &mut records)?;
+                        &mut invoices
                     }
+                    Document::PurchaseOrder(p) => {
+                        encode_coupa::order_records(p, &fmt, &mut records)?;
+                        &mut orders
+                    }
+                };
+                if write {
+                    table.write(&mut w, &records)?;
+                } else {
+                    table.learn(&records);
                 }
             }
         }
-        table::finish(w)
     }
+    table::finish(w)
 }

@@ -236,3 +236,31 @@ fn address_parties_keep_their_coupa_number_and_id() {
     let again = CsvCodec.decode(&bytes, &PartnerProfile::anonymous());
     assert_eq!(docs(&again), want, "{text}");
 }
+
+#[test]
+fn column_names_that_would_change_the_sniffed_delimiter_are_refused() {
+    // Found by the fuzzer: a kept column name full of tabs made the written header look
+    // tab-separated, so the file read back as no Coupa layout at all.
+    let name = "Cost\tcentre\tof\tthe\tbuyer";
+    let mut inv = gateway_model::Invoice {
+        invoice_number: Some("INV-1".into()),
+        ..Default::default()
+    };
+    inv.extensions
+        .insert("csv".into(), serde_json::json!({ name: "CC-1" }));
+    let written = [Document::Invoice(inv)];
+    let err = CsvCodec
+        .encode(&written, &PartnerProfile::anonymous())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("wrong delimiter") && err.contains("csv.delimiter"),
+        "{err}"
+    );
+    // With the delimiter named in the profile, nothing is sniffed and the file reads back.
+    let partner =
+        PartnerProfile::from_toml("id = \"p\"\n[csv]\ndelimiter = \",\"\n", "p.toml").unwrap();
+    let bytes = CsvCodec.encode(&written, &partner).unwrap();
+    let back = CsvCodec.decode(&bytes, &partner);
+    assert_eq!(docs(&back), written, "{}", String::from_utf8_lossy(&bytes));
+}
