@@ -471,7 +471,7 @@ pub async fn send_po(
     partner: &PartnerProfile,
     to: &str,
     stem: &str,
-) -> Result<String, DeliveryError> {
+) -> Result<SentPo, DeliveryError> {
     let Document::PurchaseOrder(po) = doc else {
         return Err(DeliveryError::permanent(format!(
             "only purchase orders are mailed to suppliers, not a {}",
@@ -491,6 +491,7 @@ pub async fn send_po(
             ))
         })?;
     let (ext, _) = adapter_email::outbound::attachment_type(format);
+    let x12 = (format == Format::X12).then(|| bytes.clone());
     let message = adapter_email::render_po_mail(PoMail {
         po,
         from: mailer.from().clone(),
@@ -502,7 +503,16 @@ pub async fn send_po(
         message_id: format!("{}@coupa-gateway", env.doc_id),
     })
     .map_err(|e| DeliveryError::permanent(format!("partner {}: {e}", partner.id)))?;
-    mailer.send(message).await
+    let reference = mailer.send(message).await?;
+    Ok(SentPo { reference, x12 })
+}
+
+/// A PO mailed to a supplier: the message reference, and the X12 attachment when it was one
+/// (its control numbers are what the supplier's 997 will name).
+#[derive(Debug)]
+pub struct SentPo {
+    pub reference: String,
+    pub x12: Option<Vec<u8>>,
 }
 
 #[cfg(test)]

@@ -202,7 +202,18 @@ impl SupplierDelivery {
                         partner.id
                     ))
                 })?;
-                crate::mailbox::send_po(mailer, &self.codecs, env, doc, partner, to, &stem).await
+                let sent =
+                    crate::mailbox::send_po(mailer, &self.codecs, env, doc, partner, to, &stem)
+                        .await?;
+                if let Some(body) = &sent.x12 {
+                    crate::partner_acks::remember_sent(
+                        &self.ledger,
+                        &partner.id,
+                        &env.idempotency_key,
+                        body,
+                    );
+                }
+                Ok(sent.reference)
             }
         }
     }

@@ -271,6 +271,16 @@ async fn mail_env(
     po_by_mail_to: Option<String>,
     imap: Option<ImapConfig>,
 ) -> MailEnv {
+    mail_env_with(po_count, po_by_mail_to, imap, None).await
+}
+
+/// [`mail_env`] with acme's POs mailed in `po_format` (its profile's choice when `None`).
+async fn mail_env_with(
+    po_count: usize,
+    po_by_mail_to: Option<String>,
+    imap: Option<ImapConfig>,
+    po_format: Option<Format>,
+) -> MailEnv {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
     gateway_sandbox::demo::seed_demo(&sandbox, po_count).unwrap();
@@ -297,6 +307,7 @@ async fn mail_env(
     let acme = config.partners.iter_mut().find(|p| p.id == "acme").unwrap();
     acme.email = Some(EmailProfile {
         from: vec!["@acme.example".into()],
+        po_format,
         ..EmailProfile::default()
     });
     if let Some(to) = po_by_mail_to {
@@ -1383,6 +1394,55 @@ AK3*PO1*4**8~\nAK4*4**5~\nAK5*R*5~\nAK9*R*1*1*0~\nSE*8*0001~\nGE*1*77~\nIEA*1*00
     let cur = env.maildir.join("cur");
     assert!(wait_until(Duration::from_secs(30), || count(&cur, ":2,S") == 1).await);
     assert_eq!(count(&env.maildir.join("quarantine"), ""), 0);
+    env.running.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
+}
+
+/// A PO mailed as an X12 850 is remembered by its control numbers, and the supplier's 997
+/// mailed back refusing it lands on the PO's row: the whole loop by e-mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_850_mailed_to_a_supplier_is_matched_by_its_mailed_997() {
+    let test = "an_850_mailed_to_a_supplier_is_matched_by_its_mailed_997";
+    if !smtp_or_skip(test) {
+        return;
+    }
+    let to = format!("gwmail+x12{}@localhost", uuid::Uuid::new_v4().simple());
+    let env = mail_env_with(1, Some(to.clone()), None, Some(Format::X12)).await;
+    let arrived = wait_until(Duration::from_secs(60), || !delivered_to(&to).is_empty()).await;
+    assert!(arrived, "no mail for {to} in {}", test_mailbox().display());
+    let mails = delivered_to(&to);
+    let att = &mails[0].attachments[0];
+    assert!(
+        att.name.as_deref().unwrap_or("").ends_with(".edi"),
+        "{:?}",
+        att.name
+    );
+    let sent = adapter_x12::sets_in(&att.bytes);
+    assert_eq!(sent.len(), 1, "{}", String::from_utf8_lossy(&att.bytes));
+    let ledger = &env.running.ledger;
+    let keys = ledger
+        .x12_sent_in_interchange("acme", &sent[0].interchange)
+        .unwrap();
+    assert_eq!(keys.len(), 1, "the mailed 850 was not recorded");
+    let ack = gateway_server::demo::supplier_997(&att.bytes, "AK3*PO1*2**8~\nAK4*3**7~\nAK5*R*5~")
+        .unwrap();
+    let raw = mail(
+        "Acme EDI <edi@acme.example>",
+        "fa-po-00001@acme.example",
+        &[("PO-00001.997.edi", "application/edi-x12", ack.as_bytes())],
+    );
+    deliver(&env.maildir, "1763800200.M1P1.test", &raw);
+    let refused = wait_until(Duration::from_secs(60), || {
+        ledger
+            .entry(&keys[0])
+            .ok()
+            .flatten()
+            .is_some_and(|e| e.status == "partner_rejected")
+    })
+    .await;
+    let e = ledger.entry(&keys[0]).unwrap().unwrap();
+    assert!(refused, "{e:?}");
+    assert!(e.partner_ack.contains("invalid code value (7)"), "{e:?}");
     env.running.shutdown().await;
     env.sandbox.shutdown().await.unwrap();
 }
