@@ -1,7 +1,8 @@
 //! Header names matched by meaning, not spelling: `Invoice Number*`, `invoice number`,
 //! `invoice-number` and `INVOICE_NUMBER` are the same column.
 
-/// The comparable form of a header: lower case, with spaces, dashes, underscores, dots, `*`
+/// The comparable form of a header: lower case, with whitespace (any, as `str::trim` sees it,
+/// so a name and its trimmed spelling always compare equal), dashes, underscores, dots, `*`
 /// (Coupa's "required" mark) and `?` removed.
 pub fn normalize(name: &str) -> String {
     name.chars()
@@ -10,14 +11,19 @@ pub fn normalize(name: &str) -> String {
         .collect()
 }
 
-/// An ASCII byte that [`normalize`] drops.
+/// An ASCII byte that [`normalize`] drops: whitespace (including vertical tab and form feed,
+/// which `u8::is_ascii_whitespace` leaves out but `str::trim` removes) and the fillers.
 pub fn is_name_filler(b: u8) -> bool {
-    matches!(b, b' ' | b'-' | b'_' | b'.' | b'*' | b'?' | b'\t')
+    matches!(
+        b,
+        b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b'-' | b'_' | b'.' | b'*' | b'?'
+    )
 }
 
-/// A character that [`normalize`] drops: the ASCII fillers and the no-break space.
+/// A character that [`normalize`] drops: the ASCII fillers and any Unicode whitespace (the
+/// no-break space among them).
 fn is_filler_char(c: char) -> bool {
-    c == '\u{a0}' || u8::try_from(c).is_ok_and(is_name_filler)
+    c.is_whitespace() || u8::try_from(c).is_ok_and(is_name_filler)
 }
 
 /// True when `cell` normalizes to `target` (already normalized), without allocating: used on
@@ -141,6 +147,8 @@ mod tests {
             "invoice.number?",
             "Invoice\tNumber",
             "Invoice\u{a0}Number",
+            "line-number\u{b}\u{b}",
+            "Line\u{2003}Number\u{85}",
             "Straße",
             "STRASSE",
             "strasse",
@@ -154,6 +162,7 @@ mod tests {
             "UNIT-PRICE",
         ];
         let targets = [
+            "linenumber",
             "invoicenumber",
             "strasse",
             "straße",

@@ -264,3 +264,32 @@ fn column_names_that_would_change_the_sniffed_delimiter_are_refused() {
     let back = CsvCodec.decode(&bytes, &partner);
     assert_eq!(docs(&back), written, "{}", String::from_utf8_lossy(&bytes));
 }
+
+#[test]
+fn a_column_name_with_trailing_vertical_tabs_is_the_column_it_names() {
+    // Found by the fuzzer: `line-number` followed by vertical tabs was not the line number (the
+    // tabs were not dropped when comparing names) but was kept under its trimmed name,
+    // `line-number`, which then collided with the line number when written back.
+    let raw = b"type,id\nHeader,6112\n\
+type,id,order-header-id,line-number\x0b\x0b,quantity\nLine,90001,6112,3,2\n";
+    let first = CsvCodec.decode(raw, &PartnerProfile::anonymous());
+    assert!(first.rejects.is_empty(), "{:?}", first.rejects);
+    let want = docs(&first);
+    let Document::PurchaseOrder(po) = &want[0] else {
+        panic!("not an order")
+    };
+    assert_eq!(po.lines[0].line_number, 3);
+    assert!(
+        !po.lines[0].extensions["csv"]
+            .as_object()
+            .unwrap()
+            .contains_key("line-number"),
+        "{:?}",
+        po.lines[0].extensions
+    );
+    let bytes = CsvCodec
+        .encode(&want, &PartnerProfile::anonymous())
+        .unwrap();
+    let again = CsvCodec.decode(&bytes, &PartnerProfile::anonymous());
+    assert_eq!(docs(&again), want, "{}", String::from_utf8_lossy(&bytes));
+}
