@@ -219,7 +219,7 @@ pub fn invoice_records<'a>(
     party_cells(&SHIP_TO, inv.ship_to.as_ref(), &mut h);
     party_cells(&BILL_TO, inv.bill_to.as_ref(), &mut h);
     party_cells(&REMIT_TO, inv.remit_to.as_ref(), &mut h);
-    h.set_extensions(inv.extensions.get(EXT));
+    h.set_extensions(inv.extensions.get(EXT))?;
     out.push(h);
 
     for (i, l) in inv.lines.iter().enumerate() {
@@ -254,7 +254,7 @@ pub fn invoice_records<'a>(
             r.set("Line Tax Rate", dec(fmt, t.rate));
             r.set("Line Tax Code", t.category.as_deref());
         }
-        r.set_extensions(l.extensions.get(EXT));
+        r.set_extensions(l.extensions.get(EXT))?;
         out.push(r);
     }
 
@@ -280,7 +280,7 @@ pub fn invoice_records<'a>(
                 .filter(|(k, _)| k.as_str() != "type")
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            r.set_extensions(Some(&serde_json::Value::Object(rest)));
+            r.set_extensions(Some(&serde_json::Value::Object(rest)))?;
             out.push(r);
         }
     }
@@ -395,7 +395,7 @@ pub fn order_records<'a>(
     if po.lines.is_empty() || first_line_own_currency {
         h.set("currency", po.currency.as_deref());
     }
-    h.set_extensions(ext);
+    h.set_extensions(ext)?;
     out.push(h);
     for (i, l) in po.lines.iter().enumerate() {
         if !l.taxes.is_empty() || !l.charges.is_empty() {
@@ -415,7 +415,7 @@ pub fn order_records<'a>(
         r.set("source-part-num", l.supplier_part_id.as_deref());
         r.set("item-number", l.buyer_part_id.as_deref());
         r.set("currency", po.currency.as_deref());
-        r.set_extensions(l.extensions.get(EXT));
+        r.set_extensions(l.extensions.get(EXT))?;
         out.push(r);
     }
     Ok(())

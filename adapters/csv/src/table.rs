@@ -60,13 +60,27 @@ impl<'a> Record<'a> {
         }
     }
 
-    /// The cells of an `extensions` object (as decoded from unknown columns).
-    pub fn set_extensions(&mut self, ext: Option<&serde_json::Value>) {
+    /// The cells of an `extensions` object (as decoded from unknown columns). Two keys a
+    /// reader takes for one column (`Cost Centre`, `cost-centre`) cannot both be written: one
+    /// value would replace the other, so the record is refused.
+    pub fn set_extensions(&mut self, ext: Option<&serde_json::Value>) -> Result<(), EncodeError> {
         if let Some(serde_json::Value::Object(m)) = ext {
+            let mut seen: Vec<(String, &str)> = Vec::with_capacity(m.len());
             for (k, v) in m {
+                let n = normalize(k);
+                if let Some((_, other)) = seen.iter().find(|(s, _)| *s == n) {
+                    return Err(EncodeError::Invalid {
+                        path: format!("$.extensions.csv.{k}"),
+                        message: format!(
+                            "{other:?} and {k:?} name the same column to a reader, so one value would be lost; keep only one of them"
+                        ),
+                    });
+                }
+                seen.push((n, k.as_str()));
                 self.set_named(k, crate::fields::json_text(v));
             }
         }
+        Ok(())
     }
 }
 
@@ -193,6 +207,24 @@ impl Table {
             };
             if !*headed {
                 *headed = true;
+                // Two column names a reader takes for one (`supplier-name`, `Supplier Name`,
+                // kept from different header rows of the source) would make it refuse the file.
+                let named: Vec<(String, &str)> = columns
+                    .names
+                    .iter()
+                    .map(|n| (crate::header::normalize(n), n.as_ref()))
+                    .collect();
+                for (i, (n, a)) in named.iter().enumerate() {
+                    if let Some((_, b)) = named.iter().skip(i + 1).find(|(m, _)| m == n) {
+                        return Err(EncodeError::Invalid {
+                            path: "$.extensions.csv".into(),
+                            message: format!(
+                                "{} records would have columns {a:?} and {b:?}, which a reader takes for the same column; keep only one of them in the documents' extensions",
+                                r.kind
+                            ),
+                        });
+                    }
+                }
                 let first = match self.style {
                     HeaderStyle::RecordType => r.kind,
                     HeaderStyle::TypeWord => "type",

@@ -293,3 +293,49 @@ type,id,order-header-id,line-number\x0b\x0b,quantity\nLine,90001,6112,3,2\n";
     let again = CsvCodec.decode(&bytes, &PartnerProfile::anonymous());
     assert_eq!(docs(&again), want, "{}", String::from_utf8_lossy(&bytes));
 }
+
+#[test]
+fn kept_columns_a_reader_would_take_for_one_are_refused() {
+    // Found by the fuzzer: lines kept `supplier-name` and `Supplier Name` from different header
+    // rows of a mangled file; writing both made a header the reader refuses as naming one
+    // column twice.
+    let mut inv = gateway_model::Invoice {
+        invoice_number: Some("INV-1".into()),
+        ..Default::default()
+    };
+    inv.extensions.insert(
+        "csv".into(),
+        serde_json::json!({ "Cost Centre": "CC-1", "cost-centre": "CC-2" }),
+    );
+    let err = CsvCodec
+        .encode(&[Document::Invoice(inv)], &PartnerProfile::anonymous())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("\"Cost Centre\"")
+            && err.contains("\"cost-centre\"")
+            && err.contains("same column"),
+        "{err}"
+    );
+    // The same on two lines of one invoice: the lines' header row would name it twice.
+    let line = |key: &str| gateway_model::InvoiceLine {
+        line_number: 1,
+        extensions: [("csv".to_string(), serde_json::json!({ key: "x" }))]
+            .into_iter()
+            .collect(),
+        ..Default::default()
+    };
+    let inv = gateway_model::Invoice {
+        invoice_number: Some("INV-2".into()),
+        lines: vec![line("Cost Centre"), line("cost-centre")],
+        ..Default::default()
+    };
+    let err = CsvCodec
+        .encode(&[Document::Invoice(inv)], &PartnerProfile::anonymous())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Invoice Line records") && err.contains("same column"),
+        "{err}"
+    );
+}
