@@ -41,5 +41,6 @@ pub use control::{
 };
 pub use parallel::Parallelism;
 pub use received::{
-    AckedSet, ReceivedAck, ReceivedTa1, SentSet, Verdict, read_acknowledgments, read_ta1s, sets_in,
+    AckedSet, Received, ReceivedAck, ReceivedTa1, SentSet, Verdict, read_acknowledgments,
+    read_received, read_ta1s, sets_in,
 };

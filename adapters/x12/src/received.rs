@@ -90,25 +90,7 @@ impl ReceivedTa1 {
 
 /// Every TA1 in `raw`, in order (TA1s travel between ISA and the first GS, or alone).
 pub fn read_ta1s(raw: &[u8]) -> Vec<ReceivedTa1> {
-    let mut out = Vec::new();
-    if memchr::memmem::find(raw, b"TA1").is_none() {
-        return out;
-    }
-    let mut sender = String::new();
-    for seg in Tokenizer::new(raw) {
-        let Ok(seg) = seg else { break };
-        match seg.id() {
-            b"ISA" => sender = format!("{}:{}", text(&seg, 5), text(&seg, 6)),
-            b"TA1" => out.push(ReceivedTa1 {
-                interchange: text(&seg, 1),
-                sender: sender.clone(),
-                status: text(&seg, 4),
-                note: text(&seg, 5),
-            }),
-            _ => {}
-        }
-    }
-    out
+    read_received(raw).ta1s
 }
 
 /// What the partner said about one set the gateway sent.
@@ -192,13 +174,27 @@ fn text(seg: &Segment<'_>, n: usize) -> String {
         .unwrap_or_default()
 }
 
-/// Every 997 and 999 in `raw`, in order. Reading stops at the first byte the tokenizer cannot
-/// split (the decoder reports that input as rejected anyway); what was read before is kept.
+/// Every 997 and 999 in `raw`, in order.
 pub fn read_acknowledgments(raw: &[u8]) -> Vec<ReceivedAck> {
-    let mut out = Vec::new();
-    // Every acknowledgment group says `FA` (GS01): input without those bytes has none, and
-    // an invoice batch is not tokenized a second time.
-    if memchr::memmem::find(raw, b"FA").is_none() {
+    read_received(raw).acks
+}
+
+/// What a partner sent back in one input: its 997/999s and its TA1s.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Received {
+    pub acks: Vec<ReceivedAck>,
+    pub ta1s: Vec<ReceivedTa1>,
+}
+
+/// The 997/999s and TA1s in `raw`, in one pass. Reading stops at the first byte the tokenizer
+/// cannot split (the decoder reports that input as rejected anyway); what was read before is
+/// kept.
+pub fn read_received(raw: &[u8]) -> Received {
+    let mut out = Received::default();
+    // Every acknowledgment group says `FA` (GS01) and every TA1 is named so: input without
+    // those bytes has none, and an invoice batch is not tokenized a second time.
+    let finder = |needle: &[u8]| memchr::memmem::find(raw, needle).is_some();
+    if !finder(b"FA") && !finder(b"TA1") {
         return out;
     }
     let mut interchange = String::new();
@@ -211,6 +207,12 @@ pub fn read_acknowledgments(raw: &[u8]) -> Vec<ReceivedAck> {
                 interchange = text(&seg, 13);
                 sender = format!("{}:{}", text(&seg, 5), text(&seg, 6));
             }
+            b"TA1" => out.ta1s.push(ReceivedTa1 {
+                interchange: text(&seg, 1),
+                sender: sender.clone(),
+                status: text(&seg, 4),
+                note: text(&seg, 5),
+            }),
             b"ST" => {
                 open = is_acknowledgment(&text(&seg, 1)).then(|| ReceivedAck {
                     kind: text(&seg, 1),
@@ -224,7 +226,7 @@ pub fn read_acknowledgments(raw: &[u8]) -> Vec<ReceivedAck> {
                     sets: Vec::new(),
                 });
             }
-            b"SE" => out.extend(open.take()),
+            b"SE" => out.acks.extend(open.take()),
             _ => {
                 if let Some(ack) = open.as_mut() {
                     read_segment(ack, &seg);

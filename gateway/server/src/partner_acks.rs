@@ -29,10 +29,7 @@ pub fn reconcile_ta1(
     partner: &str,
     ta1s: &[ReceivedTa1],
 ) -> Result<Reconciled, LedgerError> {
-    let mut out = Reconciled {
-        matched: Vec::new(),
-        unmatched: Vec::new(),
-    };
+    let mut out = Reconciled::default();
     for t in ta1s {
         let keys = ledger.x12_sent_in_interchange(partner, &t.interchange)?;
         if keys.is_empty() {
@@ -54,7 +51,7 @@ pub fn reconcile_ta1(
 }
 
 /// What one acknowledgment said, matched or not, one line each for logs and reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reconciled {
     /// Documents whose verdict was recorded: (idempotency key, accepted, summary).
     pub matched: Vec<(String, bool, String)>,
@@ -68,10 +65,7 @@ pub fn reconcile(
     partner: &str,
     acks: &[ReceivedAck],
 ) -> Result<Reconciled, LedgerError> {
-    let mut out = Reconciled {
-        matched: Vec::new(),
-        unmatched: Vec::new(),
-    };
+    let mut out = Reconciled::default();
     for ack in acks {
         let what = format!(
             "{} {} (interchange {})",

@@ -308,49 +308,55 @@ impl Pipeline {
         raw: &[u8],
         report: &mut IngestReport,
     ) -> Result<(), PipelineError> {
-        for ta1 in adapter_x12::read_ta1s(raw) {
-            let partner = req
-                .partner
-                .or_else(|| self.partners.by_sender(Format::X12, &ta1.sender));
-            let Some(partner) = partner else {
-                report.acknowledgments.push(format!(
-                    "{} from {}: no partner profile names this sender; not matched",
-                    ta1.summary(),
-                    ta1.sender
-                ));
-                continue;
-            };
-            let r = crate::partner_acks::reconcile_ta1(
-                &self.ledger,
-                &partner.id,
-                std::slice::from_ref(&ta1),
-            )?;
-            self.note_reconciled(req, &partner.id, r, report);
+        let received = adapter_x12::read_received(raw);
+        for ta1 in &received.ta1s {
+            let what = ta1.summary();
+            if let Some(partner) = self.acknowledging_partner(req, &ta1.sender, &what, report) {
+                let r = crate::partner_acks::reconcile_ta1(
+                    &self.ledger,
+                    &partner.id,
+                    std::slice::from_ref(ta1),
+                )?;
+                self.note_reconciled(req, &partner.id, r, report);
+            }
         }
-        for ack in adapter_x12::read_acknowledgments(raw) {
+        for ack in &received.acks {
             let what = format!(
                 "{} {} (interchange {})",
                 ack.kind, ack.control, ack.interchange
             );
-            let partner = req
-                .partner
-                .or_else(|| self.partners.by_sender(Format::X12, &ack.sender));
-            let Some(partner) = partner else {
-                tracing::warn!(adapter = req.adapter, sender = %ack.sender, "acknowledgment from an unknown sender; not matched");
-                report.acknowledgments.push(format!(
-                    "{what} from {}: no partner profile names this sender; not matched",
-                    ack.sender
-                ));
-                continue;
-            };
-            let r = crate::partner_acks::reconcile(
-                &self.ledger,
-                &partner.id,
-                std::slice::from_ref(&ack),
-            )?;
-            self.note_reconciled(req, &partner.id, r, report);
+            if let Some(partner) = self.acknowledging_partner(req, &ack.sender, &what, report) {
+                let r = crate::partner_acks::reconcile(
+                    &self.ledger,
+                    &partner.id,
+                    std::slice::from_ref(ack),
+                )?;
+                self.note_reconciled(req, &partner.id, r, report);
+            }
         }
         Ok(())
+    }
+
+    /// The partner an acknowledgment (`what`) is from: the one the input came from, else the
+    /// one whose X12 id (`sender`, `ISA05:ISA06`) sent it; `None`, reported, when no profile
+    /// names it.
+    fn acknowledging_partner<'p>(
+        &'p self,
+        req: &IngestRequest<'p>,
+        sender: &str,
+        what: &str,
+        report: &mut IngestReport,
+    ) -> Option<&'p PartnerProfile> {
+        let partner = req
+            .partner
+            .or_else(|| self.partners.by_sender(Format::X12, sender));
+        if partner.is_none() {
+            tracing::warn!(adapter = req.adapter, %sender, "acknowledgment from an unknown sender; not matched");
+            report.acknowledgments.push(format!(
+                "{what} from {sender}: no partner profile names this sender; not matched"
+            ));
+        }
+        partner
     }
 
     /// Logs what a partner's acknowledgment said and lists it in the report.
