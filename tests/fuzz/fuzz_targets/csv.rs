@@ -4,30 +4,12 @@
 #![no_main]
 
 use adapter_csv::CsvCodec;
-use gateway_core::{Decode, Encode, PartnerProfile};
+use gateway_core::PartnerProfile;
 use libfuzzer_sys::fuzz_target;
 
+#[path = "round_trip.rs"]
+mod round_trip;
+
 fuzz_target!(|data: &[u8]| {
-    let partner = PartnerProfile::anonymous();
-    let decoded = CsvCodec.decode(data, &partner);
-    for d in &decoded.documents {
-        let doc = std::slice::from_ref(&d.document);
-        let Ok(bytes) = CsvCodec.encode(doc, &partner) else {
-            continue;
-        };
-        let again = CsvCodec.decode(&bytes, &partner);
-        assert!(
-            again.rejects.is_empty(),
-            "re-encoded CSV rejected: {:?}\n{}",
-            again.rejects,
-            String::from_utf8_lossy(&bytes)
-        );
-        let back: Vec<_> = again.documents.into_iter().map(|d| d.document).collect();
-        assert_eq!(
-            back,
-            doc,
-            "CSV → canonical → CSV → canonical differs\n{}",
-            String::from_utf8_lossy(&bytes)
-        );
-    }
+    round_trip::assert_round_trip(&CsvCodec, data, &PartnerProfile::anonymous());
 });
