@@ -58,6 +58,7 @@ struct Registry {
     counters: BTreeMap<(Counter, String, String), u64>,
     latency: BTreeMap<(String, String), Histogram>,
     gauges: BTreeMap<String, i64>,
+    overdue_acks: BTreeMap<String, u64>,
 }
 
 fn registry() -> &'static Mutex<Registry> {
@@ -95,6 +96,14 @@ pub fn observe_delivery(adapter: &str, kind: &str, seconds: f64) {
 pub fn set_queue_depth(queue: &str, depth: i64) {
     if let Ok(mut r) = registry().lock() {
         r.gauges.insert(queue.to_string(), depth);
+    }
+}
+
+/// Sets how many documents sent to `partner` over X12 wait past its agreed hours for a
+/// 997/999 (an alert rule on it finds a partner whose translator never saw them).
+pub fn set_overdue_acknowledgments(partner: &str, documents: u64) {
+    if let Ok(mut r) = registry().lock() {
+        r.overdue_acks.insert(partner.to_string(), documents);
     }
 }
 
@@ -168,6 +177,15 @@ pub fn render() -> String {
     for (q, v) in &r.gauges {
         let _ = writeln!(out, "{name}{{queue=\"{}\"}} {v}", escape(q));
     }
+    let name = "gateway_x12_acknowledgments_overdue";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Documents sent to a partner over X12 that its 997/999/TA1 has not answered within its ack_within_hours."
+    );
+    let _ = writeln!(out, "# TYPE {name} gauge");
+    for (partner, v) in &r.overdue_acks {
+        let _ = writeln!(out, "{name}{{partner=\"{}\"}} {v}", escape(partner));
+    }
     out
 }
 
@@ -190,5 +208,11 @@ mod tests {
             "gateway_delivery_latency_seconds_bucket{adapter=\"metrics-test\",kind=\"invoice\",le=\"0.01\"} 0"
         ));
         assert_eq!(value(Counter::Received, "metrics-test", "invoice"), 2);
+        set_overdue_acknowledgments("metrics-\"test\"", 3);
+        assert!(
+            render().contains(
+                "gateway_x12_acknowledgments_overdue{partner=\"metrics-\\\"test\\\"\"} 3"
+            )
+        );
     }
 }

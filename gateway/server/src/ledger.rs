@@ -100,6 +100,14 @@ pub struct NewDocument<'a> {
     pub business_key: Option<&'a str>,
 }
 
+/// Documents a partner has not acknowledged in time ([`Ledger::overdue_acknowledgments`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OverdueAcks {
+    pub documents: u64,
+    /// When the oldest of them was sent (UTC, RFC 3339); `None` when there are none.
+    pub oldest_sent_at: Option<String>,
+}
+
 /// Which documents [`Ledger::search`] returns; `None` matches anything.
 #[derive(Debug, Clone, Default)]
 pub struct DocumentFilter<'a> {
@@ -454,6 +462,39 @@ impl Ledger {
         })
     }
 
+    /// The partners X12 documents were sent to, each once.
+    pub fn x12_partners(&self) -> Result<Vec<String>, LedgerError> {
+        self.read(|c| {
+            let mut st =
+                c.prepare_cached("SELECT DISTINCT partner FROM x12_sent ORDER BY partner")?;
+            let rows = st.query_map([], |r| r.get(0))?;
+            rows.collect()
+        })
+    }
+
+    /// The documents sent to `partner` more than `hours` ago that no 997/999/TA1 has answered
+    /// yet: how many, and when the oldest went out.
+    pub fn overdue_acknowledgments(
+        &self,
+        partner: &str,
+        hours: u32,
+    ) -> Result<OverdueAcks, LedgerError> {
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT COUNT(DISTINCT s.idempotency_key), MIN(s.sent_at)
+                 FROM x12_sent s JOIN documents d ON d.idempotency_key = s.idempotency_key
+                 WHERE s.partner = ?1 AND d.partner_ack = ''
+                   AND s.sent_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || ?2 || ' hours')",
+            )?
+            .query_row(params![partner, hours], |r| {
+                Ok(OverdueAcks {
+                    documents: r.get(0)?,
+                    oldest_sent_at: r.get(1)?,
+                })
+            })
+        })
+    }
+
     /// Records the partner's verdict on a document it was sent; a rejection also makes the
     /// document `partner_rejected`, so operators find it by status (and a later acceptance of
     /// the same set, a partner correcting itself, makes it `delivered` again).
@@ -651,6 +692,50 @@ mod tests {
             group: group.into(),
             set: set.into(),
         }
+    }
+
+    #[test]
+    fn overdue_acknowledgments_count_unanswered_documents_past_the_hours() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        for (key, id) in [("k1", "d1"), ("k2", "d2"), ("k3", "d3")] {
+            l.claim(&doc(key, id)).unwrap();
+        }
+        l.record_x12_sent("globex", "k1", &[sent("000000001", "1", "0001")])
+            .unwrap();
+        l.record_x12_sent("globex", "k2", &[sent("000000002", "2", "0001")])
+            .unwrap();
+        l.record_x12_sent("acme", "k3", &[sent("000000001", "1", "0001")])
+            .unwrap();
+        // k1 and k3 went out long ago, k2 just now.
+        let old = "2026-01-01T00:00:00.000Z";
+        l.write(|c| {
+            c.execute(
+                "UPDATE x12_sent SET sent_at = ?1 WHERE idempotency_key IN ('k1', 'k3')",
+                [old],
+            )
+        })
+        .unwrap();
+        assert_eq!(l.x12_partners().unwrap(), ["acme", "globex"]);
+        assert_eq!(
+            l.overdue_acknowledgments("globex", 24).unwrap(),
+            OverdueAcks {
+                documents: 1,
+                oldest_sent_at: Some(old.into())
+            }
+        );
+        assert_eq!(l.overdue_acknowledgments("globex", 0).unwrap().documents, 2);
+        assert_eq!(l.overdue_acknowledgments("acme", 24).unwrap().documents, 1);
+        // An answer, accepting or refusing, ends the wait.
+        l.record_partner_ack("k1", true, "accepted (A) in 997 0001")
+            .unwrap();
+        l.record_partner_ack("k3", false, "rejected (R) in 997 0001")
+            .unwrap();
+        assert_eq!(
+            l.overdue_acknowledgments("globex", 24).unwrap(),
+            OverdueAcks::default()
+        );
+        assert_eq!(l.overdue_acknowledgments("acme", 24).unwrap().documents, 0);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! adapters, bus and HTTP. Kept as a library so the integration tests in `tests/` drive exactly
 //! what the binary runs.
 
+pub mod ack_watch;
 pub mod bus;
 pub mod codecs;
 pub mod config;

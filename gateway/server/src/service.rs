@@ -1,6 +1,6 @@
-//! The running gateway: ledger, bus, pipeline, HTTP listener, file drop, delivery consumers and
-//! the Coupa PO poller, started together and stopped together (graceful shutdown: stop taking
-//! new work, finish what is in flight, close the bus).
+//! The running gateway: ledger, bus, pipeline, HTTP listener, file drop, delivery consumers,
+//! the Coupa PO poller and the watch on partner acknowledgments, started together and stopped
+//! together (graceful shutdown: stop taking new work, finish what is in flight, close the bus).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -189,6 +189,11 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
             }
         });
     }
+
+    tasks.spawn(
+        crate::ack_watch::AckWatch::new(ledger.clone(), Partners::new(config.partners.clone()))
+            .run(crate::ack_watch::CHECK_EVERY, stopped(stop_rx.clone())),
+    );
 
     if let Some(coupa) = coupa {
         let partners = Partners::new(config.partners.clone());

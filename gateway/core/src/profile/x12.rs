@@ -47,4 +47,15 @@ pub struct X12Profile {
     /// which continue in further PID segments.
     #[serde(default)]
     pub max_lengths: Option<std::collections::BTreeMap<String, usize>>,
+    /// Hours the partner has, by agreement, to answer what we send with a 997/999 (default
+    /// [`X12Profile::DEFAULT_ACK_WITHIN_HOURS`]; 0 for a partner that sends none). A document
+    /// left unanswered longer may never have reached the partner's translator: the service
+    /// counts it in `gateway_x12_acknowledgments_overdue` and logs a warning.
+    #[serde(default)]
+    pub ack_within_hours: Option<u32>,
+}
+
+impl X12Profile {
+    /// The usual trading-partner agreement: a functional acknowledgment within a day.
+    pub const DEFAULT_ACK_WITHIN_HOURS: u32 = 24;
 }
