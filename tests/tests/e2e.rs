@@ -7,6 +7,7 @@
 //! fail under CI and are skipped loudly elsewhere. Waiting is on observed outcomes with a
 //! generous guard time, never a fixed sleep.
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -478,6 +479,150 @@ async fn coupa_pos_reach_cxml_and_x12_suppliers_and_are_marked_exported() {
         Some("update"),
         "{}",
         received[1].body
+    );
+    env.shutdown().await.unwrap();
+}
+
+/// The text of the one 850 in `partner`'s outgoing folder that is not among `seen`.
+fn new_850(env: &DemoEnv, partner: &str, seen: &[PathBuf]) -> Option<(PathBuf, String)> {
+    env.outgoing(partner)
+        .into_iter()
+        .filter(|f| po_files(std::slice::from_ref(f)) == 1 && !seen.contains(f))
+        .find_map(|f| Some((f.clone(), std::fs::read_to_string(&f).ok()?)))
+}
+
+/// An ISA element of an interchange (13: its control number).
+fn isa(edi: &str, n: usize) -> String {
+    edi.split('~')
+        .map(str::trim)
+        .find(|s| s.starts_with("ISA*"))
+        .and_then(|s| s.split('*').nth(n))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A PO its supplier refused goes out again with `gateway resend` once the cause is fixed:
+/// read from Coupa again, a new 850 with new control numbers under a key of its own, whose
+/// 997 is matched to it; the refused original keeps its verdict, and what cannot be resent
+/// says what to do instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_po_the_supplier_refused_is_resent_and_its_own_997_matched() {
+    let Some(env) = env(1).await else { return };
+    let first = env
+        .wait_until(GUARD, |e| new_850(e, GLOBEX, &[]).is_some())
+        .await;
+    assert!(first, "{:?}", env.outgoing(GLOBEX));
+    let (first_file, edi) = new_850(&env, GLOBEX, &[]).unwrap();
+    let ack = gateway_server::demo::supplier_997(edi.as_bytes(), "AK5*R*5~").unwrap();
+    env.drop_file(GLOBEX, "refusal.997.edi", ack.as_bytes())
+        .unwrap();
+    let refused = env
+        .wait_until(GUARD, |e| {
+            e.running
+                .ledger
+                .list(Some("PO-GLOBEX-1"), Some("partner_rejected"), 10)
+                .is_ok_and(|l| l.len() == 1)
+        })
+        .await;
+    assert!(refused);
+    let original = env
+        .running
+        .ledger
+        .list(Some("PO-GLOBEX-1"), None, 10)
+        .unwrap()
+        .remove(0);
+    let sent_before = env.sandbox.request_log().len();
+
+    let resent = gateway_server::documents::resend(
+        &env.config,
+        env.running.ledger.clone(),
+        env.bus.clone(),
+        &original.doc_id,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            resent.key.clone(),
+            resent.partner.as_str(),
+            resent.number.as_str()
+        ),
+        (
+            format!("{}:resend-1", original.idempotency_key),
+            GLOBEX,
+            "PO-GLOBEX-1"
+        )
+    );
+    assert!(
+        env.sandbox.request_log()[sent_before..]
+            .iter()
+            .any(|r| r.method == "GET" && r.path.starts_with("/api/purchase_orders")),
+        "the PO was not read from Coupa again"
+    );
+    let second = env
+        .wait_until(GUARD, |e| {
+            new_850(e, GLOBEX, std::slice::from_ref(&first_file)).is_some()
+        })
+        .await;
+    assert!(second, "{:?}", env.outgoing(GLOBEX));
+    let (_, again) = new_850(&env, GLOBEX, std::slice::from_ref(&first_file)).unwrap();
+    assert!(
+        again.contains("BEG*00*") && again.contains("PO-GLOBEX-1"),
+        "{again}"
+    );
+    assert_ne!(isa(&again, 13), isa(&edi, 13), "control numbers reused");
+    let delivered = env
+        .wait_until(GUARD, |e| {
+            e.running
+                .ledger
+                .entry(&resent.key)
+                .is_ok_and(|r| r.is_some_and(|r| r.status == "delivered"))
+        })
+        .await;
+    assert!(delivered, "{:?}", env.running.ledger.entry(&resent.key));
+
+    // The supplier accepts the new 850: its 997 is matched to the resend, not the original.
+    let accept = gateway_server::demo::supplier_997(again.as_bytes(), "AK5*A~").unwrap();
+    let (status, body) = reqwest_post(
+        &format!("{}/x12", env.running.base_url()),
+        accept.into_bytes(),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, ""));
+    let row = env.running.ledger.entry(&resent.key).unwrap().unwrap();
+    assert!(
+        row.partner_ack.starts_with("accepted (A) in 997"),
+        "{row:?}"
+    );
+    let row = env
+        .running
+        .ledger
+        .entry(&original.idempotency_key)
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, "partner_rejected", "{row:?}");
+
+    // Resending again takes the next key; a document the ledger does not know is named.
+    let twice = gateway_server::documents::resend(
+        &env.config,
+        env.running.ledger.clone(),
+        env.bus.clone(),
+        &original.idempotency_key,
+    )
+    .await
+    .unwrap();
+    assert_eq!(twice.key, format!("{}:resend-2", original.idempotency_key));
+    let unknown = gateway_server::documents::resend(
+        &env.config,
+        env.running.ledger.clone(),
+        env.bus.clone(),
+        "no-such-document",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        format!("{unknown:#}").contains("no document no-such-document"),
+        "{unknown:#}"
     );
     env.shutdown().await.unwrap();
 }

@@ -103,6 +103,28 @@ impl PoSource for CoupaPurchaseOrders {
         }
         .boxed()
     }
+
+    fn by_id(&self, coupa_id: u64) -> BoxFuture<'_, Result<Option<PendingPo>, DeliveryError>> {
+        async move {
+            let query = PoQuery {
+                only_unexported: false,
+                ..PoQuery::default()
+            }
+            .filter("id", &coupa_id.to_string());
+            let pulled = self
+                .client
+                .pull_purchase_orders(&query)
+                .await
+                .map_err(DeliveryError::from)?;
+            match pulled.into_iter().find(|p| p.coupa_id == Some(coupa_id)) {
+                Some(p) => pending_po(p).map(Some).map_err(|e| {
+                    DeliveryError::permanent(format!("{e}; fix the PO in Coupa and try again"))
+                }),
+                None => Ok(None),
+            }
+        }
+        .boxed()
+    }
 }
 
 impl PoExporter for CoupaPurchaseOrders {

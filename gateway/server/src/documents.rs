@@ -3,8 +3,42 @@
 //! running gateway writes (SQLite in WAL mode, so reading it beside the service is safe).
 
 use std::io::Write;
+use std::sync::Arc;
 
-use crate::ledger::Entry;
+use gateway_core::Broker;
+
+use crate::config::Config;
+use crate::ledger::{Entry, Ledger};
+use crate::partners::Partners;
+use crate::po_poller::{PoPoller, Resent};
+
+/// `gateway resend`: the PO with doc id or key `doc` read from Coupa again and queued for its
+/// supplier under a new key ([`PoPoller::resend`] says when and why); the running gateway
+/// delivers it.
+pub async fn resend(
+    config: &Config,
+    ledger: Arc<Ledger>,
+    bus: Arc<dyn Broker>,
+    doc: &str,
+) -> anyhow::Result<Resent> {
+    let Some(entry) = ledger.entry(doc)? else {
+        anyhow::bail!(
+            "no document {doc} in the ledger at {}; `gateway documents --status \
+             partner_rejected` lists the refused ones with their doc ids",
+            config.ledger.path.display()
+        );
+    };
+    let coupa = crate::coupa_link::parts(config)?;
+    PoPoller::new(
+        coupa.po_source,
+        Partners::new(config.partners.clone()),
+        ledger,
+        bus,
+    )
+    .with_coupa_suppliers(coupa.suppliers)
+    .resend(&entry)
+    .await
+}
 
 /// Prints `entries` as text (one block per document) or, with `json`, as JSON Lines.
 pub fn print(entries: &[Entry], json: bool, out: &mut dyn Write) -> std::io::Result<()> {

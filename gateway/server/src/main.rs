@@ -292,6 +292,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Send a purchase order to its supplier again, once the cause of its refusal (the
+    /// supplier's 997/999) or of its missing acknowledgment is fixed: the same PO version is read
+    /// from Coupa and queued under a new key; the running gateway delivers it.
+    #[command(after_help = "Examples:\n  \
+        gateway documents --config gateway.toml --status partner_rejected\n  \
+        gateway resend --config gateway.toml coupa-po:4711:v2\n  \
+        gateway documents --config gateway.toml --doc coupa-po:4711:v2:resend-1\n\n\
+        Takes a doc id or key of a Coupa PO that was delivered or partner_rejected. A PO changed \
+        in Coupa needs no resend: each new version goes out by itself. A dead letter is \
+        replayed with `gateway dlq replay` instead.")]
+    Resend {
+        #[arg(long, value_name = "gateway.toml", default_value = "gateway.toml")]
+        config: PathBuf,
+        /// The PO's doc id or idempotency key, as `gateway documents` prints them.
+        #[arg(value_name = "DOC_ID|KEY")]
+        doc: String,
+    },
     /// Print the JSON Schema of the canonical document (the committed copy lives in
     /// `schemas/canonical.schema.json`).
     #[command(after_help = "Example:\n  gateway schema > schemas/canonical.schema.json")]
@@ -325,6 +342,23 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The ledger of a gateway that has run with `config` (operator commands read it beside the
+/// running service).
+fn open_ledger(
+    config: &gateway_server::config::Config,
+) -> anyhow::Result<gateway_server::ledger::Ledger> {
+    let path = &config.ledger.path;
+    if !path.exists() {
+        anyhow::bail!(
+            "no ledger at {}: the gateway has not run with this configuration yet, or \
+             [ledger] path points elsewhere",
+            path.display()
+        );
+    }
+    gateway_server::ledger::Ledger::open(path)
+        .map_err(|e| anyhow::anyhow!("opening the ledger at {}: {e}", path.display()))
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -538,16 +572,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let config = load_config(&config)?;
-            let path = &config.ledger.path;
-            if !path.exists() {
-                anyhow::bail!(
-                    "no ledger at {}: the gateway has not run with this configuration yet, or \
-                     [ledger] path points elsewhere",
-                    path.display()
-                );
-            }
-            let ledger = gateway_server::ledger::Ledger::open(path)
-                .map_err(|e| anyhow::anyhow!("opening the ledger at {}: {e}", path.display()))?;
+            let ledger = open_ledger(&config)?;
             let kind = kind.map(|k| k.kind().as_str());
             let entries = ledger.search(&gateway_server::ledger::DocumentFilter {
                 number: number.as_deref(),
@@ -568,6 +593,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 };
                 writeln!(out, "{} document(s){more}", entries.len())?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Resend { config, doc } => {
+            let config = load_config(&config)?;
+            let ledger = open_ledger(&config)?;
+            let resent = runtime()?.block_on(async {
+                let bus =
+                    gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Operator)
+                        .await?;
+                gateway_server::documents::resend(&config, std::sync::Arc::new(ledger), bus, &doc)
+                    .await
+            })?;
+            writeln!(
+                std::io::stdout().lock(),
+                "PO {} queued for {} again as {}; the running gateway sends it (follow it with \
+                 `gateway documents --doc {}`)",
+                resent.number,
+                resent.partner,
+                resent.key,
+                resent.key
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema => {

@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 use gateway_core::{Broker, DeliveryError, Direction, Envelope, Message, SourceMeta};
 use gateway_model::{Document, DocumentKind, PurchaseOrder, to_json_line};
 
-use crate::ledger::{Claim, Ledger, NewDocument, Status};
+use crate::ledger::{Claim, Entry, Ledger, NewDocument, Status};
 use crate::partners::Partners;
 use crate::supplier::{COUPA_PO_ID, COUPA_SUPPLIER_ID, CoupaSupplierProfiles};
 
@@ -27,9 +27,55 @@ pub struct PendingPo {
     pub document: PurchaseOrder,
 }
 
+/// Most resends of one PO version: a cause not fixed is not fixed by sending again.
+pub const MAX_RESENDS: u32 = 20;
+
+/// A PO published again by [`PoPoller::resend`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resent {
+    pub key: String,
+    pub partner: String,
+    pub number: String,
+}
+
+/// The Coupa PO id, version and original key of a ledger entry that may be resent, or what
+/// to do instead.
+fn resendable(entry: &Entry) -> anyhow::Result<(u64, u32, &str)> {
+    let key = entry.idempotency_key.as_str();
+    let base = key.split(":resend-").next().unwrap_or(key);
+    let parsed = base
+        .strip_prefix("coupa-po:")
+        .and_then(|rest| rest.split_once(":v"))
+        .and_then(|(id, v)| Some((id.parse::<u64>().ok()?, v.parse::<u32>().ok()?)));
+    let Some((coupa_id, version)) = parsed.filter(|_| entry.adapter == "coupa") else {
+        anyhow::bail!(
+            "{key} is a {} from {}, not a Coupa purchase order sent to a supplier; only those \
+             are resent",
+            entry.kind,
+            entry.adapter
+        );
+    };
+    match entry.status.as_str() {
+        "partner_rejected" | "delivered" => Ok((coupa_id, version, base)),
+        "dead" => anyhow::bail!(
+            "{key} is a dead letter, never delivered: replay it with `gateway dlq replay \
+             --consumer supplier-orders {}`",
+            entry.doc_id
+        ),
+        other => anyhow::bail!(
+            "{key} is {other}, still on its way to the supplier; resend what was delivered \
+             (delivered or partner_rejected)"
+        ),
+    }
+}
+
 /// Where pending POs come from (the Coupa client in production and tests).
 pub trait PoSource: Send + Sync {
     fn pending(&self) -> BoxFuture<'_, Result<Vec<PendingPo>, DeliveryError>>;
+
+    /// One PO as Coupa holds it now, exported or not (for resending it); `None` when Coupa
+    /// has no PO with that id.
+    fn by_id(&self, coupa_id: u64) -> BoxFuture<'_, Result<Option<PendingPo>, DeliveryError>>;
 }
 
 /// What one poll did.
@@ -135,52 +181,118 @@ impl PoPoller {
                 continue;
             };
             let key = format!("coupa-po:{}:v{}", po.coupa_id, po.version.unwrap_or(0));
-            let mut meta = SourceMeta {
-                source_key: Some(key.as_str().into()),
-                sender: Some("coupa".into()),
-                ..SourceMeta::default()
-            };
-            meta.extra
-                .insert(COUPA_PO_ID.into(), po.coupa_id.to_string().into());
-            if let Some(id) = coupa_supplier {
-                meta.extra
-                    .insert(COUPA_SUPPLIER_ID.into(), id.to_string().into());
+            if self.publish(po, &partner, coupa_supplier, &key).await? {
+                report.published += 1;
+            } else {
+                report.in_flight += 1;
             }
-            let mut envelope = Envelope::inbound(
-                DocumentKind::PurchaseOrder,
-                "coupa",
-                Some(partner.clone()),
-                meta,
-            );
-            envelope.direction = Direction::Out;
-            envelope.idempotency_key = key.clone();
-            let number = po.document.po_number.clone().unwrap_or_default();
-            match self.ledger.claim(&NewDocument {
-                idempotency_key: &key,
-                doc_id: &envelope.doc_id,
-                adapter: "coupa",
-                partner: &partner,
-                kind: DocumentKind::PurchaseOrder.as_str(),
-                number: &number,
-                business_key: None,
-            })? {
-                Claim::Duplicate { .. } => {
-                    report.in_flight += 1;
-                    continue;
-                }
-                Claim::New => {}
-            }
-            let body = to_json_line(&Document::PurchaseOrder(po.document)).into_bytes();
-            let message = Message { envelope, body };
-            if let Err(e) = self.bus.publish(std::slice::from_ref(&message)).await {
-                let _ = self.ledger.release(&key);
-                return Err(e.into());
-            }
-            self.ledger.set_status(&key, Status::Published, "")?;
-            tracing::info!(coupa_po_id = po.coupa_id, partner = %partner, po_number = %number, "purchase order queued for the supplier");
-            report.published += 1;
         }
         Ok(report)
+    }
+
+    /// Claims `key` and publishes `po` for `partner` under it; false when the key was claimed
+    /// before (that version is on its way or sent).
+    async fn publish(
+        &self,
+        po: PendingPo,
+        partner: &str,
+        coupa_supplier: Option<u64>,
+        key: &str,
+    ) -> anyhow::Result<bool> {
+        let mut meta = SourceMeta {
+            source_key: Some(key.into()),
+            sender: Some("coupa".into()),
+            ..SourceMeta::default()
+        };
+        meta.extra
+            .insert(COUPA_PO_ID.into(), po.coupa_id.to_string().into());
+        if let Some(id) = coupa_supplier {
+            meta.extra
+                .insert(COUPA_SUPPLIER_ID.into(), id.to_string().into());
+        }
+        let mut envelope = Envelope::inbound(
+            DocumentKind::PurchaseOrder,
+            "coupa",
+            Some(partner.to_string()),
+            meta,
+        );
+        envelope.direction = Direction::Out;
+        envelope.idempotency_key = key.to_string();
+        let number = po.document.po_number.clone().unwrap_or_default();
+        match self.ledger.claim(&NewDocument {
+            idempotency_key: key,
+            doc_id: &envelope.doc_id,
+            adapter: "coupa",
+            partner,
+            kind: DocumentKind::PurchaseOrder.as_str(),
+            number: &number,
+            business_key: None,
+        })? {
+            Claim::Duplicate { .. } => return Ok(false),
+            Claim::New => {}
+        }
+        let body = to_json_line(&Document::PurchaseOrder(po.document)).into_bytes();
+        let message = Message { envelope, body };
+        if let Err(e) = self.bus.publish(std::slice::from_ref(&message)).await {
+            let _ = self.ledger.release(key);
+            return Err(e.into());
+        }
+        self.ledger.set_status(key, Status::Published, "")?;
+        tracing::info!(coupa_po_id = po.coupa_id, partner = %partner, po_number = %number,
+            idempotency_key = %key, "purchase order queued for the supplier");
+        Ok(true)
+    }
+
+    /// Sends a PO again, after its supplier refused it (a 997/999 `partner_rejected` it) or
+    /// never acknowledged it, and the operator fixed the cause (the partner profile, the
+    /// supplier's translator). The same PO version is read from Coupa again and published
+    /// under a new key, `<original key>:resend-N`, so the ledger tracks it as a document of
+    /// its own and the supplier's acknowledgment of it is matched to it. A changed PO needs no
+    /// resend: the poller sends each new version by itself.
+    pub async fn resend(&self, entry: &Entry) -> anyhow::Result<Resent> {
+        let (coupa_id, version, base) = resendable(entry)?;
+        let Some(po) = self.source.by_id(coupa_id).await? else {
+            anyhow::bail!("Coupa has no purchase order {coupa_id} any more; nothing to resend");
+        };
+        let current = po.version.unwrap_or(0);
+        if current != version {
+            anyhow::bail!(
+                "Coupa holds version {current} of PO {} now, and {} was version {version}; the \
+                 poller sends a new version by itself once Coupa issues it (`gateway documents \
+                 --number {}` shows whether it went)",
+                entry.number,
+                entry.idempotency_key,
+                entry.number
+            );
+        }
+        let mut report = PollReport::default();
+        let Some((partner, coupa_supplier)) = self.partner_of(&po, &mut report).await else {
+            anyhow::bail!(
+                "the gateway no longer sends PO {} to a supplier: its supplier has no partner \
+                 profile and its Coupa record names no channel the gateway serves (see the log)",
+                entry.number
+            );
+        };
+        for n in 1..=MAX_RESENDS {
+            let key = format!("{base}:resend-{n}");
+            if self.ledger.entry(&key)?.is_some() {
+                continue;
+            }
+            if self.publish(po, &partner, coupa_supplier, &key).await? {
+                return Ok(Resent {
+                    key,
+                    partner,
+                    number: entry.number.clone(),
+                });
+            }
+            anyhow::bail!(
+                "{key} was claimed at the same moment by another resend; look at `gateway documents --number {}`",
+                entry.number
+            );
+        }
+        anyhow::bail!(
+            "{base} was resent {MAX_RESENDS} times already; fix the cause with the supplier first"
+        )
     }
 
     /// Polls every `interval` until `stop` resolves; a failed poll is logged and retried.
@@ -197,5 +309,45 @@ impl PoPoller {
                 _ = tokio::time::sleep(interval) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(key: &str, adapter: &str, status: &str) -> Entry {
+        Entry {
+            idempotency_key: key.into(),
+            doc_id: "d-1".into(),
+            adapter: adapter.into(),
+            partner: "globex".into(),
+            kind: "purchase_order".into(),
+            number: "PO-1".into(),
+            status: status.into(),
+            detail: String::new(),
+            partner_ack: String::new(),
+            received_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    fn refusal(key: &str, adapter: &str, status: &str) -> String {
+        match resendable(&entry(key, adapter, status)) {
+            Ok(r) => panic!("{key} ({status}) was taken: {r:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn only_delivered_coupa_pos_are_resent_and_a_resend_counts_from_the_original() {
+        let e = entry("coupa-po:4711:v2", "coupa", "partner_rejected");
+        assert_eq!(resendable(&e).unwrap(), (4711, 2, "coupa-po:4711:v2"));
+        let e = entry("coupa-po:4711:v2:resend-3", "coupa", "delivered");
+        assert_eq!(resendable(&e).unwrap(), (4711, 2, "coupa-po:4711:v2"));
+        assert!(refusal("coupa-po:4711:v2", "coupa", "dead").contains("gateway dlq replay"));
+        assert!(refusal("coupa-po:4711:v2", "coupa", "published").contains("still on its way"));
+        assert!(refusal("inv-key", "x12-http", "delivered").contains("not a Coupa purchase order"));
+        assert!(refusal("coupa-po:x:v2", "coupa", "delivered").contains("not a Coupa"));
     }
 }
