@@ -512,18 +512,23 @@ pub fn write_parties(
                 .and_then(Value::as_array)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
+            out.begin_loop("N1");
             write_party(out, role, p, &format!("$.{field}"), loop_kept)?;
+            out.end_loop();
         }
     }
     Ok(())
 }
 
-/// Writes segments kept from an X12 input (`["REF", "DP", "042"]` each) as they came.
+/// Writes segments kept from an X12 input (`["REF", "DP", "042"]` each) as they came. A kept
+/// N1 loop (a party the model does not hold) stays one loop when the area is put in order:
+/// its REF and PER are the loop's, not the heading's.
 fn write_kept_list(
     out: &mut crate::writer::Out,
     segs: &[Value],
     path: &str,
 ) -> Result<(), gateway_core::EncodeError> {
+    let mut in_party = false;
     for (i, v) in segs.iter().enumerate() {
         let p = format!("{path}[{i}]");
         let (id, els) = json_to_seg(v).ok_or_else(|| gateway_core::EncodeError::Invalid {
@@ -536,7 +541,17 @@ fn write_kept_list(
                 message: format!("{id:?} is not a segment id"),
             });
         }
+        if id == "N1" {
+            out.begin_loop("N1");
+            in_party = true;
+        } else if in_party && !is_n1_child(id.as_bytes()) {
+            out.end_loop();
+            in_party = false;
+        }
         out.kept_segment(&p, &id, &els)?;
+    }
+    if in_party {
+        out.end_loop();
     }
     Ok(())
 }

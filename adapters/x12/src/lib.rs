@@ -23,6 +23,7 @@ mod lengths;
 mod line_loop;
 pub mod map810;
 pub mod map850;
+pub mod order;
 mod parallel;
 mod party_ids;
 pub mod received;

@@ -88,6 +88,8 @@ loop_line!(OrderLine, |l| po_line: None, need_by: l.need_by);
 pub struct LineSegment {
     /// `IT1` or `PO1`.
     pub id: &'static str,
+    /// The transaction set (`810`, `850`), for the order of the loop's segments.
+    pub set: &'static str,
     /// `IT101`: an assigned id that was not a number, kept as written.
     pub number_key: &'static str,
     /// `IT105`: the basis of unit price, kept as written.
@@ -95,8 +97,20 @@ pub struct LineSegment {
 }
 
 /// Writes line `n`'s loop: the line item segment, PID, DTM (need-by), TXI, SAC and the
-/// segments the line kept.
+/// segments the line kept, in the order of the set's line loop.
 pub fn write_line<L: LoopLine>(
+    out: &mut Out,
+    segment: LineSegment,
+    n: usize,
+    line: &L,
+) -> Result<(), EncodeError> {
+    out.begin_area(segment.set, crate::order::Area::Line);
+    write_line_segments(out, segment, n, line)?;
+    out.end_area();
+    Ok(())
+}
+
+fn write_line_segments<L: LoopLine>(
     out: &mut Out,
     segment: LineSegment,
     n: usize,

@@ -26,6 +26,7 @@ use crate::common::{self, ExtBuilder, LineItem, MapCx, SetShape, Survey};
 use crate::envelope::{SetIssue, Severity};
 use crate::fields::Fields;
 use crate::line_loop::{LineSegment, OpenLine, write_line};
+use crate::order::Area;
 use crate::set_loop::{self, Common, Scope, SetKind, common_fields};
 use crate::tokenizer::Segment;
 use crate::values;
@@ -170,6 +171,7 @@ fn read_big(
 
 const IT1: LineSegment = LineSegment {
     id: "IT1",
+    set: "810",
     number_key: "IT101",
     basis_key: "IT105",
 };
@@ -211,6 +213,8 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
     for n in common::kept_positions(e, "BIG", 8)? {
         big.push(common::kept(e, &format!("BIG{n:02}")));
     }
+    // Each area (heading, every line, summary) is put in the 810's order when it ends.
+    out.begin_area("810", Area::Heading);
     out.segment("$", "BIG", &big)?;
     common::write_kept_segments(out, e, "$")?;
     common::write_comments(out, inv.comments.as_ref())?;
@@ -236,9 +240,11 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
     if inv.total.is_none() {
         write_header_amounts(out, inv)?;
     }
+    out.end_area();
     for (n, line) in inv.lines.iter().enumerate() {
         write_line(out, IT1, n, line)?;
     }
+    out.begin_area("810", Area::Summary);
     if let Some(total) = inv.total {
         let v = values::to_implied2(total).ok_or_else(|| EncodeError::Invalid {
             path: "$.total".into(),
@@ -248,6 +254,7 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
         write_header_amounts(out, inv)?;
     }
     out.segment("$.lines", "CTT", &[t(inv.lines.len().to_string())])?;
+    out.end_area();
     Ok(())
 }
 

@@ -26,6 +26,7 @@ use crate::common::{self, ExtBuilder, LineItem, MapCx, SetShape, Survey};
 use crate::envelope::{SetIssue, Severity};
 use crate::fields::Fields;
 use crate::line_loop::{LineSegment, OpenLine, write_line};
+use crate::order::Area;
 use crate::set_loop::{self, Common, Scope, SetKind, common_fields};
 use crate::tokenizer::Segment;
 use crate::values;
@@ -256,6 +257,7 @@ fn read_beg(
 
 const PO1: LineSegment = LineSegment {
     id: "PO1",
+    set: "850",
     number_key: "PO101",
     basis_key: "PO105",
 };
@@ -292,6 +294,8 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
     for n in common::kept_positions(e, "BEG", 6)? {
         beg.push(common::kept(e, &format!("BEG{n:02}")));
     }
+    // Each area (heading, every line, summary) is put in the 850's order when it ends.
+    out.begin_area("850", Area::Heading);
     out.segment("$", "BEG", &beg)?;
     common::write_kept_segments(out, e, "$")?;
     common::write_comments(out, po.comments.as_ref())?;
@@ -322,12 +326,15 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
         ],
         &po.extensions,
     )?;
+    out.end_area();
     for (n, line) in po.lines.iter().enumerate() {
         write_line(out, PO1, n, line)?;
     }
+    out.begin_area("850", Area::Summary);
     out.segment("$.lines", "CTT", &[t(po.lines.len().to_string())])?;
     if let Some(total) = po.total {
         out.segment("$.total", "AMT", &[t("TT"), t(values::to_decimal(total))])?;
     }
+    out.end_area();
     Ok(())
 }

@@ -139,6 +139,20 @@ pub struct Out {
     forbidden: [bool; 256],
     /// Element lengths the partner accepts, for segments written from canonical documents.
     limits: Option<Limits>,
+    /// The area being written, whose segments are put in table order when it ends.
+    area: Option<Ordering>,
+}
+
+/// The segments of an area written so far, each with its table position and where it starts
+/// in the buffer.
+#[derive(Debug)]
+struct Ordering {
+    positions: &'static crate::order::Positions,
+    marks: Vec<(u16, usize)>,
+    /// Inside a loop every segment takes the loop's position, so the loop moves as a block.
+    loop_position: Option<u16>,
+    last: u16,
+    in_order: bool,
 }
 
 impl Out {
@@ -162,7 +176,65 @@ impl Out {
             line_break,
             forbidden,
             limits: None,
+            area: None,
         }
+    }
+
+    /// Starts `area` of transaction set `set`: from here to [`Out::end_area`] segments are put
+    /// in the order of `schemas/x12/segment-order.csv` (a set the table lacks is left as
+    /// written).
+    pub fn begin_area(&mut self, set: &str, area: crate::order::Area) {
+        self.area = crate::order::positions(set, area).map(|positions| Ordering {
+            positions,
+            marks: Vec::new(),
+            loop_position: None,
+            last: 0,
+            in_order: true,
+        });
+    }
+
+    /// Starts a loop (`N1`) inside the area: its segments move together, at the loop's place.
+    pub fn begin_loop(&mut self, id: &str) {
+        if let Some(a) = self.area.as_mut() {
+            a.loop_position = Some(a.positions.of(id).unwrap_or(a.last));
+        }
+    }
+
+    pub fn end_loop(&mut self) {
+        if let Some(a) = self.area.as_mut() {
+            a.loop_position = None;
+        }
+    }
+
+    /// Ends the area: its segments are reordered by position, keeping the written order
+    /// among equal positions (a segment the table lacks stays after the one before it).
+    pub fn end_area(&mut self) {
+        let Some(a) = self.area.take() else {
+            return;
+        };
+        let Some(&(_, start)) = a.marks.first() else {
+            return;
+        };
+        if a.in_order {
+            return;
+        }
+        let end = self.buf.len();
+        let mut spans: Vec<(u16, usize, usize)> = a
+            .marks
+            .iter()
+            .enumerate()
+            .map(|(i, &(pos, from))| {
+                let to = a.marks.get(i + 1).map_or(end, |m| m.1);
+                (pos, from, to)
+            })
+            .collect();
+        spans.sort_by_key(|&(pos, _, _)| pos);
+        let mut sorted = Vec::with_capacity(end - start);
+        for (_, from, to) in spans {
+            sorted.extend_from_slice(self.buf.get(from..to).unwrap_or_default());
+        }
+        self.buf.truncate(start);
+        self.buf.extend_from_slice(&sorted);
     }
 
     /// Checks the length of every element [`Out::segment`] writes against `limits`.
@@ -240,6 +312,15 @@ impl Out {
             .map(|i| i + 1)
             .unwrap_or(0);
         let d = self.delimiters;
+        if let Some(a) = self.area.as_mut() {
+            let pos = a
+                .loop_position
+                .or_else(|| a.positions.of(id))
+                .unwrap_or(a.last);
+            a.in_order &= pos >= a.last;
+            a.last = pos;
+            a.marks.push((pos, self.buf.len()));
+        }
         self.buf.extend_from_slice(id.as_bytes());
         for (i, e) in elements.iter().take(keep).enumerate() {
             self.buf.push(d.element);

@@ -1,0 +1,133 @@
+//! The order of segments within an 810 or 850.
+//!
+//! A partner's translator checks that segments come in the order of the transaction set's
+//! table and refuses a set with one out of place. The writer emits the segments it maps in
+//! that order, but segments kept from an X12 input (a REF or DTM the model does not hold) are
+//! written where the writer meets them, and the order differs between sets (an 810 line has
+//! TXI before PID, an 850 line after DTM). So [`crate::writer::Out`] records the position of
+//! every segment of an area (heading, one line, summary) and puts them in table order when
+//! the area ends. The positions are data: `schemas/x12/segment-order.csv`.
+
+use std::sync::OnceLock;
+
+const TABLE: &str = include_str!("../../../schemas/x12/segment-order.csv");
+
+/// A part of a transaction set whose segments have one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    Heading,
+    /// One IT1 or PO1 loop.
+    Line,
+    Summary,
+}
+
+/// The positions of the segments of one area of one set, sorted by segment id.
+#[derive(Debug, Default)]
+pub struct Positions {
+    entries: Vec<(&'static str, u16)>,
+}
+
+impl Positions {
+    /// Where `id` goes, when the table lists it.
+    pub fn of(&self, id: &str) -> Option<u16> {
+        self.entries
+            .binary_search_by(|(e, _)| (*e).cmp(id))
+            .ok()
+            .and_then(|i| self.entries.get(i))
+            .map(|(_, p)| *p)
+    }
+}
+
+/// Every (set, area) of the table, parsed once.
+fn table() -> &'static [(&'static str, Area, Positions)] {
+    static PARSED: OnceLock<Vec<(&'static str, Area, Positions)>> = OnceLock::new();
+    PARSED.get_or_init(|| {
+        let mut out: Vec<(&'static str, Area, Positions)> = Vec::new();
+        for line in TABLE.lines().filter(|l| !l.starts_with('#')).skip(1) {
+            let mut cols = line.splitn(5, ',');
+            let (Some(set), Some(area), Some(id), Some(pos)) =
+                (cols.next(), cols.next(), cols.next(), cols.next())
+            else {
+                continue;
+            };
+            let area = match area {
+                "heading" => Area::Heading,
+                "line" => Area::Line,
+                "summary" => Area::Summary,
+                _ => continue,
+            };
+            let Ok(pos) = pos.parse::<u16>() else {
+                continue;
+            };
+            match out.iter_mut().find(|(s, a, _)| *s == set && *a == area) {
+                Some((_, _, p)) => p.entries.push((id, pos)),
+                None => out.push((
+                    set,
+                    area,
+                    Positions {
+                        entries: vec![(id, pos)],
+                    },
+                )),
+            }
+        }
+        for (_, _, p) in &mut out {
+            p.entries.sort_unstable();
+        }
+        out
+    })
+}
+
+/// The positions for `area` of transaction set `set` (`810`, `850`); `None` for a set the
+/// table does not describe (its segments are written as the writer emits them).
+pub fn positions(set: &str, area: Area) -> Option<&'static Positions> {
+    table()
+        .iter()
+        .find(|(s, a, _)| *s == set && *a == area)
+        .map(|(_, _, p)| p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    impl Area {
+        fn name(self) -> &'static str {
+            match self {
+                Area::Heading => "heading",
+                Area::Line => "line",
+                Area::Summary => "summary",
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_describes_every_area_of_both_sets_with_one_position_per_segment() {
+        for set in ["810", "850"] {
+            for area in [Area::Heading, Area::Line, Area::Summary] {
+                let p =
+                    positions(set, area).unwrap_or_else(|| panic!("{set} {} missing", area.name()));
+                let ids: Vec<&str> = p.entries.iter().map(|(id, _)| *id).collect();
+                let mut unique = ids.clone();
+                unique.dedup();
+                assert_eq!(ids, unique, "{set} {}: a segment listed twice", area.name());
+            }
+        }
+        assert!(positions("855", Area::Heading).is_none());
+    }
+
+    #[test]
+    fn positions_follow_the_published_tables() {
+        let h810 = positions("810", Area::Heading).unwrap();
+        let order: Vec<u16> = ["BIG", "NTE", "CUR", "REF", "PER", "N1", "ITD", "DTM"]
+            .iter()
+            .map(|id| h810.of(id).unwrap())
+            .collect();
+        assert!(order.is_sorted(), "{order:?}");
+        // Within a line the two sets differ: an 810 has TXI before PID, an 850 after DTM.
+        let l810 = positions("810", Area::Line).unwrap();
+        assert!(l810.of("TXI") < l810.of("PID"));
+        let l850 = positions("850", Area::Line).unwrap();
+        assert!(l850.of("PID") < l850.of("DTM") && l850.of("DTM") < l850.of("TXI"));
+        assert_eq!(h810.of("ZZZ"), None);
+    }
+}

@@ -1,0 +1,219 @@
+//! What the writer sends a partner has its segments in the order of the transaction set's
+//! table (a translator refuses a set with a segment out of place): the golden samples, every
+//! 810/850 of the shared corpus written back out, and a document whose kept segments came in
+//! the wrong order. The check walks the written X12 on its own (areas, N1 loops) and only
+//! shares the table of positions with the writer.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use adapter_x12::X12Codec;
+use adapter_x12::order::{Area, positions};
+use adapter_x12::tokenizer::Tokenizer;
+use gateway_core::testkit::{corpus_or_skip, files_under, repo_root};
+use gateway_core::{Decode, Encode, PartnerProfile};
+use gateway_model::{Document, from_json_lines};
+
+/// Every segment found after one with a later position in the same area, as
+/// `set 0001 heading: REF (50) after ITD (130)`.
+fn order_problems(edi: &[u8]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut set = String::new();
+    let mut control = String::new();
+    let mut area = Area::Heading;
+    let mut last: Option<(String, u16)> = None;
+    let mut in_party: Option<u16> = None;
+    for seg in Tokenizer::new(edi).flatten() {
+        let id = String::from_utf8_lossy(seg.id()).to_string();
+        let el = |n| String::from_utf8_lossy(seg.element(n).unwrap_or_default()).to_string();
+        if id == "ST" {
+            (set, control, area, last, in_party) = (el(1), el(2), Area::Heading, None, None);
+            continue;
+        }
+        let line = if set == "810" { "IT1" } else { "PO1" };
+        let summary_starts = match set.as_str() {
+            "810" => id == "TDS" || (id == "CTT" && area != Area::Summary),
+            _ => id == "CTT",
+        };
+        if id == line || (summary_starts && area != Area::Summary) {
+            area = if id == line {
+                Area::Line
+            } else {
+                Area::Summary
+            };
+            last = None;
+            in_party = None;
+        }
+        let Some(table) = positions(&set, area) else {
+            continue;
+        };
+        let pos = match (in_party, id.as_str()) {
+            (Some(p), "N2" | "N3" | "N4" | "REF" | "PER") => Some(p),
+            _ => {
+                in_party = None;
+                table.of(&id)
+            }
+        };
+        if id == "N1" {
+            in_party = pos;
+        }
+        let Some(pos) = pos else { continue };
+        if let Some((before, p)) = &last
+            && pos < *p
+        {
+            problems.push(format!(
+                "set {control} {area:?}: {id} ({pos}) after {before} ({p})"
+            ));
+        }
+        last = Some((id, pos));
+    }
+    problems
+}
+
+fn write(docs: &[Document]) -> Vec<u8> {
+    X12Codec::new()
+        .encode(docs, &PartnerProfile::anonymous())
+        .unwrap()
+}
+
+fn decode(raw: &[u8]) -> Vec<Document> {
+    X12Codec::new()
+        .decode(raw, &PartnerProfile::anonymous())
+        .documents
+        .into_iter()
+        .map(|d| d.document)
+        .collect()
+}
+
+#[test]
+fn the_check_finds_a_segment_out_of_place() {
+    let edi = b"ISA*00*          *00*          *ZZ*A              *ZZ*B              *260315*1030*U*00401*000000001*0*P*>~\
+GS*IN*A*B*20260315*1030*1*X*004010~ST*810*0001~BIG*20260315*INV-1~ITD*01~REF*VN*1~\
+N1*SU*Acme~REF*ZZ*in-the-loop~IT1*1*1*EA*1~PID*F****x~TXI*ST*1~TDS*100~CTT*1~SE*12*0001~GE*1*1~IEA*1*000000001~";
+    assert_eq!(
+        order_problems(edi),
+        [
+            "set 0001 Heading: REF (50) after ITD (130)",
+            "set 0001 Line: TXI (40) after PID (60)"
+        ]
+    );
+}
+
+#[test]
+fn golden_samples_and_the_corpus_are_written_in_table_order() {
+    let mut written = 0;
+    let mut inputs = vec![
+        repo_root().join("samples/x12/invoice/rich.edi"),
+        repo_root().join("samples/x12/purchase_order/rich.edi"),
+    ];
+    for folder in ["x12-810", "x12-850"] {
+        if let Some(dir) = corpus_or_skip(folder, "x12 segment order").unwrap() {
+            inputs.extend(files_under(&dir));
+        }
+    }
+    for f in inputs {
+        let docs = decode(&std::fs::read(&f).unwrap());
+        assert!(!docs.is_empty(), "{}", f.display());
+        let out = write(&docs);
+        let problems = order_problems(&out);
+        assert!(
+            problems.is_empty(),
+            "{}: {problems:#?}\n{}",
+            f.display(),
+            String::from_utf8_lossy(&out)
+        );
+        written += 1;
+    }
+    assert!(written >= 2, "{written}");
+}
+
+#[test]
+fn kept_segments_go_to_their_place_and_a_kept_party_loop_stays_whole() {
+    let golden =
+        std::fs::read(repo_root().join("samples/x12/invoice/rich.canonical.json")).unwrap();
+    let mut docs: Vec<Document> = from_json_lines(&golden)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let Document::Invoice(inv) = &mut docs[0] else {
+        panic!("the golden invoice sample is not an invoice");
+    };
+    // As a hand-made document might hold them: a date and a FOB before a reference, then a
+    // party the model does not hold with its own REF (a REF after an N1 is the loop's).
+    inv.extensions.insert(
+        "x12".into(),
+        serde_json::json!({"segments": [
+            ["DTM", "011", "20260314"],
+            ["FOB", "PP"],
+            ["REF", "IV", "X-1"],
+            ["N1", "PE", "Payee"],
+            ["REF", "DP", "7"]
+        ]}),
+    );
+    let out = write(&docs);
+    assert_eq!(order_problems(&out), Vec::<String>::new());
+    let text = String::from_utf8(out.clone()).unwrap();
+    // Each segment as its id and first element: `REF*IV`.
+    let ids: Vec<String> = text
+        .split('~')
+        .map(|s| s.trim().split('*').take(2).collect::<Vec<_>>().join("*"))
+        .collect();
+    let at = |want: &str| {
+        ids.iter()
+            .position(|s| *s == want)
+            .unwrap_or_else(|| panic!("{want} not written:\n{text}"))
+    };
+    // The heading REF comes right after CUR; the payee loop keeps its REF; DTM and FOB
+    // follow ITD.
+    assert_eq!(at("REF*IV"), at("CUR*SE") + 1, "{text}");
+    assert_eq!(at("REF*DP"), at("N1*PE") + 1, "{text}");
+    assert!(
+        at("ITD*") < at("DTM*011") && at("DTM*011") < at("FOB*PP"),
+        "{text}"
+    );
+    // Read back, the document holds the same segments (in table order now).
+    let again = decode(&out);
+    let Document::Invoice(back) = &again[0] else {
+        panic!("not an invoice");
+    };
+    let kept = &back.extensions["x12"]["segments"];
+    assert_eq!(
+        kept,
+        &serde_json::json!([
+            ["REF", "IV", "X-1"],
+            ["N1", "PE", "Payee"],
+            ["REF", "DP", "7"],
+            ["DTM", "011", "20260314"],
+            ["FOB", "PP"]
+        ]),
+        "{text}"
+    );
+}
+
+/// The table's sanity: the documents other systems wrote follow it too, as do the golden
+/// samples.
+#[test]
+fn corpus_inputs_and_golden_samples_follow_the_table() {
+    let mut total = 0;
+    let mut out_of_order = Vec::new();
+    let mut inputs = files_under(&repo_root().join("samples/x12"))
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "edi"))
+        .collect::<Vec<_>>();
+    for folder in ["x12-810", "x12-850"] {
+        let Some(dir) = corpus_or_skip(folder, "x12 segment order").unwrap() else {
+            return;
+        };
+        inputs.extend(files_under(&dir));
+    }
+    {
+        for f in inputs {
+            total += 1;
+            let p = order_problems(&std::fs::read(&f).unwrap());
+            if !p.is_empty() {
+                out_of_order.push(format!("{}: {p:?}", f.display()));
+            }
+        }
+    }
+    assert!(total >= 14, "{total}");
+    assert!(out_of_order.is_empty(), "{out_of_order:#?}");
+}
