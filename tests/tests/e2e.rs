@@ -14,7 +14,7 @@ use std::time::Duration;
 use gateway_sandbox::demo::add_supplier_with_po;
 use gateway_server::demo::{ACME, DemoEnv, DemoOptions, GLOBEX, po_files};
 use rust_decimal::Decimal;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const GUARD: Duration = Duration::from_secs(60);
 
@@ -205,6 +205,48 @@ async fn rest_post_reaches_coupa() {
     assert_eq!(status, 401);
     assert!(delivered(&env, "E2E-REST-1").await);
     assert_one_invoice(&env, "E2E-REST-1", "ACME-1");
+
+    // The supplier follows its invoice with the doc id the POST answered, and sees it
+    // delivered; another partner's token does not see it, and no token is refused.
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    let doc_id = answer["accepted"][0]["doc_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let get = |token: &'static str, path: String| {
+        let url = format!("{}{path}", env.running.base_url());
+        async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, one) = get("acme-token", format!("/api/v1/documents/{doc_id}")).await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(
+        (&one["number"], &one["kind"], &one["status"]),
+        (&json!("E2E-REST-1"), &json!("invoice"), &json!("delivered")),
+        "{one}"
+    );
+    let (status, listed) = get("acme-token", "/api/v1/documents?number=E2E-REST-1".into()).await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(
+        listed["documents"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+    assert_eq!(listed["documents"][0]["doc_id"], json!(doc_id), "{listed}");
+    let (status, other) = get("globex-token", format!("/api/v1/documents/{doc_id}")).await;
+    assert_eq!(status, 404, "{other}");
+    let (status, none) = get("globex-token", "/api/v1/documents?number=E2E-REST-1".into()).await;
+    assert_eq!((status, &none["documents"]), (200, &json!([])), "{none}");
+    let (status, _) = get("not-a-token", format!("/api/v1/documents/{doc_id}")).await;
+    assert_eq!(status, 401);
     env.shutdown().await.unwrap();
 }
 

@@ -1,4 +1,5 @@
-//! The gateway's HTTP front door: `POST /api/v1/documents` (canonical JSON), the protocol
+//! The gateway's HTTP front door: `POST /api/v1/documents` (canonical JSON) and `GET` of what
+//! became of them, the protocol
 //! endpoints mounted by the server (`/cxml`, `/x12`), `GET /healthz`, `GET /readyz`,
 //! `GET /metrics`; with body limits, header-read and request timeouts, graceful shutdown and
 //! TLS (rustls) when a certificate is configured.
@@ -10,10 +11,12 @@ mod health;
 mod idempotency;
 mod rest;
 mod serve;
+mod status;
 pub mod tls;
 
 pub use idempotency::{IdempotencyStore, StoredResponse};
 pub use serve::{ServeOptions, serve};
+pub use status::{DocumentLookup, DocumentStatus};
 
 use std::sync::Arc;
 
@@ -26,6 +29,7 @@ use gateway_core::Ingest;
 pub struct AppState {
     pub ingest: Arc<dyn Ingest>,
     pub idempotency: Arc<dyn IdempotencyStore>,
+    pub documents: Arc<dyn DocumentLookup>,
     in_flight: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
@@ -36,10 +40,15 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    pub fn new(ingest: Arc<dyn Ingest>, idempotency: Arc<dyn IdempotencyStore>) -> Self {
+    pub fn new(
+        ingest: Arc<dyn Ingest>,
+        idempotency: Arc<dyn IdempotencyStore>,
+        documents: Arc<dyn DocumentLookup>,
+    ) -> Self {
         AppState {
             ingest,
             idempotency,
+            documents,
             in_flight: Arc::default(),
         }
     }
@@ -50,7 +59,11 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .route(
             "/api/v1/documents",
-            axum::routing::post(rest::post_documents),
+            axum::routing::post(rest::post_documents).get(status::list_documents),
+        )
+        .route(
+            "/api/v1/documents/{id}",
+            axum::routing::get(status::get_document),
         )
         .route("/healthz", axum::routing::get(health::healthz))
         .route("/readyz", axum::routing::get(health::readyz))

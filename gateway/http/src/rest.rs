@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::idempotency::{StoredResponse, body_hash};
 use crate::{AppState, correlation_id};
 
-fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
@@ -26,12 +26,15 @@ fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
         .into_response()
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     json_response(status, &json!({ "error": message }))
 }
 
 /// The partner whose API token the request carries.
-fn authenticate<'a>(state: &'a AppState, headers: &HeaderMap) -> Option<&'a PartnerProfile> {
+pub(crate) fn authenticate<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+) -> Option<&'a PartnerProfile> {
     let token = headers
         .get(header::AUTHORIZATION)?
         .to_str()

@@ -554,6 +554,40 @@ impl Ledger {
     }
 }
 
+/// A partner's view of its documents for `GET /api/v1/documents`.
+impl gateway_http::DocumentLookup for Ledger {
+    fn documents(
+        &self,
+        partner: &str,
+        doc_id: Option<&str>,
+        number: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<gateway_http::DocumentStatus>, String> {
+        let entries = self
+            .search(&DocumentFilter {
+                partner: Some(partner),
+                doc: doc_id,
+                number,
+                limit,
+                ..DocumentFilter::default()
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(entries
+            .into_iter()
+            .map(|e| gateway_http::DocumentStatus {
+                doc_id: e.doc_id,
+                kind: e.kind,
+                number: e.number,
+                status: e.status,
+                detail: e.detail,
+                partner_ack: e.partner_ack,
+                received_at: e.received_at,
+                updated_at: e.updated_at,
+            })
+            .collect())
+    }
+}
+
 impl gateway_http::IdempotencyStore for Ledger {
     fn get(&self, scope: &str, key: &str) -> Result<Option<gateway_http::StoredResponse>, String> {
         self.idempotent_response(scope, key)

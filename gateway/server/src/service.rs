@@ -111,7 +111,7 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
     let (stop, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
 
-    let state = gateway_http::AppState::new(pipeline.clone(), ledger.clone());
+    let state = gateway_http::AppState::new(pipeline.clone(), ledger.clone(), ledger.clone());
     let app = gateway_http::router(state, config.http.max_body_bytes).merge(
         crate::protocols::routes(pipeline.clone(), &codecs, config.http.max_body_bytes),
     );

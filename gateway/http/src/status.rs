@@ -1,0 +1,107 @@
+//! `GET /api/v1/documents/{id}` and `GET /api/v1/documents?number=N`: a partner asks what
+//! became of what it sent (or was sent), with the same bearer token it posts with. A supplier's
+//! system can follow an invoice from "accepted" to "delivered to Coupa" (or to the reason it
+//! was not) without mailing the buyer's operators; it sees only its own documents.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::AppState;
+use crate::rest::{authenticate, error, json_response};
+
+/// Most documents one list answer holds.
+pub const MAX_LIST: u32 = 500;
+
+/// What a partner may know of one of its documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocumentStatus {
+    pub doc_id: String,
+    pub kind: String,
+    pub number: String,
+    /// `received`, `published` (accepted, on its way), `delivered`, `dead` (not delivered; the
+    /// buyer's operators have the reason in `detail` and can replay it), `rejected`, or
+    /// `partner_rejected` (a PO the partner's own 997/999 refused).
+    pub status: String,
+    pub detail: String,
+    /// The partner's 997/999 verdict on a document sent to it, when one came.
+    pub partner_ack: String,
+    pub received_at: String,
+    pub updated_at: String,
+}
+
+/// Where statuses come from (the ledger in the service).
+pub trait DocumentLookup: Send + Sync {
+    /// `partner`'s documents, newest first: the one with doc id `doc_id`, or those numbered
+    /// `number`, or (with neither) the latest `limit`.
+    fn documents(
+        &self,
+        partner: &str,
+        doc_id: Option<&str>,
+        number: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<DocumentStatus>, String>;
+}
+
+const UNAUTHORIZED: &str = "missing or unknown bearer token: send `Authorization: Bearer <api_token of your partner profile>`";
+
+fn lookup_failed(e: &str) -> Response {
+    let id = crate::correlation_id();
+    tracing::error!(adapter = "rest", correlation_id = %id, error = %e, "document lookup failed");
+    crate::unavailable(error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &format!("temporarily unavailable, retry (correlation id {id})"),
+    ))
+}
+
+/// `GET /api/v1/documents/{id}`: one document by the doc id `POST` answered with.
+pub async fn get_document(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(partner) = authenticate(&state, &headers) else {
+        return error(StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+    };
+    match state.documents.documents(&partner.id, Some(&id), None, 1) {
+        Ok(found) => match found.into_iter().next() {
+            Some(d) => json_response(StatusCode::OK, &json!(d)),
+            None => error(
+                StatusCode::NOT_FOUND,
+                &format!(
+                    "no document {id} from or to partner {}; use the doc_id the POST answered with",
+                    partner.id
+                ),
+            ),
+        },
+        Err(e) => lookup_failed(&e),
+    }
+}
+
+/// Query of `GET /api/v1/documents`.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    number: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/documents?number=INV-1&limit=20`: the partner's documents, newest first.
+pub async fn list_documents(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let Some(partner) = authenticate(&state, &headers) else {
+        return error(StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+    };
+    let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIST);
+    match state
+        .documents
+        .documents(&partner.id, None, q.number.as_deref(), limit)
+    {
+        Ok(found) => json_response(StatusCode::OK, &json!({ "documents": found })),
+        Err(e) => lookup_failed(&e),
+    }
+}
