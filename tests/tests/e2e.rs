@@ -166,6 +166,89 @@ async fn x12_post_answers_997_and_reaches_coupa() {
     env.shutdown().await.unwrap();
 }
 
+/// A set accepted with errors (CTT01 miscounts the lines) goes through, and what was
+/// tolerated is not lost: the 997 says it, the ledger row and the partner's status view carry
+/// it as a note, and the metric counts it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_gateway_tolerates_is_noted_with_the_document() {
+    let Some(env) = env(0).await else { return };
+    let noted_before = metric(&env, "gateway_documents_noted_total", "adapter=\"x12\"").await;
+    let edi = env
+        .x12_from(ACME, &DemoEnv::invoice("E2E-X12-NOTED").unwrap())
+        .unwrap();
+    let edi = String::from_utf8(edi).unwrap();
+    let ctt = edi
+        .split('~')
+        .map(str::trim)
+        .find(|s| s.starts_with("CTT*"))
+        .unwrap()
+        .to_string();
+    let edi = edi.replace(&format!("{ctt}~"), "CTT*9~");
+    let (status, ack) =
+        reqwest_post(&format!("{}/x12", env.running.base_url()), edi.into_bytes()).await;
+    assert_eq!(status, 200, "{ack}");
+    assert!(ack.contains("AK5*E"), "accepted with errors: {ack}");
+    assert!(delivered(&env, "E2E-X12-NOTED").await);
+    let row = env
+        .running
+        .ledger
+        .list(Some("E2E-X12-NOTED"), None, 1)
+        .unwrap()
+        .remove(0);
+    assert!(
+        row.notes.contains("CTT01 says 9 line items; the set holds"),
+        "{row:?}"
+    );
+    let url = format!(
+        "{}/api/v1/documents?number=E2E-X12-NOTED",
+        env.running.base_url()
+    );
+    let seen: Value = reqwest::Client::new()
+        .get(url)
+        .bearer_auth("acme-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        seen["documents"][0]["notes"],
+        json!(row.notes.lines().collect::<Vec<_>>()),
+        "{seen}"
+    );
+    assert!(metric(&env, "gateway_documents_noted_total", "adapter=\"x12\"").await > noted_before);
+    // A validation warning is a note too, and the POST answer already says it.
+    let mut inv = DemoEnv::invoice("E2E-REST-NOTED").unwrap();
+    inv.total = inv.total.map(|t| t + Decimal::ONE);
+    let (status, body) = env
+        .post_rest("acme-token", &gateway_model::Document::Invoice(inv))
+        .await
+        .unwrap();
+    assert_eq!(status, 202, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    let notes = answer["accepted"][0]["notes"].as_array().unwrap();
+    assert!(
+        notes.len() == 1 && notes[0].as_str().unwrap().starts_with("$.total: "),
+        "{answer}"
+    );
+    env.shutdown().await.unwrap();
+}
+
+/// The sum of the `/metrics` samples of `name` whose labels contain `label`.
+async fn metric(env: &DemoEnv, name: &str, label: &str) -> u64 {
+    let text = reqwest::get(format!("{}/metrics", env.running.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")) && l.contains(label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x12_and_csv_file_drops_reach_coupa_and_are_archived() {
     let Some(env) = env(0).await else { return };

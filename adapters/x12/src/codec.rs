@@ -121,12 +121,8 @@ fn set_meta(envelope: &SourceMeta, place: &SetPlace<'_>, warnings: &[SetIssue]) 
     key.push_str("/");
     key.push_str(place.header.control.trim());
     meta.source_key = Some(key);
-    if !warnings.is_empty() {
-        let w: Vec<String> = warnings
-            .iter()
-            .map(|i| format!("{}: {}", place.locate(i), i.message))
-            .collect();
-        meta.extra.insert("warnings".into(), w.join("; ").into());
+    for i in warnings {
+        meta.note(&format!("{}: {}", place.locate(i), i.message));
     }
     meta
 }

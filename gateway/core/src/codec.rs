@@ -30,6 +30,37 @@ pub struct SourceMeta {
     pub extra: std::collections::BTreeMap<Text, Text>,
 }
 
+/// The key of [`SourceMeta::extra`] holding a document's notes.
+pub const NOTES: &str = "notes";
+
+impl SourceMeta {
+    /// Notes what the decoder accepted although it deviates from the format (an X12 set
+    /// accepted with errors, a trailer missing), so the deviation is recorded with the
+    /// document and shown to operators and the partner instead of passing silently.
+    /// A line break in `note` becomes a space: notes are kept one per line.
+    pub fn note(&mut self, note: &str) {
+        let note = note.replace(['\r', '\n'], " ");
+        match self.extra.get_mut(NOTES) {
+            Some(notes) => {
+                notes.push_str("\n");
+                notes.push_str(&note);
+            }
+            None => {
+                self.extra.insert(NOTES.into(), note.into());
+            }
+        }
+    }
+
+    /// The notes, in the order they were made.
+    pub fn notes(&self) -> impl Iterator<Item = &str> {
+        self.extra
+            .get(NOTES)
+            .map(|n| n.as_str())
+            .unwrap_or_default()
+            .lines()
+    }
+}
+
 /// A document decoded from a source, with its transport facts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecodedDocument {

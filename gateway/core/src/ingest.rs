@@ -32,6 +32,9 @@ pub struct Accepted {
     /// Another document with the same supplier + invoice number is already on the bus
     /// (another channel): flagged; the Coupa duplicate guard keeps it from being created twice.
     pub same_business_key_as: Option<String>,
+    /// What the gateway accepted but noticed: decoder notes ([`crate::SourceMeta::note`]) and
+    /// validation warnings (totals that do not add up, no currency).
+    pub notes: Vec<String>,
 }
 
 /// A document received before: not published again.

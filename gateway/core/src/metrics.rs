@@ -19,6 +19,8 @@ pub enum Counter {
     Rejected,
     /// A document delivered to a partner that its 997/999/TA1 then refused.
     PartnerRejected,
+    /// A document accepted with notes: deviations the gateway tolerated.
+    Noted,
 }
 
 impl Counter {
@@ -30,6 +32,7 @@ impl Counter {
             Counter::Dead => "gateway_documents_dead_total",
             Counter::Rejected => "gateway_documents_rejected_total",
             Counter::PartnerRejected => "gateway_documents_partner_rejected_total",
+            Counter::Noted => "gateway_documents_noted_total",
         }
     }
     fn help(self) -> &'static str {
@@ -41,6 +44,9 @@ impl Counter {
             Counter::Rejected => "Documents or inputs rejected at the door (parse or validation).",
             Counter::PartnerRejected => {
                 "Documents delivered to a partner that its acknowledgment (997/999/TA1) then refused."
+            }
+            Counter::Noted => {
+                "Documents accepted with notes: what the gateway tolerated (an X12 set accepted with errors, totals that do not add up)."
             }
         }
     }
@@ -140,6 +146,7 @@ pub fn render() -> String {
         Counter::Dead,
         Counter::Rejected,
         Counter::PartnerRejected,
+        Counter::Noted,
     ] {
         let _ = writeln!(out, "# HELP {} {}", c.name(), c.help());
         let _ = writeln!(out, "# TYPE {} counter", c.name());

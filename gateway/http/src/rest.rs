@@ -55,6 +55,7 @@ pub fn report_response(report: &IngestReport) -> (StatusCode, serde_json::Value)
             "doc_id": a.doc_id, "kind": a.kind, "number": a.number, "partner": a.partner,
             "idempotency_key": a.idempotency_key,
             "same_business_key_as": a.same_business_key_as,
+            "notes": a.notes,
         })).collect::<Vec<_>>(),
         "duplicates": report.duplicates.iter().map(|d| json!({
             "doc_id": d.doc_id, "number": d.number, "status": d.status,

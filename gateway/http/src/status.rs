@@ -28,6 +28,9 @@ pub struct DocumentStatus {
     pub detail: String,
     /// The partner's 997/999 verdict on a document sent to it, when one came.
     pub partner_ack: String,
+    /// What the gateway accepted but noticed (an X12 set accepted with errors, totals that do
+    /// not add up): worth fixing on the sender's side.
+    pub notes: Vec<String>,
     pub received_at: String,
     pub updated_at: String,
 }

@@ -181,6 +181,17 @@ fn validate_reader(
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("document {docs}"));
                 let report = d.document.validate();
+                // What the decoder tolerated (an X12 set accepted with errors) is a warning too.
+                let notes: Vec<&str> = d.meta.notes().collect();
+                for note in &notes {
+                    writeln!(
+                        out,
+                        "{shown}: {where_} ({} {}): warning: {note}",
+                        d.document.kind(),
+                        d.document.number()
+                    )?;
+                }
+                warnings += notes.len();
                 for p in &report.problems {
                     writeln!(
                         out,

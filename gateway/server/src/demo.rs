@@ -282,14 +282,19 @@ impl DemoEnv {
 
     /// Posts `inv` as an X12 810 from `partner`; (HTTP status, the 997 returned).
     pub async fn post_x12(&self, partner: &str, inv: &Invoice) -> anyhow::Result<(u16, String)> {
+        let body = self.x12_from(partner, inv)?;
+        let r = self.http.post(self.url("/x12")).body(body).send().await?;
+        Ok((r.status().as_u16(), r.text().await?))
+    }
+
+    /// `inv` as an 810 interchange from `partner` to the gateway (the partner's ids as sender).
+    pub fn x12_from(&self, partner: &str, inv: &Invoice) -> anyhow::Result<Vec<u8>> {
         let p = Self::as_sent_by(self.partner(partner)?);
-        let body = self.encode(
+        self.encode(
             gateway_core::Format::X12,
             &Document::Invoice(inv.clone()),
             &p,
-        )?;
-        let r = self.http.post(self.url("/x12")).body(body).send().await?;
-        Ok((r.status().as_u16(), r.text().await?))
+        )
     }
 
     /// Posts canonical JSON with the partner's bearer token.

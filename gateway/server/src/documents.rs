@@ -64,6 +64,9 @@ pub fn print(entries: &[Entry], json: bool, out: &mut dyn Write) -> std::io::Res
         if !e.partner_ack.is_empty() {
             writeln!(out, "    partner said: {}", e.partner_ack)?;
         }
+        for note in e.notes.lines() {
+            writeln!(out, "    noted: {note}")?;
+        }
     }
     Ok(())
 }

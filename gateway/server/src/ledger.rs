@@ -83,6 +83,8 @@ pub struct Entry {
     /// What the partner's functional acknowledgment said about a document sent to it (empty
     /// until one arrives): `accepted (A) in 997 0001 ...` or the rejection with its reasons.
     pub partner_ack: String,
+    /// What the gateway accepted but noticed (decoder notes, validation warnings), one per line.
+    pub notes: String,
     pub received_at: String,
     pub updated_at: String,
 }
@@ -187,6 +189,7 @@ impl Ledger {
             "partner_ack",
             "TEXT NOT NULL DEFAULT ''",
         )?;
+        add_column_if_missing(&conn, "documents", "notes", "TEXT NOT NULL DEFAULT ''")?;
         add_column_if_missing(
             &conn,
             "x12_sent",
@@ -377,7 +380,7 @@ impl Ledger {
     fn select(&self, clause: &str, p: impl rusqlite::Params) -> Result<Vec<Entry>, LedgerError> {
         let sql = format!(
             "SELECT idempotency_key, doc_id, adapter, partner, kind, number, status, detail,
-                    partner_ack, received_at, updated_at FROM documents {clause}"
+                    partner_ack, received_at, updated_at, notes FROM documents {clause}"
         );
         self.read(|c| {
             let mut st = c.prepare_cached(&sql)?;
@@ -394,6 +397,7 @@ impl Ledger {
                     partner_ack: r.get(8)?,
                     received_at: r.get(9)?,
                     updated_at: r.get(10)?,
+                    notes: r.get(11)?,
                 })
             })?;
             rows.collect()
@@ -495,6 +499,15 @@ impl Ledger {
         })
     }
 
+    /// Records what the gateway accepted but noticed about a document (its notes).
+    pub fn record_notes(&self, idempotency_key: &str, notes: &str) -> Result<(), LedgerError> {
+        self.write(|c| {
+            c.prepare_cached("UPDATE documents SET notes = ?2 WHERE idempotency_key = ?1")?
+                .execute(params![idempotency_key, notes])?;
+            Ok(())
+        })
+    }
+
     /// Records the partner's verdict on a document it was sent; a rejection also makes the
     /// document `partner_rejected`, so operators find it by status (and a later acceptance of
     /// the same set, a partner correcting itself, makes it `delivered` again).
@@ -581,6 +594,7 @@ impl gateway_http::DocumentLookup for Ledger {
                 status: e.status,
                 detail: e.detail,
                 partner_ack: e.partner_ack,
+                notes: e.notes.lines().map(str::to_string).collect(),
                 received_at: e.received_at,
                 updated_at: e.updated_at,
             })

@@ -174,6 +174,16 @@ impl Pipeline {
         if let Err(e) = self.ledger.mark_all_published(&keys) {
             tracing::warn!(error = %e, documents = keys.len(), "published, but the ledger could not record it");
         }
+        for acc in pending.iter().filter(|a| !a.notes.is_empty()) {
+            gateway_core::metrics::count(
+                gateway_core::metrics::Counter::Noted,
+                req.adapter,
+                &acc.kind,
+                1,
+            );
+            tracing::info!(adapter = req.adapter, partner = %acc.partner, doc_id = %acc.doc_id,
+                notes = %acc.notes.join("; "), "accepted with notes");
+        }
         report.accepted = pending;
         Ok(report)
     }
@@ -205,6 +215,13 @@ impl Pipeline {
             }
             return Ok(None);
         }
+        // What was accepted but noticed: the decoder's notes, then the validation warnings.
+        let mut notes: Vec<String> = meta.notes().map(str::to_string).collect();
+        notes.extend(
+            validation
+                .warnings()
+                .map(|p| format!("{}: {}", p.path, p.message)),
+        );
         let partner = match req.partner {
             Some(p) => p,
             None => match meta
@@ -254,6 +271,10 @@ impl Pipeline {
                 Ok(None)
             }
             Claim::New => {
+                if !notes.is_empty() {
+                    self.ledger
+                        .record_notes(&envelope.idempotency_key, &notes.join("\n"))?;
+                }
                 let same = match &business_key {
                     Some(bk) => self
                         .ledger
@@ -271,6 +292,7 @@ impl Pipeline {
                     number,
                     partner: partner.id.clone(),
                     same_business_key_as: same,
+                    notes,
                 };
                 Ok(Some((envelope, body, acc)))
             }

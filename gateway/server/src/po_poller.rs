@@ -327,6 +327,7 @@ mod tests {
             status: status.into(),
             detail: String::new(),
             partner_ack: String::new(),
+            notes: String::new(),
             received_at: String::new(),
             updated_at: String::new(),
         }

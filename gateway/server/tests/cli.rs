@@ -109,6 +109,27 @@ fn validate_names_the_broken_fields_and_exits_1() {
     );
 }
 
+/// What the decoder tolerates (a set accepted with errors) is printed as a warning, and a
+/// document with only warnings passes.
+#[test]
+fn validate_prints_what_was_tolerated_as_a_warning() {
+    let input = std::fs::read_to_string(repo("samples/x12/invoice/rich.edi"))
+        .unwrap()
+        .replace("CTT*3~", "CTT*9~");
+    assert!(input.contains("CTT*9~"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("miscounted.edi");
+    std::fs::write(&path, input).unwrap();
+    let out = gateway().arg("validate").arg(&path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("warning: ") && stdout.contains("CTT01 says 9 line items; the set holds 3"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 error(s), 1 warning(s)"), "{stdout}");
+}
+
 #[test]
 fn validate_passes_a_good_document() {
     let out = gateway()
