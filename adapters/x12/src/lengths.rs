@@ -41,7 +41,7 @@ pub struct SegmentLimits {
 }
 
 /// A segment id (two or three bytes) as one integer; longer ids are never in the table.
-fn pack(id: &str) -> Option<u32> {
+pub(crate) fn pack(id: &str) -> Option<u32> {
     let b = id.as_bytes();
     if !(2..=3).contains(&b.len()) {
         return None;

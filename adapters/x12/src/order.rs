@@ -21,17 +21,19 @@ pub enum Area {
     Summary,
 }
 
-/// The positions of the segments of one area of one set, sorted by segment id.
+/// The positions of the segments of one area of one set, sorted by packed segment id
+/// (looked up for every segment written, so an integer search rather than string compares).
 #[derive(Debug, Default)]
 pub struct Positions {
-    entries: Vec<(&'static str, u16)>,
+    entries: Vec<(u32, u16)>,
 }
 
 impl Positions {
     /// Where `id` goes, when the table lists it.
     pub fn of(&self, id: &str) -> Option<u16> {
+        let key = crate::lengths::pack(id)?;
         self.entries
-            .binary_search_by(|(e, _)| (*e).cmp(id))
+            .binary_search_by_key(&key, |(e, _)| *e)
             .ok()
             .and_then(|i| self.entries.get(i))
             .map(|(_, p)| *p)
@@ -56,7 +58,7 @@ fn table() -> &'static [(&'static str, Area, Positions)] {
                 "summary" => Area::Summary,
                 _ => continue,
             };
-            let Ok(pos) = pos.parse::<u16>() else {
+            let (Ok(pos), Some(id)) = (pos.parse::<u16>(), crate::lengths::pack(id)) else {
                 continue;
             };
             match out.iter_mut().find(|(s, a, _)| *s == set && *a == area) {
@@ -106,7 +108,7 @@ mod tests {
             for area in [Area::Heading, Area::Line, Area::Summary] {
                 let p =
                     positions(set, area).unwrap_or_else(|| panic!("{set} {} missing", area.name()));
-                let ids: Vec<&str> = p.entries.iter().map(|(id, _)| *id).collect();
+                let ids: Vec<u32> = p.entries.iter().map(|(id, _)| *id).collect();
                 let mut unique = ids.clone();
                 unique.dedup();
                 assert_eq!(ids, unique, "{set} {}: a segment listed twice", area.name());

@@ -141,6 +141,9 @@ pub struct Out {
     limits: Option<Limits>,
     /// The area being written, whose segments are put in table order when it ends.
     area: Option<Ordering>,
+    /// Each segment of that area: its position and where it starts in `buf` (kept between
+    /// areas so a line loop allocates nothing).
+    marks: Vec<(u16, usize)>,
 }
 
 /// The segments of an area written so far, each with its table position and where it starts
@@ -148,7 +151,6 @@ pub struct Out {
 #[derive(Debug)]
 struct Ordering {
     positions: &'static crate::order::Positions,
-    marks: Vec<(u16, usize)>,
     /// Inside a loop every segment takes the loop's position, so the loop moves as a block.
     loop_position: Option<u16>,
     last: u16,
@@ -177,6 +179,7 @@ impl Out {
             forbidden,
             limits: None,
             area: None,
+            marks: Vec::new(),
         }
     }
 
@@ -184,9 +187,9 @@ impl Out {
     /// in the order of `schemas/x12/segment-order.csv` (a set the table lacks is left as
     /// written).
     pub fn begin_area(&mut self, set: &str, area: crate::order::Area) {
+        self.marks.clear();
         self.area = crate::order::positions(set, area).map(|positions| Ordering {
             positions,
-            marks: Vec::new(),
             loop_position: None,
             last: 0,
             in_order: true,
@@ -212,19 +215,19 @@ impl Out {
         let Some(a) = self.area.take() else {
             return;
         };
-        let Some(&(_, start)) = a.marks.first() else {
+        let Some(&(_, start)) = self.marks.first() else {
             return;
         };
         if a.in_order {
             return;
         }
         let end = self.buf.len();
-        let mut spans: Vec<(u16, usize, usize)> = a
-            .marks
+        let marks = &self.marks;
+        let mut spans: Vec<(u16, usize, usize)> = marks
             .iter()
             .enumerate()
             .map(|(i, &(pos, from))| {
-                let to = a.marks.get(i + 1).map_or(end, |m| m.1);
+                let to = marks.get(i + 1).map_or(end, |m| m.1);
                 (pos, from, to)
             })
             .collect();
@@ -319,7 +322,7 @@ impl Out {
                 .unwrap_or(a.last);
             a.in_order &= pos >= a.last;
             a.last = pos;
-            a.marks.push((pos, self.buf.len()));
+            self.marks.push((pos, self.buf.len()));
         }
         self.buf.extend_from_slice(id.as_bytes());
         for (i, e) in elements.iter().take(keep).enumerate() {
