@@ -13,7 +13,8 @@ use crate::profile::PartnerProfile;
 #[derive(Debug, Clone)]
 pub struct IngestRequest<'a> {
     pub raw: &'a [u8],
-    /// The entry point (`cxml-http`, `x12-http`, `rest`, `file-drop`, `email`).
+    /// The entry point (`cxml`, `x12`, `rest`, `file-drop`, `email`): the `adapter` label of
+    /// metrics and the ledger.
     pub adapter: &'a str,
     /// The format when the channel fixes it; detected from content when `None`.
     pub format: Option<Format>,
