@@ -17,6 +17,15 @@ use crate::partners::Partners;
 /// How often the service looks: overdue is measured in hours, so minutes are plenty.
 pub const CHECK_EVERY: Duration = Duration::from_secs(300);
 
+/// The hours `partner` has to answer what it is sent; 0 when it sends no acknowledgments.
+pub fn ack_within_hours(partners: &Partners, partner: &str) -> u32 {
+    partners
+        .by_id(partner)
+        .and_then(|p| p.x12.as_ref())
+        .and_then(|x| x.ack_within_hours)
+        .unwrap_or(X12Profile::DEFAULT_ACK_WITHIN_HOURS)
+}
+
 /// One partner's overdue documents, as the last check found them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OverduePartner {
@@ -44,21 +53,12 @@ impl AckWatch {
         }
     }
 
-    /// The hours `partner` has to answer; 0 when it sends no acknowledgments.
-    fn hours_for(&self, partner: &str) -> u32 {
-        self.partners
-            .by_id(partner)
-            .and_then(|p| p.x12.as_ref())
-            .and_then(|x| x.ack_within_hours)
-            .unwrap_or(X12Profile::DEFAULT_ACK_WITHIN_HOURS)
-    }
-
     /// One look at every partner X12 was sent to (except those that send no
     /// acknowledgments): sets the gauge, warns about a grown count, returns what it found.
     pub fn check(&mut self) -> Result<Vec<OverduePartner>, LedgerError> {
         let mut found = Vec::new();
         for partner in self.ledger.x12_partners()? {
-            let hours = self.hours_for(&partner);
+            let hours = ack_within_hours(&self.partners, &partner);
             if hours == 0 {
                 continue;
             }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use gateway_core::Broker;
 
 use crate::config::Config;
-use crate::ledger::{Entry, Ledger};
+use crate::ledger::{Entry, Ledger, LedgerError, PartnerSummary};
 use crate::partners::Partners;
 use crate::po_poller::{PoPoller, Resent};
 
@@ -38,6 +38,97 @@ pub async fn resend(
     .with_coupa_suppliers(coupa.suppliers)
     .resend(&entry)
     .await
+}
+
+/// One partner's line of `gateway partners`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PartnerRow {
+    #[serde(flatten)]
+    pub summary: PartnerSummary,
+    /// Documents sent to it over X12 that no 997/999 answered within `ack_within_hours`.
+    pub overdue_acks: u64,
+    pub ack_within_hours: u32,
+}
+
+/// Every partner the configuration or the ledger knows, with its documents by fate and its
+/// overdue acknowledgments: the first place to look when a partner calls.
+pub fn partner_rows(ledger: &Ledger, partners: &Partners) -> Result<Vec<PartnerRow>, LedgerError> {
+    let mut summaries = ledger.partner_summaries()?;
+    for p in partners.all() {
+        if !summaries.iter().any(|s| s.partner == p.id) {
+            summaries.push(PartnerSummary {
+                partner: p.id.clone(),
+                ..PartnerSummary::default()
+            });
+        }
+    }
+    summaries.sort_by(|a, b| a.partner.cmp(&b.partner));
+    let mut rows = Vec::with_capacity(summaries.len());
+    for summary in summaries {
+        let hours = crate::ack_watch::ack_within_hours(partners, &summary.partner);
+        let overdue_acks = if hours == 0 {
+            0
+        } else {
+            ledger
+                .overdue_acknowledgments(&summary.partner, hours)?
+                .documents
+        };
+        rows.push(PartnerRow {
+            summary,
+            overdue_acks,
+            ack_within_hours: hours,
+        });
+    }
+    Ok(rows)
+}
+
+/// Prints `rows` as a table or, with `json`, as JSON Lines.
+pub fn print_partners(rows: &[PartnerRow], json: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    if json {
+        for r in rows {
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string(r).map_err(std::io::Error::other)?
+            )?;
+        }
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<16} {:>9} {:>9} {:>7} {:>5} {:>8} {:>16} {:>6} {:>11}  last activity",
+        "partner",
+        "documents",
+        "delivered",
+        "on way",
+        "dead",
+        "rejected",
+        "partner_rejected",
+        "noted",
+        "overdue 997"
+    )?;
+    for r in rows {
+        let s = &r.summary;
+        let last = if s.last_activity.is_empty() {
+            "never"
+        } else {
+            &s.last_activity
+        };
+        writeln!(
+            out,
+            "{:<16} {:>9} {:>9} {:>7} {:>5} {:>8} {:>16} {:>6} {:>11}  {last}",
+            s.partner,
+            s.documents,
+            s.delivered,
+            s.on_the_way,
+            s.dead,
+            s.rejected,
+            s.partner_rejected,
+            s.noted,
+            r.overdue_acks
+        )?;
+    }
+    Ok(())
 }
 
 /// Prints `entries` as text (one block per document) or, with `json`, as JSON Lines.

@@ -102,6 +102,23 @@ pub struct NewDocument<'a> {
     pub business_key: Option<&'a str>,
 }
 
+/// One partner's documents by fate ([`Ledger::partner_summaries`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PartnerSummary {
+    pub partner: String,
+    pub documents: u64,
+    pub delivered: u64,
+    /// `received` or `published`: on the bus, not delivered yet.
+    pub on_the_way: u64,
+    pub dead: u64,
+    pub rejected: u64,
+    pub partner_rejected: u64,
+    /// Accepted with notes (what the gateway tolerated).
+    pub noted: u64,
+    /// When anything last happened to one of its documents (UTC, RFC 3339).
+    pub last_activity: String,
+}
+
 /// Documents a partner has not acknowledged in time ([`Ledger::overdue_acknowledgments`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OverdueAcks {
@@ -364,6 +381,33 @@ impl Ledger {
                 filter.unacknowledged_hours
             ],
         )
+    }
+
+    /// Every partner's documents by fate, one row per partner in id order.
+    pub fn partner_summaries(&self) -> Result<Vec<PartnerSummary>, LedgerError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT partner, COUNT(*), SUM(status = 'delivered'),
+                        SUM(status IN ('received', 'published')), SUM(status = 'dead'),
+                        SUM(status = 'rejected'), SUM(status = 'partner_rejected'),
+                        SUM(notes <> ''), MAX(updated_at)
+                 FROM documents GROUP BY partner ORDER BY partner",
+            )?;
+            let rows = st.query_map([], |r| {
+                Ok(PartnerSummary {
+                    partner: r.get(0)?,
+                    documents: r.get(1)?,
+                    delivered: r.get(2)?,
+                    on_the_way: r.get(3)?,
+                    dead: r.get(4)?,
+                    rejected: r.get(5)?,
+                    partner_rejected: r.get(6)?,
+                    noted: r.get(7)?,
+                    last_activity: r.get(8)?,
+                })
+            })?;
+            rows.collect()
+        })
     }
 
     /// Counts by status, for summaries.

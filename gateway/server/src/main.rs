@@ -292,6 +292,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Every partner at a glance: its documents by fate (delivered, on the way, dead, rejected,
+    /// refused by its 997), how many were accepted with notes, and the 850s it has not
+    /// acknowledged in time. Reads the ledger of the configuration.
+    #[command(after_help = "Examples:\n  \
+        gateway partners --config gateway.toml\n  \
+        gateway partners --config gateway.toml --json\n\n\
+        Then `gateway documents --partner ID` (add --status dead, --unacknowledged-hours H) \
+        lists the documents behind a number.")]
+    Partners {
+        #[arg(long, value_name = "gateway.toml", default_value = "gateway.toml")]
+        config: PathBuf,
+        /// Print JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Send a purchase order to its supplier again, once the cause of its refusal (the
     /// supplier's 997/999) or of its missing acknowledgment is fixed: the same PO version is read
     /// from Coupa and queued under a new key; the running gateway delivers it.
@@ -593,6 +608,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 };
                 writeln!(out, "{} document(s){more}", entries.len())?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Partners { config, json } => {
+            let config = load_config(&config)?;
+            let ledger = open_ledger(&config)?;
+            let partners = gateway_server::partners::Partners::new(config.partners.clone());
+            let rows = gateway_server::documents::partner_rows(&ledger, &partners)?;
+            gateway_server::documents::print_partners(&rows, json, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Resend { config, doc } => {

@@ -558,6 +558,69 @@ fn documents_lists_the_ledger_with_the_partners_verdict() {
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["number"], "INV-7");
     assert_eq!(lines[0]["status"], "delivered");
+
+    // `gateway partners`: each partner's documents by fate, the demo's third partner (which
+    // sent nothing) included; notes count.
+    let ledger = Ledger::open(&dir.path().join("ledger.sqlite")).unwrap();
+    ledger
+        .record_notes("k-inv", "line 35, segment CTT: CTT01 says 9 line items")
+        .unwrap();
+    drop(ledger);
+    let out = gateway()
+        .args(["partners", "--config", cfg, "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let row = |id: &str| {
+        rows.iter()
+            .find(|r| r["partner"] == id)
+            .unwrap_or_else(|| panic!("{id} missing: {rows:?}"))
+    };
+    let acme = row("acme");
+    assert_eq!(
+        (&acme["documents"], &acme["delivered"], &acme["noted"]),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(1),
+            &serde_json::json!(1)
+        ),
+        "{acme}"
+    );
+    let globex = row("globex");
+    assert_eq!(
+        (
+            &globex["documents"],
+            &globex["partner_rejected"],
+            &globex["delivered"]
+        ),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(1),
+            &serde_json::json!(0)
+        ),
+        "{globex}"
+    );
+    assert_eq!(row("nobody")["documents"], serde_json::json!(0), "{rows:?}");
+    let out = gateway()
+        .args(["partners", "--config", cfg])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("partner ")
+            && text
+                .lines()
+                .any(|l| l.starts_with("nobody") && l.ends_with("never")),
+        "{text}"
+    );
 }
 
 /// A partner's 997 is not acknowledged: `validate --ack` prints no 997/999, says why, and shows
