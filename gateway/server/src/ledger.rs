@@ -141,6 +141,8 @@ pub struct DocumentFilter<'a> {
     /// Only documents sent as X12 at least this many hours ago that no 997/999/TA1 has
     /// answered yet (0: every one still waiting).
     pub unacknowledged_hours: Option<u32>,
+    /// Only documents accepted with notes.
+    pub noted: bool,
     pub limit: u32,
 }
 
@@ -370,6 +372,7 @@ impl Ledger {
                  AND (?7 IS NULL OR (partner_ack = '' AND EXISTS (
                      SELECT 1 FROM x12_sent s WHERE s.idempotency_key = documents.idempotency_key
                      AND s.sent_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || ?7 || ' hours'))))
+                 AND (NOT ?8 OR notes <> '')
              ORDER BY received_at DESC LIMIT ?6",
             params![
                 filter.number,
@@ -378,7 +381,8 @@ impl Ledger {
                 filter.kind,
                 filter.doc,
                 filter.limit,
-                filter.unacknowledged_hours
+                filter.unacknowledged_hours,
+                filter.noted
             ],
         )
     }

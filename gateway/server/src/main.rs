@@ -262,6 +262,7 @@ enum Command {
         gateway documents --config gateway.toml --number INV-2026-0042\n  \
         gateway documents --config gateway.toml --status partner_rejected\n  \
         gateway documents --config gateway.toml --unacknowledged-hours 24\n  \
+        gateway documents --config gateway.toml --partner acme --noted\n  \
         gateway documents --config gateway.toml --partner globex --kind purchase_order --json\n\n\
         Statuses: received, published, delivered, dead (see `gateway dlq`), rejected, \
         partner_rejected (the partner's 997/999 refused what was sent).")]
@@ -285,6 +286,10 @@ enum Command {
         /// answered (0: every one still waiting).
         #[arg(long, value_name = "HOURS")]
         unacknowledged_hours: Option<u32>,
+        /// Only documents accepted with notes (what the gateway tolerated: an X12 set accepted
+        /// with errors, totals that do not add up).
+        #[arg(long)]
+        noted: bool,
         /// At most this many, newest first.
         #[arg(long, default_value_t = 50)]
         limit: u32,
@@ -583,6 +588,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             kind,
             doc,
             unacknowledged_hours,
+            noted,
             limit,
             json,
         } => {
@@ -596,6 +602,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 kind,
                 doc: doc.as_deref(),
                 unacknowledged_hours,
+                noted,
                 limit,
             })?;
             let mut out = std::io::stdout().lock();

@@ -610,6 +610,17 @@ fn documents_lists_the_ledger_with_the_partners_verdict() {
     );
     assert_eq!(row("nobody")["documents"], serde_json::json!(0), "{rows:?}");
     let out = gateway()
+        .args(["documents", "--config", cfg, "--noted"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("INV-7")
+            && !text.contains("PO-GLOBEX-9")
+            && text.contains("noted: line 35, segment CTT: CTT01 says 9 line items"),
+        "{text}"
+    );
+    let out = gateway()
         .args(["partners", "--config", cfg])
         .output()
         .unwrap();
