@@ -49,6 +49,23 @@ impl Decode for CsvCodec {
         let profile = partner.csv.clone().unwrap_or_default();
         dialect::skip_bom(reader)?;
         let delimiter = dialect::delimiter(profile.delimiter, reader)?;
+        // A delimiter other than the comma, guessed because the profile names none, is noted
+        // with every document: the guess rests on the first line only.
+        let guessed = (profile.delimiter.is_none() && delimiter != b',').then(|| {
+            format!(
+                "the delimiter {:?} was guessed from the first line; set csv.delimiter in the \
+                 partner profile so a file whose first line differs is not misread",
+                char::from(delimiter)
+            )
+        });
+        let mut noting = |item: DecodeItem| match (item, &guessed) {
+            (DecodeItem::Document(mut d), Some(note)) => {
+                d.meta.note(note);
+                sink(DecodeItem::Document(d));
+            }
+            (item, _) => sink(item),
+        };
+        let sink = &mut noting;
         let mut layout = if profile.has_column_map() {
             match ColumnMap::from_profile(&profile) {
                 Ok(map) => Layout::Map(Box::new(MapReader::new(map))),

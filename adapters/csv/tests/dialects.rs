@@ -44,6 +44,32 @@ fn semicolon_is_sniffed() {
     check_case("dialect_semicolon");
 }
 
+/// A guessed delimiter is noted with every document (a comma, the default, is not), and a
+/// configured one is not noted at all.
+#[test]
+fn a_guessed_delimiter_is_noted() {
+    let raw = std::fs::read(samples().join("invoice/dialect_semicolon.csv")).unwrap();
+    let notes = |d: &gateway_core::Decoded| -> Vec<Vec<String>> {
+        d.documents
+            .iter()
+            .map(|x| x.meta.notes().map(str::to_string).collect())
+            .collect()
+    };
+    let guessed = notes(&decode(&raw));
+    assert!(!guessed.is_empty());
+    for n in &guessed {
+        assert!(
+            n.len() == 1 && n[0].starts_with("the delimiter ';' was guessed from the first line"),
+            "{n:?}"
+        );
+    }
+    let configured = notes(&decode_with(&raw, "id = \"p\"\n[csv]\ndelimiter = \";\"\n"));
+    assert_eq!(configured.len(), guessed.len());
+    assert!(configured.iter().all(Vec::is_empty), "{configured:?}");
+    let comma = std::fs::read(samples().join("invoice/dialect_crlf.csv")).unwrap();
+    assert!(notes(&decode(&comma)).iter().all(Vec::is_empty));
+}
+
 #[test]
 fn tab_is_sniffed() {
     check_case("dialect_tab");

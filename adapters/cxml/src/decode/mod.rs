@@ -26,8 +26,17 @@ pub fn decode_tree(tree: &Tree) -> Result<DecodedDocument, CxmlError> {
         message: "no root element; expected <cXML>".into(),
     })?;
     let header = header_of(root)?;
-    let meta: SourceMeta = header.meta();
+    let mut meta: SourceMeta = header.meta();
     let body = body(root)?;
+    note_zoneless(&mut meta, root, "timestamp");
+    for (element, attr) in [
+        ("InvoiceDetailRequestHeader", "invoiceDate"),
+        ("OrderRequestHeader", "orderDate"),
+    ] {
+        if let Some(h) = body.child(element) {
+            note_zoneless(&mut meta, h, attr);
+        }
+    }
     let document = match body.name() {
         "InvoiceDetailRequest" => Document::Invoice(invoice::invoice(body)?),
         "OrderRequest" => Document::PurchaseOrder(order::order(body)?),
@@ -47,6 +56,26 @@ pub fn decode_tree(tree: &Tree) -> Result<DecodedDocument, CxmlError> {
         }
     };
     Ok(DecodedDocument { document, meta })
+}
+
+/// Notes a timestamp without a time zone: cXML asks for one, other readers refuse it, the
+/// gateway reads it as the sender's local date and says so.
+fn note_zoneless(meta: &mut SourceMeta, node: Node<'_>, attr: &str) {
+    let Some(value) = node.attr_opt(attr) else {
+        return;
+    };
+    let v = value.trim();
+    let Some(time) = v.get(11..).filter(|_| v.len() > 10) else {
+        return;
+    };
+    let zoned = time.ends_with('Z') || time.contains('+') || time.contains('-');
+    if !zoned {
+        meta.note(&format!(
+            "{}: {v:?} has no time zone (cXML wants one: {v}Z or {v}±hh:mm); read as the \
+             sender's local date",
+            node.attr_location(attr)
+        ));
+    }
 }
 
 fn not_mapped(body: Node<'_>, kind: &str) -> CxmlError {
@@ -74,4 +103,45 @@ fn body(root: Node<'_>) -> Result<Node<'_>, CxmlError> {
         .children()
         .next()
         .ok_or_else(|| holder.invalid(format!("<{}> is empty", holder.name())))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use gateway_core::{Decode, PartnerProfile};
+
+    fn notes_of(xml: &str) -> Vec<String> {
+        let d = crate::CxmlCodec::new().decode(xml.as_bytes(), &PartnerProfile::anonymous());
+        assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+        d.documents[0].meta.notes().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn a_timestamp_without_a_zone_is_read_and_noted() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../samples/cxml/invoice/rich.xml"
+        );
+        let rich = std::fs::read_to_string(path).unwrap();
+        assert_eq!(notes_of(&rich), Vec::<String>::new());
+        let zoneless = rich.replace(
+            r#"invoiceDate="2026-03-15T09:30:00-05:00""#,
+            r#"invoiceDate="2026-03-15T09:30:00""#,
+        );
+        assert_ne!(zoneless, rich);
+        let notes = notes_of(&zoneless);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("@invoiceDate")
+                && notes[0].contains("\"2026-03-15T09:30:00\" has no time zone"),
+            "{notes:?}"
+        );
+        // A plain date needs no zone.
+        let dated = rich.replace(
+            r#"invoiceDate="2026-03-15T09:30:00-05:00""#,
+            r#"invoiceDate="2026-03-15""#,
+        );
+        assert_eq!(notes_of(&dated), Vec::<String>::new());
+    }
 }
