@@ -221,6 +221,17 @@ impl ExtBuilder {
         }
     }
 
+    /// Puts the kept segments in the order the writer will give them
+    /// ([`crate::order::sort_kept`]), so a document read, written and read again lists them
+    /// the same way even when the sender's order was not the table's.
+    pub fn sort_segments(&mut self, positions: Option<&crate::order::Positions>) {
+        if let Some(p) = positions {
+            crate::order::sort_kept(p, &mut self.segments, |v| {
+                v.get(0).and_then(Value::as_str).unwrap_or_default()
+            });
+        }
+    }
+
     pub fn into_extensions(self, ext: &mut Extensions) {
         // Most lines keep nothing: skip building the object for them.
         if self.segments.is_empty()
@@ -520,15 +531,18 @@ pub fn write_parties(
     Ok(())
 }
 
-/// Writes segments kept from an X12 input (`["REF", "DP", "042"]` each) as they came. A kept
-/// N1 loop (a party the model does not hold) stays one loop when the area is put in order:
-/// its REF and PER are the loop's, not the heading's.
+/// Writes segments kept from an X12 input (`["REF", "DP", "042"]` each) as they came, each at
+/// its place in the area ([`crate::order::kept_positions`]: a kept N1 loop, a party the model
+/// does not hold, stays one loop; its REF and PER are the loop's, not the heading's).
 fn write_kept_list(
     out: &mut crate::writer::Out,
     segs: &[Value],
     path: &str,
 ) -> Result<(), gateway_core::EncodeError> {
-    let mut in_party = false;
+    let places = out.kept_positions(
+        segs.iter()
+            .map(|v| v.get(0).and_then(Value::as_str).unwrap_or_default()),
+    );
     for (i, v) in segs.iter().enumerate() {
         let p = format!("{path}[{i}]");
         let (id, els) = json_to_seg(v).ok_or_else(|| gateway_core::EncodeError::Invalid {
@@ -541,17 +555,8 @@ fn write_kept_list(
                 message: format!("{id:?} is not a segment id"),
             });
         }
-        if id == "N1" {
-            out.begin_loop("N1");
-            in_party = true;
-        } else if in_party && !is_n1_child(id.as_bytes()) {
-            out.end_loop();
-            in_party = false;
-        }
-        out.kept_segment(&p, &id, &els)?;
-    }
-    if in_party {
-        out.end_loop();
+        let at = places.as_ref().and_then(|p| p.get(i).copied());
+        out.kept_segment(&p, &id, &els, at)?;
     }
     Ok(())
 }

@@ -263,9 +263,19 @@ pub struct OpenLine {
     described: bool,
     /// Index of the PID that last added to the description.
     description_at: usize,
+    /// The order of the set's line loop, for the segments a line keeps.
+    positions: Option<&'static crate::order::Positions>,
 }
 
 impl OpenLine {
+    /// The open line of a set `set` (`810`, `850`).
+    pub fn for_set(set: &str) -> Self {
+        OpenLine {
+            positions: crate::order::positions(set, crate::order::Area::Line),
+            ..OpenLine::default()
+        }
+    }
+
     /// Closes the last of `lines` before the next line is pushed, and returns the builder the
     /// new line's kept elements go to.
     pub fn start<L: LoopLine>(&mut self, lines: &mut [L]) -> &mut ExtBuilder {
@@ -277,7 +287,9 @@ impl OpenLine {
     /// Moves what the loop kept into its line, the last of `lines`.
     pub fn close<L: LoopLine>(&mut self, lines: &mut [L]) {
         if let Some(l) = lines.last_mut() {
-            std::mem::take(&mut self.ext).into_extensions(l.extensions_mut());
+            let mut ext = std::mem::take(&mut self.ext);
+            ext.sort_segments(self.positions);
+            ext.into_extensions(l.extensions_mut());
         }
     }
 

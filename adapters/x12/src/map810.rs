@@ -62,6 +62,7 @@ impl SetKind for Invoice810 {
         slot_fields: &["supplier", "buyer", "bill_to", "remit_to", "ship_to"],
     };
     const BEGIN: (&'static str, &'static str) = ("BIG", "beginning segment for invoice");
+    const SET: &'static str = "810";
 
     #[inline]
     fn common(inv: &mut Invoice) -> Common<'_, InvoiceLine> {

@@ -75,6 +75,7 @@ impl SetKind for Order850 {
         slot_fields: &["supplier", "buyer", "bill_to", "ship_to"],
     };
     const BEGIN: (&'static str, &'static str) = ("BEG", "beginning segment for purchase order");
+    const SET: &'static str = "850";
 
     #[inline]
     fn common(po: &mut PurchaseOrder) -> Common<'_, OrderLine> {

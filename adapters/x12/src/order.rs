@@ -40,6 +40,47 @@ impl Positions {
     }
 }
 
+/// Where each of a list of kept segments goes, given their ids in order: a listed id at its
+/// table position; an N1 opens a loop whose children (N2, N3, N4, REF, PER) share its
+/// position; any other id at the position of the one before it (0 for the first). The writer
+/// places kept segments by these positions and the reader keeps them sorted by them, so a
+/// document read back lists its kept segments as it did before it was written.
+pub fn kept_positions<'a>(
+    positions: &Positions,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Vec<u16> {
+    let mut out = Vec::new();
+    let mut last = 0u16;
+    let mut party: Option<u16> = None;
+    for id in ids {
+        let pos = match party {
+            Some(p) if crate::common::is_n1_child(id.as_bytes()) => p,
+            _ => positions.of(id).unwrap_or(last),
+        };
+        party = (id == "N1")
+            .then_some(pos)
+            .or(party.filter(|_| crate::common::is_n1_child(id.as_bytes())));
+        last = pos;
+        out.push(pos);
+    }
+    out
+}
+
+/// Sorts `items` (kept segments, `id` giving each one's segment id) stably by
+/// [`kept_positions`].
+pub fn sort_kept<T>(positions: &Positions, items: &mut Vec<T>, id: impl Fn(&T) -> &str) {
+    if items.len() < 2 {
+        return;
+    }
+    let keys = kept_positions(positions, items.iter().map(&id));
+    if keys.is_sorted() {
+        return;
+    }
+    let mut keyed: Vec<(u16, T)> = keys.into_iter().zip(items.drain(..)).collect();
+    keyed.sort_by_key(|(k, _)| *k);
+    items.extend(keyed.into_iter().map(|(_, t)| t));
+}
+
 /// Every (set, area) of the table, parsed once.
 fn table() -> &'static [(&'static str, Area, Positions)] {
     static PARSED: OnceLock<Vec<(&'static str, Area, Positions)>> = OnceLock::new();
@@ -131,5 +172,29 @@ mod tests {
         let l850 = positions("850", Area::Line).unwrap();
         assert!(l850.of("PID") < l850.of("DTM") && l850.of("DTM") < l850.of("TXI"));
         assert_eq!(h810.of("ZZZ"), None);
+    }
+
+    #[test]
+    fn kept_positions_keep_a_party_loop_together_and_an_unknown_segment_after_its_neighbour() {
+        let h850 = positions("850", Area::Heading).unwrap();
+        let ids = ["ZZ1", "DTM", "ZZ2", "N1", "N3", "REF", "CUR", "REF"];
+        let keys = kept_positions(h850, ids);
+        let (dtm, n1, cur, reference) = (
+            h850.of("DTM").unwrap(),
+            h850.of("N1").unwrap(),
+            h850.of("CUR").unwrap(),
+            h850.of("REF").unwrap(),
+        );
+        assert_eq!(keys, [0, dtm, dtm, n1, n1, n1, cur, reference]);
+        // Sorting is stable and done once: sorting again changes nothing.
+        let mut items: Vec<&str> = ids.to_vec();
+        sort_kept(h850, &mut items, |s| s);
+        assert_eq!(
+            items,
+            ["ZZ1", "CUR", "REF", "DTM", "ZZ2", "N1", "N3", "REF"]
+        );
+        let once = items.clone();
+        sort_kept(h850, &mut items, |s| s);
+        assert_eq!(items, once);
     }
 }

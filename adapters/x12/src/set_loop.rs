@@ -54,6 +54,8 @@ pub(crate) trait SetKind {
     const SHAPE: SetShape;
     /// The beginning segment's id and name, for the error when it is missing.
     const BEGIN: (&'static str, &'static str);
+    /// The transaction set id (`810`, `850`), for the order of its segments.
+    const SET: &'static str;
 
     fn common(doc: &mut Self::Doc) -> Common<'_, Self::Line>;
 
@@ -119,7 +121,7 @@ pub(crate) fn read_set<K: SetKind>(segments: &[Segment<'_>]) -> (Option<K::Doc>,
     let mut slots: [Option<Party>; 5] = Default::default();
     let mut comments: Vec<String> = Vec::new();
     K::common(&mut doc).lines.reserve_exact(survey.lines);
-    let mut open = OpenLine::default();
+    let mut open = OpenLine::for_set(K::SET);
     let mut scope = Scope::Header;
     let mut i = 0;
     while let Some(seg) = body.get(i) {
@@ -181,6 +183,7 @@ pub(crate) fn read_set<K: SetKind>(segments: &[Segment<'_>]) -> (Option<K::Doc>,
     open.close(K::common(&mut doc).lines);
     let comments = (!comments.is_empty()).then(|| comments.join("\n").into());
     K::finish(&mut doc, slots, comments);
+    ext.sort_segments(crate::order::positions(K::SET, crate::order::Area::Heading));
     ext.into_extensions(K::common(&mut doc).extensions);
     if cx.has_errors() {
         return (None, cx.issues);

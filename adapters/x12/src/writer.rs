@@ -251,14 +251,25 @@ impl Out {
         self.limits.as_ref().and_then(|l| l.max(seg, pos))
     }
 
-    /// Writes a segment kept from an X12 input as it came: its lengths are the sender's.
+    /// Writes a segment kept from an X12 input as it came: its lengths are the sender's. `at`
+    /// is its place in the area ([`crate::order::kept_positions`]), never before the segment
+    /// that opened the area; inside a loop it goes with the loop.
     pub fn kept_segment(
         &mut self,
         path: &str,
         id: &str,
         elements: &[El],
+        at: Option<u16>,
     ) -> Result<(), EncodeError> {
-        self.write_segment(path, id, elements)
+        let floor = self.marks.first().map_or(0, |m| m.0);
+        self.write_segment_at(path, id, elements, at.map(|p| p.max(floor)))
+    }
+
+    /// The positions of kept segments with `ids` in the current area, `None` outside an
+    /// ordered area or inside a loop.
+    pub fn kept_positions<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Option<Vec<u16>> {
+        let a = self.area.as_ref().filter(|a| a.loop_position.is_none())?;
+        Some(crate::order::kept_positions(a.positions, ids))
     }
 
     /// The delimiters this interchange is written with.
@@ -309,6 +320,16 @@ impl Out {
     }
 
     fn write_segment(&mut self, path: &str, id: &str, elements: &[El]) -> Result<(), EncodeError> {
+        self.write_segment_at(path, id, elements, None)
+    }
+
+    fn write_segment_at(
+        &mut self,
+        path: &str,
+        id: &str,
+        elements: &[El],
+        at: Option<u16>,
+    ) -> Result<(), EncodeError> {
         let keep = elements
             .iter()
             .rposition(|e| !e.is_empty())
@@ -318,6 +339,7 @@ impl Out {
         if let Some(a) = self.area.as_mut() {
             let pos = a
                 .loop_position
+                .or(at)
                 .or_else(|| a.positions.of(id))
                 .unwrap_or(a.last);
             a.in_order &= pos >= a.last;
