@@ -189,11 +189,21 @@ pub struct ExtBuilder {
     /// Segments of a mapped party's N1 loop that the model does not hold, by party field
     /// (`ship_to`), written back inside that loop.
     pub party_segments: Map<String, Value>,
+    /// Segments of the set's summary (after TDS or CTT) the model does not hold, written back
+    /// in the summary (`summary_segments`).
+    pub summary: Vec<Value>,
+    /// The reader is in the summary: what it keeps goes to `summary`.
+    pub in_summary: bool,
 }
 
 impl ExtBuilder {
     pub fn keep(&mut self, seg: &Segment<'_>) {
-        self.segments.push(seg_to_json(seg));
+        let kept = seg_to_json(seg);
+        if self.in_summary {
+            self.summary.push(kept);
+        } else {
+            self.segments.push(kept);
+        }
     }
 
     /// Keeps the non-empty elements of `seg` whose positions are not in `mapped`, under
@@ -224,11 +234,19 @@ impl ExtBuilder {
     /// Puts the kept segments in the order the writer will give them
     /// ([`crate::order::sort_kept`]), so a document read, written and read again lists them
     /// the same way even when the sender's order was not the table's.
-    pub fn sort_segments(&mut self, positions: Option<&crate::order::Positions>) {
+    pub fn sort_segments(
+        &mut self,
+        positions: Option<&crate::order::Positions>,
+        summary: Option<&crate::order::Positions>,
+    ) {
+        fn id(v: &Value) -> &str {
+            v.get(0).and_then(Value::as_str).unwrap_or_default()
+        }
         if let Some(p) = positions {
-            crate::order::sort_kept(p, &mut self.segments, |v| {
-                v.get(0).and_then(Value::as_str).unwrap_or_default()
-            });
+            crate::order::sort_kept(p, &mut self.segments, id);
+        }
+        if let Some(p) = summary {
+            crate::order::sort_kept(p, &mut self.summary, id);
         }
     }
 
@@ -239,6 +257,7 @@ impl ExtBuilder {
             && self.ids.is_empty()
             && self.qualifiers.is_empty()
             && self.party_segments.is_empty()
+            && self.summary.is_empty()
         {
             return;
         }
@@ -258,6 +277,9 @@ impl ExtBuilder {
         if !self.party_segments.is_empty() {
             m.insert("party_segments".into(), Value::Object(self.party_segments));
         }
+        if !self.summary.is_empty() {
+            m.insert("summary_segments".into(), Value::Array(self.summary));
+        }
         if !m.is_empty() {
             ext.insert("x12".into(), Value::Object(m));
         }
@@ -275,13 +297,30 @@ pub fn write_kept_segments(
     ext: &Extensions,
     path: &str,
 ) -> Result<(), gateway_core::EncodeError> {
+    write_kept(out, ext, path, "segments")
+}
+
+/// Writes the kept segments of a set's summary (`extensions.x12.summary_segments`).
+pub fn write_kept_summary(
+    out: &mut crate::writer::Out,
+    ext: &Extensions,
+) -> Result<(), gateway_core::EncodeError> {
+    write_kept(out, ext, "$", "summary_segments")
+}
+
+fn write_kept(
+    out: &mut crate::writer::Out,
+    ext: &Extensions,
+    path: &str,
+    key: &str,
+) -> Result<(), gateway_core::EncodeError> {
     let Some(segs) = x12_ext(ext)
-        .and_then(|m| m.get("segments"))
+        .and_then(|m| m.get(key))
         .and_then(Value::as_array)
     else {
         return Ok(());
     };
-    write_kept_list(out, segs, &format!("{path}.extensions.x12.segments"))
+    write_kept_list(out, segs, &format!("{path}.extensions.x12.{key}"))
 }
 
 /// A kept element (`extensions.x12.elements.BIG03`).

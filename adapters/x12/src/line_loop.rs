@@ -288,7 +288,7 @@ impl OpenLine {
     pub fn close<L: LoopLine>(&mut self, lines: &mut [L]) {
         if let Some(l) = lines.last_mut() {
             let mut ext = std::mem::take(&mut self.ext);
-            ext.sort_segments(self.positions);
+            ext.sort_segments(self.positions, None);
             ext.into_extensions(l.extensions_mut());
         }
     }

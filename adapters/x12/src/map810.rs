@@ -255,6 +255,7 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
         write_header_amounts(out, inv)?;
     }
     out.segment("$.lines", "CTT", &[t(inv.lines.len().to_string())])?;
+    common::write_kept_summary(out, &inv.extensions)?;
     out.end_area();
     Ok(())
 }

@@ -336,6 +336,7 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
     if let Some(total) = po.total {
         out.segment("$.total", "AMT", &[t("TT"), t(values::to_decimal(total))])?;
     }
+    common::write_kept_summary(out, &po.extensions)?;
     out.end_area();
     Ok(())
 }

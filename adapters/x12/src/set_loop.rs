@@ -127,6 +127,7 @@ pub(crate) fn read_set<K: SetKind>(segments: &[Segment<'_>]) -> (Option<K::Doc>,
     while let Some(seg) = body.get(i) {
         let seg = &Fields::new(seg);
         let id = seg.id();
+        ext.in_summary = scope == Scope::Summary;
         if i == begin_i {
             K::read_begin(&mut cx, &mut doc, &mut ext, seg, i);
             i += 1;
@@ -183,7 +184,10 @@ pub(crate) fn read_set<K: SetKind>(segments: &[Segment<'_>]) -> (Option<K::Doc>,
     open.close(K::common(&mut doc).lines);
     let comments = (!comments.is_empty()).then(|| comments.join("\n").into());
     K::finish(&mut doc, slots, comments);
-    ext.sort_segments(crate::order::positions(K::SET, crate::order::Area::Heading));
+    ext.sort_segments(
+        crate::order::positions(K::SET, crate::order::Area::Heading),
+        crate::order::positions(K::SET, crate::order::Area::Summary),
+    );
     ext.into_extensions(K::common(&mut doc).extensions);
     if cx.has_errors() {
         return (None, cx.issues);

@@ -238,13 +238,16 @@ fn with_segments(edi: &str, after: &str, extra: &[&str]) -> String {
 }
 
 /// A sender's own order of the segments the model does not hold (a FOB before a REF, an
-/// unknown segment before a line's REF) is put in table order once, when read; written and
-/// read again, the document is the same, and what is written is in table order.
+/// unknown segment before a line's REF, an ISS before a CAD in the summary) is put in table
+/// order once, when read; written and read again, the document is the same, what is written
+/// is in table order, and the summary's segments stay in the summary.
 #[test]
 fn kept_segments_out_of_order_survive_a_round_trip_in_table_order() {
     let rich = std::fs::read_to_string(repo_root().join("samples/x12/invoice/rich.edi")).unwrap();
     let edi = with_segments(&rich, "BIG*", &["FOB*PP", "REF*IA*77"]);
     let edi = with_segments(&edi, "IT1*1*", &["ZZ1*A", "REF*LI*9", "SAC*C*D240***100"]);
+    // The summary's own: an ISS before a CAD (the table has CAD first).
+    let edi = with_segments(&edi, "TDS*", &["ISS*1*CT*5", "CAD*M****UPS"]);
     let first = decode(edi.as_bytes());
     assert_eq!(first.len(), 1, "{edi}");
     let Document::Invoice(inv) = &first[0] else {
@@ -265,7 +268,23 @@ fn kept_segments_out_of_order_survive_a_round_trip_in_table_order() {
         .map(|s| s[0].as_str().unwrap())
         .collect();
     assert_eq!(line, ["ZZ1", "REF"], "{line:?}");
+    assert_eq!(
+        inv.extensions["x12"]["summary_segments"],
+        serde_json::json!([["CAD", "M", "", "", "", "UPS"], ["ISS", "1", "CT", "5"]]),
+        "kept with the summary, in table order"
+    );
     let out = write(&first);
     assert_eq!(order_problems(&out), Vec::<String>::new());
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (tds, cad, iss, ctt) = (
+        text.find("TDS*").unwrap(),
+        text.find("CAD*").unwrap(),
+        text.find("ISS*").unwrap(),
+        text.find("CTT*").unwrap(),
+    );
+    assert!(
+        tds < cad && cad < iss && iss < ctt,
+        "written in the summary: {text}"
+    );
     assert_eq!(decode(&out), first, "{}", String::from_utf8_lossy(&out));
 }
