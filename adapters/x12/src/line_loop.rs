@@ -258,11 +258,9 @@ fn continuation<'a>(seg: &Fields<'_, 'a>) -> Option<std::borrow::Cow<'a, str>> {
 #[derive(Debug, Default)]
 pub struct OpenLine {
     ext: ExtBuilder,
-    /// PID05 already gave the line its description; a later PID is kept unless it continues
-    /// the description right after it.
+    /// PID05 already gave the line its description; a later PID continues it when it is
+    /// free-form text only, and is kept otherwise.
     described: bool,
-    /// Index of the PID that last added to the description.
-    description_at: usize,
     /// The order of the set's line loop, for the segments a line keeps.
     positions: Option<&'static crate::order::Positions>,
 }
@@ -326,11 +324,13 @@ impl OpenLine {
                             .keep_elements(seg, &[5, if f { 1 } else { usize::MAX }]);
                     }
                     self.described = true;
-                    self.description_at = i;
                 }
                 None => self.keep(seg),
             },
-            b"PID" if self.described && i == self.description_at + 1 => {
+            // Every later free-form PID (PID*F****text) continues the description, wherever
+            // it is in the loop: the writer puts a loop's segments in table order, which
+            // would bring a free-form PID kept apart next to the description anyway.
+            b"PID" if self.described => {
                 match (line.description_mut().as_mut(), continuation(seg)) {
                     (Some(d), Some(more)) => {
                         let mut joined = String::with_capacity(d.len() + 1 + more.len());
@@ -338,7 +338,6 @@ impl OpenLine {
                         joined.push(' ');
                         joined.push_str(&more);
                         *d = joined.into();
-                        self.description_at = i;
                     }
                     _ => self.keep(seg),
                 }

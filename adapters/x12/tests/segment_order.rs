@@ -288,3 +288,30 @@ fn kept_segments_out_of_order_survive_a_round_trip_in_table_order() {
     );
     assert_eq!(decode(&out), first, "{}", String::from_utf8_lossy(&out));
 }
+
+/// Found by the fuzzer: a free-form PID after an unknown segment was kept apart from the
+/// description, then written next to it (the unknown segment goes to its place) and read back
+/// as part of it. Every later free-form PID of a loop now continues the description.
+#[test]
+fn a_later_free_form_pid_continues_the_description_wherever_it_is() {
+    let rich = std::fs::read_to_string(repo_root().join("samples/x12/invoice/rich.edi")).unwrap();
+    let edi = with_segments(
+        &rich,
+        "PID*F****Safety gloves",
+        &["ZZ1*A", "PID*F****box of 100"],
+    );
+    let first = decode(edi.as_bytes());
+    let Document::Invoice(inv) = &first[0] else {
+        panic!("not an invoice");
+    };
+    assert_eq!(
+        inv.lines[0].description.as_deref(),
+        Some("Safety gloves, nitrile, size L box of 100")
+    );
+    assert_eq!(
+        inv.lines[0].extensions["x12"]["segments"],
+        serde_json::json!([["ZZ1", "A"]])
+    );
+    let out = write(&first);
+    assert_eq!(decode(&out), first, "{}", String::from_utf8_lossy(&out));
+}
