@@ -998,6 +998,7 @@ pub struct SetShape {
 pub struct Survey {
     /// The first beginning segment.
     pub begin: Option<usize>,
+    /// The last CUR naming a currency (CUR02): the document's currency.
     pub last_cur: Option<usize>,
     pub last_itd: Option<usize>,
     pub last_total: Option<usize>,
@@ -1032,7 +1033,11 @@ pub fn survey(body: &[Segment<'_>], shape: &SetShape) -> Survey {
         } else if id3 == Some(shape.begin) {
             s.begin = s.begin.or(Some(i));
         } else if id == b"CUR" {
-            s.last_cur = Some(i);
+            // Only a CUR that names a currency is the document's; one without CUR02 is kept,
+            // so it cannot become the currency once written again.
+            if seg.element(2).is_some_and(|c| !c.trim_ascii().is_empty()) {
+                s.last_cur = Some(i);
+            }
         } else if id == b"ITD" {
             s.last_itd = Some(i);
         } else if id == b"REF" {

@@ -498,6 +498,25 @@ ITD*14*3*2**45**46~ITD*01*3~PO1*1*1*EA*1.00~CTT*1~SE*7*0001~GE*1*1~IEA*1*0000000
 }
 
 #[test]
+fn a_cur_without_a_currency_is_kept_and_never_becomes_the_currency() {
+    // Found by the fuzzer: the last CUR had no CUR02, so the document had no currency and an
+    // earlier CUR*SE*USD was kept; written again, that kept CUR was the only one, and read back
+    // as the currency. The currency now comes from the last CUR that names one.
+    let x12 = "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*U*00401*000000001*0*P*>~\
+GS*PO*ACME*GLOBEX*20260301*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO1**20260301~\
+CUR*BY*USD~CUR*BY~PO1*1*1*EA*1.00~CTT*1~SE*7*0001~GE*1*1~IEA*1*000000001~";
+    let docs = read_x12(x12.as_bytes(), "two CURs");
+    let po = po(&docs[0]);
+    assert_eq!(po.currency.as_deref(), Some("USD"));
+    assert_eq!(
+        po.extensions["x12"]["segments"],
+        serde_json::json!([["CUR", "BY"]])
+    );
+    let (bytes, back) = through_x12(&docs, "CUR without CUR02");
+    assert_eq!(back, docs, "{}", String::from_utf8_lossy(&bytes));
+}
+
+#[test]
 fn a_string_shorter_than_its_minimum_is_padded_and_a_short_code_is_refused() {
     // A Coupa supplier number of one digit: N104 is AN 2/80, so it goes out padded with a
     // trailing space (X12.6), the way a partner's translator accepts it, and reads back as it
