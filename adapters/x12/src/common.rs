@@ -885,10 +885,17 @@ pub fn read_line_item(
         (Some(q), Some(p)) => q.checked_mul(p),
         _ => None,
     };
+    let uom = seg.trimmed(3);
+    if let Some(u) = uom.as_deref()
+        && !crate::line_loop::written_as_is(u)
+    {
+        ext.elements
+            .insert(format!("{}03", seg.id_str()), Value::String(u.to_string()));
+    }
     LineItem {
         number,
         quantity,
-        uom: seg.trimmed(3),
+        uom,
         unit_price,
         amount,
         ids,

@@ -94,6 +94,8 @@ pub struct LineSegment {
     pub number_key: &'static str,
     /// `IT105`: the basis of unit price, kept as written.
     pub basis_key: &'static str,
+    /// `IT103`: the unit as read, kept when the writer would have translated it.
+    pub unit_key: &'static str,
 }
 
 /// Writes line `n`'s loop: the line item segment, PID, DTM (need-by), TXI, SAC and the
@@ -125,7 +127,11 @@ fn write_line_segments<L: LoopLine>(
             None => t(p.number.to_string()),
         },
         o(p.quantity.map(values::to_decimal)),
-        o(p.uom.map(x12_unit)),
+        // A unit read from X12 that the table would change (`Ea`, `CS`) goes back as it came.
+        match (kept_element(le, segment.unit_key), p.uom) {
+            (Some(k), Some(u)) if k == u => t(k),
+            (_, u) => o(u.map(x12_unit)),
+        },
         o(p.unit_price.map(values::to_decimal)),
         o(kept_element(le, segment.basis_key)),
     ];
@@ -151,6 +157,16 @@ fn write_line_segments<L: LoopLine>(
 }
 
 const UNITS: &str = include_str!("../../../schemas/x12/units.csv");
+
+/// Whether [`x12_unit`] writes `uom` unchanged. Asked for every line read, so the usual case
+/// (two capital letters the table does not translate to something else) skips the table.
+pub fn written_as_is(uom: &str) -> bool {
+    let b = uom.as_bytes();
+    if b.len() == 2 && b.iter().all(u8::is_ascii_uppercase) && !b.eq_ignore_ascii_case(b"CS") {
+        return true;
+    }
+    x12_unit(uom) == uom
+}
 
 /// The X12 unit code (355) for a canonical unit: the UN/CEFACT codes cXML and Coupa send are
 /// translated through `schemas/x12/units.csv`; anything else is written as it is (and refused

@@ -175,6 +175,7 @@ const IT1: LineSegment = LineSegment {
     set: "810",
     number_key: "IT101",
     basis_key: "IT105",
+    unit_key: "IT103",
 };
 
 /// Writes the body of an 810 (BIG through CTT; the caller writes ST and SE).

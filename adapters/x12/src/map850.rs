@@ -261,6 +261,7 @@ const PO1: LineSegment = LineSegment {
     set: "850",
     number_key: "PO101",
     basis_key: "PO105",
+    unit_key: "PO103",
 };
 
 /// Writes the body of an 850 (BEG through AMT; the caller writes ST and SE).

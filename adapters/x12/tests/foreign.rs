@@ -517,6 +517,39 @@ CUR*BY*USD~CUR*BY~PO1*1*1*EA*1.00~CTT*1~SE*7*0001~GE*1*1~IEA*1*000000001~";
 }
 
 #[test]
+fn a_unit_read_from_x12_goes_back_as_it_came() {
+    // Found by the fuzzer: `Ea` read from an 850 was written as `EA` (the unit table compares
+    // without case), and `CS` would have gone back as `CA` (the table's Recommendation 20
+    // case). A unit the table would change is now kept as read; one from elsewhere is still
+    // translated.
+    let x12 = "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*U*00401*000000001*0*P*>~\
+GS*PO*ACME*GLOBEX*20260301*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO1**20260301~\
+PO1*1*1*Ea*1.00~PO1*2*1*CS*1.00~PO1*3*1*EA*1.00~CTT*3~SE*7*0001~GE*1*1~IEA*1*000000001~";
+    let docs = read_x12(x12.as_bytes(), "units");
+    let units: Vec<_> = po(&docs[0]).lines.iter().map(|l| l.uom.clone()).collect();
+    assert_eq!(
+        units,
+        [Some("Ea".into()), Some("CS".into()), Some("EA".into())]
+    );
+    let (bytes, back) = through_x12(&docs, "units as read");
+    assert_eq!(back, docs, "{}", String::from_utf8_lossy(&bytes));
+    let written: Vec<String> = segments(&bytes, b"PO1")
+        .iter()
+        .map(|s| s[3].clone())
+        .collect();
+    assert_eq!(written, ["Ea", "CS", "EA"]);
+    // The same units from a document that was never X12 are written as X12 codes.
+    let mut fresh = order_with("Acme", "Gloves", "CS");
+    let (bytes, _) = through_x12(&fresh, "Recommendation 20 case");
+    assert_eq!(segments(&bytes, b"PO1")[0][3], "CA");
+    if let Document::PurchaseOrder(po) = &mut fresh[0] {
+        po.lines[0].uom = Some("ea".into());
+    }
+    let (bytes, _) = through_x12(&fresh, "lower case each");
+    assert_eq!(segments(&bytes, b"PO1")[0][3], "EA");
+}
+
+#[test]
 fn a_string_shorter_than_its_minimum_is_padded_and_a_short_code_is_refused() {
     // A Coupa supplier number of one digit: N104 is AN 2/80, so it goes out padded with a
     // trailing space (X12.6), the way a partner's translator accepts it, and reads back as it
