@@ -208,6 +208,10 @@ fn write_description(
     let kept = crate::common::kept_elements_of(line_ext, "PID")
         .next()
         .is_some();
+    // A kept element past PID99 (only a malformed input has one) is refused, not dropped.
+    if !line_ext.is_empty() {
+        crate::common::kept_positions(line_ext, "PID", 1)?;
+    }
     if !has_break && max.is_none_or(|m| description.len() <= m) {
         return if kept {
             out.segment(path, "PID", &first_pid(description, line_ext)?)

@@ -550,6 +550,25 @@ PO1*1*1*Ea*1.00~PO1*2*1*CS*1.00~PO1*3*1*EA*1.00~CTT*3~SE*7*0001~GE*1*1~IEA*1*000
 }
 
 #[test]
+fn a_description_pid_with_an_element_past_99_is_refused_on_writing_not_dropped() {
+    // Found by the fuzzer: PID132 of a malformed input was kept on reading and silently left
+    // out on writing (only two-digit positions were looked at there).
+    let pid = format!("PID*F****Gloves{}X", "*".repeat(127));
+    let x12 = format!(
+        "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*U*00401*000000001*0*P*>~\
+GS*PO*ACME*GLOBEX*20260301*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO1**20260301~\
+PO1*1*1*EA*1.00~{pid}~CTT*1~SE*6*0001~GE*1*1~IEA*1*000000001~"
+    );
+    let docs = read_x12(x12.as_bytes(), "PID132");
+    assert_eq!(po(&docs[0]).lines[0].description.as_deref(), Some("Gloves"));
+    let err = encode_for(&docs, "").unwrap_err();
+    assert!(
+        err.contains("PID132") && err.contains("positions end at 99"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_string_shorter_than_its_minimum_is_padded_and_a_short_code_is_refused() {
     // A Coupa supplier number of one digit: N104 is AN 2/80, so it goes out padded with a
     // trailing space (X12.6), the way a partner's translator accepts it, and reads back as it
