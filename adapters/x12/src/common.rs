@@ -1005,7 +1005,7 @@ pub struct SetShape {
 pub struct Survey {
     /// The first beginning segment.
     pub begin: Option<usize>,
-    /// The last CUR naming a currency (CUR02): the document's currency.
+    /// The last CUR of the heading naming a currency (CUR02): the document's currency.
     pub last_cur: Option<usize>,
     pub last_itd: Option<usize>,
     pub last_total: Option<usize>,
@@ -1040,13 +1040,16 @@ pub fn survey(body: &[Segment<'_>], shape: &SetShape) -> Survey {
         } else if id3 == Some(shape.begin) {
             s.begin = s.begin.or(Some(i));
         } else if id == b"CUR" {
-            // Only a CUR that names a currency is the document's; one without CUR02 is kept,
-            // so it cannot become the currency once written again.
-            if seg.element(2).is_some_and(|c| !c.trim_ascii().is_empty()) {
+            // The document's currency and terms are the heading's: a line loop's CUR or ITD
+            // is the line's (kept with it). Only a CUR that names a currency counts; one
+            // without CUR02 is kept, so it cannot become the currency once written again.
+            if s.lines == 0 && seg.element(2).is_some_and(|c| !c.trim_ascii().is_empty()) {
                 s.last_cur = Some(i);
             }
         } else if id == b"ITD" {
-            s.last_itd = Some(i);
+            if s.lines == 0 {
+                s.last_itd = Some(i);
+            }
         } else if id == b"REF" {
             if !in_n1_loop && seg.element(1) == Some(b"PP".as_slice()) {
                 s.last_revision = Some(i);

@@ -569,6 +569,26 @@ PO1*1*1*EA*1.00~{pid}~CTT*1~SE*6*0001~GE*1*1~IEA*1*000000001~"
 }
 
 #[test]
+fn the_terms_and_currency_are_the_headings_and_a_lines_own_stay_with_the_line() {
+    // Found by the fuzzer: the last ITD anywhere was the document's terms, so a line's ITD
+    // took the place of the heading's, and which ITD was last changed once the line loop was
+    // written in table order. The heading's last ITD and CUR are the document's now.
+    let x12 = "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*U*00401*000000001*0*P*>~\
+GS*PO*ACME*GLOBEX*20260301*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO1**20260301~CUR*BY*USD~\
+ITD*14*3*2**45**46~PO1*1*1*EA*1.00~CUR*BY*EUR~ITD*01*3*1**10~CTT*1~SE*9*0001~GE*1*1~IEA*1*000000001~";
+    let docs = read_x12(x12.as_bytes(), "line terms");
+    let po = po(&docs[0]);
+    assert_eq!(po.currency.as_deref(), Some("USD"));
+    assert_eq!(po.payment_terms.as_ref().and_then(|t| t.net_days), Some(46));
+    assert_eq!(
+        po.lines[0].extensions["x12"]["segments"],
+        serde_json::json!([["CUR", "BY", "EUR"], ["ITD", "01", "3", "1", "", "10"]])
+    );
+    let (bytes, back) = through_x12(&docs, "line terms");
+    assert_eq!(back, docs, "{}", String::from_utf8_lossy(&bytes));
+}
+
+#[test]
 fn a_string_shorter_than_its_minimum_is_padded_and_a_short_code_is_refused() {
     // A Coupa supplier number of one digit: N104 is AN 2/80, so it goes out padded with a
     // trailing space (X12.6), the way a partner's translator accepts it, and reads back as it
