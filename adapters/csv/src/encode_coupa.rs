@@ -204,9 +204,16 @@ pub fn invoice_records<'a>(
         None => {}
     }
     h.set("Supplier Note", inv.comments.as_deref());
-    // The PO number goes on each line (the import's place for it); an invoice without lines
+    // The PO number goes on each line (the import's place for it); an invoice without lines,
+    // or whose lines all carry a PO number of their own (kept from the file it came from),
     // carries it on its own record, where the reader also takes it from.
-    if inv.lines.is_empty() {
+    let own_po = |l: &gateway_model::InvoiceLine| match l.extensions.get(EXT) {
+        Some(serde_json::Value::Object(m)) => m
+            .keys()
+            .any(|k| crate::header::normalize(k) == crate::header::normalize("PO Number")),
+        _ => false,
+    };
+    if inv.lines.iter().all(own_po) {
         h.set("PO Number", inv.po_number.as_deref());
     }
     h.set("Invoice Control Total", dec(fmt, inv.total));

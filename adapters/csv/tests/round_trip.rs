@@ -203,6 +203,21 @@ Invoice Charge,Invoice Number,Type,Total\nInvoice Charge,INV-1,InvoiceShippingCh
 }
 
 #[test]
+fn an_invoice_whose_lines_all_name_another_po_keeps_its_own_po_number() {
+    // Found by the fuzzer: the invoice record named one PO and every line another; the lines'
+    // were kept with them and written in their PO Number column, and the invoice's went
+    // nowhere, so the lines' came back as the invoice's.
+    let raw = b"Invoice,Invoice Number,PO Number\nInvoice,INV-1,PO-1\n\
+Invoice Line,Invoice Number,Line Number,Price,Quantity,PO Number\nInvoice Line,INV-1,1,2.00,1,PO-2\n";
+    let (want, _) = round_trip(raw);
+    let Document::Invoice(inv) = &want[0] else {
+        panic!("not an invoice")
+    };
+    assert_eq!(inv.po_number.as_deref(), Some("PO-1"));
+    assert_eq!(inv.lines[0].extensions["csv"]["PO Number"], "PO-2");
+}
+
+#[test]
 fn an_order_whose_lines_all_have_their_own_currency_keeps_its_own() {
     // Found by the fuzzer: the order's currency came from its header record and its only line
     // had another; the order's was written nowhere and the line's came back as the order's.
