@@ -38,6 +38,9 @@ pub struct SegmentLimits {
     pub code: u32,
     /// Bit `n` set when element `n` is free text (a line break becomes a space there).
     pub free_text: u32,
+    /// Bit `n` set when element `n` is a number (type R, N0, N2): its length counts digits
+    /// only, not a sign or a decimal point (X12.6).
+    pub numeric: u32,
 }
 
 /// A segment id (two or three bytes) as one integer; longer ids are never in the table.
@@ -102,6 +105,9 @@ impl Limits {
                 let min = cols.get(2).and_then(|m| m.parse::<u8>().ok()).unwrap_or(0);
                 let (free, code) = (cols.get(5) == Some(&"yes"), cols.get(1) == Some(&"ID"));
                 limits.mark(seg, pos, min, free, code);
+                if matches!(cols.get(1), Some(&("R" | "N0" | "N2"))) {
+                    limits.mark_numeric(seg, pos);
+                }
             }
         }
         limits
@@ -157,6 +163,15 @@ impl Limits {
         }
     }
 
+    fn mark_numeric(&mut self, seg: &str, pos: usize) {
+        let Some(flag) = u32::try_from(pos).ok().and_then(|b| 1u32.checked_shl(b)) else {
+            return;
+        };
+        if let Some(e) = self.entry(seg) {
+            e.numeric |= flag;
+        }
+    }
+
     /// The limits of segment `id`, looked up once per segment written.
     pub fn for_segment(&self, id: &str) -> Option<&SegmentLimits> {
         let key = pack(id)?;
@@ -194,6 +209,14 @@ impl Limits {
         max: usize,
     ) -> EncodeError {
         let key = format!("{seg}{pos:02}");
+        let numeric = self
+            .for_segment(seg)
+            .is_some_and(|s| pos < 32 && s.numeric & (1 << pos) != 0);
+        let (length, unit) = if numeric {
+            (value.bytes().filter(u8::is_ascii_digit).count(), "digits")
+        } else {
+            (value.chars().count(), "characters")
+        };
         let source = if self.overridden.iter().any(|(k, _)| *k == key) {
             "the partner profile (x12.max_lengths) allows".to_string()
         } else {
@@ -202,9 +225,7 @@ impl Limits {
         EncodeError::Invalid {
             path: path.to_string(),
             message: format!(
-                "{key} would be {} characters ({:?}) and {source} at most {max}; the partner would reject the set. Shorten the value where it comes from, or set x12.max_lengths.{key} in the partner profile if the partner's guide allows more",
-                value.chars().count(),
-                value
+                "{key} would be {length} {unit} ({value:?}) and {source} at most {max}; the partner would reject the set. Shorten the value where it comes from, or set x12.max_lengths.{key} in the partner profile if the partner's guide allows more",
             ),
         }
     }
@@ -282,6 +303,10 @@ mod tests {
         assert_eq!(n4.min, [0, 2, 2, 3, 2]);
         assert_eq!(n4.code, (1 << 2) | (1 << 3) | (1 << 4));
         assert_eq!(l5.for_segment("N1").unwrap().min, [0, 0, 1, 1, 2]);
+        // Quantities and prices count digits; IT102 grew from 10 to 15 in 005010.
+        assert_eq!(l4.for_segment("IT1").unwrap().numeric, (1 << 2) | (1 << 4));
+        assert_eq!((l4.max("IT1", 2), l5.max("IT1", 2)), (Some(10), Some(15)));
+        assert_eq!(n4.numeric, 0);
     }
 
     #[test]

@@ -82,7 +82,15 @@ fn check_lengths(
         let (Some(El::T(v)), m) = (elements.get(pos - 1), usize::from(max)) else {
             continue;
         };
-        if m > 0 && v.len() > m && v.chars().count() > m {
+        if m == 0 || v.len() <= m {
+            continue;
+        }
+        let length = if is_marked(seg.numeric, pos) {
+            v.bytes().filter(u8::is_ascii_digit).count()
+        } else {
+            v.chars().count()
+        };
+        if length > m {
             return Err(limits.too_long(path, id, pos, v, m));
         }
     }

@@ -390,6 +390,44 @@ fn a_005010_partner_gets_the_5010_limits() {
 }
 
 #[test]
+fn quantities_and_amounts_are_counted_in_digits_against_the_partners_version() {
+    // PO102 (Quantity Ordered) holds 15 digits; a sign and a decimal point do not count.
+    let mut docs = order_with("Acme", "Gloves", "EA");
+    let set_quantity = |docs: &mut Vec<Document>, q: &str| {
+        if let Document::PurchaseOrder(po) = &mut docs[0] {
+            po.lines[0].quantity = Some(q.parse().unwrap());
+            po.lines[0].unit_price = None;
+        }
+    };
+    set_quantity(&mut docs, "-1234567.12345678");
+    encode_for(&docs, "version = \"004010\"").unwrap();
+    set_quantity(&mut docs, "12345678.12345678");
+    let err = encode_for(&docs, "version = \"004010\"").unwrap_err();
+    assert!(
+        err.contains("$.lines[0]") && err.contains("PO102 would be 16 digits"),
+        "{err}"
+    );
+    // IT102 (Quantity Invoiced) grew from 10 digits in 004010 to 15 in 005010.
+    let invoice = vec![Document::Invoice(gateway_model::Invoice {
+        invoice_number: Some("INV-1".into()),
+        invoice_date: Some("2026-04-01".parse().unwrap()),
+        lines: vec![gateway_model::InvoiceLine {
+            line_number: 1,
+            quantity: Some("123456789.01".parse().unwrap()),
+            uom: Some("EA".into()),
+            ..gateway_model::InvoiceLine::default()
+        }],
+        ..gateway_model::Invoice::default()
+    })];
+    let err = encode_for(&invoice, "version = \"004010\"").unwrap_err();
+    assert!(
+        err.contains("IT102 would be 11 digits") && err.contains("004010"),
+        "{err}"
+    );
+    encode_for(&invoice, "version = \"005010\"").unwrap();
+}
+
+#[test]
 fn the_last_header_ref_pp_is_the_version_and_survives_a_round_trip() {
     let x12 = "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*U*00401*000000001*0*P*>~\
 GS*PO*ACME*GLOBEX*20260301*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO1**20260301~\
