@@ -505,15 +505,7 @@ async fn coupa_pos_reach_cxml_and_x12_suppliers_and_are_marked_exported() {
             .unwrap();
     env.drop_file(GLOBEX, "po-globex-1.997.edi", ack.as_bytes())
         .unwrap();
-    let refused = env
-        .wait_until(GUARD, |e| {
-            e.running
-                .ledger
-                .list(Some("PO-GLOBEX-1"), Some("partner_rejected"), 10)
-                .map(|l| l.len() == 1)
-                .unwrap_or(false)
-        })
-        .await;
+    let refused = partner_rejected(&env, "PO-GLOBEX-1").await;
     let rows = env
         .running
         .ledger
@@ -615,6 +607,17 @@ async fn partner_rejected_metric(env: &DemoEnv) -> u64 {
         .unwrap_or(0)
 }
 
+/// Whether the PO numbered `number` becomes `partner_rejected` in the ledger in time.
+async fn partner_rejected(env: &DemoEnv, number: &str) -> bool {
+    env.wait_until(GUARD, |e| {
+        e.running
+            .ledger
+            .list(Some(number), Some("partner_rejected"), 10)
+            .is_ok_and(|l| l.len() == 1)
+    })
+    .await
+}
+
 /// The text of the one 850 in `partner`'s outgoing folder that is not among `seen`.
 fn new_850(env: &DemoEnv, partner: &str, seen: &[PathBuf]) -> Option<(PathBuf, String)> {
     env.outgoing(partner)
@@ -648,14 +651,7 @@ async fn a_po_the_supplier_refused_is_resent_and_its_own_997_matched() {
     let ack = gateway_server::demo::supplier_997(edi.as_bytes(), "AK5*R*5~").unwrap();
     env.drop_file(GLOBEX, "refusal.997.edi", ack.as_bytes())
         .unwrap();
-    let refused = env
-        .wait_until(GUARD, |e| {
-            e.running
-                .ledger
-                .list(Some("PO-GLOBEX-1"), Some("partner_rejected"), 10)
-                .is_ok_and(|l| l.len() == 1)
-        })
-        .await;
+    let refused = partner_rejected(&env, "PO-GLOBEX-1").await;
     assert!(refused);
     let original = env
         .running

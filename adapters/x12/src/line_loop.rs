@@ -158,23 +158,11 @@ fn write_line_segments<L: LoopLine>(
 
 const UNITS: &str = include_str!("../../../schemas/x12/units.csv");
 
-/// Whether [`x12_unit`] writes `uom` unchanged. Asked for every line read, so the usual case
-/// (two capital letters the table does not translate to something else) skips the table.
-pub fn written_as_is(uom: &str) -> bool {
-    let b = uom.as_bytes();
-    if b.len() == 2 && b.iter().all(u8::is_ascii_uppercase) && !b.eq_ignore_ascii_case(b"CS") {
-        return true;
-    }
-    x12_unit(uom) == uom
-}
-
-/// The X12 unit code (355) for a canonical unit: the UN/CEFACT codes cXML and Coupa send are
-/// translated through `schemas/x12/units.csv`; anything else is written as it is (and refused
-/// by the length check when longer than two characters).
-pub fn x12_unit(uom: &str) -> &str {
+/// `schemas/x12/units.csv` as (Recommendation 20, X12) pairs, read once.
+fn units() -> &'static [(&'static str, &'static str)] {
     static TABLE: std::sync::OnceLock<Vec<(&'static str, &'static str)>> =
         std::sync::OnceLock::new();
-    let table = TABLE.get_or_init(|| {
+    TABLE.get_or_init(|| {
         UNITS
             .lines()
             .skip_while(|l| l.starts_with('#'))
@@ -184,8 +172,35 @@ pub fn x12_unit(uom: &str) -> &str {
                 Some((cols.next()?, cols.next()?))
             })
             .collect()
+    })
+}
+
+/// Whether [`x12_unit`] writes `uom` unchanged. Asked for every line read, so the usual case
+/// (two capital letters, unless the table translates that code to another) skips the scan.
+pub fn written_as_is(uom: &str) -> bool {
+    static CHANGED_PAIRS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let changed = CHANGED_PAIRS.get_or_init(|| {
+        units()
+            .iter()
+            .filter(|(rec20, x12)| rec20.len() == 2 && rec20 != x12)
+            .map(|(rec20, _)| *rec20)
+            .collect()
     });
-    table
+    let b = uom.as_bytes();
+    if b.len() == 2
+        && b.iter().all(u8::is_ascii_uppercase)
+        && !changed.iter().any(|c| c.as_bytes() == b)
+    {
+        return true;
+    }
+    x12_unit(uom) == uom
+}
+
+/// The X12 unit code (355) for a canonical unit: the UN/CEFACT codes cXML and Coupa send are
+/// translated through `schemas/x12/units.csv`; anything else is written as it is (and refused
+/// by the length check when longer than two characters).
+pub fn x12_unit(uom: &str) -> &str {
+    units()
         .iter()
         .find(|(rec20, _)| rec20.len() == uom.len() && rec20.eq_ignore_ascii_case(uom))
         .map_or(uom, |(_, x12)| x12)

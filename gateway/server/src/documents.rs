@@ -85,14 +85,7 @@ pub fn partner_rows(ledger: &Ledger, partners: &Partners) -> Result<Vec<PartnerR
 /// Prints `rows` as a table or, with `json`, as JSON Lines.
 pub fn print_partners(rows: &[PartnerRow], json: bool, out: &mut dyn Write) -> std::io::Result<()> {
     if json {
-        for r in rows {
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string(r).map_err(std::io::Error::other)?
-            )?;
-        }
-        return Ok(());
+        return print_json_lines(rows, out);
     }
     writeln!(
         out,
@@ -131,17 +124,22 @@ pub fn print_partners(rows: &[PartnerRow], json: bool, out: &mut dyn Write) -> s
     Ok(())
 }
 
+/// One JSON object per line, for scripts (`--json`).
+fn print_json_lines<T: serde::Serialize>(items: &[T], out: &mut dyn Write) -> std::io::Result<()> {
+    for item in items {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string(item).map_err(std::io::Error::other)?
+        )?;
+    }
+    Ok(())
+}
+
 /// Prints `entries` as text (one block per document) or, with `json`, as JSON Lines.
 pub fn print(entries: &[Entry], json: bool, out: &mut dyn Write) -> std::io::Result<()> {
     if json {
-        for e in entries {
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string(e).map_err(std::io::Error::other)?
-            )?;
-        }
-        return Ok(());
+        return print_json_lines(entries, out);
     }
     for e in entries {
         writeln!(
