@@ -290,7 +290,18 @@ async fn rest_post_reaches_coupa() {
     assert_one_invoice(&env, "E2E-REST-1", "ACME-1");
 
     // The supplier follows its invoice with the doc id the POST answered, and sees it
-    // delivered; another partner's token does not see it, and no token is refused.
+    // delivered; another partner's token does not see it, and no token is refused. Coupa
+    // holds the invoice a moment before the ledger settles it, so wait for the ledger.
+    let settled = env
+        .wait_until(GUARD, |e| {
+            e.running
+                .ledger
+                .list(Some("E2E-REST-1"), Some("delivered"), 10)
+                .map(|l| l.len() == 1)
+                .unwrap_or(false)
+        })
+        .await;
+    assert!(settled, "the ledger never recorded the delivery");
     let answer: Value = serde_json::from_str(&body).unwrap();
     let doc_id = answer["accepted"][0]["doc_id"]
         .as_str()
