@@ -341,6 +341,14 @@ async fn rest_post_reaches_coupa() {
     assert_eq!((status, &none["documents"]), (200, &json!([])), "{none}");
     let (status, _) = get("not-a-token", format!("/api/v1/documents/{doc_id}")).await;
     assert_eq!(status, 401);
+    // A malformed query is answered in JSON, saying what the query takes.
+    let (status, bad) = get("acme-token", "/api/v1/documents?limit=many".into()).await;
+    assert_eq!(status, 400, "{bad}");
+    assert!(
+        bad.to_string()
+            .contains("`limit` a whole number from 1 to 500"),
+        "{bad}"
+    );
     env.shutdown().await.unwrap();
 }
 

@@ -3,6 +3,7 @@
 //! system can follow an invoice from "accepted" to "delivered to Coupa" (or to the reason it
 //! was not) without mailing the buyer's operators; it sees only its own documents.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -94,10 +95,18 @@ pub struct ListQuery {
 pub async fn list_documents(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<ListQuery>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
     let Some(partner) = authenticate(&state, &headers) else {
         return error(StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+    };
+    let Ok(Query(q)) = query else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "bad query: `number` is a document number and `limit` a whole number from 1 to {MAX_LIST}, for example ?number=INV-1&limit=20"
+            ),
+        );
     };
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIST);
     match state
