@@ -159,7 +159,8 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
             // is not acknowledged.
             return;
         }
-        let outcome = map_set(cx.header, segments, issues);
+        let version = cx.group.map_or("", Group::version);
+        let outcome = map_set(cx.header, version, segments, issues);
         self.sets.push(SetAck {
             id: cx.header.id.to_string(),
             control: cx.header.control.trim().to_string(),

@@ -31,9 +31,11 @@ pub struct SetOutcome {
     pub issues: Vec<SetIssue>,
 }
 
-/// Maps a set whose envelope is sound; sets with envelope errors are not mapped.
+/// Maps a set whose envelope is sound; sets with envelope errors are not mapped. `version` is
+/// the group's GS08, whose dictionary the element lengths are checked against.
 pub fn map_set(
     header: &SetHeader,
+    version: &str,
     segments: &[Segment<'_>],
     mut issues: Vec<SetIssue>,
 ) -> SetOutcome {
@@ -60,11 +62,11 @@ pub fn map_set(
     }
     let (document, more) = match header.id.as_str() {
         "810" => {
-            let (inv, more) = crate::map810::to_invoice(segments);
+            let (inv, more) = crate::map810::to_invoice(segments, version);
             (inv.map(Document::Invoice), more)
         }
         "850" => {
-            let (po, more) = crate::map850::to_order(segments);
+            let (po, more) = crate::map850::to_order(segments, version);
             (po.map(Document::PurchaseOrder), more)
         }
         _ => (None, Vec::new()),
@@ -176,7 +178,8 @@ pub(crate) fn emit_set(
     envelope: &SourceMeta,
     out: &mut dyn Emit,
 ) {
-    let outcome = map_set(place.header, segments, issues);
+    let version = envelope.extra.get("version").map_or("", |v| v.as_str());
+    let outcome = map_set(place.header, version, segments, issues);
     match outcome.document {
         Some(document) => {
             let meta = set_meta(envelope, place, &outcome.issues);

@@ -126,6 +126,17 @@ impl<'s, 'a> Fields<'s, 'a> {
         }
     }
 
+    /// The offsets of the element separators in the segment, and the segment's length (the
+    /// end of its last element): element `n` lies between separator `n - 1` and separator
+    /// `n` (or the end). `None` when the segment has more separators than were recorded
+    /// (read those elements one by one).
+    pub fn separators(&self) -> Option<(&[u16], usize)> {
+        if self.more {
+            return None;
+        }
+        Some((self.seps.get(..self.count)?, self.seg.raw.len()))
+    }
+
     /// Number of data elements (not counting the id).
     pub fn element_count(&self) -> usize {
         if self.more {

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 
 use gateway_core::EncodeError;
 
+use crate::fields::Fields;
+
 const TABLE: &str = include_str!("../../../schemas/x12/element-lengths.csv");
 
 /// Maximum element lengths for one interchange's version and partner.
@@ -20,6 +22,9 @@ pub struct Limits {
     /// One entry per segment of the table, sorted by packed id (see [`pack`]) and found by
     /// binary search: cheaper per written segment than hashing the id.
     segments: Vec<SegmentLimits>,
+    /// Open-addressing index of `segments` by packed id ([`slot`]; `u8::MAX` empty), built
+    /// once the table is complete: every received segment is looked up.
+    index: Vec<u8>,
     /// Where the numbers come from, for messages: `004010` or `the partner profile`.
     version: String,
     overridden: Vec<(String, usize)>,
@@ -41,15 +46,133 @@ pub struct SegmentLimits {
     /// Bit `n` set when element `n` is a number (type R, N0, N2): its length counts digits
     /// only, not a sign or a decimal point (X12.6).
     pub numeric: u32,
+    /// The positions with a maximum and the maximum, ascending: what a received segment is
+    /// checked against without walking the positions that have none.
+    limited: Vec<(u8, u16)>,
+    /// The maximum in bytes by position, `u16::MAX` where there is none, for the quick
+    /// check every received segment gets ([`longer_in_bytes`]).
+    byte_max: ByteMax,
+}
+
+/// [`SegmentLimits::byte_max`]: one entry per position a [`Fields`] records (and the id's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ByteMax([u16; 33]);
+
+impl Default for ByteMax {
+    fn default() -> Self {
+        ByteMax([u16::MAX; 33])
+    }
+}
+
+/// An element of a received segment longer than the dictionary allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverLong {
+    /// 1-based element position.
+    pub position: usize,
+    /// Characters, or digits for a number.
+    pub length: usize,
+    pub max: u16,
+    /// The element is a number, counted in digits.
+    pub numeric: bool,
+}
+
+impl SegmentLimits {
+    /// The quick check before [`SegmentLimits::over_long`]: bytes bound characters and
+    /// digits from above, so when no element is longer in bytes than its maximum, nothing is
+    /// too long. False for nearly every received segment.
+    #[inline]
+    pub fn may_be_over_long(&self, seg: &Fields<'_, '_>) -> bool {
+        match seg.separators() {
+            Some((seps, end)) => longer_in_bytes(&self.byte_max.0, seps, end),
+            None => true,
+        }
+    }
+
+    /// The elements of `seg` (a segment of this id) longer than their maximum, in order.
+    /// Surrounding spaces are not counted (readers trim them); a composite element is not
+    /// checked (the table holds simple elements only).
+    ///
+    /// Every received segment of a mapped set comes here, so the common case (all elements
+    /// fit in bytes) costs one comparison per limited element present.
+    pub fn over_long(&self, seg: &Fields<'_, '_>, found: &mut dyn FnMut(OverLong)) {
+        if !self.may_be_over_long(seg) {
+            return;
+        }
+        for &(position, max) in &self.limited {
+            let position = usize::from(position);
+            // Positions ascend: once one is missing, so are the rest.
+            let Some(value) = seg.element(position) else {
+                return;
+            };
+            if value.len() <= usize::from(max) {
+                continue;
+            }
+            let value = value.trim_ascii();
+            if value.contains(&seg.delimiters.component) {
+                continue;
+            }
+            let numeric = position < 32 && self.numeric & (1 << position) != 0;
+            let length = if numeric {
+                value.iter().filter(|b| b.is_ascii_digit()).count()
+            } else {
+                String::from_utf8_lossy(value).chars().count()
+            };
+            if length > usize::from(max) {
+                found(OverLong {
+                    position,
+                    length,
+                    max,
+                    numeric,
+                });
+            }
+        }
+    }
+}
+
+/// Whether an element is longer in bytes than its maximum in `max` (by position;
+/// `u16::MAX` is none), the elements given by their separators' offsets `seps` (at most 32)
+/// and the segment's length `end`. Branch-free over the elements: it runs for nearly every
+/// received segment.
+fn longer_in_bytes(max: &[u16; 33], seps: &[u16], end: usize) -> bool {
+    let count = seps.len();
+    let (Some(&last_sep), Some(prev), Some(next), Some(limits)) = (
+        seps.last(),
+        seps.get(..count.saturating_sub(1)),
+        seps.get(1..),
+        max.get(1..count),
+    ) else {
+        return false;
+    };
+    // Element p (1..count) lies between separators p - 1 and p; separators ascend.
+    let inner = next
+        .iter()
+        .zip(prev)
+        .zip(limits)
+        .fold(false, |over, ((n, p), m)| {
+            over | (n.wrapping_sub(*p).wrapping_sub(1) > *m)
+        });
+    let last = end.saturating_sub(usize::from(last_sep) + 1);
+    inner || max.get(count).is_some_and(|&m| last > usize::from(m))
 }
 
 /// A segment id (two or three bytes) as one integer; longer ids are never in the table.
 pub(crate) fn pack(id: &str) -> Option<u32> {
-    let b = id.as_bytes();
+    pack_bytes(id.as_bytes())
+}
+
+fn pack_bytes(b: &[u8]) -> Option<u32> {
     if !(2..=3).contains(&b.len()) {
         return None;
     }
     Some(b.iter().fold(0u32, |acc, &x| (acc << 8) | u32::from(x)))
+}
+
+/// Slots of [`Limits::index`]: at most half full, so a probe ends quickly.
+const INDEX_SLOTS: usize = 64;
+
+/// The first slot to probe for a packed id (the top six bits of a multiplicative hash).
+fn slot(key: u32) -> usize {
+    (key.wrapping_mul(0x9E37_79B1) >> 26) as usize
 }
 
 /// `N102` → (`N1`, 2).
@@ -68,11 +191,7 @@ impl Limits {
     /// The dictionary's limits for a GS08 version (`005010…` uses the 5010 column, anything
     /// else the 4010 one), then the partner's `overrides` (`{"N102": 35}`).
     pub fn new(version: &str, overrides: &BTreeMap<String, usize>) -> Result<Self, EncodeError> {
-        // The service encodes one PO at a time: read each version's table once per process.
-        static TABLES: std::sync::OnceLock<[Limits; 2]> = std::sync::OnceLock::new();
-        let tables = TABLES.get_or_init(|| [Self::dictionary(1), Self::dictionary(2)]);
-        let which = usize::from(version.starts_with("0050"));
-        let mut limits = tables.get(which).cloned().unwrap_or_default();
+        let mut limits = Self::dictionary_for(version).clone();
         limits.version = version.to_string();
         for (key, max) in overrides {
             let (seg, pos) = split_key(key).ok_or_else(|| EncodeError::Invalid {
@@ -85,7 +204,32 @@ impl Limits {
             limits.set(seg, pos, max);
             limits.overridden.push((key.clone(), usize::from(max)));
         }
+        limits.build_index();
         Ok(limits)
+    }
+
+    /// The dictionary's limits for a GS08 version, without a partner's overrides: what an
+    /// inbound set is checked against (the buyer's side sets no looser limits than X12's).
+    pub(crate) fn dictionary_for(version: &str) -> &'static Limits {
+        // Read each version's table once per process: the service encodes one PO at a time,
+        // and every inbound set is checked.
+        static TABLES: std::sync::OnceLock<[Limits; 2]> = std::sync::OnceLock::new();
+        let [v4010, v5010] = TABLES.get_or_init(|| {
+            let (mut v4010, mut v5010) = (Self::dictionary(1), Self::dictionary(2));
+            v4010.version = "004010".into();
+            v5010.version = "005010".into();
+            [v4010, v5010]
+        });
+        if version.starts_with("0050") {
+            v5010
+        } else {
+            v4010
+        }
+    }
+
+    /// Where the numbers come from, for messages (`004010`, or the partner's GS08).
+    pub fn version(&self) -> &str {
+        &self.version
     }
 
     /// The element-lengths table's limits, from its maximum column for `version` (1: 004010,
@@ -110,6 +254,7 @@ impl Limits {
                 }
             }
         }
+        limits.build_index();
         limits
     }
 
@@ -140,6 +285,14 @@ impl Limits {
         if let Some(slot) = e.max.get_mut(pos) {
             *slot = max;
         }
+        if let Some(slot) = e.byte_max.0.get_mut(pos) {
+            // A limit in digits or characters is the same number of bytes or more.
+            *slot = if max == 0 { u16::MAX } else { max };
+        }
+        e.limited = (e.max.iter().enumerate())
+            .filter(|(_, m)| **m > 0)
+            .filter_map(|(p, m)| Some((u8::try_from(p).ok()?, *m)))
+            .collect();
     }
 
     /// Records element `pos`'s minimum and whether it is free text and a code.
@@ -174,11 +327,48 @@ impl Limits {
 
     /// The limits of segment `id`, looked up once per segment written.
     pub fn for_segment(&self, id: &str) -> Option<&SegmentLimits> {
-        let key = pack(id)?;
-        self.segments
-            .binary_search_by_key(&key, |s| s.key)
-            .ok()
-            .and_then(|at| self.segments.get(at))
+        self.for_id(id.as_bytes())
+    }
+
+    /// [`Limits::for_segment`] by the id's bytes, as a received segment has it.
+    #[inline]
+    pub fn for_id(&self, id: &[u8]) -> Option<&SegmentLimits> {
+        let key = pack_bytes(id)?;
+        if self.index.is_empty() {
+            return self
+                .segments
+                .binary_search_by_key(&key, |s| s.key)
+                .ok()
+                .and_then(|at| self.segments.get(at));
+        }
+        let mut at = slot(key);
+        loop {
+            let found = self.segments.get(usize::from(*self.index.get(at)?))?;
+            if found.key == key {
+                return Some(found);
+            }
+            at = (at + 1) % INDEX_SLOTS;
+        }
+    }
+
+    /// Builds [`Limits::index`]; without it (a table of more segments than it holds),
+    /// lookups search the sorted list.
+    fn build_index(&mut self) {
+        self.index.clear();
+        if self.segments.len() >= INDEX_SLOTS / 2 {
+            return;
+        }
+        let mut index = vec![u8::MAX; INDEX_SLOTS];
+        for (n, s) in self.segments.iter().enumerate() {
+            let mut at = slot(s.key);
+            while index.get(at).is_some_and(|&x| x != u8::MAX) {
+                at = (at + 1) % INDEX_SLOTS;
+            }
+            if let (Some(cell), Ok(n)) = (index.get_mut(at), u8::try_from(n)) {
+                *cell = n;
+            }
+        }
+        self.index = index;
     }
 
     /// The limit of one element, if there is one.
@@ -270,6 +460,54 @@ pub fn wrap(text: &str, max: usize) -> Option<Vec<&str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tokenizer::Tokenizer;
+
+    /// The over-long elements of the first segment of `x12` (an ISA-less fragment is read
+    /// with the default delimiters).
+    fn over_long_in(limits: &Limits, x12: &str) -> Vec<(usize, usize)> {
+        let isa = "ISA*00*          *00*          *ZZ*S              *ZZ*R              *260315*1030*U*00401*000000001*0*P*>~";
+        let input = format!("{isa}{x12}");
+        let seg = Tokenizer::new(input.as_bytes()).flatten().nth(1).unwrap();
+        let fields = Fields::new(&seg);
+        let max = limits.for_id(seg.id()).unwrap();
+        let mut found = Vec::new();
+        max.over_long(&fields, &mut |e| found.push((e.position, e.length)));
+        // The quick check never misses what the full check finds.
+        assert!(found.is_empty() || max.may_be_over_long(&fields), "{x12}");
+        found
+    }
+
+    #[test]
+    fn received_elements_are_checked_by_position_in_characters_or_digits() {
+        let l4 = Limits::dictionary_for("004010");
+        let sixty = "N".repeat(60);
+        assert_eq!(over_long_in(l4, &format!("N1*SU*{sixty}~")), vec![]);
+        assert_eq!(over_long_in(l4, &format!("N1*SU*{sixty}N~")), vec![(2, 61)]);
+        // The last element, and one in the middle, and spaces around a value not counted.
+        assert_eq!(
+            over_long_in(l4, &format!("N1*SU*{sixty}N*92*{}~", "9".repeat(81))),
+            vec![(2, 61), (4, 81)]
+        );
+        assert_eq!(over_long_in(l4, &format!("N1*SU*  {sixty}  ~")), vec![]);
+        // Sixty characters of two bytes each: characters count, not bytes.
+        assert_eq!(
+            over_long_in(l4, &format!("N1*SU*{}~", "é".repeat(60))),
+            vec![]
+        );
+        // Numbers count digits: a sign and a decimal point are free.
+        assert_eq!(over_long_in(l4, "IT1*1*-123456789.0*EA*1~"), vec![]);
+        assert_eq!(over_long_in(l4, "IT1*1*12345678901*EA*1~"), vec![(2, 11)]);
+        assert_eq!(
+            over_long_in(Limits::dictionary_for("005010"), "IT1*1*12345678901*EA*1~"),
+            vec![]
+        );
+        // A segment with only its id, or shorter than the limited positions.
+        assert_eq!(over_long_in(l4, "N1~"), vec![]);
+        assert_eq!(over_long_in(l4, "N1*SU~"), vec![]);
+        // More elements than the separators recorded: read one by one.
+        let many = format!("N1*SU*{sixty}N{}~", "*".repeat(40));
+        assert_eq!(over_long_in(l4, &many), vec![(2, 61)]);
+    }
 
     #[test]
     fn every_row_of_the_table_is_read() {

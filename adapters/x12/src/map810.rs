@@ -121,8 +121,8 @@ impl SetKind for Invoice810 {
 
 /// Maps one 810 set (ST..SE). Returns the invoice unless a problem is an error; warnings
 /// (accepted with errors) come back either way.
-pub fn to_invoice(segments: &[Segment<'_>]) -> (Option<Invoice>, Vec<SetIssue>) {
-    set_loop::read_set::<Invoice810>(segments)
+pub fn to_invoice(segments: &[Segment<'_>], version: &str) -> (Option<Invoice>, Vec<SetIssue>) {
+    set_loop::read_set::<Invoice810>(segments, crate::lengths::Limits::dictionary_for(version))
 }
 
 /// BIG: date, number, PO number, purpose; the other elements are kept.

@@ -162,8 +162,8 @@ impl SetKind for Order850 {
 }
 
 /// Maps one 850 set (ST..SE). Returns the order unless a problem is an error.
-pub fn to_order(segments: &[Segment<'_>]) -> (Option<PurchaseOrder>, Vec<SetIssue>) {
-    set_loop::read_set::<Order850>(segments)
+pub fn to_order(segments: &[Segment<'_>], version: &str) -> (Option<PurchaseOrder>, Vec<SetIssue>) {
+    set_loop::read_set::<Order850>(segments, crate::lengths::Limits::dictionary_for(version))
 }
 
 /// Lines + taxes + charges (discounts subtract), when every line has an amount.

@@ -9,6 +9,7 @@ use gateway_model::{Charge, Extensions, Party, PaymentTerms, Tax, Text};
 use crate::common::{self, ExtBuilder, LineItem, MapCx, SetShape, Survey};
 use crate::envelope::{SetIssue, Severity};
 use crate::fields::Fields;
+use crate::lengths::{Limits, SegmentLimits};
 use crate::line_loop::{LoopLine, OpenLine};
 use crate::tokenizer::Segment;
 
@@ -99,9 +100,16 @@ pub fn body<'s, 'a>(segments: &'s [Segment<'a>]) -> &'s [Segment<'a>] {
 
 /// Maps one set (ST..SE) of kind `K`. Returns the document unless a problem is an error;
 /// warnings (accepted with errors) come back either way.
-pub(crate) fn read_set<K: SetKind>(segments: &[Segment<'_>]) -> (Option<K::Doc>, Vec<SetIssue>) {
+///
+/// Elements longer than `limits` allow (the dictionary of the group's version) are accepted
+/// with errors: the partner learns from its 997 (AK4 code 5) and the operator from the note.
+pub(crate) fn read_set<K: SetKind>(
+    segments: &[Segment<'_>],
+    limits: &Limits,
+) -> (Option<K::Doc>, Vec<SetIssue>) {
     let body = body(segments);
     let mut cx = MapCx::default();
+    let mut over_long = 0usize;
     let mut doc = K::Doc::default();
     let mut ext = ExtBuilder::default();
     let survey = common::survey(body, &K::SHAPE);
@@ -127,6 +135,11 @@ pub(crate) fn read_set<K: SetKind>(segments: &[Segment<'_>]) -> (Option<K::Doc>,
     while let Some(seg) = body.get(i) {
         let seg = &Fields::new(seg);
         let id = seg.id();
+        if let Some(max) = limits.for_id(id)
+            && max.may_be_over_long(seg)
+        {
+            check_lengths(&mut cx, limits.version(), max, seg, i, &mut over_long);
+        }
         ext.in_summary = scope == Scope::Summary;
         if i == begin_i {
             K::read_begin(&mut cx, &mut doc, &mut ext, seg, i);
@@ -181,6 +194,19 @@ pub(crate) fn read_set<K: SetKind>(segments: &[Segment<'_>]) -> (Option<K::Doc>,
         }
         i += 1;
     }
+    if over_long > MAX_LENGTH_ISSUES {
+        let line = segments.first().map(|s| s.line).unwrap_or(1);
+        cx.issues.push(SetIssue::set(
+            Severity::Warning,
+            "5",
+            line,
+            format!(
+                "{} more elements are longer than X12 {} allows; accepted as sent",
+                over_long - MAX_LENGTH_ISSUES,
+                limits.version()
+            ),
+        ));
+    }
     open.close(K::common(&mut doc).lines);
     let comments = (!comments.is_empty()).then(|| comments.join("\n").into());
     K::finish(&mut doc, slots, comments);
@@ -193,6 +219,43 @@ pub(crate) fn read_set<K: SetKind>(segments: &[Segment<'_>]) -> (Option<K::Doc>,
         return (None, cx.issues);
     }
     (Some(doc), cx.issues)
+}
+
+/// Over-long elements reported one by one in a set; the rest are counted in one issue, so a
+/// set of thousands of lines cannot make thousands of notes.
+const MAX_LENGTH_ISSUES: usize = 20;
+
+/// Reports the elements of `seg` longer than `max` allows (AK4 code 5), accepted as sent:
+/// the value reaches the document whole, and the sender learns what its guide should say.
+fn check_lengths(
+    cx: &mut MapCx,
+    version: &str,
+    max: &SegmentLimits,
+    seg: &Fields<'_, '_>,
+    i: usize,
+    count: &mut usize,
+) {
+    max.over_long(seg, &mut |e| {
+        *count += 1;
+        if *count > MAX_LENGTH_ISSUES {
+            return;
+        }
+        let unit = if e.numeric { "digits" } else { "characters" };
+        cx.element(
+            Severity::Warning,
+            seg,
+            i,
+            e.position as u32,
+            "5",
+            format!(
+                "{}{:02} is {} {unit}, longer than the {} X12 {version} allows; accepted as sent",
+                seg.id_str(),
+                e.position,
+                e.length,
+                e.max,
+            ),
+        );
+    });
 }
 
 /// CTT01 must count the line items; a mismatch is accepted with errors.

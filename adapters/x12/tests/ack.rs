@@ -266,3 +266,107 @@ fn acknowledgments_are_never_acknowledged() {
     assert!(text.contains("TA1*000000042*"), "{text}");
     assert!(a.interchanges[0].groups.is_empty());
 }
+
+/// A set whose supplier name (N102, 60 characters in X12) and quantity (IT102, 10 digits in
+/// 004010 and 15 in 005010) are longer than the dictionary allows.
+fn over_long(control: &str, name: &str, qty: &str) -> String {
+    let body = [
+        format!("ST*810*{control}"),
+        "BIG*20260315*INV-LONG".into(),
+        format!("N1*SU*{name}"),
+        format!("IT1*1*{qty}*EA*2.50**VP*X1"),
+        "TDS*2500".into(),
+        "CTT*1".into(),
+    ];
+    format!("{}~\nSE*7*{control}~\n", body.join("~\n"))
+}
+
+#[test]
+fn over_long_elements_are_accepted_with_errors_and_noted_against_the_groups_version() {
+    use gateway_core::Decode;
+    let name = "N".repeat(61);
+    // Eleven digits: a sign and a decimal point are not counted.
+    let raw = interchange(
+        ISA4010,
+        "004010",
+        &[over_long("0001", &name, "-1234567890.1")],
+        1,
+    );
+    let (a, text) = ack(&raw);
+    assert!(
+        text.contains(&format!(
+            "AK2*810*0001~\nAK3*N1*3**8~\nAK4*2**5*{name}~\nAK3*IT1*4**8~\nAK4*2**5*-1234567890.1~\nAK5*E*5~"
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        a.interchanges[0].groups[0].sets[0].status,
+        AckStatus::AcceptedWithErrors
+    );
+    // The document keeps the values whole, and its notes say what was too long.
+    let decoded = adapter_x12::X12Codec::new().decode(raw.as_bytes(), &PartnerProfile::anonymous());
+    let [d] = decoded.documents.as_slice() else {
+        panic!("{:?}", decoded.rejects)
+    };
+    let gateway_model::Document::Invoice(inv) = &d.document else {
+        panic!("not an invoice")
+    };
+    let supplier = inv.supplier.as_ref().and_then(|p| p.name.as_ref());
+    assert_eq!(supplier.map(|n| n.as_str()), Some(name.as_str()));
+    assert_eq!(
+        inv.lines[0].quantity.map(|q| q.to_string()).as_deref(),
+        Some("-1234567890.1")
+    );
+    let notes: Vec<&str> = d.meta.notes().collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(
+        notes[0].ends_with(
+            "N102 is 61 characters, longer than the 60 X12 004010 allows; accepted as sent"
+        ),
+        "{notes:?}"
+    );
+    assert!(
+        notes[1].ends_with(
+            "IT102 is 11 digits, longer than the 10 X12 004010 allows; accepted as sent"
+        ),
+        "{notes:?}"
+    );
+
+    // 005010 allows 15 digits in IT102: the same quantity with a name that fits is accepted.
+    let raw = interchange(
+        ISA5010,
+        "005010",
+        &[over_long("0001", &"N".repeat(60), "-1234567890.1")],
+        1,
+    );
+    let (a, text) = ack(&raw);
+    assert!(text.contains("AK2*810*0001~\nIK5*A~"), "{text}");
+    assert_eq!(
+        a.interchanges[0].groups[0].sets[0].status,
+        AckStatus::Accepted
+    );
+}
+
+#[test]
+fn a_set_full_of_over_long_elements_reports_twenty_and_counts_the_rest() {
+    let lines: Vec<String> = (1..=25)
+        .map(|n| format!("IT1*{n}*12345678901*EA*2.50**VP*X{n}"))
+        .collect();
+    let body = [
+        vec!["ST*810*0001".to_string(), "BIG*20260315*INV-MANY".into()],
+        lines,
+        vec!["CTT*25".into()],
+    ]
+    .concat();
+    let set = format!("{}~\nSE*{}*0001~\n", body.join("~\n"), body.len() + 1);
+    let (a, text) = ack(&interchange(ISA4010, "004010", &[set], 1));
+    assert_eq!(text.matches("AK4*2**5*12345678901~").count(), 20, "{text}");
+    let issues = &a.interchanges[0].groups[0].sets[0].issues;
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.message
+                == "5 more elements are longer than X12 004010 allows; accepted as sent"),
+        "{issues:?}"
+    );
+}
