@@ -83,9 +83,14 @@ impl KindArg {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum DlqVerb {
+    /// Each dead letter per consumer: doc id, kind, partner, attempts, when, and why.
     List,
+    /// Each dead letter in full: reason, first error, attempts, envelope and body.
     Show,
+    /// Put the dead letters back on their consumer's queue (its idempotency key still holds:
+    /// a replayed invoice that reached Coupa before is not made twice).
     Replay,
+    /// Delete the dead letters for good.
     Purge,
 }
 
@@ -143,8 +148,10 @@ enum Command {
         With --ack the acknowledgment is the only thing on standard output; the problems go to \
         standard error.")]
     Validate {
+        /// Input format (auto: from the first bytes).
         #[arg(long, value_enum, default_value = "auto")]
         from: FromFormat,
+        /// Partner profile (TOML) with ids, delimiters and CSV column maps.
         #[arg(long, value_name = "PROFILE.toml")]
         partner: Option<PathBuf>,
         /// X12 only: print the acknowledgment the gateway would send back (997 or 999 per
@@ -181,6 +188,7 @@ enum Command {
         gateway sandbox --port 8600\n  \
         curl -d 'grant_type=client_credentials&client_id=sandbox-client&client_secret=sandbox-secret' http://127.0.0.1:8600/oauth2/token")]
     Sandbox {
+        /// Port to listen on.
         #[arg(long, default_value_t = 8600)]
         port: u16,
         /// Listen on every interface instead of 127.0.0.1.
@@ -219,11 +227,13 @@ enum Command {
         --dry-run lists what they would take. purge asks for confirmation on a terminal \
         (--yes skips it).")]
     Dlq {
+        /// What to do with the dead letters.
         #[arg(value_enum)]
         action: DlqVerb,
         /// Only the document with this id (the same as --doc).
         #[arg(value_name = "DOC_ID", conflicts_with = "doc")]
         id: Option<String>,
+        /// The gateway's configuration (partners, Coupa, RabbitMQ, state folder).
         #[arg(long, value_name = "gateway.toml", default_value = "gateway.toml")]
         config: PathBuf,
         /// Only this consumer's dead letters (default: every consumer).
@@ -232,8 +242,10 @@ enum Command {
         /// Only the document with this id.
         #[arg(long, value_name = "DOC_ID")]
         doc: Option<String>,
+        /// Only this partner's dead letters (its id in the configuration).
         #[arg(long)]
         partner: Option<String>,
+        /// Only dead letters of this kind of document.
         #[arg(long, value_enum)]
         kind: Option<KindArg>,
         /// Only dead letters whose reason contains this text.
@@ -267,6 +279,7 @@ enum Command {
         Statuses: received, published, delivered, dead (see `gateway dlq`), rejected, \
         partner_rejected (the partner's 997/999 refused what was sent).")]
     Documents {
+        /// The gateway's configuration (partners, Coupa, RabbitMQ, state folder).
         #[arg(long, value_name = "gateway.toml", default_value = "gateway.toml")]
         config: PathBuf,
         /// Only documents with this number (invoice or PO number).
@@ -275,8 +288,10 @@ enum Command {
         /// Only documents in this status.
         #[arg(long)]
         status: Option<String>,
+        /// Only this partner's documents (its id in the configuration).
         #[arg(long)]
         partner: Option<String>,
+        /// Only documents of this kind.
         #[arg(long, value_enum)]
         kind: Option<KindArg>,
         /// Only the document with this doc id or idempotency key.
@@ -306,6 +321,7 @@ enum Command {
         Then `gateway documents --partner ID` (add --status dead, --unacknowledged-hours H) \
         lists the documents behind a number.")]
     Partners {
+        /// The gateway's configuration (partners, Coupa, RabbitMQ, state folder).
         #[arg(long, value_name = "gateway.toml", default_value = "gateway.toml")]
         config: PathBuf,
         /// Print JSON Lines instead of a table.
@@ -323,6 +339,7 @@ enum Command {
         in Coupa needs no resend: each new version goes out by itself. A dead letter is \
         replayed with `gateway dlq replay` instead.")]
     Resend {
+        /// The gateway's configuration (partners, Coupa, RabbitMQ, state folder).
         #[arg(long, value_name = "gateway.toml", default_value = "gateway.toml")]
         config: PathBuf,
         /// The PO's doc id or idempotency key, as `gateway documents` prints them.
