@@ -25,8 +25,10 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 #[derive(Debug, Clone, Copy)]
 pub struct Fields<'s, 'a> {
     seg: &'s Segment<'a>,
-    /// Offsets in `raw` of the first `count` element separators.
-    seps: [u16; MAX_SEPARATORS],
+    /// Where element `n` starts in `raw`, for `n` in `0..=count`: 0 for the id, then one
+    /// past each of the first `count` element separators. Element `n < count` ends one
+    /// before `starts[n + 1]`, the last recorded one at the end of `raw`.
+    starts: [u16; MAX_SEPARATORS + 1],
     count: usize,
     /// There are separators after the recorded ones.
     more: bool,
@@ -37,7 +39,7 @@ impl<'s, 'a> Fields<'s, 'a> {
     pub fn new(seg: &'s Segment<'a>) -> Self {
         let mut f = Fields {
             seg,
-            seps: [0; MAX_SEPARATORS],
+            starts: [0; MAX_SEPARATORS + 1],
             count: 0,
             more: false,
         };
@@ -73,9 +75,9 @@ impl<'s, 'a> Fields<'s, 'a> {
     /// Records a separator at `at`; false when the table is full or `at` does not fit (the
     /// rest is scanned on demand).
     fn record(&mut self, at: usize) -> bool {
-        match (self.seps.get_mut(self.count), u16::try_from(at)) {
-            (Some(slot), Ok(at)) => {
-                *slot = at;
+        match (self.starts.get_mut(self.count + 1), u16::try_from(at + 1)) {
+            (Some(slot), Ok(start)) => {
+                *slot = start;
                 self.count += 1;
                 true
             }
@@ -94,18 +96,18 @@ impl<'s, 'a> Fields<'s, 'a> {
     /// Element `n` (0 is the id), like [`Segment::element`].
     pub fn element(&self, n: usize) -> Option<&'a [u8]> {
         let raw = self.seg.raw;
-        let start = match n.checked_sub(1) {
-            None => 0,
-            Some(k) if k < self.count => usize::from(*self.seps.get(k)?) + 1,
-            Some(_) if self.more => return self.seg.element(n),
-            Some(_) => return None,
-        };
-        let end = match self.seps.get(n) {
-            Some(&e) if n < self.count => usize::from(e),
-            _ if self.more => return self.seg.element(n),
-            _ => raw.len(),
-        };
-        raw.get(start..end)
+        if n < self.count {
+            // Both ends recorded: the common case, one comparison.
+            let start = usize::from(*self.starts.get(n)?);
+            let end = usize::from(*self.starts.get(n + 1)?) - 1;
+            raw.get(start..end)
+        } else if self.more {
+            self.seg.element(n)
+        } else if n == self.count {
+            raw.get(usize::from(*self.starts.get(n)?)..)
+        } else {
+            None
+        }
     }
 
     /// Element `n` trimmed, borrowed when it can be; `None` when absent or blank.
@@ -126,15 +128,15 @@ impl<'s, 'a> Fields<'s, 'a> {
         }
     }
 
-    /// The offsets of the element separators in the segment, and the segment's length (the
-    /// end of its last element): element `n` lies between separator `n - 1` and separator
-    /// `n` (or the end). `None` when the segment has more separators than were recorded
-    /// (read those elements one by one).
-    pub fn separators(&self) -> Option<(&[u16], usize)> {
+    /// Where the elements start (`starts[n]` for element `n`, 0 for the id) and where the
+    /// segment ends: element `n` ends one before `starts[n + 1]`, the last at the end.
+    /// `None` when the segment has more separators than were recorded (read those elements
+    /// one by one).
+    pub fn starts(&self) -> Option<(&[u16], usize)> {
         if self.more {
             return None;
         }
-        Some((self.seps.get(..self.count)?, self.seg.raw.len()))
+        Some((self.starts.get(..=self.count)?, self.seg.raw.len()))
     }
 
     /// Number of data elements (not counting the id).

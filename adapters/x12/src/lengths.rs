@@ -82,8 +82,8 @@ impl SegmentLimits {
     /// too long. False for nearly every received segment.
     #[inline]
     pub fn may_be_over_long(&self, seg: &Fields<'_, '_>) -> bool {
-        match seg.separators() {
-            Some((seps, end)) => longer_in_bytes(&self.byte_max.0, seps, end),
+        match seg.starts() {
+            Some((starts, end)) => longer_in_bytes(&self.byte_max.0, starts, end),
             None => true,
         }
     }
@@ -130,28 +130,28 @@ impl SegmentLimits {
 }
 
 /// Whether an element is longer in bytes than its maximum in `max` (by position;
-/// `u16::MAX` is none), the elements given by their separators' offsets `seps` (at most 32)
-/// and the segment's length `end`. Branch-free over the elements: it runs for nearly every
-/// received segment.
-fn longer_in_bytes(max: &[u16; 33], seps: &[u16], end: usize) -> bool {
-    let count = seps.len();
-    let (Some(&last_sep), Some(prev), Some(next), Some(limits)) = (
-        seps.last(),
-        seps.get(..count.saturating_sub(1)),
-        seps.get(1..),
+/// `u16::MAX` is none), the elements given by where they start (`starts[n]` for element `n`,
+/// the id first; at most 33) and the segment's length `end`. Branch-free over the elements:
+/// it runs for nearly every received segment.
+fn longer_in_bytes(max: &[u16; 33], starts: &[u16], end: usize) -> bool {
+    let count = starts.len().saturating_sub(1);
+    let (Some(&last_start), Some(begin), Some(next), Some(limits)) = (
+        starts.last(),
+        starts.get(1..count),
+        starts.get(2..),
         max.get(1..count),
     ) else {
         return false;
     };
-    // Element p (1..count) lies between separators p - 1 and p; separators ascend.
+    // Element p (1..count) ends one before element p + 1 starts.
     let inner = next
         .iter()
-        .zip(prev)
+        .zip(begin)
         .zip(limits)
-        .fold(false, |over, ((n, p), m)| {
-            over | (n.wrapping_sub(*p).wrapping_sub(1) > *m)
+        .fold(false, |over, ((n, b), m)| {
+            over | (n.wrapping_sub(*b).wrapping_sub(1) > *m)
         });
-    let last = end.saturating_sub(usize::from(last_sep) + 1);
+    let last = end.saturating_sub(usize::from(last_start));
     inner || max.get(count).is_some_and(|&m| last > usize::from(m))
 }
 
