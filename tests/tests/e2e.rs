@@ -166,6 +166,54 @@ async fn x12_post_answers_997_and_reaches_coupa() {
     env.shutdown().await.unwrap();
 }
 
+/// An X12 invoice the gateway cannot deliver (its first line has no quantity) is refused in
+/// the 997 the POST answers, at the element, so the supplier knows to fix and resend it; the
+/// gateway accepts nothing from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_x12_invoice_the_gateway_refuses_is_rejected_in_its_997() {
+    let Some(env) = env(0).await else { return };
+    let edi = env
+        .x12_from(ACME, &DemoEnv::invoice("E2E-X12-REFUSED").unwrap())
+        .unwrap();
+    let edi = String::from_utf8(edi).unwrap();
+    let it1 = edi
+        .split('~')
+        .map(str::trim)
+        .find(|s| s.starts_with("IT1*"))
+        .unwrap()
+        .to_string();
+    let mut elements: Vec<&str> = it1.split('*').collect();
+    elements[2] = "";
+    let edi = edi.replacen(&it1, &elements.join("*"), 1);
+    let r = reqwest::Client::new()
+        .post(format!("{}/x12", env.running.base_url()))
+        .body(edi)
+        .send()
+        .await
+        .unwrap();
+    let result = r.headers()["x-gateway-result"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let (status, ack) = (r.status().as_u16(), r.text().await.unwrap());
+    assert_eq!(status, 200, "{ack}");
+    assert!(result.starts_with("accepted=0;"), "{result}");
+    assert!(result.contains("rejected=1"), "{result}");
+    let ack = ack.replace('\n', "");
+    assert!(
+        ack.contains("AK4*2**2~AK5*R*5~"),
+        "rejected at IT102: {ack}"
+    );
+    assert!(ack.contains("AK9*R*1*1*0~"), "{ack}");
+    let rows = env
+        .running
+        .ledger
+        .list(Some("E2E-X12-REFUSED"), None, 10)
+        .unwrap();
+    assert!(rows.is_empty(), "{rows:?}");
+    env.shutdown().await.unwrap();
+}
+
 /// A set accepted with errors (CTT01 miscounts the lines) goes through, and what was
 /// tolerated is not lost: the 997 says it, the ledger row and the partner's status view carry
 /// it as a note, and the metric counts it.

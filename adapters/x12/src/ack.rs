@@ -160,7 +160,14 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
             return;
         }
         let version = cx.group.map_or("", Group::version);
-        let outcome = map_set(cx.header, version, segments, issues);
+        let mut outcome = map_set(cx.header, version, segments, issues);
+        // What the pipeline will refuse is refused here too, so the partner is not told
+        // "accepted" about a document that is never delivered.
+        if let Some(document) = &outcome.document {
+            outcome
+                .issues
+                .extend(crate::refusals::refusals(document, segments));
+        }
         self.sets.push(SetAck {
             id: cx.header.id.to_string(),
             control: cx.header.control.trim().to_string(),

@@ -27,6 +27,7 @@ pub mod order;
 mod parallel;
 mod party_ids;
 pub mod received;
+mod refusals;
 mod set_loop;
 pub mod tokenizer;
 pub mod values;

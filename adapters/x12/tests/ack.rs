@@ -370,3 +370,69 @@ fn a_set_full_of_over_long_elements_reports_twenty_and_counts_the_rest() {
         "{issues:?}"
     );
 }
+
+#[test]
+fn a_set_the_pipeline_would_refuse_is_rejected_at_the_element_its_value_comes_from() {
+    // Line 1 has no quantity, line 2 no price: the IT1 pairs are incomplete, and the
+    // gateway cannot deliver either line.
+    let body = [
+        "ST*810*0001",
+        "BIG*20260315*INV-9",
+        "N1*SU*Acme",
+        "IT1*1**EA*2.50**VP*X1",
+        "IT1*2*3*EA***VP*X2",
+        "TDS*2500",
+        "CTT*2",
+    ];
+    let set = format!("{}~\nSE*8*0001~\n", body.join("~\n"));
+    let (a, text) = ack(&interchange(
+        ISA4010,
+        "004010",
+        std::slice::from_ref(&set),
+        1,
+    ));
+    assert!(
+        text.contains(
+            "AK2*810*0001~\nAK3*IT1*4**8~\nAK4*2**2~\nAK3*IT1*5**8~\nAK4*4**2~\nAK5*R*5~\nAK9*R*1*1*0~"
+        ),
+        "{text}"
+    );
+    let issues = &a.interchanges[0].groups[0].sets[0].issues;
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.message == "$.lines[0].quantity: missing: quantity is required"),
+        "{issues:?}"
+    );
+
+    // A currency that is not an ISO code: rejected at the heading's CUR02 as an invalid code.
+    let with_cur = set
+        .replace(
+            "BIG*20260315*INV-9~\n",
+            "BIG*20260315*INV-9~\nCUR*SE*usd~\n",
+        )
+        .replace("IT1*1**EA", "IT1*1*10*EA")
+        .replace("EA***VP*X2", "EA*1**VP*X2")
+        .replace("SE*8*", "SE*9*");
+    let (_, text) = ack(&interchange(ISA4010, "004010", &[with_cur], 1));
+    assert!(
+        text.contains("AK2*810*0001~\nAK3*CUR*3**8~\nAK4*2**7*usd~\nAK5*R*5~"),
+        "{text}"
+    );
+
+    // No supplier at all: nothing to point at, so the set alone is rejected, with the reason.
+    let set = set.replace("N1*SU*Acme~\n", "").replace("SE*8*", "SE*7*");
+    let set = set
+        .replace("IT1*1**EA", "IT1*1*10*EA")
+        .replace("EA***VP*X2", "EA*1**VP*X2");
+    let (a, text) = ack(&interchange(ISA4010, "004010", &[set], 1));
+    assert!(text.contains("AK2*810*0001~\nAK5*R*5~"), "{text}");
+    let issues = &a.interchanges[0].groups[0].sets[0].issues;
+    assert_eq!(
+        issues
+            .iter()
+            .map(|i| i.message.as_str())
+            .collect::<Vec<_>>(),
+        ["$.supplier: missing: the supplier is required"]
+    );
+}

@@ -715,3 +715,77 @@ fn corpus_acknowledgments_give_each_sets_verdict_and_reasons() {
         v.summary
     );
 }
+
+/// The 997/999 the gateway sends rejects exactly the sets whose documents the pipeline
+/// refuses (their canonical validation fails), and accepts the others: a supplier is never
+/// told "accepted" about an invoice that is not delivered. Every 810/850 of the corpus.
+#[test]
+fn corpus_acknowledgments_reject_exactly_what_validation_refuses() {
+    let (Some(invoices), Some(orders)) = (folder("x12-810"), folder("x12-850")) else {
+        return;
+    };
+    let (mut refused, mut passed) = (0, 0);
+    for path in invoices.iter().chain(&orders) {
+        let raw = std::fs::read(path).unwrap();
+        let decoded = X12Codec::new().decode(&raw, &PartnerProfile::anonymous());
+        let ack = adapter_x12::acknowledge_with(
+            &raw,
+            &PartnerProfile::anonymous(),
+            &adapter_x12::InMemoryControlNumbers::new(),
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        for d in &decoded.documents {
+            // `interchange/group/set` control numbers.
+            let key = d.meta.source_key.as_deref().unwrap();
+            let verdict = ack
+                .interchanges
+                .iter()
+                .flat_map(|i| {
+                    i.groups.iter().flat_map(move |g| {
+                        g.sets.iter().map(move |s| {
+                            let k = format!(
+                                "{}/{}/{}",
+                                i.interchange.control(),
+                                g.group.control(),
+                                s.control
+                            );
+                            (k, s)
+                        })
+                    })
+                })
+                .find(|(k, _)| k == key)
+                .map(|(_, s)| s)
+                .unwrap_or_else(|| panic!("{}: no verdict for set {key}", path.display()));
+            let validation = d.document.validate();
+            let rejected = verdict.status == adapter_x12::AckStatus::Rejected;
+            assert_eq!(
+                rejected,
+                validation.has_errors(),
+                "{}: set {key}: {:?} / {:?}",
+                path.display(),
+                verdict.issues,
+                validation.errors().collect::<Vec<_>>()
+            );
+            for p in validation.errors() {
+                let said = format!("{}: {}", p.path, p.message);
+                assert!(
+                    verdict.issues.iter().any(|i| i.message == said),
+                    "{}: {said} not in {:?}",
+                    path.display(),
+                    verdict.issues
+                );
+            }
+            if rejected {
+                refused += 1;
+            } else {
+                passed += 1;
+            }
+        }
+    }
+    // The corpus holds both: 810s without a supplier party, and sound sets.
+    assert!(
+        refused > 0 && passed > 0,
+        "refused {refused}, passed {passed}"
+    );
+}

@@ -1,0 +1,124 @@
+//! What the gateway refuses in a set it could map, as the set's 997/999 issues.
+//!
+//! The pipeline refuses a document whose canonical validation fails (a line without a
+//! quantity or a price, an invoice without a supplier): it is never delivered. The
+//! acknowledgment must say so, or the supplier reads "accepted" for an invoice nobody will
+//! pay and never sends it again. The errors come from the same validation the pipeline runs
+//! ([`gateway_model::Document::validate`]), placed at the X12 element the value comes from
+//! where there is one (a line's IT102/PO102 and IT104/PO104, BIG/BEG's number and date, the
+//! heading's CUR02), at the line's segment for the rest of a line, and on the set otherwise.
+
+use gateway_model::Document;
+
+use crate::envelope::{SetIssue, Severity};
+use crate::tokenizer::Segment;
+
+/// The validation errors of `document`, mapped from `segments` (ST..SE), as issues that
+/// reject the set. Empty when the pipeline would accept it.
+pub(crate) fn refusals(document: &Document, segments: &[Segment<'_>]) -> Vec<SetIssue> {
+    let report = document.validate();
+    if !report.has_errors() {
+        return Vec::new();
+    }
+    let shape = match document {
+        Document::Invoice(_) => Shape {
+            begin: b"BIG",
+            number: 2,
+            date: 1,
+            line: b"IT1",
+        },
+        Document::PurchaseOrder(_) => Shape {
+            begin: b"BEG",
+            number: 3,
+            date: 5,
+            line: b"PO1",
+        },
+    };
+    let set_line = segments.first().map_or(1, |s| s.line);
+    report
+        .errors()
+        .map(|p| {
+            let message = format!("{}: {}", p.path, p.message);
+            match shape.place(&p.path, segments) {
+                Some(Place::Element(k, seg, element, when_missing)) => {
+                    let missing = seg
+                        .element(element as usize)
+                        .is_none_or(|v| v.trim_ascii().is_empty());
+                    // A missing element, or a value that is not a valid code.
+                    let code = if missing { when_missing } else { "7" };
+                    SetIssue::element(Severity::Error, seg, position(k), element, code, message)
+                }
+                Some(Place::Segment(k, seg)) => SetIssue::segment(
+                    Severity::Error,
+                    seg.id_str(),
+                    position(k),
+                    seg.line,
+                    "8",
+                    message,
+                ),
+                None => SetIssue::set(Severity::Error, "5", set_line, message),
+            }
+        })
+        .collect()
+}
+
+/// Position in the set of `segments[k]` (ST is 1).
+fn position(k: usize) -> u32 {
+    u32::try_from(k + 1).unwrap_or(u32::MAX)
+}
+
+/// Where a validation path's value came from.
+enum Place<'s, 'a> {
+    /// `segments[k]`, element `n`, and the AK4 code when it is missing: 1 for an element
+    /// the standard makes mandatory, 2 for one it makes conditional (the IT1/PO1 quantity
+    /// and price come in pairs).
+    Element(usize, &'s Segment<'a>, u32, &'static str),
+    /// `segments[k]` as a whole.
+    Segment(usize, &'s Segment<'a>),
+}
+
+/// The segments a set kind takes its number, date and lines from.
+struct Shape {
+    begin: &'static [u8],
+    number: u32,
+    date: u32,
+    line: &'static [u8],
+}
+
+impl Shape {
+    fn place<'s, 'a>(&self, path: &str, segments: &'s [Segment<'a>]) -> Option<Place<'s, 'a>> {
+        let nth = |id: &[u8], n: usize| {
+            segments
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.id() == id)
+                .nth(n)
+        };
+        if let Some(rest) = path.strip_prefix("$.lines[") {
+            let (index, field) = rest.split_once(']')?;
+            let (k, seg) = nth(self.line, index.parse().ok()?)?;
+            return Some(match field {
+                ".quantity" => Place::Element(k, seg, 2, "2"),
+                ".unit_price" => Place::Element(k, seg, 4, "2"),
+                _ => Place::Segment(k, seg),
+            });
+        }
+        let element = match path {
+            "$.invoice_number" | "$.po_number" => self.number,
+            "$.invoice_date" | "$.order_date" => self.date,
+            "$.currency" => {
+                // The heading's CUR: the last one before the first line.
+                let first_line = nth(self.line, 0).map_or(segments.len(), |(k, _)| k);
+                let (k, seg) = segments
+                    .iter()
+                    .enumerate()
+                    .take(first_line)
+                    .rfind(|(_, s)| s.id() == b"CUR")?;
+                return Some(Place::Element(k, seg, 2, "1"));
+            }
+            _ => return None,
+        };
+        let (k, seg) = nth(self.begin, 0)?;
+        Some(Place::Element(k, seg, element, "1"))
+    }
+}
