@@ -214,6 +214,33 @@ async fn an_x12_invoice_the_gateway_refuses_is_rejected_in_its_997() {
     env.shutdown().await.unwrap();
 }
 
+/// An interchange from a sender no partner profile names is refused (403, with what to do),
+/// with no 997 saying "accepted", and nothing is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_x12_post_from_an_unknown_sender_is_refused_without_a_997() {
+    let Some(env) = env(0).await else { return };
+    let edi = env
+        .x12_from(ACME, &DemoEnv::invoice("E2E-X12-STRANGER").unwrap())
+        .unwrap();
+    let edi = String::from_utf8(edi).unwrap();
+    let isa = edi.split('~').next().unwrap().to_string();
+    let mut fields: Vec<String> = isa.split('*').map(str::to_string).collect();
+    fields[6] = format!("{:<15}", "STRANGER");
+    let edi = edi.replacen(&isa, &fields.join("*"), 1);
+    let (status, body) =
+        reqwest_post(&format!("{}/x12", env.running.base_url()), edi.into_bytes()).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.starts_with("unknown sender ZZ:STRANGER"), "{body}");
+    assert!(!body.contains("ST*997"), "{body}");
+    let rows = env
+        .running
+        .ledger
+        .list(Some("E2E-X12-STRANGER"), None, 10)
+        .unwrap();
+    assert!(rows.is_empty(), "{rows:?}");
+    env.shutdown().await.unwrap();
+}
+
 /// A set accepted with errors (CTT01 miscounts the lines) goes through, and what was
 /// tolerated is not lost: the 997 says it, the ledger row and the partner's status view carry
 /// it as a note, and the metric counts it.

@@ -35,6 +35,31 @@ pub struct Interchange {
     pub(crate) groups: u32,
 }
 
+/// The senders (`ISA05:ISA06`, trimmed, as [`Interchange::sender`] gives them) of the
+/// interchanges in `raw`, each once, in order; at most 64. An endpoint checks them before it
+/// takes anything, as the cXML endpoint checks its From credentials.
+pub fn interchange_senders(raw: &[u8]) -> Vec<String> {
+    let mut senders: Vec<String> = Vec::new();
+    for seg in crate::tokenizer::Tokenizer::new(raw).flatten() {
+        if seg.id() != b"ISA" {
+            continue;
+        }
+        let field = |n| {
+            seg.element(n)
+                .map(|v| String::from_utf8_lossy(v).trim().to_string())
+                .unwrap_or_default()
+        };
+        let sender = format!("{}:{}", field(5), field(6));
+        if !senders.contains(&sender) {
+            senders.push(sender);
+            if senders.len() == 64 {
+                break;
+            }
+        }
+    }
+    senders
+}
+
 impl Interchange {
     /// ISA field `n` as written (fixed-width, padded).
     pub fn field(&self, n: usize) -> &str {

@@ -150,6 +150,25 @@ async fn post_cxml(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respon
 }
 
 async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Response {
+    // As /cxml refuses unknown From credentials: an interchange no partner profile names is
+    // refused before anything is taken, with no 997 (that would say "accepted" to a sender
+    // whose documents are never delivered).
+    let senders = adapter_x12::envelope::interchange_senders(&body);
+    if !senders.is_empty()
+        && senders
+            .iter()
+            .all(|s| pipeline.partners().by_sender(Format::X12, s).is_none())
+    {
+        let senders = senders.join(", ");
+        tracing::warn!(adapter = "x12", %senders, "X12 post from an unknown sender refused");
+        return (
+            StatusCode::FORBIDDEN,
+            format!(
+                "unknown sender {senders}: no partner profile names this ISA05:ISA06; nothing was accepted. Send with the interchange ids agreed with the buyer, or ask its operators to add a partner with these [x12] ids\n"
+            ),
+        )
+            .into_response();
+    }
     let result = pipeline
         .ingest(IngestRequest {
             raw: &body,
