@@ -214,6 +214,36 @@ async fn an_x12_invoice_the_gateway_refuses_is_rejected_in_its_997() {
     env.shutdown().await.unwrap();
 }
 
+/// An 810 without its supplier's N1 loop, from a partner whose profile names its Coupa
+/// supplier: accepted (the 997 says so), delivered to that supplier, and noted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_810_without_n1_su_from_a_partner_that_names_its_supplier_is_delivered() {
+    let Some(env) = env(0).await else { return };
+    let mut inv = DemoEnv::invoice("E2E-X12-NO-SU").unwrap();
+    inv.supplier = None;
+    let edi = String::from_utf8(env.x12_from(ACME, &inv).unwrap()).unwrap();
+    assert!(!edi.contains("N1*SU"), "{edi}");
+    let (status, ack) =
+        reqwest_post(&format!("{}/x12", env.running.base_url()), edi.into_bytes()).await;
+    assert_eq!(status, 200, "{ack}");
+    assert!(ack.contains("AK5*A"), "{ack}");
+    assert!(delivered(&env, "E2E-X12-NO-SU").await);
+    assert_one_invoice(&env, "E2E-X12-NO-SU", "ACME-1");
+    let row = env
+        .running
+        .ledger
+        .list(Some("E2E-X12-NO-SU"), None, 1)
+        .unwrap()
+        .remove(0);
+    assert!(
+        row.notes.contains(
+            "$.supplier: no supplier party; the partner profile's Coupa supplier is used"
+        ),
+        "{row:?}"
+    );
+    env.shutdown().await.unwrap();
+}
+
 /// An interchange from a sender no partner profile names is refused (403, with what to do),
 /// with no 997 saying "accepted", and nothing is taken.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

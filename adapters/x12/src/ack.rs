@@ -121,6 +121,7 @@ pub fn acknowledge_with(
 ) -> Result<Acknowledgment, EncodeError> {
     let mut v = AckVisitor {
         raw,
+        context: partner.validation_context(),
         ..AckVisitor::default()
     };
     Walker::new().run(raw, TokState::default(), true, &mut v);
@@ -137,6 +138,8 @@ pub fn acknowledge_with(
 #[derive(Default)]
 struct AckVisitor<'r> {
     raw: &'r [u8],
+    /// What the partner's profile tells about its documents (its Coupa supplier).
+    context: gateway_model::ValidationContext,
     sets: Vec<SetAck>,
     groups: Vec<GroupAck>,
     done: Vec<InterchangeAck>,
@@ -166,7 +169,7 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
         if let Some(document) = &outcome.document {
             outcome
                 .issues
-                .extend(crate::refusals::refusals(document, segments));
+                .extend(crate::refusals::refusals(document, segments, self.context));
         }
         self.sets.push(SetAck {
             id: cx.header.id.to_string(),

@@ -8,15 +8,20 @@
 //! where there is one (a line's IT102/PO102 and IT104/PO104, BIG/BEG's number and date, the
 //! heading's CUR02), at the line's segment for the rest of a line, and on the set otherwise.
 
-use gateway_model::Document;
+use gateway_model::{Document, ValidationContext};
 
 use crate::envelope::{SetIssue, Severity};
 use crate::tokenizer::Segment;
 
 /// The validation errors of `document`, mapped from `segments` (ST..SE), as issues that
-/// reject the set. Empty when the pipeline would accept it.
-pub(crate) fn refusals(document: &Document, segments: &[Segment<'_>]) -> Vec<SetIssue> {
-    let report = document.validate();
+/// reject the set; `cx` is what the sender's partner profile tells the validation, as in the
+/// pipeline. Empty when the pipeline would accept it.
+pub(crate) fn refusals(
+    document: &Document,
+    segments: &[Segment<'_>],
+    cx: ValidationContext,
+) -> Vec<SetIssue> {
+    let report = document.validate_in(cx);
     if !report.has_errors() {
         return Vec::new();
     }

@@ -433,6 +433,8 @@ fn a_set_the_pipeline_would_refuse_is_rejected_at_the_element_its_value_comes_fr
             .iter()
             .map(|i| i.message.as_str())
             .collect::<Vec<_>>(),
-        ["$.supplier: missing: the supplier is required"]
+        [
+            "$.supplier: missing: the supplier is required (name it in the document, or set coupa_supplier in the sender's partner profile)"
+        ]
     );
 }

@@ -23,7 +23,7 @@ pub use document::{
 pub use json::{JsonError, from_json, from_json_lines, from_json_lines_or, to_json, to_json_line};
 pub use parts::{Address, Charge, Extensions, Party, PartyId, PaymentTerms, Tax};
 pub use text::Text;
-pub use validate::{Problem, Severity, ValidationReport};
+pub use validate::{Context as ValidationContext, Problem, Severity, ValidationReport};
 
 pub use chrono::NaiveDate;
 pub use rust_decimal::Decimal;

@@ -74,13 +74,28 @@ impl ValidationReport {
 /// Amounts may differ by rounding of this much before we call them inconsistent.
 const TOLERANCE: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
 
+/// What the receiver knows of a document's sender, which the document then need not say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Context {
+    /// The sender's partner profile names its supplier in Coupa, which delivery uses: an
+    /// invoice without a supplier party (an X12 810 without `N1*SU`, common when the
+    /// interchange ids say who sends) is still deliverable, with a warning.
+    pub supplier_from_partner: bool,
+}
+
 impl Document {
     /// Checks required fields, currency shape and arithmetic (line amount = quantity × price,
-    /// subtotal = Σ lines, total = subtotal + taxes + charges − discounts).
+    /// subtotal = Σ lines, total = subtotal + taxes + charges − discounts), knowing nothing of
+    /// the sender.
     pub fn validate(&self) -> ValidationReport {
+        self.validate_in(Context::default())
+    }
+
+    /// [`Document::validate`] for a sender the receiver knows (`cx`).
+    pub fn validate_in(&self, cx: Context) -> ValidationReport {
         let mut r = ValidationReport::default();
         match self {
-            Document::Invoice(inv) => validate_invoice(inv, &mut r),
+            Document::Invoice(inv) => validate_invoice(inv, cx, &mut r),
             Document::PurchaseOrder(po) => validate_order(po, &mut r),
         }
         r
@@ -197,7 +212,7 @@ fn tax_sum(taxes: &[Tax]) -> Decimal {
     taxes.iter().filter_map(|t| t.amount).sum()
 }
 
-fn validate_invoice(inv: &Invoice, r: &mut ValidationReport) {
+fn validate_invoice(inv: &Invoice, cx: Context, r: &mut ValidationReport) {
     required_text(
         r,
         &inv.invoice_number,
@@ -207,7 +222,14 @@ fn validate_invoice(inv: &Invoice, r: &mut ValidationReport) {
     required(r, &inv.invoice_date, "$.invoice_date", "the invoice date");
     check_currency(r, &inv.currency);
     match &inv.supplier {
-        None => r.error("$.supplier", "missing: the supplier is required"),
+        None if cx.supplier_from_partner => r.warning(
+            "$.supplier",
+            "no supplier party; the partner profile's Coupa supplier is used",
+        ),
+        None => r.error(
+            "$.supplier",
+            "missing: the supplier is required (name it in the document, or set coupa_supplier in the sender's partner profile)",
+        ),
         Some(s) if s.name.is_none() && s.ids.is_empty() => {
             r.error("$.supplier", "the supplier needs a name or at least one id")
         }

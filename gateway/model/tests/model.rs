@@ -113,3 +113,34 @@ fn total_mismatch_is_a_warning_not_an_error() {
     );
     assert_eq!(Decimal::new(2600, 2).to_string(), "26.00");
 }
+
+#[test]
+fn an_invoice_without_a_supplier_needs_a_partner_that_names_one() {
+    let json = to_json_line(&from_json(INVOICE.as_bytes()).unwrap());
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    value.as_object_mut().unwrap().remove("supplier");
+    let doc = from_json(value.to_string().as_bytes()).unwrap();
+    let unknown = doc.validate();
+    let errors: Vec<&str> = unknown.errors().map(|p| p.message.as_str()).collect();
+    assert_eq!(
+        errors,
+        [
+            "missing: the supplier is required (name it in the document, or set coupa_supplier in the sender's partner profile)"
+        ]
+    );
+    // A partner profile that names its Coupa supplier makes it deliverable, with a warning.
+    let known = doc.validate_in(gateway_model::ValidationContext {
+        supplier_from_partner: true,
+    });
+    assert!(!known.has_errors(), "{:?}", known.problems);
+    assert_eq!(
+        known
+            .warnings()
+            .map(|p| (p.path.as_str(), p.message.as_str()))
+            .collect::<Vec<_>>(),
+        [(
+            "$.supplier",
+            "no supplier party; the partner profile's Coupa supplier is used"
+        )]
+    );
+}

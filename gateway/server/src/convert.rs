@@ -180,7 +180,7 @@ fn validate_reader(
                     .as_deref()
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("document {docs}"));
-                let report = d.document.validate();
+                let report = d.document.validate_in(partner.validation_context());
                 // What the decoder tolerated (an X12 set accepted with errors) is a warning too.
                 let notes: Vec<&str> = d.meta.notes().collect();
                 for note in &notes {

@@ -204,24 +204,6 @@ impl Pipeline {
             .as_deref()
             .map(str::to_string)
             .unwrap_or_else(|| format!("{} {}", document.kind(), document.number()));
-        let validation = document.validate();
-        if validation.has_errors() {
-            for p in validation.errors() {
-                report.rejects.push(Reject {
-                    location: format!("{where_}, {}", p.path),
-                    message: p.message.clone(),
-                    document: Some(document.number().to_string()),
-                });
-            }
-            return Ok(None);
-        }
-        // What was accepted but noticed: the decoder's notes, then the validation warnings.
-        let mut notes: Vec<String> = meta.notes().map(str::to_string).collect();
-        notes.extend(
-            validation
-                .warnings()
-                .map(|p| format!("{}: {}", p.path, p.message)),
-        );
         let partner = match req.partner {
             Some(p) => p,
             None => match meta
@@ -244,6 +226,26 @@ impl Pipeline {
                 }
             },
         };
+        // Validated knowing the partner (its profile may name the invoice's supplier), as the
+        // X12 acknowledgment validates it, so the two agree.
+        let validation = document.validate_in(partner.validation_context());
+        if validation.has_errors() {
+            for p in validation.errors() {
+                report.rejects.push(Reject {
+                    location: format!("{where_}, {}", p.path),
+                    message: p.message.clone(),
+                    document: Some(document.number().to_string()),
+                });
+            }
+            return Ok(None);
+        }
+        // What was accepted but noticed: the decoder's notes, then the validation warnings.
+        let mut notes: Vec<String> = meta.notes().map(str::to_string).collect();
+        notes.extend(
+            validation
+                .warnings()
+                .map(|p| format!("{}: {}", p.path, p.message)),
+        );
         let envelope =
             Envelope::inbound(document.kind(), req.adapter, Some(partner.id.clone()), meta);
         let business_key = business_key(&partner.id, &document);

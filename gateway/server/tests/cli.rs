@@ -672,3 +672,43 @@ TA1*000000007*261203*1200*R*025~\nIEA*0*000000902~\n";
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// An 810 without its supplier's N1 loop: refused in the 997 (and exit 1) when nothing says
+/// who the supplier is; accepted, with a warning, for a partner whose profile names its
+/// Coupa supplier, as the service accepts and delivers it.
+#[test]
+fn validate_ack_accepts_an_810_without_n1_su_for_a_partner_that_names_its_supplier() {
+    let input = std::fs::read_to_string(repo("samples/x12/invoice/rich.edi"))
+        .unwrap()
+        .replace(
+            "N1*SU*Acme Industrial Supply*1*123456789~\nN3*100 Factory Road*Building 4~\nN4*Springfield*IL*62701*US~\nPER*IC*Dana Ortiz*TE*+1 217 555 0100*EM*billing@acme.example~\n",
+            "",
+        )
+        .replace("SE*34*0001~", "SE*30*0001~");
+    assert!(!input.contains("N1*SU"));
+    let out = validate_ack(&[], input.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("$.supplier: missing"), "{stderr}");
+    let segs = x12_segments(&out.stdout);
+    assert_eq!(segment(&segs, "AK5")[1..3], ["R", "5"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("acme.toml");
+    std::fs::write(
+        &profile,
+        "id = \"acme\"\n[coupa_supplier]\nnumber = \"ACME-1\"\n",
+    )
+    .unwrap();
+    let out = validate_ack(&["--partner", profile.to_str().unwrap()], input.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "warning: $.supplier: no supplier party; the partner profile's Coupa supplier is used"
+        ),
+        "{stderr}"
+    );
+    let segs = x12_segments(&out.stdout);
+    assert_eq!(segment(&segs, "AK5")[1], "A");
+}

@@ -82,4 +82,8 @@ fuzz_target!(|data: &[u8]| {
         streamed_parallel.push(i)
     });
     assert_eq!(streamed_parallel, streamed, "streaming on two threads differs");
+    // The acknowledgment (which validates every mapped set, as the pipeline does) and the
+    // sender check of POST /x12 never panic.
+    let _ = adapter_x12::envelope::interchange_senders(data);
+    let _ = adapter_x12::acknowledge(data, &partner);
 });

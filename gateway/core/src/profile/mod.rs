@@ -79,6 +79,15 @@ impl PartnerProfile {
         }
     }
 
+    /// What this profile tells the validation of the partner's documents (its Coupa supplier,
+    /// which delivery uses when an invoice names none). Every place that validates a
+    /// partner's document uses it, so the pipeline, `gateway validate` and the 997 agree.
+    pub fn validation_context(&self) -> gateway_model::ValidationContext {
+        gateway_model::ValidationContext {
+            supplier_from_partner: self.coupa_supplier.is_some(),
+        }
+    }
+
     /// Parses a profile from TOML text; `path` is only used in messages.
     pub fn from_toml(text: &str, path: &str) -> Result<Self, ProfileError> {
         toml::from_str(text).map_err(|e| ProfileError::Invalid {
