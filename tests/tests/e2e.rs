@@ -172,6 +172,16 @@ async fn x12_post_answers_997_and_reaches_coupa() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_x12_invoice_the_gateway_refuses_is_rejected_in_its_997() {
     let Some(env) = env(0).await else { return };
+    // A good invoice first: its 997 takes a number from the partner's counter.
+    let isa13 = |ack: &str| -> u64 {
+        let isa = ack.split('~').next().unwrap();
+        isa.split('*').nth(13).unwrap().parse().unwrap()
+    };
+    let (status, before) = env
+        .post_x12(ACME, &DemoEnv::invoice("E2E-X12-BEFORE-REFUSED").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{before}");
     let edi = env
         .x12_from(ACME, &DemoEnv::invoice("E2E-X12-REFUSED").unwrap())
         .unwrap();
@@ -211,6 +221,14 @@ async fn an_x12_invoice_the_gateway_refuses_is_rejected_in_its_997() {
         .list(Some("E2E-X12-REFUSED"), None, 10)
         .unwrap();
     assert!(rows.is_empty(), "{rows:?}");
+    // The 997 rejecting every set is numbered by the same partner's counter, after the first
+    // (another counter would start again at 1: a duplicate ISA13 to the partner).
+    assert!(
+        isa13(&ack) > isa13(&before),
+        "{} then {}",
+        isa13(&before),
+        isa13(&ack)
+    );
     env.shutdown().await.unwrap();
 }
 

@@ -154,11 +154,13 @@ async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respons
     // refused before anything is taken, with no 997 (that would say "accepted" to a sender
     // whose documents are never delivered).
     let senders = adapter_x12::envelope::interchange_senders(&body);
-    if !senders.is_empty()
-        && senders
-            .iter()
-            .all(|s| pipeline.partners().by_sender(Format::X12, s).is_none())
-    {
+    // The partner the acknowledgment is for (and numbered by), whatever becomes of the sets:
+    // a 997 rejecting every set still continues that partner's control numbers.
+    let partner = senders
+        .iter()
+        .find_map(|s| pipeline.partners().by_sender(Format::X12, s))
+        .cloned();
+    if !senders.is_empty() && partner.is_none() {
         let senders = senders.join(", ");
         tracing::warn!(adapter = "x12", %senders, "X12 post from an unknown sender refused");
         return (
@@ -182,12 +184,7 @@ async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respons
             for r in &report.rejects {
                 tracing::warn!(adapter = "x12", reject = %r, "X12 input rejected");
             }
-            let partner = report
-                .accepted
-                .first()
-                .and_then(|a| pipeline.partners().by_id(&a.partner))
-                .cloned()
-                .unwrap_or_else(PartnerProfile::anonymous);
+            let partner = partner.unwrap_or_else(PartnerProfile::anonymous);
             let ack = x12_ack(pipeline.codecs(), &body, &partner);
             let mut resp = (StatusCode::OK, ack).into_response();
             resp.headers_mut().insert(
