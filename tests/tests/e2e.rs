@@ -168,7 +168,7 @@ async fn x12_post_answers_997_and_reaches_coupa() {
 
 /// An X12 invoice the gateway cannot deliver (its first line has no quantity) is refused in
 /// the 997 the POST answers, at the element, so the supplier knows to fix and resend it; the
-/// gateway accepts nothing from it.
+/// gateway accepts nothing from it, and keeps it in the ledger as rejected with the reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_x12_invoice_the_gateway_refuses_is_rejected_in_its_997() {
     let Some(env) = env(0).await else { return };
@@ -215,12 +215,43 @@ async fn an_x12_invoice_the_gateway_refuses_is_rejected_in_its_997() {
         "rejected at IT102: {ack}"
     );
     assert!(ack.contains("AK9*R*1*1*0~"), "{ack}");
+    // Kept as rejected with the reason, for the operator and the partner's status view.
     let rows = env
         .running
         .ledger
         .list(Some("E2E-X12-REFUSED"), None, 10)
         .unwrap();
-    assert!(rows.is_empty(), "{rows:?}");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (rows[0].status.as_str(), rows[0].detail.as_str()),
+        (
+            "rejected",
+            "$.lines[0].quantity: missing: quantity is required"
+        ),
+        "{rows:?}"
+    );
+    let seen: Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/documents?number=E2E-X12-REFUSED",
+            env.running.base_url()
+        ))
+        .bearer_auth("acme-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["documents"][0]["status"], "rejected", "{seen}");
+    let acme = env
+        .running
+        .ledger
+        .partner_summaries()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.partner == "acme")
+        .unwrap();
+    assert_eq!(acme.rejected, 1, "{acme:?}");
     // The 997 rejecting every set is numbered by the same partner's counter, after the first
     // (another counter would start again at 1: a duplicate ISA13 to the partner).
     assert!(

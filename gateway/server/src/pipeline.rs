@@ -188,6 +188,42 @@ impl Pipeline {
         Ok(report)
     }
 
+    /// Keeps a document refused by validation in the ledger (status `rejected`, the reasons
+    /// as its detail), so an operator (`gateway documents --status rejected`, `gateway
+    /// partners`) and the partner's status view find it by number. A later copy under the
+    /// same key takes the row over (a rejected key is not a duplicate); a copy of the key in
+    /// flight or already on the bus is left alone.
+    fn record_rejected(
+        &self,
+        req: &IngestRequest<'_>,
+        envelope: &Envelope,
+        document: &gateway_model::Document,
+        reasons: &str,
+        held: &mut InFlight,
+    ) -> Result<(), PipelineError> {
+        if !held.take(&envelope.idempotency_key) {
+            return Ok(());
+        }
+        let partner = envelope.partner.as_deref().unwrap_or_default();
+        let claim = self.ledger.claim(&NewDocument {
+            idempotency_key: &envelope.idempotency_key,
+            doc_id: &envelope.doc_id,
+            adapter: req.adapter,
+            partner,
+            kind: &document.kind().to_string(),
+            number: document.number(),
+            business_key: None,
+        })?;
+        if matches!(claim, Claim::New) {
+            self.ledger.set_status(
+                &envelope.idempotency_key,
+                crate::ledger::Status::Rejected,
+                reasons,
+            )?;
+        }
+        Ok(())
+    }
+
     /// Validates one decoded document, finds its partner and claims its key. `None` when it
     /// was rejected or is a duplicate (recorded in `report`).
     fn admit(
@@ -230,13 +266,18 @@ impl Pipeline {
         // X12 acknowledgment validates it, so the two agree.
         let validation = document.validate_in(partner.validation_context());
         if validation.has_errors() {
+            let mut reasons = Vec::new();
             for p in validation.errors() {
                 report.rejects.push(Reject {
                     location: format!("{where_}, {}", p.path),
                     message: p.message.clone(),
                     document: Some(document.number().to_string()),
                 });
+                reasons.push(format!("{}: {}", p.path, p.message));
             }
+            let envelope =
+                Envelope::inbound(document.kind(), req.adapter, Some(partner.id.clone()), meta);
+            self.record_rejected(req, &envelope, &document, &reasons.join("; "), held)?;
             return Ok(None);
         }
         // What was accepted but noticed: the decoder's notes, then the validation warnings.
