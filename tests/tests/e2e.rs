@@ -294,7 +294,8 @@ async fn an_810_without_n1_su_from_a_partner_that_names_its_supplier_is_delivere
 }
 
 /// An interchange from a sender no partner profile names is refused (403, with what to do),
-/// with no 997 saying "accepted", and nothing is taken.
+/// with no 997 saying "accepted", and nothing is taken; so is a request that mixes it with a
+/// known partner's, or mixes two partners.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_x12_post_from_an_unknown_sender_is_refused_without_a_997() {
     let Some(env) = env(0).await else { return };
@@ -306,8 +307,11 @@ async fn an_x12_post_from_an_unknown_sender_is_refused_without_a_997() {
     let mut fields: Vec<String> = isa.split('*').map(str::to_string).collect();
     fields[6] = format!("{:<15}", "STRANGER");
     let edi = edi.replacen(&isa, &fields.join("*"), 1);
-    let (status, body) =
-        reqwest_post(&format!("{}/x12", env.running.base_url()), edi.into_bytes()).await;
+    let (status, body) = reqwest_post(
+        &format!("{}/x12", env.running.base_url()),
+        edi.clone().into_bytes(),
+    )
+    .await;
     assert_eq!(status, 403, "{body}");
     assert!(body.starts_with("unknown sender ZZ:STRANGER"), "{body}");
     assert!(!body.contains("ST*997"), "{body}");
@@ -317,6 +321,38 @@ async fn an_x12_post_from_an_unknown_sender_is_refused_without_a_997() {
         .list(Some("E2E-X12-STRANGER"), None, 10)
         .unwrap();
     assert!(rows.is_empty(), "{rows:?}");
+
+    // A known partner's interchange followed by the stranger's: the whole request is refused,
+    // so nothing of it is taken and no 997 speaks for the stranger.
+    let known = String::from_utf8(
+        env.x12_from(ACME, &DemoEnv::invoice("E2E-X12-WITH-STRANGER").unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let (status, body) = reqwest_post(
+        &format!("{}/x12", env.running.base_url()),
+        format!("{known}{edi}").into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.starts_with("unknown sender ZZ:STRANGER"), "{body}");
+    // Two known partners in one request: refused too (one 997 answers one partner).
+    let globex = String::from_utf8(
+        env.x12_from(GLOBEX, &DemoEnv::invoice("E2E-X12-TWO-PARTNERS").unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let (status, body) = reqwest_post(
+        &format!("{}/x12", env.running.base_url()),
+        format!("{known}{globex}").into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("several partners"), "{body}");
+    for number in ["E2E-X12-WITH-STRANGER", "E2E-X12-TWO-PARTNERS"] {
+        let rows = env.running.ledger.list(Some(number), None, 10).unwrap();
+        assert!(rows.is_empty(), "{number}: {rows:?}");
+    }
     env.shutdown().await.unwrap();
 }
 

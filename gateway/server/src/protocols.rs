@@ -155,18 +155,43 @@ async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respons
     // whose documents are never delivered).
     let senders = adapter_x12::envelope::interchange_senders(&body);
     // The partner the acknowledgment is for (and numbered by), whatever becomes of the sets:
-    // a 997 rejecting every set still continues that partner's control numbers.
-    let partner = senders
+    // a 997 rejecting every set still continues that partner's control numbers. One POST
+    // answers one partner: an interchange from anyone else is refused before anything is
+    // taken, with no 997 (it would say "accepted" to a sender whose documents are never
+    // delivered, or be numbered by another partner's counter).
+    let partners: Vec<Option<&PartnerProfile>> = senders
         .iter()
-        .find_map(|s| pipeline.partners().by_sender(Format::X12, s))
-        .cloned();
-    if !senders.is_empty() && partner.is_none() {
-        let senders = senders.join(", ");
-        tracing::warn!(adapter = "x12", %senders, "X12 post from an unknown sender refused");
+        .map(|s| pipeline.partners().by_sender(Format::X12, s))
+        .collect();
+    let partner = partners.first().copied().flatten().cloned();
+    let unknown: Vec<&str> = senders
+        .iter()
+        .zip(&partners)
+        .filter(|(_, p)| p.is_none())
+        .map(|(s, _)| s.as_str())
+        .collect();
+    if !unknown.is_empty() {
+        let unknown = unknown.join(", ");
+        tracing::warn!(adapter = "x12", senders = %unknown, "X12 post from an unknown sender refused");
         return (
             StatusCode::FORBIDDEN,
             format!(
-                "unknown sender {senders}: no partner profile names this ISA05:ISA06; nothing was accepted. Send with the interchange ids agreed with the buyer, or ask its operators to add a partner with these [x12] ids\n"
+                "unknown sender {unknown}: no partner profile names this ISA05:ISA06; nothing was accepted. Send with the interchange ids agreed with the buyer, or ask its operators to add a partner with these [x12] ids\n"
+            ),
+        )
+            .into_response();
+    }
+    if partners
+        .iter()
+        .flatten()
+        .any(|p| Some(&p.id) != partner.as_ref().map(|f| &f.id))
+    {
+        let senders = senders.join(", ");
+        tracing::warn!(adapter = "x12", %senders, "X12 post from several partners refused");
+        return (
+            StatusCode::FORBIDDEN,
+            format!(
+                "interchanges from several partners ({senders}) in one request; nothing was accepted. Send each partner's interchanges in a request of their own\n"
             ),
         )
             .into_response();
