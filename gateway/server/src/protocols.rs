@@ -150,9 +150,7 @@ async fn post_cxml(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respon
 }
 
 async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Response {
-    // As /cxml refuses unknown From credentials: an interchange no partner profile names is
-    // refused before anything is taken, with no 997 (that would say "accepted" to a sender
-    // whose documents are never delivered).
+    // As /cxml refuses unknown From credentials.
     let senders = adapter_x12::envelope::interchange_senders(&body);
     // The partner the acknowledgment is for (and numbered by), whatever becomes of the sets:
     // a 997 rejecting every set still continues that partner's control numbers. One POST
