@@ -135,11 +135,7 @@ pub(crate) fn read_set<K: SetKind>(
     while let Some(seg) = body.get(i) {
         let seg = &Fields::new(seg);
         let id = seg.id();
-        if let Some(max) = limits.for_id(id)
-            && max.may_be_over_long(seg)
-        {
-            check_lengths(&mut cx, limits.version(), max, seg, i, &mut over_long);
-        }
+        check_segment_lengths(&mut cx, limits, seg, i, &mut over_long);
         ext.in_summary = scope == Scope::Summary;
         if i == begin_i {
             K::read_begin(&mut cx, &mut doc, &mut ext, seg, i);
@@ -158,7 +154,13 @@ pub(crate) fn read_set<K: SetKind>(
             }
             (_, b"CUR") if Some(i) == survey.last_cur => *c.currency = seg.trimmed(2),
             (Scope::Header | Scope::Summary, b"N1") => {
-                i = common::read_party_into(seg, body, i, &survey, &K::SHAPE, &mut slots, &mut ext);
+                let next =
+                    common::read_party_into(seg, body, i, &survey, &K::SHAPE, &mut slots, &mut ext);
+                // The loop's N2/N3/N4/REF/PER were read with it: check their lengths too.
+                for (k, child) in body.iter().enumerate().take(next).skip(i + 1) {
+                    check_segment_lengths(&mut cx, limits, &Fields::new(child), k, &mut over_long);
+                }
+                i = next;
                 continue;
             }
             // An ITD with nothing the model holds (only ITD01/ITD02 codes) is kept, not dropped.
@@ -224,6 +226,22 @@ pub(crate) fn read_set<K: SetKind>(
 /// Over-long elements reported one by one in a set; the rest are counted in one issue, so a
 /// set of thousands of lines cannot make thousands of notes.
 const MAX_LENGTH_ISSUES: usize = 20;
+
+/// Checks the lengths of body segment `i` when the table limits its id (the quick byte check
+/// first; nearly every segment stops there).
+fn check_segment_lengths(
+    cx: &mut MapCx,
+    limits: &Limits,
+    seg: &Fields<'_, '_>,
+    i: usize,
+    count: &mut usize,
+) {
+    if let Some(max) = limits.for_id(seg.id())
+        && max.may_be_over_long(seg)
+    {
+        check_lengths(cx, limits.version(), max, seg, i, count);
+    }
+}
 
 /// Reports the elements of `seg` longer than `max` allows (AK4 code 5), accepted as sent:
 /// the value reaches the document whole, and the sender learns what its guide should say.

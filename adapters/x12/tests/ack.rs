@@ -269,33 +269,36 @@ fn acknowledgments_are_never_acknowledged() {
 
 /// A set whose supplier name (N102, 60 characters in X12) and quantity (IT102, 10 digits in
 /// 004010 and 15 in 005010) are longer than the dictionary allows.
-fn over_long(control: &str, name: &str, qty: &str) -> String {
+fn over_long(control: &str, name: &str, qty: &str, street: &str) -> String {
     let body = [
         format!("ST*810*{control}"),
         "BIG*20260315*INV-LONG".into(),
         format!("N1*SU*{name}"),
+        format!("N3*{street}"),
         format!("IT1*1*{qty}*EA*2.50**VP*X1"),
         "TDS*2500".into(),
         "CTT*1".into(),
     ];
-    format!("{}~\nSE*7*{control}~\n", body.join("~\n"))
+    format!("{}~\nSE*8*{control}~\n", body.join("~\n"))
 }
 
 #[test]
 fn over_long_elements_are_accepted_with_errors_and_noted_against_the_groups_version() {
     use gateway_core::Decode;
     let name = "N".repeat(61);
+    // N301 (in the supplier's N1 loop) allows 55.
+    let street = "S".repeat(56);
     // Eleven digits: a sign and a decimal point are not counted.
     let raw = interchange(
         ISA4010,
         "004010",
-        &[over_long("0001", &name, "-1234567890.1")],
+        &[over_long("0001", &name, "-1234567890.1", &street)],
         1,
     );
     let (a, text) = ack(&raw);
     assert!(
         text.contains(&format!(
-            "AK2*810*0001~\nAK3*N1*3**8~\nAK4*2**5*{name}~\nAK3*IT1*4**8~\nAK4*2**5*-1234567890.1~\nAK5*E*5~"
+            "AK2*810*0001~\nAK3*N1*3**8~\nAK4*2**5*{name}~\nAK3*N3*4**8~\nAK4*1**5*{street}~\nAK3*IT1*5**8~\nAK4*2**5*-1234567890.1~\nAK5*E*5~"
         )),
         "{text}"
     );
@@ -318,7 +321,7 @@ fn over_long_elements_are_accepted_with_errors_and_noted_against_the_groups_vers
         Some("-1234567890.1")
     );
     let notes: Vec<&str> = d.meta.notes().collect();
-    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert_eq!(notes.len(), 3, "{notes:?}");
     assert!(
         notes[0].ends_with(
             "N102 is 61 characters, longer than the 60 X12 004010 allows; accepted as sent"
@@ -327,6 +330,12 @@ fn over_long_elements_are_accepted_with_errors_and_noted_against_the_groups_vers
     );
     assert!(
         notes[1].ends_with(
+            "N301 is 56 characters, longer than the 55 X12 004010 allows; accepted as sent"
+        ),
+        "{notes:?}"
+    );
+    assert!(
+        notes[2].ends_with(
             "IT102 is 11 digits, longer than the 10 X12 004010 allows; accepted as sent"
         ),
         "{notes:?}"
@@ -336,7 +345,12 @@ fn over_long_elements_are_accepted_with_errors_and_noted_against_the_groups_vers
     let raw = interchange(
         ISA5010,
         "005010",
-        &[over_long("0001", &"N".repeat(60), "-1234567890.1")],
+        &[over_long(
+            "0001",
+            &"N".repeat(60),
+            "-1234567890.1",
+            &"S".repeat(55),
+        )],
         1,
     );
     let (a, text) = ack(&raw);
