@@ -401,11 +401,14 @@ pub fn is_n1_child(id: &[u8]) -> bool {
 }
 
 /// Reads one N1 loop starting at `start` (the N1, `n1` split). Returns the party, the index after the
-/// loop, and the loop segments the model does not hold (N2, REF, a second PER or N4).
+/// loop, and the loop segments the model does not hold (N2, REF, a second PER or N4). Each
+/// segment of the loop after the N1 goes to `check` once split (with its index), so the
+/// caller checks it as it checks the set's other segments without splitting it again.
 pub fn read_party(
     n1: &Fields<'_, '_>,
     segs: &[Segment<'_>],
     start: usize,
+    check: &mut dyn FnMut(&Fields<'_, '_>, usize),
 ) -> (Party, usize, Vec<usize>) {
     let mut party = Party::default();
     let mut leftovers = Vec::new();
@@ -423,12 +426,14 @@ pub fn read_party(
         match seg.id() {
             b"N3" => {
                 let seg = Fields::new(seg);
+                check(&seg, i);
                 address.lines.extend(seg.trimmed(1));
                 address.lines.extend(seg.trimmed(2));
             }
             b"N4" if !seen_n4 => {
                 seen_n4 = true;
                 let seg = Fields::new(seg);
+                check(&seg, i);
                 address.city = seg.trimmed(1);
                 address.region = seg.trimmed(2);
                 address.postal_code = seg.trimmed(3);
@@ -437,6 +442,7 @@ pub fn read_party(
             b"PER" if !seen_per => {
                 seen_per = true;
                 let seg = Fields::new(seg);
+                check(&seg, i);
                 party.contact = seg.trimmed(2);
                 for pair in [3usize, 5, 7] {
                     let value = seg.trimmed(pair + 1);
@@ -447,11 +453,18 @@ pub fn read_party(
                     }
                 }
             }
-            b"REF" => match party_ids::carried_id(&Fields::new(seg)) {
-                Some(id) => carried.push(id),
-                None => leftovers.push(i),
-            },
-            id if is_n1_child(id) => leftovers.push(i),
+            b"REF" => {
+                let seg = Fields::new(seg);
+                check(&seg, i);
+                match party_ids::carried_id(&seg) {
+                    Some(id) => carried.push(id),
+                    None => leftovers.push(i),
+                }
+            }
+            id if is_n1_child(id) => {
+                check(&Fields::new(seg), i);
+                leftovers.push(i);
+            }
             _ => break,
         }
         i += 1;
@@ -467,7 +480,8 @@ pub fn read_party(
 /// role, keeping the loop segments the model does not hold with that party
 /// (`party_segments`); the loop of an earlier N1 of the
 /// same role, or of a role the document has no slot for, is kept whole. Returns the index
-/// after the loop.
+/// after the loop; `check` sees the loop's other segments ([`read_party`]).
+#[allow(clippy::too_many_arguments)]
 pub fn read_party_into(
     n1: &Fields<'_, '_>,
     body: &[Segment<'_>],
@@ -476,8 +490,9 @@ pub fn read_party_into(
     shape: &SetShape,
     slots: &mut [Option<Party>],
     ext: &mut ExtBuilder,
+    check: &mut dyn FnMut(&Fields<'_, '_>, usize),
 ) -> usize {
-    let (party, end, leftovers) = read_party(n1, body, i);
+    let (party, end, leftovers) = read_party(n1, body, i, check);
     match n1.str_at(1).as_deref().and_then(shape.role) {
         Some(r) if survey.parties.get(r).copied().flatten() == Some(i) => {
             if let Some(s) = slots.get_mut(r) {

@@ -154,13 +154,20 @@ pub(crate) fn read_set<K: SetKind>(
             }
             (_, b"CUR") if Some(i) == survey.last_cur => *c.currency = seg.trimmed(2),
             (Scope::Header | Scope::Summary, b"N1") => {
-                let next =
-                    common::read_party_into(seg, body, i, &survey, &K::SHAPE, &mut slots, &mut ext);
-                // The loop's N2/N3/N4/REF/PER were read with it: check their lengths too.
-                for (k, child) in body.iter().enumerate().take(next).skip(i + 1) {
-                    check_segment_lengths(&mut cx, limits, &Fields::new(child), k, &mut over_long);
-                }
-                i = next;
+                // The loop's N2/N3/N4/REF/PER are read with it, and checked as they are split.
+                let mut check = |child: &Fields<'_, '_>, k: usize| {
+                    check_segment_lengths(&mut cx, limits, child, k, &mut over_long);
+                };
+                i = common::read_party_into(
+                    seg,
+                    body,
+                    i,
+                    &survey,
+                    &K::SHAPE,
+                    &mut slots,
+                    &mut ext,
+                    &mut check,
+                );
                 continue;
             }
             // An ITD with nothing the model holds (only ITD01/ITD02 codes) is kept, not dropped.
@@ -228,7 +235,8 @@ pub(crate) fn read_set<K: SetKind>(
 const MAX_LENGTH_ISSUES: usize = 20;
 
 /// Checks the lengths of body segment `i` when the table limits its id (the quick byte check
-/// first; nearly every segment stops there).
+/// first; nearly every segment stops there). Inlined: it runs for every segment of a set.
+#[inline(always)]
 fn check_segment_lengths(
     cx: &mut MapCx,
     limits: &Limits,
