@@ -473,7 +473,13 @@ pub fn read_party(
     if address != Address::default() {
         party.address = Some(address);
     }
-    (party, i, leftovers)
+    // Listed as the writer puts them back (`write_party`: kept N2s right after N1, the rest
+    // at the loop's end), so a loop with an N2 after its N3 reads the same once written.
+    let (mut kept, rest): (Vec<usize>, Vec<usize>) = leftovers
+        .into_iter()
+        .partition(|&j| segs.get(j).is_some_and(|s| s.id() == b"N2"));
+    kept.extend(rest);
+    (party, i, kept)
 }
 
 /// Reads the N1 loop at `i` (`n1` split) into its party slot when it is the last N1 of its

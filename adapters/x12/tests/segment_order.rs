@@ -315,3 +315,30 @@ fn a_later_free_form_pid_continues_the_description_wherever_it_is() {
     let out = write(&first);
     assert_eq!(decode(&out), first, "{}", String::from_utf8_lossy(&out));
 }
+
+/// Found by the fuzzer: an N1 loop with an N2 after its N3 and N4, and a second N4 before it,
+/// kept those in the sender's order, but the writer puts kept N2s right after the N1 (their
+/// place) and the rest at the loop's end, so the document read back listed them differently.
+/// The reader now lists a loop's kept segments as the writer puts them back.
+#[test]
+fn a_party_loop_with_its_n2_late_reads_the_same_once_written() {
+    let rich = std::fs::read_to_string(repo_root().join("samples/x12/invoice/rich.edi")).unwrap();
+    let edi = with_segments(
+        &rich,
+        "N4*Springfield",
+        &["N4*JUAREZ*CH**MEX", "N2*ATTN RECEIVING", "N3*SECOND STREET"],
+    );
+    let first = decode(edi.as_bytes());
+    assert_eq!(first.len(), 1, "{edi}");
+    let Document::Invoice(inv) = &first[0] else {
+        panic!("not an invoice");
+    };
+    assert_eq!(
+        inv.extensions["x12"]["party_segments"]["supplier"],
+        serde_json::json!([["N2", "ATTN RECEIVING"], ["N4", "JUAREZ", "CH", "", "MEX"]]),
+        "kept N2 first, then the rest"
+    );
+    let out = write(&first);
+    assert_eq!(order_problems(&out), Vec::<String>::new());
+    assert_eq!(decode(&out), first, "{}", String::from_utf8_lossy(&out));
+}
