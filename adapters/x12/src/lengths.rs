@@ -46,9 +46,6 @@ pub struct SegmentLimits {
     /// Bit `n` set when element `n` is a number (type R, N0, N2): its length counts digits
     /// only, not a sign or a decimal point (X12.6).
     pub numeric: u32,
-    /// The positions with a maximum and the maximum, ascending: what a received segment is
-    /// checked against without walking the positions that have none.
-    limited: Vec<(u8, u16)>,
     /// The maximum in bytes by position, `u16::MAX` where there is none, for the quick
     /// check every received segment gets ([`longer_in_bytes`]).
     byte_max: ByteMax,
@@ -91,15 +88,12 @@ impl SegmentLimits {
     /// The elements of `seg` (a segment of this id) longer than their maximum, in order.
     /// Surrounding spaces are not counted (readers trim them); a composite element is not
     /// checked (the table holds simple elements only).
-    ///
-    /// Every received segment of a mapped set comes here, so the common case (all elements
-    /// fit in bytes) costs one comparison per limited element present.
+    /// Runs after [`SegmentLimits::may_be_over_long`] found a candidate, so it may be thorough.
     pub fn over_long(&self, seg: &Fields<'_, '_>, found: &mut dyn FnMut(OverLong)) {
         if !self.may_be_over_long(seg) {
             return;
         }
-        for &(position, max) in &self.limited {
-            let position = usize::from(position);
+        for (position, &max) in self.max.iter().enumerate().filter(|(_, m)| **m > 0) {
             // Positions ascend: once one is missing, so are the rest.
             let Some(value) = seg.element(position) else {
                 return;
@@ -289,10 +283,6 @@ impl Limits {
             // A limit in digits or characters is the same number of bytes or more.
             *slot = if max == 0 { u16::MAX } else { max };
         }
-        e.limited = (e.max.iter().enumerate())
-            .filter(|(_, m)| **m > 0)
-            .filter_map(|(p, m)| Some((u8::try_from(p).ok()?, *m)))
-            .collect();
     }
 
     /// Records element `pos`'s minimum and whether it is free text and a code.
