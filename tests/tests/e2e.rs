@@ -151,6 +151,53 @@ async fn reqwest_post(url: &str, body: Vec<u8>) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
+/// The demo invoice `number` as the X12 `partner` sends it.
+fn x12_text(env: &DemoEnv, partner: &str, number: &str) -> String {
+    let inv = DemoEnv::invoice(number).unwrap();
+    String::from_utf8(env.x12_from(partner, &inv).unwrap()).unwrap()
+}
+
+/// `edi` with element `n` of its first segment starting with `prefix` set to `value`.
+fn with_element(edi: &str, prefix: &str, n: usize, value: &str) -> String {
+    let seg = edi
+        .split('~')
+        .map(str::trim)
+        .find(|s| s.starts_with(prefix))
+        .unwrap()
+        .to_string();
+    let mut elements: Vec<&str> = seg.split('*').collect();
+    elements[n] = value;
+    edi.replacen(&seg, &elements.join("*"), 1)
+}
+
+/// POSTs `edi` to `/x12`: the status, the `x-gateway-result` header (empty when absent) and
+/// the answer.
+async fn post_x12_text(env: &DemoEnv, edi: &str) -> (u16, String, String) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/x12", env.running.base_url()))
+        .body(edi.to_string())
+        .send()
+        .await
+        .unwrap();
+    let result = r
+        .headers()
+        .get("x-gateway-result")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (r.status().as_u16(), result, r.text().await.unwrap())
+}
+
+/// GETs `path` of the gateway with the bearer `token`: the status and the JSON answer.
+async fn get_json(env: &DemoEnv, token: &str, path: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .get(format!("{}{path}", env.running.base_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x12_post_answers_997_and_reaches_coupa() {
     let Some(env) = env(0).await else { return };
@@ -182,30 +229,8 @@ async fn an_x12_invoice_the_gateway_refuses_is_rejected_in_its_997() {
         .await
         .unwrap();
     assert_eq!(status, 200, "{before}");
-    let edi = env
-        .x12_from(ACME, &DemoEnv::invoice("E2E-X12-REFUSED").unwrap())
-        .unwrap();
-    let edi = String::from_utf8(edi).unwrap();
-    let it1 = edi
-        .split('~')
-        .map(str::trim)
-        .find(|s| s.starts_with("IT1*"))
-        .unwrap()
-        .to_string();
-    let mut elements: Vec<&str> = it1.split('*').collect();
-    elements[2] = "";
-    let edi = edi.replacen(&it1, &elements.join("*"), 1);
-    let r = reqwest::Client::new()
-        .post(format!("{}/x12", env.running.base_url()))
-        .body(edi)
-        .send()
-        .await
-        .unwrap();
-    let result = r.headers()["x-gateway-result"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let (status, ack) = (r.status().as_u16(), r.text().await.unwrap());
+    let edi = with_element(&x12_text(&env, ACME, "E2E-X12-REFUSED"), "IT1*", 2, "");
+    let (status, result, ack) = post_x12_text(&env, &edi).await;
     assert_eq!(status, 200, "{ack}");
     assert!(result.starts_with("accepted=0;"), "{result}");
     assert!(result.contains("rejected=1"), "{result}");
@@ -230,18 +255,12 @@ async fn an_x12_invoice_the_gateway_refuses_is_rejected_in_its_997() {
         ),
         "{rows:?}"
     );
-    let seen: Value = reqwest::Client::new()
-        .get(format!(
-            "{}/api/v1/documents?number=E2E-X12-REFUSED",
-            env.running.base_url()
-        ))
-        .bearer_auth("acme-token")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, seen) = get_json(
+        &env,
+        "acme-token",
+        "/api/v1/documents?number=E2E-X12-REFUSED",
+    )
+    .await;
     assert_eq!(seen["documents"][0]["status"], "rejected", "{seen}");
     let acme = env
         .running
@@ -272,8 +291,7 @@ async fn an_810_without_n1_su_from_a_partner_that_names_its_supplier_is_delivere
     inv.supplier = None;
     let edi = String::from_utf8(env.x12_from(ACME, &inv).unwrap()).unwrap();
     assert!(!edi.contains("N1*SU"), "{edi}");
-    let (status, ack) =
-        reqwest_post(&format!("{}/x12", env.running.base_url()), edi.into_bytes()).await;
+    let (status, _, ack) = post_x12_text(&env, &edi).await;
     assert_eq!(status, 200, "{ack}");
     assert!(ack.contains("AK5*A"), "{ack}");
     assert!(delivered(&env, "E2E-X12-NO-SU").await);
@@ -299,19 +317,14 @@ async fn an_810_without_n1_su_from_a_partner_that_names_its_supplier_is_delivere
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_x12_post_from_an_unknown_sender_is_refused_without_a_997() {
     let Some(env) = env(0).await else { return };
-    let edi = env
-        .x12_from(ACME, &DemoEnv::invoice("E2E-X12-STRANGER").unwrap())
-        .unwrap();
-    let edi = String::from_utf8(edi).unwrap();
-    let isa = edi.split('~').next().unwrap().to_string();
-    let mut fields: Vec<String> = isa.split('*').map(str::to_string).collect();
-    fields[6] = format!("{:<15}", "STRANGER");
-    let edi = edi.replacen(&isa, &fields.join("*"), 1);
-    let (status, body) = reqwest_post(
-        &format!("{}/x12", env.running.base_url()),
-        edi.clone().into_bytes(),
-    )
-    .await;
+    let stranger = format!("{:<15}", "STRANGER");
+    let edi = with_element(
+        &x12_text(&env, ACME, "E2E-X12-STRANGER"),
+        "ISA*",
+        6,
+        &stranger,
+    );
+    let (status, _, body) = post_x12_text(&env, &edi).await;
     assert_eq!(status, 403, "{body}");
     assert!(body.starts_with("unknown sender ZZ:STRANGER"), "{body}");
     assert!(!body.contains("ST*997"), "{body}");
@@ -324,29 +337,13 @@ async fn an_x12_post_from_an_unknown_sender_is_refused_without_a_997() {
 
     // A known partner's interchange followed by the stranger's: the whole request is refused,
     // so nothing of it is taken and no 997 speaks for the stranger.
-    let known = String::from_utf8(
-        env.x12_from(ACME, &DemoEnv::invoice("E2E-X12-WITH-STRANGER").unwrap())
-            .unwrap(),
-    )
-    .unwrap();
-    let (status, body) = reqwest_post(
-        &format!("{}/x12", env.running.base_url()),
-        format!("{known}{edi}").into_bytes(),
-    )
-    .await;
+    let known = x12_text(&env, ACME, "E2E-X12-WITH-STRANGER");
+    let (status, _, body) = post_x12_text(&env, &format!("{known}{edi}")).await;
     assert_eq!(status, 403, "{body}");
     assert!(body.starts_with("unknown sender ZZ:STRANGER"), "{body}");
     // Two known partners in one request: refused too (one 997 answers one partner).
-    let globex = String::from_utf8(
-        env.x12_from(GLOBEX, &DemoEnv::invoice("E2E-X12-TWO-PARTNERS").unwrap())
-            .unwrap(),
-    )
-    .unwrap();
-    let (status, body) = reqwest_post(
-        &format!("{}/x12", env.running.base_url()),
-        format!("{known}{globex}").into_bytes(),
-    )
-    .await;
+    let globex = x12_text(&env, GLOBEX, "E2E-X12-TWO-PARTNERS");
+    let (status, _, body) = post_x12_text(&env, &format!("{known}{globex}")).await;
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("several partners"), "{body}");
     for number in ["E2E-X12-WITH-STRANGER", "E2E-X12-TWO-PARTNERS"] {
@@ -363,19 +360,8 @@ async fn an_x12_post_from_an_unknown_sender_is_refused_without_a_997() {
 async fn what_the_gateway_tolerates_is_noted_with_the_document() {
     let Some(env) = env(0).await else { return };
     let noted_before = metric(&env, "gateway_documents_noted_total", "adapter=\"x12\"").await;
-    let edi = env
-        .x12_from(ACME, &DemoEnv::invoice("E2E-X12-NOTED").unwrap())
-        .unwrap();
-    let edi = String::from_utf8(edi).unwrap();
-    let ctt = edi
-        .split('~')
-        .map(str::trim)
-        .find(|s| s.starts_with("CTT*"))
-        .unwrap()
-        .to_string();
-    let edi = edi.replace(&format!("{ctt}~"), "CTT*9~");
-    let (status, ack) =
-        reqwest_post(&format!("{}/x12", env.running.base_url()), edi.into_bytes()).await;
+    let edi = with_element(&x12_text(&env, ACME, "E2E-X12-NOTED"), "CTT*", 1, "9");
+    let (status, _, ack) = post_x12_text(&env, &edi).await;
     assert_eq!(status, 200, "{ack}");
     assert!(ack.contains("AK5*E"), "accepted with errors: {ack}");
     assert!(delivered(&env, "E2E-X12-NOTED").await);
@@ -389,19 +375,7 @@ async fn what_the_gateway_tolerates_is_noted_with_the_document() {
         row.notes.contains("CTT01 says 9 line items; the set holds"),
         "{row:?}"
     );
-    let url = format!(
-        "{}/api/v1/documents?number=E2E-X12-NOTED",
-        env.running.base_url()
-    );
-    let seen: Value = reqwest::Client::new()
-        .get(url)
-        .bearer_auth("acme-token")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, seen) = get_json(&env, "acme-token", "/api/v1/documents?number=E2E-X12-NOTED").await;
     assert_eq!(
         seen["documents"][0]["notes"],
         json!(row.notes.lines().collect::<Vec<_>>()),
@@ -498,17 +472,8 @@ async fn rest_post_reaches_coupa() {
         .unwrap()
         .to_string();
     let get = |token: &'static str, path: String| {
-        let url = format!("{}{path}", env.running.base_url());
-        async move {
-            let r = reqwest::Client::new()
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap();
-            let status = r.status().as_u16();
-            (status, r.json::<Value>().await.unwrap())
-        }
+        let env = &env;
+        async move { get_json(env, token, &path).await }
     };
     let (status, one) = get("acme-token", format!("/api/v1/documents/{doc_id}")).await;
     assert_eq!(status, 200, "{one}");
@@ -749,11 +714,7 @@ async fn coupa_pos_reach_cxml_and_x12_suppliers_and_are_marked_exported() {
     // partner is found by the 997's ISA sender, the answer is empty (acknowledgments are not
     // acknowledged), and the row is delivered again with the new verdict.
     let accept = gateway_server::demo::supplier_997(edi.as_bytes(), "AK5*A~").unwrap();
-    let (status, body) = reqwest_post(
-        &format!("{}/x12", env.running.base_url()),
-        accept.into_bytes(),
-    )
-    .await;
+    let (status, _, body) = post_x12_text(&env, &accept).await;
     assert_eq!((status, body.as_str()), (200, ""));
     let rows = env
         .running
@@ -920,11 +881,7 @@ async fn a_po_the_supplier_refused_is_resent_and_its_own_997_matched() {
 
     // The supplier accepts the new 850: its 997 is matched to the resend, not the original.
     let accept = gateway_server::demo::supplier_997(again.as_bytes(), "AK5*A~").unwrap();
-    let (status, body) = reqwest_post(
-        &format!("{}/x12", env.running.base_url()),
-        accept.into_bytes(),
-    )
-    .await;
+    let (status, _, body) = post_x12_text(&env, &accept).await;
     assert_eq!((status, body.as_str()), (200, ""));
     let row = env.running.ledger.entry(&resent.key).unwrap().unwrap();
     assert!(
