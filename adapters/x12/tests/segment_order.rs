@@ -11,7 +11,7 @@ use adapter_x12::order::{Area, positions};
 use adapter_x12::tokenizer::Tokenizer;
 use gateway_core::testkit::{corpus_or_skip, files_under, repo_root};
 use gateway_core::{Decode, Encode, PartnerProfile};
-use gateway_model::{Document, from_json_lines};
+use gateway_model::{Document, Invoice, from_json_lines};
 
 /// Every segment found after one with a later position in the same area, as
 /// `set 0001 heading: REF (50) after ITD (130)`.
@@ -237,22 +237,41 @@ fn with_segments(edi: &str, after: &str, extra: &[&str]) -> String {
     segs.iter().map(|s| format!("{s}~\n")).collect()
 }
 
+/// The golden rich invoice with segments inserted (each `(after, extra)` as in
+/// [`with_segments`]), read: the one invoice it holds.
+fn rich_invoice_with(inserts: &[(&str, &[&str])]) -> Invoice {
+    let rich = std::fs::read_to_string(repo_root().join("samples/x12/invoice/rich.edi")).unwrap();
+    let edi = inserts.iter().fold(rich, |edi, (after, extra)| {
+        with_segments(&edi, after, extra)
+    });
+    match decode(edi.as_bytes()).as_slice() {
+        [Document::Invoice(inv)] => inv.clone(),
+        other => panic!("not one invoice: {other:?}\n{edi}"),
+    }
+}
+
+/// Writes `inv`, checks that the segments are in table order and that it reads back the same;
+/// the bytes written.
+fn written_and_read_back(inv: &Invoice) -> Vec<u8> {
+    let docs = [Document::Invoice(inv.clone())];
+    let out = write(&docs);
+    assert_eq!(order_problems(&out), Vec::<String>::new());
+    assert_eq!(decode(&out), docs, "{}", String::from_utf8_lossy(&out));
+    out
+}
+
 /// A sender's own order of the segments the model does not hold (a FOB before a REF, an
 /// unknown segment before a line's REF, an ISS before a CAD in the summary) is put in table
 /// order once, when read; written and read again, the document is the same, what is written
 /// is in table order, and the summary's segments stay in the summary.
 #[test]
 fn kept_segments_out_of_order_survive_a_round_trip_in_table_order() {
-    let rich = std::fs::read_to_string(repo_root().join("samples/x12/invoice/rich.edi")).unwrap();
-    let edi = with_segments(&rich, "BIG*", &["FOB*PP", "REF*IA*77"]);
-    let edi = with_segments(&edi, "IT1*1*", &["ZZ1*A", "REF*LI*9", "SAC*C*D240***100"]);
-    // The summary's own: an ISS before a CAD (the table has CAD first).
-    let edi = with_segments(&edi, "TDS*", &["ISS*1*CT*5", "CAD*M****UPS"]);
-    let first = decode(edi.as_bytes());
-    assert_eq!(first.len(), 1, "{edi}");
-    let Document::Invoice(inv) = &first[0] else {
-        panic!("not an invoice");
-    };
+    let inv = &rich_invoice_with(&[
+        ("BIG*", &["FOB*PP", "REF*IA*77"]),
+        ("IT1*1*", &["ZZ1*A", "REF*LI*9", "SAC*C*D240***100"]),
+        // The summary's own: an ISS before a CAD (the table has CAD first).
+        ("TDS*", &["ISS*1*CT*5", "CAD*M****UPS"]),
+    ]);
     let heading: Vec<&str> = inv.extensions["x12"]["segments"]
         .as_array()
         .unwrap()
@@ -273,8 +292,7 @@ fn kept_segments_out_of_order_survive_a_round_trip_in_table_order() {
         serde_json::json!([["CAD", "M", "", "", "", "UPS"], ["ISS", "1", "CT", "5"]]),
         "kept with the summary, in table order"
     );
-    let out = write(&first);
-    assert_eq!(order_problems(&out), Vec::<String>::new());
+    let out = written_and_read_back(inv);
     let text = String::from_utf8_lossy(&out).to_string();
     let (tds, cad, iss, ctt) = (
         text.find("TDS*").unwrap(),
@@ -286,7 +304,6 @@ fn kept_segments_out_of_order_survive_a_round_trip_in_table_order() {
         tds < cad && cad < iss && iss < ctt,
         "written in the summary: {text}"
     );
-    assert_eq!(decode(&out), first, "{}", String::from_utf8_lossy(&out));
 }
 
 /// Found by the fuzzer: a free-form PID after an unknown segment was kept apart from the
@@ -294,16 +311,7 @@ fn kept_segments_out_of_order_survive_a_round_trip_in_table_order() {
 /// as part of it. Every later free-form PID of a loop now continues the description.
 #[test]
 fn a_later_free_form_pid_continues_the_description_wherever_it_is() {
-    let rich = std::fs::read_to_string(repo_root().join("samples/x12/invoice/rich.edi")).unwrap();
-    let edi = with_segments(
-        &rich,
-        "PID*F****Safety gloves",
-        &["ZZ1*A", "PID*F****box of 100"],
-    );
-    let first = decode(edi.as_bytes());
-    let Document::Invoice(inv) = &first[0] else {
-        panic!("not an invoice");
-    };
+    let inv = &rich_invoice_with(&[("PID*F****Safety gloves", &["ZZ1*A", "PID*F****box of 100"])]);
     assert_eq!(
         inv.lines[0].description.as_deref(),
         Some("Safety gloves, nitrile, size L box of 100")
@@ -312,8 +320,7 @@ fn a_later_free_form_pid_continues_the_description_wherever_it_is() {
         inv.lines[0].extensions["x12"]["segments"],
         serde_json::json!([["ZZ1", "A"]])
     );
-    let out = write(&first);
-    assert_eq!(decode(&out), first, "{}", String::from_utf8_lossy(&out));
+    written_and_read_back(inv);
 }
 
 /// Found by the fuzzer: an N1 loop with an N2 after its N3 and N4, and a second N4 before it,
@@ -322,23 +329,14 @@ fn a_later_free_form_pid_continues_the_description_wherever_it_is() {
 /// The reader now lists a loop's kept segments as the writer puts them back.
 #[test]
 fn a_party_loop_with_its_n2_late_reads_the_same_once_written() {
-    let rich = std::fs::read_to_string(repo_root().join("samples/x12/invoice/rich.edi")).unwrap();
-    let edi = with_segments(
-        &rich,
+    let inv = &rich_invoice_with(&[(
         "N4*Springfield",
         &["N4*JUAREZ*CH**MEX", "N2*ATTN RECEIVING", "N3*SECOND STREET"],
-    );
-    let first = decode(edi.as_bytes());
-    assert_eq!(first.len(), 1, "{edi}");
-    let Document::Invoice(inv) = &first[0] else {
-        panic!("not an invoice");
-    };
+    )]);
     assert_eq!(
         inv.extensions["x12"]["party_segments"]["supplier"],
         serde_json::json!([["N2", "ATTN RECEIVING"], ["N4", "JUAREZ", "CH", "", "MEX"]]),
         "kept N2 first, then the rest"
     );
-    let out = write(&first);
-    assert_eq!(order_problems(&out), Vec::<String>::new());
-    assert_eq!(decode(&out), first, "{}", String::from_utf8_lossy(&out));
+    written_and_read_back(inv);
 }
