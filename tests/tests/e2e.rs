@@ -282,6 +282,96 @@ async fn an_x12_invoice_the_gateway_refuses_is_rejected_in_its_997() {
     env.shutdown().await.unwrap();
 }
 
+/// What the gateway cannot read as a document at all (an X12 set whose SE01 miscounts it, a
+/// REST body that is not JSON) is kept in the ledger as rejected, under the partner it came
+/// from, with where and why, once however often the same bytes come; the operator and the
+/// partner's status view both see it, and another partner does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_cannot_be_read_is_kept_as_rejected_once_per_input() {
+    let Some(env) = env(0).await else { return };
+    let edi = with_element(&x12_text(&env, ACME, "E2E-X12-UNREAD"), "SE*", 1, "99");
+    let st02 = edi
+        .split('~')
+        .map(str::trim)
+        .find(|s| s.starts_with("ST*"))
+        .and_then(|st| st.split('*').nth(2))
+        .unwrap()
+        .to_string();
+    for _ in 0..2 {
+        let (status, result, ack) = post_x12_text(&env, &edi).await;
+        assert_eq!(status, 200, "{ack}");
+        assert!(result.starts_with("accepted=0;"), "{result}");
+        assert!(ack.contains("AK5*R"), "{ack}");
+    }
+    let unread = |adapter: &'static str| {
+        let rows = env
+            .running
+            .ledger
+            .search(&gateway_server::ledger::DocumentFilter {
+                partner: Some("acme"),
+                kind: Some("unknown"),
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        rows.into_iter()
+            .filter(|r| r.adapter == adapter)
+            .collect::<Vec<_>>()
+    };
+    let x12 = unread("x12");
+    assert_eq!(
+        x12.len(),
+        1,
+        "one row for the same bytes sent twice: {x12:?}"
+    );
+    assert_eq!(
+        (x12[0].status.as_str(), x12[0].number.clone()),
+        ("rejected", format!("810 {st02}")),
+        "{x12:?}"
+    );
+    assert!(
+        x12[0].detail.contains("element SE01") && x12[0].detail.contains("SE01 says \"99\""),
+        "where and why: {x12:?}"
+    );
+
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/documents", env.running.base_url()))
+        .bearer_auth("acme-token")
+        .header("content-type", "application/json")
+        .body(r#"{"kind": "invoice", "number": "#)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body = r.text().await.unwrap();
+    assert!((400..500).contains(&status), "{status} {body}");
+    let rest = unread("rest");
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    assert_eq!(
+        (rest[0].status.as_str(), rest[0].number.as_str()),
+        ("rejected", "")
+    );
+    assert!(rest[0].detail.contains("line 1"), "where: {rest:?}");
+    let all = env.running.ledger.list(None, None, 50).unwrap();
+    assert!(
+        all.len() == 2 && all.iter().all(|r| r.status == "rejected"),
+        "nothing of either went further: {all:?}"
+    );
+
+    let (status, seen) = get_json(&env, "acme-token", "/api/v1/documents").await;
+    assert_eq!(status, 200, "{seen}");
+    let rejected: Vec<&Value> = seen["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["status"] == "rejected" && d["kind"] == "unknown")
+        .collect();
+    assert_eq!(rejected.len(), 2, "{seen}");
+    let (_, other) = get_json(&env, "globex-token", "/api/v1/documents").await;
+    assert_eq!(other["documents"], json!([]), "{other}");
+    env.shutdown().await.unwrap();
+}
+
 /// An 810 without its supplier's N1 loop, from a partner whose profile names its Coupa
 /// supplier: accepted (the 997 says so), delivered to that supplier, and noted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -277,6 +277,45 @@ impl Ledger {
         })
     }
 
+    /// Keeps refused documents as `rejected` with why (`detail`), in one transaction: an
+    /// operator lists them with the rest, and a partner's status view shows them. A key seen
+    /// before that never reached the bus (`received`, `rejected`) takes the row over, with
+    /// the new reasons; a key already on the bus or beyond is left alone (a bad copy of a
+    /// document the gateway has does not undo it). Returns how many rows it wrote.
+    pub fn record_rejections(
+        &self,
+        refused: &[(NewDocument<'_>, String)],
+    ) -> Result<usize, LedgerError> {
+        if refused.is_empty() {
+            return Ok(0);
+        }
+        self.write(|tx| {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO documents (idempotency_key, doc_id, adapter, partner, kind,
+                     number, business_key, status, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'rejected', ?8)
+                 ON CONFLICT(idempotency_key) DO UPDATE SET doc_id = excluded.doc_id,
+                     adapter = excluded.adapter, status = 'rejected', detail = excluded.detail,
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE documents.status IN ('received', 'rejected')",
+            )?;
+            let mut written = 0;
+            for (doc, detail) in refused {
+                written += upsert.execute(params![
+                    doc.idempotency_key,
+                    doc.doc_id,
+                    doc.adapter,
+                    doc.partner,
+                    doc.kind,
+                    doc.number,
+                    doc.business_key,
+                    detail
+                ])?;
+            }
+            Ok(written)
+        })
+    }
+
     /// Other documents with the same business key (supplier + invoice number) already on the
     /// bus, excluding `idempotency_key` itself.
     pub fn same_business_key(

@@ -94,18 +94,24 @@ impl Pipeline {
             format: Some(format),
             ..IngestReport::default()
         };
+        // Dropped when this request ends, however it ends (a timed-out HTTP request drops
+        // this future): its keys are no longer in flight.
+        let mut held = InFlight::new(Arc::clone(&self.in_flight));
         let Some(decoder) = self.codecs.decoder(format) else {
-            report.rejects.push(Reject::new(
+            let unreadable = Reject::new(
                 "input",
                 format!(
                     "{format} is not readable by this gateway; it reads {}",
                     list(&self.codecs.readable())
                 ),
-            ));
+            );
+            self.record_decode_rejects(&req, std::slice::from_ref(&unreadable), &mut held)?;
+            report.rejects.push(unreadable);
             return Ok(report);
         };
         let anonymous = PartnerProfile::anonymous();
         let decoded = decode(decoder.as_ref(), req.raw, req.partner.unwrap_or(&anonymous));
+        self.record_decode_rejects(&req, &decoded.rejects, &mut held)?;
         report.rejects.extend(decoded.rejects);
         match format {
             Format::X12 => self.partner_acks(&req, req.raw, &mut report)?,
@@ -131,9 +137,6 @@ impl Pipeline {
         // two different files are never duplicates of each other while the same file
         // dropped twice still is.
         let fingerprint = (format == Format::Csv).then(|| content_fingerprint(req.raw));
-        // Dropped when this request ends, however it ends (a timed-out HTTP request drops
-        // this future): its keys are no longer in flight.
-        let mut held = InFlight::new(Arc::clone(&self.in_flight));
         for mut d in decoded.documents {
             if let (Some(fp), Some(key)) = (&fingerprint, d.meta.source_key.as_mut()) {
                 *key = format!("content:{fp}/{key}").into();
@@ -204,23 +207,66 @@ impl Pipeline {
         if !held.take(&envelope.idempotency_key) {
             return Ok(());
         }
-        let partner = envelope.partner.as_deref().unwrap_or_default();
-        let claim = self.ledger.claim(&NewDocument {
+        let row = NewDocument {
             idempotency_key: &envelope.idempotency_key,
             doc_id: &envelope.doc_id,
             adapter: req.adapter,
-            partner,
+            partner: envelope.partner.as_deref().unwrap_or(UNKNOWN_PARTNER),
             kind: &document.kind().to_string(),
             number: document.number(),
             business_key: None,
-        })?;
-        if matches!(claim, Claim::New) {
-            self.ledger.set_status(
-                &envelope.idempotency_key,
-                crate::ledger::Status::Rejected,
-                reasons,
-            )?;
+        };
+        self.ledger
+            .record_rejections(&[(row, reasons.to_string())])?;
+        Ok(())
+    }
+
+    /// What the decoder could not read as a document at all (a set without its BIG, XML that
+    /// is not cXML, a CSV file without its columns), kept in the ledger as `rejected` like a
+    /// document validation refused, so an operator sees it beside the rest and a partner's
+    /// status view shows it: one row per document the rejects name (an X12 set, an invoice
+    /// number), one for the input for the others. Keyed by the input's content, so the same
+    /// bytes sent again update their rows instead of adding more. At most
+    /// [`MAX_REJECTED_ROWS`] rows per input; the last one counts the rest.
+    fn record_decode_rejects(
+        &self,
+        req: &IngestRequest<'_>,
+        rejects: &[Reject],
+        held: &mut InFlight,
+    ) -> Result<(), PipelineError> {
+        if rejects.is_empty() {
+            return Ok(());
         }
+        let content = content_fingerprint(req.raw);
+        let partner = req.partner.map_or(UNKNOWN_PARTNER, |p| p.id.as_str());
+        let mut rows = Vec::new();
+        for (document, reasons) in rejected_rows(rejects) {
+            let key = format!("rejected:{content}/{}", document.unwrap_or("input"));
+            if held.take(&key) {
+                rows.push((key, document.unwrap_or_default(), reasons));
+            }
+        }
+        let doc_ids: Vec<String> = rows
+            .iter()
+            .map(|_| uuid::Uuid::new_v4().to_string())
+            .collect();
+        let refused: Vec<(NewDocument<'_>, String)> = rows
+            .iter()
+            .zip(&doc_ids)
+            .map(|((key, number, reasons), doc_id)| {
+                let row = NewDocument {
+                    idempotency_key: key,
+                    doc_id,
+                    adapter: req.adapter,
+                    partner,
+                    kind: UNREAD_KIND,
+                    number,
+                    business_key: None,
+                };
+                (row, reasons.clone())
+            })
+            .collect();
+        self.ledger.record_rejections(&refused)?;
         Ok(())
     }
 
@@ -249,13 +295,16 @@ impl Pipeline {
             {
                 Some(p) => p,
                 None => {
+                    let message = format!(
+                        "unknown sender {:?}: no partner profile names it; add one with its {} ids",
+                        meta.sender.as_deref().unwrap_or("(none)"),
+                        format
+                    );
+                    let envelope = Envelope::inbound(document.kind(), req.adapter, None, meta);
+                    self.record_rejected(req, &envelope, &document, &message, held)?;
                     report.rejects.push(Reject {
                         location: where_,
-                        message: format!(
-                            "unknown sender {:?}: no partner profile names it; add one with its {} ids",
-                            meta.sender.as_deref().unwrap_or("(none)"),
-                            format
-                        ),
+                        message,
                         document: Some(document.number().to_string()),
                     });
                     return Ok(None);
@@ -522,6 +571,58 @@ impl Ingest for Pipeline {
 
 /// FNV-1a (128 bit) of `raw` as hex: stable across processes and releases (unlike the std
 /// hasher), cheap, and only has to tell files of one sender apart.
+/// The ledger's partner for what came from a sender no profile names.
+const UNKNOWN_PARTNER: &str = "(unknown)";
+
+/// The ledger's kind for what could not be read as a document.
+const UNREAD_KIND: &str = "unknown";
+
+/// Most ledger rows one input's decode rejects take (a hostile file may hold thousands).
+const MAX_REJECTED_ROWS: usize = 100;
+
+/// Most reasons one rejected row lists; the rest are counted.
+const MAX_REASONS_PER_ROW: usize = 20;
+
+/// Decode rejects grouped by the document they name (`None`: the input), in input order,
+/// each with its reasons (`location: message`, joined). Past [`MAX_REJECTED_ROWS`] groups
+/// the input's row takes the rest (the last row becomes it when there is none).
+fn rejected_rows(rejects: &[Reject]) -> Vec<(Option<&str>, String)> {
+    let mut groups: Vec<(Option<&str>, Vec<&Reject>)> = Vec::new();
+    for r in rejects {
+        let document = r.document.as_deref();
+        let full = groups.len() >= MAX_REJECTED_ROWS;
+        match groups.iter_mut().find(|(d, _)| *d == document) {
+            Some((_, members)) => members.push(r),
+            None if !full => groups.push((document, vec![r])),
+            None => {
+                // The input's row holds the rest: the one there is, else the last one.
+                let rest = groups
+                    .iter()
+                    .rposition(|(d, _)| d.is_none())
+                    .unwrap_or(groups.len().saturating_sub(1));
+                if let Some((d, members)) = groups.get_mut(rest) {
+                    *d = None;
+                    members.push(r);
+                }
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(document, members)| {
+            let mut reasons: Vec<String> = members
+                .iter()
+                .take(MAX_REASONS_PER_ROW)
+                .map(|r| format!("{}: {}", r.location, r.message))
+                .collect();
+            if members.len() > MAX_REASONS_PER_ROW {
+                reasons.push(format!("and {} more", members.len() - MAX_REASONS_PER_ROW));
+            }
+            (document, reasons.join("; "))
+        })
+        .collect()
+}
+
 fn content_fingerprint(raw: &[u8]) -> String {
     const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
     const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
@@ -546,8 +647,75 @@ fn business_key(partner: &str, doc: &Document) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{InFlight, content_fingerprint};
+    use super::{
+        InFlight, MAX_REASONS_PER_ROW, MAX_REJECTED_ROWS, content_fingerprint, rejected_rows,
+    };
+    use gateway_core::Reject;
     use std::sync::Arc;
+
+    fn reject(document: Option<&str>, n: usize) -> Reject {
+        Reject {
+            location: format!("line {n}"),
+            message: format!("bad {n}"),
+            document: document.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn decode_rejects_take_one_row_per_document_they_name() {
+        let rejects = [
+            reject(Some("810 0001"), 1),
+            reject(None, 2),
+            reject(Some("810 0001"), 3),
+            reject(Some("850 0002"), 4),
+        ];
+        assert_eq!(
+            rejected_rows(&rejects),
+            vec![
+                (Some("810 0001"), "line 1: bad 1; line 3: bad 3".to_string()),
+                (None, "line 2: bad 2".to_string()),
+                (Some("850 0002"), "line 4: bad 4".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_hostile_input_takes_a_bounded_number_of_rows_and_reasons() {
+        let many: Vec<String> = (0..MAX_REJECTED_ROWS + 50)
+            .map(|i| format!("810 {i}"))
+            .collect();
+        let rejects: Vec<Reject> = many
+            .iter()
+            .enumerate()
+            .map(|(n, d)| reject(Some(d), n))
+            .collect();
+        let rows = rejected_rows(&rejects);
+        assert_eq!(rows.len(), MAX_REJECTED_ROWS);
+        let (document, reasons) = &rows[MAX_REJECTED_ROWS - 1];
+        assert_eq!(
+            *document, None,
+            "the last row is the input's, holding the rest"
+        );
+        assert!(
+            reasons.starts_with(&format!("line {}: ", MAX_REJECTED_ROWS - 1)),
+            "{reasons}"
+        );
+        assert!(reasons.ends_with("; and 31 more"), "{reasons}");
+        assert_eq!(reasons.matches("; ").count(), MAX_REASONS_PER_ROW);
+
+        // With a row for the input already, the rest go there: no two rows share its key.
+        let mut with_input = vec![reject(None, 7)];
+        with_input.extend(rejects);
+        let rows = rejected_rows(&with_input);
+        assert_eq!(rows.len(), MAX_REJECTED_ROWS);
+        assert_eq!(rows.iter().filter(|(d, _)| d.is_none()).count(), 1);
+        assert!(
+            rows[0].1.starts_with("line 7: bad 7; line 99: "),
+            "{}",
+            rows[0].1
+        );
+        assert_eq!(rows[MAX_REJECTED_ROWS - 1].0, Some("810 98"));
+    }
 
     #[test]
     fn a_key_is_held_by_one_request_until_it_ends() {

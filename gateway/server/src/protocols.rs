@@ -199,7 +199,9 @@ async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respons
             raw: &body,
             adapter: "x12",
             format: Some(Format::X12),
-            partner: None,
+            // Every interchange is this partner's (checked above): what cannot be read is
+            // kept under it too.
+            partner: partner.as_ref(),
         })
         .await;
     match result {
