@@ -782,6 +782,48 @@ mod tests {
     }
 
     #[test]
+    fn a_rejection_takes_over_what_never_reached_the_bus_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        assert_eq!(l.claim(&doc("received", "d1")).unwrap(), Claim::New);
+        assert_eq!(l.claim(&doc("published", "d2")).unwrap(), Claim::New);
+        l.mark_published("published").unwrap();
+        let refused = [
+            (doc("received", "d3"), "why 1".to_string()),
+            (doc("published", "d4"), "why 2".to_string()),
+            (doc("new", "d5"), "why 3".to_string()),
+        ];
+        assert_eq!(l.record_rejections(&refused).unwrap(), 2);
+        let fate = |k: &str| {
+            let e = l.entry(k).unwrap().unwrap();
+            (e.status, e.detail, e.doc_id)
+        };
+        assert_eq!(
+            fate("received"),
+            ("rejected".into(), "why 1".into(), "d3".into())
+        );
+        assert_eq!(
+            fate("published"),
+            ("published".into(), String::new(), "d2".into())
+        );
+        assert_eq!(
+            fate("new"),
+            ("rejected".into(), "why 3".into(), "d5".into())
+        );
+        // The same refusal again updates its row; a rejected key is not a duplicate.
+        assert_eq!(
+            l.record_rejections(&[(doc("new", "d6"), "why 4".to_string())])
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            fate("new"),
+            ("rejected".into(), "why 4".into(), "d6".into())
+        );
+        assert_eq!(l.claim(&doc("new", "d7")).unwrap(), Claim::New);
+    }
+
+    #[test]
     fn a_key_is_new_until_it_reached_the_bus() {
         let dir = tempfile::tempdir().unwrap();
         let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
