@@ -81,6 +81,26 @@ impl KindArg {
     }
 }
 
+/// A kind as the ledger records it: a document kind, or `unknown` for what could not be read
+/// as a document at all (kept as `rejected` with why).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum LedgerKindArg {
+    Invoice,
+    PurchaseOrder,
+    Unknown,
+}
+
+impl LedgerKindArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            LedgerKindArg::Invoice => gateway_model::DocumentKind::Invoice.as_str(),
+            LedgerKindArg::PurchaseOrder => gateway_model::DocumentKind::PurchaseOrder.as_str(),
+            LedgerKindArg::Unknown => "unknown",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum DlqVerb {
     /// Each dead letter per consumer: doc id, kind, partner, attempts, when, and why.
@@ -291,9 +311,9 @@ enum Command {
         /// Only this partner's documents (its id in the configuration).
         #[arg(long)]
         partner: Option<String>,
-        /// Only documents of this kind.
+        /// Only documents of this kind (`unknown`: what could not be read as a document).
         #[arg(long, value_enum)]
-        kind: Option<KindArg>,
+        kind: Option<LedgerKindArg>,
         /// Only the document with this doc id or idempotency key.
         #[arg(long, value_name = "DOC_ID")]
         doc: Option<String>,
@@ -611,7 +631,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = load_config(&config)?;
             let ledger = open_ledger(&config)?;
-            let kind = kind.map(|k| k.kind().as_str());
+            let kind = kind.map(LedgerKindArg::as_str);
             let entries = ledger.search(&gateway_server::ledger::DocumentFilter {
                 number: number.as_deref(),
                 status: status.as_deref(),

@@ -494,6 +494,20 @@ fn documents_lists_the_ledger_with_the_partners_verdict() {
     );
 
     let ledger = Ledger::open(&dir.path().join("ledger.sqlite")).unwrap();
+    ledger
+        .record_rejections(&[(
+            NewDocument {
+                idempotency_key: "rejected:abc/810 0007",
+                doc_id: "doc-unread",
+                adapter: "x12",
+                partner: "acme",
+                kind: "unknown",
+                number: "810 0007",
+                business_key: None,
+            },
+            "line 9, set 0007 (810), segment SE (#9), element SE01: SE01 says \"99\"".into(),
+        )])
+        .unwrap();
     for (key, partner, kind, number) in [
         ("k-inv", "acme", "invoice", "INV-7"),
         ("k-po", "globex", "purchase_order", "PO-GLOBEX-9"),
@@ -532,7 +546,7 @@ fn documents_lists_the_ledger_with_the_partners_verdict() {
         text.contains("INV-7") && text.contains("PO-GLOBEX-9"),
         "{text}"
     );
-    assert!(text.contains("2 document(s)"), "{text}");
+    assert!(text.contains("3 document(s)"), "{text}");
 
     let out = gateway()
         .args(["documents", "--config", cfg, "--status", "partner_rejected"])
@@ -558,6 +572,18 @@ fn documents_lists_the_ledger_with_the_partners_verdict() {
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["number"], "INV-7");
     assert_eq!(lines[0]["status"], "delivered");
+
+    // What could not be read is listed by its own kind, with where and why.
+    let out = gateway()
+        .args(["documents", "--config", cfg, "--kind", "unknown"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("810 0007") && text.contains("rejected") && text.contains("SE01 says"),
+        "{text}"
+    );
+    assert!(!text.contains("INV-7"), "{text}");
 
     // `gateway partners`: each partner's documents by fate, the demo's third partner (which
     // sent nothing) included; notes count.
@@ -586,8 +612,14 @@ fn documents_lists_the_ledger_with_the_partners_verdict() {
     };
     let acme = row("acme");
     assert_eq!(
-        (&acme["documents"], &acme["delivered"], &acme["noted"]),
         (
+            &acme["documents"],
+            &acme["delivered"],
+            &acme["rejected"],
+            &acme["noted"]
+        ),
+        (
+            &serde_json::json!(2),
             &serde_json::json!(1),
             &serde_json::json!(1),
             &serde_json::json!(1)
