@@ -604,10 +604,10 @@ fn gateway_bin() -> std::path::PathBuf {
     dir.join(format!("gateway{}", std::env::consts::EXE_SUFFIX))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn poison_invoice_is_dead_lettered_then_replayed_exactly_once() {
-    let Some(env) = env(0).await else { return };
-    let doc = gateway_model::Document::Invoice(DemoEnv::invoice("E2E-POISON-1").unwrap());
+/// Posts invoice `number` from the partner Coupa does not know and returns the dead letters
+/// of `coupa-invoices` once there are any (Coupa refuses it).
+async fn poison_invoice(env: &DemoEnv, number: &str) -> Vec<gateway_core::DeadLetter> {
+    let doc = gateway_model::Document::Invoice(DemoEnv::invoice(number).unwrap());
     let (status, _) = env.post_rest("nobody-token", &doc).await.unwrap();
     assert_eq!(status, 202);
     let mut dead = Vec::new();
@@ -620,6 +620,59 @@ async fn poison_invoice_is_dead_lettered_then_replayed_exactly_once() {
             .unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    dead
+}
+
+/// The operator gives up on a dead letter (the supplier will resend it corrected): purged
+/// with a note, it leaves the dead letters and the ledger says what became of it and why
+/// it died, instead of showing it dead for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purged_dead_letter_is_marked_in_the_ledger_with_the_operators_note() {
+    let Some(env) = env(0).await else { return };
+    let dead = poison_invoice(&env, "E2E-POISON-PURGED").await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let purge = std::process::Command::new(gateway_bin())
+        .args([
+            "dlq",
+            "purge",
+            &dead[0].doc_id,
+            "--yes",
+            "--note",
+            "resent as E2E-2",
+        ])
+        .arg("--config")
+        .arg(env.config_path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&purge.stdout);
+    assert!(
+        purge.status.success(),
+        "{}",
+        String::from_utf8_lossy(&purge.stderr)
+    );
+    assert!(said.contains("coupa-invoices: purged 1"), "{said}");
+    assert!(
+        env.bus
+            .dead_letters("coupa-invoices", &Default::default(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let row = env.running.ledger.entry(&dead[0].doc_id).unwrap().unwrap();
+    assert_eq!(row.status, "purged", "{row:?}");
+    assert!(
+        row.detail.starts_with(
+            "purged from the dead letters by an operator: resent as E2E-2; it had died of: "
+        ) && row.detail.contains("NOT-IN-COUPA"),
+        "{row:?}"
+    );
+    env.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_invoice_is_dead_lettered_then_replayed_exactly_once() {
+    let Some(env) = env(0).await else { return };
+    let dead = poison_invoice(&env, "E2E-POISON-1").await;
     assert_eq!(dead.len(), 1, "{dead:?}");
     assert!(
         dead[0].reason.contains("NOT-IN-COUPA"),

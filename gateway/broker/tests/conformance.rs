@@ -280,7 +280,8 @@ async fn dead_then_replay_exactly_once(b: Arc<dyn Broker>) {
     assert_eq!(rest[0].partner.as_deref(), Some("zeta"));
     assert_eq!(
         b.purge("invoices", &DeadFilter::default()).await.unwrap(),
-        1
+        vec![Some(rest[0].doc_id.clone())],
+        "purge names what it deleted"
     );
     assert!(
         b.dead_letters("invoices", &DeadFilter::default(), 10)

@@ -246,12 +246,13 @@ pub trait Broker: Send + Sync {
         filter: &'a DeadFilter,
     ) -> BoxFuture<'a, Result<usize, BusError>>;
 
-    /// Deletes matching dead letters.
+    /// Deletes matching dead letters. Returns each deleted letter's doc id (`None` for one
+    /// whose envelope could not be read), so the ledger can record that it was purged.
     fn purge<'a>(
         &'a self,
         consumer: &'a str,
         filter: &'a DeadFilter,
-    ) -> BoxFuture<'a, Result<usize, BusError>>;
+    ) -> BoxFuture<'a, Result<Vec<Option<String>>, BusError>>;
 
     fn depth<'a>(&'a self, consumer: &'a str) -> BoxFuture<'a, Result<QueueDepth, BusError>>;
 

@@ -1,9 +1,11 @@
 //! `gateway dlq`: what operators do with dead letters: list them with their reasons, replay
-//! them after fixing the cause (each exactly once), or purge them.
+//! them after fixing the cause (each exactly once), or purge them (the ledger then says so).
 
 use std::io::Write;
 
 use gateway_core::{Broker, DeadFilter};
+
+use crate::ledger::Ledger;
 
 /// One operator request.
 #[derive(Debug, Clone)]
@@ -17,7 +19,10 @@ pub enum DlqAction {
         limit: usize,
     },
     Replay,
-    Purge,
+    /// Deletes the matching dead letters and marks each `purged` in the ledger, with `note`.
+    Purge {
+        note: String,
+    },
     /// What `replay` or `purge` (the `verb`) would take: the matching dead letters, listed;
     /// nothing changes.
     Preview {
@@ -27,9 +32,11 @@ pub enum DlqAction {
 }
 
 /// Runs `action` on `consumers` and writes what happened to `out`. Returns how many dead
-/// letters were listed, replayed or purged.
+/// letters were listed, replayed or purged. `ledger` records purges; without it they are
+/// only reported.
 pub async fn run(
     bus: &dyn Broker,
+    ledger: Option<&Ledger>,
     consumers: &[&str],
     filter: &DeadFilter,
     action: &DlqAction,
@@ -115,10 +122,24 @@ pub async fn run(
                 writeln!(out, "{consumer}: replayed {n} dead letter(s)")?;
                 total += n;
             }
-            DlqAction::Purge => {
-                let n = bus.purge(consumer, filter).await?;
-                writeln!(out, "{consumer}: purged {n} dead letter(s)")?;
-                total += n;
+            DlqAction::Purge { note } => {
+                let purged = bus.purge(consumer, filter).await?;
+                writeln!(out, "{consumer}: purged {} dead letter(s)", purged.len())?;
+                let ids: Vec<&str> = purged.iter().flatten().map(String::as_str).collect();
+                if let Some(ledger) = ledger
+                    && !ids.is_empty()
+                {
+                    // They are gone from the bus already: a ledger failure is reported, not
+                    // fatal, and names what it could not mark.
+                    if let Err(e) = ledger.mark_purged(&ids, note) {
+                        writeln!(
+                            out,
+                            "  the ledger could not record it ({e}); these stay `dead` there: {}",
+                            ids.join(", ")
+                        )?;
+                    }
+                }
+                total += purged.len();
             }
         }
     }

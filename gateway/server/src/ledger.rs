@@ -31,6 +31,9 @@ pub enum Status {
     Published,
     Delivered,
     Dead,
+    /// Dead, then deleted from the dead letters by an operator (`gateway dlq purge`): not
+    /// delivered, and nothing will deliver it; the detail keeps why it died.
+    Purged,
     Rejected,
     /// Delivered, and then refused by the partner in its 997/999: final (a later delivery
     /// report does not overwrite it, and the same document is not sent again by itself).
@@ -44,6 +47,7 @@ impl Status {
             Status::Published => "published",
             Status::Delivered => "delivered",
             Status::Dead => "dead",
+            Status::Purged => "purged",
             Status::Rejected => "rejected",
             Status::PartnerRejected => "partner_rejected",
         }
@@ -53,6 +57,7 @@ impl Status {
             "published" => Status::Published,
             "delivered" => Status::Delivered,
             "dead" => Status::Dead,
+            "purged" => Status::Purged,
             "rejected" => Status::Rejected,
             "partner_rejected" => Status::PartnerRejected,
             _ => Status::Received,
@@ -339,6 +344,27 @@ impl Ledger {
             )?
             .execute(params![key, status.as_str(), detail])?;
             Ok(())
+        })
+    }
+
+    /// Records that an operator purged these dead letters (by doc id): `purged`, with the
+    /// operator's `note` before the reason it died, so the ledger still says what became of
+    /// each and why. Only rows still `dead` change. Returns how many did.
+    pub fn mark_purged(&self, doc_ids: &[&str], note: &str) -> Result<usize, LedgerError> {
+        self.write(|c| {
+            let mut update = c.prepare_cached(
+                "UPDATE documents SET status = 'purged',
+                     detail = 'purged from the dead letters by an operator' ||
+                         CASE WHEN ?2 = '' THEN '' ELSE ': ' || ?2 END ||
+                         CASE WHEN detail = '' THEN '' ELSE '; it had died of: ' || detail END,
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE doc_id = ?1 AND status = 'dead'",
+            )?;
+            let mut n = 0;
+            for id in doc_ids {
+                n += update.execute(params![id, note])?;
+            }
+            Ok(n)
         })
     }
 
@@ -821,6 +847,41 @@ mod tests {
             ("rejected".into(), "why 4".into(), "d6".into())
         );
         assert_eq!(l.claim(&doc("new", "d7")).unwrap(), Claim::New);
+    }
+
+    #[test]
+    fn purging_marks_only_dead_documents_and_keeps_why_they_died() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        for (key, id) in [("k1", "d1"), ("k2", "d2"), ("k3", "d3")] {
+            assert_eq!(l.claim(&doc(key, id)).unwrap(), Claim::New);
+        }
+        l.set_status("k1", Status::Dead, "coupa: supplier not found")
+            .unwrap();
+        l.set_status("k2", Status::Delivered, "coupa: 7").unwrap();
+        l.set_status("k3", Status::Dead, "").unwrap();
+        assert_eq!(l.mark_purged(&["d1", "d2"], "resent").unwrap(), 1);
+        assert_eq!(l.mark_purged(&["d3"], "").unwrap(), 1);
+        let fate = |k: &str| {
+            let e = l.entry(k).unwrap().unwrap();
+            (e.status, e.detail)
+        };
+        assert_eq!(
+            fate("k1"),
+            (
+                "purged".into(),
+                "purged from the dead letters by an operator: resent; it had died of: coupa: supplier not found".into()
+            )
+        );
+        assert_eq!(fate("k2"), ("delivered".into(), "coupa: 7".into()));
+        assert_eq!(
+            fate("k3"),
+            (
+                "purged".into(),
+                "purged from the dead letters by an operator".into()
+            )
+        );
+        assert_eq!(l.mark_purged(&["d1"], "again").unwrap(), 0, "once");
     }
 
     #[test]

@@ -241,11 +241,12 @@ enum Command {
         gateway dlq show --config gateway.toml 7f3c...\n  \
         gateway dlq replay --config gateway.toml --consumer coupa-invoices 7f3c...\n  \
         gateway dlq replay --config gateway.toml --partner acme --reason 'supplier not found' --dry-run\n  \
-        gateway dlq purge --config gateway.toml --consumer supplier-orders 7f3c...\n\n\
+        gateway dlq purge --config gateway.toml --consumer supplier-orders 7f3c... --note 'resent as PO-2'\n\n\
         Consumers: coupa-invoices (invoices to Coupa), supplier-orders (POs to suppliers).\n\
         replay and purge need a filter (DOC_ID, --partner, --kind, --reason) or --all; \
         --dry-run lists what they would take. purge asks for confirmation on a terminal \
-        (--yes skips it).")]
+        (--yes skips it); the ledger then shows each purged document as `purged`, with the \
+        note and why it died.")]
     Dlq {
         /// What to do with the dead letters.
         #[arg(value_enum)]
@@ -286,6 +287,9 @@ enum Command {
         /// purge: do not ask for confirmation on a terminal.
         #[arg(long)]
         yes: bool,
+        /// purge: why, kept in the ledger with each purged document (`gateway documents`).
+        #[arg(long, default_value = "")]
+        note: String,
     },
     /// Documents the gateway has seen, newest first, with their fate: delivered, dead-lettered,
     /// or refused by the partner (its 997/999, in words). Reads the ledger of the configuration.
@@ -296,8 +300,9 @@ enum Command {
         gateway documents --config gateway.toml --unacknowledged-hours 24\n  \
         gateway documents --config gateway.toml --partner acme --noted\n  \
         gateway documents --config gateway.toml --partner globex --kind purchase_order --json\n\n\
-        Statuses: received, published, delivered, dead (see `gateway dlq`), rejected, \
-        partner_rejected (the partner's 997/999 refused what was sent).")]
+        Statuses: received, published, delivered, dead (see `gateway dlq`), purged (dead, \
+        then purged by an operator), rejected (refused on arrival; kind unknown: not readable \
+        as a document), partner_rejected (the partner's 997/999 refused what was sent).")]
     Documents {
         /// The gateway's configuration (partners, Coupa, RabbitMQ, state folder).
         #[arg(long, value_name = "gateway.toml", default_value = "gateway.toml")]
@@ -555,6 +560,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             limit,
             dry_run,
             yes,
+            note,
         } => {
             use gateway_server::dlq::{DlqAction, run as dlq_run};
             let config = load_config(&config)?;
@@ -576,11 +582,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     limit,
                 },
                 DlqVerb::Replay => DlqAction::Replay,
-                DlqVerb::Purge => DlqAction::Purge,
+                DlqVerb::Purge => DlqAction::Purge { note },
             };
             if matches!(
                 action,
-                DlqAction::Replay | DlqAction::Purge | DlqAction::Preview { .. }
+                DlqAction::Replay | DlqAction::Purge { .. } | DlqAction::Preview { .. }
             ) && filter == gateway_core::DeadFilter::default()
                 && !all
             {
@@ -596,23 +602,43 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
                 None => gateway_server::bus::CONSUMERS.to_vec(),
             };
+            // Purged documents are marked in the ledger; without one (a bus shared by another
+            // host's gateway), purging still works and says the ledger was not told.
+            let ledger = match &action {
+                DlqAction::Purge { .. } => open_ledger(&config)
+                    .map_err(|e| eprintln!("warning: {e}; purged documents stay `dead` in it"))
+                    .ok(),
+                _ => None,
+            };
             let n = runtime()?.block_on(async {
                 let bus =
                     gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Operator)
                         .await?;
                 let mut out = std::io::stdout().lock();
-                if matches!(action, DlqAction::Purge) && !yes && std::io::stdin().is_terminal() {
+                if matches!(action, DlqAction::Purge { .. })
+                    && !yes
+                    && std::io::stdin().is_terminal()
+                {
                     let preview = DlqAction::Preview {
                         verb: "purge",
                         limit,
                     };
-                    let n = dlq_run(bus.as_ref(), &consumers, &filter, &preview, &mut out).await?;
+                    let n = dlq_run(bus.as_ref(), None, &consumers, &filter, &preview, &mut out)
+                        .await?;
                     if n == 0 || !confirm(&format!("purge these {n} dead letter(s) for good?"))? {
                         writeln!(out, "nothing purged")?;
                         return Ok(0);
                     }
                 }
-                dlq_run(bus.as_ref(), &consumers, &filter, &action, &mut out).await
+                dlq_run(
+                    bus.as_ref(),
+                    ledger.as_ref(),
+                    &consumers,
+                    &filter,
+                    &action,
+                    &mut out,
+                )
+                .await
             })?;
             let _ = n;
             Ok(ExitCode::SUCCESS)

@@ -828,7 +828,7 @@ impl gateway_core::Broker for Flaky {
         &'a self,
         consumer: &'a str,
         filter: &'a gateway_core::DeadFilter,
-    ) -> futures::future::BoxFuture<'a, Result<usize, gateway_core::BusError>> {
+    ) -> futures::future::BoxFuture<'a, Result<Vec<Option<String>>, gateway_core::BusError>> {
         self.inner.purge(consumer, filter)
     }
     fn depth<'a>(

@@ -270,17 +270,18 @@ impl Broker for EmbeddedBroker {
         &'a self,
         consumer: &'a str,
         filter: &'a DeadFilter,
-    ) -> BoxFuture<'a, Result<usize, BusError>> {
+    ) -> BoxFuture<'a, Result<Vec<Option<String>>, BusError>> {
         async move {
             self.known(consumer)?;
             let (name, filter) = (consumer.to_string(), filter.clone());
             self.with_store_blocking(move |s| {
-                let seqs: Vec<i64> = s
+                let (seqs, ids): (Vec<i64>, Vec<Option<String>>) = s
                     .dead_letters(&name, &filter, usize::MAX)?
                     .into_iter()
-                    .map(|(seq, _)| seq)
-                    .collect();
-                s.delete_dead(&seqs)
+                    .map(|(seq, dl)| (seq, Some(dl.doc_id)))
+                    .unzip();
+                s.delete_dead(&seqs)?;
+                Ok(ids)
             })
             .await
         }

@@ -183,17 +183,28 @@ pub async fn replay(
     Ok(replayed)
 }
 
+/// Deletes the matching dead letters; their doc ids, in the order taken. A letter whose
+/// envelope cannot be read matches only the empty filter (`--all`).
 pub async fn purge(
     broker: &RabbitBroker,
     consumer: &str,
     filter: &DeadFilter,
-) -> Result<usize, BusError> {
+) -> Result<Vec<Option<String>>, BusError> {
+    let mut taken = Vec::new();
+    // The walk acknowledges each hit after its visit and stops at the first failure, which
+    // it returns: when it succeeds, every letter in `taken` was deleted.
     walk(broker, consumer, |_, dl| {
-        let hit = dl.is_some_and(|dl| filter.matches(&dl.envelope, &dl.reason))
+        let hit = dl
+            .as_ref()
+            .is_some_and(|dl| filter.matches(&dl.envelope, &dl.reason))
             || (*filter == DeadFilter::default());
+        if hit {
+            taken.push(dl.map(|dl| dl.doc_id));
+        }
         async move { Ok(hit) }
     })
-    .await
+    .await?;
+    Ok(taken)
 }
 
 pub async fn depth(broker: &RabbitBroker, consumer: &str) -> Result<QueueDepth, BusError> {

@@ -246,7 +246,7 @@ impl Broker for RabbitBroker {
         &'a self,
         consumer: &'a str,
         filter: &'a DeadFilter,
-    ) -> BoxFuture<'a, Result<usize, BusError>> {
+    ) -> BoxFuture<'a, Result<Vec<Option<String>>, BusError>> {
         admin::purge(self, consumer, filter).boxed()
     }
 
