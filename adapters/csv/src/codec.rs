@@ -223,6 +223,10 @@ fn coupa_layouts(
                 }
             }
         }
+        if !write {
+            invoices.settle(&crate::coupa::kept_columns)?;
+            orders.settle(&crate::coupa::kept_columns)?;
+        }
     }
     table::finish(w)
 }

@@ -83,6 +83,20 @@ impl RecordType {
     }
 }
 
+/// The columns of `h` (a header row of `kind` records, first cell included) that a reader
+/// keeps in extensions rather than mapping to a field; `None` for record types whose columns
+/// it keeps by name whatever they are, or that keep none. The writer checks what it writes
+/// against this ([`crate::table::Table::settle`]), so a round trip reads the same columns.
+pub fn kept_columns(kind: &str, h: &Header) -> Option<Vec<usize>> {
+    match RecordType::of(kind)? {
+        RecordType::Invoice => Some(InvoiceCols::new(h).extras),
+        RecordType::InvoiceLine => Some(LineCols::new(h).extras),
+        RecordType::PoHeader => Some(PoCols::new(h).extras),
+        RecordType::PoLine => Some(PoLineCols::new(h).extras),
+        RecordType::InvoiceCharge | RecordType::Allocation | RecordType::Tag => None,
+    }
+}
+
 fn is_generic_header(first: &str) -> bool {
     if !first
         .trim_start()

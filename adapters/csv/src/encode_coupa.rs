@@ -136,7 +136,7 @@ fn party_cells<'a>(
     party: Option<&'a gateway_model::Party>,
     r: &mut Record<'a>,
 ) {
-    names.write(party, |k, v| r.set(k, Some(v)));
+    names.write(party, |k, v| r.set(k, v));
 }
 
 fn check_party(path: &str, party: Option<&gateway_model::Party>) -> Result<(), EncodeError> {

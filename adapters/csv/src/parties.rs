@@ -127,29 +127,30 @@ pub struct PartyNames {
 }
 
 impl PartyNames {
-    /// Hands each cell of `party` to `cell` under these names (empty values left out).
-    pub fn write<'a>(&self, party: Option<&'a Party>, mut cell: impl FnMut(&'static str, &'a str)) {
-        let Some(p) = party else { return };
-        let mut put = |k: &'static str, v: Option<&'a str>| {
-            if let Some(v) = v.filter(|v| !v.is_empty()) {
-                cell(k, v);
-            }
-        };
-        put(self.name, p.name.as_deref());
+    /// Hands each of these columns to `cell` with `party`'s value, `None` where it has none
+    /// (the writer leaves those out unless a kept column needs them, see `Table::settle`).
+    pub fn write<'a>(
+        &self,
+        party: Option<&'a Party>,
+        mut cell: impl FnMut(&'static str, Option<&'a str>),
+    ) {
+        let address = party.and_then(|p| p.address.as_ref());
+        cell(self.name, party.and_then(|p| p.name.as_deref()));
         if let Some(n) = self.number {
-            put(n, p.id_in(COUPA_NUMBER));
+            cell(n, party.and_then(|p| p.id_in(COUPA_NUMBER)));
         }
         if let Some(n) = self.id {
-            put(n, p.id_in(COUPA_ID));
+            cell(n, party.and_then(|p| p.id_in(COUPA_ID)));
         }
-        if let Some(a) = &p.address {
-            for (k, v) in self.street.iter().zip(&a.lines) {
-                put(k, Some(v));
-            }
-            put(self.city, a.city.as_deref());
-            put(self.region, a.region.as_deref());
-            put(self.postal_code, a.postal_code.as_deref());
-            put(self.country, a.country.as_deref());
+        for (i, k) in self.street.iter().enumerate() {
+            cell(k, address.and_then(|a| a.lines.get(i)).map(|l| l.as_str()));
         }
+        cell(self.city, address.and_then(|a| a.city.as_deref()));
+        cell(self.region, address.and_then(|a| a.region.as_deref()));
+        cell(
+            self.postal_code,
+            address.and_then(|a| a.postal_code.as_deref()),
+        );
+        cell(self.country, address.and_then(|a| a.country.as_deref()));
     }
 }

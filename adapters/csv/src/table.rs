@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use gateway_core::EncodeError;
 
-use crate::header::normalize;
+use crate::header::{Header, normalize};
 
 /// One record to write: its type (first cell) and its named cells.
 ///
@@ -15,7 +15,13 @@ use crate::header::normalize;
 #[derive(Debug, Clone, Default)]
 pub struct Record<'a> {
     pub kind: &'static str,
+    /// Column and value. The encoder's own columns are borrowed (`'static` names); a column
+    /// kept from a source file's extensions is owned, which is how [`Table::settle`] tells
+    /// them apart.
     pub cells: Vec<(Cow<'static, str>, Cow<'a, str>)>,
+    /// The encoder's columns [`Record::set`] left out for want of a value: written empty
+    /// when a kept column would otherwise be read as one of them ([`Table::settle`]).
+    pub unset: Vec<&'static str>,
 }
 
 /// Cells a record usually has; reserved up front so the cell list does not regrow.
@@ -26,15 +32,22 @@ impl<'a> Record<'a> {
         Record {
             kind,
             cells: Vec::with_capacity(USUAL_CELLS),
+            unset: Vec::new(),
         }
     }
 
     /// Sets a cell of a column the encoder names itself (each at most once per record); an
     /// empty value is left out.
     pub fn set(&mut self, column: &'static str, value: Option<impl Into<Cow<'a, str>>>) {
-        if let Some(value) = value.map(Into::into).filter(|v| !v.is_empty()) {
-            self.cells.push((Cow::Borrowed(column), value));
+        match value.map(Into::into).filter(|v| !v.is_empty()) {
+            Some(value) => self.cells.push((Cow::Borrowed(column), value)),
+            None => self.unset.push(column),
         }
+    }
+
+    /// True when a cell comes from the document's extensions (a column of its source file).
+    fn has_kept_columns(&self) -> bool {
+        self.cells.iter().any(|(c, _)| matches!(c, Cow::Owned(_)))
     }
 
     /// Sets a cell that is written even when empty (key columns).
@@ -108,6 +121,8 @@ struct Columns {
     names: Vec<Cow<'static, str>>,
     index: HashMap<Cow<'static, str>, usize>,
     last: Vec<usize>,
+    /// The encoder's columns left out of records that also carry kept columns.
+    unset: Vec<&'static str>,
 }
 
 impl Columns {
@@ -117,7 +132,33 @@ impl Columns {
             names: Vec::new(),
             index: HashMap::new(),
             last: Vec::new(),
+            unset: Vec::new(),
         }
+    }
+
+    /// Adds `name` as a column of its own, unless there is one already.
+    fn add(&mut self, name: &'static str) {
+        if !self.index.contains_key(name) {
+            self.index.insert(Cow::Borrowed(name), self.names.len());
+            self.names.push(Cow::Borrowed(name));
+        }
+    }
+
+    /// Positions in the header row (after its first cell) of the kept columns a reader
+    /// would map to a field: those `kept` (the reader's extension columns) does not list.
+    fn misread(&self, first: &str, kept: &dyn Fn(&Header) -> Option<Vec<usize>>) -> Vec<usize> {
+        if !self.names.iter().any(|n| matches!(n, Cow::Owned(_))) {
+            return Vec::new();
+        }
+        let header =
+            Header::new(std::iter::once(first).chain(self.names.iter().map(AsRef::as_ref)));
+        let Some(kept) = kept(&header) else {
+            return Vec::new();
+        };
+        (0..self.names.len())
+            .filter(|&i| matches!(self.names.get(i), Some(Cow::Owned(_))))
+            .filter(|i| !kept.contains(&(i + 1)))
+            .collect()
     }
 
     /// The column of the cell at `position` named `name`, added if new.
@@ -189,8 +230,56 @@ impl Table {
                 for (position, (c, _)) in r.cells.iter().enumerate() {
                     columns.place(position, c);
                 }
+                if r.has_kept_columns() {
+                    for u in &r.unset {
+                        if !columns.unset.contains(u) {
+                            columns.unset.push(u);
+                        }
+                    }
+                }
             }
         }
+    }
+
+    /// Between the passes: makes sure a reader of the file takes every column kept from a
+    /// source file (`extensions`) as the unknown column it was, not as a field the model
+    /// holds. A source may have had both `ship-to-address-street1` and the alias
+    /// `ship-to-address-street`, the second kept as unknown; written without the first (the
+    /// document has no street), the alias would be read back as the street. The encoder's
+    /// own columns those records left empty are then written (empty), as the source had
+    /// them; if a kept column would still be misread, the file is refused naming it.
+    /// `kept` gives, for a record type (as written in the first column) and its header row,
+    /// the columns its reader keeps in extensions (`None`: it keeps them all).
+    pub fn settle(
+        &mut self,
+        kept: &dyn Fn(&str, &Header) -> Option<Vec<usize>>,
+    ) -> Result<(), EncodeError> {
+        let style = self.style;
+        for columns in &mut self.types {
+            let first = match style {
+                HeaderStyle::RecordType => columns.kind,
+                HeaderStyle::TypeWord => "type",
+            };
+            let kind = columns.kind;
+            let kept_for = |h: &Header| kept(kind, h);
+            if columns.misread(first, &kept_for).is_empty() {
+                continue;
+            }
+            for u in std::mem::take(&mut columns.unset) {
+                columns.add(u);
+            }
+            if let Some(&i) = columns.misread(first, &kept_for).first() {
+                let name = columns.names.get(i).map_or("", |n| n.as_ref());
+                return Err(EncodeError::Invalid {
+                    path: format!("$.extensions.csv.{name}"),
+                    message: format!(
+                        "a reader of the written file would take column {name:?} of the {} records for a field of the document, not as the unknown column it was; rename or remove it",
+                        columns.kind
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Second pass: writes `records` (learnt before), each type's header row first.
@@ -319,5 +408,66 @@ mod tests {
             .write(&mut w, &[record("Header", &[("id", "1"), ("extra", "x")])])
             .unwrap_err();
         assert!(err.to_string().contains("extra"), "{err}");
+    }
+
+    /// A reader that keeps `street` as an unknown column only beside `street1` (which it
+    /// prefers), as the Coupa readers treat an alias beside its field's own column.
+    fn street_reader(_kind: &str, h: &Header) -> Option<Vec<usize>> {
+        let has_street1 = h.names.iter().any(|n| n == "street1");
+        Some(
+            (1..h.names.len())
+                .filter(|&i| h.names.get(i).is_some_and(|n| n == "street" && has_street1))
+                .collect(),
+        )
+    }
+
+    fn with_kept_street() -> Record<'static> {
+        let mut r = Record::new("Header");
+        r.set("id", Some("1"));
+        r.set("street1", None::<&str>);
+        r.set_named("street", "kept".into());
+        r
+    }
+
+    #[test]
+    fn a_kept_column_a_reader_would_misread_gets_the_column_it_stands_beside() {
+        let records = [with_kept_street()];
+        let mut t = Table::new(HeaderStyle::TypeWord);
+        t.learn(&records);
+        t.settle(&street_reader).unwrap();
+        let mut w = csv_writer(b',');
+        t.write(&mut w, &records).unwrap();
+        assert_eq!(
+            String::from_utf8(finish(w).unwrap()).unwrap(),
+            "type,id,street,street1\r\nHeader,1,kept,\r\n"
+        );
+    }
+
+    #[test]
+    fn a_kept_column_that_would_still_be_misread_is_refused_by_name() {
+        let mut t = Table::new(HeaderStyle::TypeWord);
+        t.learn(&[with_kept_street()]);
+        let err = t
+            .settle(&|_: &str, _: &Header| Some(Vec::new()))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("$.extensions.csv.street")
+                && err.to_string().contains("Header records"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn columns_are_left_as_they_are_when_a_reader_misreads_nothing() {
+        let records = [record("Header", &[("id", "1")])];
+        let mut t = Table::new(HeaderStyle::TypeWord);
+        t.learn(&records);
+        t.settle(&|_: &str, _: &Header| Some(Vec::new())).unwrap();
+        let mut w = csv_writer(b',');
+        t.write(&mut w, &records).unwrap();
+        assert_eq!(
+            String::from_utf8(finish(w).unwrap()).unwrap(),
+            "type,id\r\nHeader,1\r\n"
+        );
     }
 }
