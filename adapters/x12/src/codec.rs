@@ -39,6 +39,19 @@ pub fn map_set(
     segments: &[Segment<'_>],
     mut issues: Vec<SetIssue>,
 ) -> SetOutcome {
+    let document = map_document(header, version, segments, &mut issues);
+    SetOutcome { document, issues }
+}
+
+/// [`map_set`] with the problems added to `issues`: the document is returned as it is built,
+/// not moved into an outcome first (a document is large, and is moved once more into its
+/// [`DecodedDocument`]).
+fn map_document(
+    header: &SetHeader,
+    version: &str,
+    segments: &[Segment<'_>],
+    issues: &mut Vec<SetIssue>,
+) -> Option<Document> {
     let acknowledgment = crate::received::is_acknowledgment(&header.id);
     if !acknowledgment && !matches!(header.id.as_str(), "810" | "850") {
         issues.insert(
@@ -55,33 +68,31 @@ pub fn map_set(
         );
     }
     if issues.iter().any(|i| i.severity == Severity::Error) {
-        return SetOutcome {
-            document: None,
-            issues,
-        };
+        return None;
     }
-    let (document, more) = match header.id.as_str() {
+    match header.id.as_str() {
         "810" => {
             let (inv, more) = crate::map810::to_invoice(segments, version);
-            (inv.map(Document::Invoice), more)
+            issues.extend(more);
+            inv.map(Document::Invoice)
         }
         "850" => {
             let (po, more) = crate::map850::to_order(segments, version);
-            (po.map(Document::PurchaseOrder), more)
+            issues.extend(more);
+            po.map(Document::PurchaseOrder)
         }
-        _ => (None, Vec::new()),
-    };
-    issues.extend(more);
-    SetOutcome { document, issues }
+        _ => None,
+    }
 }
 
 /// Transport facts of a set, for the envelope.
 pub fn source_meta(cx: &SetContext<'_>, warnings: &[SetIssue]) -> SourceMeta {
-    set_meta(&envelope_meta(cx), &cx.place(), warnings)
+    set_meta(&GroupMeta::of(cx), cx.header, warnings)
 }
 
-/// The facts a set takes from its interchange and group: the same for every set of a group,
-/// so the decoder builds them once per group ([`GroupMeta`]).
+/// The facts a set takes from its interchange and group, and its transaction set id: the
+/// same for every set of a group of one kind, so the decoder builds them once per group
+/// ([`GroupMeta`]).
 fn envelope_meta(cx: &SetContext<'_>) -> SourceMeta {
     let mut meta = SourceMeta::default();
     if let Some(isa) = cx.interchange {
@@ -104,24 +115,27 @@ fn envelope_meta(cx: &SetContext<'_>) -> SourceMeta {
         meta.extra
             .insert("gs_receiver".into(), g.field(3).trim().into());
     }
+    meta.extra
+        .insert("transaction_set".into(), cx.header.id.as_str().into());
     meta
 }
 
-/// `envelope` completed with the set's own facts.
-fn set_meta(envelope: &SourceMeta, place: &SetPlace<'_>, warnings: &[SetIssue]) -> SourceMeta {
-    let mut meta = envelope.clone();
+/// The envelope facts of `group` completed with the set's own (`header`).
+fn set_meta(group: &GroupMeta, header: &SetHeader, warnings: &[SetIssue]) -> SourceMeta {
+    let place = group.place(header);
+    let mut meta = group.envelope.clone();
     let mut location = String::with_capacity(64);
-    let _ = write!(location, "line {}, ", place.header.line);
+    let _ = write!(location, "line {}, ", header.line);
     place.describe_into(&mut location);
     meta.location = Some(location.into());
-    meta.extra
-        .insert("transaction_set".into(), place.header.id.as_str().into());
-    let mut key = Text::default();
-    key.push_str(place.interchange.unwrap_or(""));
-    key.push_str("/");
-    key.push_str(place.group.unwrap_or(""));
-    key.push_str("/");
-    key.push_str(place.header.control.trim());
+    // The group's facts name the id of the set they were built for; `GroupMeta::fits` keeps
+    // that the id of every set they are used for.
+    if group.set_id != header.id {
+        meta.extra
+            .insert("transaction_set".into(), header.id.as_str().into());
+    }
+    let mut key = group.key_prefix.clone();
+    key.push_str(header.control.trim());
     meta.source_key = Some(key);
     for i in warnings {
         meta.note(&format!("{}: {}", place.locate(i), i.message));
@@ -130,23 +144,36 @@ fn set_meta(envelope: &SourceMeta, place: &SetPlace<'_>, warnings: &[SetIssue]) 
 }
 
 /// What every set of one group shares: the interchange and group control numbers and the
-/// [`envelope_meta`] built once from their headers. It stands for the live context only while
-/// those control numbers and the interchange's issue count are the same ([`GroupMeta::fits`]);
-/// the decoders build a new one otherwise, and drop it at every group or interchange end.
+/// [`envelope_meta`] built once from their headers and the set id. It stands for the live
+/// context only while those control numbers, the interchange's issue count and the set id
+/// (ST01) are the same ([`GroupMeta::fits`]); the decoders build a new one otherwise, and drop
+/// it at every group or interchange end.
 #[derive(Debug)]
 pub(crate) struct GroupMeta {
     interchange: Option<Text>,
     group: Option<Text>,
     interchange_issues: usize,
+    /// The ST01 the envelope's `transaction_set` holds.
+    set_id: Text,
+    /// `ISA13/GS06/`: the source key of a set without its ST02.
+    key_prefix: Text,
     pub(crate) envelope: SourceMeta,
 }
 
 impl GroupMeta {
     pub(crate) fn of(cx: &SetContext<'_>) -> Self {
+        let interchange = cx.interchange.map(Interchange::control);
+        let group = cx.group.map(Group::control);
+        let mut key_prefix = Text::default();
+        for part in [interchange.unwrap_or(""), "/", group.unwrap_or(""), "/"] {
+            key_prefix.push_str(part);
+        }
         GroupMeta {
-            interchange: cx.interchange.map(|i| i.control().into()),
-            group: cx.group.map(|g| g.control().into()),
+            interchange: interchange.map(Text::from),
+            group: group.map(Text::from),
             interchange_issues: cx.interchange.map_or(0, |i| i.issues.len()),
+            set_id: cx.header.id.clone(),
+            key_prefix,
             envelope: envelope_meta(cx),
         }
     }
@@ -155,6 +182,7 @@ impl GroupMeta {
         self.interchange.as_deref() == cx.interchange.map(Interchange::control)
             && self.group.as_deref() == cx.group.map(Group::control)
             && self.interchange_issues == cx.interchange.map_or(0, |i| i.issues.len())
+            && self.set_id == cx.header.id
     }
 
     /// The place of the set with `header` in this group, as the walker gave it.
@@ -167,39 +195,41 @@ impl GroupMeta {
     }
 }
 
-/// Hands on what one set becomes: its document with the transport facts (`envelope`
+/// Hands on what one set becomes: its document with the transport facts (`group`'s envelope
 /// completed with the set's own), or the reject that says where and why. The one mapping step
 /// both the sequential and the parallel decoder run; the document goes straight to `out`
 /// (it is large, so it is not moved through a `Result` first).
 pub(crate) fn emit_set(
-    place: &SetPlace<'_>,
+    group: &GroupMeta,
+    header: &SetHeader,
     segments: &[Segment<'_>],
-    issues: Vec<SetIssue>,
-    envelope: &SourceMeta,
+    mut issues: Vec<SetIssue>,
     out: &mut dyn Emit,
 ) {
-    let version = envelope.extra.get("version").map_or("", |v| v.as_str());
-    let outcome = map_set(place.header, version, segments, issues);
-    match outcome.document {
+    let place = &group.place(header);
+    let version = group
+        .envelope
+        .extra
+        .get("version")
+        .map_or("", |v| v.as_str());
+    match map_document(place.header, version, segments, &mut issues) {
         Some(document) => {
-            let meta = set_meta(envelope, place, &outcome.issues);
+            let meta = set_meta(group, header, &issues);
             out.document(DecodedDocument { document, meta });
         }
         // A sound 997/999 is no document and no error: `received` reads it for the server.
         None if crate::received::is_acknowledgment(&place.header.id)
-            && !outcome.issues.iter().any(|i| i.severity == Severity::Error) => {}
+            && !issues.iter().any(|i| i.severity == Severity::Error) => {}
         None => {
-            let first = outcome
-                .issues
+            let first = issues
                 .iter()
                 .find(|i| i.severity == Severity::Error)
-                .or(outcome.issues.first());
+                .or(issues.first());
             let location = match first {
                 Some(i) => place.locate(i),
                 None => format!("line {}, {}", place.header.line, place.describe()),
             };
-            let message: Vec<&str> = outcome
-                .issues
+            let message: Vec<&str> = issues
                 .iter()
                 .filter(|i| i.severity == Severity::Error)
                 .map(|i| i.message.as_str())
@@ -272,13 +302,7 @@ impl<'a> Visitor<'a> for DecodeSink<'_> {
             Some(g) if g.fits(cx) => g,
             _ => GroupMeta::of(cx),
         };
-        emit_set(
-            &group.place(cx.header),
-            segments,
-            issues,
-            &group.envelope,
-            self.sink,
-        );
+        emit_set(&group, cx.header, segments, issues, self.sink);
         self.group_meta = Some(group);
     }
 

@@ -131,7 +131,7 @@ impl MapCx {
 /// A segment as JSON: elements with the id first; composites as arrays of components.
 pub fn seg_to_json(seg: &Segment<'_>) -> Value {
     let comp = seg.delimiters.component;
-    let text = |b: &[u8]| Value::String(String::from_utf8_lossy(b).into_owned());
+    let text = |b| Value::String(seg.owned_text(b));
     let mut elements: Vec<Value> = seg
         .elements()
         .enumerate()
@@ -226,8 +226,7 @@ impl ExtBuilder {
             } else {
                 key.push_str(&i.to_string());
             }
-            self.elements
-                .insert(key, Value::String(String::from_utf8_lossy(e).into_owned()));
+            self.elements.insert(key, Value::String(seg.owned_text(e)));
         }
     }
 
@@ -250,39 +249,55 @@ impl ExtBuilder {
         }
     }
 
-    pub fn into_extensions(self, ext: &mut Extensions) {
-        // Most lines keep nothing: skip building the object for them.
-        if self.segments.is_empty()
+    /// Nothing kept (the `in_summary` flag aside).
+    fn is_empty(&self) -> bool {
+        self.segments.is_empty()
             && self.elements.is_empty()
             && self.ids.is_empty()
             && self.qualifiers.is_empty()
             && self.party_segments.is_empty()
             && self.summary.is_empty()
-        {
+    }
+
+    /// Moves what was kept into `ext` (as its `x12` object) and leaves the builder empty, so
+    /// one builder serves every line of a set ([`crate::line_loop::OpenLine`]). Only the
+    /// parts that hold something are taken: most lines keep nothing, and moving out and
+    /// dropping their empty maps (a `BTreeMap` drop walks an iterator even when empty) cost
+    /// more than the rest of the line's extensions.
+    pub fn move_into(&mut self, ext: &mut Extensions) {
+        use std::mem::take;
+        if self.is_empty() {
             return;
         }
         let mut m = Map::new();
         if !self.segments.is_empty() {
-            m.insert("segments".into(), Value::Array(self.segments));
+            m.insert("segments".into(), Value::Array(take(&mut self.segments)));
         }
         if !self.elements.is_empty() {
-            m.insert("elements".into(), Value::Object(self.elements));
+            m.insert("elements".into(), Value::Object(take(&mut self.elements)));
         }
         if !self.ids.is_empty() {
-            m.insert("ids".into(), Value::Array(self.ids));
+            m.insert("ids".into(), Value::Array(take(&mut self.ids)));
         }
         if !self.qualifiers.is_empty() {
-            m.insert("qualifiers".into(), Value::Object(self.qualifiers));
+            m.insert(
+                "qualifiers".into(),
+                Value::Object(take(&mut self.qualifiers)),
+            );
         }
         if !self.party_segments.is_empty() {
-            m.insert("party_segments".into(), Value::Object(self.party_segments));
+            m.insert(
+                "party_segments".into(),
+                Value::Object(take(&mut self.party_segments)),
+            );
         }
         if !self.summary.is_empty() {
-            m.insert("summary_segments".into(), Value::Array(self.summary));
+            m.insert(
+                "summary_segments".into(),
+                Value::Array(take(&mut self.summary)),
+            );
         }
-        if !m.is_empty() {
-            ext.insert("x12".into(), Value::Object(m));
-        }
+        ext.insert("x12".into(), Value::Object(m));
     }
 }
 
@@ -499,8 +514,10 @@ pub fn read_party_into(
     check: &mut dyn FnMut(&Fields<'_, '_>, usize),
 ) -> usize {
     let (party, end, leftovers) = read_party(n1, body, i, check);
-    match n1.str_at(1).as_deref().and_then(shape.role) {
-        Some(r) if survey.parties.get(r).copied().flatten() == Some(i) => {
+    // The survey put `i` in the slot of its role if it is the last N1 of that role, so the
+    // slot it is in is its role (N101 is not read again).
+    match survey.parties.iter().position(|&last| last == Some(i)) {
+        Some(r) => {
             if let Some(s) = slots.get_mut(r) {
                 *s = Some(party);
             }
@@ -1012,7 +1029,10 @@ pub struct SetShape {
     pub begin: [u8; 3],
     /// The line item segment: IT1 or PO1.
     pub line: [u8; 3],
-    /// Whether a segment is the one carrying the document total (TDS, AMT*TT).
+    /// The id of the segment carrying the document total: TDS or AMT.
+    pub total: [u8; 3],
+    /// Whether a segment with the `total` id carries the total (TDS does, AMT when AMT01 is
+    /// TT). Asked only about those: most segments are told apart by their id alone.
     pub is_total: fn(&Segment<'_>) -> bool,
     /// The party slot an N1 entity code fills.
     pub role: fn(&str) -> Option<usize>,
@@ -1075,7 +1095,7 @@ pub fn survey(body: &[Segment<'_>], shape: &SetShape) -> Survey {
             if !in_n1_loop && seg.element(1) == Some(b"PP".as_slice()) {
                 s.last_revision = Some(i);
             }
-        } else if (shape.is_total)(seg) {
+        } else if id3 == Some(shape.total) && (shape.is_total)(seg) {
             s.last_total = Some(i);
         }
     }

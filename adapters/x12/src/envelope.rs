@@ -389,7 +389,11 @@ fn parse_count(v: &str) -> Option<u64> {
     if t.is_empty() || t.len() > 18 || !t.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    t.parse().ok()
+    // At most 18 checked digits: the value fits, without `parse` checking them again.
+    Some(t.bytes().fold(0u64, |n, b| {
+        n.saturating_mul(10)
+            .saturating_add(u64::from(b.saturating_sub(b'0')))
+    }))
 }
 
 /// Control numbers compare as numbers when both are numeric (`0001` = `1`), else as text.
@@ -464,8 +468,8 @@ impl Walker {
     /// skips its segments until SE.
     pub fn abandon_set(&mut self, st: &Segment<'_>, limit: usize, visitor: &mut dyn Visitor<'_>) {
         let header = SetHeader {
-            id: String::from_utf8_lossy(st.element(1).unwrap_or_default()).into(),
-            control: String::from_utf8_lossy(st.element(2).unwrap_or_default()).into(),
+            id: st.lossy(st.element(1).unwrap_or_default()).into(),
+            control: st.lossy(st.element(2).unwrap_or_default()).into(),
             convention: None,
             line: st.line,
         };
@@ -758,7 +762,8 @@ impl Walker {
         visitor.interchange_end(&isa);
     }
 
-    /// Collects ST..SE. Returns `None` when the buffer ends first and more input may come.
+    /// Collects ST..SE (`st` is an ST). Returns `None` when the buffer ends first and more
+    /// input may come.
     fn collect_set<'a>(
         &mut self,
         tok: &mut Tokenizer<'a>,
@@ -771,6 +776,9 @@ impl Walker {
         let mut issues = Vec::new();
         let mut ended_by: Option<Segment<'a>> = None;
         let mut se: Option<Segment<'a>> = None;
+        // The segments (by index) whose id is not a segment id: checked as they come, while
+        // the id is at hand, and reported after the header's problems.
+        let mut bad_ids: Vec<usize> = Vec::new();
         loop {
             let before = tok.state();
             match tok.step() {
@@ -786,7 +794,12 @@ impl Walker {
                         ended_by = Some(seg);
                         break;
                     }
-                    _ => segments.push(seg),
+                    id => {
+                        if !is_segment_id(id) {
+                            bad_ids.push(segments.len());
+                        }
+                        segments.push(seg);
+                    }
                 },
                 Step::NeedMore => return None,
                 Step::End => break,
@@ -803,8 +816,8 @@ impl Walker {
             }
         }
         let header = SetHeader {
-            id: String::from_utf8_lossy(st.element(1).unwrap_or_default()).into(),
-            control: String::from_utf8_lossy(st.element(2).unwrap_or_default()).into(),
+            id: st.lossy(st.element(1).unwrap_or_default()).into(),
+            control: st.lossy(st.element(2).unwrap_or_default()).into(),
             convention: st.str_at(3).map(Text::from),
             line: st.line,
         };
@@ -863,24 +876,22 @@ impl Walker {
                 "transaction set outside a functional group (no GS before ST)".into(),
             ));
         }
-        for (i, seg) in segments.iter().enumerate() {
-            if !is_segment_id(seg.id()) {
-                issues.push(SetIssue::segment(
-                    Severity::Error,
-                    seg.id_str(),
-                    (i + 1) as u32,
-                    seg.line,
-                    "1",
-                    format!(
-                        "{:?} is not a segment id (two or three upper-case letters or digits)",
-                        String::from_utf8_lossy(seg.id())
-                    ),
-                ));
-            }
+        for (i, seg) in bad_ids.iter().filter_map(|&i| Some((i, segments.get(i)?))) {
+            issues.push(SetIssue::segment(
+                Severity::Error,
+                seg.id_str(),
+                (i + 1) as u32,
+                seg.line,
+                "1",
+                format!(
+                    "{:?} is not a segment id (two or three upper-case letters or digits)",
+                    String::from_utf8_lossy(seg.id())
+                ),
+            ));
         }
         match se {
             Some(se) => {
-                let se02 = String::from_utf8_lossy(se.element(2).unwrap_or_default());
+                let se02 = se.lossy(se.element(2).unwrap_or_default());
                 if !same_control(&se02, &header.control) {
                     let mut i = SetIssue::element(
                         Severity::Error,
@@ -893,7 +904,7 @@ impl Walker {
                     i.set_code = "3";
                     issues.push(i);
                 }
-                let se01 = String::from_utf8_lossy(se.element(1).unwrap_or_default());
+                let se01 = se.lossy(se.element(1).unwrap_or_default());
                 if parse_count(&se01) != Some(segments.len() as u64) {
                     let mut i = SetIssue::element(
                         Severity::Error,
@@ -978,6 +989,26 @@ mod tests {
         let p = Walker::new().run(input.as_bytes(), TokState::default(), true, &mut r);
         assert!(!p.need_more);
         r
+    }
+
+    /// Counts and control numbers read as `str::parse` reads the checked digits.
+    #[test]
+    fn counts_match_parse() {
+        for ok in ["0", "0001", " 42 ", "000000042", "999999999999999999"] {
+            assert_eq!(parse_count(ok), ok.trim().parse::<u64>().ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "1.0",
+            "1234567890123456789",
+            "12a",
+            "\u{664}",
+        ] {
+            assert_eq!(parse_count(bad), None, "{bad}");
+        }
+        assert!(same_control("0001", "1") && !same_control("0001", "2"));
     }
 
     #[test]

@@ -283,7 +283,9 @@ fn pid(piece: &str) -> [El<'_>; 5] {
 fn continuation<'a>(seg: &Fields<'_, 'a>) -> Option<std::borrow::Cow<'a, str>> {
     let only_pid05 = seg.str_at(1).as_deref() == Some("F")
         && seg.element_count() == 5
-        && (2..=4).all(|n| seg.element(n).is_some_and(<[u8]>::is_empty));
+        && [2, 3, 4]
+            .iter()
+            .all(|&n| seg.element(n).is_some_and(<[u8]>::is_empty));
     only_pid05.then(|| seg.str_at(5)).flatten()
 }
 
@@ -320,9 +322,8 @@ impl OpenLine {
     /// Moves what the loop kept into its line, the last of `lines`.
     pub fn close<L: LoopLine>(&mut self, lines: &mut [L]) {
         if let Some(l) = lines.last_mut() {
-            let mut ext = std::mem::take(&mut self.ext);
-            ext.sort_segments(self.positions, None);
-            ext.into_extensions(l.extensions_mut());
+            self.ext.sort_segments(self.positions, None);
+            self.ext.move_into(l.extensions_mut());
         }
     }
 
@@ -353,7 +354,9 @@ impl OpenLine {
                     let f = seg.element(1).is_some_and(|e| e == b"F");
                     let plain = f
                         && seg.element_count() == 5
-                        && (2..=4).all(|n| seg.element(n).is_some_and(<[u8]>::is_empty));
+                        && [2, 3, 4]
+                            .iter()
+                            .all(|&n| seg.element(n).is_some_and(<[u8]>::is_empty));
                     if !plain {
                         self.ext
                             .keep_elements(seg, &[5, if f { 1 } else { usize::MAX }]);

@@ -57,6 +57,7 @@ impl SetKind for Invoice810 {
     const SHAPE: SetShape = SetShape {
         begin: *b"BIG",
         line: *b"IT1",
+        total: *b"TDS",
         is_total: is_tds,
         role,
         slot_fields: &["supplier", "buyer", "bill_to", "remit_to", "ship_to"],

@@ -70,6 +70,7 @@ impl SetKind for Order850 {
     const SHAPE: SetShape = SetShape {
         begin: *b"BEG",
         line: *b"PO1",
+        total: *b"AMT",
         is_total: is_amt_tt,
         role,
         slot_fields: &["supplier", "buyer", "bill_to", "ship_to"],

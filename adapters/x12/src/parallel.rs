@@ -189,7 +189,7 @@ fn map_job(job: Job) -> Option<Item> {
     let place = group.place(&header);
     let mut one = One(None);
     let mapped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        emit_set(&place, &set.segments(), issues, &group.envelope, &mut one);
+        emit_set(&group, &header, &set.segments(), issues, &mut one);
     }));
     match (mapped, one.0) {
         (Ok(()), Some(item)) => Some(item),

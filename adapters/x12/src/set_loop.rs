@@ -223,7 +223,7 @@ pub(crate) fn read_set<K: SetKind>(
         crate::order::positions(K::SET, crate::order::Area::Heading),
         crate::order::positions(K::SET, crate::order::Area::Summary),
     );
-    ext.into_extensions(K::common(&mut doc).extensions);
+    ext.move_into(K::common(&mut doc).extensions);
     if cx.has_errors() {
         return (None, cx.issues);
     }

@@ -140,6 +140,21 @@ impl<'a> Segment<'a> {
         })
     }
 
+    /// `part` (a piece of this segment's bytes) as text, untrimmed; non-UTF-8 bytes are
+    /// replaced. Like `String::from_utf8_lossy`, without validating again when the tokenizer
+    /// validated the input.
+    pub fn lossy(&self, part: &'a [u8]) -> std::borrow::Cow<'a, str> {
+        match self.known_text(part) {
+            Some(s) => std::borrow::Cow::Borrowed(s),
+            None => String::from_utf8_lossy(part),
+        }
+    }
+
+    /// [`Segment::lossy`] as an owned `String`, for what is kept as JSON.
+    pub fn owned_text(&self, part: &'a [u8]) -> String {
+        self.lossy(part).into_owned()
+    }
+
     /// `part` as text when it lies in the part of `raw` the tokenizer validated: `text` is
     /// `raw` as text, so the part's offset in `raw` is its offset in `text`; `get` refuses an
     /// offset from elsewhere or one that splits a character.

@@ -60,7 +60,7 @@ fn trim(text: &str) -> &str {
     }
 }
 
-/// The value of a run of ASCII digits (the caller checked them; at most 4 here).
+/// The value of a run of ASCII digits (the caller checked them; at most nine, so it fits).
 fn digits(s: &str) -> u32 {
     s.bytes().fold(0u32, |n, b| {
         n.saturating_mul(10)
@@ -121,8 +121,8 @@ pub fn whole(text: &str) -> Result<u32, String> {
     if t.is_empty() || t.len() > 9 || !t.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("{text:?} is not a whole number"));
     }
-    t.parse()
-        .map_err(|_| format!("{text:?} is not a whole number"))
+    // At most nine checked digits: the value fits, without `parse` checking them again.
+    Ok(digits(t))
 }
 
 #[cfg(test)]
@@ -191,6 +191,17 @@ mod tests {
                 (Err(_), Err(_)) => {}
                 (a, b) => panic!("{c}: ours {a:?}, rust_decimal {b:?}"),
             }
+        }
+    }
+
+    /// Whole numbers read as `str::parse` reads the checked digits.
+    #[test]
+    fn whole_numbers_match_parse() {
+        for ok in ["0", "7", "000123", "10", "999999999", " 42 ", "4294967"] {
+            assert_eq!(whole(ok).ok(), ok.trim().parse::<u32>().ok(), "{ok}");
+        }
+        for bad in ["", " ", "-1", "+1", "1.0", "1234567890", "12a", "\u{664}"] {
+            assert!(whole(bad).is_err(), "{bad}");
         }
     }
 
