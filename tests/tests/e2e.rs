@@ -666,6 +666,15 @@ async fn a_purged_dead_letter_is_marked_in_the_ledger_with_the_operators_note() 
         ) && row.detail.contains("NOT-IN-COUPA"),
         "{row:?}"
     );
+    let nobody = env
+        .running
+        .ledger
+        .partner_summaries()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.partner == row.partner)
+        .unwrap();
+    assert_eq!((nobody.dead, nobody.purged), (0, 1), "{nobody:?}");
     env.shutdown().await.unwrap();
 }
 

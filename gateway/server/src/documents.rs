@@ -89,12 +89,13 @@ pub fn print_partners(rows: &[PartnerRow], json: bool, out: &mut dyn Write) -> s
     }
     writeln!(
         out,
-        "{:<16} {:>9} {:>9} {:>7} {:>5} {:>8} {:>16} {:>6} {:>11}  last activity",
+        "{:<16} {:>9} {:>9} {:>7} {:>5} {:>6} {:>8} {:>16} {:>6} {:>11}  last activity",
         "partner",
         "documents",
         "delivered",
         "on way",
         "dead",
+        "purged",
         "rejected",
         "partner_rejected",
         "noted",
@@ -109,12 +110,13 @@ pub fn print_partners(rows: &[PartnerRow], json: bool, out: &mut dyn Write) -> s
         };
         writeln!(
             out,
-            "{:<16} {:>9} {:>9} {:>7} {:>5} {:>8} {:>16} {:>6} {:>11}  {last}",
+            "{:<16} {:>9} {:>9} {:>7} {:>5} {:>6} {:>8} {:>16} {:>6} {:>11}  {last}",
             s.partner,
             s.documents,
             s.delivered,
             s.on_the_way,
             s.dead,
+            s.purged,
             s.rejected,
             s.partner_rejected,
             s.noted,

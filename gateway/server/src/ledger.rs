@@ -116,6 +116,8 @@ pub struct PartnerSummary {
     /// `received` or `published`: on the bus, not delivered yet.
     pub on_the_way: u64,
     pub dead: u64,
+    /// Dead, then purged by an operator: never delivered.
+    pub purged: u64,
     pub rejected: u64,
     pub partner_rejected: u64,
     /// Accepted with notes (what the gateway tolerated).
@@ -458,8 +460,8 @@ impl Ledger {
             let mut st = c.prepare_cached(
                 "SELECT partner, COUNT(*), SUM(status = 'delivered'),
                         SUM(status IN ('received', 'published')), SUM(status = 'dead'),
-                        SUM(status = 'rejected'), SUM(status = 'partner_rejected'),
-                        SUM(notes <> ''), MAX(updated_at)
+                        SUM(status = 'purged'), SUM(status = 'rejected'),
+                        SUM(status = 'partner_rejected'), SUM(notes <> ''), MAX(updated_at)
                  FROM documents GROUP BY partner ORDER BY partner",
             )?;
             let rows = st.query_map([], |r| {
@@ -469,10 +471,11 @@ impl Ledger {
                     delivered: r.get(2)?,
                     on_the_way: r.get(3)?,
                     dead: r.get(4)?,
-                    rejected: r.get(5)?,
-                    partner_rejected: r.get(6)?,
-                    noted: r.get(7)?,
-                    last_activity: r.get(8)?,
+                    purged: r.get(5)?,
+                    rejected: r.get(6)?,
+                    partner_rejected: r.get(7)?,
+                    noted: r.get(8)?,
+                    last_activity: r.get(9)?,
                 })
             })?;
             rows.collect()
