@@ -152,6 +152,8 @@ fn set_meta(group: &GroupMeta, header: &SetHeader, warnings: &[SetIssue]) -> Sou
 pub(crate) struct GroupMeta {
     interchange: Option<Text>,
     group: Option<Text>,
+    /// ISA13 and GS06 as written, for [`GroupMeta::fits`].
+    controls_as_sent: (Option<Text>, Option<Text>),
     interchange_issues: usize,
     /// The ST01 the envelope's `transaction_set` holds.
     set_id: Text,
@@ -171,6 +173,10 @@ impl GroupMeta {
         GroupMeta {
             interchange: interchange.map(Text::from),
             group: group.map(Text::from),
+            controls_as_sent: (
+                cx.interchange.map(|i| i.field(13).into()),
+                cx.group.map(|g| g.field(6).into()),
+            ),
             interchange_issues: cx.interchange.map_or(0, |i| i.issues.len()),
             set_id: cx.header.id.clone(),
             key_prefix,
@@ -178,9 +184,13 @@ impl GroupMeta {
         }
     }
 
+    /// The control numbers are compared as written, untrimmed, so that sets do not trim
+    /// them again each: the same text is the same control number, and one that differs only
+    /// in padding (never within one group) builds facts that are the same anyway.
     pub(crate) fn fits(&self, cx: &SetContext<'_>) -> bool {
-        self.interchange.as_deref() == cx.interchange.map(Interchange::control)
-            && self.group.as_deref() == cx.group.map(Group::control)
+        let (isa13, gs06) = &self.controls_as_sent;
+        isa13.as_deref() == cx.interchange.map(|i| i.field(13))
+            && gs06.as_deref() == cx.group.map(|g| g.field(6))
             && self.interchange_issues == cx.interchange.map_or(0, |i| i.issues.len())
             && self.set_id == cx.header.id
     }
@@ -298,12 +308,12 @@ impl<'f> DecodeSink<'f> {
 
 impl<'a> Visitor<'a> for DecodeSink<'_> {
     fn set(&mut self, cx: &SetContext<'_>, segments: &[Segment<'a>], issues: Vec<SetIssue>) {
-        let group = match self.group_meta.take() {
+        // Used where it is kept: the facts are a few hundred bytes, not moved out and back.
+        let group = match &mut self.group_meta {
             Some(g) if g.fits(cx) => g,
-            _ => GroupMeta::of(cx),
+            slot => slot.insert(GroupMeta::of(cx)),
         };
-        emit_set(&group, cx.header, segments, issues, self.sink);
-        self.group_meta = Some(group);
+        emit_set(group, cx.header, segments, issues, self.sink);
     }
 
     fn group_end(&mut self, isa: Option<&Interchange>, group: &Group, issues: Vec<EnvelopeIssue>) {

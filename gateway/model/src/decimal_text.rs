@@ -17,7 +17,49 @@ pub fn parse_plain_decimal(text: &str) -> Option<Decimal> {
         Some(rest) => (true, rest),
         None => (false, text),
     };
-    // Up to 19 digits accumulate in a u64 (the common case); longer numbers go to `from_str`.
+    if digits.len() <= SHORT_LEN {
+        parse_short(negative, digits.as_bytes())
+    } else {
+        parse_long(text, negative, digits)
+    }
+}
+
+/// Longest unsigned text [`parse_short`] takes: at most 19 digits, which a `u64` always holds.
+const SHORT_LEN: usize = 19;
+
+/// [`parse_plain_decimal`] for the common case of at most [`SHORT_LEN`] bytes after the sign
+/// (every quantity and amount in practice): the mantissa cannot overflow, so the loop counts
+/// neither digits nor scale, and the scale is the number of bytes after the point.
+fn parse_short(negative: bool, digits: &[u8]) -> Option<Decimal> {
+    let mut mantissa: u64 = 0;
+    let mut point = None;
+    for (at, &b) in digits.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => mantissa = mantissa * 10 + u64::from(b - b'0'),
+            b'.' if point.is_none() => point = Some(at),
+            _ => return None,
+        }
+    }
+    if digits.len() == usize::from(point.is_some()) {
+        // Empty or only `.`: no digits.
+        return None;
+    }
+    let scale = point.map_or(0, |at| digits.len() - at - 1);
+    // `from_str` gives a positive zero for `-0`, and so does `from_parts`.
+    Some(Decimal::from_parts(
+        mantissa as u32,
+        (mantissa >> 32) as u32,
+        0,
+        negative,
+        scale as u32,
+    ))
+}
+
+/// [`parse_plain_decimal`] for longer texts: up to 19 digits still accumulate in a `u64`
+/// (leading zeros, long fractions); more go to `from_str`. Cold: kept out of line, so the
+/// short path does not pay for its registers.
+#[cold]
+fn parse_long(text: &str, negative: bool, digits: &str) -> Option<Decimal> {
     let mut mantissa: u64 = 0;
     let mut count: u32 = 0;
     let mut scale: u32 = 0;
@@ -41,8 +83,6 @@ pub fn parse_plain_decimal(text: &str) -> Option<Decimal> {
     if count > 19 || scale > 28 {
         return text.parse::<Decimal>().ok();
     }
-    // `from_str` gives a positive zero for `-0`.
-    let negative = negative && mantissa != 0;
     Some(Decimal::from_parts(
         mantissa as u32,
         (mantissa >> 32) as u32,
@@ -185,6 +225,88 @@ mod tests {
             "", "-", ".", "-.", "1.2.3", "+1", "1_000", "1e5", " 1", "1,5", "١",
         ] {
             assert_eq!(parse_plain_decimal(t), None, "{t:?}");
+        }
+    }
+
+    /// The short path against the general one and `from_str`, around the length where they
+    /// meet (19 bytes after the sign), including everything either refuses.
+    #[test]
+    fn short_path_reads_what_the_long_path_and_from_str_read() {
+        let nineteen = "9".repeat(19);
+        let twenty = "9".repeat(20);
+        let cases = [
+            "0".to_string(),
+            "-0".into(),
+            "00".into(),
+            "-000.000".into(),
+            "0.0".into(),
+            "1".into(),
+            "-1".into(),
+            "1.50".into(),
+            "-1.50".into(),
+            "0001.5000".into(),
+            ".5".into(),
+            "-.5".into(),
+            "5.".into(),
+            "-5.".into(),
+            ".".into(),
+            "-.".into(),
+            "".into(),
+            "-".into(),
+            "--1".into(),
+            "1.2.3".into(),
+            "..5".into(),
+            "+1".into(),
+            "1-".into(),
+            " 1".into(),
+            "1 ".into(),
+            "1e3".into(),
+            "1,5".into(),
+            "é".into(),
+            "1é".into(),
+            "١".into(),
+            "18446744073709551615".into(),
+            nineteen.clone(),
+            format!("-{nineteen}"),
+            format!("{}.9", "9".repeat(17)),
+            format!(".{}", "9".repeat(18)),
+            format!("0.{}", "0".repeat(17)),
+            format!("{}1", "0".repeat(18)),
+            twenty.clone(),
+            format!("-{twenty}"),
+            format!("{nineteen}.5"),
+            format!("-0.{}", "0".repeat(18)),
+            format!("-{}.0", "0".repeat(18)),
+            format!("0.{}", "1".repeat(19)),
+            format!("{}1", "0".repeat(40)),
+            "9".repeat(29),
+            "9".repeat(30),
+            format!("1.{}", "0".repeat(30)),
+        ];
+        for t in &cases {
+            let (negative, digits) = match t.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, t.as_str()),
+            };
+            let ours = parse_plain_decimal(t);
+            let long = parse_long(t, negative, digits);
+            assert_eq!(repr(ours), repr(long), "{t:?} against the long path");
+            if digits.len() <= SHORT_LEN {
+                assert_eq!(
+                    repr(parse_short(negative, digits.as_bytes())),
+                    repr(long),
+                    "{t:?} on the short path"
+                );
+            }
+            // `from_str` reads `+1`, ` 1` and the like, which are not plain decimals.
+            if t.bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+            {
+                let std = t.parse::<Decimal>().ok();
+                assert_eq!(repr(ours), repr(std), "{t:?} against from_str");
+            } else {
+                assert_eq!(ours, None, "{t:?}");
+            }
         }
     }
 
