@@ -201,6 +201,8 @@ async fn get_json(env: &DemoEnv, token: &str, path: &str) -> (u16, Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x12_post_answers_997_and_reaches_coupa() {
     let Some(env) = env(0).await else { return };
+    let x12_invoices = "adapter=\"x12\",kind=\"invoice\"";
+    let received_before = metric(&env, "gateway_documents_received_total", x12_invoices).await;
     let (status, ack) = env
         .post_x12(ACME, &DemoEnv::invoice("E2E-X12-1").unwrap())
         .await
@@ -210,6 +212,8 @@ async fn x12_post_answers_997_and_reaches_coupa() {
     assert!(ack.contains("AK5*A"), "the set must be accepted: {ack}");
     assert!(delivered(&env, "E2E-X12-1").await);
     assert_one_invoice(&env, "E2E-X12-1", "ACME-1");
+    // Counted for its channel, as every channel's documents are (not only REST's).
+    assert!(metric(&env, "gateway_documents_received_total", x12_invoices).await > received_before);
     env.shutdown().await.unwrap();
 }
 
@@ -289,6 +293,19 @@ async fn an_x12_invoice_the_gateway_refuses_is_rejected_in_its_997() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_cannot_be_read_is_kept_as_rejected_once_per_input() {
     let Some(env) = env(0).await else { return };
+    let unread_label = |adapter: &str| format!("adapter=\"{adapter}\",kind=\"unknown\"");
+    let x12_before = metric(
+        &env,
+        "gateway_documents_rejected_total",
+        &unread_label("x12"),
+    )
+    .await;
+    let rest_before = metric(
+        &env,
+        "gateway_documents_rejected_total",
+        &unread_label("rest"),
+    )
+    .await;
     let edi = with_element(&x12_text(&env, ACME, "E2E-X12-UNREAD"), "SE*", 1, "99");
     let st02 = edi
         .split('~')
@@ -369,6 +386,25 @@ async fn what_cannot_be_read_is_kept_as_rejected_once_per_input() {
     assert_eq!(rejected.len(), 2, "{seen}");
     let (_, other) = get_json(&env, "globex-token", "/api/v1/documents").await;
     assert_eq!(other["documents"], json!([]), "{other}");
+    // Each refusal is counted, for its channel (the same bytes twice: twice).
+    assert!(
+        metric(
+            &env,
+            "gateway_documents_rejected_total",
+            &unread_label("x12")
+        )
+        .await
+            >= x12_before + 2
+    );
+    assert!(
+        metric(
+            &env,
+            "gateway_documents_rejected_total",
+            &unread_label("rest")
+        )
+        .await
+            > rest_before
+    );
     env.shutdown().await.unwrap();
 }
 

@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use gateway_core::{Format, IngestReport, IngestRequest, PartnerProfile, metrics};
+use gateway_core::{Format, IngestReport, IngestRequest, PartnerProfile};
 use serde_json::json;
 
 use crate::idempotency::{StoredResponse, body_hash};
@@ -146,17 +146,9 @@ pub async fn post_documents(
         .await;
     let response = match result {
         Ok(report) => {
+            // Counted by the pipeline, as for every channel.
             for a in &report.accepted {
-                metrics::count(metrics::Counter::Received, "rest", &a.kind, 1);
                 tracing::info!(adapter = "rest", partner = %a.partner, doc_id = %a.doc_id, kind = %a.kind, number = %a.number, "accepted");
-            }
-            if !report.rejects.is_empty() {
-                metrics::count(
-                    metrics::Counter::Rejected,
-                    "rest",
-                    "unknown",
-                    report.rejects.len() as u64,
-                );
             }
             let (status, body) = report_response(&report);
             let bytes = body.to_string().into_bytes();

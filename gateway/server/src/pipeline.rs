@@ -177,6 +177,14 @@ impl Pipeline {
         if let Err(e) = self.ledger.mark_all_published(&keys) {
             tracing::warn!(error = %e, documents = keys.len(), "published, but the ledger could not record it");
         }
+        for acc in &pending {
+            gateway_core::metrics::count(
+                gateway_core::metrics::Counter::Received,
+                req.adapter,
+                &acc.kind,
+                1,
+            );
+        }
         for acc in pending.iter().filter(|a| !a.notes.is_empty()) {
             gateway_core::metrics::count(
                 gateway_core::metrics::Counter::Noted,
@@ -204,6 +212,12 @@ impl Pipeline {
         reasons: &str,
         held: &mut InFlight,
     ) -> Result<(), PipelineError> {
+        gateway_core::metrics::count(
+            gateway_core::metrics::Counter::Rejected,
+            req.adapter,
+            document.kind().as_str(),
+            1,
+        );
         if !held.take(&envelope.idempotency_key) {
             return Ok(());
         }
@@ -239,8 +253,15 @@ impl Pipeline {
         }
         let content = content_fingerprint(req.raw);
         let partner = req.partner.map_or(UNKNOWN_PARTNER, |p| p.id.as_str());
+        let groups = rejected_rows(rejects);
+        gateway_core::metrics::count(
+            gateway_core::metrics::Counter::Rejected,
+            req.adapter,
+            UNREAD_KIND,
+            groups.len() as u64,
+        );
         let mut rows = Vec::new();
-        for (document, reasons) in rejected_rows(rejects) {
+        for (document, reasons) in groups {
             let key = format!("rejected:{content}/{}", document.unwrap_or("input"));
             if held.take(&key) {
                 rows.push((key, document.unwrap_or_default(), reasons));
