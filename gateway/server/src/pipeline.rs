@@ -241,7 +241,8 @@ impl Pipeline {
     /// status view shows it: one row per document the rejects name (an X12 set, an invoice
     /// number), one for the input for the others. Keyed by the input's content, so the same
     /// bytes sent again update their rows instead of adding more. At most
-    /// [`MAX_REJECTED_ROWS`] rows per input; the last one counts the rest.
+    /// [`MAX_REJECTED_ROWS`] rows per input; the input's row takes the rest. Each row is
+    /// counted in `gateway_documents_rejected_total` (kind `unknown`).
     fn record_decode_rejects(
         &self,
         req: &IngestRequest<'_>,
@@ -590,8 +591,6 @@ impl Ingest for Pipeline {
     }
 }
 
-/// FNV-1a (128 bit) of `raw` as hex: stable across processes and releases (unlike the std
-/// hasher), cheap, and only has to tell files of one sender apart.
 /// The ledger's partner for what came from a sender no profile names.
 const UNKNOWN_PARTNER: &str = "(unknown)";
 
@@ -644,6 +643,8 @@ fn rejected_rows(rejects: &[Reject]) -> Vec<(Option<&str>, String)> {
         .collect()
 }
 
+/// FNV-1a (128 bit) of `raw` as hex: stable across processes and releases (unlike the std
+/// hasher), cheap, and only has to tell files of one sender apart.
 fn content_fingerprint(raw: &[u8]) -> String {
     const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
     const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
