@@ -9,7 +9,7 @@ use gateway_core::{
     Decode, DecodeItem, Decoded, DecodedDocument, Encode, EncodeError, Format, PartnerProfile,
     Reject, SourceMeta,
 };
-use gateway_model::{Document, Text};
+use gateway_model::{Document, Invoice, PurchaseOrder, Text};
 
 use crate::control::{ControlNumbers, InMemoryControlNumbers};
 use crate::envelope::{
@@ -39,19 +39,39 @@ pub fn map_set(
     segments: &[Segment<'_>],
     mut issues: Vec<SetIssue>,
 ) -> SetOutcome {
-    let document = map_document(header, version, segments, &mut issues);
+    let mut document = mapped_kind(header, &mut issues).map(Mapped::empty);
+    if let Some(d) = &mut document
+        && !map_into(d, version, segments, &mut issues)
+    {
+        document = None;
+    }
     SetOutcome { document, issues }
 }
 
-/// [`map_set`] with the problems added to `issues`: the document is returned as it is built,
-/// not moved into an outcome first (a document is large, and is moved once more into its
-/// [`DecodedDocument`]).
-fn map_document(
-    header: &SetHeader,
-    version: &str,
-    segments: &[Segment<'_>],
-    issues: &mut Vec<SetIssue>,
-) -> Option<Document> {
+/// The kinds of set this gateway maps.
+#[derive(Debug, Clone, Copy)]
+enum Mapped {
+    Invoice,
+    Order,
+}
+
+impl Mapped {
+    /// The empty document a set of this kind is mapped into, in place (see [`map_into`]).
+    fn empty(self) -> Document {
+        match self {
+            Mapped::Invoice => Document::Invoice(Invoice::default()),
+            Mapped::Order => Document::PurchaseOrder(PurchaseOrder::default()),
+        }
+    }
+}
+
+/// What the set is mapped into, or `None` when it is not mapped: a set with an envelope
+/// error, or one of a kind this gateway does not map (an error added to `issues`, except for
+/// a 997/999, which `received` reads instead).
+///
+/// A kind, not a document: a document is over a kilobyte, and one built here and returned
+/// would be copied once more into its [`DecodedDocument`].
+fn mapped_kind(header: &SetHeader, issues: &mut Vec<SetIssue>) -> Option<Mapped> {
     let acknowledgment = crate::received::is_acknowledgment(&header.id);
     if !acknowledgment && !matches!(header.id.as_str(), "810" | "850") {
         issues.insert(
@@ -71,18 +91,28 @@ fn map_document(
         return None;
     }
     match header.id.as_str() {
-        "810" => {
-            let (inv, more) = crate::map810::to_invoice(segments, version);
-            issues.extend(more);
-            inv.map(Document::Invoice)
-        }
-        "850" => {
-            let (po, more) = crate::map850::to_order(segments, version);
-            issues.extend(more);
-            po.map(Document::PurchaseOrder)
-        }
+        "810" => Some(Mapped::Invoice),
+        "850" => Some(Mapped::Order),
         _ => None,
     }
+}
+
+/// Maps `segments` into `document` (from [`Mapped::empty`]), filling it in place, and adds
+/// the problems to `issues`. False when one of them is an error: the document is then partly
+/// filled, and to be dropped.
+fn map_into(
+    document: &mut Document,
+    version: &str,
+    segments: &[Segment<'_>],
+    issues: &mut Vec<SetIssue>,
+) -> bool {
+    let more = match document {
+        Document::Invoice(inv) => crate::map810::invoice_into(segments, version, inv),
+        Document::PurchaseOrder(po) => crate::map850::order_into(segments, version, po),
+    };
+    let mapped = !more.iter().any(|i| i.severity == Severity::Error);
+    issues.extend(more);
+    mapped
 }
 
 /// Transport facts of a set, for the envelope.
@@ -222,39 +252,46 @@ pub(crate) fn emit_set(
         .extra
         .get("version")
         .map_or("", |v| v.as_str());
-    match map_document(place.header, version, segments, &mut issues) {
-        Some(document) => {
-            let meta = set_meta(group, header, &issues);
-            out.document(DecodedDocument { document, meta });
-        }
-        // A sound 997/999 is no document and no error: `received` reads it for the server.
-        None if crate::received::is_acknowledgment(&place.header.id)
-            && !issues.iter().any(|i| i.severity == Severity::Error) => {}
-        None => {
-            let first = issues
-                .iter()
-                .find(|i| i.severity == Severity::Error)
-                .or(issues.first());
-            let location = match first {
-                Some(i) => place.locate(i),
-                None => format!("line {}, {}", place.header.line, place.describe()),
-            };
-            let message: Vec<&str> = issues
-                .iter()
-                .filter(|i| i.severity == Severity::Error)
-                .map(|i| i.message.as_str())
-                .collect();
-            out.reject(Reject {
-                location,
-                message: format!("transaction set rejected: {}", message.join("; ")),
-                document: Some(format!(
-                    "{} {}",
-                    place.header.id,
-                    place.header.control.trim()
-                )),
-            });
+    if let Some(kind) = mapped_kind(place.header, &mut issues) {
+        // Built here and mapped in place, so that the document is moved only once: into `out`.
+        let mut decoded = DecodedDocument {
+            document: kind.empty(),
+            meta: SourceMeta::default(),
+        };
+        if map_into(&mut decoded.document, version, segments, &mut issues) {
+            decoded.meta = set_meta(group, header, &issues);
+            out.document(decoded);
+            return;
         }
     }
+    // A sound 997/999 is no document and no error: `received` reads it for the server.
+    if crate::received::is_acknowledgment(&place.header.id)
+        && !issues.iter().any(|i| i.severity == Severity::Error)
+    {
+        return;
+    }
+    let first = issues
+        .iter()
+        .find(|i| i.severity == Severity::Error)
+        .or(issues.first());
+    let location = match first {
+        Some(i) => place.locate(i),
+        None => format!("line {}, {}", place.header.line, place.describe()),
+    };
+    let message: Vec<&str> = issues
+        .iter()
+        .filter(|i| i.severity == Severity::Error)
+        .map(|i| i.message.as_str())
+        .collect();
+    out.reject(Reject {
+        location,
+        message: format!("transaction set rejected: {}", message.join("; ")),
+        document: Some(format!(
+            "{} {}",
+            place.header.id,
+            place.header.control.trim()
+        )),
+    });
 }
 
 /// Where decoded items go: straight into a [`Decoded`], or one by one to a stream sink.

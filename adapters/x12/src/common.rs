@@ -51,10 +51,6 @@ impl MapCx {
             .push(SetIssue::element(sev, seg, Self::pos(i), el, code, msg));
     }
 
-    pub fn has_errors(&self) -> bool {
-        self.issues.iter().any(|i| i.severity == Severity::Error)
-    }
-
     /// An optional decimal element; a bad value is `sev`.
     pub fn opt_decimal(
         &mut self,
@@ -958,7 +954,7 @@ pub fn read_part_ids(seg: &Fields<'_, '_>, first: usize, ext: &mut ExtBuilder) -
         if q.is_empty() {
             continue;
         }
-        let Some(v) = seg.element(at + 1).and_then(|v| seg.text_value(v)) else {
+        let Some(v) = seg.trimmed(at + 1) else {
             continue;
         };
         let slot = match q {

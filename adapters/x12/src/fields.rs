@@ -99,7 +99,9 @@ impl<'s, 'a> Fields<'s, 'a> {
         if n < self.count {
             // Both ends recorded: the common case, one comparison.
             let start = usize::from(*self.starts.get(n)?);
-            let end = usize::from(*self.starts.get(n + 1)?) - 1;
+            // The next element starts after its separator, never at 0: `saturating_sub` only
+            // keeps a broken table from panicking.
+            let end = usize::from(*self.starts.get(n + 1)?).saturating_sub(1);
             raw.get(start..end)
         } else if self.more {
             self.seg.element(n)
@@ -112,12 +114,39 @@ impl<'s, 'a> Fields<'s, 'a> {
 
     /// Element `n` trimmed, borrowed when it can be; `None` when absent or blank.
     pub fn str_at(&self, n: usize) -> Option<Cow<'a, str>> {
-        self.seg.text_of(self.element(n)?)
+        match self.known_str(n) {
+            Some(s) => nonblank(s).map(Cow::Borrowed),
+            None => self.seg.text_of(self.element(n)?),
+        }
     }
 
     /// Element `n` trimmed and owned, `None` when absent or blank.
     pub fn trimmed(&self, n: usize) -> Option<gateway_model::Text> {
-        self.seg.text_value(self.element(n)?)
+        match self.known_str(n) {
+            Some(s) => nonblank(s).map(gateway_model::Text::from),
+            None => self.seg.text_value(self.element(n)?),
+        }
+    }
+
+    /// Element `n` untrimmed, as text the tokenizer validated, when its ends are recorded (the
+    /// common case), sliced from the segment's text by offset. `None` sends the caller to the
+    /// segment's general path ([`Segment::text_of`]), which gives the same text (trimming
+    /// only ASCII blanks moves no end off a character boundary) and also handles the rest:
+    /// unvalidated input, separators that split a character, elements past the table.
+    fn known_str(&self, n: usize) -> Option<&'a str> {
+        let text = self.seg.text?;
+        let start = usize::from(*self.starts.get(n)?);
+        if n < self.count {
+            // The next element starts after its separator, never at 0: `saturating_sub` only
+            // keeps a broken table from panicking.
+            let end = usize::from(*self.starts.get(n + 1)?).saturating_sub(1);
+            text.get(start..end)
+        } else if n == self.count && !self.more {
+            // The last element runs to the end of the segment.
+            text.get(start..)
+        } else {
+            None
+        }
     }
 
     /// Element `n` as text, `None` when absent or empty (not trimmed).
@@ -147,6 +176,12 @@ impl<'s, 'a> Fields<'s, 'a> {
             self.count
         }
     }
+}
+
+/// `s` without leading and trailing ASCII blanks, `None` when nothing is left (what
+/// [`Segment::text_of`] does to bytes).
+fn nonblank(s: &str) -> Option<&str> {
+    Some(s.trim_ascii()).filter(|t| !t.is_empty())
 }
 
 impl<'a> Deref for Fields<'_, 'a> {
@@ -250,6 +285,44 @@ mod tests {
         raw.extend(std::iter::repeat_n(b'x', 70_000));
         raw.extend_from_slice(b"*tail*end");
         agrees(&raw, b'*');
+    }
+
+    /// `str_at` and `trimmed` read the text the segment's general path reads, with and
+    /// without the tokenizer's text: padding, multi-byte characters at element edges, bytes
+    /// that are not UTF-8, a separator byte inside a character, elements past the table.
+    #[test]
+    fn text_reads_as_the_segment_reads_it() {
+        let many: Vec<u8> = (0..40)
+            .flat_map(|k| format!(" E{k} *").into_bytes())
+            .collect();
+        let cases: Vec<(&[u8], u8)> = vec![
+            (b"N4* Springfield *  *62701*\t\r\n*", b'*'),
+            (
+                "N3*Stra\u{df}e 1*\u{6771}\u{4eac}* \u{e9} *\u{a0}x\u{a0}*\u{3000}".as_bytes(),
+                b'*',
+            ),
+            (b"N3*\xff\xfe* ok *\xc3* \xc3\xa9 *\xa9", b'*'),
+            // 0xa9 is the second byte of U+00A9 and U+00E9: elements split those characters.
+            ("N1\u{a9}x\u{a9}\u{a9}y\u{e9} z\u{e9}".as_bytes(), 0xa9),
+            ("N1\u{c3}\u{a9}".as_bytes(), 0xc3),
+            (&many, b'*'),
+        ];
+        for (raw, sep) in cases {
+            let validated = seg(raw, sep);
+            for text in [validated.text, None] {
+                let s = Segment { text, ..validated };
+                let f = Fields::new(&s);
+                for n in 0..45 {
+                    let part = s.element(n);
+                    assert_eq!(f.str_at(n), part.and_then(|p| s.text_of(p)), "{raw:?} {n}");
+                    assert_eq!(
+                        f.trimmed(n),
+                        part.and_then(|p| s.text_value(p)),
+                        "{raw:?} {n}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -126,6 +126,20 @@ pub fn to_invoice(segments: &[Segment<'_>], version: &str) -> (Option<Invoice>, 
     set_loop::read_set::<Invoice810>(segments, crate::lengths::Limits::dictionary_for(version))
 }
 
+/// [`to_invoice`] into `inv`, a default document already where the decoder keeps it (see
+/// [`set_loop::read_set_into`]). Returns the problems; when one is an error, drop `inv`.
+pub(crate) fn invoice_into(
+    segments: &[Segment<'_>],
+    version: &str,
+    inv: &mut Invoice,
+) -> Vec<SetIssue> {
+    set_loop::read_set_into::<Invoice810>(
+        segments,
+        crate::lengths::Limits::dictionary_for(version),
+        inv,
+    )
+}
+
 /// BIG: date, number, PO number, purpose; the other elements are kept.
 fn read_big(
     cx: &mut MapCx,

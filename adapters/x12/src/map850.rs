@@ -167,6 +167,20 @@ pub fn to_order(segments: &[Segment<'_>], version: &str) -> (Option<PurchaseOrde
     set_loop::read_set::<Order850>(segments, crate::lengths::Limits::dictionary_for(version))
 }
 
+/// [`to_order`] into `po`, a default document already where the decoder keeps it (see
+/// [`set_loop::read_set_into`]). Returns the problems; when one is an error, drop `po`.
+pub(crate) fn order_into(
+    segments: &[Segment<'_>],
+    version: &str,
+    po: &mut PurchaseOrder,
+) -> Vec<SetIssue> {
+    set_loop::read_set_into::<Order850>(
+        segments,
+        crate::lengths::Limits::dictionary_for(version),
+        po,
+    )
+}
+
 /// Lines + taxes + charges (discounts subtract), when every line has an amount.
 fn computed_total(po: &PurchaseOrder) -> Option<Decimal> {
     if po.lines.is_empty() {

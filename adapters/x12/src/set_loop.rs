@@ -107,10 +107,24 @@ pub(crate) fn read_set<K: SetKind>(
     segments: &[Segment<'_>],
     limits: &Limits,
 ) -> (Option<K::Doc>, Vec<SetIssue>) {
+    let mut doc = K::Doc::default();
+    let issues = read_set_into::<K>(segments, limits, &mut doc);
+    let mapped = !issues.iter().any(|i| i.severity == Severity::Error);
+    (mapped.then_some(doc), issues)
+}
+
+/// [`read_set`] into `doc`, a default document already where it is kept: a document is over
+/// a kilobyte, and returning it would copy it on each step of its way into its
+/// `DecodedDocument`. Returns the problems; when one is an error, `doc` is partly filled and
+/// is to be dropped.
+pub(crate) fn read_set_into<K: SetKind>(
+    segments: &[Segment<'_>],
+    limits: &Limits,
+    doc: &mut K::Doc,
+) -> Vec<SetIssue> {
     let body = body(segments);
     let mut cx = MapCx::default();
     let mut over_long = 0usize;
-    let mut doc = K::Doc::default();
     let mut ext = ExtBuilder::default();
     let survey = common::survey(body, &K::SHAPE);
     let Some(begin_i) = survey.begin else {
@@ -124,11 +138,11 @@ pub(crate) fn read_set<K: SetKind>(
             "3",
             format!("mandatory segment {id} ({name}) is missing"),
         ));
-        return (None, cx.issues);
+        return cx.issues;
     };
     let mut slots: [Option<Party>; 5] = Default::default();
     let mut comments: Vec<String> = Vec::new();
-    K::common(&mut doc).lines.reserve_exact(survey.lines);
+    K::common(doc).lines.reserve_exact(survey.lines);
     let mut open = OpenLine::for_set(K::SET);
     let mut scope = Scope::Header;
     let mut i = 0;
@@ -138,16 +152,16 @@ pub(crate) fn read_set<K: SetKind>(
         check_segment_lengths(&mut cx, limits, seg, i, &mut over_long);
         ext.in_summary = scope == Scope::Summary;
         if i == begin_i {
-            K::read_begin(&mut cx, &mut doc, &mut ext, seg, i);
+            K::read_begin(&mut cx, doc, &mut ext, seg, i);
             i += 1;
             continue;
         }
-        if let Some(next) = K::own_segment(&mut cx, &mut doc, &mut open, seg, i, scope, &survey) {
+        if let Some(next) = K::own_segment(&mut cx, doc, &mut open, seg, i, scope, &survey) {
             scope = next;
             i += 1;
             continue;
         }
-        let c = K::common(&mut doc);
+        let c = K::common(doc);
         match (scope, id) {
             (Scope::Header | Scope::Summary, b"NTE") if seg.text(2).is_some() => {
                 comments.extend(seg.text(2));
@@ -216,18 +230,15 @@ pub(crate) fn read_set<K: SetKind>(
             ),
         ));
     }
-    open.close(K::common(&mut doc).lines);
+    open.close(K::common(doc).lines);
     let comments = (!comments.is_empty()).then(|| comments.join("\n").into());
-    K::finish(&mut doc, slots, comments);
+    K::finish(doc, slots, comments);
     ext.sort_segments(
         crate::order::positions(K::SET, crate::order::Area::Heading),
         crate::order::positions(K::SET, crate::order::Area::Summary),
     );
-    ext.move_into(K::common(&mut doc).extensions);
-    if cx.has_errors() {
-        return (None, cx.issues);
-    }
-    (Some(doc), cx.issues)
+    ext.move_into(K::common(doc).extensions);
+    cx.issues
 }
 
 /// Over-long elements reported one by one in a set; the rest are counted in one issue, so a
