@@ -565,6 +565,43 @@ async fn x12_and_csv_file_drops_reach_coupa_and_are_archived() {
     let incoming = env.dir.join("sftp/globex/Incoming");
     let left: Vec<_> = std::fs::read_dir(&incoming).unwrap().flatten().collect();
     assert!(left.is_empty(), "{left:?}");
+
+    // A file that is not a Coupa CSV goes to `error/` and into the ledger, under the partner
+    // whose folder it was dropped in, with why.
+    env.drop_file(GLOBEX, "c.csv", b"colour,size\r\nred,large\r\n")
+        .unwrap();
+    let kept = env
+        .wait_until(GUARD, |e| {
+            e.running
+                .ledger
+                .search(&gateway_server::ledger::DocumentFilter {
+                    partner: Some("globex"),
+                    kind: Some("unknown"),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .map(|rows| rows.len() == 1)
+                .unwrap_or(false)
+        })
+        .await;
+    assert!(kept, "the unreadable file never reached the ledger");
+    let row = env
+        .running
+        .ledger
+        .list(None, Some("rejected"), 10)
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        (row.adapter.as_str(), row.partner.as_str()),
+        ("file-drop", "globex"),
+        "{row:?}"
+    );
+    assert!(row.detail.contains("not a Coupa invoice import"), "{row:?}");
+    let error_dir = env.dir.join("sftp/globex/error");
+    let moved = env
+        .wait_until(GUARD, |_| error_dir.join("c.csv").exists())
+        .await;
+    assert!(moved, "{}", error_dir.display());
     env.shutdown().await.unwrap();
 }
 
