@@ -454,3 +454,31 @@ fn golden_json_documents_round_trip_through_cxml_exactly() {
         );
     }
 }
+
+/// A source with a shipTo contact in InvoicePartner and another in InvoiceDetailShipping: the
+/// first is the model's ship-to, the second kept in the extensions; written and read again,
+/// each comes back where it was (the writer wrote the kept one first, so they swapped).
+/// Found by fuzzing (`.ci/fuzz.sh 600 cxml`).
+#[test]
+fn two_ship_to_contacts_come_back_where_they_were() {
+    let raw = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../samples/cxml/invoice/rich.xml"),
+    )
+    .unwrap();
+    let extra = r#"<InvoicePartner><Contact role="shipTo"><Name xml:lang="en">Globex Corporation</Name></Contact></InvoicePartner>
+        <InvoicePartner>"#;
+    let raw = raw.replacen("<InvoicePartner>", extra, 1);
+    let first = CxmlCodec::default().decode(raw.as_bytes(), &profile());
+    assert!(first.rejects.is_empty(), "{:?}", first.rejects);
+    let Document::Invoice(inv) = &first.documents[0].document else {
+        panic!()
+    };
+    let ship_to = inv.ship_to.as_ref().unwrap();
+    assert_eq!(ship_to.name.as_deref(), Some("Globex Corporation"));
+    let docs: Vec<Document> = first.documents.into_iter().map(|d| d.document).collect();
+    let written = CxmlCodec::default().encode(&docs, &profile()).unwrap();
+    let again = CxmlCodec::default().decode(&written, &profile());
+    let back: Vec<Document> = again.documents.into_iter().map(|d| d.document).collect();
+    assert_eq!(back, docs, "{}", String::from_utf8_lossy(&written));
+}

@@ -115,14 +115,20 @@ fn header(x: &mut Xml, inv: &Invoice) {
             ],
         );
     }
-    let mut shipping: Vec<(&str, &Party)> = extra
-        .iter()
-        .filter(|(r, _)| SHIPPING_ROLES.contains(&r.as_str()))
-        .map(|(r, p)| (r.as_str(), p))
-        .collect();
+    // The reader takes the first shipTo contact for the model's ship-to and keeps a second
+    // one (a source may have had one in InvoicePartner and one here) in the extensions: the
+    // model's goes before the kept one, so each is read back where it was.
+    let kept = |shipto: bool| {
+        extra
+            .iter()
+            .filter(move |(r, _)| SHIPPING_ROLES.contains(&r.as_str()) && (r == "shipTo") == shipto)
+            .map(|(r, p)| (r.as_str(), p))
+    };
+    let mut shipping: Vec<(&str, &Party)> = kept(false).collect();
     if let Some(p) = &inv.ship_to {
         shipping.push(("shipTo", p));
     }
+    shipping.extend(kept(true));
     if !shipping.is_empty() {
         x.open("InvoiceDetailShipping", &[]);
         for (role, p) in shipping {
