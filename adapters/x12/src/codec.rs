@@ -106,9 +106,13 @@ fn map_into(
     segments: &[Segment<'_>],
     issues: &mut Vec<SetIssue>,
 ) -> bool {
+    use crate::set_loop::read_set_into;
+    let limits = crate::lengths::Limits::dictionary_for(version);
     let more = match document {
-        Document::Invoice(inv) => crate::map810::invoice_into(segments, version, inv),
-        Document::PurchaseOrder(po) => crate::map850::order_into(segments, version, po),
+        Document::Invoice(inv) => read_set_into::<crate::map810::Invoice810>(segments, limits, inv),
+        Document::PurchaseOrder(po) => {
+            read_set_into::<crate::map850::Order850>(segments, limits, po)
+        }
     };
     let mapped = !more.iter().any(|i| i.severity == Severity::Error);
     issues.extend(more);

@@ -49,7 +49,7 @@ fn is_tds(seg: &Segment<'_>) -> bool {
 }
 
 /// The 810's part of the set loop (see [`crate::set_loop`]).
-struct Invoice810;
+pub(crate) struct Invoice810;
 
 impl SetKind for Invoice810 {
     type Doc = Invoice;
@@ -124,20 +124,6 @@ impl SetKind for Invoice810 {
 /// (accepted with errors) come back either way.
 pub fn to_invoice(segments: &[Segment<'_>], version: &str) -> (Option<Invoice>, Vec<SetIssue>) {
     set_loop::read_set::<Invoice810>(segments, crate::lengths::Limits::dictionary_for(version))
-}
-
-/// [`to_invoice`] into `inv`, a default document already where the decoder keeps it (see
-/// [`set_loop::read_set_into`]). Returns the problems; when one is an error, drop `inv`.
-pub(crate) fn invoice_into(
-    segments: &[Segment<'_>],
-    version: &str,
-    inv: &mut Invoice,
-) -> Vec<SetIssue> {
-    set_loop::read_set_into::<Invoice810>(
-        segments,
-        crate::lengths::Limits::dictionary_for(version),
-        inv,
-    )
 }
 
 /// BIG: date, number, PO number, purpose; the other elements are kept.

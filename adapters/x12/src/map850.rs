@@ -62,7 +62,7 @@ fn revision(seg: &Fields<'_, '_>) -> Option<u32> {
 }
 
 /// The 850's part of the set loop (see [`crate::set_loop`]).
-struct Order850;
+pub(crate) struct Order850;
 
 impl SetKind for Order850 {
     type Doc = PurchaseOrder;
@@ -165,20 +165,6 @@ impl SetKind for Order850 {
 /// Maps one 850 set (ST..SE). Returns the order unless a problem is an error.
 pub fn to_order(segments: &[Segment<'_>], version: &str) -> (Option<PurchaseOrder>, Vec<SetIssue>) {
     set_loop::read_set::<Order850>(segments, crate::lengths::Limits::dictionary_for(version))
-}
-
-/// [`to_order`] into `po`, a default document already where the decoder keeps it (see
-/// [`set_loop::read_set_into`]). Returns the problems; when one is an error, drop `po`.
-pub(crate) fn order_into(
-    segments: &[Segment<'_>],
-    version: &str,
-    po: &mut PurchaseOrder,
-) -> Vec<SetIssue> {
-    set_loop::read_set_into::<Order850>(
-        segments,
-        crate::lengths::Limits::dictionary_for(version),
-        po,
-    )
 }
 
 /// Lines + taxes + charges (discounts subtract), when every line has an amount.
