@@ -107,6 +107,22 @@ pub struct NewDocument<'a> {
     pub business_key: Option<&'a str>,
 }
 
+impl NewDocument<'_> {
+    /// The values of the columns `?1` to `?7` of an insert: key, doc id, adapter, partner,
+    /// kind, number, business key (claims and rejections write the same facts).
+    fn columns(&self) -> [&dyn rusqlite::ToSql; 7] {
+        [
+            &self.idempotency_key,
+            &self.doc_id,
+            &self.adapter,
+            &self.partner,
+            &self.kind,
+            &self.number,
+            &self.business_key,
+        ]
+    }
+}
+
 /// One partner's documents by fate ([`Ledger::partner_summaries`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct PartnerSummary {
@@ -268,15 +284,7 @@ impl Ledger {
                              adapter = excluded.adapter, status = 'received',
                              updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
                     )?
-                    .execute(params![
-                        doc.idempotency_key,
-                        doc.doc_id,
-                        doc.adapter,
-                        doc.partner,
-                        doc.kind,
-                        doc.number,
-                        doc.business_key
-                    ])?;
+                    .execute(rusqlite::params_from_iter(doc.columns()))?;
                     Claim::New
                 }
             };
@@ -308,16 +316,10 @@ impl Ledger {
             )?;
             let mut written = 0;
             for (doc, detail) in refused {
-                written += upsert.execute(params![
-                    doc.idempotency_key,
-                    doc.doc_id,
-                    doc.adapter,
-                    doc.partner,
-                    doc.kind,
-                    doc.number,
-                    doc.business_key,
-                    detail
-                ])?;
+                let detail: &dyn rusqlite::ToSql = detail;
+                written += upsert.execute(rusqlite::params_from_iter(
+                    doc.columns().into_iter().chain([detail]),
+                ))?;
             }
             Ok(written)
         })
