@@ -677,6 +677,29 @@ fn gateway_bin() -> std::path::PathBuf {
     dir.join(format!("gateway{}", std::env::consts::EXE_SUFFIX))
 }
 
+/// Runs the `gateway` binary with `args` and the environment's `--config`, as an operator
+/// would; asserts it succeeded and returns what it printed.
+fn gateway_cli(env: &DemoEnv, args: &[&str]) -> String {
+    let bin = gateway_bin();
+    assert!(
+        bin.exists(),
+        "{} not built; run cargo test --workspace",
+        bin.display()
+    );
+    let out = std::process::Command::new(&bin)
+        .args(args)
+        .arg("--config")
+        .arg(env.config_path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "gateway {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Posts invoice `number` from the partner Coupa does not know and returns the dead letters
 /// of `coupa-invoices` once there are any (Coupa refuses it).
 async fn poison_invoice(env: &DemoEnv, number: &str) -> Vec<gateway_core::DeadLetter> {
@@ -704,24 +727,16 @@ async fn a_purged_dead_letter_is_marked_in_the_ledger_with_the_operators_note() 
     let Some(env) = env(0).await else { return };
     let dead = poison_invoice(&env, "E2E-POISON-PURGED").await;
     assert_eq!(dead.len(), 1, "{dead:?}");
-    let purge = std::process::Command::new(gateway_bin())
-        .args([
+    let said = gateway_cli(
+        &env,
+        &[
             "dlq",
             "purge",
             &dead[0].doc_id,
             "--yes",
             "--note",
             "resent as E2E-2",
-        ])
-        .arg("--config")
-        .arg(env.config_path())
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&purge.stdout);
-    assert!(
-        purge.status.success(),
-        "{}",
-        String::from_utf8_lossy(&purge.stderr)
+        ],
     );
     assert!(said.contains("coupa-invoices: purged 1"), "{said}");
     assert!(
@@ -770,71 +785,25 @@ async fn poison_invoice_is_dead_lettered_then_replayed_exactly_once() {
     env.sandbox
         .add_supplier(serde_json::json!({"name": "Nobody Ltd", "number": "NOT-IN-COUPA"}))
         .unwrap();
-    let bin = gateway_bin();
-    assert!(
-        bin.exists(),
-        "{} not built; run cargo test --workspace",
-        bin.display()
-    );
-    let list = std::process::Command::new(&bin)
-        .args(["dlq", "list", "--consumer", "coupa-invoices", "--config"])
-        .arg(env.config_path())
-        .output()
-        .unwrap();
-    let listed = String::from_utf8_lossy(&list.stdout);
-    assert!(
-        list.status.success(),
-        "{}",
-        String::from_utf8_lossy(&list.stderr)
-    );
+    let listed = gateway_cli(&env, &["dlq", "list", "--consumer", "coupa-invoices"]);
     assert!(
         listed.contains(&dead[0].doc_id) && listed.contains("NOT-IN-COUPA"),
         "{listed}"
     );
-    let show = std::process::Command::new(&bin)
-        .args(["dlq", "show", &dead[0].doc_id, "--config"])
-        .arg(env.config_path())
-        .output()
-        .unwrap();
-    let shown = String::from_utf8_lossy(&show.stdout);
-    assert!(
-        show.status.success(),
-        "{}",
-        String::from_utf8_lossy(&show.stderr)
-    );
+    let shown = gateway_cli(&env, &["dlq", "show", &dead[0].doc_id]);
     assert!(
         shown.contains("\"invoice_number\":\"E2E-POISON-1\"") && shown.contains("NOT-IN-COUPA"),
         "dlq show must print the reason and the original body: {shown}"
     );
     // --dry-run names what a replay would take and takes nothing: the real replay below still
     // finds the dead letter.
-    let preview = std::process::Command::new(&bin)
-        .args(["dlq", "replay", "--dry-run", &dead[0].doc_id, "--config"])
-        .arg(env.config_path())
-        .output()
-        .unwrap();
-    let previewed = String::from_utf8_lossy(&preview.stdout);
-    assert!(
-        preview.status.success(),
-        "{}",
-        String::from_utf8_lossy(&preview.stderr)
-    );
+    let previewed = gateway_cli(&env, &["dlq", "replay", "--dry-run", &dead[0].doc_id]);
     assert!(
         previewed.contains("coupa-invoices: would replay 1 dead letter")
             && previewed.contains(&dead[0].doc_id),
         "{previewed}"
     );
-    let replay = std::process::Command::new(&bin)
-        .args(["dlq", "replay", "--doc", &dead[0].doc_id, "--config"])
-        .arg(env.config_path())
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&replay.stdout);
-    assert!(
-        replay.status.success(),
-        "{}",
-        String::from_utf8_lossy(&replay.stderr)
-    );
+    let said = gateway_cli(&env, &["dlq", "replay", "--doc", &dead[0].doc_id]);
     assert!(said.contains("coupa-invoices: replayed 1"), "{said}");
 
     assert!(
@@ -843,12 +812,8 @@ async fn poison_invoice_is_dead_lettered_then_replayed_exactly_once() {
     );
     assert_one_invoice(&env, "E2E-POISON-1", "NOT-IN-COUPA");
     // A second replay finds nothing; Coupa still holds exactly one.
-    let again = std::process::Command::new(&bin)
-        .args(["dlq", "replay", "--all", "--config"])
-        .arg(env.config_path())
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&again.stdout).contains("coupa-invoices: replayed 0"));
+    let again = gateway_cli(&env, &["dlq", "replay", "--all"]);
+    assert!(again.contains("coupa-invoices: replayed 0"), "{again}");
     assert_one_invoice(&env, "E2E-POISON-1", "NOT-IN-COUPA");
     env.shutdown().await.unwrap();
 }
