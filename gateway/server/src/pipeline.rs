@@ -226,7 +226,7 @@ impl Pipeline {
             doc_id: &envelope.doc_id,
             adapter: req.adapter,
             partner: envelope.partner.as_deref().unwrap_or(UNKNOWN_PARTNER),
-            kind: &document.kind().to_string(),
+            kind: document.kind().as_str(),
             number: document.number(),
             business_key: None,
         };
