@@ -706,17 +706,7 @@ async fn poison_invoice(env: &DemoEnv, number: &str) -> Vec<gateway_core::DeadLe
     let doc = gateway_model::Document::Invoice(DemoEnv::invoice(number).unwrap());
     let (status, _) = env.post_rest("nobody-token", &doc).await.unwrap();
     assert_eq!(status, 202);
-    let mut dead = Vec::new();
-    let deadline = tokio::time::Instant::now() + GUARD;
-    while dead.is_empty() && tokio::time::Instant::now() < deadline {
-        dead = env
-            .bus
-            .dead_letters("coupa-invoices", &Default::default(), 10)
-            .await
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    dead
+    first_dead_invoices(env).await
 }
 
 /// The operator gives up on a dead letter (the supplier will resend it corrected): purged
@@ -763,6 +753,222 @@ async fn a_purged_dead_letter_is_marked_in_the_ledger_with_the_operators_note() 
         .find(|p| p.partner == row.partner)
         .unwrap();
     assert_eq!((nobody.dead, nobody.purged), (0, 1), "{nobody:?}");
+    env.shutdown().await.unwrap();
+}
+
+/// Waits for the first dead letters of `coupa-invoices` and returns them.
+async fn first_dead_invoices(env: &DemoEnv) -> Vec<gateway_core::DeadLetter> {
+    let mut dead = Vec::new();
+    let deadline = tokio::time::Instant::now() + GUARD;
+    while dead.is_empty() && tokio::time::Instant::now() < deadline {
+        dead = env
+            .bus
+            .dead_letters("coupa-invoices", &Default::default(), 10)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    dead
+}
+
+/// Coupa refuses the next invoice for good (a 400), as it does an unknown PO or supplier.
+fn coupa_refuses_the_next_invoice(env: &DemoEnv) {
+    assert!(env.sandbox.inject(gateway_sandbox::FaultSpec::new(
+        "POST /api/invoices",
+        gateway_sandbox::FaultKind::Status { status: 400 },
+        1,
+    )));
+}
+
+/// The segments of an X12 interchange, each as its elements (text).
+fn x12_segments(bytes: &[u8]) -> Vec<Vec<String>> {
+    adapter_x12::tokenizer::Tokenizer::new(bytes)
+        .map(|s| {
+            s.unwrap()
+                .elements()
+                .map(|e| String::from_utf8_lossy(e).into_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// The first segment `id` of `segments`.
+fn x12_segment<'a>(segments: &'a [Vec<String>], id: &str) -> &'a [String] {
+    segments
+        .iter()
+        .find(|s| s[0] == id)
+        .unwrap_or_else(|| panic!("no {id} segment in {segments:?}"))
+}
+
+/// A cXML supplier's invoice that Coupa refuses for good is purged with `--tell-supplier`:
+/// the supplier's cXML endpoint gets a StatusUpdateRequest naming the invoice document it
+/// posted (its payloadID), rejected, with Coupa's reason; the ledger says it was told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purged_cxml_invoice_is_told_to_its_supplier_with_a_status_update() {
+    let Some(env) = env(0).await else { return };
+    coupa_refuses_the_next_invoice(&env);
+    let inv = DemoEnv::invoice("E2E-TOLD-CXML").unwrap();
+    let body = env
+        .codecs
+        .encoder(gateway_core::Format::Cxml)
+        .unwrap()
+        .encode(
+            &[gateway_model::Document::Invoice(inv)],
+            env.partner(ACME).unwrap(),
+        )
+        .unwrap();
+    let text = String::from_utf8(body.clone()).unwrap();
+    let payload_id = text
+        .split("payloadID=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let answer = reqwest::Client::new()
+        .post(format!("{}/cxml", env.running.base_url()))
+        .header("content-type", "text/xml")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let dead = first_dead_invoices(&env).await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let said = gateway_cli(
+        &env,
+        &["dlq", "purge", &dead[0].doc_id, "--yes", "--tell-supplier"],
+    );
+    assert!(said.contains("coupa-invoices: purged 1"), "{said}");
+    assert!(
+        said.contains("supplier told: cXML StatusUpdateRequest to"),
+        "{said}"
+    );
+    let updates = env.sandbox.supplier_status_updates();
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    let u = &updates[0];
+    assert_eq!(u.supplier, "acme");
+    assert_eq!(u.document_reference.as_deref(), Some(payload_id.as_str()));
+    assert_eq!(u.invoice_id.as_deref(), Some("E2E-TOLD-CXML"));
+    assert_eq!(u.status, "rejected");
+    let comments = u.comments.as_deref().unwrap_or_default();
+    assert!(
+        comments.starts_with("Rejected and not delivered to the buyer's Coupa: ")
+            && comments.contains("400"),
+        "{comments}"
+    );
+    // The supplier endpoint took it as a buyer's document: our credentials, not the supplier's.
+    assert!(
+        u.body.contains("<Identity>coupa-buyer</Identity>"),
+        "{}",
+        u.body
+    );
+    let row = env.running.ledger.entry(&dead[0].doc_id).unwrap().unwrap();
+    assert_eq!(row.status, "purged", "{row:?}");
+    assert!(
+        row.detail
+            .starts_with("purged from the dead letters by an operator: supplier told: cXML"),
+        "{row:?}"
+    );
+    env.shutdown().await.unwrap();
+}
+
+/// An EDI supplier's 810 that Coupa refuses for good is purged with `--tell-supplier`: an
+/// 824 lands in the partner's outbound folder, rejecting that invoice by number and naming
+/// the 810's group and set control numbers, with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purged_x12_invoice_is_told_to_its_supplier_with_an_824() {
+    let Some(env) = env(0).await else { return };
+    coupa_refuses_the_next_invoice(&env);
+    let edi = env
+        .x12_from(GLOBEX, &DemoEnv::invoice("E2E-TOLD-X12").unwrap())
+        .unwrap();
+    let sent = x12_segments(&edi);
+    let (gs06, st02) = (
+        x12_segment(&sent, "GS")[6].clone(),
+        x12_segment(&sent, "ST")[2].clone(),
+    );
+    let answer = reqwest::Client::new()
+        .post(format!("{}/x12", env.running.base_url()))
+        .body(edi)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let dead = first_dead_invoices(&env).await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let before = env.outgoing(GLOBEX);
+    let said = gateway_cli(
+        &env,
+        &[
+            "dlq",
+            "purge",
+            &dead[0].doc_id,
+            "--yes",
+            "--tell-supplier",
+            "--note",
+            "supplier to resend",
+        ],
+    );
+    assert!(said.contains("supplier told: X12 824 written to"), "{said}");
+    let new: Vec<PathBuf> = env
+        .outgoing(GLOBEX)
+        .into_iter()
+        .filter(|p| !before.contains(p))
+        .collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert!(new[0].to_string_lossy().ends_with(".824.edi"), "{new:?}");
+    let advice = x12_segments(&std::fs::read(&new[0]).unwrap());
+    let isa = x12_segment(&advice, "ISA");
+    assert_eq!(
+        (isa[6].trim(), isa[8].trim()),
+        ("COUPAGW", "GLOBEX"),
+        "{isa:?}"
+    );
+    assert_eq!(x12_segment(&advice, "GS")[1], "AG");
+    assert_eq!(x12_segment(&advice, "ST")[1], "824");
+    let oti = x12_segment(&advice, "OTI");
+    assert_eq!(
+        (&oti[1][..], &oti[2][..], &oti[3][..]),
+        ("TR", "IV", "E2E-TOLD-X12"),
+        "{oti:?}"
+    );
+    assert_eq!(
+        (&oti[8], &oti[9], &oti[10][..]),
+        (&gs06, &st02, "810"),
+        "{oti:?}"
+    );
+    let ted = x12_segment(&advice, "TED");
+    assert!(ted[2].starts_with("Rejected and not delivered"), "{ted:?}");
+    let row = env.running.ledger.entry(&dead[0].doc_id).unwrap().unwrap();
+    assert!(
+        row.detail.starts_with(
+            "purged from the dead letters by an operator: supplier to resend; supplier told: X12 824"
+        ),
+        "{row:?}"
+    );
+    env.shutdown().await.unwrap();
+}
+
+/// A partner with no outbound channel cannot be told: the purge still happens and the
+/// output and the ledger say the supplier was not told, and what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supplier_without_a_channel_is_reported_as_not_told() {
+    let Some(env) = env(0).await else { return };
+    let dead = poison_invoice(&env, "E2E-NOT-TOLD").await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let said = gateway_cli(
+        &env,
+        &["dlq", "purge", &dead[0].doc_id, "--yes", "--tell-supplier"],
+    );
+    assert!(said.contains("coupa-invoices: purged 1"), "{said}");
+    assert!(
+        said.contains("supplier not told: partner nobody has no [partners.outbound] channel"),
+        "{said}"
+    );
+    let row = env.running.ledger.entry(&dead[0].doc_id).unwrap().unwrap();
+    assert_eq!(row.status, "purged", "{row:?}");
+    assert!(row.detail.contains("supplier not told"), "{row:?}");
+    assert!(env.sandbox.supplier_status_updates().is_empty());
     env.shutdown().await.unwrap();
 }
 

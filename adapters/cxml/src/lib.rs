@@ -9,7 +9,9 @@
 //! - [`decode`]: tree → canonical [`gateway_model::Document`] (InvoiceDetailRequest → invoice,
 //!   OrderRequest → purchase order) with the envelope as [`gateway_core::SourceMeta`];
 //!   ConfirmationRequest and ShipNoticeRequest give a located "not yet mapped" reject.
-//! - [`encode`]: canonical → OrderRequest / InvoiceDetailRequest (pinned [`CXML_VERSION`]).
+//! - [`encode`]: canonical → OrderRequest / InvoiceDetailRequest (pinned [`CXML_VERSION`]),
+//!   and the StatusUpdateRequest that tells a supplier what became of its invoice
+//!   ([`encode_invoice_status_update`]).
 //! - [`response`]: cXML `Response/Status` documents and [`status_for`] each [`Outcome`].
 //! - `carried`: the canonical fields cXML has no element for (some charge descriptions, an
 //!   order line's amount), carried in Extrinsics both ways.
@@ -29,7 +31,10 @@ pub mod reader;
 pub mod response;
 
 pub use codec::CxmlCodec;
-pub use encode::{CXML_VERSION, encode_invoice, encode_order};
+pub use encode::{
+    CXML_VERSION, InvoiceStatusKind, InvoiceStatusUpdate, encode_invoice,
+    encode_invoice_status_update, encode_order,
+};
 pub use error::CxmlError;
 pub use header::{AuthError, Credential, CxmlHeader, authenticate, header};
 pub use reader::Limits;

@@ -25,8 +25,8 @@ pub use imap::{Fetched, ImapConfig, ImapError, ImapInbox, ImapSecurity};
 pub use message::{Limits, MailError, ParsedMail};
 
 pub use outbound::{
-    PoMail, RenderError, SmtpConfig, SmtpMailer, SmtpSecurity, SmtpSetupError, po_format,
-    render_po_mail,
+    NoticeMail, PoMail, RenderError, SmtpConfig, SmtpMailer, SmtpSecurity, SmtpSetupError,
+    po_format, render_notice_mail, render_po_mail,
 };
 pub use sender::{SenderError, check_sender, find_partner};
 

@@ -233,17 +233,7 @@ pub struct PoMail<'a> {
 
 /// Builds the mail: `multipart/mixed` of (`multipart/alternative` text + HTML) and the PO.
 pub fn render_po_mail(m: PoMail<'_>) -> Result<Message, RenderError> {
-    // One address or a comma-separated list (Coupa's `po-email` allows both).
-    let mut to: Vec<Mailbox> = Vec::new();
-    for addr in m.to.split(',').map(str::trim).filter(|a| !a.is_empty()) {
-        to.push(
-            addr.parse()
-                .map_err(|_| RenderError::To(addr.to_string()))?,
-        );
-    }
-    if to.is_empty() {
-        return Err(RenderError::To(m.to.to_string()));
-    }
+    let to = recipients(m.to)?;
     let (_, mime) = attachment_type(m.attachment_format);
     let ctype = ContentType::parse(mime).map_err(|e| RenderError::Build(e.to_string()))?;
     let mut b = Message::builder().from(m.from);
@@ -265,6 +255,53 @@ pub fn render_po_mail(m: PoMail<'_>) -> Result<Message, RenderError> {
             .singlepart(Attachment::new(m.attachment_name).body(m.attachment, ctype)),
     )
     .map_err(|e| RenderError::Build(e.to_string()))
+}
+
+/// The addresses of `to`: one address or a comma-separated list (Coupa's `po-email` allows
+/// both).
+fn recipients(to: &str) -> Result<Vec<Mailbox>, RenderError> {
+    let mut out: Vec<Mailbox> = Vec::new();
+    for addr in to.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        out.push(
+            addr.parse()
+                .map_err(|_| RenderError::To(addr.to_string()))?,
+        );
+    }
+    if out.is_empty() {
+        return Err(RenderError::To(to.to_string()));
+    }
+    Ok(out)
+}
+
+/// One plain-text mail to a partner's people.
+#[derive(Debug, Clone)]
+pub struct NoticeMail<'a> {
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+    /// One address or a comma-separated list.
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    /// Our id for the mail, so a reply can be traced.
+    pub message_id: String,
+}
+
+/// Builds a plain-text notice: what a partner whose channel is e-mail gets where others get a
+/// document (an invoice the gateway gave up, say), since there is no document format to send.
+pub fn render_notice_mail(m: NoticeMail<'_>) -> Result<Message, RenderError> {
+    let mut b = Message::builder().from(m.from);
+    for mb in recipients(m.to)? {
+        b = b.to(mb);
+    }
+    let mut b = b
+        .subject(m.subject)
+        .message_id(Some(format!("<{}>", m.message_id)));
+    if let Some(r) = m.reply_to {
+        b = b.reply_to(r);
+    }
+    b.header(ContentType::TEXT_PLAIN)
+        .body(m.body.to_string())
+        .map_err(|e| RenderError::Build(e.to_string()))
 }
 
 /// `Purchase order PO-7781 (revision 2) from Globex`.
@@ -422,6 +459,34 @@ mod tests {
         assert!(html.contains("Globex &lt;Corp&gt;"), "{html}");
         assert!(html.contains("Cable ties &amp; clips"), "{html}");
         assert!(html.contains("Total: 131.50 USD"), "{html}");
+    }
+
+    #[test]
+    fn a_notice_mail_is_plain_text_to_every_address_with_its_id() {
+        let mail = |to: &'static str| {
+            render_notice_mail(NoticeMail {
+                from: "Gateway <gw@globex.example>".parse().unwrap(),
+                reply_to: None,
+                to,
+                subject: "Invoice INV-9 was not accepted",
+                body: "Coupa refused it: unknown PO.\nPlease send it again corrected.",
+                message_id: "n-1@coupa-gateway".into(),
+            })
+        };
+        let raw =
+            String::from_utf8(mail("a@acme.example, b@acme.example").unwrap().formatted()).unwrap();
+        assert!(raw.contains("To: a@acme.example, b@acme.example"), "{raw}");
+        assert!(
+            raw.contains("Subject: Invoice INV-9 was not accepted"),
+            "{raw}"
+        );
+        assert!(raw.contains("Content-Type: text/plain"), "{raw}");
+        assert!(raw.contains("Message-ID: <n-1@coupa-gateway>"), "{raw}");
+        assert!(raw.contains("Please send it again corrected."), "{raw}");
+        match mail("not an address") {
+            Err(RenderError::To(a)) => assert_eq!(a, "not an address"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -7,12 +7,14 @@
 //! loop both ways (`line_loop`); [`encode`] writes interchanges with control numbers from
 //! [`control`], through `writer`, which holds each element to the partner's length limits
 //! (`lengths`), with party ids as X12 codes plus loop REFs (`party_ids`); [`codec`] ties it
-//! together as [`X12Codec`]. [`received`] reads the 997/999 a partner sends back for what the
+//! together as [`X12Codec`]. [`advice`] writes the 824 that tells a supplier an invoice it sent
+//! was given up, and why. [`received`] reads the 997/999 a partner sends back for what the
 //! gateway wrote (they are neither documents nor acknowledged). With a [`Parallelism`] of more than one
 //! thread, `parallel` maps complete sets on worker threads and hands the results on in source
 //! order.
 
 pub mod ack;
+pub mod advice;
 pub mod codec;
 mod common;
 pub mod control;
@@ -34,6 +36,7 @@ pub mod values;
 mod writer;
 
 pub use ack::{AckKind, AckStatus, Acknowledgment, acknowledge, acknowledge_with};
+pub use advice::{InvoiceAdvice, encode_application_advice};
 pub use codec::{
     X12Codec, decode_all, decode_all_with, decode_slice, decode_stream, decode_stream_limited,
     decode_stream_with,

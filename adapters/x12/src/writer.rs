@@ -308,6 +308,65 @@ impl Out {
         Ok(())
     }
 
+    /// Refuses `value` as element `pos` of segment `id` for what [`Out::segment`] would refuse
+    /// it for (a delimiter of this interchange, more characters than the limit), naming
+    /// `path`: for a segment whose elements come from different fields, each checked under
+    /// its own name before the segment is written.
+    pub fn check_value(
+        &self,
+        path: &str,
+        id: &str,
+        pos: usize,
+        value: &str,
+    ) -> Result<(), EncodeError> {
+        self.check(path, id, pos, value)?;
+        let Some((limits, seg)) = self
+            .limits
+            .as_ref()
+            .and_then(|l| l.for_segment(id).map(|s| (l, s)))
+        else {
+            return Ok(());
+        };
+        let mut elements = vec![El::empty(); pos.saturating_sub(1)];
+        elements.push(t(value));
+        check_lengths(limits, seg, path, id, &elements)
+    }
+
+    /// `text` as a value this interchange's delimiters cannot break, for words that must get
+    /// through whole rather than be refused (a reason a document was given up): each line
+    /// break (CRLF, CR or LF) becomes one space, as in free-text elements, and each character
+    /// that is a delimiter here (element, component, segment, repetition separator; a line
+    /// break is one already) becomes a space too, since X12 cannot escape it. Should a space
+    /// itself be a delimiter, the first of `.`, `-`, `_`, `/` that is not takes its place.
+    /// Borrowed when there is nothing to change.
+    pub fn free_text<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let flat = if memchr::memchr2(b'\r', b'\n', text.as_bytes()).is_some() {
+            Cow::Owned(one_line(text))
+        } else {
+            Cow::Borrowed(text)
+        };
+        let forbidden = |c: char| {
+            c.is_ascii()
+                && self
+                    .forbidden
+                    .get(usize::from(c as u8))
+                    .copied()
+                    .unwrap_or(false)
+        };
+        if !flat.chars().any(forbidden) {
+            return flat;
+        }
+        let substitute = [' ', '.', '-', '_', '/']
+            .into_iter()
+            .find(|c| !forbidden(*c))
+            .unwrap_or(' ');
+        Cow::Owned(
+            flat.chars()
+                .map(|c| if forbidden(c) { substitute } else { c })
+                .collect(),
+        )
+    }
+
     /// Writes `id` and its elements; trailing empty elements are dropped. `path` names the
     /// canonical field for errors. With limits, a line break in a free-text element is written
     /// as a space, and an element longer than allowed is refused before anything is written.
@@ -446,5 +505,34 @@ mod tests {
         let mut plain = Out::new(Delimiters::default(), b"");
         plain.segment("$", "N1", &[t("a^b\nc")]).unwrap();
         assert_eq!(plain.buf, b"N1*a^b\nc~");
+    }
+
+    #[test]
+    fn free_text_loses_its_delimiters_and_line_breaks_and_values_are_checked_alone() {
+        let d = Delimiters {
+            repetition: Some(b'^'),
+            ..Delimiters::default()
+        };
+        let o = Out::new(d, b"\n");
+        assert!(matches!(o.free_text("plain é"), Cow::Borrowed("plain é")));
+        assert_eq!(o.free_text("a*b:c~d^e\r\nf\ng"), "a b c d e f g");
+        // A space that is a delimiter is not what replaces one.
+        let spaced = Out::new(
+            Delimiters {
+                element: b' ',
+                ..Delimiters::default()
+            },
+            b"",
+        );
+        assert_eq!(spaced.free_text("a b*c"), "a.b*c");
+        let limits = Limits::new("004010", &Default::default()).unwrap();
+        let o = Out::new(d, b"\n").with_limits(limits);
+        o.check_value("$.x", "N1", 2, &"n".repeat(60)).unwrap();
+        let err = o.check_value("$.x", "N1", 2, &"n".repeat(61)).unwrap_err();
+        assert!(err.to_string().starts_with("$.x: N102"), "{err}");
+        let err = o.check_value("$.y", "N1", 2, "a~b").unwrap_err();
+        assert!(err.to_string().starts_with("$.y: N102"), "{err}");
+        // A segment the table does not know: only delimiters are refused.
+        o.check_value("$", "ZZZ", 1, &"z".repeat(500)).unwrap();
     }
 }

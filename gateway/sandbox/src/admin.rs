@@ -113,6 +113,15 @@ pub async fn revise_purchase_order(State(s): State<SharedState>, Path(id): Path<
     }
 }
 
+/// `GET /sandbox/status-updates`: invoice StatusUpdateRequests received by test suppliers.
+pub async fn status_updates(State(s): State<SharedState>) -> Response {
+    let r = s.store().status_updates.clone();
+    reply::json(
+        StatusCode::OK,
+        serde_json::to_value(r).unwrap_or(Value::Null),
+    )
+}
+
 /// `GET /sandbox/received`: OrderRequests received by test suppliers.
 pub async fn received(State(s): State<SharedState>) -> Response {
     let r = s.store().received.clone();

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::invoices::{self, DUPLICATE_MESSAGE};
 use crate::reply::cxml_status;
 use crate::server::SharedState;
-use crate::store::{MAX_RECORDS, ReceivedOrder};
+use crate::store::{MAX_RECORDS, ReceivedOrder, ReceivedStatusUpdate};
 
 /// Deepest element nesting accepted.
 const MAX_DEPTH: usize = 64;
@@ -46,6 +46,14 @@ struct Scan {
     is_order: bool,
     currency: Option<String>,
     items: Vec<Item>,
+    /// The document is a `StatusUpdateRequest`.
+    is_status_update: bool,
+    /// `DocumentReference@payloadID`: the document the update is about.
+    document_reference: Option<String>,
+    /// `InvoiceStatus@type` (`rejected`, `paid`, ...).
+    invoice_status: Option<String>,
+    /// `InvoiceStatus/Comments`.
+    status_comments: Option<String>,
 }
 
 fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
@@ -67,9 +75,11 @@ fn under(stack: &[Vec<u8>], names: &[&[u8]]) -> bool {
 /// Reads the document once; `Err` is the parser's message (answered 406).
 fn scan(body: &str) -> Result<Scan, String> {
     let mut r = Reader::from_str(body);
-    r.config_mut().trim_text(true);
     let mut out = Scan::default();
     let mut stack: Vec<Vec<u8>> = Vec::new();
+    // An element's text arrives in pieces (entity references are events of their own): it
+    // is gathered here and read when the element ends.
+    let mut text = String::new();
     loop {
         let ev = r.read_event().map_err(|e| e.to_string())?;
         let (start, empty) = match &ev {
@@ -78,6 +88,7 @@ fn scan(body: &str) -> Result<Scan, String> {
             _ => (None, false),
         };
         if let Some(e) = start {
+            text.clear();
             let name = e.local_name().as_ref().to_vec();
             match name.as_slice() {
                 b"cXML" => {
@@ -89,6 +100,10 @@ fn scan(body: &str) -> Result<Scan, String> {
                     out.invoice_id = attr(&e, b"invoiceID");
                     out.invoice_date = attr(&e, b"invoiceDate");
                 }
+                b"StatusUpdateRequest" => out.is_status_update = true,
+                b"DocumentReference" => out.document_reference = attr(&e, b"payloadID"),
+                b"InvoiceStatus" => out.invoice_status = attr(&e, b"type"),
+                b"InvoiceIDInfo" => out.invoice_id = attr(&e, b"invoiceID"),
                 b"OrderRequestHeader" => {
                     out.is_order = true;
                     out.order_id = attr(&e, b"orderID");
@@ -117,16 +132,15 @@ fn scan(body: &str) -> Result<Scan, String> {
         }
         match ev {
             Event::End(_) => {
-                stack.pop();
-            }
-            Event::Text(t) => {
-                let text = t.decode().map_err(|e| e.to_string())?.trim().to_string();
+                let text = std::mem::take(&mut text).trim().to_string();
                 if under(&stack, &[b"From", b"Credential", b"Identity"]) {
                     out.from_identity = Some(text);
                 } else if under(&stack, &[b"Sender", b"Credential", b"Identity"]) {
                     out.sender_identity = Some(text);
                 } else if under(&stack, &[b"Sender", b"Credential", b"SharedSecret"]) {
                     out.sender_secret = Some(text);
+                } else if under(&stack, &[b"InvoiceStatus", b"Comments"]) {
+                    out.status_comments = Some(text);
                 } else if let Some(item) = out.items.last_mut() {
                     if under(&stack, &[b"UnitPrice", b"Money"]) {
                         item.price = Some(text);
@@ -135,6 +149,18 @@ fn scan(body: &str) -> Result<Scan, String> {
                     } else if under(&stack, &[b"Description"]) {
                         item.description = Some(text);
                     }
+                }
+                stack.pop();
+            }
+            Event::Text(t) => text.push_str(&t.decode().map_err(|e| e.to_string())?),
+            Event::GeneralRef(g) => {
+                let name = g.decode().map_err(|e| e.to_string())?;
+                match g.resolve_char_ref().map_err(|e| e.to_string())? {
+                    Some(c) => text.push(c),
+                    None => match quick_xml::escape::resolve_predefined_entity(&name) {
+                        Some(c) => text.push_str(c),
+                        None => return Err(format!("unknown entity &{name};")),
+                    },
                 }
             }
             Event::Eof => break,
@@ -269,8 +295,9 @@ pub async fn invoice(State(s): State<SharedState>, body: Bytes) -> Response {
     }
 }
 
-/// `POST /supplier/<name>/cxml`: a test supplier's PO endpoint. Records the OrderRequest and
-/// answers 200 OK; a document that is not a cXML OrderRequest answers 400.
+/// `POST /supplier/<name>/cxml`: a test supplier's cXML endpoint. Records an OrderRequest, or
+/// a StatusUpdateRequest about one of its invoices (what the gateway sends when it gives one
+/// up), and answers 200 OK; any other document answers 400.
 pub async fn supplier_order(
     State(s): State<SharedState>,
     Path(name): Path<String>,
@@ -279,12 +306,15 @@ pub async fn supplier_order(
     let text = String::from_utf8_lossy(&body).into_owned();
     let doc = match scan(&text) {
         Ok(d) if d.is_cxml && d.is_order => d,
+        Ok(d) if d.is_cxml && d.is_status_update => {
+            return record_status_update(&s, name, d, text);
+        }
         Ok(_) => {
             return cxml_status(
                 StatusCode::BAD_REQUEST,
                 400,
                 "Bad Request",
-                "Not a cXML OrderRequest",
+                "Not a cXML OrderRequest or StatusUpdateRequest",
             );
         }
         Err(e) => {
@@ -315,6 +345,38 @@ pub async fn supplier_order(
     cxml_status(StatusCode::OK, 200, "OK", "")
 }
 
+/// Keeps a status update for [`crate::SandboxHandle::supplier_status_updates`]; one without
+/// `InvoiceStatus` is refused, as the sandbox's suppliers only take invoice statuses.
+fn record_status_update(s: &SharedState, supplier: String, doc: Scan, body: String) -> Response {
+    let Some(status) = doc.invoice_status else {
+        return cxml_status(
+            StatusCode::BAD_REQUEST,
+            400,
+            "Bad Request",
+            "StatusUpdateRequest without InvoiceStatus",
+        );
+    };
+    let mut store = s.store();
+    if store.status_updates.len() >= MAX_RECORDS {
+        return cxml_status(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            500,
+            "Internal Server Error",
+            "Supplier inbox full",
+        );
+    }
+    store.status_updates.push(ReceivedStatusUpdate {
+        supplier,
+        payload_id: doc.payload_id,
+        document_reference: doc.document_reference,
+        invoice_id: doc.invoice_id,
+        status,
+        comments: doc.status_comments,
+        body,
+    });
+    cxml_status(StatusCode::OK, 200, "OK", "")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,5 +399,19 @@ mod tests {
         assert_eq!(s.items[0].price.as_deref(), Some("5.00"));
         assert_eq!(s.items[0].description.as_deref(), Some("Pens"));
         assert!(scan("<cXML><a></cXML>").is_err());
+    }
+
+    #[test]
+    fn scans_status_update_facts() {
+        let x = r#"<?xml version="1.0"?><cXML payloadID="p2"><Header/><Request>
+<StatusUpdateRequest><DocumentReference payloadID="orig-1"/><Status code="200" text="OK"/>
+<InvoiceStatus type="rejected"><InvoiceIDInfo invoiceID="INV-7"/><Comments xml:lang="en">no &amp; such PO</Comments></InvoiceStatus>
+</StatusUpdateRequest></Request></cXML>"#;
+        let s = scan(x).unwrap();
+        assert!(s.is_cxml && s.is_status_update && !s.is_order && !s.is_invoice);
+        assert_eq!(s.document_reference.as_deref(), Some("orig-1"));
+        assert_eq!(s.invoice_status.as_deref(), Some("rejected"));
+        assert_eq!(s.invoice_id.as_deref(), Some("INV-7"));
+        assert_eq!(s.status_comments.as_deref(), Some("no & such PO"));
     }
 }

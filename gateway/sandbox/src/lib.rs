@@ -10,7 +10,8 @@
 //! - `/api/suppliers`, `/api/purchase_orders` (`exported=false`, `offset` paging of 50,
 //!   operators `attr[op]=v`, `return_object=shallow`, `PUT ?exported=true`, versions);
 //! - `/cxml/invoices` (cXML Response codes 200/401/403/406/417);
-//! - `/supplier/<name>/cxml`, a supplier's PO endpoint recording OrderRequests;
+//! - `/supplier/<name>/cxml`, a supplier's cXML endpoint recording OrderRequests and the
+//!   StatusUpdateRequests about its invoices (`/sandbox/status-updates`);
 //! - `/sandbox/*`, the admin API: faults (`status`, `rate_limit`, `storm`, `hang`,
 //!   `commit_then_drop`), latency, token expiry, seeding, inspection.
 //!
@@ -36,4 +37,4 @@ pub mod suppliers;
 pub use demo::{CliOptions, run_cli};
 pub use faults::{FaultKind, FaultSpec};
 pub use server::{ALL_SCOPES, Sandbox, SandboxClient, SandboxError, SandboxHandle, SandboxOptions};
-pub use store::{LoggedRequest, ReceivedOrder, SandboxStats};
+pub use store::{LoggedRequest, ReceivedOrder, ReceivedStatusUpdate, SandboxStats};

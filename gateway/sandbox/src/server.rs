@@ -19,7 +19,9 @@ use tokio::task::JoinHandle;
 use crate::faults::{Action, FaultSpec, Faults};
 use crate::ratelimit::ServerLimit;
 use crate::reply;
-use crate::store::{LoggedRequest, ReceivedOrder, SandboxStats, Snapshot, Store};
+use crate::store::{
+    LoggedRequest, ReceivedOrder, ReceivedStatusUpdate, SandboxStats, Snapshot, Store,
+};
 use crate::{admin, auth, cxml, invoices, purchase_orders, suppliers};
 
 /// Every scope the sandbox knows; the default client holds them all.
@@ -259,6 +261,7 @@ fn router(shared: SharedState) -> Router {
             post(admin::revise_purchase_order),
         )
         .route("/sandbox/received", get(admin::received))
+        .route("/sandbox/status-updates", get(admin::status_updates))
         .layer(middleware::from_fn_with_state(shared.clone(), faults_layer))
         .with_state(shared)
 }
@@ -359,6 +362,11 @@ impl SandboxHandle {
     /// cXML OrderRequests received by test suppliers (`POST /supplier/<name>/cxml`).
     pub fn supplier_received(&self) -> Vec<ReceivedOrder> {
         self.shared.store().received.clone()
+    }
+
+    /// cXML StatusUpdateRequests about invoices received by test suppliers (same endpoint).
+    pub fn supplier_status_updates(&self) -> Vec<ReceivedStatusUpdate> {
+        self.shared.store().status_updates.clone()
     }
 
     /// Every invoice's number in store order, without copying the records: cheap enough for

@@ -30,6 +30,25 @@ pub struct ReceivedOrder {
     pub body: String,
 }
 
+/// A cXML StatusUpdateRequest about an invoice, received by the test supplier endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedStatusUpdate {
+    /// The `<name>` in `/supplier/<name>/cxml`.
+    pub supplier: String,
+    /// `payloadID` of the update itself.
+    pub payload_id: Option<String>,
+    /// `DocumentReference@payloadID`: the invoice document it is about.
+    pub document_reference: Option<String>,
+    /// `InvoiceIDInfo@invoiceID`.
+    pub invoice_id: Option<String>,
+    /// `InvoiceStatus@type`.
+    pub status: String,
+    /// `InvoiceStatus/Comments`.
+    pub comments: Option<String>,
+    /// The document as received.
+    pub body: String,
+}
+
 /// One request the sandbox answered (after faults), for assertions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LoggedRequest {
@@ -59,6 +78,8 @@ pub struct Snapshot {
     pub purchase_orders: Vec<Value>,
     #[serde(default)]
     pub received: Vec<ReceivedOrder>,
+    #[serde(default)]
+    pub status_updates: Vec<ReceivedStatusUpdate>,
 }
 
 /// An issued access token.
@@ -75,6 +96,7 @@ pub struct Store {
     pub invoices: Vec<Value>,
     pub purchase_orders: Vec<Value>,
     pub received: Vec<ReceivedOrder>,
+    pub status_updates: Vec<ReceivedStatusUpdate>,
     pub tokens: HashMap<String, IssuedToken>,
     pub log: VecDeque<LoggedRequest>,
     pub stats: SandboxStats,
@@ -116,6 +138,7 @@ impl Store {
             invoices: s.invoices,
             purchase_orders: s.purchase_orders,
             received: s.received,
+            status_updates: s.status_updates,
             next_id: max,
             ..Store::default()
         }
@@ -127,6 +150,7 @@ impl Store {
             invoices: self.invoices.clone(),
             purchase_orders: self.purchase_orders.clone(),
             received: self.received.clone(),
+            status_updates: self.status_updates.clone(),
         }
     }
 

@@ -197,6 +197,16 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// Where the service keeps its state beside the ledger (X12 control numbers in
+    /// `x12-control`), so commands run beside it share that state.
+    pub fn state_dir(&self) -> std::path::PathBuf {
+        self.ledger
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
     /// Loads the file, applies `GATEWAY__...` overrides from `env`, and checks the result.
     pub fn load(
         path: &Path,

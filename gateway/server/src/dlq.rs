@@ -5,7 +5,9 @@ use std::io::Write;
 
 use gateway_core::{Broker, DeadFilter};
 
+use crate::bus::COUPA_INVOICES;
 use crate::ledger::Ledger;
+use crate::supplier_notice::SupplierNotices;
 
 /// One operator request.
 #[derive(Debug, Clone)]
@@ -19,9 +21,12 @@ pub enum DlqAction {
         limit: usize,
     },
     Replay,
-    /// Deletes the matching dead letters and marks each `purged` in the ledger, with `note`.
+    /// Deletes the matching dead letters and marks each `purged` in the ledger, with `note`;
+    /// with `tell_supplier`, each purged invoice's supplier is told it was given up
+    /// ([`crate::supplier_notice`]) and the ledger says whether it was.
     Purge {
         note: String,
+        tell_supplier: bool,
     },
     /// What `replay` or `purge` (the `verb`) would take: the matching dead letters, listed;
     /// nothing changes.
@@ -31,12 +36,17 @@ pub enum DlqAction {
     },
 }
 
+/// Most dead letters read per consumer to tell their suppliers; a purge of more tells these
+/// and names the rest as not told.
+pub const MAX_TOLD: usize = 10_000;
+
 /// Runs `action` on `consumers` and writes what happened to `out`. Returns how many dead
 /// letters were listed, replayed or purged. `ledger` records purges; without it they are
-/// only reported.
+/// only reported. `notices` sends what `tell_supplier` asks for.
 pub async fn run(
     bus: &dyn Broker,
     ledger: Option<&Ledger>,
+    notices: Option<&SupplierNotices>,
     consumers: &[&str],
     filter: &DeadFilter,
     action: &DlqAction,
@@ -122,16 +132,34 @@ pub async fn run(
                 writeln!(out, "{consumer}: replayed {n} dead letter(s)")?;
                 total += n;
             }
-            DlqAction::Purge { note } => {
+            DlqAction::Purge {
+                note,
+                tell_supplier,
+            } => {
+                // Only invoices have a supplier to tell; what it is told comes from the letters
+                // themselves, so they are read before they go.
+                let notices = notices.filter(|_| *tell_supplier && *consumer == COUPA_INVOICES);
+                let letters = match notices {
+                    Some(_) => bus.dead_letters(consumer, filter, MAX_TOLD).await?,
+                    None => Vec::new(),
+                };
                 let purged = bus.purge(consumer, filter).await?;
                 writeln!(out, "{consumer}: purged {} dead letter(s)", purged.len())?;
                 let ids: Vec<&str> = purged.iter().flatten().map(String::as_str).collect();
+                let notes = match notices {
+                    Some(n) => tell(n, &letters, &ids, note, out).await?,
+                    None => ids.iter().map(|_| note.clone()).collect(),
+                };
                 if let Some(ledger) = ledger
                     && !ids.is_empty()
                 {
                     // They are gone from the bus already: a ledger failure is reported, not
                     // fatal, and names what it could not mark.
-                    if let Err(e) = ledger.mark_purged(&ids, note) {
+                    let marked = ids
+                        .iter()
+                        .zip(&notes)
+                        .try_for_each(|(id, n)| ledger.mark_purged(&[id], n).map(|_| ()));
+                    if let Err(e) = marked {
                         writeln!(
                             out,
                             "  the ledger could not record it ({e}); these stay `dead` there: {}",
@@ -144,4 +172,34 @@ pub async fn run(
         }
     }
     Ok(total)
+}
+
+/// Tells the supplier of each purged invoice (`ids`, found in `letters`) and says so in `out`;
+/// returns the ledger note of each: the operator's `note` and whether the supplier was told.
+async fn tell(
+    notices: &SupplierNotices,
+    letters: &[gateway_core::DeadLetter],
+    ids: &[&str],
+    note: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<Vec<String>> {
+    let mut notes = Vec::with_capacity(ids.len());
+    for id in ids {
+        let told = match letters.iter().find(|l| l.doc_id == *id) {
+            Some(letter) => notices.tell(letter).await,
+            None => Err(format!(
+                "it was not among the {MAX_TOLD} dead letters read before the purge; tell the supplier yourself"
+            )),
+        };
+        let said = match &told {
+            Ok(sent) => format!("supplier told: {sent}"),
+            Err(why) => format!("supplier not told: {why}"),
+        };
+        writeln!(out, "  {id}: {said}")?;
+        notes.push(match note {
+            "" => said,
+            n => format!("{n}; {said}"),
+        });
+    }
+    Ok(notes)
 }

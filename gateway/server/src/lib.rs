@@ -25,3 +25,4 @@ pub mod po_poller;
 pub mod protocols;
 pub mod service;
 pub mod supplier;
+pub mod supplier_notice;

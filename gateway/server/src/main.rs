@@ -241,12 +241,16 @@ enum Command {
         gateway dlq show --config gateway.toml 7f3c...\n  \
         gateway dlq replay --config gateway.toml --consumer coupa-invoices 7f3c...\n  \
         gateway dlq replay --config gateway.toml --partner acme --reason 'supplier not found' --dry-run\n  \
-        gateway dlq purge --config gateway.toml --consumer supplier-orders 7f3c... --note 'resent as PO-2'\n\n\
+        gateway dlq purge --config gateway.toml --consumer supplier-orders 7f3c... --note 'resent as PO-2'\n  \
+        gateway dlq purge --config gateway.toml --partner acme --reason 'supplier not found' --tell-supplier\n\n\
         Consumers: coupa-invoices (invoices to Coupa), supplier-orders (POs to suppliers).\n\
         replay and purge need a filter (DOC_ID, --partner, --kind, --reason) or --all; \
         --dry-run lists what they would take. purge asks for confirmation on a terminal \
         (--yes skips it); the ledger then shows each purged document as `purged`, with the \
-        note and why it died.")]
+        note and why it died. --tell-supplier also tells each purged invoice's supplier that it \
+        was given up, and why, on the channel its [partners.outbound] names: a cXML \
+        StatusUpdateRequest, an X12 824 in its folder, a text file beside its CSV files, or a \
+        mail; the output and the ledger say whether each was told.")]
     Dlq {
         /// What to do with the dead letters.
         #[arg(value_enum)]
@@ -290,6 +294,9 @@ enum Command {
         /// purge: why, kept in the ledger with each purged document (`gateway documents`).
         #[arg(long, default_value = "")]
         note: String,
+        /// purge: tell the supplier of each purged invoice that it was given up, and why.
+        #[arg(long)]
+        tell_supplier: bool,
     },
     /// Documents the gateway has seen, newest first, with their fate: delivered, dead-lettered,
     /// or refused by the partner (its 997/999, in words). Reads the ledger of the configuration.
@@ -408,6 +415,28 @@ fn main() -> ExitCode {
 
 /// The ledger of a gateway that has run with `config` (operator commands read it beside the
 /// running service).
+/// What `gateway dlq purge --tell-supplier` sends notices with: the configuration's partners,
+/// X12 numbered from the service's counters, its SMTP relay when it has one.
+fn supplier_notices(
+    config: &gateway_server::config::Config,
+) -> anyhow::Result<gateway_server::supplier_notice::SupplierNotices> {
+    let codecs = Codecs::with_x12_control_numbers_in(&config.state_dir().join("x12-control"));
+    let notices = gateway_server::supplier_notice::SupplierNotices::new(
+        gateway_server::partners::Partners::new(config.partners.clone()),
+        codecs,
+        std::time::Duration::from_millis(config.coupa.timeout_ms),
+    )?;
+    Ok(
+        match config.mailbox.as_ref().and_then(|m| m.smtp.as_ref()) {
+            Some(smtp) => notices.with_mailer(std::sync::Arc::new(
+                adapter_email::SmtpMailer::new(smtp)
+                    .map_err(|e| anyhow::anyhow!("[mailbox.smtp]: {e}"))?,
+            )),
+            None => notices,
+        },
+    )
+}
+
 fn open_ledger(
     config: &gateway_server::config::Config,
 ) -> anyhow::Result<gateway_server::ledger::Ledger> {
@@ -561,8 +590,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             dry_run,
             yes,
             note,
+            tell_supplier,
         } => {
             use gateway_server::dlq::{DlqAction, run as dlq_run};
+            if tell_supplier && !matches!(action, DlqVerb::Purge) {
+                anyhow::bail!(
+                    "--tell-supplier goes with purge: suppliers are told when their invoices are given up (gateway dlq purge ... --tell-supplier)"
+                );
+            }
             let config = load_config(&config)?;
             let filter = gateway_core::DeadFilter {
                 doc_id: doc.or(id),
@@ -582,7 +617,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     limit,
                 },
                 DlqVerb::Replay => DlqAction::Replay,
-                DlqVerb::Purge => DlqAction::Purge { note },
+                DlqVerb::Purge => DlqAction::Purge {
+                    note,
+                    tell_supplier,
+                },
             };
             if matches!(
                 action,
@@ -610,6 +648,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .ok(),
                 _ => None,
             };
+            let notices = match &action {
+                DlqAction::Purge {
+                    tell_supplier: true,
+                    ..
+                } => Some(supplier_notices(&config)?),
+                _ => None,
+            };
             let n = runtime()?.block_on(async {
                 let bus =
                     gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Operator)
@@ -623,8 +668,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         verb: "purge",
                         limit,
                     };
-                    let n = dlq_run(bus.as_ref(), None, &consumers, &filter, &preview, &mut out)
-                        .await?;
+                    let n = dlq_run(
+                        bus.as_ref(),
+                        None,
+                        None,
+                        &consumers,
+                        &filter,
+                        &preview,
+                        &mut out,
+                    )
+                    .await?;
                     if n == 0 || !confirm(&format!("purge these {n} dead letter(s) for good?"))? {
                         writeln!(out, "nothing purged")?;
                         return Ok(0);
@@ -633,6 +686,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 dlq_run(
                     bus.as_ref(),
                     ledger.as_ref(),
+                    notices.as_ref(),
                     &consumers,
                     &filter,
                     &action,

@@ -254,12 +254,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let bus = crate::bus::open(&config.bus, crate::bus::Role::Server).await?;
     let coupa = crate::coupa_link::parts(&config)?;
     // X12 control numbers live beside the ledger so they survive restarts.
-    let state_dir = config
-        .ledger
-        .path
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
+    let state_dir = config.state_dir();
     let (running, _pipeline) = start(Parts {
         config,
         codecs: Codecs::with_x12_control_numbers_in(&state_dir.join("x12-control")),

@@ -177,7 +177,7 @@ impl SupplierDelivery {
         match channel {
             OutboundChannel::Cxml { url } => {
                 let body = self.encode(Format::Cxml, doc, partner)?;
-                self.post_cxml(url, body).await
+                post_cxml(&self.http, url, body).await
             }
             OutboundChannel::X12File { dir } => {
                 let body = self.encode(Format::X12, doc, partner)?;
@@ -217,23 +217,28 @@ impl SupplierDelivery {
             }
         }
     }
+}
 
-    async fn post_cxml(&self, url: &str, body: Vec<u8>) -> Result<String, DeliveryError> {
-        let response = self
-            .http
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| DeliveryError::retryable(format!("POST {url}: {e}")))?;
-        let status = response.status();
-        let text = response
-            .bytes()
-            .await
-            .map_err(|e| DeliveryError::retryable(format!("reading the answer of {url}: {e}")))?;
-        crate::cxml_reply::judge(url, status.as_u16(), &text)
-    }
+/// POSTs a cXML document to a supplier's URL; success only on a cXML 2xx Status
+/// ([`crate::cxml_reply::judge`]).
+pub(crate) async fn post_cxml(
+    http: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+) -> Result<String, DeliveryError> {
+    let response = http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| DeliveryError::retryable(format!("POST {url}: {e}")))?;
+    let status = response.status();
+    let text = response
+        .bytes()
+        .await
+        .map_err(|e| DeliveryError::retryable(format!("reading the answer of {url}: {e}")))?;
+    crate::cxml_reply::judge(url, status.as_u16(), &text)
 }
 
 fn file_stem(env: &Envelope, doc: &Document) -> String {
@@ -256,7 +261,8 @@ fn file_stem(env: &Envelope, doc: &Document) -> String {
     format!("{number}{version}-{short_id}")
 }
 
-fn write_file(dir: &str, name: &str, body: &[u8]) -> Result<String, DeliveryError> {
+/// Writes `body` into a partner's folder atomically; the path written.
+pub(crate) fn write_file(dir: &str, name: &str, body: &[u8]) -> Result<String, DeliveryError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| DeliveryError::retryable(format!("cannot create {dir}: {e}")))?;
     write_atomically(Path::new(dir), name, body)

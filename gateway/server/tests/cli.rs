@@ -744,3 +744,18 @@ fn validate_ack_accepts_an_810_without_n1_su_for_a_partner_that_names_its_suppli
     let segs = x12_segments(&out.stdout);
     assert_eq!(segment(&segs, "AK5")[1], "A");
 }
+
+#[test]
+fn tell_supplier_is_refused_outside_purge_with_what_to_do() {
+    let out = gateway()
+        .args(["dlq", "replay", "--all", "--tell-supplier"])
+        .args(["--config", "no-such-gateway.toml"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--tell-supplier goes with purge") && err.contains("gateway dlq purge"),
+        "{err}"
+    );
+}

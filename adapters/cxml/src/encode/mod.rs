@@ -1,18 +1,21 @@
 //! Canonical → cXML: OrderRequest (what a buyer sends a supplier) and InvoiceDetailRequest
-//! (what a supplier sends Coupa), in DTD element order, with the DOCTYPE of the pinned cXML
-//! version [`CXML_VERSION`], a unique payloadID, an ISO timestamp with offset, and the
-//! credentials and SharedSecret of the partner profile (see `gateway_core::profile::cxml` for
-//! which credential goes where).
+//! (what a supplier sends Coupa), plus the StatusUpdateRequest that tells a supplier what became
+//! of its invoice ([`encode_invoice_status_update`]), in DTD element order, with the DOCTYPE of
+//! the pinned cXML version [`CXML_VERSION`], a unique payloadID, an ISO timestamp with offset,
+//! and the credentials and SharedSecret of the partner profile (see `gateway_core::profile::cxml`
+//! for which credential goes where).
 //!
 //! Values the model keeps in `extensions.cxml` (written by the decoder) are written back, so
 //! cXML → canonical → cXML → canonical is stable.
 
 mod invoice;
 mod order;
+mod status_update;
 mod writer;
 
 pub use invoice::encode_invoice;
 pub use order::encode_order;
+pub use status_update::{InvoiceStatusKind, InvoiceStatusUpdate, encode_invoice_status_update};
 
 use chrono::{NaiveDate, Utc};
 use gateway_core::{EncodeError, PartnerProfile, Secret};

@@ -1,0 +1,415 @@
+//! Telling a supplier that the gateway gave up its invoice.
+//!
+//! A supplier hears "accepted" when the gateway has its invoice on the bus (a cXML 200, a
+//! 997, an archived file). If Coupa then refuses the invoice for good (unknown supplier or
+//! PO, a duplicate number) it is dead-lettered, and when an operator purges it the supplier
+//! would otherwise never learn that it will not be paid through this channel. So
+//! `gateway dlq purge --tell-supplier` sends each purged invoice's supplier a notice on the
+//! channel its partner profile names for documents we send it (`[partners.outbound]`):
+//! - `cxml`: a cXML `StatusUpdateRequest` (`InvoiceStatus type="rejected"`, the invoice's
+//!   payloadID as `DocumentReference` when it came as cXML) POSTed to its URL;
+//! - `x12_file`: an 824 Application Advice (`OTI*TR*IV*<number>`, naming the 810's GS06 and
+//!   ST02 when it came as X12) written into its folder, numbered from the partner's counters;
+//! - `csv_file`: a text file `<number>-<doc>.rejected.txt` beside the CSV files it receives;
+//! - `email`: a plain-text mail (needs `[mailbox.smtp]`).
+//!
+//! A notice that cannot be sent is reported with what to do, never retried: the invoice is
+//! already purged, and the operator can tell the supplier another way.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gateway_core::{DeadLetter, Direction, Envelope, PartnerProfile, profile::OutboundChannel};
+use gateway_model::{Document, DocumentKind, Invoice};
+
+use crate::codecs::Codecs;
+use crate::partners::Partners;
+use crate::supplier::{post_cxml, write_file};
+
+/// Sends the notices; one per command run.
+pub struct SupplierNotices {
+    partners: Partners,
+    codecs: Codecs,
+    http: reqwest::Client,
+    mailer: Option<Arc<adapter_email::SmtpMailer>>,
+}
+
+impl std::fmt::Debug for SupplierNotices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SupplierNotices").finish_non_exhaustive()
+    }
+}
+
+/// The invoice facts a notice names.
+struct Given<'a> {
+    envelope: &'a Envelope,
+    invoice: Invoice,
+    number: String,
+    /// What the supplier is told: why the gateway gave the invoice up.
+    reason: String,
+}
+
+impl SupplierNotices {
+    /// `codecs` must number X12 from the service's counters (`<state>/x12-control`), so an 824
+    /// never shares an ISA13/GS06 with what the service sends the partner.
+    pub fn new(
+        partners: Partners,
+        codecs: Codecs,
+        timeout: Duration,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(concat!("coupa-gateway/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(SupplierNotices {
+            partners,
+            codecs,
+            http,
+            mailer: None,
+        })
+    }
+
+    /// The SMTP relay for partners whose channel is `email`.
+    pub fn with_mailer(mut self, mailer: Arc<adapter_email::SmtpMailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
+    }
+
+    /// Tells the supplier of `letter` that its invoice was given up, and why. `Ok`: where the
+    /// notice went. `Err`: why none was sent, with what the operator can do.
+    pub async fn tell(&self, letter: &DeadLetter) -> Result<String, String> {
+        let given = given(letter)?;
+        let partner_id = letter.partner.as_deref().unwrap_or("");
+        let partner = self.partners.by_id(partner_id).ok_or_else(|| {
+            format!(
+                "no partner profile {partner_id:?} in the configuration; tell the supplier yourself"
+            )
+        })?;
+        let channel = partner.outbound.as_ref().ok_or_else(|| {
+            format!(
+                "partner {} has no [partners.outbound] channel to tell it on; tell the supplier yourself",
+                partner.id
+            )
+        })?;
+        let stem = notice_stem(&given);
+        match channel {
+            OutboundChannel::Cxml { url } => {
+                let body = self.status_update(&given, partner)?;
+                post_cxml(&self.http, url, body)
+                    .await
+                    .map(|answer| format!("cXML StatusUpdateRequest to {url} ({answer})"))
+                    .map_err(|e| format!("{e}; tell the supplier yourself or purge again later"))
+            }
+            OutboundChannel::X12File { dir } => {
+                let body = self.application_advice(&given, partner)?;
+                write_file(dir, &format!("{stem}.824.edi"), &body)
+                    .map(|path| format!("X12 824 written to {path}"))
+                    .map_err(|e| e.to_string())
+            }
+            OutboundChannel::CsvFile { dir } => write_file(
+                dir,
+                &format!("{stem}.rejected.txt"),
+                text(&given).as_bytes(),
+            )
+            .map(|path| format!("notice written to {path}"))
+            .map_err(|e| e.to_string()),
+            OutboundChannel::Email { to } => self.mail(&given, to).await,
+        }
+    }
+
+    fn status_update(
+        &self,
+        given: &Given<'_>,
+        partner: &PartnerProfile,
+    ) -> Result<Vec<u8>, String> {
+        let source = &given.envelope.source;
+        let update = adapter_cxml::InvoiceStatusUpdate {
+            payload_id: came_as_cxml(given.envelope)
+                .then_some(())
+                .and(source.source_key.as_deref()),
+            invoice_id: &given.number,
+            invoice_date: given.invoice.invoice_date,
+            status: adapter_cxml::InvoiceStatusKind::Rejected,
+            comments: &given.reason,
+        };
+        adapter_cxml::encode_invoice_status_update(&update, partner)
+            .map_err(|e| format!("cannot write the cXML notice for {}: {e}", partner.id))
+    }
+
+    fn application_advice(
+        &self,
+        given: &Given<'_>,
+        partner: &PartnerProfile,
+    ) -> Result<Vec<u8>, String> {
+        let source = &given.envelope.source;
+        // An X12 source key is `ISA13/GS06/ST02`.
+        let controls: Vec<&str> = x12_controls(given.envelope)
+            .map(|key| key.split('/').collect())
+            .unwrap_or_default();
+        let extra = |k: &str| {
+            came_as_x12(given.envelope)
+                .then(|| source.extra.get(k).map(String::as_str))
+                .flatten()
+        };
+        let advice = adapter_x12::InvoiceAdvice {
+            invoice_number: &given.number,
+            original_gs_sender: extra("gs_sender"),
+            original_gs_receiver: extra("gs_receiver"),
+            original_group_control: controls.get(1).copied(),
+            original_set_control: controls.get(2).copied(),
+            reason: &given.reason,
+        };
+        self.codecs
+            .x12()
+            .application_advice(&advice, partner)
+            .map_err(|e| format!("cannot write the 824 for {}: {e}", partner.id))
+    }
+
+    async fn mail(&self, given: &Given<'_>, to: &str) -> Result<String, String> {
+        let mailer = self.mailer.as_ref().ok_or_else(|| {
+            "the partner's channel is email but [mailbox.smtp] is not configured; tell the supplier yourself"
+                .to_string()
+        })?;
+        let subject = format!("Invoice {} was not accepted", given.number);
+        let message = adapter_email::render_notice_mail(adapter_email::NoticeMail {
+            from: mailer.from().clone(),
+            reply_to: mailer.reply_to().cloned(),
+            to,
+            subject: &subject,
+            body: &text(given),
+            message_id: format!("rejected.{}@coupa-gateway", given.envelope.doc_id),
+        })
+        .map_err(|e| format!("cannot write the mail to {to}: {e}"))?;
+        mailer
+            .send(message)
+            .await
+            .map(|answer| format!("mail to {to} ({answer})"))
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The invoice a dead letter holds, or why it is not one a supplier sent.
+fn given(letter: &DeadLetter) -> Result<Given<'_>, String> {
+    if letter.kind != DocumentKind::Invoice || letter.envelope.direction != Direction::In {
+        return Err(format!(
+            "a {} going {} is not an invoice a supplier sent; nobody to tell",
+            letter.kind.as_str(),
+            letter.envelope.direction.as_str()
+        ));
+    }
+    let invoice = match gateway_model::from_json(&letter.body) {
+        Ok(Document::Invoice(inv)) => inv,
+        Ok(other) => {
+            return Err(format!(
+                "the dead letter holds a {}, not an invoice",
+                other.kind()
+            ));
+        }
+        Err(e) => {
+            return Err(format!(
+                "the dead letter's body is not a canonical invoice: {e}"
+            ));
+        }
+    };
+    let number = invoice
+        .invoice_number
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .ok_or("the invoice has no number to name it by; tell the supplier yourself")?
+        .to_string();
+    Ok(Given {
+        envelope: &letter.envelope,
+        number,
+        reason: format!(
+            "Rejected and not delivered to the buyer's Coupa: {}",
+            letter.reason
+        ),
+        invoice,
+    })
+}
+
+/// The words of a text notice (file or mail).
+fn text(given: &Given<'_>) -> String {
+    let mut out = format!("Invoice {}", given.number);
+    if let Some(date) = given.invoice.invoice_date {
+        out.push_str(&format!(" of {date}"));
+    }
+    out.push_str(&format!(
+        ", received {}, was not accepted.\n\n{}\n\nPlease correct it and send it again as a new invoice.\nGateway reference: {}\n",
+        given.envelope.received_at.format("%Y-%m-%d %H:%M UTC"),
+        given.reason,
+        given.envelope.doc_id
+    ));
+    out
+}
+
+/// `<number>-<first 8 of doc id>`, safe as a file name.
+fn notice_stem(given: &Given<'_>) -> String {
+    let number: String = given
+        .number
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let short: String = given.envelope.doc_id.chars().take(8).collect();
+    format!("{number}-{short}")
+}
+
+/// The cXML decoder's envelope facts name the sender's credential; no other source does.
+fn came_as_cxml(env: &Envelope) -> bool {
+    env.source.extra.contains_key("sender_credential")
+        || env.source.extra.contains_key("deployment_mode")
+}
+
+/// The X12 decoder's envelope facts name the transaction set; no other source does.
+fn came_as_x12(env: &Envelope) -> bool {
+    env.source.extra.contains_key("transaction_set")
+}
+
+/// The X12 source key (`ISA13/GS06/ST02`) of an invoice that came as X12.
+fn x12_controls(env: &Envelope) -> Option<&str> {
+    came_as_x12(env)
+        .then_some(())
+        .and(env.source.source_key.as_deref())
+        .filter(|k| k.split('/').count() == 3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gateway_core::{SourceMeta, profile::OutboundChannel};
+
+    fn letter(doc: &Document, partner: &str, meta: SourceMeta) -> DeadLetter {
+        let envelope = Envelope::inbound(doc.kind(), "file-drop", Some(partner.into()), meta);
+        DeadLetter {
+            consumer: crate::bus::COUPA_INVOICES.into(),
+            doc_id: envelope.doc_id.clone(),
+            idempotency_key: envelope.idempotency_key.clone(),
+            partner: Some(partner.into()),
+            kind: doc.kind(),
+            attempts: 1,
+            reason: "Coupa refused the invoice: supplier not found".into(),
+            first_error: None,
+            dead_at: None,
+            envelope,
+            body: gateway_model::to_json(doc).into_bytes(),
+        }
+    }
+
+    fn invoice(number: &str) -> Document {
+        let json = format!(
+            r#"{{"schema_version": 1, "kind": "invoice", "invoice_number": "{number}", "invoice_date": "2026-03-15", "currency": "USD", "lines": []}}"#
+        );
+        gateway_model::from_json(json.as_bytes()).unwrap()
+    }
+
+    fn notices(partner: PartnerProfile) -> SupplierNotices {
+        SupplierNotices::new(
+            Partners::new(vec![partner]),
+            Codecs::standard(),
+            Duration::from_secs(5),
+        )
+        .unwrap()
+    }
+
+    fn partner(id: &str, outbound: Option<OutboundChannel>) -> PartnerProfile {
+        PartnerProfile {
+            id: id.into(),
+            outbound,
+            ..PartnerProfile::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_csv_supplier_gets_a_text_notice_beside_its_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("Outgoing");
+        let n = notices(partner(
+            "csvco",
+            Some(OutboundChannel::CsvFile {
+                dir: out.display().to_string(),
+            }),
+        ));
+        let l = letter(&invoice("INV/42"), "csvco", SourceMeta::default());
+        let told = n.tell(&l).await.unwrap();
+        let files: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let name = files[0].file_name().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("INV_42-") && name.ends_with(".rejected.txt"),
+            "{name}"
+        );
+        assert!(told.contains(&name), "{told}");
+        let text = std::fs::read_to_string(files[0].path()).unwrap();
+        assert!(
+            text.starts_with("Invoice INV/42 of 2026-03-15, received "),
+            "{text}"
+        );
+        assert!(text.contains("supplier not found"), "{text}");
+        assert!(text.contains(&l.doc_id), "{text}");
+    }
+
+    #[tokio::test]
+    async fn what_cannot_be_told_says_why_and_what_to_do() {
+        let mail = notices(partner(
+            "mailco",
+            Some(OutboundChannel::Email {
+                to: "ap@mailco.example".into(),
+            }),
+        ));
+        let why = mail
+            .tell(&letter(&invoice("INV-1"), "mailco", SourceMeta::default()))
+            .await
+            .unwrap_err();
+        assert!(why.contains("[mailbox.smtp] is not configured"), "{why}");
+        let why = mail
+            .tell(&letter(
+                &invoice("INV-1"),
+                "stranger",
+                SourceMeta::default(),
+            ))
+            .await
+            .unwrap_err();
+        assert!(why.contains("no partner profile \"stranger\""), "{why}");
+        let po = gateway_model::from_json(
+            br#"{"schema_version": 1, "kind": "purchase_order", "po_number": "PO-1", "lines": []}"#,
+        )
+        .unwrap();
+        let why = mail
+            .tell(&letter(&po, "mailco", SourceMeta::default()))
+            .await
+            .unwrap_err();
+        assert!(why.contains("not an invoice a supplier sent"), "{why}");
+        let why = mail
+            .tell(&letter(&invoice(" "), "mailco", SourceMeta::default()))
+            .await
+            .unwrap_err();
+        assert!(why.contains("no number"), "{why}");
+    }
+
+    #[test]
+    fn the_source_is_told_by_the_facts_its_decoder_left() {
+        let mut x12 = SourceMeta {
+            source_key: Some("000000007/42/0001".into()),
+            ..SourceMeta::default()
+        };
+        x12.extra.insert("transaction_set".into(), "810".into());
+        let env = Envelope::inbound(DocumentKind::Invoice, "x12", None, x12);
+        assert!(came_as_x12(&env) && !came_as_cxml(&env));
+        assert_eq!(x12_controls(&env), Some("000000007/42/0001"));
+        let mut cxml = SourceMeta {
+            source_key: Some("1700000000.abc@supplier".into()),
+            ..SourceMeta::default()
+        };
+        cxml.extra
+            .insert("sender_credential".into(), "DUNS:acme".into());
+        let env = Envelope::inbound(DocumentKind::Invoice, "cxml", None, cxml);
+        assert!(came_as_cxml(&env) && !came_as_x12(&env));
+        assert_eq!(x12_controls(&env), None);
+    }
+}
