@@ -539,6 +539,76 @@ async fn metric(env: &DemoEnv, name: &str, label: &str) -> u64 {
         .sum()
 }
 
+/// Inputs refused before the pipeline (bad cXML credentials, an X12 sender no profile names,
+/// a bad REST token, a body over the limit) are counted in `gateway_documents_rejected_total`
+/// for their channel, so the rejection alert sees a partner whose setup broke.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inputs_refused_at_the_door_are_counted_as_rejected() {
+    let Some(env) = env(0).await else { return };
+    let rejected = "gateway_documents_rejected_total";
+    let label = |adapter: &str| format!("adapter=\"{adapter}\",kind=\"unknown\"");
+    let before = [
+        metric(&env, rejected, &label("cxml")).await,
+        metric(&env, rejected, &label("x12")).await,
+        metric(&env, rejected, &label("rest")).await,
+    ];
+    let inv = DemoEnv::invoice("E2E-REFUSED").unwrap();
+    let http = reqwest::Client::new();
+    let base = env.running.base_url();
+    // cXML with a wrong shared secret.
+    let mut impostor = env.partner(ACME).unwrap().clone();
+    if let Some(c) = impostor.cxml.as_mut() {
+        c.shared_secret = Some(gateway_core::Secret::new("guessed"));
+    }
+    let body = env
+        .codecs
+        .encoder(gateway_core::Format::Cxml)
+        .unwrap()
+        .encode(&[gateway_model::Document::Invoice(inv.clone())], &impostor)
+        .unwrap();
+    let r = http
+        .post(format!("{base}/cxml"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // X12 from an interchange sender no profile names.
+    let edi = String::from_utf8(env.x12_from(ACME, &inv).unwrap()).unwrap();
+    let stranger = edi.replacen("*ACME           *", "*STRANGER       *", 1);
+    assert_ne!(stranger, edi);
+    let r = http
+        .post(format!("{base}/x12"))
+        .body(stranger)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // REST with a bad token, and a body over the limit (16 MiB by default).
+    let (status, _) = env
+        .post_rest("not-a-token", &gateway_model::Document::Invoice(inv))
+        .await
+        .unwrap();
+    assert_eq!(status, 401);
+    let r = http
+        .post(format!("{base}/api/v1/documents"))
+        .bearer_auth("acme-token")
+        .body(vec![b' '; 17 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let after = [
+        metric(&env, rejected, &label("cxml")).await,
+        metric(&env, rejected, &label("x12")).await,
+        metric(&env, rejected, &label("rest")).await,
+    ];
+    assert!(after[0] > before[0], "cxml: {before:?} {after:?}");
+    assert!(after[1] > before[1], "x12: {before:?} {after:?}");
+    assert!(after[2] >= before[2] + 2, "rest: {before:?} {after:?}");
+    env.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x12_and_csv_file_drops_reach_coupa_and_are_archived() {
     let Some(env) = env(0).await else { return };

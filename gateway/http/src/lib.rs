@@ -70,6 +70,38 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/metrics", axum::routing::get(health::metrics))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn(count_oversized))
+}
+
+/// Counts an input refused before it reached the pipeline (bad credentials, an unknown
+/// sender, a body over the limit) in `gateway_documents_rejected_total`, kind `unknown`, as
+/// the pipeline counts what it cannot read: the rejection alert then sees a partner whose
+/// configuration broke as well as one whose documents did.
+pub fn count_refused(adapter: &str) {
+    gateway_core::metrics::count(
+        gateway_core::metrics::Counter::Rejected,
+        adapter,
+        "unknown",
+        1,
+    );
+}
+
+/// Counts the 413s the body limit answers (axum answers them before any handler runs), under
+/// the adapter of the route (`cxml`, `x12`, else `rest`). Layered on every inbound router.
+pub async fn count_oversized(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let adapter = match request.uri().path() {
+        "/cxml" => "cxml",
+        "/x12" => "x12",
+        _ => "rest",
+    };
+    let response = next.run(request).await;
+    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        count_refused(adapter);
+    }
+    response
 }
 
 /// A correlation id for an error answer: logged with the details, returned without them.

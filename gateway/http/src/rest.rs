@@ -79,6 +79,7 @@ pub async fn post_documents(
     body: Bytes,
 ) -> Response {
     let Some(partner) = authenticate(&state, &headers) else {
+        crate::count_refused("rest");
         return error(
             StatusCode::UNAUTHORIZED,
             "missing or unknown bearer token: send `Authorization: Bearer <api_token of your partner profile>`",

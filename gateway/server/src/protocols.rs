@@ -25,6 +25,7 @@ pub fn routes(pipeline: Arc<Pipeline>, _codecs: &Codecs, max_body: usize) -> Rou
         .route("/x12", axum::routing::post(post_x12))
         .with_state(pipeline)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(gateway_http::count_oversized))
 }
 
 /// Acknowledgment writers by input format (X12 997/999/TA1), numbered with the control
@@ -101,7 +102,10 @@ fn cxml_outcome(report: &IngestReport) -> (Outcome, Option<String>) {
 async fn post_cxml(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Response {
     let hdr = match adapter_cxml::header(&body) {
         Ok(h) => h,
-        Err(e) => return cxml_answer(Outcome::of_error(&e), Some(e.to_string())),
+        Err(e) => {
+            gateway_http::count_refused("cxml");
+            return cxml_answer(Outcome::of_error(&e), Some(e.to_string()));
+        }
     };
     let partner = hdr
         .from
@@ -109,6 +113,7 @@ async fn post_cxml(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respon
         .find_map(|c| pipeline.partners().by_sender(Format::Cxml, &c.key()));
     let Some(partner) = partner else {
         let from: Vec<String> = hdr.from.iter().map(|c| c.key()).collect();
+        gateway_http::count_refused("cxml");
         return cxml_answer(
             Outcome::BadCredentials,
             Some(format!(
@@ -119,6 +124,7 @@ async fn post_cxml(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respon
     };
     if let Err(e) = adapter_cxml::authenticate(&hdr, partner) {
         tracing::warn!(partner = %partner.id, adapter = "cxml", error = %e, "cXML sender refused");
+        gateway_http::count_refused("cxml");
         return cxml_answer(Outcome::of_auth(&e), Some(e.to_string()));
     }
     let span = tracing::info_span!("cxml.post", partner = %partner.id, adapter = "cxml");
@@ -171,6 +177,7 @@ async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respons
     if !unknown.is_empty() {
         let unknown = unknown.join(", ");
         tracing::warn!(adapter = "x12", senders = %unknown, "X12 post from an unknown sender refused");
+        gateway_http::count_refused("x12");
         return (
             StatusCode::FORBIDDEN,
             format!(
@@ -186,6 +193,7 @@ async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respons
     {
         let senders = senders.join(", ");
         tracing::warn!(adapter = "x12", %senders, "X12 post from several partners refused");
+        gateway_http::count_refused("x12");
         return (
             StatusCode::FORBIDDEN,
             format!(
