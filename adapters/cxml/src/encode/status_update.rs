@@ -96,6 +96,7 @@ pub fn encode_invoice_status_update(
     let env = order_envelope(partner)?;
     let date = update.invoice_date.map(date_time);
     let comments = bounded(update.comments.trim());
+    let comments = xml_safe(&comments);
     let mut x = Xml::new();
     begin(&mut x, Dtd::Cxml, &env);
     x.open("StatusUpdateRequest", &[]);
@@ -121,6 +122,25 @@ pub fn encode_invoice_status_update(
         path: "$".into(),
         message: m,
     })
+}
+
+/// `text` with each character XML 1.0 cannot hold (control characters other than tab and
+/// line breaks, U+FFFE/U+FFFF) as a space: the reason comes from other systems (Coupa's error
+/// bodies) and must get through to the supplier rather than make the notice unwritable.
+fn xml_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r')
+            || ('\u{20}'..='\u{D7FF}').contains(&c)
+            || ('\u{E000}'..='\u{FFFD}').contains(&c)
+            || c >= '\u{10000}'
+    };
+    if text.chars().all(allowed) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| if allowed(c) { c } else { ' ' })
+        .collect::<String>()
+        .into()
 }
 
 /// `text` cut to [`MAX_COMMENT_CHARS`] characters (never inside one) plus "…" when longer.
@@ -335,11 +355,20 @@ payload_id_host = "gw.example"
                 "{e}"
             );
         }
-        let e = encode_invoice_status_update(&update("bell\u{7}"), &profile()).unwrap_err();
+        // In the invoice number a character XML cannot hold is refused; in the reason, which
+        // comes from other systems, it becomes a space so the notice still goes.
+        let mut u = update("fine");
+        u.invoice_id = "INV\u{7}";
+        let e = encode_invoice_status_update(&u, &profile()).unwrap_err();
         assert!(
             matches!(e, EncodeError::Invalid { ref message, .. } if message.contains("U+0007")),
             "{e}"
         );
+        let raw = encode_invoice_status_update(&update("bell\u{7}rang\u{FFFE}twice"), &profile())
+            .unwrap();
+        let tree = parse(&raw);
+        let text = at(&tree, "Request/StatusUpdateRequest/InvoiceStatus/Comments").text();
+        assert_eq!(text, "bell rang twice");
     }
 
     #[test]
