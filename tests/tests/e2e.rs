@@ -1016,6 +1016,30 @@ async fn a_purged_x12_invoice_is_told_to_its_supplier_with_an_824() {
         ),
         "{row:?}"
     );
+    // The supplier's translator answers the 824 with a 997 (here refusing it): the verdict is
+    // matched to the invoice, which stays purged rather than becoming a refused delivery.
+    let ack =
+        gateway_server::demo::supplier_997(&std::fs::read(&new[0]).unwrap(), "AK5*R*5~").unwrap();
+    env.drop_file(GLOBEX, "advice.997.edi", ack.as_bytes())
+        .unwrap();
+    let doc_id = dead[0].doc_id.clone();
+    let answered = env
+        .wait_until(GUARD, |e| {
+            e.running
+                .ledger
+                .entry(&doc_id)
+                .ok()
+                .flatten()
+                .is_some_and(|r| !r.partner_ack.is_empty())
+        })
+        .await;
+    assert!(answered, "the 997 for the 824 was never matched");
+    let row = env.running.ledger.entry(&doc_id).unwrap().unwrap();
+    assert_eq!(row.status, "purged", "{row:?}");
+    assert!(
+        row.partner_ack.starts_with("rejected (R) in 997"),
+        "{row:?}"
+    );
     env.shutdown().await.unwrap();
 }
 

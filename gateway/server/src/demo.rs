@@ -405,13 +405,14 @@ impl DemoEnv {
     }
 }
 
-/// The 997 a supplier's translator sends back for `edi`, an 850 interchange the gateway wrote:
-/// addressed back to the gateway, naming the group and set control numbers it used, with
-/// `set_loop` (`AK5*A~`, or AK3/AK4 and `AK5*R*5~`) as the verdict on its one set.
+/// The 997 a supplier's translator sends back for `edi`, an interchange of one set the gateway
+/// wrote (an 850, an 824): addressed back to the gateway, naming the group's functional id and
+/// control number and the set's id and control number, with `set_loop` (`AK5*A~`, or AK3/AK4
+/// and `AK5*R*5~`) as the verdict on its one set.
 pub fn supplier_997(edi: &[u8], set_loop: &str) -> anyhow::Result<String> {
-    let (mut isa, mut gs, mut st02) = (Vec::new(), Vec::new(), None);
+    let (mut isa, mut gs, mut st) = (Vec::new(), Vec::new(), Vec::new());
     for seg in adapter_x12::tokenizer::Tokenizer::new(edi) {
-        let seg = seg.map_err(|e| anyhow::anyhow!("the 850 does not tokenize: {e:?}"))?;
+        let seg = seg.map_err(|e| anyhow::anyhow!("the interchange does not tokenize: {e:?}"))?;
         let fields: Vec<String> = seg
             .elements()
             .map(|e| String::from_utf8_lossy(e).trim().to_string())
@@ -419,23 +420,28 @@ pub fn supplier_997(edi: &[u8], set_loop: &str) -> anyhow::Result<String> {
         match seg.id() {
             b"ISA" => isa = fields,
             b"GS" => gs = fields,
-            b"ST" => st02 = fields.get(2).cloned(),
+            b"ST" => st = fields,
             _ => {}
         }
     }
     let field = |v: &[String], n: usize| {
         v.get(n)
             .cloned()
-            .context("the 850 lacks an envelope element")
+            .context("the interchange lacks an envelope element")
     };
-    let st02 = st02.context("the 850 has no ST")?;
+    let (st01, st02) = (field(&st, 1)?, field(&st, 2)?);
     let (to_q, to, from_q, from) = (
         field(&isa, 5)?,
         field(&isa, 6)?,
         field(&isa, 7)?,
         field(&isa, 8)?,
     );
-    let (gs02, gs03, gs06) = (field(&gs, 2)?, field(&gs, 3)?, field(&gs, 6)?);
+    let (gs01, gs02, gs03, gs06) = (
+        field(&gs, 1)?,
+        field(&gs, 2)?,
+        field(&gs, 3)?,
+        field(&gs, 6)?,
+    );
     let ak9 = if set_loop.contains("AK5*A") {
         "AK9*A*1*1*1"
     } else {
@@ -446,7 +452,7 @@ pub fn supplier_997(edi: &[u8], set_loop: &str) -> anyhow::Result<String> {
     Ok(format!(
         "ISA*00*          *00*          *{from_q:<2}*{from:<15}*{to_q:<2}*{to:<15}*261203*1200*U*00401*000000901*0*P*>~\n\
          GS*FA*{gs03}*{gs02}*20261203*1200*901*X*004010~\n\
-         ST*997*0001~\nAK1*PO*{gs06}~\nAK2*850*{st02}~\n{set_loop}\n{ak9}~\nSE*{count}*0001~\n\
+         ST*997*0001~\nAK1*{gs01}*{gs06}~\nAK2*{st01}*{st02}~\n{set_loop}\n{ak9}~\nSE*{count}*0001~\n\
          GE*1*901~\nIEA*1*000000901~\n"
     ))
 }

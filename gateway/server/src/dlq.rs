@@ -7,7 +7,7 @@ use gateway_core::{Broker, DeadFilter};
 
 use crate::bus::COUPA_INVOICES;
 use crate::ledger::Ledger;
-use crate::supplier_notice::SupplierNotices;
+use crate::supplier_notice::{SupplierNotices, Told};
 
 /// One operator request.
 #[derive(Debug, Clone)]
@@ -147,7 +147,7 @@ pub async fn run(
                 writeln!(out, "{consumer}: purged {} dead letter(s)", purged.len())?;
                 let ids: Vec<&str> = purged.iter().flatten().map(String::as_str).collect();
                 let notes = match notices {
-                    Some(n) => tell(n, &letters, &ids, note, out).await?,
+                    Some(n) => tell(n, ledger, &letters, &ids, note, out).await?,
                     None => ids.iter().map(|_| note.clone()).collect(),
                 };
                 if let Some(ledger) = ledger
@@ -176,8 +176,11 @@ pub async fn run(
 
 /// Tells the supplier of each purged invoice (`ids`, found in `letters`) and says so in `out`;
 /// returns the ledger note of each: the operator's `note` and whether the supplier was told.
+/// An 824's control numbers are recorded against its invoice, so the supplier's 997 for it is
+/// matched there (`partner_ack`).
 async fn tell(
     notices: &SupplierNotices,
+    ledger: Option<&Ledger>,
     letters: &[gateway_core::DeadLetter],
     ids: &[&str],
     note: &str,
@@ -185,14 +188,30 @@ async fn tell(
 ) -> anyhow::Result<Vec<String>> {
     let mut notes = Vec::with_capacity(ids.len());
     for id in ids {
-        let told = match letters.iter().find(|l| l.doc_id == *id) {
+        let letter = letters.iter().find(|l| l.doc_id == *id);
+        let told = match letter {
             Some(letter) => notices.tell(letter).await,
             None => Err(format!(
                 "it was not among the {MAX_TOLD} dead letters read before the purge; tell the supplier yourself"
             )),
         };
+        if let (
+            Ok(Told {
+                x12: Some(body), ..
+            }),
+            Some(letter),
+            Some(ledger),
+        ) = (&told, letter, ledger)
+        {
+            crate::partner_acks::remember_sent(
+                ledger,
+                letter.partner.as_deref().unwrap_or_default(),
+                &letter.idempotency_key,
+                body,
+            );
+        }
         let said = match &told {
-            Ok(sent) => format!("supplier told: {sent}"),
+            Ok(sent) => format!("supplier told: {}", sent.said),
             Err(why) => format!("supplier not told: {why}"),
         };
         writeln!(out, "  {id}: {said}")?;

@@ -638,7 +638,8 @@ impl Ledger {
         self.write(|c| {
             c.prepare_cached(
                 "UPDATE documents SET partner_ack = ?2,
-                     status = CASE WHEN NOT ?3 THEN 'partner_rejected'
+                     status = CASE WHEN status = 'purged' THEN status
+                                   WHEN NOT ?3 THEN 'partner_rejected'
                                    WHEN status = 'partner_rejected' THEN 'delivered'
                                    ELSE status END,
                      updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')

@@ -40,6 +40,20 @@ impl std::fmt::Debug for SupplierNotices {
     }
 }
 
+/// A notice sent: where it went, and the X12 written when it was an 824 (its control numbers
+/// are what the supplier's 997 will name).
+#[derive(Debug, Clone)]
+pub struct Told {
+    pub said: String,
+    pub x12: Option<Vec<u8>>,
+}
+
+impl Told {
+    fn said(said: String) -> Self {
+        Told { said, x12: None }
+    }
+}
+
 /// The invoice facts a notice names.
 struct Given<'a> {
     envelope: &'a Envelope,
@@ -77,7 +91,7 @@ impl SupplierNotices {
 
     /// Tells the supplier of `letter` that its invoice was given up, and why. `Ok`: where the
     /// notice went. `Err`: why none was sent, with what the operator can do.
-    pub async fn tell(&self, letter: &DeadLetter) -> Result<String, String> {
+    pub async fn tell(&self, letter: &DeadLetter) -> Result<Told, String> {
         let given = given(letter)?;
         let partner_id = letter.partner.as_deref().unwrap_or("");
         let partner = self.partners.by_id(partner_id).ok_or_else(|| {
@@ -97,23 +111,28 @@ impl SupplierNotices {
                 let body = self.status_update(&given, partner)?;
                 post_cxml(&self.http, url, body)
                     .await
-                    .map(|answer| format!("cXML StatusUpdateRequest to {url} ({answer})"))
-                    .map_err(|e| format!("{e}; tell the supplier yourself or purge again later"))
+                    .map(|answer| {
+                        Told::said(format!("cXML StatusUpdateRequest to {url} ({answer})"))
+                    })
+                    .map_err(|e| format!("{e}; tell the supplier yourself"))
             }
             OutboundChannel::X12File { dir } => {
                 let body = self.application_advice(&given, partner)?;
-                write_file(dir, &format!("{stem}.824.edi"), &body)
-                    .map(|path| format!("X12 824 written to {path}"))
-                    .map_err(|e| e.to_string())
+                let path = write_file(dir, &format!("{stem}.824.edi"), &body)
+                    .map_err(|e| e.to_string())?;
+                Ok(Told {
+                    said: format!("X12 824 written to {path}"),
+                    x12: Some(body),
+                })
             }
             OutboundChannel::CsvFile { dir } => write_file(
                 dir,
                 &format!("{stem}.rejected.txt"),
                 text(&given).as_bytes(),
             )
-            .map(|path| format!("notice written to {path}"))
+            .map(|path| Told::said(format!("notice written to {path}")))
             .map_err(|e| e.to_string()),
-            OutboundChannel::Email { to } => self.mail(&given, to).await,
+            OutboundChannel::Email { to } => self.mail(&given, to).await.map(Told::said),
         }
     }
 
@@ -336,7 +355,7 @@ mod tests {
             }),
         ));
         let l = letter(&invoice("INV/42"), "csvco", SourceMeta::default());
-        let told = n.tell(&l).await.unwrap();
+        let told = n.tell(&l).await.unwrap().said;
         let files: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().collect();
         assert_eq!(files.len(), 1, "{files:?}");
         let name = files[0].file_name().to_string_lossy().into_owned();
