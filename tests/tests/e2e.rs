@@ -1066,6 +1066,81 @@ async fn a_supplier_without_a_channel_is_reported_as_not_told() {
     env.shutdown().await.unwrap();
 }
 
+/// Before replaying, the operator asks what a replay would do in Coupa now: an invoice whose
+/// supplier Coupa does not know would fail again; once the supplier exists it would be
+/// created (and `show` prints the request); once Coupa has it from elsewhere a replay would
+/// take that one, not create a second. Asking changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_dry_run_says_what_coupa_would_do_now() {
+    let Some(env) = env(0).await else { return };
+    let dead = poison_invoice(&env, "E2E-PREVIEW").await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let id = dead[0].doc_id.as_str();
+    let said = gateway_cli(&env, &["dlq", "replay", id, "--dry-run"]);
+    assert!(
+        said.contains("Coupa now: a replay would fail again: ") && said.contains("NOT-IN-COUPA"),
+        "{said}"
+    );
+    // The operator creates the supplier in Coupa.
+    let supplier = env
+        .sandbox
+        .add_supplier(json!({"name": "Nobody Ltd", "number": "NOT-IN-COUPA"}))
+        .unwrap();
+    let said = gateway_cli(&env, &["dlq", "replay", id, "--dry-run"]);
+    assert!(
+        said.contains(&format!(
+            "Coupa now: not there: a replay would create invoice E2E-PREVIEW for supplier NOT-IN-COUPA (id {supplier})"
+        )),
+        "{said}"
+    );
+    let shown = gateway_cli(&env, &["dlq", "show", id]);
+    let request: Value = serde_json::from_str(
+        shown
+            .split("coupa request (what a replay would send):\n")
+            .nth(1)
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    assert_eq!(request["invoice-number"], "E2E-PREVIEW", "{request}");
+    assert_eq!(request["supplier"]["id"], json!(supplier), "{request}");
+    // The invoice reaches Coupa another way: a replay would take it, not make a second.
+    let inv = match gateway_model::from_json(&dead[0].body).unwrap() {
+        gateway_model::Document::Invoice(inv) => inv,
+        other => panic!("{other:?}"),
+    };
+    let sent_elsewhere = gateway_server::coupa_link::invoice_delivery(&env.config)
+        .unwrap()
+        .deliver_invoice(&dead[0].envelope, &inv)
+        .await
+        .unwrap();
+    let said = gateway_cli(&env, &["dlq", "replay", id, "--dry-run"]);
+    assert!(
+        said.contains(&format!(
+            "Coupa now: already there as invoice {} (",
+            sent_elsewhere.reference
+        )) && said.contains("a replay creates nothing and takes it"),
+        "{said}"
+    );
+    // Asking changed nothing: the letter is still dead, Coupa has the one invoice.
+    assert_eq!(
+        env.bus
+            .dead_letters("coupa-invoices", &Default::default(), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let numbered = env
+        .sandbox
+        .invoices()
+        .into_iter()
+        .filter(|i| i["invoice-number"] == "E2E-PREVIEW")
+        .count();
+    assert_eq!(numbered, 1);
+    env.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poison_invoice_is_dead_lettered_then_replayed_exactly_once() {
     let Some(env) = env(0).await else { return };

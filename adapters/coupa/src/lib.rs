@@ -35,7 +35,7 @@ pub use error::CoupaError;
 pub use gateway_core::profile::CoupaSupplierRef;
 pub use invoices::{CoupaInvoice, InvoiceOutcome};
 pub use mapping::{InvoiceMapping, SupplierKey, invoice_to_coupa, purchase_order_from_coupa};
-pub use outbound::CoupaInvoiceDelivery;
+pub use outbound::{CoupaInvoiceDelivery, DeliveryPreview};
 pub use purchase_orders::{PoQuery, PulledOrder};
 pub use stats::ClientStats;
 pub use suppliers::{CoupaSupplier, SupplierPoChannel, SupplierPoCxml};

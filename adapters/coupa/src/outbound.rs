@@ -11,9 +11,25 @@ use gateway_core::profile::CoupaSupplierRef;
 use gateway_core::{DeliveryError, Envelope, Outbound, Receipt};
 use gateway_model::Document;
 
+use serde_json::Value;
+
 use crate::client::CoupaClient;
 use crate::error::CoupaError;
+use crate::invoices::CoupaInvoice;
 use crate::mapping::{InvoiceMapping, SupplierKey, invoice_to_coupa, supplier_ref_from_party};
+use crate::suppliers::CoupaSupplier;
+
+/// What delivering an invoice would do now ([`CoupaInvoiceDelivery::preview`]).
+#[derive(Debug, Clone)]
+pub struct DeliveryPreview {
+    /// The Coupa supplier the invoice resolves to.
+    pub supplier: CoupaSupplier,
+    /// The Coupa invoice JSON delivery would create.
+    pub request: Value,
+    /// The invoice Coupa already has for this supplier and number: delivery would create
+    /// nothing and take this one.
+    pub existing: Option<CoupaInvoice>,
+}
 
 /// Delivers canonical invoices to Coupa's REST API.
 #[derive(Debug, Clone)]
@@ -60,12 +76,12 @@ impl CoupaInvoiceDelivery {
             .or_else(|| inv.supplier.as_ref().and_then(supplier_ref_from_party))
     }
 
-    /// Delivers one invoice; the error says whether the bus should retry.
-    pub async fn deliver_invoice(
+    /// The Coupa supplier `inv` goes to and the Coupa invoice JSON delivery would send.
+    async fn request(
         &self,
         envelope: &Envelope,
         inv: &gateway_model::Invoice,
-    ) -> Result<Receipt, CoupaError> {
+    ) -> Result<(CoupaSupplier, Value), CoupaError> {
         let r = self.supplier_ref(envelope, inv).ok_or_else(|| {
             CoupaError::SupplierNotFound(
                 "no Coupa supplier: the partner profile has no coupa_supplier and the invoice's supplier has no coupa id, number or name".into(),
@@ -73,6 +89,39 @@ impl CoupaInvoiceDelivery {
         })?;
         let supplier = self.client.resolve_supplier(&r).await?;
         let body = invoice_to_coupa(inv, &SupplierKey::Id(supplier.id), &self.mapping)?;
+        Ok((supplier, body))
+    }
+
+    /// What delivering `inv` would do now, without doing it: the Coupa supplier it resolves
+    /// to, the request it would send, and the invoice Coupa already has under that supplier
+    /// and number (which delivery would not create again). For an operator deciding whether
+    /// to replay a dead letter; the error is what delivery would fail with now.
+    pub async fn preview(
+        &self,
+        envelope: &Envelope,
+        inv: &gateway_model::Invoice,
+    ) -> Result<DeliveryPreview, CoupaError> {
+        let (supplier, request) = self.request(envelope, inv).await?;
+        let number = request
+            .get("invoice-number")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let existing = self.client.find_invoice(supplier.id, &number).await?;
+        Ok(DeliveryPreview {
+            supplier,
+            request,
+            existing,
+        })
+    }
+
+    /// Delivers one invoice; the error says whether the bus should retry.
+    pub async fn deliver_invoice(
+        &self,
+        envelope: &Envelope,
+        inv: &gateway_model::Invoice,
+    ) -> Result<Receipt, CoupaError> {
+        let (supplier, body) = self.request(envelope, inv).await?;
         let outcome = self.client.deliver_invoice(&body, supplier.id).await?;
         tracing::info!(
             doc_id = %envelope.doc_id,

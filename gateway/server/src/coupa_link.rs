@@ -33,15 +33,8 @@ pub fn client_config(c: &CoupaSection) -> CoupaClientConfig {
 
 /// Builds the Coupa parts of the service from the configuration.
 pub fn parts(config: &Config) -> anyhow::Result<CoupaParts> {
-    let client = Arc::new(
-        CoupaClient::new(client_config(&config.coupa)).context("building the Coupa client")?,
-    );
-    let mut invoices = CoupaInvoiceDelivery::new(Arc::clone(&client));
-    for p in &config.partners {
-        if let Some(s) = &p.coupa_supplier {
-            invoices = invoices.with_partner(p.id.clone(), s.clone());
-        }
-    }
+    let invoices = invoice_delivery(config)?;
+    let client = Arc::clone(invoices.client());
     let pos = Arc::new(CoupaPurchaseOrders { client });
     Ok(CoupaParts {
         invoices: Arc::new(invoices),
@@ -49,6 +42,22 @@ pub fn parts(config: &Config) -> anyhow::Result<CoupaParts> {
         suppliers: pos.clone(),
         po_source: pos,
     })
+}
+
+/// Invoice delivery to the configuration's Coupa, each partner's invoices to its Coupa
+/// supplier: what the service's `coupa-invoices` consumer runs, and what `gateway dlq` asks
+/// what a replay would do.
+pub fn invoice_delivery(config: &Config) -> anyhow::Result<CoupaInvoiceDelivery> {
+    let client = Arc::new(
+        CoupaClient::new(client_config(&config.coupa)).context("building the Coupa client")?,
+    );
+    let mut invoices = CoupaInvoiceDelivery::new(client);
+    for p in &config.partners {
+        if let Some(s) = &p.coupa_supplier {
+            invoices = invoices.with_partner(p.id.clone(), s.clone());
+        }
+    }
+    Ok(invoices)
 }
 
 /// Coupa purchase orders: the poller's source and the exporter.

@@ -1,9 +1,13 @@
 //! `gateway dlq`: what operators do with dead letters: list them with their reasons, replay
 //! them after fixing the cause (each exactly once), or purge them (the ledger then says so).
+//! Before a replay, `show` and `replay --dry-run` ask Coupa what replaying each invoice would
+//! do now: create it, take the one Coupa already has, or fail again and why.
 
 use std::io::Write;
 
-use gateway_core::{Broker, DeadFilter};
+use adapter_coupa::CoupaInvoiceDelivery;
+use gateway_core::{Broker, DeadFilter, DeadLetter};
+use gateway_model::Document;
 
 use crate::bus::COUPA_INVOICES;
 use crate::ledger::Ledger;
@@ -40,18 +44,36 @@ pub enum DlqAction {
 /// and names the rest as not told.
 pub const MAX_TOLD: usize = 10_000;
 
+/// What the verbs use beyond the bus. Each is optional: without the ledger (a bus shared by
+/// another host's gateway) purges are only reported, without Coupa previews say nothing of
+/// what a replay would do.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DlqContext<'a> {
+    /// Records purges.
+    pub ledger: Option<&'a Ledger>,
+    /// Sends what `tell_supplier` asks for.
+    pub notices: Option<&'a SupplierNotices>,
+    /// Asked what replaying an invoice would do (`show`, `replay --dry-run`).
+    pub coupa: Option<&'a CoupaInvoiceDelivery>,
+}
+
 /// Runs `action` on `consumers` and writes what happened to `out`. Returns how many dead
-/// letters were listed, replayed or purged. `ledger` records purges; without it they are
-/// only reported. `notices` sends what `tell_supplier` asks for.
+/// letters were listed, replayed or purged.
 pub async fn run(
     bus: &dyn Broker,
-    ledger: Option<&Ledger>,
-    notices: Option<&SupplierNotices>,
+    cx: DlqContext<'_>,
     consumers: &[&str],
     filter: &DeadFilter,
     action: &DlqAction,
     out: &mut dyn Write,
 ) -> anyhow::Result<usize> {
+    let DlqContext {
+        ledger,
+        notices,
+        coupa,
+    } = cx;
+    // Only the invoices to Coupa can be checked against Coupa.
+    let coupa_for = |consumer: &str| coupa.filter(|_| consumer == COUPA_INVOICES);
     let mut total = 0;
     for consumer in consumers {
         match action {
@@ -100,6 +122,17 @@ pub async fn run(
                         serde_json::to_string_pretty(&l.envelope)?
                     )?;
                     writeln!(out, "body:\n{}\n", String::from_utf8_lossy(&l.body))?;
+                    if let Some(coupa) = coupa_for(consumer) {
+                        let (now, request) = coupa_now(coupa, l).await;
+                        writeln!(out, "coupa now:   {now}")?;
+                        if let Some(r) = request {
+                            writeln!(
+                                out,
+                                "coupa request (what a replay would send):\n{}\n",
+                                serde_json::to_string_pretty(&r)?
+                            )?;
+                        }
+                    }
                 }
                 total += letters.len();
             }
@@ -124,6 +157,9 @@ pub async fn run(
                         l.partner.as_deref().unwrap_or("-"),
                         l.reason
                     )?;
+                    if let Some(coupa) = coupa_for(consumer).filter(|_| *verb == "replay") {
+                        writeln!(out, "    Coupa now: {}", coupa_now(coupa, l).await.0)?;
+                    }
                 }
                 total += letters.len();
             }
@@ -221,4 +257,40 @@ async fn tell(
         });
     }
     Ok(notes)
+}
+
+/// What replaying `letter` would do in Coupa now, in words, and the request it would send
+/// when the invoice resolves to a supplier.
+async fn coupa_now(
+    coupa: &CoupaInvoiceDelivery,
+    letter: &DeadLetter,
+) -> (String, Option<serde_json::Value>) {
+    let inv = match gateway_model::from_json(&letter.body) {
+        Ok(Document::Invoice(inv)) => inv,
+        Ok(other) => return (format!("not an invoice but a {}", other.kind()), None),
+        Err(e) => return (format!("the body is not a canonical invoice: {e}"), None),
+    };
+    match coupa.preview(&letter.envelope, &inv).await {
+        Ok(p) => {
+            let supplier = match (&p.supplier.number, &p.supplier.name) {
+                (Some(number), _) => format!("{number} (id {})", p.supplier.id),
+                (None, Some(name)) => format!("{name} (id {})", p.supplier.id),
+                (None, None) => format!("id {}", p.supplier.id),
+            };
+            let said = match &p.existing {
+                Some(found) => format!(
+                    "already there as invoice {} ({}) of supplier {supplier}: a replay creates nothing and takes it",
+                    found.id,
+                    found.status.as_deref().unwrap_or("no status")
+                ),
+                None => format!(
+                    "not there: a replay would create invoice {} for supplier {supplier}",
+                    inv.invoice_number.as_deref().unwrap_or("(no number)")
+                ),
+            };
+            (said, Some(p.request))
+        }
+        Err(e) if e.is_retryable() => (format!("cannot tell now ({e}); ask again later"), None),
+        Err(e) => (format!("a replay would fail again: {e}"), None),
+    }
 }

@@ -245,7 +245,9 @@ enum Command {
         gateway dlq purge --config gateway.toml --partner acme --reason 'supplier not found' --tell-supplier\n\n\
         Consumers: coupa-invoices (invoices to Coupa), supplier-orders (POs to suppliers).\n\
         replay and purge need a filter (DOC_ID, --partner, --kind, --reason) or --all; \
-        --dry-run lists what they would take. purge asks for confirmation on a terminal \
+        --dry-run lists what they would take; for invoices, show and replay --dry-run also \
+        ask Coupa what a replay would do now (create the invoice, take the one Coupa already \
+        has, or fail again and why), and show prints the request it would send. purge asks for confirmation on a terminal \
         (--yes skips it); the ledger then shows each purged document as `purged`, with the \
         note and why it died. --tell-supplier also tells each purged invoice's supplier that it \
         was given up, and why, on the channel its [partners.outbound] names: a cXML \
@@ -592,7 +594,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             note,
             tell_supplier,
         } => {
-            use gateway_server::dlq::{DlqAction, run as dlq_run};
+            use gateway_server::dlq::{DlqAction, DlqContext, run as dlq_run};
             if tell_supplier && !matches!(action, DlqVerb::Purge) {
                 anyhow::bail!(
                     "--tell-supplier goes with purge: suppliers are told when their invoices are given up (gateway dlq purge ... --tell-supplier)"
@@ -655,6 +657,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 } => Some(supplier_notices(&config)?),
                 _ => None,
             };
+            // `show` and `replay --dry-run` say what a replay would do in Coupa now; without a
+            // usable [coupa] section they still list, and say why they cannot tell.
+            let coupa = match &action {
+                DlqAction::Show { .. } | DlqAction::Preview { verb: "replay", .. } => {
+                    gateway_server::coupa_link::invoice_delivery(&config)
+                        .map_err(|e| {
+                            eprintln!("warning: {e:#}; not asking Coupa what a replay would do")
+                        })
+                        .ok()
+                }
+                _ => None,
+            };
             let n = runtime()?.block_on(async {
                 let bus =
                     gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Operator)
@@ -670,8 +684,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     };
                     let n = dlq_run(
                         bus.as_ref(),
-                        None,
-                        None,
+                        DlqContext::default(),
                         &consumers,
                         &filter,
                         &preview,
@@ -683,16 +696,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         return Ok(0);
                     }
                 }
-                dlq_run(
-                    bus.as_ref(),
-                    ledger.as_ref(),
-                    notices.as_ref(),
-                    &consumers,
-                    &filter,
-                    &action,
-                    &mut out,
-                )
-                .await
+                let cx = DlqContext {
+                    ledger: ledger.as_ref(),
+                    notices: notices.as_ref(),
+                    coupa: coupa.as_ref(),
+                };
+                dlq_run(bus.as_ref(), cx, &consumers, &filter, &action, &mut out).await
             })?;
             let _ = n;
             Ok(ExitCode::SUCCESS)
