@@ -28,8 +28,8 @@
 //! - TED01 `848`, Incorrect Data (code list 647): a general code, since a refusal by the
 //!   buyer's application (Coupa) is not one of the specific syntax errors the list names; the
 //!   reason itself is in words.
-//! - The reason is written as the writer's `Out::free_text` makes it: each line break and each character
-//!   that is one of the partner's delimiters becomes a space (X12 cannot escape them, and the
+//! - The reason is written as the writer's `Out::free_text` makes it: each line break and each
+//!   character that is one of the partner's delimiters becomes a space (X12 cannot escape them, and the
 //!   reason must get through rather than be refused), and the whole is trimmed. Its first
 //!   characters go in TED02 (60 in 004010), the rest in `NTE*GEN` segments of up to 80 (NTE02)
 //!   each. The pieces are cut by character (never inside a UTF-8 character), not at words, so
@@ -63,7 +63,8 @@ const BGN02_MAX: usize = 30;
 pub struct InvoiceAdvice<'a> {
     /// The supplier's invoice number (BIG02 of its 810) — OTI03 with qualifier OTI02 = "IV".
     pub invoice_number: &'a str,
-    /// The 810's GS02 / GS03 (OTI04, OTI05), GS06 (OTI08) and ST02 (OTI09), when known; the 824 names the set it answers by them.
+    /// The 810's GS02 / GS03 (OTI04, OTI05), GS06 (OTI08) and ST02 (OTI09), when known; the 824
+    /// names the set it answers by them.
     pub original_gs_sender: Option<&'a str>,
     pub original_gs_receiver: Option<&'a str>,
     pub original_group_control: Option<&'a str>,
@@ -73,7 +74,8 @@ pub struct InvoiceAdvice<'a> {
 }
 
 impl X12Codec {
-    /// The 824 for `advice`, in one interchange to `partner` numbered from this codec's control numbers (so it never shares an ISA13/GS06 with the partner's POs and acknowledgments).
+    /// The 824 for `advice`, in one interchange to `partner` numbered from this codec's control
+    /// numbers (so it never shares an ISA13/GS06 with the partner's POs and acknowledgments).
     pub fn application_advice(
         &self,
         advice: &InvoiceAdvice<'_>,
@@ -454,6 +456,61 @@ mod tests {
         }
         // The writer's substitutions: a line break and a delimiter each become a space.
         assert_eq!(joined, reason.replace(['\n', '*'], " "));
+    }
+
+    /// The reason as the 824 carries it: line breaks, the partner's delimiters (here `*`,
+    /// `~`, `>`) and other control characters as spaces, trimmed.
+    fn as_carried(reason: &str) -> String {
+        reason
+            .replace("\r\n", " ")
+            .chars()
+            .map(|c| {
+                if c.is_control() || matches!(c, '*' | '~' | '>') {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect::<String>()
+            .trim()
+            .to_string()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Whatever words another system gives as the reason (any characters, runs of spaces,
+        /// delimiters, line breaks), the 824 is written, its envelope is sound, every piece is
+        /// within its element's limit, and the pieces put together are the reason as carried
+        /// (or its start and `…` when it is longer than the notes hold).
+        #[test]
+        fn any_reason_gives_a_sound_advice_that_keeps_its_words(
+            reason in "(\\PC|[ *~>\r\n]){0,300}|[a *\n]{0,1200}|[\\x00-\\x1f a-z]{0,80}"
+        ) {
+            let raw = encode(&advice(&reason), &profile("004010")).unwrap();
+            assert_sound_envelope(&raw);
+            let segs = segments(&raw);
+            let ted = the(&segs, "TED");
+            let mut joined = ted.get(2).cloned().unwrap_or_default();
+            proptest::prop_assert!(joined.chars().count() <= 60, "{ted:?}");
+            let notes: Vec<&Vec<String>> = segs.iter().filter(|s| s[0] == "NTE").collect();
+            proptest::prop_assert!(notes.len() <= MAX_NOTES);
+            for n in &notes {
+                let text = n.get(2).cloned().unwrap_or_default();
+                proptest::prop_assert!(text.chars().count() <= 80, "{n:?}");
+                joined.push_str(&text);
+            }
+            // Cuts moved back to words hold a little less than 60 + 10 × 80 characters, so a
+            // reason near that length may already end in `…`: then what is there is its start.
+            let carried = as_carried(&reason);
+            match joined.strip_suffix('…') {
+                Some(kept) if notes.len() == MAX_NOTES => proptest::prop_assert!(
+                    carried.starts_with(kept) && carried.len() > kept.len(),
+                    "{joined:?}"
+                ),
+                _ => proptest::prop_assert_eq!(joined, carried),
+            }
+        }
     }
 
     #[test]

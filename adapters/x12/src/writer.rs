@@ -336,9 +336,10 @@ impl Out {
     /// through whole rather than be refused (a reason a document was given up): each line
     /// break (CRLF, CR or LF) becomes one space, as in free-text elements, and each character
     /// that is a delimiter here (element, component, segment, repetition separator; a line
-    /// break is one already) becomes a space too, since X12 cannot escape it. Should a space
-    /// itself be a delimiter, the first of `.`, `-`, `_`, `/` that is not takes its place.
-    /// Borrowed when there is nothing to change.
+    /// break is one already) becomes a space too, since X12 cannot escape it, and so does any
+    /// other control character (outside X12's character sets, and what some partners choose
+    /// as delimiters). Should a space itself be a delimiter, the first of `.`, `-`, `_`, `/`
+    /// that is not takes its place. Borrowed when there is nothing to change.
     pub fn free_text<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let flat = if memchr::memchr2(b'\r', b'\n', text.as_bytes()).is_some() {
             Cow::Owned(one_line(text))
@@ -353,7 +354,8 @@ impl Out {
                     .copied()
                     .unwrap_or(false)
         };
-        if !flat.chars().any(forbidden) {
+        let replaced = |c: char| forbidden(c) || c.is_control();
+        if !flat.chars().any(replaced) {
             return flat;
         }
         let substitute = [' ', '.', '-', '_', '/']
@@ -362,7 +364,7 @@ impl Out {
             .unwrap_or(' ');
         Cow::Owned(
             flat.chars()
-                .map(|c| if forbidden(c) { substitute } else { c })
+                .map(|c| if replaced(c) { substitute } else { c })
                 .collect(),
         )
     }
@@ -516,6 +518,10 @@ mod tests {
         let o = Out::new(d, b"\n");
         assert!(matches!(o.free_text("plain é"), Cow::Borrowed("plain é")));
         assert_eq!(o.free_text("a*b:c~d^e\r\nf\ng"), "a b c d e f g");
+        assert_eq!(
+            o.free_text("tab\there\u{7}bell\u{1c}fs"),
+            "tab here bell fs"
+        );
         // A space that is a delimiter is not what replaces one.
         let spaced = Out::new(
             Delimiters {

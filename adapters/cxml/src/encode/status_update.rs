@@ -8,8 +8,9 @@
 //!
 //! Element names, their order and the `InvoiceStatus@type` values follow cXML 1.2's
 //! `StatusUpdateRequest` (cXML.dtd): `DocumentReference?`, `Status`, then `InvoiceStatus`, of
-//! whose children only `InvoiceIDInfo` and `Comments` are written. The header is the one an OrderRequest to the same partner
-//! gets: the buyer (us) is From and Sender, the supplier is To.
+//! whose children only `InvoiceIDInfo` and `Comments` are written. The header is the one an
+//! OrderRequest to the same partner gets: the buyer (us) is From and Sender, the supplier is
+//! To.
 
 use chrono::NaiveDate;
 use gateway_core::{EncodeError, PartnerProfile};
@@ -95,8 +96,8 @@ pub fn encode_invoice_status_update(
     }
     let env = order_envelope(partner)?;
     let date = update.invoice_date.map(date_time);
-    let comments = bounded(update.comments.trim());
-    let comments = xml_safe(&comments);
+    let comments = xml_safe(update.comments);
+    let comments = bounded(comments.trim());
     let mut x = Xml::new();
     begin(&mut x, Dtd::Cxml, &env);
     x.open("StatusUpdateRequest", &[]);
@@ -203,6 +204,38 @@ payload_id_host = "gw.example"
 
     fn names(n: Node<'_>) -> Vec<&str> {
         n.children().map(|c| c.name()).collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Whatever words another system gives as the reason (any characters, markup, control
+        /// characters, line breaks), the update is written, reads back as cXML, and carries
+        /// the reason trimmed, each character XML cannot hold as a space.
+        #[test]
+        fn any_reason_is_written_and_read_back(
+            reason in "(\\PC|[<>&'\"\\x00-\\x1f\u{FFFE}\u{FFFF}]){0,300}"
+        ) {
+            let raw = encode_invoice_status_update(&update(&reason), &profile()).unwrap();
+            let tree = parse(&raw);
+            let status = at(&tree, "Request/StatusUpdateRequest/InvoiceStatus");
+            let comments = status.children().find(|c| c.name() == "Comments");
+            let expected: String = reason
+                .chars()
+                .map(|c| {
+                    let ok = matches!(c, '\t' | '\n' | '\r')
+                        || ('\u{20}'..='\u{D7FF}').contains(&c)
+                        || ('\u{E000}'..='\u{FFFD}').contains(&c)
+                        || c >= '\u{10000}';
+                    if ok { c } else { ' ' }
+                })
+                .collect();
+            let expected = expected.trim();
+            match comments {
+                Some(c) => proptest::prop_assert_eq!(c.text(), expected),
+                None => proptest::prop_assert!(expected.is_empty(), "{expected:?}"),
+            }
+        }
     }
 
     #[test]
