@@ -1446,3 +1446,87 @@ async fn an_850_mailed_to_a_supplier_is_matched_by_its_mailed_997() {
     env.running.shutdown().await;
     env.sandbox.shutdown().await.unwrap();
 }
+
+/// `gateway dlq purge --tell-supplier` for a supplier whose channel is e-mail: a plain-text
+/// notice through the real relay, naming the invoice and why it was given up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_given_up_invoice_is_told_to_an_email_supplier_by_mail() {
+    let test = "a_given_up_invoice_is_told_to_an_email_supplier_by_mail";
+    if !smtp_or_skip(test) {
+        return;
+    }
+    let to = format!("gwmail+{}@localhost", uuid::Uuid::new_v4().simple());
+    let partner = PartnerProfile {
+        id: "mailco".into(),
+        outbound: Some(OutboundChannel::Email { to: to.clone() }),
+        ..PartnerProfile::default()
+    };
+    let mailer = adapter_email::SmtpMailer::new(&SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: Some(25),
+        security: SmtpSecurity::None,
+        username: None,
+        password: None,
+        from: "Globex Accounts Payable <ap@globex.example>".into(),
+        reply_to: None,
+        ca_file: None,
+        timeout_ms: 10_000,
+    })
+    .unwrap();
+    let notices = gateway_server::supplier_notice::SupplierNotices::new(
+        gateway_server::partners::Partners::new(vec![partner]),
+        Codecs::standard(),
+        Duration::from_secs(10),
+    )
+    .unwrap()
+    .with_mailer(Arc::new(mailer));
+    let invoice = Document::Invoice(DemoEnv::invoice("INV-MAIL-TOLD").unwrap());
+    let envelope = gateway_core::Envelope::inbound(
+        invoice.kind(),
+        "email",
+        Some("mailco".into()),
+        Default::default(),
+    );
+    let letter = gateway_core::DeadLetter {
+        consumer: "coupa-invoices".into(),
+        doc_id: envelope.doc_id.clone(),
+        idempotency_key: envelope.idempotency_key.clone(),
+        partner: Some("mailco".into()),
+        kind: invoice.kind(),
+        attempts: 1,
+        reason: "supplier not found in Coupa: number \"MAILCO-9\"".into(),
+        first_error: None,
+        dead_at: None,
+        envelope,
+        body: gateway_model::to_json(&invoice).into_bytes(),
+    };
+    let told = notices.tell(&letter).await.unwrap();
+    assert!(
+        told.said.starts_with(&format!("mail to {to} (")),
+        "{}",
+        told.said
+    );
+    let arrived = wait_until(Duration::from_secs(60), || !delivered_to(&to).is_empty()).await;
+    assert!(arrived, "no mail for {to} in {}", test_mailbox().display());
+    let mails = delivered_to(&to);
+    assert_eq!(mails.len(), 1);
+    let m = &mails[0];
+    assert_eq!(
+        m.subject.as_deref(),
+        Some("Invoice INV-MAIL-TOLD was not accepted")
+    );
+    assert_eq!(m.from.as_deref(), Some("ap@globex.example"));
+    assert!(
+        m.message_id
+            .contains(&format!("rejected.{}@coupa-gateway", letter.doc_id)),
+        "{}",
+        m.message_id
+    );
+    assert!(m.attachments.is_empty(), "{:?}", m.attachments);
+    let raw = deliveries_to(&to)
+        .concat()
+        .replace("=\r\n", "")
+        .replace("=\n", "");
+    assert!(raw.contains("supplier not found in Coupa"), "{raw}");
+    assert!(raw.contains("Please correct it and send it again"), "{raw}");
+}
