@@ -228,7 +228,7 @@ async fn tell(
         let told = match letter {
             Some(letter) => notices.tell(letter).await,
             None => Err(format!(
-                "it was not among the {MAX_TOLD} dead letters read before the purge; tell the supplier yourself"
+                "it was not among the dead letters read before the purge (it died meanwhile, or there were more than {MAX_TOLD}); tell the supplier yourself"
             )),
         };
         if let (
