@@ -484,8 +484,6 @@ fn step(out: &mut dyn std::io::Write, text: &str) {
     let _ = out.flush();
 }
 
-/// `gateway demo`: sends one invoice through every inbound path and a poison one, runs the PO
-/// flow, and prints a summary. Returns whether every expected outcome happened.
 /// Globex's translator accepts the 850 it was sent with a 997 in its Incoming folder; the
 /// verdict the gateway then records on the PO's ledger row, if it does within the wait.
 async fn supplier_acknowledges(env: &DemoEnv, files: &[PathBuf]) -> Option<String> {
@@ -516,6 +514,70 @@ async fn supplier_acknowledges(env: &DemoEnv, files: &[PathBuf]) -> Option<Strin
         .flatten()
 }
 
+/// The operator's side of the poison invoice: ask Coupa what a replay would do (fail again),
+/// fix the cause (the supplier is created in Coupa), ask again (it would be created), replay.
+/// Returns whether the invoice then reached Coupa exactly once.
+async fn operator_replays_the_poison(
+    env: &DemoEnv,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<bool> {
+    use crate::dlq::{DlqAction, DlqContext, run as dlq_run};
+    let coupa = crate::coupa_link::invoice_delivery(&env.config)?;
+    let cx = DlqContext {
+        coupa: Some(&coupa),
+        ..DlqContext::default()
+    };
+    let consumers = [crate::bus::COUPA_INVOICES];
+    let filter = gateway_core::DeadFilter {
+        partner: Some(NOBODY.into()),
+        ..Default::default()
+    };
+    let preview = DlqAction::Preview {
+        verb: "replay",
+        limit: 10,
+    };
+    let _ = writeln!(
+        out,
+        "\nThe operator's side: what would a replay do? (gateway dlq replay --partner nobody --dry-run)"
+    );
+    dlq_run(env.bus.as_ref(), cx, &consumers, &filter, &preview, out).await?;
+    let _ = writeln!(
+        out,
+        "the operator creates supplier NOT-IN-COUPA in Coupa, and asks again:"
+    );
+    env.sandbox
+        .add_supplier(json!({"name": "A supplier Coupa did not know", "number": "NOT-IN-COUPA"}))
+        .map_err(|e| anyhow::anyhow!("adding the supplier to the sandbox: {e}"))?;
+    dlq_run(env.bus.as_ref(), cx, &consumers, &filter, &preview, out).await?;
+    let _ = writeln!(out, "and replays it (gateway dlq replay --partner nobody):");
+    dlq_run(
+        env.bus.as_ref(),
+        cx,
+        &consumers,
+        &filter,
+        &DlqAction::Replay,
+        out,
+    )
+    .await?;
+    let once = |e: &DemoEnv| {
+        e.coupa_invoice_numbers()
+            .iter()
+            .filter(|n| *n == "DEMO-POISON-1")
+            .count()
+            == 1
+    };
+    let delivered = env.wait_until(Duration::from_secs(30), once).await;
+    let _ = writeln!(
+        out,
+        "  DEMO-POISON-1 in Coupa after the replay: {}",
+        if delivered { "yes, once" } else { "NO" }
+    );
+    Ok(delivered)
+}
+
+/// `gateway demo`: sends one invoice through every inbound path and a poison one, runs the PO
+/// flow, shows an operator replaying the poison one after fixing its cause, and prints a
+/// summary. Returns whether every expected outcome happened.
 pub async fn run(opts: DemoOptions, out: &mut dyn std::io::Write) -> anyhow::Result<bool> {
     let bus_name = if opts.amqp_url.is_some() {
         "RabbitMQ"
@@ -690,6 +752,9 @@ pub async fn run(opts: DemoOptions, out: &mut dyn std::io::Write) -> anyhow::Res
     }
     let poison_dead = dead.iter().any(|d| d.partner.as_deref() == Some(NOBODY));
     ok &= poison_dead && dead.len() == 1;
+    if poison_dead {
+        ok &= operator_replays_the_poison(&env, out).await?;
+    }
 
     let received = env.sandbox.supplier_received();
     let files = env.outgoing(GLOBEX);

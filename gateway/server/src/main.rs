@@ -190,7 +190,8 @@ enum Command {
         input: PathBuf,
     },
     /// Run a complete demo on this machine: a Coupa sandbox and the gateway on free ports,
-    /// one invoice through every inbound path, a poison one, and the PO flow to suppliers.
+    /// one invoice through every inbound path, a poison one (dead-lettered, then replayed by
+    /// the operator once its cause is fixed), and the PO flow to suppliers.
     #[command(after_help = "Examples:\n  \
         cargo run --release -- demo\n  \
         gateway demo --amqp amqp://guest:guest@127.0.0.1:5672/%2f\n\n\

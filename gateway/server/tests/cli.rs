@@ -759,3 +759,31 @@ fn tell_supplier_is_refused_outside_purge_with_what_to_do() {
         "{err}"
     );
 }
+
+/// The README's first command: the demo runs on the embedded bus with nothing set up, and
+/// every expected outcome happens, the operator's replay of the poison invoice included.
+#[test]
+fn the_demo_runs_and_every_expected_outcome_happens() {
+    let out = gateway().arg("demo").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("demo: every expected outcome happened"),
+        "{text}"
+    );
+    for expected in [
+        "Coupa now: a replay would fail again: ",
+        "Coupa now: not there: a replay would create invoice DEMO-POISON-1 for supplier NOT-IN-COUPA",
+        "coupa-invoices: replayed 1 dead letter(s)",
+        "DEMO-POISON-1 in Coupa after the replay: yes, once",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+}
