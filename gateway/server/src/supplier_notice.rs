@@ -411,6 +411,32 @@ mod tests {
         assert!(why.contains("no number"), "{why}");
     }
 
+    #[tokio::test]
+    async fn a_cxml_supplier_that_cannot_be_reached_is_reported_not_told() {
+        // A port nothing listens on: the connection is refused at once.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap();
+        let mut p = PartnerProfile::from_toml(
+            "id = \"acme\"\n[cxml]\nfrom_domain = \"DUNS\"\nfrom_identity = \"acme\"\n\
+             to_domain = \"NetworkID\"\nto_identity = \"buyer\"\n",
+            "acme.toml",
+        )
+        .unwrap();
+        p.outbound = Some(OutboundChannel::Cxml {
+            url: format!("http://{closed}/cxml"),
+        });
+        let why = notices(p)
+            .tell(&letter(&invoice("INV-2"), "acme", SourceMeta::default()))
+            .await
+            .unwrap_err();
+        assert!(
+            why.contains(&format!("POST http://{closed}/cxml"))
+                && why.ends_with("tell the supplier yourself"),
+            "{why}"
+        );
+    }
+
     #[test]
     fn the_source_is_told_by_the_facts_its_decoder_left() {
         let mut x12 = SourceMeta {
