@@ -1043,10 +1043,10 @@ async fn a_purged_x12_invoice_is_told_to_its_supplier_with_an_824() {
     env.shutdown().await.unwrap();
 }
 
-/// A partner with no outbound channel cannot be told: the purge still happens and the
-/// output and the ledger say the supplier was not told, and what to do.
+/// A partner with no outbound channel cannot be told: its invoice is not purged but stays a
+/// dead letter, and the output says why and what to do; purged without telling, it goes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_supplier_without_a_channel_is_reported_as_not_told() {
+async fn a_supplier_without_a_channel_is_not_told_and_its_invoice_stays_dead() {
     let Some(env) = env(0).await else { return };
     let dead = poison_invoice(&env, "E2E-NOT-TOLD").await;
     assert_eq!(dead.len(), 1, "{dead:?}");
@@ -1054,15 +1054,26 @@ async fn a_supplier_without_a_channel_is_reported_as_not_told() {
         &env,
         &["dlq", "purge", &dead[0].doc_id, "--yes", "--tell-supplier"],
     );
-    assert!(said.contains("coupa-invoices: purged 1"), "{said}");
+    assert!(said.contains("coupa-invoices: purged 0"), "{said}");
     assert!(
-        said.contains("supplier not told: partner nobody has no [partners.outbound] channel"),
+        said.contains(
+            "kept in the dead letters, supplier not told: partner nobody has no [partners.outbound] channel"
+        ) && said.contains("purge it without --tell-supplier"),
         "{said}"
     );
+    let still = env
+        .bus
+        .dead_letters("coupa-invoices", &Default::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(still.len(), 1, "{still:?}");
+    let row = env.running.ledger.entry(&dead[0].doc_id).unwrap().unwrap();
+    assert_eq!(row.status, "dead", "{row:?}");
+    assert!(env.sandbox.supplier_status_updates().is_empty());
+    let said = gateway_cli(&env, &["dlq", "purge", &dead[0].doc_id, "--yes"]);
+    assert!(said.contains("coupa-invoices: purged 1"), "{said}");
     let row = env.running.ledger.entry(&dead[0].doc_id).unwrap().unwrap();
     assert_eq!(row.status, "purged", "{row:?}");
-    assert!(row.detail.contains("supplier not told"), "{row:?}");
-    assert!(env.sandbox.supplier_status_updates().is_empty());
     env.shutdown().await.unwrap();
 }
 

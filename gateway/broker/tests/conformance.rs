@@ -278,8 +278,24 @@ async fn dead_then_replay_exactly_once(b: Arc<dyn Broker>) {
         .unwrap();
     assert_eq!(rest.len(), 1, "the other dead letter stays");
     assert_eq!(rest[0].partner.as_deref(), Some("zeta"));
+    // A selection by ids takes only those ids.
+    let ids = |ids: &[&str]| DeadFilter {
+        doc_ids: Some(ids.iter().map(|i| i.to_string()).collect()),
+        ..Default::default()
+    };
+    assert!(
+        b.purge("invoices", &ids(&["not-a-dead-letter"]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
-        b.purge("invoices", &DeadFilter::default()).await.unwrap(),
+        b.purge(
+            "invoices",
+            &ids(&[rest[0].doc_id.as_str(), "not-a-dead-letter"])
+        )
+        .await
+        .unwrap(),
         vec![Some(rest[0].doc_id.clone())],
         "purge names what it deleted"
     );

@@ -155,11 +155,18 @@ pub struct DeadFilter {
     pub partner: Option<String>,
     pub kind: Option<DocumentKind>,
     pub reason_contains: Option<String>,
+    /// Only these documents: a set a verb chose from letters it read (the invoices whose
+    /// suppliers were told), so what arrived meanwhile is left alone.
+    pub doc_ids: Option<std::collections::BTreeSet<String>>,
 }
 
 impl DeadFilter {
     pub fn matches(&self, envelope: &Envelope, reason: &str) -> bool {
         self.doc_id.as_ref().is_none_or(|d| *d == envelope.doc_id)
+            && self
+                .doc_ids
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&envelope.doc_id))
             && self
                 .partner
                 .as_ref()

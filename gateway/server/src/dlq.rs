@@ -3,6 +3,7 @@
 //! Before a replay, `show` and `replay --dry-run` ask Coupa what replaying each invoice would
 //! do now: create it, take the one Coupa already has, or fail again and why.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use adapter_coupa::CoupaInvoiceDelivery;
@@ -11,7 +12,7 @@ use gateway_model::Document;
 
 use crate::bus::COUPA_INVOICES;
 use crate::ledger::Ledger;
-use crate::supplier_notice::{SupplierNotices, Told};
+use crate::supplier_notice::SupplierNotices;
 
 /// One operator request.
 #[derive(Debug, Clone)]
@@ -25,9 +26,10 @@ pub enum DlqAction {
         limit: usize,
     },
     Replay,
-    /// Deletes the matching dead letters and marks each `purged` in the ledger, with `note`;
-    /// with `tell_supplier`, each purged invoice's supplier is told it was given up
-    /// ([`crate::supplier_notice`]) and the ledger says whether it was.
+    /// Deletes the matching dead letters and marks each `purged` in the ledger, with `note`.
+    /// With `tell_supplier`, each matching invoice's supplier is first told it was given up
+    /// ([`crate::supplier_notice`]) and only those told are purged (the ledger says where the
+    /// notice went); an invoice whose supplier could not be told stays a dead letter.
     Purge {
         note: String,
         tell_supplier: bool,
@@ -40,8 +42,8 @@ pub enum DlqAction {
     },
 }
 
-/// Most dead letters read per consumer to tell their suppliers; a purge of more tells these
-/// and names the rest as not told.
+/// Most dead letters told and purged per consumer in one `purge --tell-supplier`; the rest
+/// stay for the next run.
 pub const MAX_TOLD: usize = 10_000;
 
 /// What the verbs use beyond the bus. Each is optional: without the ledger (a bus shared by
@@ -172,29 +174,52 @@ pub async fn run(
                 note,
                 tell_supplier,
             } => {
-                // Only invoices have a supplier to tell; what it is told comes from the letters
-                // themselves, so they are read before they go.
-                let notices = notices.filter(|_| *tell_supplier && *consumer == COUPA_INVOICES);
-                let letters = match notices {
-                    Some(_) => bus.dead_letters(consumer, filter, MAX_TOLD).await?,
-                    None => Vec::new(),
+                // Only invoices have a supplier to tell. Each is told first and purged only
+                // when that worked, so an invoice whose supplier could not be told stays a
+                // dead letter to tell again, or to purge without telling.
+                let (selection, notes) = match notices
+                    .filter(|_| *tell_supplier && *consumer == COUPA_INVOICES)
+                {
+                    Some(n) => {
+                        let letters = bus.dead_letters(consumer, filter, MAX_TOLD).await?;
+                        let told = tell(n, ledger, &letters, note, out).await?;
+                        if letters.len() == MAX_TOLD {
+                            writeln!(
+                                out,
+                                "  at most {MAX_TOLD} are told per run; run it again for the rest"
+                            )?;
+                        }
+                        let selection = DeadFilter {
+                            doc_ids: Some(told.keys().cloned().collect()),
+                            ..filter.clone()
+                        };
+                        (selection, Some(told))
+                    }
+                    None => (filter.clone(), None),
                 };
-                let purged = bus.purge(consumer, filter).await?;
+                let purged = bus.purge(consumer, &selection).await?;
                 writeln!(out, "{consumer}: purged {} dead letter(s)", purged.len())?;
                 let ids: Vec<&str> = purged.iter().flatten().map(String::as_str).collect();
-                let notes = match notices {
-                    Some(n) => tell(n, ledger, &letters, &ids, note, out).await?,
-                    None => ids.iter().map(|_| note.clone()).collect(),
-                };
+                if let Some(told) = &notes {
+                    for id in told.keys().filter(|id| !ids.contains(&id.as_str())) {
+                        writeln!(
+                            out,
+                            "  {id}: its supplier was told, but it had left the dead letters before the purge (replayed meanwhile?); check it with gateway documents --doc {id}"
+                        )?;
+                    }
+                }
                 if let Some(ledger) = ledger
                     && !ids.is_empty()
                 {
                     // They are gone from the bus already: a ledger failure is reported, not
                     // fatal, and names what it could not mark.
-                    let marked = ids
-                        .iter()
-                        .zip(&notes)
-                        .try_for_each(|(id, n)| ledger.mark_purged(&[id], n).map(|_| ()));
+                    let marked = ids.iter().try_for_each(|id| {
+                        let n = notes
+                            .as_ref()
+                            .and_then(|told| told.get(*id))
+                            .unwrap_or(note);
+                        ledger.mark_purged(&[id], n).map(|_| ())
+                    });
                     if let Err(e) = marked {
                         writeln!(
                             out,
@@ -210,53 +235,48 @@ pub async fn run(
     Ok(total)
 }
 
-/// Tells the supplier of each purged invoice (`ids`, found in `letters`) and says so in `out`;
-/// returns the ledger note of each: the operator's `note` and whether the supplier was told.
-/// An 824's control numbers are recorded against its invoice, so the supplier's 997 for it is
-/// matched there (`partner_ack`).
+/// Tells the supplier of each invoice in `letters` and says so in `out`. Returns the ledger
+/// note (the operator's `note` and where the notice went) of each invoice whose supplier was
+/// told, by doc id; the others are named with why, and stay dead letters. An 824's control
+/// numbers are recorded against its invoice, so the supplier's 997 for it is matched there
+/// (`partner_ack`).
 async fn tell(
     notices: &SupplierNotices,
     ledger: Option<&Ledger>,
-    letters: &[gateway_core::DeadLetter],
-    ids: &[&str],
+    letters: &[DeadLetter],
     note: &str,
     out: &mut dyn Write,
-) -> anyhow::Result<Vec<String>> {
-    let mut notes = Vec::with_capacity(ids.len());
-    for id in ids {
-        let letter = letters.iter().find(|l| l.doc_id == *id);
-        let told = match letter {
-            Some(letter) => notices.tell(letter).await,
-            None => Err(format!(
-                "it was not among the dead letters read before the purge (it died meanwhile, or there were more than {MAX_TOLD}); tell the supplier yourself"
-            )),
-        };
-        if let (
-            Ok(Told {
-                x12: Some(body), ..
-            }),
-            Some(letter),
-            Some(ledger),
-        ) = (&told, letter, ledger)
-        {
-            crate::partner_acks::remember_sent(
-                ledger,
-                letter.partner.as_deref().unwrap_or_default(),
-                &letter.idempotency_key,
-                body,
-            );
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut told = BTreeMap::new();
+    for letter in letters {
+        let id = &letter.doc_id;
+        match notices.tell(letter).await {
+            Ok(sent) => {
+                if let (Some(body), Some(ledger)) = (&sent.x12, ledger) {
+                    crate::partner_acks::remember_sent(
+                        ledger,
+                        letter.partner.as_deref().unwrap_or_default(),
+                        &letter.idempotency_key,
+                        body,
+                    );
+                }
+                writeln!(out, "  {id}: supplier told: {}", sent.said)?;
+                let said = format!("supplier told: {}", sent.said);
+                told.insert(
+                    id.clone(),
+                    match note {
+                        "" => said,
+                        n => format!("{n}; {said}"),
+                    },
+                );
+            }
+            Err(why) => writeln!(
+                out,
+                "  {id}: kept in the dead letters, supplier not told: {why} (purge it without --tell-supplier to give it up anyway)"
+            )?,
         }
-        let said = match &told {
-            Ok(sent) => format!("supplier told: {}", sent.said),
-            Err(why) => format!("supplier not told: {why}"),
-        };
-        writeln!(out, "  {id}: {said}")?;
-        notes.push(match note {
-            "" => said,
-            n => format!("{n}; {said}"),
-        });
     }
-    Ok(notes)
+    Ok(told)
 }
 
 /// What replaying `letter` would do in Coupa now, in words, and the request it would send

@@ -250,10 +250,11 @@ enum Command {
         ask Coupa what a replay would do now (create the invoice, take the one Coupa already \
         has, or fail again and why), and show prints the request it would send. purge asks for confirmation on a terminal \
         (--yes skips it); the ledger then shows each purged document as `purged`, with the \
-        note and why it died. --tell-supplier also tells each purged invoice's supplier that it \
-        was given up, and why, on the channel its [partners.outbound] names: a cXML \
+        note and why it died. --tell-supplier first tells each invoice's supplier that it was \
+        given up, and why, on the channel its [partners.outbound] names (a cXML \
         StatusUpdateRequest, an X12 824 in its folder, a text file beside its CSV files, or a \
-        mail; the output and the ledger say whether each was told.")]
+        mail), and purges only those told; one whose supplier could not be told stays a dead \
+        letter, named with why.")]
     Dlq {
         /// What to do with the dead letters.
         #[arg(value_enum)]
@@ -297,7 +298,8 @@ enum Command {
         /// purge: why, kept in the ledger with each purged document (`gateway documents`).
         #[arg(long, default_value = "")]
         note: String,
-        /// purge: tell the supplier of each purged invoice that it was given up, and why.
+        /// purge: first tell each invoice's supplier that it was given up, and why; purge only
+        /// those told.
         #[arg(long)]
         tell_supplier: bool,
     },
@@ -607,6 +609,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 partner,
                 kind: kind.map(KindArg::kind),
                 reason_contains: reason,
+                doc_ids: None,
             };
             let action = match action {
                 DlqVerb::List => DlqAction::List { limit, json },
