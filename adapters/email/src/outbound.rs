@@ -284,6 +284,8 @@ pub struct NoticeMail<'a> {
     pub body: &'a str,
     /// Our id for the mail, so a reply can be traced.
     pub message_id: String,
+    /// The Message-ID of the mail this answers, so the sender's client threads them.
+    pub in_reply_to: Option<String>,
 }
 
 /// Builds a plain-text notice: what a partner whose channel is e-mail gets where others get a
@@ -298,6 +300,9 @@ pub fn render_notice_mail(m: NoticeMail<'_>) -> Result<Message, RenderError> {
         .message_id(Some(format!("<{}>", m.message_id)));
     if let Some(r) = m.reply_to {
         b = b.reply_to(r);
+    }
+    if let Some(id) = m.in_reply_to {
+        b = b.in_reply_to(id.clone()).references(id);
     }
     b.header(ContentType::TEXT_PLAIN)
         .body(m.body.to_string())
@@ -471,6 +476,7 @@ mod tests {
                 subject: "Invoice INV-9 was not accepted",
                 body: "Coupa refused it: unknown PO.\nPlease send it again corrected.",
                 message_id: "n-1@coupa-gateway".into(),
+                in_reply_to: Some("<orig-7@acme.example>".into()),
             })
         };
         let raw =
@@ -482,6 +488,7 @@ mod tests {
         );
         assert!(raw.contains("Content-Type: text/plain"), "{raw}");
         assert!(raw.contains("Message-ID: <n-1@coupa-gateway>"), "{raw}");
+        assert!(raw.contains("In-Reply-To: <orig-7@acme.example>"), "{raw}");
         assert!(raw.contains("Please send it again corrected."), "{raw}");
         match mail("not an address") {
             Err(RenderError::To(a)) => assert_eq!(a, "not an address"),

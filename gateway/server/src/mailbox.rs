@@ -14,13 +14,21 @@
 //! An IMAP inbox ([`ImapReader`]) follows the same rules: unseen messages are read with
 //! `BODY.PEEK[]`, marked `\Seen` after the bus confirmed, or moved to the quarantine folder with
 //! a note giving the reason; what the bus could not take stays unseen.
+//!
+//! A quarantined message from a partner's own sender (allowed by its `[email]` list and
+//! authenticated as the profile requires) is answered, when `[mailbox.smtp]` is set and
+//! `tell_senders` is not turned off, with a plain-text reply saying what was wrong and what went
+//! through anyway, as a cXML or X12 sender learns it from its answer or 997. An unknown or
+//! unauthenticated sender is never answered: a forged `From` must not make the gateway mail
+//! a stranger.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_email::{
-    ImapConfig, ImapInbox, Limits, ParsedMail, PoMail, SmtpConfig, SmtpMailer, find_partner,
+    ImapConfig, ImapInbox, Limits, ParsedMail, PoMail, SmtpConfig, SmtpMailer, check_sender,
+    find_partner,
 };
 use gateway_core::{DeliveryError, Envelope, Format, IngestRequest, PartnerProfile};
 use gateway_model::Document;
@@ -49,6 +57,14 @@ pub struct MailboxConfig {
     /// An IMAP inbox read like the Maildir (unseen messages; `\Seen` after the bus confirmed).
     #[serde(default)]
     pub imap: Option<ImapConfig>,
+    /// Answer a partner's sender whose message was quarantined, through `smtp` (default true;
+    /// unknown and unauthenticated senders are never answered).
+    #[serde(default = "default_tell_senders")]
+    pub tell_senders: bool,
+}
+
+fn default_tell_senders() -> bool {
+    true
 }
 
 fn default_poll() -> u64 {
@@ -56,6 +72,85 @@ fn default_poll() -> u64 {
 }
 fn default_max_message() -> usize {
     25 * 1024 * 1024
+}
+
+/// Whom to answer about a quarantined message: its sender, known and authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The `From` address.
+    pub to: String,
+    pub partner: String,
+    pub subject: Option<String>,
+    pub message_id: String,
+}
+
+/// Answers quarantined messages' senders through the SMTP relay.
+#[derive(Clone)]
+pub struct SenderReplies {
+    mailer: Arc<SmtpMailer>,
+}
+
+impl std::fmt::Debug for SenderReplies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SenderReplies").finish_non_exhaustive()
+    }
+}
+
+impl SenderReplies {
+    pub fn new(mailer: Arc<SmtpMailer>) -> Self {
+        SenderReplies { mailer }
+    }
+
+    /// Mails `reply.to` what was wrong with its message (`problems`, as the quarantine note has
+    /// them). Returns the relay's answer. A failure is the caller's to log: the message is
+    /// quarantined either way, and its note says why.
+    pub async fn tell(&self, reply: &Reply, problems: &[String]) -> Result<String, DeliveryError> {
+        let subject = match reply.subject.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(s) => format!("Not accepted: {s}"),
+            None => "Not accepted: your message to the invoice mailbox".to_string(),
+        };
+        let mut body =
+            String::from("Your message could not be taken in full by the invoice gateway:\n\n");
+        for p in problems {
+            body.push_str("- ");
+            body.push_str(p);
+            body.push('\n');
+        }
+        body.push_str(
+            "\nDocuments named \"published anyway\" above were received and need not be sent \
+             again. Please correct the rest and send them again, as attachments in cXML, X12 or \
+             the Coupa CSV layout.\n",
+        );
+        let message = adapter_email::render_notice_mail(adapter_email::NoticeMail {
+            from: self.mailer.from().clone(),
+            reply_to: self.mailer.reply_to().cloned(),
+            to: &reply.to,
+            subject: &subject,
+            body: &body,
+            message_id: format!("{}@coupa-gateway", uuid::Uuid::new_v4().simple()),
+            in_reply_to: Some(reply.message_id.trim().trim_matches(['<', '>']))
+                .filter(|id| !id.is_empty())
+                .map(|id| format!("<{id}>")),
+        })
+        .map_err(|e| DeliveryError::permanent(format!("cannot write the reply: {e}")))?;
+        self.mailer.send(message).await
+    }
+
+    /// [`SenderReplies::tell`], logged with the partner and the outcome.
+    async fn answer(&self, reply: &Reply, problems: &[String]) -> Option<String> {
+        match self.tell(reply, problems).await {
+            Ok(answer) => {
+                tracing::info!(adapter = "email", partner = %reply.partner, to = %reply.to,
+                    message = %reply.message_id, %answer, "sender told why its message was quarantined");
+                Some(reply.to.clone())
+            }
+            Err(e) => {
+                tracing::warn!(adapter = "email", partner = %reply.partner, to = %reply.to,
+                    message = %reply.message_id, error = %e, "could not tell the sender why its message was quarantined");
+                None
+            }
+        }
+    }
 }
 
 /// What one poll did, for logs and tests.
@@ -68,6 +163,8 @@ pub struct MailPoll {
     pub deferred: Vec<PathBuf>,
     pub documents: usize,
     pub duplicates: usize,
+    /// Senders told why their message was quarantined.
+    pub told: Vec<String>,
 }
 
 /// The Maildir reader.
@@ -76,6 +173,7 @@ pub struct Mailbox {
     poll_every: Duration,
     limits: Limits,
     pipeline: Arc<Pipeline>,
+    replies: Option<SenderReplies>,
 }
 
 impl std::fmt::Debug for Mailbox {
@@ -94,7 +192,14 @@ impl Mailbox {
                 ..Limits::default()
             },
             pipeline,
+            replies: None,
         }
+    }
+
+    /// Answers the senders of quarantined messages (see the module documentation).
+    pub fn with_replies(mut self, replies: SenderReplies) -> Self {
+        self.replies = Some(replies);
+        self
     }
 
     pub fn new_dir(&self) -> PathBuf {
@@ -209,15 +314,28 @@ impl Mailbox {
             Verdict::Quarantine {
                 problems,
                 documents,
+                reply,
             } => {
                 summary.documents += documents;
-                self.quarantine(path, &name, &problems, summary);
+                if self.quarantine(path, &name, &problems, summary)
+                    && let (Some(replies), Some(reply)) = (&self.replies, &reply)
+                    && let Some(to) = replies.answer(reply, &problems).await
+                {
+                    summary.told.push(to);
+                }
             }
             Verdict::Deferred => summary.deferred.push(path.to_path_buf()),
         }
     }
 
-    fn quarantine(&self, path: &Path, name: &str, problems: &[String], summary: &mut MailPoll) {
+    /// Moves the message to `quarantine/` with its note; false when it stays for the next poll.
+    fn quarantine(
+        &self,
+        path: &Path,
+        name: &str,
+        problems: &[String],
+        summary: &mut MailPoll,
+    ) -> bool {
         let dir = self.quarantine_dir();
         let mut text = format!("{name}: {} problem(s)\n", problems.len());
         for p in problems {
@@ -227,16 +345,18 @@ impl Mailbox {
         if let Err(e) = write_atomically(&dir, &format!("{name}.reason.txt"), text.as_bytes()) {
             tracing::warn!(adapter = "email", error = %e, "cannot write the quarantine reason; will retry");
             summary.deferred.push(path.to_path_buf());
-            return;
+            return false;
         }
         match move_into(path, &dir, name) {
             Ok(p) => {
                 tracing::warn!(adapter = "email", file = %name, problems = problems.len(), "message quarantined");
                 summary.quarantined.push(p);
+                true
             }
             Err(e) => {
                 tracing::warn!(adapter = "email", error = %e, "cannot quarantine; will retry");
                 summary.deferred.push(path.to_path_buf());
+                false
             }
         }
     }
@@ -248,10 +368,11 @@ pub enum Verdict {
     /// Every document is on the bus (or was already): mark the message seen.
     Seen { documents: usize, duplicates: usize },
     /// Unknown sender, unreadable, nothing usable, or some attachment rejected (`documents`
-    /// from the others did go out).
+    /// from the others did go out). `reply`: the sender to tell, when it is a partner's own.
     Quarantine {
         problems: Vec<String>,
         documents: usize,
+        reply: Option<Reply>,
     },
     /// The bus or ledger could not decide: leave the message for the next poll.
     Deferred,
@@ -262,6 +383,7 @@ pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict 
     let quarantine = |problems: Vec<String>| Verdict::Quarantine {
         problems,
         documents: 0,
+        reply: None,
     };
     let mail = match ParsedMail::parse(raw, limits) {
         Ok(m) => m,
@@ -279,6 +401,13 @@ pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict 
             mail.from.as_deref().unwrap_or("(no From address)")
         )]);
     };
+    // Only a partner's own sender, authenticated as its profile requires, is ever answered.
+    let reply = check_sender(partner, &mail).is_ok().then(|| Reply {
+        to: mail.from.clone().unwrap_or_default(),
+        partner: partner.id.clone(),
+        subject: mail.subject.clone(),
+        message_id: mail.message_id.clone(),
+    });
     let report = pipeline
         .ingest(IngestRequest {
             raw,
@@ -322,6 +451,7 @@ pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict 
     Verdict::Quarantine {
         problems,
         documents: report.accepted.len(),
+        reply,
     }
 }
 
@@ -333,6 +463,7 @@ pub struct ImapReader {
     poll_every: Duration,
     limits: Limits,
     pipeline: Arc<Pipeline>,
+    replies: Option<SenderReplies>,
 }
 
 impl std::fmt::Debug for ImapReader {
@@ -354,7 +485,14 @@ impl ImapReader {
                 ..Limits::default()
             },
             pipeline,
+            replies: None,
         }
+    }
+
+    /// Answers the senders of quarantined messages (see the module documentation).
+    pub fn with_replies(mut self, replies: SenderReplies) -> Self {
+        self.replies = Some(replies);
+        self
     }
 
     /// Polls until `shutdown` resolves.
@@ -399,6 +537,7 @@ impl ImapReader {
                         self.limits.max_message_bytes
                     )],
                     documents: 0,
+                    reply: None,
                 },
             };
             match verdict {
@@ -410,11 +549,17 @@ impl ImapReader {
                 Verdict::Quarantine {
                     problems,
                     documents,
+                    reply,
                 } => {
                     inbox.quarantine(uid, &problems.join("\n")).await?;
                     tracing::warn!(adapter = "email-imap", uid, problems = %problems.join("; "), "message quarantined");
                     summary.quarantined += 1;
                     summary.documents += documents;
+                    if let (Some(replies), Some(reply)) = (&self.replies, &reply)
+                        && replies.answer(reply, &problems).await.is_some()
+                    {
+                        summary.told += 1;
+                    }
                 }
                 Verdict::Deferred => summary.deferred += 1,
             }
@@ -431,6 +576,8 @@ pub struct ImapPoll {
     pub quarantined: usize,
     pub deferred: usize,
     pub documents: usize,
+    /// Senders told why their message was quarantined.
+    pub told: usize,
 }
 
 /// The Maildir name with the Seen flag (`<unique>:2,S`), keeping other flags.

@@ -149,10 +149,26 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         tracing::info!(root = %fd.root.display(), "file drop watching");
     }
 
+    // One SMTP relay for POs mailed to suppliers and answers to quarantined mail.
+    let mailer = match config.mailbox.as_ref().and_then(|m| m.smtp.as_ref()) {
+        Some(smtp) => Some(Arc::new(
+            adapter_email::SmtpMailer::new(smtp).context("[mailbox.smtp]")?,
+        )),
+        None => None,
+    };
+    let replies = config
+        .mailbox
+        .as_ref()
+        .filter(|m| m.tell_senders)
+        .and(mailer.clone())
+        .map(crate::mailbox::SenderReplies::new);
     if let Some(mb) = &config.mailbox
         && let Some(root) = &mb.maildir
     {
-        let mailbox = crate::mailbox::Mailbox::new(root.clone(), mb, pipeline.clone());
+        let mut mailbox = crate::mailbox::Mailbox::new(root.clone(), mb, pipeline.clone());
+        if let Some(r) = &replies {
+            mailbox = mailbox.with_replies(r.clone());
+        }
         mailbox
             .prepare()
             .with_context(|| format!("creating the Maildir folders under {}", root.display()))?;
@@ -162,7 +178,10 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
     if let Some(mb) = &config.mailbox
         && let Some(imap) = &mb.imap
     {
-        let reader = crate::mailbox::ImapReader::new(imap.clone(), mb, pipeline.clone());
+        let mut reader = crate::mailbox::ImapReader::new(imap.clone(), mb, pipeline.clone());
+        if let Some(r) = &replies {
+            reader = reader.with_replies(r.clone());
+        }
         tasks.spawn(reader.run(stopped(stop_rx.clone())));
         tracing::info!(host = %imap.host, mailbox = %imap.mailbox, "IMAP inbox watching");
     }
@@ -206,10 +225,8 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         )
         .context("building the HTTP client for supplier delivery")?
         .with_coupa_suppliers(Arc::clone(&coupa.suppliers));
-        let supplier = match config.mailbox.as_ref().and_then(|m| m.smtp.as_ref()) {
-            Some(smtp) => supplier.with_mailer(Arc::new(
-                adapter_email::SmtpMailer::new(smtp).context("[mailbox.smtp]")?,
-            )),
+        let supplier = match &mailer {
+            Some(m) => supplier.with_mailer(Arc::clone(m)),
             None => supplier,
         };
         let consumers: [(&str, Arc<dyn Outbound>); 2] = [

@@ -197,6 +197,7 @@ impl SupplierNotices {
             subject: &subject,
             body: &text(given),
             message_id: format!("rejected.{}@coupa-gateway", given.envelope.doc_id),
+            in_reply_to: None,
         })
         .map_err(|e| format!("cannot write the mail to {to}: {e}"))?;
         mailer

@@ -303,6 +303,7 @@ async fn mail_env_with(
             timeout_ms: 10_000,
         }),
         imap,
+        tell_senders: true,
     });
     let acme = config.partners.iter_mut().find(|p| p.id == "acme").unwrap();
     acme.email = Some(EmailProfile {
@@ -843,8 +844,9 @@ impl gateway_core::Broker for Flaky {
     }
 }
 
-/// A Maildir reader on its own (no HTTP, no Coupa): acme may mail from `@acme.example`; the
-/// bus can be switched off through the returned [`Flaky`].
+/// A Maildir reader on its own (no HTTP, no Coupa): acme may mail from `@acme.example` and
+/// from `@localhost` (the local Postfix's test mailbox, for answers); the bus can be switched
+/// off through the returned [`Flaky`].
 struct LocalMailbox {
     mailbox: gateway_server::mailbox::Mailbox,
     root: PathBuf,
@@ -871,7 +873,7 @@ client_secret = "y"
 [[partners]]
 id = "acme"
 [partners.email]
-from = ["@acme.example"]
+from = ["@acme.example", "@localhost"]
 "#
     );
     let config = Config::parse(&text, "test", std::iter::empty()).unwrap();
@@ -896,6 +898,7 @@ from = ["@acme.example"]
         max_message_bytes,
         smtp: None,
         imap: None,
+        tell_senders: true,
     };
     let mailbox = gateway_server::mailbox::Mailbox::new(root.clone(), &mb_config, pipeline);
     mailbox.prepare().unwrap();
@@ -1529,4 +1532,83 @@ async fn a_given_up_invoice_is_told_to_an_email_supplier_by_mail() {
         .replace("=\n", "");
     assert!(raw.contains("supplier not found in Coupa"), "{raw}");
     assert!(raw.contains("Please correct it and send it again"), "{raw}");
+}
+
+/// A partner's sender whose message is quarantined (a PDF is not a document the gateway reads)
+/// is answered through the relay with what was wrong, threaded to its message; a stranger's
+/// quarantined message is never answered (no backscatter to a forged From).
+#[tokio::test]
+async fn a_partners_sender_is_told_why_its_message_was_quarantined_a_stranger_is_not() {
+    let test = "a_partners_sender_is_told_why_its_message_was_quarantined_a_stranger_is_not";
+    if !smtp_or_skip(test) {
+        return;
+    }
+    let LocalMailbox {
+        mailbox,
+        root,
+        flaky,
+        _dir,
+        ..
+    } = local_mailbox(1024 * 1024).await;
+    flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let mailer = adapter_email::SmtpMailer::new(&SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: Some(25),
+        security: SmtpSecurity::None,
+        username: None,
+        password: None,
+        from: "Globex Invoices <invoices@globex.example>".into(),
+        reply_to: None,
+        ca_file: None,
+        timeout_ms: 10_000,
+    })
+    .unwrap();
+    let mailbox = mailbox.with_replies(gateway_server::mailbox::SenderReplies::new(Arc::new(
+        mailer,
+    )));
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let sender = format!("gwmail+{tag}@localhost");
+    let raw = mail(
+        &sender,
+        &format!("pdf-{tag}@localhost"),
+        &[("INV-9.pdf", "application/pdf", b"%PDF-1.4 not an invoice")],
+    );
+    deliver(&root, "1.M1.told", &raw);
+    // A stranger's message is quarantined the same way, and not answered.
+    let stranger = format!("gwmail+stranger{tag}@evil.example");
+    deliver(
+        &root,
+        "2.M2.told",
+        &mail(
+            &stranger,
+            &format!("s-{tag}@evil.example"),
+            &[("INV-9.pdf", "application/pdf", b"%PDF-1.4")],
+        ),
+    );
+    let poll = mailbox.poll().await;
+    assert_eq!(poll.quarantined.len(), 2, "{poll:?}");
+    assert_eq!(poll.told, vec![sender.clone()], "{poll:?}");
+    let arrived = wait_until(Duration::from_secs(60), || {
+        !delivered_to(&sender).is_empty()
+    })
+    .await;
+    assert!(
+        arrived,
+        "no answer for {sender} in {}",
+        test_mailbox().display()
+    );
+    let answers = delivered_to(&sender);
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0].subject.as_deref(), Some("Not accepted: invoice"));
+    assert_eq!(answers[0].from.as_deref(), Some("invoices@globex.example"));
+    let raw = deliveries_to(&sender)
+        .concat()
+        .replace("=\r\n", "")
+        .replace("=\n", "");
+    assert!(
+        raw.contains(&format!("In-Reply-To: <pdf-{tag}@localhost>")),
+        "{raw}"
+    );
+    assert!(raw.contains("'INV-9.pdf'"), "{raw}");
+    assert!(raw.contains("no usable attachment"), "{raw}");
 }
