@@ -199,9 +199,16 @@ pub async fn run(
                 };
                 let purged = bus.purge(consumer, &selection).await?;
                 writeln!(out, "{consumer}: purged {} dead letter(s)", purged.len())?;
+                if *tell_supplier && notes.is_none() && !purged.is_empty() {
+                    writeln!(
+                        out,
+                        "  --tell-supplier applies to invoices from suppliers: these went without a notice"
+                    )?;
+                }
                 let ids: Vec<&str> = purged.iter().flatten().map(String::as_str).collect();
                 if let Some(told) = &notes {
-                    for id in told.keys().filter(|id| !ids.contains(&id.as_str())) {
+                    let gone: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+                    for id in told.keys().filter(|id| !gone.contains(id.as_str())) {
                         writeln!(
                             out,
                             "  {id}: its supplier was told, but it had left the dead letters before the purge (replayed meanwhile?); check it with gateway documents --doc {id}"
