@@ -904,6 +904,26 @@ async fn a_purged_cxml_invoice_is_told_to_its_supplier_with_a_status_update() {
     assert_eq!(answer.status(), 200);
     let dead = first_dead_invoices(&env).await;
     assert_eq!(dead.len(), 1, "{dead:?}");
+    // A notice cannot be taken back: the dry run says how the supplier would be told, and
+    // sends nothing.
+    let planned = gateway_cli(
+        &env,
+        &[
+            "dlq",
+            "purge",
+            &dead[0].doc_id,
+            "--tell-supplier",
+            "--dry-run",
+        ],
+    );
+    assert!(
+        planned.contains(&format!(
+            "supplier would be told by a cXML StatusUpdateRequest to {}/supplier/acme/cxml",
+            env.sandbox.base_url()
+        )),
+        "{planned}"
+    );
+    assert!(env.sandbox.supplier_status_updates().is_empty());
     let said = gateway_cli(
         &env,
         &["dlq", "purge", &dead[0].doc_id, "--yes", "--tell-supplier"],
@@ -967,6 +987,22 @@ async fn a_purged_x12_invoice_is_told_to_its_supplier_with_an_824() {
     let dead = first_dead_invoices(&env).await;
     assert_eq!(dead.len(), 1, "{dead:?}");
     let before = env.outgoing(GLOBEX);
+    let planned = gateway_cli(
+        &env,
+        &[
+            "dlq",
+            "purge",
+            &dead[0].doc_id,
+            "--tell-supplier",
+            "--dry-run",
+        ],
+    );
+    assert!(
+        planned.contains("supplier would be told by an X12 824 in ")
+            && planned.contains("sftp/globex/Outgoing"),
+        "{planned}"
+    );
+    assert_eq!(env.outgoing(GLOBEX), before, "a dry run writes nothing");
     let said = gateway_cli(
         &env,
         &[
@@ -1050,6 +1086,22 @@ async fn a_supplier_without_a_channel_is_not_told_and_its_invoice_stays_dead() {
     let Some(env) = env(0).await else { return };
     let dead = poison_invoice(&env, "E2E-NOT-TOLD").await;
     assert_eq!(dead.len(), 1, "{dead:?}");
+    let planned = gateway_cli(
+        &env,
+        &[
+            "dlq",
+            "purge",
+            &dead[0].doc_id,
+            "--tell-supplier",
+            "--dry-run",
+        ],
+    );
+    assert!(
+        planned.contains(
+            "supplier could not be told, so it would stay a dead letter: partner nobody has no [partners.outbound] channel"
+        ),
+        "{planned}"
+    );
     let said = gateway_cli(
         &env,
         &["dlq", "purge", &dead[0].doc_id, "--yes", "--tell-supplier"],

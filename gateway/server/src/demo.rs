@@ -535,6 +535,7 @@ async fn operator_replays_the_poison(
     let preview = DlqAction::Preview {
         verb: "replay",
         limit: 10,
+        tell_supplier: false,
     };
     let _ = writeln!(
         out,

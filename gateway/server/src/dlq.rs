@@ -35,10 +35,12 @@ pub enum DlqAction {
         tell_supplier: bool,
     },
     /// What `replay` or `purge` (the `verb`) would take: the matching dead letters, listed;
-    /// nothing changes.
+    /// nothing changes. With `tell_supplier` (purge), also how each invoice's supplier would
+    /// be told, or why it could not be (it would stay a dead letter).
     Preview {
         verb: &'static str,
         limit: usize,
+        tell_supplier: bool,
     },
 }
 
@@ -138,7 +140,11 @@ pub async fn run(
                 }
                 total += letters.len();
             }
-            DlqAction::Preview { verb, limit } => {
+            DlqAction::Preview {
+                verb,
+                limit,
+                tell_supplier,
+            } => {
                 let letters = bus.dead_letters(consumer, filter, *limit).await?;
                 let at_least = if letters.len() >= *limit {
                     "at least "
@@ -161,6 +167,17 @@ pub async fn run(
                     )?;
                     if let Some(coupa) = coupa_for(consumer).filter(|_| *verb == "replay") {
                         writeln!(out, "    Coupa now: {}", coupa_now(coupa, l).await.0)?;
+                    }
+                    if let Some(n) =
+                        notices.filter(|_| *tell_supplier && consumer == &COUPA_INVOICES)
+                    {
+                        match n.plan(l) {
+                            Ok(plan) => writeln!(out, "    supplier would be told by {plan}")?,
+                            Err(why) => writeln!(
+                                out,
+                                "    supplier could not be told, so it would stay a dead letter: {why}"
+                            )?,
+                        }
                     }
                 }
                 total += letters.len();

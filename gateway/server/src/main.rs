@@ -254,7 +254,7 @@ enum Command {
         given up, and why, on the channel its [partners.outbound] names (a cXML \
         StatusUpdateRequest, an X12 824 in its folder, a text file beside its CSV files, or a \
         mail), and purges only those told; one whose supplier could not be told stays a dead \
-        letter, named with why.")]
+        letter, named with why. With --dry-run it says how each would be told and sends nothing.")]
     Dlq {
         /// What to do with the dead letters.
         #[arg(value_enum)]
@@ -617,10 +617,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 DlqVerb::Replay if dry_run => DlqAction::Preview {
                     verb: "replay",
                     limit,
+                    tell_supplier: false,
                 },
                 DlqVerb::Purge if dry_run => DlqAction::Preview {
                     verb: "purge",
                     limit,
+                    tell_supplier,
                 },
                 DlqVerb::Replay => DlqAction::Replay,
                 DlqVerb::Purge => DlqAction::Purge {
@@ -658,6 +660,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 DlqAction::Purge {
                     tell_supplier: true,
                     ..
+                }
+                | DlqAction::Preview {
+                    tell_supplier: true,
+                    ..
                 } => Some(supplier_notices(&config)?),
                 _ => None,
             };
@@ -685,10 +691,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let preview = DlqAction::Preview {
                         verb: "purge",
                         limit,
+                        tell_supplier,
                     };
                     let n = dlq_run(
                         bus.as_ref(),
-                        DlqContext::default(),
+                        DlqContext {
+                            notices: notices.as_ref(),
+                            ..DlqContext::default()
+                        },
                         &consumers,
                         &filter,
                         &preview,

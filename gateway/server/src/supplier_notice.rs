@@ -54,6 +54,9 @@ impl Told {
     }
 }
 
+/// Why a supplier whose channel is e-mail cannot be told.
+const NO_RELAY: &str = "the partner's channel is email but [mailbox.smtp] is not configured; tell the supplier yourself";
+
 /// The invoice facts a notice names.
 struct Given<'a> {
     envelope: &'a Envelope,
@@ -89,9 +92,12 @@ impl SupplierNotices {
         self
     }
 
-    /// Tells the supplier of `letter` that its invoice was given up, and why. `Ok`: where the
-    /// notice went. `Err`: why none was sent, with what the operator can do.
-    pub async fn tell(&self, letter: &DeadLetter) -> Result<Told, String> {
+    /// The invoice of `letter`, its supplier's profile and the channel a notice would take, or
+    /// why there is none.
+    fn route<'l>(
+        &self,
+        letter: &'l DeadLetter,
+    ) -> Result<(Given<'l>, &PartnerProfile, &OutboundChannel), String> {
         let given = given(letter)?;
         let partner_id = letter.partner.as_deref().unwrap_or("");
         let partner = self.partners.by_id(partner_id).ok_or_else(|| {
@@ -105,6 +111,32 @@ impl SupplierNotices {
                 partner.id
             )
         })?;
+        Ok((given, partner, channel))
+    }
+
+    /// What [`SupplierNotices::tell`] would send for `letter`, without sending it (nor using a
+    /// control number): for `gateway dlq purge --tell-supplier --dry-run`, since a notice to a
+    /// supplier cannot be taken back. `Err`: why none could be sent.
+    pub fn plan(&self, letter: &DeadLetter) -> Result<String, String> {
+        let (given, partner, channel) = self.route(letter)?;
+        match channel {
+            OutboundChannel::Cxml { url } => {
+                self.status_update(&given, partner)?;
+                Ok(format!("a cXML StatusUpdateRequest to {url}"))
+            }
+            OutboundChannel::X12File { dir } => Ok(format!("an X12 824 in {dir}")),
+            OutboundChannel::CsvFile { dir } => Ok(format!("a text notice in {dir}")),
+            OutboundChannel::Email { to } => match self.mailer {
+                Some(_) => Ok(format!("a mail to {to}")),
+                None => Err(NO_RELAY.to_string()),
+            },
+        }
+    }
+
+    /// Tells the supplier of `letter` that its invoice was given up, and why. `Ok`: where the
+    /// notice went. `Err`: why none was sent, with what the operator can do.
+    pub async fn tell(&self, letter: &DeadLetter) -> Result<Told, String> {
+        let (given, partner, channel) = self.route(letter)?;
         let stem = notice_stem(&given);
         match channel {
             OutboundChannel::Cxml { url } => {
@@ -185,10 +217,7 @@ impl SupplierNotices {
     }
 
     async fn mail(&self, given: &Given<'_>, to: &str) -> Result<String, String> {
-        let mailer = self.mailer.as_ref().ok_or_else(|| {
-            "the partner's channel is email but [mailbox.smtp] is not configured; tell the supplier yourself"
-                .to_string()
-        })?;
+        let mailer = self.mailer.as_ref().ok_or_else(|| NO_RELAY.to_string())?;
         let subject = format!("Invoice {} was not accepted", given.number);
         let message = adapter_email::render_notice_mail(adapter_email::NoticeMail {
             from: mailer.from().clone(),
@@ -387,6 +416,8 @@ mod tests {
             .await
             .unwrap_err();
         assert!(why.contains("[mailbox.smtp] is not configured"), "{why}");
+        let planned = mail.plan(&letter(&invoice("INV-1"), "mailco", SourceMeta::default()));
+        assert_eq!(planned, Err(why));
         let why = mail
             .tell(&letter(
                 &invoice("INV-1"),
