@@ -828,9 +828,14 @@ async fn a_purged_dead_letter_is_marked_in_the_ledger_with_the_operators_note() 
 
 /// Waits for the first dead letters of `coupa-invoices` and returns them.
 async fn first_dead_invoices(env: &DemoEnv) -> Vec<gateway_core::DeadLetter> {
+    dead_invoices(env, 1).await
+}
+
+/// Waits until `coupa-invoices` has at least `n` dead letters and returns them.
+async fn dead_invoices(env: &DemoEnv, n: usize) -> Vec<gateway_core::DeadLetter> {
     let mut dead = Vec::new();
     let deadline = tokio::time::Instant::now() + GUARD;
-    while dead.is_empty() && tokio::time::Instant::now() < deadline {
+    while dead.len() < n && tokio::time::Instant::now() < deadline {
         dead = env
             .bus
             .dead_letters("coupa-invoices", &Default::default(), 10)
@@ -1201,6 +1206,37 @@ async fn replay_dry_run_says_what_coupa_would_do_now() {
         .filter(|i| i["invoice-number"] == "E2E-PREVIEW")
         .count();
     assert_eq!(numbered, 1);
+    env.shutdown().await.unwrap();
+}
+
+/// When Coupa does not answer, the dry run says so for the first letter at once (one
+/// attempt, not delivery's retries) and does not ask for the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_dry_run_stops_asking_a_coupa_that_does_not_answer() {
+    let Some(env) = env(0).await else { return };
+    for number in ["E2E-ASK-1", "E2E-ASK-2"] {
+        let doc = gateway_model::Document::Invoice(DemoEnv::invoice(number).unwrap());
+        let (status, _) = env.post_rest("nobody-token", &doc).await.unwrap();
+        assert_eq!(status, 202);
+    }
+    assert_eq!(dead_invoices(&env, 2).await.len(), 2);
+    assert!(env.sandbox.inject(gateway_sandbox::FaultSpec::new(
+        "GET /api/suppliers",
+        gateway_sandbox::FaultKind::Status { status: 503 },
+        100,
+    )));
+    let said = gateway_cli(&env, &["dlq", "replay", "--partner", "nobody", "--dry-run"]);
+    assert_eq!(
+        said.matches("Coupa now: cannot tell now (").count(),
+        1,
+        "{said}"
+    );
+    assert_eq!(
+        said.matches("Coupa now: not asked: Coupa did not answer for an earlier letter")
+            .count(),
+        1,
+        "{said}"
+    );
     env.shutdown().await.unwrap();
 }
 

@@ -48,9 +48,23 @@ pub fn parts(config: &Config) -> anyhow::Result<CoupaParts> {
 /// supplier: what the service's `coupa-invoices` consumer runs, and what `gateway dlq` asks
 /// what a replay would do.
 pub fn invoice_delivery(config: &Config) -> anyhow::Result<CoupaInvoiceDelivery> {
-    let client = Arc::new(
-        CoupaClient::new(client_config(&config.coupa)).context("building the Coupa client")?,
-    );
+    invoice_delivery_with(config, client_config(&config.coupa))
+}
+
+/// [`invoice_delivery`] for an operator's question (`gateway dlq show`, `replay --dry-run`):
+/// each call is made once, so a Coupa that does not answer is said so at once rather than
+/// after delivery's retries.
+pub fn invoice_lookup(config: &Config) -> anyhow::Result<CoupaInvoiceDelivery> {
+    let mut cfg = client_config(&config.coupa);
+    cfg.max_attempts = 1;
+    invoice_delivery_with(config, cfg)
+}
+
+fn invoice_delivery_with(
+    config: &Config,
+    cfg: CoupaClientConfig,
+) -> anyhow::Result<CoupaInvoiceDelivery> {
+    let client = Arc::new(CoupaClient::new(cfg).context("building the Coupa client")?);
     let mut invoices = CoupaInvoiceDelivery::new(client);
     for p in &config.partners {
         if let Some(s) = &p.coupa_supplier {

@@ -522,7 +522,7 @@ async fn operator_replays_the_poison(
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<bool> {
     use crate::dlq::{DlqAction, DlqContext, run as dlq_run};
-    let coupa = crate::coupa_link::invoice_delivery(&env.config)?;
+    let coupa = crate::coupa_link::invoice_lookup(&env.config)?;
     let cx = DlqContext {
         coupa: Some(&coupa),
         ..DlqContext::default()

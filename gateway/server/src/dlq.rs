@@ -77,7 +77,7 @@ pub async fn run(
         coupa,
     } = cx;
     // Only the invoices to Coupa can be checked against Coupa.
-    let coupa_for = |consumer: &str| coupa.filter(|_| consumer == COUPA_INVOICES);
+    let mut asker = coupa.map(CoupaAsker::new);
     let mut total = 0;
     for consumer in consumers {
         match action {
@@ -126,8 +126,8 @@ pub async fn run(
                         serde_json::to_string_pretty(&l.envelope)?
                     )?;
                     writeln!(out, "body:\n{}\n", String::from_utf8_lossy(&l.body))?;
-                    if let Some(coupa) = coupa_for(consumer) {
-                        let (now, request) = coupa_now(coupa, l).await;
+                    if let Some(coupa) = asker.as_mut().filter(|_| *consumer == COUPA_INVOICES) {
+                        let (now, request) = coupa.ask(l).await;
                         writeln!(out, "coupa now:   {now}")?;
                         if let Some(r) = request {
                             writeln!(
@@ -165,8 +165,11 @@ pub async fn run(
                         l.partner.as_deref().unwrap_or("-"),
                         l.reason
                     )?;
-                    if let Some(coupa) = coupa_for(consumer).filter(|_| *verb == "replay") {
-                        writeln!(out, "    Coupa now: {}", coupa_now(coupa, l).await.0)?;
+                    if let Some(coupa) = asker
+                        .as_mut()
+                        .filter(|_| *consumer == COUPA_INVOICES && *verb == "replay")
+                    {
+                        writeln!(out, "    Coupa now: {}", coupa.ask(l).await.0)?;
                     }
                     if let Some(n) =
                         notices.filter(|_| *tell_supplier && consumer == &COUPA_INVOICES)
@@ -303,16 +306,52 @@ async fn tell(
     Ok(told)
 }
 
-/// What replaying `letter` would do in Coupa now, in words, and the request it would send
-/// when the invoice resolves to a supplier.
+/// Asks Coupa what replaying each letter would do, until Coupa does not answer: then the
+/// rest are not asked, so an operator's question over a hundred letters does not wait out a
+/// timeout for each.
+struct CoupaAsker<'a> {
+    coupa: &'a CoupaInvoiceDelivery,
+    unanswered: bool,
+}
+
+impl<'a> CoupaAsker<'a> {
+    fn new(coupa: &'a CoupaInvoiceDelivery) -> Self {
+        CoupaAsker {
+            coupa,
+            unanswered: false,
+        }
+    }
+
+    /// [`coupa_now`], or "not asked" once Coupa has not answered.
+    async fn ask(&mut self, letter: &DeadLetter) -> (String, Option<serde_json::Value>) {
+        if self.unanswered {
+            return (
+                "not asked: Coupa did not answer for an earlier letter; ask again later".into(),
+                None,
+            );
+        }
+        let (said, request, answered) = coupa_now(self.coupa, letter).await;
+        self.unanswered = !answered;
+        (said, request)
+    }
+}
+
+/// What replaying `letter` would do in Coupa now, in words, the request it would send when the
+/// invoice resolves to a supplier, and whether Coupa answered.
 async fn coupa_now(
     coupa: &CoupaInvoiceDelivery,
     letter: &DeadLetter,
-) -> (String, Option<serde_json::Value>) {
+) -> (String, Option<serde_json::Value>, bool) {
     let inv = match gateway_model::from_json(&letter.body) {
         Ok(Document::Invoice(inv)) => inv,
-        Ok(other) => return (format!("not an invoice but a {}", other.kind()), None),
-        Err(e) => return (format!("the body is not a canonical invoice: {e}"), None),
+        Ok(other) => return (format!("not an invoice but a {}", other.kind()), None, true),
+        Err(e) => {
+            return (
+                format!("the body is not a canonical invoice: {e}"),
+                None,
+                true,
+            );
+        }
     };
     match coupa.preview(&letter.envelope, &inv).await {
         Ok(p) => {
@@ -332,9 +371,13 @@ async fn coupa_now(
                     inv.invoice_number.as_deref().unwrap_or("(no number)")
                 ),
             };
-            (said, Some(p.request))
+            (said, Some(p.request), true)
         }
-        Err(e) if e.is_retryable() => (format!("cannot tell now ({e}); ask again later"), None),
-        Err(e) => (format!("a replay would fail again: {e}"), None),
+        Err(e) if e.is_retryable() => (
+            format!("cannot tell now ({e}); ask again later"),
+            None,
+            false,
+        ),
+        Err(e) => (format!("a replay would fail again: {e}"), None, true),
     }
 }

@@ -671,7 +671,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // usable [coupa] section they still list, and say why they cannot tell.
             let coupa = match &action {
                 DlqAction::Show { .. } | DlqAction::Preview { verb: "replay", .. } => {
-                    gateway_server::coupa_link::invoice_delivery(&config)
+                    gateway_server::coupa_link::invoice_lookup(&config)
                         .map_err(|e| {
                             eprintln!("warning: {e:#}; not asking Coupa what a replay would do")
                         })
