@@ -242,8 +242,17 @@ pub(crate) async fn post_cxml(
 }
 
 fn file_stem(env: &Envelope, doc: &Document) -> String {
-    let number: String = doc
-        .number()
+    let version = match doc {
+        Document::PurchaseOrder(po) => po.version.map(|v| format!("-v{v}")).unwrap_or_default(),
+        Document::Invoice(_) => String::new(),
+    };
+    stem(doc.number(), &version, &env.doc_id)
+}
+
+/// `<number><version>-<first 8 of the doc id>`, safe as a file name in a partner's folder:
+/// what the gateway writes there for one document (a PO, an 824 or notice about an invoice).
+pub(crate) fn stem(number: &str, version: &str, doc_id: &str) -> String {
+    let number: String = number
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' {
@@ -253,11 +262,7 @@ fn file_stem(env: &Envelope, doc: &Document) -> String {
             }
         })
         .collect();
-    let version = match doc {
-        Document::PurchaseOrder(po) => po.version.map(|v| format!("-v{v}")).unwrap_or_default(),
-        Document::Invoice(_) => String::new(),
-    };
-    let short_id: String = env.doc_id.chars().take(8).collect();
+    let short_id: String = doc_id.chars().take(8).collect();
     format!("{number}{version}-{short_id}")
 }
 

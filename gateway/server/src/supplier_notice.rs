@@ -24,7 +24,7 @@ use gateway_model::{Document, DocumentKind, Invoice};
 
 use crate::codecs::Codecs;
 use crate::partners::Partners;
-use crate::supplier::{post_cxml, write_file};
+use crate::supplier::{post_cxml, stem, write_file};
 
 /// Sends the notices; one per command run.
 pub struct SupplierNotices {
@@ -137,7 +137,7 @@ impl SupplierNotices {
     /// notice went. `Err`: why none was sent, with what the operator can do.
     pub async fn tell(&self, letter: &DeadLetter) -> Result<Told, String> {
         let (given, partner, channel) = self.route(letter)?;
-        let stem = notice_stem(&given);
+        let stem = stem(&given.number, "", &given.envelope.doc_id);
         match channel {
             OutboundChannel::Cxml { url } => {
                 let body = self.status_update(&given, partner)?;
@@ -175,9 +175,10 @@ impl SupplierNotices {
     ) -> Result<Vec<u8>, String> {
         let source = &given.envelope.source;
         let update = adapter_cxml::InvoiceStatusUpdate {
-            payload_id: came_as_cxml(given.envelope)
-                .then_some(())
-                .and(source.source_key.as_deref()),
+            payload_id: source
+                .source_key
+                .as_deref()
+                .filter(|_| came_as_cxml(given.envelope)),
             invoice_id: &given.number,
             invoice_date: given.invoice.invoice_date,
             status: adapter_cxml::InvoiceStatusKind::Rejected,
@@ -198,9 +199,11 @@ impl SupplierNotices {
             .map(|key| key.split('/').collect())
             .unwrap_or_default();
         let extra = |k: &str| {
-            came_as_x12(given.envelope)
-                .then(|| source.extra.get(k).map(String::as_str))
-                .flatten()
+            source
+                .extra
+                .get(k)
+                .map(String::as_str)
+                .filter(|_| came_as_x12(given.envelope))
         };
         let advice = adapter_x12::InvoiceAdvice {
             invoice_number: &given.number,
@@ -292,23 +295,6 @@ fn text(given: &Given<'_>) -> String {
     out
 }
 
-/// `<number>-<first 8 of doc id>`, safe as a file name.
-fn notice_stem(given: &Given<'_>) -> String {
-    let number: String = given
-        .number
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let short: String = given.envelope.doc_id.chars().take(8).collect();
-    format!("{number}-{short}")
-}
-
 /// The cXML decoder's envelope facts name the sender's credential; no other source does.
 fn came_as_cxml(env: &Envelope) -> bool {
     env.source.extra.contains_key("sender_credential")
@@ -322,10 +308,10 @@ fn came_as_x12(env: &Envelope) -> bool {
 
 /// The X12 source key (`ISA13/GS06/ST02`) of an invoice that came as X12.
 fn x12_controls(env: &Envelope) -> Option<&str> {
-    came_as_x12(env)
-        .then_some(())
-        .and(env.source.source_key.as_deref())
-        .filter(|k| k.split('/').count() == 3)
+    env.source
+        .source_key
+        .as_deref()
+        .filter(|k| came_as_x12(env) && k.split('/').count() == 3)
 }
 
 #[cfg(test)]
