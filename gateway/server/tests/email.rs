@@ -291,17 +291,9 @@ async fn mail_env_with(
         maildir: Some(maildir.clone()),
         poll_interval_ms: 50,
         max_message_bytes: 25 * 1024 * 1024,
-        smtp: po_by_mail_to.as_ref().map(|_| SmtpConfig {
-            host: "127.0.0.1".into(),
-            port: Some(25),
-            security: SmtpSecurity::None,
-            username: None,
-            password: None,
-            from: "Globex Purchasing <purchasing@globex.example>".into(),
-            reply_to: None,
-            ca_file: None,
-            timeout_ms: 10_000,
-        }),
+        smtp: po_by_mail_to
+            .as_ref()
+            .map(|_| postfix("Globex Purchasing <purchasing@globex.example>")),
         imap,
         tell_senders: true,
     });
@@ -438,6 +430,21 @@ async fn a_mailed_cxml_invoice_reaches_coupa_once_and_strangers_are_quarantined(
 
     env.running.shutdown().await;
     env.sandbox.shutdown().await.unwrap();
+}
+
+/// The local Postfix as the relay, plain SMTP on port 25, sending as `from`.
+fn postfix(from: &str) -> SmtpConfig {
+    SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: Some(25),
+        security: SmtpSecurity::None,
+        username: None,
+        password: None,
+        from: from.into(),
+        reply_to: None,
+        ca_file: None,
+        timeout_ms: 10_000,
+    }
 }
 
 /// The local Postfix: reachable, or skipped loudly (failed under CI).
@@ -603,18 +610,7 @@ async fn smtp_4xx_is_retryable_and_5xx_permanent() {
     if !smtp_or_skip("smtp_4xx_is_retryable_and_5xx_permanent") {
         return;
     }
-    let mailer = adapter_email::SmtpMailer::new(&SmtpConfig {
-        host: "127.0.0.1".into(),
-        port: Some(25),
-        security: SmtpSecurity::None,
-        username: None,
-        password: None,
-        from: "purchasing@globex.example".into(),
-        reply_to: None,
-        ca_file: None,
-        timeout_ms: 10_000,
-    })
-    .unwrap();
+    let mailer = adapter_email::SmtpMailer::new(&postfix("purchasing@globex.example")).unwrap();
     let message = lettre_message("no-such-user-here@localhost");
     let err = mailer.send(message).await.unwrap_err();
     assert!(!err.is_retryable(), "{err}");
@@ -1464,18 +1460,9 @@ async fn a_given_up_invoice_is_told_to_an_email_supplier_by_mail() {
         outbound: Some(OutboundChannel::Email { to: to.clone() }),
         ..PartnerProfile::default()
     };
-    let mailer = adapter_email::SmtpMailer::new(&SmtpConfig {
-        host: "127.0.0.1".into(),
-        port: Some(25),
-        security: SmtpSecurity::None,
-        username: None,
-        password: None,
-        from: "Globex Accounts Payable <ap@globex.example>".into(),
-        reply_to: None,
-        ca_file: None,
-        timeout_ms: 10_000,
-    })
-    .unwrap();
+    let mailer =
+        adapter_email::SmtpMailer::new(&postfix("Globex Accounts Payable <ap@globex.example>"))
+            .unwrap();
     let notices = gateway_server::supplier_notice::SupplierNotices::new(
         gateway_server::partners::Partners::new(vec![partner]),
         Codecs::standard(),
@@ -1551,18 +1538,9 @@ async fn a_partners_sender_is_told_why_its_message_was_quarantined_a_stranger_is
         ..
     } = local_mailbox(1024 * 1024).await;
     flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
-    let mailer = adapter_email::SmtpMailer::new(&SmtpConfig {
-        host: "127.0.0.1".into(),
-        port: Some(25),
-        security: SmtpSecurity::None,
-        username: None,
-        password: None,
-        from: "Globex Invoices <invoices@globex.example>".into(),
-        reply_to: None,
-        ca_file: None,
-        timeout_ms: 10_000,
-    })
-    .unwrap();
+    let mailer =
+        adapter_email::SmtpMailer::new(&postfix("Globex Invoices <invoices@globex.example>"))
+            .unwrap();
     let mailbox = mailbox.with_replies(gateway_server::mailbox::SenderReplies::new(Arc::new(
         mailer,
     )));
