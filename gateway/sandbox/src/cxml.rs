@@ -326,8 +326,20 @@ pub async fn supplier_order(
             );
         }
     };
-    let mut store = s.store();
-    if store.received.len() >= MAX_RECORDS {
+    let order = ReceivedOrder {
+        supplier: name,
+        order_id: doc.order_id,
+        order_type: doc.order_type,
+        payload_id: doc.payload_id,
+        body: text,
+    };
+    keep(&mut s.store().received, order)
+}
+
+/// Records what a test supplier received and answers 200, or 500 once it holds
+/// [`MAX_RECORDS`] (memory stays bounded).
+fn keep<T>(inbox: &mut Vec<T>, received: T) -> Response {
+    if inbox.len() >= MAX_RECORDS {
         return cxml_status(
             StatusCode::INTERNAL_SERVER_ERROR,
             500,
@@ -335,13 +347,7 @@ pub async fn supplier_order(
             "Supplier inbox full",
         );
     }
-    store.received.push(ReceivedOrder {
-        supplier: name,
-        order_id: doc.order_id,
-        order_type: doc.order_type,
-        payload_id: doc.payload_id,
-        body: text,
-    });
+    inbox.push(received);
     cxml_status(StatusCode::OK, 200, "OK", "")
 }
 
@@ -356,16 +362,7 @@ fn record_status_update(s: &SharedState, supplier: String, doc: Scan, body: Stri
             "StatusUpdateRequest without InvoiceStatus",
         );
     };
-    let mut store = s.store();
-    if store.status_updates.len() >= MAX_RECORDS {
-        return cxml_status(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            500,
-            "Internal Server Error",
-            "Supplier inbox full",
-        );
-    }
-    store.status_updates.push(ReceivedStatusUpdate {
+    let update = ReceivedStatusUpdate {
         supplier,
         payload_id: doc.payload_id,
         document_reference: doc.document_reference,
@@ -373,8 +370,8 @@ fn record_status_update(s: &SharedState, supplier: String, doc: Scan, body: Stri
         status,
         comments: doc.status_comments,
         body,
-    });
-    cxml_status(StatusCode::OK, 200, "OK", "")
+    };
+    keep(&mut s.store().status_updates, update)
 }
 
 #[cfg(test)]
