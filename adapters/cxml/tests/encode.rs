@@ -1,5 +1,5 @@
 //! Encoding: corpus round trips, the header (DOCTYPE, payloadID, timestamp, credentials), DTD
-//! element order, and refusals for what cXML cannot carry.
+//! element order, refusals for what cXML cannot carry, and the invoice status update.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -481,4 +481,265 @@ fn two_ship_to_contacts_come_back_where_they_were() {
     let again = CxmlCodec::default().decode(&written, &profile());
     let back: Vec<Document> = again.documents.into_iter().map(|d| d.document).collect();
     assert_eq!(back, docs, "{}", String::from_utf8_lossy(&written));
+}
+
+/// The `StatusUpdateRequest` that tells a supplier what became of its invoice
+/// (`encode/status_update.rs`).
+mod status_update {
+    use adapter_cxml::encode::MAX_COMMENT_CHARS;
+    use adapter_cxml::reader::{Limits, Node, Tree, parse_one};
+    use adapter_cxml::{InvoiceStatusKind, InvoiceStatusUpdate, encode_invoice_status_update};
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    fn update(comments: &str) -> InvoiceStatusUpdate<'_> {
+        InvoiceStatusUpdate {
+            payload_id: Some("1773580000000.abc@supplier.example"),
+            invoice_id: "INV-1",
+            invoice_date: Some(NaiveDate::from_ymd_opt(2026, 3, 15).unwrap()),
+            status: InvoiceStatusKind::Rejected,
+            comments,
+        }
+    }
+
+    fn parse(raw: &[u8]) -> Tree {
+        parse_one(raw, &Limits::default()).unwrap()
+    }
+
+    fn at<'t>(tree: &'t Tree, path: &str) -> Node<'t> {
+        let root = tree.root().unwrap();
+        root.find(path)
+            .unwrap_or_else(|| panic!("no {path} under {}", root.name()))
+    }
+
+    fn names(n: Node<'_>) -> Vec<&str> {
+        n.children().map(|c| c.name()).collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Whatever words another system gives as the reason (any characters, markup, control
+        /// characters, line breaks), the update is written, reads back as cXML, and carries
+        /// the reason trimmed, each character XML cannot hold as a space.
+        #[test]
+        fn any_reason_is_written_and_read_back(
+            reason in "(\\PC|[<>&'\"\\x00-\\x1f\u{FFFE}\u{FFFF}]){0,300}"
+        ) {
+            let raw = encode_invoice_status_update(&update(&reason), &profile()).unwrap();
+            let tree = parse(&raw);
+            let status = at(&tree, "Request/StatusUpdateRequest/InvoiceStatus");
+            let comments = status.children().find(|c| c.name() == "Comments");
+            let expected: String = reason
+                .chars()
+                .map(|c| {
+                    let ok = matches!(c, '\t' | '\n' | '\r')
+                        || ('\u{20}'..='\u{D7FF}').contains(&c)
+                        || ('\u{E000}'..='\u{FFFD}').contains(&c)
+                        || c >= '\u{10000}';
+                    if ok { c } else { ' ' }
+                })
+                .collect();
+            let expected = expected.trim();
+            match comments {
+                Some(c) => proptest::prop_assert_eq!(c.text(), expected),
+                None => proptest::prop_assert!(expected.is_empty(), "{expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn rejected_update_carries_header_reference_status_and_exact_reason() {
+        let reason = "Line 2: price <> PO & tax 7 % — «refusé» by AP";
+        let raw = encode_invoice_status_update(&update(reason), &profile()).unwrap();
+        let text = std::str::from_utf8(&raw).unwrap();
+        assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"));
+        // The raw reason never appears: its markup characters are escaped.
+        assert!(!text.contains(reason));
+
+        let tree = parse(&raw);
+        let doctype = tree.doctype.clone().unwrap();
+        assert!(doctype.contains("/cXML.dtd"), "{doctype}");
+        let root = tree.root().unwrap();
+        assert_eq!(root.name(), "cXML");
+        let payload = root.attr("payloadID").unwrap();
+        assert!(payload.ends_with("@gw.example"), "{payload}");
+        assert!(root.attr("timestamp").is_some());
+
+        // From = us (the profile's to_*), To = the supplier (from_*), Sender = us + secret.
+        assert_eq!(
+            at(&tree, "Header/From/Credential").attr("domain"),
+            Some("NetworkID")
+        );
+        assert_eq!(
+            at(&tree, "Header/From/Credential/Identity").text(),
+            "AN01000000123"
+        );
+        assert_eq!(
+            at(&tree, "Header/To/Credential").attr("domain"),
+            Some("DUNS")
+        );
+        assert_eq!(
+            at(&tree, "Header/To/Credential/Identity").text(),
+            "123456789"
+        );
+        assert_eq!(
+            at(&tree, "Header/Sender/Credential/Identity").text(),
+            "AN01000000123"
+        );
+        assert_eq!(
+            at(&tree, "Header/Sender/Credential/SharedSecret").text(),
+            "outbound-secret"
+        );
+        assert!(
+            at(&tree, "Header/From/Credential")
+                .child("SharedSecret")
+                .is_none()
+        );
+        assert!(at(&tree, "Request").attr("deploymentMode").is_some());
+
+        let sur = at(&tree, "Request/StatusUpdateRequest");
+        assert_eq!(
+            names(sur),
+            ["DocumentReference", "Status", "InvoiceStatus"],
+            "cXML.dtd order"
+        );
+        assert_eq!(
+            at(&tree, "Request/StatusUpdateRequest/DocumentReference").attr("payloadID"),
+            Some("1773580000000.abc@supplier.example")
+        );
+        let status = at(&tree, "Request/StatusUpdateRequest/Status");
+        assert_eq!(status.attr("code"), Some("200"));
+        assert_eq!(status.attr("text"), Some("OK"));
+        let inv = at(&tree, "Request/StatusUpdateRequest/InvoiceStatus");
+        assert_eq!(inv.attr("type"), Some("rejected"));
+        assert_eq!(names(inv), ["InvoiceIDInfo", "Comments"]);
+        let info = inv.child("InvoiceIDInfo").unwrap();
+        assert_eq!(info.attr("invoiceID"), Some("INV-1"));
+        assert_eq!(info.attr("invoiceDate"), Some("2026-03-15T00:00:00+00:00"));
+        let comments = inv.child("Comments").unwrap();
+        assert_eq!(comments.attr("xml:lang"), Some("en"));
+        assert_eq!(comments.text(), reason);
+    }
+
+    #[test]
+    fn unknown_reference_date_and_reason_are_left_out() {
+        // The last: a reason of only a character XML cannot hold (found by the property below).
+        for (payload_id, comments) in [(None, ""), (Some(" "), "  \n\t "), (None, "\u{e}")] {
+            let u = InvoiceStatusUpdate {
+                payload_id,
+                invoice_date: None,
+                ..update(comments)
+            };
+            let raw = encode_invoice_status_update(&u, &profile()).unwrap();
+            let tree = parse(&raw);
+            let sur = at(&tree, "Request/StatusUpdateRequest");
+            assert_eq!(names(sur), ["Status", "InvoiceStatus"]);
+            let inv = sur.child("InvoiceStatus").unwrap();
+            assert_eq!(names(inv), ["InvoiceIDInfo"]);
+            let info = inv.child("InvoiceIDInfo").unwrap();
+            assert_eq!(info.attr("invoiceID"), Some("INV-1"));
+            assert_eq!(info.attr("invoiceDate"), None);
+        }
+    }
+
+    #[test]
+    fn every_kind_is_written_as_the_dtd_spells_it() {
+        use InvoiceStatusKind::*;
+        for (kind, wire) in [
+            (Processing, "processing"),
+            (Reconciled, "reconciled"),
+            (Rejected, "rejected"),
+            (Paying, "paying"),
+            (Paid, "paid"),
+        ] {
+            let u = InvoiceStatusUpdate {
+                status: kind,
+                ..update("r")
+            };
+            let raw = encode_invoice_status_update(&u, &profile()).unwrap();
+            let tree = parse(&raw);
+            assert_eq!(
+                at(&tree, "Request/StatusUpdateRequest/InvoiceStatus").attr("type"),
+                Some(wire)
+            );
+        }
+    }
+
+    #[test]
+    fn missing_profile_section_or_credential_is_a_profile_error() {
+        let e =
+            encode_invoice_status_update(&update("r"), &PartnerProfile::anonymous()).unwrap_err();
+        assert!(
+            matches!(e, EncodeError::Profile(ref m) if m.contains("no [cxml] section")),
+            "{e}"
+        );
+        let mut p = profile();
+        if let Some(c) = p.cxml.as_mut() {
+            c.from_identity = None;
+        }
+        let e = encode_invoice_status_update(&update("r"), &p).unwrap_err();
+        assert!(
+            matches!(e, EncodeError::Profile(ref m) if m.contains("from_identity")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn blank_invoice_id_or_unwritable_character_is_invalid() {
+        for id in ["", "   "] {
+            let u = InvoiceStatusUpdate {
+                invoice_id: id,
+                ..update("r")
+            };
+            let e = encode_invoice_status_update(&u, &profile()).unwrap_err();
+            assert!(
+                matches!(e, EncodeError::Invalid { ref path, ref message }
+                    if path == "invoice_id" && message.contains("invoice number")),
+                "{e}"
+            );
+        }
+        // In the invoice number a character XML cannot hold is refused; in the reason, which
+        // comes from other systems, it becomes a space so the notice still goes.
+        let mut u = update("fine");
+        u.invoice_id = "INV\u{7}";
+        let e = encode_invoice_status_update(&u, &profile()).unwrap_err();
+        assert!(
+            matches!(e, EncodeError::Invalid { ref message, .. } if message.contains("U+0007")),
+            "{e}"
+        );
+        let raw = encode_invoice_status_update(&update("bell\u{7}rang\u{FFFE}twice"), &profile())
+            .unwrap();
+        let tree = parse(&raw);
+        let text = at(&tree, "Request/StatusUpdateRequest/InvoiceStatus/Comments").text();
+        assert_eq!(text, "bell rang twice");
+    }
+
+    #[test]
+    fn long_reason_is_cut_at_a_character_boundary() {
+        // 1,999 ASCII characters, then three-byte characters: the 2,000th character, the last
+        // one kept, is multi-byte, and so is the first one dropped.
+        let reason = format!("{}{}", "a".repeat(1_999), "€".repeat(3_001));
+        assert_eq!(reason.chars().count(), 5_000);
+        let raw = encode_invoice_status_update(&update(&reason), &profile()).unwrap();
+        assert!(std::str::from_utf8(&raw).is_ok());
+        let tree = parse(&raw);
+        let text = at(&tree, "Request/StatusUpdateRequest/InvoiceStatus/Comments").text();
+        assert_eq!(text.chars().count(), 2_001);
+        let tail: String = text.chars().skip(1_995).collect();
+        assert!(text.ends_with("€…"), "{tail}");
+        let kept = text.strip_suffix('…').unwrap();
+        assert_eq!(kept.chars().count(), 2_000);
+        assert!(reason.starts_with(kept));
+    }
+
+    #[test]
+    fn reason_of_exactly_the_limit_is_kept_whole() {
+        let reason = "é".repeat(MAX_COMMENT_CHARS);
+        let raw = encode_invoice_status_update(&update(&reason), &profile()).unwrap();
+        let tree = parse(&raw);
+        let text = at(&tree, "Request/StatusUpdateRequest/InvoiceStatus/Comments").text();
+        assert_eq!(text, reason);
+    }
 }

@@ -15,7 +15,9 @@ mod writer;
 
 pub use invoice::encode_invoice;
 pub use order::encode_order;
-pub use status_update::{InvoiceStatusKind, InvoiceStatusUpdate, encode_invoice_status_update};
+pub use status_update::{
+    InvoiceStatusKind, InvoiceStatusUpdate, MAX_COMMENT_CHARS, encode_invoice_status_update,
+};
 
 use chrono::{NaiveDate, Utc};
 use gateway_core::{EncodeError, PartnerProfile, Secret};
