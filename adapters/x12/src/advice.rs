@@ -245,8 +245,7 @@ mod tests {
 
     use super::*;
     use crate::control::InMemoryControlNumbers;
-    use crate::envelope::{EnvelopeIssue, Group, Interchange, SetContext, SetIssue, Visitor};
-    use crate::tokenizer::{Segment, TokState, Tokenizer};
+    use crate::tokenizer::Tokenizer;
 
     fn profile(version: &str) -> PartnerProfile {
         PartnerProfile::from_toml(
@@ -298,51 +297,21 @@ mod tests {
         found[0]
     }
 
-    /// Everything the envelope walker reports.
-    #[derive(Default)]
-    struct Findings {
-        sets: Vec<(String, Vec<SetIssue>)>,
-        groups: Vec<(String, Vec<EnvelopeIssue>)>,
-        interchanges: Vec<(String, Vec<EnvelopeIssue>)>,
-        strays: Vec<String>,
-    }
-
-    impl<'a> Visitor<'a> for Findings {
-        fn set(&mut self, cx: &SetContext<'_>, _: &[Segment<'a>], issues: Vec<SetIssue>) {
-            self.sets.push((cx.header.id.to_string(), issues));
-        }
-        fn group_end(&mut self, _: Option<&Interchange>, g: &Group, issues: Vec<EnvelopeIssue>) {
-            self.groups.push((g.field(1).to_string(), issues));
-        }
-        fn interchange_end(&mut self, isa: &Interchange) {
-            self.interchanges
-                .push((isa.control().to_string(), isa.issues.clone()));
-        }
-        fn stray(
-            &mut self,
-            location: String,
-            message: String,
-            _: Option<&'static str>,
-            _: Option<usize>,
-        ) {
-            self.strays.push(format!("{location}: {message}"));
-        }
-    }
-
     /// One interchange of one AG group of one 824, its control numbers and counts sound both
     /// to the crate's envelope walker and counted here from the tokenized segments.
     fn assert_sound_envelope(raw: &[u8]) {
-        let mut f = Findings::default();
-        crate::envelope::Walker::new().run(raw, TokState::default(), true, &mut f);
+        let f = crate::envelope::tests::walk_bytes(raw);
         assert!(f.strays.is_empty(), "{:?}", f.strays);
         assert_eq!(f.interchanges.len(), 1);
-        assert!(f.interchanges[0].1.is_empty(), "{:?}", f.interchanges);
+        assert!(
+            f.interchanges[0].issues.is_empty(),
+            "{:?}",
+            f.interchanges[0].issues
+        );
         assert_eq!(f.groups.len(), 1);
-        assert_eq!(f.groups[0].0, "AG");
         assert!(f.groups[0].1.is_empty(), "{:?}", f.groups);
         assert_eq!(f.sets.len(), 1);
-        assert_eq!(f.sets[0].0, "824");
-        assert!(f.sets[0].1.is_empty(), "{:?}", f.sets);
+        assert!(f.sets[0].2.is_empty(), "{:?}", f.sets);
 
         let segs = segments(raw);
         let ids: Vec<&str> = segs.iter().map(|s| s[0].as_str()).collect();
@@ -353,6 +322,7 @@ mod tests {
         let (isa, iea) = (the(&segs, "ISA"), the(&segs, "IEA"));
         let (gs, ge) = (the(&segs, "GS"), the(&segs, "GE"));
         let (st, se) = (the(&segs, "ST"), the(&segs, "SE"));
+        assert_eq!((gs[1].as_str(), st[1].as_str()), ("AG", "824"));
         assert_eq!(isa[13], iea[2], "ISA13 = IEA02");
         assert_eq!(iea[1], "1");
         assert_eq!(gs[6], ge[2], "GS06 = GE02");

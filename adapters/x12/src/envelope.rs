@@ -945,15 +945,19 @@ impl Walker {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
+    /// Everything the walker reports, for tests here and of the writers (whose output must
+    /// walk without a finding).
     #[derive(Default)]
-    struct Record {
-        sets: Vec<(String, usize, Vec<SetIssue>, String)>,
-        groups: Vec<(String, Vec<EnvelopeIssue>)>,
-        interchanges: Vec<Interchange>,
-        strays: Vec<String>,
+    pub(crate) struct Record {
+        /// Each set: ST02, its segment count, its issues, where the first one is.
+        pub(crate) sets: Vec<(String, usize, Vec<SetIssue>, String)>,
+        /// Each group: GS06 and its issues.
+        pub(crate) groups: Vec<(String, Vec<EnvelopeIssue>)>,
+        pub(crate) interchanges: Vec<Interchange>,
+        pub(crate) strays: Vec<String>,
     }
 
     impl<'a> Visitor<'a> for Record {
@@ -985,8 +989,13 @@ mod tests {
     const ISA: &str = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *200301*1253*U*00401*000000001*0*T*>~\n";
 
     fn walk(input: &str) -> Record {
+        walk_bytes(input.as_bytes())
+    }
+
+    /// Walks a whole input (nothing more to come).
+    pub(crate) fn walk_bytes(input: &[u8]) -> Record {
         let mut r = Record::default();
-        let p = Walker::new().run(input.as_bytes(), TokState::default(), true, &mut r);
+        let p = Walker::new().run(input, TokState::default(), true, &mut r);
         assert!(!p.need_more);
         r
     }
