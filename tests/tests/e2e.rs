@@ -547,50 +547,40 @@ async fn inputs_refused_at_the_door_are_counted_as_rejected() {
     let Some(env) = env(0).await else { return };
     let rejected = "gateway_documents_rejected_total";
     let label = |adapter: &str| format!("adapter=\"{adapter}\",kind=\"unknown\"");
-    let before = [
-        metric(&env, rejected, &label("cxml")).await,
-        metric(&env, rejected, &label("x12")).await,
-        metric(&env, rejected, &label("rest")).await,
-    ];
+    let counts = || async {
+        [
+            metric(&env, rejected, &label("cxml")).await,
+            metric(&env, rejected, &label("x12")).await,
+            metric(&env, rejected, &label("rest")).await,
+        ]
+    };
+    let before = counts().await;
     let inv = DemoEnv::invoice("E2E-REFUSED").unwrap();
-    let http = reqwest::Client::new();
     let base = env.running.base_url();
     // cXML with a wrong shared secret.
     let mut impostor = env.partner(ACME).unwrap().clone();
     if let Some(c) = impostor.cxml.as_mut() {
         c.shared_secret = Some(gateway_core::Secret::new("guessed"));
     }
-    let body = env
-        .codecs
-        .encoder(gateway_core::Format::Cxml)
-        .unwrap()
-        .encode(&[gateway_model::Document::Invoice(inv.clone())], &impostor)
-        .unwrap();
-    let r = http
-        .post(format!("{base}/cxml"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
+    let body = crate::faults::cxml_bytes(&env.codecs, &impostor, &inv);
+    assert_eq!(reqwest_post(&format!("{base}/cxml"), body).await.0, 401);
     // X12 from an interchange sender no profile names.
     let edi = String::from_utf8(env.x12_from(ACME, &inv).unwrap()).unwrap();
     let stranger = edi.replacen("*ACME           *", "*STRANGER       *", 1);
     assert_ne!(stranger, edi);
-    let r = http
-        .post(format!("{base}/x12"))
-        .body(stranger)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
+    assert_eq!(
+        reqwest_post(&format!("{base}/x12"), stranger.into_bytes())
+            .await
+            .0,
+        403
+    );
     // REST with a bad token, and a body over the limit (16 MiB by default).
     let (status, _) = env
         .post_rest("not-a-token", &gateway_model::Document::Invoice(inv))
         .await
         .unwrap();
     assert_eq!(status, 401);
-    let r = http
+    let r = reqwest::Client::new()
         .post(format!("{base}/api/v1/documents"))
         .bearer_auth("acme-token")
         .body(vec![b' '; 17 * 1024 * 1024])
@@ -598,11 +588,7 @@ async fn inputs_refused_at_the_door_are_counted_as_rejected() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
-    let after = [
-        metric(&env, rejected, &label("cxml")).await,
-        metric(&env, rejected, &label("x12")).await,
-        metric(&env, rejected, &label("rest")).await,
-    ];
+    let after = counts().await;
     assert!(after[0] > before[0], "cxml: {before:?} {after:?}");
     assert!(after[1] > before[1], "x12: {before:?} {after:?}");
     assert!(after[2] >= before[2] + 2, "rest: {before:?} {after:?}");
@@ -826,6 +812,13 @@ async fn a_purged_dead_letter_is_marked_in_the_ledger_with_the_operators_note() 
     env.shutdown().await.unwrap();
 }
 
+/// `gateway dlq purge <doc_id> --tell-supplier` with `more` arguments; what it printed.
+fn purge_telling(env: &DemoEnv, doc_id: &str, more: &[&str]) -> String {
+    let mut args = vec!["dlq", "purge", doc_id, "--tell-supplier"];
+    args.extend_from_slice(more);
+    gateway_cli(env, &args)
+}
+
 /// Waits for the first dead letters of `coupa-invoices` and returns them.
 async fn first_dead_invoices(env: &DemoEnv) -> Vec<gateway_core::DeadLetter> {
     dead_invoices(env, 1).await
@@ -883,15 +876,7 @@ async fn a_purged_cxml_invoice_is_told_to_its_supplier_with_a_status_update() {
     let Some(env) = env(0).await else { return };
     coupa_refuses_the_next_invoice(&env);
     let inv = DemoEnv::invoice("E2E-TOLD-CXML").unwrap();
-    let body = env
-        .codecs
-        .encoder(gateway_core::Format::Cxml)
-        .unwrap()
-        .encode(
-            &[gateway_model::Document::Invoice(inv)],
-            env.partner(ACME).unwrap(),
-        )
-        .unwrap();
+    let body = crate::faults::cxml_bytes(&env.codecs, env.partner(ACME).unwrap(), &inv);
     let text = String::from_utf8(body.clone()).unwrap();
     let payload_id = text
         .split("payloadID=\"")
@@ -899,28 +884,13 @@ async fn a_purged_cxml_invoice_is_told_to_its_supplier_with_a_status_update() {
         .and_then(|rest| rest.split('"').next())
         .unwrap()
         .to_string();
-    let answer = reqwest::Client::new()
-        .post(format!("{}/cxml", env.running.base_url()))
-        .header("content-type", "text/xml")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
+    let (status, answer) = reqwest_post(&format!("{}/cxml", env.running.base_url()), body).await;
+    assert_eq!(status, 200, "{answer}");
     let dead = first_dead_invoices(&env).await;
     assert_eq!(dead.len(), 1, "{dead:?}");
     // A notice cannot be taken back: the dry run says how the supplier would be told, and
     // sends nothing.
-    let planned = gateway_cli(
-        &env,
-        &[
-            "dlq",
-            "purge",
-            &dead[0].doc_id,
-            "--tell-supplier",
-            "--dry-run",
-        ],
-    );
+    let planned = purge_telling(&env, &dead[0].doc_id, &["--dry-run"]);
     assert!(
         planned.contains(&format!(
             "supplier would be told by a cXML StatusUpdateRequest to {}/supplier/acme/cxml",
@@ -929,10 +899,7 @@ async fn a_purged_cxml_invoice_is_told_to_its_supplier_with_a_status_update() {
         "{planned}"
     );
     assert!(env.sandbox.supplier_status_updates().is_empty());
-    let said = gateway_cli(
-        &env,
-        &["dlq", "purge", &dead[0].doc_id, "--yes", "--tell-supplier"],
-    );
+    let said = purge_telling(&env, &dead[0].doc_id, &["--yes"]);
     assert!(said.contains("coupa-invoices: purged 1"), "{said}");
     assert!(
         said.contains("supplier told: cXML StatusUpdateRequest to"),
@@ -982,43 +949,22 @@ async fn a_purged_x12_invoice_is_told_to_its_supplier_with_an_824() {
         x12_segment(&sent, "GS")[6].clone(),
         x12_segment(&sent, "ST")[2].clone(),
     );
-    let answer = reqwest::Client::new()
-        .post(format!("{}/x12", env.running.base_url()))
-        .body(edi)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
+    let (status, answer) = reqwest_post(&format!("{}/x12", env.running.base_url()), edi).await;
+    assert_eq!(status, 200, "{answer}");
     let dead = first_dead_invoices(&env).await;
     assert_eq!(dead.len(), 1, "{dead:?}");
     let before = env.outgoing(GLOBEX);
-    let planned = gateway_cli(
-        &env,
-        &[
-            "dlq",
-            "purge",
-            &dead[0].doc_id,
-            "--tell-supplier",
-            "--dry-run",
-        ],
-    );
+    let planned = purge_telling(&env, &dead[0].doc_id, &["--dry-run"]);
     assert!(
         planned.contains("supplier would be told by an X12 824 in ")
             && planned.contains("sftp/globex/Outgoing"),
         "{planned}"
     );
     assert_eq!(env.outgoing(GLOBEX), before, "a dry run writes nothing");
-    let said = gateway_cli(
+    let said = purge_telling(
         &env,
-        &[
-            "dlq",
-            "purge",
-            &dead[0].doc_id,
-            "--yes",
-            "--tell-supplier",
-            "--note",
-            "supplier to resend",
-        ],
+        &dead[0].doc_id,
+        &["--yes", "--note", "supplier to resend"],
     );
     assert!(said.contains("supplier told: X12 824 written to"), "{said}");
     let new: Vec<PathBuf> = env
@@ -1091,26 +1037,14 @@ async fn a_supplier_without_a_channel_is_not_told_and_its_invoice_stays_dead() {
     let Some(env) = env(0).await else { return };
     let dead = poison_invoice(&env, "E2E-NOT-TOLD").await;
     assert_eq!(dead.len(), 1, "{dead:?}");
-    let planned = gateway_cli(
-        &env,
-        &[
-            "dlq",
-            "purge",
-            &dead[0].doc_id,
-            "--tell-supplier",
-            "--dry-run",
-        ],
-    );
+    let planned = purge_telling(&env, &dead[0].doc_id, &["--dry-run"]);
     assert!(
         planned.contains(
             "supplier could not be told, so it would stay a dead letter: partner nobody has no [partners.outbound] channel"
         ),
         "{planned}"
     );
-    let said = gateway_cli(
-        &env,
-        &["dlq", "purge", &dead[0].doc_id, "--yes", "--tell-supplier"],
-    );
+    let said = purge_telling(&env, &dead[0].doc_id, &["--yes"]);
     assert!(said.contains("coupa-invoices: purged 0"), "{said}");
     assert!(
         said.contains(
