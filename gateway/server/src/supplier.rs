@@ -81,10 +81,7 @@ impl SupplierDelivery {
         timeout: Duration,
         exporter: Option<Arc<dyn PoExporter>>,
     ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .user_agent(concat!("coupa-gateway/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = supplier_http(timeout)?;
         Ok(SupplierDelivery {
             partners,
             codecs,
@@ -217,6 +214,15 @@ impl SupplierDelivery {
             }
         }
     }
+}
+
+/// The HTTP client documents to suppliers go out with (POs, notices): bounded by `timeout`,
+/// naming the gateway and its version.
+pub(crate) fn supplier_http(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .user_agent(concat!("coupa-gateway/", env!("CARGO_PKG_VERSION")))
+        .build()
 }
 
 /// POSTs a cXML document to a supplier's URL; success only on a cXML 2xx Status

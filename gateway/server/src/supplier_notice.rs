@@ -24,7 +24,7 @@ use gateway_model::{Document, DocumentKind, Invoice};
 
 use crate::codecs::Codecs;
 use crate::partners::Partners;
-use crate::supplier::{post_cxml, stem, write_file};
+use crate::supplier::{post_cxml, stem, supplier_http, write_file};
 
 /// Sends the notices; one per command run.
 pub struct SupplierNotices {
@@ -74,14 +74,10 @@ impl SupplierNotices {
         codecs: Codecs,
         timeout: Duration,
     ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .user_agent(concat!("coupa-gateway/", env!("CARGO_PKG_VERSION")))
-            .build()?;
         Ok(SupplierNotices {
             partners,
             codecs,
-            http,
+            http: supplier_http(timeout)?,
             mailer: None,
         })
     }
