@@ -10,7 +10,7 @@
 //! The argument is the number of 810s and of 850s (default 500, so 1,000 documents). With
 //! `edi` as second argument it runs the `edi` crate's parse of the same bytes instead; with
 //! `encode` it also encodes the decoded documents back to X12 (read the inclusive cost of
-//! `X12Codec::encode`).
+//! `X12Codec::encode`). With `repeat=N` it decodes the same bytes N times, for `perf record`.
 
 use std::hint::black_box;
 
@@ -29,6 +29,15 @@ fn main() -> anyhow::Result<()> {
         let text = std::str::from_utf8(&input)?;
         let parsed = edi::parse(black_box(text)).map_err(|e| anyhow::anyhow!("{e:?}"))?;
         println!("edi: {} interchanges", parsed.interchanges.len());
+        return Ok(());
+    }
+    if let Some(times) = mode.as_deref().and_then(|m| m.strip_prefix("repeat=")) {
+        // Decodes the same bytes again and again, so a sampling profiler sees decode rather
+        // than the input generator.
+        for _ in 0..times.parse::<usize>()? {
+            let decoded = X12Codec::new().decode(black_box(&input), &PartnerProfile::anonymous());
+            black_box(decoded.documents.len());
+        }
         return Ok(());
     }
     let decoded = X12Codec::new().decode(black_box(&input), &PartnerProfile::anonymous());

@@ -248,7 +248,7 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
         let fields: Vec<String> = head
             .split(|&b| b == sep)
             .take(17)
-            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .map(|f| gateway_model::charset::utf8_or_windows_1252(f).into_owned())
             .collect();
         let usable = |b: u8| !b.is_ascii_alphanumeric() && !b.is_ascii_whitespace();
         let delimiters = Delimiters {
@@ -301,7 +301,13 @@ fn render(
     // A newline terminator: keep it; otherwise add a line break for readability.
     let line_break: &'static [u8] = if d.trim_trailing { b"" } else { b"\n" };
     d.trim_trailing = false;
-    let mut out = Out::new(d, line_break);
+    // An AK4 copies the partner's bad element back in the character set it reads.
+    let charset = partner
+        .x12
+        .as_ref()
+        .and_then(|x| x.charset)
+        .unwrap_or_default();
+    let mut out = Out::new(d, line_break).with_charset(charset);
     let key = partner.id.as_str();
     let control = numbers
         .next(key, ControlKind::Interchange)

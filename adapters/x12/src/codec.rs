@@ -177,6 +177,47 @@ fn set_meta(group: &GroupMeta, header: &SetHeader, warnings: &[SetIssue]) -> Sou
     meta
 }
 
+/// Segments named one by one in [`charset_note`]; the rest are counted.
+const MAX_CHARSET_SEGMENTS: usize = 5;
+
+/// Says which segments of a set held bytes that are not UTF-8, read as Windows-1252 (the
+/// readers' [`gateway_model::charset::utf8_or_windows_1252`]): the operator sees that the
+/// partner's system writes Windows-1252, and where to look should a character be wrong. A
+/// note, not a warning: X12 leaves the character set to the partners, so the 997 says
+/// nothing of it. `None` for a set that is all UTF-8, which the tokenizer has validated
+/// already (one test per segment).
+fn charset_note(segments: &[Segment<'_>]) -> Option<String> {
+    let mut named = String::new();
+    let mut count = 0usize;
+    for (k, seg) in segments.iter().enumerate() {
+        if seg.text.is_some() || std::str::from_utf8(seg.raw).is_ok() {
+            continue;
+        }
+        count += 1;
+        if count <= MAX_CHARSET_SEGMENTS {
+            if count > 1 {
+                named.push_str(", ");
+            }
+            let _ = write!(
+                named,
+                "{} at line {} (segment {} of the set)",
+                seg.id_str(),
+                seg.line,
+                k + 1
+            );
+        }
+    }
+    if count == 0 {
+        return None;
+    }
+    if count > MAX_CHARSET_SEGMENTS {
+        let _ = write!(named, " and {} more", count - MAX_CHARSET_SEGMENTS);
+    }
+    Some(format!(
+        "bytes that are not UTF-8 were read as Windows-1252 in {named}; check those values if the partner's system writes another character set"
+    ))
+}
+
 /// What every set of one group shares: the interchange and group control numbers and the
 /// [`envelope_meta`] built once from their headers and the set id. It stands for the live
 /// context only while those control numbers, the interchange's issue count and the set id
@@ -264,6 +305,9 @@ pub(crate) fn emit_set(
         };
         if map_into(&mut decoded.document, version, segments, &mut issues) {
             decoded.meta = set_meta(group, header, &issues);
+            if let Some(note) = charset_note(segments) {
+                decoded.meta.note(&note);
+            }
             out.document(decoded);
             return;
         }

@@ -970,7 +970,7 @@ pub fn read_part_ids(seg: &Fields<'_, '_>, first: usize, ext: &mut ExtBuilder) -
                 if q != default.as_bytes() {
                     ext.qualifiers.insert(
                         name.into(),
-                        Value::String(String::from_utf8_lossy(q).into()),
+                        Value::String(gateway_model::charset::utf8_or_windows_1252(q).into()),
                     );
                 }
                 *target = Some(v);

@@ -30,6 +30,8 @@ pub struct Identities {
     pub request_ta1: bool,
     /// The partner's element length limits over the dictionary's (`x12.max_lengths`).
     pub max_lengths: std::collections::BTreeMap<String, usize>,
+    /// The character set the partner reads (`x12.charset`).
+    pub charset: gateway_model::charset::Charset,
 }
 
 /// Our identities as sender, the partner's as receiver.
@@ -54,6 +56,7 @@ pub fn outbound_identities(partner: &PartnerProfile) -> Identities {
         line_break: x.line_break_after_segment.unwrap_or(true),
         request_ta1: x.request_ta1.unwrap_or(false),
         max_lengths: x.max_lengths.clone().unwrap_or_default(),
+        charset: x.charset.unwrap_or_default(),
     }
 }
 
@@ -141,7 +144,9 @@ pub fn interchange(
         b"\n"
     };
     let limits = Limits::new(&ids.version, &ids.max_lengths)?;
-    let mut out = Out::new(ids.delimiters, line_break).with_limits(limits);
+    let mut out = Out::new(ids.delimiters, line_break)
+        .with_limits(limits)
+        .with_charset(ids.charset);
     let control = numbers
         .next(partner_key, ControlKind::Interchange)
         .map_err(|e| EncodeError::ControlNumbers(e.to_string()))?;

@@ -46,7 +46,11 @@ pub fn interchange_senders(raw: &[u8]) -> Vec<String> {
         }
         let field = |n| {
             seg.element(n)
-                .map(|v| String::from_utf8_lossy(v).trim().to_string())
+                .map(|v| {
+                    gateway_model::charset::utf8_or_windows_1252(v)
+                        .trim()
+                        .to_string()
+                })
                 .unwrap_or_default()
         };
         let sender = format!("{}:{}", field(5), field(6));
@@ -189,7 +193,7 @@ impl SetIssue {
         let value = seg
             .element(element as usize)
             .filter(|v| !v.is_empty())
-            .map(|v| String::from_utf8_lossy(v).into_owned());
+            .map(|v| gateway_model::charset::utf8_or_windows_1252(v).into_owned());
         SetIssue {
             severity,
             set_code: "5",
@@ -372,7 +376,7 @@ const ISA_WIDTHS: [(usize, usize, &str); 16] = [
 fn fields(seg: &Segment<'_>) -> Vec<String> {
     seg.elements()
         .take(64)
-        .map(|e| String::from_utf8_lossy(e).into_owned())
+        .map(|e| gateway_model::charset::utf8_or_windows_1252(e).into_owned())
         .collect()
 }
 

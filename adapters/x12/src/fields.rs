@@ -152,7 +152,9 @@ impl<'s, 'a> Fields<'s, 'a> {
     /// Element `n` as text, `None` when absent or empty (not trimmed).
     pub fn text(&self, n: usize) -> Option<String> {
         match self.element(n) {
-            Some(b) if !b.is_empty() => Some(String::from_utf8_lossy(b).into_owned()),
+            Some(b) if !b.is_empty() => {
+                Some(gateway_model::charset::utf8_or_windows_1252(b).into_owned())
+            }
             _ => None,
         }
     }

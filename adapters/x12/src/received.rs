@@ -170,7 +170,11 @@ pub fn describe(element: &str, code: &str) -> String {
 /// Element `n` as trimmed text (empty when absent).
 fn text(seg: &Segment<'_>, n: usize) -> String {
     seg.element(n)
-        .map(|e| String::from_utf8_lossy(e).trim().to_string())
+        .map(|e| {
+            gateway_model::charset::utf8_or_windows_1252(e)
+                .trim()
+                .to_string()
+        })
         .unwrap_or_default()
 }
 

@@ -98,10 +98,13 @@ impl<'a> Segment<'a> {
         rest.get(..end)
     }
 
-    /// Element `n` as text, `None` when absent or empty. Non-UTF-8 bytes are replaced.
+    /// Element `n` as text, `None` when absent or empty. Bytes that are not UTF-8 are read as
+    /// Windows-1252 ([`gateway_model::charset`]).
     pub fn text(&self, n: usize) -> Option<String> {
         match self.element(n) {
-            Some(b) if !b.is_empty() => Some(String::from_utf8_lossy(b).into_owned()),
+            Some(b) if !b.is_empty() => {
+                Some(gateway_model::charset::utf8_or_windows_1252(b).into_owned())
+            }
             _ => None,
         }
     }
@@ -136,17 +139,17 @@ impl<'a> Segment<'a> {
         }
         Some(match self.known_text(part) {
             Some(s) => gateway_model::Text::from(s),
-            None => String::from_utf8_lossy(part).into(),
+            None => gateway_model::charset::utf8_or_windows_1252(part).into(),
         })
     }
 
-    /// `part` (a piece of this segment's bytes) as text, untrimmed; non-UTF-8 bytes are
-    /// replaced. Like `String::from_utf8_lossy`, without validating again when the tokenizer
-    /// validated the input.
+    /// `part` (a piece of this segment's bytes) as text, untrimmed; a part that is not UTF-8
+    /// is read as Windows-1252 ([`gateway_model::charset::utf8_or_windows_1252`]), without
+    /// validating again when the tokenizer validated the input.
     pub fn lossy(&self, part: &'a [u8]) -> std::borrow::Cow<'a, str> {
         match self.known_text(part) {
             Some(s) => std::borrow::Cow::Borrowed(s),
-            None => String::from_utf8_lossy(part),
+            None => gateway_model::charset::utf8_or_windows_1252(part),
         }
     }
 
@@ -175,16 +178,14 @@ impl<'a> Segment<'a> {
     }
 }
 
-/// An element's bytes as trimmed text, borrowed when UTF-8; `None` when blank.
+/// An element's bytes as trimmed text, borrowed when UTF-8, read as Windows-1252 when not;
+/// `None` when blank.
 pub fn field_str(b: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     let b = b.trim_ascii();
     if b.is_empty() {
         return None;
     }
-    Some(match std::str::from_utf8(b) {
-        Ok(s) => std::borrow::Cow::Borrowed(s),
-        Err(_) => std::borrow::Cow::Owned(String::from_utf8_lossy(b).into_owned()),
-    })
+    Some(gateway_model::charset::utf8_or_windows_1252(b))
 }
 
 /// A problem the tokenizer cannot get past (only at interchange level: without a usable ISA
@@ -604,7 +605,8 @@ mod tests {
         );
         assert!(segs[2].text.is_none() && segs[3].text.is_none());
         assert_eq!(segs[1].str_at(2).as_deref(), Some("Caf\u{e9} A"));
-        assert_eq!(segs[2].str_at(2).as_deref(), Some("Caf\u{fffd}"));
+        // The byte that is not UTF-8 is read as Windows-1252, where 0xE9 is `é`.
+        assert_eq!(segs[2].str_at(2).as_deref(), Some("Caf\u{e9}"));
         assert_eq!(segs[2].str_at(4).as_deref(), Some("2"));
         assert_eq!(segs[3].str_at(1).as_deref(), Some("R\u{e9}sidence"));
         // A piece that is not part of the segment is read on its own, not through `text`.

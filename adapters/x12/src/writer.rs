@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use gateway_core::EncodeError;
+use gateway_model::charset::Charset;
 
 use crate::lengths::{Limits, SegmentLimits};
 use crate::tokenizer::Delimiters;
@@ -152,6 +153,8 @@ pub struct Out {
     /// Each segment of that area: its position and where it starts in `buf` (kept between
     /// areas so a line loop allocates nothing).
     marks: Vec<(u16, usize)>,
+    /// The character set the partner reads (`x12.charset`): values are written in it.
+    charset: Charset,
 }
 
 /// The segments of an area written so far, each with its table position and where it starts
@@ -188,7 +191,14 @@ impl Out {
             limits: None,
             area: None,
             marks: Vec::new(),
+            charset: Charset::Utf8,
         }
+    }
+
+    /// Writes values in `charset` (the partner's `x12.charset`) instead of UTF-8.
+    pub fn with_charset(mut self, charset: Charset) -> Self {
+        self.charset = charset;
+        self
     }
 
     /// Starts `area` of transaction set `set`: from here to [`Out::end_area`] segments are put
@@ -290,22 +300,40 @@ impl Out {
     }
 
     fn check(&self, path: &str, id: &str, i: usize, value: &str) -> Result<(), EncodeError> {
+        self.encoded(path, id, i, value).map(|_| ())
+    }
+
+    /// `value` as the bytes to write for element `i` of `id`: in the partner's character set,
+    /// refused when that set lacks one of its characters or when it holds a delimiter.
+    fn encoded<'v>(
+        &self,
+        path: &str,
+        id: &str,
+        i: usize,
+        value: &'v str,
+    ) -> Result<Cow<'v, [u8]>, EncodeError> {
+        let bytes = self.charset.encode(value).map_err(|e| EncodeError::Invalid {
+            path: path.to_string(),
+            message: format!(
+                "{id}{i:02} value {value:?}: {e}, the character set the partner reads (x12.charset in its profile); change the value, or set charset = \"utf-8\" if the partner reads UTF-8"
+            ),
+        })?;
         let forbidden = |b: &u8| {
             self.forbidden
                 .get(usize::from(*b))
                 .copied()
                 .unwrap_or(false)
         };
-        if let Some(b) = value.bytes().find(forbidden) {
+        if let Some(b) = bytes.iter().find(|b| forbidden(b)) {
             return Err(EncodeError::Invalid {
                 path: path.to_string(),
                 message: format!(
                     "{id}{i:02} value {value:?} contains the delimiter {:?}; X12 cannot escape it (change the value or the partner's delimiters)",
-                    b as char
+                    char::from(*b)
                 ),
             });
         }
-        Ok(())
+        Ok(bytes)
     }
 
     /// Refuses `value` as element `pos` of segment `id` for what [`Out::segment`] would refuse
@@ -338,8 +366,9 @@ impl Out {
     /// that is a delimiter here (element, component, segment, repetition separator; a line
     /// break is one already) becomes a space too, since X12 cannot escape it, and so does any
     /// other control character (outside X12's character sets, and what some partners choose
-    /// as delimiters). Should a space itself be a delimiter, the first of `.`, `-`, `_`, `/`
-    /// that is not takes its place. Borrowed when there is nothing to change.
+    /// as delimiters), and any character the partner's character set lacks. Should a space
+    /// itself be a delimiter, the first of `.`, `-`, `_`, `/` that is not takes its place.
+    /// Borrowed when there is nothing to change.
     pub fn free_text<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let flat = if memchr::memchr2(b'\r', b'\n', text.as_bytes()).is_some() {
             Cow::Owned(one_line(text))
@@ -354,7 +383,7 @@ impl Out {
                     .copied()
                     .unwrap_or(false)
         };
-        let replaced = |c: char| forbidden(c) || c.is_control();
+        let replaced = |c: char| forbidden(c) || c.is_control() || !self.charset.carries(c);
         if !flat.chars().any(replaced) {
             return flat;
         }
@@ -420,8 +449,8 @@ impl Out {
             self.buf.push(d.element);
             match e {
                 El::T(s) => {
-                    self.check(path, id, i + 1, s)?;
-                    self.buf.extend_from_slice(s.as_bytes());
+                    let bytes = self.encoded(path, id, i + 1, s)?;
+                    self.buf.extend_from_slice(&bytes);
                 }
                 El::C(parts) => {
                     let keep = parts
@@ -433,8 +462,8 @@ impl Out {
                         if j > 0 {
                             self.buf.push(d.component);
                         }
-                        self.check(path, id, i + 1, p)?;
-                        self.buf.extend_from_slice(p.as_bytes());
+                        let bytes = self.encoded(path, id, i + 1, p)?;
+                        self.buf.extend_from_slice(&bytes);
                     }
                 }
             }

@@ -8,6 +8,7 @@
 //! Money, quantities and rates are [`rust_decimal::Decimal`] serialised as strings so no
 //! precision is lost; dates are ISO `YYYY-MM-DD`.
 
+pub mod charset;
 mod decimal_text;
 mod document;
 mod json;

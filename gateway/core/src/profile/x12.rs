@@ -53,6 +53,13 @@ pub struct X12Profile {
     /// counts it in `gateway_x12_acknowledgments_overdue` and logs a warning.
     #[serde(default)]
     pub ack_within_hours: Option<u32>,
+    /// The character set the partner's translator reads: `"utf-8"` (default) or
+    /// `"windows-1252"` (older systems; ISO-8859-1 readers take it too). What we send is
+    /// written in it, and a value with a character it lacks is refused with its path rather
+    /// than sent changed. Reading needs no setting: bytes that are not UTF-8 are read as
+    /// Windows-1252, and the document's notes say where.
+    #[serde(default)]
+    pub charset: Option<gateway_model::charset::Charset>,
 }
 
 impl X12Profile {

@@ -1,0 +1,177 @@
+//! Text in the 8-bit character set many suppliers' systems still write: Windows-1252.
+//!
+//! X12 declares no character set, a CSV file carries none, and a cXML document may declare
+//! one. What arrives is UTF-8 or, from older systems and spreadsheets on Windows,
+//! Windows-1252 (of which ISO-8859-1 is the printable subset). Replacing the bytes that are
+//! not UTF-8 with U+FFFD would turn `Müller` into `M�ller` on its way to Coupa, so every
+//! reader decodes them here instead, and every writer that serves such a partner encodes here.
+
+use std::borrow::Cow;
+
+/// The character set a partner's system writes and reads, where the format does not say
+/// (X12). Readers need no setting: they take UTF-8 and read anything else as Windows-1252
+/// ([`utf8_or_windows_1252`]). Writers do: a Windows-1252 system shows the two bytes of a
+/// UTF-8 `é` as `Ã©`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Charset {
+    #[default]
+    #[serde(rename = "utf-8", alias = "utf8", alias = "UTF-8")]
+    Utf8,
+    #[serde(
+        rename = "windows-1252",
+        alias = "cp1252",
+        alias = "Windows-1252",
+        alias = "latin1",
+        alias = "iso-8859-1"
+    )]
+    Windows1252,
+}
+
+impl Charset {
+    /// `text` in this character set; a character it lacks is refused ([`to_windows_1252`]).
+    pub fn encode(self, text: &str) -> Result<Cow<'_, [u8]>, Unmappable> {
+        match self {
+            Charset::Utf8 => Ok(Cow::Borrowed(text.as_bytes())),
+            Charset::Windows1252 => to_windows_1252(text),
+        }
+    }
+
+    /// Whether this character set has a byte for `c`.
+    pub fn carries(self, c: char) -> bool {
+        match self {
+            Charset::Utf8 => true,
+            Charset::Windows1252 => windows_1252_byte(c).is_some(),
+        }
+    }
+}
+
+/// The characters Windows-1252 puts at 0x80..=0x9F, where ISO-8859-1 has C1 control codes.
+/// The five bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) stand for the
+/// control code of the same value, as the WHATWG Encoding Standard decodes them, so every byte
+/// decodes and encodes back to itself.
+const HIGH_CONTROLS: [char; 32] = [
+    '\u{20AC}', '\u{0081}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
+    '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{008D}', '\u{017D}', '\u{008F}',
+    '\u{0090}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
+    '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}', '\u{009D}', '\u{017E}', '\u{0178}',
+];
+
+/// One Windows-1252 byte as the character it stands for.
+pub fn windows_1252_char(b: u8) -> char {
+    match b {
+        0x80..=0x9F => HIGH_CONTROLS
+            .get(usize::from(b - 0x80))
+            .copied()
+            .unwrap_or(char::from(b)),
+        _ => char::from(b),
+    }
+}
+
+/// `bytes` read as Windows-1252: every byte is one character, none is refused.
+pub fn from_windows_1252(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| windows_1252_char(b)).collect()
+}
+
+/// `bytes` as UTF-8 when they are UTF-8, and read as Windows-1252 otherwise: what a reader
+/// does with text whose character set nobody declared. Valid UTF-8 is borrowed. Bytes that
+/// are not UTF-8 almost never came from a UTF-8 system, and a Windows-1252 text that happens
+/// to be valid UTF-8 needs two or more accented characters in a row in a rare pattern (`Ã©`).
+pub fn utf8_or_windows_1252(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(from_windows_1252(bytes)),
+    }
+}
+
+/// The Windows-1252 byte for `c`, `None` when the character set has none.
+pub fn windows_1252_byte(c: char) -> Option<u8> {
+    let code = u32::from(c);
+    if code < 0x80 || (0xA0..=0xFF).contains(&code) {
+        return u8::try_from(code).ok();
+    }
+    let at = HIGH_CONTROLS.iter().position(|&h| h == c)?;
+    u8::try_from(0x80 + at).ok()
+}
+
+/// A character the partner's character set cannot carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{character:?} (U+{:04X}, character {position} of the value) has no Windows-1252 byte", u32::from(*character))]
+pub struct Unmappable {
+    pub character: char,
+    /// 1-based, counted in characters.
+    pub position: usize,
+}
+
+/// `text` as Windows-1252 bytes, borrowed when it is ASCII. A character the set lacks is
+/// refused, not replaced: the writer's caller names the field, so the value can be corrected
+/// rather than reach the partner changed.
+pub fn to_windows_1252(text: &str) -> Result<Cow<'_, [u8]>, Unmappable> {
+    if text.is_ascii() {
+        return Ok(Cow::Borrowed(text.as_bytes()));
+    }
+    let mut out = Vec::with_capacity(text.len());
+    for (k, c) in text.chars().enumerate() {
+        match windows_1252_byte(c) {
+            Some(b) => out.push(b),
+            None => {
+                return Err(Unmappable {
+                    character: c,
+                    position: k + 1,
+                });
+            }
+        }
+    }
+    Ok(Cow::Owned(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every byte decodes as the WHATWG Encoding Standard's windows-1252 index says (checked
+    /// against `encoding_rs`, an independent implementation) and encodes back to itself.
+    #[test]
+    fn every_byte_decodes_as_the_encoding_standard_says_and_encodes_back() {
+        for b in 0..=255u8 {
+            let byte = [b];
+            let (reference, _, had_errors) = encoding_rs::WINDOWS_1252.decode(&byte);
+            assert!(!had_errors, "byte {b:#04x}");
+            let ours = from_windows_1252(&[b]);
+            assert_eq!(ours, reference, "byte {b:#04x}");
+            let c = windows_1252_char(b);
+            assert_eq!(windows_1252_byte(c), Some(b), "byte {b:#04x}");
+        }
+    }
+
+    #[test]
+    fn utf8_is_kept_and_other_bytes_are_windows_1252() {
+        assert!(matches!(
+            utf8_or_windows_1252("Müller".as_bytes()),
+            Cow::Borrowed("Müller")
+        ));
+        assert_eq!(utf8_or_windows_1252(b"M\xfcller"), "Müller");
+        assert_eq!(
+            utf8_or_windows_1252(b"Men\x92s \x93best\x94 \x80"),
+            "Men’s “best” €"
+        );
+    }
+
+    #[test]
+    fn writing_refuses_what_the_set_lacks_and_names_where() {
+        assert_eq!(
+            to_windows_1252("Société – 5 €").ok().as_deref(),
+            Some(&b"Soci\xe9t\xe9 \x96 5 \x80"[..])
+        );
+        assert!(matches!(to_windows_1252("plain"), Ok(Cow::Borrowed(_))));
+        let err = to_windows_1252("ab✓c").err();
+        assert_eq!(
+            err,
+            Some(Unmappable {
+                character: '✓',
+                position: 3
+            })
+        );
+        let message = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("U+2713"), "{message}");
+    }
+}
