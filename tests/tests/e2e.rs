@@ -525,6 +525,46 @@ async fn what_the_gateway_tolerates_is_noted_with_the_document() {
     env.shutdown().await.unwrap();
 }
 
+/// A supplier whose system writes Windows-1252 (X12 names no character set): its curly quotes
+/// and accents reach Coupa as written, not as U+FFFD, the set is accepted (not "with errors"),
+/// and the ledger's notes say which segment was read so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_windows_1252_x12_invoice_reaches_coupa_as_written() {
+    let Some(env) = env(0).await else { return };
+    let edi = with_element(&x12_text(&env, ACME, "E2E-X12-1252"), "PID*", 5, "@DESC@");
+    let (head, tail) = edi.split_once("@DESC@").unwrap();
+    let mut body = head.as_bytes().to_vec();
+    body.extend_from_slice(b"Men\x92s \x93heavy\x94 gloves \x96 size 9, M\xfcller");
+    body.extend_from_slice(tail.as_bytes());
+    assert!(std::str::from_utf8(&body).is_err());
+    let (status, ack) = reqwest_post(&format!("{}/x12", env.running.base_url()), body).await;
+    assert_eq!(status, 200, "{ack}");
+    assert!(ack.contains("AK5*A~"), "accepted: {ack}");
+    assert!(delivered(&env, "E2E-X12-1252").await);
+    let coupa = env
+        .sandbox
+        .invoices()
+        .into_iter()
+        .find(|i| i["invoice-number"] == "E2E-X12-1252")
+        .unwrap();
+    assert_eq!(
+        coupa["invoice-lines"][0]["description"], "Men’s “heavy” gloves – size 9, Müller",
+        "{coupa}"
+    );
+    let row = env
+        .running
+        .ledger
+        .list(Some("E2E-X12-1252"), None, 1)
+        .unwrap()
+        .remove(0);
+    assert!(
+        row.notes
+            .contains("bytes that are not UTF-8 were read as Windows-1252 in PID at line"),
+        "{row:?}"
+    );
+    env.shutdown().await.unwrap();
+}
+
 /// The sum of the `/metrics` samples of `name` whose labels contain `label`.
 async fn metric(env: &DemoEnv, name: &str, label: &str) -> u64 {
     let text = reqwest::get(format!("{}/metrics", env.running.base_url()))

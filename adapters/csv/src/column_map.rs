@@ -180,13 +180,13 @@ impl MapReader {
                 DocumentKind::PurchaseOrder => Document::PurchaseOrder(PurchaseOrder::default()),
                 _ => Document::Invoice(Invoice::default()),
             };
-            self.current = Some(Pending::new(doc, row.number));
+            self.current = Some(Pending::new(doc, row));
             self.current_key = key;
         }
         let (Some(p), Some(header)) = (self.current.as_mut(), self.header.as_ref()) else {
             return Flow::Continue;
         };
-        if !new_doc && !p.add_row(row.number) {
+        if !new_doc && !p.add_row(row) {
             return Flow::Continue;
         }
         let mut c = Cells::new(row, header, &self.map.fmt);

@@ -327,7 +327,7 @@ impl CoupaReader {
     fn reject_row(&mut self, row: &Row, r: Reject, sink: &mut dyn FnMut(DecodeItem)) {
         match self.current.as_mut() {
             Some(p) => {
-                p.add_row(row.number);
+                p.add_row(row);
                 p.reject([r]);
             }
             None => sink(DecodeItem::Reject(r)),
@@ -341,7 +341,7 @@ impl CoupaReader {
         };
         let mut c = Cells::new(row, h, &self.fmt);
         let inv = cols.read(&mut c);
-        let mut p = Pending::new(Document::Invoice(inv), row.number);
+        let mut p = Pending::new(Document::Invoice(inv), row);
         p.reject(c.problems);
         self.current = Some(p);
     }
@@ -377,7 +377,7 @@ impl CoupaReader {
             return None;
         }
         let p = self.current.as_mut()?;
-        p.add_row(row.number).then_some(p)
+        p.add_row(row).then_some(p)
     }
 
     fn invoice_line_row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) {
@@ -479,7 +479,7 @@ impl CoupaReader {
         let mut c = Cells::new(row, h, &self.fmt);
         let po = cols.read(&mut c);
         self.current_po_id = cols.header_id(&c);
-        let mut p = Pending::new(Document::PurchaseOrder(po), row.number);
+        let mut p = Pending::new(Document::PurchaseOrder(po), row);
         p.reject(c.problems);
         self.current = Some(p);
     }
@@ -500,7 +500,7 @@ impl CoupaReader {
         let (Some((h, cols)), Some(p)) = (&self.po_line, self.current.as_mut()) else {
             return;
         };
-        if !p.add_row(row.number) {
+        if !p.add_row(row) {
             return;
         }
         let Document::PurchaseOrder(po) = &mut p.doc else {

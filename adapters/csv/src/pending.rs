@@ -6,6 +6,7 @@ use gateway_core::{DecodeItem, DecodedDocument, Reject, SourceMeta};
 use gateway_model::Document;
 
 use crate::limits::{MAX_REJECTS_PER_DOCUMENT, MAX_ROWS_PER_DOCUMENT};
+use crate::rows::Row;
 
 /// A document under construction and the rows it came from.
 #[derive(Debug)]
@@ -17,24 +18,46 @@ pub struct Pending {
     problems: Vec<Reject>,
     dropped: usize,
     overflowed: bool,
+    /// The rows that were not UTF-8 and were read as Windows-1252, the first few by number.
+    not_utf8: Vec<u64>,
+    not_utf8_count: usize,
 }
 
+/// Rows named one by one in the Windows-1252 note; the rest are counted.
+const MAX_NAMED_ROWS: usize = 5;
+
 impl Pending {
-    pub fn new(doc: Document, row: u64) -> Self {
-        Pending {
+    pub fn new(doc: Document, row: &Row) -> Self {
+        let mut p = Pending {
             doc,
-            first_row: row,
-            last_row: row,
+            first_row: row.number,
+            last_row: row.number,
             rows: 1,
             problems: Vec::new(),
             dropped: 0,
             overflowed: false,
+            not_utf8: Vec::new(),
+            not_utf8_count: 0,
+        };
+        p.charset_of(row);
+        p
+    }
+
+    /// Remembers `row` when it was read as Windows-1252, for the document's note.
+    fn charset_of(&mut self, row: &Row) {
+        if row.not_utf8 {
+            self.not_utf8_count += 1;
+            if self.not_utf8.len() < MAX_NAMED_ROWS {
+                self.not_utf8.push(row.number);
+            }
         }
     }
 
     /// Counts another row of this document. False when the document is over its row bound
     /// (the row must then be dropped; the document is already rejected).
-    pub fn add_row(&mut self, row: u64) -> bool {
+    pub fn add_row(&mut self, row: &Row) -> bool {
+        self.charset_of(row);
+        let row = row.number;
         self.last_row = row;
         self.rows += 1;
         if self.rows > MAX_ROWS_PER_DOCUMENT {
@@ -71,11 +94,14 @@ impl Pending {
             format!("rows {}-{}", self.first_row, self.last_row)
         };
         if self.problems.is_empty() {
-            let meta = SourceMeta {
+            let mut meta = SourceMeta {
                 source_key: Some(rows.as_str().into()),
                 location: Some(rows.into()),
                 ..SourceMeta::default()
             };
+            if let Some(note) = self.charset_note() {
+                meta.note(&note);
+            }
             sink(DecodeItem::Document(Box::new(DecodedDocument {
                 document: self.doc,
                 meta,
@@ -103,6 +129,32 @@ impl Pending {
             p.document = Some(label);
             sink(DecodeItem::Reject(p));
         }
+    }
+}
+
+impl Pending {
+    /// Says which rows were not UTF-8 and were read as Windows-1252, so the operator knows the
+    /// partner's spreadsheet writes it and where to look should a character be wrong.
+    fn charset_note(&self) -> Option<String> {
+        let first = self.not_utf8.first()?;
+        let word = if self.not_utf8_count > 1 {
+            "rows"
+        } else {
+            "row"
+        };
+        let mut rows = format!("{word} {first}");
+        for n in self.not_utf8.iter().skip(1) {
+            rows.push_str(&format!(", {n}"));
+        }
+        if self.not_utf8_count > self.not_utf8.len() {
+            rows.push_str(&format!(
+                " and {} more",
+                self.not_utf8_count - self.not_utf8.len()
+            ));
+        }
+        Some(format!(
+            "{rows} not UTF-8: read as Windows-1252; check those values if the partner's system writes another character set"
+        ))
     }
 }
 

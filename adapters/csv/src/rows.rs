@@ -27,6 +27,8 @@ pub struct Row {
     /// 1-based record number in the file, counting header rows.
     pub number: u64,
     pub cells: StringRecord,
+    /// The record was not UTF-8 and its cells were read as Windows-1252.
+    pub not_utf8: bool,
 }
 
 impl Row {
@@ -170,9 +172,11 @@ impl<'a> RowReader<'a> {
                     });
                 }
                 let record = std::mem::take(&mut self.record);
+                let (cells, not_utf8) = to_strings(record);
                 Ok(Next::Row(Row {
                     number: self.number,
-                    cells: to_strings(record),
+                    cells,
+                    not_utf8,
                 }))
             }
             Err(e) => {
@@ -195,24 +199,19 @@ impl<'a> RowReader<'a> {
     }
 }
 
-/// UTF-8 cells as they are; a record that is not UTF-8 is read as Windows-1252/Latin-1,
-/// which is what spreadsheets on Windows write, so no byte is lost or refused.
-fn to_strings(record: ByteRecord) -> StringRecord {
+/// UTF-8 cells as they are; a cell that is not UTF-8 is read as Windows-1252, which is what
+/// spreadsheets on Windows write (`’` is 0x92 there, a control code in ISO-8859-1), so no
+/// byte is lost or refused. True with the record when a cell was read so.
+fn to_strings(record: ByteRecord) -> (StringRecord, bool) {
     match StringRecord::from_byte_record(record) {
-        Ok(s) => s,
+        Ok(s) => (s, false),
         Err(e) => {
             let record = e.into_byte_record();
             let mut s = StringRecord::new();
             for f in record.iter() {
-                match std::str::from_utf8(f) {
-                    Ok(t) => s.push_field(t),
-                    Err(_) => {
-                        let t: String = f.iter().map(|b| char::from(*b)).collect();
-                        s.push_field(&t);
-                    }
-                }
+                s.push_field(&gateway_model::charset::utf8_or_windows_1252(f));
             }
-            s
+            (s, true)
         }
     }
 }
@@ -243,9 +242,13 @@ mod tests {
     }
 
     #[test]
-    fn latin1_cells_are_kept() {
-        let rows = all(b"caf\xe9,1\n", b',');
+    fn windows_1252_cells_are_kept() {
+        let rows = all(b"caf\xe9,Men\x92s,1\ncaf\xc3\xa9,2\n", b',');
         assert_eq!(rows[0].get(Some(0)), "café");
+        assert_eq!(rows[0].get(Some(1)), "Men’s");
+        assert!(rows[0].not_utf8);
+        assert_eq!(rows[1].get(Some(0)), "café");
+        assert!(!rows[1].not_utf8);
     }
 
     #[test]

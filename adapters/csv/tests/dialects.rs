@@ -44,6 +44,24 @@ fn semicolon_is_sniffed() {
     check_case("dialect_semicolon");
 }
 
+/// A spreadsheet saved on Windows writes Windows-1252: its names and curly quotes arrive as
+/// written, and the note names the rows that were read so.
+#[test]
+fn windows_1252_is_read_as_written_and_noted() {
+    check_case("dialect_windows_1252");
+    let raw = std::fs::read(samples().join("invoice/dialect_windows_1252.csv")).unwrap();
+    let d = decode(&raw);
+    let notes: Vec<&str> = d.documents[0].meta.notes().collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].starts_with("rows 3, 4 not UTF-8: read as Windows-1252"),
+        "{notes:?}"
+    );
+    // A UTF-8 file gets no such note.
+    let crlf = std::fs::read(samples().join("invoice/dialect_crlf.csv")).unwrap();
+    assert_eq!(decode(&crlf).documents[0].meta.notes().count(), 0);
+}
+
 /// A guessed delimiter is noted with every document (a comma, the default, is not), and a
 /// configured one is not noted at all.
 #[test]

@@ -12,8 +12,9 @@
 //!   &quot;`); character references (`&#233;`) are fine.
 //! - more depth, elements, attributes, attribute bytes or text bytes than [`Limits`] allows.
 //!
-//! Encodings: UTF-8 with or without BOM; a declared `ISO-8859-1`/`Latin-1` is transcoded;
-//! `US-ASCII` is read as UTF-8. UTF-16 and other declared encodings are refused by name.
+//! Encodings: UTF-8 with or without BOM; a declared `ISO-8859-1`/`Latin-1` or `windows-1252`
+//! is transcoded; `US-ASCII` is read as UTF-8. UTF-16 and other declared encodings are
+//! refused by name.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -429,11 +430,14 @@ fn to_utf8(raw: &[u8]) -> Result<Cow<'_, str>, CxmlError> {
             // Every byte is the code point of the same value.
             return Ok(Cow::Owned(body.iter().map(|&b| char::from(b)).collect()));
         }
+        Some("windows-1252" | "cp1252" | "x-cp1252") => {
+            return Ok(Cow::Owned(gateway_model::charset::from_windows_1252(body)));
+        }
         Some(other) => {
             return Err(CxmlError::Syntax {
                 location: "line 1 (XML declaration)".into(),
                 message: format!(
-                    "declared encoding {other:?} is not supported; expected UTF-8 or ISO-8859-1"
+                    "declared encoding {other:?} is not supported; expected UTF-8, ISO-8859-1 or windows-1252"
                 ),
             });
         }

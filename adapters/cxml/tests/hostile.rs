@@ -184,7 +184,7 @@ fn predefined_and_character_references_are_expanded() {
 }
 
 #[test]
-fn bom_and_latin1_are_read() {
+fn bom_latin1_and_windows_1252_are_read() {
     let mut raw = b"\xEF\xBB\xBF<cXML><T>caf\xC3\xA9</T></cXML>".to_vec();
     let parsed = parse(&raw, &Limits::default());
     assert_eq!(
@@ -206,16 +206,23 @@ fn bom_and_latin1_are_read() {
         parsed.trees[0].root().unwrap().find("T").unwrap().text(),
         "café"
     );
+    // Windows-1252 differs from ISO-8859-1 at 0x80..=0x9F: curly quotes, the euro sign.
+    raw = b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><cXML><T>Men\x92s \x93best\x94 \x80</T></cXML>"
+        .to_vec();
+    let parsed = parse(&raw, &Limits::default());
+    assert!(parsed.error.is_none(), "{:?}", parsed.error);
+    assert_eq!(
+        parsed.trees[0].root().unwrap().find("T").unwrap().text(),
+        "Men\u{2019}s \u{201C}best\u{201D} \u{20AC}"
+    );
     let parsed = parse(
-        b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><cXML/>",
+        b"<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><cXML/>",
         &Limits::default(),
     );
+    let error = parsed.error.unwrap().to_string();
     assert!(
-        parsed
-            .error
-            .unwrap()
-            .to_string()
-            .contains("\"windows-1252\" is not supported")
+        error.contains("\"shift_jis\" is not supported") && error.contains("windows-1252"),
+        "{error}"
     );
     let parsed = parse(b"\xFF\xFE<\x00c\x00", &Limits::default());
     assert!(parsed.error.unwrap().to_string().contains("UTF-16"));
