@@ -10,7 +10,8 @@
 //! The argument is the number of 810s and of 850s (default 500, so 1,000 documents). With
 //! `edi` as second argument it runs the `edi` crate's parse of the same bytes instead; with
 //! `encode` it also encodes the decoded documents back to X12 (read the inclusive cost of
-//! `X12Codec::encode`). With `repeat=N` it decodes the same bytes N times, for `perf record`.
+//! `X12Codec::encode`). With `repeat=N` it decodes the same bytes N times, for `perf record`; with
+//! `tokenize=N` it tokenizes them N times, as the criterion row `tokenize` does.
 
 use std::hint::black_box;
 
@@ -29,6 +30,17 @@ fn main() -> anyhow::Result<()> {
         let text = std::str::from_utf8(&input)?;
         let parsed = edi::parse(black_box(text)).map_err(|e| anyhow::anyhow!("{e:?}"))?;
         println!("edi: {} interchanges", parsed.interchanges.len());
+        return Ok(());
+    }
+    if let Some(times) = mode.as_deref().and_then(|m| m.strip_prefix("tokenize=")) {
+        // What the criterion row `tokenize` times, for a profiler.
+        let mut elements = 0usize;
+        for _ in 0..times.parse::<usize>()? {
+            for seg in adapter_x12::tokenizer::Tokenizer::new(black_box(&input)).flatten() {
+                elements += seg.elements().count();
+            }
+        }
+        println!("{elements} elements");
         return Ok(());
     }
     if let Some(times) = mode.as_deref().and_then(|m| m.strip_prefix("repeat=")) {

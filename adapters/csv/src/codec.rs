@@ -5,6 +5,7 @@ use std::io::BufRead;
 use gateway_core::{
     Decode, DecodeItem, Decoded, Encode, EncodeError, Format, PartnerProfile, Reject,
 };
+use gateway_model::charset::Charset;
 use gateway_model::{Document, DocumentKind};
 
 use crate::column_map::{ColumnMap, MapReader};
@@ -186,8 +187,46 @@ impl Encode for CsvCodec {
                 message: "the column names (kept from the source file) hold more tabs, `;` or `|` than the header has commas, so the file would be read with the wrong delimiter; rename those columns, or set csv.delimiter in the partner profile".into(),
             });
         }
-        Ok(bytes)
+        in_charset(bytes, profile.charset.unwrap_or_default(), delimiter)
     }
+}
+
+/// The written file (UTF-8) in the character set the partner reads. A character the set lacks
+/// is refused at its row and column, found by reading the file back.
+fn in_charset(bytes: Vec<u8>, charset: Charset, delimiter: u8) -> Result<Vec<u8>, EncodeError> {
+    if charset == Charset::Utf8 || bytes.is_ascii() {
+        return Ok(bytes);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let unmappable = match charset.encode(&text) {
+        Ok(encoded) => return Ok(encoded.into_owned()),
+        Err(e) => e,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let place = reader
+        .records()
+        .flatten()
+        .enumerate()
+        .find_map(|(row, record)| {
+            let column = record
+                .iter()
+                .position(|cell| cell.contains(unmappable.character))?;
+            let cell = record.get(column).unwrap_or_default();
+            Some(format!("row {}, column {} ({cell:?})", row + 1, column + 1))
+        })
+        .unwrap_or_else(|| "the file".to_string());
+    Err(EncodeError::Invalid {
+        path: "$".into(),
+        message: format!(
+            "{place} holds {:?} (U+{:04X}), which Windows-1252, the character set the partner reads (csv.charset in its profile), lacks; change the value, or set charset = \"utf-8\" if the partner reads UTF-8",
+            unmappable.character,
+            u32::from(unmappable.character)
+        ),
+    })
 }
 
 /// Invoices to the invoice import layout and orders to the PO export layout, in one file.

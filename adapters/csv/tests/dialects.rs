@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use adapter_csv::CsvCodec;
 use common::{canonical, decode, decode_with, docs, samples};
-use gateway_core::{Decode, DecodeItem, PartnerProfile};
+use gateway_core::{Decode, DecodeItem, Encode, PartnerProfile};
 
 fn check_case(case: &str) {
     let dir = samples().join("invoice");
@@ -60,6 +60,42 @@ fn windows_1252_is_read_as_written_and_noted() {
     // A UTF-8 file gets no such note.
     let crlf = std::fs::read(samples().join("invoice/dialect_crlf.csv")).unwrap();
     assert_eq!(decode(&crlf).documents[0].meta.notes().count(), 0);
+}
+
+/// A partner whose system reads Windows-1252 (`csv.charset`) is written in it, and what is
+/// written reads back the same; a character the set lacks is refused at its row and column.
+#[test]
+fn a_partner_that_reads_windows_1252_is_written_in_it() {
+    let raw = std::fs::read(samples().join("invoice/dialect_windows_1252.csv")).unwrap();
+    let original = docs(&decode(&raw));
+    let toml = "id = \"p\"\n[csv]\ncharset = \"windows-1252\"\n";
+    let profile = PartnerProfile::from_toml(toml, "p.toml").unwrap();
+    let written = CsvCodec.encode(&original, &profile).unwrap();
+    let find = |needle: &[u8]| written.windows(needle.len()).any(|w| w == needle);
+    assert!(find(b"Soci\xe9t\xe9 M\xfcller"), "{written:?}");
+    assert!(
+        find(b"Men\x92s \x93heavy\x94 gloves \x96 size 9"),
+        "{written:?}"
+    );
+    assert!(std::str::from_utf8(&written).is_err(), "written as UTF-8");
+    assert_eq!(docs(&decode_with(&written, toml)), original);
+    // The default stays UTF-8.
+    let utf8 = CsvCodec
+        .encode(&original, &PartnerProfile::anonymous())
+        .unwrap();
+    assert!(String::from_utf8(utf8).unwrap().contains("Société Müller"));
+
+    let mut ticked = original.clone();
+    let gateway_model::Document::Invoice(inv) = &mut ticked[0] else {
+        panic!("{ticked:?}")
+    };
+    inv.lines[1].description = Some("Cable ties ✓".into());
+    let err = CsvCodec.encode(&ticked, &profile).unwrap_err().to_string();
+    assert!(
+        err.contains("row 5, column 5 (\"Cable ties ✓\") holds '✓' (U+2713)")
+            && err.contains("csv.charset"),
+        "{err}"
+    );
 }
 
 /// A guessed delimiter is noted with every document (a comma, the default, is not), and a

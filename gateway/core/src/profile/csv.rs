@@ -41,6 +41,12 @@ pub struct CsvProfile {
     /// file uses Coupa's layouts.
     #[serde(default)]
     pub columns: Vec<CsvColumn>,
+    /// The character set the partner's system reads: `"utf-8"` (default) or
+    /// `"windows-1252"` (Excel on Windows opens a CSV file in it). What we write is in it; a
+    /// character it lacks is refused with its row and column rather than written changed.
+    /// Reading needs no setting: cells that are not UTF-8 are read as Windows-1252, noted.
+    #[serde(default)]
+    pub charset: Option<gateway_model::charset::Charset>,
 }
 
 /// How the rows of a partner layout group into documents. Groups are runs of consecutive rows,
