@@ -299,7 +299,7 @@ async fn mail_env_with(
     });
     let acme = config.partners.iter_mut().find(|p| p.id == "acme").unwrap();
     acme.email = Some(EmailProfile {
-        from: vec!["@acme.example".into()],
+        from: vec!["@acme.example".into(), ACME_LOCAL_SENDER.into()],
         po_format,
         ..EmailProfile::default()
     });
@@ -665,6 +665,30 @@ async fn smtp_raw(from: &str, to: &str, raw: &[u8]) {
     transport.send_raw(&envelope, raw).await.unwrap();
 }
 
+/// Held by each test whose gateway reads the gwimap inbox: two gateways reading it at once
+/// would each take the other's messages.
+static GWIMAP_READERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The Dovecot test inbox (user gwimap, made by `.ci/mail.sh`) over plain IMAP on loopback.
+fn gwimap() -> ImapConfig {
+    ImapConfig {
+        host: "127.0.0.1".into(),
+        port: Some(143),
+        security: ImapSecurity::None,
+        username: "gwimap".into(),
+        password: gateway_core::Secret::new("gwimap-test"),
+        mailbox: "INBOX".into(),
+        quarantine_folder: "quarantine".into(),
+        ca_file: None,
+        timeout_ms: 10_000,
+        max_per_poll: 50,
+    }
+}
+
+/// A sender of acme's (its profile lists it) whose mail Postfix delivers locally, so the
+/// answer to a quarantined message can be read back.
+const ACME_LOCAL_SENDER: &str = "gwmail+acme-imap@localhost";
+
 /// Files under the IMAP user's Maildir folder `sub` whose content contains `needle`.
 fn imap_files(sub: &str, needle: &str) -> Vec<String> {
     let root = std::env::var_os("GATEWAY_TEST_IMAP_MAILDIR")
@@ -688,6 +712,7 @@ async fn an_imap_invoice_reaches_coupa_once_and_a_stranger_is_quarantined() {
     if !imap_or_skip("an_imap_invoice_reaches_coupa_once_and_a_stranger_is_quarantined") {
         return;
     }
+    let _inbox = GWIMAP_READERS.lock().await;
     let tag: String = uuid::Uuid::new_v4()
         .simple()
         .to_string()
@@ -710,19 +735,7 @@ async fn an_imap_invoice_reaches_coupa_once_and_a_stranger_is_quarantined() {
     );
     smtp_raw("billing@acme.example", "gwimap@localhost", &good).await;
     smtp_raw("mallory@evil.example", "gwimap@localhost", &evil).await;
-    let imap = ImapConfig {
-        host: "127.0.0.1".into(),
-        port: Some(143),
-        security: ImapSecurity::None,
-        username: "gwimap".into(),
-        password: gateway_core::Secret::new("gwimap-test"),
-        mailbox: "INBOX".into(),
-        quarantine_folder: "quarantine".into(),
-        ca_file: None,
-        timeout_ms: 10_000,
-        max_per_poll: 50,
-    };
-    let env = mail_env(0, None, Some(imap)).await;
+    let env = mail_env(0, None, Some(gwimap())).await;
     assert!(
         wait_until(Duration::from_secs(60), || invoices_numbered(
             &env.sandbox,
@@ -1589,4 +1602,62 @@ async fn a_partners_sender_is_told_why_its_message_was_quarantined_a_stranger_is
     );
     assert!(raw.contains("'INV-9.pdf'"), "{raw}");
     assert!(raw.contains("no usable attachment"), "{raw}");
+}
+
+/// The IMAP reader answers a partner's own sender of a quarantined message as the Maildir
+/// reader does, through the relay, threaded to the message; the message waits in quarantine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_imap_partners_sender_is_told_why_its_message_was_quarantined() {
+    if !imap_or_skip("an_imap_partners_sender_is_told_why_its_message_was_quarantined") {
+        return;
+    }
+    let _inbox = GWIMAP_READERS.lock().await;
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let message_id = format!("imap-pdf-{tag}@localhost");
+    let raw = mail(
+        ACME_LOCAL_SENDER,
+        &message_id,
+        &[("INV-9.pdf", "application/pdf", b"%PDF-1.4 not an invoice")],
+    );
+    smtp_raw(ACME_LOCAL_SENDER, "gwimap@localhost", &raw).await;
+    // A relay is configured (acme's POs would go by mail), so senders can be answered.
+    let env = mail_env(
+        0,
+        Some(format!("gwmail+unused{tag}@localhost")),
+        Some(gwimap()),
+    )
+    .await;
+    let threaded = format!("In-Reply-To: <{message_id}>");
+    let answers = || -> Vec<String> {
+        deliveries_to(ACME_LOCAL_SENDER)
+            .into_iter()
+            .map(|m| m.replace("=\r\n", "").replace("=\n", ""))
+            .filter(|m| m.contains(&threaded))
+            .collect()
+    };
+    assert!(
+        wait_until(Duration::from_secs(60), || !answers().is_empty()).await,
+        "no answer threaded to {message_id} for {ACME_LOCAL_SENDER} in {}",
+        test_mailbox().display()
+    );
+    let answer = answers().remove(0);
+    assert!(
+        answer.contains("Subject: Not accepted: invoice"),
+        "{answer}"
+    );
+    assert!(answer.contains("'INV-9.pdf'"), "{answer}");
+    assert!(answer.contains("no usable attachment"), "{answer}");
+    assert!(
+        wait_until(Duration::from_secs(30), || !imap_files(
+            ".quarantine/cur",
+            &message_id
+        )
+        .is_empty()
+            || !imap_files(".quarantine/new", &message_id).is_empty())
+        .await,
+        "the message was not quarantined"
+    );
+    assert_eq!(answers().len(), 1, "answered once");
+    env.running.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
 }
