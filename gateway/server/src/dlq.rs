@@ -274,10 +274,12 @@ async fn tell(
     note: &str,
     out: &mut dyn Write,
 ) -> anyhow::Result<BTreeMap<String, String>> {
+    use futures::StreamExt;
     let mut told = BTreeMap::new();
-    for letter in letters {
+    let mut answers = std::pin::pin!(notices.tell_all(letters));
+    while let Some((letter, answer)) = answers.next().await {
         let id = &letter.doc_id;
-        match notices.tell(letter).await {
+        match answer {
             Ok(sent) => {
                 if let (Some(body), Some(ledger)) = (&sent.x12, ledger) {
                     crate::partner_acks::remember_sent(

@@ -26,6 +26,9 @@ use crate::codecs::Codecs;
 use crate::partners::Partners;
 use crate::supplier::{post_cxml, stem, supplier_http, write_file};
 
+/// Notices [`SupplierNotices::tell_all`] sends at once.
+pub const NOTICES_AT_ONCE: usize = 8;
+
 /// Sends the notices; one per command run.
 pub struct SupplierNotices {
     partners: Partners,
@@ -127,6 +130,19 @@ impl SupplierNotices {
                 None => Err(NO_RELAY.to_string()),
             },
         }
+    }
+
+    /// [`SupplierNotices::tell`] for each of `letters`, [`NOTICES_AT_ONCE`] at a time, each
+    /// answer in the order of `letters` as soon as it and those before it are in: a supplier
+    /// endpoint that does not answer holds one slot until its timeout, not the whole purge.
+    pub fn tell_all<'a>(
+        &'a self,
+        letters: &'a [DeadLetter],
+    ) -> impl futures::Stream<Item = (&'a DeadLetter, Result<Told, String>)> + 'a {
+        use futures::StreamExt;
+        futures::stream::iter(letters)
+            .map(move |letter| async move { (letter, self.tell(letter).await) })
+            .buffered(NOTICES_AT_ONCE)
     }
 
     /// Tells the supplier of `letter` that its invoice was given up, and why. `Ok`: where the
@@ -449,6 +465,75 @@ mod tests {
                 && why.ends_with("tell the supplier yourself"),
             "{why}"
         );
+    }
+
+    /// Reads one HTTP request from `conn` (headers, then `Content-Length` bytes of body).
+    async fn read_request(conn: &mut tokio::net::TcpStream) {
+        use tokio::io::AsyncReadExt;
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = conn.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the request ended early");
+            got.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&got).to_ascii_lowercase();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length: usize = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse().unwrap());
+                if got.len() >= end + 4 + length {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Two suppliers' notices go out together: the supplier endpoint here answers neither
+    /// until both requests are in, so notices sent one after the other would each wait out
+    /// the timeout and fail.
+    #[tokio::test]
+    async fn notices_go_out_together_and_answers_come_back_in_order() {
+        use futures::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (first, _) = listener.accept().await.unwrap();
+            let (second, _) = listener.accept().await.unwrap();
+            for mut conn in [first, second] {
+                tokio::spawn(async move {
+                    read_request(&mut conn).await;
+                    let body = r#"<?xml version="1.0"?><cXML payloadID="r@test" timestamp="2026-12-04T00:00:00Z"><Response><Status code="200" text="OK"/></Response></cXML>"#;
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    conn.write_all(answer.as_bytes()).await.unwrap();
+                });
+            }
+        });
+        let mut p = PartnerProfile::from_toml(
+            "id = \"acme\"\n[cxml]\nfrom_domain = \"DUNS\"\nfrom_identity = \"acme\"\n\
+             to_domain = \"NetworkID\"\nto_identity = \"buyer\"\n",
+            "acme.toml",
+        )
+        .unwrap();
+        p.outbound = Some(OutboundChannel::Cxml {
+            url: format!("http://{addr}/cxml"),
+        });
+        let n = notices(p);
+        let letters = [
+            letter(&invoice("INV-A"), "acme", SourceMeta::default()),
+            letter(&invoice("INV-B"), "acme", SourceMeta::default()),
+        ];
+        let answers: Vec<_> = n.tell_all(&letters).collect().await;
+        assert_eq!(answers.len(), 2);
+        for ((letter, answer), sent) in answers.iter().zip(&letters) {
+            assert_eq!(letter.doc_id, sent.doc_id, "in the order given");
+            let told = answer.as_ref().unwrap();
+            assert!(told.said.contains("cXML 200 OK"), "{}", told.said);
+        }
     }
 
     #[test]
