@@ -546,6 +546,9 @@ mod tests {
         };
         let o = Out::new(d, b"\n");
         assert!(matches!(o.free_text("plain é"), Cow::Borrowed("plain é")));
+        // For a partner that reads Windows-1252, what it lacks goes too; what it has stays.
+        let w = Out::new(d, b"\n").with_charset(Charset::Windows1252);
+        assert_eq!(w.free_text("ok ✓ é – €"), "ok   é – €");
         assert_eq!(o.free_text("a*b:c~d^e\r\nf\ng"), "a b c d e f g");
         assert_eq!(
             o.free_text("tab\there\u{7}bell\u{1c}fs"),
