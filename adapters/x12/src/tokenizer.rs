@@ -295,6 +295,33 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
+    /// The text of the segment at `input[start..start + len]`. A segment that starts past the
+    /// validated prefix (which ended at bytes that are not UTF-8, in an earlier segment)
+    /// validates again from its start, so one Windows-1252 name leaves the segments after it
+    /// on the fast path: each byte is validated about once, and `None` here means the segment
+    /// itself holds bytes that are not UTF-8.
+    #[inline]
+    fn text_from(&mut self, start: usize, len: usize) -> Option<&'a str> {
+        match self.text_at(start, len) {
+            Some(text) => Some(text),
+            None => self.validate_again(start, len),
+        }
+    }
+
+    /// [`Tokenizer::text_from`] for a segment outside the validated prefix.
+    #[cold]
+    fn validate_again(&mut self, start: usize, len: usize) -> Option<&'a str> {
+        let validated_to = self
+            .text
+            .map_or(self.text_from, |t| self.text_from + t.len());
+        if start < validated_to || len == 0 {
+            return None;
+        }
+        self.text = self.input.get(start..).and_then(utf8_prefix);
+        self.text_from = start;
+        self.text_at(start, len)
+    }
+
     /// The text of `input[start..start + len]`, when it lies in the validated prefix.
     fn text_at(&self, start: usize, len: usize) -> Option<&'a str> {
         let from = start.checked_sub(self.text_from)?;
@@ -374,7 +401,7 @@ impl<'a> Tokenizer<'a> {
             ordinal: self.st.ordinal,
             offset: pos,
             end: pos + consumed,
-            text: self.text_at(pos, raw.len()),
+            text: self.text_from(pos, raw.len()),
         };
         self.st.line = self.st.line.saturating_add(newlines);
         self.st.pos = pos + consumed;
@@ -536,7 +563,7 @@ impl<'a> Tokenizer<'a> {
             ordinal: self.st.ordinal,
             offset: pos,
             end: pos + term_at + 1,
-            text: self.text_at(pos, raw.len()),
+            text: self.text_from(pos, raw.len()),
         };
         self.st.line = self.st.line.saturating_add(newlines);
         self.st.pos = pos + term_at + 1;
@@ -594,7 +621,8 @@ mod tests {
     #[test]
     fn text_is_the_same_before_and_after_invalid_utf8() {
         // A Latin-1 byte in the second N1 ends the validated prefix: elements before it are
-        // borrowed from the validated text, it and everything after are validated one by one.
+        // borrowed from the validated text, its own are read one by one, and the segment
+        // after it is validated again and back on the fast path.
         let mut input = format!("{ISA}N1*SU* Caf\u{e9} A *92*1~N1*ST*Caf").into_bytes();
         input.push(0xE9);
         input.extend_from_slice(b"*92*2~N3*R\xC3\xA9sidence~");
@@ -603,7 +631,11 @@ mod tests {
             segs[1].text.is_some(),
             "first N1 lies in the validated prefix"
         );
-        assert!(segs[2].text.is_none() && segs[3].text.is_none());
+        assert!(
+            segs[2].text.is_none(),
+            "the N1 holds a byte that is not UTF-8"
+        );
+        assert!(segs[3].text.is_some(), "the N3 after it is UTF-8 again");
         assert_eq!(segs[1].str_at(2).as_deref(), Some("Caf\u{e9} A"));
         // The byte that is not UTF-8 is read as Windows-1252, where 0xE9 is `é`.
         assert_eq!(segs[2].str_at(2).as_deref(), Some("Caf\u{e9}"));
