@@ -69,6 +69,9 @@ const FORMATS: [Fmt; 4] = [
     },
 ];
 
+/// Free text with the characters beyond ASCII that Windows-1252 systems write.
+const WINDOWS_1252_TEXT: &str = r#"[A-Za-z0-9 .,/()#éüÖßÄ€’“”–…°-]{1,40}"#;
+
 /// The profile noise is decoded for.
 fn fuzz_profile(f: &Fmt) -> PartnerProfile {
     match f.profile {
@@ -252,7 +255,17 @@ proptest! {
 }
 
 fn round_trip(f: &Fmt, number: &str, specs: &[LineSpec]) -> Result<(), TestCaseError> {
-    let (base, partner) = base(f);
+    round_trip_for(f, number, specs, base(f).1)
+}
+
+/// [`round_trip`] written for and read from `partner`.
+fn round_trip_for(
+    f: &Fmt,
+    number: &str,
+    specs: &[LineSpec],
+    partner: PartnerProfile,
+) -> Result<(), TestCaseError> {
+    let (base, _) = base(f);
     let doc = Document::Invoice(build(&base, number, specs));
     let bytes = encoder(f)
         .encode(std::slice::from_ref(&doc), &partner)
@@ -283,6 +296,22 @@ proptest! {
         specs in prop::collection::vec(line_spec(FORMATS[0].description), 1..6),
     ) {
         round_trip(&FORMATS[0], &number, &specs)?;
+    }
+
+    /// Descriptions with what Windows-1252 systems write beyond ASCII (`Ö€` is also valid
+    /// UTF-8), to a partner that reads UTF-8 and to one whose profile says Windows-1252.
+    #[test]
+    fn generated_x12_invoices_round_trip_in_either_character_set(
+        number in "[A-Z][A-Z0-9-]{0,18}[A-Z0-9]",
+        specs in prop::collection::vec(line_spec(WINDOWS_1252_TEXT), 1..6),
+        windows_1252 in any::<bool>(),
+    ) {
+        let mut partner = base(&FORMATS[0]).1;
+        if windows_1252 {
+            partner.x12.get_or_insert_default().charset =
+                Some(gateway_model::charset::Charset::Windows1252);
+        }
+        round_trip_for(&FORMATS[0], &number, &specs, partner)?;
     }
 
     #[test]

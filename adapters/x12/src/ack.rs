@@ -124,7 +124,11 @@ pub fn acknowledge_with(
         context: partner.validation_context(),
         ..AckVisitor::default()
     };
-    Walker::new().run(raw, TokState::default(), true, &mut v);
+    let start = TokState {
+        charset: crate::codec::partner_charset(partner),
+        ..TokState::default()
+    };
+    Walker::new().run(raw, start, true, &mut v);
     let mut bytes = Vec::new();
     for ia in &v.done {
         bytes.extend(render(ia, partner, numbers, now)?);

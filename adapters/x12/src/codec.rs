@@ -1,6 +1,7 @@
 //! [`X12Codec`]: the `Decode`/`Encode` pair the server registers. Decoding streams: memory is
 //! bounded by one transaction set (plus read-ahead), not by the file.
 
+use gateway_model::charset::Charset;
 use std::fmt::Write as _;
 use std::io::BufRead;
 use std::sync::Arc;
@@ -177,6 +178,15 @@ fn set_meta(group: &GroupMeta, header: &SetHeader, warnings: &[SetIssue]) -> Sou
     meta
 }
 
+/// The character set `partner` writes (`x12.charset`; UTF-8, else Windows-1252, by default).
+pub fn partner_charset(partner: &PartnerProfile) -> Charset {
+    partner
+        .x12
+        .as_ref()
+        .and_then(|x| x.charset)
+        .unwrap_or_default()
+}
+
 /// Segments named one by one in [`charset_note`]; the rest are counted.
 const MAX_CHARSET_SEGMENTS: usize = 5;
 
@@ -187,6 +197,14 @@ const MAX_CHARSET_SEGMENTS: usize = 5;
 /// nothing of it. `None` for a set that is all UTF-8, which the tokenizer has validated
 /// already (one test per segment).
 fn charset_note(segments: &[Segment<'_>]) -> Option<String> {
+    // A partner whose profile says it writes Windows-1252 is read so throughout: nothing to
+    // note.
+    if segments
+        .first()
+        .is_some_and(|s| s.charset == Charset::Windows1252)
+    {
+        return None;
+    }
     let mut named = String::new();
     let mut count = 0usize;
     for (k, seg) in segments.iter().enumerate() {
@@ -468,13 +486,23 @@ pub fn decode_all(raw: &[u8]) -> Decoded {
 
 /// [`decode_all`] on `par.threads` threads; the result is the same for any number.
 pub fn decode_all_with(raw: &[u8], par: Parallelism) -> Decoded {
+    decode_all_as(raw, par, Charset::Utf8)
+}
+
+/// [`decode_all_with`] reading bytes that are not ASCII in `charset` (the partner's
+/// `x12.charset`).
+fn decode_all_as(raw: &[u8], par: Parallelism, charset: Charset) -> Decoded {
     let mut out = Decoded::default();
+    let start = TokState {
+        charset,
+        ..TokState::default()
+    };
     if par.threads <= 1 {
         let mut v = DecodeSink::new(&mut out);
-        Walker::new().run(raw, TokState::default(), true, &mut v);
+        Walker::new().run(raw, start, true, &mut v);
     } else {
         let mut v = ParallelSink::new(&mut out, par);
-        Walker::new().run(raw, TokState::default(), true, &mut v);
+        Walker::new().run(raw, start, true, &mut v);
         v.finish();
     }
     out
@@ -509,13 +537,25 @@ pub fn decode_stream_with(
     par: Parallelism,
     sink: &mut dyn FnMut(DecodeItem),
 ) -> std::io::Result<()> {
+    decode_stream_as(reader, max_set_bytes, par, Charset::Utf8, sink)
+}
+
+/// [`decode_stream_with`] reading bytes that are not ASCII in `charset` (the partner's
+/// `x12.charset`).
+fn decode_stream_as(
+    reader: &mut dyn BufRead,
+    max_set_bytes: usize,
+    par: Parallelism,
+    charset: Charset,
+    sink: &mut dyn FnMut(DecodeItem),
+) -> std::io::Result<()> {
     let mut emit = StreamEmit(sink);
     if par.threads <= 1 {
         let mut v = DecodeSink::new(&mut emit);
-        return stream_sets(reader, max_set_bytes, &mut v);
+        return stream_sets(reader, max_set_bytes, charset, &mut v);
     }
     let mut v = ParallelSink::new(&mut emit, par);
-    let read = stream_sets(reader, max_set_bytes, &mut v);
+    let read = stream_sets(reader, max_set_bytes, charset, &mut v);
     v.finish();
     read
 }
@@ -524,12 +564,16 @@ pub fn decode_stream_with(
 fn stream_sets<V: for<'a> Visitor<'a>>(
     reader: &mut dyn BufRead,
     max_set_bytes: usize,
+    charset: Charset,
     v: &mut V,
 ) -> std::io::Result<()> {
     let max_set_bytes = max_set_bytes.max(1024);
     let mut walker = Walker::new();
     let mut buf: Vec<u8> = Vec::new();
-    let mut state = TokState::default();
+    let mut state = TokState {
+        charset,
+        ..TokState::default()
+    };
     let mut eof = false;
     let chunk = READ_CHUNK.min(max_set_bytes);
     let mut want = chunk;
@@ -647,17 +691,18 @@ impl Decode for X12Codec {
         Format::X12
     }
 
-    fn decode(&self, raw: &[u8], _partner: &PartnerProfile) -> Decoded {
-        decode_all_with(raw, self.parallelism)
+    fn decode(&self, raw: &[u8], partner: &PartnerProfile) -> Decoded {
+        decode_all_as(raw, self.parallelism, partner_charset(partner))
     }
 
     fn decode_reader(
         &self,
         reader: &mut dyn BufRead,
-        _partner: &PartnerProfile,
+        partner: &PartnerProfile,
         sink: &mut dyn FnMut(DecodeItem),
     ) -> std::io::Result<()> {
-        decode_stream_with(reader, MAX_SET_BYTES, self.parallelism, sink)
+        let charset = partner_charset(partner);
+        decode_stream_as(reader, MAX_SET_BYTES, self.parallelism, charset, sink)
     }
 }
 

@@ -211,6 +211,7 @@ mod tests {
             offset: 0,
             end: raw.len(),
             text: std::str::from_utf8(raw).ok(),
+            charset: gateway_model::charset::Charset::Utf8,
         }
     }
 

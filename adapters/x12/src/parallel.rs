@@ -82,6 +82,7 @@ struct SegmentCopy {
     raw: Range<usize>,
     /// The tokenizer knew the segment as UTF-8 text.
     text: bool,
+    charset: gateway_model::charset::Charset,
     delimiters: Delimiters,
     line: u32,
     ordinal: u64,
@@ -108,6 +109,7 @@ impl OwnedSet {
             copies.push(SegmentCopy {
                 raw: start..bytes.len(),
                 text: s.text.is_some(),
+                charset: s.charset,
                 delimiters: s.delimiters,
                 line: s.line,
                 ordinal: s.ordinal,
@@ -145,6 +147,7 @@ impl OwnedSet {
                     offset: c.offset,
                     end: c.end,
                     text,
+                    charset: c.charset,
                 }
             })
             .collect()

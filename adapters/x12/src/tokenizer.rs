@@ -11,6 +11,8 @@
 //! saved [`TokState`] and, when `eof` is false, reports [`Step::NeedMore`] instead of
 //! guessing at a segment cut by the end of the buffer.
 
+use gateway_model::charset::Charset;
+
 /// How far the tokenizer scans for the 16 separators of an ISA header (the standard is 106
 /// bytes; partners pad or shorten fields, so allow slack).
 const MAX_ISA_LEN: usize = 256;
@@ -56,6 +58,8 @@ pub struct Segment<'a> {
     /// `raw` as text when the tokenizer already knows it is UTF-8, so reading an element
     /// as text does not validate it again (see [`Segment::text_of`]).
     pub text: Option<&'a str>,
+    /// How bytes that are not ASCII read ([`TokState::charset`]).
+    pub charset: Charset,
 }
 
 impl<'a> Segment<'a> {
@@ -102,9 +106,7 @@ impl<'a> Segment<'a> {
     /// Windows-1252 ([`gateway_model::charset`]).
     pub fn text(&self, n: usize) -> Option<String> {
         match self.element(n) {
-            Some(b) if !b.is_empty() => {
-                Some(gateway_model::charset::utf8_or_windows_1252(b).into_owned())
-            }
+            Some(b) if !b.is_empty() => Some(self.charset.read(b).into_owned()),
             _ => None,
         }
     }
@@ -117,7 +119,8 @@ impl<'a> Segment<'a> {
     }
 
     /// `part`, a piece of this segment's bytes (an element or component), as trimmed text
-    /// like [`field_str`]; borrowed from [`Segment::text`] without validating again when the
+    /// read in the segment's character set ([`Charset::read`]); borrowed from [`Segment::text`]
+    /// without validating again when the
     /// tokenizer validated the input. A `part` from elsewhere is validated as usual.
     pub fn text_of(&self, part: &'a [u8]) -> Option<std::borrow::Cow<'a, str>> {
         // Trim the bytes first: blank parts (most absent elements) end here.
@@ -127,7 +130,7 @@ impl<'a> Segment<'a> {
         }
         match self.known_text(part) {
             Some(s) => Some(std::borrow::Cow::Borrowed(s)),
-            None => field_str(part),
+            None => Some(self.charset.read(part)),
         }
     }
 
@@ -139,17 +142,16 @@ impl<'a> Segment<'a> {
         }
         Some(match self.known_text(part) {
             Some(s) => gateway_model::Text::from(s),
-            None => gateway_model::charset::utf8_or_windows_1252(part).into(),
+            None => self.charset.read(part).into(),
         })
     }
 
-    /// `part` (a piece of this segment's bytes) as text, untrimmed; a part that is not UTF-8
-    /// is read as Windows-1252 ([`gateway_model::charset::utf8_or_windows_1252`]), without
-    /// validating again when the tokenizer validated the input.
+    /// `part` (a piece of this segment's bytes) as text, untrimmed, in the segment's character
+    /// set ([`Charset::read`]), without validating again when the tokenizer validated it.
     pub fn lossy(&self, part: &'a [u8]) -> std::borrow::Cow<'a, str> {
         match self.known_text(part) {
             Some(s) => std::borrow::Cow::Borrowed(s),
-            None => gateway_model::charset::utf8_or_windows_1252(part),
+            None => self.charset.read(part),
         }
     }
 
@@ -178,16 +180,6 @@ impl<'a> Segment<'a> {
     }
 }
 
-/// An element's bytes as trimmed text, borrowed when UTF-8, read as Windows-1252 when not;
-/// `None` when blank.
-pub fn field_str(b: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
-    let b = b.trim_ascii();
-    if b.is_empty() {
-        return None;
-    }
-    Some(gateway_model::charset::utf8_or_windows_1252(b))
-}
-
 /// A problem the tokenizer cannot get past (only at interchange level: without a usable ISA
 /// nothing after it can be split).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -209,6 +201,9 @@ pub struct TokState {
     pub line: u32,
     pub ordinal: u64,
     pub pos: usize,
+    /// How bytes that are not ASCII read: the partner's `x12.charset` (by default UTF-8, and
+    /// Windows-1252 where they are not UTF-8).
+    pub charset: Charset,
 }
 
 impl Default for TokState {
@@ -218,6 +213,7 @@ impl Default for TokState {
             line: 1,
             ordinal: 0,
             pos: 0,
+            charset: Charset::Utf8,
         }
     }
 }
@@ -300,8 +296,14 @@ impl<'a> Tokenizer<'a> {
     /// validates again from its start, so one Windows-1252 name leaves the segments after it
     /// on the fast path: each byte is validated about once, and `None` here means the segment
     /// itself holds bytes that are not UTF-8.
+    /// For a partner that writes Windows-1252 (`x12.charset`), a segment that is not ASCII
+    /// has no text here: its bytes are read as Windows-1252 even where they would be UTF-8.
     #[inline]
-    fn text_from(&mut self, start: usize, len: usize) -> Option<&'a str> {
+    fn text_from(&mut self, start: usize, raw: &[u8]) -> Option<&'a str> {
+        let len = raw.len();
+        if self.st.charset == Charset::Windows1252 && !raw.is_ascii() {
+            return None;
+        }
         match self.text_at(start, len) {
             Some(text) => Some(text),
             None => self.validate_again(start, len),
@@ -401,7 +403,8 @@ impl<'a> Tokenizer<'a> {
             ordinal: self.st.ordinal,
             offset: pos,
             end: pos + consumed,
-            text: self.text_from(pos, raw.len()),
+            text: self.text_from(pos, raw),
+            charset: self.st.charset,
         };
         self.st.line = self.st.line.saturating_add(newlines);
         self.st.pos = pos + consumed;
@@ -563,7 +566,8 @@ impl<'a> Tokenizer<'a> {
             ordinal: self.st.ordinal,
             offset: pos,
             end: pos + term_at + 1,
-            text: self.text_from(pos, raw.len()),
+            text: self.text_from(pos, raw),
+            charset: self.st.charset,
         };
         self.st.line = self.st.line.saturating_add(newlines);
         self.st.pos = pos + term_at + 1;

@@ -1,6 +1,6 @@
 //! Character sets: X12 names none, and many suppliers' systems write Windows-1252. Names and
 //! descriptions in it arrive as written (not as `M�ller`), the document's notes say where, and
-//! a partner that reads Windows-1252 gets it back in that set.
+//! a partner whose profile says it uses Windows-1252 is read and written in that set.
 
 // Test helpers outside #[test] functions may unwrap and panic too: a failure is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -131,6 +131,31 @@ fn a_character_windows_1252_lacks_is_refused_with_its_field_not_sent_changed() {
     assert!(message.contains("N102"), "{message}");
     assert!(message.contains("U+2713"), "{message}");
     assert!(message.contains("x12.charset"), "{message}");
+}
+
+/// `Ö€` written by a Windows-1252 system is the two bytes of U+0580 in UTF-8: by default they
+/// read as that (they are valid UTF-8), from a partner whose profile says it writes
+/// Windows-1252 they read as written, with nothing to note.
+#[test]
+fn a_partner_that_writes_windows_1252_is_read_so_even_where_the_bytes_are_utf8() {
+    let raw = invoice_810(b"M\xfcller GmbH", b"Gr\xd6\x80e 5");
+    let guessed = decode_one(&raw, &PartnerProfile::anonymous());
+    let (name, description) = supplier_and_description(&guessed.document);
+    assert_eq!(name, "Müller GmbH");
+    assert_eq!(description, "Gr\u{580}e 5", "valid UTF-8 is read as UTF-8");
+    let declared = decode_one(&raw, &partner("windows-1252"));
+    assert_eq!(
+        supplier_and_description(&declared.document),
+        ("Müller GmbH".to_string(), "GrÖ€e 5".to_string())
+    );
+    assert_eq!(
+        declared.meta.notes().count(),
+        0,
+        "the profile says so: no note"
+    );
+    // The 997 for that partner says accepted too.
+    let ack = String::from_utf8(adapter_x12::acknowledge(&raw, &partner("windows-1252"))).unwrap();
+    assert!(ack.contains("AK5*A~"), "{ack}");
 }
 
 #[test]

@@ -9,9 +9,11 @@
 use std::borrow::Cow;
 
 /// The character set a partner's system writes and reads, where the format does not say
-/// (X12). Readers need no setting: they take UTF-8 and read anything else as Windows-1252
-/// ([`utf8_or_windows_1252`]). Writers do: a Windows-1252 system shows the two bytes of a
-/// UTF-8 `é` as `Ã©`.
+/// (X12, CSV). Writers need it: a Windows-1252 system shows the two bytes of a UTF-8 `é` as
+/// `Ã©`. Readers mostly do not: under [`Charset::Utf8`], the default, they take UTF-8 and read
+/// anything else as Windows-1252 ([`utf8_or_windows_1252`]); [`Charset::Windows1252`] reads
+/// every byte as Windows-1252, for the rare text whose Windows-1252 bytes happen to be valid
+/// UTF-8 too (`Ö€` is the two bytes of `Ѐ`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Charset {
     #[default]
@@ -33,6 +35,18 @@ impl Charset {
         match self {
             Charset::Utf8 => Ok(Cow::Borrowed(text.as_bytes())),
             Charset::Windows1252 => to_windows_1252(text),
+        }
+    }
+
+    /// `bytes` as text: under `Utf8`, UTF-8 or else Windows-1252; under `Windows1252`, always
+    /// Windows-1252. Borrowed when nothing needs decoding.
+    pub fn read(self, bytes: &[u8]) -> Cow<'_, str> {
+        match self {
+            Charset::Utf8 => utf8_or_windows_1252(bytes),
+            Charset::Windows1252 => match std::str::from_utf8(bytes) {
+                Ok(ascii) if bytes.is_ascii() => Cow::Borrowed(ascii),
+                _ => Cow::Owned(from_windows_1252(bytes)),
+            },
         }
     }
 
@@ -140,6 +154,29 @@ mod tests {
             assert_eq!(ours, reference, "byte {b:#04x}");
             let c = windows_1252_char(b);
             assert_eq!(windows_1252_byte(c), Some(b), "byte {b:#04x}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any bytes read as Windows-1252 and written back are the same bytes; any text the
+        /// set carries, written and read back, is the same text.
+        #[test]
+        fn windows_1252_round_trips(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let text = from_windows_1252(&bytes);
+            let again = to_windows_1252(&text).map(Cow::into_owned);
+            proptest::prop_assert_eq!(again, Ok(bytes.clone()));
+            proptest::prop_assert!(text.chars().all(|c| Charset::Windows1252.carries(c)));
+        }
+
+        /// Text with a character the set lacks is refused at that character, never changed.
+        #[test]
+        fn what_the_set_lacks_is_refused_where_it_is(head in "[a-zé€’]{0,8}", tail in "[a-z]{0,8}") {
+            let text = format!("{head}\u{2713}{tail}");
+            let err = to_windows_1252(&text).err();
+            proptest::prop_assert_eq!(
+                err,
+                Some(Unmappable { character: '\u{2713}', position: head.chars().count() + 1 })
+            );
         }
     }
 

@@ -53,11 +53,12 @@ pub struct X12Profile {
     /// counts it in `gateway_x12_acknowledgments_overdue` and logs a warning.
     #[serde(default)]
     pub ack_within_hours: Option<u32>,
-    /// The character set the partner's translator reads: `"utf-8"` (default) or
+    /// The character set the partner's translator writes and reads: `"utf-8"` (default) or
     /// `"windows-1252"` (older systems; ISO-8859-1 readers take it too). What we send is
     /// written in it, and a value with a character it lacks is refused with its path rather
-    /// than sent changed. Reading needs no setting: bytes that are not UTF-8 are read as
-    /// Windows-1252, and the document's notes say where.
+    /// than sent changed. Under the default, what it sends is read as UTF-8 and bytes that are
+    /// not UTF-8 as Windows-1252, the document's notes saying where; under `"windows-1252"`
+    /// every byte is read as Windows-1252, even a pair that would also be UTF-8 (`Ö€`).
     #[serde(default)]
     pub charset: Option<gateway_model::charset::Charset>,
 }
