@@ -81,7 +81,8 @@ impl Decode for CsvCodec {
         } else {
             Layout::Coupa(Box::new(CoupaReader::new(value_format(&profile))))
         };
-        let mut rows = RowReader::new(reader, delimiter);
+        let mut rows =
+            RowReader::new(reader, delimiter).with_charset(profile.charset.unwrap_or_default());
         loop {
             match rows.next()? {
                 Next::End => break,

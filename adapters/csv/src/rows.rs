@@ -1,6 +1,7 @@
 //! Records off a byte stream, one at a time, with their file row numbers and a bound on the
 //! size of any one record, so a missing closing quote cannot make the reader swallow the file.
 
+use gateway_model::charset::Charset;
 use std::cell::Cell;
 use std::io::{BufRead, Read};
 use std::rc::Rc;
@@ -100,6 +101,8 @@ pub struct RowReader<'a> {
     record: ByteRecord,
     number: u64,
     done: bool,
+    /// The partner's `csv.charset`: under Windows-1252 every cell is read in it.
+    charset: Charset,
 }
 
 impl std::fmt::Debug for RowReader<'_> {
@@ -115,6 +118,13 @@ fn bound_from(pos: u64) -> u64 {
 }
 
 impl<'a> RowReader<'a> {
+    /// Reads every cell in `charset` when it is Windows-1252 (the partner's `csv.charset`),
+    /// not only the cells that are not UTF-8.
+    pub fn with_charset(mut self, charset: Charset) -> Self {
+        self.charset = charset;
+        self
+    }
+
     /// A reader for `input` (BOM already skipped) with the given delimiter.
     pub fn new(input: &'a mut dyn BufRead, delimiter: u8) -> Self {
         let guard = Rc::new(Guard::default());
@@ -135,6 +145,7 @@ impl<'a> RowReader<'a> {
             record: ByteRecord::new(),
             number: 0,
             done: false,
+            charset: Charset::Utf8,
         }
     }
 
@@ -172,7 +183,7 @@ impl<'a> RowReader<'a> {
                     });
                 }
                 let record = std::mem::take(&mut self.record);
-                let (cells, not_utf8) = to_strings(record);
+                let (cells, not_utf8) = to_strings(record, self.charset);
                 Ok(Next::Row(Row {
                     number: self.number,
                     cells,
@@ -201,8 +212,17 @@ impl<'a> RowReader<'a> {
 
 /// UTF-8 cells as they are; a cell that is not UTF-8 is read as Windows-1252, which is what
 /// spreadsheets on Windows write (`’` is 0x92 there, a control code in ISO-8859-1), so no
-/// byte is lost or refused. True with the record when a cell was read so.
-fn to_strings(record: ByteRecord) -> (StringRecord, bool) {
+/// byte is lost or refused. True with the record when a cell was read so. Under
+/// `Charset::Windows1252` (the partner's profile says so) every cell is read in it, and that
+/// is nothing to note.
+fn to_strings(record: ByteRecord, charset: Charset) -> (StringRecord, bool) {
+    if charset == Charset::Windows1252 && !record.as_slice().is_ascii() {
+        let mut s = StringRecord::new();
+        for f in record.iter() {
+            s.push_field(&charset.read(f));
+        }
+        return (s, false);
+    }
     match StringRecord::from_byte_record(record) {
         Ok(s) => (s, false),
         Err(e) => {

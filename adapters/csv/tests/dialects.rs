@@ -98,6 +98,29 @@ fn a_partner_that_reads_windows_1252_is_written_in_it() {
     );
 }
 
+/// `Ö€` from a Windows-1252 spreadsheet is also valid UTF-8 (U+0580): a partner whose profile
+/// says Windows-1252 is read in it throughout, with nothing to note.
+#[test]
+fn a_partner_that_writes_windows_1252_is_read_so_even_where_the_bytes_are_utf8() {
+    let raw = b"Invoice,Invoice Number,Supplier Name,Invoice Date,Currency\n\
+Invoice Line,Invoice Number,Line Number,Description,Price,Quantity,Unit of Measure\n\
+Invoice,D-2,Gr\xd6\x80e AG,2026-05-01,EUR\n\
+Invoice Line,D-2,1,Ties,1.00,2,PK\n";
+    let supplier = |d: &gateway_core::Decoded| match &d.documents[0].document {
+        gateway_model::Document::Invoice(i) => i.supplier.as_ref().unwrap().name.clone().unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let guessed = decode(raw);
+    assert_eq!(
+        supplier(&guessed),
+        "Gr\u{580}e AG",
+        "valid UTF-8 is read as UTF-8"
+    );
+    let declared = decode_with(raw, "id = \"p\"\n[csv]\ncharset = \"windows-1252\"\n");
+    assert_eq!(supplier(&declared), "GrÖ€e AG");
+    assert_eq!(declared.documents[0].meta.notes().count(), 0);
+}
+
 /// A guessed delimiter is noted with every document (a comma, the default, is not), and a
 /// configured one is not noted at all.
 #[test]

@@ -41,10 +41,11 @@ pub struct CsvProfile {
     /// file uses Coupa's layouts.
     #[serde(default)]
     pub columns: Vec<CsvColumn>,
-    /// The character set the partner's system reads: `"utf-8"` (default) or
-    /// `"windows-1252"` (Excel on Windows opens a CSV file in it). What we write is in it; a
-    /// character it lacks is refused with its row and column rather than written changed.
-    /// Reading needs no setting: cells that are not UTF-8 are read as Windows-1252, noted.
+    /// The character set the partner's system writes and reads: `"utf-8"` (default) or
+    /// `"windows-1252"` (Excel on Windows opens and saves CSV files in it). What we write is
+    /// in it; a character it lacks is refused with its row and column rather than written
+    /// changed. Under the default, cells that are not UTF-8 are read as Windows-1252, noted;
+    /// under `"windows-1252"` every cell is read in it.
     #[serde(default)]
     pub charset: Option<gateway_model::charset::Charset>,
 }
