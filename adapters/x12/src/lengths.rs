@@ -109,7 +109,8 @@ impl SegmentLimits {
             let length = if numeric {
                 value.iter().filter(|b| b.is_ascii_digit()).count()
             } else {
-                String::from_utf8_lossy(value).chars().count()
+                // Characters as the reader reads them (one per byte in Windows-1252).
+                seg.charset.read(value).chars().count()
             };
             if length > usize::from(max) {
                 found(OverLong {

@@ -158,6 +158,23 @@ fn a_partner_that_writes_windows_1252_is_read_so_even_where_the_bytes_are_utf8()
     assert!(ack.contains("AK5*A~"), "{ack}");
 }
 
+/// Element lengths count characters as the partner's set reads them: 59 letters and `Ö€` are
+/// 61 characters in Windows-1252 (over N102's 60, accepted with errors) and 60 in UTF-8.
+#[test]
+fn lengths_are_counted_in_the_partners_characters() {
+    let mut name = vec![b'A'; 59];
+    name.extend_from_slice(b"\xd6\x80");
+    let raw = invoice_810(&name, b"plain");
+    let over_long = |partner: &PartnerProfile| {
+        decode_one(&raw, partner)
+            .meta
+            .notes()
+            .any(|n| n.contains("N102 is 61 characters, longer than the 60"))
+    };
+    assert!(over_long(&partner("windows-1252")));
+    assert!(!over_long(&partner("utf-8")));
+}
+
 #[test]
 fn an_unknown_charset_in_a_profile_is_refused() {
     let err =
