@@ -565,6 +565,49 @@ async fn a_windows_1252_x12_invoice_reaches_coupa_as_written() {
     env.shutdown().await.unwrap();
 }
 
+/// A CSV file saved by Excel on Windows (Windows-1252) dropped in a partner's SFTP folder: its
+/// curly quotes and accents reach Coupa as written, and the ledger notes the rows so read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_windows_1252_csv_drop_reaches_coupa_as_written() {
+    let Some(env) = env(0).await else { return };
+    let mut inv = DemoEnv::invoice("E2E-CSV-1252").unwrap();
+    inv.lines[0].description = Some("Men’s “heavy” gloves – Müller".into());
+    let mut excel = env.partner(GLOBEX).unwrap().clone();
+    excel.csv.get_or_insert_default().charset = Some(gateway_model::charset::Charset::Windows1252);
+    let bytes = gateway_server::codecs::Codecs::standard()
+        .encoder(gateway_core::Format::Csv)
+        .unwrap()
+        .encode(&[gateway_model::Document::Invoice(inv)], &excel)
+        .unwrap();
+    assert!(
+        std::str::from_utf8(&bytes).is_err(),
+        "written as Windows-1252"
+    );
+    env.drop_file(GLOBEX, "excel.csv", &bytes).unwrap();
+    assert!(delivered(&env, "E2E-CSV-1252").await);
+    let coupa = env
+        .sandbox
+        .invoices()
+        .into_iter()
+        .find(|i| i["invoice-number"] == "E2E-CSV-1252")
+        .unwrap();
+    assert_eq!(
+        coupa["invoice-lines"][0]["description"], "Men’s “heavy” gloves – Müller",
+        "{coupa}"
+    );
+    let row = env
+        .running
+        .ledger
+        .list(Some("E2E-CSV-1252"), None, 1)
+        .unwrap()
+        .remove(0);
+    assert!(
+        row.notes.contains("not UTF-8: read as Windows-1252"),
+        "{row:?}"
+    );
+    env.shutdown().await.unwrap();
+}
+
 /// The sum of the `/metrics` samples of `name` whose labels contain `label`.
 async fn metric(env: &DemoEnv, name: &str, label: &str) -> u64 {
     let text = reqwest::get(format!("{}/metrics", env.running.base_url()))
