@@ -193,7 +193,7 @@ impl SetIssue {
         let value = seg
             .element(element as usize)
             .filter(|v| !v.is_empty())
-            .map(|v| gateway_model::charset::utf8_or_windows_1252(v).into_owned());
+            .map(|v| seg.charset.read(v).into_owned());
         SetIssue {
             severity,
             set_code: "5",

@@ -173,6 +173,16 @@ fn lengths_are_counted_in_the_partners_characters() {
     };
     assert!(over_long(&partner("windows-1252")));
     assert!(!over_long(&partner("utf-8")));
+    // The 997's AK4 copies the element back as the partner wrote it, byte for byte.
+    let ack = adapter_x12::acknowledge(&raw, &partner("windows-1252"));
+    let mut copy = b"AK4*2**5*".to_vec();
+    copy.extend_from_slice(&name);
+    copy.push(b'~');
+    assert!(
+        ack.windows(copy.len()).any(|w| w == copy.as_slice()),
+        "{}",
+        String::from_utf8_lossy(&ack)
+    );
 }
 
 #[test]
