@@ -540,29 +540,37 @@ async fn a_windows_1252_x12_invoice_reaches_coupa_as_written() {
     let (status, ack) = reqwest_post(&format!("{}/x12", env.running.base_url()), body).await;
     assert_eq!(status, 200, "{ack}");
     assert!(ack.contains("AK5*A~"), "accepted: {ack}");
-    assert!(delivered(&env, "E2E-X12-1252").await);
+    arrived_as_written(
+        &env,
+        "E2E-X12-1252",
+        "Men’s “heavy” gloves – size 9, Müller",
+        "bytes that are not UTF-8 were read as Windows-1252 in PID at line",
+    )
+    .await;
+    env.shutdown().await.unwrap();
+}
+
+/// Invoice `number` reached Coupa once, its first line described as `description`, and its
+/// ledger row's notes say `note`.
+async fn arrived_as_written(env: &DemoEnv, number: &str, description: &str, note: &str) {
+    assert!(delivered(env, number).await);
     let coupa = env
         .sandbox
         .invoices()
         .into_iter()
-        .find(|i| i["invoice-number"] == "E2E-X12-1252")
+        .find(|i| i["invoice-number"] == number)
         .unwrap();
     assert_eq!(
-        coupa["invoice-lines"][0]["description"], "Men’s “heavy” gloves – size 9, Müller",
+        coupa["invoice-lines"][0]["description"], description,
         "{coupa}"
     );
     let row = env
         .running
         .ledger
-        .list(Some("E2E-X12-1252"), None, 1)
+        .list(Some(number), None, 1)
         .unwrap()
         .remove(0);
-    assert!(
-        row.notes
-            .contains("bytes that are not UTF-8 were read as Windows-1252 in PID at line"),
-        "{row:?}"
-    );
-    env.shutdown().await.unwrap();
+    assert!(row.notes.contains(note), "{row:?}");
 }
 
 /// A CSV file saved by Excel on Windows (Windows-1252) dropped in a partner's SFTP folder: its
@@ -584,27 +592,13 @@ async fn a_windows_1252_csv_drop_reaches_coupa_as_written() {
         "written as Windows-1252"
     );
     env.drop_file(GLOBEX, "excel.csv", &bytes).unwrap();
-    assert!(delivered(&env, "E2E-CSV-1252").await);
-    let coupa = env
-        .sandbox
-        .invoices()
-        .into_iter()
-        .find(|i| i["invoice-number"] == "E2E-CSV-1252")
-        .unwrap();
-    assert_eq!(
-        coupa["invoice-lines"][0]["description"], "Men’s “heavy” gloves – Müller",
-        "{coupa}"
-    );
-    let row = env
-        .running
-        .ledger
-        .list(Some("E2E-CSV-1252"), None, 1)
-        .unwrap()
-        .remove(0);
-    assert!(
-        row.notes.contains("not UTF-8: read as Windows-1252"),
-        "{row:?}"
-    );
+    arrived_as_written(
+        &env,
+        "E2E-CSV-1252",
+        "Men’s “heavy” gloves – Müller",
+        "not UTF-8: read as Windows-1252",
+    )
+    .await;
     env.shutdown().await.unwrap();
 }
 

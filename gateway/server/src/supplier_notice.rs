@@ -372,6 +372,18 @@ mod tests {
         }
     }
 
+    /// Partner acme, a cXML supplier told at `url`.
+    fn cxml_supplier(url: String) -> PartnerProfile {
+        let mut p = PartnerProfile::from_toml(
+            "id = \"acme\"\n[cxml]\nfrom_domain = \"DUNS\"\nfrom_identity = \"acme\"\n\
+             to_domain = \"NetworkID\"\nto_identity = \"buyer\"\n",
+            "acme.toml",
+        )
+        .unwrap();
+        p.outbound = Some(OutboundChannel::Cxml { url });
+        p
+    }
+
     #[tokio::test]
     async fn a_csv_supplier_gets_a_text_notice_beside_its_files() {
         let dir = tempfile::tempdir().unwrap();
@@ -447,16 +459,7 @@ mod tests {
         let closed = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .unwrap();
-        let mut p = PartnerProfile::from_toml(
-            "id = \"acme\"\n[cxml]\nfrom_domain = \"DUNS\"\nfrom_identity = \"acme\"\n\
-             to_domain = \"NetworkID\"\nto_identity = \"buyer\"\n",
-            "acme.toml",
-        )
-        .unwrap();
-        p.outbound = Some(OutboundChannel::Cxml {
-            url: format!("http://{closed}/cxml"),
-        });
-        let why = notices(p)
+        let why = notices(cxml_supplier(format!("http://{closed}/cxml")))
             .tell(&letter(&invoice("INV-2"), "acme", SourceMeta::default()))
             .await
             .unwrap_err();
@@ -513,16 +516,7 @@ mod tests {
                 });
             }
         });
-        let mut p = PartnerProfile::from_toml(
-            "id = \"acme\"\n[cxml]\nfrom_domain = \"DUNS\"\nfrom_identity = \"acme\"\n\
-             to_domain = \"NetworkID\"\nto_identity = \"buyer\"\n",
-            "acme.toml",
-        )
-        .unwrap();
-        p.outbound = Some(OutboundChannel::Cxml {
-            url: format!("http://{addr}/cxml"),
-        });
-        let n = notices(p);
+        let n = notices(cxml_supplier(format!("http://{addr}/cxml")));
         let letters = [
             letter(&invoice("INV-A"), "acme", SourceMeta::default()),
             letter(&invoice("INV-B"), "acme", SourceMeta::default()),
