@@ -102,8 +102,8 @@ impl<'a> Segment<'a> {
         rest.get(..end)
     }
 
-    /// Element `n` as text, `None` when absent or empty. Bytes that are not UTF-8 are read as
-    /// Windows-1252 ([`gateway_model::charset`]).
+    /// Element `n` as text in the segment's character set ([`Charset::read`]), `None` when
+    /// absent or empty.
     pub fn text(&self, n: usize) -> Option<String> {
         match self.element(n) {
             Some(b) if !b.is_empty() => Some(self.charset.read(b).into_owned()),
@@ -120,8 +120,8 @@ impl<'a> Segment<'a> {
 
     /// `part`, a piece of this segment's bytes (an element or component), as trimmed text
     /// read in the segment's character set ([`Charset::read`]); borrowed from [`Segment::text`]
-    /// without validating again when the
-    /// tokenizer validated the input. A `part` from elsewhere is validated as usual.
+    /// without validating again when the tokenizer validated the input. A `part` from
+    /// elsewhere is validated as usual.
     pub fn text_of(&self, part: &'a [u8]) -> Option<std::borrow::Cow<'a, str>> {
         // Trim the bytes first: blank parts (most absent elements) end here.
         let part = part.trim_ascii();
