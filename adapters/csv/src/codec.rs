@@ -49,6 +49,26 @@ impl Decode for CsvCodec {
     ) -> std::io::Result<()> {
         let profile = partner.csv.clone().unwrap_or_default();
         dialect::skip_bom(reader)?;
+        match crate::utf16::skip_utf16_bom(reader)? {
+            // Excel's "Unicode Text": read as UTF-8 as it streams.
+            Some(endian) => {
+                let mut utf8 = crate::utf16::Utf16Reader::new(reader, endian);
+                self.read_rows(&mut utf8, partner, &profile, sink)
+            }
+            None => self.read_rows(reader, partner, &profile, sink),
+        }
+    }
+}
+
+impl CsvCodec {
+    /// Reads the records of `reader` (after any byte-order mark) as `partner`'s documents.
+    fn read_rows(
+        &self,
+        reader: &mut dyn BufRead,
+        partner: &PartnerProfile,
+        profile: &gateway_core::profile::CsvProfile,
+        sink: &mut dyn FnMut(DecodeItem),
+    ) -> std::io::Result<()> {
         let delimiter = dialect::delimiter(profile.delimiter, reader)?;
         // A delimiter other than the comma, guessed because the profile names none, is noted
         // with every document: the guess rests on the first line only.
@@ -68,7 +88,7 @@ impl Decode for CsvCodec {
         };
         let sink = &mut noting;
         let mut layout = if profile.has_column_map() {
-            match ColumnMap::from_profile(&profile) {
+            match ColumnMap::from_profile(profile) {
                 Ok(map) => Layout::Map(Box::new(MapReader::new(map))),
                 Err(e) => {
                     sink(DecodeItem::Reject(Reject::new(
@@ -79,7 +99,7 @@ impl Decode for CsvCodec {
                 }
             }
         } else {
-            Layout::Coupa(Box::new(CoupaReader::new(value_format(&profile))))
+            Layout::Coupa(Box::new(CoupaReader::new(value_format(profile))))
         };
         let mut rows =
             RowReader::new(reader, delimiter).with_charset(profile.charset.unwrap_or_default());

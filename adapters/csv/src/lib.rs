@@ -40,6 +40,7 @@ mod pending;
 mod report;
 mod rows;
 mod table;
+mod utf16;
 mod value;
 
 pub use codec::CsvCodec;

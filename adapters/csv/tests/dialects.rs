@@ -121,6 +121,37 @@ Invoice Line,D-2,1,Ties,1.00,2,PK\n";
     assert_eq!(declared.documents[0].meta.notes().count(), 0);
 }
 
+/// Excel's "Unicode Text" is UTF-16 with tabs: read as the same invoice as its UTF-8 copy, in
+/// either byte order; half a character is refused with where, not replaced.
+#[test]
+fn utf16_files_read_as_their_text() {
+    let dir = samples().join("invoice");
+    let text = std::fs::read_to_string(dir.join("dialect_crlf.csv"))
+        .unwrap()
+        .replace(',', "\t");
+    let expected = canonical(&dir.join("dialect_crlf.canonical.json"));
+    for (bom, unit) in [
+        (b"\xFF\xFE", u16::to_le_bytes as fn(u16) -> [u8; 2]),
+        (b"\xFE\xFF", u16::to_be_bytes as fn(u16) -> [u8; 2]),
+    ] {
+        let mut raw = bom.to_vec();
+        raw.extend(text.encode_utf16().flat_map(unit));
+        let d = decode(&raw);
+        assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+        assert_eq!(docs(&d), expected);
+    }
+    let mut broken = b"\xFF\xFE".to_vec();
+    broken.extend(text.encode_utf16().take(40).flat_map(u16::to_le_bytes));
+    broken.extend_from_slice(&0xDC00u16.to_le_bytes());
+    let d = decode(&broken);
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    assert!(
+        d.rejects[0].message.contains("lone surrogate") && d.rejects[0].message.contains("UTF-8"),
+        "{:?}",
+        d.rejects
+    );
+}
+
 /// A guessed delimiter is noted with every document (a comma, the default, is not), and a
 /// configured one is not noted at all.
 #[test]

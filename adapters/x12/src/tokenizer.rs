@@ -269,6 +269,15 @@ fn utf8_prefix(bytes: &[u8]) -> Option<&str> {
     }
 }
 
+/// `bytes` start like UTF-16 text: a UTF-16 byte-order mark, or `ISA` with a zero byte beside
+/// each letter.
+fn looks_utf16(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\xFF\xFE")
+        || bytes.starts_with(b"\xFE\xFF")
+        || bytes.starts_with(b"I\0S\0A\0")
+        || bytes.starts_with(b"\0I\0S\0A")
+}
+
 fn is_pad(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c)
 }
@@ -430,7 +439,11 @@ impl<'a> Tokenizer<'a> {
             line,
             ordinal: self.st.ordinal,
             offset: self.st.pos - skip,
-            message: "expected an interchange header ISA; data before it was skipped".into(),
+            message: if looks_utf16(rest) {
+                "expected an interchange header ISA, and the input is UTF-16 (a UTF-16 byte-order mark, or every other byte zero); X12 is read byte by byte: send it as UTF-8 or Windows-1252".into()
+            } else {
+                "expected an interchange header ISA; data before it was skipped".into()
+            },
             ta1_code: "024",
         })
     }
@@ -620,6 +633,24 @@ mod tests {
         assert_eq!(segs[0].element(13), Some(&b"000000001"[..]));
         assert_eq!(segs[2].element(1), Some(&b"850"[..]));
         assert_eq!(segs[5].ordinal, 6);
+    }
+
+    #[test]
+    fn utf16_input_is_named_as_such() {
+        for input in [
+            &b"\xFF\xFEI\0S\0A\0*\0"[..],
+            &b"\xFE\xFF\0I\0S\0A\0*"[..],
+            &b"I\0S\0A\0*\0"[..],
+        ] {
+            let Some(Err(e)) = Tokenizer::new(input).next() else {
+                panic!("{input:?} gave no error");
+            };
+            assert!(e.message.contains("the input is UTF-16"), "{e}");
+        }
+        let Some(Err(e)) = Tokenizer::new(b"junk").next() else {
+            panic!("junk gave no error");
+        };
+        assert!(!e.message.contains("UTF-16"), "{e}");
     }
 
     #[test]
