@@ -224,8 +224,28 @@ fn bom_latin1_and_windows_1252_are_read() {
         error.contains("\"shift_jis\" is not supported") && error.contains("windows-1252"),
         "{error}"
     );
-    let parsed = parse(b"\xFF\xFE<\x00c\x00", &Limits::default());
-    assert!(parsed.error.unwrap().to_string().contains("UTF-16"));
+    // UTF-16, which every XML processor must read, in either byte order; half a character is
+    // refused at its place.
+    let doc = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><cXML><T>Müller €</T></cXML>";
+    for (bom, unit) in [
+        (b"\xFF\xFE", u16::to_le_bytes as fn(u16) -> [u8; 2]),
+        (b"\xFE\xFF", u16::to_be_bytes as fn(u16) -> [u8; 2]),
+    ] {
+        let mut raw = bom.to_vec();
+        raw.extend(doc.encode_utf16().flat_map(unit));
+        let parsed = parse(&raw, &Limits::default());
+        assert!(parsed.error.is_none(), "{:?}", parsed.error);
+        assert_eq!(
+            parsed.trees[0].root().unwrap().find("T").unwrap().text(),
+            "Müller €"
+        );
+    }
+    let parsed = parse(b"\xFF\xFE<\x00c\x00\x00\xDC", &Limits::default());
+    let error = parsed.error.unwrap().to_string();
+    assert!(
+        error.contains("invalid UTF-16") && error.contains("line 1, column 3"),
+        "{error}"
+    );
 }
 
 #[test]

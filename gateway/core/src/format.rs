@@ -48,8 +48,24 @@ impl std::str::FromStr for Format {
 }
 
 /// Guesses the format from the first bytes: `ISA` → X12, `<` → cXML, `{`/`[` → JSON, RFC 5322
-/// headers → email, anything else → CSV. Leading BOM and whitespace are skipped.
+/// headers → email, anything else → CSV. Leading BOM and whitespace are skipped; UTF-16 text
+/// (told by its byte-order mark) is judged by its first characters.
 pub fn detect_format(raw: &[u8]) -> Format {
+    let utf16 = |body: &[u8], unit: fn([u8; 2]) -> u16| -> String {
+        let units = body.chunks_exact(2).take(64).map(|p| match p {
+            [a, b] => unit([*a, *b]),
+            _ => 0,
+        });
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect()
+    };
+    if let Some(body) = raw.strip_prefix(b"\xFF\xFE") {
+        return detect_format(utf16(body, u16::from_le_bytes).as_bytes());
+    }
+    if let Some(body) = raw.strip_prefix(b"\xFE\xFF") {
+        return detect_format(utf16(body, u16::from_be_bytes).as_bytes());
+    }
     let mut s = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
     while let Some((first, rest)) = s.split_first() {
         if first.is_ascii_whitespace() {
@@ -138,5 +154,19 @@ mod tests {
         assert_eq!(detect_format(b"From: a@b.c\r\n"), Format::Email);
         assert_eq!(detect_format(b"Invoice,Invoice Number"), Format::Csv);
         assert_eq!(detect_format(b""), Format::Csv);
+        let utf16le = |text: &str| -> Vec<u8> {
+            let mut raw = b"\xFF\xFE".to_vec();
+            raw.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+            raw
+        };
+        assert_eq!(detect_format(&utf16le("<?xml version")), Format::Cxml);
+        assert_eq!(detect_format(&utf16le("ISA*00*")), Format::X12);
+        assert_eq!(
+            detect_format(&utf16le("Invoice\tInvoice Number")),
+            Format::Csv
+        );
+        let mut be = b"\xFE\xFF".to_vec();
+        be.extend("<cXML>".encode_utf16().flat_map(u16::to_be_bytes));
+        assert_eq!(detect_format(&be), Format::Cxml);
     }
 }
