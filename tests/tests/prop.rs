@@ -241,6 +241,21 @@ proptest! {
         }
     }
 
+    /// Noise after a UTF-16 byte-order mark (CSV and cXML read UTF-16, X12 names it): never a
+    /// panic, never silence.
+    #[test]
+    fn utf16_noise_never_panics(
+        big_endian in any::<bool>(),
+        tail in prop::collection::vec(any::<u8>(), 0..2048),
+    ) {
+        let mut bytes = if big_endian { b"\xFE\xFF".to_vec() } else { b"\xFF\xFE".to_vec() };
+        bytes.extend_from_slice(&tail);
+        for f in &FORMATS {
+            let d = decoder(f).decode(&bytes, &fuzz_profile(f));
+            prop_assert!(!d.documents.is_empty() || !d.rejects.is_empty() || tail.len() < 2, "{}", f.format);
+        }
+    }
+
     #[test]
     fn mutated_samples_never_panic(
         which in any::<prop::sample::Index>(),
