@@ -550,20 +550,46 @@ async fn a_windows_1252_x12_invoice_reaches_coupa_as_written() {
     env.shutdown().await.unwrap();
 }
 
-/// Invoice `number` reached Coupa once, its first line described as `description`, and its
-/// ledger row's notes say `note`.
-async fn arrived_as_written(env: &DemoEnv, number: &str, description: &str, note: &str) {
-    assert!(delivered(env, number).await);
+/// A cXML invoice posted in UTF-16 (which every XML processor must read) is authenticated,
+/// answered 200 and reaches Coupa with its text as written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_utf16_cxml_invoice_reaches_coupa_as_written() {
+    let Some(env) = env(0).await else { return };
+    let mut inv = DemoEnv::invoice("E2E-CXML-UTF16").unwrap();
+    inv.lines[0].description = Some("Müller “gloves” 😀".into());
+    let utf8 = crate::faults::cxml_bytes(&env.codecs, env.partner(ACME).unwrap(), &inv);
+    let text = String::from_utf8(utf8)
+        .unwrap()
+        .replacen("UTF-8", "UTF-16", 1);
+    let mut body = b"\xFF\xFE".to_vec();
+    body.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let (status, answer) = reqwest_post(&format!("{}/cxml", env.running.base_url()), body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("code=\"200\""), "{answer}");
+    assert!(delivered(&env, "E2E-CXML-UTF16").await);
+    assert_eq!(
+        first_line_description(&env, "E2E-CXML-UTF16"),
+        "Müller “gloves” 😀"
+    );
+    env.shutdown().await.unwrap();
+}
+
+/// The description of the first line of invoice `number` in Coupa.
+fn first_line_description(env: &DemoEnv, number: &str) -> Value {
     let coupa = env
         .sandbox
         .invoices()
         .into_iter()
         .find(|i| i["invoice-number"] == number)
         .unwrap();
-    assert_eq!(
-        coupa["invoice-lines"][0]["description"], description,
-        "{coupa}"
-    );
+    coupa["invoice-lines"][0]["description"].clone()
+}
+
+/// Invoice `number` reached Coupa once, its first line described as `description`, and its
+/// ledger row's notes say `note`.
+async fn arrived_as_written(env: &DemoEnv, number: &str, description: &str, note: &str) {
+    assert!(delivered(env, number).await);
+    assert_eq!(first_line_description(env, number), description);
     let row = env
         .running
         .ledger
