@@ -3,26 +3,16 @@
 
 use std::io::{BufRead, Read};
 
-/// Byte order of a UTF-16 file, from its byte-order mark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endian {
-    Little,
-    Big,
-}
+use gateway_model::charset::{Endian, utf16_bom};
 
 /// Drops a UTF-16 byte-order mark at the start of `reader` and says which it was; `None` (and
 /// nothing consumed) when there is none.
 pub fn skip_utf16_bom(reader: &mut dyn BufRead) -> std::io::Result<Option<Endian>> {
-    let buf = reader.fill_buf()?;
-    let endian = if buf.starts_with(b"\xFF\xFE") {
-        Endian::Little
-    } else if buf.starts_with(b"\xFE\xFF") {
-        Endian::Big
-    } else {
-        return Ok(None);
-    };
-    reader.consume(2);
-    Ok(Some(endian))
+    let endian = utf16_bom(reader.fill_buf()?).map(|(endian, _)| endian);
+    if endian.is_some() {
+        reader.consume(2);
+    }
+    Ok(endian)
 }
 
 /// Code units decoded per refill.
@@ -94,10 +84,7 @@ impl<'r> Utf16Reader<'r> {
                 self.odd = Some(b);
                 continue;
             };
-            let unit = match self.endian {
-                Endian::Little => u16::from_le_bytes([first, b]),
-                Endian::Big => u16::from_be_bytes([first, b]),
-            };
+            let unit = self.endian.unit([first, b]);
             self.offset += 2;
             self.unit(unit)?;
         }

@@ -415,11 +415,13 @@ fn at_offset(text: &str, offset: usize) -> String {
 /// Strips a UTF-8 BOM, transcodes UTF-16 (every XML processor must read it) and a declared
 /// ISO-8859-1 or windows-1252, and checks UTF-8.
 fn to_utf8(raw: &[u8]) -> Result<Cow<'_, str>, CxmlError> {
-    if let Some(body) = raw.strip_prefix(&[0xFF, 0xFE]) {
-        return from_utf16(body, u16::from_le_bytes).map(Cow::Owned);
-    }
-    if let Some(body) = raw.strip_prefix(&[0xFE, 0xFF]) {
-        return from_utf16(body, u16::from_be_bytes).map(Cow::Owned);
+    if let Some((endian, body)) = gateway_model::charset::utf16_bom(raw) {
+        return gateway_model::charset::from_utf16(body, endian)
+            .map(Cow::Owned)
+            .map_err(|good| CxmlError::Syntax {
+                location: at_offset(&good, good.len()),
+                message: "invalid UTF-16 (half a character) in a document that starts with a UTF-16 byte-order mark".into(),
+            });
     }
     let bom = raw.starts_with(b"\xEF\xBB\xBF");
     let body = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
@@ -455,30 +457,6 @@ fn to_utf8(raw: &[u8]) -> Result<Cow<'_, str>, CxmlError> {
             })
         }
     }
-}
-
-/// UTF-16 `body` (after its byte-order mark) as text; half a character is refused at its
-/// line and column.
-fn from_utf16(body: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, CxmlError> {
-    let units = body.chunks(2).map(|pair| match pair {
-        [a, b] => unit([*a, *b]),
-        // An odd last byte is half a code unit: a lone surrogate stands in for it, so it is
-        // refused below like one.
-        _ => 0xDC00,
-    });
-    let mut text = String::with_capacity(body.len() / 2);
-    for c in char::decode_utf16(units) {
-        match c {
-            Ok(c) => text.push(c),
-            Err(_) => {
-                return Err(CxmlError::Syntax {
-                    location: at_offset(&text, text.len()),
-                    message: "invalid UTF-16 (half a character) in a document that starts with a UTF-16 byte-order mark".into(),
-                });
-            }
-        }
-    }
-    Ok(text)
 }
 
 /// The `encoding` of the XML declaration, lower-cased, if there is one.

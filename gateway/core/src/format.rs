@@ -51,20 +51,11 @@ impl std::str::FromStr for Format {
 /// headers → email, anything else → CSV. Leading BOM and whitespace are skipped; UTF-16 text
 /// (told by its byte-order mark) is judged by its first characters.
 pub fn detect_format(raw: &[u8]) -> Format {
-    let utf16 = |body: &[u8], unit: fn([u8; 2]) -> u16| -> String {
-        let units = body.chunks_exact(2).take(64).map(|p| match p {
-            [a, b] => unit([*a, *b]),
-            _ => 0,
-        });
-        char::decode_utf16(units)
-            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect()
-    };
-    if let Some(body) = raw.strip_prefix(b"\xFF\xFE") {
-        return detect_format(utf16(body, u16::from_le_bytes).as_bytes());
-    }
-    if let Some(body) = raw.strip_prefix(b"\xFE\xFF") {
-        return detect_format(utf16(body, u16::from_be_bytes).as_bytes());
+    if let Some((endian, body)) = gateway_model::charset::utf16_bom(raw) {
+        // The first characters are enough; text up to half a character will do.
+        let head = body.get(..body.len().min(128)).unwrap_or(body);
+        let text = gateway_model::charset::from_utf16(head, endian).unwrap_or_else(|good| good);
+        return detect_format(text.as_bytes());
     }
     let mut s = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
     while let Some((first, rest)) = s.split_first() {

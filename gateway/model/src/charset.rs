@@ -138,6 +138,55 @@ pub fn to_windows_1252(text: &str) -> Result<Cow<'_, [u8]>, Unmappable> {
     Ok(Cow::Owned(out))
 }
 
+/// Byte order of UTF-16 text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endian {
+    Little,
+    Big,
+}
+
+impl Endian {
+    /// The code unit of two bytes in this order.
+    pub fn unit(self, bytes: [u8; 2]) -> u16 {
+        match self {
+            Endian::Little => u16::from_le_bytes(bytes),
+            Endian::Big => u16::from_be_bytes(bytes),
+        }
+    }
+}
+
+/// The byte order a UTF-16 byte-order mark at the start of `bytes` names, and what follows it;
+/// `None` without one. Excel's "Unicode Text" and some XML writers start so.
+pub fn utf16_bom(bytes: &[u8]) -> Option<(Endian, &[u8])> {
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        Some((Endian::Little, rest))
+    } else {
+        bytes
+            .strip_prefix(b"\xFE\xFF")
+            .map(|rest| (Endian::Big, rest))
+    }
+}
+
+/// UTF-16 `body` (after its byte-order mark) as text. `Err`: the text decoded before half a
+/// character (a lone surrogate, or an odd last byte), for the caller to say where.
+pub fn from_utf16(body: &[u8], endian: Endian) -> Result<String, String> {
+    let whole = body.chunks_exact(2);
+    // An odd last byte is half a code unit.
+    let odd = !whole.remainder().is_empty();
+    let units = whole.map(|pair| match pair {
+        [a, b] => endian.unit([*a, *b]),
+        _ => 0,
+    });
+    let mut text = String::with_capacity(body.len() / 2);
+    for c in char::decode_utf16(units) {
+        match c {
+            Ok(c) => text.push(c),
+            Err(_) => return Err(text),
+        }
+    }
+    if odd { Err(text) } else { Ok(text) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +227,32 @@ mod tests {
                 Some(Unmappable { character: '\u{2713}', position: head.chars().count() + 1 })
             );
         }
+    }
+
+    #[test]
+    fn utf16_reads_in_either_order_and_stops_at_half_a_character() {
+        let text = "Müller “€” 😀";
+        let le: Vec<u8> = b"\xFF\xFE"
+            .iter()
+            .copied()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = b"\xFE\xFF"
+            .iter()
+            .copied()
+            .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        for raw in [&le, &be] {
+            let (endian, body) = utf16_bom(raw).unwrap();
+            assert_eq!(from_utf16(body, endian).as_deref(), Ok(text));
+        }
+        assert_eq!(utf16_bom(b"ISA"), None);
+        // Half of the last code unit: the whole character before it is kept, not paired with
+        // a made-up half.
+        let (endian, body) = utf16_bom(&le[..le.len() - 1]).unwrap();
+        assert_eq!(from_utf16(body, endian), Err("Müller “€” ".to_string()));
+        let (endian, body) = utf16_bom(&le[..le.len() - 2]).unwrap();
+        assert_eq!(from_utf16(body, endian), Err("Müller “€” ".to_string()));
     }
 
     #[test]
