@@ -547,6 +547,13 @@ async fn a_windows_1252_x12_invoice_reaches_coupa_as_written() {
         "bytes that are not UTF-8 were read as Windows-1252 in PID at line",
     )
     .await;
+    // `gateway partners` counts it and says what to declare in acme's profile.
+    let table = gateway_cli(&env, &["partners"]);
+    assert!(
+        table.contains("hint: acme: 1 document(s) had text that is not UTF-8, read as Windows-1252; if its system writes Windows-1252, set charset = \"windows-1252\""),
+        "{table}"
+    );
+    assert!(!table.contains("hint: globex"), "{table}");
     env.shutdown().await.unwrap();
 }
 

@@ -153,7 +153,8 @@ impl Pending {
             ));
         }
         Some(format!(
-            "{rows} not UTF-8: read as Windows-1252; if the partner's system writes Windows-1252, say so in its profile (csv.charset = \"windows-1252\") and this note goes; if it writes another set, check those values"
+            "{rows} not UTF-8: {}; if the partner's system writes Windows-1252, say so in its profile (csv.charset = \"windows-1252\") and this note goes; if it writes another set, check those values",
+            gateway_core::READ_AS_WINDOWS_1252
         ))
     }
 }

@@ -232,7 +232,8 @@ fn charset_note(segments: &[Segment<'_>]) -> Option<String> {
         let _ = write!(named, " and {} more", count - MAX_CHARSET_SEGMENTS);
     }
     Some(format!(
-        "bytes that are not UTF-8 were read as Windows-1252 in {named}; if the partner's system writes Windows-1252, say so in its profile (x12.charset = \"windows-1252\") and this note goes; if it writes another set, check those values"
+        "bytes that are not UTF-8 were {} in {named}; if the partner's system writes Windows-1252, say so in its profile (x12.charset = \"windows-1252\") and this note goes; if it writes another set, check those values",
+        gateway_core::READ_AS_WINDOWS_1252
     ))
 }
 

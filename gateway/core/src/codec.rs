@@ -33,6 +33,11 @@ pub struct SourceMeta {
 /// The key of [`SourceMeta::extra`] holding a document's notes.
 pub const NOTES: &str = "notes";
 
+/// Words every note about text read as Windows-1252 holds (the X12 and CSV readers'), so the
+/// ledger can count, per partner, the documents whose partner may want its character set
+/// declared (`gateway partners`).
+pub const READ_AS_WINDOWS_1252: &str = "read as Windows-1252";
+
 impl SourceMeta {
     /// Notes what the decoder accepted although it deviates from the format (an X12 set
     /// accepted with errors, a trailer missing), so the deviation is recorded with the

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use gateway_core::Broker;
+use gateway_core::{Broker, PartnerProfile};
 
 use crate::config::Config;
 use crate::ledger::{Entry, Ledger, LedgerError, PartnerSummary};
@@ -48,6 +48,9 @@ pub struct PartnerRow {
     /// Documents sent to it over X12 that no 997/999 answered within `ack_within_hours`.
     pub overdue_acks: u64,
     pub ack_within_hours: u32,
+    /// What the operator may want to change in the partner's profile, in words.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hints: Vec<String>,
 }
 
 /// Every partner the configuration or the ledger knows, with its documents by fate and its
@@ -73,13 +76,36 @@ pub fn partner_rows(ledger: &Ledger, partners: &Partners) -> Result<Vec<PartnerR
                 .overdue_acknowledgments(&summary.partner, hours)?
                 .documents
         };
+        let hints = charset_hint(partners.by_id(&summary.partner), &summary)
+            .into_iter()
+            .collect();
         rows.push(PartnerRow {
             summary,
             overdue_acks,
             ack_within_hours: hours,
+            hints,
         });
     }
     Ok(rows)
+}
+
+/// A partner some of whose documents had text read as Windows-1252, and whose profile does
+/// not say it writes that set: declaring it makes reading exact (a Windows-1252 byte pair that
+/// is also UTF-8 is not misread), stops the notes, and writes what it is sent in that set.
+fn charset_hint(profile: Option<&PartnerProfile>, summary: &PartnerSummary) -> Option<String> {
+    use gateway_model::charset::Charset;
+    let profile = profile?;
+    let declared = |c: Option<Charset>| c == Some(Charset::Windows1252);
+    if summary.read_as_windows_1252 == 0
+        || declared(profile.x12.as_ref().and_then(|x| x.charset))
+        || declared(profile.csv.as_ref().and_then(|c| c.charset))
+    {
+        return None;
+    }
+    Some(format!(
+        "{} document(s) had text that is not UTF-8, read as Windows-1252; if its system writes Windows-1252, set charset = \"windows-1252\" in its [partners.x12] or [partners.csv] (then it is read exactly, the notes stop, and what it is sent is written in that set)",
+        summary.read_as_windows_1252
+    ))
 }
 
 /// Prints `rows` as a table or, with `json`, as JSON Lines.
@@ -123,6 +149,11 @@ pub fn print_partners(rows: &[PartnerRow], json: bool, out: &mut dyn Write) -> s
             r.overdue_acks
         )?;
     }
+    for r in rows {
+        for hint in &r.hints {
+            writeln!(out, "hint: {}: {hint}", r.summary.partner)?;
+        }
+    }
     Ok(())
 }
 
@@ -160,4 +191,39 @@ pub fn print(entries: &[Entry], json: bool, out: &mut dyn Write) -> std::io::Res
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_charset_hint_is_for_partners_that_have_not_declared_theirs() {
+        let summary = |n| PartnerSummary {
+            partner: "acme".into(),
+            read_as_windows_1252: n,
+            ..PartnerSummary::default()
+        };
+        let profile = |section: &str| {
+            PartnerProfile::from_toml(&format!("id = \"acme\"\n{section}"), "acme.toml")
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let silent = profile("");
+        let hint = charset_hint(Some(&silent), &summary(3)).unwrap_or_default();
+        assert!(hint.starts_with("3 document(s) had text"), "{hint}");
+        assert_eq!(charset_hint(Some(&silent), &summary(0)), None);
+        assert_eq!(
+            charset_hint(None, &summary(3)),
+            None,
+            "no profile to change"
+        );
+        for declared in [
+            "[x12]\ncharset = \"windows-1252\"\n",
+            "[csv]\ncharset = \"windows-1252\"\n",
+        ] {
+            assert_eq!(charset_hint(Some(&profile(declared)), &summary(3)), None);
+        }
+        let utf8 = profile("[x12]\ncharset = \"utf-8\"\n");
+        assert!(charset_hint(Some(&utf8), &summary(3)).is_some());
+    }
 }

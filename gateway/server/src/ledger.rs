@@ -138,6 +138,8 @@ pub struct PartnerSummary {
     pub partner_rejected: u64,
     /// Accepted with notes (what the gateway tolerated).
     pub noted: u64,
+    /// Of those, documents with text read as Windows-1252 ([`gateway_core::READ_AS_WINDOWS_1252`]).
+    pub read_as_windows_1252: u64,
     /// When anything last happened to one of its documents (UTC, RFC 3339).
     pub last_activity: String,
 }
@@ -463,10 +465,11 @@ impl Ledger {
                 "SELECT partner, COUNT(*), SUM(status = 'delivered'),
                         SUM(status IN ('received', 'published')), SUM(status = 'dead'),
                         SUM(status = 'purged'), SUM(status = 'rejected'),
-                        SUM(status = 'partner_rejected'), SUM(notes <> ''), MAX(updated_at)
+                        SUM(status = 'partner_rejected'), SUM(notes <> ''), MAX(updated_at),
+                        SUM(instr(notes, ?1) > 0)
                  FROM documents GROUP BY partner ORDER BY partner",
             )?;
-            let rows = st.query_map([], |r| {
+            let rows = st.query_map([gateway_core::READ_AS_WINDOWS_1252], |r| {
                 Ok(PartnerSummary {
                     partner: r.get(0)?,
                     documents: r.get(1)?,
@@ -478,6 +481,7 @@ impl Ledger {
                     partner_rejected: r.get(7)?,
                     noted: r.get(8)?,
                     last_activity: r.get(9)?,
+                    read_as_windows_1252: r.get(10)?,
                 })
             })?;
             rows.collect()

@@ -351,7 +351,8 @@ enum Command {
     },
     /// Every partner at a glance: its documents by fate (delivered, on the way, dead, rejected,
     /// refused by its 997), how many were accepted with notes, and the 850s it has not
-    /// acknowledged in time. Reads the ledger of the configuration.
+    /// acknowledged in time; below the table, hints for its profile (a character set to
+    /// declare). Reads the ledger of the configuration.
     #[command(after_help = "Examples:\n  \
         gateway partners --config gateway.toml\n  \
         gateway partners --config gateway.toml --json\n\n\
