@@ -39,7 +39,7 @@ pub fn classify(att: &MailAttachment) -> Result<Format, String> {
         _ => {}
     }
     let csv_named = ext == Some("csv") || CSV_TYPES.contains(&ctype);
-    if csv_named && !att.bytes.starts_with(b"%PDF") && std::str::from_utf8(&att.bytes).is_ok() {
+    if csv_named && !att.bytes.starts_with(b"%PDF") && is_text(&att.bytes) {
         return Ok(Format::Csv);
     }
     if matches!(ext, Some("edi" | "x12" | "810" | "850")) {
@@ -52,6 +52,13 @@ pub fn classify(att: &MailAttachment) -> Result<Format, String> {
     Err(format!(
         "not a cXML, X12 or CSV document (content type {shown}); only those are read, PDFs and images are not"
     ))
+}
+
+/// Text in any character set the CSV reader reads (UTF-8, Windows-1252, UTF-16 with its
+/// byte-order mark), as opposed to a binary file given a CSV name: text has no zero byte,
+/// except as half of each UTF-16 unit.
+fn is_text(bytes: &[u8]) -> bool {
+    gateway_model::charset::utf16_bom(bytes).is_some() || !bytes.contains(&0)
 }
 
 #[cfg(test)]
@@ -92,6 +99,17 @@ mod tests {
         );
         assert_eq!(classify(&att("x", "text/csv", b"a,b\n")), Ok(Format::Csv));
         assert!(classify(&att("notes.txt", "text/plain", b"a,b\n")).is_err());
+        // Excel on Windows: Windows-1252, or UTF-16 for "Unicode Text".
+        assert_eq!(
+            classify(&att("inv.csv", "text/csv", b"Soci\xe9t\xe9,1\n")),
+            Ok(Format::Csv)
+        );
+        assert_eq!(
+            classify(&att("inv.csv", "text/csv", b"\xFF\xFEa\0,\0b\0")),
+            Ok(Format::Csv)
+        );
+        // A binary file given a CSV name is not read as one.
+        assert!(classify(&att("inv.csv", "text/csv", b"PK\x03\x04\0\0")).is_err());
     }
 
     #[test]

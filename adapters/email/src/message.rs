@@ -2,7 +2,7 @@
 //! attachment count are checked before any attachment is decoded, so a MIME bomb costs at most
 //! one bounded parse.
 
-use mail_parser::{MessageParser, MimeHeaders, PartType};
+use mail_parser::{Encoding, MessageParser, MessagePart, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 
 /// Bounds on one message. Defaults suit invoice mail: 25 MiB per message (the common MTA
@@ -135,7 +135,7 @@ impl ParsedMail {
                     Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
                     None => ct.ctype().to_ascii_lowercase(),
                 }),
-                bytes: part.contents().to_vec(),
+                bytes: attachment_bytes(raw, part),
                 is_message: matches!(part.body, PartType::Message(_)),
             })
             .collect();
@@ -151,6 +151,42 @@ impl ParsedMail {
     /// `message <id>` for locations.
     pub fn label(&self) -> String {
         format!("message <{}>", self.message_id)
+    }
+}
+
+/// The attachment's bytes as sent, its transfer encoding undone. mail-parser turns a `text/*`
+/// part into UTF-8, and when the part declares no charset (or UTF-8) it replaces every byte
+/// that is not UTF-8 with U+FFFD: a CSV saved by Excel on Windows and attached with no
+/// charset parameter, as most mailers do, lost its accents and curly quotes that way, with no
+/// trace. Such a part's body is decoded here instead, so the format readers read it as
+/// Windows-1252 and note it. A part that declares another charset keeps mail-parser's
+/// conversion, which knows that charset.
+fn attachment_bytes(raw: &[u8], part: &MessagePart<'_>) -> Vec<u8> {
+    let converted = part.contents();
+    let is_text = matches!(part.body, PartType::Text(_) | PartType::Html(_));
+    let declared = part
+        .content_type()
+        .and_then(|ct| ct.attribute("charset"))
+        .map(|c| c.trim().to_ascii_lowercase());
+    let undeclared = matches!(
+        declared.as_deref(),
+        None | Some("utf-8" | "utf8" | "us-ascii" | "ascii")
+    );
+    if !is_text || !undeclared {
+        return converted.to_vec();
+    }
+    let body = raw.get(part.offset_body as usize..part.offset_end as usize);
+    let as_sent = body.and_then(|b| match part.encoding {
+        Encoding::None => Some(b.to_vec()),
+        Encoding::QuotedPrintable => {
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(b)
+        }
+        Encoding::Base64 => mail_parser::decoders::base64::base64_decode(b),
+    });
+    match as_sent {
+        // Only where mail-parser had to replace something: otherwise its text is the same.
+        Some(bytes) if std::str::from_utf8(&bytes).is_err() => bytes,
+        _ => converted.to_vec(),
     }
 }
 
@@ -243,6 +279,60 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A CSV saved by Excel on Windows, attached with no charset parameter.
+    const WINDOWS_1252_CSV: &[u8] =
+        b"Invoice,Invoice Number,Supplier Name\nInvoice,1,Soci\xe9t\xe9 M\x92s\n";
+
+    fn mail_with(content_type: &str, encoding: &str, body: &[u8]) -> Vec<u8> {
+        let mut raw = format!(
+            "From: a@acme.example\r\nMessage-ID: <x@acme.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: {content_type}\r\nContent-Transfer-Encoding: {encoding}\r\nContent-Disposition: attachment; filename=\"i.csv\"\r\n\r\n"
+        )
+        .into_bytes();
+        raw.extend_from_slice(body);
+        raw.extend_from_slice(b"\r\n--b--\r\n");
+        raw
+    }
+
+    /// mail-parser replaced every byte that is not UTF-8 with U+FFFD in a text part that
+    /// declares no charset: the attachment now keeps the bytes as sent, in every transfer
+    /// encoding, and a declared charset is converted by mail-parser as before.
+    #[test]
+    fn a_text_attachment_without_a_charset_keeps_its_bytes() {
+        let quoted: Vec<u8> = WINDOWS_1252_CSV
+            .iter()
+            .flat_map(|&b| {
+                if b >= 0x80 {
+                    format!("={b:02X}").into_bytes()
+                } else {
+                    vec![b]
+                }
+            })
+            .collect();
+        // "Soci\xe9t\xe9 M\x92s" and the rest, in base64 over two lines.
+        let base64 =
+            b"SW52b2ljZSxJbnZvaWNlIE51bWJlcixTdXBwbGllciBOYW1lCkludm9pY2Us\r\nMSxTb2Np6XTpIE2Scwo=";
+        for (encoding, body) in [
+            ("8bit", WINDOWS_1252_CSV.to_vec()),
+            ("quoted-printable", quoted),
+            ("base64", base64.to_vec()),
+        ] {
+            let m = ParsedMail::parse(&mail_with("text/csv", encoding, &body), &Limits::default())
+                .unwrap_or_else(|e| panic!("{encoding}: {e}"));
+            assert_eq!(m.attachments[0].bytes, WINDOWS_1252_CSV, "{encoding}");
+        }
+        let declared = ParsedMail::parse(
+            &mail_with("text/csv; charset=windows-1252", "8bit", WINDOWS_1252_CSV),
+            &Limits::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            String::from_utf8(declared.attachments[0].bytes.clone())
+                .ok()
+                .as_deref(),
+            Some("Invoice,Invoice Number,Supplier Name\nInvoice,1,Société M’s\n")
+        );
+    }
 
     fn mail(body: &str) -> Vec<u8> {
         format!(
