@@ -20,8 +20,15 @@ const MAX_DOCUMENTS: usize = 1_000_000;
 
 /// Reads one canonical document.
 pub fn from_json(bytes: &[u8]) -> Result<Document, JsonError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(syntax_error)?;
+    let value: Value = serde_json::from_slice(without_bom(bytes)).map_err(syntax_error)?;
     document_from_value(value, "$", None)
+}
+
+/// `bytes` without a UTF-8 byte-order mark, which JSON must not carry but Windows tools
+/// (Notepad, PowerShell's `Out-File`) write; RFC 8259 lets a reader ignore it, and refusing
+/// it said only "expected value at line 1 column 1".
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
 /// Reads every document in `bytes`: one object, an array of objects, or JSON Lines. Each
@@ -40,7 +47,7 @@ pub fn from_json_lines_or(
 ) -> Vec<Result<Document, JsonError>> {
     let mut out = Vec::new();
     let mut index = 0usize;
-    for item in serde_json::Deserializer::from_slice(bytes).into_iter::<Value>() {
+    for item in serde_json::Deserializer::from_slice(without_bom(bytes)).into_iter::<Value>() {
         match item {
             Ok(Value::Array(items)) => {
                 for v in items {
@@ -162,4 +169,28 @@ pub fn to_json(doc: &Document) -> String {
 /// Canonical JSON of one document on a single line (JSON Lines, bus bodies).
 pub fn to_json_line(doc: &Document) -> String {
     serde_json::to_string(doc).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A UTF-8 byte-order mark, which Windows tools write, is read past, in both readers; a
+    /// mark in the middle is still a syntax error.
+    #[test]
+    fn a_leading_byte_order_mark_is_ignored() {
+        let doc =
+            br#"{"schema_version": 1, "kind": "invoice", "invoice_number": "B-1", "lines": []}"#;
+        let mut marked = b"\xEF\xBB\xBF".to_vec();
+        marked.extend_from_slice(doc);
+        let plain = from_json(doc).map(|d| to_json(&d)).ok();
+        assert!(plain.is_some());
+        assert_eq!(from_json(&marked).map(|d| to_json(&d)).ok(), plain);
+        let lines = from_json_lines(&marked);
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].is_ok(), "{:?}", lines[0]);
+        let mut twice = doc.to_vec();
+        twice.extend_from_slice(&marked);
+        assert!(from_json_lines(&twice).iter().any(Result::is_err));
+    }
 }
