@@ -356,6 +356,11 @@ impl<'a> Tokenizer<'a> {
     /// The next segment, error, or the need for more input.
     pub fn step(&mut self) -> Step<'a> {
         let input = self.input;
+        // A UTF-8 byte-order mark before the first segment (Windows editors write one) is no
+        // data: skipped, as a CSV or cXML reader skips it.
+        if self.st.ordinal == 0 && self.st.pos == 0 && input.starts_with(b"\xEF\xBB\xBF") {
+            self.st.pos = 3;
+        }
         // Skip padding between segments, counting lines.
         let mut pos = self.st.pos;
         let term = self.st.delimiters.map(|d| d.segment);
@@ -633,6 +638,20 @@ mod tests {
         assert_eq!(segs[0].element(13), Some(&b"000000001"[..]));
         assert_eq!(segs[2].element(1), Some(&b"850"[..]));
         assert_eq!(segs[5].ordinal, 6);
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_isa_is_skipped() {
+        let input = format!("\u{feff}{ISA}\nGS*IN*S*R*20260315*1030*1*X*004010~");
+        let segs: Vec<_> = Tokenizer::new(input.as_bytes()).collect();
+        assert!(segs.iter().all(Result::is_ok), "{segs:?}");
+        assert_eq!(segs.len(), 2);
+        // Only at the start: later those bytes are data like any other.
+        let later = format!("{ISA}\n\u{feff}GS*IN~");
+        let ids: Vec<String> = Tokenizer::new(later.as_bytes())
+            .map(|s| s.map(|s| s.id_str().to_string()).unwrap_or_default())
+            .collect();
+        assert_eq!(ids, ["ISA", "\u{feff}GS"]);
     }
 
     #[test]
