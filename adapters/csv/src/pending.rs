@@ -18,9 +18,8 @@ pub struct Pending {
     problems: Vec<Reject>,
     dropped: usize,
     overflowed: bool,
-    /// The rows that were not UTF-8 and were read as Windows-1252, the first few by number.
-    not_utf8: Vec<u64>,
-    not_utf8_count: usize,
+    /// The rows that were not UTF-8 and were read as Windows-1252.
+    not_utf8: gateway_core::FirstFew,
 }
 
 /// Rows named one by one in the Windows-1252 note; the rest are counted.
@@ -36,8 +35,7 @@ impl Pending {
             problems: Vec::new(),
             dropped: 0,
             overflowed: false,
-            not_utf8: Vec::new(),
-            not_utf8_count: 0,
+            not_utf8: gateway_core::FirstFew::new(MAX_NAMED_ROWS),
         };
         p.charset_of(row);
         p
@@ -46,10 +44,7 @@ impl Pending {
     /// Remembers `row` when it was read as Windows-1252, for the document's note.
     fn charset_of(&mut self, row: &Row) {
         if row.not_utf8 {
-            self.not_utf8_count += 1;
-            if self.not_utf8.len() < MAX_NAMED_ROWS {
-                self.not_utf8.push(row.number);
-            }
+            self.not_utf8.push(row.number);
         }
     }
 
@@ -136,24 +131,14 @@ impl Pending {
     /// Says which rows were not UTF-8 and were read as Windows-1252, so the operator knows the
     /// partner's spreadsheet writes it and where to look should a character be wrong.
     fn charset_note(&self) -> Option<String> {
-        let first = self.not_utf8.first()?;
-        let word = if self.not_utf8_count > 1 {
+        let rows = self.not_utf8.list()?;
+        let word = if self.not_utf8.count() > 1 {
             "rows"
         } else {
             "row"
         };
-        let mut rows = format!("{word} {first}");
-        for n in self.not_utf8.iter().skip(1) {
-            rows.push_str(&format!(", {n}"));
-        }
-        if self.not_utf8_count > self.not_utf8.len() {
-            rows.push_str(&format!(
-                " and {} more",
-                self.not_utf8_count - self.not_utf8.len()
-            ));
-        }
         Some(format!(
-            "{rows} not UTF-8: {}; if the partner's system writes Windows-1252, say so in its profile (csv.charset = \"windows-1252\") and this note goes; if it writes another set, check those values",
+            "{word} {rows} not UTF-8: {}; if the partner's system writes Windows-1252, say so in its profile (csv.charset = \"windows-1252\") and this note goes; if it writes another set, check those values",
             gateway_core::READ_AS_WINDOWS_1252
         ))
     }

@@ -205,32 +205,19 @@ fn charset_note(segments: &[Segment<'_>]) -> Option<String> {
     {
         return None;
     }
-    let mut named = String::new();
-    let mut count = 0usize;
+    let mut named = gateway_core::FirstFew::new(MAX_CHARSET_SEGMENTS);
     for (k, seg) in segments.iter().enumerate() {
         if seg.text.is_some() || std::str::from_utf8(seg.raw).is_ok() {
             continue;
         }
-        count += 1;
-        if count <= MAX_CHARSET_SEGMENTS {
-            if count > 1 {
-                named.push_str(", ");
-            }
-            let _ = write!(
-                named,
-                "{} at line {} (segment {} of the set)",
-                seg.id_str(),
-                seg.line,
-                k + 1
-            );
-        }
+        named.push(format_args!(
+            "{} at line {} (segment {} of the set)",
+            seg.id_str(),
+            seg.line,
+            k + 1
+        ));
     }
-    if count == 0 {
-        return None;
-    }
-    if count > MAX_CHARSET_SEGMENTS {
-        let _ = write!(named, " and {} more", count - MAX_CHARSET_SEGMENTS);
-    }
+    let named = named.list()?;
     Some(format!(
         "bytes that are not UTF-8 were {} in {named}; if the partner's system writes Windows-1252, say so in its profile (x12.charset = \"windows-1252\") and this note goes; if it writes another set, check those values",
         gateway_core::READ_AS_WINDOWS_1252

@@ -38,6 +38,51 @@ pub const NOTES: &str = "notes";
 /// declared (`gateway partners`).
 pub const READ_AS_WINDOWS_1252: &str = "read as Windows-1252";
 
+/// The places a note names: the first `max` one by one, the rest counted, so a note stays one
+/// line however many there are (`N1 at line 5, PID at line 9 and 12 more`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FirstFew {
+    max: usize,
+    named: String,
+    count: usize,
+}
+
+impl FirstFew {
+    pub fn new(max: usize) -> Self {
+        FirstFew {
+            max,
+            ..FirstFew::default()
+        }
+    }
+
+    /// Adds a place; named while fewer than `max` are, counted after.
+    pub fn push(&mut self, place: impl std::fmt::Display) {
+        use std::fmt::Write as _;
+        self.count += 1;
+        if self.count > self.max {
+            return;
+        }
+        if self.count > 1 {
+            self.named.push_str(", ");
+        }
+        let _ = write!(self.named, "{place}");
+    }
+
+    /// How many places were added.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The places named and how many more, `None` when none were added.
+    pub fn list(&self) -> Option<String> {
+        match self.count {
+            0 => None,
+            n if n > self.max => Some(format!("{} and {} more", self.named, n - self.max)),
+            _ => Some(self.named.clone()),
+        }
+    }
+}
+
 impl SourceMeta {
     /// Notes what the decoder accepted although it deviates from the format (an X12 set
     /// accepted with errors, a trailer missing), so the deviation is recorded with the
@@ -180,4 +225,23 @@ pub trait Encode: Send + Sync {
     /// Encodes a batch of documents into one output (one interchange, one CSV file, one cXML
     /// document each concatenated for formats that carry one document per message).
     fn encode(&self, docs: &[Document], partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError>;
+}
+
+#[cfg(test)]
+mod first_few_tests {
+    use super::FirstFew;
+
+    #[test]
+    fn names_the_first_few_and_counts_the_rest() {
+        let mut few = FirstFew::new(2);
+        assert_eq!(few.list(), None);
+        few.push(3);
+        assert_eq!(few.list().as_deref(), Some("3"));
+        few.push("row 4");
+        assert_eq!(few.list().as_deref(), Some("3, row 4"));
+        few.push(9);
+        few.push(12);
+        assert_eq!(few.list().as_deref(), Some("3, row 4 and 2 more"));
+        assert_eq!(few.count(), 4);
+    }
 }

@@ -22,8 +22,8 @@ pub use bus::{
     QueueDepth, Stop, Topology,
 };
 pub use codec::{
-    Decode, DecodeItem, Decoded, DecodedDocument, Encode, EncodeError, READ_AS_WINDOWS_1252,
-    Reject, SourceMeta,
+    Decode, DecodeItem, Decoded, DecodedDocument, Encode, EncodeError, FirstFew,
+    READ_AS_WINDOWS_1252, Reject, SourceMeta,
 };
 pub use delivery::{DeliveryError, Outbound, Receipt};
 pub use envelope::{Direction, Envelope};
