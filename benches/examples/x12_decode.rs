@@ -11,7 +11,8 @@
 //! `edi` as second argument it runs the `edi` crate's parse of the same bytes instead; with
 //! `encode` it also encodes the decoded documents back to X12 (read the inclusive cost of
 //! `X12Codec::encode`). With `repeat=N` it decodes the same bytes N times, for `perf record`; with
-//! `tokenize=N` it tokenizes them N times, as the criterion row `tokenize` does. With
+//! `tokenize=N` it tokenizes them N times, as the criterion row `tokenize` does; `stream=N`,
+//! `parallel=N` and `stream-parallel=N` decode them N times as the rows of those names do. With
 //! `X12_DECODE_WINDOWS_1252` set, each supplier name holds a Windows-1252 byte (`Acmé`).
 
 use std::hint::black_box;
@@ -55,6 +56,41 @@ fn main() -> anyhow::Result<()> {
         }
         println!("{elements} elements");
         return Ok(());
+    }
+    if let Some((how, times)) = mode.as_deref().and_then(|m| m.split_once('=')) {
+        // What the criterion rows `decode_streaming`, `decode_to_canonical_parallel` and
+        // `decode_streaming_parallel` time, for `perf stat` (CPU use, cycles per document).
+        let times: usize = times.parse()?;
+        let cores = adapter_x12::Parallelism::cores();
+        let parallel = X12Codec::new().with_parallelism(cores);
+        let mut documents = 0usize;
+        for _ in 0..times {
+            match how {
+                "stream" | "stream-parallel" => {
+                    let threads = if how == "stream" {
+                        adapter_x12::Parallelism::sequential()
+                    } else {
+                        cores
+                    };
+                    let mut reader = std::io::BufReader::new(black_box(&input[..]));
+                    adapter_x12::decode_stream_with(
+                        &mut reader,
+                        adapter_x12::codec::MAX_SET_BYTES,
+                        threads,
+                        &mut |_| documents += 1,
+                    )?;
+                }
+                "parallel" => {
+                    let d = parallel.decode(black_box(&input), &PartnerProfile::anonymous());
+                    documents += d.documents.len();
+                }
+                _ => break,
+            }
+        }
+        if documents > 0 {
+            println!("{how}: {documents} documents");
+            return Ok(());
+        }
     }
     if let Some(times) = mode.as_deref().and_then(|m| m.strip_prefix("repeat=")) {
         // Decodes the same bytes again and again, so a sampling profiler sees decode rather
