@@ -12,9 +12,10 @@
 //!   &quot;`); character references (`&#233;`) are fine.
 //! - more depth, elements, attributes, attribute bytes or text bytes than [`Limits`] allows.
 //!
-//! Encodings: UTF-8 with or without BOM; a declared `ISO-8859-1`/`Latin-1` or `windows-1252`
-//! is transcoded; `US-ASCII` is read as UTF-8. UTF-16 and other declared encodings are
-//! refused by name.
+//! Encodings: UTF-8 with or without BOM, and UTF-16 with its BOM; a declared `windows-1252`
+//! or `ISO-8859-1` (read as Windows-1252, as browsers do) and any other encoding of the WHATWG
+//! Encoding Standard (`Shift_JIS`, `GBK`, ...) is transcoded, bytes that are not text in it
+//! refused with their line; `US-ASCII` is read as UTF-8. An unknown encoding is refused by name.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -413,7 +414,7 @@ fn at_offset(text: &str, offset: usize) -> String {
 }
 
 /// Strips a UTF-8 BOM, transcodes UTF-16 (every XML processor must read it) and a declared
-/// ISO-8859-1 or windows-1252, and checks UTF-8.
+/// encoding, and checks UTF-8.
 fn to_utf8(raw: &[u8]) -> Result<Cow<'_, str>, CxmlError> {
     if let Some((endian, body)) = gateway_model::charset::utf16_bom(raw) {
         return gateway_model::charset::from_utf16(body, endian)
@@ -429,20 +430,39 @@ fn to_utf8(raw: &[u8]) -> Result<Cow<'_, str>, CxmlError> {
     let declared = if bom { None } else { declared_encoding(body) };
     match declared.as_deref() {
         None | Some("utf-8" | "utf8" | "us-ascii" | "ascii") => {}
-        Some("iso-8859-1" | "iso8859-1" | "latin1" | "latin-1" | "l1") => {
-            // Every byte is the code point of the same value.
-            return Ok(Cow::Owned(body.iter().map(|&b| char::from(b)).collect()));
-        }
-        Some("windows-1252" | "cp1252" | "x-cp1252") => {
+        // ISO-8859-1 as browsers and mail clients read it (the WHATWG Encoding Standard):
+        // Windows-1252, which differs only at 0x80..=0x9F, where ISO-8859-1 has C1 control
+        // codes no business text means and Windows systems that label their text ISO-8859-1
+        // put curly quotes and the euro sign.
+        Some(
+            "iso-8859-1" | "iso8859-1" | "latin1" | "latin-1" | "l1" | "windows-1252" | "cp1252"
+            | "x-cp1252",
+        ) => {
             return Ok(Cow::Owned(gateway_model::charset::from_windows_1252(body)));
         }
         Some(other) => {
-            return Err(CxmlError::Syntax {
-                location: "line 1 (XML declaration)".into(),
-                message: format!(
-                    "declared encoding {other:?} is not supported; expected UTF-8, ISO-8859-1 or windows-1252"
-                ),
-            });
+            use gateway_model::charset::{Undecodable, decode_labelled, line_of};
+            return decode_labelled(body, other)
+                .map(Cow::Owned)
+                .map_err(|e| CxmlError::Syntax {
+                    location: match &e {
+                        Undecodable::UnknownLabel(_) => "line 1 (XML declaration)".into(),
+                        Undecodable::Malformed { offset, .. } => {
+                            format!("line {}, byte {}", line_of(body, *offset), offset + 1)
+                        }
+                    },
+                    message: match e {
+                        Undecodable::UnknownLabel(_) => format!(
+                            "declared encoding {other:?} is not supported; expected UTF-8, \
+                             UTF-16, windows-1252 or another encoding of the WHATWG Encoding \
+                             Standard (ISO-8859-x, Shift_JIS, EUC-JP, GBK, Big5, EUC-KR, ...)"
+                        ),
+                        Undecodable::Malformed { charset, .. } => format!(
+                            "not {charset} text, as the XML declaration says it is: send the \
+                             document again in the encoding it declares"
+                        ),
+                    },
+                });
         }
     }
     match std::str::from_utf8(body) {

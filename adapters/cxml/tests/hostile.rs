@@ -215,13 +215,42 @@ fn bom_latin1_and_windows_1252_are_read() {
         parsed.trees[0].root().unwrap().find("T").unwrap().text(),
         "Men\u{2019}s \u{201C}best\u{201D} \u{20AC}"
     );
+    // Labelled ISO-8859-1 by a Windows system: read as browsers read it, 0x92 the apostrophe
+    // rather than a C1 control code.
+    raw = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><cXML><T>Men\x92s</T></cXML>".to_vec();
+    let parsed = parse(&raw, &Limits::default());
+    assert_eq!(
+        parsed.trees[0].root().unwrap().find("T").unwrap().text(),
+        "Men\u{2019}s"
+    );
+    // Any encoding of the WHATWG Encoding Standard: 請求書 ("invoice") in Shift_JIS, as
+    // Python's codec writes it.
     let parsed = parse(
-        b"<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><cXML/>",
+        b"<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><cXML><T>\x90\xbf\x8b\x81\x8f\x91</T></cXML>",
+        &Limits::default(),
+    );
+    assert!(parsed.error.is_none(), "{:?}", parsed.error);
+    assert_eq!(
+        parsed.trees[0].root().unwrap().find("T").unwrap().text(),
+        "請求書"
+    );
+    // Bytes that are not text in the declared encoding are refused at their line, not replaced.
+    let parsed = parse(
+        b"<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>\n<cXML><T>\x90</T></cXML>",
         &Limits::default(),
     );
     let error = parsed.error.unwrap().to_string();
     assert!(
-        error.contains("\"shift_jis\" is not supported") && error.contains("windows-1252"),
+        error.contains("line 2, byte 53") && error.contains("not Shift_JIS text"),
+        "{error}"
+    );
+    let parsed = parse(
+        b"<?xml version=\"1.0\" encoding=\"x-martian\"?><cXML/>",
+        &Limits::default(),
+    );
+    let error = parsed.error.unwrap().to_string();
+    assert!(
+        error.contains("\"x-martian\" is not supported") && error.contains("Shift_JIS"),
         "{error}"
     );
     // UTF-16, which every XML processor must read, in either byte order; half a character is

@@ -72,6 +72,7 @@ mod tests {
             content_type: Some(ctype.into()),
             bytes: bytes.to_vec(),
             is_message: false,
+            unreadable: None,
         }
     }
 

@@ -108,6 +108,10 @@ impl EmailCodec {
                 continue;
             };
             usable += 1;
+            if let Some(why) = &att.unreadable {
+                out.rejects.push(Reject::new(place, why.clone()));
+                continue;
+            }
             let mut decoded = decoder.decode(&att.bytes, partner);
             keep_partners_own(&mut decoded, format, partner);
             self.adopt(mail, att, format, &place, decoded, &mut out);
@@ -374,6 +378,31 @@ mod tests {
                 .starts_with("message <m1@acme.example>, attachment 1 'bad.json', "),
             "{}",
             d.rejects[0].location
+        );
+    }
+
+    /// A document in a charset the gateway cannot read is refused with the reason, not read
+    /// with its characters replaced; the mail's other documents still go through.
+    #[test]
+    fn an_attachment_in_an_unreadable_charset_is_rejected_not_mangled() {
+        let raw = mail(
+            "billing@acme.example",
+            &[
+                part("odd.json", "text/plain; charset=x-martian", INVOICE),
+                part("inv.json", "application/json", INVOICE),
+            ],
+        );
+        let d = codec().decode(&raw, &acme());
+        assert_eq!(d.documents.len(), 1, "{:?}", d.rejects);
+        assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+        assert_eq!(
+            d.rejects[0].location,
+            "message <m1@acme.example>, attachment 1 'odd.json'"
+        );
+        assert!(
+            d.rejects[0].message.contains("charset \"x-martian\""),
+            "{}",
+            d.rejects[0].message
         );
     }
 

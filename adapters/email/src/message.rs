@@ -55,6 +55,11 @@ pub struct MailAttachment {
     pub bytes: Vec<u8>,
     /// True for an attached message (`message/rfc822`), which is not opened.
     pub is_message: bool,
+    /// Why the text could not be read in the character set its `charset` parameter declares
+    /// (a charset nobody knows, or bytes that are not text in it); `bytes` then holds the
+    /// content as sent. An attachment that is a document is rejected with this reason rather
+    /// than read with characters replaced.
+    pub unreadable: Option<String>,
 }
 
 impl MailAttachment {
@@ -128,15 +133,19 @@ impl ParsedMail {
         let attachments = message
             .attachments()
             .enumerate()
-            .map(|(i, part)| MailAttachment {
-                index: i + 1,
-                name: part.attachment_name().map(str::to_string),
-                content_type: part.content_type().map(|ct| match ct.subtype() {
-                    Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
-                    None => ct.ctype().to_ascii_lowercase(),
-                }),
-                bytes: attachment_bytes(raw, part),
-                is_message: matches!(part.body, PartType::Message(_)),
+            .map(|(i, part)| {
+                let (bytes, unreadable) = attachment_bytes(raw, part);
+                MailAttachment {
+                    index: i + 1,
+                    name: part.attachment_name().map(str::to_string),
+                    content_type: part.content_type().map(|ct| match ct.subtype() {
+                        Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+                        None => ct.ctype().to_ascii_lowercase(),
+                    }),
+                    bytes,
+                    is_message: matches!(part.body, PartType::Message(_)),
+                    unreadable,
+                }
             })
             .collect();
         Ok(ParsedMail {
@@ -154,26 +163,23 @@ impl ParsedMail {
     }
 }
 
-/// The attachment's bytes as sent, its transfer encoding undone. mail-parser turns a `text/*`
-/// part into UTF-8, and when the part declares no charset (or UTF-8) it replaces every byte
-/// that is not UTF-8 with U+FFFD: a CSV saved by Excel on Windows and attached with no
-/// charset parameter, as most mailers do, lost its accents and curly quotes that way, with no
-/// trace. Such a part's body is decoded here instead, so the format readers read it as
-/// Windows-1252 and note it. A part that declares another charset keeps mail-parser's
-/// conversion, which knows that charset.
-fn attachment_bytes(raw: &[u8], part: &MessagePart<'_>) -> Vec<u8> {
+/// The attachment's content for the format readers, and why it could not be read when it
+/// could not.
+///
+/// mail-parser turns a `text/*` part into UTF-8, replacing with U+FFFD every byte its charset
+/// does not explain: all of a part that declares no charset but is not UTF-8 (a CSV saved by
+/// Excel on Windows and attached with no charset parameter, as most mailers do), and all of a
+/// part in a charset it was built without (Shift_JIS, GBK, Big5, EUC-KR) or does not know.
+/// Those invoices lost their names with no trace. So text parts are decoded here from the
+/// bytes as sent: with no charset (or UTF-8, ASCII) the bytes stay as they are, and the format
+/// readers read what is not UTF-8 as Windows-1252 and note it; a declared charset is decoded
+/// by its WHATWG label (as mail clients do: `iso-8859-1` reads as Windows-1252), and a charset
+/// nobody knows or bytes that are not text in it are refused with the reason.
+fn attachment_bytes(raw: &[u8], part: &MessagePart<'_>) -> (Vec<u8>, Option<String>) {
     let converted = part.contents();
     let is_text = matches!(part.body, PartType::Text(_) | PartType::Html(_));
-    let declared = part
-        .content_type()
-        .and_then(|ct| ct.attribute("charset"))
-        .map(|c| c.trim().to_ascii_lowercase());
-    let undeclared = matches!(
-        declared.as_deref(),
-        None | Some("utf-8" | "utf8" | "us-ascii" | "ascii")
-    );
-    if !is_text || !undeclared {
-        return converted.to_vec();
+    if !is_text {
+        return (converted.to_vec(), None);
     }
     let body = raw.get(part.offset_body as usize..part.offset_end as usize);
     let as_sent = body.and_then(|b| match part.encoding {
@@ -183,11 +189,38 @@ fn attachment_bytes(raw: &[u8], part: &MessagePart<'_>) -> Vec<u8> {
         }
         Encoding::Base64 => mail_parser::decoders::base64::base64_decode(b),
     });
-    match as_sent {
-        // Only where mail-parser had to replace something: otherwise its text is the same.
-        Some(bytes) if std::str::from_utf8(&bytes).is_err() => bytes,
-        _ => converted.to_vec(),
+    let Some(bytes) = as_sent else {
+        return (converted.to_vec(), None);
+    };
+    let declared = part
+        .content_type()
+        .and_then(|ct| ct.attribute("charset"))
+        .map(|c| c.trim().trim_matches('"').to_ascii_lowercase());
+    match declared.as_deref() {
+        None | Some("utf-8" | "utf8" | "us-ascii" | "ascii") => (bytes, None),
+        Some(label) => match decode_declared(&bytes, label) {
+            Ok(text) => (text.into_bytes(), None),
+            Err(why) => (bytes, Some(why)),
+        },
     }
+}
+
+/// `bytes` as text in the charset `label` names, or why not, in words for the sender.
+fn decode_declared(bytes: &[u8], label: &str) -> Result<String, String> {
+    use gateway_model::charset::{Undecodable, decode_labelled, line_of};
+    decode_labelled(bytes, label).map_err(|e| match e {
+        Undecodable::UnknownLabel(shown) => format!(
+            "it declares charset \"{shown}\", which the gateway cannot read; send it as UTF-8 \
+             (or Windows-1252, or name a character set of the WHATWG Encoding Standard)"
+        ),
+        Undecodable::Malformed { charset, offset } => format!(
+            "it declares charset \"{}\" but line {} (byte {}) is not {charset} text; send it \
+             again in the charset it names, or name the one it is in",
+            clean(label, 40),
+            line_of(bytes, offset),
+            offset + 1
+        ),
+    })
 }
 
 /// Owns a parsed message and drops it without recursion. mail-parser keeps an attached message
@@ -332,6 +365,105 @@ mod tests {
                 .as_deref(),
             Some("Invoice,Invoice Number,Supplier Name\nInvoice,1,Société M’s\n")
         );
+    }
+
+    /// "株式会社アクメ,安全手袋（ニトリル）Ｌサイズ" and a line break, in Shift_JIS as Python's
+    /// codec writes it (`'...'.encode('shift_jis')`), so the expected text is not this code's.
+    const SHIFT_JIS_CSV: &[u8] = b"\x8a\x94\x8e\xae\x89\xef\x8e\xd0\x83\x41\x83\x4e\x83\x81,\
+        \x88\xc0\x91\x53\x8e\xe8\x91\xdc\x81\x69\x83\x6a\x83\x67\x83\x8a\x83\x8b\x81\x6a\x82\x6b\
+        \x83\x54\x83\x43\x83\x59\n";
+    const SHIFT_JIS_TEXT: &str = "株式会社アクメ,安全手袋（ニトリル）Ｌサイズ\n";
+
+    fn base64(bytes: &[u8]) -> Vec<u8> {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = Vec::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (k, &b)| n | u32::from(b) << (16 - 8 * k));
+            for k in 0..4 {
+                out.push(if k <= chunk.len() {
+                    ALPHABET[(n >> (18 - 6 * k) & 63) as usize]
+                } else {
+                    b'='
+                });
+            }
+        }
+        out
+    }
+
+    fn attachment(content_type: &str, encoding: &str, body: &[u8]) -> MailAttachment {
+        let m = ParsedMail::parse(&mail_with(content_type, encoding, body), &Limits::default())
+            .unwrap_or_else(|e| panic!("{content_type}: {e}"));
+        m.attachments
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no attachment"))
+    }
+
+    /// mail-parser, built without its multi-byte tables, replaced a Shift_JIS attachment
+    /// with U+FFFD throughout: a Japanese supplier's invoice lost every name, silently.
+    #[test]
+    fn a_declared_multi_byte_charset_is_decoded() {
+        for (ctype, encoding, body) in [
+            (
+                "text/csv; charset=Shift_JIS",
+                "base64",
+                base64(SHIFT_JIS_CSV),
+            ),
+            (
+                "text/csv; charset=\"shift_jis\"",
+                "8bit",
+                SHIFT_JIS_CSV.to_vec(),
+            ),
+            (
+                "text/csv; charset=windows-31j",
+                "8bit",
+                SHIFT_JIS_CSV.to_vec(),
+            ),
+        ] {
+            let a = attachment(ctype, encoding, &body);
+            assert_eq!(a.unreadable, None, "{ctype}");
+            assert_eq!(
+                String::from_utf8(a.bytes).ok().as_deref(),
+                Some(SHIFT_JIS_TEXT),
+                "{ctype}"
+            );
+        }
+        // A byte-order mark wins over the label.
+        let mut utf16be = vec![0xFE, 0xFF];
+        utf16be.extend("Müller,1\n".encode_utf16().flat_map(u16::to_be_bytes));
+        let a = attachment("text/csv; charset=utf-16", "base64", &base64(&utf16be));
+        assert_eq!(
+            String::from_utf8(a.bytes).ok().as_deref(),
+            Some("Müller,1\n")
+        );
+        // Labelled ISO-8859-1, written by Windows: 0x92 is the apostrophe, as mail clients read it.
+        let a = attachment("text/csv; charset=iso-8859-1", "8bit", b"M\x92s,1\n");
+        assert_eq!(
+            String::from_utf8(a.bytes).ok().as_deref(),
+            Some("M\u{2019}s,1\n")
+        );
+    }
+
+    #[test]
+    fn an_unknown_charset_or_bytes_not_in_it_are_refused_with_the_reason() {
+        let a = attachment("text/csv; charset=x-martian", "8bit", SHIFT_JIS_CSV);
+        let why = a.unreadable.unwrap_or_default();
+        assert!(
+            why.contains("\"x-martian\"") && why.contains("UTF-8"),
+            "{why}"
+        );
+        assert_eq!(a.bytes, SHIFT_JIS_CSV, "kept as sent");
+        // A lone lead byte (0x82) at the end of the second line is not Shift_JIS.
+        let mut broken = b"Invoice,1\n".to_vec();
+        broken.extend_from_slice(b"Name,\x82\n");
+        let a = attachment("text/csv; charset=Shift_JIS", "8bit", &broken);
+        let why = a.unreadable.unwrap_or_default();
+        assert!(why.contains("line 2 (byte 16) is not Shift_JIS"), "{why}");
+        assert_eq!(a.bytes, broken);
     }
 
     fn mail(body: &str) -> Vec<u8> {

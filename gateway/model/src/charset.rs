@@ -187,9 +187,118 @@ pub fn from_utf16(body: &[u8], endian: Endian) -> Result<String, String> {
     if odd { Err(text) } else { Ok(text) }
 }
 
+/// Why text said to be in a named character set could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Undecodable {
+    /// The name is no label of the WHATWG Encoding Standard (which names what browsers and
+    /// mail clients read).
+    #[error(
+        "charset {0:?} is not one the gateway reads (those of the WHATWG Encoding Standard: \
+         UTF-8, UTF-16, Windows-125x, ISO-8859-x, Shift_JIS, EUC-JP, ISO-2022-JP, GBK, GB18030, \
+         Big5, EUC-KR, KOI8-R, ...)"
+    )]
+    UnknownLabel(String),
+    /// The bytes from `offset` (0-based) are not text in `charset`.
+    #[error("byte {} is not {charset} text", offset + 1)]
+    Malformed {
+        charset: &'static str,
+        offset: usize,
+    },
+}
+
+/// `bytes` as text in the character set `label` names (a label of the WHATWG Encoding
+/// Standard, any case: `Shift_JIS`, `gb2312`, `koi8-r`; `iso-8859-1` reads as Windows-1252, as
+/// in every browser and mail client). A byte-order mark wins over the label. Nothing is
+/// replaced: bytes that are not text in the set are refused with their offset, so a reader can
+/// say where rather than pass on `�`.
+pub fn decode_labelled(bytes: &[u8], label: &str) -> Result<String, Undecodable> {
+    let (encoding, body, skipped) = match encoding_rs::Encoding::for_bom(bytes) {
+        Some((e, bom)) => (e, bytes.get(bom..).unwrap_or_default(), bom),
+        None => match encoding_rs::Encoding::for_label(label.trim().as_bytes()) {
+            Some(e) if e != encoding_rs::REPLACEMENT => (e, bytes, 0),
+            _ => {
+                let shown: String = label.chars().filter(|c| !c.is_control()).take(40).collect();
+                return Err(Undecodable::UnknownLabel(shown));
+            }
+        },
+    };
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let capacity = decoder
+        .max_utf8_buffer_length_without_replacement(body.len())
+        .unwrap_or_else(|| body.len().saturating_mul(3));
+    let mut text = String::with_capacity(capacity);
+    let mut read = 0usize;
+    loop {
+        let rest = body.get(read..).unwrap_or_default();
+        let (result, n) = decoder.decode_to_string_without_replacement(rest, &mut text, true);
+        read += n;
+        match result {
+            encoding_rs::DecoderResult::InputEmpty => return Ok(text),
+            encoding_rs::DecoderResult::OutputFull => text.reserve(rest.len().max(16)),
+            encoding_rs::DecoderResult::Malformed(bad, after) => {
+                return Err(Undecodable::Malformed {
+                    charset: encoding.name(),
+                    offset: skipped + read.saturating_sub(usize::from(bad) + usize::from(after)),
+                });
+            }
+        }
+    }
+}
+
+/// The 1-based line of byte `offset` of `bytes`, for locating a byte in text whose character
+/// set keeps ASCII line feeds as they are (every one [`decode_labelled`] reads but UTF-16).
+pub fn line_of(bytes: &[u8], offset: usize) -> usize {
+    1 + bytes
+        .get(..offset)
+        .unwrap_or(bytes)
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Texts encoded by Python's codecs (an independent implementation), read by label.
+    #[test]
+    fn declared_character_sets_are_read_by_their_labels() {
+        for (label, bytes, text) in [
+            ("KOI8-R", &b"\xf0\xd2\xc9\xd7\xc5\xd4"[..], "Привет"),
+            ("gb2312", b"\xb7\xa2\xc6\xb1", "发票"),
+            ("Big5", b"\xb5\x6f\xb2\xbc", "發票"),
+            ("EUC-JP", b"\xc0\xc1\xb5\xe1\xbd\xf1", "請求書"),
+            (" euc-kr ", b"\xbc\xdb\xc0\xe5", "송장"),
+            // As browsers and mail clients read it: 0x92 is the apostrophe, not a C1 control.
+            ("ISO-8859-1", b"M\x92s", "M\u{2019}s"),
+            // A byte-order mark wins over the label.
+            ("iso-8859-1", b"\xef\xbb\xbfM\xc3\xbcller", "Müller"),
+        ] {
+            assert_eq!(
+                decode_labelled(bytes, label).as_deref(),
+                Ok(text),
+                "{label}"
+            );
+        }
+        assert_eq!(
+            decode_labelled(b"abc", "x-martian"),
+            Err(Undecodable::UnknownLabel("x-martian".into()))
+        );
+        // ISO-2022-KR is a label of the standard's "replacement" encoding: nothing reads it.
+        assert!(matches!(
+            decode_labelled(b"abc", "iso-2022-kr"),
+            Err(Undecodable::UnknownLabel(_))
+        ));
+        // 0x82 starts a two-byte Shift_JIS character; a line feed cannot end it.
+        assert_eq!(
+            decode_labelled(b"ok\nab\x82\n", "shift_jis"),
+            Err(Undecodable::Malformed {
+                charset: "Shift_JIS",
+                offset: 5
+            })
+        );
+        assert_eq!(line_of(b"ok\nab\x82\n", 5), 2);
+    }
 
     /// Every byte decodes as the WHATWG Encoding Standard's windows-1252 index says (checked
     /// against `encoding_rs`, an independent implementation) and encodes back to itself.
