@@ -217,6 +217,79 @@ async fn x12_post_answers_997_and_reaches_coupa() {
     env.shutdown().await.unwrap();
 }
 
+/// A supplier whose system reuses its control numbers (a counter reset, a reinstall) sends a
+/// new invoice under the ISA13/GS06/ST02 of an earlier one. Keyed on control numbers alone,
+/// it was taken as a duplicate and dropped while its 997 said accepted: a supplier not paid.
+/// Other content under the same numbers is a new document, noted; the same content again is
+/// still a duplicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_invoice_under_reused_control_numbers_is_delivered_not_dropped() {
+    let Some(env) = env(0).await else { return };
+    let first = x12_text(&env, ACME, "E2E-REUSE-1");
+    // The same interchange, control numbers and all, for another invoice.
+    let second = first.replace("E2E-REUSE-1", "E2E-REUSE-2");
+    assert_ne!(first, second);
+    let (status, result, ack) = post_x12_text(&env, &first).await;
+    assert_eq!(
+        (status, result.as_str()),
+        (
+            200,
+            "accepted=1; duplicates=0; rejected=0; acknowledgments=0"
+        ),
+        "{ack}"
+    );
+    assert!(delivered(&env, "E2E-REUSE-1").await);
+    let (status, result, ack) = post_x12_text(&env, &first).await;
+    assert_eq!(
+        (status, result.as_str()),
+        (
+            200,
+            "accepted=0; duplicates=1; rejected=0; acknowledgments=0"
+        ),
+        "{ack}"
+    );
+
+    let (status, result, ack) = post_x12_text(&env, &second).await;
+    assert_eq!(
+        (status, result.as_str()),
+        (
+            200,
+            "accepted=1; duplicates=0; rejected=0; acknowledgments=0"
+        ),
+        "{ack}"
+    );
+    assert!(ack.contains("AK5*A"), "{ack}");
+    assert!(
+        delivered(&env, "E2E-REUSE-2").await,
+        "the second invoice never reached Coupa"
+    );
+    let rows = env
+        .running
+        .ledger
+        .list(Some("E2E-REUSE-2"), None, 10)
+        .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0].notes.contains("ISA13/GS06/ST02")
+            && rows[0].notes.contains("was already used for document"),
+        "{}",
+        rows[0].notes
+    );
+    // Its resend is a duplicate of it, not a third document.
+    let (status, result, ack) = post_x12_text(&env, &second).await;
+    assert_eq!(
+        (status, result.as_str()),
+        (
+            200,
+            "accepted=0; duplicates=1; rejected=0; acknowledgments=0"
+        ),
+        "{ack}"
+    );
+    assert_one_invoice(&env, "E2E-REUSE-1", "ACME-1");
+    assert_one_invoice(&env, "E2E-REUSE-2", "ACME-1");
+    env.shutdown().await.unwrap();
+}
+
 /// An X12 invoice the gateway cannot deliver (its first line has no quantity) is refused in
 /// the 997 the POST answers, at the element, so the supplier knows to fix and resend it; the
 /// gateway accepts nothing from it, and keeps it in the ledger as rejected with the reason.

@@ -72,6 +72,10 @@ pub enum Claim {
     New,
     /// Already on the bus or beyond: do not publish again.
     Duplicate { doc_id: String, status: Status },
+    /// Already on the bus or beyond for a document of different content
+    /// ([`Ledger::claim_content`]): the sender used the same control numbers or payloadID for
+    /// another document. Nothing was claimed.
+    Reused { doc_id: String, number: String },
 }
 
 /// A row of the ledger, for operators.
@@ -234,6 +238,13 @@ impl Ledger {
             "TEXT NOT NULL DEFAULT ''",
         )?;
         add_column_if_missing(&conn, "documents", "notes", "TEXT NOT NULL DEFAULT ''")?;
+        // And this, before documents' content was kept: their rows answer as before.
+        add_column_if_missing(
+            &conn,
+            "documents",
+            "content_hash",
+            "TEXT NOT NULL DEFAULT ''",
+        )?;
         add_column_if_missing(
             &conn,
             "x12_sent",
@@ -263,30 +274,62 @@ impl Ledger {
     /// Claims `doc.idempotency_key`. A key seen before and already on the bus is a duplicate;
     /// a key whose earlier attempt never reached the bus is taken over by this attempt.
     pub fn claim(&self, doc: &NewDocument<'_>) -> Result<Claim, LedgerError> {
+        self.claim_with(doc, "")
+    }
+
+    /// [`Ledger::claim`] for a document whose content is known: `content_hash` (of its
+    /// canonical JSON) is kept with the key, and a key already on the bus for other content is
+    /// [`Claim::Reused`], not a duplicate. X12 and cXML keys are the sender's control numbers
+    /// and payloadIDs, which some senders reuse (a counter reset, a reinstalled system): taken
+    /// as duplicates, their new invoices were dropped while the 997 said accepted. A row from
+    /// before content was kept (no hash) still answers duplicate.
+    pub fn claim_content(
+        &self,
+        doc: &NewDocument<'_>,
+        content_hash: &str,
+    ) -> Result<Claim, LedgerError> {
+        self.claim_with(doc, content_hash)
+    }
+
+    fn claim_with(&self, doc: &NewDocument<'_>, content_hash: &str) -> Result<Claim, LedgerError> {
         self.write(|tx| {
-            let existing: Option<(String, String)> = tx
-                .prepare_cached("SELECT doc_id, status FROM documents WHERE idempotency_key = ?1")?
-                .query_row(params![doc.idempotency_key], |r| Ok((r.get(0)?, r.get(1)?)))
+            let existing: Option<(String, String, String, String)> = tx
+                .prepare_cached(
+                    "SELECT doc_id, status, content_hash, number FROM documents
+                     WHERE idempotency_key = ?1",
+                )?
+                .query_row(params![doc.idempotency_key], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
                 .optional()?;
             let claim = match existing {
-                Some((doc_id, status))
+                Some((doc_id, status, kept, number))
                     if !matches!(Status::parse(&status), Status::Received | Status::Rejected) =>
                 {
-                    Claim::Duplicate {
-                        doc_id,
-                        status: Status::parse(&status),
+                    if !content_hash.is_empty() && !kept.is_empty() && kept != content_hash {
+                        Claim::Reused { doc_id, number }
+                    } else {
+                        Claim::Duplicate {
+                            doc_id,
+                            status: Status::parse(&status),
+                        }
                     }
                 }
                 _ => {
                     tx.prepare_cached(
                         "INSERT INTO documents (idempotency_key, doc_id, adapter, partner, kind,
-                             number, business_key, status)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received')
+                             number, business_key, status, content_hash)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8)
                          ON CONFLICT(idempotency_key) DO UPDATE SET doc_id = excluded.doc_id,
                              adapter = excluded.adapter, status = 'received',
+                             content_hash = excluded.content_hash,
                              updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
                     )?
-                    .execute(rusqlite::params_from_iter(doc.columns()))?;
+                    .execute(rusqlite::params_from_iter(
+                        doc.columns()
+                            .into_iter()
+                            .chain([&content_hash as &dyn rusqlite::ToSql]),
+                    ))?;
                     Claim::New
                 }
             };
@@ -815,6 +858,48 @@ mod tests {
         l.set_status("k2", Status::Delivered, "coupa: 1").unwrap();
         l.mark_published("k2").unwrap();
         assert_eq!(l.entry("k2").unwrap().unwrap().status, "delivered");
+    }
+
+    #[test]
+    fn a_key_reused_for_other_content_is_told_apart_from_a_duplicate() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        assert_eq!(
+            l.claim_content(&doc("k1", "d1"), "aaaa").unwrap(),
+            Claim::New
+        );
+        // Not on the bus yet: a second attempt takes the key over, whatever it holds.
+        assert_eq!(
+            l.claim_content(&doc("k1", "d2"), "bbbb").unwrap(),
+            Claim::New
+        );
+        l.mark_published("k1").unwrap();
+        assert_eq!(
+            l.claim_content(&doc("k1", "d3"), "bbbb").unwrap(),
+            Claim::Duplicate {
+                doc_id: "d2".into(),
+                status: Status::Published
+            }
+        );
+        assert_eq!(
+            l.claim_content(&doc("k1", "d4"), "cccc").unwrap(),
+            Claim::Reused {
+                doc_id: "d2".into(),
+                number: "INV-1".into()
+            }
+        );
+        // A claim that knows no content, and a row kept before content was (no hash), answer
+        // duplicate as they always did.
+        assert!(matches!(
+            l.claim(&doc("k1", "d5")).unwrap(),
+            Claim::Duplicate { .. }
+        ));
+        assert_eq!(l.claim(&doc("k2", "d6")).unwrap(), Claim::New);
+        l.mark_published("k2").unwrap();
+        assert!(matches!(
+            l.claim_content(&doc("k2", "d7"), "dddd").unwrap(),
+            Claim::Duplicate { .. }
+        ));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use gateway_core::{
 use gateway_model::{Document, to_json_line};
 
 use crate::codecs::{Codecs, list};
-use crate::ledger::{Claim, Ledger, NewDocument};
+use crate::ledger::{Claim, Ledger, NewDocument, Status};
 use crate::partners::Partners;
 
 /// The shared inbound pipeline.
@@ -358,23 +358,63 @@ impl Pipeline {
                 .warnings()
                 .map(|p| format!("{}: {}", p.path, p.message)),
         );
-        let envelope =
+        let mut envelope =
             Envelope::inbound(document.kind(), req.adapter, Some(partner.id.clone()), meta);
         let business_key = business_key(&partner.id, &document);
         let number = document.number().to_string();
         let kind = document.kind().to_string();
-        if !held.take(&envelope.idempotency_key) {
-            return Err(PipelineError::InFlight(envelope.idempotency_key));
+        let body = to_json_line(&document).into_bytes();
+        let content = content_fingerprint(&body);
+        let mut claim = Claim::New;
+        // At most twice: the sender's key, then (when the sender used it for other content)
+        // that key scoped by this content, which a resend of this document claims again.
+        for attempt in 0..2 {
+            if !held.take(&envelope.idempotency_key) {
+                return Err(PipelineError::InFlight(envelope.idempotency_key));
+            }
+            claim = self.ledger.claim_content(
+                &NewDocument {
+                    idempotency_key: &envelope.idempotency_key,
+                    doc_id: &envelope.doc_id,
+                    adapter: req.adapter,
+                    partner: &partner.id,
+                    kind: &kind,
+                    number: &number,
+                    business_key: business_key.as_deref(),
+                },
+                &content,
+            )?;
+            let Claim::Reused {
+                doc_id: earlier,
+                number: earlier_number,
+            } = &claim
+            else {
+                break;
+            };
+            if attempt > 0 {
+                break;
+            }
+            notes.push(format!(
+                "{} was already used for document {earlier} ({earlier_number}) with other \
+                 content: accepted as a new document; the sender reuses its control numbers \
+                 or payloadIDs (Coupa's duplicate guard still creates no second invoice of the \
+                 same supplier and number)",
+                reused_key_name(&envelope)
+            ));
+            envelope.idempotency_key = format!("{}#{}", envelope.idempotency_key, content);
         }
-        match self.ledger.claim(&NewDocument {
-            idempotency_key: &envelope.idempotency_key,
-            doc_id: &envelope.doc_id,
-            adapter: req.adapter,
-            partner: &partner.id,
-            kind: &kind,
-            number: &number,
-            business_key: business_key.as_deref(),
-        })? {
+        match claim {
+            // A second reuse under the content's own key cannot differ in content: taken as
+            // the duplicate it is.
+            Claim::Reused { doc_id, .. } => {
+                report.duplicates.push(Duplicate {
+                    doc_id,
+                    idempotency_key: envelope.idempotency_key,
+                    status: Status::Published.as_str().to_string(),
+                    number,
+                });
+                Ok(None)
+            }
             Claim::Duplicate { doc_id, status } => {
                 report.duplicates.push(Duplicate {
                     doc_id,
@@ -398,7 +438,6 @@ impl Pipeline {
                         .map(|e| e.doc_id),
                     None => None,
                 };
-                let body = to_json_line(&document).into_bytes();
                 let acc = Accepted {
                     doc_id: envelope.doc_id.clone(),
                     idempotency_key: envelope.idempotency_key.clone(),
@@ -654,6 +693,21 @@ fn content_fingerprint(raw: &[u8]) -> String {
         h = h.wrapping_mul(PRIME);
     }
     format!("{h:032x}")
+}
+
+/// What the sender's key is made of, for a note: its X12 control numbers, its payloadID.
+fn reused_key_name(envelope: &Envelope) -> String {
+    match (
+        envelope.adapter.as_str(),
+        envelope.source.source_key.as_deref(),
+    ) {
+        (_, Some(key)) if envelope.source.extra.contains_key("transaction_set") => {
+            format!("the X12 control numbers {key} (ISA13/GS06/ST02)")
+        }
+        ("cxml", Some(key)) => format!("payloadID {key}"),
+        (_, Some(key)) => format!("the key {key}"),
+        (_, None) => "its key".to_string(),
+    }
 }
 
 /// Supplier + invoice number: the same invoice arriving through two channels.

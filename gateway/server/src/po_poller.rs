@@ -228,7 +228,7 @@ impl PoPoller {
             number: &number,
             business_key: None,
         })? {
-            Claim::Duplicate { .. } => return Ok(false),
+            Claim::Duplicate { .. } | Claim::Reused { .. } => return Ok(false),
             Claim::New => {}
         }
         let body = to_json_line(&Document::PurchaseOrder(po.document)).into_bytes();

@@ -59,9 +59,13 @@ fn good_samples_decode_to_the_attachments_golden_documents() {
         }
         checked += 1;
     }
-    // cXML, X12 and CSV samples, and a CSV saved in Windows-1252 attached without a charset
-    // (mail-parser alone would have replaced its accents and quotes with U+FFFD).
-    assert_eq!(checked, 4, "cXML, X12, CSV and Windows-1252 CSV samples");
+    // cXML, X12 and CSV samples, a CSV saved in Windows-1252 attached without a charset, and
+    // one in Shift_JIS that says so (mail-parser alone would have replaced the accents and
+    // quotes of the one, and every name of the other, with U+FFFD).
+    assert_eq!(
+        checked, 5,
+        "cXML, X12, CSV, Windows-1252 CSV and Shift_JIS CSV samples"
+    );
 }
 
 /// `<case>.expected.txt`: `documents: N`, `rejects: N`, `reject at: <location>`, `reject says:
