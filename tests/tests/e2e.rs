@@ -290,6 +290,82 @@ async fn a_new_invoice_under_reused_control_numbers_is_delivered_not_dropped() {
     env.shutdown().await.unwrap();
 }
 
+/// A supplier testing its connection sends test data: X12 ISA15 `T`, cXML
+/// `deploymentMode="test"`. The demo's Coupa is configured as production (`[coupa]
+/// test_instance` is off), so neither may become an invoice that could be paid: each is
+/// checked and answered as test data is (a 997 for the X12 set; a cXML 400 saying why), kept in
+/// the ledger as rejected with the reason, and nothing is published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_documents_never_reach_a_production_coupa() {
+    use gateway_core::Format;
+    let Some(env) = env(0).await else { return };
+    let edi = with_element(&x12_text(&env, ACME, "E2E-TEST-X12"), "ISA", 15, "T");
+    let (status, result, ack) = post_x12_text(&env, &edi).await;
+    assert_eq!(
+        (status, result.as_str()),
+        (
+            200,
+            "accepted=0; duplicates=0; rejected=1; acknowledgments=0"
+        ),
+        "{ack}"
+    );
+    assert!(
+        ack.contains("AK5*A"),
+        "test data is acknowledged as received: {ack}"
+    );
+
+    let mut tester = env.partner(ACME).unwrap().clone();
+    tester.cxml.as_mut().unwrap().deployment_mode = Some("test".into());
+    let body = env
+        .codecs
+        .encoder(Format::Cxml)
+        .unwrap()
+        .encode(
+            &[gateway_model::Document::Invoice(
+                DemoEnv::invoice("E2E-TEST-CXML").unwrap(),
+            )],
+            &tester,
+        )
+        .unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("deploymentMode=\"test\""));
+    let (status, answer) = reqwest_post(&format!("{}/cxml", env.running.base_url()), body).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer.contains("code=\"400\"") && answer.contains("test document"),
+        "{answer}"
+    );
+
+    for (number, marking) in [
+        ("E2E-TEST-X12", "ISA15 usage indicator T"),
+        ("E2E-TEST-CXML", "deploymentMode=\"test\""),
+    ] {
+        let rows = env.running.ledger.list(Some(number), None, 10).unwrap();
+        assert_eq!(rows.len(), 1, "{number}: {rows:?}");
+        assert_eq!(rows[0].status, "rejected", "{number}");
+        assert!(
+            rows[0].detail.contains(marking) && rows[0].detail.contains("test_instance"),
+            "{number}: {}",
+            rows[0].detail
+        );
+    }
+    // The same invoice as production data is delivered.
+    let (status, result, ack) = post_x12_text(&env, &x12_text(&env, ACME, "E2E-TEST-X12")).await;
+    assert_eq!(
+        (status, result.as_str()),
+        (
+            200,
+            "accepted=1; duplicates=0; rejected=0; acknowledgments=0"
+        ),
+        "{ack}"
+    );
+    assert!(delivered(&env, "E2E-TEST-X12").await);
+    assert!(
+        !env.coupa_invoice_numbers()
+            .contains(&"E2E-TEST-CXML".to_string())
+    );
+    env.shutdown().await.unwrap();
+}
+
 /// An X12 invoice the gateway cannot deliver (its first line has no quantity) is refused in
 /// the 997 the POST answers, at the element, so the supplier knows to fix and resend it; the
 /// gateway accepts nothing from it, and keeps it in the ledger as rejected with the reason.

@@ -116,6 +116,12 @@ pub struct CoupaSection {
     pub burst: u32,
     #[serde(default = "default_timeout")]
     pub timeout_ms: u64,
+    /// This Coupa is a test instance, so documents their senders mark as test data (X12
+    /// ISA15 `T`, cXML `deploymentMode="test"`) are delivered to it. Off, the default: a test
+    /// document is checked, acknowledged as test data is, and kept as rejected with why, never
+    /// sent to a production Coupa where a supplier's test invoice could be paid.
+    #[serde(default)]
+    pub test_instance: bool,
 }
 
 fn default_scopes() -> Vec<String> {
@@ -331,6 +337,14 @@ mod tests {
         assert_eq!(c.coupa.base_url, "http://other:1");
         assert_eq!(c.http.max_body_bytes, 1024);
         assert_eq!(format!("{:?}", c.coupa.client_secret), "[redacted]");
+        // Test documents are kept from Coupa unless it is named a test instance.
+        assert!(!c.coupa.test_instance);
+        let test = vec![(
+            "GATEWAY__COUPA__TEST_INSTANCE".to_string(),
+            "true".to_string(),
+        )];
+        let c = Config::parse(MIN, "t.toml", test).unwrap_or_else(|e| panic!("{e}"));
+        assert!(c.coupa.test_instance);
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct Pipeline {
     in_flight: Arc<Mutex<HashSet<String>>>,
     /// Other services `/readyz` must find reachable besides the bus (Coupa).
     readiness: Vec<Arc<dyn ReadinessCheck>>,
+    /// Documents marked as test data go on to Coupa (`[coupa] test_instance`).
+    deliver_test_documents: bool,
 }
 
 /// A dependency `/readyz` checks (the bus is always checked).
@@ -59,7 +61,15 @@ impl Pipeline {
             bus,
             in_flight: Arc::default(),
             readiness: Vec::new(),
+            deliver_test_documents: false,
         }
+    }
+
+    /// Delivers documents their senders mark as test data, for a gateway whose Coupa is a
+    /// test instance; otherwise they are kept as rejected (see [`test_marking`]).
+    pub fn delivering_test_documents(mut self, deliver: bool) -> Self {
+        self.deliver_test_documents = deliver;
+        self
     }
 
     /// Adds a dependency `/readyz` must find reachable.
@@ -333,6 +343,25 @@ impl Pipeline {
                 }
             },
         };
+        if !self.deliver_test_documents
+            && let Some(marking) = test_marking(&meta)
+        {
+            let message = format!(
+                "{TEST_DOCUMENT} ({marking}): checked and acknowledged as test data, not \
+                 delivered, because this gateway's Coupa is not a test instance; send it as \
+                 production data to have it delivered (or set [coupa] test_instance = true on \
+                 a gateway that delivers to a Coupa test instance)"
+            );
+            let envelope =
+                Envelope::inbound(document.kind(), req.adapter, Some(partner.id.clone()), meta);
+            self.record_rejected(req, &envelope, &document, &message, held)?;
+            report.rejects.push(Reject {
+                location: where_,
+                message,
+                document: Some(document.number().to_string()),
+            });
+            return Ok(None);
+        }
         // Validated knowing the partner (its profile may name the invoice's supplier), as the
         // X12 acknowledgment validates it, so the two agree.
         let validation = document.validate_in(partner.validation_context());
@@ -693,6 +722,22 @@ fn content_fingerprint(raw: &[u8]) -> String {
         h = h.wrapping_mul(PRIME);
     }
     format!("{h:032x}")
+}
+
+/// How the reason for keeping back a test document starts, so an answer can tell it apart.
+pub(crate) const TEST_DOCUMENT: &str = "a test document";
+
+/// How the sender marked a document as test data, if it did: X12 ISA15 `T`, cXML
+/// `deploymentMode="test"` (also inside a mailed attachment).
+fn test_marking(meta: &gateway_core::SourceMeta) -> Option<&'static str> {
+    let extra = |k: &str| meta.extra.get(k).map(|v| v.trim());
+    if extra("usage_indicator").is_some_and(|v| v.eq_ignore_ascii_case("T")) {
+        Some("X12 ISA15 usage indicator T")
+    } else if extra("deployment_mode").is_some_and(|v| v.eq_ignore_ascii_case("test")) {
+        Some("cXML deploymentMode=\"test\"")
+    } else {
+        None
+    }
 }
 
 /// What the sender's key is made of, for a note: its X12 control numbers, its payloadID.

@@ -96,6 +96,13 @@ fn cxml_outcome(report: &IngestReport) -> (Outcome, Option<String>) {
     {
         return (Outcome::NotImplemented, Some(text));
     }
+    if report
+        .rejects
+        .iter()
+        .any(|r| r.message.starts_with(crate::pipeline::TEST_DOCUMENT))
+    {
+        return (Outcome::BadRequest, Some(text));
+    }
     (Outcome::NotParseable, Some(text))
 }
 

@@ -101,7 +101,8 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
             .with_context(|| format!("opening the ledger at {}", config.ledger.path.display()))?,
     );
     let partners = Partners::new(config.partners.clone());
-    let mut pipeline = Pipeline::new(codecs.clone(), partners, ledger.clone(), Arc::clone(&bus));
+    let mut pipeline = Pipeline::new(codecs.clone(), partners, ledger.clone(), Arc::clone(&bus))
+        .delivering_test_documents(config.coupa.test_instance);
     if coupa.is_some() {
         pipeline = pipeline.with_readiness_check(Arc::new(crate::coupa_link::CoupaReachable::new(
             &config.coupa.base_url,
