@@ -1797,6 +1797,64 @@ fn po_polls(env: &DemoEnv) -> usize {
         .count()
 }
 
+/// The supplier takes the PO, then its answer never arrives (the connection drops): the
+/// gateway cannot know it was taken and sends it again. Each attempt used to get a new
+/// payloadID, so even a supplier that recognises payloadIDs took the order twice (goods
+/// shipped twice). Every attempt at one PO version now has the same payloadID, and the
+/// sandbox's supplier, which recognises them, holds one order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_po_sent_again_after_a_lost_answer_keeps_its_payload_id() {
+    let Some(env) = env(0).await else { return };
+    let base = env.sandbox.base_url();
+    let route = "/supplier/retrytech/cxml";
+    assert!(env.sandbox.inject(gateway_sandbox::FaultSpec::new(
+        &format!("POST {route}"),
+        gateway_sandbox::FaultKind::CommitThenDrop,
+        1
+    )));
+    add_supplier_with_po(
+        &env.sandbox,
+        serde_json::json!({
+            "name": "Retrytech",
+            "number": "RETRYTECH-1",
+            "po-method": "cxml",
+            "cxml-url": format!("{base}{route}"),
+            "cxml-domain": "NetworkID",
+            "cxml-identity": "globex-buyer",
+            "cxml-supplier-domain": "DUNS",
+            "cxml-supplier-identity": "retrytech-duns"
+        }),
+        "PO-RETRY-1",
+    )
+    .unwrap();
+    assert!(
+        env.wait_until(GUARD, |e| e.sandbox.purchase_order_exported("PO-RETRY-1"))
+            .await,
+        "{:?}",
+        env.sandbox.purchase_orders()
+    );
+    let posts = env
+        .sandbox
+        .request_log()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == route)
+        .count();
+    assert!(
+        posts >= 2,
+        "the PO was not sent again after the lost answer: {posts} POST(s)"
+    );
+    let received: Vec<_> = env
+        .sandbox
+        .supplier_received()
+        .into_iter()
+        .filter(|o| o.supplier == "retrytech")
+        .collect();
+    assert_eq!(received.len(), 1, "{received:?}");
+    let id = received[0].payload_id.clone().unwrap_or_default();
+    assert!(id.starts_with("coupa-po."), "{id}");
+    env.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suppliers_known_only_in_coupa_get_pos_by_their_coupa_po_method() {
     let Some(env) = env(0).await else { return };

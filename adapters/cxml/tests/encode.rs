@@ -148,6 +148,29 @@ fn payload_ids_are_unique() {
     }
 }
 
+/// A document that names its payloadID (`extensions.cxml.payload_id`, as the gateway does
+/// for every attempt at one PO) is written under it: the partner's host is added to a local
+/// part, a whole id is kept, and it reads back as the header's payloadID.
+#[test]
+fn a_payload_id_the_document_names_is_written_as_given() {
+    for (given, written) in [
+        ("coupa-po.4711.v2.abc", "coupa-po.4711.v2.abc@gw.example"),
+        ("1.2@elsewhere.example", "1.2@elsewhere.example"),
+    ] {
+        let mut po = order();
+        po.extensions.insert(
+            "cxml".into(),
+            serde_json::json!({ adapter_cxml::encode::PAYLOAD_ID: given }),
+        );
+        let h = header(&encode_order(&po, &profile()).unwrap()).unwrap();
+        assert_eq!(h.payload_id.as_deref(), Some(written));
+        let mut inv = invoice();
+        inv.extensions = po.extensions.clone();
+        let h = header(&encode_invoice(&inv, &profile()).unwrap()).unwrap();
+        assert_eq!(h.payload_id.as_deref(), Some(written));
+    }
+}
+
 #[test]
 fn missing_cxml_section_is_a_profile_error() {
     let e = encode_invoice(&invoice(), &PartnerProfile::anonymous()).unwrap_err();

@@ -297,7 +297,8 @@ pub async fn invoice(State(s): State<SharedState>, body: Bytes) -> Response {
 
 /// `POST /supplier/<name>/cxml`: a test supplier's cXML endpoint. Records an OrderRequest, or
 /// a StatusUpdateRequest about one of its invoices (what the gateway sends when it gives one
-/// up), and answers 200 OK; any other document answers 400.
+/// up), and answers 200 OK; an OrderRequest whose payloadID it already has is answered OK and
+/// not recorded again; any other document answers 400.
 pub async fn supplier_order(
     State(s): State<SharedState>,
     Path(name): Path<String>,
@@ -326,6 +327,18 @@ pub async fn supplier_order(
             );
         }
     };
+    let mut store = s.store();
+    // A supplier that recognises payloadIDs, as cXML asks: the same document again (a sender's
+    // retry after an answer that never reached it) is answered OK and not taken twice.
+    let again = doc.payload_id.as_deref().is_some_and(|p| {
+        store
+            .received
+            .iter()
+            .any(|o| o.supplier == name && o.payload_id.as_deref() == Some(p))
+    });
+    if again {
+        return cxml_status(StatusCode::OK, 200, "OK", "already received");
+    }
     let order = ReceivedOrder {
         supplier: name,
         order_id: doc.order_id,
@@ -333,7 +346,7 @@ pub async fn supplier_order(
         payload_id: doc.payload_id,
         body: text,
     };
-    keep(&mut s.store().received, order)
+    keep(&mut store.received, order)
 }
 
 /// Records what a test supplier received and answers 200, or 500 once it holds

@@ -713,7 +713,7 @@ fn rejected_rows(rejects: &[Reject]) -> Vec<(Option<&str>, String)> {
 
 /// FNV-1a (128 bit) of `raw` as hex: stable across processes and releases (unlike the std
 /// hasher), cheap, and only has to tell files of one sender apart.
-fn content_fingerprint(raw: &[u8]) -> String {
+pub(crate) fn content_fingerprint(raw: &[u8]) -> String {
     const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
     const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
     let mut h = OFFSET;

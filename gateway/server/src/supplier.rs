@@ -173,7 +173,7 @@ impl SupplierDelivery {
         let stem = file_stem(env, doc);
         match channel {
             OutboundChannel::Cxml { url } => {
-                let body = self.encode(Format::Cxml, doc, partner)?;
+                let body = self.encode(Format::Cxml, &with_stable_payload_id(env, doc), partner)?;
                 post_cxml(&self.http, url, body).await
             }
             OutboundChannel::X12File { dir } => {
@@ -214,6 +214,43 @@ impl SupplierDelivery {
             }
         }
     }
+}
+
+/// `doc` with a payloadID made from its idempotency key (`adapter_cxml::encode::PAYLOAD_ID`):
+/// every attempt at one PO version goes out under the same payloadID, so a supplier that took
+/// an attempt whose answer never came back (a timeout, a dropped connection) can tell the
+/// retry is the same order; each version and each `gateway resend` has a key, and so a
+/// payloadID, of its own. Left as it is when its `cxml` extension is not an object.
+fn with_stable_payload_id(env: &Envelope, doc: &Document) -> Document {
+    let mut doc = doc.clone();
+    let readable: String = env
+        .idempotency_key
+        .chars()
+        .take(80)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    let fingerprint = crate::pipeline::content_fingerprint(env.idempotency_key.as_bytes());
+    let id = format!(
+        "{readable}.{}",
+        fingerprint.get(..12).unwrap_or(&fingerprint)
+    );
+    let cxml = doc
+        .extensions_mut()
+        .entry("cxml".to_string())
+        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    if let Some(cxml) = cxml.as_object_mut() {
+        cxml.insert(
+            adapter_cxml::encode::PAYLOAD_ID.to_string(),
+            serde_json::Value::String(id),
+        );
+    }
+    doc
 }
 
 /// The HTTP client documents to suppliers go out with (POs, notices): bounded by `timeout`,

@@ -16,7 +16,8 @@ const SHIPPING_ROLES: [&str; 3] = ["shipFrom", "shipTo", "carrierCorporate"];
 
 /// Writes one invoice as a complete cXML InvoiceDetailRequest document.
 pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError> {
-    let env = invoice_envelope(partner)?;
+    let mut env = invoice_envelope(partner)?;
+    env.payload_id = super::ext_str(&inv.extensions, super::PAYLOAD_ID);
     let cur = inv.currency.as_deref().unwrap_or("");
     let mut x = Xml::new();
     begin(&mut x, Dtd::InvoiceDetail, &env);

@@ -56,6 +56,9 @@ pub(crate) struct Envelope<'a> {
     pub user_agent: &'a str,
     pub deployment_mode: &'a str,
     pub host: &'a str,
+    /// The document's own payloadID (`extensions.cxml.payload_id`), for a sender that must
+    /// send the same document under the same payloadID again; a new one is made otherwise.
+    pub payload_id: Option<&'a str>,
 }
 
 fn need<'a>(v: &'a Option<String>, key: &str, id: &str) -> Result<&'a str, EncodeError> {
@@ -102,6 +105,7 @@ pub(crate) fn invoice_envelope(partner: &PartnerProfile) -> Result<Envelope<'_>,
         user_agent: c.user_agent.as_deref().unwrap_or("coupa-gateway"),
         deployment_mode: c.deployment_mode.as_deref().unwrap_or("production"),
         host: c.payload_id_host.as_deref().unwrap_or("coupa-gateway"),
+        payload_id: None,
     })
 }
 
@@ -130,8 +134,15 @@ pub(crate) fn order_envelope(partner: &PartnerProfile) -> Result<Envelope<'_>, E
         user_agent: c.user_agent.as_deref().unwrap_or("coupa-gateway"),
         deployment_mode: c.deployment_mode.as_deref().unwrap_or("production"),
         host: c.payload_id_host.as_deref().unwrap_or("coupa-gateway"),
+        payload_id: None,
     })
 }
+
+/// The key of the `"cxml"` extension that gives a document's payloadID when it is written
+/// (`<local part>` gets `@<payload_id_host>`): the gateway sends a PO again after an unclear
+/// answer (a timeout after the supplier may have taken it) under the same payloadID, so a
+/// supplier that recognises payloadIDs does not take it twice.
+pub const PAYLOAD_ID: &str = "payload_id";
 
 /// A payloadID unique across processes and time: `<unix millis>.<uuid v4>@<host>`.
 pub fn new_payload_id(host: &str) -> String {
@@ -162,7 +173,11 @@ pub(crate) fn begin(x: &mut Xml, dtd: Dtd, env: &Envelope<'_>) {
     x.raw(&format!(
         "<!DOCTYPE cXML SYSTEM \"http://xml.cxml.org/schemas/cXML/{CXML_VERSION}/{file}\">\n"
     ));
-    let payload = new_payload_id(env.host);
+    let payload = match env.payload_id.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) if p.contains('@') => p.to_string(),
+        Some(p) => format!("{p}@{}", env.host),
+        None => new_payload_id(env.host),
+    };
     let ts = timestamp_now();
     x.open(
         "cXML",

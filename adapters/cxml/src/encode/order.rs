@@ -15,7 +15,8 @@ use crate::decode::order_purpose_wire;
 
 /// Writes one purchase order as a complete cXML OrderRequest document.
 pub fn encode_order(po: &PurchaseOrder, partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError> {
-    let env = order_envelope(partner)?;
+    let mut env = order_envelope(partner)?;
+    env.payload_id = ext_str(&po.extensions, super::PAYLOAD_ID);
     let cur = po.currency.as_deref().unwrap_or("");
     let mut x = Xml::new();
     begin(&mut x, Dtd::Cxml, &env);
