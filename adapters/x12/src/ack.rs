@@ -19,6 +19,10 @@ use crate::envelope::{
 use crate::tokenizer::{Delimiters, Segment, TokState};
 use crate::writer::{El, Out, o, t};
 
+/// What makes an AK3/AK4 (IK3/IK4) pair: segment position and code, element position,
+/// component and code.
+type NoteKey<'a> = (u32, &'a str, Option<(u32, Option<u32>, &'a str)>);
+
 /// Most AK3/IK3 loops written per set (the ack stays small for hostile input).
 const MAX_SEGMENT_NOTES: usize = 50;
 
@@ -434,6 +438,9 @@ fn render_group(
             ak2.push(o(s.convention.as_deref()));
         }
         out.segment("$", "AK2", &ak2)?;
+        // Two checks can find the same fault (BIG02 over both X12's length and Coupa's): the
+        // partner reads it once.
+        let mut written: Vec<NoteKey<'_>> = Vec::new();
         for issue in s
             .issues
             .iter()
@@ -441,6 +448,17 @@ fn render_group(
             .take(MAX_SEGMENT_NOTES)
         {
             let Some(seg) = &issue.segment else { continue };
+            let key = (
+                seg.position,
+                seg.code,
+                seg.element
+                    .as_ref()
+                    .map(|e| (e.position, e.component, e.code)),
+            );
+            if written.contains(&key) {
+                continue;
+            }
+            written.push(key);
             out.segment(
                 "$",
                 ik3,

@@ -49,8 +49,15 @@ pub(crate) fn refusals(
                     let missing = seg
                         .element(element as usize)
                         .is_none_or(|v| v.trim_ascii().is_empty());
-                    // A missing element, or a value that is not a valid code.
-                    let code = if missing { when_missing } else { "7" };
+                    // A missing element, a value over the receiver's length, or a value
+                    // that is not a valid code.
+                    let code = if missing {
+                        when_missing
+                    } else if p.message.starts_with(gateway_model::TOO_LONG) {
+                        "5"
+                    } else {
+                        "7"
+                    };
                     SetIssue::element(Severity::Error, seg, position(k), element, code, message)
                 }
                 Some(Place::Segment(k, seg)) => SetIssue::segment(

@@ -385,6 +385,64 @@ fn a_set_full_of_over_long_elements_reports_twenty_and_counts_the_rest() {
     );
 }
 
+/// For a partner (whose invoices go on to Coupa), what Coupa would refuse is refused in the
+/// 997 at once: an invoice number over Coupa's 40 characters at BIG02 as too long (AK4 code 5),
+/// a line without a description at its IT1. It used to be accepted here and die at Coupa as a
+/// dead letter, while the supplier had read "accepted". Without a partner (`gateway validate`
+/// with no profile) nothing is known of where the invoice goes, and it is accepted (with X12's
+/// own length error noted).
+#[test]
+fn a_partners_invoice_coupa_would_refuse_is_rejected_in_its_997() {
+    let long = "INV-".to_string() + &"7".repeat(37);
+    let body = [
+        "ST*810*0001".to_string(),
+        format!("BIG*20260315*{long}"),
+        "N1*SU*Acme".into(),
+        "IT1*1*10*EA*2.50**VP*X1".into(),
+        "PID*F****Widgets".into(),
+        "IT1*2*3*EA*1**VP*X2".into(),
+        "TDS*2800".into(),
+        "CTT*2".into(),
+    ];
+    let set = format!("{}~\nSE*9*0001~\n", body.join("~\n"));
+    let raw = interchange(ISA4010, "004010", std::slice::from_ref(&set), 1);
+    let partner = PartnerProfile {
+        id: "acme".into(),
+        ..PartnerProfile::default()
+    };
+    let now = Utc.with_ymd_and_hms(2026, 3, 16, 8, 5, 0).unwrap();
+    let a = acknowledge_with(
+        raw.as_bytes(),
+        &partner,
+        &InMemoryControlNumbers::new(),
+        now,
+    )
+    .unwrap();
+    let text = String::from_utf8(a.bytes.clone()).unwrap();
+    assert!(
+        text.contains(&format!(
+            "AK2*810*0001~\nAK3*BIG*2**8~\nAK4*2**5*{long}~\nAK3*IT1*6**8~\nAK5*R*5~"
+        )),
+        "{text}"
+    );
+    let issues: Vec<&str> = a.interchanges[0].groups[0].sets[0]
+        .issues
+        .iter()
+        .map(|i| i.message.as_str())
+        .collect();
+    assert!(
+        issues.contains(&"$.invoice_number: too long: the invoice number is 41 characters; Coupa takes at most 40")
+            && issues.contains(&"$.lines[1].description: missing: Coupa requires a description on every invoice line"),
+        "{issues:?}"
+    );
+    // Accepted, with only X12's own length error (BIG02 takes 22 in 004010) noted.
+    let (_, anonymous) = ack(&raw);
+    assert!(
+        anonymous.contains("AK5*E*5~") && !anonymous.contains("AK3*IT1"),
+        "{anonymous}"
+    );
+}
+
 #[test]
 fn a_set_the_pipeline_would_refuse_is_rejected_at_the_element_its_value_comes_from() {
     // Line 1 has no quantity, line 2 no price: the IT1 pairs are incomplete, and the

@@ -24,7 +24,10 @@ pub use document::{
 pub use json::{JsonError, from_json, from_json_lines, from_json_lines_or, to_json, to_json_line};
 pub use parts::{Address, Charge, Extensions, Party, PartyId, PaymentTerms, Tax};
 pub use text::Text;
-pub use validate::{Context as ValidationContext, Problem, Severity, ValidationReport};
+pub use validate::{
+    COUPA_MAX_INVOICE_NUMBER, COUPA_MAX_LINE_DESCRIPTION, Context as ValidationContext, Problem,
+    Severity, TOO_LONG, ValidationReport,
+};
 
 pub use chrono::NaiveDate;
 pub use rust_decimal::Decimal;

@@ -81,7 +81,21 @@ pub struct Context {
     /// invoice without a supplier party (an X12 810 without `N1*SU`, common when the
     /// interchange ids say who sends) is still deliverable, with a warning.
     pub supplier_from_partner: bool,
+    /// The document goes on to Coupa, so an invoice is also checked against what Coupa
+    /// refuses (an invoice number over 40 characters, a line without a description or with
+    /// one over 1,550): the sender hears of it at once, in its 997 or cXML answer, instead of
+    /// reading "accepted" for an invoice that then dies at Coupa as a dead letter.
+    pub to_coupa: bool,
 }
+
+/// Coupa's longest invoice number, in characters.
+pub const COUPA_MAX_INVOICE_NUMBER: usize = 40;
+/// Coupa's longest invoice line description, in characters.
+pub const COUPA_MAX_LINE_DESCRIPTION: usize = 1550;
+
+/// How a message about a value over its length starts, so an acknowledgment can report the
+/// value as too long rather than as invalid.
+pub const TOO_LONG: &str = "too long:";
 
 impl Document {
     /// Checks required fields, currency shape and arithmetic (line amount = quantity × price,
@@ -238,6 +252,9 @@ fn validate_invoice(inv: &Invoice, cx: Context, r: &mut ValidationReport) {
     if inv.lines.is_empty() {
         r.error("$.lines", "an invoice needs at least one line");
     }
+    if cx.to_coupa {
+        check_coupa_limits(inv, r);
+    }
     let mut line_sum = Some(Decimal::ZERO);
     let mut line_tax = Decimal::ZERO;
     let mut line_charges = Decimal::ZERO;
@@ -273,6 +290,43 @@ fn validate_invoice(inv: &Invoice, cx: Context, r: &mut ValidationReport) {
             total: inv.total,
         },
     );
+}
+
+/// What Coupa refuses in an invoice that the model itself allows ([`Context::to_coupa`]).
+fn check_coupa_limits(inv: &Invoice, r: &mut ValidationReport) {
+    if let Some(n) = &inv.invoice_number {
+        let chars = n.chars().count();
+        if chars > COUPA_MAX_INVOICE_NUMBER {
+            r.error(
+                "$.invoice_number",
+                format!(
+                    "{TOO_LONG} the invoice number is {chars} characters; Coupa takes at most \
+                     {COUPA_MAX_INVOICE_NUMBER}"
+                ),
+            );
+        }
+    }
+    for (i, line) in inv.lines.iter().enumerate() {
+        let path = format!("$.lines[{i}].description");
+        match &line.description {
+            Some(d) if !d.trim().is_empty() => {
+                let chars = d.chars().count();
+                if chars > COUPA_MAX_LINE_DESCRIPTION {
+                    r.error(
+                        path,
+                        format!(
+                            "{TOO_LONG} the description is {chars} characters; Coupa takes at \
+                             most {COUPA_MAX_LINE_DESCRIPTION}"
+                        ),
+                    );
+                }
+            }
+            _ => r.error(
+                path,
+                "missing: Coupa requires a description on every invoice line",
+            ),
+        }
+    }
 }
 
 fn validate_order(po: &PurchaseOrder, r: &mut ValidationReport) {

@@ -114,6 +114,53 @@ fn total_mismatch_is_a_warning_not_an_error() {
     assert_eq!(Decimal::new(2600, 2).to_string(), "26.00");
 }
 
+/// Coupa's limits hold only for a document that goes on to Coupa: exactly 40 characters of
+/// invoice number and 1,550 of description pass, one more is refused, as is a line without a
+/// description.
+#[test]
+fn coupa_limits_hold_for_documents_that_go_to_coupa() {
+    let to_coupa = gateway_model::ValidationContext {
+        to_coupa: true,
+        ..Default::default()
+    };
+    let mut doc = from_json(INVOICE.as_bytes()).unwrap();
+    let gateway_model::Document::Invoice(inv) = &mut doc else {
+        panic!("not an invoice")
+    };
+    inv.invoice_number = Some("N".repeat(40).into());
+    inv.lines[0].description = Some("d".repeat(1550).into());
+    inv.lines[1].description = Some("Bolts".into());
+    assert!(!doc.validate_in(to_coupa).has_errors());
+    let gateway_model::Document::Invoice(inv) = &mut doc else {
+        panic!("not an invoice")
+    };
+    inv.invoice_number = Some("N".repeat(41).into());
+    inv.lines[0].description = Some("é".repeat(1551).into());
+    let errors = |d: &gateway_model::Document, cx| {
+        d.validate_in(cx)
+            .errors()
+            .map(|p| format!("{} {}", p.path, p.message))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        errors(&doc, to_coupa),
+        [
+            "$.invoice_number too long: the invoice number is 41 characters; Coupa takes at most 40",
+            "$.lines[0].description too long: the description is 1551 characters; Coupa takes at most 1550"
+        ]
+    );
+    let gateway_model::Document::Invoice(inv) = &mut doc else {
+        panic!("not an invoice")
+    };
+    inv.invoice_number = Some("INV-1".into());
+    inv.lines[0].description = Some("  ".into());
+    assert_eq!(
+        errors(&doc, to_coupa),
+        ["$.lines[0].description missing: Coupa requires a description on every invoice line"]
+    );
+    assert!(errors(&doc, gateway_model::ValidationContext::default()).is_empty());
+}
+
 #[test]
 fn an_invoice_without_a_supplier_needs_a_partner_that_names_one() {
     let json = to_json_line(&from_json(INVOICE.as_bytes()).unwrap());
@@ -131,6 +178,7 @@ fn an_invoice_without_a_supplier_needs_a_partner_that_names_one() {
     // A partner profile that names its Coupa supplier makes it deliverable, with a warning.
     let known = doc.validate_in(gateway_model::ValidationContext {
         supplier_from_partner: true,
+        ..Default::default()
     });
     assert!(!known.has_errors(), "{:?}", known.problems);
     assert_eq!(

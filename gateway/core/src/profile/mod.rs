@@ -56,6 +56,11 @@ pub struct PartnerProfile {
     /// Where purchase orders for this partner go, and in which format.
     #[serde(default)]
     pub outbound: Option<OutboundChannel>,
+    /// No partner is known ([`PartnerProfile::anonymous`]: `gateway convert` and `validate`
+    /// without `--partner`): nothing is known of where its documents go, so they are not
+    /// held to Coupa's limits. Never read from a profile file.
+    #[serde(skip)]
+    pub anonymous: bool,
 }
 
 /// How the partner is known in Coupa.
@@ -75,16 +80,20 @@ impl PartnerProfile {
     pub fn anonymous() -> Self {
         PartnerProfile {
             id: "default".into(),
+            anonymous: true,
             ..Default::default()
         }
     }
 
     /// What this profile tells the validation of the partner's documents (its Coupa supplier,
-    /// which delivery uses when an invoice names none). Every place that validates a
+    /// which delivery uses when an invoice names none; that they go on to Coupa, whose limits
+    /// then apply). Every place that validates a
     /// partner's document uses it, so the pipeline, `gateway validate` and the 997 agree.
     pub fn validation_context(&self) -> gateway_model::ValidationContext {
         gateway_model::ValidationContext {
             supplier_from_partner: self.coupa_supplier.is_some(),
+            // Every document a partner sends goes on to Coupa.
+            to_coupa: !self.anonymous,
         }
     }
 
