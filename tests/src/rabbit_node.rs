@@ -135,6 +135,16 @@ impl RabbitNode {
         self.ctl(&["stop_app"])
     }
 
+    /// Raises (`true`) or clears RabbitMQ's memory alarm by setting the memory high
+    /// watermark to 0 or back to its default: while it is raised the broker blocks every
+    /// connection that publishes, and confirms nothing.
+    pub fn memory_alarm(&self, raised: bool) -> Result<(), String> {
+        self.ctl(&[
+            "set_vm_memory_high_watermark",
+            if raised { "0" } else { "0.4" },
+        ])
+    }
+
     /// `rabbitmqctl start_app`, then waits until the broker is fully booted.
     pub fn start_app(&self) -> Result<(), String> {
         self.ctl(&["start_app"])?;

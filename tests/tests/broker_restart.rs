@@ -6,6 +6,8 @@
 //! 2. The whole gateway: cXML senders keep posting across the restart; a request sent while
 //!    the broker is down never gets a 2xx, the senders see 503 and retry, and the end-of-run
 //!    reconciliation shows nothing lost and nothing duplicated in Coupa.
+//! 3. A memory alarm (the broker blocks publishers and confirms nothing): a sender gets 503 with
+//!    Retry-After, not a 408, and its invoice reaches Coupa once after the alarm clears.
 //!
 //! Without rabbitmq-server (or as a user that cannot run it) the tests are skipped loudly,
 //! except under CI, where they fail.
@@ -346,6 +348,72 @@ async fn senders_get_503_never_2xx_while_rabbitmq_is_stopped_and_nothing_is_lost
     );
     assert_eq!(rec.delivered_once, n, "every document reached Coupa once");
     let env = Arc::try_unwrap(env).unwrap();
+    env.shutdown().await.unwrap();
+    drop(node);
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. A memory alarm
+
+/// RabbitMQ blocks publishing connections while its memory alarm is raised: nothing is
+/// confirmed, and nothing fails either. The publish used to wait until the HTTP request timed
+/// out, and the sender got a 408, which a cXML sender takes as final ("4xx: do not retry").
+/// Now the publish gives up after `[bus] publish_timeout_ms` and the sender is told to send
+/// again (503, Retry-After); sent again after the alarm clears, the invoice reaches Coupa once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memory_alarm_gets_senders_503_not_408_and_loses_nothing() {
+    let Some(node) = blocking(|| RabbitNode::start_or_skip("memory alarm")).await else {
+        return;
+    };
+    let node = Arc::new(node);
+    let env = demo_env(node.url()).await;
+    let acme = env.partner(ACME).unwrap().clone();
+    let url = format!("{}/cxml", env.running.base_url());
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let post = |number: &str| {
+        let body = cxml_bytes(&env.codecs, &acme, &invoice(number));
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let r = http.post(url).body(body).send().await.unwrap();
+            let retry_after = r.headers().contains_key("retry-after");
+            (r.status().as_u16(), retry_after, r.text().await.unwrap())
+        }
+    };
+    let (status, _, body) = post("ALARM-0").await;
+    assert_eq!(status, 200, "{body}");
+
+    let n = Arc::clone(&node);
+    blocking(move || n.memory_alarm(true)).await.unwrap();
+    let (status, retry_after, body) = post("ALARM-1").await;
+    let n = Arc::clone(&node);
+    blocking(move || n.memory_alarm(false)).await.unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(retry_after, "a 503 must say when to send again");
+    assert!(body.contains("code=\"500\""), "{body}");
+
+    // The sender sends again, as told, until the gateway has it.
+    let mut last = 0;
+    for _ in 0..100 {
+        let (status, _, _) = post("ALARM-1").await;
+        last = status;
+        if status == 200 || status == 409 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        last == 200 || last == 409,
+        "never taken after the alarm: {last}"
+    );
+    let mut rec = Reconciliation::new("memory alarm");
+    rec.sent = 2;
+    rec.accepted = ["ALARM-0", "ALARM-1"].map(String::from).into();
+    rec.settle(&env.sandbox, env.bus.as_ref(), GUARD).await;
+    rec.print_and_assert();
+    assert_eq!(rec.delivered_once, 2, "both invoices reached Coupa once");
     env.shutdown().await.unwrap();
     drop(node);
 }

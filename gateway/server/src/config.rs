@@ -69,6 +69,11 @@ pub struct BusConfig {
     pub retry_tiers_ms: Vec<u64>,
     pub delivery_limit: u32,
     pub prefetch: u16,
+    /// Longest wait for the broker to confirm what a request publishes. A broker that has
+    /// blocked publishers (a memory or disk alarm) confirms nothing: past this the sender is
+    /// told to send again (HTTP 503, the file left for the next poll) rather than waiting
+    /// for the HTTP request timeout and getting a 408, which cXML senders do not retry.
+    pub publish_timeout_ms: u64,
 }
 
 impl Default for BusConfig {
@@ -80,6 +85,7 @@ impl Default for BusConfig {
             retry_tiers_ms: vec![5_000, 60_000, 600_000],
             delivery_limit: 20,
             prefetch: 32,
+            publish_timeout_ms: 10_000,
         }
     }
 }
@@ -280,6 +286,16 @@ impl Config {
         if self.http.tls_cert.is_some() != self.http.tls_key.is_some() {
             return Err("[http] tls_cert and tls_key must be set together".into());
         }
+        if self.bus.publish_timeout_ms == 0
+            || self.bus.publish_timeout_ms >= self.http.request_timeout_ms
+        {
+            return Err(format!(
+                "[bus] publish_timeout_ms ({}) must be above 0 and below [http] request_timeout_ms \
+                 ({}): a sender whose documents the broker has not confirmed is then told to send \
+                 again (503) before its request times out (408)",
+                self.bus.publish_timeout_ms, self.http.request_timeout_ms
+            ));
+        }
         Ok(())
     }
 
@@ -337,6 +353,13 @@ mod tests {
         assert_eq!(c.coupa.base_url, "http://other:1");
         assert_eq!(c.http.max_body_bytes, 1024);
         assert_eq!(format!("{:?}", c.coupa.client_secret), "[redacted]");
+        // The publish timeout must leave the request time to answer 503.
+        let slow = vec![(
+            "GATEWAY__BUS__PUBLISH_TIMEOUT_MS".to_string(),
+            "30000".to_string(),
+        )];
+        let err = Config::parse(MIN, "t.toml", slow).unwrap_err().to_string();
+        assert!(err.contains("publish_timeout_ms (30000)"), "{err}");
         // Test documents are kept from Coupa unless it is named a test instance.
         assert!(!c.coupa.test_instance);
         let test = vec![(

@@ -31,6 +31,8 @@ pub struct Pipeline {
     readiness: Vec<Arc<dyn ReadinessCheck>>,
     /// Documents marked as test data go on to Coupa (`[coupa] test_instance`).
     deliver_test_documents: bool,
+    /// Longest wait for the bus to confirm a request's documents (`[bus] publish_timeout_ms`).
+    publish_timeout: std::time::Duration,
 }
 
 /// A dependency `/readyz` checks (the bus is always checked).
@@ -62,7 +64,15 @@ impl Pipeline {
             in_flight: Arc::default(),
             readiness: Vec::new(),
             deliver_test_documents: false,
+            publish_timeout: std::time::Duration::from_secs(10),
         }
+    }
+
+    /// How long a request waits for the bus to confirm its documents before it is refused as
+    /// "send again" (a broker with blocked publishers confirms nothing).
+    pub fn with_publish_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.publish_timeout = timeout;
+        self
     }
 
     /// Delivers documents their senders mark as test data, for a gateway whose Coupa is a
@@ -169,7 +179,16 @@ impl Pipeline {
         if batch.is_empty() {
             return Ok(report);
         }
-        if let Err(e) = self.bus.publish(&batch).await {
+        let published =
+            match tokio::time::timeout(self.publish_timeout, self.bus.publish(&batch)).await {
+                Ok(result) => result,
+                Err(_) => Err(BusError::Unavailable(format!(
+                    "the broker confirmed nothing within {} ms (it may have blocked publishers: a \
+                 memory or disk alarm)",
+                    self.publish_timeout.as_millis()
+                ))),
+            };
+        if let Err(e) = published {
             for m in &batch {
                 // best effort: a claim left behind is taken over by the resend anyway
                 let _ = self.ledger.release(&m.envelope.idempotency_key);
