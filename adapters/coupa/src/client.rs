@@ -79,22 +79,26 @@ impl CoupaClient {
     pub(crate) async fn token(&self) -> Result<AccessToken, CoupaError> {
         let url = self.url("/oauth2/token");
         self.tokens
-            .get(self.cfg.token_refresh_margin, |generation| async move {
-                self.limiter.acquire().await;
-                Counters::bump(&self.counters.requests);
-                Counters::bump(&self.counters.tokens_fetched);
-                tracing::debug!(generation, "fetching a Coupa access token");
-                token::fetch(
-                    &self.http,
-                    &url,
-                    &self.cfg.client_id,
-                    &self.cfg.client_secret,
-                    &self.cfg.scopes,
-                    self.cfg.timeout,
-                    generation,
-                )
-                .await
-            })
+            .get(
+                self.cfg.token_refresh_margin,
+                self.cfg.token_activation,
+                |generation| async move {
+                    self.limiter.acquire().await;
+                    Counters::bump(&self.counters.requests);
+                    Counters::bump(&self.counters.tokens_fetched);
+                    tracing::debug!(generation, "fetching a Coupa access token");
+                    token::fetch(
+                        &self.http,
+                        &url,
+                        &self.cfg.client_id,
+                        &self.cfg.client_secret,
+                        &self.cfg.scopes,
+                        self.cfg.timeout,
+                        generation,
+                    )
+                    .await
+                },
+            )
             .await
     }
 

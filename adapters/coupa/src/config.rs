@@ -30,6 +30,10 @@ pub struct CoupaClientConfig {
     pub max_retry_after: Duration,
     /// Refresh the token this long before it expires (Coupa: 24 h tokens, refresh after 20 h).
     pub token_refresh_margin: Duration,
+    /// Wait this long after fetching a token before the first use (Coupa: "wait at least 5
+    /// seconds after generating a token"): used at once, it can be refused with 401, and the
+    /// refresh that follows gets another token just as new.
+    pub token_activation: Duration,
     /// `account-type` (chart of accounts) name sent on invoices, when the instance needs one.
     pub account_type: Option<String>,
 }
@@ -71,6 +75,7 @@ impl CoupaClientConfig {
             backoff_max: Duration::from_secs(10),
             max_retry_after: Duration::from_secs(60),
             token_refresh_margin: Duration::from_secs(4 * 3600),
+            token_activation: Duration::from_secs(5),
             account_type: None,
         }
     }

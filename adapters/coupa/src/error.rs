@@ -12,7 +12,9 @@ pub enum CoupaError {
     /// The token endpoint refused our client credentials or scopes. Permanent: fix the config.
     #[error("token request refused ({status}): {body}")]
     TokenRefused { status: u16, body: String },
-    /// 401 even with a fresh token. Permanent.
+    /// 401 even with a fresh token. Retryable: the token endpoint took our credentials, so
+    /// this is Coupa's side settling (a token not yet active, a secret being rotated); a
+    /// dead letter for every invoice in flight would cost an operator a replay each.
     #[error("unauthorized: {0}")]
     Unauthorized(String),
     /// 403: the token lacks the scope for this call. Permanent.
@@ -69,6 +71,7 @@ impl CoupaError {
             CoupaError::RateLimited { .. }
             | CoupaError::Server { .. }
             | CoupaError::Timeout { .. }
+            | CoupaError::Unauthorized(_)
             | CoupaError::Transport { .. } => true,
             CoupaError::Cxml { code, .. } => *code >= 500 || *code == 429,
             _ => false,

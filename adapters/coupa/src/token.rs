@@ -36,8 +36,14 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
-    /// The cached token when still fresh, else a newly fetched one.
-    pub async fn get<F, Fut>(&self, margin: Duration, fetch: F) -> Result<AccessToken, CoupaError>
+    /// The cached token when still fresh, else a newly fetched one, handed out no sooner
+    /// than `activation` after it was fetched (callers wait meanwhile, holding nothing else).
+    pub async fn get<F, Fut>(
+        &self,
+        margin: Duration,
+        activation: Duration,
+        fetch: F,
+    ) -> Result<AccessToken, CoupaError>
     where
         F: FnOnce(u64) -> Fut,
         Fut: std::future::Future<Output = Result<AccessToken, CoupaError>>,
@@ -50,6 +56,7 @@ impl TokenCache {
         }
         let generation = cur.as_ref().map_or(1, |t| t.generation + 1);
         let t = fetch(generation).await?;
+        tokio::time::sleep(activation.saturating_sub(t.fetched_at.elapsed())).await;
         *cur = Some(t.clone());
         Ok(t)
     }

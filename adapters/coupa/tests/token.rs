@@ -95,3 +95,35 @@ async fn missing_scope_on_a_route_is_forbidden() {
     let err = c.mark_exported(1).await.unwrap_err();
     assert!(matches!(err, CoupaError::Forbidden(_)), "{err:?}");
 }
+
+/// Coupa asks clients to wait after generating a token before using it. A client that
+/// waits (`token_activation`, 5 s by default) is never refused; one that does not is
+/// refused, and each refresh gets a token just as new, so the call fails, as retryable.
+#[tokio::test]
+async fn a_new_token_is_used_only_once_coupa_has_activated_it() {
+    let env = common::start_with(SandboxOptions {
+        token_activation: Duration::from_secs(1),
+        ..SandboxOptions::default()
+    })
+    .await;
+    let mut cfg = common::config(&env);
+    cfg.token_activation = Duration::from_secs(1);
+    let c = CoupaClient::new(cfg).unwrap();
+    assert_eq!(c.find_invoice(env.supplier_id, "X").await.unwrap(), None);
+    assert_eq!(env.sandbox.stats().unauthorized, 0);
+
+    let env = common::start_with(SandboxOptions {
+        token_activation: Duration::from_secs(600),
+        ..SandboxOptions::default()
+    })
+    .await;
+    let c = common::client(&env);
+    let err = c.find_invoice(env.supplier_id, "X").await.unwrap_err();
+    assert!(matches!(err, CoupaError::Unauthorized(_)), "{err:?}");
+    // The token endpoint took the credentials, so this may settle: each of the client's
+    // attempts refreshes once, and then the bus tries again later (no dead letter).
+    assert!(err.is_retryable());
+    let attempts = u64::from(common::config(&env).max_attempts);
+    assert_eq!(env.sandbox.stats().unauthorized, 2 * attempts);
+    assert_eq!(c.stats().unauthorized_refreshes, attempts);
+}

@@ -80,6 +80,7 @@ pub async fn token(
             IssuedToken {
                 scopes: scopes.clone(),
                 expires_at: now + ttl,
+                usable_at: now + s.token_activation,
             },
         );
         store.stats.tokens_issued += 1;
@@ -115,11 +116,19 @@ pub fn authorize(s: &SharedState, headers: &HeaderMap, any_scope: &[&str]) -> Re
             "Invalid or missing access token",
         ));
     };
-    if t.expires_at <= Instant::now() {
+    let now = Instant::now();
+    if t.expires_at <= now {
         return Err(reply::error(
             StatusCode::UNAUTHORIZED,
             "token",
             "Access token has expired",
+        ));
+    }
+    if now < t.usable_at {
+        return Err(reply::error(
+            StatusCode::UNAUTHORIZED,
+            "token",
+            "Access token is not active yet: wait a few seconds after generating it",
         ));
     }
     if !any_scope

@@ -81,6 +81,10 @@ pub struct SandboxOptions {
     pub clients: Vec<SandboxClient>,
     /// Lifetime of issued tokens (Coupa: 86,399 s).
     pub token_ttl: Duration,
+    /// A token used sooner than this after it was issued is refused with 401 (Coupa: "wait
+    /// at least 5 seconds after generating a token before using it"). Zero (the default)
+    /// accepts it at once.
+    pub token_activation: Duration,
     /// How long a `hang` / `commit_then_drop` request stays unanswered (or until shutdown).
     pub hang_for: Duration,
     /// Load state from this JSON file at start (when it exists) and save it at shutdown.
@@ -99,6 +103,7 @@ impl Default for SandboxOptions {
             addr: None,
             clients: vec![SandboxClient::demo()],
             token_ttl: Duration::from_secs(86_399),
+            token_activation: Duration::ZERO,
             hang_for: Duration::from_secs(120),
             snapshot: None,
             seed_files: Vec::new(),
@@ -115,6 +120,7 @@ pub struct Shared {
     limit: Option<Mutex<ServerLimit>>,
     pub clients: Vec<SandboxClient>,
     pub token_ttl: Duration,
+    pub token_activation: Duration,
     pub hang_for: Duration,
     shutdown: watch::Receiver<bool>,
 }
@@ -173,6 +179,7 @@ impl Sandbox {
                 .map(|(rate, burst)| Mutex::new(ServerLimit::new(rate, burst))),
             clients: opts.clients.clone(),
             token_ttl: opts.token_ttl,
+            token_activation: opts.token_activation,
             hang_for: opts.hang_for,
             shutdown: rx.clone(),
         });

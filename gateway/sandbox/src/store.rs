@@ -87,6 +87,8 @@ pub struct Snapshot {
 pub struct IssuedToken {
     pub scopes: Vec<String>,
     pub expires_at: Instant,
+    /// Refused (401) before this: Coupa asks clients to wait after generating a token.
+    pub usable_at: Instant,
 }
 
 /// All mutable sandbox state, behind one mutex in [`crate::server::Shared`].

@@ -128,6 +128,10 @@ pub struct CoupaSection {
     /// sent to a production Coupa where a supplier's test invoice could be paid.
     #[serde(default)]
     pub test_instance: bool,
+    /// Wait after fetching an access token before using it (Coupa asks for at least 5 s; a
+    /// token used sooner can be refused).
+    #[serde(default = "default_token_activation")]
+    pub token_activation_ms: u64,
 }
 
 fn default_scopes() -> Vec<String> {
@@ -152,6 +156,9 @@ fn default_burst() -> u32 {
 }
 fn default_timeout() -> u64 {
     30_000
+}
+fn default_token_activation() -> u64 {
+    5_000
 }
 
 /// SFTP landing folders: `<root>/<partner>/Incoming` is read, `<root>/<partner>/Outgoing`

@@ -28,6 +28,7 @@ pub fn client_config(c: &CoupaSection) -> CoupaClientConfig {
     cfg.rate_per_sec = c.rate_per_sec;
     cfg.burst = c.burst;
     cfg.timeout = Duration::from_millis(c.timeout_ms);
+    cfg.token_activation = Duration::from_millis(c.token_activation_ms);
     cfg
 }
 

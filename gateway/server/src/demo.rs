@@ -86,6 +86,8 @@ base_url = "{sandbox}"
 client_id = "sandbox-client"
 client_secret = "sandbox-secret"
 timeout_ms = 5000
+# The sandbox takes a token at once; Coupa asks clients to wait 5 s (the default).
+token_activation_ms = 0
 
 [file_drop]
 root = "{d}/sftp"
