@@ -16,6 +16,7 @@ pub(crate) mod headers;
 mod topology;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -35,6 +36,28 @@ pub struct RabbitBroker {
     topology: Arc<Topology>,
     conn: Mutex<Option<Arc<Connection>>>,
     publisher: Mutex<Option<Channel>>,
+    /// A publish on the cached channel was given up before it finished (its caller timed out
+    /// or went away, as when a blocked broker confirms nothing): the channel may be stuck, so
+    /// the next publish opens a fresh one.
+    publisher_stale: AtomicBool,
+}
+
+/// Marks the publisher channel stale when dropped before [`Unfinished::done`]: a publish whose
+/// future is dropped halfway never reaches the code that would forget a broken channel.
+struct Unfinished<'a>(&'a AtomicBool, bool);
+
+impl Unfinished<'_> {
+    fn done(mut self) {
+        self.1 = true;
+    }
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if !self.1 {
+            self.0.store(true, Ordering::Release);
+        }
+    }
 }
 
 impl std::fmt::Debug for RabbitBroker {
@@ -80,6 +103,7 @@ impl RabbitBroker {
             topology: Arc::new(topology),
             conn: Mutex::new(None),
             publisher: Mutex::new(None),
+            publisher_stale: AtomicBool::new(false),
         };
         let conn = broker.connection().await?;
         topology::declare(&conn, &broker.topology).await?;
@@ -133,6 +157,9 @@ impl RabbitBroker {
 
     async fn publisher_channel(&self) -> Result<Channel, BusError> {
         let mut guard = self.publisher.lock().await;
+        if self.publisher_stale.swap(false, Ordering::AcqRel) {
+            *guard = None;
+        }
         if let Some(ch) = guard.as_ref().filter(|c| c.status().connected()) {
             return Ok(ch.clone());
         }
@@ -160,11 +187,13 @@ impl RabbitBroker {
             };
             planned.push((key, headers::properties(&m.envelope, &history), m));
         }
+        let unfinished = Unfinished(&self.publisher_stale, false);
         let ch = self.publisher_channel().await?;
         let result = publish_confirmed(&ch, &exchange, planned).await;
         if matches!(result, Err(BusError::Unavailable(_))) {
             *self.publisher.lock().await = None;
         }
+        unfinished.done();
         result
     }
 }
