@@ -157,7 +157,8 @@ fn x12_text(env: &DemoEnv, partner: &str, number: &str) -> String {
     String::from_utf8(env.x12_from(partner, &inv).unwrap()).unwrap()
 }
 
-/// `edi` with element `n` of its first segment starting with `prefix` set to `value`.
+/// `edi` with element `n` of its first segment starting with `prefix` set to `value` (empty
+/// elements added up to it when the segment is shorter).
 fn with_element(edi: &str, prefix: &str, n: usize, value: &str) -> String {
     let seg = edi
         .split('~')
@@ -166,6 +167,9 @@ fn with_element(edi: &str, prefix: &str, n: usize, value: &str) -> String {
         .unwrap()
         .to_string();
     let mut elements: Vec<&str> = seg.split('*').collect();
+    if elements.len() <= n {
+        elements.resize(n + 1, "");
+    }
     elements[n] = value;
     edi.replacen(&seg, &elements.join("*"), 1)
 }
@@ -363,6 +367,58 @@ async fn test_documents_never_reach_a_production_coupa() {
         !env.coupa_invoice_numbers()
             .contains(&"E2E-TEST-CXML".to_string())
     );
+    env.shutdown().await.unwrap();
+}
+
+/// A supplier cancels an invoice: X12 BIG08 `01`, cXML `operation="delete"`. Both used to be
+/// read as ordinary invoices and delivered to Coupa as new ones. They are refused with what to
+/// do instead (the 997 at BIG08, a cXML 400), kept as rejected, and nothing reaches Coupa.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoice_cancellations_are_refused_not_delivered_as_invoices() {
+    use gateway_core::Format;
+    let Some(env) = env(0).await else { return };
+    let edi = with_element(&x12_text(&env, ACME, "E2E-CANCEL-X12"), "BIG", 8, "01");
+    let (status, result, ack) = post_x12_text(&env, &edi).await;
+    assert_eq!(
+        (status, result.as_str()),
+        (
+            200,
+            "accepted=0; duplicates=0; rejected=1; acknowledgments=0"
+        ),
+        "{ack}"
+    );
+    assert!(
+        ack.contains("AK4*8**7*01~") && ack.contains("AK5*R"),
+        "{ack}"
+    );
+
+    let mut inv = DemoEnv::invoice("E2E-CANCEL-CXML").unwrap();
+    inv.extensions
+        .insert("cxml".into(), json!({"operation": "delete"}));
+    let body = env
+        .codecs
+        .encoder(Format::Cxml)
+        .unwrap()
+        .encode(
+            &[gateway_model::Document::Invoice(inv)],
+            env.partner(ACME).unwrap(),
+        )
+        .unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("operation=\"delete\""));
+    let (status, answer) = reqwest_post(&format!("{}/cxml", env.running.base_url()), body).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.contains("invoice cancellation"), "{answer}");
+    for number in ["E2E-CANCEL-X12", "E2E-CANCEL-CXML"] {
+        let rows = env.running.ledger.list(Some(number), None, 10).unwrap();
+        assert_eq!(rows.len(), 1, "{number}: {rows:?}");
+        assert_eq!(rows[0].status, "rejected", "{number}");
+        assert!(
+            rows[0].detail.contains("does not void invoices"),
+            "{}",
+            rows[0].detail
+        );
+        assert!(!env.coupa_invoice_numbers().contains(&number.to_string()));
+    }
     env.shutdown().await.unwrap();
 }
 

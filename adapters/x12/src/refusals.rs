@@ -22,7 +22,20 @@ pub(crate) fn refusals(
     cx: ValidationContext,
 ) -> Vec<SetIssue> {
     let report = document.validate_in(cx);
-    if !report.has_errors() {
+    let mut problems: Vec<(String, String)> = report
+        .errors()
+        .map(|p| (p.path.clone(), p.message.clone()))
+        .collect();
+    // A cancellation the pipeline refuses for every partner, as it refuses it.
+    if cx.to_coupa
+        && let Some(mark) = gateway_core::invoice_cancellation(document)
+    {
+        problems.push((
+            mark.path.to_string(),
+            gateway_core::cancellation_refused(&mark, document.number()),
+        ));
+    }
+    if problems.is_empty() {
         return Vec::new();
     }
     let shape = match document {
@@ -40,11 +53,11 @@ pub(crate) fn refusals(
         },
     };
     let set_line = segments.first().map_or(1, |s| s.line);
-    report
-        .errors()
-        .map(|p| {
-            let message = format!("{}: {}", p.path, p.message);
-            match shape.place(&p.path, segments) {
+    problems
+        .into_iter()
+        .map(|(path, text)| {
+            let message = format!("{path}: {text}");
+            match shape.place(&path, segments) {
                 Some(Place::Element(k, seg, element, when_missing)) => {
                     let missing = seg
                         .element(element as usize)
@@ -53,7 +66,7 @@ pub(crate) fn refusals(
                     // that is not a valid code.
                     let code = if missing {
                         when_missing
-                    } else if p.message.starts_with(gateway_model::TOO_LONG) {
+                    } else if text.starts_with(gateway_model::TOO_LONG) {
                         "5"
                     } else {
                         "7"
@@ -114,6 +127,14 @@ impl Shape {
                 ".unit_price" => Place::Element(k, seg, 4, "2"),
                 _ => Place::Segment(k, seg),
             });
+        }
+        // An element kept in `extensions` (`$.extensions.x12.elements.BIG08`): the first
+        // segment of that id.
+        if let Some(kept) = path.strip_prefix("$.extensions.x12.elements.") {
+            let at = kept.len().checked_sub(2)?;
+            let (id, n) = (kept.get(..at)?, kept.get(at..)?);
+            let (k, seg) = nth(id.as_bytes(), 0)?;
+            return Some(Place::Element(k, seg, n.parse().ok()?, "1"));
         }
         let element = match path {
             "$.invoice_number" | "$.po_number" => self.number,

@@ -443,6 +443,59 @@ fn a_partners_invoice_coupa_would_refuse_is_rejected_in_its_997() {
     );
 }
 
+/// An 810 whose BIG08 says `01` (cancellation) used to be read as a standard invoice: the
+/// gateway delivered it to Coupa as a new invoice. It is refused in the 997 at BIG08, with
+/// what to do instead.
+#[test]
+fn an_invoice_cancellation_is_refused_at_big08() {
+    let body = [
+        "ST*810*0001",
+        "BIG*20260315*INV-9******01",
+        "N1*SU*Acme",
+        "IT1*1*10*EA*2.50**VP*X1",
+        "PID*F****Widgets",
+        "TDS*2500",
+        "CTT*1",
+    ];
+    let set = format!("{}~\nSE*8*0001~\n", body.join("~\n"));
+    let raw = interchange(ISA4010, "004010", std::slice::from_ref(&set), 1);
+    let partner = PartnerProfile {
+        id: "acme".into(),
+        ..PartnerProfile::default()
+    };
+    let now = Utc.with_ymd_and_hms(2026, 3, 16, 8, 5, 0).unwrap();
+    let a = acknowledge_with(
+        raw.as_bytes(),
+        &partner,
+        &InMemoryControlNumbers::new(),
+        now,
+    )
+    .unwrap();
+    let text = String::from_utf8(a.bytes.clone()).unwrap();
+    assert!(
+        text.contains("AK2*810*0001~\nAK3*BIG*2**8~\nAK4*8**7*01~\nAK5*R*5~"),
+        "{text}"
+    );
+    let issues = &a.interchanges[0].groups[0].sets[0].issues;
+    assert!(
+        issues.iter().any(
+            |i| i.message.contains("an invoice cancellation (X12 BIG08 01")
+                && i.message.contains("void invoice \"INV-9\"")
+        ),
+        "{issues:?}"
+    );
+    // The same invoice as an original (BIG08 00) is accepted.
+    let original = raw.replace("******01~", "******00~");
+    let a = acknowledge_with(
+        original.as_bytes(),
+        &partner,
+        &InMemoryControlNumbers::new(),
+        now,
+    )
+    .unwrap();
+    assert!(String::from_utf8(a.bytes).unwrap().contains("AK5*A~"));
+}
+
 #[test]
 fn a_set_the_pipeline_would_refuse_is_rejected_at_the_element_its_value_comes_from() {
     // Line 1 has no quantity, line 2 no price: the IT1 pairs are incomplete, and the

@@ -6,6 +6,7 @@
 //! Adapters depend on this crate and `gateway-model` only, never on each other.
 
 pub mod bus;
+pub mod cancellation;
 pub mod codec;
 pub mod delivery;
 pub mod envelope;
@@ -21,6 +22,7 @@ pub use bus::{
     Broker, BusError, ConsumerSpec, DeadFilter, DeadLetter, Delivered, Handler, Message, Outcome,
     QueueDepth, Stop, Topology,
 };
+pub use cancellation::{CancellationMark, cancellation_refused, invoice_cancellation};
 pub use codec::{
     Decode, DecodeItem, Decoded, DecodedDocument, Encode, EncodeError, FirstFew,
     READ_AS_WINDOWS_1252, Reject, SourceMeta,

@@ -381,6 +381,19 @@ impl Pipeline {
             });
             return Ok(None);
         }
+        // A cancellation is refused at the door, as the X12 acknowledgment refuses it.
+        if let Some(mark) = gateway_core::invoice_cancellation(&document) {
+            let message = gateway_core::cancellation_refused(&mark, document.number());
+            let envelope =
+                Envelope::inbound(document.kind(), req.adapter, Some(partner.id.clone()), meta);
+            self.record_rejected(req, &envelope, &document, &message, held)?;
+            report.rejects.push(Reject {
+                location: format!("{where_}, {}", mark.path),
+                message,
+                document: Some(document.number().to_string()),
+            });
+            return Ok(None);
+        }
         // Validated knowing the partner (its profile may name the invoice's supplier), as the
         // X12 acknowledgment validates it, so the two agree.
         let validation = document.validate_in(partner.validation_context());

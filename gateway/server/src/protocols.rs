@@ -96,11 +96,10 @@ fn cxml_outcome(report: &IngestReport) -> (Outcome, Option<String>) {
     {
         return (Outcome::NotImplemented, Some(text));
     }
-    if report
-        .rejects
-        .iter()
-        .any(|r| r.message.starts_with(crate::pipeline::TEST_DOCUMENT))
-    {
+    if report.rejects.iter().any(|r| {
+        r.message.starts_with(crate::pipeline::TEST_DOCUMENT)
+            || r.message.starts_with("an invoice cancellation")
+    }) {
         return (Outcome::BadRequest, Some(text));
     }
     (Outcome::NotParseable, Some(text))
