@@ -125,3 +125,35 @@ fn supplier_reference_from_party_ids() {
     assert_eq!((r.id, r.name.as_deref()), (None, Some("Acme")));
     assert!(supplier_ref_from_party(&party(&[("DUNS", "1")], None)).is_none());
 }
+
+/// A credit memo names the invoice it corrects; Coupa takes it as `original-invoice-number`
+/// and `original-invoice-date`, so AP sees the credit note linked (it used to arrive without).
+/// The memo is the cXML golden sample's canonical JSON (`InvoiceIDInfo invoiceID="INV-2026-0031"
+/// invoiceDate="2026-03-01T09:00:00-05:00"`), and an X12 memo's `REF*OI`.
+#[test]
+fn a_credit_memo_names_the_invoice_it_corrects() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../samples/cxml/invoice/credit_memo.canonical.json"
+    );
+    let Document::Invoice(memo) = from_json(&std::fs::read(path).unwrap()).unwrap() else {
+        panic!("not an invoice")
+    };
+    let got = invoice_to_coupa(&memo, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
+    assert_eq!(got["is-credit-note"], true);
+    assert_eq!(got["original-invoice-number"], "INV-2026-0031");
+    assert_eq!(got["original-invoice-date"], "2026-03-01");
+
+    let mut x12 = memo.clone();
+    x12.extensions =
+        serde_json::from_str(r#"{"x12": {"segments": [["REF", "OI", "INV-0042"]]}}"#).unwrap();
+    let got = invoice_to_coupa(&x12, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
+    assert_eq!(got["original-invoice-number"], "INV-0042");
+    assert!(got.get("original-invoice-date").is_none());
+
+    // A standard invoice names none, whatever it carries.
+    let mut standard = memo;
+    standard.purpose = Some(gateway_model::InvoicePurpose::Standard);
+    let got = invoice_to_coupa(&standard, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
+    assert!(got.get("original-invoice-number").is_none());
+}

@@ -133,7 +133,8 @@ fn line(l: &InvoiceLine, po_number: Option<&str>) -> Value {
 /// a line carries taxes (then `line-level-taxation` is true and lines carry `tax-lines`);
 /// charges → `shipping-amount` / `handling-amount` / `misc-amount` (discounts as a negative
 /// misc amount); `total` → `supplier-total` (the control total); `comments` →
-/// `supplier-note`; credit memos set `is-credit-note`.
+/// `supplier-note`; credit memos set `is-credit-note`; a memo names the invoice it corrects
+/// (`original-invoice-number`, `original-invoice-date`, from [`gateway_core::original_invoice`]).
 pub fn invoice_to_coupa(
     inv: &Invoice,
     supplier: &SupplierKey,
@@ -161,6 +162,19 @@ pub fn invoice_to_coupa(
     m.insert("line-level-taxation".into(), json!(line_level));
     if inv.purpose == Some(InvoicePurpose::CreditMemo) {
         m.insert("is-credit-note".into(), json!(true));
+    }
+    // The invoice a memo corrects, so AP sees the credit note linked to it.
+    if inv.purpose.is_some_and(|p| p != InvoicePurpose::Standard) {
+        let original = gateway_core::original_invoice(inv);
+        if let Some(n) = original.number {
+            m.insert("original-invoice-number".into(), json!(n));
+        }
+        if let Some(d) = original.date {
+            m.insert(
+                "original-invoice-date".into(),
+                json!(d.format("%Y-%m-%d").to_string()),
+            );
+        }
     }
     if let Some(a) = &opts.account_type {
         m.insert("account-type".into(), json!({ "name": a }));
