@@ -1,6 +1,9 @@
 //! The accept loop: plain TCP or TLS, HTTP/1.1 and HTTP/2, a header-read timeout (slow-header
-//! clients are cut off), a request timeout, and graceful shutdown (stop accepting, let
-//! in-flight requests finish within the grace period).
+//! clients are cut off), a request timeout, a bound on open connections (idle ones included:
+//! past it new connections wait in the listen backlog, so thousands of idle sockets or HTTP/2
+//! connections opened and left silent cannot exhaust memory or file descriptors), HTTP/2 pings
+//! that close a connection whose peer stopped answering, and graceful shutdown (stop
+//! accepting, let in-flight requests finish within the grace period).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,7 +25,16 @@ pub struct ServeOptions {
     pub request_timeout: Duration,
     /// How long in-flight requests may run after shutdown was asked for.
     pub grace: Duration,
+    /// Connections open at once, idle ones included; more wait to be accepted.
+    pub max_connections: usize,
 }
+
+/// HTTP/2: a ping after this much silence, and the connection closed when it is not answered
+/// within [`H2_PING_TIMEOUT`].
+const H2_PING_INTERVAL: Duration = Duration::from_secs(30);
+const H2_PING_TIMEOUT: Duration = Duration::from_secs(20);
+/// HTTP/2 requests in flight on one connection.
+const H2_MAX_STREAMS: u32 = 64;
 
 impl Default for ServeOptions {
     fn default() -> Self {
@@ -31,6 +43,7 @@ impl Default for ServeOptions {
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             grace: Duration::from_secs(30),
+            max_connections: 1024,
         }
     }
 }
@@ -50,10 +63,22 @@ pub async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(options.header_timeout);
-    builder.http2().timer(TokioTimer::new());
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(H2_PING_INTERVAL))
+        .keep_alive_timeout(H2_PING_TIMEOUT)
+        .max_concurrent_streams(H2_MAX_STREAMS);
     let acceptor = options.tls.clone().map(tokio_rustls::TlsAcceptor::from);
+    let slots = Arc::new(tokio::sync::Semaphore::new(options.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
+        // A slot first: while every one is taken, connections wait in the listen backlog.
+        let slot = tokio::select! {
+            s = Arc::clone(&slots).acquire_owned() => s,
+            _ = &mut shutdown => break,
+        };
+        let Ok(slot) = slot else { break };
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = &mut shutdown => break,
@@ -75,6 +100,7 @@ pub async fn serve(
                     .into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
+                    let _slot = slot;
                     if let Err(e) = conn.await {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");
                     }
@@ -85,6 +111,7 @@ pub async fn serve(
                 let header_timeout = options.header_timeout;
                 let watcher = graceful.watcher();
                 tokio::spawn(async move {
+                    let _slot = slot;
                     let tls =
                         match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
                             Ok(Ok(s)) => s,
@@ -113,5 +140,67 @@ pub async fn serve(
         _ = tokio::time::sleep(options.grace) => {
             tracing::warn!("grace period over; closing remaining connections");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    async fn get(addr: std::net::SocketAddr) -> std::io::Result<String> {
+        let mut s = TcpStream::connect(addr).await?;
+        s.write_all(b"GET /ping HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).await?;
+        Ok(answer)
+    }
+
+    /// Idle connections (sockets opened and left silent, as a flood of them or HTTP/2
+    /// connections past their preface would be) hold a slot each; past `max_connections` a new
+    /// connection is not served until one closes, so they cannot exhaust the process.
+    #[tokio::test]
+    async fn idle_connections_are_bounded_and_a_freed_slot_serves_the_next() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route("/ping", axum::routing::get(|| async { "pong" }));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(
+            listener,
+            app,
+            ServeOptions {
+                header_timeout: Duration::from_secs(600),
+                max_connections: 2,
+                ..ServeOptions::default()
+            },
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        assert!(
+            get(addr).await.unwrap().ends_with("pong"),
+            "served when free"
+        );
+        let idle = [
+            TcpStream::connect(addr).await.unwrap(),
+            TcpStream::connect(addr).await.unwrap(),
+        ];
+        let mut waiting = tokio::spawn(get(addr));
+        // Both slots are held by the idle sockets: the request is not served meanwhile.
+        let early = tokio::time::timeout(Duration::from_millis(300), &mut waiting).await;
+        assert!(
+            early.is_err(),
+            "served past the connection bound: {early:?}"
+        );
+        drop(idle);
+        let answer = waiting.await.unwrap().unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 200") && answer.ends_with("pong"),
+            "{answer}"
+        );
+        let _ = stop.send(());
+        server.await.unwrap();
     }
 }

@@ -43,6 +43,8 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     pub header_timeout_ms: u64,
     pub request_timeout_ms: u64,
+    /// Connections open at once, idle ones included; more wait to be accepted.
+    pub max_connections: usize,
 }
 
 impl Default for HttpConfig {
@@ -54,6 +56,7 @@ impl Default for HttpConfig {
             max_body_bytes: 16 * 1024 * 1024,
             header_timeout_ms: 10_000,
             request_timeout_ms: 30_000,
+            max_connections: 1024,
         }
     }
 }

@@ -131,6 +131,7 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         header_timeout: Duration::from_millis(config.http.header_timeout_ms),
         request_timeout: Duration::from_millis(config.http.request_timeout_ms),
         grace: Duration::from_secs(30),
+        max_connections: config.http.max_connections,
     };
     tasks.spawn(gateway_http::serve(
         listener,
