@@ -23,6 +23,8 @@ pub struct CoupaClient {
     pub(crate) limiter: RateLimiter,
     pub(crate) counters: Arc<Counters>,
     pub(crate) suppliers: SupplierCache,
+    /// One delivery at a time per supplier and invoice number ([`CoupaClient::deliver_invoice`]).
+    pub(crate) delivering: crate::invoices::InFlightInvoices,
     base: String,
 }
 
@@ -57,6 +59,7 @@ impl CoupaClient {
             tokens: TokenCache::default(),
             counters: Arc::new(Counters::default()),
             suppliers: SupplierCache::default(),
+            delivering: crate::invoices::InFlightInvoices::default(),
             base,
             cfg,
         })

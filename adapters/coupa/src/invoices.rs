@@ -2,6 +2,9 @@
 //! [`CoupaClient::deliver_invoice`], which puts them together with the duplicate guard so a
 //! retry never creates a second invoice.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use reqwest::Method;
 use serde_json::Value;
 
@@ -148,6 +151,24 @@ impl CoupaClient {
             .filter(|n| !n.trim().is_empty())
             .ok_or_else(|| CoupaError::Mapping("invoice-number is missing".into()))?
             .to_string();
+        // Copies of one invoice (through two channels, or a replay beside a redelivery)
+        // delivered at once would both look it up, find nothing and both create it: the
+        // second waits here and then finds the first.
+        let turn = self.delivering.turn(supplier_id, &number);
+        let held = turn.lock().await;
+        let outcome = self.deliver_in_turn(body, supplier_id, &number).await;
+        drop(held);
+        self.delivering.done(supplier_id, &number, turn);
+        outcome
+    }
+
+    async fn deliver_in_turn(
+        &self,
+        body: &Value,
+        supplier_id: u64,
+        number: &str,
+    ) -> Result<InvoiceOutcome, CoupaError> {
+        let number = number.to_string();
         let (invoice, already_present) = match self.find_invoice(supplier_id, &number).await? {
             Some(found) => {
                 Counters::bump(&self.counters.found_existing);
@@ -224,4 +245,40 @@ impl CoupaClient {
 fn is_duplicate_refusal(e: &CoupaError) -> bool {
     matches!(e, CoupaError::Validation { messages, .. }
         if messages.iter().any(|m| m.to_ascii_lowercase().contains("already")))
+}
+
+/// Supplier id and invoice number → the lock deliveries of that invoice take turns on.
+type Turns = HashMap<(u64, String), Arc<tokio::sync::Mutex<()>>>;
+
+/// The invoices being delivered right now, one lock each, so copies of one invoice are
+/// delivered one after the other. Entries go when their last holder is done.
+#[derive(Debug, Default)]
+pub(crate) struct InFlightInvoices {
+    turns: std::sync::Mutex<Turns>,
+}
+
+impl InFlightInvoices {
+    fn turns(&self) -> std::sync::MutexGuard<'_, Turns> {
+        self.turns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The lock of supplier `supplier_id`'s invoice `number`.
+    fn turn(&self, supplier_id: u64, number: &str) -> Arc<tokio::sync::Mutex<()>> {
+        Arc::clone(
+            self.turns()
+                .entry((supplier_id, number.to_string()))
+                .or_default(),
+        )
+    }
+
+    /// Forgets the lock when nobody else holds or waits for it.
+    fn done(&self, supplier_id: u64, number: &str, turn: Arc<tokio::sync::Mutex<()>>) {
+        let mut turns = self.turns();
+        // The map's reference and `turn`: nobody else has it.
+        if Arc::strong_count(&turn) <= 2 {
+            turns.remove(&(supplier_id, number.to_string()));
+        }
+    }
 }

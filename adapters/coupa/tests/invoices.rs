@@ -366,3 +366,41 @@ async fn under_coupas_own_rate_limit_nothing_is_lost_or_doubled() {
     }
     assert_eq!(env.sandbox.stats().served_429, c.stats().rate_limited);
 }
+
+/// Copies of one invoice delivered at the same moment (two channels, or a replay beside a
+/// redelivery) each looked it up, found nothing, and each created it. A Coupa that refuses a
+/// reused number saved the day; one that does not (the sandbox told to accept them) got two
+/// invoices: a double payment. Deliveries of one supplier's number now take turns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn copies_delivered_at_once_make_one_invoice_even_where_coupa_takes_duplicates() {
+    let env = common::start_with(gateway_sandbox::SandboxOptions {
+        accept_duplicate_invoice_numbers: true,
+        ..gateway_sandbox::SandboxOptions::default()
+    })
+    .await;
+    // Slow answers, so the copies' lookups overlap.
+    env.sandbox
+        .set_latency(std::time::Duration::from_millis(150));
+    let c = Arc::new(common::client(&env));
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let c = c.clone();
+            let body = common::invoice_body(env.supplier_id, "RACE-1");
+            let sid = env.supplier_id;
+            tokio::spawn(async move { c.deliver_invoice(&body, sid).await })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        if !t.await.unwrap().unwrap().already_present {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(common::count_invoices(&env, "RACE-1"), 1);
+    // The sandbox does take a duplicate when asked to, so the guard above is what held.
+    c.create_invoice(&common::invoice_body(env.supplier_id, "RACE-1"))
+        .await
+        .unwrap();
+    assert_eq!(common::count_invoices(&env, "RACE-1"), 2);
+}

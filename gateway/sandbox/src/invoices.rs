@@ -141,7 +141,7 @@ pub fn insert(store: &mut Store, body: &Value, status: &str) -> Result<Value, Ve
                 && text(inv, "invoice-number") == Some(number)
                 && !matches!(text(inv, "status"), Some("voided" | "abandoned"))
         });
-        if dup {
+        if dup && !store.accept_duplicate_numbers {
             errs.push(DUPLICATE_MESSAGE.to_string());
         }
     }

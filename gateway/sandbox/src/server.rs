@@ -95,6 +95,10 @@ pub struct SandboxOptions {
     /// Enforce `(requests per second, burst)` on `/api/` routes with 429 + `Retry-After: 1`;
     /// `None` (default) = no limit. Coupa publishes 25/s with a burst of 20.
     pub rate_limit: Option<(u32, u32)>,
+    /// Create a second invoice under a supplier's used number instead of refusing it, as a
+    /// Coupa instance without the duplicate check would: only the gateway's own guard then
+    /// stands between a repeated invoice and a double payment. Off by default.
+    pub accept_duplicate_invoice_numbers: bool,
 }
 
 impl Default for SandboxOptions {
@@ -108,6 +112,7 @@ impl Default for SandboxOptions {
             snapshot: None,
             seed_files: Vec::new(),
             rate_limit: None,
+            accept_duplicate_invoice_numbers: false,
         }
     }
 }
@@ -161,6 +166,7 @@ impl Sandbox {
         for path in &opts.seed_files {
             seed_from(&mut store, path)?;
         }
+        store.accept_duplicate_numbers = opts.accept_duplicate_invoice_numbers;
         let addr = opts
             .addr
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));

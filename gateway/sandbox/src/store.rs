@@ -102,6 +102,9 @@ pub struct Store {
     pub tokens: HashMap<String, IssuedToken>,
     pub log: VecDeque<LoggedRequest>,
     pub stats: SandboxStats,
+    /// Create a second invoice with a supplier's used number instead of refusing it
+    /// ([`crate::SandboxOptions::accept_duplicate_invoice_numbers`]).
+    pub accept_duplicate_numbers: bool,
     next_id: u64,
     invoice_index: InvoiceIndex,
 }
