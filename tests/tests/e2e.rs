@@ -925,6 +925,19 @@ async fn x12_and_csv_file_drops_reach_coupa_and_are_archived() {
     assert!(delivered(&env, "E2E-CSV-1").await);
     assert_one_invoice(&env, "E2E-EDI-FILE-1", "GLOBEX-7");
     assert_one_invoice(&env, "E2E-CSV-1", "GLOBEX-7");
+    // Each document says which file it came from and where in it, for an operator.
+    for (number, from) in [
+        ("E2E-EDI-FILE-1", "file a.edi, line "),
+        ("E2E-CSV-1", "file b.csv, row"),
+    ] {
+        let rows = env.running.ledger.list(Some(number), None, 10).unwrap();
+        assert!(
+            rows.len() == 1 && rows[0].source.starts_with(from),
+            "{number}: {rows:?}"
+        );
+    }
+    let shown = gateway_cli(&env, &["documents", "--number", "E2E-EDI-FILE-1"]);
+    assert!(shown.contains("    from: file a.edi, line "), "{shown}");
     // The 810 got its 997 in Outgoing; nothing is left in Incoming.
     let outgoing = env.outgoing(GLOBEX);
     assert!(

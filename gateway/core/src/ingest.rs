@@ -20,6 +20,9 @@ pub struct IngestRequest<'a> {
     pub format: Option<Format>,
     /// The partner when the channel already knows it (authenticated, or its folder).
     pub partner: Option<&'a PartnerProfile>,
+    /// What the input was, so an operator can find it again from a document (a dropped
+    /// file's name); the ledger keeps it with where in the input each document was.
+    pub source: Option<&'a str>,
 }
 
 /// A document that went onto the bus (confirmed).

@@ -143,6 +143,7 @@ pub async fn post_documents(
             adapter: "rest",
             format: Some(Format::Json),
             partner: Some(partner),
+            source: None,
         })
         .await;
     let response = match result {

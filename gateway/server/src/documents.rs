@@ -180,6 +180,9 @@ pub fn print(entries: &[Entry], json: bool, out: &mut dyn Write) -> std::io::Res
             "{}  {:<16}  {}  {}  {}  (doc {}, via {})",
             e.updated_at, e.status, e.partner, e.kind, e.number, e.doc_id, e.adapter
         )?;
+        if !e.source.is_empty() {
+            writeln!(out, "    from: {}", e.source)?;
+        }
         if !e.detail.is_empty() {
             writeln!(out, "    {}", e.detail)?;
         }

@@ -230,6 +230,7 @@ impl FileDrop {
                 adapter: "file-drop",
                 format: Some(format),
                 partner: Some(partner),
+                source: Some(&format!("file {original}")),
             })
             .await;
         let report = match report {

@@ -94,6 +94,10 @@ pub struct Entry {
     pub partner_ack: String,
     /// What the gateway accepted but noticed (decoder notes, validation warnings), one per line.
     pub notes: String,
+    /// Where the document came from: the input (a dropped file's name) and where in it
+    /// (`line 12, interchange 000000042, group 1, set 0001`), so an operator can find it.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub source: String,
     pub received_at: String,
     pub updated_at: String,
 }
@@ -238,6 +242,7 @@ impl Ledger {
             "TEXT NOT NULL DEFAULT ''",
         )?;
         add_column_if_missing(&conn, "documents", "notes", "TEXT NOT NULL DEFAULT ''")?;
+        add_column_if_missing(&conn, "documents", "source", "TEXT NOT NULL DEFAULT ''")?;
         // And this, before documents' content was kept: their rows answer as before.
         add_column_if_missing(
             &conn,
@@ -274,7 +279,7 @@ impl Ledger {
     /// Claims `doc.idempotency_key`. A key seen before and already on the bus is a duplicate;
     /// a key whose earlier attempt never reached the bus is taken over by this attempt.
     pub fn claim(&self, doc: &NewDocument<'_>) -> Result<Claim, LedgerError> {
-        self.claim_with(doc, "")
+        self.claim_with(doc, "", "")
     }
 
     /// [`Ledger::claim`] for a document whose content is known: `content_hash` (of its
@@ -283,15 +288,22 @@ impl Ledger {
     /// and payloadIDs, which some senders reuse (a counter reset, a reinstalled system): taken
     /// as duplicates, their new invoices were dropped while the 997 said accepted. A row from
     /// before content was kept (no hash) still answers duplicate.
+    /// `source` says where the document came from ([`Entry::source`]).
     pub fn claim_content(
         &self,
         doc: &NewDocument<'_>,
         content_hash: &str,
+        source: &str,
     ) -> Result<Claim, LedgerError> {
-        self.claim_with(doc, content_hash)
+        self.claim_with(doc, content_hash, source)
     }
 
-    fn claim_with(&self, doc: &NewDocument<'_>, content_hash: &str) -> Result<Claim, LedgerError> {
+    fn claim_with(
+        &self,
+        doc: &NewDocument<'_>,
+        content_hash: &str,
+        source: &str,
+    ) -> Result<Claim, LedgerError> {
         self.write(|tx| {
             let existing: Option<(String, String, String, String)> = tx
                 .prepare_cached(
@@ -318,17 +330,18 @@ impl Ledger {
                 _ => {
                     tx.prepare_cached(
                         "INSERT INTO documents (idempotency_key, doc_id, adapter, partner, kind,
-                             number, business_key, status, content_hash)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8)
+                             number, business_key, status, content_hash, source)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8, ?9)
                          ON CONFLICT(idempotency_key) DO UPDATE SET doc_id = excluded.doc_id,
                              adapter = excluded.adapter, status = 'received',
-                             content_hash = excluded.content_hash,
+                             content_hash = excluded.content_hash, source = excluded.source,
                              updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
                     )?
                     .execute(rusqlite::params_from_iter(
-                        doc.columns()
-                            .into_iter()
-                            .chain([&content_hash as &dyn rusqlite::ToSql]),
+                        doc.columns().into_iter().chain([
+                            &content_hash as &dyn rusqlite::ToSql,
+                            &source as &dyn rusqlite::ToSql,
+                        ]),
                     ))?;
                     Claim::New
                 }
@@ -545,7 +558,7 @@ impl Ledger {
     fn select(&self, clause: &str, p: impl rusqlite::Params) -> Result<Vec<Entry>, LedgerError> {
         let sql = format!(
             "SELECT idempotency_key, doc_id, adapter, partner, kind, number, status, detail,
-                    partner_ack, received_at, updated_at, notes FROM documents {clause}"
+                    partner_ack, received_at, updated_at, notes, source FROM documents {clause}"
         );
         self.read(|c| {
             let mut st = c.prepare_cached(&sql)?;
@@ -563,6 +576,7 @@ impl Ledger {
                     received_at: r.get(9)?,
                     updated_at: r.get(10)?,
                     notes: r.get(11)?,
+                    source: r.get(12)?,
                 })
             })?;
             rows.collect()
@@ -865,24 +879,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
         assert_eq!(
-            l.claim_content(&doc("k1", "d1"), "aaaa").unwrap(),
+            l.claim_content(&doc("k1", "d1"), "aaaa", "").unwrap(),
             Claim::New
         );
         // Not on the bus yet: a second attempt takes the key over, whatever it holds.
         assert_eq!(
-            l.claim_content(&doc("k1", "d2"), "bbbb").unwrap(),
+            l.claim_content(&doc("k1", "d2"), "bbbb", "").unwrap(),
             Claim::New
         );
         l.mark_published("k1").unwrap();
         assert_eq!(
-            l.claim_content(&doc("k1", "d3"), "bbbb").unwrap(),
+            l.claim_content(&doc("k1", "d3"), "bbbb", "").unwrap(),
             Claim::Duplicate {
                 doc_id: "d2".into(),
                 status: Status::Published
             }
         );
         assert_eq!(
-            l.claim_content(&doc("k1", "d4"), "cccc").unwrap(),
+            l.claim_content(&doc("k1", "d4"), "cccc", "").unwrap(),
             Claim::Reused {
                 doc_id: "d2".into(),
                 number: "INV-1".into()
@@ -897,7 +911,7 @@ mod tests {
         assert_eq!(l.claim(&doc("k2", "d6")).unwrap(), Claim::New);
         l.mark_published("k2").unwrap();
         assert!(matches!(
-            l.claim_content(&doc("k2", "d7"), "dddd").unwrap(),
+            l.claim_content(&doc("k2", "d7"), "dddd", "").unwrap(),
             Claim::Duplicate { .. }
         ));
     }

@@ -414,6 +414,7 @@ pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict 
             adapter: "email",
             format: Some(Format::Email),
             partner: Some(partner),
+            source: None,
         })
         .await;
     let report = match report {

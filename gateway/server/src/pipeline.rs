@@ -419,6 +419,13 @@ impl Pipeline {
                 .warnings()
                 .map(|p| format!("{}: {}", p.path, p.message)),
         );
+        // Where it came from: the input, and where in it.
+        let source = match (req.source, meta.location.as_deref()) {
+            (Some(input), Some(at)) => format!("{input}, {at}"),
+            (Some(input), None) => input.to_string(),
+            (None, Some(at)) => at.to_string(),
+            (None, None) => String::new(),
+        };
         let mut envelope =
             Envelope::inbound(document.kind(), req.adapter, Some(partner.id.clone()), meta);
         let business_key = business_key(&partner.id, &document);
@@ -444,6 +451,7 @@ impl Pipeline {
                     business_key: business_key.as_deref(),
                 },
                 &content,
+                &source,
             )?;
             let Claim::Reused {
                 doc_id: earlier,

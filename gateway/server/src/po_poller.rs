@@ -328,6 +328,7 @@ mod tests {
             detail: String::new(),
             partner_ack: String::new(),
             notes: String::new(),
+            source: String::new(),
             received_at: String::new(),
             updated_at: String::new(),
         }

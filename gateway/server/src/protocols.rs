@@ -140,6 +140,7 @@ async fn post_cxml(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respon
             adapter: "cxml",
             format: Some(Format::Cxml),
             partner: Some(partner),
+            source: None,
         })
         .instrument(span)
         .await;
@@ -216,6 +217,7 @@ async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respons
             // Every interchange is this partner's (checked above): what cannot be read is
             // kept under it too.
             partner: partner.as_ref(),
+            source: None,
         })
         .await;
     match result {
