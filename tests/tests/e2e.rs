@@ -938,6 +938,12 @@ async fn x12_and_csv_file_drops_reach_coupa_and_are_archived() {
     }
     let shown = gateway_cli(&env, &["documents", "--number", "E2E-EDI-FILE-1"]);
     assert!(shown.contains("    from: file a.edi, line "), "{shown}");
+    // What became of a file's documents: found by its name.
+    let from_file = gateway_cli(&env, &["documents", "--from", "file b.csv"]);
+    assert!(
+        from_file.contains("E2E-CSV-1") && !from_file.contains("E2E-EDI-FILE-1"),
+        "{from_file}"
+    );
     // The 810 got its 997 in Outgoing; nothing is left in Incoming.
     let outgoing = env.outgoing(GLOBEX);
     assert!(

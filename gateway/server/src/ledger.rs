@@ -176,6 +176,8 @@ pub struct DocumentFilter<'a> {
     pub unacknowledged_hours: Option<u32>,
     /// Only documents accepted with notes.
     pub noted: bool,
+    /// Only documents whose source ([`Entry::source`]) contains this text (a file name).
+    pub from: Option<&'a str>,
     pub limit: u32,
 }
 
@@ -500,6 +502,7 @@ impl Ledger {
                      SELECT 1 FROM x12_sent s WHERE s.idempotency_key = documents.idempotency_key
                      AND s.sent_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || ?7 || ' hours'))))
                  AND (NOT ?8 OR notes <> '')
+                 AND (?9 IS NULL OR instr(source, ?9) > 0)
              ORDER BY received_at DESC LIMIT ?6",
             params![
                 filter.number,
@@ -509,7 +512,8 @@ impl Ledger {
                 filter.doc,
                 filter.limit,
                 filter.unacknowledged_hours,
-                filter.noted
+                filter.noted,
+                filter.from
             ],
         )
     }

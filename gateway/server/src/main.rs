@@ -311,6 +311,7 @@ enum Command {
         gateway documents --config gateway.toml --status partner_rejected\n  \
         gateway documents --config gateway.toml --unacknowledged-hours 24\n  \
         gateway documents --config gateway.toml --partner acme --noted\n  \
+        gateway documents --config gateway.toml --from inv-0315.edi\n  \
         gateway documents --config gateway.toml --partner globex --kind purchase_order --json\n\n\
         Statuses: received, published, delivered, dead (see `gateway dlq`), purged (dead, \
         then purged by an operator), rejected (refused on arrival; kind unknown: not readable \
@@ -342,6 +343,10 @@ enum Command {
         /// with errors, totals that do not add up).
         #[arg(long)]
         noted: bool,
+        /// Only documents that came from an input whose name (or place in it) contains this:
+        /// what became of a dropped file's documents.
+        #[arg(long, value_name = "TEXT")]
+        from: Option<String>,
         /// At most this many, newest first.
         #[arg(long, default_value_t = 50)]
         limit: u32,
@@ -730,6 +735,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             doc,
             unacknowledged_hours,
             noted,
+            from,
             limit,
             json,
         } => {
@@ -744,6 +750,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 doc: doc.as_deref(),
                 unacknowledged_hours,
                 noted,
+                from: from.as_deref(),
                 limit,
             })?;
             let mut out = std::io::stdout().lock();
