@@ -32,16 +32,23 @@ fn interchange(isa: &str, version: &str, sets: &[String], ge01: usize) -> String
 }
 
 fn ack(raw: &str) -> (adapter_x12::Acknowledgment, String) {
+    ack_as(raw, &PartnerProfile::anonymous())
+}
+
+/// The acknowledgment of `raw` from `partner`, and its text.
+fn ack_as(raw: &str, partner: &PartnerProfile) -> (adapter_x12::Acknowledgment, String) {
     let now = Utc.with_ymd_and_hms(2026, 3, 16, 8, 5, 0).unwrap();
-    let a = acknowledge_with(
-        raw.as_bytes(),
-        &PartnerProfile::anonymous(),
-        &InMemoryControlNumbers::new(),
-        now,
-    )
-    .unwrap();
+    let a = acknowledge_with(raw.as_bytes(), partner, &InMemoryControlNumbers::new(), now).unwrap();
     let text = String::from_utf8(a.bytes.clone()).unwrap();
     (a, text)
+}
+
+/// A named partner, whose invoices go on to Coupa.
+fn acme() -> PartnerProfile {
+    PartnerProfile {
+        id: "acme".into(),
+        ..PartnerProfile::default()
+    }
 }
 
 fn good(control: &str) -> String {
@@ -406,19 +413,7 @@ fn a_partners_invoice_coupa_would_refuse_is_rejected_in_its_997() {
     ];
     let set = format!("{}~\nSE*9*0001~\n", body.join("~\n"));
     let raw = interchange(ISA4010, "004010", std::slice::from_ref(&set), 1);
-    let partner = PartnerProfile {
-        id: "acme".into(),
-        ..PartnerProfile::default()
-    };
-    let now = Utc.with_ymd_and_hms(2026, 3, 16, 8, 5, 0).unwrap();
-    let a = acknowledge_with(
-        raw.as_bytes(),
-        &partner,
-        &InMemoryControlNumbers::new(),
-        now,
-    )
-    .unwrap();
-    let text = String::from_utf8(a.bytes.clone()).unwrap();
+    let (a, text) = ack_as(&raw, &acme());
     assert!(
         text.contains(&format!(
             "AK2*810*0001~\nAK3*BIG*2**8~\nAK4*2**5*{long}~\nAK3*IT1*6**8~\nAK5*R*5~"
@@ -459,19 +454,7 @@ fn an_invoice_cancellation_is_refused_at_big08() {
     ];
     let set = format!("{}~\nSE*8*0001~\n", body.join("~\n"));
     let raw = interchange(ISA4010, "004010", std::slice::from_ref(&set), 1);
-    let partner = PartnerProfile {
-        id: "acme".into(),
-        ..PartnerProfile::default()
-    };
-    let now = Utc.with_ymd_and_hms(2026, 3, 16, 8, 5, 0).unwrap();
-    let a = acknowledge_with(
-        raw.as_bytes(),
-        &partner,
-        &InMemoryControlNumbers::new(),
-        now,
-    )
-    .unwrap();
-    let text = String::from_utf8(a.bytes.clone()).unwrap();
+    let (a, text) = ack_as(&raw, &acme());
     assert!(
         text.contains("AK2*810*0001~\nAK3*BIG*2**8~\nAK4*8**7*01~\nAK5*R*5~"),
         "{text}"
@@ -486,14 +469,8 @@ fn an_invoice_cancellation_is_refused_at_big08() {
     );
     // The same invoice as an original (BIG08 00) is accepted.
     let original = raw.replace("******01~", "******00~");
-    let a = acknowledge_with(
-        original.as_bytes(),
-        &partner,
-        &InMemoryControlNumbers::new(),
-        now,
-    )
-    .unwrap();
-    assert!(String::from_utf8(a.bytes).unwrap().contains("AK5*A~"));
+    let (_, text) = ack_as(&original, &acme());
+    assert!(text.contains("AK5*A~"), "{text}");
 }
 
 #[test]

@@ -233,6 +233,26 @@ impl Pipeline {
     /// partners`) and the partner's status view find it by number. A later copy under the
     /// same key takes the row over (a rejected key is not a duplicate); a copy of the key in
     /// flight or already on the bus is left alone.
+    /// Keeps a document refused before validation as rejected, with why, and reports it.
+    fn refuse(
+        &self,
+        req: &IngestRequest<'_>,
+        document: &gateway_model::Document,
+        meta: gateway_core::SourceMeta,
+        refusal: Refusal,
+        report: &mut IngestReport,
+        held: &mut InFlight,
+    ) -> Result<Option<(Envelope, Vec<u8>, Accepted)>, PipelineError> {
+        let envelope = Envelope::inbound(document.kind(), req.adapter, refusal.partner, meta);
+        self.record_rejected(req, &envelope, document, &refusal.message, held)?;
+        report.rejects.push(Reject {
+            location: refusal.location,
+            message: refusal.message,
+            document: Some(document.number().to_string()),
+        });
+        Ok(None)
+    }
+
     fn record_rejected(
         &self,
         req: &IngestRequest<'_>,
@@ -351,14 +371,12 @@ impl Pipeline {
                         meta.sender.as_deref().unwrap_or("(none)"),
                         format
                     );
-                    let envelope = Envelope::inbound(document.kind(), req.adapter, None, meta);
-                    self.record_rejected(req, &envelope, &document, &message, held)?;
-                    report.rejects.push(Reject {
+                    let refusal = Refusal {
+                        partner: None,
                         location: where_,
                         message,
-                        document: Some(document.number().to_string()),
-                    });
-                    return Ok(None);
+                    };
+                    return self.refuse(req, &document, meta, refusal, report, held);
                 }
             },
         };
@@ -371,28 +389,21 @@ impl Pipeline {
                  production data to have it delivered (or set [coupa] test_instance = true on \
                  a gateway that delivers to a Coupa test instance)"
             );
-            let envelope =
-                Envelope::inbound(document.kind(), req.adapter, Some(partner.id.clone()), meta);
-            self.record_rejected(req, &envelope, &document, &message, held)?;
-            report.rejects.push(Reject {
+            let refusal = Refusal {
+                partner: Some(partner.id.clone()),
                 location: where_,
                 message,
-                document: Some(document.number().to_string()),
-            });
-            return Ok(None);
+            };
+            return self.refuse(req, &document, meta, refusal, report, held);
         }
         // A cancellation is refused at the door, as the X12 acknowledgment refuses it.
         if let Some(mark) = gateway_core::invoice_cancellation(&document) {
-            let message = gateway_core::cancellation_refused(&mark, document.number());
-            let envelope =
-                Envelope::inbound(document.kind(), req.adapter, Some(partner.id.clone()), meta);
-            self.record_rejected(req, &envelope, &document, &message, held)?;
-            report.rejects.push(Reject {
+            let refusal = Refusal {
+                partner: Some(partner.id.clone()),
                 location: format!("{where_}, {}", mark.path),
-                message,
-                document: Some(document.number().to_string()),
-            });
-            return Ok(None);
+                message: gateway_core::cancellation_refused(&mark, document.number()),
+            };
+            return self.refuse(req, &document, meta, refusal, report, held);
         }
         // Validated knowing the partner (its profile may name the invoice's supplier), as the
         // X12 acknowledgment validates it, so the two agree.
@@ -762,6 +773,14 @@ pub(crate) fn content_fingerprint(raw: &[u8]) -> String {
         h = h.wrapping_mul(PRIME);
     }
     format!("{h:032x}")
+}
+
+/// Why a document is refused before validation: the sender is unknown, it is test data, it
+/// cancels an invoice.
+struct Refusal {
+    partner: Option<String>,
+    location: String,
+    message: String,
 }
 
 /// How the reason for keeping back a test document starts, so an answer can tell it apart.
