@@ -158,6 +158,40 @@ mod tests {
         Ok(answer)
     }
 
+    /// A keep-alive connection left idle after its request is closed once the header timeout
+    /// passes without a new request, so idle HTTP/1 connections do not stay open for ever.
+    #[tokio::test]
+    async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route("/ping", axum::routing::get(|| async { "pong" }));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(
+            listener,
+            app,
+            ServeOptions {
+                header_timeout: Duration::from_millis(200),
+                ..ServeOptions::default()
+            },
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /ping HTTP/1.1\r\nHost: gw\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{:?}", &buf[..n]);
+        // Nothing more is sent: the server ends the connection (end of stream), it does not
+        // wait for ever. The outer bound only keeps a broken server from hanging the test.
+        let after = tokio::time::timeout(Duration::from_secs(60), s.read(&mut buf)).await;
+        assert!(matches!(after, Ok(Ok(0))), "{after:?}");
+        let _ = stop.send(());
+        server.await.unwrap();
+    }
+
     /// Idle connections (sockets opened and left silent, as a flood of them or HTTP/2
     /// connections past their preface would be) hold a slot each; past `max_connections` a new
     /// connection is not served until one closes, so they cannot exhaust the process.
