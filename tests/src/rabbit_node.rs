@@ -145,6 +145,15 @@ impl RabbitNode {
         ])
     }
 
+    /// Raises (`true`) or clears RabbitMQ's disk alarm by asking for more free disk than any
+    /// machine has, or for the default 50 MB again: publishers are blocked the same way.
+    pub fn disk_alarm(&self, raised: bool) -> Result<(), String> {
+        self.ctl(&[
+            "set_disk_free_limit",
+            if raised { "1000000GB" } else { "50MB" },
+        ])
+    }
+
     /// `rabbitmqctl start_app`, then waits until the broker is fully booted.
     pub fn start_app(&self) -> Result<(), String> {
         self.ctl(&["start_app"])?;

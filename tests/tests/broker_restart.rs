@@ -6,8 +6,9 @@
 //! 2. The whole gateway: cXML senders keep posting across the restart; a request sent while
 //!    the broker is down never gets a 2xx, the senders see 503 and retry, and the end-of-run
 //!    reconciliation shows nothing lost and nothing duplicated in Coupa.
-//! 3. A memory alarm (the broker blocks publishers and confirms nothing): a sender gets 503 with
-//!    Retry-After, not a 408, and its invoice reaches Coupa once after the alarm clears.
+//! 3. A memory alarm, then a disk alarm (the broker blocks publishers and confirms nothing): a
+//!    sender gets 503 with Retry-After, not a 408, and its invoice reaches Coupa once after the
+//!    alarm clears.
 //!
 //! Without rabbitmq-server (or as a user that cannot run it) the tests are skipped loudly,
 //! except under CI, where they fail.
@@ -361,8 +362,8 @@ async fn senders_get_503_never_2xx_while_rabbitmq_is_stopped_and_nothing_is_lost
 /// Now the publish gives up after `[bus] publish_timeout_ms` and the sender is told to send
 /// again (503, Retry-After); sent again after the alarm clears, the invoice reaches Coupa once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_memory_alarm_gets_senders_503_not_408_and_loses_nothing() {
-    let Some(node) = blocking(|| RabbitNode::start_or_skip("memory alarm")).await else {
+async fn memory_and_disk_alarms_get_senders_503_not_408_and_lose_nothing() {
+    let Some(node) = blocking(|| RabbitNode::start_or_skip("memory and disk alarms")).await else {
         return;
     };
     let node = Arc::new(node);
@@ -385,35 +386,44 @@ async fn a_memory_alarm_gets_senders_503_not_408_and_loses_nothing() {
     let (status, _, body) = post("ALARM-0").await;
     assert_eq!(status, 200, "{body}");
 
-    let n = Arc::clone(&node);
-    blocking(move || n.memory_alarm(true)).await.unwrap();
-    let (status, retry_after, body) = post("ALARM-1").await;
-    let n = Arc::clone(&node);
-    blocking(move || n.memory_alarm(false)).await.unwrap();
-    assert_eq!(status, 503, "{body}");
-    assert!(retry_after, "a 503 must say when to send again");
-    assert!(body.contains("code=\"500\""), "{body}");
+    type Alarm = fn(&RabbitNode, bool) -> Result<(), String>;
+    let alarms: [(&str, Alarm); 2] = [
+        ("ALARM-MEMORY", RabbitNode::memory_alarm),
+        ("ALARM-DISK", RabbitNode::disk_alarm),
+    ];
+    for (number, alarm) in alarms {
+        let n = Arc::clone(&node);
+        blocking(move || alarm(&n, true)).await.unwrap();
+        let (status, retry_after, body) = post(number).await;
+        let n = Arc::clone(&node);
+        blocking(move || alarm(&n, false)).await.unwrap();
+        assert_eq!(status, 503, "{number}: {body}");
+        assert!(retry_after, "a 503 must say when to send again");
+        assert!(body.contains("code=\"500\""), "{body}");
 
-    // The sender sends again, as told, until the gateway has it.
-    let mut last = 0;
-    for _ in 0..100 {
-        let (status, _, _) = post("ALARM-1").await;
-        last = status;
-        if status == 200 || status == 409 {
-            break;
+        // The sender sends again, as told, until the gateway has it.
+        let mut last = 0;
+        for _ in 0..100 {
+            let (status, _, _) = post(number).await;
+            last = status;
+            if status == 200 || status == 409 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            last == 200 || last == 409,
+            "{number}: never taken after the alarm: {last}"
+        );
     }
-    assert!(
-        last == 200 || last == 409,
-        "never taken after the alarm: {last}"
-    );
-    let mut rec = Reconciliation::new("memory alarm");
-    rec.sent = 2;
-    rec.accepted = ["ALARM-0", "ALARM-1"].map(String::from).into();
+    let mut rec = Reconciliation::new("memory and disk alarms");
+    rec.sent = 3;
+    rec.accepted = ["ALARM-0", "ALARM-MEMORY", "ALARM-DISK"]
+        .map(String::from)
+        .into();
     rec.settle(&env.sandbox, env.bus.as_ref(), GUARD).await;
     rec.print_and_assert();
-    assert_eq!(rec.delivered_once, 2, "both invoices reached Coupa once");
+    assert_eq!(rec.delivered_once, 3, "every invoice reached Coupa once");
     env.shutdown().await.unwrap();
     drop(node);
 }
