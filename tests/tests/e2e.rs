@@ -291,6 +291,12 @@ async fn a_new_invoice_under_reused_control_numbers_is_delivered_not_dropped() {
     );
     assert_one_invoice(&env, "E2E-REUSE-1", "ACME-1");
     assert_one_invoice(&env, "E2E-REUSE-2", "ACME-1");
+    // The operator's summary names the habit, to be fixed at the partner.
+    let partners = gateway_cli(&env, &["partners"]);
+    assert!(
+        partners.contains("hint: acme: 1 document(s) came under control numbers"),
+        "{partners}"
+    );
     env.shutdown().await.unwrap();
 }
 
@@ -389,6 +395,11 @@ async fn test_documents_never_reach_a_production_coupa() {
         "{ack}"
     );
     assert!(delivered(&env, "E2E-TEST-X12").await);
+    let partners = gateway_cli(&env, &["partners"]);
+    assert!(
+        partners.contains("hint: acme: 2 test document(s)"),
+        "{partners}"
+    );
     env.shutdown().await.unwrap();
 }
 

@@ -78,6 +78,7 @@ pub fn partner_rows(ledger: &Ledger, partners: &Partners) -> Result<Vec<PartnerR
         };
         let hints = charset_hint(partners.by_id(&summary.partner), &summary)
             .into_iter()
+            .chain(habit_hints(&summary))
             .collect();
         rows.push(PartnerRow {
             summary,
@@ -106,6 +107,25 @@ fn charset_hint(profile: Option<&PartnerProfile>, summary: &PartnerSummary) -> O
         "{} document(s) had text that is not UTF-8, read as Windows-1252; if its system writes Windows-1252, set charset = \"windows-1252\" in its [partners.x12] or [partners.csv] (then it is read exactly, the notes stop, and what it is sent is written in that set)",
         summary.read_as_windows_1252
     ))
+}
+
+/// What a partner's documents show of its system's habits that its people should fix: a
+/// counter that started again, test data sent to a production gateway.
+fn habit_hints(summary: &PartnerSummary) -> Vec<String> {
+    let mut hints = Vec::new();
+    if summary.reused_keys > 0 {
+        hints.push(format!(
+            "{} document(s) came under control numbers or a payloadID it had used for another document (accepted as new, and noted); its counter may have started again: ask it to keep ISA13/GS06 and payloadIDs unique, or a true resend cannot be told from a new document",
+            summary.reused_keys
+        ));
+    }
+    if summary.test_documents > 0 {
+        hints.push(format!(
+            "{} test document(s) (ISA15 T, deploymentMode=\"test\") were kept back, not delivered; ask it to send production data, or set [coupa] test_instance = true if this gateway's Coupa is a test instance",
+            summary.test_documents
+        ));
+    }
+    hints
 }
 
 /// Prints `rows` as a table or, with `json`, as JSON Lines.
@@ -199,6 +219,24 @@ pub fn print(entries: &[Entry], json: bool, out: &mut dyn Write) -> std::io::Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reused_keys_and_test_data_are_hinted_with_their_counts() {
+        let quiet = PartnerSummary {
+            partner: "acme".into(),
+            documents: 9,
+            ..PartnerSummary::default()
+        };
+        assert!(habit_hints(&quiet).is_empty());
+        let hints = habit_hints(&PartnerSummary {
+            reused_keys: 2,
+            test_documents: 3,
+            ..quiet
+        });
+        assert_eq!(hints.len(), 2, "{hints:?}");
+        assert!(hints[0].starts_with("2 document(s) came under control numbers"));
+        assert!(hints[1].starts_with("3 test document(s)"));
+    }
 
     #[test]
     fn the_charset_hint_is_for_partners_that_have_not_declared_theirs() {

@@ -148,6 +148,11 @@ pub struct PartnerSummary {
     pub noted: u64,
     /// Of those, documents with text read as Windows-1252 ([`gateway_core::READ_AS_WINDOWS_1252`]).
     pub read_as_windows_1252: u64,
+    /// Of those, documents under a key (control numbers, payloadID) the partner had used for
+    /// another document.
+    pub reused_keys: u64,
+    /// Refused as test data (X12 ISA15 `T`, cXML `deploymentMode="test"`).
+    pub test_documents: u64,
     /// When anything last happened to one of its documents (UTC, RFC 3339).
     pub last_activity: String,
 }
@@ -526,10 +531,16 @@ impl Ledger {
                         SUM(status IN ('received', 'published')), SUM(status = 'dead'),
                         SUM(status = 'purged'), SUM(status = 'rejected'),
                         SUM(status = 'partner_rejected'), SUM(notes <> ''), MAX(updated_at),
-                        SUM(instr(notes, ?1) > 0)
+                        SUM(instr(notes, ?1) > 0), SUM(instr(notes, ?2) > 0),
+                        SUM(status = 'rejected' AND instr(detail, ?3) = 1)
                  FROM documents GROUP BY partner ORDER BY partner",
             )?;
-            let rows = st.query_map([gateway_core::READ_AS_WINDOWS_1252], |r| {
+            let markers = [
+                gateway_core::READ_AS_WINDOWS_1252,
+                crate::pipeline::REUSED_KEY,
+                crate::pipeline::TEST_DOCUMENT,
+            ];
+            let rows = st.query_map(markers, |r| {
                 Ok(PartnerSummary {
                     partner: r.get(0)?,
                     documents: r.get(1)?,
@@ -542,6 +553,8 @@ impl Ledger {
                     noted: r.get(8)?,
                     last_activity: r.get(9)?,
                     read_as_windows_1252: r.get(10)?,
+                    reused_keys: r.get(11)?,
+                    test_documents: r.get(12)?,
                 })
             })?;
             rows.collect()

@@ -475,7 +475,7 @@ impl Pipeline {
                 break;
             }
             notes.push(format!(
-                "{} was already used for document {earlier} ({earlier_number}) with other \
+                "{} {REUSED_KEY} {earlier} ({earlier_number}) with other \
                  content: accepted as a new document; the sender reuses its control numbers \
                  or payloadIDs (Coupa's duplicate guard still creates no second invoice of the \
                  same supplier and number)",
@@ -782,6 +782,10 @@ struct Refusal {
     location: String,
     message: String,
 }
+
+/// The words of the note on a document whose sender reused another document's key, so
+/// `gateway partners` can count them.
+pub(crate) const REUSED_KEY: &str = "was already used for document";
 
 /// How the reason for keeping back a test document starts, so an answer can tell it apart.
 pub(crate) const TEST_DOCUMENT: &str = "a test document";
