@@ -403,6 +403,42 @@ async fn test_documents_never_reach_a_production_coupa() {
     env.shutdown().await.unwrap();
 }
 
+/// A supplier sends a corrected invoice under the number of one Coupa already has: its
+/// freight was 15.00, now 25.00, so the total is 10.00 more. It used to be taken as a copy of
+/// the first ("already there") and reported delivered, the correction lost. It is a dead letter
+/// now, saying both totals, and `gateway dlq show` tells the operator what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrected_invoice_under_a_delivered_number_is_a_dead_letter_not_a_copy() {
+    let Some(env) = env(0).await else { return };
+    let first = DemoEnv::invoice("E2E-FIX-1").unwrap();
+    let (status, body) = env.post_cxml(ACME, &first).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(delivered(&env, "E2E-FIX-1").await);
+    let mut corrected = first.clone();
+    corrected.charges[0].amount = Some(Decimal::from_str("25.00").unwrap());
+    corrected.total = first.total.map(|t| t + Decimal::from(10));
+    let (status, body) = env
+        .post_rest("acme-token", &gateway_model::Document::Invoice(corrected))
+        .await
+        .unwrap();
+    assert_eq!(status, 202, "{body}");
+    let dead = first_dead_invoices(&env).await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(
+        dead[0].reason.contains("supplier total 362.74")
+            && dead[0].reason.contains("this one says 372.74"),
+        "{}",
+        dead[0].reason
+    );
+    let shown = gateway_cli(&env, &["dlq", "show", dead[0].doc_id.as_str()]);
+    assert!(
+        shown.contains("a replay would fail again: Coupa already has invoice E2E-FIX-1"),
+        "{shown}"
+    );
+    assert_one_invoice(&env, "E2E-FIX-1", "ACME-1");
+    env.shutdown().await.unwrap();
+}
+
 /// A supplier cancels an invoice: X12 BIG08 `01`, cXML `operation="delete"`. Both used to be
 /// read as ordinary invoices and delivered to Coupa as new ones. They are refused with what to
 /// do instead (the 997 at BIG08, a cXML 400), kept as rejected, and nothing reaches Coupa.

@@ -55,6 +55,10 @@ pub enum CoupaError {
     /// The canonical document cannot become a Coupa document. Permanent.
     #[error("mapping: {0}")]
     Mapping(String),
+    /// Coupa holds another invoice under this supplier and number (its total differs).
+    /// Permanent: an operator voids one of them first.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// cXML `Response/Status` other than 2xx; retryable for 5xx.
     #[error("cXML status {code} {text}: {message}")]
     Cxml {

@@ -19,6 +19,8 @@ pub struct CoupaInvoice {
     pub status: Option<String>,
     pub invoice_number: Option<String>,
     pub supplier_id: Option<u64>,
+    /// `supplier-total`: the control total the supplier gave, when Coupa holds one.
+    pub supplier_total: Option<rust_decimal::Decimal>,
 }
 
 impl CoupaInvoice {
@@ -37,6 +39,27 @@ impl CoupaInvoice {
                 .get("supplier")
                 .and_then(|s| s.get("id"))
                 .and_then(Value::as_u64),
+            supplier_total: v.get("supplier-total").and_then(decimal),
+        })
+    }
+
+    /// Why this invoice, already in Coupa under the same supplier and number, is not the
+    /// document `body` would create: its control total differs. Then the document is not a
+    /// copy but another invoice, or a corrected one, which the API cannot put in its place;
+    /// taking it as "already there" lost the correction without a trace.
+    pub fn conflict_with(&self, body: &Value) -> Option<String> {
+        let theirs = self.supplier_total?;
+        let ours = body.get("supplier-total").and_then(decimal)?;
+        (theirs != ours).then(|| {
+            format!(
+                "Coupa already has invoice {} of this supplier (id {}, {}) with supplier total \
+                 {theirs}, and this one says {ours}: it is another invoice, or a corrected one, \
+                 which the API cannot put in its place. Void Coupa's in Coupa and replay this, \
+                 or send a credit or debit memo for the difference",
+                self.invoice_number.as_deref().unwrap_or("?"),
+                self.id,
+                self.status.as_deref().unwrap_or("no status")
+            )
         })
     }
 
@@ -170,6 +193,10 @@ impl CoupaClient {
     ) -> Result<InvoiceOutcome, CoupaError> {
         let number = number.to_string();
         let (invoice, already_present) = match self.find_invoice(supplier_id, &number).await? {
+            Some(found) if found.conflict_with(body).is_some() => {
+                let why = found.conflict_with(body).unwrap_or_default();
+                return Err(CoupaError::Conflict(why));
+            }
             Some(found) => {
                 Counters::bump(&self.counters.found_existing);
                 tracing::info!(
@@ -280,5 +307,14 @@ impl InFlightInvoices {
         if Arc::strong_count(&turn) <= 2 {
             turns.remove(&(supplier_id, number.to_string()));
         }
+    }
+}
+
+/// A Coupa decimal, sent as a string (`"500.00"`) or, by some instances, a number.
+fn decimal(v: &Value) -> Option<rust_decimal::Decimal> {
+    match v {
+        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.to_string().parse().ok(),
+        _ => None,
     }
 }

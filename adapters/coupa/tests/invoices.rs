@@ -404,3 +404,40 @@ async fn copies_delivered_at_once_make_one_invoice_even_where_coupa_takes_duplic
         .unwrap();
     assert_eq!(common::count_invoices(&env, "RACE-1"), 2);
 }
+
+/// A supplier sends a corrected invoice under the number of one Coupa already has (another
+/// total). The duplicate guard took it as "already there" and reported it delivered: the
+/// correction was lost without a trace. It is now refused as a conflict, permanent (a dead
+/// letter an operator sees), saying both totals; the same invoice again is still a copy.
+#[tokio::test]
+async fn a_corrected_invoice_under_a_used_number_is_a_conflict_not_a_copy() {
+    let env = common::start().await;
+    let c = common::client(&env);
+    let with_total = |total: &str| {
+        let mut body = common::invoice_body(env.supplier_id, "INV-FIX");
+        body["supplier-total"] = json!(total);
+        body
+    };
+    let first = c
+        .deliver_invoice(&with_total("5000.00"), env.supplier_id)
+        .await
+        .unwrap();
+    assert!(!first.already_present);
+    let err = c
+        .deliver_invoice(&with_total("4500.00"), env.supplier_id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, CoupaError::Conflict(why) if why.contains("supplier total 5000.00")
+            && why.contains("this one says 4500.00")),
+        "{err}"
+    );
+    assert!(!err.is_retryable());
+    // The same total, written another way, is the same invoice: a copy, taken.
+    let again = c
+        .deliver_invoice(&with_total("5000"), env.supplier_id)
+        .await
+        .unwrap();
+    assert!(again.already_present);
+    assert_eq!(common::count_invoices(&env, "INV-FIX"), 1);
+}

@@ -363,6 +363,10 @@ async fn coupa_now(
                 (None, None) => format!("id {}", p.supplier.id),
             };
             let said = match &p.existing {
+                Some(found) if found.conflict_with(&p.request).is_some() => format!(
+                    "a replay would fail again: {}",
+                    found.conflict_with(&p.request).unwrap_or_default()
+                ),
                 Some(found) => format!(
                     "already there as invoice {} ({}) of supplier {supplier}: a replay creates nothing and takes it",
                     found.id,
