@@ -25,7 +25,7 @@ pub fn invoice_cancellation(doc: &Document) -> Option<CancellationMark> {
     if extension(inv, &["x12", "elements", "BIG08"]).is_some_and(|v| v.trim() == "01") {
         return Some(CancellationMark {
             path: "$.extensions.x12.elements.BIG08",
-            said: "X12 BIG08 01 (cancellation)",
+            said: "X12 BIG08 01",
         });
     }
     if extension(inv, &["cxml", "operation"])
@@ -42,8 +42,8 @@ pub fn invoice_cancellation(doc: &Document) -> Option<CancellationMark> {
 /// Why a cancellation is not delivered, and what to do instead.
 pub fn cancellation_refused(mark: &CancellationMark, number: &str) -> String {
     format!(
-        "an invoice cancellation ({}): the gateway does not void invoices in Coupa, so nothing \
-         was delivered; ask the buyer's accounts payable to void invoice {number:?} in Coupa, \
+        "an invoice cancellation ({}): the gateway does not void invoices in Coupa, so it is not \
+         delivered; ask the buyer's accounts payable to void invoice {number:?} in Coupa, \
          or send a credit memo",
         mark.said
     )
@@ -93,7 +93,7 @@ mod tests {
         let refused = cancellation_refused(
             &CancellationMark {
                 path: "$",
-                said: "X12 BIG08 01 (cancellation)",
+                said: "X12 BIG08 01",
             },
             "INV-1",
         );

@@ -202,6 +202,22 @@ fn validate_reader(
                 }
                 errors += report.errors().count();
                 warnings += report.warnings().count();
+                // What the running gateway refuses for a partner although the document is
+                // valid, as it and the 997 refuse it.
+                let cx = partner.validation_context();
+                if cx.to_coupa
+                    && let Some(mark) = gateway_core::invoice_cancellation(&d.document)
+                {
+                    writeln!(
+                        out,
+                        "{shown}: {where_} ({} {}): error at {}: {}",
+                        d.document.kind(),
+                        d.document.number(),
+                        mark.path,
+                        gateway_core::cancellation_refused(&mark, d.document.number())
+                    )?;
+                    errors += 1;
+                }
             }
             DecodeItem::Reject(r) => {
                 errors += 1;

@@ -109,6 +109,51 @@ fn validate_names_the_broken_fields_and_exits_1() {
     );
 }
 
+/// Validated for a partner, what the running gateway refuses although the document reads
+/// well (Coupa's limits, a cancellation) is an error, as the pipeline and the 997 make it; with
+/// no partner nothing is known of where the invoice goes.
+#[test]
+fn validate_for_a_partner_names_what_the_gateway_would_refuse() {
+    let input = std::fs::read_to_string(repo("samples/x12/invoice/rich.edi")).unwrap();
+    let big = input
+        .split('~')
+        .map(str::trim)
+        .find(|s| s.starts_with("BIG*"))
+        .unwrap()
+        .to_string();
+    let mut elements: Vec<&str> = big.split('*').collect();
+    elements.resize(9, "");
+    elements[8] = "01";
+    let cancelling = input.replacen(&big, &elements.join("*"), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cancel.edi");
+    std::fs::write(&path, cancelling).unwrap();
+    let profile = dir.path().join("acme.partner.toml");
+    std::fs::write(&profile, "id = \"acme\"\n").unwrap();
+    let out = gateway()
+        .arg("validate")
+        .arg(&path)
+        .arg("--partner")
+        .arg(&profile)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "error at $.extensions.x12.elements.BIG08: an invoice cancellation (X12 BIG08 01)"
+        ),
+        "{stdout}"
+    );
+    let out = gateway().arg("validate").arg(&path).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 /// What the decoder tolerates (a set accepted with errors) is printed as a warning, and a
 /// document with only warnings passes.
 #[test]
