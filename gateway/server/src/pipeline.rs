@@ -228,11 +228,6 @@ impl Pipeline {
         Ok(report)
     }
 
-    /// Keeps a document refused by validation in the ledger (status `rejected`, the reasons
-    /// as its detail), so an operator (`gateway documents --status rejected`, `gateway
-    /// partners`) and the partner's status view find it by number. A later copy under the
-    /// same key takes the row over (a rejected key is not a duplicate); a copy of the key in
-    /// flight or already on the bus is left alone.
     /// Keeps a document refused before validation as rejected, with why, and reports it.
     fn refuse(
         &self,
@@ -253,6 +248,11 @@ impl Pipeline {
         Ok(None)
     }
 
+    /// Keeps a document refused by validation in the ledger (status `rejected`, the reasons
+    /// as its detail), so an operator (`gateway documents --status rejected`, `gateway
+    /// partners`) and the partner's status view find it by number. A later copy under the
+    /// same key takes the row over (a rejected key is not a duplicate); a copy of the key in
+    /// flight or already on the bus is left alone.
     fn record_rejected(
         &self,
         req: &IngestRequest<'_>,
