@@ -759,6 +759,14 @@ async fn what_the_gateway_tolerates_is_noted_with_the_document() {
         json!(row.notes.lines().collect::<Vec<_>>()),
         "{seen}"
     );
+    // And where in its interchange the document was, to find it in its own records.
+    let source = seen["documents"][0]["source"].as_str().unwrap_or_default();
+    assert!(
+        source.starts_with("line ")
+            && source.contains(", interchange ")
+            && source.contains(", set "),
+        "{seen}"
+    );
     assert!(metric(&env, "gateway_documents_noted_total", "adapter=\"x12\"").await > noted_before);
     // A validation warning is a note too, and the POST answer already says it.
     let mut inv = DemoEnv::invoice("E2E-REST-NOTED").unwrap();

@@ -32,6 +32,10 @@ pub struct DocumentStatus {
     /// What the gateway accepted but noticed (an X12 set accepted with errors, totals that do
     /// not add up): worth fixing on the sender's side.
     pub notes: Vec<String>,
+    /// Where in what it sent the document was (`line 12, interchange 000000042, group 1, set
+    /// 0001`; a dropped file's name first), so the partner can find it in its own records.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub source: String,
     pub received_at: String,
     pub updated_at: String,
 }

@@ -792,6 +792,7 @@ impl gateway_http::DocumentLookup for Ledger {
                 detail: e.detail,
                 partner_ack: e.partner_ack,
                 notes: e.notes.lines().map(str::to_string).collect(),
+                source: e.source,
                 received_at: e.received_at,
                 updated_at: e.updated_at,
             })
