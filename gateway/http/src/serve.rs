@@ -158,25 +158,34 @@ mod tests {
         Ok(answer)
     }
 
-    /// A keep-alive connection left idle after its request is closed once the header timeout
-    /// passes without a new request, so idle HTTP/1 connections do not stay open for ever.
-    #[tokio::test]
-    async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+    /// A server answering `GET /ping` with `pong` under `options`; send on the sender to stop
+    /// it, then await the handle.
+    async fn ping_server(
+        options: ServeOptions,
+    ) -> (
+        std::net::SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = Router::new().route("/ping", axum::routing::get(|| async { "pong" }));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve(
-            listener,
-            app,
-            ServeOptions {
-                header_timeout: Duration::from_millis(200),
-                ..ServeOptions::default()
-            },
-            async {
-                let _ = stopped.await;
-            },
-        ));
+        let server = tokio::spawn(serve(listener, app, options, async {
+            let _ = stopped.await;
+        }));
+        (addr, stop, server)
+    }
+
+    /// A keep-alive connection left idle after its request is closed once the header timeout
+    /// passes without a new request, so idle HTTP/1 connections do not stay open for ever.
+    #[tokio::test]
+    async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+        let (addr, stop, server) = ping_server(ServeOptions {
+            header_timeout: Duration::from_millis(200),
+            ..ServeOptions::default()
+        })
+        .await;
         let mut s = TcpStream::connect(addr).await.unwrap();
         s.write_all(b"GET /ping HTTP/1.1\r\nHost: gw\r\n\r\n")
             .await
@@ -197,22 +206,12 @@ mod tests {
     /// connection is not served until one closes, so they cannot exhaust the process.
     #[tokio::test]
     async fn idle_connections_are_bounded_and_a_freed_slot_serves_the_next() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = Router::new().route("/ping", axum::routing::get(|| async { "pong" }));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve(
-            listener,
-            app,
-            ServeOptions {
-                header_timeout: Duration::from_secs(600),
-                max_connections: 2,
-                ..ServeOptions::default()
-            },
-            async {
-                let _ = stopped.await;
-            },
-        ));
+        let (addr, stop, server) = ping_server(ServeOptions {
+            header_timeout: Duration::from_secs(600),
+            max_connections: 2,
+            ..ServeOptions::default()
+        })
+        .await;
         assert!(
             get(addr).await.unwrap().ends_with("pong"),
             "served when free"
