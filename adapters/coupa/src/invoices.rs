@@ -193,11 +193,10 @@ impl CoupaClient {
     ) -> Result<InvoiceOutcome, CoupaError> {
         let number = number.to_string();
         let (invoice, already_present) = match self.find_invoice(supplier_id, &number).await? {
-            Some(found) if found.conflict_with(body).is_some() => {
-                let why = found.conflict_with(body).unwrap_or_default();
-                return Err(CoupaError::Conflict(why));
-            }
             Some(found) => {
+                if let Some(why) = found.conflict_with(body) {
+                    return Err(CoupaError::Conflict(why));
+                }
                 Counters::bump(&self.counters.found_existing);
                 tracing::info!(
                     invoice_id = found.id,

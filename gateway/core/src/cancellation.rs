@@ -39,10 +39,13 @@ pub fn invoice_cancellation(doc: &Document) -> Option<CancellationMark> {
     None
 }
 
+/// How the reason for refusing a cancellation starts, so an answer can tell it apart.
+pub const CANCELLATION: &str = "an invoice cancellation";
+
 /// Why a cancellation is not delivered, and what to do instead.
 pub fn cancellation_refused(mark: &CancellationMark, number: &str) -> String {
     format!(
-        "an invoice cancellation ({}): the gateway does not void invoices in Coupa, so it is not \
+        "{CANCELLATION} ({}): the gateway does not void invoices in Coupa, so it is not \
          delivered; ask the buyer's accounts payable to void invoice {number:?} in Coupa, \
          or send a credit memo",
         mark.said

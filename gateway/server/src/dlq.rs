@@ -362,17 +362,18 @@ async fn coupa_now(
                 (None, Some(name)) => format!("{name} (id {})", p.supplier.id),
                 (None, None) => format!("id {}", p.supplier.id),
             };
-            let said = match &p.existing {
-                Some(found) if found.conflict_with(&p.request).is_some() => format!(
-                    "a replay would fail again: {}",
-                    found.conflict_with(&p.request).unwrap_or_default()
-                ),
-                Some(found) => format!(
+            let conflict = p
+                .existing
+                .as_ref()
+                .and_then(|f| f.conflict_with(&p.request));
+            let said = match (&p.existing, conflict) {
+                (Some(_), Some(why)) => format!("a replay would fail again: {why}"),
+                (Some(found), None) => format!(
                     "already there as invoice {} ({}) of supplier {supplier}: a replay creates nothing and takes it",
                     found.id,
                     found.status.as_deref().unwrap_or("no status")
                 ),
-                None => format!(
+                (None, _) => format!(
                     "not there: a replay would create invoice {} for supplier {supplier}",
                     inv.invoice_number.as_deref().unwrap_or("(no number)")
                 ),

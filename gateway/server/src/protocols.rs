@@ -98,7 +98,8 @@ fn cxml_outcome(report: &IngestReport) -> (Outcome, Option<String>) {
     }
     if report.rejects.iter().any(|r| {
         r.message.starts_with(crate::pipeline::TEST_DOCUMENT)
-            || r.message.starts_with("an invoice cancellation")
+            || r.message
+                .starts_with(gateway_core::cancellation::CANCELLATION)
     }) {
         return (Outcome::BadRequest, Some(text));
     }
