@@ -57,11 +57,15 @@ impl DeliveryHandler {
                 target = self.target.name(),
                 "delivered"
             );
-            let _ = self.ledger.set_status(
+            if let Err(e) = self.ledger.set_status(
                 &env.idempotency_key,
                 Status::Delivered,
                 &format!("{}: {}", self.target.name(), receipt.reference),
-            );
+            ) {
+                // Delivered all the same; only the operator's view is behind.
+                tracing::warn!(error = %e, reference = %receipt.reference,
+                    "delivered, but the ledger could not record it: `gateway documents` shows it as not yet delivered");
+            }
         }
         self.record(m, Outcome::from(result))
     }
@@ -80,9 +84,13 @@ impl DeliveryHandler {
                 metrics::count(Counter::Failed, &env.adapter, kind, 1);
                 metrics::count(Counter::Dead, &env.adapter, kind, 1);
                 tracing::error!(%reason, attempt = m.attempt, "delivery failed for good; dead-lettered");
-                let _ = self
+                if let Err(e) = self
                     .ledger
-                    .set_status(&env.idempotency_key, Status::Dead, reason);
+                    .set_status(&env.idempotency_key, Status::Dead, reason)
+                {
+                    // The dead letter itself is on the bus; only the ledger's view is behind.
+                    tracing::warn!(error = %e, "the ledger could not record this dead letter: `gateway dlq list` still shows it");
+                }
             }
         }
         outcome

@@ -62,6 +62,10 @@ pub struct SupplierDelivery {
     exporter: Option<Arc<dyn PoExporter>>,
     mailer: Option<Arc<adapter_email::SmtpMailer>>,
     coupa_suppliers: Option<Arc<dyn CoupaSupplierProfiles>>,
+    /// POs this process sent whose export mark is still pending, by idempotency key: the
+    /// ledger's record of it, held here too in case the ledger write failed. Removed once
+    /// the PO is marked exported, so it stays small.
+    sent_here: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for SupplierDelivery {
@@ -90,6 +94,7 @@ impl SupplierDelivery {
             exporter,
             mailer: None,
             coupa_suppliers: None,
+            sent_here: std::sync::Mutex::default(),
         })
     }
 
@@ -127,6 +132,44 @@ impl SupplierDelivery {
             _ => Err(DeliveryError::permanent(format!(
                 "no partner profile {partner_id:?} for this purchase order; add a [[partners]] entry"
             ))),
+        }
+    }
+
+    /// Where the supplier already got this PO (an earlier attempt sent it, then failed to mark
+    /// it exported), `None` when it has not been sent. A ledger that cannot be read is a
+    /// retryable error, not "not sent": sending on a guess would give the supplier the order
+    /// twice, and a supplier reading files or e-mail has no payloadID to recognise it by.
+    fn sent_before(&self, key: &str) -> Result<Option<String>, DeliveryError> {
+        if let Some(reference) = self.sent_here.lock().ok().and_then(|m| m.get(key).cloned()) {
+            return Ok(Some(reference));
+        }
+        let entry = self.ledger.entry(key).map_err(|e| {
+            DeliveryError::retryable(format!(
+                "cannot tell whether the supplier already has this PO, so it was not sent: {e}"
+            ))
+        })?;
+        Ok(entry.filter(|e| e.detail.starts_with(SENT)).map(|e| {
+            e.detail
+                .trim_start_matches(SENT)
+                .trim_start_matches(": ")
+                .to_string()
+        }))
+    }
+
+    /// Records that the supplier has the PO, so a retry (of the export mark) does not send it
+    /// again. Also kept in memory: when the ledger cannot take the write, retries in this
+    /// process still know, and the failure is logged with what was sent where.
+    fn remember_sent(&self, key: &str, reference: &str) {
+        if let Ok(mut m) = self.sent_here.lock() {
+            m.insert(key.to_string(), reference.to_string());
+        }
+        if let Err(e) =
+            self.ledger
+                .set_status(key, Status::Published, &format!("{SENT}: {reference}"))
+        {
+            tracing::error!(idempotency_key = %key, %reference, error = %e,
+                "the supplier has this PO but the ledger could not record it: after a restart \
+                 a retry would send it again");
         }
     }
 
@@ -329,28 +372,12 @@ impl Outbound for SupplierDelivery {
         doc: &'a Document,
     ) -> BoxFuture<'a, Result<Receipt, DeliveryError>> {
         async move {
-            let already = self
-                .ledger
-                .entry(&env.idempotency_key)
-                .ok()
-                .flatten()
-                .filter(|e| e.detail.starts_with(SENT));
-            let (reference, already_present) = match already {
-                Some(e) => (
-                    e.detail
-                        .trim_start_matches(SENT)
-                        .trim_start_matches(": ")
-                        .to_string(),
-                    true,
-                ),
+            let (reference, already_present) = match self.sent_before(&env.idempotency_key)? {
+                Some(reference) => (reference, true),
                 None => {
                     let partner = self.partner_for(env).await?;
                     let reference = self.send(env, doc, &partner).await?;
-                    let _ = self.ledger.set_status(
-                        &env.idempotency_key,
-                        Status::Published,
-                        &format!("{SENT}: {reference}"),
-                    );
+                    self.remember_sent(&env.idempotency_key, &reference);
                     (reference, false)
                 }
             };
@@ -363,11 +390,188 @@ impl Outbound for SupplierDelivery {
             ) {
                 exporter.mark_exported(id).await?;
             }
+            if let Ok(mut m) = self.sent_here.lock() {
+                m.remove(&env.idempotency_key);
+            }
             Ok(Receipt {
                 reference,
                 already_present,
             })
         }
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use gateway_core::{Direction, SourceMeta};
+    use gateway_model::{DocumentKind, PurchaseOrder};
+
+    use super::*;
+    use crate::ledger::NewDocument;
+
+    /// Coupa's export mark, failing (retryably) the first `failures` times.
+    struct FlakyExporter {
+        failures: u32,
+        calls: AtomicU32,
+    }
+
+    impl PoExporter for FlakyExporter {
+        fn mark_exported(&self, _: u64) -> BoxFuture<'_, Result<(), DeliveryError>> {
+            let call = self.calls.fetch_add(1, Ordering::SeqCst);
+            let result = if call < self.failures {
+                Err(DeliveryError::retryable("Coupa answered 503"))
+            } else {
+                Ok(())
+            };
+            async move { result }.boxed()
+        }
+    }
+
+    struct Setup {
+        dir: tempfile::TempDir,
+        ledger: Arc<Ledger>,
+        env: Envelope,
+        doc: Document,
+    }
+
+    /// A PO for partner `acme`, whose channel is CSV files in `<dir>/out`, claimed in a ledger
+    /// at `<dir>/ledger.db` as the PO poller claims it.
+    fn setup() -> Setup {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.db")).expect("ledger"));
+        let mut meta = SourceMeta::default();
+        meta.extra.insert(COUPA_PO_ID.into(), "77".into());
+        let mut env = Envelope::inbound(
+            DocumentKind::PurchaseOrder,
+            "coupa",
+            Some("acme".into()),
+            meta,
+        );
+        env.direction = Direction::Out;
+        env.idempotency_key = "coupa-po:77:v1".into();
+        let claimed = ledger
+            .claim(&NewDocument {
+                idempotency_key: &env.idempotency_key,
+                doc_id: &env.doc_id,
+                adapter: "coupa",
+                partner: "acme",
+                kind: "purchase_order",
+                number: "PO77",
+                business_key: None,
+            })
+            .expect("claim");
+        assert!(matches!(claimed, crate::ledger::Claim::New));
+        let doc = Document::PurchaseOrder(PurchaseOrder {
+            po_number: Some("PO77".into()),
+            ..PurchaseOrder::default()
+        });
+        Setup {
+            dir,
+            ledger,
+            env,
+            doc,
+        }
+    }
+
+    fn delivery(s: &Setup, exporter: Arc<FlakyExporter>) -> SupplierDelivery {
+        let partner = PartnerProfile {
+            id: "acme".into(),
+            outbound: Some(OutboundChannel::CsvFile {
+                dir: s.dir.path().join("out").display().to_string(),
+            }),
+            ..PartnerProfile::default()
+        };
+        SupplierDelivery::new(
+            Partners::new(vec![partner]),
+            Codecs::standard(),
+            Arc::clone(&s.ledger),
+            Duration::from_secs(5),
+            Some(exporter),
+        )
+        .expect("client")
+    }
+
+    /// What the supplier picks up from its folder now (and removes, as a supplier's poller
+    /// does: a second copy under the same name then counts again).
+    fn pick_up(s: &Setup) -> usize {
+        let Ok(files) = std::fs::read_dir(s.dir.path().join("out")) else {
+            return 0;
+        };
+        let mut picked = 0;
+        for f in files.flatten() {
+            std::fs::remove_file(f.path()).expect("pick up");
+            picked += 1;
+        }
+        picked
+    }
+
+    /// The supplier got the PO but Coupa refused the export mark: the retry, in this process
+    /// or in one started afterwards on the same ledger, marks it again without a second file.
+    #[tokio::test]
+    async fn a_failed_export_mark_is_retried_without_sending_the_po_again() {
+        let s = setup();
+        let exporter = Arc::new(FlakyExporter {
+            failures: 2,
+            calls: AtomicU32::new(0),
+        });
+        let first = delivery(&s, Arc::clone(&exporter));
+        let err = first.deliver(&s.env, &s.doc).await.expect_err("mark fails");
+        assert!(err.is_retryable(), "{err:?}");
+        assert_eq!(pick_up(&s), 1);
+
+        // A restart: a new delivery with nothing in memory, only the ledger.
+        let after_restart = delivery(&s, Arc::clone(&exporter));
+        let err = after_restart
+            .deliver(&s.env, &s.doc)
+            .await
+            .expect_err("mark fails");
+        assert!(err.is_retryable(), "{err:?}");
+        let receipt = after_restart.deliver(&s.env, &s.doc).await.expect("marked");
+        assert!(receipt.already_present);
+        assert!(receipt.reference.ends_with(".csv"), "{}", receipt.reference);
+        assert_eq!(pick_up(&s), 0, "the supplier got the PO once");
+        assert_eq!(exporter.calls.load(Ordering::SeqCst), 3);
+    }
+
+    /// A ledger that cannot be read does not count as "not sent yet": nothing is sent, and the
+    /// error is retryable. Once the PO was sent, a ledger that cannot be written no longer
+    /// makes a retry in the same process send it again.
+    #[tokio::test]
+    async fn a_ledger_that_fails_never_makes_the_supplier_get_the_po_twice() {
+        let s = setup();
+        let exporter = Arc::new(FlakyExporter {
+            failures: 1,
+            calls: AtomicU32::new(0),
+        });
+        let sender = delivery(&s, Arc::clone(&exporter));
+        let err = sender
+            .deliver(&s.env, &s.doc)
+            .await
+            .expect_err("mark fails");
+        assert!(err.is_retryable(), "{err:?}");
+        assert_eq!(pick_up(&s), 1);
+
+        // The ledger's table is gone from under it: every read and write fails.
+        let raw = rusqlite::Connection::open(s.dir.path().join("ledger.db")).expect("open");
+        raw.execute_batch("DROP TABLE documents").expect("drop");
+        assert!(s.ledger.entry(&s.env.idempotency_key).is_err());
+
+        // Same process: it remembers what it sent, and only the mark is retried.
+        let receipt = sender.deliver(&s.env, &s.doc).await.expect("marked");
+        assert!(receipt.already_present);
+        assert_eq!(pick_up(&s), 0);
+
+        // A process that never sent it cannot tell, so it sends nothing and asks for a retry.
+        let other = delivery(&s, Arc::clone(&exporter));
+        let err = other
+            .deliver(&s.env, &s.doc)
+            .await
+            .expect_err("ledger down");
+        assert!(err.is_retryable(), "{err:?}");
+        assert!(err.reason().contains("not sent"), "{}", err.reason());
+        assert_eq!(pick_up(&s), 0, "nothing sent on a guess");
     }
 }
