@@ -1985,6 +1985,105 @@ async fn a_po_sent_again_after_a_lost_answer_keeps_its_payload_id() {
     env.shutdown().await.unwrap();
 }
 
+/// Coupa misbehaves around a PO: the PO list answers 503s and a 429 while the poller asks,
+/// and after the supplier took the PO, marking it exported fails more times than the Coupa
+/// client retries (so the bus retries the whole delivery), the first time after Coupa
+/// committed the mark but its answer was lost. The supplier gets the PO exactly once (counted
+/// as requests on the wire, not as orders a payloadID-aware supplier kept), the PO ends up
+/// exported, and nothing is dead-lettered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coupa_faults_while_polling_and_marking_exported_send_each_po_once() {
+    let Some(env) = env(0).await else { return };
+    let base = env.sandbox.base_url();
+    let route = "/supplier/faultco/cxml";
+    for fault in [
+        gateway_sandbox::FaultSpec::new(
+            "GET /api/purchase_orders",
+            gateway_sandbox::FaultKind::Status { status: 503 },
+            3,
+        ),
+        gateway_sandbox::FaultSpec::new(
+            "GET /api/purchase_orders",
+            gateway_sandbox::FaultKind::RateLimit { retry_after: 1 },
+            1,
+        ),
+        gateway_sandbox::FaultSpec::new(
+            "PUT /api/purchase_orders/",
+            gateway_sandbox::FaultKind::CommitThenDrop,
+            1,
+        ),
+        // More than the client's 5 attempts: the bus has to retry the delivery.
+        gateway_sandbox::FaultSpec::new(
+            "PUT /api/purchase_orders/",
+            gateway_sandbox::FaultKind::Status { status: 503 },
+            6,
+        ),
+    ] {
+        assert!(env.sandbox.inject(fault));
+    }
+    add_supplier_with_po(
+        &env.sandbox,
+        serde_json::json!({
+            "name": "Faultco",
+            "number": "FAULTCO-1",
+            "po-method": "cxml",
+            "cxml-url": format!("{base}{route}"),
+            "cxml-domain": "NetworkID",
+            "cxml-identity": "globex-buyer",
+            "cxml-supplier-domain": "DUNS",
+            "cxml-supplier-identity": "faultco-duns"
+        }),
+        "PO-FAULT-1",
+    )
+    .unwrap();
+    assert!(
+        env.wait_until(GUARD, |e| {
+            // Two marks answered 200: the one whose answer was dropped, and the last.
+            e.sandbox.purchase_order_exported("PO-FAULT-1")
+                && e.sandbox
+                    .request_log()
+                    .iter()
+                    .filter(|r| {
+                        r.method == "PUT"
+                            && r.path.starts_with("/api/purchase_orders/")
+                            && r.status == 200
+                    })
+                    .count()
+                    >= 2
+        })
+        .await,
+        "{:?}",
+        env.sandbox.purchase_orders()
+    );
+    let log = env.sandbox.request_log();
+    let posts = log
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == route)
+        .count();
+    assert_eq!(posts, 1, "the supplier was sent the PO {posts} times");
+    let marks = log
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.starts_with("/api/purchase_orders/"))
+        .count();
+    assert!(
+        marks >= 8,
+        "the faults were not all met: {marks} PUT(s) to mark the PO exported"
+    );
+    let polls_refused = log
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/api/purchase_orders"))
+        .filter(|r| r.status == 503 || r.status == 429)
+        .count();
+    assert_eq!(polls_refused, 4, "{log:?}");
+    let dead = env
+        .bus
+        .dead_letters("supplier-orders", &Default::default(), 10)
+        .await
+        .unwrap();
+    assert!(dead.is_empty(), "{dead:?}");
+    env.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suppliers_known_only_in_coupa_get_pos_by_their_coupa_po_method() {
     let Some(env) = env(0).await else { return };
