@@ -76,6 +76,8 @@ pub struct InvoiceOutcome {
     pub already_present: bool,
     /// It was submitted for approval by this call.
     pub submitted: bool,
+    /// Files attached to it by this call (those already there are not counted).
+    pub attached: usize,
 }
 
 impl CoupaClient {
@@ -168,6 +170,19 @@ impl CoupaClient {
         body: &Value,
         supplier_id: u64,
     ) -> Result<InvoiceOutcome, CoupaError> {
+        self.deliver_invoice_with_files(body, supplier_id, &[])
+            .await
+    }
+
+    /// [`Self::deliver_invoice`] with files for the invoice (its PDF copy): attached after the
+    /// create (or to the invoice found), before the submit, each once
+    /// ([`Self::attach_files`]).
+    pub async fn deliver_invoice_with_files(
+        &self,
+        body: &Value,
+        supplier_id: u64,
+        files: &[gateway_core::SupportingFile],
+    ) -> Result<InvoiceOutcome, CoupaError> {
         let number = body
             .get("invoice-number")
             .and_then(Value::as_str)
@@ -179,7 +194,9 @@ impl CoupaClient {
         // second waits here and then finds the first.
         let turn = self.delivering.turn(supplier_id, &number);
         let held = turn.lock().await;
-        let outcome = self.deliver_in_turn(body, supplier_id, &number).await;
+        let outcome = self
+            .deliver_in_turn(body, supplier_id, &number, files)
+            .await;
         drop(held);
         self.delivering.done(supplier_id, &number, turn);
         outcome
@@ -190,6 +207,7 @@ impl CoupaClient {
         body: &Value,
         supplier_id: u64,
         number: &str,
+        files: &[gateway_core::SupportingFile],
     ) -> Result<InvoiceOutcome, CoupaError> {
         let number = number.to_string();
         let (invoice, already_present) = match self.find_invoice(supplier_id, &number).await? {
@@ -209,6 +227,7 @@ impl CoupaClient {
                 false,
             ),
         };
+        let attached = self.attach_files(invoice.id, files).await?;
         let mut submitted = false;
         let invoice = if self.cfg.submit_after_create && invoice.is_draft() {
             submitted = true;
@@ -220,6 +239,7 @@ impl CoupaClient {
             invoice,
             already_present,
             submitted,
+            attached,
         })
     }
 

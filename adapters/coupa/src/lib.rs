@@ -13,6 +13,7 @@
 //!
 //! Secrets and tokens are [`gateway_core::Secret`]s and never logged.
 
+pub mod attachments;
 pub mod backoff;
 pub mod client;
 pub mod config;
@@ -28,6 +29,7 @@ pub mod suppliers;
 pub mod token;
 pub mod transport;
 
+pub use attachments::CoupaAttachment;
 pub use client::CoupaClient;
 pub use config::CoupaClientConfig;
 pub use cxml::CxmlStatus;

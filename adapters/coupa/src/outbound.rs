@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use gateway_core::profile::CoupaSupplierRef;
-use gateway_core::{DeliveryError, Envelope, Outbound, Receipt};
+use gateway_core::{AttachmentStore, DeliveryError, Envelope, Outbound, Receipt, SupportingFile};
 use gateway_model::Document;
 
 use serde_json::Value;
@@ -38,6 +38,8 @@ pub struct CoupaInvoiceDelivery {
     /// Partner profile id → its Coupa supplier (from `PartnerProfile::coupa_supplier`).
     partners: HashMap<String, CoupaSupplierRef>,
     mapping: InvoiceMapping,
+    /// Where the files an envelope names are kept ([`Envelope::attachments`]).
+    files: Option<AttachmentStore>,
 }
 
 impl CoupaInvoiceDelivery {
@@ -49,7 +51,49 @@ impl CoupaInvoiceDelivery {
             client,
             partners: HashMap::new(),
             mapping,
+            files: None,
         }
+    }
+
+    /// Reads the files invoices carry (their PDF copies) from `store`.
+    pub fn with_attachment_store(mut self, store: AttachmentStore) -> Self {
+        self.files = Some(store);
+        self
+    }
+
+    /// The files `envelope` names, read back from the store. A file that is gone or damaged is
+    /// a permanent error: delivering without it would lose it for good, so the invoice waits
+    /// in the dead letters until an operator decides.
+    fn files_of(&self, envelope: &Envelope) -> Result<Vec<SupportingFile>, DeliveryError> {
+        if envelope.attachments.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(store) = &self.files else {
+            return Err(DeliveryError::permanent(format!(
+                "the invoice carries {} file(s) but this gateway has no attachment store to read them from",
+                envelope.attachments.len()
+            )));
+        };
+        envelope
+            .attachments
+            .iter()
+            .map(|r| {
+                store
+                    .get(r)
+                    .map(|bytes| SupportingFile {
+                        name: r.name.clone(),
+                        content_type: r.content_type.clone(),
+                        bytes,
+                    })
+                    .map_err(|e| {
+                        if e.is_retryable() {
+                            DeliveryError::retryable(e.to_string())
+                        } else {
+                            DeliveryError::permanent(e.to_string())
+                        }
+                    })
+            })
+            .collect()
     }
 
     /// Invoices from `partner` (the envelope's partner id) belong to this Coupa supplier.
@@ -121,13 +165,27 @@ impl CoupaInvoiceDelivery {
         envelope: &Envelope,
         inv: &gateway_model::Invoice,
     ) -> Result<Receipt, CoupaError> {
+        self.deliver_invoice_with_files(envelope, inv, &[]).await
+    }
+
+    /// [`Self::deliver_invoice`] with the files to attach to it.
+    pub async fn deliver_invoice_with_files(
+        &self,
+        envelope: &Envelope,
+        inv: &gateway_model::Invoice,
+        files: &[SupportingFile],
+    ) -> Result<Receipt, CoupaError> {
         let (supplier, body) = self.request(envelope, inv).await?;
-        let outcome = self.client.deliver_invoice(&body, supplier.id).await?;
+        let outcome = self
+            .client
+            .deliver_invoice_with_files(&body, supplier.id, files)
+            .await?;
         tracing::info!(
             doc_id = %envelope.doc_id,
             coupa_invoice_id = outcome.invoice.id,
             already_present = outcome.already_present,
             submitted = outcome.submitted,
+            attached = outcome.attached,
             "invoice delivered to Coupa"
         );
         Ok(Receipt {
@@ -149,10 +207,12 @@ impl Outbound for CoupaInvoiceDelivery {
     ) -> Pin<Box<dyn Future<Output = Result<Receipt, DeliveryError>> + Send + 'a>> {
         Box::pin(async move {
             match document {
-                Document::Invoice(inv) => self
-                    .deliver_invoice(envelope, inv)
-                    .await
-                    .map_err(DeliveryError::from),
+                Document::Invoice(inv) => {
+                    let files = self.files_of(envelope)?;
+                    self.deliver_invoice_with_files(envelope, inv, &files)
+                        .await
+                        .map_err(DeliveryError::from)
+                }
                 other => Err(DeliveryError::permanent(format!(
                     "the coupa outbound delivers invoices, not {}",
                     other.kind()

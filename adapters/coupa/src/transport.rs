@@ -58,6 +58,53 @@ pub fn error_messages(body: &str) -> Vec<String> {
     out
 }
 
+/// What a request carries.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Payload<'a> {
+    Empty,
+    Json(&'a Value),
+    /// One file as `multipart/form-data` (`file_field`), after text `fields`, the way Coupa's
+    /// attachment endpoints take it.
+    File {
+        fields: &'a [(&'a str, &'a str)],
+        file_field: &'a str,
+        file_name: &'a str,
+        content_type: &'a str,
+        bytes: &'a [u8],
+    },
+}
+
+impl Payload<'_> {
+    /// `req` with this payload (built again for each send: a form cannot be cloned).
+    fn apply(self, req: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, CoupaError> {
+        Ok(match self {
+            Payload::Empty => req.header(reqwest::header::CONTENT_TYPE, "application/json"),
+            Payload::Json(b) => req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(serde_json::to_vec(b).map_err(|e| CoupaError::Mapping(e.to_string()))?),
+            Payload::File {
+                fields,
+                file_field,
+                file_name,
+                content_type,
+                bytes,
+            } => {
+                let part = reqwest::multipart::Part::bytes(bytes.to_vec())
+                    .file_name(file_name.to_string())
+                    .mime_str(content_type)
+                    .map_err(|e| {
+                        CoupaError::Mapping(format!("content type {content_type}: {e}"))
+                    })?;
+                let mut form = reqwest::multipart::Form::new();
+                for (k, v) in fields {
+                    form = form.text(k.to_string(), v.to_string());
+                }
+                req.multipart(form.part(file_field.to_string(), part))
+            }
+        })
+    }
+}
+
 /// What one exchange produced.
 #[derive(Debug)]
 pub struct Answer {
@@ -73,7 +120,7 @@ impl CoupaClient {
         method: Method,
         path: &str,
         query: &[(String, String)],
-        body: Option<&Value>,
+        payload: Payload<'_>,
     ) -> Result<Answer, CoupaError> {
         let mut refreshed = false;
         loop {
@@ -84,16 +131,12 @@ impl CoupaClient {
                 .http
                 .request(method.clone(), self.url(path))
                 .header(reqwest::header::ACCEPT, "application/json")
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .bearer_auth(token.value.expose())
                 .timeout(self.cfg.timeout);
             if !query.is_empty() {
                 req = req.query(query);
             }
-            if let Some(b) = body {
-                req = req
-                    .body(serde_json::to_vec(b).map_err(|e| CoupaError::Mapping(e.to_string()))?);
-            }
+            req = payload.apply(req)?;
             let resp = match req.send().await {
                 Ok(r) => r,
                 Err(e) => {
@@ -132,7 +175,19 @@ impl CoupaClient {
         query: &[(String, String)],
         body: Option<&Value>,
     ) -> Result<Value, CoupaError> {
-        let a = self.exchange(method, path, query, body).await?;
+        let payload = body.map_or(Payload::Empty, Payload::Json);
+        self.call_with(method, path, query, payload).await
+    }
+
+    /// [`Self::call`] with any [`Payload`] (a file upload).
+    pub(crate) async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        payload: Payload<'_>,
+    ) -> Result<Value, CoupaError> {
+        let a = self.exchange(method, path, query, payload).await?;
         match a.status {
             200..=299 => {
                 if a.body.trim().is_empty() {

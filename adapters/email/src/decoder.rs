@@ -8,13 +8,16 @@ use gateway_model::Text;
 use crate::attachment::classify;
 use crate::message::{Limits, MailAttachment, ParsedMail, hex};
 use crate::sender::check_sender;
+use crate::supporting::{attach_pdfs, is_pdf};
 
 /// Decodes RFC 5322 messages: every cXML, X12, CSV (or JSON) attachment is decoded by the codec
 /// for its format, handed in by the server. One bad attachment never loses the others.
 ///
 /// A message whose sender the partner's `[email]` section does not allow, or that has no usable
-/// attachment, gives located rejects and no documents. Other attachments (a PDF copy of the
-/// invoice beside its cXML) are skipped quietly when some attachment was usable.
+/// attachment, gives located rejects and no documents. Other attachments (an
+/// image, a spreadsheet) are skipped quietly when some attachment was usable; a PDF goes with
+/// the document it belongs to ([`crate::supporting`]), to be attached to it where it is
+/// delivered.
 pub struct EmailCodec {
     decoders: Vec<Arc<dyn Decode>>,
     limits: Limits,
@@ -78,6 +81,7 @@ impl EmailCodec {
             return out;
         }
         let mut skipped = Vec::new();
+        let mut pdfs = Vec::new();
         let mut usable = 0usize;
         for att in &mail.attachments {
             let place = format!("{msg}, {}", att.label());
@@ -95,6 +99,10 @@ impl EmailCodec {
             }
             let format = match classify(att) {
                 Ok(f) => f,
+                Err(_) if is_pdf(att) => {
+                    pdfs.push(att);
+                    continue;
+                }
                 Err(why) => {
                     skipped.push(Reject::new(place, why));
                     continue;
@@ -117,6 +125,13 @@ impl EmailCodec {
             self.adopt(mail, att, format, &place, decoded, &mut out);
         }
         if usable == 0 {
+            skipped.extend(pdfs.iter().map(|att| {
+                Reject::new(
+                    format!("{msg}, {}", att.label()),
+                    "a PDF (application/pdf): the gateway attaches a PDF to the invoice it comes \
+                     with, but cannot read an invoice from one",
+                )
+            }));
             for s in &skipped {
                 tracing::debug!(location = %s.location, reason = %s.message, "attachment skipped");
             }
@@ -132,6 +147,7 @@ impl EmailCodec {
             for s in &skipped {
                 tracing::info!(location = %s.location, reason = %s.message, "attachment skipped");
             }
+            attach_pdfs(&pdfs, &mut out.documents);
         }
         out
     }

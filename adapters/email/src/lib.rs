@@ -19,6 +19,7 @@ pub mod imap;
 pub mod message;
 pub mod outbound;
 pub mod sender;
+pub mod supporting;
 
 pub use decoder::EmailCodec;
 pub use imap::{Fetched, ImapConfig, ImapError, ImapInbox, ImapSecurity};

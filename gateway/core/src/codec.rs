@@ -28,6 +28,11 @@ pub struct SourceMeta {
     /// Other envelope facts (cXML timestamp, deploymentMode, version; X12 usage indicator).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub extra: std::collections::BTreeMap<Text, Text>,
+    /// Files the sender sent with this document (an invoice's PDF copy beside its cXML in a
+    /// mail), delivered with it; the pipeline stores them and the envelope carries
+    /// [`crate::AttachmentRef`]s.
+    #[serde(skip)]
+    pub files: Vec<crate::SupportingFile>,
 }
 
 /// The key of [`SourceMeta::extra`] holding a document's notes.

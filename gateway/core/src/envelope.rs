@@ -46,6 +46,10 @@ pub struct Envelope {
     /// Where the raw bytes were kept, when they were.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_ref: Option<String>,
+    /// Files sent with the document (its PDF copy), in the attachment store, to be attached
+    /// where it is delivered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::AttachmentRef>,
 }
 
 /// [`SourceMeta`] as it travels in an envelope.
@@ -107,6 +111,7 @@ impl Envelope {
             received_at: Utc::now(),
             source: meta.into(),
             raw_ref: None,
+            attachments: Vec::new(),
         }
     }
 

@@ -39,6 +39,8 @@ pub struct Accepted {
     /// What the gateway accepted but noticed: decoder notes ([`crate::SourceMeta::note`]) and
     /// validation warnings (totals that do not add up, no currency).
     pub notes: Vec<String>,
+    /// The files kept with it, to be attached where it is delivered (its PDF copy).
+    pub attachments: Vec<String>,
 }
 
 /// A document received before: not published again.

@@ -5,6 +5,7 @@
 //!
 //! Adapters depend on this crate and `gateway-model` only, never on each other.
 
+pub mod attachments;
 pub mod bus;
 pub mod cancellation;
 pub mod codec;
@@ -19,6 +20,7 @@ pub mod profile;
 pub mod secret;
 pub mod testkit;
 
+pub use attachments::{AttachmentError, AttachmentRef, AttachmentStore, SupportingFile};
 pub use bus::{
     Broker, BusError, ConsumerSpec, DeadFilter, DeadLetter, Delivered, Handler, Message, Outcome,
     QueueDepth, Stop, Topology,

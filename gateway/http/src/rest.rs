@@ -56,6 +56,7 @@ pub fn report_response(report: &IngestReport) -> (StatusCode, serde_json::Value)
             "idempotency_key": a.idempotency_key,
             "same_business_key_as": a.same_business_key_as,
             "notes": a.notes,
+            "attachments": a.attachments,
         })).collect::<Vec<_>>(),
         "duplicates": report.duplicates.iter().map(|d| json!({
             "doc_id": d.doc_id, "number": d.number, "status": d.status,

@@ -20,6 +20,7 @@
 //! [`purchase_orders`], [`cxml`], [`admin`], [`demo`] (seed data and the CLI entry point).
 
 pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod cxml;
 pub mod demo;
@@ -34,6 +35,7 @@ pub mod server;
 pub mod store;
 pub mod suppliers;
 
+pub use attachments::StoredAttachment;
 pub use demo::{CliOptions, run_cli};
 pub use faults::{FaultKind, FaultSpec};
 pub use server::{ALL_SCOPES, Sandbox, SandboxClient, SandboxError, SandboxHandle, SandboxOptions};

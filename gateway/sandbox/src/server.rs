@@ -22,7 +22,7 @@ use crate::reply;
 use crate::store::{
     LoggedRequest, ReceivedOrder, ReceivedStatusUpdate, SandboxStats, Snapshot, Store,
 };
-use crate::{admin, auth, cxml, invoices, purchase_orders, suppliers};
+use crate::{admin, attachments, auth, cxml, invoices, purchase_orders, suppliers};
 
 /// Every scope the sandbox knows; the default client holds them all.
 pub const ALL_SCOPES: &[&str] = &[
@@ -247,6 +247,12 @@ fn router(shared: SharedState) -> Router {
         )
         .route("/api/invoices/{id}/submit", put(invoices::submit))
         .route(
+            "/api/invoices/{id}/attachments",
+            get(attachments::list).post(attachments::create).layer(
+                axum::extract::DefaultBodyLimit::max(attachments::MAX_UPLOAD_BYTES + 64 * 1024),
+            ),
+        )
+        .route(
             "/api/suppliers",
             get(suppliers::list).post(suppliers::create),
         )
@@ -353,6 +359,17 @@ impl SandboxHandle {
 
     pub fn invoices(&self) -> Vec<Value> {
         self.shared.store().invoices.clone()
+    }
+
+    /// The files on the invoice with this Coupa id, oldest first.
+    pub fn invoice_attachments(&self, invoice_id: u64) -> Vec<crate::StoredAttachment> {
+        self.shared
+            .store()
+            .attachments
+            .iter()
+            .filter(|a| a.invoice_id == invoice_id)
+            .cloned()
+            .collect()
     }
 
     pub fn purchase_orders(&self) -> Vec<Value> {

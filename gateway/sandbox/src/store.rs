@@ -105,6 +105,8 @@ pub struct Store {
     /// Create a second invoice with a supplier's used number instead of refusing it
     /// ([`crate::SandboxOptions::accept_duplicate_invoice_numbers`]).
     pub accept_duplicate_numbers: bool,
+    /// Files on invoices (`/api/invoices/:id/attachments`); not kept in snapshots.
+    pub attachments: Vec<crate::attachments::StoredAttachment>,
     next_id: u64,
     invoice_index: InvoiceIndex,
 }

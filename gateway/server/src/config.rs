@@ -19,6 +19,8 @@ pub struct Config {
     pub bus: BusConfig,
     #[serde(default)]
     pub ledger: LedgerConfig,
+    #[serde(default)]
+    pub attachments: AttachmentsConfig,
     pub coupa: CoupaSection,
     #[serde(default)]
     pub file_drop: Option<FileDropConfig>,
@@ -98,6 +100,30 @@ impl Default for BusConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct LedgerConfig {
     pub path: PathBuf,
+}
+
+/// Where files sent with documents (an invoice's PDF copy) are kept until they are delivered.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttachmentsConfig {
+    /// The folder; unset, `attachments/` beside the ledger.
+    pub dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// The attachment store's folder: `[attachments] dir`, else `attachments/` beside the
+    /// ledger (so one backup of that folder holds both).
+    pub fn attachments_dir(&self) -> PathBuf {
+        match &self.attachments.dir {
+            Some(d) => d.clone(),
+            None => self
+                .ledger
+                .path
+                .parent()
+                .unwrap_or_else(|| std::path::Path::new("."))
+                .join("attachments"),
+        }
+    }
 }
 
 impl Default for LedgerConfig {

@@ -66,7 +66,8 @@ fn invoice_delivery_with(
     cfg: CoupaClientConfig,
 ) -> anyhow::Result<CoupaInvoiceDelivery> {
     let client = Arc::new(CoupaClient::new(cfg).context("building the Coupa client")?);
-    let mut invoices = CoupaInvoiceDelivery::new(client);
+    let mut invoices = CoupaInvoiceDelivery::new(client)
+        .with_attachment_store(gateway_core::AttachmentStore::new(config.attachments_dir()));
     for p in &config.partners {
         if let Some(s) = &p.coupa_supplier {
             invoices = invoices.with_partner(p.id.clone(), s.clone());

@@ -33,6 +33,8 @@ pub struct Pipeline {
     deliver_test_documents: bool,
     /// Longest wait for the bus to confirm a request's documents (`[bus] publish_timeout_ms`).
     publish_timeout: std::time::Duration,
+    /// Where files sent with documents (PDF copies) are kept until delivery.
+    attachments: gateway_core::AttachmentStore,
 }
 
 /// A dependency `/readyz` checks (the bus is always checked).
@@ -65,7 +67,18 @@ impl Pipeline {
             readiness: Vec::new(),
             deliver_test_documents: false,
             publish_timeout: std::time::Duration::from_secs(10),
+            attachments: gateway_core::AttachmentStore::new(
+                std::env::temp_dir()
+                    .join(format!("coupa-gateway-attachments-{}", std::process::id())),
+            ),
         }
+    }
+
+    /// Where files sent with documents are kept until they are delivered (the service's
+    /// `[attachments] dir`; the default is a per-process temporary folder, for tests).
+    pub fn with_attachment_store(mut self, store: gateway_core::AttachmentStore) -> Self {
+        self.attachments = store;
+        self
     }
 
     /// How long a request waits for the bus to confirm its documents before it is refused as
@@ -351,7 +364,9 @@ impl Pipeline {
         report: &mut IngestReport,
         held: &mut InFlight,
     ) -> Result<Option<(Envelope, Vec<u8>, Accepted)>, PipelineError> {
-        let DecodedDocument { document, meta } = d;
+        let DecodedDocument { document, mut meta } = d;
+        // Kept only if the document is accepted (below).
+        let files = std::mem::take(&mut meta.files);
         let where_ = meta
             .location
             .as_deref()
@@ -518,6 +533,11 @@ impl Pipeline {
                         .map(|e| e.doc_id),
                     None => None,
                 };
+                // On disk before the bus has the document: once the sender hears
+                // "accepted", its PDF is kept too.
+                for file in &files {
+                    envelope.attachments.push(self.attachments.put(file)?);
+                }
                 let acc = Accepted {
                     doc_id: envelope.doc_id.clone(),
                     idempotency_key: envelope.idempotency_key.clone(),
@@ -526,6 +546,7 @@ impl Pipeline {
                     partner: partner.id.clone(),
                     same_business_key_as: same,
                     notes,
+                    attachments: files.into_iter().map(|f| f.name).collect(),
                 };
                 Ok(Some((envelope, body, acc)))
             }
@@ -544,6 +565,9 @@ enum PipelineError {
     Bus(#[from] BusError),
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
+    /// A file sent with a document could not be kept: the disk may recover.
+    #[error(transparent)]
+    Attachment(#[from] gateway_core::AttachmentError),
     /// Another request is handling the same document right now; retrying shortly helps (it
     /// is then a duplicate, or new again if that request failed).
     #[error(

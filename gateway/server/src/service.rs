@@ -103,7 +103,8 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
     let partners = Partners::new(config.partners.clone());
     let mut pipeline = Pipeline::new(codecs.clone(), partners, ledger.clone(), Arc::clone(&bus))
         .delivering_test_documents(config.coupa.test_instance)
-        .with_publish_timeout(Duration::from_millis(config.bus.publish_timeout_ms));
+        .with_publish_timeout(Duration::from_millis(config.bus.publish_timeout_ms))
+        .with_attachment_store(gateway_core::AttachmentStore::new(config.attachments_dir()));
     if coupa.is_some() {
         pipeline = pipeline.with_readiness_check(Arc::new(crate::coupa_link::CoupaReachable::new(
             &config.coupa.base_url,

@@ -345,6 +345,18 @@ fn cxml_for(number: &str) -> Vec<u8> {
         .unwrap()
 }
 
+/// The Coupa id of the one invoice numbered `number`.
+fn invoice_id(sandbox: &SandboxHandle, number: &str) -> u64 {
+    let ids: Vec<u64> = sandbox
+        .invoices()
+        .iter()
+        .filter(|i| i.get("invoice-number").and_then(|n| n.as_str()) == Some(number))
+        .filter_map(|i| i["id"].as_u64())
+        .collect();
+    assert_eq!(ids.len(), 1, "invoices numbered {number}: {ids:?}");
+    ids[0]
+}
+
 fn invoices_numbered(sandbox: &SandboxHandle, number: &str) -> usize {
     sandbox
         .invoices()
@@ -379,11 +391,33 @@ async fn a_mailed_cxml_invoice_reaches_coupa_once_and_strangers_are_quarantined(
     let cur = env.maildir.join("cur");
     assert!(wait_until(Duration::from_secs(30), || count(&cur, ":2,S") == 1).await);
     assert_eq!(count(&env.maildir.join("new"), ""), 0);
+    // Its PDF copy is on the Coupa invoice, whole, attached before the invoice was submitted.
+    let id = invoice_id(&env.sandbox, "INV-MAIL-1");
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            env.sandbox
+                .invoices()
+                .iter()
+                .any(|i| i["id"] == id && i["status"] == "pending_approval")
+        })
+        .await
+    );
+    let held = env.sandbox.invoice_attachments(id);
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].file_name, "INV-MAIL-1.pdf");
+    assert_eq!(held[0].content_type, "application/pdf");
+    assert_eq!(held[0].size, 13);
+    // SHA-256 of "%PDF-1.4 copy", computed apart (`printf '%%PDF-1.4 copy' | sha256sum`).
+    assert_eq!(
+        held[0].sha256,
+        "3a6463cc5231ab98653e9b4a7cc80ccb98a1b19534126d27e43c0586b3c932fe"
+    );
 
     // the same message delivered again (a second copy in the mailbox): read, seen, not re-sent
     deliver(&env.maildir, "1763800001.M2P1.test", &raw);
     assert!(wait_until(Duration::from_secs(30), || count(&cur, ":2,S") == 2).await);
     assert_eq!(invoices_numbered(&env.sandbox, "INV-MAIL-1"), 1);
+    assert_eq!(env.sandbox.invoice_attachments(id).len(), 1);
 
     // a message claimed before a crash (left in processing/) is finished by the next poll
     let other = mail(

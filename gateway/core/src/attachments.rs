@@ -1,0 +1,272 @@
+//! Files a supplier sends beside a document (the PDF copy of an invoice, which in many
+//! countries is the invoice in law), kept until the document is delivered and then attached to
+//! it there.
+//!
+//! The bus carries canonical JSON and an envelope, so a file travels as an [`AttachmentRef`] on
+//! the envelope: its name, type, size and SHA-256. The bytes stay in an [`AttachmentStore`], a
+//! folder addressed by content, written and synced before the document is published: once a
+//! sender was told "accepted", the file is on disk. The same file sent twice is stored once.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Most files kept with one document; the rest are noted and left out.
+pub const MAX_FILES_PER_DOCUMENT: usize = 10;
+
+/// A file a decoder found beside a document, with its bytes (before it is stored).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SupportingFile {
+    /// The name the sender gave it (`INV-42.pdf`), as it will appear where it is delivered.
+    pub name: String,
+    /// `type/subtype`, lower case (`application/pdf`).
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Bytes are left out: a debug print of a document must not dump a PDF.
+impl std::fmt::Debug for SupportingFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SupportingFile")
+            .field("name", &self.name)
+            .field("content_type", &self.content_type)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// A stored file, as the envelope carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub name: String,
+    pub content_type: String,
+    /// Lower-case hex SHA-256 of the bytes: where they are in the store, and how a reader
+    /// knows it got the same bytes.
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// Why a file could not be stored or read back.
+#[derive(Debug, thiserror::Error)]
+pub enum AttachmentError {
+    /// The disk refused (full, permissions, I/O): retrying later can help.
+    #[error("attachment store {dir}: {message}")]
+    Io { dir: String, message: String },
+    /// The file is not in the store (someone removed it): retrying cannot help.
+    #[error(
+        "{name} (sha256 {sha256}) is not in the attachment store {dir}; it was removed after the document was accepted"
+    )]
+    Missing {
+        name: String,
+        sha256: String,
+        dir: String,
+    },
+    /// The stored bytes no longer match their hash: retrying cannot help.
+    #[error("{name} in the attachment store {dir} is damaged: its SHA-256 is no longer {sha256}")]
+    Damaged {
+        name: String,
+        sha256: String,
+        dir: String,
+    },
+}
+
+impl AttachmentError {
+    /// Whether trying again later can succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, AttachmentError::Io { .. })
+    }
+}
+
+/// A folder of files addressed by their SHA-256 (`ab/abcdef….bin`).
+#[derive(Debug, Clone)]
+pub struct AttachmentStore {
+    dir: PathBuf,
+}
+
+impl AttachmentStore {
+    /// The store in `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        AttachmentStore { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn io(&self, what: &str, e: std::io::Error) -> AttachmentError {
+        AttachmentError::Io {
+            dir: self.dir.display().to_string(),
+            message: format!("{what}: {e}"),
+        }
+    }
+
+    fn path_of(&self, sha256: &str) -> Option<PathBuf> {
+        let ok = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit());
+        let prefix = sha256.get(..2).filter(|_| ok)?;
+        Some(self.dir.join(prefix).join(format!("{sha256}.bin")))
+    }
+
+    /// Stores `file` durably (written, synced, renamed into place, folder synced) and returns
+    /// its reference. A file already stored is not written again.
+    pub fn put(&self, file: &SupportingFile) -> Result<AttachmentRef, AttachmentError> {
+        let sha256 = hex(&Sha256::digest(&file.bytes));
+        let r = AttachmentRef {
+            name: file.name.clone(),
+            content_type: file.content_type.clone(),
+            size: file.bytes.len() as u64,
+            sha256,
+        };
+        let path = self.path_of(&r.sha256).ok_or_else(|| AttachmentError::Io {
+            dir: self.dir.display().to_string(),
+            message: "a hash that is not 64 hex digits".into(),
+        })?;
+        if path.exists() && self.get(&r).is_ok() {
+            return Ok(r);
+        }
+        let folder = path.parent().unwrap_or(&self.dir);
+        std::fs::create_dir_all(folder).map_err(|e| self.io("creating the folder", e))?;
+        let tmp = folder.join(format!(
+            ".{}.{}.tmp",
+            r.sha256,
+            uuid::Uuid::new_v4().simple()
+        ));
+        let written = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&file.bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)?;
+            std::fs::File::open(folder)?.sync_all()
+        })();
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(self.io(&format!("writing {}", r.name), e));
+        }
+        Ok(r)
+    }
+
+    /// The bytes of a stored file, checked against its hash.
+    pub fn get(&self, r: &AttachmentRef) -> Result<Vec<u8>, AttachmentError> {
+        let missing = || AttachmentError::Missing {
+            name: r.name.clone(),
+            sha256: r.sha256.clone(),
+            dir: self.dir.display().to_string(),
+        };
+        let path = self.path_of(&r.sha256).ok_or_else(missing)?;
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing()),
+            Err(e) => return Err(self.io(&format!("reading {}", r.name), e)),
+        };
+        if hex(&Sha256::digest(&bytes)) != r.sha256 {
+            return Err(AttachmentError::Damaged {
+                name: r.name.clone(),
+                sha256: r.sha256.clone(),
+                dir: self.dir.display().to_string(),
+            });
+        }
+        Ok(bytes)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pdf(name: &str, body: &[u8]) -> SupportingFile {
+        SupportingFile {
+            name: name.into(),
+            content_type: "application/pdf".into(),
+            bytes: body.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_stored_file_reads_back_and_the_same_bytes_are_stored_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = AttachmentStore::new(dir.path().join("files"));
+        let a = store.put(&pdf("INV-1.pdf", b"%PDF-1.7 one")).expect("put");
+        assert_eq!(a.size, 12);
+        assert_eq!(store.get(&a).expect("get"), b"%PDF-1.7 one");
+        // The same bytes under another name: one file on disk, two references.
+        let b = store.put(&pdf("copy.pdf", b"%PDF-1.7 one")).expect("put");
+        assert_eq!(b.sha256, a.sha256);
+        assert_eq!(b.name, "copy.pdf");
+        let files: Vec<_> = walk(dir.path());
+        assert_eq!(files.len(), 1, "{files:?}");
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_hash_is_sha256_of_the_bytes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = AttachmentStore::new(dir.path());
+        // SHA-256 of "abc" (FIPS 180-2, appendix B.1).
+        let r = store.put(&pdf("abc.pdf", b"abc")).expect("put");
+        assert_eq!(
+            r.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn a_removed_or_damaged_file_is_a_permanent_error_naming_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = AttachmentStore::new(dir.path());
+        let r = store.put(&pdf("INV-2.pdf", b"%PDF-1.4 two")).expect("put");
+        let path = walk(dir.path()).pop().expect("stored");
+        std::fs::write(&path, b"%PDF-1.4 tw0").expect("damage");
+        let damaged = store.get(&r).expect_err("damaged");
+        assert!(!damaged.is_retryable());
+        assert!(damaged.to_string().contains("INV-2.pdf"), "{damaged}");
+        std::fs::remove_file(&path).expect("remove");
+        let missing = store.get(&r).expect_err("missing");
+        assert!(
+            matches!(missing, AttachmentError::Missing { .. }),
+            "{missing}"
+        );
+        assert!(!missing.is_retryable());
+        // Stored again, it is whole again.
+        store.put(&pdf("INV-2.pdf", b"%PDF-1.4 two")).expect("put");
+        assert_eq!(store.get(&r).expect("get"), b"%PDF-1.4 two");
+    }
+
+    #[test]
+    fn a_reference_that_is_not_a_hash_never_reads_outside_the_store() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = AttachmentStore::new(dir.path().join("store"));
+        std::fs::write(dir.path().join("secret.bin"), b"x").expect("write");
+        let r = AttachmentRef {
+            name: "x".into(),
+            content_type: "application/pdf".into(),
+            sha256: "../secret".into(),
+            size: 1,
+        };
+        assert!(matches!(
+            store.get(&r),
+            Err(AttachmentError::Missing { .. })
+        ));
+    }
+}
