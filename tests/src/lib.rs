@@ -59,3 +59,40 @@ pub fn sample_cases() -> Vec<SampleCase> {
     }
     out
 }
+
+/// Lower-case hex SHA-256 of `bytes`, to tell a file arrived whole.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `bytes` in base64 (RFC 4648), in lines of 76 characters ending in CRLF, as MIME bodies
+/// carry it; written here so a test's input does not come from the parser under test.
+pub fn base64_lines(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut flat = String::new();
+    for c in bytes.chunks(3) {
+        let b = [
+            c.first().copied().unwrap_or(0),
+            c.get(1).copied().unwrap_or(0),
+            c.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= c.len() {
+                flat.push(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                flat.push('=');
+            }
+        }
+    }
+    let mut out = String::new();
+    for line in flat.as_bytes().chunks(76) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push_str("\r\n");
+    }
+    out
+}

@@ -113,6 +113,95 @@ async fn cxml_invoice_post_reaches_coupa_once() {
     env.shutdown().await.unwrap();
 }
 
+/// Coupa's way of sending an invoice with its files: `multipart/related`, the cXML as the
+/// `start` part and the PDF (base64) a part the cXML names by `cid:`. The invoice reaches
+/// Coupa with the PDF on it, byte for byte; the same POST again (a sender retry) is a
+/// duplicate and adds nothing; a broken body is refused with the reason, nothing published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multipart_related_cxml_invoice_reaches_coupa_with_its_pdf() {
+    let Some(env) = env(0).await else { return };
+    let inv = DemoEnv::invoice("E2E-CXML-PDF-1").unwrap();
+    let cxml = env
+        .codecs
+        .encoder(gateway_core::Format::Cxml)
+        .unwrap()
+        .encode(
+            &[gateway_model::Document::Invoice(inv)],
+            env.partner(ACME).unwrap(),
+        )
+        .unwrap();
+    // Bytes of every value, so a transfer or charset conversion would show.
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.extend((0..=255u8).cycle().take(40_000));
+    let mut body = b"--=_part_B\r\nContent-Type: application/pdf\r\nContent-ID: <E2E-CXML-PDF-1.pdf>\r\nContent-Transfer-Encoding: base64\r\n\r\n".to_vec();
+    let encoded = gateway_tests::base64_lines(&pdf);
+    body.extend_from_slice(encoded.as_bytes());
+    body.extend_from_slice(
+        b"--=_part_B\r\nContent-Type: text/xml; charset=UTF-8\r\nContent-ID: <payload.xml>\r\n\r\n",
+    );
+    body.extend_from_slice(&cxml);
+    body.extend_from_slice(b"\r\n--=_part_B--\r\n");
+    let post = |body: Vec<u8>, content_type: &'static str| {
+        let url = format!("{}/cxml", env.running.base_url());
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .header("Content-Type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let related =
+        "multipart/related; boundary=\"=_part_B\"; type=\"text/xml\"; start=\"<payload.xml>\"";
+    let (status, answer) = post(body.clone(), related).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        delivered(&env, "E2E-CXML-PDF-1").await,
+        "never reached Coupa"
+    );
+    assert_one_invoice(&env, "E2E-CXML-PDF-1", "ACME-1");
+    let id = env
+        .sandbox
+        .invoices()
+        .iter()
+        .find(|i| i["invoice-number"] == "E2E-CXML-PDF-1")
+        .and_then(|i| i["id"].as_u64())
+        .unwrap();
+    assert!(
+        env.wait_until(GUARD, |e| {
+            e.sandbox
+                .invoices()
+                .iter()
+                .any(|i| i["id"] == id && i["status"] == "pending_approval")
+        })
+        .await
+    );
+    let held = env.sandbox.invoice_attachments(id);
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].file_name, "E2E-CXML-PDF-1.pdf");
+    assert_eq!(held[0].content_type, "application/pdf");
+    assert_eq!(held[0].size, pdf.len() as u64);
+    assert_eq!(held[0].sha256, gateway_tests::sha256_hex(&pdf));
+
+    // The sender retries the same POST: its payloadID is known (409), nothing is added.
+    let (status, answer) = post(body.clone(), related).await;
+    assert_eq!(status, 409, "{answer}");
+    assert_eq!(env.sandbox.invoice_attachments(id).len(), 1);
+
+    // A start part that is not there: refused with the reason, nothing published.
+    let (status, answer) = post(
+        body,
+        "multipart/related; boundary=\"=_part_B\"; start=\"<missing.xml>\"",
+    )
+    .await;
+    assert_eq!(status, 406, "{answer}");
+    assert!(answer.contains("missing.xml"), "{answer}");
+    env.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cxml_bad_secret_is_401_and_nothing_is_published() {
     let Some(env) = env(0).await else { return };

@@ -18,6 +18,7 @@ pub mod decoder;
 pub mod imap;
 pub mod message;
 pub mod outbound;
+pub mod related;
 pub mod sender;
 pub mod supporting;
 

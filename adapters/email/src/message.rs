@@ -181,15 +181,7 @@ fn attachment_bytes(raw: &[u8], part: &MessagePart<'_>) -> (Vec<u8>, Option<Stri
     if !is_text {
         return (converted.to_vec(), None);
     }
-    let body = raw.get(part.offset_body as usize..part.offset_end as usize);
-    let as_sent = body.and_then(|b| match part.encoding {
-        Encoding::None => Some(b.to_vec()),
-        Encoding::QuotedPrintable => {
-            mail_parser::decoders::quoted_printable::quoted_printable_decode(b)
-        }
-        Encoding::Base64 => mail_parser::decoders::base64::base64_decode(b),
-    });
-    let Some(bytes) = as_sent else {
+    let Some(bytes) = bytes_as_sent(raw, part) else {
         return (converted.to_vec(), None);
     };
     let declared = part
@@ -202,6 +194,19 @@ fn attachment_bytes(raw: &[u8], part: &MessagePart<'_>) -> (Vec<u8>, Option<Stri
             Ok(text) => (text.into_bytes(), None),
             Err(why) => (bytes, Some(why)),
         },
+    }
+}
+
+/// The part's content as sent: its transfer encoding (base64, quoted-printable) undone, no
+/// character set conversion. `None` when the offsets or the encoding do not hold.
+pub(crate) fn bytes_as_sent(raw: &[u8], part: &MessagePart<'_>) -> Option<Vec<u8>> {
+    let body = raw.get(part.offset_body as usize..part.offset_end as usize)?;
+    match part.encoding {
+        Encoding::None => Some(body.to_vec()),
+        Encoding::QuotedPrintable => {
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(body)
+        }
+        Encoding::Base64 => mail_parser::decoders::base64::base64_decode(body),
     }
 }
 
@@ -228,7 +233,7 @@ fn decode_declared(bytes: &[u8], label: &str) -> Result<String, String> {
 /// recurses once per level: a MIME bomb of that shape overflowed the stack and aborted the whole
 /// process, even though the depth limit refused the message. Nested messages are taken out and
 /// dropped one level at a time instead.
-struct FlatDrop<'x>(mail_parser::Message<'x>);
+pub(crate) struct FlatDrop<'x>(pub(crate) mail_parser::Message<'x>);
 
 impl Drop for FlatDrop<'_> {
     fn drop(&mut self) {
@@ -253,7 +258,10 @@ fn take_nested<'x>(m: &mut mail_parser::Message<'x>, out: &mut Vec<mail_parser::
 
 /// Counts MIME parts and nesting depth over the whole tree (attached messages included),
 /// visiting at most `max_parts + 1` parts, so the walk itself is bounded.
-fn check_shape(message: &mail_parser::Message<'_>, limits: &Limits) -> Result<(), MailError> {
+pub(crate) fn check_shape(
+    message: &mail_parser::Message<'_>,
+    limits: &Limits,
+) -> Result<(), MailError> {
     let mut stack: Vec<(&mail_parser::Message<'_>, u32, usize)> = vec![(message, 0, 0)];
     let mut visited = 0usize;
     while let Some((msg, id, depth)) = stack.pop() {

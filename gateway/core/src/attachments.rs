@@ -170,6 +170,69 @@ impl AttachmentStore {
     }
 }
 
+/// Whether `number` appears in `name` as a whole token (not `INV-1` inside `INV-10.pdf`).
+fn names_number(name: &str, number: &str) -> bool {
+    if number.trim().is_empty() {
+        return false;
+    }
+    let hay = name.to_ascii_lowercase();
+    let needle = number.trim().to_ascii_lowercase();
+    let edge = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
+    hay.match_indices(&needle).any(|(at, _)| {
+        edge(hay.get(..at).and_then(|s| s.chars().next_back()))
+            && edge(hay.get(at + needle.len()..).and_then(|s| s.chars().next()))
+    })
+}
+
+/// Gives each of `files`, sent in one input with `docs`, to the document it belongs to (in
+/// its `meta.files`): the one document whose number its name holds (`INV-42.pdf`,
+/// `Invoice INV-42 copy.pdf`), or, when the input carries one document, that one. A file
+/// that cannot be placed is not guessed at: every document's notes name it. At most
+/// [`MAX_FILES_PER_DOCUMENT`] go with one document; the notes name the rest.
+pub fn assign_files(files: Vec<SupportingFile>, docs: &mut [crate::DecodedDocument]) {
+    let mut unplaced: Vec<String> = Vec::new();
+    for file in files {
+        let named: Vec<usize> = docs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| names_number(&file.name, d.document.number()))
+            .map(|(i, _)| i)
+            .collect();
+        let target = match (named.as_slice(), docs.len()) {
+            ([one], _) => Some(*one),
+            ([], 1) => Some(0),
+            _ => None,
+        };
+        let Some(doc) = target.and_then(|i| docs.get_mut(i)) else {
+            unplaced.push(file.name);
+            continue;
+        };
+        if doc.meta.files.len() >= MAX_FILES_PER_DOCUMENT {
+            doc.meta.note(&format!(
+                "{} was not attached: a document takes at most {MAX_FILES_PER_DOCUMENT} files",
+                file.name
+            ));
+            continue;
+        }
+        doc.meta.files.push(file);
+    }
+    if unplaced.is_empty() || docs.is_empty() {
+        return;
+    }
+    let numbers: Vec<&str> = docs.iter().map(|d| d.document.number()).collect();
+    let note = format!(
+        "{} not attached to any document: the input carries {} documents ({}) and a file's \
+         name must hold the number of exactly one of them; name each invoice's file by its \
+         number (INV-42.pdf)",
+        unplaced.join(", "),
+        docs.len(),
+        numbers.join(", ")
+    );
+    for d in docs.iter_mut() {
+        d.meta.note(&note);
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -251,6 +314,72 @@ mod tests {
         // Stored again, it is whole again.
         store.put(&pdf("INV-2.pdf", b"%PDF-1.4 two")).expect("put");
         assert_eq!(store.get(&r).expect("get"), b"%PDF-1.4 two");
+    }
+
+    fn doc(number: &str) -> crate::DecodedDocument {
+        crate::DecodedDocument {
+            document: gateway_model::Document::Invoice(gateway_model::Invoice {
+                invoice_number: Some(number.into()),
+                ..gateway_model::Invoice::default()
+            }),
+            meta: crate::SourceMeta::default(),
+        }
+    }
+
+    #[test]
+    fn numbers_match_whole_tokens_only() {
+        assert!(names_number("INV-42.pdf", "INV-42"));
+        assert!(names_number("Invoice inv-42 copy.pdf", "INV-42"));
+        assert!(!names_number("INV-420.pdf", "INV-42"));
+        assert!(!names_number("XINV-42.pdf", "INV-42"));
+        assert!(names_number("2026_INV-42_final.pdf", "INV-42"));
+        assert!(!names_number("anything.pdf", ""));
+    }
+
+    #[test]
+    fn each_file_goes_with_the_document_its_name_holds() {
+        let mut docs = vec![doc("INV-1"), doc("INV-2")];
+        assign_files(
+            vec![pdf("INV-1.pdf", b"one"), pdf("copy of INV-2.pdf", b"two")],
+            &mut docs,
+        );
+        assert_eq!(docs[0].meta.files.len(), 1);
+        assert_eq!(docs[0].meta.files[0].bytes, b"one");
+        assert_eq!(docs[1].meta.files[0].bytes, b"two");
+        assert_eq!(docs[0].meta.notes().count(), 0);
+    }
+
+    #[test]
+    fn with_one_document_every_file_is_its_own() {
+        let mut docs = vec![doc("INV-9")];
+        assign_files(
+            vec![pdf("scan.pdf", b"a"), pdf("terms.pdf", b"b")],
+            &mut docs,
+        );
+        let names: Vec<_> = docs[0].meta.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["scan.pdf", "terms.pdf"]);
+    }
+
+    #[test]
+    fn a_file_that_names_no_single_document_is_noted_not_guessed() {
+        let mut docs = vec![doc("INV-1"), doc("INV-2")];
+        assign_files(vec![pdf("scan.pdf", b"a")], &mut docs);
+        assert!(docs.iter().all(|d| d.meta.files.is_empty()));
+        for d in &docs {
+            let notes: Vec<_> = d.meta.notes().collect();
+            assert_eq!(notes.len(), 1);
+            assert!(notes[0].contains("scan.pdf"), "{}", notes[0]);
+            assert!(notes[0].contains("INV-1, INV-2"), "{}", notes[0]);
+        }
+    }
+
+    #[test]
+    fn at_most_ten_files_go_with_one_document() {
+        let files: Vec<SupportingFile> = (0..12).map(|k| pdf(&format!("p{k}.pdf"), b"x")).collect();
+        let mut docs = vec![doc("INV-1")];
+        assign_files(files, &mut docs);
+        assert_eq!(docs[0].meta.files.len(), MAX_FILES_PER_DOCUMENT);
+        assert_eq!(docs[0].meta.notes().count(), 2);
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub struct IngestRequest<'a> {
     /// What the input was, so an operator can find it again from a document (a dropped
     /// file's name); the ledger keeps it with where in the input each document was.
     pub source: Option<&'a str>,
+    /// Files sent with the input (the parts of a `multipart/related` cXML POST), given to the
+    /// documents decoded from it by [`crate::assign_files`].
+    pub files: &'a [crate::SupportingFile],
 }
 
 /// A document that went onto the bus (confirmed).

@@ -20,7 +20,9 @@ pub mod profile;
 pub mod secret;
 pub mod testkit;
 
-pub use attachments::{AttachmentError, AttachmentRef, AttachmentStore, SupportingFile};
+pub use attachments::{
+    AttachmentError, AttachmentRef, AttachmentStore, SupportingFile, assign_files,
+};
 pub use bus::{
     Broker, BusError, ConsumerSpec, DeadFilter, DeadLetter, Delivered, Handler, Message, Outcome,
     QueueDepth, Stop, Topology,

@@ -145,6 +145,7 @@ pub async fn post_documents(
             format: Some(Format::Json),
             partner: Some(partner),
             source: None,
+            files: &[],
         })
         .await;
     let response = match result {

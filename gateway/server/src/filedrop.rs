@@ -231,6 +231,7 @@ impl FileDrop {
                 format: Some(format),
                 partner: Some(partner),
                 source: Some(&format!("file {original}")),
+                files: &[],
             })
             .await;
         let report = match report {

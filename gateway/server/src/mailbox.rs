@@ -415,6 +415,7 @@ pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict 
             format: Some(Format::Email),
             partner: Some(partner),
             source: None,
+            files: &[],
         })
         .await;
     let report = match report {

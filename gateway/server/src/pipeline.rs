@@ -143,7 +143,10 @@ impl Pipeline {
             return Ok(report);
         };
         let anonymous = PartnerProfile::anonymous();
-        let decoded = decode(decoder.as_ref(), req.raw, req.partner.unwrap_or(&anonymous));
+        let mut decoded = decode(decoder.as_ref(), req.raw, req.partner.unwrap_or(&anonymous));
+        if !req.files.is_empty() {
+            gateway_core::assign_files(req.files.to_vec(), &mut decoded.documents);
+        }
         self.record_decode_rejects(&req, &decoded.rejects, &mut held)?;
         report.rejects.extend(decoded.rejects);
         match format {

@@ -106,7 +106,35 @@ fn cxml_outcome(report: &IngestReport) -> (Outcome, Option<String>) {
     (Outcome::NotParseable, Some(text))
 }
 
-async fn post_cxml(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Response {
+async fn post_cxml(
+    State(pipeline): State<Arc<Pipeline>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    // A cXML invoice with its files (Coupa's way: multipart/related, the cXML as the start
+    // part, each file a part the cXML names by `cid:`).
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (body, files) = if adapter_email::related::is_related(content_type) {
+        let limits = adapter_email::Limits {
+            max_message_bytes: body.len().max(1),
+            ..adapter_email::Limits::default()
+        };
+        match adapter_email::related::split_related(content_type, &body, &limits) {
+            Ok(split) => (Bytes::from(split.root), split.files),
+            Err(why) => {
+                gateway_http::count_refused("cxml");
+                return cxml_answer(
+                    Outcome::NotParseable,
+                    Some(format!("multipart/related body refused: {why}")),
+                );
+            }
+        }
+    } else {
+        (body, Vec::new())
+    };
     let hdr = match adapter_cxml::header(&body) {
         Ok(h) => h,
         Err(e) => {
@@ -142,6 +170,7 @@ async fn post_cxml(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respon
             format: Some(Format::Cxml),
             partner: Some(partner),
             source: None,
+            files: &files,
         })
         .instrument(span)
         .await;
@@ -219,6 +248,7 @@ async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respons
             // kept under it too.
             partner: partner.as_ref(),
             source: None,
+            files: &[],
         })
         .await;
     match result {
