@@ -282,6 +282,63 @@ impl DemoEnv {
         Ok((r.status().as_u16(), r.text().await?))
     }
 
+    /// Posts `inv` as `partner`'s cXML with `pdf` beside it, the way Coupa tells suppliers to
+    /// send attachments: `multipart/related`, the cXML as the `start` part, the PDF a part it
+    /// names by `cid:` (here `<name>`); (HTTP status, the cXML answer).
+    pub async fn post_cxml_with_pdf(
+        &self,
+        partner: &str,
+        inv: &Invoice,
+        name: &str,
+        pdf: &[u8],
+    ) -> anyhow::Result<(u16, String)> {
+        let p = self.partner(partner)?;
+        let cxml = self.encode(
+            gateway_core::Format::Cxml,
+            &Document::Invoice(inv.clone()),
+            p,
+        )?;
+        let boundary = "demo-part-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Type: text/xml; charset=UTF-8\r\nContent-ID: <payload.xml>\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(&cxml);
+        body.extend_from_slice(
+            format!(
+                "\r\n--{boundary}\r\nContent-Type: application/pdf\r\nContent-ID: <{name}>\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(pdf);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let r = self
+            .http
+            .post(self.url("/cxml"))
+            .header(
+                "content-type",
+                format!(
+                    "multipart/related; boundary=\"{boundary}\"; type=\"text/xml\"; start=\"<payload.xml>\""
+                ),
+            )
+            .body(body)
+            .send()
+            .await?;
+        Ok((r.status().as_u16(), r.text().await?))
+    }
+
+    /// The files Coupa holds on its invoice numbered `number` (none when it has no such
+    /// invoice).
+    pub fn coupa_invoice_files(&self, number: &str) -> Vec<gateway_sandbox::StoredAttachment> {
+        self.sandbox
+            .invoices()
+            .iter()
+            .filter(|i| i.get("invoice-number").and_then(|n| n.as_str()) == Some(number))
+            .filter_map(|i| i.get("id").and_then(|id| id.as_u64()))
+            .flat_map(|id| self.sandbox.invoice_attachments(id))
+            .collect()
+    }
+
     /// Posts `inv` as an X12 810 from `partner`; (HTTP status, the 997 returned).
     pub async fn post_x12(&self, partner: &str, inv: &Invoice) -> anyhow::Result<(u16, String)> {
         let body = self.x12_from(partner, inv)?;
@@ -474,6 +531,10 @@ pub fn po_files(files: &[PathBuf]) -> usize {
 }
 
 /// What the demo expects and what happened, per inbound path.
+/// The demo's PDF copy of an invoice (a minimal PDF: header, one empty page, trailer).
+const DEMO_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+const DEMO_PDF_NAME: &str = "DEMO-CXML-PDF-1.pdf";
+
 #[derive(Debug, Clone)]
 struct PathResult {
     adapter: &'static str,
@@ -619,6 +680,30 @@ pub async fn run(opts: DemoOptions, out: &mut dyn std::io::Write) -> anyhow::Res
         out,
         &format!("POST /cxml       DEMO-CXML-1      → HTTP {s}"),
     );
+    let (s, b) = env
+        .post_cxml_with_pdf(
+            ACME,
+            &DemoEnv::invoice("DEMO-CXML-PDF-1")?,
+            DEMO_PDF_NAME,
+            DEMO_PDF,
+        )
+        .await?;
+    paths.push(PathResult {
+        adapter: "cxml+pdf",
+        invoice: "DEMO-CXML-PDF-1".into(),
+        answer: format!(
+            "HTTP {s}{}",
+            if b.contains("code=\"200\"") {
+                ", cXML 200 OK"
+            } else {
+                ""
+            }
+        ),
+    });
+    step(
+        out,
+        &format!("POST /cxml       DEMO-CXML-PDF-1  (multipart/related, with its PDF) → HTTP {s}"),
+    );
     let (s, b) = env.post_x12(ACME, &DemoEnv::invoice("DEMO-X12-1")?).await?;
     let ack = if b.contains("AK9*A") || b.contains("IK5*A") || b.contains("AK5*A") {
         "997 accepted"
@@ -723,6 +808,14 @@ pub async fn run(opts: DemoOptions, out: &mut dyn std::io::Write) -> anyhow::Res
         })
         .await;
 
+    // The PDF is uploaded after the create, before the submit: wait for it too.
+    let pdf_attached = env
+        .wait_until(Duration::from_secs(30), |e| {
+            e.coupa_invoice_files("DEMO-CXML-PDF-1")
+                .iter()
+                .any(|f| f.file_name == DEMO_PDF_NAME && f.size == DEMO_PDF.len() as u64)
+        })
+        .await;
     let have = env.coupa_invoice_numbers();
     let _ = writeln!(out, "\nInvoices to Coupa");
     let _ = writeln!(
@@ -734,13 +827,18 @@ pub async fn run(opts: DemoOptions, out: &mut dyn std::io::Write) -> anyhow::Res
     for p in &paths {
         let there = have.contains(&p.invoice);
         ok &= there;
+        let with_pdf = p.invoice == "DEMO-CXML-PDF-1";
+        let shown = match (there, with_pdf, pdf_attached) {
+            (false, _, _) => "NO",
+            (true, false, _) => "yes",
+            (true, true, true) => "yes, with its PDF attached",
+            (true, true, false) => "yes, but its PDF is NOT attached",
+        };
+        ok &= !with_pdf || pdf_attached;
         let _ = writeln!(
             out,
-            "  {:<10} {:<17} {:<28} {}",
-            p.adapter,
-            p.invoice,
-            p.answer,
-            if there { "yes" } else { "NO" }
+            "  {:<10} {:<17} {:<28} {shown}",
+            p.adapter, p.invoice, p.answer,
         );
     }
     let _ = writeln!(out, "\nDead letters (coupa-invoices): {}", dead.len());

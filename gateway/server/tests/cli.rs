@@ -825,6 +825,7 @@ fn the_demo_runs_and_every_expected_outcome_happens() {
         "Coupa now: not there: a replay would create invoice DEMO-POISON-1 for supplier NOT-IN-COUPA",
         "coupa-invoices: replayed 1 dead letter(s)",
         "DEMO-POISON-1 in Coupa after the replay: yes, once",
+        "DEMO-CXML-PDF-1   HTTP 200, cXML 200 OK        yes, with its PDF attached",
     ] {
         assert!(
             text.contains(expected),
