@@ -269,6 +269,44 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// A `multipart/related` body (a cXML POST with its files) of noisy parts, a `start` that
+    /// may name no part, and noise after the end: never a panic; what comes out is the parts
+    /// that went in (the root one of them, every other a file), or a reason.
+    #[test]
+    fn related_bodies_of_noise_never_panic(
+        parts in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..512), 0..6),
+        start in prop::option::of(0usize..8),
+        tail in prop::collection::vec(any::<u8>(), 0..256),
+    ) {
+        let mut body = Vec::new();
+        for (n, p) in parts.iter().enumerate() {
+            body.extend_from_slice(format!("--B0\r\nContent-ID: <p{n}>\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+            body.extend_from_slice(p);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"--B0--\r\n");
+        body.extend_from_slice(&tail);
+        let content_type = match start {
+            Some(n) => format!("multipart/related; boundary=B0; start=\"<p{n}>\""),
+            None => "multipart/related; boundary=B0".to_string(),
+        };
+        match adapter_email::related::split_related(&content_type, &body, &adapter_email::Limits::default()) {
+            Ok(split) => {
+                prop_assert!(split.files.len() < parts.len().max(1));
+                prop_assert!(split.files.iter().all(|f| !f.name.is_empty()));
+            }
+            Err(why) => prop_assert!(!why.is_empty()),
+        }
+    }
+}
+
 fn round_trip(f: &Fmt, number: &str, specs: &[LineSpec]) -> Result<(), TestCaseError> {
     round_trip_for(f, number, specs, base(f).1)
 }
