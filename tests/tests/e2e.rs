@@ -202,6 +202,73 @@ async fn a_multipart_related_cxml_invoice_reaches_coupa_with_its_pdf() {
     env.shutdown().await.unwrap();
 }
 
+/// The JSON API with the document's PDF: `multipart/form-data`, the canonical JSON in field
+/// `document`, the PDF in field `file`. The answer names the file kept, the Coupa invoice
+/// holds it byte for byte, and a form with an unknown field is refused with what to fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rest_invoice_sent_as_a_form_with_its_pdf_reaches_coupa_with_it() {
+    let Some(env) = env(0).await else { return };
+    let inv = gateway_model::Document::Invoice(DemoEnv::invoice("E2E-REST-PDF-1").unwrap());
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.extend((0..=255u8).rev().cycle().take(20_000));
+    let url = format!("{}/api/v1/documents", env.running.base_url());
+    let send = |form: reqwest::multipart::Form| {
+        let url = url.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth("acme-token")
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let form = reqwest::multipart::Form::new()
+        .text("document", gateway_model::to_json(&inv))
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(pdf.clone())
+                .file_name("E2E-REST-PDF-1.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        );
+    let (status, answer) = send(form).await;
+    assert_eq!(status, 202, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(
+        answer["accepted"][0]["attachments"],
+        serde_json::json!(["E2E-REST-PDF-1.pdf"])
+    );
+    assert!(
+        delivered(&env, "E2E-REST-PDF-1").await,
+        "never reached Coupa"
+    );
+    let id = env
+        .sandbox
+        .invoices()
+        .iter()
+        .find(|i| i["invoice-number"] == "E2E-REST-PDF-1")
+        .and_then(|i| i["id"].as_u64())
+        .unwrap();
+    assert!(
+        env.wait_until(GUARD, |e| e.sandbox.invoice_attachments(id).len() == 1)
+            .await
+    );
+    let held = env.sandbox.invoice_attachments(id);
+    assert_eq!(held[0].file_name, "E2E-REST-PDF-1.pdf");
+    assert_eq!(held[0].sha256, gateway_tests::sha256_hex(&pdf));
+
+    let wrong = reqwest::multipart::Form::new()
+        .text("document", gateway_model::to_json(&inv))
+        .text("pdf", "not a file field");
+    let (status, answer) = send(wrong).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.contains("unknown field `pdf`"), "{answer}");
+    env.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cxml_bad_secret_is_401_and_nothing_is_published() {
     let Some(env) = env(0).await else { return };

@@ -7,6 +7,7 @@
 //! Every endpoint answers success only after the bus confirmed the publish: handlers go through
 //! [`gateway_core::Ingest`], which returns only then.
 
+pub mod form;
 mod health;
 mod idempotency;
 mod rest;

@@ -86,6 +86,22 @@ pub async fn post_documents(
             "missing or unknown bearer token: send `Authorization: Bearer <api_token of your partner profile>`",
         );
     };
+    // The document alone, or the document and its files as multipart/form-data.
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (document, files) = if crate::form::is_form(content_type) {
+        match crate::form::read_form(content_type, body.clone()).await {
+            Ok(form) => (Bytes::from(form.document), form.files),
+            Err(why) => {
+                crate::count_refused("rest");
+                return error(StatusCode::BAD_REQUEST, &why);
+            }
+        }
+    } else {
+        (body.clone(), Vec::new())
+    };
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -140,12 +156,12 @@ pub async fn post_documents(
     let result = state
         .ingest
         .ingest(IngestRequest {
-            raw: &body,
+            raw: &document,
             adapter: "rest",
             format: Some(Format::Json),
             partner: Some(partner),
             source: None,
-            files: &[],
+            files: &files,
         })
         .await;
     let response = match result {

@@ -1,0 +1,199 @@
+//! A REST request as `multipart/form-data`: the document and the files that go with it (its
+//! PDF copy), so a supplier's system on the JSON API can send what a cXML or mail sender can.
+//!
+//! Fields: `document` (the canonical JSON, as the plain request body would be) once, and `file`
+//! (any name) at most [`MAX_FILES`] times, each with its file name. Anything else is refused
+//! with the reason rather than ignored, so a sender that misnames a field hears about it.
+
+use std::convert::Infallible;
+
+use axum::body::Bytes;
+use gateway_core::SupportingFile;
+use gateway_core::attachments::MAX_FILES_PER_DOCUMENT;
+
+/// Most files one request carries (Coupa takes ten per invoice).
+pub const MAX_FILES: usize = MAX_FILES_PER_DOCUMENT;
+
+/// The request split into the document and its files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormBody {
+    pub document: Vec<u8>,
+    pub files: Vec<SupportingFile>,
+}
+
+/// Whether a `Content-Type` value is `multipart/form-data`.
+pub fn is_form(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("multipart/form-data"))
+}
+
+/// Reads the `document` and `file` fields of `body`; the error says what to fix.
+pub async fn read_form(content_type: &str, body: Bytes) -> Result<FormBody, String> {
+    let boundary = multer::parse_boundary(content_type)
+        .map_err(|e| format!("multipart/form-data without a usable boundary: {e}"))?;
+    let stream = futures::stream::once(async move { Ok::<Bytes, Infallible>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let mut document = None;
+    let mut files = Vec::new();
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(format!("unreadable multipart/form-data: {e}")),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        match name.as_str() {
+            "document" if document.is_some() => {
+                return Err("more than one `document` field; send one document per request, or JSON Lines in one field".into());
+            }
+            "document" => {
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| format!("field `document`: {e}"))?;
+                document = Some(bytes.to_vec());
+            }
+            "file" if files.len() >= MAX_FILES => {
+                return Err(format!(
+                    "more than {MAX_FILES} `file` fields; a document takes at most {MAX_FILES} files"
+                ));
+            }
+            "file" => {
+                let file_name = field
+                    .file_name()
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string)
+                    .ok_or("a `file` field without a file name; give each file its name (filename=\"INV-42.pdf\")")?;
+                let content_type = field
+                    .content_type()
+                    .map(|m| m.essence_str().to_ascii_lowercase())
+                    .unwrap_or_else(|| "application/octet-stream".into());
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| format!("field `file` ({file_name}): {e}"))?;
+                files.push(SupportingFile {
+                    name: file_name
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(200)
+                        .collect(),
+                    content_type,
+                    bytes: bytes.to_vec(),
+                });
+            }
+            other => {
+                return Err(format!(
+                    "unknown field `{other}`: the fields are `document` (the canonical JSON) and `file` (each file sent with it)"
+                ));
+            }
+        }
+    }
+    let document = document
+        .ok_or("no `document` field: send the canonical JSON in a field named `document`")?;
+    Ok(FormBody { document, files })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CT: &str = "multipart/form-data; boundary=XYZ";
+
+    fn field(name: &str, file_name: Option<&str>, ctype: &str, bytes: &[u8]) -> Vec<u8> {
+        let disposition = match file_name {
+            Some(f) => format!("form-data; name=\"{name}\"; filename=\"{f}\""),
+            None => format!("form-data; name=\"{name}\""),
+        };
+        let mut b =
+            format!("--XYZ\r\nContent-Disposition: {disposition}\r\nContent-Type: {ctype}\r\n\r\n")
+                .into_bytes();
+        b.extend_from_slice(bytes);
+        b.extend_from_slice(b"\r\n");
+        b
+    }
+
+    fn body(fields: &[Vec<u8>]) -> Bytes {
+        let mut b: Vec<u8> = fields.concat();
+        b.extend_from_slice(b"--XYZ--\r\n");
+        Bytes::from(b)
+    }
+
+    #[tokio::test]
+    async fn reads_the_document_and_its_files() {
+        let b = body(&[
+            field(
+                "document",
+                None,
+                "application/json",
+                br#"{"kind":"invoice"}"#,
+            ),
+            field(
+                "file",
+                Some("INV-1.pdf"),
+                "application/pdf",
+                b"%PDF-1.7\x00\xff",
+            ),
+        ]);
+        let form = read_form(CT, b).await.unwrap();
+        assert_eq!(form.document, br#"{"kind":"invoice"}"#);
+        assert_eq!(form.files.len(), 1);
+        assert_eq!(form.files[0].name, "INV-1.pdf");
+        assert_eq!(form.files[0].content_type, "application/pdf");
+        assert_eq!(form.files[0].bytes, b"%PDF-1.7\x00\xff");
+    }
+
+    #[tokio::test]
+    async fn a_form_a_sender_got_wrong_is_refused_with_what_to_fix() {
+        let doc = field("document", None, "application/json", b"{}");
+        let cases: Vec<(Bytes, &str)> = vec![
+            (
+                body(&[field("file", Some("a.pdf"), "application/pdf", b"x")]),
+                "no `document` field",
+            ),
+            (
+                body(&[doc.clone(), doc.clone()]),
+                "more than one `document`",
+            ),
+            (
+                body(&[
+                    doc.clone(),
+                    field("pdf", Some("a.pdf"), "application/pdf", b"x"),
+                ]),
+                "unknown field `pdf`",
+            ),
+            (
+                body(&[doc.clone(), field("file", None, "application/pdf", b"x")]),
+                "without a file name",
+            ),
+            (
+                body(
+                    &std::iter::once(doc.clone())
+                        .chain((0..11).map(|k| {
+                            field("file", Some(&format!("{k}.pdf")), "application/pdf", b"x")
+                        }))
+                        .collect::<Vec<_>>(),
+                ),
+                "more than 10 `file`",
+            ),
+        ];
+        for (b, expected) in cases {
+            let err = read_form(CT, b).await.unwrap_err();
+            assert!(err.contains(expected), "{expected:?} not in {err:?}");
+        }
+        let err = read_form("multipart/form-data", body(&[doc]))
+            .await
+            .unwrap_err();
+        assert!(err.contains("boundary"), "{err}");
+    }
+
+    #[test]
+    fn only_form_data_is_a_form() {
+        assert!(is_form("multipart/form-data; boundary=x"));
+        assert!(!is_form("application/json"));
+        assert!(!is_form("multipart/related; boundary=x"));
+    }
+}
