@@ -531,6 +531,16 @@ pub fn po_files(files: &[PathBuf]) -> usize {
 }
 
 /// What the demo expects and what happened, per inbound path.
+/// What a cXML sender heard: the HTTP status and, when it says so, the cXML 200.
+fn cxml_answer(status: u16, body: &str) -> String {
+    let ok = if body.contains("code=\"200\"") {
+        ", cXML 200 OK"
+    } else {
+        ""
+    };
+    format!("HTTP {status}{ok}")
+}
+
 /// The demo's PDF copy of an invoice (a minimal PDF: header, one empty page, trailer).
 const DEMO_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 const DEMO_PDF_NAME: &str = "DEMO-CXML-PDF-1.pdf";
@@ -667,14 +677,7 @@ pub async fn run(opts: DemoOptions, out: &mut dyn std::io::Write) -> anyhow::Res
     paths.push(PathResult {
         adapter: "cxml",
         invoice: "DEMO-CXML-1".into(),
-        answer: format!(
-            "HTTP {s}{}",
-            if b.contains("code=\"200\"") {
-                ", cXML 200 OK"
-            } else {
-                ""
-            }
-        ),
+        answer: cxml_answer(s, &b),
     });
     step(
         out,
@@ -691,14 +694,7 @@ pub async fn run(opts: DemoOptions, out: &mut dyn std::io::Write) -> anyhow::Res
     paths.push(PathResult {
         adapter: "cxml+pdf",
         invoice: "DEMO-CXML-PDF-1".into(),
-        answer: format!(
-            "HTTP {s}{}",
-            if b.contains("code=\"200\"") {
-                ", cXML 200 OK"
-            } else {
-                ""
-            }
-        ),
+        answer: cxml_answer(s, &b),
     });
     step(
         out,
