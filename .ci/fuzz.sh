@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-300}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(x12 cxml csv mime)
+[ ${#targets[@]} -eq 0 ] && targets=(x12 cxml csv mime related)
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   echo "fuzz: the nightly toolchain is missing; install it with: rustup toolchain install nightly" >&2
