@@ -133,6 +133,12 @@ async fn a_multipart_related_cxml_invoice_reaches_coupa_with_its_pdf() {
     // Bytes of every value, so a transfer or charset conversion would show.
     let mut pdf = b"%PDF-1.7\n".to_vec();
     pdf.extend((0..=255u8).cycle().take(40_000));
+    // The cXML also names a file the request does not carry (as a comment, so the document
+    // is otherwise the encoder's): accepted, and the sender told it is not attached.
+    let cxml = String::from_utf8(cxml)
+        .unwrap()
+        .replacen("<cXML ", "<!-- terms: cid:terms.pdf -->\n<cXML ", 1)
+        .into_bytes();
     let mut body = b"--=_part_B\r\nContent-Type: application/pdf\r\nContent-ID: <E2E-CXML-PDF-1.pdf>\r\nContent-Transfer-Encoding: base64\r\n\r\n".to_vec();
     let encoded = gateway_tests::base64_lines(&pdf);
     body.extend_from_slice(encoded.as_bytes());
@@ -158,6 +164,15 @@ async fn a_multipart_related_cxml_invoice_reaches_coupa_with_its_pdf() {
         "multipart/related; boundary=\"=_part_B\"; type=\"text/xml\"; start=\"<payload.xml>\"";
     let (status, answer) = post(body.clone(), related).await;
     assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("with E2E-CXML-PDF-1.pdf"), "{answer}");
+    assert!(answer.contains("cid:terms.pdf"), "{answer}");
+    let rows = env
+        .running
+        .ledger
+        .list(Some("E2E-CXML-PDF-1"), None, 10)
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].notes.contains("cid:terms.pdf"), "{}", rows[0].notes);
     assert!(
         delivered(&env, "E2E-CXML-PDF-1").await,
         "never reached Coupa"

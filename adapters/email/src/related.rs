@@ -17,6 +17,26 @@ use crate::message::{FlatDrop, Limits, bytes_as_sent, check_shape};
 pub struct RelatedBody {
     pub root: Vec<u8>,
     pub files: Vec<SupportingFile>,
+    /// `cid:` references in the root that no part answers (a file the sender meant to send).
+    pub missing: Vec<String>,
+}
+
+/// The `cid:` references in `root` (`<URL>cid:INV-7.pdf</URL>`, an extrinsic), at most 50.
+fn cid_references(root: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(root);
+    let mut out: Vec<String> = Vec::new();
+    for (at, _) in text.match_indices("cid:").take(50) {
+        let rest = text.get(at + 4..).unwrap_or("");
+        let id: String = rest
+            .chars()
+            .take_while(|c| !matches!(c, '<' | '"' | '\'' | '>') && !c.is_whitespace())
+            .take(200)
+            .collect();
+        if !id.is_empty() && !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
 }
 
 /// Whether a `Content-Type` header value is `multipart/related`.
@@ -90,12 +110,16 @@ pub fn split_related(
     };
     let mut root = None;
     let mut files = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
     for (n, part) in parts.iter().enumerate() {
         let bytes = bytes_as_sent(&raw, part)
             .ok_or_else(|| format!("part {} could not be decoded", n + 1))?;
         if n == root_at {
             root = Some(bytes);
             continue;
+        }
+        if let Some(id) = part.content_id() {
+            ids.push(bare_id(id).to_string());
         }
         let name = part
             .attachment_name()
@@ -117,7 +141,15 @@ pub fn split_related(
         });
     }
     let root = root.ok_or("multipart/related without parts (is the boundary right?)")?;
-    Ok(RelatedBody { root, files })
+    let missing = cid_references(&root)
+        .into_iter()
+        .filter(|r| !ids.contains(r))
+        .collect();
+    Ok(RelatedBody {
+        root,
+        files,
+        missing,
+    })
 }
 
 #[cfg(test)]
@@ -171,6 +203,25 @@ mod tests {
         assert_eq!(split.files[0].name, "INV-7.pdf");
         assert_eq!(split.files[0].content_type, "application/pdf");
         assert_eq!(split.files[0].bytes, "%PDF-1.7 é".as_bytes());
+        assert!(split.missing.is_empty());
+    }
+
+    #[test]
+    fn a_cid_the_document_names_but_no_part_answers_is_missing() {
+        let cxml = "<cXML><Comments><Attachment><URL>cid:INV-7.pdf</URL></Attachment>\
+                    <Attachment><URL>cid:terms.pdf</URL></Attachment></Comments>\
+                    <Extrinsic name=\"ImageScanAttachmentUrl\">cid:scan.png</Extrinsic></cXML>";
+        let raw = body(&[
+            ("text/xml", "payload.xml", "8bit", cxml.as_bytes()),
+            ("application/pdf", "INV-7.pdf", "8bit", b"%PDF-1.7"),
+        ]);
+        let split = split_related(
+            "multipart/related; boundary=B0UND",
+            &raw,
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(split.missing, ["terms.pdf", "scan.png"]);
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub struct IngestRequest<'a> {
     /// Files sent with the input (the parts of a `multipart/related` cXML POST), given to the
     /// documents decoded from it by [`crate::assign_files`].
     pub files: &'a [crate::SupportingFile],
+    /// What the channel noticed about the input as a whole (a file the document names but the
+    /// request lacks), noted on every document decoded from it.
+    pub notes: &'a [String],
 }
 
 /// A document that went onto the bus (confirmed).

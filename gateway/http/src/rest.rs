@@ -162,6 +162,7 @@ pub async fn post_documents(
             partner: Some(partner),
             source: None,
             files: &files,
+            notes: &[],
         })
         .await;
     let response = match result {

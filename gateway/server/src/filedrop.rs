@@ -232,6 +232,7 @@ impl FileDrop {
                 partner: Some(partner),
                 source: Some(&format!("file {original}")),
                 files: &[],
+                notes: &[],
             })
             .await;
         let report = match report {

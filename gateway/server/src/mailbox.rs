@@ -416,6 +416,7 @@ pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict 
             partner: Some(partner),
             source: None,
             files: &[],
+            notes: &[],
         })
         .await;
     let report = match report {

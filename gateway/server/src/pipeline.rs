@@ -147,6 +147,11 @@ impl Pipeline {
         if !req.files.is_empty() {
             gateway_core::assign_files(req.files.to_vec(), &mut decoded.documents);
         }
+        for note in req.notes {
+            for d in &mut decoded.documents {
+                d.meta.note(note);
+            }
+        }
         self.record_decode_rejects(&req, &decoded.rejects, &mut held)?;
         report.rejects.extend(decoded.rejects);
         match format {

@@ -72,7 +72,26 @@ fn cxml_answer(outcome: Outcome, message: Option<String>) -> Response {
 fn cxml_outcome(report: &IngestReport) -> (Outcome, Option<String>) {
     if !report.accepted.is_empty() {
         let ids: Vec<&str> = report.accepted.iter().map(|a| a.doc_id.as_str()).collect();
-        return (Outcome::Ok, Some(format!("accepted as {}", ids.join(", "))));
+        let mut message = format!("accepted as {}", ids.join(", "));
+        let files: Vec<&str> = report
+            .accepted
+            .iter()
+            .flat_map(|a| a.attachments.iter().map(String::as_str))
+            .collect();
+        if !files.is_empty() {
+            message.push_str(&format!(", with {}", files.join(", ")));
+        }
+        // What the sender may want to fix, said to it (also in the ledger).
+        let notes: Vec<&str> = report
+            .accepted
+            .iter()
+            .flat_map(|a| a.notes.iter().map(String::as_str))
+            .collect();
+        if !notes.is_empty() {
+            message.push_str(&format!("; noted: {}", notes.join(" | ")));
+        }
+        let clipped: String = message.chars().take(2000).collect();
+        return (Outcome::Ok, Some(clipped));
     }
     if let Some(d) = report.duplicates.first() {
         return (
@@ -117,13 +136,27 @@ async fn post_cxml(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    let mut notes = Vec::new();
     let (body, files) = if adapter_email::related::is_related(content_type) {
         let limits = adapter_email::Limits {
             max_message_bytes: body.len().max(1),
             ..adapter_email::Limits::default()
         };
         match adapter_email::related::split_related(content_type, &body, &limits) {
-            Ok(split) => (Bytes::from(split.root), split.files),
+            Ok(split) => {
+                if !split.missing.is_empty() {
+                    notes.push(format!(
+                        "the cXML names {} but the request carries no part with that Content-ID: not attached; send it again with the file",
+                        split
+                            .missing
+                            .iter()
+                            .map(|m| format!("cid:{m}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                (Bytes::from(split.root), split.files)
+            }
             Err(why) => {
                 gateway_http::count_refused("cxml");
                 return cxml_answer(
@@ -171,6 +204,7 @@ async fn post_cxml(
             partner: Some(partner),
             source: None,
             files: &files,
+            notes: &notes,
         })
         .instrument(span)
         .await;
@@ -249,6 +283,7 @@ async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respons
             partner: partner.as_ref(),
             source: None,
             files: &[],
+            notes: &[],
         })
         .await;
     match result {
