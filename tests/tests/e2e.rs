@@ -1136,6 +1136,105 @@ async fn inputs_refused_at_the_door_are_counted_as_rejected() {
     env.shutdown().await.unwrap();
 }
 
+/// Coupa's flat-file way of sending invoices with their PDFs: a zip holding the CSV and the
+/// files, each invoice row naming its file in `Image Scan Filename`. Each invoice reaches
+/// Coupa with its own PDF; the ledger says which zip and entry it came from; a zip without a
+/// document goes to `error/` with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zip_of_a_csv_and_its_pdfs_puts_each_pdf_on_its_invoice() {
+    use std::io::Write;
+    let Some(env) = env(0).await else { return };
+    let mut docs = Vec::new();
+    for (number, scan) in [
+        ("E2E-ZIP-1", "scan-0001.pdf"),
+        ("E2E-ZIP-2", "scan-0002.pdf"),
+    ] {
+        let mut inv = DemoEnv::invoice(number).unwrap();
+        inv.extensions.insert(
+            "csv".into(),
+            serde_json::json!({ "Image Scan Filename": scan }),
+        );
+        docs.push(gateway_model::Document::Invoice(inv));
+    }
+    let csv = env
+        .codecs
+        .encoder(gateway_core::Format::Csv)
+        .unwrap()
+        .encode(&docs, env.partner(GLOBEX).unwrap())
+        .unwrap();
+    assert!(String::from_utf8_lossy(&csv).contains("scan-0002.pdf"));
+    let zip_of = |entries: &[(&str, &[u8])]| -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut z = zip::ZipWriter::new(&mut out);
+        for (name, bytes) in entries {
+            z.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            z.write_all(bytes).unwrap();
+        }
+        z.finish().unwrap();
+        out.into_inner()
+    };
+    let (one, two) = (b"%PDF-1.7 scan one".to_vec(), b"%PDF-1.7 scan two".to_vec());
+    let zip = zip_of(&[
+        ("invoices.csv", &csv),
+        ("scan-0002.pdf", &two),
+        ("scan-0001.pdf", &one),
+    ]);
+    env.drop_file(GLOBEX, "batch-1.zip", &zip).unwrap();
+    for (number, scan, bytes) in [
+        ("E2E-ZIP-1", "scan-0001.pdf", &one),
+        ("E2E-ZIP-2", "scan-0002.pdf", &two),
+    ] {
+        assert!(
+            delivered(&env, number).await,
+            "{number} never reached Coupa"
+        );
+        let attached = env
+            .wait_until(GUARD, |e| !e.coupa_invoice_files(number).is_empty())
+            .await;
+        assert!(attached, "{number} has no file in Coupa");
+        let files = env.coupa_invoice_files(number);
+        assert_eq!(files.len(), 1, "{number}: {files:?}");
+        assert_eq!(files[0].file_name, scan);
+        assert_eq!(files[0].sha256, gateway_tests::sha256_hex(bytes));
+        let rows = env.running.ledger.list(Some(number), None, 10).unwrap();
+        assert!(
+            rows.len() == 1
+                && rows[0]
+                    .source
+                    .starts_with("file batch-1.zip, entry invoices.csv"),
+            "{rows:?}"
+        );
+    }
+
+    // A zip with no invoice file in it: error/ with the reason, nothing published.
+    env.drop_file(GLOBEX, "batch-2.zip", &zip_of(&[("scan.pdf", &one)]))
+        .unwrap();
+    let errors = env
+        .config
+        .file_drop
+        .as_ref()
+        .unwrap()
+        .root
+        .join(GLOBEX)
+        .join("error");
+    let found = env
+        .wait_until(GUARD, |_| {
+            gateway_core::testkit::files_under(&errors)
+                .iter()
+                .any(|f| f.to_string_lossy().ends_with("batch-2.zip.errors.txt"))
+        })
+        .await;
+    assert!(found, "{:?}", gateway_core::testkit::files_under(&errors));
+    let reason = gateway_core::testkit::files_under(&errors)
+        .into_iter()
+        .find(|f| f.to_string_lossy().ends_with("batch-2.zip.errors.txt"))
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .unwrap();
+    assert!(reason.contains("no document"), "{reason}");
+    env.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x12_and_csv_file_drops_reach_coupa_and_are_archived() {
     let Some(env) = env(0).await else { return };

@@ -184,23 +184,52 @@ fn names_number(name: &str, number: &str) -> bool {
     })
 }
 
+/// Whether `value`, a value a document carries (Coupa's CSV `Image Scan Filename`, say),
+/// names the file `name`: the name itself, a path ending in it, or a `file://` reference.
+fn names_file(value: &str, name: &str) -> bool {
+    let v = value.trim();
+    let v = v.strip_prefix("file://").unwrap_or(v);
+    v == name || v.rsplit(['/', '\\']).next() == Some(name)
+}
+
+/// Whether a string the document keeps in its extensions (at most a few levels down) names
+/// the file `name`.
+fn refers_to(doc: &crate::DecodedDocument, name: &str) -> bool {
+    fn walk(v: &serde_json::Value, name: &str, depth: usize) -> bool {
+        match v {
+            serde_json::Value::String(s) => names_file(s, name),
+            serde_json::Value::Array(a) if depth > 0 => a.iter().any(|x| walk(x, name, depth - 1)),
+            serde_json::Value::Object(o) if depth > 0 => {
+                o.values().any(|x| walk(x, name, depth - 1))
+            }
+            _ => false,
+        }
+    }
+    doc.document.extensions().values().any(|v| walk(v, name, 3))
+}
+
 /// Gives each of `files`, sent in one input with `docs`, to the document it belongs to (in
-/// its `meta.files`): the one document whose number its name holds (`INV-42.pdf`,
-/// `Invoice INV-42 copy.pdf`), or, when the input carries one document, that one. A file
-/// that cannot be placed is not guessed at: every document's notes name it. At most
-/// [`MAX_FILES_PER_DOCUMENT`] go with one document; the notes name the rest.
+/// its `meta.files`): the one document that names the file (a column such as Coupa's CSV
+/// `Image Scan Filename`, kept in its extensions), else the one document whose number its name
+/// holds (`INV-42.pdf`, `Invoice INV-42 copy.pdf`), else, when the input carries one document,
+/// that one. A file that cannot be placed is not guessed at: every document's notes name it.
+/// At most [`MAX_FILES_PER_DOCUMENT`] go with one document; the notes name the rest.
 pub fn assign_files(files: Vec<SupportingFile>, docs: &mut [crate::DecodedDocument]) {
     let mut unplaced: Vec<String> = Vec::new();
     for file in files {
-        let named: Vec<usize> = docs
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| names_number(&file.name, d.document.number()))
-            .map(|(i, _)| i)
-            .collect();
-        let target = match (named.as_slice(), docs.len()) {
-            ([one], _) => Some(*one),
-            ([], 1) => Some(0),
+        let which = |test: &dyn Fn(&crate::DecodedDocument) -> bool| -> Vec<usize> {
+            docs.iter()
+                .enumerate()
+                .filter(|(_, d)| test(d))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let referring = which(&|d| refers_to(d, &file.name));
+        let named = which(&|d| names_number(&file.name, d.document.number()));
+        let target = match (referring.as_slice(), named.as_slice(), docs.len()) {
+            ([one], _, _) => Some(*one),
+            ([], [one], _) => Some(*one),
+            ([], [], 1) => Some(0),
             _ => None,
         };
         let Some(doc) = target.and_then(|i| docs.get_mut(i)) else {
@@ -347,6 +376,37 @@ mod tests {
         assert_eq!(docs[0].meta.files[0].bytes, b"one");
         assert_eq!(docs[1].meta.files[0].bytes, b"two");
         assert_eq!(docs[0].meta.notes().count(), 0);
+    }
+
+    #[test]
+    fn a_file_goes_with_the_document_that_names_it() {
+        let mut a = doc("INV-1");
+        a.document.extensions_mut().insert(
+            "csv".into(),
+            serde_json::json!({"Image Scan Filename": "file://scan-0001.pdf"}),
+        );
+        let mut b = doc("INV-2");
+        b.document.extensions_mut().insert(
+            "csv".into(),
+            serde_json::json!({"Image Scan Filename": "scans/scan-0002.pdf"}),
+        );
+        let mut docs = vec![a, b];
+        assign_files(
+            vec![
+                pdf("scan-0002.pdf", b"two"),
+                pdf("scan-0001.pdf", b"one"),
+                // Named by neither: the number rule still applies.
+                pdf("INV-1 terms.pdf", b"terms"),
+            ],
+            &mut docs,
+        );
+        let names = |d: &crate::DecodedDocument| -> Vec<String> {
+            d.meta.files.iter().map(|f| f.name.clone()).collect()
+        };
+        assert_eq!(names(&docs[0]), ["scan-0001.pdf", "INV-1 terms.pdf"]);
+        assert_eq!(names(&docs[1]), ["scan-0002.pdf"]);
+        assert!(names_file("C:\\scans\\x.pdf", "x.pdf"));
+        assert!(!names_file("x.pdf.bak", "x.pdf"));
     }
 
     #[test]

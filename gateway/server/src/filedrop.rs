@@ -222,6 +222,22 @@ impl FileDrop {
                 return;
             }
         };
+        // A zip: the invoice file and the PDFs that go with it (Coupa's flat-file way).
+        let (raw, files, source) = if crate::zipdrop::is_zip(&raw) {
+            let limits = crate::zipdrop::ZipLimits::for_files_of(self.config.max_file_bytes);
+            match crate::zipdrop::read_zip(&raw, limits) {
+                Ok(z) => {
+                    let source = format!("file {original}, entry {}", z.document_name);
+                    (z.document, z.files, source)
+                }
+                Err(msg) => {
+                    self.finish_error(partner, path, &original, &[msg], summary);
+                    return;
+                }
+            }
+        } else {
+            (raw, Vec::new(), format!("file {original}"))
+        };
         let format = detect_format(&raw);
         let report = self
             .pipeline
@@ -230,8 +246,8 @@ impl FileDrop {
                 adapter: "file-drop",
                 format: Some(format),
                 partner: Some(partner),
-                source: Some(&format!("file {original}")),
-                files: &[],
+                source: Some(&source),
+                files: &files,
                 notes: &[],
             })
             .await;

@@ -26,3 +26,4 @@ pub mod protocols;
 pub mod service;
 pub mod supplier;
 pub mod supplier_notice;
+pub mod zipdrop;

@@ -1,0 +1,234 @@
+//! A zip dropped into a partner's folder: Coupa's flat-file way of sending invoices with their
+//! files (one CSV at the top level, the PDFs beside it, each invoice row naming its file in
+//! `Image Scan Filename`). The document entry is decoded as if dropped alone; the other entries
+//! go with it as files ([`gateway_core::assign_files`]).
+//!
+//! A zip is read in memory under bounds (entries, each entry's size, the total, checked against
+//! what is actually inflated, not what the headers claim), and entries are never written to
+//! disk under their own names, so neither a zip bomb nor a `../` name can hurt.
+
+use std::io::Read;
+
+use gateway_core::{Format, SupportingFile, detect_format};
+
+/// Whether `raw` starts like a zip archive (a local file header).
+pub fn is_zip(raw: &[u8]) -> bool {
+    raw.starts_with(b"PK\x03\x04")
+}
+
+/// Bounds on one zip.
+#[derive(Debug, Clone, Copy)]
+pub struct ZipLimits {
+    pub max_entries: usize,
+    pub max_entry_bytes: u64,
+    pub max_total_bytes: u64,
+}
+
+impl ZipLimits {
+    /// Bounds for a folder whose files may be `max_file_bytes`: an entry as large as a file,
+    /// everything inflated at most four times that, and 200 entries (Coupa takes ten files per
+    /// invoice, its import at most 8 MB).
+    pub fn for_files_of(max_file_bytes: u64) -> Self {
+        ZipLimits {
+            max_entries: 200,
+            max_entry_bytes: max_file_bytes,
+            max_total_bytes: max_file_bytes.saturating_mul(4),
+        }
+    }
+}
+
+/// A zip's document and the files that came with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZipDrop {
+    /// The entry holding the documents (its name, its bytes).
+    pub document_name: String,
+    pub document: Vec<u8>,
+    pub files: Vec<SupportingFile>,
+}
+
+/// The content type a file's name suggests, for where it is delivered.
+fn content_type_of(name: &str) -> &'static str {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "tif" | "tiff" => "image/tiff",
+        "gif" => "image/gif",
+        "txt" => "text/plain",
+        "xml" => "application/xml",
+        "csv" => "text/csv",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Whether an entry holds documents: a CSV by name, or X12/cXML by content.
+fn is_document(name: &str, bytes: &[u8]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".csv") || matches!(detect_format(bytes), Format::X12 | Format::Cxml)
+}
+
+/// Reads `raw` within `limits`; the error says what is wrong, for the partner.
+pub fn read_zip(raw: &[u8], limits: ZipLimits) -> Result<ZipDrop, String> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(raw))
+        .map_err(|e| format!("not a readable zip: {e}"))?;
+    if archive.len() > limits.max_entries {
+        return Err(format!(
+            "the zip has {} entries; the limit is {}",
+            archive.len(),
+            limits.max_entries
+        ));
+    }
+    let mut total: u64 = 0;
+    let mut documents: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut files = Vec::new();
+    for i in 0..archive.len() {
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|e| format!("entry {}: {e}", i + 1))?;
+        if entry.is_dir() {
+            continue;
+        }
+        let name = entry.name().to_string();
+        // Read at most one byte more than allowed: a header may lie about the size.
+        let allowed = limits
+            .max_entry_bytes
+            .min(limits.max_total_bytes.saturating_sub(total));
+        let mut bytes = Vec::new();
+        (&mut entry)
+            .take(allowed.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("entry {name}: {e}"))?;
+        if bytes.len() as u64 > allowed {
+            return Err(format!(
+                "entry {name} inflates past the limit ({} bytes per entry, {} in all); refused as a possible zip bomb",
+                limits.max_entry_bytes, limits.max_total_bytes
+            ));
+        }
+        total += bytes.len() as u64;
+        let base = name.rsplit(['/', '\\']).next().unwrap_or(&name).to_string();
+        if base.is_empty() || base.starts_with('.') || name.starts_with("__MACOSX/") {
+            continue;
+        }
+        if is_document(&base, &bytes) {
+            documents.push((base, bytes));
+        } else {
+            files.push(SupportingFile {
+                content_type: content_type_of(&base).to_string(),
+                name: base.chars().filter(|c| !c.is_control()).take(200).collect(),
+                bytes,
+            });
+        }
+    }
+    match documents.len() {
+        1 => {
+            let (document_name, document) = documents.remove(0);
+            Ok(ZipDrop {
+                document_name,
+                document,
+                files,
+            })
+        }
+        0 => Err("the zip holds no document (a .csv, or an X12 or cXML file); put the invoice file at its top level beside its PDFs".into()),
+        n => Err(format!(
+            "the zip holds {n} document files ({}); send one per zip, with the PDFs it names",
+            documents
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        {
+            let mut z = zip::ZipWriter::new(&mut out);
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            for (name, bytes) in entries {
+                z.start_file(*name, opts).expect("start");
+                z.write_all(bytes).expect("write");
+            }
+            z.finish().expect("finish");
+        }
+        out.into_inner()
+    }
+
+    const LIMITS: ZipLimits = ZipLimits {
+        max_entries: 20,
+        max_entry_bytes: 100_000,
+        max_total_bytes: 200_000,
+    };
+
+    #[test]
+    fn the_csv_is_the_document_and_the_rest_are_files() {
+        let raw = zip_of(&[
+            ("invoices.csv", b"Invoice,Invoice Number*\n"),
+            ("scans/INV-1.pdf", b"%PDF-1.7 one"),
+            ("logo.PNG", b"\x89PNG"),
+            ("__MACOSX/._INV-1.pdf", b"junk"),
+        ]);
+        assert!(is_zip(&raw));
+        let z = read_zip(&raw, LIMITS).unwrap();
+        assert_eq!(z.document_name, "invoices.csv");
+        assert_eq!(z.document, b"Invoice,Invoice Number*\n");
+        let names: Vec<_> = z
+            .files
+            .iter()
+            .map(|f| (f.name.as_str(), f.content_type.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [("INV-1.pdf", "application/pdf"), ("logo.PNG", "image/png")]
+        );
+        assert_eq!(z.files[0].bytes, b"%PDF-1.7 one");
+    }
+
+    #[test]
+    fn zips_that_cannot_be_taken_say_why() {
+        let none = read_zip(&zip_of(&[("a.pdf", b"%PDF")]), LIMITS).unwrap_err();
+        assert!(none.contains("no document"), "{none}");
+        let two = read_zip(&zip_of(&[("a.csv", b"x"), ("b.csv", b"y")]), LIMITS).unwrap_err();
+        assert!(two.contains("a.csv, b.csv"), "{two}");
+        assert!(
+            read_zip(b"PK\x03\x04 not really", LIMITS)
+                .unwrap_err()
+                .contains("not a readable zip")
+        );
+        let many: Vec<(String, Vec<u8>)> = (0..21)
+            .map(|k| (format!("{k}.pdf"), b"x".to_vec()))
+            .collect();
+        let refs: Vec<(&str, &[u8])> = many
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        assert!(
+            read_zip(&zip_of(&refs), LIMITS)
+                .unwrap_err()
+                .contains("21 entries")
+        );
+    }
+
+    #[test]
+    fn an_entry_that_inflates_past_the_limit_is_refused() {
+        // 1 MB of zeros deflates to about a kilobyte.
+        let zeros = vec![0u8; 1_000_000];
+        let raw = zip_of(&[("a.csv", b"x"), ("bomb.pdf", &zeros)]);
+        assert!(raw.len() < 10_000, "{}", raw.len());
+        let err = read_zip(&raw, LIMITS).unwrap_err();
+        assert!(
+            err.contains("bomb.pdf") && err.contains("zip bomb"),
+            "{err}"
+        );
+    }
+}
