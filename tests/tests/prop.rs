@@ -307,6 +307,58 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// A dropped "zip" of noise after the zip signature, and a real zip with bytes flipped:
+    /// never a panic, and a refusal says why.
+    #[test]
+    fn zips_of_noise_never_panic(
+        tail in prop::collection::vec(any::<u8>(), 0..2048),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+    ) {
+        let limits = gateway_server::zipdrop::ZipLimits::for_files_of(1 << 20);
+        let mut noise = b"PK\x03\x04".to_vec();
+        noise.extend_from_slice(&tail);
+        if let Err(why) = gateway_server::zipdrop::read_zip(&noise, limits) {
+            prop_assert!(!why.is_empty());
+        }
+        let mut real = real_zip();
+        for (at, b) in &flips {
+            let i = at.index(real.len());
+            real[i] ^= b | 1;
+        }
+        if let Err(why) = gateway_server::zipdrop::read_zip(&real, limits) {
+            prop_assert!(!why.is_empty());
+        }
+    }
+}
+
+/// A zip of a CSV and a PDF, as a partner would drop it.
+fn real_zip() -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut out);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in [
+        (
+            "invoices.csv",
+            &b"Invoice,Invoice Number*,Image Scan Filename\nInvoice,INV-1,a.pdf\n"[..],
+        ),
+        ("a.pdf", &b"%PDF-1.7 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"[..]),
+    ] {
+        z.start_file(name, opts).unwrap();
+        z.write_all(bytes).unwrap();
+    }
+    z.finish().unwrap();
+    out.into_inner()
+}
+
 fn round_trip(f: &Fmt, number: &str, specs: &[LineSpec]) -> Result<(), TestCaseError> {
     round_trip_for(f, number, specs, base(f).1)
 }
