@@ -267,14 +267,6 @@ proptest! {
             let _ = decoder(f).decode(&apply(src, &muts), &fuzz_profile(f));
         }
     }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 256,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
 
     /// A `multipart/related` body (a cXML POST with its files) of noisy parts, a `start` that
     /// may name no part, and noise after the end: never a panic; what comes out is the parts
@@ -305,15 +297,6 @@ proptest! {
             Err(why) => prop_assert!(!why.is_empty()),
         }
     }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 256,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
-
     /// A dropped "zip" of noise after the zip signature, and a real zip with bytes flipped:
     /// never a panic, and a refusal says why.
     #[test]
