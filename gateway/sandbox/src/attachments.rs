@@ -62,16 +62,29 @@ fn refused(message: &str) -> Response {
     reply::error(StatusCode::UNPROCESSABLE_ENTITY, "attachment", message)
 }
 
+/// The invoice id of the path, once the caller holds one of `scopes`. The error is the
+/// answer to send, as [`authorize`]'s is.
+#[allow(clippy::result_large_err)]
+fn invoice_id(
+    s: &SharedState,
+    headers: &HeaderMap,
+    scopes: &[&str],
+    id: &str,
+) -> Result<u64, Response> {
+    authorize(s, headers, scopes)?;
+    Ok(id.parse().unwrap_or(0))
+}
+
 /// `GET /api/invoices/:id/attachments`.
 pub async fn list(
     State(s): State<SharedState>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = authorize(&s, &headers, READ) {
-        return r;
-    }
-    let id: u64 = id.parse().unwrap_or(0);
+    let id = match invoice_id(&s, &headers, READ, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
     let mut store = s.store();
     if store.invoice_position(id).is_none() {
         return not_found();
@@ -92,10 +105,10 @@ pub async fn create(
     Path(id): Path<String>,
     mut form: Multipart,
 ) -> Response {
-    if let Err(r) = authorize(&s, &headers, CREATE) {
-        return r;
-    }
-    let id: u64 = id.parse().unwrap_or(0);
+    let id = match invoice_id(&s, &headers, CREATE, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
     let mut kind = None;
     let mut intent = None;
     let mut file = None;
