@@ -274,6 +274,28 @@ async fn a_rest_invoice_sent_as_a_form_with_its_pdf_reaches_coupa_with_it() {
     let held = env.sandbox.invoice_attachments(id);
     assert_eq!(held[0].file_name, "E2E-REST-PDF-1.pdf");
     assert_eq!(held[0].sha256, gateway_tests::sha256_hex(&pdf));
+    // The supplier's own view of its document names the file it sent, with its hash.
+    let status: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/documents?number=E2E-REST-PDF-1",
+            env.running.base_url()
+        ))
+        .bearer_auth("acme-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed = status.to_string();
+    assert!(
+        listed.contains(&format!(
+            "E2E-REST-PDF-1.pdf ({} bytes, sha256 {})",
+            pdf.len(),
+            gateway_tests::sha256_hex(&pdf)
+        )),
+        "{listed}"
+    );
 
     let wrong = reqwest::multipart::Form::new()
         .text("document", gateway_model::to_json(&inv))
@@ -1205,6 +1227,14 @@ async fn a_zip_of_a_csv_and_its_pdfs_puts_each_pdf_on_its_invoice() {
                     .starts_with("file batch-1.zip, entry invoices.csv"),
             "{rows:?}"
         );
+        // The operator sees which file went with it, and can check it is the one in Coupa.
+        let shown = gateway_cli(&env, &["documents", "--number", number]);
+        let line = format!(
+            "    file: {scan} ({} bytes, sha256 {})",
+            bytes.len(),
+            gateway_tests::sha256_hex(bytes)
+        );
+        assert!(shown.contains(&line), "{line:?} not in {shown}");
     }
 
     // A zip with no invoice file in it: error/ with the reason, nothing published.

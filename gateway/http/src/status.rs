@@ -36,6 +36,10 @@ pub struct DocumentStatus {
     /// 0001`; a dropped file's name first), so the partner can find it in its own records.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub source: String,
+    /// The files kept with it (its PDF copy), `name (size bytes, sha256 hex)`, so the partner
+    /// can check they arrived whole.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
     pub received_at: String,
     pub updated_at: String,
 }

@@ -212,6 +212,9 @@ pub fn print(entries: &[Entry], json: bool, out: &mut dyn Write) -> std::io::Res
         for note in e.notes.lines() {
             writeln!(out, "    noted: {note}")?;
         }
+        for file in e.attachments.lines() {
+            writeln!(out, "    file: {file}")?;
+        }
     }
     Ok(())
 }

@@ -98,6 +98,9 @@ pub struct Entry {
     /// (`line 12, interchange 000000042, group 1, set 0001`), so an operator can find it.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub source: String,
+    /// The files kept with it (its PDF copy), one per line: `name (size bytes, sha256 hex)`.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub attachments: String,
     pub received_at: String,
     pub updated_at: String,
 }
@@ -250,6 +253,13 @@ impl Ledger {
         )?;
         add_column_if_missing(&conn, "documents", "notes", "TEXT NOT NULL DEFAULT ''")?;
         add_column_if_missing(&conn, "documents", "source", "TEXT NOT NULL DEFAULT ''")?;
+        // And this, before files were kept with documents.
+        add_column_if_missing(
+            &conn,
+            "documents",
+            "attachments",
+            "TEXT NOT NULL DEFAULT ''",
+        )?;
         // And this, before documents' content was kept: their rows answer as before.
         add_column_if_missing(
             &conn,
@@ -575,7 +585,8 @@ impl Ledger {
     fn select(&self, clause: &str, p: impl rusqlite::Params) -> Result<Vec<Entry>, LedgerError> {
         let sql = format!(
             "SELECT idempotency_key, doc_id, adapter, partner, kind, number, status, detail,
-                    partner_ack, received_at, updated_at, notes, source FROM documents {clause}"
+                    partner_ack, received_at, updated_at, notes, source, attachments
+             FROM documents {clause}"
         );
         self.read(|c| {
             let mut st = c.prepare_cached(&sql)?;
@@ -594,6 +605,7 @@ impl Ledger {
                     updated_at: r.get(10)?,
                     notes: r.get(11)?,
                     source: r.get(12)?,
+                    attachments: r.get(13)?,
                 })
             })?;
             rows.collect()
@@ -704,6 +716,25 @@ impl Ledger {
         })
     }
 
+    /// Records the files kept with a document (`gateway documents` shows them, and which
+    /// stored file belongs to which document stays known).
+    pub fn record_attachments(
+        &self,
+        idempotency_key: &str,
+        files: &[gateway_core::AttachmentRef],
+    ) -> Result<(), LedgerError> {
+        let text = files
+            .iter()
+            .map(|f| format!("{} ({} bytes, sha256 {})", f.name, f.size, f.sha256))
+            .collect::<Vec<_>>()
+            .join("\n");
+        self.write(|c| {
+            c.prepare_cached("UPDATE documents SET attachments = ?2 WHERE idempotency_key = ?1")?
+                .execute(params![idempotency_key, text])?;
+            Ok(())
+        })
+    }
+
     /// Records the partner's verdict on a document it was sent; a rejection also makes the
     /// document `partner_rejected`, so operators find it by status (and a later acceptance of
     /// the same set, a partner correcting itself, makes it `delivered` again).
@@ -793,6 +824,7 @@ impl gateway_http::DocumentLookup for Ledger {
                 partner_ack: e.partner_ack,
                 notes: e.notes.lines().map(str::to_string).collect(),
                 source: e.source,
+                attachments: e.attachments.lines().map(str::to_string).collect(),
                 received_at: e.received_at,
                 updated_at: e.updated_at,
             })

@@ -546,6 +546,10 @@ impl Pipeline {
                 for file in &files {
                     envelope.attachments.push(self.attachments.put(file)?);
                 }
+                if !envelope.attachments.is_empty() {
+                    self.ledger
+                        .record_attachments(&envelope.idempotency_key, &envelope.attachments)?;
+                }
                 let acc = Accepted {
                     doc_id: envelope.doc_id.clone(),
                     idempotency_key: envelope.idempotency_key.clone(),

@@ -329,6 +329,7 @@ mod tests {
             partner_ack: String::new(),
             notes: String::new(),
             source: String::new(),
+            attachments: String::new(),
             received_at: String::new(),
             updated_at: String::new(),
         }
