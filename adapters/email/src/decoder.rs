@@ -6,7 +6,7 @@ use gateway_core::{Decode, Decoded, DecodedDocument, Format, PartnerProfile, Rej
 use gateway_model::Text;
 
 use crate::attachment::classify;
-use crate::message::{Limits, MailAttachment, ParsedMail, hex};
+use crate::message::{Limits, MailAttachment, ParsedMail};
 use crate::sender::check_sender;
 use crate::supporting::{attach_pdfs, is_pdf};
 
@@ -275,8 +275,7 @@ impl Decode for EmailCodec {
         match ParsedMail::parse(raw, &self.limits) {
             Ok(mail) => self.decode_mail(&mail, partner),
             Err(e) => {
-                use sha2::Digest;
-                let digest = hex(&sha2::Sha256::digest(raw));
+                let digest = gateway_core::sha256_hex(raw);
                 let short: String = digest.chars().take(16).collect();
                 Decoded {
                     documents: Vec::new(),

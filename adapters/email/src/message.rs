@@ -3,7 +3,6 @@
 //! one bounded parse.
 
 use mail_parser::{Encoding, MessageParser, MessagePart, MimeHeaders, PartType};
-use sha2::{Digest, Sha256};
 
 /// Bounds on one message. Defaults suit invoice mail: 25 MiB per message (the common MTA
 /// limit), 16 MiB per attachment, 20 attachments, 200 MIME parts, 3 levels of nesting.
@@ -73,7 +72,7 @@ impl MailAttachment {
 
     /// Lower-case hex SHA-256 of the content.
     pub fn sha256(&self) -> String {
-        hex(&Sha256::digest(&self.bytes))
+        gateway_core::sha256_hex(&self.bytes)
     }
 }
 
@@ -118,7 +117,7 @@ impl ParsedMail {
         }
         let message_id = match message.message_id() {
             Some(id) if !id.trim().is_empty() => clean(id.trim(), 200),
-            _ => format!("sha256:{}", hex(&Sha256::digest(raw))),
+            _ => format!("sha256:{}", gateway_core::sha256_hex(raw)),
         };
         let from = message
             .from()
@@ -305,16 +304,6 @@ pub(crate) fn clean(s: &str, max_chars: usize) -> String {
         out.push('…');
     }
     out
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    s
 }
 
 #[cfg(test)]

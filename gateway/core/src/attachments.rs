@@ -111,7 +111,7 @@ impl AttachmentStore {
     /// Stores `file` durably (written, synced, renamed into place, folder synced) and returns
     /// its reference. A file already stored is not written again.
     pub fn put(&self, file: &SupportingFile) -> Result<AttachmentRef, AttachmentError> {
-        let sha256 = hex(&Sha256::digest(&file.bytes));
+        let sha256 = sha256_hex(&file.bytes);
         let r = AttachmentRef {
             name: file.name.clone(),
             content_type: file.content_type.clone(),
@@ -159,7 +159,7 @@ impl AttachmentStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing()),
             Err(e) => return Err(self.io(&format!("reading {}", r.name), e)),
         };
-        if hex(&Sha256::digest(&bytes)) != r.sha256 {
+        if sha256_hex(&bytes) != r.sha256 {
             return Err(AttachmentError::Damaged {
                 name: r.name.clone(),
                 sha256: r.sha256.clone(),
@@ -262,10 +262,13 @@ pub fn assign_files(files: Vec<SupportingFile>, docs: &mut [crate::DecodedDocume
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex SHA-256 of `bytes`: how files, bodies and messages are named and compared
+/// across the gateway.
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(digest.len() * 2);
+    for b in digest {
         let _ = write!(s, "{b:02x}");
     }
     s

@@ -19,7 +19,5 @@ pub trait IdempotencyStore: Send + Sync {
 
 /// Hex SHA-256 of a body.
 pub fn body_hash(body: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(body);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    gateway_core::sha256_hex(body)
 }

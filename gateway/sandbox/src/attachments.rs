@@ -7,7 +7,6 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::auth::authorize;
 use crate::reply;
@@ -164,10 +163,7 @@ pub async fn create(
         content_type,
         intent,
         size: bytes.len() as u64,
-        sha256: Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+        sha256: gateway_core::sha256_hex(&bytes),
         created_at: chrono::Utc::now()
             .format("%Y-%m-%dT%H:%M:%S+00:00")
             .to_string(),
