@@ -137,10 +137,7 @@ impl ParsedMail {
                 MailAttachment {
                     index: i + 1,
                     name: part.attachment_name().map(str::to_string),
-                    content_type: part.content_type().map(|ct| match ct.subtype() {
-                        Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
-                        None => ct.ctype().to_ascii_lowercase(),
-                    }),
+                    content_type: mime_type(part),
                     bytes,
                     is_message: matches!(part.body, PartType::Message(_)),
                     unreadable,
@@ -194,6 +191,14 @@ fn attachment_bytes(raw: &[u8], part: &MessagePart<'_>) -> (Vec<u8>, Option<Stri
             Err(why) => (bytes, Some(why)),
         },
     }
+}
+
+/// The part's `type/subtype`, lower case, when it declares one.
+pub(crate) fn mime_type(part: &MessagePart<'_>) -> Option<String> {
+    part.content_type().map(|ct| match ct.subtype() {
+        Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+        None => ct.ctype().to_ascii_lowercase(),
+    })
 }
 
 /// The part's content as sent: its transfer encoding (base64, quoted-printable) undone, no

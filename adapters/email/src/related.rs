@@ -10,7 +10,7 @@
 use gateway_core::SupportingFile;
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 
-use crate::message::{FlatDrop, Limits, bytes_as_sent, check_shape};
+use crate::message::{FlatDrop, Limits, bytes_as_sent, check_shape, mime_type};
 
 /// The body split: the root document (bytes as sent) and the other parts as files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,18 +127,8 @@ pub fn split_related(
             .or_else(|| part.content_id().map(|c| bare_id(c).to_string()))
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| format!("attachment-{n}"));
-        let content_type = part
-            .content_type()
-            .map(|ct| match ct.subtype() {
-                Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
-                None => ct.ctype().to_ascii_lowercase(),
-            })
-            .unwrap_or_else(|| "application/octet-stream".into());
-        files.push(SupportingFile {
-            name: crate::message::clean(&name, 200),
-            content_type,
-            bytes,
-        });
+        let content_type = mime_type(part).unwrap_or_else(|| "application/octet-stream".into());
+        files.push(SupportingFile::received(&name, content_type, bytes));
     }
     let root = root.ok_or("multipart/related without parts (is the boundary right?)")?;
     let missing = cid_references(&root)

@@ -26,14 +26,13 @@ pub fn attach_pdfs(pdfs: &[&MailAttachment], docs: &mut [DecodedDocument]) {
     let files = pdfs
         .iter()
         .enumerate()
-        .map(|(n, att)| SupportingFile {
-            name: att
+        .map(|(n, att)| {
+            let name = att
                 .name
                 .clone()
                 .filter(|s| !s.trim().is_empty())
-                .unwrap_or_else(|| format!("attachment-{}.pdf", n + 1)),
-            content_type: "application/pdf".into(),
-            bytes: att.bytes.clone(),
+                .unwrap_or_else(|| format!("attachment-{}.pdf", n + 1));
+            SupportingFile::received(&name, "application/pdf", att.bytes.clone())
         })
         .collect();
     assign_files(files, docs);

@@ -26,6 +26,33 @@ pub struct SupportingFile {
     pub bytes: Vec<u8>,
 }
 
+/// Longest file name kept, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+impl SupportingFile {
+    /// A file as a sender named it, with the name made fit to show and to send on: its last
+    /// path component (`scans/INV-1.pdf`, `C:\\x\\INV-1.pdf` → `INV-1.pdf`), control characters
+    /// dropped, at most [`MAX_NAME_CHARS`]; `file` when nothing is left.
+    pub fn received(name: &str, content_type: impl Into<String>, bytes: Vec<u8>) -> Self {
+        let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        let clean: String = last
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_NAME_CHARS)
+            .collect();
+        let clean = clean.trim();
+        SupportingFile {
+            name: if clean.is_empty() {
+                "file".into()
+            } else {
+                clean.to_string()
+            },
+            content_type: content_type.into(),
+            bytes,
+        }
+    }
+}
+
 /// Bytes are left out: a debug print of a document must not dump a PDF.
 impl std::fmt::Debug for SupportingFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -312,6 +339,16 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn a_received_name_keeps_its_last_part_without_control_characters() {
+        let named = |n: &str| SupportingFile::received(n, "application/pdf", Vec::new()).name;
+        assert_eq!(named("scans/INV-1.pdf"), "INV-1.pdf");
+        assert_eq!(named("C:\\x\\INV-1.pdf"), "INV-1.pdf");
+        assert_eq!(named("INV\r\n-1.pdf"), "INV-1.pdf");
+        assert_eq!(named("  "), "file");
+        assert_eq!(named(&"a".repeat(300)).chars().count(), MAX_NAME_CHARS);
     }
 
     #[test]

@@ -75,15 +75,11 @@ pub async fn read_form(content_type: &str, body: Bytes) -> Result<FormBody, Stri
                     .bytes()
                     .await
                     .map_err(|e| format!("field `file` ({file_name}): {e}"))?;
-                files.push(SupportingFile {
-                    name: file_name
-                        .chars()
-                        .filter(|c| !c.is_control())
-                        .take(200)
-                        .collect(),
+                files.push(SupportingFile::received(
+                    &file_name,
                     content_type,
-                    bytes: bytes.to_vec(),
-                });
+                    bytes.to_vec(),
+                ));
             }
             other => {
                 return Err(format!(

@@ -116,11 +116,11 @@ pub fn read_zip(raw: &[u8], limits: ZipLimits) -> Result<ZipDrop, String> {
         if is_document(&base, &bytes) {
             documents.push((base, bytes));
         } else {
-            files.push(SupportingFile {
-                content_type: content_type_of(&base).to_string(),
-                name: base.chars().filter(|c| !c.is_control()).take(200).collect(),
+            files.push(SupportingFile::received(
+                &base,
+                content_type_of(&base),
                 bytes,
-            });
+            ));
         }
     }
     match documents.len() {
