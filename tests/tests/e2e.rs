@@ -178,23 +178,11 @@ async fn a_multipart_related_cxml_invoice_reaches_coupa_with_its_pdf() {
         "never reached Coupa"
     );
     assert_one_invoice(&env, "E2E-CXML-PDF-1", "ACME-1");
-    let id = env
-        .sandbox
-        .invoices()
-        .iter()
-        .find(|i| i["invoice-number"] == "E2E-CXML-PDF-1")
-        .and_then(|i| i["id"].as_u64())
-        .unwrap();
     assert!(
-        env.wait_until(GUARD, |e| {
-            e.sandbox
-                .invoices()
-                .iter()
-                .any(|i| i["id"] == id && i["status"] == "pending_approval")
-        })
-        .await
+        env.wait_until(GUARD, |e| e.sandbox.invoice_submitted("E2E-CXML-PDF-1"))
+            .await
     );
-    let held = env.sandbox.invoice_attachments(id);
+    let held = env.sandbox.invoice_files("E2E-CXML-PDF-1");
     assert_eq!(held.len(), 1, "{held:?}");
     assert_eq!(held[0].file_name, "E2E-CXML-PDF-1.pdf");
     assert_eq!(held[0].content_type, "application/pdf");
@@ -204,7 +192,7 @@ async fn a_multipart_related_cxml_invoice_reaches_coupa_with_its_pdf() {
     // The sender retries the same POST: its payloadID is known (409), nothing is added.
     let (status, answer) = post(body.clone(), related).await;
     assert_eq!(status, 409, "{answer}");
-    assert_eq!(env.sandbox.invoice_attachments(id).len(), 1);
+    assert_eq!(env.sandbox.invoice_files("E2E-CXML-PDF-1").len(), 1);
 
     // A start part that is not there: refused with the reason, nothing published.
     let (status, answer) = post(
@@ -260,18 +248,12 @@ async fn a_rest_invoice_sent_as_a_form_with_its_pdf_reaches_coupa_with_it() {
         delivered(&env, "E2E-REST-PDF-1").await,
         "never reached Coupa"
     );
-    let id = env
-        .sandbox
-        .invoices()
-        .iter()
-        .find(|i| i["invoice-number"] == "E2E-REST-PDF-1")
-        .and_then(|i| i["id"].as_u64())
-        .unwrap();
     assert!(
-        env.wait_until(GUARD, |e| e.sandbox.invoice_attachments(id).len() == 1)
+        env.wait_until(GUARD, |e| e.sandbox.invoice_files("E2E-REST-PDF-1").len()
+            == 1)
             .await
     );
-    let held = env.sandbox.invoice_attachments(id);
+    let held = env.sandbox.invoice_files("E2E-REST-PDF-1");
     assert_eq!(held[0].file_name, "E2E-REST-PDF-1.pdf");
     assert_eq!(held[0].sha256, gateway_tests::sha256_hex(&pdf));
     // The supplier's own view of its document names the file it sent, with its hash.
@@ -1212,10 +1194,10 @@ async fn a_zip_of_a_csv_and_its_pdfs_puts_each_pdf_on_its_invoice() {
             "{number} never reached Coupa"
         );
         let attached = env
-            .wait_until(GUARD, |e| !e.coupa_invoice_files(number).is_empty())
+            .wait_until(GUARD, |e| !e.sandbox.invoice_files(number).is_empty())
             .await;
         assert!(attached, "{number} has no file in Coupa");
-        let files = env.coupa_invoice_files(number);
+        let files = env.sandbox.invoice_files(number);
         assert_eq!(files.len(), 1, "{number}: {files:?}");
         assert_eq!(files[0].file_name, scan);
         assert_eq!(files[0].sha256, gateway_tests::sha256_hex(bytes));

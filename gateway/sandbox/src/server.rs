@@ -361,6 +361,32 @@ impl SandboxHandle {
         self.shared.store().invoices.clone()
     }
 
+    /// The files on the invoices numbered `number` (any supplier), oldest first.
+    pub fn invoice_files(&self, number: &str) -> Vec<crate::StoredAttachment> {
+        let store = self.shared.store();
+        let ids: Vec<u64> = store
+            .invoices
+            .iter()
+            .filter(|i| i.get("invoice-number").and_then(Value::as_str) == Some(number))
+            .map(crate::store::id_of)
+            .collect();
+        store
+            .attachments
+            .iter()
+            .filter(|a| ids.contains(&a.invoice_id))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether an invoice numbered `number` was submitted (`pending_approval`): delivery is
+    /// over, its files were attached before.
+    pub fn invoice_submitted(&self, number: &str) -> bool {
+        self.shared.store().invoices.iter().any(|i| {
+            i.get("invoice-number").and_then(Value::as_str) == Some(number)
+                && i.get("status").and_then(Value::as_str) == Some("pending_approval")
+        })
+    }
+
     /// The files on the invoice with this Coupa id, oldest first.
     pub fn invoice_attachments(&self, invoice_id: u64) -> Vec<crate::StoredAttachment> {
         self.shared

@@ -327,18 +327,6 @@ impl DemoEnv {
         Ok((r.status().as_u16(), r.text().await?))
     }
 
-    /// The files Coupa holds on its invoice numbered `number` (none when it has no such
-    /// invoice).
-    pub fn coupa_invoice_files(&self, number: &str) -> Vec<gateway_sandbox::StoredAttachment> {
-        self.sandbox
-            .invoices()
-            .iter()
-            .filter(|i| i.get("invoice-number").and_then(|n| n.as_str()) == Some(number))
-            .filter_map(|i| i.get("id").and_then(|id| id.as_u64()))
-            .flat_map(|id| self.sandbox.invoice_attachments(id))
-            .collect()
-    }
-
     /// Posts `inv` as an X12 810 from `partner`; (HTTP status, the 997 returned).
     pub async fn post_x12(&self, partner: &str, inv: &Invoice) -> anyhow::Result<(u16, String)> {
         let body = self.x12_from(partner, inv)?;
@@ -807,7 +795,8 @@ pub async fn run(opts: DemoOptions, out: &mut dyn std::io::Write) -> anyhow::Res
     // The PDF is uploaded after the create, before the submit: wait for it too.
     let pdf_attached = env
         .wait_until(Duration::from_secs(30), |e| {
-            e.coupa_invoice_files("DEMO-CXML-PDF-1")
+            e.sandbox
+                .invoice_files("DEMO-CXML-PDF-1")
                 .iter()
                 .any(|f| f.file_name == DEMO_PDF_NAME && f.size == DEMO_PDF.len() as u64)
         })

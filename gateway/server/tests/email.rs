@@ -345,18 +345,6 @@ fn cxml_for(number: &str) -> Vec<u8> {
         .unwrap()
 }
 
-/// The Coupa id of the one invoice numbered `number`.
-fn invoice_id(sandbox: &SandboxHandle, number: &str) -> u64 {
-    let ids: Vec<u64> = sandbox
-        .invoices()
-        .iter()
-        .filter(|i| i.get("invoice-number").and_then(|n| n.as_str()) == Some(number))
-        .filter_map(|i| i["id"].as_u64())
-        .collect();
-    assert_eq!(ids.len(), 1, "invoices numbered {number}: {ids:?}");
-    ids[0]
-}
-
 fn invoices_numbered(sandbox: &SandboxHandle, number: &str) -> usize {
     sandbox
         .invoices()
@@ -392,17 +380,13 @@ async fn a_mailed_cxml_invoice_reaches_coupa_once_and_strangers_are_quarantined(
     assert!(wait_until(Duration::from_secs(30), || count(&cur, ":2,S") == 1).await);
     assert_eq!(count(&env.maildir.join("new"), ""), 0);
     // Its PDF copy is on the Coupa invoice, whole, attached before the invoice was submitted.
-    let id = invoice_id(&env.sandbox, "INV-MAIL-1");
     assert!(
-        wait_until(Duration::from_secs(30), || {
-            env.sandbox
-                .invoices()
-                .iter()
-                .any(|i| i["id"] == id && i["status"] == "pending_approval")
-        })
+        wait_until(Duration::from_secs(30), || env
+            .sandbox
+            .invoice_submitted("INV-MAIL-1"))
         .await
     );
-    let held = env.sandbox.invoice_attachments(id);
+    let held = env.sandbox.invoice_files("INV-MAIL-1");
     assert_eq!(held.len(), 1, "{held:?}");
     assert_eq!(held[0].file_name, "INV-MAIL-1.pdf");
     assert_eq!(held[0].content_type, "application/pdf");
@@ -417,7 +401,7 @@ async fn a_mailed_cxml_invoice_reaches_coupa_once_and_strangers_are_quarantined(
     deliver(&env.maildir, "1763800001.M2P1.test", &raw);
     assert!(wait_until(Duration::from_secs(30), || count(&cur, ":2,S") == 2).await);
     assert_eq!(invoices_numbered(&env.sandbox, "INV-MAIL-1"), 1);
-    assert_eq!(env.sandbox.invoice_attachments(id).len(), 1);
+    assert_eq!(env.sandbox.invoice_files("INV-MAIL-1").len(), 1);
 
     // a message claimed before a crash (left in processing/) is finished by the next poll
     let other = mail(
