@@ -307,16 +307,24 @@ proptest! {
         let limits = gateway_server::zipdrop::ZipLimits::for_files_of(1 << 20);
         let mut noise = b"PK\x03\x04".to_vec();
         noise.extend_from_slice(&tail);
-        if let Err(why) = gateway_server::zipdrop::read_zip(&noise, limits) {
-            prop_assert!(!why.is_empty());
+        match gateway_server::zipdrop::read_zip(&noise, limits) {
+            // What comes out is one document entry and files, each with a name.
+            Ok(z) => prop_assert!(
+                !z.document_name.is_empty() && z.files.iter().all(|f| !f.name.is_empty())
+            ),
+            Err(why) => prop_assert!(!why.is_empty()),
         }
         let mut real = real_zip();
         for (at, b) in &flips {
             let i = at.index(real.len());
             real[i] ^= b | 1;
         }
-        if let Err(why) = gateway_server::zipdrop::read_zip(&real, limits) {
-            prop_assert!(!why.is_empty());
+        match gateway_server::zipdrop::read_zip(&real, limits) {
+            // What comes out is one document entry and files, each with a name.
+            Ok(z) => prop_assert!(
+                !z.document_name.is_empty() && z.files.iter().all(|f| !f.name.is_empty())
+            ),
+            Err(why) => prop_assert!(!why.is_empty()),
         }
     }
 }
