@@ -1967,7 +1967,11 @@ async fn coupa_pos_reach_cxml_and_x12_suppliers_and_are_marked_exported() {
     );
     // Alerting sees it too: the metric counts the refusal (other tests in this process may
     // count theirs as well, so it grew by at least this one).
-    assert!(partner_rejected_metric(&env).await > refused_before);
+    // The ledger row is written before the counter is, so wait for the counter as well.
+    assert!(
+        partner_rejected_metric_exceeds(&env, refused_before).await,
+        "gateway_documents_partner_rejected_total did not grow past {refused_before}"
+    );
     let archived = env
         .wait_until(GUARD, |e| archive_holds(e, GLOBEX, "po-globex-1.997.edi"))
         .await;
@@ -2030,20 +2034,26 @@ async fn coupa_pos_reach_cxml_and_x12_suppliers_and_are_marked_exported() {
 
 /// `gateway_documents_partner_rejected_total` for purchase orders, as `/metrics` shows it.
 async fn partner_rejected_metric(env: &DemoEnv) -> u64 {
-    let metrics = reqwest::get(format!("{}/metrics", env.running.base_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    metrics
-        .lines()
-        .find(|l| {
-            l.starts_with("gateway_documents_partner_rejected_total{")
-                && l.contains("kind=\"purchase_order\"")
-        })
-        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-        .unwrap_or(0)
+    metric(
+        env,
+        "gateway_documents_partner_rejected_total",
+        "kind=\"purchase_order\"",
+    )
+    .await
+}
+
+/// Whether the partner-rejected counter on `/metrics` grows past `before` in time.
+async fn partner_rejected_metric_exceeds(env: &DemoEnv, before: u64) -> bool {
+    let deadline = tokio::time::Instant::now() + GUARD;
+    loop {
+        if partner_rejected_metric(env).await > before {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Whether the PO numbered `number` becomes `partner_rejected` in the ledger in time.
