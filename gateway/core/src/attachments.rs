@@ -9,6 +9,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -149,7 +150,9 @@ impl AttachmentStore {
             dir: self.dir.display().to_string(),
             message: "a hash that is not 64 hex digits".into(),
         })?;
-        if path.exists() && self.get(&r).is_ok() {
+        // Touched before it is checked: retention (`remove_unless_touched_since`) then keeps a
+        // file a new document just took, even when an earlier one was done with it long ago.
+        if touch(&path) && self.get(&r).is_ok() {
             return Ok(r);
         }
         let folder = path.parent().unwrap_or(&self.dir);
@@ -195,6 +198,137 @@ impl AttachmentStore {
         }
         Ok(bytes)
     }
+
+    /// Every file in the store, for retention. Folders and names the store did not write are
+    /// left out (and so never removed).
+    pub fn stored(&self) -> Result<Vec<StoredFile>, AttachmentError> {
+        let mut out = Vec::new();
+        let top = match std::fs::read_dir(&self.dir) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(self.io("listing", e)),
+        };
+        for folder in top.flatten() {
+            let prefix = folder.file_name().to_string_lossy().to_string();
+            if prefix.len() != 2 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+                continue;
+            }
+            let entries = std::fs::read_dir(folder.path())
+                .map_err(|e| self.io(&format!("listing {prefix}/"), e))?;
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().to_string();
+                let Some(sha256) = name.strip_suffix(".bin") else {
+                    continue;
+                };
+                if self.path_of(sha256) != Some(entry.path()) {
+                    continue;
+                }
+                if let Ok(m) = entry.metadata() {
+                    out.push(StoredFile {
+                        sha256: sha256.to_string(),
+                        size: m.len(),
+                        modified: m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+        Ok(out)
+    }
+
+    /// Removes the stored file `sha256` unless it was stored or taken again (by [`put`]) at or
+    /// after `cutoff`; true when removed. Safe beside a running `put`, in this process or
+    /// another: the file is first renamed aside, and put back if it turns out to be fresh, so a
+    /// `put` that touched it either sees it gone and writes it again, or made it fresh.
+    ///
+    /// [`put`]: AttachmentStore::put
+    pub fn remove_unless_touched_since(
+        &self,
+        sha256: &str,
+        cutoff: SystemTime,
+    ) -> Result<bool, AttachmentError> {
+        let Some(path) = self.path_of(sha256) else {
+            return Ok(false);
+        };
+        let aside = path.with_file_name(format!(".{sha256}.pruning"));
+        match std::fs::rename(&path, &aside) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(self.io(&format!("setting {sha256} aside"), e)),
+        }
+        let fresh = std::fs::metadata(&aside)
+            .and_then(|m| m.modified())
+            .is_ok_and(|m| m >= cutoff);
+        if fresh {
+            // Same bytes whatever a concurrent put wrote meanwhile: the name is their hash.
+            std::fs::rename(&aside, &path).map_err(|e| self.io("putting back", e))?;
+            return Ok(false);
+        }
+        std::fs::remove_file(&aside).map_err(|e| self.io(&format!("removing {sha256}"), e))?;
+        Ok(true)
+    }
+
+    /// Puts back files a crash left set aside by [`remove_unless_touched_since`], and removes
+    /// temporary files of writes that never finished, older than `cutoff`. Returns how many
+    /// were put back.
+    ///
+    /// [`remove_unless_touched_since`]: AttachmentStore::remove_unless_touched_since
+    pub fn recover(&self, cutoff: SystemTime) -> Result<usize, AttachmentError> {
+        let mut restored = 0;
+        let Ok(top) = std::fs::read_dir(&self.dir) else {
+            return Ok(0);
+        };
+        for folder in top.flatten() {
+            let Ok(entries) = std::fs::read_dir(folder.path()) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().to_string();
+                if let Some(sha256) = name
+                    .strip_prefix('.')
+                    .and_then(|n| n.strip_suffix(".pruning"))
+                    && let Some(path) = self.path_of(sha256)
+                    && path.parent() == Some(&folder.path())
+                {
+                    if !path.exists() {
+                        std::fs::rename(entry.path(), &path)
+                            .map_err(|e| self.io("putting back", e))?;
+                        restored += 1;
+                    } else {
+                        std::fs::remove_file(entry.path())
+                            .map_err(|e| self.io("removing a copy set aside", e))?;
+                    }
+                } else if name.starts_with('.')
+                    && name.ends_with(".tmp")
+                    && entry
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|m| m < cutoff)
+                {
+                    std::fs::remove_file(entry.path())
+                        .map_err(|e| self.io("removing an unfinished write", e))?;
+                }
+            }
+        }
+        Ok(restored)
+    }
+}
+
+/// A file in the store: its hash, size and when it was last stored or taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    pub sha256: String,
+    pub size: u64,
+    pub modified: SystemTime,
+}
+
+/// Marks `path` as just used; false when it is not there (or cannot be written).
+fn touch(path: &Path) -> bool {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(SystemTime::now()))
+        .is_ok()
 }
 
 /// Whether `number` appears in `name` as a whole token (not `INV-1` inside `INV-10.pdf`).
@@ -311,6 +445,88 @@ mod tests {
             content_type: "application/pdf".into(),
             bytes: body.to_vec(),
         }
+    }
+
+    fn age(path: &Path, seconds: u64) {
+        let when = SystemTime::now() - std::time::Duration::from_secs(seconds);
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_modified(when))
+            .expect("set mtime");
+    }
+
+    #[test]
+    fn retention_removes_only_files_not_taken_since_the_cutoff() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = AttachmentStore::new(dir.path());
+        let old = store.put(&pdf("old.pdf", b"%PDF old")).expect("put");
+        let again = store.put(&pdf("again.pdf", b"%PDF again")).expect("put");
+        let path = |r: &AttachmentRef| store.path_of(&r.sha256).expect("path");
+        age(&path(&old), 3600);
+        age(&path(&again), 3600);
+        // A new document takes the same bytes: the file is fresh again.
+        store.put(&pdf("again-2.pdf", b"%PDF again")).expect("put");
+        let listed = store.stored().expect("list");
+        assert_eq!(listed.len(), 2, "{listed:?}");
+        let cutoff = SystemTime::now() - std::time::Duration::from_secs(60);
+        assert!(
+            listed
+                .iter()
+                .any(|f| f.sha256 == old.sha256 && f.modified < cutoff)
+        );
+        assert!(
+            listed
+                .iter()
+                .any(|f| f.sha256 == again.sha256 && f.modified >= cutoff)
+        );
+        assert!(
+            store
+                .remove_unless_touched_since(&old.sha256, cutoff)
+                .expect("rm")
+        );
+        assert!(
+            !store
+                .remove_unless_touched_since(&again.sha256, cutoff)
+                .expect("rm")
+        );
+        assert!(matches!(
+            store.get(&old),
+            Err(AttachmentError::Missing { .. })
+        ));
+        assert_eq!(store.get(&again).expect("kept"), b"%PDF again");
+        // Removing what is gone is not an error, and says nothing was removed.
+        assert!(
+            !store
+                .remove_unless_touched_since(&old.sha256, cutoff)
+                .expect("rm")
+        );
+        assert_eq!(
+            walk(dir.path()).len(),
+            1,
+            "nothing set aside is left behind"
+        );
+    }
+
+    #[test]
+    fn a_file_a_crash_left_set_aside_is_put_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = AttachmentStore::new(dir.path());
+        let r = store.put(&pdf("INV-1.pdf", b"%PDF kept")).expect("put");
+        let path = store.path_of(&r.sha256).expect("path");
+        let aside = path.with_file_name(format!(".{}.pruning", r.sha256));
+        std::fs::rename(&path, &aside).expect("set aside");
+        let stale_tmp = path.with_file_name(format!(".{}.0123.tmp", r.sha256));
+        std::fs::write(&stale_tmp, b"half").expect("tmp");
+        age(&stale_tmp, 3600);
+        let cutoff = SystemTime::now() - std::time::Duration::from_secs(60);
+        assert_eq!(store.recover(cutoff).expect("recover"), 1);
+        assert_eq!(store.get(&r).expect("back"), b"%PDF kept");
+        assert!(
+            !stale_tmp.exists(),
+            "an unfinished write older than the cutoff is removed"
+        );
+        assert_eq!(walk(dir.path()).len(), 1);
     }
 
     #[test]

@@ -21,7 +21,8 @@ pub mod secret;
 pub mod testkit;
 
 pub use attachments::{
-    AttachmentError, AttachmentRef, AttachmentStore, SupportingFile, assign_files, sha256_hex,
+    AttachmentError, AttachmentRef, AttachmentStore, StoredFile, SupportingFile, assign_files,
+    sha256_hex,
 };
 pub use bus::{
     Broker, BusError, ConsumerSpec, DeadFilter, DeadLetter, Delivered, Handler, Message, Outcome,

@@ -29,6 +29,8 @@ pub struct Config {
     #[serde(default)]
     pub mailbox: Option<crate::mailbox::MailboxConfig>,
     #[serde(default)]
+    pub retention: crate::retention::RetentionConfig,
+    #[serde(default)]
     pub partners: Vec<PartnerProfile>,
 }
 
@@ -454,6 +456,22 @@ mod example_tests {
             "the example documents [mailbox]"
         );
         assert_eq!(c.coupa.rate_per_sec, 25);
+        let r = crate::retention::RetentionConfig::default();
+        assert_eq!(
+            (
+                c.retention.archive_days,
+                c.retention.mail_days,
+                c.retention.attachment_days,
+                c.retention.interval_ms
+            ),
+            (
+                r.archive_days,
+                r.mail_days,
+                r.attachment_days,
+                r.interval_ms
+            ),
+            "the example shows the defaults"
+        );
     }
 
     /// The optional partner keys the example shows commented out are real keys: uncommented,

@@ -22,6 +22,13 @@ impl From<rusqlite::Error> for LedgerError {
     }
 }
 
+/// The hash in one line [`Ledger::record_attachments`] wrote: `name (size bytes, sha256 hex)`.
+fn recorded_sha256(line: &str) -> Option<String> {
+    let (_, tail) = line.rsplit_once("sha256 ")?;
+    let hex = tail.strip_suffix(')')?;
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_string())
+}
+
 /// Where a document is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -735,6 +742,29 @@ impl Ledger {
         })
     }
 
+    /// The SHA-256 of every stored file a document may still need: one not yet delivered (or
+    /// dead, and so replayable), or done with at or after `done_since` (an ISO-8601 UTC time,
+    /// as the ledger writes them). Retention keeps these and may remove the rest.
+    pub fn attachment_hashes_in_use(
+        &self,
+        done_since: &str,
+    ) -> Result<std::collections::HashSet<String>, LedgerError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT attachments FROM documents WHERE attachments <> ''
+                   AND (status NOT IN ('delivered', 'purged', 'rejected', 'partner_rejected')
+                        OR updated_at >= ?1)",
+            )?;
+            let mut rows = stmt.query(params![done_since])?;
+            let mut hashes = std::collections::HashSet::new();
+            while let Some(r) = rows.next()? {
+                let text: String = r.get(0)?;
+                hashes.extend(text.lines().filter_map(recorded_sha256));
+            }
+            Ok(hashes)
+        })
+    }
+
     /// Records the partner's verdict on a document it was sent; a rejection also makes the
     /// document `partner_rejected`, so operators find it by status (and a later acceptance of
     /// the same set, a partner correcting itself, makes it `delivered` again).
@@ -908,6 +938,43 @@ mod tests {
             number: "INV-1",
             business_key: Some("acme:INV-1"),
         }
+    }
+
+    #[test]
+    fn files_of_documents_not_done_or_done_lately_are_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        let file = |n: u8| gateway_core::AttachmentRef {
+            name: format!("INV-{n} (copy) sha256 x.pdf"),
+            content_type: "application/pdf".into(),
+            sha256: format!("{n:02x}").repeat(32),
+            size: 10,
+        };
+        for (key, status, n) in [
+            ("dead", Some(Status::Dead), 1),
+            ("on-the-bus", None, 2),
+            ("delivered", Some(Status::Delivered), 3),
+            ("purged", Some(Status::Purged), 4),
+        ] {
+            assert_eq!(l.claim(&doc(key, key)).unwrap(), Claim::New);
+            l.mark_published(key).unwrap();
+            l.record_attachments(key, &[file(n)]).unwrap();
+            if let Some(s) = status {
+                l.set_status(key, s, "").unwrap();
+            }
+        }
+        let hex = |n: u8| format!("{n:02x}").repeat(32);
+        // Done with long before a cutoff in the future: only the undone ones are in use.
+        let later = l
+            .attachment_hashes_in_use("9999-01-01T00:00:00.000Z")
+            .unwrap();
+        assert_eq!(later, [hex(1), hex(2)].into_iter().collect());
+        // With a cutoff in the past, the ones done since are kept too.
+        let before = l
+            .attachment_hashes_in_use("2000-01-01T00:00:00.000Z")
+            .unwrap();
+        assert_eq!(before.len(), 4, "{before:?}");
+        assert_eq!(recorded_sha256("x (1 bytes, sha256 zz)"), None);
     }
 
     #[test]

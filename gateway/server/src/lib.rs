@@ -23,6 +23,7 @@ pub mod partners;
 pub mod pipeline;
 pub mod po_poller;
 pub mod protocols;
+pub mod retention;
 pub mod service;
 pub mod supplier;
 pub mod supplier_notice;

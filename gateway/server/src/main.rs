@@ -389,6 +389,29 @@ enum Command {
         #[arg(value_name = "DOC_ID|KEY")]
         doc: String,
     },
+    /// Remove what the gateway kept past its time ([retention] in the configuration): the file
+    /// drop's archived day folders, mails already read, and invoice files no document needs
+    /// any more. The running service does the same every hour; this is for a dry run, or a
+    /// disk that is filling now.
+    #[command(after_help = "Examples:\n  \
+        gateway prune --config gateway.toml --dry-run\n  \
+        gateway prune --config gateway.toml\n  \
+        GATEWAY__RETENTION__ARCHIVE_DAYS=30 gateway prune --config gateway.toml\n\n\
+        Never removed: the ledger (it keeps a resent invoice a duplicate however old it is), \
+        error/ and quarantine/ folders (they wait for an operator: the report counts them), \
+        a file any undelivered or dead-lettered document still needs. Exit status 1 when \
+        something could not be removed.")]
+    Prune {
+        /// The gateway's configuration (folders, ledger, [retention] days).
+        #[arg(long, value_name = "gateway.toml", default_value = "gateway.toml")]
+        config: PathBuf,
+        /// Say what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the JSON Schema of the canonical document (the committed copy lives in
     /// `schemas/canonical.schema.json`).
     #[command(after_help = "Example:\n  gateway schema > schemas/canonical.schema.json")]
@@ -793,6 +816,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 resent.key
             )?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Prune {
+            config,
+            dry_run,
+            json,
+        } => {
+            let config = load_config(&config)?;
+            let ledger = open_ledger(&config)?;
+            let report = gateway_server::retention::prune(
+                &config,
+                &ledger,
+                std::time::SystemTime::now(),
+                dry_run,
+            );
+            let mut out = std::io::stdout().lock();
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&report)?)?;
+            } else {
+                write!(out, "{}", report.render())?;
+            }
+            Ok(if report.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Schema => {
             let schema = gateway_model::json_schema();

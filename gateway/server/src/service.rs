@@ -218,6 +218,15 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
             .run(crate::ack_watch::CHECK_EVERY, stopped(stop_rx.clone())),
     );
 
+    if config.retention.interval_ms > 0 {
+        tasks.spawn(crate::retention::run(
+            config.clone(),
+            ledger.clone(),
+            Duration::from_millis(config.retention.interval_ms),
+            stopped(stop_rx.clone()),
+        ));
+    }
+
     if let Some(coupa) = coupa {
         let partners = Partners::new(config.partners.clone());
         let supplier = SupplierDelivery::new(

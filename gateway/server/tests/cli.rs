@@ -246,7 +246,15 @@ fn every_command_has_help_with_an_example() {
         .filter_map(|l| l.split_whitespace().next())
         .filter(|c| *c != "help")
         .collect();
-    for expected in ["convert", "validate", "documents", "resend", "dlq", "serve"] {
+    for expected in [
+        "convert",
+        "validate",
+        "documents",
+        "resend",
+        "dlq",
+        "serve",
+        "prune",
+    ] {
         assert!(
             commands.contains(&expected),
             "{expected} missing from:\n{top}"
@@ -511,6 +519,93 @@ fn validate_ack_answers_a_5010_group_with_a_999() {
         segs.iter().all(|s| s[0] != "AK5"),
         "AK5 is the 997's: {segs:?}"
     );
+}
+
+/// `gateway prune` removes what the configuration keeps past its time, after a dry run that
+/// says the same and removes nothing; a file an undelivered invoice needs is kept.
+#[test]
+fn prune_dry_runs_then_removes_what_is_past_its_time() {
+    use gateway_server::ledger::{Ledger, NewDocument};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("gateway.toml");
+    std::fs::write(
+        &cfg,
+        gateway_server::demo::config_text(dir.path(), "http://127.0.0.1:9", None, "cli"),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let old_day = dir.path().join("sftp/acme/archive/2020-01-01");
+    std::fs::create_dir_all(&old_day).unwrap();
+    std::fs::write(old_day.join("inv.edi"), b"ISA*00").unwrap();
+    // Two stored files a year old: one an invoice still on its way needs, one nobody names.
+    let ledger = Ledger::open(&dir.path().join("ledger.sqlite")).unwrap();
+    let store = gateway_core::AttachmentStore::new(dir.path().join("attachments"));
+    let year_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(365 * 86_400);
+    let mut stored = Vec::new();
+    for body in [&b"%PDF needed"[..], &b"%PDF orphan"[..]] {
+        let r = store
+            .put(&gateway_core::SupportingFile::received(
+                "INV-9.pdf",
+                "application/pdf",
+                body.to_vec(),
+            ))
+            .unwrap();
+        let path = dir
+            .path()
+            .join("attachments")
+            .join(&r.sha256[..2])
+            .join(format!("{}.bin", r.sha256));
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(year_ago)
+            .unwrap();
+        stored.push(r);
+    }
+    ledger
+        .claim(&NewDocument {
+            idempotency_key: "k9",
+            doc_id: "d9",
+            adapter: "email",
+            partner: "acme",
+            kind: "invoice",
+            number: "INV-9",
+            business_key: None,
+        })
+        .unwrap();
+    ledger.record_attachments("k9", &stored[..1]).unwrap();
+    drop(ledger);
+
+    let dry = gateway()
+        .args(["prune", "--config", cfg, "--dry-run"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&dry.stdout);
+    assert!(dry.status.success(), "{dry:?}");
+    assert!(
+        text.contains("archive: would remove 1 day folder(s), 1 file(s), 6 bytes"),
+        "{text}"
+    );
+    assert!(
+        text.contains("attachments: would remove 1 file(s), 11 bytes; kept 1"),
+        "{text}"
+    );
+    assert!(old_day.join("inv.edi").exists());
+    assert_eq!(store.stored().unwrap().len(), 2);
+
+    let done = gateway()
+        .args(["prune", "--config", cfg, "--json"])
+        .output()
+        .unwrap();
+    assert!(done.status.success(), "{done:?}");
+    let report: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(report["archive_files"], 1, "{report}");
+    assert_eq!(report["attachment_files"], 1, "{report}");
+    assert_eq!(report["attachments_in_use"], 1, "{report}");
+    assert!(!old_day.exists());
+    assert!(store.get(&stored[0]).is_ok(), "the needed file stays");
+    assert!(store.get(&stored[1]).is_err(), "the orphan goes");
 }
 
 /// `gateway documents` reads the ledger the configuration names: each document's fate, and

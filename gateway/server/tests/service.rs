@@ -168,3 +168,31 @@ async fn readiness_fails_while_coupa_is_unreachable() {
     assert!(body.contains("coupa"), "{body}");
     running.shutdown().await;
 }
+
+/// The running service prunes on its own: a file-drop archive day folder past `[retention]
+/// archive_days` is gone soon after start, today's stays.
+#[tokio::test]
+async fn the_service_prunes_what_is_past_its_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path(), None);
+    let root = dir.path().join("sftp");
+    config.file_drop = Some(toml::from_str(&format!("root = \"{}\"", root.display())).unwrap());
+    config.retention.archive_days = 30;
+    config.retention.interval_ms = 100;
+    let old = root.join("acme/archive/2021-06-30");
+    let today = root
+        .join("acme/archive")
+        .join(chrono::Utc::now().format("%Y-%m-%d").to_string());
+    for d in [&old, &today] {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(d.join("invoice.edi"), b"ISA").unwrap();
+    }
+    let running = started(config).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while old.exists() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(!old.exists(), "{} was not pruned", old.display());
+    assert!(today.join("invoice.edi").exists());
+    running.shutdown().await;
+}
