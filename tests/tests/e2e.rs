@@ -248,12 +248,13 @@ async fn a_rest_invoice_sent_as_a_form_with_its_pdf_reaches_coupa_with_it() {
         delivered(&env, "E2E-REST-PDF-1").await,
         "never reached Coupa"
     );
+    // Files go up before the submit: once submitted, every upload there will be is done.
     assert!(
-        env.wait_until(GUARD, |e| e.sandbox.invoice_files("E2E-REST-PDF-1").len()
-            == 1)
+        env.wait_until(GUARD, |e| e.sandbox.invoice_submitted("E2E-REST-PDF-1"))
             .await
     );
     let held = env.sandbox.invoice_files("E2E-REST-PDF-1");
+    assert_eq!(held.len(), 1, "{held:?}");
     assert_eq!(held[0].file_name, "E2E-REST-PDF-1.pdf");
     assert_eq!(held[0].sha256, gateway_tests::sha256_hex(&pdf));
     // The supplier's own view of its document names the file it sent, with its hash.
@@ -1193,10 +1194,11 @@ async fn a_zip_of_a_csv_and_its_pdfs_puts_each_pdf_on_its_invoice() {
             delivered(&env, number).await,
             "{number} never reached Coupa"
         );
-        let attached = env
-            .wait_until(GUARD, |e| !e.sandbox.invoice_files(number).is_empty())
+        // Files go up before the submit: once submitted, every upload there will be is done.
+        let submitted = env
+            .wait_until(GUARD, |e| e.sandbox.invoice_submitted(number))
             .await;
-        assert!(attached, "{number} has no file in Coupa");
+        assert!(submitted, "{number} was not submitted in Coupa");
         let files = env.sandbox.invoice_files(number);
         assert_eq!(files.len(), 1, "{number}: {files:?}");
         assert_eq!(files[0].file_name, scan);
@@ -2097,6 +2099,12 @@ async fn a_po_the_supplier_refused_is_resent_and_its_own_997_matched() {
         .await;
     assert!(first, "{:?}", env.outgoing(GLOBEX));
     let (first_file, edi) = new_850(&env, GLOBEX, &[]).unwrap();
+    // The 850's control numbers are recorded after its file is written: a 997 read before
+    // that matches nothing. Coupa's export mark comes after both.
+    let recorded = env
+        .wait_until(GUARD, |e| e.sandbox.purchase_order_exported("PO-GLOBEX-1"))
+        .await;
+    assert!(recorded, "{:?}", env.sandbox.purchase_orders());
     let ack = gateway_server::demo::supplier_997(edi.as_bytes(), "AK5*R*5~").unwrap();
     env.drop_file(GLOBEX, "refusal.997.edi", ack.as_bytes())
         .unwrap();

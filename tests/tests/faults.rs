@@ -174,11 +174,16 @@ impl Reconciliation {
         }
     }
 
-    /// Waits until every accepted number is in the sandbox or dead-lettered (at most `guard`),
-    /// then fills in the counts.
+    /// Waits until every accepted number is in the sandbox or dead-lettered and nothing waits
+    /// in the invoice queue (a message a kill or a lost connection returned, which could make
+    /// a duplicate once redelivered), at most `guard`; then fills in the counts.
     pub async fn settle(&mut self, sandbox: &SandboxHandle, bus: &dyn Broker, guard: Duration) {
         let deadline = tokio::time::Instant::now() + guard;
         loop {
+            let waiting = bus
+                .depth(gateway_server::bus::COUPA_INVOICES)
+                .await
+                .map_or(1, |d| d.ready);
             let have: BTreeSet<String> = sandbox_counts(sandbox)
                 .into_keys()
                 .map(|(_, n)| n)
@@ -189,7 +194,12 @@ impl Reconciliation {
                 .iter()
                 .filter(|n| !have.contains(*n) && !dead.contains_key(*n))
                 .count();
-            if open == 0 || tokio::time::Instant::now() >= deadline {
+            if (open == 0 && waiting == 0) || tokio::time::Instant::now() >= deadline {
+                if waiting > 0 {
+                    self.notes.push(format!(
+                        "{waiting} message(s) still waited in the invoice queue at the guard"
+                    ));
+                }
                 self.fill(sandbox, dead);
                 return;
             }

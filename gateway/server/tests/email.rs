@@ -431,7 +431,12 @@ async fn a_mailed_cxml_invoice_reaches_coupa_once_and_strangers_are_quarantined(
     );
     deliver(&env.maildir, "1763800002.M3P1.test", &stranger);
     let q = env.maildir.join("quarantine");
-    assert!(wait_until(Duration::from_secs(30), || count(&q, ".reason.txt") == 1).await);
+    // The reason is written first, then the message moved beside it: wait for both.
+    assert!(
+        wait_until(Duration::from_secs(30), || count(&q, ".reason.txt") == 1
+            && q.join("1763800002.M3P1.test").is_file())
+        .await
+    );
     let reason = std::fs::read_to_string(q.join("1763800002.M3P1.test.reason.txt")).unwrap();
     assert!(
         reason.contains("unknown sender mallory@evil.example"),
@@ -523,6 +528,12 @@ async fn a_po_to_an_email_partner_arrives_by_smtp_with_its_attachment() {
     let env = mail_env(1, Some(to.clone()), None).await;
     let arrived = wait_until(Duration::from_secs(60), || !delivered_to(&to).is_empty()).await;
     assert!(arrived, "no mail for {to} in {}", test_mailbox().display());
+    // Marked exported once the mail went: a second mail would have gone before that.
+    let exported = wait_until(Duration::from_secs(60), || {
+        env.sandbox.purchase_order_exported("PO-00001")
+    })
+    .await;
+    assert!(exported, "{:?}", env.sandbox.purchase_orders());
     let mails = delivered_to(&to);
     assert_eq!(mails.len(), 1, "the PO was mailed more than once");
     let m = &mails[0];
@@ -1323,7 +1334,8 @@ async fn mime_bombs_in_the_maildir_are_quarantined_and_the_mailbox_keeps_working
     let q = env.maildir.join("quarantine");
     assert!(
         wait_until(Duration::from_secs(60), || count(&q, ".reason.txt")
-            == cases.len())
+            == cases.len()
+            && count(&env.maildir.join("processing"), "") == 0)
         .await,
         "not every bomb was quarantined: {:?}",
         std::fs::read_dir(&q).map(|r| r.flatten().map(|e| e.file_name()).collect::<Vec<_>>())
@@ -1456,10 +1468,19 @@ async fn an_850_mailed_to_a_supplier_is_matched_by_its_mailed_997() {
     let sent = adapter_x12::sets_in(&att.bytes);
     assert_eq!(sent.len(), 1, "{}", String::from_utf8_lossy(&att.bytes));
     let ledger = &env.running.ledger;
+    // The control numbers are recorded once the SMTP relay took the mail, which the relay may
+    // deliver before the gateway has written them.
+    let recorded = wait_until(Duration::from_secs(30), || {
+        ledger
+            .x12_sent_in_interchange("acme", &sent[0].interchange)
+            .is_ok_and(|k| !k.is_empty())
+    })
+    .await;
+    assert!(recorded, "the mailed 850 was not recorded");
     let keys = ledger
         .x12_sent_in_interchange("acme", &sent[0].interchange)
         .unwrap();
-    assert_eq!(keys.len(), 1, "the mailed 850 was not recorded");
+    assert_eq!(keys.len(), 1, "the mailed 850 was recorded once");
     let ack = gateway_server::demo::supplier_997(&att.bytes, "AK3*PO1*2**8~\nAK4*3**7~\nAK5*R*5~")
         .unwrap();
     let raw = mail(
