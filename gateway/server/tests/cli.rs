@@ -521,18 +521,24 @@ fn validate_ack_answers_a_5010_group_with_a_999() {
     );
 }
 
+/// The demo's configuration written to `dir/gateway.toml`, its state in `dir`, Coupa nowhere.
+fn demo_config(dir: &std::path::Path) -> PathBuf {
+    let cfg = dir.join("gateway.toml");
+    std::fs::write(
+        &cfg,
+        gateway_server::demo::config_text(dir, "http://127.0.0.1:9", None, "cli"),
+    )
+    .unwrap();
+    cfg
+}
+
 /// `gateway prune` removes what the configuration keeps past its time, after a dry run that
 /// says the same and removes nothing; a file an undelivered invoice needs is kept.
 #[test]
 fn prune_dry_runs_then_removes_what_is_past_its_time() {
     use gateway_server::ledger::{Ledger, NewDocument};
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("gateway.toml");
-    std::fs::write(
-        &cfg,
-        gateway_server::demo::config_text(dir.path(), "http://127.0.0.1:9", None, "cli"),
-    )
-    .unwrap();
+    let cfg = demo_config(dir.path());
     let cfg = cfg.to_str().unwrap();
     let old_day = dir.path().join("sftp/acme/archive/2020-01-01");
     std::fs::create_dir_all(&old_day).unwrap();
@@ -615,12 +621,7 @@ fn prune_dry_runs_then_removes_what_is_past_its_time() {
 fn documents_lists_the_ledger_with_the_partners_verdict() {
     use gateway_server::ledger::{Ledger, NewDocument, Status};
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("gateway.toml");
-    std::fs::write(
-        &cfg,
-        gateway_server::demo::config_text(dir.path(), "http://127.0.0.1:9", None, "cli"),
-    )
-    .unwrap();
+    let cfg = demo_config(dir.path());
     let cfg = cfg.to_str().unwrap();
     let out = gateway()
         .args(["documents", "--config", cfg])
