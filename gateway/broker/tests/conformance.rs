@@ -447,3 +447,64 @@ async fn embedded_bus_survives_a_crash_mid_delivery() {
     c.stop().await;
     assert_eq!(b.depth("invoices").await.unwrap().ready, 0);
 }
+
+/// An operator deleted the dead-letter queue (or a policy did): a document the consumer gives
+/// up on must still be parked where operators look, not vanish, and not bounce until
+/// RabbitMQ's delivery limit holds it in its work queue where nobody sees it (RabbitMQ
+/// retained such a message, neither ready nor dead, for minutes after the queue came back).
+/// The consumer declares the topology again and parks it, on the first delivery.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_dead_letter_queue_is_declared_again_and_the_document_parked() {
+    let ns = format!("nodlq{}", uuid::Uuid::new_v4().simple());
+    let Some(b) = rabbit(&ns).await else { return };
+    let conn = lapin::Connection::connect(&amqp_url(), lapin::ConnectionProperties::default())
+        .await
+        .expect("connect");
+    let ch = conn.create_channel().await.expect("channel");
+    ch.queue_delete(
+        gateway_broker::names::dead_queue(&ns, "invoices")
+            .as_str()
+            .into(),
+        lapin::options::QueueDeleteOptions::default(),
+    )
+    .await
+    .expect("delete the dead-letter queue");
+
+    let m = message("acme", "poison-without-a-dlq");
+    let doc_id = m.envelope.doc_id.clone();
+    b.publish(&[m]).await.expect("publish");
+    let broker: Arc<dyn Broker> = b.clone();
+    let mut c = start(Arc::clone(&broker), "invoices", |_| Outcome::Dead {
+        reason: "supplier not found".into(),
+    });
+    let first = c.next().await;
+    assert_eq!(first.envelope.doc_id, doc_id);
+    // Until the consumer has declared it again, asking for the dead letters fails: poll.
+    let deadline = tokio::time::Instant::now() + GUARD;
+    let dead = loop {
+        match broker
+            .dead_letters("invoices", &DeadFilter::default(), 100)
+            .await
+        {
+            Ok(d) if !d.is_empty() => break d,
+            _ if tokio::time::Instant::now() > deadline => break Vec::new(),
+            _ => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    };
+    assert!(
+        c.rx.try_recv().is_err(),
+        "parked on its first delivery, not returned to the queue"
+    );
+    c.stop().await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].doc_id, doc_id);
+    assert_eq!(dead[0].body, b"poison-without-a-dlq", "the body is kept");
+    assert!(
+        dead[0].reason.contains("supplier not found"),
+        "{}",
+        dead[0].reason
+    );
+    let depth = broker.depth("invoices").await.expect("depth");
+    assert_eq!((depth.ready, depth.dead), (0, 1));
+    b.delete_topology().await.expect("delete topology");
+}

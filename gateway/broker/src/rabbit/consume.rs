@@ -93,6 +93,7 @@ async fn consume_once(
         topology: Arc::clone(&broker.topology),
         consumer: consumer.to_string(),
         channel: ch.clone(),
+        connection: broker.connection().await?,
     });
     let mut tasks = JoinSet::new();
     // lapin does not always end the delivery stream when the connection dies (a reset by a
@@ -156,6 +157,8 @@ struct Ctx {
     topology: Arc<gateway_core::Topology>,
     consumer: String,
     channel: Channel,
+    /// For declaring the topology again when a queue it forwards to was deleted.
+    connection: Arc<lapin::Connection>,
 }
 
 impl Ctx {
@@ -270,17 +273,18 @@ impl Ctx {
             envelope: delivered.envelope,
             body: delivered.body,
         };
-        let forwarded = match short(queue) {
-            Ok(key) => {
-                publish_confirmed(
-                    &self.channel,
-                    &ShortString::from(""),
-                    vec![(key, props, &message)],
-                )
-                .await
-            }
-            Err(e) => Err(e),
-        };
+        let mut forwarded = self.forward(queue, &props, &message).await;
+        if let Err(BusError::Unroutable(why)) = &forwarded {
+            // The retry or dead-letter queue is gone (an operator or a policy deleted it).
+            // Returning the message would only bring it back here until RabbitMQ's delivery
+            // limit parks it where no one sees it: declare the topology again and forward once
+            // more.
+            tracing::error!(%doc_id, queue, %why, "queue missing; declaring the bus topology again");
+            forwarded = match super::topology::declare(&self.connection, &self.topology).await {
+                Ok(()) => self.forward(queue, &props, &message).await,
+                Err(e) => Err(e),
+            };
+        }
         match forwarded {
             Ok(()) => {
                 if let Err(e) = delivery.ack(BasicAckOptions::default()).await {
@@ -297,6 +301,21 @@ impl Ctx {
                     .await;
             }
         }
+    }
+
+    /// One confirmed publish of `message` to `queue` through the default exchange.
+    async fn forward(
+        &self,
+        queue: &str,
+        props: &BasicProperties,
+        message: &Message,
+    ) -> Result<(), BusError> {
+        publish_confirmed(
+            &self.channel,
+            &ShortString::from(""),
+            vec![(short(queue)?, props.clone(), message)],
+        )
+        .await
     }
 
     async fn park_foreign(&self, delivery: &Delivery, reason: &str) {
