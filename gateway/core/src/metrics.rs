@@ -65,6 +65,7 @@ struct Registry {
     latency: BTreeMap<(String, String), Histogram>,
     gauges: BTreeMap<String, i64>,
     overdue_acks: BTreeMap<String, u64>,
+    files_waiting: BTreeMap<String, u64>,
 }
 
 fn registry() -> &'static Mutex<Registry> {
@@ -110,6 +111,20 @@ pub fn set_queue_depth(queue: &str, depth: i64) {
 pub fn set_overdue_acknowledgments(partner: &str, documents: u64) {
     if let Ok(mut r) = registry().lock() {
         r.overdue_acks.insert(partner.to_string(), documents);
+    }
+}
+
+/// Sets how many files wait for an operator in each folder that is never pruned (a
+/// partner's `error/`, the mail quarantine), as the last retention pass counted them. A
+/// folder counted before and absent now is set to 0, so an alert clears once it is emptied.
+pub fn set_files_waiting(now: &[(String, u64)]) {
+    if let Ok(mut r) = registry().lock() {
+        for v in r.files_waiting.values_mut() {
+            *v = 0;
+        }
+        for (place, files) in now {
+            r.files_waiting.insert(place.clone(), *files);
+        }
     }
 }
 
@@ -193,6 +208,15 @@ pub fn render() -> String {
     for (partner, v) in &r.overdue_acks {
         let _ = writeln!(out, "{name}{{partner=\"{}\"}} {v}", escape(partner));
     }
+    let name = "gateway_files_waiting_for_operator";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Files in folders that wait for an operator (a partner's error/, the mail quarantine), as the last retention pass counted them."
+    );
+    let _ = writeln!(out, "# TYPE {name} gauge");
+    for (place, v) in &r.files_waiting {
+        let _ = writeln!(out, "{name}{{folder=\"{}\"}} {v}", escape(place));
+    }
     out
 }
 
@@ -215,6 +239,17 @@ mod tests {
             "gateway_delivery_latency_seconds_bucket{adapter=\"metrics-test\",kind=\"invoice\",le=\"0.01\"} 0"
         ));
         assert_eq!(value(Counter::Received, "metrics-test", "invoice"), 2);
+        set_files_waiting(&[("metrics-test/error".into(), 2)]);
+        assert!(
+            render()
+                .contains("gateway_files_waiting_for_operator{folder=\"metrics-test/error\"} 2")
+        );
+        set_files_waiting(&[]);
+        assert!(
+            render()
+                .contains("gateway_files_waiting_for_operator{folder=\"metrics-test/error\"} 0"),
+            "an emptied folder reads 0"
+        );
         set_overdue_acknowledgments("metrics-\"test\"", 3);
         assert!(
             render().contains(

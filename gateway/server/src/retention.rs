@@ -68,10 +68,18 @@ pub struct PruneReport {
     pub attachments_in_use: u64,
     /// Stored files a crash had left set aside, put back.
     pub attachments_restored: usize,
-    /// Folders that wait for an operator, never pruned: `acme/error: 3 files`.
-    pub waiting: Vec<String>,
+    /// Folders that wait for an operator, never pruned, with the files in them.
+    pub waiting: Vec<Waiting>,
     /// What could not be read or removed; the rest was still pruned.
     pub problems: Vec<String>,
+}
+
+/// A folder never pruned because what is in it waits for an operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Waiting {
+    /// `acme/error`, or the mail quarantine's path.
+    pub folder: String,
+    pub files: u64,
 }
 
 impl PruneReport {
@@ -111,7 +119,10 @@ impl PruneReport {
             ));
         }
         for w in &self.waiting {
-            out.push_str(&format!("waiting for an operator (never pruned): {w}\n"));
+            out.push_str(&format!(
+                "waiting for an operator (never pruned): {}: {} file(s)\n",
+                w.folder, w.files
+            ));
         }
         for p in &self.problems {
             out.push_str(&format!("problem: {p}\n"));
@@ -175,9 +186,10 @@ fn prune_archives(root: &Path, days: u32, now: SystemTime, report: &mut PruneRep
             .unwrap_or_default();
         let waiting = count_files(&partner.join("error"));
         if waiting.0 > 0 {
-            report
-                .waiting
-                .push(format!("{name}/error: {} file(s)", waiting.0));
+            report.waiting.push(Waiting {
+                folder: format!("{name}/error"),
+                files: waiting.0,
+            });
         }
         if days == 0 {
             continue;
@@ -214,11 +226,10 @@ fn prune_archives(root: &Path, days: u32, now: SystemTime, report: &mut PruneRep
 fn prune_mail(maildir: &Path, days: u32, now: SystemTime, report: &mut PruneReport) {
     let quarantined = count_files(&maildir.join("quarantine"));
     if quarantined.0 > 0 {
-        report.waiting.push(format!(
-            "{}: {} file(s)",
-            maildir.join("quarantine").display(),
-            quarantined.0
-        ));
+        report.waiting.push(Waiting {
+            folder: maildir.join("quarantine").display().to_string(),
+            files: quarantined.0,
+        });
     }
     if days == 0 {
         return;
@@ -347,6 +358,13 @@ pub async fn run(
         let (c, l) = (Arc::clone(&config), Arc::clone(&ledger));
         match tokio::task::spawn_blocking(move || prune(&c, &l, SystemTime::now(), false)).await {
             Ok(report) => {
+                gateway_core::metrics::set_files_waiting(
+                    &report
+                        .waiting
+                        .iter()
+                        .map(|w| (w.folder.clone(), w.files))
+                        .collect::<Vec<_>>(),
+                );
                 if report.removed_anything() {
                     tracing::info!(
                         adapter = "retention",
@@ -504,11 +522,19 @@ client_secret = "y"
         assert!(store.get(&orphan).is_err());
         assert!(store.get(&fresh).is_ok());
         assert_eq!(done.waiting.len(), 2, "{done:?}");
-        assert!(done.waiting[0].contains("acme/error: 1 file"), "{done:?}");
-        assert!(done.waiting[1].contains("quarantine: 1 file"), "{done:?}");
+        assert_eq!(
+            (done.waiting[0].folder.as_str(), done.waiting[0].files),
+            ("acme/error", 1)
+        );
+        assert!(done.waiting[1].folder.ends_with("quarantine"), "{done:?}");
+        assert_eq!(done.waiting[1].files, 1);
         let text = done.render();
         assert!(
             text.contains("archive: removed 1 day folder(s), 2 file(s), 11 bytes"),
+            "{text}"
+        );
+        assert!(
+            text.contains("waiting for an operator (never pruned): acme/error: 1 file(s)"),
             "{text}"
         );
 

@@ -187,12 +187,26 @@ async fn the_service_prunes_what_is_past_its_time() {
         std::fs::create_dir_all(d).unwrap();
         std::fs::write(d.join("invoice.edi"), b"ISA").unwrap();
     }
+    // A file refused earlier waits in error/ for an operator: never pruned, but counted.
+    std::fs::create_dir_all(root.join("acme/error")).unwrap();
+    std::fs::write(root.join("acme/error/bad.csv"), b"x").unwrap();
     let running = started(config).await;
+    let gauge = "gateway_files_waiting_for_operator{folder=\"acme/error\"} 1";
+    let metrics_url = format!("{}/metrics", running.base_url());
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    while old.exists() && tokio::time::Instant::now() < deadline {
+    let mut metrics = String::new();
+    while (old.exists() || !metrics.contains(gauge)) && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        metrics = reqwest::get(&metrics_url)
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
     }
     assert!(!old.exists(), "{} was not pruned", old.display());
     assert!(today.join("invoice.edi").exists());
+    assert!(root.join("acme/error/bad.csv").exists());
+    assert!(metrics.contains(gauge), "{metrics}");
     running.shutdown().await;
 }
