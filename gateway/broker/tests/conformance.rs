@@ -508,3 +508,40 @@ async fn a_deleted_dead_letter_queue_is_declared_again_and_the_document_parked()
     assert_eq!((depth.ready, depth.dead), (0, 1));
     b.delete_topology().await.expect("delete topology");
 }
+
+/// An operator deleted a work queue: a document published for it is not refused (the sender
+/// would be told to give up) and not dropped. The broker returns it, the publisher declares
+/// the topology again and publishes again only what came back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_work_queue_is_declared_again_and_the_document_published() {
+    let ns = format!("noq{}", uuid::Uuid::new_v4().simple());
+    let Some(b) = rabbit(&ns).await else { return };
+    let conn = lapin::Connection::connect(&amqp_url(), lapin::ConnectionProperties::default())
+        .await
+        .expect("connect");
+    let ch = conn.create_channel().await.expect("channel");
+    ch.queue_delete(
+        gateway_broker::names::work_queue(&ns, "invoices")
+            .as_str()
+            .into(),
+        lapin::options::QueueDeleteOptions::default(),
+    )
+    .await
+    .expect("delete the work queue");
+    // One for the deleted queue, one for a queue that is there: each lands once.
+    let invoice = message("acme", "to-the-deleted-queue");
+    let doc_id = invoice.envelope.doc_id.clone();
+    let mut order = message("acme", "to-the-queue-that-is-there");
+    order.envelope.direction = gateway_core::Direction::Out;
+    order.envelope.kind = DocumentKind::PurchaseOrder;
+    b.publish(&[invoice, order]).await.expect("publish");
+    let broker: Arc<dyn Broker> = b.clone();
+    assert_eq!(broker.depth("invoices").await.expect("depth").ready, 1);
+    assert_eq!(broker.depth("orders").await.expect("depth").ready, 1);
+    let mut c = start(Arc::clone(&broker), "invoices", |_| Outcome::Ack);
+    let got = c.next().await;
+    c.stop().await;
+    assert_eq!(got.envelope.doc_id, doc_id);
+    assert_eq!(got.body, b"to-the-deleted-queue");
+    b.delete_topology().await.expect("delete topology");
+}

@@ -189,12 +189,33 @@ impl RabbitBroker {
         }
         let unfinished = Unfinished(&self.publisher_stale, false);
         let ch = self.publisher_channel().await?;
-        let result = publish_confirmed(&ch, &exchange, planned).await;
+        let mut result = publish_confirmed_or_returned(&ch, &exchange, planned).await;
+        if let Ok(returned) = &result
+            && let Some((_, why)) = returned.first()
+        {
+            // The topology routes these keys, so their queue or binding was deleted (an
+            // operator, a policy): declare it again and republish only what came back.
+            tracing::error!(%why, returned = returned.len(), "queue missing; declaring the bus topology again");
+            let mut retry = Vec::with_capacity(returned.len());
+            for m in returned.iter().filter_map(|(i, _)| batch.get(*i)) {
+                let key = short(&m.envelope.routing_key())?;
+                retry.push((key, headers::properties(&m.envelope, &history), m));
+            }
+            result = match self.connection().await {
+                Ok(conn) => match topology::declare(&conn, &self.topology).await {
+                    Ok(()) => publish_confirmed(&ch, &exchange, retry)
+                        .await
+                        .map(|()| Vec::new()),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            };
+        }
         if matches!(result, Err(BusError::Unavailable(_))) {
             *self.publisher.lock().await = None;
         }
         unfinished.done();
-        result
+        result.map(|_| ())
     }
 }
 
@@ -210,6 +231,21 @@ pub(crate) async fn publish_confirmed(
     exchange: &ShortString,
     planned: Vec<(ShortString, BasicProperties, &Message)>,
 ) -> Result<(), BusError> {
+    let returned = publish_confirmed_or_returned(ch, exchange, planned).await?;
+    match returned.first() {
+        Some((_, why)) => Err(BusError::Unroutable(why.clone())),
+        None => Ok(()),
+    }
+}
+
+/// Like [`publish_confirmed`], but a message the broker returned (no queue took it) is not
+/// an error: its index in `planned` and the broker's words come back, so a caller can
+/// republish exactly those once their queue exists again, and nothing else twice.
+pub(crate) async fn publish_confirmed_or_returned(
+    ch: &Channel,
+    exchange: &ShortString,
+    planned: Vec<(ShortString, BasicProperties, &Message)>,
+) -> Result<Vec<(usize, String)>, BusError> {
     let options = BasicPublishOptions {
         mandatory: true,
         ..Default::default()
@@ -221,7 +257,8 @@ pub(crate) async fn publish_confirmed(
             .map_err(|e| unavailable("publish failed", e))
     });
     let confirms = futures::future::try_join_all(sends).await?;
-    for (key, confirm) in confirms {
+    let mut returned_ones = Vec::new();
+    for (i, (key, confirm)) in confirms.into_iter().enumerate() {
         let confirmation = confirm
             .await
             .map_err(|e| unavailable("lost the publisher confirm", e))?;
@@ -231,13 +268,16 @@ pub(crate) async fn publish_confirmed(
             )));
         }
         if let Some(returned) = confirmation.take_message() {
-            return Err(BusError::Unroutable(format!(
-                "{key} (broker returned it: {} {})",
-                returned.reply_code, returned.reply_text
-            )));
+            returned_ones.push((
+                i,
+                format!(
+                    "{key} (broker returned it: {} {})",
+                    returned.reply_code, returned.reply_text
+                ),
+            ));
         }
     }
-    Ok(())
+    Ok(returned_ones)
 }
 
 impl Broker for RabbitBroker {
