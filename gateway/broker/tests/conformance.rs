@@ -448,6 +448,17 @@ async fn embedded_bus_survives_a_crash_mid_delivery() {
     assert_eq!(b.depth("invoices").await.unwrap().ready, 0);
 }
 
+/// Deletes `queue` behind the gateway's back, as an operator (or a policy) might.
+async fn delete_queue(queue: &str) {
+    let conn = lapin::Connection::connect(&amqp_url(), lapin::ConnectionProperties::default())
+        .await
+        .expect("connect");
+    let ch = conn.create_channel().await.expect("channel");
+    ch.queue_delete(queue.into(), lapin::options::QueueDeleteOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("delete {queue}: {e}"));
+}
+
 /// An operator deleted the dead-letter queue (or a policy did): a document the consumer gives
 /// up on must still be parked where operators look, not vanish, and not bounce until
 /// RabbitMQ's delivery limit holds it in its work queue where nobody sees it (RabbitMQ
@@ -457,18 +468,7 @@ async fn embedded_bus_survives_a_crash_mid_delivery() {
 async fn a_deleted_dead_letter_queue_is_declared_again_and_the_document_parked() {
     let ns = format!("nodlq{}", uuid::Uuid::new_v4().simple());
     let Some(b) = rabbit(&ns).await else { return };
-    let conn = lapin::Connection::connect(&amqp_url(), lapin::ConnectionProperties::default())
-        .await
-        .expect("connect");
-    let ch = conn.create_channel().await.expect("channel");
-    ch.queue_delete(
-        gateway_broker::names::dead_queue(&ns, "invoices")
-            .as_str()
-            .into(),
-        lapin::options::QueueDeleteOptions::default(),
-    )
-    .await
-    .expect("delete the dead-letter queue");
+    delete_queue(&gateway_broker::names::dead_queue(&ns, "invoices")).await;
 
     let m = message("acme", "poison-without-a-dlq");
     let doc_id = m.envelope.doc_id.clone();
@@ -516,18 +516,7 @@ async fn a_deleted_dead_letter_queue_is_declared_again_and_the_document_parked()
 async fn a_deleted_work_queue_is_declared_again_and_the_document_published() {
     let ns = format!("noq{}", uuid::Uuid::new_v4().simple());
     let Some(b) = rabbit(&ns).await else { return };
-    let conn = lapin::Connection::connect(&amqp_url(), lapin::ConnectionProperties::default())
-        .await
-        .expect("connect");
-    let ch = conn.create_channel().await.expect("channel");
-    ch.queue_delete(
-        gateway_broker::names::work_queue(&ns, "invoices")
-            .as_str()
-            .into(),
-        lapin::options::QueueDeleteOptions::default(),
-    )
-    .await
-    .expect("delete the work queue");
+    delete_queue(&gateway_broker::names::work_queue(&ns, "invoices")).await;
     // One for the deleted queue, one for a queue that is there: each lands once.
     let invoice = message("acme", "to-the-deleted-queue");
     let doc_id = invoice.envelope.doc_id.clone();
