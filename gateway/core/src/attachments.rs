@@ -448,12 +448,11 @@ mod tests {
     }
 
     fn age(path: &Path, seconds: u64) {
-        let when = SystemTime::now() - std::time::Duration::from_secs(seconds);
-        std::fs::File::options()
-            .write(true)
-            .open(path)
-            .and_then(|f| f.set_modified(when))
-            .expect("set mtime");
+        crate::testkit::set_modified(
+            path,
+            SystemTime::now() - std::time::Duration::from_secs(seconds),
+        )
+        .expect("set mtime");
     }
 
     #[test]
@@ -502,7 +501,7 @@ mod tests {
                 .expect("rm")
         );
         assert_eq!(
-            walk(dir.path()).len(),
+            crate::testkit::files_under(dir.path()).len(),
             1,
             "nothing set aside is left behind"
         );
@@ -526,7 +525,7 @@ mod tests {
             !stale_tmp.exists(),
             "an unfinished write older than the cutoff is removed"
         );
-        assert_eq!(walk(dir.path()).len(), 1);
+        assert_eq!(crate::testkit::files_under(dir.path()).len(), 1);
     }
 
     #[test]
@@ -540,21 +539,8 @@ mod tests {
         let b = store.put(&pdf("copy.pdf", b"%PDF-1.7 one")).expect("put");
         assert_eq!(b.sha256, a.sha256);
         assert_eq!(b.name, "copy.pdf");
-        let files: Vec<_> = walk(dir.path());
+        let files: Vec<_> = crate::testkit::files_under(dir.path());
         assert_eq!(files.len(), 1, "{files:?}");
-    }
-
-    fn walk(dir: &Path) -> Vec<PathBuf> {
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-        out
     }
 
     #[test]
@@ -584,7 +570,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = AttachmentStore::new(dir.path());
         let r = store.put(&pdf("INV-2.pdf", b"%PDF-1.4 two")).expect("put");
-        let path = walk(dir.path()).pop().expect("stored");
+        let path = crate::testkit::files_under(dir.path())
+            .pop()
+            .expect("stored");
         std::fs::write(&path, b"%PDF-1.4 tw0").expect("damage");
         let damaged = store.get(&r).expect_err("damaged");
         assert!(!damaged.is_retryable());

@@ -70,3 +70,12 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Sets `path`'s modification time, so a test can make a file as old as it needs (retention
+/// decides by it) without waiting.
+pub fn set_modified(path: &Path, when: std::time::SystemTime) -> std::io::Result<()> {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(when))
+}

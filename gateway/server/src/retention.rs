@@ -419,11 +419,7 @@ client_secret = "y"
     fn write(path: &Path, body: &[u8], modified: SystemTime) {
         std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).expect("mkdir");
         std::fs::write(path, body).expect("write");
-        std::fs::File::options()
-            .write(true)
-            .open(path)
-            .and_then(|f| f.set_modified(modified))
-            .expect("mtime");
+        gateway_core::testkit::set_modified(path, modified).expect("mtime");
     }
 
     fn pdf(body: &[u8]) -> gateway_core::SupportingFile {

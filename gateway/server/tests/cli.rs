@@ -561,12 +561,7 @@ fn prune_dry_runs_then_removes_what_is_past_its_time() {
             .join("attachments")
             .join(&r.sha256[..2])
             .join(format!("{}.bin", r.sha256));
-        std::fs::File::options()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_modified(year_ago)
-            .unwrap();
+        gateway_core::testkit::set_modified(&path, year_ago).unwrap();
         stored.push(r);
     }
     ledger
