@@ -199,6 +199,12 @@ impl AttachmentStore {
         Ok(bytes)
     }
 
+    /// Whether the store holds a file with this hash (not reading or checking it): what
+    /// `gateway documents` says of a file retention may have removed.
+    pub fn holds(&self, sha256: &str) -> bool {
+        self.path_of(sha256).is_some_and(|p| p.is_file())
+    }
+
     /// Every file in the store, for retention. Folders and names the store did not write are
     /// left out (and so never removed).
     pub fn stored(&self) -> Result<Vec<StoredFile>, AttachmentError> {

@@ -5,10 +5,10 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use gateway_core::{Broker, PartnerProfile};
+use gateway_core::{AttachmentStore, Broker, PartnerProfile};
 
 use crate::config::Config;
-use crate::ledger::{Entry, Ledger, LedgerError, PartnerSummary};
+use crate::ledger::{Entry, Ledger, LedgerError, PartnerSummary, Status, recorded_sha256};
 use crate::partners::Partners;
 use crate::po_poller::{PoPoller, Resent};
 
@@ -189,10 +189,47 @@ fn print_json_lines<T: serde::Serialize>(items: &[T], out: &mut dyn Write) -> st
     Ok(())
 }
 
-/// Prints `entries` as text (one block per document) or, with `json`, as JSON Lines.
-pub fn print(entries: &[Entry], json: bool, out: &mut dyn Write) -> std::io::Result<()> {
+/// The files a document names that `store` no longer holds. Retention removes a done
+/// document's files after `attachment_days`; the ledger keeps naming them (it is the record of
+/// what was received), so the listing says which are gone rather than send an operator looking.
+fn files_not_stored<'e>(e: &'e Entry, store: &AttachmentStore) -> Vec<&'e str> {
+    e.attachments
+        .lines()
+        .filter(|line| recorded_sha256(line).is_some_and(|sha| !store.holds(&sha)))
+        .collect()
+}
+
+/// Why a file a document names is not in the store, and what that means for the operator.
+fn not_stored_reason(status: &str) -> &'static str {
+    if Status::parse(status).is_done() {
+        "removed from the attachment store by retention after the document was done"
+    } else {
+        "MISSING from the attachment store: its delivery cannot send it; resend the document with its file"
+    }
+}
+
+/// Prints `entries` as text (one block per document) or, with `json`, as JSON Lines. With
+/// `store`, files it no longer holds are marked (text) or listed in `attachments_not_stored`
+/// (JSON).
+pub fn print(
+    entries: &[Entry],
+    json: bool,
+    store: Option<&AttachmentStore>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     if json {
-        return print_json_lines(entries, out);
+        let Some(store) = store else {
+            return print_json_lines(entries, out);
+        };
+        for e in entries {
+            let mut value = serde_json::to_value(e).map_err(std::io::Error::other)?;
+            let gone = files_not_stored(e, store);
+            if let (Some(object), false) = (value.as_object_mut(), gone.is_empty()) {
+                object.insert("attachments_not_stored".into(), serde_json::json!(gone));
+            }
+            writeln!(out, "{value}")?;
+        }
+        return Ok(());
     }
     for e in entries {
         writeln!(
@@ -212,8 +249,13 @@ pub fn print(entries: &[Entry], json: bool, out: &mut dyn Write) -> std::io::Res
         for note in e.notes.lines() {
             writeln!(out, "    noted: {note}")?;
         }
+        let gone = store.map(|s| files_not_stored(e, s)).unwrap_or_default();
         for file in e.attachments.lines() {
-            writeln!(out, "    file: {file}")?;
+            if gone.contains(&file) {
+                writeln!(out, "    file: {file}: {}", not_stored_reason(&e.status))?;
+            } else {
+                writeln!(out, "    file: {file}")?;
+            }
         }
     }
     Ok(())

@@ -23,7 +23,7 @@ impl From<rusqlite::Error> for LedgerError {
 }
 
 /// The hash in one line [`Ledger::record_attachments`] wrote: `name (size bytes, sha256 hex)`.
-fn recorded_sha256(line: &str) -> Option<String> {
+pub fn recorded_sha256(line: &str) -> Option<String> {
     let (_, tail) = line.rsplit_once("sha256 ")?;
     let hex = tail.strip_suffix(')')?;
     (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_string())
@@ -59,7 +59,17 @@ impl Status {
             Status::PartnerRejected => "partner_rejected",
         }
     }
-    fn parse(s: &str) -> Status {
+    /// Nothing will deliver the document again by itself: delivered, purged or refused.
+    /// Retention may remove its files once `attachment_days` have passed (the same list as
+    /// [`Ledger::attachment_hashes_in_use`]'s query).
+    pub fn is_done(self) -> bool {
+        matches!(
+            self,
+            Status::Delivered | Status::Purged | Status::Rejected | Status::PartnerRejected
+        )
+    }
+
+    pub fn parse(s: &str) -> Status {
         match s {
             "published" => Status::Published,
             "delivered" => Status::Delivered,

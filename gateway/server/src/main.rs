@@ -777,7 +777,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 limit,
             })?;
             let mut out = std::io::stdout().lock();
-            gateway_server::documents::print(&entries, json, &mut out)?;
+            let store = gateway_core::AttachmentStore::new(config.attachments_dir());
+            gateway_server::documents::print(&entries, json, Some(&store), &mut out)?;
             if !json {
                 let more = if entries.len() as u64 == u64::from(limit) {
                     " (the newest; --limit for more)"

@@ -609,6 +609,125 @@ fn prune_dry_runs_then_removes_what_is_past_its_time() {
     assert!(store.get(&stored[1]).is_err(), "the orphan goes");
 }
 
+/// `gateway documents` says which of a document's files the attachment store no longer holds:
+/// for a done document, retention removed it (Coupa has its copy); for one still on its way,
+/// it is missing, and the operator is told what that means.
+#[test]
+fn documents_says_which_files_the_store_no_longer_holds() {
+    use gateway_server::ledger::{Ledger, NewDocument, Status};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = demo_config(dir.path());
+    let cfg = cfg.to_str().unwrap();
+    let ledger = Ledger::open(&dir.path().join("ledger.sqlite")).unwrap();
+    let store = gateway_core::AttachmentStore::new(dir.path().join("attachments"));
+    let put = |name: &str, body: &[u8]| {
+        store
+            .put(&gateway_core::SupportingFile::received(
+                name,
+                "application/pdf",
+                body.to_vec(),
+            ))
+            .unwrap()
+    };
+    let (kept, pruned, lost) = (
+        put("kept.pdf", b"%PDF kept"),
+        put("pruned.pdf", b"%PDF pruned"),
+        put("lost.pdf", b"%PDF lost"),
+    );
+    for (key, number, status, files) in [
+        (
+            "k-done",
+            "INV-DONE",
+            Status::Delivered,
+            vec![kept.clone(), pruned.clone()],
+        ),
+        ("k-open", "INV-OPEN", Status::Published, vec![lost.clone()]),
+    ] {
+        ledger
+            .claim(&NewDocument {
+                idempotency_key: key,
+                doc_id: &format!("doc-{key}"),
+                adapter: "email",
+                partner: "acme",
+                kind: "invoice",
+                number,
+                business_key: None,
+            })
+            .unwrap();
+        ledger.set_status(key, status, "").unwrap();
+        ledger.record_attachments(key, &files).unwrap();
+    }
+    drop(ledger);
+    for gone in [&pruned, &lost] {
+        let path = dir
+            .path()
+            .join("attachments")
+            .join(&gone.sha256[..2])
+            .join(format!("{}.bin", gone.sha256));
+        std::fs::remove_file(path).unwrap();
+    }
+
+    let out = gateway()
+        .args(["documents", "--config", cfg])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.contains(&format!("file: {name} ")))
+            .unwrap_or_else(|| panic!("no line for {name}: {text}"))
+            .to_string()
+    };
+    assert!(
+        line("kept.pdf").ends_with(&format!("{})", kept.sha256)),
+        "{text}"
+    );
+    assert!(
+        line("pruned.pdf").ends_with(
+            "removed from the attachment store by retention after the document was done"
+        ),
+        "{text}"
+    );
+    assert!(
+        line("lost.pdf").contains("MISSING from the attachment store")
+            && line("lost.pdf").contains("resend the document with its file"),
+        "{text}"
+    );
+
+    let out = gateway()
+        .args(["documents", "--config", cfg, "--json"])
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let row = |number: &str| rows.iter().find(|r| r["number"] == number).unwrap();
+    let not_stored = |number: &str| {
+        row(number)["attachments_not_stored"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let named = row("INV-DONE")["attachments"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(named, 2, "the ledger still names both");
+    let done = not_stored("INV-DONE");
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert!(done[0].starts_with("pruned.pdf ") && done[0].contains(&pruned.sha256));
+    let open = not_stored("INV-OPEN");
+    assert!(
+        open.len() == 1 && open[0].contains(&lost.sha256),
+        "{open:?}"
+    );
+}
+
 /// `gateway documents` reads the ledger the configuration names: each document's fate, and
 /// for one a partner refused, the partner's reasons; filters narrow it; a configuration whose
 /// gateway never ran says so.
