@@ -193,13 +193,9 @@ impl CoupaClient {
         // delivered at once would both look it up, find nothing and both create it: the
         // second waits here and then finds the first.
         let turn = self.delivering.turn(supplier_id, &number);
-        let held = turn.lock().await;
-        let outcome = self
-            .deliver_in_turn(body, supplier_id, &number, files)
-            .await;
-        drop(held);
-        self.delivering.done(supplier_id, &number, turn);
-        outcome
+        let _held = turn.lock.lock().await;
+        self.deliver_in_turn(body, supplier_id, &number, files)
+            .await
     }
 
     async fn deliver_in_turn(
@@ -310,21 +306,40 @@ impl InFlightInvoices {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The lock of supplier `supplier_id`'s invoice `number`.
-    fn turn(&self, supplier_id: u64, number: &str) -> Arc<tokio::sync::Mutex<()>> {
-        Arc::clone(
-            self.turns()
-                .entry((supplier_id, number.to_string()))
-                .or_default(),
-        )
+    /// A place in line for supplier `supplier_id`'s invoice `number`.
+    fn turn(&self, supplier_id: u64, number: &str) -> Turn<'_> {
+        let key = (supplier_id, number.to_string());
+        let lock = Arc::clone(self.turns().entry(key.clone()).or_default());
+        Turn {
+            owner: self,
+            key,
+            lock,
+        }
     }
 
-    /// Forgets the lock when nobody else holds or waits for it.
-    fn done(&self, supplier_id: u64, number: &str, turn: Arc<tokio::sync::Mutex<()>>) {
-        let mut turns = self.turns();
-        // The map's reference and `turn`: nobody else has it.
-        if Arc::strong_count(&turn) <= 2 {
-            turns.remove(&(supplier_id, number.to_string()));
+    /// Invoices with a lock right now (for tests: none once every delivery is over).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.turns().len()
+    }
+}
+
+/// One delivery's place in line for an invoice. Leaving it (dropping it, also when the
+/// delivery is cancelled or its task aborted, as a consumer does after losing its channel)
+/// forgets the lock once nobody else holds or waits for it, so the map never keeps an
+/// invoice that is no longer being delivered.
+struct Turn<'a> {
+    owner: &'a InFlightInvoices,
+    key: (u64, String),
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut turns = self.owner.turns();
+        // The map's reference and this one: nobody else has it.
+        if Arc::strong_count(&self.lock) <= 2 {
+            turns.remove(&self.key);
         }
     }
 }
@@ -335,5 +350,48 @@ fn decimal(v: &Value) -> Option<rust_decimal::Decimal> {
         Value::String(s) => s.trim().parse().ok(),
         Value::Number(n) => n.to_string().parse().ok(),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A delivery whose task is aborted while it holds the turn (a consumer that lost its
+    /// channel does that) or while it waits for it leaves no lock behind; before, each left an
+    /// entry in the map for good.
+    #[tokio::test]
+    async fn deliveries_cancelled_holding_or_waiting_leave_no_lock_behind() {
+        let inflight = InFlightInvoices::default();
+        let holding = async {
+            let turn = inflight.turn(7, "INV-1");
+            let _held = turn.lock.lock().await;
+            std::future::pending::<()>().await;
+        };
+        let mut holding = Box::pin(holding);
+        // Poll it once: it takes the turn and then waits for ever.
+        tokio::select! {
+            biased;
+            () = &mut holding => unreachable!("it never ends"),
+            () = std::future::ready(()) => {}
+        }
+        assert_eq!(inflight.len(), 1);
+        {
+            let copy = inflight.turn(7, "INV-1");
+            assert!(copy.lock.try_lock().is_err(), "the copy has to wait");
+            // The copy's task is aborted while it waits.
+        }
+        assert_eq!(inflight.len(), 1, "the holder still has it");
+        // Now the holder's task is aborted.
+        drop(holding);
+        assert_eq!(inflight.len(), 0);
+
+        // A delivery that finishes forgets its lock as well.
+        {
+            let turn = inflight.turn(7, "INV-2");
+            let _held = turn.lock.lock().await;
+            assert_eq!(inflight.len(), 1);
+        }
+        assert_eq!(inflight.len(), 0);
     }
 }
