@@ -36,7 +36,7 @@ pub fn soak() -> bool {
     std::env::var("GATEWAY_SOAK").is_ok_and(|v| v == "1" || v == "true")
 }
 
-fn scale(ci: usize, soak_n: usize) -> usize {
+pub fn scale(ci: usize, soak_n: usize) -> usize {
     if soak() { soak_n } else { ci }
 }
 
@@ -318,7 +318,7 @@ pub async fn post_until_taken(
     seen
 }
 
-fn taken(seen: &[u16]) -> bool {
+pub fn taken(seen: &[u16]) -> bool {
     seen.last()
         .is_some_and(|s| (200..300).contains(s) || *s == 409)
 }
@@ -683,7 +683,7 @@ pub fn gateway_bin() -> PathBuf {
     dir.join(format!("gateway{}", std::env::consts::EXE_SUFFIX))
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

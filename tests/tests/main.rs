@@ -9,3 +9,4 @@ mod faults;
 mod hostile;
 mod prop;
 mod samples;
+mod soak;

@@ -1,0 +1,233 @@
+//! Steady load on a `gateway serve` process: round after round of invoices until each round is
+//! in the Coupa sandbox, with the process's resident memory read after every round. A service
+//! that keeps something per document (a map never pruned, a cache without a bound) grows round
+//! after round; one that does not levels off once its pools and caches are warm.
+//!
+//! CI runs a few short rounds and asserts the reconciliation (nothing lost, nothing twice). A
+//! soak (`GATEWAY_SOAK=1`, optionally `GATEWAY_SOAK_ROUNDS` and `GATEWAY_SOAK_ROUND_SIZE`) runs
+//! long enough to read a trend and also asserts it: from the end of the first quarter of the
+//! rounds to the last, resident memory may grow by less than [`LEAK_BYTES_PER_DOCUMENT`] per
+//! document delivered. Memory is read from `/proc`; elsewhere it is reported as not measured.
+//! Example, about an hour on two cores with a release build:
+//!
+//! ```text
+//! cargo build --release -p gateway-server --bin gateway
+//! GATEWAY_SOAK=1 GATEWAY_SOAK_ROUNDS=120 GATEWAY_SOAK_ROUND_SIZE=2000 \
+//!   cargo test --release -p gateway-tests --test integration soak -- --nocapture
+//! ```
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gateway_server::codecs::Codecs;
+use gateway_server::demo::ACME;
+
+use crate::faults::{
+    GUARD, Reconciliation, ServeChild, child_config, cxml_bytes, free_port, invoice,
+    post_until_taken, rabbit_or_skip, scale, seeded_sandbox, soak, taken,
+};
+
+/// Growth allowed in a soak once the first quarter of the rounds is done. A leak of anything
+/// kept per document (its id, its number, a span) is tens of bytes or more; a whole invoice is
+/// a few kilobytes.
+const LEAK_BYTES_PER_DOCUMENT: u64 = 256;
+
+/// Senders posting at once, as several suppliers' systems do.
+const SENDERS: usize = 8;
+
+/// A number from the environment, or `default`.
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Resident memory of process `pid` in KiB (`VmRSS` in `/proc/<pid>/status`), `None` where
+/// there is no `/proc`.
+fn resident_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// One reading after a round.
+struct Reading {
+    round: usize,
+    delivered: usize,
+    seconds: f64,
+    resident_kib: Option<u64>,
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or("not measured".into(), |k| {
+        format!("{:.1} MiB", k as f64 / 1024.0)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn steady_load_on_a_serve_process_loses_nothing_and_its_memory_levels_off() {
+    if !rabbit_or_skip("soak") {
+        return;
+    }
+    let rounds = env_number("GATEWAY_SOAK_ROUNDS", scale(5, 150)).max(1);
+    let round_size = env_number("GATEWAY_SOAK_ROUND_SIZE", scale(100, 2000)).max(1);
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = seeded_sandbox().await;
+    let port = free_port();
+    let (path, config) = child_config(dir.path(), &sandbox, port);
+    // Coupa's own limit (25 requests/s, about eight invoices) would make this a test of the
+    // client's pacing; the sandbox takes more, so more documents pass through per minute.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lifted = text.replace(
+        "token_activation_ms = 0\n",
+        "token_activation_ms = 0\nrate_per_sec = 1000\nburst = 200\n",
+    );
+    assert_ne!(
+        lifted, text,
+        "the demo config no longer sets token_activation_ms"
+    );
+    std::fs::write(&path, lifted).unwrap();
+    let log = dir.path().join("serve.log");
+    let mut child = ServeChild::start(&path, port, &log).await;
+    let pid = child.child.id();
+    let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Operator)
+        .await
+        .unwrap();
+    let codecs = Codecs::standard();
+    let acme = config
+        .partners
+        .iter()
+        .find(|p| p.id == ACME)
+        .unwrap()
+        .clone();
+    let url = format!("{}/cxml", child.base);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+
+    let started = Instant::now();
+    let mut readings = vec![Reading {
+        round: 0,
+        delivered: 0,
+        seconds: 0.0,
+        resident_kib: resident_kib(pid),
+    }];
+    let mut rec = Reconciliation::new("steady load on a gateway serve process, memory per round");
+    for round in 1..=rounds {
+        let queue: Vec<(String, Vec<u8>)> = (0..round_size)
+            .map(|i| {
+                let number = format!("SOAK-{round:04}-{i:05}");
+                let body = cxml_bytes(&codecs, &acme, &invoice(&number));
+                (number, body)
+            })
+            .collect();
+        let queue = Arc::new(Mutex::new(queue));
+        let accepted = Arc::new(Mutex::new(BTreeSet::new()));
+        let mut senders = tokio::task::JoinSet::new();
+        for _ in 0..SENDERS {
+            let (queue, accepted, url, http) =
+                (queue.clone(), accepted.clone(), url.clone(), http.clone());
+            senders.spawn(async move {
+                loop {
+                    let Some((number, body)) = queue.lock().unwrap().pop() else {
+                        return;
+                    };
+                    if taken(&post_until_taken(&http, &url, &body, 50).await) {
+                        accepted.lock().unwrap().insert(number);
+                    }
+                }
+            });
+        }
+        while let Some(r) = senders.join_next().await {
+            r.unwrap();
+        }
+        rec.sent += round_size;
+        rec.accepted
+            .extend(accepted.lock().unwrap().iter().cloned());
+        rec.settle(&sandbox, bus.as_ref(), GUARD).await;
+        let reading = Reading {
+            round,
+            delivered: rec.delivered_once,
+            seconds: started.elapsed().as_secs_f64(),
+            resident_kib: resident_kib(pid),
+        };
+        eprintln!(
+            "soak round {round}/{rounds}: {} delivered, {:.1} s, resident {}",
+            reading.delivered,
+            reading.seconds,
+            mib(reading.resident_kib)
+        );
+        readings.push(reading);
+        // `settle` fills in the counts from scratch each time; a round that lost or doubled
+        // something stops the run here, with its table.
+        if !(rec.lost.is_empty() && rec.duplicated.is_empty()) {
+            rec.print_and_assert();
+        }
+        let last = rec.sent;
+        rec = Reconciliation {
+            sent: last,
+            accepted: rec.accepted.clone(),
+            ..Reconciliation::new(&rec.scenario)
+        };
+    }
+    rec.settle(&sandbox, bus.as_ref(), GUARD).await;
+    for r in &readings {
+        rec.notes.push(format!(
+            "round {:>4}: {:>7} delivered, {:>7.1} s, resident {}",
+            r.round,
+            r.delivered,
+            r.seconds,
+            mib(r.resident_kib)
+        ));
+    }
+    let quarter = readings.get(rounds.div_ceil(4));
+    let growth = match (quarter, readings.last()) {
+        (
+            Some(Reading {
+                delivered: d0,
+                resident_kib: Some(m0),
+                ..
+            }),
+            Some(Reading {
+                delivered: d1,
+                resident_kib: Some(m1),
+                ..
+            }),
+        ) if d1 > d0 => Some((m1.saturating_sub(*m0) * 1024) / (d1 - d0) as u64),
+        _ => None,
+    };
+    if let Some(per_doc) = growth {
+        rec.notes.push(format!(
+            "growth after the first quarter: {per_doc} bytes per document delivered"
+        ));
+    }
+    rec.print_and_assert();
+    assert_eq!(rec.delivered_once, rounds * round_size, "{rec}");
+    assert!(rec.dead.is_empty(), "{rec}");
+    // A trend needs rounds past the warm-up (pools, caches, the allocator's pages).
+    if soak()
+        && rounds >= 8
+        && let Some(per_doc) = growth
+    {
+        assert!(
+            per_doc < LEAK_BYTES_PER_DOCUMENT,
+            "resident memory grew by {per_doc} bytes per document after the first quarter: {rec}"
+        );
+    }
+    child.terminate();
+    if let Some(url) = &config.bus.amqp_url {
+        let b = gateway_broker::RabbitBroker::connect(
+            url.expose(),
+            gateway_server::bus::topology(&config.bus),
+        )
+        .await
+        .unwrap();
+        b.delete_topology().await.unwrap();
+    }
+    sandbox.shutdown().await.unwrap();
+}
