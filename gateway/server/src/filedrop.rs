@@ -141,12 +141,14 @@ impl FileDrop {
     pub async fn poll(&mut self) -> PollSummary {
         let mut summary = PollSummary::default();
         let partners: Vec<PartnerProfile> = self.pipeline.partners().all().to_vec();
+        let mut listed = std::collections::HashSet::new();
         for partner in &partners {
             for path in list_files(&self.processing(&partner.id)) {
                 self.process(partner, &path, &mut summary).await;
             }
             let mut stable = Vec::new();
             for path in list_files(&self.incoming(&partner.id)) {
+                listed.insert(path.clone());
                 if self.is_stable(&path) {
                     stable.push(path);
                 }
@@ -162,7 +164,16 @@ impl FileDrop {
                 }
             }
         }
+        // A file that left `Incoming` before it was picked (renamed by the sender's client,
+        // deleted, a partner removed from the configuration) is forgotten, so a drop that
+        // runs for months does not keep every such name.
+        self.seen.retain(|path, _| listed.contains(path));
         summary
+    }
+
+    /// Files in `Incoming` being watched until their size holds still.
+    pub fn watched(&self) -> usize {
+        self.seen.len()
     }
 
     /// True when the file's size and time held still since the last poll and it is old enough.

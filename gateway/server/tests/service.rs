@@ -210,3 +210,44 @@ async fn the_service_prunes_what_is_past_its_time() {
     assert!(metrics.contains(gauge), "{metrics}");
     running.shutdown().await;
 }
+
+/// The file drop forgets a file that left `Incoming` before it was picked (a sender's client
+/// renaming its upload, a file deleted): the names it watches do not pile up over months.
+#[tokio::test]
+async fn the_file_drop_forgets_files_that_left_before_they_were_picked() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), None);
+    let root = dir.path().join("sftp");
+    let drop_config: gateway_server::config::FileDropConfig = toml::from_str(&format!(
+        "root = \"{}\"\nmin_age_ms = 3600000",
+        root.display()
+    ))
+    .unwrap();
+    let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
+        .await
+        .unwrap();
+    let ledger = Arc::new(gateway_server::ledger::Ledger::open(&config.ledger.path).unwrap());
+    let pipeline = Arc::new(gateway_server::pipeline::Pipeline::new(
+        Codecs::standard(),
+        gateway_server::partners::Partners::new(config.partners.clone()),
+        ledger,
+        bus,
+    ));
+    let mut file_drop = gateway_server::filedrop::FileDrop::new(drop_config, pipeline);
+    file_drop.prepare().unwrap();
+    let incoming = file_drop.incoming("acme");
+    // An hour's minimum age: both files are watched, neither is picked.
+    for name in ["upload-1.edi", "upload-2.edi"] {
+        std::fs::write(incoming.join(name), b"ISA*00").unwrap();
+    }
+    file_drop.poll().await;
+    assert_eq!(file_drop.watched(), 2);
+    std::fs::rename(incoming.join("upload-1.edi"), incoming.join("renamed.edi")).unwrap();
+    std::fs::remove_file(incoming.join("upload-2.edi")).unwrap();
+    file_drop.poll().await;
+    assert_eq!(file_drop.watched(), 1, "only the renamed file is watched");
+    assert!(
+        incoming.join("renamed.edi").exists(),
+        "and it is not picked yet"
+    );
+}
