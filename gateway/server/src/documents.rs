@@ -204,7 +204,7 @@ fn not_stored_reason(status: &str) -> &'static str {
     if Status::parse(status).is_done() {
         "removed from the attachment store by retention after the document was done"
     } else {
-        "MISSING from the attachment store: its delivery cannot send it; resend the document with its file"
+        "MISSING from the attachment store: its delivery stops as a dead letter that says so; resend the document with its file"
     }
 }
 
