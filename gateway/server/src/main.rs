@@ -420,7 +420,9 @@ enum Command {
 
 /// mimalloc instead of glibc malloc: under load the service spent about a quarter of its CPU in
 /// malloc/free (per-document JSON values and strings), and glibc's consolidation passes showed
-/// up on their own in the profile. See BENCHMARKS.md for the measurement.
+/// up on their own in the profile. See BENCHMARKS.md for the measurement. The
+/// `system-allocator` feature leaves it out, for heap profilers that see only malloc.
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
