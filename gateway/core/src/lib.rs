@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod json_codec;
 pub mod metrics;
 pub mod original_invoice;
+pub mod process_stats;
 pub mod profile;
 pub mod secret;
 pub mod testkit;

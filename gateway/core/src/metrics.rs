@@ -1,5 +1,6 @@
 //! Process-wide counters and a latency histogram, rendered in the Prometheus text format at
-//! `/metrics`. Small on purpose: a handful of series with `adapter` and `kind` labels.
+//! `/metrics`. Small on purpose: a handful of series with `adapter` and `kind` labels, and the
+//! standard `process_*` series ([`crate::process_stats`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
@@ -217,6 +218,8 @@ pub fn render() -> String {
     for (place, v) in &r.files_waiting {
         let _ = writeln!(out, "{name}{{folder=\"{}\"}} {v}", escape(place));
     }
+    drop(r);
+    crate::process_stats::render(&mut out);
     out
 }
 

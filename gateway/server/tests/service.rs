@@ -140,6 +140,15 @@ async fn readiness_and_metrics_answer() {
         metrics.contains("gateway_documents_received_total{adapter=\"rest\",kind=\"invoice\"}"),
         "{metrics}"
     );
+    // The process's own series, for memory and file-descriptor alerts.
+    if cfg!(target_os = "linux") {
+        let resident = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))
+            .and_then(|v| v.parse::<u64>().ok());
+        assert!(resident.is_some_and(|r| r > 0), "{metrics}");
+        assert!(metrics.contains("\nprocess_open_fds "), "{metrics}");
+    }
     running.shutdown().await;
 }
 
