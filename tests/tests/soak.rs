@@ -1,8 +1,8 @@
-//! Steady load on a `gateway serve` process: round after round of invoices (a third each as
-//! cXML, X12 810 and REST JSON) until each round is in the Coupa sandbox, with the process's
-//! resident memory read after every round. A service that keeps something per document (a map
-//! never pruned, a cache without a bound) grows round after round; one that does not levels off
-//! once its pools and caches are warm.
+//! Steady load on a `gateway serve` process: round after round of invoices (a quarter each as
+//! cXML, X12 810 over HTTP, REST JSON and X12 files dropped into a partner's folder) until each
+//! round is in the Coupa sandbox, with the process's resident memory read after every round. A
+//! service that keeps something per document (a map never pruned, a cache without a bound)
+//! grows round after round; one that does not levels off once its pools and caches are warm.
 //!
 //! CI runs a few short rounds and asserts the reconciliation (nothing lost, nothing twice). A
 //! soak (`GATEWAY_SOAK=1`, optionally `GATEWAY_SOAK_ROUNDS` and `GATEWAY_SOAK_ROUND_SIZE`) runs
@@ -25,19 +25,22 @@ use std::time::{Duration, Instant};
 use gateway_core::{Format, PartnerProfile};
 use gateway_model::{Document, Invoice};
 use gateway_server::codecs::Codecs;
-use gateway_server::demo::ACME;
+use gateway_server::demo::{ACME, GLOBEX};
 
 use crate::faults::{
     GUARD, Reconciliation, ServeChild, child_config, cxml_bytes, free_port, invoice,
     rabbit_or_skip, scale, seeded_sandbox, soak,
 };
 
-/// The paths a round's invoices take, in turn: a third each.
+/// The paths a round's invoices take, in turn: a quarter each.
 #[derive(Debug, Clone, Copy)]
 enum Inbound {
     Cxml,
     X12,
     Rest,
+    /// An X12 810 file from the demo's SFTP partner (Globex), written into its `Incoming`
+    /// folder through a temporary name, as an SFTP upload ends.
+    FileDrop,
 }
 
 /// `inv` as the partner's X12 810: the interchange names the partner as its sender.
@@ -54,15 +57,24 @@ fn x12_bytes(codecs: &Codecs, partner: &PartnerProfile, inv: Invoice) -> Vec<u8>
 }
 
 /// Posts `body` on its path until the gateway takes it over (2xx, or 409 for a cXML copy it
-/// already has), at most 50 times; true when it did.
-async fn post_until_taken(
+/// already has), at most 50 times, or drops it as a file; true when it was taken (a file, once
+/// written).
+async fn hand_over(
     http: &reqwest::Client,
     base: &str,
-    path: Inbound,
-    body: Vec<u8>,
+    incoming: &std::path::Path,
+    (number, path, body): (&str, Inbound, Vec<u8>),
 ) -> bool {
     for _ in 0..50 {
         let request = match path {
+            Inbound::FileDrop => {
+                return gateway_server::filedrop::write_atomically(
+                    incoming,
+                    &format!("{number}.edi"),
+                    &body,
+                )
+                .is_ok();
+            }
             Inbound::Cxml => http
                 .post(format!("{base}/cxml"))
                 .header("content-type", "text/xml"),
@@ -200,6 +212,13 @@ async fn steady_load_on_a_serve_process_loses_nothing_and_its_memory_levels_off(
         .find(|p| p.id == ACME)
         .unwrap()
         .clone();
+    let globex = config
+        .partners
+        .iter()
+        .find(|p| p.id == GLOBEX)
+        .unwrap()
+        .clone();
+    let incoming = dir.path().join("sftp").join(GLOBEX).join("Incoming");
     let base = child.base.clone();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
@@ -219,9 +238,10 @@ async fn steady_load_on_a_serve_process_loses_nothing_and_its_memory_levels_off(
             .map(|i| {
                 let number = format!("SOAK-{round:04}-{i:05}");
                 let inv = invoice(&number);
-                let (path, body) = match i % 3 {
+                let (path, body) = match i % 4 {
                     0 => (Inbound::Cxml, cxml_bytes(&codecs, &acme, &inv)),
                     1 => (Inbound::X12, x12_bytes(&codecs, &acme, inv)),
+                    2 => (Inbound::FileDrop, x12_bytes(&codecs, &globex, inv)),
                     _ => (
                         Inbound::Rest,
                         gateway_model::to_json(&Document::Invoice(inv)).into_bytes(),
@@ -234,14 +254,19 @@ async fn steady_load_on_a_serve_process_loses_nothing_and_its_memory_levels_off(
         let accepted = Arc::new(Mutex::new(BTreeSet::new()));
         let mut senders = tokio::task::JoinSet::new();
         for _ in 0..SENDERS {
-            let (queue, accepted, base, http) =
-                (queue.clone(), accepted.clone(), base.clone(), http.clone());
+            let (queue, accepted, base, http, incoming) = (
+                queue.clone(),
+                accepted.clone(),
+                base.clone(),
+                http.clone(),
+                incoming.clone(),
+            );
             senders.spawn(async move {
                 loop {
                     let Some((number, path, body)) = queue.lock().unwrap().pop() else {
                         return;
                     };
-                    if post_until_taken(&http, &base, path, body).await {
+                    if hand_over(&http, &base, &incoming, (&number, path, body)).await {
                         accepted.lock().unwrap().insert(number);
                     }
                 }
