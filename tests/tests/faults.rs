@@ -804,6 +804,30 @@ pub fn child_config(dir: &Path, sandbox: &SandboxHandle, port: u16) -> (PathBuf,
     (path, config)
 }
 
+/// Deletes the queues and exchanges of `config`'s namespace on RabbitMQ, so a test leaves the
+/// shared broker as it found it (nothing to do on the embedded bus).
+pub async fn delete_topology(config: &Config) {
+    if let Some(url) = &config.bus.amqp_url {
+        let b = gateway_broker::RabbitBroker::connect(
+            url.expose(),
+            gateway_server::bus::topology(&config.bus),
+        )
+        .await
+        .unwrap();
+        b.delete_topology().await.unwrap();
+    }
+}
+
+/// The profile of partner `id` in `config` (the demo's `acme` or `globex`).
+pub fn partner(config: &Config, id: &str) -> gateway_core::PartnerProfile {
+    config
+        .partners
+        .iter()
+        .find(|p| p.id == id)
+        .unwrap_or_else(|| panic!("no partner {id} in the config"))
+        .clone()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_at_random_points_then_restart_loses_and_duplicates_nothing() {
     if !rabbit_or_skip("kill_9") {
@@ -820,12 +844,7 @@ async fn kill_9_at_random_points_then_restart_loses_and_duplicates_nothing() {
     let mut child = ServeChild::start(&path, port, &log).await;
 
     let codecs = Codecs::standard();
-    let acme = config
-        .partners
-        .iter()
-        .find(|p| p.id == ACME)
-        .unwrap()
-        .clone();
+    let acme = partner(&config, ACME);
     let n = scale(40, 300);
     let kills = scale(3, 20);
     let docs: Vec<(String, Vec<u8>)> = (0..n)
@@ -954,15 +973,7 @@ async fn kill_9_at_random_points_then_restart_loses_and_duplicates_nothing() {
         .await;
     last.print_and_assert();
     drop(child);
-    if let Some(url) = &config.bus.amqp_url {
-        let b = gateway_broker::RabbitBroker::connect(
-            url.expose(),
-            gateway_server::bus::topology(&config.bus),
-        )
-        .await
-        .unwrap();
-        b.delete_topology().await.unwrap();
-    }
+    delete_topology(&config).await;
     sandbox.shutdown().await.unwrap();
 }
 
@@ -1401,13 +1412,7 @@ async fn coupa_network_latency_resets_and_black_hole_through_the_proxy() {
     rec.print_and_assert();
     assert_eq!(rec.delivered_once + rec.dead.len(), rec.accepted.len());
     running.shutdown().await;
-    let b = gateway_broker::RabbitBroker::connect(
-        config.bus.amqp_url.as_ref().unwrap().expose(),
-        gateway_server::bus::topology(&config.bus),
-    )
-    .await
-    .unwrap();
-    b.delete_topology().await.unwrap();
+    delete_topology(&config).await;
     sandbox.shutdown().await.unwrap();
 }
 

@@ -378,12 +378,7 @@ async fn security_secret_401_no_secret_in_logs_slow_headers_and_body_limit() {
     let base = child.base.clone();
     let http = reqwest::Client::new();
     let codecs = gateway_server::codecs::Codecs::standard();
-    let acme = config
-        .partners
-        .iter()
-        .find(|p| p.id == ACME)
-        .unwrap()
-        .clone();
+    let acme = crate::faults::partner(&config, ACME);
 
     // Right secret: 200. Wrong secret: 401. No secret: 401.
     let good = cxml_bytes(&codecs, &acme, &invoice("SEC-GOOD-1"));

@@ -28,8 +28,8 @@ use gateway_server::codecs::Codecs;
 use gateway_server::demo::{ACME, GLOBEX};
 
 use crate::faults::{
-    GUARD, Reconciliation, ServeChild, child_config, cxml_bytes, free_port, invoice,
-    rabbit_or_skip, scale, seeded_sandbox, soak,
+    GUARD, Reconciliation, ServeChild, child_config, cxml_bytes, delete_topology, free_port,
+    invoice, partner, rabbit_or_skip, scale, seeded_sandbox, soak,
 };
 
 /// The paths a round's invoices take, in turn: a quarter each.
@@ -206,18 +206,8 @@ async fn steady_load_on_a_serve_process_loses_nothing_and_its_memory_levels_off(
         .await
         .unwrap();
     let codecs = Codecs::standard();
-    let acme = config
-        .partners
-        .iter()
-        .find(|p| p.id == ACME)
-        .unwrap()
-        .clone();
-    let globex = config
-        .partners
-        .iter()
-        .find(|p| p.id == GLOBEX)
-        .unwrap()
-        .clone();
+    let acme = partner(&config, ACME);
+    let globex = partner(&config, GLOBEX);
     let incoming = dir.path().join("sftp").join(GLOBEX).join("Incoming");
     let base = child.base.clone();
     let http = reqwest::Client::builder()
@@ -342,14 +332,6 @@ async fn steady_load_on_a_serve_process_loses_nothing_and_its_memory_levels_off(
         );
     }
     child.terminate();
-    if let Some(url) = &config.bus.amqp_url {
-        let b = gateway_broker::RabbitBroker::connect(
-            url.expose(),
-            gateway_server::bus::topology(&config.bus),
-        )
-        .await
-        .unwrap();
-        b.delete_topology().await.unwrap();
-    }
+    delete_topology(&config).await;
     sandbox.shutdown().await.unwrap();
 }

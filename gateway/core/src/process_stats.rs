@@ -96,56 +96,58 @@ pub fn render(out: &mut String) {
     let Some(s) = read() else {
         return;
     };
-    let mut series = |name: &str, kind: &str, help: &str, value: String| {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} {kind}");
-        let _ = writeln!(out, "{name} {value}");
-    };
-    series(
-        "process_resident_memory_bytes",
-        "gauge",
-        "Resident memory size in bytes.",
-        s.resident_bytes.to_string(),
-    );
-    series(
-        "process_virtual_memory_bytes",
-        "gauge",
-        "Virtual memory size in bytes.",
-        s.virtual_bytes.to_string(),
-    );
-    series(
-        "process_cpu_seconds_total",
-        "counter",
-        "Total user and system CPU time spent in seconds.",
-        format!("{:.2}", s.cpu_seconds),
-    );
-    series(
-        "process_threads",
-        "gauge",
-        "Number of OS threads in the process.",
-        s.threads.to_string(),
-    );
-    series(
-        "process_open_fds",
-        "gauge",
-        "Number of open file descriptors.",
-        s.open_fds.to_string(),
-    );
+    let mut rows = vec![
+        (
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory size in bytes.",
+            s.resident_bytes.to_string(),
+        ),
+        (
+            "process_virtual_memory_bytes",
+            "gauge",
+            "Virtual memory size in bytes.",
+            s.virtual_bytes.to_string(),
+        ),
+        (
+            "process_cpu_seconds_total",
+            "counter",
+            "Total user and system CPU time spent in seconds.",
+            format!("{:.2}", s.cpu_seconds),
+        ),
+        (
+            "process_threads",
+            "gauge",
+            "Number of OS threads in the process.",
+            s.threads.to_string(),
+        ),
+        (
+            "process_open_fds",
+            "gauge",
+            "Number of open file descriptors.",
+            s.open_fds.to_string(),
+        ),
+    ];
     if let Some(max) = s.max_fds {
-        series(
+        rows.push((
             "process_max_fds",
             "gauge",
             "Maximum number of open file descriptors.",
             max.to_string(),
-        );
+        ));
     }
     if s.start_time_seconds > 0.0 {
-        series(
+        rows.push((
             "process_start_time_seconds",
             "gauge",
             "Start time of the process since unix epoch in seconds.",
             format!("{:.2}", s.start_time_seconds),
-        );
+        ));
+    }
+    for (name, kind, help, value) in rows {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        let _ = writeln!(out, "{name} {value}");
     }
 }
 
