@@ -12,6 +12,7 @@ pub mod codec;
 pub mod delivery;
 pub mod envelope;
 pub mod format;
+pub mod in_flight;
 pub mod ingest;
 pub mod json_codec;
 pub mod metrics;

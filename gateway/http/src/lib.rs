@@ -31,7 +31,8 @@ pub struct AppState {
     pub ingest: Arc<dyn Ingest>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub documents: Arc<dyn DocumentLookup>,
-    in_flight: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    /// `Idempotency-Key`s of REST requests running now (per partner scope).
+    in_flight: gateway_core::in_flight::InFlightKeys,
 }
 
 impl std::fmt::Debug for AppState {
@@ -50,7 +51,7 @@ impl AppState {
             ingest,
             idempotency,
             documents,
-            in_flight: Arc::default(),
+            in_flight: gateway_core::in_flight::InFlightKeys::default(),
         }
     }
 }

@@ -108,6 +108,7 @@ pub async fn post_documents(
         .map(str::to_string);
     let hash = body_hash(&body);
     let scope = format!("rest:{}", partner.id);
+    let mut held = state.in_flight.holder();
     if let Some(key) = &key {
         if key.is_empty() || key.len() > 255 {
             return error(
@@ -141,12 +142,9 @@ pub async fn post_documents(
                 ));
             }
         }
-        let inserted = state
-            .in_flight
-            .lock()
-            .map(|mut s| s.insert(format!("{scope}\n{key}")))
-            .unwrap_or(false);
-        if !inserted {
+        // Released when this request ends, however it ends: a client that went away or a
+        // request timeout drops this future, and its retry must not be refused for good.
+        if !held.take(&format!("{scope}\n{key}")) {
             return error(
                 StatusCode::CONFLICT,
                 "a request with this Idempotency-Key is still being processed; retry later",
@@ -194,10 +192,120 @@ pub async fn post_documents(
             ))
         }
     };
-    if let Some(key) = &key
-        && let Ok(mut s) = state.in_flight.lock()
-    {
-        s.remove(&format!("{scope}\n{key}"));
-    }
+    drop(held);
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use futures::future::BoxFuture;
+    use gateway_core::{IngestError, IngestReport, IngestRequest, PartnerProfile};
+    use tower::ServiceExt;
+
+    use crate::{AppState, DocumentLookup, DocumentStatus, IdempotencyStore, StoredResponse};
+
+    /// The pipeline as the REST handler sees it: the first request never ends (a publish the
+    /// bus does not confirm), later ones are accepted at once.
+    struct FirstRequestHangs {
+        partners: Vec<PartnerProfile>,
+        calls: AtomicUsize,
+        entered: tokio::sync::Notify,
+    }
+
+    impl gateway_core::Ingest for FirstRequestHangs {
+        fn ingest<'a>(
+            &'a self,
+            _req: IngestRequest<'a>,
+        ) -> BoxFuture<'a, Result<IngestReport, IngestError>> {
+            let first = self.calls.fetch_add(1, Ordering::SeqCst) == 0;
+            Box::pin(async move {
+                if first {
+                    self.entered.notify_one();
+                    std::future::pending::<()>().await;
+                }
+                Ok(IngestReport::default())
+            })
+        }
+        fn partners(&self) -> &[PartnerProfile] {
+            &self.partners
+        }
+        fn ready(&self) -> BoxFuture<'_, Result<(), String>> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    /// Remembers no answers, so each request with the key reaches the in-flight check.
+    struct NothingStored;
+
+    impl IdempotencyStore for NothingStored {
+        fn get(&self, _: &str, _: &str) -> Result<Option<StoredResponse>, String> {
+            Ok(None)
+        }
+        fn put(&self, _: &str, _: &str, _: &StoredResponse) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    impl DocumentLookup for NothingStored {
+        fn documents(
+            &self,
+            _: &str,
+            _: Option<&str>,
+            _: Option<&str>,
+            _: u32,
+        ) -> Result<Vec<DocumentStatus>, String> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn post(key: &str) -> Request<Body> {
+        Request::post("/api/v1/documents")
+            .header("authorization", "Bearer acme-token")
+            .header("idempotency-key", key)
+            .body(Body::from("{}"))
+            .unwrap_or_default()
+    }
+
+    /// A request cancelled while it runs (its client went away, its timeout fired: the server
+    /// drops its future) releases its `Idempotency-Key`. Before, the key stayed "in flight"
+    /// and every retry with it was refused with 409 until the process restarted.
+    #[tokio::test]
+    async fn a_cancelled_request_releases_its_idempotency_key() {
+        let ingest = Arc::new(FirstRequestHangs {
+            partners: vec![PartnerProfile {
+                id: "acme".into(),
+                api_token: Some(gateway_core::Secret::new("acme-token")),
+                ..PartnerProfile::default()
+            }],
+            calls: AtomicUsize::new(0),
+            entered: tokio::sync::Notify::new(),
+        });
+        let state = AppState::new(
+            ingest.clone(),
+            Arc::new(NothingStored),
+            Arc::new(NothingStored),
+        );
+        let app = crate::router(state, 1 << 20);
+        let first = tokio::spawn(app.clone().oneshot(post("k-1")));
+        ingest.entered.notified().await;
+        let copy = app.clone().oneshot(post("k-1")).await;
+        assert_eq!(
+            copy.map(|r| r.status().as_u16()).ok(),
+            Some(409),
+            "a copy is refused while the first runs"
+        );
+        first.abort();
+        assert!(first.await.is_err_and(|e| e.is_cancelled()));
+        let retry = app.oneshot(post("k-1")).await;
+        assert_eq!(
+            retry.map(|r| r.status().as_u16()).ok(),
+            Some(202),
+            "the retry after the cancelled request is taken"
+        );
+    }
 }

@@ -2,10 +2,10 @@
 //! find the partner, claim the idempotency key, publish with confirms, and only then report
 //! success, so nothing is acknowledged to a sender before the bus has it.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
+use gateway_core::in_flight::{HeldKeys, InFlightKeys};
 use gateway_core::{
     Accepted, Broker, BusError, Decode, DecodedDocument, Duplicate, Envelope, Format, Ingest,
     IngestError, IngestReport, IngestRequest, Message, PartnerProfile, Reject, detect_format,
@@ -26,7 +26,7 @@ pub struct Pipeline {
     /// confirmed). A second copy arriving meanwhile is told to retry instead of being
     /// published a second time; a key left `received` by a crashed process is not in here,
     /// so its resend takes the claim over as before.
-    in_flight: Arc<Mutex<HashSet<String>>>,
+    in_flight: InFlightKeys,
     /// Other services `/readyz` must find reachable besides the bus (Coupa).
     readiness: Vec<Arc<dyn ReadinessCheck>>,
     /// Documents marked as test data go on to Coupa (`[coupa] test_instance`).
@@ -63,7 +63,7 @@ impl Pipeline {
             partners,
             ledger,
             bus,
-            in_flight: Arc::default(),
+            in_flight: InFlightKeys::default(),
             readiness: Vec::new(),
             deliver_test_documents: false,
             publish_timeout: std::time::Duration::from_secs(10),
@@ -129,7 +129,7 @@ impl Pipeline {
         };
         // Dropped when this request ends, however it ends (a timed-out HTTP request drops
         // this future): its keys are no longer in flight.
-        let mut held = InFlight::new(Arc::clone(&self.in_flight));
+        let mut held = self.in_flight.holder();
         let Some(decoder) = self.codecs.decoder(format) else {
             let unreadable = Reject::new(
                 "input",
@@ -257,7 +257,7 @@ impl Pipeline {
         meta: gateway_core::SourceMeta,
         refusal: Refusal,
         report: &mut IngestReport,
-        held: &mut InFlight,
+        held: &mut HeldKeys,
     ) -> Result<Option<(Envelope, Vec<u8>, Accepted)>, PipelineError> {
         let envelope = Envelope::inbound(document.kind(), req.adapter, refusal.partner, meta);
         self.record_rejected(req, &envelope, document, &refusal.message, held)?;
@@ -280,7 +280,7 @@ impl Pipeline {
         envelope: &Envelope,
         document: &gateway_model::Document,
         reasons: &str,
-        held: &mut InFlight,
+        held: &mut HeldKeys,
     ) -> Result<(), PipelineError> {
         gateway_core::metrics::count(
             gateway_core::metrics::Counter::Rejected,
@@ -317,7 +317,7 @@ impl Pipeline {
         &self,
         req: &IngestRequest<'_>,
         rejects: &[Reject],
-        held: &mut InFlight,
+        held: &mut HeldKeys,
     ) -> Result<(), PipelineError> {
         if rejects.is_empty() {
             return Ok(());
@@ -370,7 +370,7 @@ impl Pipeline {
         format: Format,
         d: DecodedDocument,
         report: &mut IngestReport,
-        held: &mut InFlight,
+        held: &mut HeldKeys,
     ) -> Result<Option<(Envelope, Vec<u8>, Accepted)>, PipelineError> {
         let DecodedDocument { document, mut meta } = d;
         // Kept only if the document is accepted (below).
@@ -684,45 +684,6 @@ impl Pipeline {
     }
 }
 
-/// The idempotency keys one request holds in the pipeline's in-flight set; released on drop.
-struct InFlight {
-    set: Arc<Mutex<HashSet<String>>>,
-    keys: Vec<String>,
-}
-
-impl InFlight {
-    fn new(set: Arc<Mutex<HashSet<String>>>) -> Self {
-        InFlight {
-            set,
-            keys: Vec::new(),
-        }
-    }
-
-    /// True when this request may handle `key`: nobody else holds it (or this request
-    /// already does, e.g. a repeated control number inside one interchange).
-    fn take(&mut self, key: &str) -> bool {
-        if self.keys.iter().any(|k| k == key) {
-            return true;
-        }
-        let mut set = self.set.lock().unwrap_or_else(|e| e.into_inner());
-        if set.insert(key.to_string()) {
-            self.keys.push(key.to_string());
-            true
-        } else {
-            false
-        }
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        let mut set = self.set.lock().unwrap_or_else(|e| e.into_inner());
-        for k in &self.keys {
-            set.remove(k);
-        }
-    }
-}
-
 impl Ingest for Pipeline {
     fn ingest<'a>(
         &'a self,
@@ -867,11 +828,8 @@ fn business_key(partner: &str, doc: &Document) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{
-        InFlight, MAX_REASONS_PER_ROW, MAX_REJECTED_ROWS, content_fingerprint, rejected_rows,
-    };
+    use super::{MAX_REASONS_PER_ROW, MAX_REJECTED_ROWS, content_fingerprint, rejected_rows};
     use gateway_core::Reject;
-    use std::sync::Arc;
 
     fn reject(document: Option<&str>, n: usize) -> Reject {
         Reject {
@@ -935,26 +893,6 @@ mod tests {
             rows[0].1
         );
         assert_eq!(rows[MAX_REJECTED_ROWS - 1].0, Some("810 98"));
-    }
-
-    #[test]
-    fn a_key_is_held_by_one_request_until_it_ends() {
-        let set = Arc::default();
-        let mut first = InFlight::new(Arc::clone(&set));
-        assert!(first.take("k"));
-        assert!(
-            first.take("k"),
-            "the same request may meet its own key again"
-        );
-        let mut second = InFlight::new(Arc::clone(&set));
-        assert!(!second.take("k"), "a concurrent copy must wait");
-        assert!(second.take("other"));
-        drop(first);
-        let mut third = InFlight::new(Arc::clone(&set));
-        assert!(third.take("k"), "released when the first request ended");
-        drop(second);
-        assert!(set.lock().unwrap().contains("k"));
-        assert!(!set.lock().unwrap().contains("other"));
     }
 
     #[test]

@@ -260,3 +260,67 @@ async fn the_file_drop_forgets_files_that_left_before_they_were_picked() {
         "and it is not picked yet"
     );
 }
+
+/// `Idempotency-Key` on the REST API, through the running service and its ledger: the same key
+/// with the same body gets the first answer again and publishes nothing more; the same key
+/// with another body is refused with 422; a new key is a new request (flagged as the same
+/// invoice).
+#[tokio::test]
+async fn a_rest_idempotency_key_replays_the_first_answer_and_refuses_another_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = started(config(dir.path(), None)).await;
+    let url = format!("{}/api/v1/documents", running.base_url());
+    let doc = std::fs::read_to_string(
+        gateway_core::testkit::repo_root().join("samples/json/invoice/rich.json"),
+    )
+    .unwrap();
+    let client = reqwest::Client::new();
+    let post = |key: &str, body: String| {
+        client
+            .post(&url)
+            .bearer_auth("acme-token")
+            .header("idempotency-key", key)
+            .body(body)
+            .send()
+    };
+    let first = post("order-7", doc.clone()).await.unwrap();
+    assert_eq!(first.status(), 202);
+    let first: serde_json::Value = first.json().await.unwrap();
+    assert_eq!(
+        first["accepted"].as_array().map(Vec::len),
+        Some(1),
+        "{first}"
+    );
+
+    let again = post("order-7", doc.clone()).await.unwrap();
+    assert_eq!(again.status(), 202);
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(again, first, "the first answer, word for word");
+
+    // One byte more is another body.
+    let refused = post("order-7", format!("{doc} ")).await.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(
+        refused.text().await.unwrap().contains("different body"),
+        "the sender is told to use a new key"
+    );
+
+    // One document in the ledger: the replayed answer published nothing.
+    let ledger = gateway_server::ledger::Ledger::open(&dir.path().join("ledger.sqlite")).unwrap();
+    let rows = ledger
+        .search(&gateway_server::ledger::DocumentFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+
+    // A new key is a new request: taken, and flagged as the same invoice as the first.
+    let new_key = post("order-8", doc).await.unwrap();
+    let new_key: serde_json::Value = new_key.json().await.unwrap();
+    assert_eq!(
+        new_key["accepted"][0]["same_business_key_as"], first["accepted"][0]["doc_id"],
+        "{new_key}"
+    );
+    running.shutdown().await;
+}
