@@ -59,14 +59,19 @@ impl Status {
             Status::PartnerRejected => "partner_rejected",
         }
     }
-    /// Nothing will deliver the document again by itself: delivered, purged or refused.
-    /// Retention may remove its files once `attachment_days` have passed (the same list as
-    /// [`Ledger::attachment_hashes_in_use`]'s query).
+    /// The statuses nothing will move a document out of by itself: delivered, purged or
+    /// refused. Retention may remove such a document's files once `attachment_days` have
+    /// passed; [`Ledger::attachment_hashes_in_use`] queries by this list.
+    const DONE: [Status; 4] = [
+        Status::Delivered,
+        Status::Purged,
+        Status::Rejected,
+        Status::PartnerRejected,
+    ];
+
+    /// Nothing will deliver the document again by itself ([`Status::DONE`]).
     pub fn is_done(self) -> bool {
-        matches!(
-            self,
-            Status::Delivered | Status::Purged | Status::Rejected | Status::PartnerRejected
-        )
+        Status::DONE.contains(&self)
     }
 
     pub fn parse(s: &str) -> Status {
@@ -752,19 +757,28 @@ impl Ledger {
         })
     }
 
-    /// The SHA-256 of every stored file a document may still need: one not yet delivered (or
-    /// dead, and so replayable), or done with at or after `done_since` (an ISO-8601 UTC time,
-    /// as the ledger writes them). Retention keeps these and may remove the rest.
+    /// The SHA-256 of every stored file a document may still need: one not yet done with
+    /// ([`Status::is_done`]; a dead one can be replayed), or done with at or after
+    /// `done_since`. Retention keeps these and may remove the rest.
     pub fn attachment_hashes_in_use(
         &self,
-        done_since: &str,
+        done_since: std::time::SystemTime,
     ) -> Result<std::collections::HashSet<String>, LedgerError> {
+        let done = Status::DONE
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // The ledger's own time format (`strftime('%Y-%m-%dT%H:%M:%fZ')`), so the text
+        // comparison with `updated_at` orders as time does.
+        let done_since = chrono::DateTime::<chrono::Utc>::from(done_since)
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string();
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
+            let mut stmt = c.prepare_cached(&format!(
                 "SELECT attachments FROM documents WHERE attachments <> ''
-                   AND (status NOT IN ('delivered', 'purged', 'rejected', 'partner_rejected')
-                        OR updated_at >= ?1)",
-            )?;
+                   AND (status NOT IN ({done}) OR updated_at >= ?1)"
+            ))?;
             let mut rows = stmt.query(params![done_since])?;
             let mut hashes = std::collections::HashSet::new();
             while let Some(r) = rows.next()? {
@@ -975,13 +989,14 @@ mod tests {
         }
         let hex = |n: u8| format!("{n:02x}").repeat(32);
         // Done with long before a cutoff in the future: only the undone ones are in use.
+        let now = std::time::SystemTime::now();
         let later = l
-            .attachment_hashes_in_use("9999-01-01T00:00:00.000Z")
+            .attachment_hashes_in_use(now + std::time::Duration::from_secs(86_400))
             .unwrap();
         assert_eq!(later, [hex(1), hex(2)].into_iter().collect());
         // With a cutoff in the past, the ones done since are kept too.
         let before = l
-            .attachment_hashes_in_use("2000-01-01T00:00:00.000Z")
+            .attachment_hashes_in_use(now - std::time::Duration::from_secs(86_400))
             .unwrap();
         assert_eq!(before.len(), 4, "{before:?}");
         assert_eq!(recorded_sha256("x (1 bytes, sha256 zz)"), None);

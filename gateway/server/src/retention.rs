@@ -273,10 +273,7 @@ fn prune_attachments(
             Err(e) => report.problems.push(e.to_string()),
         }
     }
-    let done_since = chrono::DateTime::<chrono::Utc>::from(cutoff)
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string();
-    let in_use = match ledger.attachment_hashes_in_use(&done_since) {
+    let in_use = match ledger.attachment_hashes_in_use(cutoff) {
         Ok(h) => h,
         Err(e) => {
             // Without knowing what is in use, nothing is removed.
