@@ -118,14 +118,10 @@ fn env_number(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Resident memory of process `pid` in KiB (`VmRSS` in `/proc/<pid>/status`), `None` where
-/// there is no `/proc`.
+/// Resident memory of process `pid` in KiB, as its `/metrics` reports it; `None` where there
+/// is no `/proc`.
 fn resident_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    gateway_core::process_stats::read_pid(pid).map(|s| s.resident_bytes / 1024)
 }
 
 /// One reading after a round.

@@ -4,6 +4,7 @@
 //! each scrape; where there is no `/proc` (not Linux), nothing is rendered.
 
 use std::fmt::Write;
+use std::path::Path;
 
 /// Clock ticks per second in `/proc/<pid>/stat`: Linux's `USER_HZ`, fixed at 100 for user
 /// space on every architecture the gateway is built for (the kernel's own tick rate may differ).
@@ -26,19 +27,29 @@ pub struct ProcessStats {
 
 /// Reads the running process; `None` where `/proc/self` cannot be read.
 pub fn read() -> Option<ProcessStats> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    read_from(Path::new("/proc/self"))
+}
+
+/// Reads process `pid` (a child the caller started, as the soak test reads `gateway serve`);
+/// `None` where its `/proc` entry cannot be read.
+pub fn read_pid(pid: u32) -> Option<ProcessStats> {
+    read_from(&Path::new("/proc").join(pid.to_string()))
+}
+
+fn read_from(proc_dir: &Path) -> Option<ProcessStats> {
+    let status = std::fs::read_to_string(proc_dir.join("status")).ok()?;
     let kib = |key: &str| status_value(&status, key).map(|v| v * 1024);
     let mut stats = ProcessStats {
         resident_bytes: kib("VmRSS:")?,
         virtual_bytes: kib("VmSize:")?,
         threads: status_value(&status, "Threads:")?,
-        open_fds: std::fs::read_dir("/proc/self/fd").ok()?.count() as u64,
-        max_fds: std::fs::read_to_string("/proc/self/limits")
+        open_fds: std::fs::read_dir(proc_dir.join("fd")).ok()?.count() as u64,
+        max_fds: std::fs::read_to_string(proc_dir.join("limits"))
             .ok()
             .and_then(|l| max_open_files(&l)),
         ..ProcessStats::default()
     };
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let stat = std::fs::read_to_string(proc_dir.join("stat")).ok()?;
     let (ticks, started_ticks) = cpu_and_start_ticks(&stat)?;
     stats.cpu_seconds = ticks as f64 / USER_HZ;
     let boot = std::fs::read_to_string("/proc/stat")
@@ -181,6 +192,9 @@ mod tests {
     #[test]
     fn this_process_is_read_and_rendered() {
         let s = read().expect("/proc/self is readable on Linux");
+        let by_pid = read_pid(std::process::id()).expect("this process by its pid");
+        assert_eq!(by_pid.start_time_seconds, s.start_time_seconds);
+        assert!(read_pid(u32::MAX).is_none(), "no such process");
         assert!(
             s.resident_bytes > 0 && s.virtual_bytes >= s.resident_bytes,
             "{s:?}"
