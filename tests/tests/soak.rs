@@ -1,6 +1,6 @@
-//! Steady load on a `gateway serve` process: round after round of invoices (a quarter each as
-//! cXML, X12 810 over HTTP, REST JSON and X12 files dropped into a partner's folder) until each
-//! round is in the Coupa sandbox, with the process's resident memory read after every round. A
+//! Steady load on a `gateway serve` process: round after round of invoices (a fifth each as
+//! cXML, X12 810 over HTTP, REST JSON, X12 files dropped into a partner's folder and mails with
+//! an X12 attachment delivered into the Maildir) until each round is in the Coupa sandbox, with the process's resident memory read after every round. A
 //! service that keeps something per document (a map never pruned, a cache without a bound)
 //! grows round after round; one that does not levels off once its pools and caches are warm.
 //!
@@ -25,14 +25,14 @@ use std::time::{Duration, Instant};
 use gateway_core::{Format, PartnerProfile};
 use gateway_model::{Document, Invoice};
 use gateway_server::codecs::Codecs;
-use gateway_server::demo::{ACME, GLOBEX};
+use gateway_server::demo::{ACME, ACME_BILLING, GLOBEX, deliver_to_maildir, invoice_mail};
 
 use crate::faults::{
     GUARD, Reconciliation, ServeChild, child_config, cxml_bytes, delete_topology, free_port,
     invoice, partner, rabbit_or_skip, scale, seeded_sandbox, soak,
 };
 
-/// The paths a round's invoices take, in turn: a quarter each.
+/// The paths a round's invoices take, in turn: a fifth each.
 #[derive(Debug, Clone, Copy)]
 enum Inbound {
     Cxml,
@@ -41,6 +41,9 @@ enum Inbound {
     /// An X12 810 file from the demo's SFTP partner (Globex), written into its `Incoming`
     /// folder through a temporary name, as an SFTP upload ends.
     FileDrop,
+    /// A mail from acme's billing address with the invoice as an X12 810 attachment, delivered
+    /// into the gateway's Maildir as an MTA delivers.
+    Mail,
 }
 
 /// `inv` as the partner's X12 810: the interchange names the partner as its sender.
@@ -56,24 +59,35 @@ fn x12_bytes(codecs: &Codecs, partner: &PartnerProfile, inv: Invoice) -> Vec<u8>
         .unwrap()
 }
 
+/// Where files and mails are handed over: the partner's `Incoming` folder and the Maildir.
+#[derive(Debug, Clone)]
+struct Drops {
+    incoming: std::path::PathBuf,
+    maildir: std::path::PathBuf,
+}
+
 /// Posts `body` on its path until the gateway takes it over (2xx, or 409 for a cXML copy it
-/// already has), at most 50 times, or drops it as a file; true when it was taken (a file, once
-/// written).
+/// already has), at most 50 times, or drops it as a file or a mail; true when it was taken (a
+/// file or mail, once written).
 async fn hand_over(
     http: &reqwest::Client,
     base: &str,
-    incoming: &std::path::Path,
+    drops: &Drops,
     (number, path, body): (&str, Inbound, Vec<u8>),
 ) -> bool {
     for _ in 0..50 {
         let request = match path {
             Inbound::FileDrop => {
                 return gateway_server::filedrop::write_atomically(
-                    incoming,
+                    &drops.incoming,
                     &format!("{number}.edi"),
                     &body,
                 )
                 .is_ok();
+            }
+            Inbound::Mail => {
+                return deliver_to_maildir(&drops.maildir, &format!("{number}.soak"), &body)
+                    .is_ok();
             }
             Inbound::Cxml => http
                 .post(format!("{base}/cxml"))
@@ -204,7 +218,14 @@ async fn steady_load_on_a_serve_process_loses_nothing_and_its_memory_levels_off(
     let codecs = Codecs::standard();
     let acme = partner(&config, ACME);
     let globex = partner(&config, GLOBEX);
-    let incoming = dir.path().join("sftp").join(GLOBEX).join("Incoming");
+    let drops = Drops {
+        incoming: dir.path().join("sftp").join(GLOBEX).join("Incoming"),
+        maildir: config
+            .mailbox
+            .as_ref()
+            .and_then(|m| m.maildir.clone())
+            .expect("the demo configuration has a Maildir"),
+    };
     let base = child.base.clone();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
@@ -224,10 +245,24 @@ async fn steady_load_on_a_serve_process_loses_nothing_and_its_memory_levels_off(
             .map(|i| {
                 let number = format!("SOAK-{round:04}-{i:05}");
                 let inv = invoice(&number);
-                let (path, body) = match i % 4 {
+                let (path, body) = match i % 5 {
                     0 => (Inbound::Cxml, cxml_bytes(&codecs, &acme, &inv)),
                     1 => (Inbound::X12, x12_bytes(&codecs, &acme, inv)),
                     2 => (Inbound::FileDrop, x12_bytes(&codecs, &globex, inv)),
+                    3 => (
+                        Inbound::Mail,
+                        invoice_mail(
+                            ACME_BILLING,
+                            &number,
+                            (
+                                &format!("{number}.edi"),
+                                "application/EDI-X12",
+                                x12_bytes(&codecs, &acme, inv),
+                            ),
+                            None,
+                        )
+                        .unwrap(),
+                    ),
                     _ => (
                         Inbound::Rest,
                         gateway_model::to_json(&Document::Invoice(inv)).into_bytes(),
@@ -240,19 +275,19 @@ async fn steady_load_on_a_serve_process_loses_nothing_and_its_memory_levels_off(
         let accepted = Arc::new(Mutex::new(BTreeSet::new()));
         let mut senders = tokio::task::JoinSet::new();
         for _ in 0..SENDERS {
-            let (queue, accepted, base, http, incoming) = (
+            let (queue, accepted, base, http, drops) = (
                 queue.clone(),
                 accepted.clone(),
                 base.clone(),
                 http.clone(),
-                incoming.clone(),
+                drops.clone(),
             );
             senders.spawn(async move {
                 loop {
                     let Some((number, path, body)) = queue.lock().unwrap().pop() else {
                         return;
                     };
-                    if hand_over(&http, &base, &incoming, (&number, path, body)).await {
+                    if hand_over(&http, &base, &drops, (&number, path, body)).await {
                         accepted.lock().unwrap().insert(number);
                     }
                 }

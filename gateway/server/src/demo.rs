@@ -24,6 +24,8 @@ const SAMPLE_INVOICE: &str = include_str!("../../../samples/json/invoice/rich.js
 pub const ACME: &str = "acme";
 pub const GLOBEX: &str = "globex";
 pub const NOBODY: &str = "nobody";
+/// The address acme's billing system mails its invoices from (allowed by its `[email]` list).
+pub const ACME_BILLING: &str = "billing@acme.example";
 
 /// How to start the demo environment.
 #[derive(Debug, Clone, Default)]
@@ -97,6 +99,10 @@ min_age_ms = 200
 [po_poller]
 interval_ms = 300
 
+[mailbox]
+maildir = "{d}/maildir"
+poll_interval_ms = 100
+
 [[partners]]
 id = "acme"
 name = "Acme Supplies"
@@ -121,6 +127,8 @@ version = "004010"
 [partners.outbound]
 type = "cxml"
 url = "{sandbox}/supplier/acme/cxml"
+[partners.email]
+from = ["{ACME_BILLING}"]
 
 [[partners]]
 id = "globex"
@@ -389,6 +397,36 @@ impl DemoEnv {
         self.drop_file(partner, name, &body)
     }
 
+    /// Mails `inv` as acme's billing system does: an X12 810 attachment with the invoice's PDF
+    /// copy beside it, from [`ACME_BILLING`], delivered into the gateway's Maildir as an MTA
+    /// delivers. Returns the delivered file.
+    pub fn mail_x12_with_pdf(
+        &self,
+        inv: &Invoice,
+        pdf_name: &str,
+        pdf: &[u8],
+    ) -> anyhow::Result<PathBuf> {
+        let number = inv.invoice_number.as_deref().unwrap_or("unnumbered");
+        let edi = self.x12_from(ACME, inv)?;
+        let raw = invoice_mail(
+            ACME_BILLING,
+            number,
+            (&format!("{number}.edi"), "application/EDI-X12", edi),
+            Some((pdf_name, pdf)),
+        )?;
+        let maildir = self
+            .config
+            .mailbox
+            .as_ref()
+            .and_then(|m| m.maildir.clone())
+            .context("no Maildir configured")?;
+        Ok(deliver_to_maildir(
+            &maildir,
+            &format!("{}.demo.{number}", std::process::id()),
+            &raw,
+        )?)
+    }
+
     /// A CSV file (Coupa invoice import layout) from `partner`.
     pub fn drop_csv(&self, partner: &str, inv: &Invoice, name: &str) -> anyhow::Result<PathBuf> {
         let p = self.partner(partner)?;
@@ -504,6 +542,49 @@ pub fn supplier_997(edi: &[u8], set_loop: &str) -> anyhow::Result<String> {
     ))
 }
 
+/// A supplier's mail carrying invoice `number`: a line of text, the invoice file
+/// (`(name, MIME type, bytes)`) and, when given, its PDF copy, from `from`.
+pub fn invoice_mail(
+    from: &str,
+    number: &str,
+    (name, mime, bytes): (&str, &str, Vec<u8>),
+    pdf: Option<(&str, &[u8])>,
+) -> anyhow::Result<Vec<u8>> {
+    use adapter_email::lettre::Message;
+    use adapter_email::lettre::message::header::ContentType;
+    use adapter_email::lettre::message::{Attachment, MultiPart, SinglePart};
+    let mut parts = MultiPart::mixed()
+        .singlepart(SinglePart::plain(format!("Invoice {number} is attached.")))
+        .singlepart(Attachment::new(name.to_string()).body(bytes, ContentType::parse(mime)?));
+    if let Some((pdf_name, pdf)) = pdf {
+        parts = parts.singlepart(
+            Attachment::new(pdf_name.to_string())
+                .body(pdf.to_vec(), ContentType::parse("application/pdf")?),
+        );
+    }
+    let domain = from.rsplit_once('@').map_or("supplier.example", |(_, d)| d);
+    let message = Message::builder()
+        .from(from.parse()?)
+        .to("ap@globex.example".parse()?)
+        .subject(format!("Invoice {number}"))
+        .message_id(Some(format!("<{number}@{domain}>")))
+        .multipart(parts)?;
+    Ok(message.formatted())
+}
+
+/// Delivers `raw` into `maildir` as an MTA does: written into `tmp/`, renamed into `new/`, so
+/// the gateway never reads half a message. Returns the delivered file.
+pub fn deliver_to_maildir(maildir: &Path, name: &str, raw: &[u8]) -> std::io::Result<PathBuf> {
+    for sub in ["tmp", "new"] {
+        std::fs::create_dir_all(maildir.join(sub))?;
+    }
+    let tmp = maildir.join("tmp").join(name);
+    std::fs::write(&tmp, raw)?;
+    let dest = maildir.join("new").join(name);
+    std::fs::rename(&tmp, &dest)?;
+    Ok(dest)
+}
+
 /// The 850 files among a partner's outgoing files (acknowledgments are `*.ack.edi`).
 pub fn po_files(files: &[PathBuf]) -> usize {
     files
@@ -532,6 +613,8 @@ fn cxml_answer(status: u16, body: &str) -> String {
 /// The demo's PDF copy of an invoice (a minimal PDF: header, one empty page, trailer).
 const DEMO_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 const DEMO_PDF_NAME: &str = "DEMO-CXML-PDF-1.pdf";
+/// The PDF mailed beside DEMO-MAIL-1: its name holds the invoice number, as suppliers name them.
+const DEMO_MAIL_PDF_NAME: &str = "DEMO-MAIL-1.pdf";
 
 #[derive(Debug, Clone)]
 struct PathResult {
@@ -731,6 +814,20 @@ pub async fn run(opts: DemoOptions, out: &mut dyn std::io::Write) -> anyhow::Res
         out,
         "file drop        DEMO-CSV-1       → sftp/globex/Incoming/invoices-0001.csv",
     );
+    env.mail_x12_with_pdf(
+        &DemoEnv::invoice("DEMO-MAIL-1")?,
+        DEMO_MAIL_PDF_NAME,
+        DEMO_PDF,
+    )?;
+    paths.push(PathResult {
+        adapter: "email",
+        invoice: "DEMO-MAIL-1".into(),
+        answer: "mailed from billing@acme".into(),
+    });
+    step(
+        out,
+        "e-mail           DEMO-MAIL-1      (X12 810 attached, with its PDF) → maildir/new",
+    );
     let (s, _) = env
         .post_rest(
             "acme-token",
@@ -792,15 +889,21 @@ pub async fn run(opts: DemoOptions, out: &mut dyn std::io::Write) -> anyhow::Res
         })
         .await;
 
-    // The PDF is uploaded after the create, before the submit: wait for it too.
-    let pdf_attached = env
-        .wait_until(Duration::from_secs(30), |e| {
-            e.sandbox
-                .invoice_files("DEMO-CXML-PDF-1")
-                .iter()
-                .any(|f| f.file_name == DEMO_PDF_NAME && f.size == DEMO_PDF.len() as u64)
-        })
-        .await;
+    // A PDF is uploaded after the create, before the submit: wait for them too.
+    let with_pdf = [
+        ("DEMO-CXML-PDF-1", DEMO_PDF_NAME),
+        ("DEMO-MAIL-1", DEMO_MAIL_PDF_NAME),
+    ];
+    let attached = |e: &DemoEnv, invoice: &str, name: &str| {
+        e.sandbox
+            .invoice_files(invoice)
+            .iter()
+            .any(|f| f.file_name == name && f.size == DEMO_PDF.len() as u64)
+    };
+    env.wait_until(Duration::from_secs(30), |e| {
+        with_pdf.iter().all(|(inv, name)| attached(e, inv, name))
+    })
+    .await;
     let have = env.coupa_invoice_numbers();
     let _ = writeln!(out, "\nInvoices to Coupa");
     let _ = writeln!(
@@ -812,14 +915,15 @@ pub async fn run(opts: DemoOptions, out: &mut dyn std::io::Write) -> anyhow::Res
     for p in &paths {
         let there = have.contains(&p.invoice);
         ok &= there;
-        let with_pdf = p.invoice == "DEMO-CXML-PDF-1";
-        let shown = match (there, with_pdf, pdf_attached) {
+        let pdf = with_pdf.iter().find(|(inv, _)| *inv == p.invoice);
+        let pdf_attached = pdf.is_some_and(|(inv, name)| attached(&env, inv, name));
+        let shown = match (there, pdf.is_some(), pdf_attached) {
             (false, _, _) => "NO",
             (true, false, _) => "yes",
             (true, true, true) => "yes, with its PDF attached",
             (true, true, false) => "yes, but its PDF is NOT attached",
         };
-        ok &= !with_pdf || pdf_attached;
+        ok &= pdf.is_none() || pdf_attached;
         let _ = writeln!(
             out,
             "  {:<10} {:<17} {:<28} {shown}",

@@ -1036,6 +1036,7 @@ fn the_demo_runs_and_every_expected_outcome_happens() {
         "coupa-invoices: replayed 1 dead letter(s)",
         "DEMO-POISON-1 in Coupa after the replay: yes, once",
         "DEMO-CXML-PDF-1   HTTP 200, cXML 200 OK        yes, with its PDF attached",
+        "email      DEMO-MAIL-1       mailed from billing@acme     yes, with its PDF attached",
     ] {
         assert!(
             text.contains(expected),

@@ -234,11 +234,7 @@ fn base64(bytes: &[u8]) -> String {
 
 /// Delivers `raw` the Maildir way: written into `tmp/`, renamed into `new/`.
 fn deliver(maildir: &Path, name: &str, raw: &[u8]) {
-    std::fs::create_dir_all(maildir.join("tmp")).unwrap();
-    std::fs::create_dir_all(maildir.join("new")).unwrap();
-    let tmp = maildir.join("tmp").join(name);
-    std::fs::write(&tmp, raw).unwrap();
-    std::fs::rename(&tmp, maildir.join("new").join(name)).unwrap();
+    gateway_server::demo::deliver_to_maildir(maildir, name, raw).unwrap();
 }
 
 fn count(dir: &Path, suffix: &str) -> usize {
