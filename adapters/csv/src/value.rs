@@ -50,41 +50,31 @@ impl Default for ValueFormat {
 }
 
 impl ValueFormat {
-    /// A decimal such as `1234.56` (or `1.234,56` with a comma separator). Grouping marks
-    /// (the other separator, spaces, apostrophes) are dropped.
+    /// A decimal such as `1234.56` (or `1.234,56` with a comma separator). Thousands may be
+    /// grouped in threes by one mark (the other separator, a space, an apostrophe); anything
+    /// else is refused rather than guessed: read with a point as separator, `10,00` would be
+    /// a thousand, and a file that writes decimals with a comma is an invoice 100 times too
+    /// large. No exponents (`1e3`): amounts are plain decimals in every format.
     pub fn decimal(&self, s: &str) -> Result<Decimal, CellError> {
         let t = s.trim();
-        // Grouping marks dropped and the separator made a point: `1.234,56` → `1234.56`.
-        let ungrouped = || {
-            let group = if self.decimal_separator == ',' {
-                '.'
-            } else {
-                ','
-            };
-            let cleaned: String = t
-                .chars()
-                .filter(|c| *c != group && !matches!(c, ' ' | '\'' | '\u{a0}'))
-                .map(|c| if c == self.decimal_separator { '.' } else { c })
-                .collect();
-            cleaned.parse::<Decimal>().ok()
-        };
-        let parsed = if self.decimal_separator != '.' {
-            ungrouped()
-        } else if let Some(d) = parse_plain_decimal(t) {
+        let parsed = if self.decimal_separator == '.' {
             // Most cells: digits and a point, read in one pass.
-            Some(d)
-        } else if t.contains([',', ' ', '\'']) {
-            ungrouped()
+            parse_plain_decimal(t).or_else(|| grouped_decimal(t, '.'))
         } else {
-            t.parse::<Decimal>().ok()
+            grouped_decimal(t, self.decimal_separator)
         };
         parsed.ok_or_else(|| {
-            let example = if self.decimal_separator == ',' {
-                "1234,56"
+            let expected = if self.decimal_separator == ',' {
+                "a decimal number such as 1234,56, as this partner's profile says its files \
+                 write decimals; a point may only group thousands in threes (1.234,56)"
+            } else if t.contains(',') {
+                "a decimal number such as 1234.56; a comma may only group thousands in threes \
+                 (1,234.56); if this partner writes decimals with a comma, set \
+                 decimal_separator = \",\" in its [csv] profile"
             } else {
-                "1234.56"
+                "a decimal number such as 1234.56"
             };
-            CellError::new(s, format!("a decimal number such as {example}"))
+            CellError::new(s, expected)
         })
     }
 
@@ -157,6 +147,54 @@ pub fn whole(s: &str) -> Result<u32, CellError> {
         .map_err(|_| CellError::new(s, "a whole number such as 3"))
 }
 
+/// `t` read with `separator` as the decimal mark, the integer part plain or grouped in threes
+/// by one mark (the other separator, a space, an apostrophe, a no-break space), an optional
+/// leading sign; `None` for anything else.
+fn grouped_decimal(t: &str, separator: char) -> Option<Decimal> {
+    let (negative, body) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let (int, fraction) = match body.split_once(separator) {
+        Some((i, f)) => (i, f),
+        None => (body, ""),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !(fraction.is_empty() || digits(fraction)) || (int.is_empty() && fraction.is_empty()) {
+        return None;
+    }
+    let mut plain = String::with_capacity(body.len() + 2);
+    if negative {
+        plain.push('-');
+    }
+    if int.is_empty() || digits(int) {
+        plain.push_str(if int.is_empty() { "0" } else { int });
+    } else {
+        let mark = int.chars().find(|c| !c.is_ascii_digit())?;
+        let other = if separator == ',' { '.' } else { ',' };
+        if !(mark == other || matches!(mark, ' ' | '\'' | '\u{a0}' | '\u{202f}')) {
+            return None;
+        }
+        let mut groups = int.split(mark);
+        let first = groups.next()?;
+        if !digits(first) || first.len() > 3 {
+            return None;
+        }
+        plain.push_str(first);
+        for group in groups {
+            if group.len() != 3 || !digits(group) {
+                return None;
+            }
+            plain.push_str(group);
+        }
+    }
+    if !fraction.is_empty() {
+        plain.push('.');
+        plain.push_str(fraction);
+    }
+    parse_plain_decimal(&plain)
+}
+
 /// `true`/`false`, `yes`/`no`, `y`/`n`, `1`/`0`.
 pub fn boolean(s: &str) -> Result<bool, CellError> {
     match s.trim().to_ascii_lowercase().as_str() {
@@ -182,6 +220,58 @@ mod tests {
         };
         assert_eq!(comma.decimal("1.234,56").unwrap().to_string(), "1234.56");
         assert_eq!(comma.write_decimal(comma.decimal("3,5").unwrap()), "3,5");
+    }
+
+    /// A comma or point that is not a thousands mark in threes is refused, never dropped: read
+    /// as grouping, `10,00` would be 1000, an amount 100 times too large.
+    #[test]
+    fn separators_that_do_not_group_thousands_are_refused_not_dropped() {
+        let dot = ValueFormat::default();
+        for ok in [
+            ("1,234", "1234"),
+            ("1,234,567.89", "1234567.89"),
+            ("-1,234.5", "-1234.5"),
+            ("+12.5", "12.5"),
+            ("1 234.50", "1234.50"),
+            ("1'234", "1234"),
+            (".5", "0.5"),
+            ("12.", "12"),
+        ] {
+            assert_eq!(dot.decimal(ok.0).unwrap().to_string(), ok.1, "{}", ok.0);
+        }
+        for bad in [
+            "10,00",
+            "1,5",
+            "12,50",
+            "1,234,5",
+            "1.234,56",
+            "1_000",
+            "1e3",
+            "1E1",
+            "1.5e-3",
+            "1,,234",
+            ",123",
+            "1,234 567",
+            "",
+            "-",
+            "1.2.3",
+        ] {
+            let err = dot.decimal(bad).expect_err(bad);
+            assert!(err.expected.contains("1234.56"), "{bad}: {err}");
+        }
+        let err = dot.decimal("10,00").unwrap_err();
+        assert!(err.expected.contains("decimal_separator"), "{err}");
+
+        let comma = ValueFormat {
+            decimal_separator: ',',
+            date_format: None,
+        };
+        assert_eq!(comma.decimal("1.234,56").unwrap().to_string(), "1234.56");
+        assert_eq!(comma.decimal("10,00").unwrap().to_string(), "10.00");
+        assert_eq!(comma.decimal("1 234,5").unwrap().to_string(), "1234.5");
+        for bad in ["0.12", "1.5", "1,2,3", "1e3"] {
+            assert!(comma.decimal(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
