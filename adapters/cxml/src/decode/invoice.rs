@@ -122,6 +122,17 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
     let mut header_extrinsic = extrinsics(header);
 
     // Orders and their lines.
+    if let Some(header_order) = req.child("InvoiceDetailHeaderOrder") {
+        // A header-level invoice has no lines, and a Coupa invoice needs them: refused here, at
+        // its element, rather than passed on as an invoice without lines or PO.
+        return Err(CxmlError::Unsupported {
+            location: header_order.location(),
+            message: "InvoiceDetailHeaderOrder (an invoice summarised per order, without \
+                      lines) is not mapped: Coupa invoices need lines; send InvoiceDetailOrder \
+                      with InvoiceDetailItem or InvoiceDetailServiceItem lines"
+                .into(),
+        });
+    }
     let mut ordinal = 0u32;
     let mut currency: Option<Text> = None;
     for order in req.children_named("InvoiceDetailOrder") {

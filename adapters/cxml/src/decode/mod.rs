@@ -37,6 +37,7 @@ pub fn decode_tree(tree: &Tree) -> Result<DecodedDocument, CxmlError> {
             note_zoneless(&mut meta, h, attr);
         }
     }
+    one_currency(body, &mut None)?;
     let document = match body.name() {
         "InvoiceDetailRequest" => Document::Invoice(invoice::invoice(body)?),
         "OrderRequest" => Document::PurchaseOrder(order::order(body)?),
@@ -76,6 +77,34 @@ fn note_zoneless(meta: &mut SourceMeta, node: Node<'_>, attr: &str) {
             node.attr_location(attr)
         ));
     }
+}
+
+/// Refuses a document whose `Money` is in more than one currency. The canonical document has
+/// one currency, and a line priced in yen on a dollar invoice would otherwise be delivered as
+/// dollars. Recursive: the reader bounds the depth of the tree.
+fn one_currency<'t>(
+    node: Node<'t>,
+    first: &mut Option<(&'t str, Node<'t>)>,
+) -> Result<(), CxmlError> {
+    if node.name() == "Money"
+        && let Some(currency) = node.attr_opt("currency").map(str::trim)
+    {
+        match first {
+            None => *first = Some((currency, node)),
+            Some((seen, at)) if !seen.eq_ignore_ascii_case(currency) => {
+                return Err(node.invalid(format!(
+                    "Money in {currency}, but {} is in {seen}: a document holds amounts in one \
+                     currency; send one document per currency",
+                    at.path()
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    for child in node.children() {
+        one_currency(child, first)?;
+    }
+    Ok(())
 }
 
 fn not_mapped(body: Node<'_>, kind: &str) -> CxmlError {
@@ -143,5 +172,56 @@ mod tests {
             r#"invoiceDate="2026-03-15""#,
         );
         assert_eq!(notes_of(&dated), Vec::<String>::new());
+    }
+
+    /// A header-level invoice (no lines) is refused at its element, saying what to send, not
+    /// passed on as an invoice without lines or PO.
+    #[test]
+    fn a_header_level_invoice_is_refused_at_its_element() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../samples/cxml/invoice/rich.xml"
+        );
+        let rich = std::fs::read_to_string(path).unwrap();
+        let at = rich.find("<InvoiceDetailSummary").unwrap();
+        let mut header = rich.clone();
+        header.insert_str(
+            at,
+            r#"<InvoiceDetailHeaderOrder><InvoiceDetailOrderInfo><OrderReference orderID="PO9"><DocumentReference payloadID="x"/></OrderReference></InvoiceDetailOrderInfo></InvoiceDetailHeaderOrder>"#,
+        );
+        let d = crate::CxmlCodec::new().decode(header.as_bytes(), &PartnerProfile::anonymous());
+        assert!(d.documents.is_empty());
+        let reject = format!("{:?}", d.rejects);
+        assert!(
+            reject.contains("InvoiceDetailRequest/InvoiceDetailHeaderOrder")
+                && reject.contains("send InvoiceDetailOrder"),
+            "{reject}"
+        );
+    }
+
+    /// A line priced in another currency than the rest is refused at its `Money`, naming both;
+    /// read as one currency it would be delivered as dollars.
+    #[test]
+    fn money_in_two_currencies_is_refused_where_the_second_appears() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../samples/cxml/invoice/rich.xml"
+        );
+        let rich = std::fs::read_to_string(path).unwrap();
+        assert!(!notes_of(&rich).iter().any(|n| n.contains("currency")));
+        let first = rich.find(r#"<Money currency="USD">"#).unwrap();
+        let second = first + 1 + rich[first + 1..].find(r#"<Money currency="USD">"#).unwrap();
+        let mut mixed = rich.clone();
+        mixed.replace_range(
+            second..second + r#"<Money currency="USD">"#.len(),
+            r#"<Money currency="JPY">"#,
+        );
+        let d = crate::CxmlCodec::new().decode(mixed.as_bytes(), &PartnerProfile::anonymous());
+        assert!(d.documents.is_empty());
+        let reject = format!("{:?}", d.rejects);
+        assert!(
+            reject.contains("Money in JPY") && reject.contains("is in USD"),
+            "{reject}"
+        );
     }
 }
