@@ -406,6 +406,67 @@ async fn rabbitmq_backend_conforms() {
     .await;
 }
 
+/// A message waiting out a retry delay is counted as retrying: not ready, not dead, not gone.
+/// During a Coupa outage every invoice sits in the retry tiers, and a depth without them reads
+/// as an empty queue. The only tier is an hour long, so the message cannot come back meanwhile.
+async fn retrying_is_counted(b: Arc<dyn Broker>) {
+    b.publish(&[message("acme", "later")])
+        .await
+        .expect("publish");
+    let mut c = start(Arc::clone(&b), "invoices", |_| Outcome::Retry {
+        reason: "coupa 503".into(),
+        after: None,
+    });
+    assert_eq!(c.next().await.attempt, 1);
+    // Scheduling the retry is the consumer's step after the handler: poll until it shows.
+    let deadline = tokio::time::Instant::now() + GUARD;
+    let depth = loop {
+        let d = b.depth("invoices").await.expect("depth");
+        if d.retrying > 0 || tokio::time::Instant::now() > deadline {
+            break d;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    c.stop().await;
+    assert_eq!(
+        depth,
+        gateway_core::QueueDepth {
+            ready: 0,
+            dead: 0,
+            retrying: 1
+        }
+    );
+}
+
+fn hour_tier(ns: &str) -> Topology {
+    Topology {
+        retry_tiers: vec![Duration::from_secs(3600)],
+        ..topology(ns)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_backends_count_messages_waiting_to_be_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let ns = format!("t{}.retrying", uuid::Uuid::new_v4().simple());
+    let embedded = EmbeddedBroker::open(&dir.path().join("bus.sqlite"), hour_tier(&ns)).unwrap();
+    retrying_is_counted(Arc::new(embedded)).await;
+    let Some(probe) = rabbit("probe").await else {
+        return;
+    };
+    probe
+        .delete_topology()
+        .await
+        .expect("delete probe topology");
+    let b = Arc::new(
+        RabbitBroker::connect(&amqp_url(), hour_tier(&ns))
+            .await
+            .expect("rabbit"),
+    );
+    retrying_is_counted(Arc::clone(&b) as Arc<dyn Broker>).await;
+    b.delete_topology().await.expect("delete topology");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_bus_survives_a_crash_mid_delivery() {
     let dir = tempfile::tempdir().unwrap();

@@ -182,8 +182,12 @@ impl DeadFilter {
 /// Counts per consumer queue, for `/metrics` and `gateway dlq list`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct QueueDepth {
+    /// Waiting for a consumer (the embedded bus also counts those being delivered).
     pub ready: u64,
     pub dead: u64,
+    /// Waiting out a retry delay after a failed delivery. Without it, a Coupa outage looks like
+    /// an empty queue while every invoice sits in the retry tiers.
+    pub retrying: u64,
 }
 
 /// Why a bus operation failed.

@@ -195,7 +195,10 @@ pub fn render() -> String {
         let _ = writeln!(out, "{name}_count{{{labels}}} {}", h.count);
     }
     let name = "gateway_queue_depth";
-    let _ = writeln!(out, "# HELP {name} Messages ready in each bus queue.");
+    let _ = writeln!(
+        out,
+        "# HELP {name} Messages in each bus queue: <consumer> waiting for delivery, <consumer>.retrying waiting out a retry delay, <consumer>.dead dead letters."
+    );
     let _ = writeln!(out, "# TYPE {name} gauge");
     for (q, v) in &r.gauges {
         let _ = writeln!(out, "{name}{{queue=\"{}\"}} {v}", escape(q));

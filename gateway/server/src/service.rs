@@ -201,8 +201,10 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
                     if let Ok(d) = bus.depth(c).await {
                         let ready = i64::try_from(d.ready).unwrap_or(i64::MAX);
                         let dead = i64::try_from(d.dead).unwrap_or(i64::MAX);
+                        let retrying = i64::try_from(d.retrying).unwrap_or(i64::MAX);
                         gateway_core::metrics::set_queue_depth(c, ready);
                         gateway_core::metrics::set_queue_depth(&format!("{c}.dead"), dead);
+                        gateway_core::metrics::set_queue_depth(&format!("{c}.retrying"), retrying);
                     }
                 }
                 tokio::select! {

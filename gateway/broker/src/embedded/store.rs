@@ -298,13 +298,17 @@ impl Store {
     pub fn depth(&self, consumer: &str) -> Result<QueueDepth, BusError> {
         self.conn
             .query_row(
-                "SELECT COALESCE(SUM(state != 'dead'), 0), COALESCE(SUM(state = 'dead'), 0)
-                 FROM messages WHERE consumer = ?1",
-                params![consumer],
+                "SELECT COALESCE(SUM(state != 'dead' AND NOT waiting), 0),
+                        COALESCE(SUM(state = 'dead'), 0), COALESCE(SUM(waiting), 0)
+                 FROM (SELECT state, state = 'ready' AND attempt > 0 AND available_at > ?2
+                              AS waiting
+                       FROM messages WHERE consumer = ?1)",
+                params![consumer, now_ms()],
                 |r| {
                     Ok(QueueDepth {
                         ready: r.get::<_, i64>(0)?.try_into().unwrap_or(0),
                         dead: r.get::<_, i64>(1)?.try_into().unwrap_or(0),
+                        retrying: r.get::<_, i64>(2)?.try_into().unwrap_or(0),
                     })
                 },
             )

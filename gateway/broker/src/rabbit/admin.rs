@@ -217,9 +217,15 @@ pub async fn depth(broker: &RabbitBroker, consumer: &str) -> Result<QueueDepth, 
         .map_err(|e| unavailable("cannot open a channel", e))?;
     let ready = message_count(&ch, &names::work_queue(ns, consumer)).await?;
     let dead = message_count(&ch, &names::dead_queue(ns, consumer)).await?;
+    let mut retrying = 0u64;
+    for tier in &broker.topology.retry_tiers {
+        let queue = names::retry_queue(ns, consumer, tier.as_millis());
+        retrying += u64::from(message_count(&ch, &queue).await?);
+    }
     let _ = ch.close(200, ShortString::from("done")).await;
     Ok(QueueDepth {
         ready: u64::from(ready),
         dead: u64::from(dead),
+        retrying,
     })
 }
