@@ -17,7 +17,15 @@ pub struct Cells<'r> {
     pub header: &'r Header,
     pub fmt: &'r ValueFormat,
     pub problems: Vec<Reject>,
+    /// Set by [`Cells::against_header`] when the row has fewer cells than its header names:
+    /// the row and what its missing cells are, for the document's note.
+    pub short: Option<String>,
 }
+
+/// Cells beyond the header quoted in a reject, at most.
+const MAX_QUOTED_EXTRAS: usize = 3;
+/// Longest quoted cell in a reject, in characters.
+const MAX_QUOTED_CHARS: usize = 40;
 
 impl<'r> Cells<'r> {
     pub fn new(row: &'r Row, header: &'r Header, fmt: &'r ValueFormat) -> Self {
@@ -26,7 +34,64 @@ impl<'r> Cells<'r> {
             header,
             fmt,
             problems: Vec::new(),
+            short: None,
         }
+    }
+
+    /// Checks the row's width against its header (a Coupa layout's header row, which names
+    /// every column the records of its type have). A cell past the last named column that holds
+    /// a value has no column to be read into and would be lost: a problem with the row. A row
+    /// with fewer cells is read with the missing ones empty (some exporters leave trailing
+    /// empty cells out) and noted in [`Cells::short`].
+    pub fn against_header(mut self) -> Self {
+        let named = self.header.named_width();
+        let count = self.row.cells.len();
+        if named == 0 {
+            return self;
+        }
+        if count > named {
+            let extra: Vec<(usize, &str)> = self
+                .row
+                .cells
+                .iter()
+                .enumerate()
+                .skip(named)
+                .map(|(i, c)| (i, c.trim()))
+                .filter(|(_, c)| !c.is_empty())
+                .collect();
+            if let Some(&(first, _)) = extra.first() {
+                let mut quoted: Vec<String> = extra
+                    .iter()
+                    .take(MAX_QUOTED_EXTRAS)
+                    .map(|(i, c)| format!("column {}: {:?}", i + 1, shorten(c)))
+                    .collect();
+                if extra.len() > MAX_QUOTED_EXTRAS {
+                    quoted.push(format!("{} more", extra.len() - MAX_QUOTED_EXTRAS));
+                }
+                let message = format!(
+                    "{count} cells, but {} names {named} columns: the values from column {} on \
+                     ({}) have no column and would be lost (expected at most {named} cells; name \
+                     the extra columns in the header row, or quote a cell that holds the \
+                     delimiter)",
+                    self.header.describe(),
+                    first + 1,
+                    quoted.join(", ")
+                );
+                self.problem(None, message);
+            }
+        } else if count < named {
+            let missing: Vec<String> = (count..named)
+                .filter(|i| self.header.names.get(*i).is_some_and(|n| !n.is_empty()))
+                .map(|i| self.header.written(i))
+                .collect();
+            self.short = Some(format!(
+                "{}: {count} of the {named} cells {} names ({} read as empty)",
+                self.row.place(),
+                self.header.describe(),
+                missing.join(", ")
+            ));
+        }
+        self
     }
 
     /// `row 7, column "Price"`.
@@ -123,5 +188,13 @@ impl<'r> Cells<'r> {
             }
         }
         (!map.is_empty()).then_some(serde_json::Value::Object(map))
+    }
+}
+
+/// `s`, cut to [`MAX_QUOTED_CHARS`] characters with `…` when longer.
+fn shorten(s: &str) -> String {
+    match s.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((i, _)) => format!("{}…", s.get(..i).unwrap_or(s)),
+        None => s.to_string(),
     }
 }

@@ -112,6 +112,19 @@ impl CsvCodec {
                     }
                     rows.recycle(row);
                 }
+                Next::Unclosed {
+                    number,
+                    column,
+                    first,
+                } => {
+                    let r = Reject::new(
+                        format!("row {number}, column {column}"),
+                        "a quoted cell is never closed; the rest of the file was read into it \
+                         (expected a closing `\"` at the end of the cell; a `\"` inside a \
+                         quoted cell is written twice: `\"\"`)",
+                    );
+                    layout.reject_oversized(r, number, &first, true, sink);
+                }
                 Next::TooLarge {
                     number,
                     fatal,
@@ -129,7 +142,9 @@ impl CsvCodec {
                     }
                     layout.reject_oversized(
                         Reject::new(format!("row {number}"), message),
+                        number,
                         &first,
+                        fatal,
                         sink,
                     );
                 }
@@ -171,9 +186,17 @@ impl Layout {
         }
     }
 
-    fn reject_oversized(&mut self, r: Reject, first: &str, sink: &mut dyn FnMut(DecodeItem)) {
+    /// A record that could not be read as cells (see [`Next::TooLarge`], [`Next::Unclosed`]).
+    fn reject_oversized(
+        &mut self,
+        r: Reject,
+        number: u64,
+        first: &str,
+        fatal: bool,
+        sink: &mut dyn FnMut(DecodeItem),
+    ) {
         match self {
-            Layout::Coupa(l) => l.reject_oversized(r, first, sink),
+            Layout::Coupa(l) => l.reject_oversized(r, number, first, fatal, sink),
             Layout::Map(l) => l.reject_oversized(r, sink),
         }
     }

@@ -140,6 +140,13 @@ pub struct CoupaReader {
     current: Option<Pending>,
     /// Coupa's `id` of the current order, which its lines name in `order-header-id`.
     current_po_id: Option<gateway_model::Text>,
+    /// The orders of the current run of header records read before `current`, with their
+    /// ids, waiting for their lines: an export may write its header records together and the
+    /// lines after them, each line naming its order in `order-header-id`.
+    waiting: Vec<(Option<gateway_model::Text>, Pending)>,
+    /// A `Line` record was read since the current run of order headers began; the next header
+    /// record starts a new run.
+    lines_seen: bool,
     seen_structure: bool,
     seen_records: bool,
 }
@@ -199,7 +206,7 @@ impl CoupaReader {
         }
         let first = row.get(Some(0));
         if is_generic_header(first) {
-            let header = Header::new(row.cells.iter());
+            let header = Header::new(row.cells.iter()).at(row.number);
             if let Some(why) = header.duplicate(1) {
                 return self.refuse_header(row, why, sink);
             }
@@ -251,7 +258,7 @@ impl CoupaReader {
             .skip(1)
             .any(|c| could_be_mark(c) && marks.iter().any(|m| is_named(c, m)))
         {
-            let header = Header::new(row.cells.iter());
+            let header = Header::new(row.cells.iter()).at(row.number);
             if let Some(why) = header.duplicate(1) {
                 return self.refuse_header(row, why, sink);
             }
@@ -287,7 +294,7 @@ impl CoupaReader {
             RecordType::InvoiceLine => self.invoice_line_row(row, sink),
             RecordType::InvoiceCharge => self.charge_row(row, sink),
             RecordType::Allocation | RecordType::Tag => self.other_row(kind, row, sink),
-            RecordType::PoHeader => self.po_row(row, sink),
+            RecordType::PoHeader => return self.po_row(row, sink),
             RecordType::PoLine => self.po_line_row(row, sink),
         }
         Flow::Continue
@@ -304,12 +311,49 @@ impl CoupaReader {
         }
     }
 
-    /// Ends the current document: it is handed over.
+    /// Ends the current document, and the orders of its run of header records: they are
+    /// handed over in the order of their header records. An order left without lines while
+    /// the lines after its run went to the others says so.
     pub fn finish(&mut self, sink: &mut dyn FnMut(DecodeItem)) {
-        if let Some(p) = self.current.take() {
+        let current = self.current.take().map(|p| (self.current_po_id.take(), p));
+        let several = !self.waiting.is_empty();
+        let lines_seen = std::mem::take(&mut self.lines_seen);
+        for (id, mut p) in self.waiting.drain(..).chain(current) {
+            if several
+                && lines_seen
+                && !p.is_rejected()
+                && let Document::PurchaseOrder(po) = &p.doc
+                && po.lines.is_empty()
+            {
+                let named = id.as_deref().map_or_else(
+                    || "it has no id".to_string(),
+                    |id| format!("no Line record names its id {id:?} in order-header-id"),
+                );
+                p.note(format!(
+                    "this order has no lines: {named}, while the Line records after its run of \
+                     header records went to the other orders of that run"
+                ));
+            }
             p.finish(sink);
         }
-        self.current_po_id = None;
+    }
+
+    /// Every document still open (the current one and the orders waiting for their lines).
+    fn open_documents(&mut self) -> impl Iterator<Item = &mut Pending> {
+        self.waiting
+            .iter_mut()
+            .map(|(_, p)| p)
+            .chain(self.current.as_mut())
+    }
+
+    /// True while order header records follow one another: the orders read so far wait for
+    /// lines that name them.
+    fn in_header_run(&self) -> bool {
+        !self.lines_seen
+            && matches!(
+                self.current.as_ref().map(|p| &p.doc),
+                Some(Document::PurchaseOrder(_))
+            )
     }
 
     /// A bad row: it rejects the document it belongs to (the current one), or stands alone.
@@ -339,10 +383,10 @@ impl CoupaReader {
         let Some((h, cols)) = &self.invoice else {
             return;
         };
-        let mut c = Cells::new(row, h, &self.fmt);
+        let mut c = Cells::new(row, h, &self.fmt).against_header();
         let inv = cols.read(&mut c);
         let mut p = Pending::new(Document::Invoice(inv), row);
-        p.reject(c.problems);
+        p.absorb(c);
         self.current = Some(p);
     }
 
@@ -398,12 +442,12 @@ impl CoupaReader {
         let Document::Invoice(inv) = &mut p.doc else {
             return;
         };
-        let mut c = Cells::new(row, h, &self.fmt);
+        let mut c = Cells::new(row, h, &self.fmt).against_header();
         let ordinal = u32::try_from(inv.lines.len() + 1).unwrap_or(u32::MAX);
         let (mut line, po) = cols.read(&mut c, ordinal);
         attach_po_number(inv, &mut line, po);
         inv.lines.push(line);
-        p.reject(c.problems);
+        p.absorb(c);
     }
 
     fn charge_row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) {
@@ -423,11 +467,11 @@ impl CoupaReader {
         let Document::Invoice(inv) = &mut p.doc else {
             return;
         };
-        let mut c = Cells::new(row, h, &self.fmt);
+        let mut c = Cells::new(row, h, &self.fmt).against_header();
         if let Some(ch) = cols.read(&mut c) {
             inv.charges.push(ch);
         }
-        p.reject(c.problems);
+        p.absorb(c);
     }
 
     /// An invoice record the model has no place for (`Account Allocation`, `Tag`): kept,
@@ -473,17 +517,52 @@ impl CoupaReader {
         }
     }
 
-    fn po_row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) {
-        self.finish(sink);
-        let Some((h, cols)) = &self.po else { return };
-        let mut c = Cells::new(row, h, &self.fmt);
+    /// An order header record. While header records follow one another, the orders before it
+    /// stay open for the lines that name them.
+    fn po_row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) -> Flow {
+        if self.in_header_run() {
+            if self.waiting.len() + 1 >= MAX_WAITING_ORDERS {
+                return self.too_many_waiting(row, sink);
+            }
+            if let Some(p) = self.current.take() {
+                self.waiting.push((self.current_po_id.take(), p));
+            }
+        } else {
+            self.finish(sink);
+        }
+        let Some((h, cols)) = &self.po else {
+            return Flow::Continue;
+        };
+        let mut c = Cells::new(row, h, &self.fmt).against_header();
         let po = cols.read(&mut c);
         self.current_po_id = cols.header_id(&c);
         let mut p = Pending::new(Document::PurchaseOrder(po), row);
-        p.reject(c.problems);
+        p.absorb(c);
         self.current = Some(p);
+        Flow::Continue
     }
 
+    /// More orders wait for their lines than are held: they are rejected, and so is the rest
+    /// of the file (its lines would have no order to go to).
+    fn too_many_waiting(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) -> Flow {
+        let r = Reject::new(
+            row.place(),
+            format!(
+                "more than {MAX_WAITING_ORDERS} order header records before their Line records \
+                 (expected at most {MAX_WAITING_ORDERS} orders' headers together, or each \
+                 order's lines after its header); split the file; the rows after it were not read"
+            ),
+        );
+        for p in self.open_documents() {
+            p.reject([r.clone()]);
+        }
+        self.finish(sink);
+        sink(DecodeItem::Reject(r));
+        Flow::Stop
+    }
+
+    /// A `Line` record: it goes to the open order whose id it names in `order-header-id`, or,
+    /// without one, to the order whose header it follows.
     fn po_line_row(&mut self, row: &Row, sink: &mut dyn FnMut(DecodeItem)) {
         let is_po = matches!(
             self.current.as_ref().map(|p| &p.doc),
@@ -497,34 +576,95 @@ impl CoupaReader {
             )));
             return;
         }
-        let (Some((h, cols)), Some(p)) = (&self.po_line, self.current.as_mut()) else {
+        self.lines_seen = true;
+        let Some((h, cols)) = &self.po_line else {
             return;
         };
+        let named = row.get(cols.header_id);
+        let has_id = |id: &Option<gateway_model::Text>| id.as_deref() == Some(named);
+        // The order it names. Without a name, or when no open order has an id to compare, the
+        // line goes to the order it follows; so does a line naming an id no open order has,
+        // which it then rejects.
+        let owner = if named.is_empty() || has_id(&self.current_po_id) {
+            Owner::Current
+        } else if let Some(i) = self.waiting.iter().position(|(id, _)| has_id(id)) {
+            Owner::Waiting(i)
+        } else if self.current_po_id.is_none() && self.waiting.iter().all(|(id, _)| id.is_none()) {
+            Owner::Current
+        } else {
+            Owner::Unknown(self.open_ids())
+        };
+        let target = match &owner {
+            Owner::Waiting(i) => self.waiting.get_mut(*i).map(|(_, p)| p),
+            Owner::Current | Owner::Unknown(_) => self.current.as_mut(),
+        };
+        let Some(p) = target else { return };
         if !p.add_row(row) {
             return;
         }
         let Document::PurchaseOrder(po) = &mut p.doc else {
             return;
         };
-        let mut c = Cells::new(row, h, &self.fmt);
+        let mut c = Cells::new(row, h, &self.fmt).against_header();
         let ordinal = u32::try_from(po.lines.len() + 1).unwrap_or(u32::MAX);
         let (mut line, refs) = cols.read(&mut c, ordinal);
-        if let (Some(want), Some(got)) = (&self.current_po_id, &refs.header_id)
-            && want != got
-        {
+        if let Owner::Unknown(expected) = owner {
             c.problem(
                 cols.header_id,
                 format!(
-                    "{got:?} (expected {want:?}, the id of the order header above; an order's \
-                     lines follow its header)"
+                    "{named:?} (expected {expected}; an order's lines follow its header record, \
+                     and name its id)"
                 ),
             );
         }
         attach_po_currency(po, &mut line, refs.currency);
         po.lines.push(line);
-        p.reject(c.problems);
+        p.absorb(c);
+    }
+
+    /// The ids of the open orders, for a message: `"6112", the id of the order header above`,
+    /// or `one of the ids of the order headers above: "6112", "6113"`.
+    fn open_ids(&self) -> String {
+        let ids: Vec<String> = self
+            .waiting
+            .iter()
+            .map(|(id, _)| id)
+            .chain(std::iter::once(&self.current_po_id))
+            .flatten()
+            .take(MAX_LISTED_IDS)
+            .map(|id| format!("{id:?}"))
+            .collect();
+        let open = self.waiting.len() + 1;
+        match ids.as_slice() {
+            [one] if open == 1 => format!("{one}, the id of the order header above"),
+            _ if open > MAX_LISTED_IDS => format!(
+                "one of the ids of the {open} order headers above: {}, ...",
+                ids.join(", ")
+            ),
+            _ => format!(
+                "one of the ids of the order headers above: {}",
+                ids.join(", ")
+            ),
+        }
     }
 }
+
+/// The open order a `Line` record goes to.
+#[derive(Debug)]
+enum Owner {
+    /// The order whose header it follows.
+    Current,
+    /// An earlier order of the run of header records, by its place in `waiting`.
+    Waiting(usize),
+    /// None of them has the id it names (listed here): it goes with the order it follows,
+    /// which it rejects.
+    Unknown(String),
+}
+
+/// Orders held open at once waiting for their lines (one run of header records).
+const MAX_WAITING_ORDERS: usize = 10_000;
+/// Order ids listed in a message about a line naming none of them.
+const MAX_LISTED_IDS: usize = 5;
 
 /// The model holds one PO number per invoice: the first line's, unless the header named one.
 /// A line billing another PO keeps its number in the line's extensions.
@@ -564,22 +704,51 @@ fn put_ext(ext: &mut gateway_model::Extensions, key: &str, value: String) {
 }
 
 impl CoupaReader {
-    /// An over-long record: it may belong to the current document, which is rejected with it.
-    /// When the record starts a document (`Invoice`, `Header`), the document before it is
-    /// complete and goes through; the rows of the rejected one that follow are rejected too,
-    /// as they have no header record.
-    pub fn reject_oversized(&mut self, r: Reject, first: &str, sink: &mut dyn FnMut(DecodeItem)) {
-        if matches!(
-            RecordType::of(first),
-            Some(RecordType::Invoice | RecordType::PoHeader)
-        ) {
+    /// A record that could not be read as cells (over-long, or a quoted cell never closed):
+    /// which document it belongs to is unknown, so every open one is rejected with it (the
+    /// current one, and the orders of a run of header records waiting for their lines). When
+    /// the record starts a document (`Invoice`, `Header`), the document before it is complete
+    /// and goes through, and the rows of the rejected one that follow are rejected too, as they
+    /// have no header record; in a run of order headers, it takes the place of an order that is
+    /// rejected, so the lines that follow it are rejected with it, and the others' lines still
+    /// find them. When `fatal`, the rest of the file was not read: the open orders waiting for
+    /// lines may miss some, and are rejected.
+    pub fn reject_oversized(
+        &mut self,
+        r: Reject,
+        number: u64,
+        first: &str,
+        fatal: bool,
+        sink: &mut dyn FnMut(DecodeItem),
+    ) {
+        let starts = RecordType::of(first);
+        if starts == Some(RecordType::PoHeader) && self.in_header_run() {
+            if fatal {
+                for p in self.open_documents() {
+                    p.reject([r.clone()]);
+                }
+                self.finish(sink);
+                return;
+            }
+            if let Some(p) = self.current.take() {
+                self.waiting.push((self.current_po_id.take(), p));
+            }
+            let mut p = Pending::at(Document::PurchaseOrder(PurchaseOrder::default()), number);
+            p.reject([r]);
+            self.current = Some(p);
+            return;
+        }
+        if matches!(starts, Some(RecordType::Invoice | RecordType::PoHeader)) {
             self.finish(sink);
             sink(DecodeItem::Reject(r));
             return;
         }
-        match self.current.as_mut() {
-            Some(p) => p.reject([r]),
-            None => sink(DecodeItem::Reject(r)),
+        if self.current.is_none() {
+            sink(DecodeItem::Reject(r));
+            return;
+        }
+        for p in self.open_documents() {
+            p.reject([r.clone()]);
         }
     }
 }

@@ -161,8 +161,8 @@ impl PoLineCols {
         c
     }
 
-    /// One order line; the line's currency and `order-header-id` are returned beside it for
-    /// the caller to check against the order.
+    /// One order line; the line's currency is returned beside it for the caller to check
+    /// against the order (its `order-header-id`, which chose the order, is read by the caller).
     pub fn read(&self, c: &mut Cells<'_>, ordinal: u32) -> (OrderLine, LineRefs) {
         let mut line = OrderLine {
             line_number: c.whole(self.line_number).unwrap_or(ordinal),
@@ -186,7 +186,6 @@ impl PoLineCols {
         }
         let refs = LineRefs {
             currency: c.text(self.currency),
-            header_id: c.text(self.header_id),
         };
         (line, refs)
     }
@@ -196,5 +195,4 @@ impl PoLineCols {
 #[derive(Debug, Clone, Default)]
 pub struct LineRefs {
     pub currency: Option<Text>,
-    pub header_id: Option<Text>,
 }

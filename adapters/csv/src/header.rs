@@ -72,6 +72,8 @@ pub fn is_named(cell: &str, target: &str) -> bool {
 pub struct Header {
     pub names: Vec<String>,
     pub written: Vec<String>,
+    /// The file row the header was read from (0 when it was not read from a file).
+    pub row: u64,
 }
 
 impl Header {
@@ -105,6 +107,29 @@ impl Header {
             }
         }
         None
+    }
+
+    /// The header read from file row `row`.
+    pub fn at(mut self, row: u64) -> Self {
+        self.row = row;
+        self
+    }
+
+    /// How many columns it names: up to its last named column (the empty names a spreadsheet
+    /// leaves after it do not count).
+    pub fn named_width(&self) -> usize {
+        self.names
+            .iter()
+            .rposition(|n| !n.is_empty())
+            .map_or(0, |i| i + 1)
+    }
+
+    /// `the header row (row 2)`, or `the header row` when it was not read from a file.
+    pub fn describe(&self) -> String {
+        match self.row {
+            0 => "the header row".to_string(),
+            r => format!("the header row (row {r})"),
+        }
     }
 
     /// Index of the first column whose normalized name is one of `names`.

@@ -12,7 +12,11 @@
 //!   `Invoice Charge`, `Account Allocation`, `Tag`; `Header`, `Line`) and header rows name the
 //!   columns (`Invoice,Invoice Number*,...` or `type,id,status,...`). Headers match by name,
 //!   whatever the case, spaces, dashes or `*`. Rows of one document come together, its
-//!   header record first.
+//!   header record first; in the PO export, several `Header` records may come together and
+//!   their `Line` records after them, each going to the order its `order-header-id` names.
+//!   A header row names every column of its records: a value past the last named column
+//!   rejects its row's document (it would be lost), a row with fewer cells is read with the
+//!   missing ones empty and noted on the document.
 //! - With `columns`, the file is the partner's own: see `gateway_core::profile::CsvProfile`.
 //!
 //! Source data the model has no field for is kept, so a round trip loses nothing:
@@ -21,7 +25,8 @@
 //!
 //! Dialects: UTF-8 with or without BOM (other bytes read as Latin-1), CRLF or LF, quoted cells
 //! with embedded newlines, no final newline, delimiter from the profile or sniffed from the
-//! first line among `,` `;` tab `|`. Bounds: see [`limits`].
+//! first line among `,` `;` tab `|`. A quoted cell never closed (the rest of the file read
+//! into it) rejects its row's document at its row and column. Bounds: see [`limits`].
 
 mod cells;
 mod codec;

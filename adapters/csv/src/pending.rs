@@ -5,6 +5,7 @@
 use gateway_core::{DecodeItem, DecodedDocument, Reject, SourceMeta};
 use gateway_model::Document;
 
+use crate::cells::Cells;
 use crate::limits::{MAX_REJECTS_PER_DOCUMENT, MAX_ROWS_PER_DOCUMENT};
 use crate::rows::Row;
 
@@ -20,25 +21,59 @@ pub struct Pending {
     overflowed: bool,
     /// The rows that were not UTF-8 and were read as Windows-1252.
     not_utf8: gateway_core::FirstFew,
+    /// The rows with fewer cells than their header names, each with what it lacks.
+    short: gateway_core::FirstFew,
+    /// Further notes for the document (at most [`MAX_NOTES`]).
+    notes: Vec<String>,
 }
+
+/// Notes kept for one document besides the charset and short-row ones.
+const MAX_NOTES: usize = 5;
 
 /// Rows named one by one in the Windows-1252 note; the rest are counted.
 const MAX_NAMED_ROWS: usize = 5;
 
 impl Pending {
     pub fn new(doc: Document, row: &Row) -> Self {
-        let mut p = Pending {
+        let mut p = Pending::at(doc, row.number);
+        p.charset_of(row);
+        p
+    }
+
+    /// A document whose first row is `number` (a row that could not be read as cells).
+    pub fn at(doc: Document, number: u64) -> Self {
+        Pending {
             doc,
-            first_row: row.number,
-            last_row: row.number,
+            first_row: number,
+            last_row: number,
             rows: 1,
             problems: Vec::new(),
             dropped: 0,
             overflowed: false,
             not_utf8: gateway_core::FirstFew::new(MAX_NAMED_ROWS),
-        };
-        p.charset_of(row);
-        p
+            short: gateway_core::FirstFew::new(MAX_NAMED_ROWS),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Takes what reading a row's cells found: its problems, and whether it was short.
+    pub fn absorb(&mut self, cells: Cells<'_>) {
+        if let Some(short) = cells.short {
+            self.short.push(short);
+        }
+        self.reject(cells.problems);
+    }
+
+    /// A note for the document, given with it when it goes through.
+    pub fn note(&mut self, note: String) {
+        if self.notes.len() < MAX_NOTES {
+            self.notes.push(note);
+        }
+    }
+
+    /// True when the document is already rejected.
+    pub fn is_rejected(&self) -> bool {
+        !self.problems.is_empty()
     }
 
     /// Remembers `row` when it was read as Windows-1252, for the document's note.
@@ -96,6 +131,15 @@ impl Pending {
             };
             if let Some(note) = self.charset_note() {
                 meta.note(&note);
+            }
+            if let Some(rows) = self.short.list() {
+                meta.note(&format!(
+                    "rows shorter than their header row: {rows}; check that no value is missing \
+                     or shifted (some exporters leave trailing empty cells out)"
+                ));
+            }
+            for note in &self.notes {
+                meta.note(note);
             }
             sink(DecodeItem::Document(Box::new(DecodedDocument {
                 document: self.doc,

@@ -1,5 +1,7 @@
 //! Records off a byte stream, one at a time, with their file row numbers and a bound on the
 //! size of any one record, so a missing closing quote cannot make the reader swallow the file.
+//! A quote still open at the end of the input (the `csv` crate reads such a cell to the end
+//! without an error) is told apart from a closed one: see [`Next::Unclosed`].
 
 use gateway_model::charset::Charset;
 use std::cell::Cell;
@@ -54,6 +56,14 @@ impl Row {
 #[derive(Debug)]
 pub enum Next {
     Row(Row),
+    /// The record at `number` opened a quoted cell in its `column` (1-based) that is never
+    /// closed: the rest of the input was read into that cell. It is the last record.
+    Unclosed {
+        number: u64,
+        column: usize,
+        /// The record's first cell (its record type in Coupa's layouts), shortened.
+        first: String,
+    },
     /// The record at `number` had a field or the whole record over its bound. When
     /// `fatal`, the rest of the file could not be read (the record never ended).
     TooLarge {
@@ -70,6 +80,105 @@ pub enum Next {
 struct Guard {
     limit: Cell<u64>,
     tripped: Cell<bool>,
+    /// Bytes handed to the csv reader so far.
+    read: Cell<u64>,
+    /// The input has ended (a read gave no bytes).
+    eof: Cell<bool>,
+    /// Where the bytes handed out leave the csv reader's quoting.
+    quotes: Cell<QuoteScan>,
+}
+
+/// Where a byte falls as the csv reader (default quoting: `"` opens a quoted cell only at the
+/// start of a cell, `""` inside one is a quote) sees it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Quoting {
+    /// At the start of a cell (or of a record).
+    #[default]
+    Start,
+    /// In a cell that did not start with a quote.
+    Field,
+    /// In a quoted cell.
+    Quoted,
+    /// Just after a quote in a quoted cell: it closed the cell, or a second one follows.
+    QuoteSeen,
+}
+
+/// Follows the quoting of the bytes the csv reader is given, so that the end of the input can
+/// tell whether a quoted cell was left open, and in which column it opened.
+#[derive(Debug, Clone, Copy, Default)]
+struct QuoteScan {
+    state: Quoting,
+    delimiter: u8,
+    /// 0-based index of the cell being read in the current record.
+    cell: usize,
+    /// 0-based index of the cell the open quote started.
+    opened_in: usize,
+}
+
+impl QuoteScan {
+    fn new(delimiter: u8) -> Self {
+        QuoteScan {
+            delimiter,
+            ..QuoteScan::default()
+        }
+    }
+
+    /// The state after `buf`: runs of bytes that cannot change it are skipped in one search.
+    fn feed(&mut self, mut buf: &[u8]) {
+        while let Some((&b, rest)) = buf.split_first() {
+            match self.state {
+                Quoting::Quoted => match buf.iter().position(|&c| c == b'"') {
+                    Some(i) => {
+                        self.state = Quoting::QuoteSeen;
+                        buf = buf.get(i + 1..).unwrap_or_default();
+                    }
+                    None => return,
+                },
+                Quoting::Field => match buf
+                    .iter()
+                    .position(|&c| c == self.delimiter || c == b'\n' || c == b'\r')
+                {
+                    Some(i) => {
+                        let end = buf.get(i).copied().unwrap_or(b'\n');
+                        self.end_cell(end);
+                        buf = buf.get(i + 1..).unwrap_or_default();
+                    }
+                    None => return,
+                },
+                Quoting::Start => {
+                    buf = rest;
+                    if b == b'"' {
+                        self.state = Quoting::Quoted;
+                        self.opened_in = self.cell;
+                    } else if !self.end_cell(b) {
+                        self.state = Quoting::Field;
+                    }
+                }
+                Quoting::QuoteSeen => {
+                    buf = rest;
+                    if b == b'"' {
+                        self.state = Quoting::Quoted;
+                    } else if !self.end_cell(b) {
+                        // The csv reader keeps bytes after the closing quote in the cell.
+                        self.state = Quoting::Field;
+                    }
+                }
+            }
+        }
+    }
+
+    /// True (and the state moved to the next cell or record) when `b` ends a cell.
+    fn end_cell(&mut self, b: u8) -> bool {
+        if b == self.delimiter {
+            self.cell = self.cell.saturating_add(1);
+        } else if b == b'\n' || b == b'\r' {
+            self.cell = 0;
+        } else {
+            return false;
+        }
+        self.state = Quoting::Start;
+        true
+    }
 }
 
 /// The input, refusing to hand out more than the bound past the last record boundary.
@@ -90,6 +199,14 @@ impl Read for Guarded<'_> {
         }
         let n = self.inner.read(buf)?;
         self.read += n as u64;
+        self.guard.read.set(self.read);
+        if n == 0 {
+            self.guard.eof.set(true);
+        } else if let Some(got) = buf.get(..n) {
+            let mut quotes = self.guard.quotes.get();
+            quotes.feed(got);
+            self.guard.quotes.set(quotes);
+        }
         Ok(n)
     }
 }
@@ -129,6 +246,7 @@ impl<'a> RowReader<'a> {
     pub fn new(input: &'a mut dyn BufRead, delimiter: u8) -> Self {
         let guard = Rc::new(Guard::default());
         guard.limit.set(bound_from(0));
+        guard.quotes.set(QuoteScan::new(delimiter));
         let csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -174,12 +292,18 @@ impl<'a> RowReader<'a> {
                     || self.record.len() > MAX_COLUMNS
                     || self.record.iter().any(|f| f.len() > MAX_FIELD_BYTES)
                 {
-                    let first = self.record.get(0).unwrap_or_default();
-                    let first = String::from_utf8_lossy(first.get(..64).unwrap_or(first));
                     return Ok(Next::TooLarge {
                         number: self.number,
                         fatal: false,
-                        first: first.into_owned(),
+                        first: self.first_cell(),
+                    });
+                }
+                if let Some(column) = self.unclosed() {
+                    self.done = true;
+                    return Ok(Next::Unclosed {
+                        number: self.number,
+                        column,
+                        first: self.first_cell(),
                     });
                 }
                 let record = std::mem::take(&mut self.record);
@@ -207,6 +331,25 @@ impl<'a> RowReader<'a> {
                 }
             }
         }
+    }
+}
+
+impl RowReader<'_> {
+    /// The first cell of the record just read, shortened, for rejects.
+    fn first_cell(&self) -> String {
+        let first = self.record.get(0).unwrap_or_default();
+        String::from_utf8_lossy(first.get(..64).unwrap_or(first)).into_owned()
+    }
+
+    /// The 1-based column of a quoted cell the record just read left open: the input ended
+    /// inside it, so the csv reader read the rest of the file into that cell. `None` when the
+    /// record ended as records do.
+    fn unclosed(&self) -> Option<usize> {
+        let quotes = self.guard.quotes.get();
+        (self.guard.eof.get()
+            && quotes.state == Quoting::Quoted
+            && self.csv.position().byte() == self.guard.read.get())
+        .then(|| quotes.opened_in.saturating_add(1))
     }
 }
 
@@ -269,6 +412,75 @@ mod tests {
         assert!(rows[0].not_utf8);
         assert_eq!(rows[1].get(Some(0)), "café");
         assert!(!rows[1].not_utf8);
+    }
+
+    fn last(data: &[u8]) -> (Vec<Row>, Next) {
+        let mut input: &[u8] = data;
+        let mut r = RowReader::new(&mut input, b',');
+        let mut rows = Vec::new();
+        loop {
+            match r.next().unwrap() {
+                Next::Row(row) => rows.push(row),
+                other => {
+                    assert!(matches!(r.next().unwrap(), Next::End));
+                    return (rows, other);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_quote_left_open_at_the_end_is_told() {
+        for data in [
+            &b"a,b\nInvoice Line,1,\"Widget,10.00,2\n"[..],
+            b"a,b\nInvoice Line,1,\"Widget,10.00,2",
+            b"a,b\nInvoice Line,1,\"Widget \"\"big\"\",2\r\n",
+            b"a,b\nInvoice Line,1,\"x\"\"",
+        ] {
+            let (rows, next) = last(data);
+            assert_eq!(rows.len(), 1, "{data:?}");
+            match next {
+                Next::Unclosed {
+                    number,
+                    column,
+                    first,
+                } => {
+                    assert_eq!((number, column), (2, 3), "{data:?}");
+                    assert_eq!(first, "Invoice Line");
+                }
+                other => panic!("{data:?}: expected Unclosed, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn closed_quotes_and_literal_quotes_are_not_told() {
+        for data in [
+            &b"a,\"b\"\n\"x\ny\",2"[..],
+            b"a,\"b\"",
+            b"a,\"b\"\"\"\n",
+            b"12\" ruler,5\n",
+            b"12\" ruler,\"5\"x,\"\"\n",
+            b"\"a\"b,c\n",
+            b"",
+        ] {
+            let (_, next) = last(data);
+            assert!(matches!(next, Next::End), "{data:?}: {next:?}");
+        }
+    }
+
+    #[test]
+    fn the_quote_scan_agrees_across_read_boundaries() {
+        // The scan sees the input in the csv reader's chunks: a quote pair split between two
+        // reads is still an escaped quote.
+        let mut s = QuoteScan::new(b',');
+        s.feed(b"a,\"x\"");
+        s.feed(b"\"y");
+        assert_eq!(s.state, Quoting::Quoted);
+        s.feed(b"\"");
+        assert_eq!(s.state, Quoting::QuoteSeen);
+        s.feed(b",b\n\"");
+        assert_eq!((s.state, s.opened_in), (Quoting::Quoted, 0));
     }
 
     #[test]

@@ -57,3 +57,112 @@ fn line_before_any_header_is_rejected() {
     assert_eq!(d.rejects.len(), 1);
     assert_eq!(d.rejects[0].location, "row 2");
 }
+
+/// QA's file: Coupa wrote both header records, then both orders' lines, each naming its
+/// order in `order-header-id`.
+const HEADERS_THEN_LINES: &[u8] =
+    b"type,id,created-at,status,version,supplier-name,supplier-number\n\
+Header,6112,2026-04-01T09:30:00-07:00,issued,2,Acme,SUP-001\n\
+Header,6113,2026-04-02T14:05:00-07:00,issued,1,Acme,SUP-001\n\
+type,id,order-header-id,line-number,description,quantity,price,total,uom,need-by-date,currency\n\
+Line,90001,6112,1,Gloves,10,12.50,125.00,EA,2026-04-15,USD\n\
+Line,90003,6113,1,Install,3,80.00,240.00,HR,,EUR\n";
+
+fn order(d: &gateway_core::DecodedDocument) -> &gateway_model::PurchaseOrder {
+    match &d.document {
+        Document::PurchaseOrder(po) => po,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn lines_go_to_the_order_their_order_header_id_names() {
+    let d = decode(HEADERS_THEN_LINES);
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    assert_eq!(d.documents.len(), 2);
+    let (a, b) = (order(&d.documents[0]), order(&d.documents[1]));
+    assert_eq!(a.po_number.as_deref(), Some("6112"));
+    assert_eq!(b.po_number.as_deref(), Some("6113"));
+    let desc = |po: &gateway_model::PurchaseOrder| -> Vec<String> {
+        po.lines
+            .iter()
+            .map(|l| l.description.as_deref().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(desc(a), ["Gloves"]);
+    assert_eq!(desc(b), ["Install"]);
+    assert_eq!(a.currency.as_deref(), Some("USD"));
+    assert_eq!(b.currency.as_deref(), Some("EUR"));
+    assert!(d.documents.iter().all(|d| d.meta.notes().next().is_none()));
+}
+
+#[test]
+fn an_order_whose_run_of_lines_all_went_elsewhere_says_so() {
+    let raw = String::from_utf8(HEADERS_THEN_LINES.to_vec())
+        .unwrap()
+        .replace("Line,90001,6112,", "Line,90001,6113,");
+    let d = decode(raw.as_bytes());
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    let (a, b) = (order(&d.documents[0]), order(&d.documents[1]));
+    assert!(a.lines.is_empty());
+    assert_eq!(b.lines.len(), 2);
+    let notes: Vec<&str> = d.documents[0].meta.notes().collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("no Line record names its id \"6112\" in order-header-id"),
+        "{}",
+        notes[0]
+    );
+    assert!(d.documents[1].meta.notes().next().is_none());
+}
+
+#[test]
+fn a_line_naming_no_order_of_the_run_rejects_the_order_it_follows_listing_the_ids() {
+    let raw = String::from_utf8(HEADERS_THEN_LINES.to_vec())
+        .unwrap()
+        .replace("Line,90003,6113,", "Line,90003,6114,");
+    let d = decode(raw.as_bytes());
+    assert_eq!(d.documents.len(), 1, "{:?}", d.rejects);
+    assert_eq!(d.documents[0].document.number(), "6112");
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    let r = &d.rejects[0];
+    assert_eq!(r.location, "row 6, column \"order-header-id\"");
+    assert_eq!(r.document.as_deref(), Some("6113"));
+    assert!(r.message.contains("\"6112\", \"6113\""), "{}", r.message);
+}
+
+#[test]
+fn a_line_never_closed_in_a_run_of_orders_rejects_every_order_of_the_run() {
+    // Which order the unreadable line (and the rest of the file read into it) belongs to is
+    // unknown: no order of the run goes out without lines it may have had.
+    let mut raw = HEADERS_THEN_LINES.to_vec();
+    raw.extend_from_slice(b"Line,90004,6112,2,\"Boots,1,5.00,5.00,EA,,USD\n");
+    let d = decode(&raw);
+    assert!(d.documents.is_empty(), "{:?}", d.documents);
+    let docs: Vec<&str> = d
+        .rejects
+        .iter()
+        .map(|r| r.document.as_deref().unwrap_or_default())
+        .collect();
+    assert_eq!(docs, ["6112", "6113"]);
+    assert!(d.rejects.iter().all(|r| r.location == "row 7, column 5"));
+}
+
+#[test]
+fn an_unreadable_header_in_a_run_rejects_itself_and_the_lines_after_it_only() {
+    let big = "x".repeat(adapter_csv::limits::MAX_FIELD_BYTES + 1);
+    let raw = String::from_utf8(HEADERS_THEN_LINES.to_vec())
+        .unwrap()
+        .replace("issued,1,Acme", &format!("issued,1,{big}"));
+    let d = decode(raw.as_bytes());
+    // 6112's line still finds it; 6113's line names no order that could be read.
+    assert_eq!(d.documents.len(), 1, "{:?}", d.rejects);
+    assert_eq!(order(&d.documents[0]).lines.len(), 1);
+    let places: Vec<&str> = d.rejects.iter().map(|r| r.location.as_str()).collect();
+    assert_eq!(places, ["row 3", "row 6, column \"order-header-id\""]);
+    assert!(
+        d.rejects
+            .iter()
+            .all(|r| r.document.as_deref() == Some("purchase_order at rows 3-6"))
+    );
+}

@@ -137,3 +137,95 @@ Invoice,Invoice Number,Supplier Name,invoice-number\nInvoice,INV-2,Acme,INV-3\nI
         );
     }
 }
+
+/// QA's file: the line's description opens a quote that is never closed, so the `csv` crate
+/// read the rest of the file into that one cell and the invoice went through without its
+/// quantity, price and PO.
+const UNCLOSED: &[u8] = b"Invoice,Invoice Number*,Supplier Name,Supplier Number,Invoice Date*,Currency,Invoice Control Total\n\
+Invoice Line,Invoice Number*,Supplier Name,Line Number,Description*,Price*,Quantity,Unit of Measure*,PO Number,PO Line Number\n\
+Invoice,INV-1,Acme,SUP-1,2026-03-15,USD,20.00\n\
+Invoice Line,INV-1,Acme,1,\"Widget,10.00,2,EA,PO-1,1\n";
+
+#[test]
+fn a_quote_never_closed_rejects_its_invoice_at_its_row_and_column() {
+    let d = decode(UNCLOSED);
+    assert!(d.documents.is_empty(), "{:?}", d.documents);
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    let r = &d.rejects[0];
+    assert_eq!(r.location, "row 4, column 5");
+    assert!(
+        r.message
+            .contains("a quoted cell is never closed; the rest of the file was read into it"),
+        "{}",
+        r.message
+    );
+    assert_eq!(r.document.as_deref(), Some("INV-1"));
+    // Without a final newline, and after an invoice that is complete: that one goes through.
+    let mut two = b"Invoice,Invoice Number,Invoice Date\nInvoice Line,Invoice Number,Description,Price,Quantity\n\
+Invoice,A-1,2026-01-01\nInvoice Line,A-1,Bolt,1.00,2\nInvoice,A-2,2026-01-02\n"
+        .to_vec();
+    two.extend_from_slice(b"Invoice Line,A-2,\"Nut, M6,1.00,2");
+    let d = decode(&two);
+    assert_eq!(d.documents.len(), 1, "{:?}", d.rejects);
+    assert_eq!(d.documents[0].document.number(), "A-1");
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    assert_eq!(d.rejects[0].location, "row 6, column 3");
+    assert_eq!(d.rejects[0].document.as_deref(), Some("A-2"));
+    // A quote inside a cell that does not start with one is a character, and a closed
+    // quoted cell at the very end is fine.
+    let ok = decode(
+        b"Invoice,Invoice Number,Invoice Date\nInvoice Line,Invoice Number,Description,Price,Quantity\n\
+Invoice,A-1,2026-01-01\nInvoice Line,A-1,12\" ruler,1.00,\"2\"",
+    );
+    assert!(ok.rejects.is_empty(), "{:?}", ok.rejects);
+    assert_eq!(ok.documents.len(), 1);
+}
+
+const RAGGED_HEAD: &str = "Invoice,Invoice Number*,Supplier Name,Supplier Number,Invoice Date*,Currency,Invoice Control Total\n\
+Invoice Line,Invoice Number*,Supplier Name,Line Number,Description*,Price*,Quantity,Unit of Measure*,PO Number,PO Line Number\n\
+Invoice,INV-1,Acme,SUP-1,2026-03-15,USD,20.00\n";
+
+#[test]
+fn a_row_with_values_past_its_header_rejects_its_invoice_with_the_counts() {
+    let raw =
+        format!("{RAGGED_HEAD}Invoice Line,INV-1,Acme,1,Widget,10.00,2,EA,PO-1,1,extra,more\n");
+    let d = decode(raw.as_bytes());
+    assert!(d.documents.is_empty(), "{:?}", d.documents);
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    let r = &d.rejects[0];
+    assert_eq!(r.location, "row 4");
+    assert_eq!(r.document.as_deref(), Some("INV-1"));
+    for want in [
+        "12 cells",
+        "the header row (row 2) names 10 columns",
+        "column 11: \"extra\", column 12: \"more\"",
+        "expected at most 10 cells",
+    ] {
+        assert!(r.message.contains(want), "{want}: {}", r.message);
+    }
+    // Empty cells past the header (a trailing delimiter) hold nothing to lose.
+    let raw = format!("{RAGGED_HEAD}Invoice Line,INV-1,Acme,1,Widget,10.00,2,EA,PO-1,1,,\n");
+    let d = decode(raw.as_bytes());
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    assert!(d.documents[0].meta.notes().next().is_none());
+}
+
+#[test]
+fn a_row_shorter_than_its_header_is_read_with_a_note_naming_it_and_the_counts() {
+    let raw = format!("{RAGGED_HEAD}Invoice Line,INV-1,Acme,1,Widget,10.00\n");
+    let d = decode(raw.as_bytes());
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    assert_eq!(d.documents.len(), 1);
+    let notes: Vec<&str> = d.documents[0].meta.notes().collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    for want in [
+        "row 4: 6 of the 10 cells the header row (row 2) names",
+        "Quantity, Unit of Measure, PO Number, PO Line Number read as empty",
+    ] {
+        assert!(notes[0].contains(want), "{want}: {}", notes[0]);
+    }
+    // A full row has no note.
+    let raw = format!("{RAGGED_HEAD}Invoice Line,INV-1,Acme,1,Widget,10.00,2,EA,PO-1,1\n");
+    let d = decode(raw.as_bytes());
+    assert!(d.documents[0].meta.notes().next().is_none());
+}
