@@ -8,10 +8,23 @@
 //! - `extensions.x12.party_segments.<field>`: the segments of a mapped party's N1 loop the model
 //!   does not hold (N2, REF other than an id carrier, a second N4 or PER), written back inside
 //!   that party's loop (N2 after N1, the rest at its end).
-//! - `extensions.x12.elements`: unmapped elements of BIG/BEG keyed `BIG03`.
+//! - `extensions.x12.elements`: unmapped elements of the set's singletons keyed `BIG03`:
+//!   BIG/BEG, ITD, CUR (CUR01 when not the set's own, `SE` in an 810 and `BY` in an 850;
+//!   CUR03 on), TDS02 on, AMT03 of the total, CTT02 on.
+//! - `extensions.x12.field_elements.<field>`: the same, for a mapped part the model holds
+//!   without extensions, by its field (`supplier`, `taxes[0]`, `charges[1]`): a party's N1
+//!   (N101 when not the slot's own code, `VN` for `SU`; N105 on), first N4 (N405 on) and first
+//!   PER (PER01 when not `IC`, communication pairs other than the first TE and EM, PER09);
+//!   a tax's TXI (TXI04 on); a charge's SAC (SAC03, SAC04, SAC06 when not `3`, SAC08 on).
 //! - `lines[].extensions.x12.segments`: unmapped segments of the line loop, written at the end
 //!   of the loop; `...x12.ids`: unmapped part-number qualifier pairs `[qualifier, value]`;
-//!   `...x12.qualifiers`: the qualifier used for a mapped id when not the default (VP, BP, PL).
+//!   `...x12.qualifiers`: the qualifier used for a mapped id when not the default (VP, BP, PL);
+//!   `...x12.elements` and `...x12.field_elements` (the line's `taxes[0]`, `charges[0]`) as
+//!   for the document.
+//!
+//! Elements are kept only when a segment has one the model does not hold, so the usual
+//! segment allocates nothing for them; the writer starts from its defaults, writes the kept
+//! elements over them ([`Kept::fill`]) and then the model's fields, so an edited field wins.
 
 use gateway_model::{
     Address, Charge, ChargeKind, Extensions, Party, PartyId, PaymentTerms, Tax, Text,
@@ -185,6 +198,8 @@ pub struct ExtBuilder {
     /// Segments of a mapped party's N1 loop that the model does not hold, by party field
     /// (`ship_to`), written back inside that loop.
     pub party_segments: Map<String, Value>,
+    /// Unmapped elements of mapped parts, taxes and charges, by field (`field_elements`).
+    pub field_elements: Map<String, Value>,
     /// Segments of the set's summary (after TDS or CTT) the model does not hold, written back
     /// in the summary (`summary_segments`).
     pub summary: Vec<Value>,
@@ -203,26 +218,38 @@ impl ExtBuilder {
     }
 
     /// Keeps the non-empty elements of `seg` whose positions are not in `mapped`, under
-    /// `ID` + two-digit position (`ITD01`). Reads the split `Fields` already made and builds
-    /// the key by hand: this runs for every document (ITD01) and every line (PID).
+    /// `ID` + two-digit position (`ITD01`), in `elements`.
     pub fn keep_elements(&mut self, seg: &Fields<'_, '_>, mapped: &[usize]) {
-        for i in 1..=seg.element_count() {
-            let Some(e) = seg.element(i).filter(|e| !e.is_empty()) else {
-                continue;
-            };
-            if mapped.contains(&i) {
-                continue;
+        keep_elements_into(&mut self.elements, seg, mapped);
+    }
+
+    /// [`ExtBuilder::keep_elements`] for a part of the document (`field()`, such as
+    /// `taxes[0]`), in `field_elements`; the key is only made when something is kept.
+    pub fn keep_field_elements(
+        &mut self,
+        seg: &Fields<'_, '_>,
+        mapped: &[usize],
+        field: impl FnOnce() -> String,
+    ) {
+        if unmapped(seg, mapped).next().is_none() {
+            return;
+        }
+        let mut kept = Map::new();
+        keep_elements_into(&mut kept, seg, mapped);
+        self.keep_field_map(&field(), kept);
+    }
+
+    /// Adds `kept` (elements by key) to what `field_elements` holds for `field`.
+    fn keep_field_map(&mut self, field: &str, kept: Map<String, Value>) {
+        if kept.is_empty() {
+            return;
+        }
+        match self.field_elements.get_mut(field) {
+            Some(Value::Object(m)) => m.extend(kept),
+            _ => {
+                self.field_elements
+                    .insert(field.into(), Value::Object(kept));
             }
-            let id = seg.id_str();
-            let mut key = String::with_capacity(id.len() + 3);
-            key.push_str(id);
-            if i < 100 {
-                key.push(char::from(b'0' + (i / 10) as u8));
-                key.push(char::from(b'0' + (i % 10) as u8));
-            } else {
-                key.push_str(&i.to_string());
-            }
-            self.elements.insert(key, Value::String(seg.owned_text(e)));
         }
     }
 
@@ -252,6 +279,7 @@ impl ExtBuilder {
             && self.ids.is_empty()
             && self.qualifiers.is_empty()
             && self.party_segments.is_empty()
+            && self.field_elements.is_empty()
             && self.summary.is_empty()
     }
 
@@ -287,6 +315,12 @@ impl ExtBuilder {
                 Value::Object(take(&mut self.party_segments)),
             );
         }
+        if !self.field_elements.is_empty() {
+            m.insert(
+                "field_elements".into(),
+                Value::Object(take(&mut self.field_elements)),
+            );
+        }
         if !self.summary.is_empty() {
             m.insert(
                 "summary_segments".into(),
@@ -294,6 +328,41 @@ impl ExtBuilder {
             );
         }
         ext.insert("x12".into(), Value::Object(m));
+    }
+}
+
+/// A position of `mapped` when the model holds what it read there (`some`), else none, so
+/// an element the model could not take (blank, not a number) is kept as it came.
+pub fn held(pos: usize, some: bool) -> usize {
+    if some { pos } else { usize::MAX }
+}
+
+/// The non-empty elements of `seg` whose positions are not in `mapped`.
+fn unmapped<'s, 'a>(
+    seg: &'s Fields<'s, 'a>,
+    mapped: &'s [usize],
+) -> impl Iterator<Item = (usize, &'a [u8])> + 's {
+    (1..=seg.element_count()).filter_map(move |i| {
+        let e = seg.element(i).filter(|e| !e.is_empty())?;
+        (!mapped.contains(&i)).then_some((i, e))
+    })
+}
+
+/// Keeps the non-empty elements of `seg` whose positions are not in `mapped` in `into`, under
+/// `ID` + two-digit position (`ITD01`). Reads the split `Fields` already made and builds the
+/// key by hand: this runs for every document (ITD01) and every line (PID).
+fn keep_elements_into(into: &mut Map<String, Value>, seg: &Fields<'_, '_>, mapped: &[usize]) {
+    for (i, e) in unmapped(seg, mapped) {
+        let id = seg.id_str();
+        let mut key = String::with_capacity(id.len() + 3);
+        key.push_str(id);
+        if i < 100 {
+            key.push(char::from(b'0' + (i / 10) as u8));
+            key.push(char::from(b'0' + (i % 10) as u8));
+        } else {
+            key.push_str(&i.to_string());
+        }
+        into.insert(key, Value::String(seg.owned_text(e)));
     }
 }
 
@@ -334,76 +403,141 @@ fn write_kept(
     write_kept_list(out, segs, &format!("{path}.extensions.x12.{key}"))
 }
 
-/// A kept element (`extensions.x12.elements.BIG03`).
-pub fn kept_element<'a>(ext: &'a Extensions, key: &str) -> Option<&'a str> {
-    x12_ext(ext)
-        .and_then(|m| m.get("elements"))
-        .and_then(|e| e.get(key))
-        .and_then(Value::as_str)
+/// The elements kept in one scope: a document's or line's `x12.elements`, or one part's
+/// `x12.field_elements.<field>` (see the module docs).
+#[derive(Debug, Clone, Copy)]
+pub struct Kept<'a> {
+    map: Option<&'a Map<String, Value>>,
+    /// Where they are, for errors.
+    path: &'static str,
 }
 
-/// The positions from `first` to the last kept element of segment `id` (`BIG33` → 33, at least
-/// 12), so the writer writes every kept element however far the sender's segment went. A kept
-/// position past 99 (no X12 segment has that many elements; it can only come from a hand-made
-/// document) is refused rather than looped to.
-pub fn kept_positions(
-    ext: &Extensions,
-    id: &str,
-    first: usize,
-) -> Result<std::ops::RangeInclusive<usize>, gateway_core::EncodeError> {
-    let last = x12_ext(ext)
-        .and_then(|m| m.get("elements"))
-        .and_then(Value::as_object)
-        .map_or(0, |m| {
-            m.keys()
-                .filter_map(|k| k.strip_prefix(id)?.parse::<usize>().ok())
-                .max()
-                .unwrap_or(0)
-        });
-    if last > 99 {
-        return Err(gateway_core::EncodeError::Invalid {
-            path: "$.extensions.x12.elements".into(),
-            message: format!("{id}{last} is not an element X12 can write (positions end at 99)"),
-        });
+impl<'a> Kept<'a> {
+    /// `ext`'s `x12.elements`.
+    pub fn elements(ext: &'a Extensions) -> Self {
+        Kept {
+            map: x12_ext(ext)
+                .and_then(|m| m.get("elements"))
+                .and_then(Value::as_object),
+            path: "$.extensions.x12.elements",
+        }
     }
-    Ok(first..=last.max(12))
-}
 
-/// The elements kept of segment `id` (`ITD01` → `(1, "01")`), for a writer that puts them
-/// back where the model's fields leave room. Position 0 never comes out.
-pub fn kept_elements_of<'a>(
-    ext: &'a Extensions,
-    id: &'a str,
-) -> impl Iterator<Item = (usize, &'a str)> + 'a {
-    x12_ext(ext)
-        .and_then(|m| m.get("elements"))
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(move |m| {
+    /// `ext`'s `x12.field_elements.<field>`.
+    pub fn field(ext: &'a Extensions, field: &str) -> Self {
+        Kept {
+            map: Self::fields(ext)
+                .and_then(|f| f.get(field))
+                .and_then(Value::as_object),
+            path: "$.extensions.x12.field_elements",
+        }
+    }
+
+    /// `ext`'s `x12.field_elements.<list>[<k>]` (`taxes[0]`); the key is only made when the
+    /// document kept elements of some part.
+    pub fn item(ext: &'a Extensions, list: &str, k: usize) -> Self {
+        match Self::fields(ext) {
+            Some(_) => Self::field(ext, &format!("{list}[{k}]")),
+            None => Kept {
+                map: None,
+                path: "",
+            },
+        }
+    }
+
+    fn fields(ext: &'a Extensions) -> Option<&'a Map<String, Value>> {
+        x12_ext(ext)
+            .and_then(|m| m.get("field_elements"))
+            .and_then(Value::as_object)
+    }
+
+    /// The element kept under `key` (`BIG03`).
+    pub fn get(self, key: &str) -> Option<&'a str> {
+        self.map?.get(key).and_then(Value::as_str)
+    }
+
+    /// The elements kept of segment `id` (`ITD01` → `(1, "01")`). Position 0 never comes out.
+    pub fn of(self, id: &'a str) -> impl Iterator<Item = (usize, &'a str)> + 'a {
+        self.map.into_iter().flat_map(move |m| {
             m.iter().filter_map(move |(k, v)| {
                 let n = k.strip_prefix(id).filter(|n| n.len() == 2)?.parse().ok()?;
                 Some((n, v.as_str()?)).filter(|(n, _)| *n > 0)
             })
         })
+    }
+
+    /// The last kept position of segment `id` (0 when none). A kept position past 99 (no
+    /// X12 segment has that many elements; it can only come from a hand-made document) is
+    /// refused rather than looped to.
+    pub fn last(self, id: &str) -> Result<usize, gateway_core::EncodeError> {
+        let last = self.map.map_or(0, |m| {
+            m.keys()
+                .filter_map(|k| k.strip_prefix(id)?.parse::<usize>().ok())
+                .max()
+                .unwrap_or(0)
+        });
+        if last > 99 {
+            return Err(gateway_core::EncodeError::Invalid {
+                path: self.path.into(),
+                message: format!(
+                    "{id}{last} is not an element X12 can write (positions end at 99)"
+                ),
+            });
+        }
+        Ok(last)
+    }
+
+    /// `elements` (position 1 first, the writer's defaults) with the kept elements of `id`
+    /// written over them, grown to the last kept position; the caller then sets the positions
+    /// its model fields fill.
+    pub fn fill(
+        self,
+        id: &'a str,
+        mut elements: Vec<El<'a>>,
+    ) -> Result<Vec<El<'a>>, gateway_core::EncodeError> {
+        let last = self.last(id)?;
+        if elements.len() < last {
+            elements.resize(last, El::empty());
+        }
+        for (n, v) in self.of(id) {
+            if let Some(slot) = elements.get_mut(n - 1) {
+                *slot = t(v);
+            }
+        }
+        Ok(elements)
+    }
 }
 
-/// `elements` (position 1 first) with the kept elements of `id` written into it, grown to
-/// the last kept position; the caller then sets the positions its model fields fill.
+/// A kept element (`extensions.x12.elements.BIG03`).
+pub fn kept_element<'a>(ext: &'a Extensions, key: &str) -> Option<&'a str> {
+    Kept::elements(ext).get(key)
+}
+
+/// The positions from `first` to the last kept element of segment `id` (`BIG33` → 33, at least
+/// 12), so the writer writes every kept element however far the sender's segment went.
+pub fn kept_positions(
+    ext: &Extensions,
+    id: &str,
+    first: usize,
+) -> Result<std::ops::RangeInclusive<usize>, gateway_core::EncodeError> {
+    Ok(first..=Kept::elements(ext).last(id)?.max(12))
+}
+
+/// The elements kept of segment `id` in `ext`'s `x12.elements` ([`Kept::of`]).
+pub fn kept_elements_of<'a>(
+    ext: &'a Extensions,
+    id: &'a str,
+) -> impl Iterator<Item = (usize, &'a str)> + 'a {
+    Kept::elements(ext).of(id)
+}
+
+/// [`Kept::fill`] from `ext`'s `x12.elements`.
 pub fn with_kept_elements<'a>(
     ext: &'a Extensions,
     id: &'a str,
-    mut elements: Vec<El<'a>>,
+    elements: Vec<El<'a>>,
 ) -> Result<Vec<El<'a>>, gateway_core::EncodeError> {
-    let last = *kept_positions(ext, id, elements.len())?.end();
-    if elements.len() < last {
-        elements.resize(last, El::empty());
-    }
-    for (n, v) in kept_elements_of(ext, id) {
-        if let Some(slot) = elements.get_mut(n - 1) {
-            *slot = t(v);
-        }
-    }
-    Ok(elements)
+    Kept::elements(ext).fill(id, elements)
 }
 
 /// Segments that may follow N1 inside its loop.
@@ -411,23 +545,47 @@ pub fn is_n1_child(id: &[u8]) -> bool {
     matches!(id, b"N2" | b"N3" | b"N4" | b"REF" | b"PER")
 }
 
-/// Reads one N1 loop starting at `start` (the N1, `n1` split). Returns the party, the index after the
-/// loop, and the loop segments the model does not hold (N2, REF, a second PER or N4). Each
-/// segment of the loop after the N1 goes to `check` once split (with its index), so the
-/// caller checks it as it checks the set's other segments without splitting it again.
+/// One N1 loop as [`read_party`] reads it.
+#[derive(Debug)]
+pub struct PartyLoop {
+    pub party: Party,
+    /// The index after the loop.
+    pub end: usize,
+    /// The loop segments the model does not hold (N2, REF, a second PER or N4).
+    pub leftovers: Vec<usize>,
+    /// The elements of N1 (N101 aside), the first N4 and the first PER the party does not
+    /// hold, for `field_elements`.
+    pub elements: Map<String, Value>,
+}
+
+/// Reads one N1 loop starting at `start` (the N1, `n1` split). Each segment of the loop after
+/// the N1 goes to `check` once split (with its index), so the caller checks it as it checks
+/// the set's other segments without splitting it again.
 pub fn read_party(
     n1: &Fields<'_, '_>,
     segs: &[Segment<'_>],
     start: usize,
     check: &mut dyn FnMut(&Fields<'_, '_>, usize),
-) -> (Party, usize, Vec<usize>) {
+) -> PartyLoop {
     let mut party = Party::default();
     let mut leftovers = Vec::new();
+    let mut elements = Map::new();
     party.name = n1.trimmed(2);
     let n1_id = n1.trimmed(4).map(|value| PartyId {
         domain: n1.trimmed(3).unwrap_or_default(),
         value,
     });
+    let has_id = n1_id.is_some();
+    keep_elements_into(
+        &mut elements,
+        n1,
+        &[
+            1,
+            held(2, party.name.is_some()),
+            held(3, has_id),
+            held(4, has_id),
+        ],
+    );
     let mut carried = Vec::new();
     let mut address = Address::default();
     let mut seen_n4 = false;
@@ -449,20 +607,23 @@ pub fn read_party(
                 address.region = seg.trimmed(2);
                 address.postal_code = seg.trimmed(3);
                 address.country = seg.trimmed(4);
+                let a = &address;
+                keep_elements_into(
+                    &mut elements,
+                    &seg,
+                    &[
+                        held(1, a.city.is_some()),
+                        held(2, a.region.is_some()),
+                        held(3, a.postal_code.is_some()),
+                        held(4, a.country.is_some()),
+                    ],
+                );
             }
             b"PER" if !seen_per => {
                 seen_per = true;
                 let seg = Fields::new(seg);
                 check(&seg, i);
-                party.contact = seg.trimmed(2);
-                for pair in [3usize, 5, 7] {
-                    let value = seg.trimmed(pair + 1);
-                    match seg.str_at(pair).as_deref() {
-                        Some("TE") if party.phone.is_none() => party.phone = value,
-                        Some("EM") if party.email.is_none() => party.email = value,
-                        _ => {}
-                    }
-                }
+                read_contact(&seg, &mut party, &mut elements);
             }
             b"REF" => {
                 let seg = Fields::new(seg);
@@ -490,7 +651,38 @@ pub fn read_party(
         .into_iter()
         .partition(|&j| segs.get(j).is_some_and(|s| s.id() == b"N2"));
     kept.extend(rest);
-    (party, i, kept)
+    PartyLoop {
+        party,
+        end: i,
+        leftovers: kept,
+        elements,
+    }
+}
+
+/// The first PER of a party's loop: PER02 the contact, the first TE and EM pairs the phone and
+/// email. What else it holds (PER01 when not `IC`, other pairs, PER09) goes to `kept`.
+fn read_contact(seg: &Fields<'_, '_>, party: &mut Party, kept: &mut Map<String, Value>) {
+    party.contact = seg.trimmed(2);
+    let code = |n: usize| seg.element(n).map(<[u8]>::trim_ascii);
+    // PER01, PER02, then the phone's pair and the email's.
+    let mut mapped = [usize::MAX; 6];
+    if code(1) == Some(b"IC".as_slice()) {
+        mapped[0] = 1;
+    }
+    mapped[1] = held(2, party.contact.is_some());
+    for pair in [3usize, 5, 7] {
+        let (slot, at) = match code(pair) {
+            Some(b"TE") if party.phone.is_none() => (&mut party.phone, 2),
+            Some(b"EM") if party.email.is_none() => (&mut party.email, 4),
+            _ => continue,
+        };
+        if let Some(v) = seg.trimmed(pair + 1) {
+            *slot = Some(v);
+            mapped[at] = pair;
+            mapped[at + 1] = pair + 1;
+        }
+    }
+    keep_elements_into(kept, seg, &mapped);
 }
 
 /// Reads the N1 loop at `i` (`n1` split) into its party slot when it is the last N1 of its
@@ -509,9 +701,14 @@ pub fn read_party_into(
     ext: &mut ExtBuilder,
     check: &mut dyn FnMut(&Fields<'_, '_>, usize),
 ) -> usize {
-    let (party, end, leftovers) = read_party(n1, body, i, check);
+    let PartyLoop {
+        party,
+        end,
+        leftovers,
+        mut elements,
+    } = read_party(n1, body, i, check);
     // The survey put `i` in the slot of its role if it is the last N1 of that role, so the
-    // slot it is in is its role (N101 is not read again).
+    // slot it is in is its role.
     match survey.parties.iter().position(|&last| last == Some(i)) {
         Some(r) => {
             if let Some(s) = slots.get_mut(r) {
@@ -522,7 +719,16 @@ pub fn read_party_into(
                 .filter_map(|&j| body.get(j))
                 .map(seg_to_json)
                 .collect();
-            if let (false, Some(field)) = (kept.is_empty(), shape.slot_fields.get(r)) {
+            let (Some(field), Some(code)) = (shape.slot_fields.get(r), shape.slot_codes.get(r))
+            else {
+                return end;
+            };
+            // N101 when it is another code of the role (`VN` for the supplier's `SU`).
+            if let Some(n101) = n1.element(1).filter(|e| *e != code.as_bytes()) {
+                elements.insert("N101".into(), Value::String(n1.owned_text(n101)));
+            }
+            ext.keep_field_map(field, elements);
+            if !kept.is_empty() {
                 ext.party_segments
                     .insert((*field).to_string(), Value::Array(kept));
             }
@@ -579,25 +785,34 @@ pub fn write_comments(
     Ok(())
 }
 
-/// N1 loops for the parties a document has: `(party, entity code, field name)` in order, each
-/// with the loop segments kept for it in `ext` (`x12.party_segments.<field>`).
+/// N1 loops for the parties a document has, in `shape`'s slot order (`parties[r]` is the
+/// party of slot `r`), each with the loop segments kept for it in `ext`
+/// (`x12.party_segments.<field>`) and the elements (`x12.field_elements.<field>`).
 pub fn write_parties(
     out: &mut crate::writer::Out,
-    parties: &[(&Option<Party>, &str, &str)],
+    shape: &SetShape,
+    parties: &[&Option<Party>],
     ext: &Extensions,
 ) -> Result<(), gateway_core::EncodeError> {
     let kept = x12_ext(ext)
         .and_then(|m| m.get("party_segments"))
         .and_then(Value::as_object);
-    for (party, role, field) in parties {
+    let slots = parties.iter().zip(shape.slot_codes).zip(shape.slot_fields);
+    for ((party, code), field) in slots {
         if let Some(p) = party {
             let loop_kept = kept
                 .and_then(|k| k.get(*field))
                 .and_then(Value::as_array)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
+            let elements = Kept::field(ext, field);
+            // The sender's code for the role (`VN`), when it reads back into the same slot.
+            let role = elements
+                .get("N101")
+                .filter(|k| (shape.role)(k) == (shape.role)(code))
+                .unwrap_or(code);
             out.begin_loop("N1");
-            write_party(out, role, p, &format!("$.{field}"), loop_kept)?;
+            write_party(out, role, p, &format!("$.{field}"), loop_kept, elements)?;
             out.end_loop();
         }
     }
@@ -634,13 +849,15 @@ fn write_kept_list(
     Ok(())
 }
 
-/// Writes an N1 loop for `party` with entity code `role`.
+/// Writes an N1 loop for `party` with entity code `role`, the loop's segments `kept` and the
+/// `elements` kept of its N1, N4 and PER.
 pub fn write_party(
     out: &mut crate::writer::Out,
     role: &str,
     party: &Party,
     path: &str,
     kept: &[Value],
+    elements: Kept<'_>,
 ) -> Result<(), gateway_core::EncodeError> {
     if let Some(k) = party.ids.iter().position(|i| i.value.trim().is_empty()) {
         return Err(gateway_core::EncodeError::Invalid {
@@ -656,16 +873,16 @@ pub fn write_party(
             message: "a party id after the first needs a domain: X12 carries it in REF03 of a loop REF*ZZ".into(),
         });
     }
-    out.segment(
-        path,
-        "N1",
-        &[
-            t(role),
-            o(party.name.as_deref()),
-            o(ids.n1.map(|(code, _)| code)),
-            o(ids.n1.map(|(_, value)| value)),
-        ],
-    )?;
+    let mut n1 = elements.fill("N1", vec![El::empty(); 4])?;
+    n1[0] = t(role);
+    if let Some(name) = party.name.as_deref() {
+        n1[1] = t(name);
+    }
+    if let Some((code, value)) = ids.n1 {
+        n1[2] = t(code);
+        n1[3] = t(value);
+    }
+    out.segment(path, "N1", &n1)?;
     // Kept N2s belong right after N1; the rest (REF, a second N4 or PER) end the loop. Most
     // parties keep nothing: no copies, no path then.
     let (n2, rest): (Vec<Value>, Vec<Value>) = kept
@@ -683,19 +900,22 @@ pub fn write_party(
             let els: Vec<El> = pair.iter().map(|l| t(l.as_str())).collect();
             out.segment(&format!("{path}.address.lines"), "N3", &els)?;
         }
-        if a.city.is_some() || a.region.is_some() || a.postal_code.is_some() || a.country.is_some()
-        {
-            out.segment(
-                &format!("{path}.address"),
-                "N4",
-                &[
-                    o(a.city.as_deref()),
-                    o(a.region.as_deref()),
-                    o(a.postal_code.as_deref()),
-                    o(a.country.as_deref()),
-                ],
-            )?;
+    }
+    let a = party.address.as_ref();
+    let place = [
+        a.and_then(|a| a.city.as_deref()),
+        a.and_then(|a| a.region.as_deref()),
+        a.and_then(|a| a.postal_code.as_deref()),
+        a.and_then(|a| a.country.as_deref()),
+    ];
+    if place.iter().any(Option::is_some) || elements.of("N4").next().is_some() {
+        let mut n4 = elements.fill("N4", vec![El::empty(); 4])?;
+        for (slot, v) in n4.iter_mut().zip(place) {
+            if let Some(v) = v {
+                *slot = t(v);
+            }
         }
+        out.segment(&format!("{path}.address"), "N4", &n4)?;
     }
     for (k, id) in ids.carried.iter().enumerate() {
         out.segment(
@@ -708,19 +928,60 @@ pub fn write_party(
             ],
         )?;
     }
-    if party.contact.is_some() || party.phone.is_some() || party.email.is_some() {
-        let mut els = vec![t("IC"), o(party.contact.as_deref())];
-        if let Some(p) = &party.phone {
-            els.push(t("TE"));
-            els.push(t(p.as_str()));
-        }
-        if let Some(e) = &party.email {
-            els.push(t("EM"));
-            els.push(t(e.as_str()));
-        }
-        out.segment(path, "PER", &els)?;
+    if party.contact.is_some()
+        || party.phone.is_some()
+        || party.email.is_some()
+        || elements.of("PER").next().is_some()
+    {
+        out.segment(path, "PER", &contact(party, path, elements)?)?;
     }
     write_kept_list(out, &rest, &kept_path)
+}
+
+/// PER for a party: PER01 `IC` unless another was kept, PER02 the contact, the kept elements
+/// where they were, and the phone (TE) and email (EM) in the first communication pairs the
+/// kept ones leave free, so `PER*IC*Ann*TE*1*FX*2*EM*a@b` reads and writes the same.
+fn contact<'a>(
+    party: &'a Party,
+    path: &str,
+    elements: Kept<'a>,
+) -> Result<Vec<El<'a>>, gateway_core::EncodeError> {
+    let mut els = elements.fill("PER", vec![t("IC"), El::empty()])?;
+    if let Some(c) = party.contact.as_deref() {
+        els[1] = t(c);
+    }
+    for (qualifier, value, field) in [
+        ("TE", party.phone.as_deref(), "phone"),
+        ("EM", party.email.as_deref(), "email"),
+    ] {
+        let Some(value) = value else { continue };
+        let free = |at: usize| (at..=at + 1).all(|k| els.get(k).is_none_or(El::is_empty));
+        let at = [2usize, 4, 6]
+            .into_iter()
+            .find(|&at| free(at))
+            .ok_or_else(|| gateway_core::EncodeError::Invalid {
+                path: format!("{path}.{field}"),
+                message: "PER has three communication pairs and the kept elements fill them".into(),
+            })?;
+        if els.len() < at + 2 {
+            els.resize(at + 2, El::empty());
+        }
+        els[at] = t(qualifier);
+        els[at + 1] = t(value);
+    }
+    Ok(els)
+}
+
+/// CTT: CTT01 the number of lines, then the elements kept of the CTT read (hash total,
+/// weight and its unit...), in `ext` (the document's).
+pub fn write_ctt(
+    out: &mut crate::writer::Out,
+    lines: usize,
+    ext: &Extensions,
+) -> Result<(), gateway_core::EncodeError> {
+    let mut els = Kept::elements(ext).fill("CTT", vec![El::empty()])?;
+    els[0] = t(lines.to_string());
+    out.segment("$.lines", "CTT", &els)
 }
 
 /// ITD → payment terms. The elements the terms do not hold (ITD01 terms type, ITD02 basis
@@ -741,7 +1002,6 @@ pub fn read_terms(
     if terms == PaymentTerms::default() {
         return None;
     }
-    let held = |pos: usize, some: bool| if some { pos } else { usize::MAX };
     ext.keep_elements(
         seg,
         &[
@@ -776,8 +1036,16 @@ pub fn write_terms(
     out.segment("$.payment_terms", "ITD", &els)
 }
 
-/// TXI → tax (`None` when it carries neither amount nor rate).
-pub fn read_tax(cx: &mut MapCx, seg: &Fields<'_, '_>, i: usize) -> Option<Tax> {
+/// TXI → tax (`None` when it carries neither amount nor rate). The elements the tax does not
+/// hold (TXI04 on: jurisdiction, exemption, dollar basis, tax id) go to `ext` under
+/// `taxes[<index>]`, `index` being the tax's in its list.
+pub fn read_tax(
+    cx: &mut MapCx,
+    seg: &Fields<'_, '_>,
+    i: usize,
+    ext: &mut ExtBuilder,
+    index: usize,
+) -> Option<Tax> {
     let tax = Tax {
         amount: cx.opt_decimal(seg, i, 2, Severity::Error),
         rate: cx.opt_decimal(seg, i, 3, Severity::Error),
@@ -785,7 +1053,19 @@ pub fn read_tax(cx: &mut MapCx, seg: &Fields<'_, '_>, i: usize) -> Option<Tax> {
         description: None,
         taxable_amount: None,
     };
-    (tax.amount.is_some() || tax.rate.is_some()).then_some(tax)
+    if tax.amount.is_none() && tax.rate.is_none() {
+        return None;
+    }
+    ext.keep_field_elements(
+        seg,
+        &[
+            held(1, tax.category.is_some()),
+            held(2, tax.amount.is_some()),
+            held(3, tax.rate.is_some()),
+        ],
+        || format!("taxes[{index}]"),
+    );
+    Some(tax)
 }
 
 /// TXI01 for a canonical tax category: the code for the names cXML and Coupa use (`sales` →
@@ -806,24 +1086,39 @@ pub fn tax_type_code(category: Option<&str>) -> &str {
     }
 }
 
+/// Tax → TXI, with the elements [`read_tax`] kept (`kept`, the tax's `field_elements`).
 pub fn write_tax(
     out: &mut crate::writer::Out,
     tax: &Tax,
     path: &str,
+    kept: Kept<'_>,
 ) -> Result<(), gateway_core::EncodeError> {
-    out.segment(
-        path,
+    let mut els = kept.fill(
         "TXI",
-        &[
-            t(tax_type_code(tax.category.as_deref())),
-            o(tax.amount.map(values::to_decimal)),
-            o(tax.rate.map(values::to_decimal)),
-        ],
-    )
+        vec![t(tax_type_code(None)), El::empty(), El::empty()],
+    )?;
+    if let Some(c) = tax.category.as_deref() {
+        els[0] = t(tax_type_code(Some(c)));
+    }
+    if let Some(a) = tax.amount {
+        els[1] = t(values::to_decimal(a));
+    }
+    if let Some(r) = tax.rate {
+        els[2] = t(values::to_decimal(r));
+    }
+    out.segment(path, "TXI", &els)
 }
 
-/// SAC → charge (`None` for `N`, no allowance or charge).
-pub fn read_charge(cx: &mut MapCx, seg: &Fields<'_, '_>, i: usize) -> Option<Charge> {
+/// SAC → charge (`None` for `N`, no allowance or charge). The elements the charge does not
+/// hold (SAC03, SAC04, SAC06 when not `3` percent, SAC08 on) go to `ext` under
+/// `charges[<index>]`, `index` being the charge's in its list.
+pub fn read_charge(
+    cx: &mut MapCx,
+    seg: &Fields<'_, '_>,
+    i: usize,
+    ext: &mut ExtBuilder,
+    index: usize,
+) -> Option<Charge> {
     let code = seg.trimmed(2);
     let kind = match seg.str_at(1).as_deref() {
         Some("A") => ChargeKind::Discount,
@@ -842,13 +1137,29 @@ pub fn read_charge(cx: &mut MapCx, seg: &Fields<'_, '_>, i: usize) -> Option<Cha
         description: seg.trimmed(15),
         code,
     };
+    let rate = charge.rate.is_some();
+    ext.keep_field_elements(
+        seg,
+        &[
+            1,
+            held(2, charge.code.is_some()),
+            held(5, charge.amount.is_some()),
+            held(6, rate && seg.element(6) == Some(b"3".as_slice())),
+            held(7, rate),
+            held(15, charge.description.is_some()),
+        ],
+        || format!("charges[{index}]"),
+    );
     Some(charge)
 }
 
+/// Charge → SAC, with the elements [`read_charge`] kept (`kept`, the charge's
+/// `field_elements`).
 pub fn write_charge(
     out: &mut crate::writer::Out,
     c: &Charge,
     path: &str,
+    kept: Kept<'_>,
 ) -> Result<(), gateway_core::EncodeError> {
     let (flag, default_code) = match c.kind {
         ChargeKind::Discount => ("A", "C310"),
@@ -856,9 +1167,17 @@ pub fn write_charge(
         ChargeKind::Handling => ("C", "D500"),
         ChargeKind::Other => ("C", "ZZZZ"),
     };
-    let mut els = vec![El::empty(); 15];
+    let mut defaults = vec![El::empty(); 15];
+    defaults[1] = t(default_code);
+    // SAC06 `3` (percent) goes with a rate unless the sender's qualifier was kept.
+    if c.rate.is_some() {
+        defaults[5] = t("3");
+    }
+    let mut els = kept.fill("SAC", defaults)?;
     els[0] = t(flag);
-    els[1] = t(c.code.clone().unwrap_or_else(|| default_code.into()));
+    if let Some(code) = c.code.as_deref() {
+        els[1] = t(code);
+    }
     if let Some(a) = c.amount {
         let v = values::to_implied2(a).ok_or_else(|| gateway_core::EncodeError::Invalid {
             path: format!("{path}.amount"),
@@ -867,11 +1186,34 @@ pub fn write_charge(
         els[4] = t(v);
     }
     if let Some(r) = c.rate {
-        els[5] = t("3");
         els[6] = t(values::to_decimal(r));
     }
-    els[14] = o(c.description.as_deref());
+    if let Some(d) = c.description.as_deref() {
+        els[14] = t(d);
+    }
     out.segment(path, "SAC", &els)
+}
+
+/// The last CUR naming a currency (CUR02) → the document's currency; CUR01 when not the
+/// set's own (`shape.currency_entity`) and CUR03 on (exchange rate, the other party's
+/// currency...) go to `ext`.
+pub fn read_currency(seg: &Fields<'_, '_>, shape: &SetShape, ext: &mut ExtBuilder) -> Option<Text> {
+    let currency = seg.trimmed(2);
+    let own = seg.element(1).map(<[u8]>::trim_ascii) == Some(shape.currency_entity.as_bytes());
+    ext.keep_elements(seg, &[held(1, own), held(2, currency.is_some())]);
+    currency
+}
+
+/// Currency → CUR, with the elements [`read_currency`] kept in `ext` (the document's).
+pub fn write_currency(
+    out: &mut crate::writer::Out,
+    shape: &SetShape,
+    currency: &str,
+    ext: &Extensions,
+) -> Result<(), gateway_core::EncodeError> {
+    let mut els = Kept::elements(ext).fill("CUR", vec![t(shape.currency_entity), El::empty()])?;
+    els[1] = t(currency);
+    out.segment("$.currency", "CUR", &els)
 }
 
 /// What IT1 (810) and PO1 (850) share: assigned id, quantity, UOM, unit price, the basis of
@@ -1034,6 +1376,12 @@ pub struct SetShape {
     pub role: fn(&str) -> Option<usize>,
     /// The document field of each party slot (`supplier`, ...), in slot order.
     pub slot_fields: &'static [&'static str],
+    /// The N101 code the writer gives each party slot (`SU`, ...), in slot order; another
+    /// code of the role read (`VN`) is kept.
+    pub slot_codes: &'static [&'static str],
+    /// The CUR01 entity the writer gives the document's currency (`SE` for the seller's in an
+    /// 810, `BY` in an 850); another read is kept.
+    pub currency_entity: &'static str,
 }
 
 /// Where a set's singletons are, found in one pass before mapping. Singletons: the last one

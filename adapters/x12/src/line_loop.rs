@@ -8,7 +8,7 @@ use gateway_model::{Charge, Extensions, InvoiceLine, OrderLine, Tax, Text};
 use rust_decimal::Decimal;
 
 use crate::common::{
-    ExtBuilder, MapCx, PartIds, kept_element, read_charge, read_tax, write_charge,
+    ExtBuilder, Kept, MapCx, PartIds, kept_element, read_charge, read_tax, write_charge,
     write_kept_segments, write_part_ids, write_tax,
 };
 use crate::fields::Fields;
@@ -120,6 +120,7 @@ fn write_line_segments<L: LoopLine>(
 ) -> Result<(), EncodeError> {
     let p = line.parts();
     let path = format!("$.lines[{n}]");
+    check_paired(&path, segment.id, &p)?;
     let le = p.extensions;
     let mut els = vec![
         match kept_element(le, segment.number_key) {
@@ -148,12 +149,46 @@ fn write_line_segments<L: LoopLine>(
         )?;
     }
     for (k, tax) in p.taxes.iter().enumerate() {
-        write_tax(out, tax, &format!("{path}.taxes[{k}]"))?;
+        write_tax(
+            out,
+            tax,
+            &format!("{path}.taxes[{k}]"),
+            Kept::item(le, "taxes", k),
+        )?;
     }
     for (k, c) in p.charges.iter().enumerate() {
-        write_charge(out, c, &format!("{path}.charges[{k}]"))?;
+        let kept = Kept::item(le, "charges", k);
+        write_charge(out, c, &format!("{path}.charges[{k}]"), kept)?;
     }
     write_kept_segments(out, le, &path)
+}
+
+/// X12's paired rule P020304 on IT1 and PO1: quantity, unit and unit price are all there or
+/// none is. A line that would break it (`IT1*1**EA*12.5`) is refused with the path of the
+/// first field it lacks, rather than written for the partner's translator to reject.
+fn check_paired(path: &str, id: &str, p: &LineParts<'_>) -> Result<(), EncodeError> {
+    let fields = [
+        ("quantity", p.quantity.is_some()),
+        ("uom", p.uom.is_some_and(|u| !u.trim().is_empty())),
+        ("unit_price", p.unit_price.is_some()),
+    ];
+    let present = fields.iter().filter(|(_, there)| *there).count();
+    if present == 0 || present == fields.len() {
+        return Ok(());
+    }
+    let missing: Vec<&str> = fields
+        .iter()
+        .filter(|(_, there)| !there)
+        .map(|(f, _)| *f)
+        .collect();
+    let first = missing.first().copied().unwrap_or_default();
+    let lacks = missing.join(" and ");
+    Err(EncodeError::Invalid {
+        path: format!("{path}.{first}"),
+        message: format!(
+            "{id}02 quantity, {id}03 unit and {id}04 unit price go together (X12 paired rule P020304) and this line has no {lacks}; give it all three or none"
+        ),
+    })
 }
 
 const UNITS: &str = include_str!("../../../schemas/x12/units.csv");
@@ -380,11 +415,11 @@ impl OpenLine {
                     _ => self.keep(seg),
                 }
             }
-            b"TXI" => match read_tax(cx, seg, i) {
+            b"TXI" => match read_tax(cx, seg, i, &mut self.ext, line.taxes_mut().len()) {
                 Some(tax) => line.taxes_mut().push(tax),
                 None => self.keep(seg),
             },
-            b"SAC" => match read_charge(cx, seg, i) {
+            b"SAC" => match read_charge(cx, seg, i, &mut self.ext, line.charges_mut().len()) {
                 Some(c) => line.charges_mut().push(c),
                 None => self.keep(seg),
             },

@@ -5,8 +5,8 @@
 //! ITD → payment terms. Lines: IT1 (number, quantity, UOM, price, qualifier pairs), PID05 →
 //! description (continued in the PID*F segments right after it, joined with a space; written
 //! so when longer than PID05 allows), TXI, SAC. Summary: TDS01 (implied two decimals) → total,
-//! TXI, SAC, CTT (checked, not kept). Everything else goes to `extensions.x12` (see
-//! [`crate::common`]).
+//! TXI, SAC, CTT (CTT01 checked and written as the line count). Everything else goes to
+//! `extensions.x12` (see [`crate::common`]).
 //!
 //! Written from a document that did not come from X12, some fields have no home in the 810
 //! as mapped here and are left out: `subtotal` and `tax_total` (derived: the lines, TXI and
@@ -22,7 +22,7 @@
 use gateway_core::EncodeError;
 use gateway_model::{Invoice, InvoiceLine, InvoicePurpose, Party, Text};
 
-use crate::common::{self, ExtBuilder, LineItem, MapCx, SetShape, Survey};
+use crate::common::{self, ExtBuilder, Kept, LineItem, MapCx, SetShape, Survey};
 use crate::envelope::{SetIssue, Severity};
 use crate::fields::Fields;
 use crate::line_loop::{LineSegment, OpenLine, write_line};
@@ -30,7 +30,7 @@ use crate::order::Area;
 use crate::set_loop::{self, Common, Scope, SetKind, common_fields};
 use crate::tokenizer::Segment;
 use crate::values;
-use crate::writer::{Out, o, t};
+use crate::writer::{El, Out, o, t};
 
 /// The canonical slot an N1 entity code fills on an invoice.
 fn role(code: &str) -> Option<usize> {
@@ -61,6 +61,8 @@ impl SetKind for Invoice810 {
         is_total: is_tds,
         role,
         slot_fields: &["supplier", "buyer", "bill_to", "remit_to", "ship_to"],
+        slot_codes: &["SU", "BY", "BT", "RI", "ST"],
+        currency_entity: "SE",
     };
     const BEGIN: (&'static str, &'static str) = ("BIG", "beginning segment for invoice");
     const SET: &'static str = "810";
@@ -90,11 +92,12 @@ impl SetKind for Invoice810 {
         });
     }
 
-    /// TDS (the last one) is the total, in implied cents.
+    /// TDS (the last one) is the total, in implied cents; TDS02 on are kept.
     #[inline]
     fn own_segment(
         cx: &mut MapCx,
         inv: &mut Invoice,
+        ext: &mut ExtBuilder,
         _: &mut OpenLine,
         seg: &Fields,
         i: usize,
@@ -105,6 +108,7 @@ impl SetKind for Invoice810 {
             return None;
         }
         inv.total = cx.opt_implied2(seg, i, 1, Severity::Error);
+        ext.keep_elements(seg, &[1]);
         Some(Scope::Summary)
     }
 
@@ -222,18 +226,19 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
     common::write_kept_segments(out, e, "$")?;
     common::write_comments(out, inv.comments.as_ref())?;
     if let Some(c) = &inv.currency {
-        out.segment("$.currency", "CUR", &[t("SE"), t(c.as_str())])?;
+        common::write_currency(out, &Invoice810::SHAPE, c, e)?;
     }
     common::write_parties(
         out,
+        &Invoice810::SHAPE,
         &[
-            (&inv.supplier, "SU", "supplier"),
-            (&inv.buyer, "BY", "buyer"),
-            (&inv.bill_to, "BT", "bill_to"),
-            (&inv.remit_to, "RI", "remit_to"),
-            (&inv.ship_to, "ST", "ship_to"),
+            &inv.supplier,
+            &inv.buyer,
+            &inv.bill_to,
+            &inv.remit_to,
+            &inv.ship_to,
         ],
-        &inv.extensions,
+        e,
     )?;
     if let Some(terms) = &inv.payment_terms {
         common::write_terms(out, terms, &inv.extensions)?;
@@ -253,21 +258,30 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
             path: "$.total".into(),
             message: format!("{total} has more than two decimals; TDS01 carries cents"),
         })?;
-        out.segment("$.total", "TDS", &[t(v)])?;
+        let mut tds = Kept::elements(e).fill("TDS", vec![El::empty()])?;
+        tds[0] = t(v);
+        out.segment("$.total", "TDS", &tds)?;
         write_header_amounts(out, inv)?;
     }
-    out.segment("$.lines", "CTT", &[t(inv.lines.len().to_string())])?;
+    common::write_ctt(out, inv.lines.len(), e)?;
     common::write_kept_summary(out, &inv.extensions)?;
     out.end_area();
     Ok(())
 }
 
 fn write_header_amounts(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
+    let e = &inv.extensions;
     for (k, tax) in inv.taxes.iter().enumerate() {
-        common::write_tax(out, tax, &format!("$.taxes[{k}]"))?;
+        common::write_tax(
+            out,
+            tax,
+            &format!("$.taxes[{k}]"),
+            Kept::item(e, "taxes", k),
+        )?;
     }
     for (k, c) in inv.charges.iter().enumerate() {
-        common::write_charge(out, c, &format!("$.charges[{k}]"))?;
+        let kept = Kept::item(e, "charges", k);
+        common::write_charge(out, c, &format!("$.charges[{k}]"), kept)?;
     }
     Ok(())
 }

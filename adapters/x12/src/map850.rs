@@ -4,8 +4,9 @@
 //! N1 loops (SU/SE/VN supplier, BY buyer, BT bill-to, ST ship-to), ITD. Lines: PO1 (number,
 //! quantity, UOM, price, qualifier pairs), PID05 → description (continued in the PID*F
 //! segments right after it, joined with a space; written so when longer than PID05 allows),
-//! DTM*002 → need-by, TXI, SAC. Summary: CTT (checked), AMT*TT → total (computed from the lines
-//! when absent). Everything else goes to `extensions.x12` (see [`crate::common`]).
+//! DTM*002 → need-by, TXI, SAC. Summary: CTT (CTT01 checked and written as the line count),
+//! AMT*TT → total (computed from the lines when absent). Everything else goes to
+//! `extensions.x12` (see [`crate::common`]).
 //!
 //! `version` ↔ the first header `REF*PP` (purchase order revision number). A party's ids: the
 //! first in N1 (N103/N104), the others, and a first whose domain is not an X12 code, in loop
@@ -22,7 +23,7 @@ use gateway_core::EncodeError;
 use gateway_model::{ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, Text};
 use rust_decimal::Decimal;
 
-use crate::common::{self, ExtBuilder, LineItem, MapCx, SetShape, Survey};
+use crate::common::{self, ExtBuilder, Kept, LineItem, MapCx, SetShape, Survey};
 use crate::envelope::{SetIssue, Severity};
 use crate::fields::Fields;
 use crate::line_loop::{LineSegment, OpenLine, write_line};
@@ -30,7 +31,7 @@ use crate::order::Area;
 use crate::set_loop::{self, Common, Scope, SetKind, common_fields};
 use crate::tokenizer::Segment;
 use crate::values;
-use crate::writer::{Out, t};
+use crate::writer::{El, Out, t};
 
 fn role(code: &str) -> Option<usize> {
     match code {
@@ -74,6 +75,8 @@ impl SetKind for Order850 {
         is_total: is_amt_tt,
         role,
         slot_fields: &["supplier", "buyer", "bill_to", "ship_to"],
+        slot_codes: &["SU", "BY", "BT", "ST"],
+        currency_entity: "BY",
     };
     const BEGIN: (&'static str, &'static str) = ("BEG", "beginning segment for purchase order");
     const SET: &'static str = "850";
@@ -113,11 +116,12 @@ impl SetKind for Order850 {
     }
 
     /// DTM*002 in a line loop is the line's need-by date (the first one); AMT*TT (the last
-    /// one) is the total.
+    /// one) is the total (AMT03 kept).
     #[inline]
     fn own_segment(
         cx: &mut MapCx,
         po: &mut PurchaseOrder,
+        ext: &mut ExtBuilder,
         open: &mut OpenLine,
         seg: &Fields,
         i: usize,
@@ -142,6 +146,7 @@ impl SetKind for Order850 {
             }
             (_, b"AMT") if Some(i) == survey.last_total => {
                 po.total = cx.opt_decimal(seg, i, 2, Severity::Error);
+                ext.keep_elements(seg, &[1, 2]);
                 Some(Scope::Summary)
             }
             _ => None,
@@ -303,7 +308,7 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
     common::write_kept_segments(out, e, "$")?;
     common::write_comments(out, po.comments.as_ref())?;
     if let Some(c) = &po.currency {
-        out.segment("$.currency", "CUR", &[t("BY"), t(c.as_str())])?;
+        common::write_currency(out, &Order850::SHAPE, c, e)?;
     }
     // After the kept segments and CUR, in the 850's order: the last header REF*PP is the
     // version (see `revision`).
@@ -311,32 +316,37 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
         out.segment("$.version", "REF", &[t("PP"), t(v.to_string())])?;
     }
     for (k, c) in po.charges.iter().enumerate() {
-        common::write_charge(out, c, &format!("$.charges[{k}]"))?;
+        let kept = Kept::item(e, "charges", k);
+        common::write_charge(out, c, &format!("$.charges[{k}]"), kept)?;
     }
     if let Some(terms) = &po.payment_terms {
         common::write_terms(out, terms, &po.extensions)?;
     }
     for (k, tax) in po.taxes.iter().enumerate() {
-        common::write_tax(out, tax, &format!("$.taxes[{k}]"))?;
+        common::write_tax(
+            out,
+            tax,
+            &format!("$.taxes[{k}]"),
+            Kept::item(e, "taxes", k),
+        )?;
     }
     common::write_parties(
         out,
-        &[
-            (&po.supplier, "SU", "supplier"),
-            (&po.buyer, "BY", "buyer"),
-            (&po.bill_to, "BT", "bill_to"),
-            (&po.ship_to, "ST", "ship_to"),
-        ],
-        &po.extensions,
+        &Order850::SHAPE,
+        &[&po.supplier, &po.buyer, &po.bill_to, &po.ship_to],
+        e,
     )?;
     out.end_area();
     for (n, line) in po.lines.iter().enumerate() {
         write_line(out, PO1, n, line)?;
     }
     out.begin_area("850", Area::Summary);
-    out.segment("$.lines", "CTT", &[t(po.lines.len().to_string())])?;
+    common::write_ctt(out, po.lines.len(), e)?;
     if let Some(total) = po.total {
-        out.segment("$.total", "AMT", &[t("TT"), t(values::to_decimal(total))])?;
+        let mut amt = Kept::elements(e).fill("AMT", vec![El::empty(); 2])?;
+        amt[0] = t("TT");
+        amt[1] = t(values::to_decimal(total));
+        out.segment("$.total", "AMT", &amt)?;
     }
     common::write_kept_summary(out, &po.extensions)?;
     out.end_area();

@@ -72,11 +72,14 @@ pub(crate) trait SetKind {
     /// Pushes the line a line item segment starts; `ext` is the new line's builder.
     fn push_line(lines: &mut Vec<Self::Line>, item: LineItem, ext: &mut ExtBuilder);
 
-    /// A segment only this kind maps. Returns the scope after it when it took the segment,
-    /// `None` to leave it to the shared loop.
+    /// A segment only this kind maps (its elements the document does not hold go to `ext`).
+    /// Returns the scope after it when it took the segment, `None` to leave it to the shared
+    /// loop.
+    #[allow(clippy::too_many_arguments)]
     fn own_segment(
         cx: &mut MapCx,
         doc: &mut Self::Doc,
+        ext: &mut ExtBuilder,
         open: &mut OpenLine,
         seg: &Fields,
         i: usize,
@@ -145,6 +148,7 @@ pub(crate) fn read_set_into<K: SetKind>(
     K::common(doc).lines.reserve_exact(survey.lines);
     let mut open = OpenLine::for_set(K::SET);
     let mut scope = Scope::Header;
+    let mut seen_ctt = false;
     let mut i = 0;
     while let Some(seg) = body.get(i) {
         let seg = &Fields::new(seg);
@@ -156,7 +160,9 @@ pub(crate) fn read_set_into<K: SetKind>(
             i += 1;
             continue;
         }
-        if let Some(next) = K::own_segment(&mut cx, doc, &mut open, seg, i, scope, &survey) {
+        if let Some(next) =
+            K::own_segment(&mut cx, doc, &mut ext, &mut open, seg, i, scope, &survey)
+        {
             scope = next;
             i += 1;
             continue;
@@ -166,7 +172,9 @@ pub(crate) fn read_set_into<K: SetKind>(
             (Scope::Header | Scope::Summary, b"NTE") if seg.text(2).is_some() => {
                 comments.extend(seg.text(2));
             }
-            (_, b"CUR") if Some(i) == survey.last_cur => *c.currency = seg.trimmed(2),
+            (_, b"CUR") if Some(i) == survey.last_cur => {
+                *c.currency = common::read_currency(seg, &K::SHAPE, &mut ext);
+            }
             (Scope::Header | Scope::Summary, b"N1") => {
                 // The loop's N2/N3/N4/REF/PER are read with it, and checked as they are split.
                 let mut check = |child: &Fields<'_, '_>, k: usize| {
@@ -198,18 +206,28 @@ pub(crate) fn read_set_into<K: SetKind>(
                 let item = common::read_line_item(&mut cx, seg, i, ordinal, line_ext);
                 K::push_line(c.lines, item, line_ext);
             }
-            (Scope::Header | Scope::Summary, b"TXI") => match common::read_tax(&mut cx, seg, i) {
-                Some(tax) => c.taxes.push(tax),
-                None => ext.keep(seg),
-            },
+            (Scope::Header | Scope::Summary, b"TXI") => {
+                match common::read_tax(&mut cx, seg, i, &mut ext, c.taxes.len()) {
+                    Some(tax) => c.taxes.push(tax),
+                    None => ext.keep(seg),
+                }
+            }
             (Scope::Header | Scope::Summary, b"SAC") => {
-                match common::read_charge(&mut cx, seg, i) {
+                match common::read_charge(&mut cx, seg, i, &mut ext, c.charges.len()) {
                     Some(charge) => c.charges.push(charge),
                     None => ext.keep(seg),
                 }
             }
-            (_, b"CTT") => {
+            // The first CTT is the one the writer writes (CTT01 the line count, the rest
+            // kept); another is kept whole.
+            (_, b"CTT") if !seen_ctt => {
+                seen_ctt = true;
                 check_ctt(&mut cx, seg, i, c.lines.len());
+                ext.keep_elements(seg, &[1]);
+                scope = Scope::Summary;
+            }
+            (_, b"CTT") => {
+                ext.keep(seg);
                 scope = Scope::Summary;
             }
             (Scope::Line, _) => open.segment(&mut cx, seg, i, c.lines),

@@ -21,7 +21,7 @@ impl<'a> El<'a> {
     pub fn empty() -> El<'a> {
         El::T(Cow::Borrowed(""))
     }
-    fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         match self {
             El::T(s) => s.is_empty(),
             El::C(c) => c.iter().all(|s| s.is_empty()),

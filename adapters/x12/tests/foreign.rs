@@ -391,12 +391,13 @@ fn a_005010_partner_gets_the_5010_limits() {
 
 #[test]
 fn quantities_and_amounts_are_counted_in_digits_against_the_partners_version() {
-    // PO102 (Quantity Ordered) holds 15 digits; a sign and a decimal point do not count.
+    // PO102 (Quantity Ordered) holds 15 digits; a sign and a decimal point do not count. (The
+    // unit and a unit price stay: PO102-PO104 go together, X12's paired rule P020304.)
     let mut docs = order_with("Acme", "Gloves", "EA");
     let set_quantity = |docs: &mut Vec<Document>, q: &str| {
         if let Document::PurchaseOrder(po) = &mut docs[0] {
             po.lines[0].quantity = Some(q.parse().unwrap());
-            po.lines[0].unit_price = None;
+            po.lines[0].unit_price = Some(Decimal::ONE);
         }
     };
     set_quantity(&mut docs, "-1234567.12345678");
@@ -415,6 +416,7 @@ fn quantities_and_amounts_are_counted_in_digits_against_the_partners_version() {
             line_number: 1,
             quantity: Some("123456789.01".parse().unwrap()),
             uom: Some("EA".into()),
+            unit_price: Some(Decimal::ONE),
             ..gateway_model::InvoiceLine::default()
         }],
         ..gateway_model::Invoice::default()
