@@ -5,6 +5,12 @@
 //! Acknowledgments are never acknowledged: a functional group of 997/999s (GS01 `FA`) gets no
 //! AK1, and an interchange of nothing else gets no 997/999 at all (a TA1 still answers
 //! interchange problems or ISA14).
+//!
+//! No acknowledgment is sent with a mandatory element empty: an interchange whose header is
+//! too broken to say whom to answer gets none (listed in [`Acknowledgment::unanswerable`]
+//! with why), and a set without a usable ST01/ST02 gets no AK2 (the AK9 counts it received
+//! and not accepted). An interchange the walker rejects (a repeated control number, TA1 025)
+//! is answered by its TA1 `R` alone.
 
 use std::sync::OnceLock;
 
@@ -82,7 +88,12 @@ pub struct SetAck {
 pub struct GroupAck {
     pub kind: AckKind,
     pub group: Group,
+    /// The sets an AK2 answers.
     pub sets: Vec<SetAck>,
+    /// Sets received but not accepted that no AK2 can name (an ST without a usable ST01 or
+    /// ST02: AK201 and AK202 are mandatory): counted in AK903 and not in AK904, so AK901 is
+    /// never `A` while there are any.
+    pub unnamed_sets: u32,
     pub issues: Vec<EnvelopeIssue>,
     pub status: AckStatus,
 }
@@ -102,6 +113,11 @@ pub struct Acknowledgment {
     pub interchanges: Vec<InterchangeAck>,
     /// One ack interchange per inbound interchange, concatenated.
     pub bytes: Vec<u8>,
+    /// Interchanges no acknowledgment can answer, each with where and why: a header too broken
+    /// to name the sender to address a TA1 to, or the control number, date and time it
+    /// would echo (TA101 to TA103 are mandatory). An acknowledgment with those elements empty
+    /// is never sent.
+    pub unanswerable: Vec<String>,
 }
 
 /// Acknowledges `raw` with process-wide in-memory control numbers; empty when there is nothing
@@ -140,6 +156,7 @@ pub fn acknowledge_with(
     Ok(Acknowledgment {
         interchanges: v.done,
         bytes,
+        unanswerable: v.unanswerable,
     })
 }
 
@@ -149,8 +166,25 @@ struct AckVisitor<'r> {
     /// What the partner's profile tells about its documents (its Coupa supplier).
     context: gateway_model::ValidationContext,
     sets: Vec<SetAck>,
+    /// Sets of the open group that no AK2 can name.
+    unnamed_sets: u32,
     groups: Vec<GroupAck>,
     done: Vec<InterchangeAck>,
+    unanswerable: Vec<String>,
+}
+
+/// Whether an AK2 can name the set with `header`: AK201 is an id of 3 characters and AK202 a
+/// control number of 4 to 9, both mandatory, and neither may hold a delimiter of the
+/// acknowledgment (which mirrors the inbound interchange's).
+fn nameable(header: &crate::envelope::SetHeader, d: &Delimiters) -> bool {
+    let clean = |v: &str| {
+        !v.bytes().any(|b| {
+            b == d.element || b == d.component || b == d.segment || Some(b) == d.repetition
+        })
+    };
+    let id = header.id.trim();
+    let control = header.control.trim();
+    id.len() == 3 && (4..=9).contains(&control.len()) && clean(id) && clean(control)
 }
 
 fn set_status(issues: &[SetIssue]) -> AckStatus {
@@ -168,6 +202,17 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
         if cx.group.is_none_or(is_acknowledgment_group) {
             // A set outside a group cannot be acknowledged by a 997/999; an acknowledgment
             // is not acknowledged.
+            return;
+        }
+        if cx.interchange.is_some_and(|i| i.rejection().is_some()) {
+            // A rejected interchange is answered by its TA1 alone.
+            return;
+        }
+        let delimiters = cx.interchange.map(|i| i.delimiters).unwrap_or_default();
+        if !nameable(cx.header, &delimiters) {
+            // Rejected by the walker (ST01/ST02 missing or malformed); the group's AK9 counts
+            // it as received and not accepted.
+            self.unnamed_sets += 1;
             return;
         }
         let version = cx.group.map_or("", Group::version);
@@ -190,6 +235,7 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
 
     fn group_end(&mut self, _: Option<&Interchange>, group: &Group, issues: Vec<EnvelopeIssue>) {
         let sets = std::mem::take(&mut self.sets);
+        let unnamed_sets = std::mem::take(&mut self.unnamed_sets);
         if is_acknowledgment_group(group) {
             return;
         }
@@ -197,9 +243,10 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
             .iter()
             .filter(|s| s.status != AckStatus::Rejected)
             .count();
-        let status = if !sets.is_empty() && accepted == 0 {
+        let answered = sets.len() + unnamed_sets as usize;
+        let status = if answered > 0 && accepted == 0 {
             AckStatus::Rejected
-        } else if accepted < sets.len() {
+        } else if accepted < answered {
             AckStatus::Partial
         } else if !issues.is_empty()
             || sets
@@ -214,17 +261,23 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
             kind: AckKind::for_version(group.version()),
             group: group.clone(),
             sets,
+            unnamed_sets,
             issues,
             status,
         });
     }
 
     fn interchange_end(&mut self, isa: &Interchange) {
-        let groups = std::mem::take(&mut self.groups);
-        let ta1 = match isa.issues.first() {
-            Some(i) => Some((AckStatus::AcceptedWithErrors, i.code)),
-            None if isa.field(14) == "1" => Some((AckStatus::Accepted, "000")),
-            None => None,
+        let mut groups = std::mem::take(&mut self.groups);
+        let ta1 = match (isa.rejection(), isa.issues.first()) {
+            (Some(i), _) => {
+                // Nothing of a rejected interchange was taken: no 997/999 for its groups.
+                groups.clear();
+                Some((AckStatus::Rejected, i.code))
+            }
+            (None, Some(i)) => Some((AckStatus::AcceptedWithErrors, i.code)),
+            (None, None) if isa.field(14) == "1" => Some((AckStatus::Accepted, "000")),
+            (None, None) => None,
         };
         self.done.push(InterchangeAck {
             interchange: isa.clone(),
@@ -235,8 +288,8 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
 
     fn stray(
         &mut self,
-        _: String,
-        _: String,
+        location: String,
+        message: String,
         ta1_code: Option<&'static str>,
         offset: Option<usize>,
     ) {
@@ -258,6 +311,20 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
             .take(17)
             .map(|f| gateway_model::charset::utf8_or_windows_1252(f).into_owned())
             .collect();
+        // The TA1 goes to ISA05/ISA06 from ISA07/ISA08 and echoes ISA13, ISA09 and ISA10
+        // (TA101 to TA103, mandatory): without them there is no one to answer.
+        let missing: Vec<String> = [5, 6, 7, 8, 13, 9, 10]
+            .into_iter()
+            .filter(|&n| fields.get(n).is_none_or(|f| f.trim().is_empty()))
+            .map(|n| format!("ISA{n:02}"))
+            .collect();
+        if !missing.is_empty() {
+            self.unanswerable.push(format!(
+                "{location}: {message}; no TA1 answers it: {} cannot be read from the header, and a TA1 needs them to name whom it answers",
+                missing.join(", ")
+            ));
+            return;
+        }
         let usable = |b: u8| !b.is_ascii_alphanumeric() && !b.is_ascii_whitespace();
         let delimiters = Delimiters {
             element: if usable(sep) { sep } else { b'*' },

@@ -142,6 +142,16 @@ fn envelope_meta(cx: &SetContext<'_>) -> SourceMeta {
             meta.extra
                 .insert("interchange_warnings".into(), notes.join("; ").into());
         }
+        // What the TA1 notes while accepting the interchange (a header field of the wrong
+        // width, a repeated group control number) is a warning on each of its documents, with
+        // where it is and the TA1 code, as `validate` prints and counts it.
+        for i in isa
+            .issues
+            .iter()
+            .filter(|i| i.severity == Severity::Warning)
+        {
+            meta.note(&interchange_problem(isa, i));
+        }
     }
     if let Some(g) = cx.group {
         meta.extra.insert("version".into(), g.version().into());
@@ -445,17 +455,29 @@ pub(crate) fn group_end_rejects(
     }
 }
 
-/// An interchange's trailer problems, as rejects. Header width notes travel on the documents'
-/// metadata instead.
+/// An interchange problem in words: where, what, and its TA1 note code (TA105).
+fn interchange_problem(isa: &Interchange, i: &EnvelopeIssue) -> String {
+    format!(
+        "line {}, interchange {}: {} (TA1 note {})",
+        i.line,
+        isa.control(),
+        i.message,
+        i.code
+    )
+}
+
+/// An interchange's trailer problems, and the one that rejects it (a repeated control
+/// number), as rejects. Header problems the interchange is accepted with travel on its
+/// documents' notes instead ([`envelope_meta`]).
 pub(crate) fn interchange_end_rejects(sink: &mut dyn Emit, isa: &Interchange) {
     for i in isa
         .issues
         .iter()
-        .filter(|i| matches!(i.code, "001" | "021" | "023" | "025"))
+        .filter(|i| i.severity == Severity::Error || matches!(i.code, "001" | "021" | "023"))
     {
         sink.reject(Reject::new(
             format!("line {}, interchange {}", i.line, isa.control()),
-            i.message.clone(),
+            format!("{} (TA1 note {})", i.message, i.code),
         ));
     }
 }
@@ -843,6 +865,73 @@ mod tests {
             .filter_map(|l| l.split(',').next())
             .collect();
         assert_eq!(lines, ["line 3", "line 9", "line 17"]);
+    }
+
+    /// What the TA1 notes while accepting an interchange (here ISA06 10 characters wide, TA1
+    /// 006) is a note on its documents, with where and the TA1 code, which `validate` prints
+    /// as a warning.
+    #[test]
+    fn interchange_header_problems_are_noted_on_its_documents_with_the_ta1_code() {
+        let raw = format!(
+            "{}{}GE*1*1~\nIEA*1*000000001~\n",
+            HEAD.replace("*S              *", "*S         *"),
+            invoice("0001", 1)
+        );
+        let decoded = X12Codec::new().decode(raw.as_bytes(), &PartnerProfile::anonymous());
+        assert!(decoded.rejects.is_empty(), "{:?}", decoded.rejects);
+        let notes: Vec<&str> = decoded.documents[0].meta.notes().collect();
+        assert_eq!(
+            notes,
+            [
+                "line 1, interchange 000000001: ISA06 is 10 characters wide; the standard fixes it at 15 (TA1 note 006)"
+            ]
+        );
+    }
+
+    /// A second copy of an interchange is rejected (TA1 R 025): its documents are not handed
+    /// on, on one thread or several, and the rejects say why.
+    #[test]
+    fn a_repeated_interchanges_documents_are_not_output() {
+        let one = format!("{HEAD}{}GE*1*1~\nIEA*1*000000001~\n", invoice("0001", 1));
+        let raw = format!("{one}{one}");
+        for par in [
+            Parallelism::sequential(),
+            Parallelism {
+                threads: 2,
+                batch: 1,
+            },
+        ] {
+            let decoded = decode_all_with(raw.as_bytes(), par);
+            assert_eq!(decoded.documents.len(), 1, "{:?}", decoded.rejects);
+            let messages: Vec<&str> = decoded.rejects.iter().map(|r| r.message.as_str()).collect();
+            assert_eq!(
+                messages,
+                [
+                    "transaction set rejected: not read: interchange 000000001 is rejected (TA1 note 025): interchange control number 000000001 repeats an earlier interchange in this input",
+                    "interchange control number 000000001 repeats an earlier interchange in this input (TA1 note 025)",
+                ]
+            );
+        }
+    }
+
+    /// An empty or blank input holds no interchange: a reject, not a clean nothing.
+    #[test]
+    fn an_empty_input_is_rejected() {
+        for raw in ["", "\n  \n"] {
+            let decoded = X12Codec::new().decode(raw.as_bytes(), &PartnerProfile::anonymous());
+            assert!(decoded.documents.is_empty());
+            assert_eq!(decoded.rejects.len(), 1, "{raw:?}");
+            assert!(
+                decoded.rejects[0]
+                    .message
+                    .starts_with("the input holds no interchange"),
+                "{:?}",
+                decoded.rejects
+            );
+            let mut items = Vec::new();
+            decode_stream(&mut raw.as_bytes(), &mut |i| items.push(i)).unwrap();
+            assert_eq!(items.len(), 1, "{items:?}");
+        }
     }
 
     #[test]

@@ -81,6 +81,11 @@ impl Interchange {
     pub fn receiver(&self) -> String {
         format!("{}:{}", self.field(7).trim(), self.field(8).trim())
     }
+    /// The problem that rejects the whole interchange (TA1 R), when there is one: its sets
+    /// are not read, and no 997/999 answers its groups.
+    pub fn rejection(&self) -> Option<&EnvelopeIssue> {
+        self.issues.iter().find(|i| i.severity == Severity::Error)
+    }
 }
 
 /// The GS header of a functional group.
@@ -352,6 +357,22 @@ pub struct Walker {
     seen_groups: HashSet<String>,
     /// Set while skipping the rest of a set too large to buffer.
     skipping: Option<SetHeader>,
+    /// Data before an interchange header being skipped: reported once, when the run ends.
+    skipped: Option<SkippedRun>,
+    /// Whether the input held anything but padding (a segment, or data the tokenizer skipped).
+    seen_input: bool,
+}
+
+/// A run of data before an interchange header that the tokenizer skips piece by piece (a
+/// streamed input without a usable ISA comes in one piece per read): where it started and
+/// how much of it there was, reported once.
+#[derive(Debug)]
+struct SkippedRun {
+    line: u32,
+    ordinal: u64,
+    offset: usize,
+    message: String,
+    bytes: usize,
 }
 
 const ISA_WIDTHS: [(usize, usize, &str); 16] = [
@@ -431,7 +452,7 @@ impl Walker {
             match tok.step() {
                 Step::End => {
                     if eof {
-                        self.finish(visitor);
+                        self.finish(tok.state().line, visitor);
                     }
                     return Progress {
                         state: tok.state(),
@@ -444,8 +465,13 @@ impl Walker {
                         need_more: true,
                     };
                 }
-                Step::Error(e) => self.token_error(e, visitor),
+                Step::Error(e) => {
+                    let skipped = tok.state().pos.saturating_sub(e.offset);
+                    self.token_error(e, skipped, visitor);
+                }
                 Step::Segment(seg) => {
+                    self.seen_input = true;
+                    self.end_skipped_run(visitor);
                     if self.skipping.is_some() {
                         self.skip(&seg, visitor);
                         continue;
@@ -506,11 +532,29 @@ impl Walker {
         }
     }
 
-    fn token_error(&mut self, e: TokenError, visitor: &mut dyn Visitor<'_>) {
-        // A broken ISA ends the open interchange: nothing after it can be split reliably.
-        if e.ta1_code != "024" {
-            self.close_interchange(e.line, "023", visitor);
+    /// `skipped` is how many bytes the tokenizer passed over for `e`.
+    fn token_error(&mut self, e: TokenError, skipped: usize, visitor: &mut dyn Visitor<'_>) {
+        self.seen_input = true;
+        if e.ta1_code == "024" {
+            // Data before an interchange header: one report per run, however many pieces
+            // the tokenizer skips it in.
+            match self.skipped.as_mut() {
+                Some(run) => run.bytes = run.bytes.saturating_add(skipped),
+                None => {
+                    self.skipped = Some(SkippedRun {
+                        line: e.line,
+                        ordinal: e.ordinal,
+                        offset: e.offset,
+                        message: e.message,
+                        bytes: skipped,
+                    })
+                }
+            }
+            return;
         }
+        self.end_skipped_run(visitor);
+        // A broken ISA ends the open interchange: nothing after it can be split reliably.
+        self.close_interchange(e.line, "023", visitor);
         visitor.stray(
             format!("line {}, segment #{}", e.line, e.ordinal),
             e.message,
@@ -519,7 +563,35 @@ impl Walker {
         );
     }
 
-    fn finish(&mut self, visitor: &mut dyn Visitor<'_>) {
+    /// Reports the run of skipped data that ended (at a segment, another problem or the end
+    /// of the input), once, where it started.
+    fn end_skipped_run(&mut self, visitor: &mut dyn Visitor<'_>) {
+        if let Some(run) = self.skipped.take() {
+            visitor.stray(
+                format!("line {}, segment #{}", run.line, run.ordinal),
+                format!(
+                    "{} ({} byte{} from here on)",
+                    run.message,
+                    run.bytes,
+                    if run.bytes == 1 { "" } else { "s" }
+                ),
+                Some("024"),
+                Some(run.offset),
+            );
+        }
+    }
+
+    /// The end of the input, at `line`: reports what is still open.
+    fn finish(&mut self, line: u32, visitor: &mut dyn Visitor<'_>) {
+        self.end_skipped_run(visitor);
+        if !self.seen_input {
+            visitor.stray(
+                format!("line {line}"),
+                "the input holds no interchange: it is empty or blank (expected an interchange header ISA)".into(),
+                None,
+                None,
+            );
+        }
         if let Some(h) = self.skipping.take() {
             visitor.stray(
                 format!("line {}, set {}", h.line, h.control),
@@ -641,8 +713,9 @@ impl Walker {
         }
         let key = format!("{}/{}", isa.sender(), isa.control());
         if self.seen_interchanges.contains(&key) {
+            // A second copy of an interchange is rejected (TA1 R): its sets are not read.
             isa.issues.push(EnvelopeIssue {
-                severity: Severity::Warning,
+                severity: Severity::Error,
                 code: "025",
                 line: seg.line,
                 message: format!(
@@ -814,7 +887,8 @@ impl Walker {
                         e.line,
                         e.message.clone(),
                     ));
-                    self.token_error(e, visitor);
+                    let skipped = tok.state().pos.saturating_sub(e.offset);
+                    self.token_error(e, skipped, visitor);
                     break;
                 }
             }
@@ -855,6 +929,19 @@ impl Walker {
             );
             i.set_code = "7";
             issues.push(i);
+        }
+        if let Some(refusal) = self.interchange.as_ref().and_then(Interchange::rejection) {
+            issues.push(SetIssue::set(
+                Severity::Error,
+                "5",
+                st.line,
+                format!(
+                    "not read: interchange {} is rejected (TA1 note {}): {}",
+                    self.interchange.as_ref().map_or("", Interchange::control),
+                    refusal.code,
+                    refusal.message
+                ),
+            ));
         }
         if let Some(g) = self.group.as_mut() {
             g.sets += 1;
@@ -1112,6 +1199,94 @@ pub(crate) mod tests {
         ));
         assert_eq!(r.strays.len(), 1);
         assert!(r.strays[0].contains("FOO"), "{:?}", r.strays);
+    }
+
+    /// Data without an interchange header, streamed in many pieces: one report for the run,
+    /// where it started and how many bytes it held, not one per piece.
+    #[test]
+    fn skipped_data_before_an_isa_is_reported_once_per_run() {
+        let junk = "B".repeat(10_000);
+        let input = format!("{junk}{ISA}GS*IN*S*R*1*1*7*X*004010~GE*0*7~IEA*1*000000001~");
+        let bytes = input.as_bytes();
+        let mut r = Record::default();
+        let mut w = Walker::new();
+        let mut state = TokState::default();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut fed = 0;
+        loop {
+            let end = (fed + 100).min(bytes.len());
+            buf.extend_from_slice(&bytes[fed..end]);
+            fed = end;
+            let eof = fed == bytes.len();
+            let p = w.run(&buf, state, eof, &mut r);
+            buf.drain(..p.state.pos.min(buf.len()));
+            state = TokState { pos: 0, ..p.state };
+            if eof && !p.need_more {
+                break;
+            }
+        }
+        assert_eq!(
+            r.strays,
+            vec![
+                "line 1, segment #1: expected an interchange header ISA; data before it was skipped (10000 bytes from here on)"
+            ]
+        );
+        assert_eq!(r.interchanges.len(), 1);
+        // Two runs apart (a broken ISA between them) are two reports.
+        let broken = ISA.replace("*>~", "*~~");
+        let r = walk(&format!("xx{broken}yyy"));
+        assert_eq!(r.strays.len(), 3, "{:?}", r.strays);
+        assert!(
+            r.strays[0].contains("(2 bytes from here on)"),
+            "{:?}",
+            r.strays
+        );
+        assert!(
+            r.strays[2].contains("bytes from here on)"),
+            "{:?}",
+            r.strays
+        );
+    }
+
+    /// An input with no interchange at all (empty, or nothing but line breaks and spaces) is
+    /// said so, not taken for an input with nothing wrong.
+    #[test]
+    fn an_input_without_any_interchange_is_reported() {
+        for input in ["", " \r\n\n", "\u{feff}"] {
+            let r = walk(input);
+            assert_eq!(r.strays.len(), 1, "{input:?}: {:?}", r.strays);
+            assert!(
+                r.strays[0].contains("the input holds no interchange"),
+                "{:?}",
+                r.strays
+            );
+        }
+        let r = walk(&format!("{ISA}IEA*0*000000001~"));
+        assert!(r.strays.is_empty(), "{:?}", r.strays);
+    }
+
+    /// A repeated interchange control number rejects the second interchange: each of its sets
+    /// is rejected with the reason, and the first copy is untouched.
+    #[test]
+    fn a_repeated_interchange_rejects_its_sets() {
+        let one = format!(
+            "{ISA}GS*IN*S*R*20200301*1253*7*X*004010~ST*810*0001~BIG*20200301*INV1~SE*3*0001~GE*1*7~IEA*1*000000001~"
+        );
+        let r = walk(&format!("{one}{one}"));
+        assert_eq!(r.sets.len(), 2);
+        assert!(r.sets[0].2.is_empty(), "{:?}", r.sets[0]);
+        assert_eq!(r.sets[1].2.len(), 1, "{:?}", r.sets[1]);
+        assert_eq!(r.sets[1].2[0].severity, Severity::Error);
+        assert!(
+            r.sets[1].2[0]
+                .message
+                .starts_with("not read: interchange 000000001 is rejected (TA1 note 025)"),
+            "{:?}",
+            r.sets[1].2
+        );
+        let rejection = r.interchanges[1].rejection().map(|i| i.code);
+        assert_eq!(rejection, Some("025"));
+        assert_eq!(r.interchanges[0].rejection(), None);
     }
 
     #[test]

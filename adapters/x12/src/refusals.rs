@@ -6,7 +6,9 @@
 //! pay and never sends it again. The errors come from the same validation the pipeline runs
 //! ([`gateway_model::Document::validate`]), placed at the X12 element the value comes from
 //! where there is one (a line's IT102/PO102 and IT104/PO104, BIG/BEG's number and date, the
-//! heading's CUR02), at the line's segment for the rest of a line, and on the set otherwise.
+//! heading's CUR02), at the line's segment for the rest of a line, at the segment that is
+//! missing for a set without its supplier's N1 or without lines (AK304 code 3, where it was
+//! expected), and on the set otherwise.
 
 use gateway_model::{Document, ValidationContext};
 
@@ -44,12 +46,14 @@ pub(crate) fn refusals(
             number: 2,
             date: 1,
             line: b"IT1",
+            line_id: "IT1",
         },
         Document::PurchaseOrder(_) => Shape {
             begin: b"BEG",
             number: 3,
             date: 5,
             line: b"PO1",
+            line_id: "PO1",
         },
     };
     let set_line = segments.first().map_or(1, |s| s.line);
@@ -81,11 +85,22 @@ pub(crate) fn refusals(
                     "8",
                     message,
                 ),
+                Some(Place::Missing(id, k)) => SetIssue::segment(
+                    Severity::Error,
+                    id,
+                    position(k),
+                    segments.get(k).map_or(set_line, |s| s.line),
+                    "3",
+                    message,
+                ),
                 None => SetIssue::set(Severity::Error, "5", set_line, message),
             }
         })
         .collect()
 }
+
+/// The N101 entity codes both set kinds read the supplier party from (`map810`/`map850`).
+const SUPPLIER_CODES: &[&str] = &["SU", "SE", "VN"];
 
 /// Position in the set of `segments[k]` (ST is 1).
 fn position(k: usize) -> u32 {
@@ -100,6 +115,9 @@ enum Place<'s, 'a> {
     Element(usize, &'s Segment<'a>, u32, &'static str),
     /// `segments[k]` as a whole.
     Segment(usize, &'s Segment<'a>),
+    /// A required segment (`id`) that is missing, or present without what makes it count:
+    /// AK304 code 3, at `segments[k]`, where it was expected.
+    Missing(&'static str, usize),
 }
 
 /// The segments a set kind takes its number, date and lines from.
@@ -108,6 +126,8 @@ struct Shape {
     number: u32,
     date: u32,
     line: &'static [u8],
+    /// The line segment's id as text, for a missing line loop.
+    line_id: &'static str,
 }
 
 impl Shape {
@@ -119,6 +139,44 @@ impl Shape {
                 .filter(|(_, s)| s.id() == id)
                 .nth(n)
         };
+        let first_line = nth(self.line, 0).map(|(k, _)| k);
+        // Where a heading segment was expected: before the first line, else before the
+        // summary (the SE when the set holds nothing else).
+        let heading_end = first_line.unwrap_or_else(|| {
+            segments
+                .iter()
+                .position(|s| matches!(s.id(), b"TDS" | b"CTT" | b"AMT" | b"SE"))
+                .unwrap_or(segments.len().saturating_sub(1))
+        });
+        match path {
+            "$.supplier" => {
+                // The supplier's N1 loop, when there is one (the party needs a name or an id);
+                // else the N1 missing, where the heading's N1 loops are (or end).
+                let supplier = segments
+                    .iter()
+                    .enumerate()
+                    .take(heading_end)
+                    .find(|(_, s)| {
+                        s.id() == b"N1"
+                            && s.element(1)
+                                .is_some_and(|v| SUPPLIER_CODES.iter().any(|c| c.as_bytes() == v))
+                    });
+                if let Some((k, seg)) = supplier {
+                    // N1 needs N102 or N103/N104: the name is the one to give.
+                    return Some(Place::Element(k, seg, 2, "2"));
+                }
+                let at = segments
+                    .iter()
+                    .take(heading_end)
+                    .position(|s| s.id() == b"N1")
+                    .unwrap_or(heading_end);
+                return Some(Place::Missing("N1", at));
+            }
+            "$.lines" if first_line.is_none() => {
+                return Some(Place::Missing(self.line_id, heading_end));
+            }
+            _ => {}
+        }
         if let Some(rest) = path.strip_prefix("$.lines[") {
             let (index, field) = rest.split_once(']')?;
             let (k, seg) = nth(self.line, index.parse().ok()?)?;
@@ -141,7 +199,7 @@ impl Shape {
             "$.invoice_date" | "$.order_date" => self.date,
             "$.currency" => {
                 // The heading's CUR: the last one before the first line.
-                let first_line = nth(self.line, 0).map_or(segments.len(), |(k, _)| k);
+                let first_line = first_line.unwrap_or(segments.len());
                 let (k, seg) = segments
                     .iter()
                     .enumerate()

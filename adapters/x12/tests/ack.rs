@@ -522,13 +522,22 @@ fn a_set_the_pipeline_would_refuse_is_rejected_at_the_element_its_value_comes_fr
         "{text}"
     );
 
-    // No supplier at all: nothing to point at, so the set alone is rejected, with the reason.
+    // No supplier at all: the supplier's N1 is named as the required segment missing (code
+    // 3), where the heading's N1 loops end (before the first IT1, position 3).
     let set = set.replace("N1*SU*Acme~\n", "").replace("SE*8*", "SE*7*");
     let set = set
         .replace("IT1*1**EA", "IT1*1*10*EA")
         .replace("EA***VP*X2", "EA*1**VP*X2");
-    let (a, text) = ack(&interchange(ISA4010, "004010", &[set], 1));
-    assert!(text.contains("AK2*810*0001~\nAK5*R*5~"), "{text}");
+    let (a, text) = ack(&interchange(
+        ISA4010,
+        "004010",
+        std::slice::from_ref(&set),
+        1,
+    ));
+    assert!(
+        text.contains("AK2*810*0001~\nAK3*N1*3**3~\nAK5*R*5~"),
+        "{text}"
+    );
     let issues = &a.interchanges[0].groups[0].sets[0].issues;
     assert_eq!(
         issues
@@ -538,5 +547,123 @@ fn a_set_the_pipeline_would_refuse_is_rejected_at_the_element_its_value_comes_fr
         [
             "$.supplier: missing: the supplier is required (name it in the document, or set coupa_supplier in the sender's partner profile)"
         ]
+    );
+}
+
+/// Every element of `text`'s segments that the 997/999/TA1 make mandatory is filled: no
+/// segment of the acknowledgment ends in, or holds, an empty mandatory element.
+fn assert_no_empty_mandatory(text: &str) {
+    for seg in text.split('~').map(str::trim).filter(|s| !s.is_empty()) {
+        let el: Vec<&str> = seg.split('*').collect();
+        let mandatory: &[usize] = match el[0] {
+            "ISA" => &[5, 6, 7, 8, 9, 10, 13],
+            "TA1" => &[1, 2, 3, 4, 5],
+            "AK2" => &[1, 2],
+            "AK3" => &[1, 2],
+            "AK9" => &[1, 2, 3, 4],
+            _ => &[],
+        };
+        for &n in mandatory {
+            assert!(
+                el.get(n).is_some_and(|v| !v.trim().is_empty()),
+                "{seg}: element {n} is empty in\n{text}"
+            );
+        }
+    }
+}
+
+/// An input cut inside an ST (`ST*8`, no ST02): no AK2 can name the set (AK201 and AK202 are
+/// mandatory), so there is none; the group's AK9 counts it received and not accepted.
+#[test]
+fn a_set_without_a_usable_st02_gets_no_ak2_and_is_counted_in_the_ak9() {
+    let head = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260101*1200*U*00401*000000001*0*P*>~GS*IN*SENDER*RECEIVER*20260101*1200*1*X*004010~";
+    let (a, text) = ack(&format!("{head}ST*8"));
+    assert_no_empty_mandatory(&text);
+    assert!(!text.contains("AK2"), "{text}");
+    // AK905 3: the group ended without its GE.
+    assert!(text.contains("AK1*IN*1~\nAK9*R*1*1*0*3~"), "{text}");
+    assert_eq!(a.interchanges[0].groups[0].unnamed_sets, 1);
+
+    // Beside a good set: the group is partially accepted, and only the good set is named.
+    let raw = interchange(ISA4010, "004010", &[good("0001")], 2)
+        .replace("GE*2*77~", "ST*810~\nBIG*20260315*INV-2~\nSE*3~\nGE*2*77~");
+    let (_, text) = ack(&raw);
+    assert_no_empty_mandatory(&text);
+    assert!(
+        text.contains("AK2*810*0001~\nAK5*A~\nAK9*P*2*2*1~"),
+        "{text}"
+    );
+}
+
+/// An ISA too broken to read (`ISA*` and then no element separators): there is no sender to
+/// address a TA1 to, nor a control number, date and time to echo, so nothing is sent and the
+/// acknowledgment says why.
+#[test]
+fn an_unreadable_interchange_header_gets_no_ta1_with_empty_elements() {
+    let raw = format!("ISA*{}", "B".repeat(5000));
+    let (a, text) = ack(&raw);
+    assert_eq!(text, "", "no acknowledgment to send");
+    assert!(a.interchanges.is_empty(), "{:?}", a.interchanges);
+    assert_eq!(a.unanswerable.len(), 1, "{:?}", a.unanswerable);
+    assert!(
+        a.unanswerable[0]
+            .starts_with("line 1, segment #1: interchange header ISA: expected 16 elements")
+            && a.unanswerable[0]
+                .contains("ISA05, ISA06, ISA07, ISA08, ISA13, ISA09, ISA10 cannot be read"),
+        "{:?}",
+        a.unanswerable
+    );
+    // A header that names its parties still gets its TA1 R.
+    let broken = ISA4010.replace("*P*>~", "*P*~~");
+    let (a, text) = ack(&format!("{broken}GS*IN*A*B~"));
+    assert!(text.contains("TA1*000000042*260315*1030*R*026~"), "{text}");
+    assert_no_empty_mandatory(&text);
+    assert!(a.unanswerable.is_empty(), "{:?}", a.unanswerable);
+}
+
+/// A second copy of an interchange (its control number repeats the first's from the same
+/// sender) is rejected as a whole: TA1 R 025, and no 997 for its groups.
+#[test]
+fn a_repeated_interchange_is_rejected_by_its_ta1_and_gets_no_997() {
+    let one = interchange(ISA4010, "004010", &[good("0001")], 1);
+    let (a, text) = ack(&format!("{one}{one}"));
+    assert_eq!(a.interchanges.len(), 2);
+    assert_eq!(a.interchanges[0].ta1, None);
+    assert_eq!(a.interchanges[0].groups.len(), 1);
+    assert_eq!(
+        a.interchanges[1].ta1,
+        Some((AckStatus::Rejected, "025")),
+        "{text}"
+    );
+    assert!(a.interchanges[1].groups.is_empty(), "{text}");
+    assert_eq!(text.matches("AK1*").count(), 1, "{text}");
+    assert!(
+        text.contains("TA1*000000042*260315*1030*R*025~\nIEA*0*"),
+        "{text}"
+    );
+}
+
+/// A supplier's N1 with a code the gateway does not read as the supplier (`N1*QQ`): the set is
+/// rejected, and its AK3 names the N1 (required segment missing, code 3) where it is.
+#[test]
+fn a_set_without_a_supplier_n1_names_the_missing_n1_in_its_ak3() {
+    let raw = interchange(
+        ISA4010,
+        "004010",
+        &[good("0001").replace("N1*SU*", "N1*QQ*")],
+        1,
+    );
+    let (_, text) = ack(&raw);
+    assert!(
+        text.contains("AK2*810*0001~\nAK3*N1*3**3~\nAK5*R*5~\nAK9*R*1*1*0~"),
+        "{text}"
+    );
+    // An 850 without lines names its missing PO1 loop, before the summary's CTT.
+    let po = "ST*850*0001~\nBEG*00*SA*PO-1**20260301~\nN1*SU*Acme~\nCTT*0~\nSE*5*0001~\n";
+    let raw = interchange(ISA4010, "004010", &[po.to_string()], 1).replace("GS*IN", "GS*PO");
+    let (_, text) = ack(&raw);
+    assert!(
+        text.contains("AK2*850*0001~\nAK3*PO1*4**3~\nAK5*R*5~"),
+        "{text}"
     );
 }

@@ -566,11 +566,14 @@ fn malformed_corpus_gives_the_expected_mix() {
         assert_eq!(orders(&d).len(), 1, "{n}: {:?}", d.rejects);
         assert!(d.rejects.is_empty(), "{n}: {:?}", d.rejects);
     }
-    // Two identical interchanges: both orders, and the repeated control number is reported.
+    // Two identical interchanges: the second is rejected (TA1 R 025) with the repeated
+    // control number, and its order is not handed on.
     let d = decode_file(&by_name("850_fat"));
-    assert_eq!(orders(&d).len(), 2);
+    assert_eq!(orders(&d).len(), 1, "{:?}", d.rejects);
     assert!(
-        d.rejects.iter().any(|r| r.message.contains("repeats")),
+        d.rejects.iter().any(|r| r.message.contains("repeats")
+            && r.message.contains("TA1 note 025")
+            && r.location.contains("line 38")),
         "{:?}",
         d.rejects
     );

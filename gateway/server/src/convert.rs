@@ -310,17 +310,27 @@ pub fn acknowledge(
             t.summary()
         )?;
     }
+    // An interchange no acknowledgment can answer is said so, whatever else was answered.
+    for why in &ack.unanswerable {
+        writeln!(problems, "{}: not acknowledged: {why}", input.display())?;
+    }
+    let mut errors = errors;
     if ack.bytes.is_empty() {
-        let why = if received.is_empty() && ta1s.is_empty() {
-            "no interchange with a usable ISA header"
+        if received.is_empty() && ta1s.is_empty() {
+            // Nothing the gateway could answer, and nothing that needs no answer: an error.
+            writeln!(
+                problems,
+                "{}: nothing to acknowledge: no interchange with a usable ISA header",
+                input.display()
+            )?;
+            errors = errors.max(1);
         } else {
-            "acknowledgments (997/999/TA1) are never acknowledged"
-        };
-        writeln!(
-            problems,
-            "{}: nothing to acknowledge: {why}",
-            input.display()
-        )?;
+            writeln!(
+                problems,
+                "{}: nothing to acknowledge: acknowledgments (997/999/TA1) are never acknowledged",
+                input.display()
+            )?;
+        }
     }
     out.write_all(&ack.bytes)?;
     out.flush()?;

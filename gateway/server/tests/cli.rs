@@ -1044,3 +1044,95 @@ fn the_demo_runs_and_every_expected_outcome_happens() {
         );
     }
 }
+
+/// What the TA1 notes while accepting an interchange (an ISA06 10 characters wide: TA1 E 006)
+/// is a warning `validate` prints with where it is and the TA1 code, and counts; `--ack`
+/// prints the same line on standard error beside the TA1 it sends.
+#[test]
+fn validate_prints_and_counts_the_interchange_problems_the_ta1_notes() {
+    let input = std::fs::read_to_string(repo("samples/x12/invoice/rich.edi")).unwrap();
+    let isa06 = input.split('*').nth(6).unwrap().to_string();
+    assert_eq!(isa06.len(), 15, "{isa06:?}");
+    let short = format!("{:<10}", isa06.trim());
+    let input = input.replacen(&isa06, &short, 1);
+    let want = "warning: line 1, interchange 000000042: ISA06 is 10 characters wide; the standard fixes it at 15 (TA1 note 006)";
+    let out = with_stdin(
+        {
+            let mut c = gateway();
+            c.args(["validate", "-"]);
+            c
+        },
+        input.as_bytes(),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains(want), "{stdout}");
+    assert!(stdout.contains("0 error(s), 1 warning(s)"), "{stdout}");
+    let out = validate_ack(&[], input.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(want), "{stderr}");
+    let segs = x12_segments(&out.stdout);
+    assert_eq!(segment(&segs, "TA1")[4..6], ["E", "006"]);
+}
+
+/// An empty file read as X12 holds no interchange: `convert` and `validate` say so and exit 1,
+/// and `validate --ack` has nothing to acknowledge, says why, and exits 1.
+#[test]
+fn an_empty_x12_input_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("e.edi");
+    std::fs::write(&empty, b"").unwrap();
+    for args in [
+        &["convert", "--from", "x12"][..],
+        &["validate", "--from", "x12"],
+        &["validate", "--ack", "--from", "x12"],
+    ] {
+        let out = gateway().args(args).arg(&empty).output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
+        assert!(
+            text.contains("the input holds no interchange: it is empty or blank"),
+            "{args:?}: {text}"
+        );
+    }
+}
+
+/// An interchange header too broken to read (`ISA*` and no separators after it): no TA1 with
+/// empty elements is printed; `--ack` says there is nothing to acknowledge and why, and exits
+/// 1. `convert`, streaming it, reports the data it skipped once, not once per read.
+#[test]
+fn an_unreadable_interchange_gets_no_acknowledgment_and_its_skipped_data_one_report() {
+    let input = format!("ISA*{}", "B".repeat(3 << 20));
+    let out = validate_ack(&["--from", "x12"], input.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        stderr.contains(
+            "no TA1 answers it: ISA05, ISA06, ISA07, ISA08, ISA13, ISA09, ISA10 cannot be read"
+        ) && stderr.contains("nothing to acknowledge: no interchange with a usable ISA header"),
+        "{stderr}"
+    );
+    let mut command = gateway();
+    command.args(["convert", "--from", "x12", "-"]);
+    let out = with_stdin(command, input.as_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let skipped: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("data before it was skipped"))
+        .collect();
+    assert_eq!(skipped.len(), 1, "{stderr}");
+    assert!(
+        skipped[0].contains(&format!("({} bytes from here on)", (3 << 20) + 1)),
+        "{stderr}"
+    );
+}
