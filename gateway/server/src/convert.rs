@@ -91,6 +91,51 @@ pub struct ConvertRequest<'a> {
     pub from: Option<Format>,
     pub to: Format,
     pub partner: PartnerProfile,
+    /// Write each document to its own file here instead of all to `out` (cXML carries one
+    /// document per message, so several need this).
+    pub out_dir: Option<&'a Path>,
+}
+
+/// Whether an encode error is the document's (it is reported as a reject, exit 1) rather than
+/// the setup's (a profile, a control-number store: exit 2).
+fn documents_fault(e: &gateway_core::EncodeError) -> bool {
+    matches!(
+        e,
+        gateway_core::EncodeError::Invalid { .. }
+            | gateway_core::EncodeError::UnsupportedKind { .. }
+    )
+}
+
+/// `document`'s own file name in `--out-dir`: its place in the input and its number, made safe
+/// for a file name (`0002-INV-7.xml`).
+fn file_name(index: usize, document: &Document, to: Format) -> String {
+    let number = match document {
+        Document::Invoice(i) => i.invoice_number.as_deref(),
+        Document::PurchaseOrder(p) => p.po_number.as_deref(),
+    }
+    .unwrap_or("");
+    let safe: String = number
+        .chars()
+        .take(60)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let ext = match to {
+        Format::Cxml => "xml",
+        Format::X12 => "edi",
+        Format::Csv => "csv",
+        Format::Json | Format::Email => "json",
+    };
+    if safe.is_empty() {
+        format!("{:04}.{ext}", index + 1)
+    } else {
+        format!("{:04}-{safe}.{ext}", index + 1)
+    }
 }
 
 /// Runs `convert`; returns how many documents and rejects there were.
@@ -119,11 +164,16 @@ pub fn convert(
             DecodeItem::Document(d) => {
                 tally.documents += 1;
                 let DecodedDocument { document, .. } = *d;
-                if streaming {
-                    let bytes = encoder
-                        .encode(std::slice::from_ref(&document), &req.partner)
-                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", req.to))?;
-                    out.write_all(&bytes)?;
+                if streaming && req.out_dir.is_none() {
+                    match encoder.encode(std::slice::from_ref(&document), &req.partner) {
+                        Ok(bytes) => out.write_all(&bytes)?,
+                        Err(e) if documents_fault(&e) => {
+                            eprintln!("{shown}: not written: cannot write {}: {e}", req.to);
+                            tally.documents -= 1;
+                            tally.rejects += 1;
+                        }
+                        Err(e) => bail!("cannot write {}: {e}", req.to),
+                    }
                 } else {
                     batch.push(document);
                 }
@@ -135,11 +185,51 @@ pub fn convert(
         }
         Ok(())
     })?;
-    if !streaming && !batch.is_empty() {
-        let bytes = encoder
-            .encode(&batch, &req.partner)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", req.to))?;
-        out.write_all(&bytes)?;
+    if let Some(dir) = req.out_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create {}: check the path", dir.display()))?;
+        for (index, document) in batch.iter().enumerate() {
+            match encoder.encode(std::slice::from_ref(document), &req.partner) {
+                Ok(bytes) => {
+                    let path = dir.join(file_name(index, document, req.to));
+                    std::fs::write(&path, bytes)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    writeln!(out, "{}", path.display())?;
+                }
+                Err(e) if documents_fault(&e) => {
+                    eprintln!(
+                        "{shown}: not written (document {}): cannot write {}: {e}",
+                        index + 1,
+                        req.to
+                    );
+                    tally.documents -= 1;
+                    tally.rejects += 1;
+                }
+                Err(e) => bail!("cannot write {}: {e}", req.to),
+            }
+        }
+    } else if !streaming && !batch.is_empty() {
+        if req.to == Format::Cxml && batch.len() > 1 {
+            bail!(
+                "the input holds {} documents and a cXML message carries one: write each to its \
+                 own file with --out-dir DIR",
+                batch.len()
+            );
+        }
+        match encoder.encode(&batch, &req.partner) {
+            Ok(bytes) => out.write_all(&bytes)?,
+            Err(e) if documents_fault(&e) => {
+                // One output holds them all, so none is written: say which one to fix.
+                eprintln!(
+                    "{shown}: nothing written: cannot write {}: {e}; fix that document or \
+                     convert the others with --out-dir DIR, one file each",
+                    req.to
+                );
+                tally.rejects += batch.len();
+                tally.documents = 0;
+            }
+            Err(e) => bail!("cannot write {}: {e}", req.to),
+        }
     }
     out.flush()?;
     Ok(tally)

@@ -119,9 +119,10 @@ enum Command {
     /// Convert documents between formats; canonical JSON Lines by default.
     #[command(after_help = "Examples:\n  \
         gateway convert --to json samples/json/invoice/rich.json\n  \
-        gateway convert --from x12 --to json invoice.edi\n  \
+        gateway convert --from x12 --to json samples/x12/invoice/rich.edi\n  \
         gateway convert --x12-threads 2 --to json nightly-batch.edi\n  \
-        cat order.json | gateway convert --to cxml --partner acme.toml -\n  \
+        cat samples/json/purchase_order/rich.json | gateway convert --to cxml --partner samples/cxml/purchase_order/rich.partner.toml -\n  \
+        gateway convert --to cxml --partner samples/cxml/invoice/rich.partner.toml --out-dir invoices/ samples/csv/invoice/coupa_import.csv\n  \
         gateway convert --kind purchase_order --to cxml --partner acme.toml order-without-kind.json\n\n\
         Exit status: 0 all documents converted, 1 some input was rejected (each reject is \
         printed on standard error with its location), 2 usage or I/O error.")]
@@ -155,6 +156,12 @@ enum Command {
         /// `<state>/x12-control`); without it numbering starts at 1 on every run.
         #[arg(long, value_name = "DIR")]
         control_numbers: Option<PathBuf>,
+        /// Write each document to its own file in DIR (`0001-INV-7.xml`), each path printed,
+        /// instead of all to standard output; needed for several documents to cXML, which
+        /// carries one per message. A document that cannot be written is reported, the others
+        /// are written.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
         /// Input file, or `-` for standard input.
         #[arg(value_name = "FILE|-")]
         input: PathBuf,
@@ -511,6 +518,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             x12_threads,
             kind,
             control_numbers,
+            out_dir,
             input,
         } => {
             let codecs = Codecs::for_cli(
@@ -523,6 +531,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 from: from.format(),
                 to: to.format(),
                 partner: convert::load_partner(partner.as_ref())?,
+                out_dir: out_dir.as_deref(),
             };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());

@@ -1136,3 +1136,117 @@ fn an_unreadable_interchange_gets_no_acknowledgment_and_its_skipped_data_one_rep
         "{stderr}"
     );
 }
+
+/// Several documents to cXML, which carries one per message: without `--out-dir` nothing is
+/// concatenated into an invalid file (exit 2, saying what to use); with it each document is
+/// its own complete cXML file that reads back as that document.
+#[test]
+fn convert_to_cxml_writes_several_documents_one_file_each_with_out_dir() {
+    let csv = repo("samples/csv/invoice/coupa_import.csv");
+    let partner = repo("samples/cxml/invoice/rich.partner.toml");
+    let out = gateway()
+        .args(["convert", "--to", "cxml", "--partner"])
+        .arg(&partner)
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing concatenated");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--out-dir"), "{stderr}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = gateway()
+        .args(["convert", "--to", "cxml", "--partner"])
+        .arg(&partner)
+        .arg("--out-dir")
+        .arg(dir.path())
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Vec<PathBuf> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(PathBuf::from)
+        .collect();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let mut numbers = Vec::new();
+    for file in &listed {
+        let xml = std::fs::read_to_string(file).unwrap();
+        assert_eq!(xml.matches("<cXML").count(), 1, "{}", file.display());
+        let back = gateway()
+            .args(["convert", "--to", "json"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(
+            back.status.success(),
+            "{}",
+            String::from_utf8_lossy(&back.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&back.stdout).unwrap();
+        numbers.push(doc["invoice_number"].as_str().unwrap().to_string());
+    }
+    let from_csv = gateway()
+        .args(["convert", "--to", "json"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let expected: Vec<String> = String::from_utf8(from_csv.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["invoice_number"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(numbers, expected);
+}
+
+/// A document the writer refuses is an input reject (exit 1, naming the document and its
+/// path), not a usage error: in one X12 interchange nothing is written and the message says
+/// which document to fix; with `--out-dir` the others are written.
+#[test]
+fn convert_reports_a_document_it_cannot_write_and_exits_1() {
+    let rich: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(repo("samples/x12/invoice/rich.canonical.json")).unwrap(),
+    )
+    .unwrap();
+    let mut good = rich.clone();
+    good["invoice_number"] = "GOOD-1".into();
+    let mut bad = rich;
+    bad["invoice_number"] = "BAD-2".into();
+    bad["supplier"]["name"] = "Acme~Tilde".into();
+    let input = format!("{good}\n{bad}\n");
+    let run = |args: &[&str]| {
+        let mut command = gateway();
+        command.args(["convert", "--to", "x12"]).args(args).arg("-");
+        with_stdin(command, input.as_bytes())
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("nothing written")
+            && stderr.contains("document 2")
+            && stderr.contains("$.supplier"),
+        "{stderr}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["--out-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not written (document 2)"), "{stderr}");
+    let written: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(written, ["0001-GOOD-1.edi"]);
+}
