@@ -435,7 +435,7 @@ mod tests {
             .replace("\r\n", " ")
             .chars()
             .map(|c| {
-                if c.is_control() || matches!(c, '*' | '~' | '>') {
+                if c.is_control() || matches!(c, '*' | '~' | '>' | '\u{2028}' | '\u{2029}') {
                     ' '
                 } else {
                     c

@@ -54,8 +54,7 @@ fn without_line_breaks<'e>(mask: u32, elements: &[El<'e>]) -> Option<Vec<El<'e>>
         return None;
     }
     let breaks = |i: usize, e: &El| {
-        is_marked(mask, i + 1)
-            && matches!(e, El::T(v) if memchr::memchr2(b'\r', b'\n', v.as_bytes()).is_some())
+        is_marked(mask, i + 1) && matches!(e, El::T(v) if control_char(v).is_some())
     };
     if !elements.iter().enumerate().any(|(i, e)| breaks(i, e)) {
         return None;
@@ -130,9 +129,27 @@ fn padded_to_minimum<'e>(
     Ok(padded)
 }
 
-/// `text` with each line break (CRLF, CR or LF) written as one space.
+/// `text` with each line break (CRLF, CR or LF) written as one space, and so every other
+/// control character (a tab, a NUL, U+2028): X12 data carries printable characters only.
 pub fn one_line(text: &str) -> String {
-    text.replace("\r\n", " ").replace(['\r', '\n'], " ")
+    text.replace("\r\n", " ")
+        .chars()
+        .map(|c| if is_control(c) { ' ' } else { c })
+        .collect()
+}
+
+/// A control character (C0, DEL, C1) or a Unicode line or paragraph separator.
+fn is_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// The first control character in `text` ([`is_control`]); one pass over bytes when the text
+/// is plain ASCII, as nearly every value is.
+fn control_char(text: &str) -> Option<char> {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return None;
+    }
+    text.chars().find(|c| is_control(*c))
 }
 
 /// Segment output for one interchange.
@@ -333,6 +350,18 @@ impl Out {
                 ),
             });
         }
+        // Free text had its control characters made spaces already; in a code or an id one
+        // would reach the partner as data its translator refuses (X12 character sets are
+        // printable only), or cut the segment where it is the partner's terminator.
+        if let Some(c) = control_char(value) {
+            return Err(EncodeError::Invalid {
+                path: path.to_string(),
+                message: format!(
+                    "{id}{i:02} value {value:?} contains the control character U+{:04X}, which X12 data cannot carry; remove it",
+                    u32::from(c)
+                ),
+            });
+        }
         Ok(bytes)
     }
 
@@ -370,7 +399,7 @@ impl Out {
     /// itself be a delimiter, the first of `.`, `-`, `_`, `/` that is not takes its place.
     /// Borrowed when there is nothing to change.
     pub fn free_text<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        let flat = if memchr::memchr2(b'\r', b'\n', text.as_bytes()).is_some() {
+        let flat = if control_char(text).is_some() {
             Cow::Owned(one_line(text))
         } else {
             Cow::Borrowed(text)
@@ -531,11 +560,12 @@ mod tests {
         o.buf.clear();
         o.segment("$", "N1", &[t("a|b!c")]).unwrap();
         assert_eq!(o.buf, b"N1*a|b!c~\n");
-        // Without a repetition separator or a line break after terminators, `^` and a newline
-        // are data.
+        // Without a repetition separator `^` is data; a newline never is (X12 data is
+        // printable: it is refused outside free text even where it delimits nothing).
         let mut plain = Out::new(Delimiters::default(), b"");
-        plain.segment("$", "N1", &[t("a^b\nc")]).unwrap();
-        assert_eq!(plain.buf, b"N1*a^b\nc~");
+        plain.segment("$", "N1", &[t("a^b c")]).unwrap();
+        assert_eq!(plain.buf, b"N1*a^b c~");
+        assert!(plain.segment("$", "N1", &[t("a\nc")]).is_err());
     }
 
     #[test]
@@ -572,5 +602,43 @@ mod tests {
         assert!(err.to_string().starts_with("$.y: N102"), "{err}");
         // A segment the table does not know: only delimiters are refused.
         o.check_value("$", "ZZZ", 1, &"z".repeat(500)).unwrap();
+    }
+
+    /// A control character never reaches the partner: in free text it is a space, like a line
+    /// break; in any other element (a code, an id) the value is refused with its path.
+    #[test]
+    fn control_characters_are_spaces_in_free_text_and_refused_elsewhere() {
+        let limits = Limits::new("004010", &Default::default()).unwrap();
+        let mut o = Out::new(Delimiters::default(), b"\n").with_limits(limits);
+        o.segment(
+            "$.lines[0].description",
+            "PID",
+            &[
+                El::T("F".into()),
+                El::empty(),
+                El::empty(),
+                El::empty(),
+                El::T("A\u{0}B\u{7}C\tD\u{2028}E\u{85}F".into()),
+            ],
+        )
+        .unwrap();
+        let written = String::from_utf8(o.buf.clone()).unwrap();
+        assert!(written.contains("PID*F****A B C D E F"), "{written:?}");
+        let err = o
+            .segment(
+                "$.supplier",
+                "N1",
+                &[
+                    El::T("SU".into()),
+                    El::T("Acme".into()),
+                    El::T("92".into()),
+                    El::T("SUP\u{1}7".into()),
+                ],
+            )
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("$.supplier") && err.to_string().contains("U+0001"),
+            "{err}"
+        );
     }
 }
