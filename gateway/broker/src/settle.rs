@@ -1,15 +1,54 @@
 //! What to do with a handled message, decided once for both backends: ack, retry after which
-//! delay, or dead-letter with which reason.
+//! delay, or dead-letter with which reason. Once a backend made the decision durable it tells
+//! the handler ([`gateway_core::Handler::settled`]), so a dead letter this module made out of
+//! a retry is recorded like one the handler asked for.
 
 use std::time::Duration;
 
-use gateway_core::{Outcome, Topology};
+use futures::FutureExt;
+use gateway_core::bus::Settled;
+use gateway_core::{Delivered, Handler, Outcome, Topology};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     Ack,
     Retry { delay: Duration, reason: String },
     Dead { reason: String },
+}
+
+impl From<Decision> for Settled {
+    fn from(d: Decision) -> Self {
+        match d {
+            Decision::Ack => Settled::Acked,
+            Decision::Retry { delay, reason } => Settled::Retrying { delay, reason },
+            Decision::Dead { reason } => Settled::Dead { reason },
+        }
+    }
+}
+
+/// The reason of a message parked because it reached the delivery limit: its consumer
+/// stopped (crashed, lost its channel) while handling it every time. The same words on both
+/// backends; `gateway dlq list` and the ledger show them.
+pub fn delivery_limit_reason(limit: u32) -> String {
+    format!("delivery limit {limit} exceeded (the consumer stopped while handling it each time)")
+}
+
+/// Tells `handler` what became of `message`. A handler that panics while recording is logged,
+/// never allowed to take the consumer down: the message is already settled.
+pub async fn tell(handler: &dyn Handler, consumer: &str, message: &Delivered, settled: &Settled) {
+    let told = std::panic::AssertUnwindSafe(handler.settled(consumer, message, settled))
+        .catch_unwind()
+        .await;
+    if told.is_err() {
+        tracing::error!(
+            consumer,
+            doc_id = %message.envelope.doc_id,
+            partner = message.envelope.partner.as_deref().unwrap_or("-"),
+            adapter = %message.envelope.adapter,
+            ?settled,
+            "the handler panicked while recording what became of the message; the bus settled it all the same"
+        );
+    }
 }
 
 /// `attempt` is the delivery that just ended (1 = first). A retry past the last tier becomes a

@@ -14,6 +14,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use gateway_broker::{EmbeddedBroker, RabbitBroker};
+use gateway_core::bus::Settled;
 use gateway_core::{
     Broker, BusError, ConsumerSpec, DeadFilter, Delivered, Envelope, Handler, Message, Outcome,
     SourceMeta, Topology,
@@ -56,9 +57,14 @@ fn message(partner: &str, body: &str) -> Message {
 
 type Decide = dyn Fn(&Delivered) -> Outcome + Send + Sync;
 
-/// A handler that reports every delivery on a channel and answers with `decide`.
+/// What a backend told the handler it did with a message: consumer, delivery, decision.
+type Told = (String, Delivered, Settled);
+
+/// A handler that reports every delivery on a channel and answers with `decide`, and reports
+/// on another channel what the backend says it did with each ([`Handler::settled`]).
 struct Recorder {
     tx: mpsc::UnboundedSender<Delivered>,
+    told: mpsc::UnboundedSender<Told>,
     decide: Box<Decide>,
 }
 
@@ -68,11 +74,24 @@ impl Handler for Recorder {
         let outcome = (self.decide)(m);
         async move { outcome }.boxed()
     }
+
+    fn settled<'a>(
+        &'a self,
+        consumer: &'a str,
+        m: &'a Delivered,
+        settled: &'a Settled,
+    ) -> BoxFuture<'a, ()> {
+        let _ = self
+            .told
+            .send((consumer.to_string(), m.clone(), settled.clone()));
+        async {}.boxed()
+    }
 }
 
 /// A running consumer; dropping `stop` ends it.
 struct Running {
     rx: mpsc::UnboundedReceiver<Delivered>,
+    told: mpsc::UnboundedReceiver<Told>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), BusError>>,
 }
@@ -82,6 +101,14 @@ impl Running {
         tokio::time::timeout(GUARD, self.rx.recv())
             .await
             .expect("no delivery within the guard time")
+            .expect("consumer ended")
+    }
+
+    /// The next thing the backend told the handler it did with a message.
+    async fn next_told(&mut self) -> Told {
+        tokio::time::timeout(GUARD, self.told.recv())
+            .await
+            .expect("the handler was told nothing within the guard time")
             .expect("consumer ended")
     }
 
@@ -100,9 +127,11 @@ fn start(
     decide: impl Fn(&Delivered) -> Outcome + Send + Sync + 'static,
 ) -> Running {
     let (tx, rx) = mpsc::unbounded_channel();
+    let (told_tx, told) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let handler = Arc::new(Recorder {
         tx,
+        told: told_tx,
         decide: Box::new(decide),
     });
     let name = consumer.to_string();
@@ -113,6 +142,7 @@ fn start(
     });
     Running {
         rx,
+        told,
         stop: Some(stop_tx),
         task,
     }
@@ -222,6 +252,89 @@ async fn exhausted_retries_dead_letter(b: Arc<dyn Broker>) {
         dead[0].reason
     );
     assert_eq!(dead[0].first_error.as_deref(), Some("coupa 503"));
+}
+
+/// Every dead letter reaches the handler's `settled` with the reason operators see, whoever
+/// decided it: a retry past the last tier (the bus turns it into "gave up after N attempts")
+/// as much as the handler's own `Dead`. Before, a handler recording dead letters from its own
+/// outcome never saw the ones the retry tiers made: the ledger kept saying "on its way".
+async fn the_handler_is_told_of_every_dead_letter(b: Arc<dyn Broker>) {
+    let always_503 = message("acme", "always-503");
+    let poison = message("zeta", "poison");
+    let fine = message("acme", "fine");
+    let (retried_id, poison_id, fine_id) = (
+        always_503.envelope.doc_id.clone(),
+        poison.envelope.doc_id.clone(),
+        fine.envelope.doc_id.clone(),
+    );
+    b.publish(&[always_503, poison, fine])
+        .await
+        .expect("publish");
+    let mut c = start(Arc::clone(&b), "invoices", |d| match d.body.as_slice() {
+        b"always-503" => Outcome::Retry {
+            reason: "coupa 503".into(),
+            after: None,
+        },
+        b"poison" => Outcome::Dead {
+            reason: "supplier not found".into(),
+        },
+        _ => Outcome::Ack,
+    });
+    // Two tiers: the always-503 one is retried twice, then dead on its third attempt.
+    let mut told: BTreeMap<String, Vec<(u32, Settled)>> = BTreeMap::new();
+    while told.get(&retried_id).map_or(0, Vec::len) < 3
+        || !told.contains_key(&poison_id)
+        || !told.contains_key(&fine_id)
+    {
+        let (consumer, d, settled) = c.next_told().await;
+        assert_eq!(consumer, "invoices");
+        told.entry(d.envelope.doc_id.clone())
+            .or_default()
+            .push((d.attempt, settled));
+    }
+    let dead = wait_dead(b.as_ref(), "invoices", 2).await;
+    c.stop().await;
+
+    let retried = &told[&retried_id];
+    assert!(
+        matches!(&retried[..2], [(1, Settled::Retrying { reason: r1, .. }), (2, Settled::Retrying { reason: r2, .. })]
+            if r1 == "coupa 503" && r2 == "coupa 503"),
+        "{retried:?}"
+    );
+    let dead_reason = |id: &str| {
+        dead.iter()
+            .find(|l| l.doc_id == id)
+            .map(|l| l.reason.clone())
+            .unwrap_or_else(|| panic!("{id} is not a dead letter: {dead:?}"))
+    };
+    assert_eq!(
+        retried[2],
+        (
+            3,
+            Settled::Dead {
+                reason: "gave up after 3 attempts: coupa 503".into()
+            }
+        ),
+        "a retry past the last tier is told as the dead letter it became"
+    );
+    assert_eq!(
+        retried[2].1,
+        Settled::Dead {
+            reason: dead_reason(&retried_id)
+        },
+        "with the reason `dlq list` shows"
+    );
+    assert_eq!(
+        told[&poison_id],
+        vec![(
+            1,
+            Settled::Dead {
+                reason: "supplier not found".into()
+            }
+        )]
+    );
+    assert_eq!(dead_reason(&poison_id), "supplier not found");
+    assert_eq!(told[&fine_id], vec![(1, Settled::Acked)]);
 }
 
 async fn dead_then_replay_exactly_once(b: Arc<dyn Broker>) {
@@ -346,6 +459,7 @@ where
     case!(unroutable_is_an_error);
     case!(retry_then_succeed);
     case!(exhausted_retries_dead_letter);
+    case!(the_handler_is_told_of_every_dead_letter);
     case!(dead_then_replay_exactly_once);
     case!(many_in_flight);
 }
@@ -593,5 +707,128 @@ async fn a_deleted_work_queue_is_declared_again_and_the_document_published() {
     c.stop().await;
     assert_eq!(got.envelope.doc_id, doc_id);
     assert_eq!(got.body, b"to-the-deleted-queue");
+    b.delete_topology().await.expect("delete topology");
+}
+
+fn limit_one(ns: &str) -> Topology {
+    Topology {
+        delivery_limit: 1,
+        ..topology(ns)
+    }
+}
+
+/// A message at the delivery limit (its consumer stopped while handling it each time) is
+/// parked by the consumer without being handled again, and the handler is told it is dead
+/// with the same reason `dlq list` shows. On RabbitMQ the broker would otherwise dead-letter
+/// it itself on the next failure, where no handler ever hears of it.
+async fn parked_at_the_limit_is_told(b: Arc<dyn Broker>, doc_id: &str) {
+    let mut c = start(Arc::clone(&b), "invoices", |_| Outcome::Ack);
+    let (consumer, d, settled) = c.next_told().await;
+    let dead = wait_dead(b.as_ref(), "invoices", 1).await;
+    assert!(
+        c.rx.try_recv().is_err(),
+        "a message at the delivery limit is not handled again"
+    );
+    c.stop().await;
+    assert_eq!(
+        (consumer.as_str(), d.envelope.doc_id.as_str()),
+        ("invoices", doc_id)
+    );
+    let reason = "delivery limit 1 exceeded (the consumer stopped while handling it each time)";
+    assert_eq!(
+        settled,
+        Settled::Dead {
+            reason: reason.into()
+        }
+    );
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].doc_id, doc_id);
+    assert!(dead[0].reason.starts_with(reason), "{}", dead[0].reason);
+    assert_eq!(dead[0].body, b"crashes-its-consumer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_bus_tells_the_handler_of_a_message_parked_at_the_delivery_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bus.sqlite");
+    let m = message("acme", "crashes-its-consumer");
+    let doc_id = m.envelope.doc_id.clone();
+    {
+        let b: Arc<dyn Broker> = Arc::new(EmbeddedBroker::open(&path, limit_one("limit")).unwrap());
+        b.publish(&[m]).await.unwrap();
+        // The handler never answers; the process "crashes" while it holds the message.
+        let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
+        struct Hang(mpsc::UnboundedSender<u32>);
+        impl Handler for Hang {
+            fn handle<'a>(&'a self, m: &'a Delivered) -> BoxFuture<'a, Outcome> {
+                let _ = self.0.send(m.attempt);
+                futures::future::pending().boxed()
+            }
+        }
+        let b2 = Arc::clone(&b);
+        let task = tokio::spawn(async move {
+            b2.consume(
+                "invoices",
+                Arc::new(Hang(tx)),
+                futures::future::pending().boxed(),
+            )
+            .await
+        });
+        assert_eq!(
+            tokio::time::timeout(GUARD, rx.recv()).await.unwrap(),
+            Some(1)
+        );
+        task.abort();
+        let _ = task.await;
+    }
+    let b: Arc<dyn Broker> = Arc::new(EmbeddedBroker::open(&path, limit_one("limit")).unwrap());
+    parked_at_the_limit_is_told(b, &doc_id).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rabbitmq_tells_the_handler_of_a_message_parked_at_the_delivery_limit() {
+    let ns = format!("t{}.limit", uuid::Uuid::new_v4().simple());
+    let Some(probe) = rabbit("probe").await else {
+        return;
+    };
+    probe
+        .delete_topology()
+        .await
+        .expect("delete probe topology");
+    let b = Arc::new(
+        RabbitBroker::connect(&amqp_url(), limit_one(&ns))
+            .await
+            .expect("rabbit"),
+    );
+    let m = message("acme", "crashes-its-consumer");
+    let doc_id = m.envelope.doc_id.clone();
+    b.publish(&[m]).await.expect("publish");
+    // A consumer that took the message and went away without settling it: the quorum queue
+    // counts the return, so the next delivery is the last one its limit allows.
+    {
+        let conn = lapin::Connection::connect(&amqp_url(), lapin::ConnectionProperties::default())
+            .await
+            .expect("connect");
+        let ch = conn.create_channel().await.expect("channel");
+        let work = gateway_broker::names::work_queue(&ns, "invoices");
+        let got = ch
+            .basic_get(
+                work.as_str().into(),
+                lapin::options::BasicGetOptions { no_ack: false },
+            )
+            .await
+            .expect("basic.get")
+            .expect("the message is in its work queue");
+        got.delivery
+            .nack(lapin::options::BasicNackOptions {
+                requeue: true,
+                ..Default::default()
+            })
+            .await
+            .expect("nack");
+        let _ = ch.close(200, "done".into()).await;
+        let _ = conn.close(200, "done".into()).await;
+    }
+    parked_at_the_limit_is_told(Arc::clone(&b) as Arc<dyn Broker>, &doc_id).await;
     b.delete_topology().await.expect("delete topology");
 }

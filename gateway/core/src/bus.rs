@@ -67,9 +67,40 @@ impl From<Result<Receipt, DeliveryError>> for Outcome {
     }
 }
 
+/// What the broker did with a handled message, once that is durable (the retry or dead-letter
+/// copy confirmed, the ack sent). It can differ from the handler's [`Outcome`]: a `Retry` past
+/// the last tier is parked as `Dead` ("gave up after N attempts: ..."), and a message that
+/// reached the delivery limit (its consumer stopped while handling it each time) is parked
+/// without being handled at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    /// Done: removed from the queue.
+    Acked,
+    /// Delivered again after `delay` (the retry tier it went to).
+    Retrying { delay: Duration, reason: String },
+    /// Parked in the consumer's dead-letter queue with `reason`, as `gateway dlq list` shows it.
+    Dead { reason: String },
+}
+
 /// The code that handles each message of one consumer.
 pub trait Handler: Send + Sync {
     fn handle<'a>(&'a self, message: &'a Delivered) -> BoxFuture<'a, Outcome>;
+
+    /// Told what became of `message` on `consumer`, once it is durable, whoever decided it
+    /// (the handler's outcome, the retry tiers, the delivery limit). Every dead letter a
+    /// backend parks through its consumer reaches this, so this is where a handler records
+    /// dead letters (ledger, counters, logs), never from its own [`Outcome::Dead`] alone. Not
+    /// called when the decision could not be made durable (the message is delivered again).
+    /// A crash between the decision and this call loses the call, not the message.
+    fn settled<'a>(
+        &'a self,
+        consumer: &'a str,
+        message: &'a Delivered,
+        settled: &'a Settled,
+    ) -> BoxFuture<'a, ()> {
+        let _ = (consumer, message, settled);
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// A consumer: one durable queue bound to the routing patterns it wants

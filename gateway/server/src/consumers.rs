@@ -1,11 +1,14 @@
 //! Bus consumers: each takes a document off its queue, hands it to an [`Outbound`] target and
 //! turns the target's answer into the bus outcome (ack, retry later, dead letter), recording
-//! the document's fate in the ledger and the metrics.
+//! the document's fate in the ledger and the metrics. A dead letter is recorded when the bus
+//! says it parked one ([`Handler::settled`]), so one the bus made (retries run out, delivery
+//! limit) is recorded like one the target asked for.
 
 use std::sync::Arc;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use gateway_core::bus::Settled;
 use gateway_core::metrics::{self, Counter};
 use gateway_core::{Delivered, Handler, Outbound, Outcome};
 
@@ -52,6 +55,9 @@ impl DeliveryHandler {
                 .unwrap_or(0.0);
             metrics::observe_delivery(&env.adapter, kind, seconds);
             tracing::info!(
+                doc_id = %env.doc_id,
+                partner = env.partner.as_deref().unwrap_or("-"),
+                adapter = %env.adapter,
                 reference = %receipt.reference,
                 already_present = receipt.already_present,
                 target = self.target.name(),
@@ -63,42 +69,93 @@ impl DeliveryHandler {
                 &format!("{}: {}", self.target.name(), receipt.reference),
             ) {
                 // Delivered all the same; only the operator's view is behind.
-                tracing::warn!(error = %e, reference = %receipt.reference,
+                tracing::warn!(doc_id = %env.doc_id, partner = env.partner.as_deref().unwrap_or("-"),
+                    adapter = %env.adapter, error = %e, reference = %receipt.reference,
                     "delivered, but the ledger could not record it: `gateway documents` shows it as not yet delivered");
             }
         }
         self.record(m, Outcome::from(result))
     }
 
-    /// Counts the outcome and, for a dead letter, writes the reason to the ledger.
+    /// Counts what the delivery attempt came to. What the bus then does with it (a retry, a
+    /// dead letter) is recorded in [`DeliveryHandler::record_settled`], once the bus made it
+    /// durable: a retry past the last tier becomes a dead letter there, not here.
     fn record(&self, m: &Delivered, outcome: Outcome) -> Outcome {
         let env = &m.envelope;
         let kind = env.kind.as_str();
         match &outcome {
             Outcome::Ack => metrics::count(Counter::Delivered, &env.adapter, kind, 1),
-            Outcome::Retry { reason, .. } => {
+            Outcome::Retry { .. } | Outcome::Dead { .. } => {
                 metrics::count(Counter::Failed, &env.adapter, kind, 1);
-                tracing::warn!(%reason, attempt = m.attempt, "delivery failed; will retry");
             }
-            Outcome::Dead { reason } => {
-                metrics::count(Counter::Failed, &env.adapter, kind, 1);
+        }
+        outcome
+    }
+
+    /// Records what the bus did with a message: every dead letter, whether the target refused
+    /// the document for good, the retries ran out or the delivery limit was reached, becomes
+    /// `dead` in the ledger with the reason `gateway dlq list` shows, is counted in
+    /// `gateway_documents_dead_total` and logged once.
+    async fn record_settled(&self, consumer: &str, m: &Delivered, settled: &Settled) {
+        let env = &m.envelope;
+        let kind = env.kind.as_str();
+        let partner = env.partner.as_deref().unwrap_or("-");
+        match settled {
+            Settled::Acked => {}
+            Settled::Retrying { delay, reason } => {
+                tracing::warn!(
+                    doc_id = %env.doc_id,
+                    partner,
+                    consumer,
+                    adapter = %env.adapter,
+                    attempt = m.attempt,
+                    retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    %reason,
+                    "delivery failed; will retry"
+                );
+            }
+            Settled::Dead { reason } => {
                 metrics::count(Counter::Dead, &env.adapter, kind, 1);
-                tracing::error!(%reason, attempt = m.attempt, "delivery failed for good; dead-lettered");
+                tracing::warn!(
+                    doc_id = %env.doc_id,
+                    partner,
+                    consumer,
+                    adapter = %env.adapter,
+                    kind,
+                    attempts = m.attempt,
+                    %reason,
+                    "dead-lettered"
+                );
                 if let Err(e) = self
                     .ledger
                     .set_status(&env.idempotency_key, Status::Dead, reason)
                 {
                     // The dead letter itself is on the bus; only the ledger's view is behind.
-                    tracing::warn!(error = %e, "the ledger could not record this dead letter: `gateway dlq list` still shows it");
+                    tracing::warn!(
+                        doc_id = %env.doc_id,
+                        partner,
+                        consumer,
+                        adapter = %env.adapter,
+                        error = %e,
+                        "the ledger could not record this dead letter: `gateway documents` shows it as on its way; `gateway dlq list` shows it"
+                    );
                 }
             }
         }
-        outcome
     }
 }
 
 impl Handler for DeliveryHandler {
     fn handle<'a>(&'a self, message: &'a Delivered) -> BoxFuture<'a, Outcome> {
         self.deliver(message).boxed()
+    }
+
+    fn settled<'a>(
+        &'a self,
+        consumer: &'a str,
+        message: &'a Delivered,
+        settled: &'a Settled,
+    ) -> BoxFuture<'a, ()> {
+        self.record_settled(consumer, message, settled).boxed()
     }
 }

@@ -35,8 +35,13 @@ pub enum Status {
     /// Claimed by an inbound path, not yet confirmed by the bus. A crash here leaves the row;
     /// a resend is then treated as new (the bus never saw it).
     Received,
+    /// On the bus, on its way (in its queue or a retry tier).
     Published,
     Delivered,
+    /// A dead letter, the detail saying why as `gateway dlq list` does: however the bus parked
+    /// it (the target refused it for good, its retries ran out, the delivery limit), recorded
+    /// when the bus tells the consumer ([`gateway_core::Handler::settled`]). A replay moves it
+    /// on when the consumer delivers it again (or back here when it dies again).
     Dead,
     /// Dead, then deleted from the dead letters by an operator (`gateway dlq purge`): not
     /// delivered, and nothing will deliver it; the detail keeps why it died.
@@ -464,6 +469,27 @@ impl Ledger {
             let mut n = 0;
             for id in doc_ids {
                 n += update.execute(params![id, note])?;
+            }
+            Ok(n)
+        })
+    }
+
+    /// Marks `dead` the documents the bus holds as dead letters while the ledger still has
+    /// them on their way (`received` or `published`), each with the reason `gateway dlq list`
+    /// shows: a dead letter no handler heard of (RabbitMQ parking a message itself at its
+    /// delivery limit when the consumer could not, a crash between the park and the ledger
+    /// write). Each item is (doc id, reason). Rows in any other state (delivered after a
+    /// replay, already dead, purged) stay as they are. Returns how many changed.
+    pub fn reconcile_dead_letters(&self, letters: &[(&str, &str)]) -> Result<usize, LedgerError> {
+        self.write(|c| {
+            let mut update = c.prepare_cached(
+                "UPDATE documents SET status = 'dead', detail = ?2,
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE doc_id = ?1 AND status IN ('received', 'published')",
+            )?;
+            let mut n = 0;
+            for (id, reason) in letters {
+                n += update.execute(params![id, reason])?;
             }
             Ok(n)
         })
@@ -1133,6 +1159,38 @@ mod tests {
             )
         );
         assert_eq!(l.mark_purged(&["d1"], "again").unwrap(), 0, "once");
+    }
+
+    #[test]
+    fn dead_letters_no_handler_heard_of_are_reconciled_only_while_on_their_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        for (key, id) in [("k1", "d1"), ("k2", "d2"), ("k3", "d3")] {
+            assert_eq!(l.claim(&doc(key, id)).unwrap(), Claim::New);
+        }
+        l.mark_published("k1").unwrap();
+        l.set_status("k2", Status::Delivered, "coupa: 7").unwrap();
+        l.set_status("k3", Status::Dead, "supplier not found")
+            .unwrap();
+        let limit = "delivery limit 5 exceeded (the consumer stopped while handling it each time)";
+        assert_eq!(
+            l.reconcile_dead_letters(&[
+                ("d1", limit),
+                ("d2", limit),
+                ("d3", limit),
+                ("unknown", limit)
+            ])
+            .unwrap(),
+            1
+        );
+        let fate = |k: &str| {
+            let e = l.entry(k).unwrap().unwrap();
+            (e.status, e.detail)
+        };
+        assert_eq!(fate("k1"), ("dead".into(), limit.into()));
+        assert_eq!(fate("k2"), ("delivered".into(), "coupa: 7".into()));
+        assert_eq!(fate("k3"), ("dead".into(), "supplier not found".into()));
+        assert_eq!(l.reconcile_dead_letters(&[("d1", limit)]).unwrap(), 0);
     }
 
     #[test]

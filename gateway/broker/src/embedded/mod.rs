@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use gateway_core::bus::Settled;
 use gateway_core::{
     Broker, BusError, DeadFilter, DeadLetter, Delivered, Handler, Message, Outcome, QueueDepth,
     Stop, Topology,
@@ -20,7 +21,7 @@ use gateway_core::{
 use tokio::sync::Notify;
 
 use self::store::Store;
-use crate::settle::{Decision, decide};
+use crate::settle::{Decision, decide, delivery_limit_reason, tell};
 
 /// The embedded backend. Cheap to clone.
 #[derive(Clone)]
@@ -91,18 +92,44 @@ impl EmbeddedBroker {
             .ok_or_else(|| BusError::UnknownConsumer(consumer.to_string()))
     }
 
-    /// Settles a handled batch in one transaction (one fsync instead of one per message). If
-    /// it fails, the leases stay and the messages are delivered again after a restart.
-    async fn settle_all(&self, handled: Vec<(i64, Decision, String)>) {
-        let doc_ids: Vec<String> = handled.iter().map(|(_, _, d)| d.clone()).collect();
-        let decisions: Vec<(i64, Decision)> =
-            handled.into_iter().map(|(seq, d, _)| (seq, d)).collect();
+    /// Settles a handled batch in one transaction (one fsync instead of one per message), then
+    /// tells the handler what became of each. If the transaction fails, the leases stay, the
+    /// messages are delivered again after a restart, and the handler is told nothing.
+    async fn settle_all(
+        &self,
+        consumer: &str,
+        handler: &Arc<dyn Handler>,
+        handled: Vec<(i64, Decision, Delivered)>,
+    ) {
+        let decisions: Vec<(i64, Decision)> = handled
+            .iter()
+            .map(|(seq, d, _)| (*seq, d.clone()))
+            .collect();
         if let Err(e) = self
             .with_store_blocking(move |s| s.settle_all(&decisions))
             .await
         {
-            tracing::error!(?doc_ids, error = %e, "embedded bus: could not settle messages");
+            let doc_ids: Vec<&str> = handled
+                .iter()
+                .map(|(_, _, m)| m.envelope.doc_id.as_str())
+                .collect();
+            tracing::error!(consumer, ?doc_ids, error = %e, "embedded bus: could not settle messages");
+            return;
         }
+        let prefetch = usize::from(self.topology.prefetch.max(1));
+        futures::stream::iter(handled)
+            .for_each_concurrent(prefetch, |(_, decision, delivered)| {
+                let handler = Arc::clone(handler);
+                async move {
+                    let settled = Settled::from(decision);
+                    if let Settled::Dead { reason } = &settled {
+                        tracing::debug!(consumer, doc_id = %delivered.envelope.doc_id,
+                            attempts = delivered.attempt, %reason, "embedded bus: parked in the dead-letter queue");
+                    }
+                    tell(handler.as_ref(), consumer, &delivered, &settled).await;
+                }
+            })
+            .await;
     }
 
     async fn run(
@@ -136,34 +163,33 @@ impl EmbeddedBroker {
                 }
             };
             if !batch.is_empty() {
-                let handled: Vec<(i64, Decision, String)> = futures::stream::iter(batch)
+                let handled: Vec<(i64, Decision, Delivered)> = futures::stream::iter(batch)
                     .map(|m| {
                         let handler = Arc::clone(&handler);
                         async move {
+                            let delivered = Delivered {
+                                envelope: m.envelope,
+                                body: m.body,
+                                attempt: m.attempt,
+                                first_error: m.first_error,
+                            };
                             let outcome = if m.attempt > self.topology.delivery_limit {
+                                // Not handled again: its consumer stopped while handling it
+                                // `delivery_limit` times. The handler still hears of it below.
                                 Outcome::Dead {
-                                    reason: format!(
-                                        "delivery limit {} exceeded (the consumer stopped while handling it each time)",
-                                        self.topology.delivery_limit
-                                    ),
+                                    reason: delivery_limit_reason(self.topology.delivery_limit),
                                 }
                             } else {
-                                let delivered = Delivered {
-                                    envelope: m.envelope.clone(),
-                                    body: m.body.clone(),
-                                    attempt: m.attempt,
-                                    first_error: m.first_error.clone(),
-                                };
                                 handler.handle(&delivered).await
                             };
                             let decision = decide(&self.topology, m.attempt, outcome);
-                            (m.seq, decision, m.envelope.doc_id)
+                            (m.seq, decision, delivered)
                         }
                     })
                     .buffer_unordered(prefetch)
                     .collect()
                     .await;
-                self.settle_all(handled).await;
+                self.settle_all(consumer, &handler, handled).await;
                 continue;
             }
             let name = consumer.to_string();

@@ -43,9 +43,7 @@ fn letter(consumer: &str, delivery: &Delivery, limit: u32) -> Option<DeadLetter>
             .as_deref()
             .map(|e| format!("; last error: {e}"))
             .unwrap_or_default();
-        format!(
-            "delivery limit {limit} exceeded (the consumer stopped while handling it each time){last}"
-        )
+        format!("{}{last}", crate::settle::delivery_limit_reason(limit))
     } else {
         h.last_error.clone().unwrap_or_default()
     };

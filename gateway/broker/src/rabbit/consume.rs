@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
+use gateway_core::bus::Settled;
 use gateway_core::{BusError, Delivered, Handler, Message, Outcome, Stop};
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
@@ -17,7 +18,7 @@ use tracing::Instrument;
 use super::headers::{self, History};
 use super::{RabbitBroker, publish_confirmed, short, unavailable};
 use crate::names;
-use crate::settle::{Decision, decide};
+use crate::settle::{Decision, decide, delivery_limit_reason, tell};
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How often a consumer checks that its channel is still open.
@@ -164,9 +165,10 @@ struct Ctx {
 impl Ctx {
     async fn handle(&self, delivery: Delivery, handler: Arc<dyn Handler>) {
         let history = headers::history(&delivery.properties);
+        let redeliveries = headers::redeliveries(&delivery.properties);
         let attempt = history
             .attempts
-            .saturating_add(headers::redeliveries(&delivery.properties))
+            .saturating_add(redeliveries)
             .saturating_add(1);
         let envelope = match headers::envelope(&delivery.properties) {
             Ok(e) => e,
@@ -190,32 +192,53 @@ impl Ctx {
             attempt,
             first_error: history.first_error.clone(),
         };
-        let outcome = std::panic::AssertUnwindSafe(handler.handle(&delivered).instrument(span))
-            .catch_unwind()
+        let limit = self.topology.delivery_limit;
+        let outcome = if redeliveries > 0 && redeliveries >= limit {
+            // The last delivery the work queue allows: if this one were not settled either,
+            // RabbitMQ would dead-letter it itself, where the handler never hears of it. Park
+            // it here instead, unhandled, as the embedded bus does past its limit.
+            Outcome::Dead {
+                reason: delivery_limit_reason(limit),
+            }
+        } else {
+            std::panic::AssertUnwindSafe(handler.handle(&delivered).instrument(span.clone()))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| Outcome::Retry {
+                    reason: "the handler panicked".into(),
+                    after: None,
+                })
+        };
+        if let Some(settled) = self
+            .settle(&delivery, &delivered, history, attempt, outcome)
             .await
-            .unwrap_or_else(|_| Outcome::Retry {
-                reason: "the handler panicked".into(),
-                after: None,
-            });
-        self.settle(&delivery, delivered, history, attempt, outcome)
-            .await;
+        {
+            tell(handler.as_ref(), &self.consumer, &delivered, &settled)
+                .instrument(span)
+                .await;
+        }
     }
 
+    /// Makes the decision durable: acks, or forwards a confirmed copy to the retry or
+    /// dead-letter queue and then acks. Returns what was done, or `None` when the copy could
+    /// not be confirmed and the message went back to its queue (or the ack of a plain
+    /// acknowledgment failed), so the handler is told only what really happened.
     async fn settle(
         &self,
         delivery: &Delivery,
-        delivered: Delivered,
+        delivered: &Delivered,
         history: History,
         attempt: u32,
         outcome: Outcome,
-    ) {
+    ) -> Option<Settled> {
         let ns = &self.topology.namespace;
-        let (queue, new_history) = match decide(&self.topology, attempt, outcome) {
+        let (queue, new_history, settled) = match decide(&self.topology, attempt, outcome) {
             Decision::Ack => {
                 if let Err(e) = delivery.ack(BasicAckOptions::default()).await {
                     tracing::warn!(doc_id = %delivered.envelope.doc_id, error = %e, "ack failed; the broker will redeliver");
+                    return None;
                 }
-                return;
+                return Some(Settled::Acked);
             }
             Decision::Retry { delay, reason } => {
                 let tier = self.tier_for(delay);
@@ -224,27 +247,43 @@ impl Ctx {
                     History {
                         attempts: attempt,
                         first_error: history.first_error.or_else(|| Some(reason.clone())),
-                        last_error: Some(reason),
+                        last_error: Some(reason.clone()),
                         dead_at: None,
                     },
-                )
-            }
-            Decision::Dead { reason } => {
-                tracing::warn!(doc_id = %delivered.envelope.doc_id, consumer = %self.consumer, %reason, "dead-lettered");
-                (
-                    names::dead_queue(ns, &self.consumer),
-                    History {
-                        attempts: attempt,
-                        first_error: history.first_error.or_else(|| Some(reason.clone())),
-                        last_error: Some(reason),
-                        dead_at: Some(chrono::Utc::now().timestamp_millis()),
+                    Settled::Retrying {
+                        delay: tier,
+                        reason,
                     },
                 )
             }
+            Decision::Dead { reason } => (
+                names::dead_queue(ns, &self.consumer),
+                History {
+                    attempts: attempt,
+                    first_error: history.first_error.or_else(|| Some(reason.clone())),
+                    last_error: Some(reason.clone()),
+                    dead_at: Some(chrono::Utc::now().timestamp_millis()),
+                },
+                Settled::Dead { reason },
+            ),
         };
         let props = headers::properties(&delivered.envelope, &new_history);
-        self.forward_then_ack(delivery, &queue, props, delivered)
-            .await;
+        let message = Message {
+            envelope: delivered.envelope.clone(),
+            body: delivered.body.clone(),
+        };
+        if self
+            .forward_then_ack(delivery, &queue, props, message)
+            .await
+        {
+            if let Settled::Dead { reason } = &settled {
+                tracing::debug!(doc_id = %delivered.envelope.doc_id, consumer = %self.consumer,
+                    attempts = attempt, %reason, "parked in the dead-letter queue");
+            }
+            Some(settled)
+        } else {
+            None
+        }
     }
 
     /// The smallest tier at least `delay` long, else the longest tier.
@@ -260,19 +299,16 @@ impl Ctx {
     }
 
     /// Publishes a confirmed copy to `queue` (default exchange), then acks the original; if the
-    /// copy could not be confirmed the original is returned to the queue instead.
+    /// copy could not be confirmed the original is returned to the queue instead. Returns
+    /// whether the copy was confirmed (it then exists, even if the ack of the original failed).
     async fn forward_then_ack(
         &self,
         delivery: &Delivery,
         queue: &str,
         props: BasicProperties,
-        delivered: Delivered,
-    ) {
-        let doc_id = delivered.envelope.doc_id.clone();
-        let message = Message {
-            envelope: delivered.envelope,
-            body: delivered.body,
-        };
+        message: Message,
+    ) -> bool {
+        let doc_id = &message.envelope.doc_id;
         let mut forwarded = self.forward(queue, &props, &message).await;
         if let Err(BusError::Unroutable(why)) = &forwarded {
             // The retry or dead-letter queue is gone (an operator or a policy deleted it).
@@ -290,6 +326,7 @@ impl Ctx {
                 if let Err(e) = delivery.ack(BasicAckOptions::default()).await {
                     tracing::warn!(%doc_id, error = %e, "ack after forwarding failed; the message may be delivered again");
                 }
+                true
             }
             Err(e) => {
                 tracing::error!(%doc_id, queue, error = %e, "could not forward; returning the message to its queue");
@@ -299,6 +336,7 @@ impl Ctx {
                         ..Default::default()
                     })
                     .await;
+                false
             }
         }
     }
