@@ -8,12 +8,26 @@
 //! beside it (some rejects; the good documents still went through). A crash at any point
 //! leaves the file in `Incoming` or `processing/`; on restart `processing/` is resumed first,
 //! and the ledger's idempotency keys keep documents already published from going out twice.
+//!
+//! An X12 file is taken only from the folder of the partner its interchanges' ISA senders name
+//! ([`crate::x12_senders`], the rule `POST /x12` applies); another partner's or nobody's goes
+//! to `error/` with the sender found and the one expected, unpublished and unacknowledged.
+//!
+//! A file's acknowledgment (997/999/TA1) is written to `Outgoing` before the file is finished
+//! (archived or moved to `error/`), and exactly once however often the file is retried: it is
+//! made once and kept beside the file in `processing/` (`.<name>.ack`, hidden from the poll)
+//! until it is written, then marked sent (`.<name>.ack-sent`) until the file is finished. A
+//! file whose acknowledgment cannot be written stays in `processing/` and the same bytes (the
+//! same ISA13) are written on a later poll; a file that cannot be archived is retried without
+//! a second acknowledgment. Only a crash between writing the acknowledgment and marking it
+//! sent writes it twice, with the same control numbers.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use gateway_core::metrics::{self, Counter};
 use gateway_core::{Format, IngestRequest, PartnerProfile, detect_format};
 
 use crate::config::FileDropConfig;
@@ -146,6 +160,7 @@ impl FileDrop {
             for path in list_files(&self.processing(&partner.id)) {
                 self.process(partner, &path, &mut summary).await;
             }
+            AckState::forget_orphans(&self.processing(&partner.id));
             let mut stable = Vec::new();
             for path in list_files(&self.incoming(&partner.id)) {
                 listed.insert(path.clone());
@@ -250,6 +265,20 @@ impl FileDrop {
             (raw, Vec::new(), format!("file {original}"))
         };
         let format = detect_format(&raw);
+        // Only the folder owner's interchanges: another partner's would be published and
+        // acknowledged as the owner's (and that partner's own copy then swallowed as a
+        // duplicate), nobody's would be taken from a sender `POST /x12` refuses.
+        if format == Format::X12
+            && let Some(why) =
+                crate::x12_senders::not_from_owner(partner, self.pipeline.partners(), &raw)
+        {
+            tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
+                interchange = %crate::x12_senders::interchange_names(&raw), reason = %why,
+                "X12 file from a sender that is not the folder's partner refused; moved to error/");
+            gateway_http::count_refused("file-drop");
+            self.finish_error(partner, path, &original, &[why], summary);
+            return;
+        }
         let report = self
             .pipeline
             .ingest(IngestRequest {
@@ -277,27 +306,30 @@ impl FileDrop {
             tracing::info!(adapter = "file-drop", partner = %partner.id, doc_id = %a.doc_id,
                 kind = %a.kind, number = %a.number, file = %original, "published");
         }
-        if let Some(ack) = self
-            .acknowledgers
-            .get(&format)
-            .and_then(|f| f(&raw, partner))
-        {
-            let out = self.outgoing(&partner.id);
-            let stem = original
-                .rsplit_once('.')
-                .map(|(s, _)| s)
-                .unwrap_or(&original);
-            if let Err(e) = write_atomically(&out, &format!("{stem}.ack.edi"), &ack) {
-                tracing::warn!(adapter = "file-drop", partner = %partner.id, error = %e, "cannot write acknowledgment");
-            }
+        // The sender is owed its acknowledgment before the file is finished.
+        if !self.acknowledge(partner, path, &original, format, &raw) {
+            summary.deferred.push(path.to_path_buf());
+            return;
         }
         if report.rejects.is_empty() {
             let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
             let dir = self.config.root.join(&partner.id).join("archive").join(day);
             match move_into(path, &dir, &original) {
-                Ok(p) => summary.archived.push(p),
+                Ok(p) => {
+                    AckState::beside(path).forget();
+                    summary.archived.push(p);
+                }
                 Err(e) => {
-                    tracing::warn!(adapter = "file-drop", error = %e, "cannot archive; will retry");
+                    let interchange = if format == Format::X12 {
+                        crate::x12_senders::interchange_names(&raw)
+                    } else {
+                        String::new()
+                    };
+                    tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
+                        %interchange, folder = %dir.display(), error = %e,
+                        "cannot archive; the file stays in processing/ and is retried (its \
+                         documents and acknowledgment are not sent again); make the archive \
+                         folder writable");
                     summary.deferred.push(path.to_path_buf());
                 }
             }
@@ -311,6 +343,84 @@ impl FileDrop {
                 })
                 .collect();
             self.finish_error(partner, path, &original, &lines, summary);
+        }
+    }
+
+    /// Writes the acknowledgment of the file at `path` (in `processing/`) to the partner's
+    /// `Outgoing`, once: made on the first pass and kept beside the file until written, then
+    /// marked sent, so a retried file is never acknowledged twice and a retry after a failed
+    /// write sends the same interchange (same ISA13), not a new one. False when the file must
+    /// stay for a later poll (logged and counted in `gateway_documents_failed_total`, adapter
+    /// `file-drop`, kind `acknowledgment`).
+    fn acknowledge(
+        &self,
+        partner: &PartnerProfile,
+        path: &Path,
+        original: &str,
+        format: Format,
+        raw: &[u8],
+    ) -> bool {
+        let Some(make) = self.acknowledgers.get(&format) else {
+            return true;
+        };
+        let state = AckState::beside(path);
+        if state.sent.exists() {
+            return true;
+        }
+        let ack = match std::fs::read(&state.pending) {
+            Ok(ack) => ack,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let Some(ack) = make(raw, partner) else {
+                    return true;
+                };
+                if let Err(e) = write_replacing(&state.pending, &ack) {
+                    tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
+                        interchange = %crate::x12_senders::interchange_names(raw),
+                        kept_at = %state.pending.display(), error = %e,
+                        "cannot keep the acknowledgment beside the file in processing/; the file \
+                         stays there and is acknowledged on a later poll; make processing/ writable");
+                    metrics::count(Counter::Failed, "file-drop", ACKNOWLEDGMENT, 1);
+                    return false;
+                }
+                ack
+            }
+            Err(e) => {
+                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
+                    kept_at = %state.pending.display(), error = %e,
+                    "cannot read the acknowledgment kept for the file; it stays in processing/ and \
+                     is retried; make processing/ readable");
+                metrics::count(Counter::Failed, "file-drop", ACKNOWLEDGMENT, 1);
+                return false;
+            }
+        };
+        let out = self.outgoing(&partner.id);
+        let stem = original
+            .rsplit_once('.')
+            .map(|(s, _)| s)
+            .unwrap_or(original);
+        match write_atomically(&out, &format!("{stem}.ack.edi"), &ack) {
+            Ok(written) => {
+                if let Err(e) = std::fs::rename(&state.pending, &state.sent) {
+                    tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
+                        ack = %written.display(), error = %e,
+                        "acknowledgment written but not marked sent in processing/: if the file \
+                         is retried, the same acknowledgment is written again");
+                }
+                tracing::info!(adapter = "file-drop", partner = %partner.id, file = %original,
+                    interchange = %crate::x12_senders::interchange_names(raw),
+                    ack = %written.display(), "acknowledgment written");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
+                    interchange = %crate::x12_senders::interchange_names(raw),
+                    folder = %out.display(), error = %e,
+                    "cannot write the acknowledgment the sender is owed; the file stays in \
+                     processing/ and the same acknowledgment is written on the next poll; make \
+                     the partner's Outgoing folder writable");
+                metrics::count(Counter::Failed, "file-drop", ACKNOWLEDGMENT, 1);
+                false
+            }
         }
     }
 
@@ -330,22 +440,107 @@ impl FileDrop {
         }
         let report_name = format!("{original}.errors.txt");
         if let Err(e) = write_atomically(&dir, &report_name, text.as_bytes()) {
-            tracing::warn!(adapter = "file-drop", error = %e, "cannot write error report; will retry");
+            tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
+                folder = %dir.display(), error = %e, "cannot write error report; will retry");
             summary.deferred.push(path.to_path_buf());
             return;
         }
         match move_into(path, &dir, original) {
             Ok(p) => {
+                AckState::beside(path).forget();
                 tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
                     problems = problems.len(), "file moved to error/");
                 summary.errored.push(p);
             }
             Err(e) => {
-                tracing::warn!(adapter = "file-drop", error = %e, "cannot move to error/; will retry");
+                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
+                    folder = %dir.display(), error = %e, "cannot move to error/; will retry");
                 summary.deferred.push(path.to_path_buf());
             }
         }
     }
+}
+
+/// The metrics kind of an acknowledgment the file drop could not write.
+const ACKNOWLEDGMENT: &str = "acknowledgment";
+
+/// Where a file in `processing/` keeps its acknowledgment: `pending` (made, not yet written to
+/// `Outgoing`) or `sent` (written), hidden names the poll never picks.
+#[derive(Debug)]
+struct AckState {
+    pending: PathBuf,
+    sent: PathBuf,
+}
+
+const PENDING: &str = ".ack";
+const SENT: &str = ".ack-sent";
+/// The temporary name [`write_replacing`] writes `pending` through.
+const PENDING_TMP: &str = ".ack.tmp";
+
+impl AckState {
+    fn beside(path: &Path) -> Self {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        AckState {
+            pending: dir.join(format!(".{name}{PENDING}")),
+            sent: dir.join(format!(".{name}{SENT}")),
+        }
+    }
+
+    /// Once the file is finished (archived or in `error/`).
+    fn forget(&self) {
+        for p in [&self.pending, &self.sent] {
+            match std::fs::remove_file(p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::warn!(adapter = "file-drop", file = %p.display(), error = %e,
+                    "cannot remove the acknowledgment kept for a finished file; removed on a later poll"),
+            }
+        }
+    }
+
+    /// Removes what is kept for files no longer in `dir` (finished while the removal failed).
+    fn forget_orphans(dir: &Path) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            let Some(hidden) = name.strip_prefix('.') else {
+                continue;
+            };
+            let file = [PENDING_TMP, SENT, PENDING]
+                .iter()
+                .find_map(|suffix| hidden.strip_suffix(suffix));
+            if let Some(file) = file
+                && !file.is_empty()
+                && !dir.join(file).exists()
+                && let Err(err) = std::fs::remove_file(e.path())
+            {
+                tracing::warn!(adapter = "file-drop", file = %e.path().display(), error = %err,
+                    "cannot remove an acknowledgment kept for a file no longer in processing/");
+            }
+        }
+    }
+}
+
+/// Writes `bytes` as `path` through a temporary name and a rename that replaces what was there.
+fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!("{name}.tmp"));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
 }
 
 /// Regular files directly in `dir` and its sub-folders, sorted by name, skipping temporary

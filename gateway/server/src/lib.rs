@@ -27,4 +27,5 @@ pub mod retention;
 pub mod service;
 pub mod supplier;
 pub mod supplier_notice;
+pub mod x12_senders;
 pub mod zipdrop;

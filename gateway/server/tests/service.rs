@@ -324,3 +324,512 @@ async fn a_rest_idempotency_key_replays_the_first_answer_and_refuses_another_bod
     );
     running.shutdown().await;
 }
+
+// ---- The file drop: one acknowledgment per interchange, none lost, senders checked ----
+
+/// A service whose file drop polls every 20 ms and picks files at once, for partners `acme`
+/// (ISA sender ZZ:ACMESUPPLY), `beta` (ZZ:BETAPARTS) and `gamma` (no `[x12]` section).
+fn file_drop_config(dir: &std::path::Path) -> Config {
+    let d = dir.display();
+    let text = format!(
+        r#"
+[http]
+listen = "127.0.0.1:0"
+[bus]
+embedded_path = "{d}/bus.sqlite"
+[ledger]
+path = "{d}/ledger.sqlite"
+[coupa]
+base_url = "http://127.0.0.1:9"
+client_id = "x"
+client_secret = "y"
+[file_drop]
+root = "{d}/sftp"
+poll_interval_ms = 20
+min_age_ms = 0
+[[partners]]
+id = "acme"
+api_token = "acme-token"
+[partners.x12]
+partner_qualifier = "ZZ"
+partner_id = "ACMESUPPLY"
+our_qualifier = "ZZ"
+our_id = "GLOBEXCORP"
+[[partners]]
+id = "beta"
+api_token = "beta-token"
+[partners.x12]
+partner_qualifier = "ZZ"
+partner_id = "BETAPARTS"
+our_qualifier = "ZZ"
+our_id = "GLOBEXCORP"
+[[partners]]
+id = "gamma"
+api_token = "gamma-token"
+"#
+    );
+    Config::parse(&text, "test", std::iter::empty()).unwrap()
+}
+
+/// The sample 810 as sent by ISA sender `ZZ:<sender>` under interchange control `control`
+/// (nine digits).
+fn x12_invoice_from(sender: &str, control: &str) -> Vec<u8> {
+    let text = std::fs::read_to_string(
+        gateway_core::testkit::repo_root().join("samples/x12/invoice/rich.edi"),
+    )
+    .unwrap();
+    text.replace("ZZ*ACMESUPPLY     ", &format!("ZZ*{sender:<15}"))
+        .replace("GS*IN*ACMESUPPLY*", &format!("GS*IN*{sender}*"))
+        .replace("000000042", control)
+        .into_bytes()
+}
+
+/// Drops a file the way an SFTP upload ends: written under a temporary name, then renamed.
+fn drop_into(root: &std::path::Path, partner: &str, name: &str, bytes: &[u8]) {
+    let incoming = root.join(partner).join("Incoming");
+    let tmp = incoming.join(format!(".{name}.part"));
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, incoming.join(name)).unwrap();
+}
+
+/// The names of the visible files under `dir` (recursively), sorted.
+fn visible_files(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') {
+            continue;
+        }
+        if e.path().is_dir() {
+            out.extend(visible_files(&e.path()));
+        } else {
+            out.push(name);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Polls `done` until it holds or 30 s passed; false on the deadline.
+async fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        if tokio::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    true
+}
+
+/// Waits until the file drop has polled at least twice more: a file it cannot read as a
+/// document, dropped now, reaches `error/` only after one poll sees it and another claims it
+/// (each poll first retries what waits in `processing/`).
+async fn two_more_polls(root: &std::path::Path, partner: &str, name: &str) {
+    drop_into(root, partner, name, b"not a document at all");
+    let error = root.join(partner).join("error");
+    assert!(
+        eventually(|| visible_files(&error).contains(&name.to_string())).await,
+        "{name} never reached {}",
+        error.display()
+    );
+}
+
+/// QA: with `archive` unwritable, every poll wrote a new 997 for the file it could not
+/// archive (18 in 15 s, each with its own ISA13). The file is retried, its 997 written once.
+#[tokio::test]
+async fn a_file_that_cannot_be_archived_is_acknowledged_once_however_often_it_is_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = file_drop_config(dir.path());
+    let root = dir.path().join("sftp");
+    let running = started(config).await;
+    // `archive` a file: the day folder under it cannot be made.
+    let archive = root.join("acme/archive");
+    std::fs::write(&archive, b"in the way").unwrap();
+    let outgoing = root.join("acme/Outgoing");
+    let processing = root.join("acme/processing");
+
+    drop_into(
+        &root,
+        "acme",
+        "inv-1.edi",
+        &x12_invoice_from("ACMESUPPLY", "000000101"),
+    );
+    assert!(eventually(|| !visible_files(&outgoing).is_empty()).await);
+    two_more_polls(&root, "acme", "poke-1.txt").await;
+    two_more_polls(&root, "acme", "poke-2.txt").await;
+    let waiting = visible_files(&processing);
+    assert!(
+        waiting.len() == 1 && waiting[0].ends_with("--inv-1.edi"),
+        "the file waits in processing/: {waiting:?}"
+    );
+    assert_eq!(
+        visible_files(&outgoing),
+        vec!["inv-1.ack.edi"],
+        "one 997 while the file is retried"
+    );
+
+    // The archive works again: the file is archived, still with its one 997.
+    std::fs::remove_file(&archive).unwrap();
+    assert!(eventually(|| visible_files(&archive) == vec!["inv-1.edi"]).await);
+    assert_eq!(visible_files(&outgoing), vec!["inv-1.ack.edi"]);
+    let ack = std::fs::read_to_string(outgoing.join("inv-1.ack.edi")).unwrap();
+    assert_eq!(
+        ack.split('*').nth(13),
+        Some("000000001"),
+        "acme's counter advanced once: {ack}"
+    );
+    assert!(
+        std::fs::read_dir(&processing).unwrap().next().is_none(),
+        "nothing is left in processing/, not even what was kept for the retries"
+    );
+    // The document went out once.
+    let ledger = gateway_server::ledger::Ledger::open(&dir.path().join("ledger.sqlite")).unwrap();
+    let rows = ledger
+        .search(&gateway_server::ledger::DocumentFilter {
+            partner: Some("acme"),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    let invoices: Vec<_> = rows.iter().filter(|r| r.kind == "invoice").collect();
+    assert!(
+        invoices.len() == 1 && invoices[0].status != "rejected",
+        "{rows:?}"
+    );
+    running.shutdown().await;
+}
+
+/// The invoices of `partner` in the service's ledger.
+fn invoices_of(
+    running: &gateway_server::service::Running,
+    partner: &str,
+) -> Vec<gateway_server::ledger::Entry> {
+    running
+        .ledger
+        .search(&gateway_server::ledger::DocumentFilter {
+            partner: Some(partner),
+            kind: Some("invoice"),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap()
+}
+
+/// QA: with `Outgoing` unwritable, the 997 was lost (the invoice published, the file archived,
+/// a warning naming neither). The file now waits in `processing/` until its 997 is written,
+/// counted where operators look, and is archived with exactly one 997.
+#[tokio::test]
+async fn a_file_whose_acknowledgment_cannot_be_written_waits_for_it() {
+    use gateway_core::metrics::{Counter, value};
+    let dir = tempfile::tempdir().unwrap();
+    let config = file_drop_config(dir.path());
+    let root = dir.path().join("sftp");
+    let running = started(config).await;
+    // `Outgoing` a file: no acknowledgment can be written into it.
+    let outgoing = root.join("acme/Outgoing");
+    std::fs::remove_dir(&outgoing).unwrap();
+    std::fs::write(&outgoing, b"in the way").unwrap();
+    let processing = root.join("acme/processing");
+    let archive = root.join("acme/archive");
+    let failed_before = value(Counter::Failed, "file-drop", "acknowledgment");
+
+    drop_into(
+        &root,
+        "acme",
+        "inv-2.edi",
+        &x12_invoice_from("ACMESUPPLY", "000000202"),
+    );
+    // Published on the first pass, then retried at least twice.
+    assert!(eventually(|| !invoices_of(&running, "acme").is_empty()).await);
+    two_more_polls(&root, "acme", "poke.txt").await;
+    let waiting = visible_files(&processing);
+    assert!(
+        waiting.len() == 1 && waiting[0].ends_with("--inv-2.edi"),
+        "the file waits in processing/ for its 997: {waiting:?}"
+    );
+    assert!(
+        visible_files(&archive).is_empty(),
+        "archived without its 997"
+    );
+    assert!(
+        value(Counter::Failed, "file-drop", "acknowledgment") > failed_before,
+        "the failed acknowledgment is counted"
+    );
+    let metrics = reqwest::get(format!("{}/metrics", running.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "gateway_documents_failed_total{adapter=\"file-drop\",kind=\"acknowledgment\"}"
+        ),
+        "{metrics}"
+    );
+
+    // `Outgoing` works again: one 997, then the file is archived.
+    std::fs::remove_file(&outgoing).unwrap();
+    assert!(eventually(|| visible_files(&archive) == vec!["inv-2.edi"]).await);
+    assert_eq!(visible_files(&outgoing), vec!["inv-2.ack.edi"]);
+    let ack = std::fs::read_to_string(outgoing.join("inv-2.ack.edi")).unwrap();
+    assert!(
+        ack.starts_with("ISA") && ack.contains("ST*997*"),
+        "a 997: {ack}"
+    );
+    assert!(ack.contains("AK1*IN*42"), "answering the group sent: {ack}");
+    assert_eq!(
+        ack.split('*').nth(13),
+        Some("000000001"),
+        "the 997 made on the first pass, written on the retry: acme's counter advanced once"
+    );
+    assert!(
+        std::fs::read_dir(&processing).unwrap().next().is_none(),
+        "nothing is left in processing/"
+    );
+    assert_eq!(invoices_of(&running, "acme").len(), 1, "published once");
+    running.shutdown().await;
+}
+
+/// QA: beta's 810 dropped into acme's folder was delivered as acme's, with a 997 addressed to
+/// BETAPARTS in acme's Outgoing, and beta's own POST /x12 of it then swallowed as a duplicate.
+/// A folder now takes only its owner's interchanges, as `POST /x12` takes only known senders.
+#[tokio::test]
+async fn an_interchange_from_another_sender_is_refused_from_a_partners_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = file_drop_config(dir.path());
+    let root = dir.path().join("sftp");
+    let running = started(config).await;
+    let betas = x12_invoice_from("BETAPARTS", "000000303");
+    let nobodys = x12_invoice_from("NOBODY", "000000304");
+    let acmes = x12_invoice_from("ACMESUPPLY", "000000305");
+    drop_into(&root, "acme", "from-beta.edi", &betas);
+    drop_into(&root, "acme", "from-nobody.edi", &nobodys);
+    // gamma has no [x12] section: it takes no X12, not even a known partner's.
+    drop_into(&root, "gamma", "from-acme.edi", &acmes);
+
+    let reason = |partner: &str, name: &str| {
+        std::fs::read_to_string(
+            root.join(partner)
+                .join("error")
+                .join(format!("{name}.errors.txt")),
+        )
+        .ok()
+    };
+    assert!(
+        eventually(|| reason("acme", "from-beta.edi").is_some()
+            && reason("acme", "from-nobody.edi").is_some()
+            && reason("gamma", "from-acme.edi").is_some())
+        .await
+    );
+    let text = reason("acme", "from-beta.edi").unwrap_or_default();
+    assert!(
+        text.contains("ZZ:BETAPARTS is partner beta's") && text.contains("ZZ:ACMESUPPLY"),
+        "names the sender found and the one expected: {text}"
+    );
+    let text = reason("acme", "from-nobody.edi").unwrap_or_default();
+    assert!(
+        text.contains("ZZ:NOBODY is named by no partner profile") && text.contains("ZZ:ACMESUPPLY"),
+        "{text}"
+    );
+    let text = reason("gamma", "from-acme.edi").unwrap_or_default();
+    assert!(
+        text.contains("ZZ:ACMESUPPLY is partner acme's")
+            && text.contains("gamma has no [partners.x12]"),
+        "{text}"
+    );
+    for (partner, name) in [
+        ("acme", "from-beta.edi"),
+        ("acme", "from-nobody.edi"),
+        ("gamma", "from-acme.edi"),
+    ] {
+        assert!(root.join(partner).join("error").join(name).exists());
+    }
+    // Nothing published or kept under anyone, no 997 written.
+    for partner in ["acme", "beta", "gamma"] {
+        assert!(
+            invoices_of(&running, partner).is_empty(),
+            "{partner}: {:?}",
+            invoices_of(&running, partner)
+        );
+        assert!(visible_files(&root.join(partner).join("Outgoing")).is_empty());
+        assert!(visible_files(&root.join(partner).join("archive")).is_empty());
+    }
+
+    // beta's own copy over HTTP is beta's first, not a duplicate.
+    let r = reqwest::Client::new()
+        .post(format!("{}/x12", running.base_url()))
+        .body(betas)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let result = r
+        .headers()
+        .get("x-gateway-result")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(result.starts_with("accepted=1; duplicates=0"), "{result}");
+    assert_eq!(invoices_of(&running, "beta").len(), 1);
+
+    // acme's own interchange in its own folder still goes through.
+    drop_into(&root, "acme", "own.edi", &acmes);
+    let archive = root.join("acme/archive");
+    assert!(eventually(|| visible_files(&archive) == vec!["own.edi"]).await);
+    assert_eq!(
+        visible_files(&root.join("acme/Outgoing")),
+        vec!["own.ack.edi"]
+    );
+    assert_eq!(invoices_of(&running, "acme").len(), 1);
+    running.shutdown().await;
+}
+
+/// An invoice whose retries run out (Coupa answers 503 to every call) is a dead letter the
+/// bus made, not the handler: the ledger must say `dead` with the reason `gateway dlq list`
+/// shows, the partner's summary must count it dead (not "on its way"), and
+/// `gateway_documents_dead_total` must count it, on the embedded bus and on RabbitMQ. Before,
+/// only a dead letter the handler asked for was recorded: this one stayed `published`. A
+/// replay once Coupa answers again still moves the row on to `delivered`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoice_whose_retries_run_out_is_dead_in_the_ledger_and_counted() {
+    use gateway_server::demo::{ACME, DemoEnv, DemoOptions};
+
+    let rabbit = gateway_core::testkit::test_amqp_url();
+    let rabbit_up = gateway_broker::RabbitBroker::connect(
+        &rabbit,
+        gateway_core::Topology {
+            namespace: format!("probe{}", uuid::Uuid::new_v4().simple()),
+            consumers: Vec::new(),
+            retry_tiers: Vec::new(),
+            delivery_limit: 5,
+            prefetch: 1,
+        },
+    )
+    .await;
+    let mut backends = vec![None];
+    match rabbit_up {
+        Ok(probe) => {
+            probe.delete_topology().await.unwrap();
+            backends.push(Some(rabbit));
+        }
+        Err(e) if std::env::var_os("CI").is_some() => panic!("RabbitMQ is required under CI: {e}"),
+        Err(e) => eprintln!("SKIPPED the RabbitMQ half: {e} (start it: rabbitmq-server -detached)"),
+    }
+    for (i, amqp_url) in backends.into_iter().enumerate() {
+        let backend = if amqp_url.is_some() {
+            "rabbitmq"
+        } else {
+            "embedded"
+        };
+        let env = DemoEnv::start(DemoOptions {
+            amqp_url,
+            ..DemoOptions::default()
+        })
+        .await
+        .unwrap();
+        // Every Coupa invoice call fails with 503: retryable, for longer than the tiers last.
+        assert!(env.sandbox.inject(gateway_sandbox::FaultSpec::new(
+            "/api/invoices",
+            gateway_sandbox::FaultKind::Status { status: 503 },
+            100_000,
+        )));
+        let number = format!("RUN-OUT-{i}");
+        let (status, body) = env
+            .post_cxml(ACME, &DemoEnv::invoice(&number).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{backend}: {body}");
+
+        let ledger = gateway_server::ledger::Ledger::open(&env.config.ledger.path).unwrap();
+        let row = || {
+            ledger
+                .list(Some(&number), None, 10)
+                .unwrap()
+                .into_iter()
+                .next()
+        };
+        let adapter = row().map(|e| e.adapter).unwrap();
+        let counted = || {
+            gateway_core::metrics::value(gateway_core::metrics::Counter::Dead, &adapter, "invoice")
+        };
+        let dead_before = counted();
+        // Four attempts (three retry tiers), then the bus parks it; the ledger is written
+        // right after the park is durable.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+        while env
+            .bus
+            .depth(gateway_server::bus::COUPA_INVOICES)
+            .await
+            .unwrap()
+            .dead
+            == 0
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{backend}: never dead-lettered"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        let entry = loop {
+            let entry = row().unwrap();
+            if entry.status != "published" || tokio::time::Instant::now() > deadline {
+                break entry;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert_eq!(entry.status, "dead", "{backend}: {entry:?}");
+        let letters = env
+            .bus
+            .dead_letters(
+                gateway_server::bus::COUPA_INVOICES,
+                &gateway_core::DeadFilter::default(),
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(letters.len(), 1, "{backend}: {letters:?}");
+        assert_eq!(letters[0].doc_id, entry.doc_id);
+        assert!(
+            entry.detail.starts_with("gave up after 4 attempts: "),
+            "{backend}: {}",
+            entry.detail
+        );
+        assert_eq!(
+            entry.detail, letters[0].reason,
+            "{backend}: the ledger gives the reason `dlq list` gives"
+        );
+        assert_eq!(counted(), dead_before + 1, "{backend}: counted dead once");
+        let summary = ledger.partner_summaries().unwrap();
+        let acme = summary.iter().find(|s| s.partner == ACME).unwrap();
+        assert_eq!((acme.dead, acme.on_the_way), (1, 0), "{backend}: {acme:?}");
+
+        // Coupa answers again: a replay delivers it and the row moves on.
+        env.sandbox.clear_faults();
+        let replayed = env
+            .bus
+            .replay(
+                gateway_server::bus::COUPA_INVOICES,
+                &gateway_core::DeadFilter::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(replayed, 1);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        let entry = loop {
+            let entry = row().unwrap();
+            if entry.status != "dead" || tokio::time::Instant::now() > deadline {
+                break entry;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        assert_eq!(entry.status, "delivered", "{backend}: {entry:?}");
+        assert_eq!(counted(), dead_before + 1, "{backend}");
+        env.shutdown().await.unwrap();
+    }
+}
