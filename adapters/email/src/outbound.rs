@@ -11,6 +11,7 @@ use gateway_core::{DeliveryError, Format, PartnerProfile, Secret};
 use gateway_model::PurchaseOrder;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart};
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -85,8 +86,15 @@ pub enum RenderError {
 }
 
 /// Sends mails through one SMTP relay (connections are pooled).
+///
+/// lettre's connection pool starts a Tokio task when it is built and another when it is
+/// dropped, which panics outside a Tokio runtime. So the pool is built on the first
+/// [`SmtpMailer::send`] (always inside the runtime), never by [`SmtpMailer::new`]: a mailer
+/// can be set up by a command before its runtime starts, or only asked what it would do
+/// (`gateway dlq purge --tell-supplier --dry-run`), without one.
 pub struct SmtpMailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    builder: AsyncSmtpTransportBuilder,
+    transport: std::sync::OnceLock<AsyncSmtpTransport<Tokio1Executor>>,
     from: Mailbox,
     reply_to: Option<Mailbox>,
     relay: String,
@@ -154,7 +162,8 @@ impl SmtpMailer {
             _ => return Err(SmtpSetupError::Credentials),
         }
         Ok(SmtpMailer {
-            transport: builder.build(),
+            builder,
+            transport: std::sync::OnceLock::new(),
             from,
             reply_to,
             relay: format!("{}:{port}", cfg.host),
@@ -171,12 +180,31 @@ impl SmtpMailer {
 
     /// Sends `message`; the receipt is the relay's answer (`2.0.0 Ok: queued as ...`).
     pub async fn send(&self, message: Message) -> Result<String, DeliveryError> {
-        match self.transport.send(message).await {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(DeliveryError::permanent(format!(
+                "SMTP {}: the mailer was used outside a Tokio runtime (a bug in the caller)",
+                self.relay
+            )));
+        }
+        let transport = self.transport.get_or_init(|| self.builder.clone().build());
+        match transport.send(message).await {
             Ok(response) => {
                 let text = response.message().collect::<Vec<_>>().join(" ");
                 Ok(format!("smtp {}: {} {text}", self.relay, response.code()))
             }
             Err(e) => Err(classify_smtp_error(&self.relay, &e)),
+        }
+    }
+}
+
+impl Drop for SmtpMailer {
+    /// A pool dropped outside a Tokio runtime (a command's mailer outliving its runtime) would
+    /// panic starting its shutdown task; it is left to the process's exit instead.
+    fn drop(&mut self) {
+        if let Some(transport) = self.transport.take()
+            && tokio::runtime::Handle::try_current().is_err()
+        {
+            std::mem::forget(transport);
         }
     }
 }
@@ -582,6 +610,66 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(po_format(&p), Format::Cxml);
+    }
+
+    fn relay_config(port: u16) -> SmtpConfig {
+        SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: Some(port),
+            security: SmtpSecurity::Starttls,
+            username: None,
+            password: None,
+            from: "po@globex.example".into(),
+            reply_to: None,
+            ca_file: None,
+            timeout_ms: 5_000,
+        }
+    }
+
+    /// Set up and dropped with no Tokio runtime, as `gateway dlq purge --tell-supplier
+    /// --dry-run` does before (and after) its runtime: lettre's pool would panic ("there is no
+    /// reactor running") if it were built here.
+    #[test]
+    fn a_mailer_is_set_up_and_dropped_outside_a_runtime() {
+        let mailer = SmtpMailer::new(&relay_config(25)).unwrap();
+        assert_eq!(mailer.from().to_string(), "po@globex.example");
+        drop(mailer);
+    }
+
+    /// A mailer whose pool was built inside a runtime (it sent) may still be dropped after the
+    /// runtime is gone.
+    #[test]
+    fn a_mailer_that_sent_is_dropped_after_its_runtime() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let mut cfg = relay_config(port);
+        cfg.security = SmtpSecurity::None;
+        let mailer = SmtpMailer::new(&cfg).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let m = test_mail(&mailer);
+        let err = rt.block_on(mailer.send(m)).unwrap_err();
+        assert!(err.is_retryable(), "{err}");
+        drop(rt);
+        drop(mailer);
+    }
+
+    fn test_mail(mailer: &SmtpMailer) -> Message {
+        let p = po();
+        render_po_mail(PoMail {
+            po: &p,
+            from: mailer.from().clone(),
+            reply_to: None,
+            to: "orders@acme.example",
+            attachment_format: Format::Csv,
+            attachment_name: "a.csv".into(),
+            attachment: b"x".to_vec(),
+            message_id: "x@y".into(),
+        })
+        .unwrap()
     }
 
     #[tokio::test]

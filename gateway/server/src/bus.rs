@@ -49,7 +49,10 @@ pub enum Role {
     Operator,
 }
 
-/// Opens the configured bus and declares (or verifies) its topology.
+/// Opens the configured bus and declares (or verifies) its topology. The server creates the
+/// embedded bus file (and its folder) when there is none; an operator command opens only one
+/// that exists, so a wrong path is an error rather than a new, empty bus that shows no dead
+/// letters.
 pub async fn open(cfg: &BusConfig, role: Role) -> anyhow::Result<Arc<dyn Broker>> {
     let topology = topology(cfg);
     match &cfg.amqp_url {
@@ -61,6 +64,14 @@ pub async fn open(cfg: &BusConfig, role: Role) -> anyhow::Result<Arc<dyn Broker>
         }
         None => {
             let path = &cfg.embedded_path;
+            if role == Role::Operator && !path.is_file() {
+                anyhow::bail!(
+                    "no bus at {}: the gateway has not run with this configuration yet, or the \
+                     path is wrong ([bus] embedded_path; {})",
+                    path.display(),
+                    crate::config::how_paths_resolve(path)
+                );
+            }
             let broker = match role {
                 Role::Server => EmbeddedBroker::open(path, topology),
                 Role::Operator => EmbeddedBroker::open_admin(path, topology),
@@ -68,5 +79,36 @@ pub async fn open(cfg: &BusConfig, role: Role) -> anyhow::Result<Arc<dyn Broker>
             .with_context(|| format!("opening the embedded bus at {}", path.display()))?;
             Ok(Arc::new(broker))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_operator_opens_only_a_bus_that_exists_and_the_server_creates_it() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cfg = BusConfig {
+            embedded_path: dir.path().join("var/bus.sqlite"),
+            ..BusConfig::default()
+        };
+        let err = open(&cfg, Role::Operator)
+            .await
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(
+            err.starts_with(&format!("no bus at {}", cfg.embedded_path.display()))
+                && err.contains("has not run with this configuration"),
+            "{err}"
+        );
+        assert!(!dir.path().join("var").exists(), "nothing created");
+        open(&cfg, Role::Server)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        open(&cfg, Role::Operator)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
     }
 }

@@ -321,6 +321,7 @@ impl Config {
                 return Err(format!("partner id {:?} appears twice", p.id));
             }
         }
+        check_partner_identities(&self.partners)?;
         if self.http.tls_cert.is_some() != self.http.tls_key.is_some() {
             return Err("[http] tls_cert and tls_key must be set together".into());
         }
@@ -340,6 +341,87 @@ impl Config {
     pub fn partner(&self, id: &str) -> Option<&PartnerProfile> {
         self.partners.iter().find(|p| p.id == id)
     }
+}
+
+/// For an operator told a file the configuration names is not there: how its path is read,
+/// and for a relative one, the folder it was read against.
+pub fn how_paths_resolve(path: &Path) -> String {
+    let rule = "relative paths resolve against the current directory";
+    if path.is_absolute() {
+        return rule.to_string();
+    }
+    match std::env::current_dir() {
+        Ok(dir) => format!("{rule}, here {}", dir.display()),
+        Err(_) => rule.to_string(),
+    }
+}
+
+/// Refuses two partners that one sender could be taken for: the same `api_token`, the same
+/// X12 sender (`[partners.x12]` partner_qualifier and partner_id) or the same cXML From
+/// credential (`[partners.cxml]` from_domain and from_identity). Documents are given to the
+/// first partner that matches ([`crate::partners::Partners::by_sender`], the REST token
+/// lookup), so the second would silently lose its documents to the first. Identities compare
+/// as the lookups compare them: trimmed, ignoring ASCII case, and a partner that names no
+/// qualifier (domain) matches a sender under any. The token itself is never printed.
+fn check_partner_identities(partners: &[PartnerProfile]) -> Result<(), String> {
+    let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (Some(a), Some(b)) => a.trim().eq_ignore_ascii_case(b.trim()),
+        _ => false,
+    };
+    // A missing qualifier (domain) matches any, so it overlaps whatever the other names.
+    let overlap = |a: &Option<String>, b: &Option<String>| a.is_none() || b.is_none() || same(a, b);
+    let shown = |q: &Option<String>, id: &Option<String>| {
+        format!(
+            "{}:{}",
+            q.as_deref().map(str::trim).unwrap_or("(any)"),
+            id.as_deref().map(str::trim).unwrap_or_default()
+        )
+    };
+    let fix = "each partner needs its own, or the first takes the other's documents";
+    for (i, a) in partners.iter().enumerate() {
+        for b in &partners[i + 1..] {
+            if let (Some(ta), Some(tb)) = (&a.api_token, &b.api_token)
+                && ta.matches(tb.expose())
+            {
+                return Err(format!(
+                    "partners {:?} and {:?} have the same api_token; {fix} (a REST document \
+                     with that token is taken as {:?}'s)",
+                    a.id, b.id, a.id
+                ));
+            }
+            if let (Some(xa), Some(xb)) = (&a.x12, &b.x12)
+                && same(&xa.partner_id, &xb.partner_id)
+                && overlap(&xa.partner_qualifier, &xb.partner_qualifier)
+            {
+                return Err(format!(
+                    "partners {:?} and {:?} have the same X12 identity ([partners.x12] \
+                     partner_qualifier:partner_id {} and {}); {fix} (an interchange from that \
+                     ISA05:ISA06 is taken as {:?}'s)",
+                    a.id,
+                    b.id,
+                    shown(&xa.partner_qualifier, &xa.partner_id),
+                    shown(&xb.partner_qualifier, &xb.partner_id),
+                    a.id
+                ));
+            }
+            if let (Some(ca), Some(cb)) = (&a.cxml, &b.cxml)
+                && same(&ca.from_identity, &cb.from_identity)
+                && overlap(&ca.from_domain, &cb.from_domain)
+            {
+                return Err(format!(
+                    "partners {:?} and {:?} have the same cXML From credential ([partners.cxml] \
+                     from_domain:from_identity {} and {}); {fix} (a cXML document from that \
+                     credential is taken as {:?}'s)",
+                    a.id,
+                    b.id,
+                    shown(&ca.from_domain, &ca.from_identity),
+                    shown(&cb.from_domain, &cb.from_identity),
+                    a.id
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Sets `a__b__c` (case-insensitive, lower-cased) in `table` to `raw`, read as a TOML value
@@ -426,6 +508,86 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("appears twice"), "{err}");
+    }
+
+    /// The error `text` (two partners after [`MIN`]) is refused with, or "" when accepted.
+    fn refusal(partners: &str) -> String {
+        Config::parse(&format!("{MIN}{partners}"), "t.toml", Vec::new())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn two_partners_with_the_same_api_token_are_refused_without_printing_it() {
+        let err = refusal(
+            "[[partners]]\nid = \"acme\"\napi_token = \"s3cr3t-tok\"\n\
+             [[partners]]\nid = \"globex\"\napi_token = \"s3cr3t-tok\"\n",
+        );
+        assert!(
+            err.contains("\"acme\"")
+                && err.contains("\"globex\"")
+                && err.contains("the same api_token"),
+            "{err}"
+        );
+        assert!(!err.contains("s3cr3t-tok"), "the token is printed: {err}");
+        let fine = refusal(
+            "[[partners]]\nid = \"acme\"\napi_token = \"a\"\n\
+             [[partners]]\nid = \"globex\"\napi_token = \"b\"\n[[partners]]\nid = \"nobody\"\n",
+        );
+        assert_eq!(fine, "");
+    }
+
+    #[test]
+    fn two_partners_with_the_same_x12_identity_are_refused() {
+        let x12 = |id: &str, q: &str, pid: &str| {
+            format!("[[partners]]\nid = \"{id}\"\n[partners.x12]\n{q}partner_id = \"{pid}\"\n")
+        };
+        let zz = "partner_qualifier = \"ZZ\"\n";
+        let err = refusal(
+            &(x12("acme", zz, "ACME") + &x12("globex", "partner_qualifier = \"zz\"\n", " acme ")),
+        );
+        assert!(
+            err.contains("\"acme\" and \"globex\"")
+                && err.contains("the same X12 identity")
+                && err.contains("ZZ:ACME"),
+            "{err}"
+        );
+        // A partner without a qualifier takes a sender under any qualifier.
+        let err = refusal(&(x12("acme", "", "ACME") + &x12("globex", zz, "ACME")));
+        assert!(err.contains("the same X12 identity"), "{err}");
+        // Another qualifier or another id is another sender.
+        let other_q =
+            x12("acme", zz, "ACME") + &x12("globex", "partner_qualifier = \"01\"\n", "ACME");
+        assert_eq!(refusal(&other_q), "");
+        assert_eq!(
+            refusal(&(x12("acme", zz, "ACME") + &x12("globex", zz, "GLOBEX"))),
+            ""
+        );
+    }
+
+    #[test]
+    fn two_partners_with_the_same_cxml_credential_are_refused() {
+        let cxml = |id: &str, domain: &str, identity: &str| {
+            format!(
+                "[[partners]]\nid = \"{id}\"\n[partners.cxml]\nfrom_domain = \"{domain}\"\nfrom_identity = \"{identity}\"\n"
+            )
+        };
+        let err = refusal(&(cxml("acme", "DUNS", "123") + &cxml("globex", "duns", "123")));
+        assert!(
+            err.contains("\"acme\" and \"globex\"")
+                && err.contains("the same cXML From credential")
+                && err.contains("DUNS:123"),
+            "{err}"
+        );
+        assert_eq!(
+            refusal(&(cxml("acme", "DUNS", "123") + &cxml("globex", "NetworkID", "123"))),
+            ""
+        );
+        assert_eq!(
+            refusal(&(cxml("acme", "DUNS", "123") + &cxml("globex", "DUNS", "124"))),
+            ""
+        );
     }
 }
 

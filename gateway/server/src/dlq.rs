@@ -262,6 +262,55 @@ pub async fn run(
     Ok(total)
 }
 
+/// The doc ids an operator named (`DOC_ID`, `--doc`) that match no dead letter of
+/// `consumers`, each with why and what to do: none with that id, or one whose `--partner`,
+/// `--kind` or `--reason` the filter excludes. Empty when every named id matches, or none was
+/// named. A typo must not read as "nothing to do": `gateway dlq` exits 1 on these.
+pub async fn unmatched_ids(
+    bus: &dyn Broker,
+    consumers: &[&str],
+    filter: &DeadFilter,
+) -> anyhow::Result<Vec<String>> {
+    let ids: std::collections::BTreeSet<&String> = filter
+        .doc_id
+        .iter()
+        .chain(filter.doc_ids.iter().flatten())
+        .collect();
+    let mut unmatched = Vec::new();
+    for id in ids {
+        let alone = DeadFilter {
+            doc_id: Some(id.clone()),
+            ..DeadFilter::default()
+        };
+        let mut holder = None;
+        for consumer in consumers {
+            if !bus.dead_letters(consumer, &alone, 1).await?.is_empty() {
+                holder = Some(*consumer);
+                break;
+            }
+        }
+        let Some(consumer) = holder else {
+            unmatched.push(format!(
+                "no dead letter with id {id} in {}; `gateway dlq list` shows them",
+                consumers.join(", ")
+            ));
+            continue;
+        };
+        let narrowed = DeadFilter {
+            doc_id: Some(id.clone()),
+            doc_ids: None,
+            ..filter.clone()
+        };
+        if bus.dead_letters(consumer, &narrowed, 1).await?.is_empty() {
+            unmatched.push(format!(
+                "dead letter {id} (in {consumer}) does not match the --partner, --kind or \
+                 --reason given; `gateway dlq show {id}` shows it"
+            ));
+        }
+    }
+    Ok(unmatched)
+}
+
 /// Tells the supplier of each invoice in `letters` and says so in `out`. Returns the ledger
 /// note (the operator's `note` and where the notice went) of each invoice whose supplier was
 /// told, by doc id; the others are named with why, and stay dead letters. An 824's control
@@ -346,7 +395,16 @@ async fn coupa_now(
 ) -> (String, Option<serde_json::Value>, bool) {
     let inv = match gateway_model::from_json(&letter.body) {
         Ok(Document::Invoice(inv)) => inv,
-        Ok(other) => return (format!("not an invoice but a {}", other.kind()), None, true),
+        Ok(other) => {
+            return (
+                format!(
+                    "not an invoice but {}",
+                    crate::supplier_notice::a_kind(other.kind())
+                ),
+                None,
+                true,
+            );
+        }
         Err(e) => {
             return (
                 format!("the body is not a canonical invoice: {e}"),

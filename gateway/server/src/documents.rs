@@ -21,13 +21,7 @@ pub async fn resend(
     bus: Arc<dyn Broker>,
     doc: &str,
 ) -> anyhow::Result<Resent> {
-    let Some(entry) = ledger.entry(doc)? else {
-        anyhow::bail!(
-            "no document {doc} in the ledger at {}; `gateway documents --status \
-             partner_rejected` lists the refused ones with their doc ids",
-            config.ledger.path.display()
-        );
-    };
+    let entry = resendable_entry(config, &ledger, doc)?;
     let coupa = crate::coupa_link::parts(config)?;
     PoPoller::new(
         coupa.po_source,
@@ -38,6 +32,60 @@ pub async fn resend(
     .with_coupa_suppliers(coupa.suppliers)
     .resend(&entry)
     .await
+}
+
+/// The ledger entry of `doc` when it is a purchase order, which `gateway resend` may send
+/// again; else what the operator can do instead. Checked before the bus is opened.
+pub fn resendable_entry(config: &Config, ledger: &Ledger, doc: &str) -> anyhow::Result<Entry> {
+    let Some(entry) = ledger.entry(doc)? else {
+        anyhow::bail!(
+            "no document {doc} in the ledger at {}; `gateway documents --status \
+             partner_rejected` lists the refused ones with their doc ids",
+            config.ledger.path.display()
+        );
+    };
+    if entry.kind != gateway_model::DocumentKind::PurchaseOrder.as_str() {
+        let what = match entry.kind.as_str() {
+            "invoice" => "an invoice",
+            "unknown" => "an input that could not be read as a document (kind unknown)",
+            _ => "not a purchase order",
+        };
+        anyhow::bail!(
+            "{doc} is {what} from {}, not a purchase order sent to a supplier; only those are \
+             resent (a dead invoice is replayed with `gateway dlq replay {}`, one refused on \
+             arrival is sent again by its partner)",
+            entry.adapter,
+            entry.doc_id
+        );
+    }
+    Ok(entry)
+}
+
+/// Whether `partner` may be asked about: a partner of the configuration, or one the ledger
+/// holds documents for (a partner since removed from the configuration). Else why not, naming
+/// the configured ones, so a typo is not answered "0 document(s)".
+pub fn check_partner(config: &Config, ledger: &Ledger, partner: &str) -> anyhow::Result<()> {
+    if config.partner(partner).is_some() {
+        return Ok(());
+    }
+    let known = ledger.search(&crate::ledger::DocumentFilter {
+        partner: Some(partner),
+        limit: 1,
+        ..crate::ledger::DocumentFilter::default()
+    })?;
+    if !known.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = config.partners.iter().map(|p| p.id.as_str()).collect();
+    anyhow::bail!(
+        "no partner {partner:?} in the configuration nor in the ledger; the configured partners \
+         are {} (`gateway partners` lists them with their documents)",
+        if ids.is_empty() {
+            "none".to_string()
+        } else {
+            ids.join(", ")
+        }
+    )
 }
 
 /// One partner's line of `gateway partners`.
@@ -208,6 +256,10 @@ fn not_stored_reason(status: &str) -> &'static str {
     }
 }
 
+/// The first line of `gateway documents` in text: what each line shows, and the order.
+pub const TEXT_HEADER: &str =
+    "received (last received first)  status  partner  kind  number  (doc, channel, last change)";
+
 /// Prints `entries` as text (one block per document) or, with `json`, as JSON Lines. With
 /// `store`, files it no longer holds are marked (text) or listed in `attachments_not_stored`
 /// (JSON).
@@ -231,11 +283,16 @@ pub fn print(
         }
         return Ok(());
     }
+    if !entries.is_empty() {
+        writeln!(out, "{TEXT_HEADER}")?;
+    }
     for e in entries {
+        // Listed by when each document was received (the ledger's order), so that is the time
+        // each line starts with; its last change is at the end.
         writeln!(
             out,
-            "{}  {:<16}  {}  {}  {}  (doc {}, via {})",
-            e.updated_at, e.status, e.partner, e.kind, e.number, e.doc_id, e.adapter
+            "{}  {:<16}  {}  {}  {}  (doc {}, via {}, last change {})",
+            e.received_at, e.status, e.partner, e.kind, e.number, e.doc_id, e.adapter, e.updated_at
         )?;
         if !e.source.is_empty() {
             writeln!(out, "    from: {}", e.source)?;

@@ -101,6 +101,36 @@ impl LedgerKindArg {
     }
 }
 
+/// A status as the ledger records it (`gateway documents --status`); a value clap does not
+/// know is refused with the list, so a typo is never answered "0 document(s)".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum StatusArg {
+    Received,
+    Published,
+    Delivered,
+    Dead,
+    Purged,
+    Rejected,
+    PartnerRejected,
+}
+
+impl StatusArg {
+    fn as_str(self) -> &'static str {
+        use gateway_server::ledger::Status;
+        match self {
+            StatusArg::Received => Status::Received,
+            StatusArg::Published => Status::Published,
+            StatusArg::Delivered => Status::Delivered,
+            StatusArg::Dead => Status::Dead,
+            StatusArg::Purged => Status::Purged,
+            StatusArg::Rejected => Status::Rejected,
+            StatusArg::PartnerRejected => Status::PartnerRejected,
+        }
+        .as_str()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum DlqVerb {
     /// Each dead letter per consumer: doc id, kind, partner, attempts, when, and why.
@@ -310,8 +340,9 @@ enum Command {
         #[arg(long)]
         tell_supplier: bool,
     },
-    /// Documents the gateway has seen, newest first, with their fate: delivered, dead-lettered,
-    /// or refused by the partner (its 997/999, in words). Reads the ledger of the configuration.
+    /// Documents the gateway has seen, the last received first, with their fate: delivered,
+    /// dead-lettered, or refused by the partner (its 997/999, in words). Reads the ledger of the
+    /// configuration.
     #[command(after_help = "Examples:\n  \
         gateway documents --config gateway.toml\n  \
         gateway documents --config gateway.toml --number INV-2026-0042\n  \
@@ -331,8 +362,8 @@ enum Command {
         #[arg(long)]
         number: Option<String>,
         /// Only documents in this status.
-        #[arg(long)]
-        status: Option<String>,
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
         /// Only this partner's documents (its id in the configuration).
         #[arg(long)]
         partner: Option<String>,
@@ -354,7 +385,7 @@ enum Command {
         /// what became of a dropped file's documents.
         #[arg(long, value_name = "TEXT")]
         from: Option<String>,
-        /// At most this many, newest first.
+        /// At most this many, the last received first.
         #[arg(long, default_value_t = 50)]
         limit: u32,
         /// Print JSON Lines instead of text.
@@ -449,6 +480,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // The reader went away (`gateway documents | head`): what it wanted was printed.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
@@ -456,8 +489,21 @@ fn main() -> ExitCode {
     }
 }
 
-/// The ledger of a gateway that has run with `config` (operator commands read it beside the
-/// running service).
+/// Whether `e` comes from writing to a pipe whose reader has closed it.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+            .or_else(|| {
+                cause
+                    .downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            })
+            == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// What `gateway dlq purge --tell-supplier` sends notices with: the configuration's partners,
 /// X12 numbered from the service's counters, its SMTP relay when it has one.
 fn supplier_notices(
@@ -480,15 +526,18 @@ fn supplier_notices(
     )
 }
 
+/// The ledger of a gateway that has run with `config` (operator commands read it beside the
+/// running service).
 fn open_ledger(
     config: &gateway_server::config::Config,
 ) -> anyhow::Result<gateway_server::ledger::Ledger> {
     let path = &config.ledger.path;
     if !path.exists() {
         anyhow::bail!(
-            "no ledger at {}: the gateway has not run with this configuration yet, or \
-             [ledger] path points elsewhere",
-            path.display()
+            "no ledger at {}: the gateway has not run with this configuration yet, or the \
+             path is wrong ([ledger] path; {})",
+            path.display(),
+            gateway_server::config::how_paths_resolve(path)
         );
     }
     gateway_server::ledger::Ledger::open(path)
@@ -696,17 +745,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .ok(),
                 _ => None,
             };
-            let notices = match &action {
+            let wants_notices = matches!(
+                &action,
                 DlqAction::Purge {
                     tell_supplier: true,
                     ..
-                }
-                | DlqAction::Preview {
+                } | DlqAction::Preview {
                     tell_supplier: true,
                     ..
-                } => Some(supplier_notices(&config)?),
-                _ => None,
-            };
+                }
+            );
             // `show` and `replay --dry-run` say what a replay would do in Coupa now; without a
             // usable [coupa] section they still list, and say why they cannot tell.
             let coupa = match &action {
@@ -719,10 +767,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 _ => None,
             };
-            let n = runtime()?.block_on(async {
+            runtime()?.block_on(async {
+                // Made and dropped inside the runtime: the SMTP relay's connection pool, once a
+                // notice went by mail, needs one to shut down.
+                let notices = if wants_notices {
+                    Some(supplier_notices(&config)?)
+                } else {
+                    None
+                };
                 let bus =
                     gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Operator)
                         .await?;
+                // A DOC_ID that names no dead letter is a mistake to point out, not "0".
+                let unmatched =
+                    gateway_server::dlq::unmatched_ids(bus.as_ref(), &consumers, &filter).await?;
+                if !unmatched.is_empty() {
+                    for why in &unmatched {
+                        eprintln!("error: {why}");
+                    }
+                    return Ok(ExitCode::from(1));
+                }
                 let mut out = std::io::stdout().lock();
                 if matches!(action, DlqAction::Purge { .. })
                     && !yes
@@ -747,7 +811,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .await?;
                     if n == 0 || !confirm(&format!("purge these {n} dead letter(s) for good?"))? {
                         writeln!(out, "nothing purged")?;
-                        return Ok(0);
+                        return Ok(ExitCode::SUCCESS);
                     }
                 }
                 let cx = DlqContext {
@@ -755,10 +819,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     notices: notices.as_ref(),
                     coupa: coupa.as_ref(),
                 };
-                dlq_run(bus.as_ref(), cx, &consumers, &filter, &action, &mut out).await
-            })?;
-            let _ = n;
-            Ok(ExitCode::SUCCESS)
+                dlq_run(bus.as_ref(), cx, &consumers, &filter, &action, &mut out).await?;
+                Ok(ExitCode::SUCCESS)
+            })
         }
         Command::Documents {
             config,
@@ -775,10 +838,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = load_config(&config)?;
             let ledger = open_ledger(&config)?;
+            if let Some(partner) = &partner {
+                gateway_server::documents::check_partner(&config, &ledger, partner)?;
+            }
             let kind = kind.map(LedgerKindArg::as_str);
             let entries = ledger.search(&gateway_server::ledger::DocumentFilter {
                 number: number.as_deref(),
-                status: status.as_deref(),
+                status: status.map(StatusArg::as_str),
                 partner: partner.as_deref(),
                 kind,
                 doc: doc.as_deref(),
@@ -792,7 +858,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             gateway_server::documents::print(&entries, json, Some(&store), &mut out)?;
             if !json {
                 let more = if entries.len() as u64 == u64::from(limit) {
-                    " (the newest; --limit for more)"
+                    " (the last received; --limit for more)"
                 } else {
                     ""
                 };
@@ -811,6 +877,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Resend { config, doc } => {
             let config = load_config(&config)?;
             let ledger = open_ledger(&config)?;
+            gateway_server::documents::resendable_entry(&config, &ledger, &doc)?;
             let resent = runtime()?.block_on(async {
                 let bus =
                     gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Operator)
@@ -859,6 +926,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", serde_json::to_string_pretty(&schema)?)?;
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StatusArg;
+    use gateway_server::ledger::Status;
+
+    /// Every status the ledger gives is one `--status` takes, by the same name: this match
+    /// stops compiling when the ledger gains a status the argument lacks.
+    #[test]
+    fn every_ledger_status_is_a_status_argument() {
+        let arg = |s: Status| match s {
+            Status::Received => StatusArg::Received,
+            Status::Published => StatusArg::Published,
+            Status::Delivered => StatusArg::Delivered,
+            Status::Dead => StatusArg::Dead,
+            Status::Purged => StatusArg::Purged,
+            Status::Rejected => StatusArg::Rejected,
+            Status::PartnerRejected => StatusArg::PartnerRejected,
+        };
+        for s in [
+            Status::Received,
+            Status::Published,
+            Status::Delivered,
+            Status::Dead,
+            Status::Purged,
+            Status::Rejected,
+            Status::PartnerRejected,
+        ] {
+            assert_eq!(arg(s).as_str(), s.as_str());
+            let parsed = <StatusArg as clap::ValueEnum>::from_str(s.as_str(), false);
+            assert_eq!(parsed, Ok(arg(s)), "{}", s.as_str());
         }
     }
 }

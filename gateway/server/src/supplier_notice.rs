@@ -252,12 +252,22 @@ impl SupplierNotices {
     }
 }
 
+/// A kind of document in words, with its article: "an invoice", "a purchase order".
+pub fn a_kind(kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::Invoice => "an invoice",
+        DocumentKind::PurchaseOrder => "a purchase order",
+        DocumentKind::OrderConfirmation => "an order confirmation",
+        DocumentKind::ShipNotice => "a ship notice",
+    }
+}
+
 /// The invoice a dead letter holds, or why it is not one a supplier sent.
 fn given(letter: &DeadLetter) -> Result<Given<'_>, String> {
     if letter.kind != DocumentKind::Invoice || letter.envelope.direction != Direction::In {
         return Err(format!(
-            "a {} going {} is not an invoice a supplier sent; nobody to tell",
-            letter.kind.as_str(),
+            "{} going {} is not an invoice a supplier sent; nobody to tell",
+            a_kind(letter.kind),
             letter.envelope.direction.as_str()
         ));
     }
@@ -265,8 +275,8 @@ fn given(letter: &DeadLetter) -> Result<Given<'_>, String> {
         Ok(Document::Invoice(inv)) => inv,
         Ok(other) => {
             return Err(format!(
-                "the dead letter holds a {}, not an invoice",
-                other.kind()
+                "the dead letter holds {}, not an invoice",
+                a_kind(other.kind())
             ));
         }
         Err(e) => {
@@ -446,6 +456,14 @@ mod tests {
             .await
             .unwrap_err();
         assert!(why.contains("not an invoice a supplier sent"), "{why}");
+        assert!(why.starts_with("a purchase order going"), "{why}");
+        let mut outgoing = letter(&invoice("INV-1"), "mailco", SourceMeta::default());
+        outgoing.envelope.direction = Direction::Out;
+        let why = mail.tell(&outgoing).await.unwrap_err();
+        assert!(
+            why.starts_with("an invoice going out is not an invoice a supplier sent"),
+            "{why}"
+        );
         let why = mail
             .tell(&letter(&invoice(" "), "mailco", SourceMeta::default()))
             .await

@@ -1250,3 +1250,429 @@ fn convert_reports_a_document_it_cannot_write_and_exits_1() {
         .collect();
     assert_eq!(written, ["0001-GOOD-1.edi"]);
 }
+
+/// Puts an invoice from `partner` among the dead letters of `coupa-invoices` in the bus of the
+/// gateway configured at `cfg` (the bus created as `gateway serve` creates it). Returns its
+/// doc id.
+fn dead_invoice(cfg: &std::path::Path, partner: &str) -> String {
+    use futures::FutureExt;
+    use gateway_core::{DeadFilter, Delivered, Handler, Message, Outcome};
+    use gateway_server::bus::COUPA_INVOICES;
+    struct GiveUp;
+    impl Handler for GiveUp {
+        fn handle<'a>(&'a self, _: &'a Delivered) -> futures::future::BoxFuture<'a, Outcome> {
+            async {
+                Outcome::Dead {
+                    reason: "Coupa refused the invoice: supplier not found".into(),
+                }
+            }
+            .boxed()
+        }
+    }
+    let config = gateway_server::config::Config::load(cfg, Vec::new()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
+            .await
+            .unwrap();
+        let doc = canonical("samples/json/invoice/rich.canonical.json");
+        let envelope = gateway_core::Envelope::inbound(
+            doc.kind(),
+            "test",
+            Some(partner.into()),
+            gateway_core::SourceMeta::default(),
+        );
+        let id = envelope.doc_id.clone();
+        bus.publish(&[Message {
+            envelope,
+            body: gateway_model::to_json(&doc).into_bytes(),
+        }])
+        .await
+        .unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let consumer = std::sync::Arc::clone(&bus);
+        let task = tokio::spawn(async move {
+            consumer
+                .consume(
+                    COUPA_INVOICES,
+                    std::sync::Arc::new(GiveUp),
+                    stopped.map(|_| ()).boxed(),
+                )
+                .await
+        });
+        let only = DeadFilter {
+            doc_id: Some(id.clone()),
+            ..DeadFilter::default()
+        };
+        for _ in 0..400 {
+            if !bus
+                .dead_letters(COUPA_INVOICES, &only, 1)
+                .await
+                .unwrap()
+                .is_empty()
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        let _ = stop.send(());
+        task.await.unwrap().unwrap();
+        assert_eq!(
+            bus.dead_letters(COUPA_INVOICES, &only, 1)
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "the invoice did not die"
+        );
+        id
+    })
+}
+
+/// `[mailbox.smtp]` configured (as in the example configuration), `dlq purge --tell-supplier
+/// --dry-run` says a supplier whose channel is e-mail would be told by mail, sends nothing and
+/// exits 0: setting up the SMTP relay needs no relay and no async runtime.
+#[test]
+fn dlq_purge_tell_supplier_dry_run_with_an_smtp_relay_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = demo_config(dir.path());
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str(
+        "\n[[partners]]\nid = \"mailco\"\n[partners.outbound]\ntype = \"email\"\n\
+         to = \"ap@mailco.example\"\n\n[mailbox.smtp]\nhost = \"127.0.0.1\"\nport = 9\n\
+         security = \"starttls\"\nfrom = \"Invoices <invoices@globex.example>\"\n",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let id = dead_invoice(&cfg, "mailco");
+    let out = gateway()
+        .args([
+            "dlq",
+            "purge",
+            "--partner",
+            "mailco",
+            "--tell-supplier",
+            "--dry-run",
+        ])
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("would purge 1 dead letter(s)")
+            && stdout.contains(&id)
+            && stdout.contains("supplier would be told by a mail to ap@mailco.example"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Operator commands open the embedded bus the configuration names only when it exists: a
+/// wrong path (a relative one resolved in another folder) is an error that says so, and
+/// nothing is created there.
+#[test]
+fn dlq_against_a_missing_bus_says_so_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = demo_config(dir.path());
+    let out = gateway()
+        .args(["dlq", "list", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let bus = dir.path().join("bus.sqlite");
+    assert!(
+        stderr.contains(&format!("no bus at {}", bus.display()))
+            && stderr.contains("the gateway has not run with this configuration yet")
+            && stderr.contains("relative paths resolve against the current directory"),
+        "{stderr}"
+    );
+    assert!(!bus.exists(), "an empty bus was created");
+
+    // A relative path, run from another folder: no var/ appears there.
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        &format!("embedded_path = \"{}\"", bus.display()),
+        "embedded_path = \"var/bus.sqlite\"",
+    );
+    assert!(text.contains("\"var/bus.sqlite\""), "{text}");
+    std::fs::write(&cfg, text).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = gateway()
+        .args(["dlq", "list", "--config"])
+        .arg(&cfg)
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no bus at var/bus.sqlite")
+            && stderr.contains(&format!(
+                "relative paths resolve against the current directory, here {}",
+                elsewhere.path().canonicalize().unwrap().display()
+            )),
+        "{stderr}"
+    );
+    assert!(!elsewhere.path().join("var").exists(), "var/ was created");
+}
+
+/// A DOC_ID that names no dead letter is an error naming it (exit 1) for every verb, and
+/// nothing is taken; one that is there but outside --partner says that.
+#[test]
+fn dlq_ids_that_match_no_dead_letter_are_named_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = demo_config(dir.path());
+    let id = dead_invoice(&cfg, "acme");
+    for verb in [
+        &["show"][..],
+        &["list"],
+        &["replay"],
+        &["purge", "--yes"],
+        &["replay", "--dry-run"],
+    ] {
+        let out = gateway()
+            .arg("dlq")
+            .args(verb)
+            .arg("nonexistent-id")
+            .arg("--config")
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{verb:?}: {stderr}");
+        assert!(
+            stderr.contains(
+                "no dead letter with id nonexistent-id in coupa-invoices, supplier-orders; \
+                 `gateway dlq list` shows them"
+            ),
+            "{verb:?}: {stderr}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("0 dead letter"),
+            "{verb:?}"
+        );
+    }
+    let out = gateway()
+        .args(["dlq", "replay", "--partner", "globex"])
+        .arg(&id)
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "dead letter {id} (in coupa-invoices) does not match"
+        )),
+        "{stderr}"
+    );
+    // Still there, and found by its id.
+    let out = gateway()
+        .args(["dlq", "list", "--consumer", "coupa-invoices"])
+        .arg(&id)
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("coupa-invoices: 1 dead letter(s)"),
+        "{stdout}"
+    );
+}
+
+/// `gateway documents`: an unknown status is refused with the valid ones, an unknown partner
+/// with the configured ones (exit 2); a partner the ledger knows but the configuration no
+/// longer names is still listed.
+#[test]
+fn documents_refuses_an_unknown_status_or_partner() {
+    use gateway_server::ledger::{Ledger, NewDocument};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = demo_config(dir.path());
+    let ledger = Ledger::open(&dir.path().join("ledger.sqlite")).unwrap();
+    ledger
+        .claim(&NewDocument {
+            idempotency_key: "k-gone",
+            doc_id: "doc-gone",
+            adapter: "x12",
+            partner: "initech",
+            kind: "invoice",
+            number: "INV-OLD",
+            business_key: None,
+        })
+        .unwrap();
+    drop(ledger);
+    let documents = |args: &[&str]| {
+        gateway()
+            .arg("documents")
+            .arg("--config")
+            .arg(&cfg)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = documents(&["--status", "bogus"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bogus")
+            && [
+                "received",
+                "delivered",
+                "dead",
+                "purged",
+                "partner_rejected"
+            ]
+            .iter()
+            .all(|s| stderr.contains(s)),
+        "{stderr}"
+    );
+    let out = documents(&["--partner", "nosuch"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no partner \"nosuch\"") && stderr.contains("acme, globex, nobody"),
+        "{stderr}"
+    );
+    let out = documents(&["--partner", "initech"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        stdout.contains("INV-OLD") && stdout.contains("1 document(s)"),
+        "{stdout}"
+    );
+    let out = documents(&["--partner", "nobody", "--status", "received"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 document(s)"));
+}
+
+/// The listing is in the order its header says (the last received first), and each line
+/// starts with the time it is ordered by, though an older document changed since.
+#[test]
+fn documents_lines_start_with_the_time_they_are_ordered_by() {
+    use gateway_server::ledger::{Ledger, NewDocument, Status};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = demo_config(dir.path());
+    let ledger = Ledger::open(&dir.path().join("ledger.sqlite")).unwrap();
+    for (key, number) in [("k-first", "INV-FIRST"), ("k-second", "INV-SECOND")] {
+        ledger
+            .claim(&NewDocument {
+                idempotency_key: key,
+                doc_id: &format!("doc-{key}"),
+                adapter: "test",
+                partner: "acme",
+                kind: "invoice",
+                number,
+                business_key: None,
+            })
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The first one received changes last.
+    ledger
+        .set_status("k-first", Status::Delivered, "delivered: ref")
+        .unwrap();
+    drop(ledger);
+    let out = gateway()
+        .args(["documents", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("received (last received first)"),
+        "{text}"
+    );
+    let firsts: Vec<(&str, &str)> = lines
+        .filter(|l| l.contains("INV-"))
+        .map(|l| (l.split_whitespace().next().unwrap(), l))
+        .collect();
+    assert_eq!(firsts.len(), 2, "{text}");
+    assert!(firsts[0].1.contains("INV-SECOND"), "{text}");
+    assert!(firsts[0].0 > firsts[1].0, "not newest first: {text}");
+    let json = gateway()
+        .args(["documents", "--json", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for ((shown, _), row) in firsts.iter().zip(&rows) {
+        assert_eq!(*shown, row["received_at"], "{text}");
+    }
+    assert!(
+        firsts[1].1.contains(&format!(
+            "last change {}",
+            rows[1]["updated_at"].as_str().unwrap()
+        )),
+        "{text}"
+    );
+}
+
+/// Output into a pipe its reader closed (`gateway schema | head -1`) ends quietly.
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = gateway()
+        .arg("schema")
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+/// `gateway resend` of an invoice says what it is, in words, and what to do instead, before
+/// it opens the bus.
+#[test]
+fn resend_of_an_invoice_says_it_is_an_invoice() {
+    use gateway_server::ledger::{Ledger, NewDocument};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = demo_config(dir.path());
+    let ledger = Ledger::open(&dir.path().join("ledger.sqlite")).unwrap();
+    ledger
+        .claim(&NewDocument {
+            idempotency_key: "k-inv",
+            doc_id: "doc-inv",
+            adapter: "x12",
+            partner: "acme",
+            kind: "invoice",
+            number: "INV-7",
+            business_key: None,
+        })
+        .unwrap();
+    drop(ledger);
+    let out = gateway()
+        .args(["resend", "--config"])
+        .arg(&cfg)
+        .arg("doc-inv")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("doc-inv is an invoice from x12, not a purchase order")
+            && stderr.contains("gateway dlq replay doc-inv"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("a invoice"), "{stderr}");
+    assert!(!dir.path().join("bus.sqlite").exists());
+}
