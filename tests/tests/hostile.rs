@@ -524,3 +524,255 @@ async fn security_secret_401_no_secret_in_logs_slow_headers_and_body_limit() {
     sandbox.shutdown().await.unwrap();
     let _ = Format::Cxml;
 }
+
+/// A gateway started in this process on `text` (files under `dir`, the embedded bus), the
+/// way `gateway serve` starts: the bus, the Coupa parts, the service.
+async fn start_gateway_in_process(
+    dir: &Path,
+    text: &str,
+) -> (
+    gateway_server::service::Running,
+    std::sync::Arc<dyn gateway_core::Broker>,
+    gateway_server::config::Config,
+) {
+    let config =
+        gateway_server::config::Config::parse(text, "hostile test", std::iter::empty()).unwrap();
+    let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
+        .await
+        .unwrap();
+    let coupa = gateway_server::coupa_link::parts(&config).unwrap();
+    let codecs =
+        gateway_server::codecs::Codecs::with_x12_control_numbers_in(&dir.join("x12-control"));
+    let (running, _pipeline) = gateway_server::service::start(gateway_server::service::Parts {
+        config: config.clone(),
+        codecs,
+        bus: std::sync::Arc::clone(&bus),
+        coupa: Some(coupa),
+    })
+    .await
+    .unwrap();
+    (running, bus, config)
+}
+
+/// QA: the example configuration's client id (`gateway`) against the sandbox, which wants
+/// `sandbox-client`. A refused token request is the gateway's fault, not the invoice's: the
+/// invoice is retried (not dead-lettered on its first attempt), `/readyz` says 503 naming the
+/// refusal and what to check, and once the configuration is fixed and the service started
+/// again the same invoice is delivered, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn wrong_coupa_credentials_keep_invoices_retrying_and_readyz_names_the_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = seeded_sandbox().await;
+    // Tiers long enough to restart within them; the PO poller asks for a token once, at start,
+    // so the token requests after it are the invoice's delivery attempts.
+    let good = config_text(dir.path(), &sandbox.base_url(), None, "creds")
+        .replace(
+            "retry_tiers_ms = [200, 1000, 3000]",
+            "retry_tiers_ms = [200, 500, 1000, 2000, 4000, 8000]",
+        )
+        .replace(
+            "[po_poller]\ninterval_ms = 300",
+            "[po_poller]\ninterval_ms = 600000",
+        );
+    assert!(good.contains("8000]") && good.contains("interval_ms = 600000"));
+    let wrong = good.replace("client_id = \"sandbox-client\"", "client_id = \"gateway\"");
+    assert_ne!(wrong, good);
+    let token_requests = || {
+        sandbox
+            .request_log()
+            .iter()
+            .filter(|r| r.path == "/oauth2/token")
+            .count()
+    };
+
+    let (running, bus, config) = start_gateway_in_process(dir.path(), &wrong).await;
+    let base = running.base_url();
+    let http = reqwest::Client::new();
+    let codecs = gateway_server::codecs::Codecs::standard();
+    let acme = crate::faults::partner(&config, ACME);
+    let r = http
+        .post(format!("{base}/cxml"))
+        .body(cxml_bytes(&codecs, &acme, &invoice("CREDS-1")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+
+    // The poller's request and three delivery attempts, each refused.
+    let deadline = tokio::time::Instant::now() + GUARD;
+    while token_requests() < 4 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(token_requests() >= 4, "the invoice was not retried");
+    let dead = bus
+        .dead_letters("coupa-invoices", &Default::default(), 10)
+        .await
+        .unwrap();
+    assert!(
+        dead.is_empty(),
+        "dead-lettered for the gateway's credentials: {:?}",
+        dead.iter().map(|d| &d.reason).collect::<Vec<_>>()
+    );
+    let r = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let said = r.text().await.unwrap();
+    assert!(
+        said.contains(
+            "coupa: token refused (401 invalid_client): check [coupa] client_id/client_secret"
+        ),
+        "{said}"
+    );
+    assert!(!said.contains("sandbox-secret"), "{said}");
+    assert!(sandbox.invoices().is_empty());
+
+    // Fixed and started again: the invoice waiting in its retry tier is delivered.
+    running.shutdown().await;
+    drop(bus);
+    let (running, bus, _) = start_gateway_in_process(dir.path(), &good).await;
+    let base = running.base_url();
+    let deadline = tokio::time::Instant::now() + GUARD;
+    while !sandbox
+        .invoices()
+        .iter()
+        .any(|i| i["invoice-number"] == "CREDS-1")
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let delivered = sandbox
+        .invoices()
+        .iter()
+        .filter(|i| i["invoice-number"] == "CREDS-1")
+        .count();
+    assert_eq!(delivered, 1, "delivered once after the fix");
+    let r = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert!(
+        bus.dead_letters("coupa-invoices", &Default::default(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    running.shutdown().await;
+    sandbox.shutdown().await.unwrap();
+}
+
+/// QA: a request `/x12` cannot acknowledge (no interchange in it) gets a 400 saying what it
+/// looks like and where it goes, not a 200 with an empty body; a body over `max_body_bytes`
+/// gets 413 in the endpoint's own format stating the limit (a cXML Response with Status 413
+/// on `/cxml`, JSON on the REST API, plain text on `/x12`), not axum's "Failed to buffer the
+/// request body".
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn x12_without_an_interchange_and_bodies_over_the_limit_are_answered_in_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = seeded_sandbox().await;
+    let text = config_text(dir.path(), &sandbox.base_url(), None, "kinds").replace(
+        "listen = \"127.0.0.1:0\"",
+        "listen = \"127.0.0.1:0\"\nmax_body_bytes = 65536",
+    );
+    let (running, _bus, config) = start_gateway_in_process(dir.path(), &text).await;
+    let base = running.base_url();
+    let http = reqwest::Client::new();
+    let codecs = gateway_server::codecs::Codecs::standard();
+    let acme = crate::faults::partner(&config, ACME);
+    let cxml = cxml_bytes(&codecs, &acme, &invoice("KIND-1"));
+
+    for (body, found) in [
+        (cxml.clone(), "this looks like XML — cXML goes to /cxml"),
+        (
+            gateway_model::to_json(&Document::Invoice(invoice("KIND-2"))).into_bytes(),
+            "this looks like JSON — canonical JSON goes to /api/v1/documents",
+        ),
+        (Vec::new(), "the body is empty"),
+    ] {
+        let r = http
+            .post(format!("{base}/x12"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{found}");
+        let said = r.text().await.unwrap();
+        assert!(
+            said.starts_with(&format!(
+                "expected an X12 interchange starting with ISA; {found}"
+            )),
+            "{said}"
+        );
+    }
+    // A real interchange still goes through.
+    let mut sender = acme.clone();
+    if let Some(x) = sender.x12.as_mut() {
+        std::mem::swap(&mut x.our_id, &mut x.partner_id);
+        std::mem::swap(&mut x.our_qualifier, &mut x.partner_qualifier);
+    }
+    let edi = codecs
+        .encoder(Format::X12)
+        .unwrap()
+        .encode(&[Document::Invoice(invoice("KIND-3"))], &sender)
+        .unwrap();
+    let r = http
+        .post(format!("{base}/x12"))
+        .body(edi)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().starts_with("ISA"));
+
+    // Over the limit, each endpoint in its own format. A new connection each: the server may
+    // close one after a 413 without reading the body.
+    let fresh = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let big = vec![b'<'; 100_000];
+    let limit = "the limit is 65536 bytes";
+    let r = fresh
+        .post(format!("{base}/cxml"))
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let said = r.text().await.unwrap();
+    assert!(
+        said.contains("<cXML") && said.contains("<Status code=\"413\"") && said.contains(limit),
+        "{said}"
+    );
+    let r = fresh
+        .post(format!("{base}/api/v1/documents"))
+        .bearer_auth("acme-token")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let said: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        said["error"].as_str().is_some_and(|e| e.contains(limit)),
+        "{said}"
+    );
+    let r = fresh
+        .post(format!("{base}/x12"))
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert!(
+        r.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain")),
+        "{:?}",
+        r.headers()
+    );
+    let said = r.text().await.unwrap();
+    assert!(
+        said.contains(limit) && !said.contains("Failed to buffer"),
+        "{said}"
+    );
+    running.shutdown().await;
+    sandbox.shutdown().await.unwrap();
+}

@@ -138,7 +138,7 @@ impl CoupaClient {
             let Some(err) = failed else {
                 return Ok(added);
             };
-            if !err.is_retryable() || attempt + 1 >= max {
+            if !err.is_retryable_now() || attempt + 1 >= max {
                 return Err(err);
             }
             tracing::warn!(invoice_id, attempt, error = %err,

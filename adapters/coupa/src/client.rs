@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::backoff;
 use crate::config::CoupaClientConfig;
-use crate::error::CoupaError;
+use crate::error::{CoupaError, TokenRefusal};
 use crate::rate::RateLimiter;
 use crate::stats::{ClientStats, Counters};
 use crate::suppliers::SupplierCache;
@@ -25,7 +25,19 @@ pub struct CoupaClient {
     pub(crate) suppliers: SupplierCache,
     /// One delivery at a time per supplier and invoice number ([`CoupaClient::deliver_invoice`]).
     pub(crate) delivering: crate::invoices::InFlightInvoices,
+    /// The last token refusal, until a token request succeeds ([`CoupaClient::token_refusal`]).
+    refusal: std::sync::Mutex<RefusalState>,
     base: String,
+}
+
+/// How often a token refusal that goes on is logged again as an error (each one in between
+/// at debug): every delivery asks, and one line a minute says it as well.
+const REFUSAL_LOG_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Default)]
+struct RefusalState {
+    current: Option<TokenRefusal>,
+    logged_at: Option<std::time::Instant>,
 }
 
 impl CoupaClient {
@@ -60,6 +72,7 @@ impl CoupaClient {
             counters: Arc::new(Counters::default()),
             suppliers: SupplierCache::default(),
             delivering: crate::invoices::InFlightInvoices::default(),
+            refusal: std::sync::Mutex::default(),
             base,
             cfg,
         })
@@ -72,6 +85,62 @@ impl CoupaClient {
     /// What the client has done so far (requests, retries, 429s, tokens, duplicates avoided).
     pub fn stats(&self) -> ClientStats {
         self.counters.snapshot()
+    }
+
+    /// The base URL requests go to (trimmed, without a trailing `/`).
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// Coupa's last refusal of this client's token request, until a token request succeeds
+    /// again: the gateway's credentials or scopes are wrong, so nothing reaches Coupa. For
+    /// readiness; a client that has not asked for a token yet has none.
+    pub fn token_refusal(&self) -> Option<TokenRefusal> {
+        self.refusal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .current
+            .clone()
+    }
+
+    /// Records what the token endpoint said: a refusal is logged as an error naming what to
+    /// check (never the secret), again each [`REFUSAL_LOG_EVERY`] while it goes on; a token
+    /// after a refusal ends it.
+    fn note_token_answer(&self, answer: &Result<AccessToken, CoupaError>) {
+        let mut state = self.refusal.lock().unwrap_or_else(|p| p.into_inner());
+        match answer {
+            Ok(_) => {
+                if let Some(was) = state.current.take() {
+                    state.logged_at = None;
+                    tracing::info!(
+                        client_id = %self.cfg.client_id,
+                        refused_before = %was.summary(),
+                        "Coupa took the client credentials: the token refusal is over"
+                    );
+                }
+            }
+            Err(CoupaError::TokenRefused(r)) => {
+                let now = std::time::Instant::now();
+                let again = state.current.as_ref() == Some(r)
+                    && state
+                        .logged_at
+                        .is_some_and(|t| now.duration_since(t) < REFUSAL_LOG_EVERY);
+                state.current = Some(r.clone());
+                if again {
+                    tracing::debug!(client_id = %self.cfg.client_id, refusal = %r.summary(),
+                        "Coupa refused the token request again");
+                } else {
+                    state.logged_at = Some(now);
+                    tracing::error!(
+                        client_id = %self.cfg.client_id,
+                        scopes = %self.cfg.scopes.join(" "),
+                        token_url = %self.url("/oauth2/token"),
+                        "{r}"
+                    );
+                }
+            }
+            Err(_) => {}
+        }
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
@@ -90,7 +159,7 @@ impl CoupaClient {
                     Counters::bump(&self.counters.requests);
                     Counters::bump(&self.counters.tokens_fetched);
                     tracing::debug!(generation, "fetching a Coupa access token");
-                    token::fetch(
+                    let answer = token::fetch(
                         &self.http,
                         &url,
                         &self.cfg.client_id,
@@ -99,7 +168,9 @@ impl CoupaClient {
                         self.cfg.timeout,
                         generation,
                     )
-                    .await
+                    .await;
+                    self.note_token_answer(&answer);
+                    answer
                 },
             )
             .await
@@ -143,7 +214,7 @@ impl CoupaClient {
         loop {
             match op().await {
                 Ok(v) => return Ok(v),
-                Err(e) if e.is_retryable() && attempt + 1 < self.cfg.max_attempts.max(1) => {
+                Err(e) if e.is_retryable_now() && attempt + 1 < self.cfg.max_attempts.max(1) => {
                     tracing::warn!(what, attempt, error = %e, "Coupa call failed; retrying");
                     self.pause_before_retry(attempt, &e).await?;
                     attempt += 1;

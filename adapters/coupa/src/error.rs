@@ -2,6 +2,90 @@
 
 use std::time::Duration;
 
+/// Longest OAuth `error_description` kept from a token refusal.
+const MAX_DESCRIPTION: usize = 200;
+
+/// What to fix when Coupa refuses the token request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenCheck {
+    /// The client id or secret (`invalid_client`, `unauthorized_client`, a bare 401).
+    Credentials,
+    /// The scopes asked for (`invalid_scope`): the API client in Coupa lacks one.
+    Scopes,
+    /// Coupa did not say which: the client id, secret and scopes.
+    All,
+}
+
+/// Coupa's token endpoint refused the client credentials request: its status and the OAuth
+/// `error` code and `error_description` it gave. Holds nothing of the request (never the
+/// secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRefusal {
+    pub status: u16,
+    /// OAuth `error` (`invalid_client`, `invalid_scope`, ...), when the answer had one.
+    pub code: Option<String>,
+    /// OAuth `error_description`, clipped, when the answer had one.
+    pub description: Option<String>,
+}
+
+impl TokenRefusal {
+    /// Reads the OAuth error answer `body` (`{"error": .., "error_description": ..}`); a body
+    /// that is not one leaves both empty.
+    pub fn from_answer(status: u16, body: &str) -> Self {
+        let v: Option<serde_json::Value> = serde_json::from_str(body).ok();
+        let text = |k: &str| {
+            v.as_ref()
+                .and_then(|v| v.get(k))
+                .and_then(serde_json::Value::as_str)
+                .map(|s| s.trim().chars().take(MAX_DESCRIPTION).collect::<String>())
+                .filter(|s| !s.is_empty())
+        };
+        TokenRefusal {
+            status,
+            code: text("error"),
+            description: text("error_description"),
+        }
+    }
+
+    /// What to fix, from the OAuth error code.
+    pub fn check(&self) -> TokenCheck {
+        match self.code.as_deref() {
+            Some("invalid_scope") => TokenCheck::Scopes,
+            Some("invalid_client" | "unauthorized_client") => TokenCheck::Credentials,
+            None if self.status == 401 => TokenCheck::Credentials,
+            _ => TokenCheck::All,
+        }
+    }
+
+    /// The status and code, as `401 invalid_client`.
+    pub fn summary(&self) -> String {
+        match &self.code {
+            Some(c) => format!("{} {c}", self.status),
+            None => self.status.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for TokenRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Coupa refused the token request ({}", self.summary())?;
+        if let Some(d) = &self.description {
+            write!(f, ": {d}")?;
+        }
+        let check = match self.check() {
+            TokenCheck::Credentials => {
+                "the Coupa client_id and client_secret (a secret rotated in Coupa?)"
+            }
+            TokenCheck::Scopes => "the Coupa scopes: the API client in Coupa must grant each one",
+            TokenCheck::All => "the Coupa client_id, client_secret and scopes",
+        };
+        write!(
+            f,
+            "): check {check}; the gateway's credentials, not the document: retried until they are fixed"
+        )
+    }
+}
+
 /// A Coupa call failed. [`CoupaError::is_retryable`] says whether the same call may succeed
 /// later; [`CoupaError::is_ambiguous`] says whether Coupa may have acted on it anyway.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -9,9 +93,13 @@ pub enum CoupaError {
     /// The configuration is unusable (bad URL, zero rate). Permanent.
     #[error("configuration: {0}")]
     Config(String),
-    /// The token endpoint refused our client credentials or scopes. Permanent: fix the config.
-    #[error("token request refused ({status}): {body}")]
-    TokenRefused { status: u16, body: String },
+    /// The token endpoint refused our client credentials or scopes (any 4xx but 429). That is
+    /// the gateway's configuration (a wrong client id, a secret rotated in Coupa, a scope the
+    /// API client lacks), never the document: retryable, so a delivery waits in the retry
+    /// tiers until the credentials are fixed; but not retried within a call
+    /// ([`CoupaError::is_retryable_now`]), where it fails the same way every time.
+    #[error("{0}")]
+    TokenRefused(TokenRefusal),
     /// 401 even with a fresh token. Retryable: the token endpoint took our credentials, so
     /// this is Coupa's side settling (a token not yet active, a secret being rotated); a
     /// dead letter for every invoice in flight would cost an operator a replay each.
@@ -69,10 +157,12 @@ pub enum CoupaError {
 }
 
 impl CoupaError {
-    /// True when the same request may succeed later.
+    /// True when the same request may succeed later (for a refused token: once an operator
+    /// fixed the credentials).
     pub fn is_retryable(&self) -> bool {
         match self {
-            CoupaError::RateLimited { .. }
+            CoupaError::TokenRefused(_)
+            | CoupaError::RateLimited { .. }
             | CoupaError::Server { .. }
             | CoupaError::Timeout { .. }
             | CoupaError::Unauthorized(_)
@@ -80,6 +170,13 @@ impl CoupaError {
             CoupaError::Cxml { code, .. } => *code >= 500 || *code == 429,
             _ => false,
         }
+    }
+
+    /// True when trying the same call again within this delivery, after a short backoff, may
+    /// help: [`Self::is_retryable`] except a refused token, which only a configuration fix
+    /// changes (asking again at once would only hammer Coupa's token endpoint).
+    pub fn is_retryable_now(&self) -> bool {
+        self.is_retryable() && !matches!(self, CoupaError::TokenRefused(_))
     }
 
     /// True when Coupa may have acted on the request although we got no answer: look before

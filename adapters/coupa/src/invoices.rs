@@ -266,7 +266,7 @@ impl CoupaClient {
                 Counters::bump(&self.counters.ambiguous_outcomes);
                 tracing::warn!(error = %err, "invoice create outcome unknown; looking it up before retrying");
             }
-            let last = !err.is_retryable() || attempt + 1 >= max;
+            let last = !err.is_retryable_now() || attempt + 1 >= max;
             if !last {
                 self.pause_before_retry(attempt, &err).await?;
                 attempt += 1;

@@ -33,7 +33,7 @@ pub use attachments::CoupaAttachment;
 pub use client::CoupaClient;
 pub use config::CoupaClientConfig;
 pub use cxml::CxmlStatus;
-pub use error::CoupaError;
+pub use error::{CoupaError, TokenCheck, TokenRefusal};
 pub use gateway_core::profile::CoupaSupplierRef;
 pub use invoices::{CoupaInvoice, InvoiceOutcome};
 pub use mapping::{InvoiceMapping, SupplierKey, invoice_to_coupa, purchase_order_from_coupa};

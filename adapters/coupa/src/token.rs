@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use gateway_core::Secret;
 use serde::Deserialize;
 
-use crate::error::CoupaError;
+use crate::error::{CoupaError, TokenRefusal};
 
 /// A cached access token. The value is a [`Secret`]: never logged.
 #[derive(Debug, Clone)]
@@ -70,8 +70,9 @@ impl TokenCache {
     }
 }
 
-/// Requests a token; 4xx answers are permanent (bad client or scope), 5xx and transport
-/// trouble retryable.
+/// Requests a token. A 4xx (but 429) is [`CoupaError::TokenRefused`]: bad client credentials
+/// or scopes, which only a configuration fix changes; 5xx, 429 and transport trouble are
+/// retryable at once.
 pub async fn fetch(
     http: &reqwest::Client,
     url: &str,
@@ -108,10 +109,9 @@ pub async fn fetch(
         });
     }
     if !(200..300).contains(&status) {
-        return Err(CoupaError::TokenRefused {
-            status,
-            body: crate::transport::clip(&body),
-        });
+        return Err(CoupaError::TokenRefused(TokenRefusal::from_answer(
+            status, &body,
+        )));
     }
     let answer: TokenAnswer = serde_json::from_str(&body)
         .map_err(|e| CoupaError::Decode(format!("token answer: {e}")))?;

@@ -1,6 +1,7 @@
 //! `CoupaInvoiceDelivery` through the `gateway_core::Outbound` trait against the sandbox:
 //! supplier from the partner profile or the invoice's party, replay finds the first invoice,
-//! Coupa's refusals are permanent with Coupa's body, faults are retryable.
+//! Coupa's refusals are permanent with Coupa's body, faults and refused credentials are
+//! retryable.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -132,6 +133,72 @@ async fn persistent_503_is_retryable() {
         .unwrap_err();
     assert!(err.is_retryable(), "{err:?}");
     assert!(env.sandbox.invoices().is_empty());
+}
+
+/// The example configuration's client id against the sandbox: the token request is refused.
+/// That is the gateway's configuration, not the invoice: the delivery error is retryable (the
+/// invoice waits in the retry tiers, bounded by the delivery limit, instead of dying on its
+/// first attempt), says what to check and not the secret; once Coupa takes the credentials
+/// again the same invoice is delivered.
+#[tokio::test]
+async fn an_invoice_delivered_with_wrong_credentials_is_retryable_not_dead() {
+    let env = common::start().await;
+    let mut cfg = common::config(&env);
+    cfg.client_id = "gateway".into();
+    let secret = "sandbox-secret";
+    let delivery =
+        CoupaInvoiceDelivery::new(Arc::new(adapter_coupa::CoupaClient::new(cfg).unwrap()))
+            .with_partner(
+                "acme",
+                CoupaSupplierRef {
+                    id: Some(env.supplier_id),
+                    ..Default::default()
+                },
+            );
+    let err = delivery
+        .deliver(&envelope(Some("acme")), &canonical_invoice())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, DeliveryError::Retryable { .. }),
+        "a refused token must not dead-letter the invoice: {err:?}"
+    );
+    assert!(err.reason().contains("401 invalid_client"), "{err}");
+    assert!(
+        err.reason().contains("client_id and client_secret"),
+        "says what to check: {err}"
+    );
+    assert!(
+        !err.reason().contains(secret),
+        "secret in the reason: {err}"
+    );
+    assert_eq!(
+        common::token_requests(&env),
+        1,
+        "one token request per delivery, not one per attempt"
+    );
+    assert!(env.sandbox.invoices().is_empty());
+    assert_eq!(
+        delivery.client().token_refusal().map(|r| r.summary()),
+        Some("401 invalid_client".to_string())
+    );
+
+    // Fixed (here: the right client, as after a restart with the corrected configuration):
+    // the retry delivers it.
+    let fixed = CoupaInvoiceDelivery::new(Arc::new(common::client(&env))).with_partner(
+        "acme",
+        CoupaSupplierRef {
+            id: Some(env.supplier_id),
+            ..Default::default()
+        },
+    );
+    let receipt = fixed
+        .deliver(&envelope(Some("acme")), &canonical_invoice())
+        .await
+        .unwrap();
+    assert!(!receipt.already_present);
+    assert_eq!(env.sandbox.invoices().len(), 1);
+    assert_eq!(fixed.client().token_refusal(), None);
 }
 
 #[tokio::test]

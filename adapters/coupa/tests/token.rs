@@ -1,5 +1,5 @@
 //! OAuth client credentials against the sandbox: fetch, cache, refresh before expiry, one
-//! refresh-and-retry on 401, refused credentials are permanent.
+//! refresh-and-retry on 401, refused credentials retryable for the bus but not retried at once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -7,9 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use adapter_coupa::{CoupaClient, CoupaError};
+use adapter_coupa::{CoupaClient, CoupaError, TokenCheck};
 use gateway_core::Secret;
-use gateway_sandbox::SandboxOptions;
+use gateway_sandbox::{FaultKind, FaultSpec, SandboxOptions};
 
 #[tokio::test]
 async fn token_is_fetched_once_and_cached() {
@@ -58,32 +58,82 @@ async fn expired_token_gets_one_refresh_and_retry() {
     assert_eq!(c.stats().unauthorized_refreshes, 1);
 }
 
+/// Wrong credentials are the gateway's fault, not the document's: the error is retryable (the
+/// bus keeps the invoice in its retry tiers until they are fixed) but the client does not ask
+/// again within the call, where it would fail the same way; it names what to check, never the
+/// secret, and the client remembers the refusal for readiness.
 #[tokio::test]
-async fn bad_client_secret_is_permanent() {
+async fn bad_client_secret_is_retryable_later_but_not_retried_at_once() {
     let env = common::start().await;
     let mut cfg = common::config(&env);
-    cfg.client_secret = Secret::new("wrong");
+    cfg.client_secret = Secret::new("wrong-secret-5e2a");
     let c = CoupaClient::new(cfg).unwrap();
+    assert_eq!(c.token_refusal(), None, "nothing refused before asking");
     let err = c.find_invoice(env.supplier_id, "X").await.unwrap_err();
+    let CoupaError::TokenRefused(refusal) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(refusal.status, 401);
+    assert_eq!(refusal.code.as_deref(), Some("invalid_client"));
+    assert_eq!(refusal.check(), TokenCheck::Credentials);
     assert!(
-        matches!(err, CoupaError::TokenRefused { status: 401, .. }),
-        "{err:?}"
+        err.is_retryable(),
+        "a credential mistake must not kill documents"
     );
-    assert!(!err.is_retryable());
-    assert!(!format!("{err} {err:?}").contains("wrong"), "secret leaked");
+    assert!(!err.is_retryable_now());
+    assert_eq!(
+        common::token_requests(&env),
+        1,
+        "asked for a token once, not max_attempts times"
+    );
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("wrong-secret-5e2a"), "secret leaked: {text}");
+    assert!(
+        err.to_string().contains("401 invalid_client")
+            && err.to_string().contains("client_id and client_secret"),
+        "{err}"
+    );
+    assert_eq!(c.token_refusal().as_ref(), Some(refusal));
 }
 
 #[tokio::test]
-async fn scope_not_granted_is_refused() {
+async fn scope_not_granted_is_refused_naming_the_scopes() {
     let env = common::start().await;
     let mut cfg = common::config(&env);
     cfg.scopes = vec!["core.invoice.read".into(), "core.bogus.write".into()];
     let c = CoupaClient::new(cfg).unwrap();
     let err = c.find_invoice(env.supplier_id, "X").await.unwrap_err();
+    let CoupaError::TokenRefused(refusal) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(refusal.summary(), "400 invalid_scope");
+    assert_eq!(refusal.check(), TokenCheck::Scopes);
+    assert!(err.to_string().contains("core.bogus.write"), "{err}");
+    assert!(err.is_retryable() && !err.is_retryable_now());
+}
+
+/// The refusal lasts until Coupa takes the credentials again (a secret rotated back, Coupa's
+/// side fixed): then the client forgets it and the same call goes through.
+#[tokio::test]
+async fn a_token_refusal_is_forgotten_once_a_token_is_issued() {
+    let env = common::start().await;
+    let c = common::client(&env);
+    assert!(env.sandbox.inject(FaultSpec::new(
+        "POST /oauth2/token",
+        FaultKind::Status { status: 401 },
+        1
+    )));
+    let err = c.find_invoice(env.supplier_id, "X").await.unwrap_err();
     assert!(
-        matches!(err, CoupaError::TokenRefused { status: 400, .. }),
+        matches!(&err, CoupaError::TokenRefused(r) if r.status == 401),
         "{err:?}"
     );
+    assert_eq!(
+        c.token_refusal().map(|r| r.check()),
+        Some(TokenCheck::Credentials)
+    );
+    assert_eq!(c.find_invoice(env.supplier_id, "X").await.unwrap(), None);
+    assert_eq!(c.token_refusal(), None);
 }
 
 #[tokio::test]

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use gateway_core::Ingest;
+use gateway_core::{Ingest, IngestError};
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -33,6 +33,8 @@ pub struct AppState {
     pub documents: Arc<dyn DocumentLookup>,
     /// `Idempotency-Key`s of REST requests running now (per partner scope).
     in_flight: gateway_core::in_flight::InFlightKeys,
+    /// The body limit [`router`] was given, for the 413 answer to state it.
+    max_body_bytes: usize,
 }
 
 impl std::fmt::Debug for AppState {
@@ -52,12 +54,14 @@ impl AppState {
             idempotency,
             documents,
             in_flight: gateway_core::in_flight::InFlightKeys::default(),
+            max_body_bytes: 0,
         }
     }
 }
 
 /// The core routes; the server merges the protocol routes (`/cxml`, `/x12`) into it.
-pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+pub fn router(mut state: AppState, max_body_bytes: usize) -> Router {
+    state.max_body_bytes = max_body_bytes;
     Router::new()
         .route(
             "/api/v1/documents",
@@ -125,4 +129,37 @@ pub fn unavailable(mut resp: axum::response::Response) -> axum::response::Respon
         axum::http::HeaderValue::from(RETRY_AFTER_SECS),
     );
     resp
+}
+
+/// Between what a sender is told and the detail for the log only, in an [`IngestError`]
+/// made by [`not_taken`].
+const DETAIL: &str = " | detail: ";
+
+/// An [`IngestError`] for a request the gateway could not take over: `what` failed, in words
+/// the sender is given (the gateway's part that failed, never a path or an internal message),
+/// and `detail` for the log only. [`not_taken_reason`] reads `what` back.
+pub fn not_taken(what: &str, detail: &str) -> IngestError {
+    IngestError(format!("{what}{DETAIL}{detail}"))
+}
+
+/// What a sender is told about `e`: the part [`not_taken`] gave for it; an error made
+/// otherwise says only that the gateway could not take the request over (its text may hold
+/// internal detail).
+pub fn not_taken_reason(e: &IngestError) -> &str {
+    e.0.split_once(DETAIL).map_or(
+        "the gateway could not take it over right now",
+        |(what, _)| what,
+    )
+}
+
+/// The answer to a body the endpoint could not read (`rejection`): for one over the limit,
+/// what the limit is, in words; else axum's reason.
+pub fn body_refused(rejection: &axum::extract::rejection::BytesRejection, limit: usize) -> String {
+    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        format!(
+            "the request body is larger than this gateway takes: the limit is {limit} bytes; nothing was accepted. Send a smaller body (split the documents over several requests)"
+        )
+    } else {
+        format!("cannot read the request body: {}", rejection.body_text())
+    }
 }

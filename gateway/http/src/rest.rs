@@ -5,10 +5,13 @@
 //! 202 every document accepted (or already received: duplicates are reported, never
 //! re-published); 422 any document rejected (the others in the same body were accepted and are
 //! listed); 401 bad token; 409 same `Idempotency-Key` still in flight; 422 same key, other body;
-//! 503 the bus did not confirm: nothing was accepted, send again.
+//! 413 a body over `max_body_bytes` (the limit stated); 503 the gateway could not take it over
+//! (the bus did not confirm, the ledger could not record it: the answer names which): nothing
+//! was accepted, send again.
 
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gateway_core::{Format, IngestReport, IngestRequest, PartnerProfile};
@@ -77,8 +80,17 @@ pub fn report_response(report: &IngestReport) -> (StatusCode, serde_json::Value)
 pub async fn post_documents(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => {
+            return error(
+                rejection.status(),
+                &crate::body_refused(&rejection, state.max_body_bytes),
+            );
+        }
+    };
     let Some(partner) = authenticate(&state, &headers) else {
         crate::count_refused("rest");
         return error(
@@ -185,10 +197,11 @@ pub async fn post_documents(
         }
         Err(e) => {
             let id = correlation_id();
-            tracing::warn!(adapter = "rest", partner = %partner.id, correlation_id = %id, error = %e, "not accepted: bus unavailable");
+            let reason = crate::not_taken_reason(&e);
+            tracing::warn!(adapter = "rest", partner = %partner.id, correlation_id = %id, error = %e, "not accepted: {reason}");
             crate::unavailable(error(
                 StatusCode::SERVICE_UNAVAILABLE,
-                &format!("not accepted: the bus is unavailable; send again (correlation id {id})"),
+                &format!("not accepted: {reason}; send again (correlation id {id})"),
             ))
         }
     };

@@ -36,6 +36,7 @@ pub fn client_config(c: &CoupaSection) -> CoupaClientConfig {
 pub fn parts(config: &Config) -> anyhow::Result<CoupaParts> {
     let invoices = invoice_delivery(config)?;
     let client = Arc::clone(invoices.client());
+    service_clients::register(&client);
     let pos = Arc::new(CoupaPurchaseOrders { client });
     Ok(CoupaParts {
         invoices: Arc::new(invoices),
@@ -220,8 +221,53 @@ pub fn profile_from_supplier(s: &CoupaSupplier) -> Result<PartnerProfile, String
     })
 }
 
-/// `/readyz`: Coupa answers HTTP at its base URL (any status; a refused or timed-out
-/// connection is not ready). Cheap, no token spent.
+/// The Coupa clients the service's parts run on ([`parts`]), by base URL, so the readiness
+/// check (built by the service from the base URL alone) can ask them whether Coupa refused
+/// their credentials. Weak: a client is forgotten when its service stops.
+mod service_clients {
+    use std::sync::{Arc, Mutex, Weak};
+
+    use adapter_coupa::{CoupaClient, TokenRefusal};
+
+    static CLIENTS: Mutex<Vec<Weak<CoupaClient>>> = Mutex::new(Vec::new());
+
+    pub(super) fn key(base_url: &str) -> &str {
+        base_url.trim().trim_end_matches('/')
+    }
+
+    pub(super) fn register(client: &Arc<CoupaClient>) {
+        let mut clients = CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
+        clients.retain(|c| c.strong_count() > 0);
+        clients.push(Arc::downgrade(client));
+    }
+
+    /// The token refusal the newest live service client for `base_url` has now, if any (a
+    /// service started again in the same process asks its own client, not the last one's).
+    pub(super) fn refusal(base_url: &str) -> Option<TokenRefusal> {
+        let clients = CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
+        clients
+            .iter()
+            .rev()
+            .filter_map(Weak::upgrade)
+            .find(|c| key(c.base_url()) == key(base_url))
+            .and_then(|c| c.token_refusal())
+    }
+}
+
+/// What `/readyz` says while Coupa refuses the gateway's token requests: what it answered and
+/// which `[coupa]` settings to check.
+pub fn token_refused_text(r: &adapter_coupa::TokenRefusal) -> String {
+    let check = match r.check() {
+        adapter_coupa::TokenCheck::Credentials => "client_id/client_secret",
+        adapter_coupa::TokenCheck::Scopes => "scopes",
+        adapter_coupa::TokenCheck::All => "client_id/client_secret and scopes",
+    };
+    format!("token refused ({}): check [coupa] {check}", r.summary())
+}
+
+/// `/readyz`: Coupa takes the gateway's credentials (once a token request was refused, not
+/// ready until one succeeds: every delivery would fail meanwhile) and answers HTTP at its base
+/// URL (any status; a refused or timed-out connection is not ready). Cheap, no token spent.
 #[derive(Debug)]
 pub struct CoupaReachable {
     http: reqwest::Client,
@@ -234,7 +280,7 @@ impl CoupaReachable {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(3))
                 .build()?,
-            url: base_url.trim_end_matches('/').to_string(),
+            url: service_clients::key(base_url).to_string(),
         })
     }
 }
@@ -246,6 +292,9 @@ impl crate::pipeline::ReadinessCheck for CoupaReachable {
 
     fn check(&self) -> BoxFuture<'_, Result<(), String>> {
         async move {
+            if let Some(r) = service_clients::refusal(&self.url) {
+                return Err(token_refused_text(&r));
+            }
             self.http
                 .get(&self.url)
                 .send()

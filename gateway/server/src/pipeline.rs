@@ -118,7 +118,7 @@ impl Pipeline {
     pub async fn ingest(&self, req: IngestRequest<'_>) -> Result<IngestReport, IngestError> {
         self.ingest_inner(req)
             .await
-            .map_err(|e| IngestError(e.to_string()))
+            .map_err(|e| gateway_http::not_taken(&e.for_sender(), &e.to_string()))
     }
 
     async fn ingest_inner(&self, req: IngestRequest<'_>) -> Result<IngestReport, PipelineError> {
@@ -582,10 +582,24 @@ enum PipelineError {
     Attachment(#[from] gateway_core::AttachmentError),
     /// Another request is handling the same document right now; retrying shortly helps (it
     /// is then a duplicate, or new again if that request failed).
-    #[error(
-        "document {0} is being received by another request right now; nothing was accepted, send again shortly"
-    )]
+    #[error("document {0} is being received by another request right now")]
     InFlight(String),
+}
+
+impl PipelineError {
+    /// What failed, in words for the sender (the HTTP answer): the part of the gateway, never
+    /// the detail (a database message, a path), which goes to the log. Each is the gateway's
+    /// trouble, not the document's: sending again later helps.
+    fn for_sender(&self) -> String {
+        match self {
+            PipelineError::Bus(_) => "the gateway's message bus did not take it".into(),
+            PipelineError::Ledger(_) => "the gateway's document ledger could not record it".into(),
+            PipelineError::Attachment(_) => {
+                "the gateway could not store the files sent with it".into()
+            }
+            PipelineError::InFlight(_) => self.to_string(),
+        }
+    }
 }
 
 impl Pipeline {
@@ -893,6 +907,111 @@ mod tests {
             rows[0].1
         );
         assert_eq!(rows[MAX_REJECTED_ROWS - 1].0, Some("810 98"));
+    }
+
+    /// The ledger cannot record documents (its table is gone from under it, as a full disk
+    /// fails every write): each endpoint, through the running HTTP server, answers a retryable
+    /// 503 with Retry-After that names the ledger, not the bus, and not the database's own
+    /// message (that goes to the log).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_ledger_that_cannot_record_is_named_in_every_endpoints_answer() {
+        use std::sync::Arc;
+
+        use gateway_core::Format;
+        use gateway_model::Document;
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = crate::demo::config_text(dir.path(), "http://127.0.0.1:1", None, "ledgerfail");
+        let config =
+            crate::config::Config::parse(&text, "test", std::iter::empty()).expect("demo config");
+        let bus = crate::bus::open(&config.bus, crate::bus::Role::Server)
+            .await
+            .expect("embedded bus");
+        let ledger = Arc::new(crate::ledger::Ledger::open(&config.ledger.path).expect("ledger"));
+        let codecs = crate::codecs::Codecs::with_x12_control_numbers_in(&dir.path().join("x12"));
+        let pipeline = Arc::new(super::Pipeline::new(
+            codecs.clone(),
+            crate::partners::Partners::new(config.partners.clone()),
+            Arc::clone(&ledger),
+            bus,
+        ));
+        let state = gateway_http::AppState::new(pipeline.clone(), ledger.clone(), ledger.clone());
+        let app = gateway_http::router(state, 1 << 20).merge(crate::protocols::routes(
+            pipeline,
+            &codecs,
+            1 << 20,
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(gateway_http::serve(
+            listener,
+            app,
+            gateway_http::ServeOptions::default(),
+            std::future::pending::<()>(),
+        ));
+
+        let raw = rusqlite::Connection::open(&config.ledger.path).expect("open");
+        raw.execute_batch("DROP TABLE documents").expect("drop");
+
+        let acme = config
+            .partners
+            .iter()
+            .find(|p| p.id == "acme")
+            .expect("acme")
+            .clone();
+        let doc = Document::Invoice(crate::demo::DemoEnv::invoice("LEDGER-FULL-1").expect("inv"));
+        let encode = |format| {
+            codecs
+                .encoder(format)
+                .expect("encoder")
+                .encode(std::slice::from_ref(&doc), &acme)
+                .expect("encode")
+        };
+        let mut sent_by_acme = acme.clone();
+        if let Some(x) = sent_by_acme.x12.as_mut() {
+            std::mem::swap(&mut x.our_id, &mut x.partner_id);
+            std::mem::swap(&mut x.our_qualifier, &mut x.partner_qualifier);
+        }
+        let x12 = codecs
+            .encoder(Format::X12)
+            .expect("encoder")
+            .encode(std::slice::from_ref(&doc), &sent_by_acme)
+            .expect("x12");
+        let http = reqwest::Client::new();
+        for (path, body) in [
+            (
+                "/api/v1/documents",
+                gateway_model::to_json(&doc).into_bytes(),
+            ),
+            ("/cxml", encode(Format::Cxml)),
+            ("/x12", x12),
+        ] {
+            let r = http
+                .post(format!("{base}{path}"))
+                .bearer_auth("acme-token")
+                .body(body)
+                .send()
+                .await
+                .expect("answer");
+            assert_eq!(r.status().as_u16(), 503, "{path}");
+            assert_eq!(
+                r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+                Some("5"),
+                "{path}"
+            );
+            let answer = r.text().await.expect("body");
+            assert!(
+                answer.contains("the gateway's document ledger could not record it"),
+                "{path}: {answer}"
+            );
+            assert!(!answer.contains("bus"), "{path} blames the bus: {answer}");
+            assert!(
+                !answer.contains("no such table"),
+                "{path} hands out the database's message: {answer}"
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Protocol endpoints (`POST /cxml`, `POST /x12`) and acknowledgment writers, wired from the
 //! format adapters built into this binary. Both answer only after the bus confirmed what they
-//! accepted; a bus failure is an HTTP 503 with Retry-After (inside, cXML code 500) so the
-//! sender retries.
+//! accepted; a failure of the gateway's own (the bus, the ledger: the answer names which) is
+//! an HTTP 503 with Retry-After (inside, cXML code 500) so the sender retries. A body over
+//! `max_body_bytes` gets 413 in the endpoint's format (a cXML Response, plain text for X12)
+//! stating the limit; a body posted to `/x12` without an interchange gets 400 saying what it
+//! looks like and where it goes.
 
 use std::sync::Arc;
 
@@ -9,6 +12,7 @@ use adapter_cxml::response::{self, Outcome};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gateway_core::{Format, IngestReport, IngestRequest, PartnerProfile};
@@ -18,12 +22,19 @@ use crate::codecs::Codecs;
 use crate::filedrop::Acknowledger;
 use crate::pipeline::Pipeline;
 
+/// What the protocol handlers share: the pipeline and the body limit their 413 states.
+#[derive(Clone)]
+struct Endpoints {
+    pipeline: Arc<Pipeline>,
+    max_body: usize,
+}
+
 /// The protocol routes for the formats this build has.
 pub fn routes(pipeline: Arc<Pipeline>, _codecs: &Codecs, max_body: usize) -> Router {
     Router::new()
         .route("/cxml", axum::routing::post(post_cxml))
         .route("/x12", axum::routing::post(post_x12))
-        .with_state(pipeline)
+        .with_state(Endpoints { pipeline, max_body })
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(gateway_http::count_oversized))
 }
@@ -55,7 +66,12 @@ fn cxml_answer(outcome: Outcome, message: Option<String>) -> Response {
     if let Some(m) = message {
         status = status.with_message(m);
     }
-    let body = response::build(&status, "coupa-gateway");
+    cxml_status_answer(&status)
+}
+
+/// A cXML Response carrying `status`, under the HTTP status it maps to.
+fn cxml_status_answer(status: &response::Status) -> Response {
+    let body = response::build(status, "coupa-gateway");
     let code = StatusCode::from_u16(status.http_status()).unwrap_or(StatusCode::OK);
     (
         code,
@@ -126,10 +142,24 @@ fn cxml_outcome(report: &IngestReport) -> (Outcome, Option<String>) {
 }
 
 async fn post_cxml(
-    State(pipeline): State<Arc<Pipeline>>,
+    State(endpoints): State<Endpoints>,
     headers: axum::http::HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let pipeline = &endpoints.pipeline;
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => {
+            // In the endpoint's own format: a cXML Response whose Status carries the HTTP code.
+            let code = rejection.status();
+            let status = response::Status::new(
+                code.as_u16(),
+                code.canonical_reason().unwrap_or("Bad Request"),
+                Some(gateway_http::body_refused(&rejection, endpoints.max_body)),
+            );
+            return cxml_status_answer(&status);
+        }
+    };
     // A cXML invoice with its files (Coupa's way: multipart/related, the cXML as the start
     // part, each file a part the cXML names by `cid:`).
     let content_type = headers
@@ -215,20 +245,54 @@ async fn post_cxml(
         }
         Err(e) => {
             let id = gateway_http::correlation_id();
-            tracing::error!(correlation_id = %id, error = %e, "cXML post not taken over");
+            let reason = gateway_http::not_taken_reason(&e);
+            tracing::error!(correlation_id = %id, error = %e, "cXML post not taken over: {reason}");
             // HTTP 503 + Retry-After for HTTP clients; the cXML body keeps code 500, the cXML
             // code senders (Coupa among them) retry on.
             gateway_http::unavailable(cxml_answer(
                 Outcome::Internal,
-                Some(format!("temporarily unavailable, retry later (ref {id})")),
+                Some(format!(
+                    "temporarily unavailable: {reason}; nothing was accepted, retry later (ref {id})"
+                )),
             ))
         }
     }
 }
 
-async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Response {
+async fn post_x12(
+    State(endpoints): State<Endpoints>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let pipeline = &endpoints.pipeline;
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => {
+            return (
+                rejection.status(),
+                format!(
+                    "{}\n",
+                    gateway_http::body_refused(&rejection, endpoints.max_body)
+                ),
+            )
+                .into_response();
+        }
+    };
     // As /cxml refuses unknown From credentials.
     let senders = adapter_x12::envelope::interchange_senders(&body);
+    // No interchange header at all: nothing this endpoint can take or acknowledge (a 200 with
+    // an empty body would look like success to the sender).
+    if senders.is_empty() {
+        let found = not_x12(&body);
+        tracing::warn!(adapter = "x12", %found, "X12 post without an interchange refused");
+        gateway_http::count_refused("x12");
+        return (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "expected an X12 interchange starting with ISA; {found}. Nothing was accepted\n"
+            ),
+        )
+            .into_response();
+    }
     // The partner the acknowledgment is for (and numbered by), whatever becomes of the sets:
     // a 997 rejecting every set still continues that partner's control numbers. One POST
     // answers one partner: an interchange from anyone else is refused before anything is
@@ -293,6 +357,26 @@ async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respons
             }
             let partner = partner.unwrap_or_else(PartnerProfile::anonymous);
             let ack = x12_ack(pipeline.codecs(), &body, &partner);
+            if ack.is_empty()
+                && report.accepted.is_empty()
+                && report.duplicates.is_empty()
+                && report.acknowledgments.is_empty()
+            {
+                // An interchange header, but nothing in it the gateway could take or answer.
+                let why: Vec<String> = report.rejects.iter().map(|r| r.to_string()).collect();
+                return (
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "nothing to acknowledge: no interchange in this request could be read or answered ({}). Nothing was accepted\n",
+                        if why.is_empty() {
+                            "nothing could be read".to_string()
+                        } else {
+                            why.join("; ").chars().take(2000).collect()
+                        }
+                    ),
+                )
+                    .into_response();
+            }
             let mut resp = (StatusCode::OK, ack).into_response();
             resp.headers_mut().insert(
                 header::CONTENT_TYPE,
@@ -311,11 +395,39 @@ async fn post_x12(State(pipeline): State<Arc<Pipeline>>, body: Bytes) -> Respons
         }
         Err(e) => {
             let id = gateway_http::correlation_id();
-            tracing::error!(correlation_id = %id, error = %e, "X12 post not taken over");
+            let reason = gateway_http::not_taken_reason(&e);
+            tracing::error!(correlation_id = %id, error = %e, "X12 post not taken over: {reason}");
             gateway_http::unavailable(
-                format!("temporarily unavailable; nothing was accepted, send again (ref {id})\n")
-                    .into_response(),
+                format!(
+                    "temporarily unavailable: {reason}; nothing was accepted, send again (ref {id})\n"
+                )
+                .into_response(),
             )
+        }
+    }
+}
+
+/// What a body posted to `/x12` that holds no interchange looks like, and where it goes
+/// instead, for the 400 answer.
+fn not_x12(body: &[u8]) -> String {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return "the body is empty".into();
+    }
+    match gateway_core::detect_format(body) {
+        Format::Cxml => "this looks like XML — cXML goes to /cxml".into(),
+        Format::Json => "this looks like JSON — canonical JSON goes to /api/v1/documents".into(),
+        Format::Email => {
+            "this looks like a mail message — mail goes to the gateway's mailbox".into()
+        }
+        Format::X12 => {
+            "it starts with ISA, but not with an interchange header the gateway can read (ISA \
+             is 16 elements, 106 characters with its terminator)"
+                .into()
+        }
+        _ => {
+            let start = String::from_utf8_lossy(body.get(..40).unwrap_or(body));
+            let start: String = start.trim_start().chars().take(20).collect();
+            format!("it starts with {start:?}")
         }
     }
 }

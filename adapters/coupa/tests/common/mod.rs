@@ -84,3 +84,12 @@ pub fn count_invoices(env: &Env, number: &str) -> usize {
         .filter(|i| i["invoice-number"] == number)
         .count()
 }
+
+/// Token requests the sandbox answered.
+pub fn token_requests(env: &Env) -> usize {
+    env.sandbox
+        .request_log()
+        .iter()
+        .filter(|r| r.path == "/oauth2/token")
+        .count()
+}
