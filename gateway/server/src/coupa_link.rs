@@ -36,13 +36,14 @@ pub fn client_config(c: &CoupaSection) -> CoupaClientConfig {
 pub fn parts(config: &Config) -> anyhow::Result<CoupaParts> {
     let invoices = invoice_delivery(config)?;
     let client = Arc::clone(invoices.client());
-    service_clients::register(&client);
+    let readiness = Arc::new(CoupaReachable::new(Arc::clone(&client))?);
     let pos = Arc::new(CoupaPurchaseOrders { client });
     Ok(CoupaParts {
         invoices: Arc::new(invoices),
         exporter: pos.clone(),
         suppliers: pos.clone(),
         po_source: pos,
+        readiness,
     })
 }
 
@@ -221,39 +222,6 @@ pub fn profile_from_supplier(s: &CoupaSupplier) -> Result<PartnerProfile, String
     })
 }
 
-/// The Coupa clients the service's parts run on ([`parts`]), by base URL, so the readiness
-/// check (built by the service from the base URL alone) can ask them whether Coupa refused
-/// their credentials. Weak: a client is forgotten when its service stops.
-mod service_clients {
-    use std::sync::{Arc, Mutex, Weak};
-
-    use adapter_coupa::{CoupaClient, TokenRefusal};
-
-    static CLIENTS: Mutex<Vec<Weak<CoupaClient>>> = Mutex::new(Vec::new());
-
-    pub(super) fn key(base_url: &str) -> &str {
-        base_url.trim().trim_end_matches('/')
-    }
-
-    pub(super) fn register(client: &Arc<CoupaClient>) {
-        let mut clients = CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
-        clients.retain(|c| c.strong_count() > 0);
-        clients.push(Arc::downgrade(client));
-    }
-
-    /// The token refusal the newest live service client for `base_url` has now, if any (a
-    /// service started again in the same process asks its own client, not the last one's).
-    pub(super) fn refusal(base_url: &str) -> Option<TokenRefusal> {
-        let clients = CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
-        clients
-            .iter()
-            .rev()
-            .filter_map(Weak::upgrade)
-            .find(|c| key(c.base_url()) == key(base_url))
-            .and_then(|c| c.token_refusal())
-    }
-}
-
 /// What `/readyz` says while Coupa refuses the gateway's token requests: what it answered and
 /// which `[coupa]` settings to check.
 pub fn token_refused_text(r: &adapter_coupa::TokenRefusal) -> String {
@@ -272,15 +240,18 @@ pub fn token_refused_text(r: &adapter_coupa::TokenRefusal) -> String {
 pub struct CoupaReachable {
     http: reqwest::Client,
     url: String,
+    /// The client the service delivers with: it knows whether Coupa refused its token.
+    client: Arc<CoupaClient>,
 }
 
 impl CoupaReachable {
-    pub fn new(base_url: &str) -> anyhow::Result<Self> {
+    pub fn new(client: Arc<CoupaClient>) -> anyhow::Result<Self> {
         Ok(CoupaReachable {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(3))
                 .build()?,
-            url: service_clients::key(base_url).to_string(),
+            url: client.base_url().trim().trim_end_matches('/').to_string(),
+            client,
         })
     }
 }
@@ -292,7 +263,7 @@ impl crate::pipeline::ReadinessCheck for CoupaReachable {
 
     fn check(&self) -> BoxFuture<'_, Result<(), String>> {
         async move {
-            if let Some(r) = service_clients::refusal(&self.url) {
+            if let Some(r) = self.client.token_refusal() {
                 return Err(token_refused_text(&r));
             }
             self.http

@@ -200,8 +200,12 @@ enum Command {
     #[command(after_help = "Examples:\n  \
         gateway validate samples/json/invoice/rich.json\n  \
         gateway validate --partner acme.toml invoices.csv\n  \
-        gateway validate --ack invoice.edi > invoice.997\n  \
-        gateway validate --ack --partner acme.toml --control-numbers state/x12-control invoice.edi\n\n\
+        gateway validate --ack samples/x12/invoice/rich.edi\n  \
+        gateway validate --ack --partner acme.toml --control-numbers state/x12-control invoice.edi > invoice.997\n\n\
+        Without --partner the format's rules and the canonical model's are checked; with it, also \
+        what the running gateway refuses for that partner on its way to Coupa (a line without a \
+        description, a cancellation, an invoice number over 40 characters), so the 997 to send \
+        a partner is the one made with its profile. \
         With --ack the acknowledgment is the only thing on standard output; the problems go to \
         standard error.")]
     Validate {

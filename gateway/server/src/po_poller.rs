@@ -49,9 +49,13 @@ fn resendable(entry: &Entry) -> anyhow::Result<(u64, u32, &str)> {
         .and_then(|(id, v)| Some((id.parse::<u64>().ok()?, v.parse::<u32>().ok()?)));
     let Some((coupa_id, version)) = parsed.filter(|_| entry.adapter == "coupa") else {
         anyhow::bail!(
-            "{key} is a {} from {}, not a Coupa purchase order sent to a supplier; only those \
+            "{key} is {} from {}, not a Coupa purchase order sent to a supplier; only those \
              are resent",
-            entry.kind,
+            match entry.kind.as_str() {
+                "invoice" => "an invoice",
+                "purchase_order" => "a purchase order",
+                other => other,
+            },
             entry.adapter
         );
     };

@@ -21,6 +21,7 @@ use tracing::Instrument;
 use crate::codecs::Codecs;
 use crate::filedrop::Acknowledger;
 use crate::pipeline::Pipeline;
+use crate::x12_senders::X12Senders;
 
 /// What the protocol handlers share: the pipeline and the body limit their 413 states.
 #[derive(Clone)]
@@ -298,45 +299,34 @@ async fn post_x12(
     // answers one partner: an interchange from anyone else is refused before anything is
     // taken, with no 997 (it would say "accepted" to a sender whose documents are never
     // delivered, or be numbered by another partner's counter).
-    let partners: Vec<Option<&PartnerProfile>> = senders
-        .iter()
-        .map(|s| pipeline.partners().by_sender(Format::X12, s))
-        .collect();
-    let partner = partners.first().copied().flatten().cloned();
-    let unknown: Vec<&str> = senders
-        .iter()
-        .zip(&partners)
-        .filter(|(_, p)| p.is_none())
-        .map(|(s, _)| s.as_str())
-        .collect();
-    if !unknown.is_empty() {
-        let unknown = unknown.join(", ");
-        tracing::warn!(adapter = "x12", senders = %unknown, "X12 post from an unknown sender refused");
-        gateway_http::count_refused("x12");
-        return (
-            StatusCode::FORBIDDEN,
-            format!(
-                "unknown sender {unknown}: no partner profile names this ISA05:ISA06; nothing was accepted. Send with the interchange ids agreed with the buyer, or ask its operators to add a partner with these [x12] ids\n"
-            ),
-        )
-            .into_response();
-    }
-    if partners
-        .iter()
-        .flatten()
-        .any(|p| Some(&p.id) != partner.as_ref().map(|f| &f.id))
-    {
-        let senders = senders.join(", ");
-        tracing::warn!(adapter = "x12", %senders, "X12 post from several partners refused");
-        gateway_http::count_refused("x12");
-        return (
-            StatusCode::FORBIDDEN,
-            format!(
-                "interchanges from several partners ({senders}) in one request; nothing was accepted. Send each partner's interchanges in a request of their own\n"
-            ),
-        )
-            .into_response();
-    }
+    let partner = match crate::x12_senders::x12_senders(pipeline.partners(), &body) {
+        X12Senders::One(p) => Some(p.clone()),
+        X12Senders::NoInterchange => None,
+        X12Senders::Unknown(unknown) => {
+            let unknown = unknown.join(", ");
+            tracing::warn!(adapter = "x12", senders = %unknown, "X12 post from an unknown sender refused");
+            gateway_http::count_refused("x12");
+            return (
+                StatusCode::FORBIDDEN,
+                format!(
+                    "unknown sender {unknown}: no partner profile names this ISA05:ISA06; nothing was accepted. Send with the interchange ids agreed with the buyer, or ask its operators to add a partner with these [x12] ids\n"
+                ),
+            )
+                .into_response();
+        }
+        X12Senders::Several(senders) => {
+            let senders = senders.join(", ");
+            tracing::warn!(adapter = "x12", %senders, "X12 post from several partners refused");
+            gateway_http::count_refused("x12");
+            return (
+                StatusCode::FORBIDDEN,
+                format!(
+                    "interchanges from several partners ({senders}) in one request; nothing was accepted. Send each partner's interchanges in a request of their own\n"
+                ),
+            )
+                .into_response();
+        }
+    };
     let result = pipeline
         .ingest(IngestRequest {
             raw: &body,

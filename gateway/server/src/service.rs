@@ -71,6 +71,8 @@ pub struct CoupaParts {
     pub po_source: Arc<dyn PoSource>,
     /// Profiles from Coupa supplier records, for suppliers without a `[[partners]]` entry.
     pub suppliers: Arc<dyn CoupaSupplierProfiles>,
+    /// What `/readyz` asks about Coupa (reachable, and taking the gateway's credentials).
+    pub readiness: Arc<dyn crate::pipeline::ReadinessCheck>,
 }
 
 impl std::fmt::Debug for CoupaParts {
@@ -84,6 +86,37 @@ impl std::fmt::Debug for CoupaParts {
 impl std::fmt::Debug for Parts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Parts").finish_non_exhaustive()
+    }
+}
+
+/// Most dead letters of one consumer read per reconciliation (the rest wait for the next change).
+const RECONCILE_DEAD_LETTERS: usize = 1_000;
+
+/// Marks dead in the ledger the dead letters of `consumer` whose rows still say they are on
+/// their way. Failures are logged and left for the next change.
+async fn reconcile_dead_letters(bus: &dyn Broker, ledger: &Ledger, consumer: &str) {
+    let letters = match bus
+        .dead_letters(consumer, &Default::default(), RECONCILE_DEAD_LETTERS)
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(consumer, error = %e, "cannot read dead letters to reconcile the ledger");
+            return;
+        }
+    };
+    let pairs: Vec<(&str, &str)> = letters
+        .iter()
+        .map(|l| (l.doc_id.as_str(), l.reason.as_str()))
+        .collect();
+    match ledger.reconcile_dead_letters(&pairs) {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            consumer,
+            documents = n,
+            "dead letters the ledger still had on their way are now marked dead"
+        ),
+        Err(e) => tracing::warn!(consumer, error = %e, "cannot mark dead letters in the ledger"),
     }
 }
 
@@ -105,10 +138,8 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         .delivering_test_documents(config.coupa.test_instance)
         .with_publish_timeout(Duration::from_millis(config.bus.publish_timeout_ms))
         .with_attachment_store(gateway_core::AttachmentStore::new(config.attachments_dir()));
-    if coupa.is_some() {
-        pipeline = pipeline.with_readiness_check(Arc::new(crate::coupa_link::CoupaReachable::new(
-            &config.coupa.base_url,
-        )?));
+    if let Some(c) = &coupa {
+        pipeline = pipeline.with_readiness_check(Arc::clone(&c.readiness));
     }
     let pipeline = Arc::new(pipeline);
     let (stop, stop_rx) = watch::channel(false);
@@ -191,11 +222,15 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
     }
 
     {
-        // Queue depth gauges for /metrics, refreshed every few seconds.
+        // Queue depth gauges for /metrics, refreshed every few seconds; and when a consumer's
+        // dead letters change, the ledger rows of those still marked on their way are marked
+        // dead (a letter no handler heard of: see `Ledger::reconcile_dead_letters`).
         let bus = Arc::clone(&bus);
+        let ledger = ledger.clone();
         let stop = stopped(stop_rx.clone());
         tasks.spawn(async move {
             tokio::pin!(stop);
+            let mut dead_seen: std::collections::HashMap<&str, u64> = Default::default();
             loop {
                 for c in crate::bus::CONSUMERS {
                     if let Ok(d) = bus.depth(c).await {
@@ -205,6 +240,10 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
                         gateway_core::metrics::set_queue_depth(c, ready);
                         gateway_core::metrics::set_queue_depth(&format!("{c}.dead"), dead);
                         gateway_core::metrics::set_queue_depth(&format!("{c}.retrying"), retrying);
+                        if d.dead > 0 && dead_seen.get(c) != Some(&d.dead) {
+                            reconcile_dead_letters(bus.as_ref(), &ledger, c).await;
+                        }
+                        dead_seen.insert(c, d.dead);
                     }
                 }
                 tokio::select! {
@@ -319,5 +358,125 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::FutureExt;
+    use futures::future::BoxFuture;
+    use gateway_core::{Delivered, Envelope, Handler, Message, Outcome, SourceMeta};
+    use gateway_model::DocumentKind;
+
+    use super::*;
+    use crate::bus::{COUPA_INVOICES, Role};
+    use crate::config::BusConfig;
+    use crate::ledger::{NewDocument, Status};
+
+    /// Answers every delivery with a dead letter and records nothing: a letter the service's
+    /// handler never heard of, as when RabbitMQ parks one itself.
+    struct Parks(tokio::sync::mpsc::UnboundedSender<String>);
+
+    impl Handler for Parks {
+        fn handle<'a>(&'a self, m: &'a Delivered) -> BoxFuture<'a, Outcome> {
+            let _ = self.0.send(m.envelope.doc_id.clone());
+            async move {
+                Outcome::Dead {
+                    reason: "supplier not found in Coupa".into(),
+                }
+            }
+            .boxed()
+        }
+    }
+
+    /// A dead letter whose ledger row still says `published` is marked dead with the dead
+    /// letter's reason; a row already delivered is left alone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dead_letters_the_ledger_has_on_their_way_are_marked_dead() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cfg = BusConfig {
+            embedded_path: dir.path().join("bus.sqlite"),
+            ..BusConfig::default()
+        };
+        let bus = crate::bus::open(&cfg, Role::Server)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let ledger =
+            Ledger::open(&dir.path().join("ledger.sqlite")).unwrap_or_else(|e| panic!("{e}"));
+        let mut ids = Vec::new();
+        for (number, status) in [("INV-1", Status::Published), ("INV-2", Status::Delivered)] {
+            let env = Envelope::inbound(
+                DocumentKind::Invoice,
+                "rest",
+                Some("acme".into()),
+                SourceMeta::default(),
+            );
+            ledger
+                .claim(&NewDocument {
+                    idempotency_key: &env.idempotency_key,
+                    doc_id: &env.doc_id,
+                    adapter: "rest",
+                    partner: "acme",
+                    kind: "invoice",
+                    number,
+                    business_key: None,
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+            ledger
+                .set_status(&env.idempotency_key, status, "")
+                .unwrap_or_else(|e| panic!("{e}"));
+            ids.push(env.doc_id.clone());
+            bus.publish(&[Message {
+                envelope: env,
+                body: b"{}".to_vec(),
+            }])
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let consumer = {
+            let bus = Arc::clone(&bus);
+            tokio::spawn(async move {
+                bus.consume(
+                    COUPA_INVOICES,
+                    Arc::new(Parks(tx)),
+                    stop_rx.map(|_| ()).boxed(),
+                )
+                .await
+            })
+        };
+        for _ in 0..2 {
+            tokio::time::timeout(Duration::from_secs(30), rx.recv())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while bus.depth(COUPA_INVOICES).await.map(|d| d.dead).unwrap_or(0) < 2 {
+            assert!(tokio::time::Instant::now() < deadline, "not dead-lettered");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let _ = stop_tx.send(());
+        let _ = consumer.await;
+
+        reconcile_dead_letters(bus.as_ref(), &ledger, COUPA_INVOICES).await;
+        let row = |id: &str| {
+            ledger
+                .search(&crate::ledger::DocumentFilter {
+                    limit: 10,
+                    ..Default::default()
+                })
+                .unwrap_or_else(|e| panic!("{e}"))
+                .into_iter()
+                .find(|e| e.doc_id == id)
+                .unwrap_or_else(|| panic!("no row {id}"))
+        };
+        let first = row(&ids[0]);
+        assert_eq!(first.status, Status::Dead.as_str(), "{first:?}");
+        assert!(
+            first.detail.contains("supplier not found in Coupa"),
+            "{first:?}"
+        );
+        assert_eq!(row(&ids[1]).status, Status::Delivered.as_str());
     }
 }
