@@ -4,7 +4,9 @@
 //! them as it ignores any Extrinsic.
 //!
 //! - The description of a charge whose cXML element has no `Description`: the summary's
-//!   `ShippingAmount` and `InvoiceDetailDiscount`, and every line-level charge of an invoice.
+//!   `ShippingAmount` and `InvoiceDetailDiscount`, and an invoice line's
+//!   `InvoiceDetailLineShipping` and `InvoiceDetailDiscount` (`SpecialHandlingAmount` and
+//!   `InvoiceDetailLineSpecialHandling` have a `Description` of their own).
 //! - An order line's amount (`ItemOut` has no line total). An order from elsewhere without
 //!   the Extrinsic decodes without an amount, as before.
 

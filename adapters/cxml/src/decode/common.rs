@@ -252,54 +252,134 @@ pub(crate) fn invoice_payment_terms<'t>(
     Ok((any && out != PaymentTerms::default()).then_some(out))
 }
 
-/// Taxes from a cXML `Tax`: one canonical tax per `TaxDetail` (amount, rate, category,
-/// description, taxable amount); without details, one tax with the `Tax/Money` amount.
-/// Returns the taxes and the `Tax/Money` total.
-pub(crate) fn taxes(tax: Node<'_>) -> Result<Taxes, CxmlError> {
-    Ok(taxes_with_purposes(tax)?.0)
+/// What a cXML `Tax` gives: one canonical tax per `TaxDetail` (amount, rate, category,
+/// description, taxable amount), the `Tax/Money` total, and what the model has no field for,
+/// which [`TaxRead::keep`] puts in `extensions.cxml`:
+/// - `tax_purposes`: each `TaxDetail@purpose` (`tax`, `shippingTax`, ...), index for index,
+///   when any is not plain `tax`;
+/// - `tax_description`: the `Tax/Description` beside `TaxDetail`s when no canonical tax took
+///   it (a lone `TaxDetail` without its own takes it; so does
+///   [`TaxRead::plain_when_no_details`]). A `Tax` that ends without any tax (the invoice
+///   summary's bare total) does not keep it yet: the golden samples of other formats that
+///   embed the cXML invoice sample (`samples/email`) would change with it;
+/// - `tax_detail_extra`: per `TaxDetail`, index for index (`null` where there is nothing),
+///   the attributes and child elements the mapping does not read (`taxPointDate`,
+///   `TaxLocation`, `TaxExemption`, ...) as `{"attributes", "children"}`, children in the
+///   element JSON of [`element_json`].
+#[derive(Debug, Default)]
+pub(crate) struct TaxRead {
+    pub taxes: Vec<Tax>,
+    pub total: Option<Decimal>,
+    purposes: Option<Value>,
+    description: Option<Text>,
+    detail_extra: Option<Value>,
 }
 
-/// Canonical taxes and the `Tax/Money` total.
-pub(crate) type Taxes = (Vec<Tax>, Option<Decimal>);
+/// `TaxDetail` attributes and children the mapping reads; the rest is `tax_detail_extra`.
+const TAX_DETAIL_ATTRS: [&str; 3] = ["purpose", "category", "percentageRate"];
+const TAX_DETAIL_CHILDREN: [&str; 3] = ["TaxableAmount", "TaxAmount", "Description"];
 
-/// As [`taxes`], plus the `TaxDetail@purpose` of each tax (`tax`, `shippingTax`,
-/// `specialHandlingTax`, ...) as a JSON array when any is not plain `tax`; the model has no
-/// field for it, so it travels in `extensions.cxml.tax_purposes`, index for index.
-pub(crate) fn taxes_with_purposes(tax: Node<'_>) -> Result<(Taxes, Option<Value>), CxmlError> {
-    let purposes: Vec<&str> = tax
-        .children_named("TaxDetail")
-        .map(|d| d.attr_opt("purpose").unwrap_or("tax"))
-        .collect();
-    let extra = purposes.iter().any(|p| *p != "tax").then(|| {
-        Value::Array(
-            purposes
-                .iter()
-                .map(|p| Value::String(p.to_string()))
-                .collect(),
-        )
-    });
-    Ok((tax_list(tax)?, extra))
+impl TaxRead {
+    /// Without `TaxDetail`s, the `Tax/Money` total as one tax carrying the `Tax/Description`
+    /// (what orders and invoice lines do; the invoice summary keeps the total as `tax_total`).
+    pub fn plain_when_no_details(&mut self) {
+        if self.taxes.is_empty()
+            && let Some(amount) = self.total
+        {
+            self.taxes.push(Tax {
+                amount: Some(amount),
+                description: self.description.take(),
+                ..Default::default()
+            });
+        }
+    }
+
+    /// Puts what the model has no field for into `ext` (see the type's docs).
+    pub fn keep(&mut self, ext: &mut Ext) {
+        if let Some(p) = self.purposes.take() {
+            ext.put("tax_purposes", p);
+        }
+        if !self.taxes.is_empty() {
+            ext.put_str("tax_description", self.description.take().as_deref());
+        }
+        if let Some(d) = self.detail_extra.take() {
+            ext.put("tax_detail_extra", d);
+        }
+    }
 }
 
-fn tax_list(tax: Node<'_>) -> Result<Taxes, CxmlError> {
+/// Reads a cXML `Tax` (see [`TaxRead`]).
+pub(crate) fn read_tax(tax: Node<'_>) -> Result<TaxRead, CxmlError> {
     let total = amount_in(Some(tax))?;
-    let tax_desc = text_of(tax, "Description");
-    let details: Vec<Node<'_>> = tax.children_named("TaxDetail").collect();
-    let mut out = Vec::new();
-    for d in &details {
+    let mut description = text_of(tax, "Description");
+    let details_count = tax.children_named("TaxDetail").count();
+    let mut taxes = Vec::with_capacity(details_count);
+    let mut purposes: Option<Vec<Value>> = None;
+    let mut extra: Option<Vec<Value>> = None;
+    for (i, d) in tax.children_named("TaxDetail").enumerate() {
         let mut t = Tax {
             amount: amount_in(d.child("TaxAmount"))?,
-            rate: attr_decimal(*d, "percentageRate")?,
+            rate: attr_decimal(d, "percentageRate")?,
             category: d.attr_opt("category").map(Text::from),
-            description: text_of(*d, "Description"),
+            description: text_of(d, "Description"),
             taxable_amount: amount_in(d.child("TaxableAmount"))?,
         };
-        if t.description.is_none() && details.len() == 1 {
-            t.description = tax_desc.clone();
+        if t.description.is_none() && details_count == 1 {
+            t.description = description.take();
         }
-        out.push(t);
+        taxes.push(t);
+        let purpose = d.attr_opt("purpose").unwrap_or("tax");
+        if purpose != "tax" || purposes.is_some() {
+            // Earlier details were plain `tax`: filled in on the first other one.
+            let p = purposes.get_or_insert_with(|| vec![Value::from("tax"); i]);
+            p.push(Value::from(purpose));
+        }
+        if let Some(e) = unread(d, &TAX_DETAIL_ATTRS, &TAX_DETAIL_CHILDREN) {
+            let e_list = extra.get_or_insert_with(|| vec![Value::Null; i]);
+            e_list.push(e);
+        } else if let Some(e_list) = extra.as_mut() {
+            e_list.push(Value::Null);
+        }
     }
-    Ok((out, total))
+    Ok(TaxRead {
+        taxes,
+        total,
+        purposes: purposes.map(Value::Array),
+        description,
+        detail_extra: extra.map(Value::Array),
+    })
+}
+
+/// The attributes and child elements of `node` not named in `attrs` and `children`, as
+/// `{"attributes": {..}, "children": [element JSON, ..]}`; `None` (nothing allocated) when all
+/// were read.
+pub(crate) fn unread(node: Node<'_>, attrs: &[&str], children: &[&str]) -> Option<Value> {
+    let attributes: Map<String, Value> = node
+        .attrs()
+        .filter(|(k, _)| !attrs.contains(k))
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+        .collect();
+    let kept = unread_children(node, children);
+    if attributes.is_empty() && kept.is_empty() {
+        return None;
+    }
+    let mut o = Map::new();
+    if !attributes.is_empty() {
+        o.insert("attributes".into(), Value::Object(attributes));
+    }
+    if !kept.is_empty() {
+        o.insert("children".into(), Value::Array(kept));
+    }
+    Some(Value::Object(o))
+}
+
+/// The child elements of `node` not named in `read`, as element JSON in source order (empty,
+/// without allocating, when there are none).
+pub(crate) fn unread_children(node: Node<'_>, read: &[&str]) -> Vec<Value> {
+    node.children()
+        .filter(|c| !read.contains(&c.name()))
+        .map(element_json)
+        .collect()
 }
 
 /// `Extrinsic` children as a name → text object (later names of the same key win).
@@ -376,11 +456,37 @@ impl Ext {
     }
 }
 
-/// `Comments` text (attachments and markup inside are dropped; their text is kept).
-pub(crate) fn comments(node: Node<'_>) -> Option<Text> {
-    node.child("Comments")
-        .and_then(|c| c.text_opt())
-        .map(Text::from)
+/// `Comments` text; the elements inside (`Attachment`) go in `comments_elements` of `ext`,
+/// as element JSON.
+pub(crate) fn comments(node: Node<'_>, ext: &mut Ext) -> Option<Text> {
+    let c = node.child("Comments")?;
+    ext.put("comments_elements", Value::Array(unread_children(c, &[])));
+    c.text_opt().map(Text::from)
+}
+
+/// The description of a line from the `Description` elements of `holder`: the first one's
+/// text; its `ShortName` goes in `short_name` of `ext`, further `Description`s (other
+/// languages) in `other_descriptions`, as element JSON.
+pub(crate) fn line_description(holder: Node<'_>, ext: &mut Ext) -> Option<Text> {
+    let mut all = holder.children_named("Description");
+    let first = all.next()?;
+    ext.put_str(
+        "short_name",
+        first.child("ShortName").and_then(|s| s.text_opt()),
+    );
+    ext.put(
+        "other_descriptions",
+        Value::Array(all.map(element_json).collect()),
+    );
+    first.text_opt().map(Text::from)
+}
+
+/// The `Extrinsic`s of a party's `PostalAddress` (inside `node`, a `Contact` or `Address`),
+/// kept in `address_extrinsic.<slot>` by the callers; empty when there are none.
+pub(crate) fn address_extrinsics(node: Node<'_>) -> Map<String, Value> {
+    node.child("PostalAddress")
+        .map(extrinsics)
+        .unwrap_or_default()
 }
 
 /// quantity × unit price, when both are known and the product fits.

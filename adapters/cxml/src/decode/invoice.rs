@@ -3,16 +3,23 @@
 //! Where the model has no field, the value goes to `extensions.cxml` so a round trip keeps it:
 //! `operation` (when not `new`), the raw `purpose` (when it is not the canonical spelling), the
 //! invoice a memo corrects (`original_invoice_id`, `original_invoice_date` from `InvoiceIDInfo`),
-//! parties in roles the model has no slot for (`parties.<role>`), Extrinsics, and per line the
-//! PO of a second `InvoiceDetailOrder` (`po_number`), service-item flag, auxiliary part id,
-//! comments and Extrinsics.
+//! parties in roles the model has no slot for (`parties.<role>`), the `PostalAddress`
+//! Extrinsics of the parties in slots (`address_extrinsic.<field>`), elements inside
+//! `Comments` (`comments_elements`), what a `Tax` holds beyond the taxes ([`TaxRead`]),
+//! Extrinsics; and per line the PO of a second `InvoiceDetailOrder` (`po_number`), the other
+//! elements of its `InvoiceDetailOrderInfo` (`order_info`: `MasterAgreementReference`, ...),
+//! an `invoiceLineNumber` that is not a whole number (`invoice_line_number`; `line_number` is
+//! then the ordinal), service-item flag, auxiliary part id, manufacturer part id and name,
+//! the description's `ShortName` and further `Description`s, tax extras, comments and
+//! Extrinsics.
 
 use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, InvoicePurpose, Party, Text};
 use serde_json::{Map, Value};
 
 use super::common::{
-    Ext, amount_in, attr_date, attr_decimal, comments, extended, extrinsics, id_references,
-    invoice_payment_terms, money_in, party, payment_terms, taxes_with_purposes, text_of,
+    Ext, TaxRead, address_extrinsics, amount_in, attr_date, attr_decimal, comments, extended,
+    extrinsics, id_references, invoice_payment_terms, line_description, money_in, party,
+    payment_terms, read_tax, text_of, unread_children,
 };
 use crate::carried;
 use crate::error::CxmlError;
@@ -70,31 +77,32 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
 
     // Parties: InvoicePartner contacts by role, then InvoiceDetailShipping contacts.
     let mut others = Map::new();
-    let mut by_role: Vec<(String, Party)> = Vec::new();
+    let mut address_extrinsic = Map::new();
+    let mut by_role: Vec<(String, Party, Node<'_>)> = Vec::new();
     for ip in header.children_named("InvoicePartner") {
         if let Some(c) = ip.child("Contact") {
             let mut p = party(c);
             id_references(ip, &mut p);
-            by_role.push((c.attr("role").unwrap_or_default().to_string(), p));
+            by_role.push((c.attr("role").unwrap_or_default().to_string(), p, c));
         }
     }
     if let Some(ship) = header.child("InvoiceDetailShipping") {
         for c in ship.children_named("Contact") {
             let mut p = party(c);
             id_references(c, &mut p);
-            by_role.push((c.attr("role").unwrap_or_default().to_string(), p));
+            by_role.push((c.attr("role").unwrap_or_default().to_string(), p, c));
         }
     }
-    for (role, p) in by_role {
-        let slot = if SUPPLIER_ROLES.contains(&role.as_str()) {
-            &mut inv.supplier
+    for (role, p, contact) in by_role {
+        let (field, slot) = if SUPPLIER_ROLES.contains(&role.as_str()) {
+            ("supplier", &mut inv.supplier)
         } else if BUYER_ROLES.contains(&role.as_str()) {
-            &mut inv.buyer
+            ("buyer", &mut inv.buyer)
         } else {
             match role.as_str() {
-                "billTo" => &mut inv.bill_to,
-                "remitTo" => &mut inv.remit_to,
-                "shipTo" => &mut inv.ship_to,
+                "billTo" => ("bill_to", &mut inv.bill_to),
+                "remitTo" => ("remit_to", &mut inv.remit_to),
+                "shipTo" => ("ship_to", &mut inv.ship_to),
                 _ => {
                     others.insert(role, serde_json::to_value(&p).unwrap_or(Value::Null));
                     continue;
@@ -103,11 +111,16 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
         };
         if slot.is_none() {
             *slot = Some(p);
+            let kept = address_extrinsics(contact);
+            if !kept.is_empty() {
+                address_extrinsic.insert(field.to_string(), Value::Object(kept));
+            }
         } else {
             others.insert(role, serde_json::to_value(&p).unwrap_or(Value::Null));
         }
     }
     ext.put("parties", Value::Object(others));
+    ext.put("address_extrinsic", Value::Object(address_extrinsic));
     // The invoice a credit or debit memo corrects.
     if let Some(orig) = header.child("InvoiceIDInfo") {
         ext.put_str("original_invoice_id", orig.attr_opt("invoiceID"));
@@ -118,7 +131,7 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
         Some(t) => Some(t),
         None => invoice_payment_terms(header.children_named("InvoiceDetailPaymentTerm"))?,
     };
-    inv.comments = comments(header);
+    inv.comments = comments(header, &mut ext);
     let mut header_extrinsic = extrinsics(header);
 
     // Orders and their lines.
@@ -137,6 +150,11 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
     let mut currency: Option<Text> = None;
     for order in req.children_named("InvoiceDetailOrder") {
         let po = order_reference(order);
+        // What else the order's info names (a MasterAgreementReference, ...): kept per line.
+        let order_info = order
+            .child("InvoiceDetailOrderInfo")
+            .map(|i| unread_children(i, &["OrderReference", "OrderIDInfo"]))
+            .unwrap_or_default();
         if inv.po_number.is_none() && inv.lines.is_empty() {
             inv.po_number = po.clone();
         }
@@ -147,13 +165,12 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
                 _ => continue,
             };
             ordinal += 1;
-            let (line, cur) = line(
-                item,
-                service,
-                ordinal,
-                po.as_deref(),
-                inv.po_number.as_deref(),
-            )?;
+            let order = OrderOfLine {
+                po: po.as_deref(),
+                header_po: inv.po_number.as_deref(),
+                info: &order_info,
+            };
+            let (line, cur) = line(item, service, ordinal, &order)?;
             if currency.is_none() {
                 currency = cur;
             }
@@ -169,12 +186,10 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
         }
         if let Some(tax) = sum.child("Tax") {
             // Header-level breakdown only; the total is tax_total (line taxes stay on lines).
-            let ((details, total), purposes) = taxes_with_purposes(tax)?;
-            inv.tax_total = total;
-            inv.taxes = details;
-            if let Some(p) = purposes {
-                ext.put("tax_purposes", p);
-            }
+            let mut read = read_tax(tax)?;
+            read.keep(&mut ext);
+            inv.tax_total = read.total;
+            inv.taxes = read.taxes;
         }
         inv.charges = summary_charges(sum)?;
         let due = amount_in(sum.child("DueAmount"))?;
@@ -252,26 +267,38 @@ fn charge(kind: ChargeKind, amount: rust_decimal::Decimal, description: Option<T
     }
 }
 
+/// The `InvoiceDetailOrder` a line is in.
+struct OrderOfLine<'a> {
+    /// The PO it bills.
+    po: Option<&'a str>,
+    /// The invoice's PO (the first order's).
+    header_po: Option<&'a str>,
+    /// The elements of its `InvoiceDetailOrderInfo` the mapping does not read.
+    info: &'a [Value],
+}
+
 /// One `InvoiceDetailItem` or `InvoiceDetailServiceItem`, with the currency of its money.
 fn line(
     item: Node<'_>,
     service: bool,
     ordinal: u32,
-    po: Option<&str>,
-    header_po: Option<&str>,
+    order: &OrderOfLine<'_>,
 ) -> Result<(InvoiceLine, Option<Text>), CxmlError> {
     let reference = item.child(if service {
         "InvoiceDetailServiceItemReference"
     } else {
         "InvoiceDetailItemReference"
     });
-    let number = item
-        .attr_opt("invoiceLineNumber")
-        .and_then(|n| n.parse::<u32>().ok())
-        .unwrap_or(ordinal);
+    let mut ext = Ext::default();
+    let raw_number = item.attr_opt("invoiceLineNumber");
+    let number = raw_number.and_then(|n| n.parse::<u32>().ok());
+    if number.is_none() {
+        // Not a whole number ("A1"): the ordinal stands in, the original is written back.
+        ext.put_str("invoice_line_number", raw_number);
+    }
     let price = money_in(item.child("UnitPrice"))?;
     let mut l = InvoiceLine {
-        line_number: number,
+        line_number: number.unwrap_or(ordinal),
         quantity: attr_decimal(item, "quantity")?,
         uom: text_of(item, "UnitOfMeasure"),
         unit_price: price.as_ref().map(|m| m.amount),
@@ -281,10 +308,9 @@ fn line(
     if l.amount.is_none() {
         l.amount = extended(l.quantity, l.unit_price);
     }
-    let mut ext = Ext::default();
     if let Some(r) = reference {
         l.po_line_number = r.attr_opt("lineNumber").map(Text::from);
-        l.description = text_of(r, "Description");
+        l.description = line_description(r, &mut ext);
         if let Some(id) = r.child("ItemID") {
             l.supplier_part_id = text_of(id, "SupplierPartID");
             l.buyer_part_id = text_of(id, "BuyerPartID");
@@ -294,28 +320,29 @@ fn line(
                     .and_then(|a| a.text_opt()),
             );
         }
+        ext.put_str(
+            "manufacturer_part_id",
+            r.child("ManufacturerPartID").and_then(|m| m.text_opt()),
+        );
+        ext.put_str(
+            "manufacturer_name",
+            r.child("ManufacturerName").and_then(|m| m.text_opt()),
+        );
     }
     if let Some(tax) = item.child("Tax") {
-        let ((details, total), purposes) = taxes_with_purposes(tax)?;
-        l.taxes = details;
-        if let Some(p) = purposes {
-            ext.put("tax_purposes", p);
-        }
-        if l.taxes.is_empty()
-            && let Some(amount) = total
-        {
-            l.taxes.push(gateway_model::Tax {
-                amount: Some(amount),
-                description: text_of(tax, "Description"),
-                ..Default::default()
-            });
-        }
+        let mut read: TaxRead = read_tax(tax)?;
+        read.plain_when_no_details();
+        read.keep(&mut ext);
+        l.taxes = read.taxes;
     }
     if let Some(a) = amount_in(item.child("InvoiceDetailLineShipping"))? {
         l.charges.push(charge(ChargeKind::Shipping, a, None));
     }
-    if let Some(a) = amount_in(item.child("InvoiceDetailLineSpecialHandling"))? {
-        l.charges.push(charge(ChargeKind::Handling, a, None));
+    if let Some(h) = item.child("InvoiceDetailLineSpecialHandling")
+        && let Some(a) = amount_in(Some(h))?
+    {
+        l.charges
+            .push(charge(ChargeKind::Handling, a, text_of(h, "Description")));
     }
     if let Some(d) = item.child("InvoiceDetailDiscount") {
         l.charges.extend(discount(d)?);
@@ -323,10 +350,12 @@ fn line(
     if service {
         ext.put("service", Value::Bool(true));
     }
-    if po.is_some() && po != header_po {
-        ext.put_str("po_number", po);
+    if order.po.is_some() && order.po != order.header_po {
+        ext.put_str("po_number", order.po);
     }
-    ext.put_str("comments", comments(item).as_deref());
+    ext.put("order_info", Value::Array(order.info.to_vec()));
+    let line_comments = comments(item, &mut ext);
+    ext.put_str("comments", line_comments.as_deref());
     let mut extrinsic = extrinsics(item);
     carried::restore_charge_descriptions(&mut extrinsic, &mut l.charges);
     ext.put("extrinsic", Value::Object(extrinsic));

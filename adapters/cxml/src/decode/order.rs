@@ -1,16 +1,24 @@
 //! `OrderRequest` → canonical [`PurchaseOrder`] (mapping table in CANONICAL.md).
 //!
 //! Kept in `extensions.cxml` where the model has no field: header `requestedDeliveryDate`,
-//! `orderType`, the changed order's payloadID (`document_reference`), contacts in roles without a slot (`parties.<role>`), Extrinsics; per line the
-//! auxiliary part id, a line ShipTo (`ship_to`), classifications, distributions (accounting segments and charge),
-//! comments and Extrinsics.
+//! `orderType`, the changed order's payloadID (`document_reference`), contacts in roles
+//! without a slot (`parties.<role>`), the `PostalAddress` Extrinsics of the parties in slots
+//! (`address_extrinsic.<field>`), elements inside `Comments` (`comments_elements`), what a
+//! `Tax` holds beyond the taxes ([`super::common::TaxRead`]), the header's other elements
+//! (`header_elements`: `Payment`, `Followup`, `SupplierOrderInfo`, ..., as element JSON,
+//! written back at their place in the DTD), Extrinsics; per line a `lineNumber` that is not a
+//! whole number (`line_number`; the canonical `line_number` is then the ordinal), the
+//! auxiliary part id, manufacturer part id and name, the description's `ShortName` and
+//! further `Description`s, a line ShipTo (`ship_to`), classifications, distributions
+//! (accounting segments and charge), tax extras, comments and Extrinsics.
 
 use gateway_model::{Charge, ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, Text};
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    Ext, amount_in, attr_date, attr_decimal, attr_u32, comments, extrinsics, id_references,
-    money_in, party, payment_terms, taxes, text_of,
+    Ext, address_extrinsics, amount_in, attr_date, attr_decimal, attr_u32, comments, extrinsics,
+    id_references, line_description, money_in, party, payment_terms, read_tax, text_of,
+    unread_children,
 };
 use crate::carried;
 use crate::error::CxmlError;
@@ -24,6 +32,20 @@ const SUPPLIER_ROLES: [&str; 3] = [
 ];
 /// `Contact@role` values that fill the buyer slot.
 const BUYER_ROLES: [&str; 4] = ["buyer", "buyerCorporate", "purchasingAgent", "soldTo"];
+
+/// The `OrderRequestHeader` children the mapping reads; the others are `header_elements`.
+const HEADER_READ: [&str; 10] = [
+    "Total",
+    "ShipTo",
+    "BillTo",
+    "Shipping",
+    "Tax",
+    "PaymentTerm",
+    "Contact",
+    "Comments",
+    "DocumentReference",
+    "Extrinsic",
+];
 
 /// The wire spelling of an order purpose (`OrderRequestHeader@type`).
 pub(crate) fn purpose_wire(p: OrderPurpose) -> &'static str {
@@ -76,21 +98,34 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
         po.total = Some(m.amount);
         po.currency = m.currency;
     }
+    let mut address_extrinsic = Map::new();
+    let mut keep_address_extrinsics = |field: &str, node: Node<'_>| {
+        let kept = address_extrinsics(node);
+        if !kept.is_empty() {
+            address_extrinsic.insert(field.to_string(), Value::Object(kept));
+        }
+    };
     if let Some(st) = header.child("ShipTo") {
         po.ship_to = address_party(st);
+        if let Some(a) = st.child("Address") {
+            keep_address_extrinsics("ship_to", a);
+        }
     }
     if let Some(bt) = header.child("BillTo") {
         po.bill_to = address_party(bt);
+        if let Some(a) = bt.child("Address") {
+            keep_address_extrinsics("bill_to", a);
+        }
     }
     let mut others = Map::new();
     for c in header.children_named("Contact") {
         let role = c.attr("role").unwrap_or_default();
         let mut p = party(c);
         id_references(c, &mut p);
-        let slot = if SUPPLIER_ROLES.contains(&role) {
-            &mut po.supplier
+        let (field, slot) = if SUPPLIER_ROLES.contains(&role) {
+            ("supplier", &mut po.supplier)
         } else if BUYER_ROLES.contains(&role) {
-            &mut po.buyer
+            ("buyer", &mut po.buyer)
         } else {
             others.insert(
                 role.to_string(),
@@ -100,6 +135,7 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
         };
         if slot.is_none() {
             *slot = Some(p);
+            keep_address_extrinsics(field, c);
         } else {
             others.insert(
                 role.to_string(),
@@ -108,22 +144,27 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
         }
     }
     ext.put("parties", Value::Object(others));
+    ext.put("address_extrinsic", Value::Object(address_extrinsic));
     if let Some(s) = header.child("Shipping")
         && let Some(a) = amount_in(Some(s))?
     {
         po.charges.push(shipping(a, text_of(s, "Description")));
     }
     if let Some(t) = header.child("Tax") {
-        po.taxes = order_taxes(t)?;
+        po.taxes = order_taxes(t, &mut ext)?;
     }
     po.payment_terms = payment_terms(header.children_named("PaymentTerm"))?;
-    po.comments = comments(header);
+    po.comments = comments(header, &mut ext);
     // An update or delete names the order it changes by that order's payloadID.
     ext.put_str(
         "document_reference",
         header
             .child("DocumentReference")
             .and_then(|d| d.attr_opt("payloadID")),
+    );
+    ext.put(
+        "header_elements",
+        Value::Array(unread_children(header, &HEADER_READ)),
     );
     ext.put("extrinsic", Value::Object(header_extrinsics));
 
@@ -158,34 +199,30 @@ fn shipping(amount: rust_decimal::Decimal, description: Option<Text>) -> Charge 
     }
 }
 
-/// Order taxes: the `TaxDetail`s, or the `Tax/Money` total when there are none.
-fn order_taxes(t: Node<'_>) -> Result<Vec<gateway_model::Tax>, CxmlError> {
-    let (details, total) = taxes(t)?;
-    if !details.is_empty() {
-        return Ok(details);
-    }
-    Ok(total
-        .map(|amount| gateway_model::Tax {
-            amount: Some(amount),
-            description: text_of(t, "Description"),
-            ..Default::default()
-        })
-        .into_iter()
-        .collect())
+/// Order taxes: the `TaxDetail`s, or the `Tax/Money` total when there are none; what the
+/// model has no field for goes in `ext`.
+fn order_taxes(t: Node<'_>, ext: &mut Ext) -> Result<Vec<gateway_model::Tax>, CxmlError> {
+    let mut read = read_tax(t)?;
+    read.plain_when_no_details();
+    read.keep(ext);
+    Ok(read.taxes)
 }
 
 /// One `ItemOut`.
 fn line(item: Node<'_>, ordinal: u32) -> Result<OrderLine, CxmlError> {
+    let mut ext = Ext::default();
+    let raw_number = item.attr_opt("lineNumber");
+    let number = raw_number.and_then(|n| n.parse::<u32>().ok());
+    if number.is_none() {
+        // Not a whole number: the ordinal stands in, the original is written back.
+        ext.put_str("line_number", raw_number);
+    }
     let mut l = OrderLine {
-        line_number: item
-            .attr_opt("lineNumber")
-            .and_then(|n| n.parse::<u32>().ok())
-            .unwrap_or(ordinal),
+        line_number: number.unwrap_or(ordinal),
         quantity: attr_decimal(item, "quantity")?,
         need_by: attr_date(item, "requestedDeliveryDate")?,
         ..OrderLine::default()
     };
-    let mut ext = Ext::default();
     if let Some(id) = item.child("ItemID") {
         l.supplier_part_id = text_of(id, "SupplierPartID");
         l.buyer_part_id = text_of(id, "BuyerPartID");
@@ -198,7 +235,7 @@ fn line(item: Node<'_>, ordinal: u32) -> Result<OrderLine, CxmlError> {
     let mut extrinsic = Map::new();
     if let Some(d) = item.child("ItemDetail") {
         l.unit_price = amount_in(d.child("UnitPrice"))?;
-        l.description = text_of(d, "Description");
+        l.description = line_description(d, &mut ext);
         l.uom = text_of(d, "UnitOfMeasure");
         let classes: Vec<Value> = d
             .children_named("Classification")
@@ -219,7 +256,7 @@ fn line(item: Node<'_>, ordinal: u32) -> Result<OrderLine, CxmlError> {
         ext.put("ship_to", serde_json::to_value(&p).unwrap_or(Value::Null));
     }
     if let Some(t) = item.child("Tax") {
-        l.taxes = order_taxes(t)?;
+        l.taxes = order_taxes(t, &mut ext)?;
     }
     if let Some(s) = item.child("Shipping")
         && let Some(a) = amount_in(Some(s))?
@@ -257,7 +294,8 @@ fn line(item: Node<'_>, ordinal: u32) -> Result<OrderLine, CxmlError> {
         dists.push(Value::Object(m));
     }
     ext.put("distribution", Value::Array(dists));
-    ext.put_str("comments", comments(item).as_deref());
+    let line_comments = comments(item, &mut ext);
+    ext.put_str("comments", line_comments.as_deref());
     for (k, v) in extrinsics(item) {
         extrinsic.insert(k, v);
     }

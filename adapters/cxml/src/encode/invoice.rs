@@ -2,11 +2,13 @@
 
 use gateway_core::{EncodeError, PartnerProfile};
 use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, Party};
+use serde_json::Value;
 
 use super::writer::Xml;
 use super::{
-    Dtd, begin, carried_extrinsics, contact, cxml_ext, date_time, description, end, ext_parties,
-    ext_str, extrinsics, id_references, invoice_envelope, money, money_in, tax_details, tax_sum,
+    Dtd, address_extrinsic, begin, carried_extrinsics, comments, contact, cxml_ext, date_time,
+    description, elements, end, ext_parties, ext_str, extrinsics, id_references, invoice_envelope,
+    line_descriptions, money, money_in, tax_description, tax_details, tax_sum,
 };
 use crate::carried;
 use crate::decode::invoice_purpose_wire;
@@ -77,27 +79,28 @@ fn header(x: &mut Xml, inv: &Invoice) {
         ],
     );
     let extra = ext_parties(&inv.extensions);
-    let mut partners: Vec<(&str, &Party)> = Vec::new();
-    if let Some(p) = &inv.supplier {
-        partners.push(("from", p));
-    }
-    if let Some(p) = &inv.buyer {
-        partners.push(("soldTo", p));
-    }
-    if let Some(p) = &inv.bill_to {
-        partners.push(("billTo", p));
-    }
-    if let Some(p) = &inv.remit_to {
-        partners.push(("remitTo", p));
+    // (role, party, its canonical field when it has one: for its kept address Extrinsics)
+    let mut partners: Vec<(&str, &Party, Option<&str>)> = Vec::new();
+    for (role, field, p) in [
+        ("from", "supplier", &inv.supplier),
+        ("soldTo", "buyer", &inv.buyer),
+        ("billTo", "bill_to", &inv.bill_to),
+        ("remitTo", "remit_to", &inv.remit_to),
+    ] {
+        if let Some(p) = p {
+            partners.push((role, p, Some(field)));
+        }
     }
     for (role, p) in &extra {
         if !SHIPPING_ROLES.contains(&role.as_str()) {
-            partners.push((role.as_str(), p));
+            partners.push((role.as_str(), p, None));
         }
     }
-    for (role, p) in partners {
+    let kept_address =
+        |field: Option<&str>| field.and_then(|f| address_extrinsic(&inv.extensions, f));
+    for (role, p, field) in partners {
         x.open("InvoicePartner", &[]);
-        contact(x, role, p, false);
+        contact(x, role, p, false, kept_address(field));
         id_references(x, p);
         x.close("InvoicePartner");
     }
@@ -123,26 +126,24 @@ fn header(x: &mut Xml, inv: &Invoice) {
         extra
             .iter()
             .filter(move |(r, _)| SHIPPING_ROLES.contains(&r.as_str()) && (r == "shipTo") == shipto)
-            .map(|(r, p)| (r.as_str(), p))
+            .map(|(r, p)| (r.as_str(), p, None))
     };
-    let mut shipping: Vec<(&str, &Party)> = kept(false).collect();
+    let mut shipping: Vec<(&str, &Party, Option<&str>)> = kept(false).collect();
     if let Some(p) = &inv.ship_to {
-        shipping.push(("shipTo", p));
+        shipping.push(("shipTo", p, Some("ship_to")));
     }
     shipping.extend(kept(true));
     if !shipping.is_empty() {
         x.open("InvoiceDetailShipping", &[]);
-        for (role, p) in shipping {
-            contact(x, role, p, true);
+        for (role, p, field) in shipping {
+            contact(x, role, p, true, kept_address(field));
         }
         x.close("InvoiceDetailShipping");
     }
     if let Some(t) = &inv.payment_terms {
         super::order::payment_terms(x, t);
     }
-    if let Some(c) = &inv.comments {
-        x.leaf("Comments", &[("xml:lang", Some("en"))], c);
-    }
+    comments(x, inv.comments.as_deref(), &inv.extensions);
     extrinsics(x, &inv.extensions);
     // The summary's SpecialHandlingAmount has a Description; ShippingAmount and the discount
     // do not.
@@ -153,24 +154,33 @@ fn header(x: &mut Xml, inv: &Invoice) {
     x.close("InvoiceDetailRequestHeader");
 }
 
-/// One `InvoiceDetailOrder`: the PO and its lines with their index in the invoice.
-type OrderGroup<'a> = (Option<&'a str>, Vec<(usize, &'a InvoiceLine)>);
+/// What makes an `InvoiceDetailOrder`: the PO and the other elements of its
+/// `InvoiceDetailOrderInfo` (kept per line in `order_info`).
+type OrderKey<'a> = (Option<&'a str>, Option<&'a Value>);
 
-/// Lines grouped into `InvoiceDetailOrder`s by the PO they bill (consecutive runs).
+/// One `InvoiceDetailOrder`: its key and its lines with their index in the invoice.
+type OrderGroup<'a> = (OrderKey<'a>, Vec<(usize, &'a InvoiceLine)>);
+
+/// Lines grouped into `InvoiceDetailOrder`s by the PO they bill and the rest of their order's
+/// info (consecutive runs).
 fn orders(x: &mut Xml, inv: &Invoice, cur: &str) -> Result<(), EncodeError> {
     let header_po = inv.po_number.as_deref();
     let mut groups: Vec<OrderGroup<'_>> = Vec::new();
     for (i, l) in inv.lines.iter().enumerate() {
         let po = ext_str(&l.extensions, "po_number").or(header_po);
+        let key = (
+            po,
+            cxml_ext(&l.extensions).and_then(|c| c.get("order_info")),
+        );
         match groups.last_mut() {
-            Some((g, lines)) if *g == po => lines.push((i, l)),
-            _ => groups.push((po, vec![(i, l)])),
+            Some((g, lines)) if *g == key => lines.push((i, l)),
+            _ => groups.push((key, vec![(i, l)])),
         }
     }
     if groups.is_empty() {
-        groups.push((header_po, Vec::new()));
+        groups.push(((header_po, None), Vec::new()));
     }
-    for (po, lines) in groups {
+    for ((po, info), lines) in groups {
         x.open("InvoiceDetailOrder", &[]);
         x.open("InvoiceDetailOrderInfo", &[]);
         match po {
@@ -179,8 +189,13 @@ fn orders(x: &mut Xml, inv: &Invoice, cur: &str) -> Result<(), EncodeError> {
                 x.empty("DocumentReference", &[("payloadID", Some(po))]);
                 x.close("OrderReference");
             }
+            // The DTD allows a MasterAgreementReference (or ...IDInfo) alone.
+            None if info.is_some() => {}
             None => x.empty("OrderIDInfo", &[("orderID", Some(""))]),
         }
+        // MasterAgreementReference, MasterAgreementIDInfo, SupplierOrderInfo: after the
+        // order's reference in each of the DTD's choices.
+        elements(x, info);
         x.close("InvoiceDetailOrderInfo");
         for (i, l) in lines {
             line(x, i, l, cur)?;
@@ -235,7 +250,11 @@ fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeE
         .and_then(|c| c.get("service"))
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
-    let number = l.line_number.to_string();
+    // A source's line number that is not a whole number ("A1") is written back as it was.
+    let number = match ext_str(&l.extensions, "invoice_line_number") {
+        Some(n) => n.to_string(),
+        None => l.line_number.to_string(),
+    };
     let qty = l.quantity.map(|q| gateway_model::decimal_text(q, '.'));
     let (name, reference) = if service {
         (
@@ -273,8 +292,12 @@ fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeE
         }
         x.close("ItemID");
     }
-    if let Some(d) = &l.description {
-        description(x, Some(d));
+    line_descriptions(x, l.description.as_deref(), &l.extensions, false);
+    if let Some(m) = ext_str(&l.extensions, "manufacturer_part_id") {
+        x.leaf("ManufacturerPartID", &[], m);
+    }
+    if let Some(m) = ext_str(&l.extensions, "manufacturer_name") {
+        x.leaf("ManufacturerName", &[("xml:lang", Some("en"))], m);
     }
     x.close(reference);
     money_in(x, "SubtotalAmount", cur, l.amount);
@@ -282,15 +305,21 @@ fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeE
         x.leaf("UnitOfMeasure", &[], l.uom.as_deref().unwrap_or(""));
         money_in(x, "UnitPrice", cur, l.unit_price);
     }
-    if !l.taxes.is_empty() {
+    let tax_text = tax_description(&l.extensions);
+    if !l.taxes.is_empty() || tax_text.is_some() {
         x.open("Tax", &[]);
         money(x, cur, tax_sum(&l.taxes));
-        description(x, None);
-        tax_details(x, cur, &l.taxes, super::tax_purposes(&l.extensions));
+        description(x, tax_text);
+        tax_details(x, cur, &l.taxes, &l.extensions);
         x.close("Tax");
     }
     if let Some(h) = one_of(&l.charges, ChargeKind::Handling, &path)? {
-        money_in(x, "InvoiceDetailLineSpecialHandling", cur, h.amount);
+        x.open("InvoiceDetailLineSpecialHandling", &[]);
+        if let Some(d) = &h.description {
+            description(x, Some(d));
+        }
+        money(x, cur, h.amount);
+        x.close("InvoiceDetailLineSpecialHandling");
     }
     if let Some(s) = one_of(&l.charges, ChargeKind::Shipping, &path)? {
         money_in(x, "InvoiceDetailLineShipping", cur, s.amount);
@@ -298,11 +327,14 @@ fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeE
     if let Some(d) = one_of(&l.charges, ChargeKind::Discount, &path)? {
         discount(x, d, cur);
     }
-    if let Some(c) = ext_str(&l.extensions, "comments") {
-        x.leaf("Comments", &[("xml:lang", Some("en"))], c);
-    }
+    comments(x, ext_str(&l.extensions, "comments"), &l.extensions);
     extrinsics(x, &l.extensions);
-    carried_extrinsics(x, carried::charge_descriptions(&l.charges, &[]));
+    // InvoiceDetailLineSpecialHandling has a Description; the line's shipping and discount
+    // do not.
+    carried_extrinsics(
+        x,
+        carried::charge_descriptions(&l.charges, &[ChargeKind::Handling]),
+    );
     x.close(name);
     Ok(())
 }
@@ -313,8 +345,8 @@ fn summary(x: &mut Xml, inv: &Invoice, cur: &str) -> Result<(), EncodeError> {
     money_in(x, "SubtotalAmount", cur, inv.subtotal);
     x.open("Tax", &[]);
     money(x, cur, inv.tax_total);
-    description(x, None);
-    tax_details(x, cur, &inv.taxes, super::tax_purposes(&inv.extensions));
+    description(x, tax_description(&inv.extensions));
+    tax_details(x, cur, &inv.taxes, &inv.extensions);
     x.close("Tax");
     if let Some(h) = one_of(&inv.charges, ChargeKind::Handling, "$.charges")? {
         x.open("SpecialHandlingAmount", &[]);

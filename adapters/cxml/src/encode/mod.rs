@@ -23,7 +23,7 @@ use chrono::{NaiveDate, Utc};
 use gateway_core::{EncodeError, PartnerProfile, Secret};
 use gateway_model::{Address, Extensions, Party, Tax};
 use rust_decimal::Decimal;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use writer::Xml;
 
@@ -265,14 +265,15 @@ pub(crate) fn id_references(x: &mut Xml, p: &Party) {
     }
 }
 
-/// The body of a `Contact` or `Address`: Name, PostalAddress, Email, Phone.
-pub(crate) fn party_body(x: &mut Xml, p: &Party) {
+/// The body of a `Contact` or `Address`: Name, PostalAddress (ending with the Extrinsics
+/// `address_extrinsic` kept for the party, see [`address_extrinsic`]), Email, Phone.
+pub(crate) fn party_body(x: &mut Xml, p: &Party, address_extrinsic: Option<&Map<String, Value>>) {
     x.leaf(
         "Name",
         &[("xml:lang", Some("en"))],
         p.name.as_deref().unwrap_or(""),
     );
-    if p.address.is_some() || p.contact.is_some() {
+    if p.address.is_some() || p.contact.is_some() || address_extrinsic.is_some() {
         let empty = Address::default();
         let a = p.address.as_ref().unwrap_or(&empty);
         x.open("PostalAddress", &[]);
@@ -293,6 +294,9 @@ pub(crate) fn party_body(x: &mut Xml, p: &Party) {
         }
         let country = a.country.as_deref().unwrap_or("");
         x.leaf("Country", &[("isoCountryCode", Some(country))], country);
+        if let Some(m) = address_extrinsic {
+            extrinsic_map(x, m);
+        }
         x.close("PostalAddress");
     }
     if let Some(e) = &p.email {
@@ -327,44 +331,82 @@ fn phone_number(x: &mut Xml, phone: &str) {
 }
 
 /// `Contact role=".."` with the party's body; ids inside the contact when `ids_inside`.
-pub(crate) fn contact(x: &mut Xml, role: &str, p: &Party, ids_inside: bool) {
+pub(crate) fn contact(
+    x: &mut Xml,
+    role: &str,
+    p: &Party,
+    ids_inside: bool,
+    address_extrinsic: Option<&Map<String, Value>>,
+) {
     x.open(
         "Contact",
         &[("role", Some(role)), ("addressID", address_id(p))],
     );
-    party_body(x, p);
+    party_body(x, p, address_extrinsic);
     if ids_inside {
         id_references(x, p);
     }
     x.close("Contact");
 }
 
-/// `TaxDetail`s for canonical taxes.
-/// `purposes` is `extensions.cxml.tax_purposes` (index for index; `tax` where absent).
-pub(crate) fn tax_details(x: &mut Xml, currency: &str, taxes: &[Tax], purposes: Option<&Value>) {
+/// The order of a `TaxDetail`'s children in InvoiceDetail.dtd and cXML.dtd.
+const TAX_DETAIL_ORDER: &[&str] = &[
+    "TaxableAmount",
+    "TaxAmount",
+    "TaxLocation",
+    "Description",
+    "TriangularTransactionLawReference",
+    "TaxRegime",
+    "TaxExemption",
+];
+
+/// `TaxDetail`s for canonical taxes, with what the decoder kept of each in `e` (see
+/// `decode::common::TaxRead`): `tax_purposes` (index for index; `tax` where absent) and
+/// `tax_detail_extra` (attributes after the mapped ones, children at their DTD place).
+pub(crate) fn tax_details(x: &mut Xml, currency: &str, taxes: &[Tax], e: &Extensions) {
+    let kept = cxml_ext(e);
+    let purposes = kept.and_then(|k| k.get("tax_purposes"));
+    let extras = kept.and_then(|k| k.get("tax_detail_extra"));
     for (i, t) in taxes.iter().enumerate() {
         let purpose = purposes
             .and_then(|p| p.get(i))
             .and_then(Value::as_str)
             .unwrap_or("tax");
+        let extra = extras.and_then(|x| x.get(i));
         let rate = t.rate.map(|r| r.to_string());
-        x.open(
-            "TaxDetail",
-            &[
-                ("purpose", Some(purpose)),
-                ("category", Some(t.category.as_deref().unwrap_or(""))),
-                ("percentageRate", rate.as_deref()),
-            ],
-        );
+        let attrs = [
+            ("purpose", Some(purpose)),
+            ("category", Some(t.category.as_deref().unwrap_or(""))),
+            ("percentageRate", rate.as_deref()),
+        ];
+        match extra
+            .and_then(|x| x.get("attributes"))
+            .and_then(Value::as_object)
+        {
+            Some(more) => {
+                let mut all = attrs.to_vec();
+                all.extend(kept_attributes(more));
+                x.open("TaxDetail", &all);
+            }
+            None => x.open("TaxDetail", &attrs),
+        }
+        let mut children = Kept::new(extra.and_then(|x| x.get("children")), TAX_DETAIL_ORDER);
         if t.taxable_amount.is_some() {
             money_in(x, "TaxableAmount", currency, t.taxable_amount);
         }
         money_in(x, "TaxAmount", currency, t.amount);
+        children.before(x, "Description");
         if let Some(d) = &t.description {
             description(x, Some(d));
         }
+        children.rest(x);
         x.close("TaxDetail");
     }
+}
+
+/// `Tax/Description` text the decoder kept (`tax_description`), when any.
+pub(crate) fn tax_description(e: &Extensions) -> Option<&str> {
+    ext_str(e, "tax_description")
 }
 
 /// A tax with only an amount and perhaps a description: written as a bare `Tax/Money`.
@@ -383,9 +425,19 @@ pub(crate) fn tax_sum(taxes: &[Tax]) -> Option<Decimal> {
     any.then_some(sum)
 }
 
-/// `extensions.cxml.tax_purposes`, when present.
-pub(crate) fn tax_purposes(e: &Extensions) -> Option<&Value> {
-    cxml_ext(e)?.get("tax_purposes")
+/// Whether the decoder kept anything of a `TaxDetail` in `e` beyond the canonical tax, so the
+/// tax is to be written as a `TaxDetail` even when it could be a bare `Tax/Money`.
+pub(crate) fn tax_detail_kept(e: &Extensions) -> bool {
+    cxml_ext(e)
+        .is_some_and(|k| k.contains_key("tax_purposes") || k.contains_key("tax_detail_extra"))
+}
+
+/// `(name, value)` of attributes kept as a JSON object (names that are not XML names are
+/// skipped: they would come from hand-edited JSON).
+fn kept_attributes(m: &Map<String, Value>) -> impl Iterator<Item = (&str, Option<&str>)> {
+    m.iter()
+        .filter(|(k, _)| is_xml_name(k))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
 /// The `"cxml"` extension object, when there is one.
@@ -404,22 +456,27 @@ pub(crate) fn extrinsics(x: &mut Xml, e: &Extensions) {
         .and_then(|c| c.get("extrinsic"))
         .and_then(Value::as_object)
     {
-        for (k, v) in m {
-            match v {
-                Value::Array(elements) => {
-                    x.open("Extrinsic", &[("name", Some(k.as_str()))]);
-                    for el in elements {
-                        element_from_json(x, el, 0);
-                    }
-                    x.close("Extrinsic");
+        extrinsic_map(x, m);
+    }
+}
+
+/// `Extrinsic` elements from a name → value object (the decoder's `extrinsics`).
+fn extrinsic_map(x: &mut Xml, m: &Map<String, Value>) {
+    for (k, v) in m {
+        match v {
+            Value::Array(elements) => {
+                x.open("Extrinsic", &[("name", Some(k.as_str()))]);
+                for el in elements {
+                    element_from_json(x, el, 0);
                 }
-                Value::String(s) => x.leaf("Extrinsic", &[("name", Some(k.as_str()))], s),
-                other => x.leaf(
-                    "Extrinsic",
-                    &[("name", Some(k.as_str()))],
-                    &other.to_string(),
-                ),
+                x.close("Extrinsic");
             }
+            Value::String(s) => x.leaf("Extrinsic", &[("name", Some(k.as_str()))], s),
+            other => x.leaf(
+                "Extrinsic",
+                &[("name", Some(k.as_str()))],
+                &other.to_string(),
+            ),
         }
     }
 }
@@ -453,12 +510,7 @@ fn element_from_json(x: &mut Xml, v: &Value, depth: usize) {
     let attrs: Vec<(&str, Option<&str>)> = v
         .get("attributes")
         .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter(|(k, _)| is_xml_name(k))
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect()
-        })
+        .map(|m| kept_attributes(m).collect())
         .unwrap_or_default();
     let text = v.get("text").and_then(Value::as_str).unwrap_or("");
     match v.get("children").and_then(Value::as_array) {
@@ -467,10 +519,122 @@ fn element_from_json(x: &mut Xml, v: &Value, depth: usize) {
             for c in children {
                 element_from_json(x, c, depth + 1);
             }
+            // Mixed content (a `Description` with a `ShortName`): the text after the children.
+            x.text(text);
             x.close(name);
         }
         _ => x.leaf(name, &attrs, text),
     }
+}
+
+/// Writes the elements of a JSON array of element JSON (`None` or not an array: nothing).
+pub(crate) fn elements(x: &mut Xml, v: Option<&Value>) {
+    for el in v.and_then(Value::as_array).into_iter().flatten() {
+        element_from_json(x, el, 0);
+    }
+}
+
+/// Elements the decoder kept as element JSON among the children of an element it maps
+/// (`header_elements`, `tax_detail_extra[i].children`), written back among the ones the
+/// encoder writes at their place in the DTD's `order` of that element's children: the
+/// encoder calls [`Kept::before`] with each element it is about to write and [`Kept::rest`]
+/// before closing. Kept elements not in `order` go last. Nothing is allocated when nothing
+/// was kept.
+pub(crate) struct Kept<'a> {
+    /// `(place in order, element JSON)`, sorted by place (stable: source order within one).
+    items: Vec<(usize, &'a Value)>,
+    next: usize,
+    order: &'static [&'static str],
+}
+
+impl<'a> Kept<'a> {
+    pub fn new(kept: Option<&'a Value>, order: &'static [&'static str]) -> Self {
+        let rank = |name: Option<&str>| {
+            name.and_then(|n| order.iter().position(|o| *o == n))
+                .unwrap_or(order.len())
+        };
+        let mut items: Vec<(usize, &Value)> = kept
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|v| (rank(v.get("element").and_then(Value::as_str)), v))
+            .collect();
+        items.sort_by_key(|(r, _)| *r);
+        Kept {
+            items,
+            next: 0,
+            order,
+        }
+    }
+
+    /// Writes the kept elements that come before `name` in the DTD's order.
+    pub fn before(&mut self, x: &mut Xml, name: &str) {
+        let limit = self
+            .order
+            .iter()
+            .position(|o| *o == name)
+            .unwrap_or(self.order.len());
+        while let Some((rank, v)) = self.items.get(self.next)
+            && *rank < limit
+        {
+            element_from_json(x, v, 0);
+            self.next += 1;
+        }
+    }
+
+    /// Writes the kept elements not yet written.
+    pub fn rest(&mut self, x: &mut Xml) {
+        for (_, v) in self.items.get(self.next..).unwrap_or_default() {
+            element_from_json(x, v, 0);
+        }
+        self.next = self.items.len();
+    }
+}
+
+/// The `PostalAddress` Extrinsics the decoder kept for the party in canonical field `field`
+/// (`address_extrinsic.<field>`: `ship_to`, `bill_to`, `supplier`, ...).
+pub(crate) fn address_extrinsic<'a>(
+    e: &'a Extensions,
+    field: &str,
+) -> Option<&'a Map<String, Value>> {
+    cxml_ext(e)?
+        .get("address_extrinsic")?
+        .get(field)?
+        .as_object()
+}
+
+/// `Comments` with `text` and the elements kept in `comments_elements` (`Attachment`s);
+/// nothing when there is neither.
+pub(crate) fn comments(x: &mut Xml, text: Option<&str>, e: &Extensions) {
+    let kept = cxml_ext(e).and_then(|c| c.get("comments_elements"));
+    let lang = [("xml:lang", Some("en"))];
+    match (text, kept) {
+        (None, None) => {}
+        (Some(t), None) => x.leaf("Comments", &lang, t),
+        (text, Some(kept)) => {
+            x.open("Comments", &lang);
+            elements(x, Some(kept));
+            x.text(text.unwrap_or(""));
+            x.close("Comments");
+        }
+    }
+}
+
+/// A line's `Description`s: the model's description with the `ShortName` kept in
+/// `short_name`, then the further ones kept in `other_descriptions`. The first is written
+/// when there is a description or a short name, or `always` (where the DTD requires one).
+pub(crate) fn line_descriptions(x: &mut Xml, text: Option<&str>, e: &Extensions, always: bool) {
+    match ext_str(e, "short_name") {
+        Some(short) => {
+            x.open("Description", &[("xml:lang", Some("en"))]);
+            x.leaf("ShortName", &[], short);
+            x.text(text.unwrap_or(""));
+            x.close("Description");
+        }
+        None if text.is_some() || always => description(x, text),
+        None => {}
+    }
+    elements(x, cxml_ext(e).and_then(|c| c.get("other_descriptions")));
 }
 
 /// Parties kept in `extensions.cxml.parties.<role>`.

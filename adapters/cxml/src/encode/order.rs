@@ -1,14 +1,17 @@
 //! Canonical [`PurchaseOrder`] → `OrderRequest`, elements in cXML.dtd order.
 
 use gateway_core::{EncodeError, PartnerProfile};
-use gateway_model::{Charge, ChargeKind, OrderLine, Party, PaymentTerms, PurchaseOrder, Tax};
-use serde_json::Value;
+use gateway_model::{
+    Charge, ChargeKind, Extensions, OrderLine, Party, PaymentTerms, PurchaseOrder, Tax,
+};
+use serde_json::{Map, Value};
 
 use super::writer::Xml;
 use super::{
-    Dtd, address_id, begin, carried_extrinsics, contact, cxml_ext, date_time, description, end,
-    ext_parties, ext_str, extrinsics, id_references, is_plain, money, money_in, order_envelope,
-    party_body, tax_details, tax_sum,
+    Dtd, Kept, address_extrinsic, address_id, begin, carried_extrinsics, comments, contact,
+    cxml_ext, date_time, description, end, ext_parties, ext_str, extrinsics, id_references,
+    is_plain, line_descriptions, money, money_in, order_envelope, party_body, tax_description,
+    tax_detail_kept, tax_details, tax_sum,
 };
 use crate::carried;
 use crate::decode::order_purpose_wire;
@@ -59,17 +62,23 @@ fn shipping(x: &mut Xml, c: &Charge, cur: &str) {
     x.close("Shipping");
 }
 
-fn tax(x: &mut Xml, taxes: &[Tax], cur: &str) {
+/// `Tax`, when there are taxes or a kept `Tax/Description`; what the decoder kept of it is in
+/// `e` (the order's or the line's extensions).
+fn tax(x: &mut Xml, taxes: &[Tax], cur: &str, e: &Extensions) {
+    let text = tax_description(e);
+    if taxes.is_empty() && text.is_none() {
+        return;
+    }
     x.open("Tax", &[]);
     match taxes {
-        [t] if is_plain(t) => {
+        [t] if is_plain(t) && text.is_none() && !tax_detail_kept(e) => {
             money(x, cur, t.amount);
             description(x, t.description.as_deref());
         }
         _ => {
             money(x, cur, tax_sum(taxes));
-            description(x, None);
-            tax_details(x, cur, taxes, None);
+            description(x, text);
+            tax_details(x, cur, taxes, e);
         }
     }
     x.close("Tax");
@@ -101,11 +110,44 @@ pub(crate) fn payment_terms(x: &mut Xml, t: &PaymentTerms) {
     }
 }
 
+/// The order of `OrderRequestHeader`'s children in cXML.dtd (1.2.050 and later), where the
+/// elements kept in `header_elements` are written back.
+const HEADER_ORDER: &[&str] = &[
+    "Total",
+    "ShipTo",
+    "BillTo",
+    "BusinessPartner",
+    "LegalEntity",
+    "OrganizationalUnit",
+    "Shipping",
+    "Tax",
+    "Payment",
+    "PaymentTerm",
+    "PaymentInformation",
+    "Contact",
+    "Comments",
+    "Followup",
+    "ControlKeys",
+    "DocumentReference",
+    "SupplierOrderInfo",
+    "TermsOfDelivery",
+    "DeliveryPeriod",
+    "IdReference",
+    "ExternalDocumentType",
+    "OrderRequestHeaderIndustry",
+    "Extrinsic",
+];
+
 /// `ShipTo`/`BillTo`: an `Address` and the party's other ids as `IdReference`s.
-fn address_holder(x: &mut Xml, name: &str, p: &Party) {
+fn address_holder(
+    x: &mut Xml,
+    name: &str,
+    p: &Party,
+    address_extrinsic: Option<&Map<String, Value>>,
+) {
     x.open(name, &[]);
     x.open("Address", &[("addressID", address_id(p))]);
-    party_body(x, p);
+    party_body(x, p, address_extrinsic);
     x.close("Address");
     id_references(x, p);
     x.close(name);
@@ -132,45 +174,66 @@ fn header(x: &mut Xml, po: &PurchaseOrder, cur: &str) -> Result<(), EncodeError>
             ),
         ],
     );
+    let e = &po.extensions;
+    let mut kept = Kept::new(
+        cxml_ext(e).and_then(|c| c.get("header_elements")),
+        HEADER_ORDER,
+    );
     money_in(x, "Total", cur, po.total);
+    kept.before(x, "ShipTo");
     if let Some(p) = &po.ship_to {
-        address_holder(x, "ShipTo", p);
+        address_holder(x, "ShipTo", p, address_extrinsic(e, "ship_to"));
     }
+    kept.before(x, "BillTo");
     if let Some(p) = &po.bill_to {
-        address_holder(x, "BillTo", p);
+        address_holder(x, "BillTo", p, address_extrinsic(e, "bill_to"));
     }
+    kept.before(x, "Shipping");
     if let Some(s) = shipping_only(&po.charges, "$.charges")? {
         shipping(x, s, cur);
     }
-    if !po.taxes.is_empty() {
-        tax(x, &po.taxes, cur);
-    }
+    kept.before(x, "Tax");
+    tax(x, &po.taxes, cur, e);
+    kept.before(x, "PaymentTerm");
     if let Some(t) = &po.payment_terms {
         payment_terms(x, t);
     }
+    kept.before(x, "Contact");
     if let Some(p) = &po.supplier {
-        contact(x, "supplierCorporate", p, true);
+        contact(
+            x,
+            "supplierCorporate",
+            p,
+            true,
+            address_extrinsic(e, "supplier"),
+        );
     }
     if let Some(p) = &po.buyer {
-        contact(x, "buyer", p, true);
+        contact(x, "buyer", p, true, address_extrinsic(e, "buyer"));
     }
-    for (role, p) in ext_parties(&po.extensions) {
-        contact(x, &role, &p, true);
+    for (role, p) in ext_parties(e) {
+        contact(x, &role, &p, true, None);
     }
-    if let Some(c) = &po.comments {
-        x.leaf("Comments", &[("xml:lang", Some("en"))], c);
-    }
-    if let Some(r) = ext_str(&po.extensions, "document_reference") {
+    kept.before(x, "Comments");
+    comments(x, po.comments.as_deref(), e);
+    kept.before(x, "DocumentReference");
+    if let Some(r) = ext_str(e, "document_reference") {
         x.empty("DocumentReference", &[("payloadID", Some(r))]);
     }
-    extrinsics(x, &po.extensions);
+    kept.before(x, "Extrinsic");
+    extrinsics(x, e);
+    kept.rest(x);
     x.close("OrderRequestHeader");
     Ok(())
 }
 
 fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeError> {
     let qty = l.quantity.map(|q| gateway_model::decimal_text(q, '.'));
-    let number = l.line_number.to_string();
+    // A source's line number that is not a whole number is written back as it was.
+    let number = match ext_str(&l.extensions, "line_number") {
+        Some(n) => n.to_string(),
+        None => l.line_number.to_string(),
+    };
     let need_by = l.need_by.map(date_time);
     x.open(
         "ItemOut",
@@ -195,7 +258,7 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
     x.close("ItemID");
     x.open("ItemDetail", &[]);
     money_in(x, "UnitPrice", cur, l.unit_price);
-    description(x, l.description.as_deref());
+    line_descriptions(x, l.description.as_deref(), &l.extensions, true);
     x.leaf("UnitOfMeasure", &[], l.uom.as_deref().unwrap_or(""));
     let ext = cxml_ext(&l.extensions);
     if let Some(classes) = ext
@@ -224,14 +287,12 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
         .and_then(|e| e.get("ship_to"))
         .and_then(|v| serde_json::from_value::<Party>(v.clone()).ok())
     {
-        address_holder(x, "ShipTo", &p);
+        address_holder(x, "ShipTo", &p, None);
     }
     if let Some(s) = shipping_only(&l.charges, &format!("$.lines[{i}].charges"))? {
         shipping(x, s, cur);
     }
-    if !l.taxes.is_empty() {
-        tax(x, &l.taxes, cur);
-    }
+    tax(x, &l.taxes, cur, &l.extensions);
     if let Some(dists) = ext
         .and_then(|e| e.get("distribution"))
         .and_then(Value::as_array)
@@ -240,9 +301,7 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
             distribution(x, d);
         }
     }
-    if let Some(c) = ext_str(&l.extensions, "comments") {
-        x.leaf("Comments", &[("xml:lang", Some("en"))], c);
-    }
+    comments(x, ext_str(&l.extensions, "comments"), &l.extensions);
     x.close("ItemOut");
     Ok(())
 }

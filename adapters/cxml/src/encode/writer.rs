@@ -80,6 +80,18 @@ impl Xml {
         self.out.push_str(">\n");
     }
 
+    /// Text on a line of its own inside an open element (mixed content: the text of an
+    /// element that also has children, such as a `Description` with its `ShortName`). The
+    /// indentation around it is whitespace a reader trims.
+    pub fn text(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        self.indent();
+        self.escape(text, false);
+        self.out.push('\n');
+    }
+
     fn escape(&mut self, s: &str, attr: bool) {
         for c in s.chars() {
             match c {
