@@ -40,20 +40,7 @@ pub struct Interchange {
 /// takes anything, as the cXML endpoint checks its From credentials.
 pub fn interchange_senders(raw: &[u8]) -> Vec<String> {
     let mut senders: Vec<String> = Vec::new();
-    for seg in crate::tokenizer::Tokenizer::new(raw).flatten() {
-        if seg.id() != b"ISA" {
-            continue;
-        }
-        let field = |n| {
-            seg.element(n)
-                .map(|v| {
-                    gateway_model::charset::utf8_or_windows_1252(v)
-                        .trim()
-                        .to_string()
-                })
-                .unwrap_or_default()
-        };
-        let sender = format!("{}:{}", field(5), field(6));
+    for (sender, _) in interchange_ids(raw) {
         if !senders.contains(&sender) {
             senders.push(sender);
             if senders.len() == 64 {
@@ -62,6 +49,27 @@ pub fn interchange_senders(raw: &[u8]) -> Vec<String> {
         }
     }
     senders
+}
+
+/// Each interchange header in `raw`, in order: its sender (`ISA05:ISA06`, trimmed) and its
+/// control number (ISA13, trimmed), for messages that name interchanges. Lazy: a caller
+/// takes as many as it names.
+pub fn interchange_ids(raw: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
+    crate::tokenizer::Tokenizer::new(raw)
+        .flatten()
+        .filter(|seg| seg.id() == b"ISA")
+        .map(|seg| {
+            let field = |n| {
+                seg.element(n)
+                    .map(|v| {
+                        gateway_model::charset::utf8_or_windows_1252(v)
+                            .trim()
+                            .to_string()
+                    })
+                    .unwrap_or_default()
+            };
+            (format!("{}:{}", field(5), field(6)), field(13))
+        })
 }
 
 impl Interchange {

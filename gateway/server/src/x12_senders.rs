@@ -102,24 +102,12 @@ fn expected_sender(p: &PartnerProfile) -> Option<String> {
 pub fn interchange_names(raw: &[u8]) -> String {
     let mut names = Vec::new();
     let mut more = 0usize;
-    for seg in adapter_x12::tokenizer::Tokenizer::new(raw).flatten() {
-        if seg.id() != b"ISA" {
-            continue;
-        }
+    for (sender, control) in adapter_x12::envelope::interchange_ids(raw) {
         if names.len() == MAX_NAMED {
             more += 1;
             continue;
         }
-        let field = |n| {
-            seg.element(n)
-                .map(|v| {
-                    gateway_model::charset::utf8_or_windows_1252(v)
-                        .trim()
-                        .to_string()
-                })
-                .unwrap_or_default()
-        };
-        names.push(format!("{}:{} {}", field(5), field(6), field(13)));
+        names.push(format!("{sender} {control}"));
     }
     if names.is_empty() {
         return "(no ISA header)".into();
