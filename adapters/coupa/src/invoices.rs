@@ -54,8 +54,8 @@ impl CoupaInvoice {
             format!(
                 "Coupa already has invoice {} of this supplier (id {}, {}) with supplier total \
                  {theirs}, and this one says {ours}: it is another invoice, or a corrected one, \
-                 which the API cannot put in its place. Void Coupa's in Coupa and replay this, \
-                 or send a credit or debit memo for the difference",
+                 which the API cannot put in its place. Void the one Coupa has and replay this \
+                 one, or send a credit or debit memo for the difference",
                 self.invoice_number.as_deref().unwrap_or("?"),
                 self.id,
                 self.status.as_deref().unwrap_or("no status")
