@@ -152,6 +152,23 @@ fn check_party(path: &str, party: Option<&gateway_model::Party>) -> Result<(), E
     Ok(())
 }
 
+/// `Original Invoice Number` and `Original Invoice Date`: the invoice a memo corrects, as
+/// another format's reader kept it ([`gateway_core::original_invoice`]: cXML `InvoiceIDInfo`,
+/// X12 `REF*OI`). The reader keeps both columns in `extensions.csv`, where
+/// `original_invoice` finds them again; a column kept from a CSV source (in any spelling) is
+/// written from there as it came, and not a second time here. Written whatever the purpose,
+/// as the readers of every format take it whatever the purpose.
+fn original_invoice_cells<'a>(inv: &'a Invoice, fmt: &ValueFormat, h: &mut Record<'a>) {
+    use gateway_core::original_invoice::{CSV_DATE_COLUMN, CSV_NUMBER_COLUMN, csv_has_column};
+    let original = gateway_core::original_invoice(inv);
+    if !csv_has_column(inv, false) && original.number.is_some() {
+        h.set(CSV_NUMBER_COLUMN, original.number);
+    }
+    if let (Some(_), Some(d), false) = (original.number, original.date, csv_has_column(inv, true)) {
+        h.set(CSV_DATE_COLUMN, Some(fmt.write_date(d)));
+    }
+}
+
 /// The records of one invoice: `Invoice`, then its `Invoice Line`s, then `Invoice Charge`s.
 pub fn invoice_records<'a>(
     inv: &'a Invoice,
@@ -226,6 +243,7 @@ pub fn invoice_records<'a>(
     party_cells(&SHIP_TO, inv.ship_to.as_ref(), &mut h);
     party_cells(&BILL_TO, inv.bill_to.as_ref(), &mut h);
     party_cells(&REMIT_TO, inv.remit_to.as_ref(), &mut h);
+    original_invoice_cells(inv, fmt, &mut h);
     h.set_extensions(inv.extensions.get(EXT))?;
     out.push(h);
 

@@ -10,7 +10,8 @@
 //!
 //! Written from a document that did not come from X12, some fields have no home in the 810
 //! as mapped here and are left out: `subtotal` and `tax_total` (derived: the lines, TXI and
-//! TDS01 carry the money), the decimal text of quantities and prices (X12 writes `12.5` for
+//! TDS01 carry the money), the original invoice's date of a memo (the 810 carries its number,
+//! `REF*OI`), the decimal text of quantities and prices (X12 writes `12.5` for
 //! `12.50`; the value is the same), and a tax category or unit that is not an X12 code (written
 //! as its X12 code: `sales` as TXI01 `ST`, see [`crate::common::tax_type_code`]; `HUR` as
 //! `HR`, see `schemas/x12/units.csv`). No money is left out: every tax has its TXI and every
@@ -228,6 +229,7 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
     if let Some(c) = &inv.currency {
         common::write_currency(out, &Invoice810::SHAPE, c, e)?;
     }
+    write_original_invoice(out, inv)?;
     common::write_parties(
         out,
         &Invoice810::SHAPE,
@@ -267,6 +269,30 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
     common::write_kept_summary(out, &inv.extensions)?;
     out.end_area();
     Ok(())
+}
+
+/// `REF*OI*<number>`: the invoice a memo corrects, as another format's reader kept it
+/// ([`gateway_core::original_invoice`]: cXML `InvoiceIDInfo`, CSV `Original Invoice Number`).
+/// A `REF*OI` kept from an X12 source is written with the kept segments, as it came, and no
+/// other. The 810 has no element for the original invoice's date, which is left out.
+fn write_original_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
+    if gateway_core::original_invoice::x12_has_ref_oi(inv) {
+        return Ok(());
+    }
+    let Some(number) = gateway_core::original_invoice(inv).number else {
+        return Ok(());
+    };
+    let path = if inv
+        .extensions
+        .get("cxml")
+        .and_then(|c| c.get("original_invoice_id"))
+        .is_some()
+    {
+        "$.extensions.cxml.original_invoice_id"
+    } else {
+        "$.extensions.csv"
+    };
+    out.segment(path, "REF", &[t("OI"), t(number)])
 }
 
 fn write_header_amounts(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {

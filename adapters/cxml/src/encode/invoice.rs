@@ -104,21 +104,7 @@ fn header(x: &mut Xml, inv: &Invoice) {
         id_references(x, p);
         x.close("InvoicePartner");
     }
-    let original = (
-        ext_str(&inv.extensions, "original_invoice_id"),
-        ext_str(&inv.extensions, "original_invoice_date"),
-    );
-    // Either alone is still written: a memo whose InvoiceIDInfo gave only the date keeps it
-    // (invoiceID is required by the DTD, so it is written empty then, and read as absent).
-    if original.0.is_some() || original.1.is_some() {
-        x.empty(
-            "InvoiceIDInfo",
-            &[
-                ("invoiceID", Some(original.0.unwrap_or(""))),
-                ("invoiceDate", original.1),
-            ],
-        );
-    }
+    original_invoice(x, inv);
     // The reader takes the first shipTo contact for the model's ship-to and keeps a second
     // one (a source may have had one in InvoicePartner and one here) in the extensions: the
     // model's goes before the kept one, so each is read back where it was.
@@ -152,6 +138,31 @@ fn header(x: &mut Xml, inv: &Invoice) {
         carried::charge_descriptions(&inv.charges, &[ChargeKind::Handling]),
     );
     x.close("InvoiceDetailRequestHeader");
+}
+
+/// `InvoiceIDInfo`: the invoice a memo corrects. Kept from a cXML source (`original_invoice_id`,
+/// `original_invoice_date`), it is written as it came; either alone is still written (a memo
+/// whose InvoiceIDInfo gave only the date keeps it: invoiceID is required by the DTD, so it is
+/// written empty then, and read as absent). Otherwise it is what another format's reader kept
+/// ([`gateway_core::original_invoice`]: X12 `REF*OI`, CSV `Original Invoice Number`/`Date`).
+fn original_invoice(x: &mut Xml, inv: &Invoice) {
+    let id = ext_str(&inv.extensions, "original_invoice_id");
+    let date = ext_str(&inv.extensions, "original_invoice_date");
+    if id.is_some() || date.is_some() {
+        x.empty(
+            "InvoiceIDInfo",
+            &[("invoiceID", Some(id.unwrap_or(""))), ("invoiceDate", date)],
+        );
+        return;
+    }
+    let other = gateway_core::original_invoice(inv);
+    let date = other.date.map(date_time);
+    if let Some(id) = other.number {
+        x.empty(
+            "InvoiceIDInfo",
+            &[("invoiceID", Some(id)), ("invoiceDate", date.as_deref())],
+        );
+    }
 }
 
 /// What makes an `InvoiceDetailOrder`: the PO and the other elements of its
