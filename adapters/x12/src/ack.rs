@@ -442,12 +442,18 @@ fn render(
     Ok(out.buf)
 }
 
-/// A value safe to echo in AK404/IK404 (no delimiters, bounded length).
+/// A value safe to echo in AK404/IK404 (no delimiters, no control characters, which the
+/// acknowledgment would then hold itself; bounded length).
 fn echo<'a>(value: &'a Option<String>, d: &Delimiters) -> El<'a> {
     match value {
         Some(v)
             if !v.bytes().any(|b| {
-                b == d.element || b == d.component || b == d.segment || Some(b) == d.repetition
+                b == d.element
+                    || b == d.component
+                    || b == d.segment
+                    || Some(b) == d.repetition
+                    || b < 0x20
+                    || b == 0x7f
             }) =>
         {
             t(v.chars().take(99).collect::<String>())
@@ -515,6 +521,12 @@ fn render_group(
             .take(MAX_SEGMENT_NOTES)
         {
             let Some(seg) = &issue.segment else { continue };
+            // A segment named without a syntax error code (a CTT01 that miscounts): a 997's
+            // AK304 may be empty, a 999's IK304 may not, and no IK304 code fits.
+            let noted = seg.code == crate::set_loop::SEGMENT_NOTE;
+            if noted && is999 {
+                continue;
+            }
             let key = (
                 seg.position,
                 seg.code,
@@ -533,7 +545,7 @@ fn render_group(
                     t(seg.id.as_str()),
                     t(seg.position.to_string()),
                     El::empty(),
-                    t(seg.code),
+                    if noted { El::empty() } else { t(seg.code) },
                 ],
             )?;
             if let Some(e) = &seg.element {

@@ -409,6 +409,22 @@ fn fields(seg: &Segment<'_>) -> Vec<String> {
         .collect()
 }
 
+/// The functional identifier code (GS01) of the group a set this gateway maps belongs in
+/// (X12: every set of a group is of the group's functional identifier; 810 is `IN`, 850 `PO`).
+///
+/// A set in a group of another identifier is not valid within that group: it is rejected,
+/// AK5 `R` with AK502 code 6 (missing or invalid transaction set identifier; ST01 in the
+/// AK4, code 7, is not a code of that group), as an ST01 this gateway does not map is (code
+/// 1). Only the sets the gateway maps are checked: a partner's 997/999 is read whatever its
+/// group (and never acknowledged), and the rest are rejected as not mapped anyway.
+fn functional_group_of(st01: &str) -> Option<&'static str> {
+    match st01 {
+        "810" => Some("IN"),
+        "850" => Some("PO"),
+        _ => None,
+    }
+}
+
 fn is_segment_id(id: &[u8]) -> bool {
     (2..=3).contains(&id.len())
         && id
@@ -922,6 +938,27 @@ impl Walker {
             if let Some(i) = issues.last_mut() {
                 i.set_code = "6";
             }
+        }
+        if let Some(g) = self.group.as_ref()
+            && let Some(expected) = functional_group_of(&header.id)
+            && g.field(1).trim() != expected
+        {
+            let mut i = SetIssue::element(
+                Severity::Error,
+                &st,
+                1,
+                1,
+                "7",
+                format!(
+                    "ST01 {} is not a set of functional group {:?} (GS01 of group {}): sets {} belong in groups with GS01 {expected}",
+                    header.id,
+                    g.field(1).trim(),
+                    g.control(),
+                    header.id,
+                ),
+            );
+            i.set_code = "6";
+            issues.push(i);
         }
         if !(4..=9).contains(&header.control.trim().len()) {
             let mut i = SetIssue::element(

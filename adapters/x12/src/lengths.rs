@@ -47,8 +47,12 @@ pub struct SegmentLimits {
     /// only, not a sign or a decimal point (X12.6).
     pub numeric: u32,
     /// The maximum in bytes by position, `u16::MAX` where there is none, for the quick
-    /// check every received segment gets ([`longer_in_bytes`]).
+    /// check every received segment gets ([`off_length_in_bytes`]).
     byte_max: ByteMax,
+    /// What received elements are checked against for being too short, by position: the
+    /// minimum less one (0: none, as for a minimum of 0 or 1, which any value present
+    /// meets). The table's minimums and the dates and times of [`READ_MINIMUMS`].
+    short_below: ShortBelow,
 }
 
 /// [`SegmentLimits::byte_max`]: one entry per position a [`Fields`] records (and the id's).
@@ -59,6 +63,45 @@ impl Default for ByteMax {
     fn default() -> Self {
         ByteMax([u16::MAX; 33])
     }
+}
+
+/// [`SegmentLimits::short_below`]: one entry per position a [`Fields`] records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ShortBelow([u16; 33]);
+
+impl Default for ShortBelow {
+    fn default() -> Self {
+        ShortBelow(NO_MINIMUM)
+    }
+}
+
+/// No minimum at any position.
+const NO_MINIMUM: [u16; 33] = [0; 33];
+
+/// Minimums the reader checks that the element-lengths table does not hold, because the
+/// writer never fills them from free values: the dates (type DT, exactly CCYYMMDD from
+/// 004010 on) and times (TM, 4 to 8) of the 810 and 850. A six-digit `BIG01` is an 003xxx
+/// date, not a 004010 one. Segment, position, minimum; not applied to groups before 004010.
+const READ_MINIMUMS: &[(&str, usize, u8)] = &[
+    ("BIG", 1, 8),
+    ("BIG", 3, 8),
+    ("BEG", 5, 8),
+    ("DTM", 2, 8),
+    ("DTM", 3, 4),
+];
+
+/// An element of a received segment shorter than the dictionary's minimum (blank elements
+/// are absent, never short).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooShort {
+    /// 1-based element position.
+    pub position: usize,
+    /// Characters, or digits for a number, spaces included (X12.6 pads a string to its
+    /// minimum with them).
+    pub length: usize,
+    pub min: u16,
+    /// The element is a number, counted in digits.
+    pub numeric: bool,
 }
 
 /// An element of a received segment longer than the dictionary allows.
@@ -74,13 +117,65 @@ pub struct OverLong {
 }
 
 impl SegmentLimits {
+    /// The quick check every received segment gets before [`SegmentLimits::over_long`] and
+    /// [`SegmentLimits::too_short`], in one pass over the element ends the split found: an
+    /// element longer in bytes than its maximum, or present (one byte or more) and shorter in
+    /// bytes than its minimum. False for nearly every received segment.
+    ///
+    /// Bytes bound characters from above, so nothing over-long is missed; a value whose bytes
+    /// reach the minimum while its characters do not (multi-byte characters in a string of
+    /// two or more) is not reported as short: the check stays one comparison per element.
+    #[inline]
+    pub fn may_be_off_length(&self, seg: &Fields<'_, '_>) -> bool {
+        match seg.starts() {
+            Some((starts, end)) => {
+                off_length_in_bytes(&self.byte_max.0, &self.short_below.0, starts, end)
+            }
+            None => true,
+        }
+    }
+
+    /// The elements of `seg` (a segment of this id) shorter than their minimum, in order
+    /// (AK4 code 4). A blank element is absent, not short; a composite is not checked. Runs
+    /// after [`SegmentLimits::may_be_off_length`] found a candidate.
+    pub fn too_short(&self, seg: &Fields<'_, '_>, found: &mut dyn FnMut(TooShort)) {
+        for (position, &below) in self.short_below.0.iter().enumerate().skip(1) {
+            if below == 0 {
+                continue;
+            }
+            let Some(value) = seg.element(position) else {
+                return;
+            };
+            if value.len() > usize::from(below) || value.trim_ascii().is_empty() {
+                continue;
+            }
+            if value.contains(&seg.delimiters.component) {
+                continue;
+            }
+            let numeric = position < 32 && self.numeric & (1 << position) != 0;
+            let length = if numeric {
+                value.iter().filter(|b| b.is_ascii_digit()).count()
+            } else {
+                seg.charset.read(value).chars().count()
+            };
+            if length <= usize::from(below) {
+                found(TooShort {
+                    position,
+                    length,
+                    min: below + 1,
+                    numeric,
+                });
+            }
+        }
+    }
+
     /// The quick check before [`SegmentLimits::over_long`]: bytes bound characters and
     /// digits from above, so when no element is longer in bytes than its maximum, nothing is
     /// too long. False for nearly every received segment.
     #[inline]
     pub fn may_be_over_long(&self, seg: &Fields<'_, '_>) -> bool {
         match seg.starts() {
-            Some((starts, end)) => longer_in_bytes(&self.byte_max.0, starts, end),
+            Some((starts, end)) => off_length_in_bytes(&self.byte_max.0, &NO_MINIMUM, starts, end),
             None => true,
         }
     }
@@ -125,29 +220,45 @@ impl SegmentLimits {
 }
 
 /// Whether an element is longer in bytes than its maximum in `max` (by position;
-/// `u16::MAX` is none), the elements given by where they start (`starts[n]` for element `n`,
-/// the id first; at most 33) and the segment's length `end`. Branch-free over the elements:
-/// it runs for nearly every received segment.
-fn longer_in_bytes(max: &[u16; 33], starts: &[u16], end: usize) -> bool {
+/// `u16::MAX` is none) or, present, shorter than its minimum (`below`: the minimum less one,
+/// 0 for none), the elements given by where they start (`starts[n]` for element `n`, the id
+/// first; at most 33) and the segment's length `end`. Branch-free over the elements: it runs
+/// for nearly every received segment.
+fn off_length_in_bytes(max: &[u16; 33], below: &[u16; 33], starts: &[u16], end: usize) -> bool {
     let count = starts.len().saturating_sub(1);
-    let (Some(&last_start), Some(begin), Some(next), Some(limits)) = (
+    let (Some(&last_start), Some(begin), Some(next), Some(limits), Some(mins)) = (
         starts.last(),
         starts.get(1..count),
         starts.get(2..),
         max.get(1..count),
+        below.get(1..count),
     ) else {
         return false;
     };
-    // Element p (1..count) ends one before element p + 1 starts.
-    let inner = next
-        .iter()
-        .zip(begin)
-        .zip(limits)
-        .fold(false, |over, ((n, b), m)| {
-            over | (n.wrapping_sub(*b).wrapping_sub(1) > *m)
-        });
+    // Element p (1..count) ends one before element p + 1 starts. An empty element's length
+    // less one wraps to u16::MAX, which no minimum is above.
+    let inner =
+        next.iter()
+            .zip(begin)
+            .zip(limits)
+            .zip(mins)
+            .fold(false, |off, (((n, b), m), s)| {
+                let len = n.wrapping_sub(*b).wrapping_sub(1);
+                off | (len > *m) | (len.wrapping_sub(1) < *s)
+            });
     let last = end.saturating_sub(usize::from(last_start));
-    inner || max.get(count).is_some_and(|&m| last > usize::from(m))
+    inner
+        || max.get(count).is_some_and(|&m| last > usize::from(m))
+        || below
+            .get(count)
+            .is_some_and(|&s| last.wrapping_sub(1) < usize::from(s))
+}
+
+/// A GS08 of a version before 004010 (`003040`): six digits below `004010`.
+fn before_4010(version: &str) -> bool {
+    version
+        .get(..6)
+        .is_some_and(|v| v.bytes().all(|b| b.is_ascii_digit()) && v < "004010")
 }
 
 /// A segment id (two or three bytes) as one integer; longer ids are never in the table.
@@ -208,18 +319,36 @@ impl Limits {
     pub(crate) fn dictionary_for(version: &str) -> &'static Limits {
         // Read each version's table once per process: the service encodes one PO at a time,
         // and every inbound set is checked.
-        static TABLES: std::sync::OnceLock<[Limits; 2]> = std::sync::OnceLock::new();
-        let [v4010, v5010] = TABLES.get_or_init(|| {
+        static TABLES: std::sync::OnceLock<[Limits; 3]> = std::sync::OnceLock::new();
+        let [v4010, v5010, older] = TABLES.get_or_init(|| {
             let (mut v4010, mut v5010) = (Self::dictionary(1), Self::dictionary(2));
+            // Before 004010 a date was six digits (YYMMDD): its dates are not held to eight.
+            let mut older = v4010.clone();
+            v4010.read_minimums();
+            v5010.read_minimums();
             v4010.version = "004010".into();
+            older.version = "004010".into();
             v5010.version = "005010".into();
-            [v4010, v5010]
+            [v4010, v5010, older]
         });
         if version.starts_with("0050") {
             v5010
+        } else if before_4010(version) {
+            older
         } else {
             v4010
         }
+    }
+
+    /// Adds [`READ_MINIMUMS`] to what received elements are checked against (the writer's
+    /// `min` is left as the table has it). Rebuilds the index: a segment may be new.
+    fn read_minimums(&mut self) {
+        for &(seg, pos, min) in READ_MINIMUMS {
+            if let Some(slot) = self.entry(seg).and_then(|e| e.short_below.0.get_mut(pos)) {
+                *slot = u16::from(min.saturating_sub(1));
+            }
+        }
+        self.build_index();
     }
 
     /// Where the numbers come from, for messages (`004010`, or the partner's GS08).
@@ -297,6 +426,9 @@ impl Limits {
             }
             if let Some(slot) = e.min.get_mut(pos) {
                 *slot = min;
+            }
+            if let Some(slot) = e.short_below.0.get_mut(pos) {
+                *slot = u16::from(min.saturating_sub(1));
             }
             if free_text {
                 e.free_text |= flag;
@@ -498,6 +630,50 @@ mod tests {
         // More elements than the separators recorded: read one by one.
         let many = format!("N1*SU*{sixty}N{}~", "*".repeat(40));
         assert_eq!(over_long_in(l4, &many), vec![(2, 61)]);
+    }
+
+    /// The too-short elements of the first segment of `x12`, checked like over-long ones.
+    fn too_short_in(limits: &Limits, x12: &str) -> Vec<(usize, usize)> {
+        let isa = "ISA*00*          *00*          *ZZ*S              *ZZ*R              *260315*1030*U*00401*000000001*0*P*>~";
+        let input = format!("{isa}{x12}");
+        let seg = Tokenizer::new(input.as_bytes()).flatten().nth(1).unwrap();
+        let fields = Fields::new(&seg);
+        let min = limits.for_id(seg.id()).unwrap();
+        let mut found = Vec::new();
+        min.too_short(&fields, &mut |e| found.push((e.position, e.length)));
+        // The quick check never misses what the full check finds.
+        assert!(found.is_empty() || min.may_be_off_length(&fields), "{x12}");
+        found
+    }
+
+    #[test]
+    fn received_elements_shorter_than_their_minimum_are_found_and_blanks_are_not() {
+        let l4 = Limits::dictionary_for("004010");
+        // N4: city AN 2, state ID 2, postal code ID 3, country ID 2.
+        assert_eq!(too_short_in(l4, "N4*Springfield*IL*62701*US~"), vec![]);
+        assert_eq!(
+            too_short_in(l4, "N4*X*I*627*U~"),
+            vec![(1, 1), (2, 1), (4, 1)]
+        );
+        assert_eq!(too_short_in(l4, "N4*Springfield*IL*62~"), vec![(3, 2)]);
+        // Blank is absent; a string padded to its minimum is long enough.
+        assert_eq!(too_short_in(l4, "N4*Springfield**  *~"), vec![]);
+        assert_eq!(too_short_in(l4, "N4*X *IL~"), vec![]);
+        // Dates: eight digits from 004010, not before.
+        assert_eq!(too_short_in(l4, "BIG*260315*INV*20260301~"), vec![(1, 6)]);
+        assert_eq!(too_short_in(l4, "DTM*011*2603*12~"), vec![(2, 4), (3, 2)]);
+        let l3 = Limits::dictionary_for("003040");
+        assert_eq!(too_short_in(l3, "BIG*260315*INV*260301~"), vec![]);
+        // The writer's minimums are the table's: no dates added there.
+        assert_eq!(
+            l4.for_segment("BIG")
+                .unwrap()
+                .min
+                .get(1)
+                .copied()
+                .unwrap_or(0),
+            0
+        );
     }
 
     #[test]

@@ -104,8 +104,9 @@ pub fn body<'s, 'a>(segments: &'s [Segment<'a>]) -> &'s [Segment<'a>] {
 /// Maps one set (ST..SE) of kind `K`. Returns the document unless a problem is an error;
 /// warnings (accepted with errors) come back either way.
 ///
-/// Elements longer than `limits` allow (the dictionary of the group's version) are accepted
-/// with errors: the partner learns from its 997 (AK4 code 5) and the operator from the note.
+/// Elements longer or shorter than `limits` allow (the dictionary of the group's version), or
+/// holding control characters, are accepted with errors: the partner learns from its 997
+/// (AK4 code 5, 4 or 6) and the operator from the note.
 pub(crate) fn read_set<K: SetKind>(
     segments: &[Segment<'_>],
     limits: &Limits,
@@ -127,7 +128,7 @@ pub(crate) fn read_set_into<K: SetKind>(
 ) -> Vec<SetIssue> {
     let body = body(segments);
     let mut cx = MapCx::default();
-    let mut over_long = 0usize;
+    let mut tally = Tally::default();
     let mut ext = ExtBuilder::default();
     let survey = common::survey(body, &K::SHAPE);
     let Some(begin_i) = survey.begin else {
@@ -153,7 +154,7 @@ pub(crate) fn read_set_into<K: SetKind>(
     while let Some(seg) = body.get(i) {
         let seg = &Fields::new(seg);
         let id = seg.id();
-        check_segment_lengths(&mut cx, limits, seg, i, &mut over_long);
+        check_segment(&mut cx, limits, seg, i, &mut tally);
         ext.in_summary = scope == Scope::Summary;
         if i == begin_i {
             K::read_begin(&mut cx, doc, &mut ext, seg, i);
@@ -178,7 +179,7 @@ pub(crate) fn read_set_into<K: SetKind>(
             (Scope::Header | Scope::Summary, b"N1") => {
                 // The loop's N2/N3/N4/REF/PER are read with it, and checked as they are split.
                 let mut check = |child: &Fields<'_, '_>, k: usize| {
-                    check_segment_lengths(&mut cx, limits, child, k, &mut over_long);
+                    check_segment(&mut cx, limits, child, k, &mut tally);
                 };
                 i = common::read_party_into(
                     seg,
@@ -235,18 +236,27 @@ pub(crate) fn read_set_into<K: SetKind>(
         }
         i += 1;
     }
-    if over_long > MAX_LENGTH_ISSUES {
-        let line = segments.first().map(|s| s.line).unwrap_or(1);
-        cx.issues.push(SetIssue::set(
-            Severity::Warning,
-            "5",
-            line,
-            format!(
-                "{} more elements are longer than X12 {} allows; accepted as sent",
-                over_long - MAX_LENGTH_ISSUES,
-                limits.version()
-            ),
-        ));
+    let line = segments.first().map(|s| s.line).unwrap_or(1);
+    for (count, what) in [
+        (tally.long, "are longer than X12 {} allows"),
+        (tally.short, "are shorter than X12 {} requires"),
+        (
+            tally.control,
+            "hold control characters, which X12 {} data cannot hold",
+        ),
+    ] {
+        if count > MAX_LENGTH_ISSUES {
+            cx.issues.push(SetIssue::set(
+                Severity::Warning,
+                "5",
+                line,
+                format!(
+                    "{} more elements {}; accepted as sent",
+                    count - MAX_LENGTH_ISSUES,
+                    what.replace("{}", limits.version())
+                ),
+            ));
+        }
     }
     open.close(K::common(doc).lines);
     let comments = (!comments.is_empty()).then(|| comments.join("\n").into());
@@ -259,37 +269,74 @@ pub(crate) fn read_set_into<K: SetKind>(
     cx.issues
 }
 
-/// Over-long elements reported one by one in a set; the rest are counted in one issue, so a
-/// set of thousands of lines cannot make thousands of notes.
+/// Elements of each fault (over-long, too short, control characters) reported one by one in
+/// a set; the rest are counted in one issue per fault, so a set of thousands of lines cannot
+/// make thousands of notes.
 const MAX_LENGTH_ISSUES: usize = 20;
 
-/// Checks the lengths of body segment `i` when the table limits its id (the quick byte check
-/// first; nearly every segment stops there). Inlined: it runs for every segment of a set.
+/// The elements of a set found at fault so far, by fault.
+#[derive(Debug, Default)]
+struct Tally {
+    long: usize,
+    short: usize,
+    control: usize,
+}
+
+/// Checks body segment `i`: its lengths when the table limits its id (the quick byte check
+/// first; nearly every segment stops there), and its bytes for control characters (one pass
+/// over eight bytes at a time; nearly every segment stops there too). Inlined: it runs for
+/// every segment of a set.
 #[inline(always)]
-fn check_segment_lengths(
+fn check_segment(
     cx: &mut MapCx,
     limits: &Limits,
     seg: &Fields<'_, '_>,
     i: usize,
-    count: &mut usize,
+    tally: &mut Tally,
 ) {
     if let Some(max) = limits.for_id(seg.id())
-        && max.may_be_over_long(seg)
+        && max.may_be_off_length(seg)
     {
-        check_lengths(cx, limits.version(), max, seg, i, count);
+        check_lengths(cx, limits.version(), max, seg, i, tally);
+    }
+    if let Some(first) = first_control_byte(seg.raw, &seg.delimiters) {
+        check_controls(cx, limits.version(), seg, i, first, &mut tally.control);
     }
 }
 
-/// Reports the elements of `seg` longer than `max` allows (AK4 code 5), accepted as sent:
-/// the value reaches the document whole, and the sender learns what its guide should say.
+/// Reports the elements of `seg` longer than `max` allows (AK4 code 5) or shorter than it
+/// requires (AK4 code 4), accepted as sent: the value reaches the document as it came, and
+/// the sender learns what its guide should say.
 fn check_lengths(
     cx: &mut MapCx,
     version: &str,
     max: &SegmentLimits,
     seg: &Fields<'_, '_>,
     i: usize,
-    count: &mut usize,
+    tally: &mut Tally,
 ) {
+    max.too_short(seg, &mut |e| {
+        tally.short += 1;
+        if tally.short > MAX_LENGTH_ISSUES {
+            return;
+        }
+        let unit = if e.numeric { "digits" } else { "characters" };
+        cx.element(
+            Severity::Warning,
+            seg,
+            i,
+            e.position as u32,
+            "4",
+            format!(
+                "{}{:02} is {} {unit}, shorter than the {} X12 {version} requires; accepted as sent",
+                seg.id_str(),
+                e.position,
+                e.length,
+                e.min,
+            ),
+        );
+    });
+    let count = &mut tally.long;
     max.over_long(seg, &mut |e| {
         *count += 1;
         if *count > MAX_LENGTH_ISSUES {
@@ -314,17 +361,169 @@ fn check_lengths(
 }
 
 /// CTT01 must count the line items; a mismatch is accepted with errors.
+///
+/// A count that is a number but the wrong one is no syntax error: no AK403 code says "valid
+/// but wrong" (6, invalid character, was false), so the CTT segment is named in an AK3 with
+/// no AK304 (optional in a 997) and no AK4. A 999's IK304 is mandatory, and its one
+/// candidate, 8 (segment has data element errors), would promise an IK4 that names no
+/// element: the acknowledgment leaves the IK3 out there ([`SEGMENT_NOTE`]) and says the set
+/// was accepted with errors (IK5 `E`); the operator reads the note.
 fn check_ctt(cx: &mut MapCx, seg: &Fields<'_, '_>, i: usize, lines: usize) {
     if let Some(n) = cx.opt_whole(seg, i, 1, Severity::Warning)
         && n as usize != lines
     {
+        cx.issues.push(SetIssue::segment(
+            Severity::Warning,
+            "CTT",
+            MapCx::pos(i),
+            seg.line,
+            SEGMENT_NOTE,
+            format!("CTT01 says {n} line items; the set holds {lines}"),
+        ));
+    }
+}
+
+/// The AK304 of a segment named without a syntax error code: none fits (see [`check_ctt`]).
+/// A 997 writes the AK3 with AK304 empty; a 999, whose IK304 is mandatory, writes no IK3.
+pub(crate) const SEGMENT_NOTE: &str = "";
+
+/// Where the first byte of `raw` is that X12 data cannot hold: a C0 control character
+/// (below 0x20) or DEL (0x7F), other than the interchange's delimiters (which may be control
+/// characters: `0x1D` elements, `0x1F` components). One pass over eight bytes at a time,
+/// each byte compared exactly (no borrow between bytes), so the first hit is the first byte.
+#[inline]
+fn first_control_byte(raw: &[u8], d: &crate::tokenizer::Delimiters) -> Option<usize> {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte of the result set when that byte of `x` is zero.
+    let zero = |x: u64| !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+    let (element, component) = (ONES * u64::from(d.element), ONES * u64::from(d.component));
+    let repetition = d.repetition.map(|r| ONES * u64::from(r));
+    let del = ONES * 0x7f;
+    let hits = |x: u64| {
+        // Below 0x20: high bit clear, and the low seven bits plus 0x60 stay below 0x80.
+        let below = !(((x & LOW7).wrapping_add(ONES * 0x60)) | x) & HIGH;
+        let delimiter =
+            zero(x ^ element) | zero(x ^ component) | repetition.map_or(0, |r| zero(x ^ r));
+        (below | zero(x ^ del)) & !delimiter
+    };
+    let mut chunks = raw.chunks_exact(8);
+    let mut base = 0usize;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let h = hits(u64::from_le_bytes(word));
+        if h != 0 {
+            return Some(base + (h.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| {
+            (b < 0x20 || b == 0x7f) && b != d.element && b != d.component && Some(b) != d.repetition
+        })
+        .map(|k| base + k)
+}
+
+/// Reports each element of `seg` that holds a control character (AK4 code 6, invalid
+/// character), the first found at byte `first`; accepted as sent. Runs only for a segment
+/// that holds one.
+fn check_controls(
+    cx: &mut MapCx,
+    version: &str,
+    seg: &Fields<'_, '_>,
+    i: usize,
+    first: usize,
+    count: &mut usize,
+) {
+    let d = seg.delimiters;
+    let mut last_reported = None;
+    let mut position = seg
+        .raw
+        .get(..first)
+        .map_or(0, |head| head.iter().filter(|&&b| b == d.element).count());
+    for (k, &b) in seg.raw.iter().enumerate().skip(first) {
+        if b == d.element {
+            position += 1;
+            continue;
+        }
+        let control = (b < 0x20 || b == 0x7f) && b != d.component && Some(b) != d.repetition;
+        // The id's own bytes make it no segment id, which the walker reports.
+        if !control || position == 0 || last_reported == Some(position) {
+            continue;
+        }
+        last_reported = Some(position);
+        *count += 1;
+        if *count > MAX_LENGTH_ISSUES {
+            return;
+        }
         cx.element(
             Severity::Warning,
             seg,
             i,
-            1,
+            position as u32,
             "6",
-            format!("CTT01 says {n} line items; the set holds {lines}"),
+            format!(
+                "{}{position:02} holds control character 0x{b:02X} (byte {}), which X12 {version} data cannot hold; accepted as sent",
+                seg.id_str(),
+                k + 1,
+            ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokenizer::Delimiters;
+
+    fn naive(raw: &[u8], d: &Delimiters) -> Option<usize> {
+        raw.iter().position(|&b| {
+            (b < 0x20 || b == 0x7f) && b != d.element && b != d.component && Some(b) != d.repetition
+        })
+    }
+
+    /// Every byte value at every offset of a word and in the tail, beside every delimiter
+    /// choice, against a byte-by-byte scan.
+    #[test]
+    fn the_control_scan_finds_the_first_control_byte_exactly() {
+        let delimiter_sets = [
+            Delimiters::default(),
+            Delimiters {
+                element: 0x1d,
+                component: 0x1f,
+                segment: 0x1c,
+                repetition: Some(0x1e),
+                trim_trailing: false,
+            },
+            Delimiters {
+                element: 0x7f,
+                component: 0x00,
+                repetition: None,
+                ..Delimiters::default()
+            },
+        ];
+        for d in &delimiter_sets {
+            for len in [1usize, 7, 8, 9, 16, 21] {
+                for at in 0..len {
+                    for b in 0..=255u8 {
+                        // Printable filler with the delimiters and high bytes around.
+                        let mut raw: Vec<u8> = (0..len)
+                            .map(|k| match k % 4 {
+                                0 => b'A',
+                                1 => d.element,
+                                2 => 0xc3,
+                                _ => d.component,
+                            })
+                            .collect();
+                        raw[at] = b;
+                        assert_eq!(first_control_byte(&raw, d), naive(&raw, d), "{raw:?} {d:?}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -93,10 +93,12 @@ fn group_5010_gets_a_999() {
 
 #[test]
 fn accepted_with_errors_names_segment_and_element() {
-    let bad_count = set("0001", "BIG*20260315*INV-1", "10", "3");
-    let (a, text) = ack(&interchange(ISA4010, "004010", &[bad_count], 1));
+    // A six-digit BIG01 where 004010 wants CCYYMMDD (a CTT01 that miscounts used to be the
+    // example here; it names no element: see tests/syntax_checks.rs).
+    let short_date = set("0001", "BIG*260315*INV-1", "10", "1");
+    let (a, text) = ack(&interchange(ISA4010, "004010", &[short_date], 1));
     assert!(
-        text.contains("AK2*810*0001~\nAK3*CTT*6**8~\nAK4*1**6*3~\nAK5*E*5~\nAK9*E*1*1*1~"),
+        text.contains("AK2*810*0001~\nAK3*BIG*2**8~\nAK4*1**4*260315~\nAK5*E*5~\nAK9*E*1*1*1~"),
         "{text}"
     );
     assert_eq!(
