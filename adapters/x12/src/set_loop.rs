@@ -393,6 +393,52 @@ pub(crate) const SEGMENT_NOTE: &str = "";
 /// each byte compared exactly (no borrow between bytes), so the first hit is the first byte.
 #[inline]
 fn first_control_byte(raw: &[u8], d: &crate::tokenizer::Delimiters) -> Option<usize> {
+    if may_hold_control(raw) {
+        first_control_byte_exactly(raw, d)
+    } else {
+        None
+    }
+}
+
+/// Whether `raw` holds any byte below 0x20 or 0x7F, delimiters included: the check every
+/// received segment gets, a dozen operations per eight bytes with no branch between them, so
+/// the exact search (which leaves the delimiters out) runs only for a segment that has one
+/// (or for every segment of a partner whose delimiters are control characters).
+#[inline]
+fn may_hold_control(raw: &[u8]) -> bool {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let flags = |x: u64| {
+        // Below 0x20: high bit clear, and the low seven bits plus 0x60 stay below 0x80.
+        let below = !(((x & LOW7).wrapping_add(ONES * 0x60)) | x) & HIGH;
+        // 0x7F: the byte XOR 0x7F is zero.
+        let d = x ^ LOW7;
+        let del = !(((d & LOW7).wrapping_add(LOW7)) | d | LOW7);
+        below | del
+    };
+    let mut seen = 0u64;
+    let mut chunks = raw.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        seen |= flags(u64::from_le_bytes(word));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        // The tail padded with a printable byte.
+        let mut word = [b'A'; 8];
+        if let Some(head) = word.get_mut(..rest.len()) {
+            head.copy_from_slice(rest);
+        }
+        seen |= flags(u64::from_le_bytes(word));
+    }
+    seen != 0
+}
+
+/// [`first_control_byte`] without the quick check: the first byte below 0x20 or 0x7F that
+/// is not a delimiter, each byte compared exactly.
+fn first_control_byte_exactly(raw: &[u8], d: &crate::tokenizer::Delimiters) -> Option<usize> {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
