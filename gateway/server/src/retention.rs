@@ -184,7 +184,7 @@ fn prune_archives(root: &Path, days: u32, now: SystemTime, report: &mut PruneRep
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        let waiting = count_files(&partner.join("error"));
+        let waiting = count_waiting(&partner.join("error"));
         if waiting.0 > 0 {
             report.waiting.push(Waiting {
                 folder: format!("{name}/error"),
@@ -224,7 +224,7 @@ fn prune_archives(root: &Path, days: u32, now: SystemTime, report: &mut PruneRep
 
 /// Mails in `cur/` that arrived more than `days` ago, and the quarantined ones waiting.
 fn prune_mail(maildir: &Path, days: u32, now: SystemTime, report: &mut PruneReport) {
-    let quarantined = count_files(&maildir.join("quarantine"));
+    let quarantined = count_waiting(&maildir.join("quarantine"));
     if quarantined.0 > 0 {
         report.waiting.push(Waiting {
             folder: maildir.join("quarantine").display().to_string(),
@@ -319,8 +319,22 @@ fn dry_run_or(dry_run: bool, remove: impl FnOnce() -> std::io::Result<()>) -> bo
     dry_run || remove().is_ok()
 }
 
-/// Files under `dir` (recursively) and their total size; (0, 0) when it is not there.
-fn count_files(dir: &Path) -> (u64, u64) {
+/// Files waiting for an operator under `dir` (an `error/` folder, the mail quarantine): the
+/// files themselves, not the `<name>.errors.txt` or `<name>.reason.txt` the gateway wrote
+/// beside each to say why, so one refused file counts once.
+fn count_waiting(dir: &Path) -> (u64, u64) {
+    let (files, bytes) = count_files(dir);
+    let (notes, note_bytes) = count_matching(dir, &|name: &str| {
+        name.ends_with(".errors.txt") || name.ends_with(".reason.txt")
+    });
+    (
+        files.saturating_sub(notes),
+        bytes.saturating_sub(note_bytes),
+    )
+}
+
+/// Files under `dir` (recursively) whose names `keep` accepts, and their total size.
+fn count_matching(dir: &Path, keep: &dyn Fn(&str) -> bool) -> (u64, u64) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return (0, 0);
     };
@@ -328,18 +342,23 @@ fn count_files(dir: &Path) -> (u64, u64) {
     for entry in entries.flatten() {
         match entry.metadata() {
             Ok(m) if m.is_dir() => {
-                let (n, b) = count_files(&entry.path());
+                let (n, b) = count_matching(&entry.path(), keep);
                 total.0 += n;
                 total.1 += b;
             }
-            Ok(m) => {
+            Ok(m) if keep(&entry.file_name().to_string_lossy()) => {
                 total.0 += 1;
                 total.1 += m.len();
             }
-            Err(_) => {}
+            _ => {}
         }
     }
     total
+}
+
+/// Files under `dir` (recursively) and their total size; (0, 0) when it is not there.
+fn count_files(dir: &Path) -> (u64, u64) {
+    count_matching(dir, &|_| true)
 }
 
 /// The service's pruning: once at start, then every `every`, until `stop`.
@@ -443,10 +462,14 @@ client_secret = "y"
         );
         write(&sftp.join("acme/archive/notes/old.txt"), b"mine", now);
         write(&sftp.join("acme/error/bad.csv"), b"x", now);
+        // What the gateway writes beside a file it could not take explains it; it is not a
+        // second file waiting.
+        write(&sftp.join("acme/error/bad.csv.errors.txt"), b"why", now);
         let mail = dir.path().join("mail");
         write(&mail.join("cur/old:2,S"), b"From: a", now - DAY * 100);
         write(&mail.join("cur/new:2,S"), b"From: b", now);
         write(&mail.join("quarantine/q.eml"), b"?", now);
+        write(&mail.join("quarantine/q.eml.reason.txt"), b"why", now);
 
         // One file a dead letter needs, one a delivered invoice needed, one no document names,
         // and one stored after the pruning's cutoff.

@@ -16,10 +16,20 @@ pub(crate) fn decimal(text: &str, location: impl FnOnce() -> String) -> Result<D
     // Plain `[-]digits[.digits]` only: no exponent, no grouping, no `_`.
     let parsed = gateway_model::parse_plain_decimal(t);
     parsed.ok_or_else(|| {
-        CxmlError::invalid(
-            location(),
-            format!("{text:?} is not a decimal number (expected digits with an optional '.')"),
-        )
+        let digits = t.strip_prefix('-').unwrap_or(t);
+        let plain = digits.bytes().filter(|b| *b == b'.').count() <= 1
+            && digits.bytes().any(|b| b.is_ascii_digit())
+            && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        let message = if plain {
+            // Written right, but past what a decimal holds (96 bits: about 28 digits).
+            format!(
+                "{text:?} has more digits than an amount or quantity can hold (at most 28 \
+                 significant digits)"
+            )
+        } else {
+            format!("{text:?} is not a decimal number (expected digits with an optional '.')")
+        };
+        CxmlError::invalid(location(), message)
     })
 }
 
@@ -538,6 +548,15 @@ mod tests {
         for v in ["1,505.00", "1e3", "", "12 EUR", "NaN"] {
             assert!(decimal(v, here).is_err(), "{v}");
         }
+        // Written right but too large: said so, not "not a decimal number".
+        let huge = decimal("123456789012345678901234567890.123456789", here).unwrap_err();
+        assert!(huge.to_string().contains("more digits than"), "{huge}");
+        assert!(
+            decimal("1e3", here)
+                .unwrap_err()
+                .to_string()
+                .contains("not a decimal number")
+        );
     }
 
     #[test]
