@@ -64,6 +64,17 @@ impl Status {
             Status::PartnerRejected => "partner_rejected",
         }
     }
+    /// Every status, as `gateway documents --status` offers them.
+    pub const ALL: [Status; 7] = [
+        Status::Received,
+        Status::Published,
+        Status::Delivered,
+        Status::Dead,
+        Status::Purged,
+        Status::Rejected,
+        Status::PartnerRejected,
+    ];
+
     /// The statuses nothing will move a document out of by itself: delivered, purged or
     /// refused. Retention may remove such a document's files once `attachment_days` have
     /// passed; [`Ledger::attachment_hashes_in_use`] queries by this list.
@@ -1368,5 +1379,28 @@ mod tests {
         // Opening it again finds the column there.
         drop(l);
         Ledger::open(&path).unwrap();
+    }
+
+    /// `Status::ALL` (what `gateway documents --status` offers) holds every status, each read
+    /// back by `parse`: the match stops compiling when a status is added, and the assertion
+    /// fails until it is listed.
+    #[test]
+    fn every_status_is_listed_and_read_back_by_its_name() {
+        let listed = |s: Status| match s {
+            Status::Received
+            | Status::Published
+            | Status::Delivered
+            | Status::Dead
+            | Status::Purged
+            | Status::Rejected
+            | Status::PartnerRejected => Status::ALL.contains(&s),
+        };
+        for s in Status::ALL {
+            assert!(listed(s));
+            assert_eq!(Status::parse(s.as_str()), s, "{}", s.as_str());
+        }
+        let names: std::collections::BTreeSet<&str> =
+            Status::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names.len(), Status::ALL.len());
     }
 }

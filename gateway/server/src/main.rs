@@ -101,36 +101,6 @@ impl LedgerKindArg {
     }
 }
 
-/// A status as the ledger records it (`gateway documents --status`); a value clap does not
-/// know is refused with the list, so a typo is never answered "0 document(s)".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-#[value(rename_all = "snake_case")]
-enum StatusArg {
-    Received,
-    Published,
-    Delivered,
-    Dead,
-    Purged,
-    Rejected,
-    PartnerRejected,
-}
-
-impl StatusArg {
-    fn as_str(self) -> &'static str {
-        use gateway_server::ledger::Status;
-        match self {
-            StatusArg::Received => Status::Received,
-            StatusArg::Published => Status::Published,
-            StatusArg::Delivered => Status::Delivered,
-            StatusArg::Dead => Status::Dead,
-            StatusArg::Purged => Status::Purged,
-            StatusArg::Rejected => Status::Rejected,
-            StatusArg::PartnerRejected => Status::PartnerRejected,
-        }
-        .as_str()
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum DlqVerb {
     /// Each dead letter per consumer: doc id, kind, partner, attempts, when, and why.
@@ -365,9 +335,12 @@ enum Command {
         /// Only documents with this number (invoice or PO number).
         #[arg(long)]
         number: Option<String>,
-        /// Only documents in this status.
-        #[arg(long, value_enum)]
-        status: Option<StatusArg>,
+        /// Only documents in this status (a value the ledger does not know is refused with
+        /// the list, so a typo is never answered "0 document(s)").
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(
+            gateway_server::ledger::Status::ALL.map(gateway_server::ledger::Status::as_str)
+        ))]
+        status: Option<String>,
         /// Only this partner's documents (its id in the configuration).
         #[arg(long)]
         partner: Option<String>,
@@ -848,7 +821,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let kind = kind.map(LedgerKindArg::as_str);
             let entries = ledger.search(&gateway_server::ledger::DocumentFilter {
                 number: number.as_deref(),
-                status: status.map(StatusArg::as_str),
+                status: status.as_deref(),
                 partner: partner.as_deref(),
                 kind,
                 doc: doc.as_deref(),
@@ -930,40 +903,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", serde_json::to_string_pretty(&schema)?)?;
             Ok(ExitCode::SUCCESS)
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::StatusArg;
-    use gateway_server::ledger::Status;
-
-    /// Every status the ledger gives is one `--status` takes, by the same name: this match
-    /// stops compiling when the ledger gains a status the argument lacks.
-    #[test]
-    fn every_ledger_status_is_a_status_argument() {
-        let arg = |s: Status| match s {
-            Status::Received => StatusArg::Received,
-            Status::Published => StatusArg::Published,
-            Status::Delivered => StatusArg::Delivered,
-            Status::Dead => StatusArg::Dead,
-            Status::Purged => StatusArg::Purged,
-            Status::Rejected => StatusArg::Rejected,
-            Status::PartnerRejected => StatusArg::PartnerRejected,
-        };
-        for s in [
-            Status::Received,
-            Status::Published,
-            Status::Delivered,
-            Status::Dead,
-            Status::Purged,
-            Status::Rejected,
-            Status::PartnerRejected,
-        ] {
-            assert_eq!(arg(s).as_str(), s.as_str());
-            let parsed = <StatusArg as clap::ValueEnum>::from_str(s.as_str(), false);
-            assert_eq!(parsed, Ok(arg(s)), "{}", s.as_str());
         }
     }
 }
