@@ -260,6 +260,14 @@ async fn post_cxml(
     }
 }
 
+/// A refusal of `POST /x12` before anything was taken: logged with what was found, counted,
+/// and answered in plain text.
+fn refuse_x12(status: StatusCode, found: &str, answer: String) -> Response {
+    tracing::warn!(adapter = "x12", %found, %status, reason = %answer, "X12 post refused");
+    gateway_http::count_refused("x12");
+    (status, format!("{answer}\n")).into_response()
+}
+
 async fn post_x12(
     State(endpoints): State<Endpoints>,
     body: Result<Bytes, BytesRejection>,
@@ -278,53 +286,44 @@ async fn post_x12(
                 .into_response();
         }
     };
-    // As /cxml refuses unknown From credentials.
-    let senders = adapter_x12::envelope::interchange_senders(&body);
-    // No interchange header at all: nothing this endpoint can take or acknowledge (a 200 with
-    // an empty body would look like success to the sender).
-    if senders.is_empty() {
-        let found = not_x12(&body);
-        tracing::warn!(adapter = "x12", %found, "X12 post without an interchange refused");
-        gateway_http::count_refused("x12");
-        return (
-            StatusCode::BAD_REQUEST,
-            format!(
-                "expected an X12 interchange starting with ISA; {found}. Nothing was accepted\n"
-            ),
-        )
-            .into_response();
-    }
-    // The partner the acknowledgment is for (and numbered by), whatever becomes of the sets:
-    // a 997 rejecting every set still continues that partner's control numbers. One POST
-    // answers one partner: an interchange from anyone else is refused before anything is
-    // taken, with no 997 (it would say "accepted" to a sender whose documents are never
-    // delivered, or be numbered by another partner's counter).
+    // As /cxml refuses unknown From credentials. The partner the acknowledgment is for (and
+    // numbered by), whatever becomes of the sets: a 997 rejecting every set still continues
+    // that partner's control numbers. One POST answers one partner: an interchange from anyone
+    // else is refused before anything is taken, with no 997 (it would say "accepted" to a
+    // sender whose documents are never delivered, or be numbered by another partner's counter).
     let partner = match crate::x12_senders::x12_senders(pipeline.partners(), &body) {
-        X12Senders::One(p) => Some(p.clone()),
-        X12Senders::NoInterchange => None,
+        X12Senders::One(p) => p.clone(),
+        // No interchange header at all: nothing this endpoint can take or acknowledge (a 200
+        // with an empty body would look like success to the sender).
+        X12Senders::NoInterchange => {
+            let found = not_x12(&body);
+            return refuse_x12(
+                StatusCode::BAD_REQUEST,
+                &found,
+                format!(
+                    "expected an X12 interchange starting with ISA; {found}. Nothing was accepted"
+                ),
+            );
+        }
         X12Senders::Unknown(unknown) => {
             let unknown = unknown.join(", ");
-            tracing::warn!(adapter = "x12", senders = %unknown, "X12 post from an unknown sender refused");
-            gateway_http::count_refused("x12");
-            return (
+            return refuse_x12(
                 StatusCode::FORBIDDEN,
+                &unknown,
                 format!(
-                    "unknown sender {unknown}: no partner profile names this ISA05:ISA06; nothing was accepted. Send with the interchange ids agreed with the buyer, or ask its operators to add a partner with these [x12] ids\n"
+                    "unknown sender {unknown}: no partner profile names this ISA05:ISA06; nothing was accepted. Send with the interchange ids agreed with the buyer, or ask its operators to add a partner with these [x12] ids"
                 ),
-            )
-                .into_response();
+            );
         }
         X12Senders::Several(senders) => {
             let senders = senders.join(", ");
-            tracing::warn!(adapter = "x12", %senders, "X12 post from several partners refused");
-            gateway_http::count_refused("x12");
-            return (
+            return refuse_x12(
                 StatusCode::FORBIDDEN,
+                &senders,
                 format!(
-                    "interchanges from several partners ({senders}) in one request; nothing was accepted. Send each partner's interchanges in a request of their own\n"
+                    "interchanges from several partners ({senders}) in one request; nothing was accepted. Send each partner's interchanges in a request of their own"
                 ),
-            )
-                .into_response();
+            );
         }
     };
     let result = pipeline
@@ -334,7 +333,7 @@ async fn post_x12(
             format: Some(Format::X12),
             // Every interchange is this partner's (checked above): what cannot be read is
             // kept under it too.
-            partner: partner.as_ref(),
+            partner: Some(&partner),
             source: None,
             files: &[],
             notes: &[],
@@ -345,7 +344,6 @@ async fn post_x12(
             for r in &report.rejects {
                 tracing::warn!(adapter = "x12", reject = %r, "X12 input rejected");
             }
-            let partner = partner.unwrap_or_else(PartnerProfile::anonymous);
             let ack = x12_ack(pipeline.codecs(), &body, &partner);
             if ack.is_empty()
                 && report.accepted.is_empty()
