@@ -23,8 +23,9 @@ pub struct DocumentStatus {
     pub kind: String,
     pub number: String,
     /// `received`, `published` (accepted, on its way), `delivered`, `dead` (not delivered; the
-    /// buyer's operators have the reason in `detail` and can replay it), `rejected`, or
-    /// `partner_rejected` (a PO the partner's own 997/999 refused).
+    /// buyer's operators have the reason in `detail` and can replay it), `rejected`,
+    /// `partner_rejected` (a PO the partner's own 997/999 refused), or `interrupted` (the
+    /// gateway stopped before the partner was told it was accepted: it should send it again).
     pub status: String,
     pub detail: String,
     /// The partner's 997/999 verdict on a document sent to it, when one came.

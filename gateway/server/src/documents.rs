@@ -167,6 +167,12 @@ fn habit_hints(summary: &PartnerSummary) -> Vec<String> {
             summary.reused_keys
         ));
     }
+    if summary.interrupted > 0 {
+        hints.push(format!(
+            "{} document(s) were interrupted by a gateway stop before it was told they were accepted (gateway documents --partner {} --status interrupted): ask it to send them again if it has not",
+            summary.interrupted, summary.partner
+        ));
+    }
     if summary.test_documents > 0 {
         hints.push(format!(
             "{} test document(s) (ISA15 T, deploymentMode=\"test\") were kept back, not delivered; ask it to send production data, or set [coupa] test_instance = true if this gateway's Coupa is a test instance",

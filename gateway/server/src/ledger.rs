@@ -35,6 +35,12 @@ pub enum Status {
     /// Claimed by an inbound path, not yet confirmed by the bus. A crash here leaves the row;
     /// a resend is then treated as new (the bus never saw it).
     Received,
+    /// Was `received` when the gateway stopped (a crash, a `kill -9`): the sender was never
+    /// told it was accepted, so it should send it again, and its resend takes this row over
+    /// when it comes under the same key. Marked when the next `gateway serve` starts
+    /// ([`Ledger::interrupt_unconfirmed`]), so no row claims to be on its way for good. Not
+    /// final: if the bus had confirmed it just before the stop, its delivery moves it on.
+    Interrupted,
     /// On the bus, on its way (in its queue or a retry tier).
     Published,
     Delivered,
@@ -56,6 +62,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Received => "received",
+            Status::Interrupted => "interrupted",
             Status::Published => "published",
             Status::Delivered => "delivered",
             Status::Dead => "dead",
@@ -65,8 +72,9 @@ impl Status {
         }
     }
     /// Every status, as `gateway documents --status` offers them.
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Status::Received,
+        Status::Interrupted,
         Status::Published,
         Status::Delivered,
         Status::Dead,
@@ -92,6 +100,7 @@ impl Status {
 
     pub fn parse(s: &str) -> Status {
         match s {
+            "interrupted" => Status::Interrupted,
             "published" => Status::Published,
             "delivered" => Status::Delivered,
             "dead" => Status::Dead,
@@ -194,6 +203,9 @@ pub struct PartnerSummary {
     pub reused_keys: u64,
     /// Refused as test data (X12 ISA15 `T`, cXML `deploymentMode="test"`).
     pub test_documents: u64,
+    /// Left [`Status::Interrupted`] by a gateway stop: the partner was not told they were
+    /// accepted, and only its resends (under another key) would deliver them.
+    pub interrupted: u64,
     /// When anything last happened to one of its documents (UTC, RFC 3339).
     pub last_activity: String,
 }
@@ -371,7 +383,10 @@ impl Ledger {
                 .optional()?;
             let claim = match existing {
                 Some((doc_id, status, kept, number))
-                    if !matches!(Status::parse(&status), Status::Received | Status::Rejected) =>
+                    if !matches!(
+                        Status::parse(&status),
+                        Status::Received | Status::Interrupted | Status::Rejected
+                    ) =>
                 {
                     if !content_hash.is_empty() && !kept.is_empty() && kept != content_hash {
                         Claim::Reused { doc_id, number }
@@ -388,7 +403,7 @@ impl Ledger {
                              number, business_key, status, content_hash, source)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8, ?9)
                          ON CONFLICT(idempotency_key) DO UPDATE SET doc_id = excluded.doc_id,
-                             adapter = excluded.adapter, status = 'received',
+                             adapter = excluded.adapter, status = 'received', detail = '',
                              content_hash = excluded.content_hash, source = excluded.source,
                              updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
                     )?
@@ -425,7 +440,7 @@ impl Ledger {
                  ON CONFLICT(idempotency_key) DO UPDATE SET doc_id = excluded.doc_id,
                      adapter = excluded.adapter, status = 'rejected', detail = excluded.detail,
                      updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
-                 WHERE documents.status IN ('received', 'rejected')",
+                 WHERE documents.status IN ('received', 'interrupted', 'rejected')",
             )?;
             let mut written = 0;
             for (doc, detail) in refused {
@@ -496,13 +511,29 @@ impl Ledger {
             let mut update = c.prepare_cached(
                 "UPDATE documents SET status = 'dead', detail = ?2,
                      updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
-                 WHERE doc_id = ?1 AND status IN ('received', 'published')",
+                 WHERE doc_id = ?1 AND status IN ('received', 'interrupted', 'published')",
             )?;
             let mut n = 0;
             for (id, reason) in letters {
                 n += update.execute(params![id, reason])?;
             }
             Ok(n)
+        })
+    }
+
+    /// Marks [`Status::Interrupted`] every row still `received`: claimed by a gateway that
+    /// stopped before the bus confirmed it and before the sender had an answer. Only the one
+    /// `gateway serve` that holds the ledger ([`ServeLock`]) may call this, before it takes
+    /// documents in; no other process claims. Returns how many rows changed.
+    pub fn interrupt_unconfirmed(&self) -> Result<usize, LedgerError> {
+        self.write(|c| {
+            c.prepare_cached(
+                "UPDATE documents SET status = 'interrupted',
+                     detail = 'the gateway stopped before this document was on the bus, and the sender was not told it was accepted: it should send it again (its resend under the same key takes this row over); if the bus had it after all, its delivery will show here',
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE status = 'received'",
+            )?
+            .execute([])
         })
     }
 
@@ -601,7 +632,8 @@ impl Ledger {
                         SUM(status = 'purged'), SUM(status = 'rejected'),
                         SUM(status = 'partner_rejected'), SUM(notes <> ''), MAX(updated_at),
                         SUM(instr(notes, ?1) > 0), SUM(instr(notes, ?2) > 0),
-                        SUM(status = 'rejected' AND instr(detail, ?3) = 1)
+                        SUM(status = 'rejected' AND instr(detail, ?3) = 1),
+                        SUM(status = 'interrupted')
                  FROM documents GROUP BY partner ORDER BY partner",
             )?;
             let markers = [
@@ -624,6 +656,7 @@ impl Ledger {
                     read_as_windows_1252: r.get(10)?,
                     reused_keys: r.get(11)?,
                     test_documents: r.get(12)?,
+                    interrupted: r.get(13)?,
                 })
             })?;
             rows.collect()
@@ -999,6 +1032,59 @@ mod tests {
             number: "INV-1",
             business_key: Some("acme:INV-1"),
         }
+    }
+
+    #[test]
+    fn a_claim_left_by_a_stop_is_marked_interrupted_and_its_resend_takes_it_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        for key in ["left", "on-the-bus", "late-confirmed"] {
+            assert_eq!(l.claim(&doc(key, key)).unwrap(), Claim::New);
+        }
+        l.mark_published("on-the-bus").unwrap();
+        assert_eq!(l.interrupt_unconfirmed().unwrap(), 2);
+        let status = |k: &str| l.entry(k).unwrap().unwrap();
+        assert_eq!(status("on-the-bus").status, "published");
+        let left = status("left");
+        assert_eq!(left.status, "interrupted");
+        assert!(left.detail.contains("should send it again"), "{left:?}");
+        // Nothing left to mark the second time.
+        assert_eq!(l.interrupt_unconfirmed().unwrap(), 0);
+        // Not final: the bus had this one after all, and its delivery says so.
+        l.set_status("late-confirmed", Status::Delivered, "")
+            .unwrap();
+        assert_eq!(status("late-confirmed").status, "delivered");
+        // The sender's resend under the same key is new, and the row no longer says why it
+        // was interrupted.
+        assert_eq!(l.claim(&doc("left", "left-2")).unwrap(), Claim::New);
+        let taken = status("left");
+        assert_eq!(
+            (
+                taken.status.as_str(),
+                taken.detail.as_str(),
+                taken.doc_id.as_str()
+            ),
+            ("received", "", "left-2")
+        );
+        // A dead letter the ledger had as interrupted is marked dead.
+        assert_eq!(l.claim(&doc("dies", "dies")).unwrap(), Claim::New);
+        l.interrupt_unconfirmed().unwrap();
+        assert_eq!(
+            l.reconcile_dead_letters(&[("dies", "delivery limit")])
+                .unwrap(),
+            1
+        );
+        assert_eq!(status("dies").status, "dead");
+        // Partners see how many were interrupted ("left" again: its resend was interrupted
+        // too), apart from those on their way.
+        let summary = l.partner_summaries().unwrap();
+        assert_eq!(
+            (summary[0].interrupted, summary[0].on_the_way),
+            (1, 1),
+            "{summary:?}"
+        );
+        assert_eq!(Status::parse("interrupted"), Status::Interrupted);
+        assert!(Status::ALL.contains(&Status::Interrupted) && !Status::Interrupted.is_done());
     }
 
     #[test]
@@ -1388,6 +1474,7 @@ mod tests {
     fn every_status_is_listed_and_read_back_by_its_name() {
         let listed = |s: Status| match s {
             Status::Received
+            | Status::Interrupted
             | Status::Published
             | Status::Delivered
             | Status::Dead

@@ -24,6 +24,7 @@ pub mod pipeline;
 pub mod po_poller;
 pub mod protocols;
 pub mod retention;
+pub mod serve_lock;
 pub mod service;
 pub mod supplier;
 pub mod supplier_notice;

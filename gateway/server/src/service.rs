@@ -32,6 +32,8 @@ pub struct Running {
     pub ledger: Arc<Ledger>,
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
+    /// Freed when the service is dropped, after its tasks stopped.
+    _serve_lock: crate::serve_lock::ServeLock,
 }
 
 impl Running {
@@ -129,10 +131,20 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         bus,
         coupa,
     } = parts;
+    let serve_lock = crate::serve_lock::ServeLock::take(&config.ledger.path)?;
     let ledger = Arc::new(
         Ledger::open(&config.ledger.path)
             .with_context(|| format!("opening the ledger at {}", config.ledger.path.display()))?,
     );
+    // Nothing else claims in this ledger now: a row still `received` was left by a stop.
+    match ledger.interrupt_unconfirmed() {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            documents = n,
+            "documents the last run received but never confirmed to their senders are now marked interrupted (gateway documents --status interrupted); their senders should send them again"
+        ),
+        Err(e) => return Err(e).context("marking unconfirmed documents interrupted"),
+    }
     let partners = Partners::new(config.partners.clone());
     let mut pipeline = Pipeline::new(codecs.clone(), partners, ledger.clone(), Arc::clone(&bus))
         .delivering_test_documents(config.coupa.test_instance)
@@ -314,6 +326,7 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
             ledger,
             stop,
             tasks,
+            _serve_lock: serve_lock,
         },
         pipeline,
     ))

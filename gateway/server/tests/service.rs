@@ -55,6 +55,53 @@ async fn started(config: Config) -> gateway_server::service::Running {
     running
 }
 
+/// A `kill -9` between the ledger's claim and the publish left a row `received` for good;
+/// the next service marks it interrupted, and a second service on the same ledger is refused
+/// (it would take the first one's claims for abandoned ones).
+#[tokio::test]
+async fn a_claim_left_by_a_stop_is_interrupted_and_one_service_holds_a_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), None);
+    {
+        let ledger = gateway_server::ledger::Ledger::open(&cfg.ledger.path).unwrap();
+        let doc = gateway_server::ledger::NewDocument {
+            idempotency_key: "cxml:acme:payload-1",
+            doc_id: "doc-1",
+            adapter: "cxml-http",
+            partner: "acme",
+            kind: "invoice",
+            number: "INV-1",
+            business_key: Some("acme:INV-1"),
+        };
+        ledger.claim(&doc).unwrap();
+    }
+    let running = started(cfg.clone()).await;
+    let entry = running.ledger.entry("doc-1").unwrap().unwrap();
+    assert_eq!(entry.status, "interrupted", "{entry:?}");
+
+    let bus = gateway_server::bus::open(
+        &config(&dir.path().join("second"), None).bus,
+        gateway_server::bus::Role::Server,
+    )
+    .await
+    .unwrap();
+    let second = start(Parts {
+        config: cfg.clone(),
+        codecs: Codecs::standard(),
+        bus,
+        coupa: None,
+    })
+    .await;
+    let err = match second {
+        Ok(_) => panic!("a second service on the same ledger started"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("another `gateway serve`"), "{err}");
+    running.shutdown().await;
+    // Freed when the first stops.
+    started(cfg).await.shutdown().await;
+}
+
 #[tokio::test]
 async fn tls_listener_serves_https_only() {
     let dir = tempfile::tempdir().unwrap();
