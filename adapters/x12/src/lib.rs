@@ -31,6 +31,7 @@ mod party_ids;
 pub mod received;
 mod refusals;
 mod set_loop;
+mod set_segments;
 pub mod tokenizer;
 pub mod values;
 mod writer;

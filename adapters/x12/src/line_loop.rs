@@ -369,16 +369,17 @@ impl OpenLine {
 
     /// A segment of the loop that the set's own mapping did not take: the first PID05 is the
     /// description, TXI a tax, SAC a charge; anything else (or one of those the model cannot
-    /// hold) is kept.
+    /// hold) is kept. Returns whether it was kept only because nothing maps its id (the
+    /// caller then checks the set may hold it).
     pub fn segment<L: LoopLine>(
         &mut self,
         cx: &mut MapCx,
         seg: &Fields<'_, '_>,
         i: usize,
         lines: &mut [L],
-    ) {
+    ) -> bool {
         let Some(line) = lines.last_mut() else {
-            return;
+            return false;
         };
         match seg.id() {
             b"PID" if !self.described => match seg.trimmed(5) {
@@ -423,7 +424,11 @@ impl OpenLine {
                 Some(c) => line.charges_mut().push(c),
                 None => self.keep(seg),
             },
-            _ => self.keep(seg),
+            _ => {
+                self.keep(seg);
+                return true;
+            }
         }
+        false
     }
 }

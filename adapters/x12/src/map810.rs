@@ -67,6 +67,7 @@ impl SetKind for Invoice810 {
     };
     const BEGIN: (&'static str, &'static str) = ("BIG", "beginning segment for invoice");
     const SET: &'static str = "810";
+    const ONCE: &'static [[u8; 3]] = &[*b"BIG", *b"TDS", *b"CTT"];
 
     #[inline]
     fn common(inv: &mut Invoice) -> Common<'_, InvoiceLine> {

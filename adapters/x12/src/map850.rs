@@ -80,7 +80,7 @@ impl SetKind for Order850 {
     };
     const BEGIN: (&'static str, &'static str) = ("BEG", "beginning segment for purchase order");
     const SET: &'static str = "850";
-
+    const ONCE: &'static [[u8; 3]] = &[*b"BEG", *b"CTT"];
     #[inline]
     fn common(po: &mut PurchaseOrder) -> Common<'_, OrderLine> {
         common_fields!(po)

@@ -57,6 +57,8 @@ pub(crate) trait SetKind {
     const BEGIN: (&'static str, &'static str);
     /// The transaction set id (`810`, `850`), for the order of its segments.
     const SET: &'static str;
+    /// Segments the set may hold once (maximum use 1): another is kept and noted.
+    const ONCE: &'static [[u8; 3]];
 
     fn common(doc: &mut Self::Doc) -> Common<'_, Self::Line>;
 
@@ -228,15 +230,35 @@ pub(crate) fn read_set_into<K: SetKind>(
                 scope = Scope::Summary;
             }
             (_, b"CTT") => {
+                note_kept::<K>(&mut cx, seg, i, &mut tally);
                 ext.keep(seg);
                 scope = Scope::Summary;
             }
-            (Scope::Line, _) => open.segment(&mut cx, seg, i, c.lines),
-            _ => ext.keep(seg),
+            (Scope::Line, _) => {
+                if open.segment(&mut cx, seg, i, c.lines) {
+                    note_kept::<K>(&mut cx, seg, i, &mut tally);
+                }
+            }
+            _ => {
+                note_kept::<K>(&mut cx, seg, i, &mut tally);
+                ext.keep(seg);
+            }
         }
         i += 1;
     }
     let line = segments.first().map(|s| s.line).unwrap_or(1);
+    if tally.unheld > MAX_LENGTH_ISSUES {
+        cx.issues.push(SetIssue::set(
+            Severity::Warning,
+            "5",
+            line,
+            format!(
+                "{} more segments are no part of an X12 {} or appear more often than it allows; kept as sent",
+                tally.unheld - MAX_LENGTH_ISSUES,
+                K::SET
+            ),
+        ));
+    }
     for (count, what) in [
         (tally.long, "are longer than X12 {} allows"),
         (tally.short, "are shorter than X12 {} requires"),
@@ -280,6 +302,47 @@ struct Tally {
     long: usize,
     short: usize,
     control: usize,
+    /// Segments no part of the set, or once too often ([`note_kept`]).
+    unheld: usize,
+}
+
+/// A segment the mapping keeps whole: when the set may not hold it there (an id that is no
+/// part of the transaction set, AK304/IK304 6; a second BIG, AK304 5), it is still kept, and
+/// the set is accepted with errors so the partner's 997/999 names it. Runs only for segments
+/// kept whole, so a set without them pays nothing.
+fn note_kept<K: SetKind>(cx: &mut MapCx, seg: &Fields<'_, '_>, i: usize, tally: &mut Tally) {
+    let id = seg.id();
+    let name = seg.id_str();
+    let (code, message) = if K::ONCE.iter().any(|once| once.as_slice() == id) {
+        (
+            "5",
+            format!(
+                "{name} may appear once in an X12 {}; this one is kept as sent",
+                K::SET
+            ),
+        )
+    } else if !crate::set_segments::SetSegments::of(K::SET).holds(id) {
+        (
+            "6",
+            format!(
+                "segment {name} is no part of an X12 {}; kept as sent",
+                K::SET
+            ),
+        )
+    } else {
+        return;
+    };
+    tally.unheld += 1;
+    if tally.unheld <= MAX_LENGTH_ISSUES {
+        cx.issues.push(SetIssue::segment(
+            Severity::Warning,
+            name,
+            MapCx::pos(i),
+            seg.line,
+            code,
+            message,
+        ));
+    }
 }
 
 /// Checks body segment `i`: its lengths when the table limits its id (the quick byte check

@@ -1,7 +1,8 @@
 //! X12 syntax faults a received set used to pass as accepted (`AK5*A`): an element shorter
 //! than its dictionary minimum, control characters in data, a CTT01 that miscounts the lines,
-//! and a set in a functional group (GS01) it does not belong to. The first three are accepted
-//! with errors (the document goes through, the partner is told); the last is rejected.
+//! a set in a functional group (GS01) it does not belong to, and segments the set may not hold
+//! (no part of it, or once too often). All but the fourth are accepted with errors (the
+//! document goes through with the segment kept, the partner is told); the fourth is rejected.
 
 // Test helpers outside #[test] functions may unwrap and panic too: a failure is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -293,4 +294,119 @@ fn an_order_in_an_invoice_group_is_rejected() {
     assert!(text.contains("AK5*R*6~"), "{text}");
     let (status, text) = ack(&invoice_in(ISA4010, "PO", "004010", "850", &body));
     assert_ne!(status, AckStatus::Rejected, "{text}");
+}
+
+// 5. Segments the set may not hold there: kept, and named (AK304 6 and 5).
+
+/// The decoded document's `extensions.x12`, as JSON text.
+fn kept_x12(raw: &[u8]) -> String {
+    let d = X12Codec::new().decode(raw, &PartnerProfile::anonymous());
+    let doc = d
+        .documents
+        .first()
+        .unwrap_or_else(|| panic!("no document: {:?}", d.rejects));
+    gateway_model::to_json(&doc.document)
+}
+
+#[test]
+fn a_segment_no_part_of_the_set_is_kept_and_named_with_code_6() {
+    // In the heading, in a line and in the summary; a Z segment is a partner's own.
+    let mut body = GOOD.to_vec();
+    body.insert(1, "ZZZ*A*B");
+    body.insert(5, "BEG*00*SA*PO-9**20260315");
+    body.insert(8, "ZA1*S");
+    let raw = invoice(&body);
+    let (status, text) = ack(&raw);
+    assert_eq!(status, AckStatus::AcceptedWithErrors, "{text}");
+    assert_eq!(
+        set_response(&text),
+        "AK3*ZZZ*3**6\nAK3*BEG*7**6\nAK3*ZA1*10**6\nAK5*E*5",
+        "{text}"
+    );
+    let (docs, notes, rejects) = decode(&raw);
+    assert_eq!((docs, rejects), (1, 0));
+    assert!(
+        notes.contains("segment ZZZ is no part of an X12 810"),
+        "{notes}"
+    );
+    // Nothing is lost: each is kept as it came.
+    let kept = kept_x12(&raw);
+    for seg in ["ZZZ", "\"A\"", "BEG", "PO-9", "ZA1"] {
+        assert!(kept.contains(seg), "{seg} not kept: {kept}");
+    }
+}
+
+#[test]
+fn a_second_beginning_segment_total_or_ctt_is_named_with_code_5() {
+    let mut body = GOOD.to_vec();
+    body.insert(1, "BIG*20260316*INV-2");
+    let (status, text) = ack(&invoice(&body));
+    assert_eq!(status, AckStatus::AcceptedWithErrors, "{text}");
+    assert_eq!(set_response(&text), "AK3*BIG*3**5\nAK5*E*5", "{text}");
+    // The first BIG is the invoice's; the second is kept.
+    let raw = invoice(&body);
+    let kept = kept_x12(&raw);
+    assert!(kept.contains("INV-2"), "{kept}");
+    assert!(kept.contains("\"invoice_number\": \"INV-1\""), "{kept}");
+
+    let mut body = GOOD.to_vec();
+    body.push("CTT*1");
+    let (_, text) = ack(&invoice(&body));
+    assert_eq!(set_response(&text), "AK3*CTT*8**5\nAK5*E*5", "{text}");
+
+    // Two TDS: the last is the total, the other is named.
+    let mut body = GOOD.to_vec();
+    body.insert(4, "TDS*9900");
+    let (_, text) = ack(&invoice(&body));
+    assert_eq!(set_response(&text), "AK3*TDS*6**5\nAK5*E*5", "{text}");
+}
+
+#[test]
+fn a_999_names_a_segment_no_part_of_the_set_with_ik304_6() {
+    let mut body = GOOD.to_vec();
+    body.insert(1, "ZZZ*A");
+    let raw = invoice_in(ISA5010, "IN", "005010", "810", &body);
+    let (status, text) = ack(&raw);
+    assert_eq!(status, AckStatus::AcceptedWithErrors, "{text}");
+    assert_eq!(set_response(&text), "IK3*ZZZ*3**6\nIK5*E*5", "{text}");
+}
+
+#[test]
+fn an_order_may_hold_its_own_segments_but_not_an_invoices() {
+    let body = [
+        "BEG*00*SA*PO-1**20260315",
+        "REF*DP*12",
+        "PER*BD*Pat",
+        "TD5*O*2*UPSN",
+        "N1*BY*Buyer*92*B1",
+        "N1*ST*Dock*92*S1",
+        "N2*Building 4",
+        "PO1*1*10*EA*2.50**VP*X1",
+        "SCH*10*EA****002*20260401",
+        "CTT*1",
+    ];
+    let (status, text) = ack(&invoice_in(ISA4010, "PO", "004010", "850", &body));
+    assert_eq!(status, AckStatus::Accepted, "{text}");
+    let mut body = body.to_vec();
+    body.insert(8, "IT1*1*10*EA*2.50");
+    let (status, text) = ack(&invoice_in(ISA4010, "PO", "004010", "850", &body));
+    assert_eq!(status, AckStatus::AcceptedWithErrors, "{text}");
+    assert_eq!(set_response(&text), "AK3*IT1*10**6\nAK5*E*5", "{text}");
+}
+
+#[test]
+fn a_flood_of_foreign_segments_is_named_twenty_times_and_counted() {
+    let mut body = GOOD.to_vec();
+    for _ in 0..50 {
+        body.insert(1, "ZZZ*A");
+    }
+    let raw = invoice(&body);
+    let (status, text) = ack(&raw);
+    assert_eq!(status, AckStatus::AcceptedWithErrors, "{text}");
+    assert_eq!(text.matches("AK3*ZZZ").count(), 20, "{text}");
+    let (_, notes, _) = decode(&raw);
+    assert!(
+        notes.contains("30 more segments are no part of an X12 810"),
+        "{notes}"
+    );
 }
