@@ -172,13 +172,16 @@ pub struct Invoice {
     pub charges: Vec<Charge>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub subtotal: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub tax_total: Option<Decimal>,
     /// Amount to be paid before any terms discount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub total: Option<Decimal>,
     /// Free-text comments or notes carried by the source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -222,15 +225,18 @@ pub struct InvoiceLine {
     pub line_number: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub quantity: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uom: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub unit_price: Option<Decimal>,
     /// Extended amount; decoders compute quantity × unit price when the source omits it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Text>,
@@ -284,6 +290,7 @@ pub struct PurchaseOrder {
     pub charges: Vec<Charge>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub total: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comments: Option<Text>,
@@ -322,14 +329,17 @@ pub struct OrderLine {
     pub line_number: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub quantity: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uom: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub unit_price: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Text>,

@@ -9,6 +9,7 @@
 //! precision is lost; dates are ISO `YYYY-MM-DD`.
 
 pub mod charset;
+mod decimal_json;
 mod decimal_text;
 mod document;
 mod json;
@@ -16,6 +17,7 @@ mod parts;
 mod text;
 mod validate;
 
+pub use decimal_json::parse_canonical_decimal;
 pub use decimal_text::{decimal_text, parse_plain_decimal, push_decimal};
 pub use document::{
     ChargeKind, Document, DocumentKind, Invoice, InvoiceLine, InvoicePurpose, OrderLine,

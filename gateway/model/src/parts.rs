@@ -77,6 +77,7 @@ pub struct PaymentTerms {
     pub net_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<crate::document::DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub discount_percent: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_days: Option<u32>,
@@ -88,10 +89,12 @@ pub struct PaymentTerms {
 pub struct Tax {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<crate::document::DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub amount: Option<Decimal>,
     /// Rate in percent (`"8.25"` means 8.25 %).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<crate::document::DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub rate: Option<Decimal>,
     /// Tax category as the source names it (`"sales"`, `"vat"`, X12 TXI01 `"ST"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,6 +104,7 @@ pub struct Tax {
     /// Amount the tax was computed on, where the source gives it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<crate::document::DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub taxable_amount: Option<Decimal>,
 }
 
@@ -112,9 +116,11 @@ pub struct Charge {
     pub kind: crate::ChargeKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<crate::document::DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<crate::document::DecimalString>")]
+    #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub rate: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<Text>,

@@ -36,6 +36,35 @@ fn bad_field_is_reported_with_its_path() {
     assert_eq!(err.as_deref(), Some("$.lines[1].quantity"));
 }
 
+/// The contract's form (`^-?[0-9]+(\.[0-9]+)?$`) only: `rust_decimal` alone read `"1E3"` as
+/// 1000 and `"1_000"` as 1000, and rounded what it could not hold.
+#[test]
+fn decimal_strings_outside_the_documented_form_are_refused_where_they_are() {
+    for (field, text) in [
+        (r#""quantity": "1""#, "1E3"),
+        (r#""quantity": "1""#, "+1"),
+        (r#""quantity": "1""#, "1_000"),
+        (r#""unit_price": "10.50""#, ".5"),
+        (r#""total": "26.00""#, "26."),
+        (r#""total": "26.00""#, "0.00000000000000000000000000001"),
+    ] {
+        let key = field.split(':').next().unwrap_or_default();
+        let bad = INVOICE.replacen(field, &format!("{key}: \"{text}\""), 1);
+        assert_ne!(bad, INVOICE, "{field}");
+        let err = from_json(bad.as_bytes()).err();
+        let Some(err) = err else {
+            panic!("{text:?} in {key} was accepted");
+        };
+        assert!(err.location.starts_with("$."), "{err}");
+        assert!(err.message.contains(text), "{err}");
+    }
+    // null is still no value, and the documented form still reads.
+    let null = INVOICE.replace(r#""subtotal": "26.00""#, r#""subtotal": null"#);
+    assert!(from_json(null.as_bytes()).is_ok());
+    let zeros = INVOICE.replace(r#""total": "26.00""#, r#""total": "-0026.000""#);
+    assert!(from_json(zeros.as_bytes()).is_ok());
+}
+
 #[test]
 fn numbers_for_money_are_refused() {
     let bad = INVOICE.replace(r#""total": "26.00""#, r#""total": 26.0"#);
