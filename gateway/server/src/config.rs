@@ -102,6 +102,10 @@ impl Default for BusConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct LedgerConfig {
     pub path: PathBuf,
+    /// `gateway serve` is not ready (`/readyz` 503, naming the folder) while the disk holding
+    /// the ledger, the attachments or the embedded bus has less free than this, in MiB: a
+    /// full disk refuses every document, and a load balancer should send senders elsewhere.
+    pub min_free_mb: u64,
 }
 
 /// Where files sent with documents (an invoice's PDF copy) are kept until they are delivered.
@@ -132,6 +136,7 @@ impl Default for LedgerConfig {
     fn default() -> Self {
         LedgerConfig {
             path: PathBuf::from("var/ledger.sqlite"),
+            min_free_mb: 64,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod convert;
 pub mod coupa_link;
 pub mod cxml_reply;
 pub mod demo;
+pub mod disk_space;
 pub mod dlq;
 pub mod documents;
 pub mod filedrop;

@@ -150,6 +150,18 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         .delivering_test_documents(config.coupa.test_instance)
         .with_publish_timeout(Duration::from_millis(config.bus.publish_timeout_ms))
         .with_attachment_store(gateway_core::AttachmentStore::new(config.attachments_dir()));
+    let mut disk = crate::disk_space::DiskSpace::new(
+        config.ledger.min_free_mb.saturating_mul(1024 * 1024),
+        "[ledger] min_free_mb",
+    )
+    .watching("ledger", &config.ledger.path)
+    .watching("attachments", &config.attachments_dir());
+    if config.bus.amqp_url.is_none() {
+        disk = disk.watching("embedded bus", &config.bus.embedded_path);
+    }
+    if config.ledger.min_free_mb > 0 {
+        pipeline = pipeline.with_readiness_check(Arc::new(disk));
+    }
     if let Some(c) = &coupa {
         pipeline = pipeline.with_readiness_check(Arc::clone(&c.readiness));
     }

@@ -102,6 +102,26 @@ async fn a_claim_left_by_a_stop_is_interrupted_and_one_service_holds_a_ledger() 
     started(cfg).await.shutdown().await;
 }
 
+/// A full disk refused every document while `/readyz` said ready; now readiness names the
+/// folder short of space (here: a minimum no disk has).
+#[tokio::test]
+async fn readiness_names_a_disk_short_of_the_minimum_free_space() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), None);
+    cfg.ledger.min_free_mb = 1 << 40;
+    let running = started(cfg).await;
+    let r = reqwest::get(format!("{}/readyz", running.base_url()))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("disk: the disk holding the ledger") && body.contains("[ledger] min_free_mb"),
+        "{body}"
+    );
+    running.shutdown().await;
+}
+
 #[tokio::test]
 async fn tls_listener_serves_https_only() {
     let dir = tempfile::tempdir().unwrap();
