@@ -5,7 +5,7 @@ use std::io::BufRead;
 use gateway_core::{
     Decode, DecodeItem, Decoded, Encode, EncodeError, Format, PartnerProfile, Reject,
 };
-use gateway_model::charset::Charset;
+use gateway_model::charset::{Charset, Endian};
 use gateway_model::{Document, DocumentKind};
 
 use crate::column_map::{ColumnMap, MapReader};
@@ -49,13 +49,29 @@ impl Decode for CsvCodec {
     ) -> std::io::Result<()> {
         let profile = partner.csv.clone().unwrap_or_default();
         dialect::skip_bom(reader)?;
-        match crate::utf16::skip_utf16_bom(reader)? {
+        let (endian, note) = match crate::utf16::skip_utf16_bom(reader)? {
             // Excel's "Unicode Text": read as UTF-8 as it streams.
+            Some(endian) => (Some(endian), None),
+            None => match crate::utf16::sniff_utf16(reader)? {
+                Some(endian) => (
+                    Some(endian),
+                    Some(format!(
+                        "the file is UTF-16 ({}) without a byte-order mark, and was read so; save it as CSV (UTF-8), or UTF-16 with its mark, so no reader has to guess",
+                        match endian {
+                            Endian::Little => "little-endian",
+                            Endian::Big => "big-endian",
+                        }
+                    )),
+                ),
+                None => (None, None),
+            },
+        };
+        match endian {
             Some(endian) => {
                 let mut utf8 = crate::utf16::Utf16Reader::new(reader, endian);
-                self.read_rows(&mut utf8, partner, &profile, sink)
+                self.read_rows(&mut utf8, partner, &profile, note, sink)
             }
-            None => self.read_rows(reader, partner, &profile, sink),
+            None => self.read_rows(reader, partner, &profile, note, sink),
         }
     }
 }
@@ -67,6 +83,7 @@ impl CsvCodec {
         reader: &mut dyn BufRead,
         partner: &PartnerProfile,
         profile: &gateway_core::profile::CsvProfile,
+        charset_note: Option<String>,
         sink: &mut dyn FnMut(DecodeItem),
     ) -> std::io::Result<()> {
         let delimiter = dialect::delimiter(profile.delimiter, reader)?;
@@ -79,12 +96,15 @@ impl CsvCodec {
                 char::from(delimiter)
             )
         });
-        let mut noting = |item: DecodeItem| match (item, &guessed) {
-            (DecodeItem::Document(mut d), Some(note)) => {
-                d.meta.note(note);
+        let notes: Vec<String> = charset_note.into_iter().chain(guessed).collect();
+        let mut noting = |item: DecodeItem| match item {
+            DecodeItem::Document(mut d) if !notes.is_empty() => {
+                for note in &notes {
+                    d.meta.note(note);
+                }
                 sink(DecodeItem::Document(d));
             }
-            (item, _) => sink(item),
+            item => sink(item),
         };
         let sink = &mut noting;
         let mut layout = if profile.has_column_map() {

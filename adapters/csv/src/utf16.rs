@@ -15,6 +15,15 @@ pub fn skip_utf16_bom(reader: &mut dyn BufRead) -> std::io::Result<Option<Endian
     Ok(endian)
 }
 
+/// The byte order of a UTF-16 file without a byte-order mark (nothing consumed); `None` for
+/// any other text. Such a file was read as one garbled column and refused as "not a Coupa
+/// file", which sent its sender looking in the wrong place.
+pub fn sniff_utf16(reader: &mut dyn BufRead) -> std::io::Result<Option<Endian>> {
+    Ok(gateway_model::charset::utf16_without_bom(
+        reader.fill_buf()?,
+    ))
+}
+
 /// Code units decoded per refill.
 const UNITS_PER_REFILL: usize = 8 * 1024;
 

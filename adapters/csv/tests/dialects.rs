@@ -152,6 +152,44 @@ fn utf16_files_read_as_their_text() {
     );
 }
 
+/// UTF-16 without its byte-order mark was read as one garbled column and refused as "not a
+/// Coupa file"; it is now told by its zero bytes, read in either order, and noted.
+#[test]
+fn utf16_without_a_byte_order_mark_is_read_and_noted() {
+    let dir = samples().join("invoice");
+    let text = std::fs::read_to_string(dir.join("dialect_crlf.csv")).unwrap();
+    let expected = canonical(&dir.join("dialect_crlf.canonical.json"));
+    for (unit, order) in [
+        (u16::to_le_bytes as fn(u16) -> [u8; 2], "little-endian"),
+        (u16::to_be_bytes as fn(u16) -> [u8; 2], "big-endian"),
+    ] {
+        let raw: Vec<u8> = text.encode_utf16().flat_map(unit).collect();
+        let d = decode(&raw);
+        assert!(d.rejects.is_empty(), "{order}: {:?}", d.rejects);
+        assert_eq!(docs(&d), expected, "{order}");
+        let notes: Vec<&str> = d.documents[0].meta.notes().collect();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains(&format!("UTF-16 ({order}) without a byte-order mark"))),
+            "{notes:?}"
+        );
+    }
+    // UTF-8 and Windows-1252 text is never taken for it.
+    for other in [
+        "dialect_crlf.csv",
+        "dialect_windows_1252.csv",
+        "coupa_import.csv",
+    ] {
+        let raw = std::fs::read(dir.join(other)).unwrap();
+        assert_eq!(
+            gateway_model::charset::utf16_without_bom(&raw),
+            None,
+            "{other}"
+        );
+    }
+}
+
 /// A guessed delimiter is noted with every document (a comma, the default, is not), and a
 /// configured one is not noted at all.
 #[test]

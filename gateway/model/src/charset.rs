@@ -155,6 +155,32 @@ impl Endian {
     }
 }
 
+/// The byte order of UTF-16 text written without a byte-order mark, told from its first
+/// bytes: text in these formats is mostly ASCII, so UTF-16 has a zero byte in every code unit,
+/// on the same side, which UTF-8 and the single-byte charsets never hold. `None` unless the
+/// first 32 units (or all, in a shorter input of at least 4) carry their zero on one side in
+/// all but one unit in eight.
+pub fn utf16_without_bom(bytes: &[u8]) -> Option<Endian> {
+    let units: Vec<[u8; 2]> = bytes
+        .chunks_exact(2)
+        .take(32)
+        .filter_map(|c| <[u8; 2]>::try_from(c).ok())
+        .collect();
+    if units.len() < 4 {
+        return None;
+    }
+    let high_zero = units.iter().filter(|u| u[1] == 0 && u[0] != 0).count();
+    let low_zero = units.iter().filter(|u| u[0] == 0 && u[1] != 0).count();
+    let enough = units.len() - units.len() / 8;
+    if high_zero >= enough {
+        Some(Endian::Little)
+    } else if low_zero >= enough {
+        Some(Endian::Big)
+    } else {
+        None
+    }
+}
+
 /// The byte order a UTF-16 byte-order mark at the start of `bytes` names, and what follows it;
 /// `None` without one. Excel's "Unicode Text" and some XML writers start so.
 pub fn utf16_bom(bytes: &[u8]) -> Option<(Endian, &[u8])> {
