@@ -688,7 +688,7 @@ impl Walker {
                     String::from_utf8_lossy(other),
                     seg.ordinal
                 ),
-                "segment outside a transaction set (expected ISA, GS, ST, GE or IEA)".into(),
+                stray_message(seg),
                 None,
                 None,
             ),
@@ -1077,6 +1077,25 @@ impl Walker {
         };
         visitor.set(&cx, segments, issues);
         Some(())
+    }
+}
+
+/// Why a segment outside any transaction set is there, in words. An id holding another
+/// punctuation mark is most often a segment written with another element separator than the
+/// one its ISA declares (the byte after `ISA`), and says so.
+fn stray_message(seg: &Segment<'_>) -> String {
+    /// Bytes of the would-be id quoted back: enough to recognise the segment.
+    const MAX_ECHOED: usize = 60;
+    let id = seg.id();
+    let separator = seg.delimiters.element;
+    match id.iter().find(|b| !b.is_ascii_alphanumeric()) {
+        Some(&other) if id.len() > 3 => format!(
+            "{:?} is not a segment id: this interchange separates elements with {:?} (the byte after ISA), and the segment seems to use {:?}; write every segment with the ISA's separators",
+            String::from_utf8_lossy(id.get(..MAX_ECHOED).unwrap_or(id)),
+            char::from(separator),
+            char::from(other)
+        ),
+        _ => "segment outside a transaction set (expected ISA, GS, ST, GE or IEA)".into(),
     }
 }
 

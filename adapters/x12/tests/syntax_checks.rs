@@ -410,3 +410,22 @@ fn a_flood_of_foreign_segments_is_named_twenty_times_and_counted() {
         "{notes}"
     );
 }
+
+// 6. A segment written with another element separator than its ISA's.
+
+#[test]
+fn a_segment_with_another_separator_than_the_isa_says_so() {
+    let raw = invoice(&GOOD);
+    let text = String::from_utf8(raw).unwrap();
+    // The ISA declares `^`; the rest still uses `*`.
+    let mixed = text.replacen('*', "^", 16);
+    assert!(mixed.starts_with("ISA^00^"), "{mixed}");
+    let d = X12Codec::new().decode(mixed.as_bytes(), &PartnerProfile::anonymous());
+    let first = d.rejects.first().map(|r| r.to_string()).unwrap_or_default();
+    assert!(
+        first.contains("\"GS*IN*SUPGS*BUYGS*20260315*1030*77*X*004010\" is not a segment id")
+            && first.contains("separates elements with '^'")
+            && first.contains("seems to use '*'"),
+        "{first}"
+    );
+}
