@@ -121,8 +121,9 @@ impl CsvCodec {
         } else {
             Layout::Coupa(Box::new(CoupaReader::new(value_format(profile))))
         };
-        let mut rows =
-            RowReader::new(reader, delimiter).with_charset(profile.charset.unwrap_or_default());
+        let mut rows = RowReader::new(reader, delimiter)
+            .with_charset(profile.charset.unwrap_or_default())
+            .with_formula_guard(profile.formula_guard);
         loop {
             match rows.next()? {
                 Next::End => break,
@@ -300,8 +301,9 @@ fn coupa_layouts(
     delimiter: u8,
 ) -> Result<Vec<u8>, EncodeError> {
     let fmt = value_format(profile);
-    let mut invoices = Table::new(HeaderStyle::RecordType);
-    let mut orders = Table::new(HeaderStyle::TypeWord);
+    let mut invoices =
+        Table::new(HeaderStyle::RecordType).with_formula_guard(profile.formula_guard);
+    let mut orders = Table::new(HeaderStyle::TypeWord).with_formula_guard(profile.formula_guard);
     let mut records = Vec::new();
     // Pass 1 learns each table's columns, pass 2 writes; one document's records at a time.
     let mut w = table::csv_writer(delimiter);

@@ -32,6 +32,8 @@ pub struct ColumnMap {
     pub key_column: Option<String>,
     /// `(column name or number, field)` in profile order.
     pub columns: Vec<(String, Field)>,
+    /// `csv.formula_guard`: cells a spreadsheet would run as formulas are marked when written.
+    pub formula_guard: bool,
 }
 
 impl ColumnMap {
@@ -72,6 +74,7 @@ impl ColumnMap {
             grouping,
             key_column: profile.key_column.clone(),
             columns,
+            formula_guard: profile.formula_guard,
         })
     }
 

@@ -1,6 +1,8 @@
 //! Canonical documents to a partner's own layout, following the column map in its profile:
 //! one row per line with the document's fields repeated on every row.
 
+use std::borrow::Cow;
+
 use gateway_core::EncodeError;
 use gateway_model::{Document, DocumentKind};
 
@@ -136,6 +138,11 @@ pub fn write(docs: &[Document], map: &ColumnMap, delimiter: u8) -> Result<Vec<u8
             for (c, pos) in cols.iter().zip(&positions) {
                 if let Some(slot) = row.get_mut(*pos) {
                     *slot = cell(c, doc, line, map);
+                    if map.formula_guard
+                        && let Cow::Owned(marked) = crate::formula::guarded(slot)
+                    {
+                        *slot = marked;
+                    }
                 }
             }
             w.write_record(&row).map_err(csv_error)?;

@@ -38,6 +38,7 @@ mod dialect;
 mod encode_coupa;
 mod encode_map;
 mod fields;
+mod formula;
 mod header;
 pub mod limits;
 mod parties;

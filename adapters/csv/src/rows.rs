@@ -220,6 +220,8 @@ pub struct RowReader<'a> {
     done: bool,
     /// The partner's `csv.charset`: under Windows-1252 every cell is read in it.
     charset: Charset,
+    /// The partner's `csv.formula_guard`: the `'` that marks a formula-like cell is dropped.
+    formula_guard: bool,
 }
 
 impl std::fmt::Debug for RowReader<'_> {
@@ -237,6 +239,11 @@ fn bound_from(pos: u64) -> u64 {
 impl<'a> RowReader<'a> {
     /// Reads every cell in `charset` when it is Windows-1252 (the partner's `csv.charset`),
     /// not only the cells that are not UTF-8.
+    pub fn with_formula_guard(mut self, on: bool) -> Self {
+        self.formula_guard = on;
+        self
+    }
+
     pub fn with_charset(mut self, charset: Charset) -> Self {
         self.charset = charset;
         self
@@ -264,6 +271,7 @@ impl<'a> RowReader<'a> {
             number: 0,
             done: false,
             charset: Charset::Utf8,
+            formula_guard: false,
         }
     }
 
@@ -307,7 +315,10 @@ impl<'a> RowReader<'a> {
                     });
                 }
                 let record = std::mem::take(&mut self.record);
-                let (cells, not_utf8) = to_strings(record, self.charset);
+                let (mut cells, not_utf8) = to_strings(record, self.charset);
+                if self.formula_guard {
+                    cells = unguarded_cells(cells);
+                }
                 Ok(Next::Row(Row {
                     number: self.number,
                     cells,
@@ -351,6 +362,18 @@ impl RowReader<'_> {
             && self.csv.position().byte() == self.guard.read.get())
         .then(|| quotes.opened_in.saturating_add(1))
     }
+}
+
+/// `cells` with the mark [`crate::formula::guarded`] adds dropped (`csv.formula_guard`);
+/// the record as it is when no cell has it.
+fn unguarded_cells(cells: StringRecord) -> StringRecord {
+    if !cells.iter().any(|c| crate::formula::unguarded(c).is_some()) {
+        return cells;
+    }
+    cells
+        .iter()
+        .map(|c| crate::formula::unguarded(c).unwrap_or(c))
+        .collect()
 }
 
 /// UTF-8 cells as they are; a cell that is not UTF-8 is read as Windows-1252, which is what

@@ -199,6 +199,8 @@ pub struct Table {
     types: Vec<Columns>,
     headed: Vec<bool>,
     row: Vec<usize>,
+    /// Cells a spreadsheet would run as formulas are marked (`csv.formula_guard`).
+    formula_guard: bool,
 }
 
 impl Table {
@@ -208,7 +210,14 @@ impl Table {
             types: Vec::new(),
             headed: Vec::new(),
             row: Vec::new(),
+            formula_guard: false,
         }
+    }
+
+    /// Marks cells a spreadsheet would run as formulas ([`crate::formula::guarded`]).
+    pub fn with_formula_guard(mut self, on: bool) -> Self {
+        self.formula_guard = on;
+        self
     }
 
     fn type_of(&mut self, kind: &'static str) -> usize {
@@ -341,12 +350,21 @@ impl Table {
                 }
             }
             let cells = &r.cells;
-            let values = self
-                .row
-                .iter()
-                .map(|&i| cells.get(i).map_or("", |(_, v)| v.as_ref()));
-            w.write_record(std::iter::once(r.kind).chain(values))
-                .map_err(csv_error)?;
+            let guard = self.formula_guard;
+            let values = self.row.iter().map(|&i| {
+                let v = cells.get(i).map_or("", |(_, v)| v.as_ref());
+                if guard {
+                    crate::formula::guarded(v)
+                } else {
+                    Cow::Borrowed(v)
+                }
+            });
+            w.write_record(
+                std::iter::once(Cow::Borrowed(r.kind))
+                    .chain(values)
+                    .map(crate::formula::Bytes),
+            )
+            .map_err(csv_error)?;
         }
         Ok(())
     }

@@ -48,6 +48,12 @@ pub struct CsvProfile {
     /// under `"windows-1252"` every cell is read in it.
     #[serde(default)]
     pub charset: Option<gateway_model::charset::Charset>,
+    /// For partners who open their files in a spreadsheet: a text cell that would run as a
+    /// formula there (starting with `=`, `+`, `-`, `@`, a tab or CR, and not a number) is
+    /// written with a leading `'`, and that mark is dropped again from this partner's files
+    /// when they are read. Off by default: a system importing the file would keep the `'`.
+    #[serde(default)]
+    pub formula_guard: bool,
 }
 
 /// How the rows of a partner layout group into documents. Groups are runs of consecutive rows,
