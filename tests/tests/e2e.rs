@@ -2438,3 +2438,91 @@ async fn suppliers_known_only_in_coupa_get_pos_by_their_coupa_po_method() {
     assert_eq!(env.sandbox.supplier_received().len(), 1);
     env.shutdown().await.unwrap();
 }
+
+/// Only issued POs go to suppliers: drafts and POs on hold went out as new orders. A
+/// cancellation keeps its version in the sandbox (Coupa does not document that it raises it),
+/// and went nowhere, since its key was the version's, already sent; it now goes out as a
+/// `delete` under a key of its own, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_issued_pos_go_out_and_a_cancellation_follows_its_version() {
+    let Some(env) = env(0).await else { return };
+    let base = env.sandbox.base_url();
+    let supplier = env
+        .sandbox
+        .add_supplier(serde_json::json!({
+            "name": "Cancelco",
+            "number": "CANCELCO-1",
+            "po-method": "cxml",
+            "cxml-url": format!("{base}/supplier/cancelco/cxml"),
+            "cxml-domain": "NetworkID",
+            "cxml-identity": "globex-buyer",
+            "cxml-supplier-domain": "DUNS",
+            "cxml-supplier-identity": "cancelco-duns"
+        }))
+        .unwrap();
+    for (number, status) in [
+        ("PO-DRAFT-1", "draft"),
+        ("PO-HOLD-1", "buyer_hold"),
+        ("PO-SHOLD-1", "supplier_hold"),
+    ] {
+        let mut po = gateway_sandbox::demo::sample_purchase_order(number, supplier);
+        po["status"] = serde_json::json!(status);
+        env.sandbox.add_purchase_order(po).unwrap();
+    }
+    let issued = env
+        .sandbox
+        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
+            "PO-ISSUED-1",
+            supplier,
+        ))
+        .unwrap();
+    assert!(
+        env.wait_until(GUARD, |e| e.sandbox.purchase_order_exported("PO-ISSUED-1"))
+            .await,
+        "{:?}",
+        env.sandbox.purchase_orders()
+    );
+    // Two more polls: the ones that saw the drafts and holds have finished.
+    let seen = po_polls(&env);
+    assert!(env.wait_until(GUARD, |e| po_polls(e) >= seen + 2).await);
+    let received = env.sandbox.supplier_received();
+    let numbers: Vec<_> = received.iter().map(|r| r.order_id.clone()).collect();
+    assert_eq!(numbers, [Some("PO-ISSUED-1".to_string())], "{received:?}");
+    for held in ["PO-DRAFT-1", "PO-HOLD-1", "PO-SHOLD-1"] {
+        assert!(!env.sandbox.purchase_order_exported(held), "{held}");
+    }
+
+    // The buyer cancels the PO already sent.
+    assert!(env.sandbox.cancel_purchase_order(issued));
+    assert!(
+        env.wait_until(GUARD, |e| e.sandbox.supplier_received().len() == 2
+            && e.sandbox.purchase_order_exported("PO-ISSUED-1"))
+            .await,
+        "{:?}",
+        env.sandbox.supplier_received()
+    );
+    let received = env.sandbox.supplier_received();
+    assert_eq!(received[1].order_id.as_deref(), Some("PO-ISSUED-1"));
+    assert_eq!(
+        received[1].order_type.as_deref(),
+        Some("delete"),
+        "{}",
+        received[1].body
+    );
+    let rows = env
+        .running
+        .ledger
+        .list(Some("PO-ISSUED-1"), None, 10)
+        .unwrap();
+    let keys: Vec<&str> = rows.iter().map(|r| r.idempotency_key.as_str()).collect();
+    assert!(
+        keys.contains(&format!("coupa-po:{issued}:v1:cancel").as_str())
+            && keys.contains(&format!("coupa-po:{issued}:v1").as_str()),
+        "{keys:?}"
+    );
+    // Sent once: more polls change nothing.
+    let seen = po_polls(&env);
+    assert!(env.wait_until(GUARD, |e| po_polls(e) >= seen + 2).await);
+    assert_eq!(env.sandbox.supplier_received().len(), 2);
+    env.shutdown().await.unwrap();
+}

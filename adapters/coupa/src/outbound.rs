@@ -191,6 +191,7 @@ impl CoupaInvoiceDelivery {
         Ok(Receipt {
             reference: outcome.invoice.id.to_string(),
             already_present: outcome.already_present,
+            superseded_by: None,
         })
     }
 }

@@ -52,6 +52,10 @@ pub struct Receipt {
     /// True when the target already had it (found by the duplicate guard) and nothing new was
     /// created.
     pub already_present: bool,
+    /// Not sent, on purpose: a later version of the same document (its key here) is already
+    /// on its way to the target, and this one arriving after it would undo it. Recorded as
+    /// `superseded`, not delivered.
+    pub superseded_by: Option<String>,
 }
 
 /// Delivers documents to one outbound target.

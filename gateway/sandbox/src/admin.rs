@@ -113,6 +113,20 @@ pub async fn revise_purchase_order(State(s): State<SharedState>, Path(id): Path<
     }
 }
 
+/// `POST /sandbox/purchase_orders/:id/cancel`: the buyer cancels the PO
+/// ([`purchase_orders::cancel`]).
+pub async fn cancel_purchase_order(State(s): State<SharedState>, Path(id): Path<u64>) -> Response {
+    if purchase_orders::cancel(&mut s.store(), id) {
+        reply::json(StatusCode::OK, json!({ "id": id }))
+    } else {
+        reply::error(
+            StatusCode::NOT_FOUND,
+            "order_header",
+            "No results match your search criteria.",
+        )
+    }
+}
+
 /// `GET /sandbox/status-updates`: invoice StatusUpdateRequests received by test suppliers.
 pub async fn status_updates(State(s): State<SharedState>) -> Response {
     let r = s.store().status_updates.clone();

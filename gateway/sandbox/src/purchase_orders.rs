@@ -92,6 +92,21 @@ pub fn revise(store: &mut Store, id: u64) -> bool {
     true
 }
 
+/// A buyer's cancellation: `status` cancelled and `exported` back to false, the version kept
+/// (whether Coupa also raises it is not documented; keeping it is the case a client must
+/// not mistake for the version it already sent). False when unknown.
+pub fn cancel(store: &mut Store, id: u64) -> bool {
+    let Some(po) = store.purchase_orders.iter_mut().find(|p| id_of(p) == id) else {
+        return false;
+    };
+    if let Some(o) = po.as_object_mut() {
+        o.insert("status".into(), json!("cancelled"));
+        o.insert("exported".into(), json!(false));
+        o.insert("updated-at".into(), json!(now()));
+    }
+    true
+}
+
 fn not_found() -> Response {
     reply::error(
         StatusCode::NOT_FOUND,

@@ -279,6 +279,10 @@ fn router(shared: SharedState) -> Router {
             "/sandbox/purchase_orders/{id}/revise",
             post(admin::revise_purchase_order),
         )
+        .route(
+            "/sandbox/purchase_orders/{id}/cancel",
+            post(admin::cancel_purchase_order),
+        )
         .route("/sandbox/received", get(admin::received))
         .route("/sandbox/status-updates", get(admin::status_updates))
         .layer(middleware::from_fn_with_state(shared.clone(), faults_layer))
@@ -459,6 +463,11 @@ impl SandboxHandle {
     /// A new PO version, as a buyer's change would make: `version` + 1, `exported` false.
     pub fn revise_purchase_order(&self, id: u64) -> bool {
         purchase_orders::revise(&mut self.shared.store(), id)
+    }
+
+    /// The buyer cancels a PO: `status` cancelled, `exported` false, the version kept.
+    pub fn cancel_purchase_order(&self, id: u64) -> bool {
+        purchase_orders::cancel(&mut self.shared.store(), id)
     }
 
     pub fn inject(&self, fault: FaultSpec) -> bool {

@@ -48,6 +48,31 @@ impl DeliveryHandler {
             }
         };
         let result = self.target.deliver(env, &document).await;
+        if let Ok(gateway_core::Receipt {
+            superseded_by: Some(later),
+            ..
+        }) = &result
+        {
+            tracing::info!(
+                doc_id = %env.doc_id,
+                partner = env.partner.as_deref().unwrap_or("-"),
+                adapter = %env.adapter,
+                later = %later,
+                target = self.target.name(),
+                "not sent: a later version is already on its way"
+            );
+            if let Err(e) = self.ledger.set_status(
+                &env.idempotency_key,
+                Status::Superseded,
+                &format!(
+                    "not sent: {later} of the same purchase order is already on its way to the supplier or sent, and this older one would undo it"
+                ),
+            ) {
+                tracing::warn!(doc_id = %env.doc_id, error = %e,
+                    "superseded, but the ledger could not record it");
+            }
+            return Outcome::Ack;
+        }
         if let Ok(receipt) = &result {
             let seconds = (chrono::Utc::now() - env.received_at)
                 .to_std()

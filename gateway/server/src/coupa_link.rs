@@ -17,6 +17,7 @@ use gateway_core::{DeliveryError, PartnerProfile};
 use serde_json::Value;
 
 use crate::config::{Config, CoupaSection};
+use crate::po_keys::PoKey;
 use crate::po_poller::{PendingPo, PoSource};
 use crate::service::CoupaParts;
 use crate::supplier::{CoupaSupplierProfiles, PoExporter, coupa_supplier_partner_id};
@@ -107,6 +108,7 @@ fn pending_po(pulled: PulledOrder) -> Result<PendingPo, String> {
         supplier_id: supplier.and_then(|s| s.get("id")).and_then(Value::as_u64),
         supplier_number: text("number"),
         supplier_name: text("name"),
+        status: v.get("status").and_then(Value::as_str).map(str::to_string),
         document,
     })
 }
@@ -155,12 +157,27 @@ impl PoSource for CoupaPurchaseOrders {
 }
 
 impl PoExporter for CoupaPurchaseOrders {
-    fn mark_exported(&self, coupa_po_id: u64) -> BoxFuture<'_, Result<(), DeliveryError>> {
+    /// Reads the PO again first: only when Coupa holds the version (and state) that was sent
+    /// is it marked. A change made between this read and the mark could still be hidden;
+    /// Coupa offers no conditional update, so the window is as short as two requests.
+    fn mark_exported(
+        &self,
+        coupa_po_id: u64,
+        sent: Option<PoKey>,
+    ) -> BoxFuture<'_, Result<bool, DeliveryError>> {
         async move {
+            if let Some(sent) = sent {
+                let now = self.by_id(coupa_po_id).await?;
+                let holds = now.as_ref().map(PendingPo::key);
+                if holds != Some(sent) {
+                    return Ok(false);
+                }
+            }
             self.client
                 .mark_exported(coupa_po_id)
                 .await
-                .map_err(DeliveryError::from)
+                .map_err(DeliveryError::from)?;
+            Ok(true)
         }
         .boxed()
     }
@@ -274,5 +291,69 @@ impl crate::pipeline::ReadinessCheck for CoupaReachable {
                 .map_err(|e| format!("{} unreachable: {e}", self.url))
         }
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A buyer's change (or cancellation) made while the version sent was on its way resets
+    /// Coupa's export flag for the new one; marking the PO exported for the version sent would
+    /// hide the new one from the poller for good. Against the sandbox, over HTTP.
+    #[tokio::test]
+    async fn a_po_is_marked_exported_only_while_coupa_holds_what_was_sent() {
+        let sandbox = gateway_sandbox::Sandbox::start(gateway_sandbox::SandboxOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let supplier = sandbox
+            .add_supplier(serde_json::json!({"name": "Acme", "number": "ACME-1"}))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let id = sandbox
+            .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
+                "PO-1", supplier,
+            ))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let client = CoupaClient::new(CoupaClientConfig::new(
+            &sandbox.base_url(),
+            "sandbox-client",
+            gateway_core::Secret::new("sandbox-secret"),
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let pos = CoupaPurchaseOrders {
+            client: Arc::new(client),
+        };
+        let v1 = PoKey {
+            coupa_id: id,
+            version: 1,
+            cancel: false,
+        };
+        // The buyer changes the PO while version 1 is on its way.
+        assert!(sandbox.revise_purchase_order(id));
+        let marked = pos.mark_exported(id, Some(v1)).await;
+        assert!(!marked.unwrap_or_else(|e| panic!("{e}")));
+        assert!(
+            !sandbox.purchase_order_exported("PO-1"),
+            "version 2 was hidden"
+        );
+        let v2 = PoKey { version: 2, ..v1 };
+        assert_eq!(
+            pos.by_id(id).await.ok().flatten().map(|p| p.key()),
+            Some(v2)
+        );
+        // Then cancels it, keeping the version: version 2 sent is not what Coupa holds.
+        assert!(sandbox.cancel_purchase_order(id));
+        assert!(
+            !pos.mark_exported(id, Some(v2))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        );
+        let cancelled = PoKey { cancel: true, ..v2 };
+        assert!(
+            pos.mark_exported(id, Some(cancelled))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        );
+        assert!(sandbox.purchase_order_exported("PO-1"));
     }
 }

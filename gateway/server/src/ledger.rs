@@ -56,6 +56,10 @@ pub enum Status {
     /// Delivered, and then refused by the partner in its 997/999: final (a later delivery
     /// report does not overwrite it, and the same document is not sent again by itself).
     PartnerRejected,
+    /// Not sent, on purpose: a later version of the same purchase order (or its cancellation)
+    /// was already on its way to the supplier, and this older one arriving after it would
+    /// undo it (a retry, or a dead letter replayed late). The detail names the later key.
+    Superseded,
 }
 
 impl Status {
@@ -69,10 +73,11 @@ impl Status {
             Status::Purged => "purged",
             Status::Rejected => "rejected",
             Status::PartnerRejected => "partner_rejected",
+            Status::Superseded => "superseded",
         }
     }
     /// Every status, as `gateway documents --status` offers them.
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 9] = [
         Status::Received,
         Status::Interrupted,
         Status::Published,
@@ -81,16 +86,18 @@ impl Status {
         Status::Purged,
         Status::Rejected,
         Status::PartnerRejected,
+        Status::Superseded,
     ];
 
     /// The statuses nothing will move a document out of by itself: delivered, purged or
     /// refused. Retention may remove such a document's files once `attachment_days` have
     /// passed; [`Ledger::attachment_hashes_in_use`] queries by this list.
-    const DONE: [Status; 4] = [
+    const DONE: [Status; 5] = [
         Status::Delivered,
         Status::Purged,
         Status::Rejected,
         Status::PartnerRejected,
+        Status::Superseded,
     ];
 
     /// Nothing will deliver the document again by itself ([`Status::DONE`]).
@@ -107,6 +114,7 @@ impl Status {
             "purged" => Status::Purged,
             "rejected" => Status::Rejected,
             "partner_rejected" => Status::PartnerRejected,
+            "superseded" => Status::Superseded,
             _ => Status::Received,
         }
     }
@@ -323,6 +331,8 @@ impl Ledger {
             "interchange_control",
             "TEXT NOT NULL DEFAULT ''",
         )?;
+        // And this, before a PO's sending was kept apart from its status detail.
+        add_column_if_missing(&conn, "documents", "sent_to", "TEXT NOT NULL DEFAULT ''")?;
         Ok(Ledger {
             db: GroupCommit::new(conn),
         })
@@ -519,6 +529,50 @@ impl Ledger {
             }
             Ok(n)
         })
+    }
+
+    /// Records that the supplier has this document (`reference`: the file, URL or mail it went
+    /// as), apart from its status: a later status (dead, because Coupa's export mark failed;
+    /// delivered) rewrites the detail, and a replay that read "sent" from the detail sent the
+    /// PO to the supplier a second time.
+    pub fn record_sent(&self, idempotency_key: &str, reference: &str) -> Result<(), LedgerError> {
+        self.write(|c| {
+            c.prepare_cached("UPDATE documents SET sent_to = ?2 WHERE idempotency_key = ?1")?
+                .execute(params![idempotency_key, reference])?;
+            Ok(())
+        })
+    }
+
+    /// Where the document was sent ([`Ledger::record_sent`]), `None` when it was not.
+    pub fn sent_to(&self, idempotency_key: &str) -> Result<Option<String>, LedgerError> {
+        self.read(|c| {
+            c.prepare_cached("SELECT sent_to FROM documents WHERE idempotency_key = ?1")?
+                .query_row(params![idempotency_key], |r| r.get::<_, String>(0))
+                .optional()
+                .map(|s| s.filter(|s| !s.is_empty()))
+        })
+    }
+
+    /// A key of the same Coupa PO that a supplier must receive after `key` and that is on its
+    /// way or sent (published, delivered, or refused by the supplier's 997 after it had it):
+    /// `key` arriving after it would undo it.
+    pub fn later_po_version(
+        &self,
+        key: &crate::po_keys::PoKey,
+    ) -> Result<Option<String>, LedgerError> {
+        let (low, high) = crate::po_keys::PoKey::range_of(key.coupa_id);
+        let keys: Vec<String> = self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT idempotency_key FROM documents
+                 WHERE idempotency_key >= ?1 AND idempotency_key < ?2
+                   AND (status IN ('published', 'delivered', 'partner_rejected') OR sent_to <> '')",
+            )?;
+            let rows = st.query_map(params![low, high], |r| r.get::<_, String>(0))?;
+            rows.collect()
+        })?;
+        Ok(keys.into_iter().find(|k| {
+            crate::po_keys::PoKey::parse(k).is_some_and(|(other, _)| other.later_than(key))
+        }))
     }
 
     /// Marks [`Status::Interrupted`] every row still `received`: claimed by a gateway that
@@ -1480,7 +1534,8 @@ mod tests {
             | Status::Dead
             | Status::Purged
             | Status::Rejected
-            | Status::PartnerRejected => Status::ALL.contains(&s),
+            | Status::PartnerRejected
+            | Status::Superseded => Status::ALL.contains(&s),
         };
         for s in Status::ALL {
             assert!(listed(s));

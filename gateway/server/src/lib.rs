@@ -22,6 +22,7 @@ pub mod mailbox;
 pub mod partner_acks;
 pub mod partners;
 pub mod pipeline;
+pub mod po_keys;
 pub mod po_poller;
 pub mod protocols;
 pub mod retention;

@@ -14,6 +14,7 @@ use gateway_model::{Document, DocumentKind, PurchaseOrder, to_json_line};
 
 use crate::ledger::{Claim, Entry, Ledger, NewDocument, Status};
 use crate::partners::Partners;
+use crate::po_keys::PoKey;
 use crate::supplier::{COUPA_PO_ID, COUPA_SUPPLIER_ID, CoupaSupplierProfiles};
 
 /// A Coupa PO waiting to be exported.
@@ -24,7 +25,31 @@ pub struct PendingPo {
     pub supplier_id: Option<u64>,
     pub supplier_number: Option<String>,
     pub supplier_name: Option<String>,
+    /// Coupa's `status` (`issued`, `cancelled`, `draft`, `buyer_hold`, ...).
+    pub status: Option<String>,
     pub document: PurchaseOrder,
+}
+
+impl PendingPo {
+    /// Whether the supplier is to have it: issued, or cancelled (the cancellation). A draft,
+    /// or one held by the buyer, the supplier or a currency check, is not an order yet; such
+    /// POs went out as new orders. A PO without a status is taken as issued.
+    pub fn is_for_the_supplier(&self) -> bool {
+        matches!(
+            self.status.as_deref(),
+            None | Some("issued" | "cancelled" | "canceled")
+        )
+    }
+
+    /// The key this PO, as Coupa holds it, is sent under: its version, and whether it is the
+    /// cancellation.
+    pub fn key(&self) -> PoKey {
+        PoKey {
+            coupa_id: self.coupa_id,
+            version: self.version.unwrap_or(0),
+            cancel: self.document.purpose == Some(gateway_model::OrderPurpose::Cancel),
+        }
+    }
 }
 
 /// Most resends of one PO version: a cause not fixed is not fixed by sending again.
@@ -38,16 +63,12 @@ pub struct Resent {
     pub number: String,
 }
 
-/// The Coupa PO id, version and original key of a ledger entry that may be resent, or what
-/// to do instead.
-fn resendable(entry: &Entry) -> anyhow::Result<(u64, u32, &str)> {
+/// The PO key and original key of a ledger entry that may be resent, or what to do instead.
+fn resendable(entry: &Entry) -> anyhow::Result<(PoKey, &str)> {
     let key = entry.idempotency_key.as_str();
     let base = key.split(":resend-").next().unwrap_or(key);
-    let parsed = base
-        .strip_prefix("coupa-po:")
-        .and_then(|rest| rest.split_once(":v"))
-        .and_then(|(id, v)| Some((id.parse::<u64>().ok()?, v.parse::<u32>().ok()?)));
-    let Some((coupa_id, version)) = parsed.filter(|_| entry.adapter == "coupa") else {
+    let parsed = PoKey::parse(base).map(|(k, _)| k);
+    let Some(po) = parsed.filter(|_| entry.adapter == "coupa") else {
         anyhow::bail!(
             "{key} is {} from {}, not a Coupa purchase order sent to a supplier; only those \
              are resent",
@@ -60,7 +81,7 @@ fn resendable(entry: &Entry) -> anyhow::Result<(u64, u32, &str)> {
         );
     };
     match entry.status.as_str() {
-        "partner_rejected" | "delivered" => Ok((coupa_id, version, base)),
+        "partner_rejected" | "delivered" => Ok((po, base)),
         "dead" => anyhow::bail!(
             "{key} is a dead letter, never delivered: replay it with `gateway dlq replay \
              --consumer supplier-orders {}`",
@@ -90,6 +111,8 @@ pub struct PollReport {
     pub unknown_supplier: usize,
     /// POs of suppliers whose Coupa record says the gateway must not send them.
     pub not_ours: usize,
+    /// POs not issued (a draft, on hold): not sent until Coupa issues them.
+    pub not_issued: usize,
 }
 
 pub struct PoPoller {
@@ -181,10 +204,14 @@ impl PoPoller {
     pub async fn poll(&self) -> anyhow::Result<PollReport> {
         let mut report = PollReport::default();
         for po in self.source.pending().await? {
+            if !po.is_for_the_supplier() {
+                report.not_issued += 1;
+                continue;
+            }
             let Some((partner, coupa_supplier)) = self.partner_of(&po, &mut report).await else {
                 continue;
             };
-            let key = format!("coupa-po:{}:v{}", po.coupa_id, po.version.unwrap_or(0));
+            let key = po.key().key();
             if self.publish(po, &partner, coupa_supplier, &key).await? {
                 report.published += 1;
             } else {
@@ -254,18 +281,28 @@ impl PoPoller {
     /// its own and the supplier's acknowledgment of it is matched to it. A changed PO needs no
     /// resend: the poller sends each new version by itself.
     pub async fn resend(&self, entry: &Entry) -> anyhow::Result<Resent> {
-        let (coupa_id, version, base) = resendable(entry)?;
+        let (sent, base) = resendable(entry)?;
+        let coupa_id = sent.coupa_id;
         let Some(po) = self.source.by_id(coupa_id).await? else {
             anyhow::bail!("Coupa has no purchase order {coupa_id} any more; nothing to resend");
         };
-        let current = po.version.unwrap_or(0);
-        if current != version {
+        let now = po.key();
+        if now != sent {
+            let what = |k: PoKey| {
+                format!(
+                    "version {}{}",
+                    k.version,
+                    if k.cancel { ", cancelled" } else { "" }
+                )
+            };
             anyhow::bail!(
-                "Coupa holds version {current} of PO {} now, and {} was version {version}; the \
-                 poller sends a new version by itself once Coupa issues it (`gateway documents \
+                "Coupa holds {} of PO {} now, and {} was {}; the poller sends a new version \
+                 or a cancellation by itself once Coupa issues it (`gateway documents \
                  --number {}` shows whether it went)",
+                what(now),
                 entry.number,
                 entry.idempotency_key,
+                what(sent),
                 entry.number
             );
         }
@@ -349,9 +386,14 @@ mod tests {
     #[test]
     fn only_delivered_coupa_pos_are_resent_and_a_resend_counts_from_the_original() {
         let e = entry("coupa-po:4711:v2", "coupa", "partner_rejected");
-        assert_eq!(resendable(&e).unwrap(), (4711, 2, "coupa-po:4711:v2"));
+        let v2 = PoKey {
+            coupa_id: 4711,
+            version: 2,
+            cancel: false,
+        };
+        assert_eq!(resendable(&e).unwrap(), (v2, "coupa-po:4711:v2"));
         let e = entry("coupa-po:4711:v2:resend-3", "coupa", "delivered");
-        assert_eq!(resendable(&e).unwrap(), (4711, 2, "coupa-po:4711:v2"));
+        assert_eq!(resendable(&e).unwrap(), (v2, "coupa-po:4711:v2"));
         assert!(refusal("coupa-po:4711:v2", "coupa", "dead").contains("gateway dlq replay"));
         assert!(refusal("coupa-po:4711:v2", "coupa", "published").contains("still on its way"));
         assert!(refusal("inv-key", "x12-http", "delivered").contains("not a Coupa purchase order"));

@@ -50,7 +50,15 @@ pub trait CoupaSupplierProfiles: Send + Sync {
 
 /// Marks a PO exported in Coupa once the supplier has it.
 pub trait PoExporter: Send + Sync {
-    fn mark_exported(&self, coupa_po_id: u64) -> BoxFuture<'_, Result<(), DeliveryError>>;
+    /// Marks the PO exported if Coupa still holds what was sent (`sent`: its version, and
+    /// whether it was the cancellation). A buyer's change made while the sent version was on
+    /// its way resets Coupa's flag for the new version; marking it then would hide that
+    /// version from the poller for good. Returns whether it marked.
+    fn mark_exported(
+        &self,
+        coupa_po_id: u64,
+        sent: Option<crate::po_keys::PoKey>,
+    ) -> BoxFuture<'_, Result<bool, DeliveryError>>;
 }
 
 /// Sends purchase orders to suppliers.
@@ -143,17 +151,25 @@ impl SupplierDelivery {
         if let Some(reference) = self.sent_here.lock().ok().and_then(|m| m.get(key).cloned()) {
             return Ok(Some(reference));
         }
-        let entry = self.ledger.entry(key).map_err(|e| {
+        self.ledger.sent_to(key).map_err(|e| {
             DeliveryError::retryable(format!(
                 "cannot tell whether the supplier already has this PO, so it was not sent: {e}"
             ))
-        })?;
-        Ok(entry.filter(|e| e.detail.starts_with(SENT)).map(|e| {
-            e.detail
-                .trim_start_matches(SENT)
-                .trim_start_matches(": ")
-                .to_string()
-        }))
+        })
+    }
+
+    /// A later version of the same Coupa PO already on its way or sent, which `key` must not
+    /// follow. A ledger that cannot be read is retryable: sending on a guess could give the
+    /// supplier an old version after the new one.
+    fn superseded_by(&self, key: &str) -> Result<Option<String>, DeliveryError> {
+        let Some((po, _)) = crate::po_keys::PoKey::parse(key) else {
+            return Ok(None);
+        };
+        self.ledger.later_po_version(&po).map_err(|e| {
+            DeliveryError::retryable(format!(
+                "cannot tell whether a later version of this PO went already, so it was not sent: {e}"
+            ))
+        })
     }
 
     /// Records that the supplier has the PO, so a retry (of the export mark) does not send it
@@ -163,10 +179,11 @@ impl SupplierDelivery {
         if let Ok(mut m) = self.sent_here.lock() {
             m.insert(key.to_string(), reference.to_string());
         }
-        if let Err(e) =
+        let recorded = self.ledger.record_sent(key, reference).and_then(|()| {
             self.ledger
                 .set_status(key, Status::Published, &format!("{SENT}: {reference}"))
-        {
+        });
+        if let Err(e) = recorded {
             tracing::error!(idempotency_key = %key, %reference, error = %e,
                 "the supplier has this PO but the ledger could not record it: after a restart \
                  a retry would send it again");
@@ -372,12 +389,20 @@ impl Outbound for SupplierDelivery {
         doc: &'a Document,
     ) -> BoxFuture<'a, Result<Receipt, DeliveryError>> {
         async move {
-            let (reference, already_present) = match self.sent_before(&env.idempotency_key)? {
+            let key = &env.idempotency_key;
+            let (reference, already_present) = match self.sent_before(key)? {
                 Some(reference) => (reference, true),
                 None => {
+                    if let Some(later) = self.superseded_by(key)? {
+                        return Ok(Receipt {
+                            reference: String::new(),
+                            already_present: false,
+                            superseded_by: Some(later),
+                        });
+                    }
                     let partner = self.partner_for(env).await?;
                     let reference = self.send(env, doc, &partner).await?;
-                    self.remember_sent(&env.idempotency_key, &reference);
+                    self.remember_sent(key, &reference);
                     (reference, false)
                 }
             };
@@ -388,14 +413,19 @@ impl Outbound for SupplierDelivery {
                     .get(COUPA_PO_ID)
                     .and_then(|v| v.parse::<u64>().ok()),
             ) {
-                exporter.mark_exported(id).await?;
+                let sent = crate::po_keys::PoKey::parse(key).map(|(k, _)| k);
+                if !exporter.mark_exported(id, sent).await? {
+                    tracing::info!(idempotency_key = %key, coupa_po_id = id,
+                        "sent; not marked exported, since Coupa holds another version or state of this PO now: the poller sends that one");
+                }
             }
             if let Ok(mut m) = self.sent_here.lock() {
-                m.remove(&env.idempotency_key);
+                m.remove(key);
             }
             Ok(Receipt {
                 reference,
                 already_present,
+                superseded_by: None,
             })
         }
         .boxed()
@@ -419,12 +449,16 @@ mod tests {
     }
 
     impl PoExporter for FlakyExporter {
-        fn mark_exported(&self, _: u64) -> BoxFuture<'_, Result<(), DeliveryError>> {
+        fn mark_exported(
+            &self,
+            _: u64,
+            _: Option<crate::po_keys::PoKey>,
+        ) -> BoxFuture<'_, Result<bool, DeliveryError>> {
             let call = self.calls.fetch_add(1, Ordering::SeqCst);
             let result = if call < self.failures {
                 Err(DeliveryError::retryable("Coupa answered 503"))
             } else {
-                Ok(())
+                Ok(true)
             };
             async move { result }.boxed()
         }
@@ -573,5 +607,95 @@ mod tests {
         assert!(err.is_retryable(), "{err:?}");
         assert!(err.reason().contains("not sent"), "{}", err.reason());
         assert_eq!(pick_up(&s), 0, "nothing sent on a guess");
+    }
+
+    /// The export mark failed until the PO died; the dead letter's reason replaced the ledger
+    /// detail, and a replay after a restart read "not sent" from it and sent the PO again. The
+    /// ledger now records the sending apart from the status.
+    #[tokio::test]
+    async fn a_po_sent_before_it_died_is_not_sent_again_by_a_replay_after_a_restart() {
+        let s = setup();
+        let exporter = Arc::new(FlakyExporter {
+            failures: 1,
+            calls: AtomicU32::new(0),
+        });
+        let first = delivery(&s, Arc::clone(&exporter));
+        first.deliver(&s.env, &s.doc).await.expect_err("mark fails");
+        assert_eq!(pick_up(&s), 1);
+        // The bus gives up: the consumer records the dead letter with its reason.
+        s.ledger
+            .set_status(
+                &s.env.idempotency_key,
+                Status::Dead,
+                "gave up after 4 attempts: Coupa server error 503",
+            )
+            .expect("dead");
+        // A restart, then the operator's replay.
+        let replayed = delivery(&s, Arc::clone(&exporter));
+        let receipt = replayed.deliver(&s.env, &s.doc).await.expect("marked");
+        assert!(receipt.already_present, "{receipt:?}");
+        assert_eq!(pick_up(&s), 0, "the supplier got the PO once");
+        // And a delivered one redelivered by the bus is not sent again either.
+        s.ledger
+            .set_status(&s.env.idempotency_key, Status::Delivered, "supplier: x")
+            .expect("delivered");
+        let again = delivery(&s, exporter).deliver(&s.env, &s.doc).await;
+        assert!(again.expect("marked").already_present);
+        assert_eq!(pick_up(&s), 0);
+    }
+
+    /// An older version arriving after a later one is on its way (a retry, a late replay) is
+    /// not sent: the supplier would take it for the current order.
+    #[tokio::test]
+    async fn an_older_version_after_a_later_one_is_not_sent() {
+        let s = setup();
+        let exporter = Arc::new(FlakyExporter {
+            failures: 0,
+            calls: AtomicU32::new(0),
+        });
+        for (key, status) in [
+            ("coupa-po:77:v2", Status::Published),
+            ("coupa-po:770:v9", Status::Delivered),
+        ] {
+            s.ledger
+                .claim(&NewDocument {
+                    idempotency_key: key,
+                    doc_id: key,
+                    adapter: "coupa",
+                    partner: "acme",
+                    kind: "purchase_order",
+                    number: "PO77",
+                    business_key: None,
+                })
+                .expect("claim");
+            s.ledger.set_status(key, status, "").expect("status");
+        }
+        let sender = delivery(&s, Arc::clone(&exporter));
+        let receipt = sender.deliver(&s.env, &s.doc).await.expect("settled");
+        assert_eq!(receipt.superseded_by.as_deref(), Some("coupa-po:77:v2"));
+        assert_eq!(pick_up(&s), 0, "nothing sent");
+        assert_eq!(
+            exporter.calls.load(Ordering::SeqCst),
+            0,
+            "not marked exported"
+        );
+
+        // The cancellation of version 2 comes after version 2 itself.
+        let mut cancel = s.env.clone();
+        cancel.idempotency_key = "coupa-po:77:v2:cancel".into();
+        s.ledger
+            .claim(&NewDocument {
+                idempotency_key: &cancel.idempotency_key,
+                doc_id: &cancel.doc_id,
+                adapter: "coupa",
+                partner: "acme",
+                kind: "purchase_order",
+                number: "PO77",
+                business_key: None,
+            })
+            .expect("claim");
+        let receipt = sender.deliver(&cancel, &s.doc).await.expect("sent");
+        assert_eq!(receipt.superseded_by, None);
+        assert_eq!(pick_up(&s), 1);
     }
 }
