@@ -168,6 +168,11 @@ pub struct CoupaSection {
     /// token used sooner can be refused).
     #[serde(default = "default_token_activation")]
     pub token_activation_ms: u64,
+    /// How long a supplier's endpoint may take to answer a PO we send it (cXML OrderRequest,
+    /// notices). Coupa gives suppliers 60 s; with `timeout_ms` (meant for Coupa's own API) a
+    /// supplier that took 12 s was sent the same PO again on every attempt.
+    #[serde(default = "default_supplier_timeout")]
+    pub supplier_timeout_ms: u64,
 }
 
 fn default_scopes() -> Vec<String> {
@@ -195,6 +200,9 @@ fn default_timeout() -> u64 {
 }
 fn default_token_activation() -> u64 {
     5_000
+}
+fn default_supplier_timeout() -> u64 {
+    60_000
 }
 
 /// SFTP landing folders: `<root>/<partner>/Incoming` is read, `<root>/<partner>/Outgoing`

@@ -490,7 +490,7 @@ fn supplier_notices(
     let notices = gateway_server::supplier_notice::SupplierNotices::new(
         gateway_server::partners::Partners::new(config.partners.clone()),
         codecs,
-        std::time::Duration::from_millis(config.coupa.timeout_ms),
+        std::time::Duration::from_millis(config.coupa.supplier_timeout_ms),
     )?;
     Ok(
         match config.mailbox.as_ref().and_then(|m| m.smtp.as_ref()) {

@@ -298,7 +298,7 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
             partners.clone(),
             codecs.clone(),
             ledger.clone(),
-            Duration::from_millis(config.coupa.timeout_ms),
+            Duration::from_millis(config.coupa.supplier_timeout_ms),
             Some(coupa.exporter),
         )
         .context("building the HTTP client for supplier delivery")?
