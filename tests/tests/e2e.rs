@@ -2526,3 +2526,54 @@ async fn only_issued_pos_go_out_and_a_cancellation_follows_its_version() {
     assert_eq!(env.sandbox.supplier_received().len(), 2);
     env.shutdown().await.unwrap();
 }
+
+/// A Coupa PO that cannot be read (a price no decimal, no supplier) was only a log line on
+/// every poll: it is now kept as `rejected` with why, once, where `gateway documents` shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_po_that_cannot_be_read_is_kept_as_rejected_once() {
+    let Some(env) = env(0).await else { return };
+    let supplier = env
+        .sandbox
+        .add_supplier(
+            serde_json::json!({"name": "Oddco", "number": "ODDCO-1", "po-method": "prompt"}),
+        )
+        .unwrap();
+    let mut bad_price = gateway_sandbox::demo::sample_purchase_order("PO-ODD-1", supplier);
+    bad_price["order-lines"][0]["price"] = serde_json::json!("12,50");
+    let odd = env.sandbox.add_purchase_order(bad_price).unwrap();
+    let mut no_supplier = gateway_sandbox::demo::sample_purchase_order("PO-ODD-2", supplier);
+    no_supplier.as_object_mut().unwrap().remove("supplier");
+    let lost = env.sandbox.add_purchase_order(no_supplier).unwrap();
+    let rejected = |e: &DemoEnv| {
+        e.running
+            .ledger
+            .list(None, Some("rejected"), 10)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.number.starts_with("PO-ODD-"))
+            .collect::<Vec<_>>()
+    };
+    assert!(env.wait_until(GUARD, |e| rejected(e).len() == 2).await);
+    let rows = rejected(&env);
+    let by_number = |n: &str| rows.iter().find(|r| r.number == n).unwrap();
+    let odd_row = by_number("PO-ODD-1");
+    assert_eq!(odd_row.idempotency_key, format!("coupa-po:{odd}:v1"));
+    assert!(odd_row.detail.contains("12,50"), "{odd_row:?}");
+    let lost_row = by_number("PO-ODD-2");
+    assert_eq!(lost_row.idempotency_key, format!("coupa-po:{lost}:v1"));
+    assert!(
+        lost_row.detail.contains("names no supplier"),
+        "{lost_row:?}"
+    );
+    // Kept once: later polls leave the rows as they were.
+    let before: Vec<String> = rows.iter().map(|r| r.updated_at.clone()).collect();
+    let seen = po_polls(&env);
+    assert!(env.wait_until(GUARD, |e| po_polls(e) >= seen + 2).await);
+    let after: Vec<String> = rejected(&env)
+        .iter()
+        .map(|r| r.updated_at.clone())
+        .collect();
+    assert_eq!(before, after);
+    assert!(!env.sandbox.purchase_order_exported("PO-ODD-1"));
+    env.shutdown().await.unwrap();
+}

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::config::{Config, CoupaSection};
 use crate::po_keys::PoKey;
-use crate::po_poller::{PendingPo, PoSource};
+use crate::po_poller::{Pending, PendingPo, PoSource, UnreadablePo};
 use crate::service::CoupaParts;
 use crate::supplier::{CoupaSupplierProfiles, PoExporter, coupa_supplier_partner_id};
 
@@ -85,13 +85,33 @@ pub struct CoupaPurchaseOrders {
     client: Arc<CoupaClient>,
 }
 
+/// The id, version and number of a PO as Coupa sent it, for keeping it when it cannot be
+/// read; `None` without a numeric id.
+fn unreadable_facts(pulled: &PulledOrder) -> Option<(u64, Option<u32>, Option<String>)> {
+    let v = &pulled.raw;
+    Some((
+        pulled.coupa_id?,
+        v.get("version")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok()),
+        v.get("po-number")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    ))
+}
+
 fn pending_po(pulled: PulledOrder) -> Result<PendingPo, String> {
     let v = &pulled.raw;
     let coupa_id = pulled
         .coupa_id
         .ok_or("purchase order without a numeric id")?;
     let document = pulled.order.map_err(|e| format!("PO {coupa_id}: {e}"))?;
-    let supplier = v.get("supplier");
+    let supplier = v.get("supplier").filter(|s| !s.is_null());
+    if supplier.is_none() {
+        return Err(format!(
+            "PO {coupa_id} names no supplier in Coupa; give it one there"
+        ));
+    }
     let text = |k: &str| {
         supplier
             .and_then(|s| s.get(k))
@@ -114,18 +134,30 @@ fn pending_po(pulled: PulledOrder) -> Result<PendingPo, String> {
 }
 
 impl PoSource for CoupaPurchaseOrders {
-    fn pending(&self) -> BoxFuture<'_, Result<Vec<PendingPo>, DeliveryError>> {
+    fn pending(&self) -> BoxFuture<'_, Result<Pending, DeliveryError>> {
         async move {
             let pulled = self
                 .client
                 .pull_purchase_orders(&PoQuery::default())
                 .await
                 .map_err(DeliveryError::from)?;
-            let mut out = Vec::with_capacity(pulled.len());
+            let mut out = Pending::default();
             for p in pulled {
+                let facts = unreadable_facts(&p);
                 match pending_po(p) {
-                    Ok(p) => out.push(p),
-                    Err(e) => tracing::error!(error = %e, "cannot map a Coupa purchase order; skipped until fixed in Coupa"),
+                    Ok(p) => out.pos.push(p),
+                    Err(reason) => match facts {
+                        Some((coupa_id, version, po_number)) => {
+                            out.unreadable.push(UnreadablePo {
+                                coupa_id,
+                                version,
+                                po_number,
+                                reason,
+                            });
+                        }
+                        None => tracing::error!(error = %reason,
+                            "cannot map a Coupa purchase order without an id; skipped until fixed in Coupa"),
+                    },
                 }
             }
             Ok(out)

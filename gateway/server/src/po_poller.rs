@@ -94,9 +94,27 @@ fn resendable(entry: &Entry) -> anyhow::Result<(PoKey, &str)> {
     }
 }
 
+/// A Coupa PO waiting to be exported that cannot be read as a purchase order (a price Coupa
+/// should never hold, more lines than the gateway takes, no supplier): kept in the ledger as
+/// `rejected` with why, so `gateway documents` shows it, not only a log line every poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadablePo {
+    pub coupa_id: u64,
+    pub version: Option<u32>,
+    pub po_number: Option<String>,
+    pub reason: String,
+}
+
+/// What one look at Coupa found.
+#[derive(Debug, Clone, Default)]
+pub struct Pending {
+    pub pos: Vec<PendingPo>,
+    pub unreadable: Vec<UnreadablePo>,
+}
+
 /// Where pending POs come from (the Coupa client in production and tests).
 pub trait PoSource: Send + Sync {
-    fn pending(&self) -> BoxFuture<'_, Result<Vec<PendingPo>, DeliveryError>>;
+    fn pending(&self) -> BoxFuture<'_, Result<Pending, DeliveryError>>;
 
     /// One PO as Coupa holds it now, exported or not (for resending it); `None` when Coupa
     /// has no PO with that id.
@@ -113,6 +131,8 @@ pub struct PollReport {
     pub not_ours: usize,
     /// POs not issued (a draft, on hold): not sent until Coupa issues them.
     pub not_issued: usize,
+    /// POs that cannot be read ([`UnreadablePo`]).
+    pub unreadable: usize,
 }
 
 pub struct PoPoller {
@@ -203,7 +223,9 @@ impl PoPoller {
     /// One poll: publishes every pending PO version not yet on the bus.
     pub async fn poll(&self) -> anyhow::Result<PollReport> {
         let mut report = PollReport::default();
-        for po in self.source.pending().await? {
+        let pending = self.source.pending().await?;
+        self.keep_unreadable(&pending.unreadable, &mut report);
+        for po in pending.pos {
             if !po.is_for_the_supplier() {
                 report.not_issued += 1;
                 continue;
@@ -219,6 +241,54 @@ impl PoPoller {
             }
         }
         Ok(report)
+    }
+
+    /// Keeps each unreadable PO as `rejected` under the key its version would be sent under,
+    /// once: logged and counted the first time, and again only when the reason changes. Fixed
+    /// in Coupa, the PO is a new version (a new key) or reads under the same key, which
+    /// takes the rejected row over.
+    fn keep_unreadable(&self, unreadable: &[UnreadablePo], report: &mut PollReport) {
+        for po in unreadable {
+            report.unreadable += 1;
+            let key = PoKey {
+                coupa_id: po.coupa_id,
+                version: po.version.unwrap_or(0),
+                cancel: false,
+            }
+            .key();
+            let known = self.ledger.entry(&key).ok().flatten();
+            if known.is_some_and(|e| e.status == Status::Rejected.as_str() && e.detail == po.reason)
+            {
+                continue;
+            }
+            let number = po.po_number.clone().unwrap_or_default();
+            let doc_id = uuid::Uuid::new_v4().to_string();
+            let row = NewDocument {
+                idempotency_key: &key,
+                doc_id: &doc_id,
+                adapter: "coupa",
+                partner: "(unknown)",
+                kind: DocumentKind::PurchaseOrder.as_str(),
+                number: &number,
+                business_key: None,
+            };
+            match self.ledger.record_rejections(&[(row, po.reason.clone())]) {
+                Ok(_) => {
+                    gateway_core::metrics::count(
+                        gateway_core::metrics::Counter::Rejected,
+                        "coupa",
+                        DocumentKind::PurchaseOrder.as_str(),
+                        1,
+                    );
+                    tracing::error!(coupa_po_id = po.coupa_id, po_number = %number,
+                        idempotency_key = %key, reason = %po.reason,
+                        "a Coupa purchase order cannot be sent: fix it in Coupa (`gateway documents --status rejected` lists it)");
+                }
+                Err(e) => tracing::error!(coupa_po_id = po.coupa_id, po_number = %number,
+                    reason = %po.reason, error = %e,
+                    "a Coupa purchase order cannot be sent, and the ledger could not keep it"),
+            }
+        }
     }
 
     /// Claims `key` and publishes `po` for `partner` under it; false when the key was claimed
