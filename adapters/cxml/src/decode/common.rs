@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use gateway_model::{Address, Party, PartyId, PaymentTerms, Tax, Text};
 use rust_decimal::Decimal;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::error::CxmlError;
 use crate::reader::Node;
@@ -491,12 +491,79 @@ pub(crate) fn line_description(holder: Node<'_>, ext: &mut Ext) -> Option<Text> 
     first.text_opt().map(Text::from)
 }
 
-/// The `Extrinsic`s of a party's `PostalAddress` (inside `node`, a `Contact` or `Address`),
-/// kept in `address_extrinsic.<slot>` by the callers; empty when there are none.
-pub(crate) fn address_extrinsics(node: Node<'_>) -> Map<String, Value> {
-    node.child("PostalAddress")
-        .map(extrinsics)
-        .unwrap_or_default()
+/// What the cXML of the parties in canonical slots says beyond the [`Party`] read from it,
+/// kept per slot (`<key>.<field>`, `field` the canonical field: `supplier`, `ship_to`, ...) so
+/// the writer (`encode::PartyKept`) puts it back:
+/// - `address_extrinsic`: the `PostalAddress` Extrinsics, name → text;
+/// - `country_name`: `{"code", "name"}`, the `Country` text when it is not the code the model
+///   holds (`<Country isoCountryCode="US">United States</Country>`; the writer writes the
+///   code as the text otherwise). Kept with the code, so a changed country does not get the
+///   old country's name;
+/// - `phone_country`: `{"dial", "code"}`, the phone's `CountryCode@isoCountryCode` when it is
+///   not the address's country (which the writer writes when nothing is kept), with the dial
+///   code it was given for, so a changed phone number does not get the old one's country.
+///
+/// Nothing is allocated for a party with none of these.
+#[derive(Debug, Default)]
+pub(crate) struct PartiesKept {
+    address_extrinsic: Map<String, Value>,
+    country_name: Map<String, Value>,
+    phone_country: Map<String, Value>,
+}
+
+impl PartiesKept {
+    /// Keeps what `node` (the `Contact` or `Address` that `party` was read from) holds beyond
+    /// `party`, for the canonical field `field`.
+    pub fn keep(&mut self, field: &str, node: Node<'_>, party: &Party) {
+        let code = party.address.as_ref().and_then(|a| a.country.as_deref());
+        if let Some(pa) = node.child("PostalAddress") {
+            let extrinsic = extrinsics(pa);
+            if !extrinsic.is_empty() {
+                self.address_extrinsic
+                    .insert(field.to_string(), Value::Object(extrinsic));
+            }
+            // `party` read the code from `isoCountryCode`, else from this text: a name that is
+            // not the code came with an `isoCountryCode`.
+            if let (Some(name), Some(code)) = (pa.child("Country").and_then(|c| c.text_opt()), code)
+                && name != code
+            {
+                self.country_name
+                    .insert(field.to_string(), json!({"code": code, "name": name}));
+            }
+        }
+        if party.phone.is_some()
+            && let Some(cc) = node
+                .find("Phone/TelephoneNumber")
+                .and_then(|t| t.child("CountryCode"))
+            && let Some(iso) = cc.attr_opt("isoCountryCode")
+            && Some(iso) != code
+        {
+            // The dial code as `party` put it in the phone (after its `+`).
+            let dial = cc.text_opt().map_or("", |c| c.trim_start_matches('+'));
+            self.phone_country
+                .insert(field.to_string(), json!({"dial": dial, "code": iso}));
+        }
+    }
+
+    /// Puts what was kept into `ext` (see the type's docs).
+    pub fn put(self, ext: &mut Ext) {
+        ext.put("address_extrinsic", Value::Object(self.address_extrinsic));
+        ext.put("country_name", Value::Object(self.country_name));
+        ext.put("phone_country", Value::Object(self.phone_country));
+    }
+}
+
+/// The text of a timestamp attribute read as the canonical `date` (`invoiceDate`,
+/// `orderDate`, `ItemOut@requestedDeliveryDate`), to keep under the attribute's name in
+/// `extensions.cxml` when the writer would not give it back from the date alone (it writes
+/// `<date>T00:00:00+00:00`, see `encode::timestamp`): the sender's time of day and offset
+/// survive a round trip. `None` when there is nothing to keep. Allocates only to compare a
+/// text that ends as the writer's does.
+pub(crate) fn kept_timestamp(text: Option<&str>, date: Option<NaiveDate>) -> Option<&str> {
+    let (text, date) = (text?, date?);
+    let as_written =
+        text.ends_with(crate::encode::MIDNIGHT_UTC) && text == crate::encode::date_time(date);
+    (!as_written).then_some(text)
 }
 
 /// quantity × unit price, when both are known and the product fits.
@@ -537,6 +604,44 @@ mod tests {
             let e = date(v, here).unwrap_err();
             assert_eq!(e.location(), "/x/@y", "{v}");
             assert!(e.to_string().contains("ISO 8601"), "{v}: {e}");
+        }
+    }
+
+    /// A timestamp is kept unless the writer writes the same text from the date, and the writer
+    /// uses what was kept only while its date part (the local date the reader mapped) is
+    /// still the document's date.
+    #[test]
+    fn timestamps_are_kept_when_they_say_more_than_the_date_and_written_while_it_holds() {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 15).unwrap();
+        for (text, kept) in [
+            ("2026-03-15T00:00:00+00:00", false),
+            ("2026-03-15T09:30:00-05:00", true),
+            // Late in the evening west of UTC: the date is the local one, not UTC's 16th.
+            ("2026-03-15T23:30:00-05:00", true),
+            ("2026-03-15T00:00:00Z", true),
+            ("2026-03-15", true),
+        ] {
+            assert_eq!(date(text, here).unwrap(), day, "{text}");
+            let got = kept_timestamp(Some(text), Some(day));
+            assert_eq!(got, kept.then_some(text), "{text}");
+            assert_eq!(crate::encode::timestamp(day, got), text, "{text}");
+        }
+        assert_eq!(kept_timestamp(None, Some(day)), None);
+        assert_eq!(
+            kept_timestamp(Some("2026-03-15T09:30:00-05:00"), None),
+            None
+        );
+        let next = day.succ_opt().unwrap();
+        for stale in [
+            "2026-03-15T09:30:00-05:00",
+            // Hand-edited: the right date followed by what no reader takes.
+            "2026-03-16garbage",
+        ] {
+            assert_eq!(
+                crate::encode::timestamp(next, Some(stale)),
+                "2026-03-16T00:00:00+00:00",
+                "{stale}"
+            );
         }
     }
 

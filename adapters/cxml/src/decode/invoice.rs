@@ -3,10 +3,12 @@
 //! Where the model has no field, the value goes to `extensions.cxml` so a round trip keeps it:
 //! `operation` (when not `new`), the raw `purpose` (when it is not the canonical spelling), the
 //! invoice a memo corrects (`original_invoice_id`, `original_invoice_date` from `InvoiceIDInfo`),
-//! parties in roles the model has no slot for (`parties.<role>`), the `PostalAddress`
-//! Extrinsics of the parties in slots (`address_extrinsic.<field>`), elements inside
-//! `Comments` (`comments_elements`), what a `Tax` holds beyond the taxes ([`TaxRead`]),
-//! Extrinsics; and per line the PO of a second `InvoiceDetailOrder` (`po_number`), the other
+//! the `invoiceDate` text when it is more than its date (`invoice_date`, see
+//! [`kept_timestamp`]), parties in roles the model has no slot for (`parties.<role>`), what the
+//! cXML of the parties in slots holds beyond them ([`PartiesKept`]: `PostalAddress`
+//! Extrinsics, country names, phone country codes), elements inside `Comments`
+//! (`comments_elements`), what a `Tax` holds beyond the taxes ([`TaxRead`]), Extrinsics; and
+//! per line the PO of a second `InvoiceDetailOrder` (`po_number`), the other
 //! elements of its `InvoiceDetailOrderInfo` (`order_info`: `MasterAgreementReference`, ...),
 //! an `invoiceLineNumber` that is not a whole number (`invoice_line_number`; `line_number` is
 //! then the ordinal), service-item flag, auxiliary part id, manufacturer part id and name,
@@ -17,8 +19,8 @@ use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, InvoicePurpose, Pa
 use serde_json::{Map, Value};
 
 use super::common::{
-    Ext, TaxRead, address_extrinsics, amount_in, attr_date, attr_decimal, comments, extended,
-    extrinsics, id_references, invoice_payment_terms, line_description, money_in, party,
+    Ext, PartiesKept, TaxRead, amount_in, attr_date, attr_decimal, comments, extended, extrinsics,
+    id_references, invoice_payment_terms, kept_timestamp, line_description, money_in, party,
     payment_terms, read_tax, text_of, unread_children,
 };
 use crate::carried;
@@ -64,6 +66,10 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
         ..Invoice::default()
     };
     let mut ext = Ext::default();
+    ext.put_str(
+        "invoice_date",
+        kept_timestamp(header.attr_opt("invoiceDate"), inv.invoice_date),
+    );
     if let Some(p) = header.attr_opt("purpose") {
         let purpose = purpose_of(p);
         inv.purpose = Some(purpose);
@@ -77,7 +83,7 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
 
     // Parties: InvoicePartner contacts by role, then InvoiceDetailShipping contacts.
     let mut others = Map::new();
-    let mut address_extrinsic = Map::new();
+    let mut kept = PartiesKept::default();
     let mut by_role: Vec<(String, Party, Node<'_>)> = Vec::new();
     for ip in header.children_named("InvoicePartner") {
         if let Some(c) = ip.child("Contact") {
@@ -110,17 +116,14 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
             }
         };
         if slot.is_none() {
+            kept.keep(field, contact, &p);
             *slot = Some(p);
-            let kept = address_extrinsics(contact);
-            if !kept.is_empty() {
-                address_extrinsic.insert(field.to_string(), Value::Object(kept));
-            }
         } else {
             others.insert(role, serde_json::to_value(&p).unwrap_or(Value::Null));
         }
     }
     ext.put("parties", Value::Object(others));
-    ext.put("address_extrinsic", Value::Object(address_extrinsic));
+    kept.put(&mut ext);
     // The invoice a credit or debit memo corrects.
     if let Some(orig) = header.child("InvoiceIDInfo") {
         ext.put_str("original_invoice_id", orig.attr_opt("invoiceID"));

@@ -1,24 +1,27 @@
 //! `OrderRequest` → canonical [`PurchaseOrder`] (mapping table in CANONICAL.md).
 //!
-//! Kept in `extensions.cxml` where the model has no field: header `requestedDeliveryDate`,
+//! Kept in `extensions.cxml` where the model has no field: the `orderDate` text when it is
+//! more than its date (`order_date`, see [`kept_timestamp`]), header `requestedDeliveryDate`,
 //! `orderType`, the changed order's payloadID (`document_reference`), contacts in roles
-//! without a slot (`parties.<role>`), the `PostalAddress` Extrinsics of the parties in slots
-//! (`address_extrinsic.<field>`), elements inside `Comments` (`comments_elements`), what a
-//! `Tax` holds beyond the taxes ([`super::common::TaxRead`]), the header's other elements
-//! (`header_elements`: `Payment`, `Followup`, `SupplierOrderInfo`, ..., as element JSON,
-//! written back at their place in the DTD), Extrinsics; per line a `lineNumber` that is not a
-//! whole number (`line_number`; the canonical `line_number` is then the ordinal), the
-//! auxiliary part id, manufacturer part id and name, the description's `ShortName` and
-//! further `Description`s, a line ShipTo (`ship_to`), classifications, distributions
-//! (accounting segments and charge), tax extras, comments and Extrinsics.
+//! without a slot (`parties.<role>`), what the cXML of the parties in slots holds beyond them
+//! ([`PartiesKept`]: `PostalAddress` Extrinsics, country names, phone country codes),
+//! elements inside `Comments` (`comments_elements`), what a `Tax` holds beyond the taxes
+//! ([`super::common::TaxRead`]), the header's other elements (`header_elements`: `Payment`,
+//! `Followup`, `SupplierOrderInfo`, ..., as element JSON, written back at their place in the
+//! DTD), Extrinsics; per line a `lineNumber` that is not a whole number (`line_number`; the
+//! canonical `line_number` is then the ordinal), the `requestedDeliveryDate` text when it is
+//! more than its date (`requested_delivery_date`), the auxiliary part id, manufacturer part id
+//! and name, the description's `ShortName` and further `Description`s, a line ShipTo
+//! (`ship_to`, and what [`PartiesKept`] keeps of it under `.ship_to`), classifications,
+//! distributions (accounting segments and charge), tax extras, comments and Extrinsics.
 
 use gateway_model::{Charge, ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, Text};
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    Ext, address_extrinsics, amount_in, attr_date, attr_decimal, attr_u32, comments, extrinsics,
-    id_references, line_description, money_in, party, payment_terms, read_tax, text_of,
-    unread_children,
+    Ext, PartiesKept, amount_in, attr_date, attr_decimal, attr_u32, comments, extrinsics,
+    id_references, kept_timestamp, line_description, money_in, party, payment_terms, read_tax,
+    text_of, unread_children,
 };
 use crate::carried;
 use crate::error::CxmlError;
@@ -89,6 +92,10 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
     };
     let mut ext = Ext::default();
     ext.put_str(
+        "order_date",
+        kept_timestamp(header.attr_opt("orderDate"), po.order_date),
+    );
+    ext.put_str(
         "requested_delivery_date",
         header.attr_opt("requestedDeliveryDate"),
     );
@@ -98,25 +105,9 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
         po.total = Some(m.amount);
         po.currency = m.currency;
     }
-    let mut address_extrinsic = Map::new();
-    let mut keep_address_extrinsics = |field: &str, node: Node<'_>| {
-        let kept = address_extrinsics(node);
-        if !kept.is_empty() {
-            address_extrinsic.insert(field.to_string(), Value::Object(kept));
-        }
-    };
-    if let Some(st) = header.child("ShipTo") {
-        po.ship_to = address_party(st);
-        if let Some(a) = st.child("Address") {
-            keep_address_extrinsics("ship_to", a);
-        }
-    }
-    if let Some(bt) = header.child("BillTo") {
-        po.bill_to = address_party(bt);
-        if let Some(a) = bt.child("Address") {
-            keep_address_extrinsics("bill_to", a);
-        }
-    }
+    let mut kept = PartiesKept::default();
+    po.ship_to = address_party(header.child("ShipTo"), "ship_to", &mut kept);
+    po.bill_to = address_party(header.child("BillTo"), "bill_to", &mut kept);
     let mut others = Map::new();
     for c in header.children_named("Contact") {
         let role = c.attr("role").unwrap_or_default();
@@ -134,8 +125,8 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
             continue;
         };
         if slot.is_none() {
+            kept.keep(field, c, &p);
             *slot = Some(p);
-            keep_address_extrinsics(field, c);
         } else {
             others.insert(
                 role.to_string(),
@@ -144,7 +135,7 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
         }
     }
     ext.put("parties", Value::Object(others));
-    ext.put("address_extrinsic", Value::Object(address_extrinsic));
+    kept.put(&mut ext);
     if let Some(s) = header.child("Shipping")
         && let Some(a) = amount_in(Some(s))?
     {
@@ -181,10 +172,14 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
     Ok(po)
 }
 
-/// A party from `ShipTo`/`BillTo`: its `Address`, plus `IdReference`s beside it.
-fn address_party(holder: Node<'_>) -> Option<Party> {
-    let mut p = holder.child("Address").map(party)?;
+/// A party from `ShipTo`/`BillTo` (`holder`): its `Address`, plus `IdReference`s beside it;
+/// what its cXML holds beyond the party goes in `kept` for the canonical field `field`.
+fn address_party(holder: Option<Node<'_>>, field: &str, kept: &mut PartiesKept) -> Option<Party> {
+    let holder = holder?;
+    let address = holder.child("Address")?;
+    let mut p = party(address);
     id_references(holder, &mut p);
+    kept.keep(field, address, &p);
     Some(p)
 }
 
@@ -223,6 +218,10 @@ fn line(item: Node<'_>, ordinal: u32) -> Result<OrderLine, CxmlError> {
         need_by: attr_date(item, "requestedDeliveryDate")?,
         ..OrderLine::default()
     };
+    ext.put_str(
+        "requested_delivery_date",
+        kept_timestamp(item.attr_opt("requestedDeliveryDate"), l.need_by),
+    );
     if let Some(id) = item.child("ItemID") {
         l.supplier_part_id = text_of(id, "SupplierPartID");
         l.buyer_part_id = text_of(id, "BuyerPartID");
@@ -252,9 +251,11 @@ fn line(item: Node<'_>, ordinal: u32) -> Result<OrderLine, CxmlError> {
         );
         extrinsic = extrinsics(d);
     }
-    if let Some(p) = item.child("ShipTo").and_then(address_party) {
+    let mut kept = PartiesKept::default();
+    if let Some(p) = address_party(item.child("ShipTo"), "ship_to", &mut kept) {
         ext.put("ship_to", serde_json::to_value(&p).unwrap_or(Value::Null));
     }
+    kept.put(&mut ext);
     if let Some(t) = item.child("Tax") {
         l.taxes = order_taxes(t, &mut ext)?;
     }

@@ -6,9 +6,9 @@ use serde_json::Value;
 
 use super::writer::Xml;
 use super::{
-    Dtd, address_extrinsic, begin, carried_extrinsics, comments, contact, cxml_ext, date_time,
-    description, elements, end, ext_parties, ext_str, extrinsics, id_references, invoice_envelope,
-    line_descriptions, money, money_in, tax_description, tax_details, tax_sum,
+    Dtd, PartyKept, begin, carried_extrinsics, comments, contact, cxml_ext, date_time, description,
+    elements, end, ext_parties, ext_str, extrinsics, id_references, invoice_envelope,
+    line_descriptions, money, money_in, tax_description, tax_details, tax_sum, timestamp,
 };
 use crate::carried;
 use crate::decode::invoice_purpose_wire;
@@ -36,7 +36,9 @@ pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>
 }
 
 fn header(x: &mut Xml, inv: &Invoice) {
-    let date = inv.invoice_date.map(date_time);
+    let date = inv
+        .invoice_date
+        .map(|d| timestamp(d, ext_str(&inv.extensions, "invoice_date")));
     // No purpose stays no purpose: the DTD's default (`standard`) is what a reader assumes, and
     // writing it would make a document that had none read back as standard.
     let purpose =
@@ -79,7 +81,7 @@ fn header(x: &mut Xml, inv: &Invoice) {
         ],
     );
     let extra = ext_parties(&inv.extensions);
-    // (role, party, its canonical field when it has one: for its kept address Extrinsics)
+    // (role, party, its canonical field when it has one: for what was kept of it)
     let mut partners: Vec<(&str, &Party, Option<&str>)> = Vec::new();
     for (role, field, p) in [
         ("from", "supplier", &inv.supplier),
@@ -96,11 +98,14 @@ fn header(x: &mut Xml, inv: &Invoice) {
             partners.push((role.as_str(), p, None));
         }
     }
-    let kept_address =
-        |field: Option<&str>| field.and_then(|f| address_extrinsic(&inv.extensions, f));
+    let kept = |field: Option<&str>| {
+        field
+            .map(|f| PartyKept::of(&inv.extensions, f))
+            .unwrap_or_default()
+    };
     for (role, p, field) in partners {
         x.open("InvoicePartner", &[]);
-        contact(x, role, p, false, kept_address(field));
+        contact(x, role, p, false, &kept(field));
         id_references(x, p);
         x.close("InvoicePartner");
     }
@@ -108,21 +113,21 @@ fn header(x: &mut Xml, inv: &Invoice) {
     // The reader takes the first shipTo contact for the model's ship-to and keeps a second
     // one (a source may have had one in InvoicePartner and one here) in the extensions: the
     // model's goes before the kept one, so each is read back where it was.
-    let kept = |shipto: bool| {
+    let kept_shipping = |shipto: bool| {
         extra
             .iter()
             .filter(move |(r, _)| SHIPPING_ROLES.contains(&r.as_str()) && (r == "shipTo") == shipto)
             .map(|(r, p)| (r.as_str(), p, None))
     };
-    let mut shipping: Vec<(&str, &Party, Option<&str>)> = kept(false).collect();
+    let mut shipping: Vec<(&str, &Party, Option<&str>)> = kept_shipping(false).collect();
     if let Some(p) = &inv.ship_to {
         shipping.push(("shipTo", p, Some("ship_to")));
     }
-    shipping.extend(kept(true));
+    shipping.extend(kept_shipping(true));
     if !shipping.is_empty() {
         x.open("InvoiceDetailShipping", &[]);
         for (role, p, field) in shipping {
-            contact(x, role, p, true, kept_address(field));
+            contact(x, role, p, true, &kept(field));
         }
         x.close("InvoiceDetailShipping");
     }

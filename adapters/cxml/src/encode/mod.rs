@@ -158,9 +158,23 @@ pub fn timestamp_now() -> String {
     Utc::now().format("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
+/// What [`date_time`] writes after the date.
+pub(crate) const MIDNIGHT_UTC: &str = "T00:00:00+00:00";
+
 /// A canonical date as a cXML timestamp whose date part is that date.
 pub(crate) fn date_time(d: NaiveDate) -> String {
-    format!("{}T00:00:00+00:00", d.format("%Y-%m-%d"))
+    format!("{}{MIDNIGHT_UTC}", d.format("%Y-%m-%d"))
+}
+
+/// The timestamp written for the canonical date `d` of an attribute whose source text the
+/// reader kept (`kept`, see `decode::common::kept_timestamp`): that text while its date part,
+/// the sender's local date the reader mapped, is still `d`; [`date_time`] otherwise, so a date
+/// changed in the canonical document is written as changed, not overridden by the old time.
+pub(crate) fn timestamp(d: NaiveDate, kept: Option<&str>) -> String {
+    match kept {
+        Some(text) if crate::decode::date(text, String::new).ok() == Some(d) => text.to_string(),
+        _ => date_time(d),
+    }
 }
 
 /// Writes the prolog, `cXML` root and `Header`, and opens `Request`.
@@ -265,15 +279,17 @@ pub(crate) fn id_references(x: &mut Xml, p: &Party) {
     }
 }
 
-/// The body of a `Contact` or `Address`: Name, PostalAddress (ending with the Extrinsics
-/// `address_extrinsic` kept for the party, see [`address_extrinsic`]), Email, Phone.
-pub(crate) fn party_body(x: &mut Xml, p: &Party, address_extrinsic: Option<&Map<String, Value>>) {
+/// The body of a `Contact` or `Address`: Name, PostalAddress (ending with the Extrinsics kept
+/// for the party), Email, Phone; what the reader kept of the party beyond the model (`kept`)
+/// goes back where it came from.
+pub(crate) fn party_body(x: &mut Xml, p: &Party, kept: &PartyKept<'_>) {
     x.leaf(
         "Name",
         &[("xml:lang", Some("en"))],
         p.name.as_deref().unwrap_or(""),
     );
-    if p.address.is_some() || p.contact.is_some() || address_extrinsic.is_some() {
+    let country = p.address.as_ref().and_then(|a| a.country.as_deref());
+    if p.address.is_some() || p.contact.is_some() || kept.address_extrinsic.is_some() {
         let empty = Address::default();
         let a = p.address.as_ref().unwrap_or(&empty);
         x.open("PostalAddress", &[]);
@@ -292,9 +308,13 @@ pub(crate) fn party_body(x: &mut Xml, p: &Party, address_extrinsic: Option<&Map<
         if let Some(pc) = &a.postal_code {
             x.leaf("PostalCode", &[], pc);
         }
-        let country = a.country.as_deref().unwrap_or("");
-        x.leaf("Country", &[("isoCountryCode", Some(country))], country);
-        if let Some(m) = address_extrinsic {
+        let code = country.unwrap_or("");
+        x.leaf(
+            "Country",
+            &[("isoCountryCode", Some(code))],
+            kept.country_name(code).unwrap_or(code),
+        );
+        if let Some(m) = kept.address_extrinsic {
             extrinsic_map(x, m);
         }
         x.close("PostalAddress");
@@ -303,12 +323,15 @@ pub(crate) fn party_body(x: &mut Xml, p: &Party, address_extrinsic: Option<&Map<
         x.leaf("Email", &[("name", Some("default"))], e);
     }
     if let Some(phone) = &p.phone {
-        phone_number(x, phone);
+        phone_number(x, phone, |dial| {
+            kept.phone_country(dial).or(country).unwrap_or("")
+        });
     }
 }
 
-/// `Phone/TelephoneNumber` from `+<country> <area> <number...>` (the decoder's form).
-fn phone_number(x: &mut Xml, phone: &str) {
+/// `Phone/TelephoneNumber` from `+<country> <area> <number...>` (the decoder's form); `iso`
+/// gives the `CountryCode@isoCountryCode` (required by the DTD) for the dial code.
+fn phone_number<'a>(x: &mut Xml, phone: &str, iso: impl FnOnce(&str) -> &'a str) {
     let mut parts = phone.split(' ').filter(|s| !s.is_empty());
     let (cc, area, number) = if phone.starts_with('+') {
         let cc = parts
@@ -323,7 +346,7 @@ fn phone_number(x: &mut Xml, phone: &str) {
     };
     x.open("Phone", &[]);
     x.open("TelephoneNumber", &[]);
-    x.leaf("CountryCode", &[("isoCountryCode", Some(""))], &cc);
+    x.leaf("CountryCode", &[("isoCountryCode", Some(iso(&cc)))], &cc);
     x.leaf("AreaOrCityCode", &[], &area);
     x.leaf("Number", &[], &number);
     x.close("TelephoneNumber");
@@ -331,18 +354,12 @@ fn phone_number(x: &mut Xml, phone: &str) {
 }
 
 /// `Contact role=".."` with the party's body; ids inside the contact when `ids_inside`.
-pub(crate) fn contact(
-    x: &mut Xml,
-    role: &str,
-    p: &Party,
-    ids_inside: bool,
-    address_extrinsic: Option<&Map<String, Value>>,
-) {
+pub(crate) fn contact(x: &mut Xml, role: &str, p: &Party, ids_inside: bool, kept: &PartyKept<'_>) {
     x.open(
         "Contact",
         &[("role", Some(role)), ("addressID", address_id(p))],
     );
-    party_body(x, p, address_extrinsic);
+    party_body(x, p, kept);
     if ids_inside {
         id_references(x, p);
     }
@@ -591,16 +608,57 @@ impl<'a> Kept<'a> {
     }
 }
 
-/// The `PostalAddress` Extrinsics the decoder kept for the party in canonical field `field`
-/// (`address_extrinsic.<field>`: `ship_to`, `bill_to`, `supplier`, ...).
-pub(crate) fn address_extrinsic<'a>(
-    e: &'a Extensions,
-    field: &str,
-) -> Option<&'a Map<String, Value>> {
-    cxml_ext(e)?
-        .get("address_extrinsic")?
-        .get(field)?
-        .as_object()
+/// What the reader kept of the party in a canonical field beyond the model
+/// (`decode::common::PartiesKept`: `address_extrinsic`, `country_name`, `phone_country`, each
+/// `.<field>`); [`PartyKept::default`] for a party with no field (kept in `parties.<role>`).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct PartyKept<'a> {
+    /// The `PostalAddress` Extrinsics, name → text.
+    pub address_extrinsic: Option<&'a Map<String, Value>>,
+    country_name: Option<&'a Value>,
+    phone_country: Option<&'a Value>,
+}
+
+impl<'a> PartyKept<'a> {
+    /// What was kept in `e` (the document's or a line's extensions) for the party in `field`
+    /// (`ship_to`, `bill_to`, `supplier`, ...).
+    pub fn of(e: &'a Extensions, field: &str) -> Self {
+        let Some(c) = cxml_ext(e) else {
+            return PartyKept::default();
+        };
+        let get = |key: &str| c.get(key).and_then(|m| m.get(field));
+        PartyKept {
+            address_extrinsic: get("address_extrinsic").and_then(Value::as_object),
+            country_name: get("country_name"),
+            phone_country: get("phone_country"),
+        }
+    }
+
+    /// The kept `Country` text, while the party's country is still `code`, the one it was
+    /// kept with.
+    pub fn country_name(&self, code: &str) -> Option<&'a str> {
+        kept_for(self.country_name, "code", code, "name")
+    }
+
+    /// The kept `CountryCode@isoCountryCode` of the phone, while its dial code is still
+    /// `dial`, the one it was kept with.
+    pub fn phone_country(&self, dial: &str) -> Option<&'a str> {
+        kept_for(self.phone_country, "dial", dial, "code")
+    }
+}
+
+/// `kept[value_key]` when `kept[guard_key]` is `guard`: a kept value that holds only while
+/// what the model says is what it was kept beside.
+fn kept_for<'a>(
+    kept: Option<&'a Value>,
+    guard_key: &str,
+    guard: &str,
+    value_key: &str,
+) -> Option<&'a str> {
+    let k = kept?;
+    (k.get(guard_key)?.as_str()? == guard)
+        .then(|| k.get(value_key)?.as_str())
+        .flatten()
 }
 
 /// `Comments` with `text` and the elements kept in `comments_elements` (`Attachment`s);

@@ -4,14 +4,14 @@ use gateway_core::{EncodeError, PartnerProfile};
 use gateway_model::{
     Charge, ChargeKind, Extensions, OrderLine, Party, PaymentTerms, PurchaseOrder, Tax,
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::writer::Xml;
 use super::{
-    Dtd, Kept, address_extrinsic, address_id, begin, carried_extrinsics, comments, contact,
-    cxml_ext, date_time, description, end, ext_parties, ext_str, extrinsics, id_references,
-    is_plain, line_descriptions, money, money_in, order_envelope, party_body, tax_description,
-    tax_detail_kept, tax_details, tax_sum,
+    Dtd, Kept, PartyKept, address_id, begin, carried_extrinsics, comments, contact, cxml_ext,
+    description, end, ext_parties, ext_str, extrinsics, id_references, is_plain, line_descriptions,
+    money, money_in, order_envelope, party_body, tax_description, tax_detail_kept, tax_details,
+    tax_sum, timestamp,
 };
 use crate::carried;
 use crate::decode::order_purpose_wire;
@@ -139,22 +139,19 @@ const HEADER_ORDER: &[&str] = &[
 ];
 
 /// `ShipTo`/`BillTo`: an `Address` and the party's other ids as `IdReference`s.
-fn address_holder(
-    x: &mut Xml,
-    name: &str,
-    p: &Party,
-    address_extrinsic: Option<&Map<String, Value>>,
-) {
+fn address_holder(x: &mut Xml, name: &str, p: &Party, kept: &PartyKept<'_>) {
     x.open(name, &[]);
     x.open("Address", &[("addressID", address_id(p))]);
-    party_body(x, p, address_extrinsic);
+    party_body(x, p, kept);
     x.close("Address");
     id_references(x, p);
     x.close(name);
 }
 
 fn header(x: &mut Xml, po: &PurchaseOrder, cur: &str) -> Result<(), EncodeError> {
-    let date = po.order_date.map(date_time);
+    let date = po
+        .order_date
+        .map(|d| timestamp(d, ext_str(&po.extensions, "order_date")));
     let version = po.version.map(|v| v.to_string());
     x.open(
         "OrderRequestHeader",
@@ -182,11 +179,11 @@ fn header(x: &mut Xml, po: &PurchaseOrder, cur: &str) -> Result<(), EncodeError>
     money_in(x, "Total", cur, po.total);
     kept.before(x, "ShipTo");
     if let Some(p) = &po.ship_to {
-        address_holder(x, "ShipTo", p, address_extrinsic(e, "ship_to"));
+        address_holder(x, "ShipTo", p, &PartyKept::of(e, "ship_to"));
     }
     kept.before(x, "BillTo");
     if let Some(p) = &po.bill_to {
-        address_holder(x, "BillTo", p, address_extrinsic(e, "bill_to"));
+        address_holder(x, "BillTo", p, &PartyKept::of(e, "bill_to"));
     }
     kept.before(x, "Shipping");
     if let Some(s) = shipping_only(&po.charges, "$.charges")? {
@@ -205,14 +202,14 @@ fn header(x: &mut Xml, po: &PurchaseOrder, cur: &str) -> Result<(), EncodeError>
             "supplierCorporate",
             p,
             true,
-            address_extrinsic(e, "supplier"),
+            &PartyKept::of(e, "supplier"),
         );
     }
     if let Some(p) = &po.buyer {
-        contact(x, "buyer", p, true, address_extrinsic(e, "buyer"));
+        contact(x, "buyer", p, true, &PartyKept::of(e, "buyer"));
     }
     for (role, p) in ext_parties(e) {
-        contact(x, &role, &p, true, None);
+        contact(x, &role, &p, true, &PartyKept::default());
     }
     kept.before(x, "Comments");
     comments(x, po.comments.as_deref(), e);
@@ -234,7 +231,9 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
         Some(n) => n.to_string(),
         None => l.line_number.to_string(),
     };
-    let need_by = l.need_by.map(date_time);
+    let need_by = l
+        .need_by
+        .map(|d| timestamp(d, ext_str(&l.extensions, "requested_delivery_date")));
     x.open(
         "ItemOut",
         &[
@@ -287,7 +286,7 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
         .and_then(|e| e.get("ship_to"))
         .and_then(|v| serde_json::from_value::<Party>(v.clone()).ok())
     {
-        address_holder(x, "ShipTo", &p, None);
+        address_holder(x, "ShipTo", &p, &PartyKept::of(&l.extensions, "ship_to"));
     }
     if let Some(s) = shipping_only(&l.charges, &format!("$.lines[{i}].charges"))? {
         shipping(x, s, cur);
