@@ -3,7 +3,7 @@
 //!
 //! Money is never dropped: a tax or charge the layout cannot carry is refused with its path.
 //! Descriptive data the layouts have no column for is left out: party contact/e-mail/phone
-//! and ids in domains other than `coupa`/`coupa_id`, payment-term days and discounts, tax
+//! and ids in domains other than `coupa`/`coupa-number`, payment-term days and discounts, tax
 //! descriptions, PO buyer/bill-to/comments, PO purpose `new`/`update` (the export carries
 //! `status` and `version`), and the derived invoice subtotal and tax total.
 

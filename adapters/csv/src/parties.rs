@@ -1,21 +1,28 @@
-//! Party columns shared by both Coupa layouts: a name, Coupa supplier number/id, and an
-//! address spread over `<prefix> street1`, `city`, `state`, ... columns.
+//! Party columns shared by both Coupa layouts: a name, Coupa's id and supplier number (in the
+//! domains [`COUPA_ID`] and [`COUPA_NUMBER`]), and an address spread over `<prefix> street1`,
+//! `city`, `state`, ... columns.
 
 use gateway_model::{Address, Party, PartyId};
 
 use crate::cells::Cells;
 use crate::header::Header;
 
-/// Domain of a Coupa supplier number in `Party::ids` (as in the JSON samples).
-pub const COUPA_NUMBER: &str = "coupa";
-/// Domain of Coupa's internal supplier id.
-pub const COUPA_ID: &str = "coupa_id";
+/// Domain of Coupa's own id of a party (a supplier's or an address's `id`) in `Party::ids`.
+/// The same domain `adapter-coupa` writes a Coupa PO's supplier and ship-to ids in, and reads
+/// a supplier's id from when it delivers an invoice, so a document read from a Coupa CSV file
+/// and one mapped from Coupa's API name the same supplier the same way.
+pub const COUPA_ID: &str = "coupa";
+/// Domain of a Coupa supplier number, beside its id in [`COUPA_ID`]: `adapter-coupa`'s domain
+/// for it. A number kept in `coupa` would be taken for Coupa's id when it is all digits.
+pub const COUPA_NUMBER: &str = "coupa-number";
 
 /// Where one party's cells are in a header.
 #[derive(Debug, Clone, Default)]
 pub struct PartyCols {
     pub name: Option<usize>,
+    /// `<prefix>number`: the Coupa supplier number, read into [`COUPA_NUMBER`].
     pub number: Option<usize>,
+    /// `<prefix>id`: Coupa's id of the party, read into [`COUPA_ID`].
     pub id: Option<usize>,
     pub street: Vec<usize>,
     pub city: Option<usize>,
@@ -78,16 +85,17 @@ impl PartyCols {
         if self.used().all(|i| c.raw(Some(i)).is_empty()) {
             return None;
         }
+        // The id first, then the number: the order `adapter-coupa` gives them in.
         let mut ids = Vec::new();
-        if let Some(v) = c.text(self.number) {
-            ids.push(PartyId {
-                domain: COUPA_NUMBER.into(),
-                value: v,
-            });
-        }
         if let Some(v) = c.text(self.id) {
             ids.push(PartyId {
                 domain: COUPA_ID.into(),
+                value: v,
+            });
+        }
+        if let Some(v) = c.text(self.number) {
+            ids.push(PartyId {
+                domain: COUPA_NUMBER.into(),
                 value: v,
             });
         }
@@ -117,7 +125,9 @@ impl PartyCols {
 #[derive(Debug, Clone, Copy)]
 pub struct PartyNames {
     pub name: &'static str,
+    /// Written from the party's [`COUPA_NUMBER`] id.
     pub number: Option<&'static str>,
+    /// Written from the party's [`COUPA_ID`] id.
     pub id: Option<&'static str>,
     pub street: [&'static str; 3],
     pub city: &'static str,
