@@ -916,13 +916,25 @@ impl Ledger {
     /// Records the partner's verdict on a document it was sent; a rejection also makes the
     /// document `partner_rejected`, so operators find it by status (and a later acceptance of
     /// the same set, a partner correcting itself, makes it `delivered` again).
+    /// Returns whether this verdict newly refused the document (not the same refusal come
+    /// again: a supplier that sends its 997 twice is one refusal, counted once).
     pub fn record_partner_ack(
         &self,
         idempotency_key: &str,
         accepted: bool,
         summary: &str,
-    ) -> Result<(), LedgerError> {
+    ) -> Result<bool, LedgerError> {
         self.write(|c| {
+            let before: Option<(String, String)> = c
+                .prepare_cached(
+                    "SELECT status, partner_ack FROM documents WHERE idempotency_key = ?1",
+                )?
+                .query_row(params![idempotency_key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let newly_refused = !accepted
+                && before.is_some_and(|(status, ack)| {
+                    status != Status::PartnerRejected.as_str() || ack != summary
+                });
             c.prepare_cached(
                 "UPDATE documents SET partner_ack = ?2,
                      status = CASE WHEN status = 'purged' THEN status
@@ -933,7 +945,7 @@ impl Ledger {
                  WHERE idempotency_key = ?1",
             )?
             .execute(params![idempotency_key, summary, accepted])?;
-            Ok(())
+            Ok(newly_refused)
         })
     }
 
@@ -1139,6 +1151,34 @@ mod tests {
         );
         assert_eq!(Status::parse("interrupted"), Status::Interrupted);
         assert!(Status::ALL.contains(&Status::Interrupted) && !Status::Interrupted.is_done());
+    }
+
+    /// A supplier that sends its refusing 997 twice refused the PO once: the counter counts
+    /// what this returns.
+    #[test]
+    fn the_same_refusal_twice_is_newly_refused_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        assert_eq!(l.claim(&doc("po-1", "d1")).unwrap(), Claim::New);
+        l.set_status("po-1", Status::Delivered, "").unwrap();
+        assert!(
+            l.record_partner_ack("po-1", false, "rejected (R) in 997 0001")
+                .unwrap()
+        );
+        assert!(
+            !l.record_partner_ack("po-1", false, "rejected (R) in 997 0001")
+                .unwrap()
+        );
+        // Another refusal (a later 997 with other reasons) is new; an acceptance never is.
+        assert!(
+            l.record_partner_ack("po-1", false, "rejected (R) in 997 0002")
+                .unwrap()
+        );
+        assert!(
+            !l.record_partner_ack("po-1", true, "accepted (A) in 997 0003")
+                .unwrap()
+        );
+        assert!(!l.record_partner_ack("unknown", false, "rejected").unwrap());
     }
 
     #[test]

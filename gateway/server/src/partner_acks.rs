@@ -43,7 +43,9 @@ pub fn reconcile_ta1(
             continue;
         }
         for key in keys {
-            ledger.record_partner_ack(&key, !t.rejected(), &t.summary())?;
+            if ledger.record_partner_ack(&key, !t.rejected(), &t.summary())? {
+                out.newly_refused.push(key.clone());
+            }
             out.matched.push((key, !t.rejected(), t.summary()));
         }
     }
@@ -57,6 +59,9 @@ pub struct Reconciled {
     pub matched: Vec<(String, bool, String)>,
     /// What could not be matched, and why (a group or set this gateway did not send).
     pub unmatched: Vec<String>,
+    /// Keys this acknowledgment newly refused (not the same refusal sent again): what the
+    /// partner-rejected counter counts.
+    pub newly_refused: Vec<String>,
 }
 
 /// Matches `acks` from `partner` to the sets sent to it, and records each verdict.
@@ -90,7 +95,9 @@ pub fn reconcile(
         for (control, key) in &sent {
             match ack.verdict(control) {
                 Some(v) => {
-                    ledger.record_partner_ack(key, v.accepted, &v.summary)?;
+                    if ledger.record_partner_ack(key, v.accepted, &v.summary)? {
+                        out.newly_refused.push(key.clone());
+                    }
                     out.matched.push((key.clone(), v.accepted, v.summary));
                 }
                 None => out.unmatched.push(format!(

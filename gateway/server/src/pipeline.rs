@@ -677,6 +677,11 @@ impl Pipeline {
                 tracing::info!(adapter = req.adapter, partner = %partner, idempotency_key = %key, %summary, "partner accepted");
             } else {
                 tracing::warn!(adapter = req.adapter, partner = %partner, idempotency_key = %key, %summary, "partner rejected a document we sent");
+                if !r.newly_refused.contains(&key) {
+                    // The same refusal sent again: logged, counted once already.
+                    report.acknowledgments.push(format!("{key}: {summary}"));
+                    continue;
+                }
                 // Labelled like the document's other counters: the adapter it came in by.
                 let (adapter, kind) = self.ledger.entry(&key).ok().flatten().map_or_else(
                     || ("unknown".into(), "unknown".into()),
