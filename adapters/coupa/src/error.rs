@@ -143,8 +143,10 @@ pub enum CoupaError {
     /// The canonical document cannot become a Coupa document. Permanent.
     #[error("mapping: {0}")]
     Mapping(String),
-    /// Coupa holds another invoice under this supplier and number (its total differs).
-    /// Permanent: an operator voids one of them first.
+    /// Coupa holds another invoice under this supplier and number (a field it gives back
+    /// differs from the request: see [`crate::invoice_diff`]). Permanent: the same request
+    /// finds the same invoice every time; an operator voids or credits one of them first, or
+    /// the supplier sends it under a new number.
     #[error("conflict: {0}")]
     Conflict(String),
     /// cXML `Response/Status` other than 2xx; retryable for 5xx.

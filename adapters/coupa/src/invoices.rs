@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::client::CoupaClient;
 use crate::error::CoupaError;
+use crate::invoice_diff::{self, decimal};
 use crate::stats::Counters;
 
 /// The parts of a Coupa invoice the gateway uses.
@@ -21,6 +22,10 @@ pub struct CoupaInvoice {
     pub supplier_id: Option<u64>,
     /// `supplier-total`: the control total the supplier gave, when Coupa holds one.
     pub supplier_total: Option<rust_decimal::Decimal>,
+    /// The invoice JSON as Coupa gave it: what [`Self::conflict_with`] compares a request
+    /// with, field by field, since a number and total shared by two invoices do not make
+    /// them one.
+    held: Value,
 }
 
 impl CoupaInvoice {
@@ -40,27 +45,58 @@ impl CoupaInvoice {
                 .and_then(|s| s.get("id"))
                 .and_then(Value::as_u64),
             supplier_total: v.get("supplier-total").and_then(decimal),
+            held: v.clone(),
         })
     }
 
     /// Why this invoice, already in Coupa under the same supplier and number, is not the
-    /// document `body` would create: its control total differs. Then the document is not a
-    /// copy but another invoice, or a corrected one, which the API cannot put in its place;
-    /// taking it as "already there" lost the correction without a trace.
+    /// document `body` would create; `None` when it is (a resend, to take as delivered).
+    ///
+    /// It is the same invoice only when every field `body` sends that Coupa gives back agrees
+    /// ([`invoice_diff::differences`]): date, currency, each line's description, quantity,
+    /// price, total, PO number and line, charges, taxes and the total. Comparing the total
+    /// alone took another invoice with the same number and total (two rows of one file, a
+    /// corrected PO line) for a copy: reported delivered, never in Coupa. Anything else is
+    /// another invoice, or a corrected one, which the API cannot put in place of this one;
+    /// the reason names each differing field and what an operator can do.
     pub fn conflict_with(&self, body: &Value) -> Option<String> {
-        let theirs = self.supplier_total?;
-        let ours = body.get("supplier-total").and_then(decimal)?;
-        (theirs != ours).then(|| {
-            format!(
-                "Coupa already has invoice {} of this supplier (id {}, {}) with supplier total \
-                 {theirs}, and this one says {ours}: it is another invoice, or a corrected one, \
-                 which the API cannot put in its place. Void the one Coupa has and replay this \
-                 one, or send a credit or debit memo for the difference",
-                self.invoice_number.as_deref().unwrap_or("?"),
-                self.id,
-                self.status.as_deref().unwrap_or("no status")
-            )
-        })
+        let diffs = invoice_diff::differences(&self.held, body);
+        if diffs.is_empty() {
+            return None;
+        }
+        let supplier = self.held.get("supplier");
+        let supplier = ["name", "number"]
+            .iter()
+            .find_map(|k| {
+                supplier
+                    .and_then(|s| s.get(k))
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| format!("supplier {s}"))
+            })
+            .or_else(|| self.supplier_id.map(|id| format!("supplier id {id}")))
+            .unwrap_or_else(|| "this supplier".to_string());
+        Some(format!(
+            "Coupa already has invoice {} of {supplier} (Coupa invoice id {}, {}) and it is not \
+             this one: {}. It is another invoice, or a corrected one, which the API cannot put \
+             in its place: if this is a correction, void or credit the one in Coupa first and \
+             replay this one; if it is another invoice, the supplier must send it under a new \
+             number. Retrying it as it is cannot help",
+            self.invoice_number.as_deref().unwrap_or("?"),
+            self.id,
+            self.status.as_deref().unwrap_or("no status"),
+            invoice_diff::describe(&diffs),
+        ))
+    }
+
+    /// `self`, found under the number of `body`, taken for it when it is the same invoice;
+    /// else the conflict (permanent).
+    fn taken_for(self, body: &Value) -> Result<Self, CoupaError> {
+        match self.conflict_with(body) {
+            Some(why) => Err(CoupaError::Conflict(why)),
+            None => Ok(self),
+        }
     }
 
     fn is_draft(&self) -> bool {
@@ -150,11 +186,14 @@ impl CoupaClient {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|x| CoupaInvoice::from_json(x).ok())
-            .find(|i| {
-                i.invoice_number.as_deref() == Some(invoice_number)
-                    && !matches!(i.status.as_deref(), Some("voided" | "abandoned"))
-            });
+            .filter(|x| {
+                x.get("invoice-number").and_then(Value::as_str) == Some(invoice_number)
+                    && !matches!(
+                        x.get("status").and_then(Value::as_str),
+                        Some("voided" | "abandoned")
+                    )
+            })
+            .find_map(|x| CoupaInvoice::from_json(x).ok());
         Ok(found)
     }
 
@@ -208,9 +247,7 @@ impl CoupaClient {
         let number = number.to_string();
         let (invoice, already_present) = match self.find_invoice(supplier_id, &number).await? {
             Some(found) => {
-                if let Some(why) = found.conflict_with(body) {
-                    return Err(CoupaError::Conflict(why));
-                }
+                let found = found.taken_for(body)?;
                 Counters::bump(&self.counters.found_existing);
                 tracing::info!(
                     invoice_id = found.id,
@@ -252,9 +289,11 @@ impl CoupaClient {
                 Ok(inv) => return Ok(inv),
                 Err(e) => e,
             };
-            // Refused as a duplicate: someone created it meanwhile (an earlier attempt).
+            // Refused as a duplicate: someone created it meanwhile (an earlier attempt, or
+            // another gateway delivering another invoice under this number: then a conflict).
             if is_duplicate_refusal(&err) {
                 if let Some(found) = self.find_invoice(supplier_id, number).await? {
+                    let found = found.taken_for(body)?;
                     Counters::bump(&self.counters.found_existing);
                     return Ok(found);
                 }
@@ -271,7 +310,10 @@ impl CoupaClient {
                 self.pause_before_retry(attempt, &err).await?;
                 attempt += 1;
             }
+            // What an unanswered create of ours made is what we sent; anything else there
+            // is another invoice under this number.
             if ambiguous && let Some(found) = self.find_invoice(supplier_id, number).await? {
+                let found = found.taken_for(body)?;
                 Counters::bump(&self.counters.found_existing);
                 return Ok(found);
             }
@@ -341,15 +383,6 @@ impl Drop for Turn<'_> {
         if Arc::strong_count(&self.lock) <= 2 {
             turns.remove(&self.key);
         }
-    }
-}
-
-/// A Coupa decimal, sent as a string (`"500.00"`) or, by some instances, a number.
-fn decimal(v: &Value) -> Option<rust_decimal::Decimal> {
-    match v {
-        Value::String(s) => s.trim().parse().ok(),
-        Value::Number(n) => n.to_string().parse().ok(),
-        _ => None,
     }
 }
 

@@ -6,7 +6,8 @@
 //!   [`backoff`] (jittered exponential backoff, `Retry-After`), [`transport`] (one exchange,
 //!   status → [`CoupaError`]);
 //! - operations: [`invoices`] (create, submit, find, `deliver_invoice` with the duplicate
-//!   guard), [`suppliers`] (cached lookups), [`purchase_orders`] (`exported=false` paging,
+//!   guard; [`invoice_diff`] tells a resend from another invoice under a used number),
+//!   [`suppliers`] (cached lookups), [`purchase_orders`] (`exported=false` paging,
 //!   mark exported), [`cxml`] (cXML invoice delivery);
 //! - [`mapping`]: pure canonical ↔ Coupa JSON functions;
 //! - [`outbound`]: [`CoupaInvoiceDelivery`], the `gateway_core::Outbound` for Coupa.
@@ -19,6 +20,7 @@ pub mod client;
 pub mod config;
 pub mod cxml;
 pub mod error;
+pub mod invoice_diff;
 pub mod invoices;
 pub mod mapping;
 pub mod outbound;
