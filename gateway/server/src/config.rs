@@ -213,8 +213,14 @@ pub struct FileDropConfig {
     pub root: PathBuf,
     #[serde(default = "default_poll")]
     pub poll_interval_ms: u64,
-    /// A file is picked only when its size did not change between two polls and it is at
-    /// least this old (a partial upload is never read).
+    /// A file is picked only when its size and time did not change between two polls and it
+    /// is at least this old (default 10 s). Nothing in a file tells that its upload ended, and
+    /// SFTP clients pause mid-upload (a slow link, a client that flushes in bursts): a pause
+    /// longer than this gets a partial file read. The gateway then reports it (the file drop
+    /// watches every file it read for a while and puts one that grew after in `error/` with a
+    /// note), but what came later was not read, so this is set well above such pauses. A
+    /// sender that uploads under a temporary name (`.part`, `.tmp`, a dot name) and renames
+    /// once done is never read early, and can be taken sooner with a smaller value.
     #[serde(default = "default_min_age")]
     pub min_age_ms: u64,
     #[serde(default = "default_max_file")]
@@ -224,8 +230,9 @@ pub struct FileDropConfig {
 fn default_poll() -> u64 {
     1_000
 }
+/// Above the mid-upload pauses of SFTP clients: see [`FileDropConfig::min_age_ms`].
 fn default_min_age() -> u64 {
-    2_000
+    10_000
 }
 fn default_max_file() -> u64 {
     512 * 1024 * 1024

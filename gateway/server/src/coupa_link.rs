@@ -347,7 +347,7 @@ mod tests {
             ))
             .unwrap_or_else(|e| panic!("{e}"));
         let client = CoupaClient::new(CoupaClientConfig::new(
-            &sandbox.base_url(),
+            sandbox.base_url(),
             "sandbox-client",
             gateway_core::Secret::new("sandbox-secret"),
         ))

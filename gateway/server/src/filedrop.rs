@@ -9,9 +9,20 @@
 //! leaves the file in `Incoming` or `processing/`; on restart `processing/` is resumed first,
 //! and the ledger's idempotency keys keep documents already published from going out twice.
 //!
-//! An X12 file is taken only from the folder of the partner its interchanges' ISA senders name
-//! ([`crate::x12_senders`], the rule `POST /x12` applies); another partner's or nobody's goes
-//! to `error/` with the sender found and the one expected, unpublished and unacknowledged.
+//! A file is taken only from the folder of the partner its documents name as their sender
+//! ([`crate::folder_owner`]: the X12 ISA sender, the rule `POST /x12` applies; the cXML From
+//! credential; the CSV Coupa supplier): another partner's, or (X12, cXML) nobody's, goes to
+//! `error/` with the sender found and the one expected, unpublished and unacknowledged.
+//!
+//! A file still being written can be taken anyway: an SFTP client that pauses mid-upload for
+//! longer than `min_age` leaves a file that looks complete (nothing tells an upload's end
+//! without a rename or trigger convention), and the bytes it writes after the claim land in
+//! the moved file (the rename keeps the file the client has open). So a file whose size or
+//! time changes while it is read is left for a later poll, and every file read is watched for
+//! a while after it is finished (its size and time as read, in memory, the last
+//! [`MAX_WATCHED`] files): one that changed was cut short, and is reported in `error/` with
+//! what was read and what became of it, logged and counted
+//! (`gateway_documents_rejected_total{adapter="file-drop",kind="file_cut_short"}`), once.
 //!
 //! A file's acknowledgment (997/999/TA1) is written to `Outgoing` before the file is finished
 //! (archived or moved to `error/`), and exactly once however often the file is retried: it is
@@ -22,10 +33,10 @@
 //! a second acknowledgment. Only a crash between writing the acknowledgment and marking it
 //! sent writes it twice, with the same control numbers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use gateway_core::metrics::{self, Counter};
 use gateway_core::{Format, IngestRequest, PartnerProfile, detect_format};
@@ -45,6 +56,9 @@ pub struct PollSummary {
     pub deferred: Vec<PathBuf>,
     pub documents: usize,
     pub duplicates: usize,
+    /// Files found changed after they were read (their writer was still writing): each is
+    /// the file in `error/` that carries the note saying so.
+    pub cut_short: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,12 +67,62 @@ struct Seen {
     modified: SystemTime,
 }
 
+impl Seen {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        Seen {
+            size: meta.len(),
+            modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+        }
+    }
+}
+
+/// Most files watched after they were read: memory stays bounded however many files arrive
+/// (a file pushed out before its watch ends is only not checked any more).
+pub const MAX_WATCHED: usize = 1_000;
+/// How long a file read is watched at least, and in `min_age`s: longer than the pauses of the
+/// SFTP clients that outlast `min_age`, and several polls.
+const WATCH_AT_LEAST: Duration = Duration::from_secs(60);
+const WATCH_MIN_AGES: u32 = 10;
+/// Most lines a cut-short note gives to what became of the documents read, and most
+/// characters of one (a reject's message may quote the input).
+const MAX_OUTCOME_LINES: usize = 20;
+const MAX_OUTCOME_CHARS: usize = 300;
+/// The metrics kind of a file found cut short.
+const FILE_CUT_SHORT: &str = "file_cut_short";
+
+/// A file the drop read and finished (archived or moved to `error/`), watched for a while in
+/// case its writer was still writing: see [`FileDrop::recheck_taken`].
+#[derive(Debug)]
+struct Taken {
+    partner: String,
+    original: String,
+    /// Where the file is now: the writer's later bytes land there.
+    at: PathBuf,
+    /// Its report, when it was finished in `error/`.
+    report: Option<PathBuf>,
+    /// Its size and time when it was read.
+    read: Seen,
+    read_at: chrono::DateTime<chrono::Utc>,
+    /// When it was read, and how long it is watched after ([`FileDrop::watch_for`]).
+    read_instant: Instant,
+    watch_for: Duration,
+    format: Option<Format>,
+    /// What became of the documents read, at most [`MAX_OUTCOME_LINES`] lines and a count.
+    outcome: Vec<String>,
+    /// The last document taken, which a CSV file cut short may have taken without its rest.
+    last_taken: Option<String>,
+    /// Whether an acknowledgment of the part read was written to `Outgoing`.
+    acknowledged: bool,
+}
+
 /// The folder watcher for every partner.
 pub struct FileDrop {
     config: FileDropConfig,
     pipeline: Arc<Pipeline>,
     acknowledgers: HashMap<Format, Acknowledger>,
     seen: HashMap<PathBuf, Seen>,
+    /// Files read and finished, oldest first, at most [`MAX_WATCHED`].
+    taken: VecDeque<Taken>,
 }
 
 impl std::fmt::Debug for FileDrop {
@@ -90,6 +154,7 @@ impl FileDrop {
             pipeline,
             acknowledgers: HashMap::new(),
             seen: HashMap::new(),
+            taken: VecDeque::new(),
         }
     }
 
@@ -133,12 +198,18 @@ impl FileDrop {
         let every = Duration::from_millis(self.config.poll_interval_ms.max(10));
         loop {
             let summary = self.poll().await;
-            if summary.documents + summary.errored.len() + summary.deferred.len() > 0 {
+            if summary.documents
+                + summary.errored.len()
+                + summary.deferred.len()
+                + summary.cut_short.len()
+                > 0
+            {
                 tracing::info!(
                     adapter = "file-drop",
                     archived = summary.archived.len(),
                     errored = summary.errored.len(),
                     deferred = summary.deferred.len(),
+                    cut_short = summary.cut_short.len(),
                     documents = summary.documents,
                     duplicates = summary.duplicates,
                     "file drop poll"
@@ -151,14 +222,18 @@ impl FileDrop {
         }
     }
 
-    /// One pass: resume `processing/`, then pick the stable files in every `Incoming`.
+    /// One pass: check the files read lately for a writer that was still writing, resume
+    /// `processing/`, then pick the stable files in every `Incoming`.
     pub async fn poll(&mut self) -> PollSummary {
         let mut summary = PollSummary::default();
+        self.recheck_taken(&mut summary);
         let partners: Vec<PartnerProfile> = self.pipeline.partners().all().to_vec();
         let mut listed = std::collections::HashSet::new();
         for partner in &partners {
             for path in list_files(&self.processing(&partner.id)) {
-                self.process(partner, &path, &mut summary).await;
+                if let Some(taken) = self.process(partner, &path, &mut summary).await {
+                    self.watch(taken);
+                }
             }
             AckState::forget_orphans(&self.processing(&partner.id));
             let mut stable = Vec::new();
@@ -171,7 +246,11 @@ impl FileDrop {
             for path in stable {
                 self.seen.remove(&path);
                 match self.claim(&partner.id, &path) {
-                    Ok(claimed) => self.process(partner, &claimed, &mut summary).await,
+                    Ok(claimed) => {
+                        if let Some(taken) = self.process(partner, &claimed, &mut summary).await {
+                            self.watch(taken);
+                        }
+                    }
                     Err(e) => tracing::warn!(
                         adapter = "file-drop", partner = %partner.id, file = %path.display(),
                         error = %e, "cannot claim file; will retry"
@@ -191,21 +270,128 @@ impl FileDrop {
         self.seen.len()
     }
 
+    /// Files read lately and still watched for a writer that was not done (at most
+    /// [`MAX_WATCHED`]).
+    pub fn read_lately(&self) -> usize {
+        self.taken.len()
+    }
+
     /// True when the file's size and time held still since the last poll and it is old enough.
     fn is_stable(&mut self, path: &Path) -> bool {
         let Ok(meta) = std::fs::metadata(path) else {
             return false;
         };
-        let now = Seen {
-            size: meta.len(),
-            modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-        };
+        let now = Seen::of(&meta);
         let before = self.seen.insert(path.to_path_buf(), now);
-        let old_enough = SystemTime::now()
-            .duration_since(now.modified)
+        before == Some(now) && self.old_enough(now.modified)
+    }
+
+    /// True when a file last changed at `modified` is at least `min_age` old (a time in the
+    /// future is not: a clock that jumped must not make a file look settled).
+    fn old_enough(&self, modified: SystemTime) -> bool {
+        SystemTime::now()
+            .duration_since(modified)
             .map(|age| age >= Duration::from_millis(self.config.min_age_ms))
-            .unwrap_or(false);
-        before == Some(now) && old_enough
+            .unwrap_or(false)
+    }
+
+    /// Watches a file just finished, forgetting the oldest beyond [`MAX_WATCHED`].
+    fn watch(&mut self, taken: Taken) {
+        while self.taken.len() >= MAX_WATCHED {
+            self.taken.pop_front();
+        }
+        self.taken.push_back(taken);
+    }
+
+    /// How long a file read is watched: [`WATCH_MIN_AGES`] times `min_age`, at least
+    /// [`WATCH_AT_LEAST`].
+    fn watch_for(&self) -> Duration {
+        Duration::from_millis(self.config.min_age_ms)
+            .saturating_mul(WATCH_MIN_AGES)
+            .max(WATCH_AT_LEAST)
+    }
+
+    /// Compares every file read lately with what was read of it. One that grew or changed
+    /// since had a writer still writing when it was read (an SFTP client pausing mid-upload
+    /// outlasted `min_age`): what came later was never read, and the file where it lies
+    /// (archive/, or error/ with a report about the part read) says otherwise. It is reported
+    /// once, in `error/` ([`FileDrop::report_cut_short`]), logged and counted; one that held
+    /// still is forgotten when its watch ends, one that left its folder (an operator, the
+    /// retention) at once. A report that cannot be written is retried on the next poll.
+    fn recheck_taken(&mut self, summary: &mut PollSummary) {
+        let now = Instant::now();
+        let mut keep = VecDeque::with_capacity(self.taken.len());
+        while let Some(taken) = self.taken.pop_front() {
+            let Ok(meta) = std::fs::metadata(&taken.at) else {
+                continue;
+            };
+            let current = Seen::of(&meta);
+            if current == taken.read {
+                if now.duration_since(taken.read_instant) < taken.watch_for {
+                    keep.push_back(taken);
+                }
+                continue;
+            }
+            match self.report_cut_short(&taken, current) {
+                Ok(note) => {
+                    tracing::warn!(adapter = "file-drop", partner = %taken.partner,
+                        file = %taken.original, read_bytes = taken.read.size,
+                        now_bytes = current.size, read_at = %taken.read_at.to_rfc3339(),
+                        now_at = %taken.at.display(), note = %note.display(),
+                        "file was still being written when it was read: only the part read was \
+                         taken, the rest was NOT read; reported in error/ for the sender to send \
+                         the rest");
+                    metrics::count(Counter::Rejected, "file-drop", FILE_CUT_SHORT, 1);
+                    summary.cut_short.push(note);
+                }
+                Err(e) => {
+                    tracing::warn!(adapter = "file-drop", partner = %taken.partner,
+                        file = %taken.original, read_bytes = taken.read.size,
+                        now_bytes = current.size, now_at = %taken.at.display(), error = %e,
+                        "file was still being written when it was read (the rest was NOT read), \
+                         and the note saying so cannot be written to error/; retried on the next \
+                         poll; make the partner's error/ folder writable");
+                    keep.push_back(taken);
+                }
+            }
+        }
+        self.taken = keep;
+    }
+
+    /// Writes the note on a file cut short into the partner's `error/`: beside a copy of the
+    /// file as it is now when it was archived (the archive keeps the file its writer
+    /// finished), or at the head of its report when it is in `error/` already (the report
+    /// was about the part read). Returns the file in `error/` the note is about.
+    fn report_cut_short(&self, taken: &Taken, now: Seen) -> std::io::Result<PathBuf> {
+        let dir = self.config.root.join(&taken.partner).join("error");
+        if let Some(report) = &taken.report {
+            let earlier = std::fs::read_to_string(report).unwrap_or_default();
+            let text = format!(
+                "{}\n--- the report written when the file was read, about its first {} bytes ---\n{earlier}",
+                cut_short_note(taken, now, None),
+                taken.read.size
+            );
+            write_replacing(report, text.as_bytes())?;
+            return Ok(taken.at.clone());
+        }
+        std::fs::create_dir_all(&dir)?;
+        let tmp = dir.join(format!(".{}.cut-short.tmp", taken.original));
+        let copied = (|| {
+            std::fs::copy(&taken.at, &tmp)?;
+            let target = free_name(&dir, &taken.original);
+            let name = target
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| taken.original.clone());
+            let note = cut_short_note(taken, now, Some(&target));
+            write_atomically(&dir, &format!("{name}.errors.txt"), note.as_bytes())?;
+            std::fs::rename(&tmp, &target)?;
+            Ok(target)
+        })();
+        if copied.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        copied
     }
 
     /// Moves the file into `processing/` with a unique name (the rename is atomic).
@@ -222,7 +408,16 @@ impl FileDrop {
         Ok(target)
     }
 
-    async fn process(&self, partner: &PartnerProfile, path: &Path, summary: &mut PollSummary) {
+    /// Reads, checks and publishes one file of `processing/`, then archives it or moves it to
+    /// `error/`. Returns what was read of a file finished, to watch for a writer that was not
+    /// done ([`FileDrop::recheck_taken`]); `None` when it was not read or stays in
+    /// `processing/` for a later poll.
+    async fn process(
+        &self,
+        partner: &PartnerProfile,
+        path: &Path,
+        summary: &mut PollSummary,
+    ) -> Option<Taken> {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
@@ -231,22 +426,60 @@ impl FileDrop {
             .split_once("--")
             .map(|(_, n)| n.to_string())
             .unwrap_or(name.clone());
-        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        if size > self.config.max_file_bytes {
+        let before = match std::fs::metadata(path) {
+            Ok(m) => Seen::of(&m),
+            Err(e) => {
+                tracing::warn!(adapter = "file-drop", file = %path.display(), error = %e, "cannot read; will retry");
+                summary.deferred.push(path.to_path_buf());
+                return None;
+            }
+        };
+        // Changed since it was picked (or, resumed from processing/, lately): its writer may
+        // not be done; read once it held still for min_age.
+        if !self.old_enough(before.modified) {
+            tracing::info!(adapter = "file-drop", partner = %partner.id, file = %original,
+                "changed less than min_age ago: read on a later poll");
+            summary.deferred.push(path.to_path_buf());
+            return None;
+        }
+        if before.size > self.config.max_file_bytes {
             let msg = format!(
-                "file is {size} bytes; the limit is {} (file_drop.max_file_bytes)",
-                self.config.max_file_bytes
+                "file is {} bytes; the limit is {} (file_drop.max_file_bytes)",
+                before.size, self.config.max_file_bytes
             );
             self.finish_error(partner, path, &original, &[msg], summary);
-            return;
+            return None;
         }
         let raw = match std::fs::read(path) {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(adapter = "file-drop", file = %path.display(), error = %e, "cannot read; will retry");
                 summary.deferred.push(path.to_path_buf());
-                return;
+                return None;
             }
+        };
+        // Written to while it was read: nothing of it is taken yet.
+        let after = std::fs::metadata(path).map(|m| Seen::of(&m)).ok();
+        if after != Some(before) || raw.len() as u64 != before.size {
+            tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
+                read_bytes = raw.len(), "the file changed while it was read: its writer is not \
+                done; nothing taken, read again on a later poll once it held still for min_age");
+            summary.deferred.push(path.to_path_buf());
+            return None;
+        }
+        let mut taken = Taken {
+            partner: partner.id.clone(),
+            original: original.clone(),
+            at: PathBuf::new(),
+            report: None,
+            read: before,
+            read_at: chrono::Utc::now(),
+            read_instant: Instant::now(),
+            watch_for: self.watch_for(),
+            format: None,
+            outcome: Vec::new(),
+            last_taken: None,
+            acknowledged: false,
         };
         // A zip: the invoice file and the PDFs that go with it (Coupa's flat-file way).
         let (raw, files, source) = if crate::zipdrop::is_zip(&raw) {
@@ -257,27 +490,41 @@ impl FileDrop {
                     (z.document, z.files, source)
                 }
                 Err(msg) => {
-                    self.finish_error(partner, path, &original, &[msg], summary);
-                    return;
+                    taken.outcome = vec![format!("nothing was taken: {msg}")];
+                    let (at, report) =
+                        self.finish_error(partner, path, &original, &[msg], summary)?;
+                    return Some(taken.finished(at, Some(report)));
                 }
             }
         } else {
             (raw, Vec::new(), format!("file {original}"))
         };
         let format = detect_format(&raw);
-        // Only the folder owner's interchanges: another partner's would be published and
-        // acknowledged as the owner's (and that partner's own copy then swallowed as a
-        // duplicate), nobody's would be taken from a sender `POST /x12` refuses.
-        if format == Format::X12
-            && let Some(why) =
-                crate::x12_senders::not_from_owner(partner, self.pipeline.partners(), &raw)
-        {
+        taken.format = Some(format);
+        // Only the folder owner's documents: another partner's would be published (and
+        // acknowledged) as the owner's, and that partner's own copy then swallowed as a
+        // duplicate; nobody's would be taken from a sender `POST /x12` or `POST /cxml` refuses.
+        let decoder = self.pipeline.codecs().decoder(format);
+        if let Some(why) = crate::folder_owner::not_from_owner(
+            partner,
+            self.pipeline.partners(),
+            format,
+            &raw,
+            decoder.as_deref(),
+        ) {
+            let interchange = if format == Format::X12 {
+                crate::x12_senders::interchange_names(&raw)
+            } else {
+                String::new()
+            };
             tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
-                interchange = %crate::x12_senders::interchange_names(&raw), reason = %why,
-                "X12 file from a sender that is not the folder's partner refused; moved to error/");
+                %format, %interchange, reason = %why,
+                "file from a sender that is not the folder's partner refused; moved to error/");
             gateway_http::count_refused("file-drop");
-            self.finish_error(partner, path, &original, &[why], summary);
-            return;
+            taken.outcome =
+                vec!["nothing was taken: the documents are not this folder's partner's".into()];
+            let (at, report) = self.finish_error(partner, path, &original, &[why], summary)?;
+            return Some(taken.finished(at, Some(report)));
         }
         let report = self
             .pipeline
@@ -297,7 +544,7 @@ impl FileDrop {
                 tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original, error = %e,
                     "not published; the file stays in processing/ and is retried");
                 summary.deferred.push(path.to_path_buf());
-                return;
+                return None;
             }
         };
         summary.documents += report.accepted.len();
@@ -306,18 +553,25 @@ impl FileDrop {
             tracing::info!(adapter = "file-drop", partner = %partner.id, doc_id = %a.doc_id,
                 kind = %a.kind, number = %a.number, file = %original, "published");
         }
+        taken.outcome = outcome_lines(&report);
+        taken.last_taken = report
+            .accepted
+            .last()
+            .map(|a| format!("{} {}", a.kind, a.number));
         // The sender is owed its acknowledgment before the file is finished.
         if !self.acknowledge(partner, path, &original, format, &raw) {
             summary.deferred.push(path.to_path_buf());
-            return;
+            return None;
         }
+        taken.acknowledged = self.acknowledgers.contains_key(&format);
         if report.rejects.is_empty() {
             let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
             let dir = self.config.root.join(&partner.id).join("archive").join(day);
             match move_into(path, &dir, &original) {
                 Ok(p) => {
                     AckState::beside(path).forget();
-                    summary.archived.push(p);
+                    summary.archived.push(p.clone());
+                    Some(taken.finished(p, None))
                 }
                 Err(e) => {
                     let interchange = if format == Format::X12 {
@@ -331,6 +585,7 @@ impl FileDrop {
                          documents and acknowledgment are not sent again); make the archive \
                          folder writable");
                     summary.deferred.push(path.to_path_buf());
+                    None
                 }
             }
         } else {
@@ -342,7 +597,8 @@ impl FileDrop {
                     None => format!("{}: {}", r.location, r.message),
                 })
                 .collect();
-            self.finish_error(partner, path, &original, &lines, summary);
+            let (at, report) = self.finish_error(partner, path, &original, &lines, summary)?;
+            Some(taken.finished(at, Some(report)))
         }
     }
 
@@ -424,6 +680,9 @@ impl FileDrop {
         }
     }
 
+    /// Moves the file to the partner's `error/` with its report (`<name>.errors.txt`) beside
+    /// it; the file's new place and its report's, or `None` when it stays in `processing/`
+    /// for a later poll.
     fn finish_error(
         &self,
         partner: &PartnerProfile,
@@ -431,7 +690,7 @@ impl FileDrop {
         original: &str,
         problems: &[String],
         summary: &mut PollSummary,
-    ) {
+    ) -> Option<(PathBuf, PathBuf)> {
         let dir = self.config.root.join(&partner.id).join("error");
         let mut text = format!("{original}: {} problem(s)\n", problems.len());
         for p in problems {
@@ -439,26 +698,160 @@ impl FileDrop {
             text.push('\n');
         }
         let report_name = format!("{original}.errors.txt");
-        if let Err(e) = write_atomically(&dir, &report_name, text.as_bytes()) {
-            tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
-                folder = %dir.display(), error = %e, "cannot write error report; will retry");
-            summary.deferred.push(path.to_path_buf());
-            return;
-        }
+        let report = match write_atomically(&dir, &report_name, text.as_bytes()) {
+            Ok(report) => report,
+            Err(e) => {
+                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
+                    folder = %dir.display(), error = %e, "cannot write error report; will retry");
+                summary.deferred.push(path.to_path_buf());
+                return None;
+            }
+        };
         match move_into(path, &dir, original) {
             Ok(p) => {
                 AckState::beside(path).forget();
                 tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
                     problems = problems.len(), "file moved to error/");
-                summary.errored.push(p);
+                summary.errored.push(p.clone());
+                Some((p, report))
             }
             Err(e) => {
                 tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
                     folder = %dir.display(), error = %e, "cannot move to error/; will retry");
                 summary.deferred.push(path.to_path_buf());
+                None
             }
         }
     }
+}
+
+impl Taken {
+    /// The file read is finished at `at` (with its report in `error/`, if any).
+    fn finished(mut self, at: PathBuf, report: Option<PathBuf>) -> Self {
+        self.at = at;
+        self.report = report;
+        self
+    }
+}
+
+/// What became of the documents of one ingest, for a cut-short note: at most
+/// [`MAX_OUTCOME_LINES`] lines, then how many more.
+fn outcome_lines(report: &gateway_core::IngestReport) -> Vec<String> {
+    let taken = report
+        .accepted
+        .iter()
+        .map(|a| format!("taken, on its way to delivery: {} {}", a.kind, a.number));
+    let duplicates = report.duplicates.iter().map(|d| {
+        format!(
+            "received before, not taken again: {} (status {})",
+            d.number, d.status
+        )
+    });
+    let rejected = report.rejects.iter().map(|r| match &r.document {
+        Some(d) => format!("rejected: {d}: {}: {}", r.location, r.message),
+        None => format!("rejected: {}: {}", r.location, r.message),
+    });
+    let all = taken.chain(duplicates).chain(rejected);
+    let mut lines: Vec<String> = Vec::new();
+    let mut more = 0usize;
+    for line in all {
+        if lines.len() < MAX_OUTCOME_LINES {
+            lines.push(match line.char_indices().nth(MAX_OUTCOME_CHARS) {
+                Some((cut, _)) => format!("{}...", &line[..cut]),
+                None => line,
+            });
+        } else {
+            more += 1;
+        }
+    }
+    if lines.is_empty() {
+        lines.push("no document was read from the part read".into());
+    }
+    if more > 0 {
+        lines.push(format!(
+            "and {more} more (`gateway documents --partner <id>` lists them)"
+        ));
+    }
+    lines
+}
+
+/// The note on a file cut short: when it was read and how much of it, what became of the
+/// documents in that part, that the rest was not read, and what to do. `copy` is the copy
+/// in `error/` when the file itself was archived.
+fn cut_short_note(taken: &Taken, now: Seen, copy: Option<&Path>) -> String {
+    use std::fmt::Write;
+    let time = |t: SystemTime| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339();
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "{}: this file was still being written when the gateway read it",
+        taken.original
+    );
+    let _ = writeln!(
+        text,
+        "The gateway read it at {}, when it held {} bytes; its writer went on writing after \
+         that (it now holds {} bytes, last changed {}). Only the first {} bytes were read. What \
+         was written later was NOT read: nothing of it was taken or delivered.",
+        taken.read_at.to_rfc3339(),
+        taken.read.size,
+        now.size,
+        time(now.modified),
+        taken.read.size
+    );
+    let _ = writeln!(text, "The documents in the part read:");
+    for line in &taken.outcome {
+        let _ = writeln!(text, "  {line}");
+    }
+    if let (Some(Format::Csv), Some(last)) = (taken.format, &taken.last_taken) {
+        let _ = writeln!(
+            text,
+            "The last document taken ({last}) may itself be incomplete: its rows written after \
+             the read were not read. Compare it with what the sender sent and correct it in \
+             Coupa if it is: sending it again does not change it (Coupa creates no second \
+             invoice of the same supplier and number)."
+        );
+    }
+    if taken.acknowledged {
+        let _ = writeln!(
+            text,
+            "The acknowledgment written to Outgoing for it answers only the part read."
+        );
+    }
+    let _ = writeln!(
+        text,
+        "What to do: have the sender send the rest (or the whole file: the documents already \
+         taken are recognised and not delivered twice) as a new file, uploaded under a \
+         temporary name (.part, .tmp) and renamed once complete, so the gateway never reads a \
+         file mid-upload."
+    );
+    match copy {
+        Some(copy) => {
+            let _ = writeln!(
+                text,
+                "{} is a copy of the file as it was at {}; the file its writer finished is {} \
+                 (its archive holds more than was read).",
+                copy.display(),
+                chrono::Utc::now().to_rfc3339(),
+                taken.at.display()
+            );
+        }
+        None => {
+            let x12 = if taken.format == Some(Format::X12) {
+                " (an X12 file cut short reads as a set, group or interchange without its end: \
+                 SE, GE or IEA missing)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                text,
+                "The file in error/ is the file as its writer finished it; it was incomplete \
+                 when it was read, and the problems reported below are about its first {} \
+                 bytes{x12}.",
+                taken.read.size
+            );
+        }
+    }
+    text
 }
 
 /// The metrics kind of an acknowledgment the file drop could not write.
@@ -572,14 +965,20 @@ fn list_files(dir: &Path) -> Vec<PathBuf> {
 /// Moves `path` into `dir` as `name`, adding a counter when the name is taken.
 pub(crate) fn move_into(path: &Path, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
+    let target = free_name(dir, name);
+    std::fs::rename(path, &target)?;
+    Ok(target)
+}
+
+/// `dir/name`, or `dir/name.<n>` with the first counter not taken.
+fn free_name(dir: &Path, name: &str) -> PathBuf {
     let mut target = dir.join(name);
     let mut n = 1;
     while target.exists() {
         target = dir.join(format!("{name}.{n}"));
         n += 1;
     }
-    std::fs::rename(path, &target)?;
-    Ok(target)
+    target
 }
 
 /// Writes `bytes` as `dir/name` through a temporary name and a rename, so readers never see

@@ -15,6 +15,7 @@ pub mod disk_space;
 pub mod dlq;
 pub mod documents;
 pub mod filedrop;
+pub mod folder_owner;
 pub mod group_commit;
 pub mod ledger;
 pub mod logging;

@@ -2,10 +2,12 @@
 //! entry point applies before it takes anything. `POST /x12` answers one partner per request
 //! and refuses a sender no profile names; the file drop takes from a partner's folder only the
 //! interchanges that partner's profile names (another partner's, or nobody's, would be
-//! delivered and acknowledged as the folder owner's).
+//! delivered and acknowledged as the folder owner's), by the rule the folder applies to every
+//! format ([`crate::folder_owner`]).
 
 use gateway_core::{Format, PartnerProfile};
 
+use crate::folder_owner::Found;
 use crate::partners::Partners;
 
 /// Most interchange control numbers named in one log line or reason.
@@ -27,74 +29,35 @@ pub enum X12Senders<'p> {
 /// Whose the interchanges in `raw` are, by their ISA senders. An input with an unknown sender
 /// is `Unknown` even when other interchanges name a partner.
 pub fn x12_senders<'p>(partners: &'p Partners, raw: &[u8]) -> X12Senders<'p> {
-    let senders = adapter_x12::envelope::interchange_senders(raw);
-    let found: Vec<Option<&'p PartnerProfile>> = senders
-        .iter()
-        .map(|s| partners.by_sender(Format::X12, s))
-        .collect();
-    let unknown: Vec<String> = senders
-        .iter()
-        .zip(&found)
-        .filter(|(_, p)| p.is_none())
-        .map(|(s, _)| s.clone())
-        .collect();
-    if !unknown.is_empty() {
-        return X12Senders::Unknown(unknown);
+    match found(partners, raw) {
+        Found::Nothing => X12Senders::NoInterchange,
+        Found::One(p, _) => X12Senders::One(p),
+        Found::Unknown(senders) => X12Senders::Unknown(senders),
+        Found::Several(senders) => X12Senders::Several(senders),
     }
-    let mut known = found.into_iter().flatten();
-    let Some(first) = known.next() else {
-        return X12Senders::NoInterchange;
-    };
-    if known.any(|p| p.id != first.id) {
-        return X12Senders::Several(senders);
-    }
-    X12Senders::One(first)
+}
+
+/// The ISA senders of `raw`, each with the partner it names, classified by the rule every
+/// format's folder check shares ([`crate::folder_owner::classify`]).
+fn found<'p>(partners: &'p Partners, raw: &[u8]) -> Found<'p> {
+    crate::folder_owner::classify(
+        adapter_x12::envelope::interchange_senders(raw)
+            .into_iter()
+            .map(|s| {
+                let partner = partners.by_sender(Format::X12, &s);
+                (s, partner)
+            })
+            .collect(),
+    )
 }
 
 /// Why X12 `raw` found in `owner`'s folder is not `owner`'s to send, for the operator and the
 /// partner (which sender was found, which was expected); `None` when every interchange names
-/// `owner` or none can be read (the decoder then rejects the input with its own reasons).
+/// `owner` or none can be read (the decoder then rejects the input with its own reasons). The
+/// rule and its words are the ones every format's folder shares
+/// ([`crate::folder_owner::refusal`]).
 pub fn not_from_owner(owner: &PartnerProfile, partners: &Partners, raw: &[u8]) -> Option<String> {
-    let found = match x12_senders(partners, raw) {
-        X12Senders::NoInterchange => return None,
-        X12Senders::One(p) if p.id == owner.id => return None,
-        X12Senders::One(p) => format!(
-            "ISA sender {} is partner {}'s",
-            adapter_x12::envelope::interchange_senders(raw).join(", "),
-            p.id
-        ),
-        X12Senders::Unknown(senders) => format!(
-            "ISA sender {} is named by no partner profile",
-            senders.join(", ")
-        ),
-        X12Senders::Several(senders) => format!(
-            "the interchanges come from several partners ({})",
-            senders.join(", ")
-        ),
-    };
-    let expected = match expected_sender(owner) {
-        Some(id) => format!(
-            "partner {}'s folder takes only interchanges from ISA05:ISA06 {id} ([partners.x12] \
-             partner_qualifier and partner_id); nothing was taken. The sender uses its own \
-             folder, or the interchange ids agreed with the buyer",
-            owner.id
-        ),
-        None => format!(
-            "partner {} has no [partners.x12] partner_id, so no X12 is taken from its folder; \
-             nothing was taken. Add its interchange ids (partner_qualifier, partner_id) to its \
-             profile, or have the sender use its own folder",
-            owner.id
-        ),
-    };
-    Some(format!("{found}; {expected}"))
-}
-
-/// The `ISA05:ISA06` a partner's profile names (`*` for a qualifier it leaves open).
-fn expected_sender(p: &PartnerProfile) -> Option<String> {
-    let x = p.x12.as_ref()?;
-    let id = x.partner_id.as_deref()?.trim();
-    let qualifier = x.partner_qualifier.as_deref().map_or("*", str::trim);
-    Some(format!("{qualifier}:{id}"))
+    crate::folder_owner::refusal(owner, &found(partners, raw), &crate::folder_owner::X12)
 }
 
 /// The interchanges in `raw` for logs: `ISA05:ISA06 ISA13` each, the first few and how many

@@ -1,0 +1,480 @@
+//! The file drop, driven one poll at a time on real folders (no timing: each poll is called
+//! here): a file its writer was still writing when it was read is reported, once, in
+//! `error/`; a document naming another partner as its sender is refused from a partner's
+//! folder whatever its format, as X12 already was.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use gateway_server::codecs::Codecs;
+use gateway_server::config::{Config, FileDropConfig};
+use gateway_server::filedrop::FileDrop;
+use gateway_server::ledger::{DocumentFilter, Entry, Ledger};
+
+/// Partners `acme` (Coupa supplier ACME-1, cXML From DUNS:123456789 with a shared secret,
+/// X12 ZZ:ACMESUPPLY) and `globex` (Coupa supplier GLOBEX-7, no cXML identity).
+fn config(dir: &Path) -> Config {
+    let d = dir.display();
+    let text = format!(
+        r#"
+[bus]
+embedded_path = "{d}/bus.sqlite"
+[ledger]
+path = "{d}/ledger.sqlite"
+[coupa]
+base_url = "http://127.0.0.1:9"
+client_id = "x"
+client_secret = "y"
+[[partners]]
+id = "acme"
+[partners.coupa_supplier]
+number = "ACME-1"
+[partners.cxml]
+from_domain = "DUNS"
+from_identity = "123456789"
+shared_secret = "s3cret-acme"
+[partners.x12]
+partner_qualifier = "ZZ"
+partner_id = "ACMESUPPLY"
+our_qualifier = "ZZ"
+our_id = "GLOBEXCORP"
+[[partners]]
+id = "globex"
+[partners.coupa_supplier]
+number = "GLOBEX-7"
+"#
+    );
+    Config::parse(&text, "test", std::iter::empty()).unwrap()
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    drop: FileDrop,
+    ledger: Arc<Ledger>,
+}
+
+/// A file drop polled by the test itself; X12 files are acknowledged with a stand-in 997.
+async fn env(min_age_ms: u64) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let root = dir.path().join("sftp");
+    let drop_config: FileDropConfig = toml::from_str(&format!(
+        "root = \"{}\"\nmin_age_ms = {min_age_ms}",
+        root.display()
+    ))
+    .unwrap();
+    let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
+        .await
+        .unwrap();
+    let ledger = Arc::new(Ledger::open(&config.ledger.path).unwrap());
+    let pipeline = Arc::new(gateway_server::pipeline::Pipeline::new(
+        Codecs::standard(),
+        gateway_server::partners::Partners::new(config.partners.clone()),
+        Arc::clone(&ledger),
+        bus,
+    ));
+    let drop = FileDrop::new(drop_config, pipeline).with_acknowledger(
+        gateway_core::Format::X12,
+        Arc::new(|_: &[u8], _: &gateway_core::PartnerProfile| Some(b"997".to_vec())),
+    );
+    drop.prepare().unwrap();
+    Env {
+        _dir: dir,
+        root,
+        drop,
+        ledger,
+    }
+}
+
+impl Env {
+    fn documents(&self, partner: &str) -> Vec<Entry> {
+        self.ledger
+            .search(&DocumentFilter {
+                partner: Some(partner),
+                limit: 100,
+                ..Default::default()
+            })
+            .unwrap()
+    }
+
+    /// Drops a file as an SFTP upload under a temporary name ends, then polls until it was
+    /// taken (seen once, claimed on the next poll).
+    async fn drop_and_take(&mut self, partner: &str, name: &str, bytes: &[u8]) {
+        let incoming = self.drop.incoming(partner);
+        let tmp = incoming.join(format!(".{name}.part"));
+        std::fs::write(&tmp, bytes).unwrap();
+        std::fs::rename(&tmp, incoming.join(name)).unwrap();
+        self.drop.poll().await;
+        self.drop.poll().await;
+        assert!(!incoming.join(name).exists(), "{name} was not taken");
+    }
+
+    fn error_report(&self, partner: &str, name: &str) -> Option<String> {
+        std::fs::read_to_string(
+            self.root
+                .join(partner)
+                .join("error")
+                .join(format!("{name}.errors.txt")),
+        )
+        .ok()
+    }
+
+    fn archived(&self, partner: &str) -> Vec<String> {
+        visible_files(&self.root.join(partner).join("archive"))
+    }
+}
+
+/// The names of the visible files under `dir` (recursively), sorted.
+fn visible_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') {
+            continue;
+        }
+        if e.path().is_dir() {
+            out.extend(visible_files(&e.path()));
+        } else {
+            out.push(name);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn sample(path: &str) -> String {
+    std::fs::read_to_string(gateway_core::testkit::repo_root().join(path)).unwrap()
+}
+
+// ---- A file still being written when it was read ----
+
+/// QA: a writer wrote the first 5 lines of `slow3.csv`, paused longer than `min_age`, and
+/// wrote the rest into the file the gateway had already moved: INV-3001 went out with one of
+/// its two lines, INV-3002 was never read, and nothing said so. Now the next poll finds the
+/// file changed since it was read and reports it in error/, with what was read and done, once.
+#[tokio::test]
+async fn a_file_appended_to_after_it_was_read_is_reported_in_error_once() {
+    use gateway_core::metrics::{Counter, value};
+    let mut env = env(0).await;
+    let csv = sample("samples/csv/invoice/coupa_import.csv")
+        .replace("INV-1001", "INV-3001")
+        .replace("INV-1002", "INV-3002");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 11);
+    let head = format!("{}\n", lines[..5].join("\n"));
+    let rest = format!("{}\n", lines[5..].join("\n"));
+    let whole = format!("{head}{rest}");
+    let counted_before = value(Counter::Rejected, "file-drop", "file_cut_short");
+
+    // The writer's first burst, flushed; the file is seen, then taken.
+    let incoming = env.drop.incoming("acme");
+    let mut writer = std::fs::File::create(incoming.join("slow3.csv")).unwrap();
+    writer.write_all(head.as_bytes()).unwrap();
+    writer.flush().unwrap();
+    let first = env.drop.poll().await;
+    assert!(
+        first.archived.is_empty() && first.documents == 0,
+        "{first:?}"
+    );
+    let taken = env.drop.poll().await;
+    assert_eq!(
+        taken.documents, 1,
+        "INV-3001 as far as it was written: {taken:?}"
+    );
+    assert_eq!(env.archived("acme"), vec!["slow3.csv"]);
+    // Nothing changed: nothing to say, however often it is polled.
+    assert!(env.drop.poll().await.cut_short.is_empty());
+    assert_eq!(env.drop.read_lately(), 1);
+
+    // The writer goes on into the file it has open, now in archive/.
+    writer.write_all(rest.as_bytes()).unwrap();
+    writer.flush().unwrap();
+    drop(writer);
+    let noticed = env.drop.poll().await;
+    let error = env.root.join("acme/error");
+    assert_eq!(
+        noticed.cut_short,
+        vec![error.join("slow3.csv")],
+        "{noticed:?}"
+    );
+    assert_eq!(
+        visible_files(&error),
+        vec!["slow3.csv", "slow3.csv.errors.txt"]
+    );
+    assert_eq!(
+        std::fs::read_to_string(error.join("slow3.csv")).unwrap(),
+        whole,
+        "error/ holds the file as its writer finished it"
+    );
+    let note = env.error_report("acme", "slow3.csv").unwrap();
+    for expected in [
+        "still being written when the gateway read it",
+        &format!("Only the first {} bytes were read", head.len()),
+        &format!("it now holds {} bytes", whole.len()),
+        "NOT read",
+        "taken, on its way to delivery: invoice INV-3001",
+        "The last document taken (invoice INV-3001) may itself be incomplete",
+        "send the rest (or the whole file",
+        "archive",
+    ] {
+        assert!(
+            note.contains(expected),
+            "{expected:?} missing from:\n{note}"
+        );
+    }
+    assert!(!note.contains("INV-3002"), "never read: {note}");
+    assert!(value(Counter::Rejected, "file-drop", "file_cut_short") > counted_before);
+
+    // Exactly once: later polls say nothing more and write nothing more.
+    for _ in 0..3 {
+        assert!(env.drop.poll().await.cut_short.is_empty());
+    }
+    assert_eq!(
+        visible_files(&error),
+        vec!["slow3.csv", "slow3.csv.errors.txt"]
+    );
+    assert_eq!(env.drop.read_lately(), 0);
+    // Only what was read reached the ledger.
+    let numbers: Vec<String> = env
+        .documents("acme")
+        .into_iter()
+        .map(|e| e.number)
+        .collect();
+    assert_eq!(numbers, vec!["INV-3001"]);
+}
+
+/// The sample 810 from ZZ:ACMESUPPLY as three sets (invoices INV-X-1..3) in one interchange,
+/// cut before the third set: (the part a paused writer had written, the rest).
+fn three_sets_cut_before_the_third() -> (String, String) {
+    let edi = sample("samples/x12/invoice/rich.edi");
+    let (envelope, rest) = edi.split_once("ST*810*0001~").unwrap();
+    let (set_body, _) = rest.split_once("GE*1*42~").unwrap();
+    let sep = if envelope.ends_with('\n') { "\n" } else { "" };
+    let set = |k: u32| {
+        format!("ST*810*000{k}~{set_body}")
+            .replace("SE*34*0001~", &format!("SE*34*000{k}~"))
+            .replace("INV-2026-0042", &format!("INV-X-{k}"))
+    };
+    let head = format!("{envelope}{}{}", set(1), set(2));
+    let tail = format!("{}GE*3*42~{sep}IEA*1*000000042~{sep}", set(3));
+    (head, tail)
+}
+
+/// QA's X12 variant: sets 1-2 went out, the file in error/ was complete but its report said
+/// "GE/IEA missing". The report now says first that the file was incomplete when read.
+#[tokio::test]
+async fn an_x12_file_cut_short_says_in_error_that_it_was_incomplete_when_read() {
+    let mut env = env(0).await;
+    let (head, tail) = three_sets_cut_before_the_third();
+    let incoming = env.drop.incoming("acme");
+    let mut writer = std::fs::File::create(incoming.join("slow.edi")).unwrap();
+    writer.write_all(head.as_bytes()).unwrap();
+    writer.flush().unwrap();
+    env.drop.poll().await;
+    let taken = env.drop.poll().await;
+    assert_eq!(taken.documents, 2, "{taken:?}");
+    let error = env.root.join("acme/error");
+    assert_eq!(taken.errored, vec![error.join("slow.edi")]);
+    let before = env.error_report("acme", "slow.edi").unwrap();
+    assert_eq!(
+        visible_files(&env.root.join("acme/Outgoing")),
+        vec!["slow.ack.edi"]
+    );
+
+    writer.write_all(tail.as_bytes()).unwrap();
+    drop(writer);
+    let noticed = env.drop.poll().await;
+    assert_eq!(noticed.cut_short, vec![error.join("slow.edi")]);
+    // No second copy: the file in error/ is the one its writer finished.
+    assert_eq!(
+        visible_files(&error),
+        vec!["slow.edi", "slow.edi.errors.txt"]
+    );
+    let report = env.error_report("acme", "slow.edi").unwrap();
+    assert!(
+        report.starts_with("slow.edi: this file was still being written"),
+        "{report}"
+    );
+    for expected in [
+        "it was incomplete when it was read",
+        &format!("first {} bytes", head.len()),
+        "taken, on its way to delivery: invoice INV-X-1",
+        "taken, on its way to delivery: invoice INV-X-2",
+        "The acknowledgment written to Outgoing for it answers only the part read",
+    ] {
+        assert!(
+            report.contains(expected),
+            "{expected:?} missing from:\n{report}"
+        );
+    }
+    assert!(
+        report.ends_with(&before),
+        "the report of the part read follows: {report}"
+    );
+    assert!(env.drop.poll().await.cut_short.is_empty());
+    assert_eq!(env.error_report("acme", "slow.edi").unwrap(), report);
+}
+
+/// A file in processing/ that changed lately (its writer still at it when it was claimed, or
+/// resumed after a restart) is read only once it held still for `min_age`.
+#[tokio::test]
+async fn a_file_in_processing_that_changed_lately_waits_for_min_age() {
+    let mut env = env(3_600_000).await;
+    let processing = env.root.join("acme/processing");
+    let csv = sample("samples/csv/invoice/coupa_import.csv");
+    std::fs::write(processing.join("20260315T103000.000000--fresh.csv"), &csv).unwrap();
+    let summary = env.drop.poll().await;
+    assert_eq!(summary.deferred.len(), 1, "{summary:?}");
+    assert_eq!(summary.documents, 0);
+    assert!(env.documents("acme").is_empty());
+    assert_eq!(
+        visible_files(&processing),
+        vec!["20260315T103000.000000--fresh.csv"]
+    );
+}
+
+// ---- Documents naming another partner as their sender ----
+
+fn cxml_invoice(number: &str) -> String {
+    sample("samples/cxml/invoice/rich.xml").replace("INV-2026-0042", number)
+}
+
+fn csv_invoice(number: &str, supplier_number: &str) -> String {
+    sample("samples/csv/invoice/coupa_import.csv")
+        .replace("INV-1001", number)
+        .replace("INV-1002", &format!("{number}-B"))
+        .replace("SUP-001", supplier_number)
+}
+
+/// Asserts the file went to `partner`'s error/ with a reason holding every `expected`, and
+/// nothing of it is anyone's.
+fn assert_refused(env: &Env, partner: &str, name: &str, expected: &[&str]) {
+    let error = env.root.join(partner).join("error");
+    assert!(
+        error.join(name).exists(),
+        "{name} is not in {partner}'s error/"
+    );
+    let reason = env.error_report(partner, name).unwrap();
+    for e in expected {
+        assert!(reason.contains(e), "{e:?} missing from:\n{reason}");
+    }
+    assert!(reason.contains("nothing was taken"), "{reason}");
+    for p in ["acme", "globex"] {
+        assert!(env.documents(p).is_empty(), "{p}: {:?}", env.documents(p));
+        assert!(env.archived(p).is_empty());
+    }
+}
+
+/// QA: EM-6.xml, acme's cXML invoice (its From credential), dropped in globex's folder was
+/// delivered as globex's.
+#[tokio::test]
+async fn a_cxml_document_from_another_partner_is_refused_from_a_partners_folder() {
+    let mut env = env(0).await;
+    env.drop_and_take("globex", "EM-6.xml", cxml_invoice("EM-6").as_bytes())
+        .await;
+    assert_refused(
+        &env,
+        "globex",
+        "EM-6.xml",
+        &[
+            "From credential DUNS:123456789 is partner acme's",
+            "globex",
+            "acme/Incoming",
+        ],
+    );
+}
+
+/// QA: a CSV whose Supplier Number is ACME-1 (acme's Coupa supplier) in globex's folder was
+/// delivered as GLOBEX.
+#[tokio::test]
+async fn a_csv_naming_another_partners_coupa_supplier_is_refused() {
+    let mut env = env(0).await;
+    env.drop_and_take(
+        "globex",
+        "acme-rows.csv",
+        csv_invoice("CSV-ACME-1", "ACME-1").as_bytes(),
+    )
+    .await;
+    assert_refused(
+        &env,
+        "globex",
+        "acme-rows.csv",
+        &[
+            "Coupa supplier number ACME-1 (CSV-ACME-1, CSV-ACME-1-B) is partner acme's",
+            "partner globex's folder takes only documents whose Coupa supplier is number GLOBEX-7",
+            "acme/Incoming",
+        ],
+    );
+}
+
+/// QA: a cXML with an unknown From identity and a wrong SharedSecret was taken from acme's
+/// folder. acme has a From identity: a From no profile names is refused there, as X12 refuses
+/// an unknown ISA sender.
+#[tokio::test]
+async fn a_cxml_from_nobody_is_refused_where_the_owner_has_a_from_identity() {
+    let mut env = env(0).await;
+    let stranger = cxml_invoice("EM-7")
+        .replace(
+            "<Identity>123456789</Identity>",
+            "<Identity>999999999</Identity>",
+        )
+        .replace("s3cret-acme", "wrong-secret");
+    env.drop_and_take("acme", "stranger.xml", stranger.as_bytes())
+        .await;
+    assert_refused(
+        &env,
+        "acme",
+        "stranger.xml",
+        &[
+            "From credential DUNS:999999999 is named by no partner profile",
+            "partner acme's folder takes only documents whose From credential is DUNS:123456789",
+        ],
+    );
+}
+
+/// The owners' own documents still go through: acme's cXML in acme's folder, globex's CSV
+/// (its own supplier number, or one no profile names) in globex's.
+#[tokio::test]
+async fn the_owners_own_cxml_and_csv_are_still_taken() {
+    let mut env = env(0).await;
+    env.drop_and_take("acme", "own.xml", cxml_invoice("EM-8").as_bytes())
+        .await;
+    env.drop_and_take(
+        "globex",
+        "own.csv",
+        csv_invoice("CSV-GLOBEX-1", "GLOBEX-7").as_bytes(),
+    )
+    .await;
+    env.drop_and_take(
+        "globex",
+        "unnamed.csv",
+        csv_invoice("CSV-GLOBEX-2", "SUP-001").as_bytes(),
+    )
+    .await;
+    assert_eq!(env.archived("acme"), vec!["own.xml"]);
+    assert_eq!(env.archived("globex"), vec!["own.csv", "unnamed.csv"]);
+    let numbers = |p: &str| {
+        let mut n: Vec<String> = env.documents(p).into_iter().map(|e| e.number).collect();
+        n.sort();
+        n
+    };
+    assert_eq!(numbers("acme"), vec!["EM-8"]);
+    assert_eq!(
+        numbers("globex"),
+        vec![
+            "CSV-GLOBEX-1",
+            "CSV-GLOBEX-1-B",
+            "CSV-GLOBEX-2",
+            "CSV-GLOBEX-2-B"
+        ]
+    );
+    for p in ["acme", "globex"] {
+        assert!(visible_files(&env.root.join(p).join("error")).is_empty());
+    }
+}
