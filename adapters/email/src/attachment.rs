@@ -30,6 +30,11 @@ pub fn classify(att: &MailAttachment) -> Result<Format, String> {
         return Err("the attachment is empty".into());
     }
     let looks_html = ctype == "text/html" || matches!(ext, Some("html" | "htm"));
+    // XML names its own encoding, so it is recognised in the bytes as sent too: a part whose
+    // MIME charset does not match its XML (UTF-8 labelled UTF-16) converts to anything.
+    if att.is_converted() && !looks_html && detect_format(att.as_sent()) == Format::Cxml {
+        return Ok(Format::Cxml);
+    }
     match detect_format(&att.bytes) {
         Format::X12 => return Ok(Format::X12),
         Format::Cxml if !looks_html => return Ok(Format::Cxml),
@@ -71,6 +76,8 @@ mod tests {
             name: Some(name.into()),
             content_type: Some(ctype.into()),
             bytes: bytes.to_vec(),
+            sent: None,
+            charset: None,
             is_message: false,
             unreadable: None,
         }

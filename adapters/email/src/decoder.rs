@@ -1,13 +1,15 @@
 //! [`EmailCodec`]: a whole message in, the documents of its attachments out.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use gateway_core::{Decode, Decoded, DecodedDocument, Format, PartnerProfile, Reject};
 use gateway_model::Text;
+use gateway_model::charset::{Charset, Endian, utf16_bom, utf16_without_bom};
 
 use crate::attachment::classify;
 use crate::message::{Limits, MailAttachment, ParsedMail};
-use crate::sender::check_sender;
+use crate::sender::{Identity, check_sender};
 use crate::supporting::{attach_pdfs, is_pdf};
 
 /// Decodes RFC 5322 messages: every cXML, X12, CSV (or JSON) attachment is decoded by the codec
@@ -85,44 +87,19 @@ impl EmailCodec {
         let mut usable = 0usize;
         for att in &mail.attachments {
             let place = format!("{msg}, {}", att.label());
-            if att.bytes.len() > self.limits.max_attachment_bytes {
-                out.rejects.push(Reject::new(
-                    place,
-                    format!(
-                        "the attachment is {} bytes; the limit is {}",
-                        att.bytes.len(),
-                        self.limits.max_attachment_bytes
-                    ),
-                ));
-                usable += 1;
-                continue;
-            }
-            let format = match classify(att) {
-                Ok(f) => f,
-                Err(_) if is_pdf(att) => {
-                    pdfs.push(att);
-                    continue;
+            match self.read(att, partner) {
+                Read::Refused(why) => {
+                    out.rejects.push(Reject::new(place, why));
+                    usable += 1;
                 }
-                Err(why) => {
-                    skipped.push(Reject::new(place, why));
-                    continue;
+                Read::Pdf => pdfs.push(att),
+                Read::Skipped(why) => skipped.push(Reject::new(place, why)),
+                Read::Decoded(format, mut decoded) => {
+                    usable += 1;
+                    keep_partners_own(&mut decoded, format, partner);
+                    self.adopt(mail, att, format, &place, decoded, &mut out);
                 }
-            };
-            let Some(decoder) = self.decoder(format) else {
-                skipped.push(Reject::new(
-                    place,
-                    format!("a {format} attachment, which this gateway does not read"),
-                ));
-                continue;
-            };
-            usable += 1;
-            if let Some(why) = &att.unreadable {
-                out.rejects.push(Reject::new(place, why.clone()));
-                continue;
             }
-            let mut decoded = decoder.decode(&att.bytes, partner);
-            keep_partners_own(&mut decoded, format, partner);
-            self.adopt(mail, att, format, &place, decoded, &mut out);
         }
         if usable == 0 {
             skipped.extend(pdfs.iter().map(|att| {
@@ -150,6 +127,44 @@ impl EmailCodec {
             attach_pdfs(&pdfs, &mut out.documents);
         }
         out
+    }
+
+    /// Reads one attachment as `partner`'s: the documents of a cXML, X12, CSV or JSON
+    /// attachment, or why it is refused or skipped. Each text is decoded exactly once: XML from
+    /// the bytes as sent, by its own declaration or byte-order mark ([`xml_input`]); other text
+    /// converted from the charset its part declares is read as the UTF-8 it now is
+    /// ([`read_as_utf8`]).
+    pub(crate) fn read(&self, att: &MailAttachment, partner: &PartnerProfile) -> Read {
+        let size = att.bytes.len().max(att.as_sent().len());
+        if size > self.limits.max_attachment_bytes {
+            return Read::Refused(format!(
+                "the attachment is {size} bytes; the limit is {}",
+                self.limits.max_attachment_bytes
+            ));
+        }
+        let format = match classify(att) {
+            Ok(f) => f,
+            Err(_) if is_pdf(att) => return Read::Pdf,
+            Err(why) => return Read::Skipped(why),
+        };
+        let Some(decoder) = self.decoder(format) else {
+            return Read::Skipped(format!(
+                "a {format} attachment, which this gateway does not read"
+            ));
+        };
+        if format == Format::Cxml {
+            // The MIME charset does not matter to XML, so neither does whether it could be read.
+            return Read::Decoded(format, decoder.decode(&xml_input(att), partner));
+        }
+        if let Some(why) = &att.unreadable {
+            return Read::Refused(why.clone());
+        }
+        let decoded = if att.is_converted() {
+            decoder.decode(&att.bytes, &read_as_utf8(partner))
+        } else {
+            decoder.decode(&att.bytes, partner)
+        };
+        Read::Decoded(format, decoded)
     }
 
     /// Moves one attachment's results into `out` with mail-level keys and locations.
@@ -202,32 +217,78 @@ impl EmailCodec {
     }
 }
 
+/// What one attachment gave ([`EmailCodec::read`]).
+pub(crate) enum Read {
+    /// A document format's documents and rejects.
+    Decoded(Format, Decoded),
+    /// A document attachment refused whole (too large, text in a charset it cannot be read in).
+    Refused(String),
+    /// A PDF, to go with the documents it came with.
+    Pdf,
+    /// Not a document the gateway reads, and why.
+    Skipped(String),
+}
+
+/// The bytes the XML reader gets: the attachment as sent, its own declaration or byte-order
+/// mark naming its encoding, as the XML specification has it. Converted by the MIME charset
+/// first, an ISO-8859-1 invoice was decoded twice (`Größe` reached Coupa as `GrÃ¶ÃŸe`) and a
+/// UTF-16 one was refused as "not UTF-16LE text", because the reader then applied the
+/// declaration to UTF-8. The one use of the MIME charset: UTF-16 without the byte-order mark
+/// XML requires, in a part whose charset says UTF-16, gets the mark, which the reader cannot
+/// guess (such a part was read before, converted).
+fn xml_input(att: &MailAttachment) -> Cow<'_, [u8]> {
+    let sent = att.as_sent();
+    let utf16_label = att.charset.as_deref().is_some_and(|c| {
+        matches!(
+            c,
+            "utf-16" | "utf-16le" | "utf-16be" | "utf16" | "utf16le" | "utf16be" | "unicode"
+        )
+    });
+    if utf16_label
+        && utf16_bom(sent).is_none()
+        && let Some(endian) = utf16_without_bom(sent)
+    {
+        let mark: &[u8] = match endian {
+            Endian::Little => b"\xFF\xFE",
+            Endian::Big => b"\xFE\xFF",
+        };
+        let mut marked = Vec::with_capacity(sent.len() + mark.len());
+        marked.extend_from_slice(mark);
+        marked.extend_from_slice(sent);
+        return Cow::Owned(marked);
+    }
+    Cow::Borrowed(sent)
+}
+
+/// `partner` with its X12 and CSV character sets set to UTF-8, for text this adapter converted
+/// to UTF-8 from the charset its part declares. A profile's `windows-1252` says what the
+/// partner writes where the file does not say; this part did say, and read again as
+/// Windows-1252 its text was decoded twice (`Müller` became `MÃ¼ller`). Borrowed when the
+/// profile reads UTF-8 already.
+fn read_as_utf8(partner: &PartnerProfile) -> Cow<'_, PartnerProfile> {
+    let not_utf8 = |c: Option<Charset>| c.is_some_and(|c| c != Charset::Utf8);
+    let csv = partner.csv.as_ref().is_some_and(|c| not_utf8(c.charset));
+    let x12 = partner.x12.as_ref().is_some_and(|x| not_utf8(x.charset));
+    if !csv && !x12 {
+        return Cow::Borrowed(partner);
+    }
+    let mut utf8 = partner.clone();
+    if let Some(c) = utf8.csv.as_mut() {
+        c.charset = Some(Charset::Utf8);
+    }
+    if let Some(x) = utf8.x12.as_mut() {
+        x.charset = Some(Charset::Utf8);
+    }
+    Cow::Owned(utf8)
+}
+
 /// Rejects documents whose own sender (cXML `From`, ISA sender) is not the partner the mail
 /// came from, when the profile names that partner's identity in the format: an allowed mail
-/// address must not carry another partner's documents.
+/// address must not carry another partner's documents. (A partner with no identity in the
+/// format cannot be checked here, knowing no other partner: [`EmailCodec::route`] refuses a
+/// mail whose document names another configured partner's identity.)
 fn keep_partners_own(decoded: &mut Decoded, format: Format, partner: &PartnerProfile) {
-    let expected: Option<(Option<&str>, &str, &str)> = match format {
-        Format::Cxml => partner.cxml.as_ref().and_then(|c| {
-            c.from_identity.as_deref().map(|id| {
-                (
-                    c.from_domain.as_deref(),
-                    id,
-                    "[cxml] from_domain:from_identity",
-                )
-            })
-        }),
-        Format::X12 => partner.x12.as_ref().and_then(|x| {
-            x.partner_id.as_deref().map(|id| {
-                (
-                    x.partner_qualifier.as_deref(),
-                    id,
-                    "[x12] partner_qualifier:partner_id",
-                )
-            })
-        }),
-        _ => None,
-    };
-    let Some((want_q, want_id, what)) = expected else {
+    let Some(want) = Identity::of(partner, format) else {
         return;
     };
     let docs = std::mem::take(&mut decoded.documents);
@@ -236,10 +297,7 @@ fn keep_partners_own(decoded: &mut Decoded, format: Format, partner: &PartnerPro
             decoded.documents.push(d);
             continue;
         };
-        let (q, id) = sender.split_once(':').unwrap_or(("", sender));
-        let same = id.trim().eq_ignore_ascii_case(want_id.trim())
-            && want_q.is_none_or(|w| w.trim().eq_ignore_ascii_case(q.trim()));
-        if same {
+        if want.matches(sender) {
             decoded.documents.push(d);
         } else {
             decoded.rejects.push(Reject {
@@ -250,9 +308,10 @@ fn keep_partners_own(decoded: &mut Decoded, format: Format, partner: &PartnerPro
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("{} {}", d.document.kind(), d.document.number())),
                 message: format!(
-                    "the document says it is from {sender}, but the mail is from partner {}, whose {what} is {}:{want_id}",
+                    "the document says it is from {sender}, but the mail is from partner {}, whose {} is {}",
                     partner.id,
-                    want_q.unwrap_or("*")
+                    want.keys,
+                    want.shown()
                 ),
                 document: Some(d.document.number().to_string()),
             });

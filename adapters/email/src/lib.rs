@@ -7,9 +7,12 @@
 //!   and `Message-ID` + attachment SHA-256 as source key, so the ledger catches a message that
 //!   arrives twice.
 //! - [`sender`] maps a `From` address to a partner through the profile's `[email]` allow-list
-//!   and checks `Authentication-Results` when the profile asks for it.
-//! - [`outbound`] renders a purchase order as a mail (text + HTML summary, the PO in the
-//!   partner's format attached) and sends it with `lettre` over SMTP.
+//!   and checks `Authentication-Results` when the profile asks for it; when several partners
+//!   list the address (an invoicing service sending for several suppliers),
+//!   [`EmailCodec::route`] lets the mail's documents say which partner it is for.
+//! - [`outbound`] renders a purchase order as a mail (text + HTML summary that says plainly
+//!   when the order is changed or cancelled, the PO in the partner's format attached) and sends
+//!   it with `lettre` over SMTP.
 //! - [`imap`] reads unseen messages from an IMAP mailbox (`async-imap` over rustls) and marks
 //!   them seen or quarantines them only when told, after the bus confirmed.
 
@@ -18,7 +21,9 @@ pub mod decoder;
 pub mod imap;
 pub mod message;
 pub mod outbound;
+mod po_summary;
 pub mod related;
+mod route;
 pub mod sender;
 pub mod supporting;
 
@@ -30,7 +35,8 @@ pub use outbound::{
     NoticeMail, PoMail, RenderError, SmtpConfig, SmtpMailer, SmtpSecurity, SmtpSetupError,
     po_format, render_notice_mail, render_po_mail,
 };
-pub use sender::{SenderError, check_sender, find_partner};
+pub use route::MAX_SHARED;
+pub use sender::{ForeignDocument, SenderError, check_sender, find_partner, find_partners};
 
 /// The mail library, for callers that build or inspect messages themselves (tests).
 pub use lettre;

@@ -50,14 +50,24 @@ pub struct MailAttachment {
     pub name: Option<String>,
     /// `type/subtype`, lower case, when given.
     pub content_type: Option<String>,
-    /// The decoded content (transfer encoding removed).
+    /// The content for the format readers: its transfer encoding removed and, when the part
+    /// declares a charset other than UTF-8 and its text could be read in it, that text as UTF-8
+    /// (see [`MailAttachment::sent`]).
     pub bytes: Vec<u8>,
+    /// The content exactly as sent (transfer encoding removed, nothing else), when `bytes` is
+    /// its text converted from the charset the part declares; `None` when `bytes` are already
+    /// as sent. An XML document is read from these: its own declaration or byte-order mark
+    /// names its encoding, and a reader that converted it by the MIME charset first would
+    /// then decode it a second time by that declaration.
+    pub sent: Option<Vec<u8>>,
+    /// The `charset` parameter of the part's `Content-Type`, lower case, when it has one.
+    pub charset: Option<String>,
     /// True for an attached message (`message/rfc822`), which is not opened.
     pub is_message: bool,
     /// Why the text could not be read in the character set its `charset` parameter declares
     /// (a charset nobody knows, or bytes that are not text in it); `bytes` then holds the
     /// content as sent. An attachment that is a document is rejected with this reason rather
-    /// than read with characters replaced.
+    /// than read with characters replaced; but XML, which names its own encoding, is read.
     pub unreadable: Option<String>,
 }
 
@@ -70,9 +80,21 @@ impl MailAttachment {
         }
     }
 
-    /// Lower-case hex SHA-256 of the content.
+    /// Lower-case hex SHA-256 of the content (`bytes`, so a message's source keys stay what
+    /// they were before the bytes as sent were kept beside them).
     pub fn sha256(&self) -> String {
         gateway_core::sha256_hex(&self.bytes)
+    }
+
+    /// The content exactly as sent: transfer encoding removed, no character set conversion.
+    pub fn as_sent(&self) -> &[u8] {
+        self.sent.as_deref().unwrap_or(&self.bytes)
+    }
+
+    /// Whether `bytes` is text the gateway converted to UTF-8 from the charset the part
+    /// declares, so a reader must take it as UTF-8 and not decode it again.
+    pub fn is_converted(&self) -> bool {
+        self.sent.is_some()
     }
 }
 
@@ -133,14 +155,16 @@ impl ParsedMail {
             .attachments()
             .enumerate()
             .map(|(i, part)| {
-                let (bytes, unreadable) = attachment_bytes(raw, part);
+                let content = attachment_bytes(raw, part);
                 MailAttachment {
                     index: i + 1,
                     name: part.attachment_name().map(str::to_string),
                     content_type: mime_type(part),
-                    bytes,
+                    bytes: content.bytes,
+                    sent: content.sent,
+                    charset: declared_charset(part),
                     is_message: matches!(part.body, PartType::Message(_)),
-                    unreadable,
+                    unreadable: content.unreadable,
                 }
             })
             .collect();
@@ -159,8 +183,15 @@ impl ParsedMail {
     }
 }
 
-/// The attachment's content for the format readers, and why it could not be read when it
-/// could not.
+/// An attachment's content: see the fields of [`MailAttachment`] of the same names.
+struct Content {
+    bytes: Vec<u8>,
+    sent: Option<Vec<u8>>,
+    unreadable: Option<String>,
+}
+
+/// The attachment's content for the format readers, the content as sent when that differs,
+/// and why it could not be read when it could not.
 ///
 /// mail-parser turns a `text/*` part into UTF-8, replacing with U+FFFD every byte its charset
 /// does not explain: all of a part that declares no charset but is not UTF-8 (a CSV saved by
@@ -171,26 +202,41 @@ impl ParsedMail {
 /// readers read what is not UTF-8 as Windows-1252 and note it; a declared charset is decoded
 /// by its WHATWG label (as mail clients do: `iso-8859-1` reads as Windows-1252), and a charset
 /// nobody knows or bytes that are not text in it are refused with the reason.
-fn attachment_bytes(raw: &[u8], part: &MessagePart<'_>) -> (Vec<u8>, Option<String>) {
+///
+/// The bytes as sent are kept beside a conversion: an XML document names its own encoding,
+/// and is read from them (see [`MailAttachment::sent`]).
+fn attachment_bytes(raw: &[u8], part: &MessagePart<'_>) -> Content {
+    let as_is = |bytes: Vec<u8>, unreadable| Content {
+        bytes,
+        sent: None,
+        unreadable,
+    };
     let converted = part.contents();
     let is_text = matches!(part.body, PartType::Text(_) | PartType::Html(_));
     if !is_text {
-        return (converted.to_vec(), None);
+        return as_is(converted.to_vec(), None);
     }
     let Some(bytes) = bytes_as_sent(raw, part) else {
-        return (converted.to_vec(), None);
+        return as_is(converted.to_vec(), None);
     };
-    let declared = part
-        .content_type()
-        .and_then(|ct| ct.attribute("charset"))
-        .map(|c| c.trim().trim_matches('"').to_ascii_lowercase());
-    match declared.as_deref() {
-        None | Some("utf-8" | "utf8" | "us-ascii" | "ascii") => (bytes, None),
+    match declared_charset(part).as_deref() {
+        None | Some("utf-8" | "utf8" | "us-ascii" | "ascii") => as_is(bytes, None),
         Some(label) => match decode_declared(&bytes, label) {
-            Ok(text) => (text.into_bytes(), None),
-            Err(why) => (bytes, Some(why)),
+            Ok(text) => Content {
+                bytes: text.into_bytes(),
+                sent: Some(bytes),
+                unreadable: None,
+            },
+            Err(why) => as_is(bytes, Some(why)),
         },
     }
+}
+
+/// The `charset` parameter of the part's `Content-Type`, trimmed, unquoted, lower case.
+fn declared_charset(part: &MessagePart<'_>) -> Option<String> {
+    part.content_type()
+        .and_then(|ct| ct.attribute("charset"))
+        .map(|c| clean(c.trim().trim_matches('"'), 40).to_ascii_lowercase())
 }
 
 /// The part's `type/subtype`, lower case, when it declares one.
@@ -428,6 +474,9 @@ mod tests {
         ] {
             let a = attachment(ctype, encoding, &body);
             assert_eq!(a.unreadable, None, "{ctype}");
+            // The bytes as sent are kept beside the text, for a reader of XML.
+            assert_eq!(a.as_sent(), SHIFT_JIS_CSV, "{ctype}");
+            assert!(a.is_converted());
             assert_eq!(
                 String::from_utf8(a.bytes).ok().as_deref(),
                 Some(SHIFT_JIS_TEXT),

@@ -1,9 +1,8 @@
-//! Purchase orders out by mail: a readable text and HTML summary (PO number, lines, totals) with
-//! the PO attached in the partner's format, sent with `lettre` over SMTP (plain on loopback,
-//! STARTTLS or implicit TLS with rustls). SMTP 4xx and network trouble are retryable, 5xx
-//! permanent.
+//! Purchase orders out by mail: a readable text and HTML summary (PO number, what the message
+//! does to the order, lines, totals; written by `po_summary`) with the PO attached in the
+//! partner's format, sent with `lettre` over SMTP (plain on loopback, STARTTLS or implicit TLS
+//! with rustls). SMTP 4xx and network trouble are retryable, 5xx permanent.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,8 +14,9 @@ use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use rust_decimal::Decimal;
 use serde::Deserialize;
+
+pub use crate::po_summary::{html_body, subject, text_body, total};
 
 /// How the SMTP connection is protected.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -335,131 +335,6 @@ pub fn render_notice_mail(m: NoticeMail<'_>) -> Result<Message, RenderError> {
     b.header(ContentType::TEXT_PLAIN)
         .body(m.body.to_string())
         .map_err(|e| RenderError::Build(e.to_string()))
-}
-
-/// `Purchase order PO-7781 (revision 2) from Globex`.
-pub fn subject(po: &PurchaseOrder) -> String {
-    let mut s = format!(
-        "Purchase order {}",
-        po.po_number.as_deref().unwrap_or("(no number)")
-    );
-    if let Some(v) = po.version.filter(|v| *v > 1) {
-        let _ = write!(s, " (revision {v})");
-    }
-    if let Some(name) = po.buyer.as_ref().and_then(|b| b.name.as_deref()) {
-        let _ = write!(s, " from {name}");
-    }
-    s
-}
-
-/// A line's amount: its own, else quantity × unit price.
-fn line_amount(l: &gateway_model::OrderLine) -> Option<Decimal> {
-    l.amount.or_else(|| match (l.quantity, l.unit_price) {
-        (Some(q), Some(p)) => q.checked_mul(p),
-        _ => None,
-    })
-}
-
-/// The PO total: the document's, else the sum of line amounts (`None` when a line has none).
-pub fn total(po: &PurchaseOrder) -> Option<Decimal> {
-    if po.total.is_some() {
-        return po.total;
-    }
-    po.lines
-        .iter()
-        .try_fold(Decimal::ZERO, |acc, l| acc.checked_add(line_amount(l)?))
-}
-
-fn opt(d: Option<Decimal>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_else(|| "-".into())
-}
-
-/// The plain-text body.
-pub fn text_body(po: &PurchaseOrder) -> String {
-    let currency = po.currency.as_deref().unwrap_or("");
-    let mut s = String::new();
-    let _ = writeln!(s, "{}", subject(po));
-    if let Some(d) = po.order_date {
-        let _ = writeln!(s, "Order date: {d}");
-    }
-    if let Some(ship) = po.ship_to.as_ref().and_then(|p| p.name.as_deref()) {
-        let _ = writeln!(s, "Ship to: {ship}");
-    }
-    let _ = writeln!(s, "\nLines:");
-    for l in &po.lines {
-        let _ = writeln!(
-            s,
-            "  {}. {} {} {} x {} {currency} = {} {currency}{}",
-            l.line_number,
-            l.supplier_part_id.as_deref().unwrap_or(""),
-            l.description.as_deref().unwrap_or(""),
-            opt(l.quantity),
-            opt(l.unit_price),
-            opt(line_amount(l)),
-            l.uom
-                .as_deref()
-                .map(|u| format!(" ({u})"))
-                .unwrap_or_default(),
-        );
-    }
-    let _ = writeln!(s, "\nTotal: {} {currency}", opt(total(po)));
-    if let Some(c) = &po.comments {
-        let _ = writeln!(s, "\n{c}");
-    }
-    let _ = writeln!(
-        s,
-        "\nThe purchase order is attached. Please reply to this mail with any question."
-    );
-    s
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The HTML body: the same facts as the text body, as a table; every value escaped.
-pub fn html_body(po: &PurchaseOrder) -> String {
-    let currency = esc(po.currency.as_deref().unwrap_or(""));
-    let mut s = String::from("<!DOCTYPE html>\n<html><body>\n");
-    let _ = writeln!(s, "<h2>{}</h2>", esc(&subject(po)));
-    if let Some(d) = po.order_date {
-        let _ = writeln!(s, "<p>Order date: {d}</p>");
-    }
-    s.push_str("<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n<tr><th>Line</th><th>Part</th><th>Description</th><th>Quantity</th><th>Unit</th><th>Unit price</th><th>Amount</th></tr>\n");
-    for l in &po.lines {
-        let _ = writeln!(
-            s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {currency}</td><td>{} {currency}</td></tr>",
-            l.line_number,
-            esc(l.supplier_part_id.as_deref().unwrap_or("")),
-            esc(l.description.as_deref().unwrap_or("")),
-            opt(l.quantity),
-            esc(l.uom.as_deref().unwrap_or("")),
-            opt(l.unit_price),
-            opt(line_amount(l)),
-        );
-    }
-    let _ = writeln!(
-        s,
-        "</table>\n<p><b>Total: {} {currency}</b></p>",
-        opt(total(po))
-    );
-    if let Some(c) = &po.comments {
-        let _ = writeln!(s, "<p>{}</p>", esc(c));
-    }
-    s.push_str("<p>The purchase order is attached.</p>\n</body></html>\n");
-    s
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! Who sent a message: the `From` address matched against each partner's `[email]` allow-list
 //! (an exact address beats a `@domain` entry), and, when the profile asks for it, a passing
 //! `Authentication-Results` verdict aligned with the `From` domain (RFC 8601), because `From`
-//! alone is trivially forged.
+//! alone is trivially forged. Several partners may list the same address (an invoicing service
+//! sending for several suppliers); which of them a mail is for is then for its documents to say
+//! ([`crate::EmailCodec::route`]).
 
-use gateway_core::PartnerProfile;
 use gateway_core::profile::EmailProfile;
+use gateway_core::{Format, PartnerProfile};
 
 use crate::message::ParsedMail;
 
@@ -26,6 +28,110 @@ pub enum SenderError {
         partner: String,
         reason: String,
     },
+    /// Several partners list the sender, and the mail's documents do not name exactly one of
+    /// them: refused whole rather than given to the first profile.
+    #[error(
+        "sender {from} is in the [email] from list of partners {}, so its documents must name \
+         which of them they are from: {reason}",
+        .candidates.join(", ")
+    )]
+    Shared {
+        from: String,
+        /// The partners' ids, in profile order (at most [`MAX_NAMED`], then a count).
+        candidates: Vec<String>,
+        reason: String,
+    },
+    /// A document says it is from another configured partner than the one the sender is.
+    #[error(transparent)]
+    Foreign(Box<ForeignDocument>),
+}
+
+/// A document in a mail from one partner's sender that names another configured partner as
+/// its own sender ([`SenderError::Foreign`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "sender {from} is partner {partner}'s, but {document} says it is from {sender}, which is \
+     partner {owner}'s {keys}: an address allowed for one partner must not carry another's \
+     documents; if {from} sends for {owner} too, add it to partner {owner}'s [email] from list, \
+     and each document goes to the partner it names"
+)]
+pub struct ForeignDocument {
+    pub from: String,
+    pub partner: String,
+    /// The attachment and document, in words.
+    pub document: String,
+    /// The sender the document names (`domain:identity`, `qualifier:id`).
+    pub sender: String,
+    pub owner: String,
+    /// The profile keys that name `owner`'s identity.
+    pub keys: &'static str,
+}
+
+/// How many partners a refusal names one by one; the rest are counted.
+pub const MAX_NAMED: usize = 10;
+
+/// The ids of `partners` for a refusal: the first [`MAX_NAMED`], then how many more.
+pub(crate) fn ids_of(partners: &[&PartnerProfile]) -> Vec<String> {
+    let mut ids: Vec<String> = partners
+        .iter()
+        .take(MAX_NAMED)
+        .map(|p| crate::message::clean(&p.id, 80))
+        .collect();
+    if partners.len() > MAX_NAMED {
+        ids.push(format!("and {} more", partners.len() - MAX_NAMED));
+    }
+    ids
+}
+
+/// How a partner is known in a format's own sender field (cXML `From` credential, X12 ISA
+/// sender), as its profile configures it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Identity<'a> {
+    /// The cXML credential domain or ISA qualifier; `None` matches any.
+    pub qualifier: Option<&'a str>,
+    pub id: &'a str,
+    /// The profile keys it is configured under, for messages.
+    pub keys: &'static str,
+}
+
+impl<'a> Identity<'a> {
+    /// `partner`'s identity in `format`, when its profile configures one (cXML and X12 only:
+    /// the other formats name no sender of their own).
+    pub(crate) fn of(partner: &'a PartnerProfile, format: Format) -> Option<Identity<'a>> {
+        match format {
+            Format::Cxml => partner.cxml.as_ref().and_then(|c| {
+                c.from_identity.as_deref().map(|id| Identity {
+                    qualifier: c.from_domain.as_deref(),
+                    id,
+                    keys: "[cxml] from_domain:from_identity",
+                })
+            }),
+            Format::X12 => partner.x12.as_ref().and_then(|x| {
+                x.partner_id.as_deref().map(|id| Identity {
+                    qualifier: x.partner_qualifier.as_deref(),
+                    id,
+                    keys: "[x12] partner_qualifier:partner_id",
+                })
+            }),
+            _ => None,
+        }
+    }
+
+    /// Whether a document's sender (`domain:identity`, `qualifier:id`) is this identity: the
+    /// same id, and the same qualifier when the profile names one (case and surrounding blanks
+    /// ignored), as the server finds a partner by sender.
+    pub(crate) fn matches(&self, sender: &str) -> bool {
+        let (q, id) = sender.split_once(':').unwrap_or(("", sender));
+        id.trim().eq_ignore_ascii_case(self.id.trim())
+            && self
+                .qualifier
+                .is_none_or(|w| w.trim().eq_ignore_ascii_case(q.trim()))
+    }
+
+    /// `DUNS:123456789`, `*:ACME` when no qualifier is configured.
+    pub(crate) fn shown(&self) -> String {
+        format!("{}:{}", self.qualifier.unwrap_or("*"), self.id)
+    }
 }
 
 /// Domain part of an address, lower case.
@@ -53,17 +159,38 @@ fn rank(profile: &EmailProfile, from: &str) -> u8 {
     best
 }
 
-/// The partner whose `[email] from` list names `from`; an exact address wins over a domain.
-pub fn find_partner<'a>(profiles: &'a [PartnerProfile], from: &str) -> Option<&'a PartnerProfile> {
-    let mut best: Option<(&PartnerProfile, u8)> = None;
+/// Every partner whose `[email] from` list names `from` best, in profile order: an exact
+/// address wins over a domain, and partners that name it equally well (an invoicing service
+/// listed by each supplier it sends for) are all returned, for the mail's documents to decide
+/// between ([`crate::EmailCodec::route`]). Empty when none names it.
+pub fn find_partners<'a>(profiles: &'a [PartnerProfile], from: &str) -> Vec<&'a PartnerProfile> {
+    let mut best = 0u8;
+    let mut found = Vec::new();
     for p in profiles {
         let Some(email) = &p.email else { continue };
         let r = rank(email, from);
-        if r > 0 && best.is_none_or(|(_, b)| r > b) {
-            best = Some((p, r));
+        if r == 0 || r < best {
+            continue;
         }
+        if r > best {
+            best = r;
+            found.clear();
+        }
+        found.push(p);
     }
-    best.map(|(p, _)| p)
+    found
+}
+
+/// The partner whose `[email] from` list names `from` best (an exact address wins over a
+/// domain), when exactly one does. `None` also when several partners name it equally well:
+/// the sender alone does not say which of them a mail is for, and taking the first profile
+/// delivered one supplier's invoices under another's name. [`crate::EmailCodec::route`] lets
+/// the mail's documents decide.
+pub fn find_partner<'a>(profiles: &'a [PartnerProfile], from: &str) -> Option<&'a PartnerProfile> {
+    match find_partners(profiles, from).as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
 }
 
 /// Checks that `mail` may speak for `partner` (allow-list and, when required, authentication).
@@ -237,6 +364,32 @@ mod tests {
         assert_eq!(id("billing@acme.example").as_deref(), Some("acme"));
         assert_eq!(id("billing@acme.example.evil"), None);
         assert_eq!(id("billing@evil.example"), None);
+    }
+
+    /// Two partners listing one invoicing service: the sender alone names no partner (the
+    /// first profile used to win), and both are candidates; an exact address still beats
+    /// another partner's domain entry.
+    #[test]
+    fn a_shared_sender_names_every_partner_that_lists_it() {
+        let ps = vec![
+            profile("initech", &["invoices@billingservice.example"], false),
+            profile("acme", &["Invoices@BillingService.example"], false),
+            profile("hooli", &["@billingservice.example"], false),
+        ];
+        let ids = |f: &str| {
+            find_partners(&ps, f)
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids("invoices@billingservice.example"), ["initech", "acme"]);
+        assert!(find_partner(&ps, "invoices@billingservice.example").is_none());
+        assert_eq!(ids("other@billingservice.example"), ["hooli"]);
+        assert_eq!(
+            find_partner(&ps, "other@billingservice.example").map(|p| p.id.as_str()),
+            Some("hooli")
+        );
+        assert!(ids("x@elsewhere.example").is_empty());
     }
 
     #[test]

@@ -50,6 +50,8 @@ mod tests {
             name: name.map(str::to_string),
             content_type: Some(ctype.into()),
             bytes: bytes.to_vec(),
+            sent: None,
+            charset: None,
             is_message: false,
             unreadable: None,
         }

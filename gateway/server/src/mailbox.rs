@@ -27,8 +27,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_email::{
-    ImapConfig, ImapInbox, Limits, ParsedMail, PoMail, SmtpConfig, SmtpMailer, check_sender,
-    find_partner,
+    ImapConfig, ImapInbox, Limits, ParsedMail, PoMail, SenderError, SmtpConfig, SmtpMailer,
+    check_sender,
 };
 use gateway_core::{DeliveryError, Envelope, Format, IngestRequest, PartnerProfile};
 use gateway_model::Document;
@@ -282,8 +282,13 @@ impl Mailbox {
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         if usize::try_from(size).map_or(true, |s| s > self.limits.max_message_bytes) {
             let why = format!(
-                "the message is {size} bytes; the limit is {} ([mailbox] max_message_bytes)",
+                "{name}: the message is {size} bytes; the limit is {} ([mailbox] max_message_bytes)",
                 self.limits.max_message_bytes
+            );
+            keep_refused(
+                &self.pipeline,
+                &format!("email:refused:{name}"),
+                std::slice::from_ref(&why),
             );
             self.quarantine(path, &name, &[why], summary);
             return;
@@ -380,26 +385,46 @@ pub enum Verdict {
 
 /// Parses `raw`, finds the partner by `From`, and ingests it through the pipeline.
 pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict {
-    let quarantine = |problems: Vec<String>| Verdict::Quarantine {
-        problems,
-        documents: 0,
-        reply: None,
+    // Refused before the pipeline saw a document: kept in the ledger and counted here, so the
+    // operator finds it beside the rest (the pipeline keeps what it refuses itself).
+    let quarantine = |problems: Vec<String>| {
+        let key = format!(
+            "email:refused:{}",
+            crate::pipeline::content_fingerprint(raw)
+        );
+        keep_refused(pipeline, &key, &problems);
+        Verdict::Quarantine {
+            problems,
+            documents: 0,
+            reply: None,
+        }
     };
     let mail = match ParsedMail::parse(raw, limits) {
         Ok(m) => m,
         Err(e) => return quarantine(vec![e.to_string()]),
     };
     let partners = pipeline.partners().all();
-    let Some(partner) = mail
-        .from
-        .as_deref()
-        .and_then(|from| find_partner(partners, from))
-    else {
-        return quarantine(vec![format!(
-            "{}: unknown sender {}: no partner's [email] from list names it",
-            mail.label(),
-            mail.from.as_deref().unwrap_or("(no From address)")
-        )]);
+    // The partner the mail is for: its sender's, or, when several partners list the sender
+    // (an invoicing service), the one its documents name.
+    let codecs = pipeline.codecs();
+    let router = adapter_email::EmailCodec::new(
+        codecs
+            .readable()
+            .into_iter()
+            .filter_map(|f| codecs.decoder(f))
+            .collect(),
+    )
+    .with_limits(*limits);
+    let partner = match router.route(partners, &mail) {
+        Ok(p) => p,
+        Err(SenderError::Unknown { .. } | SenderError::NoFrom) => {
+            return quarantine(vec![format!(
+                "{}: unknown sender {}: no partner's [email] from list names it",
+                mail.label(),
+                mail.from.as_deref().unwrap_or("(no From address)")
+            )]);
+        }
+        Err(e) => return quarantine(vec![format!("{}: {e}", mail.label())]),
     };
     // Only a partner's own sender, authenticated as its profile requires, is ever answered.
     let reply = check_sender(partner, &mail).is_ok().then(|| Reply {
@@ -455,6 +480,46 @@ pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict 
         problems,
         documents: report.accepted.len(),
         reply,
+    }
+}
+
+/// Keeps a mail refused before any of its documents was read (an unknown or shared sender,
+/// a message that cannot be parsed, one over the size limit) as a `rejected` row of kind
+/// `unknown` under `key`, and counts it: it was only in `quarantine/` and a log line, so a
+/// supplier's new billing address piled up unseen. Once per key: the same mail again
+/// rewrites its row.
+fn keep_refused(pipeline: &Pipeline, key: &str, problems: &[String]) {
+    let doc_id = uuid::Uuid::new_v4().to_string();
+    let number = problems
+        .first()
+        .and_then(|p| p.split_once(": "))
+        .map_or("", |(label, _)| label)
+        .chars()
+        .take(120)
+        .collect::<String>();
+    let row = crate::ledger::NewDocument {
+        idempotency_key: key,
+        doc_id: &doc_id,
+        adapter: "email",
+        partner: "(unknown)",
+        kind: "unknown",
+        number: &number,
+        business_key: None,
+    };
+    let known = pipeline.ledger().entry(key).ok().flatten().is_some();
+    match pipeline
+        .ledger()
+        .record_rejections(&[(row, problems.join("; "))])
+    {
+        Ok(_) if !known => gateway_core::metrics::count(
+            gateway_core::metrics::Counter::Rejected,
+            "email",
+            "unknown",
+            1,
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(adapter = "email", error = %e,
+            "a refused message could not be kept in the ledger; it is in quarantine/"),
     }
 }
 
@@ -533,15 +598,23 @@ impl ImapReader {
             let fetched = inbox.fetch(uid, self.limits.max_message_bytes).await?;
             let verdict = match &fetched.raw {
                 Some(raw) => judge(&self.pipeline, &self.limits, raw).await,
-                None => Verdict::Quarantine {
-                    problems: vec![format!(
-                        "the message is {} bytes; the limit is {} ([mailbox] max_message_bytes)",
+                None => {
+                    let problems = vec![format!(
+                        "IMAP message {uid}: the message is {} bytes; the limit is {} ([mailbox] max_message_bytes)",
                         fetched.size.unwrap_or(0),
                         self.limits.max_message_bytes
-                    )],
-                    documents: 0,
-                    reply: None,
-                },
+                    )];
+                    keep_refused(
+                        &self.pipeline,
+                        &format!("email:refused:imap:{}:{uid}", self.config.mailbox),
+                        &problems,
+                    );
+                    Verdict::Quarantine {
+                        problems,
+                        documents: 0,
+                        reply: None,
+                    }
+                }
             };
             match verdict {
                 Verdict::Seen { documents, .. } => {

@@ -439,6 +439,23 @@ async fn a_mailed_cxml_invoice_reaches_coupa_once_and_strangers_are_quarantined(
         "{reason}"
     );
     assert!(q.join("1763800002.M3P1.test").is_file());
+    // ... and kept in the ledger where `gateway documents --status rejected` shows it (it was
+    // only in quarantine/ and a log line).
+    let refused = env
+        .running
+        .ledger
+        .list(None, Some("rejected"), 10)
+        .unwrap()
+        .into_iter()
+        .filter(|r| {
+            r.adapter == "email" && r.detail.contains("unknown sender mallory@evil.example")
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(
+        (refused[0].kind.as_str(), refused[0].number.as_str()),
+        ("unknown", "message <evil-1@evil.example>")
+    );
 
     // a known sender with only a PDF: quarantined with each attachment's reason
     let pdf = mail(
