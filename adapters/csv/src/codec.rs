@@ -68,6 +68,12 @@ impl Decode for CsvCodec {
         };
         match endian {
             Some(endian) => {
+                // Decoded from UTF-16 already: the partner's single-byte charset (csv.charset)
+                // must not read it a second time.
+                let profile = gateway_core::profile::CsvProfile {
+                    charset: None,
+                    ..profile
+                };
                 let mut utf8 = crate::utf16::Utf16Reader::new(reader, endian);
                 self.read_rows(&mut utf8, partner, &profile, note, sink)
             }

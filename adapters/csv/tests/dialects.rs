@@ -152,6 +152,25 @@ fn utf16_files_read_as_their_text() {
     );
 }
 
+/// A UTF-16 file from a partner whose profile says Windows-1252 (its other files are) is
+/// decoded once: the profile's charset read the decoded text again (`GrÃ¶ÃŸe`).
+#[test]
+fn utf16_from_a_windows_1252_partner_is_decoded_once() {
+    let text = "Invoice,Invoice Number,Supplier Name,Invoice Date,Currency\n\
+Invoice Line,Invoice Number,Line Number,Description,Price,Quantity,Unit of Measure\n\
+Invoice,D-3,Müller AG,2026-05-01,EUR\n\
+Invoice Line,D-3,1,Größe L,1.00,2,PK\n";
+    let mut raw = b"\xFF\xFE".to_vec();
+    raw.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let d = decode_with(&raw, "id = \"p\"\n[csv]\ncharset = \"windows-1252\"\n");
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    let json = gateway_model::to_json(&d.documents[0].document);
+    assert!(
+        json.contains("Müller AG") && json.contains("Größe L"),
+        "{json}"
+    );
+}
+
 /// UTF-16 without its byte-order mark was read as one garbled column and refused as "not a
 /// Coupa file"; it is now told by its zero bytes, read in either order, and noted.
 #[test]
