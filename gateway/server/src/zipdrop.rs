@@ -22,7 +22,14 @@ pub struct ZipLimits {
     pub max_entries: usize,
     pub max_entry_bytes: u64,
     pub max_total_bytes: u64,
+    /// Largest entry that is not a document (a PDF copy): what Coupa takes for an invoice's
+    /// files. A 400 MB "PDF" was inflated, stored, and only refused by Coupa at delivery.
+    pub max_supporting_bytes: u64,
 }
+
+/// Coupa's documented bound on an invoice's files (8 MB), as the most one supporting file in a
+/// zip may inflate to.
+pub const COUPA_FILES_BYTES: u64 = 8 * 1024 * 1024;
 
 impl ZipLimits {
     /// Bounds for a folder whose files may be `max_file_bytes`: an entry as large as a file,
@@ -33,6 +40,7 @@ impl ZipLimits {
             max_entries: 200,
             max_entry_bytes: max_file_bytes,
             max_total_bytes: max_file_bytes.saturating_mul(4),
+            max_supporting_bytes: max_file_bytes.min(COUPA_FILES_BYTES),
         }
     }
 }
@@ -65,6 +73,21 @@ fn content_type_of(name: &str) -> &'static str {
     }
 }
 
+/// Whether an entry may hold documents, told by its name before it is inflated: a CSV, an
+/// X12 or cXML file by its usual extensions, or a name without one (X12 files often have
+/// none). Anything else (`.pdf`, `.png`, ...) is a supporting file.
+fn may_be_document(name: &str) -> bool {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let lower = base.to_ascii_lowercase();
+    match lower.rsplit_once('.') {
+        None => true,
+        Some((_, ext)) => matches!(
+            ext,
+            "csv" | "txt" | "edi" | "x12" | "xml" | "cxml" | "dat" | "810" | "850" | "997"
+        ),
+    }
+}
+
 /// Whether an entry holds documents: a CSV by name, or X12/cXML by content.
 fn is_document(name: &str, bytes: &[u8]) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -93,28 +116,46 @@ pub fn read_zip(raw: &[u8], limits: ZipLimits) -> Result<ZipDrop, String> {
             continue;
         }
         let name = entry.name().to_string();
+        // Only a file that may hold documents (by its name) may be as large as a document;
+        // any other is a supporting file, bounded by what Coupa takes.
+        let per_entry = if may_be_document(&name) {
+            limits.max_entry_bytes
+        } else {
+            limits.max_supporting_bytes
+        };
         // Read at most one byte more than allowed: a header may lie about the size.
-        let allowed = limits
-            .max_entry_bytes
-            .min(limits.max_total_bytes.saturating_sub(total));
+        let allowed = per_entry.min(limits.max_total_bytes.saturating_sub(total));
         let mut bytes = Vec::new();
         (&mut entry)
             .take(allowed.saturating_add(1))
             .read_to_end(&mut bytes)
             .map_err(|e| format!("entry {name}: {e}"))?;
         if bytes.len() as u64 > allowed {
-            return Err(format!(
-                "entry {name} inflates past the limit ({} bytes per entry, {} in all); refused as a possible zip bomb",
-                limits.max_entry_bytes, limits.max_total_bytes
-            ));
+            return Err(
+                if per_entry < limits.max_entry_bytes && allowed == per_entry {
+                    format!(
+                        "entry {name} inflates past {per_entry} bytes, the most Coupa takes for an invoice's files; send it smaller, or the invoice without it"
+                    )
+                } else {
+                    format!(
+                        "entry {name} inflates past the limit ({per_entry} bytes for this entry, {} in all); refused as a possible zip bomb",
+                        limits.max_total_bytes
+                    )
+                },
+            );
         }
-        total += bytes.len() as u64;
         let base = name.rsplit(['/', '\\']).next().unwrap_or(&name).to_string();
+        total += bytes.len() as u64;
         if base.is_empty() || base.starts_with('.') || name.starts_with("__MACOSX/") {
             continue;
         }
         if is_document(&base, &bytes) {
             documents.push((base, bytes));
+        } else if bytes.len() as u64 > limits.max_supporting_bytes {
+            return Err(format!(
+                "entry {name} inflates past {} bytes, the most Coupa takes for an invoice's files; send it smaller, or the invoice without it",
+                limits.max_supporting_bytes
+            ));
         } else {
             files.push(SupportingFile::received(
                 &base,
@@ -168,7 +209,38 @@ mod tests {
         max_entries: 20,
         max_entry_bytes: 100_000,
         max_total_bytes: 200_000,
+        max_supporting_bytes: 50_000,
     };
+
+    /// A supporting file is bounded by what Coupa takes for an invoice's files, however large
+    /// a document may be: a zip of a CSV and a 400 MB "PDF" of zeros was inflated and stored,
+    /// then refused by Coupa at delivery. A document-sized file is still taken.
+    #[test]
+    fn a_supporting_file_larger_than_coupa_takes_is_refused_before_it_is_inflated() {
+        let csv = b"Invoice,Invoice Number*\n";
+        let big = vec![0u8; 60_000];
+        for name in ["INV-1.pdf", "scan", "notes.txt"] {
+            let raw = zip_of(&[("invoices.csv", csv), (name, &big)]);
+            let err = read_zip(&raw, LIMITS).err().unwrap_or_default();
+            assert!(
+                err.contains(&format!("entry {name} inflates past 50000 bytes"))
+                    && err.contains("the most Coupa takes"),
+                "{name}: {err}"
+            );
+        }
+        // A document may be larger than a supporting file.
+        let mut large_csv = csv.to_vec();
+        large_csv.extend(std::iter::repeat_n(b'x', 60_000));
+        let raw = zip_of(&[("invoices.csv", &large_csv), ("INV-1.pdf", b"%PDF-1.7")]);
+        assert_eq!(
+            read_zip(&raw, LIMITS).map(|z| z.document.len()),
+            Ok(large_csv.len())
+        );
+        assert_eq!(
+            ZipLimits::for_files_of(512 * 1024 * 1024).max_supporting_bytes,
+            COUPA_FILES_BYTES
+        );
+    }
 
     #[test]
     fn the_csv_is_the_document_and_the_rest_are_files() {
@@ -223,11 +295,11 @@ mod tests {
     fn an_entry_that_inflates_past_the_limit_is_refused() {
         // 1 MB of zeros deflates to about a kilobyte.
         let zeros = vec![0u8; 1_000_000];
-        let raw = zip_of(&[("a.csv", b"x"), ("bomb.pdf", &zeros)]);
+        let raw = zip_of(&[("a.csv", b"x"), ("bomb.txt", &zeros)]);
         assert!(raw.len() < 10_000, "{}", raw.len());
         let err = read_zip(&raw, LIMITS).unwrap_err();
         assert!(
-            err.contains("bomb.pdf") && err.contains("zip bomb"),
+            err.contains("bomb.txt") && err.contains("zip bomb"),
             "{err}"
         );
     }
