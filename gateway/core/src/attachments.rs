@@ -412,6 +412,7 @@ pub fn assign_files(files: Vec<SupportingFile>, docs: &mut [crate::DecodedDocume
         }
         doc.meta.files.push(file);
     }
+    note_missing_files(docs);
     if unplaced.is_empty() || docs.is_empty() {
         return;
     }
@@ -426,6 +427,38 @@ pub fn assign_files(files: Vec<SupportingFile>, docs: &mut [crate::DecodedDocume
     );
     for d in docs.iter_mut() {
         d.meta.note(&note);
+    }
+}
+
+/// The columns that name a document's own file (Coupa's invoice import layout), as kept in
+/// the document's `csv` extensions.
+const FILE_REFERENCE_COLUMNS: [&str; 1] = ["Image Scan Filename"];
+
+/// Notes on each document that names a file of its own (`Image Scan Filename`) that did not
+/// come with it: it was delivered without its copy and nothing said so.
+fn note_missing_files(docs: &mut [crate::DecodedDocument]) {
+    for doc in docs.iter_mut() {
+        let Some(csv) = doc
+            .document
+            .extensions()
+            .get("csv")
+            .and_then(serde_json::Value::as_object)
+        else {
+            continue;
+        };
+        let missing: Vec<String> = FILE_REFERENCE_COLUMNS
+            .iter()
+            .filter_map(|column| csv.get(*column)?.as_str())
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && !v.starts_with("http://") && !v.starts_with("https://"))
+            .filter(|v| !doc.meta.files.iter().any(|f| names_file(v, &f.name)))
+            .map(str::to_string)
+            .collect();
+        for name in missing {
+            doc.meta.note(&format!(
+                "its Image Scan Filename names {name}, which did not come with it: delivered without that file; send it again with the file beside it"
+            ));
+        }
     }
 }
 
@@ -657,6 +690,37 @@ mod tests {
         assert_eq!(names(&docs[1]), ["scan-0002.pdf"]);
         assert!(names_file("C:\\scans\\x.pdf", "x.pdf"));
         assert!(!names_file("x.pdf.bak", "x.pdf"));
+    }
+
+    /// A document naming its own file that the input did not bring is noted: it was
+    /// delivered without it, silently.
+    #[test]
+    fn a_named_file_that_did_not_come_is_noted() {
+        let mut a = doc("ZM-1");
+        a.document.extensions_mut().insert(
+            "csv".into(),
+            serde_json::json!({"Image Scan Filename": "ZM-1-scan.pdf"}),
+        );
+        let mut b = doc("ZM-2");
+        b.document.extensions_mut().insert(
+            "csv".into(),
+            serde_json::json!({"Image Scan Filename": "ZM-2-scan.pdf"}),
+        );
+        let mut c = doc("ZM-3");
+        c.document.extensions_mut().insert(
+            "csv".into(),
+            serde_json::json!({"Image Scan Filename": "https://files.example/ZM-3.pdf"}),
+        );
+        let mut docs = vec![a, b, c];
+        assign_files(vec![pdf("ZM-1-scan.pdf", b"one")], &mut docs);
+        let notes = |d: &crate::DecodedDocument| d.meta.notes().collect::<Vec<_>>().join("|");
+        assert_eq!(notes(&docs[0]), "");
+        assert!(
+            notes(&docs[1]).contains("names ZM-2-scan.pdf, which did not come with it"),
+            "{}",
+            notes(&docs[1])
+        );
+        assert_eq!(notes(&docs[2]), "", "a URL is Coupa's to fetch");
     }
 
     #[test]
