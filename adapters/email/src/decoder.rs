@@ -84,6 +84,7 @@ impl EmailCodec {
         }
         let mut skipped = Vec::new();
         let mut pdfs = Vec::new();
+        let mut damaged_pdfs = Vec::new();
         let mut usable = 0usize;
         for att in &mail.attachments {
             let place = format!("{msg}, {}", att.label());
@@ -93,7 +94,12 @@ impl EmailCodec {
                     usable += 1;
                 }
                 Read::Pdf => pdfs.push(att),
-                Read::Skipped(why) => skipped.push(Reject::new(place, why)),
+                Read::Skipped(why) => {
+                    if crate::supporting::named_pdf(att) {
+                        damaged_pdfs.push(crate::supporting::damaged_pdf_note(&att.label()));
+                    }
+                    skipped.push(Reject::new(place, why));
+                }
                 Read::Decoded(format, mut decoded) => {
                     usable += 1;
                     keep_partners_own(&mut decoded, format, partner);
@@ -125,6 +131,11 @@ impl EmailCodec {
                 tracing::info!(location = %s.location, reason = %s.message, "attachment skipped");
             }
             attach_pdfs(&pdfs, &mut out.documents);
+            for note in &damaged_pdfs {
+                for d in &mut out.documents {
+                    d.meta.note(note);
+                }
+            }
         }
         out
     }

@@ -10,15 +10,34 @@ use gateway_core::{DecodedDocument, SupportingFile, assign_files};
 
 use crate::message::MailAttachment;
 
-/// Whether `att` is a PDF file: named or typed as one, and starting as one does.
-pub fn is_pdf(att: &MailAttachment) -> bool {
+/// Whether `att` is named or typed as a PDF, whatever its bytes.
+pub fn named_pdf(att: &MailAttachment) -> bool {
     let named = att
         .name
         .as_deref()
         .and_then(|n| n.rsplit_once('.'))
         .is_some_and(|(_, e)| e.eq_ignore_ascii_case("pdf"));
-    let typed = att.content_type.as_deref() == Some("application/pdf");
-    (named || typed) && att.bytes.starts_with(b"%PDF-")
+    named || att.content_type.as_deref() == Some("application/pdf")
+}
+
+/// Where a PDF's header may start: PDF readers look for `%PDF-` within the first kilobyte,
+/// and some mailers put a line break before it.
+const PDF_HEADER_WINDOW: usize = 1024;
+
+/// Whether `att` is a PDF file: named or typed as one, with the `%PDF-` header in its first
+/// kilobyte.
+pub fn is_pdf(att: &MailAttachment) -> bool {
+    let head = att.bytes.get(..PDF_HEADER_WINDOW).unwrap_or(&att.bytes);
+    named_pdf(att) && head.windows(5).any(|w| w == b"%PDF-")
+}
+
+/// The note on a mail's documents for a file named or typed as a PDF that is not one (its
+/// transfer encoding broken, or something else named `.pdf`): it was skipped with a log line
+/// only, and the invoice went to Coupa without its copy.
+pub fn damaged_pdf_note(label: &str) -> String {
+    format!(
+        "{label} is named as a PDF but is not one (no %PDF- header; damaged in transit?): not attached; send the PDF again"
+    )
 }
 
 /// Gives each PDF of `pdfs` to the document of `docs` it belongs to.
