@@ -148,6 +148,31 @@ fn ignored(name: &str) -> bool {
 }
 
 impl FileDrop {
+    /// Keeps a file refused before any document was read from it (a zip that cannot be
+    /// taken, documents of another partner's sender) in the ledger and counts it once: it was
+    /// only in `error/`, so `gateway documents` and the partner's status view did not show it.
+    fn keep_refused(&self, partner: &PartnerProfile, original: &str, raw: &[u8], why: &str) {
+        let key = format!(
+            "file-drop:refused:{}:{}",
+            partner.id,
+            crate::pipeline::content_fingerprint(raw)
+        );
+        let label = format!("file {original}");
+        match self.pipeline.ledger().record_refused_input(
+            &key,
+            "file-drop",
+            &partner.id,
+            &label,
+            why,
+        ) {
+            Ok(true) => gateway_http::count_refused("file-drop"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(adapter = "file-drop", partner = %partner.id,
+                file = %original, error = %e,
+                "a refused file could not be kept in the ledger; it is in error/"),
+        }
+    }
+
     pub fn new(config: FileDropConfig, pipeline: Arc<Pipeline>) -> Self {
         FileDrop {
             config,
@@ -490,6 +515,7 @@ impl FileDrop {
                     (z.document, z.files, source)
                 }
                 Err(msg) => {
+                    self.keep_refused(partner, &original, &raw, &msg);
                     taken.outcome = vec![format!("nothing was taken: {msg}")];
                     let (at, report) =
                         self.finish_error(partner, path, &original, &[msg], summary)?;
@@ -520,7 +546,7 @@ impl FileDrop {
             tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
                 %format, %interchange, reason = %why,
                 "file from a sender that is not the folder's partner refused; moved to error/");
-            gateway_http::count_refused("file-drop");
+            self.keep_refused(partner, &original, &raw, &why);
             taken.outcome =
                 vec!["nothing was taken: the documents are not this folder's partner's".into()];
             let (at, report) = self.finish_error(partner, path, &original, &[why], summary)?;

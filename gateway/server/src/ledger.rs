@@ -463,6 +463,35 @@ impl Ledger {
         })
     }
 
+    /// Keeps an input refused before any document was read from it (a mail from an unknown
+    /// sender, a zip that cannot be taken, a file from another partner's sender) as one
+    /// `rejected` row of kind `unknown` under `key`, `label` naming it (the file or message),
+    /// so operators find it with the rest, not only in `error/` or `quarantine/`. Returns
+    /// whether the row is new (the same input refused again rewrites it), for counting once.
+    pub fn record_refused_input(
+        &self,
+        key: &str,
+        adapter: &str,
+        partner: &str,
+        label: &str,
+        detail: &str,
+    ) -> Result<bool, LedgerError> {
+        let known = self.entry(key)?.is_some();
+        let doc_id = uuid::Uuid::new_v4().to_string();
+        let label: String = label.chars().take(120).collect();
+        let row = NewDocument {
+            idempotency_key: key,
+            doc_id: &doc_id,
+            adapter,
+            partner,
+            kind: "unknown",
+            number: &label,
+            business_key: None,
+        };
+        self.record_rejections(&[(row, detail.to_string())])?;
+        Ok(!known)
+    }
+
     /// Other documents with the same business key (supplier + invoice number) already on the
     /// bus, excluding `idempotency_key` itself.
     pub fn same_business_key(

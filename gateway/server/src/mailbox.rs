@@ -484,40 +484,23 @@ pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict 
 }
 
 /// Keeps a mail refused before any of its documents was read (an unknown or shared sender,
-/// a message that cannot be parsed, one over the size limit) as a `rejected` row of kind
-/// `unknown` under `key`, and counts it: it was only in `quarantine/` and a log line, so a
-/// supplier's new billing address piled up unseen. Once per key: the same mail again
-/// rewrites its row.
+/// a message that cannot be parsed, one over the size limit) in the ledger and counts it
+/// ([`crate::ledger::Ledger::record_refused_input`]): it was only in `quarantine/` and a log
+/// line, so a supplier's new billing address piled up unseen.
 fn keep_refused(pipeline: &Pipeline, key: &str, problems: &[String]) {
-    let doc_id = uuid::Uuid::new_v4().to_string();
-    let number = problems
+    let label = problems
         .first()
         .and_then(|p| p.split_once(": "))
-        .map_or("", |(label, _)| label)
-        .chars()
-        .take(120)
-        .collect::<String>();
-    let row = crate::ledger::NewDocument {
-        idempotency_key: key,
-        doc_id: &doc_id,
-        adapter: "email",
-        partner: "(unknown)",
-        kind: "unknown",
-        number: &number,
-        business_key: None,
-    };
-    let known = pipeline.ledger().entry(key).ok().flatten().is_some();
-    match pipeline
-        .ledger()
-        .record_rejections(&[(row, problems.join("; "))])
-    {
-        Ok(_) if !known => gateway_core::metrics::count(
-            gateway_core::metrics::Counter::Rejected,
-            "email",
-            "unknown",
-            1,
-        ),
-        Ok(_) => {}
+        .map_or("", |(label, _)| label);
+    match pipeline.ledger().record_refused_input(
+        key,
+        "email",
+        "(unknown)",
+        label,
+        &problems.join("; "),
+    ) {
+        Ok(true) => gateway_http::count_refused("email"),
+        Ok(false) => {}
         Err(e) => tracing::warn!(adapter = "email", error = %e,
             "a refused message could not be kept in the ledger; it is in quarantine/"),
     }

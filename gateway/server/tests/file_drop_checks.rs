@@ -365,10 +365,56 @@ fn assert_refused(env: &Env, partner: &str, name: &str, expected: &[&str]) {
         assert!(reason.contains(e), "{e:?} missing from:\n{reason}");
     }
     assert!(reason.contains("nothing was taken"), "{reason}");
+    assert_kept_refused(env, partner, name, expected[0]);
+}
+
+/// Nothing of `name` was taken: the one row of `partner` is the refused file, kept where
+/// operators look, its detail holding `why`; the other partner has none.
+fn assert_kept_refused(env: &Env, partner: &str, name: &str, why: &str) {
     for p in ["acme", "globex"] {
-        assert!(env.documents(p).is_empty(), "{p}: {:?}", env.documents(p));
+        // Nothing taken: the one row is the refused file, kept where operators look.
+        let rows = env.documents(p);
+        if p == partner {
+            assert_eq!(rows.len(), 1, "{p}: {rows:?}");
+            let row = &rows[0];
+            assert_eq!(
+                (row.status.as_str(), row.kind.as_str(), row.adapter.as_str()),
+                ("rejected", "unknown", "file-drop"),
+                "{row:?}"
+            );
+            assert_eq!(row.number, format!("file {name}"));
+            assert!(row.detail.contains(why), "{row:?}");
+        } else {
+            assert!(rows.is_empty(), "{p}: {rows:?}");
+        }
         assert!(env.archived(p).is_empty());
     }
+}
+
+/// A zip that cannot be taken (here: two document files) was only in `error/`: now it is a
+/// rejected row too, where `gateway documents` and the partner's status view show it.
+#[tokio::test]
+async fn a_zip_that_cannot_be_taken_is_kept_as_rejected() {
+    let mut env = env(0).await;
+    let mut zip = std::io::Cursor::new(Vec::new());
+    {
+        use std::io::Write;
+        let mut z = zip::ZipWriter::new(&mut zip);
+        let opts = zip::write::SimpleFileOptions::default();
+        for name in ["a.csv", "b.csv"] {
+            z.start_file(name, opts).unwrap();
+            z.write_all(csv_invoice("Z-1", "GLOBEX-7").as_bytes())
+                .unwrap();
+        }
+        z.finish().unwrap();
+    }
+    env.drop_and_take("globex", "two.zip", zip.get_ref()).await;
+    let reason = env.error_report("globex", "two.zip").unwrap_or_default();
+    assert!(
+        reason.contains("the zip holds 2 document files"),
+        "{reason}"
+    );
+    assert_kept_refused(&env, "globex", "two.zip", "the zip holds 2 document files");
 }
 
 /// QA: EM-6.xml, acme's cXML invoice (its From credential), dropped in globex's folder was
