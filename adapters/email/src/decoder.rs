@@ -86,8 +86,21 @@ impl EmailCodec {
         let mut pdfs = Vec::new();
         let mut damaged_pdfs = Vec::new();
         let mut usable = 0usize;
+        // The same file attached twice (a mailer's resend in one message) is read once: its
+        // documents under one key each were published twice, and its PDF named two documents
+        // of one number, so went with neither.
+        let mut read_before: Vec<(String, String)> = Vec::new();
         for att in &mail.attachments {
             let place = format!("{msg}, {}", att.label());
+            let sha = att.sha256();
+            if let Some((_, first)) = read_before.iter().find(|(s, _)| *s == sha) {
+                skipped.push(Reject::new(
+                    place,
+                    format!("the same file as {first}; read once"),
+                ));
+                continue;
+            }
+            read_before.push((sha, att.label()));
             match self.read(att, partner) {
                 Read::Refused(why) => {
                     out.rejects.push(Reject::new(place, why));
