@@ -100,8 +100,11 @@ impl EmailCodec {
                 ));
                 continue;
             }
-            read_before.push((sha, att.label()));
-            match self.read(att, partner) {
+            let read = self.read(att, partner);
+            if matches!(read, Read::Pdf | Read::Decoded(..)) {
+                read_before.push((sha, att.label()));
+            }
+            match read {
                 Read::Refused(why) => {
                     out.rejects.push(Reject::new(place, why));
                     usable += 1;
