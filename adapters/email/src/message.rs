@@ -40,6 +40,13 @@ pub enum MailError {
     TooDeep { limit: usize },
     #[error("the message has {count} attachments; the limit is {limit}")]
     TooManyAttachments { count: usize, limit: usize },
+    /// Two `From` fields, or one naming several mailboxes: which sender the partner is found
+    /// by would be the parser's choice (a spoofed first `From` with a partner's second was
+    /// taken as the partner's).
+    #[error(
+        "the message names {count} senders in From (a message has one From field with one address); refused: it cannot tell which partner it is from"
+    )]
+    SeveralSenders { count: usize },
 }
 
 /// One attachment, in message order (numbered from 1).
@@ -141,6 +148,16 @@ impl ParsedMail {
             Some(id) if !id.trim().is_empty() => clean(id.trim(), 200),
             _ => format!("sha256:{}", gateway_core::sha256_hex(raw)),
         };
+        let from_fields = message
+            .headers_raw()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("From"))
+            .count();
+        let from_addresses = message.from().map_or(0, |a| a.iter().count());
+        if from_fields > 1 || from_addresses > 1 {
+            return Err(MailError::SeveralSenders {
+                count: from_fields.max(from_addresses),
+            });
+        }
         let from = message
             .from()
             .and_then(|a| a.first())
@@ -603,5 +620,29 @@ mod tests {
         let m = ParsedMail::parse(&raw, &Limits::default()).unwrap();
         assert!(m.message_id.starts_with("sha256:"), "{}", m.message_id);
         assert_eq!(m.message_id.len(), 7 + 64);
+    }
+
+    /// A second `From` field (or one naming two mailboxes) was read as the parser chose: a
+    /// spoofed `From: mallory@evil.example` before a partner's was accepted as the partner's.
+    #[test]
+    fn a_message_naming_several_senders_is_refused() {
+        let body = "Content-Type: text/plain\r\n\r\nhi\r\n";
+        for from in [
+            "From: mallory@evil.example\r\nFrom: billing@acme.example\r\n",
+            "From: mallory@evil.example, billing@acme.example\r\n",
+        ] {
+            let raw = format!("{from}Message-ID: <x@y>\r\nSubject: s\r\n{body}");
+            let err = ParsedMail::parse(raw.as_bytes(), &Limits::default()).err();
+            assert!(
+                matches!(err, Some(MailError::SeveralSenders { count: 2 })),
+                "{from}: {err:?}"
+            );
+        }
+        let one = format!("From: billing@acme.example\r\nMessage-ID: <x@y>\r\n{body}");
+        let parsed = ParsedMail::parse(one.as_bytes(), &Limits::default());
+        assert_eq!(
+            parsed.ok().and_then(|m| m.from).as_deref(),
+            Some("billing@acme.example")
+        );
     }
 }
