@@ -522,6 +522,16 @@ impl FileDrop {
                     return Some(taken.finished(at, Some(report)));
                 }
             }
+        } else if raw.starts_with(b"%PDF-") {
+            // Read as CSV, a PDF said "row 1: not a Coupa invoice import".
+            let why = "a PDF on its own: the gateway reads invoices from cXML, X12 or CSV files; \
+                       put the PDF in a zip beside the invoice file that names it (Image Scan \
+                       Filename), or send it with the invoice by e-mail"
+                .to_string();
+            self.keep_refused(partner, &original, &raw, &why);
+            taken.outcome = vec![format!("nothing was taken: {why}")];
+            let (at, report) = self.finish_error(partner, path, &original, &[why], summary)?;
+            return Some(taken.finished(at, Some(report)));
         } else {
             (raw, Vec::new(), format!("file {original}"))
         };

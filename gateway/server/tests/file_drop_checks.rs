@@ -524,3 +524,17 @@ async fn the_owners_own_cxml_and_csv_are_still_taken() {
         assert!(visible_files(&env.root.join(p).join("error")).is_empty());
     }
 }
+
+/// A PDF dropped on its own was read as CSV: "row 1: not a Coupa invoice import".
+#[tokio::test]
+async fn a_pdf_dropped_alone_says_where_it_belongs() {
+    let mut env = env(0).await;
+    env.drop_and_take("globex", "INV-9.pdf", b"%PDF-1.7\n1 0 obj\n")
+        .await;
+    let reason = env.error_report("globex", "INV-9.pdf").unwrap_or_default();
+    assert!(
+        reason.contains("a PDF on its own") && reason.contains("put the PDF in a zip"),
+        "{reason}"
+    );
+    assert_kept_refused(&env, "globex", "INV-9.pdf", "a PDF on its own");
+}
