@@ -32,6 +32,8 @@ pub struct LineParts<'a> {
     pub quantity: Option<Decimal>,
     pub uom: Option<&'a str>,
     pub unit_price: Option<Decimal>,
+    /// The line's amount: the price of a line bought by amount, not by quantity.
+    pub amount: Option<Decimal>,
     pub description: Option<&'a str>,
     pub ids: PartIds<&'a str>,
     /// DTM*002 (orders only).
@@ -64,6 +66,7 @@ macro_rules! loop_line {
                     quantity: $l.quantity,
                     uom: $l.uom.as_deref(),
                     unit_price: $l.unit_price,
+                    amount: $l.amount,
                     description: $l.description.as_deref(),
                     ids: PartIds {
                         supplier: $l.supplier_part_id.as_deref(),
@@ -118,8 +121,9 @@ fn write_line_segments<L: LoopLine>(
     n: usize,
     line: &L,
 ) -> Result<(), EncodeError> {
-    let p = line.parts();
+    let mut p = line.parts();
     let path = format!("$.lines[{n}]");
+    by_amount_as_one_lot(&mut p);
     check_paired(&path, segment.id, &p)?;
     let le = p.extensions;
     let mut els = vec![
@@ -161,6 +165,21 @@ fn write_line_segments<L: LoopLine>(
         write_charge(out, c, &format!("{path}.charges[{k}]"), kept)?;
     }
     write_kept_segments(out, le, &path)
+}
+
+/// A line bought by amount (a Coupa amount line: a price or amount, no quantity, no unit) is
+/// written as one lot (`1`, `LO`) at that amount, the usual X12 form: without it the paired
+/// rule refused the line, and the PO went nowhere, with no fix within an operator's reach.
+fn by_amount_as_one_lot(p: &mut LineParts<'_>) {
+    let no_unit = p.uom.is_none_or(|u| u.trim().is_empty());
+    if p.quantity.is_some() || !no_unit {
+        return;
+    }
+    if let Some(price) = p.amount.or(p.unit_price) {
+        p.quantity = Some(Decimal::ONE);
+        p.uom = Some("LO");
+        p.unit_price = Some(price);
+    }
 }
 
 /// X12's paired rule P020304 on IT1 and PO1: quantity, unit and unit price are all there or
