@@ -9,8 +9,23 @@
 //!   `InvoiceDetailLineSpecialHandling` have a `Description` of their own).
 //! - An order line's amount (`ItemOut` has no line total). An order from elsewhere without
 //!   the Extrinsic decodes without an amount, as before.
+//!
+//! And what the OrderRequest writer fills in because cXML.dtd requires it, so that reading the
+//! document back gives the canonical document it was written from, not the filled-in values:
+//! - the party a `BillTo` was written from when the order has no bill-to ([`BILL_TO_SOURCE`]);
+//! - the fields of an amount line (no quantity) written as one unit of its amount
+//!   ([`AMOUNT_BASED_LINE`]);
+//! - `PaymentTerm@payInNumberOfDays` read from the terms' description ("Net 45")
+//!   ([`DAYS_FROM_DESCRIPTION`]), and the description of terms with no days at all, in the
+//!   header Extrinsic Coupa reads a payment term code from ([`PAYMENT_TERM_CODE`]).
+//!
+//! The reader undoes each only while the document still says what the writer wrote (the
+//! BillTo is still that party, the line still one unit, ...). The markers' names are the
+//! writer's: the reader takes them out either way, since the writer writes its own (a second
+//! one of the same name would read back in its place). [`PAYMENT_TERM_CODE`] is Coupa's name
+//! and text a sender may have written: it is taken only into terms without a description.
 
-use gateway_model::{Charge, ChargeKind, Text};
+use gateway_model::{Charge, ChargeKind, OrderLine, Party, PaymentTerms, Text};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
@@ -60,4 +75,203 @@ pub(crate) fn take_line_amount(extrinsic: &mut Map<String, Value>) -> Option<Dec
     }?;
     extrinsic.remove(LINE_AMOUNT);
     Some(amount)
+}
+
+/// The header Extrinsic that says which party a `BillTo` was written from (`buyer`,
+/// `shipTo`): the order had no bill-to, and cXML.dtd requires one.
+pub(crate) const BILL_TO_SOURCE: &str = "billToSource";
+
+/// [`BILL_TO_SOURCE`]'s value for a `BillTo` written from the buyer.
+pub(crate) const FROM_BUYER: &str = "buyer";
+
+/// [`BILL_TO_SOURCE`]'s value for a `BillTo` written from the ship-to.
+pub(crate) const FROM_SHIP_TO: &str = "shipTo";
+
+/// The bill-to written from a ship-to: its name, ids and address, without the person goods
+/// are delivered to (`contact`, the DeliverTo lines) and that person's e-mail and phone,
+/// which are not whom the supplier bills.
+pub(crate) fn bill_to_from_ship_to(ship_to: &Party) -> Party {
+    Party {
+        name: ship_to.name.clone(),
+        ids: ship_to.ids.clone(),
+        address: ship_to.address.clone(),
+        ..Party::default()
+    }
+}
+
+/// The party [`BILL_TO_SOURCE`] names, taken out of `extrinsic` (the name is the writer's: a
+/// value it does not know is dropped, as the writer writes its own).
+pub(crate) fn take_bill_to_source(extrinsic: &mut Map<String, Value>) -> Option<Value> {
+    extrinsic.remove(BILL_TO_SOURCE)
+}
+
+/// Whether the `BillTo` read as `bill_to` was written from the party `source` names (what
+/// [`take_bill_to_source`] took) rather than from a bill-to: it still is what the writer
+/// makes of that party.
+pub(crate) fn bill_to_written_from(
+    source: Option<&Value>,
+    bill_to: &Party,
+    buyer: Option<&Party>,
+    ship_to: Option<&Party>,
+) -> bool {
+    let party = match source {
+        Some(Value::String(s)) if s == FROM_BUYER => buyer.cloned(),
+        Some(Value::String(s)) if s == FROM_SHIP_TO => ship_to.map(bill_to_from_ship_to),
+        _ => None,
+    };
+    party.as_ref() == Some(bill_to)
+}
+
+/// The ItemDetail Extrinsic of an amount line (no quantity, a Coupa `OrderAmountLine`) written
+/// as one unit at its amount, since `ItemOut@quantity` is required: the fields the writer
+/// filled in, space-separated (`quantity`, and `unitPrice` / `unitOfMeasure` when the line
+/// had none).
+pub(crate) const AMOUNT_BASED_LINE: &str = "amountBasedLine";
+
+/// What [`AMOUNT_BASED_LINE`] names: the quantity written (one unit).
+pub(crate) const FILLED_QUANTITY: &str = "quantity";
+/// What [`AMOUNT_BASED_LINE`] names: the unit price written (the amount).
+pub(crate) const FILLED_UNIT_PRICE: &str = "unitPrice";
+/// What [`AMOUNT_BASED_LINE`] names: the unit of measure written ([`AMOUNT_LINE_UOM`]).
+pub(crate) const FILLED_UOM: &str = "unitOfMeasure";
+
+/// The unit of measure of an amount line that has none: UN/CEFACT Rec. 20 "each" (what
+/// Coupa's own cXML sample uses), one of it at the line's amount.
+pub(crate) const AMOUNT_LINE_UOM: &str = "EA";
+
+/// Undoes on `line` (read from the cXML) what the writer filled in for an amount line, as
+/// [`AMOUNT_BASED_LINE`] in `extrinsic` names it, while the line still holds what was filled
+/// in: one unit, its amount as the unit price, `EA`. The Extrinsic is taken out of
+/// `extrinsic` either way (the name is the writer's, which writes its own).
+pub(crate) fn take_amount_based(extrinsic: &mut Map<String, Value>, line: &mut OrderLine) {
+    let Some(Value::String(filled)) = extrinsic.remove(AMOUNT_BASED_LINE) else {
+        return;
+    };
+    let filled: Vec<&str> = filled.split_whitespace().collect();
+    let known = [FILLED_QUANTITY, FILLED_UNIT_PRICE, FILLED_UOM];
+    let holds = filled.iter().all(|f| known.contains(f))
+        && filled.contains(&FILLED_QUANTITY)
+        && line.quantity == Some(Decimal::ONE)
+        && (!filled.contains(&FILLED_UNIT_PRICE)
+            || (line.amount.is_some() && line.unit_price == line.amount))
+        && (!filled.contains(&FILLED_UOM) || line.uom.as_deref() == Some(AMOUNT_LINE_UOM));
+    if !holds {
+        return;
+    }
+    let (price, uom) = (
+        filled.contains(&FILLED_UNIT_PRICE),
+        filled.contains(&FILLED_UOM),
+    );
+    line.quantity = None;
+    if price {
+        line.unit_price = None;
+    }
+    if uom {
+        line.uom = None;
+    }
+}
+
+/// The PaymentTerm Extrinsic that says its `payInNumberOfDays` (required) was read from the
+/// terms' description (its value: `description`), the model having no net days.
+pub(crate) const DAYS_FROM_DESCRIPTION: &str = "payInNumberOfDaysSource";
+
+/// [`DAYS_FROM_DESCRIPTION`]'s value.
+pub(crate) const FROM_DESCRIPTION: &str = "description";
+
+/// The header Extrinsic with the description of payment terms that have no days (a
+/// `PaymentTerm` without its required `payInNumberOfDays` would be invalid): the name Coupa
+/// reads a payment term code from in an invoice header ("Option #2" of Coupa's
+/// sample cXML invoice with payment terms).
+pub(crate) const PAYMENT_TERM_CODE: &str = "PaymentTermCode";
+
+/// The net days a payment-terms description names: `Net 45`, `NET 120`, `net30`,
+/// `Net 30 days`, `2% 10 Net 30` (the net part at the end). Nothing for any other text
+/// (`Immediate`, `Net 30 EOM`, `Net 10th Prox`): days are not guessed.
+pub(crate) fn net_days_of(description: &str) -> Option<u32> {
+    let lower = description.trim().to_ascii_lowercase();
+    let rest = lower
+        .strip_suffix(" days")
+        .or_else(|| lower.strip_suffix(" day"))
+        .unwrap_or(&lower)
+        .trim_end();
+    let digits_at = rest
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_digit())
+        .last()
+        .map(|(i, _)| i)?;
+    let (head, digits) = rest.split_at(digits_at);
+    let head = head.trim_end_matches([' ', '-']);
+    let before_net = head.strip_suffix("net")?;
+    // `net` is a word: at the start, or after a space or punctuation (`2/10 net 30`).
+    if before_net
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+    {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Whether the PaymentTerm whose Extrinsics are `names_values` had its days read from
+/// `description` by the writer ([`DAYS_FROM_DESCRIPTION`]) and still says those `days`.
+pub(crate) fn days_from_description<'a>(
+    mut names_values: impl Iterator<Item = (&'a str, &'a str)>,
+    description: Option<&str>,
+    days: Option<u32>,
+) -> bool {
+    names_values.any(|(n, v)| n == DAYS_FROM_DESCRIPTION && v == FROM_DESCRIPTION)
+        && days.is_some()
+        && description.and_then(net_days_of) == days
+}
+
+/// Takes the description of payment terms without days ([`PAYMENT_TERM_CODE`]) out of
+/// `extrinsic` into `terms`, when the terms read have no description of their own.
+pub(crate) fn take_payment_term_code(
+    extrinsic: &mut Map<String, Value>,
+    terms: &mut Option<PaymentTerms>,
+) {
+    if terms.as_ref().is_some_and(|t| t.description.is_some()) {
+        return;
+    }
+    let Some(Value::String(code)) = extrinsic.get(PAYMENT_TERM_CODE) else {
+        return;
+    };
+    // Empty text reads as no description; such a code is not the writer's.
+    if code.is_empty() {
+        return;
+    }
+    let code = Text::from(code.as_str());
+    extrinsic.remove(PAYMENT_TERM_CODE);
+    terms.get_or_insert_with(PaymentTerms::default).description = Some(code);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::net_days_of;
+
+    #[test]
+    fn net_days_are_read_only_from_net_terms() {
+        for (text, days) in [
+            ("Net 45", Some(45)),
+            ("NET 120", Some(120)),
+            ("net30", Some(30)),
+            ("Net-60", Some(60)),
+            ("Net 30 days", Some(30)),
+            ("2% 10 Net 30", Some(30)),
+            ("2/10 net 30", Some(30)),
+            (" Net 0 ", Some(0)),
+            ("Immediate", None),
+            ("Net 30 EOM", None),
+            ("Net 10th Prox", None),
+            ("Net", None),
+            ("Cabinet 30", None),
+            ("30", None),
+            ("Net 99999999999", None),
+            ("", None),
+        ] {
+            assert_eq!(net_days_of(text), days, "{text:?}");
+        }
+    }
 }

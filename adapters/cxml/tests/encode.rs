@@ -61,6 +61,11 @@ fn order() -> PurchaseOrder {
         order_date: Some("2026-01-30".parse().unwrap()),
         purpose: Some(OrderPurpose::New),
         currency: Some("EUR".into()),
+        // cXML.dtd requires a BillTo; one is written from the bill-to, buyer or ship-to.
+        bill_to: Some(gateway_model::Party {
+            name: Some("Globex Accounts Payable".into()),
+            ..Default::default()
+        }),
         lines: vec![OrderLine {
             line_number: 1,
             quantity: Some("3".parse().unwrap()),
@@ -251,7 +256,16 @@ fn elements_follow_dtd_order() {
     assert_eq!(child_names(&raw, "Header"), ["From", "To", "Sender"]);
     assert_eq!(
         child_names(&raw, "Request/OrderRequest/ItemOut/ItemDetail"),
-        ["UnitPrice", "Description", "UnitOfMeasure"]
+        [
+            "UnitPrice",
+            "Description",
+            "UnitOfMeasure",
+            "Classification"
+        ]
+    );
+    assert_eq!(
+        child_names(&raw, "Request/OrderRequest/OrderRequestHeader"),
+        ["Total", "BillTo"]
     );
     assert_eq!(
         child_names(&raw, "Request/OrderRequest/ItemOut"),

@@ -205,6 +205,7 @@ pub(crate) fn id_references(node: Node<'_>, party: &mut Party) {
 /// Payment terms from `PaymentTerm` elements: a term without discount gives the net days; a
 /// term with `Discount` gives the discount percent and days. `NetDueDays`, `DiscountDueDays`
 /// (newer DTDs) win over `payInNumberOfDays`. A `description` Extrinsic carries the text.
+/// Days the writer read from that text (`carried::DAYS_FROM_DESCRIPTION`) are no net days.
 pub(crate) fn payment_terms<'t>(
     terms: impl Iterator<Item = Node<'t>>,
 ) -> Result<Option<PaymentTerms>, CxmlError> {
@@ -213,6 +214,17 @@ pub(crate) fn payment_terms<'t>(
     for t in terms {
         any = true;
         let days = attr_u32(t, "payInNumberOfDays")?;
+        let description = t
+            .children_named("Extrinsic")
+            .filter(|e| e.attr("name") == Some("description"))
+            .last()
+            .and_then(|e| e.text_opt());
+        let derived = crate::carried::days_from_description(
+            t.children_named("Extrinsic")
+                .map(|e| (e.attr("name").unwrap_or_default(), e.text())),
+            description,
+            days,
+        );
         if let Some(d) = t.child("Discount") {
             out.discount_percent = match d.child("DiscountPercent") {
                 Some(p) => attr_decimal(p, "percent")?,
@@ -222,7 +234,7 @@ pub(crate) fn payment_terms<'t>(
                 Some(n) => text_u32(n)?,
                 None => days,
             };
-        } else if out.net_days.is_none() {
+        } else if out.net_days.is_none() && !derived {
             out.net_days = days;
         }
         if let Some(n) = t.child("NetDueDays") {

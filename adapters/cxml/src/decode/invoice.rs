@@ -136,6 +136,7 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
     };
     inv.comments = comments(header, &mut ext);
     let mut header_extrinsic = extrinsics(header);
+    carried::take_payment_term_code(&mut header_extrinsic, &mut inv.payment_terms);
 
     // Orders and their lines.
     if let Some(header_order) = req.child("InvoiceDetailHeaderOrder") {

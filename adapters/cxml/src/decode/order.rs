@@ -81,7 +81,7 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
             ));
         }
     };
-    let header_extrinsics = extrinsics(header);
+    let mut header_extrinsics = extrinsics(header);
     po.version = match attr_u32(header, "orderVersion")? {
         Some(v) => Some(v),
         None => ["orderVersion", "version", "Version"]
@@ -107,7 +107,10 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
     }
     let mut kept = PartiesKept::default();
     po.ship_to = address_party(header.child("ShipTo"), "ship_to", &mut kept);
-    po.bill_to = address_party(header.child("BillTo"), "bill_to", &mut kept);
+    // Kept (below) unless it is the party the writer billed for want of a bill-to.
+    let bill_to = header
+        .child("BillTo")
+        .and_then(|b| Some((b.child("Address")?, address_holder_party(b)?)));
     let mut others = Map::new();
     for c in header.children_named("Contact") {
         let role = c.attr("role").unwrap_or_default();
@@ -135,6 +138,18 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
         }
     }
     ext.put("parties", Value::Object(others));
+    let source = carried::take_bill_to_source(&mut header_extrinsics);
+    if let Some((address, p)) = bill_to
+        && !carried::bill_to_written_from(
+            source.as_ref(),
+            &p,
+            po.buyer.as_ref(),
+            po.ship_to.as_ref(),
+        )
+    {
+        kept.keep("bill_to", address, &p);
+        po.bill_to = Some(p);
+    }
     kept.put(&mut ext);
     if let Some(s) = header.child("Shipping")
         && let Some(a) = amount_in(Some(s))?
@@ -145,6 +160,7 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
         po.taxes = order_taxes(t, &mut ext)?;
     }
     po.payment_terms = payment_terms(header.children_named("PaymentTerm"))?;
+    carried::take_payment_term_code(&mut header_extrinsics, &mut po.payment_terms);
     po.comments = comments(header, &mut ext);
     // An update or delete names the order it changes by that order's payloadID.
     ext.put_str(
@@ -176,10 +192,15 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
 /// what its cXML holds beyond the party goes in `kept` for the canonical field `field`.
 fn address_party(holder: Option<Node<'_>>, field: &str, kept: &mut PartiesKept) -> Option<Party> {
     let holder = holder?;
-    let address = holder.child("Address")?;
-    let mut p = party(address);
+    let p = address_holder_party(holder)?;
+    kept.keep(field, holder.child("Address")?, &p);
+    Some(p)
+}
+
+/// The party of a `ShipTo`/`BillTo`: its `Address`, plus `IdReference`s beside it.
+fn address_holder_party(holder: Node<'_>) -> Option<Party> {
+    let mut p = party(holder.child("Address")?);
     id_references(holder, &mut p);
-    kept.keep(field, address, &p);
     Some(p)
 }
 
@@ -240,7 +261,12 @@ fn line(item: Node<'_>, ordinal: u32) -> Result<OrderLine, CxmlError> {
             .children_named("Classification")
             .map(|c| json!({"domain": c.attr("domain").unwrap_or_default(), "value": c.text()}))
             .collect();
-        ext.put("classification", Value::Array(classes));
+        // One empty UNSPSC classification is what the writer puts where a line has none
+        // (`Classification+`): it says nothing, and reads as none.
+        let nothing = json!({"domain": crate::encode::DEFAULT_CLASSIFICATION_DOMAIN, "value": ""});
+        if !matches!(classes.as_slice(), [only] if *only == nothing) {
+            ext.put("classification", Value::Array(classes));
+        }
         ext.put_str(
             "manufacturer_part_id",
             d.child("ManufacturerPartID").and_then(|m| m.text_opt()),
@@ -301,6 +327,7 @@ fn line(item: Node<'_>, ordinal: u32) -> Result<OrderLine, CxmlError> {
         extrinsic.insert(k, v);
     }
     l.amount = carried::take_line_amount(&mut extrinsic);
+    carried::take_amount_based(&mut extrinsic, &mut l);
     ext.put("extrinsic", Value::Object(extrinsic));
     l.extensions = ext.into_extensions();
     Ok(l)

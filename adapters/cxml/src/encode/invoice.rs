@@ -24,7 +24,7 @@ pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>
     let mut x = Xml::new();
     begin(&mut x, Dtd::InvoiceDetail, &env);
     x.open("InvoiceDetailRequest", &[]);
-    header(&mut x, inv);
+    header(&mut x, inv)?;
     orders(&mut x, inv, cur)?;
     summary(&mut x, inv, cur)?;
     x.close("InvoiceDetailRequest");
@@ -35,7 +35,7 @@ pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>
     })
 }
 
-fn header(x: &mut Xml, inv: &Invoice) {
+fn header(x: &mut Xml, inv: &Invoice) -> Result<(), EncodeError> {
     let date = inv
         .invoice_date
         .map(|d| timestamp(d, ext_str(&inv.extensions, "invoice_date")));
@@ -131,18 +131,23 @@ fn header(x: &mut Xml, inv: &Invoice) {
         }
         x.close("InvoiceDetailShipping");
     }
-    if let Some(t) = &inv.payment_terms {
-        super::order::payment_terms(x, t);
-    }
+    // Terms without days have no valid PaymentTerm: their description goes in the header
+    // Extrinsic Coupa reads a payment term code from (see `order::payment_terms`).
+    let code = inv
+        .payment_terms
+        .as_ref()
+        .and_then(|t| super::order::payment_terms(x, t));
+    let code = super::order::payment_term_code(&inv.extensions, code)?;
     comments(x, inv.comments.as_deref(), &inv.extensions);
     extrinsics(x, &inv.extensions);
     // The summary's SpecialHandlingAmount has a Description; ShippingAmount and the discount
     // do not.
     carried_extrinsics(
         x,
-        carried::charge_descriptions(&inv.charges, &[ChargeKind::Handling]),
+        carried::charge_descriptions(&inv.charges, &[ChargeKind::Handling]).chain(code),
     );
     x.close("InvoiceDetailRequestHeader");
+    Ok(())
 }
 
 /// `InvoiceIDInfo`: the invoice a memo corrects. Kept from a cXML source (`original_invoice_id`,

@@ -14,6 +14,7 @@ mod status_update;
 mod writer;
 
 pub use invoice::encode_invoice;
+pub(crate) use order::DEFAULT_CLASSIFICATION_DOMAIN;
 pub use order::encode_order;
 pub use status_update::{
     InvoiceStatusKind, InvoiceStatusUpdate, MAX_COMMENT_CHARS, encode_invoice_status_update,

@@ -1,0 +1,882 @@
+//! The OrderRequest the gateway writes, checked against cXML.dtd (1.2.050, the version in its
+//! DOCTYPE): what a validating supplier refuses. The content models below are copied from the
+//! DTD; every document written here must satisfy them, and must read back as the canonical
+//! document it was written from (what the writer fills in for the DTD's sake does not leak
+//! into the model).
+//!
+//! Purchase orders are built here the way the Coupa PO mapping builds them
+//! (`adapters/coupa/src/mapping/purchase_order.rs`): a ship-to and no bill-to or buyer, the
+//! payment term's code only (`"Net 30"`), and for an `OrderAmountLine` no quantity.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use adapter_cxml::reader::{Limits, Node, Tree, parse_one};
+use adapter_cxml::{CxmlCodec, encode_invoice, encode_order};
+use gateway_core::{Decode, EncodeError, PartnerProfile};
+use gateway_model::{
+    Address, Document, Invoice, InvoiceLine, OrderLine, OrderPurpose, Party, PartyId, PaymentTerms,
+    PurchaseOrder,
+};
+
+fn profile() -> PartnerProfile {
+    PartnerProfile::from_toml(
+        r#"
+id = "acme"
+[cxml]
+from_domain = "DUNS"
+from_identity = "123456789"
+to_domain = "NetworkID"
+to_identity = "AN01000000123"
+outbound_shared_secret = "outbound-secret"
+payload_id_host = "gw.example"
+"#,
+        "test.toml",
+    )
+    .unwrap()
+}
+
+fn ship_to() -> Party {
+    Party {
+        name: Some("Main Warehouse".into()),
+        ids: vec![PartyId {
+            domain: "coupa".into(),
+            value: "3119".into(),
+        }],
+        address: Some(Address {
+            lines: vec!["333 East Hill Dr".into()],
+            city: Some("San Leandro".into()),
+            region: Some("CA".into()),
+            postal_code: Some("94577".into()),
+            country: Some("US".into()),
+        }),
+        contact: Some("J Madden".into()),
+        ..Party::default()
+    }
+}
+
+fn quantity_line(n: u32) -> OrderLine {
+    OrderLine {
+        line_number: n,
+        quantity: Some("10.0".parse().unwrap()),
+        uom: Some("EA".into()),
+        unit_price: Some("100.50".parse().unwrap()),
+        amount: Some("1005.00".parse().unwrap()),
+        description: Some("Laptop stand".into()),
+        supplier_part_id: Some("LS-100".into()),
+        need_by: Some("2025-06-01".parse().unwrap()),
+        ..OrderLine::default()
+    }
+}
+
+/// A Coupa `OrderAmountLine`: no quantity and no unit of measure; Coupa's `price` is the
+/// line's amount.
+fn amount_line(n: u32) -> OrderLine {
+    OrderLine {
+        line_number: n,
+        quantity: None,
+        uom: None,
+        unit_price: Some("1500.00".parse().unwrap()),
+        amount: Some("1500.00".parse().unwrap()),
+        description: Some("Consulting, fixed fee".into()),
+        ..OrderLine::default()
+    }
+}
+
+/// A PO as the Coupa mapping makes it.
+fn coupa_po(purpose: OrderPurpose) -> PurchaseOrder {
+    PurchaseOrder {
+        po_number: Some("PO-00001".into()),
+        order_date: Some("2026-04-01".parse().unwrap()),
+        purpose: Some(purpose),
+        version: Some(if purpose == OrderPurpose::New { 1 } else { 2 }),
+        currency: Some("USD".into()),
+        supplier: Some(Party {
+            name: Some("Acme Supplies".into()),
+            ids: vec![PartyId {
+                domain: "coupa".into(),
+                value: "7".into(),
+            }],
+            ..Party::default()
+        }),
+        ship_to: Some(ship_to()),
+        payment_terms: Some(PaymentTerms {
+            description: Some("Net 45".into()),
+            ..PaymentTerms::default()
+        }),
+        lines: vec![quantity_line(1), amount_line(2)],
+        total: Some("2505.00".parse().unwrap()),
+        ..PurchaseOrder::default()
+    }
+}
+
+fn write(po: &PurchaseOrder) -> String {
+    String::from_utf8(encode_order(po, &profile()).unwrap()).unwrap()
+}
+
+fn tree(xml: &str) -> Tree {
+    parse_one(xml.as_bytes(), &Limits::default()).unwrap()
+}
+
+/// The one document read back from what was written for `po`.
+fn read_back(xml: &str) -> PurchaseOrder {
+    let d = CxmlCodec::new().decode(xml.as_bytes(), &profile());
+    assert!(d.rejects.is_empty(), "{:?}\n{xml}", d.rejects);
+    match d.documents.into_iter().next().map(|d| d.document) {
+        Some(Document::PurchaseOrder(po)) => po,
+        other => panic!("not a PO: {other:?}"),
+    }
+}
+
+/// Written, it is valid; read back, it is what was written.
+fn write_valid_and_round_trip(po: &PurchaseOrder) -> String {
+    let xml = write(po);
+    let t = tree(&xml);
+    let problems = dtd_problems(t.root().unwrap());
+    assert!(problems.is_empty(), "{problems:#?}\n{xml}");
+    assert_eq!(&read_back(&xml), po, "{xml}");
+    xml
+}
+
+fn at<'t>(t: &'t Tree, path: &str) -> Node<'t> {
+    t.root()
+        .unwrap()
+        .find(path)
+        .unwrap_or_else(|| panic!("no {path}"))
+}
+
+fn names<'t>(n: Node<'t>) -> Vec<&'t str> {
+    n.children().map(|c| c.name()).collect()
+}
+
+fn items(t: &Tree) -> Vec<Node<'_>> {
+    at(t, "Request/OrderRequest")
+        .children_named("ItemOut")
+        .collect()
+}
+
+// ---- The content models of cXML.dtd 1.2.050 this writer touches -------------------------
+
+#[derive(Clone, Copy)]
+enum Occurs {
+    One,
+    Optional,
+    Many,
+    OneOrMore,
+}
+use Occurs::{Many, One, OneOrMore, Optional};
+
+/// `(element names (a choice when several), occurrence)`, in sequence.
+type Model = &'static [(&'static [&'static str], Occurs)];
+
+const ORDER_REQUEST: Model = &[(&["OrderRequestHeader"], One), (&["ItemOut"], OneOrMore)];
+const ORDER_REQUEST_HEADER: Model = &[
+    (&["Total"], One),
+    (&["ShipTo"], Optional),
+    (&["BillTo"], One),
+    (&["BusinessPartner"], Many),
+    (&["LegalEntity"], Optional),
+    (&["OrganizationalUnit"], Many),
+    (&["Shipping"], Optional),
+    (&["Tax"], Optional),
+    (&["Payment"], Optional),
+    (&["PaymentTerm"], Many),
+    (&["Contact"], Many),
+    (&["Comments"], Many),
+    (&["Followup"], Optional),
+    (&["ControlKeys"], Optional),
+    (&["DocumentReference"], Optional),
+    (&["SupplierOrderInfo"], Optional),
+    (&["TermsOfDelivery"], Optional),
+    (&["DeliveryPeriod"], Optional),
+    (&["IdReference"], Many),
+    (&["OrderRequestHeaderIndustry"], Optional),
+    (&["Extrinsic"], Many),
+];
+const ITEM_OUT: Model = &[
+    (&["ItemID"], One),
+    (&["Path"], Optional),
+    (&["ItemDetail", "BlanketItemDetail"], Optional),
+    (&["SupplierID", "SupplierList"], Optional),
+    (&["ShipTo"], Optional),
+    (&["Shipping"], Optional),
+    (&["Tax"], Optional),
+    (&["SpendDetail"], Optional),
+    (&["Distribution"], Many),
+    (&["Contact"], Many),
+    (&["TermsOfDelivery"], Optional),
+    (&["Comments"], Many),
+    (&["Tolerances"], Optional),
+    (&["ControlKeys"], Optional),
+    (&["ScheduleLine"], Many),
+    (
+        &["MasterAgreementReference", "MasterAgreementIDInfo"],
+        Optional,
+    ),
+    (&["ItemOutIndustry"], Optional),
+    (&["Packaging"], Many),
+    (&["ReleaseInfo"], Optional),
+    (&["Batch"], Optional),
+];
+const ITEM_ID: Model = &[
+    (&["SupplierPartID"], One),
+    (&["SupplierPartAuxiliaryID"], Optional),
+    (&["BuyerPartID"], Optional),
+    (&["IdReference"], Many),
+];
+const ITEM_DETAIL: Model = &[
+    (&["UnitPrice"], One),
+    (&["Description"], OneOrMore),
+    (&["OverallLimit"], Optional),
+    (&["ExpectedLimit"], Optional),
+    (&["UnitOfMeasure"], One),
+    (&["PriceBasisQuantity"], Optional),
+    (&["Classification"], OneOrMore),
+    (&["ManufacturerPartID"], Optional),
+    (&["ManufacturerName"], Optional),
+    (&["URL"], Optional),
+    (&["LeadTime"], Optional),
+    (&["Dimension"], Many),
+    (&["ItemDetailIndustry"], Optional),
+    (&["AttachmentReference"], Many),
+    (&["PlannedAcceptanceDays"], Optional),
+    (&["Extrinsic"], Many),
+];
+const BILL_OR_SHIP_TO: Model = &[
+    (&["Address"], One),
+    (&["CarrierIdentifier"], Many),
+    (&["TransportInformation"], Many),
+    (&["IdReference"], Many),
+];
+const ADDRESS: Model = &[
+    (&["Name"], One),
+    (&["PostalAddress"], Optional),
+    (&["Email"], Optional),
+    (&["Phone"], Optional),
+    (&["Fax"], Optional),
+    (&["URL"], Optional),
+];
+const POSTAL_ADDRESS: Model = &[
+    (&["DeliverTo"], Many),
+    (&["Street"], OneOrMore),
+    (&["City"], One),
+    (&["Municipality"], Optional),
+    (&["State"], Optional),
+    (&["PostalCode"], Optional),
+    (&["Country"], One),
+    (&["Extrinsic"], Many),
+];
+const PAYMENT_TERM: Model = &[(&["Discount"], Optional), (&["Extrinsic"], Many)];
+const DISCOUNT: Model = &[(&["DiscountPercent", "DiscountAmount"], One)];
+const UNIT_PRICE: Model = &[
+    (&["Money"], One),
+    (&["Modifications"], Optional),
+    (&["PricingConditions"], Optional),
+];
+
+/// Whether `children` match `model` (greedy: the models here never need to back off).
+fn matches(children: &[&str], model: Model) -> bool {
+    let mut i = 0;
+    for (choice, occurs) in model {
+        let mut n = 0;
+        while children.get(i).is_some_and(|c| choice.contains(c)) {
+            n += 1;
+            i += 1;
+            if matches!(occurs, One | Optional) {
+                break;
+            }
+        }
+        let ok = match occurs {
+            One => n == 1,
+            Optional | Many => true,
+            OneOrMore => n >= 1,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    i == children.len()
+}
+
+/// `%r8;` / `%uint;` written as numbers.
+fn is_number(s: &str) -> bool {
+    s.parse::<f64>().is_ok_and(f64::is_finite)
+}
+
+/// What in the tree under `n` breaks the DTD's rules for the elements above (content
+/// models, required attributes and their number types).
+fn dtd_problems(n: Node<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    check(n, &mut out);
+    out
+}
+
+fn check(n: Node<'_>, out: &mut Vec<String>) {
+    let model = match n.name() {
+        "OrderRequest" => Some(ORDER_REQUEST),
+        "OrderRequestHeader" => Some(ORDER_REQUEST_HEADER),
+        "ItemOut" => Some(ITEM_OUT),
+        "ItemID" => Some(ITEM_ID),
+        "ItemDetail" => Some(ITEM_DETAIL),
+        "BillTo" | "ShipTo" => Some(BILL_OR_SHIP_TO),
+        "Address" => Some(ADDRESS),
+        "PostalAddress" => Some(POSTAL_ADDRESS),
+        "PaymentTerm" => Some(PAYMENT_TERM),
+        "Discount" => Some(DISCOUNT),
+        "UnitPrice" => Some(UNIT_PRICE),
+        _ => None,
+    };
+    if let Some(model) = model
+        && !matches(&names(n), model)
+    {
+        out.push(format!("{}: children {:?}", n.path(), names(n)));
+    }
+    let required: &[(&str, bool)] = match n.name() {
+        // (attribute, must be a number)
+        "OrderRequestHeader" => &[("orderID", false), ("orderDate", false)],
+        "ItemOut" => &[("quantity", true)],
+        "PaymentTerm" => &[("payInNumberOfDays", true)],
+        "Classification" => &[("domain", false)],
+        "DocumentReference" => &[("payloadID", false)],
+        "Money" => &[("currency", false)],
+        "Country" => &[("isoCountryCode", false)],
+        _ => &[],
+    };
+    for (attr, number) in required {
+        match n.attr(attr) {
+            None => out.push(format!("{}: no {attr}", n.path())),
+            Some(v) if *number && !is_number(v) => {
+                out.push(format!("{}: {attr}={v:?} is not a number", n.path()));
+            }
+            Some(v) if !*number && v.trim().is_empty() && *attr != "currency" => {
+                out.push(format!("{}: {attr} is empty", n.path()));
+            }
+            Some(_) => {}
+        }
+    }
+    if n.name() == "ItemOut"
+        && let Some(l) = n.attr("lineNumber")
+        && l.parse::<u32>().is_err()
+    {
+        out.push(format!("{}: lineNumber={l:?} is not a %uint;", n.path()));
+    }
+    if n.name() == "UnitOfMeasure" && n.text().trim().is_empty() {
+        // PCDATA in the DTD, but a UN/CEFACT code by its comment: an empty one names no unit.
+        out.push(format!("{}: empty", n.path()));
+    }
+    for c in n.children() {
+        check(c, out);
+    }
+}
+
+/// The checker itself refuses what the QA tester found (so the tests test something).
+fn the_checker_refuses_what_a_validating_supplier_refuses() {
+    let bad = r#"<OrderRequest><OrderRequestHeader orderID="1" orderDate="2026-01-01">
+        <Total><Money currency="USD">1</Money></Total>
+        <PaymentTerm><Extrinsic name="description">Net 45</Extrinsic></PaymentTerm>
+      </OrderRequestHeader>
+      <ItemOut quantity="" lineNumber="1"><ItemID><SupplierPartID>X</SupplierPartID></ItemID>
+        <ItemDetail><UnitPrice><Money currency="USD">1</Money></UnitPrice>
+          <Description xml:lang="en">x</Description><UnitOfMeasure/></ItemDetail></ItemOut>
+    </OrderRequest>"#;
+    let t = tree(bad);
+    let problems = dtd_problems(t.root().unwrap());
+    for want in [
+        "OrderRequestHeader: children",
+        "PaymentTerm: no payInNumberOfDays",
+        "ItemDetail: children",
+        "quantity=\"\" is not a number",
+        "UnitOfMeasure: empty",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.contains(want)),
+            "{want}: {problems:#?}"
+        );
+    }
+}
+
+// ---- 1. BillTo ------------------------------------------------------------------------------
+
+#[test]
+fn a_po_without_a_bill_to_bills_the_buyer_else_the_ship_to_address() {
+    // The Coupa mapping's PO: a ship-to, no buyer, no bill-to: billed to the ship-to address.
+    let po = coupa_po(OrderPurpose::New);
+    let xml = write_valid_and_round_trip(&po);
+    let t = tree(&xml);
+    let bill = at(&t, "Request/OrderRequest/OrderRequestHeader/BillTo/Address");
+    assert_eq!(bill.child("Name").unwrap().text(), "Main Warehouse");
+    assert_eq!(
+        bill.find("PostalAddress/Street").unwrap().text(),
+        "333 East Hill Dr"
+    );
+    let ship = at(&t, "Request/OrderRequest/OrderRequestHeader/ShipTo/Address");
+    assert_eq!(
+        bill.find("PostalAddress/City").unwrap().text(),
+        ship.find("PostalAddress/City").unwrap().text()
+    );
+    // The person who receives the goods is not whom the supplier bills.
+    assert_eq!(
+        ship.find("PostalAddress/DeliverTo").map(|d| d.text()),
+        Some("J Madden")
+    );
+    assert!(bill.find("PostalAddress/DeliverTo").is_none(), "{xml}");
+
+    // A buyer with an address is who pays: billed to the buyer.
+    let mut with_buyer = po.clone();
+    with_buyer.buyer = Some(Party {
+        name: Some("Globex Corporation".into()),
+        address: Some(Address {
+            lines: vec!["1 Globex Plaza".into()],
+            city: Some("Cypress Creek".into()),
+            region: Some("OR".into()),
+            postal_code: Some("97001".into()),
+            country: Some("US".into()),
+        }),
+        ..Party::default()
+    });
+    let xml = write_valid_and_round_trip(&with_buyer);
+    let t = tree(&xml);
+    let bill = at(&t, "Request/OrderRequest/OrderRequestHeader/BillTo/Address");
+    assert_eq!(bill.child("Name").unwrap().text(), "Globex Corporation");
+    assert_eq!(
+        bill.find("PostalAddress/Street").unwrap().text(),
+        "1 Globex Plaza"
+    );
+
+    // A real bill-to is written as it is.
+    let mut billed = with_buyer.clone();
+    billed.bill_to = Some(Party {
+        name: Some("Globex Accounts Payable".into()),
+        address: Some(Address {
+            lines: vec!["PO Box 12".into()],
+            city: Some("Cypress Creek".into()),
+            country: Some("US".into()),
+            ..Address::default()
+        }),
+        ..Party::default()
+    });
+    let xml = write_valid_and_round_trip(&billed);
+    let t = tree(&xml);
+    let header = at(&t, "Request/OrderRequest/OrderRequestHeader");
+    assert_eq!(header.children_named("BillTo").count(), 1);
+    assert_eq!(
+        header.find("BillTo/Address/Name").unwrap().text(),
+        "Globex Accounts Payable"
+    );
+
+    // Nothing to bill: refused, at the field, rather than sent without the required BillTo.
+    let mut nobody = po.clone();
+    nobody.ship_to = None;
+    match encode_order(&nobody, &profile()) {
+        Err(EncodeError::Invalid { path, message }) => {
+            assert_eq!(path, "$.bill_to");
+            assert!(message.contains("BillTo"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---- 2. Classification ----------------------------------------------------------------------
+
+#[test]
+fn every_item_detail_has_a_classification() {
+    let mut po = coupa_po(OrderPurpose::New);
+    po.lines[0].extensions.insert(
+        "cxml".into(),
+        serde_json::json!({"classification": [{"domain": "UNSPSC", "value": "44000000"}]}),
+    );
+    let xml = write_valid_and_round_trip(&po);
+    let t = tree(&xml);
+    let classes: Vec<Vec<(String, String)>> = items(&t)
+        .iter()
+        .map(|i| {
+            i.find("ItemDetail")
+                .unwrap()
+                .children_named("Classification")
+                .map(|c| (c.attr("domain").unwrap().to_string(), c.text().to_string()))
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        classes,
+        [
+            vec![("UNSPSC".to_string(), "44000000".to_string())],
+            // None known: the DTD's Classification+ with an empty UNSPSC code (PCDATA).
+            vec![("UNSPSC".to_string(), String::new())],
+        ]
+    );
+}
+
+// ---- 4. Amount lines ------------------------------------------------------------------------
+
+#[test]
+fn an_amount_line_is_one_unit_at_its_amount() {
+    let po = coupa_po(OrderPurpose::New);
+    let xml = write_valid_and_round_trip(&po);
+    let t = tree(&xml);
+    let line = items(&t)[1];
+    assert_eq!(line.attr("quantity"), Some("1"));
+    assert_eq!(
+        line.find("ItemDetail/UnitPrice/Money").unwrap().text(),
+        "1500.00"
+    );
+    assert_eq!(line.find("ItemDetail/UnitOfMeasure").unwrap().text(), "EA");
+    // The quantity line is as it was.
+    let first = items(&t)[0];
+    assert_eq!(first.attr("quantity"), Some("10.0"));
+    assert_eq!(first.find("ItemDetail/UnitOfMeasure").unwrap().text(), "EA");
+
+    // Only the amount known: it is the unit price; read back, the line has no unit price.
+    let mut amount_only = po.clone();
+    amount_only.lines[1].unit_price = None;
+    let xml = write_valid_and_round_trip(&amount_only);
+    let t = tree(&xml);
+    assert_eq!(
+        items(&t)[1]
+            .find("ItemDetail/UnitPrice/Money")
+            .unwrap()
+            .text(),
+        "1500.00"
+    );
+
+    // A unit of measure the line has is kept.
+    let mut hours = po.clone();
+    hours.lines[1].uom = Some("HUR".into());
+    let xml = write_valid_and_round_trip(&hours);
+    let t = tree(&xml);
+    assert_eq!(
+        items(&t)[1]
+            .find("ItemDetail/UnitOfMeasure")
+            .unwrap()
+            .text(),
+        "HUR"
+    );
+
+    // A price that is not the amount: one unit cannot say both; refused at the line.
+    let mut odd = po.clone();
+    odd.lines[1].unit_price = Some("1400".parse().unwrap());
+    match encode_order(&odd, &profile()) {
+        Err(EncodeError::Invalid { path, message }) => {
+            assert_eq!(path, "$.lines[1].unit_price");
+            assert!(message.contains("1500.00"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---- 5. PaymentTerm -------------------------------------------------------------------------
+
+/// `(name, text)` of Extrinsics.
+type Extrinsics = Vec<(String, String)>;
+
+/// Each header `PaymentTerm`: its `payInNumberOfDays` and Extrinsics.
+fn payment_terms(xml: &str) -> Vec<(Option<String>, Extrinsics)> {
+    let t = tree(xml);
+    at(&t, "Request/OrderRequest/OrderRequestHeader")
+        .children_named("PaymentTerm")
+        .map(|p| {
+            (
+                p.attr("payInNumberOfDays").map(str::to_string),
+                p.children_named("Extrinsic")
+                    .map(|e| (e.attr("name").unwrap().to_string(), e.text().to_string()))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn header_extrinsics(xml: &str) -> Extrinsics {
+    let t = tree(xml);
+    at(&t, "Request/OrderRequest/OrderRequestHeader")
+        .children_named("Extrinsic")
+        .map(|e| (e.attr("name").unwrap().to_string(), e.text().to_string()))
+        .collect()
+}
+
+#[test]
+fn a_payment_term_known_by_its_code_is_written_valid_or_not_at_all() {
+    // "Net 45" and no net days: the days come from the code, the code stays beside them.
+    let po = coupa_po(OrderPurpose::New);
+    let xml = write_valid_and_round_trip(&po);
+    let terms = payment_terms(&xml);
+    assert_eq!(terms.len(), 1, "{xml}");
+    assert_eq!(terms[0].0.as_deref(), Some("45"));
+    assert!(
+        terms[0]
+            .1
+            .contains(&("description".to_string(), "Net 45".to_string())),
+        "{terms:?}"
+    );
+
+    // Other spellings of net terms.
+    for (code, days) in [
+        ("NET 120", "120"),
+        ("net30", "30"),
+        ("Net 30 days", "30"),
+        ("2% 10 Net 30", "30"),
+    ] {
+        let mut po = po.clone();
+        po.payment_terms.as_mut().unwrap().description = Some(code.into());
+        let xml = write_valid_and_round_trip(&po);
+        let terms = payment_terms(&xml);
+        assert_eq!(terms.len(), 1, "{code}: {xml}");
+        assert_eq!(terms[0].0.as_deref(), Some(days), "{code}");
+    }
+
+    // Net days the model has win over the code.
+    let mut known = po.clone();
+    known.payment_terms.as_mut().unwrap().net_days = Some(40);
+    let xml = write_valid_and_round_trip(&known);
+    assert_eq!(payment_terms(&xml)[0].0.as_deref(), Some("40"));
+
+    // No days to be had: no PaymentTerm; the code goes where Coupa reads one.
+    for code in ["Immediate", "Net 30 EOM", "月末締め翌月末払い"] {
+        let mut po = po.clone();
+        po.payment_terms.as_mut().unwrap().description = Some(code.into());
+        let xml = write_valid_and_round_trip(&po);
+        assert!(payment_terms(&xml).is_empty(), "{code}: {xml}");
+        assert!(
+            header_extrinsics(&xml).contains(&("PaymentTermCode".to_string(), code.to_string())),
+            "{code}: {xml}"
+        );
+    }
+}
+
+/// The invoice writer shares the PaymentTerm writer: an invoice with only "Net 30" (what the
+/// CSV and e-mail paths give) is valid too.
+#[test]
+fn an_invoice_payment_term_known_by_its_code_gets_its_days() {
+    let inv = Invoice {
+        invoice_number: Some("INV-1".into()),
+        invoice_date: Some("2026-01-31".parse().unwrap()),
+        currency: Some("USD".into()),
+        payment_terms: Some(PaymentTerms {
+            description: Some("Net 30".into()),
+            ..PaymentTerms::default()
+        }),
+        lines: vec![InvoiceLine {
+            line_number: 1,
+            quantity: Some("2".parse().unwrap()),
+            uom: Some("EA".into()),
+            unit_price: Some("5.00".parse().unwrap()),
+            amount: Some("10.00".parse().unwrap()),
+            ..Default::default()
+        }],
+        total: Some("10.00".parse().unwrap()),
+        ..Default::default()
+    };
+    let xml = String::from_utf8(encode_invoice(&inv, &profile()).unwrap()).unwrap();
+    let t = tree(&xml);
+    let terms: Vec<Node<'_>> = at(
+        &t,
+        "Request/InvoiceDetailRequest/InvoiceDetailRequestHeader",
+    )
+    .children_named("PaymentTerm")
+    .collect();
+    assert_eq!(terms.len(), 1, "{xml}");
+    assert_eq!(terms[0].attr("payInNumberOfDays"), Some("30"), "{xml}");
+    let back = CxmlCodec::new().decode(xml.as_bytes(), &profile());
+    assert_eq!(
+        back.documents[0].document,
+        Document::Invoice(inv.clone()),
+        "{xml}"
+    );
+
+    let mut immediate = inv;
+    immediate.payment_terms.as_mut().unwrap().description = Some("Immediate".into());
+    let xml = String::from_utf8(encode_invoice(&immediate, &profile()).unwrap()).unwrap();
+    assert!(!xml.contains("<PaymentTerm"), "{xml}");
+    assert!(
+        xml.contains(r#"<Extrinsic name="PaymentTermCode">Immediate</Extrinsic>"#),
+        "{xml}"
+    );
+    let back = CxmlCodec::new().decode(xml.as_bytes(), &profile());
+    assert_eq!(
+        back.documents[0].document,
+        Document::Invoice(immediate),
+        "{xml}"
+    );
+}
+
+// ---- 3. Updates and cancels; element order --------------------------------------------------
+
+#[test]
+fn updates_and_cancels_are_valid_and_name_the_order_they_change_when_it_is_known() {
+    // An update whose document names the OrderRequest it changes (what a cXML source's
+    // DocumentReference decodes to): written in its place, after Comments, before Extrinsic.
+    let mut update = coupa_po(OrderPurpose::Update);
+    update.comments = Some("Quantities changed.".into());
+    update.extensions.insert(
+        "cxml".into(),
+        serde_json::json!({
+            "document_reference": "coupa-po.4711.v1.0123456789ab@gw.example",
+            "extrinsic": {"CostCenter": "CC-100"}
+        }),
+    );
+    let xml = write_valid_and_round_trip(&update);
+    let t = tree(&xml);
+    let header = at(&t, "Request/OrderRequest/OrderRequestHeader");
+    assert_eq!(header.attr("type"), Some("update"));
+    assert_eq!(header.attr("orderVersion"), Some("2"));
+    assert_eq!(
+        header.child("DocumentReference").unwrap().attr("payloadID"),
+        Some("coupa-po.4711.v1.0123456789ab@gw.example")
+    );
+    let mut order: Vec<&str> = names(header)
+        .into_iter()
+        .filter(|n| {
+            [
+                "Comments",
+                "DocumentReference",
+                "Extrinsic",
+                "PaymentTerm",
+                "BillTo",
+            ]
+            .contains(n)
+        })
+        .collect();
+    order.dedup();
+    assert_eq!(
+        order,
+        [
+            "BillTo",
+            "PaymentTerm",
+            "Comments",
+            "DocumentReference",
+            "Extrinsic"
+        ]
+    );
+
+    // A cancel (Coupa's cancelled PO, lines and all) from the Coupa mapping: nothing names the
+    // previous OrderRequest's payloadID, so none is invented.
+    let cancel = coupa_po(OrderPurpose::Cancel);
+    let xml = write_valid_and_round_trip(&cancel);
+    let t = tree(&xml);
+    let header = at(&t, "Request/OrderRequest/OrderRequestHeader");
+    assert_eq!(header.attr("type"), Some("delete"));
+    assert!(header.child("DocumentReference").is_none(), "{xml}");
+}
+
+#[test]
+fn a_coupa_po_is_written_in_the_dtd_order() {
+    the_checker_refuses_what_a_validating_supplier_refuses();
+    let mut po = coupa_po(OrderPurpose::New);
+    po.comments = Some("Deliver to dock 4.".into());
+    let xml = write_valid_and_round_trip(&po);
+    let t = tree(&xml);
+    assert_eq!(
+        names(at(&t, "Request/OrderRequest/OrderRequestHeader")),
+        [
+            "Total",
+            "ShipTo",
+            "BillTo",
+            "PaymentTerm",
+            "Contact",
+            "Comments",
+            "Extrinsic"
+        ]
+    );
+    for item in items(&t) {
+        assert_eq!(names(item), ["ItemID", "ItemDetail"]);
+    }
+    assert_eq!(
+        names(items(&t)[0].child("ItemDetail").unwrap()),
+        [
+            "UnitPrice",
+            "Description",
+            "UnitOfMeasure",
+            "Classification",
+            "Extrinsic"
+        ]
+    );
+}
+
+/// cXML from elsewhere that looks like what the writer fills in (an ItemOut without quantity,
+/// no BillTo, the writer's Extrinsic names used by someone else, terms without days): read,
+/// written and read again, it is the same document, or the writer refuses it with a reason
+/// (the property the cXML fuzz target checks).
+#[test]
+fn documents_from_elsewhere_still_round_trip() {
+    let doc = |header: &str, item_attrs: &str, detail_extra: &str| {
+        format!(
+            r#"<?xml version="1.0"?>
+<cXML payloadID="x@y" timestamp="2026-01-01T00:00:00+00:00"><Header>
+<From><Credential domain="DUNS"><Identity>1</Identity></Credential></From>
+<To><Credential domain="DUNS"><Identity>2</Identity></Credential></To>
+<Sender><Credential domain="DUNS"><Identity>1</Identity></Credential><UserAgent>u</UserAgent></Sender>
+</Header><Request><OrderRequest>
+<OrderRequestHeader orderID="O-1" orderDate="2026-01-01" type="update">
+<Total><Money currency="USD">10</Money></Total>
+{header}
+</OrderRequestHeader>
+<ItemOut {item_attrs} lineNumber="1"><ItemID><SupplierPartID>P</SupplierPartID></ItemID>
+<ItemDetail><UnitPrice><Money currency="USD">10</Money></UnitPrice>
+<Description xml:lang="en">d</Description><UnitOfMeasure>EA</UnitOfMeasure>
+{detail_extra}</ItemDetail></ItemOut>
+</OrderRequest></Request></cXML>"#
+        )
+    };
+    let ship_to = r#"<ShipTo><Address><Name xml:lang="en">Dock</Name><PostalAddress>
+<DeliverTo>Pat</DeliverTo><Street>1 Road</Street><City>Town</City>
+<Country isoCountryCode="US">United States</Country></PostalAddress></Address></ShipTo>"#;
+    let cases = [
+        // No BillTo, a ShipTo with an attention line, no quantity, no Classification.
+        doc(ship_to, "", ""),
+        doc(
+            &format!(r#"{ship_to}<Extrinsic name="billToSource">someone</Extrinsic>"#),
+            r#"quantity="1""#,
+            r#"<Classification domain="UNSPSC"/><Extrinsic name="amountBasedLine">quantity unitOfMeasure</Extrinsic>"#,
+        ),
+        // A BillTo that is the ShipTo, said to be written from it by someone else.
+        doc(
+            &format!(
+                r#"{ship_to}{}<Extrinsic name="billToSource">shipTo</Extrinsic>"#,
+                ship_to.replace("ShipTo>", "BillTo>")
+            ),
+            r#"quantity="2""#,
+            r#"<Extrinsic name="amountBasedLine">quantity</Extrinsic>"#,
+        ),
+        // Terms without days: a description only, and Coupa's PaymentTermCode beside one.
+        doc(
+            &format!(
+                r#"{ship_to}<PaymentTerm><Extrinsic name="description">Immediate</Extrinsic></PaymentTerm>
+<Extrinsic name="PaymentTermCode">IMM</Extrinsic>"#
+            ),
+            r#"quantity="3""#,
+            "",
+        ),
+        doc(
+            &format!(
+                r#"{ship_to}<PaymentTerm payInNumberOfDays="30"><Extrinsic name="description">Net 30</Extrinsic><Extrinsic name="payInNumberOfDaysSource">description</Extrinsic></PaymentTerm>
+<Extrinsic name="PaymentTermCode">N30</Extrinsic>"#
+            ),
+            r#"quantity="3""#,
+            "",
+        ),
+        doc(
+            &format!(r#"{ship_to}<Extrinsic name="PaymentTermCode">Net 60</Extrinsic>"#),
+            r#"quantity="3""#,
+            "",
+        ),
+    ];
+    let codec = CxmlCodec::new();
+    let partner = profile();
+    let mut written = 0;
+    for (i, raw) in cases.iter().enumerate() {
+        let first = codec.decode(raw.as_bytes(), &partner);
+        assert!(first.rejects.is_empty(), "case {i}: {:?}", first.rejects);
+        let docs: Vec<Document> = first.documents.into_iter().map(|d| d.document).collect();
+        let Ok(bytes) = gateway_core::Encode::encode(&codec, &docs, &partner) else {
+            continue;
+        };
+        written += 1;
+        let xml = String::from_utf8(bytes).unwrap();
+        let problems = dtd_problems(tree(&xml).root().unwrap());
+        assert!(problems.is_empty(), "case {i}: {problems:#?}\n{xml}");
+        let again = codec.decode(xml.as_bytes(), &partner);
+        assert!(again.rejects.is_empty(), "case {i}: {:?}", again.rejects);
+        let back: Vec<Document> = again.documents.into_iter().map(|d| d.document).collect();
+        assert_eq!(back, docs, "case {i}\n{xml}");
+    }
+    // Only the terms that need the PaymentTermCode a source already fills are refused.
+    assert_eq!(written, cases.len() - 1);
+}
