@@ -88,6 +88,9 @@ base_url = "{sandbox}"
 client_id = "sandbox-client"
 client_secret = "sandbox-secret"
 timeout_ms = 5000
+# The demo's suppliers are the sandbox's own endpoints, on this machine: a dropped answer is
+# given up on after 5 s, not the 60 s a real supplier gets.
+supplier_timeout_ms = 5000
 # The sandbox takes a token at once; Coupa asks clients to wait 5 s (the default).
 token_activation_ms = 0
 
