@@ -2509,6 +2509,15 @@ async fn only_issued_pos_go_out_and_a_cancellation_follows_its_version() {
         "{}",
         received[1].body
     );
+    // It names the OrderRequest it cancels, by the payloadID that one went under.
+    let first = received[0].payload_id.clone().unwrap();
+    assert!(
+        received[1]
+            .body
+            .contains(&format!("<DocumentReference payloadID=\"{first}\"/>")),
+        "{}",
+        received[1].body
+    );
     let rows = env
         .running
         .ledger

@@ -604,6 +604,34 @@ impl Ledger {
         }))
     }
 
+    /// The key of the most recent OrderRequest (version, cancellation or resend) of the same
+    /// Coupa PO sent before `key`: what a change or cancellation names in its cXML
+    /// `DocumentReference`. Only what the supplier was sent counts.
+    pub fn earlier_po_sent(
+        &self,
+        key: &crate::po_keys::PoKey,
+    ) -> Result<Option<String>, LedgerError> {
+        let (low, high) = crate::po_keys::PoKey::range_of(key.coupa_id);
+        let keys: Vec<String> = self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT idempotency_key FROM documents
+                 WHERE idempotency_key >= ?1 AND idempotency_key < ?2
+                   AND (sent_to <> '' OR status IN ('delivered', 'partner_rejected'))",
+            )?;
+            let rows = st.query_map(params![low, high], |r| r.get::<_, String>(0))?;
+            rows.collect()
+        })?;
+        Ok(keys
+            .into_iter()
+            .filter_map(|k| {
+                let (other, resend) = crate::po_keys::PoKey::parse(&k)?;
+                key.later_than(&other)
+                    .then_some(((other.version, other.cancel, resend.unwrap_or(0)), k))
+            })
+            .max_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, k)| k))
+    }
+
     /// Marks [`Status::Interrupted`] every row still `received`: claimed by a gateway that
     /// stopped before the bus confirmed it and before the sender had an answer. Only the one
     /// `gateway serve` that holds the ledger ([`ServeLock`]) may call this, before it takes

@@ -233,7 +233,9 @@ impl SupplierDelivery {
         let stem = file_stem(env, doc);
         match channel {
             OutboundChannel::Cxml { url } => {
-                let body = self.encode(Format::Cxml, &with_stable_payload_id(env, doc), partner)?;
+                let mut doc = with_stable_payload_id(env, doc);
+                self.refer_to_earlier_order(env, &mut doc, partner)?;
+                let body = self.encode(Format::Cxml, &doc, partner)?;
                 post_cxml(&self.http, url, body).await
             }
             OutboundChannel::X12File { dir } => {
@@ -276,15 +278,60 @@ impl SupplierDelivery {
     }
 }
 
-/// `doc` with a payloadID made from its idempotency key (`adapter_cxml::encode::PAYLOAD_ID`):
-/// every attempt at one PO version goes out under the same payloadID, so a supplier that took
-/// an attempt whose answer never came back (a timeout, a dropped connection) can tell the
-/// retry is the same order; each version and each `gateway resend` has a key, and so a
-/// payloadID, of its own. Left as it is when its `cxml` extension is not an object.
-fn with_stable_payload_id(env: &Envelope, doc: &Document) -> Document {
-    let mut doc = doc.clone();
-    let readable: String = env
-        .idempotency_key
+impl SupplierDelivery {
+    /// A change or cancellation names the OrderRequest it changes (cXML `DocumentReference`,
+    /// "the most recent OrderRequest document for the order"), by the payloadID that one was
+    /// sent under, which [`payload_local_part`] makes again from its ledger key. Left out when
+    /// nothing of the PO went to this supplier before, or the document names one already.
+    fn refer_to_earlier_order(
+        &self,
+        env: &Envelope,
+        doc: &mut Document,
+        partner: &PartnerProfile,
+    ) -> Result<(), DeliveryError> {
+        let Document::PurchaseOrder(po) = &*doc else {
+            return Ok(());
+        };
+        if !matches!(
+            po.purpose,
+            Some(gateway_model::OrderPurpose::Update | gateway_model::OrderPurpose::Cancel)
+        ) {
+            return Ok(());
+        }
+        let Some((key, _)) = crate::po_keys::PoKey::parse(&env.idempotency_key) else {
+            return Ok(());
+        };
+        let earlier = self.ledger.earlier_po_sent(&key).map_err(|e| {
+            DeliveryError::retryable(format!(
+                "cannot read which OrderRequest this change refers to, so it was not sent: {e}"
+            ))
+        })?;
+        let Some(earlier) = earlier else {
+            return Ok(());
+        };
+        let host = partner
+            .cxml
+            .as_ref()
+            .and_then(|c| c.payload_id_host.as_deref())
+            .unwrap_or("coupa-gateway");
+        let reference = format!("{}@{host}", payload_local_part(&earlier));
+        if let Some(cxml) = doc
+            .extensions_mut()
+            .entry("cxml".to_string())
+            .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()))
+            .as_object_mut()
+        {
+            cxml.entry("document_reference".to_string())
+                .or_insert(serde_json::Value::String(reference));
+        }
+        Ok(())
+    }
+}
+
+/// The part of a payloadID before its `@host`, made from an idempotency key: readable, and
+/// the same for every attempt at one key.
+fn payload_local_part(key: &str) -> String {
+    let readable: String = key
         .chars()
         .take(80)
         .map(|c| {
@@ -295,11 +342,21 @@ fn with_stable_payload_id(env: &Envelope, doc: &Document) -> Document {
             }
         })
         .collect();
-    let fingerprint = crate::pipeline::content_fingerprint(env.idempotency_key.as_bytes());
-    let id = format!(
+    let fingerprint = crate::pipeline::content_fingerprint(key.as_bytes());
+    format!(
         "{readable}.{}",
         fingerprint.get(..12).unwrap_or(&fingerprint)
-    );
+    )
+}
+
+/// `doc` with a payloadID made from its idempotency key (`adapter_cxml::encode::PAYLOAD_ID`):
+/// every attempt at one PO version goes out under the same payloadID, so a supplier that took
+/// an attempt whose answer never came back (a timeout, a dropped connection) can tell the
+/// retry is the same order; each version and each `gateway resend` has a key, and so a
+/// payloadID, of its own. Left as it is when its `cxml` extension is not an object.
+fn with_stable_payload_id(env: &Envelope, doc: &Document) -> Document {
+    let mut doc = doc.clone();
+    let id = payload_local_part(&env.idempotency_key);
     let cxml = doc
         .extensions_mut()
         .entry("cxml".to_string())
