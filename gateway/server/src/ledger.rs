@@ -356,7 +356,7 @@ impl Ledger {
     /// Claims `doc.idempotency_key`. A key seen before and already on the bus is a duplicate;
     /// a key whose earlier attempt never reached the bus is taken over by this attempt.
     pub fn claim(&self, doc: &NewDocument<'_>) -> Result<Claim, LedgerError> {
-        self.claim_with(doc, "", "")
+        self.claim_with(doc, "", "", false)
     }
 
     /// [`Ledger::claim`] for a document whose content is known: `content_hash` (of its
@@ -366,13 +366,18 @@ impl Ledger {
     /// as duplicates, their new invoices were dropped while the 997 said accepted. A row from
     /// before content was kept (no hash) still answers duplicate.
     /// `source` says where the document came from ([`Entry::source`]).
+    ///
+    /// A sender's document an operator purged from the dead letters (and told the sender was
+    /// not accepted) is taken again when the sender sends it again: it was answered as a
+    /// duplicate ("accepted" in a 997) and dropped. The PO poller's claims ([`Ledger::claim`])
+    /// keep a purge final, or the next poll would send the PO again.
     pub fn claim_content(
         &self,
         doc: &NewDocument<'_>,
         content_hash: &str,
         source: &str,
     ) -> Result<Claim, LedgerError> {
-        self.claim_with(doc, content_hash, source)
+        self.claim_with(doc, content_hash, source, true)
     }
 
     fn claim_with(
@@ -380,6 +385,7 @@ impl Ledger {
         doc: &NewDocument<'_>,
         content_hash: &str,
         source: &str,
+        purged_taken_again: bool,
     ) -> Result<Claim, LedgerError> {
         self.write(|tx| {
             let existing: Option<(String, String, String, String)> = tx
@@ -396,7 +402,7 @@ impl Ledger {
                     if !matches!(
                         Status::parse(&status),
                         Status::Received | Status::Interrupted | Status::Rejected
-                    ) =>
+                    ) && !(purged_taken_again && Status::parse(&status) == Status::Purged) =>
                 {
                     if !content_hash.is_empty() && !kept.is_empty() && kept != content_hash {
                         Claim::Reused { doc_id, number }
@@ -1208,6 +1214,38 @@ mod tests {
         );
         assert_eq!(Status::parse("interrupted"), Status::Interrupted);
         assert!(Status::ALL.contains(&Status::Interrupted) && !Status::Interrupted.is_done());
+    }
+
+    /// A sender's document purged from the dead letters is taken again when the sender
+    /// sends it again (it was told it was not accepted); a poller's purged PO stays purged.
+    #[test]
+    fn a_purged_document_sent_again_is_taken_but_a_purged_po_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        assert_eq!(
+            l.claim_content(&doc("x12:1", "d1"), "aaaa", "").unwrap(),
+            Claim::New
+        );
+        l.set_status("x12:1", Status::Dead, "Coupa refused it")
+            .unwrap();
+        assert_eq!(l.mark_purged(&["d1"], "told the supplier").unwrap(), 1);
+        assert_eq!(
+            l.claim_content(&doc("x12:1", "d2"), "aaaa", "").unwrap(),
+            Claim::New
+        );
+        assert_eq!(l.entry("x12:1").unwrap().unwrap().status, "received");
+
+        assert_eq!(l.claim(&doc("coupa-po:7:v1", "p1")).unwrap(), Claim::New);
+        l.set_status("coupa-po:7:v1", Status::Dead, "supplier down")
+            .unwrap();
+        assert_eq!(l.mark_purged(&["p1"], "").unwrap(), 1);
+        assert!(matches!(
+            l.claim(&doc("coupa-po:7:v1", "p2")).unwrap(),
+            Claim::Duplicate {
+                status: Status::Purged,
+                ..
+            }
+        ));
     }
 
     /// A supplier that sends its refusing 997 twice refused the PO once: the counter counts
