@@ -1868,7 +1868,9 @@ async fn poison_invoice_is_dead_lettered_then_replayed_exactly_once() {
         .unwrap();
     let listed = gateway_cli(&env, &["dlq", "list", "--consumer", "coupa-invoices"]);
     assert!(
-        listed.contains(&dead[0].doc_id) && listed.contains("NOT-IN-COUPA"),
+        listed.contains(&dead[0].doc_id)
+            && listed.contains("NOT-IN-COUPA")
+            && listed.contains("invoice E2E-POISON-1  key="),
         "{listed}"
     );
     let shown = gateway_cli(&env, &["dlq", "show", &dead[0].doc_id]);
@@ -1886,6 +1888,10 @@ async fn poison_invoice_is_dead_lettered_then_replayed_exactly_once() {
     );
     let said = gateway_cli(&env, &["dlq", "replay", "--doc", &dead[0].doc_id]);
     assert!(said.contains("coupa-invoices: replayed 1"), "{said}");
+    assert!(
+        said.contains("if you changed a profile to fix the cause, restart it"),
+        "{said}"
+    );
 
     assert!(
         delivered(&env, "E2E-POISON-1").await,

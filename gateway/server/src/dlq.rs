@@ -90,9 +90,16 @@ pub async fn run(
                 } else {
                     writeln!(out, "{consumer}: {} dead letter(s)", letters.len())?;
                     for l in &letters {
+                        // The number the partner knows it by (a key such as
+                        // `DUNS:123456789:D1@acme.example` says little to an operator).
+                        let number = gateway_model::from_json(&l.body)
+                            .ok()
+                            .map(|d| d.number().to_string())
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or_else(|| "-".into());
                         writeln!(
                             out,
-                            "  {}  {} {}  partner={}  attempts={}  dead_at={}\n    reason: {}",
+                            "  {}  {} {number}  key={}  partner={}  attempts={}  dead_at={}\n    reason: {}",
                             l.doc_id,
                             l.kind,
                             l.idempotency_key,
@@ -188,6 +195,14 @@ pub async fn run(
             DlqAction::Replay => {
                 let n = bus.replay(consumer, filter).await?;
                 writeln!(out, "{consumer}: replayed {n} dead letter(s)")?;
+                if n > 0 {
+                    // `--dry-run` reads the configuration file; the service delivers with the
+                    // profiles it loaded when it started.
+                    writeln!(
+                        out,
+                        "  note: the running service delivers them with the partner profiles it loaded when it started; if you changed a profile to fix the cause, restart it"
+                    )?;
+                }
                 total += n;
             }
             DlqAction::Purge {
