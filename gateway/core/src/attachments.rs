@@ -456,7 +456,7 @@ fn note_missing_files(docs: &mut [crate::DecodedDocument]) {
             .collect();
         for name in missing {
             doc.meta.note(&format!(
-                "its Image Scan Filename names {name}, which did not come with it: delivered without that file; send it again with the file beside it"
+                "its Image Scan Filename names {name}, which did not come with it: the invoice goes without that file; attach it to the invoice in Coupa (the same invoice sent again is a duplicate, and its files are not read)"
             ));
         }
     }

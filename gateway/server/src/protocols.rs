@@ -177,7 +177,7 @@ async fn post_cxml(
             Ok(split) => {
                 if !split.missing.is_empty() {
                     notes.push(format!(
-                        "the cXML names {} but the request carries no part with that Content-ID: not attached; send it again with the file",
+                        "the cXML names {} but the request carries no part with that Content-ID: the invoice goes without it; attach the file to the invoice in Coupa (sent again under the same payloadID, the invoice is a duplicate and its files are not read)",
                         split
                             .missing
                             .iter()
