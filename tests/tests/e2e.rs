@@ -202,6 +202,19 @@ async fn a_multipart_related_cxml_invoice_reaches_coupa_with_its_pdf() {
     .await;
     assert_eq!(status, 406, "{answer}");
     assert!(answer.contains("missing.xml"), "{answer}");
+
+    // The same kind of cXML sent on its own, naming a file it cannot carry: accepted, and
+    // the sender told (it went without a word).
+    let alone = String::from_utf8(cxml)
+        .unwrap()
+        .replace("E2E-CXML-PDF-1", "E2E-CXML-ALONE-1")
+        .into_bytes();
+    let (status, answer) = post(alone, "text/xml; charset=UTF-8").await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        answer.contains("cid:terms.pdf") && answer.contains("sent on its own"),
+        "{answer}"
+    );
     env.shutdown().await.unwrap();
 }
 

@@ -21,8 +21,9 @@ pub struct RelatedBody {
     pub missing: Vec<String>,
 }
 
-/// The `cid:` references in `root` (`<URL>cid:INV-7.pdf</URL>`, an extrinsic), at most 50.
-fn cid_references(root: &[u8]) -> Vec<String> {
+/// The `cid:` references in `root` (`<URL>cid:INV-7.pdf</URL>`, an extrinsic), at most 50:
+/// the files a cXML sent on its own (not as `multipart/related`) names but cannot carry.
+pub fn cid_references(root: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(root);
     let mut out: Vec<String> = Vec::new();
     for (at, _) in text.match_indices("cid:").take(50) {

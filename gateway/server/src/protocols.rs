@@ -197,6 +197,19 @@ async fn post_cxml(
             }
         }
     } else {
+        // A cXML sent on its own that names files by `cid:` cannot carry them: say so, as
+        // for a multipart body missing its parts (it went without a word).
+        let named = adapter_email::related::cid_references(&body);
+        if !named.is_empty() {
+            notes.push(format!(
+                "the cXML names {} but was sent on its own, not as multipart/related with its files: the invoice goes without them; attach them to the invoice in Coupa",
+                named
+                    .iter()
+                    .map(|m| format!("cid:{m}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         (body, Vec::new())
     };
     let hdr = match adapter_cxml::header(&body) {
