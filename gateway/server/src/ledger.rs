@@ -397,13 +397,15 @@ impl Ledger {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                 })
                 .optional()?;
+            // Rows a new claim takes over: never on the bus, or given up by an operator.
+            let taken_over = |status: Status| {
+                matches!(
+                    status,
+                    Status::Received | Status::Interrupted | Status::Rejected
+                ) || (purged_taken_again && status == Status::Purged)
+            };
             let claim = match existing {
-                Some((doc_id, status, kept, number))
-                    if !matches!(
-                        Status::parse(&status),
-                        Status::Received | Status::Interrupted | Status::Rejected
-                    ) && !(purged_taken_again && Status::parse(&status) == Status::Purged) =>
-                {
+                Some((doc_id, status, kept, number)) if !taken_over(Status::parse(&status)) => {
                     if !content_hash.is_empty() && !kept.is_empty() && kept != content_hash {
                         Claim::Reused { doc_id, number }
                     } else {
