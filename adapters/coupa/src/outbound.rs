@@ -16,7 +16,10 @@ use serde_json::Value;
 use crate::client::CoupaClient;
 use crate::error::CoupaError;
 use crate::invoices::CoupaInvoice;
-use crate::mapping::{InvoiceMapping, SupplierKey, invoice_to_coupa, supplier_ref_from_party};
+use crate::mapping::{
+    InvoiceMapping, SupplierKey, invoice_to_coupa, line_charges_at_header, not_sent,
+    supplier_ref_from_party,
+};
 use crate::suppliers::CoupaSupplier;
 
 /// What delivering an invoice would do now ([`CoupaInvoiceDelivery::preview`]).
@@ -188,6 +191,26 @@ impl CoupaInvoiceDelivery {
             attached = outcome.attached,
             "invoice delivered to Coupa"
         );
+        // Coupa's invoice lines have no charge field: say where the lines' charges went, so
+        // an operator comparing the document with Coupa finds them.
+        let moved = line_charges_at_header(inv);
+        if !moved.is_empty() {
+            tracing::info!(
+                doc_id = %envelope.doc_id,
+                coupa_invoice_id = outcome.invoice.id,
+                line_charges = %moved.join("; "),
+                "line charges delivered as Coupa header amounts"
+            );
+        }
+        let lost = not_sent(inv);
+        if !lost.is_empty() {
+            tracing::warn!(
+                doc_id = %envelope.doc_id,
+                coupa_invoice_id = outcome.invoice.id,
+                not_sent = %lost.join("; "),
+                "parts of the invoice Coupa was not sent"
+            );
+        }
         Ok(Receipt {
             reference: outcome.invoice.id.to_string(),
             already_present: outcome.already_present,

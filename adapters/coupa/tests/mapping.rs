@@ -157,3 +157,60 @@ fn a_credit_memo_names_the_invoice_it_corrects() {
     let got = invoice_to_coupa(&standard, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
     assert!(got.get("original-invoice-number").is_none());
 }
+
+/// Coupa's invoice lines carry no charge: each line charge is said to be in the header amount
+/// it was counted in (the delivery logs it), and what cannot be sent at all is named.
+#[test]
+fn where_line_charges_went_and_what_is_not_sent() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../samples/cxml/invoice/rich.canonical.json"
+    );
+    let Document::Invoice(mut inv) = from_json(&std::fs::read(path).unwrap()).unwrap() else {
+        panic!("not an invoice")
+    };
+    assert_eq!(
+        adapter_coupa::mapping::line_charges_at_header(&inv),
+        vec!["line 2 discount 4.50 is in Coupa's misc-amount"]
+    );
+    assert!(adapter_coupa::mapping::not_sent(&inv).is_empty());
+
+    // A charge given by a rate alone, and a header tax beside the lines' taxes, are not sent.
+    inv.lines[0].charges.push(gateway_model::Charge {
+        kind: gateway_model::ChargeKind::Handling,
+        amount: None,
+        rate: Some("2".parse().unwrap()),
+        category: None,
+        description: None,
+        code: None,
+    });
+    inv.taxes.push(gateway_model::Tax {
+        amount: Some("1.25".parse().unwrap()),
+        ..gateway_model::Tax::default()
+    });
+    assert_eq!(
+        adapter_coupa::mapping::not_sent(&inv),
+        vec![
+            "line 1 handling at rate 2 has no amount and is not sent".to_string(),
+            "header tax 1.25 is not sent: the lines carry taxes (line-level taxation), and \
+             Coupa takes a header tax amount only without them"
+                .to_string(),
+        ]
+    );
+}
+
+/// A discount reduces the total by its amount, also when written negative (as the model's
+/// validation counts it): it used to reach Coupa as a positive misc amount.
+#[test]
+fn a_discount_written_negative_still_reduces_the_total() {
+    let mut inv = invoice("invoice.canonical.json");
+    let want = invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
+    assert_eq!(want["misc-amount"], "-10.00");
+    for c in &mut inv.charges {
+        if c.kind == gateway_model::ChargeKind::Discount {
+            c.amount = c.amount.map(|a| -a);
+        }
+    }
+    let got = invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
+    assert_eq!(got, want);
+}

@@ -1,7 +1,9 @@
 //! Canonical [`Invoice`] → Coupa invoice JSON for `POST /api/invoices`.
 
 use gateway_core::profile::CoupaSupplierRef;
-use gateway_model::{ChargeKind, Decimal, Invoice, InvoiceLine, InvoicePurpose, Party, Tax};
+use gateway_model::{
+    Charge, ChargeKind, Decimal, Invoice, InvoiceLine, InvoicePurpose, Party, Tax,
+};
 use serde_json::{Map, Value, json};
 
 use super::address_to_coupa;
@@ -131,10 +133,18 @@ fn line(l: &InvoiceLine, po_number: Option<&str>) -> Value {
 ///
 /// Choices: header taxes → `tax-amount` (and `tax-rate` when there is exactly one rate) unless
 /// a line carries taxes (then `line-level-taxation` is true and lines carry `tax-lines`);
-/// charges → `shipping-amount` / `handling-amount` / `misc-amount` (discounts as a negative
-/// misc amount); `total` → `supplier-total` (the control total); `comments` →
-/// `supplier-note`; credit memos set `is-credit-note`; a memo names the invoice it corrects
-/// (`original-invoice-number`, `original-invoice-date`, from [`gateway_core::original_invoice`]).
+/// charges, the invoice's and its lines' → `shipping-amount` / `handling-amount` /
+/// `misc-amount` (discounts and other kinds in misc, a discount negative); `total` →
+/// `supplier-total` (the control total); `comments` → `supplier-note`; credit memos set
+/// `is-credit-note`; a memo names the invoice it corrects (`original-invoice-number`,
+/// `original-invoice-date`, from [`gateway_core::original_invoice`]).
+///
+/// A Coupa invoice line has no charge or discount field (`line-num`, `description`, `price`,
+/// `quantity`, `total`, taxes, PO and part references), so a line's charge is counted in the
+/// header amount of its kind: Coupa's parts (line totals + taxes + shipping + handling + misc)
+/// then add up to the document's total, as they must, and the lines keep the price and total
+/// billed, which Coupa matches against the PO line. [`line_charges_at_header`] says where
+/// each one went, for the delivery's log.
 pub fn invoice_to_coupa(
     inv: &Invoice,
     supplier: &SupplierKey,
@@ -208,27 +218,8 @@ pub fn invoice_to_coupa(
             m.insert("tax-rate".into(), dec(r));
         }
     }
-    let sum = |kind: ChargeKind| -> Option<Decimal> {
-        let v: Vec<Decimal> = inv
-            .charges
-            .iter()
-            .filter(|c| c.kind == kind)
-            .filter_map(|c| c.amount)
-            .collect();
-        (!v.is_empty()).then(|| v.into_iter().sum())
-    };
-    if let Some(s) = sum(ChargeKind::Shipping) {
-        m.insert("shipping-amount".into(), dec(s));
-    }
-    if let Some(h) = sum(ChargeKind::Handling) {
-        m.insert("handling-amount".into(), dec(h));
-    }
-    let misc = match (sum(ChargeKind::Other), sum(ChargeKind::Discount)) {
-        (None, None) => None,
-        (o, d) => Some(o.unwrap_or_default() - d.unwrap_or_default()),
-    };
-    if let Some(x) = misc {
-        m.insert("misc-amount".into(), dec(x));
+    for (key, amount) in header_amounts(inv) {
+        m.insert(key.into(), dec(amount));
     }
     if let Some(t) = inv.total {
         m.insert("supplier-total".into(), dec(t));
@@ -246,4 +237,111 @@ pub fn invoice_to_coupa(
         ),
     );
     Ok(Value::Object(m))
+}
+
+/// The Coupa header field a charge of `kind` is counted in.
+fn header_field(kind: ChargeKind) -> &'static str {
+    match kind {
+        ChargeKind::Shipping => "shipping-amount",
+        ChargeKind::Handling => "handling-amount",
+        ChargeKind::Discount | ChargeKind::Other => "misc-amount",
+    }
+}
+
+/// A charge's amount as it counts in the total: a discount reduces it by its amount (the
+/// model's amounts are positive; a discount written negative still reduces it, as
+/// [`gateway_model::Document::validate`] counts it), anything else adds to it. `None` for a
+/// charge given by a rate alone, which the document's arithmetic does not count either.
+fn signed(c: &Charge) -> Option<Decimal> {
+    c.amount.map(|a| match c.kind {
+        ChargeKind::Discount => -a.abs(),
+        _ => a,
+    })
+}
+
+/// Every charge of `inv` with where it stands: `None` for the invoice's own, else its line.
+fn all_charges(inv: &Invoice) -> impl Iterator<Item = (Option<&InvoiceLine>, &Charge)> {
+    inv.charges.iter().map(|c| (None, c)).chain(
+        inv.lines
+            .iter()
+            .flat_map(|l| l.charges.iter().map(move |c| (Some(l), c))),
+    )
+}
+
+/// `shipping-amount`, `handling-amount` and `misc-amount`: the sum of the charges of their
+/// kinds, the invoice's and its lines' (a discount negative, in misc with the other kinds).
+/// A field is there when at least one charge with an amount is counted in it.
+fn header_amounts(inv: &Invoice) -> Vec<(&'static str, Decimal)> {
+    ["shipping-amount", "handling-amount", "misc-amount"]
+        .into_iter()
+        .filter_map(|key| {
+            let v: Vec<Decimal> = all_charges(inv)
+                .filter(|(_, c)| header_field(c.kind) == key)
+                .filter_map(|(_, c)| signed(c))
+                .collect();
+            (!v.is_empty()).then(|| (key, v.into_iter().sum()))
+        })
+        .collect()
+}
+
+fn kind_word(kind: ChargeKind) -> &'static str {
+    match kind {
+        ChargeKind::Shipping => "shipping",
+        ChargeKind::Handling => "handling",
+        ChargeKind::Discount => "discount",
+        ChargeKind::Other => "charge",
+    }
+}
+
+/// Where each line charge went in Coupa, for the delivery's log: Coupa holds it in a header
+/// amount, not on its line (`line 2 discount 4.50 is in Coupa's misc-amount`). Empty when no
+/// line has a charge with an amount.
+pub fn line_charges_at_header(inv: &Invoice) -> Vec<String> {
+    all_charges(inv)
+        .filter_map(|(line, c)| {
+            let (line, amount) = (line?, c.amount?);
+            let what = c
+                .description
+                .as_deref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
+            Some(format!(
+                "line {} {} {amount}{what} is in Coupa's {}",
+                line.line_number,
+                kind_word(c.kind),
+                header_field(c.kind)
+            ))
+        })
+        .collect()
+}
+
+/// What of `inv` Coupa is not sent at all, for a warning in the delivery's log: a charge
+/// given by a rate alone (no amount to send; the document's arithmetic does not count it
+/// either), and header taxes of an invoice whose lines carry taxes (Coupa takes header
+/// `tax-amount` only without line-level taxation). Empty when everything is sent.
+pub fn not_sent(inv: &Invoice) -> Vec<String> {
+    let mut out: Vec<String> = all_charges(inv)
+        .filter(|(_, c)| c.amount.is_none())
+        .map(|(line, c)| {
+            let at = line.map_or_else(
+                || "the invoice's".to_string(),
+                |l| format!("line {}", l.line_number),
+            );
+            let rate = c.rate.map(|r| format!(" at rate {r}")).unwrap_or_default();
+            format!(
+                "{at} {}{rate} has no amount and is not sent",
+                kind_word(c.kind)
+            )
+        })
+        .collect();
+    let line_level = inv.lines.iter().any(|l| !l.taxes.is_empty());
+    let header_tax: Vec<Decimal> = inv.taxes.iter().filter_map(|t| t.amount).collect();
+    if line_level && !header_tax.is_empty() {
+        out.push(format!(
+            "header tax {} is not sent: the lines carry taxes (line-level taxation), and Coupa \
+             takes a header tax amount only without them",
+            header_tax.into_iter().sum::<Decimal>()
+        ));
+    }
+    out
 }

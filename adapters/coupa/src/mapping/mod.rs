@@ -4,7 +4,10 @@
 mod invoice;
 mod purchase_order;
 
-pub use invoice::{InvoiceMapping, SupplierKey, invoice_to_coupa, supplier_ref_from_party};
+pub use invoice::{
+    InvoiceMapping, SupplierKey, invoice_to_coupa, line_charges_at_header, not_sent,
+    supplier_ref_from_party,
+};
 pub use purchase_order::purchase_order_from_coupa;
 
 use serde_json::{Map, Value, json};

@@ -1,0 +1,213 @@
+//! Line-level charges and discounts reach Coupa, against the sandbox over HTTP.
+//!
+//! QA: the rich JSON invoice with a 10.00 discount on line 1 and 7.00 freight on line 2 (total
+//! 359.74) was accepted and delivered, but Coupa held lines 125/90/120 with no charges,
+//! shipping 15 and misc −5: its parts added up to 362.74 against a supplier total of 359.74.
+//! The stock cXML sample lost its line-2 `InvoiceDetailDiscount` of 4.50 the same way (365.74
+//! against 361.24). Coupa's invoice lines have no charge or discount field, so a line's charge
+//! is delivered in the header amount of its kind, as the invoice's own charges are.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use adapter_coupa::{CoupaInvoiceDelivery, CoupaSupplierRef, InvoiceMapping, SupplierKey};
+use gateway_core::{Envelope, Outbound, SourceMeta};
+use gateway_model::{Charge, ChargeKind, Document, DocumentKind, Invoice, from_json};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+fn sample(path: &str) -> Invoice {
+    let path = format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"));
+    match from_json(&std::fs::read(path).unwrap()).unwrap() {
+        Document::Invoice(i) => i,
+        other => panic!("not an invoice: {other:?}"),
+    }
+}
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn charge(kind: ChargeKind, amount: &str) -> Charge {
+    Charge {
+        kind,
+        amount: Some(d(amount)),
+        rate: None,
+        category: None,
+        description: None,
+        code: None,
+    }
+}
+
+/// QA's invoice: the rich JSON sample with a discount on line 1 and freight on line 2.
+fn rich_with_line_charges() -> Invoice {
+    let mut inv = sample("samples/json/invoice/rich.json");
+    inv.lines[0].charges = vec![charge(ChargeKind::Discount, "10.00")];
+    inv.lines[1].charges = vec![charge(ChargeKind::Shipping, "7.00")];
+    inv.total = Some(d("359.74"));
+    inv
+}
+
+fn envelope() -> Envelope {
+    Envelope::inbound(
+        DocumentKind::Invoice,
+        "test",
+        Some("acme".into()),
+        SourceMeta::default(),
+    )
+}
+
+fn delivery(env: &common::Env) -> CoupaInvoiceDelivery {
+    CoupaInvoiceDelivery::new(Arc::new(common::client(env))).with_partner(
+        "acme",
+        CoupaSupplierRef {
+            id: Some(env.supplier_id),
+            ..CoupaSupplierRef::default()
+        },
+    )
+}
+
+fn num(v: &Value) -> Decimal {
+    match v {
+        Value::String(s) => d(s),
+        Value::Number(n) => d(&n.to_string()),
+        other => panic!("not a decimal: {other}"),
+    }
+}
+
+fn opt(v: &Value, key: &str) -> Decimal {
+    v.get(key)
+        .filter(|x| !x.is_null())
+        .map_or(Decimal::ZERO, num)
+}
+
+/// What the parts of an invoice Coupa holds add up to: its lines' totals and tax lines, the
+/// header tax, shipping, handling and misc amounts.
+fn parts(held: &Value) -> Decimal {
+    let mut sum = Decimal::ZERO;
+    for l in held["invoice-lines"].as_array().unwrap() {
+        sum += num(&l["total"]);
+        sum += opt(l, "tax-amount");
+        for t in l
+            .get("tax-lines")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            sum += opt(t, "amount");
+        }
+    }
+    for key in [
+        "tax-amount",
+        "shipping-amount",
+        "handling-amount",
+        "misc-amount",
+    ] {
+        sum += opt(held, key);
+    }
+    sum
+}
+
+/// Delivers `inv` to the sandbox and returns the one invoice Coupa then holds under its number.
+async fn deliver(env: &common::Env, inv: &Invoice) -> Value {
+    let doc = Document::Invoice(inv.clone());
+    let receipt = delivery(env).deliver(&envelope(), &doc).await.unwrap();
+    assert!(!receipt.already_present);
+    let number = inv.invoice_number.as_deref().unwrap();
+    let held: Vec<Value> = env
+        .sandbox
+        .invoices()
+        .into_iter()
+        .filter(|i| i["invoice-number"] == number)
+        .collect();
+    assert_eq!(held.len(), 1, "{held:?}");
+    held.into_iter().next().unwrap()
+}
+
+/// QA's case: Coupa's parts add up to the invoice's total, the line discount and freight in
+/// the header amounts of their kinds; a resend is still taken for the same invoice.
+#[tokio::test]
+async fn line_charges_of_a_json_invoice_add_up_in_coupa() {
+    let env = common::start().await;
+    let inv = rich_with_line_charges();
+    let held = deliver(&env, &inv).await;
+    assert_eq!(num(&held["supplier-total"]), d("359.74"), "{held}");
+    assert_eq!(parts(&held), d("359.74"), "{held:#}");
+    // The lines stay as billed (so they still match the PO lines); the charges are header
+    // amounts: freight 15 + 7, misc −5 − 10.
+    let totals: Vec<Decimal> = held["invoice-lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| num(&l["total"]))
+        .collect();
+    assert_eq!(totals, vec![d("125.00"), d("90.00"), d("120.00")]);
+    assert_eq!(num(&held["shipping-amount"]), d("22.00"), "{held}");
+    assert_eq!(num(&held["misc-amount"]), d("-15.00"), "{held}");
+    assert!(held.get("handling-amount").is_none(), "{held}");
+
+    // The duplicate guard compares the new sums: a resend is the same invoice.
+    let again = delivery(&env)
+        .deliver(&envelope(), &Document::Invoice(inv.clone()))
+        .await
+        .unwrap();
+    assert!(again.already_present);
+    assert_eq!(common::count_invoices(&env, "INV-2026-0042"), 1);
+
+    // ...and the same number with the line discount gone is another invoice, not a copy.
+    let mut other = inv;
+    other.lines[0].charges.clear();
+    other.total = Some(d("369.74"));
+    let err = delivery(&env)
+        .deliver(&envelope(), &Document::Invoice(other))
+        .await
+        .unwrap_err();
+    assert!(
+        err.reason()
+            .contains("misc amount -15.00, this one says -5.00"),
+        "{err}"
+    );
+}
+
+/// The stock cXML sample (its golden canonical form): line 2's 5 % discount of 4.50 is
+/// counted, so Coupa's parts add up to the sample's 361.24.
+#[tokio::test]
+async fn the_cxml_samples_line_discount_is_counted() {
+    let env = common::start().await;
+    let inv = sample("samples/cxml/invoice/rich.canonical.json");
+    assert_eq!(inv.lines[1].charges.len(), 1, "the sample's line discount");
+    let held = deliver(&env, &inv).await;
+    assert_eq!(num(&held["supplier-total"]), d("361.24"), "{held}");
+    assert_eq!(parts(&held), d("361.24"), "{held:#}");
+    assert_eq!(num(&held["shipping-amount"]), d("15.00"), "{held}");
+    assert_eq!(num(&held["handling-amount"]), d("3.00"), "{held}");
+    assert_eq!(num(&held["misc-amount"]), d("-9.50"), "{held}");
+}
+
+/// An invoice without line charges maps exactly as before the fix (the golden was written by
+/// the mapping before it), and its parts add up in Coupa.
+#[tokio::test]
+async fn an_invoice_without_line_charges_maps_as_before() {
+    let inv = sample("samples/json/invoice/rich.json");
+    assert!(inv.lines.iter().all(|l| l.charges.is_empty()));
+    let got =
+        adapter_coupa::invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default())
+            .unwrap();
+    let golden = format!("{}/tests/data/rich.coupa.json", env!("CARGO_MANIFEST_DIR"));
+    let want: Value = serde_json::from_slice(&std::fs::read(golden).unwrap()).unwrap();
+    assert_eq!(
+        got,
+        want,
+        "got:\n{}",
+        serde_json::to_string_pretty(&got).unwrap()
+    );
+
+    let env = common::start().await;
+    let held = deliver(&env, &inv).await;
+    assert_eq!(parts(&held), d("362.74"), "{held:#}");
+    assert_eq!(num(&held["supplier-total"]), d("362.74"), "{held}");
+}
