@@ -17,7 +17,15 @@
 //!   ([`AMOUNT_BASED_LINE`]);
 //! - `PaymentTerm@payInNumberOfDays` read from the terms' description ("Net 45")
 //!   ([`DAYS_FROM_DESCRIPTION`]), and the description of terms with no days at all, in the
-//!   header Extrinsic Coupa reads a payment term code from ([`PAYMENT_TERM_CODE`]).
+//!   header Extrinsic Coupa reads a payment term code from ([`PAYMENT_TERM_CODE`]);
+//! - the half of a discount term that has no valid `PaymentTerm` (a percent without days, days
+//!   without a percent), in header Extrinsics ([`DISCOUNT_PERCENT_WITHOUT_DAYS`],
+//!   [`DISCOUNT_DAYS_WITHOUT_PERCENT`]);
+//! - `orderDate` for an order without a date: the document's timestamp ([`ORDER_DATE_SOURCE`]);
+//! - the `ItemOut` of a cancel without lines ([`PLACEHOLDER_ITEM`]);
+//! - what a party's `PostalAddress` would hold when the party has no street (`Street+`): in an
+//!   Extrinsic of the `Contact`, the header or the `ItemDetail`
+//!   ([`POSTAL_ADDRESS_WITHOUT_STREET`], [`SHIP_TO_POSTAL_ADDRESS`], [`BILL_TO_POSTAL_ADDRESS`]).
 //!
 //! The reader undoes each only while the document still says what the writer wrote (the
 //! BillTo is still that party, the line still one unit, ...). The markers' names are the
@@ -246,6 +254,114 @@ pub(crate) fn take_payment_term_code(
     extrinsic.remove(PAYMENT_TERM_CODE);
     terms.get_or_insert_with(PaymentTerms::default).description = Some(code);
 }
+
+/// The header Extrinsic with the percent of a discount term that has no days (cXML.dtd:
+/// `PaymentTerm@payInNumberOfDays` is `#REQUIRED`, so no `PaymentTerm` can hold it).
+pub(crate) const DISCOUNT_PERCENT_WITHOUT_DAYS: &str = "discountPercentWithoutDays";
+
+/// The header Extrinsic with the days of a discount term that has no percent (cXML.dtd:
+/// `Discount (DiscountPercent | DiscountAmount)`, so no `Discount` can be written for it).
+pub(crate) const DISCOUNT_DAYS_WITHOUT_PERCENT: &str = "discountDaysWithoutPercent";
+
+/// Takes the halves of a discount term carried in [`DISCOUNT_PERCENT_WITHOUT_DAYS`] and
+/// [`DISCOUNT_DAYS_WITHOUT_PERCENT`] out of `extrinsic` (either way: the names are the
+/// writer's) into `terms`, where the terms read have none of their own.
+pub(crate) fn take_discount_halves(
+    extrinsic: &mut Map<String, Value>,
+    terms: &mut Option<PaymentTerms>,
+) {
+    let percent = match extrinsic.remove(DISCOUNT_PERCENT_WITHOUT_DAYS) {
+        Some(Value::String(p)) => gateway_model::parse_plain_decimal(p.trim()),
+        _ => None,
+    };
+    let days = match extrinsic.remove(DISCOUNT_DAYS_WITHOUT_PERCENT) {
+        Some(Value::String(d)) => d.trim().parse::<u32>().ok(),
+        _ => None,
+    };
+    if let Some(p) = percent
+        && terms.as_ref().is_none_or(|t| t.discount_percent.is_none())
+    {
+        terms
+            .get_or_insert_with(PaymentTerms::default)
+            .discount_percent = Some(p);
+    }
+    if let Some(d) = days
+        && terms.as_ref().is_none_or(|t| t.discount_days.is_none())
+    {
+        terms
+            .get_or_insert_with(PaymentTerms::default)
+            .discount_days = Some(d);
+    }
+}
+
+/// The header Extrinsic that says `OrderRequestHeader@orderDate` (`#REQUIRED`) was written
+/// from the document's own timestamp (its value: [`FROM_TIMESTAMP`]): the order had no date.
+pub(crate) const ORDER_DATE_SOURCE: &str = "orderDateSource";
+
+/// [`ORDER_DATE_SOURCE`]'s value.
+pub(crate) const FROM_TIMESTAMP: &str = "timestamp";
+
+/// Whether the `orderDate` read as `order_date` is what the writer filled in for an order
+/// without a date: [`ORDER_DATE_SOURCE`] (taken out of `extrinsic` either way) says so and
+/// the attribute is still the document's `timestamp`.
+pub(crate) fn order_date_filled_in(
+    extrinsic: &mut Map<String, Value>,
+    order_date: Option<&str>,
+    timestamp: Option<&str>,
+) -> bool {
+    let marked = matches!(extrinsic.remove(ORDER_DATE_SOURCE), Some(Value::String(s)) if s == FROM_TIMESTAMP);
+    marked && order_date.is_some() && order_date == timestamp
+}
+
+/// The header Extrinsic naming the `lineNumber` of the `ItemOut` written for a cancel without
+/// lines (cXML.dtd: `OrderRequest (OrderRequestHeader, ItemOut+)`): [`placeholder_line`].
+pub(crate) const PLACEHOLDER_ITEM: &str = "placeholderItemOut";
+
+/// The `lineNumber` of the placeholder `ItemOut`.
+pub(crate) const PLACEHOLDER_LINE_NUMBER: u32 = 1;
+
+/// The line the placeholder `ItemOut` reads as: quantity 0 (nothing is ordered), an empty
+/// `SupplierPartID` (the `ItemID` is required), nothing else.
+pub(crate) fn placeholder_line(line_number: u32) -> OrderLine {
+    OrderLine {
+        line_number,
+        quantity: Some(Decimal::ZERO),
+        ..OrderLine::default()
+    }
+}
+
+/// Takes the lines' one line out of `lines` when [`PLACEHOLDER_ITEM`] (`marker`, taken out of
+/// the header Extrinsics either way) names it, the order is a cancel and that line is still
+/// the placeholder.
+pub(crate) fn drop_placeholder_line(
+    marker: Option<Value>,
+    cancel: bool,
+    lines: &mut Vec<OrderLine>,
+) {
+    let Some(Value::String(n)) = marker else {
+        return;
+    };
+    let Ok(n) = n.trim().parse::<u32>() else {
+        return;
+    };
+    if cancel && matches!(lines.as_slice(), [only] if *only == placeholder_line(n)) {
+        lines.clear();
+    }
+}
+
+/// The `Contact` Extrinsic holding what the contact's `PostalAddress` would hold (`DeliverTo`,
+/// `City`, `State`, `PostalCode`, `Country`, its Extrinsics) when the party has no street:
+/// cXML.dtd's `PostalAddress (DeliverTo*, Street+, City, ...)` needs one, and `Contact` takes
+/// `PostalAddress*` and `Extrinsic*`. `Extrinsic` is `ANY`, so the elements are the DTD's own.
+pub(crate) const POSTAL_ADDRESS_WITHOUT_STREET: &str = "postalAddressWithoutStreet";
+
+/// [`POSTAL_ADDRESS_WITHOUT_STREET`] for the ship-to written as an `Address` (header or line
+/// `ShipTo`, whose `Address (Name, PostalAddress?, ...)` has no Extrinsic): in the
+/// `OrderRequestHeader`'s or the `ItemDetail`'s Extrinsics.
+pub(crate) const SHIP_TO_POSTAL_ADDRESS: &str = "shipToPostalAddressWithoutStreet";
+
+/// [`SHIP_TO_POSTAL_ADDRESS`] for the header `BillTo`.
+pub(crate) const BILL_TO_POSTAL_ADDRESS: &str = "billToPostalAddressWithoutStreet";
 
 #[cfg(test)]
 mod tests {

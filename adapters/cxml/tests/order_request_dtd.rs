@@ -265,8 +265,45 @@ const POSTAL_ADDRESS: Model = &[
     (&["Country"], One),
     (&["Extrinsic"], Many),
 ];
+const CONTACT: Model = &[
+    (&["Name"], One),
+    (&["PostalAddress"], Many),
+    (&["Email"], Many),
+    (&["Phone"], Many),
+    (&["Fax"], Many),
+    (&["URL"], Many),
+    (&["IdReference"], Many),
+    (&["Extrinsic"], Many),
+];
+const DISTRIBUTION: Model = &[(&["Accounting"], One), (&["Charge"], One)];
 const PAYMENT_TERM: Model = &[(&["Discount"], Optional), (&["Extrinsic"], Many)];
 const DISCOUNT: Model = &[(&["DiscountPercent", "DiscountAmount"], One)];
+/// `InvoiceDetailOrder (InvoiceDetailOrderInfo, InvoiceDetailReceiptInfo?,
+/// InvoiceDetailShipNoticeInfo?, (InvoiceDetailItem | InvoiceDetailServiceItem)+)`.
+const INVOICE_DETAIL_ORDER: Model = &[
+    (&["InvoiceDetailOrderInfo"], One),
+    (&["InvoiceDetailReceiptInfo"], Optional),
+    (&["InvoiceDetailShipNoticeInfo"], Optional),
+    (
+        &["InvoiceDetailItem", "InvoiceDetailServiceItem"],
+        OneOrMore,
+    ),
+];
+/// The start of `InvoiceDetailItem (UnitOfMeasure, UnitPrice, PriceBasisQuantity?,
+/// InvoiceDetailItemReference, ...)`, the rest as the writer writes it.
+const INVOICE_DETAIL_ITEM_START: Model = &[
+    (&["UnitOfMeasure"], One),
+    (&["UnitPrice"], One),
+    (&["PriceBasisQuantity"], Optional),
+    (&["InvoiceDetailItemReference"], One),
+    (&["SubtotalAmount"], Optional),
+    (&["Tax"], Optional),
+    (&["InvoiceDetailLineSpecialHandling"], Optional),
+    (&["InvoiceDetailLineShipping"], Optional),
+    (&["InvoiceDetailDiscount"], Optional),
+    (&["Comments"], Optional),
+    (&["Extrinsic"], Many),
+];
 const UNIT_PRICE: Model = &[
     (&["Money"], One),
     (&["Modifications"], Optional),
@@ -319,6 +356,11 @@ fn check(n: Node<'_>, out: &mut Vec<String>) {
         "ItemDetail" => Some(ITEM_DETAIL),
         "BillTo" | "ShipTo" => Some(BILL_OR_SHIP_TO),
         "Address" => Some(ADDRESS),
+        "Contact" => Some(CONTACT),
+        "Distribution" => Some(DISTRIBUTION),
+        // InvoiceDetail.dtd, for the invoice writer (which shares the party and terms writers).
+        "InvoiceDetailOrder" => Some(INVOICE_DETAIL_ORDER),
+        "InvoiceDetailItem" => Some(INVOICE_DETAIL_ITEM_START),
         "PostalAddress" => Some(POSTAL_ADDRESS),
         "PaymentTerm" => Some(PAYMENT_TERM),
         "Discount" => Some(DISCOUNT),
@@ -333,7 +375,12 @@ fn check(n: Node<'_>, out: &mut Vec<String>) {
     let required: &[(&str, bool)] = match n.name() {
         // (attribute, must be a number)
         "OrderRequestHeader" => &[("orderID", false), ("orderDate", false)],
+        "InvoiceDetailRequestHeader" => &[("invoiceID", false), ("invoiceDate", false)],
+        "InvoiceDetailItem" => &[("invoiceLineNumber", false), ("quantity", true)],
         "ItemOut" => &[("quantity", true)],
+        "Accounting" => &[("name", false)],
+        "Extrinsic" => &[("name", false)],
+        "DiscountPercent" => &[("percent", true)],
         "PaymentTerm" => &[("payInNumberOfDays", true)],
         "Classification" => &[("domain", false)],
         "DocumentReference" => &[("payloadID", false)],
@@ -359,6 +406,16 @@ fn check(n: Node<'_>, out: &mut Vec<String>) {
     {
         out.push(format!("{}: lineNumber={l:?} is not a %uint;", n.path()));
     }
+    // `Accounting (Segment+ | AccountingSegment+)`: one kind, at least one.
+    if n.name() == "Accounting" {
+        let kids = names(n);
+        let one_kind = ["Segment", "AccountingSegment"]
+            .iter()
+            .any(|k| !kids.is_empty() && kids.iter().all(|c| c == k));
+        if !one_kind {
+            out.push(format!("{}: children {kids:?}", n.path()));
+        }
+    }
     if n.name() == "UnitOfMeasure" && n.text().trim().is_empty() {
         // PCDATA in the DTD, but a UN/CEFACT code by its comment: an empty one names no unit.
         out.push(format!("{}: empty", n.path()));
@@ -373,17 +430,26 @@ fn the_checker_refuses_what_a_validating_supplier_refuses() {
     let bad = r#"<OrderRequest><OrderRequestHeader orderID="1" orderDate="2026-01-01">
         <Total><Money currency="USD">1</Money></Total>
         <PaymentTerm><Extrinsic name="description">Net 45</Extrinsic></PaymentTerm>
+        <PaymentTerm payInNumberOfDays="10"><Discount/></PaymentTerm>
+        <Contact role="buyer"><Name xml:lang="en">B</Name>
+          <PostalAddress><DeliverTo>Pat</DeliverTo><City/><Country isoCountryCode="US"/></PostalAddress>
+        </Contact>
       </OrderRequestHeader>
       <ItemOut quantity="" lineNumber="1"><ItemID><SupplierPartID>X</SupplierPartID></ItemID>
         <ItemDetail><UnitPrice><Money currency="USD">1</Money></UnitPrice>
-          <Description xml:lang="en">x</Description><UnitOfMeasure/></ItemDetail></ItemOut>
+          <Description xml:lang="en">x</Description><UnitOfMeasure/></ItemDetail>
+        <Distribution><Accounting name="A"/><Charge><Money currency="USD">1</Money></Charge></Distribution>
+      </ItemOut>
     </OrderRequest>"#;
     let t = tree(bad);
     let problems = dtd_problems(t.root().unwrap());
     for want in [
         "OrderRequestHeader: children",
-        "PaymentTerm: no payInNumberOfDays",
+        "PaymentTerm[1]: no payInNumberOfDays",
+        "Discount: children",
+        "PostalAddress: children",
         "ItemDetail: children",
+        "Accounting: children",
         "quantity=\"\" is not a number",
         "UnitOfMeasure: empty",
     ] {
@@ -879,4 +945,598 @@ fn documents_from_elsewhere_still_round_trip() {
     }
     // Only the terms that need the PaymentTermCode a source already fills are refused.
     assert_eq!(written, cases.len() - 1);
+}
+
+// ---- 6. What the first pass left invalid ----------------------------------------------------
+
+/// `write` refused: the error's path and message.
+fn refused(po: &PurchaseOrder) -> (String, String) {
+    match encode_order(po, &profile()) {
+        Err(EncodeError::Invalid { path, message }) => (path, message),
+        Ok(bytes) => panic!("not refused:\n{}", String::from_utf8_lossy(&bytes)),
+        Err(other) => panic!("{other:?}"),
+    }
+}
+
+/// A cancel without lines (the golden sample's, and what the model allows) is written with the
+/// one `ItemOut` cXML.dtd requires (`OrderRequest (OrderRequestHeader, ItemOut+)`): line 1,
+/// quantity 0, no detail, named in a header Extrinsic so it reads back as no line. Any other
+/// order without lines is refused.
+#[test]
+fn a_cancel_without_lines_gets_one_item_out_of_nothing() {
+    let mut cancel = coupa_po(OrderPurpose::Cancel);
+    cancel.lines.clear();
+    cancel.total = Some("0.00".parse().unwrap());
+    let xml = write_valid_and_round_trip(&cancel);
+    let t = tree(&xml);
+    let only = items(&t);
+    assert_eq!(only.len(), 1, "{xml}");
+    assert_eq!(only[0].attr("quantity"), Some("0"));
+    assert_eq!(only[0].attr("lineNumber"), Some("1"));
+    assert_eq!(names(only[0]), ["ItemID"]);
+    assert!(
+        header_extrinsics(&xml).contains(&("placeholderItemOut".to_string(), "1".to_string())),
+        "{xml}"
+    );
+
+    // The golden sample (someone else's cXML, which has none): its canonical document.
+    let sample = gateway_core::testkit::repo_root().join("samples/cxml/purchase_order");
+    let partner = PartnerProfile::load(&sample.join("cancel.partner.toml")).unwrap();
+    let json = std::fs::read(sample.join("cancel.canonical.json")).unwrap();
+    let want: Vec<Document> = gateway_model::from_json_lines(&json)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let bytes = gateway_core::Encode::encode(&CxmlCodec::new(), &want, &partner).unwrap();
+    let xml = String::from_utf8(bytes).unwrap();
+    let problems = dtd_problems(tree(&xml).root().unwrap());
+    assert!(problems.is_empty(), "{problems:#?}\n{xml}");
+    let back = CxmlCodec::new().decode(xml.as_bytes(), &partner);
+    let back: Vec<Document> = back.documents.into_iter().map(|d| d.document).collect();
+    assert_eq!(back, want, "{xml}");
+
+    // A new order or an update of nothing: refused, saying what to add.
+    for purpose in [Some(OrderPurpose::New), Some(OrderPurpose::Update), None] {
+        let mut empty = coupa_po(OrderPurpose::New);
+        empty.purpose = purpose;
+        empty.lines.clear();
+        let (path, message) = refused(&empty);
+        assert_eq!(path, "$.lines", "{purpose:?}");
+        assert!(message.contains("ItemOut+"), "{message}");
+    }
+
+    // A cancel with lines is written with them, and no placeholder.
+    let xml = write_valid_and_round_trip(&coupa_po(OrderPurpose::Cancel));
+    assert_eq!(items(&tree(&xml)).len(), 2);
+    assert!(!xml.contains("placeholderItemOut"), "{xml}");
+}
+
+/// `orderDate` is required ("the date and time the order request was created"): an order
+/// without a date gets the moment it is written (the document's timestamp), marked so it
+/// reads back without a date.
+#[test]
+fn an_order_without_a_date_is_dated_when_it_is_written() {
+    let mut po = coupa_po(OrderPurpose::New);
+    po.order_date = None;
+    let xml = write_valid_and_round_trip(&po);
+    let t = tree(&xml);
+    let header = at(&t, "Request/OrderRequest/OrderRequestHeader");
+    assert_eq!(
+        header.attr("orderDate"),
+        t.root().unwrap().attr("timestamp")
+    );
+    assert!(
+        header_extrinsics(&xml).contains(&("orderDateSource".to_string(), "timestamp".to_string())),
+        "{xml}"
+    );
+    // A dated order is written with its date and no marker.
+    let xml = write_valid_and_round_trip(&coupa_po(OrderPurpose::New));
+    assert!(!xml.contains("orderDateSource"), "{xml}");
+}
+
+/// Half a discount term has no valid `PaymentTerm` (`payInNumberOfDays` is required, and
+/// `Discount (DiscountPercent | DiscountAmount)` needs one): it is carried in a header
+/// Extrinsic, as days-less net terms' description is, and reads back as it was.
+#[test]
+fn half_a_discount_term_is_carried_not_written_invalid() {
+    let whole = PaymentTerms {
+        description: Some("2% 10 Net 30".into()),
+        net_days: Some(30),
+        discount_percent: Some("2".parse().unwrap()),
+        discount_days: Some(10),
+    };
+    let mut po = coupa_po(OrderPurpose::New);
+    po.payment_terms = Some(whole.clone());
+    let xml = write_valid_and_round_trip(&po);
+    assert_eq!(payment_terms(&xml).len(), 2, "{xml}");
+
+    for (terms, name, value) in [
+        (
+            PaymentTerms {
+                discount_days: None,
+                ..whole.clone()
+            },
+            "discountPercentWithoutDays",
+            "2",
+        ),
+        (
+            PaymentTerms {
+                discount_percent: None,
+                ..whole.clone()
+            },
+            "discountDaysWithoutPercent",
+            "10",
+        ),
+        // Nothing else: no PaymentTerm at all.
+        (
+            PaymentTerms {
+                discount_percent: Some("1.5".parse().unwrap()),
+                ..PaymentTerms::default()
+            },
+            "discountPercentWithoutDays",
+            "1.5",
+        ),
+    ] {
+        let mut po = coupa_po(OrderPurpose::New);
+        po.payment_terms = Some(terms.clone());
+        let xml = write_valid_and_round_trip(&po);
+        let t = tree(&xml);
+        let header = at(&t, "Request/OrderRequest/OrderRequestHeader");
+        assert!(header.find("PaymentTerm/Discount").is_none(), "{xml}");
+        assert!(
+            header_extrinsics(&xml).contains(&(name.to_string(), value.to_string())),
+            "{terms:?}: {xml}"
+        );
+    }
+
+    // The invoice writer shares the terms writer.
+    let mut inv = invoice();
+    inv.payment_terms = Some(PaymentTerms {
+        discount_days: None,
+        ..whole
+    });
+    let xml = write_invoice_valid_and_round_trip(&inv);
+    assert!(!xml.contains("<Discount"), "{xml}");
+    assert!(
+        xml.contains(r#"<Extrinsic name="discountPercentWithoutDays">2</Extrinsic>"#),
+        "{xml}"
+    );
+}
+
+/// `PostalAddress (DeliverTo*, Street+, City, ...)`: a party without a street gets no
+/// `PostalAddress` (`Address` and `Contact` take none); its name stays, and what the postal
+/// address would have held (the attention line, the city, ...) goes in an Extrinsic of the
+/// `Contact`, the header (a ShipTo or BillTo `Address` has none) or the `ItemDetail` (a line
+/// ShipTo), and reads back where it was.
+#[test]
+fn a_party_without_a_street_has_no_postal_address_and_keeps_the_rest() {
+    // A buyer with only a contact name (an X12 PER, a CSV buyer.contact).
+    let mut po = coupa_po(OrderPurpose::New);
+    po.buyer = Some(Party {
+        name: Some("Globex Purchasing".into()),
+        contact: Some("Priya Natarajan".into()),
+        email: Some("p.natarajan@globex.example".into()),
+        ..Party::default()
+    });
+    let xml = write_valid_and_round_trip(&po);
+    let t = tree(&xml);
+    let header = at(&t, "Request/OrderRequest/OrderRequestHeader");
+    let buyer = header
+        .children_named("Contact")
+        .find(|c| c.attr("role") == Some("buyer"))
+        .unwrap();
+    assert_eq!(buyer.child("Name").unwrap().text(), "Globex Purchasing");
+    assert!(buyer.child("PostalAddress").is_none(), "{xml}");
+    assert_eq!(
+        buyer
+            .find("Extrinsic/DeliverTo")
+            .map(|d| d.text().to_string()),
+        Some("Priya Natarajan".to_string()),
+        "{xml}"
+    );
+    // Billed to that buyer: the BillTo `Address` has no PostalAddress either.
+    let bill = at(&t, "Request/OrderRequest/OrderRequestHeader/BillTo/Address");
+    assert_eq!(names(bill), ["Name", "Email"], "{xml}");
+
+    // A ship-to with an attention line and a city but no street, at the header and a line;
+    // billed to it (no buyer): its city goes with the BillTo too.
+    let streetless = Party {
+        name: Some("Dock 4".into()),
+        address: Some(Address {
+            city: Some("Hamburg".into()),
+            country: Some("DE".into()),
+            ..Address::default()
+        }),
+        contact: Some("Receiving\nAttn: M. Chen".into()),
+        ..Party::default()
+    };
+    let mut po = coupa_po(OrderPurpose::New);
+    po.ship_to = Some(streetless.clone());
+    po.lines[0].extensions.insert(
+        "cxml".into(),
+        serde_json::json!({"ship_to": serde_json::to_value(&streetless).unwrap()}),
+    );
+    let xml = write_valid_and_round_trip(&po);
+    let t = tree(&xml);
+    assert!(!xml.contains("<PostalAddress"), "{xml}");
+    let carried: Vec<String> = header_extrinsics(&xml)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    for name in [
+        "shipToPostalAddressWithoutStreet",
+        "billToPostalAddressWithoutStreet",
+        "billToSource",
+    ] {
+        assert!(carried.contains(&name.to_string()), "{name}: {xml}");
+    }
+    let line = items(&t)[0];
+    assert!(
+        line.child("ItemDetail")
+            .unwrap()
+            .children_named("Extrinsic")
+            .any(|e| e.attr("name") == Some("shipToPostalAddressWithoutStreet")),
+        "{xml}"
+    );
+    assert_eq!(
+        names(line.find("ShipTo/Address").unwrap()),
+        ["Name"],
+        "{xml}"
+    );
+
+    // An invoice's parties are Contacts: the same, inside each.
+    let mut inv = invoice();
+    inv.remit_to = Some(streetless);
+    let xml = write_invoice_valid_and_round_trip(&inv);
+    assert!(!xml.contains("<PostalAddress"), "{xml}");
+    assert!(
+        xml.contains(r#"<Extrinsic name="postalAddressWithoutStreet">"#),
+        "{xml}"
+    );
+}
+
+/// `Accounting (Segment+ | AccountingSegment+)`: a distribution without segments is refused at
+/// its path; one in `AccountingSegment`s (the newer form) is kept and written back.
+#[test]
+fn a_distribution_needs_its_segments() {
+    let mut po = coupa_po(OrderPurpose::New);
+    po.lines[0].extensions.insert(
+        "cxml".into(),
+        serde_json::json!({"distribution": [
+            {"accounting": "OPEX", "segments": [], "charge": "1005.00", "currency": "USD"}
+        ]}),
+    );
+    let (path, message) = refused(&po);
+    assert_eq!(path, "$.lines[0].extensions.cxml.distribution[0].segments");
+    assert!(message.contains("Segment+"), "{message}");
+
+    // AccountingSegments from a cXML source are read, and written back as they came.
+    let xml = write(&coupa_po(OrderPurpose::New)).replace(
+        "</ItemDetail>",
+        r#"</ItemDetail>
+        <Distribution><Accounting name="OPEX">
+          <AccountingSegment id="410"><Name xml:lang="en">CostCenter</Name><Description xml:lang="en">Warehouse</Description></AccountingSegment>
+        </Accounting><Charge><Money currency="USD">1005.00</Money></Charge></Distribution>"#,
+    );
+    let po = read_back(&xml);
+    let again = write_valid_and_round_trip(&po);
+    let t = tree(&again);
+    let segment = items(&t)[0]
+        .find("Distribution/Accounting/AccountingSegment")
+        .unwrap();
+    assert_eq!(segment.attr("id"), Some("410"));
+    assert_eq!(segment.child("Name").unwrap().text(), "CostCenter");
+}
+
+/// A line with a quantity needs its unit (`UnitOfMeasure`, a UN/CEFACT code: an empty one
+/// names none): refused at the line's uom rather than guessed. An amount line still gets EA.
+#[test]
+fn a_quantity_line_without_a_unit_is_refused() {
+    for uom in [None, Some(""), Some("  ")] {
+        let mut po = coupa_po(OrderPurpose::New);
+        po.lines[0].uom = uom.map(Into::into);
+        let (path, message) = refused(&po);
+        assert_eq!(path, "$.lines[0].uom", "{uom:?}");
+        assert!(message.contains("UnitOfMeasure"), "{message}");
+    }
+    let mut po = coupa_po(OrderPurpose::New);
+    po.lines[1].uom = Some(" ".into());
+    assert_eq!(refused(&po).0, "$.lines[1].uom");
+}
+
+// ---- The same in the InvoiceDetailRequest ----------------------------------------------------
+
+fn invoice() -> Invoice {
+    Invoice {
+        invoice_number: Some("INV-1".into()),
+        invoice_date: Some("2026-01-31".parse().unwrap()),
+        currency: Some("USD".into()),
+        supplier: Some(Party {
+            name: Some("Acme Supplies".into()),
+            ..Party::default()
+        }),
+        lines: vec![InvoiceLine {
+            line_number: 1,
+            quantity: Some("2".parse().unwrap()),
+            uom: Some("EA".into()),
+            unit_price: Some("5.00".parse().unwrap()),
+            amount: Some("10.00".parse().unwrap()),
+            description: Some("Widget".into()),
+            ..Default::default()
+        }],
+        total: Some("10.00".parse().unwrap()),
+        ..Default::default()
+    }
+}
+
+fn write_invoice_valid_and_round_trip(inv: &Invoice) -> String {
+    let xml = String::from_utf8(encode_invoice(inv, &profile()).unwrap()).unwrap();
+    let problems = dtd_problems(tree(&xml).root().unwrap());
+    assert!(problems.is_empty(), "{problems:#?}\n{xml}");
+    let back = CxmlCodec::new().decode(xml.as_bytes(), &profile());
+    assert!(back.rejects.is_empty(), "{:?}\n{xml}", back.rejects);
+    assert_eq!(
+        back.documents[0].document,
+        Document::Invoice(inv.clone()),
+        "{xml}"
+    );
+    xml
+}
+
+fn invoice_refused(inv: &Invoice) -> (String, String) {
+    match encode_invoice(inv, &profile()) {
+        Err(EncodeError::Invalid { path, message }) => (path, message),
+        Ok(bytes) => panic!("not refused:\n{}", String::from_utf8_lossy(&bytes)),
+        Err(other) => panic!("{other:?}"),
+    }
+}
+
+/// The invoice's own required values are business data (the date payment terms run from, the
+/// unit Coupa matches to the PO line, the quantity billed): an invoice without them is
+/// refused at their path, not written with them empty or missing.
+#[test]
+fn an_invoice_without_its_required_values_is_refused_at_them() {
+    write_invoice_valid_and_round_trip(&invoice());
+
+    let mut undated = invoice();
+    undated.invoice_date = None;
+    assert_eq!(invoice_refused(&undated).0, "$.invoice_date");
+
+    for uom in [None, Some(""), Some(" ")] {
+        let mut no_unit = invoice();
+        no_unit.lines[0].uom = uom.map(Into::into);
+        let (path, message) = invoice_refused(&no_unit);
+        assert_eq!(path, "$.lines[0].uom", "{uom:?}");
+        assert!(message.contains("UnitOfMeasure"), "{message}");
+    }
+
+    let mut no_quantity = invoice();
+    no_quantity.lines[0].quantity = None;
+    assert_eq!(invoice_refused(&no_quantity).0, "$.lines[0].quantity");
+
+    let mut no_lines = invoice();
+    no_lines.lines.clear();
+    assert_eq!(invoice_refused(&no_lines).0, "$.lines");
+
+    // A service line's quantity and unit are optional together with its unit price
+    // (`(UnitRate | (UnitOfMeasure, UnitPrice, ...))?`): without unit and price, neither is
+    // written; a price without its unit is refused.
+    let mut service = invoice();
+    // (The reader takes the currency from a unit price, else from the summary's subtotal.)
+    service.subtotal = Some("10.00".parse().unwrap());
+    let l = &mut service.lines[0];
+    l.quantity = None;
+    l.uom = None;
+    l.unit_price = None;
+    l.extensions
+        .insert("cxml".into(), serde_json::json!({"service": true}));
+    let xml = write_invoice_valid_and_round_trip(&service);
+    assert!(!xml.contains("UnitOfMeasure"), "{xml}");
+    service.lines[0].unit_price = Some("10.00".parse().unwrap());
+    assert_eq!(invoice_refused(&service).0, "$.lines[0].uom");
+}
+
+/// cXML from elsewhere that looks like what the new markers say (a placeholder ItemOut, an
+/// orderDate that is the timestamp, carried postal addresses and discount halves, in the
+/// wrong places or not matching): read, written and read again, it is the same document, or
+/// the writer refuses it with a reason (the cXML fuzz target's property).
+#[test]
+fn documents_from_elsewhere_with_the_new_markers_still_round_trip() {
+    let doc = |header_attrs: &str, postal: &str, header_extra: &str, items: &str| {
+        format!(
+            r#"<?xml version="1.0"?>
+<cXML payloadID="x@y" timestamp="2026-01-01T00:00:00+00:00"><Header>
+<From><Credential domain="DUNS"><Identity>1</Identity></Credential></From>
+<To><Credential domain="DUNS"><Identity>2</Identity></Credential></To>
+<Sender><Credential domain="DUNS"><Identity>1</Identity></Credential><UserAgent>u</UserAgent></Sender>
+</Header><Request><OrderRequest>
+<OrderRequestHeader orderID="O-1" {header_attrs}>
+<Total><Money currency="USD">10</Money></Total>
+<ShipTo><Address><Name xml:lang="en">Dock</Name>{postal}</Address></ShipTo>
+{header_extra}
+</OrderRequestHeader>
+{items}
+</OrderRequest></Request></cXML>"#
+        )
+    };
+    let item = r#"<ItemOut quantity="1" lineNumber="1"><ItemID><SupplierPartID>P</SupplierPartID></ItemID>
+<ItemDetail><UnitPrice><Money currency="USD">10</Money></UnitPrice>
+<Description xml:lang="en">d</Description><UnitOfMeasure>EA</UnitOfMeasure></ItemDetail></ItemOut>"#;
+    let placeholder =
+        r#"<ItemOut quantity="0" lineNumber="1"><ItemID><SupplierPartID/></ItemID></ItemOut>"#;
+    let marker =
+        |name: &str, value: &str| format!(r#"<Extrinsic name="{name}">{value}</Extrinsic>"#);
+    let dated = r#"orderDate="2026-01-01" type="update""#;
+    // (document, whether the writer writes it)
+    let cases = [
+        // No orderDate at all.
+        (doc(r#"type="new""#, "", "", item), true),
+        // The orderDate is the timestamp, with someone's marker; another date with one.
+        (
+            doc(
+                r#"orderDate="2026-01-01T00:00:00+00:00""#,
+                "",
+                &marker("orderDateSource", "timestamp"),
+                item,
+            ),
+            true,
+        ),
+        (
+            doc(
+                r#"orderDate="2025-12-31T23:00:00+00:00""#,
+                "",
+                &marker("orderDateSource", "timestamp"),
+                item,
+            ),
+            true,
+        ),
+        // A cancel of no ItemOut (written with the placeholder); a new order of none (refused).
+        (doc(r#"orderDate="2026-01-01" type="delete""#, "", "", ""), true),
+        (doc(r#"orderDate="2026-01-01" type="new""#, "", "", ""), false),
+        // What looks like the placeholder but is not the writer's (on a cancel without the
+        // marker, with the marker naming another line, on an update): a line of quantity 0
+        // without a unit, refused as any such line is. The marker beside a real line.
+        (
+            doc(r#"orderDate="2026-01-01" type="delete""#, "", "", placeholder),
+            false,
+        ),
+        (
+            doc(
+                r#"orderDate="2026-01-01" type="delete""#,
+                "",
+                &marker("placeholderItemOut", "2"),
+                placeholder,
+            ),
+            false,
+        ),
+        (
+            doc(dated, "", &marker("placeholderItemOut", "1"), placeholder),
+            false,
+        ),
+        (
+            doc(
+                r#"orderDate="2026-01-01" type="delete""#,
+                "",
+                &marker("placeholderItemOut", "1"),
+                item,
+            ),
+            true,
+        ),
+        // A PostalAddress without Street: an attention line and a city; an attention line
+        // only; nothing at all.
+        (
+            doc(
+                dated,
+                r#"<PostalAddress><DeliverTo>Pat</DeliverTo><City>Town</City><Country isoCountryCode="US">United States</Country></PostalAddress>"#,
+                "",
+                item,
+            ),
+            true,
+        ),
+        (
+            doc(
+                dated,
+                r#"<PostalAddress><DeliverTo>Pat</DeliverTo></PostalAddress>"#,
+                "",
+                item,
+            ),
+            true,
+        ),
+        (doc(dated, r#"<PostalAddress/>"#, "", item), true),
+        // Carried postal addresses beside a ShipTo that has one, or with a street in them,
+        // and one for a BillTo the document does not have.
+        (
+            doc(
+                dated,
+                r#"<PostalAddress><Street>1 Road</Street><City>Town</City><Country isoCountryCode="US"/></PostalAddress>"#,
+                r#"<Extrinsic name="shipToPostalAddressWithoutStreet"><City>Elsewhere</City></Extrinsic>"#,
+                item,
+            ),
+            true,
+        ),
+        (
+            doc(
+                dated,
+                "",
+                r#"<Extrinsic name="shipToPostalAddressWithoutStreet"><Street>1 Road</Street><City>Elsewhere</City><Country isoCountryCode="US"/></Extrinsic>
+<Extrinsic name="billToPostalAddressWithoutStreet"><City>Nowhere</City></Extrinsic>"#,
+                item,
+            ),
+            true,
+        ),
+        // A whole discount term beside the writer's halves (one of them not a number).
+        (
+            doc(
+                dated,
+                "",
+                &format!(
+                    r#"<PaymentTerm payInNumberOfDays="30"><Discount><DiscountPercent percent="3"/></Discount></PaymentTerm>{}{}"#,
+                    marker("discountPercentWithoutDays", "2"),
+                    marker("discountDaysWithoutPercent", "x"),
+                ),
+                item,
+            ),
+            true,
+        ),
+        // Half a discount term: days without a percent, a percent without days.
+        (
+            doc(
+                dated,
+                "",
+                r#"<PaymentTerm payInNumberOfDays="10"><Discount/></PaymentTerm>"#,
+                item,
+            ),
+            true,
+        ),
+        (
+            doc(
+                dated,
+                "",
+                r#"<PaymentTerm><Discount><DiscountPercent percent="2"/></Discount></PaymentTerm>"#,
+                item,
+            ),
+            true,
+        ),
+        // An empty UnitOfMeasure; an Accounting without segments (both refused).
+        (
+            doc(
+                dated,
+                "",
+                "",
+                &item.replace("<UnitOfMeasure>EA</UnitOfMeasure>", "<UnitOfMeasure/>"),
+            ),
+            false,
+        ),
+        (
+            doc(
+                dated,
+                "",
+                "",
+                &item.replace(
+                    "</ItemDetail>",
+                    r#"</ItemDetail><Distribution><Accounting name="A"/><Charge><Money currency="USD">1</Money></Charge></Distribution>"#,
+                ),
+            ),
+            false,
+        ),
+    ];
+    let codec = CxmlCodec::new();
+    let partner = profile();
+    for (i, (raw, writable)) in cases.iter().enumerate() {
+        let first = codec.decode(raw.as_bytes(), &partner);
+        assert!(first.rejects.is_empty(), "case {i}: {:?}", first.rejects);
+        let docs: Vec<Document> = first.documents.into_iter().map(|d| d.document).collect();
+        let written = gateway_core::Encode::encode(&codec, &docs, &partner);
+        assert_eq!(written.is_ok(), *writable, "case {i}: {written:?}");
+        let Ok(bytes) = written else {
+            continue;
+        };
+        let xml = String::from_utf8(bytes).unwrap();
+        let problems = dtd_problems(tree(&xml).root().unwrap());
+        assert!(problems.is_empty(), "case {i}: {problems:#?}\n{xml}");
+        let again = codec.decode(xml.as_bytes(), &partner);
+        assert!(again.rejects.is_empty(), "case {i}: {:?}", again.rejects);
+        let back: Vec<Document> = again.documents.into_iter().map(|d| d.document).collect();
+        assert_eq!(back, docs, "case {i}\n{raw}\n{xml}");
+    }
 }

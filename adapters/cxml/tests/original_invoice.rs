@@ -35,9 +35,23 @@ fn invoice(d: &Document) -> &Invoice {
     }
 }
 
-/// Encodes `json` as cXML and decodes it again: the text written and the invoice read.
+/// Encodes `json` as cXML and decodes it again: the text written and the invoice read. An
+/// invoice of no line gets one (cXML requires one: `InvoiceDetailOrder (..., (InvoiceDetailItem
+/// | InvoiceDetailServiceItem)+)`); the memos here are about the invoice they correct.
 fn through_cxml(json: &str) -> (String, Document, Document) {
-    let source = from_json(json.as_bytes()).unwrap();
+    let mut source = from_json(json.as_bytes()).unwrap();
+    if let Document::Invoice(inv) = &mut source
+        && inv.lines.is_empty()
+    {
+        inv.lines.push(gateway_model::InvoiceLine {
+            line_number: 1,
+            quantity: Some("1".parse().unwrap()),
+            uom: Some("EA".into()),
+            unit_price: Some("10.00".parse().unwrap()),
+            amount: Some("10.00".parse().unwrap()),
+            ..Default::default()
+        });
+    }
     let codec = CxmlCodec::default();
     let bytes = codec
         .encode(std::slice::from_ref(&source), &profile())

@@ -364,7 +364,7 @@ fn a_line_ship_to_keeps_its_country_name() {
     let xml = source.replace(
         name,
         r#"<Name xml:lang="en">Globex Warehouse 3</Name>
-            <PostalAddress><City>Hamburg</City><Country isoCountryCode="DE">Deutschland</Country></PostalAddress>"#,
+            <PostalAddress><Street>Am Sandtorkai 1</Street><City>Hamburg</City><Country isoCountryCode="DE">Deutschland</Country></PostalAddress>"#,
     );
     let doc = decode(xml.as_bytes(), &partner);
     let j = json(&doc);

@@ -293,7 +293,29 @@ fn validate_invoice(inv: &Invoice, cx: Context, r: &mut ValidationReport) {
 }
 
 /// What Coupa refuses in an invoice that the model itself allows ([`Context::to_coupa`]).
+/// Coupa takes taxes on the lines or on the invoice, not both: sent with line taxes, the
+/// invoice's own were dropped, and Coupa held less tax than the supplier billed. Header taxes
+/// that only restate the lines' sum (an X12 summary TXI) are no loss and pass.
+fn check_coupa_tax_level(inv: &Invoice, r: &mut ValidationReport) {
+    let header: Decimal = inv.taxes.iter().filter_map(|t| t.amount).sum();
+    let lines: Vec<&crate::Tax> = inv.lines.iter().flat_map(|l| l.taxes.iter()).collect();
+    if inv.taxes.is_empty() || lines.is_empty() {
+        return;
+    }
+    let line_sum: Decimal = lines.iter().filter_map(|t| t.amount).sum();
+    if header == line_sum && inv.taxes.iter().all(|t| t.amount.is_some()) {
+        return;
+    }
+    r.error(
+        "$.taxes",
+        format!(
+            "the invoice has taxes of its own ({header}) and on its lines ({line_sum}); Coupa takes taxes on the lines or on the invoice, not both, so the invoice's would be lost: put every tax on the lines, or every tax on the invoice"
+        ),
+    );
+}
+
 fn check_coupa_limits(inv: &Invoice, r: &mut ValidationReport) {
+    check_coupa_tax_level(inv, r);
     if let Some(n) = &inv.invoice_number {
         let chars = n.chars().count();
         if chars > COUPA_MAX_INVOICE_NUMBER {

@@ -146,6 +146,57 @@ fn total_mismatch_is_a_warning_not_an_error() {
 /// Coupa's limits hold only for a document that goes on to Coupa: exactly 40 characters of
 /// invoice number and 1,550 of description pass, one more is refused, as is a line without a
 /// description.
+/// Coupa takes taxes on the lines or on the invoice: with both, the invoice's were dropped
+/// on the way and Coupa held less tax than billed. Refused for Coupa, saying what to do; a
+/// header tax that restates the lines' sum (an X12 summary TXI) loses nothing and passes.
+#[test]
+fn taxes_on_both_the_invoice_and_its_lines_are_refused_for_coupa() {
+    let to_coupa = gateway_model::ValidationContext {
+        to_coupa: true,
+        ..Default::default()
+    };
+    let with_taxes = |header: &str, line: &str| {
+        let text = INVOICE
+            .replace(
+                r#""subtotal": "26.00""#,
+                &format!(r#""taxes": [{{"amount": "{header}"}}], "subtotal": "26.00""#),
+            )
+            .replacen(
+                r#""amount": "21.00"}"#,
+                &format!(r#""amount": "21.00", "taxes": [{{"amount": "{line}"}}]}}"#),
+                1,
+            );
+        from_json(text.as_bytes()).unwrap()
+    };
+    let both = with_taxes("2.00", "1.00");
+    let errors: Vec<String> = both
+        .validate_in(to_coupa)
+        .errors()
+        .map(|p| format!("{} {}", p.path, p.message))
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("$.taxes ") && e.contains("not both")),
+        "{errors:?}"
+    );
+    // Not for Coupa (converting a file), nothing is lost: no error of this kind.
+    assert!(
+        !both
+            .validate_in(Default::default())
+            .errors()
+            .any(|p| p.message.contains("not both"))
+    );
+    // A header tax equal to the lines' sum only restates it.
+    let summary = with_taxes("1.00", "1.00");
+    assert!(
+        !summary
+            .validate_in(to_coupa)
+            .errors()
+            .any(|p| p.message.contains("not both"))
+    );
+}
+
 #[test]
 fn coupa_limits_hold_for_documents_that_go_to_coupa() {
     let to_coupa = gateway_model::ValidationContext {

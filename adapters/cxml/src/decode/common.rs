@@ -125,7 +125,31 @@ pub(crate) fn text_of(node: Node<'_>, child: &str) -> Option<Text> {
 
 /// A party from a cXML `Contact` or `Address`: Name, PostalAddress (DeliverTo lines become the
 /// contact, joined with new lines), Email, Phone, and `addressID` as an id in domain `addressID`.
+/// The postal address is the `PostalAddress`, else the one the writer carried in the
+/// `Contact`'s Extrinsic for a party without a street ([`postal_of`]).
 pub(crate) fn party(node: Node<'_>) -> Party {
+    party_with(node, postal_of(node))
+}
+
+/// The element a party's postal address is read from: `node`'s `PostalAddress`, else its
+/// Extrinsic [`crate::carried::POSTAL_ADDRESS_WITHOUT_STREET`] (a `Contact`'s: what the writer
+/// carries for a party without a street), whose children are those of a `PostalAddress`.
+pub(crate) fn postal_of(node: Node<'_>) -> Option<Node<'_>> {
+    node.child("PostalAddress")
+        .or_else(|| extrinsic_node(node, crate::carried::POSTAL_ADDRESS_WITHOUT_STREET))
+}
+
+/// The Extrinsic of `holder` named `name` (the last, as [`extrinsics`] keeps the last).
+pub(crate) fn extrinsic_node<'t>(holder: Node<'t>, name: &str) -> Option<Node<'t>> {
+    holder
+        .children_named("Extrinsic")
+        .filter(|e| e.attr("name") == Some(name))
+        .last()
+}
+
+/// [`party`] with its postal address read from `postal` (a `PostalAddress`, or an Extrinsic
+/// the writer carried one without street in; see [`postal_of`]).
+pub(crate) fn party_with(node: Node<'_>, postal: Option<Node<'_>>) -> Party {
     let mut p = Party {
         name: text_of(node, "Name"),
         ..Party::default()
@@ -136,7 +160,7 @@ pub(crate) fn party(node: Node<'_>) -> Party {
             value: id.into(),
         });
     }
-    if let Some(pa) = node.child("PostalAddress") {
+    if let Some(pa) = postal {
         let deliver: Vec<&str> = pa
             .children_named("DeliverTo")
             .filter_map(|d| d.text_opt())
@@ -524,11 +548,12 @@ pub(crate) struct PartiesKept {
 }
 
 impl PartiesKept {
-    /// Keeps what `node` (the `Contact` or `Address` that `party` was read from) holds beyond
-    /// `party`, for the canonical field `field`.
-    pub fn keep(&mut self, field: &str, node: Node<'_>, party: &Party) {
+    /// Keeps what `node` (the `Contact` or `Address` that `party` was read from, its postal
+    /// address from `postal`: see [`party_with`]) holds beyond `party`, for the canonical field
+    /// `field`.
+    pub fn keep(&mut self, field: &str, node: Node<'_>, postal: Option<Node<'_>>, party: &Party) {
         let code = party.address.as_ref().and_then(|a| a.country.as_deref());
-        if let Some(pa) = node.child("PostalAddress") {
+        if let Some(pa) = postal {
             let extrinsic = extrinsics(pa);
             if !extrinsic.is_empty() {
                 self.address_extrinsic

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use super::common::{
     Ext, PartiesKept, TaxRead, amount_in, attr_date, attr_decimal, comments, extended, extrinsics,
     id_references, invoice_payment_terms, kept_timestamp, line_description, money_in, party,
-    payment_terms, read_tax, text_of, unread_children,
+    payment_terms, postal_of, read_tax, text_of, unread_children,
 };
 use crate::carried;
 use crate::error::CxmlError;
@@ -116,7 +116,7 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
             }
         };
         if slot.is_none() {
-            kept.keep(field, contact, &p);
+            kept.keep(field, contact, postal_of(contact), &p);
             *slot = Some(p);
         } else {
             others.insert(role, serde_json::to_value(&p).unwrap_or(Value::Null));
@@ -137,6 +137,7 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
     inv.comments = comments(header, &mut ext);
     let mut header_extrinsic = extrinsics(header);
     carried::take_payment_term_code(&mut header_extrinsic, &mut inv.payment_terms);
+    carried::take_discount_halves(&mut header_extrinsic, &mut inv.payment_terms);
 
     // Orders and their lines.
     if let Some(header_order) = req.child("InvoiceDetailHeaderOrder") {

@@ -13,15 +13,21 @@
 //! more than its date (`requested_delivery_date`), the auxiliary part id, manufacturer part id
 //! and name, the description's `ShortName` and further `Description`s, a line ShipTo
 //! (`ship_to`, and what [`PartiesKept`] keeps of it under `.ship_to`), classifications,
-//! distributions (accounting segments and charge), tax extras, comments and Extrinsics.
+//! distributions (accounting name, `Segment` attributes, `AccountingSegment`s as element JSON,
+//! charge), tax extras, comments and Extrinsics.
+//!
+//! What the writer filled in or carried for cXML.dtd's sake (`crate::carried`: a BillTo, an
+//! amount line's unit, days read from a description, half a discount term, an `orderDate` for
+//! an order without one, the `ItemOut` of a cancel without lines, the postal address of a
+//! party without a street) reads back as it was before it was written.
 
 use gateway_model::{Charge, ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, Text};
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    Ext, PartiesKept, amount_in, attr_date, attr_decimal, attr_u32, comments, extrinsics,
-    id_references, kept_timestamp, line_description, money_in, party, payment_terms, read_tax,
-    text_of, unread_children,
+    Ext, PartiesKept, amount_in, attr_date, attr_decimal, attr_u32, comments, element_json,
+    extrinsic_node, extrinsics, id_references, kept_timestamp, line_description, money_in, party,
+    party_with, payment_terms, postal_of, read_tax, text_of, unread_children,
 };
 use crate::carried;
 use crate::error::CxmlError;
@@ -82,6 +88,19 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
         }
     };
     let mut header_extrinsics = extrinsics(header);
+    // An `orderDate` the writer filled in (the order had none) reads as no date.
+    let mut root = req;
+    while let Some(up) = root.parent() {
+        root = up;
+    }
+    if carried::order_date_filled_in(
+        &mut header_extrinsics,
+        header.attr_opt("orderDate"),
+        root.attr_opt("timestamp"),
+    ) {
+        po.order_date = None;
+    }
+    let placeholder = header_extrinsics.remove(carried::PLACEHOLDER_ITEM);
     po.version = match attr_u32(header, "orderVersion")? {
         Some(v) => Some(v),
         None => ["orderVersion", "version", "Version"]
@@ -106,11 +125,19 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
         po.currency = m.currency;
     }
     let mut kept = PartiesKept::default();
-    po.ship_to = address_party(header.child("ShipTo"), "ship_to", &mut kept);
+    // What the writer carried of a ShipTo or BillTo without street (taken either way).
+    header_extrinsics.remove(carried::SHIP_TO_POSTAL_ADDRESS);
+    header_extrinsics.remove(carried::BILL_TO_POSTAL_ADDRESS);
+    po.ship_to = address_party(
+        header.child("ShipTo"),
+        extrinsic_node(header, carried::SHIP_TO_POSTAL_ADDRESS),
+        "ship_to",
+        &mut kept,
+    );
     // Kept (below) unless it is the party the writer billed for want of a bill-to.
-    let bill_to = header
-        .child("BillTo")
-        .and_then(|b| Some((b.child("Address")?, address_holder_party(b)?)));
+    let bill_to = header.child("BillTo").and_then(|b| {
+        address_holder_party(b, extrinsic_node(header, carried::BILL_TO_POSTAL_ADDRESS))
+    });
     let mut others = Map::new();
     for c in header.children_named("Contact") {
         let role = c.attr("role").unwrap_or_default();
@@ -128,7 +155,7 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
             continue;
         };
         if slot.is_none() {
-            kept.keep(field, c, &p);
+            kept.keep(field, c, postal_of(c), &p);
             *slot = Some(p);
         } else {
             others.insert(
@@ -139,7 +166,7 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
     }
     ext.put("parties", Value::Object(others));
     let source = carried::take_bill_to_source(&mut header_extrinsics);
-    if let Some((address, p)) = bill_to
+    if let Some((address, postal, p)) = bill_to
         && !carried::bill_to_written_from(
             source.as_ref(),
             &p,
@@ -147,7 +174,7 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
             po.ship_to.as_ref(),
         )
     {
-        kept.keep("bill_to", address, &p);
+        kept.keep("bill_to", address, postal, &p);
         po.bill_to = Some(p);
     }
     kept.put(&mut ext);
@@ -161,6 +188,7 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
     }
     po.payment_terms = payment_terms(header.children_named("PaymentTerm"))?;
     carried::take_payment_term_code(&mut header_extrinsics, &mut po.payment_terms);
+    carried::take_discount_halves(&mut header_extrinsics, &mut po.payment_terms);
     po.comments = comments(header, &mut ext);
     // An update or delete names the order it changes by that order's payloadID.
     ext.put_str(
@@ -184,24 +212,41 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
         }
         po.lines.push(line);
     }
+    carried::drop_placeholder_line(
+        placeholder,
+        po.purpose == Some(OrderPurpose::Cancel),
+        &mut po.lines,
+    );
     po.extensions = ext.into_extensions();
     Ok(po)
 }
 
 /// A party from `ShipTo`/`BillTo` (`holder`): its `Address`, plus `IdReference`s beside it;
 /// what its cXML holds beyond the party goes in `kept` for the canonical field `field`.
-fn address_party(holder: Option<Node<'_>>, field: &str, kept: &mut PartiesKept) -> Option<Party> {
-    let holder = holder?;
-    let p = address_holder_party(holder)?;
-    kept.keep(field, holder.child("Address")?, &p);
+/// `carried`: the Extrinsic the writer carried the postal address of a party without street
+/// in (the `Address` has no room for one), read when the `Address` has no `PostalAddress`.
+fn address_party(
+    holder: Option<Node<'_>>,
+    carried: Option<Node<'_>>,
+    field: &str,
+    kept: &mut PartiesKept,
+) -> Option<Party> {
+    let (address, postal, p) = address_holder_party(holder?, carried)?;
+    kept.keep(field, address, postal, &p);
     Some(p)
 }
 
-/// The party of a `ShipTo`/`BillTo`: its `Address`, plus `IdReference`s beside it.
-fn address_holder_party(holder: Node<'_>) -> Option<Party> {
-    let mut p = party(holder.child("Address")?);
+/// The party of a `ShipTo`/`BillTo`: its `Address`, plus `IdReference`s beside it; with the
+/// `Address` and the element its postal address was read from (see [`address_party`]).
+fn address_holder_party<'t>(
+    holder: Node<'t>,
+    carried: Option<Node<'t>>,
+) -> Option<(Node<'t>, Option<Node<'t>>, Party)> {
+    let address = holder.child("Address")?;
+    let postal = address.child("PostalAddress").or(carried);
+    let mut p = party_with(address, postal);
     id_references(holder, &mut p);
-    Some(p)
+    Some((address, postal, p))
 }
 
 fn shipping(amount: rust_decimal::Decimal, description: Option<Text>) -> Charge {
@@ -278,7 +323,10 @@ fn line(item: Node<'_>, ordinal: u32) -> Result<OrderLine, CxmlError> {
         extrinsic = extrinsics(d);
     }
     let mut kept = PartiesKept::default();
-    if let Some(p) = address_party(item.child("ShipTo"), "ship_to", &mut kept) {
+    let carried_ship_to = item
+        .child("ItemDetail")
+        .and_then(|d| extrinsic_node(d, carried::SHIP_TO_POSTAL_ADDRESS));
+    if let Some(p) = address_party(item.child("ShipTo"), carried_ship_to, "ship_to", &mut kept) {
         ext.put("ship_to", serde_json::to_value(&p).unwrap_or(Value::Null));
     }
     kept.put(&mut ext);
@@ -306,12 +354,27 @@ fn line(item: Node<'_>, ordinal: u32) -> Result<OrderLine, CxmlError> {
                     .collect()
             })
             .unwrap_or_default();
+        // The newer form of segments (`Accounting (Segment+ | AccountingSegment+)`), as
+        // element JSON: written back as they came.
+        let accounting_segments: Vec<Value> = acc
+            .map(|a| {
+                a.children_named("AccountingSegment")
+                    .map(element_json)
+                    .collect()
+            })
+            .unwrap_or_default();
         let charge = money_in(d.child("Charge"))?;
         let mut m = Map::new();
         if let Some(name) = acc.and_then(|a| a.attr_opt("name")) {
             m.insert("accounting".into(), Value::String(name.to_string()));
         }
         m.insert("segments".into(), Value::Array(segments));
+        if !accounting_segments.is_empty() {
+            m.insert(
+                "accounting_segments".into(),
+                Value::Array(accounting_segments),
+            );
+        }
         if let Some(c) = charge {
             m.insert("charge".into(), Value::String(c.amount.to_string()));
             if let Some(cur) = c.currency {
@@ -326,6 +389,8 @@ fn line(item: Node<'_>, ordinal: u32) -> Result<OrderLine, CxmlError> {
     for (k, v) in extrinsics(item) {
         extrinsic.insert(k, v);
     }
+    // What the writer carried of the line ShipTo (read above), taken either way.
+    extrinsic.remove(carried::SHIP_TO_POSTAL_ADDRESS);
     l.amount = carried::take_line_amount(&mut extrinsic);
     carried::take_amount_based(&mut extrinsic, &mut l);
     ext.put("extrinsic", Value::Object(extrinsic));

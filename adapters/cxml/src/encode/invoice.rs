@@ -35,10 +35,19 @@ pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>
     })
 }
 
+/// `InvoiceDetailRequestHeader`. `invoiceDate` is required (`%datetime.tz; #REQUIRED`) and is
+/// the invoice's own date (payment terms run from it): an invoice without one is refused at
+/// `$.invoice_date`, not dated by the writer.
 fn header(x: &mut Xml, inv: &Invoice) -> Result<(), EncodeError> {
     let date = inv
         .invoice_date
-        .map(|d| timestamp(d, ext_str(&inv.extensions, "invoice_date")));
+        .map(|d| timestamp(d, ext_str(&inv.extensions, "invoice_date")))
+        .ok_or_else(|| EncodeError::Invalid {
+            path: "$.invoice_date".into(),
+            message: "an InvoiceDetailRequest needs the invoice date \
+                      (InvoiceDetailRequestHeader@invoiceDate is required); add invoice_date"
+                .into(),
+        })?;
     // No purpose stays no purpose: the DTD's default (`standard`) is what a reader assumes, and
     // writing it would make a document that had none read back as standard.
     let purpose =
@@ -55,7 +64,7 @@ fn header(x: &mut Xml, inv: &Invoice) -> Result<(), EncodeError> {
                 "operation",
                 Some(ext_str(&inv.extensions, "operation").unwrap_or("new")),
             ),
-            ("invoiceDate", date.as_deref()),
+            ("invoiceDate", Some(date.as_str())),
         ],
     );
     x.empty("InvoiceDetailHeaderIndicator", &[]);
@@ -133,18 +142,20 @@ fn header(x: &mut Xml, inv: &Invoice) -> Result<(), EncodeError> {
     }
     // Terms without days have no valid PaymentTerm: their description goes in the header
     // Extrinsic Coupa reads a payment term code from (see `order::payment_terms`).
-    let code = inv
+    let terms = inv
         .payment_terms
         .as_ref()
-        .and_then(|t| super::order::payment_terms(x, t));
-    let code = super::order::payment_term_code(&inv.extensions, code)?;
+        .map(|t| super::order::payment_terms(x, t))
+        .unwrap_or_default();
+    let terms = super::order::payment_terms_carried(&inv.extensions, terms)?;
     comments(x, inv.comments.as_deref(), &inv.extensions);
     extrinsics(x, &inv.extensions);
     // The summary's SpecialHandlingAmount has a Description; ShippingAmount and the discount
     // do not.
     carried_extrinsics(
         x,
-        carried::charge_descriptions(&inv.charges, &[ChargeKind::Handling]).chain(code),
+        carried::charge_descriptions(&inv.charges, &[ChargeKind::Handling])
+            .chain(terms.iter().map(|(n, v)| (*n, v.as_str()))),
     );
     x.close("InvoiceDetailRequestHeader");
     Ok(())
@@ -199,7 +210,15 @@ fn orders(x: &mut Xml, inv: &Invoice, cur: &str) -> Result<(), EncodeError> {
         }
     }
     if groups.is_empty() {
-        groups.push(((header_po, None), Vec::new()));
+        // `InvoiceDetailOrder (InvoiceDetailOrderInfo, ..., (InvoiceDetailItem |
+        // InvoiceDetailServiceItem)+)`: an invoice of no line has no valid order.
+        return Err(EncodeError::Invalid {
+            path: "$.lines".into(),
+            message: "an InvoiceDetailRequest needs at least one line (InvoiceDetailOrder \
+                      holds one InvoiceDetailItem or InvoiceDetailServiceItem or more); add the \
+                      invoice's lines"
+                .into(),
+        });
     }
     for ((po, info), lines) in groups {
         x.open("InvoiceDetailOrder", &[]);
@@ -277,6 +296,28 @@ fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeE
         None => l.line_number.to_string(),
     };
     let qty = l.quantity.map(|q| gateway_model::decimal_text(q, '.'));
+    let uom = l.uom.as_deref().filter(|u| !u.trim().is_empty());
+    // `InvoiceDetailItem (UnitOfMeasure, UnitPrice, ...)` with `quantity` required; a service
+    // item's quantity is optional and so is its `(UnitOfMeasure, UnitPrice, ...)` group.
+    let need = |field: &str, message: &str| EncodeError::Invalid {
+        path: format!("$.lines[{i}].{field}"),
+        message: message.to_string(),
+    };
+    if !service && qty.is_none() {
+        return Err(need(
+            "quantity",
+            "cXML InvoiceDetailItem requires quantity and the line has none; add the line's \
+             quantity (a line billed by amount alone is a service line: extensions.cxml.service)",
+        ));
+    }
+    if uom.is_none() && (!service || l.unit_price.is_some()) {
+        return Err(need(
+            "uom",
+            "cXML requires a UnitOfMeasure (a UN/CEFACT code such as EA, BX, HUR) on an \
+             InvoiceDetailItem and beside a service line's unit price, and the line has none; \
+             add the line's uom",
+        ));
+    }
     let (name, reference) = if service {
         (
             "InvoiceDetailServiceItem",
@@ -293,7 +334,7 @@ fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeE
         ],
     );
     if !service {
-        x.leaf("UnitOfMeasure", &[], l.uom.as_deref().unwrap_or(""));
+        x.leaf("UnitOfMeasure", &[], uom.unwrap_or_default());
         money_in(x, "UnitPrice", cur, l.unit_price);
     }
     x.open(reference, &[("lineNumber", l.po_line_number.as_deref())]);
@@ -322,8 +363,8 @@ fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeE
     }
     x.close(reference);
     money_in(x, "SubtotalAmount", cur, l.amount);
-    if service {
-        x.leaf("UnitOfMeasure", &[], l.uom.as_deref().unwrap_or(""));
+    if let Some(uom) = uom.filter(|_| service) {
+        x.leaf("UnitOfMeasure", &[], uom);
         money_in(x, "UnitPrice", cur, l.unit_price);
     }
     let tax_text = tax_description(&l.extensions);

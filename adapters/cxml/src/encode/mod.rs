@@ -178,8 +178,9 @@ pub(crate) fn timestamp(d: NaiveDate, kept: Option<&str>) -> String {
     }
 }
 
-/// Writes the prolog, `cXML` root and `Header`, and opens `Request`.
-pub(crate) fn begin(x: &mut Xml, dtd: Dtd, env: &Envelope<'_>) {
+/// Writes the prolog, `cXML` root and `Header`, and opens `Request`; returns the
+/// `cXML@timestamp` written.
+pub(crate) fn begin(x: &mut Xml, dtd: Dtd, env: &Envelope<'_>) -> String {
     x.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let file = match dtd {
         Dtd::Cxml => "cXML.dtd",
@@ -223,6 +224,7 @@ pub(crate) fn begin(x: &mut Xml, dtd: Dtd, env: &Envelope<'_>) {
     }
     x.close("Header");
     x.open("Request", &[("deploymentMode", Some(env.deployment_mode))]);
+    ts
 }
 
 /// Closes `Request` and `cXML`.
@@ -283,6 +285,12 @@ pub(crate) fn id_references(x: &mut Xml, p: &Party) {
 /// The body of a `Contact` or `Address`: Name, PostalAddress (ending with the Extrinsics kept
 /// for the party), Email, Phone; what the reader kept of the party beyond the model (`kept`)
 /// goes back where it came from.
+///
+/// The `PostalAddress` is written only for a party with a street (cXML.dtd: `PostalAddress
+/// (DeliverTo*, Street+, City, ...)`; `Address` and `Contact` take none): what it would
+/// hold for a party without one (the attention lines, city, ...) is for the caller to write
+/// with [`postal_without_street`] where the holder takes an Extrinsic ([`streetless`] says
+/// whether there is any).
 pub(crate) fn party_body(x: &mut Xml, p: &Party, kept: &PartyKept<'_>) {
     x.leaf(
         "Name",
@@ -290,34 +298,9 @@ pub(crate) fn party_body(x: &mut Xml, p: &Party, kept: &PartyKept<'_>) {
         p.name.as_deref().unwrap_or(""),
     );
     let country = p.address.as_ref().and_then(|a| a.country.as_deref());
-    if p.address.is_some() || p.contact.is_some() || kept.address_extrinsic.is_some() {
-        let empty = Address::default();
-        let a = p.address.as_ref().unwrap_or(&empty);
+    if has_street(p) {
         x.open("PostalAddress", &[]);
-        if let Some(c) = &p.contact {
-            for line in c.split('\n') {
-                x.leaf("DeliverTo", &[], line);
-            }
-        }
-        for s in &a.lines {
-            x.leaf("Street", &[], s);
-        }
-        x.leaf("City", &[], a.city.as_deref().unwrap_or(""));
-        if let Some(r) = &a.region {
-            x.leaf("State", &[], r);
-        }
-        if let Some(pc) = &a.postal_code {
-            x.leaf("PostalCode", &[], pc);
-        }
-        let code = country.unwrap_or("");
-        x.leaf(
-            "Country",
-            &[("isoCountryCode", Some(code))],
-            kept.country_name(code).unwrap_or(code),
-        );
-        if let Some(m) = kept.address_extrinsic {
-            extrinsic_map(x, m);
-        }
+        postal_children(x, p, kept, false);
         x.close("PostalAddress");
     }
     if let Some(e) = &p.email {
@@ -327,6 +310,69 @@ pub(crate) fn party_body(x: &mut Xml, p: &Party, kept: &PartyKept<'_>) {
         phone_number(x, phone, |dial| {
             kept.phone_country(dial).or(country).unwrap_or("")
         });
+    }
+}
+
+/// Whether the party has a street, and so a `PostalAddress`.
+fn has_street(p: &Party) -> bool {
+    p.address.as_ref().is_some_and(|a| !a.lines.is_empty())
+}
+
+/// Whether a party without a street has anything its `PostalAddress` would have held, to be
+/// carried in the Extrinsic [`postal_without_street`] writes.
+pub(crate) fn streetless(p: &Party, kept: &PartyKept<'_>) -> bool {
+    if has_street(p) {
+        return false;
+    }
+    let a = p.address.as_ref();
+    p.contact.is_some()
+        || a.is_some_and(|a| {
+            a.city.is_some() || a.region.is_some() || a.postal_code.is_some() || a.country.is_some()
+        })
+        || kept.address_extrinsic.is_some_and(|m| !m.is_empty())
+}
+
+/// `<Extrinsic name="{name}">` with what the `PostalAddress` of a party without a street
+/// would hold ([`streetless`]), in the DTD's own elements (`Extrinsic` is `ANY`); the reader
+/// takes it as the party's postal address (`crate::carried::POSTAL_ADDRESS_WITHOUT_STREET`).
+pub(crate) fn postal_without_street(x: &mut Xml, name: &str, p: &Party, kept: &PartyKept<'_>) {
+    x.open("Extrinsic", &[("name", Some(name))]);
+    postal_children(x, p, kept, true);
+    x.close("Extrinsic");
+}
+
+/// The children of a `PostalAddress`; without the required ones that are unknown when
+/// `carried` (in an Extrinsic, where none is required).
+fn postal_children(x: &mut Xml, p: &Party, kept: &PartyKept<'_>, carried: bool) {
+    let empty = Address::default();
+    let a = p.address.as_ref().unwrap_or(&empty);
+    if let Some(c) = &p.contact {
+        for line in c.split('\n') {
+            x.leaf("DeliverTo", &[], line);
+        }
+    }
+    for s in &a.lines {
+        x.leaf("Street", &[], s);
+    }
+    if !carried || a.city.is_some() {
+        x.leaf("City", &[], a.city.as_deref().unwrap_or(""));
+    }
+    if let Some(r) = &a.region {
+        x.leaf("State", &[], r);
+    }
+    if let Some(pc) = &a.postal_code {
+        x.leaf("PostalCode", &[], pc);
+    }
+    if !carried || a.country.is_some() {
+        let code = a.country.as_deref().unwrap_or("");
+        x.leaf(
+            "Country",
+            &[("isoCountryCode", Some(code))],
+            kept.country_name(code).unwrap_or(code),
+        );
+    }
+    if let Some(m) = kept.address_extrinsic {
+        extrinsic_map(x, m);
     }
 }
 
@@ -363,6 +409,10 @@ pub(crate) fn contact(x: &mut Xml, role: &str, p: &Party, ids_inside: bool, kept
     party_body(x, p, kept);
     if ids_inside {
         id_references(x, p);
+    }
+    // `Contact (Name, PostalAddress*, Email*, Phone*, Fax*, URL*, IdReference*, Extrinsic*)`.
+    if streetless(p, kept) {
+        postal_without_street(x, crate::carried::POSTAL_ADDRESS_WITHOUT_STREET, p, kept);
     }
     x.close("Contact");
 }

@@ -2,7 +2,8 @@
 
 use gateway_core::{EncodeError, PartnerProfile};
 use gateway_model::{
-    Charge, ChargeKind, Extensions, OrderLine, Party, PaymentTerms, PurchaseOrder, Tax,
+    Charge, ChargeKind, Extensions, OrderLine, OrderPurpose, Party, PaymentTerms, PurchaseOrder,
+    Tax,
 };
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -11,8 +12,8 @@ use super::writer::Xml;
 use super::{
     Dtd, Kept, PartyKept, address_id, begin, carried_extrinsics, comments, contact, cxml_ext,
     description, end, ext_parties, ext_str, extrinsics, id_references, is_plain, line_descriptions,
-    money, money_in, order_envelope, party_body, tax_description, tax_detail_kept, tax_details,
-    tax_sum, timestamp,
+    money, money_in, order_envelope, party_body, postal_without_street, streetless,
+    tax_description, tax_detail_kept, tax_details, tax_sum,
 };
 use crate::carried;
 use crate::decode::order_purpose_wire;
@@ -22,12 +23,16 @@ pub fn encode_order(po: &PurchaseOrder, partner: &PartnerProfile) -> Result<Vec<
     let mut env = order_envelope(partner)?;
     env.payload_id = ext_str(&po.extensions, super::PAYLOAD_ID);
     let cur = po.currency.as_deref().unwrap_or("");
+    let placeholder = no_lines(po)?;
     let mut x = Xml::new();
-    begin(&mut x, Dtd::Cxml, &env);
+    let timestamp = begin(&mut x, Dtd::Cxml, &env);
     x.open("OrderRequest", &[]);
-    header(&mut x, po, cur)?;
+    header(&mut x, po, cur, &timestamp, placeholder)?;
     for (i, l) in po.lines.iter().enumerate() {
         item(&mut x, i, l, cur)?;
+    }
+    if placeholder {
+        placeholder_item(&mut x);
     }
     x.close("OrderRequest");
     end(&mut x);
@@ -35,6 +40,48 @@ pub fn encode_order(po: &PurchaseOrder, partner: &PartnerProfile) -> Result<Vec<
         path: "$".into(),
         message: m,
     })
+}
+
+/// Whether the order has no lines and is written with the placeholder `ItemOut` of
+/// [`placeholder_item`]: cXML.dtd requires one (`OrderRequest (OrderRequestHeader, ItemOut+)`).
+///
+/// A cancel cancels the whole order (`type="delete"`; the lines, when a sender gives them, are
+/// the order's as it was): one without lines (the golden sample `purchase_order/cancel`, and
+/// what the model allows, see `gateway_model::validate`) says all it has to say in its header,
+/// and gets one `ItemOut` of nothing (quantity 0). Any other order without lines is refused:
+/// a new or changed order of nothing is no order, and a made-up line would be one.
+fn no_lines(po: &PurchaseOrder) -> Result<bool, EncodeError> {
+    if !po.lines.is_empty() {
+        return Ok(false);
+    }
+    if po.purpose == Some(OrderPurpose::Cancel) {
+        return Ok(true);
+    }
+    Err(EncodeError::Invalid {
+        path: "$.lines".into(),
+        message: "an OrderRequest needs at least one line (cXML.dtd: OrderRequest \
+                  (OrderRequestHeader, ItemOut+)); add the order's lines (only a cancel, \
+                  purpose \"cancel\", is written without any)"
+            .into(),
+    })
+}
+
+/// The `ItemOut` of a cancel without lines ([`no_lines`]): line 1, quantity 0, an empty
+/// `SupplierPartID` (`ItemID` is required; `ItemDetail` is not), named in the header Extrinsic
+/// [`carried::PLACEHOLDER_ITEM`] so the document reads back without lines.
+fn placeholder_item(x: &mut Xml) {
+    let number = carried::PLACEHOLDER_LINE_NUMBER.to_string();
+    x.open(
+        "ItemOut",
+        &[
+            ("quantity", Some("0")),
+            ("lineNumber", Some(number.as_str())),
+        ],
+    );
+    x.open("ItemID", &[]);
+    x.empty("SupplierPartID", &[]);
+    x.close("ItemID");
+    x.close("ItemOut");
 }
 
 /// Only shipping charges have an element in an OrderRequest (`Shipping`), one per level.
@@ -96,16 +143,26 @@ fn tax(x: &mut Xml, taxes: &[Tax], cur: &str, e: &Extensions) {
 /// `InvoiceDetailRequestHeader`): their description is returned for the caller to write as
 /// the header Extrinsic [`carried::PAYMENT_TERM_CODE`] (Coupa reads a payment term code from
 /// that Extrinsic), so the text a supplier or Coupa needs is not lost.
-pub(crate) fn payment_terms<'t>(x: &mut Xml, t: &'t PaymentTerms) -> Option<&'t str> {
-    if t.discount_percent.is_some() || t.discount_days.is_some() {
-        let days = t.discount_days.map(|d| d.to_string());
-        x.open("PaymentTerm", &[("payInNumberOfDays", days.as_deref())]);
-        x.open("Discount", &[]);
-        if let Some(p) = t.discount_percent {
+///
+/// The discount term is written only whole: with its days (`payInNumberOfDays`) and its
+/// percent (`Discount (DiscountPercent | DiscountAmount)` needs one). Half of one (a percent
+/// without days, days without a percent) has no valid `PaymentTerm`: it is returned too, for
+/// the header Extrinsics [`carried::DISCOUNT_PERCENT_WITHOUT_DAYS`] and
+/// [`carried::DISCOUNT_DAYS_WITHOUT_PERCENT`], as the days-less net terms' description is.
+pub(crate) fn payment_terms<'t>(x: &mut Xml, t: &'t PaymentTerms) -> TermsCarried<'t> {
+    let mut carried = TermsCarried::default();
+    match (t.discount_percent, t.discount_days) {
+        (Some(p), Some(d)) => {
+            let days = d.to_string();
+            x.open("PaymentTerm", &[("payInNumberOfDays", Some(days.as_str()))]);
+            x.open("Discount", &[]);
             x.empty("DiscountPercent", &[("percent", Some(&p.to_string()))]);
+            x.close("Discount");
+            x.close("PaymentTerm");
         }
-        x.close("Discount");
-        x.close("PaymentTerm");
+        (Some(p), None) => carried.discount_percent = Some(p.to_string()),
+        (None, Some(d)) => carried.discount_days = Some(d.to_string()),
+        (None, None) => {}
     }
     let description = t.description.as_deref();
     let (days, derived) = match (t.net_days, description.and_then(carried::net_days_of)) {
@@ -114,13 +171,14 @@ pub(crate) fn payment_terms<'t>(x: &mut Xml, t: &'t PaymentTerms) -> Option<&'t 
         (None, None) => (None, false),
     };
     let Some(days) = days else {
-        return description;
+        carried.code = description;
+        return carried;
     };
     let days = days.to_string();
     let attrs = [("payInNumberOfDays", Some(days.as_str()))];
     if description.is_none() && !derived {
         x.empty("PaymentTerm", &attrs);
-        return None;
+        return carried;
     }
     x.open("PaymentTerm", &attrs);
     if let Some(d) = description {
@@ -133,35 +191,75 @@ pub(crate) fn payment_terms<'t>(x: &mut Xml, t: &'t PaymentTerms) -> Option<&'t 
         );
     }
     x.close("PaymentTerm");
-    None
+    carried
 }
 
-/// The header Extrinsic [`carried::PAYMENT_TERM_CODE`] with the description of terms that
-/// had no days for a `PaymentTerm` ([`payment_terms`]). Refused when the document's
-/// extensions already hold an Extrinsic of that name (kept from a source whose terms had a
-/// description of their own): two would read back as one, in the terms.
-pub(crate) fn payment_term_code<'a>(
+/// What of the payment terms [`payment_terms`] could not write in a `PaymentTerm`.
+#[derive(Debug, Default)]
+pub(crate) struct TermsCarried<'t> {
+    /// The description of terms without days.
+    code: Option<&'t str>,
+    /// The percent of a discount without days.
+    discount_percent: Option<String>,
+    /// The days of a discount without a percent.
+    discount_days: Option<String>,
+}
+
+/// The header Extrinsics for what [`payment_terms`] returned: [`carried::PAYMENT_TERM_CODE`]
+/// with the description of terms that had no days, [`carried::DISCOUNT_PERCENT_WITHOUT_DAYS`]
+/// and [`carried::DISCOUNT_DAYS_WITHOUT_PERCENT`] with half a discount term. Refused when the
+/// document's extensions already hold an Extrinsic of that name (kept from a source whose
+/// terms had their own): two would read back as one, in the terms.
+pub(crate) fn payment_terms_carried(
     e: &Extensions,
-    code: Option<&'a str>,
-) -> Result<Option<(&'static str, &'a str)>, EncodeError> {
-    let Some(code) = code else {
-        return Ok(None);
+    carried: TermsCarried<'_>,
+) -> Result<Vec<(&'static str, String)>, EncodeError> {
+    let kept = |name: &str| {
+        cxml_ext(e)
+            .and_then(|c| c.get("extrinsic"))
+            .is_some_and(|m| m.get(name).is_some())
     };
-    let kept = cxml_ext(e)
-        .and_then(|c| c.get("extrinsic"))
-        .is_some_and(|m| m.get(carried::PAYMENT_TERM_CODE).is_some());
-    if kept {
-        return Err(EncodeError::Invalid {
-            path: "$.payment_terms.description".into(),
-            message: format!(
-                "payment terms {code:?} have no days for a cXML PaymentTerm (payInNumberOfDays \
-                 is required) and go in the Extrinsic {}, which the document's extensions \
-                 already hold",
-                carried::PAYMENT_TERM_CODE
-            ),
-        });
+    let mut out = Vec::new();
+    if let Some(code) = carried.code {
+        if kept(carried::PAYMENT_TERM_CODE) {
+            return Err(EncodeError::Invalid {
+                path: "$.payment_terms.description".into(),
+                message: format!(
+                    "payment terms {code:?} have no days for a cXML PaymentTerm \
+                     (payInNumberOfDays is required) and go in the Extrinsic {}, which the \
+                     document's extensions already hold",
+                    carried::PAYMENT_TERM_CODE
+                ),
+            });
+        }
+        out.push((carried::PAYMENT_TERM_CODE, code.to_string()));
     }
-    Ok(Some((carried::PAYMENT_TERM_CODE, code)))
+    for (name, value, path) in [
+        (
+            carried::DISCOUNT_PERCENT_WITHOUT_DAYS,
+            carried.discount_percent,
+            "$.payment_terms.discount_days",
+        ),
+        (
+            carried::DISCOUNT_DAYS_WITHOUT_PERCENT,
+            carried.discount_days,
+            "$.payment_terms.discount_percent",
+        ),
+    ] {
+        let Some(value) = value else { continue };
+        if kept(name) {
+            return Err(EncodeError::Invalid {
+                path: path.into(),
+                message: format!(
+                    "half a discount term (no cXML PaymentTerm holds a discount without both \
+                     its days and its percent) goes in the Extrinsic {name}, which the \
+                     document's extensions already hold; add {path}"
+                ),
+            });
+        }
+        out.push((name, value));
+    }
+    Ok(out)
 }
 
 /// The order of `OrderRequestHeader`'s children in cXML.dtd (1.2.050 and later), where the
@@ -214,16 +312,16 @@ fn address_holder(x: &mut Xml, name: &str, p: &Party, kept: &PartyKept<'_>) {
 /// the header Extrinsic [`carried::BILL_TO_SOURCE`] (returned, for the caller to write at
 /// its place) so the document reads back without a bill-to, as it was. With no party at all
 /// the order is refused: an OrderRequest without BillTo is refused by a validating supplier.
-fn bill_to(x: &mut Xml, po: &PurchaseOrder) -> Result<Option<&'static str>, EncodeError> {
+fn bill_to<'p>(x: &mut Xml, po: &'p PurchaseOrder) -> Result<BillToWritten<'p>, EncodeError> {
     let e = &po.extensions;
-    let from_ship_to;
     let (p, field, source) = match (&po.bill_to, &po.buyer, &po.ship_to) {
-        (Some(p), _, _) => (p, "bill_to", None),
-        (None, Some(p), _) => (p, "buyer", Some(carried::FROM_BUYER)),
-        (None, None, Some(p)) => {
-            from_ship_to = carried::bill_to_from_ship_to(p);
-            (&from_ship_to, "ship_to", Some(carried::FROM_SHIP_TO))
-        }
+        (Some(p), _, _) => (p.clone(), "bill_to", None),
+        (None, Some(p), _) => (p.clone(), "buyer", Some(carried::FROM_BUYER)),
+        (None, None, Some(p)) => (
+            carried::bill_to_from_ship_to(p),
+            "ship_to",
+            Some(carried::FROM_SHIP_TO),
+        ),
         (None, None, None) => {
             return Err(EncodeError::Invalid {
                 path: "$.bill_to".into(),
@@ -234,20 +332,48 @@ fn bill_to(x: &mut Xml, po: &PurchaseOrder) -> Result<Option<&'static str>, Enco
             });
         }
     };
-    address_holder(x, "BillTo", p, &PartyKept::of(e, field));
-    Ok(source)
+    let kept = PartyKept::of(e, field);
+    address_holder(x, "BillTo", &p, &kept);
+    Ok(BillToWritten {
+        source,
+        party: p,
+        kept,
+    })
 }
 
-fn header(x: &mut Xml, po: &PurchaseOrder, cur: &str) -> Result<(), EncodeError> {
+/// What [`bill_to`] wrote the `BillTo` from.
+struct BillToWritten<'p> {
+    /// The party it was written from when the order has no bill-to
+    /// ([`carried::BILL_TO_SOURCE`]).
+    source: Option<&'static str>,
+    /// The party written, and what was kept of it: for the header Extrinsic
+    /// [`carried::BILL_TO_POSTAL_ADDRESS`] when it has no street.
+    party: Party,
+    kept: PartyKept<'p>,
+}
+
+/// `OrderRequestHeader`. `orderDate` is required (`%datetime.tz; #REQUIRED`: "the date and
+/// time the order request was created"): an order without a date gets `timestamp`, the
+/// moment this OrderRequest is written (the `cXML@timestamp`), marked
+/// [`carried::ORDER_DATE_SOURCE`] so it reads back as no date. `placeholder`: the order has
+/// no lines and gets [`placeholder_item`], named in [`carried::PLACEHOLDER_ITEM`].
+fn header(
+    x: &mut Xml,
+    po: &PurchaseOrder,
+    cur: &str,
+    timestamp: &str,
+    placeholder: bool,
+) -> Result<(), EncodeError> {
     let date = po
         .order_date
-        .map(|d| timestamp(d, ext_str(&po.extensions, "order_date")));
+        .map(|d| super::timestamp(d, ext_str(&po.extensions, "order_date")));
+    let date_source = date.is_none().then_some(carried::FROM_TIMESTAMP);
     let version = po.version.map(|v| v.to_string());
     x.open(
         "OrderRequestHeader",
         &[
             ("orderID", Some(po.po_number.as_deref().unwrap_or(""))),
-            ("orderDate", date.as_deref()),
+            ("orderDate", Some(date.as_deref().unwrap_or(timestamp))),
             (
                 "type",
                 // No purpose stays no purpose (the DTD's default is `new`), as for invoices.
@@ -268,11 +394,12 @@ fn header(x: &mut Xml, po: &PurchaseOrder, cur: &str) -> Result<(), EncodeError>
     );
     money_in(x, "Total", cur, po.total);
     kept.before(x, "ShipTo");
+    let ship_to_kept = PartyKept::of(e, "ship_to");
     if let Some(p) = &po.ship_to {
-        address_holder(x, "ShipTo", p, &PartyKept::of(e, "ship_to"));
+        address_holder(x, "ShipTo", p, &ship_to_kept);
     }
     kept.before(x, "BillTo");
-    let bill_to_source = bill_to(x, po)?;
+    let billed = bill_to(x, po)?;
     kept.before(x, "Shipping");
     if let Some(s) = shipping_only(&po.charges, "$.charges")? {
         shipping(x, s, cur);
@@ -280,8 +407,12 @@ fn header(x: &mut Xml, po: &PurchaseOrder, cur: &str) -> Result<(), EncodeError>
     kept.before(x, "Tax");
     tax(x, &po.taxes, cur, e);
     kept.before(x, "PaymentTerm");
-    let code = po.payment_terms.as_ref().and_then(|t| payment_terms(x, t));
-    let code = payment_term_code(e, code)?;
+    let terms = po
+        .payment_terms
+        .as_ref()
+        .map(|t| payment_terms(x, t))
+        .unwrap_or_default();
+    let terms = payment_terms_carried(e, terms)?;
     kept.before(x, "Contact");
     if let Some(p) = &po.supplier {
         contact(
@@ -310,12 +441,28 @@ fn header(x: &mut Xml, po: &PurchaseOrder, cur: &str) -> Result<(), EncodeError>
     }
     kept.before(x, "Extrinsic");
     extrinsics(x, e);
+    // What the ShipTo and BillTo `Address`es (no Extrinsic of their own) could not hold.
+    if let Some(p) = po.ship_to.as_ref().filter(|p| streetless(p, &ship_to_kept)) {
+        postal_without_street(x, carried::SHIP_TO_POSTAL_ADDRESS, p, &ship_to_kept);
+    }
+    if streetless(&billed.party, &billed.kept) {
+        postal_without_street(
+            x,
+            carried::BILL_TO_POSTAL_ADDRESS,
+            &billed.party,
+            &billed.kept,
+        );
+    }
+    let placeholder_number = carried::PLACEHOLDER_LINE_NUMBER.to_string();
     carried_extrinsics(
         x,
-        bill_to_source
+        billed
+            .source
             .map(|s| (carried::BILL_TO_SOURCE, s))
             .into_iter()
-            .chain(code),
+            .chain(terms.iter().map(|(n, v)| (*n, v.as_str())))
+            .chain(date_source.map(|s| (carried::ORDER_DATE_SOURCE, s)))
+            .chain(placeholder.then_some((carried::PLACEHOLDER_ITEM, placeholder_number.as_str()))),
     );
     kept.rest(x);
     x.close("OrderRequestHeader");
@@ -331,17 +478,36 @@ struct Quantities<'l> {
     filled: Vec<&'static str>,
 }
 
-/// A line with a quantity is written as it is. An amount line (no quantity: a Coupa
-/// `OrderAmountLine`, whose `price` is its amount) is one unit at its amount, since
-/// `ItemOut@quantity` is required and a number (`%r8;`): `quantity="1"`, the amount as the
-/// unit price when the line has no unit price (one that is not the amount cannot be one unit
-/// of it: refused), and [`carried::AMOUNT_LINE_UOM`] when the line has no unit of measure.
+/// A line with a quantity is written as it is, and needs its unit of measure (`ItemDetail
+/// (..., UnitOfMeasure, ...)`, a UN/CEFACT code: an empty one names no unit, and "10" of an
+/// unknown unit is not guessed as 10 each): refused at `$.lines[i].uom` without one. An
+/// amount line (no quantity: a Coupa `OrderAmountLine`, whose `price` is its amount) is one
+/// unit at its amount, since `ItemOut@quantity` is required and a number (`%r8;`):
+/// `quantity="1"`, the amount as the unit price when the line has no unit price (one that is
+/// not the amount cannot be one unit of it: refused), and [`carried::AMOUNT_LINE_UOM`] when
+/// the line has no unit of measure (a blank one is refused as for a quantity line).
 fn quantities<'l>(i: usize, l: &'l OrderLine) -> Result<Quantities<'l>, EncodeError> {
+    let blank_uom = || EncodeError::Invalid {
+        path: format!("$.lines[{i}].uom"),
+        message: format!(
+            "the line has {} but no unit of measure: cXML requires ItemDetail/UnitOfMeasure \
+             (a UN/CEFACT code such as EA, BX, HUR); add the line's uom",
+            match l.quantity {
+                Some(q) => format!("quantity {q}"),
+                None => "a blank uom".to_string(),
+            }
+        ),
+    };
     if let Some(q) = l.quantity {
+        let uom = l
+            .uom
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .ok_or_else(blank_uom)?;
         return Ok(Quantities {
             quantity: gateway_model::decimal_text(q, '.'),
             unit_price: l.unit_price,
-            uom: l.uom.as_deref().unwrap_or(""),
+            uom,
             filled: Vec::new(),
         });
     }
@@ -363,6 +529,7 @@ fn quantities<'l>(i: usize, l: &'l OrderLine) -> Result<Quantities<'l>, EncodeEr
         (p, _) => p,
     };
     let uom = match l.uom.as_deref() {
+        Some(u) if u.trim().is_empty() => return Err(blank_uom()),
         Some(u) => u,
         None => {
             filled.push(carried::FILLED_UOM);
@@ -392,7 +559,7 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
     };
     let need_by = l
         .need_by
-        .map(|d| timestamp(d, ext_str(&l.extensions, "requested_delivery_date")));
+        .map(|d| super::timestamp(d, ext_str(&l.extensions, "requested_delivery_date")));
     x.open(
         "ItemOut",
         &[
@@ -445,6 +612,14 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
         x.leaf("ManufacturerName", &[("xml:lang", Some("en"))], m);
     }
     extrinsics(x, &l.extensions);
+    // What the line ShipTo's `Address` (no Extrinsic of its own) could not hold.
+    let ship_to = ext
+        .and_then(|e| e.get("ship_to"))
+        .and_then(|v| serde_json::from_value::<Party>(v.clone()).ok());
+    let ship_to_kept = PartyKept::of(&l.extensions, "ship_to");
+    if let Some(p) = ship_to.as_ref().filter(|p| streetless(p, &ship_to_kept)) {
+        postal_without_street(x, carried::SHIP_TO_POSTAL_ADDRESS, p, &ship_to_kept);
+    }
     let amount = l.amount.map(|a| a.to_string());
     let filled = q.filled.join(" ");
     carried_extrinsics(
@@ -456,11 +631,8 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
             .chain((!filled.is_empty()).then_some((carried::AMOUNT_BASED_LINE, filled.as_str()))),
     );
     x.close("ItemDetail");
-    if let Some(p) = ext
-        .and_then(|e| e.get("ship_to"))
-        .and_then(|v| serde_json::from_value::<Party>(v.clone()).ok())
-    {
-        address_holder(x, "ShipTo", &p, &PartyKept::of(&l.extensions, "ship_to"));
+    if let Some(p) = &ship_to {
+        address_holder(x, "ShipTo", p, &ship_to_kept);
     }
     if let Some(s) = shipping_only(&l.charges, &format!("$.lines[{i}].charges"))? {
         shipping(x, s, cur);
@@ -470,8 +642,12 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
         .and_then(|e| e.get("distribution"))
         .and_then(Value::as_array)
     {
-        for d in dists {
-            distribution(x, d);
+        for (j, d) in dists.iter().enumerate() {
+            distribution(
+                x,
+                d,
+                &format!("$.lines[{i}].extensions.cxml.distribution[{j}]"),
+            )?;
         }
     }
     comments(x, ext_str(&l.extensions, "comments"), &l.extensions);
@@ -479,8 +655,28 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
     Ok(())
 }
 
-/// One `Distribution` from its extension form (`accounting`, `segments`, `charge`, `currency`).
-fn distribution(x: &mut Xml, d: &Value) {
+/// One `Distribution` from its extension form (`accounting`, `segments`, `charge`,
+/// `currency`; `accounting_segments`: `AccountingSegment`s as element JSON). `Accounting`
+/// needs segments (cXML.dtd: `Accounting (Segment+ | AccountingSegment+)`): one with neither
+/// (`path`) is refused, as no valid `Distribution` holds it and its accounting is not made up.
+fn distribution(x: &mut Xml, d: &Value, path: &str) -> Result<(), EncodeError> {
+    let segments = d
+        .get("segments")
+        .and_then(Value::as_array)
+        .filter(|s| !s.is_empty());
+    let accounting_segments = d
+        .get("accounting_segments")
+        .and_then(Value::as_array)
+        .filter(|s| !s.is_empty());
+    if segments.is_none() && accounting_segments.is_none() {
+        return Err(EncodeError::Invalid {
+            path: format!("{path}.segments"),
+            message: "a Distribution's Accounting needs at least one segment (cXML.dtd: \
+                      Accounting (Segment+ | AccountingSegment+)); add its segments (type, id, \
+                      description) or remove the distribution"
+                .into(),
+        });
+    }
     x.open("Distribution", &[]);
     x.open(
         "Accounting",
@@ -489,14 +685,18 @@ fn distribution(x: &mut Xml, d: &Value) {
             Some(d.get("accounting").and_then(Value::as_str).unwrap_or("")),
         )],
     );
-    if let Some(segs) = d.get("segments").and_then(Value::as_array) {
-        for s in segs {
-            let attrs: Vec<(&str, Option<&str>)> = s
-                .as_object()
-                .map(|m| m.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
-                .unwrap_or_default();
-            x.empty("Segment", &attrs);
+    // `Segment+ | AccountingSegment+`: one kind (a source has one); `Segment` when both.
+    match segments {
+        Some(segs) => {
+            for s in segs {
+                let attrs: Vec<(&str, Option<&str>)> = s
+                    .as_object()
+                    .map(|m| m.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
+                    .unwrap_or_default();
+                x.empty("Segment", &attrs);
+            }
         }
+        None => super::elements(x, d.get("accounting_segments")),
     }
     x.close("Accounting");
     let amount = d
@@ -506,4 +706,5 @@ fn distribution(x: &mut Xml, d: &Value) {
     let currency = d.get("currency").and_then(Value::as_str).unwrap_or("");
     money_in(x, "Charge", currency, amount);
     x.close("Distribution");
+    Ok(())
 }
