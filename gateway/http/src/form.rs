@@ -4,6 +4,9 @@
 //! Fields: `document` (the canonical JSON, as the plain request body would be) once, and `file`
 //! (any name) at most [`MAX_FILES`] times, each with its file name. Anything else is refused
 //! with the reason rather than ignored, so a sender that misnames a field hears about it.
+//!
+//! What the form says, for `Idempotency-Key`, is [`FormBody::request_hash`]: its parts, not
+//! the boundary and framing a client makes anew for each request.
 
 use std::convert::Infallible;
 
@@ -19,6 +22,43 @@ pub const MAX_FILES: usize = MAX_FILES_PER_DOCUMENT;
 pub struct FormBody {
     pub document: Vec<u8>,
     pub files: Vec<SupportingFile>,
+    /// SHA-256 (hex) of what the request says: each part's field name, file name, content
+    /// type and content, in the order sent. The boundary and the framing are left out: a
+    /// client makes a new boundary for each request, so a retry with the same
+    /// `Idempotency-Key` differs from the first request there and nowhere else.
+    pub request_hash: String,
+}
+
+/// What [`FormBody::request_hash`] is the hash of: each part as its field name, file name and
+/// content type (length-prefixed, `-` for one the part does not give) and the SHA-256 of its
+/// content, so no two different forms give the same text.
+#[derive(Debug, Default)]
+struct PartsDigest(String);
+
+impl PartsDigest {
+    fn part(
+        &mut self,
+        name: &str,
+        file_name: Option<&str>,
+        content_type: Option<&str>,
+        content: &[u8],
+    ) {
+        use std::fmt::Write as _;
+        for value in [Some(name), file_name, content_type] {
+            match value {
+                Some(v) => {
+                    let _ = write!(self.0, "{}:{v};", v.len());
+                }
+                None => self.0.push_str("-;"),
+            }
+        }
+        self.0.push_str(&gateway_core::sha256_hex(content));
+        self.0.push('\n');
+    }
+
+    fn finish(self) -> String {
+        gateway_core::sha256_hex(format!("multipart/form-data\n{}", self.0).as_bytes())
+    }
 }
 
 /// Whether a `Content-Type` value is `multipart/form-data`.
@@ -37,6 +77,7 @@ pub async fn read_form(content_type: &str, body: Bytes) -> Result<FormBody, Stri
     let mut form = multer::Multipart::new(stream, boundary);
     let mut document = None;
     let mut files = Vec::new();
+    let mut digest = PartsDigest::default();
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
@@ -44,6 +85,10 @@ pub async fn read_form(content_type: &str, body: Bytes) -> Result<FormBody, Stri
             Err(e) => return Err(format!("unreadable multipart/form-data: {e}")),
         };
         let name = field.name().unwrap_or("").to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let part_type = field
+            .content_type()
+            .map(|m| m.as_ref().to_ascii_lowercase());
         match name.as_str() {
             "document" if document.is_some() => {
                 return Err("more than one `document` field; send one document per request, or JSON Lines in one field".into());
@@ -53,6 +98,7 @@ pub async fn read_form(content_type: &str, body: Bytes) -> Result<FormBody, Stri
                     .bytes()
                     .await
                     .map_err(|e| format!("field `document`: {e}"))?;
+                digest.part(&name, file_name.as_deref(), part_type.as_deref(), &bytes);
                 document = Some(bytes.to_vec());
             }
             "file" if files.len() >= MAX_FILES => {
@@ -61,8 +107,8 @@ pub async fn read_form(content_type: &str, body: Bytes) -> Result<FormBody, Stri
                 ));
             }
             "file" => {
-                let file_name = field
-                    .file_name()
+                let given = file_name.as_deref();
+                let file_name = given
                     .map(str::trim)
                     .filter(|n| !n.is_empty())
                     .map(str::to_string)
@@ -75,6 +121,7 @@ pub async fn read_form(content_type: &str, body: Bytes) -> Result<FormBody, Stri
                     .bytes()
                     .await
                     .map_err(|e| format!("field `file` ({file_name}): {e}"))?;
+                digest.part(&name, given, part_type.as_deref(), &bytes);
                 files.push(SupportingFile::received(
                     &file_name,
                     content_type,
@@ -88,9 +135,14 @@ pub async fn read_form(content_type: &str, body: Bytes) -> Result<FormBody, Stri
             }
         }
     }
-    let document = document
-        .ok_or("no `document` field: send the canonical JSON in a field named `document`")?;
-    Ok(FormBody { document, files })
+    let document = document.ok_or(
+        "no `document` field: the request holds no document; send the canonical JSON in a field named `document` (and each file in a field named `file`); nothing was accepted",
+    )?;
+    Ok(FormBody {
+        document,
+        files,
+        request_hash: digest.finish(),
+    })
 }
 
 #[cfg(test)]
@@ -184,6 +236,65 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.contains("boundary"), "{err}");
+    }
+
+    /// Field name, file name, content type, content.
+    type Part<'a> = (&'a str, Option<&'a str>, &'a str, &'a [u8]);
+
+    /// The same parts framed with another boundary say the same; any part's name, file name,
+    /// type, content or place changed says something else.
+    #[tokio::test]
+    async fn the_request_hash_is_of_the_parts_not_the_framing() {
+        let parts: [Part<'_>; 2] = [
+            ("document", Some("a.json"), "application/json", b"{}"),
+            ("file", Some("a.pdf"), "application/pdf", b"%PDF"),
+        ];
+        let framed = |boundary: &str, parts: &[Part<'_>]| {
+            let mut b = Vec::new();
+            for (name, file_name, ctype, bytes) in parts {
+                let f = field(name, *file_name, ctype, bytes);
+                b.extend_from_slice(&f);
+            }
+            b.extend_from_slice(b"--XYZ--\r\n");
+            let b = String::from_utf8_lossy(&b).replace("XYZ", boundary);
+            (
+                format!("multipart/form-data; boundary={boundary}"),
+                Bytes::from(b),
+            )
+        };
+        let hash =
+            |(ct, b): (String, Bytes)| async move { read_form(&ct, b).await.unwrap().request_hash };
+        let first = hash(framed("XYZ", &parts)).await;
+        assert_eq!(hash(framed("----other-0123", &parts)).await, first);
+        let changed: [[Part<'_>; 2]; 6] = [
+            [
+                parts[0],
+                ("file", Some("b.pdf"), "application/pdf", b"%PDF"),
+            ],
+            [
+                parts[0],
+                ("file", Some("a.pdf"), "application/x-pdf", b"%PDF"),
+            ],
+            [
+                parts[0],
+                ("file", Some("a.pdf"), "application/pdf", b"%PDF "),
+            ],
+            [("document", None, "application/json", b"{}"), parts[1]],
+            [
+                ("document", Some("a.json"), "application/json", b"{ }"),
+                parts[1],
+            ],
+            [parts[1], parts[0]],
+        ];
+        for parts in changed {
+            assert_ne!(hash(framed("XYZ", &parts)).await, first, "{parts:?}");
+        }
+        // Lengths keep the fields apart: a name and a file name split another way differ.
+        let mut one = PartsDigest::default();
+        one.part("ab", Some("c"), None, b"");
+        let mut other = PartsDigest::default();
+        other.part("a", Some("bc"), None, b"");
+        assert_ne!(one.finish(), other.finish());
     }
 
     #[test]

@@ -1,10 +1,14 @@
 //! `POST /api/v1/documents`: canonical JSON (one document, an array, or JSON Lines).
 //!
-//! Authentication: `Authorization: Bearer <token>` matching a partner profile's `api_token`.
+//! Authentication: `Authorization: Bearer <token>` matching a partner profile's `api_token`
+//! (the scheme in any case, as RFC 9110 §11.1 has it).
 //! Answers (JSON body listing accepted, duplicates and rejects with their locations):
 //! 202 every document accepted (or already received: duplicates are reported, never
 //! re-published); 422 any document rejected (the others in the same body were accepted and are
-//! listed); 401 bad token; 409 same `Idempotency-Key` still in flight; 422 same key, other body;
+//! listed); 400 a body (or `document` field) holding no document, or a form that cannot be
+//! read; 401 bad token; 409 same `Idempotency-Key` still in flight; 422 same key, other body
+//! (a JSON body is compared byte for byte, a multipart/form-data one by its parts, not its
+//! boundary);
 //! 413 a body over `max_body_bytes` (the limit stated); 503 the gateway could not take it over
 //! (the bus did not confirm, the ledger could not record it: the answer names which): nothing
 //! was accepted, send again.
@@ -33,17 +37,22 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     json_response(status, &json!({ "error": message }))
 }
 
+/// The token of an `Authorization: Bearer <token>` header. The scheme is matched without
+/// regard to case (RFC 9110 §11.1: `bearer`, `BEARER` are `Bearer`); `None` for another
+/// scheme or no token.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once([' ', '\t'])?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// The partner whose API token the request carries.
 pub(crate) fn authenticate<'a>(
     state: &'a AppState,
     headers: &HeaderMap,
 ) -> Option<&'a PartnerProfile> {
-    let token = headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")?
-        .trim();
+    let token = bearer_token(headers)?;
     state
         .ingest
         .partners()
@@ -77,6 +86,58 @@ pub fn report_response(report: &IngestReport) -> (StatusCode, serde_json::Value)
     (status, body)
 }
 
+/// The answer to a request whose body holds no document.
+const NO_DOCUMENT: &str = "the request holds no document: send canonical JSON (one document, an array of them, or JSON Lines) as the body, or multipart/form-data with it in a field named `document`; nothing was accepted";
+
+/// True when `json` holds no document at all: nothing but white space (after a UTF-8 byte
+/// order mark), or only empty arrays (`[]`, `[ ]` as JSON Lines). Anything else goes to the
+/// pipeline, which accepts or rejects it with the reason.
+fn holds_no_document(json: &[u8]) -> bool {
+    let json = json.strip_prefix(b"\xef\xbb\xbf").unwrap_or(json);
+    let mut open = false;
+    for &b in json {
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            b'[' if !open => open = true,
+            b']' if open => open = false,
+            _ => return false,
+        }
+    }
+    !open
+}
+
+/// The answer already due to a request with `key` in `scope` whose body hashes to `hash`:
+/// the first answer again (same body), 422 (another body), 503 (the store failed); `None`
+/// when there is none yet and the request is to be processed.
+fn earlier_answer(state: &AppState, scope: &str, key: &str, hash: &str) -> Option<Response> {
+    match state.idempotency.get(scope, key) {
+        Ok(Some(stored)) if stored.body_hash == hash => {
+            let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+            Some(
+                (
+                    status,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    stored.body,
+                )
+                    .into_response(),
+            )
+        }
+        Ok(Some(_)) => Some(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "this Idempotency-Key was used with a different body; use a new key for a new request",
+        )),
+        Ok(None) => None,
+        Err(e) => {
+            let id = correlation_id();
+            tracing::error!(adapter = "rest", correlation_id = %id, error = %e, "idempotency store failed");
+            Some(crate::unavailable(error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("temporarily unavailable, retry (correlation id {id})"),
+            )))
+        }
+    }
+}
+
 pub async fn post_documents(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -98,27 +159,42 @@ pub async fn post_documents(
             "missing or unknown bearer token: send `Authorization: Bearer <api_token of your partner profile>`",
         );
     };
-    // The document alone, or the document and its files as multipart/form-data.
+    // A client whose file read failed sends nothing (or `[]`): refused, never answered
+    // "accepted" with nothing in it.
+    if holds_no_document(&body) {
+        crate::count_refused("rest");
+        return error(StatusCode::BAD_REQUEST, NO_DOCUMENT);
+    }
+    // The document alone, or the document and its files as multipart/form-data; and what
+    // the request says, for its `Idempotency-Key`: a JSON body byte for byte, a form by its
+    // parts (a retry comes with a new boundary).
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let (document, files) = if crate::form::is_form(content_type) {
-        match crate::form::read_form(content_type, body.clone()).await {
-            Ok(form) => (Bytes::from(form.document), form.files),
+    let (document, files, hash) = if crate::form::is_form(content_type) {
+        match crate::form::read_form(content_type, body).await {
+            Ok(form) if holds_no_document(&form.document) => {
+                crate::count_refused("rest");
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("the `document` field is empty (or only `[]`): {NO_DOCUMENT}"),
+                );
+            }
+            Ok(form) => (Bytes::from(form.document), form.files, form.request_hash),
             Err(why) => {
                 crate::count_refused("rest");
                 return error(StatusCode::BAD_REQUEST, &why);
             }
         }
     } else {
-        (body.clone(), Vec::new())
+        let hash = body_hash(&body);
+        (body, Vec::new(), hash)
     };
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let hash = body_hash(&body);
     let scope = format!("rest:{}", partner.id);
     let mut held = state.in_flight.holder();
     if let Some(key) = &key {
@@ -128,31 +204,8 @@ pub async fn post_documents(
                 "Idempotency-Key must be 1 to 255 characters",
             );
         }
-        match state.idempotency.get(&scope, key) {
-            Ok(Some(stored)) if stored.body_hash == hash => {
-                let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-                return (
-                    status,
-                    [(header::CONTENT_TYPE, "application/json")],
-                    stored.body,
-                )
-                    .into_response();
-            }
-            Ok(Some(_)) => {
-                return error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "this Idempotency-Key was used with a different body; use a new key for a new request",
-                );
-            }
-            Ok(None) => {}
-            Err(e) => {
-                let id = correlation_id();
-                tracing::error!(adapter = "rest", correlation_id = %id, error = %e, "idempotency store failed");
-                return crate::unavailable(error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    &format!("temporarily unavailable, retry (correlation id {id})"),
-                ));
-            }
+        if let Some(answer) = earlier_answer(&state, &scope, key, &hash) {
+            return answer;
         }
         // Released when this request ends, however it ends: a client that went away or a
         // request timeout drops this future, and its retry must not be refused for good.
@@ -161,6 +214,12 @@ pub async fn post_documents(
                 StatusCode::CONFLICT,
                 "a request with this Idempotency-Key is still being processed; retry later",
             );
+        }
+        // Looked up again now that the key is held: the first request may have stored its
+        // answer and released the key between the look-up above and the hold, and this copy
+        // would otherwise be processed a second time (a second document, a second answer).
+        if let Some(answer) = earlier_answer(&state, &scope, key, &hash) {
+            return answer;
         }
     }
     let result = state
