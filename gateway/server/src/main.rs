@@ -744,7 +744,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 _ => None,
             };
-            runtime()?.block_on(async {
+            // Another `gateway dlq` (or the service) reading the same dead letters makes this
+            // one wait its turn: say why it pauses.
+            let waiting = |consumer: &str| {
+                eprintln!(
+                    "waiting for another `gateway dlq` or the gateway service to finish reading the dead letters of {consumer} (at most {} s)...",
+                    gateway_broker::DEAD_LETTER_WAIT.as_secs()
+                );
+            };
+            runtime()?.block_on(gateway_broker::on_dead_letter_wait(waiting, async {
                 // Made and dropped inside the runtime: the SMTP relay's connection pool, once a
                 // notice went by mail, needs one to shut down.
                 let notices = if wants_notices {
@@ -798,7 +806,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 };
                 dlq_run(bus.as_ref(), cx, &consumers, &filter, &action, &mut out).await?;
                 Ok(ExitCode::SUCCESS)
-            })
+            }))
         }
         Command::Documents {
             config,

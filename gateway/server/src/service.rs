@@ -95,16 +95,24 @@ impl std::fmt::Debug for Parts {
 const RECONCILE_DEAD_LETTERS: usize = 1_000;
 
 /// Marks dead in the ledger the dead letters of `consumer` whose rows still say they are on
-/// their way. Failures are logged and left for the next change.
-async fn reconcile_dead_letters(bus: &dyn Broker, ledger: &Ledger, consumer: &str) {
-    let letters = match bus
-        .dead_letters(consumer, &Default::default(), RECONCILE_DEAD_LETTERS)
-        .await
-    {
+/// their way. Failures are logged and left for the next change. Returns false when another
+/// reader (an operator's `gateway dlq`) had the dead letters: this turn is skipped, not
+/// waited for, and the next tick tries again.
+async fn reconcile_dead_letters(bus: &dyn Broker, ledger: &Ledger, consumer: &str) -> bool {
+    let all = gateway_core::DeadFilter::default();
+    let read = bus.dead_letters(consumer, &all, RECONCILE_DEAD_LETTERS);
+    let letters = match gateway_broker::with_dead_letter_wait(Duration::ZERO, read).await {
         Ok(l) => l,
+        Err(e) if gateway_broker::is_busy(&e) => {
+            tracing::debug!(
+                consumer,
+                "dead letters are being read elsewhere; reconciling next tick"
+            );
+            return false;
+        }
         Err(e) => {
             tracing::warn!(consumer, error = %e, "cannot read dead letters to reconcile the ledger");
-            return;
+            return true;
         }
     };
     let pairs: Vec<(&str, &str)> = letters
@@ -120,6 +128,7 @@ async fn reconcile_dead_letters(bus: &dyn Broker, ledger: &Ledger, consumer: &st
         ),
         Err(e) => tracing::warn!(consumer, error = %e, "cannot mark dead letters in the ledger"),
     }
+    true
 }
 
 /// Starts the gateway: ledger, pipeline, HTTP, file drop and, with Coupa parts, the delivery
@@ -264,8 +273,12 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
                         gateway_core::metrics::set_queue_depth(c, ready);
                         gateway_core::metrics::set_queue_depth(&format!("{c}.dead"), dead);
                         gateway_core::metrics::set_queue_depth(&format!("{c}.retrying"), retrying);
-                        if d.dead > 0 && dead_seen.get(c) != Some(&d.dead) {
-                            reconcile_dead_letters(bus.as_ref(), &ledger, c).await;
+                        // A skipped turn leaves the count unseen, so the next tick tries.
+                        if d.dead > 0
+                            && dead_seen.get(c) != Some(&d.dead)
+                            && !reconcile_dead_letters(bus.as_ref(), &ledger, c).await
+                        {
+                            continue;
                         }
                         dead_seen.insert(c, d.dead);
                     }
@@ -484,7 +497,7 @@ mod tests {
         let _ = stop_tx.send(());
         let _ = consumer.await;
 
-        reconcile_dead_letters(bus.as_ref(), &ledger, COUPA_INVOICES).await;
+        assert!(reconcile_dead_letters(bus.as_ref(), &ledger, COUPA_INVOICES).await);
         let row = |id: &str| {
             ledger
                 .search(&crate::ledger::DocumentFilter {

@@ -134,6 +134,15 @@ impl RabbitBroker {
         Ok(conn)
     }
 
+    /// A connection of its own, not the shared one, named `name` for RabbitMQ's management
+    /// view. Closing it (or the process ending) releases whatever it held.
+    pub(crate) async fn own_connection(&self, name: &str) -> Result<Connection, BusError> {
+        let props = ConnectionProperties::default().with_connection_name(name.into());
+        Connection::connect(&self.url, props)
+            .await
+            .map_err(|e| unavailable(&format!("cannot connect to {}", redact_url(&self.url)), e))
+    }
+
     /// A fresh channel in confirm mode.
     pub(crate) async fn confirm_channel(&self) -> Result<Channel, BusError> {
         let conn = self.connection().await?;
