@@ -102,7 +102,12 @@ pub async fn seed_purchase_order(
 
 /// `POST /sandbox/purchase_orders/:id/revise`: a buyer's change (new version, not exported).
 pub async fn revise_purchase_order(State(s): State<SharedState>, Path(id): Path<u64>) -> Response {
-    if purchase_orders::revise(&mut s.store(), id) {
+    po_changed(purchase_orders::revise(&mut s.store(), id), id)
+}
+
+/// The answer to a buyer's change of PO `id`: its id, or 404 when the sandbox has no such PO.
+fn po_changed(found: bool, id: u64) -> Response {
+    if found {
         reply::json(StatusCode::OK, json!({ "id": id }))
     } else {
         reply::error(
@@ -116,15 +121,7 @@ pub async fn revise_purchase_order(State(s): State<SharedState>, Path(id): Path<
 /// `POST /sandbox/purchase_orders/:id/cancel`: the buyer cancels the PO
 /// ([`purchase_orders::cancel`]).
 pub async fn cancel_purchase_order(State(s): State<SharedState>, Path(id): Path<u64>) -> Response {
-    if purchase_orders::cancel(&mut s.store(), id) {
-        reply::json(StatusCode::OK, json!({ "id": id }))
-    } else {
-        reply::error(
-            StatusCode::NOT_FOUND,
-            "order_header",
-            "No results match your search criteria.",
-        )
-    }
+    po_changed(purchase_orders::cancel(&mut s.store(), id), id)
 }
 
 /// `GET /sandbox/status-updates`: invoice StatusUpdateRequests received by test suppliers.

@@ -597,19 +597,26 @@ impl Ledger {
         &self,
         key: &crate::po_keys::PoKey,
     ) -> Result<Option<String>, LedgerError> {
-        let (low, high) = crate::po_keys::PoKey::range_of(key.coupa_id);
-        let keys: Vec<String> = self.read(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT idempotency_key FROM documents
-                 WHERE idempotency_key >= ?1 AND idempotency_key < ?2
-                   AND (status IN ('published', 'delivered', 'partner_rejected') OR sent_to <> '')",
-            )?;
-            let rows = st.query_map(params![low, high], |r| r.get::<_, String>(0))?;
-            rows.collect()
-        })?;
+        let keys = self.po_keys(
+            key.coupa_id,
+            "SELECT idempotency_key FROM documents
+             WHERE idempotency_key >= ?1 AND idempotency_key < ?2
+               AND (status IN ('published', 'delivered', 'partner_rejected') OR sent_to <> '')",
+        )?;
         Ok(keys.into_iter().find(|k| {
             crate::po_keys::PoKey::parse(k).is_some_and(|(other, _)| other.later_than(key))
         }))
+    }
+
+    /// The keys of one Coupa PO that `sql` selects, given the bounds of its keys as `?1` and
+    /// `?2` (a range on the key index, [`crate::po_keys::PoKey::range_of`]).
+    fn po_keys(&self, coupa_id: u64, sql: &str) -> Result<Vec<String>, LedgerError> {
+        let (low, high) = crate::po_keys::PoKey::range_of(coupa_id);
+        self.read(|c| {
+            let mut st = c.prepare_cached(sql)?;
+            let rows = st.query_map(params![low, high], |r| r.get::<_, String>(0))?;
+            rows.collect()
+        })
     }
 
     /// The key of the most recent OrderRequest (version, cancellation or resend) of the same
@@ -619,16 +626,12 @@ impl Ledger {
         &self,
         key: &crate::po_keys::PoKey,
     ) -> Result<Option<String>, LedgerError> {
-        let (low, high) = crate::po_keys::PoKey::range_of(key.coupa_id);
-        let keys: Vec<String> = self.read(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT idempotency_key FROM documents
-                 WHERE idempotency_key >= ?1 AND idempotency_key < ?2
-                   AND (sent_to <> '' OR status IN ('delivered', 'partner_rejected'))",
-            )?;
-            let rows = st.query_map(params![low, high], |r| r.get::<_, String>(0))?;
-            rows.collect()
-        })?;
+        let keys = self.po_keys(
+            key.coupa_id,
+            "SELECT idempotency_key FROM documents
+             WHERE idempotency_key >= ?1 AND idempotency_key < ?2
+               AND (sent_to <> '' OR status IN ('delivered', 'partner_rejected'))",
+        )?;
         Ok(keys
             .into_iter()
             .filter_map(|k| {
