@@ -34,6 +34,7 @@ impl Decode for CxmlCodec {
             match decode_tree(tree) {
                 Ok(mut d) => {
                     d.meta.location = Some(format!("cXML document {}", i + 1).into());
+                    key_by_content_without_payload_id(&mut d);
                     out.documents.push(d);
                 }
                 Err(e) => {
@@ -55,6 +56,21 @@ impl Decode for CxmlCodec {
     fn max_input_bytes(&self) -> Option<usize> {
         Some(self.limits.max_bytes)
     }
+}
+
+/// A cXML without a payloadID (the DTD requires one) had no key: each time it was sent it was
+/// a new document. It is known by its canonical content instead, so the same document sent
+/// again is a duplicate, and the note says why.
+fn key_by_content_without_payload_id(d: &mut gateway_core::DecodedDocument) {
+    if d.meta.source_key.is_some() {
+        return;
+    }
+    let content = gateway_core::sha256_hex(gateway_model::to_json_line(&d.document).as_bytes());
+    let short = content.get(..32).unwrap_or(&content);
+    d.meta.source_key = Some(format!("no-payload-id:{short}").into());
+    d.meta.note(
+        "the cXML has no payloadID, which cXML requires: it is known by its content, so the same document sent again is taken as a duplicate; send a payloadID",
+    );
 }
 
 impl Encode for CxmlCodec {
