@@ -47,23 +47,46 @@ fn is_marked(mask: u32, pos: usize) -> bool {
         .is_some_and(|bit| mask & bit != 0)
 }
 
-/// The elements with the line breaks of their free-text elements (`mask`) made spaces; `None`
+/// The elements with the line breaks of their free-text elements (`mask`) made spaces, and the
+/// interchange's delimiters in them too (`forbidden`): X12 cannot escape a delimiter, and a
+/// PO line described `Screw M6*20` was refused, so the PO never reached its supplier. `None`
 /// when there is none to change (the usual case, which copies nothing).
-fn without_line_breaks<'e>(mask: u32, elements: &[El<'e>]) -> Option<Vec<El<'e>>> {
+fn flattened_free_text<'e>(
+    mask: u32,
+    elements: &[El<'e>],
+    forbidden: &[bool; 256],
+) -> Option<Vec<El<'e>>> {
     if mask == 0 {
         return None;
     }
-    let breaks = |i: usize, e: &El| {
-        is_marked(mask, i + 1) && matches!(e, El::T(v) if control_char(v).is_some())
+    let is_forbidden = |c: char| {
+        c.is_ascii()
+            && forbidden
+                .get(usize::from(c as u8))
+                .copied()
+                .unwrap_or(false)
     };
-    if !elements.iter().enumerate().any(|(i, e)| breaks(i, e)) {
+    let changes = |i: usize, e: &El| {
+        is_marked(mask, i + 1)
+            && matches!(e, El::T(v) if control_char(v).is_some() || v.chars().any(is_forbidden))
+    };
+    if !elements.iter().enumerate().any(|(i, e)| changes(i, e)) {
         return None;
     }
+    let substitute = [' ', '.', '-', '_', '/']
+        .into_iter()
+        .find(|c| !is_forbidden(*c))
+        .unwrap_or(' ');
     let flat = elements
         .iter()
         .enumerate()
         .map(|(i, e)| match e {
-            El::T(v) if breaks(i, e) => El::T(Cow::Owned(one_line(v))),
+            El::T(v) if changes(i, e) => El::T(Cow::Owned(
+                one_line(v)
+                    .chars()
+                    .map(|c| if is_forbidden(c) { substitute } else { c })
+                    .collect(),
+            )),
             _ => e.clone(),
         })
         .collect();
@@ -434,7 +457,7 @@ impl Out {
         let fixed = match self.limits.as_ref() {
             Some(limits) => match limits.for_segment(id) {
                 Some(seg) => {
-                    let flat = without_line_breaks(seg.free_text, elements);
+                    let flat = flattened_free_text(seg.free_text, elements, &self.forbidden);
                     let flat_or_given = flat.as_deref().unwrap_or(elements);
                     check_lengths(limits, seg, path, id, flat_or_given)?;
                     padded_to_minimum(seg, path, id, flat_or_given)?.or(flat)
