@@ -66,9 +66,17 @@ fn flattened_free_text<'e>(
                 .copied()
                 .unwrap_or(false)
     };
+    // One pass over the bytes answers for nearly every value (printable ASCII, no delimiter);
+    // only the others are looked at character by character.
+    let plain = |v: &str| {
+        v.bytes().all(|b| {
+            (0x20..0x7f).contains(&b) && !forbidden.get(usize::from(b)).copied().unwrap_or(false)
+        })
+    };
     let changes = |i: usize, e: &El| {
         is_marked(mask, i + 1)
-            && matches!(e, El::T(v) if control_char(v).is_some() || v.chars().any(is_forbidden))
+            && matches!(e, El::T(v) if !plain(v)
+                && (control_char(v).is_some() || v.chars().any(is_forbidden)))
     };
     if !elements.iter().enumerate().any(|(i, e)| changes(i, e)) {
         return None;

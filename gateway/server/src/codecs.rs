@@ -112,9 +112,20 @@ impl Codecs {
         c.add_decoder(csv.clone());
         c.add_encoder(csv);
         // e-mail reads whole messages and hands each attachment to the codecs above
-        let inner: Vec<Arc<dyn Decode>> = c.decoders.values().map(|(_, d)| d.clone()).collect();
-        c.add_decoder(Arc::new(adapter_email::EmailCodec::new(inner)));
+        c.add_decoder(Arc::new(adapter_email::EmailCodec::new(
+            c.attachment_readers(),
+        )));
         c
+    }
+
+    /// The decoders a mail's attachments are read with: every one but e-mail's own. The
+    /// registry's e-mail decoder and the mailbox's router (`mailbox::judge`) are built on it.
+    pub fn attachment_readers(&self) -> Vec<Arc<dyn Decode>> {
+        self.decoders
+            .values()
+            .filter(|(f, _)| *f != Format::Email)
+            .map(|(_, d)| d.clone())
+            .collect()
     }
 
     fn add_decoder(&mut self, d: Arc<dyn Decode>) {

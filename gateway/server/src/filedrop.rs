@@ -162,6 +162,7 @@ impl FileDrop {
             &key,
             "file-drop",
             &partner.id,
+            "unknown",
             &label,
             why,
         ) {

@@ -229,7 +229,14 @@ pub fn not_from_owner(
     match format {
         Format::X12 => crate::x12_senders::not_from_owner(owner, partners, raw),
         Format::Cxml => refusal(owner, &cxml_senders(partners, raw), &CXML),
-        Format::Csv => {
+        // Only another partner's Coupa supplier refuses a CSV file, so without one configured
+        // the file is not read twice (here, then to be taken).
+        Format::Csv
+            if partners
+                .all()
+                .iter()
+                .any(|p| p.id != owner.id && p.coupa_supplier.is_some()) =>
+        {
             let decoder = decoder?;
             refusal(owner, &csv_suppliers(partners, owner, raw, decoder), &CSV)
         }

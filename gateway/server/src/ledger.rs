@@ -472,19 +472,28 @@ impl Ledger {
     }
 
     /// Keeps an input refused before any document was read from it (a mail from an unknown
-    /// sender, a zip that cannot be taken, a file from another partner's sender) as one
-    /// `rejected` row of kind `unknown` under `key`, `label` naming it (the file or message),
-    /// so operators find it with the rest, not only in `error/` or `quarantine/`. Returns
-    /// whether the row is new (the same input refused again rewrites it), for counting once.
+    /// sender, a zip that cannot be taken, a file from another partner's sender, a Coupa PO
+    /// that cannot be read) as one `rejected` row of `kind` under `key`, `label` naming it (the
+    /// file, message or PO number), so operators find it with the rest, not only in `error/`,
+    /// `quarantine/` or a log line. Returns whether the row is new or says something new (the
+    /// same input refused again for the same reason rewrites nothing), for counting and
+    /// logging once.
     pub fn record_refused_input(
         &self,
         key: &str,
         adapter: &str,
         partner: &str,
+        kind: &str,
         label: &str,
         detail: &str,
     ) -> Result<bool, LedgerError> {
-        let known = self.entry(key)?.is_some();
+        let known = self.entry(key)?;
+        if known
+            .as_ref()
+            .is_some_and(|e| e.status == Status::Rejected.as_str() && e.detail == detail)
+        {
+            return Ok(false);
+        }
         let doc_id = uuid::Uuid::new_v4().to_string();
         let label: String = label.chars().take(120).collect();
         let row = NewDocument {
@@ -492,12 +501,11 @@ impl Ledger {
             doc_id: &doc_id,
             adapter,
             partner,
-            kind: "unknown",
+            kind,
             number: &label,
             business_key: None,
         };
-        self.record_rejections(&[(row, detail.to_string())])?;
-        Ok(!known)
+        Ok(self.record_rejections(&[(row, detail.to_string())])? > 0)
     }
 
     /// Other documents with the same business key (supplier + invoice number) already on the

@@ -406,15 +406,8 @@ pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict 
     let partners = pipeline.partners().all();
     // The partner the mail is for: its sender's, or, when several partners list the sender
     // (an invoicing service), the one its documents name.
-    let codecs = pipeline.codecs();
-    let router = adapter_email::EmailCodec::new(
-        codecs
-            .readable()
-            .into_iter()
-            .filter_map(|f| codecs.decoder(f))
-            .collect(),
-    )
-    .with_limits(*limits);
+    let router =
+        adapter_email::EmailCodec::new(pipeline.codecs().attachment_readers()).with_limits(*limits);
     let partner = match router.route(partners, &mail) {
         Ok(p) => p,
         Err(SenderError::Unknown { .. } | SenderError::NoFrom) => {
@@ -496,6 +489,7 @@ fn keep_refused(pipeline: &Pipeline, key: &str, problems: &[String]) {
         key,
         "email",
         "(unknown)",
+        "unknown",
         label,
         &problems.join("; "),
     ) {

@@ -256,24 +256,17 @@ impl PoPoller {
                 cancel: false,
             }
             .key();
-            let known = self.ledger.entry(&key).ok().flatten();
-            if known.is_some_and(|e| e.status == Status::Rejected.as_str() && e.detail == po.reason)
-            {
-                continue;
-            }
             let number = po.po_number.clone().unwrap_or_default();
-            let doc_id = uuid::Uuid::new_v4().to_string();
-            let row = NewDocument {
-                idempotency_key: &key,
-                doc_id: &doc_id,
-                adapter: "coupa",
-                partner: "(unknown)",
-                kind: DocumentKind::PurchaseOrder.as_str(),
-                number: &number,
-                business_key: None,
-            };
-            match self.ledger.record_rejections(&[(row, po.reason.clone())]) {
-                Ok(_) => {
+            match self.ledger.record_refused_input(
+                &key,
+                "coupa",
+                "(unknown)",
+                DocumentKind::PurchaseOrder.as_str(),
+                &number,
+                &po.reason,
+            ) {
+                Ok(false) => {}
+                Ok(true) => {
                     gateway_core::metrics::count(
                         gateway_core::metrics::Counter::Rejected,
                         "coupa",
