@@ -528,6 +528,21 @@ mod tests {
         doc: Document,
     }
 
+    /// Claims `key` for acme's PO77 as the PO poller claims it.
+    fn claim_po(ledger: &Ledger, key: &str, doc_id: &str) -> crate::ledger::Claim {
+        ledger
+            .claim(&NewDocument {
+                idempotency_key: key,
+                doc_id,
+                adapter: "coupa",
+                partner: "acme",
+                kind: "purchase_order",
+                number: "PO77",
+                business_key: None,
+            })
+            .expect("claim")
+    }
+
     /// A PO for partner `acme`, whose channel is CSV files in `<dir>/out`, claimed in a ledger
     /// at `<dir>/ledger.db` as the PO poller claims it.
     fn setup() -> Setup {
@@ -543,17 +558,7 @@ mod tests {
         );
         env.direction = Direction::Out;
         env.idempotency_key = "coupa-po:77:v1".into();
-        let claimed = ledger
-            .claim(&NewDocument {
-                idempotency_key: &env.idempotency_key,
-                doc_id: &env.doc_id,
-                adapter: "coupa",
-                partner: "acme",
-                kind: "purchase_order",
-                number: "PO77",
-                business_key: None,
-            })
-            .expect("claim");
+        let claimed = claim_po(&ledger, &env.idempotency_key, &env.doc_id);
         assert!(matches!(claimed, crate::ledger::Claim::New));
         let doc = Document::PurchaseOrder(PurchaseOrder {
             po_number: Some("PO77".into()),
@@ -714,17 +719,7 @@ mod tests {
             ("coupa-po:77:v2", Status::Published),
             ("coupa-po:770:v9", Status::Delivered),
         ] {
-            s.ledger
-                .claim(&NewDocument {
-                    idempotency_key: key,
-                    doc_id: key,
-                    adapter: "coupa",
-                    partner: "acme",
-                    kind: "purchase_order",
-                    number: "PO77",
-                    business_key: None,
-                })
-                .expect("claim");
+            claim_po(&s.ledger, key, key);
             s.ledger.set_status(key, status, "").expect("status");
         }
         let sender = delivery(&s, Arc::clone(&exporter));
@@ -740,17 +735,7 @@ mod tests {
         // The cancellation of version 2 comes after version 2 itself.
         let mut cancel = s.env.clone();
         cancel.idempotency_key = "coupa-po:77:v2:cancel".into();
-        s.ledger
-            .claim(&NewDocument {
-                idempotency_key: &cancel.idempotency_key,
-                doc_id: &cancel.doc_id,
-                adapter: "coupa",
-                partner: "acme",
-                kind: "purchase_order",
-                number: "PO77",
-                business_key: None,
-            })
-            .expect("claim");
+        claim_po(&s.ledger, &cancel.idempotency_key, &cancel.doc_id);
         let receipt = sender.deliver(&cancel, &s.doc).await.expect("sent");
         assert_eq!(receipt.superseded_by, None);
         assert_eq!(pick_up(&s), 1);
