@@ -71,6 +71,29 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The names of the files under `dir` (recursively), sorted, leaving out hidden ones (a
+/// leading `.`: temporary uploads, the file drop's own markers) and what is under a hidden
+/// folder.
+pub fn visible_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') {
+            continue;
+        }
+        if e.path().is_dir() {
+            out.extend(visible_files(&e.path()));
+        } else {
+            out.push(name);
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Sets `path`'s modification time, so a test can make a file as old as it needs (retention
 /// decides by it) without waiting.
 pub fn set_modified(path: &Path, when: std::time::SystemTime) -> std::io::Result<()> {

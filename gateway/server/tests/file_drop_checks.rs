@@ -127,26 +127,7 @@ impl Env {
     }
 }
 
-/// The names of the visible files under `dir` (recursively), sorted.
-fn visible_files(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().to_string();
-        if name.starts_with('.') {
-            continue;
-        }
-        if e.path().is_dir() {
-            out.extend(visible_files(&e.path()));
-        } else {
-            out.push(name);
-        }
-    }
-    out.sort();
-    out
-}
+use gateway_core::testkit::visible_files;
 
 fn sample(path: &str) -> String {
     std::fs::read_to_string(gateway_core::testkit::repo_root().join(path)).unwrap()

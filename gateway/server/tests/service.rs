@@ -459,26 +459,7 @@ fn drop_into(root: &std::path::Path, partner: &str, name: &str, bytes: &[u8]) {
     std::fs::rename(&tmp, incoming.join(name)).unwrap();
 }
 
-/// The names of the visible files under `dir` (recursively), sorted.
-fn visible_files(dir: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().to_string();
-        if name.starts_with('.') {
-            continue;
-        }
-        if e.path().is_dir() {
-            out.extend(visible_files(&e.path()));
-        } else {
-            out.push(name);
-        }
-    }
-    out.sort();
-    out
-}
+use gateway_core::testkit::visible_files;
 
 /// Polls `done` until it holds or 30 s passed; false on the deadline.
 async fn eventually(mut done: impl FnMut() -> bool) -> bool {
