@@ -1719,3 +1719,38 @@ async fn an_imap_partners_sender_is_told_why_its_message_was_quarantined() {
     env.running.shutdown().await;
     env.sandbox.shutdown().await.unwrap();
 }
+
+/// With the real readers: a cXML part declared `text/xml; charset=iso-8859-1`, written in
+/// ISO-8859-1 with its XML declaration saying so, reads as written (it reached Coupa as
+/// `MÃ¼ller`: the part was converted by its MIME charset, then again by the declaration).
+#[test]
+fn a_mailed_cxml_in_iso_8859_1_declared_in_its_part_reads_as_written() {
+    let xml = std::fs::read_to_string(
+        gateway_core::testkit::repo_root().join("samples/cxml/invoice/rich.xml"),
+    )
+    .unwrap()
+    .replacen("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\"", 1)
+    .replacen(
+        "Safety gloves, nitrile, size L",
+        "Schutzhandschuhe Größe L - Müller",
+        1,
+    );
+    assert!(xml.contains("ISO-8859-1") && xml.contains("Müller"));
+    let latin1: Vec<u8> = xml
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect();
+    let raw = mail(
+        "billing@acme.example",
+        "latin1@acme.example",
+        &[("INV.xml", "text/xml; charset=iso-8859-1", &latin1)],
+    );
+    let acme = gateway_core::PartnerProfile {
+        id: "acme".into(),
+        ..Default::default()
+    };
+    let d = email_decoder().decode(&raw, &acme);
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    let json = gateway_model::to_json(&d.documents[0].document);
+    assert!(json.contains("Schutzhandschuhe Größe L - Müller"), "{json}");
+}
