@@ -654,7 +654,7 @@ mod status_update {
         assert_eq!(names(inv), ["InvoiceIDInfo", "Comments"]);
         let info = inv.child("InvoiceIDInfo").unwrap();
         assert_eq!(info.attr("invoiceID"), Some("INV-1"));
-        assert_eq!(info.attr("invoiceDate"), Some("2026-03-15T00:00:00+00:00"));
+        assert_eq!(info.attr("invoiceDate"), Some("2026-03-15T12:00:00+00:00"));
         let comments = inv.child("Comments").unwrap();
         assert_eq!(comments.attr("xml:lang"), Some("en"));
         assert_eq!(comments.text(), reason);

@@ -1374,7 +1374,7 @@ fn documents_from_elsewhere_with_the_new_markers_still_round_trip() {
         // The orderDate is the timestamp, with someone's marker; another date with one.
         (
             doc(
-                r#"orderDate="2026-01-01T00:00:00+00:00""#,
+                r#"orderDate="2026-01-01T12:00:00+00:00""#,
                 "",
                 &marker("orderDateSource", "timestamp"),
                 item,

@@ -73,7 +73,7 @@ fn a_csv_credit_memo_names_its_original_invoice_in_invoice_id_info() {
     let (text, source, back) = through_cxml(CSV_MEMO);
     assert!(
         text.contains(
-            r#"<InvoiceIDInfo invoiceID="INV-5" invoiceDate="2026-03-01T00:00:00+00:00"/>"#
+            r#"<InvoiceIDInfo invoiceID="INV-5" invoiceDate="2026-03-01T12:00:00+00:00"/>"#
         ),
         "{text}"
     );

@@ -115,10 +115,10 @@ const ORDER_HEADER: &str = "Request/OrderRequest/OrderRequestHeader";
 const INVOICE_HEADER: &str = "Request/InvoiceDetailRequest/InvoiceDetailRequestHeader";
 
 /// The sample holds what the test is about, so the test cannot pass by writing the
-/// canonical form back: a timestamp that is not midnight UTC, a country name that is not
+/// canonical form back: a timestamp that is not what the writer writes for a bare date, a country name that is not
 /// its code.
 fn assert_sample_is_telling(t: &Tree, date: &str) {
-    assert!(!date.ends_with("T00:00:00+00:00"), "{date}");
+    assert!(!date.ends_with("T12:00:00+00:00"), "{date}");
     let countries = codes(t, "Country");
     assert!(!countries.is_empty());
     assert!(
@@ -215,12 +215,12 @@ fn a_date_changed_in_the_canonical_document_is_written_as_changed() {
     let out = tree(&written);
     assert_eq!(
         header(&out, ORDER_HEADER).attr("orderDate"),
-        Some(format!("{new_date}T00:00:00+00:00").as_str()),
+        Some(format!("{new_date}T12:00:00+00:00").as_str()),
         "{written}"
     );
     assert_eq!(
         delivery_dates(&out)[0].1.as_deref(),
-        Some(format!("{new_need_by}T00:00:00+00:00").as_str()),
+        Some(format!("{new_need_by}T12:00:00+00:00").as_str()),
         "{written}"
     );
 
@@ -234,7 +234,7 @@ fn a_date_changed_in_the_canonical_document_is_written_as_changed() {
     let written = encode(&doc, &partner);
     assert_eq!(
         header(&tree(&written), INVOICE_HEADER).attr("invoiceDate"),
-        Some(format!("{new_date}T00:00:00+00:00").as_str()),
+        Some(format!("{new_date}T12:00:00+00:00").as_str()),
         "{written}"
     );
     // Read back, the document has the new date and nothing kept for it any more.
@@ -388,7 +388,7 @@ fn a_line_ship_to_keeps_its_country_name() {
     assert_eq!(decode(written.as_bytes(), &partner), doc);
 }
 
-/// What the writer would write anyway is not kept: a midnight-UTC timestamp, a country named
+/// What the writer would write anyway is not kept: a noon-UTC timestamp, a country named
 /// by its code, a phone in its address's country.
 #[test]
 fn nothing_is_kept_that_the_writer_writes_anyway() {
@@ -397,15 +397,15 @@ fn nothing_is_kept_that_the_writer_writes_anyway() {
     let xml = source
         .replace(
             r#"orderDate="2026-03-18T07:59:12-08:00""#,
-            r#"orderDate="2026-03-18T00:00:00+00:00""#,
+            r#"orderDate="2026-03-18T12:00:00+00:00""#,
         )
         .replace(
             r#"requestedDeliveryDate="2026-03-25T00:00:00-08:00""#,
-            r#"requestedDeliveryDate="2026-03-25T00:00:00+00:00""#,
+            r#"requestedDeliveryDate="2026-03-25T12:00:00+00:00""#,
         )
         .replace(
             r#"requestedDeliveryDate="2026-04-01""#,
-            r#"requestedDeliveryDate="2026-04-01T00:00:00+00:00""#,
+            r#"requestedDeliveryDate="2026-04-01T12:00:00+00:00""#,
         )
         .replace(
             r#"<Country isoCountryCode="US">United States</Country>"#,
@@ -432,7 +432,7 @@ fn nothing_is_kept_that_the_writer_writes_anyway() {
     let out = tree(&written);
     assert_eq!(
         header(&out, ORDER_HEADER).attr("orderDate"),
-        Some("2026-03-18T00:00:00+00:00")
+        Some("2026-03-18T12:00:00+00:00")
     );
     assert_eq!(delivery_dates(&out), delivery_dates(&tree(&xml)));
     assert_eq!(codes(&out, "Country"), codes(&tree(&xml), "Country"));

@@ -593,13 +593,13 @@ impl PartiesKept {
 /// The text of a timestamp attribute read as the canonical `date` (`invoiceDate`,
 /// `orderDate`, `ItemOut@requestedDeliveryDate`), to keep under the attribute's name in
 /// `extensions.cxml` when the writer would not give it back from the date alone (it writes
-/// `<date>T00:00:00+00:00`, see `encode::timestamp`): the sender's time of day and offset
+/// `<date>T12:00:00+00:00`, see `encode::timestamp`): the sender's time of day and offset
 /// survive a round trip. `None` when there is nothing to keep. Allocates only to compare a
 /// text that ends as the writer's does.
 pub(crate) fn kept_timestamp(text: Option<&str>, date: Option<NaiveDate>) -> Option<&str> {
     let (text, date) = (text?, date?);
     let as_written =
-        text.ends_with(crate::encode::MIDNIGHT_UTC) && text == crate::encode::date_time(date);
+        text.ends_with(crate::encode::DATE_ONLY_TIME) && text == crate::encode::date_time(date);
     (!as_written).then_some(text)
 }
 
@@ -651,7 +651,9 @@ mod tests {
     fn timestamps_are_kept_when_they_say_more_than_the_date_and_written_while_it_holds() {
         let day = NaiveDate::from_ymd_opt(2026, 3, 15).unwrap();
         for (text, kept) in [
-            ("2026-03-15T00:00:00+00:00", false),
+            ("2026-03-15T12:00:00+00:00", false),
+            // What this writer wrote before it moved to noon: kept, so it comes back as sent.
+            ("2026-03-15T00:00:00+00:00", true),
             ("2026-03-15T09:30:00-05:00", true),
             // Late in the evening west of UTC: the date is the local one, not UTC's 16th.
             ("2026-03-15T23:30:00-05:00", true),
@@ -676,7 +678,7 @@ mod tests {
         ] {
             assert_eq!(
                 crate::encode::timestamp(next, Some(stale)),
-                "2026-03-16T00:00:00+00:00",
+                "2026-03-16T12:00:00+00:00",
                 "{stale}"
             );
         }

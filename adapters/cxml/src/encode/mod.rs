@@ -159,12 +159,14 @@ pub fn timestamp_now() -> String {
     Utc::now().format("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
-/// What [`date_time`] writes after the date.
-pub(crate) const MIDNIGHT_UTC: &str = "T00:00:00+00:00";
+/// What [`date_time`] writes after a date that has no time of its own: noon UTC, so the
+/// reader's local date is the date meant from UTC−12 to UTC+11. Midnight UTC made every
+/// supplier west of Greenwich (all of the Americas) read the day before its need-by date.
+pub(crate) const DATE_ONLY_TIME: &str = "T12:00:00+00:00";
 
 /// A canonical date as a cXML timestamp whose date part is that date.
 pub(crate) fn date_time(d: NaiveDate) -> String {
-    format!("{}{MIDNIGHT_UTC}", d.format("%Y-%m-%d"))
+    format!("{}{DATE_ONLY_TIME}", d.format("%Y-%m-%d"))
 }
 
 /// The timestamp written for the canonical date `d` of an attribute whose source text the
@@ -761,4 +763,30 @@ pub(crate) fn ext_parties(e: &Extensions) -> Vec<(String, Party)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use chrono::{DateTime, FixedOffset};
+
+    use super::*;
+
+    /// A bare date (a need-by date from Coupa, an invoice date from X12) is read as that date by
+    /// a supplier converting the timestamp to its own zone, from UTC−12 to UTC+11: midnight UTC
+    /// was the day before everywhere west of Greenwich.
+    #[test]
+    fn a_bare_date_is_the_same_date_in_every_zone_from_utc_minus_12_to_plus_11() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 10).unwrap();
+        let written = DateTime::parse_from_rfc3339(&date_time(day)).unwrap();
+        for hours in -12..=11 {
+            let zone = FixedOffset::east_opt(hours * 3600).unwrap();
+            assert_eq!(
+                written.with_timezone(&zone).date_naive(),
+                day,
+                "UTC{hours:+}"
+            );
+        }
+    }
 }
