@@ -149,6 +149,13 @@ pub fn read_zip(raw: &[u8], limits: ZipLimits) -> Result<ZipDrop, String> {
         if base.is_empty() || base.starts_with('.') || name.starts_with("__MACOSX/") {
             continue;
         }
+        if is_zip(&bytes) {
+            // Its documents would never be read, and the zip would reach Coupa as an invoice's
+            // file: the invoices in it lost without a word.
+            return Err(format!(
+                "entry {name} is itself a zip, and a zip inside a zip is not opened; put its files at the top level of one zip"
+            ));
+        }
         if is_document(&base, &bytes) {
             documents.push((base, bytes));
         } else if bytes.len() as u64 > limits.max_supporting_bytes {
@@ -289,6 +296,25 @@ mod tests {
                 .unwrap_err()
                 .contains("21 entries")
         );
+    }
+
+    /// A zip inside the zip was attached to the invoice as a file, and the invoices in it
+    /// were never read.
+    #[test]
+    fn a_zip_inside_a_zip_is_refused_not_attached() {
+        let inner = zip_of(&[("more.csv", b"Invoice,Invoice Number*\n")]);
+        for name in ["batch2.zip", "scans/batch2", "INV-1.pdf"] {
+            let raw = zip_of(&[
+                ("invoices.csv", b"Invoice,Invoice Number*\n"),
+                (name, &inner),
+            ]);
+            let err = read_zip(&raw, LIMITS).unwrap_err();
+            assert!(
+                err.contains(&format!("entry {name} is itself a zip"))
+                    && err.contains("top level of one zip"),
+                "{name}: {err}"
+            );
+        }
     }
 
     #[test]
