@@ -420,6 +420,54 @@ async fn dead_then_replay_exactly_once(b: Arc<dyn Broker>) {
     );
 }
 
+/// A replay starts a fresh attempt count, so a letter that died again on replay read as tried
+/// once (`attempts=1`): the operator could not tell it had failed before. Its earlier lives are
+/// now kept beside the count.
+async fn a_replayed_letter_that_dies_again_keeps_its_history(b: Arc<dyn Broker>) {
+    let m = message("acme", "dies-every-time");
+    let doc_id = m.envelope.doc_id.clone();
+    b.publish(&[m]).await.expect("publish");
+    // Each life: one retry, then dead on the second attempt.
+    let mut c = start(Arc::clone(&b), "invoices", |d| {
+        if d.attempt == 1 {
+            Outcome::Retry {
+                reason: "coupa 503".into(),
+                after: None,
+            }
+        } else {
+            Outcome::Dead {
+                reason: "supplier not found in Coupa".into(),
+            }
+        }
+    });
+    let by_id = DeadFilter {
+        doc_id: Some(doc_id.clone()),
+        ..Default::default()
+    };
+    let mut seen = Vec::new();
+    for life in 1..=3u32 {
+        seen.push(c.next().await.attempt);
+        seen.push(c.next().await.attempt);
+        let dead = wait_dead(b.as_ref(), "invoices", 1).await;
+        assert_eq!(dead.len(), 1, "life {life}");
+        let d = &dead[0];
+        assert_eq!(d.attempts, 2, "life {life}: the last life's count");
+        assert_eq!(d.replayed.replays, life - 1, "life {life}");
+        assert_eq!(d.replayed.earlier_attempts, 2 * (life - 1), "life {life}");
+        assert_eq!(d.first_error.as_deref(), Some("coupa 503"), "life {life}");
+        if life < 3 {
+            assert_eq!(b.replay("invoices", &by_id).await.expect("replay"), 1);
+        }
+    }
+    assert_eq!(seen, [1, 2, 1, 2, 1, 2], "each replay starts a fresh count");
+    let last = wait_dead(b.as_ref(), "invoices", 1).await;
+    assert_eq!(
+        last[0].replayed.describe(last[0].attempts),
+        " (replayed 2 times; 6 attempts in all)"
+    );
+    c.stop().await;
+}
+
 async fn many_in_flight(b: Arc<dyn Broker>) {
     let batch: Vec<Message> = (0..200).map(|i| message("acme", &i.to_string())).collect();
     b.publish(&batch).await.expect("publish");
@@ -461,6 +509,7 @@ where
     case!(exhausted_retries_dead_letter);
     case!(the_handler_is_told_of_every_dead_letter);
     case!(dead_then_replay_exactly_once);
+    case!(a_replayed_letter_that_dies_again_keeps_its_history);
     case!(many_in_flight);
 }
 

@@ -173,10 +173,48 @@ pub struct DeadLetter {
     pub reason: String,
     pub first_error: Option<String>,
     pub dead_at: Option<DateTime<Utc>>,
+    /// Its lives before the last replay: `attempts` counts only the last one, so a letter
+    /// replayed and dead again on its first try would otherwise read as tried once.
+    pub replayed: ReplayHistory,
     #[serde(skip)]
     pub envelope: Envelope,
     #[serde(skip)]
     pub body: Vec<u8>,
+}
+
+/// How often an operator replayed a letter, and what it took before the last replay.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReplayHistory {
+    pub replays: u32,
+    /// Deliveries in every life before the last replay.
+    pub earlier_attempts: u32,
+}
+
+impl ReplayHistory {
+    /// The history of a letter replayed once more, after dying after `attempts` in its last
+    /// life; a replay starts a fresh attempt count, so this keeps the old one.
+    pub fn replayed_after(self, attempts: u32) -> Self {
+        ReplayHistory {
+            replays: self.replays.saturating_add(1),
+            earlier_attempts: self.earlier_attempts.saturating_add(attempts),
+        }
+    }
+
+    /// What an operator reads after the attempt count of the last life: empty for a letter
+    /// never replayed.
+    pub fn describe(&self, attempts: u32) -> String {
+        if self.replays == 0 {
+            return String::new();
+        }
+        let how = match self.replays {
+            1 => "once".to_string(),
+            n => format!("{n} times"),
+        };
+        format!(
+            " (replayed {how}; {} attempts in all)",
+            self.earlier_attempts.saturating_add(attempts)
+        )
+    }
 }
 
 /// Which dead letters an operator verb applies to. Empty filter = all of them.

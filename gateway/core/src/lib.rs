@@ -28,7 +28,7 @@ pub use attachments::{
 };
 pub use bus::{
     Broker, BusError, ConsumerSpec, DeadFilter, DeadLetter, Delivered, Handler, Message, Outcome,
-    QueueDepth, Stop, Topology,
+    QueueDepth, ReplayHistory, Stop, Topology,
 };
 pub use cancellation::{CancellationMark, cancellation_refused, invoice_cancellation};
 pub use codec::{

@@ -99,12 +99,13 @@ pub async fn run(
                             .unwrap_or_else(|| "-".into());
                         writeln!(
                             out,
-                            "  {}  {} {number}  key={}  partner={}  attempts={}  dead_at={}\n    reason: {}",
+                            "  {}  {} {number}  key={}  partner={}  attempts={}{}  dead_at={}\n    reason: {}",
                             l.doc_id,
                             l.kind,
                             l.idempotency_key,
                             l.partner.as_deref().unwrap_or("-"),
                             l.attempts,
+                            l.replayed.describe(l.attempts),
                             l.dead_at
                                 .map(|t| t.to_rfc3339())
                                 .unwrap_or_else(|| "-".into()),
@@ -126,7 +127,12 @@ pub async fn run(
                     if let Some(first) = &l.first_error {
                         writeln!(out, "first error: {first}")?;
                     }
-                    writeln!(out, "attempts:    {}", l.attempts)?;
+                    writeln!(
+                        out,
+                        "attempts:    {}{}",
+                        l.attempts,
+                        l.replayed.describe(l.attempts)
+                    )?;
                     writeln!(
                         out,
                         "envelope:    {}",

@@ -353,6 +353,7 @@ mod tests {
             reason: "Coupa refused the invoice: supplier not found".into(),
             first_error: None,
             dead_at: None,
+            replayed: Default::default(),
             envelope,
             body: gateway_model::to_json(doc).into_bytes(),
         }

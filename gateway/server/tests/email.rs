@@ -1558,6 +1558,7 @@ async fn a_given_up_invoice_is_told_to_an_email_supplier_by_mail() {
         reason: "supplier not found in Coupa: number \"MAILCO-9\"".into(),
         first_error: None,
         dead_at: None,
+        replayed: Default::default(),
         envelope,
         body: gateway_model::to_json(&invoice).into_bytes(),
     };

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use gateway_core::{BusError, DeadFilter, DeadLetter, Envelope, QueueDepth};
+use gateway_core::{BusError, DeadFilter, DeadLetter, Envelope, QueueDepth, ReplayHistory};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::settle::Decision;
@@ -27,6 +27,13 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (consumer, state, available_at, seq);
 ";
+
+/// Columns added after the first release, each with its definition: a store written by an
+/// older gateway gains them on open ([`ReplayHistory`]).
+const ADDED_COLUMNS: [(&str, &str); 2] = [
+    ("replays", "INTEGER NOT NULL DEFAULT 0"),
+    ("earlier_attempts", "INTEGER NOT NULL DEFAULT 0"),
+];
 
 /// One leased message.
 #[derive(Debug, Clone)]
@@ -60,6 +67,27 @@ fn decode_envelope(text: &str) -> Result<Envelope, BusError> {
     serde_json::from_str(text).map_err(|e| BusError::Storage(format!("stored envelope: {e}")))
 }
 
+/// Adds the [`ADDED_COLUMNS`] a store does not have yet.
+fn add_missing_columns(conn: &Connection) -> Result<(), BusError> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM pragma_table_info('messages')")
+        .map_err(storage)?;
+    let have: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(storage)?
+        .collect::<Result<_, _>>()
+        .map_err(storage)?;
+    for (name, definition) in ADDED_COLUMNS {
+        if !have.iter().any(|h| h == name) {
+            conn.execute_batch(&format!(
+                "ALTER TABLE messages ADD COLUMN {name} {definition}"
+            ))
+            .map_err(storage)?;
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     pub fn open(path: &Path) -> Result<Self, BusError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -73,6 +101,7 @@ impl Store {
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
             .map_err(storage)?;
         conn.execute_batch(SCHEMA).map_err(storage)?;
+        add_missing_columns(&conn)?;
         Ok(Store { conn })
     }
 
@@ -210,7 +239,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT seq, envelope, body, attempt, first_error, last_error, dead_at
+                "SELECT seq, envelope, body, attempt, first_error, last_error, dead_at,
+                        replays, earlier_attempts
                  FROM messages WHERE consumer = ?1 AND state = 'dead' ORDER BY seq",
             )
             .map_err(storage)?;
@@ -224,6 +254,10 @@ impl Store {
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, Option<String>>(5)?,
                     r.get::<_, Option<i64>>(6)?,
+                    ReplayHistory {
+                        replays: r.get::<_, u32>(7)?,
+                        earlier_attempts: r.get::<_, u32>(8)?,
+                    },
                 ))
             })
             .map_err(storage)?;
@@ -232,7 +266,7 @@ impl Store {
             if out.len() >= limit {
                 break;
             }
-            let (seq, envelope, body, attempts, first_error, last_error, dead_at) =
+            let (seq, envelope, body, attempts, first_error, last_error, dead_at, replayed) =
                 row.map_err(storage)?;
             let envelope = decode_envelope(&envelope)?;
             let reason = last_error.unwrap_or_default();
@@ -251,6 +285,7 @@ impl Store {
                     reason,
                     first_error,
                     dead_at: dead_at.and_then(chrono::DateTime::from_timestamp_millis),
+                    replayed,
                     envelope,
                     body,
                 },
@@ -267,7 +302,8 @@ impl Store {
             let mut stmt = tx
                 .prepare_cached(
                     "UPDATE messages SET state = 'ready', attempt = 0, available_at = ?2,
-                            dead_at = NULL
+                            dead_at = NULL, replays = replays + 1,
+                            earlier_attempts = earlier_attempts + attempt
                      WHERE seq = ?1 AND state = 'dead'",
                 )
                 .map_err(storage)?;
@@ -313,5 +349,68 @@ impl Store {
                 },
             )
             .map_err(storage)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use gateway_core::SourceMeta;
+    use gateway_model::DocumentKind;
+
+    /// A store written before replays were counted opens, and its dead letters list and replay
+    /// as before, now counting the replay.
+    #[test]
+    fn a_store_from_before_replay_history_gains_it_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bus.sqlite");
+        let envelope = Envelope::inbound(
+            DocumentKind::Invoice,
+            "test",
+            Some("acme".into()),
+            SourceMeta::default(),
+        );
+        {
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(SCHEMA).unwrap();
+            old.execute(
+                "INSERT INTO messages (consumer, envelope, body, attempt, state, available_at,
+                                       last_error, dead_at)
+                 VALUES ('invoices', ?1, x'7B7D', 4, 'dead', 0, 'gave up', 1)",
+                params![serde_json::to_string(&envelope).unwrap()],
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        let dead = store
+            .dead_letters("invoices", &DeadFilter::default(), 10)
+            .unwrap();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].1.attempts, 4);
+        assert_eq!(dead[0].1.replayed, ReplayHistory::default());
+        assert_eq!(store.revive(&[dead[0].0]).unwrap(), 1);
+        store
+            .settle_all(&[(
+                dead[0].0,
+                Decision::Dead {
+                    reason: "again".into(),
+                },
+            )])
+            .unwrap();
+        let again = store
+            .dead_letters("invoices", &DeadFilter::default(), 10)
+            .unwrap();
+        assert_eq!(
+            again[0].1.replayed,
+            ReplayHistory {
+                replays: 1,
+                earlier_attempts: 4
+            }
+        );
+        // Opening it again adds nothing twice.
+        drop(store);
+        assert!(Store::open(&path).is_ok());
     }
 }

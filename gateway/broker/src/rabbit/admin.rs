@@ -67,6 +67,7 @@ fn letter(consumer: &str, delivery: &Delivery, limit: u32) -> Option<DeadLetter>
         reason,
         first_error: h.first_error,
         dead_at: h.dead_at.and_then(chrono::DateTime::from_timestamp_millis),
+        replayed: h.replayed,
         envelope,
         body: delivery.data.clone(),
     })
@@ -339,6 +340,7 @@ pub async fn replay(
                 first_error: dl.first_error.clone(),
                 last_error: None,
                 dead_at: None,
+                replayed: dl.replayed.replayed_after(dl.attempts),
             };
             let message = Message {
                 envelope: dl.envelope,

@@ -249,6 +249,7 @@ impl Ctx {
                         first_error: history.first_error.or_else(|| Some(reason.clone())),
                         last_error: Some(reason.clone()),
                         dead_at: None,
+                        replayed: history.replayed,
                     },
                     Settled::Retrying {
                         delay: tier,
@@ -263,6 +264,7 @@ impl Ctx {
                     first_error: history.first_error.or_else(|| Some(reason.clone())),
                     last_error: Some(reason.clone()),
                     dead_at: Some(chrono::Utc::now().timestamp_millis()),
+                    replayed: history.replayed,
                 },
                 Settled::Dead { reason },
             ),

@@ -2,7 +2,7 @@
 //! replayed without the ledger), a few flat copies for people reading the management UI, and
 //! the delivery history (attempts, first and last error).
 
-use gateway_core::Envelope;
+use gateway_core::{Envelope, ReplayHistory};
 use lapin::BasicProperties;
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 
@@ -16,6 +16,10 @@ pub const ATTEMPTS: &str = "x-gw-attempts";
 pub const FIRST_ERROR: &str = "x-gw-first-error";
 pub const LAST_ERROR: &str = "x-gw-last-error";
 pub const DEAD_AT: &str = "x-gw-dead-at";
+/// How often an operator replayed the message ([`ReplayHistory`]).
+pub const REPLAYS: &str = "x-gw-replays";
+/// Deliveries before the last replay.
+pub const EARLIER_ATTEMPTS: &str = "x-gw-earlier-attempts";
 /// Set by quorum queues on redelivery (consumer crashed, channel closed before the ack).
 pub const DELIVERY_COUNT: &str = "x-delivery-count";
 /// Set by the broker when it dead-lettered the message itself (delivery limit).
@@ -28,6 +32,7 @@ pub struct History {
     pub first_error: Option<String>,
     pub last_error: Option<String>,
     pub dead_at: Option<i64>,
+    pub replayed: ReplayHistory,
 }
 
 fn text(s: &str) -> AMQPValue {
@@ -62,6 +67,14 @@ pub fn properties(envelope: &Envelope, history: &History) -> BasicProperties {
     }
     if let Some(t) = history.dead_at {
         h.insert(key(DEAD_AT), AMQPValue::LongLongInt(t));
+    }
+    if history.replayed.replays > 0 {
+        for (name, n) in [
+            (REPLAYS, history.replayed.replays),
+            (EARLIER_ATTEMPTS, history.replayed.earlier_attempts),
+        ] {
+            h.insert(key(name), AMQPValue::LongLongInt(i64::from(n)));
+        }
     }
     let mut props = BasicProperties::default()
         .with_delivery_mode(2)
@@ -107,14 +120,21 @@ pub fn envelope(props: &BasicProperties) -> Result<Envelope, String> {
 }
 
 pub fn history(props: &BasicProperties) -> History {
-    History {
-        attempts: get(props, ATTEMPTS)
+    let count = |name| {
+        get(props, name)
             .and_then(as_i64)
             .and_then(|n| u32::try_from(n).ok())
-            .unwrap_or(0),
+            .unwrap_or(0)
+    };
+    History {
+        attempts: count(ATTEMPTS),
         first_error: get(props, FIRST_ERROR).and_then(as_string),
         last_error: get(props, LAST_ERROR).and_then(as_string),
         dead_at: get(props, DEAD_AT).and_then(as_i64),
+        replayed: ReplayHistory {
+            replays: count(REPLAYS),
+            earlier_attempts: count(EARLIER_ATTEMPTS),
+        },
     }
 }
 
