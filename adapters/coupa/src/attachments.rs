@@ -130,16 +130,20 @@ impl CoupaClient {
                             "file attached to the Coupa invoice");
                     }
                     Err(e) => {
-                        failed = Some(e);
+                        failed = Some((file.name.as_str(), e));
                         break;
                     }
                 }
             }
-            let Some(err) = failed else {
+            let Some((file, err)) = failed else {
                 return Ok(added);
             };
             if !err.is_retryable_now() || attempt + 1 >= max {
-                return Err(err);
+                return Err(CoupaError::Attachment {
+                    file: file.to_string(),
+                    invoice_id,
+                    source: Box::new(err),
+                });
             }
             tracing::warn!(invoice_id, attempt, error = %err,
                 "attaching a file to the Coupa invoice failed; reading its attachments again before retrying");

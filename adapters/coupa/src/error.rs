@@ -149,6 +149,16 @@ pub enum CoupaError {
     /// the supplier sends it under a new number.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Coupa holds the invoice, but a file for it (its PDF copy) could not be attached:
+    /// retryable as `source` is. Said apart from the invoice's own refusal, which an operator
+    /// fixes differently (the invoice is there; the file is what to fix or attach by hand).
+    #[error("Coupa invoice {invoice_id} is there, but attaching {file} to it failed: {source}")]
+    Attachment {
+        file: String,
+        invoice_id: u64,
+        #[source]
+        source: Box<CoupaError>,
+    },
     /// cXML `Response/Status` other than 2xx; retryable for 5xx.
     #[error("cXML status {code} {text}: {message}")]
     Cxml {
@@ -170,6 +180,7 @@ impl CoupaError {
             | CoupaError::Unauthorized(_)
             | CoupaError::Transport { .. } => true,
             CoupaError::Cxml { code, .. } => *code >= 500 || *code == 429,
+            CoupaError::Attachment { source, .. } => source.is_retryable(),
             _ => false,
         }
     }
@@ -178,22 +189,29 @@ impl CoupaError {
     /// help: [`Self::is_retryable`] except a refused token, which only a configuration fix
     /// changes (asking again at once would only hammer Coupa's token endpoint).
     pub fn is_retryable_now(&self) -> bool {
-        self.is_retryable() && !matches!(self, CoupaError::TokenRefused(_))
+        match self {
+            CoupaError::Attachment { source, .. } => source.is_retryable_now(),
+            _ => self.is_retryable() && !matches!(self, CoupaError::TokenRefused(_)),
+        }
     }
 
     /// True when Coupa may have acted on the request although we got no answer: look before
     /// creating again.
     pub fn is_ambiguous(&self) -> bool {
-        matches!(
-            self,
-            CoupaError::Timeout { sent: true } | CoupaError::Transport { sent: true, .. }
-        )
+        match self {
+            CoupaError::Attachment { source, .. } => source.is_ambiguous(),
+            _ => matches!(
+                self,
+                CoupaError::Timeout { sent: true } | CoupaError::Transport { sent: true, .. }
+            ),
+        }
     }
 
     /// How long Coupa asked us to wait, when it did.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             CoupaError::RateLimited { retry_after } => *retry_after,
+            CoupaError::Attachment { source, .. } => source.retry_after(),
             _ => None,
         }
     }
@@ -210,6 +228,21 @@ impl From<CoupaError> for gateway_core::DeliveryError {
             let reason = match &e {
                 CoupaError::Validation { status, body, .. } => {
                     format!("Coupa refused the invoice ({status}): {body}")
+                }
+                CoupaError::Attachment {
+                    file,
+                    invoice_id,
+                    source,
+                } => {
+                    let why = match source.as_ref() {
+                        CoupaError::Validation { status, body, .. } => {
+                            format!("Coupa refused the file ({status}): {body}")
+                        }
+                        other => other.to_string(),
+                    };
+                    format!(
+                        "Coupa invoice {invoice_id} is there without its file {file}: {why}; attach the file to it in Coupa, or fix the file and replay (the invoice is found, not created again)"
+                    )
                 }
                 other => other.to_string(),
             };

@@ -144,4 +144,33 @@ async fn server_errors_are_retried_and_a_refusal_is_permanent() {
         .unwrap_err();
     assert!(!err.is_retryable(), "{err:?}");
     assert!(err.to_string().contains("at most 10"), "{err}");
+    // The refusal names the file and the invoice Coupa holds: the dead letter said only
+    // "Coupa refused the invoice (400)", as if the invoice itself had been refused.
+    let adapter_coupa::CoupaError::Attachment {
+        file, invoice_id, ..
+    } = &err
+    else {
+        panic!("not an attachment error: {err:?}");
+    };
+    let (file, invoice_id) = (file.clone(), *invoice_id);
+    assert_eq!(file, "page-10.pdf");
+    let held = env.sandbox.invoice_attachments(invoice_id);
+    assert_eq!(
+        held.len(),
+        10,
+        "the invoice is there with the ten files Coupa took"
+    );
+    let reason = match gateway_core::DeliveryError::from(err) {
+        gateway_core::DeliveryError::Permanent { reason } => reason,
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        reason.contains(&format!(
+            "Coupa invoice {invoice_id} is there without its file page-10.pdf"
+        )) && reason.contains("Coupa refused the file (4")
+            && reason.contains("at most 10")
+            && reason.contains("replay")
+            && !reason.contains("refused the invoice"),
+        "{reason}"
+    );
 }
