@@ -143,7 +143,11 @@ pub struct Invoice {
     pub schema_version: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_number: Option<Text>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::date_json::optional_date"
+    )]
     pub invoice_date: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<InvoicePurpose>,
@@ -263,7 +267,11 @@ pub struct PurchaseOrder {
     pub schema_version: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub po_number: Option<Text>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::date_json::optional_date"
+    )]
     pub order_date: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<OrderPurpose>,
@@ -347,7 +355,11 @@ pub struct OrderLine {
     pub supplier_part_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub buyer_part_id: Option<Text>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::date_json::optional_date"
+    )]
     pub need_by: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub taxes: Vec<Tax>,

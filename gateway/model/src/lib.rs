@@ -9,6 +9,7 @@
 //! precision is lost; dates are ISO `YYYY-MM-DD`.
 
 pub mod charset;
+mod date_json;
 mod decimal_json;
 mod decimal_text;
 mod document;

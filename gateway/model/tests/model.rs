@@ -272,3 +272,31 @@ fn an_invoice_without_a_supplier_needs_a_partner_that_names_one() {
         )]
     );
 }
+
+/// A date is refused at its path naming the contract's form: chrono's own reader answered
+/// "trailing input" for a timestamp and "input is out of range" for 30 February, and took
+/// `"2026-3-5"`.
+#[test]
+fn dates_outside_the_documented_form_are_refused_where_they_are_naming_the_form() {
+    let field = r#""invoice_date": "2026-01-31""#;
+    assert!(INVOICE.contains(field));
+    for text in [
+        "2026-03-15T23:30:00-05:00",
+        "20260315",
+        "2026-02-30",
+        "2026-13-01",
+        "2026-3-5",
+    ] {
+        let bad = INVOICE.replacen(field, &format!(r#""invoice_date": "{text}""#), 1);
+        let Some(err) = from_json(bad.as_bytes()).err() else {
+            panic!("{text:?} was accepted");
+        };
+        assert_eq!(err.location, "$.invoice_date", "{text}: {err}");
+        assert!(
+            err.message.contains(text) && err.message.contains("\"YYYY-MM-DD\""),
+            "{text}: {err}"
+        );
+    }
+    let null = INVOICE.replacen(field, r#""invoice_date": null"#, 1);
+    assert!(from_json(null.as_bytes()).is_ok());
+}
