@@ -142,7 +142,7 @@ impl CoupaClient {
                 return Err(CoupaError::Attachment {
                     file: file.to_string(),
                     invoice_id,
-                    source: Box::new(err),
+                    cause: Box::new(err),
                 });
             }
             tracing::warn!(invoice_id, attempt, error = %err,

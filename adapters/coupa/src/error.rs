@@ -150,14 +150,14 @@ pub enum CoupaError {
     #[error("conflict: {0}")]
     Conflict(String),
     /// Coupa holds the invoice, but a file for it (its PDF copy) could not be attached:
-    /// retryable as `source` is. Said apart from the invoice's own refusal, which an operator
+    /// retryable as `cause` is. Said apart from the invoice's own refusal, which an operator
     /// fixes differently (the invoice is there; the file is what to fix or attach by hand).
-    #[error("Coupa invoice {invoice_id} is there, but attaching {file} to it failed: {source}")]
+    /// (`cause` is in the message, not a `source`, so a `{:#}` chain does not print it twice.)
+    #[error("Coupa invoice {invoice_id} is there, but attaching {file} to it failed: {cause}")]
     Attachment {
         file: String,
         invoice_id: u64,
-        #[source]
-        source: Box<CoupaError>,
+        cause: Box<CoupaError>,
     },
     /// cXML `Response/Status` other than 2xx; retryable for 5xx.
     #[error("cXML status {code} {text}: {message}")]
@@ -180,7 +180,7 @@ impl CoupaError {
             | CoupaError::Unauthorized(_)
             | CoupaError::Transport { .. } => true,
             CoupaError::Cxml { code, .. } => *code >= 500 || *code == 429,
-            CoupaError::Attachment { source, .. } => source.is_retryable(),
+            CoupaError::Attachment { cause, .. } => cause.is_retryable(),
             _ => false,
         }
     }
@@ -190,7 +190,7 @@ impl CoupaError {
     /// changes (asking again at once would only hammer Coupa's token endpoint).
     pub fn is_retryable_now(&self) -> bool {
         match self {
-            CoupaError::Attachment { source, .. } => source.is_retryable_now(),
+            CoupaError::Attachment { cause, .. } => cause.is_retryable_now(),
             _ => self.is_retryable() && !matches!(self, CoupaError::TokenRefused(_)),
         }
     }
@@ -199,7 +199,7 @@ impl CoupaError {
     /// creating again.
     pub fn is_ambiguous(&self) -> bool {
         match self {
-            CoupaError::Attachment { source, .. } => source.is_ambiguous(),
+            CoupaError::Attachment { cause, .. } => cause.is_ambiguous(),
             _ => matches!(
                 self,
                 CoupaError::Timeout { sent: true } | CoupaError::Transport { sent: true, .. }
@@ -211,7 +211,7 @@ impl CoupaError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             CoupaError::RateLimited { retry_after } => *retry_after,
-            CoupaError::Attachment { source, .. } => source.retry_after(),
+            CoupaError::Attachment { cause, .. } => cause.retry_after(),
             _ => None,
         }
     }
@@ -232,9 +232,9 @@ impl From<CoupaError> for gateway_core::DeliveryError {
                 CoupaError::Attachment {
                     file,
                     invoice_id,
-                    source,
+                    cause,
                 } => {
-                    let why = match source.as_ref() {
+                    let why = match cause.as_ref() {
                         CoupaError::Validation { status, body, .. } => {
                             format!("Coupa refused the file ({status}): {body}")
                         }

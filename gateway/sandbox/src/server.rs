@@ -40,10 +40,12 @@ pub const ALL_SCOPES: &[&str] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
     /// The address is taken or not ours; another port may work.
-    #[error("cannot bind {addr}: {source}")]
+    /// (The I/O error is in the message, not a `source`, so a `{:#}` chain does not print
+    /// it twice.)
+    #[error("cannot bind {addr}: {cause}")]
     Bind {
         addr: SocketAddr,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The snapshot file could not be read, parsed or written; fix the file or path.
     #[error("snapshot {path}: {message}")]
@@ -172,10 +174,10 @@ impl Sandbox {
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
         let listener = tokio::net::TcpListener::bind(addr)
             .await
-            .map_err(|source| SandboxError::Bind { addr, source })?;
+            .map_err(|cause| SandboxError::Bind { addr, cause })?;
         let local = listener
             .local_addr()
-            .map_err(|source| SandboxError::Bind { addr, source })?;
+            .map_err(|cause| SandboxError::Bind { addr, cause })?;
         let (tx, rx) = watch::channel(false);
         let shared = Arc::new(Shared {
             store: Mutex::new(store),

@@ -559,6 +559,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 partner: convert::load_partner(partner.as_ref())?,
                 out_dir: out_dir.as_deref(),
             };
+            if req.to == Format::X12 && req.partner.x12.is_none() {
+                // The interchange would name made-up parties; fine for a look, not to send.
+                eprintln!(
+                    "note: no partner profile with an [x12] section: the ISA names sender \
+                     GATEWAY and receiver {} (qualifier ZZ); give --partner PROFILE.toml \
+                     with the partner's ids before sending it",
+                    req.partner.id.to_uppercase()
+                );
+            }
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             let tally = convert::convert(&codecs, &req, &mut out)?;

@@ -23,10 +23,12 @@ pub enum ServeLockError {
         "another `gateway serve` ({holder}) is using the ledger beside {path}: stop it first, or give this one its own [ledger] path"
     )]
     Held { path: PathBuf, holder: String },
-    #[error("cannot use the lock file {path}: {source}")]
+    /// (The I/O error is in the message, not a `source`, so a `{:#}` chain does not print
+    /// it twice.)
+    #[error("cannot use the lock file {path}: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -37,9 +39,9 @@ impl ServeLock {
         let mut name = ledger.as_os_str().to_owned();
         name.push(".serve-lock");
         let path = PathBuf::from(name);
-        let io = |source| ServeLockError::Io {
+        let io = |cause| ServeLockError::Io {
             path: path.clone(),
-            source,
+            cause,
         };
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()

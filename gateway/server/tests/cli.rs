@@ -204,6 +204,24 @@ fn syntax_errors_are_located_and_exit_1() {
     assert!(stderr.contains("line 2 column"), "{stderr}");
 }
 
+/// A missing profile is named once with the system's reason once: the reason was printed
+/// twice ("No such file or directory (os error 2): No such file or directory (os error 2)").
+#[test]
+fn a_missing_partner_profile_is_named_with_its_reason_once() {
+    let out = gateway()
+        .args(["convert", "--partner", "no-such-profile.toml"])
+        .arg(repo("samples/json/invoice/rich.json"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("cannot read partner profile no-such-profile.toml"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("os error").count(), 1, "{stderr}");
+}
+
 #[test]
 fn unsupported_target_lists_what_is_supported() {
     let out = gateway()
@@ -1206,6 +1224,50 @@ fn convert_to_cxml_writes_several_documents_one_file_each_with_out_dir() {
         })
         .collect();
     assert_eq!(numbers, expected);
+}
+
+/// X12 written without a partner's ids names made-up parties: said on standard error, so the
+/// interchange is not sent as it is (it was written silently).
+#[test]
+fn x12_written_without_a_partners_ids_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |partner: Option<&std::path::Path>| {
+        let mut command = gateway();
+        command.args(["convert", "--to", "x12"]);
+        if let Some(p) = partner {
+            command.arg("--partner").arg(p);
+        }
+        command
+            .arg(repo("samples/json/invoice/rich.json"))
+            .output()
+            .unwrap()
+    };
+    let bare = run(None);
+    assert!(bare.status.success());
+    assert!(String::from_utf8_lossy(&bare.stdout).starts_with("ISA"));
+    let stderr = String::from_utf8_lossy(&bare.stderr);
+    assert!(
+        stderr.contains("no partner profile with an [x12] section") && stderr.contains("--partner"),
+        "{stderr}"
+    );
+    let profile = dir.path().join("acme.toml");
+    std::fs::write(
+        &profile,
+        "id = \"acme\"\n[x12]\nour_id = \"OURID\"\npartner_id = \"ACMEID\"\n",
+    )
+    .unwrap();
+    let named = run(Some(&profile));
+    assert!(
+        named.status.success(),
+        "{}",
+        String::from_utf8_lossy(&named.stderr)
+    );
+    assert!(String::from_utf8_lossy(&named.stdout).contains("ACMEID"));
+    assert!(
+        !String::from_utf8_lossy(&named.stderr).contains("no partner profile"),
+        "{}",
+        String::from_utf8_lossy(&named.stderr)
+    );
 }
 
 /// A document the writer refuses is an input reject (exit 1, naming the document and its

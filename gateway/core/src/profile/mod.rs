@@ -21,11 +21,10 @@ use serde::Deserialize;
 /// Why a partner profile could not be loaded. Not retryable: fix the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    #[error("cannot read partner profile {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    /// The file could not be read. (The I/O error is in the message, not a `source`, so a
+    /// `{:#}` chain does not print it twice.)
+    #[error("cannot read partner profile {path}: {cause}")]
+    Io { path: String, cause: std::io::Error },
     #[error("partner profile {path} is not valid: {message}")]
     Invalid { path: String, message: String },
 }
@@ -108,9 +107,9 @@ impl PartnerProfile {
     /// Reads a profile from a TOML file.
     pub fn load(path: &std::path::Path) -> Result<Self, ProfileError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
+        let text = std::fs::read_to_string(path).map_err(|cause| ProfileError::Io {
             path: shown.clone(),
-            source,
+            cause,
         })?;
         Self::from_toml(&text, &shown)
     }
