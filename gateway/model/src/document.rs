@@ -251,6 +251,10 @@ pub struct InvoiceLine {
     /// The PO line this line bills, as the source writes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub po_line_number: Option<Text>,
+    /// The PO this line bills when it is not the invoice's `po_number` (an invoice billing
+    /// several POs); absent, the line bills the invoice's PO.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_number: Option<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub taxes: Vec<Tax>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
