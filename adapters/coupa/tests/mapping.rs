@@ -214,3 +214,23 @@ fn a_discount_written_negative_still_reduces_the_total() {
     let got = invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
     assert_eq!(got, want);
 }
+
+/// An invoice billing two POs: each line names the PO it bills, so Coupa matches it against
+/// that PO's lines (every line carried the header's PO).
+#[test]
+fn a_line_billing_another_po_names_that_po() {
+    let mut inv = invoice("invoice.canonical.json");
+    assert!(inv.lines.len() >= 2, "the sample has two lines");
+    let header_po = inv.po_number.clone().unwrap_or_default();
+    assert!(!header_po.is_empty());
+    inv.lines[1].po_number = Some("PO-OTHER-9".into());
+    let got = invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
+    let pos: Vec<&str> = got["invoice-lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["po-number"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(pos[0], header_po.as_str());
+    assert_eq!(pos[1], "PO-OTHER-9");
+}

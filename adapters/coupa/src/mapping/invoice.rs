@@ -232,7 +232,8 @@ pub fn invoice_to_coupa(
         Value::Array(
             inv.lines
                 .iter()
-                .map(|l| line(l, inv.po_number.as_deref()))
+                // A line billing another PO names it; the header's would match the wrong lines.
+                .map(|l| line(l, l.po_number.as_deref().or(inv.po_number.as_deref())))
                 .collect(),
         ),
     );
