@@ -13,7 +13,8 @@ use super::{
 use crate::carried;
 use crate::decode::invoice_purpose_wire;
 
-/// Roles written in `InvoiceDetailShipping` rather than `InvoicePartner`.
+/// Roles written in `InvoiceDetailShipping` rather than `InvoicePartner` (when there are two
+/// parties or more to write there: see [`header`]).
 const SHIPPING_ROLES: [&str; 3] = ["shipFrom", "shipTo", "carrierCorporate"];
 
 /// Writes one invoice as a complete cXML InvoiceDetailRequest document.
@@ -21,11 +22,13 @@ pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>
     let mut env = invoice_envelope(partner)?;
     env.payload_id = super::ext_str(&inv.extensions, super::PAYLOAD_ID);
     let cur = inv.currency.as_deref().unwrap_or("");
+    let extra = ext_parties(&inv.extensions);
+    let shipment = Shipment::of(inv, &extra);
     let mut x = Xml::new();
     begin(&mut x, Dtd::InvoiceDetail, &env);
     x.open("InvoiceDetailRequest", &[]);
-    header(&mut x, inv)?;
-    orders(&mut x, inv, cur)?;
+    header(&mut x, inv, &extra)?;
+    orders(&mut x, inv, cur, &shipment)?;
     summary(&mut x, inv, cur)?;
     x.close("InvoiceDetailRequest");
     end(&mut x);
@@ -38,7 +41,7 @@ pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>
 /// `InvoiceDetailRequestHeader`. `invoiceDate` is required (`%datetime.tz; #REQUIRED`) and is
 /// the invoice's own date (payment terms run from it): an invoice without one is refused at
 /// `$.invoice_date`, not dated by the writer.
-fn header(x: &mut Xml, inv: &Invoice) -> Result<(), EncodeError> {
+fn header(x: &mut Xml, inv: &Invoice, extra: &[(String, Party)]) -> Result<(), EncodeError> {
     let date = inv
         .invoice_date
         .map(|d| timestamp(d, ext_str(&inv.extensions, "invoice_date")))
@@ -89,7 +92,6 @@ fn header(x: &mut Xml, inv: &Invoice) -> Result<(), EncodeError> {
             ("isDiscountInLine", yes(line_kind(ChargeKind::Discount))),
         ],
     );
-    let extra = ext_parties(&inv.extensions);
     // (role, party, its canonical field when it has one: for what was kept of it)
     let mut partners: Vec<(&str, &Party, Option<&str>)> = Vec::new();
     for (role, field, p) in [
@@ -102,7 +104,7 @@ fn header(x: &mut Xml, inv: &Invoice) -> Result<(), EncodeError> {
             partners.push((role, p, Some(field)));
         }
     }
-    for (role, p) in &extra {
+    for (role, p) in extra {
         if !SHIPPING_ROLES.contains(&role.as_str()) {
             partners.push((role.as_str(), p, None));
         }
@@ -112,13 +114,6 @@ fn header(x: &mut Xml, inv: &Invoice) -> Result<(), EncodeError> {
             .map(|f| PartyKept::of(&inv.extensions, f))
             .unwrap_or_default()
     };
-    for (role, p, field) in partners {
-        x.open("InvoicePartner", &[]);
-        contact(x, role, p, false, &kept(field));
-        id_references(x, p);
-        x.close("InvoicePartner");
-    }
-    original_invoice(x, inv);
     // The reader takes the first shipTo contact for the model's ship-to and keeps a second
     // one (a source may have had one in InvoicePartner and one here) in the extensions: the
     // model's goes before the kept one, so each is read back where it was.
@@ -133,6 +128,20 @@ fn header(x: &mut Xml, inv: &Invoice) -> Result<(), EncodeError> {
         shipping.push(("shipTo", p, Some("ship_to")));
     }
     shipping.extend(kept_shipping(true));
+    // `InvoiceDetailShipping (Contact, Contact+, ...)` holds two parties or more (ship-from and
+    // ship-to). One alone (the ship-to of an X12 or CSV invoice) is an InvoicePartner instead:
+    // the reader takes a role from either, and a second Contact made up for the DTD would read
+    // back as a party the invoice does not have.
+    if shipping.len() == 1 {
+        partners.append(&mut shipping);
+    }
+    for (role, p, field) in partners {
+        x.open("InvoicePartner", &[]);
+        contact(x, role, p, false, &kept(field));
+        id_references(x, p);
+        x.close("InvoicePartner");
+    }
+    original_invoice(x, inv);
     if !shipping.is_empty() {
         x.open("InvoiceDetailShipping", &[]);
         for (role, p, field) in shipping {
@@ -195,15 +204,22 @@ type OrderGroup<'a> = (OrderKey<'a>, Vec<(usize, &'a InvoiceLine)>);
 
 /// Lines grouped into `InvoiceDetailOrder`s by the PO they bill and the rest of their order's
 /// info (consecutive runs).
-fn orders(x: &mut Xml, inv: &Invoice, cur: &str) -> Result<(), EncodeError> {
+fn orders(
+    x: &mut Xml,
+    inv: &Invoice,
+    cur: &str,
+    shipment: &Shipment<'_>,
+) -> Result<(), EncodeError> {
     let header_po = inv.po_number.as_deref();
     let mut groups: Vec<OrderGroup<'_>> = Vec::new();
     for (i, l) in inv.lines.iter().enumerate() {
         let po = ext_str(&l.extensions, "po_number").or(header_po);
-        let key = (
-            po,
-            cxml_ext(&l.extensions).and_then(|c| c.get("order_info")),
-        );
+        // Kept elements that write nothing (an empty list from JSON) are none: an
+        // `InvoiceDetailOrderInfo` needs an element.
+        let info = cxml_ext(&l.extensions)
+            .and_then(|c| c.get("order_info"))
+            .filter(|v| v.as_array().is_some_and(|a| a.iter().any(is_element)));
+        let key = (po, info);
         match groups.last_mut() {
             Some((g, lines)) if *g == key => lines.push((i, l)),
             _ => groups.push((key, vec![(i, l)])),
@@ -238,7 +254,7 @@ fn orders(x: &mut Xml, inv: &Invoice, cur: &str) -> Result<(), EncodeError> {
         elements(x, info);
         x.close("InvoiceDetailOrderInfo");
         for (i, l) in lines {
-            line(x, i, l, cur)?;
+            line(x, i, l, cur, shipment)?;
         }
         x.close("InvoiceDetailOrder");
     }
@@ -283,13 +299,35 @@ fn discount(x: &mut Xml, c: &Charge, cur: &str) {
     x.close("InvoiceDetailDiscount");
 }
 
-fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeError> {
+fn line(
+    x: &mut Xml,
+    i: usize,
+    l: &InvoiceLine,
+    cur: &str,
+    shipment: &Shipment<'_>,
+) -> Result<(), EncodeError> {
     let path = format!("$.lines[{i}].charges");
     no_other(&l.charges, &path)?;
     let service = cxml_ext(&l.extensions)
         .and_then(|c| c.get("service"))
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
+    // `InvoiceDetailServiceItem` has no InvoiceDetailLineShipping or
+    // InvoiceDetailLineSpecialHandling (InvoiceDetailItem's only).
+    if service
+        && let Some(j) = l
+            .charges
+            .iter()
+            .position(|c| matches!(c.kind, ChargeKind::Shipping | ChargeKind::Handling))
+    {
+        return Err(EncodeError::Invalid {
+            path: format!("{path}[{j}]"),
+            message: "a cXML InvoiceDetailServiceItem has no line shipping or special handling \
+                      (InvoiceDetailLineShipping and InvoiceDetailLineSpecialHandling belong to \
+                      InvoiceDetailItem); put the charge on the invoice's charges"
+                .into(),
+        });
+    }
     // A source's line number that is not a whole number ("A1") is written back as it was.
     let number = match ext_str(&l.extensions, "invoice_line_number") {
         Some(n) => n.to_string(),
@@ -337,7 +375,15 @@ fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeE
         x.leaf("UnitOfMeasure", &[], uom.unwrap_or_default());
         money_in(x, "UnitPrice", cur, l.unit_price);
     }
-    x.open(reference, &[("lineNumber", l.po_line_number.as_deref())]);
+    // `lineNumber` (the PO line) is required: empty for a line that names none, which the
+    // reader reads as none.
+    x.open(
+        reference,
+        &[(
+            "lineNumber",
+            Some(l.po_line_number.as_deref().unwrap_or("")),
+        )],
+    );
     let aux = ext_str(&l.extensions, "supplier_part_auxiliary_id");
     if l.supplier_part_id.is_some() || l.buyer_part_id.is_some() || aux.is_some() {
         x.open("ItemID", &[]);
@@ -355,11 +401,17 @@ fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeE
         x.close("ItemID");
     }
     line_descriptions(x, l.description.as_deref(), &l.extensions, false);
-    if let Some(m) = ext_str(&l.extensions, "manufacturer_part_id") {
-        x.leaf("ManufacturerPartID", &[], m);
-    }
-    if let Some(m) = ext_str(&l.extensions, "manufacturer_name") {
-        x.leaf("ManufacturerName", &[("xml:lang", Some("en"))], m);
+    // `(ManufacturerPartID, ManufacturerName)?`: both or neither; the half not known is
+    // written empty, which the reader reads as absent.
+    let part = ext_str(&l.extensions, "manufacturer_part_id");
+    let maker = ext_str(&l.extensions, "manufacturer_name");
+    if part.is_some() || maker.is_some() {
+        x.leaf("ManufacturerPartID", &[], part.unwrap_or(""));
+        x.leaf(
+            "ManufacturerName",
+            &[("xml:lang", Some("en"))],
+            maker.unwrap_or(""),
+        );
     }
     x.close(reference);
     money_in(x, "SubtotalAmount", cur, l.amount);
@@ -384,7 +436,11 @@ fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeE
         x.close("InvoiceDetailLineSpecialHandling");
     }
     if let Some(s) = one_of(&l.charges, ChargeKind::Shipping, &path)? {
-        money_in(x, "InvoiceDetailLineShipping", cur, s.amount);
+        // `InvoiceDetailLineShipping (InvoiceDetailShipping, Money, Distribution*)`.
+        x.open("InvoiceDetailLineShipping", &[]);
+        shipment.write(x);
+        money(x, cur, s.amount);
+        x.close("InvoiceDetailLineShipping");
     }
     if let Some(d) = one_of(&l.charges, ChargeKind::Discount, &path)? {
         discount(x, d, cur);
@@ -399,6 +455,59 @@ fn line(x: &mut Xml, i: usize, l: &InvoiceLine, cur: &str) -> Result<(), EncodeE
     );
     x.close(name);
     Ok(())
+}
+
+/// The parties of the invoice's shipment, for the `InvoiceDetailShipping` a line's shipping
+/// charge holds: the ship-from kept in the extensions (the model has no field for it) and the
+/// ship-to.
+struct Shipment<'a> {
+    from: Option<&'a Party>,
+    to: Option<&'a Party>,
+    to_kept: PartyKept<'a>,
+}
+
+impl<'a> Shipment<'a> {
+    fn of(inv: &'a Invoice, extra: &'a [(String, Party)]) -> Self {
+        let kept = |role: &str| extra.iter().find(|(r, _)| r == role).map(|(_, p)| p);
+        Shipment {
+            from: kept("shipFrom"),
+            to: inv.ship_to.as_ref().or_else(|| kept("shipTo")),
+            to_kept: match inv.ship_to {
+                Some(_) => PartyKept::of(&inv.extensions, "ship_to"),
+                None => PartyKept::default(),
+            },
+        }
+    }
+
+    /// `InvoiceDetailShipping (Contact, Contact+, ...)`: ship-from and ship-to, a `Contact` of
+    /// an empty `Name` for either the invoice does not know. The reader does not read a line's
+    /// shipping parties, so nothing written here comes back into the model.
+    fn write(&self, x: &mut Xml) {
+        let unknown = Party::default();
+        x.open("InvoiceDetailShipping", &[]);
+        contact(
+            x,
+            "shipFrom",
+            self.from.unwrap_or(&unknown),
+            true,
+            &PartyKept::default(),
+        );
+        contact(
+            x,
+            "shipTo",
+            self.to.unwrap_or(&unknown),
+            true,
+            &self.to_kept,
+        );
+        x.close("InvoiceDetailShipping");
+    }
+}
+
+/// Whether `v` is element JSON that [`elements`] writes (an object naming an element).
+fn is_element(v: &Value) -> bool {
+    v.get("element")
+        .and_then(Value::as_str)
+        .is_some_and(crate::reader::is_xml_name)
 }
 
 fn summary(x: &mut Xml, inv: &Invoice, cur: &str) -> Result<(), EncodeError> {
