@@ -30,20 +30,29 @@ pub struct CoupaAttachment {
 
 impl CoupaAttachment {
     pub fn from_json(v: &Value) -> Result<Self, CoupaError> {
-        let last_part = |key: &str| {
+        // `file` is a path: its last part is the name, `#` and `?` included (`INV#45.pdf` was
+        // read as `INV`, never matched, and attached again on every redelivery). `file-url` is
+        // a URL: its query and fragment are cut and its escapes decoded.
+        let last_part = |key: &str, url: bool| {
             v.get(key)
                 .and_then(Value::as_str)
-                .map(|s| s.split(['?', '#']).next().unwrap_or(s))
+                .map(|s| match url {
+                    true => s.split(['?', '#']).next().unwrap_or(s),
+                    false => s,
+                })
                 .and_then(|s| s.rsplit('/').next())
                 .filter(|s| !s.is_empty())
-                .map(str::to_string)
+                .map(|s| match url {
+                    true => percent_decoded(s),
+                    false => s.to_string(),
+                })
         };
         Ok(CoupaAttachment {
             id: v
                 .get("id")
                 .and_then(Value::as_u64)
                 .ok_or_else(|| CoupaError::Decode("attachment without id".into()))?,
-            file_name: last_part("file").or_else(|| last_part("file-url")),
+            file_name: last_part("file", false).or_else(|| last_part("file-url", true)),
             size: v.get("file-file-size").and_then(|s| match s {
                 Value::Number(n) => n.as_u64(),
                 Value::String(s) => s.trim().parse().ok(),
@@ -58,6 +67,31 @@ impl CoupaAttachment {
         self.file_name.as_deref() == Some(file.name.as_str())
             && self.size.is_none_or(|s| s == file.bytes.len() as u64)
     }
+}
+
+/// `%XX` escapes of a URL's path segment decoded (a name that is not UTF-8 once decoded is
+/// kept as written).
+fn percent_decoded(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (c, hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
 impl CoupaClient {
@@ -174,6 +208,31 @@ mod tests {
         assert_eq!(b.file_name.as_deref(), Some("scan.pdf"));
         assert_eq!(b.size, None);
         assert!(CoupaAttachment::from_json(&json!({"file": "x.pdf"})).is_err());
+    }
+
+    /// A name holding `#` or `?` is read whole from `file`, and decoded from `file-url`: it was
+    /// cut at the `#`, never matched the file sent, and the file was attached again on every
+    /// redelivery until Coupa's ten-file limit failed the delivery.
+    #[test]
+    fn a_name_with_a_hash_or_question_mark_is_read_whole() {
+        let a = CoupaAttachment::from_json(&json!({
+            "id": 9, "file": "/attachment_files/9/INV#45?.pdf", "file-file-size": 3
+        }))
+        .unwrap();
+        assert_eq!(a.file_name.as_deref(), Some("INV#45?.pdf"));
+        let b = CoupaAttachment::from_json(&json!({
+            "id": 10, "file-url": "https://x.coupahost.com/attachments/10/INV%2345%20A.pdf?token=abc#p1"
+        }))
+        .unwrap();
+        assert_eq!(b.file_name.as_deref(), Some("INV#45 A.pdf"));
+        let sent = SupportingFile {
+            name: "INV#45?.pdf".into(),
+            content_type: "application/pdf".into(),
+            bytes: b"abc".to_vec(),
+        };
+        assert!(a.is(&sent));
+        assert_eq!(percent_decoded("a%2"), "a%2");
+        assert_eq!(percent_decoded("%FF%FE"), "%FF%FE");
     }
 
     #[test]

@@ -109,7 +109,7 @@ pub enum CoupaError {
     #[error("forbidden (missing scope?): {0}")]
     Forbidden(String),
     /// 429. Retryable, after `retry_after` when Coupa said.
-    #[error("rate limited by Coupa (retry after {retry_after:?})")]
+    #[error("rate limited by Coupa{}", retry_after_words(retry_after))]
     RateLimited { retry_after: Option<Duration> },
     /// 5xx. Retryable.
     #[error("Coupa server error {status}: {body}")]
@@ -166,6 +166,14 @@ pub enum CoupaError {
         text: String,
         message: String,
     },
+}
+
+/// ` (it asked to wait 90 s)`, or nothing when Coupa named no wait: for the message of
+/// [`CoupaError::RateLimited`], which printed `Some(90s)`.
+fn retry_after_words(after: &Option<Duration>) -> String {
+    after
+        .map(|d| format!(" (it asked to wait {} s)", d.as_secs_f64()))
+        .unwrap_or_default()
 }
 
 impl CoupaError {
@@ -248,5 +256,23 @@ impl From<CoupaError> for gateway_core::DeliveryError {
             };
             gateway_core::DeliveryError::Permanent { reason }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rate_limit_names_the_wait_in_words() {
+        let asked = CoupaError::RateLimited {
+            retry_after: Some(Duration::from_secs(90)),
+        };
+        assert_eq!(
+            asked.to_string(),
+            "rate limited by Coupa (it asked to wait 90 s)"
+        );
+        let silent = CoupaError::RateLimited { retry_after: None };
+        assert_eq!(silent.to_string(), "rate limited by Coupa");
     }
 }

@@ -40,7 +40,8 @@ async fn files_are_attached_whole_before_the_submit_and_once_on_redelivery() {
     let big = pdf_bytes(300_000);
     let files = [
         pdf("INV-PDF-1.pdf", &big),
-        pdf("terms.pdf", b"%PDF-1.4 terms"),
+        // `#` and `?` in a name: once read as `terms`, never matched, attached again each time.
+        pdf("terms#2?.pdf", b"%PDF-1.4 terms"),
     ];
     let out = c
         .deliver_invoice_with_files(&body, env.supplier_id, &files)
@@ -55,7 +56,7 @@ async fn files_are_attached_whole_before_the_submit_and_once_on_redelivery() {
     assert_eq!(held[0].size, big.len() as u64);
     assert_eq!(held[0].content_type, "application/pdf");
     assert_eq!(held[0].intent.as_deref(), Some("Supplier"));
-    assert_eq!(held[1].file_name, "terms.pdf");
+    assert_eq!(held[1].file_name, "terms#2?.pdf");
     // Attached while the invoice was a draft: the submit came after the uploads.
     let log = env.sandbox.request_log();
     let upload = log

@@ -234,3 +234,27 @@ fn a_line_billing_another_po_names_that_po() {
     assert_eq!(pos[0], header_po.as_str());
     assert_eq!(pos[1], "PO-OTHER-9");
 }
+
+/// A tax given only as the invoice's total (a cXML summary `Tax` without `TaxDetail`, JSON
+/// `tax_total` alone) reaches Coupa as its `tax-amount`: it was dropped, and Coupa's parts
+/// fell 8.00 short of the total the supplier billed.
+#[test]
+fn a_tax_given_only_as_the_total_is_sent_as_the_tax_amount() {
+    let mut inv = invoice("invoice.canonical.json");
+    inv.taxes.clear();
+    for l in &mut inv.lines {
+        l.taxes.clear();
+    }
+    inv.tax_total = Some("8.00".parse().unwrap());
+    let got = invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
+    assert_eq!(got["tax-amount"], "8.00");
+    assert_eq!(got["line-level-taxation"], false);
+    // With taxes on the lines, the total restates them: the lines carry them, not the header.
+    inv.lines[0].taxes.push(gateway_model::Tax {
+        amount: Some("8.00".parse().unwrap()),
+        ..Default::default()
+    });
+    let got = invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
+    assert!(got.get("tax-amount").is_none(), "{got}");
+    assert_eq!(got["line-level-taxation"], true);
+}

@@ -131,8 +131,8 @@ fn line(l: &InvoiceLine, po_number: Option<&str>) -> Value {
 /// is missing (Coupa's required keys); everything else Coupa validates itself and refuses with
 /// its own message.
 ///
-/// Choices: header taxes → `tax-amount` (and `tax-rate` when there is exactly one rate) unless
-/// a line carries taxes (then `line-level-taxation` is true and lines carry `tax-lines`);
+/// Choices: header taxes → `tax-amount` (and `tax-rate` when there is exactly one rate), or
+/// `tax_total` when there are no tax entries, unless a line carries taxes (then `line-level-taxation` is true and lines carry `tax-lines`);
 /// charges, the invoice's and its lines' → `shipping-amount` / `handling-amount` /
 /// `misc-amount` (discounts and other kinds in misc, a discount negative); `total` →
 /// `supplier-total` (the control total); `comments` → `supplier-note`; credit memos set
@@ -217,6 +217,10 @@ pub fn invoice_to_coupa(
         {
             m.insert("tax-rate".into(), dec(r));
         }
+    } else if !line_level && let Some(t) = inv.tax_total {
+        // A tax given only as the invoice's total (a cXML summary `Tax` without `TaxDetail`)
+        // is still the tax billed: without it Coupa's parts fall short of the total.
+        m.insert("tax-amount".into(), dec(t));
     }
     for (key, amount) in header_amounts(inv) {
         m.insert(key.into(), dec(amount));
