@@ -159,6 +159,13 @@ pub enum CoupaError {
         invoice_id: u64,
         cause: Box<CoupaError>,
     },
+    /// Coupa holds the invoice, but submitting it failed: retryable as `cause` is. Said apart
+    /// so a dead letter tells that a draft waits in Coupa (a replay finds and submits it).
+    #[error("Coupa invoice {invoice_id} is there, but submitting it failed: {cause}")]
+    Submit {
+        invoice_id: u64,
+        cause: Box<CoupaError>,
+    },
     /// cXML `Response/Status` other than 2xx; retryable for 5xx.
     #[error("cXML status {code} {text}: {message}")]
     Cxml {
@@ -188,7 +195,9 @@ impl CoupaError {
             | CoupaError::Unauthorized(_)
             | CoupaError::Transport { .. } => true,
             CoupaError::Cxml { code, .. } => *code >= 500 || *code == 429,
-            CoupaError::Attachment { cause, .. } => cause.is_retryable(),
+            CoupaError::Attachment { cause, .. } | CoupaError::Submit { cause, .. } => {
+                cause.is_retryable()
+            }
             _ => false,
         }
     }
@@ -198,7 +207,9 @@ impl CoupaError {
     /// changes (asking again at once would only hammer Coupa's token endpoint).
     pub fn is_retryable_now(&self) -> bool {
         match self {
-            CoupaError::Attachment { cause, .. } => cause.is_retryable_now(),
+            CoupaError::Attachment { cause, .. } | CoupaError::Submit { cause, .. } => {
+                cause.is_retryable_now()
+            }
             _ => self.is_retryable() && !matches!(self, CoupaError::TokenRefused(_)),
         }
     }
@@ -207,7 +218,9 @@ impl CoupaError {
     /// creating again.
     pub fn is_ambiguous(&self) -> bool {
         match self {
-            CoupaError::Attachment { cause, .. } => cause.is_ambiguous(),
+            CoupaError::Attachment { cause, .. } | CoupaError::Submit { cause, .. } => {
+                cause.is_ambiguous()
+            }
             _ => matches!(
                 self,
                 CoupaError::Timeout { sent: true } | CoupaError::Transport { sent: true, .. }
@@ -219,7 +232,9 @@ impl CoupaError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             CoupaError::RateLimited { retry_after } => *retry_after,
-            CoupaError::Attachment { cause, .. } => cause.retry_after(),
+            CoupaError::Attachment { cause, .. } | CoupaError::Submit { cause, .. } => {
+                cause.retry_after()
+            }
             _ => None,
         }
     }
@@ -252,6 +267,9 @@ impl From<CoupaError> for gateway_core::DeliveryError {
                         "Coupa invoice {invoice_id} is there without its file {file}: {why}; attach the file to it in Coupa, or fix the file and replay (the invoice is found, not created again)"
                     )
                 }
+                CoupaError::Submit { invoice_id, cause } => format!(
+                    "Coupa invoice {invoice_id} is there as a draft, not submitted: {cause}; submit it in Coupa, or fix the cause and replay (the invoice is found and submitted, not created again)"
+                ),
                 other => other.to_string(),
             };
             gateway_core::DeliveryError::Permanent { reason }

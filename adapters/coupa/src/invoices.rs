@@ -264,7 +264,12 @@ impl CoupaClient {
         let mut submitted = false;
         let invoice = if self.cfg.submit_after_create && invoice.is_draft() {
             submitted = true;
-            self.submit_invoice(invoice.id).await?
+            self.submit_invoice(invoice.id)
+                .await
+                .map_err(|cause| CoupaError::Submit {
+                    invoice_id: invoice.id,
+                    cause: Box::new(cause),
+                })?
         } else {
             invoice
         };

@@ -441,3 +441,47 @@ async fn a_corrected_invoice_under_a_used_number_is_a_conflict_not_a_copy() {
     assert!(again.already_present);
     assert_eq!(common::count_invoices(&env, "INV-FIX"), 1);
 }
+
+/// A submit that fails after the create says the invoice is in Coupa as a draft: the dead
+/// letter read "gave up after 4 attempts: Coupa server error 500", and an operator could
+/// purge it or key the invoice by hand beside the draft.
+#[tokio::test]
+async fn a_failed_submit_says_the_draft_is_in_coupa() {
+    let env = common::start().await;
+    let c = common::client(&env);
+    for (number, status) in [("INV-SUB-500", 500u16), ("INV-SUB-400", 400)] {
+        assert!(env.sandbox.inject(FaultSpec::new(
+            "PUT /api/invoices/",
+            FaultKind::Status { status },
+            100
+        )));
+        let err = c
+            .deliver_invoice(
+                &common::invoice_body(env.supplier_id, number),
+                env.supplier_id,
+            )
+            .await
+            .unwrap_err();
+        let CoupaError::Submit { invoice_id, .. } = &err else {
+            panic!("{number}: not a submit error: {err:?}");
+        };
+        let invoice_id = *invoice_id;
+        assert_eq!(common::count_invoices(&env, number), 1, "{number}");
+        assert_eq!(err.is_retryable(), status >= 500, "{number}");
+        let reason = match gateway_core::DeliveryError::from(err) {
+            gateway_core::DeliveryError::Retryable { reason, .. }
+            | gateway_core::DeliveryError::Permanent { reason } => reason,
+        };
+        assert!(
+            reason.contains(&format!("Coupa invoice {invoice_id} is there")),
+            "{number}: {reason}"
+        );
+        if status == 400 {
+            assert!(
+                reason.contains("as a draft, not submitted") && reason.contains("replay"),
+                "{reason}"
+            );
+        }
+        env.sandbox.clear_faults();
+    }
+}
