@@ -234,7 +234,10 @@ fn validate_invoice(inv: &Invoice, cx: Context, r: &mut ValidationReport) {
         "the invoice number",
     );
     required(r, &inv.invoice_date, "$.invoice_date", "the invoice date");
-    check_currency(r, &inv.currency);
+    // Bound for Coupa, a missing currency is an error there, not "the receiver's default".
+    if !(cx.to_coupa && inv.currency.is_none()) {
+        check_currency(r, &inv.currency);
+    }
     match &inv.supplier {
         None if cx.supplier_from_partner => r.warning(
             "$.supplier",
@@ -316,6 +319,24 @@ fn check_coupa_tax_level(inv: &Invoice, r: &mut ValidationReport) {
 
 fn check_coupa_limits(inv: &Invoice, r: &mut ValidationReport) {
     check_coupa_tax_level(inv, r);
+    // Coupa refuses an invoice without a currency ("Currency can't be blank") or with a line
+    // without a price: said here, the sender reads it in its 997 or cXML answer instead of
+    // "accepted" for an invoice that then dies at Coupa.
+    if inv.currency.is_none() {
+        r.error(
+            "$.currency",
+            "missing: Coupa requires the invoice's currency (an ISO 4217 code such as \"USD\": X12 CUR02, cXML Money@currency)",
+        );
+    }
+    for (i, line) in inv.lines.iter().enumerate() {
+        // An amount line (no quantity) is sent at its amount; a quantity line needs its price.
+        if line.unit_price.is_none() && (line.quantity.is_some() || line.amount.is_none()) {
+            r.error(
+                format!("$.lines[{i}].unit_price"),
+                "missing: Coupa requires a unit price on every invoice line with a quantity",
+            );
+        }
+    }
     if let Some(n) = &inv.invoice_number {
         let chars = n.chars().count();
         if chars > COUPA_MAX_INVOICE_NUMBER {

@@ -300,3 +300,64 @@ fn dates_outside_the_documented_form_are_refused_where_they_are_naming_the_form(
     let null = INVOICE.replacen(field, r#""invoice_date": null"#, 1);
     assert!(from_json(null.as_bytes()).is_ok());
 }
+
+/// An invoice bound for Coupa without a currency, or with a quantity line without a price,
+/// was acknowledged as accepted (the currency only warned "the receiver's default will
+/// apply") and then died at Coupa ("Currency can't be blank", "Price can't be blank"): the
+/// sender now hears it in its answer. Converting a file, they stay what they were.
+#[test]
+fn coupa_refuses_an_invoice_without_currency_or_a_quantity_line_without_price() {
+    let to_coupa = gateway_model::ValidationContext {
+        to_coupa: true,
+        ..Default::default()
+    };
+    let mut doc = from_json(INVOICE.as_bytes()).unwrap();
+    let gateway_model::Document::Invoice(inv) = &mut doc else {
+        panic!("not an invoice")
+    };
+    for l in &mut inv.lines {
+        l.description = Some("Bolts".into());
+    }
+    assert!(!doc.validate_in(to_coupa).has_errors());
+    let gateway_model::Document::Invoice(inv) = &mut doc else {
+        panic!("not an invoice")
+    };
+    inv.currency = None;
+    inv.lines[1].unit_price = None;
+    let errors: Vec<String> = doc
+        .validate_in(to_coupa)
+        .errors()
+        .map(|p| format!("{} {}", p.path, p.message))
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("$.currency ") && e.contains("Coupa requires")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("$.lines[1].unit_price ") && e.contains("Coupa requires")),
+        "{errors:?}"
+    );
+    let report = doc.validate_in(Default::default());
+    assert!(
+        !report
+            .errors()
+            .any(|p| p.message.contains("Coupa requires")),
+        "not bound for Coupa"
+    );
+    // An amount line (no quantity) is sent at its amount and needs no price.
+    let gateway_model::Document::Invoice(inv) = &mut doc else {
+        panic!("not an invoice")
+    };
+    inv.currency = Some("USD".into());
+    inv.lines[1].quantity = None;
+    assert!(
+        !doc.validate_in(to_coupa)
+            .errors()
+            .any(|p| p.path.starts_with("$.lines[1].unit_price")),
+        "an amount line"
+    );
+}
