@@ -133,7 +133,8 @@ fn line(l: &InvoiceLine, po_number: Option<&str>) -> Value {
 ///
 /// Choices: header taxes → `tax-amount` (and `tax-rate` when there is exactly one rate), or
 /// `tax_total` when there are no tax entries, unless a line carries taxes (then `line-level-taxation` is true and lines carry `tax-lines`);
-/// charges, the invoice's and its lines' → `shipping-amount` / `handling-amount` /
+/// a credit memo written negative is sent positive, as Coupa takes a credit note
+/// ([`super::credit_note`]); charges, the invoice's and its lines' → `shipping-amount` / `handling-amount` /
 /// `misc-amount` (discounts and other kinds in misc, a discount negative); `total` →
 /// `supplier-total` (the control total); `comments` → `supplier-note`; credit memos set
 /// `is-credit-note`; a memo names the invoice it corrects (`original-invoice-number`,
@@ -150,6 +151,8 @@ pub fn invoice_to_coupa(
     supplier: &SupplierKey,
     opts: &InvoiceMapping,
 ) -> Result<Value, CoupaError> {
+    let inv = super::credit_note::in_coupa_signs(inv);
+    let inv = inv.as_ref();
     let number = inv
         .invoice_number
         .as_deref()

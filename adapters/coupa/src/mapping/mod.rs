@@ -1,6 +1,7 @@
 //! Pure mapping between the canonical model and Coupa's JSON (dashed keys, decimal strings).
 //! No I/O: tested against hand-written expected JSON in `adapters/coupa/tests/data/`.
 
+mod credit_note;
 mod invoice;
 mod purchase_order;
 
