@@ -258,3 +258,30 @@ fn a_tax_given_only_as_the_total_is_sent_as_the_tax_amount() {
     assert!(got.get("tax-amount").is_none(), "{got}");
     assert_eq!(got["line-level-taxation"], true);
 }
+
+/// A remit-to named only by its code (`<Contact role="remitTo" addressID="RT-LOCKBOX-7">`, as
+/// Coupa's own cXML sample names it) reaches Coupa as the remit-to's code: it was dropped, and
+/// the payment would go to the supplier's default remit-to.
+#[test]
+fn a_remit_to_named_by_its_code_is_sent_as_the_remit_to_code() {
+    let mut inv = invoice("invoice.canonical.json");
+    inv.remit_to = Some(Party {
+        ids: vec![PartyId {
+            domain: "addressID".into(),
+            value: "RT-LOCKBOX-7".into(),
+        }],
+        ..Party::default()
+    });
+    let got = invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
+    assert_eq!(
+        got["remit-to-address"],
+        serde_json::json!({"remit-to-code": "RT-LOCKBOX-7"})
+    );
+    // A party with neither address nor code sends nothing.
+    inv.remit_to = Some(Party {
+        name: Some("Lockbox".into()),
+        ..Party::default()
+    });
+    let got = invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
+    assert!(got.get("remit-to-address").is_none(), "{got}");
+}

@@ -204,10 +204,22 @@ pub fn invoice_to_coupa(
         ("ship-to-address", &inv.ship_to),
         ("remit-to-address", &inv.remit_to),
     ] {
-        if let Some(p) = party
-            && let Some(a) = &p.address
+        let Some(p) = party else { continue };
+        let mut address = match &p.address {
+            Some(a) => address_to_coupa(p.name.as_deref(), a),
+            None => Value::Object(Map::new()),
+        };
+        // A remit-to named by its code (cXML `Contact@addressID`, as Coupa's own cXML names a
+        // supplier's remit-to) is Coupa's `remit-to-code`: without it the payment went to the
+        // supplier's default remit-to.
+        if key == "remit-to-address"
+            && let Some(code) = p.id_in("addressID").filter(|c| !c.trim().is_empty())
+            && let Value::Object(a) = &mut address
         {
-            m.insert(key.into(), address_to_coupa(p.name.as_deref(), a));
+            a.insert("remit-to-code".into(), json!(code));
+        }
+        if address.as_object().is_some_and(|a| !a.is_empty()) {
+            m.insert(key.into(), address);
         }
     }
     if !line_level && !inv.taxes.is_empty() {
