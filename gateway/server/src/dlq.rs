@@ -408,6 +408,21 @@ impl<'a> CoupaAsker<'a> {
     }
 }
 
+/// What to add to "a replay would create it" when Coupa refused this very request before
+/// (the letter's reason): the replay sends the same body, so unless what Coupa named was
+/// fixed in Coupa, it is refused again (a preview said only "would create", and the replay
+/// died again with the same 400).
+fn refused_before(reason: &str) -> String {
+    const REFUSED: &str = "Coupa refused the invoice (";
+    match reason.find(REFUSED) {
+        Some(at) => format!(
+            "; but Coupa refused this same request before ({}): a replay sends it unchanged, so it is refused again unless that was fixed in Coupa; a fault in the document itself needs the sender to send it corrected",
+            reason.get(at..).unwrap_or(reason)
+        ),
+        None => String::new(),
+    }
+}
+
 /// What replaying `letter` would do in Coupa now, in words, the request it would send when the
 /// invoice resolves to a supplier, and whether Coupa answered.
 async fn coupa_now(
@@ -453,8 +468,9 @@ async fn coupa_now(
                     found.status.as_deref().unwrap_or("no status")
                 ),
                 (None, _) => format!(
-                    "not there: a replay would create invoice {} for supplier {supplier}",
-                    inv.invoice_number.as_deref().unwrap_or("(no number)")
+                    "not there: a replay would create invoice {} for supplier {supplier}{}",
+                    inv.invoice_number.as_deref().unwrap_or("(no number)"),
+                    refused_before(&letter.reason)
                 ),
             };
             (said, Some(p.request), true)
@@ -465,5 +481,34 @@ async fn coupa_now(
             false,
         ),
         Err(e) => (format!("a replay would fail again: {e}"), None, true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_preview_of_a_request_coupa_refused_before_says_it_will_be_refused_again() {
+        let said = refused_before(
+            "Coupa refused the invoice (400): {\"errors\":{\"invoice\":[\"Currency can't be blank\"]}}",
+        );
+        assert!(
+            said.contains(
+                "Coupa refused this same request before (Coupa refused the invoice (400)"
+            ) && said.contains("Currency can't be blank")
+                && said.contains("refused again unless that was fixed in Coupa")
+                && said.contains("send it corrected"),
+            "{said}"
+        );
+        // After retries, the reason says how many; the refusal is still found.
+        assert!(
+            refused_before("gave up after 4 attempts: Coupa refused the invoice (422): x")
+                .contains("(Coupa refused the invoice (422): x)")
+        );
+        assert_eq!(
+            refused_before("supplier not found in Coupa: number \"NOT-IN-COUPA\""),
+            ""
+        );
     }
 }
