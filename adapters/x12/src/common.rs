@@ -15,7 +15,8 @@
 //!   without extensions, by its field (`supplier`, `taxes[0]`, `charges[1]`): a party's N1
 //!   (N101 when not the slot's own code, `VN` for `SU`; N105 on), first N4 (N405 on) and first
 //!   PER (PER01 when not `IC`, communication pairs other than the first TE and EM, PER09);
-//!   a tax's TXI (TXI04 on); a charge's SAC (SAC03, SAC04, SAC06 when not `3`, SAC08 on).
+//!   a tax's TXI (TXI04 on, but TXI08 when it is the taxable amount); a charge's SAC (SAC03,
+//!   SAC04, SAC06 when not `3`, SAC08 on).
 //! - `lines[].extensions.x12.segments`: unmapped segments of the line loop, written at the end
 //!   of the loop; `...x12.ids`: unmapped part-number qualifier pairs `[qualifier, value]`;
 //!   `...x12.qualifiers`: the qualifier used for a mapped id when not the default (VP, BP, PL);
@@ -438,10 +439,15 @@ impl<'a> Kept<'a> {
     pub fn item(ext: &'a Extensions, list: &str, k: usize) -> Self {
         match Self::fields(ext) {
             Some(_) => Self::field(ext, &format!("{list}[{k}]")),
-            None => Kept {
-                map: None,
-                path: "",
-            },
+            None => Self::none(),
+        }
+    }
+
+    /// Nothing kept: a part the writer makes itself (the TXI of an invoice's `tax_total`).
+    pub fn none() -> Self {
+        Kept {
+            map: None,
+            path: "",
         }
     }
 
@@ -686,7 +692,7 @@ fn read_contact(seg: &Fields<'_, '_>, party: &mut Party, kept: &mut Map<String, 
 }
 
 /// Reads the N1 loop at `i` (`n1` split) into its party slot when it is the last N1 of its
-/// role, keeping the loop segments the model does not hold with that party
+/// role outside the line loops ([`Survey::parties`]), keeping the loop segments the model does not hold with that party
 /// (`party_segments`); the loop of an earlier N1 of the
 /// same role, or of a role the document has no slot for, is kept whole. Returns the index
 /// after the loop; `check` sees the loop's other segments ([`read_party`]).
@@ -1036,9 +1042,11 @@ pub fn write_terms(
     out.segment("$.payment_terms", "ITD", &els)
 }
 
-/// TXI → tax (`None` when it carries neither amount nor rate). The elements the tax does not
-/// hold (TXI04 on: jurisdiction, exemption, dollar basis, tax id) go to `ext` under
-/// `taxes[<index>]`, `index` being the tax's in its list.
+/// TXI → tax (`None` when it carries neither amount nor rate). TXI08 (dollar basis for
+/// percent) is the taxable amount when the TXI has a rate (TXI03), as X12's C0803 has it; the
+/// elements the tax does not hold (TXI04 on: jurisdiction, exemption, a TXI08 without a rate
+/// or that is no number, tax id) go to `ext` under `taxes[<index>]`, `index` being the tax's
+/// in its list.
 pub fn read_tax(
     cx: &mut MapCx,
     seg: &Fields<'_, '_>,
@@ -1046,22 +1054,31 @@ pub fn read_tax(
     ext: &mut ExtBuilder,
     index: usize,
 ) -> Option<Tax> {
-    let tax = Tax {
-        amount: cx.opt_decimal(seg, i, 2, Severity::Error),
-        rate: cx.opt_decimal(seg, i, 3, Severity::Error),
-        category: seg.trimmed(1),
-        description: None,
-        taxable_amount: None,
-    };
-    if tax.amount.is_none() && tax.rate.is_none() {
+    let amount = cx.opt_decimal(seg, i, 2, Severity::Error);
+    let rate = cx.opt_decimal(seg, i, 3, Severity::Error);
+    if amount.is_none() && rate.is_none() {
         return None;
     }
+    // Most TXIs end before TXI08: only those that reach it are looked at again.
+    let taxable_amount = if rate.is_some() && seg.element(8).is_some_and(|e| !e.is_empty()) {
+        cx.opt_decimal(seg, i, 8, Severity::Warning)
+    } else {
+        None
+    };
+    let tax = Tax {
+        amount,
+        rate,
+        category: seg.trimmed(1),
+        description: None,
+        taxable_amount,
+    };
     ext.keep_field_elements(
         seg,
         &[
             held(1, tax.category.is_some()),
             held(2, tax.amount.is_some()),
             held(3, tax.rate.is_some()),
+            held(8, tax.taxable_amount.is_some()),
         ],
         || format!("taxes[{index}]"),
     );
@@ -1086,7 +1103,10 @@ pub fn tax_type_code(category: Option<&str>) -> &str {
     }
 }
 
-/// Tax → TXI, with the elements [`read_tax`] kept (`kept`, the tax's `field_elements`).
+/// Tax → TXI, with the elements [`read_tax`] kept (`kept`, the tax's `field_elements`). The
+/// taxable amount goes in TXI08 (dollar basis for percent) when the tax has a rate: X12's
+/// C0803 allows TXI08 only beside TXI03, so a taxable amount without a rate (a descriptive
+/// figure: the amount and the category travel) is left out.
 pub fn write_tax(
     out: &mut crate::writer::Out,
     tax: &Tax,
@@ -1105,6 +1125,12 @@ pub fn write_tax(
     }
     if let Some(r) = tax.rate {
         els[2] = t(values::to_decimal(r));
+        if let Some(b) = tax.taxable_amount {
+            if els.len() < 8 {
+                els.resize(8, El::empty());
+            }
+            els[7] = t(values::to_decimal(b));
+        }
     }
     out.segment(path, "TXI", &els)
 }
@@ -1394,9 +1420,10 @@ pub struct Survey {
     pub last_cur: Option<usize>,
     pub last_itd: Option<usize>,
     pub last_total: Option<usize>,
-    /// Last `REF*PP` (PO revision number) outside the N1 loops.
+    /// Last `REF*PP` (PO revision number) of the heading, outside the N1 loops.
     pub last_revision: Option<usize>,
-    /// Last N1 per party slot.
+    /// Last N1 per party slot outside the line loops (heading or summary): an N1 loop inside
+    /// an IT1/PO1 loop is its line's, kept with it.
     pub parties: [Option<usize>; 5],
     /// Number of line item segments.
     pub lines: usize,
@@ -1406,6 +1433,15 @@ pub struct Survey {
 pub fn survey(body: &[Segment<'_>], shape: &SetShape) -> Survey {
     let mut s = Survey::default();
     let mut in_n1_loop = false;
+    // Where the reading loop will be ([`crate::set_loop::Scope`]): in the heading until the
+    // first line item, then in a line loop until a CTT or the last total segment, and in it
+    // again from the next line item. An N1 inside a line loop is that line's, never the
+    // document's party. Which total segment is the last is known only at the end, so an N1
+    // after a total segment (and no CTT) since the last line item waits in `after_total`
+    // until a later total segment shows it was in the line loop after all.
+    let mut ctt_since_line = false;
+    let mut total_since_line = false;
+    let mut after_total: [Option<usize>; 5] = [None; 5];
     for (i, seg) in body.iter().enumerate() {
         let id = seg.id();
         in_n1_loop = id == b"N1" || (in_n1_loop && is_n1_child(id));
@@ -1413,15 +1449,24 @@ pub fn survey(body: &[Segment<'_>], shape: &SetShape) -> Survey {
         let id3 = <[u8; 3]>::try_from(id).ok();
         if id3 == Some(shape.line) {
             s.lines += 1;
+            ctt_since_line = false;
+            total_since_line = false;
         } else if id == b"N1" {
-            if let Some(slot) = seg
-                .str_at(1)
-                .as_deref()
-                .and_then(shape.role)
-                .and_then(|r| s.parties.get_mut(r))
-            {
+            let Some(r) = seg.str_at(1).as_deref().and_then(shape.role) else {
+                continue;
+            };
+            let slot = if s.lines == 0 || ctt_since_line {
+                s.parties.get_mut(r)
+            } else if total_since_line {
+                after_total.get_mut(r)
+            } else {
+                None
+            };
+            if let Some(slot) = slot {
                 *slot = Some(i);
             }
+        } else if id == b"CTT" {
+            ctt_since_line = true;
         } else if id3 == Some(shape.begin) {
             s.begin = s.begin.or(Some(i));
         } else if id == b"CUR" {
@@ -1436,12 +1481,19 @@ pub fn survey(body: &[Segment<'_>], shape: &SetShape) -> Survey {
                 s.last_itd = Some(i);
             }
         } else if id == b"REF" {
-            if !in_n1_loop && seg.element(1) == Some(b"PP".as_slice()) {
+            // The heading's only: a line loop's `REF*PP` is the line's (kept with it).
+            if s.lines == 0 && !in_n1_loop && seg.element(1) == Some(b"PP".as_slice()) {
                 s.last_revision = Some(i);
             }
         } else if id3 == Some(shape.total) && (shape.is_total)(seg) {
             s.last_total = Some(i);
+            total_since_line = true;
+            // An earlier total segment is not the last: the N1s after it were in a line loop.
+            after_total = [None; 5];
         }
+    }
+    for (slot, waiting) in s.parties.iter_mut().zip(after_total) {
+        *slot = (*slot).max(waiting);
     }
     s
 }

@@ -712,6 +712,9 @@ mod tests {
         assert_eq!(l4.for_segment("IT1").unwrap().numeric, (1 << 2) | (1 << 4));
         assert_eq!((l4.max("IT1", 2), l5.max("IT1", 2)), (Some(10), Some(15)));
         assert_eq!(n4.numeric, 0);
+        // TXI08, the taxable amount.
+        assert_eq!((l4.max("TXI", 8), l5.max("TXI", 8)), (Some(9), Some(9)));
+        assert_eq!(l4.for_segment("TXI").unwrap().numeric & (1 << 8), 1 << 8);
     }
 
     #[test]

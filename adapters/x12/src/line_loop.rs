@@ -132,9 +132,11 @@ fn write_line_segments<L: LoopLine>(
             None => t(p.number.to_string()),
         },
         o(p.quantity.map(values::to_decimal)),
-        // A unit read from X12 that the table would change (`Ea`, `CS`) goes back as it came.
+        // A unit read from X12 that the table would change (`Ea`, `CS`) goes back as it came,
+        // unless it is longer than the element allows: X12's unit code (355) is two
+        // characters, so a `KGM` read (accepted with errors) goes back as the table's `KG`.
         match (kept_element(le, segment.unit_key), p.uom) {
-            (Some(k), Some(u)) if k == u => t(k),
+            (Some(k), Some(u)) if k == u && fits(out.max_len(segment.id, 3), k) => t(k),
             (_, u) => o(u.map(x12_unit)),
         },
         o(p.unit_price.map(values::to_decimal)),
@@ -165,6 +167,11 @@ fn write_line_segments<L: LoopLine>(
         write_charge(out, c, &format!("{path}.charges[{k}]"), kept)?;
     }
     write_kept_segments(out, le, &path)
+}
+
+/// Whether `value` is no longer than `max` characters (no limit: it is).
+fn fits(max: Option<usize>, value: &str) -> bool {
+    max.is_none_or(|m| value.len() <= m || value.chars().count() <= m)
 }
 
 /// A line bought by amount (a Coupa amount line: a price or amount, no quantity, no unit) is

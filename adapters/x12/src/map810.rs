@@ -10,11 +10,15 @@
 //!
 //! Written from a document that did not come from X12, some fields have no home in the 810
 //! as mapped here and are left out: `subtotal` and `tax_total` (derived: the lines, TXI and
-//! TDS01 carry the money), the original invoice's date of a memo (the 810 carries its number,
+//! TDS01 carry the money; but a `tax_total` no tax of the invoice or its lines carries is
+//! written as one summary `TXI*TX`, all taxes, with that amount), a tax's taxable amount
+//! without a rate (TXI08 goes only beside TXI03, X12's C0803; with a rate it is written),
+//! the original invoice's date of a memo (the 810 carries its number,
 //! `REF*OI`), the decimal text of quantities and prices (X12 writes `12.5` for
 //! `12.50`; the value is the same), and a tax category or unit that is not an X12 code (written
 //! as its X12 code: `sales` as TXI01 `ST`, see [`crate::common::tax_type_code`]; `HUR` as
-//! `HR`, see `schemas/x12/units.csv`). No money is left out: every tax has its TXI and every
+//! `HR`, see `schemas/x12/units.csv`, and so a unit read from X12 longer than IT103 allows,
+//! `KGM` as `KG`). No money is left out: every tax has its TXI and every
 //! charge its SAC. A party's ids after the first, and a first whose domain is not an X12 code,
 //! go in loop `REF*ZZ` segments (see [`crate::party_ids`]). Values longer than the partner
 //! accepts are refused with their path ([`crate::lengths`]); a line break in free text (a name,
@@ -306,9 +310,30 @@ fn write_header_amounts(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError>
             Kept::item(e, "taxes", k),
         )?;
     }
+    if let Some(tax) = tax_total_alone(inv) {
+        common::write_tax(out, &tax, "$.tax_total", Kept::none())?;
+    }
     for (k, c) in inv.charges.iter().enumerate() {
         let kept = Kept::item(e, "charges", k);
         common::write_charge(out, c, &format!("$.charges[{k}]"), kept)?;
     }
     Ok(())
+}
+
+/// TXI01 of the TXI that carries an invoice's `tax_total` alone: `TX`, all taxes.
+const ALL_TAXES: &str = "TX";
+
+/// The tax an invoice's `tax_total` is when no tax of the invoice or its lines carries it (a
+/// cXML header `<Tax>` without `<TaxDetail>`): one TXI*TX with that amount, so the money the
+/// TDS total holds comes back from X12 as a tax. A zero total is no tax to write.
+fn tax_total_alone(inv: &Invoice) -> Option<gateway_model::Tax> {
+    let amount = inv.tax_total.filter(|t| !t.is_zero())?;
+    if !inv.taxes.is_empty() || inv.lines.iter().any(|l| !l.taxes.is_empty()) {
+        return None;
+    }
+    Some(gateway_model::Tax {
+        amount: Some(amount),
+        category: Some(ALL_TAXES.into()),
+        ..gateway_model::Tax::default()
+    })
 }

@@ -13,7 +13,9 @@
 //! `REF*ZZ` segments (see [`crate::party_ids`]). Decimals are written in X12's shortest form
 //! (`12.5` for `12.50`; the value is the same), and a tax category or unit that is not an X12
 //! code as its X12 code (`sales` as TXI01 `ST`, see [`crate::common::tax_type_code`]; `HUR` as
-//! `HR`, see `schemas/x12/units.csv`). Values longer than the partner accepts are refused with
+//! `HR`, see `schemas/x12/units.csv`; a unit read from X12 longer than PO103 allows, such as
+//! `KGM`, as well). A tax's taxable amount goes in TXI08 beside its rate, and is left out
+//! without one (X12's C0803). Values longer than the partner accepts are refused with
 //! their path ([`crate::lengths`]): a Coupa PO the supplier's translator would reject stops here,
 //! in the dead-letter queue with the reason, instead of at the supplier.
 //! A line break in free text (a name, address line, contact, description) is written as a

@@ -448,13 +448,15 @@ fn an_invoice_cancellation_is_refused_at_big08() {
     let body = [
         "ST*810*0001",
         "BIG*20260315*INV-9******01",
+        // Bound for Coupa, an invoice needs its currency.
+        "CUR*SE*USD",
         "N1*SU*Acme",
         "IT1*1*10*EA*2.50**VP*X1",
         "PID*F****Widgets",
         "TDS*2500",
         "CTT*1",
     ];
-    let set = format!("{}~\nSE*8*0001~\n", body.join("~\n"));
+    let set = format!("{}~\nSE*9*0001~\n", body.join("~\n"));
     let raw = interchange(ISA4010, "004010", std::slice::from_ref(&set), 1);
     let (a, text) = ack_as(&raw, &acme());
     assert!(

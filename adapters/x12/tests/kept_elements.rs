@@ -156,6 +156,8 @@ const CASES: &[Case] = &[
             assert_eq!(t.len(), 1);
             assert_eq!(t[0].category.as_deref(), Some("LS"));
             assert_eq!((t[0].amount, t[0].rate), (dec("1.23"), dec("7")));
+            // TXI08, dollar basis for percent, beside the rate: the taxable amount.
+            assert_eq!(t[0].taxable_amount, dec("1000"));
         },
     },
     Case {

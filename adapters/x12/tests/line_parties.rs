@@ -1,0 +1,256 @@
+//! An N1 loop inside an IT1/PO1 loop is its line's: it stays in that line's extensions and
+//! is written back inside the line loop, and never displaces the heading's N1 of the same
+//! role, which fills the document's party. So does a `REF*PP` inside a line loop leave the
+//! heading's PO revision alone. The 997 accepts such a set, and X12 → canonical → X12 →
+//! canonical keeps both.
+
+// Test helpers outside #[test] functions may unwrap and panic too: a failure is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use adapter_x12::{InMemoryControlNumbers, X12Codec, acknowledge_with};
+use chrono::{TimeZone, Utc};
+use gateway_core::{Decode, Encode, PartnerProfile};
+use gateway_model::{Document, Invoice, Party, PurchaseOrder};
+use serde_json::{Value, json};
+
+const ISA: &str = "ISA*00*          *00*          *ZZ*ACMESUPPLY     *ZZ*GLOBEXCORP     *260315*1030*U*00401*000000043*0*P*>~\n";
+
+/// An interchange of one set of group `functional` (`IN`, `PO`) holding `body` (ST..SE
+/// exclusive).
+fn interchange(functional: &str, set: &str, body: &[&str]) -> String {
+    let mut segs = vec![format!("ST*{set}*0001")];
+    segs.extend(body.iter().map(|s| s.to_string()));
+    segs.push(format!("SE*{}*0001", body.len() + 2));
+    format!(
+        "{ISA}GS*{functional}*ACMESUPPLY*GLOBEXCORP*20260315*1030*43*X*004010~\n{}~\nGE*1*43~\nIEA*1*000000043~\n",
+        segs.join("~\n")
+    )
+}
+
+fn decode(raw: &[u8]) -> Vec<Document> {
+    let d = X12Codec::new().decode(raw, &PartnerProfile::anonymous());
+    assert!(d.rejects.is_empty(), "rejects {:?}", d.rejects);
+    d.documents.into_iter().map(|d| d.document).collect()
+}
+
+fn encode(docs: &[Document]) -> String {
+    let bytes = X12Codec::new()
+        .encode(docs, &PartnerProfile::anonymous())
+        .unwrap();
+    String::from_utf8(bytes).unwrap()
+}
+
+fn invoice(d: &Document) -> &Invoice {
+    match d {
+        Document::Invoice(i) => i,
+        other => panic!("not an invoice: {other:?}"),
+    }
+}
+
+fn order(d: &Document) -> &PurchaseOrder {
+    match d {
+        Document::PurchaseOrder(p) => p,
+        other => panic!("not an order: {other:?}"),
+    }
+}
+
+fn name(p: &Option<Party>) -> Option<&str> {
+    p.as_ref().and_then(|p| p.name.as_deref())
+}
+
+/// The segments a line kept (`extensions.x12.segments`).
+fn kept(ext: &gateway_model::Extensions) -> Value {
+    ext.get("x12")
+        .and_then(|x| x.get("segments"))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// The segment ids of an interchange's one set, ST to SE.
+fn ids(x12: &str) -> Vec<String> {
+    x12.split('~')
+        .map(|s| s.trim().split('*').next().unwrap_or_default().to_string())
+        .skip_while(|id| id != "ST")
+        .take_while(|id| id != "GE")
+        .collect()
+}
+
+/// X12 → canonical → X12 → canonical gives the same documents.
+fn round_trips(docs: &[Document]) -> String {
+    let written = encode(docs);
+    assert_eq!(decode(written.as_bytes()), docs, "{written}");
+    written
+}
+
+/// The 997 `acme`'s set gets (a named partner's invoices go on to Coupa, so the set is also
+/// held to the pipeline's validation).
+fn ack_of(raw: &str) -> String {
+    let acme = PartnerProfile {
+        id: "acme".into(),
+        ..PartnerProfile::default()
+    };
+    let now = Utc.with_ymd_and_hms(2026, 3, 16, 8, 5, 0).unwrap();
+    let a = acknowledge_with(raw.as_bytes(), &acme, &InMemoryControlNumbers::new(), now).unwrap();
+    String::from_utf8(a.bytes).unwrap()
+}
+
+#[test]
+fn a_line_n1_stays_with_its_line_and_the_heading_n1_fills_the_invoice_party() {
+    let raw = interchange(
+        "IN",
+        "810",
+        &[
+            "BIG*20260315*INV-1**PO-1",
+            "CUR*SE*USD",
+            "N1*SU*Acme Supply*92*ACME",
+            "N1*ST*Globex Warehouse 7*92*WH7",
+            "N3*77 Dock Street",
+            "N4*Cypress Creek*OR*97002*US",
+            "IT1*1*1*EA*10**VP*A",
+            "PID*F****x",
+            "IT1*2*1*EA*10**VP*B",
+            "PID*F****y",
+            "N1*ST*Globex Warehouse 3*92*WH3",
+            "N3*3 Pier Road",
+            "N1*SU*Acme East Branch*92*ACME-E",
+            "TDS*2000",
+            "CTT*2",
+        ],
+    );
+    let docs = decode(raw.as_bytes());
+    let inv = invoice(&docs[0]);
+    assert_eq!(name(&inv.supplier), Some("Acme Supply"));
+    assert_eq!(name(&inv.ship_to), Some("Globex Warehouse 7"));
+    let ship_to = inv.ship_to.as_ref().unwrap();
+    assert_eq!(ship_to.ids[0].value, "WH7");
+    assert_eq!(
+        ship_to.address.as_ref().unwrap().lines,
+        vec!["77 Dock Street".to_string()]
+    );
+    assert!(!inv.extensions.contains_key("x12"), "{:?}", inv.extensions);
+    assert_eq!(kept(&inv.lines[0].extensions), Value::Null);
+    assert_eq!(
+        kept(&inv.lines[1].extensions),
+        json!([
+            ["N1", "ST", "Globex Warehouse 3", "92", "WH3"],
+            ["N3", "3 Pier Road"],
+            ["N1", "SU", "Acme East Branch", "92", "ACME-E"]
+        ])
+    );
+
+    let ack = ack_of(&raw);
+    assert!(ack.contains("AK5*A~"), "{ack}");
+    assert!(!ack.contains("AK3"), "{ack}");
+
+    // Written back, the line's N1 loops are inside its IT1 loop, before the summary.
+    let written = round_trips(&docs);
+    let ids = ids(&written);
+    let it1 = ids.iter().rposition(|id| id == "IT1").unwrap();
+    let tds = ids.iter().position(|id| id == "TDS").unwrap();
+    let line_n1s = ids
+        .iter()
+        .enumerate()
+        .filter(|(k, id)| *id == "N1" && *k > it1)
+        .count();
+    assert_eq!(line_n1s, 2, "{written}");
+    assert!(ids[it1..tds].iter().filter(|id| *id == "N1").count() == 2);
+    assert!(written.contains("N1*ST*Globex Warehouse 3*92*WH3~\nN3*3 Pier Road~"));
+}
+
+#[test]
+fn a_line_n1_leaves_the_heading_ship_to_of_an_order() {
+    let raw = interchange(
+        "PO",
+        "850",
+        &[
+            "BEG*00*NE*PO-7781**20260301",
+            "CUR*BY*USD",
+            "N1*BT*Globex AP",
+            "N1*ST*Globex Warehouse 7*92*WH7",
+            "PO1*1*10*EA*12.5**VP*GLV",
+            "PID*F****Gloves",
+            "PO1*2*4*BX*45**VP*PPR",
+            "PID*F****Paper",
+            "N1*ST*Globex Warehouse 3*92*WH3",
+            "CTT*2",
+            "AMT*TT*305",
+        ],
+    );
+    let docs = decode(raw.as_bytes());
+    let po = order(&docs[0]);
+    assert_eq!(name(&po.ship_to), Some("Globex Warehouse 7"));
+    assert_eq!(name(&po.bill_to), Some("Globex AP"));
+    assert!(
+        po.extensions
+            .get("x12")
+            .is_none_or(|x| x.get("segments").is_none())
+    );
+    assert_eq!(
+        kept(&po.lines[1].extensions),
+        json!([["N1", "ST", "Globex Warehouse 3", "92", "WH3"]])
+    );
+    let written = round_trips(&docs);
+    assert!(
+        written.contains("PID*F****Paper~\nN1*ST*Globex Warehouse 3*92*WH3~\nCTT*2~"),
+        "{written}"
+    );
+}
+
+/// The summary begins at the last total segment (TDS) or a CTT: an N1 after it is the
+/// invoice's, one after an earlier TDS (kept, once too often) is still in the line loop.
+#[test]
+fn an_n1_after_the_summary_begins_is_the_invoices_and_one_before_it_the_lines() {
+    let raw = interchange(
+        "IN",
+        "810",
+        &[
+            "BIG*20260315*INV-2",
+            "N1*ST*Heading Dock",
+            "N1*RI*Heading Lockbox",
+            "IT1*1*1*EA*10",
+            "PID*F****x",
+            "TDS*999",
+            "N1*ST*Line Dock",
+            "TDS*1000",
+            "N1*RI*Summary Lockbox",
+            "CTT*1",
+            "N1*BY*After CTT",
+        ],
+    );
+    let docs = decode(raw.as_bytes());
+    let inv = invoice(&docs[0]);
+    assert_eq!(name(&inv.ship_to), Some("Heading Dock"));
+    assert_eq!(name(&inv.remit_to), Some("Summary Lockbox"));
+    assert_eq!(name(&inv.buyer), Some("After CTT"));
+    assert_eq!(
+        kept(&inv.lines[0].extensions),
+        json!([["TDS", "999"], ["N1", "ST", "Line Dock"]])
+    );
+    // The heading's earlier remit-to is kept whole, as before.
+    assert_eq!(
+        kept(&inv.extensions),
+        json!([["N1", "RI", "Heading Lockbox"]])
+    );
+}
+
+#[test]
+fn a_ref_pp_in_a_line_loop_leaves_the_orders_version() {
+    let raw = interchange(
+        "PO",
+        "850",
+        &[
+            "BEG*00*NE*PO-7782**20260301",
+            "REF*PP*3",
+            "N1*ST*Dock",
+            "PO1*1*1*EA*5**VP*X",
+            "PID*F****Item",
+            "REF*PP*9",
+            "CTT*1",
+        ],
+    );
+    let docs = decode(raw.as_bytes());
+    let po = order(&docs[0]);
+    assert_eq!(po.version, Some(3));
+    assert_eq!(kept(&po.lines[0].extensions), json!([["REF", "PP", "9"]]));
+    round_trips(&docs);
+}
