@@ -143,37 +143,60 @@ impl CsvCodec {
                     number,
                     column,
                     first,
+                    rest_read,
+                    before,
                 } => {
+                    let rest = if rest_read {
+                        format!(
+                            "; the row was read up to the end of its line and rejected, and the \
+                             rows after it (from row {}) were read as rows of their own",
+                            number.saturating_add(1)
+                        )
+                    } else {
+                        "; the row was read up to the end of the file and rejected".to_string()
+                    };
                     let r = Reject::new(
                         format!("row {number}, column {column}"),
-                        "a quoted cell is never closed; the rest of the file was read into it \
-                         (expected a closing `\"` at the end of the cell; a `\"` inside a \
-                         quoted cell is written twice: `\"\"`)",
+                        format!(
+                            "a quoted cell opens here and is never closed (expected a closing \
+                             `\"` at the end of the cell; a `\"` inside a quoted cell is written \
+                             twice: `\"\"`){rest}"
+                        ),
                     );
-                    layout.reject_oversized(r, number, &first, true, sink);
+                    layout.reject_oversized(r, number, &first, false, Some(&before), sink);
                 }
                 Next::TooLarge {
                     number,
                     fatal,
                     first,
+                    open_quote,
                 } => {
-                    let mut message = format!(
-                        "record over the bounds ({} bytes per cell, {} per record, {} cells); \
-                         an unclosed quote?",
-                        crate::limits::MAX_FIELD_BYTES,
-                        crate::limits::MAX_RECORD_BYTES,
-                        crate::limits::MAX_COLUMNS
-                    );
-                    if fatal {
-                        message.push_str(" The rest of the file could not be read.");
-                    }
-                    layout.reject_oversized(
-                        Reject::new(format!("row {number}"), message),
-                        number,
-                        &first,
-                        fatal,
-                        sink,
-                    );
+                    let r = match open_quote {
+                        Some(column) => Reject::new(
+                            format!("row {number}, column {column}"),
+                            format!(
+                                "a quoted cell opens here and is not closed within {} bytes \
+                                 (expected a closing `\"` at the end of the cell; a `\"` inside \
+                                 a quoted cell is written twice: `\"\"`); the rest of the file, \
+                                 from row {number} on, could not be read and is rejected with it",
+                                crate::limits::MAX_RECORD_BYTES
+                            ),
+                        ),
+                        None => {
+                            let mut message = format!(
+                                "record over the bounds ({} bytes per cell, {} per record, {} \
+                                 cells); an unclosed quote?",
+                                crate::limits::MAX_FIELD_BYTES,
+                                crate::limits::MAX_RECORD_BYTES,
+                                crate::limits::MAX_COLUMNS
+                            );
+                            if fatal {
+                                message.push_str(" The rest of the file could not be read.");
+                            }
+                            Reject::new(format!("row {number}"), message)
+                        }
+                    };
+                    layout.reject_oversized(r, number, &first, fatal, None, sink);
                 }
             }
         }
@@ -213,18 +236,20 @@ impl Layout {
         }
     }
 
-    /// A record that could not be read as cells (see [`Next::TooLarge`], [`Next::Unclosed`]).
+    /// A record that could not be read as cells (see [`Next::TooLarge`], [`Next::Unclosed`]);
+    /// `before`: its cells that could be read, when some could.
     fn reject_oversized(
         &mut self,
         r: Reject,
         number: u64,
         first: &str,
         fatal: bool,
+        before: Option<&Row>,
         sink: &mut dyn FnMut(DecodeItem),
     ) {
         match self {
             Layout::Coupa(l) => l.reject_oversized(r, number, first, fatal, sink),
-            Layout::Map(l) => l.reject_oversized(r, sink),
+            Layout::Map(l) => l.reject_oversized(r, number, before, sink),
         }
     }
 }

@@ -229,12 +229,55 @@ impl MapReader {
         }
     }
 
-    /// An over-long record rejects the document it falls in.
-    pub fn reject_oversized(&mut self, r: Reject, sink: &mut dyn FnMut(DecodeItem)) {
-        match self.current.as_mut() {
-            Some(p) => p.reject([r]),
-            None => sink(DecodeItem::Reject(r)),
+    /// A record that could not be read (over-long, or a quoted cell never closed) rejects the
+    /// document it falls in. Which one that is, the cells read before the bad one (`before`)
+    /// tell when they hold the key: another key than the current document's starts a document
+    /// of its own, rejected, which the rows after it with that key join; so does every such
+    /// record under `grouping = "row"`. Otherwise the current document takes it.
+    pub fn reject_oversized(
+        &mut self,
+        r: Reject,
+        number: u64,
+        before: Option<&Row>,
+        sink: &mut dyn FnMut(DecodeItem),
+    ) {
+        let key = before.and_then(|row| {
+            self.key
+                .filter(|k| *k < row.cells.len())
+                .map(|k| row.get(Some(k)).to_string())
+        });
+        let own = self.header.is_some()
+            && match (self.map.grouping, &key) {
+                (Grouping::Row, _) => true,
+                (_, Some(key)) => self.current.is_none() || *key != self.current_key,
+                (_, None) => false,
+            };
+        if !own {
+            match self.current.as_mut() {
+                Some(p) => p.reject([r]),
+                None => sink(DecodeItem::Reject(r)),
+            }
+            return;
         }
+        self.finish(sink);
+        self.seen_records = true;
+        let mut doc = match self.map.kind {
+            DocumentKind::PurchaseOrder => Document::PurchaseOrder(PurchaseOrder::default()),
+            _ => Document::Invoice(Invoice::default()),
+        };
+        // The document's number, when the cells read hold it, names it in the reject.
+        if let (Some(row), Some(header)) = (before, self.header.as_ref()) {
+            let mut c = Cells::new(row, header, &self.map.fmt);
+            for (i, f) in &self.resolved {
+                if *f == Field::Head(HeadField::Number) && *i < row.cells.len() {
+                    fields::set_head(&mut doc, &HeadField::Number, &mut c, Some(*i));
+                }
+            }
+        }
+        let mut p = Pending::at(doc, number);
+        p.reject([r]);
+        self.current = Some(p);
+        self.current_key = key.unwrap_or_default();
     }
 }
 

@@ -5,7 +5,10 @@
 //! Descriptive data the layouts have no column for is left out: party contact/e-mail/phone
 //! and ids in domains other than `coupa`/`coupa-number`, payment-term days and discounts, tax
 //! descriptions, PO buyer/bill-to/comments, PO purpose `new`/`update` (the export carries
-//! `status` and `version`), and the derived invoice subtotal and tax total.
+//! `status` and `version`), and the derived invoice subtotal and tax total. A tax total is
+//! derived only when the taxes add up to it: given without any tax amount, it is written as
+//! the invoice's `Tax Amount` (read back as its tax); not the sum of the taxes, it is refused
+//! ([`tax_from_total`]).
 
 use gateway_core::EncodeError;
 use gateway_model::{ChargeKind, Invoice, InvoicePurpose, OrderPurpose, PurchaseOrder};
@@ -234,10 +237,13 @@ pub fn invoice_records<'a>(
         h.set("PO Number", inv.po_number.as_deref());
     }
     h.set("Invoice Control Total", dec(fmt, inv.total));
+    let from_total = tax_from_total(inv)?;
     if let Some(t) = inv.taxes.first() {
-        h.set("Tax Amount", dec(fmt, t.amount));
+        h.set("Tax Amount", dec(fmt, t.amount.or(from_total)));
         h.set("Tax Rate", dec(fmt, t.rate));
         h.set("Tax Code", t.category.as_deref());
+    } else {
+        h.set("Tax Amount", dec(fmt, from_total));
     }
     party_cells(&BUYER, inv.buyer.as_ref(), &mut h);
     party_cells(&SHIP_TO, inv.ship_to.as_ref(), &mut h);
@@ -340,6 +346,58 @@ pub fn invoice_records<'a>(
         out.push(r);
     }
     Ok(())
+}
+
+/// The invoice's tax total where no tax carries it: the import has no tax total column (Coupa
+/// adds up the taxes), so a total given without any tax amount goes in the invoice's
+/// `Tax Amount`, and one the taxes do not add up to is refused rather than lost.
+fn tax_from_total(inv: &Invoice) -> Result<Option<Decimal>, EncodeError> {
+    let Some(tt) = inv.tax_total else {
+        return Ok(None);
+    };
+    let header: Vec<Decimal> = inv.taxes.iter().filter_map(|t| t.amount).collect();
+    let lines: Vec<Decimal> = inv
+        .lines
+        .iter()
+        .flat_map(|l| l.taxes.iter())
+        .filter_map(|t| t.amount)
+        .collect();
+    let (header_sum, line_sum) = (
+        header.iter().sum::<Decimal>(),
+        lines.iter().sum::<Decimal>(),
+    );
+    if header.is_empty() && lines.is_empty() {
+        if tt.is_zero() {
+            return Ok(None);
+        }
+        if let Some(i) = inv.lines.iter().position(|l| !l.taxes.is_empty()) {
+            return Err(invalid(
+                "$.tax_total",
+                format!(
+                    "the tax total {tt} has no tax amount to carry it, and $.lines[{i}] has a \
+                     tax of its own; Coupa takes taxes on the lines or on the invoice, not both, \
+                     and the invoice import has no tax total column: give the lines' tax \
+                     amounts"
+                ),
+            ));
+        }
+        return Ok(Some(tt));
+    }
+    // Header taxes may restate the lines' (an X12 summary TXI).
+    let derivable = tt == header_sum + line_sum
+        || (!header.is_empty() && tt == header_sum)
+        || (!lines.is_empty() && tt == line_sum);
+    if derivable {
+        return Ok(None);
+    }
+    Err(invalid(
+        "$.tax_total",
+        format!(
+            "the tax total {tt} is not the sum of the taxes ({}), and the invoice import has no \
+             tax total column (Coupa adds up the taxes): give the taxes that make it up",
+            header_sum + line_sum
+        ),
+    ))
 }
 
 const PO_SUPPLIER: PartyNames = PartyNames {

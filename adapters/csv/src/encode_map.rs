@@ -1,13 +1,28 @@
 //! Canonical documents to a partner's own layout, following the column map in its profile:
 //! one row per line with the document's fields repeated on every row.
+//!
+//! Money is never dropped ([`check_money`]): a value that changes what is paid and that the
+//! partner's map has no column for is refused with its canonical path and the field path a
+//! column would need: a tax (one per level, `taxes.amount` / `lines.taxes.amount`, or its
+//! rate when it has no amount), a charge (one per kind, `charges.<kind>`; line charges have
+//! no column), a line amount that quantity × price does not give back (`lines.amount`), a
+//! subtotal, tax total or total that the values written do not add up to (`subtotal`,
+//! `tax_total`, `total`), a credit or debit memo or a cancelled order (`purpose`), and a
+//! payment-terms discount (`payment_terms.discount_percent`). A tax total given without any
+//! tax goes in the `taxes.amount` column when the map has one and no `tax_total` column.
+//! Other fields without a column (parties' details, descriptions, the currency, tax and
+//! charge descriptions) are left out as the partner's layout does.
 
 use std::borrow::Cow;
 
 use gateway_core::EncodeError;
-use gateway_model::{Document, DocumentKind};
+use gateway_model::{
+    Charge, ChargeKind, Document, DocumentKind, InvoicePurpose, OrderPurpose, Tax,
+};
+use rust_decimal::Decimal;
 
 use crate::column_map::{ColumnMap, Grouping};
-use crate::fields::{self, Field, HeadField, LineRef, PartyField};
+use crate::fields::{self, Field, HeadField, LineField, LineRef, PartyField};
 
 fn invalid(path: impl Into<String>, message: impl Into<String>) -> EncodeError {
     EncodeError::Invalid {
@@ -55,11 +70,20 @@ fn out_columns(map: &ColumnMap) -> Vec<OutColumn<'_>> {
     cols
 }
 
-fn cell(col: &OutColumn<'_>, doc: &Document, line: Option<LineRef<'_>>, map: &ColumnMap) -> String {
+fn cell(
+    col: &OutColumn<'_>,
+    doc: &Document,
+    line: Option<LineRef<'_>>,
+    map: &ColumnMap,
+    tax_from_total: Option<Decimal>,
+) -> String {
     col.fields
         .iter()
         .find_map(|(f, occurrence)| match f {
             Field::Ignore => None,
+            Field::Head(HeadField::TaxAmount) if tax_from_total.is_some() => {
+                tax_from_total.map(|d| map.fmt.write_decimal(d))
+            }
             Field::Head(h) => fields::get_head(doc, h, *occurrence, &map.fmt),
             Field::Line(l) => line.and_then(|line| fields::get_line(line, l, &map.fmt)),
         })
@@ -122,6 +146,7 @@ pub fn write(docs: &[Document], map: &ColumnMap, delimiter: u8) -> Result<Vec<u8
                 supported: format!("{want} (this partner's column map)"),
             });
         }
+        let tax_from_total = check_money(doc, map)?;
         let lines: Vec<Option<LineRef<'_>>> = match doc {
             Document::Invoice(i) => i.lines.iter().map(|l| Some(LineRef::Invoice(l))).collect(),
             Document::PurchaseOrder(p) => p.lines.iter().map(|l| Some(LineRef::Order(l))).collect(),
@@ -137,7 +162,7 @@ pub fn write(docs: &[Document], map: &ColumnMap, delimiter: u8) -> Result<Vec<u8
             let mut row = vec![String::new(); width];
             for (c, pos) in cols.iter().zip(&positions) {
                 if let Some(slot) = row.get_mut(*pos) {
-                    *slot = cell(c, doc, line, map);
+                    *slot = cell(c, doc, line, map, tax_from_total);
                     if map.formula_guard
                         && let Cow::Owned(marked) = crate::formula::guarded(slot)
                     {
@@ -163,4 +188,403 @@ pub fn write(docs: &[Document], map: &ColumnMap, delimiter: u8) -> Result<Vec<u8
         }
     }
     w.into_inner().map_err(|e| invalid("csv", e.to_string()))
+}
+
+/// What the partner's map has columns for.
+struct Columns<'a>(&'a ColumnMap);
+
+impl Columns<'_> {
+    fn head(&self, f: &HeadField) -> bool {
+        self.0
+            .columns
+            .iter()
+            .any(|(_, x)| matches!(x, Field::Head(h) if h == f))
+    }
+
+    fn line(&self, f: &LineField) -> bool {
+        self.0
+            .columns
+            .iter()
+            .any(|(_, x)| matches!(x, Field::Line(l) if l == f))
+    }
+}
+
+fn kind_name(kind: ChargeKind) -> &'static str {
+    match kind {
+        ChargeKind::Shipping => "shipping",
+        ChargeKind::Handling => "handling",
+        ChargeKind::Discount => "discount",
+        ChargeKind::Other => "other",
+    }
+}
+
+/// Where a lost value could go: the field path a column of the map would need, or why none
+/// can hold it.
+#[derive(Debug, Clone)]
+enum Needs {
+    Column(String),
+    Nothing(&'static str),
+}
+
+impl std::fmt::Display for Needs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Needs::Column(c) => write!(f, "the map needs a column mapped to `{c}`"),
+            Needs::Nothing(why) => f.write_str(why),
+        }
+    }
+}
+
+fn column(path: impl Into<String>) -> Needs {
+    Needs::Column(path.into())
+}
+
+/// The values of one document its partner's layout would lose: the first in full, and the
+/// others with what they need, so one refusal names every column the map lacks.
+struct Lost<'a> {
+    doc: &'a Document,
+    first: Option<(String, String)>,
+    others: Vec<String>,
+}
+
+impl<'a> Lost<'a> {
+    fn new(doc: &'a Document) -> Self {
+        Lost {
+            doc,
+            first: None,
+            others: Vec::new(),
+        }
+    }
+
+    /// `what` (at `path`) would be lost; `needs` says where it could go.
+    fn add(&mut self, path: String, what: String, needs: Needs) {
+        match self.first {
+            None => self.first = Some((path, format!("{what}; {needs}"))),
+            Some(_) => self.others.push(match needs {
+                Needs::Column(c) => format!("{path} (`{c}`)"),
+                Needs::Nothing(_) => path,
+            }),
+        }
+    }
+
+    /// The refusal of the first value, naming the others.
+    fn result(self) -> Result<(), EncodeError> {
+        let Some((path, what)) = self.first else {
+            return Ok(());
+        };
+        let mut message = format!(
+            "{} {:?}: {what} (the partner's column map: csv.columns in its profile)",
+            self.doc.kind(),
+            self.doc.number()
+        );
+        const NAMED: usize = 8;
+        if !self.others.is_empty() {
+            let named: Vec<&str> = self.others.iter().take(NAMED).map(String::as_str).collect();
+            message.push_str(&format!("; also lost: {}", named.join(", ")));
+            if self.others.len() > NAMED {
+                message.push_str(&format!(" and {} more", self.others.len() - NAMED));
+            }
+        }
+        Err(invalid(path, message))
+    }
+}
+
+/// The money of one document's line, as the checks need it.
+struct LineMoney<'a> {
+    taxes: &'a [Tax],
+    charges: &'a [Charge],
+    quantity: Option<Decimal>,
+    unit_price: Option<Decimal>,
+    amount: Option<Decimal>,
+}
+
+impl<'a> LineMoney<'a> {
+    fn of(doc: &'a Document) -> Vec<Self> {
+        match doc {
+            Document::Invoice(i) => i
+                .lines
+                .iter()
+                .map(|l| LineMoney {
+                    taxes: &l.taxes,
+                    charges: &l.charges,
+                    quantity: l.quantity,
+                    unit_price: l.unit_price,
+                    amount: l.amount,
+                })
+                .collect(),
+            Document::PurchaseOrder(p) => p
+                .lines
+                .iter()
+                .map(|l| LineMoney {
+                    taxes: &l.taxes,
+                    charges: &l.charges,
+                    quantity: l.quantity,
+                    unit_price: l.unit_price,
+                    amount: l.amount,
+                })
+                .collect(),
+        }
+    }
+}
+
+fn or_none(d: Option<Decimal>) -> String {
+    d.map_or_else(|| "nothing".to_string(), |d| d.to_string())
+}
+
+/// Checks that every value of `doc` that changes what is paid has a column in `map` (see the
+/// module docs), refusing the document with the path of the first that has none and naming
+/// the others. Returns the amount to write in the `taxes.amount` column for a tax total
+/// given without any tax.
+fn check_money(doc: &Document, map: &ColumnMap) -> Result<Option<Decimal>, EncodeError> {
+    let has = Columns(map);
+    let mut out = Lost::new(doc);
+    let (taxes, charges, terms, total) = match doc {
+        Document::Invoice(i) => (&i.taxes, &i.charges, &i.payment_terms, i.total),
+        Document::PurchaseOrder(p) => (&p.taxes, &p.charges, &p.payment_terms, p.total),
+    };
+    let (subtotal, tax_total) = match doc {
+        Document::Invoice(i) => (i.subtotal, i.tax_total),
+        Document::PurchaseOrder(_) => (None, None),
+    };
+    let lines = LineMoney::of(doc);
+
+    check_taxes(
+        &mut out,
+        "$.taxes",
+        "the map holds one tax for the document, its first",
+        taxes,
+        [
+            (has.head(&HeadField::TaxAmount), "taxes.amount"),
+            (has.head(&HeadField::TaxRate), "taxes.rate"),
+        ],
+    );
+    for (k, c) in charges.iter().enumerate() {
+        let path = format!("$.charges[{k}]");
+        let kind = kind_name(c.kind);
+        let Some(amount) = c.amount else {
+            if let Some(rate) = c.rate {
+                out.add(
+                    path,
+                    format!("the {kind} charge of {rate} % (a rate, no amount) would be lost"),
+                    Needs::Nothing("a column map holds charge amounts, not rates"),
+                );
+            }
+            continue;
+        };
+        if !has.head(&HeadField::Charge(c.kind)) {
+            out.add(
+                path,
+                format!("the {kind} charge of {amount} would be lost"),
+                column(format!("charges.{kind}")),
+            );
+        } else if charges
+            .iter()
+            .take(k)
+            .any(|p| p.kind == c.kind && p.amount.is_some())
+        {
+            out.add(
+                path,
+                format!("a second {kind} charge ({amount}) would be lost"),
+                Needs::Nothing("the map's column for the kind holds one charge"),
+            );
+        }
+    }
+
+    let qp_columns = has.line(&LineField::Quantity) && has.line(&LineField::UnitPrice);
+    let amount_column = has.line(&LineField::Amount);
+    let mut line_sum = Some(Decimal::ZERO);
+    for (n, l) in lines.iter().enumerate() {
+        check_taxes(
+            &mut out,
+            &format!("$.lines[{n}].taxes"),
+            "the map holds one tax for each line, its first",
+            l.taxes,
+            [
+                (has.line(&LineField::TaxAmount), "lines.taxes.amount"),
+                (has.line(&LineField::TaxRate), "lines.taxes.rate"),
+            ],
+        );
+        for (j, c) in l.charges.iter().enumerate() {
+            let what = match (c.amount, c.rate) {
+                (Some(a), _) => a.to_string(),
+                (None, Some(r)) => format!("{r} %"),
+                (None, None) => continue,
+            };
+            out.add(
+                format!("$.lines[{n}].charges[{j}]"),
+                format!(
+                    "the line's {} charge of {what} would be lost",
+                    kind_name(c.kind)
+                ),
+                Needs::Nothing(
+                    "a column map has no line charges (`charges.<kind>` holds the document's)",
+                ),
+            );
+        }
+        // What the reader takes back: the amount column, else quantity × price.
+        let product = match (l.quantity, l.unit_price) {
+            (Some(q), Some(p)) if qp_columns => q.checked_mul(p),
+            _ => None,
+        };
+        let back = if amount_column {
+            l.amount.or(product)
+        } else {
+            product
+        };
+        if let Some(a) = l.amount
+            && back != Some(a)
+        {
+            out.add(
+                format!("$.lines[{n}].amount"),
+                format!(
+                    "the line amount {a} would be lost: quantity × price written gives {}",
+                    or_none(back)
+                ),
+                column("lines.amount"),
+            );
+        }
+        line_sum = match (line_sum, back) {
+            (Some(s), Some(b)) => s.checked_add(b),
+            _ => None,
+        };
+    }
+
+    if let Some(st) = subtotal
+        && !has.head(&HeadField::Subtotal)
+        && line_sum != Some(st)
+    {
+        out.add(
+            "$.subtotal".into(),
+            format!(
+                "the subtotal {st} would be lost: the line amounts written add up to {}",
+                or_none(line_sum)
+            ),
+            column("subtotal"),
+        );
+    }
+
+    let header_tax: Decimal = taxes.iter().filter_map(|t| t.amount).sum();
+    let line_taxes = || lines.iter().flat_map(|l| l.taxes.iter());
+    let line_tax: Decimal = line_taxes().filter_map(|t| t.amount).sum();
+    let any_header_tax = taxes.iter().any(|t| t.amount.is_some());
+    let any_line_tax = line_taxes().any(|t| t.amount.is_some());
+    let mut tax_from_total = None;
+    if let Some(tt) = tax_total
+        && !has.head(&HeadField::TaxTotal)
+    {
+        if any_header_tax || any_line_tax {
+            // Header taxes may restate the lines' (an X12 summary TXI).
+            let derivable = tt == header_tax + line_tax
+                || (any_header_tax && tt == header_tax)
+                || (any_line_tax && tt == line_tax);
+            if !derivable {
+                out.add(
+                    "$.tax_total".into(),
+                    format!(
+                        "the tax total {tt} would be lost: the taxes written add up to {}",
+                        header_tax + line_tax
+                    ),
+                    column("tax_total"),
+                );
+            }
+        } else if !tt.is_zero() {
+            if has.head(&HeadField::TaxAmount) && taxes.len() <= 1 {
+                tax_from_total = Some(tt);
+            } else {
+                out.add(
+                    "$.tax_total".into(),
+                    format!("the tax total {tt}, given without any tax, would be lost"),
+                    column("tax_total` or `taxes.amount"),
+                );
+            }
+        }
+    }
+
+    if let Some(total) = total
+        && !has.head(&HeadField::Total)
+    {
+        let tax = tax_total.unwrap_or(header_tax + line_tax);
+        let charged: Decimal = charges
+            .iter()
+            .filter_map(|c| {
+                c.amount.map(|a| match c.kind {
+                    ChargeKind::Discount => -a.abs(),
+                    _ => a,
+                })
+            })
+            .sum();
+        let derived = subtotal
+            .or(line_sum)
+            .and_then(|base| base.checked_add(tax))
+            .and_then(|s| s.checked_add(charged));
+        if derived != Some(total) {
+            out.add(
+                "$.total".into(),
+                format!(
+                    "the total {total} would be lost: the lines, taxes ({tax}) and charges \
+                     ({charged}) written add up to {}",
+                    or_none(derived)
+                ),
+                column("total"),
+            );
+        }
+    }
+
+    let purpose_lost = match doc {
+        Document::Invoice(i) => match i.purpose {
+            Some(InvoicePurpose::CreditMemo) => Some("a credit memo would read back as an invoice"),
+            Some(InvoicePurpose::DebitMemo) => Some("a debit memo would read back as an invoice"),
+            _ => None,
+        },
+        Document::PurchaseOrder(p) => (p.purpose == Some(OrderPurpose::Cancel))
+            .then_some("a cancellation would read back as an order"),
+    };
+    if let Some(why) = purpose_lost
+        && !has.head(&HeadField::Purpose)
+    {
+        out.add("$.purpose".into(), why.into(), column("purpose"));
+    }
+    if let Some(d) = terms.as_ref().and_then(|t| t.discount_percent)
+        && !d.is_zero()
+        && !has.head(&HeadField::DiscountPercent)
+    {
+        out.add(
+            "$.payment_terms.discount_percent".into(),
+            format!("the {d} % payment-terms discount would be lost"),
+            column("payment_terms.discount_percent"),
+        );
+    }
+    out.result()?;
+    Ok(tax_from_total)
+}
+
+/// The taxes of one level (`path`: `$.taxes` or `$.lines[n].taxes`): the map holds the first,
+/// its amount in the first column of `columns`, its rate (when it has no amount) in the second.
+fn check_taxes(
+    out: &mut Lost<'_>,
+    path: &str,
+    one_per: &'static str,
+    taxes: &[Tax],
+    [(amount_column, amount_path), (rate_column, rate_path)]: [(bool, &str); 2],
+) {
+    for (k, t) in taxes.iter().enumerate() {
+        let what = match (t.amount, t.rate) {
+            (Some(a), _) => a.to_string(),
+            (None, Some(r)) => format!("{r} % (a rate, no amount)"),
+            (None, None) => continue,
+        };
+        let what = format!("the tax of {what} would be lost");
+        if k > 0 {
+            out.add(format!("{path}[{k}]"), what, Needs::Nothing(one_per));
+            continue;
+        }
+        let (carried, needs) = if t.amount.is_some() {
+            (amount_column, amount_path)
+        } else {
+            (rate_column, rate_path)
+        };
+        if !carried {
+            out.add(format!("{path}[{k}]"), what, column(needs));
+        }
+    }
 }

@@ -3,8 +3,8 @@
 //! document.
 
 use gateway_model::{
-    Address, ChargeKind, Document, DocumentKind, InvoiceLine, OrderLine, Party, PartyId,
-    PaymentTerms, Tax, Text,
+    Address, ChargeKind, Document, DocumentKind, InvoiceLine, InvoicePurpose, OrderLine,
+    OrderPurpose, Party, PartyId, PaymentTerms, Tax, Text,
 };
 
 use crate::cells::Cells;
@@ -41,6 +41,9 @@ pub enum PartyField {
 pub enum HeadField {
     Number,
     Date,
+    /// `purpose`: `standard`, `credit_memo`, `debit_memo` (invoices); `new`, `update`,
+    /// `cancel` (orders), as the canonical JSON names them.
+    Purpose,
     PoNumber,
     Currency,
     Version,
@@ -87,8 +90,8 @@ pub enum Field {
     Line(LineField),
 }
 
-const PATHS: &str = "invoice_number, po_number, invoice_date, order_date, currency, version, \
-total, subtotal, tax_total, comments, <party>.name, <party>.ids.<domain>, \
+const PATHS: &str = "invoice_number, po_number, invoice_date, order_date, purpose, currency, \
+version, total, subtotal, tax_total, comments, <party>.name, <party>.ids.<domain>, \
 <party>.address.lines|city|region|postal_code|country, <party>.contact|email|phone \
 (<party>: supplier, buyer, bill_to, remit_to, ship_to), payment_terms.description|net_days|\
 discount_percent|discount_days, charges.shipping|handling|discount|other, \
@@ -132,6 +135,7 @@ pub fn parse(path: &str, kind: DocumentKind) -> Result<Field, String> {
         "po_number" => HeadField::Number,
         "invoice_date" if invoice => HeadField::Date,
         "order_date" if !invoice => HeadField::Date,
+        "purpose" => HeadField::Purpose,
         "currency" => HeadField::Currency,
         "version" if !invoice => HeadField::Version,
         "total" => HeadField::Total,
@@ -252,6 +256,27 @@ pub fn set_head(doc: &mut Document, f: &HeadField, c: &mut Cells<'_>, i: Option<
             match doc {
                 Document::Invoice(x) => x.invoice_date = v,
                 Document::PurchaseOrder(x) => x.order_date = v,
+            }
+        }
+        HeadField::Purpose => {
+            let raw = c.raw(i);
+            let word = raw.to_ascii_lowercase().replace([' ', '-'], "_");
+            match doc {
+                Document::Invoice(x) => match word.as_str() {
+                    "standard" => x.purpose = Some(InvoicePurpose::Standard),
+                    "credit_memo" => x.purpose = Some(InvoicePurpose::CreditMemo),
+                    "debit_memo" => x.purpose = Some(InvoicePurpose::DebitMemo),
+                    _ => c.problem(
+                        i,
+                        format!("{raw:?} (expected standard, credit_memo or debit_memo)"),
+                    ),
+                },
+                Document::PurchaseOrder(x) => match word.as_str() {
+                    "new" => x.purpose = Some(OrderPurpose::New),
+                    "update" => x.purpose = Some(OrderPurpose::Update),
+                    "cancel" => x.purpose = Some(OrderPurpose::Cancel),
+                    _ => c.problem(i, format!("{raw:?} (expected new, update or cancel)")),
+                },
             }
         }
         HeadField::PoNumber => {
@@ -474,6 +499,24 @@ pub fn get_head(
             .and_then(|i| i.invoice_date)
             .or_else(|| po.and_then(|p| p.order_date))
             .map(|d| fmt.write_date(d)),
+        HeadField::Purpose => match doc {
+            Document::Invoice(i) => i.purpose.map(|p| {
+                match p {
+                    InvoicePurpose::Standard => "standard",
+                    InvoicePurpose::CreditMemo => "credit_memo",
+                    InvoicePurpose::DebitMemo => "debit_memo",
+                }
+                .to_string()
+            }),
+            Document::PurchaseOrder(p) => p.purpose.map(|p| {
+                match p {
+                    OrderPurpose::New => "new",
+                    OrderPurpose::Update => "update",
+                    OrderPurpose::Cancel => "cancel",
+                }
+                .to_string()
+            }),
+        },
         HeadField::PoNumber => inv.and_then(|i| owned(&i.po_number)),
         HeadField::Currency => inv
             .and_then(|i| owned(&i.currency))
@@ -509,10 +552,11 @@ pub fn get_head(
         HeadField::DiscountDays => terms.and_then(|t| t.discount_days).map(|v| v.to_string()),
         HeadField::Charge(kind) => {
             let charges = inv.map(|i| &i.charges).or_else(|| po.map(|p| &p.charges))?;
+            // The first charge of the kind that has an amount: one column holds one charge.
             dec(charges
                 .iter()
-                .find(|c| c.kind == *kind)
-                .and_then(|c| c.amount))
+                .filter(|c| c.kind == *kind)
+                .find_map(|c| c.amount))
         }
         HeadField::TaxAmount => dec(first_tax.and_then(|t| t.amount)),
         HeadField::TaxRate => dec(first_tax.and_then(|t| t.rate)),

@@ -26,7 +26,8 @@
 //! Dialects: UTF-8 with or without BOM (other bytes read as Latin-1), CRLF or LF, quoted cells
 //! with embedded newlines, no final newline, delimiter from the profile or sniffed from the
 //! first line among `,` `;` tab `|`. A quoted cell never closed (the rest of the file read
-//! into it) rejects its row's document at its row and column. Bounds: see [`limits`].
+//! into it) rejects its row's document at its row and column; the row ends at its line's end
+//! and the lines after it are read as rows of their own. Bounds: see [`limits`].
 
 mod cells;
 mod codec;

@@ -1,7 +1,9 @@
 //! Records off a byte stream, one at a time, with their file row numbers and a bound on the
 //! size of any one record, so a missing closing quote cannot make the reader swallow the file.
 //! A quote still open at the end of the input (the `csv` crate reads such a cell to the end
-//! without an error) is told apart from a closed one: see [`Next::Unclosed`].
+//! without an error) is told apart from a closed one: see [`Next::Unclosed`]. The record that
+//! opened it ends at its line's end, and the lines after it, which the cell swallowed, are
+//! read again as records of their own.
 
 use gateway_model::charset::Charset;
 use std::cell::Cell;
@@ -57,12 +59,18 @@ impl Row {
 pub enum Next {
     Row(Row),
     /// The record at `number` opened a quoted cell in its `column` (1-based) that is never
-    /// closed: the rest of the input was read into that cell. It is the last record.
+    /// closed: the `csv` crate read the rest of the input into that cell. The record is taken
+    /// to end at the end of its line, and the lines after it are read again as records of
+    /// their own (numbered on from `number`), unless there were none (`rest_read` false).
     Unclosed {
         number: u64,
         column: usize,
         /// The record's first cell (its record type in Coupa's layouts), shortened.
         first: String,
+        /// Lines followed the record's in the cell, and are read again.
+        rest_read: bool,
+        /// The record's cells before the one left open, which were read as written.
+        before: Row,
     },
     /// The record at `number` had a field or the whole record over its bound. When
     /// `fatal`, the rest of the file could not be read (the record never ended).
@@ -72,6 +80,9 @@ pub enum Next {
         /// The record's first cell (its record type in Coupa's layouts), shortened; empty
         /// when the record never ended.
         first: String,
+        /// When the record never ended because a quoted cell never closed: its column
+        /// (1-based).
+        open_quote: Option<usize>,
     },
     End,
 }
@@ -183,7 +194,7 @@ impl QuoteScan {
 
 /// The input, refusing to hand out more than the bound past the last record boundary.
 struct Guarded<'a> {
-    inner: &'a mut dyn BufRead,
+    inner: Box<dyn Read + 'a>,
     read: u64,
     guard: Rc<Guard>,
 }
@@ -215,6 +226,7 @@ impl Read for Guarded<'_> {
 pub struct RowReader<'a> {
     csv: csv::Reader<Guarded<'a>>,
     guard: Rc<Guard>,
+    delimiter: u8,
     record: ByteRecord,
     number: u64,
     done: bool,
@@ -251,22 +263,11 @@ impl<'a> RowReader<'a> {
 
     /// A reader for `input` (BOM already skipped) with the given delimiter.
     pub fn new(input: &'a mut dyn BufRead, delimiter: u8) -> Self {
-        let guard = Rc::new(Guard::default());
-        guard.limit.set(bound_from(0));
-        guard.quotes.set(QuoteScan::new(delimiter));
-        let csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .buffer_capacity(READ_AHEAD)
-            .from_reader(Guarded {
-                inner: input,
-                read: 0,
-                guard: Rc::clone(&guard),
-            });
+        let (csv, guard) = csv_reader(Box::new(input), delimiter);
         RowReader {
             csv,
             guard,
+            delimiter,
             record: ByteRecord::new(),
             number: 0,
             done: false,
@@ -296,6 +297,20 @@ impl<'a> RowReader<'a> {
             Ok(true) => {
                 self.number += 1;
                 self.guard.limit.set(bound_from(self.csv.position().byte()));
+                // Told before the bounds: the cell left open holds the rest of the file, which
+                // is read on, however long.
+                if let Some(column) = self.unclosed() {
+                    let first = self.first_cell();
+                    let before = self.cells_before(column);
+                    let rest_read = self.read_on_after(column);
+                    return Ok(Next::Unclosed {
+                        number: self.number,
+                        column,
+                        first,
+                        rest_read,
+                        before,
+                    });
+                }
                 if self.record.as_slice().len() > MAX_RECORD_BYTES
                     || self.record.len() > MAX_COLUMNS
                     || self.record.iter().any(|f| f.len() > MAX_FIELD_BYTES)
@@ -304,14 +319,7 @@ impl<'a> RowReader<'a> {
                         number: self.number,
                         fatal: false,
                         first: self.first_cell(),
-                    });
-                }
-                if let Some(column) = self.unclosed() {
-                    self.done = true;
-                    return Ok(Next::Unclosed {
-                        number: self.number,
-                        column,
-                        first: self.first_cell(),
+                        open_quote: None,
                     });
                 }
                 let record = std::mem::take(&mut self.record);
@@ -329,10 +337,15 @@ impl<'a> RowReader<'a> {
                 self.done = true;
                 if self.guard.tripped.get() {
                     self.number += 1;
+                    // The scan agrees with the csv reader, which never left this record: a
+                    // quote it holds open was opened in it.
+                    let quotes = self.guard.quotes.get();
                     Ok(Next::TooLarge {
                         number: self.number,
                         fatal: true,
                         first: String::new(),
+                        open_quote: (quotes.state == Quoting::Quoted)
+                            .then(|| quotes.opened_in.saturating_add(1)),
                     })
                 } else {
                     match e.into_kind() {
@@ -345,10 +358,91 @@ impl<'a> RowReader<'a> {
     }
 }
 
+/// A csv reader over `inner`, guarded, with the guard.
+fn csv_reader<'a>(
+    inner: Box<dyn Read + 'a>,
+    delimiter: u8,
+) -> (csv::Reader<Guarded<'a>>, Rc<Guard>) {
+    let guard = Rc::new(Guard::default());
+    guard.limit.set(bound_from(0));
+    guard.quotes.set(QuoteScan::new(delimiter));
+    let csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .buffer_capacity(READ_AHEAD)
+        .from_reader(Guarded {
+            inner,
+            read: 0,
+            guard: Rc::clone(&guard),
+        });
+    (csv, guard)
+}
+
+impl<'a> RowReader<'a> {
+    /// After a record whose cell `column` (1-based) opened a quote never closed: the lines
+    /// that cell swallowed, after the record's own, become the input, so they are read as
+    /// records. The cell holds them as written, but for each `"` they held, which was written
+    /// `""` (a lone `"` would have closed the cell). False, and the reader done, when no line
+    /// followed the record's.
+    fn read_on_after(&mut self, column: usize) -> bool {
+        let cell = column
+            .checked_sub(1)
+            .and_then(|i| self.record.get(i))
+            .unwrap_or_default();
+        let rest = cell
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .and_then(|at| {
+                let after = cell.get(at + 1..)?;
+                let crlf = cell.get(at) == Some(&b'\r') && after.first() == Some(&b'\n');
+                if crlf { after.get(1..) } else { Some(after) }
+            })
+            .unwrap_or_default();
+        if rest.iter().all(u8::is_ascii_whitespace) {
+            self.done = true;
+            return false;
+        }
+        let mut input = Vec::with_capacity(rest.len() + rest.len() / 16);
+        for &b in rest {
+            input.push(b);
+            if b == b'"' {
+                input.push(b'"');
+            }
+        }
+        let (csv, guard) = csv_reader(Box::new(std::io::Cursor::new(input)), self.delimiter);
+        self.csv = csv;
+        self.guard = guard;
+        true
+    }
+}
+
 impl RowReader<'_> {
+    /// The cells of the record just read before its `column` (1-based), as a row.
+    fn cells_before(&self, column: usize) -> Row {
+        let mut record = ByteRecord::new();
+        for f in self.record.iter().take(column.saturating_sub(1)) {
+            record.push_field(f);
+        }
+        let (mut cells, not_utf8) = to_strings(record, self.charset);
+        if self.formula_guard {
+            cells = unguarded_cells(cells);
+        }
+        Row {
+            number: self.number,
+            cells,
+            not_utf8,
+        }
+    }
+
     /// The first cell of the record just read, shortened, for rejects.
     fn first_cell(&self) -> String {
         let first = self.record.get(0).unwrap_or_default();
+        // A quote never closed in the first cell: its line only.
+        let first = first
+            .split(|&b| b == b'\n' || b == b'\r')
+            .next()
+            .unwrap_or_default();
         String::from_utf8_lossy(first.get(..64).unwrap_or(first)).into_owned()
     }
 
@@ -467,13 +561,66 @@ mod tests {
                     number,
                     column,
                     first,
+                    rest_read,
+                    before,
                 } => {
                     assert_eq!((number, column), (2, 3), "{data:?}");
                     assert_eq!(first, "Invoice Line");
+                    assert!(!rest_read, "{data:?}");
+                    assert_eq!(
+                        before.cells.iter().collect::<Vec<_>>(),
+                        ["Invoice Line", "1"]
+                    );
                 }
                 other => panic!("{data:?}: expected Unclosed, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_lines_an_unclosed_quote_swallowed_are_read_as_rows() {
+        // QA: the quote opened in row 2 swallowed rows 3 and 4; their quotes, all written
+        // twice, are as the csv reader read them.
+        for data in [
+            &b"a,b\nX,\"open,1\nZ,\"\",3\nW,\"\"\"\",4\n"[..],
+            b"a,b\r\nX,\"open,1\r\nZ,\"\",3\r\nW,\"\"\"\",4",
+        ] {
+            let mut input: &[u8] = data;
+            let mut r = RowReader::new(&mut input, b',');
+            assert!(matches!(r.next().unwrap(), Next::Row(row) if row.number == 1));
+            match r.next().unwrap() {
+                Next::Unclosed {
+                    number,
+                    column,
+                    first,
+                    rest_read,
+                    ..
+                } => {
+                    assert_eq!((number, column, first.as_str()), (2, 2, "X"));
+                    assert!(rest_read);
+                }
+                other => panic!("{data:?}: expected Unclosed, got {other:?}"),
+            }
+            let mut rest = Vec::new();
+            while let Next::Row(row) = r.next().unwrap() {
+                rest.push((row.number, row.cells.iter().collect::<Vec<_>>().join("|")));
+            }
+            assert_eq!(
+                rest,
+                [(3, "Z||3".to_string()), (4, "W|\"|4".to_string())],
+                "{data:?}"
+            );
+        }
+        // Nothing after the row's line but blank lines: the reader is done.
+        let (rows, next) = last(b"a\nX,\"open\n\n\n");
+        assert_eq!(rows.len(), 1);
+        assert!(matches!(
+            next,
+            Next::Unclosed {
+                rest_read: false,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -514,9 +661,15 @@ mod tests {
         let mut r = RowReader::new(&mut input, b',');
         assert!(matches!(r.next().unwrap(), Next::Row(_)));
         match r.next().unwrap() {
-            Next::TooLarge { number, fatal, .. } => {
+            Next::TooLarge {
+                number,
+                fatal,
+                open_quote,
+                ..
+            } => {
                 assert_eq!(number, 2);
                 assert!(fatal);
+                assert_eq!(open_quote, Some(1));
             }
             other => panic!("expected TooLarge, got {other:?}"),
         }

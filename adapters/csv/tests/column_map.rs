@@ -5,8 +5,9 @@ mod common;
 
 use adapter_csv::CsvCodec;
 use common::{canonical, decode_with, docs, samples};
-use gateway_core::{Decode, PartnerProfile};
-use gateway_model::Document;
+use gateway_core::{Decode, Encode, EncodeError, PartnerProfile};
+use gateway_model::{ChargeKind, Document, InvoicePurpose};
+use rust_decimal::Decimal;
 
 #[test]
 fn partner_sheet_sample_decodes_with_its_profile() {
@@ -136,4 +137,211 @@ fn a_partner_header_naming_a_column_twice_is_one_reject() {
         "{}",
         d.rejects[0].message
     );
+}
+
+/// `samples/csv/invoice/partner_sheet.partner.toml`, with `extra` columns added to its map.
+fn sheet_with(extra: &[(&str, &str)]) -> PartnerProfile {
+    let path = samples().join("invoice/partner_sheet.partner.toml");
+    let mut toml = std::fs::read_to_string(path).unwrap();
+    let added: String = extra
+        .iter()
+        .map(|(c, f)| format!("  {{ column = \"{c}\", field = \"{f}\" }},\n"))
+        .collect();
+    let at = toml.rfind(']').unwrap();
+    toml.insert_str(at, &added);
+    PartnerProfile::from_toml(&toml, "sheet.toml").unwrap()
+}
+
+fn rich_invoice() -> Document {
+    let path = gateway_core::testkit::repo_root().join("samples/json/invoice/rich.json");
+    gateway_model::from_json(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn refusal(doc: Document, profile: &PartnerProfile) -> (String, String) {
+    match CsvCodec.encode(&[doc], profile) {
+        Err(EncodeError::Invalid { path, message }) => (path, message),
+        Err(e) => panic!("expected a refusal by path, got {e}"),
+        Ok(bytes) => panic!("written:\n{}", String::from_utf8_lossy(&bytes)),
+    }
+}
+
+/// QA: a partner's layout wrote `...;100,00;95,00`, the 5.00 discount gone, and lost the rich
+/// sample's line taxes and charges, exit 0.
+#[test]
+fn a_partner_layout_refuses_money_its_map_has_no_column_for() {
+    let sheet = sheet_with(&[]);
+    let mut discounted = rich_invoice();
+    if let Document::Invoice(i) = &mut discounted {
+        i.lines.truncate(1);
+        for l in &mut i.lines {
+            l.taxes.clear();
+        }
+        i.charges.retain(|c| c.kind == ChargeKind::Discount);
+        i.tax_total = None;
+        i.subtotal = None;
+        i.payment_terms = None;
+        i.total = Some(Decimal::new(12000, 2));
+    }
+    let (path, message) = refusal(discounted, &sheet);
+    assert_eq!(path, "$.charges[0]");
+    for want in [
+        "discount charge of 5.00",
+        "`charges.discount`",
+        "INV-2026-0042",
+    ] {
+        assert!(message.contains(want), "{want}: {message}");
+    }
+
+    let (path, message) = refusal(rich_invoice(), &sheet);
+    assert_eq!(path, "$.charges[0]");
+    for want in [
+        "`charges.shipping`",
+        "$.charges[1] (`charges.discount`)",
+        "$.lines[0].taxes[0] (`lines.taxes.amount`)",
+        "$.lines[1].taxes[0] (`lines.taxes.amount`)",
+        "$.payment_terms.discount_percent",
+    ] {
+        assert!(message.contains(want), "{want}: {message}");
+    }
+}
+
+/// With columns for them, the same money is written and read back.
+#[test]
+fn a_partner_layout_with_tax_and_charge_columns_keeps_the_money() {
+    let sheet = sheet_with(&[
+        ("MwSt", "lines.taxes.amount"),
+        ("MwSt-Satz", "lines.taxes.rate"),
+        ("Fracht", "charges.shipping"),
+        ("Rabatt", "charges.discount"),
+        ("Skonto", "payment_terms.discount_percent"),
+    ]);
+    let doc = rich_invoice();
+    let bytes = CsvCodec.encode(std::slice::from_ref(&doc), &sheet).unwrap();
+    let back = CsvCodec.decode(&bytes, &sheet);
+    assert!(back.rejects.is_empty(), "{:?}", back.rejects);
+    let (Document::Invoice(a), Document::Invoice(b)) = (&doc, &back.documents[0].document) else {
+        panic!()
+    };
+    assert_eq!(a.total, b.total);
+    let amounts = |i: &gateway_model::Invoice| {
+        i.charges
+            .iter()
+            .map(|c| (c.kind, c.amount))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(amounts(a), amounts(b));
+    for (x, y) in a.lines.iter().zip(&b.lines) {
+        assert_eq!(x.amount, y.amount);
+        let tax = |t: &[gateway_model::Tax]| t.first().map(|t| (t.amount, t.rate));
+        assert_eq!(tax(&x.taxes), tax(&y.taxes));
+    }
+    assert_eq!(
+        b.payment_terms.as_ref().and_then(|t| t.discount_percent),
+        Some(Decimal::new(2, 0))
+    );
+}
+
+/// A tax total without any tax goes in the map's tax column, or is refused without one; a
+/// line amount, total or memo the layout cannot give back is refused by path.
+#[test]
+fn a_partner_layout_refuses_totals_and_purposes_it_cannot_give_back() {
+    let hdrtax = || {
+        let mut inv = gateway_model::Invoice {
+            invoice_number: Some("CM-0007".into()),
+            currency: Some("EUR".into()),
+            tax_total: Some(Decimal::new(578, 2)),
+            total: Some(Decimal::new(7578, 2)),
+            ..Default::default()
+        };
+        for (n, price) in [(1, 3000), (2, 4000)] {
+            inv.lines.push(gateway_model::InvoiceLine {
+                line_number: n,
+                quantity: Some(Decimal::ONE),
+                unit_price: Some(Decimal::new(price, 2)),
+                amount: Some(Decimal::new(price, 2)),
+                description: Some("x".into()),
+                ..Default::default()
+            });
+        }
+        inv
+    };
+    let (path, message) = refusal(Document::Invoice(hdrtax()), &sheet_with(&[]));
+    assert_eq!(path, "$.tax_total");
+    assert!(message.contains("5.78"), "{message}");
+
+    let taxed = sheet_with(&[("MwSt", "taxes.amount")]);
+    let bytes = CsvCodec
+        .encode(&[Document::Invoice(hdrtax())], &taxed)
+        .unwrap();
+    let back = CsvCodec.decode(&bytes, &taxed);
+    assert!(back.rejects.is_empty(), "{:?}", back.rejects);
+    let Document::Invoice(b) = &back.documents[0].document else {
+        panic!()
+    };
+    assert_eq!(
+        b.taxes.iter().map(|t| t.amount).collect::<Vec<_>>(),
+        [Some(Decimal::new(578, 2))]
+    );
+
+    // A tax total the taxes do not add up to.
+    let mut off = hdrtax();
+    off.lines[0].taxes.push(gateway_model::Tax {
+        amount: Some(Decimal::new(500, 2)),
+        ..Default::default()
+    });
+    let line_taxed = sheet_with(&[("MwSt", "lines.taxes.amount")]);
+    let (path, _) = refusal(Document::Invoice(off), &line_taxed);
+    assert_eq!(path, "$.tax_total");
+
+    // A line amount quantity × price does not give back.
+    let mut rounded = hdrtax();
+    rounded.tax_total = None;
+    rounded.total = None;
+    rounded.lines[0].unit_price = Some(Decimal::new(29999, 3));
+    let (path, message) = refusal(Document::Invoice(rounded.clone()), &sheet_with(&[]));
+    assert_eq!(path, "$.lines[0].amount");
+    assert!(message.contains("`lines.amount`"), "{message}");
+    assert!(
+        CsvCodec
+            .encode(
+                &[Document::Invoice(rounded)],
+                &sheet_with(&[("Betrag", "lines.amount")])
+            )
+            .is_ok()
+    );
+
+    // A total the values written do not add up to, without a total column.
+    let mut no_total_column =
+        std::fs::read_to_string(samples().join("invoice/partner_sheet.partner.toml")).unwrap();
+    no_total_column = no_total_column.replace("  { column = \"Summe\", field = \"total\" },\n", "");
+    let no_total_column = PartnerProfile::from_toml(&no_total_column, "t.toml").unwrap();
+    let mut odd = hdrtax();
+    odd.tax_total = None;
+    let (path, message) = refusal(Document::Invoice(odd.clone()), &no_total_column);
+    assert_eq!(path, "$.total");
+    assert!(message.contains("`total`"), "{message}");
+    odd.total = Some(Decimal::new(7000, 2));
+    assert!(
+        CsvCodec
+            .encode(&[Document::Invoice(odd)], &no_total_column)
+            .is_ok()
+    );
+
+    // A credit memo would read back as an invoice; with a purpose column it is kept.
+    let mut memo = hdrtax();
+    memo.tax_total = None;
+    memo.total = Some(Decimal::new(7000, 2));
+    memo.purpose = Some(InvoicePurpose::CreditMemo);
+    let (path, _) = refusal(Document::Invoice(memo.clone()), &sheet_with(&[]));
+    assert_eq!(path, "$.purpose");
+    let with_purpose = sheet_with(&[("Art", "purpose")]);
+    let bytes = CsvCodec
+        .encode(&[Document::Invoice(memo)], &with_purpose)
+        .unwrap();
+    let back = CsvCodec.decode(&bytes, &with_purpose);
+    assert!(back.rejects.is_empty(), "{:?}", back.rejects);
+    let Document::Invoice(b) = &back.documents[0].document else {
+        panic!()
+    };
+    assert_eq!(b.purpose, Some(InvoicePurpose::CreditMemo));
 }

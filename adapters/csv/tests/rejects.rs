@@ -6,6 +6,7 @@ mod common;
 
 use adapter_csv::reject_report;
 use common::{decode, samples};
+use gateway_model::Document;
 
 #[test]
 fn one_bad_row_rejects_only_its_invoice() {
@@ -155,7 +156,13 @@ fn a_quote_never_closed_rejects_its_invoice_at_its_row_and_column() {
     assert_eq!(r.location, "row 4, column 5");
     assert!(
         r.message
-            .contains("a quoted cell is never closed; the rest of the file was read into it"),
+            .contains("a quoted cell opens here and is never closed"),
+        "{}",
+        r.message
+    );
+    assert!(
+        r.message
+            .contains("the row was read up to the end of the file and rejected"),
         "{}",
         r.message
     );
@@ -179,6 +186,138 @@ Invoice,A-1,2026-01-01\nInvoice Line,A-1,12\" ruler,1.00,\"2\"",
     );
     assert!(ok.rejects.is_empty(), "{:?}", ok.rejects);
     assert_eq!(ok.documents.len(), 1);
+}
+
+/// QA's `unclosed.csv`: the quote opened in I1's line is never closed, and the `csv` crate
+/// read I2 and I3 into that one cell, so they were gone from the result without a word.
+const UNCLOSED_MID_FILE: &[u8] =
+    b"Invoice,Invoice Number*,Supplier Name,Invoice Date*,Currency,Invoice Control Total
+Invoice Line,Invoice Number*,Supplier Name,Line Number,Description*,Price*,Quantity,Unit of Measure*
+Invoice,I1,S,2026-03-15,USD,10.00
+Invoice Line,I1,S,1,\"d,10.00,1,EA
+Invoice,I2,S,2026-03-15,USD,10.00
+Invoice Line,I2,S,1,d,10.00,1,EA
+Invoice,I3,S,2026-03-15,USD,10.00
+Invoice Line,I3,S,1,d,10.00,1,EA
+";
+
+#[test]
+fn a_quote_never_closed_rejects_its_row_and_the_rows_after_it_are_read() {
+    let d = decode(UNCLOSED_MID_FILE);
+    let numbers: Vec<&str> = d.documents.iter().map(|d| d.document.number()).collect();
+    assert_eq!(numbers, ["I2", "I3"], "{:?}", d.rejects);
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    let r = &d.rejects[0];
+    assert_eq!(r.location, "row 4, column 5");
+    assert_eq!(r.document.as_deref(), Some("I1"));
+    for want in [
+        "a quoted cell opens here and is never closed",
+        "the rows after it (from row 5) were read as rows of their own",
+    ] {
+        assert!(r.message.contains(want), "{want}: {}", r.message);
+    }
+    // The rows read on keep their numbers: a bad cell in I3's line is found at row 8.
+    let text = String::from_utf8(UNCLOSED_MID_FILE.to_vec()).unwrap();
+    let bad = text.replacen(
+        "Invoice Line,I3,S,1,d,10.00",
+        "Invoice Line,I3,S,1,d,ten",
+        1,
+    );
+    let d = decode(bad.as_bytes());
+    let numbers: Vec<&str> = d.documents.iter().map(|d| d.document.number()).collect();
+    assert_eq!(numbers, ["I2"], "{:?}", d.rejects);
+    let places: Vec<(&str, Option<&str>)> = d
+        .rejects
+        .iter()
+        .map(|r| (r.location.as_str(), r.document.as_deref()))
+        .collect();
+    assert_eq!(
+        places,
+        [
+            ("row 4, column 5", Some("I1")),
+            ("row 8, column \"Price\"", Some("I3"))
+        ]
+    );
+    // However long the rest of the file (more than a cell's bound of it) is.
+    let mut long = text.clone();
+    for n in 4..2000 {
+        long.push_str(&format!(
+            "Invoice,I{n},S,2026-03-15,USD,10.00\nInvoice Line,I{n},S,1,d,10.00,1,EA\n"
+        ));
+    }
+    assert!(long.len() > adapter_csv::limits::MAX_FIELD_BYTES);
+    let d = decode(long.as_bytes());
+    assert_eq!(d.rejects.len(), 1, "{:?}", &d.rejects[..1]);
+    assert_eq!(d.rejects[0].location, "row 4, column 5");
+    assert_eq!(d.documents.len(), 1998);
+    // Past the bound of a record, the rest cannot be read: said so, at the quote.
+    let mut huge = text.clone();
+    for n in 4..24_000 {
+        huge.push_str(&format!(
+            "Invoice,I{n},S,2026-03-15,USD,10.00\nInvoice Line,I{n},S,1,d,10.00,1,EA\n"
+        ));
+    }
+    let d = decode(huge.as_bytes());
+    assert!(d.documents.is_empty());
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    assert_eq!(d.rejects[0].location, "row 4, column 5");
+    assert!(
+        d.rejects[0]
+            .message
+            .contains("the rest of the file, from row 4 on, could not be read"),
+        "{}",
+        d.rejects[0].message
+    );
+    // In a partner's layout too: the open document is rejected, the rows after it read.
+    let profile = r#"
+id = "p"
+[csv]
+grouping = "row"
+columns = [
+  { column = "No", field = "invoice_number" },
+  { column = "Text", field = "lines.description" },
+  { column = "Amount", field = "lines.amount" },
+]
+"#;
+    let d = common::decode_with(
+        b"No,Text,Amount\nA,Nut,1.00\nB,\"open,1.00\nC,Bolt,2.00\n",
+        profile,
+    );
+    let numbers: Vec<&str> = d.documents.iter().map(|d| d.document.number()).collect();
+    assert_eq!(numbers, ["A", "C"], "{:?}", d.rejects);
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    assert_eq!(d.rejects[0].location, "row 3, column 2");
+    assert_eq!(d.rejects[0].document.as_deref(), Some("B"));
+    // Rows grouped by number: the bad row's number says whose it is, and the rows after it
+    // with that number are rejected with it; the document before it is complete.
+    let repeated = profile.replace("grouping = \"row\"\n", "");
+    let d = common::decode_with(
+        b"No,Text,Amount\nA,a1,1.00\nA,a2,1.00\nB,\"b1,2.00\nB,b2,2.00\nC,c1,3.00\n",
+        &repeated,
+    );
+    let numbers: Vec<&str> = d.documents.iter().map(|d| d.document.number()).collect();
+    assert_eq!(numbers, ["A", "C"], "{:?}", d.rejects);
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    assert_eq!(
+        (
+            d.rejects[0].location.as_str(),
+            d.rejects[0].document.as_deref()
+        ),
+        ("row 4, column 2", Some("B"))
+    );
+    let Document::Invoice(a) = &d.documents[0].document else {
+        panic!()
+    };
+    assert_eq!(a.lines.len(), 2);
+    // Of the document it continues: that one is rejected, the next goes through.
+    let d = common::decode_with(
+        b"No,Text,Amount\nA,a1,1.00\nA,\"a2,1.00\nA,a3,1.00\nC,c1,3.00\n",
+        &repeated,
+    );
+    let numbers: Vec<&str> = d.documents.iter().map(|d| d.document.number()).collect();
+    assert_eq!(numbers, ["C"], "{:?}", d.rejects);
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    assert_eq!(d.rejects[0].document.as_deref(), Some("A"));
 }
 
 const RAGGED_HEAD: &str = "Invoice,Invoice Number*,Supplier Name,Supplier Number,Invoice Date*,Currency,Invoice Control Total\n\

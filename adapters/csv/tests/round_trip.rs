@@ -365,3 +365,67 @@ fn a_kept_column_named_like_an_alias_is_not_read_back_as_the_field() {
     let text = String::from_utf8_lossy(&bytes);
     assert!(text.contains("ship-to-address-street1,"), "{text}");
 }
+
+/// QA: an invoice whose tax is given only as `tax_total` (no `taxes[]`, as a cXML summary
+/// gives it) lost its 5.78 in the Coupa layout. It is the invoice's `Tax Amount` now, read
+/// back as its tax; a tax total its taxes do not add up to is refused by path.
+#[test]
+fn a_tax_total_without_taxes_is_written_as_the_invoice_tax() {
+    let path = gateway_core::testkit::repo_root().join("samples/json/invoice/rich.json");
+    let Document::Invoice(mut inv) = from_json(&std::fs::read(path).unwrap()).unwrap() else {
+        panic!()
+    };
+    for l in &mut inv.lines {
+        l.taxes.clear();
+    }
+    inv.taxes.clear();
+    let tax = rust_decimal::Decimal::new(1774, 2);
+    assert_eq!(inv.tax_total, Some(tax));
+    let p = PartnerProfile::anonymous();
+    let bytes = CsvCodec
+        .encode(&[Document::Invoice(inv.clone())], &p)
+        .unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let back = CsvCodec.decode(&bytes, &p);
+    assert!(back.rejects.is_empty(), "{:?}", back.rejects);
+    let Document::Invoice(b) = &back.documents[0].document else {
+        panic!()
+    };
+    assert_eq!(
+        b.taxes.iter().map(|t| t.amount).collect::<Vec<_>>(),
+        [Some(tax)],
+        "{text}"
+    );
+    assert_eq!(b.total, inv.total);
+
+    // The taxes do not add up to the tax total: which is right is not for the writer to say.
+    let mut off = inv.clone();
+    off.lines[0].taxes.push(gateway_model::Tax {
+        amount: Some(rust_decimal::Decimal::new(1031, 2)),
+        ..Default::default()
+    });
+    let err = CsvCodec.encode(&[Document::Invoice(off)], &p).unwrap_err();
+    assert!(
+        matches!(&err, EncodeError::Invalid { path, message }
+            if path == "$.tax_total" && message.contains("17.74") && message.contains("10.31")),
+        "{err}"
+    );
+    // A header tax with a rate and no amount takes the total as its amount.
+    let mut rated = inv;
+    rated.taxes.push(gateway_model::Tax {
+        rate: Some(rust_decimal::Decimal::new(825, 2)),
+        ..Default::default()
+    });
+    let bytes = CsvCodec.encode(&[Document::Invoice(rated)], &p).unwrap();
+    let back = CsvCodec.decode(&bytes, &p);
+    let Document::Invoice(b) = &back.documents[0].document else {
+        panic!()
+    };
+    assert_eq!(
+        b.taxes
+            .iter()
+            .map(|t| (t.amount, t.rate))
+            .collect::<Vec<_>>(),
+        [(Some(tax), Some(rust_decimal::Decimal::new(825, 2)))]
+    );
+}
