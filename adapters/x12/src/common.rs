@@ -21,7 +21,9 @@
 //!   of the loop; `...x12.ids`: unmapped part-number qualifier pairs `[qualifier, value]`;
 //!   `...x12.qualifiers`: the qualifier used for a mapped id when not the default (VP, BP, PL);
 //!   `...x12.elements` and `...x12.field_elements` (the line's `taxes[0]`, `charges[0]`) as
-//!   for the document.
+//!   for the document. An invoice line's PO (a pair `PO`, a line `REF*PO`) stays among them
+//!   and also fills `lines[].po_number`, except a lone `REF*PO*<po>` the field alone writes
+//!   back the same (see [`crate::line_loop`]).
 //!
 //! Elements are kept only when a segment has one the model does not hold, so the usual
 //! segment allocates nothing for them; the writer starts from its defaults, writes the kept
@@ -828,7 +830,9 @@ pub fn write_parties(
 /// Writes segments kept from an X12 input (`["REF", "DP", "042"]` each) as they came, each at
 /// its place in the area ([`crate::order::kept_positions`]: a kept N1 loop, a party the model
 /// does not hold, stays one loop; its REF and PER are the loop's, not the heading's).
-fn write_kept_list(
+/// Writes kept segments `segs` (`path` names the list, for errors), each at its table
+/// position in the current area.
+pub(crate) fn write_kept_list(
     out: &mut crate::writer::Out,
     segs: &[Value],
     path: &str,
@@ -1352,9 +1356,30 @@ pub fn read_part_ids(seg: &Fields<'_, '_>, first: usize, ext: &mut ExtBuilder) -
     ids
 }
 
+/// What the writer does with the PO references a line kept (an IT1 pair `PO`, a line
+/// `REF*PO`; see [`crate::line_loop`]): write them as they came, write them naming another
+/// PO (the line's `po_number` was edited), or leave them out (the line names none any more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoRewrite<'a> {
+    AsKept,
+    Write(&'a str),
+    Drop,
+}
+
+/// The PO a kept qualifier pair `[qualifier, value]` names, when its qualifier is `PO`.
+pub fn pair_po(pair: &Value) -> Option<&str> {
+    let q = pair.get(0)?.as_str()?;
+    let v = pair.get(1)?.as_str()?.trim_ascii();
+    (q.trim_ascii() == "PO" && !v.is_empty()).then_some(v)
+}
+
 /// Qualifier pairs for IT1/PO1: mapped ids first (with their remembered qualifiers), then the
-/// kept ones.
-pub fn write_part_ids<'a>(ids: PartIds<&'a str>, ext: &'a Extensions) -> Vec<El<'a>> {
+/// kept ones, a kept `PO` pair as `po` says.
+pub fn write_part_ids<'a>(
+    ids: PartIds<&'a str>,
+    ext: &'a Extensions,
+    po: PoRewrite<'a>,
+) -> Vec<El<'a>> {
     let x = x12_ext(ext);
     let qual = |name: &str, default: &'static str| -> &'a str {
         x.and_then(|m| m.get("qualifiers"))
@@ -1379,6 +1404,11 @@ pub fn write_part_ids<'a>(ids: PartIds<&'a str>, ext: &'a Extensions) -> Vec<El<
                 pair.get(0).and_then(Value::as_str),
                 pair.get(1).and_then(Value::as_str),
             ) {
+                let v = match (po, pair_po(pair)) {
+                    (PoRewrite::Write(new), Some(_)) => new,
+                    (PoRewrite::Drop, Some(_)) => continue,
+                    _ => v,
+                };
                 els.push(t(q));
                 els.push(t(v));
             }

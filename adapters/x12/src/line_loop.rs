@@ -1,15 +1,27 @@
 //! The IT1/PO1 loop that 810 and 850 share, both ways: the open line and the segments inside
 //! its loop (PID, TXI, SAC, and what the model does not hold) when reading, and the loop
 //! written back from a line ([`write_line`]).
+//!
+//! An invoice line billing another PO than the invoice's (`lines[].po_number`): the first PO
+//! its loop names, an IT1 qualifier pair `PO` or else a line `REF*PO` (not one inside the
+//! line's N1 loop), is the line's PO when it is not BIG04 ([`read_line_po`], once the set is
+//! read, from what the line kept). The pair and the REFs stay kept, so they go back as they
+//! came; only a lone `REF*PO*<po>` that the field alone writes back the same (the first REF of
+//! the loop, nothing else with it) is not kept. Writing, the field wins: when it no longer
+//! says what the kept references say, they are written naming the line's PO (the invoice's
+//! when the field is absent) or left out when there is none, and a line with a PO of its own
+//! and nothing kept gets `REF*PO*<po>` ([`po_plan`]).
 
 use chrono::NaiveDate;
 use gateway_core::EncodeError;
 use gateway_model::{Charge, Extensions, InvoiceLine, OrderLine, Tax, Text};
 use rust_decimal::Decimal;
+use serde_json::Value;
 
 use crate::common::{
-    ExtBuilder, Kept, MapCx, PartIds, kept_element, read_charge, read_tax, write_charge,
-    write_kept_segments, write_part_ids, write_tax,
+    ExtBuilder, Kept, MapCx, PartIds, PoRewrite, is_n1_child, kept_element, pair_po, read_charge,
+    read_tax, write_charge, write_kept_list, write_kept_segments, write_part_ids, write_tax,
+    x12_ext,
 };
 use crate::fields::Fields;
 use crate::values;
@@ -38,14 +50,17 @@ pub struct LineParts<'a> {
     pub ids: PartIds<&'a str>,
     /// DTM*002 (orders only).
     pub need_by: Option<NaiveDate>,
+    /// The line's own PO (invoices only: `None` for a line that has no such field, `Some(None)`
+    /// for one billing the document's PO).
+    pub po_number: Option<Option<&'a str>>,
     pub taxes: &'a [Tax],
     pub charges: &'a [Charge],
     pub extensions: &'a Extensions,
 }
 
-/// `$line`'s loop fields; `po_line` and `need_by` name what only one kind of line has.
+/// `$line`'s loop fields; `po_line`, `need_by` and `po` name what only one kind of line has.
 macro_rules! loop_line {
-    ($line:ty, |$l:ident| po_line: $po_line:expr, need_by: $need_by:expr) => {
+    ($line:ty, |$l:ident| po_line: $po_line:expr, need_by: $need_by:expr, po: $po:expr) => {
         impl LoopLine for $line {
             fn extensions_mut(&mut self) -> &mut Extensions {
                 &mut self.extensions
@@ -74,6 +89,7 @@ macro_rules! loop_line {
                         po_line: $po_line,
                     },
                     need_by: $need_by,
+                    po_number: $po,
                     taxes: &$l.taxes,
                     charges: &$l.charges,
                     extensions: &$l.extensions,
@@ -83,8 +99,9 @@ macro_rules! loop_line {
     };
 }
 
-loop_line!(InvoiceLine, |l| po_line: l.po_line_number.as_deref(), need_by: None);
-loop_line!(OrderLine, |l| po_line: None, need_by: l.need_by);
+loop_line!(InvoiceLine, |l| po_line: l.po_line_number.as_deref(), need_by: None,
+    po: Some(l.po_number.as_deref()));
+loop_line!(OrderLine, |l| po_line: None, need_by: l.need_by, po: None);
 
 /// The line item segment of a set kind and the keys its kept elements go under.
 #[derive(Debug, Clone, Copy)]
@@ -101,16 +118,18 @@ pub struct LineSegment {
     pub unit_key: &'static str,
 }
 
-/// Writes line `n`'s loop: the line item segment, PID, DTM (need-by), TXI, SAC and the
-/// segments the line kept, in the order of the set's line loop.
+/// Writes line `n`'s loop: the line item segment, PID, DTM (need-by), TXI, SAC, the line's
+/// PO (`REF*PO`, see the module docs; `document_po` is the document's PO, which a line
+/// without one bills) and the segments the line kept, in the order of the set's line loop.
 pub fn write_line<L: LoopLine>(
     out: &mut Out,
     segment: LineSegment,
     n: usize,
     line: &L,
+    document_po: Option<&str>,
 ) -> Result<(), EncodeError> {
     out.begin_area(segment.set, crate::order::Area::Line);
-    write_line_segments(out, segment, n, line)?;
+    write_line_segments(out, segment, n, line, document_po)?;
     out.end_area();
     Ok(())
 }
@@ -120,12 +139,14 @@ fn write_line_segments<L: LoopLine>(
     segment: LineSegment,
     n: usize,
     line: &L,
+    document_po: Option<&str>,
 ) -> Result<(), EncodeError> {
     let mut p = line.parts();
     let path = format!("$.lines[{n}]");
     by_amount_as_one_lot(&mut p);
     check_paired(&path, segment.id, &p)?;
     let le = p.extensions;
+    let po = po_plan(p.po_number, document_po, le);
     let mut els = vec![
         match kept_element(le, segment.number_key) {
             Some(k) => t(k),
@@ -142,7 +163,7 @@ fn write_line_segments<L: LoopLine>(
         o(p.unit_price.map(values::to_decimal)),
         o(kept_element(le, segment.basis_key)),
     ];
-    els.extend(write_part_ids(p.ids, le));
+    els.extend(write_part_ids(p.ids, le, po.kept));
     out.segment(&path, segment.id, &els)?;
     if let Some(d) = p.description {
         write_description(out, &format!("{path}.description"), d, le)?;
@@ -166,7 +187,199 @@ fn write_line_segments<L: LoopLine>(
         let kept = Kept::item(le, "charges", k);
         write_charge(out, c, &format!("{path}.charges[{k}]"), kept)?;
     }
-    write_kept_segments(out, le, &path)
+    if let Some(v) = po.new_ref {
+        out.segment(&format!("{path}.po_number"), "REF", &[t("PO"), t(v)])?;
+    }
+    match po.kept {
+        PoRewrite::AsKept => write_kept_segments(out, le, &path),
+        rewrite => write_kept_with_po(out, le, &path, rewrite),
+    }
+}
+
+/// The PO references an invoice line's loop kept: its IT1 qualifier pairs and its segments.
+#[derive(Debug, Clone, Copy, Default)]
+struct KeptPo<'a> {
+    pairs: &'a [Value],
+    segments: &'a [Value],
+}
+
+impl<'a> KeptPo<'a> {
+    fn of(ext: &'a Extensions) -> Self {
+        let Some(x) = x12_ext(ext) else {
+            return KeptPo::default();
+        };
+        let list = |key: &str| {
+            x.get(key)
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice)
+        };
+        KeptPo {
+            pairs: list("ids"),
+            segments: list("segments"),
+        }
+    }
+
+    /// The POs the kept pairs name, in order.
+    fn pair_pos(self) -> impl Iterator<Item = &'a str> {
+        self.pairs.iter().filter_map(pair_po)
+    }
+
+    /// The first PO the line names: a pair's, else a line REF's.
+    fn first(self) -> Option<&'a str> {
+        self.pair_pos()
+            .next()
+            .or_else(|| line_po_refs(self.segments).next().map(|(_, v)| v))
+    }
+}
+
+/// The line `REF*PO` segments among a line's kept segments (in the order the reader keeps
+/// them and the writer writes them), with the index of each and the PO it names; a REF of
+/// the line's N1 loop is that party's and is not one.
+fn line_po_refs(segs: &[Value]) -> impl Iterator<Item = (usize, &str)> {
+    let mut in_party = false;
+    segs.iter().enumerate().filter_map(move |(k, seg)| {
+        let id = seg.get(0).and_then(Value::as_str).unwrap_or_default();
+        in_party = id == "N1" || (in_party && is_n1_child(id.as_bytes()));
+        if in_party || id != "REF" {
+            return None;
+        }
+        let q = seg.get(1).and_then(Value::as_str)?;
+        let v = seg.get(2).and_then(Value::as_str)?.trim_ascii();
+        (q.trim_ascii() == "PO" && !v.is_empty()).then_some((k, v))
+    })
+}
+
+/// How a line's PO is written (see the module docs).
+#[derive(Debug, Clone, Copy)]
+struct PoPlan<'a> {
+    /// What becomes of the PO references the line kept.
+    kept: PoRewrite<'a>,
+    /// A `REF*PO` to write for a PO nothing kept names.
+    new_ref: Option<&'a str>,
+}
+
+/// Plans the writing of a line's PO `own` (`None` for a line without the field) beside the
+/// document's PO `document` and what the line kept in `ext`: when the field says what
+/// [`read_line_po`] would read from the kept references, they go as they came; otherwise the
+/// field wins.
+fn po_plan<'a>(
+    own: Option<Option<&'a str>>,
+    document: Option<&'a str>,
+    ext: &'a Extensions,
+) -> PoPlan<'a> {
+    let as_kept = PoPlan {
+        kept: PoRewrite::AsKept,
+        new_ref: None,
+    };
+    let Some(own) = own else {
+        return as_kept;
+    };
+    let own = own.filter(|v| !v.trim_ascii().is_empty());
+    let first = KeptPo::of(ext).first();
+    if own == first.filter(|v| Some(*v) != document) {
+        return as_kept;
+    }
+    match first {
+        Some(_) => PoPlan {
+            kept: own.or(document).map_or(PoRewrite::Drop, PoRewrite::Write),
+            new_ref: None,
+        },
+        None => PoPlan {
+            kept: PoRewrite::AsKept,
+            new_ref: own.filter(|v| Some(*v) != document),
+        },
+    }
+}
+
+/// The line's kept segments with its `REF*PO` segments as `rewrite` says. Runs only for a
+/// line whose PO was edited.
+fn write_kept_with_po(
+    out: &mut Out,
+    ext: &Extensions,
+    path: &str,
+    rewrite: PoRewrite<'_>,
+) -> Result<(), EncodeError> {
+    let segs = KeptPo::of(ext).segments;
+    let refs: Vec<usize> = line_po_refs(segs).map(|(k, _)| k).collect();
+    let segs: Vec<Value> = segs
+        .iter()
+        .enumerate()
+        .filter_map(|(k, seg)| {
+            if !refs.contains(&k) {
+                return Some(seg.clone());
+            }
+            let PoRewrite::Write(v) = rewrite else {
+                return None;
+            };
+            let mut seg = seg.clone();
+            if let Some(slot) = seg.get_mut(2) {
+                *slot = Value::String(v.to_string());
+            }
+            Some(seg)
+        })
+        .collect();
+    write_kept_list(out, &segs, &format!("{path}.extensions.x12.segments"))
+}
+
+/// An invoice line's PO, from what its loop kept (see the module docs), once the set is
+/// read: the first PO the line names when it is not `document` (BIG04). A lone
+/// `REF*PO*<po>` that [`write_line`] writes back the same from the field alone is then no
+/// longer kept: the first REF of the line, naming nothing else, with no unlisted segment
+/// after it (whose place follows the segment before it). Most lines kept nothing and return
+/// at once.
+pub fn read_line_po(line: &mut InvoiceLine, document: Option<&str>) {
+    if line.extensions.is_empty() {
+        return;
+    }
+    let kept = KeptPo::of(&line.extensions);
+    let Some(first) = kept.first().filter(|v| Some(*v) != document) else {
+        return;
+    };
+    line.po_number = Some(first.into());
+    let lone = {
+        let mut refs = line_po_refs(kept.segments);
+        match (kept.pair_pos().next(), refs.next(), refs.next()) {
+            (None, Some((k, v)), None) if is_plain_po_ref(kept.segments, k, v) => Some(k),
+            _ => None,
+        }
+    };
+    let Some(k) = lone else {
+        return;
+    };
+    if let Some(Value::Object(x)) = line.extensions.get_mut("x12") {
+        if let Some(Value::Array(segs)) = x.get_mut("segments")
+            && k < segs.len()
+        {
+            segs.remove(k);
+            if segs.is_empty() {
+                x.remove("segments");
+            }
+        }
+        if x.is_empty() {
+            line.extensions.remove("x12");
+        }
+    }
+}
+
+/// Whether kept segment `k` is `REF*PO*<po>` exactly as the writer writes it from the field,
+/// at the place the writer puts that: before every other REF of the line, and followed by
+/// nothing that takes its place from the segment before it.
+fn is_plain_po_ref(segs: &[Value], k: usize, po: &str) -> bool {
+    let plain = segs.get(k).and_then(Value::as_array).is_some_and(|els| {
+        els.len() == 3
+            && els.first().and_then(Value::as_str) == Some("REF")
+            && els.get(1).and_then(Value::as_str) == Some("PO")
+            && els.get(2).and_then(Value::as_str) == Some(po)
+    });
+    fn id(seg: &Value) -> &str {
+        seg.get(0).and_then(Value::as_str).unwrap_or_default()
+    }
+    let first_ref = !segs.iter().take(k).any(|s| id(s) == "REF");
+    let listed = crate::order::positions("810", crate::order::Area::Line);
+    let next_placed = segs
+        .get(k + 1)
+        .is_none_or(|next| listed.is_some_and(|p| p.of(id(next)).is_some()));
+    plain && first_ref && next_placed
 }
 
 /// Whether `value` is no longer than `max` characters (no limit: it is).

@@ -2,7 +2,9 @@
 //!
 //! Header: BIG (date, number, PO number, BIG07 purpose), NTE → comments, CUR02 → currency,
 //! N1 loops (SU/SE/VN supplier, BY buyer, BT bill-to, RI remit-to, ST ship-to) with N3/N4/PER,
-//! ITD → payment terms. Lines: IT1 (number, quantity, UOM, price, qualifier pairs), PID05 →
+//! ITD → payment terms. Lines: IT1 (number, quantity, UOM, price, qualifier pairs; a `PO`
+//! pair or a line `REF*PO` naming another PO than BIG04 → `po_number`, written back as
+//! `REF*PO`, see [`crate::line_loop`]), PID05 →
 //! description (continued in the PID*F segments right after it, joined with a space; written
 //! so when longer than PID05 allows), TXI, SAC. Summary: TDS01 (implied two decimals) → total,
 //! TXI, SAC, CTT (CTT01 checked and written as the line count). Everything else goes to
@@ -127,6 +129,10 @@ impl SetKind for Invoice810 {
         inv.remit_to = remit_to;
         inv.ship_to = ship_to;
         inv.comments = comments;
+        let document_po = inv.po_number.as_deref();
+        for line in &mut inv.lines {
+            crate::line_loop::read_line_po(line, document_po);
+        }
     }
 }
 
@@ -257,7 +263,7 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
     }
     out.end_area();
     for (n, line) in inv.lines.iter().enumerate() {
-        write_line(out, IT1, n, line)?;
+        write_line(out, IT1, n, line, inv.po_number.as_deref())?;
     }
     out.begin_area("810", Area::Summary);
     if let Some(total) = inv.total {

@@ -340,7 +340,7 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
     )?;
     out.end_area();
     for (n, line) in po.lines.iter().enumerate() {
-        write_line(out, PO1, n, line)?;
+        write_line(out, PO1, n, line, None)?;
     }
     out.begin_area("850", Area::Summary);
     common::write_ctt(out, po.lines.len(), e)?;
