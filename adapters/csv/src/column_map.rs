@@ -8,7 +8,7 @@ use gateway_model::{Document, DocumentKind, Invoice, InvoiceLine, OrderLine, Pur
 
 use crate::cells::Cells;
 use crate::coupa::Flow;
-use crate::fields::{self, Field, HeadField, LineMut};
+use crate::fields::{self, Field, HeadField, LineField, LineMut};
 use crate::header::{Header, normalize};
 use crate::pending::Pending;
 use crate::rows::Row;
@@ -102,6 +102,10 @@ pub struct MapReader {
     current: Option<Pending>,
     current_key: String,
     seen_records: bool,
+    /// The columns of an invoice map mapped to `po_number` and to `lines.po_number`.
+    po_columns: (Option<usize>, Option<usize>),
+    /// What the current invoice's lines said about their POs.
+    line_pos: crate::line_po::LinePos,
 }
 
 impl MapReader {
@@ -114,6 +118,8 @@ impl MapReader {
             current: None,
             current_key: String::new(),
             seen_records: false,
+            po_columns: (None, None),
+            line_pos: crate::line_po::LinePos::default(),
         }
     }
 
@@ -147,6 +153,11 @@ impl MapReader {
                 .find(|(_, f)| *f == Field::Head(HeadField::Number))
                 .map(|(i, _)| *i),
         };
+        let column_of = |want: &Field| resolved.iter().find(|(_, f)| f == want).map(|(i, _)| *i);
+        self.po_columns = (
+            column_of(&Field::Head(HeadField::PoNumber)),
+            column_of(&Field::Line(LineField::PoNumber)),
+        );
         self.resolved = resolved;
         self.header = Some(header);
         Ok(())
@@ -185,6 +196,7 @@ impl MapReader {
             };
             self.current = Some(Pending::new(doc, row));
             self.current_key = key;
+            self.line_pos.reset();
         }
         let (Some(p), Some(header)) = (self.current.as_mut(), self.header.as_ref()) else {
             return Flow::Continue;
@@ -206,6 +218,9 @@ impl MapReader {
             .any(|(i, f)| matches!(f, Field::Line(_)) && !row.get(Some(*i)).is_empty());
         if has_line {
             add_line(&mut p.doc, &self.resolved, &mut c);
+            if let Document::Invoice(inv) = &mut p.doc {
+                attach_po(&mut self.line_pos, self.po_columns, inv, row);
+            }
         }
         p.reject(c.problems);
         Flow::Continue
@@ -278,6 +293,30 @@ impl MapReader {
         p.reject([r]);
         self.current = Some(p);
         self.current_key = key.unwrap_or_default();
+    }
+}
+
+/// The PO of the invoice line just read from `row` ([`crate::line_po`]). A `lines.po_number`
+/// column speaks for the line, a blank cell saying it bills no PO; the invoice's PO is its
+/// `po_number` column's on the first row, else the first line's naming one. Without one, the
+/// `po_number` column does on every row: a cell naming another PO than the first row's is the
+/// line's own, and a blank one repeats nothing (as for every document field), so the line
+/// bills the invoice's.
+fn attach_po(
+    line_pos: &mut crate::line_po::LinePos,
+    (head, line): (Option<usize>, Option<usize>),
+    inv: &mut Invoice,
+    row: &Row,
+) {
+    match (line, head) {
+        (Some(i), _) => line_pos.attach(inv, row.get(Some(i)), head.is_none()),
+        (None, Some(i)) => {
+            let cell = row.get(Some(i));
+            if !cell.is_empty() {
+                line_pos.attach(inv, cell, false);
+            }
+        }
+        (None, None) => {}
     }
 }
 

@@ -7,7 +7,7 @@
 //! name that type's columns (`Invoice,Invoice Number*,Supplier Name,...`).
 
 use gateway_core::{DecodeItem, Reject};
-use gateway_model::{Document, Invoice, PurchaseOrder};
+use gateway_model::{Document, PurchaseOrder};
 
 use crate::cells::Cells;
 use crate::coupa_invoice::{ChargeCols, EXT, InvoiceCols, LineCols};
@@ -147,6 +147,8 @@ pub struct CoupaReader {
     /// A `Line` record was read since the current run of order headers began; the next header
     /// record starts a new run.
     lines_seen: bool,
+    /// What the current invoice's lines said about their POs.
+    line_pos: crate::line_po::LinePos,
     seen_structure: bool,
     seen_records: bool,
 }
@@ -385,6 +387,7 @@ impl CoupaReader {
         };
         let mut c = Cells::new(row, h, &self.fmt).against_header();
         let inv = cols.read(&mut c);
+        self.line_pos.reset();
         let mut p = Pending::new(Document::Invoice(inv), row);
         p.absorb(c);
         self.current = Some(p);
@@ -444,9 +447,12 @@ impl CoupaReader {
         };
         let mut c = Cells::new(row, h, &self.fmt).against_header();
         let ordinal = u32::try_from(inv.lines.len() + 1).unwrap_or(u32::MAX);
-        let (mut line, po) = cols.read(&mut c, ordinal);
-        attach_po_number(inv, &mut line, po);
+        let (line, po) = cols.read(&mut c, ordinal);
         inv.lines.push(line);
+        if cols.po_number.is_some() {
+            // The invoice's PO is the Invoice record's, else the first line's naming one.
+            self.line_pos.attach(inv, po, true);
+        }
         p.absorb(c);
     }
 
@@ -665,19 +671,6 @@ enum Owner {
 const MAX_WAITING_ORDERS: usize = 10_000;
 /// Order ids listed in a message about a line naming none of them.
 const MAX_LISTED_IDS: usize = 5;
-
-/// The model holds one PO number per invoice: the first line's, unless the header named one.
-/// A line billing another PO keeps its number in the line's extensions.
-fn attach_po_number(inv: &mut Invoice, line: &mut gateway_model::InvoiceLine, po: &str) {
-    if po.is_empty() {
-        return;
-    }
-    match &inv.po_number {
-        None => inv.po_number = Some(po.into()),
-        Some(n) if n == po => {}
-        Some(_) => put_ext(&mut line.extensions, "PO Number", po.to_string()),
-    }
-}
 
 /// The export carries currency per line: the order's currency is the first line's, and a
 /// line in another currency keeps its own in the line's extensions.

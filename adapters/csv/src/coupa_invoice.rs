@@ -238,8 +238,8 @@ impl LineCols {
     }
 
     /// One line; `ordinal` is its 1-based position, used when `Line Number` is blank. The PO
-    /// number of the line is returned beside it, empty when blank (the model holds one per
-    /// invoice).
+    /// number cell of the line is returned beside it, empty when blank: whether it is the
+    /// line's own PO or the invoice's depends on the invoice ([`crate::line_po`]).
     pub fn read<'r>(&self, c: &mut Cells<'r>, ordinal: u32) -> (InvoiceLine, &'r str) {
         let mut line = InvoiceLine {
             line_number: c.whole(self.line_number).unwrap_or(ordinal),

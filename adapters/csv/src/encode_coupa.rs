@@ -224,16 +224,11 @@ pub fn invoice_records<'a>(
         None => {}
     }
     h.set("Supplier Note", inv.comments.as_deref());
-    // The PO number goes on each line (the import's place for it); an invoice without lines,
-    // or whose lines all carry a PO number of their own (kept from the file it came from),
-    // carries it on its own record, where the reader also takes it from.
-    let own_po = |l: &gateway_model::InvoiceLine| match l.extensions.get(EXT) {
-        Some(serde_json::Value::Object(m)) => m
-            .keys()
-            .any(|k| crate::header::normalize(k) == crate::header::normalize("PO Number")),
-        _ => false,
-    };
-    if inv.lines.iter().all(own_po) {
+    // The PO number goes on each line (the import's place for it: the line's own, else the
+    // invoice's, or blank as a source had it, see `line_po`); when the first line naming a PO
+    // would not give the invoice's back (no lines, or the first names another), the invoice
+    // carries it on its own record, where the reader takes it from first.
+    if crate::line_po::first_named_differs(inv) {
         h.set("PO Number", inv.po_number.as_deref());
     }
     h.set("Invoice Control Total", dec(fmt, inv.total));
@@ -278,7 +273,7 @@ pub fn invoice_records<'a>(
         r.set("Quantity", dec(fmt, l.quantity));
         r.set("Unit of Measure", l.uom.as_deref());
         r.set("Total", dec(fmt, l.amount));
-        r.set("PO Number", inv.po_number.as_deref());
+        r.set("PO Number", crate::line_po::cell(inv, l));
         r.set("PO Line Number", l.po_line_number.as_deref());
         if let Some(t) = l.taxes.first() {
             r.set("Line Tax Amount", dec(fmt, t.amount));

@@ -12,6 +12,11 @@
 //! tax goes in the `taxes.amount` column when the map has one and no `tax_total` column.
 //! Other fields without a column (parties' details, descriptions, the currency, tax and
 //! charge descriptions) are left out as the partner's layout does.
+//!
+//! An invoice line's PO ([`crate::line_po`]) goes in the `lines.po_number` column, else in the
+//! `po_number` column of its row (every row but the first, which holds the invoice's); one
+//! that would be lost or read back as the invoice's is refused ([`check_po`]), unless the map
+//! has no PO column at all (the invoice's is then left out too).
 
 use std::borrow::Cow;
 
@@ -70,19 +75,48 @@ fn out_columns(map: &ColumnMap) -> Vec<OutColumn<'_>> {
     cols
 }
 
+/// One row of a document: its line (`None` for a document without lines), and whether it is
+/// the document's first row (where a reader takes the document's fields from).
+#[derive(Debug, Clone, Copy)]
+struct RowOf<'a> {
+    line: Option<LineRef<'a>>,
+    first: bool,
+}
+
+/// The PO cell of an invoice line's row ([`crate::line_po`]), in the column mapped to
+/// `lines.po_number`, or in the one mapped to `po_number` when the map has none for the line's
+/// and the row is not the first (which holds the invoice's, as a reader takes it).
+fn po_cell(doc: &Document, f: &Field, row: RowOf<'_>, map: &ColumnMap) -> Option<Option<String>> {
+    let (Document::Invoice(inv), Some(LineRef::Invoice(l))) = (doc, row.line) else {
+        return None;
+    };
+    let per_line = match f {
+        Field::Line(LineField::PoNumber) => true,
+        Field::Head(HeadField::PoNumber) => !row.first && !Columns(map).line(&LineField::PoNumber),
+        _ => false,
+    };
+    per_line.then(|| crate::line_po::cell(inv, l).map(str::to_string))
+}
+
 fn cell(
     col: &OutColumn<'_>,
     doc: &Document,
-    line: Option<LineRef<'_>>,
+    row: RowOf<'_>,
     map: &ColumnMap,
     tax_from_total: Option<Decimal>,
 ) -> String {
+    let line = row.line;
     col.fields
         .iter()
         .find_map(|(f, occurrence)| match f {
             Field::Ignore => None,
             Field::Head(HeadField::TaxAmount) if tax_from_total.is_some() => {
                 tax_from_total.map(|d| map.fmt.write_decimal(d))
+            }
+            Field::Head(HeadField::PoNumber) | Field::Line(LineField::PoNumber)
+                if let Some(c) = po_cell(doc, f, row, map) =>
+            {
+                c
             }
             Field::Head(h) => fields::get_head(doc, h, *occurrence, &map.fmt),
             Field::Line(l) => line.and_then(|line| fields::get_line(line, l, &map.fmt)),
@@ -158,11 +192,15 @@ pub fn write(docs: &[Document], map: &ColumnMap, delimiter: u8) -> Result<Vec<u8
                 "this partner's layout holds one line per document (grouping = \"row\")",
             ));
         }
-        for line in lines {
+        for (n, line) in lines.into_iter().enumerate() {
             let mut row = vec![String::new(); width];
+            let of = RowOf {
+                line,
+                first: n == 0,
+            };
             for (c, pos) in cols.iter().zip(&positions) {
                 if let Some(slot) = row.get_mut(*pos) {
-                    *slot = cell(c, doc, line, map, tax_from_total);
+                    *slot = cell(c, doc, of, map, tax_from_total);
                     if map.formula_guard
                         && let Cow::Owned(marked) = crate::formula::guarded(slot)
                     {
@@ -554,8 +592,49 @@ fn check_money(doc: &Document, map: &ColumnMap) -> Result<Option<Decimal>, Encod
             column("payment_terms.discount_percent"),
         );
     }
+    check_po(doc, &has, &mut out);
     out.result()?;
     Ok(tax_from_total)
+}
+
+/// The POs of an invoice's lines, when the map has a column for POs (without one, the
+/// invoice's PO is left out too): a line billing another PO than the invoice's needs a cell
+/// of its own, which the `po_number` column gives every row but the first (it holds the
+/// invoice's there); without a `po_number` column, a reader takes the invoice's PO from the
+/// first line naming one.
+fn check_po(doc: &Document, has: &Columns<'_>, out: &mut Lost<'_>) {
+    let Document::Invoice(inv) = doc else {
+        return;
+    };
+    let (head, line) = (
+        has.head(&HeadField::PoNumber),
+        has.line(&LineField::PoNumber),
+    );
+    if line && !head && crate::line_po::first_named_differs(inv) {
+        let po = inv.po_number.as_deref().unwrap_or_default();
+        out.add(
+            "$.po_number".into(),
+            format!(
+                "the invoice's PO {po:?} would be lost: a reader takes the first PO the lines \
+                 name"
+            ),
+            column("po_number"),
+        );
+    }
+    if head
+        && !line
+        && let Some(first) = inv.lines.first()
+        && let Some(own) = crate::line_po::own(inv, first)
+    {
+        out.add(
+            "$.lines[0].po_number".into(),
+            format!(
+                "the first line's PO {own:?} would be lost: the first row's `po_number` cell \
+                 holds the invoice's"
+            ),
+            column("lines.po_number"),
+        );
+    }
 }
 
 /// The taxes of one level (`path`: `$.taxes` or `$.lines[n].taxes`): the map holds the first,

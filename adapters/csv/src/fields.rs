@@ -75,6 +75,9 @@ pub enum LineField {
     SupplierPart,
     BuyerPart,
     PoLine,
+    /// `lines.po_number` (invoices): the PO the line bills; read and written with the
+    /// invoice's in mind ([`crate::line_po`]).
+    PoNumber,
     NeedBy,
     TaxAmount,
     TaxRate,
@@ -96,7 +99,7 @@ version, total, subtotal, tax_total, comments, <party>.name, <party>.ids.<domain
 (<party>: supplier, buyer, bill_to, remit_to, ship_to), payment_terms.description|net_days|\
 discount_percent|discount_days, charges.shipping|handling|discount|other, \
 taxes.amount|rate|category, extensions.<key>, lines.line_number|quantity|uom|unit_price|amount|\
-description|supplier_part_id|buyer_part_id|po_line_number|need_by, \
+description|supplier_part_id|buyer_part_id|po_line_number|po_number|need_by, \
 lines.taxes.amount|rate|category, lines.extensions.<key>, ignore";
 
 /// Parses a field path for documents of `kind`.
@@ -118,6 +121,7 @@ pub fn parse(path: &str, kind: DocumentKind) -> Result<Field, String> {
             "supplier_part_id" => LineField::SupplierPart,
             "buyer_part_id" => LineField::BuyerPart,
             "po_line_number" if invoice => LineField::PoLine,
+            "po_number" if invoice => LineField::PoNumber,
             "need_by" if !invoice => LineField::NeedBy,
             "taxes.amount" => LineField::TaxAmount,
             "taxes.rate" => LineField::TaxRate,
@@ -451,6 +455,11 @@ pub fn set_line(line: &mut LineMut<'_>, f: &LineField, c: &mut Cells<'_>, i: Opt
                 l.po_line_number = c.text(i);
             }
         }
+        LineField::PoNumber => {
+            if let LineMut::Invoice(l) = line {
+                l.po_number = c.text(i);
+            }
+        }
         LineField::NeedBy => {
             let v = c.date(i);
             if let LineMut::Order(l) = line {
@@ -601,6 +610,11 @@ pub fn get_line(line: LineRef<'_>, f: &LineField, fmt: &ValueFormat) -> Option<S
             LineRef::Invoice(l) => owned(&l.po_line_number),
             LineRef::Order(_) => None,
         },
+        // The line's own; the writer writes the invoice's where the line has none.
+        LineField::PoNumber => match line {
+            LineRef::Invoice(l) => owned(&l.po_number),
+            LineRef::Order(_) => None,
+        },
         LineField::NeedBy => match line {
             LineRef::Order(l) => l.need_by.map(|d| fmt.write_date(d)),
             LineRef::Invoice(_) => None,
@@ -652,6 +666,11 @@ mod tests {
             Field::Line(LineField::NeedBy)
         );
         assert!(parse("lines.need_by", inv).is_err());
+        assert_eq!(
+            parse("lines.po_number", inv).unwrap(),
+            Field::Line(LineField::PoNumber)
+        );
+        assert!(parse("lines.po_number", po).is_err());
         assert!(parse("remit_to.name", po).is_err());
         let e = parse("invoice_numbr", inv).unwrap_err();
         assert!(

@@ -42,6 +42,7 @@ mod fields;
 mod formula;
 mod header;
 pub mod limits;
+mod line_po;
 mod parties;
 mod pending;
 mod report;
