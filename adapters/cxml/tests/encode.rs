@@ -780,3 +780,27 @@ mod status_update {
         assert_eq!(text, reason);
     }
 }
+
+/// cXML names the currency of every amount: a document without one was written with
+/// `currency=""`, which a validating receiver refuses and no reader can price.
+#[test]
+fn a_document_without_a_currency_is_refused_at_its_path_not_written_with_an_empty_one() {
+    let json = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../samples/json/invoice/rich.json"
+    ))
+    .unwrap();
+    let mut doc = gateway_model::from_json(&json).unwrap();
+    let gateway_model::Document::Invoice(inv) = &mut doc else {
+        panic!("not an invoice")
+    };
+    assert!(adapter_cxml::encode_invoice(inv, &profile()).is_ok());
+    inv.currency = None;
+    match adapter_cxml::encode_invoice(inv, &profile()) {
+        Err(gateway_core::EncodeError::Invalid { path, message }) => {
+            assert_eq!(path, "$.currency");
+            assert!(message.contains("Money@currency"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -857,9 +857,8 @@ fn rich() -> Invoice {
         po_line_number: None,
         taxes: vec![sales_tax("7.43", "90.00")],
         charges: vec![charge(ChargeKind::Shipping, "1.50", None)],
-        extensions: [("cxml".to_string(), json!({"po_number": "PO-7790"}))]
-            .into_iter()
-            .collect(),
+        // A second PO: written in an InvoiceDetailOrder of its own.
+        po_number: Some("PO-7790".into()),
         ..InvoiceLine::default()
     };
     let service = InvoiceLine {
@@ -1264,4 +1263,25 @@ fn the_corpus_invoices_are_written_valid_and_read_back() {
         checked += 1;
     }
     assert!(checked >= 2, "{checked}");
+}
+
+/// Payment terms of several tiers: the tiers beside the model's one (kept in the extensions)
+/// are written back, and the whole is valid.
+#[test]
+fn tiered_payment_terms_are_written_whole_and_valid() {
+    let rich = std::fs::read_to_string(repo_root().join("samples/cxml/invoice/rich.xml")).unwrap();
+    let net = r#"<PaymentTerm payInNumberOfDays="30"/>"#;
+    assert_eq!(rich.matches(net).count(), 1);
+    let tiers = rich.replacen(
+        net,
+        r#"<PaymentTerm payInNumberOfDays="20"><Discount><DiscountPercent percent="1"/></Discount></PaymentTerm>
+        <PaymentTerm payInNumberOfDays="25"><Discount><DiscountAmount><Money currency="USD">7.25</Money></DiscountAmount></Discount></PaymentTerm>
+        <PaymentTerm payInNumberOfDays="30"/>"#,
+        1,
+    );
+    let inv = read_back(&tiers);
+    let xml = write_valid_and_round_trip(&inv);
+    assert_eq!(xml.matches("<PaymentTerm ").count(), 4, "{xml}");
+    assert_eq!(xml.matches("<DiscountPercent ").count(), 2, "{xml}");
+    assert_eq!(xml.matches("<DiscountAmount>").count(), 1, "{xml}");
 }

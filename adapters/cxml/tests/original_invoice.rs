@@ -40,6 +40,12 @@ fn invoice(d: &Document) -> &Invoice {
 /// | InvoiceDetailServiceItem)+)`); the memos here are about the invoice they correct.
 fn through_cxml(json: &str) -> (String, Document, Document) {
     let mut source = from_json(json.as_bytes()).unwrap();
+    // cXML names the currency of every amount.
+    if let Document::Invoice(inv) = &mut source
+        && inv.currency.is_none()
+    {
+        inv.currency = Some("USD".into());
+    }
     if let Document::Invoice(inv) = &mut source
         && inv.lines.is_empty()
     {

@@ -214,6 +214,15 @@ pub(crate) fn party_with(node: Node<'_>, postal: Option<Node<'_>>) -> Party {
     p
 }
 
+/// Which of the parties whose roles are `roles` (document order) fills a slot whose roles are
+/// `preference`, most preferred first: the first party in the first of those roles present,
+/// wherever it stands. `None` when no party has one of them.
+pub(crate) fn preferred(roles: &[&str], preference: &[&str]) -> Option<usize> {
+    preference
+        .iter()
+        .find_map(|want| roles.iter().position(|r| r == want))
+}
+
 /// `IdReference@domain/identifier` children of `node`, appended to the party's ids.
 pub(crate) fn id_references(node: Node<'_>, party: &mut Party) {
     for r in node.children_named("IdReference") {
@@ -226,17 +235,194 @@ pub(crate) fn id_references(node: Node<'_>, party: &mut Party) {
     }
 }
 
-/// Payment terms from `PaymentTerm` elements: a term without discount gives the net days; a
-/// term with `Discount` gives the discount percent and days. `NetDueDays`, `DiscountDueDays`
-/// (newer DTDs) win over `payInNumberOfDays`. A `description` Extrinsic carries the text.
-/// Days the writer read from that text (`carried::DAYS_FROM_DESCRIPTION`) are no net days.
+/// Payment terms from `PaymentTerm` elements. The model holds one discount tier and the net
+/// term; a source may list several tiers (3% in 10 days, 1% in 20, net 45) and other terms
+/// (a `DiscountAmount` tier, a second net term). The model's are the *primary* terms:
+/// - the discount tier: the first `PaymentTerm` whose `Discount` gives a percent
+///   (`DiscountPercent`) and its days, in document order (the earliest tier, the one an
+///   accounts-payable system takes as "the" discount). A `Discount` of an amount
+///   (`DiscountAmount`) is never the model's: the model holds a percent;
+/// - the net term: the first `PaymentTerm` without `Discount` that gives its days.
+///
+/// Where no term of a kind is whole (a percent without days, terms without days), the one
+/// term of that kind is the model's, as read before (half a discount, a description alone);
+/// several such and none is, nor is a term the model holds nothing of. Every other
+/// `PaymentTerm` is kept by [`TermsRead::keep`].
+///
+/// From the model's terms: a term with `Discount` gives the discount percent and days
+/// (`DiscountDueDays`, newer DTDs, wins over `payInNumberOfDays`); the net term its days
+/// (`NetDueDays` wins). A `description` Extrinsic carries the text. Days the writer read from
+/// that text (`carried::DAYS_FROM_DESCRIPTION`) are no net days.
 pub(crate) fn payment_terms<'t>(
     terms: impl Iterator<Item = Node<'t>>,
-) -> Result<Option<PaymentTerms>, CxmlError> {
+) -> Result<TermsRead, CxmlError> {
+    let read: Vec<TermRead<'t>> = terms.map(TermRead::of).collect::<Result<_, _>>()?;
+    Ok(primary_terms(&read))
+}
+
+/// The terms read: the model's ([`TermsRead::terms`]) and the others, in document order, for
+/// [`TermsRead::keep`].
+#[derive(Debug, Default)]
+pub(crate) struct TermsRead {
+    pub terms: Option<PaymentTerms>,
+    /// Each term read: the model's discount tier or net term (`"discount"`, `"net"`), or
+    /// another one (element JSON); empty when every term is the model's.
+    slots: Vec<Value>,
+}
+
+impl TermsRead {
+    /// Nothing was read: no terms and nothing to keep.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_none() && self.slots.is_empty()
+    }
+
+    /// Puts the terms that are not the model's in `ext` (`payment_terms`), when there are
+    /// some: the terms in document order, the others as element JSON, and the `PaymentTerm`s
+    /// the writer writes for the model's `terms` (the document's terms once the carried
+    /// Extrinsics are read too) as `"discount"` and `"net"`, in the place of the terms they
+    /// were read from, so that what is written reads back as it was read. The writer puts
+    /// each back in its place ([`crate::encode`]).
+    pub fn keep(self, terms: Option<&PaymentTerms>, ext: &mut Ext) {
+        if self.slots.is_empty() {
+            return;
+        }
+        // What the writer writes as PaymentTerms for the model (`encode::order::payment_terms`).
+        let writes_discount =
+            terms.is_some_and(|t| t.discount_percent.is_some() && t.discount_days.is_some());
+        let writes_net = terms.is_some_and(|t| {
+            t.net_days.is_some()
+                || t.description
+                    .as_deref()
+                    .and_then(crate::carried::net_days_of)
+                    .is_some()
+        });
+        let from_net = self.slots.iter().any(|s| s.as_str() == Some(KEPT_NET_TERM));
+        // A net term written from what another term gave (its NetDueDays, a description):
+        // after the discount tier, else first.
+        let net_after_discount = writes_net && !from_net && writes_discount;
+        let mut kept = Vec::with_capacity(self.slots.len() + 1);
+        if writes_net && !from_net && !writes_discount {
+            kept.push(Value::from(KEPT_NET_TERM));
+        }
+        for slot in self.slots {
+            match slot.as_str() {
+                Some(KEPT_DISCOUNT_TERM) => {
+                    if writes_discount {
+                        kept.push(slot);
+                        if net_after_discount {
+                            kept.push(Value::from(KEPT_NET_TERM));
+                        }
+                    }
+                }
+                Some(KEPT_NET_TERM) => {
+                    if writes_net {
+                        kept.push(slot);
+                    }
+                }
+                _ => kept.push(slot),
+            }
+        }
+        ext.put("payment_terms", Value::Array(kept));
+    }
+}
+
+/// The model's terms of `read` (see [`payment_terms`]) and the others.
+fn primary_terms(read: &[TermRead<'_>]) -> TermsRead {
+    let primary = |kind: TermKind| {
+        let mut of_kind = read.iter().enumerate().filter(|(_, t)| t.kind == kind);
+        of_kind
+            .clone()
+            .find(|(_, t)| t.whole)
+            .map(|(i, _)| i)
+            .or_else(|| match (of_kind.next(), of_kind.next()) {
+                (Some((i, _)), None) => Some(i),
+                _ => None,
+            })
+            // A term that gives the model nothing is kept whole instead (a misspelt
+            // `payInNumberOfDays`): it is written back as it came.
+            .filter(|&i| read.get(i).is_some_and(TermRead::gives))
+    };
+    let discount = primary(TermKind::Percent);
+    let net = primary(TermKind::Net);
     let mut out = PaymentTerms::default();
-    let mut any = false;
-    for t in terms {
-        any = true;
+    let mut slots = Vec::with_capacity(read.len());
+    for (i, t) in read.iter().enumerate() {
+        if Some(i) == discount {
+            out.discount_percent = t.percent;
+            out.discount_days = t.discount_days;
+            slots.push(Value::from(KEPT_DISCOUNT_TERM));
+        } else if Some(i) == net {
+            if !t.derived {
+                out.net_days = t.days;
+            }
+            slots.push(Value::from(KEPT_NET_TERM));
+        } else {
+            slots.push(t.source.element_json());
+            continue;
+        }
+        if let Some(n) = t.net_due_days {
+            out.net_days = Some(n);
+        }
+        if let Some(d) = t.description {
+            out.description = Some(Text::from(d));
+        }
+    }
+    // Only the model's terms: nothing to keep.
+    if slots.iter().all(Value::is_string) {
+        slots.clear();
+    }
+    TermsRead {
+        // A PaymentTerm without anything the model holds (no days, e.g. its required
+        // attribute misspelt) is no terms: writing `Some` of nothing would read back as `None`.
+        terms: (out != PaymentTerms::default()).then_some(out),
+        slots,
+    }
+}
+
+/// In `extensions.cxml.payment_terms`, the place of the model's discount tier.
+pub(crate) const KEPT_DISCOUNT_TERM: &str = "discount";
+/// In `extensions.cxml.payment_terms`, the place of the model's net term.
+pub(crate) const KEPT_NET_TERM: &str = "net";
+
+/// The kinds of `PaymentTerm` (see [`payment_terms`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TermKind {
+    /// A `Discount` of a percent (or of nothing: half a discount).
+    Percent,
+    /// A `Discount` of an amount only: never the model's.
+    Amount,
+    /// No `Discount`: the net term.
+    Net,
+}
+
+/// One `PaymentTerm` (or `InvoiceDetailPaymentTerm`) as [`payment_terms`] reads it.
+struct TermRead<'t> {
+    source: TermSource<'t>,
+    kind: TermKind,
+    /// It gives all the model holds of its kind: percent and days, or days.
+    whole: bool,
+    /// `payInNumberOfDays`.
+    days: Option<u32>,
+    percent: Option<rust_decimal::Decimal>,
+    discount_days: Option<u32>,
+    net_due_days: Option<u32>,
+    description: Option<&'t str>,
+    /// Its days are the writer's, read from the description.
+    derived: bool,
+}
+
+impl<'t> TermRead<'t> {
+    /// Whether the model holds anything of this term, as one of its own.
+    fn gives(&self) -> bool {
+        let days = match self.kind {
+            TermKind::Percent => self.percent.is_some() || self.discount_days.is_some(),
+            TermKind::Net => self.days.is_some() && !self.derived,
+            TermKind::Amount => false,
+        };
+        days || self.net_due_days.is_some() || self.description.is_some()
+    }
+
+    fn of(t: Node<'t>) -> Result<Self, CxmlError> {
         let days = attr_u32(t, "payInNumberOfDays")?;
         let description = t
             .children_named("Extrinsic")
@@ -249,53 +435,106 @@ pub(crate) fn payment_terms<'t>(
             description,
             days,
         );
+        let net_due_days = match t.child("NetDueDays") {
+            Some(n) => text_u32(n)?,
+            None => None,
+        };
+        let mut read = TermRead {
+            source: TermSource::PaymentTerm(t),
+            kind: TermKind::Net,
+            whole: days.is_some() || net_due_days.is_some(),
+            days,
+            percent: None,
+            discount_days: None,
+            net_due_days,
+            description,
+            derived,
+        };
         if let Some(d) = t.child("Discount") {
-            out.discount_percent = match d.child("DiscountPercent") {
+            let percent = d.child("DiscountPercent");
+            read.kind = if percent.is_none() && d.child("DiscountAmount").is_some() {
+                TermKind::Amount
+            } else {
+                TermKind::Percent
+            };
+            read.percent = match percent {
                 Some(p) => attr_decimal(p, "percent")?,
                 None => None,
             };
-            out.discount_days = match d.child("DiscountDueDays") {
+            read.discount_days = match d.child("DiscountDueDays") {
                 Some(n) => text_u32(n)?,
                 None => days,
             };
-        } else if out.net_days.is_none() && !derived {
-            out.net_days = days;
+            read.whole = read.percent.is_some() && read.discount_days.is_some();
         }
-        if let Some(n) = t.child("NetDueDays") {
-            out.net_days = text_u32(n)?;
-        }
-        for e in t.children_named("Extrinsic") {
-            if e.attr("name") == Some("description") {
-                out.description = e.text_opt().map(Text::from);
+        Ok(read)
+    }
+}
+
+/// What a term was read from: what is kept of it when it is not the model's.
+enum TermSource<'t> {
+    PaymentTerm(Node<'t>),
+    /// An `InvoiceDetailPaymentTerm`: its `payInNumberofDays` and `percentageRate` (`None` for
+    /// a net term), kept as the `PaymentTerm` that says the same (the writer writes
+    /// `PaymentTerm`s, and cXML has either kind in an invoice, not both).
+    Detail {
+        days: Option<&'t str>,
+        percent: Option<&'t str>,
+    },
+}
+
+impl TermSource<'_> {
+    fn element_json(&self) -> Value {
+        match self {
+            TermSource::PaymentTerm(n) => element_json(*n),
+            TermSource::Detail { days, percent } => {
+                let mut term = json!({"element": "PaymentTerm"});
+                if let Some(d) = days {
+                    term["attributes"] = json!({"payInNumberOfDays": d});
+                }
+                if let Some(p) = percent {
+                    term["children"] = json!([{
+                        "element": "Discount",
+                        "children": [{"element": "DiscountPercent", "attributes": {"percent": p}}]
+                    }]);
+                }
+                term
             }
         }
     }
-    // A PaymentTerm without anything the model holds (no days, e.g. its required attribute
-    // missing) is no terms: writing `Some` of nothing would read back as `None`.
-    Ok((any && out != PaymentTerms::default()).then_some(out))
 }
 
 /// `InvoiceDetailPaymentTerm@payInNumberofDays/percentageRate` (invoice-only form): rate 0 is
-/// the net term, another rate is the discount.
+/// a net term, another rate a discount tier. The model's are chosen as of `PaymentTerm`s
+/// ([`payment_terms`]: the first whole discount tier, the first net term with days); the
+/// others go in `ext` as the `PaymentTerm`s that say the same, which the writer writes.
 pub(crate) fn invoice_payment_terms<'t>(
     terms: impl Iterator<Item = Node<'t>>,
-) -> Result<Option<PaymentTerms>, CxmlError> {
-    let mut out = PaymentTerms::default();
-    let mut any = false;
+) -> Result<TermsRead, CxmlError> {
+    let mut read = Vec::new();
     for t in terms {
-        any = true;
         let days = attr_u32(t, "payInNumberofDays")?;
-        match attr_decimal(t, "percentageRate")? {
-            Some(r) if !r.is_zero() => {
-                out.discount_percent = Some(r);
-                out.discount_days = days;
-            }
-            _ => out.net_days = days,
-        }
+        let rate = attr_decimal(t, "percentageRate")?.filter(|r| !r.is_zero());
+        read.push(TermRead {
+            source: TermSource::Detail {
+                days: t.attr_opt("payInNumberofDays"),
+                percent: rate.and(t.attr_opt("percentageRate")),
+            },
+            kind: if rate.is_some() {
+                TermKind::Percent
+            } else {
+                TermKind::Net
+            },
+            whole: days.is_some(),
+            days,
+            percent: rate,
+            discount_days: days,
+            net_due_days: None,
+            description: None,
+            derived: false,
+        });
     }
-    // A PaymentTerm without anything the model holds (no days, e.g. its required attribute
-    // missing) is no terms: writing `Some` of nothing would read back as `None`.
-    Ok((any && out != PaymentTerms::default()).then_some(out))
+    Ok(primary_terms(&read))
 }
 
 /// What a cXML `Tax` gives: one canonical tax per `TaxDetail` (amount, rate, category,

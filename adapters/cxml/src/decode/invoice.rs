@@ -7,9 +7,10 @@
 //! [`kept_timestamp`]), parties in roles the model has no slot for (`parties.<role>`), what the
 //! cXML of the parties in slots holds beyond them ([`PartiesKept`]: `PostalAddress`
 //! Extrinsics, country names, phone country codes), elements inside `Comments`
-//! (`comments_elements`), what a `Tax` holds beyond the taxes ([`TaxRead`]), Extrinsics; and
-//! per line the PO of a second `InvoiceDetailOrder` (`po_number`), the other
-//! elements of its `InvoiceDetailOrderInfo` (`order_info`: `MasterAgreementReference`, ...),
+//! (`comments_elements`), what a `Tax` holds beyond the taxes ([`TaxRead`]), Extrinsics,
+//! the `PaymentTerm`s beyond the model's discount tier and net term (`payment_terms`, see
+//! [`payment_terms`]); and per line the other elements of its `InvoiceDetailOrderInfo`
+//! (`order_info`: `MasterAgreementReference`, ...),
 //! an `invoiceLineNumber` that is not a whole number (`invoice_line_number`; `line_number` is
 //! then the ordinal), service-item flag, auxiliary part id, manufacturer part id and name,
 //! the description's `ShortName` and further `Description`s, tax extras, comments and
@@ -21,13 +22,16 @@ use serde_json::{Map, Value};
 use super::common::{
     Ext, PartiesKept, TaxRead, amount_in, attr_date, attr_decimal, comments, extended, extrinsics,
     id_references, invoice_payment_terms, kept_timestamp, line_description, money_in, party,
-    payment_terms, postal_of, read_tax, text_of, unread_children,
+    payment_terms, postal_of, preferred, read_tax, text_of, unread_children,
 };
 use crate::carried;
 use crate::error::CxmlError;
 use crate::reader::Node;
 
-/// Roles of `InvoicePartner/Contact` that fill the supplier slot, in order of preference.
+/// Roles of `InvoicePartner/Contact` that fill the supplier slot, in order of preference: the
+/// party in the first role present fills it, wherever it stands in the document (a
+/// `supplierCorporate` parent listed before the invoicing `from` stays a kept party). `from`,
+/// the writer's role for the supplier, comes first, so a written supplier reads back as one.
 const SUPPLIER_ROLES: [&str; 5] = [
     "from",
     "invoiceFrom",
@@ -35,7 +39,7 @@ const SUPPLIER_ROLES: [&str; 5] = [
     "billFrom",
     "supplierCorporate",
 ];
-/// Roles that fill the buyer slot.
+/// Roles that fill the buyer slot, in order of preference (`soldTo`, the writer's, first).
 const BUYER_ROLES: [&str; 3] = ["soldTo", "buyer", "buyerCorporate"];
 
 pub(crate) fn purpose_of(raw: &str) -> InvoicePurpose {
@@ -99,11 +103,21 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
             by_role.push((c.attr("role").unwrap_or_default().to_string(), p, c));
         }
     }
-    for (role, p, contact) in by_role {
-        let (field, slot) = if SUPPLIER_ROLES.contains(&role.as_str()) {
+    let (supplier_at, buyer_at) = {
+        let roles: Vec<&str> = by_role.iter().map(|(r, _, _)| r.as_str()).collect();
+        (
+            preferred(&roles, &SUPPLIER_ROLES),
+            preferred(&roles, &BUYER_ROLES),
+        )
+    };
+    for (i, (role, p, contact)) in by_role.into_iter().enumerate() {
+        let (field, slot) = if Some(i) == supplier_at {
             ("supplier", &mut inv.supplier)
-        } else if BUYER_ROLES.contains(&role.as_str()) {
+        } else if Some(i) == buyer_at {
             ("buyer", &mut inv.buyer)
+        } else if SUPPLIER_ROLES.contains(&role.as_str()) || BUYER_ROLES.contains(&role.as_str()) {
+            others.insert(role, serde_json::to_value(&p).unwrap_or(Value::Null));
+            continue;
         } else {
             match role.as_str() {
                 "billTo" => ("bill_to", &mut inv.bill_to),
@@ -130,14 +144,18 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
         ext.put_str("original_invoice_date", orig.attr_opt("invoiceDate"));
     }
 
-    inv.payment_terms = match payment_terms(header.children_named("PaymentTerm"))? {
-        Some(t) => Some(t),
-        None => invoice_payment_terms(header.children_named("InvoiceDetailPaymentTerm"))?,
-    };
+    // `(InvoiceDetailPaymentTerm* | PaymentTerm*)`: the `PaymentTerm`s when they give terms
+    // or terms to keep, else the `InvoiceDetailPaymentTerm`s.
+    let mut terms = payment_terms(header.children_named("PaymentTerm"))?;
+    if terms.is_empty() {
+        terms = invoice_payment_terms(header.children_named("InvoiceDetailPaymentTerm"))?;
+    }
+    inv.payment_terms = terms.terms.take();
     inv.comments = comments(header, &mut ext);
     let mut header_extrinsic = extrinsics(header);
     carried::take_payment_term_code(&mut header_extrinsic, &mut inv.payment_terms);
     carried::take_discount_halves(&mut header_extrinsic, &mut inv.payment_terms);
+    terms.keep(inv.payment_terms.as_ref(), &mut ext);
 
     // Orders and their lines.
     if let Some(header_order) = req.child("InvoiceDetailHeaderOrder") {
@@ -355,8 +373,9 @@ fn line(
     if service {
         ext.put("service", Value::Bool(true));
     }
+    // The PO this line bills, when it is not the invoice's (a second InvoiceDetailOrder).
     if order.po.is_some() && order.po != order.header_po {
-        ext.put_str("po_number", order.po);
+        l.po_number = order.po.map(Text::from);
     }
     ext.put("order_info", Value::Array(order.info.to_vec()));
     let line_comments = comments(item, &mut ext);

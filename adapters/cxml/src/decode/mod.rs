@@ -9,7 +9,7 @@ mod common;
 mod invoice;
 mod order;
 
-pub(crate) use common::date;
+pub(crate) use common::{KEPT_DISCOUNT_TERM, KEPT_NET_TERM, date};
 pub(crate) use invoice::purpose_wire as invoice_purpose_wire;
 pub(crate) use order::purpose_wire as order_purpose_wire;
 

@@ -8,11 +8,13 @@
 //! elements inside `Comments` (`comments_elements`), what a `Tax` holds beyond the taxes
 //! ([`super::common::TaxRead`]), the header's other elements (`header_elements`: `Payment`,
 //! `Followup`, `SupplierOrderInfo`, ..., as element JSON, written back at their place in the
-//! DTD), Extrinsics; per line a `lineNumber` that is not a whole number (`line_number`; the
-//! canonical `line_number` is then the ordinal), the `requestedDeliveryDate` text when it is
-//! more than its date (`requested_delivery_date`), the auxiliary part id, manufacturer part id
-//! and name, the description's `ShortName` and further `Description`s, a line ShipTo
-//! (`ship_to`, and what [`PartiesKept`] keeps of it under `.ship_to`), classifications,
+//! DTD), the `PaymentTerm`s beyond the model's discount tier and net term (`payment_terms`,
+//! see [`payment_terms`]), Extrinsics; per line a `lineNumber` that is not a whole number
+//! (`line_number`; the canonical `line_number` is then the ordinal), the
+//! `requestedDeliveryDate` text when it is more than its date (`requested_delivery_date`), the
+//! auxiliary part id, manufacturer part id and name, the description's `ShortName` and
+//! further `Description`s, a line ShipTo (`ship_to`, and what [`PartiesKept`] keeps of it
+//! under `.ship_to`), classifications,
 //! distributions (accounting name, `Segment` attributes, `AccountingSegment`s as element JSON,
 //! charge), tax extras, comments and Extrinsics.
 //!
@@ -27,19 +29,23 @@ use serde_json::{Map, Value, json};
 use super::common::{
     Ext, PartiesKept, amount_in, attr_date, attr_decimal, attr_u32, comments, element_json,
     extrinsic_node, extrinsics, id_references, kept_timestamp, line_description, money_in, party,
-    party_with, payment_terms, postal_of, read_tax, text_of, unread_children,
+    party_with, payment_terms, postal_of, preferred, read_tax, text_of, unread_children,
 };
 use crate::carried;
 use crate::error::CxmlError;
 use crate::reader::Node;
 
-/// `Contact@role` values that fill the supplier slot.
+/// `Contact@role` values that fill the supplier slot, in order of preference: the contact in
+/// the first role present fills it, wherever it stands; the others are kept parties.
+/// `supplierCorporate`, the writer's role for the supplier, comes first, so a written
+/// supplier reads back as one.
 const SUPPLIER_ROLES: [&str; 3] = [
     "supplierCorporate",
     "supplierMasterAccount",
     "supplierAccount",
 ];
-/// `Contact@role` values that fill the buyer slot.
+/// `Contact@role` values that fill the buyer slot, in order of preference (`buyer`, the
+/// writer's, first).
 const BUYER_ROLES: [&str; 4] = ["buyer", "buyerCorporate", "purchasingAgent", "soldTo"];
 
 /// The `OrderRequestHeader` children the mapping reads; the others are `header_elements`.
@@ -139,13 +145,19 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
         address_holder_party(b, extrinsic_node(header, carried::BILL_TO_POSTAL_ADDRESS))
     });
     let mut others = Map::new();
-    for c in header.children_named("Contact") {
+    let roles: Vec<&str> = header
+        .children_named("Contact")
+        .map(|c| c.attr("role").unwrap_or_default())
+        .collect();
+    let supplier_at = preferred(&roles, &SUPPLIER_ROLES);
+    let buyer_at = preferred(&roles, &BUYER_ROLES);
+    for (i, c) in header.children_named("Contact").enumerate() {
         let role = c.attr("role").unwrap_or_default();
         let mut p = party(c);
         id_references(c, &mut p);
-        let (field, slot) = if SUPPLIER_ROLES.contains(&role) {
+        let (field, slot) = if Some(i) == supplier_at {
             ("supplier", &mut po.supplier)
-        } else if BUYER_ROLES.contains(&role) {
+        } else if Some(i) == buyer_at {
             ("buyer", &mut po.buyer)
         } else {
             others.insert(
@@ -186,9 +198,11 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
     if let Some(t) = header.child("Tax") {
         po.taxes = order_taxes(t, &mut ext)?;
     }
-    po.payment_terms = payment_terms(header.children_named("PaymentTerm"))?;
+    let mut terms = payment_terms(header.children_named("PaymentTerm"))?;
+    po.payment_terms = terms.terms.take();
     carried::take_payment_term_code(&mut header_extrinsics, &mut po.payment_terms);
     carried::take_discount_halves(&mut header_extrinsics, &mut po.payment_terms);
+    terms.keep(po.payment_terms.as_ref(), &mut ext);
     po.comments = comments(header, &mut ext);
     // An update or delete names the order it changes by that order's payloadID.
     ext.put_str(

@@ -21,7 +21,7 @@ const SHIPPING_ROLES: [&str; 3] = ["shipFrom", "shipTo", "carrierCorporate"];
 pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError> {
     let mut env = invoice_envelope(partner)?;
     env.payload_id = super::ext_str(&inv.extensions, super::PAYLOAD_ID);
-    let cur = inv.currency.as_deref().unwrap_or("");
+    let cur = super::required_currency(inv.currency.as_deref())?;
     let extra = ext_parties(&inv.extensions);
     let shipment = Shipment::of(inv, &extra);
     let mut x = Xml::new();
@@ -151,11 +151,7 @@ fn header(x: &mut Xml, inv: &Invoice, extra: &[(String, Party)]) -> Result<(), E
     }
     // Terms without days have no valid PaymentTerm: their description goes in the header
     // Extrinsic Coupa reads a payment term code from (see `order::payment_terms`).
-    let terms = inv
-        .payment_terms
-        .as_ref()
-        .map(|t| super::order::payment_terms(x, t))
-        .unwrap_or_default();
+    let terms = super::order::payment_terms(x, inv.payment_terms.as_ref(), &inv.extensions);
     let terms = super::order::payment_terms_carried(&inv.extensions, terms)?;
     comments(x, inv.comments.as_deref(), &inv.extensions);
     extrinsics(x, &inv.extensions);
@@ -213,7 +209,12 @@ fn orders(
     let header_po = inv.po_number.as_deref();
     let mut groups: Vec<OrderGroup<'_>> = Vec::new();
     for (i, l) in inv.lines.iter().enumerate() {
-        let po = ext_str(&l.extensions, "po_number").or(header_po);
+        // The line's PO; an older document on the bus has it in `extensions.cxml.po_number`.
+        let po = l
+            .po_number
+            .as_deref()
+            .or_else(|| ext_str(&l.extensions, "po_number"))
+            .or(header_po);
         // Kept elements that write nothing (an empty list from JSON) are none: an
         // `InvoiceDetailOrderInfo` needs an element.
         let info = cxml_ext(&l.extensions)

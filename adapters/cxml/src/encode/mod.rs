@@ -159,6 +159,19 @@ pub fn timestamp_now() -> String {
     Utc::now().format("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
+/// The currency every `Money@currency` carries (`#REQUIRED` in cXML.dtd): a document without
+/// one is refused at `$.currency`, not written with `currency=""`, which a validating
+/// receiver refuses and no reader can price.
+pub(crate) fn required_currency(currency: Option<&str>) -> Result<&str, EncodeError> {
+    currency
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| EncodeError::Invalid {
+            path: "$.currency".into(),
+            message: "cXML names the currency of every amount (Money@currency) and the document has none: give it one (X12 CUR02, a CSV Currency column) before writing cXML".into(),
+        })
+}
+
 /// What [`date_time`] writes after a date that has no time of its own: noon UTC, so the
 /// reader's local date is the date meant from UTC−12 to UTC+11. Midnight UTC made every
 /// supplier west of Greenwich (all of the Americas) read the day before its need-by date.
@@ -566,7 +579,7 @@ const MAX_EXT_DEPTH: usize = 32;
 
 /// Writes an element kept by the decoder's `element_json`. Objects without a usable element
 /// name are skipped: the name comes from our own decoder, so a bad one means hand-edited JSON.
-fn element_from_json(x: &mut Xml, v: &Value, depth: usize) {
+pub(crate) fn element_from_json(x: &mut Xml, v: &Value, depth: usize) {
     let Some(name) = v
         .get("element")
         .and_then(Value::as_str)

@@ -11,18 +11,19 @@ use serde_json::Value;
 use super::writer::Xml;
 use super::{
     Dtd, Kept, PartyKept, address_id, begin, carried_extrinsics, comments, contact, cxml_ext,
-    description, end, ext_parties, ext_str, extrinsics, id_references, is_plain, line_descriptions,
-    money, money_in, order_envelope, party_body, postal_without_street, streetless,
-    tax_description, tax_detail_kept, tax_details, tax_sum,
+    description, element_from_json, end, ext_parties, ext_str, extrinsics, id_references, is_plain,
+    line_descriptions, money, money_in, order_envelope, party_body, postal_without_street,
+    streetless, tax_description, tax_detail_kept, tax_details, tax_sum,
 };
 use crate::carried;
 use crate::decode::order_purpose_wire;
+use crate::decode::{KEPT_DISCOUNT_TERM, KEPT_NET_TERM};
 
 /// Writes one purchase order as a complete cXML OrderRequest document.
 pub fn encode_order(po: &PurchaseOrder, partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError> {
     let mut env = order_envelope(partner)?;
     env.payload_id = ext_str(&po.extensions, super::PAYLOAD_ID);
-    let cur = po.currency.as_deref().unwrap_or("");
+    let cur = super::required_currency(po.currency.as_deref())?;
     let placeholder = no_lines(po)?;
     let mut x = Xml::new();
     let timestamp = begin(&mut x, Dtd::Cxml, &env);
@@ -132,8 +133,13 @@ fn tax(x: &mut Xml, taxes: &[Tax], cur: &str, e: &Extensions) {
     x.close("Tax");
 }
 
-/// `PaymentTerm`s: one for the discount (days in `payInNumberOfDays`), one for the net days
-/// (with the description as an Extrinsic). Shared with the invoice encoder.
+/// `PaymentTerm`s: the model's discount tier (days in `payInNumberOfDays`) and net term (with
+/// the description as an Extrinsic), and the terms the reader kept beside them
+/// (`extensions.cxml.payment_terms`, `e`'s: further discount tiers, a `DiscountAmount` tier,
+/// ...; see `decode::common::payment_terms`), each in its place in the source. The model's
+/// terms the kept list does not place (terms from another format, or added since) go first,
+/// before any kept term of their kind, so they read back as the model's. Shared with the
+/// invoice encoder.
 ///
 /// `payInNumberOfDays` is required (cXML.dtd: `<!ATTLIST PaymentTerm payInNumberOfDays
 /// %uint; #REQUIRED>`), so the net term is written only with its days: the model's net days,
@@ -149,8 +155,50 @@ fn tax(x: &mut Xml, taxes: &[Tax], cur: &str, e: &Extensions) {
 /// without days, days without a percent) has no valid `PaymentTerm`: it is returned too, for
 /// the header Extrinsics [`carried::DISCOUNT_PERCENT_WITHOUT_DAYS`] and
 /// [`carried::DISCOUNT_DAYS_WITHOUT_PERCENT`], as the days-less net terms' description is.
-pub(crate) fn payment_terms<'t>(x: &mut Xml, t: &'t PaymentTerms) -> TermsCarried<'t> {
+pub(crate) fn payment_terms<'t>(
+    x: &mut Xml,
+    t: Option<&'t PaymentTerms>,
+    e: &Extensions,
+) -> TermsCarried<'t> {
     let mut carried = TermsCarried::default();
+    let kept: &[Value] = cxml_ext(e)
+        .and_then(|c| c.get("payment_terms"))
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
+    let placed = |name: &str| kept.iter().any(|v| v.as_str() == Some(name));
+    let (mut discount_done, mut net_done) = (false, false);
+    if !placed(KEPT_DISCOUNT_TERM) {
+        discount_term(x, t, &mut carried);
+        discount_done = true;
+    }
+    if !placed(KEPT_NET_TERM) {
+        net_term(x, t, &mut carried);
+        net_done = true;
+    }
+    for v in kept {
+        match v.as_str() {
+            Some(KEPT_DISCOUNT_TERM) if !discount_done => {
+                discount_term(x, t, &mut carried);
+                discount_done = true;
+            }
+            Some(KEPT_NET_TERM) if !net_done => {
+                net_term(x, t, &mut carried);
+                net_done = true;
+            }
+            Some(_) => {}
+            // Only a PaymentTerm goes here (anything else would come from hand-edited JSON).
+            None if v.get("element").and_then(Value::as_str) == Some("PaymentTerm") => {
+                element_from_json(x, v, 0);
+            }
+            None => {}
+        }
+    }
+    carried
+}
+
+/// The model's discount tier as a `PaymentTerm`, when whole (see [`payment_terms`]).
+fn discount_term<'t>(x: &mut Xml, t: Option<&'t PaymentTerms>, carried: &mut TermsCarried<'t>) {
+    let Some(t) = t else { return };
     match (t.discount_percent, t.discount_days) {
         (Some(p), Some(d)) => {
             let days = d.to_string();
@@ -164,6 +212,11 @@ pub(crate) fn payment_terms<'t>(x: &mut Xml, t: &'t PaymentTerms) -> TermsCarrie
         (None, Some(d)) => carried.discount_days = Some(d.to_string()),
         (None, None) => {}
     }
+}
+
+/// The model's net term as a `PaymentTerm`, when it has days (see [`payment_terms`]).
+fn net_term<'t>(x: &mut Xml, t: Option<&'t PaymentTerms>, carried: &mut TermsCarried<'t>) {
+    let Some(t) = t else { return };
     let description = t.description.as_deref();
     let (days, derived) = match (t.net_days, description.and_then(carried::net_days_of)) {
         (Some(d), _) => (Some(d), false),
@@ -172,13 +225,13 @@ pub(crate) fn payment_terms<'t>(x: &mut Xml, t: &'t PaymentTerms) -> TermsCarrie
     };
     let Some(days) = days else {
         carried.code = description;
-        return carried;
+        return;
     };
     let days = days.to_string();
     let attrs = [("payInNumberOfDays", Some(days.as_str()))];
     if description.is_none() && !derived {
         x.empty("PaymentTerm", &attrs);
-        return carried;
+        return;
     }
     x.open("PaymentTerm", &attrs);
     if let Some(d) = description {
@@ -191,7 +244,6 @@ pub(crate) fn payment_terms<'t>(x: &mut Xml, t: &'t PaymentTerms) -> TermsCarrie
         );
     }
     x.close("PaymentTerm");
-    carried
 }
 
 /// What of the payment terms [`payment_terms`] could not write in a `PaymentTerm`.
@@ -407,11 +459,7 @@ fn header(
     kept.before(x, "Tax");
     tax(x, &po.taxes, cur, e);
     kept.before(x, "PaymentTerm");
-    let terms = po
-        .payment_terms
-        .as_ref()
-        .map(|t| payment_terms(x, t))
-        .unwrap_or_default();
+    let terms = payment_terms(x, po.payment_terms.as_ref(), e);
     let terms = payment_terms_carried(e, terms)?;
     kept.before(x, "Contact");
     if let Some(p) = &po.supplier {
