@@ -64,7 +64,15 @@ impl ValueFormat {
             grouped_decimal(t, self.decimal_separator)
         };
         parsed.ok_or_else(|| {
-            let expected = if self.decimal_separator == ',' {
+            let unsigned = t.strip_prefix('-').unwrap_or(t);
+            let plain = unsigned.bytes().any(|b| b.is_ascii_digit())
+                && unsigned.bytes().filter(|b| *b == b'.').count() <= 1
+                && unsigned.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+            let expected = if plain && self.decimal_separator == '.' {
+                // Written right, but a decimal would round it: refused, never changed.
+                "a value a decimal holds exactly (at most 28 digits after the point and 28 or \
+                 29 in all); this one would be rounded"
+            } else if self.decimal_separator == ',' {
                 "a decimal number such as 1234,56, as this partner's profile says its files \
                  write decimals; a point may only group thousands in threes (1.234,56)"
             } else if t.contains(',') {
@@ -220,6 +228,30 @@ mod tests {
         };
         assert_eq!(comma.decimal("1.234,56").unwrap().to_string(), "1234.56");
         assert_eq!(comma.write_decimal(comma.decimal("3,5").unwrap()), "3,5");
+    }
+
+    /// A value a decimal cannot hold exactly is refused, not rounded: a quantity of
+    /// -0.000000000000000000000000000001 was read as 0 and a price lost its last digit.
+    #[test]
+    fn a_value_a_decimal_would_round_is_refused_saying_so() {
+        let dot = ValueFormat::default();
+        for t in [
+            "-0.000000000000000000000000000001",
+            "12.500000000000000000000000000009",
+            "99999999999999999999999999999999",
+        ] {
+            let err = dot
+                .decimal(t)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains("would be rounded"), "{t}: {err}");
+        }
+        assert_eq!(
+            dot.decimal("0.0000000000000000000000000001")
+                .map(|d| d.to_string()),
+            Ok("0.0000000000000000000000000001".to_string())
+        );
     }
 
     /// A comma or point that is not a thousands mark in threes is refused, never dropped: read

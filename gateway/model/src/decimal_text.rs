@@ -11,7 +11,8 @@ use rust_decimal::Decimal;
 
 /// Reads `[-]digits[.digits]` (also `.5` and `5.`) as `Decimal::from_str` would, scale and
 /// sign included; `None` for any other form, so a caller can refuse it or hand it to
-/// `from_str`. Values beyond 96 bits or 28 decimals go through `from_str` (its rounding rules).
+/// `from_str`, and for a value a decimal cannot hold exactly (beyond 96 bits or 28 decimals):
+/// never rounded.
 pub fn parse_plain_decimal(text: &str) -> Option<Decimal> {
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -81,7 +82,12 @@ fn parse_long(text: &str, negative: bool, digits: &str) -> Option<Decimal> {
         return None;
     }
     if count > 19 || scale > 28 {
-        return text.parse::<Decimal>().ok();
+        // Exactly or not at all: `from_str` rounded what it could not hold (a quantity of
+        // -0.000000000000000000000000000001 became 0, a price lost its last digit), and a
+        // changed amount must be refused, not passed on.
+        return Decimal::from_str_exact(text)
+            .ok()
+            .filter(|d| d.scale() == scale);
     }
     Some(Decimal::from_parts(
         mantissa as u32,
@@ -197,6 +203,15 @@ mod tests {
         d.map(|d| d.serialize())
     }
 
+    /// What `from_str` reads when it reads `t` exactly (every digit, at the text's scale),
+    /// else none: the reference for a reader that refuses what `from_str` would round.
+    fn exactly(t: &str) -> Option<Decimal> {
+        let scale = t.split_once('.').map_or(0, |(_, f)| f.len());
+        t.parse::<Decimal>()
+            .ok()
+            .filter(|d| d.scale() as usize == scale)
+    }
+
     #[test]
     fn reads_what_from_str_reads_at_the_edges() {
         for t in [
@@ -209,21 +224,26 @@ mod tests {
             "-.5",
             "007.100",
             "1.0000000000000000000000000000",
-            "0.00000000000000000000000000001",
             "79228162514264337593543950335",
             "79228162514264337593543950336",
             "-79228162514264337593543950335",
             "123456789012345678901234567890123456789012345",
         ] {
-            assert_eq!(
-                repr(parse_plain_decimal(t)),
-                repr(t.parse::<Decimal>().ok()),
-                "{t:?}"
-            );
+            assert_eq!(repr(parse_plain_decimal(t)), repr(exactly(t)), "{t:?}");
         }
         for t in [
             "", "-", ".", "-.", "1.2.3", "+1", "1_000", "1e5", " 1", "1,5", "١",
         ] {
+            assert_eq!(parse_plain_decimal(t), None, "{t:?}");
+        }
+        // What `from_str` rounds is refused: the value would change on the way.
+        for t in [
+            "0.00000000000000000000000000001",
+            "-0.000000000000000000000000000001",
+            "12.500000000000000000000000000009",
+            "1.00000000000000000000000000000",
+        ] {
+            assert!(t.parse::<Decimal>().is_ok(), "{t:?}: from_str rounds it");
             assert_eq!(parse_plain_decimal(t), None, "{t:?}");
         }
     }
@@ -302,8 +322,7 @@ mod tests {
             if t.bytes()
                 .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
             {
-                let std = t.parse::<Decimal>().ok();
-                assert_eq!(repr(ours), repr(std), "{t:?} against from_str");
+                assert_eq!(repr(ours), repr(exactly(t)), "{t:?} against from_str");
             } else {
                 assert_eq!(ours, None, "{t:?}");
             }
@@ -312,10 +331,11 @@ mod tests {
 
     proptest! {
         #[test]
-        fn reads_plain_numbers_as_from_str_does(t in "-?[0-9]{0,32}(\\.[0-9]{0,32})?") {
+        fn reads_plain_numbers_as_from_str_does_when_exact(t in "-?[0-9]{0,32}(\\.[0-9]{0,32})?") {
             let ours = parse_plain_decimal(&t);
-            let theirs = t.parse::<Decimal>().ok();
-            // The same value, scale and sign included, or both refuse.
+            let theirs = exactly(&t);
+            // The same value, scale and sign included, or both refuse (what `from_str` would
+            // round, refused).
             prop_assert_eq!(repr(ours), repr(theirs));
         }
 
