@@ -279,14 +279,41 @@ const CASES: &[Case] = &[
         // the element's own Description rather than a carried Extrinsic.
         name: "invoice InvoiceDetailLineSpecialHandling/Description",
         sample: INVOICE,
-        edits: &[(
-            r#"<InvoiceDetailDiscount percentageRate="5">"#,
-            r#"<InvoiceDetailLineSpecialHandling><Description xml:lang="en">Crate</Description><Money currency="USD">7.00</Money></InvoiceDetailLineSpecialHandling>
+        edits: &[
+            (
+                r#"<InvoiceDetailDiscount percentageRate="5">"#,
+                r#"<InvoiceDetailLineSpecialHandling><Description xml:lang="en">Crate</Description><Money currency="USD">7.00</Money></InvoiceDetailLineSpecialHandling>
           <InvoiceDetailDiscount percentageRate="5">"#,
-        )],
+            ),
+            // The summary's amounts are the invoice's totals, the lines' included: the
+            // invoice's own 3.00 and the line's 7.00 (Gross, Net and Due with them).
+            (
+                r#"<Money currency="USD">3.00</Money>"#,
+                r#"<Money currency="USD">10.00</Money>"#,
+            ),
+            (
+                r#"<Money currency="USD">370.74</Money>"#,
+                r#"<Money currency="USD">377.74</Money>"#,
+            ),
+            (
+                r#"<Money currency="USD">361.24</Money>
+        </NetAmount>"#,
+                r#"<Money currency="USD">368.24</Money>
+        </NetAmount>"#,
+            ),
+            (
+                r#"<Money currency="USD">361.24</Money>
+        </DueAmount>"#,
+                r#"<Money currency="USD">368.24</Money>
+        </DueAmount>"#,
+            ),
+        ],
         holds: &[
             ("/lines/1/charges/0/kind", "handling"),
             ("/lines/1/charges/0/description", "Crate"),
+            ("/charges/1/kind", "handling"),
+            ("/charges/1/amount", "3.00"),
+            ("/total", "368.24"),
         ],
         written: &[
             "<InvoiceDetailLineSpecialHandling>",

@@ -17,6 +17,7 @@
 //! Extrinsics.
 
 use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, InvoicePurpose, Party, Text};
+use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use super::common::{
@@ -59,8 +60,9 @@ pub(crate) fn purpose_wire(p: InvoicePurpose) -> &'static str {
     }
 }
 
-/// Maps one `InvoiceDetailRequest` element.
-pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
+/// Maps one `InvoiceDetailRequest` element; what was read although it is not what cXML means
+/// goes in `notes` (see [`own_charge`]).
+pub(crate) fn invoice(req: Node<'_>, notes: &mut Vec<String>) -> Result<Invoice, CxmlError> {
     let header = req
         .child("InvoiceDetailRequestHeader")
         .ok_or_else(|| req.invalid("expected an InvoiceDetailRequestHeader element"))?;
@@ -214,7 +216,7 @@ pub(crate) fn invoice(req: Node<'_>) -> Result<Invoice, CxmlError> {
             inv.tax_total = read.total;
             inv.taxes = read.taxes;
         }
-        inv.charges = summary_charges(sum)?;
+        inv.charges = summary_charges(sum, &inv.lines, &mut ext, notes)?;
         let due = amount_in(sum.child("DueAmount"))?;
         let net = amount_in(sum.child("NetAmount"))?;
         let gross = amount_in(sum.child("GrossAmount"))?;
@@ -245,21 +247,136 @@ fn order_reference(order: Node<'_>) -> Option<Text> {
         .map(Text::from)
 }
 
-/// Shipping, special handling and discount of the summary, as charges.
-fn summary_charges(sum: Node<'_>) -> Result<Vec<Charge>, CxmlError> {
+/// The invoice's own shipping, special handling and discount, from the summary.
+///
+/// cXML's summary amounts are the invoice's totals: `ShippingAmount` includes the lines'
+/// `InvoiceDetailLineShipping`, `SpecialHandlingAmount` their
+/// `InvoiceDetailLineSpecialHandling`, the summary's `InvoiceDetailDiscount` their
+/// `InvoiceDetailDiscount` (as the summary's `Tax` includes the lines' taxes, read as
+/// `tax_total`). The model's `charges[]` are the invoice's own, beside the lines', so the
+/// invoice's charge of a kind is the summary's amount less the lines' (see [`own_charge`]).
+fn summary_charges(
+    sum: Node<'_>,
+    lines: &[InvoiceLine],
+    ext: &mut Ext,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Charge>, CxmlError> {
     let mut out = Vec::new();
-    if let Some(a) = amount_in(sum.child("ShippingAmount"))? {
-        out.push(charge(ChargeKind::Shipping, a, None));
+    if let Some(s) = sum.child("ShippingAmount")
+        && let Some(a) = amount_in(Some(s))?
+    {
+        let c = charge(ChargeKind::Shipping, a, None);
+        out.extend(own_charge(c, s, lines, ext, notes)?);
     }
     if let Some(h) = sum.child("SpecialHandlingAmount")
         && let Some(a) = amount_in(Some(h))?
     {
-        out.push(charge(ChargeKind::Handling, a, text_of(h, "Description")));
+        let c = charge(ChargeKind::Handling, a, text_of(h, "Description"));
+        out.extend(own_charge(c, h, lines, ext, notes)?);
     }
-    if let Some(d) = sum.child("InvoiceDetailDiscount") {
-        out.extend(discount(d)?);
+    if let Some(d) = sum.child("InvoiceDetailDiscount")
+        && let Some(c) = discount(d)?
+    {
+        out.extend(own_charge(c, d, lines, ext, notes)?);
     }
     Ok(out)
+}
+
+/// The key in `extensions.cxml` of what a summary amount of `kind` holds that the invoice's own
+/// charge does not (see [`own_charge`]). The writer reads it back.
+pub(crate) fn summary_key(kind: ChargeKind) -> &'static str {
+    match kind {
+        ChargeKind::Shipping => "summary_shipping",
+        ChargeKind::Handling => "summary_handling",
+        ChargeKind::Discount => "summary_discount",
+        ChargeKind::Other => "summary_other",
+    }
+}
+
+/// The sum of the amounts of the lines' charges of `kind` (a discount's counted positive, as
+/// [`discount`] reads it), `None` when no line has one with an amount. `Err(())` when the sum
+/// is beyond what a decimal holds.
+pub(crate) fn lines_sum(lines: &[InvoiceLine], kind: ChargeKind) -> Result<Option<Decimal>, ()> {
+    let mut sum: Option<Decimal> = None;
+    for c in lines.iter().flat_map(|l| l.charges.iter()) {
+        if c.kind != kind {
+            continue;
+        }
+        let Some(a) = c.amount else { continue };
+        let a = if kind == ChargeKind::Discount {
+            a.abs()
+        } else {
+            a
+        };
+        sum = Some(sum.unwrap_or_default().checked_add(a).ok_or(())?);
+    }
+    Ok(sum)
+}
+
+/// Whether a summary amount falls short of its lines' sum: the invoice's own charge
+/// (`summary - lines`) would go the other way from the lines' (a negative shipping charge on an
+/// invoice whose lines ship for a positive amount), which is not what cXML means by a total.
+pub(crate) fn falls_short(own: Decimal, lines: Decimal) -> bool {
+    !own.is_zero() && !lines.is_zero() && own.is_sign_negative() != lines.is_sign_negative()
+}
+
+/// The invoice's own charge of `total`'s kind: the summary's amount (`total`, read from `at`)
+/// less the lines' charges of that kind.
+///
+/// - No line has one: the summary's charge as it is.
+/// - The lines make it up whole: none. What the summary's element holds beyond the amount (the
+///   handling's `Description`, the discount's `percentageRate`) is kept in
+///   `extensions.cxml.summary_<kind>` for the writer.
+/// - The summary is less than the lines' sum: none either; the lines' charges are the detail
+///   the invoice is billed by, and the summary's element is kept whole in
+///   `extensions.cxml.summary_<kind>` (`amount`, `rate`, `description`), so a round trip writes
+///   it back as it came, and a note says the summary and the lines disagree (the total then
+///   does not add up either, which validation reports). Refusing the invoice would lose it
+///   over a figure the model does not hold; a negative charge of the invoice's own would be a
+///   charge the supplier never billed.
+fn own_charge(
+    mut total: Charge,
+    at: Node<'_>,
+    lines: &[InvoiceLine],
+    ext: &mut Ext,
+    notes: &mut Vec<String>,
+) -> Result<Option<Charge>, CxmlError> {
+    let Some(amount) = total.amount else {
+        return Ok(Some(total));
+    };
+    let in_lines = lines_sum(lines, total.kind).map_err(|()| {
+        at.invalid("the lines' charges of this kind add up to more than a decimal holds")
+    })?;
+    let Some(in_lines) = in_lines else {
+        return Ok(Some(total));
+    };
+    let own = amount
+        .checked_sub(in_lines)
+        .ok_or_else(|| at.invalid("the summary amount less the lines' is beyond a decimal"))?;
+    let short = falls_short(own, in_lines);
+    if !own.is_zero() && !short {
+        total.amount = Some(own);
+        return Ok(Some(total));
+    }
+    let mut kept = Map::new();
+    if short {
+        kept.insert("amount".into(), Value::String(amount.to_string()));
+        notes.push(format!(
+            "{}: {amount} is less than the lines' {in_lines} of the same kind (cXML's summary \
+             amount is the invoice's total, the lines' included); the lines' charges are \
+             kept, the summary's amount is in extensions.cxml.{}",
+            at.location(),
+            summary_key(total.kind)
+        ));
+    }
+    if let Some(r) = total.rate {
+        kept.insert("rate".into(), Value::String(r.to_string()));
+    }
+    if let Some(d) = total.description {
+        kept.insert("description".into(), Value::String(d.to_string()));
+    }
+    ext.put(summary_key(total.kind), Value::Object(kept));
+    Ok(None)
 }
 
 /// An `InvoiceDetailDiscount`: amount (made positive: a discount always reduces) and rate.

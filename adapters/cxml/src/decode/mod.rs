@@ -11,6 +11,7 @@ mod order;
 
 pub(crate) use common::{KEPT_DISCOUNT_TERM, KEPT_NET_TERM, date};
 pub(crate) use invoice::purpose_wire as invoice_purpose_wire;
+pub(crate) use invoice::{falls_short, lines_sum, summary_key};
 pub(crate) use order::purpose_wire as order_purpose_wire;
 
 use gateway_core::{DecodedDocument, SourceMeta};
@@ -40,7 +41,14 @@ pub fn decode_tree(tree: &Tree) -> Result<DecodedDocument, CxmlError> {
     }
     one_currency(body, &mut None)?;
     let document = match body.name() {
-        "InvoiceDetailRequest" => Document::Invoice(invoice::invoice(body)?),
+        "InvoiceDetailRequest" => {
+            let mut notes = Vec::new();
+            let inv = invoice::invoice(body, &mut notes)?;
+            for n in &notes {
+                meta.note(n);
+            }
+            Document::Invoice(inv)
+        }
         "OrderRequest" => Document::PurchaseOrder(order::order(body)?),
         "ConfirmationRequest" => {
             return Err(not_mapped(body, "ConfirmationRequest (order_confirmation)"));

@@ -2,6 +2,7 @@
 
 use gateway_core::{EncodeError, PartnerProfile};
 use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, Party};
+use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::writer::Xml;
@@ -520,7 +521,7 @@ fn summary(x: &mut Xml, inv: &Invoice, cur: &str) -> Result<(), EncodeError> {
     description(x, tax_description(&inv.extensions));
     tax_details(x, cur, &inv.taxes, &inv.extensions);
     x.close("Tax");
-    if let Some(h) = one_of(&inv.charges, ChargeKind::Handling, "$.charges")? {
+    if let Some(h) = summary_charge(inv, ChargeKind::Handling)? {
         x.open("SpecialHandlingAmount", &[]);
         money(x, cur, h.amount);
         if let Some(d) = &h.description {
@@ -528,11 +529,11 @@ fn summary(x: &mut Xml, inv: &Invoice, cur: &str) -> Result<(), EncodeError> {
         }
         x.close("SpecialHandlingAmount");
     }
-    if let Some(s) = one_of(&inv.charges, ChargeKind::Shipping, "$.charges")? {
+    if let Some(s) = summary_charge(inv, ChargeKind::Shipping)? {
         money_in(x, "ShippingAmount", cur, s.amount);
     }
-    if let Some(d) = one_of(&inv.charges, ChargeKind::Discount, "$.charges")? {
-        discount(x, d, cur);
+    if let Some(d) = summary_charge(inv, ChargeKind::Discount)? {
+        discount(x, &d, cur);
     }
     money_in(x, "NetAmount", cur, inv.total);
     if inv.total.is_some() {
@@ -540,4 +541,69 @@ fn summary(x: &mut Xml, inv: &Invoice, cur: &str) -> Result<(), EncodeError> {
     }
     x.close("InvoiceDetailSummary");
     Ok(())
+}
+
+/// The summary's charge of `kind` (`ShippingAmount`, `SpecialHandlingAmount`,
+/// `InvoiceDetailDiscount`). cXML's summary amount is the invoice's total of the kind, as its
+/// `Tax` is: the invoice's own charge plus its lines' (a discount's counted positive), which
+/// the reader takes back apart. The invoice's own charge gives the rate and description. Without
+/// one, what the reader kept of the source's summary (`extensions.cxml.summary_<kind>`) does:
+/// its rate and description, and its amount while that is still less than the lines' sum (the
+/// source's summary that fell short of its lines, written back as it came). `None` when neither
+/// the invoice nor its lines have a charge of the kind.
+fn summary_charge(inv: &Invoice, kind: ChargeKind) -> Result<Option<Charge>, EncodeError> {
+    let own = one_of(&inv.charges, kind, "$.charges")?;
+    let in_lines = crate::decode::lines_sum(&inv.lines, kind).map_err(|()| too_large(kind))?;
+    let kept = cxml_ext(&inv.extensions)
+        .and_then(|c| c.get(crate::decode::summary_key(kind)))
+        .and_then(Value::as_object);
+    let kept_text = |key: &str| kept.and_then(|m| m.get(key)).and_then(Value::as_str);
+    let kept_decimal = |key: &str| kept_text(key).and_then(|t| t.trim().parse::<Decimal>().ok());
+    let signed = |a: Decimal| {
+        if kind == ChargeKind::Discount {
+            a.abs()
+        } else {
+            a
+        }
+    };
+    let charge = match (own, in_lines) {
+        (None, None) => return Ok(None),
+        (Some(c), None) => c.clone(),
+        (Some(c), Some(lines)) => {
+            let amount = match c.amount {
+                Some(a) => signed(a)
+                    .checked_add(lines)
+                    .ok_or_else(|| too_large(kind))?,
+                None => lines,
+            };
+            Charge {
+                amount: Some(amount),
+                ..c.clone()
+            }
+        }
+        (None, Some(lines)) => {
+            let short = kept_decimal("amount").filter(|k| {
+                k.checked_sub(lines)
+                    .is_some_and(|own| crate::decode::falls_short(own, lines))
+            });
+            Charge {
+                kind,
+                amount: Some(short.unwrap_or(lines)),
+                rate: kept_decimal("rate"),
+                category: None,
+                description: kept_text("description").map(gateway_model::Text::from),
+                code: None,
+            }
+        }
+    };
+    Ok(Some(charge))
+}
+
+fn too_large(kind: ChargeKind) -> EncodeError {
+    EncodeError::Invalid {
+        path: "$.charges".into(),
+        message: format!(
+            "the invoice's and its lines' {kind:?} charges add up to more than a decimal holds"
+        ),
+    }
 }
