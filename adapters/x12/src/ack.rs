@@ -372,7 +372,7 @@ fn render(
         return Ok(Vec::new());
     }
     let isa = &ia.interchange;
-    let mut d = isa.delimiters;
+    let mut d = writable(isa.delimiters);
     // A newline terminator: keep it; otherwise add a line break for readability.
     let line_break: &'static [u8] = if d.trim_trailing { b"" } else { b"\n" };
     d.trim_trailing = false;
@@ -440,6 +440,21 @@ fn render(
         &[t(ia.groups.len().to_string()), t(format!("{control:09}"))],
     )?;
     Ok(out.buf)
+}
+
+/// The inbound delimiters, as the acknowledgment can be written with them. A segment terminator
+/// that is data (a letter, digit or space: the walker rejects such an interchange, TA1 note
+/// 004, so only its TA1 is written) would occur in the acknowledgment's own ISA values: it is
+/// replaced by the first of `~ ' ! |` the other delimiters leave free.
+fn writable(mut d: Delimiters) -> Delimiters {
+    if crate::envelope::is_data_byte(d.segment) {
+        d.segment = [b'~', b'\'', b'!', b'|']
+            .into_iter()
+            .find(|&c| c != d.element && c != d.component && Some(c) != d.repetition)
+            .unwrap_or(b'\n');
+        d.trim_trailing = false;
+    }
+    d
 }
 
 /// A value safe to echo in AK404/IK404 (no delimiters, no control characters, which the

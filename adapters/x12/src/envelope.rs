@@ -425,6 +425,12 @@ fn functional_group_of(st01: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether `b` is a byte X12 data holds in every character set (a letter, a digit, a space),
+/// so that no delimiter may be it: the interchange header's own values hold such bytes.
+pub(crate) fn is_data_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b' '
+}
+
 fn is_segment_id(id: &[u8]) -> bool {
     (2..=3).contains(&id.len())
         && id
@@ -718,6 +724,22 @@ impl Walker {
                     ),
                 });
             }
+        }
+        let terminator = seg.delimiters.segment;
+        if is_data_byte(terminator) {
+            // The tokenizer takes the byte after ISA16 as it comes; a letter, digit or space
+            // there is data (the header's own ISA01, ISA05 and ISA13 hold such bytes), and a
+            // delimiter must never occur in data: the segments cannot be told apart, and no
+            // acknowledgment could be written with it. Rejected whole (TA1 R).
+            isa.issues.push(EnvelopeIssue {
+                severity: Severity::Error,
+                code: "004",
+                line: seg.line,
+                message: format!(
+                    "segment terminator {:?} (the character after ISA16) is a letter, digit or space, which X12 data holds (this header's own values among them), and a delimiter may never occur in data; nothing in the interchange is read: send it with a terminator such as '~'",
+                    terminator as char
+                ),
+            });
         }
         if !isa.field(13).bytes().all(|b| b.is_ascii_digit()) || isa.field(13).is_empty() {
             isa.issues.push(EnvelopeIssue {

@@ -294,7 +294,7 @@ pub(crate) fn read_set_into<K: SetKind>(
 /// Elements of each fault (over-long, too short, control characters) reported one by one in
 /// a set; the rest are counted in one issue per fault, so a set of thousands of lines cannot
 /// make thousands of notes.
-const MAX_LENGTH_ISSUES: usize = 20;
+pub(crate) const MAX_LENGTH_ISSUES: usize = 20;
 
 /// The elements of a set found at fault so far, by fault.
 #[derive(Debug, Default)]

@@ -537,12 +537,19 @@ impl<'a> Tokenizer<'a> {
                 "026",
             );
         }
-        if component.is_ascii_alphanumeric() {
+        // A letter, digit or space is data (the header's own values hold spaces), and a
+        // delimiter may never occur in data.
+        if crate::envelope::is_data_byte(component) {
             return fail(
                 self,
                 format!(
-                    "interchange header ISA: ISA16 component separator {:?} is alphanumeric",
-                    component as char
+                    "interchange header ISA: ISA16 component separator {:?} is {}, which X12 data holds, and a delimiter may never occur in data",
+                    component as char,
+                    if component == b' ' {
+                        "a space"
+                    } else {
+                        "alphanumeric"
+                    }
                 ),
                 "027",
             );
