@@ -12,10 +12,10 @@
 //!   &quot;`); character references (`&#233;`) are fine.
 //! - more depth, elements, attributes, attribute bytes or text bytes than [`Limits`] allows.
 //!
-//! Encodings: UTF-8 with or without BOM, and UTF-16 with its BOM; a declared `windows-1252`
-//! or `ISO-8859-1` (read as Windows-1252, as browsers do) and any other encoding of the WHATWG
-//! Encoding Standard (`Shift_JIS`, `GBK`, ...) is transcoded, bytes that are not text in it
-//! refused with their line; `US-ASCII` is read as UTF-8. An unknown encoding is refused by name.
+//! Encodings: UTF-8 with or without BOM, and UTF-16 with its BOM or without (told from the
+//! `<?` it starts with); a declared `windows-1252` or `ISO-8859-1` (read as Windows-1252, as
+//! browsers do) and any other encoding of the WHATWG Encoding Standard (`Shift_JIS`, `GBK`,
+//! ...) is transcoded, bytes that are not text in it refused with their line; `US-ASCII` is read as UTF-8. An unknown encoding is refused by name.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -422,6 +422,21 @@ fn to_utf8(raw: &[u8]) -> Result<Cow<'_, str>, CxmlError> {
             .map_err(|good| CxmlError::Syntax {
                 location: at_offset(&good, good.len()),
                 message: "invalid UTF-16 (half a character) in a document that starts with a UTF-16 byte-order mark".into(),
+            });
+    }
+    // UTF-16 without its byte-order mark, told from `<?` as XML's Appendix F does (`3C 00 3F
+    // 00`, `00 3C 00 3F`): read, not refused as "\0?\0x\0m\0l is not an element name".
+    let endian = match raw.get(..4) {
+        Some(b"<\0?\0") => Some(gateway_model::charset::Endian::Little),
+        Some(b"\0<\0?") => Some(gateway_model::charset::Endian::Big),
+        _ => None,
+    };
+    if let Some(endian) = endian {
+        return gateway_model::charset::from_utf16(raw, endian)
+            .map(Cow::Owned)
+            .map_err(|good| CxmlError::Syntax {
+                location: at_offset(&good, good.len()),
+                message: "invalid UTF-16 (half a character) in a document written in UTF-16 without a byte-order mark".into(),
             });
     }
     let bom = raw.starts_with(b"\xEF\xBB\xBF");

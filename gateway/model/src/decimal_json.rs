@@ -53,13 +53,23 @@ impl<'de> Visitor<'de> for CanonicalDecimal {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
-        self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+        Err(E::custom(format!(
+            "{v} is a JSON number; write it as a string (\"{v}\") so no precision is lost"
+        )))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {
-        Err(E::custom(format!(
-            "{v} is a JSON number; write it as a string such as \"{v}\" so no precision is lost"
-        )))
+        // The digits sent may already be lost in `v` (a 40-digit number reads as
+        // 1.2345678901234567e39): suggest the digits only when the number is short enough
+        // to have kept them.
+        if v.is_finite() && v.abs() < 1e15 {
+            return Err(E::custom(format!(
+                "{v} is a JSON number; write it as a string such as \"{v}\" so no precision is lost"
+            )));
+        }
+        Err(E::custom(
+            "a JSON number too long to keep its digits; write the digits meant as a string (\"1505.00\") so none is lost",
+        ))
     }
 }
 
@@ -122,6 +132,31 @@ mod tests {
                 "{text:?}: {err:?}"
             );
         }
+    }
+
+    /// A JSON number is refused, suggesting its digits only where the number kept them: a
+    /// 40-digit number was answered with a suggestion of its rounded digits.
+    #[test]
+    fn a_json_number_is_refused_suggesting_only_digits_it_kept() {
+        #[derive(serde::Deserialize, Debug)]
+        struct One {
+            #[serde(deserialize_with = "optional_decimal")]
+            #[allow(dead_code)]
+            v: Option<Decimal>,
+        }
+        let said = |json: &str| {
+            serde_json::from_str::<One>(json)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(said(r#"{"v": 12.5}"#).contains(r#"such as "12.5""#));
+        assert!(said(r#"{"v": 18446744073709551615}"#).contains(r#"("18446744073709551615")"#));
+        let big = said(r#"{"v": 1234567890123456789012345678901234567890}"#);
+        assert!(
+            big.contains("too long to keep its digits") && !big.contains("12345678901234567"),
+            "{big}"
+        );
     }
 
     #[test]
