@@ -21,6 +21,7 @@ pub mod process_stats;
 pub mod profile;
 pub mod secret;
 pub mod testkit;
+pub mod toml_error;
 
 pub use attachments::{
     AttachmentError, AttachmentRef, AttachmentStore, StoredFile, SupportingFile, assign_files,
@@ -43,3 +44,4 @@ pub use json_codec::JsonCodec;
 pub use original_invoice::{OriginalInvoice, original_invoice};
 pub use profile::{PartnerProfile, ProfileError};
 pub use secret::Secret;
+pub use toml_error::toml_error_in_words;

@@ -298,7 +298,7 @@ impl Config {
     ) -> Result<Self, ConfigError> {
         let mut value: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             path: shown.to_string(),
-            message: e.to_string(),
+            message: gateway_core::toml_error_in_words(&e, text),
         })?;
         for (name, raw) in env {
             let Some(rest) = name.strip_prefix("GATEWAY__") else {
@@ -314,7 +314,7 @@ impl Config {
                 .try_into()
                 .map_err(|e: toml::de::Error| ConfigError::Invalid {
                     path: shown.to_string(),
-                    message: e.to_string(),
+                    message: gateway_core::toml_error_in_words(&e, ""),
                 })?;
         config.check().map_err(|message| ConfigError::Invalid {
             path: shown.to_string(),

@@ -204,6 +204,28 @@ fn syntax_errors_are_located_and_exit_1() {
     assert!(stderr.contains("line 2 column"), "{stderr}");
 }
 
+/// A configuration TOML cannot parse is named with its line and column, without printing the
+/// line: `client_secret = "...` missing its closing quote printed the secret on standard error.
+#[test]
+fn a_broken_configuration_line_is_placed_not_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(
+        &config,
+        "[coupa]\nbase_url = \"http://127.0.0.1:1\"\nclient_id = \"gw\"\nclient_secret = \"CANARY-SECRET-77\n",
+    )
+    .unwrap();
+    let out = gateway()
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(!stderr.contains("CANARY-SECRET-77"), "{stderr}");
+    assert!(stderr.contains("line 4, column"), "{stderr}");
+}
+
 /// A missing profile is named once with the system's reason once: the reason was printed
 /// twice ("No such file or directory (os error 2): No such file or directory (os error 2)").
 #[test]

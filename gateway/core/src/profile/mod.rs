@@ -100,7 +100,7 @@ impl PartnerProfile {
     pub fn from_toml(text: &str, path: &str) -> Result<Self, ProfileError> {
         toml::from_str(text).map_err(|e| ProfileError::Invalid {
             path: path.to_string(),
-            message: e.to_string(),
+            message: crate::toml_error_in_words(&e, text),
         })
     }
 
