@@ -14,6 +14,15 @@
 //! credential; the CSV Coupa supplier): another partner's, or (X12, cXML) nobody's, goes to
 //! `error/` with the sender found and the one expected, unpublished and unacknowledged.
 //!
+//! Nothing in a landing folder is ever followed as a link: a file is claimed by renaming its
+//! directory entry, then opened without following a link (`O_NOFOLLOW`, without waiting on a
+//! fifo) and read, sized and checked through that handle only. A symbolic link (to anything),
+//! a fifo, a socket or a device found there is moved to `error/` as it is, unread, with a
+//! report saying so, and kept in the ledger as a refused file; `archive/` only ever receives
+//! the regular file that was read. A name too long to take the claim's time stamp is kept
+//! shortened with a hash of it (`kept_name`); its reports and the ledger keep it whole. File
+//! names are logged escaped (a sender's name cannot forge or colour a log line).
+//!
 //! A file still being written can be taken anyway: an SFTP client that pauses mid-upload for
 //! longer than `min_age` leaves a file that looks complete (nothing tells an upload's end
 //! without a rename or trigger convention), and the bytes it writes after the claim land in
@@ -33,6 +42,10 @@
 //! a second acknowledgment. Only a crash between writing the acknowledgment and marking it
 //! sent writes it twice, with the same control numbers.
 
+use crate::drop_entry::{
+    Opened, copy_regular, entry_kind, kept_name, logged, open_regular, read_handle,
+    still_the_file_read,
+};
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -87,6 +100,8 @@ const WATCH_MIN_AGES: u32 = 10;
 /// characters of one (a reject's message may quote the input).
 const MAX_OUTCOME_LINES: usize = 20;
 const MAX_OUTCOME_CHARS: usize = 300;
+/// Most of an earlier report read back into a cut-short note.
+const MAX_REPORT_BYTES: u64 = 1 << 20;
 /// The metrics kind of a file found cut short.
 const FILE_CUT_SHORT: &str = "file_cut_short";
 
@@ -95,7 +110,10 @@ const FILE_CUT_SHORT: &str = "file_cut_short";
 #[derive(Debug)]
 struct Taken {
     partner: String,
+    /// The file's full name, for the note.
     original: String,
+    /// The name it is kept under ([`kept_name`]), for the files the note makes.
+    kept: String,
     /// Where the file is now: the writer's later bytes land there.
     at: PathBuf,
     /// Its report, when it was finished in `error/`.
@@ -113,6 +131,14 @@ struct Taken {
     last_taken: Option<String>,
     /// Whether an acknowledgment of the part read was written to `Outgoing`.
     acknowledged: bool,
+}
+
+/// A dropped file's names: the one it was dropped under, for reports, the ledger and the
+/// logs, and the one it is kept under in the drop's folders ([`kept_name`]).
+#[derive(Debug)]
+struct Names {
+    original: String,
+    kept: String,
 }
 
 /// The folder watcher for every partner.
@@ -169,7 +195,7 @@ impl FileDrop {
             Ok(true) => gateway_http::count_refused("file-drop"),
             Ok(false) => {}
             Err(e) => tracing::warn!(adapter = "file-drop", partner = %partner.id,
-                file = %original, error = %e,
+                file = %logged(original), error = %e,
                 "a refused file could not be kept in the ledger; it is in error/"),
         }
     }
@@ -257,7 +283,7 @@ impl FileDrop {
         let mut listed = std::collections::HashSet::new();
         for partner in &partners {
             for path in list_files(&self.processing(&partner.id)) {
-                if let Some(taken) = self.process(partner, &path, &mut summary).await {
+                if let Some(taken) = self.process(partner, &path, None, &mut summary).await {
                     self.watch(taken);
                 }
             }
@@ -272,13 +298,16 @@ impl FileDrop {
             for path in stable {
                 self.seen.remove(&path);
                 match self.claim(&partner.id, &path) {
-                    Ok(claimed) => {
-                        if let Some(taken) = self.process(partner, &claimed, &mut summary).await {
+                    Ok((claimed, original)) => {
+                        if let Some(taken) = self
+                            .process(partner, &claimed, Some(original), &mut summary)
+                            .await
+                        {
                             self.watch(taken);
                         }
                     }
                     Err(e) => tracing::warn!(
-                        adapter = "file-drop", partner = %partner.id, file = %path.display(),
+                        adapter = "file-drop", partner = %partner.id, file = %logged(&path),
                         error = %e, "cannot claim file; will retry"
                     ),
                 }
@@ -303,8 +332,9 @@ impl FileDrop {
     }
 
     /// True when the file's size and time held still since the last poll and it is old enough.
+    /// A link is not followed: its own size and time are watched (it is refused once claimed).
     fn is_stable(&mut self, path: &Path) -> bool {
-        let Ok(meta) = std::fs::metadata(path) else {
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
             return false;
         };
         let now = Seen::of(&meta);
@@ -348,8 +378,10 @@ impl FileDrop {
         let now = Instant::now();
         let mut keep = VecDeque::with_capacity(self.taken.len());
         while let Some(taken) = self.taken.pop_front() {
-            let Ok(meta) = std::fs::metadata(&taken.at) else {
-                continue;
+            // A link put in its place is not followed: the file left its folder.
+            let meta = match std::fs::symlink_metadata(&taken.at) {
+                Ok(meta) if meta.file_type().is_file() => meta,
+                _ => continue,
             };
             let current = Seen::of(&meta);
             if current == taken.read {
@@ -361,9 +393,9 @@ impl FileDrop {
             match self.report_cut_short(&taken, current) {
                 Ok(note) => {
                     tracing::warn!(adapter = "file-drop", partner = %taken.partner,
-                        file = %taken.original, read_bytes = taken.read.size,
+                        file = %logged(&taken.original), read_bytes = taken.read.size,
                         now_bytes = current.size, read_at = %taken.read_at.to_rfc3339(),
-                        now_at = %taken.at.display(), note = %note.display(),
+                        now_at = %logged(&taken.at), note = %logged(&note),
                         "file was still being written when it was read: only the part read was \
                          taken, the rest was NOT read; reported in error/ for the sender to send \
                          the rest");
@@ -372,8 +404,8 @@ impl FileDrop {
                 }
                 Err(e) => {
                     tracing::warn!(adapter = "file-drop", partner = %taken.partner,
-                        file = %taken.original, read_bytes = taken.read.size,
-                        now_bytes = current.size, now_at = %taken.at.display(), error = %e,
+                        file = %logged(&taken.original), read_bytes = taken.read.size,
+                        now_bytes = current.size, now_at = %logged(&taken.at), error = %e,
                         "file was still being written when it was read (the rest was NOT read), \
                          and the note saying so cannot be written to error/; retried on the next \
                          poll; make the partner's error/ folder writable");
@@ -391,7 +423,13 @@ impl FileDrop {
     fn report_cut_short(&self, taken: &Taken, now: Seen) -> std::io::Result<PathBuf> {
         let dir = self.config.root.join(&taken.partner).join("error");
         if let Some(report) = &taken.report {
-            let earlier = std::fs::read_to_string(report).unwrap_or_default();
+            // Read without following a link put in its place.
+            let earlier = match open_regular(report) {
+                Opened::File(file, meta) => read_handle(&file, meta.len(), MAX_REPORT_BYTES)
+                    .map(|raw| String::from_utf8_lossy(&raw).into_owned())
+                    .unwrap_or_default(),
+                Opened::NotRegular(_) | Opened::Failed(_) => String::new(),
+            };
             let text = format!(
                 "{}\n--- the report written when the file was read, about its first {} bytes ---\n{earlier}",
                 cut_short_note(taken, now, None),
@@ -401,14 +439,14 @@ impl FileDrop {
             return Ok(taken.at.clone());
         }
         std::fs::create_dir_all(&dir)?;
-        let tmp = dir.join(format!(".{}.cut-short.tmp", taken.original));
+        let tmp = dir.join(format!(".{}.cut-short.tmp", taken.kept));
         let copied = (|| {
-            std::fs::copy(&taken.at, &tmp)?;
-            let target = free_name(&dir, &taken.original);
+            copy_regular(&taken.at, &tmp)?;
+            let target = free_name(&dir, &taken.kept);
             let name = target
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_else(|| taken.original.clone());
+                .unwrap_or_else(|| taken.kept.clone());
             let note = cut_short_note(taken, now, Some(&target));
             write_atomically(&dir, &format!("{name}.errors.txt"), note.as_bytes())?;
             std::fs::rename(&tmp, &target)?;
@@ -420,8 +458,11 @@ impl FileDrop {
         copied
     }
 
-    /// Moves the file into `processing/` with a unique name (the rename is atomic).
-    fn claim(&self, partner: &str, path: &Path) -> std::io::Result<PathBuf> {
+    /// Moves the file into `processing/` with a unique name (the rename is atomic, and moves
+    /// the directory entry itself: a link is moved as a link, never followed); its new path
+    /// and its full original name. A name too long to take the time stamp is kept shortened
+    /// ([`kept_name`]).
+    fn claim(&self, partner: &str, path: &Path) -> std::io::Result<(PathBuf, String)> {
         let dir = self.processing(partner);
         std::fs::create_dir_all(&dir)?;
         let name = path
@@ -429,41 +470,69 @@ impl FileDrop {
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_else(|| "file".into());
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f");
-        let target = dir.join(format!("{stamp}--{name}"));
+        let target = dir.join(format!("{stamp}--{}", kept_name(&name)));
         std::fs::rename(path, &target)?;
-        Ok(target)
+        Ok((target, name))
     }
 
     /// Reads, checks and publishes one file of `processing/`, then archives it or moves it to
     /// `error/`. Returns what was read of a file finished, to watch for a writer that was not
     /// done ([`FileDrop::recheck_taken`]); `None` when it was not read or stays in
-    /// `processing/` for a later poll.
+    /// `processing/` for a later poll. `original` is the file's full name when it was just
+    /// claimed (a file resumed from `processing/` goes by the name it was claimed under).
+    ///
+    /// The file is opened without following a link and read only through that handle
+    /// ([`open_regular`]): a symbolic link (whatever it points to), a fifo, a device or a
+    /// folder found in its place is moved to `error/` unread, kept in the ledger as refused,
+    /// and never published.
     async fn process(
         &self,
         partner: &PartnerProfile,
         path: &Path,
+        original: Option<String>,
         summary: &mut PollSummary,
     ) -> Option<Taken> {
-        let name = path
+        let claimed = path
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        let original = name
+        let kept = claimed
             .split_once("--")
             .map(|(_, n)| n.to_string())
-            .unwrap_or(name.clone());
-        let before = match std::fs::metadata(path) {
-            Ok(m) => Seen::of(&m),
-            Err(e) => {
-                tracing::warn!(adapter = "file-drop", file = %path.display(), error = %e, "cannot read; will retry");
+            .unwrap_or(claimed.clone());
+        let names = Names {
+            original: original.unwrap_or_else(|| kept.clone()),
+            kept: kept_name(&kept),
+        };
+        let original = names.original.clone();
+        let (file, opened) = match open_regular(path) {
+            Opened::File(file, meta) => (file, meta),
+            Opened::NotRegular(why) => {
+                tracing::warn!(adapter = "file-drop", partner = %partner.id,
+                    file = %logged(&original), reason = %why,
+                    "not a regular file: not followed nor read, refused; moved to error/");
+                // Keyed by the name it was claimed under: the same entry resumed after a crash
+                // is the same ledger row.
+                self.keep_refused(
+                    partner,
+                    &original,
+                    format!("unread:{claimed}").as_bytes(),
+                    &why,
+                );
+                self.finish_error(partner, path, &names, &[why], summary);
+                return None;
+            }
+            Opened::Failed(e) => {
+                tracing::warn!(adapter = "file-drop", file = %logged(path), error = %e, "cannot read; will retry");
                 summary.deferred.push(path.to_path_buf());
                 return None;
             }
         };
+        let before = Seen::of(&opened);
         // Changed since it was picked (or, resumed from processing/, lately): its writer may
         // not be done; read once it held still for min_age.
         if !self.old_enough(before.modified) {
-            tracing::info!(adapter = "file-drop", partner = %partner.id, file = %original,
+            tracing::info!(adapter = "file-drop", partner = %partner.id, file = %logged(&original),
                 "changed less than min_age ago: read on a later poll");
             summary.deferred.push(path.to_path_buf());
             return None;
@@ -473,21 +542,22 @@ impl FileDrop {
                 "file is {} bytes; the limit is {} (file_drop.max_file_bytes)",
                 before.size, self.config.max_file_bytes
             );
-            self.finish_error(partner, path, &original, &[msg], summary);
+            self.finish_error(partner, path, &names, &[msg], summary);
             return None;
         }
-        let raw = match std::fs::read(path) {
+        let raw = match read_handle(&file, before.size, self.config.max_file_bytes) {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(adapter = "file-drop", file = %path.display(), error = %e, "cannot read; will retry");
+                tracing::warn!(adapter = "file-drop", file = %logged(path), error = %e, "cannot read; will retry");
                 summary.deferred.push(path.to_path_buf());
                 return None;
             }
         };
         // Written to while it was read: nothing of it is taken yet.
-        let after = std::fs::metadata(path).map(|m| Seen::of(&m)).ok();
-        if after != Some(before) || raw.len() as u64 != before.size {
-            tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
+        let after = file.metadata().map(|m| Seen::of(&m)).ok();
+        drop(file);
+        if after != Some(before) || u64::try_from(raw.len()).ok() != Some(before.size) {
+            tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(&original),
                 read_bytes = raw.len(), "the file changed while it was read: its writer is not \
                 done; nothing taken, read again on a later poll once it held still for min_age");
             summary.deferred.push(path.to_path_buf());
@@ -496,6 +566,7 @@ impl FileDrop {
         let mut taken = Taken {
             partner: partner.id.clone(),
             original: original.clone(),
+            kept: names.kept.clone(),
             at: PathBuf::new(),
             report: None,
             read: before,
@@ -518,8 +589,7 @@ impl FileDrop {
                 Err(msg) => {
                     self.keep_refused(partner, &original, &raw, &msg);
                     taken.outcome = vec![format!("nothing was taken: {msg}")];
-                    let (at, report) =
-                        self.finish_error(partner, path, &original, &[msg], summary)?;
+                    let (at, report) = self.finish_error(partner, path, &names, &[msg], summary)?;
                     return Some(taken.finished(at, Some(report)));
                 }
             }
@@ -531,7 +601,7 @@ impl FileDrop {
                 .to_string();
             self.keep_refused(partner, &original, &raw, &why);
             taken.outcome = vec![format!("nothing was taken: {why}")];
-            let (at, report) = self.finish_error(partner, path, &original, &[why], summary)?;
+            let (at, report) = self.finish_error(partner, path, &names, &[why], summary)?;
             return Some(taken.finished(at, Some(report)));
         } else {
             (raw, Vec::new(), format!("file {original}"))
@@ -554,13 +624,13 @@ impl FileDrop {
             } else {
                 String::new()
             };
-            tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
+            tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(&original),
                 %format, %interchange, reason = %why,
                 "file from a sender that is not the folder's partner refused; moved to error/");
             self.keep_refused(partner, &original, &raw, &why);
             taken.outcome =
                 vec!["nothing was taken: the documents are not this folder's partner's".into()];
-            let (at, report) = self.finish_error(partner, path, &original, &[why], summary)?;
+            let (at, report) = self.finish_error(partner, path, &names, &[why], summary)?;
             return Some(taken.finished(at, Some(report)));
         }
         let report = self
@@ -578,7 +648,7 @@ impl FileDrop {
         let report = match report {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original, error = %e,
+                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(&original), error = %e,
                     "not published; the file stays in processing/ and is retried");
                 summary.deferred.push(path.to_path_buf());
                 return None;
@@ -588,7 +658,7 @@ impl FileDrop {
         summary.duplicates += report.duplicates.len();
         for a in &report.accepted {
             tracing::info!(adapter = "file-drop", partner = %partner.id, doc_id = %a.doc_id,
-                kind = %a.kind, number = %a.number, file = %original, "published");
+                kind = %a.kind, number = %a.number, file = %logged(&original), "published");
         }
         taken.outcome = outcome_lines(&report);
         taken.last_taken = report
@@ -596,7 +666,7 @@ impl FileDrop {
             .last()
             .map(|a| format!("{} {}", a.kind, a.number));
         // The sender is owed its acknowledgment before the file is finished.
-        if !self.acknowledge(partner, path, &original, format, &raw) {
+        if !self.acknowledge(partner, path, &names, format, &raw) {
             summary.deferred.push(path.to_path_buf());
             return None;
         }
@@ -604,7 +674,24 @@ impl FileDrop {
         if report.rejects.is_empty() {
             let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
             let dir = self.config.root.join(&partner.id).join("archive").join(day);
-            match move_into(path, &dir, &original) {
+            // Archive only the file read: an entry put in its place meanwhile (a link, another
+            // file) goes to error/, so archive/ never holds a link.
+            if !still_the_file_read(path, &opened) {
+                let why = format!(
+                    "the file in processing/ was replaced after it was read ({}); what is there \
+                     now was not read and is not archived. What was read was taken: {}",
+                    std::fs::symlink_metadata(path)
+                        .map(|m| entry_kind(m.file_type()))
+                        .unwrap_or("gone"),
+                    taken.outcome.join("; ")
+                );
+                tracing::warn!(adapter = "file-drop", partner = %partner.id,
+                    file = %logged(&original), reason = %why,
+                    "file replaced in processing/ after it was read; not archived, moved to error/");
+                let (at, report) = self.finish_error(partner, path, &names, &[why], summary)?;
+                return Some(taken.finished(at, Some(report)));
+            }
+            match move_into(path, &dir, &names.kept) {
                 Ok(p) => {
                     AckState::beside(path).forget();
                     summary.archived.push(p.clone());
@@ -616,8 +703,8 @@ impl FileDrop {
                     } else {
                         String::new()
                     };
-                    tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
-                        %interchange, folder = %dir.display(), error = %e,
+                    tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(&original),
+                        %interchange, folder = %logged(&dir), error = %e,
                         "cannot archive; the file stays in processing/ and is retried (its \
                          documents and acknowledgment are not sent again); make the archive \
                          folder writable");
@@ -634,7 +721,7 @@ impl FileDrop {
                     None => format!("{}: {}", r.location, r.message),
                 })
                 .collect();
-            let (at, report) = self.finish_error(partner, path, &original, &lines, summary)?;
+            let (at, report) = self.finish_error(partner, path, &names, &lines, summary)?;
             Some(taken.finished(at, Some(report)))
         }
     }
@@ -649,10 +736,11 @@ impl FileDrop {
         &self,
         partner: &PartnerProfile,
         path: &Path,
-        original: &str,
+        names: &Names,
         format: Format,
         raw: &[u8],
     ) -> bool {
+        let original = &names.original;
         let Some(make) = self.acknowledgers.get(&format) else {
             return true;
         };
@@ -667,9 +755,9 @@ impl FileDrop {
                     return true;
                 };
                 if let Err(e) = write_replacing(&state.pending, &ack) {
-                    tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
+                    tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(original),
                         interchange = %crate::x12_senders::interchange_names(raw),
-                        kept_at = %state.pending.display(), error = %e,
+                        kept_at = %logged(&state.pending), error = %e,
                         "cannot keep the acknowledgment beside the file in processing/; the file \
                          stays there and is acknowledged on a later poll; make processing/ writable");
                     metrics::count(Counter::Failed, "file-drop", ACKNOWLEDGMENT, 1);
@@ -678,8 +766,8 @@ impl FileDrop {
                 ack
             }
             Err(e) => {
-                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
-                    kept_at = %state.pending.display(), error = %e,
+                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(original),
+                    kept_at = %logged(&state.pending), error = %e,
                     "cannot read the acknowledgment kept for the file; it stays in processing/ and \
                      is retried; make processing/ readable");
                 metrics::count(Counter::Failed, "file-drop", ACKNOWLEDGMENT, 1);
@@ -687,27 +775,28 @@ impl FileDrop {
             }
         };
         let out = self.outgoing(&partner.id);
-        let stem = original
+        let stem = names
+            .kept
             .rsplit_once('.')
             .map(|(s, _)| s)
-            .unwrap_or(original);
+            .unwrap_or(&names.kept);
         match write_atomically(&out, &format!("{stem}.ack.edi"), &ack) {
             Ok(written) => {
                 if let Err(e) = std::fs::rename(&state.pending, &state.sent) {
-                    tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
-                        ack = %written.display(), error = %e,
+                    tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(original),
+                        ack = %logged(&written), error = %e,
                         "acknowledgment written but not marked sent in processing/: if the file \
                          is retried, the same acknowledgment is written again");
                 }
-                tracing::info!(adapter = "file-drop", partner = %partner.id, file = %original,
+                tracing::info!(adapter = "file-drop", partner = %partner.id, file = %logged(original),
                     interchange = %crate::x12_senders::interchange_names(raw),
-                    ack = %written.display(), "acknowledgment written");
+                    ack = %logged(&written), "acknowledgment written");
                 true
             }
             Err(e) => {
-                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
+                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(original),
                     interchange = %crate::x12_senders::interchange_names(raw),
-                    folder = %out.display(), error = %e,
+                    folder = %logged(&out), error = %e,
                     "cannot write the acknowledgment the sender is owed; the file stays in \
                      processing/ and the same acknowledgment is written on the next poll; make \
                      the partner's Outgoing folder writable");
@@ -724,37 +813,45 @@ impl FileDrop {
         &self,
         partner: &PartnerProfile,
         path: &Path,
-        original: &str,
+        names: &Names,
         problems: &[String],
         summary: &mut PollSummary,
     ) -> Option<(PathBuf, PathBuf)> {
+        let original = &names.original;
         let dir = self.config.root.join(&partner.id).join("error");
         let mut text = format!("{original}: {} problem(s)\n", problems.len());
+        if names.kept != *original {
+            text.push_str(&format!(
+                "(its name is too long to be kept whole: it is kept as {})\n",
+                names.kept
+            ));
+        }
         for p in problems {
             text.push_str(p);
             text.push('\n');
         }
-        let report_name = format!("{original}.errors.txt");
+        let report_name = format!("{}.errors.txt", names.kept);
         let report = match write_atomically(&dir, &report_name, text.as_bytes()) {
             Ok(report) => report,
             Err(e) => {
-                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
-                    folder = %dir.display(), error = %e, "cannot write error report; will retry");
+                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(original),
+                    folder = %logged(&dir), error = %e, "cannot write error report; will retry");
                 summary.deferred.push(path.to_path_buf());
                 return None;
             }
         };
-        match move_into(path, &dir, original) {
+        // A rename: a link is moved as a link, never followed.
+        match move_into(path, &dir, &names.kept) {
             Ok(p) => {
                 AckState::beside(path).forget();
-                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
+                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(original),
                     problems = problems.len(), "file moved to error/");
                 summary.errored.push(p.clone());
                 Some((p, report))
             }
             Err(e) => {
-                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %original,
-                    folder = %dir.display(), error = %e, "cannot move to error/; will retry");
+                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(original),
+                    folder = %logged(&dir), error = %e, "cannot move to error/; will retry");
                 summary.deferred.push(path.to_path_buf());
                 None
             }
@@ -926,7 +1023,7 @@ impl AckState {
             match std::fs::remove_file(p) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => tracing::warn!(adapter = "file-drop", file = %p.display(), error = %e,
+                Err(e) => tracing::warn!(adapter = "file-drop", file = %logged(p), error = %e,
                     "cannot remove the acknowledgment kept for a finished file; removed on a later poll"),
             }
         }
@@ -947,10 +1044,10 @@ impl AckState {
                 .find_map(|suffix| hidden.strip_suffix(suffix));
             if let Some(file) = file
                 && !file.is_empty()
-                && !dir.join(file).exists()
+                && std::fs::symlink_metadata(dir.join(file)).is_err()
                 && let Err(err) = std::fs::remove_file(e.path())
             {
-                tracing::warn!(adapter = "file-drop", file = %e.path().display(), error = %err,
+                tracing::warn!(adapter = "file-drop", file = %logged(e.path()), error = %err,
                     "cannot remove an acknowledgment kept for a file no longer in processing/");
             }
         }
@@ -974,7 +1071,9 @@ fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Regular files directly in `dir` and its sub-folders, sorted by name, skipping temporary
-/// upload names.
+/// upload names. Anything else but a folder (a symbolic link, whatever it points to, a fifo,
+/// a device) is listed too, to be refused in `error/` rather than skipped silently; a link is
+/// never followed.
 fn list_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -988,10 +1087,11 @@ fn list_files(dir: &Path) -> Vec<PathBuf> {
             if ignored(&name) {
                 continue;
             }
+            // `DirEntry::file_type` does not follow a link: a link to a folder is listed.
             match e.file_type() {
                 Ok(t) if t.is_dir() => stack.push(p),
-                Ok(t) if t.is_file() => out.push(p),
-                _ => {}
+                Ok(_) => out.push(p),
+                Err(_) => {}
             }
         }
     }
@@ -1011,7 +1111,8 @@ pub(crate) fn move_into(path: &Path, dir: &Path, name: &str) -> std::io::Result<
 fn free_name(dir: &Path, name: &str) -> PathBuf {
     let mut target = dir.join(name);
     let mut n = 1;
-    while target.exists() {
+    // Whatever is there, a dangling link too (`exists` follows links).
+    while std::fs::symlink_metadata(&target).is_ok() {
         target = dir.join(format!("{name}.{n}"));
         n += 1;
     }
@@ -1031,10 +1132,126 @@ pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result
     }
     let mut target = dir.join(name);
     let mut n = 1;
-    while target.exists() {
+    while std::fs::symlink_metadata(&target).is_ok() {
         target = dir.join(format!("{n}-{name}"));
         n += 1;
     }
     std::fs::rename(&tmp, &target)?;
     Ok(target)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::drop_entry::MAX_KEPT_NAME;
+
+    /// The claimed path is a link by the time it is opened (swapped in after every check on
+    /// the name): the open refuses it, and says it was not followed.
+    #[test]
+    fn a_claimed_path_that_is_a_link_is_not_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("secret.csv");
+        std::fs::write(&outside, "INV-OUTSIDE-1").unwrap();
+        let claimed = dir.path().join("20250101T000000.000000--race.csv");
+        std::os::unix::fs::symlink(&outside, &claimed).unwrap();
+        match open_regular(&claimed) {
+            Opened::NotRegular(why) => {
+                assert!(
+                    why.contains("symbolic link") && why.contains("not followed"),
+                    "{why}"
+                );
+            }
+            other => panic!("a link was opened: {other:?}"),
+        }
+        // A link to a folder, and a folder, neither.
+        let folder = dir.path().join("folder");
+        std::fs::create_dir(&folder).unwrap();
+        std::os::unix::fs::symlink(&folder, dir.path().join("to-folder")).unwrap();
+        for p in [dir.path().join("to-folder"), folder] {
+            assert!(matches!(open_regular(&p), Opened::NotRegular(_)), "{p:?}");
+        }
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "INV-OUTSIDE-1");
+    }
+
+    /// Once open, what is read is the file opened, whatever the name is made to point to
+    /// afterwards; and the name is then no longer the file read, so it is not archived.
+    #[test]
+    fn what_is_read_is_the_file_opened_not_what_the_name_points_to_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("secret.csv");
+        std::fs::write(&outside, "outside").unwrap();
+        let claimed = dir.path().join("claimed.csv");
+        std::fs::write(&claimed, "inside!").unwrap();
+        let Opened::File(file, meta) = open_regular(&claimed) else {
+            panic!("a regular file was not opened");
+        };
+        assert!(still_the_file_read(&claimed, &meta));
+        std::fs::remove_file(&claimed).unwrap();
+        std::os::unix::fs::symlink(&outside, &claimed).unwrap();
+        let raw = read_handle(&file, meta.len(), 1_000).unwrap();
+        assert_eq!(raw, b"inside!");
+        assert!(!still_the_file_read(&claimed, &meta));
+    }
+
+    /// A fifo is refused without waiting for a writer.
+    #[test]
+    fn a_fifo_is_not_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.csv");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        match open_regular(&fifo) {
+            Opened::NotRegular(why) => assert!(why.contains("fifo"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Every name the drop makes from a kept name fits in 255 bytes, however long the
+    /// original; short names are kept as they are; two long names differing at their end
+    /// stay apart; a multi-byte character is never cut.
+    #[test]
+    fn kept_names_fit_and_stay_apart() {
+        assert_eq!(kept_name("invoice.csv"), "invoice.csv");
+        let short = "s".repeat(MAX_KEPT_NAME);
+        assert_eq!(kept_name(&short), short);
+        let a = format!("{}a.edi", "é".repeat(125));
+        let b = format!("{}b.edi", "é".repeat(125));
+        assert!(a.len() == 255 && b.len() == 255);
+        let (ka, kb) = (kept_name(&a), kept_name(&b));
+        assert_ne!(ka, kb);
+        for k in [&ka, &kb] {
+            assert!(k.len() <= MAX_KEPT_NAME && k.ends_with(".edi"), "{k}");
+            assert!(k.starts_with("éé"));
+            let longest = [
+                format!("20250101T000000.000000--{k}"),
+                format!(".20250101T000000.000000--{k}{SENT}"),
+                format!(".20250101T000000.000000--{k}{PENDING}.tmp"),
+                format!(".{k}.errors.txt.tmp"),
+                format!(".{k}.cut-short.tmp"),
+                format!("99-{k}.errors.txt"),
+            ];
+            for name in longest {
+                assert!(name.len() <= 255, "{} bytes: {name}", name.len());
+            }
+        }
+        // No extension worth keeping: the hash ends the name.
+        let odd = "z".repeat(300);
+        assert!(kept_name(&odd).len() <= MAX_KEPT_NAME);
+    }
+
+    #[test]
+    fn names_are_logged_escaped() {
+        assert_eq!(
+            logged("odd\nname\r\x1b[31mred.csv"),
+            r"odd\nname\r\u{1b}[31mred.csv"
+        );
+        assert_eq!(logged(Path::new("/a/b.csv")), "/a/b.csv");
+    }
 }

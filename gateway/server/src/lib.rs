@@ -14,6 +14,7 @@ pub mod demo;
 pub mod disk_space;
 pub mod dlq;
 pub mod documents;
+mod drop_entry;
 pub mod filedrop;
 pub mod folder_owner;
 pub mod group_commit;
