@@ -98,10 +98,7 @@ pub async fn fetch(
         .await
         .map_err(|e| crate::transport::classify(&e))?;
     let status = resp.status().as_u16();
-    let body = resp
-        .text()
-        .await
-        .map_err(|e| crate::transport::classify(&e))?;
+    let body = crate::transport::read_bounded(resp, crate::transport::MAX_ANSWER_BYTES).await?;
     if status >= 500 || status == 429 {
         return Err(CoupaError::Server {
             status,

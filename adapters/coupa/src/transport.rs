@@ -26,6 +26,47 @@ pub fn clip(body: &str) -> String {
     format!("{}…", body.get(..end).unwrap_or(""))
 }
 
+/// The most of one Coupa answer that is read. Coupa's lists come in pages of 50 documents
+/// (a page of full purchase orders is a few MB at most), its other answers are one document;
+/// an answer longer than this is not Coupa's (a misconfigured proxy, a hostile endpoint), and
+/// reading on would let it fill the gateway's memory, so reading stops here.
+pub const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+
+/// Reads `resp`'s body as text (UTF-8; bytes that are not are replaced, as
+/// `reqwest::Response::text` does), stopping once it passes `limit` bytes, or at once when its
+/// `Content-Length` says it will. An answer over the limit is [`CoupaError::Transport`] with
+/// the request sent: retryable, and ambiguous (its status came, so Coupa may have acted; a
+/// create looks before creating again), naming the limit.
+pub(crate) async fn read_bounded(
+    mut resp: reqwest::Response,
+    limit: usize,
+) -> Result<String, CoupaError> {
+    let status = resp.status().as_u16();
+    let too_large = || CoupaError::Transport {
+        message: format!(
+            "Coupa's answer (HTTP {status}) is larger than {limit} bytes, the most the gateway reads of one, so reading stopped there"
+        ),
+        sent: true,
+    };
+    if resp
+        .content_length()
+        .is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX))
+    {
+        return Err(too_large());
+    }
+    let mut body: Vec<u8> = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e))? {
+        if chunk.len() > limit.saturating_sub(body.len()) {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(match String::from_utf8(body) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
 /// Sorts a reqwest error into timeout / transport, noting whether the request left.
 pub fn classify(e: &reqwest::Error) -> CoupaError {
     let sent = !e.is_connect() && !e.is_builder();
@@ -149,7 +190,7 @@ impl CoupaClient {
             };
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
-            let text = resp.text().await.map_err(|e| classify(&e))?;
+            let text = read_bounded(resp, MAX_ANSWER_BYTES).await?;
             if status == 401 && !refreshed {
                 Counters::bump(&self.counters.unauthorized_refreshes);
                 tracing::info!(path, "Coupa answered 401; refreshing the token once");

@@ -379,8 +379,14 @@ pub(crate) fn supplier_http(timeout: Duration) -> Result<reqwest::Client, reqwes
         .build()
 }
 
+/// The most of a supplier's answer to a document we POST it that is read. A cXML Response is
+/// a few hundred bytes; an endpoint answering more is misbehaving, and reading on would let it
+/// fill the gateway's memory (an endless chunked answer), so reading stops here.
+pub(crate) const MAX_SUPPLIER_ANSWER_BYTES: usize = 1024 * 1024;
+
 /// POSTs a cXML document to a supplier's URL; success only on a cXML 2xx Status
-/// ([`crate::cxml_reply::judge`]).
+/// ([`crate::cxml_reply::judge`]). At most [`MAX_SUPPLIER_ANSWER_BYTES`] of the answer are read;
+/// a longer one fails the delivery (see [`answer_too_large`]).
 pub(crate) async fn post_cxml(
     http: &reqwest::Client,
     url: &str,
@@ -393,12 +399,82 @@ pub(crate) async fn post_cxml(
         .send()
         .await
         .map_err(|e| DeliveryError::retryable(format!("POST {url}: {e}")))?;
-    let status = response.status();
-    let text = response
-        .bytes()
+    let status = response.status().as_u16();
+    match read_bounded(response, MAX_SUPPLIER_ANSWER_BYTES)
         .await
-        .map_err(|e| DeliveryError::retryable(format!("reading the answer of {url}: {e}")))?;
-    crate::cxml_reply::judge(url, status.as_u16(), &text)
+        .map_err(|e| DeliveryError::retryable(format!("reading the answer of {url}: {e}")))?
+    {
+        Bounded::Whole(text) => crate::cxml_reply::judge(url, status, &text),
+        Bounded::TooLarge(start) => Err(answer_too_large(url, status, &start)),
+    }
+}
+
+/// A body read with a bound.
+#[derive(Debug)]
+enum Bounded {
+    /// All of it, within the bound.
+    Whole(Vec<u8>),
+    /// It is longer than the bound (announced so, or found so while reading): what was read
+    /// of it, at most the bound.
+    TooLarge(Vec<u8>),
+}
+
+/// Reads `response`'s body, stopping once it passes `limit` bytes (or at once when its
+/// `Content-Length` says it will).
+async fn read_bounded(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Bounded, reqwest::Error> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX))
+    {
+        return Ok(Bounded::TooLarge(Vec::new()));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if chunk.len() > limit - body.len() {
+            let room = limit - body.len();
+            body.extend_from_slice(chunk.get(..room).unwrap_or_default());
+            return Ok(Bounded::TooLarge(body));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bounded::Whole(body))
+}
+
+/// The delivery result for an answer with HTTP `status` longer than
+/// [`MAX_SUPPLIER_ANSWER_BYTES`], of which `start` was read. A 5xx/429 is retryable and another
+/// non-2xx status is a refusal, as for any answer ([`crate::cxml_reply::judge`] on what was
+/// read). A 2xx is permanent: the supplier may have taken the document, but its cXML Status
+/// cannot be read, and sending it again automatically would resend something possibly taken to
+/// an endpoint that will likely answer the same way; the dead letter says so, and an operator
+/// who checked with the supplier replays it (under the same payloadID, so the supplier can
+/// tell it is the same document).
+fn answer_too_large(url: &str, status: u16, start: &[u8]) -> DeliveryError {
+    let bound = format!(
+        "the answer is larger than {MAX_SUPPLIER_ANSWER_BYTES} bytes, the most the gateway reads of a supplier's answer, so reading stopped there"
+    );
+    if (200..300).contains(&status) {
+        let excerpt: String = String::from_utf8_lossy(start).chars().take(300).collect();
+        return DeliveryError::permanent(format!(
+            "{url} answered HTTP {status} but {bound}; its cXML Status is unknown, so the supplier may have taken the document: check with the supplier before replaying it: {excerpt}"
+        ));
+    }
+    match crate::cxml_reply::judge(url, status, start) {
+        Err(DeliveryError::Retryable {
+            reason,
+            retry_after,
+        }) => DeliveryError::Retryable {
+            reason: format!("{reason} ({bound})"),
+            retry_after,
+        },
+        Err(DeliveryError::Permanent { reason }) => {
+            DeliveryError::permanent(format!("{reason} ({bound})"))
+        }
+        // Not reached: `judge` succeeds only on a 2xx, answered above.
+        Ok(_) => DeliveryError::permanent(format!("{url} answered HTTP {status} but {bound}")),
+    }
 }
 
 fn file_stem(env: &Envelope, doc: &Document) -> String {
@@ -739,5 +815,250 @@ mod tests {
         let receipt = sender.deliver(&cancel, &s.doc).await.expect("sent");
         assert_eq!(receipt.superseded_by, None);
         assert_eq!(pick_up(&s), 1);
+    }
+
+    /// What a fake supplier endpoint answers after reading the request.
+    #[derive(Clone, Copy)]
+    enum FakeAnswer {
+        /// `status`, then a chunked body of `total` bytes of filler (far over the bound).
+        Chunked { status: u16, total: usize },
+        /// `status` with `Content-Length: length`, then no body at all (the connection held).
+        Announced { status: u16, length: u64 },
+        /// `status` with this whole body, with its `Content-Length` or (`chunked`) in one chunk.
+        Body {
+            status: u16,
+            body: &'static [u8],
+            chunked: bool,
+        },
+    }
+
+    /// How many body bytes the fake endpoint wrote, and whether it wrote all it meant to
+    /// (false: the client hung up first).
+    type Written = (usize, bool);
+
+    /// A supplier endpoint on localhost answering one POST with `answer`; its URL, and what it
+    /// wrote once the exchange is over.
+    async fn fake_supplier(
+        answer: FakeAnswer,
+    ) -> (String, tokio::task::JoinHandle<std::io::Result<Written>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/po", listener.local_addr().expect("address"));
+        let served = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await?;
+            // The request: its head, then `Content-Length` bytes of body.
+            let mut request = Vec::new();
+            let mut buf = [0u8; 8192];
+            loop {
+                let n = s.read(&mut buf).await?;
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buf[..n]);
+                if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            match answer {
+                FakeAnswer::Chunked { status, total } => {
+                    s.write_all(
+                        format!(
+                            "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        )
+                        .as_bytes(),
+                    )
+                    .await?;
+                    let filler = vec![b'<'; 64 * 1024];
+                    let mut written = 0;
+                    while written < total {
+                        let frame = [
+                            format!("{:x}\r\n", filler.len()).as_bytes(),
+                            &filler,
+                            b"\r\n",
+                        ]
+                        .concat();
+                        if s.write_all(&frame).await.is_err() {
+                            return Ok((written, false));
+                        }
+                        written += filler.len();
+                    }
+                    s.write_all(b"0\r\n\r\n").await?;
+                    Ok((written, true))
+                }
+                FakeAnswer::Announced { status, length } => {
+                    s.write_all(
+                        format!("HTTP/1.1 {status} X\r\nContent-Length: {length}\r\n\r\n")
+                            .as_bytes(),
+                    )
+                    .await?;
+                    // Held open, nothing sent, until the client hangs up.
+                    let _ = s.read(&mut buf).await;
+                    Ok((0, false))
+                }
+                FakeAnswer::Body {
+                    status,
+                    body,
+                    chunked,
+                } => {
+                    let answer = if chunked {
+                        [
+                            format!(
+                                "HTTP/1.1 {status} X\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n",
+                                body.len()
+                            )
+                            .as_bytes(),
+                            body,
+                            b"\r\n0\r\n\r\n",
+                        ]
+                        .concat()
+                    } else {
+                        [
+                            format!(
+                                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                                body.len()
+                            )
+                            .as_bytes(),
+                            body,
+                        ]
+                        .concat()
+                    };
+                    // The client may hang up once it has read enough.
+                    let finished = s.write_all(&answer).await.is_ok();
+                    Ok((body.len(), finished))
+                }
+            }
+        });
+        (url, served)
+    }
+
+    /// Far more than the bound, finite only so that a gateway reading without one fails the
+    /// assertions below rather than the machine.
+    const HUGE: usize = 64 * MAX_SUPPLIER_ANSWER_BYTES;
+
+    /// The client as deliveries use it; its timeout only keeps a broken reader from hanging
+    /// the test.
+    fn client() -> reqwest::Client {
+        supplier_http(Duration::from_secs(60)).expect("client")
+    }
+
+    /// A supplier answering a PO with 2xx and a body that does not end (64 MiB here): reading
+    /// stops at the bound, and the delivery fails permanently, naming the bound and that the
+    /// supplier may have the order, instead of the gateway reading gigabytes into memory.
+    #[tokio::test]
+    async fn a_2xx_answer_over_the_bound_fails_the_delivery_at_the_bound() {
+        let (url, served) = fake_supplier(FakeAnswer::Chunked {
+            status: 200,
+            total: HUGE,
+        })
+        .await;
+        let sent = post_cxml(&client(), &url, b"<cXML/>".to_vec()).await;
+        let Err(DeliveryError::Permanent { reason }) = sent else {
+            panic!("{sent:?}");
+        };
+        assert!(
+            reason.contains(&format!("larger than {MAX_SUPPLIER_ANSWER_BYTES} bytes"))
+                && reason.contains("HTTP 200")
+                && reason.contains("may have taken"),
+            "{reason}"
+        );
+        let (written, finished) = served.await.expect("server").expect("served");
+        assert!(
+            !finished && written < HUGE,
+            "the gateway read the whole answer ({written} bytes)"
+        );
+    }
+
+    /// A 503 over the bound is still a retryable failure, as any 503, with the bound named.
+    #[tokio::test]
+    async fn a_5xx_answer_over_the_bound_stays_retryable_and_names_the_bound() {
+        let (url, served) = fake_supplier(FakeAnswer::Chunked {
+            status: 503,
+            total: HUGE,
+        })
+        .await;
+        let sent = post_cxml(&client(), &url, b"<cXML/>".to_vec()).await;
+        let Err(DeliveryError::Retryable { reason, .. }) = sent else {
+            panic!("{sent:?}");
+        };
+        assert!(
+            reason.contains("HTTP 503")
+                && reason.contains(&format!("larger than {MAX_SUPPLIER_ANSWER_BYTES} bytes")),
+            "{reason}"
+        );
+        let (written, finished) = served.await.expect("server").expect("served");
+        assert!(!finished && written < HUGE, "read it all ({written} bytes)");
+    }
+
+    /// An answer whose `Content-Length` is over the bound is refused without waiting for it.
+    #[tokio::test]
+    async fn an_answer_announced_over_the_bound_is_not_read() {
+        let (url, served) = fake_supplier(FakeAnswer::Announced {
+            status: 200,
+            length: 10_000_000_000,
+        })
+        .await;
+        let sent = post_cxml(&client(), &url, b"<cXML/>".to_vec()).await;
+        let Err(DeliveryError::Permanent { reason }) = sent else {
+            panic!("{sent:?}");
+        };
+        assert!(
+            reason.contains(&format!("larger than {MAX_SUPPLIER_ANSWER_BYTES} bytes")),
+            "{reason}"
+        );
+        served.await.expect("server").expect("served");
+    }
+
+    /// A supplier's ordinary cXML answer is read and judged as before.
+    #[tokio::test]
+    async fn a_cxml_answer_within_the_bound_is_judged_as_before() {
+        let (url, served) = fake_supplier(FakeAnswer::Body {
+            status: 200,
+            body: br#"<?xml version="1.0"?><cXML payloadID="1@s" timestamp="2024-01-01T00:00:00Z"><Response><Status code="200" text="OK"/></Response></cXML>"#,
+            chunked: false,
+        })
+        .await;
+        let sent = post_cxml(&client(), &url, b"<cXML/>".to_vec()).await;
+        assert!(
+            matches!(&sent, Ok(r) if r.contains("cXML 200 OK")),
+            "{sent:?}"
+        );
+        served.await.expect("server").expect("served");
+    }
+
+    /// The bound is inclusive: a body of exactly `limit` bytes is whole; one byte more is not.
+    /// Announced by `Content-Length`, nothing of it is read; sent chunked, what was read stops
+    /// at the bound.
+    #[tokio::test]
+    async fn a_body_of_exactly_the_bound_is_whole_and_one_byte_more_is_not() {
+        for chunked in [false, true] {
+            for (limit, whole) in [(10, true), (9, false)] {
+                let (url, served) = fake_supplier(FakeAnswer::Body {
+                    status: 200,
+                    body: b"0123456789",
+                    chunked,
+                })
+                .await;
+                let response = client().post(&url).send().await.expect("answered");
+                let read = read_bounded(response, limit).await.expect("read");
+                let expected_start: &[u8] = if chunked { b"012345678" } else { b"" };
+                match read {
+                    Bounded::Whole(b) => assert!(whole && b == b"0123456789", "{b:?}"),
+                    Bounded::TooLarge(b) => {
+                        assert!(!whole && b == expected_start, "{chunked}: {b:?}")
+                    }
+                }
+                let _ = served.await;
+            }
+        }
     }
 }
