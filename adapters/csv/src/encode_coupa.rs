@@ -448,9 +448,13 @@ pub fn order_records<'a>(
         h.always("id", po.po_number.as_deref());
     }
     h.set("created-at", date(fmt, po.order_date));
-    if po.purpose == Some(OrderPurpose::Cancel) {
-        h.set("status", Some("cancelled"));
-    }
+    // Always a `status` column (empty unless cancelled), as Coupa's export has one: written
+    // only for a cancellation, it shifted every later column of that file by one, and a
+    // supplier reading by position took `cancelled` for the version.
+    h.always(
+        "status",
+        (po.purpose == Some(OrderPurpose::Cancel)).then_some("cancelled"),
+    );
     h.set("version", po.version.map(|v| v.to_string()));
     party_cells(&PO_SUPPLIER, po.supplier.as_ref(), &mut h);
     party_cells(&PO_SHIP_TO, po.ship_to.as_ref(), &mut h);

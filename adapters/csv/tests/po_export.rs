@@ -166,3 +166,66 @@ fn an_unreadable_header_in_a_run_rejects_itself_and_the_lines_after_it_only() {
             .all(|r| r.document.as_deref() == Some("purchase_order at rows 3-6"))
     );
 }
+
+/// A cancellation has the same columns as the order it cancels: `status` was written only for
+/// a cancellation, every later column moved by one, and a supplier reading by position took
+/// `cancelled` for the version.
+#[test]
+fn a_cancellation_has_the_same_columns_as_its_order() {
+    use gateway_core::{Encode, PartnerProfile};
+    let order = gateway_model::PurchaseOrder {
+        po_number: Some("PO-9".into()),
+        version: Some(2),
+        order_date: Some("2026-03-01".parse().unwrap()),
+        currency: Some("USD".into()),
+        purpose: Some(OrderPurpose::Update),
+        lines: vec![gateway_model::OrderLine {
+            line_number: 1,
+            quantity: Some("2".parse().unwrap()),
+            unit_price: Some("5.00".parse().unwrap()),
+            description: Some("Bolts".into()),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let cancel = gateway_model::PurchaseOrder {
+        purpose: Some(OrderPurpose::Cancel),
+        ..order.clone()
+    };
+    let header = |po: &gateway_model::PurchaseOrder| {
+        let bytes = adapter_csv::CsvCodec
+            .encode(
+                &[Document::PurchaseOrder(po.clone())],
+                &PartnerProfile::anonymous(),
+            )
+            .unwrap();
+        String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let (a, b) = (header(&order), header(&cancel));
+    assert_eq!(a, b);
+    assert!(a.contains(",status,"), "{a}");
+    // And each reads back as it was.
+    for po in [order, cancel] {
+        let bytes = adapter_csv::CsvCodec
+            .encode(
+                &[Document::PurchaseOrder(po.clone())],
+                &PartnerProfile::anonymous(),
+            )
+            .unwrap();
+        let d = decode(&bytes);
+        assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+        let Document::PurchaseOrder(back) = &d.documents[0].document else {
+            panic!()
+        };
+        assert_eq!(
+            back.purpose == Some(OrderPurpose::Cancel),
+            po.purpose == Some(OrderPurpose::Cancel)
+        );
+        assert_eq!(back.version, po.version);
+    }
+}

@@ -278,7 +278,56 @@ impl SupplierDelivery {
     }
 }
 
+/// The receipt of a cancellation that was not sent: the supplier never had the order.
+const NOTHING_TO_CANCEL: &str =
+    "not sent: the PO was cancelled before any version of it went to the supplier";
+
+/// How a PO goes to a supplier that may not have had any version of it yet.
+enum Opening {
+    /// As it is: a new order, or a change or cancellation of one the supplier has.
+    AsIs,
+    /// A change of an order the supplier never received (its first version failed, or was
+    /// changed before the poller saw it): sent as a new order, or the supplier, which knows no
+    /// such order, refuses the change and the order is lost.
+    AsNew(Box<Document>),
+    /// A cancellation of an order the supplier never received: nothing to send.
+    NothingToCancel,
+}
+
 impl SupplierDelivery {
+    /// What the supplier must receive for `doc` under `key`, given what of the same Coupa PO
+    /// it was sent before. A ledger that cannot be read is retryable: a guess could send a
+    /// change the supplier cannot place, or a new order for a cancelled one.
+    fn opening(&self, key: &str, doc: &Document) -> Result<Opening, DeliveryError> {
+        let Document::PurchaseOrder(po) = doc else {
+            return Ok(Opening::AsIs);
+        };
+        let purpose = po.purpose;
+        if !matches!(
+            purpose,
+            Some(gateway_model::OrderPurpose::Update | gateway_model::OrderPurpose::Cancel)
+        ) {
+            return Ok(Opening::AsIs);
+        }
+        let Some((po_key, _)) = crate::po_keys::PoKey::parse(key) else {
+            return Ok(Opening::AsIs);
+        };
+        let earlier = self.ledger.earlier_po_sent(&po_key).map_err(|e| {
+            DeliveryError::retryable(format!(
+                "cannot tell whether the supplier has an earlier version of this PO, so it was not sent: {e}"
+            ))
+        })?;
+        if earlier.is_some() {
+            return Ok(Opening::AsIs);
+        }
+        if purpose == Some(gateway_model::OrderPurpose::Cancel) {
+            return Ok(Opening::NothingToCancel);
+        }
+        let mut first = po.clone();
+        first.purpose = Some(gateway_model::OrderPurpose::New);
+        Ok(Opening::AsNew(Box::new(Document::PurchaseOrder(first))))
+    }
+
     /// A change or cancellation names the OrderRequest it changes (cXML `DocumentReference`,
     /// "the most recent OrderRequest document for the order"), by the payloadID that one was
     /// sent under, which [`payload_local_part`] makes again from its ledger key. Left out when
@@ -477,9 +526,40 @@ fn answer_too_large(url: &str, status: u16, start: &[u8]) -> DeliveryError {
     }
 }
 
+/// Now, to the millisecond, and later than every stamp this process gave before: two files
+/// written in the same millisecond still sort in the order they were written.
+fn send_stamp() -> chrono::DateTime<chrono::Utc> {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut last = LAST.load(Ordering::Relaxed);
+    let stamp = loop {
+        let next = now.max(last.saturating_add(1));
+        match LAST.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => break next,
+            Err(seen) => last = seen,
+        }
+    };
+    chrono::DateTime::from_timestamp_millis(stamp).unwrap_or_else(chrono::Utc::now)
+}
+
+/// The name of what goes to a supplier's folder or mail for `doc`:
+/// `<number>-<UTC time to the millisecond>-v<version>[-cancel]-<doc id>`, so a PO's files sort
+/// in the order they were sent. Named by version and doc id alone, a change and a cancellation
+/// of one version sorted by chance, and a translator reading in name order applied the
+/// cancellation before the change, which reinstated a cancelled order.
 fn file_stem(env: &Envelope, doc: &Document) -> String {
     let version = match doc {
-        Document::PurchaseOrder(po) => po.version.map(|v| format!("-v{v}")).unwrap_or_default(),
+        Document::PurchaseOrder(po) => {
+            let sent = send_stamp().format("%Y%m%dT%H%M%S%3fZ");
+            let version = po.version.map(|v| format!("-v{v}")).unwrap_or_default();
+            let cancel = if po.purpose == Some(gateway_model::OrderPurpose::Cancel) {
+                "-cancel"
+            } else {
+                ""
+            };
+            format!("-{sent}{version}{cancel}")
+        }
         Document::Invoice(_) => String::new(),
     };
     stem(doc.number(), &version, &env.doc_id)
@@ -533,10 +613,27 @@ impl Outbound for SupplierDelivery {
                             superseded_by: Some(later),
                         });
                     }
-                    let partner = self.partner_for(env).await?;
-                    let reference = self.send(env, doc, &partner).await?;
-                    self.remember_sent(key, &reference);
-                    (reference, false)
+                    match self.opening(key, doc)? {
+                        Opening::AsIs => {
+                            let partner = self.partner_for(env).await?;
+                            let reference = self.send(env, doc, &partner).await?;
+                            self.remember_sent(key, &reference);
+                            (reference, false)
+                        }
+                        Opening::AsNew(first) => {
+                            tracing::info!(idempotency_key = %key,
+                                "no earlier version of this PO went to the supplier: sent as a new order");
+                            let partner = self.partner_for(env).await?;
+                            let reference = self.send(env, &first, &partner).await?;
+                            self.remember_sent(key, &reference);
+                            (format!("{reference} (as a new order: no earlier version went to the supplier)"), false)
+                        }
+                        Opening::NothingToCancel => {
+                            tracing::info!(idempotency_key = %key,
+                                "cancelled before any version went to the supplier: nothing sent");
+                            (NOTHING_TO_CANCEL.to_string(), false)
+                        }
+                    }
                 }
             };
             if let (Some(exporter), Some(id)) = (
@@ -678,6 +775,113 @@ mod tests {
             picked += 1;
         }
         picked
+    }
+
+    /// `s`'s PO under another key of the same Coupa PO, with `purpose`, claimed as the poller
+    /// claims it.
+    fn another(s: &Setup, key: &str, purpose: gateway_model::OrderPurpose) -> (Envelope, Document) {
+        let mut env = s.env.clone();
+        env.idempotency_key = key.into();
+        env.doc_id = format!("doc-{key}");
+        claim_po(&s.ledger, key, &env.doc_id);
+        let doc = Document::PurchaseOrder(PurchaseOrder {
+            po_number: Some("PO77".into()),
+            purpose: Some(purpose),
+            ..PurchaseOrder::default()
+        });
+        (env, doc)
+    }
+
+    /// A change of an order the supplier never received (its first version failed, or was
+    /// changed before the poller saw it) went out as a change, which the supplier cannot
+    /// place; it goes as a new order. A cancellation of an order it never received went out
+    /// too; nothing is sent, and the first version, if it comes after, is superseded. Once the
+    /// supplier has a version, a change goes as a change.
+    #[tokio::test]
+    async fn the_first_version_a_supplier_gets_is_a_new_order_and_a_cancel_of_nothing_is_not_sent()
+    {
+        use gateway_model::OrderPurpose::{Cancel, New, Update};
+        let s = setup();
+        let exporter = Arc::new(FlakyExporter {
+            failures: 0,
+            calls: AtomicU32::new(0),
+        });
+        let sender = delivery(&s, Arc::clone(&exporter));
+
+        // Version 2 first: nothing of the PO went before.
+        let (env2, v2) = another(&s, "coupa-po:77:v2", Update);
+        match sender.opening(&env2.idempotency_key, &v2).expect("ledger") {
+            Opening::AsNew(first) => match *first {
+                Document::PurchaseOrder(po) => assert_eq!(po.purpose, Some(New)),
+                other => panic!("{other:?}"),
+            },
+            _ => panic!("not sent as a new order"),
+        }
+        let receipt = sender.deliver(&env2, &v2).await.expect("sent");
+        assert!(
+            receipt.reference.contains("as a new order"),
+            "{}",
+            receipt.reference
+        );
+        assert_eq!(pick_up(&s), 1);
+        s.ledger
+            .set_status(&env2.idempotency_key, Status::Delivered, &receipt.reference)
+            .expect("status");
+        // Version 3 after it: a change of what the supplier has.
+        let (env3, v3) = another(&s, "coupa-po:77:v3", Update);
+        assert!(matches!(
+            sender.opening(&env3.idempotency_key, &v3).expect("ledger"),
+            Opening::AsIs
+        ));
+
+        // Another PO, cancelled before any version went.
+        let (mut envc, cancel) = another(&s, "coupa-po:78:v1:cancel", Cancel);
+        envc.source.extra.insert(COUPA_PO_ID.into(), "78".into());
+        let receipt = sender.deliver(&envc, &cancel).await.expect("settled");
+        assert_eq!(receipt.reference, NOTHING_TO_CANCEL);
+        assert_eq!(
+            pick_up(&s),
+            0,
+            "nothing sent for an order the supplier never had"
+        );
+        s.ledger
+            .set_status(&envc.idempotency_key, Status::Delivered, &receipt.reference)
+            .expect("status");
+        // Its first version, arriving after, is not sent either.
+        let (mut env1, v1) = another(&s, "coupa-po:78:v1", New);
+        env1.source.extra.insert(COUPA_PO_ID.into(), "78".into());
+        let receipt = sender.deliver(&env1, &v1).await.expect("settled");
+        assert_eq!(
+            receipt.superseded_by.as_deref(),
+            Some("coupa-po:78:v1:cancel")
+        );
+        assert_eq!(pick_up(&s), 0);
+    }
+
+    /// A PO's files sort in the order they were sent, a cancellation marked: a change and a
+    /// cancellation of one version were told apart only by a random doc id.
+    #[test]
+    fn a_pos_file_names_sort_in_send_order_and_mark_a_cancellation() {
+        use gateway_model::OrderPurpose::{Cancel, Update};
+        let s = setup();
+        let (env, change) = another(&s, "coupa-po:77:v2", Update);
+        let (envc, cancel) = another(&s, "coupa-po:77:v2:cancel", Cancel);
+        let versioned = |doc: &Document| match doc {
+            Document::PurchaseOrder(po) => Document::PurchaseOrder(PurchaseOrder {
+                version: Some(2),
+                ..po.clone()
+            }),
+            other => other.clone(),
+        };
+        let first = file_stem(&env, &versioned(&change));
+        let second = file_stem(&envc, &versioned(&cancel));
+        assert!(first < second, "{first} then {second}");
+        assert!(
+            first.starts_with("PO77-") && first.contains("-v2-"),
+            "{first}"
+        );
+        assert!(second.contains("-v2-cancel-"), "{second}");
+        assert!(!first.contains("cancel"), "{first}");
     }
 
     /// The supplier got the PO but Coupa refused the export mark: the retry, in this process
