@@ -250,15 +250,30 @@ fn default_po_interval() -> u64 {
     60_000
 }
 
+/// A configuration error found after the overrides were applied, placed in `text` when the
+/// file alone gives the same error: read from the merged table, "invalid type: integer
+/// `4010`, expected a string" named neither the line nor the key of the partner at fault.
+fn located(e: &toml::de::Error, text: &str) -> String {
+    match toml::from_str::<Config>(text) {
+        Err(in_file) if in_file.message() == e.message() => {
+            gateway_core::toml_error_in_words(&in_file, text)
+        }
+        // The file alone reads: an override is at fault.
+        Ok(_) => format!("{} (after the GATEWAY__ overrides)", e.message().trim_end()),
+        Err(_) => e.message().trim_end().to_string(),
+    }
+}
+
 /// Why the configuration could not be loaded. Not retryable: fix the file or environment.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "cannot read {path}: {source}; pass --config with the path of your gateway.toml (see gateway.example.toml)"
+        "cannot read {path}: {cause}; pass --config with the path of your gateway.toml (see gateway.example.toml)"
     )]
     Io {
         path: String,
-        source: std::io::Error,
+        /// In the message, not a `source`: a `{:#}` chain printed it twice.
+        cause: std::io::Error,
     },
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
@@ -283,9 +298,9 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Io {
             path: shown.clone(),
-            source,
+            cause,
         })?;
         Self::parse(&text, &shown, env)
     }
@@ -314,7 +329,7 @@ impl Config {
                 .try_into()
                 .map_err(|e: toml::de::Error| ConfigError::Invalid {
                     path: shown.to_string(),
-                    message: gateway_core::toml_error_in_words(&e, ""),
+                    message: located(&e, text),
                 })?;
         config.check().map_err(|message| ConfigError::Invalid {
             path: shown.to_string(),
@@ -474,6 +489,29 @@ mod tests {
     use super::*;
 
     const MIN: &str = "[coupa]\nbase_url = \"http://127.0.0.1:8600\"\nclient_id = \"gw\"\nclient_secret = \"s3cret\"\n";
+
+    /// A value of the wrong type in one partner is placed at its line: read from the merged
+    /// table the error named neither the line nor the partner.
+    #[test]
+    fn a_wrong_value_in_a_partner_is_placed_at_its_line() {
+        let text = format!(
+            "{MIN}\n[[partners]]\nid = \"a\"\n\n[[partners]]\nid = \"b\"\n[partners.x12]\nversion = 4010\n"
+        );
+        let err = Config::parse(&text, "t.toml", Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 12, column") && err.contains("expected a string"),
+            "{err}"
+        );
+        // The same fault brought in by an override is said to be the override's.
+        let env = vec![(
+            "GATEWAY__HTTP__MAX_BODY_BYTES".to_string(),
+            "\"big\"".to_string(),
+        )];
+        let err = Config::parse(MIN, "t.toml", env).unwrap_err().to_string();
+        assert!(err.contains("after the GATEWAY__ overrides"), "{err}");
+    }
 
     #[test]
     fn environment_overrides_the_file() {
