@@ -738,7 +738,7 @@ pub async fn run(opts: DemoOptions, out: &mut dyn std::io::Write) -> anyhow::Res
     step(
         out,
         &format!(
-            "gateway at {} (files in {})",
+            "gateway at {} (its files in {} while the demo runs; removed when it ends)",
             env.running.base_url(),
             env.dir.display()
         ),

@@ -713,7 +713,7 @@ impl FileDrop {
                 }
             }
         } else {
-            let lines: Vec<String> = report
+            let mut lines: Vec<String> = report
                 .rejects
                 .iter()
                 .map(|r| match &r.document {
@@ -721,6 +721,7 @@ impl FileDrop {
                     None => format!("{}: {}", r.location, r.message),
                 })
                 .collect();
+            lines.extend(taken_beside_rejects(&report));
             let (at, report) = self.finish_error(partner, path, &names, &lines, summary)?;
             Some(taken.finished(at, Some(report)))
         }
@@ -866,6 +867,31 @@ impl Taken {
         self.report = report;
         self
     }
+}
+
+/// For the report of a file with rejects: the documents of the same file that were taken,
+/// and what to send again. Without it the report listed only the rejects, and an operator who
+/// fixed a row and dropped the whole file again sent the taken invoices a second time.
+fn taken_beside_rejects(report: &gateway_core::IngestReport) -> Vec<String> {
+    if report.accepted.is_empty() {
+        return Vec::new();
+    }
+    let mut numbers: Vec<String> = report
+        .accepted
+        .iter()
+        .take(MAX_OUTCOME_LINES)
+        .map(|a| format!("{} {}", a.kind, a.number))
+        .collect();
+    if report.accepted.len() > MAX_OUTCOME_LINES {
+        numbers.push(format!(
+            "and {} more",
+            report.accepted.len() - MAX_OUTCOME_LINES
+        ));
+    }
+    vec![format!(
+        "the other documents of this file were taken and go on to delivery: {}; send again only the rejected ones, fixed, not the whole file",
+        numbers.join(", ")
+    )]
 }
 
 /// What became of the documents of one ingest, for a cut-short note: at most
@@ -1145,6 +1171,35 @@ pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result
 mod tests {
     use super::*;
     use crate::drop_entry::MAX_KEPT_NAME;
+
+    /// A file with a rejected row says which of its documents were taken: an operator who
+    /// fixed the row and dropped the whole file again sent the taken invoices twice.
+    #[test]
+    fn a_report_with_rejects_names_what_was_taken_and_what_to_send_again() {
+        let taken = |n: &str| gateway_core::Accepted {
+            doc_id: format!("d-{n}"),
+            idempotency_key: format!("k-{n}"),
+            kind: "invoice".into(),
+            number: n.into(),
+            partner: "csvco".into(),
+            same_business_key_as: None,
+            notes: Vec::new(),
+            attachments: Vec::new(),
+        };
+        let mut report = gateway_core::IngestReport {
+            accepted: vec![taken("QA-CSV-1"), taken("QA-CSV-2")],
+            ..Default::default()
+        };
+        let lines = taken_beside_rejects(&report);
+        assert_eq!(lines.len(), 1);
+        assert!(
+            lines[0].contains("invoice QA-CSV-1, invoice QA-CSV-2")
+                && lines[0].contains("send again only the rejected ones"),
+            "{lines:?}"
+        );
+        report.accepted.clear();
+        assert!(taken_beside_rejects(&report).is_empty());
+    }
 
     /// The claimed path is a link by the time it is opened (swapped in after every check on
     /// the name): the open refuses it, and says it was not followed.
