@@ -91,7 +91,7 @@ impl DeliveryHandler {
             if let Err(e) = self.ledger.set_status(
                 &env.idempotency_key,
                 Status::Delivered,
-                &format!("{}: {}", self.target.name(), receipt.reference),
+                &delivered_detail(self.target.name(), &receipt),
             ) {
                 // Delivered all the same; only the operator's view is behind.
                 tracing::warn!(doc_id = %env.doc_id, partner = env.partner.as_deref().unwrap_or("-"),
@@ -182,5 +182,39 @@ impl Handler for DeliveryHandler {
         settled: &'a Settled,
     ) -> BoxFuture<'a, ()> {
         self.record_settled(consumer, message, settled).boxed()
+    }
+}
+
+/// The ledger's word on a delivery: the target's reference, and when the target had the
+/// document already (an invoice sent again in another file, a redelivery) that nothing was
+/// created: otherwise a file dropped again showed its invoices delivered twice.
+fn delivered_detail(target: &str, receipt: &gateway_core::Receipt) -> String {
+    if receipt.already_present {
+        format!(
+            "{target}: {} (already there: delivered before, nothing created again)",
+            receipt.reference
+        )
+    } else {
+        format!("{target}: {}", receipt.reference)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delivery_the_target_had_already_says_nothing_was_created() {
+        let mut receipt = gateway_core::Receipt {
+            reference: "20".into(),
+            already_present: false,
+            superseded_by: None,
+        };
+        assert_eq!(delivered_detail("coupa", &receipt), "coupa: 20");
+        receipt.already_present = true;
+        assert_eq!(
+            delivered_detail("coupa", &receipt),
+            "coupa: 20 (already there: delivered before, nothing created again)"
+        );
     }
 }
