@@ -91,7 +91,7 @@ impl DeliveryHandler {
             if let Err(e) = self.ledger.set_status(
                 &env.idempotency_key,
                 Status::Delivered,
-                &delivered_detail(self.target.name(), &receipt),
+                &delivered_detail(self.target.name(), receipt),
             ) {
                 // Delivered all the same; only the operator's view is behind.
                 tracing::warn!(doc_id = %env.doc_id, partner = env.partner.as_deref().unwrap_or("-"),
