@@ -56,6 +56,18 @@ impl Decode for CxmlCodec {
     fn max_input_bytes(&self) -> Option<usize> {
         Some(self.limits.max_bytes)
     }
+
+    /// The element or attribute CANONICAL.md maps `json_path` to, with the line's identity
+    /// and the XML line the decoder recorded: `$.lines[0].quantity` →
+    /// `InvoiceDetailItem[@invoiceLineNumber="1"]/@quantity, line 23`.
+    fn source_path(
+        &self,
+        document: &Document,
+        meta: &gateway_core::SourceMeta,
+        json_path: &str,
+    ) -> Option<String> {
+        crate::source_path::source_path(document, meta, json_path)
+    }
 }
 
 /// A cXML without a payloadID (the DTD requires one) had no key: each time it was sent it was

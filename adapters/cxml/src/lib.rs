@@ -15,6 +15,8 @@
 //! - [`response`]: cXML `Response/Status` documents and [`status_for`] each [`Outcome`].
 //! - `carried`: the canonical fields cXML has no element for (some charge descriptions, an
 //!   order line's amount), carried in Extrinsics both ways.
+//! - `source_path`: where a canonical path is in the cXML a document was decoded from (the
+//!   element or attribute, the line's `invoiceLineNumber`, the XML line), for problems.
 //! - [`CxmlCodec`]: the `Decode`/`Encode` pair the server registers.
 //!
 //! The HTTP handler's order of calls: [`header()`] → [`authenticate`] (401 on failure) →
@@ -29,6 +31,7 @@ pub mod error;
 pub mod header;
 pub mod reader;
 pub mod response;
+mod source_path;
 
 pub use codec::CxmlCodec;
 pub use encode::{

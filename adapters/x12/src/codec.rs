@@ -42,7 +42,7 @@ pub fn map_set(
 ) -> SetOutcome {
     let mut document = mapped_kind(header, &mut issues).map(Mapped::empty);
     if let Some(d) = &mut document
-        && !map_into(d, version, segments, &mut issues)
+        && !map_into(d, version, segments, &mut issues, None)
     {
         document = None;
     }
@@ -100,19 +100,22 @@ fn mapped_kind(header: &SetHeader, issues: &mut Vec<SetIssue>) -> Option<Mapped>
 
 /// Maps `segments` into `document` (from [`Mapped::empty`]), filling it in place, and adds
 /// the problems to `issues`. False when one of them is an error: the document is then partly
-/// filled, and to be dropped.
+/// filled, and to be dropped. `lines_at` gets each line's position in the set, when given.
 fn map_into(
     document: &mut Document,
     version: &str,
     segments: &[Segment<'_>],
     issues: &mut Vec<SetIssue>,
+    lines_at: Option<&mut Vec<u32>>,
 ) -> bool {
     use crate::set_loop::read_set_into;
     let limits = crate::lengths::Limits::dictionary_for(version);
     let more = match document {
-        Document::Invoice(inv) => read_set_into::<crate::map810::Invoice810>(segments, limits, inv),
+        Document::Invoice(inv) => {
+            read_set_into::<crate::map810::Invoice810>(segments, limits, inv, lines_at)
+        }
         Document::PurchaseOrder(po) => {
-            read_set_into::<crate::map850::Order850>(segments, limits, po)
+            read_set_into::<crate::map850::Order850>(segments, limits, po, lines_at)
         }
     };
     let mapped = !more.iter().any(|i| i.severity == Severity::Error);
@@ -319,8 +322,20 @@ pub(crate) fn emit_set(
             document: kind.empty(),
             meta: SourceMeta::default(),
         };
-        if map_into(&mut decoded.document, version, segments, &mut issues) {
+        let mut lines_at = Vec::new();
+        if map_into(
+            &mut decoded.document,
+            version,
+            segments,
+            &mut issues,
+            Some(&mut lines_at),
+        ) {
             decoded.meta = set_meta(group, header, &issues);
+            decoded.meta.places = gateway_core::codec::SourcePlaces {
+                format: Some(Format::X12),
+                lines: lines_at,
+                ..Default::default()
+            };
             if let Some(note) = charset_note(segments) {
                 decoded.meta.note(&note);
             }
@@ -699,6 +714,18 @@ impl X12Codec {
 impl Decode for X12Codec {
     fn format(&self) -> Format {
         Format::X12
+    }
+
+    /// The segment and element CANONICAL.md maps `json_path` to, a line's at the position in
+    /// its set the decoder recorded: `$.lines[0].quantity` → `IT102 of the IT1 at segment 14
+    /// of the set`; `$.invoice_number` → `BIG02`.
+    fn source_path(
+        &self,
+        document: &Document,
+        meta: &SourceMeta,
+        json_path: &str,
+    ) -> Option<String> {
+        crate::source_path::source_path(document, meta, json_path)
     }
 
     fn decode(&self, raw: &[u8], partner: &PartnerProfile) -> Decoded {

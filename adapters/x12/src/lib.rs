@@ -7,8 +7,9 @@
 //! loop both ways (`line_loop`); [`encode`] writes interchanges with control numbers from
 //! [`control`], through `writer`, which holds each element to the partner's length limits
 //! (`lengths`), with party ids as X12 codes plus loop REFs (`party_ids`); [`codec`] ties it
-//! together as [`X12Codec`]. [`advice`] writes the 824 that tells a supplier an invoice it sent
-//! was given up, and why. [`received`] reads the 997/999 a partner sends back for what the
+//! together as [`X12Codec`], which also says where a canonical path is in a decoded set
+//! (`source_path`: segment, element and the line's position in the set, for problems).
+//! [`advice`] writes the 824 that tells a supplier an invoice it sent was given up, and why. [`received`] reads the 997/999 a partner sends back for what the
 //! gateway wrote (they are neither documents nor acknowledged). With a [`Parallelism`] of more than one
 //! thread, `parallel` maps complete sets on worker threads and hands the results on in source
 //! order.
@@ -32,6 +33,7 @@ pub mod received;
 mod refusals;
 mod set_loop;
 mod set_segments;
+mod source_path;
 pub mod tokenizer;
 pub mod values;
 mod writer;

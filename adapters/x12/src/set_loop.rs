@@ -114,7 +114,7 @@ pub(crate) fn read_set<K: SetKind>(
     limits: &Limits,
 ) -> (Option<K::Doc>, Vec<SetIssue>) {
     let mut doc = K::Doc::default();
-    let issues = read_set_into::<K>(segments, limits, &mut doc);
+    let issues = read_set_into::<K>(segments, limits, &mut doc, None);
     let mapped = !issues.iter().any(|i| i.severity == Severity::Error);
     (mapped.then_some(doc), issues)
 }
@@ -123,10 +123,14 @@ pub(crate) fn read_set<K: SetKind>(
 /// a kilobyte, and returning it would copy it on each step of its way into its
 /// `DecodedDocument`. Returns the problems; when one is an error, `doc` is partly filled and
 /// is to be dropped.
+///
+/// `lines_at`, when given, gets the position in the set (ST is 1) of each line's IT1/PO1, one
+/// per line of `doc` ([`gateway_core::codec::SourcePlaces::lines`]).
 pub(crate) fn read_set_into<K: SetKind>(
     segments: &[Segment<'_>],
     limits: &Limits,
     doc: &mut K::Doc,
+    mut lines_at: Option<&mut Vec<u32>>,
 ) -> Vec<SetIssue> {
     let body = body(segments);
     let mut cx = MapCx::default();
@@ -149,6 +153,9 @@ pub(crate) fn read_set_into<K: SetKind>(
     let mut slots: [Option<Party>; 5] = Default::default();
     let mut comments: Vec<String> = Vec::new();
     K::common(doc).lines.reserve_exact(survey.lines);
+    if let Some(at) = lines_at.as_mut() {
+        at.reserve_exact(survey.lines);
+    }
     let mut open = OpenLine::for_set(K::SET);
     let mut scope = Scope::Header;
     let mut seen_ctt = false;
@@ -204,6 +211,9 @@ pub(crate) fn read_set_into<K: SetKind>(
             }
             (_, line) if line == K::SHAPE.line => {
                 scope = Scope::Line;
+                if let Some(at) = lines_at.as_mut() {
+                    at.push(MapCx::pos(i));
+                }
                 let ordinal = c.lines.len();
                 let line_ext = open.start(c.lines);
                 let item = common::read_line_item(&mut cx, seg, i, ordinal, line_ext);
@@ -281,6 +291,9 @@ pub(crate) fn read_set_into<K: SetKind>(
         }
     }
     open.close(K::common(doc).lines);
+    if let Some(at) = lines_at {
+        at.truncate(K::common(doc).lines.len());
+    }
     let comments = (!comments.is_empty()).then(|| comments.join("\n").into());
     K::finish(doc, slots, comments);
     ext.sort_segments(

@@ -33,6 +33,75 @@ pub struct SourceMeta {
     /// [`crate::AttachmentRef`]s.
     #[serde(skip)]
     pub files: Vec<crate::SupportingFile>,
+    /// Where the document's parts stand in its source, as the decoder found them, for
+    /// [`Decode::source_path`]. Numbers only, recorded while decoding; the words are made
+    /// when a problem is reported. Not part of the envelope.
+    #[serde(skip)]
+    pub places: SourcePlaces,
+}
+
+/// Where a decoded document's parts stand in its source ([`SourceMeta::places`]): what a
+/// decoder can record cheaply while it reads, so a problem found later (validation names
+/// canonical JSON paths) can be told in the source's own terms by [`Decode::source_path`].
+/// 0 is "not known" for every number.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourcePlaces {
+    /// The format whose decoder recorded these places, so a document read from inside
+    /// another (a cXML attachment of a mail) is located by its own format's codec. `None`:
+    /// nothing recorded.
+    pub format: Option<Format>,
+    /// The document's heading: cXML, the line of its `InvoiceDetailRequestHeader` or
+    /// `OrderRequestHeader`.
+    pub heading: u32,
+    /// The document's summary: cXML, the line of its `InvoiceDetailSummary` (an order's
+    /// `Total`).
+    pub summary: u32,
+    /// One entry per canonical line, in order: cXML, the line of the item's start tag
+    /// (`InvoiceDetailItem`, `ItemOut`); X12, the position in its set of the line's IT1/PO1
+    /// (ST is 1).
+    pub lines: Vec<u32>,
+}
+
+/// One step of a canonical JSON path: a field name, and the index after it when it has one
+/// (`lines[0]` is `lines` at 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathStep<'p> {
+    pub name: &'p str,
+    pub index: Option<usize>,
+}
+
+/// The steps of a canonical JSON path as validation writes them (`$.lines[0].quantity`,
+/// `$.taxes[1]`, `$`); `None` for text that is not one.
+pub fn path_steps(path: &str) -> Option<Vec<PathStep<'_>>> {
+    let rest = path.strip_prefix('$')?;
+    if rest.is_empty() {
+        return Some(Vec::new());
+    }
+    let rest = rest.strip_prefix('.')?;
+    rest.split('.')
+        .map(|part| match part.split_once('[') {
+            None if !part.is_empty() => Some(PathStep {
+                name: part,
+                index: None,
+            }),
+            None => None,
+            Some((name, index)) => Some(PathStep {
+                name,
+                index: Some(index.strip_suffix(']')?.parse().ok()?),
+            }),
+        })
+        .collect()
+}
+
+/// The name of `format` as its own standard writes it, for messages (`cXML`, `X12`).
+pub fn format_label(format: Format) -> &'static str {
+    match format {
+        Format::Json => "JSON",
+        Format::Cxml => "cXML",
+        Format::X12 => "X12",
+        Format::Csv => "CSV",
+        Format::Email => "e-mail",
+    }
 }
 
 /// The key of [`SourceMeta::extra`] holding a document's notes.
@@ -203,6 +272,22 @@ pub trait Decode: Send + Sync {
         }
         Ok(())
     }
+
+    /// Where canonical `json_path` (a validation problem's path, such as
+    /// `$.lines[0].quantity`) lives in this format, for `document` as decoded with `meta`:
+    /// the element and attribute (cXML), the segment and element (X12), with the line or
+    /// position the decoder recorded in [`SourceMeta::places`] when it has one. `None` when
+    /// the format has nothing to add (canonical JSON's paths are its own) or the path maps
+    /// to nothing in it. Never fails: an unknown path is `None`.
+    fn source_path(
+        &self,
+        document: &Document,
+        meta: &SourceMeta,
+        json_path: &str,
+    ) -> Option<String> {
+        let _ = (document, meta, json_path);
+        None
+    }
 }
 
 /// Why a document could not be written in a format. Never retryable: the document or the
@@ -230,6 +315,36 @@ pub trait Encode: Send + Sync {
     /// Encodes a batch of documents into one output (one interchange, one CSV file, one cXML
     /// document each concatenated for formats that carry one document per message).
     fn encode(&self, docs: &[Document], partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError>;
+}
+
+#[cfg(test)]
+mod path_step_tests {
+    use super::{PathStep, path_steps};
+
+    #[test]
+    fn canonical_paths_split_into_steps() {
+        let step = |name, index| PathStep { name, index };
+        assert_eq!(
+            path_steps("$.lines[12].quantity"),
+            Some(vec![step("lines", Some(12)), step("quantity", None)])
+        );
+        assert_eq!(path_steps("$"), Some(vec![]));
+        assert_eq!(
+            path_steps("$.extensions.cxml.operation").map(|s| s.len()),
+            Some(3)
+        );
+        for bad in [
+            "",
+            "lines",
+            "$lines",
+            "$.lines[",
+            "$.lines[x]",
+            "$..a",
+            "$.a.",
+        ] {
+            assert_eq!(path_steps(bad), None, "{bad}");
+        }
+    }
 }
 
 #[cfg(test)]

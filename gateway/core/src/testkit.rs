@@ -102,3 +102,70 @@ pub fn set_modified(path: &Path, when: std::time::SystemTime) -> std::io::Result
         .open(path)
         .and_then(|f| f.set_modified(when))
 }
+
+/// Every invoice field CANONICAL.md maps to X12 and cXML, as validation names it: what a
+/// codec's `Decode::source_path` is checked against (each format leaves out what it has no
+/// place for, and says why).
+pub const CANONICAL_INVOICE_PATHS: &[&str] = &[
+    "$.invoice_number",
+    "$.invoice_date",
+    "$.purpose",
+    "$.po_number",
+    "$.currency",
+    "$.supplier",
+    "$.supplier.name",
+    "$.supplier.ids",
+    "$.supplier.address.city",
+    "$.buyer",
+    "$.bill_to",
+    "$.remit_to",
+    "$.ship_to",
+    "$.payment_terms",
+    "$.payment_terms.net_days",
+    "$.payment_terms.discount_percent",
+    "$.payment_terms.discount_days",
+    "$.lines",
+    "$.lines[0]",
+    "$.lines[0].line_number",
+    "$.lines[0].quantity",
+    "$.lines[0].uom",
+    "$.lines[0].unit_price",
+    "$.lines[0].amount",
+    "$.lines[0].description",
+    "$.lines[0].supplier_part_id",
+    "$.lines[0].buyer_part_id",
+    "$.lines[0].po_line_number",
+    "$.lines[0].taxes[0]",
+    "$.lines[0].charges[0].amount",
+    "$.taxes[0]",
+    "$.charges[0].amount",
+    "$.subtotal",
+    "$.tax_total",
+    "$.total",
+];
+
+/// [`CANONICAL_INVOICE_PATHS`] for a purchase order.
+pub const CANONICAL_ORDER_PATHS: &[&str] = &[
+    "$.po_number",
+    "$.order_date",
+    "$.purpose",
+    "$.version",
+    "$.currency",
+    "$.supplier",
+    "$.buyer",
+    "$.bill_to",
+    "$.ship_to",
+    "$.ship_to.address.postal_code",
+    "$.payment_terms",
+    "$.lines",
+    "$.lines[0]",
+    "$.lines[0].line_number",
+    "$.lines[0].quantity",
+    "$.lines[0].uom",
+    "$.lines[0].unit_price",
+    "$.lines[0].description",
+    "$.lines[0].supplier_part_id",
+    "$.lines[0].buyer_part_id",
+    "$.lines[0].need_by",
+    "$.total",
+];

@@ -76,6 +76,36 @@ pub fn decode_stream(
     }
 }
 
+/// A document as problems name it: its kind and number (`invoice INV-7`), or that it has
+/// none (`invoice without a number`), never a kind and a blank.
+pub fn document_label(document: &Document) -> String {
+    match document.number().trim() {
+        "" => format!("{} without a number", document.kind()),
+        _ => format!("{} {}", document.kind(), document.number()),
+    }
+}
+
+/// Where canonical `json_path` of a decoded document is in the format it was read from, as
+/// the text to put after a problem: ` (cXML: InvoiceDetailItem[@invoiceLineNumber="1"]/@quantity,
+/// line 23)`, ` (X12: IT102 of the IT1 at segment 5 of the set)`; empty when the decoder has
+/// nothing to add (canonical JSON's paths are its own). The format is the one whose decoder
+/// recorded the document's places, so a cXML attachment of a mail is located as cXML.
+pub fn source_suffix(
+    codecs: &Codecs,
+    document: &Document,
+    meta: &gateway_core::SourceMeta,
+    json_path: &str,
+) -> String {
+    let Some(format) = meta.places.format else {
+        return String::new();
+    };
+    codecs
+        .decoder(format)
+        .and_then(|d| d.source_path(document, meta, json_path))
+        .map(|at| format!(" ({}: {at})", gateway_core::codec::format_label(format)))
+        .unwrap_or_default()
+}
+
 /// Prints a reject on standard error with its location.
 pub fn report_reject(input: &str, r: &Reject) {
     match &r.document {
@@ -271,24 +301,16 @@ fn validate_reader(
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("document {docs}"));
                 let report = d.document.validate_in(partner.validation_context());
+                let label = document_label(&d.document);
                 // What the decoder tolerated (an X12 set accepted with errors) is a warning too.
                 let notes: Vec<&str> = d.meta.notes().collect();
                 for note in &notes {
-                    writeln!(
-                        out,
-                        "{shown}: {where_} ({} {}): warning: {note}",
-                        d.document.kind(),
-                        d.document.number()
-                    )?;
+                    writeln!(out, "{shown}: {where_} ({label}): warning: {note}")?;
                 }
                 warnings += notes.len();
                 for p in &report.problems {
-                    writeln!(
-                        out,
-                        "{shown}: {where_} ({} {}): {p}",
-                        d.document.kind(),
-                        d.document.number()
-                    )?;
+                    let at = source_suffix(codecs, &d.document, &d.meta, &p.path);
+                    writeln!(out, "{shown}: {where_} ({label}): {p}{at}")?;
                 }
                 errors += report.errors().count();
                 warnings += report.warnings().count();
@@ -298,11 +320,10 @@ fn validate_reader(
                 if cx.to_coupa
                     && let Some(mark) = gateway_core::invoice_cancellation(&d.document)
                 {
+                    let at = source_suffix(codecs, &d.document, &d.meta, mark.path);
                     writeln!(
                         out,
-                        "{shown}: {where_} ({} {}): error at {}: {}",
-                        d.document.kind(),
-                        d.document.number(),
+                        "{shown}: {where_} ({label}): error at {}: {}{at}",
                         mark.path,
                         gateway_core::cancellation_refused(&mark, d.document.number())
                     )?;

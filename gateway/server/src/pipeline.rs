@@ -379,7 +379,7 @@ impl Pipeline {
             .location
             .as_deref()
             .map(str::to_string)
-            .unwrap_or_else(|| format!("{} {}", document.kind(), document.number()));
+            .unwrap_or_else(|| crate::convert::document_label(&document));
         let partner = match req.partner {
             Some(p) => p,
             None => match meta
@@ -421,9 +421,10 @@ impl Pipeline {
         }
         // A cancellation is refused at the door, as the X12 acknowledgment refuses it.
         if let Some(mark) = gateway_core::invoice_cancellation(&document) {
+            let at = crate::convert::source_suffix(&self.codecs, &document, &meta, mark.path);
             let refusal = Refusal {
                 partner: Some(partner.id.clone()),
-                location: format!("{where_}, {}", mark.path),
+                location: format!("{where_}, {}{at}", mark.path),
                 message: gateway_core::cancellation_refused(&mark, document.number()),
             };
             return self.refuse(req, &document, meta, refusal, report, held);
@@ -434,12 +435,15 @@ impl Pipeline {
         if validation.has_errors() {
             let mut reasons = Vec::new();
             for p in validation.errors() {
+                // Where it is in what the sender sent (the cXML element, the X12 segment),
+                // beside the canonical path, so the sender can find it.
+                let at = crate::convert::source_suffix(&self.codecs, &document, &meta, &p.path);
                 report.rejects.push(Reject {
-                    location: format!("{where_}, {}", p.path),
+                    location: format!("{where_}, {}{at}", p.path),
                     message: p.message.clone(),
                     document: Some(document.number().to_string()),
                 });
-                reasons.push(format!("{}: {}", p.path, p.message));
+                reasons.push(format!("{}: {}{at}", p.path, p.message));
             }
             let envelope =
                 Envelope::inbound(document.kind(), req.adapter, Some(partner.id.clone()), meta);

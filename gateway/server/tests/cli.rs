@@ -109,6 +109,77 @@ fn validate_names_the_broken_fields_and_exits_1() {
     );
 }
 
+/// A problem found in a cXML invoice is also named where it is in the XML: the element or
+/// attribute, the line's own number and the XML line (QA: `$.lines[0].quantity: missing` and
+/// nothing a sender could look up); an invoice without a number is said to have none, not
+/// printed as `(invoice )`.
+#[test]
+fn validate_names_where_in_the_cxml_a_problem_is() {
+    let rich = std::fs::read_to_string(repo("samples/cxml/invoice/rich.xml")).unwrap();
+    let broken = rich
+        .replacen(r#"quantity="10""#, r#"quantity="""#, 1)
+        .replacen(r#"invoiceID="INV-2026-0042""#, r#"invoiceID="""#, 1);
+    assert_ne!(broken, rich);
+    let line_of = |needle: &str| broken[..broken.find(needle).unwrap()].matches('\n').count() + 1;
+    let item = line_of(r#"<InvoiceDetailItem invoiceLineNumber="1""#);
+    let header = line_of("<InvoiceDetailRequestHeader");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("eq.xml");
+    std::fs::write(&path, &broken).unwrap();
+    let out = gateway().arg("validate").arg(&path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            r#"error: $.lines[0].quantity: missing: quantity is required (cXML: InvoiceDetailItem[@invoiceLineNumber="1"]/@quantity, line {item})"#
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "$.invoice_number: missing: the invoice number is required (cXML: InvoiceDetailRequestHeader/@invoiceID, line {header})"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("cXML document 1 (invoice without a number): error:"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("(invoice )"), "{stdout}");
+}
+
+/// An X12 problem is named at its segment and element, a line's by where its IT1 is in the
+/// set, counted from ST as a 997's AK302 counts.
+#[test]
+fn validate_names_where_in_the_x12_set_a_problem_is() {
+    let input = std::fs::read_to_string(repo("samples/x12/invoice/multi_po.edi")).unwrap();
+    let broken = input.replacen("IT1*2*1*EA*25", "IT1*2**EA*25", 1);
+    assert_ne!(broken, input);
+    let position = broken
+        .split('~')
+        .map(str::trim)
+        .skip_while(|s| !s.starts_with("ST*"))
+        .position(|s| s.starts_with("IT1*2*"))
+        .unwrap()
+        + 1;
+    let out = with_stdin(
+        {
+            let mut c = gateway();
+            c.args(["validate", "-"]);
+            c
+        },
+        broken.as_bytes(),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "$.lines[1].quantity: missing: quantity is required (X12: IT102 of the IT1 at segment {position} of the set)"
+        )),
+        "{stdout}"
+    );
+}
+
 /// Validated for a partner, what the running gateway refuses although the document reads
 /// well (Coupa's limits, a cancellation) is an error, as the pipeline and the 997 make it; with
 /// no partner nothing is known of where the invoice goes.

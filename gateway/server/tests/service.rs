@@ -881,3 +881,70 @@ async fn an_invoice_whose_retries_run_out_is_dead_in_the_ledger_and_counted() {
         env.shutdown().await.unwrap();
     }
 }
+
+/// A cXML invoice the gateway refuses (line 1 without a quantity) is answered with where the
+/// problem is in the XML the sender sent: the element and attribute with the line's own
+/// number, and the XML line, beside the canonical path; the ledger's reason says it too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_cxml_invoice_is_answered_with_the_xml_path_of_its_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let text = format!(
+        r#"
+[http]
+listen = "127.0.0.1:0"
+[bus]
+embedded_path = "{d}/bus.sqlite"
+[ledger]
+path = "{d}/ledger.sqlite"
+[coupa]
+base_url = "http://127.0.0.1:9"
+client_id = "x"
+client_secret = "y"
+[[partners]]
+id = "acme"
+[partners.cxml]
+from_domain = "DUNS"
+from_identity = "123456789"
+shared_secret = "s3cret-acme"
+"#
+    );
+    let running = started(Config::parse(&text, "test", std::iter::empty()).unwrap()).await;
+    let rich = std::fs::read_to_string(
+        gateway_core::testkit::repo_root().join("samples/cxml/invoice/rich.xml"),
+    )
+    .unwrap();
+    let broken = rich.replacen(r#"quantity="10""#, r#"quantity="""#, 1);
+    assert_ne!(broken, rich);
+    let at = broken
+        .find(r#"<InvoiceDetailItem invoiceLineNumber="1""#)
+        .unwrap();
+    let line = broken[..at].matches('\n').count() + 1;
+    let answer = reqwest::Client::new()
+        .post(format!("{}/cxml", running.base_url()))
+        .body(broken)
+        .send()
+        .await
+        .unwrap();
+    let http = answer.status().as_u16();
+    let body = answer.bytes().await.unwrap();
+    let status = adapter_cxml::response::parse(&body).unwrap();
+    let said = format!("{} {}", status.text, status.message.unwrap_or_default());
+    assert_eq!((http, status.code), (406, 406), "{said}");
+    let path = format!(
+        r#"$.lines[0].quantity (cXML: InvoiceDetailItem[@invoiceLineNumber="1"]/@quantity, line {line}): missing: quantity is required"#
+    );
+    assert!(said.contains(&path), "{said}");
+
+    let ledger = gateway_server::ledger::Ledger::open(&dir.path().join("ledger.sqlite")).unwrap();
+    let rows = ledger.list(Some("INV-2026-0042"), None, 10).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].status, "rejected");
+    assert!(
+        rows[0]
+            .detail
+            .contains(r#"(cXML: InvoiceDetailItem[@invoiceLineNumber="1"]/@quantity, line "#),
+        "{}",
+        rows[0].detail
+    );
+}

@@ -65,6 +65,11 @@ pub fn decode_tree(tree: &Tree) -> Result<DecodedDocument, CxmlError> {
             });
         }
     };
+    let lines = match &document {
+        Document::Invoice(i) => i.lines.len(),
+        Document::PurchaseOrder(p) => p.lines.len(),
+    };
+    meta.places = crate::source_path::places(body, lines);
     Ok(DecodedDocument { document, meta })
 }
 
