@@ -38,33 +38,60 @@ pub const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
 /// the request sent: retryable, and ambiguous (its status came, so Coupa may have acted; a
 /// create looks before creating again), naming the limit.
 pub(crate) async fn read_bounded(
-    mut resp: reqwest::Response,
+    resp: reqwest::Response,
     limit: usize,
 ) -> Result<String, CoupaError> {
     let status = resp.status().as_u16();
-    let too_large = || CoupaError::Transport {
-        message: format!(
-            "Coupa's answer (HTTP {status}) is larger than {limit} bytes, the most the gateway reads of one, so reading stopped there"
-        ),
-        sent: true,
-    };
-    if resp
+    match read_body_bounded(resp, limit)
+        .await
+        .map_err(|e| classify(&e))?
+    {
+        Bounded::Whole(body) => Ok(match String::from_utf8(body) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }),
+        Bounded::TooLarge(_) => Err(CoupaError::Transport {
+            message: format!(
+                "Coupa's answer (HTTP {status}) is larger than {limit} bytes, the most the gateway reads of one, so reading stopped there"
+            ),
+            sent: true,
+        }),
+    }
+}
+
+/// A body read with a bound ([`read_body_bounded`]).
+#[derive(Debug)]
+pub enum Bounded {
+    /// All of it, within the bound.
+    Whole(Vec<u8>),
+    /// It is longer than the bound (announced so, or found so while reading): what was read
+    /// of it, at most the bound.
+    TooLarge(Vec<u8>),
+}
+
+/// Reads `response`'s body, stopping once it passes `limit` bytes (or at once when its
+/// `Content-Length` says it will): an endless or huge answer cannot fill the process's
+/// memory. The one bounded reader of an HTTP answer, for Coupa's and for a supplier's.
+pub async fn read_body_bounded(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Bounded, reqwest::Error> {
+    if response
         .content_length()
         .is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX))
     {
-        return Err(too_large());
+        return Ok(Bounded::TooLarge(Vec::new()));
     }
-    let mut body: Vec<u8> = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e))? {
-        if chunk.len() > limit.saturating_sub(body.len()) {
-            return Err(too_large());
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit.saturating_sub(body.len());
+        if chunk.len() > room {
+            body.extend_from_slice(chunk.get(..room).unwrap_or_default());
+            return Ok(Bounded::TooLarge(body));
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(match String::from_utf8(body) {
-        Ok(text) => text,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
+    Ok(Bounded::Whole(body))
 }
 
 /// Sorts a reqwest error into timeout / transport, noting whether the request left.

@@ -449,47 +449,14 @@ pub(crate) async fn post_cxml(
         .await
         .map_err(|e| DeliveryError::retryable(format!("POST {url}: {e}")))?;
     let status = response.status().as_u16();
-    match read_bounded(response, MAX_SUPPLIER_ANSWER_BYTES)
+    use adapter_coupa::transport::{Bounded, read_body_bounded};
+    match read_body_bounded(response, MAX_SUPPLIER_ANSWER_BYTES)
         .await
         .map_err(|e| DeliveryError::retryable(format!("reading the answer of {url}: {e}")))?
     {
         Bounded::Whole(text) => crate::cxml_reply::judge(url, status, &text),
         Bounded::TooLarge(start) => Err(answer_too_large(url, status, &start)),
     }
-}
-
-/// A body read with a bound.
-#[derive(Debug)]
-enum Bounded {
-    /// All of it, within the bound.
-    Whole(Vec<u8>),
-    /// It is longer than the bound (announced so, or found so while reading): what was read
-    /// of it, at most the bound.
-    TooLarge(Vec<u8>),
-}
-
-/// Reads `response`'s body, stopping once it passes `limit` bytes (or at once when its
-/// `Content-Length` says it will).
-async fn read_bounded(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Bounded, reqwest::Error> {
-    if response
-        .content_length()
-        .is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX))
-    {
-        return Ok(Bounded::TooLarge(Vec::new()));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if chunk.len() > limit - body.len() {
-            let room = limit - body.len();
-            body.extend_from_slice(chunk.get(..room).unwrap_or_default());
-            return Ok(Bounded::TooLarge(body));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Bounded::Whole(body))
 }
 
 /// The delivery result for an answer with HTTP `status` longer than
@@ -1253,11 +1220,15 @@ mod tests {
                 })
                 .await;
                 let response = client().post(&url).send().await.expect("answered");
-                let read = read_bounded(response, limit).await.expect("read");
+                let read = adapter_coupa::transport::read_body_bounded(response, limit)
+                    .await
+                    .expect("read");
                 let expected_start: &[u8] = if chunked { b"012345678" } else { b"" };
                 match read {
-                    Bounded::Whole(b) => assert!(whole && b == b"0123456789", "{b:?}"),
-                    Bounded::TooLarge(b) => {
+                    adapter_coupa::transport::Bounded::Whole(b) => {
+                        assert!(whole && b == b"0123456789", "{b:?}")
+                    }
+                    adapter_coupa::transport::Bounded::TooLarge(b) => {
                         assert!(!whole && b == expected_start, "{chunked}: {b:?}")
                     }
                 }
