@@ -64,24 +64,21 @@ impl ValueFormat {
             grouped_decimal(t, self.decimal_separator)
         };
         parsed.ok_or_else(|| {
-            let unsigned = t.strip_prefix('-').unwrap_or(t);
-            let plain = unsigned.bytes().any(|b| b.is_ascii_digit())
-                && unsigned.bytes().filter(|b| *b == b'.').count() <= 1
-                && unsigned.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-            let expected = if plain && self.decimal_separator == '.' {
-                // Written right, but a decimal would round it: refused, never changed.
-                "a value a decimal holds exactly (at most 28 digits after the point and 28 or \
+            let expected =
+                if gateway_model::is_plain_decimal_form(t) && self.decimal_separator == '.' {
+                    // Written right, but a decimal would round it: refused, never changed.
+                    "a value a decimal holds exactly (at most 28 digits after the point and 28 or \
                  29 in all); this one would be rounded"
-            } else if self.decimal_separator == ',' {
-                "a decimal number such as 1234,56, as this partner's profile says its files \
+                } else if self.decimal_separator == ',' {
+                    "a decimal number such as 1234,56, as this partner's profile says its files \
                  write decimals; a point may only group thousands in threes (1.234,56)"
-            } else if t.contains(',') {
-                "a decimal number such as 1234.56; a comma may only group thousands in threes \
+                } else if t.contains(',') {
+                    "a decimal number such as 1234.56; a comma may only group thousands in threes \
                  (1,234.56); if this partner writes decimals with a comma, set \
                  decimal_separator = \",\" in its [csv] profile"
-            } else {
-                "a decimal number such as 1234.56"
-            };
+                } else {
+                    "a decimal number such as 1234.56"
+                };
             CellError::new(s, expected)
         })
     }

@@ -25,6 +25,16 @@ pub fn parse_plain_decimal(text: &str) -> Option<Decimal> {
     }
 }
 
+/// True when `text` is written as [`parse_plain_decimal`] reads it (`[-]digits[.digits]`, a
+/// digit somewhere), whether or not a decimal holds its value: so a reader that got `None`
+/// can tell "not a number" from "more digits than a decimal holds exactly".
+pub fn is_plain_decimal_form(text: &str) -> bool {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    unsigned.bytes().any(|b| b.is_ascii_digit())
+        && unsigned.bytes().filter(|b| *b == b'.').count() <= 1
+        && unsigned.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+}
+
 /// Longest unsigned text [`parse_short`] takes: at most 19 digits, which a `u64` always holds.
 const SHORT_LEN: usize = 19;
 

@@ -19,7 +19,7 @@ mod text;
 mod validate;
 
 pub use decimal_json::parse_canonical_decimal;
-pub use decimal_text::{decimal_text, parse_plain_decimal, push_decimal};
+pub use decimal_text::{decimal_text, is_plain_decimal_form, parse_plain_decimal, push_decimal};
 pub use document::{
     ChargeKind, Document, DocumentKind, Invoice, InvoiceLine, InvoicePurpose, OrderLine,
     OrderPurpose, PurchaseOrder, SCHEMA_VERSION,

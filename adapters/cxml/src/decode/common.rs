@@ -16,11 +16,7 @@ pub(crate) fn decimal(text: &str, location: impl FnOnce() -> String) -> Result<D
     // Plain `[-]digits[.digits]` only: no exponent, no grouping, no `_`.
     let parsed = gateway_model::parse_plain_decimal(t);
     parsed.ok_or_else(|| {
-        let digits = t.strip_prefix('-').unwrap_or(t);
-        let plain = digits.bytes().filter(|b| *b == b'.').count() <= 1
-            && digits.bytes().any(|b| b.is_ascii_digit())
-            && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-        let message = if plain {
+        let message = if gateway_model::is_plain_decimal_form(t) {
             // Written right, but past what a decimal holds (96 bits: about 28 digits).
             format!(
                 "{text:?} has more digits than an amount or quantity can hold (at most 28 \
