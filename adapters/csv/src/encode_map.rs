@@ -338,29 +338,24 @@ struct LineMoney<'a> {
 
 impl<'a> LineMoney<'a> {
     fn of(doc: &'a Document) -> Vec<Self> {
+        // The same fields on both kinds of line.
+        macro_rules! money {
+            ($lines:expr) => {
+                $lines
+                    .iter()
+                    .map(|l| LineMoney {
+                        taxes: &l.taxes,
+                        charges: &l.charges,
+                        quantity: l.quantity,
+                        unit_price: l.unit_price,
+                        amount: l.amount,
+                    })
+                    .collect()
+            };
+        }
         match doc {
-            Document::Invoice(i) => i
-                .lines
-                .iter()
-                .map(|l| LineMoney {
-                    taxes: &l.taxes,
-                    charges: &l.charges,
-                    quantity: l.quantity,
-                    unit_price: l.unit_price,
-                    amount: l.amount,
-                })
-                .collect(),
-            Document::PurchaseOrder(p) => p
-                .lines
-                .iter()
-                .map(|l| LineMoney {
-                    taxes: &l.taxes,
-                    charges: &l.charges,
-                    quantity: l.quantity,
-                    unit_price: l.unit_price,
-                    amount: l.amount,
-                })
-                .collect(),
+            Document::Invoice(i) => money!(i.lines),
+            Document::PurchaseOrder(p) => money!(p.lines),
         }
     }
 }
