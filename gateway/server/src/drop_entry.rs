@@ -1,9 +1,11 @@
-//! What the file drop takes from a landing folder, and under which name: a regular file, opened
-//! without following a link and read only from that open handle (a partner swapping a file for
-//! a link to something outside its folder between two looks got that file published), and a
+//! What the file drop takes from a landing folder, and under which name: a regular file with
+//! one name, opened without following a link and read only from that open handle (a partner
+//! swapping a file for a link to something outside its folder between two looks got that file
+//! published; a hard link is the outside file under a second name), and a
 //! name that fits the names the drop gives it (a 250-byte name was never claimed) and is
 //! logged escaped (a name holding a newline forged log lines).
 
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// Longest name of a dropped file kept as it is in the names the drop gives it (in
@@ -101,10 +103,26 @@ pub(crate) fn open_regular(path: &Path) -> Opened {
         Err(e) => return describe(path, e.into()),
     };
     match file.metadata() {
+        Ok(m) if m.file_type().is_file() && m.nlink() > 1 => Opened::NotRegular(hard_linked(&m)),
         Ok(m) if m.file_type().is_file() => Opened::File(file, m),
         Ok(m) => Opened::NotRegular(not_followed(path, m.file_type())),
         Err(e) => Opened::Failed(e),
     }
+}
+
+/// Why a regular file with more than one name was refused, unread. A hard link into the
+/// landing folder is the same file as its other name, which may be outside the partner's
+/// folder (someone else's invoice, a system file): whether the link could be made at all
+/// was left to the kernel's `protected_hardlinks`, which a host may have turned off. A file a
+/// partner uploads has one name; one with several is not taken.
+fn hard_linked(m: &std::fs::Metadata) -> String {
+    let others = m.nlink().saturating_sub(1);
+    let names = if others == 1 { "name" } else { "names" };
+    format!(
+        "a regular file that also has {others} other {names} (a hard link): the same file may \
+         be somewhere outside this folder, so it was not read; nothing was taken. Drop a copy \
+         of the file, not a link to it"
+    )
 }
 
 /// Why an entry that is not a regular file was refused, unread.
@@ -150,7 +168,6 @@ pub(crate) fn copy_regular(from: &Path, to: &Path) -> std::io::Result<()> {
 /// True when `path` is still the regular file that was read (`read`, from its open handle):
 /// not replaced meanwhile by a link or another file.
 pub(crate) fn still_the_file_read(path: &Path, read: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
     std::fs::symlink_metadata(path)
         .is_ok_and(|m| m.file_type().is_file() && m.dev() == read.dev() && m.ino() == read.ino())
 }

@@ -170,6 +170,50 @@ async fn a_link_in_place_of_a_claimed_file_is_not_read() {
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), csv);
 }
 
+/// A hard link in Incoming to a file outside the partner's folder is that file under a second
+/// name: reading it published the outside file's invoices (only the kernel's
+/// `protected_hardlinks`, which a host may turn off, stood in the way of making one). A file
+/// with more than one name is refused unread into error/, with a report saying why; the
+/// outside file keeps its content, and a plain copy dropped after it is taken.
+#[tokio::test]
+async fn a_hard_link_in_incoming_is_refused_unread() {
+    let mut env = env().await;
+    let (secret, csv) = env.outside();
+    let incoming = env.drop.incoming("acme");
+    std::fs::hard_link(&secret, incoming.join("linked.csv")).unwrap();
+
+    let mut errored = Vec::new();
+    for _ in 0..3 {
+        let s = env.drop.poll().await;
+        assert_eq!((s.documents, s.archived.len()), (0, 0), "{s:?}");
+        errored.extend(s.errored);
+    }
+    assert_eq!(errored, vec![env.folder("error").join("linked.csv")]);
+    let report =
+        std::fs::read_to_string(env.folder("error").join("linked.csv.errors.txt")).unwrap();
+    assert!(
+        report.contains("hard link") && report.contains("not read"),
+        "{report}"
+    );
+    assert!(!report.contains("INV-OUTSIDE"), "{report}");
+    let rows = env.documents();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (rows[0].status.as_str(), rows[0].number.as_str()),
+        ("rejected", "file linked.csv")
+    );
+    assert!(visible_files(&env.folder("archive")).is_empty());
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), csv);
+
+    // The same content dropped as a file of its own is taken.
+    std::fs::write(incoming.join("copy.csv"), &csv).unwrap();
+    let mut documents = 0;
+    for _ in 0..3 {
+        documents += env.drop.poll().await.documents;
+    }
+    assert_eq!(documents, 2);
+}
+
 /// A fifo dropped in Incoming is not opened for a read that would wait for a writer forever
 /// (the poll would hang): refused like a link.
 #[tokio::test]
