@@ -1944,6 +1944,19 @@ async fn coupa_pos_reach_cxml_and_x12_suppliers_and_are_marked_exported() {
         "{}",
         received[0].body
     );
+    // The delivery facts of Coupa's PO reach the supplier: its `shipping-term` (which had no
+    // canonical field and reached nobody) in the TermsOfDelivery, its `ship-to-attention` in
+    // the ShipTo.
+    for part in [
+        r#"<TransportTerms value="Other">FOB Destination</TransportTerms>"#,
+        "<DeliverTo>J Madden</DeliverTo>",
+    ] {
+        assert!(
+            received[0].body.contains(part),
+            "{part}: {}",
+            received[0].body
+        );
+    }
     let files = env.outgoing(GLOBEX);
     assert_eq!(po_files(&files), 1, "{files:?}");
     let edi = std::fs::read_to_string(
@@ -1966,6 +1979,8 @@ async fn coupa_pos_reach_cxml_and_x12_suppliers_and_are_marked_exported() {
     assert_eq!(supplier.split('*').nth(3), Some("92"), "{edi}");
     assert!(edi.contains("*coupa~"), "{edi}");
     assert!(edi.contains("REF*PP*1~"), "{edi}");
+    // The shipping terms, a code that is no Incoterm, as FOB03 text.
+    assert!(edi.contains("FOB*DF*ZZ*FOB Destination~"), "{edi}");
 
     // The supplier's translator refuses the 850 and says so in a 997 dropped into its
     // Incoming folder: the PO's ledger row shows the refusal and why, the 997 is archived (not

@@ -74,6 +74,20 @@ fn purchase_order_from_coupa_json() {
     assert_eq!(got, want, "got:\n{}", gateway_model::to_json(&got));
 }
 
+/// Coupa's `shipping-term` (`{"id", "code"}`) is the order's shipping terms, by its code, as
+/// `payment-term` is its payment terms: without it a supplier never learned the delivery
+/// terms. A PO without one has none, and a blank code is no code.
+#[test]
+fn a_pos_shipping_term_is_its_shipping_terms() {
+    let mut po: Value = serde_json::from_slice(&data("po.coupa.json")).unwrap();
+    let got = purchase_order_from_coupa(&po).unwrap().shipping_terms;
+    assert_eq!(got.and_then(|t| t.code).as_deref(), Some("FOB Destination"));
+    po["shipping-term"]["code"] = Value::String("  ".into());
+    assert_eq!(purchase_order_from_coupa(&po).unwrap().shipping_terms, None);
+    po.as_object_mut().unwrap().remove("shipping-term");
+    assert_eq!(purchase_order_from_coupa(&po).unwrap().shipping_terms, None);
+}
+
 #[test]
 fn purchase_order_bad_decimal_is_located() {
     let mut po: Value = serde_json::from_slice(&data("po.coupa.json")).unwrap();

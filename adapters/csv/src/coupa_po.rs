@@ -1,7 +1,9 @@
 //! Coupa's purchase order export file, read side: the dashed columns of header records and
 //! `Line` records and how each becomes part of a canonical purchase order.
 
-use gateway_model::{OrderLine, OrderPurpose, PaymentTerms, PurchaseOrder, Text};
+use gateway_model::{
+    OrderLine, OrderPurpose, Party, PaymentTerms, PurchaseOrder, ShippingTerms, Text,
+};
 
 use crate::cells::Cells;
 use crate::coupa_invoice::EXT;
@@ -28,6 +30,10 @@ pub struct PoCols {
     pub supplier: PartyCols,
     pub ship_to: PartyCols,
     pub terms: Option<usize>,
+    /// `ship-to-attention`: the ship-to's contact.
+    pub ship_to_attention: Option<usize>,
+    /// `shipping-terms-code`: the shipping terms' code.
+    pub shipping_terms: Option<usize>,
     pub extras: Vec<usize>,
 }
 
@@ -44,6 +50,8 @@ impl PoCols {
             supplier: PartyCols::find(h, &["supplier"]),
             ship_to: PartyCols::find(h, &["shiptoaddress", "shipto"]),
             terms: h.find(&["paymenttermscode", "paymentterms"]),
+            ship_to_attention: h.find(&["shiptoattention"]),
+            shipping_terms: h.find(&["shippingtermscode", "shippingterms"]),
             extras: Vec::new(),
         };
         let used: Vec<usize> = [
@@ -54,6 +62,8 @@ impl PoCols {
             c.currency,
             c.total,
             c.terms,
+            c.ship_to_attention,
+            c.shipping_terms,
         ]
         .into_iter()
         .flatten()
@@ -87,6 +97,14 @@ impl PoCols {
                 ..Default::default()
             });
         }
+        // The attention line is the ship-to's contact, a ship-to of its own when the record
+        // has no ship-to address (as the writer writes one).
+        if let Some(a) = c.text(self.ship_to_attention) {
+            po.ship_to.get_or_insert_with(Party::default).contact = Some(a);
+        }
+        po.shipping_terms = c
+            .text(self.shipping_terms)
+            .map(|code| ShippingTerms { code: Some(code) });
         let mut extras = self.extras.clone();
         if po.purpose == Some(OrderPurpose::Cancel) {
             extras.retain(|i| Some(*i) != self.status);

@@ -3,7 +3,8 @@
 //!
 //! Money is never dropped: a tax or charge the layout cannot carry is refused with its path.
 //! Descriptive data the layouts have no column for is left out: party contact/e-mail/phone
-//! and ids in domains other than `coupa`/`coupa-number`, payment-term days and discounts, tax
+//! (but a PO ship-to's contact, in `ship-to-attention`) and ids in domains other than
+//! `coupa`/`coupa-number`, payment-term days and discounts, tax
 //! descriptions, PO buyer/bill-to/comments, PO purpose `new`/`update` (the export carries
 //! `status` and `version`), and the derived invoice subtotal and tax total. A tax total is
 //! derived only when the taxes add up to it: given without any tax amount, it is written as
@@ -423,6 +424,11 @@ const PO_SHIP_TO: PartyNames = address(
     "ship-to-address-country",
 );
 
+/// The PO header column of the ship-to's contact, as Coupa's PO API names it.
+const PO_SHIP_TO_ATTENTION: &str = "ship-to-attention";
+/// The PO header column of the shipping terms' code (Coupa's export: `Shipping-terms-code`).
+const PO_SHIPPING_TERMS: &str = "shipping-terms-code";
+
 /// The records of one purchase order: its header record, then its `Line` records.
 pub fn order_records<'a>(
     po: &'a PurchaseOrder,
@@ -478,6 +484,18 @@ pub fn order_records<'a>(
         h.set("currency", po.currency.as_deref());
     }
     h.set_extensions(ext)?;
+    // Last, after the columns the layout had before them and those kept from a source file,
+    // so every earlier column keeps its place for a supplier reading by position: the
+    // ship-to's attention line (Coupa's `ship-to-attention`, the person receiving the goods)
+    // and the shipping terms (Coupa's `shipping-term` code).
+    h.set_after_kept(
+        PO_SHIP_TO_ATTENTION,
+        po.ship_to.as_ref().and_then(|p| p.contact.as_deref()),
+    );
+    h.set_after_kept(
+        PO_SHIPPING_TERMS,
+        po.shipping_terms.as_ref().and_then(|t| t.code.as_deref()),
+    );
     out.push(h);
     for (i, l) in po.lines.iter().enumerate() {
         if !l.taxes.is_empty() || !l.charges.is_empty() {

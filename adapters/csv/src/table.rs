@@ -45,6 +45,16 @@ impl<'a> Record<'a> {
         }
     }
 
+    /// [`Record::set`], unless the record already has a cell a reader takes for `column` (a
+    /// column kept from the source file, whose value stands, as [`Record::set_extensions`]
+    /// has it): for the columns written after the kept ones.
+    pub fn set_after_kept(&mut self, column: &'static str, value: Option<impl Into<Cow<'a, str>>>) {
+        let n = normalize(column);
+        if !self.cells.iter().any(|(c, _)| normalize(c) == n) {
+            self.set(column, value);
+        }
+    }
+
     /// True when a cell comes from the document's extensions (a column of its source file).
     fn has_kept_columns(&self) -> bool {
         self.cells.iter().any(|(c, _)| matches!(c, Cow::Owned(_)))

@@ -26,6 +26,9 @@
 //! - what a party's `PostalAddress` would hold when the party has no street (`Street+`): in an
 //!   Extrinsic of the `Contact`, the header or the `ItemDetail`
 //!   ([`POSTAL_ADDRESS_WITHOUT_STREET`], [`SHIP_TO_POSTAL_ADDRESS`], [`BILL_TO_POSTAL_ADDRESS`]).
+//! - the `TermsOfDeliveryCode` and `ShippingPaymentMethod` of the `TermsOfDelivery` that
+//!   carries the order's shipping terms (its `TransportTerms` holds the code): the element is
+//!   exactly [`terms_of_delivery`], which reads back as the code alone.
 //!
 //! The reader undoes each only while the document still says what the writer wrote (the
 //! BillTo is still that party, the line still one unit, ...). The markers' names are the
@@ -362,6 +365,68 @@ pub(crate) const SHIP_TO_POSTAL_ADDRESS: &str = "shipToPostalAddressWithoutStree
 
 /// [`SHIP_TO_POSTAL_ADDRESS`] for the header `BillTo`.
 pub(crate) const BILL_TO_POSTAL_ADDRESS: &str = "billToPostalAddressWithoutStreet";
+
+/// `TermsOfDeliveryCode@value` the writer gives the order's shipping terms: what the terms
+/// are about. cXML.dtd requires the element (`TermsOfDelivery (TermsOfDeliveryCode,
+/// ShippingPaymentMethod, TransportTerms?, Address?, Comments*)`) and its `value` from a list;
+/// a buyer's shipping term (Coupa's `FOB Destination`, an Incoterm) is a delivery condition.
+pub(crate) const TERMS_OF_DELIVERY_CODE: &str = "DeliveryCondition";
+
+/// `ShippingPaymentMethod@value` the writer fills in: the element is required and the model
+/// does not say who pays the carriage, so it is the list's `Other`, with no text.
+pub(crate) const SHIPPING_PAYMENT_METHOD: &str = "Other";
+
+/// `TransportTerms@value` for a code written as the element's text: the attribute takes only
+/// the DTD's own names (`FreeOnBoard`, `Ex-Works`, ...), a buyer's code (`FOB Destination`,
+/// `DAP`) goes as `Other` with the code as text, as cXML has it for codes off its list.
+pub(crate) const TRANSPORT_TERMS_OTHER: &str = "Other";
+
+/// The `TermsOfDelivery` (as element JSON, for `encode::element_from_json`) the writer writes
+/// for the shipping terms' `code`: [`TERMS_OF_DELIVERY_CODE`], [`SHIPPING_PAYMENT_METHOD`] and
+/// the code in a `TransportTerms` of value [`TRANSPORT_TERMS_OTHER`]. The reader takes a
+/// `TermsOfDelivery` that is exactly this as the code alone, so nothing the writer filled in
+/// for the DTD's sake reads back into the document.
+pub(crate) fn terms_of_delivery(code: &str) -> Value {
+    let coded = |name: &str, value: &str| serde_json::json!({"element": name, "attributes": {"value": value}});
+    let mut transport = coded("TransportTerms", TRANSPORT_TERMS_OTHER);
+    if let Some(o) = transport.as_object_mut()
+        && !code.is_empty()
+    {
+        o.insert("text".into(), Value::String(code.to_string()));
+    }
+    serde_json::json!({
+        "element": "TermsOfDelivery",
+        "children": [
+            coded("TermsOfDeliveryCode", TERMS_OF_DELIVERY_CODE),
+            coded("ShippingPaymentMethod", SHIPPING_PAYMENT_METHOD),
+            transport,
+        ],
+    })
+}
+
+/// The code a `TermsOfDelivery` names (`terms`, as element JSON): its `TransportTerms`' text
+/// when the value is [`TRANSPORT_TERMS_OTHER`] (a code off the DTD's list), else the value
+/// itself (`FreeOnBoard`); `None` without a `TransportTerms` or when it is blank.
+pub(crate) fn transport_terms_code(terms: &Value) -> Option<&str> {
+    let t = terms
+        .get("children")?
+        .as_array()?
+        .iter()
+        .find(|c| c.get("element").and_then(Value::as_str) == Some("TransportTerms"))?;
+    let value = t
+        .get("attributes")
+        .and_then(|a| a.get("value"))
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .unwrap_or_default();
+    let text = t.get("text").and_then(Value::as_str).unwrap_or_default();
+    let code = if value == TRANSPORT_TERMS_OTHER || value.is_empty() {
+        text
+    } else {
+        value
+    };
+    Some(code).filter(|c| !c.is_empty())
+}
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,8 @@
 //!
 //! Purchase orders are built here the way the Coupa PO mapping builds them
 //! (`adapters/coupa/src/mapping/purchase_order.rs`): a ship-to and no bill-to or buyer, the
-//! payment term's code only (`"Net 30"`), and for an `OrderAmountLine` no quantity.
+//! payment term's code only (`"Net 30"`), the shipping term's code, and for an
+//! `OrderAmountLine` no quantity.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -15,7 +16,7 @@ use adapter_cxml::{CxmlCodec, encode_invoice, encode_order};
 use gateway_core::{Decode, EncodeError, PartnerProfile};
 use gateway_model::{
     Address, Document, Invoice, InvoiceLine, OrderLine, OrderPurpose, Party, PartyId, PaymentTerms,
-    PurchaseOrder,
+    PurchaseOrder, ShippingTerms,
 };
 
 fn profile() -> PartnerProfile {
@@ -102,6 +103,9 @@ fn coupa_po(purpose: OrderPurpose) -> PurchaseOrder {
         payment_terms: Some(PaymentTerms {
             description: Some("Net 45".into()),
             ..PaymentTerms::default()
+        }),
+        shipping_terms: Some(ShippingTerms {
+            code: Some("FOB Destination".into()),
         }),
         lines: vec![quantity_line(1), amount_line(2)],
         total: Some("2505.00".parse().unwrap()),
@@ -276,6 +280,13 @@ const CONTACT: Model = &[
     (&["Extrinsic"], Many),
 ];
 const DISTRIBUTION: Model = &[(&["Accounting"], One), (&["Charge"], One)];
+const TERMS_OF_DELIVERY: Model = &[
+    (&["TermsOfDeliveryCode"], One),
+    (&["ShippingPaymentMethod"], One),
+    (&["TransportTerms"], Optional),
+    (&["Address"], Optional),
+    (&["Comments"], Many),
+];
 const PAYMENT_TERM: Model = &[(&["Discount"], Optional), (&["Extrinsic"], Many)];
 const DISCOUNT: Model = &[(&["DiscountPercent", "DiscountAmount"], One)];
 /// `InvoiceDetailOrder (InvoiceDetailOrderInfo, InvoiceDetailReceiptInfo?,
@@ -358,6 +369,7 @@ fn check(n: Node<'_>, out: &mut Vec<String>) {
         "Address" => Some(ADDRESS),
         "Contact" => Some(CONTACT),
         "Distribution" => Some(DISTRIBUTION),
+        "TermsOfDelivery" => Some(TERMS_OF_DELIVERY),
         // InvoiceDetail.dtd, for the invoice writer (which shares the party and terms writers).
         "InvoiceDetailOrder" => Some(INVOICE_DETAIL_ORDER),
         "InvoiceDetailItem" => Some(INVOICE_DETAIL_ITEM_START),
@@ -386,6 +398,8 @@ fn check(n: Node<'_>, out: &mut Vec<String>) {
         "DocumentReference" => &[("payloadID", false)],
         "Money" => &[("currency", false)],
         "Country" => &[("isoCountryCode", false)],
+        // `value` from each one's list, `#REQUIRED`.
+        "TermsOfDeliveryCode" | "ShippingPaymentMethod" | "TransportTerms" => &[("value", false)],
         _ => &[],
     };
     for (attr, number) in required {
@@ -838,6 +852,7 @@ fn a_coupa_po_is_written_in_the_dtd_order() {
             "PaymentTerm",
             "Contact",
             "Comments",
+            "TermsOfDelivery",
             "Extrinsic"
         ]
     );
@@ -945,6 +960,157 @@ fn documents_from_elsewhere_still_round_trip() {
     }
     // Only the terms that need the PaymentTermCode a source already fills are refused.
     assert_eq!(written, cases.len() - 1);
+}
+
+// ---- 5b. Shipping terms ---------------------------------------------------------------------
+
+/// A Coupa PO's `shipping-term` reaches the supplier: the order's shipping terms are the
+/// header `TermsOfDelivery`, the code in its `TransportTerms` (value `Other`: a buyer's code
+/// is off the DTD's list), valid, and read back as the code alone. Before, the code had no
+/// canonical field and no element, and the supplier never learned the delivery terms.
+#[test]
+fn shipping_terms_go_in_the_terms_of_delivery() {
+    let po = coupa_po(OrderPurpose::New);
+    let xml = write_valid_and_round_trip(&po);
+    let t = tree(&xml);
+    let terms = at(
+        &t,
+        "Request/OrderRequest/OrderRequestHeader/TermsOfDelivery",
+    );
+    assert_eq!(
+        names(terms),
+        [
+            "TermsOfDeliveryCode",
+            "ShippingPaymentMethod",
+            "TransportTerms"
+        ]
+    );
+    let transport = terms.child("TransportTerms").unwrap();
+    assert_eq!(transport.attr("value"), Some("Other"));
+    assert_eq!(transport.text(), "FOB Destination");
+    assert_eq!(
+        terms.child("TermsOfDeliveryCode").unwrap().attr("value"),
+        Some("DeliveryCondition")
+    );
+    // Nothing the writer filled in for the DTD stays in the document read back.
+    let back = read_back(&xml);
+    assert!(
+        !serde_json::to_string(&back.extensions)
+            .unwrap()
+            .contains("terms_of_delivery"),
+        "{:?}",
+        back.extensions
+    );
+    // No terms, no element; a blank code names none.
+    let mut none = po.clone();
+    none.shipping_terms = None;
+    assert!(!write_valid_and_round_trip(&none).contains("TermsOfDelivery"));
+    let mut blank = po;
+    blank.shipping_terms = Some(ShippingTerms {
+        code: Some(" ".into()),
+    });
+    assert!(!write(&blank).contains("TermsOfDelivery"));
+}
+
+/// An element as text: its name, attributes, trimmed text and children, for comparing what
+/// was written with what came.
+fn shape(n: Node<'_>) -> String {
+    let attrs: Vec<String> = n.attrs().map(|(k, v)| format!("{k}={v:?}")).collect();
+    let children: Vec<String> = n.children().map(shape).collect();
+    format!(
+        "<{} {}>{}{}</>",
+        n.name(),
+        attrs.join(" "),
+        n.text(),
+        children.join("")
+    )
+}
+
+/// A `TermsOfDelivery` from elsewhere that says more than a code (its own payment method, a
+/// value from the DTD's list, an `Address`, `Comments`) reads as its code and goes back out
+/// as it came; one without a `TransportTerms` reads as no terms and goes back out too. A code
+/// changed in between is written the writer's way.
+#[test]
+fn terms_of_delivery_from_elsewhere_read_as_their_code_and_go_back_as_they_came() {
+    let doc = |terms: &str| {
+        format!(
+            r#"<?xml version="1.0"?>
+<cXML payloadID="x@y" timestamp="2026-01-01T00:00:00+00:00"><Header>
+<From><Credential domain="DUNS"><Identity>1</Identity></Credential></From>
+<To><Credential domain="DUNS"><Identity>2</Identity></Credential></To>
+<Sender><Credential domain="DUNS"><Identity>1</Identity></Credential><UserAgent>u</UserAgent></Sender>
+</Header><Request><OrderRequest>
+<OrderRequestHeader orderID="O-1" orderDate="2026-01-01" type="new">
+<Total><Money currency="USD">10</Money></Total>
+<ShipTo><Address><Name xml:lang="en">Dock</Name><PostalAddress><Street>1 Road</Street>
+<City>Town</City><Country isoCountryCode="US">United States</Country></PostalAddress></Address></ShipTo>
+<Comments xml:lang="en">Order note</Comments>
+{terms}
+</OrderRequestHeader>
+<ItemOut quantity="1" lineNumber="1"><ItemID><SupplierPartID>P</SupplierPartID></ItemID>
+<ItemDetail><UnitPrice><Money currency="USD">10</Money></UnitPrice>
+<Description xml:lang="en">d</Description><UnitOfMeasure>EA</UnitOfMeasure>
+<Classification domain="UNSPSC"/></ItemDetail></ItemOut>
+</OrderRequest></Request></cXML>"#
+        )
+    };
+    let cases = [
+        (
+            r#"<TermsOfDelivery><TermsOfDeliveryCode value="DeliveryCondition"/>
+<ShippingPaymentMethod value="Other">Prepaid and add</ShippingPaymentMethod>
+<TransportTerms value="Other">FCA</TransportTerms>
+<Comments xml:lang="en">Named place: Rotterdam</Comments></TermsOfDelivery>"#,
+            Some("FCA"),
+        ),
+        (
+            r#"<TermsOfDelivery><TermsOfDeliveryCode value="TransportCondition"/>
+<ShippingPaymentMethod value="Other"/><TransportTerms value="FreeOnBoard"/></TermsOfDelivery>"#,
+            Some("FreeOnBoard"),
+        ),
+        (
+            r#"<TermsOfDelivery><TermsOfDeliveryCode value="DeliveryCondition"/>
+<ShippingPaymentMethod value="Other"/></TermsOfDelivery>"#,
+            None,
+        ),
+    ];
+    for (i, (terms, code)) in cases.iter().enumerate() {
+        let raw = doc(terms);
+        let po = read_back(&raw);
+        assert_eq!(
+            po.shipping_terms.as_ref().and_then(|t| t.code.as_deref()),
+            *code,
+            "case {i}"
+        );
+        let xml = write_valid_and_round_trip(&po);
+        let sent = tree(&xml);
+        let header = at(&sent, "Request/OrderRequest/OrderRequestHeader");
+        assert_eq!(header.children_named("TermsOfDelivery").count(), 1, "{xml}");
+        let source = tree(&raw);
+        assert_eq!(
+            shape(at(
+                &sent,
+                "Request/OrderRequest/OrderRequestHeader/TermsOfDelivery"
+            )),
+            shape(at(
+                &source,
+                "Request/OrderRequest/OrderRequestHeader/TermsOfDelivery"
+            )),
+            "case {i}: {xml}"
+        );
+    }
+    // A changed code: the writer's TermsOfDelivery for it, not the kept one.
+    let mut po = read_back(&doc(cases[0].0));
+    po.shipping_terms = Some(ShippingTerms {
+        code: Some("DAP".into()),
+    });
+    let xml = write(&po);
+    let t = tree(&xml);
+    let terms = at(
+        &t,
+        "Request/OrderRequest/OrderRequestHeader/TermsOfDelivery",
+    );
+    assert_eq!(terms.child("TransportTerms").unwrap().text(), "DAP");
+    assert!(!xml.contains("Rotterdam"), "{xml}");
 }
 
 // ---- 6. What the first pass left invalid ----------------------------------------------------

@@ -92,6 +92,33 @@ pub fn total(po: &PurchaseOrder) -> Option<Decimal> {
         .try_fold(Decimal::ZERO, |acc, l| acc.checked_add(line_amount(l)?))
 }
 
+/// Where and how the goods go, as `(label, value)` lines for both bodies: the ship-to's
+/// name, its attention line (the person receiving the goods, Coupa's `ship-to-attention`;
+/// several lines, as a cXML `DeliverTo` list gives them, joined on one) and the shipping
+/// terms' code (Coupa's `shipping-term`). Each only when the order has it. The attachment
+/// carries them too, but the supplier's people read the mail.
+fn delivery(po: &PurchaseOrder) -> Vec<(&'static str, String)> {
+    let ship_to = po.ship_to.as_ref();
+    let one_line = |s: &str| {
+        s.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    [
+        ("Ship to", ship_to.and_then(|p| p.name.as_deref())),
+        ("Attention", ship_to.and_then(|p| p.contact.as_deref())),
+        (
+            "Shipping terms",
+            po.shipping_terms.as_ref().and_then(|t| t.code.as_deref()),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(label, v)| Some((label, one_line(v?))).filter(|(_, v)| !v.is_empty()))
+    .collect()
+}
+
 fn opt(d: Option<Decimal>) -> String {
     d.map(|d| d.to_string()).unwrap_or_else(|| "-".into())
 }
@@ -109,8 +136,8 @@ pub fn text_body(po: &PurchaseOrder) -> String {
     if let Some(d) = po.order_date {
         let _ = writeln!(s, "Order date: {d}");
     }
-    if let Some(ship) = po.ship_to.as_ref().and_then(|p| p.name.as_deref()) {
-        let _ = writeln!(s, "Ship to: {ship}");
+    for (label, value) in delivery(po) {
+        let _ = writeln!(s, "{label}: {value}");
     }
     let _ = writeln!(s, "\n{}:", w.lines);
     for l in &po.lines {
@@ -168,6 +195,9 @@ pub fn html_body(po: &PurchaseOrder) -> String {
     }
     if let Some(d) = po.order_date {
         let _ = writeln!(s, "<p>Order date: {d}</p>");
+    }
+    for (label, value) in delivery(po) {
+        let _ = writeln!(s, "<p>{label}: {}</p>", esc(&value));
     }
     let _ = writeln!(s, "<p>{}:</p>", w.lines);
     s.push_str("<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n<tr><th>Line</th><th>Part</th><th>Description</th><th>Quantity</th><th>Unit</th><th>Unit price</th><th>Amount</th></tr>\n");

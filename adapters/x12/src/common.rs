@@ -10,7 +10,8 @@
 //!   that party's loop (N2 after N1, the rest at its end).
 //! - `extensions.x12.elements`: unmapped elements of the set's singletons keyed `BIG03`:
 //!   BIG/BEG, ITD, CUR (CUR01 when not the set's own, `SE` in an 810 and `BY` in an 850;
-//!   CUR03 on), TDS02 on, AMT03 of the total, CTT02 on.
+//!   CUR03 on), an 850's FOB (the elements other than its shipping terms' code, see
+//!   `map850::read_fob`), TDS02 on, AMT03 of the total, CTT02 on.
 //! - `extensions.x12.field_elements.<field>`: the same, for a mapped part the model holds
 //!   without extensions, by its field (`supplier`, `taxes[0]`, `charges[1]`): a party's N1
 //!   (N101 when not the slot's own code, `VN` for `SU`; N105 on), first N4 (N405 on) and first
@@ -24,6 +25,16 @@
 //!   for the document. An invoice line's PO (a pair `PO`, a line `REF*PO`) stays among them
 //!   and also fills `lines[].po_number`, except a lone `REF*PO*<po>` the field alone writes
 //!   back the same (see [`crate::line_loop`]).
+//!
+//! What X12 carries and the model has no field for is read in the model's words
+//! ([`ExtBuilder::mapped`]), so a reader of the canonical document need not parse segments:
+//! - `extensions.x12.payment_terms`: the heading's ITDs after the one that is the document's
+//!   `payment_terms`, each as the model's payment terms (see [`crate::tiers`]), the elements
+//!   the terms do not hold in `field_elements["payment_terms[<k>]"]`;
+//! - `lines[].extensions.x12.ship_to`: a line's own ship-to, its first `N1*ST` loop, as a
+//!   party, with `party_segments.ship_to` and `field_elements.ship_to` as for the document's;
+//! - `lines[].extensions.x12.comments`: an 850 line's free text, its `MSG` segments (see
+//!   [`crate::line_loop`]).
 //!
 //! Elements are kept only when a segment has one the model does not hold, so the usual
 //! segment allocates nothing for them; the writer starts from its defaults, writes the kept
@@ -208,6 +219,11 @@ pub struct ExtBuilder {
     pub summary: Vec<Value>,
     /// The reader is in the summary: what it keeps goes to `summary`.
     pub in_summary: bool,
+    /// What the reader read into the model's words although the model has no field for it,
+    /// by key of the `x12` object (`payment_terms`, a line's `ship_to` and `comments`; see the
+    /// module docs): a reader of the canonical document finds the terms, party or text there
+    /// without parsing segments, and the writer writes them back from there.
+    pub mapped: Map<String, Value>,
 }
 
 impl ExtBuilder {
@@ -243,7 +259,7 @@ impl ExtBuilder {
     }
 
     /// Adds `kept` (elements by key) to what `field_elements` holds for `field`.
-    fn keep_field_map(&mut self, field: &str, kept: Map<String, Value>) {
+    pub(crate) fn keep_field_map(&mut self, field: &str, kept: Map<String, Value>) {
         if kept.is_empty() {
             return;
         }
@@ -284,6 +300,7 @@ impl ExtBuilder {
             && self.party_segments.is_empty()
             && self.field_elements.is_empty()
             && self.summary.is_empty()
+            && self.mapped.is_empty()
     }
 
     /// Moves what was kept into `ext` (as its `x12` object) and leaves the builder empty, so
@@ -330,6 +347,7 @@ impl ExtBuilder {
                 Value::Array(take(&mut self.summary)),
             );
         }
+        m.extend(take(&mut self.mapped));
         ext.insert("x12".into(), Value::Object(m));
     }
 }
@@ -1030,7 +1048,18 @@ pub fn write_terms(
     terms: &PaymentTerms,
     ext: &Extensions,
 ) -> Result<(), gateway_core::EncodeError> {
-    let mut els = with_kept_elements(ext, "ITD", vec![El::empty(); 12])?;
+    let els = terms_elements(terms, Kept::elements(ext))?;
+    out.segment("$.payment_terms", "ITD", &els)
+}
+
+/// The elements of the ITD for `terms`: those `kept` of the ITD they were read from, then
+/// the terms' own over them (ITD03 discount percent, ITD05 its days, ITD07 net days, ITD12
+/// description), so an edited field wins.
+pub fn terms_elements<'a>(
+    terms: &'a PaymentTerms,
+    kept: Kept<'a>,
+) -> Result<Vec<El<'a>>, gateway_core::EncodeError> {
+    let mut els = kept.fill("ITD", vec![El::empty(); 12])?;
     if let Some(p) = terms.discount_percent {
         els[2] = t(values::to_decimal(p));
     }
@@ -1043,7 +1072,7 @@ pub fn write_terms(
     if let Some(d) = terms.description.as_deref() {
         els[11] = t(d);
     }
-    out.segment("$.payment_terms", "ITD", &els)
+    Ok(els)
 }
 
 /// TXI → tax (`None` when it carries neither amount nor rate). TXI08 (dollar basis for
@@ -1448,7 +1477,12 @@ pub struct Survey {
     pub begin: Option<usize>,
     /// The last CUR of the heading naming a currency (CUR02): the document's currency.
     pub last_cur: Option<usize>,
-    pub last_itd: Option<usize>,
+    /// The first line item segment: the heading ends there. Every ITD before it is the
+    /// document's (the first that gives terms its `payment_terms`, the others further tiers;
+    /// see [`crate::tiers`]), one after it its line's.
+    pub first_line: Option<usize>,
+    /// The last FOB of the heading (an 850's shipping terms); a line loop's is the line's.
+    pub last_fob: Option<usize>,
     pub last_total: Option<usize>,
     /// Last `REF*PP` (PO revision number) of the heading, outside the N1 loops.
     pub last_revision: Option<usize>,
@@ -1478,6 +1512,7 @@ pub fn survey(body: &[Segment<'_>], shape: &SetShape) -> Survey {
         // Fixed-size ids compare as integers, not through `memcmp`.
         let id3 = <[u8; 3]>::try_from(id).ok();
         if id3 == Some(shape.line) {
+            s.first_line = s.first_line.or(Some(i));
             s.lines += 1;
             ctt_since_line = false;
             total_since_line = false;
@@ -1506,9 +1541,9 @@ pub fn survey(body: &[Segment<'_>], shape: &SetShape) -> Survey {
             if s.lines == 0 && seg.element(2).is_some_and(|c| !c.trim_ascii().is_empty()) {
                 s.last_cur = Some(i);
             }
-        } else if id == b"ITD" {
+        } else if id == b"FOB" {
             if s.lines == 0 {
-                s.last_itd = Some(i);
+                s.last_fob = Some(i);
             }
         } else if id == b"REF" {
             // The heading's only: a line loop's `REF*PP` is the line's (kept with it).

@@ -12,7 +12,8 @@
 //! [`advice`] writes the 824 that tells a supplier an invoice it sent was given up, and why. [`received`] reads the 997/999 a partner sends back for what the
 //! gateway wrote (they are neither documents nor acknowledged). With a [`Parallelism`] of more than one
 //! thread, `parallel` maps complete sets on worker threads and hands the results on in source
-//! order.
+//! order. Payment terms of several tiers are one ITD each (`tiers`); what an 810/850 has no
+//! place for is named by [`left_out()`] rather than dropped without a word.
 
 pub mod ack;
 pub mod advice;
@@ -22,6 +23,7 @@ pub mod control;
 pub mod encode;
 pub mod envelope;
 mod fields;
+mod left_out;
 mod lengths;
 mod line_loop;
 pub mod map810;
@@ -34,6 +36,7 @@ mod refusals;
 mod set_loop;
 mod set_segments;
 mod source_path;
+mod tiers;
 pub mod tokenizer;
 pub mod values;
 mod writer;
@@ -47,6 +50,7 @@ pub use codec::{
 pub use control::{
     ControlKind, ControlNumberError, ControlNumbers, FileControlNumbers, InMemoryControlNumbers,
 };
+pub use left_out::{LeftOut, left_out};
 pub use parallel::Parallelism;
 pub use received::{
     AckedSet, Received, ReceivedAck, ReceivedTa1, SentSet, Verdict, read_acknowledgments,

@@ -11,19 +11,29 @@
 //! says what the kept references say, they are written naming the line's PO (the invoice's
 //! when the field is absent) or left out when there is none, and a line with a PO of its own
 //! and nothing kept gets `REF*PO*<po>` ([`po_plan`]).
+//!
+//! A line's own ship-to and comments, which cXML carries (a line's `ShipTo`, `Comments`) and
+//! the model holds only in the line's extensions: the ship-to goes in an `N1*ST` loop inside
+//! the line loop (the 810's IT1 loop and the 850's PO1 loop both have an N1 loop), and is
+//! read back from the loop's first `N1*ST` into `x12.ship_to` (a party, as `cxml.ship_to`
+//! is); an 850 line's comments go in MSG segments ([`write_line_comments`]), the PO1 loop's
+//! free-form text, and come back into `x12.comments`. The 810's IT1 loop has no free-form
+//! text segment: an invoice line's comments are not written, and [`crate::left_out()`] names
+//! them.
 
 use chrono::NaiveDate;
 use gateway_core::EncodeError;
-use gateway_model::{Charge, Extensions, InvoiceLine, OrderLine, Tax, Text};
+use gateway_model::{Charge, Extensions, InvoiceLine, OrderLine, Party, Tax, Text};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::common::{
-    ExtBuilder, Kept, MapCx, PartIds, PoRewrite, is_n1_child, kept_element, pair_po, read_charge,
-    read_tax, write_charge, write_kept_list, write_kept_segments, write_part_ids, write_tax,
-    x12_ext,
+    ExtBuilder, Kept, MapCx, PartIds, PartyLoop, PoRewrite, is_n1_child, kept_element, pair_po,
+    read_charge, read_party, read_tax, seg_to_json, write_charge, write_kept_list,
+    write_kept_segments, write_part_ids, write_party, write_tax, x12_ext,
 };
 use crate::fields::Fields;
+use crate::tokenizer::Segment;
 use crate::values;
 use crate::writer::{El, Out, o, t};
 
@@ -187,6 +197,11 @@ fn write_line_segments<L: LoopLine>(
         let kept = Kept::item(le, "charges", k);
         write_charge(out, c, &format!("{path}.charges[{k}]"), kept)?;
     }
+    // Before the kept segments: the first N1*ST and the first MSGs of a loop are these.
+    write_line_ship_to(out, &path, le)?;
+    if segment.set == "850" {
+        write_line_comments(out, &path, le)?;
+    }
     if let Some(v) = po.new_ref {
         out.segment(&format!("{path}.po_number"), "REF", &[t("PO"), t(v)])?;
     }
@@ -194,6 +209,103 @@ fn write_line_segments<L: LoopLine>(
         PoRewrite::AsKept => write_kept_segments(out, le, &path),
         rewrite => write_kept_with_po(out, le, &path, rewrite),
     }
+}
+
+/// The key of a line's own ship-to in its extensions (`x12.ship_to`, `cxml.ship_to`).
+const SHIP_TO: &str = "ship_to";
+/// N101 of a line's own ship-to.
+const SHIP_TO_CODE: &str = "ST";
+/// The key of a line's comments in its extensions (`x12.comments`, `cxml.comments`).
+const COMMENTS: &str = "comments";
+/// MSG01 holds 264 characters (X12 004010 and 005010), unless the partner's profile says
+/// otherwise (`x12.max_lengths.MSG01`).
+const MSG01_MAX: usize = 264;
+/// MSG02 (printer carriage control, X12 element 934) `LC`, line continuation: the MSG's text
+/// continues the line before.
+const LINE_CONTINUATION: &str = "LC";
+/// MSG02 `DS`, advance two lines before print: an empty line comes before the MSG's text.
+const AFTER_EMPTY_LINE: &str = "DS";
+
+/// The extension of a line holding `key` (`x12`, what was read from X12, first; else `cxml`,
+/// what a cXML line carried), with its value; `None` when neither holds it.
+pub(crate) fn line_field<'e>(ext: &'e Extensions, key: &str) -> Option<(&'static str, &'e Value)> {
+    ["x12", "cxml"].into_iter().find_map(|format| {
+        let v = ext.get(format)?.get(key)?;
+        (!v.is_null()).then_some((format, v))
+    })
+}
+
+/// A line's own ship-to as an N1*ST loop inside its loop (the 810's IT1 loop and the 850's
+/// PO1 loop both have an N1 loop): `x12.ship_to`, read from an X12 line, with what its loop
+/// kept; else `cxml.ship_to`, a cXML line's `ShipTo`. One that is no party is refused with its
+/// path, not dropped.
+fn write_line_ship_to(out: &mut Out, path: &str, le: &Extensions) -> Result<(), EncodeError> {
+    let Some((format, value)) = line_field(le, SHIP_TO) else {
+        return Ok(());
+    };
+    let at = format!("{path}.extensions.{format}.{SHIP_TO}");
+    let party: Party = serde_json::from_value(value.clone()).map_err(|e| EncodeError::Invalid {
+        path: at.clone(),
+        message: format!("a line's ship-to is a party (name, ids, address): {e}"),
+    })?;
+    let (kept, elements) = if format == "x12" {
+        let kept = x12_ext(le)
+            .and_then(|x| x.get("party_segments"))
+            .and_then(|p| p.get(SHIP_TO))
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        (kept, Kept::field(le, SHIP_TO))
+    } else {
+        (&[][..], Kept::none())
+    };
+    out.begin_loop("N1");
+    let written = write_party(out, SHIP_TO_CODE, &party, &at, kept, elements);
+    out.end_loop();
+    written
+}
+
+/// An 850 line's comments as MSG segments (Message Text, the PO1 loop's free-form text), one
+/// per line of the text, each cut into pieces MSG01 holds, the pieces after the first marked
+/// `LC` (line continuation). An empty line is `DS` on the line after it (an X12 text element
+/// is never empty), so a run of empty lines reads back as one, and empty lines at either end
+/// not at all. What X12 cannot hold in text (a delimiter, a control character, a character
+/// the partner's set lacks) is written as a space, as in a heading NTE. [`OpenLine`] reads
+/// them back.
+fn write_line_comments(out: &mut Out, path: &str, le: &Extensions) -> Result<(), EncodeError> {
+    let Some((format, value)) = line_field(le, COMMENTS) else {
+        return Ok(());
+    };
+    let at = format!("{path}.extensions.{format}.{COMMENTS}");
+    let Some(text) = value.as_str() else {
+        return Err(EncodeError::Invalid {
+            path: at,
+            message: "a line's comments are text".into(),
+        });
+    };
+    let max = out.max_len("MSG", 1).unwrap_or(MSG01_MAX).max(1);
+    let (mut empty_before, mut any) = (false, false);
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            empty_before = any;
+            continue;
+        }
+        let flat = out.free_text(line).into_owned();
+        let mut rest = flat.as_str();
+        let mut control = if empty_before { AFTER_EMPTY_LINE } else { "" };
+        // Each piece takes at least one character: the loop ends.
+        while !rest.is_empty() {
+            let end = rest.char_indices().nth(max).map_or(rest.len(), |(k, _)| k);
+            let Some((piece, tail)) = rest.split_at_checked(end) else {
+                break;
+            };
+            out.segment(&at, "MSG", &[t(piece), t(control)])?;
+            control = LINE_CONTINUATION;
+            rest = tail;
+        }
+        (empty_before, any) = (false, true);
+    }
+    Ok(())
 }
 
 /// The PO references an invoice line's loop kept: its IT1 qualifier pairs and its segments.
@@ -574,6 +686,13 @@ pub struct OpenLine {
     described: bool,
     /// The order of the set's line loop, for the segments a line keeps.
     positions: Option<&'static crate::order::Positions>,
+    /// The line's N1*ST loop was read into its ship-to: a later one is kept.
+    ship_to_read: bool,
+    /// The set's line loop has MSG (an 850's PO1 loop; an 810's IT1 loop has none): its text
+    /// is the line's comments.
+    reads_msg: bool,
+    /// The comment lines read from the line's MSG segments so far.
+    comments: Vec<String>,
 }
 
 impl OpenLine {
@@ -581,6 +700,7 @@ impl OpenLine {
     pub fn for_set(set: &str) -> Self {
         OpenLine {
             positions: crate::order::positions(set, crate::order::Area::Line),
+            reads_msg: set == "850",
             ..OpenLine::default()
         }
     }
@@ -590,12 +710,18 @@ impl OpenLine {
     pub fn start<L: LoopLine>(&mut self, lines: &mut [L]) -> &mut ExtBuilder {
         self.close(lines);
         self.described = false;
+        self.ship_to_read = false;
         &mut self.ext
     }
 
     /// Moves what the loop kept into its line, the last of `lines`.
     pub fn close<L: LoopLine>(&mut self, lines: &mut [L]) {
         if let Some(l) = lines.last_mut() {
+            if !self.comments.is_empty() {
+                let text = self.comments.join("\n");
+                self.comments.clear();
+                self.ext.mapped.insert(COMMENTS.into(), Value::String(text));
+            }
             self.ext.sort_segments(self.positions, None);
             self.ext.move_into(l.extensions_mut());
         }
@@ -604,6 +730,92 @@ impl OpenLine {
     /// Keeps `seg` with the open line.
     pub fn keep(&mut self, seg: &Fields<'_, '_>) {
         self.ext.keep(seg);
+    }
+
+    /// Whether N1 `n1` opens the line's own ship-to: the first `N1*ST` of its loop.
+    pub fn takes_ship_to(&self, n1: &Fields<'_, '_>) -> bool {
+        !self.ship_to_read && n1.element(1) == Some(SHIP_TO_CODE.as_bytes())
+    }
+
+    /// Reads the N1 loop at `i` of `body` (`n1` split) into the line's ship-to
+    /// (`x12.ship_to`), what its loop holds beyond the party into `party_segments.ship_to`
+    /// and `field_elements.ship_to`, as for a document's party. Returns the index after the
+    /// loop; `check` sees the loop's other segments ([`read_party`]).
+    pub fn read_ship_to(
+        &mut self,
+        n1: &Fields<'_, '_>,
+        body: &[Segment<'_>],
+        i: usize,
+        check: &mut dyn FnMut(&Fields<'_, '_>, usize),
+    ) -> usize {
+        self.ship_to_read = true;
+        let PartyLoop {
+            party,
+            end,
+            leftovers,
+            elements,
+        } = read_party(n1, body, i, check);
+        let Ok(value) = serde_json::to_value(&party) else {
+            // A party always serializes; were it not to, the loop is kept as it came.
+            for seg in body.get(i..end).unwrap_or_default() {
+                self.ext.keep(seg);
+            }
+            return end;
+        };
+        self.ext.mapped.insert(SHIP_TO.into(), value);
+        let kept: Vec<Value> = leftovers
+            .iter()
+            .filter_map(|&j| body.get(j))
+            .map(seg_to_json)
+            .collect();
+        if !kept.is_empty() {
+            self.ext
+                .party_segments
+                .insert(SHIP_TO.into(), Value::Array(kept));
+        }
+        self.ext.keep_field_map(SHIP_TO, elements);
+        end
+    }
+
+    /// Reads an MSG of the line loop into the line's comments, when it is free-form text as
+    /// the writer writes it (see [`write_line_comments`]): MSG01 (text with no control
+    /// character and no component or repetition separator, which a kept segment would write
+    /// back as a composite) and at most MSG02 `LC` (line continuation: the text continues the
+    /// line before) or `DS` (advance two lines: an empty line before it). Trailing empty
+    /// elements count for nothing, as a kept segment loses them. Returns false for any other
+    /// MSG (another MSG02, an MSG03), which the caller keeps whole.
+    fn read_comment(&mut self, seg: &Fields<'_, '_>) -> bool {
+        let d = seg.delimiters;
+        let last = (1..=seg.element_count())
+            .rev()
+            .find(|&n| seg.element(n).is_some_and(|e| !e.is_empty()))
+            .unwrap_or(0);
+        let control = seg.element(2).filter(|e| !e.is_empty());
+        let text_only = |e: &[u8]| {
+            !e.is_empty()
+                && !e
+                    .iter()
+                    .any(|&b| b < 0x20 || b == 0x7f || b == d.component || Some(b) == d.repetition)
+        };
+        let plain = last <= 2
+            && matches!(control, None | Some(b"LC") | Some(b"DS"))
+            && seg.element(1).is_some_and(text_only);
+        let Some(text) = seg.text(1).filter(|_| plain) else {
+            return false;
+        };
+        // Characters decoded from Windows-1252 may be C1 controls; an MSG of those is kept.
+        if text.chars().any(char::is_control) {
+            return false;
+        }
+        match (control, self.comments.last_mut()) {
+            (Some(b"LC"), Some(last)) => last.push_str(&text),
+            (Some(b"DS"), Some(_)) => {
+                self.comments.push(String::new());
+                self.comments.push(text);
+            }
+            _ => self.comments.push(text),
+        }
+        true
     }
 
     /// A segment of the loop that the set's own mapping did not take: the first PID05 is the
@@ -663,6 +875,12 @@ impl OpenLine {
                 Some(c) => line.charges_mut().push(c),
                 None => self.keep(seg),
             },
+            b"MSG" if self.reads_msg => {
+                if !self.read_comment(seg) {
+                    self.keep(seg);
+                    return true;
+                }
+            }
             _ => {
                 self.keep(seg);
                 return true;

@@ -2,7 +2,8 @@
 //!
 //! Header: BIG (date, number, PO number, BIG07 purpose), NTE → comments, CUR02 → currency,
 //! N1 loops (SU/SE/VN supplier, BY buyer, BT bill-to, RI remit-to, ST ship-to) with N3/N4/PER,
-//! ITD → payment terms. Lines: IT1 (number, quantity, UOM, price, qualifier pairs; a `PO`
+//! ITD → payment terms (the first that gives terms; later ones are further tiers, see
+//! `crate::tiers`). Lines: IT1 (number, quantity, UOM, price, qualifier pairs; a `PO`
 //! pair or a line `REF*PO` naming another PO than BIG04 → `po_number`, written back as
 //! `REF*PO`, see [`crate::line_loop`]), PID05 →
 //! description (continued in the PID*F segments right after it, joined with a space; written
@@ -16,7 +17,8 @@
 //! written as one summary `TXI*TX`, all taxes, with that amount), a tax's taxable amount
 //! without a rate (TXI08 goes only beside TXI03, X12's C0803; with a rate it is written),
 //! the original invoice's date of a memo (the 810 carries its number,
-//! `REF*OI`), the decimal text of quantities and prices (X12 writes `12.5` for
+//! `REF*OI`), a line's comments (the IT1 loop has no free-form text segment; named by
+//! [`crate::left_out()`]), the decimal text of quantities and prices (X12 writes `12.5` for
 //! `12.50`; the value is the same), and a tax category or unit that is not an X12 code (written
 //! as its X12 code: `sales` as TXI01 `ST`, see [`crate::common::tax_type_code`]; `HUR` as
 //! `HR`, see `schemas/x12/units.csv`, and so a unit read from X12 longer than IT103 allows,
@@ -235,6 +237,12 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
     // Each area (heading, every line, summary) is put in the 810's order when it ends.
     out.begin_area("810", Area::Heading);
     out.segment("$", "BIG", &big)?;
+    // The terms' ITD before the kept segments, then one ITD per further tier: the reader
+    // takes the first ITD that gives terms as the document's (see `crate::tiers`).
+    if let Some(terms) = &inv.payment_terms {
+        common::write_terms(out, terms, e)?;
+    }
+    crate::tiers::write_tiers(out, e)?;
     common::write_kept_segments(out, e, "$")?;
     common::write_comments(out, inv.comments.as_ref())?;
     if let Some(c) = &inv.currency {
@@ -253,9 +261,6 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
         ],
         e,
     )?;
-    if let Some(terms) = &inv.payment_terms {
-        common::write_terms(out, terms, &inv.extensions)?;
-    }
     // Without TDS there is no summary boundary: header taxes and charges go before the lines so
     // they are not read back as the last line's.
     if inv.total.is_none() {

@@ -8,6 +8,9 @@
 //! AMT*TT → total (computed from the lines when absent). Everything else goes to
 //! `extensions.x12` (see [`crate::common`]).
 //!
+//! `shipping_terms` ↔ the heading FOB: an Incoterm in FOB05 (FOB04 `01`), another code in
+//! FOB03 (FOB02 `ZZ`), FOB01 `DF` unless the source said who pays (see [`read_fob`]).
+//!
 //! `version` ↔ the first header `REF*PP` (purchase order revision number). A party's ids: the
 //! first in N1 (N103/N104), the others, and a first whose domain is not an X12 code, in loop
 //! `REF*ZZ` segments (see [`crate::party_ids`]). Decimals are written in X12's shortest form
@@ -22,7 +25,9 @@
 //! space, since X12 data cannot hold one.
 
 use gateway_core::EncodeError;
-use gateway_model::{ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, Text};
+use gateway_model::{
+    ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, ShippingTerms, Text,
+};
 use rust_decimal::Decimal;
 
 use crate::common::{self, ExtBuilder, Kept, LineItem, MapCx, SetShape, Survey};
@@ -140,6 +145,11 @@ impl SetKind for Order850 {
                     (None, Some(_)) => open.keep(seg),
                     _ => {}
                 }
+                Some(scope)
+            }
+            // A FOB naming no terms (only who pays the carriage, FOB*PP) is kept whole.
+            (Scope::Header, b"FOB") if Some(i) == survey.last_fob => {
+                po.shipping_terms = Some(read_fob(seg, ext)?);
                 Some(scope)
             }
             (Scope::Header, b"REF") if Some(i) == survey.last_revision => {
@@ -264,6 +274,90 @@ fn read_beg(
     ext.keep_elements(seg, &mapped);
 }
 
+/// Incoterms (2000, 2010, 2020): the codes FOB05 carries with FOB04 `01` (Incoterms).
+const INCOTERMS: [&str; 16] = [
+    "EXW", "FCA", "FAS", "FOB", "CFR", "CIF", "CPT", "CIP", "DAP", "DPU", "DDP", "DAT", "DAF",
+    "DES", "DEQ", "DDU",
+];
+
+/// FOB01 (shipment method of payment, mandatory) the writer fills in: `DF`, defined by buyer
+/// and seller (the model does not say who pays the carriage; the terms that follow do).
+const FOB_PAYMENT: &str = "DF";
+/// FOB04 (transportation terms qualifier) for an Incoterm in FOB05.
+const FOB_INCOTERMS: &str = "01";
+/// FOB02 (location qualifier) before a code written as FOB03 text: `ZZ`, mutually defined.
+const FOB_MUTUALLY_DEFINED: &str = "ZZ";
+
+/// The heading FOB → shipping terms, `None` (the FOB kept whole) when it names none. The code
+/// is FOB05 (transportation terms code), else FOB03 when FOB02 is `ZZ` (the free text the
+/// writer puts a code that is no Incoterm in). What the writer fills in reads back as nothing:
+/// FOB01 `DF`, FOB04 `01` before an Incoterm; every other element (another FOB01, FOB02/FOB03
+/// beside a FOB05, FOB06 on) is kept in `x12.elements`, so the partner gets its FOB back.
+fn read_fob(seg: &Fields<'_, '_>, ext: &mut ExtBuilder) -> Option<ShippingTerms> {
+    let mut mapped = [usize::MAX; 4];
+    let code = match seg.trimmed(5) {
+        Some(c) => {
+            mapped[0] = 5;
+            if seg.str_at(4).as_deref() == Some(FOB_INCOTERMS) && INCOTERMS.contains(&c.as_str()) {
+                mapped[1] = 4;
+            }
+            c
+        }
+        // Not beside a FOB04 (which needs its FOB05, X12's C0405): that FOB is kept whole.
+        None if seg.str_at(2).as_deref() == Some(FOB_MUTUALLY_DEFINED)
+            && seg.str_at(4).is_none() =>
+        {
+            let c = seg.trimmed(3)?;
+            mapped[0] = 2;
+            mapped[1] = 3;
+            c
+        }
+        None => return None,
+    };
+    if seg.str_at(1).as_deref() == Some(FOB_PAYMENT) {
+        mapped[2] = 1;
+    }
+    ext.keep_elements(seg, &mapped);
+    Some(ShippingTerms { code: Some(code) })
+}
+
+/// Shipping terms → the heading FOB, with the elements [`read_fob`] kept in `ext` (the
+/// document's). An Incoterm goes in FOB05 (FOB04 `01`), and so does a code read from a FOB05
+/// whose FOB02, FOB03 or FOB04 were kept; any other code in FOB03 after FOB02 `ZZ` (FOB05 is a
+/// three-letter code from a list, FOB03 free text of up to 80 characters: a longer code is
+/// refused at `$.shipping_terms.code`, as any value too long for the partner). FOB01 is the
+/// kept one, else [`FOB_PAYMENT`]. Terms without a code write nothing.
+fn write_fob(
+    out: &mut Out,
+    terms: &ShippingTerms,
+    e: &gateway_model::Extensions,
+) -> Result<(), EncodeError> {
+    let Some(code) = terms.code.as_deref().filter(|c| !c.trim().is_empty()) else {
+        return Ok(());
+    };
+    let kept = common::Kept::elements(e);
+    let mut els = kept.fill("FOB", vec![t(FOB_PAYMENT)])?;
+    if els.len() < 5 {
+        els.resize(5, El::empty());
+    }
+    let incoterm = INCOTERMS.contains(&code);
+    // A code read from a FOB05 goes back there when the source's FOB04, or its own FOB02 or
+    // FOB03 (which hold a location then, not this code), were kept beside it.
+    let source_fob05 = ["FOB02", "FOB03", "FOB04"]
+        .iter()
+        .any(|k| kept.get(k).is_some());
+    if incoterm || source_fob05 {
+        if incoterm && kept.get("FOB04").is_none() {
+            els[3] = t(FOB_INCOTERMS);
+        }
+        els[4] = t(code);
+    } else {
+        els[1] = t(FOB_MUTUALLY_DEFINED);
+        els[2] = t(code);
+    }
+    out.segment("$.shipping_terms.code", "FOB", &els)
+}
+
 const PO1: LineSegment = LineSegment {
     id: "PO1",
     set: "850",
@@ -307,6 +401,12 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
     // Each area (heading, every line, summary) is put in the 850's order when it ends.
     out.begin_area("850", Area::Heading);
     out.segment("$", "BEG", &beg)?;
+    // The terms' ITD before the kept segments, then one ITD per further tier: the reader
+    // takes the first ITD that gives terms as the document's (see `crate::tiers`).
+    if let Some(terms) = &po.payment_terms {
+        common::write_terms(out, terms, e)?;
+    }
+    crate::tiers::write_tiers(out, e)?;
     common::write_kept_segments(out, e, "$")?;
     common::write_comments(out, po.comments.as_ref())?;
     if let Some(c) = &po.currency {
@@ -321,8 +421,8 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
         let kept = Kept::item(e, "charges", k);
         common::write_charge(out, c, &format!("$.charges[{k}]"), kept)?;
     }
-    if let Some(terms) = &po.payment_terms {
-        common::write_terms(out, terms, &po.extensions)?;
+    if let Some(terms) = &po.shipping_terms {
+        write_fob(out, terms, e)?;
     }
     for (k, tax) in po.taxes.iter().enumerate() {
         common::write_tax(

@@ -202,12 +202,11 @@ pub(crate) fn read_set_into<K: SetKind>(
                 );
                 continue;
             }
-            // An ITD with nothing the model holds (only ITD01/ITD02 codes) is kept, not dropped.
-            (_, b"ITD") if Some(i) == survey.last_itd => {
-                match common::read_terms(&mut cx, seg, i, &mut ext) {
-                    Some(terms) => *c.payment_terms = Some(terms),
-                    None => ext.keep(seg),
-                }
+            // The heading's ITDs: the first that gives terms is the document's, each later
+            // one a further tier (as cXML reads its tiers); an ITD with nothing the model holds
+            // (only ITD01/ITD02 codes) is kept, not dropped. See `crate::tiers`.
+            (_, b"ITD") if survey.first_line.is_none_or(|first| i < first) => {
+                crate::tiers::read_itd(&mut cx, seg, i, &mut ext, c.payment_terms);
             }
             (_, line) if line == K::SHAPE.line => {
                 scope = Scope::Line;
@@ -243,6 +242,15 @@ pub(crate) fn read_set_into<K: SetKind>(
                 note_kept::<K>(&mut cx, seg, i, &mut tally);
                 ext.keep(seg);
                 scope = Scope::Summary;
+            }
+            // A line's first N1*ST loop is its own ship-to (`x12.ship_to`); its other N1
+            // loops are kept with it.
+            (Scope::Line, b"N1") if open.takes_ship_to(seg) => {
+                let mut check = |child: &Fields<'_, '_>, k: usize| {
+                    check_segment(&mut cx, limits, child, k, &mut tally);
+                };
+                i = open.read_ship_to(seg, body, i, &mut check);
+                continue;
             }
             (Scope::Line, _) => {
                 if open.segment(&mut cx, seg, i, c.lines) {

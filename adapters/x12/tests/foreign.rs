@@ -534,19 +534,22 @@ IT1*1*1*EA*1.00~TDS*100~CTT*1~SE*6*0001~GE*1*1~IEA*1*000000001~",
 #[test]
 fn an_itd_without_terms_the_model_holds_is_kept_not_dropped() {
     // Found by the fuzzer: the last ITD (`ITD*01*3`, codes only) was dropped, and an earlier,
-    // kept ITD became the payment terms once written again.
+    // kept ITD became the payment terms once written again. The first ITD that gives terms is
+    // the document's now (as cXML's first tier is), and one of codes only is kept whole.
     let x12 = "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*U*00401*000000001*0*P*>~\
 GS*PO*ACME*GLOBEX*20260301*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO1**20260301~\
-ITD*14*3*2**45**46~ITD*01*3~PO1*1*1*EA*1.00~CTT*1~SE*7*0001~GE*1*1~IEA*1*000000001~";
+ITD*01*3~ITD*14*3*2**45**46~ITD*01*3~PO1*1*1*EA*1.00~CTT*1~SE*8*0001~GE*1*1~IEA*1*000000001~";
     let docs = read_x12(x12.as_bytes(), "kept segments");
     let po = po(&docs[0]);
-    assert_eq!(po.payment_terms, None);
+    assert_eq!(
+        po.payment_terms
+            .as_ref()
+            .map(|t| (t.discount_days, t.net_days)),
+        Some((Some(45), Some(46)))
+    );
     assert_eq!(
         po.extensions["x12"]["segments"],
-        serde_json::json!([
-            ["ITD", "14", "3", "2", "", "45", "", "46"],
-            ["ITD", "01", "3"]
-        ])
+        serde_json::json!([["ITD", "01", "3"], ["ITD", "01", "3"]])
     );
     let (bytes, back) = through_x12(&docs, "ITD codes only");
     assert_eq!(back, docs, "{}", String::from_utf8_lossy(&bytes));

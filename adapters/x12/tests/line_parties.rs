@@ -1,6 +1,7 @@
 //! An N1 loop inside an IT1/PO1 loop is its line's: it stays in that line's extensions and
 //! is written back inside the line loop, and never displaces the heading's N1 of the same
-//! role, which fills the document's party. So does a `REF*PP` inside a line loop leave the
+//! role, which fills the document's party. A line's first `N1*ST` loop is its own ship-to,
+//! read as a party (`extensions.x12.ship_to`); its other N1 loops are kept as they came. So does a `REF*PP` inside a line loop leave the
 //! heading's PO revision alone. The 997 accepts such a set, and X12 → canonical → X12 →
 //! canonical keeps both.
 
@@ -66,6 +67,12 @@ fn kept(ext: &gateway_model::Extensions) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// The name of a line's own ship-to (`extensions.x12.ship_to`).
+fn line_ship_to(ext: &gateway_model::Extensions) -> Option<String> {
+    let p: Party = serde_json::from_value(ext.get("x12")?.get("ship_to")?.clone()).unwrap();
+    p.name.map(|n| n.to_string())
+}
+
 /// The segment ids of an interchange's one set, ST to SE.
 fn ids(x12: &str) -> Vec<String> {
     x12.split('~')
@@ -129,13 +136,14 @@ fn a_line_n1_stays_with_its_line_and_the_heading_n1_fills_the_invoice_party() {
     );
     assert!(!inv.extensions.contains_key("x12"), "{:?}", inv.extensions);
     assert_eq!(kept(&inv.lines[0].extensions), Value::Null);
+    assert_eq!(line_ship_to(&inv.lines[0].extensions), None);
+    assert_eq!(
+        line_ship_to(&inv.lines[1].extensions).as_deref(),
+        Some("Globex Warehouse 3")
+    );
     assert_eq!(
         kept(&inv.lines[1].extensions),
-        json!([
-            ["N1", "ST", "Globex Warehouse 3", "92", "WH3"],
-            ["N3", "3 Pier Road"],
-            ["N1", "SU", "Acme East Branch", "92", "ACME-E"]
-        ])
+        json!([["N1", "SU", "Acme East Branch", "92", "ACME-E"]])
     );
 
     let ack = ack_of(&raw);
@@ -186,9 +194,10 @@ fn a_line_n1_leaves_the_heading_ship_to_of_an_order() {
             .is_none_or(|x| x.get("segments").is_none())
     );
     assert_eq!(
-        kept(&po.lines[1].extensions),
-        json!([["N1", "ST", "Globex Warehouse 3", "92", "WH3"]])
+        line_ship_to(&po.lines[1].extensions).as_deref(),
+        Some("Globex Warehouse 3")
     );
+    assert_eq!(kept(&po.lines[1].extensions), Value::Null);
     let written = round_trips(&docs);
     assert!(
         written.contains("PID*F****Paper~\nN1*ST*Globex Warehouse 3*92*WH3~\nCTT*2~"),
@@ -222,9 +231,10 @@ fn an_n1_after_the_summary_begins_is_the_invoices_and_one_before_it_the_lines() 
     assert_eq!(name(&inv.ship_to), Some("Heading Dock"));
     assert_eq!(name(&inv.remit_to), Some("Summary Lockbox"));
     assert_eq!(name(&inv.buyer), Some("After CTT"));
+    assert_eq!(kept(&inv.lines[0].extensions), json!([["TDS", "999"]]));
     assert_eq!(
-        kept(&inv.lines[0].extensions),
-        json!([["TDS", "999"], ["N1", "ST", "Line Dock"]])
+        line_ship_to(&inv.lines[0].extensions).as_deref(),
+        Some("Line Dock")
     );
     // The heading's earlier remit-to is kept whole, as before.
     assert_eq!(

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Text;
 
-use crate::parts::{Charge, Extensions, Party, PaymentTerms, Tax};
+use crate::parts::{Charge, Extensions, Party, PaymentTerms, ShippingTerms, Tax};
 
 /// The version of the canonical contract these types implement.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -294,6 +294,9 @@ pub struct PurchaseOrder {
     pub ship_to: Option<Party>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_terms: Option<PaymentTerms>,
+    /// The delivery terms the supplier ships under (Coupa's `shipping-term`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_terms: Option<ShippingTerms>,
     #[serde(default)]
     pub lines: Vec<OrderLine>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -324,6 +327,7 @@ impl Default for PurchaseOrder {
             bill_to: None,
             ship_to: None,
             payment_terms: None,
+            shipping_terms: None,
             lines: Vec::new(),
             taxes: Vec::new(),
             charges: Vec::new(),

@@ -25,7 +25,7 @@ pub use document::{
     OrderPurpose, PurchaseOrder, SCHEMA_VERSION,
 };
 pub use json::{JsonError, from_json, from_json_lines, from_json_lines_or, to_json, to_json_line};
-pub use parts::{Address, Charge, Extensions, Party, PartyId, PaymentTerms, Tax};
+pub use parts::{Address, Charge, Extensions, Party, PartyId, PaymentTerms, ShippingTerms, Tax};
 pub use text::Text;
 pub use validate::{
     COUPA_MAX_INVOICE_NUMBER, COUPA_MAX_LINE_DESCRIPTION, Context as ValidationContext, Problem,

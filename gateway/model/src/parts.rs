@@ -83,6 +83,18 @@ pub struct PaymentTerms {
     pub discount_days: Option<u32>,
 }
 
+/// Shipping (delivery) terms of an order: who pays the carriage and where the goods pass to
+/// the buyer, as the buyer's system names them (Coupa's `shipping-term` code such as
+/// `"FOB Destination"`, an Incoterm such as `"DAP"`). Its fields are optional, as the payment
+/// terms' are, so a later one (a description, a named place) extends it within schema_version 1.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingTerms {
+    /// The terms' code as the source gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Text>,
+}
+
 /// A tax amount, at header or line level.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 
 use crate::server::{Sandbox, SandboxError, SandboxHandle, SandboxOptions};
 
-/// A Coupa-shaped purchase order for `supplier_id` with two lines, for demos and tests.
+/// A Coupa-shaped purchase order for `supplier_id` with two lines, for demos and tests: with
+/// payment and shipping terms and a ship-to attention line, which every supplier channel
+/// (cXML, X12, CSV, e-mail) must pass on.
 pub fn sample_purchase_order(po_number: &str, supplier_id: u64) -> Value {
     json!({
         "po-number": po_number,
@@ -15,6 +17,8 @@ pub fn sample_purchase_order(po_number: &str, supplier_id: u64) -> Value {
         "currency": {"code": "USD"},
         "supplier": {"id": supplier_id},
         "payment-term": {"code": "Net 30"},
+        "shipping-term": {"id": 2, "code": "FOB Destination"},
+        "ship-to-attention": "J Madden",
         "ship-to-address": {
             "name": "Main Warehouse",
             "street1": "333 East Hill Dr",

@@ -15,8 +15,8 @@ use gateway_model::Document;
 use libfuzzer_sys::fuzz_target;
 
 /// What the writer makes of a document: a line break in free text becomes a space (in ids and
-/// codes it is refused, so such documents never get here), except in `comments`, whose lines
-/// become NTE segments.
+/// codes it is refused, so such documents never get here), except in `comments` at any depth,
+/// whose lines become NTE segments (the document's) or MSG segments (an 850 line's).
 fn one_line(doc: &Document) -> Document {
     fn flatten(v: &mut serde_json::Value) {
         match v {
@@ -24,19 +24,17 @@ fn one_line(doc: &Document) -> Document {
                 *s = s.replace("\r\n", " ").replace(['\r', '\n'], " ");
             }
             serde_json::Value::Array(a) => a.iter_mut().for_each(flatten),
-            serde_json::Value::Object(o) => o.values_mut().for_each(flatten),
+            serde_json::Value::Object(o) => o
+                .iter_mut()
+                .filter(|(k, _)| k.as_str() != "comments")
+                .for_each(|(_, f)| flatten(f)),
             _ => {}
         }
     }
     let Ok(mut v) = serde_json::to_value(doc) else {
         return doc.clone();
     };
-    if let serde_json::Value::Object(fields) = &mut v {
-        fields
-            .iter_mut()
-            .filter(|(k, _)| k.as_str() != "comments")
-            .for_each(|(_, f)| flatten(f));
-    }
+    flatten(&mut v);
     serde_json::from_value(v).unwrap_or_else(|_| doc.clone())
 }
 

@@ -2,7 +2,7 @@
 
 use gateway_model::{
     Address, Decimal, NaiveDate, OrderLine, OrderPurpose, Party, PartyId, PaymentTerms,
-    PurchaseOrder, Text,
+    PurchaseOrder, ShippingTerms, Text,
 };
 use serde_json::{Map, Value};
 
@@ -141,6 +141,8 @@ fn line(l: &Value, ordinal: usize, at: &str) -> Result<OrderLine, CoupaError> {
 
 /// Maps one Coupa PO. `purpose`: `cancel` when cancelled, `update` for version > 1, else
 /// `new`. `order_date` is the date of `created-at` (Coupa's JSON has no order date of its own).
+/// `payment-term` and `shipping-term` (`{"code": ...}`) give the payment terms' description
+/// and the shipping terms' code; `ship-to-attention` the ship-to's contact.
 /// Coupa's `id` and `status` go to `extensions.coupa` (needed to mark it exported).
 pub fn purchase_order_from_coupa(po: &Value) -> Result<PurchaseOrder, CoupaError> {
     if !po.is_object() {
@@ -198,6 +200,8 @@ pub fn purchase_order_from_coupa(po: &Value) -> Result<PurchaseOrder, CoupaError
             description: Some(c),
             ..PaymentTerms::default()
         }),
+        // The delivery terms the supplier ships under: its code, as for the payment term.
+        shipping_terms: code(po, "shipping-term").map(|c| ShippingTerms { code: Some(c) }),
         lines,
         total: decimal(po, "total", "")?,
         extensions,

@@ -1,5 +1,8 @@
 //! `OrderRequest` → canonical [`PurchaseOrder`] (mapping table in CANONICAL.md).
 //!
+//! The header `TermsOfDelivery` is the shipping terms (its `TransportTerms` code; see
+//! [`shipping_terms`] for what is kept of one the writer did not write).
+//!
 //! Kept in `extensions.cxml` where the model has no field: the `orderDate` text when it is
 //! more than its date (`order_date`, see [`kept_timestamp`]), header `requestedDeliveryDate`,
 //! `orderType`, the changed order's payloadID (`document_reference`), contacts in roles
@@ -23,13 +26,15 @@
 //! an order without one, the `ItemOut` of a cancel without lines, the postal address of a
 //! party without a street) reads back as it was before it was written.
 
-use gateway_model::{Charge, ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, Text};
+use gateway_model::{
+    Charge, ChargeKind, OrderLine, OrderPurpose, Party, PurchaseOrder, ShippingTerms, Text,
+};
 use serde_json::{Map, Value, json};
 
 use super::common::{
     Ext, PartiesKept, amount_in, attr_date, attr_decimal, attr_u32, comments, element_json,
     extrinsic_node, extrinsics, id_references, kept_timestamp, line_description, money_in, party,
-    party_with, payment_terms, postal_of, preferred, read_tax, text_of, unread_children,
+    party_with, payment_terms, postal_of, preferred, read_tax, text_of,
 };
 use crate::carried;
 use crate::error::CxmlError;
@@ -211,10 +216,17 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
             .child("DocumentReference")
             .and_then(|d| d.attr_opt("payloadID")),
     );
-    ext.put(
-        "header_elements",
-        Value::Array(unread_children(header, &HEADER_READ)),
-    );
+    let (terms, terms_at) = shipping_terms(header, &mut ext);
+    po.shipping_terms = terms;
+    // The other header children, but the `TermsOfDelivery` read above (a second one, which
+    // the DTD does not allow, is kept with them).
+    let others: Vec<Value> = header
+        .children()
+        .enumerate()
+        .filter(|(i, c)| Some(*i) != terms_at && !HEADER_READ.contains(&c.name()))
+        .map(|(_, c)| element_json(c))
+        .collect();
+    ext.put("header_elements", Value::Array(others));
     ext.put("extrinsic", Value::Object(header_extrinsics));
 
     let mut ordinal = 0u32;
@@ -233,6 +245,36 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
     );
     po.extensions = ext.into_extensions();
     Ok(po)
+}
+
+/// The order's shipping terms from the header's first `TermsOfDelivery`, and where that is
+/// among the header's children: the code its `TransportTerms` names
+/// ([`carried::transport_terms_code`]). One the writer wrote for a code
+/// ([`carried::terms_of_delivery`]) is that code alone; any other (an `Address`, `Comments`,
+/// its own `TermsOfDeliveryCode` or `ShippingPaymentMethod`) is also kept whole in
+/// `terms_of_delivery` beside the code read from it, for the writer to give back while the
+/// code is unchanged. Terms without a code (no `TransportTerms`) are kept that way too, and
+/// read as none.
+fn shipping_terms(header: Node<'_>, ext: &mut Ext) -> (Option<ShippingTerms>, Option<usize>) {
+    let Some((at, node)) = header
+        .children()
+        .enumerate()
+        .find(|(_, c)| c.name() == "TermsOfDelivery")
+    else {
+        return (None, None);
+    };
+    let element = element_json(node);
+    let code = carried::transport_terms_code(&element).map(Text::from);
+    let written = code
+        .as_deref()
+        .is_some_and(|c| element == carried::terms_of_delivery(c));
+    if !written {
+        ext.put(
+            "terms_of_delivery",
+            json!({"code": code.as_deref(), "element": element}),
+        );
+    }
+    (code.map(|c| ShippingTerms { code: Some(c) }), Some(at))
 }
 
 /// A party from `ShipTo`/`BillTo` (`holder`): its `Address`, plus `IdReference`s beside it;

@@ -487,6 +487,8 @@ fn header(
     if let Some(r) = ext_str(e, "document_reference") {
         x.empty("DocumentReference", &[("payloadID", Some(r))]);
     }
+    kept.before(x, "TermsOfDelivery");
+    terms_of_delivery(x, po, e);
     kept.before(x, "Extrinsic");
     extrinsics(x, e);
     // What the ShipTo and BillTo `Address`es (no Extrinsic of their own) could not hold.
@@ -515,6 +517,31 @@ fn header(
     kept.rest(x);
     x.close("OrderRequestHeader");
     Ok(())
+}
+
+/// The order's shipping terms as the header `TermsOfDelivery` (cXML.dtd: `TermsOfDelivery
+/// (TermsOfDeliveryCode, ShippingPaymentMethod, TransportTerms?, Address?, Comments*)`): the
+/// code in `TransportTerms`, the two required elements before it filled in
+/// ([`carried::terms_of_delivery`]). A `TermsOfDelivery` a cXML source had that says more
+/// (an `Address`, `Comments`, a `TransportTerms` value from the DTD's list) was kept whole in
+/// `extensions.cxml.terms_of_delivery` beside the code read from it, and is written back as
+/// it came while the order's code is still that one; a changed code is written the writer's
+/// way (what was kept beside the old code no longer describes the terms).
+fn terms_of_delivery(x: &mut Xml, po: &PurchaseOrder, e: &Extensions) {
+    let code = po.shipping_terms.as_ref().and_then(|t| t.code.as_deref());
+    let kept = cxml_ext(e).and_then(|c| c.get("terms_of_delivery"));
+    if let Some(k) = kept
+        && k.get("code").and_then(Value::as_str) == code
+        && let Some(element) = k.get("element")
+    {
+        element_from_json(x, element, 0);
+        return;
+    }
+    // A blank code names no terms (the reader takes a blank `TransportTerms` as none).
+    let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
+        return;
+    };
+    element_from_json(x, &carried::terms_of_delivery(code), 0);
 }
 
 /// What an `ItemOut` says of a line's quantity, unit price and unit of measure, and what of
