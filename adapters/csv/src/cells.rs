@@ -96,10 +96,7 @@ impl<'r> Cells<'r> {
 
     /// `row 7, column "Price"`.
     pub fn location(&self, index: Option<usize>) -> String {
-        match index {
-            Some(i) => format!("{}, column {:?}", self.row.place(), self.header.written(i)),
-            None => self.row.place(),
-        }
+        location(self.row, self.header, index)
     }
 
     /// Records a problem with a cell (or the row when `index` is `None`).
@@ -188,6 +185,16 @@ impl<'r> Cells<'r> {
             }
         }
         (!map.is_empty()).then_some(serde_json::Value::Object(map))
+    }
+}
+
+/// Where cell `index` of `row` is (`row 7, column "Price"`), or the row when `index` is
+/// `None`: what [`Cells::location`] says, for callers that hold the row and header apart
+/// from the cells' problem list.
+pub fn location(row: &Row, header: &Header, index: Option<usize>) -> String {
+    match index {
+        Some(i) => format!("{}, column {:?}", row.place(), header.written(i)),
+        None => row.place(),
     }
 }
 

@@ -80,6 +80,17 @@ impl Decode for CsvCodec {
             None => self.read_rows(reader, partner, &profile, note, sink),
         }
     }
+
+    /// The row and column `json_path` was read from (`row 5, column "Quantity" (I)`), from
+    /// the rows and columns the reader recorded ([`crate::source_path`]).
+    fn source_path(
+        &self,
+        document: &Document,
+        meta: &gateway_core::SourceMeta,
+        json_path: &str,
+    ) -> Option<String> {
+        crate::source_path::source_path(document, meta, json_path)
+    }
 }
 
 impl CsvCodec {

@@ -34,6 +34,8 @@ pub struct ColumnMap {
     pub columns: Vec<(String, Field)>,
     /// `csv.formula_guard`: cells a spreadsheet would run as formulas are marked when written.
     pub formula_guard: bool,
+    /// `csv.currency`: the partner's currency, for documents whose file names none.
+    pub currency: Option<gateway_model::Text>,
 }
 
 impl ColumnMap {
@@ -67,6 +69,16 @@ impl ColumnMap {
         {
             return Err(format!("csv.date_format {f:?} is not a chrono date format"));
         }
+        let currency = match profile.currency.as_deref().map(str::trim) {
+            Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => Some(c.into()),
+            Some(c) => {
+                return Err(format!(
+                    "csv.currency {c:?} is not an ISO 4217 code (three upper-case letters such \
+                     as \"EUR\")"
+                ));
+            }
+            None => None,
+        };
         Ok(ColumnMap {
             kind,
             has_header: profile.has_header.unwrap_or(true),
@@ -75,7 +87,32 @@ impl ColumnMap {
             key_column: profile.key_column.clone(),
             columns,
             formula_guard: profile.formula_guard,
+            currency,
         })
+    }
+
+    /// True when a column holds the document's currency.
+    pub fn has_currency_column(&self) -> bool {
+        self.columns
+            .iter()
+            .any(|(_, f)| *f == Field::Head(HeadField::Currency))
+    }
+
+    /// Why an invoice read with this map cannot be taken: the map has no `currency` column
+    /// and names no currency for the partner, so the invoice would have none, which Coupa
+    /// refuses after it was accepted. `None` for orders (one without a currency takes the
+    /// receiver's default, as the contract allows and `validate` warns) and for maps that can
+    /// say it.
+    fn missing_currency(&self) -> Option<&'static str> {
+        (self.kind == DocumentKind::Invoice
+            && self.currency.is_none()
+            && !self.has_currency_column())
+        .then_some(
+            "the partner's column map (csv.columns in its profile) has no column mapped to \
+             `currency`, so the file does not say this invoice's currency, and an invoice \
+             without one is refused by Coupa; map the column that holds it to `currency`, or \
+             name the partner's currency in csv.currency",
+        )
     }
 
     /// The index a column name (or 1-based number without a header) has in `header`.
@@ -106,6 +143,8 @@ pub struct MapReader {
     po_columns: (Option<usize>, Option<usize>),
     /// What the current invoice's lines said about their POs.
     line_pos: crate::line_po::LinePos,
+    /// The columns fields are read from, for every document's places.
+    columns: std::sync::Arc<[gateway_core::codec::SourceColumn]>,
 }
 
 impl MapReader {
@@ -120,6 +159,7 @@ impl MapReader {
             seen_records: false,
             po_columns: (None, None),
             line_pos: crate::line_po::LinePos::default(),
+            columns: std::sync::Arc::default(),
         }
     }
 
@@ -158,6 +198,7 @@ impl MapReader {
             column_of(&Field::Head(HeadField::PoNumber)),
             column_of(&Field::Line(LineField::PoNumber)),
         );
+        self.columns = crate::source_path::map_columns(self.map.kind, &resolved, &header);
         self.resolved = resolved;
         self.header = Some(header);
         Ok(())
@@ -194,7 +235,12 @@ impl MapReader {
                 DocumentKind::PurchaseOrder => Document::PurchaseOrder(PurchaseOrder::default()),
                 _ => Document::Invoice(Invoice::default()),
             };
-            self.current = Some(Pending::new(doc, row));
+            let mut p = Pending::new(doc, row);
+            p.set_columns(self.columns.clone());
+            if let Some(why) = self.map.missing_currency() {
+                p.reject([Reject::new(row.place(), why)]);
+            }
+            self.current = Some(p);
             self.current_key = key;
             self.line_pos.reset();
         }
@@ -211,6 +257,13 @@ impl MapReader {
                     fields::set_head(&mut p.doc, h, &mut c, Some(*i));
                 }
             }
+            if let Some(fixed) = &self.map.currency {
+                let currency = match &mut p.doc {
+                    Document::Invoice(x) => &mut x.currency,
+                    Document::PurchaseOrder(x) => &mut x.currency,
+                };
+                currency.get_or_insert_with(|| fixed.clone());
+            }
         }
         let has_line = self
             .resolved
@@ -218,8 +271,9 @@ impl MapReader {
             .any(|(i, f)| matches!(f, Field::Line(_)) && !row.get(Some(*i)).is_empty());
         if has_line {
             add_line(&mut p.doc, &self.resolved, &mut c);
+            p.line_at(row);
             if let Document::Invoice(inv) = &mut p.doc {
-                attach_po(&mut self.line_pos, self.po_columns, inv, row);
+                attach_po(&mut self.line_pos, self.po_columns, inv, &mut c);
             }
         }
         p.reject(c.problems);
@@ -296,24 +350,35 @@ impl MapReader {
     }
 }
 
-/// The PO of the invoice line just read from `row` ([`crate::line_po`]). A `lines.po_number`
-/// column speaks for the line, a blank cell saying it bills no PO; the invoice's PO is its
-/// `po_number` column's on the first row, else the first line's naming one. Without one, the
-/// `po_number` column does on every row: a cell naming another PO than the first row's is the
-/// line's own, and a blank one repeats nothing (as for every document field), so the line
-/// bills the invoice's.
+/// The PO of the invoice line just read from `c`'s row ([`crate::line_po`]). A
+/// `lines.po_number` column speaks for the line, a blank cell saying it bills no PO, which
+/// beside lines naming one is refused at that cell; the invoice's PO is its `po_number`
+/// column's on the first row, else the first line's naming one. Without one, the `po_number`
+/// column does on every row: a cell naming another PO than the first row's is the line's own,
+/// and a blank one repeats nothing (as for every document field), so the line bills the
+/// invoice's.
 fn attach_po(
     line_pos: &mut crate::line_po::LinePos,
     (head, line): (Option<usize>, Option<usize>),
     inv: &mut Invoice,
-    row: &Row,
+    c: &mut Cells<'_>,
 ) {
+    let (row, header) = (c.row, c.header);
     match (line, head) {
-        (Some(i), _) => line_pos.attach(inv, row.get(Some(i)), head.is_none()),
+        (Some(i), _) => {
+            let place = || crate::cells::location(row, header, Some(i));
+            line_pos.attach(
+                inv,
+                row.get(Some(i)),
+                head.is_none(),
+                place,
+                &mut c.problems,
+            );
+        }
         (None, Some(i)) => {
             let cell = row.get(Some(i));
             if !cell.is_empty() {
-                line_pos.attach(inv, cell, false);
+                line_pos.attach(inv, cell, false, String::new, &mut c.problems);
             }
         }
         (None, None) => {}

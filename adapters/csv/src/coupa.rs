@@ -6,6 +6,9 @@
 //! that has no header of its own), or a row whose first cell is a record type and whose cells
 //! name that type's columns (`Invoice,Invoice Number*,Supplier Name,...`).
 
+use std::sync::Arc;
+
+use gateway_core::codec::SourceColumn;
 use gateway_core::{DecodeItem, Reject};
 use gateway_model::{Document, PurchaseOrder};
 
@@ -16,6 +19,9 @@ use crate::header::{Header, is_name_filler, is_named};
 use crate::pending::Pending;
 use crate::rows::Row;
 use crate::value::ValueFormat;
+
+/// The columns a layout's fields are read from, shared by its documents.
+type ColumnList = Arc<[SourceColumn]>;
 
 /// The record types of both layouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +155,10 @@ pub struct CoupaReader {
     lines_seen: bool,
     /// What the current invoice's lines said about their POs.
     line_pos: crate::line_po::LinePos,
+    /// The columns invoices' and orders' fields are read from under the header rows bound
+    /// now, made when a document needs them and dropped when a header row binds
+    /// ([`crate::source_path`]).
+    columns: Option<(ColumnList, ColumnList)>,
     seen_structure: bool,
     seen_records: bool,
 }
@@ -163,6 +173,7 @@ impl CoupaReader {
     }
 
     fn bind(&mut self, kind: RecordType, h: Header) {
+        self.columns = None;
         match kind {
             RecordType::Invoice => {
                 let c = InvoiceCols::new(&h);
@@ -318,9 +329,17 @@ impl CoupaReader {
     /// the lines after its run went to the others says so.
     pub fn finish(&mut self, sink: &mut dyn FnMut(DecodeItem)) {
         let current = self.current.take().map(|p| (self.current_po_id.take(), p));
-        let several = !self.waiting.is_empty();
         let lines_seen = std::mem::take(&mut self.lines_seen);
+        if current.is_none() && self.waiting.is_empty() {
+            return;
+        }
+        let (invoice_columns, order_columns) = self.columns();
+        let several = !self.waiting.is_empty();
         for (id, mut p) in self.waiting.drain(..).chain(current) {
+            p.set_columns(match p.doc {
+                Document::Invoice(_) => invoice_columns.clone(),
+                Document::PurchaseOrder(_) => order_columns.clone(),
+            });
             if several
                 && lines_seen
                 && !p.is_rejected()
@@ -338,6 +357,21 @@ impl CoupaReader {
             }
             p.finish(sink);
         }
+    }
+
+    /// The columns of invoices and of orders under the header rows bound now.
+    fn columns(&mut self) -> (ColumnList, ColumnList) {
+        let (invoice, order) = self.columns.get_or_insert_with(|| {
+            (
+                crate::source_path::invoice_columns(
+                    self.invoice.as_ref(),
+                    self.line.as_ref(),
+                    self.charge.as_ref(),
+                ),
+                crate::source_path::order_columns(self.po.as_ref(), self.po_line.as_ref()),
+            )
+        });
+        (invoice.clone(), order.clone())
     }
 
     /// Every document still open (the current one and the orders waiting for their lines).
@@ -451,8 +485,11 @@ impl CoupaReader {
         inv.lines.push(line);
         if cols.po_number.is_some() {
             // The invoice's PO is the Invoice record's, else the first line's naming one.
-            self.line_pos.attach(inv, po, true);
+            let (row, h) = (c.row, c.header);
+            let place = || crate::cells::location(row, h, cols.po_number);
+            self.line_pos.attach(inv, po, true, place, &mut c.problems);
         }
+        p.line_at(row);
         p.absorb(c);
     }
 
@@ -477,6 +514,7 @@ impl CoupaReader {
         if let Some(ch) = cols.read(&mut c) {
             inv.charges.push(ch);
         }
+        p.charge_at(row);
         p.absorb(c);
     }
 
@@ -625,6 +663,7 @@ impl CoupaReader {
         }
         attach_po_currency(po, &mut line, refs.currency);
         po.lines.push(line);
+        p.line_at(row);
         p.absorb(c);
     }
 

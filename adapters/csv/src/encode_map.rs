@@ -7,10 +7,12 @@
 //! rate when it has no amount), a charge (one per kind, `charges.<kind>`; line charges have
 //! no column), a line amount that quantity × price does not give back (`lines.amount`), a
 //! subtotal, tax total or total that the values written do not add up to (`subtotal`,
-//! `tax_total`, `total`), a credit or debit memo or a cancelled order (`purpose`), and a
-//! payment-terms discount (`payment_terms.discount_percent`). A tax total given without any
-//! tax goes in the `taxes.amount` column when the map has one and no `tax_total` column.
-//! Other fields without a column (parties' details, descriptions, the currency, tax and
+//! `tax_total`, `total`), a credit or debit memo or a cancelled order (`purpose`), a
+//! payment-terms discount (`payment_terms.discount_percent`), and the currency (`currency`;
+//! a map without the column carries the partner's `csv.currency` only, which its reader gives
+//! every document back, so a document in it is written, one in another refused). A tax total
+//! given without any tax goes in the `taxes.amount` column when the map has one and no
+//! `tax_total` column. Other fields without a column (parties' details, descriptions, tax and
 //! charge descriptions) are left out as the partner's layout does.
 //!
 //! An invoice line's PO ([`crate::line_po`]) goes in the `lines.po_number` column, else in the
@@ -27,7 +29,9 @@ use gateway_model::{
 use rust_decimal::Decimal;
 
 use crate::column_map::{ColumnMap, Grouping};
-use crate::fields::{self, Field, HeadField, LineField, LineRef, PartyField};
+use crate::fields::{
+    self, Field, HeadField, LineField, LineRef, PartyField, charge_kind_name as kind_name,
+};
 
 fn invalid(path: impl Into<String>, message: impl Into<String>) -> EncodeError {
     EncodeError::Invalid {
@@ -244,15 +248,6 @@ impl Columns<'_> {
             .columns
             .iter()
             .any(|(_, x)| matches!(x, Field::Line(l) if l == f))
-    }
-}
-
-fn kind_name(kind: ChargeKind) -> &'static str {
-    match kind {
-        ChargeKind::Shipping => "shipping",
-        ChargeKind::Handling => "handling",
-        ChargeKind::Discount => "discount",
-        ChargeKind::Other => "other",
     }
 }
 
@@ -587,9 +582,36 @@ fn check_money(doc: &Document, map: &ColumnMap) -> Result<Option<Decimal>, Encod
             column("payment_terms.discount_percent"),
         );
     }
+    check_currency(doc, map, &mut out);
     check_po(doc, &has, &mut out);
     out.result()?;
     Ok(tax_from_total)
+}
+
+/// The document's currency, which a map without a `currency` column carries only when it is
+/// the partner's own (`csv.currency`, which the reader gives every document of the file):
+/// written without it, the amounts would be read in another currency, or in none (Coupa
+/// refuses an invoice without one).
+fn check_currency(doc: &Document, map: &ColumnMap, out: &mut Lost<'_>) {
+    let currency = match doc {
+        Document::Invoice(i) => i.currency.as_deref(),
+        Document::PurchaseOrder(p) => p.currency.as_deref(),
+    };
+    let Some(currency) = currency else {
+        return;
+    };
+    if map.has_currency_column() || map.currency.as_deref() == Some(currency) {
+        return;
+    }
+    let read_as = match map.currency.as_deref() {
+        Some(fixed) => format!("it would be read back in the partner's csv.currency {fixed:?}"),
+        None => "the map has no column for it and names no csv.currency".to_string(),
+    };
+    out.add(
+        "$.currency".into(),
+        format!("the currency {currency:?} would be lost: {read_as}"),
+        column("currency"),
+    );
 }
 
 /// The POs of an invoice's lines, when the map has a column for POs (without one, the

@@ -192,6 +192,94 @@ pub fn parse(path: &str, kind: DocumentKind) -> Result<Field, String> {
     Ok(Field::Head(f))
 }
 
+/// The field path of `f` for documents of `kind`, as [`parse`] reads it (`None` for
+/// `ignore`): what a decoded document records for each column it was read from, so a problem
+/// found later is placed at its column ([`crate::source_path`]).
+pub fn path(f: &Field, kind: DocumentKind) -> Option<String> {
+    let invoice = kind == DocumentKind::Invoice;
+    Some(match f {
+        Field::Ignore => return None,
+        Field::Head(h) => match h {
+            HeadField::Number if invoice => "invoice_number".into(),
+            HeadField::Number | HeadField::PoNumber => "po_number".into(),
+            HeadField::Date if invoice => "invoice_date".into(),
+            HeadField::Date => "order_date".into(),
+            HeadField::Purpose => "purpose".into(),
+            HeadField::Currency => "currency".into(),
+            HeadField::Version => "version".into(),
+            HeadField::Total => "total".into(),
+            HeadField::Subtotal => "subtotal".into(),
+            HeadField::TaxTotal => "tax_total".into(),
+            HeadField::Comments => "comments".into(),
+            HeadField::Party(role, pf) => {
+                let part = match pf {
+                    PartyField::Name => "name".to_string(),
+                    PartyField::Id(d) => format!("ids.{d}"),
+                    PartyField::Line => "address.lines".into(),
+                    PartyField::City => "address.city".into(),
+                    PartyField::Region => "address.region".into(),
+                    PartyField::PostalCode => "address.postal_code".into(),
+                    PartyField::Country => "address.country".into(),
+                    PartyField::Contact => "contact".into(),
+                    PartyField::Email => "email".into(),
+                    PartyField::Phone => "phone".into(),
+                };
+                format!("{}.{part}", role_name(*role))
+            }
+            HeadField::TermsDescription => "payment_terms.description".into(),
+            HeadField::NetDays => "payment_terms.net_days".into(),
+            HeadField::DiscountPercent => "payment_terms.discount_percent".into(),
+            HeadField::DiscountDays => "payment_terms.discount_days".into(),
+            HeadField::Charge(kind) => format!("charges.{}", charge_kind_name(*kind)),
+            HeadField::TaxAmount => "taxes.amount".into(),
+            HeadField::TaxRate => "taxes.rate".into(),
+            HeadField::TaxCategory => "taxes.category".into(),
+            HeadField::Extension(k) => format!("extensions.{k}"),
+        },
+        Field::Line(l) => format!(
+            "lines.{}",
+            match l {
+                LineField::LineNumber => "line_number",
+                LineField::Quantity => "quantity",
+                LineField::Uom => "uom",
+                LineField::UnitPrice => "unit_price",
+                LineField::Amount => "amount",
+                LineField::Description => "description",
+                LineField::SupplierPart => "supplier_part_id",
+                LineField::BuyerPart => "buyer_part_id",
+                LineField::PoLine => "po_line_number",
+                LineField::PoNumber => "po_number",
+                LineField::NeedBy => "need_by",
+                LineField::TaxAmount => "taxes.amount",
+                LineField::TaxRate => "taxes.rate",
+                LineField::TaxCategory => "taxes.category",
+                LineField::Extension(k) => return Some(format!("lines.extensions.{k}")),
+            }
+        ),
+    })
+}
+
+/// A party's name in field paths (`supplier`, `ship_to`).
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Supplier => "supplier",
+        Role::Buyer => "buyer",
+        Role::BillTo => "bill_to",
+        Role::RemitTo => "remit_to",
+        Role::ShipTo => "ship_to",
+    }
+}
+
+/// A charge kind's name in field paths (`charges.shipping`).
+pub fn charge_kind_name(kind: ChargeKind) -> &'static str {
+    match kind {
+        ChargeKind::Shipping => "shipping",
+        ChargeKind::Handling => "handling",
+        ChargeKind::Discount => "discount",
+        ChargeKind::Other => "other",
+    }
+}
+
 fn party_slot(doc: &mut Document, role: Role) -> Option<&mut Option<Party>> {
     Some(match (doc, role) {
         (Document::Invoice(i), Role::Supplier) => &mut i.supplier,
@@ -672,6 +760,35 @@ mod tests {
         );
         assert!(parse("lines.po_number", po).is_err());
         assert!(parse("remit_to.name", po).is_err());
+        // Every path a map may name reads back as itself.
+        for (kind, paths) in [
+            (
+                inv,
+                &[
+                    "invoice_number",
+                    "po_number",
+                    "invoice_date",
+                    "remit_to.address.lines",
+                    "supplier.ids.GLN",
+                    "payment_terms.discount_days",
+                    "charges.discount",
+                    "taxes.category",
+                    "extensions.cost_centre",
+                    "lines.po_number",
+                    "lines.taxes.rate",
+                    "lines.extensions.x",
+                ][..],
+            ),
+            (
+                po,
+                &["po_number", "order_date", "version", "lines.need_by"][..],
+            ),
+        ] {
+            for p in paths {
+                assert_eq!(path(&parse(p, kind).unwrap(), kind).as_deref(), Some(*p));
+            }
+        }
+        assert_eq!(path(&Field::Ignore, inv), None);
         let e = parse("invoice_numbr", inv).unwrap_err();
         assert!(
             e.contains("invoice_numbr") && e.contains("unit_price"),

@@ -23,6 +23,9 @@
 //! `extensions.csv` (document and line level) holds unknown columns by their header, and
 //! `extensions.csv_records` holds `Account Allocation` and `Tag` records.
 //!
+//! Validation problems are placed in the file as sent ([`gateway_core::Decode::source_path`]):
+//! `row 5, column "Quantity" (I)`, rows counted as rejects count them (see `source_path`).
+//!
 //! Dialects: UTF-8 with or without BOM (other bytes read as Latin-1), CRLF or LF, quoted cells
 //! with embedded newlines, no final newline, delimiter from the profile or sniffed from the
 //! first line among `,` `;` tab `|`. A quoted cell never closed (the rest of the file read
@@ -47,6 +50,7 @@ mod parties;
 mod pending;
 mod report;
 mod rows;
+mod source_path;
 mod table;
 mod utf16;
 mod value;

@@ -6,29 +6,32 @@
 //! Reading: the invoice's PO is chosen as before (the Coupa `Invoice` record's, else the first
 //! line's that names one; a partner's `po_number` column on the document's first row). A line
 //! whose cell names another PO gets it as its `po_number`; one naming the invoice's gets none.
-//! A line whose cell is blank while another line of the invoice names a PO bills no PO, which
-//! the model cannot say of one line (absent, a line bills the invoice's): the blank is kept
-//! as `extensions.csv."PO Number": ""` on the line, so the CSV writers write it blank again.
 //!
-//! Writing: a line's cell is that blank when marked so (or another value kept there from an
-//! older reading), else the line's `po_number`, else the invoice's ([`cell`]).
+//! A blank line cell (the Coupa import's `PO Number` on an `Invoice Line`, a partner's
+//! `lines.po_number`) says, in these layouts, that the line bills no PO. Beside lines that
+//! name one, that cannot be carried: in the model, as in cXML, X12 and Coupa, a line without
+//! a PO of its own bills the invoice's, so the same file would mean one thing read as CSV and
+//! another once converted. Such an invoice is refused, each blank cell located, rather than
+//! taken with the line quietly moved onto the invoice's PO (or, as this reader once did, kept
+//! blank for CSV alone). The sender writes the PO the line bills, or sends the lines billing
+//! none on an invoice of their own. A blank cell where no line names a PO is no such line: the
+//! invoice's PO (from its `Invoice` record or `po_number` column), if any, is the lines'. A
+//! blank `po_number` cell (a document column, which repeats nothing) is the invoice's PO too.
+//!
+//! Writing: a line's cell is its own `po_number`, else the invoice's ([`cell`]), never blank
+//! while the invoice has a PO: what the model says of the line, which every format agrees on.
 
+use gateway_core::Reject;
 use gateway_model::{Invoice, InvoiceLine};
-
-use crate::coupa_invoice::EXT;
-use crate::header::normalize;
-
-/// The key under a line's `extensions.csv` that keeps its PO cell when it was blank.
-pub const COLUMN: &str = "PO Number";
 
 /// What one invoice's lines have said so far about their POs.
 #[derive(Debug, Default)]
 pub struct LinePos {
     /// A line named a PO.
     named: bool,
-    /// The lines (by index) whose cell was blank while no line had named a PO yet: they are
-    /// marked if one does.
-    blank: Vec<usize>,
+    /// Where the blank cells are of the lines read while no line had named a PO yet: they are
+    /// refused if one does.
+    blank: Vec<String>,
 }
 
 impl LinePos {
@@ -38,19 +41,26 @@ impl LinePos {
         self.blank.clear();
     }
 
-    /// Takes the PO cell (`""` when blank) of the invoice's last line. `adopt`: when the
-    /// invoice has no PO yet, the first line naming one gives it its PO.
-    pub fn attach(&mut self, inv: &mut Invoice, cell: &str, adopt: bool) {
+    /// Takes the PO cell (`""` when blank) of the invoice's last line, at `place` (its row and
+    /// column, made only for a blank cell). `adopt`: when the invoice has no PO yet, the first
+    /// line naming one gives it its PO. A blank cell beside lines naming a PO, on an invoice
+    /// that has one, is a problem added to `problems` (see the module docs).
+    pub fn attach(
+        &mut self,
+        inv: &mut Invoice,
+        cell: &str,
+        adopt: bool,
+        place: impl FnOnce() -> String,
+        problems: &mut Vec<Reject>,
+    ) {
         let Some(last) = inv.lines.len().checked_sub(1) else {
             return;
         };
         if cell.is_empty() {
             if !self.named {
-                self.blank.push(last);
-            } else if inv.po_number.is_some()
-                && let Some(l) = inv.lines.get_mut(last)
-            {
-                mark_blank(l);
+                self.blank.push(place());
+            } else if let Some(po) = inv.po_number.as_deref() {
+                problems.push(blank_refused(place(), po));
             }
             return;
         }
@@ -64,58 +74,40 @@ impl LinePos {
         if !self.named {
             self.named = true;
             let blank = std::mem::take(&mut self.blank);
-            if inv.po_number.is_some() {
-                for i in blank {
-                    if let Some(l) = inv.lines.get_mut(i) {
-                        mark_blank(l);
-                    }
-                }
+            if let Some(po) = inv.po_number.as_deref() {
+                problems.extend(blank.into_iter().map(|at| blank_refused(at, po)));
             }
         }
     }
 }
 
-/// Keeps a blank PO cell in the line's `extensions.csv` (left as it is when `csv` holds
-/// something other than an object).
-fn mark_blank(l: &mut InvoiceLine) {
-    let slot = l
-        .extensions
-        .entry(EXT.to_string())
-        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
-    if let serde_json::Value::Object(m) = slot {
-        m.insert(COLUMN.to_string(), serde_json::Value::String(String::new()));
-    }
+/// The refusal of a blank PO cell at `place` on a line of an invoice whose PO is `po`.
+fn blank_refused(place: String, po: &str) -> Reject {
+    Reject::new(
+        place,
+        format!(
+            "blank, while other lines of this invoice name a PO: a line billing no PO cannot be \
+             carried, as a line without a PO bills the invoice's ({po:?}) once converted (in \
+             cXML, X12 and Coupa as in the canonical document); write the PO this line bills \
+             (the invoice's {po:?} if it is that), or send the lines billing no PO on an \
+             invoice of their own"
+        ),
+    )
 }
 
-/// The PO cell a line keeps in `extensions.csv` (any spelling of `PO Number`): `Some("")` for
-/// a blank one.
-fn kept(l: &InvoiceLine) -> Option<&str> {
-    let Some(serde_json::Value::Object(m)) = l.extensions.get(EXT) else {
-        return None;
-    };
-    let want = normalize(COLUMN);
-    m.iter()
-        .find(|(k, _)| normalize(k) == want)
-        .and_then(|(_, v)| v.as_str())
-}
-
-/// The PO cell of line `l` of `inv`: the one it keeps from a CSV source, else its own PO,
-/// else the invoice's; `None` when blank.
+/// The PO cell of line `l` of `inv`: its own PO, else the invoice's; `None` when blank (the
+/// invoice has no PO). A mark an older reading left in the line's `extensions.csv`
+/// (`"PO Number": ""`, a blank kept for CSV alone) is not followed: the line bills the
+/// invoice's PO in every other format, and is written so here too.
 pub fn cell<'a>(inv: &'a Invoice, l: &'a InvoiceLine) -> Option<&'a str> {
-    match kept(l) {
-        Some(k) => Some(k),
-        None => l.po_number.as_deref().or(inv.po_number.as_deref()),
-    }
-    .filter(|c| !c.is_empty())
+    l.po_number.as_deref().or(inv.po_number.as_deref())
 }
 
 /// The PO line `l` bills when it is not the invoice's (as [`cell`] writes it).
 pub fn own<'a>(inv: &'a Invoice, l: &'a InvoiceLine) -> Option<&'a str> {
-    let own = match kept(l) {
-        Some(k) => Some(k).filter(|k| !k.is_empty()),
-        None => l.po_number.as_deref(),
-    };
-    own.filter(|o| Some(*o) != inv.po_number.as_deref())
+    l.po_number
+        .as_deref()
+        .filter(|o| Some(*o) != inv.po_number.as_deref())
 }
 
 /// True when a reader, taking the invoice's PO from the first line naming one, would take

@@ -2,7 +2,10 @@
 //! row has been read, or rejected whole (with every located problem) when any of its rows was
 //! bad. Nothing else is kept, which is what bounds memory by one document.
 
-use gateway_core::{DecodeItem, DecodedDocument, Reject, SourceMeta};
+use std::sync::Arc;
+
+use gateway_core::codec::{SourceColumn, SourcePlaces};
+use gateway_core::{DecodeItem, DecodedDocument, Format, Reject, SourceMeta};
 use gateway_model::Document;
 
 use crate::cells::Cells;
@@ -25,6 +28,12 @@ pub struct Pending {
     short: gateway_core::FirstFew,
     /// Further notes for the document (at most [`MAX_NOTES`]).
     notes: Vec<String>,
+    /// The row of each line's record, in line order ([`SourcePlaces::lines`]).
+    line_rows: Vec<u32>,
+    /// The row of the document's first charge record (Coupa's `Invoice Charge`), 0 when none.
+    charge_row: u32,
+    /// The columns its fields were read from ([`SourcePlaces::columns`]).
+    columns: Arc<[SourceColumn]>,
 }
 
 /// Notes kept for one document besides the charset and short-row ones.
@@ -53,7 +62,27 @@ impl Pending {
             not_utf8: gateway_core::FirstFew::new(MAX_NAMED_ROWS),
             short: gateway_core::FirstFew::new(MAX_NAMED_ROWS),
             notes: Vec::new(),
+            line_rows: Vec::new(),
+            charge_row: 0,
+            columns: Arc::default(),
         }
+    }
+
+    /// Records that the document's last line was read from `row`.
+    pub fn line_at(&mut self, row: &Row) {
+        self.line_rows.push(row_number(row.number));
+    }
+
+    /// Records that a charge of the document was read from `row` (a record of its own).
+    pub fn charge_at(&mut self, row: &Row) {
+        if self.charge_row == 0 {
+            self.charge_row = row_number(row.number);
+        }
+    }
+
+    /// The columns the document's fields were read from.
+    pub fn set_columns(&mut self, columns: Arc<[SourceColumn]>) {
+        self.columns = columns;
     }
 
     /// Takes what reading a row's cells found: its problems, and whether it was short.
@@ -100,6 +129,7 @@ impl Pending {
                     ),
                 ));
                 clear_lines(&mut self.doc);
+                self.line_rows = Vec::new();
             }
             return false;
         }
@@ -124,12 +154,20 @@ impl Pending {
             format!("rows {}-{}", self.first_row, self.last_row)
         };
         if self.problems.is_empty() {
+            let charset_note = self.charset_note();
             let mut meta = SourceMeta {
                 source_key: Some(rows.as_str().into()),
                 location: Some(rows.into()),
+                places: SourcePlaces {
+                    format: Some(Format::Csv),
+                    heading: row_number(self.first_row),
+                    summary: self.charge_row,
+                    lines: self.line_rows,
+                    columns: self.columns,
+                },
                 ..SourceMeta::default()
             };
-            if let Some(note) = self.charset_note() {
+            if let Some(note) = charset_note {
                 meta.note(&note);
             }
             if let Some(rows) = self.short.list() {
@@ -186,6 +224,11 @@ impl Pending {
             gateway_core::READ_AS_WINDOWS_1252
         ))
     }
+}
+
+/// A row number as [`SourcePlaces`] holds it (0, "not known", past `u32::MAX`).
+fn row_number(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(0)
 }
 
 fn clear_lines(doc: &mut Document) {

@@ -111,6 +111,7 @@ fn row_grouping_makes_one_document_per_row() {
 id = "r"
 [csv]
 grouping = "row"
+currency = "USD"
 columns = [
   { column = "1", field = "invoice_number" },
   { column = "2", field = "lines.amount" },
@@ -344,4 +345,94 @@ fn a_partner_layout_refuses_totals_and_purposes_it_cannot_give_back() {
         panic!()
     };
     assert_eq!(b.purpose, Some(InvoicePurpose::CreditMemo));
+}
+
+/// `samples/csv/invoice/partner_sheet.partner.toml` without its `Währung` column, with
+/// `extra` lines added to its `[csv]` section.
+fn sheet_without_currency(extra: &str) -> PartnerProfile {
+    let path = samples().join("invoice/partner_sheet.partner.toml");
+    let toml = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("  { column = \"Währung\", field = \"currency\" },\n", "")
+        .replace("[csv]\n", &format!("[csv]\n{extra}"));
+    assert!(!toml.contains("Währung"));
+    PartnerProfile::from_toml(&toml, "sheet.toml").unwrap()
+}
+
+/// QA: a map without a currency column read the sheet's invoices without a currency (which
+/// Coupa refuses after they were accepted).
+#[test]
+fn an_invoice_read_through_a_map_without_a_currency_column_is_refused_unless_the_partner_has_one() {
+    let raw = std::fs::read(samples().join("invoice/partner_sheet.csv")).unwrap();
+    let d = CsvCodec.decode(&raw, &sheet_without_currency(""));
+    assert!(d.documents.is_empty(), "{:?}", docs(&d));
+    let refused: Vec<(&str, Option<&str>)> = d
+        .rejects
+        .iter()
+        .map(|r| (r.location.as_str(), r.document.as_deref()))
+        .collect();
+    assert_eq!(
+        refused,
+        [("row 2", Some("R-2026-001")), ("row 4", Some("R-2026-002"))]
+    );
+    for want in ["no column mapped to `currency`", "csv.currency", "Coupa"] {
+        assert!(
+            d.rejects[0].message.contains(want),
+            "{want}: {}",
+            d.rejects[0].message
+        );
+    }
+
+    // The partner's currency named in its profile: every document is in it.
+    let d = CsvCodec.decode(&raw, &sheet_without_currency("currency = \"EUR\"\n"));
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    assert_eq!(
+        docs(&d),
+        canonical(&samples().join("invoice/partner_sheet.canonical.json"))
+    );
+
+    // A currency that is no ISO 4217 code is the profile's fault, said once.
+    let d = CsvCodec.decode(&raw, &sheet_without_currency("currency = \"euro\"\n"));
+    assert!(d.documents.is_empty());
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    assert!(
+        d.rejects[0].message.contains("csv.currency \"euro\""),
+        "{}",
+        d.rejects[0].message
+    );
+}
+
+/// QA: written through a map without a currency column, the invoice's currency was gone.
+#[test]
+fn a_map_without_a_currency_column_writes_only_the_partners_currency() {
+    let docs = canonical(&samples().join("invoice/partner_sheet.canonical.json"));
+    let (path, message) = refusal(docs[0].clone(), &sheet_without_currency(""));
+    assert_eq!(path, "$.currency");
+    for want in ["\"EUR\" would be lost", "`currency`", "R-2026-001"] {
+        assert!(message.contains(want), "{want}: {message}");
+    }
+    let (path, message) = refusal(
+        docs[0].clone(),
+        &sheet_without_currency("currency = \"CHF\"\n"),
+    );
+    assert_eq!(path, "$.currency");
+    assert!(message.contains("csv.currency \"CHF\""), "{message}");
+
+    // In the partner's own currency, written and read back the same.
+    let eur = sheet_without_currency("currency = \"EUR\"\n");
+    let bytes = CsvCodec.encode(&docs, &eur).unwrap();
+    assert!(!String::from_utf8_lossy(&bytes).contains("EUR"));
+    let back = CsvCodec.decode(&bytes, &eur);
+    assert!(back.rejects.is_empty(), "{:?}", back.rejects);
+    assert_eq!(common::docs(&back), docs);
+
+    // An order's currency is money too.
+    let dir = samples().join("purchase_order");
+    let keyed = std::fs::read_to_string(dir.join("partner_keyed.partner.toml"))
+        .unwrap()
+        .replace("  { column = \"Currency\", field = \"currency\" },\n", "");
+    let keyed = PartnerProfile::from_toml(&keyed, "keyed.toml").unwrap();
+    let order = canonical(&dir.join("partner_keyed.canonical.json"));
+    let (path, _) = refusal(order[0].clone(), &keyed);
+    assert_eq!(path, "$.currency");
 }

@@ -1,14 +1,15 @@
 //! Invoices billing several POs: each CSV line row names the PO it bills, which the model
 //! holds as the invoice's `po_number` and, on a line billing another, the line's own
-//! `lines[].po_number`. Read in, written out (Coupa import and partner column maps), and a
-//! blank PO cell beside lines naming one is kept blank.
+//! `lines[].po_number`. Read in, written out (Coupa import and partner column maps). A blank
+//! line PO cell beside lines naming one would bill no PO, which no format can carry (a line
+//! without a PO bills the invoice's): refused at the cell.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use adapter_csv::CsvCodec;
 use common::{decode, decode_with, docs};
-use gateway_core::{Encode, PartnerProfile};
+use gateway_core::{Decoded, Encode, PartnerProfile};
 use gateway_model::{Document, Invoice, InvoiceLine};
 
 fn invoice(d: &Document) -> &Invoice {
@@ -31,14 +32,6 @@ fn one_invoice(raw: &[u8], profile: Option<&str>) -> Invoice {
 
 fn pos(inv: &Invoice) -> Vec<Option<&str>> {
     inv.lines.iter().map(|l| l.po_number.as_deref()).collect()
-}
-
-/// The blank PO cell a line keeps from its source, if any.
-fn kept_blank(l: &InvoiceLine) -> bool {
-    l.extensions
-        .get("csv")
-        .and_then(|c| c.get("PO Number"))
-        .is_some_and(|v| v == "")
 }
 
 fn encode(docs: &[Document], profile: &PartnerProfile) -> Vec<u8> {
@@ -111,9 +104,17 @@ fn a_canonical_invoice_with_a_line_on_another_po_round_trips_through_the_coupa_i
     );
 }
 
+/// The locations of `d`'s rejects, none of its documents taken.
+fn refused(d: &Decoded) -> Vec<&str> {
+    assert!(d.documents.is_empty(), "{:?}", docs(d));
+    d.rejects.iter().map(|r| r.location.as_str()).collect()
+}
+
+/// QA: a blank PO cell on one line of a multi-PO invoice was kept blank for CSV alone, while
+/// the same invoice converted to cXML, X12 or Coupa billed that line to the invoice's PO.
 #[test]
-fn a_blank_po_cell_beside_lines_naming_one_stays_blank_through_canonical() {
-    // Line 1 names no PO (a freight line, say), before and after the lines that do.
+fn a_blank_po_cell_beside_lines_naming_one_is_refused_at_its_cell() {
+    // Lines 1 and 3 name no PO (freight, say), before and after the line that does.
     let raw = b"\
 Invoice,Invoice Number*,Supplier Name,Invoice Date*,Currency
 Invoice Line,Invoice Number*,Supplier Name,Line Number,Description*,Price*,Quantity,Unit of Measure*,PO Number
@@ -122,21 +123,65 @@ Invoice Line,INV-8,Acme Supplies,1,Freight,10.00,1,EA,
 Invoice Line,INV-8,Acme Supplies,2,Widgets,10.00,5,EA,PO-00001
 Invoice Line,INV-8,Acme Supplies,3,Consulting (no PO),60.00,1,HR,
 ";
-    let inv = one_invoice(raw, None);
-    assert_eq!(inv.po_number.as_deref(), Some("PO-00001"));
-    assert_eq!(pos(&inv), [None, None, None]);
-    let blank: Vec<bool> = inv.lines.iter().map(kept_blank).collect();
-    assert_eq!(blank, [true, false, true], "{inv:?}");
-
-    let text = round_trip(&inv, None);
-    let po_of = |what: &str| {
-        let row = text.lines().find(|l| l.contains(what)).unwrap();
-        row.split(',').any(|c| c == "PO-00001")
-    };
-    assert!(
-        !po_of("Freight") && po_of("Widgets") && !po_of("Consulting"),
-        "{text}"
+    let d = decode(raw);
+    assert_eq!(
+        refused(&d),
+        [
+            r#"row 4, column "PO Number""#,
+            r#"row 6, column "PO Number""#
+        ]
     );
+    assert!(
+        d.rejects
+            .iter()
+            .all(|r| r.document.as_deref() == Some("INV-8")),
+        "{:?}",
+        d.rejects
+    );
+    let m = &d.rejects[0].message;
+    for want in [
+        "blank, while other lines of this invoice name a PO",
+        "bills the invoice's (\"PO-00001\")",
+        "cXML, X12 and Coupa",
+        "on an invoice of their own",
+    ] {
+        assert!(m.contains(want), "{want}: {m}");
+    }
+
+    // A partner's `lines.po_number` column says the same of a blank cell.
+    let d = decode_with(
+        b"Invoice,Line,Qty,Price,Line PO\nI-1,1,1,2.00,PO-1\nI-1,2,1,3.00,\n",
+        LINE_MAP,
+    );
+    assert_eq!(refused(&d), [r#"row 3, column "Line PO""#]);
+}
+
+/// A line an older reading marked blank for CSV alone (`extensions.csv."PO Number": ""`)
+/// bills the invoice's PO in the canonical document, as cXML, X12 and Coupa read it: it is
+/// written with that PO, not blank.
+#[test]
+fn a_line_marked_blank_by_an_older_reading_is_written_with_the_invoices_po() {
+    let mut inv = one_invoice(MULTI_PO, None);
+    inv.lines[2]
+        .extensions
+        .insert("csv".into(), serde_json::json!({ "PO Number": "" }));
+    for profile in [None, Some(LINE_MAP)] {
+        let p = match profile {
+            Some(t) => PartnerProfile::from_toml(t, "test.toml").unwrap(),
+            None => PartnerProfile::anonymous(),
+        };
+        let bytes = encode(&[Document::Invoice(inv.clone())], &p);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let third = text
+            .lines()
+            .filter(|l| l.contains("INV-7"))
+            .filter(|l| profile.is_some() || l.starts_with("Invoice Line"))
+            .nth(2)
+            .unwrap();
+        assert!(third.contains("PO-00001"), "{text}");
+        let back = one_invoice(&bytes, profile);
+        assert_eq!(pos(&back), [None, Some("PO-00002"), None]);
+    }
 }
 
 #[test]
@@ -160,6 +205,7 @@ const HEAD_MAP: &str = r#"
 id = "sheet"
 [csv]
 kind = "invoice"
+currency = "USD"
 columns = [
   { column = "Invoice", field = "invoice_number" },
   { column = "PO", field = "po_number" },
@@ -203,6 +249,7 @@ const LINE_MAP: &str = r#"
 id = "sheet"
 [csv]
 kind = "invoice"
+currency = "USD"
 columns = [
   { column = "Invoice", field = "invoice_number" },
   { column = "Line", field = "lines.line_number" },
@@ -214,16 +261,23 @@ columns = [
 
 #[test]
 fn a_partner_lines_po_number_column_reads_and_writes_each_lines_po() {
-    let raw = b"Invoice,Line,Qty,Price,Line PO\nI-1,1,1,2.00,\nI-1,2,1,3.00,PO-1\n\
+    let raw = b"Invoice,Line,Qty,Price,Line PO\nI-1,1,1,2.00,PO-1\nI-1,2,1,3.00,PO-1\n\
 I-1,3,1,4.00,PO-2\nI-1,4,1,5.00,PO-1\n";
     let inv = one_invoice(raw, Some(LINE_MAP));
     assert_eq!(inv.po_number.as_deref(), Some("PO-1"));
     assert_eq!(pos(&inv), [None, None, Some("PO-2"), None]);
-    assert!(kept_blank(&inv.lines[0]), "{inv:?}");
+    assert!(inv.lines.iter().all(|l| l.extensions.is_empty()), "{inv:?}");
     let text = round_trip(&inv, Some(LINE_MAP));
-    assert!(text.contains("I-1,1,1,2.00,\r\n"), "{text}");
-    // Written in the Coupa import too, the blank stays blank.
+    assert!(text.contains("I-1,3,1,4.00,PO-2\r\n"), "{text}");
     round_trip(&inv, None);
+
+    // Every cell blank: no line names a PO, and the invoice has none.
+    let inv = one_invoice(
+        b"Invoice,Line,Qty,Price,Line PO\nI-1,1,1,2.00,\nI-1,2,1,3.00,\n",
+        Some(LINE_MAP),
+    );
+    assert_eq!(inv.po_number, None);
+    assert_eq!(pos(&inv), [None, None]);
 }
 
 #[test]
@@ -233,6 +287,7 @@ fn a_canonical_invoice_billing_several_pos_round_trips_through_a_partner_map() {
     let inv = Invoice {
         invoice_number: full.invoice_number.clone(),
         po_number: full.po_number.clone(),
+        currency: full.currency.clone(),
         lines: full
             .lines
             .iter()

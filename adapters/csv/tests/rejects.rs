@@ -273,6 +273,7 @@ fn a_quote_never_closed_rejects_its_row_and_the_rows_after_it_are_read() {
 id = "p"
 [csv]
 grouping = "row"
+currency = "USD"
 columns = [
   { column = "No", field = "invoice_number" },
   { column = "Text", field = "lines.description" },

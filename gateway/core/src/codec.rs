@@ -51,15 +51,32 @@ pub struct SourcePlaces {
     /// nothing recorded.
     pub format: Option<Format>,
     /// The document's heading: cXML, the line of its `InvoiceDetailRequestHeader` or
-    /// `OrderRequestHeader`.
+    /// `OrderRequestHeader`; CSV, the row of its first record (where its own fields are).
     pub heading: u32,
     /// The document's summary: cXML, the line of its `InvoiceDetailSummary` (an order's
-    /// `Total`).
+    /// `Total`); CSV, the row of its first `Invoice Charge` record.
     pub summary: u32,
     /// One entry per canonical line, in order: cXML, the line of the item's start tag
     /// (`InvoiceDetailItem`, `ItemOut`); X12, the position in its set of the line's IT1/PO1
-    /// (ST is 1).
+    /// (ST is 1); CSV, the row of the line's record (as its rejects count rows).
     pub lines: Vec<u32>,
+    /// CSV: the columns the document's fields were read from. A CSV file's columns are the
+    /// file's own (a header row, a partner's column map), so their names cannot be made from
+    /// the format afterwards as cXML's and X12's are; one list is shared by the documents read
+    /// under the same header rows, so recording it costs no copy per document.
+    pub columns: std::sync::Arc<[SourceColumn]>,
+}
+
+/// A column of a CSV source that fields were read from ([`SourcePlaces::columns`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceColumn {
+    /// The field it holds, in the CSV adapter's words: a column map's field paths
+    /// (`invoice_number`, `lines.quantity`, `supplier.address.city`).
+    pub field: Text,
+    /// Its position in the row, 0-based.
+    pub index: u32,
+    /// Its name as the header row writes it; empty when the file has no header row.
+    pub name: Text,
 }
 
 /// One step of a canonical JSON path: a field name, and the index after it when it has one
@@ -275,10 +292,10 @@ pub trait Decode: Send + Sync {
 
     /// Where canonical `json_path` (a validation problem's path, such as
     /// `$.lines[0].quantity`) lives in this format, for `document` as decoded with `meta`:
-    /// the element and attribute (cXML), the segment and element (X12), with the line or
-    /// position the decoder recorded in [`SourceMeta::places`] when it has one. `None` when
-    /// the format has nothing to add (canonical JSON's paths are its own) or the path maps
-    /// to nothing in it. Never fails: an unknown path is `None`.
+    /// the element and attribute (cXML), the segment and element (X12), the row and column
+    /// (CSV), with the line or position the decoder recorded in [`SourceMeta::places`] when it
+    /// has one. `None` when the format has nothing to add (canonical JSON's paths are its own)
+    /// or the path maps to nothing in it. Never fails: an unknown path is `None`.
     fn source_path(
         &self,
         document: &Document,
@@ -315,6 +332,14 @@ pub trait Encode: Send + Sync {
     /// Encodes a batch of documents into one output (one interchange, one CSV file, one cXML
     /// document each concatenated for formats that carry one document per message).
     fn encode(&self, docs: &[Document], partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError>;
+
+    /// What writing `doc` in this format leaves out because the format has no place for it
+    /// (an invoice line's comments in an 810), each as `path: why`, so a conversion can say so
+    /// rather than lose it without a word. What is malformed is refused by [`Encode::encode`]
+    /// instead; empty when the format carries everything the writer knows of.
+    fn left_out(&self, _doc: &Document) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

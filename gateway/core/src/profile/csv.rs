@@ -41,6 +41,14 @@ pub struct CsvProfile {
     /// file uses Coupa's layouts.
     #[serde(default)]
     pub columns: Vec<CsvColumn>,
+    /// The partner's currency (ISO 4217, `"EUR"`), for a column map: a document whose file
+    /// names none (the map has no `currency` column, or the cell is blank) is in it, and a
+    /// document in it may be written through a map without a `currency` column. Without it,
+    /// an invoice read through a map that has no `currency` column is refused (it would reach
+    /// Coupa without one), and a document in any currency is refused by such a map's writer
+    /// rather than written without it. Only read when `columns` is not empty.
+    #[serde(default)]
+    pub currency: Option<String>,
     /// The character set the partner's system writes and reads: `"utf-8"` (default) or
     /// `"windows-1252"` (Excel on Windows opens and saves CSV files in it). What we write is
     /// in it; a character it lacks is refused with its row and column rather than written
@@ -126,6 +134,9 @@ columns = [
         assert_eq!(p.columns.len(), 2);
         assert_eq!(p.columns[1].field, "lines.line_number");
         assert!(p.has_column_map());
+        assert_eq!(p.currency, None);
+        let fixed: CsvProfile = toml::from_str("currency = \"EUR\"\n").unwrap();
+        assert_eq!(fixed.currency.as_deref(), Some("EUR"));
     }
 
     #[test]
