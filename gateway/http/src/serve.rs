@@ -4,23 +4,29 @@
 //! timeout, a bound on open connections (idle ones included:
 //! past it new connections wait in the listen backlog, so thousands of idle sockets or HTTP/2
 //! connections opened and left silent cannot exhaust memory or file descriptors), HTTP/2 pings
-//! that close a connection whose peer stopped answering, and graceful shutdown (stop
-//! accepting, let in-flight requests finish within the grace period).
+//! that close a connection whose peer stopped answering, HTTP/2 connections closed (GOAWAY)
+//! once no stream has been open for the header timeout, as HTTP/1 keep-alive connections are
+//! closed when no new request comes within it, and graceful shutdown (stop accepting, let
+//! in-flight requests finish within the grace period).
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use axum::Router;
-use axum::http::Request;
-use hyper::body::Incoming;
+use axum::body::{Body, Bytes};
+use axum::http::{Request, Response, Version};
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tower::ServiceExt;
 use tower_http::timeout::TimeoutLayer;
 
@@ -28,6 +34,11 @@ use tower_http::timeout::TimeoutLayer;
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// How long a request head may take, and how long a connection may stay idle: an
+    /// HTTP/1 keep-alive connection with no new request within it is closed, and so is an
+    /// HTTP/2 connection with no stream open for that long (GOAWAY, so a request the client
+    /// sent meanwhile is still served). Otherwise an HTTP/2 client that keeps answering pings
+    /// held its connection slot for ever.
     pub header_timeout: Duration,
     pub request_timeout: Duration,
     /// How long in-flight requests may run after shutdown was asked for.
@@ -64,7 +75,9 @@ pub async fn serve(
 ) {
     #[allow(deprecated)]
     let app = app.layer(TimeoutLayer::new(options.request_timeout));
-    let graceful = GracefulShutdown::new();
+    // Told to every connection when shutdown starts (each then closes gracefully); closed
+    // once every connection has ended, which is when draining is over.
+    let (draining, _) = watch::channel(());
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -103,7 +116,8 @@ pub async fn serve(
         let connection = Connection {
             builder: builder.clone(),
             app: app.clone(),
-            watcher: graceful.watcher(),
+            draining: draining.subscribe(),
+            idle_timeout: options.header_timeout,
             head_deadline,
             peer,
         };
@@ -124,8 +138,9 @@ pub async fn serve(
         });
     }
     drop(listener);
+    let _ = draining.send(());
     tokio::select! {
-        _ = graceful.shutdown() => {}
+        () = draining.closed() => {}
         _ = tokio::time::sleep(options.grace) => {
             tracing::warn!("grace period over; closing remaining connections");
         }
@@ -136,11 +151,89 @@ pub async fn serve(
 struct Connection {
     builder: Builder<TokioExecutor>,
     app: Router,
-    watcher: Watcher,
+    /// Changes when the server shuts down; held until the connection ends, so the server
+    /// knows when draining is over.
+    draining: watch::Receiver<()>,
+    /// How long an HTTP/2 connection may have no stream open before it is closed.
+    idle_timeout: Duration,
     /// When the first complete request head must have arrived: `header_timeout` after the
     /// connection was accepted.
     head_deadline: tokio::time::Instant,
     peer: SocketAddr,
+}
+
+/// The requests (HTTP/2 streams) open on one connection, and whether it speaks HTTP/2.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Streams {
+    open: usize,
+    h2: bool,
+}
+
+/// One open request of a connection: counted from when hyper hands its head to the service
+/// until its response body is sent to the end or dropped (the client reset the stream, the
+/// connection ended), whichever way that happens.
+#[derive(Debug)]
+struct OpenStream(Arc<watch::Sender<Streams>>);
+
+impl OpenStream {
+    fn open(streams: &Arc<watch::Sender<Streams>>) -> Self {
+        streams.send_modify(|s| s.open += 1);
+        OpenStream(Arc::clone(streams))
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.send_modify(|s| s.open = s.open.saturating_sub(1));
+    }
+}
+
+/// A response body that keeps its stream counted open until it is done: a response streamed
+/// after its handler returned is still in flight.
+#[derive(Debug)]
+struct Counted {
+    body: Body,
+    _open: OpenStream,
+}
+
+impl hyper::body::Body for Counted {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// Resolves once the connection has spoken HTTP/2 and had no stream open for `idle`; a
+/// stream opened meanwhile starts the wait again when it ends. An HTTP/1 connection never
+/// resolves it: hyper's header timeout closes those between requests.
+async fn idle_http2(mut streams: watch::Receiver<Streams>, idle: Duration) {
+    loop {
+        if streams.wait_for(|s| s.h2 && s.open == 0).await.is_err() {
+            // The counter went with the service: the connection is ending anyway.
+            return std::future::pending().await;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(idle) => return,
+            changed = streams.changed() => {
+                if changed.is_err() {
+                    return std::future::pending().await;
+                }
+            }
+        }
+    }
 }
 
 impl Connection {
@@ -157,24 +250,40 @@ impl Connection {
         let Connection {
             builder,
             app,
-            watcher,
+            mut draining,
+            idle_timeout,
             head_deadline,
             peer,
         } = self;
         // hyper calls the service once a request head is complete (HTTP/1 or an HTTP/2
-        // stream's headers); that disarms the deadline.
+        // stream's headers); that disarms the deadline, and counts the stream open.
         let heard = Arc::new(tokio::sync::Notify::new());
+        let streams = Arc::new(watch::Sender::new(Streams::default()));
         let app = {
             let heard = Arc::clone(&heard);
+            let seen = Arc::clone(&streams);
+            let counted = Arc::clone(&streams);
             app.map_request(move |request: Request<Incoming>| {
                 heard.notify_one();
+                if request.version() == Version::HTTP_2 {
+                    seen.send_if_modified(|s| !std::mem::replace(&mut s.h2, true));
+                }
                 request
+            })
+            .map_future(move |response| {
+                let open = OpenStream::open(&counted);
+                async move {
+                    let response: Response<Body> = response.await?;
+                    Ok::<_, std::convert::Infallible>(
+                        response.map(|body| Body::new(Counted { body, _open: open })),
+                    )
+                }
             })
         };
         let conn = builder
             .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(app))
             .into_owned();
-        let conn = watcher.watch(conn);
+        tokio::pin!(conn);
         let no_head_in_time = async {
             if tokio::time::timeout_at(head_deadline, heard.notified())
                 .await
@@ -183,14 +292,33 @@ impl Connection {
                 std::future::pending::<()>().await;
             }
         };
-        tokio::select! {
-            ended = conn => {
-                if let Err(e) = ended {
-                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+        tokio::pin!(no_head_in_time);
+        let idle = idle_http2(streams.subscribe(), idle_timeout);
+        tokio::pin!(idle);
+        // Once asked to close (shutdown, or idle), the connection is polled on until hyper
+        // has finished what is in flight: a graceful close never cuts a request.
+        let mut closing = false;
+        loop {
+            tokio::select! {
+                ended = conn.as_mut() => {
+                    if let Err(e) = ended {
+                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+                    }
+                    return;
                 }
-            }
-            () = no_head_in_time => {
-                tracing::debug!(%peer, "no complete request head within the header timeout; closing the connection");
+                () = &mut no_head_in_time => {
+                    tracing::debug!(%peer, "no complete request head within the header timeout; closing the connection");
+                    return;
+                }
+                _ = draining.changed(), if !closing => {
+                    closing = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+                () = &mut idle, if !closing => {
+                    tracing::debug!(%peer, "HTTP/2 connection without a stream for the header timeout; closing it (GOAWAY)");
+                    closing = true;
+                    conn.as_mut().graceful_shutdown();
+                }
             }
         }
     }
@@ -405,6 +533,121 @@ mod tests {
         );
         let _ = stop.send(());
         server.await.unwrap();
+    }
+
+    /// An HTTP/2 client connection to `addr` (prior knowledge, no TLS): the handle to send
+    /// requests on, and the connection's task, which ends when the server closes it.
+    async fn h2_client(
+        addr: std::net::SocketAddr,
+    ) -> (
+        hyper::client::conn::http2::SendRequest<Body>,
+        tokio::task::JoinHandle<Result<(), hyper::Error>>,
+    ) {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let (send, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+                .await
+                .unwrap();
+        (send, tokio::spawn(conn))
+    }
+
+    /// `GET path` on an HTTP/2 connection: the status and the body.
+    async fn h2_get(
+        send: &mut hyper::client::conn::http2::SendRequest<Body>,
+        addr: std::net::SocketAddr,
+        path: &str,
+    ) -> (u16, String) {
+        let request = Request::get(format!("http://{addr}{path}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = send.send_request(request).await.unwrap();
+        let status = response.status().as_u16();
+        let body = axum::body::to_bytes(Body::new(response.into_body()), 1 << 20)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// An HTTP/2 connection left idle after its request is closed by the server (GOAWAY) once
+    /// no stream has been open for the header timeout, and its slot serves the next client.
+    /// Before, it kept its slot for as long as it answered pings, which an HTTP/2 client does
+    /// by itself, so `max_connections` idle clients stopped the gateway serving anyone.
+    #[tokio::test]
+    async fn an_idle_http2_connection_is_closed_and_frees_its_slot() {
+        let (addr, stop, server) = ping_server(ServeOptions {
+            header_timeout: Duration::from_millis(200),
+            max_connections: 1,
+            ..ServeOptions::default()
+        })
+        .await;
+        let (mut send, conn) = h2_client(addr).await;
+        assert_eq!(h2_get(&mut send, addr, "/ping").await, (200, "pong".into()));
+        // Nothing more is sent: the server ends the connection. The bound only keeps a server
+        // that never does from hanging the test (it is shorter than the ping interval).
+        let ended = tokio::time::timeout(GUARD, conn).await;
+        assert!(matches!(ended, Ok(Ok(Ok(())))), "{ended:?}");
+        let answer = tokio::time::timeout(GUARD, get(addr))
+            .await
+            .expect("the slot was not freed")
+            .unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 200") && answer.ends_with("pong"),
+            "{answer}"
+        );
+        let _ = stop.send(());
+        server.await.unwrap();
+    }
+
+    /// A stream in flight keeps its HTTP/2 connection open however long it runs past the idle
+    /// time (three of them here): the request is answered in full, and only then, idle, is
+    /// the connection closed.
+    #[tokio::test]
+    async fn an_http2_connection_with_a_request_in_flight_is_not_closed_for_idleness() {
+        let (addr, stop, server) = ping_server(ServeOptions {
+            header_timeout: Duration::from_millis(200),
+            ..ServeOptions::default()
+        })
+        .await;
+        let (mut send, conn) = h2_client(addr).await;
+        assert_eq!(h2_get(&mut send, addr, "/ping").await, (200, "pong".into()));
+        // Sent at once after the first, before any idle time has passed.
+        assert_eq!(h2_get(&mut send, addr, "/slow").await, (200, "done".into()));
+        let ended = tokio::time::timeout(GUARD, conn).await;
+        assert!(matches!(ended, Ok(Ok(Ok(())))), "{ended:?}");
+        let _ = stop.send(());
+        server.await.unwrap();
+    }
+
+    /// Shutdown still drains an HTTP/2 request in flight: it is answered, then the connection
+    /// and the server end.
+    #[tokio::test]
+    async fn shutdown_lets_an_http2_request_in_flight_finish() {
+        let (addr, stop, server) = ping_server(ServeOptions {
+            header_timeout: Duration::from_millis(200),
+            ..ServeOptions::default()
+        })
+        .await;
+        let (mut send, conn) = h2_client(addr).await;
+        let request = Request::get(format!("http://{addr}/slow"))
+            .body(Body::empty())
+            .unwrap();
+        let (entered_tx, entered) = tokio::sync::oneshot::channel::<()>();
+        let answer = tokio::spawn(async move {
+            let response = send.send_request(request);
+            let _ = entered_tx.send(());
+            let response = response.await.unwrap();
+            axum::body::to_bytes(Body::new(response.into_body()), 1 << 20)
+                .await
+                .unwrap()
+        });
+        entered.await.unwrap();
+        // Shutdown is asked for while the request runs (its handler takes 600 ms).
+        let _ = stop.send(());
+        let body = tokio::time::timeout(GUARD, answer).await.unwrap().unwrap();
+        assert_eq!(&body[..], b"done");
+        tokio::time::timeout(GUARD, server).await.unwrap().unwrap();
+        let ended = tokio::time::timeout(GUARD, conn).await;
+        assert!(ended.is_ok(), "{ended:?}");
     }
 
     /// Over TLS the deadline covers the handshake and what follows it: a client that finishes

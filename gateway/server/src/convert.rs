@@ -124,6 +124,10 @@ pub struct ConvertRequest<'a> {
     /// Write each document to its own file here instead of all to `out` (cXML carries one
     /// document per message, so several need this).
     pub out_dir: Option<&'a Path>,
+    /// With `out_dir`: replace files already there. Without it a run that would replace one
+    /// writes nothing, so an earlier run's output (or another input's, under the same name) is
+    /// never lost silently.
+    pub force: bool,
 }
 
 /// Whether an encode error is the document's (it is reported as a reject, exit 1) rather than
@@ -137,7 +141,9 @@ fn documents_fault(e: &gateway_core::EncodeError) -> bool {
 }
 
 /// `document`'s own file name in `--out-dir`: its place in the input and its number, made safe
-/// for a file name (`0002-INV-7.xml`).
+/// for a file name (`0002-INV-7.xml`). The place keeps the documents of one run apart (two
+/// invoices numbered alike, or numbers that differ only in characters made `_`), so one never
+/// replaces another; runs of other inputs into the same folder are kept apart by refusing.
 fn file_name(index: usize, document: &Document, to: Format) -> String {
     let number = match document {
         Document::Invoice(i) => i.invoice_number.as_deref(),
@@ -168,6 +174,61 @@ fn file_name(index: usize, document: &Document, to: Format) -> String {
     }
 }
 
+/// What to tell a user whose `--out-dir` already holds `path`.
+fn already_there(path: &Path) -> String {
+    format!(
+        "{} already exists: pass --force to replace it, or choose another --out-dir",
+        path.display()
+    )
+}
+
+/// Refuses a run whose files are already in `--out-dir` (an earlier run's, or another
+/// input's whose documents have the same places and numbers), naming the first and counting
+/// the others; checked before anything is written.
+fn refuse_existing<'p>(paths: impl Iterator<Item = &'p Path>) -> anyhow::Result<()> {
+    // `symlink_metadata`: a dangling link is there too, and writing through it is refused.
+    let taken: Vec<&Path> = paths
+        .filter(|p| std::fs::symlink_metadata(p).is_ok())
+        .collect();
+    match taken.as_slice() {
+        [] => Ok(()),
+        [one] => bail!("{}", already_there(one)),
+        [first, rest @ ..] => bail!(
+            "{} (and {} more of this run's files)",
+            already_there(first),
+            rest.len()
+        ),
+    }
+}
+
+/// Writes `bytes` as `path` atomically: into a temporary file beside it, synced, then renamed,
+/// so a reader (a transfer job watching the folder) never sees half a file and a failed run
+/// leaves no partial one. Without `replace`, the rename refuses a file that appeared there
+/// since [`refuse_existing`] looked (no-replace rename, or a hard link where that is missing).
+fn write_new_file(path: &Path, bytes: &[u8], replace: bool) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".gateway-convert-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let placed = if replace {
+        tmp.persist(path)
+    } else {
+        tmp.persist_noclobber(path)
+    };
+    match placed {
+        Ok(_) => Ok(()),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
+            bail!("{}", already_there(path))
+        }
+        Err(e) => Err(e.error).with_context(|| format!("cannot write {}", path.display())),
+    }
+}
+
 /// Runs `convert`; returns how many documents and rejects there were.
 pub fn convert(
     codecs: &Codecs,
@@ -194,6 +255,13 @@ pub fn convert(
             DecodeItem::Document(d) => {
                 tally.documents += 1;
                 let DecodedDocument { document, .. } = *d;
+                for what in encoder.left_out(&document) {
+                    eprintln!(
+                        "{shown}: warning: {} {} leaves out {what}",
+                        document.number(),
+                        req.to
+                    );
+                }
                 if streaming && req.out_dir.is_none() {
                     match encoder.encode(std::slice::from_ref(&document), &req.partner) {
                         Ok(bytes) => out.write_all(&bytes)?,
@@ -218,14 +286,12 @@ pub fn convert(
     if let Some(dir) = req.out_dir {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create {}: check the path", dir.display()))?;
+        // Every document is encoded before anything is written, so a run refused for a file
+        // already there writes nothing at all.
+        let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::with_capacity(batch.len());
         for (index, document) in batch.iter().enumerate() {
             match encoder.encode(std::slice::from_ref(document), &req.partner) {
-                Ok(bytes) => {
-                    let path = dir.join(file_name(index, document, req.to));
-                    std::fs::write(&path, bytes)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
-                    writeln!(out, "{}", path.display())?;
-                }
+                Ok(bytes) => files.push((dir.join(file_name(index, document, req.to)), bytes)),
                 Err(e) if documents_fault(&e) => {
                     eprintln!(
                         "{shown}: not written (document {}): cannot write {}: {e}",
@@ -237,6 +303,13 @@ pub fn convert(
                 }
                 Err(e) => bail!("cannot write {}: {e}", req.to),
             }
+        }
+        if !req.force {
+            refuse_existing(files.iter().map(|(path, _)| path.as_path()))?;
+        }
+        for (path, bytes) in files {
+            write_new_file(&path, &bytes, req.force)?;
+            writeln!(out, "{}", path.display())?;
         }
     } else if !streaming && !batch.is_empty() {
         if req.to == Format::Cxml && batch.len() > 1 {

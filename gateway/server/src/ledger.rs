@@ -60,6 +60,11 @@ pub enum Status {
     /// was already on its way to the supplier, and this older one arriving after it would
     /// undo it (a retry, or a dead letter replayed late). The detail names the later key.
     Superseded,
+    /// Not sent, and nothing in the gateway will send it until an operator acts: a Coupa PO
+    /// whose supplier's record says the gateway must not send it (`po-method` prompt: Coupa
+    /// holds it for the buyer to release). The detail says why and what sends it. The poller
+    /// takes the row over and sends the PO once the supplier has a channel.
+    AwaitingOperator,
 }
 
 impl Status {
@@ -74,10 +79,11 @@ impl Status {
             Status::Rejected => "rejected",
             Status::PartnerRejected => "partner_rejected",
             Status::Superseded => "superseded",
+            Status::AwaitingOperator => "awaiting_operator",
         }
     }
     /// Every status, as `gateway documents --status` offers them.
-    pub const ALL: [Status; 9] = [
+    pub const ALL: [Status; 10] = [
         Status::Received,
         Status::Interrupted,
         Status::Published,
@@ -87,6 +93,7 @@ impl Status {
         Status::Rejected,
         Status::PartnerRejected,
         Status::Superseded,
+        Status::AwaitingOperator,
     ];
 
     /// The statuses nothing will move a document out of by itself: delivered, purged or
@@ -115,6 +122,7 @@ impl Status {
             "rejected" => Status::Rejected,
             "partner_rejected" => Status::PartnerRejected,
             "superseded" => Status::Superseded,
+            "awaiting_operator" => Status::AwaitingOperator,
             _ => Status::Received,
         }
     }
@@ -397,11 +405,15 @@ impl Ledger {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                 })
                 .optional()?;
-            // Rows a new claim takes over: never on the bus, or given up by an operator.
+            // Rows a new claim takes over: never on the bus (a PO that waited for the
+            // operator included), or given up by an operator.
             let taken_over = |status: Status| {
                 matches!(
                     status,
-                    Status::Received | Status::Interrupted | Status::Rejected
+                    Status::Received
+                        | Status::Interrupted
+                        | Status::Rejected
+                        | Status::AwaitingOperator
                 ) || (purged_taken_again && status == Status::Purged)
             };
             let claim = match existing {
@@ -421,7 +433,8 @@ impl Ledger {
                              number, business_key, status, content_hash, source)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8, ?9)
                          ON CONFLICT(idempotency_key) DO UPDATE SET doc_id = excluded.doc_id,
-                             adapter = excluded.adapter, status = 'received', detail = '',
+                             adapter = excluded.adapter, partner = excluded.partner,
+                             number = excluded.number, status = 'received', detail = '',
                              content_hash = excluded.content_hash, source = excluded.source,
                              updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
                     )?
@@ -506,6 +519,44 @@ impl Ledger {
             business_key: None,
         };
         Ok(self.record_rejections(&[(row, detail.to_string())])? > 0)
+    }
+
+    /// Keeps a document the gateway will not send until an operator acts (`doc`, with why and
+    /// what sends it in `detail`) as `awaiting_operator`, so `gateway documents` lists it. A row
+    /// never on the bus (`received`, `interrupted`, `rejected`, an earlier wait) is taken over;
+    /// one already on the bus or beyond is left alone. Returns whether the row is new or says
+    /// something new: the caller logs then, once, not at every poll that finds it waiting.
+    pub fn record_awaiting_operator(
+        &self,
+        doc: &NewDocument<'_>,
+        detail: &str,
+    ) -> Result<bool, LedgerError> {
+        let known = self.entry(doc.idempotency_key)?;
+        if known.as_ref().is_some_and(|e| {
+            e.status == Status::AwaitingOperator.as_str()
+                && e.detail == detail
+                && e.partner == doc.partner
+        }) {
+            return Ok(false);
+        }
+        let written = self.write(|tx| {
+            let detail: &dyn rusqlite::ToSql = &detail;
+            tx.prepare_cached(
+                "INSERT INTO documents (idempotency_key, doc_id, adapter, partner, kind,
+                     number, business_key, status, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'awaiting_operator', ?8)
+                 ON CONFLICT(idempotency_key) DO UPDATE SET adapter = excluded.adapter,
+                     partner = excluded.partner, number = excluded.number,
+                     status = 'awaiting_operator', detail = excluded.detail,
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE documents.status IN
+                     ('received', 'interrupted', 'rejected', 'awaiting_operator')",
+            )?
+            .execute(rusqlite::params_from_iter(
+                doc.columns().into_iter().chain([detail]),
+            ))
+        })?;
+        Ok(written > 0)
     }
 
     /// Other documents with the same business key (supplier + invoice number) already on the
@@ -614,6 +665,45 @@ impl Ledger {
         Ok(keys.into_iter().find(|k| {
             crate::po_keys::PoKey::parse(k).is_some_and(|(other, _)| other.later_than(key))
         }))
+    }
+
+    /// Marks `superseded` the rows of the same Coupa PO still `awaiting_operator` under a key a
+    /// supplier would receive before `key` (now waiting or on its way): the later version or
+    /// the cancellation stands for the PO, so the earlier one waits for no one, and `gateway
+    /// documents --status awaiting_operator` lists only what an operator can still act on.
+    /// Returns how many rows changed.
+    pub fn supersede_waiting_po(&self, key: &crate::po_keys::PoKey) -> Result<usize, LedgerError> {
+        let keys = self.po_keys(
+            key.coupa_id,
+            "SELECT idempotency_key FROM documents
+             WHERE idempotency_key >= ?1 AND idempotency_key < ?2
+               AND status = 'awaiting_operator'",
+        )?;
+        let earlier: Vec<String> = keys
+            .into_iter()
+            .filter(|k| {
+                crate::po_keys::PoKey::parse(k).is_some_and(|(other, _)| key.later_than(&other))
+            })
+            .collect();
+        if earlier.is_empty() {
+            return Ok(0);
+        }
+        let detail = format!(
+            "not sent: Coupa holds a later version or the cancellation of this PO ({}), which stands for it",
+            key.key()
+        );
+        self.write(|c| {
+            let mut update = c.prepare_cached(
+                "UPDATE documents SET status = 'superseded', detail = ?2,
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE idempotency_key = ?1 AND status = 'awaiting_operator'",
+            )?;
+            let mut n = 0;
+            for k in &earlier {
+                n += update.execute(params![k, detail])?;
+            }
+            Ok(n)
+        })
     }
 
     /// The keys of one Coupa PO that `sql` selects, given the bounds of its keys as `?1` and
@@ -1683,7 +1773,8 @@ mod tests {
             | Status::Purged
             | Status::Rejected
             | Status::PartnerRejected
-            | Status::Superseded => Status::ALL.contains(&s),
+            | Status::Superseded
+            | Status::AwaitingOperator => Status::ALL.contains(&s),
         };
         for s in Status::ALL {
             assert!(listed(s));

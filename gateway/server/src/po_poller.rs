@@ -2,8 +2,9 @@
 //! partner, and publishes it once per PO version (`out.purchase_order.<partner>`). A supplier
 //! without a partner profile is sent what its Coupa record names (`po-method` cxml or email);
 //! one whose record says the gateway must not send (`prompt`, `mark_as_sent`, ...) is left to
-//! Coupa. The supplier consumer sends it and only then marks it exported, so a crash anywhere
-//! in between sends it again at worst, never loses it.
+//! Coupa: kept in the ledger as `awaiting_operator`, saying why and what sends it, and logged
+//! once per PO version, not at every poll. The supplier consumer sends it and only then marks
+//! it exported, so a crash anywhere in between sends it again at worst, never loses it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +16,9 @@ use gateway_model::{Document, DocumentKind, PurchaseOrder, to_json_line};
 use crate::ledger::{Claim, Entry, Ledger, NewDocument, Status};
 use crate::partners::Partners;
 use crate::po_keys::PoKey;
-use crate::supplier::{COUPA_PO_ID, COUPA_SUPPLIER_ID, CoupaSupplierProfiles};
+use crate::supplier::{
+    COUPA_PO_ID, COUPA_SUPPLIER_ID, CoupaSupplierProfiles, coupa_supplier_partner_id,
+};
 
 /// A Coupa PO waiting to be exported.
 #[derive(Debug, Clone)]
@@ -127,12 +130,45 @@ pub struct PollReport {
     pub published: usize,
     pub in_flight: usize,
     pub unknown_supplier: usize,
-    /// POs of suppliers whose Coupa record says the gateway must not send them.
+    /// POs of suppliers whose Coupa record says the gateway must not send them: each waits
+    /// for the operator (`awaiting_operator` in the ledger).
     pub not_ours: usize,
+    /// Of those, the ones that began waiting at this poll (a PO new to the ledger, or a new
+    /// version of one): logged once, here.
+    pub newly_waiting: usize,
     /// POs not issued (a draft, on hold): not sent until Coupa issues them.
     pub not_issued: usize,
     /// POs that cannot be read ([`UnreadablePo`]).
     pub unreadable: usize,
+}
+
+/// Where a pending PO goes, by its supplier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Route {
+    /// Publish it for `partner`, with the Coupa supplier id when the channel comes from the
+    /// supplier's Coupa record.
+    Send {
+        partner: String,
+        coupa_supplier: Option<u64>,
+    },
+    /// The supplier's Coupa record says the gateway must not send it (`prompt`, ...): it
+    /// waits for the operator.
+    LeftToCoupa { coupa_supplier: u64, reason: String },
+    /// Not now (no profile and no Coupa record to ask, or Coupa could not be asked): logged
+    /// and counted.
+    NotNow,
+}
+
+/// What the ledger says of a PO left to Coupa: why, and what has it sent.
+fn awaiting_detail(coupa_supplier: u64, supplier: &str, reason: &str, key: &str) -> String {
+    format!(
+        "waits for the operator: Coupa supplier {coupa_supplier} ({supplier}) {reason}, so \
+         the gateway does not send it. Release it to the supplier in Coupa, or have the \
+         gateway send it: set the supplier's po-method to cxml (with its cxml-url) or email \
+         (with its po-email) in Coupa, or add a [[partners]] entry with \
+         [partners.coupa_supplier] id = {coupa_supplier} and its outbound channel; the next \
+         poll then sends it (`gateway documents --doc {key}` follows it)"
+    )
 }
 
 pub struct PoPoller {
@@ -171,19 +207,19 @@ impl PoPoller {
         self
     }
 
-    /// The partner id to publish `po` under, with the Coupa supplier id when the channel comes
-    /// from Coupa's record; `None` when it is not to be sent (counted in `report`).
-    async fn partner_of(
-        &self,
-        po: &PendingPo,
-        report: &mut PollReport,
-    ) -> Option<(String, Option<u64>)> {
+    /// Where `po` goes: the partner id to publish it under (with the Coupa supplier id when the
+    /// channel comes from Coupa's record), left to Coupa, or not now (logged, and counted in
+    /// `report`).
+    async fn route(&self, po: &PendingPo, report: &mut PollReport) -> Route {
         if let Some(p) = self.partners.by_coupa_supplier(
             po.supplier_id,
             po.supplier_number.as_deref(),
             po.supplier_name.as_deref(),
         ) {
-            return Some((p.id.clone(), None));
+            return Route::Send {
+                partner: p.id.clone(),
+                coupa_supplier: None,
+            };
         }
         let supplier = po.supplier_name.as_deref().unwrap_or("-");
         let (Some(id), Some(suppliers)) = (po.supplier_id, &self.coupa_suppliers) else {
@@ -193,19 +229,19 @@ impl PoPoller {
                 "purchase order for a supplier without a partner profile; add a [[partners]] entry with its coupa_supplier to send it"
             );
             report.unknown_supplier += 1;
-            return None;
+            return Route::NotNow;
         };
         match suppliers.profile(id).await {
-            Ok(Ok(profile)) => Some((profile.id, Some(id))),
+            Ok(Ok(profile)) => Route::Send {
+                partner: profile.id,
+                coupa_supplier: Some(id),
+            },
             Ok(Err(reason)) => {
-                tracing::info!(
-                    coupa_po_id = po.coupa_id,
-                    coupa_supplier_id = id,
-                    supplier,
-                    "purchase order left to Coupa: the supplier {reason}"
-                );
                 report.not_ours += 1;
-                None
+                Route::LeftToCoupa {
+                    coupa_supplier: id,
+                    reason,
+                }
             }
             Err(e) => {
                 tracing::warn!(
@@ -215,8 +251,58 @@ impl PoPoller {
                     "cannot read the supplier's PO method from Coupa; the next poll tries again"
                 );
                 report.unknown_supplier += 1;
-                None
+                Route::NotNow
             }
+        }
+    }
+
+    /// Keeps `po`, left to Coupa by its supplier's record, as `awaiting_operator` under the key
+    /// its version would be sent under, and logs it when it begins to wait: once per version
+    /// (a new version is a new key), and again only if the reason changes. It was logged at
+    /// every poll, and `gateway documents` did not show it at all.
+    fn keep_waiting(
+        &self,
+        po: &PendingPo,
+        coupa_supplier: u64,
+        reason: &str,
+        report: &mut PollReport,
+    ) {
+        let key = po.key().key();
+        let number = po.document.po_number.clone().unwrap_or_default();
+        let supplier = po.supplier_name.as_deref().unwrap_or("-");
+        let detail = awaiting_detail(coupa_supplier, supplier, reason, &key);
+        let doc_id = uuid::Uuid::new_v4().to_string();
+        let partner = coupa_supplier_partner_id(coupa_supplier);
+        let row = NewDocument {
+            idempotency_key: &key,
+            doc_id: &doc_id,
+            adapter: "coupa",
+            partner: &partner,
+            kind: DocumentKind::PurchaseOrder.as_str(),
+            number: &number,
+            business_key: None,
+        };
+        match self.ledger.record_awaiting_operator(&row, &detail) {
+            Ok(false) => {}
+            Ok(true) => {
+                report.newly_waiting += 1;
+                self.supersede_waiting(&po.key());
+                tracing::info!(coupa_po_id = po.coupa_id, coupa_supplier_id = coupa_supplier,
+                    supplier, po_number = %number, idempotency_key = %key,
+                    "purchase order left to Coupa: the supplier {reason}; it waits for the operator (`gateway documents --status awaiting_operator` lists it with what sends it)");
+            }
+            Err(e) => tracing::warn!(coupa_po_id = po.coupa_id, coupa_supplier_id = coupa_supplier,
+                supplier, po_number = %number, error = %e,
+                "purchase order left to Coupa: the supplier {reason}; the ledger could not keep it"),
+        }
+    }
+
+    /// Earlier versions of the PO of `key` that waited for the operator become `superseded`:
+    /// a failure only leaves them listed as waiting, so it is logged, not raised.
+    fn supersede_waiting(&self, key: &PoKey) {
+        if let Err(e) = self.ledger.supersede_waiting_po(key) {
+            tracing::warn!(coupa_po_id = key.coupa_id, error = %e,
+                "cannot mark the earlier versions of a purchase order that waited for the operator superseded");
         }
     }
 
@@ -230,12 +316,25 @@ impl PoPoller {
                 report.not_issued += 1;
                 continue;
             }
-            let Some((partner, coupa_supplier)) = self.partner_of(&po, &mut report).await else {
-                continue;
+            let (partner, coupa_supplier) = match self.route(&po, &mut report).await {
+                Route::Send {
+                    partner,
+                    coupa_supplier,
+                } => (partner, coupa_supplier),
+                Route::LeftToCoupa {
+                    coupa_supplier,
+                    reason,
+                } => {
+                    self.keep_waiting(&po, coupa_supplier, &reason, &mut report);
+                    continue;
+                }
+                Route::NotNow => continue,
             };
-            let key = po.key().key();
+            let po_key = po.key();
+            let key = po_key.key();
             if self.publish(po, &partner, coupa_supplier, &key).await? {
                 report.published += 1;
+                self.supersede_waiting(&po_key);
             } else {
                 report.in_flight += 1;
             }
@@ -370,12 +469,25 @@ impl PoPoller {
             );
         }
         let mut report = PollReport::default();
-        let Some((partner, coupa_supplier)) = self.partner_of(&po, &mut report).await else {
-            anyhow::bail!(
-                "the gateway no longer sends PO {} to a supplier: its supplier has no partner \
-                 profile and its Coupa record names no channel the gateway serves (see the log)",
+        let (partner, coupa_supplier) = match self.route(&po, &mut report).await {
+            Route::Send {
+                partner,
+                coupa_supplier,
+            } => (partner, coupa_supplier),
+            Route::LeftToCoupa {
+                coupa_supplier,
+                reason,
+            } => anyhow::bail!(
+                "the gateway no longer sends PO {} to a supplier: Coupa supplier \
+                 {coupa_supplier} {reason}; change its po-method in Coupa or add a [[partners]] \
+                 entry with its coupa_supplier",
                 entry.number
-            );
+            ),
+            Route::NotNow => anyhow::bail!(
+                "the gateway does not send PO {} now: its supplier has no partner profile, or \
+                 Coupa could not be asked for its record (see the log)",
+                entry.number
+            ),
         };
         for n in 1..=MAX_RESENDS {
             let key = format!("{base}:resend-{n}");
@@ -419,6 +531,7 @@ impl PoPoller {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gateway_core::PartnerProfile;
 
     fn entry(key: &str, adapter: &str, status: &str) -> Entry {
         Entry {
@@ -444,6 +557,218 @@ mod tests {
             Ok(r) => panic!("{key} ({status}) was taken: {r:?}"),
             Err(e) => e.to_string(),
         }
+    }
+
+    /// Coupa's pending POs, as the test sets them.
+    struct Fixed(std::sync::Mutex<Vec<PendingPo>>);
+
+    impl PoSource for Fixed {
+        fn pending(&self) -> BoxFuture<'_, Result<Pending, DeliveryError>> {
+            let pos = self.0.lock().unwrap().clone();
+            Box::pin(async move {
+                Ok(Pending {
+                    pos,
+                    unreadable: Vec::new(),
+                })
+            })
+        }
+
+        fn by_id(&self, id: u64) -> BoxFuture<'_, Result<Option<PendingPo>, DeliveryError>> {
+            let po = self
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|p| p.coupa_id == id)
+                .cloned();
+            Box::pin(async move { Ok(po) })
+        }
+    }
+
+    /// A supplier known only in Coupa: its record's po-method is `prompt` until the test
+    /// gives it a channel (`Some` profile).
+    struct Supplier(std::sync::Mutex<Option<PartnerProfile>>);
+
+    impl CoupaSupplierProfiles for Supplier {
+        fn profile(
+            &self,
+            _: u64,
+        ) -> BoxFuture<'_, Result<Result<PartnerProfile, String>, DeliveryError>> {
+            let profile = self.0.lock().unwrap().clone().ok_or_else(|| {
+                "its po-method is prompt: Coupa holds its POs for the buyer to release".to_string()
+            });
+            Box::pin(async move { Ok(profile) })
+        }
+    }
+
+    fn hooli_po(version: u32) -> PendingPo {
+        PendingPo {
+            coupa_id: 4711,
+            version: Some(version),
+            supplier_id: Some(7),
+            supplier_number: None,
+            supplier_name: Some("Hooli".into()),
+            status: Some("issued".into()),
+            document: PurchaseOrder {
+                po_number: Some("PO-HOOLI-1".into()),
+                ..PurchaseOrder::default()
+            },
+        }
+    }
+
+    /// What the poller logs, captured for the test's thread.
+    #[derive(Clone, Default)]
+    struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Logs {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Logs {
+        fn count(&self, text: &str) -> usize {
+            String::from_utf8_lossy(&self.0.lock().unwrap())
+                .matches(text)
+                .count()
+        }
+    }
+
+    /// A PO whose supplier's Coupa record is `prompt` is kept in the ledger as
+    /// `awaiting_operator`, with why and what sends it, so `gateway documents` lists it; it is
+    /// logged when it begins to wait and again only for a new version, not at every poll. Once
+    /// the supplier has a channel, the next poll takes the row over and sends the PO. Before,
+    /// it was logged at every poll and the ledger had no trace of it.
+    #[tokio::test]
+    async fn a_po_left_to_coupa_waits_for_the_operator_and_is_logged_once_per_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.sqlite")).unwrap());
+        let bus = crate::bus::open(
+            &crate::config::BusConfig {
+                embedded_path: dir.path().join("bus.sqlite"),
+                ..crate::config::BusConfig::default()
+            },
+            crate::bus::Role::Server,
+        )
+        .await
+        .unwrap();
+        let source = Arc::new(Fixed(std::sync::Mutex::new(vec![hooli_po(1)])));
+        let supplier = Arc::new(Supplier(std::sync::Mutex::new(None)));
+        let poller = PoPoller::new(
+            source.clone(),
+            Partners::new(Vec::new()),
+            Arc::clone(&ledger),
+            bus,
+        )
+        .with_coupa_suppliers(supplier.clone());
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let _logging = tracing::subscriber::set_default(
+            tracing_subscriber::fmt()
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish(),
+        );
+        const LOGGED: &str = "purchase order left to Coupa";
+
+        for poll in 0..3 {
+            let report = poller.poll().await.unwrap();
+            assert_eq!(
+                (report.not_ours, report.newly_waiting, report.published),
+                (1, usize::from(poll == 0), 0),
+                "poll {poll}: {report:?}"
+            );
+        }
+        assert_eq!(logs.count(LOGGED), 1, "logged at every poll");
+        let waiting = ledger
+            .search(&crate::ledger::DocumentFilter {
+                status: Some("awaiting_operator"),
+                limit: 10,
+                ..crate::ledger::DocumentFilter::default()
+            })
+            .unwrap();
+        assert_eq!(waiting.len(), 1, "{waiting:?}");
+        let row = &waiting[0];
+        assert_eq!(
+            (row.idempotency_key.as_str(), row.partner.as_str()),
+            ("coupa-po:4711:v1", "coupa-supplier-7")
+        );
+        assert_eq!(
+            (row.kind.as_str(), row.number.as_str()),
+            ("purchase_order", "PO-HOOLI-1")
+        );
+        // What `gateway documents` prints: the status, why, and what sends it.
+        let mut listed = Vec::new();
+        crate::documents::print(&waiting, false, None, &mut listed).unwrap();
+        let listed = String::from_utf8(listed).unwrap();
+        for expected in [
+            "awaiting_operator",
+            "PO-HOOLI-1",
+            "waits for the operator: Coupa supplier 7 (Hooli) its po-method is prompt",
+            "set the supplier's po-method to cxml",
+            "id = 7",
+            "`gateway documents --doc coupa-po:4711:v1`",
+        ] {
+            assert!(listed.contains(expected), "{expected:?} not in {listed}");
+        }
+
+        // A new version is a new key: it waits too, and is logged once more.
+        *source.0.lock().unwrap() = vec![hooli_po(2)];
+        for poll in 0..2 {
+            let report = poller.poll().await.unwrap();
+            assert_eq!(report.newly_waiting, usize::from(poll == 0), "{report:?}");
+        }
+        assert_eq!(logs.count(LOGGED), 2);
+        // Version 1 waits for no one any more: the later version stands for the PO.
+        let v1 = ledger.entry("coupa-po:4711:v1").unwrap().unwrap();
+        assert_eq!(v1.status, "superseded", "{v1:?}");
+        assert!(v1.detail.contains("coupa-po:4711:v2"), "{v1:?}");
+
+        // The supplier gets a channel: the waiting version is sent, under its own key.
+        *supplier.0.lock().unwrap() =
+            Some(PartnerProfile::from_toml("id = \"coupa-supplier-7\"", "-").unwrap());
+        let report = poller.poll().await.unwrap();
+        assert_eq!((report.published, report.not_ours), (1, 0), "{report:?}");
+        let sent = ledger.entry("coupa-po:4711:v2").unwrap().unwrap();
+        assert_eq!(sent.status, "published", "{sent:?}");
+        assert_eq!(sent.detail, "");
+        assert_eq!(logs.count(LOGGED), 2);
+    }
+
+    /// A resend of a PO whose supplier Coupa now holds POs for says so, in words.
+    #[tokio::test]
+    async fn a_resend_to_a_supplier_left_to_coupa_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.sqlite")).unwrap());
+        let bus = crate::bus::open(
+            &crate::config::BusConfig {
+                embedded_path: dir.path().join("bus.sqlite"),
+                ..crate::config::BusConfig::default()
+            },
+            crate::bus::Role::Server,
+        )
+        .await
+        .unwrap();
+        let poller = PoPoller::new(
+            Arc::new(Fixed(std::sync::Mutex::new(vec![hooli_po(1)]))),
+            Partners::new(Vec::new()),
+            ledger,
+            bus,
+        )
+        .with_coupa_suppliers(Arc::new(Supplier(std::sync::Mutex::new(None))));
+        let err = poller
+            .resend(&entry("coupa-po:4711:v1", "coupa", "delivered"))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Coupa supplier 7 its po-method is prompt"),
+            "{err}"
+        );
     }
 
     #[test]
