@@ -1,7 +1,11 @@
 //! Acknowledgments: a 997 for 4010-style groups and a 999 for 005010+ groups (chosen by the
 //! inbound GS08), with AK1/AK2/AK3/AK4/AK5/AK9 (IK3/IK4/IK5 in a 999), and a TA1 for
 //! interchange-level problems or when ISA14 asks for one. The ack interchange mirrors the
-//! inbound one: same delimiters, version and usage indicator, sender and receiver swapped.
+//! inbound one: same delimiters, version and usage indicator, sender and receiver swapped;
+//! its sender (ISA05/ISA06, GS02) is the gateway's id as the partner's profile names it when it
+//! does, so an interchange addressed to another receiver (rejected, TA1 `R` 008 or 007) is
+//! never answered in that receiver's name. A group whose GS02/GS03 is not the profile's is
+//! rejected whole (AK9 `R`, AK905 1, no AK2). AK902 echoes the group's GE01.
 //! Acknowledgments are never acknowledged: a functional group of 997/999s (GS01 `FA`) gets no
 //! AK1, and an interchange of nothing else gets no 997/999 at all (a TA1 still answers
 //! interchange problems or ISA14).
@@ -20,7 +24,7 @@ use gateway_core::{EncodeError, PartnerProfile};
 use crate::codec::map_set;
 use crate::control::{ControlKind, ControlNumbers, InMemoryControlNumbers};
 use crate::envelope::{
-    EnvelopeIssue, Group, Interchange, SetContext, SetIssue, Severity, Visitor, Walker,
+    EnvelopeIssue, Expected, Group, Interchange, SetContext, SetIssue, Severity, Visitor, Walker,
 };
 use crate::tokenizer::{Delimiters, Segment, TokState};
 use crate::writer::{El, Out, o, t};
@@ -148,7 +152,7 @@ pub fn acknowledge_with(
         charset: crate::codec::partner_charset(partner),
         ..TokState::default()
     };
-    Walker::new().run(raw, start, true, &mut v);
+    Walker::expecting(Expected::of(partner)).run(raw, start, true, &mut v);
     let mut bytes = Vec::new();
     for ia in &v.done {
         bytes.extend(render(ia, partner, numbers, now)?);
@@ -208,6 +212,10 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
             // A rejected interchange is answered by its TA1 alone.
             return;
         }
+        if cx.group.is_some_and(|g| g.rejection().is_some()) {
+            // A rejected group is answered by its AK9 alone: received, none accepted.
+            return;
+        }
         let delimiters = cx.interchange.map(|i| i.delimiters).unwrap_or_default();
         if !nameable(cx.header, &delimiters) {
             // Rejected by the walker (ST01/ST02 missing or malformed); the group's AK9 counts
@@ -237,6 +245,20 @@ impl<'a> Visitor<'a> for AckVisitor<'_> {
         let sets = std::mem::take(&mut self.sets);
         let unnamed_sets = std::mem::take(&mut self.unnamed_sets);
         if is_acknowledgment_group(group) {
+            return;
+        }
+        if let Some(refusal) = group.rejection() {
+            // Its code first in AK905; the trailer's problems after it.
+            let mut all = vec![refusal.clone()];
+            all.extend(issues);
+            self.groups.push(GroupAck {
+                kind: AckKind::for_version(group.version()),
+                group: group.clone(),
+                sets: Vec::new(),
+                unnamed_sets: 0,
+                issues: all,
+                status: AckStatus::Rejected,
+            });
             return;
         }
         let accepted = sets
@@ -349,6 +371,35 @@ fn is_acknowledgment_group(group: &Group) -> bool {
     group.field(1).trim() == "FA"
 }
 
+/// Who the acknowledgment of `isa` is from (its ISA05/ISA06): this gateway's interchange id
+/// for `partner` when the profile names it, else the receiver the interchange named (ISA07/
+/// ISA08, mirrored). An interchange addressed to another receiver is rejected (TA1 note 007 or
+/// 008) and answered under the gateway's own id, never in the name of the party it was
+/// addressed to.
+fn our_interchange_id<'a>(isa: &'a Interchange, partner: &'a PartnerProfile) -> (&'a str, &'a str) {
+    let named = |v: Option<&'a String>| v.map(|v| v.trim()).filter(|v| !v.is_empty());
+    let x12 = partner.x12.as_ref();
+    match named(x12.and_then(|x| x.our_id.as_ref())) {
+        Some(id) => (
+            named(x12.and_then(|x| x.our_qualifier.as_ref())).unwrap_or(isa.field(7).trim()),
+            id,
+        ),
+        None => (isa.field(7).trim(), isa.field(8).trim()),
+    }
+}
+
+/// The application codes of a group's acknowledgment (its GS02 and GS03): ours and the
+/// partner's as its profile names them, else the group's own GS03 and GS02 mirrored. A group
+/// that named other codes is rejected (AK905 code 1) and answered from and to the agreed ones.
+fn group_ids<'a>(group: &'a Group, partner: &'a PartnerProfile) -> (&'a str, &'a str) {
+    let named = |v: Option<&'a String>| v.map(|v| v.trim()).filter(|v| !v.is_empty());
+    let x12 = partner.x12.as_ref();
+    (
+        named(x12.and_then(|x| x.our_gs_id.as_ref())).unwrap_or(group.field(3).trim()),
+        named(x12.and_then(|x| x.partner_gs_id.as_ref())).unwrap_or(group.field(2).trim()),
+    )
+}
+
 /// Pads to the ISA width; an inbound id wider than the standard is mirrored as sent.
 fn pad(value: &str, width: usize) -> String {
     format!("{value:<width$}")
@@ -393,13 +444,14 @@ fn render(
     } else {
         "00401".into()
     };
+    let (our_qualifier, our_id) = our_interchange_id(isa, partner);
     let isa_fields = vec![
         "00".into(),
         " ".repeat(10),
         "00".into(),
         " ".repeat(10),
-        pad(isa.field(7).trim(), 2),
-        pad(isa.field(8).trim(), 15),
+        pad(our_qualifier, 2),
+        pad(our_id, 15),
         pad(isa.field(5).trim(), 2),
         pad(isa.field(6).trim(), 15),
         now.format("%y%m%d").to_string(),
@@ -432,7 +484,7 @@ fn render(
         )?;
     }
     for g in &ia.groups {
-        render_group(&mut out, g, numbers, key, now)?;
+        render_group(&mut out, g, partner, numbers, now)?;
     }
     out.segment(
         "$",
@@ -480,10 +532,12 @@ fn echo<'a>(value: &'a Option<String>, d: &Delimiters) -> El<'a> {
 fn render_group(
     out: &mut Out,
     g: &GroupAck,
+    partner: &PartnerProfile,
     numbers: &dyn ControlNumbers,
-    key: &str,
     now: DateTime<Utc>,
 ) -> Result<(), EncodeError> {
+    let key = partner.id.as_str();
+    let (from, to) = group_ids(&g.group, partner);
     let gctl = numbers
         .next(key, ControlKind::Group)
         .map_err(|e| EncodeError::ControlNumbers(e.to_string()))?;
@@ -494,8 +548,8 @@ fn render_group(
         "GS",
         &[
             t("FA"),
-            t(g.group.field(3).trim()),
-            t(g.group.field(2).trim()),
+            t(from),
+            t(to),
             t(now.format("%Y%m%d").to_string()),
             t(now.format("%H%M").to_string()),
             t(gctl.to_string()),
@@ -587,10 +641,12 @@ fn render_group(
         }
         out.segment("$", ik5, &ak5)?;
     }
-    // AK902 (included) is reported as the sets received: a GE01 that disagrees is already
-    // flagged with AK905 code 5.
+    // AK902 is the number of sets the group says it includes (its GE01), AK903 those
+    // received, AK904 those accepted: a GE01 that disagrees with the count shows as it was
+    // sent (and AK905 code 5 says so). Without a usable GE01 (no trailer, or not a count
+    // AK902 can hold) the sets received stand in.
     let received = g.group.sets_received();
-    let included = received;
+    let included = g.group.sets_included().unwrap_or(received);
     let accepted = g
         .sets
         .iter()

@@ -3,7 +3,10 @@
 //!
 //! Problems are kept at the level they belong to, because acknowledgments answer per level:
 //! interchange problems become TA1 notes, group problems AK9 codes, set problems AK5/IK5 and
-//! AK3/AK4 (IK3/IK4) details. A problem in one set never touches its neighbours.
+//! AK3/AK4 (IK3/IK4) details. A problem in one set never touches its neighbours. An
+//! interchange or group rejected whole (a repeated ISA13; with [`Walker::expecting`], one not
+//! addressed as the partner's profile says) hands each of its sets on with the reason, so the
+//! decoder delivers none of them and the acknowledgment answers it by TA1 or AK9 alone.
 
 use gateway_model::Text;
 use std::collections::HashSet;
@@ -104,6 +107,12 @@ pub struct Group {
     pub line: u32,
     sets: u32,
     set_controls: HashSet<Text>,
+    /// The problem that rejects the whole group (AK9 `R`), when there is one: a GS02 or GS03
+    /// that is not the partner's or ours ([`Expected`]). Its sets are not read.
+    rejection: Option<EnvelopeIssue>,
+    /// GE01 as sent, when it is a count an AK902 can echo (1 to 6 digits); `None` until the
+    /// trailer is read, or when it is missing or unusable.
+    included: Option<u32>,
 }
 
 impl Group {
@@ -122,6 +131,67 @@ impl Group {
     pub fn sets_received(&self) -> u32 {
         self.sets
     }
+    /// The number of transaction sets the group's trailer says it includes (GE01), when the
+    /// trailer was read and holds a count of at most six digits (AK902's width). X12 has the
+    /// 997/999 echo it in AK902 beside the sets received (AK903), so a sender sees both when
+    /// they differ.
+    pub fn sets_included(&self) -> Option<u32> {
+        self.included
+    }
+    /// The problem that rejects the whole group (AK9 `R` with its AK905 code), when there is
+    /// one: its sets are not read and no AK2 answers them.
+    pub fn rejection(&self) -> Option<&EnvelopeIssue> {
+        self.rejection.as_ref()
+    }
+}
+
+/// What the partner's profile says an inbound interchange must be addressed to and from,
+/// beyond the ISA sender an entry point matched it by: this gateway's interchange id for the
+/// partner (ISA07/ISA08, the profile's `our_qualifier`/`our_id`) and the application codes
+/// agreed for its groups (GS02 `partner_gs_id`, GS03 `our_gs_id`). Each is checked only when
+/// the profile names it; the anonymous profile (`gateway validate` without `--partner`)
+/// checks nothing. Compared trimmed and without regard to case, as partner profiles are
+/// matched to ISA senders.
+///
+/// An interchange addressed to another receiver is not this gateway's to take: it is rejected
+/// whole (TA1 `R`, note 008 for ISA08, 007 for the ISA07 qualifier), so nothing in it is
+/// delivered or acknowledged in that receiver's name. A group whose GS02 or GS03 is not the
+/// agreed one is rejected (AK9 `R`, AK905 code 1, "functional group not supported": the code
+/// lists of 004010 and 005010, the versions the gateway acknowledges in, have no code for a
+/// wrong application sender or receiver; codes 7 and 8 for them came in later releases).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expected {
+    /// ISA07 (when the profile names our qualifier) and ISA08.
+    pub receiver: Option<(Option<String>, String)>,
+    /// GS02: the partner's application sender code.
+    pub group_sender: Option<String>,
+    /// GS03: our application receiver code.
+    pub group_receiver: Option<String>,
+}
+
+impl Expected {
+    /// What `partner`'s `[x12]` section names; nothing for a partner without one.
+    pub fn of(partner: &gateway_core::PartnerProfile) -> Self {
+        let Some(x) = partner.x12.as_ref() else {
+            return Expected::default();
+        };
+        let named = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        Expected {
+            receiver: named(&x.our_id).map(|id| (named(&x.our_qualifier), id)),
+            group_sender: named(&x.partner_gs_id),
+            group_receiver: named(&x.our_gs_id),
+        }
+    }
+}
+
+/// Whether `value` as sent is `expected`, as profiles match ids: trimmed, case aside.
+fn same_id(value: &str, expected: &str) -> bool {
+    value.trim().eq_ignore_ascii_case(expected.trim())
 }
 
 /// An interchange- or group-level problem: `code` is the TA1 note code (TA105) or the AK9/IK9
@@ -336,6 +406,9 @@ pub trait Visitor<'a> {
     );
     /// An interchange ended; its issues are in `interchange.issues`.
     fn interchange_end(&mut self, interchange: &Interchange);
+    /// A TA1 between the interchange header and its first group: a partner's verdict on an
+    /// interchange the gateway sent. Only the reader of partners' acknowledgments wants it.
+    fn ta1(&mut self, _interchange: &Interchange, _segment: &Segment<'_>) {}
     /// Data that belongs to no set: bytes before an ISA, a segment outside ST/SE, a broken
     /// ISA. `location` is in words; `ta1_code` is set for interchange-level problems.
     fn stray(
@@ -369,6 +442,8 @@ pub struct Walker {
     skipped: Option<SkippedRun>,
     /// Whether the input held anything but padding (a segment, or data the tokenizer skipped).
     seen_input: bool,
+    /// Whom the partner's interchanges and groups must be addressed to and from.
+    expected: Expected,
 }
 
 /// A run of data before an interchange header that the tokenizer skips piece by piece (a
@@ -462,6 +537,15 @@ fn same_control(a: &str, b: &str) -> bool {
 impl Walker {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A walker that rejects interchanges and groups not addressed as `expected` says (see
+    /// [`Expected`]).
+    pub fn expecting(expected: Expected) -> Self {
+        Walker {
+            expected,
+            ..Self::default()
+        }
     }
 
     /// Walks `input` from `state`. With `eof` false, stops before a segment or set that the
@@ -680,7 +764,18 @@ impl Walker {
             b"GS" => self.open_group(seg, visitor),
             b"GE" => self.end_group(seg, visitor),
             b"IEA" => self.end_interchange(seg, visitor),
-            b"TA1" if self.interchange.is_some() && self.group.is_none() => {}
+            b"TA1" if self.group.is_none() => {
+                if let Some(isa) = self.interchange.as_ref() {
+                    visitor.ta1(isa, seg);
+                } else {
+                    visitor.stray(
+                        format!("line {}, segment TA1 (#{})", seg.line, seg.ordinal),
+                        stray_message(seg),
+                        None,
+                        None,
+                    );
+                }
+            }
             b"SE" => visitor.stray(
                 format!("line {}, segment SE (#{})", seg.line, seg.ordinal),
                 "transaction set trailer SE without a header ST".into(),
@@ -757,6 +852,9 @@ impl Walker {
                 message: format!("ISA15 {:?} is not P, T or I", isa.field(15)),
             });
         }
+        if let Some(issue) = self.misaddressed(&isa, seg.line) {
+            isa.issues.push(issue);
+        }
         let key = format!("{}/{}", isa.sender(), isa.control());
         if self.seen_interchanges.contains(&key) {
             // A second copy of an interchange is rejected (TA1 R): its sets are not read.
@@ -776,6 +874,66 @@ impl Walker {
         self.interchange = Some(isa);
     }
 
+    /// Why the interchange `isa` is not addressed to this gateway, when it is not: its
+    /// receiver (ISA07/ISA08) is not the one the partner's profile names ([`Expected`]).
+    fn misaddressed(&self, isa: &Interchange, line: u32) -> Option<EnvelopeIssue> {
+        let (qualifier, id) = self.expected.receiver.as_ref()?;
+        let (code, message) = if !same_id(isa.field(8), id) {
+            (
+                "008",
+                format!(
+                    "ISA08 {:?} is not this gateway's interchange id {id:?}: the interchange is addressed to another receiver, so nothing in it is taken or answered in that receiver's name; send it to {}{id}",
+                    isa.field(8).trim(),
+                    qualifier
+                        .as_deref()
+                        .map(|q| format!("{q}:"))
+                        .unwrap_or_default()
+                ),
+            )
+        } else if let Some(q) = qualifier
+            && !same_id(isa.field(7), q)
+        {
+            (
+                "007",
+                format!(
+                    "ISA07 {:?} is not the qualifier {q:?} of this gateway's interchange id {id}: send it to {q}:{id}",
+                    isa.field(7).trim()
+                ),
+            )
+        } else {
+            return None;
+        };
+        Some(EnvelopeIssue {
+            severity: Severity::Error,
+            code,
+            line,
+            message,
+        })
+    }
+
+    /// Why the group `g` is not the partner's to this gateway, when it is not: its GS02 or
+    /// GS03 is not the application code the partner's profile names ([`Expected`]).
+    fn misaddressed_group(expected: &Expected, g: &Group) -> Option<EnvelopeIssue> {
+        let wrong = |n: usize, expected: &Option<String>, whose: &str| {
+            let expected = expected.as_deref()?;
+            (!same_id(g.field(n), expected)).then(|| {
+                format!(
+                    "GS{n:02} {:?} is not {whose} application code {expected:?} (group {}): the group is not the partner's to this gateway, so none of its sets is taken",
+                    g.field(n).trim(),
+                    g.control()
+                )
+            })
+        };
+        let message = wrong(2, &expected.group_sender, "the partner's")
+            .or_else(|| wrong(3, &expected.group_receiver, "this gateway's"))?;
+        Some(EnvelopeIssue {
+            severity: Severity::Error,
+            code: "1",
+            line: g.line,
+            message,
+        })
+    }
+
     fn open_group(&mut self, seg: &Segment<'_>, visitor: &mut dyn Visitor<'_>) {
         self.close_group(Some(seg.line), visitor);
         let Some(isa) = self.interchange.as_mut() else {
@@ -788,12 +946,12 @@ impl Walker {
             return;
         };
         isa.groups += 1;
-        let g = Group {
+        let mut g = Group {
             fields: fields(seg),
             line: seg.line,
-            sets: 0,
-            set_controls: HashSet::new(),
+            ..Group::default()
         };
+        g.rejection = Self::misaddressed_group(&self.expected, &g);
         if self.seen_groups.contains(g.control()) {
             isa.issues.push(EnvelopeIssue {
                 severity: Severity::Warning,
@@ -812,7 +970,7 @@ impl Walker {
     }
 
     fn end_group(&mut self, seg: &Segment<'_>, visitor: &mut dyn Visitor<'_>) {
-        let Some(g) = self.group.take() else {
+        let Some(mut g) = self.group.take() else {
             visitor.stray(
                 format!("line {}, segment GE (#{})", seg.line, seg.ordinal),
                 "functional group trailer GE without a header GS".into(),
@@ -836,6 +994,9 @@ impl Walker {
             });
         }
         let ge01 = String::from_utf8_lossy(seg.element(1).unwrap_or_default());
+        g.included = parse_count(&ge01)
+            .filter(|&n| n <= 999_999)
+            .and_then(|n| u32::try_from(n).ok());
         if parse_count(&ge01) != Some(u64::from(g.sets)) {
             issues.push(EnvelopeIssue {
                 severity: Severity::Warning,
@@ -1005,6 +1166,21 @@ impl Walker {
                 format!(
                     "not read: interchange {} is rejected (TA1 note {}): {}",
                     self.interchange.as_ref().map_or("", Interchange::control),
+                    refusal.code,
+                    refusal.message
+                ),
+            ));
+        }
+        if let Some(g) = self.group.as_ref()
+            && let Some(refusal) = g.rejection()
+        {
+            issues.push(SetIssue::set(
+                Severity::Error,
+                "5",
+                st.line,
+                format!(
+                    "not read: group {} is rejected (AK905 code {}): {}",
+                    g.control(),
                     refusal.code,
                     refusal.message
                 ),

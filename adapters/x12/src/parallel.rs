@@ -22,7 +22,9 @@ use std::thread::JoinHandle;
 
 use gateway_core::{DecodedDocument, Reject};
 
-use crate::codec::{Emit, GroupMeta, emit_set, group_end_rejects, interchange_end_rejects};
+use crate::codec::{
+    Emit, GroupMeta, Level, SetsSeen, emit_set, group_end_items, interchange_end_items,
+};
 use crate::envelope::{
     EnvelopeIssue, Group, Interchange, SetContext, SetHeader, SetIssue, SetPlace, Visitor,
 };
@@ -163,17 +165,25 @@ struct Job {
     group: Arc<GroupMeta>,
 }
 
-/// What a batch carries, in source order: sets to map, and rejects the walker found between
-/// them (so they keep their place without cutting the batch short).
+/// What a batch carries, in source order: sets to map, rejects the walker found between
+/// them, and the ends of envelopes with their trailers' notes (so they keep their place
+/// without cutting the batch short).
 #[derive(Debug)]
 enum Work {
     Set(Box<Job>),
     Found(Reject),
+    End(Level, Vec<String>),
 }
 
-/// A mapped set. Documents are boxed on the worker, so the hand-off and a streaming sink
-/// move a pointer, not the document.
-type Item = Result<Box<DecodedDocument>, Reject>;
+/// What a batch hands on, in source order: a mapped set (documents are boxed on the worker,
+/// so the hand-off and a streaming sink move a pointer, not the document), a reject, or the
+/// end of an envelope ([`Emit::envelope_end`]).
+#[derive(Debug)]
+enum Item {
+    Document(Box<DecodedDocument>),
+    Reject(Reject),
+    End(Level, Vec<String>),
+}
 
 /// A batch with its sequence number, on its way to a worker.
 type Batch = (u64, Vec<Work>);
@@ -197,7 +207,7 @@ fn map_job(job: Job) -> Option<Item> {
     match (mapped, one.0) {
         (Ok(()), Some(item)) => Some(item),
         (Ok(()), None) if crate::received::is_acknowledgment(&place.header.id) => None,
-        _ => Some(Err(internal_reject(&place))),
+        _ => Some(Item::Reject(internal_reject(&place))),
     }
 }
 
@@ -206,10 +216,13 @@ struct One(Option<Item>);
 
 impl Emit for One {
     fn document(&mut self, d: DecodedDocument) {
-        self.0 = Some(Ok(Box::new(d)));
+        self.0 = Some(Item::Document(Box::new(d)));
     }
     fn reject(&mut self, r: Reject) {
-        self.0 = Some(Err(r));
+        self.0 = Some(Item::Reject(r));
+    }
+    fn envelope_end(&mut self, _: Level, _: Vec<String>) {
+        // One set is mapped here; envelopes end on the walker's thread ([`Found`]).
     }
 }
 
@@ -231,7 +244,8 @@ fn map_batch(work: Vec<Work>) -> Vec<Item> {
     work.into_iter()
         .filter_map(|w| match w {
             Work::Set(job) => map_job(*job),
-            Work::Found(r) => Some(Err(r)),
+            Work::Found(r) => Some(Item::Reject(r)),
+            Work::End(level, notes) => Some(Item::End(level, notes)),
         })
         .collect()
 }
@@ -245,6 +259,9 @@ impl Emit for Found<'_> {
     }
     fn reject(&mut self, r: Reject) {
         self.0.push(Work::Found(r));
+    }
+    fn envelope_end(&mut self, level: Level, notes: Vec<String>) {
+        self.0.push(Work::End(level, notes));
     }
 }
 
@@ -271,8 +288,9 @@ impl Ordered<'_> {
         while let Some(items) = self.waiting.remove(&self.next) {
             for item in items {
                 match item {
-                    Ok(d) => self.sink.boxed_document(d),
-                    Err(r) => self.sink.reject(r),
+                    Item::Document(d) => self.sink.boxed_document(d),
+                    Item::Reject(r) => self.sink.reject(r),
+                    Item::End(level, notes) => self.sink.envelope_end(level, notes),
                 }
             }
             self.next += 1;
@@ -293,6 +311,8 @@ pub(crate) struct ParallelSink<'e> {
     /// Sets in the open batch.
     sets: usize,
     group: Option<Arc<GroupMeta>>,
+    /// Sets seen in the open group and interchange, for how a rejected one is reported.
+    seen: SetsSeen,
     jobs: Option<SyncSender<Batch>>,
     /// The queue's receiving end until the workers start; then only they hold it, so the
     /// queue closes if they all stop and nothing waits on it in vain.
@@ -321,6 +341,7 @@ impl<'e> ParallelSink<'e> {
             batch: Vec::new(),
             sets: 0,
             group: None,
+            seen: SetsSeen::default(),
             jobs: Some(jobs),
             job_queue: Some(job_queue),
             results_tx: Some(results_tx),
@@ -415,7 +436,7 @@ impl<'e> ParallelSink<'e> {
             let seq = self.out.next;
             self.out.fill(
                 seq,
-                vec![Err(Reject::new(
+                vec![Item::Reject(Reject::new(
                     "x12 decoder".to_string(),
                     "a batch of transaction sets was lost by a decoding thread: decode the \
                      input again"
@@ -453,6 +474,7 @@ impl std::fmt::Debug for ParallelSink<'_> {
 
 impl<'a> Visitor<'a> for ParallelSink<'_> {
     fn set(&mut self, cx: &SetContext<'_>, segments: &[Segment<'a>], issues: Vec<SetIssue>) {
+        self.seen.set();
         let group = match self.group.take() {
             Some(g) if g.fits(cx) => g,
             _ => Arc::new(GroupMeta::of(cx)),
@@ -470,13 +492,15 @@ impl<'a> Visitor<'a> for ParallelSink<'_> {
 
     fn group_end(&mut self, isa: Option<&Interchange>, group: &Group, issues: Vec<EnvelopeIssue>) {
         self.group = None;
-        group_end_rejects(&mut Found(&mut self.batch), isa, group, issues);
+        let sets = self.seen.group_end();
+        group_end_items(&mut Found(&mut self.batch), isa, group, issues, sets);
         self.flush_when_full();
     }
 
     fn interchange_end(&mut self, isa: &Interchange) {
         self.group = None;
-        interchange_end_rejects(&mut Found(&mut self.batch), isa);
+        let sets = self.seen.interchange_end();
+        interchange_end_items(&mut Found(&mut self.batch), isa, sets);
         self.flush_when_full();
     }
 

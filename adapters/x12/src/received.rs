@@ -3,7 +3,8 @@
 //! partner's reasons in words. They are not documents: the decoder leaves a sound 997/999 set
 //! out of its documents and rejects (see `codec::emit_set`), and the acknowledger does not
 //! acknowledge them (an acknowledgment is never acknowledged), so the server reads them here and
-//! records the verdict against the 850 it sent.
+//! records the verdict against the 850 it sent. One whose own envelope is broken is rejected by
+//! the decoder and held back here ([`Received::refused`]): what is refused is never acted on.
 
 use std::sync::OnceLock;
 
@@ -183,62 +184,133 @@ pub fn read_acknowledgments(raw: &[u8]) -> Vec<ReceivedAck> {
     read_received(raw).acks
 }
 
-/// What a partner sent back in one input: its 997/999s and its TA1s.
+/// What a partner sent back in one input: its 997/999s and its TA1s, and those not acted on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Received {
     pub acks: Vec<ReceivedAck>,
     pub ta1s: Vec<ReceivedTa1>,
+    /// Acknowledgments held back, each with where and why: a 997/999 whose own envelope is
+    /// broken (an SE01 that miscounts its segments, SE02 not its ST02, no SE, a repeated
+    /// ST02) or that came in an interchange or group rejected whole (a repeated ISA13, not
+    /// addressed to this gateway), and a TA1 in such an interchange. The decoder rejects the
+    /// same sets, so what is refused is never acted on.
+    pub refused: Vec<String>,
 }
 
-/// The 997/999s and TA1s in `raw`, in one pass. Reading stops at the first byte the tokenizer
-/// cannot split (the decoder reports that input as rejected anyway); what was read before is
-/// kept.
+/// The 997/999s and TA1s in `raw`, read as the anonymous profile's decoder reads it (no
+/// expected receiver): see [`read_received_from`].
 pub fn read_received(raw: &[u8]) -> Received {
-    let mut out = Received::default();
+    read_received_from(raw, &gateway_core::PartnerProfile::anonymous())
+}
+
+/// The 997/999s and TA1s `partner` sent in `raw`, in one walk of its envelopes, by the rules
+/// the decoder and the acknowledger apply to the same input with the same profile: a set is
+/// an acknowledgment to act on only when its envelope is sound.
+///
+/// By severity, as X12 treats what it receives: a set the envelope rejects (AK5 `R`: its
+/// SE01 miscounts, its SE02 is not its ST02, it has no SE or a repeated ST02) may have lost
+/// segments, an AK2 loop among them, so its verdicts cannot be trusted and are held back
+/// ([`Received::refused`]; the decoder rejects it with the same reasons). What the envelope
+/// only notes (a group or interchange trailer that miscounts, TA1 `E` or AK9 `E`) leaves the
+/// set whole and checked by its own SE: it is acted on.
+pub fn read_received_from(raw: &[u8], partner: &gateway_core::PartnerProfile) -> Received {
     // Every acknowledgment group says `FA` (GS01) and every TA1 is named so: input without
-    // those bytes has none, and an invoice batch is not tokenized a second time.
+    // those bytes has none, and an invoice batch is not walked a second time.
     let finder = |needle: &[u8]| memchr::memmem::find(raw, needle).is_some();
     if !finder(b"FA") && !finder(b"TA1") {
-        return out;
+        return Received::default();
     }
-    let mut interchange = String::new();
-    let mut sender = String::new();
-    let mut open: Option<ReceivedAck> = None;
-    for seg in Tokenizer::new(raw) {
-        let Ok(seg) = seg else { break };
-        match seg.id() {
-            b"ISA" => {
-                interchange = text(&seg, 13);
-                sender = format!("{}:{}", text(&seg, 5), text(&seg, 6));
-            }
-            b"TA1" => out.ta1s.push(ReceivedTa1 {
-                interchange: text(&seg, 1),
-                sender: sender.clone(),
-                status: text(&seg, 4),
-                note: text(&seg, 5),
-            }),
-            b"ST" => {
-                open = is_acknowledgment(&text(&seg, 1)).then(|| ReceivedAck {
-                    kind: text(&seg, 1),
-                    interchange: interchange.clone(),
-                    sender: sender.clone(),
-                    control: text(&seg, 2),
-                    functional_id: String::new(),
-                    group_control: String::new(),
-                    group_status: None,
-                    group_problems: Vec::new(),
-                    sets: Vec::new(),
-                });
-            }
-            b"SE" => out.acks.extend(open.take()),
-            _ => {
-                if let Some(ack) = open.as_mut() {
-                    read_segment(ack, &seg);
-                }
-            }
+    let mut v = ReceivedVisitor::default();
+    let start = crate::tokenizer::TokState {
+        charset: crate::codec::partner_charset(partner),
+        ..crate::tokenizer::TokState::default()
+    };
+    crate::envelope::Walker::expecting(crate::envelope::Expected::of(partner))
+        .run(raw, start, true, &mut v);
+    v.out
+}
+
+/// Collects the acknowledgments the walker hands on.
+#[derive(Default)]
+struct ReceivedVisitor {
+    out: Received,
+}
+
+impl<'a> crate::envelope::Visitor<'a> for ReceivedVisitor {
+    fn set(
+        &mut self,
+        cx: &crate::envelope::SetContext<'_>,
+        segments: &[Segment<'a>],
+        issues: Vec<crate::envelope::SetIssue>,
+    ) {
+        if !is_acknowledgment(&cx.header.id) {
+            return;
+        }
+        let interchange = cx.interchange.map(|i| i.control().to_string());
+        let mut ack = ReceivedAck {
+            kind: cx.header.id.trim().to_string(),
+            interchange: interchange.clone().unwrap_or_default(),
+            sender: cx.interchange.map(|i| i.sender()).unwrap_or_default(),
+            control: cx.header.control.trim().to_string(),
+            functional_id: String::new(),
+            group_control: String::new(),
+            group_status: None,
+            group_problems: Vec::new(),
+            sets: Vec::new(),
+        };
+        let errors: Vec<String> = issues
+            .iter()
+            .filter(|i| i.severity == crate::envelope::Severity::Error)
+            .map(|i| format!("{}: {}", cx.place().locate(i), i.message))
+            .collect();
+        if !errors.is_empty() {
+            self.out.refused.push(format!(
+                "{} {} (interchange {}) not applied: {}",
+                ack.kind,
+                ack.control,
+                ack.interchange,
+                errors.join("; ")
+            ));
+            return;
+        }
+        for seg in segments.iter().filter(|s| !matches!(s.id(), b"ST" | b"SE")) {
+            read_segment(&mut ack, seg);
+        }
+        self.out.acks.push(ack);
+    }
+
+    fn group_end(
+        &mut self,
+        _: Option<&crate::envelope::Interchange>,
+        _: &crate::envelope::Group,
+        _: Vec<crate::envelope::EnvelopeIssue>,
+    ) {
+    }
+
+    fn interchange_end(&mut self, _: &crate::envelope::Interchange) {}
+
+    fn ta1(&mut self, isa: &crate::envelope::Interchange, seg: &Segment<'_>) {
+        let ta1 = ReceivedTa1 {
+            interchange: text(seg, 1),
+            sender: isa.sender(),
+            status: text(seg, 4),
+            note: text(seg, 5),
+        };
+        match isa.rejection() {
+            Some(refusal) => self.out.refused.push(format!(
+                "TA1 for interchange {} (in interchange {}, line {}) not applied: interchange {} is rejected (TA1 note {}): {}",
+                ta1.interchange,
+                isa.control(),
+                seg.line,
+                isa.control(),
+                refusal.code,
+                refusal.message
+            )),
+            None => self.out.ta1s.push(ta1),
         }
     }
-    out
+
+    fn stray(&mut self, _: String, _: String, _: Option<&'static str>, _: Option<usize>) {}
 }
 
 /// Where a set the gateway wrote sits: what a partner's TA1 (the interchange) or 997/999 (the
@@ -360,11 +432,16 @@ mod tests {
 
     const ISA: &str = "ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *260301*1200*U*00401*000000077*0*P*>~";
 
+    /// A 997 holding `body`, its SE01 counting its segments.
     fn ack(body: &str) -> Vec<ReceivedAck> {
-        let raw = format!(
-            "{ISA}GS*FA*ACME*GLOBEX*20260301*1200*9*X*004010~ST*997*0001~{body}SE*9*0001~GE*1*9~IEA*1*000000077~"
-        );
-        read_acknowledgments(raw.as_bytes())
+        read_acknowledgments(ack_raw(body).as_bytes())
+    }
+
+    fn ack_raw(body: &str) -> String {
+        let n = body.matches('~').count() + 2;
+        format!(
+            "{ISA}GS*FA*ACME*GLOBEX*20260301*1200*9*X*004010~ST*997*0001~{body}SE*{n}*0001~GE*1*9~IEA*1*000000077~"
+        )
     }
 
     #[test]
@@ -394,6 +471,76 @@ mod tests {
         ] {
             assert!(v.summary.contains(want), "{want} in {}", v.summary);
         }
+    }
+
+    /// A 997 whose own envelope is broken (its SE01 says 9 segments, it holds 8) may have lost
+    /// a segment, an AK2 loop among them: its verdicts are held back, with where and why, as
+    /// the decoder rejects it. A trailer that only miscounts (GE01, IEA01: AK9 `E`, TA1 `E`)
+    /// leaves the set whole: it is read and acted on.
+    #[test]
+    fn a_broken_acknowledgment_is_refused_and_a_trailer_warning_is_not() {
+        let body = "AK1*PO*2~AK2*850*0001~AK3*PO1*11**8~AK4*4**7*100~AK5*R*5~AK9*R*1*1*0~";
+        let sound = ack_raw(body);
+        let broken = sound.replace("SE*8*0001", "SE*9*0001");
+        assert_ne!(sound, broken);
+        let r = read_received(broken.as_bytes());
+        assert!(r.acks.is_empty(), "{r:?}");
+        assert_eq!(r.refused.len(), 1, "{r:?}");
+        assert!(
+            r.refused[0].starts_with("997 0001 (interchange 000000077) not applied: line 1, ")
+                && r.refused[0].contains("SE01 says \"9\" segments; the set holds 8"),
+            "{r:?}"
+        );
+        // The decoder rejects the same set, saying its verdicts were not applied.
+        let decoded = crate::decode_all(broken.as_bytes());
+        assert_eq!(decoded.rejects.len(), 1, "{decoded:?}");
+        assert!(
+            decoded.rejects[0]
+                .message
+                .starts_with("acknowledgment rejected, its verdicts not applied: SE01 says"),
+            "{decoded:?}"
+        );
+
+        for warned in [
+            sound.replace("GE*1*9~", "GE*3*9~"),
+            sound.replace("IEA*1*", "IEA*2*"),
+        ] {
+            let r = read_received(warned.as_bytes());
+            assert!(r.refused.is_empty(), "{r:?}");
+            assert_eq!(r.acks.len(), 1, "{r:?}");
+            assert!(!r.acks[0].verdict("0001").unwrap().accepted);
+            // Neither a document nor a reject: nothing was refused.
+            let decoded = crate::decode_all(warned.as_bytes());
+            assert!(decoded.rejects.is_empty(), "{decoded:?}");
+            assert!(decoded.documents.is_empty(), "{decoded:?}");
+        }
+    }
+
+    /// An acknowledgment, or a TA1, in an interchange rejected whole (here: not addressed to
+    /// this gateway's id for the partner, TA1 note 008) is not acted on either.
+    #[test]
+    fn acknowledgments_in_a_rejected_interchange_are_refused() {
+        let acme = gateway_core::PartnerProfile::from_toml(
+            "id = \"acme\"\n[x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"ACME\"\nour_qualifier = \"ZZ\"\nour_id = \"GLOBEX\"\n",
+            "acme.toml",
+        )
+        .unwrap();
+        let raw = format!(
+            "{}TA1*000000042*260301*1200*R*025~IEA*0*000000077~",
+            ack_raw("AK1*PO*42~AK9*A*1*1*1~").replace("IEA*1*000000077~", "")
+        );
+        let r = read_received_from(raw.as_bytes(), &acme);
+        assert_eq!((r.acks.len(), r.ta1s.len()), (1, 1), "{r:?}");
+        let elsewhere = raw.replace("ZZ*GLOBEX         *", "ZZ*SOMEONEELSE    *");
+        let r = read_received_from(elsewhere.as_bytes(), &acme);
+        assert!(r.acks.is_empty() && r.ta1s.is_empty(), "{r:?}");
+        assert_eq!(r.refused.len(), 2, "{r:?}");
+        assert!(
+            r.refused.iter().all(|why| why.contains("(TA1 note 008)")),
+            "{r:?}"
+        );
+        // Without the partner's profile nothing says whom it must be addressed to.
+        assert_eq!(read_received(elsewhere.as_bytes()).acks.len(), 1);
     }
 
     #[test]

@@ -143,9 +143,10 @@ fn envelope_errors_reject_the_set_and_all_rejected_rejects_the_group() {
         text.contains("AK2*855*0001~\nAK5*R*1~\nAK9*R*1*1*0~"),
         "{text}"
     );
-    // GE01 disagrees with the sets received: accepted with errors, code 5.
+    // GE01 disagrees with the sets received: accepted with errors, code 5; AK902 echoes the
+    // GE01 sent, AK903 counts the sets received.
     let (_, text) = ack(&interchange(ISA4010, "004010", &[good("0001")], 2));
-    assert!(text.contains("AK9*E*1*1*1*5~"), "{text}");
+    assert!(text.contains("AK9*E*2*1*1*5~"), "{text}");
 }
 
 #[test]

@@ -566,14 +566,16 @@ fn malformed_corpus_gives_the_expected_mix() {
         assert_eq!(orders(&d).len(), 1, "{n}: {:?}", d.rejects);
         assert!(d.rejects.is_empty(), "{n}: {:?}", d.rejects);
     }
-    // Two identical interchanges: the second is rejected (TA1 R 025) with the repeated
-    // control number, and its order is not handed on.
+    // Two identical interchanges: the second (line 38) is rejected (TA1 R 025) with the
+    // repeated control number, and its order is not handed on: one reject, the set's (line
+    // 40), which says why; the interchange is not counted a second time.
     let d = decode_file(&by_name("850_fat"));
     assert_eq!(orders(&d).len(), 1, "{:?}", d.rejects);
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
     assert!(
         d.rejects.iter().any(|r| r.message.contains("repeats")
             && r.message.contains("TA1 note 025")
-            && r.location.contains("line 38")),
+            && r.location.starts_with("line 40, interchange 000003438")),
         "{:?}",
         d.rejects
     );

@@ -106,22 +106,34 @@ fn a_segment_terminator_that_is_data_rejects_the_interchange_with_a_ta1_004() {
         assert!(!text.contains("AK1"), "{terminator:?}: {text}");
         assert!(a.unanswerable.is_empty(), "{:?}", a.unanswerable);
 
-        // Nothing is delivered, and the reject says where and why.
+        // Nothing is delivered, and the reject says where and why: once, on the set refused.
         let (documents, rejects) = decode(&raw);
+        assert_eq!(documents, 0, "{terminator:?}: {rejects:?}");
+        let why = format!(
+            "not read: interchange 000000518 is rejected (TA1 note 004): segment terminator {terminator:?} (the character after ISA16) is a letter, digit or space"
+        );
+        let refusals: Vec<&String> = rejects
+            .iter()
+            .filter(|r| r.contains("(TA1 note 004)"))
+            .collect();
+        assert_eq!(refusals.len(), 1, "{terminator:?}: {rejects:?}");
+        assert!(
+            refusals[0].contains("set 0001 (810)") && refusals[0].contains(&why),
+            "{terminator:?}: {rejects:?}"
+        );
+        // An interchange holding no set is refused by a reject of its own.
+        let header_end = raw.find("GS*IN").unwrap();
+        let empty = format!("{}IEA*0*000000518{terminator}", &raw[..header_end]);
+        let (documents, rejects) = decode(&empty);
         assert_eq!(documents, 0, "{terminator:?}: {rejects:?}");
         let header = format!(
             "line 1, interchange 000000518: segment terminator {terminator:?} (the character after ISA16) is a letter, digit or space"
         );
         assert!(
-            rejects
-                .iter()
-                .any(|r| r.starts_with(&header) && r.ends_with("(TA1 note 004)")),
-            "{terminator:?}: {rejects:?}"
-        );
-        assert!(
-            rejects.iter().any(|r| r.contains("set 0001 (810)")
-                && r.contains("not read: interchange 000000518 is rejected (TA1 note 004)")),
-            "{terminator:?}: {rejects:?}"
+            rejects.len() == 1
+                && rejects[0].starts_with(&header)
+                && rejects[0].ends_with("(TA1 note 004)"),
+            "{terminator:?}: {empty:?} {rejects:?}"
         );
     }
 }

@@ -170,8 +170,22 @@ usage_indicator = "T"
     // Control numbers increase and are never reused.
     let again = String::from_utf8(codec.encode(&want, &partner).unwrap()).unwrap();
     assert!(again.contains("|000000002|"), "{again}");
-    let docs = decode_docs(&codec, &bytes, &partner, "profile encode");
+    // Read back as the partner would send it: from its ids, to ours. (Read with the profile as
+    // it is, the interchange is addressed to the partner, not to this gateway: refused.)
+    let docs = decode_docs(&codec, &bytes, &as_sent_by(&partner), "profile encode");
     assert_eq!(docs, want, "{}", source.display());
+    assert!(!codec.decode(&bytes, &partner).rejects.is_empty());
+}
+
+/// `partner`'s profile as the partner's own side reads it: its ids and ours swapped.
+fn as_sent_by(partner: &PartnerProfile) -> PartnerProfile {
+    let mut mirrored = partner.clone();
+    if let Some(x) = mirrored.x12.as_mut() {
+        std::mem::swap(&mut x.our_id, &mut x.partner_id);
+        std::mem::swap(&mut x.our_qualifier, &mut x.partner_qualifier);
+        std::mem::swap(&mut x.our_gs_id, &mut x.partner_gs_id);
+    }
+    mirrored
 }
 
 #[test]

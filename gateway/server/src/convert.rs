@@ -482,9 +482,14 @@ pub fn acknowledge(
         .x12()
         .acknowledge(&raw, partner)
         .map_err(|e| anyhow::anyhow!("cannot write the acknowledgment: {e}"))?;
-    let received = adapter_x12::read_acknowledgments(&raw);
+    // Read as the service reads them from this partner: a broken one is refused (the
+    // decoder's error above says why), not described as if it were acted on.
+    let adapter_x12::Received {
+        acks: received,
+        ta1s,
+        refused,
+    } = adapter_x12::received::read_received_from(&raw, partner);
     describe_acknowledgments(&input.display().to_string(), &received, problems)?;
-    let ta1s = adapter_x12::read_ta1s(&raw);
     for t in &ta1s {
         writeln!(
             problems,
@@ -500,7 +505,7 @@ pub fn acknowledge(
     }
     let mut errors = errors;
     if ack.bytes.is_empty() {
-        if received.is_empty() && ta1s.is_empty() {
+        if received.is_empty() && ta1s.is_empty() && refused.is_empty() {
             // Nothing the gateway could answer, and nothing that needs no answer: an error.
             writeln!(
                 problems,

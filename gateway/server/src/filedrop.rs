@@ -713,16 +713,9 @@ impl FileDrop {
                 }
             }
         } else {
-            let mut lines: Vec<String> = report
-                .rejects
-                .iter()
-                .map(|r| match &r.document {
-                    Some(d) => format!("{} [{d}]: {}", r.location, r.message),
-                    None => format!("{}: {}", r.location, r.message),
-                })
-                .collect();
-            lines.extend(taken_beside_rejects(&report));
-            let (at, report) = self.finish_error(partner, path, &names, &lines, summary)?;
+            let (problems, taken_too) = rejects_report(&report);
+            let (at, report) =
+                self.finish_error_noting(partner, path, &names, &problems, &taken_too, summary)?;
             Some(taken.finished(at, Some(report)))
         }
     }
@@ -818,19 +811,24 @@ impl FileDrop {
         problems: &[String],
         summary: &mut PollSummary,
     ) -> Option<(PathBuf, PathBuf)> {
+        self.finish_error_noting(partner, path, names, problems, &[], summary)
+    }
+
+    /// [`Self::finish_error`] with `notes` after the problems in the report: what the operator
+    /// should know besides (the documents of the file that were taken), not counted among
+    /// the problems.
+    fn finish_error_noting(
+        &self,
+        partner: &PartnerProfile,
+        path: &Path,
+        names: &Names,
+        problems: &[String],
+        notes: &[String],
+        summary: &mut PollSummary,
+    ) -> Option<(PathBuf, PathBuf)> {
         let original = &names.original;
         let dir = self.config.root.join(&partner.id).join("error");
-        let mut text = format!("{original}: {} problem(s)\n", problems.len());
-        if names.kept != *original {
-            text.push_str(&format!(
-                "(its name is too long to be kept whole: it is kept as {})\n",
-                names.kept
-            ));
-        }
-        for p in problems {
-            text.push_str(p);
-            text.push('\n');
-        }
+        let text = error_report(names, problems, notes);
         let report_name = format!("{}.errors.txt", names.kept);
         let report = match write_atomically(&dir, &report_name, text.as_bytes()) {
             Ok(report) => report,
@@ -867,6 +865,39 @@ impl Taken {
         self.report = report;
         self
     }
+}
+
+/// What the report of a file some of whose documents were refused says: its problems (each
+/// reject, where and why) and, apart from them, which documents of the file were taken.
+fn rejects_report(report: &gateway_core::IngestReport) -> (Vec<String>, Vec<String>) {
+    let problems = report
+        .rejects
+        .iter()
+        .map(|r| match &r.document {
+            Some(d) => format!("{} [{d}]: {}", r.location, r.message),
+            None => format!("{}: {}", r.location, r.message),
+        })
+        .collect();
+    (problems, taken_beside_rejects(report))
+}
+
+/// The text of a file's `<name>.errors.txt`: how many problems and each one, then the
+/// `notes` (what else the operator should know, such as which documents of the file were
+/// taken), which are no problems and are not counted as such.
+fn error_report(names: &Names, problems: &[String], notes: &[String]) -> String {
+    let original = &names.original;
+    let mut text = format!("{original}: {} problem(s)\n", problems.len());
+    if names.kept != *original {
+        text.push_str(&format!(
+            "(its name is too long to be kept whole: it is kept as {})\n",
+            names.kept
+        ));
+    }
+    for p in problems.iter().chain(notes) {
+        text.push_str(p);
+        text.push('\n');
+    }
+    text
 }
 
 /// For the report of a file with rejects: the documents of the same file that were taken,
@@ -1199,6 +1230,46 @@ mod tests {
         );
         report.accepted.clear();
         assert!(taken_beside_rejects(&report).is_empty());
+    }
+
+    /// A file with one rejected set and documents taken: the report counts the one problem,
+    /// and the line naming what was taken follows it without being counted (it said
+    /// "2 problem(s)" over one problem and that line).
+    #[test]
+    fn an_error_report_counts_only_its_problems() {
+        let taken = |n: &str| gateway_core::Accepted {
+            doc_id: format!("d-{n}"),
+            idempotency_key: format!("k-{n}"),
+            kind: "invoice".into(),
+            number: n.into(),
+            partner: "newco".into(),
+            same_business_key_as: None,
+            notes: Vec::new(),
+            attachments: Vec::new(),
+        };
+        let report = gateway_core::IngestReport {
+            accepted: vec![taken("NC-4001"), taken("NC-4003")],
+            rejects: vec![gateway_core::Reject {
+                location:
+                    "line 14, interchange 000000401, group 401, set 0002 (810), $.lines[0].quantity"
+                        .into(),
+                message: "missing: quantity is required".into(),
+                document: Some("NC-4002".into()),
+            }],
+            ..Default::default()
+        };
+        let names = Names {
+            original: "fd_mixed.edi".into(),
+            kept: "fd_mixed.edi".into(),
+        };
+        let (problems, notes) = rejects_report(&report);
+        let text = error_report(&names, &problems, &notes);
+        assert_eq!(
+            text,
+            "fd_mixed.edi: 1 problem(s)\n\
+             line 14, interchange 000000401, group 401, set 0002 (810), $.lines[0].quantity [NC-4002]: missing: quantity is required\n\
+             the other documents of this file were taken and go on to delivery: invoice NC-4001, invoice NC-4003; send again only the rejected ones, fixed, not the whole file\n"
+        );
     }
 
     /// The claimed path is a link by the time it is opened (swapped in after every check on

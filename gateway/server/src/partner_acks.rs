@@ -115,10 +115,13 @@ mod tests {
     use super::*;
     use crate::ledger::NewDocument;
 
+    /// A 997 from GLOBEX holding `body`, its SE01 counting its segments (one that miscounts
+    /// is not acted on).
     fn ack(body: &str) -> Vec<ReceivedAck> {
+        let n = body.matches('~').count() + 2;
         let raw = format!(
             "ISA*00*          *00*          *ZZ*GLOBEX         *ZZ*US             *261203*1200*U*00401*000000901*0*P*>~\
-GS*FA*GLOBEX*US*20261203*1200*901*X*004010~ST*997*0001~{body}SE*9*0001~GE*1*901~IEA*1*000000901~"
+GS*FA*GLOBEX*US*20261203*1200*901*X*004010~ST*997*0001~{body}SE*{n}*0001~GE*1*901~IEA*1*000000901~"
         );
         adapter_x12::read_acknowledgments(raw.as_bytes())
     }

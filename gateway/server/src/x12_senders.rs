@@ -4,6 +4,12 @@
 //! interchanges that partner's profile names (another partner's, or nobody's, would be
 //! delivered and acknowledged as the folder owner's), by the rule the folder applies to every
 //! format ([`crate::folder_owner`]).
+//!
+//! The sender names the partner; the rest of the addressing is checked against that partner's
+//! profile by the decoder and the acknowledgment alike (`adapter_x12::envelope::Expected`): an
+//! interchange whose ISA07/ISA08 is not `our_qualifier`/`our_id` is rejected whole (TA1 `R`,
+//! note 007 or 008) and a group whose GS02/GS03 is not `partner_gs_id`/`our_gs_id` is rejected
+//! (AK9 `R`, AK905 1), nothing of either delivered.
 
 use gateway_core::{Format, PartnerProfile};
 

@@ -1428,8 +1428,10 @@ async fn a_mailed_997_is_matched_to_the_po_it_answers() {
             }],
         )
         .unwrap();
-    let fa = b"ISA*00*          *00*          *ZZ*ACME           *ZZ*GLOBEX         *261203*1200*U*00401*000000077*0*P*>~\n\
-GS*FA*ACME*GLOBEX*20261203*1200*77*X*004010~\nST*997*0001~\nAK1*PO*31~\nAK2*850*0001~\n\
+    // Addressed to the gateway's id in acme's profile (ZZ:COUPAGW): one addressed to anyone
+    // else is refused (TA1 note 008) and not acted on.
+    let fa = b"ISA*00*          *00*          *ZZ*ACME           *ZZ*COUPAGW        *261203*1200*U*00401*000000077*0*P*>~\n\
+GS*FA*ACME*COUPAGW*20261203*1200*77*X*004010~\nST*997*0001~\nAK1*PO*31~\nAK2*850*0001~\n\
 AK3*PO1*4**8~\nAK4*4**5~\nAK5*R*5~\nAK9*R*1*1*0~\nSE*8*0001~\nGE*1*77~\nIEA*1*000000077~\n";
     let raw = mail(
         "Acme EDI <edi@acme.example>",
