@@ -1012,6 +1012,10 @@ impl Encode for X12Codec {
     fn encode(&self, docs: &[Document], partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError> {
         crate::encode::encode_documents(docs, partner, self.numbers.as_ref(), chrono::Utc::now())
     }
+
+    fn left_out(&self, doc: &Document) -> Vec<String> {
+        crate::left_out(doc).iter().map(ToString::to_string).collect()
+    }
 }
 
 #[cfg(test)]

@@ -46,6 +46,14 @@ pub enum ControlNumberError {
 
 /// Issues control numbers. Implementations must never return the same number twice for the
 /// same partner and kind, also across restarts where they persist.
+///
+/// `partner` is the partner profile's id (`acme`), whatever the interchange's ISA ids: the
+/// service, the 997s it sends and `gateway validate --ack --control-numbers` /
+/// `convert --to x12 --control-numbers` all count under it, so a run beside the service
+/// continues that partner's numbers only when it names the same profile. That is why
+/// `validate --control-numbers` refuses to run without `--partner`: under the anonymous
+/// profile's `default` its ack started at 1 and repeated the ISA13/GS06 the service had
+/// already sent that sender.
 pub trait ControlNumbers: Send + Sync + std::fmt::Debug {
     fn next(&self, partner: &str, kind: ControlKind) -> Result<u64, ControlNumberError>;
 }

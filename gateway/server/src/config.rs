@@ -335,6 +335,10 @@ impl Config {
             path: shown.to_string(),
             message,
         })?;
+        check_x12_profiles(&config.partners, text).map_err(|message| ConfigError::Invalid {
+            path: shown.to_string(),
+            message,
+        })?;
         Ok(config)
     }
 
@@ -459,6 +463,27 @@ fn check_partner_identities(partners: &[PartnerProfile]) -> Result<(), String> {
     Ok(())
 }
 
+/// Refuses a partner whose `[partners.x12]` would make interchanges no reader can parse
+/// ([`gateway_core::profile::X12Profile::problems`]: clashing or data delimiters, an ISA15
+/// other than P/T/I, a GS08 that is no version code, ids wider than their elements), each
+/// problem placed at its line in `text`. At load, not at the first PO: the service would
+/// otherwise start, write the partner's 850s unreadable and have Coupa mark them exported.
+fn check_x12_profiles(partners: &[PartnerProfile], text: &str) -> Result<(), String> {
+    for (n, p) in partners.iter().enumerate() {
+        let Some(x12) = &p.x12 else { continue };
+        let problems = x12.problems();
+        if !problems.is_empty() {
+            return Err(gateway_core::profile::x12_problems_in_words(
+                &problems,
+                text,
+                gateway_core::profile::X12Section::Partner(n),
+                &p.id,
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Sets `a__b__c` (case-insensitive, lower-cased) in `table` to `raw`, read as a TOML value
 /// when it parses as one (numbers, booleans, arrays), else as a string.
 fn apply_override(table: &mut toml::Table, path: &str, raw: &str) -> Result<(), String> {
@@ -574,6 +599,32 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default()
+    }
+
+    /// An `[partners.x12]` that would write unreadable interchanges is refused at load, named
+    /// by partner, key and line: the service started with one and wrote 850s no reader could
+    /// parse, while Coupa marked the POs exported.
+    #[test]
+    fn an_x12_section_that_would_write_unreadable_interchanges_is_refused_at_its_line() {
+        let err = refusal(
+            "[[partners]]\nid = \"acme\"\n[partners.x12]\npartner_id = \"ACME\"\n\
+             [[partners]]\nid = \"newco\"\n[partners.x12]\npartner_id = \"NEWCO\"\n\
+             element_separator = \"*\"\ncomponent_separator = \"*\"\nusage_indicator = \"X\"\n",
+        );
+        assert!(
+            err.starts_with(
+                "t.toml: line 14, column 23: partner \"newco\" [partners.x12] component_separator '*' is also the element_separator"
+            ) && err.contains(
+                "; line 15, column 19: partner \"newco\" [partners.x12] usage_indicator 'X' is not an ISA15 usage indicator: use 'P' (production), 'T' (test) or 'I' (information)"
+            ),
+            "{err}"
+        );
+        let err = refusal("[[partners]]\nid = \"newco\"\n[partners.x12]\nversion = \"4010\"\n");
+        assert!(
+            err.contains("line 8, column 11: partner \"newco\" [partners.x12] version \"4010\" is not a GS08 version code")
+                && err.contains("\"004010\""),
+            "{err}"
+        );
     }
 
     #[test]

@@ -14,7 +14,10 @@ use gateway_server::convert::{self, ConvertRequest};
     name = "gateway",
     version,
     about = "coupa-gateway: B2B documents (cXML, X12, CSV, JSON) in and out of Coupa",
-    long_about = None
+    long_about = None,
+    // Our own `help` command ([`Command::Help`]): clap's answered `gateway help --help` with
+    // "unrecognized subcommand '--help'".
+    disable_help_subcommand = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -123,7 +126,11 @@ enum Command {
         gateway convert --x12-threads 2 --to json nightly-batch.edi\n  \
         cat samples/json/purchase_order/rich.json | gateway convert --to cxml --partner samples/cxml/purchase_order/rich.partner.toml -\n  \
         gateway convert --to cxml --partner samples/cxml/invoice/rich.partner.toml --out-dir invoices/ samples/csv/invoice/coupa_import.csv\n  \
+        gateway convert --to cxml --partner samples/cxml/invoice/rich.partner.toml --out-dir invoices/ --force samples/csv/invoice/coupa_import.csv\n  \
         gateway convert --kind purchase_order --to cxml --partner acme.toml order-without-kind.json\n\n\
+        With --out-dir a file already in DIR is never replaced: a run that would replace one \
+        writes nothing and names it (exit 2); --force replaces such files. Each file is written \
+        under a temporary name and renamed when complete.\n\n\
         Exit status: 0 all documents converted, 1 some input was rejected (each reject is \
         printed on standard error with its location), 2 usage or I/O error.")]
     Convert {
@@ -159,9 +166,14 @@ enum Command {
         /// Write each document to its own file in DIR (`0001-INV-7.xml`), each path printed,
         /// instead of all to standard output; needed for several documents to cXML, which
         /// carries one per message. A document that cannot be written is reported, the others
-        /// are written.
+        /// are written. A file already in DIR is not replaced: the run writes nothing and says
+        /// which (see --force).
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
+        /// With --out-dir: replace files already in DIR (an earlier run's, or another input's
+        /// with the same place and number) instead of refusing.
+        #[arg(long, requires = "out_dir")]
+        force: bool,
         /// Input file, or `-` for standard input.
         #[arg(value_name = "FILE|-")]
         input: PathBuf,
@@ -172,6 +184,8 @@ enum Command {
         gateway validate --partner acme.toml invoices.csv\n  \
         gateway validate --ack samples/x12/invoice/rich.edi\n  \
         gateway validate --ack --partner acme.toml --control-numbers state/x12-control invoice.edi > invoice.997\n\n\
+        --control-numbers needs --partner: the service numbers each partner's acknowledgments \
+        from that partner's counter, which the profile's id names.\n\n\
         Without --partner the format's rules and the canonical model's are checked; with it, also \
         what the running gateway refuses for that partner on its way to Coupa (a line without a \
         description, a cancellation, an invoice number over 40 characters), so the 997 to send \
@@ -190,10 +204,10 @@ enum Command {
         /// receiver swapped.
         #[arg(long)]
         ack: bool,
-        /// Folder of the X12 control-number counters (with --ack), so the acknowledgment's
-        /// ISA13/GS06 continue from the last ones issued (point it at the service's
-        /// `<state>/x12-control` to share its numbering); without it numbering starts at 1,
-        /// which suits checking but not sending.
+        /// Folder of the X12 control-number counters (with --ack and --partner), so the
+        /// acknowledgment's ISA13/GS06 continue from the last ones issued to that partner (point
+        /// it at the service's `<state>/x12-control` to share its numbering); without it
+        /// numbering starts at 1, which suits checking but not sending.
         #[arg(long, value_name = "DIR", requires = "ack")]
         control_numbers: Option<PathBuf>,
         /// Input file, or `-` for standard input.
@@ -327,7 +341,10 @@ enum Command {
         gateway documents --config gateway.toml --partner globex --kind purchase_order --json\n\n\
         Statuses: received, published, delivered, dead (see `gateway dlq`), purged (dead, \
         then purged by an operator), rejected (refused on arrival; kind unknown: not readable \
-        as a document), partner_rejected (the partner's 997/999 refused what was sent).")]
+        as a document), partner_rejected (the partner's 997/999 refused what was sent), \
+        superseded (a PO version a later one replaced before it went out), awaiting_operator (a \
+        Coupa PO its supplier's record leaves to Coupa, po-method prompt: not sent; the detail \
+        says what sends it).")]
     Documents {
         /// The gateway's configuration (partners, Coupa, RabbitMQ, state folder).
         #[arg(long, value_name = "gateway.toml", default_value = "gateway.toml")]
@@ -431,6 +448,35 @@ enum Command {
     /// `schemas/canonical.schema.json`).
     #[command(after_help = "Example:\n  gateway schema > schemas/canonical.schema.json")]
     Schema,
+    /// Print this message or the help of the given command.
+    #[command(after_help = "Examples:\n  \
+        gateway help\n  \
+        gateway help validate")]
+    Help {
+        /// The command to describe (the same as `gateway COMMAND --help`); none: every command.
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
+}
+
+/// `gateway help [COMMAND]`: exactly what `gateway [COMMAND] --help` prints, which clap's
+/// own help command printed too (usage under the name the binary was run as; an unknown
+/// command is clap's usage error, exit 2).
+fn print_help(command: Option<&str>) -> anyhow::Result<ExitCode> {
+    let arg0 = std::env::args_os()
+        .next()
+        .unwrap_or_else(|| "gateway".into());
+    let args = std::iter::once(arg0)
+        .chain(command.map(std::ffi::OsString::from))
+        .chain(std::iter::once("--help".into()));
+    match <Cli as clap::CommandFactory>::command().try_get_matches_from(args) {
+        Err(e) => {
+            e.print()?;
+            Ok(ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2)))
+        }
+        // `--help` always ends the parse with the help; nothing else to print.
+        Ok(_) => Ok(ExitCode::SUCCESS),
+    }
 }
 
 /// mimalloc instead of glibc malloc: under load the service spent about a quarter of its CPU in
@@ -545,6 +591,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             kind,
             control_numbers,
             out_dir,
+            force,
             input,
         } => {
             let codecs = Codecs::for_cli(
@@ -558,6 +605,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 to: to.format(),
                 partner: convert::load_partner(partner.as_ref())?,
                 out_dir: out_dir.as_deref(),
+                force,
             };
             if req.to == Format::X12 && req.partner.x12.is_none() {
                 // The interchange would name made-up parties; fine for a look, not to send.
@@ -589,6 +637,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             control_numbers,
             input,
         } => {
+            if let (Some(dir), None) = (&control_numbers, &partner) {
+                // The service's counters are per partner (`<dir>/<partner id>.isa`): numbered
+                // under no partner, the ack would start at 1 and repeat ISA13/GS06 the service
+                // already sent that sender. Which partner it is, only its profile says.
+                anyhow::bail!(
+                    "--control-numbers {} continues a partner's numbering, and the gateway keeps \
+                     one per partner (its id as in the configuration's [[partners]]): add \
+                     --partner with the profile of the partner that sent the interchange, or \
+                     leave out --control-numbers to number the acknowledgment from 1 for a look",
+                    dir.display()
+                );
+            }
             let partner = convert::load_partner(partner.as_ref())?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
@@ -686,6 +746,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 reason_contains: reason,
                 doc_ids: None,
             };
+            // An empty value (a script's unset variable) would match every dead letter.
+            gateway_server::dlq::check_filter(&filter).map_err(anyhow::Error::msg)?;
             let action = match action {
                 DlqVerb::List => DlqAction::List { limit, json },
                 DlqVerb::Show => DlqAction::Show { limit },
@@ -772,6 +834,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let bus =
                     gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Operator)
                         .await?;
+                // A partner no one knows (a typo) is refused like `documents --partner`.
+                if let Some(p) = filter.partner.as_deref()
+                    && let Some(why) =
+                        gateway_server::dlq::unknown_partner(bus.as_ref(), &consumers, &config, p)
+                            .await?
+                {
+                    anyhow::bail!(why);
+                }
                 // A DOC_ID that names no dead letter is a mistake to point out, not "0".
                 let unmatched =
                     gateway_server::dlq::unmatched_ids(bus.as_ref(), &consumers, &filter).await?;
@@ -921,5 +991,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             writeln!(out, "{}", serde_json::to_string_pretty(&schema)?)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Help { command } => print_help(command.as_deref()),
     }
 }

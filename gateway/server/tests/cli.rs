@@ -506,7 +506,15 @@ fn validate_ack_control_numbers_continue_across_runs() {
             segment(&segs, "GS")[6].clone(),
         )
     };
-    let kept = ["--control-numbers", counters.to_str().unwrap()];
+    // The counters are a partner's: `--control-numbers` needs `--partner`.
+    let profile = dir.path().join("acme.toml");
+    std::fs::write(&profile, "id = \"acme\"\n").unwrap();
+    let kept = [
+        "--partner",
+        profile.to_str().unwrap(),
+        "--control-numbers",
+        counters.to_str().unwrap(),
+    ];
     let first = numbers(&validate_ack(&kept, &input));
     let second = numbers(&validate_ack(&kept, &input));
     assert_eq!(first, ("000000001".to_string(), "1".to_string()));
@@ -1831,4 +1839,471 @@ fn resend_of_an_invoice_says_it_is_an_invoice() {
     );
     assert!(!stderr.contains("a invoice"), "{stderr}");
     assert!(!dir.path().join("bus.sqlite").exists());
+}
+
+/// Runs `gateway convert --to json --out-dir dir` (with `extra` arguments) on `documents`,
+/// each a canonical invoice sent as one JSON line on standard input.
+fn convert_into(
+    dir: &std::path::Path,
+    extra: &[&str],
+    documents: &[serde_json::Value],
+) -> std::process::Output {
+    let input: String = documents.iter().map(|d| format!("{d}\n")).collect();
+    let mut command = gateway();
+    command
+        .args(["convert", "--to", "json", "--out-dir"])
+        .arg(dir)
+        .args(extra)
+        .arg("-");
+    with_stdin(command, input.as_bytes())
+}
+
+/// The file names in `dir`, sorted: what a run left there, temporary files included.
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `--out-dir` never replaces a file silently: a second input whose document maps to a name
+/// already there (same place, same number) is refused before anything is written, naming the
+/// file and what to do (exit 2), and the first run's file is untouched; `--force` replaces
+/// it. Before, the second run overwrote the first's file without a word.
+#[test]
+fn convert_out_dir_refuses_to_replace_a_file_unless_forced() {
+    let invoice = |comment: &str, number: &str| {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(repo("samples/json/invoice/rich.json")).unwrap())
+                .unwrap();
+        v["comments"] = comment.into();
+        v["invoice_number"] = number.into();
+        v
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let first = convert_into(
+        dir.path(),
+        &[],
+        &[invoice("first run", "INV-7"), invoice("first run", "INV-8")],
+    );
+    assert!(first.status.success(), "{first:?}");
+    assert_eq!(names_in(dir.path()), ["0001-INV-7.json", "0002-INV-8.json"]);
+    let kept = std::fs::read_to_string(dir.path().join("0001-INV-7.json")).unwrap();
+    assert!(kept.contains("first run"), "{kept}");
+
+    // Another input: its first document is INV-7 too, its second a new name.
+    let second = [
+        invoice("second run", "INV-7"),
+        invoice("second run", "INV-9"),
+    ];
+    let refused = convert_into(dir.path(), &[], &second);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("0001-INV-7.json already exists")
+            && stderr.contains("--force")
+            && stderr.contains("another --out-dir"),
+        "{stderr}"
+    );
+    assert!(refused.stdout.is_empty(), "{refused:?}");
+    // Nothing written, not even the document whose name was free, and no temporary file left.
+    assert_eq!(names_in(dir.path()), ["0001-INV-7.json", "0002-INV-8.json"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("0001-INV-7.json")).unwrap(),
+        kept
+    );
+
+    let forced = convert_into(dir.path(), &["--force"], &second);
+    assert!(forced.status.success(), "{forced:?}");
+    assert_eq!(
+        names_in(dir.path()),
+        ["0001-INV-7.json", "0002-INV-8.json", "0002-INV-9.json"]
+    );
+    let replaced = std::fs::read_to_string(dir.path().join("0001-INV-7.json")).unwrap();
+    assert!(replaced.contains("second run"), "{replaced}");
+    let listed = String::from_utf8(forced.stdout).unwrap();
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+
+    // --force means nothing without --out-dir: refused, not ignored.
+    let mut command = gateway();
+    command.args(["convert", "--to", "json", "--force", "-"]);
+    let bare = with_stdin(command, b"{}");
+    assert_eq!(bare.status.code(), Some(2), "{bare:?}");
+    let help = gateway().args(["convert", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--out-dir invoices/ --force"), "{help}");
+}
+
+/// Two documents of one run never share a file, the same number included: each name starts
+/// with the document's place in the input, and each file reads back as its own document.
+#[test]
+fn convert_out_dir_keeps_two_documents_with_one_number_apart() {
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(repo("samples/json/invoice/rich.json")).unwrap())
+            .unwrap();
+    v["invoice_number"] = "INV/7".into();
+    let mut other = v.clone();
+    other["invoice_number"] = "INV:7".into();
+    other["comments"] = "the other one".into();
+    let dir = tempfile::tempdir().unwrap();
+    let out = convert_into(dir.path(), &[], &[v, other]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(names_in(dir.path()), ["0001-INV_7.json", "0002-INV_7.json"]);
+    let second = std::fs::read_to_string(dir.path().join("0002-INV_7.json")).unwrap();
+    assert!(
+        second.contains("the other one") && second.contains("INV:7"),
+        "{second}"
+    );
+}
+
+/// A CSV problem is named at its row and column as a spreadsheet shows them: rows counted from
+/// the file's first (header rows included, as the CSV rejects count them), the column by its
+/// header name and letter.
+#[test]
+fn validate_names_where_in_the_csv_a_problem_is() {
+    let input = std::fs::read_to_string(repo("samples/csv/invoice/coupa_multi_po.csv")).unwrap();
+    let broken = input
+        .replacen("PPR-A4-5,45.00,2,BX", "PPR-A4-5,45.00,,BX", 1)
+        .replacen("SUP-001,2026-04-02,USD", "SUP-001,,USD", 1);
+    assert_ne!(broken, input);
+    let row_of = |needle: &str| broken.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let (line_row, invoice_row) = (row_of("Printer paper A4"), row_of("Invoice,INV-2001"));
+    assert_eq!((line_row, invoice_row), (5, 3));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("multi.csv");
+    std::fs::write(&path, &broken).unwrap();
+    let out = gateway().arg("validate").arg(&path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    // `Quantity` is the Invoice Line header's 8th column (H), `Invoice Date*` the Invoice
+    // header's 5th (E); the `*` is Coupa's "required" mark, not part of the name.
+    assert!(
+        stdout.contains(&format!(
+            r#"error: $.lines[1].quantity: missing: quantity is required (CSV: row {line_row}, column "Quantity" (H))"#
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            r#"$.invoice_date: missing: the invoice date is required (CSV: row {invoice_row}, column "Invoice Date" (E))"#
+        )),
+        "{stdout}"
+    );
+}
+
+/// A Coupa PO its supplier's record leaves to Coupa (po-method prompt) is listed by `gateway
+/// documents`, under `--status awaiting_operator`, with why and what sends it.
+#[test]
+fn documents_lists_a_po_awaiting_the_operator() {
+    use gateway_server::ledger::{Ledger, NewDocument};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = demo_config(dir.path());
+    let ledger = Ledger::open(&dir.path().join("ledger.sqlite")).unwrap();
+    let po = NewDocument {
+        idempotency_key: "coupa-po:4711:v1",
+        doc_id: "doc-po",
+        adapter: "coupa",
+        partner: "coupa-supplier-7",
+        kind: "purchase_order",
+        number: "PO-HOOLI-1",
+        business_key: None,
+    };
+    let detail = "waits for the operator: Coupa supplier 7 (Hooli) its po-method is prompt";
+    assert!(ledger.record_awaiting_operator(&po, detail).unwrap());
+    // The same wait again says nothing new: the poller logs it once.
+    assert!(!ledger.record_awaiting_operator(&po, detail).unwrap());
+    drop(ledger);
+    let out = gateway()
+        .args(["documents", "--config"])
+        .arg(&cfg)
+        .args(["--status", "awaiting_operator"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains("awaiting_operator  coupa-supplier-7  purchase_order  PO-HOOLI-1")
+            && stdout.contains(detail)
+            && stdout.contains("1 document(s)"),
+        "{stdout}"
+    );
+}
+
+/// Waits for `child` at most `secs` seconds, killing it if it is still running then.
+fn exited_within(mut child: std::process::Child, secs: u64) -> Option<std::process::Output> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return Some(child.wait_with_output().unwrap());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    None
+}
+
+/// A partner whose `[partners.x12]` makes interchanges no reader can parse (a component
+/// separator equal to the element separator, an ISA15 that is not P/T/I, a GS08 that is not a
+/// version code) stops `gateway serve` before it starts, named by partner, key and line: the
+/// service started, wrote the partner's 850s unreadable and had Coupa mark them exported.
+#[test]
+fn serve_refuses_an_x12_partner_that_would_write_unreadable_interchanges() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = gateway_server::demo::config_text(dir.path(), "http://127.0.0.1:9", None, "x12p");
+    for (key, value, says) in [
+        (
+            "component_separator",
+            "\"*\"",
+            "'*' is also the element_separator",
+        ),
+        (
+            "usage_indicator",
+            "\"X\"",
+            "'X' is not an ISA15 usage indicator",
+        ),
+        ("version", "\"4010\"", "\"4010\" is not a GS08 version code"),
+        ("partner_qualifier", "\"ZZZ\"", "\"ZZZ\" is not an ISA05"),
+        (
+            "our_id",
+            "\"1234567890123456\"",
+            "\"1234567890123456\" is 16 characters long",
+        ),
+    ] {
+        let text = format!(
+            "{base}\n[[partners]]\nid = \"newco\"\n[partners.x12]\npartner_id = \"NEWCO\"\n\
+             {key} = {value}\n[partners.outbound]\ntype = \"x12_file\"\ndir = \"{}/out\"\n",
+            dir.path().display()
+        );
+        let cfg = dir.path().join("gateway.toml");
+        std::fs::write(&cfg, &text).unwrap();
+        let child = gateway()
+            .args(["serve", "--config"])
+            .arg(&cfg)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = exited_within(child, 20).unwrap_or_else(|| panic!("serve started with {key}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{key}: {stderr}");
+        let lines: Vec<&str> = text.lines().collect();
+        let line = lines.iter().rposition(|l| l.starts_with(key)).unwrap() + 1;
+        assert!(
+            stderr.contains(&format!(
+                "line {line}, column {}: partner \"newco\" [partners.x12] {key} {says}",
+                key.len() + 4
+            )),
+            "{key}: {stderr}"
+        );
+        assert!(!dir.path().join("ledger.sqlite").exists(), "{key}");
+    }
+}
+
+/// `convert --to x12 --partner P.toml` refuses a profile whose `[x12]` would make an
+/// interchange no reader can parse, before writing anything, naming the key and its line.
+#[test]
+fn convert_refuses_a_partner_file_whose_x12_would_be_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    for (key, value) in [
+        ("component_separator", "\"*\""),
+        ("segment_terminator", "\"*\""),
+        ("usage_indicator", "\"X\""),
+        ("version", "\"4010\""),
+    ] {
+        let version = if key == "version" {
+            ""
+        } else {
+            "version = \"005010\"\nrepetition_separator = \"^\"\n"
+        };
+        let text =
+            format!("id = \"newco\"\n\n[x12]\npartner_id = \"NEWCO\"\n{version}{key} = {value}\n");
+        let profile = dir.path().join("newco.partner.toml");
+        std::fs::write(&profile, &text).unwrap();
+        let out = gateway()
+            .args(["convert", "--to", "x12", "--partner"])
+            .arg(&profile)
+            .arg(repo("samples/json/purchase_order/rich.json"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{key}: {stderr}");
+        assert!(out.stdout.is_empty(), "{key}: something was written");
+        let lines: Vec<&str> = text.lines().collect();
+        let line = lines.iter().rposition(|l| l.starts_with(key)).unwrap() + 1;
+        assert!(
+            stderr.contains("newco.partner.toml is not valid")
+                && stderr.contains(&format!(
+                    "line {line}, column {}: partner \"newco\" [x12] {key} ",
+                    key.len() + 4
+                )),
+            "{key}: {stderr}"
+        );
+    }
+}
+
+/// Whatever delimiter a partner profile is let through with, what the gateway writes with it
+/// the gateway reads back: every ASCII character in each delimiter's place (the others their
+/// defaults), under a version without (004010) and with (005010) a repetition separator. A
+/// profile refused names the key; one accepted writes a PO that reads as one document.
+#[test]
+fn every_delimiter_a_partner_profile_accepts_is_one_the_reader_reads() {
+    use gateway_core::{Decode, Encode};
+    let po: gateway_model::Document = gateway_model::from_json(
+        br#"{"schema_version":1,"kind":"purchase_order","po_number":"PO7781","order_date":"2026-03-01",
+            "purpose":"new","currency":"USD","supplier":{"name":"Acme"},
+            "lines":[{"line_number":1,"quantity":"10","uom":"EA","unit_price":"12","amount":"120","description":"Gloves"}]}"#,
+    )
+    .unwrap();
+    let codec = adapter_x12::X12Codec::new();
+    let mut accepted = 0;
+    for version in ["004010", "005010"] {
+        for key in [
+            "element_separator",
+            "component_separator",
+            "segment_terminator",
+            "repetition_separator",
+        ] {
+            for b in 0u8..0x80 {
+                let text = format!(
+                    "id = \"p\"\n[x12]\nversion = \"{version}\"\n{key} = \"\\u{:04x}\"\n",
+                    b
+                );
+                let partner = match gateway_core::PartnerProfile::from_toml(&text, "p.toml") {
+                    Ok(p) => p,
+                    Err(e) => {
+                        assert!(e.to_string().contains(key), "{version} {key} {b:#x}: {e}");
+                        continue;
+                    }
+                };
+                // A value holding the delimiter is refused by the writer with its path.
+                let Ok(raw) = codec.encode(std::slice::from_ref(&po), &partner) else {
+                    continue;
+                };
+                accepted += 1;
+                let read = codec.decode(&raw, &gateway_core::PartnerProfile::anonymous());
+                assert!(
+                    read.rejects.is_empty() && read.documents.len() == 1,
+                    "{version} {key} {b:#x} accepted, and what it wrote is unreadable: {:?}\n{}",
+                    read.rejects,
+                    String::from_utf8_lossy(&raw)
+                );
+            }
+        }
+    }
+    assert!(accepted > 100, "{accepted}");
+}
+
+/// `validate --ack --control-numbers` continues a partner's numbering: without `--partner` it
+/// is refused, saying what to pass (it numbered a `default` counter from 1 and repeated the
+/// ISA13/GS06 the service had sent that sender); with it the ack takes the next numbers of
+/// that partner's counters, as the service keeps them.
+#[test]
+fn validate_ack_control_numbers_need_the_partner_whose_numbering_they_continue() {
+    let input = std::fs::read(repo("samples/x12/invoice/rich.edi")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let counters = dir.path().join("x12-control");
+    std::fs::create_dir_all(&counters).unwrap();
+    // The service has sent acme interchanges up to 41 and groups up to 7.
+    std::fs::write(counters.join("acme.isa"), "41\n").unwrap();
+    std::fs::write(counters.join("acme.gs"), "7\n").unwrap();
+    let refused = validate_ack(&["--control-numbers", counters.to_str().unwrap()], &input);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(refused.stdout.is_empty(), "an ack was written");
+    assert!(
+        stderr.contains("--control-numbers") && stderr.contains("add --partner"),
+        "{stderr}"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&counters)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["acme.gs", "acme.isa"], "a counter was started");
+    let profile = dir.path().join("acme.toml");
+    std::fs::write(
+        &profile,
+        "id = \"acme\"\n[x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"ACMESUPPLY\"\n",
+    )
+    .unwrap();
+    let out = validate_ack(
+        &[
+            "--partner",
+            profile.to_str().unwrap(),
+            "--control-numbers",
+            counters.to_str().unwrap(),
+        ],
+        &input,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let segs = x12_segments(&out.stdout);
+    assert_eq!(segment(&segs, "ISA")[13], "000000042");
+    assert_eq!(segment(&segs, "GS")[6], "8");
+}
+
+/// `gateway help --help` prints the help of `help` (clap's own help command took `--help` for
+/// a command name and failed); `gateway help COMMAND` still prints that command's help.
+#[test]
+fn help_help_prints_the_help_command_s_help() {
+    let out = gateway().args(["help", "--help"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("help of the given command") && stdout.contains("help [COMMAND]"),
+        "{stdout}"
+    );
+    let out = gateway().args(["help", "validate"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        stdout.contains("validate [OPTIONS] <FILE|->") && stdout.contains("--control-numbers"),
+        "{stdout}"
+    );
+    let all = gateway().arg("help").output().unwrap();
+    assert!(all.status.success());
+    assert!(String::from_utf8_lossy(&all.stdout).contains("Commands:"));
+    let unknown = gateway().args(["help", "nosuch"]).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("'nosuch'"));
+}
+
+/// What the target format has no place for is named on standard error, not dropped without a
+/// word: an invoice line's cXML comments (an 810's IT1 loop holds no free-form text), with the
+/// document and the canonical path; the conversion itself succeeds.
+#[test]
+fn convert_names_what_x12_leaves_out() {
+    let canonical =
+        std::fs::read_to_string(repo("samples/cxml/invoice/rich.canonical.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&canonical).unwrap();
+    let commented = doc["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|l| l["extensions"]["cxml"]["comments"].is_string())
+        .unwrap();
+    let out = gateway()
+        .args(["convert", "--to", "x12"])
+        .arg(repo("samples/cxml/invoice/rich.xml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("IT1*"));
+    assert!(
+        stderr.contains(&format!(
+            "warning: INV-2026-0042 x12 leaves out $.lines[{commented}].extensions.cxml.comments: an 810's IT1 loop has no segment for free-form text"
+        )),
+        "{stderr}"
+    );
 }

@@ -14,7 +14,7 @@ pub use self::csv::{CsvColumn, CsvGrouping, CsvProfile};
 pub use self::cxml::CxmlProfile;
 pub use self::email::EmailProfile;
 pub use self::outbound::OutboundChannel;
-pub use self::x12::X12Profile;
+pub use self::x12::{X12Profile, X12ProfileProblem, X12Section, x12_problems_in_words};
 
 use serde::Deserialize;
 
@@ -96,12 +96,24 @@ impl PartnerProfile {
         }
     }
 
-    /// Parses a profile from TOML text; `path` is only used in messages.
+    /// Parses a profile from TOML text; `path` is only used in messages. An `[x12]` section
+    /// that would make unreadable interchanges ([`X12Profile::problems`]) is refused here, each
+    /// problem at its line, so `gateway convert --partner` never writes one.
     pub fn from_toml(text: &str, path: &str) -> Result<Self, ProfileError> {
-        toml::from_str(text).map_err(|e| ProfileError::Invalid {
+        let profile: Self = toml::from_str(text).map_err(|e| ProfileError::Invalid {
             path: path.to_string(),
             message: crate::toml_error_in_words(&e, text),
-        })
+        })?;
+        if let Some(x12) = &profile.x12 {
+            let problems = x12.problems();
+            if !problems.is_empty() {
+                return Err(ProfileError::Invalid {
+                    path: path.to_string(),
+                    message: x12_problems_in_words(&problems, text, X12Section::File, &profile.id),
+                });
+            }
+        }
+        Ok(profile)
     }
 
     /// Reads a profile from a TOML file.

@@ -1,6 +1,7 @@
 //! The X12 section of a partner profile (owned by `adapter-x12`).
 
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 /// Interchange and group identities and the delimiters this partner uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -20,18 +21,24 @@ pub struct X12Profile {
     pub our_id: Option<String>,
     #[serde(default)]
     pub our_gs_id: Option<String>,
-    /// GS08 version, e.g. `004010` or `005010`.
+    /// GS08 version, e.g. `004010` or `005010`: six digits (version, release, subrelease)
+    /// and at most six letters or digits naming an implementation guide (`005010X222A1`).
+    /// ISA12 is its first five digits.
     #[serde(default)]
     pub version: Option<String>,
+    /// The delimiters (defaults `*`, `~`, `>`, and `^` from ISA12 `00402` on): one ASCII
+    /// character each, not a letter, digit or space, all different, a line break only as the
+    /// segment terminator ([`X12Profile::problems`]).
     #[serde(default)]
     pub element_separator: Option<char>,
     #[serde(default)]
     pub segment_terminator: Option<char>,
     #[serde(default)]
     pub component_separator: Option<char>,
+    /// ISA11; ignored for a version before `00402`, where ISA11 is `U`.
     #[serde(default)]
     pub repetition_separator: Option<char>,
-    /// ISA15: `P` production or `T` test.
+    /// ISA15: `P` production, `T` test or `I` information.
     #[serde(default)]
     pub usage_indicator: Option<char>,
     /// Write a line break after each segment terminator (default true; ignored when the
@@ -66,4 +73,506 @@ pub struct X12Profile {
 impl X12Profile {
     /// The usual trading-partner agreement: a functional acknowledgment within a day.
     pub const DEFAULT_ACK_WITHIN_HOURS: u32 = 24;
+    /// The delimiters, version and usage indicator `adapter-x12` writes when the profile names
+    /// none (its `encode::outbound_identities`): [`X12Profile::problems`] checks the
+    /// delimiters an interchange will have, so a set one that clashes with a default is found.
+    pub const DEFAULT_ELEMENT_SEPARATOR: char = '*';
+    pub const DEFAULT_COMPONENT_SEPARATOR: char = '>';
+    pub const DEFAULT_SEGMENT_TERMINATOR: char = '~';
+    /// ISA11, written only from ISA12 `00402` on (before, ISA11 is `U` and no separator).
+    pub const DEFAULT_REPETITION_SEPARATOR: char = '^';
+    pub const DEFAULT_VERSION: &'static str = "004010";
+
+    /// Every value of this section that would go into the interchanges written for the partner
+    /// and make them unreadable, to the gateway's own reader or to the partner's translator:
+    /// delimiters that are data (a letter, digit or space), not one byte, or the same as
+    /// another (defaults included; the repetition separator from ISA12 `00402` on), a line
+    /// break anywhere but as the segment terminator, an ISA15 other than `P`, `T` or `I`, a
+    /// GS08 that is not a version code, ids and qualifiers wider than their ISA/GS elements or
+    /// holding a delimiter. Empty when the section is sound.
+    ///
+    /// Checked when a profile is loaded (the configuration's partners and `--partner` files),
+    /// because the writer would otherwise find out only at the first purchase order, after
+    /// Coupa had it marked as sent: a PO written with `component_separator` equal to
+    /// `element_separator` reached the partner's folder as an 850 no reader could parse.
+    pub fn problems(&self) -> Vec<X12ProfileProblem> {
+        let mut found = Vec::new();
+        let mut problem = |key: &'static str, message: String| {
+            found.push(X12ProfileProblem { key, message });
+        };
+        let version = self.version.as_deref().unwrap_or(Self::DEFAULT_VERSION);
+        if let Some(v) = &self.version
+            && !is_version_code(v)
+        {
+            problem(
+                "version",
+                format!(
+                    "{v:?} is not a GS08 version code: six digits (version, release, \
+                     subrelease) and at most six letters or digits naming an implementation \
+                     guide, such as \"004010\", \"005010\" or \"005010X222A1\""
+                ),
+            );
+        }
+        if let Some(u) = self.usage_indicator
+            && !matches!(u, 'P' | 'T' | 'I')
+        {
+            problem(
+                "usage_indicator",
+                format!(
+                    "{u:?} is not an ISA15 usage indicator: use 'P' (production), 'T' (test) \
+                     or 'I' (information)"
+                ),
+            );
+        }
+        let delimiters = self.delimiters(version);
+        for d in &delimiters {
+            let Some(c) = d.set else { continue };
+            let why = if !c.is_ascii() {
+                "is not an ASCII character, and an X12 delimiter is one byte"
+            } else if c.is_ascii_alphanumeric() || c == ' ' {
+                "is a letter, digit or space, which X12 data holds (the interchange header's \
+                 own values among them), and a delimiter may never occur in data"
+            } else if matches!(c, '\r' | '\n') && d.key != "segment_terminator" {
+                "is a line break, which only the segment terminator may be (a line break \
+                 follows each segment)"
+            } else {
+                continue;
+            };
+            problem(
+                d.key,
+                format!("{c:?} {why}: use a punctuation character such as '*', '>', '~' or '^'"),
+            );
+        }
+        for (i, a) in delimiters.iter().enumerate() {
+            for b in &delimiters[i + 1..] {
+                if a.value != b.value {
+                    continue;
+                }
+                // Blame the one the profile sets (the later one when both are set).
+                let (blamed, other) = if b.set.is_some() { (b, a) } else { (a, b) };
+                let all = if delimiters.len() == 4 {
+                    "the element separator, component separator, segment terminator and \
+                     repetition separator (ISA11 from ISA12 00402 on)"
+                } else {
+                    "the element separator, component separator and segment terminator"
+                };
+                problem(
+                    blamed.key,
+                    format!(
+                        "{:?} is also the {}{}: {all} must all differ, or no reader can tell \
+                         them apart",
+                        blamed.value,
+                        other.key,
+                        if other.set.is_some() {
+                            ""
+                        } else {
+                            " (its default, as the profile does not set it)"
+                        }
+                    ),
+                );
+            }
+        }
+        // The delimiters a value written in the header must not hold (those that are data are
+        // reported above already).
+        let punctuation: Vec<char> = delimiters
+            .iter()
+            .map(|d| d.value)
+            .filter(|c| c.is_ascii() && !c.is_ascii_alphanumeric() && *c != ' ')
+            .collect();
+        let qualifiers = [
+            (
+                "partner_qualifier",
+                &self.partner_qualifier,
+                "ISA05 (ISA07 on what we send)",
+            ),
+            (
+                "our_qualifier",
+                &self.our_qualifier,
+                "ISA07 (ISA05 on what we send)",
+            ),
+        ];
+        for (key, value, element) in qualifiers {
+            if let Some(q) = value
+                && !(q.len() == 2 && q.bytes().all(|b| b.is_ascii_alphanumeric()))
+            {
+                problem(
+                    key,
+                    format!(
+                        "{q:?} is not an {element} id qualifier: two letters or digits, such as \
+                         \"ZZ\", \"01\" or \"12\""
+                    ),
+                );
+            }
+        }
+        let ids = [
+            (
+                "partner_id",
+                &self.partner_id,
+                "ISA06 (ISA08 on what we send)",
+            ),
+            ("our_id", &self.our_id, "ISA08 (ISA06 on what we send)"),
+            (
+                "partner_gs_id",
+                &self.partner_gs_id,
+                "GS02 (GS03 on what we send)",
+            ),
+            ("our_gs_id", &self.our_gs_id, "GS03 (GS02 on what we send)"),
+        ];
+        for (key, value, element) in ids {
+            let Some(id) = value else { continue };
+            let why = if id.trim().is_empty() {
+                "is blank".to_string()
+            } else if !id.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                "holds a character that is not printable ASCII, which the fixed-width \
+                 interchange header cannot hold"
+                    .to_string()
+            } else if id.len() > 15 {
+                format!("is {} characters long", id.len())
+            } else if let Some(c) = id.chars().find(|c| punctuation.contains(c)) {
+                format!("holds the delimiter {c:?}")
+            } else {
+                continue;
+            };
+            problem(
+                key,
+                format!(
+                    "{id:?} {why}: {element} holds 1 to 15 printable ASCII characters, none of \
+                     them a delimiter"
+                ),
+            );
+        }
+        found
+    }
+
+    /// The delimiters an interchange written with this profile has, each with its key and the
+    /// value the profile sets; the repetition separator only from ISA12 `00402` on.
+    fn delimiters(&self, version: &str) -> Vec<Delimiter> {
+        let one = |key, set: Option<char>, default| Delimiter {
+            key,
+            set,
+            value: set.unwrap_or(default),
+        };
+        let mut all = vec![
+            one(
+                "element_separator",
+                self.element_separator,
+                Self::DEFAULT_ELEMENT_SEPARATOR,
+            ),
+            one(
+                "component_separator",
+                self.component_separator,
+                Self::DEFAULT_COMPONENT_SEPARATOR,
+            ),
+            one(
+                "segment_terminator",
+                self.segment_terminator,
+                Self::DEFAULT_SEGMENT_TERMINATOR,
+            ),
+        ];
+        if isa12(version).as_str() >= "00402" {
+            all.push(one(
+                "repetition_separator",
+                self.repetition_separator,
+                Self::DEFAULT_REPETITION_SEPARATOR,
+            ));
+        }
+        all
+    }
+}
+
+/// One delimiter of an interchange, for [`X12Profile::problems`].
+struct Delimiter {
+    key: &'static str,
+    /// What the profile sets, if it does.
+    set: Option<char>,
+    /// What the interchange will hold.
+    value: char,
+}
+
+/// ISA12 for a GS08 version as `adapter-x12` derives it (`004010` → `00401`; anything not
+/// starting with five digits → `00401`), which decides whether ISA11 is a separator.
+fn isa12(version: &str) -> String {
+    let v: String = version.chars().take(5).collect();
+    if v.len() == 5 && v.bytes().all(|b| b.is_ascii_digit()) {
+        v
+    } else {
+        "00401".into()
+    }
+}
+
+/// A GS08 version code: `VVVRRR` digits (version, release, subrelease), then at most six
+/// letters or digits of an industry or implementation guide identifier (`X222A1`, `VICS`).
+fn is_version_code(v: &str) -> bool {
+    let (Some(digits), Some(guide)) = (v.get(..6), v.get(6..)) else {
+        return false;
+    };
+    digits.bytes().all(|b| b.is_ascii_digit())
+        && guide.len() <= 6
+        && guide.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// A value of a partner's `[x12]` section that would make the interchanges written for it
+/// unreadable ([`X12Profile::problems`]): the key at fault and what is wrong with it and
+/// expected instead. Shown as `<key> <message>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct X12ProfileProblem {
+    /// The key in the section (`component_separator`).
+    pub key: &'static str,
+    /// The value, what is wrong with it and what is expected.
+    pub message: String,
+}
+
+impl std::fmt::Display for X12ProfileProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.key, self.message)
+    }
+}
+
+/// Where an `[x12]` section sits in a TOML text, for placing its problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum X12Section {
+    /// A partner profile file: the top-level `[x12]`.
+    File,
+    /// The gateway's configuration: the `[partners.x12]` of its `n`th `[[partners]]` (from 0).
+    Partner(usize),
+}
+
+/// `problems` of partner `partner_id`'s section `section` in words, each placed at its line in
+/// `text` (at the key's value, or at the section when a default is at fault), in the order of
+/// the text and joined by `; `: `line 17, column 23: partner "acme" [x12] component_separator '*' is also ...`. A
+/// problem is named without a place when `text` does not hold the section (the
+/// configuration's `GATEWAY__` overrides made it).
+pub fn x12_problems_in_words(
+    problems: &[X12ProfileProblem],
+    text: &str,
+    section: X12Section,
+    partner_id: &str,
+) -> String {
+    let keys = section_keys(text, section, partner_id);
+    let shown = match section {
+        X12Section::File => "[x12]",
+        X12Section::Partner(_) => "[partners.x12]",
+    };
+    let mut placed: Vec<(Option<usize>, &X12ProfileProblem)> = problems
+        .iter()
+        .map(|p| {
+            let at = keys.as_ref().map(|k| {
+                k.get_ref()
+                    .get(p.key)
+                    .map_or(k.span().start, |value| value.span().start)
+            });
+            (at, p)
+        })
+        .collect();
+    // In the order of the file, as a reader fixes them.
+    placed.sort_by_key(|(at, _)| at.unwrap_or(usize::MAX));
+    placed
+        .into_iter()
+        .map(|(at, p)| match at {
+            Some(offset) => format!(
+                "{}: partner {partner_id:?} {shown} {p}",
+                line_and_column(text, offset)
+            ),
+            None => format!("partner {partner_id:?} {shown} {p}"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Each key of an `[x12]` section and the place of its value, and the section's own place.
+type SpannedKeys = toml::Spanned<std::collections::BTreeMap<String, toml::Spanned<IgnoredAny>>>;
+
+/// The part of a profile [`x12_problems_in_words`] reads: its id and the keys of its section.
+#[derive(Deserialize)]
+struct KeysOf {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    x12: Option<SpannedKeys>,
+}
+
+/// The part of a configuration [`x12_problems_in_words`] reads.
+#[derive(Deserialize)]
+struct PartnersOf {
+    #[serde(default)]
+    partners: Vec<KeysOf>,
+}
+
+/// The keys of the section in `text`, when it is there and belongs to `partner_id`.
+fn section_keys(text: &str, section: X12Section, partner_id: &str) -> Option<SpannedKeys> {
+    let profile = match section {
+        X12Section::File => toml::from_str::<KeysOf>(text).ok()?,
+        X12Section::Partner(n) => toml::from_str::<PartnersOf>(text)
+            .ok()?
+            .partners
+            .into_iter()
+            .nth(n)?,
+    };
+    // An override may have replaced the partners the text names: place nothing then.
+    if section != X12Section::File && profile.id.as_deref() != Some(partner_id) {
+        return None;
+    }
+    profile.x12
+}
+
+/// `line L, column C` of byte `offset` in `text`, as TOML errors are placed
+/// ([`crate::toml_error_in_words`]).
+fn line_and_column(text: &str, offset: usize) -> String {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {column}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(text: &str) -> X12Profile {
+        toml::from_str(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn keys(text: &str) -> Vec<&'static str> {
+        section(text).problems().iter().map(|p| p.key).collect()
+    }
+
+    #[test]
+    fn a_sound_section_and_an_empty_one_have_no_problems() {
+        assert!(X12Profile::default().problems().is_empty());
+        let sound = "partner_qualifier = \"01\"\npartner_id = \"123456789\"\n\
+                     partner_gs_id = \"NEWCOGS\"\nour_qualifier = \"ZZ\"\nour_id = \"GLOBEX\"\n\
+                     our_gs_id = \"GLOBEXGS\"\nversion = \"005010X222A1\"\n\
+                     element_separator = \"*\"\nsegment_terminator = \"~\"\n\
+                     component_separator = \":\"\nrepetition_separator = \"^\"\n\
+                     usage_indicator = \"I\"\n";
+        assert_eq!(keys(sound), Vec::<&str>::new());
+        // A newline terminator and control-character delimiters are X12's own.
+        assert_eq!(
+            keys("segment_terminator = \"\\n\"\nelement_separator = \"\\u001d\"\n"),
+            Vec::<&str>::new()
+        );
+    }
+
+    /// The delimiters an interchange will hold must differ, defaults included; the
+    /// repetition separator counts only from ISA12 00402 on, where the writer puts it in ISA11.
+    #[test]
+    fn clashing_delimiters_are_found_with_the_one_the_profile_sets() {
+        assert_eq!(
+            keys("component_separator = \"*\"\n"),
+            ["component_separator"]
+        );
+        let p = section("element_separator = \">\"\n").problems();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].key, "element_separator");
+        assert!(
+            p[0].message.contains("component_separator (its default"),
+            "{}",
+            p[0]
+        );
+        assert_eq!(
+            keys("element_separator = \"*\"\nsegment_terminator = \"*\"\n"),
+            ["segment_terminator"]
+        );
+        assert_eq!(
+            keys("version = \"005010\"\nrepetition_separator = \"~\"\n"),
+            ["repetition_separator"]
+        );
+        assert_eq!(
+            keys("version = \"005010\"\ncomponent_separator = \"^\"\n"),
+            ["component_separator"]
+        );
+        // Before 00402 ISA11 is `U`, not a separator: nothing to clash with.
+        assert_eq!(
+            keys("version = \"004010\"\ncomponent_separator = \"^\"\n"),
+            Vec::<&str>::new()
+        );
+    }
+
+    #[test]
+    fn data_characters_and_misplaced_line_breaks_are_not_delimiters() {
+        assert_eq!(
+            keys("component_separator = \"A\"\n"),
+            ["component_separator"]
+        );
+        assert_eq!(keys("segment_terminator = \" \"\n"), ["segment_terminator"]);
+        assert_eq!(keys("element_separator = \"7\"\n"), ["element_separator"]);
+        assert_eq!(keys("element_separator = \"é\"\n"), ["element_separator"]);
+        assert_eq!(keys("element_separator = \"\\n\"\n"), ["element_separator"]);
+        assert_eq!(
+            keys("version = \"005010\"\nrepetition_separator = \"U\"\n"),
+            ["repetition_separator"]
+        );
+    }
+
+    #[test]
+    fn usage_version_and_identities_are_held_to_their_elements() {
+        for ok in ["P", "T", "I"] {
+            assert!(keys(&format!("usage_indicator = \"{ok}\"\n")).is_empty());
+        }
+        assert_eq!(keys("usage_indicator = \"X\"\n"), ["usage_indicator"]);
+        for bad in [
+            "4010",
+            "00401",
+            "004010X222A1B",
+            "0040l0",
+            "",
+            "004010-X",
+            "00401é",
+        ] {
+            assert_eq!(
+                keys(&format!("version = \"{bad}\"\n")),
+                ["version"],
+                "{bad}"
+            );
+        }
+        for ok in ["004010", "005010", "005010X222A1", "004010VICS", "003060"] {
+            assert!(keys(&format!("version = \"{ok}\"\n")).is_empty(), "{ok}");
+        }
+        assert_eq!(keys("partner_qualifier = \"ZZZ\"\n"), ["partner_qualifier"]);
+        assert_eq!(keys("our_qualifier = \"Z\"\n"), ["our_qualifier"]);
+        assert_eq!(keys("partner_id = \"1234567890123456\"\n"), ["partner_id"]);
+        assert!(keys("partner_id = \"123456789012345\"\n").is_empty());
+        assert_eq!(keys("our_id = \"   \"\n"), ["our_id"]);
+        assert_eq!(keys("our_id = \"MÜLLER\"\n"), ["our_id"]);
+        assert_eq!(keys("partner_gs_id = \"ACME*GS\"\n"), ["partner_gs_id"]);
+        assert_eq!(
+            keys("our_gs_id = \"GLOBEX-GS-0000001\"\n"),
+            ["our_gs_id"],
+            "16 characters"
+        );
+    }
+
+    /// Each problem is placed at its key's value, or at the section when a default is at
+    /// fault, and names the partner.
+    #[test]
+    fn problems_are_placed_at_their_line() {
+        let file = "id = \"newco\"\n\n[x12]\nour_id = \"GLOBEX\"\nusage_indicator = \"X\"\nelement_separator = \">\"\n";
+        let profile: KeysOf = toml::from_str(file).unwrap();
+        assert!(profile.x12.is_some());
+        let x =
+            section("our_id = \"GLOBEX\"\nusage_indicator = \"X\"\nelement_separator = \">\"\n");
+        let words = x12_problems_in_words(&x.problems(), file, X12Section::File, "newco");
+        assert!(
+            words.starts_with(
+                "line 5, column 19: partner \"newco\" [x12] usage_indicator 'X' is not"
+            ),
+            "{words}"
+        );
+        assert!(
+            words.contains("; line 6, column 21: partner \"newco\" [x12] element_separator '>'"),
+            "{words}"
+        );
+        let config = "[[partners]]\nid = \"a\"\n[[partners]]\nid = \"newco\"\n\n[partners.x12]\ncomponent_separator = \"*\"\n";
+        let clash = section("component_separator = \"*\"\n").problems();
+        let words = x12_problems_in_words(&clash, config, X12Section::Partner(1), "newco");
+        assert!(
+            words.starts_with(
+                "line 7, column 23: partner \"newco\" [partners.x12] component_separator '*' is also the element_separator"
+            ),
+            "{words}"
+        );
+        // Another partner at that place (an override replaced them): no place.
+        let words = x12_problems_in_words(&clash, config, X12Section::Partner(0), "newco");
+        assert!(words.starts_with("partner \"newco\""), "{words}");
+    }
 }
