@@ -10,7 +10,8 @@
 //! - An order line's amount (`ItemOut` has no line total). An order from elsewhere without
 //!   the Extrinsic decodes without an amount, as before.
 //!
-//! And what the OrderRequest writer fills in because cXML.dtd requires it, so that reading the
+//! And what the OrderRequest writer fills in because cXML.dtd requires it (and the
+//! InvoiceDetailRequest writer because InvoiceDetail.dtd does), so that reading the
 //! document back gives the canonical document it was written from, not the filled-in values:
 //! - the party a `BillTo` was written from when the order has no bill-to ([`BILL_TO_SOURCE`]);
 //! - the fields of an amount line (no quantity) written as one unit of its amount
@@ -22,6 +23,8 @@
 //!   without a percent), in header Extrinsics ([`DISCOUNT_PERCENT_WITHOUT_DAYS`],
 //!   [`DISCOUNT_DAYS_WITHOUT_PERCENT`]);
 //! - `orderDate` for an order without a date: the document's timestamp ([`ORDER_DATE_SOURCE`]);
+//! - the zero `Money` of the `InvoiceDetailLineShipping` that carries an invoice line's own
+//!   ship-to when the line has no shipping charge ([`SHIPPING_WITHOUT_CHARGE`]);
 //! - the `ItemOut` of a cancel without lines ([`PLACEHOLDER_ITEM`]);
 //! - what a party's `PostalAddress` would hold when the party has no street (`Street+`): in an
 //!   Extrinsic of the `Contact`, the header or the `ItemDetail`
@@ -86,6 +89,32 @@ pub(crate) fn take_line_amount(extrinsic: &mut Map<String, Value>) -> Option<Dec
     }?;
     extrinsic.remove(LINE_AMOUNT);
     Some(amount)
+}
+
+/// The invoice line Extrinsic that says its `InvoiceDetailLineShipping` was written for the
+/// line's own ship-to alone (its value: [`FOR_SHIP_TO`]): InvoiceDetail.dtd has no other place
+/// for a line's ship-to, and that element requires `Money`, so a line without a shipping
+/// charge of its own gets one of zero, which reads back as no charge.
+pub(crate) const SHIPPING_WITHOUT_CHARGE: &str = "lineShippingWithoutCharge";
+
+/// [`SHIPPING_WITHOUT_CHARGE`]'s value.
+pub(crate) const FOR_SHIP_TO: &str = "shipTo";
+
+/// Takes [`SHIPPING_WITHOUT_CHARGE`] out of an invoice line's `extrinsic`, and with it the
+/// line's shipping charge while it is still the zero the writer wrote (one changed since is
+/// the line's charge).
+pub(crate) fn take_shipping_without_charge(
+    extrinsic: &mut Map<String, Value>,
+    charges: &mut Vec<Charge>,
+) {
+    if extrinsic.remove(SHIPPING_WITHOUT_CHARGE).is_none() {
+        return;
+    }
+    charges.retain(|c| {
+        !(c.kind == ChargeKind::Shipping
+            && c.amount.is_some_and(|a| a.is_zero())
+            && c.description.is_none())
+    });
 }
 
 /// The header Extrinsic that says which party a `BillTo` was written from (`buyer`,

@@ -15,6 +15,9 @@
 //! - [`response`]: cXML `Response/Status` documents and [`status_for`] each [`Outcome`].
 //! - `carried`: the canonical fields cXML has no element for (some charge descriptions, an
 //!   order line's amount), carried in Extrinsics both ways.
+//! - `left_out`: what the cXML writer has no place for (a charge's code, a shipping charge's
+//!   rate, a service line's ship-to, part of a payment-term tier read from X12), named for
+//!   `Encode::left_out`.
 //! - `source_path`: where a canonical path is in the cXML a document was decoded from (the
 //!   element or attribute, the line's `invoiceLineNumber`, the XML line), for problems.
 //! - [`CxmlCodec`]: the `Decode`/`Encode` pair the server registers.
@@ -29,6 +32,7 @@ pub mod decode;
 pub mod encode;
 pub mod error;
 pub mod header;
+mod left_out;
 pub mod reader;
 pub mod response;
 mod source_path;

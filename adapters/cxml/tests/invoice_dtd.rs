@@ -31,8 +31,12 @@
 //!   of an X12 or CSV invoice), that party is written as an `InvoicePartner` (the reader takes
 //!   its role from either place), not in an `InvoiceDetailShipping` of one `Contact`;
 //! - the `InvoiceDetailShipping` of a line's shipping charge: the invoice's ship-from and
-//!   ship-to, an empty-named contact for either that is unknown (the reader does not read a
-//!   line's shipping parties);
+//!   ship-to (the line's own ship-to in its place, when it has one), an empty-named contact
+//!   for either that is unknown (the reader takes neither the invoice's ship-to nor an
+//!   empty-named one for a line's own, and does not read a line's ship-from);
+//! - the `Money` of the `InvoiceDetailLineShipping` of a line that has a ship-to of its own
+//!   but no shipping charge: zero, marked by the line Extrinsic `lineShippingWithoutCharge`,
+//!   and read as no charge;
 //! - the PO line a line bills (`lineNumber`, required): written empty when there is none, and
 //!   read as none;
 //! - half of `(ManufacturerPartID, ManufacturerName)?`: the other half written empty, and
@@ -1070,8 +1074,9 @@ fn more_shipping_parties_stay_in_invoice_detail_shipping() {
 
 /// `InvoiceDetailLineShipping (InvoiceDetailShipping, Money, Distribution*)`: a line's shipping
 /// charge is written with the shipment's parties; where the invoice does not know one, an
-/// empty-named `Contact` stands in. The reader reads the charge, not the parties: nothing of
-/// them comes back into the model.
+/// empty-named `Contact` stands in. The reader reads the charge; the invoice's parties and the
+/// stand-ins do not come back into the model as the line's (a line's own ship-to does: see
+/// `a_line_s_own_ship_to_goes_in_its_line_shipping_and_reads_back`).
 #[test]
 fn line_shipping_names_its_shipment_parties_or_stands_in_for_them() {
     for (ship_to, ship_from) in [(true, false), (false, true), (false, false)] {
@@ -1284,4 +1289,255 @@ fn tiered_payment_terms_are_written_whole_and_valid() {
     assert_eq!(xml.matches("<PaymentTerm ").count(), 4, "{xml}");
     assert_eq!(xml.matches("<DiscountPercent ").count(), 2, "{xml}");
     assert_eq!(xml.matches("<DiscountAmount>").count(), 1, "{xml}");
+}
+
+// ---- A line's own ship-to; what an X12 document holds beyond the model ------------------------
+
+/// The `(role, name)` of the `Contact`s of line `k`'s `InvoiceDetailLineShipping`, and its
+/// `Money`.
+fn line_shipping(t: &Tree, k: usize) -> (Vec<(String, String)>, String) {
+    let shipping = items(t)[k].find("InvoiceDetailLineShipping").unwrap();
+    (
+        contacts(shipping.child("InvoiceDetailShipping").unwrap()),
+        shipping.child("Money").unwrap().text().to_string(),
+    )
+}
+
+fn named(role: &str, name: &str) -> (String, String) {
+    (role.to_string(), name.to_string())
+}
+
+/// `lines[k].extensions.<format>`, made an object when it was none.
+fn line_ext<'i>(
+    inv: &'i mut Invoice,
+    k: usize,
+    format: &str,
+) -> &'i mut serde_json::Map<String, serde_json::Value> {
+    inv.lines[k]
+        .extensions
+        .entry(format.to_string())
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .unwrap()
+}
+
+/// A line's own ship-to (`extensions.cxml.ship_to`, as the reader keeps one) goes in the
+/// `shipTo` `Contact` of its `InvoiceDetailLineShipping`, in place of the invoice's:
+/// InvoiceDetail.dtd has no `ShipTo` in `InvoiceDetailItem`, and `InvoiceDetailLineShipping
+/// (InvoiceDetailShipping, Money, Distribution*)` is where a line's shipping parties are. A
+/// line without a shipping charge of its own gets one of zero (`Money` is required), marked,
+/// and read back as no charge. Valid, and read back as written. Found by QA: the reader did
+/// not read a line's shipping parties at all.
+#[test]
+fn a_line_s_own_ship_to_goes_in_its_line_shipping_and_reads_back() {
+    let mut inv = rich();
+    let lab = party(
+        "Globex Lab 2",
+        Some(address("9 Test Lane", "Cypress Creek", "OR", "97002")),
+    );
+    // Without a street: its city and country go in the Contact's carried postal address.
+    let yard = Party {
+        contact: Some("Gate 4".into()),
+        address: Some(Address {
+            city: Some("Cypress Creek".into()),
+            country: Some("US".into()),
+            ..Address::default()
+        }),
+        ..party("Globex Yard", None)
+    };
+    line_ext(&mut inv, 0, "cxml").insert("ship_to".into(), serde_json::to_value(&lab).unwrap());
+    inv.lines[1].charges.clear();
+    line_ext(&mut inv, 1, "cxml").insert("ship_to".into(), serde_json::to_value(&yard).unwrap());
+    let xml = write_valid_and_round_trip(&inv);
+    let t = tree(&xml);
+
+    assert_eq!(
+        line_shipping(&t, 0),
+        (
+            vec![
+                named("shipFrom", "Acme Dock 2"),
+                named("shipTo", "Globex Lab 2")
+            ],
+            "4.00".to_string()
+        ),
+        "{xml}"
+    );
+    assert_eq!(
+        line_shipping(&t, 1),
+        (
+            vec![
+                named("shipFrom", "Acme Dock 2"),
+                named("shipTo", "Globex Yard")
+            ],
+            "0.00".to_string()
+        ),
+        "{xml}"
+    );
+    assert!(
+        items(&t)[1]
+            .children_named("Extrinsic")
+            .any(|e| e.attr("name") == Some("lineShippingWithoutCharge")),
+        "{xml}"
+    );
+    assert_eq!(
+        at(&t, HEADER)
+            .child("InvoiceDetailLineIndicator")
+            .unwrap()
+            .attr("isShippingInLine"),
+        Some("yes")
+    );
+
+    // Only the line's charge: no shipping charge of the line yard's, the line lab's as it was.
+    let back = read_back(&xml);
+    assert!(
+        back.lines[1].charges.is_empty(),
+        "{:?}",
+        back.lines[1].charges
+    );
+    // A line whose shipping names the invoice's ship-to, or no one, has none of its own.
+    let mut plain = rich();
+    plain.lines[1].charges.clear();
+    let xml = write_valid_and_round_trip(&plain);
+    assert!(!xml.contains("lineShippingWithoutCharge"), "{xml}");
+    assert_eq!(
+        line_shipping(&tree(&xml), 0).0,
+        [
+            named("shipFrom", "Acme Dock 2"),
+            named("shipTo", "Globex Warehouse 7")
+        ]
+    );
+    // A zero shipping charge the source billed stays a charge.
+    let mut zero = rich();
+    zero.lines[0].charges[0].amount = money("0.00");
+    zero.lines[0].charges[0].description = None;
+    line_ext(&mut zero, 0, "cxml").insert("ship_to".into(), serde_json::to_value(&lab).unwrap());
+    write_valid_and_round_trip(&zero);
+}
+
+/// What an X12 invoice holds beyond the model is written where InvoiceDetail.dtd has a place
+/// for it, when cXML's own is not there: a line's ship-to (`extensions.x12.ship_to`, an IT1
+/// loop's `N1*ST`) in its line shipping, a line's comments (`extensions.x12.comments`) in its
+/// `Comments`, the tiers after the first ITD (`extensions.x12.payment_terms`) as further
+/// `PaymentTerm`s. Valid; read back, they are cXML's own. A service line's ship-to has no
+/// place (`InvoiceDetailServiceItem` has no line shipping) and is named left out, as is a
+/// tier's percent without days; what is no party or no list of terms is refused at its path.
+#[test]
+fn an_x12_line_s_ship_to_comments_and_payment_tiers_are_written_valid() {
+    let mut inv = rich();
+    let lab = party(
+        "Globex Lab 2",
+        Some(address("9 Test Lane", "Cypress Creek", "OR", "97002")),
+    );
+    let dock = party(
+        "Globex Dock 9",
+        Some(address("9 Pier", "Cypress Creek", "OR", "97002")),
+    );
+    inv.extensions.insert(
+        "x12".into(),
+        json!({"payment_terms": [
+            {"description": "1% 20 Net 30", "net_days": 30, "discount_percent": "1", "discount_days": 20},
+            {"net_days": 45},
+            {"discount_percent": "1.5"}
+        ]}),
+    );
+    // cXML's own wins over X12's.
+    line_ext(&mut inv, 0, "cxml").insert("ship_to".into(), serde_json::to_value(&lab).unwrap());
+    line_ext(&mut inv, 0, "x12").insert("ship_to".into(), serde_json::to_value(&dock).unwrap());
+    line_ext(&mut inv, 0, "x12").insert("comments".into(), json!("not this one"));
+    line_ext(&mut inv, 1, "x12").insert("ship_to".into(), serde_json::to_value(&lab).unwrap());
+    line_ext(&mut inv, 1, "x12").insert("comments".into(), json!("Leave at gate\nThanks"));
+    line_ext(&mut inv, 2, "x12").insert("ship_to".into(), serde_json::to_value(&lab).unwrap());
+
+    let xml = write(&inv);
+    assert_valid(&xml);
+    let t = tree(&xml);
+    assert_eq!(
+        line_shipping(&t, 1).0,
+        [
+            named("shipFrom", "Acme Dock 2"),
+            named("shipTo", "Globex Lab 2")
+        ]
+    );
+    assert_eq!(
+        line_shipping(&t, 0).0,
+        [
+            named("shipFrom", "Acme Dock 2"),
+            named("shipTo", "Globex Lab 2")
+        ]
+    );
+    assert!(items(&t)[2].find("InvoiceDetailLineShipping").is_none());
+    let back = read_back(&xml);
+    let cxml = |k: usize, key: &str| back.lines[k].extensions["cxml"].get(key).cloned();
+    assert_eq!(
+        cxml(1, "ship_to"),
+        Some(serde_json::to_value(&lab).unwrap())
+    );
+    assert_eq!(cxml(1, "comments"), Some(json!("Leave at gate\nThanks")));
+    assert_eq!(
+        cxml(0, "ship_to"),
+        Some(serde_json::to_value(&lab).unwrap())
+    );
+    assert_eq!(cxml(0, "comments"), Some(json!("Deliver to dock 2")));
+    assert_eq!(cxml(2, "ship_to"), None);
+    assert_eq!(
+        back.lines[1].charges.len(),
+        1,
+        "{:?}",
+        back.lines[1].charges
+    );
+    // The document's terms first, then the tiers: 1% in 20 (its net 30 is the document's), net
+    // 45; the percent without days is left out.
+    let terms: Vec<(String, Option<String>)> = at(&t, HEADER)
+        .children_named("PaymentTerm")
+        .map(|p| {
+            (
+                p.attr("payInNumberOfDays").unwrap().to_string(),
+                p.find("Discount/DiscountPercent")
+                    .and_then(|d| d.attr("percent"))
+                    .map(str::to_string),
+            )
+        })
+        .collect();
+    let term = |days: &str, percent: Option<&str>| (days.to_string(), percent.map(str::to_string));
+    assert_eq!(
+        terms,
+        [
+            term("10", Some("2")),
+            term("30", None),
+            term("20", Some("1")),
+            term("45", None)
+        ],
+        "{xml}"
+    );
+    assert_eq!(back.payment_terms, inv.payment_terms);
+    assert_eq!(
+        back.extensions["cxml"]["payment_terms"]
+            .as_array()
+            .map(Vec::len),
+        Some(4)
+    );
+
+    let left = CxmlCodec::new().left_out(&Document::Invoice(inv.clone()));
+    let paths: Vec<&str> = left.iter().map(|l| l.split(": ").next().unwrap()).collect();
+    assert_eq!(
+        paths,
+        [
+            "$.extensions.x12.payment_terms[2]",
+            "$.lines[2].extensions.x12.ship_to"
+        ],
+        "{left:#?}"
+    );
+    assert!(left[1].contains("InvoiceDetailServiceItem"), "{left:#?}");
+
+    // Malformed, refused at its path rather than dropped.
+    let mut bad = inv.clone();
+    line_ext(&mut bad, 1, "x12").insert("ship_to".into(), json!("Dock 4"));
+    assert_eq!(refused(&bad).0, "$.lines[1].extensions.x12.ship_to");
+    let mut bad = inv.clone();
+    line_ext(&mut bad, 1, "x12").insert("comments".into(), json!(["a"]));
+    assert_eq!(refused(&bad).0, "$.lines[1].extensions.x12.comments");
+    let mut bad = inv;
+    bad.extensions
+        .insert("x12".into(), json!({"payment_terms": {"net_days": 45}}));
+    assert_eq!(refused(&bad).0, "$.extensions.x12.payment_terms");
 }

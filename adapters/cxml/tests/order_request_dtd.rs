@@ -18,6 +18,7 @@ use gateway_model::{
     Address, Document, Invoice, InvoiceLine, OrderLine, OrderPurpose, Party, PartyId, PaymentTerms,
     PurchaseOrder, ShippingTerms,
 };
+use serde_json::json;
 
 fn profile() -> PartnerProfile {
     PartnerProfile::from_toml(
@@ -1705,4 +1706,82 @@ fn documents_from_elsewhere_with_the_new_markers_still_round_trip() {
         let back: Vec<Document> = again.documents.into_iter().map(|d| d.document).collect();
         assert_eq!(back, docs, "case {i}\n{raw}\n{xml}");
     }
+}
+
+// ---- What an X12 order holds beyond the model ----------------------------------------------
+
+/// An X12 850's line ship-to (`extensions.x12.ship_to`, the PO1 loop's `N1*ST`) goes in the
+/// `ItemOut`'s `ShipTo`, its `MSG` text (`extensions.x12.comments`) in the `ItemOut`'s
+/// `Comments` (cXML.dtd: `ItemOut (ItemID, ..., ShipTo?, Shipping?, Tax?, ..., Comments*,
+/// ...)`), each when cXML's own is not there; the tiers after its first ITD
+/// (`extensions.x12.payment_terms`) are further `PaymentTerm`s. Valid; read back, they are
+/// cXML's own. A tier without days has no `PaymentTerm` (`payInNumberOfDays` is required):
+/// named left out. Found by QA: all of it was dropped on the way from X12 to cXML.
+#[test]
+fn an_x12_line_s_ship_to_comments_and_payment_tiers_go_in_the_order_request() {
+    let mut po = coupa_po(OrderPurpose::New);
+    po.extensions.insert(
+        "x12".into(),
+        json!({"payment_terms": [
+            {"net_days": 45, "discount_percent": "1", "discount_days": 20},
+            {"net_days": 60, "description": "Net 60 on backorders"},
+            {"description": "EOM"}
+        ]}),
+    );
+    let mut dock = ship_to();
+    dock.name = Some("Dock 4".into());
+    dock.contact = None;
+    po.lines[0].extensions.insert(
+        "x12".into(),
+        json!({"ship_to": dock, "comments": "Deliver to dock 4\nRing the bell"}),
+    );
+    let xml = write(&po);
+    let t = tree(&xml);
+    let problems = dtd_problems(t.root().unwrap());
+    assert!(problems.is_empty(), "{problems:#?}\n{xml}");
+    let first = items(&t)[0];
+    assert_eq!(
+        first.find("ShipTo/Address/Name").map(|n| n.text()),
+        Some("Dock 4"),
+        "{xml}"
+    );
+    assert_eq!(
+        first.child("Comments").map(|n| n.text()),
+        Some("Deliver to dock 4\nRing the bell")
+    );
+    assert!(items(&t)[1].child("ShipTo").is_none());
+    assert_eq!(
+        payment_terms(&xml)
+            .into_iter()
+            .map(|(days, _)| days.unwrap())
+            .collect::<Vec<_>>(),
+        // Net 45 (from the code), then 1% in 20 (its net 45 already written) and net 60.
+        ["45", "20", "60"]
+    );
+
+    let back = read_back(&xml);
+    let cxml = &back.lines[0].extensions["cxml"];
+    assert_eq!(cxml["ship_to"], serde_json::to_value(&dock).unwrap());
+    assert_eq!(cxml["comments"], json!("Deliver to dock 4\nRing the bell"));
+    // cXML's terms are a list, not tiers: the order having no discount of its own, the
+    // tier's is the discount its reader takes for the order's. The same terms, none lost.
+    assert_eq!(
+        back.payment_terms,
+        Some(PaymentTerms {
+            discount_percent: Some("1".parse().unwrap()),
+            discount_days: Some(20),
+            ..po.payment_terms.clone().unwrap()
+        })
+    );
+    assert_eq!(
+        back.extensions["cxml"]["payment_terms"][2]["attributes"]["payInNumberOfDays"],
+        json!("60")
+    );
+
+    let left = gateway_core::Encode::left_out(&CxmlCodec::new(), &Document::PurchaseOrder(po));
+    assert_eq!(left.len(), 1, "{left:#?}");
+    assert!(
+        left[0].starts_with("$.extensions.x12.payment_terms[2]: its description"),
+        "{left:#?}"
+    );
 }

@@ -14,7 +14,9 @@
 //! an `invoiceLineNumber` that is not a whole number (`invoice_line_number`; `line_number` is
 //! then the ordinal), service-item flag, auxiliary part id, manufacturer part id and name,
 //! the description's `ShortName` and further `Description`s, tax extras, comments and
-//! Extrinsics.
+//! Extrinsics, and the line's own ship-to (`ship_to`, and what [`PartiesKept`] keeps of it
+//! under `.ship_to`, as for an order line): the `shipTo` `Contact` of its
+//! `InvoiceDetailLineShipping`, when it is not the invoice's (see [`own_ship_to`]).
 
 use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, InvoicePurpose, Party, Text};
 use rust_decimal::Decimal;
@@ -138,6 +140,13 @@ pub(crate) fn invoice(req: Node<'_>, notes: &mut Vec<String>) -> Result<Invoice,
             others.insert(role, serde_json::to_value(&p).unwrap_or(Value::Null));
         }
     }
+    // The invoice's ship-to as the writer puts it in every line's shipping (the model's, else
+    // the one kept): a line's `shipTo` that is this one is not a ship-to of the line's own.
+    let invoice_ship_to: Option<Party> = inv.ship_to.clone().or_else(|| {
+        others
+            .get("shipTo")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+    });
     ext.put("parties", Value::Object(others));
     kept.put(&mut ext);
     // The invoice a credit or debit memo corrects.
@@ -194,6 +203,7 @@ pub(crate) fn invoice(req: Node<'_>, notes: &mut Vec<String>) -> Result<Invoice,
                 po: po.as_deref(),
                 header_po: inv.po_number.as_deref(),
                 info: &order_info,
+                ship_to: invoice_ship_to.as_ref(),
             };
             let (line, cur) = line(item, service, ordinal, &order)?;
             if currency.is_none() {
@@ -415,6 +425,24 @@ struct OrderOfLine<'a> {
     header_po: Option<&'a str>,
     /// The elements of its `InvoiceDetailOrderInfo` the mapping does not read.
     info: &'a [Value],
+    /// The invoice's ship-to (see [`own_ship_to`]).
+    ship_to: Option<&'a Party>,
+}
+
+/// A line's own ship-to, with the `Contact` it was read from: the `shipTo` `Contact` of its
+/// `InvoiceDetailLineShipping/InvoiceDetailShipping`, InvoiceDetail.dtd's one place for a
+/// line's shipping parties (`InvoiceDetailItem` has no `ShipTo`; `InvoiceDetailServiceItem`
+/// has no line shipping). `None` when it is the invoice's (`invoice`, which the writer puts
+/// in every line's shipping, as a source may) or the empty-named `Contact` the writer puts
+/// where none is known: neither says anything of the line.
+fn own_ship_to<'t>(item: Node<'t>, invoice: Option<&Party>) -> Option<(Node<'t>, Party)> {
+    let contact = item
+        .find("InvoiceDetailLineShipping/InvoiceDetailShipping")?
+        .children_named("Contact")
+        .find(|c| c.attr("role") == Some("shipTo"))?;
+    let mut p = party(contact);
+    id_references(contact, &mut p);
+    (p != Party::default() && Some(&p) != invoice).then_some((contact, p))
 }
 
 /// One `InvoiceDetailItem` or `InvoiceDetailServiceItem`, with the currency of its money.
@@ -487,6 +515,15 @@ fn line(
     if let Some(d) = item.child("InvoiceDetailDiscount") {
         l.charges.extend(discount(d)?);
     }
+    // The line's own ship-to, in the form an order line's takes (`ship_to`, a party, and what
+    // its cXML holds beyond it under `.ship_to`), which the writer writes back in the line's
+    // shipping.
+    let mut kept = PartiesKept::default();
+    if let Some((contact, p)) = own_ship_to(item, order.ship_to) {
+        kept.keep("ship_to", contact, postal_of(contact), &p);
+        ext.put("ship_to", serde_json::to_value(&p).unwrap_or(Value::Null));
+    }
+    kept.put(&mut ext);
     if service {
         ext.put("service", Value::Bool(true));
     }
@@ -498,6 +535,7 @@ fn line(
     let line_comments = comments(item, &mut ext);
     ext.put_str("comments", line_comments.as_deref());
     let mut extrinsic = extrinsics(item);
+    carried::take_shipping_without_charge(&mut extrinsic, &mut l.charges);
     carried::restore_charge_descriptions(&mut extrinsic, &mut l.charges);
     ext.put("extrinsic", Value::Object(extrinsic));
     l.extensions = ext.into_extensions();

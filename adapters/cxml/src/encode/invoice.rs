@@ -89,7 +89,10 @@ fn header(x: &mut Xml, inv: &Invoice, extra: &[(String, Party)]) -> Result<(), E
                 "isSpecialHandlingInLine",
                 yes(line_kind(ChargeKind::Handling)),
             ),
-            ("isShippingInLine", yes(line_kind(ChargeKind::Shipping))),
+            (
+                "isShippingInLine",
+                yes(inv.lines.iter().any(writes_line_shipping)),
+            ),
             ("isDiscountInLine", yes(line_kind(ChargeKind::Discount))),
         ],
     );
@@ -152,7 +155,7 @@ fn header(x: &mut Xml, inv: &Invoice, extra: &[(String, Party)]) -> Result<(), E
     }
     // Terms without days have no valid PaymentTerm: their description goes in the header
     // Extrinsic Coupa reads a payment term code from (see `order::payment_terms`).
-    let terms = super::order::payment_terms(x, inv.payment_terms.as_ref(), &inv.extensions);
+    let terms = super::order::payment_terms(x, inv.payment_terms.as_ref(), &inv.extensions)?;
     let terms = super::order::payment_terms_carried(&inv.extensions, terms)?;
     comments(x, inv.comments.as_deref(), &inv.extensions);
     extrinsics(x, &inv.extensions);
@@ -310,10 +313,7 @@ fn line(
 ) -> Result<(), EncodeError> {
     let path = format!("$.lines[{i}].charges");
     no_other(&l.charges, &path)?;
-    let service = cxml_ext(&l.extensions)
-        .and_then(|c| c.get("service"))
-        .and_then(serde_json::Value::as_bool)
-        .unwrap_or(false);
+    let service = is_service(l);
     // `InvoiceDetailServiceItem` has no InvoiceDetailLineShipping or
     // InvoiceDetailLineSpecialHandling (InvoiceDetailItem's only).
     if service
@@ -437,23 +437,45 @@ fn line(
         money(x, cur, h.amount);
         x.close("InvoiceDetailLineSpecialHandling");
     }
-    if let Some(s) = one_of(&l.charges, ChargeKind::Shipping, &path)? {
-        // `InvoiceDetailLineShipping (InvoiceDetailShipping, Money, Distribution*)`.
+    // The line's own ship-to (cXML's, else an X12 line's `N1*ST`): InvoiceDetail.dtd's one
+    // place for it is its shipping (`InvoiceDetailItem` has no `ShipTo`). A service line has
+    // no line shipping: its ship-to is left out (see `crate::left_out`).
+    let line_path = format!("$.lines[{i}]");
+    let ship_to = match service {
+        true => None,
+        false => super::line_ship_to(&l.extensions, &line_path)?,
+    };
+    let shipping = one_of(&l.charges, ChargeKind::Shipping, &path)?;
+    if shipping.is_some() || ship_to.is_some() {
+        // `InvoiceDetailLineShipping (InvoiceDetailShipping, Money, Distribution*)`: a line
+        // shipped to its own address without a shipping charge of its own charges nothing
+        // (`Money` is required), marked so that it reads back as no charge.
         x.open("InvoiceDetailLineShipping", &[]);
-        shipment.write(x);
-        money(x, cur, s.amount);
+        shipment.write(x, ship_to.as_ref());
+        match shipping {
+            Some(s) => money(x, cur, s.amount),
+            None => money(x, cur, Some(Decimal::new(0, 2))),
+        }
         x.close("InvoiceDetailLineShipping");
     }
     if let Some(d) = one_of(&l.charges, ChargeKind::Discount, &path)? {
         discount(x, d, cur);
     }
-    comments(x, ext_str(&l.extensions, "comments"), &l.extensions);
+    // cXML's comments, else those of an X12 line: both item kinds end `Comments?, ...,
+    // Extrinsic*`.
+    comments(
+        x,
+        super::line_comments(&l.extensions, &line_path)?,
+        &l.extensions,
+    );
     extrinsics(x, &l.extensions);
     // InvoiceDetailLineSpecialHandling has a Description; the line's shipping and discount
     // do not.
+    let ship_to_only = (shipping.is_none() && ship_to.is_some())
+        .then_some((carried::SHIPPING_WITHOUT_CHARGE, carried::FOR_SHIP_TO));
     carried_extrinsics(
         x,
-        carried::charge_descriptions(&l.charges, &[ChargeKind::Handling]),
+        carried::charge_descriptions(&l.charges, &[ChargeKind::Handling]).chain(ship_to_only),
     );
     x.close(name);
     Ok(())
@@ -481,10 +503,12 @@ impl<'a> Shipment<'a> {
         }
     }
 
-    /// `InvoiceDetailShipping (Contact, Contact+, ...)`: ship-from and ship-to, a `Contact` of
-    /// an empty `Name` for either the invoice does not know. The reader does not read a line's
-    /// shipping parties, so nothing written here comes back into the model.
-    fn write(&self, x: &mut Xml) {
+    /// `InvoiceDetailShipping (Contact, Contact+, ...)` of a line: ship-from and ship-to, the
+    /// line's own ship-to (`own`, with what was kept of it) in place of the invoice's, and a
+    /// `Contact` of an empty `Name` for either that is not known. The reader takes a ship-to
+    /// that is neither the invoice's nor the empty stand-in as the line's own
+    /// (`extensions.cxml.ship_to`); the ship-from does not come back into the model.
+    fn write(&self, x: &mut Xml, own: Option<&(Party, PartyKept<'_>)>) {
         let unknown = Party::default();
         x.open("InvoiceDetailShipping", &[]);
         contact(
@@ -494,15 +518,35 @@ impl<'a> Shipment<'a> {
             true,
             &PartyKept::default(),
         );
-        contact(
-            x,
-            "shipTo",
-            self.to.unwrap_or(&unknown),
-            true,
-            &self.to_kept,
-        );
+        match own {
+            Some((p, kept)) => contact(x, "shipTo", p, true, kept),
+            None => contact(
+                x,
+                "shipTo",
+                self.to.unwrap_or(&unknown),
+                true,
+                &self.to_kept,
+            ),
+        }
         x.close("InvoiceDetailShipping");
     }
+}
+
+/// Whether a line is a service line (`InvoiceDetailServiceItem`, `extensions.cxml.service`).
+pub(crate) fn is_service(l: &InvoiceLine) -> bool {
+    cxml_ext(&l.extensions)
+        .and_then(|c| c.get("service"))
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// Whether a line gets an `InvoiceDetailLineShipping` ([`line`]): a shipping charge, or a
+/// ship-to of its own, on an `InvoiceDetailItem` (a service item has no line shipping). The
+/// header's `isShippingInLine` says so.
+fn writes_line_shipping(l: &InvoiceLine) -> bool {
+    !is_service(l)
+        && (l.charges.iter().any(|c| c.kind == ChargeKind::Shipping)
+            || super::line_field(&l.extensions, super::LINE_SHIP_TO).is_some())
 }
 
 /// Whether `v` is element JSON that [`elements`] writes (an object naming an element).

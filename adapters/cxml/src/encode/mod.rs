@@ -11,9 +11,11 @@
 mod invoice;
 mod order;
 mod status_update;
+pub(crate) mod tiers;
 mod writer;
 
 pub use invoice::encode_invoice;
+pub(crate) use invoice::is_service;
 pub(crate) use order::DEFAULT_CLASSIFICATION_DOMAIN;
 pub use order::encode_order;
 pub use status_update::{
@@ -531,6 +533,63 @@ pub(crate) fn cxml_ext(e: &Extensions) -> Option<&serde_json::Map<String, Value>
 /// A string value from the `"cxml"` extension.
 pub(crate) fn ext_str<'a>(e: &'a Extensions, key: &str) -> Option<&'a str> {
     cxml_ext(e)?.get(key)?.as_str()
+}
+
+/// The key of a line's own ship-to (a canonical party), in `extensions.cxml` as in
+/// `extensions.x12`.
+pub(crate) const LINE_SHIP_TO: &str = "ship_to";
+/// The key of a line's comments (text), in `extensions.cxml` as in `extensions.x12`.
+pub(crate) const LINE_COMMENTS: &str = "comments";
+
+/// The extension of a line that holds `key`, with its format's name: cXML's own
+/// (`extensions.cxml.<key>`, read from a cXML line, written back with what the reader kept
+/// beside it) first, else X12's (`extensions.x12.<key>`, read from an X12 line), so an X12
+/// line's ship-to and comments reach cXML. X12's writer takes them the other way round
+/// (its own first). `None` when neither holds it; a `null` is none.
+pub(crate) fn line_field<'e>(e: &'e Extensions, key: &str) -> Option<(&'static str, &'e Value)> {
+    ["cxml", "x12"].into_iter().find_map(|format| {
+        let v = e.get(format)?.get(key)?;
+        (!v.is_null()).then_some((format, v))
+    })
+}
+
+/// A line's own ship-to ([`line_field`] `ship_to`) and what cXML's reader kept of it (nothing
+/// for X12's); `line` is the line's canonical path. One that is no party is refused with its
+/// path, not dropped.
+pub(crate) fn line_ship_to<'e>(
+    e: &'e Extensions,
+    line: &str,
+) -> Result<Option<(Party, PartyKept<'e>)>, EncodeError> {
+    let Some((format, v)) = line_field(e, LINE_SHIP_TO) else {
+        return Ok(None);
+    };
+    let party = serde_json::from_value::<Party>(v.clone()).map_err(|err| EncodeError::Invalid {
+        path: format!("{line}.extensions.{format}.{LINE_SHIP_TO}"),
+        message: format!("a line's ship-to is a party (name, ids, address): {err}"),
+    })?;
+    let kept = match format {
+        "cxml" => PartyKept::of(e, LINE_SHIP_TO),
+        _ => PartyKept::default(),
+    };
+    Ok(Some((party, kept)))
+}
+
+/// A line's comments ([`line_field`] `comments`); `line` is the line's canonical path.
+/// Comments that are not text are refused with their path, not dropped.
+pub(crate) fn line_comments<'e>(
+    e: &'e Extensions,
+    line: &str,
+) -> Result<Option<&'e str>, EncodeError> {
+    let Some((format, v)) = line_field(e, LINE_COMMENTS) else {
+        return Ok(None);
+    };
+    match v.as_str() {
+        Some(text) => Ok(Some(text)),
+        None => Err(EncodeError::Invalid {
+            path: format!("{line}.extensions.{format}.{LINE_COMMENTS}"),
+            message: "a line's comments are text".into(),
+        }),
+    }
 }
 
 /// `Extrinsic` elements from `extensions.cxml.extrinsic`.

@@ -155,11 +155,15 @@ fn tax(x: &mut Xml, taxes: &[Tax], cur: &str, e: &Extensions) {
 /// without days, days without a percent) has no valid `PaymentTerm`: it is returned too, for
 /// the header Extrinsics [`carried::DISCOUNT_PERCENT_WITHOUT_DAYS`] and
 /// [`carried::DISCOUNT_DAYS_WITHOUT_PERCENT`], as the days-less net terms' description is.
+///
+/// A document whose terms cXML did not keep gets the further tiers X12 read
+/// (`extensions.x12.payment_terms`) after its own, as `PaymentTerm`s too ([`super::tiers`]);
+/// a tier list that is malformed is refused with its path.
 pub(crate) fn payment_terms<'t>(
     x: &mut Xml,
     t: Option<&'t PaymentTerms>,
     e: &Extensions,
-) -> TermsCarried<'t> {
+) -> Result<TermsCarried<'t>, EncodeError> {
     let mut carried = TermsCarried::default();
     let kept: &[Value] = cxml_ext(e)
         .and_then(|c| c.get("payment_terms"))
@@ -193,7 +197,8 @@ pub(crate) fn payment_terms<'t>(
             None => {}
         }
     }
-    carried
+    super::tiers::write(x, t, e)?;
+    Ok(carried)
 }
 
 /// The model's discount tier as a `PaymentTerm`, when whole (see [`payment_terms`]).
@@ -459,7 +464,7 @@ fn header(
     kept.before(x, "Tax");
     tax(x, &po.taxes, cur, e);
     kept.before(x, "PaymentTerm");
-    let terms = payment_terms(x, po.payment_terms.as_ref(), e);
+    let terms = payment_terms(x, po.payment_terms.as_ref(), e)?;
     let terms = payment_terms_carried(e, terms)?;
     kept.before(x, "Contact");
     if let Some(p) = &po.supplier {
@@ -687,13 +692,13 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
         x.leaf("ManufacturerName", &[("xml:lang", Some("en"))], m);
     }
     extrinsics(x, &l.extensions);
-    // What the line ShipTo's `Address` (no Extrinsic of its own) could not hold.
-    let ship_to = ext
-        .and_then(|e| e.get("ship_to"))
-        .and_then(|v| serde_json::from_value::<Party>(v.clone()).ok());
-    let ship_to_kept = PartyKept::of(&l.extensions, "ship_to");
-    if let Some(p) = ship_to.as_ref().filter(|p| streetless(p, &ship_to_kept)) {
-        postal_without_street(x, carried::SHIP_TO_POSTAL_ADDRESS, p, &ship_to_kept);
+    // The line's own ship-to: cXML's (`ItemOut/ShipTo` read back), else one an X12 line had
+    // (`N1*ST` in its PO1 loop). What its `Address` (no Extrinsic of its own) could not hold
+    // goes here.
+    let line_path = format!("$.lines[{i}]");
+    let ship_to = super::line_ship_to(&l.extensions, &line_path)?;
+    if let Some((p, kept)) = ship_to.as_ref().filter(|(p, kept)| streetless(p, kept)) {
+        postal_without_street(x, carried::SHIP_TO_POSTAL_ADDRESS, p, kept);
     }
     let amount = l.amount.map(|a| a.to_string());
     let filled = q.filled.join(" ");
@@ -706,8 +711,8 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
             .chain((!filled.is_empty()).then_some((carried::AMOUNT_BASED_LINE, filled.as_str()))),
     );
     x.close("ItemDetail");
-    if let Some(p) = &ship_to {
-        address_holder(x, "ShipTo", p, &ship_to_kept);
+    if let Some((p, kept)) = &ship_to {
+        address_holder(x, "ShipTo", p, kept);
     }
     if let Some(s) = shipping_only(&l.charges, &format!("$.lines[{i}].charges"))? {
         shipping(x, s, cur);
@@ -725,7 +730,10 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
             )?;
         }
     }
-    comments(x, ext_str(&l.extensions, "comments"), &l.extensions);
+    // cXML's comments, else an X12 line's (its PO1 loop's MSG text): `ItemOut (...,
+    // Comments*, ...)`.
+    let text = super::line_comments(&l.extensions, &line_path)?;
+    comments(x, text, &l.extensions);
     x.close("ItemOut");
     Ok(())
 }

@@ -1,0 +1,111 @@
+//! What writing a document as cXML (InvoiceDetailRequest, OrderRequest) leaves out because
+//! the DTDs have no place for it, named so that a conversion says so instead of losing it
+//! without a word ([`left_out()`], `Encode::left_out` of [`crate::CxmlCodec`]; the writer
+//! writes what has a place and refuses what is malformed). Each is something X12 or CSV
+//! carries:
+//!
+//! - A charge's code (`charges[].code`, X12 SAC02 such as `D240`): `ShippingAmount (Money)`,
+//!   `SpecialHandlingAmount (Money, Description?)`, `InvoiceDetailDiscount (Money,
+//!   Distribution*)`, the lines' `InvoiceDetailLineShipping` and
+//!   `InvoiceDetailLineSpecialHandling` and an order's `Shipping (Money, Description)` hold
+//!   no code; the charge's kind is what they say.
+//! - The rate of a shipping or handling charge (`charges[].rate`, X12 SAC08): only
+//!   `InvoiceDetailDiscount` has one (`percentageRate`).
+//! - The ship-to of a service line (`lines[].extensions.<cxml|x12>.ship_to`):
+//!   `InvoiceDetailServiceItem` has neither a `ShipTo` nor an `InvoiceDetailLineShipping`,
+//!   the one place an `InvoiceDetailItem` has for it.
+//! - What of a payment-term tier X12 read no valid `PaymentTerm` holds (see
+//!   `encode::tiers`).
+//!
+//! Charges cXML refuses outright (an invoice charge of kind `other`, an order's charges that
+//! are not shipping) are the writer's to refuse, and not named here.
+
+use gateway_model::{Charge, ChargeKind, Document};
+
+/// Why a charge's code is not written.
+const NO_CHARGE_CODE: &str = "cXML has no element for a charge's code (ShippingAmount, \
+     SpecialHandlingAmount, InvoiceDetailDiscount, the line's InvoiceDetailLineShipping and \
+     InvoiceDetailLineSpecialHandling, an order's Shipping: an amount, a description, a \
+     discount's rate); the charge is written without it";
+
+/// Why a shipping or handling charge's rate is not written.
+const NO_CHARGE_RATE: &str = "cXML has no rate for a shipping or handling charge (only \
+     InvoiceDetailDiscount has a percentageRate); the charge is written with its amount alone";
+
+/// Why a service line's own ship-to is not written.
+const NO_SERVICE_SHIP_TO: &str = "a cXML InvoiceDetailServiceItem has no ShipTo and no \
+     InvoiceDetailLineShipping (InvoiceDetailItem's only), so the line's own ship-to is not \
+     written";
+
+/// What writing `doc` as cXML leaves out, in document order, each as `path: why`; empty
+/// when cXML carries all of it that the writer knows of.
+pub(crate) fn left_out(doc: &Document) -> Vec<String> {
+    let mut out = Vec::new();
+    match doc {
+        Document::Invoice(inv) => {
+            crate::encode::tiers::left_out(inv.payment_terms.as_ref(), &inv.extensions, &mut out);
+            for (n, line) in inv.lines.iter().enumerate() {
+                let at = format!("$.lines[{n}]");
+                if crate::encode::is_service(line)
+                    && let Some((format, _)) =
+                        crate::encode::line_field(&line.extensions, crate::encode::LINE_SHIP_TO)
+                {
+                    out.push(format!(
+                        "{at}.extensions.{format}.{}: {NO_SERVICE_SHIP_TO}",
+                        crate::encode::LINE_SHIP_TO
+                    ));
+                }
+                let writes = match crate::encode::is_service(line) {
+                    true => service_writes,
+                    false => invoice_writes,
+                };
+                charges(&format!("{at}.charges"), &line.charges, writes, &mut out);
+            }
+            charges("$.charges", &inv.charges, invoice_writes, &mut out);
+        }
+        Document::PurchaseOrder(po) => {
+            crate::encode::tiers::left_out(po.payment_terms.as_ref(), &po.extensions, &mut out);
+            for (n, line) in po.lines.iter().enumerate() {
+                charges(
+                    &format!("$.lines[{n}].charges"),
+                    &line.charges,
+                    order_writes,
+                    &mut out,
+                );
+            }
+            charges("$.charges", &po.charges, order_writes, &mut out);
+        }
+    }
+    out
+}
+
+/// The charges an invoice writes: all but `other`, which the writer refuses.
+fn invoice_writes(kind: ChargeKind) -> bool {
+    kind != ChargeKind::Other
+}
+
+/// The charges a service line writes: its discount (`InvoiceDetailServiceItem` has no line
+/// shipping or special handling; the writer refuses them).
+fn service_writes(kind: ChargeKind) -> bool {
+    kind == ChargeKind::Discount
+}
+
+/// The charges an order writes: shipping (`Shipping`); the writer refuses the others.
+fn order_writes(kind: ChargeKind) -> bool {
+    kind == ChargeKind::Shipping
+}
+
+/// Names the code and rate of each of `charges` (at `path`) that `writes` says is written.
+fn charges(path: &str, charges: &[Charge], writes: fn(ChargeKind) -> bool, out: &mut Vec<String>) {
+    for (k, c) in charges.iter().enumerate() {
+        if !writes(c.kind) {
+            continue;
+        }
+        if c.code.is_some() {
+            out.push(format!("{path}[{k}].code: {NO_CHARGE_CODE}"));
+        }
+        if c.rate.is_some() && matches!(c.kind, ChargeKind::Shipping | ChargeKind::Handling) {
+            out.push(format!("{path}[{k}].rate: {NO_CHARGE_RATE}"));
+        }
+    }
+}
