@@ -143,6 +143,11 @@ pub enum CoupaError {
     /// The canonical document cannot become a Coupa document. Permanent.
     #[error("mapping: {0}")]
     Mapping(String),
+    /// The duplicate guard could not read which invoices were delivered before
+    /// ([`crate::invoices::KnownInvoices`], the gateway's ledger). Retryable: creating without
+    /// knowing could make a second invoice, so the delivery waits until it can tell.
+    #[error("duplicate guard: {0}; not creating the invoice before it can tell")]
+    Guard(String),
     /// Coupa holds another invoice under this supplier and number (a field it gives back
     /// differs from the request: see [`crate::invoice_diff`]). Permanent: the same request
     /// finds the same invoice every time; an operator voids or credits one of them first, or
@@ -193,6 +198,7 @@ impl CoupaError {
             | CoupaError::Server { .. }
             | CoupaError::Timeout { .. }
             | CoupaError::Unauthorized(_)
+            | CoupaError::Guard(_)
             | CoupaError::Transport { .. } => true,
             CoupaError::Cxml { code, .. } => *code >= 500 || *code == 429,
             CoupaError::Attachment { cause, .. } | CoupaError::Submit { cause, .. } => {
@@ -270,6 +276,7 @@ impl From<CoupaError> for gateway_core::DeliveryError {
                 CoupaError::Submit { invoice_id, cause } => format!(
                     "Coupa invoice {invoice_id} is there as a draft, not submitted: {cause}; submit it in Coupa, or fix the cause and replay (the invoice is found and submitted, not created again)"
                 ),
+                CoupaError::SupplierNotFound(what) => supplier_not_found(what, None),
                 other => other.to_string(),
             };
             gateway_core::DeliveryError::Permanent { reason }
@@ -277,9 +284,95 @@ impl From<CoupaError> for gateway_core::DeliveryError {
     }
 }
 
+/// The start of a dead letter's reason when the invoice's supplier is not in Coupa.
+const SUPPLIER_NOT_FOUND: &str = "supplier not found in Coupa: ";
+/// The partner as [`supplier_not_found`] names it when it does not know which.
+const SOME_PARTNER: &str = "the invoice's partner";
+
+/// A dead letter's reason for an invoice whose supplier Coupa does not have (`what`: how it
+/// was looked up, `number "BETA-9"`), with what an operator does about it: the reason alone
+/// (`supplier not found in Coupa: number "BETA-9"`) left them to guess. `partner` is the
+/// invoice's partner when known; the gateway's Coupa outbound fills it in
+/// ([`with_partner_named`]).
+pub fn supplier_not_found(what: &str, partner: Option<&str>) -> String {
+    let (whose, replay) = match partner {
+        Some(p) => (
+            format!("partner {p}"),
+            format!("gateway dlq replay --partner {p} --reason 'supplier not found'"),
+        ),
+        None => (
+            SOME_PARTNER.to_string(),
+            "gateway dlq replay --reason 'supplier not found'".to_string(),
+        ),
+    };
+    let looked_up = ["id ", "number ", "name "]
+        .iter()
+        .any(|k| what.starts_with(k));
+    if looked_up {
+        format!(
+            "{SUPPLIER_NOT_FOUND}{what}. To deliver it: add that supplier in Coupa ({what}), or \
+             correct the supplier the gateway looks for, [partners.coupa_supplier] of {whose} in \
+             the gateway's configuration (without one, the supplier the invoice names), and \
+             restart the gateway; then replay it: {replay}"
+        )
+    } else {
+        format!(
+            "{SUPPLIER_NOT_FOUND}{what}. To deliver it: name its Coupa supplier (id, number or \
+             name) in [partners.coupa_supplier] of {whose} in the gateway's configuration, and \
+             restart the gateway; then replay it: {replay}"
+        )
+    }
+}
+
+/// `reason` ([`supplier_not_found`] made without the partner) naming `partner` instead, so the
+/// operator is told which partner's profile to check and how to replay only its invoices;
+/// any other reason unchanged.
+pub fn with_partner_named(reason: String, partner: &str) -> String {
+    let what = reason
+        .strip_prefix(SUPPLIER_NOT_FOUND)
+        .and_then(|rest| rest.split_once(". To deliver it: "))
+        .map(|(what, _)| what)
+        .filter(|what| supplier_not_found(what, None) == reason);
+    match what {
+        Some(what) => supplier_not_found(what, Some(partner)),
+        None => reason,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// QA's dead letter said only `supplier not found in Coupa: number "BETA-9"`. It says what
+    /// to do now, and the outbound names the partner whose profile to check and replay.
+    #[test]
+    fn a_supplier_coupa_lacks_says_what_to_do_and_for_which_partner() {
+        let e: gateway_core::DeliveryError =
+            CoupaError::SupplierNotFound("number \"BETA-9\"".into()).into();
+        let gateway_core::DeliveryError::Permanent { reason } = e else {
+            panic!("a supplier Coupa lacks is permanent");
+        };
+        assert!(
+            reason.starts_with("supplier not found in Coupa: number \"BETA-9\". To deliver it: ")
+                && reason.contains("add that supplier in Coupa (number \"BETA-9\")")
+                && reason.contains("[partners.coupa_supplier] of the invoice's partner")
+                && reason.ends_with("gateway dlq replay --reason 'supplier not found'"),
+            "{reason}"
+        );
+        let named = with_partner_named(reason, "beta");
+        assert!(
+            named.contains("[partners.coupa_supplier] of partner beta")
+                && named
+                    .ends_with("gateway dlq replay --partner beta --reason 'supplier not found'"),
+            "{named}"
+        );
+        // Named once: a second pass changes nothing, nor does it touch another reason.
+        assert_eq!(with_partner_named(named.clone(), "beta"), named);
+        assert_eq!(
+            with_partner_named("conflict: x".into(), "beta"),
+            "conflict: x"
+        );
+    }
 
     #[test]
     fn a_rate_limit_names_the_wait_in_words() {

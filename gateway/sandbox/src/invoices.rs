@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use crate::auth::authorize;
-use crate::query::ListQuery;
+use crate::query::{ListQuery, Op};
 use crate::reply;
 use crate::server::SharedState;
 use crate::store::{MAX_RECORDS, Store, id_of};
@@ -133,12 +133,16 @@ pub fn insert(store: &mut Store, body: &Value, status: &str) -> Result<Value, Ve
     };
     if let (Some(sup), Some(number)) = (&supplier, text(body, "invoice-number")) {
         let sid = id_of(sup);
+        let ignoring_case = store.number_case.unique_ignoring_case;
         let dup = store.invoices_numbered(number).iter().any(|&pos| {
             let Some(inv) = store.invoices.get(pos) else {
                 return false;
             };
+            let same = text(inv, "invoice-number").is_some_and(|held| {
+                held == number || (ignoring_case && held.eq_ignore_ascii_case(number))
+            });
             inv.get("supplier").map(id_of) == Some(sid)
-                && text(inv, "invoice-number") == Some(number)
+                && same
                 && !matches!(text(inv, "status"), Some("voided" | "abandoned"))
         });
         if dup && !store.accept_duplicate_numbers {
@@ -217,15 +221,45 @@ pub async fn list(State(s): State<SharedState>, headers: HeaderMap, Query(q): Pa
     }
     let q = ListQuery::parse(&q);
     let mut store = s.store();
+    let exact = store.number_case.exact_lookups;
     let page = match q.equality_on("invoice_number") {
         Some(number) => {
             let positions = store.invoices_numbered(number);
-            q.apply(positions.iter().filter_map(|p| store.invoices.get(*p)))
+            q.apply(
+                positions
+                    .iter()
+                    .filter_map(|p| store.invoices.get(*p))
+                    .filter(|i| !exact || numbers_exactly(&q, i)),
+            )
         }
-        None => q.apply(store.invoices.iter()),
+        None => q.apply(
+            store
+                .invoices
+                .iter()
+                .filter(|i| !exact || numbers_exactly(&q, i)),
+        ),
     };
     drop(store);
     reply::json(StatusCode::OK, Value::Array(page))
+}
+
+/// Whether `invoice` meets every `invoice_number=` and `invoice_number[in]=` condition of `q`
+/// letter case included, for an instance whose lookups compare numbers exactly
+/// ([`crate::store::InvoiceNumberCase::exact_lookups`]); the query's own test, which ignores
+/// case, has the last word on the rest.
+fn numbers_exactly(q: &ListQuery, invoice: &Value) -> bool {
+    let held = invoice
+        .get("invoice-number")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    q.conditions
+        .iter()
+        .filter(|c| c.path.len() == 1 && c.path[0] == "invoice_number")
+        .all(|c| match c.op {
+            Op::Eq => held == c.value,
+            Op::In => c.value.split(',').any(|v| v.trim() == held),
+            _ => true,
+        })
 }
 
 fn not_found() -> Response {

@@ -39,4 +39,6 @@ pub use attachments::StoredAttachment;
 pub use demo::{CliOptions, run_cli};
 pub use faults::{FaultKind, FaultSpec};
 pub use server::{ALL_SCOPES, Sandbox, SandboxClient, SandboxError, SandboxHandle, SandboxOptions};
-pub use store::{LoggedRequest, ReceivedOrder, ReceivedStatusUpdate, SandboxStats};
+pub use store::{
+    InvoiceNumberCase, LoggedRequest, ReceivedOrder, ReceivedStatusUpdate, SandboxStats,
+};

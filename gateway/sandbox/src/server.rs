@@ -476,6 +476,12 @@ impl SandboxHandle {
         self.shared.faults().add(fault)
     }
 
+    /// How invoice numbers in another letter case compare from now on, in lookups and in the
+    /// create's duplicate check ([`crate::store::InvoiceNumberCase`]; Coupa does not say).
+    pub fn set_invoice_number_case(&self, case: crate::store::InvoiceNumberCase) {
+        self.shared.store().number_case = case;
+    }
+
     pub fn set_latency(&self, latency: Duration) {
         self.shared.faults().set_latency(latency);
     }

@@ -91,6 +91,23 @@ pub struct IssuedToken {
     pub usable_at: Instant,
 }
 
+/// How an instance compares invoice numbers that differ only in letter case. Coupa does not
+/// publish it: its duplicate rule is "supplier + invoice number", and whether `INV-1` and
+/// `inv-1` are one number, to the lookup `GET /api/invoices?invoice_number=..` or to the
+/// create's duplicate check, is not said. The default is the sandbox's query language (a
+/// lookup ignores ASCII case, as it does for every attribute) and a strict create (only the
+/// very same number, surrounding spaces aside, is refused as a duplicate): the create never
+/// saves a client whose guard misses a number in another case. Tests set the other
+/// combinations so the gateway's guard is shown to hold whichever one Coupa has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InvoiceNumberCase {
+    /// `invoice_number=X` and `invoice_number[in]=..` match the number exactly, letter case
+    /// included.
+    pub exact_lookups: bool,
+    /// A create is refused when the supplier has the number in any letter case.
+    pub unique_ignoring_case: bool,
+}
+
 /// All mutable sandbox state, behind one mutex in [`crate::server::Shared`].
 #[derive(Debug, Default)]
 pub struct Store {
@@ -105,6 +122,9 @@ pub struct Store {
     /// Create a second invoice with a supplier's used number instead of refusing it
     /// ([`crate::SandboxOptions::accept_duplicate_invoice_numbers`]).
     pub accept_duplicate_numbers: bool,
+    /// How invoice numbers compare in lookups and in the create's duplicate check
+    /// ([`crate::SandboxHandle::set_invoice_number_case`]).
+    pub number_case: InvoiceNumberCase,
     /// Files on invoices (`/api/invoices/:id/attachments`); not kept in snapshots.
     pub attachments: Vec<crate::attachments::StoredAttachment>,
     next_id: u64,

@@ -2,9 +2,11 @@
 //! outbound, the PO source for the poller, the exporter that marks POs exported, and partner
 //! profiles made from Coupa supplier records for suppliers the configuration does not name.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use adapter_coupa::invoices::{KnownInvoices, number_key};
 use adapter_coupa::purchase_orders::PulledOrder;
 use adapter_coupa::{
     CoupaClient, CoupaClientConfig, CoupaInvoiceDelivery, CoupaSupplier, PoQuery, SupplierPoChannel,
@@ -13,10 +15,12 @@ use anyhow::Context;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use gateway_core::profile::{CoupaSupplierRef, CxmlProfile, OutboundChannel};
-use gateway_core::{DeliveryError, PartnerProfile};
+use gateway_core::{DeliveryError, Envelope, Outbound, PartnerProfile, Receipt};
+use gateway_model::Document;
 use serde_json::Value;
 
 use crate::config::{Config, CoupaSection};
+use crate::ledger::{Ledger, Status};
 use crate::po_keys::PoKey;
 use crate::po_poller::{Pending, PendingPo, PoSource, UnreadablePo};
 use crate::service::CoupaParts;
@@ -40,7 +44,7 @@ pub fn parts(config: &Config) -> anyhow::Result<CoupaParts> {
     let readiness = Arc::new(CoupaReachable::new(Arc::clone(&client))?);
     let pos = Arc::new(CoupaPurchaseOrders { client });
     Ok(CoupaParts {
-        invoices: Arc::new(invoices),
+        invoices: Arc::new(CoupaInvoices(invoices)),
         exporter: pos.clone(),
         suppliers: pos.clone(),
         po_source: pos,
@@ -69,6 +73,7 @@ fn invoice_delivery_with(
     cfg: CoupaClientConfig,
 ) -> anyhow::Result<CoupaInvoiceDelivery> {
     let client = Arc::new(CoupaClient::new(cfg).context("building the Coupa client")?);
+    client.know_invoices_from(Arc::new(DeliveredInLedger::new(config)));
     let mut invoices = CoupaInvoiceDelivery::new(client)
         .with_attachment_store(gateway_core::AttachmentStore::new(config.attachments_dir()));
     for p in &config.partners {
@@ -77,6 +82,116 @@ fn invoice_delivery_with(
         }
     }
     Ok(invoices)
+}
+
+/// The `coupa-invoices` outbound: [`CoupaInvoiceDelivery`], with a dead letter's reason
+/// naming the invoice's partner where the operator's fix is its profile (a supplier Coupa does
+/// not have: which `[partners.coupa_supplier]` to check, and how to replay only its invoices).
+#[derive(Debug)]
+pub struct CoupaInvoices(pub CoupaInvoiceDelivery);
+
+impl Outbound for CoupaInvoices {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn deliver<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+        document: &'a Document,
+    ) -> BoxFuture<'a, Result<Receipt, DeliveryError>> {
+        async move {
+            self.0.deliver(envelope, document).await.map_err(|e| {
+                match (e, envelope.partner.as_deref()) {
+                    (DeliveryError::Permanent { reason }, Some(partner)) => {
+                        DeliveryError::Permanent {
+                            reason: adapter_coupa::error::with_partner_named(reason, partner),
+                        }
+                    }
+                    (e, _) => e,
+                }
+            })
+        }
+        .boxed()
+    }
+}
+
+/// The ledger as the duplicate guard's memory ([`KnownInvoices`]): the Coupa ids of invoices
+/// delivered under a number, whatever its letter case, read from the rows the intake keyed by
+/// partner and number (`invoice:<partner>:<NUMBER>`, the number trimmed and upper-cased as
+/// [`number_key`] does) and the delivery marked `coupa: <id>`. Coupa may look numbers up with
+/// letter case (it does not say); without this a copy sent as `case-r2` after `CASE-R2` was
+/// delivered became a second invoice, a double payment.
+///
+/// Every configured partner's key is asked (two partners may be one Coupa supplier; the guard
+/// checks each invoice's supplier). The ledger is opened when first needed: the service
+/// creates it at start, after this is built; until it exists nothing was delivered.
+#[derive(Debug)]
+struct DeliveredInLedger {
+    path: PathBuf,
+    partners: Vec<String>,
+    ledger: std::sync::Mutex<Option<Arc<Ledger>>>,
+}
+
+impl DeliveredInLedger {
+    fn new(config: &Config) -> Self {
+        DeliveredInLedger {
+            path: config.ledger.path.clone(),
+            partners: config.partners.iter().map(|p| p.id.clone()).collect(),
+            ledger: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The ledger, opened once; `None` while there is none.
+    fn ledger(&self) -> Result<Option<Arc<Ledger>>, String> {
+        let mut held = self
+            .ledger
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(l) = held.as_ref() {
+            return Ok(Some(Arc::clone(l)));
+        }
+        if !self.path.exists() {
+            return Ok(None);
+        }
+        let l = Arc::new(
+            Ledger::open(&self.path)
+                .map_err(|e| format!("opening the ledger at {}: {e}", self.path.display()))?,
+        );
+        *held = Some(Arc::clone(&l));
+        Ok(Some(l))
+    }
+}
+
+/// The Coupa invoice id a delivered row's detail names (`coupa: 20`, `coupa: 20 (already
+/// there: ...)`, as the consumer writes it).
+fn coupa_id_in(detail: &str) -> Option<u64> {
+    let rest = detail.strip_prefix("coupa: ")?;
+    let digits = rest.split(|c: char| !c.is_ascii_digit()).next()?;
+    digits.parse().ok()
+}
+
+impl KnownInvoices for DeliveredInLedger {
+    fn coupa_ids(&self, key: &str) -> Result<Vec<u64>, String> {
+        let Some(ledger) = self.ledger()? else {
+            return Ok(Vec::new());
+        };
+        let key = number_key(key);
+        let mut ids = Vec::new();
+        for partner in &self.partners {
+            let rows = ledger
+                .same_business_key(&format!("invoice:{partner}:{key}"), "")
+                .map_err(|e| e.to_string())?;
+            ids.extend(
+                rows.iter()
+                    .filter(|e| e.status == Status::Delivered.as_str())
+                    .filter_map(|e| coupa_id_in(&e.detail)),
+            );
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
 }
 
 /// Coupa purchase orders: the poller's source and the exporter.
@@ -329,6 +444,128 @@ impl crate::pipeline::ReadinessCheck for CoupaReachable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sandbox with Acme (`ACME-1`) and the demo configuration pointing at it, its ledger in
+    /// `dir`.
+    async fn acme_and_config(dir: &std::path::Path) -> (gateway_sandbox::SandboxHandle, Config) {
+        let sandbox = gateway_sandbox::Sandbox::start(gateway_sandbox::SandboxOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        sandbox
+            .add_supplier(serde_json::json!({"name": "Acme Supplies", "number": "ACME-1"}))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let text = crate::demo::config_text(dir, &sandbox.base_url(), None, "link");
+        let config = Config::parse(&text, "test", Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+        (sandbox, config)
+    }
+
+    fn from_partner(partner: &str) -> Envelope {
+        Envelope::inbound(
+            gateway_model::DocumentKind::Invoice,
+            "rest",
+            Some(partner.into()),
+            gateway_core::SourceMeta::default(),
+        )
+    }
+
+    /// QA's double payment where Coupa looks numbers up with letter case: `CASE-L1` delivered,
+    /// then the gateway restarted (a new client, nothing remembered), then the same invoice as
+    /// `case-l1`. The ledger's row for `CASE-L1` (keyed `invoice:acme:CASE-L1`, delivered as
+    /// `coupa: <id>`) is what finds it: already there, not a second invoice.
+    #[tokio::test]
+    async fn after_a_restart_the_ledger_finds_the_invoice_under_its_number_in_another_case() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (sandbox, config) = acme_and_config(dir.path()).await;
+        sandbox.set_invoice_number_case(gateway_sandbox::InvoiceNumberCase {
+            exact_lookups: true,
+            unique_ignoring_case: false,
+        });
+        let invoice = |n: &str| crate::demo::DemoEnv::invoice(n).unwrap_or_else(|e| panic!("{e}"));
+        let first = invoice_delivery(&config)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .deliver_invoice(&from_partner("acme"), &invoice("CASE-L1"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        // What the intake and the consumer wrote for it.
+        let ledger = Ledger::open(&config.ledger.path).unwrap_or_else(|e| panic!("{e}"));
+        ledger
+            .claim(&crate::ledger::NewDocument {
+                idempotency_key: "k1",
+                doc_id: "d1",
+                adapter: "rest",
+                partner: "acme",
+                kind: "invoice",
+                number: "CASE-L1",
+                business_key: Some("invoice:acme:CASE-L1"),
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        ledger
+            .set_status(
+                "k1",
+                Status::Delivered,
+                &format!("coupa: {}", first.reference),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+
+        let restarted = invoice_delivery(&config).unwrap_or_else(|e| panic!("{e}"));
+        let again = restarted
+            .deliver_invoice(&from_partner("acme"), &invoice("case-l1"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(again.already_present, "{again:?}");
+        assert_eq!(again.reference, first.reference);
+        let held: Vec<Value> = sandbox
+            .invoices()
+            .into_iter()
+            .filter(|i| {
+                i["invoice-number"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("CASE-L1"))
+            })
+            .collect();
+        assert_eq!(held.len(), 1, "{held:?}");
+    }
+
+    #[test]
+    fn a_delivered_rows_detail_names_its_coupa_invoice() {
+        assert_eq!(coupa_id_in("coupa: 20"), Some(20));
+        assert_eq!(
+            coupa_id_in("coupa: 7 (already there: delivered before, nothing created again)"),
+            Some(7)
+        );
+        assert_eq!(coupa_id_in("supplier-cxml: https://x"), None);
+        assert_eq!(coupa_id_in("coupa: "), None);
+    }
+
+    /// A dead letter for a supplier Coupa does not have says what to do, naming the partner
+    /// whose `[partners.coupa_supplier]` to check and how to replay only its invoices; it said
+    /// only `supplier not found in Coupa: number "NOT-IN-COUPA"`.
+    #[tokio::test]
+    async fn a_supplier_coupa_lacks_is_a_dead_letter_saying_what_to_do_for_the_partner() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (_sandbox, config) = acme_and_config(dir.path()).await;
+        let coupa = parts(&config).unwrap_or_else(|e| panic!("{e}"));
+        let doc = Document::Invoice(
+            crate::demo::DemoEnv::invoice("BETA-INV-1").unwrap_or_else(|e| panic!("{e}")),
+        );
+        let err = coupa
+            .invoices
+            .deliver(&from_partner("nobody"), &doc)
+            .await
+            .err();
+        let Some(DeliveryError::Permanent { reason }) = err else {
+            panic!("expected a permanent failure, got {err:?}");
+        };
+        assert!(
+            reason.starts_with(
+                "supplier not found in Coupa: number \"NOT-IN-COUPA\". To deliver it:"
+            ) && reason.contains("add that supplier in Coupa (number \"NOT-IN-COUPA\")")
+                && reason.contains("[partners.coupa_supplier] of partner nobody")
+                && reason
+                    .ends_with("gateway dlq replay --partner nobody --reason 'supplier not found'"),
+            "{reason}"
+        );
+    }
 
     /// A buyer's change (or cancellation) made while the version sent was on its way resets
     /// Coupa's export flag for the new one; marking the PO exported for the version sent would

@@ -283,6 +283,83 @@ pub async fn run(
     Ok(total)
 }
 
+/// Why `filter` cannot be used as an operator gave it: a `DOC_ID`, `--doc`, `--partner` or
+/// `--reason` that is empty (or only spaces). An operator script whose variable was empty
+/// (`--reason "$R"`) passed the "refusing to take every dead letter without --all" guard with a
+/// filter that matches everything (every reason contains ""), and purged every dead letter
+/// without asking. Refused, naming the option, for every verb.
+pub fn check_filter(filter: &DeadFilter) -> Result<(), String> {
+    let blank = [
+        ("DOC_ID/--doc", filter.doc_id.as_deref()),
+        ("--partner", filter.partner.as_deref()),
+        ("--reason", filter.reason_contains.as_deref()),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_some_and(|v| v.trim().is_empty()))
+    .map(|(name, _)| name)
+    .collect::<Vec<_>>();
+    if blank.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} {} empty: an empty filter would match every dead letter; give the text or id to \
+         match, or leave it out (replay and purge then need --all to take every dead letter)",
+        blank.join(", "),
+        if blank.len() == 1 { "is" } else { "are" }
+    ))
+}
+
+/// Why `--partner partner` is refused, or `None` when it names a partner: one in the
+/// configuration, in the ledger (a partner the configuration no longer names), or on a dead
+/// letter of `consumers` (a Coupa supplier without a profile). A typo such as `nosuchpartner`
+/// replayed nothing and said "replayed 0" with success, as if there were nothing to do;
+/// `gateway documents --partner` refuses it the same way.
+pub async fn unknown_partner(
+    bus: &dyn Broker,
+    consumers: &[&str],
+    config: &crate::config::Config,
+    partner: &str,
+) -> anyhow::Result<Option<String>> {
+    if config.partner(partner).is_some() {
+        return Ok(None);
+    }
+    if config.ledger.path.exists() {
+        let ledger = Ledger::open(&config.ledger.path).map_err(|e| {
+            anyhow::anyhow!(
+                "opening the ledger at {}: {e}",
+                config.ledger.path.display()
+            )
+        })?;
+        let known = ledger.search(&crate::ledger::DocumentFilter {
+            partner: Some(partner),
+            limit: 1,
+            ..crate::ledger::DocumentFilter::default()
+        })?;
+        if !known.is_empty() {
+            return Ok(None);
+        }
+    }
+    let theirs = DeadFilter {
+        partner: Some(partner.to_string()),
+        ..DeadFilter::default()
+    };
+    for consumer in consumers {
+        if !bus.dead_letters(consumer, &theirs, 1).await?.is_empty() {
+            return Ok(None);
+        }
+    }
+    let ids: Vec<&str> = config.partners.iter().map(|p| p.id.as_str()).collect();
+    Ok(Some(format!(
+        "no partner {partner:?} in the configuration, the ledger or the dead letters; the \
+         configured partners are {} (`gateway partners` lists them with their documents)",
+        if ids.is_empty() {
+            "none".to_string()
+        } else {
+            ids.join(", ")
+        }
+    )))
+}
+
 /// The doc ids an operator named (`DOC_ID`, `--doc`) that match no dead letter of
 /// `consumers`, each with why and what to do: none with that id, or one whose `--partner`,
 /// `--kind` or `--reason` the filter excludes. Empty when every named id matches, or none was
@@ -467,9 +544,14 @@ async fn coupa_now(
                     found.id,
                     found.status.as_deref().unwrap_or("no status")
                 ),
+                // The number as the request sends it (trimmed), not as received.
                 (None, _) => format!(
                     "not there: a replay would create invoice {} for supplier {supplier}{}",
-                    inv.invoice_number.as_deref().unwrap_or("(no number)"),
+                    p.request
+                        .get("invoice-number")
+                        .and_then(serde_json::Value::as_str)
+                        .or(inv.invoice_number.as_deref())
+                        .unwrap_or("(no number)"),
                     refused_before(&letter.reason)
                 ),
             };
@@ -480,6 +562,15 @@ async fn coupa_now(
             None,
             false,
         ),
+        // What to do about it, as the dead letter's reason says.
+        Err(adapter_coupa::CoupaError::SupplierNotFound(what)) => (
+            format!(
+                "a replay would fail again: {}",
+                adapter_coupa::error::supplier_not_found(&what, letter.partner.as_deref())
+            ),
+            None,
+            true,
+        ),
         Err(e) => (format!("a replay would fail again: {e}"), None, true),
     }
 }
@@ -487,6 +578,43 @@ async fn coupa_now(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--reason "$R"` with `R` empty matched every dead letter and purged them all without
+    /// asking; a blank `--partner` or `--doc` is the same mistake.
+    #[test]
+    fn an_empty_filter_is_refused_naming_it() {
+        let with = |f: DeadFilter| check_filter(&f);
+        assert_eq!(with(DeadFilter::default()), Ok(()));
+        assert_eq!(
+            with(DeadFilter {
+                reason_contains: Some("supplier not found".into()),
+                partner: Some("acme".into()),
+                ..DeadFilter::default()
+            }),
+            Ok(())
+        );
+        let why = with(DeadFilter {
+            reason_contains: Some(String::new()),
+            ..DeadFilter::default()
+        })
+        .err()
+        .unwrap_or_default();
+        assert!(
+            why.starts_with("--reason is empty: an empty filter would match every dead letter"),
+            "{why}"
+        );
+        let why = with(DeadFilter {
+            doc_id: Some(String::new()),
+            partner: Some("  ".into()),
+            ..DeadFilter::default()
+        })
+        .err()
+        .unwrap_or_default();
+        assert!(
+            why.starts_with("DOC_ID/--doc, --partner are empty"),
+            "{why}"
+        );
+    }
 
     #[test]
     fn a_preview_of_a_request_coupa_refused_before_says_it_will_be_refused_again() {

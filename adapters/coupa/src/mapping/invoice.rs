@@ -153,10 +153,13 @@ pub fn invoice_to_coupa(
 ) -> Result<Value, CoupaError> {
     let inv = super::credit_note::in_coupa_signs(inv);
     let inv = inv.as_ref();
+    // Trimmed: validation reads `"SP-R3 "` as `SP-R3`, and so must the duplicate guard's
+    // lookup and Coupa; sent as received, it was looked up as another number.
     let number = inv
         .invoice_number
         .as_deref()
-        .filter(|n| !n.trim().is_empty())
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
         .ok_or_else(|| CoupaError::Mapping("invoice_number is missing".into()))?;
     let date = inv
         .invoice_date
