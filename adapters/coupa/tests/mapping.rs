@@ -8,7 +8,7 @@ use adapter_coupa::{
     CoupaError, InvoiceMapping, SupplierKey, invoice_to_coupa, purchase_order_from_coupa,
 };
 use gateway_model::{Document, Party, PartyId, from_json};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn data(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -86,6 +86,142 @@ fn a_pos_shipping_term_is_its_shipping_terms() {
     assert_eq!(purchase_order_from_coupa(&po).unwrap().shipping_terms, None);
     po.as_object_mut().unwrap().remove("shipping-term");
     assert_eq!(purchase_order_from_coupa(&po).unwrap().shipping_terms, None);
+}
+
+/// The PO's payment terms as `purchase_order_from_coupa` reads `term` (its `payment-term`).
+fn terms_of(term: Value) -> Option<gateway_model::PaymentTerms> {
+    let mut po: Value = serde_json::from_slice(&data("po.coupa.json")).unwrap();
+    po["payment-term"] = term;
+    purchase_order_from_coupa(&po).unwrap().payment_terms
+}
+
+/// `(description, net_days, discount_percent, discount_days)`.
+type Terms = (Option<String>, Option<u32>, Option<String>, Option<u32>);
+
+fn flat(t: Option<gateway_model::PaymentTerms>) -> Option<Terms> {
+    t.map(|t| {
+        (
+            t.description.map(|d| d.to_string()),
+            t.net_days,
+            t.discount_percent.map(|p| p.to_string()),
+            t.discount_days,
+        )
+    })
+}
+
+fn terms(code: &str, net: Option<u32>, percent: Option<&str>, days: Option<u32>) -> Option<Terms> {
+    Some((Some(code.into()), net, percent.map(str::to_string), days))
+}
+
+/// A Coupa payment-term code in the usual forms (`2/10 Net 45`, `Net 30`) gives the model's
+/// discount and net days, so every supplier format gets the discount, not only its text (the
+/// QA tester's `2/10 Net 45` reached a cXML supplier as `payInNumberOfDays="45"` alone). Any
+/// other code is the description only: days are not guessed.
+#[test]
+fn a_payment_term_code_in_the_usual_forms_gives_its_discount_and_days() {
+    for (code, want) in [
+        (
+            "2/10 Net 45",
+            terms("2/10 Net 45", Some(45), Some("2"), Some(10)),
+        ),
+        (
+            "1.5/15, Net 60",
+            terms("1.5/15, Net 60", Some(60), Some("1.5"), Some(15)),
+        ),
+        (
+            "2%/10 net 30",
+            terms("2%/10 net 30", Some(30), Some("2"), Some(10)),
+        ),
+        ("Net 30", terms("Net 30", Some(30), None, None)),
+        ("NET45", terms("NET45", Some(45), None, None)),
+        ("Net-60 days", terms("Net-60 days", Some(60), None, None)),
+        ("Immediate", terms("Immediate", None, None, None)),
+        ("Net 30 EOM", terms("Net 30 EOM", None, None, None)),
+        ("2/10 EOM", terms("2/10 EOM", None, None, None)),
+        ("2% 10 Net 30", terms("2% 10 Net 30", None, None, None)),
+        ("0/10 Net 30", terms("0/10 Net 30", None, None, None)),
+        ("100/10 Net 30", terms("100/10 Net 30", None, None, None)),
+        ("2/ten Net 30", terms("2/ten Net 30", None, None, None)),
+        ("Cabinet 30", terms("Cabinet 30", None, None, None)),
+        (
+            "Net 99999999999",
+            terms("Net 99999999999", None, None, None),
+        ),
+    ] {
+        assert_eq!(
+            flat(terms_of(json!({"id": 5, "code": code}))),
+            want,
+            "{code:?}"
+        );
+    }
+    assert_eq!(terms_of(json!({"id": 5, "code": " "})), None);
+    assert_eq!(terms_of(Value::Null), None);
+}
+
+/// Coupa's own fields of the payment term, when the record has them, give the days and the
+/// discount (a JSON number or a decimal string), over what its code would say; a rate of zero
+/// is no discount, and then the code is read; a rate that is not a percent is refused at its
+/// path.
+#[test]
+fn a_payment_terms_own_fields_win_over_its_code() {
+    let got = terms_of(json!({
+        "id": 3, "code": "2/10 Net 30", "days-for-net-payment": 30,
+        "days-for-discount-payment": 10, "discount-rate": 2.0
+    }));
+    assert_eq!(
+        flat(got),
+        terms("2/10 Net 30", Some(30), Some("2.0"), Some(10))
+    );
+    let got = terms_of(json!({
+        "code": "Special", "days-for-net-payment": "60",
+        "days-for-discount-payment": "15", "discount-rate": "1.25"
+    }));
+    assert_eq!(
+        flat(got),
+        terms("Special", Some(60), Some("1.25"), Some(15))
+    );
+    // The record says net 15 and no discount: its code is not read for one.
+    let got = terms_of(json!({
+        "code": "2/10 Net 30", "days-for-net-payment": 15,
+        "days-for-discount-payment": null, "discount-rate": null
+    }));
+    assert_eq!(flat(got), terms("2/10 Net 30", Some(15), None, None));
+    // A zero rate and no days say nothing: the code is read.
+    let got = terms_of(json!({
+        "code": "2/10 Net 45", "days-for-net-payment": null,
+        "days-for-discount-payment": 0, "discount-rate": "0.0"
+    }));
+    assert_eq!(
+        flat(got),
+        terms("2/10 Net 45", Some(45), Some("2"), Some(10))
+    );
+
+    for (term, path) in [
+        (
+            json!({"code": "x", "discount-rate": "-2"}),
+            "payment-term/discount-rate",
+        ),
+        (
+            json!({"code": "x", "discount-rate": "two"}),
+            "payment-term/discount-rate",
+        ),
+        (
+            json!({"code": "x", "days-for-net-payment": 1.5}),
+            "payment-term/days-for-net-payment",
+        ),
+        (
+            json!({"code": "x", "days-for-discount-payment": "-1", "discount-rate": 2}),
+            "payment-term/days-for-discount-payment",
+        ),
+    ] {
+        let mut po: Value = serde_json::from_slice(&data("po.coupa.json")).unwrap();
+        po["payment-term"] = term.clone();
+        let err = purchase_order_from_coupa(&po).unwrap_err();
+        assert!(
+            matches!(&err, CoupaError::Mapping(m) if m.starts_with(path)),
+            "{term}: {err}"
+        );
+    }
 }
 
 #[test]

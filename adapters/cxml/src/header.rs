@@ -119,6 +119,13 @@ pub fn header_of(root: Node<'_>) -> Result<CxmlHeader, CxmlError> {
 }
 
 impl CxmlHeader {
+    /// Whether the document asks for the server's profile (`Request/ProfileRequest`, EMPTY in
+    /// cXML.dtd): answered at once with [`crate::response::profile_response`] once its sender
+    /// is authenticated, never decoded as a document or published.
+    pub fn is_profile_request(&self) -> bool {
+        self.message.as_deref() == Some("ProfileRequest")
+    }
+
     /// The envelope facts for the bus: From as sender, To as receiver, payloadID as the source
     /// key; timestamp, deploymentMode, version, Sender credential and user agent in `extra`.
     /// The SharedSecret is deliberately absent.

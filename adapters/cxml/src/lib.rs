@@ -12,7 +12,8 @@
 //! - [`encode`]: canonical → OrderRequest / InvoiceDetailRequest (pinned [`CXML_VERSION`]),
 //!   and the StatusUpdateRequest that tells a supplier what became of its invoice
 //!   ([`encode_invoice_status_update`]).
-//! - [`response`]: cXML `Response/Status` documents and [`status_for`] each [`Outcome`].
+//! - [`response`]: cXML `Response/Status` documents and [`status_for`] each [`Outcome`]; the
+//!   `ProfileResponse` a `ProfileRequest` gets ([`response::profile_response`]).
 //! - `carried`: the canonical fields cXML has no element for (some charge descriptions, an
 //!   order line's amount), carried in Extrinsics both ways.
 //! - `left_out`: what the cXML writer has no place for (a charge's code, a shipping charge's
@@ -24,7 +25,9 @@
 //!
 //! The HTTP handler's order of calls: [`header()`] → [`authenticate`] (401 on failure) →
 //! `CxmlCodec::decode` (406/450 for rejects, see [`Outcome::of_error`]) → publish → answer with
-//! [`response::build`]`(&status_for(outcome), host)`.
+//! [`response::build`]`(&status_for(outcome), host)`. A `ProfileRequest`
+//! ([`CxmlHeader::is_profile_request`]) is answered after [`authenticate`] with
+//! [`response::profile_response`]`(url posted to, host)`, and not decoded.
 
 mod carried;
 mod codec;

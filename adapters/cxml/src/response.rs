@@ -157,6 +157,50 @@ pub fn build(status: &Status, host: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The requests the gateway takes at its cXML URL, each a `Transaction@requestName` of the
+/// [`profile_response`]: invoices only (purchase orders come from Coupa, and the other
+/// requests it recognises are answered 450, see [`Outcome::NotImplemented`]).
+pub const PROFILE_TRANSACTIONS: &[&str] = &["InvoiceDetailRequest"];
+
+/// `ProfileResponse@effectiveDate`: when the transactions listed were first available. The
+/// DTD wants it stable and never in the future (a client compares it with what it cached), so
+/// it is a fixed date, the first release of the gateway's cXML intake, not the time of asking.
+pub const PROFILE_EFFECTIVE_DATE: &str = "2026-11-22T00:00:00+00:00";
+
+/// The answer to a `ProfileRequest`: a Response with Status 200 and a `ProfileResponse`
+/// naming each of [`PROFILE_TRANSACTIONS`] at `url`, with a fresh payloadID on `host`.
+///
+/// cXML has every server answer a ProfileRequest (a client's "which requests do you take, and
+/// where", also used as a ping) this way. Profile.mod's content models:
+/// `Response (Status, ProfileResponse?)`, `ProfileResponse (Option*, Transaction+)` with
+/// `effectiveDate` `#REQUIRED` (a date-time with its zone), `Transaction (URL, Option*)` with
+/// `requestName` `#REQUIRED`. `url` is where the sender posted the request (the server knows
+/// it from the request: scheme, `Host` and path); it is escaped, never checked here.
+pub fn profile_response(url: &str, host: &str) -> Vec<u8> {
+    let payload = new_payload_id(host);
+    let ts = timestamp_now();
+    let url = escape(url, false);
+    let transactions: String = PROFILE_TRANSACTIONS
+        .iter()
+        .map(|name| {
+            format!(
+                "\n      <Transaction requestName=\"{name}\">\n        <URL>{url}</URL>\n      \
+                 </Transaction>"
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <!DOCTYPE cXML SYSTEM \"http://xml.cxml.org/schemas/cXML/{CXML_VERSION}/cXML.dtd\">\n\
+         <cXML payloadID=\"{}\" timestamp=\"{ts}\" xml:lang=\"en-US\">\n  <Response>\n    \
+         <Status code=\"200\" text=\"OK\"/>\n    \
+         <ProfileResponse effectiveDate=\"{PROFILE_EFFECTIVE_DATE}\">{transactions}\n    \
+         </ProfileResponse>\n  </Response>\n</cXML>\n",
+        escape(&payload, true)
+    )
+    .into_bytes()
+}
+
 /// Reads the `Response/Status` of a cXML answer (through the hardened reader).
 pub fn parse(raw: &[u8]) -> Result<Status, CxmlError> {
     let tree = parse_one(raw, &Limits::default())?;

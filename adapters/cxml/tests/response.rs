@@ -204,3 +204,72 @@ fn header_refuses_hostile_input_like_the_decoder() {
             .contains("expected <cXML>")
     );
 }
+
+/// A ProfileRequest is known from its header (before any decoding), and a document is not one.
+#[test]
+fn a_profile_request_is_known_from_its_header() {
+    let profile = INVOICE.replace("<InvoiceDetailRequest/>", "<ProfileRequest/>");
+    assert!(header(profile.as_bytes()).unwrap().is_profile_request());
+    assert!(!header(INVOICE.as_bytes()).unwrap().is_profile_request());
+    // From a file or a mail, where no answer goes back, it is refused saying where it goes.
+    use gateway_core::Decode;
+    let d = adapter_cxml::CxmlCodec::new().decode(profile.as_bytes(), &acme("open sesame"));
+    assert!(d.documents.is_empty());
+    assert!(
+        d.rejects[0]
+            .location
+            .starts_with("/cXML/Request/ProfileRequest")
+            && d.rejects[0].message.contains("POST /cxml"),
+        "{:?}",
+        d.rejects
+    );
+}
+
+/// The answer to a ProfileRequest: Status 200 and a ProfileResponse (Profile.mod:
+/// `Response (Status, ProfileResponse?)`, `ProfileResponse (Option*, Transaction+)` with
+/// `effectiveDate` required and zoned, `Transaction (URL, Option*)` with `requestName`
+/// required) naming InvoiceDetailRequest at the URL given, escaped.
+#[test]
+fn a_profile_response_names_the_invoice_request_at_the_url() {
+    use adapter_cxml::reader::{Limits, parse_one};
+    use adapter_cxml::response::{PROFILE_EFFECTIVE_DATE, profile_response};
+
+    let url = "https://gw.example:8443/cxml?a=1&b=2";
+    let bytes = profile_response(url, "gw.example");
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(
+        text.contains("<URL>https://gw.example:8443/cxml?a=1&amp;b=2</URL>"),
+        "{text}"
+    );
+    assert!(text.contains("cXML.dtd"), "{text}");
+    // The Status reads back as any Response's.
+    assert_eq!(parse(&bytes).unwrap(), status_for(Outcome::Ok));
+    let h = header(&bytes).unwrap();
+    assert!(h.payload_id.unwrap().ends_with("@gw.example"));
+
+    let tree = parse_one(&bytes, &Limits::default()).unwrap();
+    let response = tree.root().unwrap().child("Response").unwrap();
+    let names: Vec<&str> = response.children().map(|c| c.name()).collect();
+    assert_eq!(names, ["Status", "ProfileResponse"]);
+    let profile = response.child("ProfileResponse").unwrap();
+    let effective = profile.attr("effectiveDate").unwrap();
+    assert_eq!(effective, PROFILE_EFFECTIVE_DATE);
+    let when = chrono::DateTime::parse_from_rfc3339(effective).unwrap();
+    assert!(when <= chrono::Utc::now(), "effectiveDate in the future");
+    let transactions: Vec<(&str, Vec<&str>, &str)> = profile
+        .children()
+        .map(|t| {
+            assert_eq!(t.name(), "Transaction");
+            (
+                t.attr("requestName").unwrap(),
+                t.children().map(|c| c.name()).collect(),
+                t.child("URL").unwrap().text(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        transactions,
+        [("InvoiceDetailRequest", vec!["URL"], url)],
+        "{text}"
+    );
+}

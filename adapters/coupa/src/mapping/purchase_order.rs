@@ -139,10 +139,132 @@ fn line(l: &Value, ordinal: usize, at: &str) -> Result<OrderLine, CoupaError> {
     })
 }
 
+/// A whole number of days from a Coupa integer field (a number, or a string of digits); `Err`
+/// names the field.
+fn days(v: &Value, key: &str, at: &str) -> Result<Option<u32>, CoupaError> {
+    let bad = |got: &dyn std::fmt::Display| {
+        CoupaError::Mapping(format!(
+            "{at}/{key}: expected a whole number of days, got {got}"
+        ))
+    };
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| bad(&format!("{s:?}"))),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| bad(n)),
+        Some(other) => Err(bad(other)),
+    }
+}
+
+/// The PO's payment terms from Coupa's `payment-term`: its `code` is the description, always.
+///
+/// The days and the discount come from the record's own fields when they say something
+/// (`days-for-net-payment`, or a `discount-rate` other than zero, in percent, with its
+/// `days-for-discount-payment`: Coupa's payment-term attributes, `2/10 Net 30` being `30`,
+/// `2.0`, `10`; the record wins over its code), else from the code in the usual forms `Net N`
+/// and `P/D Net N` (see [`terms_of_code`]). Every supplier format reads the model's fields
+/// (cXML `PaymentTerm`s with a `Discount`, X12 ITD, CSV), so a discount left in the code alone
+/// reached the supplier as text only. A rate that is not a percent (negative, 100 or more) is
+/// refused with its path, as a bad amount is.
+fn payment_terms(po: &Value) -> Result<Option<PaymentTerms>, CoupaError> {
+    let Some(term) = po.get("payment-term").filter(|t| t.is_object()) else {
+        return Ok(None);
+    };
+    let at = "payment-term";
+    let description = text(term, "code");
+    let net_days = days(term, "days-for-net-payment", at)?;
+    let rate = decimal(term, "discount-rate", at)?;
+    if let Some(r) = rate
+        && (r.is_sign_negative() || r >= Decimal::ONE_HUNDRED)
+    {
+        return Err(CoupaError::Mapping(format!(
+            "{at}/discount-rate: expected a percent from 0 to below 100, got {r}"
+        )));
+    }
+    let discount_days = days(term, "days-for-discount-payment", at)?;
+    // A rate of zero is no discount (and days for it say nothing).
+    let percent = rate.filter(|r| !r.is_zero());
+    let mut terms = if net_days.is_some() || percent.is_some() {
+        PaymentTerms {
+            net_days,
+            discount_percent: percent,
+            discount_days: percent.and(discount_days),
+            description: None,
+        }
+    } else {
+        description
+            .as_deref()
+            .and_then(terms_of_code)
+            .unwrap_or_default()
+    };
+    terms.description = description;
+    Ok((terms != PaymentTerms::default()).then_some(terms))
+}
+
+/// The usual forms of a payment-term code, read into the model's fields: `Net 45` (also
+/// `NET 45`, `Net45`, `Net-45`, `Net 45 days`) and `2/10 Net 45` (2 percent off when paid
+/// within 10 days, else net in 45; also `2%/10 Net 45`, `1.5/15, Net 60`). `None` for any other
+/// text (`Immediate`, `Net 30 EOM`, `2/10 EOM`, `2% 10th Prox Net 30`): those are kept as the
+/// description only, days are not guessed. A percent must be above 0 and below 100.
+fn terms_of_code(code: &str) -> Option<PaymentTerms> {
+    let lower = code.trim().to_ascii_lowercase();
+    let (discount, net) = lower.split_once("net")?;
+    let net = net.trim_start_matches([' ', '-']).trim_end();
+    let net = net
+        .strip_suffix("days")
+        .or_else(|| net.strip_suffix("day"))
+        .unwrap_or(net)
+        .trim_end();
+    let net_days = whole(net)?;
+    let discount = discount.trim().trim_end_matches(',').trim_end();
+    if discount.is_empty() {
+        return Some(PaymentTerms {
+            net_days: Some(net_days),
+            ..PaymentTerms::default()
+        });
+    }
+    let (percent, days) = discount.split_once('/')?;
+    let percent = percent
+        .trim()
+        .strip_suffix('%')
+        .unwrap_or(percent.trim())
+        .trim_end();
+    if percent.is_empty() || !percent.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let percent: Decimal = gateway_model::parse_plain_decimal(percent)?;
+    if percent <= Decimal::ZERO || percent >= Decimal::ONE_HUNDRED {
+        return None;
+    }
+    Some(PaymentTerms {
+        net_days: Some(net_days),
+        discount_percent: Some(percent),
+        discount_days: Some(whole(days.trim())?),
+        description: None,
+    })
+}
+
+/// Digits only (no sign, no point), as a number of days.
+fn whole(s: &str) -> Option<u32> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
 /// Maps one Coupa PO. `purpose`: `cancel` when cancelled, `update` for version > 1, else
 /// `new`. `order_date` is the date of `created-at` (Coupa's JSON has no order date of its own).
-/// `payment-term` and `shipping-term` (`{"code": ...}`) give the payment terms' description
-/// and the shipping terms' code; `ship-to-attention` the ship-to's contact.
+/// `payment-term` gives the payment terms (its code the description, its days and discount
+/// from its fields or its code: [`payment_terms`]), `shipping-term` (`{"code": ...}`) the
+/// shipping terms' code; `ship-to-attention` the ship-to's contact.
 /// Coupa's `id` and `status` go to `extensions.coupa` (needed to mark it exported).
 pub fn purchase_order_from_coupa(po: &Value) -> Result<PurchaseOrder, CoupaError> {
     if !po.is_object() {
@@ -196,10 +318,7 @@ pub fn purchase_order_from_coupa(po: &Value) -> Result<PurchaseOrder, CoupaError
         currency,
         supplier: supplier(po),
         ship_to: ship_to(po),
-        payment_terms: code(po, "payment-term").map(|c| PaymentTerms {
-            description: Some(c),
-            ..PaymentTerms::default()
-        }),
+        payment_terms: payment_terms(po)?,
         // The delivery terms the supplier ships under: its code, as for the payment term.
         shipping_terms: code(po, "shipping-term").map(|c| ShippingTerms { code: Some(c) }),
         lines,

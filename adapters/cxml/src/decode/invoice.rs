@@ -17,6 +17,9 @@
 //! Extrinsics, and the line's own ship-to (`ship_to`, and what [`PartiesKept`] keeps of it
 //! under `.ship_to`, as for an order line): the `shipTo` `Contact` of its
 //! `InvoiceDetailLineShipping`, when it is not the invoice's (see [`own_ship_to`]).
+//!
+//! A summary `DepositAmount` other than zero is refused at its element ([`no_deposit`]): the
+//! model and Coupa have no deposit, and the invoice would be paid in full.
 
 use gateway_model::{Charge, ChargeKind, Invoice, InvoiceLine, InvoicePurpose, Party, Text};
 use rust_decimal::Decimal;
@@ -230,6 +233,7 @@ pub(crate) fn invoice(req: Node<'_>, notes: &mut Vec<String>) -> Result<Invoice,
         let due = amount_in(sum.child("DueAmount"))?;
         let net = amount_in(sum.child("NetAmount"))?;
         let gross = amount_in(sum.child("GrossAmount"))?;
+        no_deposit(sum, net, due)?;
         inv.total = due.or(net).or(gross);
     }
     carried::restore_charge_descriptions(&mut header_extrinsic, &mut inv.charges);
@@ -237,6 +241,52 @@ pub(crate) fn invoice(req: Node<'_>, notes: &mut Vec<String>) -> Result<Invoice,
     inv.currency = currency;
     inv.extensions = ext.into_extensions();
     Ok(inv)
+}
+
+/// Refuses an invoice whose summary has a `DepositAmount` other than zero, at that element.
+///
+/// InvoiceDetail.dtd's `InvoiceDetailSummary` has `NetAmount, DepositAmount?, DueAmount?`: a
+/// deposit is what the buyer paid in advance, and `DueAmount` is the net amount less it. The
+/// canonical invoice has no deposit, and a Coupa invoice is paid by its lines and charges: read
+/// as `total` = `DueAmount`, it reached Coupa with the lines' full amount and a supplier total
+/// short by the deposit, and Coupa, paying the lines, would pay the deposit a second time. The
+/// sender can say the same in what the model holds: the deposit as a negative line or an
+/// `InvoiceDetailDiscount`, so the lines and charges add up to the amount due.
+fn no_deposit(sum: Node<'_>, net: Option<Decimal>, due: Option<Decimal>) -> Result<(), CxmlError> {
+    let Some(at) = sum.child("DepositAmount") else {
+        return Ok(());
+    };
+    let Some(deposit) = money_in(Some(at))? else {
+        return Ok(());
+    };
+    if deposit.amount.is_zero() {
+        return Ok(());
+    }
+    let currency = deposit
+        .currency
+        .as_deref()
+        .map(|c| format!(" {c}"))
+        .unwrap_or_default();
+    // The advice is a credit of the deposit; a deposit written negative is the same credit.
+    let amount = deposit.amount.abs();
+    let figures = match (net, due) {
+        (Some(n), Some(d)) => {
+            format!(" (NetAmount {n}, DueAmount {d}: Coupa would pay {n} from the lines, not {d})")
+        }
+        (Some(n), None) => format!(" (Coupa would pay the NetAmount {n} from the lines)"),
+        _ => String::new(),
+    };
+    Err(CxmlError::Unsupported {
+        location: at.location(),
+        message: format!(
+            "a prepaid deposit of {amount}{currency} cannot be carried to Coupa: a Coupa invoice \
+             has no deposit and is paid by its lines and charges{figures}. Send the deposit as \
+             a line of its own with a negative amount (quantity 1, unit price -{amount}, \
+             described as the deposit paid) or as an InvoiceDetailDiscount of {amount} in the \
+             summary, so the invoice adds up to the amount due, and leave DepositAmount out \
+             (or 0)"
+        ),
+    })
 }
 
 /// The PO an `InvoiceDetailOrder` bills: `OrderReference@orderID`, else its

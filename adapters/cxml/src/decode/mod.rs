@@ -2,8 +2,8 @@
 //!
 //! Only the business body is mapped here; the envelope ([`mod@crate::header`]) becomes the
 //! [`SourceMeta`]. Messages we recognise but do not map yet (ConfirmationRequest,
-//! ShipNoticeRequest) and non-documents (Response, PunchOut messages) give a located
-//! [`CxmlError::Unsupported`] naming the kind, so the caller can route or answer it.
+//! ShipNoticeRequest) and non-documents (Response, ProfileRequest, PunchOut messages) give a
+//! located [`CxmlError::Unsupported`] naming the kind, so the caller can route or answer it.
 
 mod common;
 mod invoice;
@@ -54,6 +54,17 @@ pub fn decode_tree(tree: &Tree) -> Result<DecodedDocument, CxmlError> {
             return Err(not_mapped(body, "ConfirmationRequest (order_confirmation)"));
         }
         "ShipNoticeRequest" => return Err(not_mapped(body, "ShipNoticeRequest (ship_notice)")),
+        // Answered by `POST /cxml` before decoding (`response::profile_response`); a file or
+        // a mail has no one to answer it to.
+        "ProfileRequest" => {
+            return Err(CxmlError::Unsupported {
+                location: body.location(),
+                message: "a ProfileRequest is not a document: it is answered with a \
+                          ProfileResponse when posted to the gateway's cXML URL (POST /cxml), \
+                          not from a file or a mail"
+                    .into(),
+            });
+        }
         other => {
             let what = body.parent().map(|p| p.name()).unwrap_or_default();
             return Err(CxmlError::Unsupported {
