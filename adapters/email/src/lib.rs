@@ -11,8 +11,9 @@
 //!   list the address (an invoicing service sending for several suppliers),
 //!   [`EmailCodec::route`] lets the mail's documents say which partner it is for.
 //! - [`outbound`] renders a purchase order as a mail (text + HTML summary that says plainly
-//!   when the order is changed or cancelled, the PO in the partner's format attached) and sends
-//!   it with `lettre` over SMTP.
+//!   when the order is changed or cancelled and gives the ship-to's address, the terms and
+//!   the need-by dates; the PO in the partner's format attached, written without any secret
+//!   of the profile, [`without_secrets`]) and sends it with `lettre` over SMTP.
 //! - [`imap`] reads unseen messages from an IMAP mailbox (`async-imap` over rustls) and marks
 //!   them seen or quarantines them only when told, after the bus confirmed.
 
@@ -33,7 +34,7 @@ pub use message::{Limits, MailError, ParsedMail};
 
 pub use outbound::{
     NoticeMail, PoMail, RenderError, SmtpConfig, SmtpMailer, SmtpSecurity, SmtpSetupError,
-    po_format, render_notice_mail, render_po_mail,
+    po_format, render_notice_mail, render_po_mail, without_secrets,
 };
 pub use route::MAX_SHARED;
 pub use sender::{ForeignDocument, SenderError, check_sender, find_partner, find_partners};

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use gateway_core::profile::CxmlProfile;
 use gateway_core::{DeliveryError, Format, PartnerProfile, Secret};
 use gateway_model::PurchaseOrder;
 use lettre::message::header::ContentType;
@@ -232,6 +233,77 @@ pub fn po_format(partner: &PartnerProfile) -> Format {
         Format::X12
     } else {
         Format::Csv
+    }
+}
+
+/// The profile a PO mail's attachment is written with: `partner` with none of its secrets.
+///
+/// A cXML OrderRequest's `Sender/Credential/SharedSecret` (the profile's
+/// `outbound_shared_secret`, else its `shared_secret`, which is also the secret the partner
+/// authenticates to us with) proves the sender of a cXML HTTP POST. Attached to a mail it
+/// proves nothing (nobody receives the mail as a cXML request, and anyone can write one), and
+/// a mail is read, forwarded and stored in clear text on servers neither side controls: it
+/// only hands out the secret, to whoever reads the supplier's order inbox. So every secret is
+/// taken out before the attachment is written; the cXML writer then writes the Sender's
+/// Credential with its Identity only, which cXML.dtd allows (`Credential (Identity,
+/// (SharedSecret | DigitalSignature | CredentialMac)?)`). The partner's REST `api_token`
+/// goes too, so no writer can put any secret of the profile in a mail.
+///
+/// Both profiles are taken apart field by field, with no `..`: a field added to either does
+/// not compile here until it is said to be kept or dropped, so a new secret cannot slip into
+/// mails unnoticed.
+pub fn without_secrets(partner: &PartnerProfile) -> PartnerProfile {
+    let PartnerProfile {
+        id,
+        name,
+        coupa_supplier,
+        x12,
+        cxml,
+        csv,
+        email,
+        api_token: _,
+        outbound,
+        anonymous,
+    } = partner.clone();
+    let cxml = cxml.map(|c| {
+        let CxmlProfile {
+            from_domain,
+            from_identity,
+            to_domain,
+            to_identity,
+            sender_domain,
+            sender_identity,
+            shared_secret: _,
+            user_agent,
+            deployment_mode,
+            outbound_shared_secret: _,
+            payload_id_host,
+        } = c;
+        CxmlProfile {
+            from_domain,
+            from_identity,
+            to_domain,
+            to_identity,
+            sender_domain,
+            sender_identity,
+            shared_secret: None,
+            user_agent,
+            deployment_mode,
+            outbound_shared_secret: None,
+            payload_id_host,
+        }
+    });
+    PartnerProfile {
+        id,
+        name,
+        coupa_supplier,
+        x12,
+        cxml,
+        csv,
+        email,
+        api_token: None,
+        outbound,
+        anonymous,
     }
 }
 
@@ -472,6 +544,39 @@ mod tests {
             message_id: "x@y".into(),
         });
         assert!(matches!(err, Err(RenderError::To(_))));
+    }
+
+    /// Every secret of the profile is gone from the copy a mail's attachment is written with;
+    /// the rest is the partner's (the cXML identities the attachment still names).
+    #[test]
+    fn a_mailed_attachment_is_written_with_no_secret_of_the_profile() {
+        let p = PartnerProfile::from_toml(
+            r#"
+id = "acme"
+api_token = "rest-token"
+[cxml]
+from_domain = "DUNS"
+from_identity = "123456789"
+to_domain = "NetworkID"
+to_identity = "GLOBEX"
+shared_secret = "inbound-secret"
+outbound_shared_secret = "outbound-secret"
+[outbound]
+type = "email"
+to = "orders@acme.example"
+"#,
+            "acme.toml",
+        )
+        .unwrap();
+        let mailed = without_secrets(&p);
+        let c = mailed.cxml.as_ref().unwrap();
+        assert!(c.shared_secret.is_none() && c.outbound_shared_secret.is_none());
+        assert!(mailed.api_token.is_none());
+        assert_eq!(c.to_identity.as_deref(), Some("GLOBEX"));
+        assert_eq!(c.from_identity.as_deref(), Some("123456789"));
+        assert_eq!(mailed.id, "acme");
+        assert_eq!(mailed.outbound, p.outbound);
+        assert_eq!(po_format(&mailed), po_format(&p));
     }
 
     #[test]

@@ -5,10 +5,16 @@
 //! order (the canonical `purpose`) is said in words in the subject and first thing in both
 //! bodies: a cancellation must not read like an order to ship, nor a change like a second
 //! order.
+//!
+//! For the same reason the bodies carry every fact a supplier needs to act on the order
+//! without opening the attachment: where the goods go (the ship-to's name and full address,
+//! the person receiving them), on what terms (shipping terms, payment terms in words) and by
+//! when (each line's need-by date). A fact the order does not have is not written: no label
+//! with nothing after it.
 
 use std::fmt::Write as _;
 
-use gateway_model::{OrderLine, OrderPurpose, PurchaseOrder};
+use gateway_model::{Address, OrderLine, OrderPurpose, PaymentTerms, PurchaseOrder};
 use rust_decimal::Decimal;
 
 /// The words a mail uses for what its PO message does.
@@ -92,30 +98,141 @@ pub fn total(po: &PurchaseOrder) -> Option<Decimal> {
         .try_fold(Decimal::ZERO, |acc, l| acc.checked_add(line_amount(l)?))
 }
 
-/// Where and how the goods go, as `(label, value)` lines for both bodies: the ship-to's
-/// name, its attention line (the person receiving the goods, Coupa's `ship-to-attention`;
-/// several lines, as a cXML `DeliverTo` list gives them, joined on one) and the shipping
-/// terms' code (Coupa's `shipping-term`). Each only when the order has it. The attachment
-/// carries them too, but the supplier's people read the mail.
-fn delivery(po: &PurchaseOrder) -> Vec<(&'static str, String)> {
-    let ship_to = po.ship_to.as_ref();
-    let one_line = |s: &str| {
-        s.lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>()
-            .join(", ")
+/// One fact of the order for both bodies: its label and its value, one or more lines (an
+/// address is several).
+struct Fact {
+    label: &'static str,
+    lines: Vec<String>,
+}
+
+/// `s` on one line: its lines trimmed and joined with `, ` (an attention of several lines, as a
+/// cXML `DeliverTo` list gives them; a street given with a line break). Empty when `s` has
+/// nothing but blanks.
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A postal address as the lines a label goes on: the street lines, then city, region and
+/// postal code (`München, BY 80331`), then the country. Parts the address lacks are left out,
+/// so an address of only a city is one line.
+fn address_lines(a: &Address) -> Vec<String> {
+    let mut out: Vec<String> = a.lines.iter().map(|l| one_line(l)).collect();
+    let part = |v: Option<&str>| v.map(one_line).filter(|v| !v.is_empty());
+    let place = [part(a.city.as_deref()), part(a.region.as_deref())]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let place = match part(a.postal_code.as_deref()) {
+        Some(code) if place.is_empty() => code,
+        Some(code) => format!("{place} {code}"),
+        None => place,
     };
+    out.push(place);
+    out.extend(part(a.country.as_deref()));
+    out.retain(|l| !l.is_empty());
+    out
+}
+
+/// `n day` or `n days`.
+fn days(n: u32) -> String {
+    if n == 1 {
+        "1 day".into()
+    } else {
+        format!("{n} days")
+    }
+}
+
+/// The payment terms in words: the terms' description as the buyer's system names them
+/// (Coupa's payment term code, `2/10 Net 45`) and, when the order gives them as numbers, what
+/// they say (`2% discount if paid within 10 days, net 45 days`), in brackets after the
+/// description when there is one. Days are not read out of the description: its words are
+/// written as they are. `None` when the terms say nothing.
+fn payment_terms_words(t: &PaymentTerms) -> Option<String> {
+    let description = t
+        .description
+        .as_deref()
+        .map(one_line)
+        .filter(|d| !d.is_empty());
+    let discount = match (t.discount_percent, t.discount_days) {
+        (Some(p), Some(d)) => Some(format!(
+            "{}% discount if paid within {}",
+            p.normalize(),
+            days(d)
+        )),
+        (Some(p), None) => Some(format!("{}% discount", p.normalize())),
+        (None, Some(d)) => Some(format!("discount if paid within {}", days(d))),
+        (None, None) => None,
+    };
+    let net = t.net_days.map(|n| format!("net {}", days(n)));
+    let numbers = [discount, net].into_iter().flatten().collect::<Vec<_>>();
+    match (description, numbers.is_empty()) {
+        (Some(d), true) => Some(d),
+        (Some(d), false) => Some(format!("{d} ({})", numbers.join(", "))),
+        (None, false) => {
+            let words = numbers.join(", ");
+            let mut chars = words.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+        }
+        (None, true) => None,
+    }
+}
+
+/// Where, how and on what terms the goods go, for both bodies: the ship-to (its name, then its
+/// address: street lines, city, region, postal code, country), its attention line (the person
+/// receiving the goods, Coupa's `ship-to-attention`), the shipping terms' code (Coupa's
+/// `shipping-term`) and the payment terms in words ([`payment_terms_words`]). Each only when
+/// the order has it. The attachment carries them too, but the supplier's people read the mail.
+fn order_facts(po: &PurchaseOrder) -> Vec<Fact> {
+    let ship_to = po.ship_to.as_ref();
+    let mut ship_lines: Vec<String> = ship_to
+        .and_then(|p| p.name.as_deref())
+        .map(one_line)
+        .into_iter()
+        .collect();
+    ship_lines.extend(
+        ship_to
+            .and_then(|p| p.address.as_ref())
+            .map(address_lines)
+            .unwrap_or_default(),
+    );
+    ship_lines.retain(|l| !l.is_empty());
+    let single = |label, v: Option<String>| {
+        v.filter(|v| !v.is_empty()).map(|v| Fact {
+            label,
+            lines: vec![v],
+        })
+    };
+    let ship = (!ship_lines.is_empty()).then_some(Fact {
+        label: "Ship to",
+        lines: ship_lines,
+    });
     [
-        ("Ship to", ship_to.and_then(|p| p.name.as_deref())),
-        ("Attention", ship_to.and_then(|p| p.contact.as_deref())),
-        (
+        ship,
+        single(
+            "Attention",
+            ship_to.and_then(|p| p.contact.as_deref()).map(one_line),
+        ),
+        single(
             "Shipping terms",
-            po.shipping_terms.as_ref().and_then(|t| t.code.as_deref()),
+            po.shipping_terms
+                .as_ref()
+                .and_then(|t| t.code.as_deref())
+                .map(one_line),
+        ),
+        single(
+            "Payment terms",
+            po.payment_terms.as_ref().and_then(payment_terms_words),
         ),
     ]
     .into_iter()
-    .filter_map(|(label, v)| Some((label, one_line(v?))).filter(|(_, v)| !v.is_empty()))
+    .flatten()
     .collect()
 }
 
@@ -136,8 +253,16 @@ pub fn text_body(po: &PurchaseOrder) -> String {
     if let Some(d) = po.order_date {
         let _ = writeln!(s, "Order date: {d}");
     }
-    for (label, value) in delivery(po) {
-        let _ = writeln!(s, "{label}: {value}");
+    for fact in order_facts(po) {
+        // Further lines of a value (an address) under its first, past the label.
+        let indent = " ".repeat(fact.label.len() + 2);
+        for (i, line) in fact.lines.iter().enumerate() {
+            if i == 0 {
+                let _ = writeln!(s, "{}: {line}", fact.label);
+            } else {
+                let _ = writeln!(s, "{indent}{line}");
+            }
+        }
     }
     let _ = writeln!(s, "\n{}:", w.lines);
     for l in &po.lines {
@@ -155,6 +280,9 @@ pub fn text_body(po: &PurchaseOrder) -> String {
                 .map(|u| format!(" ({u})"))
                 .unwrap_or_default(),
         );
+        if let Some(d) = l.need_by {
+            let _ = writeln!(s, "     Need by: {d}");
+        }
     }
     let _ = writeln!(s, "\n{}: {} {currency}", w.total, opt(total(po)));
     if let Some(c) = &po.comments {
@@ -196,15 +324,22 @@ pub fn html_body(po: &PurchaseOrder) -> String {
     if let Some(d) = po.order_date {
         let _ = writeln!(s, "<p>Order date: {d}</p>");
     }
-    for (label, value) in delivery(po) {
-        let _ = writeln!(s, "<p>{label}: {}</p>", esc(&value));
+    for fact in order_facts(po) {
+        let lines = fact.lines.iter().map(|l| esc(l)).collect::<Vec<_>>();
+        let _ = writeln!(s, "<p>{}: {}</p>", fact.label, lines.join("<br>"));
     }
     let _ = writeln!(s, "<p>{}:</p>", w.lines);
-    s.push_str("<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n<tr><th>Line</th><th>Part</th><th>Description</th><th>Quantity</th><th>Unit</th><th>Unit price</th><th>Amount</th></tr>\n");
+    // A need-by column only when a line has a date: no heading over nothing.
+    let need_by = po.lines.iter().any(|l| l.need_by.is_some());
+    let _ = writeln!(
+        s,
+        "<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n<tr><th>Line</th><th>Part</th><th>Description</th><th>Quantity</th><th>Unit</th><th>Unit price</th><th>Amount</th>{}</tr>",
+        if need_by { "<th>Need by</th>" } else { "" }
+    );
     for l in &po.lines {
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {currency}</td><td>{} {currency}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {currency}</td><td>{} {currency}</td>{}</tr>",
             l.line_number,
             esc(l.supplier_part_id.as_deref().unwrap_or("")),
             esc(l.description.as_deref().unwrap_or("")),
@@ -212,6 +347,14 @@ pub fn html_body(po: &PurchaseOrder) -> String {
             esc(l.uom.as_deref().unwrap_or("")),
             opt(l.unit_price),
             opt(line_amount(l)),
+            if need_by {
+                format!(
+                    "<td>{}</td>",
+                    l.need_by.map(|d| d.to_string()).unwrap_or_default()
+                )
+            } else {
+                String::new()
+            },
         );
     }
     let _ = writeln!(

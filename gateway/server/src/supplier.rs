@@ -261,8 +261,12 @@ impl SupplierDelivery {
                         partner.id
                     ))
                 })?;
+                // The attachment is written from a profile without secrets: a cXML
+                // OrderRequest would carry the Sender's SharedSecret, which authenticates
+                // nothing in a mail and would be handed to whoever reads it.
+                let mailed = adapter_email::without_secrets(partner);
                 let sent =
-                    crate::mailbox::send_po(mailer, &self.codecs, env, doc, partner, to, &stem)
+                    crate::mailbox::send_po(mailer, &self.codecs, env, doc, &mailed, to, &stem)
                         .await?;
                 if let Some(body) = &sent.x12 {
                     crate::partner_acks::remember_sent(
@@ -1235,5 +1239,315 @@ mod tests {
                 let _ = served.await;
             }
         }
+    }
+
+    /// A relay on localhost that takes every mail it is given and keeps its bytes (dots
+    /// unstuffed), speaking as little SMTP as lettre needs.
+    async fn smtp_sink() -> (u16, Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let mails = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = Arc::clone(&mails);
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let kept = Arc::clone(&kept);
+                tokio::spawn(async move {
+                    let (read, mut write) = stream.into_split();
+                    let mut read = BufReader::new(read);
+                    write.write_all(b"220 sink ESMTP\r\n").await?;
+                    let mut line = Vec::new();
+                    loop {
+                        line.clear();
+                        if read.read_until(b'\n', &mut line).await? == 0 {
+                            return Ok::<(), std::io::Error>(());
+                        }
+                        let verb = String::from_utf8_lossy(&line).to_ascii_uppercase();
+                        if verb.starts_with("DATA") {
+                            write.write_all(b"354 go on\r\n").await?;
+                            let mut mail = Vec::new();
+                            loop {
+                                line.clear();
+                                if read.read_until(b'\n', &mut line).await? == 0 {
+                                    return Ok(());
+                                }
+                                if line == b".\r\n" {
+                                    break;
+                                }
+                                let unstuffed = line.strip_prefix(b".").unwrap_or(&line);
+                                mail.extend_from_slice(unstuffed);
+                            }
+                            kept.lock().expect("mails").push(mail);
+                            write.write_all(b"250 2.0.0 Ok: queued\r\n").await?;
+                        } else if verb.starts_with("QUIT") {
+                            write.write_all(b"221 bye\r\n").await?;
+                            return Ok(());
+                        } else {
+                            write.write_all(b"250 ok\r\n").await?;
+                        }
+                    }
+                });
+            }
+        });
+        (port, mails)
+    }
+
+    /// Standard base64, whitespace ignored.
+    fn base64_decode(text: &str) -> Vec<u8> {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = Vec::new();
+        let (mut acc, mut bits) = (0u32, 0u32);
+        for c in text
+            .bytes()
+            .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+        {
+            let v = ALPHABET
+                .iter()
+                .position(|a| *a == c)
+                .expect("a base64 character");
+            acc = (acc << 6) | u32::try_from(v).expect("six bits");
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push(u8::try_from((acc >> bits) & 0xff).expect("a byte"));
+            }
+        }
+        out
+    }
+
+    /// Quoted-printable: soft line breaks joined, `=XX` decoded.
+    fn quoted_printable_decode(text: &str) -> Vec<u8> {
+        let joined = text.replace("=\r\n", "");
+        let bytes = joined.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'='
+                && let Some(hex) = bytes.get(i + 1..i + 3)
+                && let Ok(b) = u8::from_str_radix(&String::from_utf8_lossy(hex), 16)
+            {
+                out.push(b);
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    /// Every leaf part of a MIME message, its transfer encoding removed: the text and HTML
+    /// bodies and the attachment.
+    fn decoded_parts(raw: &str) -> Vec<Vec<u8>> {
+        let boundaries: Vec<String> = raw
+            .split("boundary=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(|b| format!("--{b}"))
+            .collect();
+        let mut chunks: Vec<Vec<&str>> = vec![Vec::new()];
+        for line in raw.split("\r\n") {
+            if boundaries.iter().any(|b| line.starts_with(b.as_str())) {
+                chunks.push(Vec::new());
+            } else if let Some(chunk) = chunks.last_mut() {
+                chunk.push(line);
+            }
+        }
+        chunks
+            .into_iter()
+            .skip(1)
+            .filter_map(|chunk| {
+                let blank = chunk.iter().position(|l| l.is_empty())?;
+                let head = chunk[..blank].join("\n").to_ascii_lowercase();
+                if head.is_empty() || head.contains("multipart/") {
+                    return None;
+                }
+                let body = chunk[blank + 1..].join("\r\n");
+                Some(if head.contains("content-transfer-encoding: base64") {
+                    base64_decode(&body)
+                } else if head.contains("content-transfer-encoding: quoted-printable") {
+                    quoted_printable_decode(&body)
+                } else {
+                    body.into_bytes()
+                })
+            })
+            .collect()
+    }
+
+    /// The names of `n`'s child elements.
+    fn child_names<'t>(n: adapter_cxml::reader::Node<'t>) -> Vec<&'t str> {
+        n.children().map(|c| c.name()).collect()
+    }
+
+    /// A cXML PO mailed to a supplier carried the Sender's SharedSecret in clear text (the
+    /// partner's `shared_secret`, the one it authenticates to us with, or its
+    /// `outbound_shared_secret`): a mail authenticates nothing, and hands the secret to whoever
+    /// reads it. The mail now holds no secret of the profile in any part, decoded or not, and
+    /// its attachment is still an OrderRequest cXML.dtd allows: the Sender's Credential is
+    /// its Identity alone (`Credential (Identity, (SharedSecret | DigitalSignature |
+    /// CredentialMac)?)`), and the rest is what the writer writes for a cXML POST, which
+    /// `adapters/cxml/tests/order_request_dtd.rs` checks against the content models.
+    #[tokio::test]
+    async fn a_mailed_cxml_po_carries_no_secret_and_is_still_a_valid_order_request() {
+        // The QA tester's profile: the Sender carries `shared_secret`, the one the partner
+        // authenticates to us with.
+        mail_cxml_po_and_check("", "acme-shared-secret").await;
+        // A profile with a secret of its own for OrderRequests: the Sender carries that one.
+        mail_cxml_po_and_check(
+            "outbound_shared_secret = \"acme-outbound-secret\"\n",
+            "acme-outbound-secret",
+        )
+        .await;
+    }
+
+    /// Mails a cXML PO to acme, whose `[cxml]` has `shared_secret` and the lines `more`, and
+    /// checks the mail (see the test above); `posted_secret` is the secret a cXML POST would carry.
+    async fn mail_cxml_po_and_check(more: &str, posted_secret: &str) {
+        let secrets = [
+            "acme-shared-secret",
+            "acme-outbound-secret",
+            "acme-rest-token",
+        ];
+        let partner = PartnerProfile::from_toml(
+            &format!(
+                r#"
+id = "acme"
+api_token = "acme-rest-token"
+[cxml]
+from_domain = "DUNS"
+from_identity = "123456789"
+to_domain = "NetworkID"
+to_identity = "GLOBEX"
+sender_domain = "DUNS"
+sender_identity = "123456789"
+shared_secret = "acme-shared-secret"
+{more}[email]
+from = ["billing@acme.example"]
+po_format = "cxml"
+[outbound]
+type = "email"
+to = "orders@acme.example"
+"#
+            ),
+            "acme.toml",
+        )
+        .expect("profile");
+        let doc = match gateway_model::from_json(
+            br#"{"schema_version": 1, "kind": "purchase_order", "po_number": "PO77", "order_date": "2026-12-05", "currency": "EUR",
+                 "ship_to": {"name": "Plant 2", "address": {"lines": ["Industriestr. 5"], "city": "M\u00fcnchen", "postal_code": "80331", "country": "DE"}},
+                 "payment_terms": {"description": "2/10 Net 45"},
+                 "lines": [{"line_number": 1, "quantity": "3", "uom": "EA", "unit_price": "12.50", "description": "Pump", "supplier_part_id": "HP-9", "need_by": "2026-12-24"}],
+                 "total": "37.50"}"#,
+        ) {
+            Ok(doc) => doc,
+            Err(e) => panic!("{e}"),
+        };
+        let (port, mails) = smtp_sink().await;
+        let mailer = adapter_email::SmtpMailer::new(&adapter_email::SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: Some(port),
+            security: adapter_email::SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "purchasing@globex.example".into(),
+            reply_to: None,
+            ca_file: None,
+            timeout_ms: 5_000,
+        })
+        .expect("mailer");
+        let s = setup();
+        let delivery = SupplierDelivery::new(
+            Partners::new(vec![partner.clone()]),
+            Codecs::standard(),
+            Arc::clone(&s.ledger),
+            Duration::from_secs(5),
+            None,
+        )
+        .expect("client")
+        .with_mailer(Arc::new(mailer));
+        let receipt = delivery.deliver(&s.env, &doc).await.expect("mailed");
+        assert!(
+            receipt.reference.contains("queued"),
+            "{}",
+            receipt.reference
+        );
+
+        let mails = mails.lock().expect("mails").clone();
+        assert_eq!(mails.len(), 1);
+        let raw = String::from_utf8(mails[0].clone()).expect("a mail is ASCII");
+        let parts = decoded_parts(&raw);
+        assert_eq!(parts.len(), 3, "text, HTML and the attachment:\n{raw}");
+        let attachment = adapter_email::ParsedMail::parse(raw.as_bytes(), &Default::default())
+            .expect("the mail reads back")
+            .attachments
+            .remove(0)
+            .bytes;
+        assert!(parts.contains(&attachment), "{raw}");
+        for secret in secrets {
+            assert!(!raw.contains(secret), "{secret} in the mail:\n{raw}");
+            for part in &parts {
+                assert!(
+                    !String::from_utf8_lossy(part).contains(secret),
+                    "{secret} in a part:\n{}",
+                    String::from_utf8_lossy(part)
+                );
+            }
+        }
+
+        // The attachment is an OrderRequest whose header cXML.dtd allows...
+        let xml = String::from_utf8(attachment).expect("UTF-8 cXML");
+        let tree = adapter_cxml::reader::parse_one(xml.as_bytes(), &Default::default())
+            .expect("well-formed cXML");
+        let root = tree.root().expect("root");
+        let header = root.child("Header").expect("Header");
+        assert_eq!(child_names(header), ["From", "To", "Sender"], "{xml}");
+        for role in ["From", "To", "Sender"] {
+            let party = header.child(role).expect("role");
+            for credential in party.children_named("Credential") {
+                let names = child_names(credential);
+                assert_eq!(names.first(), Some(&"Identity"), "{xml}");
+                assert!(
+                    names.len() == 1
+                        || (names.len() == 2
+                            && ["SharedSecret", "DigitalSignature", "CredentialMac"]
+                                .contains(&names[1])),
+                    "{role}: {names:?}"
+                );
+                assert!(!names.contains(&"SharedSecret"), "{role}: {xml}");
+            }
+        }
+        let sender = header.child("Sender").expect("Sender");
+        assert_eq!(child_names(sender), ["Credential", "UserAgent"], "{xml}");
+        assert_eq!(
+            sender
+                .child("Credential")
+                .map(|c| c.child("Identity").map(|i| i.text())),
+            Some(Some("GLOBEX")),
+            "{xml}"
+        );
+        // ...and whose request is what the writer writes for a cXML POST to this partner.
+        let posted = Codecs::standard()
+            .encoder(Format::Cxml)
+            .expect("cXML writer")
+            .encode(std::slice::from_ref(&doc), &partner)
+            .expect("written");
+        let posted = String::from_utf8(posted).expect("UTF-8 cXML");
+        assert!(posted.contains(&format!("<SharedSecret>{posted_secret}</SharedSecret>")));
+        let request = |x: &str| x.find("<Request").map(|at| x[at..].to_string());
+        assert_eq!(request(&xml), request(&posted));
+        assert!(
+            request(&xml).is_some_and(|r| r.contains("<OrderRequest>")),
+            "{xml}"
+        );
+        // The buyer still reads it back as the PO sent.
+        let read =
+            gateway_core::Decode::decode(&adapter_cxml::CxmlCodec::new(), xml.as_bytes(), &partner);
+        assert!(read.rejects.is_empty(), "{:?}", read.rejects);
+        assert!(
+            matches!(read.documents.first().map(|d| &d.document), Some(Document::PurchaseOrder(po)) if po.po_number.as_deref() == Some("PO77")),
+            "{xml}"
+        );
     }
 }
