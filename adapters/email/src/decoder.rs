@@ -42,8 +42,12 @@ pub const EXTRA_MESSAGE_ID: &str = "email_message_id";
 pub const EXTRA_ATTACHMENT: &str = "email_attachment";
 pub const EXTRA_SHA256: &str = "email_attachment_sha256";
 pub const EXTRA_FORMAT: &str = "email_attachment_format";
-/// The sender the attachment itself names (cXML From, ISA sender), when it names one.
+/// The sender the attachment itself names, for a document that does not carry its own
+/// identity (a CSV or JSON attachment naming one), whose sender is the message's From.
 pub const EXTRA_INNER_SENDER: &str = "email_attachment_sender";
+/// The message's From, for a document that carries its own identity (cXML, X12), whose
+/// sender stays the one it names ([`EmailCodec`]'s keys).
+pub const EXTRA_FROM: &str = "email_from";
 
 impl EmailCodec {
     /// `decoders` are the codecs attachments may be decoded with (e-mail ones are ignored,
@@ -119,7 +123,7 @@ impl EmailCodec {
                 Read::Decoded(format, mut decoded) => {
                     usable += 1;
                     keep_partners_own(&mut decoded, format, partner);
-                    self.adopt(mail, att, format, &place, decoded, &mut out);
+                    self.adopt(mail, att, format, &place, decoded, partner, &mut out);
                 }
             }
         }
@@ -194,7 +198,17 @@ impl EmailCodec {
         Read::Decoded(format, decoded)
     }
 
-    /// Moves one attachment's results into `out` with mail-level keys and locations.
+    /// Moves one attachment's results into `out` with mail-level locations and keys.
+    ///
+    /// A document that carries its own identity (a cXML's From and payloadID, an X12 set's
+    /// ISA sender and control numbers) keeps its sender and key, so its idempotency key is the
+    /// one it has posted or dropped as a file: the same invoice sent by HTTP and then mailed
+    /// is a duplicate, not a second document. The key it had before (message, attachment
+    /// hash, its own key, under the message's From) is named as its earlier key
+    /// ([`gateway_core::envelope::EARLIER_KEY`]), so one received by mail before this
+    /// release is still a duplicate when mailed again. Other documents (CSV rows, JSON) have
+    /// no identity of their own: the message and the attachment's hash make their key.
+    #[allow(clippy::too_many_arguments)]
     fn adopt(
         &self,
         mail: &ParsedMail,
@@ -202,20 +216,37 @@ impl EmailCodec {
         format: Format,
         place: &str,
         decoded: Decoded,
+        partner: &PartnerProfile,
         out: &mut Decoded,
     ) {
         let sha = att.sha256();
+        let own_identity = matches!(format, Format::Cxml | Format::X12);
         for (n, d) in decoded.documents.into_iter().enumerate() {
             let DecodedDocument { document, mut meta } = d;
-            let inner_key = meta
-                .source_key
-                .take()
-                .unwrap_or_else(|| format!("doc-{}", n + 1).into());
-            if let Some(inner) = meta.sender.take() {
-                meta.extra.insert(EXTRA_INNER_SENDER.into(), inner);
+            let channel_key = |inner_key: &str| format!("{}/{sha}/{inner_key}", mail.message_id);
+            match meta.source_key.take() {
+                Some(own) if own_identity => {
+                    let earlier = gateway_core::envelope::idempotency_key(
+                        mail.from.as_deref(),
+                        Some(&partner.id),
+                        &channel_key(&own),
+                    );
+                    meta.extra
+                        .insert(gateway_core::envelope::EARLIER_KEY.into(), earlier.into());
+                    if let Some(from) = mail.from.as_deref() {
+                        meta.extra.insert(EXTRA_FROM.into(), from.into());
+                    }
+                    meta.source_key = Some(own);
+                }
+                inner => {
+                    let inner_key = inner.unwrap_or_else(|| format!("doc-{}", n + 1).into());
+                    if let Some(inner) = meta.sender.take() {
+                        meta.extra.insert(EXTRA_INNER_SENDER.into(), inner);
+                    }
+                    meta.sender = mail.from.as_deref().map(Text::from);
+                    meta.source_key = Some(channel_key(&inner_key).into());
+                }
             }
-            meta.sender = mail.from.as_deref().map(Text::from);
-            meta.source_key = Some(format!("{}/{sha}/{inner_key}", mail.message_id).into());
             meta.location = Some(
                 match meta.location.take() {
                     Some(l) => format!("{place}, {l}"),

@@ -50,6 +50,27 @@ pub struct Envelope {
     /// where it is delivered.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<crate::AttachmentRef>,
+    /// Keys the same document was known by in the ledger under an earlier release of the
+    /// gateway (from [`EARLIER_KEY`]), looked up beside [`Envelope::idempotency_key`] when it
+    /// is claimed, so a document received before a key changed form is still a duplicate
+    /// when it is sent again. Only the claim needs them: they do not travel on the bus.
+    #[serde(skip)]
+    pub earlier_keys: Vec<String>,
+}
+
+/// The [`SourceMeta::extra`] entry in which a decoder names the idempotency key a document
+/// had under an earlier release of the gateway, when that differs from the key it has now
+/// (a mailed cXML or X12 document was keyed by its message and attachment, not by its own
+/// sender and payloadID or control numbers). [`Envelope::inbound`] moves it to
+/// [`Envelope::earlier_keys`]; it is not kept among the envelope's facts.
+pub const EARLIER_KEY: &str = "earlier_idempotency_key";
+
+/// A document's idempotency key from its sender and its key in the source: the sender
+/// (`domain:identity`, `qualifier:id`), else the partner, else `-`, then the source key.
+/// The same document gets the same key whatever channel brought it, as long as the channel
+/// hands the pipeline the document's own sender and key (see [`Envelope::inbound`]).
+pub fn idempotency_key(sender: Option<&str>, partner: Option<&str>, source_key: &str) -> String {
+    format!("{}:{source_key}", sender.or(partner).unwrap_or("-"))
 }
 
 /// [`SourceMeta`] as it travels in an envelope.
@@ -85,22 +106,30 @@ impl From<SourceMeta> for SourceMetaWire {
 
 impl Envelope {
     /// A new envelope for a document just received. The idempotency key is
-    /// `<adapter family>:<sender>:<source key>` when the source has a key, else the doc id.
+    /// `<sender>:<source key>` ([`idempotency_key`]) when the source has a key, else the doc
+    /// id. It is made of the document's own identity, never of the channel it came by: a
+    /// cXML's From and payloadID, an X12 set's ISA sender and ISA13/GS06/ST02, whether it was
+    /// posted, dropped as a file or mailed (the mail adapter hands over the attachment's own
+    /// sender and key), so the same document through another channel is a duplicate. Only a
+    /// key no document carries (a CSV file's rows, scoped by the file) is the channel's.
     pub fn inbound(
         kind: DocumentKind,
         adapter: impl Into<String>,
         partner: Option<String>,
-        meta: SourceMeta,
+        mut meta: SourceMeta,
     ) -> Self {
         let doc_id = uuid::Uuid::new_v4().to_string();
         let idempotency_key = match &meta.source_key {
-            Some(key) => format!(
-                "{}:{}",
-                meta.sender.as_deref().or(partner.as_deref()).unwrap_or("-"),
-                key
-            ),
+            Some(key) => idempotency_key(meta.sender.as_deref(), partner.as_deref(), key),
             None => doc_id.clone(),
         };
+        let earlier_keys = meta
+            .extra
+            .remove(EARLIER_KEY)
+            .map(Text::into_string)
+            .filter(|k| *k != idempotency_key)
+            .into_iter()
+            .collect();
         Envelope {
             doc_id,
             idempotency_key,
@@ -112,6 +141,7 @@ impl Envelope {
             source: meta.into(),
             raw_ref: None,
             attachments: Vec::new(),
+            earlier_keys,
         }
     }
 
@@ -123,5 +153,64 @@ impl Envelope {
             self.kind.as_str(),
             self.partner.as_deref().unwrap_or("unknown")
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(sender: Option<&str>, key: Option<&str>) -> SourceMeta {
+        SourceMeta {
+            sender: sender.map(Text::from),
+            source_key: key.map(Text::from),
+            ..SourceMeta::default()
+        }
+    }
+
+    #[test]
+    fn the_key_is_the_documents_own_sender_and_key_else_the_partner_else_the_doc_id() {
+        let e = Envelope::inbound(
+            DocumentKind::Invoice,
+            "cxml",
+            Some("acme".into()),
+            meta(Some("DUNS:123456789"), Some("p1@acme")),
+        );
+        assert_eq!(e.idempotency_key, "DUNS:123456789:p1@acme");
+        let e = Envelope::inbound(
+            DocumentKind::Invoice,
+            "file-drop",
+            Some("acme".into()),
+            meta(None, Some("rows 2-3")),
+        );
+        assert_eq!(e.idempotency_key, "acme:rows 2-3");
+        let e = Envelope::inbound(DocumentKind::Invoice, "rest", None, meta(None, None));
+        assert_eq!(e.idempotency_key, e.doc_id);
+        assert!(e.earlier_keys.is_empty());
+    }
+
+    #[test]
+    fn an_earlier_key_is_kept_for_the_claim_and_does_not_travel() {
+        let mut m = meta(Some("DUNS:123456789"), Some("p1@acme"));
+        m.extra.insert(
+            EARLIER_KEY.into(),
+            "billing@acme.example:<m1@acme>/abc/p1@acme".into(),
+        );
+        m.extra.insert("timestamp".into(), "2026-01-01".into());
+        let e = Envelope::inbound(DocumentKind::Invoice, "email", Some("acme".into()), m);
+        assert_eq!(e.idempotency_key, "DUNS:123456789:p1@acme");
+        assert_eq!(
+            e.earlier_keys,
+            vec!["billing@acme.example:<m1@acme>/abc/p1@acme".to_string()]
+        );
+        assert!(!e.source.extra.contains_key(EARLIER_KEY));
+        assert!(e.source.extra.contains_key("timestamp"));
+        let wire = serde_json::to_string(&e).unwrap_or_default();
+        assert!(!wire.contains("billing@acme.example"), "{wire}");
+        // the same key as now is no earlier key
+        let mut m = meta(Some("DUNS:1"), Some("p2"));
+        m.extra.insert(EARLIER_KEY.into(), "DUNS:1:p2".into());
+        let e = Envelope::inbound(DocumentKind::Invoice, "email", None, m);
+        assert!(e.earlier_keys.is_empty());
     }
 }

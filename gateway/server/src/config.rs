@@ -1,5 +1,6 @@
 //! `gateway.toml`: the service configuration, layered as file then `GATEWAY__...` environment
-//! overrides (`GATEWAY__COUPA__BASE_URL=http://...` sets `[coupa] base_url`).
+//! overrides (`GATEWAY__COUPA__BASE_URL=http://...` sets `[coupa] base_url`; a partner's keys
+//! by its id, `GATEWAY__PARTNERS__ACME__CXML__SHARED_SECRET=...`).
 //!
 //! Every key is documented in `gateway.example.toml`, which a test parses. Unknown keys are
 //! refused with their name so a typo never silently disables a setting.
@@ -255,13 +256,47 @@ fn default_po_interval() -> u64 {
 /// `4010`, expected a string" named neither the line nor the key of the partner at fault.
 fn located(e: &toml::de::Error, text: &str) -> String {
     match toml::from_str::<Config>(text) {
-        Err(in_file) if in_file.message() == e.message() => {
-            gateway_core::toml_error_in_words(&in_file, text)
-        }
+        Err(in_file) if in_file.message() == e.message() => in_words(&in_file, text),
         // The file alone reads: an override is at fault.
         Ok(_) => format!("{} (after the GATEWAY__ overrides)", e.message().trim_end()),
         Err(_) => e.message().trim_end().to_string(),
     }
+}
+
+/// A TOML error in `text` in words and placed ([`gateway_core::toml_error_in_words`]), naming
+/// the partner whose `[[partners]]` table holds it: `line 126, column 11: partner "acme":
+/// unknown variant `latin9`, ...`, as the checks of partners' sections name theirs.
+fn in_words(e: &toml::de::Error, text: &str) -> String {
+    let words = gateway_core::toml_error_in_words(e, text);
+    let partner = e.span().and_then(|span| partner_at(text, span.start));
+    match (partner, words.split_once(": ")) {
+        (Some(id), Some((place, what))) if place.starts_with("line ") => {
+            format!("{place}: partner {id:?}: {what}")
+        }
+        _ => words,
+    }
+}
+
+/// The id of the partner whose `[[partners]]` table (its sections included) holds byte
+/// `offset` of `text`, when the text reads as TOML and names it.
+fn partner_at(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?;
+    let (mut at, mut seen) = (None, 0usize);
+    for line in before.lines() {
+        let t = line.trim_start();
+        if t.starts_with("[[partners]]") {
+            at = Some(seen);
+            seen += 1;
+        } else if t.starts_with('[')
+            && !t.starts_with("[partners.")
+            && !t.starts_with("[[partners.")
+        {
+            at = None;
+        }
+    }
+    let table: toml::Table = toml::from_str(text).ok()?;
+    let partner = table.get("partners")?.as_array()?.get(at?)?;
+    partner.get("id")?.as_str().map(str::to_string)
 }
 
 /// Why the configuration could not be loaded. Not retryable: fix the file or environment.
@@ -313,7 +348,7 @@ impl Config {
     ) -> Result<Self, ConfigError> {
         let mut value: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             path: shown.to_string(),
-            message: gateway_core::toml_error_in_words(&e, text),
+            message: in_words(&e, text),
         })?;
         for (name, raw) in env {
             let Some(rest) = name.strip_prefix("GATEWAY__") else {
@@ -336,6 +371,14 @@ impl Config {
             message,
         })?;
         check_x12_profiles(&config.partners, text).map_err(|message| ConfigError::Invalid {
+            path: shown.to_string(),
+            message,
+        })?;
+        check_csv_profiles(&config.partners, text).map_err(|message| ConfigError::Invalid {
+            path: shown.to_string(),
+            message,
+        })?;
+        check_coupa_suppliers(&config.partners, text).map_err(|message| ConfigError::Invalid {
             path: shown.to_string(),
             message,
         })?;
@@ -484,15 +527,191 @@ fn check_x12_profiles(partners: &[PartnerProfile], text: &str) -> Result<(), Str
     Ok(())
 }
 
+/// Keys whose values are secrets: an override of one is always a string (a numeric token read
+/// as a TOML integer was refused with an error quoting it), and is never shown.
+const SECRET_KEYS: [&str; 6] = [
+    "api_token",
+    "shared_secret",
+    "outbound_shared_secret",
+    "client_secret",
+    "password",
+    "amqp_url",
+];
+
+/// How a partner's keys are overridden, for the messages.
+const PARTNER_OVERRIDE: &str = "GATEWAY__PARTNERS__<ID>__<KEY> (a section's key as \
+     GATEWAY__PARTNERS__<ID>__CXML__SHARED_SECRET)";
+
+/// Refuses a partner whose `[partners.csv]` would make each of its files fail
+/// ([`gateway_core::profile::CsvProfile::problems`]: a `date_format` chrono does not know or
+/// that does not read back a date, a `decimal_separator` other than `.` or `,`, a `delimiter`
+/// that is the decimal separator or the quote, ...), every partner's problems at their lines.
+/// At load: the service otherwise started, and every file went to `error/` with reasons about
+/// its cells ("a date in the form %Q") that did not blame the setting.
+fn check_csv_profiles(partners: &[PartnerProfile], text: &str) -> Result<(), String> {
+    let found: Vec<String> = partners
+        .iter()
+        .enumerate()
+        .filter_map(|(n, p)| {
+            let problems = p.csv.as_ref()?.problems();
+            (!problems.is_empty()).then(|| {
+                gateway_core::profile::csv_problems_in_words(
+                    &problems,
+                    text,
+                    gateway_core::profile::X12Section::Partner(n),
+                    &p.id,
+                )
+            })
+        })
+        .collect();
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(found.join("; "))
+    }
+}
+
+/// Refuses two partners naming the same Coupa supplier (`[partners.coupa_supplier]`: the same
+/// id, or number or name compared trimmed and ignoring ASCII case, as the lookups compare
+/// them), naming both partners and each key's line. The supplier decides whose documents
+/// are: a PO for it goes on the channel of the first partner that names it
+/// ([`crate::partners::Partners::by_coupa_supplier`]), and a CSV file in the second's folder
+/// naming it is refused as the first's, with a message asking the second to send it with
+/// "its own" supplier, which is that very one. One supplier sending by several channels is one
+/// partner with each channel's section; nothing in the gateway serves two partners with one
+/// supplier.
+fn check_coupa_suppliers(partners: &[PartnerProfile], text: &str) -> Result<(), String> {
+    let places = toml::from_str::<PlacedPartners>(text).ok();
+    // The place of `[partners.coupa_supplier] key` of the `n`th partner, when the text has it
+    // for that partner (an override may have set it).
+    let place = |n: usize, id: &str, key: &str| -> Option<String> {
+        let p = places.as_ref()?.partners.get(n)?;
+        if p.id.as_deref() != Some(id) {
+            return None;
+        }
+        let section = p.coupa_supplier.as_ref()?;
+        let offset = section
+            .get_ref()
+            .get(key)
+            .map_or(section.span().start, |v| v.span().start);
+        Some(line_and_column(text, offset))
+    };
+    let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (Some(a), Some(b)) => !a.trim().is_empty() && a.trim().eq_ignore_ascii_case(b.trim()),
+        _ => false,
+    };
+    let mut found = Vec::new();
+    for (i, a) in partners.iter().enumerate() {
+        let Some(sa) = &a.coupa_supplier else {
+            continue;
+        };
+        for (j, b) in partners.iter().enumerate().skip(i + 1) {
+            let Some(sb) = &b.coupa_supplier else {
+                continue;
+            };
+            let mut clashes = Vec::new();
+            if let (Some(x), Some(y)) = (sa.id, sb.id)
+                && x == y
+            {
+                clashes.push(("id", format!("id {x}")));
+            }
+            if same(&sa.number, &sb.number) {
+                let n = sa.number.as_deref().unwrap_or_default().trim();
+                clashes.push(("number", format!("number {n:?}")));
+            }
+            if same(&sa.name, &sb.name) {
+                let n = sa.name.as_deref().unwrap_or_default().trim();
+                clashes.push(("name", format!("name {n:?}")));
+            }
+            for (key, shown) in clashes {
+                let at = |n: usize, p: &PartnerProfile| match place(n, &p.id, key) {
+                    Some(at) => at,
+                    None => "set by a GATEWAY__ override".to_string(),
+                };
+                found.push(format!(
+                    "partners {:?} ({}) and {:?} ({}) name the same Coupa supplier \
+                     ([partners.coupa_supplier] {shown}); each partner needs its own: the \
+                     supplier tells whose a document is, so that supplier's POs would all go on \
+                     {:?}'s channel and a CSV file naming it in {:?}'s folder would be refused \
+                     as {:?}'s. One supplier sending by several channels is one partner with a \
+                     section for each ([partners.x12], [partners.cxml], [partners.csv], \
+                     [partners.email])",
+                    a.id,
+                    at(i, a),
+                    b.id,
+                    at(j, b),
+                    a.id,
+                    b.id,
+                    a.id
+                ));
+            }
+        }
+    }
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(found.join("; "))
+    }
+}
+
+/// Each key of a partner's section and the place of its value, and the section's own place.
+type SpannedKeys =
+    toml::Spanned<std::collections::BTreeMap<String, toml::Spanned<serde::de::IgnoredAny>>>;
+
+/// The part of a `[[partners]]` table [`check_coupa_suppliers`] places problems with.
+#[derive(Deserialize)]
+struct PlacedPartner {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    coupa_supplier: Option<SpannedKeys>,
+}
+
+/// The partners of a configuration's text, for placing problems.
+#[derive(Deserialize)]
+struct PlacedPartners {
+    #[serde(default)]
+    partners: Vec<PlacedPartner>,
+}
+
+/// `line L, column C` of byte `offset` in `text`, as TOML errors are placed.
+fn line_and_column(text: &str, offset: usize) -> String {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {column}")
+}
+
 /// Sets `a__b__c` (case-insensitive, lower-cased) in `table` to `raw`, read as a TOML value
-/// when it parses as one (numbers, booleans, arrays), else as a string.
+/// when it parses as one (numbers, booleans, arrays), else as a string; a string too where the
+/// file has a string under that key, and for a secret ([`SECRET_KEYS`]). `[[partners]]` is a
+/// list: the key after `PARTNERS` is the id of the partner whose table is set
+/// (`PARTNERS__ACME__API_TOKEN`, [`partner_table`]), so a partner's secrets can come from the
+/// environment like `[coupa] client_secret`. Messages name keys and ids, never the value.
 fn apply_override(table: &mut toml::Table, path: &str, raw: &str) -> Result<(), String> {
     let keys: Vec<String> = path.split("__").map(|k| k.to_ascii_lowercase()).collect();
     let Some((last, parents)) = keys.split_last() else {
         return Err("empty key".into());
     };
     let mut cur = table;
-    for k in parents {
+    let mut parents = parents.iter();
+    while let Some(k) = parents.next() {
+        if k == "partners" {
+            let Some(toml::Value::Array(partners)) = cur.get_mut(k) else {
+                return Err(format!(
+                    "the configuration has no [[partners]] to override; a partner's keys are \
+                     overridden as {PARTNER_OVERRIDE}"
+                ));
+            };
+            let Some(id) = parents.next() else {
+                return Err(format!(
+                    "name the partner and the key: {PARTNER_OVERRIDE}; {last:?} is taken for a \
+                     partner id with no key after it"
+                ));
+            };
+            cur = partner_table(partners, id)?;
+            continue;
+        }
         let entry = cur
             .entry(k.clone())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -501,12 +720,85 @@ fn apply_override(table: &mut toml::Table, path: &str, raw: &str) -> Result<(), 
             _ => return Err(format!("{k} is not a section")),
         };
     }
-    let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
-        .ok()
-        .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    let as_string = SECRET_KEYS.contains(&last.as_str())
+        || matches!(cur.get(last.as_str()), Some(toml::Value::String(_)));
+    let value = if as_string {
+        toml::Value::String(raw.to_string())
+    } else {
+        toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+    };
     cur.insert(last.clone(), value);
     Ok(())
+}
+
+/// The `[[partners]]` table whose `id` is `id` (lower-cased from the variable's name), matched
+/// ignoring ASCII case; else, since a shell cannot export a name with `-`, the one partner
+/// whose id reads so with its `-` as `_` (`SCHRAUBEN_MUELLER` for `schrauben-mueller`). An id
+/// no partner has is an error naming the ids there are: an override that silently set
+/// nothing would leave the file's secret in use.
+fn partner_table<'t>(
+    partners: &'t mut [toml::Value],
+    id: &str,
+) -> Result<&'t mut toml::Table, String> {
+    let id_of = |p: &toml::Value| {
+        p.get("id")
+            .and_then(toml::Value::as_str)
+            .map(str::to_string)
+    };
+    let ids: Vec<String> = partners.iter().filter_map(id_of).collect();
+    let exact = ids.iter().position(|p| p.eq_ignore_ascii_case(id));
+    let at = match exact {
+        Some(at) => at,
+        None => {
+            let dashed: Vec<usize> = ids
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.replace('-', "_").eq_ignore_ascii_case(id))
+                .map(|(at, _)| at)
+                .collect();
+            match dashed.as_slice() {
+                [at] => *at,
+                [] => {
+                    let known = if ids.is_empty() {
+                        "the configuration's [[partners]] name no id".to_string()
+                    } else {
+                        format!(
+                            "the partners are {}",
+                            ids.iter()
+                                .map(|p| format!("{p:?}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    };
+                    return Err(format!(
+                        "no partner has the id {id:?} ({known}); a partner's keys are \
+                         overridden as {PARTNER_OVERRIDE}, its id in any letter case"
+                    ));
+                }
+                several => {
+                    return Err(format!(
+                        "{id:?} names several partners ({}) once '-' is read as '_'; rename one",
+                        several
+                            .iter()
+                            .filter_map(|at| ids.get(*at))
+                            .map(|p| format!("{p:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+            }
+        }
+    };
+    // `ids` holds only the tables with a string id, in order: find the `at`th of those.
+    partners
+        .iter_mut()
+        .filter(|p| id_of(p).is_some())
+        .nth(at)
+        .and_then(toml::Value::as_table_mut)
+        .ok_or_else(|| format!("partner {id:?} is not a table"))
 }
 
 #[cfg(test)]
@@ -673,6 +965,152 @@ mod tests {
             refusal(&(x12("acme", zz, "ACME") + &x12("globex", zz, "GLOBEX"))),
             ""
         );
+    }
+
+    /// A partner's keys are overridden by its id, in any letter case and in its sections:
+    /// `GATEWAY__PARTNERS__ACME__API_TOKEN` stopped the service with "partners is not a
+    /// section", though the example said any key could be overridden and a partner's secrets
+    /// are what people set this way. The value is never in a message.
+    #[test]
+    fn a_partners_keys_are_overridden_by_its_id() {
+        let text = format!(
+            "{MIN}[[partners]]\nid = \"acme\"\napi_token = \"from-file\"\n\
+             [[partners]]\nid = \"schrauben-mueller\"\n[partners.cxml]\nfrom_identity = \"1\"\n"
+        );
+        let env = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let c = Config::parse(
+            &text,
+            "t.toml",
+            env(&[
+                ("GATEWAY__PARTNERS__ACME__API_TOKEN", "tok-from-env"),
+                // A section the file does not have, and an id with '-' as a shell writes it.
+                ("GATEWAY__PARTNERS__acme__CXML__SHARED_SECRET", "4711"),
+                (
+                    "GATEWAY__PARTNERS__SCHRAUBEN_MUELLER__CXML__SHARED_SECRET",
+                    "s2",
+                ),
+                (
+                    "GATEWAY__PARTNERS__SCHRAUBEN_MUELLER__CXML__FROM_IDENTITY",
+                    "123456789",
+                ),
+            ]),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let acme = c.partner("acme").unwrap_or_else(|| panic!("acme"));
+        assert!(
+            acme.api_token
+                .as_ref()
+                .is_some_and(|t| t.matches("tok-from-env"))
+        );
+        // A numeric secret stays the string it is (as a TOML integer it was refused, quoted).
+        let secret = acme.cxml.as_ref().and_then(|x| x.shared_secret.as_ref());
+        assert!(secret.is_some_and(|s| s.matches("4711")));
+        let sm = c
+            .partner("schrauben-mueller")
+            .unwrap_or_else(|| panic!("sm"));
+        let cxml = sm.cxml.as_ref().unwrap_or_else(|| panic!("cxml"));
+        assert!(cxml.shared_secret.as_ref().is_some_and(|s| s.matches("s2")));
+        // A string in the file stays a string when overridden with digits.
+        assert_eq!(cxml.from_identity.as_deref(), Some("123456789"));
+        assert_eq!(c.partners.len(), 2);
+        // An id no partner has, or an index, is refused, naming the ids and never the value.
+        for name in [
+            "GATEWAY__PARTNERS__ACME2__API_TOKEN",
+            "GATEWAY__PARTNERS__0__API_TOKEN",
+        ] {
+            let err = Config::parse(&text, "t.toml", env(&[(name, "very-secret-value")]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(&format!(
+                    "environment variable {name}: no partner has the id"
+                )) && err.contains("\"acme\", \"schrauben-mueller\"")
+                    && err.contains("GATEWAY__PARTNERS__<ID>__<KEY>"),
+                "{err}"
+            );
+            assert!(!err.contains("very-secret-value"), "{err}");
+        }
+        let err = Config::parse(
+            MIN,
+            "t.toml",
+            env(&[("GATEWAY__PARTNERS__ACME__API_TOKEN", "v")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("has no [[partners]]"), "{err}");
+    }
+
+    /// Two partners naming the same Coupa supplier are refused at start-up, naming both and
+    /// each key's line: the second's folder refused its own supplier's files as the first's,
+    /// with a message asking it to use "its own" supplier, the same one.
+    #[test]
+    fn two_partners_with_the_same_coupa_supplier_are_refused_at_their_lines() {
+        let err = refusal(
+            "[[partners]]\nid = \"frsup\"\n[partners.coupa_supplier]\nnumber = \"FR-1\"\n\
+             [[partners]]\nid = \"frsup2\"\n[partners.coupa_supplier]\nnumber = \" fr-1\"\n",
+        );
+        assert!(
+            err.contains(
+                "partners \"frsup\" (line 8, column 10) and \"frsup2\" (line 12, column 10) name \
+                 the same Coupa supplier ([partners.coupa_supplier] number \"FR-1\")"
+            ) && err.contains("one partner with a section for each"),
+            "{err}"
+        );
+        let err = refusal(
+            "[[partners]]\nid = \"a\"\n[partners.coupa_supplier]\nid = 17\n\
+             [[partners]]\nid = \"b\"\n[partners.coupa_supplier]\nid = 17\nname = \"B\"\n",
+        );
+        assert!(err.contains("([partners.coupa_supplier] id 17)"), "{err}");
+        // Different suppliers, or only one partner naming any: accepted.
+        assert_eq!(
+            refusal(
+                "[[partners]]\nid = \"a\"\n[partners.coupa_supplier]\nnumber = \"A-1\"\nname = \"X\"\n\
+                 [[partners]]\nid = \"b\"\n[partners.coupa_supplier]\nnumber = \"B-1\"\n\
+                 [[partners]]\nid = \"c\"\n"
+            ),
+            ""
+        );
+    }
+
+    /// A `[partners.csv]` that would fail every file is refused at start-up, each problem at its
+    /// line naming the partner: `date_format = "%Q"` and a decimal separator that is the
+    /// delimiter were taken, and every file then failed with messages about its cells.
+    #[test]
+    fn a_csv_section_that_would_fail_every_file_is_refused_at_its_line() {
+        let err = refusal(
+            "[[partners]]\nid = \"eu\"\n[partners.csv]\ndate_format = \"%Q\"\n\
+             [[partners]]\nid = \"fr\"\n[partners.csv]\ndelimiter = \";\"\ndecimal_separator = \";\"\n",
+        );
+        assert!(
+            err.starts_with(
+                "t.toml: line 8, column 15: partner \"eu\" [partners.csv] date_format \"%Q\" is not a chrono date format"
+            ) && err.contains(
+                "; line 13, column 21: partner \"fr\" [partners.csv] decimal_separator ';' is not a decimal separator"
+            ),
+            "{err}"
+        );
+        // A value the section cannot hold is placed and names its partner too.
+        let err = refusal(
+            "[[partners]]\nid = \"a\"\n[[partners]]\nid = \"x\"\n[partners.csv]\n\
+             charset = \"latin9\"\n[partners.x12]\npartner_id = \"X\"\n",
+        );
+        assert!(
+            err.starts_with("t.toml: line 10, column 11: partner \"x\": unknown variant `latin9`"),
+            "{err}"
+        );
+        let err = refusal("[[partners]]\nid = \"x\"\n[partners.csv]\ndelimiter = \"ab\"\n");
+        assert!(
+            err.starts_with("t.toml: line 8, column 13: partner \"x\": invalid value"),
+            "{err}"
+        );
+        // Outside the partners, no partner is named.
+        let err = refusal("[[partners]]\nid = \"x\"\n[http]\nlisten = 1\n");
+        assert!(!err.contains("partner \"x\""), "{err}");
     }
 
     #[test]

@@ -74,6 +74,20 @@ pub struct PollSummary {
     pub cut_short: Vec<PathBuf>,
 }
 
+impl PollSummary {
+    /// Whether the poll did something the end-of-poll log line should tell: documents taken or
+    /// received before (a copy of a file already taken is archived, and said so; it was
+    /// archived without a word), files in `error/`, left for later or found cut short.
+    pub fn worth_logging(&self) -> bool {
+        self.documents
+            + self.duplicates
+            + self.errored.len()
+            + self.deferred.len()
+            + self.cut_short.len()
+            > 0
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Seen {
     size: u64,
@@ -250,12 +264,7 @@ impl FileDrop {
         let every = Duration::from_millis(self.config.poll_interval_ms.max(10));
         loop {
             let summary = self.poll().await;
-            if summary.documents
-                + summary.errored.len()
-                + summary.deferred.len()
-                + summary.cut_short.len()
-                > 0
-            {
+            if summary.worth_logging() {
                 tracing::info!(
                     adapter = "file-drop",
                     archived = summary.archived.len(),
@@ -442,13 +451,9 @@ impl FileDrop {
         let tmp = dir.join(format!(".{}.cut-short.tmp", taken.kept));
         let copied = (|| {
             copy_regular(&taken.at, &tmp)?;
-            let target = free_name(&dir, &taken.kept);
-            let name = target
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_else(|| taken.kept.clone());
+            let (target, report) = free_report_pair(&dir, &taken.kept);
             let note = cut_short_note(taken, now, Some(&target));
-            write_atomically(&dir, &format!("{name}.errors.txt"), note.as_bytes())?;
+            write_atomically(&dir, &report, note.as_bytes())?;
             std::fs::rename(&tmp, &target)?;
             Ok(target)
         })();
@@ -660,6 +665,7 @@ impl FileDrop {
             tracing::info!(adapter = "file-drop", partner = %partner.id, doc_id = %a.doc_id,
                 kind = %a.kind, number = %a.number, file = %logged(&original), "published");
         }
+        self.note_received_again(partner, &original, &source, &report);
         taken.outcome = outcome_lines(&report);
         taken.last_taken = report
             .accepted
@@ -717,6 +723,53 @@ impl FileDrop {
             let (at, report) =
                 self.finish_error_noting(partner, path, &names, &problems, &taken_too, summary)?;
             Some(taken.finished(at, Some(report)))
+        }
+    }
+
+    /// Says what became of the documents of a file that the gateway had received before (the
+    /// same file dropped again under another name, or resumed after its archive failed): a log
+    /// line naming the file, how many and their doc ids, and, on their ledger rows, this file
+    /// as a further source ([`crate::ledger::Ledger::record_received_again`]), so `gateway
+    /// documents --from FILE` shows them. A copy whose documents were all there was archived
+    /// with no log line and no row naming it, and `--from` answered "0 document(s)". The rows
+    /// keep their status and first source: nothing of the first receipt is lost, and the
+    /// partner's counts are not swollen by a row per copy.
+    fn note_received_again(
+        &self,
+        partner: &PartnerProfile,
+        original: &str,
+        source: &str,
+        report: &gateway_core::IngestReport,
+    ) {
+        if report.duplicates.is_empty() {
+            return;
+        }
+        let mut ledger_failed = None;
+        for d in &report.duplicates {
+            if let Err(e) = self
+                .pipeline
+                .ledger()
+                .record_received_again(&d.doc_id, source)
+            {
+                ledger_failed = Some(e);
+            }
+        }
+        if let Some(e) = ledger_failed {
+            tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(original),
+                error = %e, "cannot note on the ledger rows of documents received before that \
+                this file held them again; `gateway documents --from` does not find them by \
+                this file");
+        }
+        let received = received_before(report);
+        if report.accepted.is_empty() && report.rejects.is_empty() {
+            tracing::info!(adapter = "file-drop", partner = %partner.id, file = %logged(original),
+                documents = report.duplicates.len(), received_before = %received,
+                "every document of the file was received before (a copy of a file already \
+                taken): none was taken again; `gateway documents --from` the file lists them");
+        } else {
+            tracing::info!(adapter = "file-drop", partner = %partner.id, file = %logged(original),
+                documents = report.duplicates.len(), received_before = %received,
+                "documents of the file were received before: not taken again");
         }
     }
 
@@ -829,7 +882,17 @@ impl FileDrop {
         let original = &names.original;
         let dir = self.config.root.join(&partner.id).join("error");
         let text = error_report(names, problems, notes);
-        let report_name = format!("{}.errors.txt", names.kept);
+        // The report is named after the entry as kept (`empty.csv.1` beside
+        // `empty.csv.1.errors.txt`), so each file and its report are found together.
+        let (target, report_name) = match std::fs::create_dir_all(&dir) {
+            Ok(()) => free_report_pair(&dir, &names.kept),
+            Err(e) => {
+                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(original),
+                    folder = %logged(&dir), error = %e, "cannot create error/; will retry");
+                summary.deferred.push(path.to_path_buf());
+                return None;
+            }
+        };
         let report = match write_atomically(&dir, &report_name, text.as_bytes()) {
             Ok(report) => report,
             Err(e) => {
@@ -839,8 +902,9 @@ impl FileDrop {
                 return None;
             }
         };
-        // A rename: a link is moved as a link, never followed.
-        match move_into(path, &dir, &names.kept) {
+        // A rename: a link is moved as a link, never followed. Onto the name chosen with the
+        // report, which nothing else in error/ takes meanwhile (this poll is its only writer).
+        match rename_new(path, &target) {
             Ok(p) => {
                 AckState::beside(path).forget();
                 tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(original),
@@ -849,6 +913,8 @@ impl FileDrop {
                 Some((p, report))
             }
             Err(e) => {
+                // The report goes too: the retry writes it again beside the name it then takes.
+                let _ = std::fs::remove_file(&report);
                 tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(original),
                     folder = %logged(&dir), error = %e, "cannot move to error/; will retry");
                 summary.deferred.push(path.to_path_buf());
@@ -868,7 +934,8 @@ impl Taken {
 }
 
 /// What the report of a file some of whose documents were refused says: its problems (each
-/// reject, where and why) and, apart from them, which documents of the file were taken.
+/// reject, where and why) and, apart from them, which documents of the file were taken and
+/// which had been received before.
 fn rejects_report(report: &gateway_core::IngestReport) -> (Vec<String>, Vec<String>) {
     let problems = report
         .rejects
@@ -878,7 +945,32 @@ fn rejects_report(report: &gateway_core::IngestReport) -> (Vec<String>, Vec<Stri
             None => format!("{}: {}", r.location, r.message),
         })
         .collect();
-    (problems, taken_beside_rejects(report))
+    let mut notes = taken_beside_rejects(report);
+    if !report.duplicates.is_empty() {
+        notes.push(format!(
+            "received before, not taken again: {}",
+            received_before(report)
+        ));
+    }
+    (problems, notes)
+}
+
+/// The documents of an ingest received before, for a log line or a report: each number with
+/// its doc id and status, at most [`MAX_OUTCOME_LINES`], then how many more.
+fn received_before(report: &gateway_core::IngestReport) -> String {
+    let mut shown: Vec<String> = report
+        .duplicates
+        .iter()
+        .take(MAX_OUTCOME_LINES)
+        .map(|d| format!("{} (doc {}, {})", d.number, d.doc_id, d.status))
+        .collect();
+    if report.duplicates.len() > MAX_OUTCOME_LINES {
+        shown.push(format!(
+            "and {} more",
+            report.duplicates.len() - MAX_OUTCOME_LINES
+        ));
+    }
+    shown.join(", ")
 }
 
 /// The text of a file's `<name>.errors.txt`: how many problems and each one, then the
@@ -1162,6 +1254,38 @@ pub(crate) fn move_into(path: &Path, dir: &Path, name: &str) -> std::io::Result<
     let target = free_name(dir, name);
     std::fs::rename(path, &target)?;
     Ok(target)
+}
+
+/// The name a file refused into `dir` is kept under and its report's: `name` and
+/// `name.errors.txt`, or `name.<n>` and `name.<n>.errors.txt` with the first counter for which
+/// neither is taken (RELIABILITY.md: a file's report is `<its name in error/>.errors.txt`). A
+/// second `empty.csv` became `empty.csv.1` beside a report `1-empty.csv.errors.txt`.
+fn free_report_pair(dir: &Path, name: &str) -> (PathBuf, String) {
+    let taken = |n: &str| {
+        std::fs::symlink_metadata(dir.join(n)).is_ok()
+            || std::fs::symlink_metadata(dir.join(format!("{n}.errors.txt"))).is_ok()
+    };
+    let mut kept = name.to_string();
+    let mut n = 1;
+    while taken(&kept) {
+        kept = format!("{name}.{n}");
+        n += 1;
+    }
+    let report = format!("{kept}.errors.txt");
+    (dir.join(kept), report)
+}
+
+/// Renames `path` to `target`, which must not be there (checked just before: a rename would
+/// replace it).
+fn rename_new(path: &Path, target: &Path) -> std::io::Result<PathBuf> {
+    if std::fs::symlink_metadata(target).is_ok() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("{} appeared meanwhile", target.display()),
+        ));
+    }
+    std::fs::rename(path, target)?;
+    Ok(target.to_path_buf())
 }
 
 /// `dir/name`, or `dir/name.<n>` with the first counter not taken.

@@ -364,7 +364,7 @@ impl Ledger {
     /// Claims `doc.idempotency_key`. A key seen before and already on the bus is a duplicate;
     /// a key whose earlier attempt never reached the bus is taken over by this attempt.
     pub fn claim(&self, doc: &NewDocument<'_>) -> Result<Claim, LedgerError> {
-        self.claim_with(doc, "", "", false)
+        self.claim_with(doc, &[], "", "", false)
     }
 
     /// [`Ledger::claim`] for a document whose content is known: `content_hash` (of its
@@ -385,12 +385,31 @@ impl Ledger {
         content_hash: &str,
         source: &str,
     ) -> Result<Claim, LedgerError> {
-        self.claim_with(doc, content_hash, source, true)
+        self.claim_with(doc, &[], content_hash, source, true)
+    }
+
+    /// [`Ledger::claim_content`] for a document also known by `earlier_keys`: the keys an
+    /// earlier release gave the same document ([`gateway_core::Envelope::earlier_keys`]; a
+    /// mailed cXML or X12 document was keyed by its message and attachment). A row under one
+    /// of them that reached the bus makes this a [`Claim::Duplicate`] of it, whatever its
+    /// content (an earlier key names the very bytes sent, which a newer decoder may read into
+    /// other canonical JSON), so a document the ledger has under its old key is not published
+    /// again when it is resent after an upgrade. The row under the key it has now decides
+    /// first; nothing is written under an earlier key.
+    pub fn claim_content_known_as(
+        &self,
+        doc: &NewDocument<'_>,
+        earlier_keys: &[String],
+        content_hash: &str,
+        source: &str,
+    ) -> Result<Claim, LedgerError> {
+        self.claim_with(doc, earlier_keys, content_hash, source, true)
     }
 
     fn claim_with(
         &self,
         doc: &NewDocument<'_>,
+        earlier_keys: &[String],
         content_hash: &str,
         source: &str,
         purged_taken_again: bool,
@@ -416,8 +435,32 @@ impl Ledger {
                         | Status::AwaitingOperator
                 ) || (purged_taken_again && status == Status::Purged)
             };
-            let claim = match existing {
+            let on_the_bus = match existing {
                 Some((doc_id, status, kept, number)) if !taken_over(Status::parse(&status)) => {
+                    Some((doc_id, status, kept, number))
+                }
+                _ => None,
+            };
+            // Only when the key it has now is not on the bus: that row decides.
+            let mut earlier = None;
+            if on_the_bus.is_none() {
+                let mut find = tx.prepare_cached(
+                    "SELECT doc_id, status FROM documents WHERE idempotency_key = ?1",
+                )?;
+                for key in earlier_keys {
+                    let row: Option<(String, String)> = find
+                        .query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                    if let Some((doc_id, status)) = row
+                        && !taken_over(Status::parse(&status))
+                    {
+                        earlier = Some((doc_id, Status::parse(&status)));
+                        break;
+                    }
+                }
+            }
+            let claim = match (on_the_bus, earlier) {
+                (Some((doc_id, status, kept, number)), _) => {
                     if !content_hash.is_empty() && !kept.is_empty() && kept != content_hash {
                         Claim::Reused { doc_id, number }
                     } else {
@@ -427,7 +470,8 @@ impl Ledger {
                         }
                     }
                 }
-                _ => {
+                (None, Some((doc_id, status))) => Claim::Duplicate { doc_id, status },
+                (None, None) => {
                     tx.prepare_cached(
                         "INSERT INTO documents (idempotency_key, doc_id, adapter, partner, kind,
                              number, business_key, status, content_hash, source)
@@ -451,14 +495,17 @@ impl Ledger {
         })
     }
 
-    /// Keeps refused documents as `rejected` with why (`detail`), in one transaction: an
-    /// operator lists them with the rest, and a partner's status view shows them. A key seen
-    /// before that never reached the bus (`received`, `rejected`) takes the row over, with
-    /// the new reasons; a key already on the bus or beyond is left alone (a bad copy of a
-    /// document the gateway has does not undo it). Returns how many rows it wrote.
+    /// Keeps refused documents as `rejected` with why (`detail`) and where each came from
+    /// (`source`, as [`Entry::source`] of an accepted one: the dropped file's name and where in
+    /// it), in one transaction: an operator lists them with the rest (`gateway documents
+    /// --from FILE` shows what became of every document of a file, the refused ones too), and
+    /// a partner's status view shows them. A key seen before that never reached the bus
+    /// (`received`, `rejected`) takes the row over, with the new reasons (and the new source,
+    /// when this one has one); a key already on the bus or beyond is left alone (a bad copy
+    /// of a document the gateway has does not undo it). Returns how many rows it wrote.
     pub fn record_rejections(
         &self,
-        refused: &[(NewDocument<'_>, String)],
+        refused: &[(NewDocument<'_>, String, String)],
     ) -> Result<usize, LedgerError> {
         if refused.is_empty() {
             return Ok(0);
@@ -466,21 +513,46 @@ impl Ledger {
         self.write(|tx| {
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO documents (idempotency_key, doc_id, adapter, partner, kind,
-                     number, business_key, status, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'rejected', ?8)
+                     number, business_key, status, detail, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'rejected', ?8, ?9)
                  ON CONFLICT(idempotency_key) DO UPDATE SET doc_id = excluded.doc_id,
                      adapter = excluded.adapter, status = 'rejected', detail = excluded.detail,
+                     source = CASE WHEN excluded.source <> '' THEN excluded.source
+                                   ELSE documents.source END,
                      updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
                  WHERE documents.status IN ('received', 'interrupted', 'rejected')",
             )?;
             let mut written = 0;
-            for (doc, detail) in refused {
+            for (doc, detail, source) in refused {
                 let detail: &dyn rusqlite::ToSql = detail;
+                let source: &dyn rusqlite::ToSql = source;
                 written += upsert.execute(rusqlite::params_from_iter(
-                    doc.columns().into_iter().chain([detail]),
+                    doc.columns().into_iter().chain([detail, source]),
                 ))?;
             }
             Ok(written)
+        })
+    }
+
+    /// Notes on the rows of `doc_id` that the same document came again in `source` (a copy of
+    /// a dropped file under another name) and was not taken again: `; again in <source>, not
+    /// taken again` is appended to their source, so `gateway documents --from` that file finds
+    /// them. Only where their source does not hold `source` yet (`--from` finds them already;
+    /// a file retried after its archive failed meets its own documents), and never past
+    /// 4,000 characters. The status and the time of the last change stay as they were. Returns
+    /// whether a row changed.
+    pub fn record_received_again(&self, doc_id: &str, source: &str) -> Result<bool, LedgerError> {
+        const MAX_SOURCE_CHARS: usize = 4_000;
+        let mention = format!("; again in {source}, not taken again");
+        self.write(|tx| {
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE documents SET source = source || ?2
+                     WHERE doc_id = ?1 AND instr(source, ?3) = 0
+                       AND length(source) + length(?2) <= ?4",
+                )?
+                .execute(params![doc_id, mention, source, MAX_SOURCE_CHARS])?;
+            Ok(changed > 0)
         })
     }
 
@@ -518,7 +590,7 @@ impl Ledger {
             number: &label,
             business_key: None,
         };
-        Ok(self.record_rejections(&[(row, detail.to_string())])? > 0)
+        Ok(self.record_rejections(&[(row, detail.to_string(), String::new())])? > 0)
     }
 
     /// Keeps a document the gateway will not send until an operator acts (`doc`, with why and
@@ -1474,6 +1546,61 @@ mod tests {
     }
 
     #[test]
+    fn a_document_under_its_earlier_key_is_a_duplicate_after_its_key_changed_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        // Mailed before the upgrade: keyed by the message and attachment.
+        let old = "billing@acme.example:<m1@acme>/5ha/p1@acme";
+        assert_eq!(
+            l.claim_content(&doc(old, "d1"), "aaaa", "").unwrap(),
+            Claim::New
+        );
+        l.mark_published(old).unwrap();
+        let earlier = [old.to_string()];
+        // Mailed again after it: its own key is new, its earlier one is on the bus. Even
+        // read into other canonical JSON by a newer decoder, the same bytes are a duplicate.
+        assert_eq!(
+            l.claim_content_known_as(&doc("DUNS:1:p1@acme", "d2"), &earlier, "bbbb", "")
+                .unwrap(),
+            Claim::Duplicate {
+                doc_id: "d1".into(),
+                status: Status::Published
+            }
+        );
+        assert!(l.entry("DUNS:1:p1@acme").unwrap().is_none());
+        // Looked up under its own key only, it was new: published twice.
+        assert_eq!(
+            l.claim_content(&doc("DUNS:1:p1@acme", "d3"), "bbbb", "")
+                .unwrap(),
+            Claim::New
+        );
+        l.release("DUNS:1:p1@acme").unwrap();
+        // An earlier row that never reached the bus does not hold the document back.
+        let stopped = "billing@acme.example:<m2@acme>/5ha/p2@acme";
+        assert_eq!(l.claim(&doc(stopped, "d4")).unwrap(), Claim::New);
+        assert_eq!(
+            l.claim_content_known_as(
+                &doc("DUNS:1:p2@acme", "d5"),
+                &[stopped.to_string()],
+                "cccc",
+                ""
+            )
+            .unwrap(),
+            Claim::New
+        );
+        // The key it has now decides first: other content under it is a reuse.
+        l.mark_published("DUNS:1:p2@acme").unwrap();
+        assert_eq!(
+            l.claim_content_known_as(&doc("DUNS:1:p2@acme", "d6"), &earlier, "dddd", "")
+                .unwrap(),
+            Claim::Reused {
+                doc_id: "d5".into(),
+                number: "INV-1".into()
+            }
+        );
+    }
+
+    #[test]
     fn a_rejection_takes_over_what_never_reached_the_bus_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
         let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
@@ -1481,15 +1608,20 @@ mod tests {
         assert_eq!(l.claim(&doc("published", "d2")).unwrap(), Claim::New);
         l.mark_published("published").unwrap();
         let refused = [
-            (doc("received", "d3"), "why 1".to_string()),
-            (doc("published", "d4"), "why 2".to_string()),
-            (doc("new", "d5"), "why 3".to_string()),
+            (doc("received", "d3"), "why 1".to_string(), String::new()),
+            (doc("published", "d4"), "why 2".to_string(), String::new()),
+            (
+                doc("new", "d5"),
+                "why 3".to_string(),
+                "file a.edi".to_string(),
+            ),
         ];
         assert_eq!(l.record_rejections(&refused).unwrap(), 2);
         let fate = |k: &str| {
             let e = l.entry(k).unwrap().unwrap();
             (e.status, e.detail, e.doc_id)
         };
+        assert_eq!(l.entry("new").unwrap().unwrap().source, "file a.edi");
         assert_eq!(
             fate("received"),
             ("rejected".into(), "why 1".into(), "d3".into())
@@ -1504,13 +1636,27 @@ mod tests {
         );
         // The same refusal again updates its row; a rejected key is not a duplicate.
         assert_eq!(
-            l.record_rejections(&[(doc("new", "d6"), "why 4".to_string())])
+            l.record_rejections(&[(doc("new", "d6"), "why 4".to_string(), String::new())])
                 .unwrap(),
             1
         );
         assert_eq!(
             fate("new"),
             ("rejected".into(), "why 4".into(), "d6".into())
+        );
+        // A refusal that does not know where the document came from keeps what was known.
+        assert_eq!(l.entry("new").unwrap().unwrap().source, "file a.edi");
+        // Rejected rows are found by their source, as accepted ones are.
+        let from = l
+            .search(&DocumentFilter {
+                from: Some("a.edi"),
+                limit: 10,
+                ..DocumentFilter::default()
+            })
+            .unwrap();
+        assert_eq!(
+            from.iter().map(|e| e.doc_id.as_str()).collect::<Vec<_>>(),
+            ["d6"]
         );
         assert_eq!(l.claim(&doc("new", "d7")).unwrap(), Claim::New);
     }

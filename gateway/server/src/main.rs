@@ -141,7 +141,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "json")]
         to: ToFormat,
-        /// Partner profile (TOML) with ids, delimiters, credentials and CSV column maps.
+        /// Partner profile (TOML) with ids, delimiters, credentials and CSV column maps: one
+        /// partner's table of gateway.toml without the `partners.` prefix (`id = "acme"`, then
+        /// `[x12]`, `[csv]`, ...), like samples/*/*/*.partner.toml.
         #[arg(long, value_name = "PROFILE.toml")]
         partner: Option<PathBuf>,
         /// Threads mapping the transaction sets of a large X12 file (same output in the same
@@ -196,7 +198,9 @@ enum Command {
         /// Input format (auto: from the first bytes).
         #[arg(long, value_enum, default_value = "auto")]
         from: FromFormat,
-        /// Partner profile (TOML) with ids, delimiters and CSV column maps.
+        /// Partner profile (TOML) with ids, delimiters and CSV column maps: one partner's table
+        /// of gateway.toml without the `partners.` prefix (`id = "acme"`, then `[x12]`,
+        /// `[csv]`, ...), like samples/*/*/*.partner.toml.
         #[arg(long, value_name = "PROFILE.toml")]
         partner: Option<PathBuf>,
         /// X12 only: print the acknowledgment the gateway would send back (997 or 999 per
@@ -339,12 +343,17 @@ enum Command {
         gateway documents --config gateway.toml --partner acme --noted\n  \
         gateway documents --config gateway.toml --from inv-0315.edi\n  \
         gateway documents --config gateway.toml --partner globex --kind purchase_order --json\n\n\
-        Statuses: received, published, delivered, dead (see `gateway dlq`), purged (dead, \
-        then purged by an operator), rejected (refused on arrival; kind unknown: not readable \
-        as a document), partner_rejected (the partner's 997/999 refused what was sent), \
-        superseded (a PO version a later one replaced before it went out), awaiting_operator (a \
-        Coupa PO its supplier's record leaves to Coupa, po-method prompt: not sent; the detail \
-        says what sends it).")]
+        Statuses: received (taken, not yet confirmed by the bus), interrupted (the gateway \
+        stopped before the sender was told it was accepted: have the sender send it again), \
+        published (on its way), delivered, dead (see `gateway dlq`), purged (dead, then purged \
+        by an operator), rejected (refused on arrival; kind unknown: not readable as a \
+        document), partner_rejected (the partner's 997/999 refused what was sent), superseded \
+        (a PO version a later one replaced before it went out), awaiting_operator (a Coupa PO \
+        its supplier's record leaves to Coupa, po-method prompt: not sent; the detail says what \
+        sends it).\n\n\
+        A document received again (the same file dropped under another name) is not taken \
+        twice: its row names the further file in its source (`again in file ..., not taken \
+        again`), so --from finds it by either.")]
     Documents {
         /// The gateway's configuration (partners, Coupa, RabbitMQ, state folder).
         #[arg(long, value_name = "gateway.toml", default_value = "gateway.toml")]

@@ -30,6 +30,12 @@ struct Endpoints {
     max_body: usize,
 }
 
+/// The scheme the service's listener speaks (`https` with `[http] tls_cert`), as an extension
+/// of its requests: an HTTP/1.1 request line names no scheme, and a ProfileResponse must name
+/// the URL a partner posts to. A proxy's `X-Forwarded-Proto` still wins (it may end TLS).
+#[derive(Debug, Clone, Copy)]
+pub struct ListenerScheme(pub &'static str);
+
 /// The protocol routes for the formats this build has.
 pub fn routes(pipeline: Arc<Pipeline>, _codecs: &Codecs, max_body: usize) -> Router {
     Router::new()
@@ -144,6 +150,8 @@ fn cxml_outcome(report: &IngestReport) -> (Outcome, Option<String>) {
 
 async fn post_cxml(
     State(endpoints): State<Endpoints>,
+    listener: Option<axum::Extension<ListenerScheme>>,
+    uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -239,6 +247,9 @@ async fn post_cxml(
         gateway_http::count_refused("cxml");
         return cxml_answer(Outcome::of_auth(&e), Some(e.to_string()));
     }
+    if hdr.is_profile_request() {
+        return cxml_profile_answer(&partner.id, &headers, &uri, listener.map(|l| l.0));
+    }
     let span = tracing::info_span!("cxml.post", partner = %partner.id, adapter = "cxml");
     let result = pipeline
         .ingest(IngestRequest {
@@ -260,17 +271,83 @@ async fn post_cxml(
         Err(e) => {
             let id = gateway_http::correlation_id();
             let reason = gateway_http::not_taken_reason(&e);
-            tracing::error!(correlation_id = %id, error = %e, "cXML post not taken over: {reason}");
+            log_not_taken("cxml", &id, &e, reason);
             // HTTP 503 + Retry-After for HTTP clients; the cXML body keeps code 500, the cXML
             // code senders (Coupa among them) retry on.
             gateway_http::unavailable(cxml_answer(
                 Outcome::Internal,
                 Some(format!(
-                    "temporarily unavailable: {reason}; nothing was accepted, retry later (ref {id})"
+                    "{}(ref {id})",
+                    not_taken_answer(&e, reason, "retry later")
                 )),
             ))
         }
     }
+}
+
+/// The answer to an authenticated ProfileRequest (cXML's "which requests do you take, and
+/// where", which every cXML server answers): a ProfileResponse naming the URL the request was
+/// posted to. Nothing is published or recorded: it is not a document. Answered 406 before,
+/// as a document the gateway does not map.
+fn cxml_profile_answer(
+    partner: &str,
+    headers: &axum::http::HeaderMap,
+    uri: &axum::http::Uri,
+    listener: Option<ListenerScheme>,
+) -> Response {
+    let Some(url) = posted_url(headers, uri, listener) else {
+        return cxml_answer(
+            Outcome::BadRequest,
+            Some("a ProfileResponse names the URL the ProfileRequest was posted to, read from its Host header, and the request has none that names a host: send it with one".into()),
+        );
+    };
+    tracing::info!(partner, adapter = "cxml", %url, "cXML ProfileRequest answered");
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/xml; charset=utf-8"),
+        )],
+        response::profile_response(&url, "coupa-gateway"),
+    )
+        .into_response()
+}
+
+/// The URL a request was posted to: its scheme (the request line's, else a proxy's
+/// `X-Forwarded-Proto`, else `http`), its host (the request line's, else the `Host` header,
+/// only when it is a host with an optional port) and its path. `None` without a host.
+fn posted_url(
+    headers: &axum::http::HeaderMap,
+    uri: &axum::http::Uri,
+    listener: Option<ListenerScheme>,
+) -> Option<String> {
+    let authority = match uri.authority() {
+        Some(a) => a.clone(),
+        None => headers
+            .get(header::HOST)?
+            .to_str()
+            .ok()?
+            .trim()
+            .parse::<axum::http::uri::Authority>()
+            .ok()?,
+    };
+    // A user name is no part of where a partner posts.
+    if authority.as_str().contains('@') || authority.host().is_empty() {
+        return None;
+    }
+    let forwarded = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(str::trim)
+        .filter(|p| p.eq_ignore_ascii_case("https") || p.eq_ignore_ascii_case("http"))
+        .map(str::to_ascii_lowercase);
+    let scheme = uri
+        .scheme_str()
+        .map(str::to_string)
+        .or(forwarded)
+        .unwrap_or_else(|| listener.map_or("http", |l| l.0).into());
+    Some(format!("{scheme}://{authority}{}", uri.path()))
 }
 
 /// A refusal of `POST /x12` before anything was taken: logged with what was found, counted,
@@ -397,14 +474,37 @@ async fn post_x12(
         Err(e) => {
             let id = gateway_http::correlation_id();
             let reason = gateway_http::not_taken_reason(&e);
-            tracing::error!(correlation_id = %id, error = %e, "X12 post not taken over: {reason}");
+            log_not_taken("x12", &id, &e, reason);
             gateway_http::unavailable(
-                format!(
-                    "temporarily unavailable: {reason}; nothing was accepted, send again (ref {id})\n"
-                )
-                .into_response(),
+                format!("{}(ref {id})\n", not_taken_answer(&e, reason, "send again"))
+                    .into_response(),
             )
         }
+    }
+}
+
+/// What a sender is told when its request was not taken (`e`, `reason` its words for the
+/// sender, `again` the endpoint's words for retrying), before the correlation id. Either is
+/// retryable (HTTP 503 with `Retry-After`, a cXML Status 500). Most often nothing was
+/// accepted: the bus or the ledger did not take it. But when another request is taking the
+/// same document right now (parallel copies of one POST), that request may well accept it:
+/// "nothing was accepted" made senders think the document was lost, and then their retry was
+/// told 409 duplicate. The retry's answer says whether it was taken.
+fn not_taken_answer(e: &gateway_core::IngestError, reason: &str, again: &str) -> String {
+    if e.is_in_flight() {
+        format!("{reason}; retry shortly and the answer will say whether it was taken ")
+    } else {
+        format!("temporarily unavailable: {reason}; nothing was accepted, {again} ")
+    }
+}
+
+/// Logs a request not taken: an error, except a copy of a document another request is taking
+/// right now, which is the sender's parallel retry, not the gateway's trouble.
+fn log_not_taken(adapter: &str, id: &str, e: &gateway_core::IngestError, reason: &str) {
+    if e.is_in_flight() {
+        tracing::info!(adapter, correlation_id = %id, error = %e, "post answered retry: {reason}");
+    } else {
+        tracing::error!(adapter, correlation_id = %id, error = %e, "post not taken over: {reason}");
     }
 }
 

@@ -179,14 +179,18 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
     let mut tasks = JoinSet::new();
 
     let state = gateway_http::AppState::new(pipeline.clone(), ledger.clone(), ledger.clone());
-    let app = gateway_http::router(state, config.http.max_body_bytes).merge(
-        crate::protocols::routes(pipeline.clone(), &codecs, config.http.max_body_bytes),
-    );
     let tls = match (&config.http.tls_cert, &config.http.tls_key) {
         (Some(c), Some(k)) => Some(gateway_http::tls::server_config(c, k)?),
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let app = gateway_http::router(state, config.http.max_body_bytes)
+        .merge(crate::protocols::routes(
+            pipeline.clone(),
+            &codecs,
+            config.http.max_body_bytes,
+        ))
+        .layer(axum::Extension(crate::protocols::ListenerScheme(scheme)));
     let listener = TcpListener::bind(&config.http.listen)
         .await
         .with_context(|| format!("cannot listen on {} ([http] listen)", config.http.listen))?;

@@ -883,6 +883,7 @@ fn documents_lists_the_ledger_with_the_partners_verdict() {
                 business_key: None,
             },
             "line 9, set 0007 (810), segment SE (#9), element SE01: SE01 says \"99\"".into(),
+            String::new(),
         )])
         .unwrap();
     for (key, partner, kind, number) in [

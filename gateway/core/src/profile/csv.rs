@@ -6,6 +6,9 @@
 
 use gateway_model::DocumentKind;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+use super::X12Section;
 
 /// Which CSV layout a partner uses and how to read it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -103,10 +106,263 @@ impl CsvGrouping {
 }
 
 impl CsvProfile {
+    /// The decimal separator when the profile sets none.
+    pub const DEFAULT_DECIMAL_SEPARATOR: char = '.';
+
     /// True when the partner has its own column map (else the Coupa layouts apply).
     pub fn has_column_map(&self) -> bool {
         !self.columns.is_empty()
     }
+
+    /// Every value of this section that would make each of the partner's files fail, or be
+    /// read wrong, with messages that do not blame the setting: a `date_format` chrono does not
+    /// know (`%Q`) or that does not read back the date it writes (`%d/%m`, no year), a
+    /// `decimal_separator` other than `.` or `,`, a `delimiter` the reader cannot take (not one
+    /// ASCII character: it would guess one from the file instead; a line break, the quote, a
+    /// letter or digit) or that is also the decimal separator (`1,5` would be two cells), a
+    /// `currency` that is no ISO 4217 code, `grouping = "key"` without `key_column`. Empty when
+    /// the section is sound. (An unknown `charset` is refused when the section is read.)
+    ///
+    /// Checked when a profile is loaded (the configuration's partners and `--partner` files),
+    /// as [`super::X12Profile::problems`] is: the service otherwise started with the setting,
+    /// and every file of the partner then went to `error/` with a reason about its cells
+    /// ("a date in the form %Q") rather than about the profile.
+    pub fn problems(&self) -> Vec<CsvProfileProblem> {
+        let mut found = Vec::new();
+        let mut problem = |key: &'static str, message: String| {
+            found.push(CsvProfileProblem { key, message });
+        };
+        if let Some(f) = &self.date_format
+            && let Err(why) = check_date_format(f)
+        {
+            problem("date_format", why);
+        }
+        let decimal = match self.decimal_separator {
+            Some(c) if !matches!(c, '.' | ',') => {
+                problem(
+                    "decimal_separator",
+                    format!(
+                        "{c:?} is not a decimal separator: use '.' (1234.56, the default) or \
+                         ',' (1234,56 and 1.234,56)"
+                    ),
+                );
+                None
+            }
+            set => Some(set.unwrap_or(Self::DEFAULT_DECIMAL_SEPARATOR)),
+        };
+        if let Some(d) = self.delimiter {
+            let why = if !d.is_ascii() {
+                Some(
+                    "is not an ASCII character, and the reader takes a one-byte delimiter (it \
+                     would guess one from each file instead)"
+                        .to_string(),
+                )
+            } else if d == '"' {
+                Some("is the quote character, which encloses cells holding the delimiter".into())
+            } else if matches!(d, '\r' | '\n') {
+                Some("is a line break, which ends rows".into())
+            } else if d.is_ascii_alphanumeric() {
+                Some("is a letter or digit, which the cells hold".into())
+            } else if Some(d) == decimal {
+                Some(format!(
+                    "is also the decimal separator{}: a number such as 1{d}5 would be read as two \
+                     cells",
+                    if self.decimal_separator.is_some() {
+                        ""
+                    } else {
+                        " (its default, as the profile does not set it)"
+                    }
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                problem(
+                    "delimiter",
+                    format!(
+                        "{d:?} {why}: use one punctuation character other than the decimal \
+                         separator, such as ',', ';', '|' or a tab (\"\\t\")"
+                    ),
+                );
+            }
+        }
+        if let Some(c) = &self.currency {
+            let t = c.trim();
+            if !(t.len() == 3 && t.bytes().all(|b| b.is_ascii_uppercase())) {
+                problem(
+                    "currency",
+                    format!(
+                        "{c:?} is not an ISO 4217 code: three upper-case letters such as \"EUR\""
+                    ),
+                );
+            }
+        }
+        if self.grouping == CsvGrouping::Key && self.key_column.is_none() {
+            problem(
+                "grouping",
+                "\"key\" needs key_column, the column whose value tells the documents apart".into(),
+            );
+        }
+        found
+    }
+}
+
+/// The dates a `date_format` must write and read back: a day and a month that cannot be
+/// taken for each other, with and without a leading zero.
+const SAMPLE_DATES: [(i32, u32, u32); 2] = [(2026, 11, 23), (2026, 1, 5)];
+
+/// Whether chrono knows every specifier of `format` and it reads back each date it writes (it
+/// has a day, a month and a year). Written as a date at midnight with a zero offset, so a
+/// format that also holds a time or an offset (a partner exporting timestamps, which reading
+/// takes the date of) passes.
+fn check_date_format(format: &str) -> Result<(), String> {
+    use chrono::format::{Item, StrftimeItems};
+    use std::fmt::Write;
+    if StrftimeItems::new(format).any(|i| matches!(i, Item::Error)) {
+        return Err(format!(
+            "{format:?} is not a chrono date format (it holds a % specifier chrono does not \
+             know, or a lone %): use specifiers such as %d (day), %m (month), %Y or %y (year), \
+             %b (month name), as in \"%d/%m/%Y\", \"%d.%m.%Y\" or \"%Y%m%d\""
+        ));
+    }
+    for (y, m, d) in SAMPLE_DATES {
+        let Some(date) = chrono::NaiveDate::from_ymd_opt(y, m, d) else {
+            continue;
+        };
+        let at = chrono::NaiveDateTime::from(date).and_utc().fixed_offset();
+        let mut written = String::new();
+        if write!(
+            written,
+            "{}",
+            at.format_with_items(StrftimeItems::new(format))
+        )
+        .is_err()
+        {
+            return Err(format!(
+                "{format:?} cannot write a date: use specifiers such as %d, %m and %Y"
+            ));
+        }
+        match chrono::NaiveDate::parse_from_str(&written, format) {
+            Ok(read) if read == date => {}
+            Ok(read) => {
+                return Err(format!(
+                    "{format:?} does not read back the date it writes: {date} is written \
+                     {written:?} and read as {read}"
+                ));
+            }
+            Err(e) => {
+                return Err(format!(
+                    "{format:?} does not read back the date it writes: {date} is written \
+                     {written:?}, which it cannot read ({e}); a date format needs a day, a \
+                     month and a year, such as %d/%m/%Y"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A value of a partner's `[csv]` section that would make each of its files fail
+/// ([`CsvProfile::problems`]): the key at fault and what is wrong with it and expected
+/// instead. Shown as `<key> <message>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvProfileProblem {
+    /// The key in the section (`date_format`).
+    pub key: &'static str,
+    /// The value, what is wrong with it and what is expected.
+    pub message: String,
+}
+
+impl std::fmt::Display for CsvProfileProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.key, self.message)
+    }
+}
+
+/// `problems` of partner `partner_id`'s `[csv]` section in words, each placed at its line in
+/// `text` (at the key's value, or at the section), in the order of the text and joined by
+/// `; `: `line 9, column 15: partner "frsup" [partners.csv] date_format "%Q" is not ...`.
+/// `section` says where the section sits, as for an X12 section; a problem is named without a
+/// place when `text` does not hold the section (the configuration's `GATEWAY__` overrides made
+/// it).
+pub fn csv_problems_in_words(
+    problems: &[CsvProfileProblem],
+    text: &str,
+    section: X12Section,
+    partner_id: &str,
+) -> String {
+    let keys = section_keys(text, section, partner_id);
+    let shown = match section {
+        X12Section::File => "[csv]",
+        X12Section::Partner(_) => "[partners.csv]",
+    };
+    let mut placed: Vec<(Option<usize>, &CsvProfileProblem)> = problems
+        .iter()
+        .map(|p| {
+            let at = keys.as_ref().map(|k| {
+                k.get_ref()
+                    .get(p.key)
+                    .map_or(k.span().start, |value| value.span().start)
+            });
+            (at, p)
+        })
+        .collect();
+    placed.sort_by_key(|(at, _)| at.unwrap_or(usize::MAX));
+    placed
+        .into_iter()
+        .map(|(at, p)| match at {
+            Some(offset) => format!(
+                "{}: partner {partner_id:?} {shown} {p}",
+                line_and_column(text, offset)
+            ),
+            None => format!("partner {partner_id:?} {shown} {p}"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Each key of a `[csv]` section and the place of its value, and the section's own place.
+type SpannedKeys = toml::Spanned<std::collections::BTreeMap<String, toml::Spanned<IgnoredAny>>>;
+
+/// The part of a profile [`csv_problems_in_words`] reads: its id and the keys of its section.
+#[derive(Deserialize)]
+struct KeysOf {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    csv: Option<SpannedKeys>,
+}
+
+/// The part of a configuration [`csv_problems_in_words`] reads.
+#[derive(Deserialize)]
+struct PartnersOf {
+    #[serde(default)]
+    partners: Vec<KeysOf>,
+}
+
+/// The keys of the section in `text`, when it is there and belongs to `partner_id`.
+fn section_keys(text: &str, section: X12Section, partner_id: &str) -> Option<SpannedKeys> {
+    let profile = match section {
+        X12Section::File => toml::from_str::<KeysOf>(text).ok()?,
+        X12Section::Partner(n) => toml::from_str::<PartnersOf>(text)
+            .ok()?
+            .partners
+            .into_iter()
+            .nth(n)?,
+    };
+    // An override may have replaced the partners the text names: place nothing then.
+    if section != X12Section::File && profile.id.as_deref() != Some(partner_id) {
+        return None;
+    }
+    profile.csv
+}
+
+/// `line L, column C` of byte `offset` in `text`, as TOML errors are placed.
+fn line_and_column(text: &str, offset: usize) -> String {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {column}")
 }
 
 #[cfg(test)]
@@ -137,6 +393,119 @@ columns = [
         assert_eq!(p.currency, None);
         let fixed: CsvProfile = toml::from_str("currency = \"EUR\"\n").unwrap();
         assert_eq!(fixed.currency.as_deref(), Some("EUR"));
+    }
+
+    fn keys(text: &str) -> Vec<&'static str> {
+        let p: CsvProfile = toml::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+        p.problems().iter().map(|p| p.key).collect()
+    }
+
+    #[test]
+    fn sound_sections_have_no_problems() {
+        assert!(CsvProfile::default().problems().is_empty());
+        for sound in [
+            "delimiter = \";\"\ndecimal_separator = \",\"\ndate_format = \"%d/%m/%Y\"\n",
+            "delimiter = \"\\t\"\ndate_format = \"%Y%m%d\"\n",
+            "delimiter = \"|\"\ndate_format = \"%d.%m.%y\"\n",
+            "date_format = \"%m/%d/%Y\"\ndecimal_separator = \",\"\n",
+            "date_format = \"%e %b %Y\"\n",
+            // A partner exporting timestamps: reading takes their date.
+            "date_format = \"%Y-%m-%d %H:%M:%S\"\n",
+            "date_format = \"%Y-%m-%dT%H:%M:%S%z\"\n",
+            "currency = \"EUR\"\ngrouping = \"key\"\nkey_column = \"No\"\n",
+        ] {
+            assert_eq!(keys(sound), Vec::<&str>::new(), "{sound}");
+        }
+    }
+
+    /// Each of these made every file of the partner fail with a message about its cells, not
+    /// the setting: they are refused when the profile is loaded.
+    #[test]
+    fn settings_that_fail_every_file_are_problems() {
+        for (text, key) in [
+            ("date_format = \"%Q\"\n", "date_format"),
+            ("date_format = \"%d/%m/%\"\n", "date_format"),
+            ("date_format = \"%d/%m\"\n", "date_format"),
+            ("date_format = \"\"\n", "date_format"),
+            ("decimal_separator = \"x\"\n", "decimal_separator"),
+            (
+                "decimal_separator = \";\"\ndelimiter = \";\"\n",
+                "decimal_separator",
+            ),
+            (
+                "decimal_separator = \",\"\ndelimiter = \",\"\n",
+                "delimiter",
+            ),
+            ("delimiter = \".\"\n", "delimiter"),
+            ("delimiter = \"\\\"\"\n", "delimiter"),
+            ("delimiter = \"\\n\"\n", "delimiter"),
+            ("delimiter = \"§\"\n", "delimiter"),
+            ("delimiter = \"x\"\n", "delimiter"),
+            ("currency = \"euro\"\n", "currency"),
+            ("grouping = \"key\"\n", "grouping"),
+        ] {
+            assert_eq!(keys(text), [key], "{text}");
+        }
+        let p: CsvProfile = toml::from_str("delimiter = \".\"\n").unwrap();
+        let words = p.problems()[0].to_string();
+        assert!(
+            words.starts_with("delimiter '.' is also the decimal separator (its default"),
+            "{words}"
+        );
+        let p: CsvProfile = toml::from_str("date_format = \"%d/%m\"\n").unwrap();
+        let words = p.problems()[0].to_string();
+        assert!(
+            words.contains(
+                "\"%d/%m\" does not read back the date it writes: 2026-11-23 is written \"23/11\""
+            ),
+            "{words}"
+        );
+    }
+
+    /// A character set the gateway does not know is refused when the section is read.
+    #[test]
+    fn an_unknown_charset_is_refused() {
+        let err = toml::from_str::<CsvProfile>("charset = \"latin9\"\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("latin9") && err.contains("windows-1252"),
+            "{err}"
+        );
+    }
+
+    /// Each problem is placed at its key's value and names the partner, in a profile file and
+    /// in the configuration.
+    #[test]
+    fn problems_are_placed_at_their_line() {
+        let file = "id = \"frsup\"\n[csv]\ndelimiter = \";\"\ndate_format = \"%Q\"\ndecimal_separator = \";\"\n";
+        let p: KeysOf = toml::from_str(file).unwrap();
+        let csv: CsvProfile =
+            toml::from_str("delimiter = \";\"\ndate_format = \"%Q\"\ndecimal_separator = \";\"\n")
+                .unwrap();
+        assert!(p.csv.is_some());
+        let words = csv_problems_in_words(&csv.problems(), file, X12Section::File, "frsup");
+        assert!(
+            words.starts_with(
+                "line 4, column 15: partner \"frsup\" [csv] date_format \"%Q\" is not a chrono date format"
+            ) && words.contains(
+                "; line 5, column 21: partner \"frsup\" [csv] decimal_separator ';' is not a decimal separator"
+            ),
+            "{words}"
+        );
+        let config = "[[partners]]\nid = \"a\"\n[[partners]]\nid = \"frsup\"\n[partners.csv]\ndate_format = \"%Q\"\n";
+        let csv: CsvProfile = toml::from_str("date_format = \"%Q\"\n").unwrap();
+        let words = csv_problems_in_words(&csv.problems(), config, X12Section::Partner(1), "frsup");
+        assert!(
+            words.starts_with("line 6, column 15: partner \"frsup\" [partners.csv] date_format"),
+            "{words}"
+        );
+        let words = csv_problems_in_words(&csv.problems(), config, X12Section::Partner(0), "frsup");
+        assert!(
+            words.starts_with("partner \"frsup\" [partners.csv]"),
+            "{words}"
+        );
     }
 
     #[test]
