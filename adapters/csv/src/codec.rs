@@ -13,6 +13,7 @@ use crate::coupa::{CoupaReader, Flow};
 use crate::dialect;
 use crate::rows::Row;
 use crate::rows::{Next, RowReader};
+use crate::scattered::Withdrawn;
 use crate::table::{self, HeaderStyle, Table};
 use crate::value::ValueFormat;
 use crate::{encode_coupa, encode_map};
@@ -27,58 +28,44 @@ impl Decode for CsvCodec {
         Format::Csv
     }
 
+    /// The whole input, held: an invoice refused after it was read (a row of it further on,
+    /// after other documents' rows: [`crate::scattered`]) is taken back out of the documents
+    /// and rejected at its rows, so nothing of it is delivered.
     fn decode(&self, raw: &[u8], partner: &PartnerProfile) -> Decoded {
         let mut out = Decoded::default();
         let mut input: &[u8] = raw;
-        let mut sink = |item| match item {
-            DecodeItem::Document(d) => out.documents.push(*d),
-            DecodeItem::Reject(r) => out.rejects.push(r),
+        let read = {
+            let mut sink = |item| match item {
+                DecodeItem::Document(d) => out.documents.push(*d),
+                DecodeItem::Reject(r) => out.rejects.push(r),
+            };
+            self.read_input(&mut input, partner, &mut sink)
         };
-        if let Err(e) = self.decode_reader(&mut input, partner, &mut sink) {
+        match read {
+            Ok(withdrawn) => withdraw(&mut out, withdrawn),
             // Reading from memory cannot fail; keep the message if it ever does.
-            out.rejects.push(Reject::new("input", e.to_string()));
+            Err(e) => out.rejects.push(Reject::new("input", e.to_string())),
         }
         out
     }
 
+    /// Streams: each document is handed to `sink` when its last row is read. An invoice that
+    /// a row further on refuses (a row of it after other documents' rows) has been handed on
+    /// by then: the reject of that row names it and says it is refused whole, and at the end
+    /// a reject at its rows refuses it as `decode` does. A caller that delivers documents must
+    /// take it back (a reject whose `document` names one it was handed), as
+    /// [`CsvCodec::decode`] does.
     fn decode_reader(
         &self,
         reader: &mut dyn BufRead,
         partner: &PartnerProfile,
         sink: &mut dyn FnMut(DecodeItem),
     ) -> std::io::Result<()> {
-        let profile = partner.csv.clone().unwrap_or_default();
-        dialect::skip_bom(reader)?;
-        let (endian, note) = match crate::utf16::skip_utf16_bom(reader)? {
-            // Excel's "Unicode Text": read as UTF-8 as it streams.
-            Some(endian) => (Some(endian), None),
-            None => match crate::utf16::sniff_utf16(reader)? {
-                Some(endian) => (
-                    Some(endian),
-                    Some(format!(
-                        "the file is UTF-16 ({}) without a byte-order mark, and was read so; save it as CSV (UTF-8), or UTF-16 with its mark, so no reader has to guess",
-                        match endian {
-                            Endian::Little => "little-endian",
-                            Endian::Big => "big-endian",
-                        }
-                    )),
-                ),
-                None => (None, None),
-            },
-        };
-        match endian {
-            Some(endian) => {
-                // Decoded from UTF-16 already: the partner's single-byte charset (csv.charset)
-                // must not read it a second time.
-                let profile = gateway_core::profile::CsvProfile {
-                    charset: None,
-                    ..profile
-                };
-                let mut utf8 = crate::utf16::Utf16Reader::new(reader, endian);
-                self.read_rows(&mut utf8, partner, &profile, note, sink)
-            }
-            None => self.read_rows(reader, partner, &profile, note, sink),
+        // Handed on already: the rejects that refuse them come last, as `decode` gives them.
+        for w in self.read_input(reader, partner, sink)? {
+            sink(DecodeItem::Reject(w.reject()));
         }
+        Ok(())
     }
 
     /// The row and column `json_path` was read from (`row 5, column "Quantity" (I)`), from
@@ -94,16 +81,100 @@ impl Decode for CsvCodec {
 }
 
 impl CsvCodec {
-    /// Reads the records of `reader` (after any byte-order mark) as `partner`'s documents.
+    /// Reads `reader` as `partner`'s documents, handing each to `sink`; returns the documents
+    /// handed over and refused afterwards ([`crate::scattered`]).
+    fn read_input(
+        &self,
+        reader: &mut dyn BufRead,
+        partner: &PartnerProfile,
+        sink: &mut dyn FnMut(DecodeItem),
+    ) -> std::io::Result<Vec<Withdrawn>> {
+        let mut profile = partner.csv.clone().unwrap_or_default();
+        let mut notes = Vec::new();
+        // A UTF-8 byte-order mark says the file is UTF-8: read as Windows-1252 because the
+        // profile says so, every letter beyond ASCII would be garbled (`DÃ¼bel`).
+        if dialect::skip_bom(reader)? && profile.charset == Some(Charset::Windows1252) {
+            profile.charset = Some(Charset::Utf8);
+            notes.push(format!(
+                "the file was {UTF8_BY_ITS_MARK}, though the partner profile says csv.charset = \
+                 \"windows-1252\"; if the partner's system now writes UTF-8, set charset = \
+                 \"utf-8\" in its [csv] profile (files without the mark are taken for \
+                 Windows-1252 until then)"
+            ));
+        }
+        let endian = match crate::utf16::skip_utf16_bom(reader)? {
+            // Excel's "Unicode Text": read as UTF-8 as it streams.
+            Some(endian) => Some(endian),
+            None => {
+                let endian = crate::utf16::sniff_utf16(reader)?;
+                if let Some(endian) = endian {
+                    notes.push(format!(
+                        "the file is UTF-16 ({}) without a byte-order mark, and was read so; save it as CSV (UTF-8), or UTF-16 with its mark, so no reader has to guess",
+                        match endian {
+                            Endian::Little => "little-endian",
+                            Endian::Big => "big-endian",
+                        }
+                    ));
+                }
+                endian
+            }
+        };
+        match endian {
+            Some(endian) => {
+                // Decoded from UTF-16 already: the partner's single-byte charset (csv.charset)
+                // must not read it a second time.
+                let profile = gateway_core::profile::CsvProfile {
+                    charset: None,
+                    ..profile
+                };
+                let mut utf8 = crate::utf16::Utf16Reader::new(reader, endian);
+                self.read_rows(&mut utf8, partner, &profile, notes, sink)
+            }
+            None => self.read_rows(reader, partner, &profile, notes, sink),
+        }
+    }
+
+    /// Reads the records of `reader` (after any byte-order mark) as `partner`'s documents,
+    /// each with `notes` (what was noticed about the file as a whole).
     fn read_rows(
         &self,
         reader: &mut dyn BufRead,
         partner: &PartnerProfile,
         profile: &gateway_core::profile::CsvProfile,
-        charset_note: Option<String>,
+        mut notes: Vec<String>,
         sink: &mut dyn FnMut(DecodeItem),
-    ) -> std::io::Result<()> {
+    ) -> std::io::Result<Vec<Withdrawn>> {
         let delimiter = dialect::delimiter(profile.delimiter, reader)?;
+        // The profile's delimiter, declared, not found on the first line while another is:
+        // the file is in another dialect than the profile says, and read with the profile's
+        // every layout would blame something else (not a record type, a missing column).
+        // A column map of one column is one column wide whatever the delimiter.
+        let several_columns = !profile.has_column_map() || profile.columns.len() > 1;
+        if profile.delimiter.is_some()
+            && several_columns
+            && let Some(other) = dialect::other_delimiter(delimiter, reader)?
+        {
+            let spelled = match other {
+                b'\t' => "\"\\t\"".to_string(),
+                o => format!("{:?}", char::from(o).to_string()),
+            };
+            sink(DecodeItem::Reject(Reject::new(
+                "row 1",
+                format!(
+                    "the partner profile's delimiter {} (csv.delimiter) does not split the \
+                     header line: the file looks {}-separated; set delimiter = {spelled} in the \
+                     partner's [csv] profile if it now writes such files, or ask for {}-separated \
+                     ones; nothing in the file was read",
+                    dialect::shown(delimiter),
+                    dialect::shown(other),
+                    dialect::shown(delimiter),
+                ),
+            )));
+            return Ok(Vec::new());
+        }
+        // A `;` between cells is what spreadsheets write where the comma is the decimal mark:
+        // without the partner saying which separator it writes, `2,500` is ambiguous.
+        let ambiguous_comma = profile.decimal_separator.is_none() && delimiter == b';';
         // A delimiter other than the comma, guessed because the profile names none, is noted
         // with every document: the guess rests on the first line only.
         let guessed = (profile.delimiter.is_none() && delimiter != b',').then(|| {
@@ -113,7 +184,7 @@ impl CsvCodec {
                 char::from(delimiter)
             )
         });
-        let notes: Vec<String> = charset_note.into_iter().chain(guessed).collect();
+        notes.extend(guessed);
         let mut noting = |item: DecodeItem| match item {
             DecodeItem::Document(mut d) if !notes.is_empty() => {
                 for note in &notes {
@@ -126,17 +197,24 @@ impl CsvCodec {
         let sink = &mut noting;
         let mut layout = if profile.has_column_map() {
             match ColumnMap::from_profile(profile) {
-                Ok(map) => Layout::Map(Box::new(MapReader::new(map))),
+                Ok(mut map) => {
+                    map.fmt.ambiguous_comma = ambiguous_comma;
+                    Layout::Map(Box::new(MapReader::new(map)))
+                }
                 Err(e) => {
                     sink(DecodeItem::Reject(Reject::new(
                         format!("partner profile {:?}", partner.id),
                         e,
                     )));
-                    return Ok(());
+                    return Ok(Vec::new());
                 }
             }
         } else {
-            Layout::Coupa(Box::new(CoupaReader::new(value_format(profile))))
+            let fmt = ValueFormat {
+                ambiguous_comma,
+                ..value_format(profile)
+            };
+            Layout::Coupa(Box::new(CoupaReader::new(fmt)))
         };
         let mut rows = RowReader::new(reader, delimiter)
             .with_charset(profile.charset.unwrap_or_default())
@@ -146,7 +224,7 @@ impl CsvCodec {
                 Next::End => break,
                 Next::Row(row) => {
                     if layout.row(&row, sink) == Flow::Stop {
-                        return Ok(());
+                        return Ok(layout.take_withdrawn());
                     }
                     rows.recycle(row);
                 }
@@ -212,8 +290,31 @@ impl CsvCodec {
             }
         }
         layout.end(sink);
-        Ok(())
+        Ok(layout.take_withdrawn())
     }
+}
+
+/// Words of the note on a file read as UTF-8 because its byte-order mark says so, though its
+/// partner's profile names Windows-1252, so the ledger and `gateway partners` can find the
+/// documents whose partner may want its `csv.charset` changed.
+pub const UTF8_BY_ITS_MARK: &str = "read as UTF-8, as its UTF-8 byte-order mark says";
+
+/// Takes the documents handed over and refused afterwards out of `out`, each rejected at its
+/// rows with why (the reject of the row that refused it is in `out` already).
+fn withdraw(out: &mut Decoded, withdrawn: Vec<Withdrawn>) {
+    if withdrawn.is_empty() {
+        return;
+    }
+    let mut gone = std::collections::HashSet::new();
+    for w in &withdrawn {
+        gone.insert(w.ordinal);
+        out.rejects.push(w.reject());
+    }
+    let mut ordinal = 0;
+    out.documents.retain(|_| {
+        ordinal += 1;
+        !gone.contains(&(ordinal - 1))
+    });
 }
 
 /// How the partner writes decimals and dates, for the Coupa layouts too (a column map has
@@ -222,6 +323,8 @@ fn value_format(profile: &gateway_core::profile::CsvProfile) -> ValueFormat {
     ValueFormat {
         decimal_separator: profile.decimal_separator.unwrap_or('.'),
         date_format: profile.date_format.clone(),
+        // Reading sets it once the file's delimiter is known.
+        ambiguous_comma: false,
     }
 }
 
@@ -244,6 +347,14 @@ impl Layout {
         match self {
             Layout::Coupa(l) => l.end(sink),
             Layout::Map(l) => l.end(sink),
+        }
+    }
+
+    /// The documents handed over and refused afterwards ([`crate::scattered`]).
+    fn take_withdrawn(&mut self) -> Vec<Withdrawn> {
+        match self {
+            Layout::Coupa(l) => l.take_withdrawn(),
+            Layout::Map(l) => l.take_withdrawn(),
         }
     }
 

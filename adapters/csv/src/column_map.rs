@@ -12,6 +12,7 @@ use crate::fields::{self, Field, HeadField, LineField, LineMut};
 use crate::header::{Header, normalize};
 use crate::pending::Pending;
 use crate::rows::Row;
+use crate::scattered::{Scattered, Withdrawn};
 use crate::value::ValueFormat;
 
 /// How rows group (the profile's `grouping`).
@@ -63,6 +64,8 @@ impl ColumnMap {
         let fmt = ValueFormat {
             decimal_separator: profile.decimal_separator.unwrap_or('.'),
             date_format: profile.date_format.clone(),
+            // Reading sets it once the file's delimiter is known.
+            ambiguous_comma: false,
         };
         if let Some(f) = &fmt.date_format
             && chrono::format::StrftimeItems::new(f).any(|i| i == chrono::format::Item::Error)
@@ -145,6 +148,12 @@ pub struct MapReader {
     line_pos: crate::line_po::LinePos,
     /// The columns fields are read from, for every document's places.
     columns: std::sync::Arc<[gateway_core::codec::SourceColumn]>,
+    /// The current document's first row, whose document fields the rows after it must not
+    /// contradict ([`MapReader::disagreements`]).
+    first_row: Option<Row>,
+    /// The documents of the file by key, so rows of one that are not together refuse it
+    /// whole ([`crate::scattered`]).
+    scattered: Scattered,
 }
 
 impl MapReader {
@@ -160,6 +169,97 @@ impl MapReader {
             po_columns: (None, None),
             line_pos: crate::line_po::LinePos::default(),
             columns: std::sync::Arc::default(),
+            first_row: None,
+            scattered: Scattered::default(),
+        }
+    }
+
+    /// The documents handed over and then refused whole, because rows of theirs came after
+    /// other documents' rows ([`crate::scattered`]).
+    pub fn take_withdrawn(&mut self) -> Vec<Withdrawn> {
+        self.scattered.take_withdrawn()
+    }
+
+    /// What the key column is called in messages: `"Rechnungsnr"`.
+    fn key_name(&self) -> String {
+        match (self.key, &self.header) {
+            (Some(k), Some(h)) if self.map.has_header => format!("{:?}", h.written(k)),
+            (Some(k), _) => format!("{}", k + 1),
+            (None, _) => "key".to_string(),
+        }
+    }
+
+    /// A run of rows under `key` starts at `row`, but rows under it came before: the document
+    /// is refused whole, the one handed over under it withdrawn. The reject for the run, if so.
+    fn apart(&mut self, key: &str, row: &Row) -> Option<Reject> {
+        if self.map.grouping == Grouping::Row || !self.scattered.seen(key) {
+            return None;
+        }
+        let kind = self.map.kind;
+        let column = self.key_name();
+        let at = row.number;
+        let why = || {
+            format!(
+                "row {at} has its {column} {key:?} too, after other documents' rows (expected \
+                 the rows of one {kind} together)"
+            )
+        };
+        let (before, _) = self.scattered.apart(key, at, why)?;
+        Some(Reject::new(
+            row.place(),
+            format!(
+                "the rows with {column} {key:?} are not together: {before} came before, with \
+                 other documents' rows between (expected the rows of one {kind} one after \
+                 another); the {kind} is refused whole, its rows there included"
+            ),
+        ))
+    }
+
+    /// The cells of `row`, a further row of the current document, that contradict its first
+    /// row's document fields (date, currency, total, supplier, ...): each a problem at its
+    /// cell naming both rows and values. Such rows would be merged into one document with the
+    /// first row's values, the others dropped. A blank cell repeats nothing and contradicts
+    /// nothing; the `po_number` column of an invoice is left to [`attach_po`], which reads a
+    /// value other than the first row's as the line's own PO. Values compare as read (`5,0`
+    /// and `5,00` agree), text as written.
+    fn disagreements(&self, row: &Row, c: &mut Cells<'_>) {
+        let (Some(first), Some(header)) = (self.first_row.as_ref(), self.header.as_ref()) else {
+            return;
+        };
+        let kind = self.map.kind;
+        for (i, f) in &self.resolved {
+            let Field::Head(h) = f else { continue };
+            if *h == HeadField::PoNumber {
+                continue;
+            }
+            let (was, now) = (first.get(Some(*i)), row.get(Some(*i)));
+            if now.is_empty() || was == now {
+                continue;
+            }
+            let read = |r: &Row| {
+                let mut doc = empty(kind);
+                let mut cells = Cells::new(r, header, &self.map.fmt);
+                fields::set_head(&mut doc, h, &mut cells, Some(*i));
+                cells.problems.is_empty().then_some(doc)
+            };
+            let (a, b) = (read(first), read(row));
+            if a.is_some() && a == b {
+                continue;
+            }
+            let said = if was.is_empty() {
+                "leaves it blank".to_string()
+            } else {
+                format!("says {was:?}")
+            };
+            c.problem(
+                Some(*i),
+                format!(
+                    "{now:?}, but row {}, the {kind}'s first row, {said} (expected the same \
+                     value on every row of one {kind}, or a blank cell; rows that disagree \
+                     would be merged into one {kind} with the first row's value)",
+                    first.number
+                ),
+            );
         }
     }
 
@@ -231,18 +331,27 @@ impl MapReader {
         };
         if new_doc {
             self.finish(sink);
-            let doc = match self.map.kind {
-                DocumentKind::PurchaseOrder => Document::PurchaseOrder(PurchaseOrder::default()),
-                _ => Document::Invoice(Invoice::default()),
-            };
-            let mut p = Pending::new(doc, row);
+            let mut p = Pending::new(empty(self.map.kind), row);
             p.set_columns(self.columns.clone());
             if let Some(why) = self.map.missing_currency() {
                 p.reject([Reject::new(row.place(), why)]);
             }
+            if let Some(r) = self.apart(&key, row) {
+                p.reject([r]);
+            }
             self.current = Some(p);
             self.current_key = key;
             self.line_pos.reset();
+            self.first_row = match self.first_row.take() {
+                // The row's cells copied into the buffers of the last one.
+                Some(mut first) => {
+                    first.number = row.number;
+                    first.not_utf8 = row.not_utf8;
+                    first.cells.clone_from(&row.cells);
+                    Some(first)
+                }
+                None => Some(row.clone()),
+            };
         }
         let (Some(p), Some(header)) = (self.current.as_mut(), self.header.as_ref()) else {
             return Flow::Continue;
@@ -251,6 +360,12 @@ impl MapReader {
             return Flow::Continue;
         }
         let mut c = Cells::new(row, header, &self.map.fmt);
+        if !new_doc {
+            self.disagreements(row, &mut c);
+        }
+        let Some(p) = self.current.as_mut() else {
+            return Flow::Continue;
+        };
         if new_doc {
             for (i, f) in &self.resolved {
                 if let Field::Head(h) = f {
@@ -291,10 +406,17 @@ impl MapReader {
         }
     }
 
-    /// Ends the current document: it is handed over.
+    /// Ends the current document: it is handed over, and remembered under its key.
     pub fn finish(&mut self, sink: &mut dyn FnMut(DecodeItem)) {
         if let Some(p) = self.current.take() {
-            p.finish(sink);
+            let (rows, label) = (p.rows(), p.label());
+            let handed = p.finish(sink);
+            // Under `grouping = "row"` every row is a document: no key groups rows.
+            let key = match self.map.grouping {
+                Grouping::Row => "",
+                _ => self.current_key.as_str(),
+            };
+            self.scattered.finished(key, rows, handed, &label);
         }
     }
 
@@ -330,10 +452,8 @@ impl MapReader {
         }
         self.finish(sink);
         self.seen_records = true;
-        let mut doc = match self.map.kind {
-            DocumentKind::PurchaseOrder => Document::PurchaseOrder(PurchaseOrder::default()),
-            _ => Document::Invoice(Invoice::default()),
-        };
+        self.first_row = None;
+        let mut doc = empty(self.map.kind);
         // The document's number, when the cells read hold it, names it in the reject.
         if let (Some(row), Some(header)) = (before, self.header.as_ref()) {
             let mut c = Cells::new(row, header, &self.map.fmt);
@@ -345,8 +465,23 @@ impl MapReader {
         }
         let mut p = Pending::at(doc, number);
         p.reject([r]);
+        let key = key.unwrap_or_default();
+        // Its key came before: the document handed over under it is refused too.
+        if let Some(before) = before
+            && let Some(apart) = self.apart(&key, before)
+        {
+            p.reject([apart]);
+        }
         self.current = Some(p);
-        self.current_key = key.unwrap_or_default();
+        self.current_key = key;
+    }
+}
+
+/// A document of `kind` with nothing read into it yet.
+fn empty(kind: DocumentKind) -> Document {
+    match kind {
+        DocumentKind::PurchaseOrder => Document::PurchaseOrder(PurchaseOrder::default()),
+        _ => Document::Invoice(Invoice::default()),
     }
 }
 

@@ -18,6 +18,7 @@ use crate::coupa_po::{PoCols, PoLineCols};
 use crate::header::{Header, is_name_filler, is_named};
 use crate::pending::Pending;
 use crate::rows::Row;
+use crate::scattered::{Scattered, Withdrawn};
 use crate::value::ValueFormat;
 
 /// The columns a layout's fields are read from, shared by its documents.
@@ -161,6 +162,9 @@ pub struct CoupaReader {
     columns: Option<(ColumnList, ColumnList)>,
     seen_structure: bool,
     seen_records: bool,
+    /// The invoices of the file by number, so a row of one away from its others refuses it
+    /// whole ([`crate::scattered`]).
+    scattered: Scattered,
 }
 
 impl CoupaReader {
@@ -355,8 +359,22 @@ impl CoupaReader {
                      header records went to the other orders of that run"
                 ));
             }
-            p.finish(sink);
+            // Invoices are remembered by number; orders are only counted.
+            let key = match &p.doc {
+                Document::Invoice(i) => i.invoice_number.clone().unwrap_or_default(),
+                Document::PurchaseOrder(_) => gateway_model::Text::default(),
+            };
+            let rows = p.rows();
+            let handed = p.finish(sink);
+            // An invoice's rejects call it by its number, its key (a blank one is not kept).
+            self.scattered.finished(&key, rows, handed, &key);
         }
+    }
+
+    /// The invoices handed over and then refused whole, because a row of theirs came after
+    /// other documents' rows ([`crate::scattered`]).
+    pub fn take_withdrawn(&mut self) -> Vec<Withdrawn> {
+        self.scattered.take_withdrawn()
     }
 
     /// The columns of invoices and of orders under the header rows bound now.
@@ -422,8 +440,30 @@ impl CoupaReader {
         let mut c = Cells::new(row, h, &self.fmt).against_header();
         let inv = cols.read(&mut c);
         self.line_pos.reset();
+        let number = inv.invoice_number.clone().unwrap_or_default();
         let mut p = Pending::new(Document::Invoice(inv), row);
         p.absorb(c);
+        // Rows under this number came before, with other rows between or an Invoice row of
+        // their own: the invoice is refused whole, the rows before included.
+        if self.scattered.seen(&number) {
+            let at = row.number;
+            let why = || {
+                format!(
+                    "row {at} is another Invoice row for it, further on (expected one Invoice \
+                     row per invoice, its lines and charges right after it)"
+                )
+            };
+            if let Some((before, _)) = self.scattered.apart(&number, at, why) {
+                p.reject([Reject::new(
+                    row.place(),
+                    format!(
+                        "invoice {number:?} came before, at {before} (expected the rows of one \
+                         invoice together: its Invoice row, then its lines and charges); its \
+                         rows here and there are refused, the whole invoice with them"
+                    ),
+                )]);
+            }
+        }
         self.current = Some(p);
     }
 
@@ -451,7 +491,33 @@ impl CoupaReader {
             )),
             Some(_) => None,
         };
-        if let Some(message) = problem {
+        if let Some(mut message) = problem {
+            // The invoice the row names is refused whole: handed over already, it is
+            // withdrawn; still to come, it is refused when it starts.
+            let at = row.number;
+            let after = current_number.map(str::to_string);
+            let why = || match &after {
+                Some(n) => format!(
+                    "its {what} row {at} comes after invoice {n:?} and was refused (expected \
+                     the rows of one invoice together, its Invoice row first)"
+                ),
+                None => format!(
+                    "its {what} row {at} has no Invoice row before it and was refused (expected \
+                     the rows of one invoice together, its Invoice row first)"
+                ),
+            };
+            match self.scattered.apart(number, at, why) {
+                Some((before, true)) => message.push_str(&format!(
+                    "; invoice {number:?}, at {before}, is refused whole with this row"
+                )),
+                Some((before, false)) => message.push_str(&format!(
+                    "; invoice {number:?}, at {before}, is refused with this row"
+                )),
+                None if !number.is_empty() => message.push_str(&format!(
+                    "; an invoice {number:?} further on is refused with this row"
+                )),
+                None => {}
+            }
             let mut r = Reject::new(row.place(), message);
             r.document = (!number.is_empty()).then(|| number.to_string());
             sink(DecodeItem::Reject(r));

@@ -12,12 +12,18 @@
 //!   `Invoice Charge`, `Account Allocation`, `Tag`; `Header`, `Line`) and header rows name the
 //!   columns (`Invoice,Invoice Number*,...` or `type,id,status,...`). Headers match by name,
 //!   whatever the case, spaces, dashes or `*`. Rows of one document come together, its
-//!   header record first; in the PO export, several `Header` records may come together and
-//!   their `Line` records after them, each going to the order its `order-header-id` names.
+//!   header record first: a row of an invoice after other documents' rows, or a second
+//!   `Invoice` record under its number, refuses the invoice whole (one already handed over is
+//!   taken back by `decode`: see `scattered`); in the PO export, several `Header` records
+//!   may come together and their `Line` records after them, each going to the order its
+//!   `order-header-id` names.
 //!   A header row names every column of its records: a value past the last named column
 //!   rejects its row's document (it would be lost), a row with fewer cells is read with the
 //!   missing ones empty and noted on the document.
 //! - With `columns`, the file is the partner's own: see `gateway_core::profile::CsvProfile`.
+//!   Rows of one document (`grouping = "repeated"` or `"key"`) must be together and must not
+//!   contradict its first row's document fields (a blank cell repeats nothing); either
+//!   refuses the document whole.
 //!
 //! Source data the model has no field for is kept, so a round trip loses nothing:
 //! `extensions.csv` (document and line level) holds unknown columns by their header, and
@@ -26,11 +32,15 @@
 //! Validation problems are placed in the file as sent ([`gateway_core::Decode::source_path`]):
 //! `row 5, column "Quantity" (I)`, rows counted as rejects count them (see `source_path`).
 //!
-//! Dialects: UTF-8 with or without BOM (other bytes read as Latin-1), CRLF or LF, quoted cells
-//! with embedded newlines, no final newline, delimiter from the profile or sniffed from the
-//! first line among `,` `;` tab `|`. A quoted cell never closed (the rest of the file read
-//! into it) rejects its row's document at its row and column; the row ends at its line's end
-//! and the lines after it are read as rows of their own. Bounds: see [`limits`].
+//! Dialects: UTF-8 with or without BOM (other bytes read as Windows-1252; a file with the BOM
+//! is UTF-8 even from a partner whose profile says Windows-1252, noted), CRLF or LF, quoted
+//! cells with embedded newlines, no final newline, delimiter from the profile or sniffed from
+//! the first line among `,` `;` tab `|` (a first line the profile's delimiter does not split
+//! but another does refuses the file, naming both). Numbers: see `ValueFormat::decimal`; in a
+//! `;`-separated file whose profile names no decimal separator, a comma without a point is
+//! refused as ambiguous. A quoted cell never closed (the rest of the file read into it) rejects
+//! its row's document at its row and column; the row ends at its line's end and the lines
+//! after it are read as rows of their own. Bounds: see [`limits`].
 
 mod cells;
 mod codec;
@@ -50,11 +60,12 @@ mod parties;
 mod pending;
 mod report;
 mod rows;
+mod scattered;
 mod source_path;
 mod table;
 mod utf16;
 mod value;
 
-pub use codec::CsvCodec;
+pub use codec::{CsvCodec, UTF8_BY_ITS_MARK};
 pub use gateway_core::Reject;
 pub use report::reject_report;

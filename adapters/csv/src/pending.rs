@@ -146,13 +146,28 @@ impl Pending {
         }
     }
 
-    /// Hands the document, or its rejects, to `sink`.
-    pub fn finish(self, sink: &mut dyn FnMut(DecodeItem)) {
-        let rows = if self.first_row == self.last_row {
-            format!("row {}", self.first_row)
-        } else {
-            format!("rows {}-{}", self.first_row, self.last_row)
-        };
+    /// What the document's rejects call it: its number, or its kind and rows (`invoice at
+    /// rows 4-5`) when it has none.
+    pub fn label(&self) -> String {
+        match self.doc.number() {
+            "" => format!(
+                "{} at {}",
+                self.doc.kind(),
+                crate::scattered::rows_place(self.first_row, self.last_row)
+            ),
+            number => number.to_string(),
+        }
+    }
+
+    /// The first and last row of the document so far.
+    pub fn rows(&self) -> (u64, u64) {
+        (self.first_row, self.last_row)
+    }
+
+    /// Hands the document, or its rejects, to `sink`; true when the document was handed over
+    /// (its place among the documents of the input counts them: [`crate::scattered`]).
+    pub fn finish(self, sink: &mut dyn FnMut(DecodeItem)) -> bool {
+        let rows = crate::scattered::rows_place(self.first_row, self.last_row);
         if self.problems.is_empty() {
             let charset_note = self.charset_note();
             let mut meta = SourceMeta {
@@ -183,14 +198,9 @@ impl Pending {
                 document: self.doc,
                 meta,
             })));
-            return;
+            return true;
         }
-        let number = self.doc.number();
-        let label = if number.is_empty() {
-            format!("{} at {rows}", self.doc.kind())
-        } else {
-            number.to_string()
-        };
+        let label = self.label();
         for mut p in self.problems {
             p.document = Some(label.clone());
             sink(DecodeItem::Reject(p));
@@ -206,6 +216,7 @@ impl Pending {
             p.document = Some(label);
             sink(DecodeItem::Reject(p));
         }
+        false
     }
 }
 

@@ -1,6 +1,6 @@
 //! Cell values to model values, each failure saying what form was expected.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use gateway_model::parse_plain_decimal;
 use rust_decimal::Decimal;
 
@@ -38,6 +38,13 @@ pub struct ValueFormat {
     pub decimal_separator: char,
     /// chrono format string; ISO when `None`.
     pub date_format: Option<String>,
+    /// The file is `;`-separated and the partner's profile does not say which decimal
+    /// separator it writes (`decimal_separator` absent): a number with a comma and no point
+    /// (`2,500`) is refused as ambiguous rather than read with the comma grouping thousands.
+    /// Spreadsheets set to a European locale write `;` between cells because the comma is
+    /// their decimal mark, so there `2,500` is two and a half far more often than 2500.
+    /// Reading only: the writer writes no grouping.
+    pub ambiguous_comma: bool,
 }
 
 impl Default for ValueFormat {
@@ -45,18 +52,31 @@ impl Default for ValueFormat {
         ValueFormat {
             decimal_separator: '.',
             date_format: None,
+            ambiguous_comma: false,
         }
     }
 }
 
 impl ValueFormat {
     /// A decimal such as `1234.56` (or `1.234,56` with a comma separator). Thousands may be
-    /// grouped in threes by one mark (the other separator, a space, an apostrophe); anything
-    /// else is refused rather than guessed: read with a point as separator, `10,00` would be
-    /// a thousand, and a file that writes decimals with a comma is an invoice 100 times too
-    /// large. No exponents (`1e3`): amounts are plain decimals in every format.
+    /// grouped in threes by one mark (the other separator, a space, an apostrophe), the first
+    /// group not starting with `0`; anything else is refused rather than guessed: read with a
+    /// point as separator, `10,00` would be a thousand and `0,125` 125, and a file that writes
+    /// decimals with a comma is an invoice 100 times too large. Under
+    /// [`ValueFormat::ambiguous_comma`] a comma without a point is refused too. No exponents
+    /// (`1e3`): amounts are plain decimals in every format.
     pub fn decimal(&self, s: &str) -> Result<Decimal, CellError> {
         let t = s.trim();
+        if self.ambiguous_comma && t.contains(',') && !t.contains('.') {
+            return Err(CellError::new(
+                s,
+                "a number whose decimal separator is known: the file is `;`-separated, as \
+                 spreadsheets write it where the comma is the decimal mark, and the partner's \
+                 profile does not say whether its comma is a decimal comma or groups thousands; \
+                 set decimal_separator = \",\" in its [csv] profile if it writes decimals with a \
+                 comma (or \".\" if the comma groups thousands)",
+            ));
+        }
         let parsed = if self.decimal_separator == '.' {
             // Most cells: digits and a point, read in one pass.
             parse_plain_decimal(t).or_else(|| grouped_decimal(t, '.'))
@@ -88,8 +108,23 @@ impl ValueFormat {
     pub fn date(&self, s: &str) -> Result<NaiveDate, CellError> {
         let t = s.trim();
         if let Some(f) = &self.date_format {
-            return NaiveDate::parse_from_str(t, f)
-                .map_err(|_| CellError::new(s, format!("a date in the form {f}")));
+            let d = NaiveDate::parse_from_str(t, f)
+                .map_err(|_| CellError::new(s, format!("a date in the form {f}")))?;
+            // chrono's `%Y` takes a year of any length, so `05/03/26` would be the year 26.
+            // No invoice or order is dated before the year 1000: the year was cut short.
+            if f.contains("%Y") && d.year() < 1000 {
+                return Err(CellError::new(
+                    s,
+                    format!(
+                        "a date in the form {f}, whose %Y is a four-digit year (this one would \
+                         be read as the year {:04}); if the partner writes two-digit years, set \
+                         date_format = {:?} in its [csv] profile",
+                        d.year(),
+                        f.replace("%Y", "%y")
+                    ),
+                ));
+            }
+            return Ok(d);
         }
         iso_date(t).ok_or_else(|| CellError::new(s, "a date YYYY-MM-DD"))
     }
@@ -182,7 +217,9 @@ fn grouped_decimal(t: &str, separator: char) -> Option<Decimal> {
         }
         let mut groups = int.split(mark);
         let first = groups.next()?;
-        if !digits(first) || first.len() > 3 {
+        // A first group of `0` (or `012`) never groups thousands: `0,125` is a decimal comma
+        // (an eighth), which read as grouping would be 125.
+        if !digits(first) || first.len() > 3 || first.starts_with('0') {
             return None;
         }
         plain.push_str(first);
@@ -221,7 +258,7 @@ mod tests {
         assert!(dot.decimal("12,5x").is_err());
         let comma = ValueFormat {
             decimal_separator: ',',
-            date_format: None,
+            ..ValueFormat::default()
         };
         assert_eq!(comma.decimal("1.234,56").unwrap().to_string(), "1234.56");
         assert_eq!(comma.write_decimal(comma.decimal("3,5").unwrap()), "3,5");
@@ -293,7 +330,7 @@ mod tests {
 
         let comma = ValueFormat {
             decimal_separator: ',',
-            date_format: None,
+            ..ValueFormat::default()
         };
         assert_eq!(comma.decimal("1.234,56").unwrap().to_string(), "1234.56");
         assert_eq!(comma.decimal("10,00").unwrap().to_string(), "10.00");
@@ -314,12 +351,74 @@ mod tests {
         let err = iso.date("15/03/2026").unwrap_err();
         assert!(err.expected.contains("YYYY-MM-DD"), "{err}");
         let dmy = ValueFormat {
-            decimal_separator: '.',
             date_format: Some("%d/%m/%Y".into()),
+            ..ValueFormat::default()
         };
         let d = dmy.date("28/01/2015").unwrap();
         assert_eq!(d.to_string(), "2015-01-28");
         assert_eq!(dmy.write_date(d), "28/01/2015");
+    }
+
+    /// `0,125` was read as 125 under the default decimal point: a first group of `0` can
+    /// never group thousands, so it is refused like `10,00`, saying what to set.
+    #[test]
+    fn a_first_group_of_zero_is_refused_never_read_as_thousands() {
+        let dot = ValueFormat::default();
+        for bad in ["0,125", "-0,125", "0,125,000", "00,125", "012,345", "0 125"] {
+            let err = dot.decimal(bad).expect_err(bad);
+            assert!(err.expected.contains("1234.56"), "{bad}: {err}");
+        }
+        let err = dot.decimal("0,125").unwrap_err();
+        assert!(err.expected.contains("decimal_separator = \",\""), "{err}");
+        assert_eq!(dot.decimal("1,250").unwrap().to_string(), "1250");
+        assert_eq!(dot.decimal("0.125").unwrap().to_string(), "0.125");
+        let comma = ValueFormat {
+            decimal_separator: ',',
+            ..ValueFormat::default()
+        };
+        assert_eq!(comma.decimal("0,125").unwrap().to_string(), "0.125");
+        assert!(comma.decimal("0.125").is_err());
+    }
+
+    /// In a `;`-separated file whose partner declared no decimal separator, `2,500` was read
+    /// as 2500: there a comma with no point is refused as ambiguous, with what to set.
+    #[test]
+    fn a_comma_without_a_point_is_ambiguous_when_the_file_is_semicolon_separated() {
+        let amb = ValueFormat {
+            ambiguous_comma: true,
+            ..ValueFormat::default()
+        };
+        for bad in ["2,500", "1,234,567", "10,00", "-0,5"] {
+            let err = amb.decimal(bad).expect_err(bad);
+            assert!(
+                err.expected.contains("decimal_separator = \",\""),
+                "{bad}: {err}"
+            );
+            assert!(err.expected.contains("`;`-separated"), "{bad}: {err}");
+        }
+        for (ok, value) in [("2.5", "2.5"), ("1,234.56", "1234.56"), ("1000", "1000")] {
+            assert_eq!(amb.decimal(ok).unwrap().to_string(), value, "{ok}");
+        }
+    }
+
+    /// `%Y` read `05/03/26` as the year 26: a year under 1000 is refused, suggesting `%y`.
+    #[test]
+    fn a_year_cut_short_under_percent_capital_y_is_refused() {
+        let dmy = ValueFormat {
+            date_format: Some("%d/%m/%Y".into()),
+            ..ValueFormat::default()
+        };
+        for bad in ["05/03/26", "05/03/026", "5/3/0026"] {
+            let err = dmy.date(bad).expect_err(bad);
+            assert!(err.expected.contains("four-digit year"), "{bad}: {err}");
+            assert!(err.expected.contains("\"%d/%m/%y\""), "{bad}: {err}");
+        }
+        assert_eq!(dmy.date("5/3/2026").unwrap().to_string(), "2026-03-05");
+        let two = ValueFormat {
+            date_format: Some("%d/%m/%y".into()),
+            ..ValueFormat::default()
+        };
+        assert_eq!(two.date("05/03/26").unwrap().to_string(), "2026-03-05");
     }
 
     #[test]

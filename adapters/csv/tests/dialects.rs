@@ -381,3 +381,196 @@ Invoice,K-3,2026-01-01,\n"
     let locations: Vec<&str> = d.rejects.iter().map(|r| r.location.as_str()).collect();
     assert_eq!(locations, ["row 5", "row 6"]);
 }
+
+/// QA's `amb.csv`: `;`-separated, no decimal separator in the profile. `2,500` and `0,125`
+/// were read as 2500 and 125 (a Coupa invoice at 25,125.000 instead of 150.00): where cells are
+/// `;`-separated, a comma without a point is refused as ambiguous, with what to set, whether
+/// the `;` was guessed or declared. Declared, the separator decides.
+#[test]
+fn a_comma_without_a_point_in_a_semicolon_file_is_refused_unless_the_profile_says() {
+    let raw = "\
+Invoice;Invoice Number*;Supplier Name;Supplier Number;Invoice Date*;Currency
+Invoice Line;Invoice Number*;Supplier Name;Line Number;Description*;Price*;Quantity;Unit of Measure*
+Invoice;AMB-1;Acme Supplies;ACME-1;2026-03-15;EUR
+Invoice Line;AMB-1;Acme Supplies;1;Schrauben M6;2,500;10;EA
+Invoice Line;AMB-1;Acme Supplies;2;Muttern;0,125;1.000;EA
+";
+    for profile in ["id = \"p\"\n", "id = \"p\"\n[csv]\ndelimiter = \";\"\n"] {
+        let d = decode_with(raw.as_bytes(), profile);
+        assert!(d.documents.is_empty(), "{profile}: {:?}", docs(&d));
+        let at: Vec<&str> = d.rejects.iter().map(|r| r.location.as_str()).collect();
+        assert_eq!(
+            at,
+            ["row 4, column \"Price\"", "row 5, column \"Price\""],
+            "{profile}"
+        );
+        for r in &d.rejects {
+            assert!(
+                r.message.contains("`;`-separated")
+                    && r.message.contains("decimal_separator = \",\""),
+                "{}",
+                r.message
+            );
+        }
+    }
+    let comma = decode_with(
+        raw.as_bytes(),
+        "id = \"p\"\n[csv]\ndecimal_separator = \",\"\n",
+    );
+    assert!(comma.rejects.is_empty(), "{:?}", comma.rejects);
+    let json = gateway_model::to_json(&comma.documents[0].document);
+    assert!(
+        json.contains("\"2.500\"") && json.contains("\"0.125\""),
+        "{json}"
+    );
+    // The partner says its comma groups thousands: 2,500 is 2500, and 0,125 never is 125.
+    let point = decode_with(
+        raw.as_bytes(),
+        "id = \"p\"\n[csv]\ndecimal_separator = \".\"\n",
+    );
+    assert_eq!(point.rejects.len(), 1, "{:?}", point.rejects);
+    assert_eq!(point.rejects[0].location, "row 5, column \"Price\"");
+    // A comma file is not `;`-separated: its grouping reads as before.
+    let dot = decode(b"Invoice,Invoice Number,Currency\nInvoice Line,Invoice Number,Line Number,Price,Quantity\nInvoice,G-1,EUR\nInvoice Line,G-1,1,\"2,500\",1\n");
+    assert!(dot.rejects.is_empty(), "{:?}", dot.rejects);
+}
+
+/// QA's `zero_group.csv`: `0,125` under the default decimal point was read as 125. A first
+/// group of `0` never groups thousands: refused like `10,00`, saying what to set.
+#[test]
+fn a_first_group_of_zero_is_refused_at_its_row_and_column() {
+    let raw = "\
+Invoice,Invoice Number*,Supplier Name,Supplier Number,Invoice Date*,Currency
+Invoice Line,Invoice Number*,Supplier Name,Line Number,Description*,Price*,Quantity,Unit of Measure*
+Invoice,Z-1,Acme Supplies,ACME-1,2026-03-15,EUR
+Invoice Line,Z-1,Acme Supplies,1,Nuts,\"0,125\",1000,EA
+";
+    let d = decode(raw.as_bytes());
+    assert!(d.documents.is_empty(), "{:?}", docs(&d));
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    assert_eq!(d.rejects[0].location, "row 4, column \"Price\"");
+    assert!(
+        d.rejects[0].message.contains("\"0,125\"")
+            && d.rejects[0].message.contains("decimal_separator = \",\""),
+        "{}",
+        d.rejects[0].message
+    );
+}
+
+/// QA's `date2y.csv`: under `%d/%m/%Y`, `05/03/26` was the year 0026 in Coupa. A year cut
+/// short is refused at its row and column, suggesting `%y`.
+#[test]
+fn a_two_digit_year_under_a_four_digit_format_is_refused_where_it_is() {
+    let raw = "\
+Invoice;Invoice Number*;Supplier Name;Supplier Number;Invoice Date*;Currency
+Invoice Line;Invoice Number*;Supplier Name;Line Number;Description*;Price*;Quantity;Unit of Measure*
+Invoice;DT-00;Fournitures Élysée SARL;FR-1;05/03/26;EUR
+Invoice Line;DT-00;Fournitures Élysée SARL;1;Vis;1,00;1;EA
+Invoice;DT-01;Fournitures Élysée SARL;FR-1;5/3/2026;EUR
+Invoice Line;DT-01;Fournitures Élysée SARL;1;Vis;1,00;1;EA
+";
+    let profile = "id = \"frsup\"\n[csv]\ndelimiter = \";\"\ndate_format = \"%d/%m/%Y\"\ndecimal_separator = \",\"\n";
+    let d = decode_with(raw.as_bytes(), profile);
+    let numbers: Vec<&str> = d.documents.iter().map(|x| x.document.number()).collect();
+    assert_eq!(numbers, ["DT-01"], "{:?}", d.rejects);
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    let r = &d.rejects[0];
+    assert_eq!(r.location, "row 3, column \"Invoice Date\"");
+    for want in [
+        "\"05/03/26\"",
+        "four-digit year",
+        "date_format = \"%d/%m/%y\"",
+    ] {
+        assert!(r.message.contains(want), "{want}: {}", r.message);
+    }
+}
+
+/// QA's `eu_utf8bom2.csv`: a UTF-8 file with its byte-order mark, from a partner whose profile
+/// says Windows-1252, was read as Windows-1252 (`DÃ¼bel`) without a word. The mark says UTF-8:
+/// read so, with a note that the profile says otherwise. Without the mark, the profile rules.
+#[test]
+fn a_utf8_byte_order_mark_wins_over_a_windows_1252_profile_and_is_noted() {
+    let text = "Invoice,Invoice Number,Supplier Name,Invoice Date,Currency\n\
+Invoice Line,Invoice Number,Line Number,Description,Price,Quantity,Unit of Measure\n\
+Invoice,B-1,Schrauben Müller GmbH,2026-01-12,EUR\n\
+Invoice Line,B-1,1,Dübel 8 mm – grau,1.00,2,PK\n";
+    let profile = "id = \"p\"\n[csv]\ncharset = \"windows-1252\"\n";
+    let mut raw = b"\xEF\xBB\xBF".to_vec();
+    raw.extend_from_slice(text.as_bytes());
+    let d = decode_with(&raw, profile);
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    let json = gateway_model::to_json(&d.documents[0].document);
+    assert!(
+        json.contains("Schrauben Müller GmbH") && json.contains("Dübel 8 mm – grau"),
+        "{json}"
+    );
+    let notes: Vec<&str> = d.documents[0].meta.notes().collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    for want in [
+        adapter_csv::UTF8_BY_ITS_MARK,
+        "csv.charset = \"windows-1252\"",
+        "charset = \"utf-8\"",
+    ] {
+        assert!(notes[0].contains(want), "{want}: {}", notes[0]);
+    }
+    assert!(
+        !notes[0].contains(gateway_core::READ_AS_WINDOWS_1252),
+        "{}",
+        notes[0]
+    );
+    // Without the mark, the declared set is read exactly, unnoted.
+    let d = decode_with(text.as_bytes(), profile);
+    assert_eq!(d.documents[0].meta.notes().count(), 0);
+    // A UTF-8 partner's file with the mark is not noted either.
+    let d = decode(&raw);
+    assert_eq!(d.documents[0].meta.notes().count(), 0);
+}
+
+/// QA: `fr_comma.csv` (`,`) under a profile saying `;` was refused as "not a Coupa invoice
+/// import", though its first column is `Invoice`; so was a UTF-16 tab file. A header line the
+/// profile's delimiter does not split, which another splits, is refused saying so.
+#[test]
+fn a_header_line_the_profile_delimiter_does_not_split_is_refused_naming_the_one_it_has() {
+    let text = "Invoice,Invoice Number,Supplier Name,Invoice Date,Currency\n\
+Invoice Line,Invoice Number,Line Number,Description,Price,Quantity\n\
+Invoice,F-1,Fournitures,2026-02-28,EUR\n\
+Invoice Line,F-1,1,Café,\"1.000,00\",1\n";
+    let semicolon = "id = \"frsup\"\n[csv]\ndelimiter = \";\"\ndecimal_separator = \",\"\n";
+    let d = decode_with(text.as_bytes(), semicolon);
+    assert!(d.documents.is_empty());
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    let r = &d.rejects[0];
+    assert_eq!(r.location, "row 1");
+    for want in [
+        "delimiter `;` (csv.delimiter) does not split the header line",
+        "looks `,`-separated",
+        "delimiter = \",\"",
+    ] {
+        assert!(r.message.contains(want), "{want}: {}", r.message);
+    }
+    assert!(!r.message.contains("record type"), "{}", r.message);
+    // UTF-16 with tabs, the same profile.
+    let mut utf16 = b"\xFF\xFE".to_vec();
+    utf16.extend(
+        text.replace(',', "\t")
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    let d = decode_with(&utf16, semicolon);
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    assert!(
+        d.rejects[0].message.contains("looks tab-separated")
+            && d.rejects[0].message.contains("delimiter = \"\\t\""),
+        "{}",
+        d.rejects[0].message
+    );
+    // A column map's header is checked the same way.
+    let map = "id = \"m\"\n[csv]\ndelimiter = \";\"\ncolumns = [\n  { column = \"Nr\", field = \"invoice_number\" },\n  { column = \"Cur\", field = \"currency\" },\n]\n";
+    let d = decode_with(b"Nr,Cur\nA-1,EUR\n", map);
+    assert_eq!(d.rejects.len(), 1, "{:?}", d.rejects);
+    assert!(
+        d.rejects[0].message.contains("looks `,`-separated"),
+        "{:?}",
+        d.rejects
+    );
+}

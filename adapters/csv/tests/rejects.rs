@@ -4,8 +4,10 @@
 
 mod common;
 
+use adapter_csv::CsvCodec;
 use adapter_csv::reject_report;
-use common::{decode, samples};
+use common::{decode, docs, samples};
+use gateway_core::{Decode, DecodeItem, PartnerProfile};
 use gateway_model::Document;
 
 #[test]
@@ -368,4 +370,153 @@ fn a_row_shorter_than_its_header_is_read_with_a_note_naming_it_and_the_counts() 
     let raw = format!("{RAGGED_HEAD}Invoice Line,INV-1,Acme,1,Widget,10.00,2,EA,PO-1,1\n");
     let d = decode(raw.as_bytes());
     assert!(d.documents[0].meta.notes().next().is_none());
+}
+
+const ORDER_CHARGE: &str = "\
+Invoice,Invoice Number*,Supplier Name,Supplier Number,Invoice Date*,Currency,Invoice Control Total
+Invoice Line,Invoice Number*,Supplier Name,Line Number,Description*,Price*,Quantity,Unit of Measure*
+Invoice Charge,Invoice Number*,Supplier Name,Type*,Total*
+Invoice,ORD-1,Acme Supplies,ACME-1,2026-03-15,USD,125.00
+Invoice Line,ORD-1,Acme Supplies,1,Gloves,100.00,1,EA
+Invoice,ORD-2,Acme Supplies,ACME-1,2026-03-15,USD,5.00
+Invoice Line,ORD-2,Acme Supplies,1,Paper,5.00,1,EA
+Invoice Charge,ORD-1,Acme Supplies,InvoiceShippingCharge,25.00
+";
+
+/// `(location, document)` of each reject.
+fn places(d: &gateway_core::Decoded) -> Vec<(String, Option<String>)> {
+    d.rejects
+        .iter()
+        .map(|r| (r.location.clone(), r.document.clone()))
+        .collect()
+}
+
+/// QA: ORD-1's shipping charge came after ORD-2's rows; the charge row was rejected and ORD-1
+/// delivered at 100.00 without it, the report saying both "rejected" and "taken". The invoice
+/// is refused whole: nothing of a document is dropped while the rest is delivered.
+#[test]
+fn a_charge_row_after_the_next_invoice_refuses_its_invoice_whole() {
+    let d = decode(ORDER_CHARGE.as_bytes());
+    let numbers: Vec<&str> = d.documents.iter().map(|x| x.document.number()).collect();
+    assert_eq!(numbers, ["ORD-2"], "{:?}", d.rejects);
+    assert_eq!(
+        places(&d),
+        [
+            ("row 8".to_string(), Some("ORD-1".to_string())),
+            ("rows 4-5".to_string(), Some("ORD-1".to_string())),
+        ]
+    );
+    for want in [
+        "Invoice Charge row for invoice \"ORD-1\" follows invoice \"ORD-2\"",
+        "invoice \"ORD-1\", at rows 4-5, is refused whole with this row",
+    ] {
+        assert!(
+            d.rejects[0].message.contains(want),
+            "{want}: {}",
+            d.rejects[0].message
+        );
+    }
+    for want in [
+        "refused whole, nothing of it taken",
+        "its Invoice Charge row 8 comes after invoice \"ORD-2\"",
+    ] {
+        assert!(
+            d.rejects[1].message.contains(want),
+            "{want}: {}",
+            d.rejects[1].message
+        );
+    }
+    // Streaming, the invoice was handed on before its charge was read: the charge row's reject
+    // names it and says it is refused whole, and the reject at its rows follows at the end, so
+    // a caller that delivers takes it back; the rejects are those `decode` gives.
+    let mut streamed = Vec::new();
+    CsvCodec
+        .decode_reader(
+            &mut ORDER_CHARGE.as_bytes(),
+            &PartnerProfile::anonymous(),
+            &mut |item| streamed.push(item),
+        )
+        .unwrap();
+    let rejects: Vec<(String, Option<String>)> = streamed
+        .iter()
+        .filter_map(|i| match i {
+            DecodeItem::Reject(r) => Some((r.location.clone(), r.document.clone())),
+            DecodeItem::Document(_) => None,
+        })
+        .collect();
+    assert_eq!(rejects, places(&d));
+    assert!(matches!(streamed.last(), Some(DecodeItem::Reject(r)) if r.location == "rows 4-5"));
+}
+
+/// QA: SAME-1's second line came after SAME-2 and a second run of SAME-1 rows followed: SAME-1
+/// went through at 10.00 instead of 17.00, and the second run as another SAME-1. Every run of
+/// an invoice whose rows are apart is refused, the one handed over first included.
+#[test]
+fn every_run_of_an_invoice_whose_rows_are_apart_is_refused() {
+    let raw = "\
+Invoice,Invoice Number*,Supplier Name,Supplier Number,Invoice Date*,Currency
+Invoice Line,Invoice Number*,Supplier Name,Line Number,Description*,Price*,Quantity,Unit of Measure*
+Invoice,SAME-1,Acme Supplies,ACME-1,2026-03-15,USD
+Invoice Line,SAME-1,Acme Supplies,1,Gloves,10.00,1,EA
+Invoice,SAME-2,Acme Supplies,ACME-1,2026-03-15,USD
+Invoice Line,SAME-2,Acme Supplies,1,Paper,5.00,1,EA
+Invoice Line,SAME-1,Acme Supplies,2,Late line for SAME-1,7.00,1,EA
+Invoice,SAME-1,Acme Supplies,ACME-1,2026-03-16,USD
+Invoice Line,SAME-1,Acme Supplies,1,Other gloves,99.00,1,EA
+";
+    let d = decode(raw.as_bytes());
+    let numbers: Vec<&str> = d.documents.iter().map(|x| x.document.number()).collect();
+    assert_eq!(numbers, ["SAME-2"], "{:?}", d.rejects);
+    let same = |at: &str| (at.to_string(), Some("SAME-1".to_string()));
+    assert_eq!(places(&d), [same("row 7"), same("row 8"), same("rows 3-4")]);
+    assert!(
+        d.rejects[1]
+            .message
+            .contains("invoice \"SAME-1\" came before, at rows 3-4"),
+        "{}",
+        d.rejects[1].message
+    );
+    // Two Invoice rows under one number one after the other are refused the same way.
+    let twice = "\
+Invoice,Invoice Number,Invoice Date,Currency
+Invoice Line,Invoice Number,Line Number,Description,Price,Quantity
+Invoice,T-1,2026-03-15,USD
+Invoice Line,T-1,1,Gloves,10.00,1
+Invoice,T-1,2026-03-15,USD
+Invoice Line,T-1,1,Gloves,10.00,1
+";
+    let d = decode(twice.as_bytes());
+    assert!(d.documents.is_empty(), "{:?}", docs(&d));
+    assert!(
+        d.rejects[0].message.contains("came before, at rows 3-4"),
+        "{:?}",
+        d.rejects
+    );
+}
+
+/// A line naming an invoice whose Invoice row comes later was rejected on its own, and that
+/// invoice then went through without it: it is refused when it starts.
+#[test]
+fn a_line_before_its_invoice_refuses_that_invoice_when_it_comes() {
+    let raw = "\
+Invoice,Invoice Number,Invoice Date,Currency
+Invoice Line,Invoice Number,Line Number,Description,Price,Quantity
+Invoice,A-1,2026-03-15,USD
+Invoice Line,A-1,1,Gloves,10.00,1
+Invoice Line,B-1,1,Early line for B-1,7.00,1
+Invoice,B-1,2026-03-15,USD
+Invoice Line,B-1,2,Paper,5.00,1
+";
+    let d = decode(raw.as_bytes());
+    let numbers: Vec<&str> = d.documents.iter().map(|x| x.document.number()).collect();
+    assert_eq!(numbers, ["A-1"], "{:?}", d.rejects);
+    let b = |at: &str| (at.to_string(), Some("B-1".to_string()));
+    assert_eq!(places(&d), [b("row 5"), b("row 6")]);
+    assert!(
+        d.rejects[0]
+            .message
+            .contains("an invoice \"B-1\" further on is refused"),
+        "{}",
+        d.rejects[0].message
+    );
 }
