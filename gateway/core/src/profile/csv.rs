@@ -26,11 +26,14 @@ pub struct CsvProfile {
     #[serde(default)]
     pub has_header: Option<bool>,
     /// chrono format of date columns (`"%d/%m/%Y"`); ISO `YYYY-MM-DD` when absent. Applies
-    /// to the Coupa layouts and to a column map, reading and writing.
+    /// to the Coupa layouts and to a column map, reading and writing. `%Y` takes four-digit
+    /// years: `05/03/26` under it is refused (read as year 26 it reached Coupa), `%y` reads it.
     #[serde(default)]
     pub date_format: Option<String>,
     /// Decimal separator of amounts and quantities (`','` for `1.234,56`); `'.'` when absent.
-    /// Applies to the Coupa layouts and to a column map, reading and writing.
+    /// Applies to the Coupa layouts and to a column map, reading and writing. When absent, a
+    /// `;`-separated file's numbers with a comma and no point are refused as ambiguous
+    /// (European files write decimal commas): declare it to have them read.
     #[serde(default)]
     pub decimal_separator: Option<char>,
     /// How rows become documents; see [`CsvGrouping`].
@@ -56,7 +59,8 @@ pub struct CsvProfile {
     /// `"windows-1252"` (Excel on Windows opens and saves CSV files in it). What we write is
     /// in it; a character it lacks is refused with its row and column rather than written
     /// changed. Under the default, cells that are not UTF-8 are read as Windows-1252, noted;
-    /// under `"windows-1252"` every cell is read in it.
+    /// under `"windows-1252"` every cell is read in it, except in a file that starts with a
+    /// UTF-8 byte-order mark, which is read as UTF-8 and noted.
     #[serde(default)]
     pub charset: Option<gateway_model::charset::Charset>,
     /// For partners who open their files in a spreadsheet: a text cell that would run as a
@@ -68,16 +72,19 @@ pub struct CsvProfile {
 }
 
 /// How the rows of a partner layout group into documents. Groups are runs of consecutive rows,
-/// so reading stays streaming: a key that comes back later starts a new document.
+/// so reading stays streaming: a key that comes back later refuses its document whole (it
+/// would otherwise be delivered in two parts, or without the later rows).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CsvGrouping {
     /// One row per line with the header fields repeated; a new document starts when the
-    /// document number (the column mapped to `invoice_number` / `po_number`) changes.
+    /// document number (the column mapped to `invoice_number` / `po_number`) changes, and a
+    /// row whose header fields contradict its document's first row is refused at the cell.
     #[default]
     Repeated,
     /// Rows with the same value in `key_column` form one document; header fields are read from
-    /// the first row of the run and may be blank on the others.
+    /// the first row of the run and may be blank on the others; a different value there is
+    /// refused at its cell.
     Key,
     /// Every row is a document of its own with one line.
     Row,
