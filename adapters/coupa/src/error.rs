@@ -79,9 +79,10 @@ impl std::fmt::Display for TokenRefusal {
             TokenCheck::Scopes => "the Coupa scopes: the API client in Coupa must grant each one",
             TokenCheck::All => "the Coupa client_id, client_secret and scopes",
         };
+        // The check is the operator's to make, after the marker a supplier's notice cuts at.
         write!(
             f,
-            "): check {check}; the gateway's credentials, not the document: retried until they are fixed"
+            "): the gateway's credentials, not the document, retried until they are fixed.{OPERATOR_ADVICE}check {check}"
         )
     }
 }
@@ -270,11 +271,11 @@ impl From<CoupaError> for gateway_core::DeliveryError {
                         other => other.to_string(),
                     };
                     format!(
-                        "Coupa invoice {invoice_id} is there without its file {file}: {why}; attach the file to it in Coupa, or fix the file and replay (the invoice is found, not created again)"
+                        "Coupa invoice {invoice_id} is there without its file {file}: {why}.{OPERATOR_ADVICE}attach the file to it in Coupa, or fix the file and replay (the invoice is found, not created again)"
                     )
                 }
                 CoupaError::Submit { invoice_id, cause } => format!(
-                    "Coupa invoice {invoice_id} is there as a draft, not submitted: {cause}; submit it in Coupa, or fix the cause and replay (the invoice is found and submitted, not created again)"
+                    "Coupa invoice {invoice_id} is there as a draft, not submitted: {cause}.{OPERATOR_ADVICE}submit it in Coupa, or fix the cause and replay (the invoice is found and submitted, not created again)"
                 ),
                 CoupaError::SupplierNotFound(what) => supplier_not_found(what, None),
                 other => other.to_string(),
@@ -282,6 +283,22 @@ impl From<CoupaError> for gateway_core::DeliveryError {
             gateway_core::DeliveryError::Permanent { reason }
         }
     }
+}
+
+/// Where a dead letter's reason turns from what happened to what an operator does about it
+/// (add a supplier in Coupa, void an invoice there, replay): every reason this crate writes
+/// with advice puts it after this marker, so a reader that must pass on only what happened
+/// cuts there ([`what_happened`]). `gateway dlq purge --tell-supplier` sent the whole reason
+/// to the supplier, advice and `gateway dlq replay` commands included.
+pub const OPERATOR_ADVICE: &str = " To deliver it: ";
+
+/// `reason` without its operator advice ([`OPERATOR_ADVICE`]): what happened, for someone
+/// who is not the gateway's operator (the supplier told its invoice was given up). A reason
+/// without advice is returned whole.
+pub fn what_happened(reason: &str) -> &str {
+    reason
+        .split_once(OPERATOR_ADVICE)
+        .map_or(reason, |(happened, _)| happened.trim_end())
 }
 
 /// The start of a dead letter's reason when the invoice's supplier is not in Coupa.
@@ -310,14 +327,14 @@ pub fn supplier_not_found(what: &str, partner: Option<&str>) -> String {
         .any(|k| what.starts_with(k));
     if looked_up {
         format!(
-            "{SUPPLIER_NOT_FOUND}{what}. To deliver it: add that supplier in Coupa ({what}), or \
+            "{SUPPLIER_NOT_FOUND}{what}.{OPERATOR_ADVICE}add that supplier in Coupa ({what}), or \
              correct the supplier the gateway looks for, [partners.coupa_supplier] of {whose} in \
              the gateway's configuration (without one, the supplier the invoice names), and \
              restart the gateway; then replay it: {replay}"
         )
     } else {
         format!(
-            "{SUPPLIER_NOT_FOUND}{what}. To deliver it: name its Coupa supplier (id, number or \
+            "{SUPPLIER_NOT_FOUND}{what}.{OPERATOR_ADVICE}name its Coupa supplier (id, number or \
              name) in [partners.coupa_supplier] of {whose} in the gateway's configuration, and \
              restart the gateway; then replay it: {replay}"
         )
@@ -330,8 +347,8 @@ pub fn supplier_not_found(what: &str, partner: Option<&str>) -> String {
 pub fn with_partner_named(reason: String, partner: &str) -> String {
     let what = reason
         .strip_prefix(SUPPLIER_NOT_FOUND)
-        .and_then(|rest| rest.split_once(". To deliver it: "))
-        .map(|(what, _)| what)
+        .and_then(|rest| rest.split_once(OPERATOR_ADVICE))
+        .and_then(|(what, _)| what.strip_suffix('.'))
         .filter(|what| supplier_not_found(what, None) == reason);
     match what {
         Some(what) => supplier_not_found(what, Some(partner)),
@@ -371,6 +388,60 @@ mod tests {
         assert_eq!(
             with_partner_named("conflict: x".into(), "beta"),
             "conflict: x"
+        );
+    }
+
+    /// Every reason written with advice for the operator says what happened before
+    /// [`OPERATOR_ADVICE`], so a supplier's notice can leave the advice out
+    /// ([`what_happened`]); a reason without advice is kept whole.
+    #[test]
+    fn what_happened_leaves_the_operators_advice_out() {
+        let permanent = |e: CoupaError| gateway_core::DeliveryError::from(e).reason().to_string();
+        let not_found = permanent(CoupaError::SupplierNotFound("number \"BETA-9\"".into()));
+        let cases = [
+            (
+                with_partner_named(not_found.clone(), "beta"),
+                "supplier not found in Coupa: number \"BETA-9\".",
+            ),
+            (
+                permanent(CoupaError::SupplierNotFound("no reference".into())),
+                "supplier not found in Coupa: no reference.",
+            ),
+            (
+                permanent(CoupaError::Submit {
+                    invoice_id: 5,
+                    cause: Box::new(CoupaError::Forbidden("no scope".into())),
+                }),
+                "Coupa invoice 5 is there as a draft, not submitted: forbidden (missing scope?): no scope.",
+            ),
+            (
+                permanent(CoupaError::Attachment {
+                    file: "inv.pdf".into(),
+                    invoice_id: 5,
+                    cause: Box::new(CoupaError::Forbidden("no scope".into())),
+                }),
+                "Coupa invoice 5 is there without its file inv.pdf: forbidden (missing scope?): no scope.",
+            ),
+            (
+                CoupaError::TokenRefused(TokenRefusal::from_answer(401, "")).to_string(),
+                "Coupa refused the token request (401): the gateway's credentials, not the document, retried until they are fixed.",
+            ),
+            (
+                "Coupa refused the invoice (400): bad".to_string(),
+                "Coupa refused the invoice (400): bad",
+            ),
+        ];
+        for (reason, happened) in cases {
+            assert!(
+                reason.contains(OPERATOR_ADVICE) || reason == happened,
+                "{reason}"
+            );
+            assert_eq!(what_happened(&reason), happened, "{reason}");
+        }
+        // The partner is still named once the marker is one constant.
+        assert!(
+            with_partner_named(not_found, "beta").contains("dlq replay --partner beta"),
+            "named"
         );
     }
 

@@ -102,7 +102,7 @@ impl CoupaInvoice {
             .unwrap_or_else(|| "this supplier".to_string());
         Some(format!(
             "Coupa already has invoice {} of {supplier} (Coupa invoice id {}, {}){ours} and it is \
-             not this one: {}. It is another invoice, or a corrected one, which the API cannot \
+             not this one: {}.{}it is another invoice, or a corrected one, which the API cannot \
              put in its place: if this is a correction, void or credit the one in Coupa first \
              and replay this one; if it is another invoice, the supplier must send it under a \
              new number. Retrying it as it is cannot help",
@@ -110,6 +110,7 @@ impl CoupaInvoice {
             self.id,
             self.status.as_deref().unwrap_or("no status"),
             invoice_diff::describe(&diffs),
+            crate::error::OPERATOR_ADVICE,
         ))
     }
 

@@ -35,7 +35,7 @@ pub use attachments::CoupaAttachment;
 pub use client::CoupaClient;
 pub use config::CoupaClientConfig;
 pub use cxml::CxmlStatus;
-pub use error::{CoupaError, TokenCheck, TokenRefusal};
+pub use error::{CoupaError, OPERATOR_ADVICE, TokenCheck, TokenRefusal, what_happened};
 pub use gateway_core::profile::CoupaSupplierRef;
 pub use invoices::{CoupaInvoice, InvoiceOutcome};
 pub use mapping::{InvoiceMapping, SupplierKey, invoice_to_coupa, purchase_order_from_coupa};

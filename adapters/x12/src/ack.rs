@@ -168,7 +168,7 @@ pub fn acknowledge_with(
 struct AckVisitor<'r> {
     raw: &'r [u8],
     /// What the partner's profile tells about its documents (its Coupa supplier).
-    context: gateway_model::ValidationContext,
+    context: gateway_model::ValidationContext<'r>,
     sets: Vec<SetAck>,
     /// Sets of the open group that no AK2 can name.
     unnamed_sets: u32,

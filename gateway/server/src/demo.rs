@@ -236,11 +236,19 @@ impl DemoEnv {
             .with_context(|| format!("no demo partner {id}"))
     }
 
-    /// The sample invoice with its number replaced.
+    /// The sample invoice with its number replaced. Its Coupa supplier number (`SUP-001`) is
+    /// left out: every demo partner sends it, and an invoice naming another Coupa supplier
+    /// than its sender's profile is refused at intake; the profiles say whose it is.
     pub fn invoice(number: &str) -> anyhow::Result<Invoice> {
         match gateway_model::from_json(SAMPLE_INVOICE.as_bytes())? {
             Document::Invoice(mut inv) => {
                 inv.invoice_number = Some(number.into());
+                if let Some(s) = &mut inv.supplier {
+                    s.ids.retain(|i| {
+                        !i.domain.eq_ignore_ascii_case("coupa")
+                            && !i.domain.eq_ignore_ascii_case("coupa-number")
+                    });
+                }
                 Ok(inv)
             }
             other => bail!("the sample is a {}, not an invoice", other.kind()),

@@ -15,6 +15,9 @@
 //!
 //! A notice that cannot be sent is reported with what to do, never retried: the invoice is
 //! already purged, and the operator can tell the supplier another way.
+//!
+//! The supplier is told what happened, never what the operator is advised to do about it: a
+//! dead letter's reason is cut at its advice ([`adapter_coupa::OPERATOR_ADVICE`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,7 +68,8 @@ struct Given<'a> {
     envelope: &'a Envelope,
     invoice: Invoice,
     number: String,
-    /// What the supplier is told: why the gateway gave the invoice up.
+    /// What the supplier is told: why the gateway gave the invoice up, without the advice the
+    /// dead letter gives the operator ([`adapter_coupa::what_happened`]).
     reason: String,
 }
 
@@ -294,9 +298,12 @@ fn given(letter: &DeadLetter) -> Result<Given<'_>, String> {
     Ok(Given {
         envelope: &letter.envelope,
         number,
+        // What happened only: the operator's advice in a reason ("add that supplier in Coupa
+        // ... then replay it: gateway dlq replay ...", "void or credit the one in Coupa first")
+        // reached suppliers word for word.
         reason: format!(
             "Rejected and not delivered to the buyer's Coupa: {}",
-            letter.reason
+            adapter_coupa::what_happened(&letter.reason)
         ),
         invoice,
     })
@@ -422,6 +429,59 @@ mod tests {
         );
         assert!(text.contains("supplier not found"), "{text}");
         assert!(text.contains(&l.doc_id), "{text}");
+    }
+
+    /// QA: `--tell-supplier` sent a dead letter's reason word for word, so the supplier read
+    /// the operator's advice ("add that supplier in Coupa ... then replay it: gateway dlq
+    /// replay ...", "void or credit the one in Coupa first and replay this one"). It reads
+    /// what happened only.
+    #[tokio::test]
+    async fn a_supplier_is_told_what_happened_not_the_operators_advice() {
+        let not_found: gateway_core::DeliveryError =
+            adapter_coupa::CoupaError::SupplierNotFound("number \"BETA-9\"".into()).into();
+        let not_found =
+            adapter_coupa::error::with_partner_named(not_found.reason().to_string(), "csvco");
+        let held = serde_json::json!({
+            "id": 41, "status": "approved", "invoice-number": "INV/42",
+            "supplier": {"id": 7, "name": "Beta"}, "supplier-total": "90.00"
+        });
+        let conflict = adapter_coupa::CoupaInvoice::from_json(&held)
+            .unwrap()
+            .conflict_with(
+                &serde_json::json!({"invoice-number": "INV/42", "supplier-total": "100.00"}),
+            )
+            .unwrap();
+        for (reason, happened) in [
+            (not_found, "supplier not found in Coupa: number \"BETA-9\"."),
+            (
+                conflict,
+                "Coupa already has invoice INV/42 of supplier Beta",
+            ),
+        ] {
+            assert!(reason.contains("replay"), "{reason}");
+            let dir = tempfile::tempdir().unwrap();
+            let n = notices(partner(
+                "csvco",
+                Some(OutboundChannel::CsvFile {
+                    dir: dir.path().display().to_string(),
+                }),
+            ));
+            let mut l = letter(&invoice("INV/42"), "csvco", SourceMeta::default());
+            l.reason = reason.clone();
+            n.tell(&l).await.unwrap();
+            let file = std::fs::read_dir(dir.path())
+                .unwrap()
+                .flatten()
+                .next()
+                .unwrap();
+            let text = std::fs::read_to_string(file.path()).unwrap();
+            assert!(text.contains(happened), "{text}");
+            for advice in ["replay", "To deliver it", "in Coupa first", "[partners"] {
+                assert!(!text.contains(advice), "{advice:?} in {text}");
+            }
+            // The 824 and the cXML notice say the same words.
+            assert!(!given(&l).unwrap().reason.contains("replay"));
+        }
     }
 
     #[tokio::test]

@@ -143,9 +143,11 @@ fn sample(path: &str) -> String {
 async fn a_file_appended_to_after_it_was_read_is_reported_in_error_once() {
     use gateway_core::metrics::{Counter, value};
     let mut env = env(0).await;
+    // acme's own supplier number: another is refused at intake.
     let csv = sample("samples/csv/invoice/coupa_import.csv")
         .replace("INV-1001", "INV-3001")
-        .replace("INV-1002", "INV-3002");
+        .replace("INV-1002", "INV-3002")
+        .replace("SUP-001", "ACME-1");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 11);
     let head = format!("{}\n", lines[..5].join("\n"));
@@ -471,7 +473,8 @@ async fn a_cxml_from_nobody_is_refused_where_the_owner_has_a_from_identity() {
 }
 
 /// The owners' own documents still go through: acme's cXML in acme's folder, globex's CSV
-/// (its own supplier number, or one no profile names) in globex's.
+/// (its own supplier number, or none) in globex's. (A supplier number no profile names is
+/// not globex's either: the intake refuses it, as `supplier_intake.rs` shows.)
 #[tokio::test]
 async fn the_owners_own_cxml_and_csv_are_still_taken() {
     let mut env = env(0).await;
@@ -486,7 +489,7 @@ async fn the_owners_own_cxml_and_csv_are_still_taken() {
     env.drop_and_take(
         "globex",
         "unnamed.csv",
-        csv_invoice("CSV-GLOBEX-2", "SUP-001").as_bytes(),
+        csv_invoice("CSV-GLOBEX-2", "").as_bytes(),
     )
     .await;
     assert_eq!(env.archived("acme"), vec!["own.xml"]);

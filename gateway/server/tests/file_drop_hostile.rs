@@ -83,14 +83,16 @@ impl Env {
         self.root.join("acme").join(name)
     }
 
-    /// A file outside the drop holding a good invoice, INV-OUTSIDE-1.
+    /// A file outside the drop holding a good invoice of acme's, INV-OUTSIDE-1 (the sample's
+    /// supplier number made acme's: another is refused at intake).
     fn outside(&self) -> (PathBuf, String) {
         let csv = std::fs::read_to_string(
             gateway_core::testkit::repo_root().join("samples/csv/invoice/coupa_import.csv"),
         )
         .unwrap()
         .replace("INV-1001", "INV-OUTSIDE-1")
-        .replace("INV-1002", "INV-OUTSIDE-2");
+        .replace("INV-1002", "INV-OUTSIDE-2")
+        .replace("SUP-001", "ACME-1");
         let outside = self.dir.path().join("outside");
         std::fs::create_dir_all(&outside).unwrap();
         let secret = outside.join("secret.csv");

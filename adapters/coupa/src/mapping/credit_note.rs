@@ -3,19 +3,48 @@
 //! quantity and unit price are positive and which names the invoice it credits (Coupa
 //! Compass, "Create PO-backed Credit Memo"). cXML writes a credit memo's amounts negative and
 //! X12 810s mostly positive, so the same credit reached Coupa with opposite signs by channel.
-//! A memo written all negative is turned around here; one already positive, or mixing signs
-//! (which no turn keeps right), is sent as it came.
+//!
+//! The direction is one fact of the whole memo ([`Invoice::credit_direction`], the rule the
+//! intake's validation applies too): a memo written as credits has every sign turned
+//! together, so a line written positive among its credits (a restocking fee, which reduces
+//! the credit) becomes a negative line of the positive credit note; one written positive is
+//! sent as it came; one whose direction cannot be told is refused, not guessed. Turning line
+//! by line, as this did, sent a memo with a fee line as a charge (quantity −3, total −30,
+//! supplier total −20).
 
 use std::borrow::Cow;
 
-use gateway_model::{Charge, Decimal, Invoice, InvoiceLine, InvoicePurpose, Tax};
+use gateway_model::{Charge, CreditDirection, Decimal, Invoice, InvoiceLine, Tax};
 
-/// `inv` with a credit memo's negative amounts made positive when every line and the total
-/// are credits (none above zero, one below); otherwise `inv` itself.
-pub(super) fn in_coupa_signs(inv: &Invoice) -> Cow<'_, Invoice> {
-    if inv.purpose != Some(InvoicePurpose::CreditMemo) || !written_negative(inv) {
-        return Cow::Borrowed(inv);
+use crate::error::CoupaError;
+
+/// A memo as Coupa takes it, and whether its signs were turned (a discount then adds to the
+/// credit: the model counts it against the memo's negative total).
+pub(super) struct InCoupaSigns<'a> {
+    pub invoice: Cow<'a, Invoice>,
+    pub turned: bool,
+}
+
+/// `inv` in Coupa's signs: a credit memo written as credits turned positive as a whole,
+/// anything else as it came. `Err` for a memo whose direction cannot be told.
+pub(super) fn in_coupa_signs(inv: &Invoice) -> Result<InCoupaSigns<'_>, CoupaError> {
+    match inv.credit_direction() {
+        Some(CreditDirection::Negative) => Ok(InCoupaSigns {
+            invoice: Cow::Owned(turned(inv)),
+            turned: true,
+        }),
+        Some(CreditDirection::Unknown) => Err(CoupaError::Mapping(
+            CreditDirection::UNKNOWN_WHY.to_string(),
+        )),
+        Some(CreditDirection::Positive) | None => Ok(InCoupaSigns {
+            invoice: Cow::Borrowed(inv),
+            turned: false,
+        }),
     }
+}
+
+/// `inv` with every amount's sign turned.
+fn turned(inv: &Invoice) -> Invoice {
     let mut out = inv.clone();
     for l in &mut out.lines {
         turn_line(l);
@@ -25,35 +54,38 @@ pub(super) fn in_coupa_signs(inv: &Invoice) -> Cow<'_, Invoice> {
     for v in [&mut out.subtotal, &mut out.tax_total, &mut out.total] {
         negate(v);
     }
-    Cow::Owned(out)
+    out
 }
 
-/// Every line amount (or quantity × price) and the total at or below zero, one below.
-fn written_negative(inv: &Invoice) -> bool {
-    let line_values: Vec<Decimal> = inv
-        .lines
-        .iter()
-        .filter_map(|l| {
-            l.amount.or_else(|| {
-                l.quantity
-                    .zip(l.unit_price)
-                    .and_then(|(q, p)| q.checked_mul(p))
-            })
-        })
-        .collect();
-    let values = line_values.iter().chain(inv.total.iter());
-    values.clone().all(|v| *v <= Decimal::ZERO) && values.into_iter().any(|v| *v < Decimal::ZERO)
+/// `-d`, zero without a sign: Coupa was sent `"-0.00"` for a memo's tax of 0.00.
+pub(super) fn neg(d: Decimal) -> Decimal {
+    unsigned_zero(-d)
+}
+
+/// `d`, or zero without a sign when it is zero (`-0.00` → `0.00`, scale kept).
+pub(super) fn unsigned_zero(d: Decimal) -> Decimal {
+    if d.is_zero() { d.abs() } else { d }
 }
 
 fn negate(v: &mut Option<Decimal>) {
     if let Some(d) = v {
-        *d = -*d;
+        *d = neg(*d);
     }
 }
 
+/// A line turned: its amount negated, its quantity positive and its price carrying the sign
+/// of the turned amount. A credited line (−3 × 10) becomes 3 × 10; a fee among credits
+/// (1 × 10) becomes 1 × −10, a charge in the credit note that leaves its quantity as billed.
 fn turn_line(l: &mut InvoiceLine) {
-    l.quantity = l.quantity.map(|q| q.abs());
-    l.unit_price = l.unit_price.map(|p| p.abs());
+    let charge_in_credit = l.extended_amount().is_some_and(|a| a > Decimal::ZERO);
+    l.quantity = l.quantity.map(|q| unsigned_zero(q.abs()));
+    l.unit_price = l.unit_price.map(|p| {
+        if charge_in_credit {
+            neg(p.abs())
+        } else {
+            unsigned_zero(p.abs())
+        }
+    });
     negate(&mut l.amount);
     turn_taxes(&mut l.taxes);
     turn_charges(&mut l.charges);
@@ -77,57 +109,98 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use gateway_model::InvoicePurpose;
 
     fn d(s: &str) -> Option<Decimal> {
         Some(s.parse().unwrap())
     }
 
-    fn memo(q: &str, p: &str, amount: &str, total: &str) -> Invoice {
+    fn line(q: &str, p: &str, amount: &str) -> InvoiceLine {
+        InvoiceLine {
+            quantity: d(q),
+            unit_price: d(p),
+            amount: d(amount),
+            ..InvoiceLine::default()
+        }
+    }
+
+    fn memo(lines: Vec<InvoiceLine>, total: Option<&str>) -> Invoice {
         Invoice {
             purpose: Some(InvoicePurpose::CreditMemo),
-            lines: vec![InvoiceLine {
-                quantity: d(q),
-                unit_price: d(p),
-                amount: d(amount),
-                taxes: vec![Tax {
-                    amount: d(&total.replace("110", "10")),
-                    ..Tax::default()
-                }],
-                ..InvoiceLine::default()
-            }],
-            total: d(total),
+            lines,
+            total: total.and_then(d),
             ..Invoice::default()
         }
+    }
+
+    fn qpa(l: &InvoiceLine) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>) {
+        (l.quantity, l.unit_price, l.amount)
     }
 
     #[test]
     fn a_memo_written_negative_is_sent_positive_and_one_written_positive_as_it_came() {
         for (q, p) in [("-2", "50"), ("2", "-50"), ("-2", "-50")] {
-            let neg = memo(q, p, "-100", "-110");
-            let turned = in_coupa_signs(&neg);
-            let l = &turned.lines[0];
-            assert_eq!(
-                (l.quantity, l.unit_price, l.amount),
-                (d("2"), d("50"), d("100")),
-                "{q} {p}"
-            );
+            let mut neg = memo(vec![line(q, p, "-100")], Some("-110"));
+            neg.lines[0].taxes = vec![Tax {
+                amount: d("-10"),
+                ..Tax::default()
+            }];
+            let turned = in_coupa_signs(&neg).unwrap();
+            assert!(turned.turned);
+            let l = &turned.invoice.lines[0];
+            assert_eq!(qpa(l), (d("2"), d("50"), d("100")), "{q} {p}");
             assert_eq!(l.taxes[0].amount, d("10"));
-            assert_eq!(turned.total, d("110"));
+            assert_eq!(turned.invoice.total, d("110"));
         }
-        let pos = memo("2", "50", "100", "110");
-        assert!(matches!(in_coupa_signs(&pos), Cow::Borrowed(_)));
+        let pos = memo(vec![line("2", "50", "100")], Some("110"));
+        let same = in_coupa_signs(&pos).unwrap();
+        assert!(matches!(same.invoice, Cow::Borrowed(_)) && !same.turned);
         // A standard invoice with a negative line is Coupa's other form of credit: untouched.
-        let mut standard = memo("-2", "50", "-100", "-110");
+        let mut standard = memo(vec![line("-2", "50", "-100")], Some("-110"));
         standard.purpose = Some(InvoicePurpose::Standard);
-        assert!(matches!(in_coupa_signs(&standard), Cow::Borrowed(_)));
-        // Mixed signs: no turn keeps every line right, so nothing is turned.
-        let mut mixed = memo("-2", "50", "-100", "-90");
-        mixed.lines.push(InvoiceLine {
-            quantity: d("1"),
-            unit_price: d("10"),
-            amount: d("10"),
-            ..InvoiceLine::default()
-        });
-        assert!(matches!(in_coupa_signs(&mixed), Cow::Borrowed(_)));
+        assert!(matches!(
+            in_coupa_signs(&standard).unwrap().invoice,
+            Cow::Borrowed(_)
+        ));
+    }
+
+    /// QA's E1: −3 × 10 returned and a +1 × 10 restocking fee, due −20.00. Turned as a whole:
+    /// the credit 3 × 10, the fee a negative line, 20.00 credited.
+    #[test]
+    fn a_fee_among_credits_turns_with_them() {
+        let m = memo(
+            vec![line("-3", "10.00", "-30.00"), line("1", "10.00", "10.00")],
+            Some("-20.00"),
+        );
+        let out = in_coupa_signs(&m).unwrap();
+        assert!(out.turned);
+        let lines = &out.invoice.lines;
+        assert_eq!(qpa(&lines[0]), (d("3"), d("10.00"), d("30.00")));
+        assert_eq!(qpa(&lines[1]), (d("1"), d("-10.00"), d("-10.00")));
+        assert_eq!(out.invoice.total, d("20.00"));
+    }
+
+    #[test]
+    fn zero_turns_to_zero_never_minus_zero() {
+        let mut m = memo(vec![line("-1", "10.00", "-10.00")], Some("-10.00"));
+        m.tax_total = d("0.00");
+        let out = in_coupa_signs(&m).unwrap();
+        let tax = out.invoice.tax_total.unwrap();
+        assert_eq!(tax.to_string(), "0.00");
+        assert_eq!(neg("0.00".parse().unwrap()).to_string(), "0.00");
+        assert_eq!(neg("-0.00".parse().unwrap()).to_string(), "0.00");
+    }
+
+    #[test]
+    fn a_memo_whose_direction_cannot_be_told_is_refused() {
+        let m = memo(
+            vec![line("-1", "10.00", "-10.00"), line("1", "10.00", "10.00")],
+            None,
+        );
+        let err = in_coupa_signs(&m).err().unwrap();
+        assert!(
+            matches!(&err, CoupaError::Mapping(m) if m.contains("direction cannot be told")),
+            "{err}"
+        );
     }
 }

@@ -55,8 +55,10 @@ pub fn supplier_ref_from_party(p: &Party) -> Option<CoupaSupplierRef> {
     Some(CoupaSupplierRef { id, number, name })
 }
 
+/// A decimal as Coupa's JSON string; zero without a sign (`"0.00"`, never `"-0.00"`, which a
+/// turned credit memo's tax of zero became).
 fn dec(d: Decimal) -> Value {
-    Value::String(d.to_string())
+    Value::String(super::credit_note::unsigned_zero(d).to_string())
 }
 
 fn tax_line(t: &Tax) -> Value {
@@ -128,12 +130,14 @@ fn line(l: &InvoiceLine, po_number: Option<&str>) -> Value {
 }
 
 /// Maps a canonical invoice to Coupa's create body. Fails only when the invoice number or date
-/// is missing (Coupa's required keys); everything else Coupa validates itself and refuses with
+/// is missing (Coupa's required keys) or a credit memo's direction cannot be told (which way
+/// Coupa books it would be a guess); everything else Coupa validates itself and refuses with
 /// its own message.
 ///
 /// Choices: header taxes → `tax-amount` (and `tax-rate` when there is exactly one rate), or
 /// `tax_total` when there are no tax entries, unless a line carries taxes (then `line-level-taxation` is true and lines carry `tax-lines`);
-/// a credit memo written negative is sent positive, as Coupa takes a credit note
+/// a credit memo written as credits (negative) is turned positive as a whole, as Coupa takes
+/// a credit note, and one whose direction cannot be told is refused
 /// ([`super::credit_note`]); charges, the invoice's and its lines' → `shipping-amount` / `handling-amount` /
 /// `misc-amount` (discounts and other kinds in misc, a discount negative); `total` →
 /// `supplier-total` (the control total); `comments` → `supplier-note`; credit memos set
@@ -151,8 +155,8 @@ pub fn invoice_to_coupa(
     supplier: &SupplierKey,
     opts: &InvoiceMapping,
 ) -> Result<Value, CoupaError> {
-    let inv = super::credit_note::in_coupa_signs(inv);
-    let inv = inv.as_ref();
+    let signs = super::credit_note::in_coupa_signs(inv)?;
+    let inv = signs.invoice.as_ref();
     // Trimmed: validation reads `"SP-R3 "` as `SP-R3`, and so must the duplicate guard's
     // lookup and Coupa; sent as received, it was looked up as another number.
     let number = inv
@@ -240,7 +244,7 @@ pub fn invoice_to_coupa(
         // is still the tax billed: without it Coupa's parts fall short of the total.
         m.insert("tax-amount".into(), dec(t));
     }
-    for (key, amount) in header_amounts(inv) {
+    for (key, amount) in header_amounts(inv, signs.turned) {
         m.insert(key.into(), dec(amount));
     }
     if let Some(t) = inv.total {
@@ -275,8 +279,11 @@ fn header_field(kind: ChargeKind) -> &'static str {
 /// model's amounts are positive; a discount written negative still reduces it, as
 /// [`gateway_model::Document::validate`] counts it), anything else adds to it. `None` for a
 /// charge given by a rate alone, which the document's arithmetic does not count either.
-fn signed(c: &Charge) -> Option<Decimal> {
+/// In a credit memo `turned` positive, a discount adds to the credit: it reduced the memo's
+/// negative total, so turned with the rest it increases the positive one.
+fn signed(c: &Charge, turned: bool) -> Option<Decimal> {
     c.amount.map(|a| match c.kind {
+        ChargeKind::Discount if turned => a.abs(),
         ChargeKind::Discount => -a.abs(),
         _ => a,
     })
@@ -293,14 +300,15 @@ fn all_charges(inv: &Invoice) -> impl Iterator<Item = (Option<&InvoiceLine>, &Ch
 
 /// `shipping-amount`, `handling-amount` and `misc-amount`: the sum of the charges of their
 /// kinds, the invoice's and its lines' (a discount negative, in misc with the other kinds).
-/// A field is there when at least one charge with an amount is counted in it.
-fn header_amounts(inv: &Invoice) -> Vec<(&'static str, Decimal)> {
+/// A field is there when at least one charge with an amount is counted in it. `turned`: the
+/// credit memo's signs were turned ([`signed`]).
+fn header_amounts(inv: &Invoice, turned: bool) -> Vec<(&'static str, Decimal)> {
     ["shipping-amount", "handling-amount", "misc-amount"]
         .into_iter()
         .filter_map(|key| {
             let v: Vec<Decimal> = all_charges(inv)
                 .filter(|(_, c)| header_field(c.kind) == key)
-                .filter_map(|(_, c)| signed(c))
+                .filter_map(|(_, c)| signed(c, turned))
                 .collect();
             (!v.is_empty()).then(|| (key, v.into_iter().sum()))
         })
