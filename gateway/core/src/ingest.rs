@@ -65,6 +65,11 @@ pub struct IngestReport {
     pub accepted: Vec<Accepted>,
     pub duplicates: Vec<Duplicate>,
     pub rejects: Vec<Reject>,
+    /// The doc id of the ledger row that keeps a reject, by the reject's index in `rejects`:
+    /// the sender is given it with the reject, to follow the refusal by id as it follows an
+    /// accepted document (`GET /api/v1/documents/{doc_id}`). A reject no row keeps (another
+    /// request is handling the same document) has none.
+    pub reject_doc_ids: std::collections::BTreeMap<usize, String>,
     /// Partner acknowledgments (X12 997/999) the input held, one line each: the document each
     /// answered and the partner's verdict, or why it could not be matched.
     pub acknowledgments: Vec<String>,
@@ -75,6 +80,20 @@ pub struct IngestReport {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("temporarily unavailable: {0}")]
 pub struct IngestError(pub String);
+
+/// How the error starts when another request is taking one of the same documents right now
+/// ([`IngestError::is_in_flight`]); the pipeline's words for the sender.
+pub const IN_FLIGHT: &str = "another request is taking this same document right now";
+
+impl IngestError {
+    /// Whether the request was not taken because another request is taking one of its
+    /// documents right now (parallel copies of one POST). Retrying is right, but the sender
+    /// must not be told that nothing was accepted: that other request may well have accepted
+    /// the document, and the retry's answer says whether it did (a duplicate) or takes it.
+    pub fn is_in_flight(&self) -> bool {
+        self.0.starts_with(IN_FLIGHT)
+    }
+}
 
 /// The shared inbound pipeline.
 pub trait Ingest: Send + Sync {

@@ -1,6 +1,6 @@
 //! Canonical JSON as a wire format (the REST API, `convert --from json`/`--to json`).
 
-use gateway_model::{Document, DocumentKind, from_json_lines_or, to_json_line};
+use gateway_model::{Document, DocumentKind, read_json, to_json_line};
 
 use crate::codec::{Decode, Decoded, DecodedDocument, Encode, EncodeError, Reject, SourceMeta};
 use crate::format::Format;
@@ -26,21 +26,26 @@ impl Decode for JsonCodec {
         Format::Json
     }
 
+    /// Every document of `raw`, and every value (or stretch of input that is not JSON) that
+    /// is none, with where it is: `document 3 (line 7)` when the input holds several values.
+    /// A refused object carries the number it names as the reject's `document`, so the
+    /// refusal is kept and found under the number its sender knows.
     fn decode(&self, raw: &[u8], _partner: &PartnerProfile) -> Decoded {
         let mut out = Decoded::default();
-        for (i, item) in from_json_lines_or(raw, self.default_kind)
-            .into_iter()
-            .enumerate()
-        {
-            match item {
+        for item in read_json(raw, self.default_kind) {
+            match item.result {
                 Ok(document) => out.documents.push(DecodedDocument {
                     document,
                     meta: SourceMeta {
-                        location: Some(format!("document {}", i + 1).into()),
+                        location: Some(item.name.into()),
                         ..SourceMeta::default()
                     },
                 }),
-                Err(e) => out.rejects.push(Reject::new(e.location, e.message)),
+                Err(e) => out.rejects.push(Reject {
+                    location: e.location,
+                    message: e.message,
+                    document: e.number,
+                }),
             }
         }
         out

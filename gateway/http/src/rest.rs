@@ -2,13 +2,20 @@
 //!
 //! Authentication: `Authorization: Bearer <token>` matching a partner profile's `api_token`
 //! (the scheme in any case, as RFC 9110 §11.1 has it).
-//! Answers (JSON body listing accepted, duplicates and rejects with their locations):
+//! Answers (JSON body listing accepted, duplicates and rejects with their locations; each
+//! reject with the `doc_id` of the ledger row that keeps it, so it can be followed like an
+//! accepted document):
 //! 202 every document accepted (or already received: duplicates are reported, never
-//! re-published); 422 any document rejected (the others in the same body were accepted and are
-//! listed); 400 a body (or `document` field) holding no document, or a form that cannot be
-//! read; 401 bad token; 409 same `Idempotency-Key` still in flight; 422 same key, other body
-//! (a JSON body is compared byte for byte, a multipart/form-data one by its parts, not its
-//! boundary);
+//! re-published); 207 Multi-Status some documents accepted (or already received) and some
+//! rejected: the accepted ones go on to delivery and must not be sent again, only the rejects,
+//! fixed (a 4xx here was read by clients as "nothing happened", and the accepted ones were
+//! sent twice); 422 every document rejected, nothing accepted; 400 a body (or `document`
+//! field) holding no document, or a form that cannot be read; 401 bad token (with
+//! `WWW-Authenticate: Bearer`); 409 same `Idempotency-Key` still in flight (with
+//! `Retry-After`); 415 a body sent with a `Content-Encoding` (gzip, ...), which the endpoint
+//! does not decode, or declared in a character set other than UTF-8 and not UTF-8; 422 same
+//! key, other body (a JSON body is compared byte for byte, a multipart/form-data one by its
+//! parts, not its boundary);
 //! 413 a body over `max_body_bytes` (the limit stated); 503 the gateway could not take it over
 //! (the bus did not confirm, the ledger could not record it: the answer names which): nothing
 //! was accepted, send again.
@@ -16,7 +23,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gateway_core::{Format, IngestReport, IngestRequest, PartnerProfile};
 use serde_json::json;
@@ -47,6 +54,93 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// The realm `WWW-Authenticate` names.
+const REALM: &str = "coupa-gateway";
+
+/// The 401 answer to a request without a known bearer token, with the `WWW-Authenticate`
+/// challenge RFC 9110 §11.6.1 requires (RFC 6750: `error="invalid_token"` when a token was
+/// sent but is not one of a partner's), so an HTTP client knows which credentials to send.
+pub(crate) fn unauthorized(headers: &HeaderMap) -> Response {
+    let mut resp = error(
+        StatusCode::UNAUTHORIZED,
+        "missing or unknown bearer token: send `Authorization: Bearer <api_token of your partner profile>`",
+    );
+    let challenge = if bearer_token(headers).is_some() {
+        format!("Bearer realm=\"{REALM}\", error=\"invalid_token\"")
+    } else {
+        format!("Bearer realm=\"{REALM}\"")
+    };
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
+}
+
+/// The 415 answer to a body sent with a `Content-Encoding` other than `identity` (`gzip`,
+/// `br`), naming it: the endpoint does not decode bodies, and reading compressed bytes as JSON
+/// answered "not valid JSON" about a body that may be fine. `None` when there is none.
+fn refused_encoding(headers: &HeaderMap) -> Option<Response> {
+    let encodings: Vec<&str> = headers
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .map(|v| v.to_str().unwrap_or("(not readable)"))
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"))
+        .collect();
+    if encodings.is_empty() {
+        return None;
+    }
+    let mut resp = error(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        &format!(
+            "the body is sent with Content-Encoding: {}, which this endpoint does not decode: send the JSON (or form) as it is, without a Content-Encoding; nothing was accepted",
+            encodings.join(", ")
+        ),
+    );
+    // RFC 9110 §15.5.16: what the endpoint takes instead.
+    resp.headers_mut().insert(
+        header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
+    Some(resp)
+}
+
+/// The 415 answer to a body its `Content-Type` declares in a character set other than UTF-8
+/// (`charset=iso-8859-1`) that is not UTF-8 either: canonical JSON is UTF-8 (RFC 8259), and
+/// such a body was answered "invalid unicode code point", which did not say why. A body
+/// declared so that is UTF-8 all the same (plain ASCII) is read. `None` when it may be read.
+fn refused_charset(content_type: &str, body: &[u8]) -> Option<Response> {
+    let charset = content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"'))
+    })?;
+    if ["utf-8", "utf8", "us-ascii", "ascii"]
+        .iter()
+        .any(|c| charset.eq_ignore_ascii_case(c))
+    {
+        return None;
+    }
+    let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
+    let bad = std::str::from_utf8(body).err()?.valid_up_to();
+    let line = 1 + body[..bad].iter().filter(|&&b| b == b'\n').count();
+    let column = bad
+        - body[..bad]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |n| n + 1)
+        + 1;
+    Some(error(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        &format!(
+            "the body must be UTF-8 (canonical JSON is UTF-8, RFC 8259): it is declared charset={charset}, and byte 0x{:02X} at line {line} column {column} is not UTF-8; convert it to UTF-8 and send it again, declared charset=utf-8 or with no charset; nothing was accepted",
+            body[bad]
+        ),
+    ))
+}
+
 /// The partner whose API token the request carries.
 pub(crate) fn authenticate<'a>(
     state: &'a AppState,
@@ -60,7 +154,8 @@ pub(crate) fn authenticate<'a>(
         .find(|p| p.api_token.as_ref().is_some_and(|t| t.matches(token)))
 }
 
-/// Renders an ingest report and picks the status.
+/// Renders an ingest report and picks the status: 202 all taken, 207 some taken (accepted or
+/// received before) and some rejected, 422 nothing taken.
 pub fn report_response(report: &IngestReport) -> (StatusCode, serde_json::Value) {
     let body = json!({
         "accepted": report.accepted.iter().map(|a| json!({
@@ -74,14 +169,17 @@ pub fn report_response(report: &IngestReport) -> (StatusCode, serde_json::Value)
             "doc_id": d.doc_id, "number": d.number, "status": d.status,
             "idempotency_key": d.idempotency_key,
         })).collect::<Vec<_>>(),
-        "rejects": report.rejects.iter().map(|r| json!({
+        "rejects": report.rejects.iter().enumerate().map(|(i, r)| json!({
             "location": r.location, "message": r.message, "document": r.document,
+            "doc_id": report.reject_doc_ids.get(&i),
         })).collect::<Vec<_>>(),
     });
     let status = if report.rejects.is_empty() {
         StatusCode::ACCEPTED
-    } else {
+    } else if report.accepted.is_empty() && report.duplicates.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::MULTI_STATUS
     };
     (status, body)
 }
@@ -154,11 +252,12 @@ pub async fn post_documents(
     };
     let Some(partner) = authenticate(&state, &headers) else {
         crate::count_refused("rest");
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "missing or unknown bearer token: send `Authorization: Bearer <api_token of your partner profile>`",
-        );
+        return unauthorized(&headers);
     };
+    if let Some(refused) = refused_encoding(&headers) {
+        crate::count_refused("rest");
+        return refused;
+    }
     // A client whose file read failed sends nothing (or `[]`): refused, never answered
     // "accepted" with nothing in it.
     if holds_no_document(&body) {
@@ -172,6 +271,12 @@ pub async fn post_documents(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    if !crate::form::is_form(content_type)
+        && let Some(refused) = refused_charset(content_type, &body)
+    {
+        crate::count_refused("rest");
+        return refused;
+    }
     let (document, files, hash) = if crate::form::is_form(content_type) {
         match crate::form::read_form(content_type, body).await {
             Ok(form) if holds_no_document(&form.document) => {
@@ -210,10 +315,20 @@ pub async fn post_documents(
         // Released when this request ends, however it ends: a client that went away or a
         // request timeout drops this future, and its retry must not be refused for good.
         if !held.take(&format!("{scope}\n{key}")) {
-            return error(
+            // When to ask again: by then the first request has its answer, which the retry
+            // gets (a client without a delay hammered the endpoint).
+            let mut resp = error(
                 StatusCode::CONFLICT,
-                "a request with this Idempotency-Key is still being processed; retry later",
+                &format!(
+                    "a request with this Idempotency-Key is still being processed; retry in {} seconds with the same key and body to get its answer",
+                    crate::RETRY_AFTER_SECS
+                ),
             );
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::RETRY_AFTER_SECS),
+            );
+            return resp;
         }
         // Looked up again now that the key is held: the first request may have stored its
         // answer and released the key between the look-up above and the hold, and this copy

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::AppState;
-use crate::rest::{authenticate, error, json_response};
+use crate::rest::{authenticate, error, json_response, unauthorized};
 
 /// Most documents one list answer holds.
 pub const MAX_LIST: u32 = 500;
@@ -58,8 +58,6 @@ pub trait DocumentLookup: Send + Sync {
     ) -> Result<Vec<DocumentStatus>, String>;
 }
 
-const UNAUTHORIZED: &str = "missing or unknown bearer token: send `Authorization: Bearer <api_token of your partner profile>`";
-
 fn lookup_failed(e: &str) -> Response {
     let id = crate::correlation_id();
     tracing::error!(adapter = "rest", correlation_id = %id, error = %e, "document lookup failed");
@@ -76,7 +74,7 @@ pub async fn get_document(
     Path(id): Path<String>,
 ) -> Response {
     let Some(partner) = authenticate(&state, &headers) else {
-        return error(StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+        return unauthorized(&headers);
     };
     match state.documents.documents(&partner.id, Some(&id), None, 1) {
         Ok(found) => match found.into_iter().next() {
@@ -107,7 +105,7 @@ pub async fn list_documents(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
     let Some(partner) = authenticate(&state, &headers) else {
-        return error(StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+        return unauthorized(&headers);
     };
     let Ok(Query(q)) = query else {
         return error(

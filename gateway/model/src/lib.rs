@@ -24,12 +24,15 @@ pub use document::{
     ChargeKind, Document, DocumentKind, Invoice, InvoiceLine, InvoicePurpose, OrderLine,
     OrderPurpose, PurchaseOrder, SCHEMA_VERSION,
 };
-pub use json::{JsonError, from_json, from_json_lines, from_json_lines_or, to_json, to_json_line};
+pub use json::{
+    JsonError, JsonItem, from_json, from_json_lines, from_json_lines_or, read_json, to_json,
+    to_json_line,
+};
 pub use parts::{Address, Charge, Extensions, Party, PartyId, PaymentTerms, ShippingTerms, Tax};
 pub use text::Text;
 pub use validate::{
-    COUPA_MAX_INVOICE_NUMBER, COUPA_MAX_LINE_DESCRIPTION, Context as ValidationContext, Problem,
-    Severity, TOO_LONG, ValidationReport,
+    COUPA_MAX_INVOICE_NUMBER, COUPA_MAX_LINE_DESCRIPTION, Context as ValidationContext,
+    CreditDirection, PARTNER_KINDS, PartnerSupplier, Problem, Severity, TOO_LONG, ValidationReport,
 };
 
 pub use chrono::NaiveDate;

@@ -38,6 +38,25 @@ impl Text {
     }
 }
 
+/// The first control character `s` holds that text may not: a C0 control (below U+0020)
+/// other than tab, line feed and carriage return, such as NUL or BEL, with its position in
+/// characters (0-based). JSON and every decoder let such characters through (an escaped
+/// `\u0007`, an X12 element accepted with errors, a CSV cell); a text field holding one would
+/// reach Coupa as sent, so validation refuses it ([`crate::Document::validate_in`]).
+pub(crate) fn forbidden_control(s: &str) -> Option<(usize, char)> {
+    // Most text holds none: one pass over the bytes (a control character is one byte in
+    // UTF-8, and no byte of a longer character is below 0x20).
+    if !s
+        .bytes()
+        .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+    {
+        return None;
+    }
+    s.chars()
+        .enumerate()
+        .find(|&(_, c)| c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+}
+
 impl Deref for Text {
     type Target = str;
     fn deref(&self) -> &str {
@@ -225,6 +244,17 @@ mod tests {
             assert_eq!(t, Text::from(std::borrow::Cow::Borrowed(s)));
             assert_eq!(t.clone().into_string(), s);
         }
+    }
+
+    #[test]
+    fn control_characters_other_than_tab_and_line_ends_are_found_with_their_place() {
+        use super::forbidden_control;
+        assert_eq!(forbidden_control("plain text, Zürich"), None);
+        assert_eq!(forbidden_control("tab\there\r\nand a line"), None);
+        assert_eq!(forbidden_control("Wid\0gets\u{7}"), Some((3, '\0')));
+        assert_eq!(forbidden_control("Zürich\u{1b}"), Some((6, '\u{1b}')));
+        // DEL and C1 controls are left to the formats that forbid them.
+        assert_eq!(forbidden_control("\u{7f}\u{85}"), None);
     }
 
     #[test]

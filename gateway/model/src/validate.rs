@@ -5,8 +5,14 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::Text;
-use crate::document::{ChargeKind, Document, Invoice, PurchaseOrder};
+use crate::document::{ChargeKind, Document, DocumentKind, Invoice, PurchaseOrder};
 use crate::parts::{Charge, Tax};
+
+mod credit;
+mod supplier;
+
+pub use credit::CreditDirection;
+pub use supplier::PartnerSupplier;
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -76,7 +82,7 @@ const TOLERANCE: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
 
 /// What the receiver knows of a document's sender, which the document then need not say.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Context {
+pub struct Context<'a> {
     /// The sender's partner profile names its supplier in Coupa, which delivery uses: an
     /// invoice without a supplier party (an X12 810 without `N1*SU`, common when the
     /// interchange ids say who sends) is still deliverable, with a warning.
@@ -84,8 +90,14 @@ pub struct Context {
     /// The document goes on to Coupa, so an invoice is also checked against what Coupa
     /// refuses (an invoice number over 40 characters, a line without a description or with
     /// one over 1,550): the sender hears of it at once, in its 997 or cXML answer, instead of
-    /// reading "accepted" for an invoice that then dies at Coupa as a dead letter.
+    /// reading "accepted" for an invoice that then dies at Coupa as a dead letter. A credit
+    /// memo whose direction cannot be told ([`CreditDirection::Unknown`]) is refused too.
     pub to_coupa: bool,
+    /// The Coupa supplier the sender's partner profile names, which delivery books its
+    /// invoices to whatever they name: with [`Context::to_coupa`], an invoice naming another
+    /// Coupa supplier by id or number is refused, naming both, instead of being booked to
+    /// the partner's supplier without a word ([`PartnerSupplier`]).
+    pub partner_supplier: Option<PartnerSupplier<'a>>,
 }
 
 /// Coupa's longest invoice number, in characters.
@@ -97,6 +109,17 @@ pub const COUPA_MAX_LINE_DESCRIPTION: usize = 1550;
 /// value as too long rather than as invalid.
 pub const TOO_LONG: &str = "too long:";
 
+/// The kinds of document a partner may send ([`Context::to_coupa`]): what the gateway delivers
+/// to Coupa. Purchase orders come from Coupa and go out to suppliers; one a partner sends has
+/// nowhere to go (the bus routes only `in.invoice.*` inbound, a test of the server checks the
+/// two agree), and was answered "the bus did not take it; send again" for ever, holding back
+/// the invoices sent with it. Refused by validation, it is refused alike by every inbound
+/// path, by the X12 997 and by `gateway validate --partner`.
+pub const PARTNER_KINDS: &[DocumentKind] = &[DocumentKind::Invoice];
+
+/// Most text fields holding control characters one report lists; the rest are counted.
+const MAX_CONTROLS_LISTED: usize = 20;
+
 impl Document {
     /// Checks required fields, currency shape and arithmetic (line amount = quantity × price,
     /// subtotal = Σ lines, total = subtotal + taxes + charges − discounts), knowing nothing of
@@ -106,8 +129,24 @@ impl Document {
     }
 
     /// [`Document::validate`] for a sender the receiver knows (`cx`).
-    pub fn validate_in(&self, cx: Context) -> ValidationReport {
+    pub fn validate_in(&self, cx: Context<'_>) -> ValidationReport {
         let mut r = ValidationReport::default();
+        if cx.to_coupa && !PARTNER_KINDS.contains(&self.kind()) {
+            // Nothing else about it matters: it is not taken whatever it holds.
+            let taken: Vec<String> = PARTNER_KINDS
+                .iter()
+                .map(|k| format!("{:?}", k.as_str()))
+                .collect();
+            r.error(
+                "$.kind",
+                format!(
+                    "a {} is not taken from a partner: this gateway's inbound endpoints (REST, cXML, X12, file drop, e-mail) take documents of kind {} only, which it delivers to Coupa; purchase orders come from Coupa and go out to suppliers",
+                    self.kind(),
+                    taken.join(", ")
+                ),
+            );
+            return r;
+        }
         match self {
             Document::Invoice(inv) => validate_invoice(inv, cx, &mut r),
             Document::PurchaseOrder(po) => validate_order(po, &mut r),
@@ -226,7 +265,7 @@ fn tax_sum(taxes: &[Tax]) -> Decimal {
     taxes.iter().filter_map(|t| t.amount).sum()
 }
 
-fn validate_invoice(inv: &Invoice, cx: Context, r: &mut ValidationReport) {
+fn validate_invoice(inv: &Invoice, cx: Context<'_>, r: &mut ValidationReport) {
     required_text(
         r,
         &inv.invoice_number,
@@ -257,6 +296,12 @@ fn validate_invoice(inv: &Invoice, cx: Context, r: &mut ValidationReport) {
     }
     if cx.to_coupa {
         check_coupa_limits(inv, r);
+        if inv.credit_direction() == Some(CreditDirection::Unknown) {
+            r.error("$.total", CreditDirection::UNKNOWN_WHY);
+        }
+        if let Some(wanted) = &cx.partner_supplier {
+            supplier::check_partner_supplier(inv, wanted, r);
+        }
     }
     let mut line_sum = Some(Decimal::ZERO);
     let mut line_tax = Decimal::ZERO;
@@ -319,6 +364,7 @@ fn check_coupa_tax_level(inv: &Invoice, r: &mut ValidationReport) {
 
 fn check_coupa_limits(inv: &Invoice, r: &mut ValidationReport) {
     check_coupa_tax_level(inv, r);
+    check_control_characters(inv, r);
     // Coupa refuses an invoice without a currency ("Currency can't be blank") or with a line
     // without a price: said here, the sender reads it in its 997 or cXML answer instead of
     // "accepted" for an invoice that then dies at Coupa.
@@ -465,5 +511,139 @@ fn check_totals(r: &mut ValidationReport, t: Totals) {
                 ),
             );
         }
+    }
+}
+
+/// Refuses every text of `value` (its extensions' keys and values included) that holds a
+/// control character other than tab, line feed and carriage return, at its path: canonical
+/// JSON carries one as `\u0007`, X12 accepts an element holding one with errors, a CSV cell
+/// takes anything, and Coupa would keep it as sent. One pass writes `value` as JSON to a sink
+/// that only watches for the escapes of such characters (no copy, no allocation); only when it
+/// sees one is `value` walked for the paths.
+fn check_control_characters<T: Serialize>(value: &T, r: &mut ValidationReport) {
+    let mut watch = ControlWatch::default();
+    // Writing stops at the first one found (the watch answers with an error); a failure of
+    // another kind is not the watch's concern.
+    let _ = serde_json::to_writer(&mut watch, value);
+    if !watch.found {
+        return;
+    }
+    let Ok(tree) = serde_json::to_value(value) else {
+        return;
+    };
+    let mut found = Found::default();
+    let mut path = String::from("$");
+    controls_in(&tree, &mut path, &mut found);
+    for (path, at, c) in found.listed {
+        let name = match c {
+            '\0' => " (NUL)",
+            '\u{7}' => " (BEL)",
+            '\u{8}' => " (backspace)",
+            '\u{b}' => " (vertical tab)",
+            '\u{c}' => " (form feed)",
+            '\u{1b}' => " (escape)",
+            _ => "",
+        };
+        r.error(
+            path,
+            format!(
+                "holds the control character U+{:04X}{name} at character {}: text may hold tab, line feed and carriage return but no other control characters, which Coupa would keep as sent; remove it",
+                u32::from(c),
+                at + 1
+            ),
+        );
+    }
+    if found.more > 0 {
+        r.error(
+            "$",
+            format!(
+                "{} more text values hold control characters (the first {MAX_CONTROLS_LISTED} are listed)",
+                found.more
+            ),
+        );
+    }
+}
+
+/// The texts holding control characters: the first few with their paths, and how many more.
+#[derive(Default)]
+struct Found {
+    listed: Vec<(String, usize, char)>,
+    more: usize,
+}
+
+impl Found {
+    fn add(&mut self, path: String, at: usize, c: char) {
+        if self.listed.len() < MAX_CONTROLS_LISTED {
+            self.listed.push((path, at, c));
+        } else {
+            self.more += 1;
+        }
+    }
+}
+
+fn controls_in(value: &serde_json::Value, path: &mut String, found: &mut Found) {
+    use std::fmt::Write;
+    match value {
+        serde_json::Value::String(s) => {
+            if let Some((at, c)) = crate::text::forbidden_control(s) {
+                found.add(path.clone(), at, c);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                let _ = write!(path, "[{i}]");
+                controls_in(item, path, found);
+                path.truncate(len);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (key, item) in fields {
+                let len = path.len();
+                match crate::text::forbidden_control(key) {
+                    // The key itself: named escaped, as the path must be readable.
+                    Some((at, c)) => {
+                        let _ = write!(path, ".{}", key.escape_default());
+                        found.add(path.clone(), at, c);
+                    }
+                    None => {
+                        let _ = write!(path, ".{key}");
+                    }
+                }
+                controls_in(item, path, found);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// An `io::Write` that keeps nothing and notes whether JSON written to it holds an escaped
+/// control character: `serde_json` writes each as `\u00XX`, `\b` or `\f` (tab, line feed and
+/// carriage return as `\t`, `\n`, `\r`), and writes no other `\u` escape.
+#[derive(Default)]
+struct ControlWatch {
+    /// The last byte written was an escaping backslash.
+    escaping: bool,
+    found: bool,
+}
+
+impl std::io::Write for ControlWatch {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            if self.escaping {
+                self.escaping = false;
+                if matches!(b, b'u' | b'b' | b'f') {
+                    self.found = true;
+                    return Err(std::io::Error::other("a control character"));
+                }
+            } else if b == b'\\' {
+                self.escaping = true;
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -93,7 +93,7 @@ fn json_lines_keep_good_documents_beside_bad_ones() {
     assert_eq!(items.len(), 3);
     assert!(items[0].is_ok() && items[2].is_ok());
     let loc = items[1].as_ref().err().map(|e| e.location.clone());
-    assert_eq!(loc.as_deref(), Some("document 2: $.invoice_date"));
+    assert_eq!(loc.as_deref(), Some("document 2 (line 2): $.invoice_date"));
 }
 
 #[test]
@@ -359,5 +359,83 @@ fn coupa_refuses_an_invoice_without_currency_or_a_quantity_line_without_price() 
             .errors()
             .any(|p| p.path.starts_with("$.lines[1].unit_price")),
         "an amount line"
+    );
+}
+
+/// A control character other than tab, line feed and carriage return (NUL, BEL) in a text
+/// used to reach Coupa as sent: refused at its path for a document bound for Coupa, wherever
+/// it is (a line's description, a party's name, an extension), and not for a file being
+/// converted. Tab and line ends pass.
+#[test]
+fn control_characters_in_text_are_refused_for_coupa_at_their_path() {
+    let to_coupa = gateway_model::ValidationContext {
+        to_coupa: true,
+        ..Default::default()
+    };
+    let coupa_ready = INVOICE
+        .replace(
+            r#""unit_price": "10.50""#,
+            r#""unit_price": "10.50", "description": "Wid\u0000gets\u0007""#,
+        )
+        .replace(
+            r#""unit_price": "5.00""#,
+            r#""unit_price": "5.00", "description": "Bolts\tM8\r\nzinc""#,
+        )
+        .replace(r#""name": "Acme""#, r#""name": "Ac\u001bme""#)
+        .replace(
+            r#""total": "26.00""#,
+            r#""total": "26.00", "extensions": {"note": ["ok", "bell\u0007"]}"#,
+        );
+    let doc = from_json(coupa_ready.as_bytes()).unwrap();
+    let errors: Vec<(String, String)> = doc
+        .validate_in(to_coupa)
+        .errors()
+        .map(|p| (p.path.clone(), p.message.clone()))
+        .collect();
+    let paths: Vec<&str> = errors.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "$.extensions.note[1]",
+            "$.lines[0].description",
+            "$.supplier.name"
+        ],
+        "{errors:?}"
+    );
+    assert!(
+        errors[1]
+            .1
+            .starts_with("holds the control character U+0000 (NUL) at character 4:"),
+        "{errors:?}"
+    );
+    assert!(!doc.validate().has_errors(), "not bound for Coupa");
+}
+
+/// A purchase order a partner sends has nowhere to go (POs come from Coupa): refused, saying
+/// which kinds are taken; read as a file (no partner) it is still a valid document.
+#[test]
+fn a_purchase_order_from_a_partner_is_refused_naming_what_is_taken() {
+    let to_coupa = gateway_model::ValidationContext {
+        to_coupa: true,
+        ..Default::default()
+    };
+    let po = from_json(
+        br#"{"schema_version": 1, "kind": "purchase_order", "po_number": "PO-7781",
+             "order_date": "2026-03-01", "currency": "USD",
+             "lines": [{"line_number": 1, "quantity": "1", "unit_price": "2.00"}]}"#,
+    )
+    .unwrap();
+    assert!(!po.validate().has_errors(), "{:?}", po.validate());
+    let report = po.validate_in(to_coupa);
+    let errors: Vec<String> = report.errors().map(|p| p.to_string()).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("error: $.kind: a purchase_order is not taken from a partner")
+            && errors[0].contains("of kind \"invoice\" only"),
+        "{errors:?}"
+    );
+    assert_eq!(
+        gateway_model::PARTNER_KINDS,
+        [gateway_model::DocumentKind::Invoice]
     );
 }

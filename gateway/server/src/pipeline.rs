@@ -138,8 +138,13 @@ impl Pipeline {
                     list(&self.codecs.readable())
                 ),
             );
-            self.record_decode_rejects(&req, std::slice::from_ref(&unreadable), &mut held)?;
-            report.rejects.push(unreadable);
+            let ids = self.record_decode_rejects(
+                &req,
+                format,
+                std::slice::from_ref(&unreadable),
+                &mut held,
+            )?;
+            push_rejects(&mut report, vec![unreadable], ids);
             return Ok(report);
         };
         let anonymous = PartnerProfile::anonymous();
@@ -152,8 +157,8 @@ impl Pipeline {
                 d.meta.note(note);
             }
         }
-        self.record_decode_rejects(&req, &decoded.rejects, &mut held)?;
-        report.rejects.extend(decoded.rejects);
+        let ids = self.record_decode_rejects(&req, format, &decoded.rejects, &mut held)?;
+        push_rejects(&mut report, decoded.rejects, ids);
         match format {
             Format::X12 => self.partner_acks(&req, req.raw, &mut report)?,
             // A partner may mail its 997 as an attachment.
@@ -260,12 +265,13 @@ impl Pipeline {
         held: &mut HeldKeys,
     ) -> Result<Option<(Envelope, Vec<u8>, Accepted)>, PipelineError> {
         let envelope = Envelope::inbound(document.kind(), req.adapter, refusal.partner, meta);
-        self.record_rejected(req, &envelope, document, &refusal.message, held)?;
-        report.rejects.push(Reject {
+        let id = self.record_rejected(req, &envelope, document, &refusal.message, held)?;
+        let reject = Reject {
             location: refusal.location,
             message: refusal.message,
             document: Some(document.number().to_string()),
-        });
+        };
+        push_rejects(report, vec![reject], vec![id]);
         Ok(None)
     }
 
@@ -273,7 +279,8 @@ impl Pipeline {
     /// as its detail), so an operator (`gateway documents --status rejected`, `gateway
     /// partners`) and the partner's status view find it by number. A later copy under the
     /// same key takes the row over (a rejected key is not a duplicate); a copy of the key in
-    /// flight or already on the bus is left alone.
+    /// flight or already on the bus is left alone. Returns the doc id of the row when this
+    /// request wrote it, for the sender.
     fn record_rejected(
         &self,
         req: &IngestRequest<'_>,
@@ -281,7 +288,7 @@ impl Pipeline {
         document: &gateway_model::Document,
         reasons: &str,
         held: &mut HeldKeys,
-    ) -> Result<(), PipelineError> {
+    ) -> Result<Option<String>, PipelineError> {
         gateway_core::metrics::count(
             gateway_core::metrics::Counter::Rejected,
             req.adapter,
@@ -289,7 +296,7 @@ impl Pipeline {
             1,
         );
         if !held.take(&envelope.idempotency_key) {
-            return Ok(());
+            return Ok(None);
         }
         let row = NewDocument {
             idempotency_key: &envelope.idempotency_key,
@@ -300,9 +307,11 @@ impl Pipeline {
             number: document.number(),
             business_key: None,
         };
-        self.ledger
-            .record_rejections(&[(row, reasons.to_string())])?;
-        Ok(())
+        let source = source_of(req.source, envelope.source.location.as_deref());
+        let written = self
+            .ledger
+            .record_rejections(&[(row, reasons.to_string(), source)])?;
+        Ok((written > 0).then(|| envelope.doc_id.clone()))
     }
 
     /// What the decoder could not read as a document at all (a set without its BIG, XML that
@@ -312,54 +321,86 @@ impl Pipeline {
     /// number), one for the input for the others. Keyed by the input's content, so the same
     /// bytes sent again update their rows instead of adding more. At most
     /// [`MAX_REJECTED_ROWS`] rows per input; the input's row takes the rest. Each row is
-    /// counted in `gateway_documents_rejected_total` (kind `unknown`).
+    /// counted in `gateway_documents_rejected_total` (kind `unknown`). A canonical JSON
+    /// document refused for one field (a price as a JSON number, a date it cannot read) names
+    /// its number and kind, read on their own: its row is kept under them, so it is found by
+    /// number, and counted under its kind. Returns each reject's row's doc id, in order.
     fn record_decode_rejects(
         &self,
         req: &IngestRequest<'_>,
+        format: Format,
         rejects: &[Reject],
         held: &mut HeldKeys,
-    ) -> Result<(), PipelineError> {
+    ) -> Result<Vec<Option<String>>, PipelineError> {
         if rejects.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let content = content_fingerprint(req.raw);
         let partner = req.partner.map_or(UNKNOWN_PARTNER, |p| p.id.as_str());
         let groups = rejected_rows(rejects);
-        gateway_core::metrics::count(
-            gateway_core::metrics::Counter::Rejected,
-            req.adapter,
-            UNREAD_KIND,
-            groups.len() as u64,
-        );
+        let kinds = if format == Format::Json && rejects.iter().any(|r| r.document.is_some()) {
+            json_reject_kinds(req.raw)
+        } else {
+            std::collections::HashMap::new()
+        };
+        let kind_of = |document: Option<&str>| {
+            document
+                .and_then(|d| kinds.get(d).copied())
+                .unwrap_or(UNREAD_KIND)
+        };
+        for (document, _) in &groups {
+            gateway_core::metrics::count(
+                gateway_core::metrics::Counter::Rejected,
+                req.adapter,
+                kind_of(*document),
+                1,
+            );
+        }
         let mut rows = Vec::new();
         for (document, reasons) in groups {
             let key = format!("rejected:{content}/{}", document.unwrap_or("input"));
             if held.take(&key) {
-                rows.push((key, document.unwrap_or_default(), reasons));
+                // Where it came from, as an accepted document's row says it: the input and
+                // where in it its first reject is.
+                let at = rejects
+                    .iter()
+                    .find(|r| r.document.as_deref() == document)
+                    .map(|r| r.location.as_str());
+                rows.push((key, document, reasons, source_of(req.source, at)));
             }
         }
         let doc_ids: Vec<String> = rows
             .iter()
             .map(|_| uuid::Uuid::new_v4().to_string())
             .collect();
-        let refused: Vec<(NewDocument<'_>, String)> = rows
+        let refused: Vec<(NewDocument<'_>, String, String)> = rows
             .iter()
             .zip(&doc_ids)
-            .map(|((key, number, reasons), doc_id)| {
+            .map(|((key, document, reasons, source), doc_id)| {
                 let row = NewDocument {
                     idempotency_key: key,
                     doc_id,
                     adapter: req.adapter,
                     partner,
-                    kind: UNREAD_KIND,
-                    number,
+                    kind: kind_of(*document),
+                    number: document.unwrap_or_default(),
                     business_key: None,
                 };
-                (row, reasons.clone())
+                (row, reasons.clone(), source.clone())
             })
             .collect();
         self.ledger.record_rejections(&refused)?;
-        Ok(())
+        // A reject's row is its document's; one the rows do not name went to the input's.
+        let id_of = |document: Option<&str>| {
+            rows.iter()
+                .zip(&doc_ids)
+                .find(|((_, d, _, _), _)| *d == document)
+                .map(|(_, id)| id.clone())
+        };
+        Ok(rejects
+            .iter()
+            .map(|r| id_of(r.document.as_deref()).or_else(|| id_of(None)))
+            .collect())
     }
 
     /// Validates one decoded document, finds its partner and claims its key. `None` when it
@@ -434,11 +475,12 @@ impl Pipeline {
         let validation = document.validate_in(partner.validation_context());
         if validation.has_errors() {
             let mut reasons = Vec::new();
+            let mut rejects = Vec::new();
             for p in validation.errors() {
                 // Where it is in what the sender sent (the cXML element, the X12 segment),
                 // beside the canonical path, so the sender can find it.
                 let at = crate::convert::source_suffix(&self.codecs, &document, &meta, &p.path);
-                report.rejects.push(Reject {
+                rejects.push(Reject {
                     location: format!("{where_}, {}{at}", p.path),
                     message: p.message.clone(),
                     document: Some(document.number().to_string()),
@@ -447,7 +489,9 @@ impl Pipeline {
             }
             let envelope =
                 Envelope::inbound(document.kind(), req.adapter, Some(partner.id.clone()), meta);
-            self.record_rejected(req, &envelope, &document, &reasons.join("; "), held)?;
+            let id = self.record_rejected(req, &envelope, &document, &reasons.join("; "), held)?;
+            let ids = vec![id; rejects.len()];
+            push_rejects(report, rejects, ids);
             return Ok(None);
         }
         // What was accepted but noticed: the decoder's notes, then the validation warnings.
@@ -458,12 +502,7 @@ impl Pipeline {
                 .map(|p| format!("{}: {}", p.path, p.message)),
         );
         // Where it came from: the input, and where in it.
-        let source = match (req.source, meta.location.as_deref()) {
-            (Some(input), Some(at)) => format!("{input}, {at}"),
-            (Some(input), None) => input.to_string(),
-            (None, Some(at)) => at.to_string(),
-            (None, None) => String::new(),
-        };
+        let source = source_of(req.source, meta.location.as_deref());
         let mut envelope =
             Envelope::inbound(document.kind(), req.adapter, Some(partner.id.clone()), meta);
         let business_key = business_key(&partner.id, &document);
@@ -478,7 +517,7 @@ impl Pipeline {
             if !held.take(&envelope.idempotency_key) {
                 return Err(PipelineError::InFlight(envelope.idempotency_key));
             }
-            claim = self.ledger.claim_content(
+            claim = self.ledger.claim_content_known_as(
                 &NewDocument {
                     idempotency_key: &envelope.idempotency_key,
                     doc_id: &envelope.doc_id,
@@ -488,6 +527,7 @@ impl Pipeline {
                     number: &number,
                     business_key: business_key.as_deref(),
                 },
+                &envelope.earlier_keys,
                 &content,
                 &source,
             )?;
@@ -601,7 +641,10 @@ impl PipelineError {
             PipelineError::Attachment(_) => {
                 "the gateway could not store the files sent with it".into()
             }
-            PipelineError::InFlight(_) => self.to_string(),
+            // Not "nothing was accepted": the other request may have taken the document.
+            PipelineError::InFlight(key) => {
+                format!("{} ({key})", gateway_core::ingest::IN_FLIGHT)
+            }
         }
     }
 }
@@ -611,13 +654,24 @@ impl Pipeline {
     /// (`partner_acks`). The partner is the one the input came from (its folder), else the one
     /// whose X12 id sent the acknowledgment. A ledger failure fails the ingest, so the input is
     /// retried rather than its verdicts lost.
+    ///
+    /// Read with the profile the decoder read the input with, so the two agree: an
+    /// acknowledgment whose own envelope is broken (a 997 whose SE01 miscounts), or that came
+    /// in an interchange or group rejected whole, is not acted on. The decoder rejected it
+    /// (a `rejected` row with the reasons, counted once); it is only logged here.
     fn partner_acks(
         &self,
         req: &IngestRequest<'_>,
         raw: &[u8],
         report: &mut IngestReport,
     ) -> Result<(), PipelineError> {
-        let received = adapter_x12::read_received(raw);
+        let anonymous = PartnerProfile::anonymous();
+        let received =
+            adapter_x12::received::read_received_from(raw, req.partner.unwrap_or(&anonymous));
+        for refused in &received.refused {
+            tracing::warn!(adapter = req.adapter, partner = req.partner.map_or(UNKNOWN_PARTNER, |p| p.id.as_str()),
+                reason = %refused, "partner acknowledgment not applied: its envelope is broken");
+        }
         for ta1 in &received.ta1s {
             let what = ta1.summary();
             if let Some(partner) = self.acknowledging_partner(req, &ta1.sender, &what, report) {
@@ -732,6 +786,42 @@ impl Ingest for Pipeline {
 
 /// The ledger's partner for what came from a sender no profile names.
 const UNKNOWN_PARTNER: &str = "(unknown)";
+
+/// Where a document came from, for its ledger row ([`crate::ledger::Entry::source`]),
+/// accepted or rejected alike: the input (a dropped file's name) and where in it, so
+/// `gateway documents --from FILE` lists every document of the file with its fate.
+fn source_of(input: Option<&str>, at: Option<&str>) -> String {
+    match (input, at) {
+        (Some(input), Some(at)) => format!("{input}, {at}"),
+        (Some(input), None) => input.to_string(),
+        (None, Some(at)) => at.to_string(),
+        (None, None) => String::new(),
+    }
+}
+
+/// Adds `rejects` to `report`, each with the doc id of the ledger row that keeps it (`ids`, in
+/// the same order), which the sender is given with it.
+fn push_rejects(report: &mut IngestReport, rejects: Vec<Reject>, ids: Vec<Option<String>>) {
+    for (reject, id) in rejects
+        .into_iter()
+        .zip(ids.into_iter().chain(std::iter::repeat(None)))
+    {
+        if let Some(id) = id {
+            report.reject_doc_ids.insert(report.rejects.len(), id);
+        }
+        report.rejects.push(reject);
+    }
+}
+
+/// The kind each refused canonical JSON document of `raw` names, by the number it names (both
+/// read on their own, [`gateway_model::JsonError`]), for the ledger rows of its rejects.
+fn json_reject_kinds(raw: &[u8]) -> std::collections::HashMap<String, &'static str> {
+    gateway_model::read_json(raw, None)
+        .into_iter()
+        .filter_map(|item| item.result.err())
+        .filter_map(|e| Some((e.number?, e.kind?.as_str())))
+        .collect()
+}
 
 /// The ledger's kind for what could not be read as a document.
 const UNREAD_KIND: &str = "unknown";
@@ -1021,6 +1111,227 @@ mod tests {
                 "{path} hands out the database's message: {answer}"
             );
         }
+    }
+
+    /// The QA run's partners: `newco` (sends as `01:123456789`, GS02 `NEWCOGS`, to our
+    /// `ZZ:GLOBEX`, GS03 `GLOBEXGS`) and `acme` (a supplier whose 997s answer our 850s).
+    const QA_PARTNERS: &str = r#"
+[[partners]]
+id = "newco"
+[partners.coupa_supplier]
+number = "NEW-1"
+[partners.x12]
+partner_qualifier = "01"
+partner_id = "123456789"
+partner_gs_id = "NEWCOGS"
+our_qualifier = "ZZ"
+our_id = "GLOBEX"
+our_gs_id = "GLOBEXGS"
+version = "005010"
+[[partners]]
+id = "acme"
+[partners.coupa_supplier]
+number = "ACME-1"
+[partners.x12]
+partner_qualifier = "ZZ"
+partner_id = "ACMESUPPLY"
+partner_gs_id = "ACMESUPPLY"
+our_qualifier = "ZZ"
+our_id = "GLOBEXCORP"
+our_gs_id = "GLOBEXCORP"
+version = "004010"
+"#;
+
+    /// A pipeline on an embedded bus with [`QA_PARTNERS`], and its ledger.
+    async fn qa_pipeline(
+        dir: &std::path::Path,
+    ) -> (
+        super::Pipeline,
+        std::sync::Arc<crate::ledger::Ledger>,
+        Vec<gateway_core::PartnerProfile>,
+    ) {
+        let d = dir.display();
+        let text = format!(
+            "[http]\nlisten = \"127.0.0.1:0\"\n[bus]\nembedded_path = \"{d}/bus.sqlite\"\n\
+             [ledger]\npath = \"{d}/ledger.sqlite\"\n[coupa]\nbase_url = \"http://127.0.0.1:9\"\n\
+             client_id = \"x\"\nclient_secret = \"y\"\n{QA_PARTNERS}"
+        );
+        let config =
+            crate::config::Config::parse(&text, "qa.toml", std::iter::empty()).expect("qa config");
+        let bus = crate::bus::open(&config.bus, crate::bus::Role::Server)
+            .await
+            .expect("embedded bus");
+        let ledger =
+            std::sync::Arc::new(crate::ledger::Ledger::open(&config.ledger.path).expect("ledger"));
+        let codecs = crate::codecs::Codecs::with_x12_control_numbers_in(&dir.join("x12"));
+        let pipeline = super::Pipeline::new(
+            codecs,
+            crate::partners::Partners::new(config.partners.clone()),
+            std::sync::Arc::clone(&ledger),
+            bus,
+        );
+        (pipeline, ledger, config.partners)
+    }
+
+    /// One 810 from newco as the QA run sent it: interchange `control`, ISA08 `to`, GE01
+    /// `ge01`, IEA01 `iea01`.
+    fn newco_invoice(control: &str, to: &str, ge01: u32, iea01: u32) -> String {
+        let group = control.trim_start_matches('0');
+        format!(
+            "ISA*00*          *00*          *01*123456789      *ZZ*{to:<15}*261201*1200*^*00501*{control}*0*P*:~\n\
+GS*IN*NEWCOGS*GLOBEXGS*20261201*1200*{group}*X*005010~\nST*810*0001~\n\
+BIG*20261201*NC-{group}*20261130*PO-NEW-1~\nCUR*SE*USD~\nN1*SU*Newco Fasteners*92*NEW-1~\n\
+IT1*1*10*EA*1.5**VP*P1~\nPID*F****Bolt~\nIT1*2*4*EA*2.25**VP*P2~\nPID*F****Nut~\nTDS*2400~\n\
+CTT*2~\nSE*11*0001~\nGE*{ge01}*{group}~\nIEA*{iea01}*{control}~\n"
+        )
+    }
+
+    async fn ingest_x12(
+        pipeline: &super::Pipeline,
+        partner: &gateway_core::PartnerProfile,
+        raw: &str,
+    ) -> gateway_core::IngestReport {
+        pipeline
+            .ingest(gateway_core::IngestRequest {
+                raw: raw.as_bytes(),
+                adapter: "x12",
+                format: Some(gateway_core::Format::X12),
+                partner: Some(partner),
+                source: None,
+                files: &[],
+                notes: &[],
+            })
+            .await
+            .expect("ingested")
+    }
+
+    /// An interchange accepted with errors (IEA01 miscounts: TA1 E 021; GE01 miscounts:
+    /// AK9 E) is taken, noted, and no rejection anywhere: not in the answer (`rejected=` of
+    /// `POST /x12` counts `rejects`), not a `rejected` row, not in `gateway partners`. A
+    /// repeated ISA13 refuses its one set once. An interchange addressed to another receiver
+    /// delivers nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn x12_envelope_warnings_are_no_rejections_and_a_refused_set_counts_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (pipeline, ledger, partners) = qa_pipeline(dir.path()).await;
+        let newco = &partners[0];
+        let rejected_rows = || {
+            ledger
+                .list(None, Some("rejected"), 100)
+                .expect("list")
+                .len()
+        };
+
+        for (raw, note) in [
+            (newco_invoice("000000503", "GLOBEX", 1, 2), "(TA1 note 021)"),
+            (newco_invoice("000000511", "GLOBEX", 3, 1), "(AK905 code 5)"),
+        ] {
+            let report = ingest_x12(&pipeline, newco, &raw).await;
+            assert_eq!(report.accepted.len(), 1, "{note}: {report:?}");
+            assert!(report.rejects.is_empty(), "{note}: {report:?}");
+            assert!(
+                report.accepted[0].notes.iter().any(|n| n.ends_with(note)),
+                "{report:?}"
+            );
+        }
+        assert_eq!(rejected_rows(), 0);
+
+        let first = newco_invoice("000000201", "GLOBEX", 1, 1);
+        let second = first.replace("NC-201", "NC-202");
+        let report = ingest_x12(&pipeline, newco, &format!("{first}{second}")).await;
+        assert_eq!(
+            (report.accepted.len(), report.rejects.len()),
+            (1, 1),
+            "{report:?}"
+        );
+        assert_eq!(rejected_rows(), 1);
+
+        let report = ingest_x12(
+            &pipeline,
+            newco,
+            &newco_invoice("000000803", "SOMEONEELSE", 1, 1),
+        )
+        .await;
+        assert!(report.accepted.is_empty(), "{report:?}");
+        assert_eq!(report.rejects.len(), 1, "{report:?}");
+        assert!(
+            report.rejects[0].message.contains("(TA1 note 008)"),
+            "{report:?}"
+        );
+        assert_eq!(rejected_rows(), 2);
+        let summary = ledger.partner_summaries().expect("summaries");
+        let newco_summary = summary
+            .iter()
+            .find(|s| s.partner == "newco")
+            .expect("newco");
+        assert_eq!(
+            (newco_summary.rejected, newco_summary.documents),
+            (2, 5),
+            "{summary:?}"
+        );
+    }
+
+    /// A supplier's 997 that is itself broken (SE01 says 9, the set holds 8) is refused and
+    /// not acted on: the PO it answers keeps its state, and the refusal is one `rejected`
+    /// row saying the verdicts were not applied. The same 997 whole is applied.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_broken_partner_acknowledgment_is_refused_and_not_applied() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (pipeline, ledger, partners) = qa_pipeline(dir.path()).await;
+        let acme = &partners[1];
+        ledger
+            .claim(&crate::ledger::NewDocument {
+                idempotency_key: "po-2",
+                doc_id: "po-2",
+                adapter: "coupa-po",
+                partner: "acme",
+                kind: "purchase_order",
+                number: "PO-2",
+                business_key: None,
+            })
+            .expect("claim");
+        ledger
+            .record_x12_sent(
+                "acme",
+                "po-2",
+                &[adapter_x12::SentSet {
+                    interchange: "000000002".into(),
+                    group: "2".into(),
+                    set: "0001".into(),
+                }],
+            )
+            .expect("sent");
+        let broken = "ISA*00*          *00*          *ZZ*ACMESUPPLY     *ZZ*GLOBEXCORP     *261205*1500*U*00401*000000502*0*P*>~\n\
+GS*FA*ACMESUPPLY*GLOBEXCORP*20261205*1500*502*X*004010~\nST*997*0001~\nAK1*PO*2~\n\
+AK2*850*0001~\nAK3*PO1*11**8~\nAK4*4**7*100~\nAK5*R*5~\nAK9*R*1*1*0~\nSE*9*0001~\n\
+GE*1*502~\nIEA*1*000000502~\n";
+        let report = ingest_x12(&pipeline, acme, broken).await;
+        assert!(report.acknowledgments.is_empty(), "{report:?}");
+        assert_eq!(report.rejects.len(), 1, "{report:?}");
+        assert!(
+            report.rejects[0]
+                .message
+                .starts_with("acknowledgment rejected, its verdicts not applied: SE01 says"),
+            "{report:?}"
+        );
+        let po = ledger.entry("po-2").expect("entry").expect("po");
+        assert_eq!(
+            (po.status.as_str(), po.partner_ack.as_str()),
+            ("received", "")
+        );
+        let refused = ledger.list(None, Some("rejected"), 10).expect("list");
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert_eq!(
+            (refused[0].kind.as_str(), refused[0].number.as_str()),
+            ("unknown", "997 0001")
+        );
+
+        let whole = broken.replace("SE*9*0001", "SE*8*0001");
+        let report = ingest_x12(&pipeline, acme, &whole).await;
+        assert!(report.rejects.is_empty(), "{report:?}");
+        assert_eq!(report.acknowledgments.len(), 1, "{report:?}");
+        let po = ledger.entry("po-2").expect("entry").expect("po");
+        assert_eq!(po.status, "partner_rejected", "{po:?}");
     }
 
     #[test]
