@@ -1014,7 +1014,10 @@ impl Encode for X12Codec {
     }
 
     fn left_out(&self, doc: &Document) -> Vec<String> {
-        crate::left_out(doc).iter().map(ToString::to_string).collect()
+        crate::left_out(doc)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 }
 
