@@ -231,6 +231,15 @@ impl Reject {
             document: None,
         }
     }
+
+    /// The reject as one line of a report for a sender or an operator: `row 8 [ORD-1]: why`,
+    /// the document in brackets when it is known (the `Display` form leaves it out).
+    pub fn described(&self) -> String {
+        match &self.document {
+            Some(d) => format!("{} [{d}]: {}", self.location, self.message),
+            None => format!("{}: {}", self.location, self.message),
+        }
+    }
 }
 
 /// Everything decoded from one input: good documents and located rejects, in source order.

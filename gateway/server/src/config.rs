@@ -516,10 +516,11 @@ fn check_x12_profiles(partners: &[PartnerProfile], text: &str) -> Result<(), Str
         let Some(x12) = &p.x12 else { continue };
         let problems = x12.problems();
         if !problems.is_empty() {
-            return Err(gateway_core::profile::x12_problems_in_words(
+            return Err(gateway_core::profile::problems_in_words(
                 &problems,
                 text,
-                gateway_core::profile::X12Section::Partner(n),
+                gateway_core::profile::SectionKind::X12,
+                gateway_core::profile::SectionAt::Partner(n),
                 &p.id,
             ));
         }
@@ -555,10 +556,11 @@ fn check_csv_profiles(partners: &[PartnerProfile], text: &str) -> Result<(), Str
         .filter_map(|(n, p)| {
             let problems = p.csv.as_ref()?.problems();
             (!problems.is_empty()).then(|| {
-                gateway_core::profile::csv_problems_in_words(
+                gateway_core::profile::problems_in_words(
                     &problems,
                     text,
-                    gateway_core::profile::X12Section::Partner(n),
+                    gateway_core::profile::SectionKind::Csv,
+                    gateway_core::profile::SectionAt::Partner(n),
                     &p.id,
                 )
             })

@@ -330,12 +330,7 @@ pub async fn unknown_partner(
                 config.ledger.path.display()
             )
         })?;
-        let known = ledger.search(&crate::ledger::DocumentFilter {
-            partner: Some(partner),
-            limit: 1,
-            ..crate::ledger::DocumentFilter::default()
-        })?;
-        if !known.is_empty() {
+        if crate::documents::known_partner(config, &ledger, partner)? {
             return Ok(None);
         }
     }
@@ -348,15 +343,10 @@ pub async fn unknown_partner(
             return Ok(None);
         }
     }
-    let ids: Vec<&str> = config.partners.iter().map(|p| p.id.as_str()).collect();
     Ok(Some(format!(
         "no partner {partner:?} in the configuration, the ledger or the dead letters; the \
          configured partners are {} (`gateway partners` lists them with their documents)",
-        if ids.is_empty() {
-            "none".to_string()
-        } else {
-            ids.join(", ")
-        }
+        crate::documents::configured_partners(config)
     )))
 }
 

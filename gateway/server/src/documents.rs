@@ -65,27 +65,38 @@ pub fn resendable_entry(config: &Config, ledger: &Ledger, doc: &str) -> anyhow::
 /// holds documents for (a partner since removed from the configuration). Else why not, naming
 /// the configured ones, so a typo is not answered "0 document(s)".
 pub fn check_partner(config: &Config, ledger: &Ledger, partner: &str) -> anyhow::Result<()> {
-    if config.partner(partner).is_some() {
+    if known_partner(config, ledger, partner)? {
         return Ok(());
+    }
+    anyhow::bail!(
+        "no partner {partner:?} in the configuration nor in the ledger; the configured partners \
+         are {} (`gateway partners` lists them with their documents)",
+        configured_partners(config)
+    )
+}
+
+/// Whether `partner` is one of the configuration's or one the ledger holds documents for:
+/// what an operator's `--partner` may name besides a typo.
+pub fn known_partner(config: &Config, ledger: &Ledger, partner: &str) -> anyhow::Result<bool> {
+    if config.partner(partner).is_some() {
+        return Ok(true);
     }
     let known = ledger.search(&crate::ledger::DocumentFilter {
         partner: Some(partner),
         limit: 1,
         ..crate::ledger::DocumentFilter::default()
     })?;
-    if !known.is_empty() {
-        return Ok(());
-    }
+    Ok(!known.is_empty())
+}
+
+/// The configuration's partner ids for a message (`acme, globex`, or `none`).
+pub fn configured_partners(config: &Config) -> String {
     let ids: Vec<&str> = config.partners.iter().map(|p| p.id.as_str()).collect();
-    anyhow::bail!(
-        "no partner {partner:?} in the configuration nor in the ledger; the configured partners \
-         are {} (`gateway partners` lists them with their documents)",
-        if ids.is_empty() {
-            "none".to_string()
-        } else {
-            ids.join(", ")
-        }
-    )
+    if ids.is_empty() {
+        "none".to_string()
+    } else {
+        ids.join(", ")
+    }
 }
 
 /// One partner's line of `gateway partners`.

@@ -940,10 +940,7 @@ fn rejects_report(report: &gateway_core::IngestReport) -> (Vec<String>, Vec<Stri
     let problems = report
         .rejects
         .iter()
-        .map(|r| match &r.document {
-            Some(d) => format!("{} [{d}]: {}", r.location, r.message),
-            None => format!("{}: {}", r.location, r.message),
-        })
+        .map(gateway_core::Reject::described)
         .collect();
     let mut notes = taken_beside_rejects(report);
     if !report.duplicates.is_empty() {

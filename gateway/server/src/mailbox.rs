@@ -458,10 +458,7 @@ pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict 
     let mut problems: Vec<String> = report
         .rejects
         .iter()
-        .map(|r| match &r.document {
-            Some(d) => format!("{} [{d}]: {}", r.location, r.message),
-            None => format!("{}: {}", r.location, r.message),
-        })
+        .map(gateway_core::Reject::described)
         .collect();
     for a in &report.accepted {
         problems.push(format!(

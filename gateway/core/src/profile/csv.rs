@@ -6,9 +6,8 @@
 
 use gateway_model::DocumentKind;
 use serde::Deserialize;
-use serde::de::IgnoredAny;
 
-use super::X12Section;
+use super::section_problems::SectionProblem;
 
 /// Which CSV layout a partner uses and how to read it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -134,10 +133,10 @@ impl CsvProfile {
     /// as [`super::X12Profile::problems`] is: the service otherwise started with the setting,
     /// and every file of the partner then went to `error/` with a reason about its cells
     /// ("a date in the form %Q") rather than about the profile.
-    pub fn problems(&self) -> Vec<CsvProfileProblem> {
+    pub fn problems(&self) -> Vec<SectionProblem> {
         let mut found = Vec::new();
         let mut problem = |key: &'static str, message: String| {
-            found.push(CsvProfileProblem { key, message });
+            found.push(SectionProblem { key, message });
         };
         if let Some(f) = &self.date_format
             && let Err(why) = check_date_format(f)
@@ -269,112 +268,10 @@ fn check_date_format(format: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A value of a partner's `[csv]` section that would make each of its files fail
-/// ([`CsvProfile::problems`]): the key at fault and what is wrong with it and expected
-/// instead. Shown as `<key> <message>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CsvProfileProblem {
-    /// The key in the section (`date_format`).
-    pub key: &'static str,
-    /// The value, what is wrong with it and what is expected.
-    pub message: String,
-}
-
-impl std::fmt::Display for CsvProfileProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.key, self.message)
-    }
-}
-
-/// `problems` of partner `partner_id`'s `[csv]` section in words, each placed at its line in
-/// `text` (at the key's value, or at the section), in the order of the text and joined by
-/// `; `: `line 9, column 15: partner "frsup" [partners.csv] date_format "%Q" is not ...`.
-/// `section` says where the section sits, as for an X12 section; a problem is named without a
-/// place when `text` does not hold the section (the configuration's `GATEWAY__` overrides made
-/// it).
-pub fn csv_problems_in_words(
-    problems: &[CsvProfileProblem],
-    text: &str,
-    section: X12Section,
-    partner_id: &str,
-) -> String {
-    let keys = section_keys(text, section, partner_id);
-    let shown = match section {
-        X12Section::File => "[csv]",
-        X12Section::Partner(_) => "[partners.csv]",
-    };
-    let mut placed: Vec<(Option<usize>, &CsvProfileProblem)> = problems
-        .iter()
-        .map(|p| {
-            let at = keys.as_ref().map(|k| {
-                k.get_ref()
-                    .get(p.key)
-                    .map_or(k.span().start, |value| value.span().start)
-            });
-            (at, p)
-        })
-        .collect();
-    placed.sort_by_key(|(at, _)| at.unwrap_or(usize::MAX));
-    placed
-        .into_iter()
-        .map(|(at, p)| match at {
-            Some(offset) => format!(
-                "{}: partner {partner_id:?} {shown} {p}",
-                line_and_column(text, offset)
-            ),
-            None => format!("partner {partner_id:?} {shown} {p}"),
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// Each key of a `[csv]` section and the place of its value, and the section's own place.
-type SpannedKeys = toml::Spanned<std::collections::BTreeMap<String, toml::Spanned<IgnoredAny>>>;
-
-/// The part of a profile [`csv_problems_in_words`] reads: its id and the keys of its section.
-#[derive(Deserialize)]
-struct KeysOf {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    csv: Option<SpannedKeys>,
-}
-
-/// The part of a configuration [`csv_problems_in_words`] reads.
-#[derive(Deserialize)]
-struct PartnersOf {
-    #[serde(default)]
-    partners: Vec<KeysOf>,
-}
-
-/// The keys of the section in `text`, when it is there and belongs to `partner_id`.
-fn section_keys(text: &str, section: X12Section, partner_id: &str) -> Option<SpannedKeys> {
-    let profile = match section {
-        X12Section::File => toml::from_str::<KeysOf>(text).ok()?,
-        X12Section::Partner(n) => toml::from_str::<PartnersOf>(text)
-            .ok()?
-            .partners
-            .into_iter()
-            .nth(n)?,
-    };
-    // An override may have replaced the partners the text names: place nothing then.
-    if section != X12Section::File && profile.id.as_deref() != Some(partner_id) {
-        return None;
-    }
-    profile.csv
-}
-
-/// `line L, column C` of byte `offset` in `text`, as TOML errors are placed.
-fn line_and_column(text: &str, offset: usize) -> String {
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    format!("line {line}, column {column}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::section_problems::{SectionAt, SectionKind, problems_in_words};
 
     #[test]
     fn column_map_parses_from_toml() {
@@ -487,12 +384,16 @@ columns = [
     #[test]
     fn problems_are_placed_at_their_line() {
         let file = "id = \"frsup\"\n[csv]\ndelimiter = \";\"\ndate_format = \"%Q\"\ndecimal_separator = \";\"\n";
-        let p: KeysOf = toml::from_str(file).unwrap();
         let csv: CsvProfile =
             toml::from_str("delimiter = \";\"\ndate_format = \"%Q\"\ndecimal_separator = \";\"\n")
                 .unwrap();
-        assert!(p.csv.is_some());
-        let words = csv_problems_in_words(&csv.problems(), file, X12Section::File, "frsup");
+        let words = problems_in_words(
+            &csv.problems(),
+            file,
+            SectionKind::Csv,
+            SectionAt::File,
+            "frsup",
+        );
         assert!(
             words.starts_with(
                 "line 4, column 15: partner \"frsup\" [csv] date_format \"%Q\" is not a chrono date format"
@@ -503,12 +404,24 @@ columns = [
         );
         let config = "[[partners]]\nid = \"a\"\n[[partners]]\nid = \"frsup\"\n[partners.csv]\ndate_format = \"%Q\"\n";
         let csv: CsvProfile = toml::from_str("date_format = \"%Q\"\n").unwrap();
-        let words = csv_problems_in_words(&csv.problems(), config, X12Section::Partner(1), "frsup");
+        let words = problems_in_words(
+            &csv.problems(),
+            config,
+            SectionKind::Csv,
+            SectionAt::Partner(1),
+            "frsup",
+        );
         assert!(
             words.starts_with("line 6, column 15: partner \"frsup\" [partners.csv] date_format"),
             "{words}"
         );
-        let words = csv_problems_in_words(&csv.problems(), config, X12Section::Partner(0), "frsup");
+        let words = problems_in_words(
+            &csv.problems(),
+            config,
+            SectionKind::Csv,
+            SectionAt::Partner(0),
+            "frsup",
+        );
         assert!(
             words.starts_with("partner \"frsup\" [partners.csv]"),
             "{words}"

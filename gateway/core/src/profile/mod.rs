@@ -8,13 +8,15 @@ mod csv;
 mod cxml;
 mod email;
 mod outbound;
+mod section_problems;
 mod x12;
 
-pub use self::csv::{CsvColumn, CsvGrouping, CsvProfile, CsvProfileProblem, csv_problems_in_words};
+pub use self::csv::{CsvColumn, CsvGrouping, CsvProfile};
 pub use self::cxml::CxmlProfile;
 pub use self::email::EmailProfile;
 pub use self::outbound::OutboundChannel;
-pub use self::x12::{X12Profile, X12ProfileProblem, X12Section, x12_problems_in_words};
+pub use self::section_problems::{SectionAt, SectionKind, SectionProblem, problems_in_words};
+pub use self::x12::X12Profile;
 
 use serde::Deserialize;
 
@@ -121,10 +123,11 @@ impl PartnerProfile {
         if let Some(x12) = &profile.x12 {
             let problems = x12.problems();
             if !problems.is_empty() {
-                found.push(x12_problems_in_words(
+                found.push(problems_in_words(
                     &problems,
                     text,
-                    X12Section::File,
+                    SectionKind::X12,
+                    SectionAt::File,
                     &profile.id,
                 ));
             }
@@ -132,10 +135,11 @@ impl PartnerProfile {
         if let Some(csv) = &profile.csv {
             let problems = csv.problems();
             if !problems.is_empty() {
-                found.push(csv_problems_in_words(
+                found.push(problems_in_words(
                     &problems,
                     text,
-                    X12Section::File,
+                    SectionKind::Csv,
+                    SectionAt::File,
                     &profile.id,
                 ));
             }

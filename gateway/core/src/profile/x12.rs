@@ -1,7 +1,8 @@
 //! The X12 section of a partner profile (owned by `adapter-x12`).
 
 use serde::Deserialize;
-use serde::de::IgnoredAny;
+
+use super::section_problems::SectionProblem;
 
 /// Interchange and group identities and the delimiters this partner uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -95,10 +96,10 @@ impl X12Profile {
     /// because the writer would otherwise find out only at the first purchase order, after
     /// Coupa had it marked as sent: a PO written with `component_separator` equal to
     /// `element_separator` reached the partner's folder as an 850 no reader could parse.
-    pub fn problems(&self) -> Vec<X12ProfileProblem> {
+    pub fn problems(&self) -> Vec<SectionProblem> {
         let mut found = Vec::new();
         let mut problem = |key: &'static str, message: String| {
-            found.push(X12ProfileProblem { key, message });
+            found.push(SectionProblem { key, message });
         };
         let version = self.version.as_deref().unwrap_or(Self::DEFAULT_VERSION);
         if let Some(v) = &self.version
@@ -311,122 +312,10 @@ fn is_version_code(v: &str) -> bool {
         && guide.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-/// A value of a partner's `[x12]` section that would make the interchanges written for it
-/// unreadable ([`X12Profile::problems`]): the key at fault and what is wrong with it and
-/// expected instead. Shown as `<key> <message>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct X12ProfileProblem {
-    /// The key in the section (`component_separator`).
-    pub key: &'static str,
-    /// The value, what is wrong with it and what is expected.
-    pub message: String,
-}
-
-impl std::fmt::Display for X12ProfileProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.key, self.message)
-    }
-}
-
-/// Where an `[x12]` section sits in a TOML text, for placing its problems.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum X12Section {
-    /// A partner profile file: the top-level `[x12]`.
-    File,
-    /// The gateway's configuration: the `[partners.x12]` of its `n`th `[[partners]]` (from 0).
-    Partner(usize),
-}
-
-/// `problems` of partner `partner_id`'s section `section` in words, each placed at its line in
-/// `text` (at the key's value, or at the section when a default is at fault), in the order of
-/// the text and joined by `; `: `line 17, column 23: partner "acme" [x12] component_separator '*' is also ...`. A
-/// problem is named without a place when `text` does not hold the section (the
-/// configuration's `GATEWAY__` overrides made it).
-pub fn x12_problems_in_words(
-    problems: &[X12ProfileProblem],
-    text: &str,
-    section: X12Section,
-    partner_id: &str,
-) -> String {
-    let keys = section_keys(text, section, partner_id);
-    let shown = match section {
-        X12Section::File => "[x12]",
-        X12Section::Partner(_) => "[partners.x12]",
-    };
-    let mut placed: Vec<(Option<usize>, &X12ProfileProblem)> = problems
-        .iter()
-        .map(|p| {
-            let at = keys.as_ref().map(|k| {
-                k.get_ref()
-                    .get(p.key)
-                    .map_or(k.span().start, |value| value.span().start)
-            });
-            (at, p)
-        })
-        .collect();
-    // In the order of the file, as a reader fixes them.
-    placed.sort_by_key(|(at, _)| at.unwrap_or(usize::MAX));
-    placed
-        .into_iter()
-        .map(|(at, p)| match at {
-            Some(offset) => format!(
-                "{}: partner {partner_id:?} {shown} {p}",
-                line_and_column(text, offset)
-            ),
-            None => format!("partner {partner_id:?} {shown} {p}"),
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// Each key of an `[x12]` section and the place of its value, and the section's own place.
-type SpannedKeys = toml::Spanned<std::collections::BTreeMap<String, toml::Spanned<IgnoredAny>>>;
-
-/// The part of a profile [`x12_problems_in_words`] reads: its id and the keys of its section.
-#[derive(Deserialize)]
-struct KeysOf {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    x12: Option<SpannedKeys>,
-}
-
-/// The part of a configuration [`x12_problems_in_words`] reads.
-#[derive(Deserialize)]
-struct PartnersOf {
-    #[serde(default)]
-    partners: Vec<KeysOf>,
-}
-
-/// The keys of the section in `text`, when it is there and belongs to `partner_id`.
-fn section_keys(text: &str, section: X12Section, partner_id: &str) -> Option<SpannedKeys> {
-    let profile = match section {
-        X12Section::File => toml::from_str::<KeysOf>(text).ok()?,
-        X12Section::Partner(n) => toml::from_str::<PartnersOf>(text)
-            .ok()?
-            .partners
-            .into_iter()
-            .nth(n)?,
-    };
-    // An override may have replaced the partners the text names: place nothing then.
-    if section != X12Section::File && profile.id.as_deref() != Some(partner_id) {
-        return None;
-    }
-    profile.x12
-}
-
-/// `line L, column C` of byte `offset` in `text`, as TOML errors are placed
-/// ([`crate::toml_error_in_words`]).
-fn line_and_column(text: &str, offset: usize) -> String {
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    format!("line {line}, column {column}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::section_problems::{SectionAt, SectionKind, problems_in_words};
 
     fn section(text: &str) -> X12Profile {
         toml::from_str(text).unwrap_or_else(|e| panic!("{e}"))
@@ -547,11 +436,15 @@ mod tests {
     #[test]
     fn problems_are_placed_at_their_line() {
         let file = "id = \"newco\"\n\n[x12]\nour_id = \"GLOBEX\"\nusage_indicator = \"X\"\nelement_separator = \">\"\n";
-        let profile: KeysOf = toml::from_str(file).unwrap();
-        assert!(profile.x12.is_some());
         let x =
             section("our_id = \"GLOBEX\"\nusage_indicator = \"X\"\nelement_separator = \">\"\n");
-        let words = x12_problems_in_words(&x.problems(), file, X12Section::File, "newco");
+        let words = problems_in_words(
+            &x.problems(),
+            file,
+            SectionKind::X12,
+            SectionAt::File,
+            "newco",
+        );
         assert!(
             words.starts_with(
                 "line 5, column 19: partner \"newco\" [x12] usage_indicator 'X' is not"
@@ -564,7 +457,13 @@ mod tests {
         );
         let config = "[[partners]]\nid = \"a\"\n[[partners]]\nid = \"newco\"\n\n[partners.x12]\ncomponent_separator = \"*\"\n";
         let clash = section("component_separator = \"*\"\n").problems();
-        let words = x12_problems_in_words(&clash, config, X12Section::Partner(1), "newco");
+        let words = problems_in_words(
+            &clash,
+            config,
+            SectionKind::X12,
+            SectionAt::Partner(1),
+            "newco",
+        );
         assert!(
             words.starts_with(
                 "line 7, column 23: partner \"newco\" [partners.x12] component_separator '*' is also the element_separator"
@@ -572,7 +471,13 @@ mod tests {
             "{words}"
         );
         // Another partner at that place (an override replaced them): no place.
-        let words = x12_problems_in_words(&clash, config, X12Section::Partner(0), "newco");
+        let words = problems_in_words(
+            &clash,
+            config,
+            SectionKind::X12,
+            SectionAt::Partner(0),
+            "newco",
+        );
         assert!(words.starts_with("partner \"newco\""), "{words}");
     }
 }
