@@ -12,7 +12,10 @@
 //! does not give back (absent or null in its answer) is passed over; decimals are compared as
 //! numbers (`"100"` is `"100.00"`), text trimmed with runs of white space as one, codes
 //! without case; a date Coupa gives back as a timestamp is compared by its date; lines are
-//! paired by their line numbers, not by where Coupa lists them.
+//! paired by their line numbers, not by where Coupa lists them. A line difference names the
+//! line on each side by its own number (Coupa's `line-num` and ours) when the two differ:
+//! pairs are made in line order, and naming both by the new document's number sent an
+//! operator to the wrong line in Coupa.
 
 use std::fmt;
 
@@ -36,15 +39,25 @@ pub struct Difference {
     pub theirs: String,
     /// What this document says, shown the same way.
     pub ours: String,
+    /// This document's line (`line 2`) when it is numbered otherwise than Coupa's line it is
+    /// paired with (which `field` names): each side is then named by its own number.
+    pub ours_at: Option<String>,
 }
 
 impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {}, this one says {}",
-            self.field, self.theirs, self.ours
-        )
+        match &self.ours_at {
+            Some(at) => write!(
+                f,
+                "Coupa's {} {}, this one's {at} says {}",
+                self.field, self.theirs, self.ours
+            ),
+            None => write!(
+                f,
+                "{} {}, this one says {}",
+                self.field, self.theirs, self.ours
+            ),
+        }
     }
 }
 
@@ -118,9 +131,9 @@ const LINE: &[Field] = &[
 /// are compared).
 pub fn differences(held: &Value, request: &Value) -> Vec<Difference> {
     let mut out = Vec::new();
-    compare_fields(HEADER, held, request, "", &mut out);
+    compare_fields(HEADER, held, request, "", None, &mut out);
     compare_lines(held, request, &mut out);
-    compare_fields(AMOUNTS, held, request, "", &mut out);
+    compare_fields(AMOUNTS, held, request, "", None, &mut out);
     out
 }
 
@@ -138,11 +151,15 @@ pub fn describe(diffs: &[Difference]) -> String {
     s
 }
 
+/// Compares `fields` of `held` and `request`, each difference named `prefix` + the field's
+/// name, with `ours_at` ([`Difference::ours_at`]) when this document's line is numbered
+/// otherwise.
 fn compare_fields(
     fields: &[Field],
     held: &Value,
     request: &Value,
     prefix: &str,
+    ours_at: Option<&str>,
     out: &mut Vec<Difference>,
 ) {
     for &(name, path, kind) in fields {
@@ -155,6 +172,7 @@ fn compare_fields(
                 field: format!("{prefix}{name}"),
                 theirs: shown(kind, &theirs),
                 ours: shown(kind, &ours),
+                ours_at: ours_at.map(str::to_string),
             });
         }
     }
@@ -170,6 +188,7 @@ fn compare_lines(held: &Value, request: &Value, out: &mut Vec<Difference>) {
             field: "number of lines".into(),
             theirs: theirs.len().to_string(),
             ours: ours.len().to_string(),
+            ours_at: None,
         });
         return;
     }
@@ -178,9 +197,13 @@ fn compare_lines(held: &Value, request: &Value, out: &mut Vec<Difference>) {
         .zip(in_line_order(theirs))
         .enumerate()
     {
-        let number = scalar(o, &["line-num"]).unwrap_or_else(|| (i + 1).to_string());
-        let prefix = format!("line {number} ");
-        compare_fields(LINE, t, o, &prefix, out);
+        // Each side by its own number: paired in line order, Coupa's line 1 may be our line 2.
+        let number = |l: &Value| scalar(l, &["line-num"]).unwrap_or_else(|| (i + 1).to_string());
+        let (our_number, their_number) = (number(o), number(t));
+        let ours_at =
+            (!same(Kind::Number, &their_number, &our_number)).then(|| format!("line {our_number}"));
+        let prefix = format!("line {their_number} ");
+        compare_fields(LINE, t, o, &prefix, ours_at.as_deref(), out);
         if let (Some(ours), Some(theirs)) = (line_tax(o), line_tax(t))
             && ours != theirs
         {
@@ -188,6 +211,7 @@ fn compare_lines(held: &Value, request: &Value, out: &mut Vec<Difference>) {
                 field: format!("{prefix}tax"),
                 theirs: theirs.to_string(),
                 ours: ours.to_string(),
+                ours_at: ours_at.clone(),
             });
         }
     }
@@ -399,6 +423,33 @@ mod tests {
         );
     }
 
+    /// QA: Coupa holds lines 1 'Bolt' and 2 'Nut', this document numbers them 2 and 3 with
+    /// other descriptions; the conflict said "line 2 description 'Bolt', this one says 'Nut'"
+    /// though Coupa's 'Bolt' is its line 1.
+    #[test]
+    fn lines_numbered_otherwise_are_each_named_by_their_own_number() {
+        // `held` lists Coupa's line 2 first, then its line 1.
+        let mut theirs = held();
+        theirs["invoice-lines"][1]["description"] = json!("Bolt");
+        theirs["invoice-lines"][0]["description"] = json!("Nut");
+        let mut ours = theirs.clone();
+        ours["invoice-lines"][1]["line-num"] = json!(2);
+        ours["invoice-lines"][1]["description"] = json!("Nut");
+        ours["invoice-lines"][0]["line-num"] = json!(3);
+        ours["invoice-lines"][0]["description"] = json!("Washer");
+        let d: Vec<String> = differences(&theirs, &ours)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            d,
+            vec![
+                "Coupa's line 1 description 'Bolt', this one's line 2 says 'Nut'",
+                "Coupa's line 2 description 'Nut', this one's line 3 says 'Washer'",
+            ]
+        );
+    }
+
     #[test]
     fn another_number_of_lines_is_named_without_pairing_them() {
         let mut ours = request();
@@ -417,6 +468,7 @@ mod tests {
                 field: format!("line {i} price"),
                 theirs: "1".into(),
                 ours: "2".into(),
+                ours_at: None,
             })
             .collect();
         let s = describe(&diffs);

@@ -144,18 +144,11 @@ impl CoupaInvoice {
     }
 }
 
-/// An invoice number as the duplicate guard compares it: trimmed, ASCII letters in upper case.
-/// The gateway's intake keys an invoice by supplier and this same form, so what it calls one
-/// invoice (`same_business_key_as`) the guard does too; Coupa's own comparison is not
-/// published.
-pub fn number_key(number: &str) -> String {
-    number.trim().to_ascii_uppercase()
-}
-
-/// `a` and `b` are one invoice number to the guard ([`number_key`]).
-pub fn same_number(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim())
-}
+/// An invoice number as the duplicate guard compares it: the gateway's one rule
+/// (`gateway_model::number_key`, trimmed, ASCII case folded), which the intake keys an invoice
+/// by too, so what it calls one invoice (`same_business_key_as`) the guard does; Coupa's own
+/// comparison is not published.
+pub use gateway_model::{number_key, same_number};
 
 /// Invoices the gateway delivered before, by number: what the duplicate guard knows beyond
 /// Coupa's lookup, which may compare numbers with letter case (Coupa does not say). The

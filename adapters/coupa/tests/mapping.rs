@@ -59,11 +59,11 @@ fn credit_note_with_line_level_tax() {
 fn invoice_without_number_or_date_cannot_be_mapped() {
     let mut inv = invoice("invoice.canonical.json");
     inv.invoice_number = None;
-    let err = invoice_to_coupa(&inv, &SupplierKey::Id(1), &InvoiceMapping::default()).unwrap_err();
+    let err = invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap_err();
     assert!(matches!(err, CoupaError::Mapping(m) if m.contains("invoice_number")));
     let mut inv = invoice("invoice.canonical.json");
     inv.invoice_date = None;
-    assert!(invoice_to_coupa(&inv, &SupplierKey::Id(1), &InvoiceMapping::default()).is_err());
+    assert!(invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).is_err());
 }
 
 #[test]

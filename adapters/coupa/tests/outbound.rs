@@ -22,6 +22,19 @@ fn canonical_invoice() -> Document {
     from_json(&std::fs::read(path).unwrap()).unwrap()
 }
 
+/// The sample invoice as partner acme sends it: its supplier named by the Coupa id of acme's
+/// supplier in the sandbox. The sample's own id (7, supplier "Dell") is another supplier than
+/// the partner's, which delivery refuses to book to the partner's supplier.
+fn partner_invoice(env: &common::Env) -> Document {
+    let mut doc = canonical_invoice();
+    if let Document::Invoice(inv) = &mut doc {
+        let party = inv.supplier.as_mut().unwrap();
+        party.name = Some("Acme Supplies".into());
+        party.ids[0].value = env.supplier_id.to_string().into();
+    }
+    doc
+}
+
 fn envelope(partner: Option<&str>) -> Envelope {
     Envelope::inbound(
         DocumentKind::Invoice,
@@ -42,7 +55,7 @@ async fn delivers_with_the_partner_supplier_and_replay_is_already_present() {
         },
     );
     assert_eq!(delivery.name(), "coupa");
-    let doc = canonical_invoice();
+    let doc = partner_invoice(&env);
     let env_in = envelope(Some("acme"));
     let first = delivery.deliver(&env_in, &doc).await.unwrap();
     assert!(!first.already_present);
@@ -74,6 +87,48 @@ async fn supplier_from_the_invoice_party_when_no_profile() {
     assert_eq!(env.sandbox.invoices().len(), 1);
 }
 
+/// QA: REST `"coupa": "12"` (another supplier's Coupa id) or a CSV `Supplier ID 50001` from
+/// partner acme, whose profile names only a number (ACME-1), passed intake, which cannot know
+/// ACME-1's id, and was booked to ACME-1. Delivery resolves ACME-1's id before creating: a
+/// document naming another id is a dead letter naming both, and nothing is created in Coupa.
+#[tokio::test]
+async fn an_invoice_naming_another_coupa_supplier_id_is_not_booked_to_the_partners() {
+    let env = common::start().await;
+    let delivery = CoupaInvoiceDelivery::new(Arc::new(common::client(&env))).with_partner(
+        "acme",
+        CoupaSupplierRef {
+            number: Some("ACME-1".into()),
+            ..CoupaSupplierRef::default()
+        },
+    );
+    for named in ["12", "50001"] {
+        let mut doc = partner_invoice(&env);
+        if let Document::Invoice(inv) = &mut doc {
+            let party = inv.supplier.as_mut().unwrap();
+            party.name = Some("Rival Co".into());
+            party.ids[0].value = named.into();
+        }
+        let err = delivery
+            .deliver(&envelope(Some("acme")), &doc)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DeliveryError::Permanent { .. }), "{err:?}");
+        let why = err.reason();
+        assert!(
+            why.contains(&format!("Coupa supplier id {named} (\"Rival Co\")"))
+                && why.contains(&format!("Coupa supplier id {}", env.supplier_id)),
+            "names both: {why}"
+        );
+        assert!(env.sandbox.invoices().is_empty(), "nothing created");
+    }
+    // Naming the partner's own supplier by its id is delivered.
+    delivery
+        .deliver(&envelope(Some("acme")), &partner_invoice(&env))
+        .await
+        .unwrap();
+    assert_eq!(env.sandbox.invoices().len(), 1);
+}
+
 #[tokio::test]
 async fn unknown_supplier_is_permanent() {
     let env = common::start().await;
@@ -96,7 +151,7 @@ async fn coupa_refusal_is_permanent_with_coupas_body() {
             ..Default::default()
         },
     );
-    let mut doc = canonical_invoice();
+    let mut doc = partner_invoice(&env);
     if let Document::Invoice(inv) = &mut doc {
         inv.currency = None;
     }
@@ -128,7 +183,7 @@ async fn persistent_503_is_retryable() {
         10,
     ));
     let err = delivery
-        .deliver(&envelope(Some("acme")), &canonical_invoice())
+        .deliver(&envelope(Some("acme")), &partner_invoice(&env))
         .await
         .unwrap_err();
     assert!(err.is_retryable(), "{err:?}");
@@ -156,7 +211,7 @@ async fn an_invoice_delivered_with_wrong_credentials_is_retryable_not_dead() {
                 },
             );
     let err = delivery
-        .deliver(&envelope(Some("acme")), &canonical_invoice())
+        .deliver(&envelope(Some("acme")), &partner_invoice(&env))
         .await
         .unwrap_err();
     assert!(
@@ -193,7 +248,7 @@ async fn an_invoice_delivered_with_wrong_credentials_is_retryable_not_dead() {
         },
     );
     let receipt = fixed
-        .deliver(&envelope(Some("acme")), &canonical_invoice())
+        .deliver(&envelope(Some("acme")), &partner_invoice(&env))
         .await
         .unwrap();
     assert!(!receipt.already_present);

@@ -407,6 +407,12 @@ impl Encode for CsvCodec {
         }
         in_charset(bytes, profile.charset.unwrap_or_default(), delimiter)
     }
+
+    /// What the partner's layout (Coupa's, or its column map) leaves out of `doc`, found by
+    /// writing it and reading it back ([`crate::left_out()`]).
+    fn left_out(&self, doc: &Document, partner: &PartnerProfile) -> Vec<String> {
+        crate::left_out(doc, partner)
+    }
 }
 
 /// The written file (UTF-8) in the character set the partner reads. A character the set lacks

@@ -14,6 +14,7 @@ use crate::pending::Pending;
 use crate::rows::Row;
 use crate::scattered::{Scattered, Withdrawn};
 use crate::value::ValueFormat;
+use gateway_model::same_number;
 
 /// How rows group (the profile's `grouping`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,7 +222,10 @@ impl MapReader {
     /// first row's values, the others dropped. A blank cell repeats nothing and contradicts
     /// nothing; the `po_number` column of an invoice is left to [`attach_po`], which reads a
     /// value other than the first row's as the line's own PO. Values compare as read (`5,0`
-    /// and `5,00` agree), text as written.
+    /// and `5,00` agree), text as written, but for the document number and the key column:
+    /// rows were grouped by those compared as the business key takes them (`QE-B2` and
+    /// `qe-b2` are one invoice), so they agree the same way rather than refusing the rows
+    /// they grouped.
     fn disagreements(&self, row: &Row, c: &mut Cells<'_>) {
         let (Some(first), Some(header)) = (self.first_row.as_ref(), self.header.as_ref()) else {
             return;
@@ -234,6 +238,9 @@ impl MapReader {
             }
             let (was, now) = (first.get(Some(*i)), row.get(Some(*i)));
             if now.is_empty() || was == now {
+                continue;
+            }
+            if (*h == HeadField::Number || self.key == Some(*i)) && same_number(was, now) {
                 continue;
             }
             let read = |r: &Row| {
@@ -327,7 +334,9 @@ impl MapReader {
         let key = row.get(self.key).to_string();
         let new_doc = match (&self.current, self.map.grouping) {
             (None, _) | (_, Grouping::Row) => true,
-            (Some(_), _) => key != self.current_key,
+            // Keys compare as the business key takes numbers: `qe-b2` after `QE-B2` is the
+            // same document's row, which keeps the first row's number.
+            (Some(_), _) => !same_number(&key, &self.current_key),
         };
         if new_doc {
             self.finish(sink);
@@ -440,7 +449,7 @@ impl MapReader {
         let own = self.header.is_some()
             && match (self.map.grouping, &key) {
                 (Grouping::Row, _) => true,
-                (_, Some(key)) => self.current.is_none() || *key != self.current_key,
+                (_, Some(key)) => self.current.is_none() || !same_number(key, &self.current_key),
                 (_, None) => false,
             };
         if !own {

@@ -468,7 +468,10 @@ impl CoupaReader {
     }
 
     /// The current invoice when `row` (naming `number`) belongs to it; else the row is
-    /// rejected on its own and `None` comes back.
+    /// rejected on its own and `None` comes back. Numbers compare as the business key takes
+    /// them ([`gateway_model::same_number`]): a line `f4-a` under the Invoice row `F4-A` is
+    /// that invoice's, which keeps the number as its Invoice row writes it; compared exactly,
+    /// the line would be refused and the invoice delivered short of it.
     fn invoice_for(
         &mut self,
         row: &Row,
@@ -485,10 +488,12 @@ impl CoupaReader {
                 "{what} row with no Invoice row before it (an invoice's Invoice row comes first, \
                  then its lines and charges)"
             )),
-            Some(n) if !number.is_empty() && *n != number => Some(format!(
-                "{what} row for invoice {number:?} follows invoice {n:?} (expected the rows of \
-                 one invoice together, its Invoice row first)"
-            )),
+            Some(n) if !number.is_empty() && !gateway_model::same_number(n, number) => {
+                Some(format!(
+                    "{what} row for invoice {number:?} follows invoice {n:?} (expected the rows \
+                     of one invoice together, its Invoice row first)"
+                ))
+            }
             Some(_) => None,
         };
         if let Some(mut message) = problem {

@@ -54,6 +54,7 @@ mod encode_map;
 mod fields;
 mod formula;
 mod header;
+mod left_out;
 pub mod limits;
 mod line_po;
 mod parties;
@@ -68,4 +69,5 @@ mod value;
 
 pub use codec::{CsvCodec, UTF8_BY_ITS_MARK};
 pub use gateway_core::Reject;
+pub use left_out::left_out;
 pub use report::reject_report;

@@ -11,15 +11,21 @@
 //! [`crate::CsvCodec`]'s `decode`, which holds the documents of its input, takes a withdrawn
 //! one back out and rejects it at its rows; a streaming reader (`decode_reader`) has handed
 //! it on already, and the reject of the row that refused it says which it is.
+//!
+//! Keys are remembered as the business key takes them ([`crate::number`]): `F4-A` seen, a
+//! later run under `f4-a` is the same document's rows, apart.
 
 use std::collections::HashMap;
 
 use gateway_model::Text;
 
+use gateway_model::number_key;
+
 /// The keys of a file's documents and where they were.
 #[derive(Debug, Default)]
 pub struct Scattered {
-    /// Every key seen in the file (a document read under it, or a row naming it).
+    /// Every key seen in the file (a document read under it, or a row naming it), in the form
+    /// of [`number_key`], so keys differing only in case or surrounding spaces are one.
     seen: HashMap<Text, Seen>,
     /// Documents handed over so far: the next one's place among them.
     handed: usize,
@@ -34,9 +40,9 @@ struct Seen {
     first: u64,
     last: u64,
     handed: Option<usize>,
-    /// What rejects call the document, when not its key (a column map's key column that is
-    /// not its number).
-    label: Option<Text>,
+    /// What rejects call the document: its key as first written (the remembered form is
+    /// folded to upper case), or a column map's number when its key column is another.
+    label: Text,
 }
 
 /// A document handed over and then refused: its place among the documents of the input, in the
@@ -74,7 +80,7 @@ pub fn rows_place(first: u64, last: u64) -> String {
 impl Scattered {
     /// True when rows under `key` were seen before (a blank key is never remembered).
     pub fn seen(&self, key: &str) -> bool {
-        !key.is_empty() && self.seen.contains_key(key)
+        !key.trim().is_empty() && self.seen.contains_key(number_key(key).as_str())
     }
 
     /// A document of the file has ended at `rows` under `key` (blank: none), and was handed
@@ -86,15 +92,17 @@ impl Scattered {
             self.handed += 1;
             n
         });
-        if key.is_empty() {
+        if key.trim().is_empty() {
             return;
         }
-        self.seen.entry(Text::from(key)).or_insert_with(|| Seen {
-            first,
-            last,
-            handed: ordinal,
-            label: (label != key).then(|| Text::from(label)),
-        });
+        self.seen
+            .entry(Text::from(number_key(key)))
+            .or_insert_with(|| Seen {
+                first,
+                last,
+                handed: ordinal,
+                label: Text::from(label),
+            });
     }
 
     /// Row `row` belongs to the document under `key` but is away from its run. The document is
@@ -108,17 +116,18 @@ impl Scattered {
         row: u64,
         why: impl FnOnce() -> String,
     ) -> Option<(String, bool)> {
-        if key.is_empty() {
+        if key.trim().is_empty() {
             return None;
         }
-        let Some(seen) = self.seen.get_mut(key) else {
+        let folded = number_key(key);
+        let Some(seen) = self.seen.get_mut(folded.as_str()) else {
             self.seen.insert(
-                Text::from(key),
+                Text::from(folded),
                 Seen {
                     first: row,
                     last: row,
                     handed: None,
-                    label: None,
+                    label: Text::from(key),
                 },
             );
             return None;
@@ -129,7 +138,7 @@ impl Scattered {
                 self.withdrawn.push(Withdrawn {
                     ordinal,
                     rows: before.clone(),
-                    label: seen.label.as_deref().unwrap_or(key).to_string(),
+                    label: seen.label.to_string(),
                     why: why(),
                 });
                 true
@@ -171,5 +180,19 @@ mod tests {
         assert_eq!(r.location, "rows 4-5");
         assert_eq!(r.document.as_deref(), Some("A"));
         assert!(r.message.contains("row 12"), "{}", r.message);
+    }
+
+    /// Keys are the business key's: `a-1` is `A-1`'s row apart, and the document withdrawn is
+    /// named as its run wrote it.
+    #[test]
+    fn keys_differing_only_in_case_or_spaces_are_one() {
+        let mut s = Scattered::default();
+        s.finished("A-1", (4, 5), true, "A-1");
+        assert!(s.seen("a-1") && s.seen(" A-1 ") && !s.seen("  "));
+        let why = || "row 9 is late".to_string();
+        assert_eq!(s.apart("a-1", 9, why), Some(("rows 4-5".to_string(), true)));
+        let w = s.take_withdrawn();
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].label, "A-1");
     }
 }

@@ -114,7 +114,7 @@ impl Encode for CxmlCodec {
     /// What InvoiceDetail.dtd and cXML.dtd have no place for, as `path: why`
     /// (`crate::left_out`): a charge's code, a shipping or handling charge's rate, a service
     /// line's own ship-to, what of a payment-term tier read from X12 no `PaymentTerm` holds.
-    fn left_out(&self, doc: &Document) -> Vec<String> {
+    fn left_out(&self, doc: &Document, _partner: &PartnerProfile) -> Vec<String> {
         crate::left_out::left_out(doc)
     }
 }

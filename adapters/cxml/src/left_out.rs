@@ -16,6 +16,11 @@
 //!   the one place an `InvoiceDetailItem` has for it.
 //! - What of a payment-term tier X12 read no valid `PaymentTerm` holds (see
 //!   `encode::tiers`).
+//! - An X12 invoice's ship date (`DTM*011`, kept in `extensions.x12.segments`):
+//!   `InvoiceDetailShipping@shippingDate` is its place, but the writer writes a header
+//!   `InvoiceDetailShipping` only with two shipping parties (`Contact, Contact+`), and an X12
+//!   invoice has its ship-to alone (written as an `InvoicePartner`). The PO's date (X12 BIG03)
+//!   is written, as `OrderReference@orderDate`.
 //!
 //! Charges cXML refuses outright (an invoice charge of kind `other`, an order's charges that
 //! are not shipping) are the writer's to refuse, and not named here.
@@ -37,6 +42,30 @@ const NO_SERVICE_SHIP_TO: &str = "a cXML InvoiceDetailServiceItem has no ShipTo 
      InvoiceDetailLineShipping (InvoiceDetailItem's only), so the line's own ship-to is not \
      written";
 
+/// Why an X12 ship date is not written.
+const NO_SHIP_DATE: &str = "the ship date (X12 DTM*011) belongs in \
+     InvoiceDetailShipping@shippingDate, which the invoice's cXML does not have (it needs a \
+     ship-from and a ship-to; the ship-to is written as an InvoicePartner); it is not written";
+
+/// Names the `DTM*011` (shipped) segments X12 kept of an invoice.
+fn ship_dates(inv: &gateway_model::Invoice, out: &mut Vec<String>) {
+    let Some(segs) = inv
+        .extensions
+        .get("x12")
+        .and_then(|x| x.get("segments"))
+        .and_then(serde_json::Value::as_array)
+    else {
+        return;
+    };
+    for (k, seg) in segs.iter().enumerate() {
+        if seg.get(0).and_then(serde_json::Value::as_str) == Some("DTM")
+            && seg.get(1).and_then(serde_json::Value::as_str) == Some("011")
+        {
+            out.push(format!("$.extensions.x12.segments[{k}]: {NO_SHIP_DATE}"));
+        }
+    }
+}
+
 /// What writing `doc` as cXML leaves out, in document order, each as `path: why`; empty
 /// when cXML carries all of it that the writer knows of.
 pub(crate) fn left_out(doc: &Document) -> Vec<String> {
@@ -44,6 +73,7 @@ pub(crate) fn left_out(doc: &Document) -> Vec<String> {
     match doc {
         Document::Invoice(inv) => {
             crate::encode::tiers::left_out(inv.payment_terms.as_ref(), &inv.extensions, &mut out);
+            ship_dates(inv, &mut out);
             for (n, line) in inv.lines.iter().enumerate() {
                 let at = format!("$.lines[{n}]");
                 if crate::encode::is_service(line)

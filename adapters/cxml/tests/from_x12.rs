@@ -296,7 +296,7 @@ fn an_850_line_ship_to_comments_and_payment_tiers_reach_the_order_request_and_re
 fn what_cxml_has_no_place_for_is_named_left_out() {
     let codec = CxmlCodec::new();
     let doc = from_x12(&invoice_810(&["ITD*01*3*1.5"]));
-    let left = codec.left_out(&doc);
+    let left = codec.left_out(&doc, &PartnerProfile::anonymous());
     assert_eq!(left.len(), 2, "{left:#?}");
     assert!(
         left[0].starts_with("$.extensions.x12.payment_terms[2]: its discount percent")
@@ -318,11 +318,17 @@ fn what_cxml_has_no_place_for_is_named_left_out() {
         Some("Ground freight")
     );
     // Read from cXML, nothing is left out of cXML.
-    assert_eq!(codec.left_out(&back), Vec::<String>::new());
+    assert_eq!(
+        codec.left_out(&back, &PartnerProfile::anonymous()),
+        Vec::<String>::new()
+    );
 
     // An order: its charges' codes and rates, and nothing for its line ship-to and comments.
     let mut order = from_x12(&order_850());
-    assert_eq!(codec.left_out(&order), Vec::<String>::new());
+    assert_eq!(
+        codec.left_out(&order, &PartnerProfile::anonymous()),
+        Vec::<String>::new()
+    );
     let Document::PurchaseOrder(po) = &mut order else {
         panic!("not an order")
     };
@@ -336,7 +342,7 @@ fn what_cxml_has_no_place_for_is_named_left_out() {
     });
     assert_eq!(
         codec
-            .left_out(&order)
+            .left_out(&order, &PartnerProfile::anonymous())
             .iter()
             .map(|l| l.split(": ").next().unwrap())
             .collect::<Vec<_>>(),

@@ -1778,7 +1778,11 @@ fn an_x12_line_s_ship_to_comments_and_payment_tiers_go_in_the_order_request() {
         json!("60")
     );
 
-    let left = gateway_core::Encode::left_out(&CxmlCodec::new(), &Document::PurchaseOrder(po));
+    let left = gateway_core::Encode::left_out(
+        &CxmlCodec::new(),
+        &Document::PurchaseOrder(po),
+        &gateway_core::PartnerProfile::anonymous(),
+    );
     assert_eq!(left.len(), 1, "{left:#?}");
     assert!(
         left[0].starts_with("$.extensions.x12.payment_terms[2]: its description"),

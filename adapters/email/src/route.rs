@@ -292,16 +292,6 @@ fn supplier(doc: &Document) -> Option<&Party> {
     }
 }
 
-/// The Coupa supplier number a party carries: in domain `coupa-number`, or a `coupa` id that
-/// is not all digits (the readers' and the Coupa adapter's convention).
-fn coupa_number(p: &Party) -> Option<&str> {
-    let coupa = p.id_in("coupa").map(str::trim).filter(|v| !v.is_empty());
-    p.id_in("coupa-number")
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .or(coupa.filter(|v| v.parse::<u64>().is_err()))
-}
-
 /// Whether the supplier `doc` names is the Coupa supplier `wanted`: the same Coupa id, the same
 /// supplier number, or the same name (case and surrounding blanks ignored), as the server finds
 /// a partner by its Coupa supplier.
@@ -310,12 +300,12 @@ fn supplier_is(wanted: &CoupaSupplierRef, doc: &Document) -> bool {
         return false;
     };
     let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
-    let id = p.id_in("coupa").and_then(|v| v.trim().parse::<u64>().ok());
+    let id = p.coupa_supplier_id();
     (wanted.id.is_some() && wanted.id == id)
         || wanted
             .number
             .as_deref()
-            .zip(coupa_number(p))
+            .zip(p.coupa_supplier_number())
             .is_some_and(|(a, b)| same(a, b))
         || wanted
             .name
@@ -350,11 +340,11 @@ fn document_label(att: &MailAttachment, format: Format, d: &DecodedDocument) -> 
         if let Some(n) = p.name.as_deref() {
             named.push(format!("supplier '{}'", clean(n, 80)));
         }
-        if let Some(n) = coupa_number(p) {
+        if let Some(n) = p.coupa_supplier_number() {
             named.push(format!("supplier number {}", clean(n, 80)));
         }
-        if let Some(id) = p.id_in("coupa").filter(|v| v.trim().parse::<u64>().is_ok()) {
-            named.push(format!("Coupa supplier id {}", clean(id, 40)));
+        if let Some(id) = p.coupa_supplier_id() {
+            named.push(format!("Coupa supplier id {id}"));
         }
     }
     let named = if named.is_empty() {

@@ -1013,7 +1013,7 @@ impl Encode for X12Codec {
         crate::encode::encode_documents(docs, partner, self.numbers.as_ref(), chrono::Utc::now())
     }
 
-    fn left_out(&self, doc: &Document) -> Vec<String> {
+    fn left_out(&self, doc: &Document, _partner: &PartnerProfile) -> Vec<String> {
         crate::left_out(doc)
             .iter()
             .map(ToString::to_string)

@@ -613,6 +613,9 @@ pub fn read_party(
         ],
     );
     let mut carried = Vec::new();
+    // The supplier's `REF*VN` numbers, ids after all the others (`party_ids` module docs).
+    let mut vendor = Vec::new();
+    let supplier = n1.element(1).is_some_and(party_ids::reads_vendor_numbers);
     let mut address = Address::default();
     let mut seen_n4 = false;
     let mut seen_per = false;
@@ -654,9 +657,13 @@ pub fn read_party(
             b"REF" => {
                 let seg = Fields::new(seg);
                 check(&seg, i);
-                match party_ids::carried_id(&seg) {
-                    Some(id) => carried.push(id),
-                    None => leftovers.push(i),
+                if let Some(id) = party_ids::carried_id(&seg) {
+                    carried.push(id);
+                } else if let Some(id) = supplier.then(|| party_ids::vendor_number(&seg)).flatten()
+                {
+                    vendor.push(id);
+                } else {
+                    leftovers.push(i);
                 }
             }
             id if is_n1_child(id) => {
@@ -668,6 +675,7 @@ pub fn read_party(
         i += 1;
     }
     party.ids = party_ids::ids_from_loop(n1_id, carried);
+    party.ids.extend(vendor);
     if address != Address::default() {
         party.address = Some(address);
     }
@@ -893,8 +901,14 @@ pub fn write_party(
             message: "a party id needs a value (X12 N104 or REF02)".into(),
         });
     }
-    let ids = party_ids::plan(&party.ids);
-    let first_carried = party.ids.len() - ids.carried.len();
+    // A supplier's vendor numbers ending its ids go back as the `REF*VN`s they came as.
+    let (held, vendor) = if party_ids::reads_vendor_numbers(role.as_bytes()) {
+        party_ids::split_vendor_numbers(&party.ids)
+    } else {
+        (party.ids.as_slice(), &[][..])
+    };
+    let ids = party_ids::plan(held);
+    let first_carried = held.len() - ids.carried.len();
     if let Some(k) = ids.carried.iter().position(|i| i.domain.trim().is_empty()) {
         return Err(gateway_core::EncodeError::Invalid {
             path: format!("{path}.ids[{}].domain", first_carried + k),
@@ -954,6 +968,13 @@ pub fn write_party(
                 t(id.value.as_str()),
                 t(id.domain.as_str()),
             ],
+        )?;
+    }
+    for (k, id) in vendor.iter().enumerate() {
+        out.segment(
+            &format!("{path}.ids[{}]", held.len() + k),
+            "REF",
+            &[t(party_ids::VENDOR_QUALIFIER), t(id.value.as_str())],
         )?;
     }
     if party.contact.is_some()

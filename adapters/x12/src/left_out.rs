@@ -8,6 +8,16 @@
 //!   item's description), so they are not written. An order line's go in its PO1 loop's
 //!   `MSG` segments ([`crate::line_loop`]).
 //! - What a payment term cXML kept holds beyond an ITD's elements (see [`crate::tiers`]).
+//! - A tax's description (`taxes[].description`, `lines[].taxes[].description`, cXML
+//!   `TaxDetail/Description`): TXI has no free-text element; its category is TXI01.
+//! - cXML Extrinsics of the invoice and its lines (`extensions.cxml.extrinsic`: `CostCenter`,
+//!   `CustomerReference`, `CustomFields`): the 810 has no segment for named free-form values.
+//! - Whether a line is a service line (`lines[].extensions.cxml.service`,
+//!   `InvoiceDetailServiceItem`): IT1 has no such flag.
+//! - The invoice date's time of day and offset (`extensions.cxml.invoice_date`): BIG01 is a
+//!   date.
+//! - A party cXML kept by a role the model has no field for (`extensions.cxml.parties`), but
+//!   the ship-from, which is written as `N1*SF` (see [`crate::map810`]).
 
 use gateway_model::Document;
 
@@ -29,6 +39,40 @@ impl std::fmt::Display for LeftOut {
 /// Why an invoice line's comments are not written.
 const NO_LINE_TEXT_IN_810: &str = "an 810's IT1 loop has no segment for free-form text (X12 004010 and 005010: no NTE or MSG there), so the line's comments are not written";
 
+/// Why a tax's description is not written.
+const NO_TAX_TEXT: &str = "X12 TXI has no element for a tax's description (TXI01 carries its category), so it is not written";
+
+/// Why cXML Extrinsics are not written.
+const NO_EXTRINSIC: &str =
+    "an 810 has no segment for cXML Extrinsics (named free-form values), so they are not written";
+
+/// Why a line's service flag is not written.
+const NO_SERVICE: &str = "an 810's IT1 has no element saying a line is a service (cXML InvoiceDetailServiceItem), so it is written as an item line";
+
+/// Why the invoice date's time is not written.
+const NO_TIME: &str = "BIG01 is a date: the invoice date's time of day and offset are not written";
+
+/// Why a kept cXML party is not written.
+const NO_ROLE: &str =
+    "an 810 maps no N1 entity code to this cXML Contact role, so the party is not written";
+
+/// The cXML extension `key` of `e`, when there is one.
+fn cxml<'e>(e: &'e gateway_model::Extensions, key: &str) -> Option<&'e serde_json::Value> {
+    e.get("cxml")?.get(key)
+}
+
+/// Names each tax of `taxes` (at `path`) with a description.
+fn tax_texts(path: &str, taxes: &[gateway_model::Tax], out: &mut Vec<LeftOut>) {
+    for (k, tax) in taxes.iter().enumerate() {
+        if tax.description.is_some() {
+            out.push(LeftOut {
+                path: format!("{path}[{k}].description"),
+                reason: NO_TAX_TEXT.into(),
+            });
+        }
+    }
+}
+
 /// What writing `doc` as X12 leaves out, in document order; empty when X12 carries all of it
 /// that the writer knows of.
 pub fn left_out(doc: &Document) -> Vec<LeftOut> {
@@ -36,7 +80,46 @@ pub fn left_out(doc: &Document) -> Vec<LeftOut> {
     match doc {
         Document::Invoice(inv) => {
             crate::tiers::left_out(&inv.extensions, &mut out);
+            let e = &inv.extensions;
+            if cxml(e, "invoice_date").is_some() {
+                out.push(LeftOut {
+                    path: "$.extensions.cxml.invoice_date".into(),
+                    reason: NO_TIME.into(),
+                });
+            }
+            if let Some(parties) = cxml(e, "parties").and_then(serde_json::Value::as_object) {
+                let ship_from = crate::map810::kept_ship_from(inv).is_some();
+                for role in parties.keys() {
+                    if role == "shipFrom" && ship_from {
+                        continue;
+                    }
+                    out.push(LeftOut {
+                        path: format!("$.extensions.cxml.parties.{role}"),
+                        reason: NO_ROLE.into(),
+                    });
+                }
+            }
+            if cxml(e, "extrinsic").is_some() {
+                out.push(LeftOut {
+                    path: "$.extensions.cxml.extrinsic".into(),
+                    reason: NO_EXTRINSIC.into(),
+                });
+            }
+            tax_texts("$.taxes", &inv.taxes, &mut out);
             for (n, line) in inv.lines.iter().enumerate() {
+                if cxml(&line.extensions, "service").is_some_and(|s| s.as_bool() == Some(true)) {
+                    out.push(LeftOut {
+                        path: format!("$.lines[{n}].extensions.cxml.service"),
+                        reason: NO_SERVICE.into(),
+                    });
+                }
+                if cxml(&line.extensions, "extrinsic").is_some() {
+                    out.push(LeftOut {
+                        path: format!("$.lines[{n}].extensions.cxml.extrinsic"),
+                        reason: NO_EXTRINSIC.into(),
+                    });
+                }
+                tax_texts(&format!("$.lines[{n}].taxes"), &line.taxes, &mut out);
                 if let Some((format, _)) =
                     crate::line_loop::line_field(&line.extensions, "comments")
                 {

@@ -225,7 +225,7 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
     let mut big = vec![
         t(values::to_date(date)),
         t(number),
-        common::kept(e, "BIG03"),
+        po_date(inv),
         o(inv.po_number.as_deref()),
         common::kept(e, "BIG05"),
         common::kept(e, "BIG06"),
@@ -261,6 +261,7 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
         ],
         e,
     )?;
+    write_ship_from(out, inv)?;
     // Without TDS there is no summary boundary: header taxes and charges go before the lines so
     // they are not read back as the last line's.
     if inv.total.is_none() {
@@ -309,6 +310,66 @@ fn write_original_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeErro
         "$.extensions.csv"
     };
     out.segment(path, "REF", &[t("OI"), t(number)])
+}
+
+/// BIG03, the date of the PO the invoice bills: as X12 kept it, else the date of cXML's
+/// `OrderReference@orderDate` (`extensions.cxml.order_date`, ISO 8601).
+fn po_date(inv: &Invoice) -> El<'_> {
+    let e = &inv.extensions;
+    if common::kept_element(e, "BIG03").is_some() {
+        return common::kept(e, "BIG03");
+    }
+    let cxml = e
+        .get("cxml")
+        .and_then(|c| c.get("order_date"))
+        .and_then(serde_json::Value::as_str)
+        .and_then(|d| d.get(..10))
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    match cxml {
+        Some(d) => t(values::to_date(d)),
+        None => El::empty(),
+    }
+}
+
+/// Where another format's reader keeps the party an invoice is shipped from, which the model
+/// has no field for: cXML's `Contact role="shipFrom"`.
+pub(crate) const SHIP_FROM: &str = "$.extensions.cxml.parties.shipFrom";
+
+/// The ship-from party cXML kept (`extensions.cxml.parties.shipFrom`), when there is one.
+pub(crate) fn kept_ship_from(inv: &Invoice) -> Option<Party> {
+    let v = inv
+        .extensions
+        .get("cxml")?
+        .get("parties")?
+        .get("shipFrom")?;
+    serde_json::from_value(v.clone()).ok()
+}
+
+/// `N1*SF` (ship from) for the ship-from a cXML invoice named, with its N3/N4/PER. The X12
+/// reader keeps an N1*SF loop whole (`extensions.x12.segments`): one kept from an X12 source
+/// is written with the kept segments, and no other.
+fn write_ship_from(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
+    let Some(party) = kept_ship_from(inv) else {
+        return Ok(());
+    };
+    let kept_sf = inv
+        .extensions
+        .get("x12")
+        .and_then(|x| x.get("segments"))
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|segs| {
+            segs.iter().any(|s| {
+                s.get(0).and_then(serde_json::Value::as_str) == Some("N1")
+                    && s.get(1).and_then(serde_json::Value::as_str) == Some("SF")
+            })
+        });
+    if kept_sf {
+        return Ok(());
+    }
+    out.begin_loop("N1");
+    common::write_party(out, "SF", &party, SHIP_FROM, &[], Kept::none())?;
+    out.end_loop();
+    Ok(())
 }
 
 fn write_header_amounts(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {

@@ -17,6 +17,14 @@
 //!
 //! A supplier's N1 loop without `REF*ZZ` reads as before. A `REF*ZZ` without REF03, or with
 //! REF04, is not an id and stays in `extensions`.
+//!
+//! The supplier's loop (N101 `SU` or `VN`) may also name the supplier by the number the buyer
+//! knows it by, `REF*VN*<number>`: that is its Coupa supplier number, which validation compares
+//! with the partner profile's, so it is read as an id in [`VENDOR_NUMBER`] (kept as an opaque
+//! segment, `REF*VN*RIVAL-1` went through as the partner's own supplier). Such ids come after
+//! the others, and the writer writes the ids in that domain ending the list back as
+//! `REF*VN*<number>` ([`split_vendor_numbers`]), so an 810 reads and writes the same; one
+//! before another id goes as a carrier REF like any other domain.
 
 use gateway_model::PartyId;
 
@@ -24,6 +32,55 @@ use crate::fields::Fields;
 
 /// REF01 of the loop REF that carries an id (mutually defined).
 pub const CARRIER_QUALIFIER: &str = "ZZ";
+
+/// REF01 of a supplier's vendor number (`REF*VN*<number>`).
+pub const VENDOR_QUALIFIER: &str = "VN";
+
+/// The domain of a supplier's `REF*VN` number: the one `gateway_model`'s supplier check
+/// compares with the partner's Coupa supplier number (it spells it too).
+pub const VENDOR_NUMBER: &str = "vendor-number";
+
+/// Whether an N1 loop of entity code `n101` is the supplier's, whose `REF*VN` is an id.
+pub fn reads_vendor_numbers(n101: &[u8]) -> bool {
+    matches!(n101.trim_ascii(), b"SU" | b"VN")
+}
+
+/// The number a supplier's loop `REF*VN*<number>` gives, if the segment is one that reads and
+/// writes back the same: REF02 without surrounding spaces, no REF03 or REF04. Another shape
+/// stays an opaque segment of the loop.
+pub fn vendor_number(seg: &Fields<'_, '_>) -> Option<PartyId> {
+    let later = |n: usize| seg.element(n).is_some_and(|e| !e.is_empty());
+    if seg.id() != b"REF"
+        || seg.str_at(1).as_deref() != Some(VENDOR_QUALIFIER)
+        || later(3)
+        || later(4)
+    {
+        return None;
+    }
+    let value = seg.trimmed(2)?;
+    // ` V1 ` would be written back as `V1`: not an id then, kept as it came.
+    if seg
+        .element(2)
+        .is_none_or(|raw| raw.trim_ascii().len() != raw.len())
+    {
+        return None;
+    }
+    Some(PartyId {
+        domain: VENDOR_NUMBER.into(),
+        value,
+    })
+}
+
+/// A supplier's ids split where the run of [`VENDOR_NUMBER`] ids ending the list begins: the
+/// ids the N1 and carrier REFs hold ([`plan`]) and the numbers written as `REF*VN`, which
+/// reading puts back at the end.
+pub fn split_vendor_numbers(ids: &[PartyId]) -> (&[PartyId], &[PartyId]) {
+    let at = ids
+        .iter()
+        .rposition(|i| i.domain != VENDOR_NUMBER)
+        .map_or(0, |k| k + 1);
+    ids.split_at(at)
+}
 
 /// Whether `domain` can stand in N103 as it is: one or two upper-case letters or digits, the
 /// shape of every code in the N103 code list.
@@ -47,7 +104,7 @@ pub fn n103_code(domain: &str) -> &str {
         "duns" => "1",
         "duns+4" | "duns4" => "9",
         "gln" => "UL",
-        "coupa" | "coupa-number" | "addressid" | "buyerid" | "buyer" => "92",
+        "coupa" | "coupa-number" | "vendor-number" | "addressid" | "buyerid" | "buyer" => "92",
         "supplierid" | "supplier" | "vendorid" => "91",
         _ => "ZZ",
     }
@@ -129,6 +186,33 @@ mod tests {
     fn read_back(ids: &[PartyId]) -> Vec<PartyId> {
         let p = plan(ids);
         ids_from_loop(p.n1.map(|(d, v)| id(d, v)), p.carried.to_vec())
+    }
+
+    /// What a reader of a supplier's loop gets back: the vendor numbers ending the list
+    /// written as `REF*VN` and appended again.
+    fn supplier_read_back(ids: &[PartyId]) -> Vec<PartyId> {
+        let (held, vendor) = split_vendor_numbers(ids);
+        let mut back = read_back(held);
+        back.extend(vendor.iter().cloned());
+        back
+    }
+
+    #[test]
+    fn a_supplier_vendor_number_reads_back_the_same_wherever_it_is() {
+        let vn = |v: &str| id(VENDOR_NUMBER, v);
+        let cases: Vec<Vec<PartyId>> = vec![
+            vec![vn("RIVAL-1")],
+            vec![id("92", "A"), vn("V")],
+            vec![id("coupa", "17"), vn("V"), vn("W")],
+            vec![vn("V"), id("DUNS", "1")],
+            vec![vn("V"), id("92", "V")],
+            vec![vn("V"), id("92", "V"), vn("V")],
+        ];
+        for ids in cases {
+            assert_eq!(supplier_read_back(&ids), ids, "{ids:?}");
+        }
+        let ids = [id("1", "9"), vn("V")];
+        assert_eq!(split_vendor_numbers(&ids), (&ids[..1], &ids[1..]));
     }
 
     #[test]

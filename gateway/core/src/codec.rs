@@ -345,8 +345,9 @@ pub trait Encode: Send + Sync {
     /// What writing `doc` in this format leaves out because the format has no place for it
     /// (an invoice line's comments in an 810), each as `path: why`, so a conversion can say so
     /// rather than lose it without a word. What is malformed is refused by [`Encode::encode`]
-    /// instead; empty when the format carries everything the writer knows of.
-    fn left_out(&self, _doc: &Document) -> Vec<String> {
+    /// instead; empty when the format carries everything the writer knows of. `partner` is
+    /// the profile the document would be written for (a CSV column map has only its columns).
+    fn left_out(&self, _doc: &Document, _partner: &PartnerProfile) -> Vec<String> {
         Vec::new()
     }
 }

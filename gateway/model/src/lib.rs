@@ -14,6 +14,7 @@ mod decimal_json;
 mod decimal_text;
 mod document;
 mod json;
+mod number;
 mod parts;
 mod text;
 mod validate;
@@ -28,6 +29,7 @@ pub use json::{
     JsonError, JsonItem, from_json, from_json_lines, from_json_lines_or, read_json, to_json,
     to_json_line,
 };
+pub use number::{number_key, same_number};
 pub use parts::{Address, Charge, Extensions, Party, PartyId, PaymentTerms, ShippingTerms, Tax};
 pub use text::Text;
 pub use validate::{

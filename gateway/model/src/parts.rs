@@ -40,6 +40,22 @@ impl Party {
             .find(|id| id.domain.eq_ignore_ascii_case(domain))
             .map(|id| id.value.as_str())
     }
+
+    /// Coupa's id of the supplier this party names: an all-digit id in domain `coupa`, the
+    /// convention every reader and the Coupa adapter share.
+    pub fn coupa_supplier_id(&self) -> Option<u64> {
+        self.id_in("coupa").and_then(|v| v.trim().parse().ok())
+    }
+
+    /// The Coupa supplier number this party names: an id in domain `coupa-number`, else a
+    /// `coupa` id that is not all digits (blank values are none).
+    pub fn coupa_supplier_number(&self) -> Option<&str> {
+        let coupa = self.id_in("coupa").map(str::trim).filter(|v| !v.is_empty());
+        self.id_in("coupa-number")
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .or(coupa.filter(|v| v.parse::<u64>().is_err()))
+    }
 }
 
 /// One identifier of a party, scoped by its domain.

@@ -255,7 +255,7 @@ pub fn convert(
             DecodeItem::Document(d) => {
                 tally.documents += 1;
                 let DecodedDocument { document, .. } = *d;
-                for what in encoder.left_out(&document) {
+                for what in encoder.left_out(&document, &req.partner) {
                     eprintln!(
                         "{shown}: warning: {} {} leaves out {what}",
                         document.number(),

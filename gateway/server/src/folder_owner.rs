@@ -339,27 +339,21 @@ fn named_supplier<'p>(
     party: &Party,
 ) -> Option<(String, &'p PartnerProfile)> {
     let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
-    let ids = party
-        .ids
-        .iter()
-        .filter(|i| i.domain.eq_ignore_ascii_case("coupa_id"))
-        .filter_map(|i| i.value.trim().parse::<u64>().ok());
-    for id in ids {
-        if let Some(p) = partners
+    // The readers write Coupa's id of a supplier in domain `coupa` (all digits); this looked
+    // for a `coupa_id` domain no reader writes, so a row naming another partner's id was
+    // never told apart.
+    if let Some(id) = party.coupa_supplier_id()
+        && let Some(p) = partners
             .all()
             .iter()
             .find(|p| p.coupa_supplier.as_ref().is_some_and(|s| s.id == Some(id)))
-        {
-            return Some((format!("id {id}"), p));
-        }
+    {
+        return Some((format!("id {id}"), p));
     }
-    let numbers = party.ids.iter().filter(|i| {
-        i.domain.eq_ignore_ascii_case("coupa") || i.domain.eq_ignore_ascii_case("coupa-number")
-    });
-    for n in numbers {
+    if let Some(n) = party.coupa_supplier_number() {
         let found = partners.all().iter().find_map(|p| {
             let number = p.coupa_supplier.as_ref()?.number.as_deref()?;
-            same(number, &n.value).then(|| (format!("number {}", number.trim()), p))
+            same(number, n).then(|| (format!("number {}", number.trim()), p))
         });
         if found.is_some() {
             return found;
@@ -417,7 +411,7 @@ mod tests {
             [
                 p("id = \"acme\"\n[coupa_supplier]\nnumber = \"ACME-1\"\n\
                    [cxml]\nfrom_domain = \"DUNS\"\nfrom_identity = \"111\"\n"),
-                p("id = \"globex\"\n[coupa_supplier]\nnumber = \"GLOBEX-7\"\nname = \"Globex Corp\"\n"),
+                p("id = \"globex\"\n[coupa_supplier]\nid = 77\nnumber = \"GLOBEX-7\"\nname = \"Globex Corp\"\n"),
             ]
             .into_iter()
             .flatten()
@@ -501,6 +495,12 @@ mod tests {
             Some("acme".into())
         );
         assert_eq!(named(party(Some("SUP-9"), Some("Someone"))), None);
+        // Coupa's id of a supplier, in domain `coupa` as every reader writes it (this looked
+        // for a `coupa_id` domain no reader writes, and never found globex by its id).
+        assert_eq!(
+            named(party(Some("77"), None)),
+            Some(("id 77".into(), "globex".into()))
+        );
     }
 
     #[test]

@@ -934,7 +934,7 @@ fn business_key(partner: &str, doc: &Document) -> Option<String> {
         Document::Invoice(inv) => inv
             .invoice_number
             .as_deref()
-            .map(|n| format!("invoice:{partner}:{}", n.trim().to_ascii_uppercase())),
+            .map(|n| format!("invoice:{partner}:{}", gateway_model::number_key(n))),
         Document::PurchaseOrder(_) => None,
     }
 }

@@ -38,12 +38,8 @@ impl SupplierKey {
 /// value is Coupa's supplier id, any other value its supplier number), a number in domain
 /// `coupa-number`, else the party name. `None` when none of them is there.
 pub fn supplier_ref_from_party(p: &Party) -> Option<CoupaSupplierRef> {
-    let coupa = p.id_in("coupa").map(str::trim).filter(|v| !v.is_empty());
-    let id = coupa.and_then(|v| v.parse::<u64>().ok());
-    let number = p
-        .id_in("coupa-number")
-        .map(str::to_string)
-        .or_else(|| coupa.filter(|_| id.is_none()).map(str::to_string));
+    let id = p.coupa_supplier_id();
+    let number = p.coupa_supplier_number().map(str::to_string);
     let name = p
         .name
         .as_deref()
@@ -53,6 +49,43 @@ pub fn supplier_ref_from_party(p: &Party) -> Option<CoupaSupplierRef> {
         return None;
     }
     Some(CoupaSupplierRef { id, number, name })
+}
+
+/// Refuses to book `inv` to Coupa supplier `resolved` (the supplier delivery resolved, the
+/// partner profile's first) when the invoice itself names another Coupa supplier id (an
+/// all-digit id in domain `coupa`). Intake compares such an id only with a profile that names
+/// an id (`[partners.coupa_supplier] id`); a profile naming only a number cannot tell Coupa's
+/// id, so REST `"coupa": "12"` or a CSV `Supplier ID 50001` went through and was booked to the
+/// partner's supplier. Here the id is known: the error is permanent (a dead letter naming
+/// both), and nothing is created in Coupa.
+pub fn check_named_supplier_id(inv: &Invoice, resolved: u64) -> Result<(), CoupaError> {
+    let Some(party) = &inv.supplier else {
+        return Ok(());
+    };
+    let named: Vec<u64> = party
+        .ids
+        .iter()
+        .filter(|i| i.domain.trim().eq_ignore_ascii_case("coupa"))
+        .filter_map(|i| i.value.trim().parse::<u64>().ok())
+        .filter(|id| *id != resolved)
+        .collect();
+    let Some(first) = named.first() else {
+        return Ok(());
+    };
+    let called = party
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| format!(" ({n:?})"))
+        .unwrap_or_default();
+    Err(CoupaError::Mapping(format!(
+        "the invoice names its supplier as Coupa supplier id {first}{called}, but it would be \
+         booked to Coupa supplier id {resolved}, the supplier its partner profile names \
+         ([partners.coupa_supplier]), so nothing was created in Coupa.{}send it from the \
+         partner it belongs to, or correct the supplier it names, and replay it",
+        crate::error::OPERATOR_ADVICE
+    )))
 }
 
 /// A decimal as Coupa's JSON string; zero without a sign (`"0.00"`, never `"-0.00"`, which a
@@ -130,9 +163,10 @@ fn line(l: &InvoiceLine, po_number: Option<&str>) -> Value {
 }
 
 /// Maps a canonical invoice to Coupa's create body. Fails only when the invoice number or date
-/// is missing (Coupa's required keys) or a credit memo's direction cannot be told (which way
-/// Coupa books it would be a guess); everything else Coupa validates itself and refuses with
-/// its own message.
+/// is missing (Coupa's required keys), a credit memo's direction cannot be told (which way
+/// Coupa books it would be a guess), or the invoice names another Coupa supplier id than the
+/// resolved one `supplier` gives ([`check_named_supplier_id`]); everything else Coupa validates
+/// itself and refuses with its own message.
 ///
 /// Choices: header taxes → `tax-amount` (and `tax-rate` when there is exactly one rate), or
 /// `tax_total` when there are no tax entries, unless a line carries taxes (then `line-level-taxation` is true and lines carry `tax-lines`);
@@ -155,6 +189,9 @@ pub fn invoice_to_coupa(
     supplier: &SupplierKey,
     opts: &InvoiceMapping,
 ) -> Result<Value, CoupaError> {
+    if let SupplierKey::Id(resolved) = supplier {
+        check_named_supplier_id(inv, *resolved)?;
+    }
     let signs = super::credit_note::in_coupa_signs(inv)?;
     let inv = signs.invoice.as_ref();
     // Trimmed: validation reads `"SP-R3 "` as `SP-R3`, and so must the duplicate guard's

@@ -171,6 +171,14 @@ pub(crate) fn invoice(req: Node<'_>, notes: &mut Vec<String>) -> Result<Invoice,
     carried::take_discount_halves(&mut header_extrinsic, &mut inv.payment_terms);
     terms.keep(inv.payment_terms.as_ref(), &mut ext);
 
+    // The date of the PO the invoice bills (its first order's), which the model has no
+    // field for: kept as written, and written back (X12 BIG03 is the same date).
+    let order_date = req
+        .children_named("InvoiceDetailOrder")
+        .find_map(|o| o.child("InvoiceDetailOrderInfo")?.child("OrderReference"))
+        .and_then(|r| r.attr_opt("orderDate"));
+    ext.put_str("order_date", order_date);
+
     // Orders and their lines.
     if let Some(header_order) = req.child("InvoiceDetailHeaderOrder") {
         // A header-level invoice has no lines, and a Coupa invoice needs them: refused here, at

@@ -246,7 +246,12 @@ fn orders(
         x.open("InvoiceDetailOrderInfo", &[]);
         match po {
             Some(po) => {
-                x.open("OrderReference", &[("orderID", Some(po))]);
+                // The invoice's PO's date (X12 BIG03, or cXML's own), on its order only.
+                let date = (Some(po) == header_po).then(|| order_date(inv)).flatten();
+                x.open(
+                    "OrderReference",
+                    &[("orderID", Some(po)), ("orderDate", date.as_deref())],
+                );
                 x.empty("DocumentReference", &[("payloadID", Some(po))]);
                 x.close("OrderReference");
             }
@@ -264,6 +269,23 @@ fn orders(
         x.close("InvoiceDetailOrder");
     }
     Ok(())
+}
+
+/// The date of the PO an invoice bills, for `OrderReference@orderDate`: as cXML kept it
+/// (`extensions.cxml.order_date`), else X12's BIG03 (`extensions.x12.elements.BIG03`,
+/// `CCYYMMDD`) as an ISO 8601 date.
+fn order_date(inv: &Invoice) -> Option<String> {
+    if let Some(d) = ext_str(&inv.extensions, "order_date") {
+        return Some(d.to_string());
+    }
+    let big03 = inv
+        .extensions
+        .get("x12")?
+        .get("elements")?
+        .get("BIG03")?
+        .as_str()?;
+    let d = chrono::NaiveDate::parse_from_str(big03, "%Y%m%d").ok()?;
+    Some(d.format("%Y-%m-%d").to_string())
 }
 
 fn one_of<'c>(

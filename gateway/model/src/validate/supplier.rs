@@ -16,6 +16,14 @@ use crate::document::Invoice;
 const COUPA_ID: &str = "coupa";
 /// The domain of a party id holding a Coupa supplier number.
 const COUPA_NUMBER: &str = "coupa-number";
+/// X12's N103 code for an id assigned by the buyer: the gateway's own X12 writer puts a Coupa
+/// supplier number (or id) of an N1*SU there, so reading the supplier's `92` id back must
+/// compare it the same way, or `N1*SU*Rival Co*92*RIVAL-1` went through as the partner's.
+const X12_BUYER_ASSIGNED: &str = "92";
+/// The domain the X12 reader gives a `REF*VN` (vendor number) of the supplier's N1 loop:
+/// the number the buyer knows its supplier by, that is its Coupa supplier number
+/// (`adapter_x12::party_ids::VENDOR_NUMBER` spells it too).
+const VENDOR_NUMBER: &str = "vendor-number";
 /// Longest value of the document quoted in a message.
 const MAX_SHOWN: usize = 80;
 
@@ -85,13 +93,21 @@ pub(super) fn check_partner_supplier(
             continue;
         }
         let coupa = domain.eq_ignore_ascii_case(COUPA_ID);
+        let x12 = domain == X12_BUYER_ASSIGNED;
         if let (true, Ok(id)) = (coupa, value.parse::<u64>()) {
             match wanted.id {
                 Some(w) if w == id => agreed = true,
                 Some(_) => other.push(format!("Coupa supplier id {id}")),
                 None => {}
             }
-        } else if coupa || domain.eq_ignore_ascii_case(COUPA_NUMBER) {
+        } else if x12 && wanted.id.is_some() && value.parse::<u64>().ok() == wanted.id {
+            // The gateway writes a Coupa id in N1*SU qualifier 92 as well: the partner's own.
+            agreed = true;
+        } else if coupa
+            || x12
+            || domain.eq_ignore_ascii_case(COUPA_NUMBER)
+            || domain.eq_ignore_ascii_case(VENDOR_NUMBER)
+        {
             match wanted.number {
                 Some(w) if same(w, value) => agreed = true,
                 Some(_) => other.push(format!("supplier number {}", shown(value))),
@@ -207,6 +223,39 @@ mod tests {
             "{:?}",
             r.problems
         );
+    }
+
+    /// QA R-X3/R-X4: an 810's `N1*SU*Rival Co*92*RIVAL-1`, or `REF*VN*RIVAL-1` in its SU
+    /// loop, was booked to partner acme's ACME-1 without a word.
+    #[test]
+    fn an_x12_buyer_assigned_id_or_vendor_number_is_a_supplier_number() {
+        for domain in ["92", "vendor-number"] {
+            let r = check(&invoice(Some("Rival Co"), &[(domain, "RIVAL-1")]), &ACME);
+            let errors: Vec<_> = r.errors().collect();
+            assert_eq!(errors.len(), 1, "{domain}: {:?}", r.problems);
+            assert!(
+                errors[0]
+                    .message
+                    .contains("supplier number \"RIVAL-1\" (\"Rival Co\")"),
+                "{}",
+                errors[0].message
+            );
+            let r = check(&invoice(Some("Acme"), &[(domain, "acme-1")]), &ACME);
+            assert!(r.problems.is_empty(), "{domain}: {:?}", r.problems);
+        }
+        // A Coupa id the gateway wrote in qualifier 92 is the profile's id, not a number.
+        let by_id = PartnerSupplier {
+            id: Some(17),
+            ..ACME
+        };
+        assert!(
+            check(&invoice(None, &[("92", "17")]), &by_id)
+                .problems
+                .is_empty()
+        );
+        assert!(check(&invoice(None, &[("92", "18")]), &by_id).has_errors());
+        // Another role's qualifier (DUNS) is not compared.
+        assert!(!check(&invoice(None, &[("1", "RIVAL-1")]), &ACME).has_errors());
     }
 
     #[test]

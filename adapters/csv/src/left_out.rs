@@ -1,0 +1,108 @@
+//! What writing a document as CSV leaves out, named so that a conversion says so instead of
+//! losing it without a word ([`left_out()`], `Encode::left_out` of [`crate::CsvCodec`]).
+//!
+//! The CSV layouts hold less than the canonical model: Coupa's invoice import keeps a
+//! payment term's text but not its days and percent, a party's name and address but not its
+//! contact details or most of its ids, a header tax's amount and rate but not its
+//! description; a partner's column map holds what it has columns for and nothing else. Rather
+//! than a table of the columns each layout writes, which would drift from the writers, the
+//! document is written exactly as [`crate::CsvCodec`] writes it, read back with the same
+//! reader, and every canonical value of the document that did not come back (or came back
+//! as another value) is named by its path: what the writer writes is, by construction, what
+//! is not named. A part missing whole is named once (`$.supplier.ids[0]`, not its domain and
+//! value); decimals compare by value (`1505.00` is `1505.0`).
+//!
+//! A document the writer refuses is named nothing here: `encode` says why it refuses it.
+
+use gateway_core::{Decode, Encode, PartnerProfile};
+use gateway_model::{Document, to_json_line};
+use serde_json::Value;
+
+/// Why a part of a document is named.
+const NO_COLUMN: &str = "the CSV layout has no column for it, so it is not written";
+const COLUMN_MAP: &str = "the partner's CSV column map has no column for it, so it is not written";
+const DIFFERS: &str = "the CSV layout writes another value in its place";
+
+/// What writing `doc` as CSV for `partner` (Coupa's layouts, or its column map) leaves out,
+/// each as `path: why`, by path (an object's fields in the order of their names); empty when a read back gives all of it.
+pub fn left_out(doc: &Document, partner: &PartnerProfile) -> Vec<String> {
+    let codec = crate::CsvCodec;
+    let Ok(bytes) = codec.encode(std::slice::from_ref(doc), partner) else {
+        return Vec::new();
+    };
+    let mut back = codec.decode(&bytes, partner);
+    let why = match partner.csv.as_ref().is_some_and(|c| c.has_column_map()) {
+        true => COLUMN_MAP,
+        false => NO_COLUMN,
+    };
+    let (Ok(sent), Some(read)) = (as_value(doc), back.documents.first_mut()) else {
+        return Vec::new();
+    };
+    let Ok(got) = as_value(&read.document) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    diff("$", &sent, Some(&got), why, &mut out);
+    out
+}
+
+/// `doc` as its canonical JSON.
+fn as_value(doc: &Document) -> Result<Value, serde_json::Error> {
+    serde_json::from_str(&to_json_line(doc))
+}
+
+/// Names every value of `sent` (at `path`) that `got` does not hold alike.
+fn diff(path: &str, sent: &Value, got: Option<&Value>, why: &str, out: &mut Vec<String>) {
+    let got = got.filter(|g| !g.is_null());
+    match (sent, got) {
+        (Value::Null, _) => {}
+        (Value::Object(m), _) if m.is_empty() => {}
+        (Value::Array(a), _) if a.is_empty() => {}
+        (_, None) => out.push(format!("{path}: {why}")),
+        (Value::Object(s), Some(Value::Object(g))) => {
+            for (k, v) in s {
+                diff(&format!("{path}.{k}"), v, g.get(k), why, out);
+            }
+        }
+        (Value::Array(s), Some(Value::Array(g))) => {
+            for (n, v) in s.iter().enumerate() {
+                let at = format!("{path}[{n}]");
+                // A party's ids are a set: one written elsewhere in the list is carried, and
+                // one not written is named whole, not by its domain and value.
+                if path.ends_with(".ids") {
+                    if !g.iter().any(|g| deep_alike(v, g)) {
+                        out.push(format!("{at}: {why}"));
+                    }
+                    continue;
+                }
+                diff(&at, v, g.get(n), why, out);
+            }
+        }
+        (s, Some(g)) if alike(s, g) => {}
+        (_, Some(_)) => out.push(format!("{path}: {DIFFERS}")),
+    }
+}
+
+/// Whether `sent` comes back whole as `got`.
+fn deep_alike(sent: &Value, got: &Value) -> bool {
+    let mut out = Vec::new();
+    diff("", sent, Some(got), "", &mut out);
+    out.is_empty()
+}
+
+/// Whether two leaf values are the same: equal, or decimal text of the same value.
+fn alike(a: &Value, b: &Value) -> bool {
+    if a == b {
+        return true;
+    }
+    let (Value::String(a), Value::String(b)) = (a, b) else {
+        return false;
+    };
+    match (
+        gateway_model::parse_plain_decimal(a),
+        gateway_model::parse_plain_decimal(b),
+    ) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
