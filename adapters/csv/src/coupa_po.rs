@@ -70,7 +70,7 @@ impl PoCols {
         .chain(c.supplier.used())
         .chain(c.ship_to.used())
         .collect();
-        // `status` stays an extension unless it says the order is cancelled.
+        // `status` stays an extension unless it says `cancelled` or `issued` (see `read`).
         c.extras = extras(h, &used);
         c
     }
@@ -106,7 +106,12 @@ impl PoCols {
             .text(self.shipping_terms)
             .map(|code| ShippingTerms { code: Some(code) });
         let mut extras = self.extras.clone();
-        if po.purpose == Some(OrderPurpose::Cancel) {
+        // `cancelled` is the cancel purpose, and `issued` what the export says of every
+        // order that is not one (the writer writes it for a new or changed order): neither
+        // is kept, so an order read back from a written file is the order written. Any
+        // other status (`draft`, `closed`, ...) is kept as the source had it.
+        let status = c.raw(self.status);
+        if po.purpose == Some(OrderPurpose::Cancel) || status.eq_ignore_ascii_case("issued") {
             extras.retain(|i| Some(*i) != self.status);
         }
         if self.po_number.is_some() && c.text(self.po_number).is_some() {

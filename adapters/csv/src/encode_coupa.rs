@@ -5,8 +5,8 @@
 //! Descriptive data the layouts have no column for is left out: party contact/e-mail/phone
 //! (but a PO ship-to's contact, in `ship-to-attention`) and ids in domains other than
 //! `coupa`/`coupa-number`, payment-term days and discounts, tax
-//! descriptions, PO buyer/bill-to/comments, PO purpose `new`/`update` (the export carries
-//! `status` and `version`), and the derived invoice subtotal and tax total. A tax total is
+//! descriptions, PO buyer/bill-to/comments, PO purpose `new`/`update` (the export's
+//! `status` says `issued` of both; `version` tells them apart), and the derived invoice subtotal and tax total. A tax total is
 //! derived only when the taxes add up to it: given without any tax amount, it is written as
 //! the invoice's `Tax Amount` (read back as its tax); not the sum of the taxes, it is refused
 //! ([`tax_from_total`]).
@@ -429,7 +429,78 @@ const PO_SHIP_TO_ATTENTION: &str = "ship-to-attention";
 /// The PO header column of the shipping terms' code (Coupa's export: `Shipping-terms-code`).
 const PO_SHIPPING_TERMS: &str = "shipping-terms-code";
 
-/// The records of one purchase order: its header record, then its `Line` records.
+/// Every column of a PO header record, in the order written, whatever the order holds: a
+/// supplier reading the file by position (not by the header row) found the columns moving
+/// with each order's contents (`ship-to-address-street2` written only for a second street
+/// line put "Dock 4" where the city had been). The order is the one the writer used before,
+/// so the columns keep their places as far as they can; the newest (`ship-to-attention`,
+/// `shipping-terms-code`) are last. After these come `po-number` (only when a source's `id`,
+/// kept in extensions, holds `id`'s place) and the columns kept from a source file.
+pub const PO_HEADER_COLUMNS: &[&str] = &[
+    "id",
+    "created-at",
+    "status",
+    "version",
+    "supplier-name",
+    "supplier-number",
+    "supplier-id",
+    "supplier-street1",
+    "supplier-street2",
+    "supplier-street3",
+    "supplier-city",
+    "supplier-state",
+    "supplier-postal-code",
+    "supplier-country",
+    "ship-to-address-name",
+    "ship-to-address-number",
+    "ship-to-address-id",
+    "ship-to-address-street1",
+    "ship-to-address-street2",
+    "ship-to-address-street3",
+    "ship-to-address-city",
+    "ship-to-address-state",
+    "ship-to-address-postal-code",
+    "ship-to-address-country",
+    "payment-terms-code",
+    "total",
+    "currency",
+    PO_SHIP_TO_ATTENTION,
+    PO_SHIPPING_TERMS,
+];
+
+/// Every column of a PO `Line` record, in the order written, whatever the line holds (see
+/// [`PO_HEADER_COLUMNS`]); columns kept from a source file follow.
+pub const PO_LINE_COLUMNS: &[&str] = &[
+    "line-number",
+    "description",
+    "quantity",
+    "price",
+    "total",
+    "uom",
+    "need-by-date",
+    "source-part-num",
+    "item-number",
+    "currency",
+];
+
+/// The `status` of a PO header: `cancelled` for a cancellation, else `issued`, as Coupa's
+/// export says of an order sent to its supplier (the file's POs are issued: new or changed).
+/// A status kept from a source file (`draft`, `closed`, ...) stands, unless it says
+/// `cancelled` of an order that is not a cancellation, or the order is a cancellation: the
+/// cell never contradicts the order's purpose, which the reader takes from it.
+fn po_status<'a>(po: &PurchaseOrder, kept: Option<&'a str>) -> &'a str {
+    if po.purpose == Some(OrderPurpose::Cancel) {
+        return "cancelled";
+    }
+    match kept {
+        Some(s) if !s.is_empty() && !s.eq_ignore_ascii_case("cancelled") => s,
+        _ => "issued",
+    }
+}
+
+/// The records of one purchase order: its header record, then its `Line` records, each with
+/// its layout's fixed columns ([`PO_HEADER_COLUMNS`], [`PO_LINE_COLUMNS`]), empty where the
+/// order has no value.
 pub fn order_records<'a>(
     po: &'a PurchaseOrder,
     fmt: &ValueFormat,
@@ -447,30 +518,25 @@ pub fn order_records<'a>(
     check_party("$.ship_to", po.ship_to.as_ref())?;
     let ext = po.extensions.get(EXT);
     let ext_has_id = matches!(ext, Some(serde_json::Value::Object(m)) if m.contains_key("id"));
-    let mut h = Record::new("Header");
+    let mut h = Record::with_columns("Header", PO_HEADER_COLUMNS);
     if ext_has_id {
+        // `id` is the source's own (written from extensions below); the number goes after
+        // the fixed columns, where only such orders have it.
         h.set("po-number", po.po_number.as_deref());
     } else {
-        h.always("id", po.po_number.as_deref());
+        h.fill("id", po.po_number.as_deref());
     }
-    h.set("created-at", date(fmt, po.order_date));
-    // Always a `status` column (empty unless cancelled), as Coupa's export has one: written
-    // only for a cancellation, it shifted every later column of that file by one, and a
-    // supplier reading by position took `cancelled` for the version.
-    h.always(
-        "status",
-        (po.purpose == Some(OrderPurpose::Cancel)).then_some("cancelled"),
-    );
-    h.set("version", po.version.map(|v| v.to_string()));
-    party_cells(&PO_SUPPLIER, po.supplier.as_ref(), &mut h);
-    party_cells(&PO_SHIP_TO, po.ship_to.as_ref(), &mut h);
-    h.set(
+    h.fill("created-at", date(fmt, po.order_date));
+    h.fill("version", po.version.map(|v| v.to_string()));
+    PO_SUPPLIER.write(po.supplier.as_ref(), |k, v| h.fill(k, v));
+    PO_SHIP_TO.write(po.ship_to.as_ref(), |k, v| h.fill(k, v));
+    h.fill(
         "payment-terms-code",
         po.payment_terms
             .as_ref()
             .and_then(|t| t.description.as_deref()),
     );
-    h.set("total", dec(fmt, po.total));
+    h.fill("total", dec(fmt, po.total));
     // The reader takes the order's currency from its header record when there, else from the
     // first line: it goes on the header record when no line would give it back (no lines, or
     // the first line keeps a currency of its own).
@@ -481,21 +547,22 @@ pub fn order_records<'a>(
             .is_some()
     });
     if po.lines.is_empty() || first_line_own_currency {
-        h.set("currency", po.currency.as_deref());
+        h.fill("currency", po.currency.as_deref());
     }
-    h.set_extensions(ext)?;
-    // Last, after the columns the layout had before them and those kept from a source file,
-    // so every earlier column keeps its place for a supplier reading by position: the
-    // ship-to's attention line (Coupa's `ship-to-attention`, the person receiving the goods)
-    // and the shipping terms (Coupa's `shipping-term` code).
-    h.set_after_kept(
+    // The ship-to's attention line (Coupa's `ship-to-attention`, the person receiving the
+    // goods) and the shipping terms (Coupa's `shipping-term` code); a column of the same name
+    // kept from a source file replaces them below, as it came.
+    h.fill(
         PO_SHIP_TO_ATTENTION,
         po.ship_to.as_ref().and_then(|p| p.contact.as_deref()),
     );
-    h.set_after_kept(
+    h.fill(
         PO_SHIPPING_TERMS,
         po.shipping_terms.as_ref().and_then(|t| t.code.as_deref()),
     );
+    h.set_extensions(ext)?;
+    let status = po_status(po, h.value("status")).to_string();
+    h.fill("status", Some(status));
     out.push(h);
     for (i, l) in po.lines.iter().enumerate() {
         if !l.taxes.is_empty() || !l.charges.is_empty() {
@@ -504,17 +571,17 @@ pub fn order_records<'a>(
                 "the PO export has no line taxes or charges",
             ));
         }
-        let mut r = Record::new("Line");
-        r.set("line-number", Some(l.line_number.to_string()));
-        r.set("description", l.description.as_deref());
-        r.set("quantity", dec(fmt, l.quantity));
-        r.set("price", dec(fmt, l.unit_price));
-        r.set("total", dec(fmt, l.amount));
-        r.set("uom", l.uom.as_deref());
-        r.set("need-by-date", date(fmt, l.need_by));
-        r.set("source-part-num", l.supplier_part_id.as_deref());
-        r.set("item-number", l.buyer_part_id.as_deref());
-        r.set("currency", po.currency.as_deref());
+        let mut r = Record::with_columns("Line", PO_LINE_COLUMNS);
+        r.fill("line-number", Some(l.line_number.to_string()));
+        r.fill("description", l.description.as_deref());
+        r.fill("quantity", dec(fmt, l.quantity));
+        r.fill("price", dec(fmt, l.unit_price));
+        r.fill("total", dec(fmt, l.amount));
+        r.fill("uom", l.uom.as_deref());
+        r.fill("need-by-date", date(fmt, l.need_by));
+        r.fill("source-part-num", l.supplier_part_id.as_deref());
+        r.fill("item-number", l.buyer_part_id.as_deref());
+        r.fill("currency", po.currency.as_deref());
         r.set_extensions(l.extensions.get(EXT))?;
         out.push(r);
     }

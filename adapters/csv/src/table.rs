@@ -45,14 +45,43 @@ impl<'a> Record<'a> {
         }
     }
 
-    /// [`Record::set`], unless the record already has a cell a reader takes for `column` (a
-    /// column kept from the source file, whose value stands, as [`Record::set_extensions`]
-    /// has it): for the columns written after the kept ones.
-    pub fn set_after_kept(&mut self, column: &'static str, value: Option<impl Into<Cow<'a, str>>>) {
-        let n = normalize(column);
-        if !self.cells.iter().any(|(c, _)| normalize(c) == n) {
-            self.set(column, value);
+    /// A record of a fixed layout: every one of `columns`, in that order, starts as an empty
+    /// cell, and [`Record::fill`] gives it its value. Every record of the type then has the
+    /// same columns in the same places whatever the document holds, so a reader going by
+    /// position (not by the header row) reads each value from the column it was written in.
+    /// Columns kept from a source file ([`Record::set_extensions`]) follow the list.
+    pub fn with_columns(kind: &'static str, columns: &'static [&'static str]) -> Self {
+        let mut cells = Vec::with_capacity(columns.len() + 4);
+        cells.extend(
+            columns
+                .iter()
+                .map(|c| (Cow::Borrowed(*c), Cow::Borrowed(""))),
+        );
+        Record {
+            kind,
+            cells,
+            unset: Vec::new(),
         }
+    }
+
+    /// Gives the cell of `column` its value (empty for `None`), in its place of the record's
+    /// fixed column list ([`Record::with_columns`]). A column missing from the list is added
+    /// after the cells so far rather than lost (the layout's tests check the list is whole).
+    pub fn fill(&mut self, column: &'static str, value: Option<impl Into<Cow<'a, str>>>) {
+        let value = value.map_or(Cow::Borrowed(""), Into::into);
+        match self.cells.iter_mut().find(|(c, _)| c == column) {
+            Some(slot) => slot.1 = value,
+            None => self.cells.push((Cow::Borrowed(column), value)),
+        }
+    }
+
+    /// The value written in the column named `column` (exactly), if the record has it: after
+    /// [`Record::set_extensions`], a kept column's value where it replaced the encoder's.
+    pub fn value(&self, column: &str) -> Option<&str> {
+        self.cells
+            .iter()
+            .find(|(c, _)| c == column)
+            .map(|(_, v)| v.as_ref())
     }
 
     /// True when a cell comes from the document's extensions (a column of its source file).
