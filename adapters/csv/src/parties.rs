@@ -138,7 +138,8 @@ pub struct PartyNames {
 
 impl PartyNames {
     /// Hands each of these columns to `cell` with `party`'s value, `None` where it has none
-    /// (the writer leaves those out unless a kept column needs them, see `Table::settle`).
+    /// (an invoice's writer leaves those out unless a kept column needs them, see
+    /// `Table::settle`; a PO's records keep every column, empty, so positions never move).
     pub fn write<'a>(
         &self,
         party: Option<&'a Party>,
