@@ -301,6 +301,148 @@ pub fn what_happened(reason: &str) -> &str {
         .map_or(reason, |(happened, _)| happened.trim_end())
 }
 
+/// Whose side a dead letter's reason puts the fault on, so the invoice's supplier is asked
+/// to do the right thing ([`cause_of`]): only a refusal of the invoice's own content asks
+/// it for a corrected invoice. Told "correct it and send it again" when its supplier record
+/// was missing in Coupa or Coupa was down, a supplier resent an invoice that had nothing
+/// wrong, or gave up on one the buyer meant to pay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// Coupa refused what the invoice says (a field, the PO it names, a number it already
+    /// holds), or it cannot be written for Coupa: the supplier corrects it.
+    Content,
+    /// The supplier is not set up in the buyer's Coupa (or the gateway names the wrong one).
+    SupplierSetup,
+    /// The gateway's credentials or scopes for Coupa.
+    Access,
+    /// Coupa could not be reached, was overloaded or answered with a server error.
+    Unavailable,
+    /// Anything else: the buyer's side (the gateway's configuration, storage, ledger). A
+    /// reason not known to be the invoice's fault counts here: asking for a resend wrongly
+    /// costs the supplier work and the buyer a possible duplicate.
+    Buyer,
+}
+
+impl Cause {
+    /// Whether the supplier has something to correct in its invoice.
+    pub fn is_content(self) -> bool {
+        self == Cause::Content
+    }
+}
+
+/// The [`Cause`] of a dead letter's `reason` as this crate writes it (the bus's `gave up after
+/// N attempts: ` before it is looked through).
+pub fn cause_of(reason: &str) -> Cause {
+    let reason = gave_up_stripped(reason);
+    let starts = |prefixes: &[&str]| prefixes.iter().any(|p| reason.starts_with(p));
+    if starts(&[
+        "Coupa refused the invoice (",
+        "Coupa refused the request (",
+        "conflict: ",
+        "mapping: ",
+        "Coupa refused invoice ",
+        "Coupa already has invoice ",
+    ]) {
+        return Cause::Content;
+    }
+    if let Some(code) = reason
+        .strip_prefix("cXML status ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|c| c.parse::<u16>().ok())
+    {
+        return match code {
+            401 | 403 => Cause::Access,
+            429 | 500.. => Cause::Unavailable,
+            _ => Cause::Content,
+        };
+    }
+    if reason.starts_with(SUPPLIER_NOT_FOUND) {
+        return Cause::SupplierSetup;
+    }
+    if starts(&[
+        "Coupa refused the token request (",
+        "unauthorized: ",
+        "forbidden (",
+    ]) {
+        return Cause::Access;
+    }
+    if starts(&[
+        "Coupa server error ",
+        "rate limited by Coupa",
+        "timed out (",
+        "transport: ",
+    ]) {
+        return Cause::Unavailable;
+    }
+    Cause::Buyer
+}
+
+/// `reason` without the bus's `gave up after N attempts: ` (gateway_broker's settle).
+fn gave_up_stripped(reason: &str) -> &str {
+    reason
+        .strip_prefix("gave up after ")
+        .and_then(|rest| rest.split_once(" attempts: "))
+        .filter(|(n, _)| n.chars().all(|c| c.is_ascii_digit()))
+        .map_or(reason, |(_, rest)| rest)
+}
+
+/// `text` with each JSON object in it (Coupa's error body, `{"errors":{"invoice-number":
+/// ["has already been taken"]}}`) written as `field: message` pairs (`invoice-number: has
+/// already been taken`), for someone who is not to read raw JSON (a supplier's notice). An
+/// object that does not read to its end (a body clipped at the bound) is left out with what
+/// follows it.
+pub fn field_errors_in(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('{') {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let mut values = serde_json::Deserializer::from_str(from).into_iter::<serde_json::Value>();
+        match values.next() {
+            Some(Ok(v)) => {
+                let mut pairs = Vec::new();
+                field_pairs(v.get("errors").unwrap_or(&v), "", &mut pairs);
+                out.push_str(&pairs.join("; "));
+                rest = from.get(values.byte_offset()..).unwrap_or("");
+            }
+            _ => {
+                out.push_str("(details not readable)");
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out.trim_end().to_string()
+}
+
+/// The `field: message` pairs of Coupa's `errors` value `v` under `field`.
+fn field_pairs(v: &serde_json::Value, field: &str, out: &mut Vec<String>) {
+    use serde_json::Value;
+    let named = |m: &str| {
+        if field.is_empty() {
+            m.to_string()
+        } else {
+            format!("{field}: {m}")
+        }
+    };
+    match v {
+        Value::String(m) => out.push(named(m)),
+        Value::Array(items) => items.iter().for_each(|x| field_pairs(x, field, out)),
+        Value::Object(o) => {
+            for (k, x) in o {
+                let inner = if field.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{field}.{k}")
+                };
+                field_pairs(x, &inner, out);
+            }
+        }
+        Value::Null => {}
+        other => out.push(named(&other.to_string())),
+    }
+}
+
 /// The start of a dead letter's reason when the invoice's supplier is not in Coupa.
 const SUPPLIER_NOT_FOUND: &str = "supplier not found in Coupa: ";
 /// The partner as [`supplier_not_found`] names it when it does not know which.
@@ -443,6 +585,102 @@ mod tests {
             with_partner_named(not_found, "beta").contains("dlq replay --partner beta"),
             "named"
         );
+    }
+
+    /// Every reason this crate writes for an invoice given up is classified by whose it is:
+    /// only the invoice's own content is the supplier's to correct.
+    #[test]
+    fn a_reason_says_whose_side_it_is_on() {
+        let reason = |e: CoupaError| gateway_core::DeliveryError::from(e).reason().to_string();
+        let validation = CoupaError::Validation {
+            status: 422,
+            body: r#"{"errors":{"invoice-number":["has already been taken"]}}"#.into(),
+            messages: vec!["has already been taken".into()],
+        };
+        let cases = [
+            (reason(validation.clone()), Cause::Content),
+            (validation.to_string(), Cause::Content),
+            (
+                reason(CoupaError::Conflict("Coupa already has".into())),
+                Cause::Content,
+            ),
+            (
+                reason(CoupaError::Mapping("invoice_date is missing".into())),
+                Cause::Content,
+            ),
+            (
+                reason(CoupaError::Cxml {
+                    code: 400,
+                    text: "Bad Request".into(),
+                    message: "x".into(),
+                }),
+                Cause::Content,
+            ),
+            (
+                reason(CoupaError::SupplierNotFound("number \"BETA-9\"".into())),
+                Cause::SupplierSetup,
+            ),
+            (
+                format!(
+                    "gave up after 4 attempts: {}",
+                    reason(CoupaError::TokenRefused(TokenRefusal::from_answer(401, "")))
+                ),
+                Cause::Access,
+            ),
+            (
+                reason(CoupaError::Forbidden("no scope".into())),
+                Cause::Access,
+            ),
+            (
+                format!(
+                    "gave up after 4 attempts: {}",
+                    reason(CoupaError::Server {
+                        status: 503,
+                        body: "{}".into()
+                    })
+                ),
+                Cause::Unavailable,
+            ),
+            (
+                reason(CoupaError::Timeout { sent: false }),
+                Cause::Unavailable,
+            ),
+            (
+                reason(CoupaError::Guard("ledger locked".into())),
+                Cause::Buyer,
+            ),
+            (
+                reason(CoupaError::Submit {
+                    invoice_id: 5,
+                    cause: Box::new(CoupaError::Forbidden("no scope".into())),
+                }),
+                Cause::Buyer,
+            ),
+            ("something nobody wrote down".to_string(), Cause::Buyer),
+        ];
+        for (reason, cause) in cases {
+            assert_eq!(cause_of(&reason), cause, "{reason}");
+        }
+    }
+
+    /// Coupa's error body reads as `field: message` pairs; a clipped one is left out.
+    #[test]
+    fn coupa_field_errors_read_as_field_and_message() {
+        assert_eq!(
+            field_errors_in(
+                r#"Coupa refused the invoice (422): {"errors":{"invoice-number":["has already been taken"],"invoice-lines":{"0":{"order-line":["not found"]}}}}"#
+            ),
+            "Coupa refused the invoice (422): invoice-lines.0.order-line: not found; invoice-number: has already been taken"
+        );
+        assert_eq!(
+            field_errors_in(r#"Coupa refused the invoice (400): {"errors":["bad date"]}"#),
+            "Coupa refused the invoice (400): bad date"
+        );
+        assert_eq!(
+            field_errors_in(r#"Coupa refused the invoice (400): {"errors":{"x":["cut…"#),
+            "Coupa refused the invoice (400): (details not readable)"
+        );
+        assert_eq!(field_errors_in("no json here"), "no json here");
     }
 
     #[test]

@@ -74,6 +74,9 @@ pub struct SupplierDelivery {
     /// ledger's record of it, held here too in case the ledger write failed. Removed once
     /// the PO is marked exported, so it stays small.
     sent_here: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// One turn per supplier and Coupa PO ([`PoTurns`]): versions of one PO are delivered to
+    /// one supplier one after the other, so the second sees what the first sent.
+    turns: PoTurns,
 }
 
 impl std::fmt::Debug for SupplierDelivery {
@@ -103,6 +106,7 @@ impl SupplierDelivery {
             mailer: None,
             coupa_suppliers: None,
             sent_here: std::sync::Mutex::default(),
+            turns: PoTurns::default(),
         })
     }
 
@@ -277,6 +281,103 @@ impl SupplierDelivery {
                     );
                 }
                 Ok(sent.reference)
+            }
+        }
+    }
+}
+
+/// What a delivery of a PO takes turns on: the supplier (partner id, or the Coupa supplier
+/// id for one known only in Coupa) and the Coupa PO id; a key that is no Coupa PO key (a
+/// document not from the PO poller) takes turns with copies of itself only.
+fn po_turn_key(env: &Envelope) -> (String, String) {
+    let supplier = match (&env.partner, env.source.extra.get(COUPA_SUPPLIER_ID)) {
+        (Some(partner), _) => partner.clone(),
+        (None, Some(id)) => format!("coupa-supplier-{id}"),
+        (None, None) => String::new(),
+    };
+    let po = match crate::po_keys::PoKey::parse(&env.idempotency_key) {
+        Some((po, _)) => format!("coupa-po:{}", po.coupa_id),
+        None => env.idempotency_key.clone(),
+    };
+    (supplier, po)
+}
+
+/// Places in line per key: whoever holds a key's turn delivers, the others wait for it (in
+/// the order they asked, `tokio::sync::Mutex` being fair). A key's entry lives only while
+/// someone holds or waits for its turn, so the map never keeps a PO no longer being
+/// delivered, also when a task is aborted while it holds or waits (a consumer that lost its
+/// channel). The pattern of adapter_coupa's `InFlightInvoices::turn`, generic over the key;
+/// counted explicitly rather than by `Arc::strong_count`, so that when the guard and the
+/// entry are dropped does not matter.
+#[derive(Debug)]
+pub(crate) struct Turns<K> {
+    /// Each key's lock and how many hold or wait for it.
+    locks: std::sync::Mutex<Waiting<K>>,
+}
+
+/// Each key's lock and how many hold or wait for it.
+type Waiting<K> = std::collections::HashMap<K, (Arc<tokio::sync::Mutex<()>>, usize)>;
+
+impl<K> Default for Turns<K> {
+    fn default() -> Self {
+        Turns {
+            locks: std::sync::Mutex::default(),
+        }
+    }
+}
+
+/// The turns of [`SupplierDelivery`]: (supplier, Coupa PO), see [`po_turn_key`].
+type PoTurns = Turns<(String, String)>;
+
+impl<K: Eq + std::hash::Hash + Clone> Turns<K> {
+    fn locks(&self) -> std::sync::MutexGuard<'_, Waiting<K>> {
+        // A panic elsewhere while holding this map's lock leaves counts that are still right.
+        self.locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits for `key`'s turn; it is held until the [`Turn`] is dropped.
+    pub(crate) async fn take(&self, key: K) -> Turn<'_, K> {
+        let lock = {
+            let mut locks = self.locks();
+            let entry = locks.entry(key.clone()).or_default();
+            entry.1 += 1;
+            Arc::clone(&entry.0)
+        };
+        // Counted before waiting: dropped while waiting, `turn` gives its place back.
+        let mut turn = Turn {
+            owner: self,
+            key,
+            held: None,
+        };
+        turn.held = Some(lock.lock_owned().await);
+        turn
+    }
+
+    /// Keys someone holds or waits for (tests: none once every delivery is over).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.locks().len()
+    }
+}
+
+/// A place in line of [`Turns`]: the turn itself once `held`.
+pub(crate) struct Turn<'a, K: Eq + std::hash::Hash + Clone> {
+    owner: &'a Turns<K>,
+    key: K,
+    held: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl<K: Eq + std::hash::Hash + Clone> Drop for Turn<'_, K> {
+    fn drop(&mut self) {
+        // The turn goes to the next in line first, then the entry when nobody is left.
+        drop(self.held.take());
+        let mut locks = self.owner.locks();
+        if let Some(entry) = locks.get_mut(&self.key) {
+            entry.1 = entry.1.saturating_sub(1);
+            if entry.1 == 0 {
+                locks.remove(&self.key);
             }
         }
     }
@@ -574,6 +675,12 @@ impl Outbound for SupplierDelivery {
     ) -> BoxFuture<'a, Result<Receipt, DeliveryError>> {
         async move {
             let key = &env.idempotency_key;
+            // Held from the decision (sent before? superseded? the first version?) through the
+            // send and the ledger write, and let go before the export mark: a version of the
+            // same PO delivered concurrently (a replay of several dead letters at once) waits,
+            // then reads what this one sent. Without it both read "nothing went yet" and the
+            // supplier got two new orders.
+            let turn = self.turns.take(po_turn_key(env)).await;
             let (reference, already_present) = match self.sent_before(key)? {
                 Some(reference) => (reference, true),
                 None => {
@@ -607,6 +714,7 @@ impl Outbound for SupplierDelivery {
                     }
                 }
             };
+            drop(turn);
             if let (Some(exporter), Some(id)) = (
                 &self.exporter,
                 env.source
@@ -990,6 +1098,128 @@ mod tests {
         let receipt = sender.deliver(&cancel, &s.doc).await.expect("sent");
         assert_eq!(receipt.superseded_by, None);
         assert_eq!(pick_up(&s), 1);
+    }
+
+    /// QA's double new order: v1 and v2 of one PO dead-lettered, then replayed at once and
+    /// delivered concurrently. Both read "no earlier version went" before either was recorded,
+    /// and the supplier got two new orders. Deliveries of one PO to one supplier now take
+    /// turns: exactly one new order, then either v2 as an update or v1 superseded.
+    #[tokio::test]
+    async fn two_versions_delivered_at_once_give_the_supplier_one_new_order() {
+        use gateway_model::OrderPurpose::{New, Update};
+        let sandbox = gateway_sandbox::Sandbox::start(gateway_sandbox::SandboxOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Each answer takes a while, as the supplier's did in QA's run.
+        sandbox.set_latency(Duration::from_millis(100));
+        let partner = PartnerProfile::from_toml(
+            &format!(
+                r#"
+id = "acme"
+[cxml]
+from_domain = "DUNS"
+from_identity = "123456789"
+to_domain = "NetworkID"
+to_identity = "ACME"
+sender_domain = "DUNS"
+sender_identity = "123456789"
+shared_secret = "acme-shared-secret"
+[outbound]
+type = "cxml"
+url = "{}/supplier/acme/cxml"
+"#,
+                sandbox.base_url()
+            ),
+            "acme.toml",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let po = |purpose| {
+            let mut doc = gateway_model::from_json(
+                br#"{"schema_version": 1, "kind": "purchase_order", "po_number": "PO77", "order_date": "2026-12-05", "currency": "USD",
+                     "ship_to": {"name": "Plant 2", "address": {"lines": ["Industriestr. 5"], "city": "Munich", "postal_code": "80331", "country": "DE"}},
+                     "lines": [{"line_number": 1, "quantity": "3", "uom": "EA", "unit_price": "5.00", "description": "Widget"}],
+                     "total": "15.00"}"#,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            if let Document::PurchaseOrder(po) = &mut doc {
+                po.purpose = Some(purpose);
+            }
+            doc
+        };
+        let s = setup();
+        let (env2, _) = another(&s, "coupa-po:77:v2", Update);
+        let sender = SupplierDelivery::new(
+            Partners::new(vec![partner]),
+            Codecs::standard(),
+            Arc::clone(&s.ledger),
+            Duration::from_secs(10),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let (v1, v2) = (po(New), po(Update));
+        // v2 first, as in QA's log: it starts sending before v1 is looked at.
+        let (second, first) = tokio::join!(sender.deliver(&env2, &v2), sender.deliver(&s.env, &v1));
+        let (second, first) = (
+            second.unwrap_or_else(|e| panic!("{e:?}")),
+            first.unwrap_or_else(|e| panic!("{e:?}")),
+        );
+        let types: Vec<String> = sandbox
+            .supplier_received()
+            .into_iter()
+            .filter_map(|o| o.order_type)
+            .collect();
+        assert_eq!(
+            types.iter().filter(|t| *t == "new").count(),
+            1,
+            "the supplier holds {types:?}"
+        );
+        // Which went first is the scheduler's: v2 as the new order and v1 superseded, or v1
+        // new and v2 its update.
+        if first.superseded_by.is_some() {
+            assert_eq!(first.superseded_by.as_deref(), Some("coupa-po:77:v2"));
+            assert_eq!(types, ["new"]);
+            assert!(second.reference.contains("as a new order"), "{second:?}");
+        } else {
+            assert_eq!(types, ["new", "update"]);
+        }
+        assert_eq!(sender.turns.len(), 0, "no turn left behind");
+    }
+
+    /// A turn taken by a task aborted while holding it or waiting for it is given back: the
+    /// next in line gets it, and no entry stays behind.
+    #[tokio::test]
+    async fn turns_given_up_while_held_or_waited_for_leave_nothing_behind() {
+        let turns: Turns<&str> = Turns::default();
+        let holding = async {
+            let _turn = turns.take("po-1").await;
+            std::future::pending::<()>().await;
+        };
+        let mut holding = Box::pin(holding);
+        tokio::select! {
+            biased;
+            () = &mut holding => unreachable!("it never ends"),
+            () = std::future::ready(()) => {}
+        }
+        assert_eq!(turns.len(), 1);
+        {
+            let waiting = turns.take("po-1");
+            let mut waiting = Box::pin(waiting);
+            tokio::select! {
+                biased;
+                _ = &mut waiting => panic!("the turn is held"),
+                () = std::future::ready(()) => {}
+            }
+            // Dropped while it waits.
+        }
+        assert_eq!(turns.len(), 1, "the holder still has it");
+        drop(holding);
+        assert_eq!(turns.len(), 0);
+        let next = tokio::time::timeout(Duration::from_secs(5), turns.take("po-1"))
+            .await
+            .unwrap_or_else(|_| panic!("the turn was never given back"));
+        assert_eq!(turns.len(), 1);
+        drop(next);
+        assert_eq!(turns.len(), 0);
     }
 
     /// What a fake supplier endpoint answers after reading the request.

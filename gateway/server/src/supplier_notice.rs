@@ -69,8 +69,12 @@ struct Given<'a> {
     invoice: Invoice,
     number: String,
     /// What the supplier is told: why the gateway gave the invoice up, without the advice the
-    /// dead letter gives the operator ([`adapter_coupa::what_happened`]).
+    /// dead letter gives the operator ([`adapter_coupa::what_happened`]) and without Coupa's
+    /// raw error JSON, in words fitting whose side the cause is on ([`supplier_words`]).
     reason: String,
+    /// What the supplier is asked to do: send a corrected invoice only when Coupa refused the
+    /// invoice's own content; else nothing, the buyer will contact it.
+    request: &'static str,
 }
 
 impl SupplierNotices {
@@ -198,7 +202,7 @@ impl SupplierNotices {
             invoice_id: &given.number,
             invoice_date: given.invoice.invoice_date,
             status: adapter_cxml::InvoiceStatusKind::Rejected,
-            comments: &given.reason,
+            comments: &format!("{} {}", given.reason, given.request),
         };
         adapter_cxml::encode_invoice_status_update(&update, partner)
             .map_err(|e| format!("cannot write the cXML notice for {}: {e}", partner.id))
@@ -295,18 +299,62 @@ fn given(letter: &DeadLetter) -> Result<Given<'_>, String> {
         .filter(|n| !n.trim().is_empty())
         .ok_or("the invoice has no number to name it by; tell the supplier yourself")?
         .to_string();
+    // What happened only: the operator's advice in a reason ("add that supplier in Coupa
+    // ... then replay it: gateway dlq replay ...", "void or credit the one in Coupa first")
+    // reached suppliers word for word.
+    let (reason, request) = supplier_words(&letter.reason);
     Ok(Given {
         envelope: &letter.envelope,
         number,
-        // What happened only: the operator's advice in a reason ("add that supplier in Coupa
-        // ... then replay it: gateway dlq replay ...", "void or credit the one in Coupa first")
-        // reached suppliers word for word.
-        reason: format!(
-            "Rejected and not delivered to the buyer's Coupa: {}",
-            adapter_coupa::what_happened(&letter.reason)
-        ),
+        reason,
+        request,
         invoice,
     })
+}
+
+/// What a supplier asks of its own invoice when Coupa refused what it says.
+const RESEND_CORRECTED: &str = "Please correct it and send it again as a new invoice.";
+/// What a supplier is told when the cause is the buyer's: a resend would change nothing (and
+/// could become a duplicate once the buyer has fixed its side).
+const BUYER_WILL_CONTACT: &str = "There is nothing for you to correct and no need to send it again: the buyer will contact you about it.";
+
+/// The reason a supplier reads for a dead letter's `reason`, and what it is asked to do, by
+/// whose side the cause is on ([`adapter_coupa::error::cause_of`]). Told "correct it and send
+/// it again" when its supplier record was missing in Coupa, or Coupa was down, a supplier
+/// resent a correct invoice; and it read Coupa's error body as raw JSON. Only a refusal of
+/// the invoice's content passes Coupa's words on (its field errors as `field: message`); a
+/// cause on the buyer's side is named in general words, not the gateway's internals.
+fn supplier_words(reason: &str) -> (String, &'static str) {
+    use adapter_coupa::error::Cause;
+    let buyer = |why: &str| {
+        (
+            format!(
+                "Not delivered to the buyer's Coupa: {why}. This is on the buyer's side, not in your invoice."
+            ),
+            BUYER_WILL_CONTACT,
+        )
+    };
+    match adapter_coupa::error::cause_of(reason) {
+        Cause::Content => {
+            let happened = adapter_coupa::what_happened(reason);
+            let happened = happened
+                .strip_prefix("gave up after ")
+                .and_then(|rest| rest.split_once(" attempts: "))
+                .map_or(happened, |(_, rest)| rest);
+            let happened = happened.strip_prefix("conflict: ").unwrap_or(happened);
+            (
+                format!(
+                    "Rejected by the buyer's Coupa: {}",
+                    adapter_coupa::error::field_errors_in(happened)
+                ),
+                RESEND_CORRECTED,
+            )
+        }
+        Cause::SupplierSetup => buyer("your supplier account could not be found in it"),
+        Cause::Access => buyer("the buyer's system could not sign in to it"),
+        Cause::Unavailable => buyer("it was not available"),
+        Cause::Buyer => buyer("a problem on the buyer's side"),
+    }
 }
 
 /// The words of a text notice (file or mail).
@@ -316,9 +364,10 @@ fn text(given: &Given<'_>) -> String {
         out.push_str(&format!(" of {date}"));
     }
     out.push_str(&format!(
-        ", received {}, was not accepted.\n\n{}\n\nPlease correct it and send it again as a new invoice.\nGateway reference: {}\n",
+        ", received {}, was not accepted.\n\n{}\n\n{}\nGateway reference: {}\n",
         given.envelope.received_at.format("%Y-%m-%d %H:%M UTC"),
         given.reason,
+        given.request,
         given.envelope.doc_id
     ));
     out
@@ -427,7 +476,7 @@ mod tests {
             text.starts_with("Invoice INV/42 of 2026-03-15, received "),
             "{text}"
         );
-        assert!(text.contains("supplier not found"), "{text}");
+        assert!(text.contains("on the buyer's side"), "{text}");
         assert!(text.contains(&l.doc_id), "{text}");
     }
 
@@ -452,7 +501,7 @@ mod tests {
             )
             .unwrap();
         for (reason, happened) in [
-            (not_found, "supplier not found in Coupa: number \"BETA-9\"."),
+            (not_found, "your supplier account could not be found in it"),
             (
                 conflict,
                 "Coupa already has invoice INV/42 of supplier Beta",
@@ -481,6 +530,73 @@ mod tests {
             }
             // The 824 and the cXML notice say the same words.
             assert!(!given(&l).unwrap().reason.contains("replay"));
+        }
+    }
+
+    /// QA: a notice asked the supplier to "correct it and send it again as a new invoice"
+    /// when its record was missing in Coupa, Coupa was down or the gateway's token was
+    /// refused, and passed Coupa's error JSON on. A cause on the buyer's side says the buyer
+    /// will contact it and asks for no resend; only a refusal of the invoice's content asks
+    /// for a corrected one, Coupa's field errors as `field: message`.
+    #[tokio::test]
+    async fn a_notice_asks_for_a_corrected_invoice_only_when_its_content_was_refused() {
+        let permanent = |e: adapter_coupa::CoupaError| {
+            gateway_core::DeliveryError::from(e).reason().to_string()
+        };
+        let refused = permanent(adapter_coupa::CoupaError::Validation {
+            status: 422,
+            body: r#"{"errors":{"invoice-number":["has already been taken"]}}"#.into(),
+            messages: vec!["has already been taken".into()],
+        });
+        let buyers = [
+            permanent(adapter_coupa::CoupaError::SupplierNotFound(
+                "number \"BETA-9\"".into(),
+            )),
+            format!(
+                "gave up after 4 attempts: {}",
+                adapter_coupa::CoupaError::Server {
+                    status: 503,
+                    body: r#"{"errors":{"request":["down"]}}"#.into()
+                }
+            ),
+            format!(
+                "gave up after 4 attempts: {}",
+                adapter_coupa::CoupaError::TokenRefused(adapter_coupa::TokenRefusal::from_answer(
+                    401,
+                    r#"{"error":"invalid_client"}"#
+                ))
+            ),
+        ];
+        let told = |reason: &str| {
+            let mut l = letter(&invoice("INV/42"), "csvco", SourceMeta::default());
+            l.reason = reason.to_string();
+            let g = given(&l).unwrap();
+            (text(&g), g.reason)
+        };
+        let (content, said) = told(&refused);
+        assert!(
+            content.contains("Rejected by the buyer's Coupa: Coupa refused the invoice (422): invoice-number: has already been taken")
+                && content.contains(RESEND_CORRECTED),
+            "{content}"
+        );
+        assert!(
+            !said.contains('{') && !content.contains("errors"),
+            "{content}"
+        );
+        for reason in buyers {
+            let (content, said) = told(&reason);
+            assert!(
+                content.contains(BUYER_WILL_CONTACT)
+                    && !content.contains("send it again as a new invoice"),
+                "{content}"
+            );
+            assert!(said.contains("on the buyer's side"), "{said}");
+            for raw in ['{', '"'] {
+                assert!(!said.contains(raw), "{raw:?} in {said}");
+            }
+            for internal in ["invalid_client", "503", "BETA-9", "client_secret"] {
+                assert!(!said.contains(internal), "{internal:?} in {said}");
+            }
         }
     }
 
