@@ -375,8 +375,10 @@ impl CoupaClient {
         // delivered at once would both look it up, find nothing and both create it: the
         // second waits here and then finds the first. Numbers in another letter case are one
         // invoice, so they wait for each other too.
-        let turn = self.delivering.turn(supplier_id, &number_key(&number));
-        let _held = turn.lock.lock().await;
+        let _turn = self
+            .delivering
+            .turn(supplier_id, &number_key(&number))
+            .await;
         self.deliver_in_turn(&body, supplier_id, &number, files)
             .await
     }
@@ -507,10 +509,6 @@ fn is_duplicate_refusal(e: &CoupaError) -> bool {
         if messages.iter().any(|m| m.to_ascii_lowercase().contains("already")))
 }
 
-/// Supplier id and invoice number key ([`number_key`]) → the lock deliveries of that invoice
-/// take turns on.
-type Turns = HashMap<(u64, String), Arc<tokio::sync::Mutex<()>>>;
-
 /// Most invoices [`InFlightInvoices`] remembers having delivered; the oldest are forgotten
 /// first (by then the ledger has long recorded them).
 const RECENT_MAX: usize = 10_000;
@@ -529,33 +527,24 @@ struct Recent {
 /// the first; and the [`KnownInvoices`] the guard asks beyond that.
 #[derive(Debug, Default)]
 pub(crate) struct InFlightInvoices {
-    turns: std::sync::Mutex<Turns>,
+    /// Supplier id and invoice number key ([`number_key`]) → the turn deliveries of that
+    /// invoice take.
+    turns: gateway_core::Turns<(u64, String)>,
     recent: std::sync::Mutex<Recent>,
     known: std::sync::RwLock<Option<Arc<dyn KnownInvoices>>>,
 }
 
 impl InFlightInvoices {
-    fn turns(&self) -> std::sync::MutexGuard<'_, Turns> {
-        self.turns
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     fn recent(&self) -> std::sync::MutexGuard<'_, Recent> {
         self.recent
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// A place in line for supplier `supplier_id`'s invoice `key` ([`number_key`]).
-    fn turn(&self, supplier_id: u64, key: &str) -> Turn<'_> {
-        let key = (supplier_id, key.to_string());
-        let lock = Arc::clone(self.turns().entry(key.clone()).or_default());
-        Turn {
-            owner: self,
-            key,
-            lock,
-        }
+    /// Waits for the turn of supplier `supplier_id`'s invoice `key` ([`number_key`]); held
+    /// until dropped.
+    async fn turn(&self, supplier_id: u64, key: &str) -> gateway_core::Turn<'_, (u64, String)> {
+        self.turns.take((supplier_id, key.to_string())).await
     }
 
     /// Remembers that supplier `supplier_id`'s invoice `key` is Coupa invoice `id`.
@@ -588,12 +577,6 @@ impl InFlightInvoices {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
-
-    /// Invoices with a lock right now (for tests: none once every delivery is over).
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.turns().len()
-    }
 }
 
 impl CoupaClient {
@@ -609,26 +592,6 @@ impl CoupaClient {
     }
 }
 
-/// One delivery's place in line for an invoice. Leaving it (dropping it, also when the
-/// delivery is cancelled or its task aborted, as a consumer does after losing its channel)
-/// forgets the lock once nobody else holds or waits for it, so the map never keeps an
-/// invoice that is no longer being delivered.
-struct Turn<'a> {
-    owner: &'a InFlightInvoices,
-    key: (u64, String),
-    lock: Arc<tokio::sync::Mutex<()>>,
-}
-
-impl Drop for Turn<'_> {
-    fn drop(&mut self) {
-        let mut turns = self.owner.turns();
-        // The map's reference and this one: nobody else has it.
-        if Arc::strong_count(&self.lock) <= 2 {
-            turns.remove(&self.key);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -640,8 +603,7 @@ mod tests {
     async fn deliveries_cancelled_holding_or_waiting_leave_no_lock_behind() {
         let inflight = InFlightInvoices::default();
         let holding = async {
-            let turn = inflight.turn(7, "INV-1");
-            let _held = turn.lock.lock().await;
+            let _turn = inflight.turn(7, "INV-1").await;
             std::future::pending::<()>().await;
         };
         let mut holding = Box::pin(holding);
@@ -651,23 +613,26 @@ mod tests {
             () = &mut holding => unreachable!("it never ends"),
             () = std::future::ready(()) => {}
         }
-        assert_eq!(inflight.len(), 1);
+        assert_eq!(inflight.turns.len(), 1);
         {
-            let copy = inflight.turn(7, "INV-1");
-            assert!(copy.lock.try_lock().is_err(), "the copy has to wait");
+            let mut copy = Box::pin(inflight.turn(7, "INV-1"));
+            tokio::select! {
+                biased;
+                _ = &mut copy => panic!("the copy has to wait"),
+                () = std::future::ready(()) => {}
+            }
             // The copy's task is aborted while it waits.
         }
-        assert_eq!(inflight.len(), 1, "the holder still has it");
+        assert_eq!(inflight.turns.len(), 1, "the holder still has it");
         // Now the holder's task is aborted.
         drop(holding);
-        assert_eq!(inflight.len(), 0);
+        assert!(inflight.turns.is_empty());
 
         // A delivery that finishes forgets its lock as well.
         {
-            let turn = inflight.turn(7, "INV-2");
-            let _held = turn.lock.lock().await;
-            assert_eq!(inflight.len(), 1);
+            let _turn = inflight.turn(7, "INV-2").await;
+            assert_eq!(inflight.turns.len(), 1);
         }
-        assert_eq!(inflight.len(), 0);
+        assert!(inflight.turns.is_empty());
     }
 }

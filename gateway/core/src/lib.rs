@@ -22,6 +22,7 @@ pub mod profile;
 pub mod secret;
 pub mod testkit;
 pub mod toml_error;
+mod turns;
 
 pub use attachments::{
     AttachmentError, AttachmentRef, AttachmentStore, StoredFile, SupportingFile, assign_files,
@@ -45,3 +46,4 @@ pub use original_invoice::{OriginalInvoice, original_invoice};
 pub use profile::{PartnerProfile, ProfileError};
 pub use secret::Secret;
 pub use toml_error::toml_error_in_words;
+pub use turns::{Turn, Turns};
