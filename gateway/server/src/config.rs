@@ -350,14 +350,23 @@ impl Config {
             path: shown.to_string(),
             message: in_words(&e, text),
         })?;
+        let mut overrides = Overrides::default();
         for (name, raw) in env {
             let Some(rest) = name.strip_prefix("GATEWAY__") else {
                 continue;
             };
-            apply_override(&mut value, rest, &raw).map_err(|message| ConfigError::Env {
-                name: name.clone(),
-                message,
-            })?;
+            let set =
+                apply_override(&mut value, rest, &raw).map_err(|message| ConfigError::Env {
+                    name: name.clone(),
+                    message,
+                })?;
+            if let Some((partner, keys)) = set {
+                overrides.0.push(PartnerOverride {
+                    name: name.clone(),
+                    partner,
+                    keys,
+                });
+            }
         }
         let config: Config =
             toml::Value::Table(value)
@@ -370,13 +379,17 @@ impl Config {
             path: shown.to_string(),
             message,
         })?;
-        check_x12_profiles(&config.partners, text).map_err(|message| ConfigError::Invalid {
-            path: shown.to_string(),
-            message,
+        check_x12_profiles(&config.partners, text, &overrides).map_err(|message| {
+            ConfigError::Invalid {
+                path: shown.to_string(),
+                message,
+            }
         })?;
-        check_csv_profiles(&config.partners, text).map_err(|message| ConfigError::Invalid {
-            path: shown.to_string(),
-            message,
+        check_csv_profiles(&config.partners, text, &overrides).map_err(|message| {
+            ConfigError::Invalid {
+                path: shown.to_string(),
+                message,
+            }
         })?;
         check_coupa_suppliers(&config.partners, text).map_err(|message| ConfigError::Invalid {
             path: shown.to_string(),
@@ -511,21 +524,64 @@ fn check_partner_identities(partners: &[PartnerProfile]) -> Result<(), String> {
 /// other than P/T/I, a GS08 that is no version code, ids wider than their elements), each
 /// problem placed at its line in `text`. At load, not at the first PO: the service would
 /// otherwise start, write the partner's 850s unreadable and have Coupa mark them exported.
-fn check_x12_profiles(partners: &[PartnerProfile], text: &str) -> Result<(), String> {
+///
+/// A problem of a key an environment variable set names the variable, not the file's line,
+/// which holds the value the variable replaced.
+fn check_x12_profiles(
+    partners: &[PartnerProfile],
+    text: &str,
+    overrides: &Overrides,
+) -> Result<(), String> {
     for (n, p) in partners.iter().enumerate() {
         let Some(x12) = &p.x12 else { continue };
-        let problems = x12.problems();
+        let mut problems = x12.problems();
+        problems.extend(x12.max_length_key_problems());
         if !problems.is_empty() {
-            return Err(gateway_core::profile::problems_in_words(
+            return Err(gateway_core::profile::problems_in_words_set_by(
                 &problems,
                 text,
                 gateway_core::profile::SectionKind::X12,
                 gateway_core::profile::SectionAt::Partner(n),
                 &p.id,
+                &|key| overrides.set_by(n, "x12", key),
             ));
         }
     }
     Ok(())
+}
+
+/// A `GATEWAY__PARTNERS__<ID>__...` override that was applied: the variable, the position of
+/// the partner's table in `[[partners]]` and the keys below it it set (lower case,
+/// `["x12", "component_separator"]`).
+#[derive(Debug, Clone)]
+struct PartnerOverride {
+    name: String,
+    partner: usize,
+    keys: Vec<String>,
+}
+
+/// The partner overrides applied, in order, for naming the variable that set a value a check
+/// refuses.
+#[derive(Debug, Default)]
+struct Overrides(Vec<PartnerOverride>);
+
+impl Overrides {
+    /// The variable that last set `key` of `section` of the `partner`th partner (itself, or
+    /// the whole section, or the partner's whole table), if one did.
+    fn set_by(&self, partner: usize, section: &str, key: &str) -> Option<String> {
+        self.0
+            .iter()
+            .rev()
+            .find(|o| {
+                o.partner == partner
+                    && match o.keys.as_slice() {
+                        [s] => s == section,
+                        [s, k, ..] => s == section && k == key,
+                        [] => false,
+                    }
+            })
+            .map(|o| o.name.clone())
+    }
 }
 
 /// Keys whose values are secrets: an override of one is always a string (a numeric token read
@@ -549,19 +605,32 @@ const PARTNER_OVERRIDE: &str = "GATEWAY__PARTNERS__<ID>__<KEY> (a section's key 
 /// that is the decimal separator or the quote, ...), every partner's problems at their lines.
 /// At load: the service otherwise started, and every file went to `error/` with reasons about
 /// its cells ("a date in the form %Q") that did not blame the setting.
-fn check_csv_profiles(partners: &[PartnerProfile], text: &str) -> Result<(), String> {
+///
+/// Each column map's fields are checked by the CSV adapter's own rule ([`unknown_fields`]), so
+/// a field it cannot read (`invoice_dte`) is refused at its column's line too, and an invoice
+/// map that cannot say the currency is refused
+/// ([`gateway_core::profile::CsvProfile::missing_currency_problem`]).
+fn check_csv_profiles(
+    partners: &[PartnerProfile],
+    text: &str,
+    overrides: &Overrides,
+) -> Result<(), String> {
     let found: Vec<String> = partners
         .iter()
         .enumerate()
         .filter_map(|(n, p)| {
-            let problems = p.csv.as_ref()?.problems();
+            let csv = p.csv.as_ref()?;
+            let mut problems = csv.problems();
+            problems.extend(csv.missing_currency_problem());
+            problems.extend(unknown_fields(csv));
             (!problems.is_empty()).then(|| {
-                gateway_core::profile::problems_in_words(
+                gateway_core::profile::problems_in_words_set_by(
                     &problems,
                     text,
                     gateway_core::profile::SectionKind::Csv,
                     gateway_core::profile::SectionAt::Partner(n),
                     &p.id,
+                    &|key| overrides.set_by(n, "csv", key),
                 )
             })
         })
@@ -571,6 +640,45 @@ fn check_csv_profiles(partners: &[PartnerProfile], text: &str) -> Result<(), Str
     } else {
         Err(found.join("; "))
     }
+}
+
+/// The columns of `csv`'s map whose field the CSV adapter cannot read, each with the adapter's
+/// words (which name the fields a map may hold). The fields are the adapter's rule, a parser
+/// in `adapter-csv` rather than data core could hold: it is asked through the [`Encode`] hook
+/// the service writes with, for one column at a time and nothing to write, so its refusal
+/// (`csv.columns[0]: unknown field ...`) is of that column alone and is placed at its line.
+/// Without this the service started, and every file of the partner was refused.
+///
+/// [`Encode`]: gateway_core::Encode
+fn unknown_fields(
+    csv: &gateway_core::profile::CsvProfile,
+) -> Vec<gateway_core::profile::SectionProblem> {
+    use gateway_core::Encode;
+    let mut found = Vec::new();
+    for (i, column) in csv.columns.iter().enumerate() {
+        // Only the kind and this column: any other setting at fault is reported by
+        // `CsvProfile::problems`, not here under the column.
+        let one = gateway_core::profile::CsvProfile {
+            kind: csv.kind,
+            columns: vec![column.clone()],
+            ..Default::default()
+        };
+        let partner = PartnerProfile {
+            csv: Some(one),
+            ..PartnerProfile::default()
+        };
+        if let Err(gateway_core::EncodeError::Profile(why)) =
+            adapter_csv::CsvCodec.encode(&[], &partner)
+        {
+            let why = why.strip_prefix("csv.columns[0]: ").unwrap_or(&why);
+            found.push(gateway_core::profile::SectionProblem::at_entry(
+                "columns",
+                gateway_core::profile::Entry::Index(i),
+                format!("maps column {:?} to {why}", column.column),
+            ));
+        }
+    }
+    found
 }
 
 /// Refuses two partners naming the same Coupa supplier (`[partners.coupa_supplier]`: the same
@@ -690,14 +798,22 @@ fn line_and_column(text: &str, offset: usize) -> String {
 /// list: the key after `PARTNERS` is the id of the partner whose table is set
 /// (`PARTNERS__ACME__API_TOKEN`, [`partner_table`]), so a partner's secrets can come from the
 /// environment like `[coupa] client_secret`. Messages name keys and ids, never the value.
-fn apply_override(table: &mut toml::Table, path: &str, raw: &str) -> Result<(), String> {
+///
+/// Returns, for a partner's key, the position of the partner in `[[partners]]` and the keys
+/// below its table that were set, so a check refusing the value can name the variable.
+fn apply_override(
+    table: &mut toml::Table,
+    path: &str,
+    raw: &str,
+) -> Result<Option<(usize, Vec<String>)>, String> {
     let keys: Vec<String> = path.split("__").map(|k| k.to_ascii_lowercase()).collect();
     let Some((last, parents)) = keys.split_last() else {
         return Err("empty key".into());
     };
     let mut cur = table;
-    let mut parents = parents.iter();
-    while let Some(k) = parents.next() {
+    let mut set = None;
+    let mut parents = parents.iter().enumerate();
+    while let Some((_, k)) = parents.next() {
         if k == "partners" {
             let Some(toml::Value::Array(partners)) = cur.get_mut(k) else {
                 return Err(format!(
@@ -705,13 +821,15 @@ fn apply_override(table: &mut toml::Table, path: &str, raw: &str) -> Result<(), 
                      overridden as {PARTNER_OVERRIDE}"
                 ));
             };
-            let Some(id) = parents.next() else {
+            let Some((at, id)) = parents.next() else {
                 return Err(format!(
                     "name the partner and the key: {PARTNER_OVERRIDE}; {last:?} is taken for a \
                      partner id with no key after it"
                 ));
             };
-            cur = partner_table(partners, id)?;
+            let (table, n) = partner_table(partners, id)?;
+            cur = table;
+            set = Some((n, keys.get(at + 1..).unwrap_or_default().to_vec()));
             continue;
         }
         let entry = cur
@@ -733,73 +851,71 @@ fn apply_override(table: &mut toml::Table, path: &str, raw: &str) -> Result<(), 
             .unwrap_or_else(|| toml::Value::String(raw.to_string()))
     };
     cur.insert(last.clone(), value);
-    Ok(())
+    Ok(set)
 }
 
 /// The `[[partners]]` table whose `id` is `id` (lower-cased from the variable's name), matched
-/// ignoring ASCII case; else, since a shell cannot export a name with `-`, the one partner
-/// whose id reads so with its `-` as `_` (`SCHRAUBEN_MUELLER` for `schrauben-mueller`). An id
-/// no partner has is an error naming the ids there are: an override that silently set
-/// nothing would leave the file's secret in use.
+/// ignoring ASCII case and, since a shell cannot export a name with `-`, reading each `-` of
+/// an id as `_` (`SCHRAUBEN_MUELLER` for `schrauben-mueller`), with its position in the list.
+/// An id no partner has is an error naming the ids there are: an override that silently set
+/// nothing would leave the file's secret in use. A name that reads as several partners' ids
+/// (`EDI_CO` for `edi-co` and `edi_co`) is an error naming them: the override would set one
+/// of them only, and which one would depend on how the file was written.
 fn partner_table<'t>(
     partners: &'t mut [toml::Value],
     id: &str,
-) -> Result<&'t mut toml::Table, String> {
+) -> Result<(&'t mut toml::Table, usize), String> {
     let id_of = |p: &toml::Value| {
         p.get("id")
             .and_then(toml::Value::as_str)
             .map(str::to_string)
     };
-    let ids: Vec<String> = partners.iter().filter_map(id_of).collect();
-    let exact = ids.iter().position(|p| p.eq_ignore_ascii_case(id));
-    let at = match exact {
-        Some(at) => at,
-        None => {
-            let dashed: Vec<usize> = ids
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.replace('-', "_").eq_ignore_ascii_case(id))
-                .map(|(at, _)| at)
-                .collect();
-            match dashed.as_slice() {
-                [at] => *at,
-                [] => {
-                    let known = if ids.is_empty() {
-                        "the configuration's [[partners]] name no id".to_string()
-                    } else {
-                        format!(
-                            "the partners are {}",
-                            ids.iter()
-                                .map(|p| format!("{p:?}"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    };
-                    return Err(format!(
-                        "no partner has the id {id:?} ({known}); a partner's keys are \
-                         overridden as {PARTNER_OVERRIDE}, its id in any letter case"
-                    ));
-                }
-                several => {
-                    return Err(format!(
-                        "{id:?} names several partners ({}) once '-' is read as '_'; rename one",
-                        several
-                            .iter()
-                            .filter_map(|at| ids.get(*at))
-                            .map(|p| format!("{p:?}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-                }
-            }
+    let ids: Vec<(usize, String)> = partners
+        .iter()
+        .enumerate()
+        .filter_map(|(at, p)| Some((at, id_of(p)?)))
+        .collect();
+    let named: Vec<&(usize, String)> = ids
+        .iter()
+        .filter(|(_, p)| {
+            p.replace('-', "_")
+                .eq_ignore_ascii_case(&id.replace('-', "_"))
+        })
+        .collect();
+    let quoted = |list: &mut dyn Iterator<Item = &String>| {
+        list.map(|p| format!("{p:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let at = match named.as_slice() {
+        [(at, _)] => *at,
+        [] => {
+            let known = if ids.is_empty() {
+                "the configuration's [[partners]] name no id".to_string()
+            } else {
+                format!(
+                    "the partners are {}",
+                    quoted(&mut ids.iter().map(|(_, p)| p))
+                )
+            };
+            return Err(format!(
+                "no partner has the id {id:?} ({known}); a partner's keys are \
+                 overridden as {PARTNER_OVERRIDE}, its id in any letter case"
+            ));
+        }
+        several => {
+            return Err(format!(
+                "{id:?} names several partners ({}), their ids being read in any letter case \
+                 and with '-' as '_' (a shell cannot export a name with '-'); the override \
+                 would set one of them only: rename one of the partners",
+                quoted(&mut several.iter().map(|(_, p)| p))
+            ));
         }
     };
-    // `ids` holds only the tables with a string id, in order: find the `at`th of those.
     partners
-        .iter_mut()
-        .filter(|p| id_of(p).is_some())
-        .nth(at)
+        .get_mut(at)
         .and_then(toml::Value::as_table_mut)
+        .map(|t| (t, at))
         .ok_or_else(|| format!("partner {id:?} is not a table"))
 }
 
@@ -1137,6 +1253,119 @@ mod tests {
             refusal(&(cxml("acme", "DUNS", "123") + &cxml("globex", "DUNS", "124"))),
             ""
         );
+    }
+
+    fn env_of(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// A column map field the CSV adapter cannot read (`invoice_dte`) is refused at its
+    /// column's line with the adapter's words, and so are two columns sent to one field: the
+    /// service started, and every file was refused (or read with the PO number as invoice
+    /// number).
+    #[test]
+    fn a_column_map_the_adapter_cannot_read_is_refused_at_its_column() {
+        let err = refusal(
+            "[[partners]]\nid = \"mapco\"\n[partners.csv]\ncurrency = \"EUR\"\ncolumns = [\n\
+             { column = \"No\", field = \"invoice_number\" },\n\
+             { column = \"Datum\", field = \"invoice_dte\" },\n\
+             { column = \"Best\", field = \"invoice_number\" },\n]\n",
+        );
+        assert!(
+            err.contains(
+                "line 11, column 1: partner \"mapco\" [partners.csv] columns[1] maps column \"Datum\" to unknown field \"invoice_dte\" for invoice documents; expected one of: invoice_number"
+            ) && err.contains(
+                "line 12, column 1: partner \"mapco\" [partners.csv] columns[2] maps column \"Best\" to \"invoice_number\", which column \"No\" (columns[0])"
+            ),
+            "{err}"
+        );
+        // An invoice map with no currency column and no csv.currency: every invoice failed.
+        let err = refusal(
+            "[[partners]]\nid = \"mapco\"\n[partners.csv]\nkind = \"invoice\"\n\
+             columns = [ { column = \"No\", field = \"invoice_number\" } ]\n",
+        );
+        assert!(
+            err.starts_with("t.toml: line 9, column 11: partner \"mapco\" [partners.csv] columns maps no column to \"currency\"")
+                && err.contains("or add currency = \"EUR\""),
+            "{err}"
+        );
+        // An X12 `max_lengths` key the writer refuses only at the first PO, and one it would
+        // take without applying it.
+        let err = refusal(
+            "[[partners]]\nid = \"mlco\"\n[partners.x12]\npartner_id = \"MLCO\"\n\
+             max_lengths = { n102 = 10, ZZZ01 = 5 }\n",
+        );
+        assert!(
+            err.contains(
+                "line 9, column 24: partner \"mlco\" [partners.x12] max_lengths.n102 is not an element id as the writer reads them (upper case): write N102 = 10"
+            ) && err.contains("max_lengths.ZZZ01 names no element the X12 writer limits"),
+            "{err}"
+        );
+        // An order map may name an order's fields.
+        assert_eq!(
+            refusal(
+                "[[partners]]\nid = \"p\"\n[partners.csv]\nkind = \"purchase_order\"\n\
+                 columns = [ { column = \"No\", field = \"po_number\" }, \
+                 { column = \"D\", field = \"order_date\" } ]\n"
+            ),
+            ""
+        );
+    }
+
+    /// A value an environment variable set is refused naming the variable, not the file's
+    /// line, which holds the value it replaced: `line 63, column 23: ... component_separator
+    /// '*'` pointed at `">"`.
+    #[test]
+    fn a_problem_in_an_overridden_value_names_the_variable() {
+        let text = format!(
+            "{MIN}[[partners]]\nid = \"edi-co\"\n[partners.x12]\npartner_id = \"EDICO\"\n\
+             component_separator = \">\"\ndate = 1\n"
+        )
+        .replace("date = 1\n", "");
+        let name = "GATEWAY__PARTNERS__EDI_CO__X12__COMPONENT_SEPARATOR";
+        let err = Config::parse(&text, "t.toml", env_of(&[(name, "*")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!(
+                "t.toml: environment variable {name}: partner \"edi-co\" [partners.x12] \
+                 component_separator '*' is also the element_separator"
+            )) && !err.contains("line "),
+            "{err}"
+        );
+        // A CSV key the file does not have, set by the environment.
+        let text = format!("{MIN}[[partners]]\nid = \"eu\"\n[partners.csv]\ndelimiter = \";\"\n");
+        let name = "GATEWAY__PARTNERS__EU__CSV__DATE_FORMAT";
+        let err = Config::parse(&text, "t.toml", env_of(&[(name, "%Q")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!(
+                "t.toml: environment variable {name}: partner \"eu\" [partners.csv] date_format"
+            )),
+            "{err}"
+        );
+    }
+
+    /// An override whose name reads as two partners' ids (`edi-co` and `edi_co`) is refused
+    /// naming both: it set `edi_co`'s key only, whichever was meant.
+    #[test]
+    fn an_override_naming_two_partners_is_refused_as_ambiguous() {
+        let text = format!("{MIN}[[partners]]\nid = \"edi-co\"\n[[partners]]\nid = \"edi_co\"\n");
+        let name = "GATEWAY__PARTNERS__EDI_CO__API_TOKEN";
+        let err = Config::parse(&text, "t.toml", env_of(&[(name, "very-secret-value")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!(
+                "environment variable {name}: \"edi_co\" names several partners (\"edi-co\", \"edi_co\")"
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("very-secret-value"), "{err}");
     }
 }
 

@@ -889,10 +889,17 @@ impl Ledger {
         })
     }
 
-    /// The most recent documents matching every field `filter` sets, newest first.
+    /// The most recent documents matching every field `filter` sets, newest first. The
+    /// number matches as the gateway compares document numbers
+    /// ([`gateway_model::number_key`]: trimmed, ASCII case folded): `po-edi-1` and
+    /// `"PO-EDI-1 "` found nothing where `PO-EDI-1` found the PO, and an operator told "not in
+    /// the ledger" resent it. SQLite's `upper` folds ASCII only, as `number_key` does; the
+    /// characters trimmed are ASCII whitespace (a number with other white space at its ends
+    /// is matched with it).
     pub fn search(&self, filter: &DocumentFilter<'_>) -> Result<Vec<Entry>, LedgerError> {
+        let number = filter.number.map(gateway_model::number_key);
         self.select(
-            "WHERE (?1 IS NULL OR number = ?1) AND (?2 IS NULL OR status = ?2)
+            "WHERE (?1 IS NULL OR upper(trim(number, ' ' || char(9, 10, 11, 12, 13))) = ?1) AND (?2 IS NULL OR status = ?2)
                  AND (?3 IS NULL OR partner = ?3) AND (?4 IS NULL OR kind = ?4)
                  AND (?5 IS NULL OR doc_id = ?5 OR idempotency_key = ?5)
                  AND (?7 IS NULL OR (partner_ack = '' AND EXISTS (
@@ -902,7 +909,7 @@ impl Ledger {
                  AND (?9 IS NULL OR instr(source, ?9) > 0)
              ORDER BY received_at DESC LIMIT ?6",
             params![
-                filter.number,
+                number,
                 filter.status,
                 filter.partner,
                 filter.kind,
@@ -1748,6 +1755,31 @@ mod tests {
         let same = l.same_business_key("acme:INV-1", "k2").unwrap();
         assert_eq!(same.len(), 1);
         assert_eq!(same[0].doc_id, "d2");
+    }
+
+    /// `gateway documents --number po-edi-1` and `--number "PO-EDI-1 "` found nothing where
+    /// `PO-EDI-1` found the document: numbers match as the gateway compares them
+    /// (`number_key`: trimmed, ASCII case folded), and still only their own document.
+    #[test]
+    fn documents_are_found_by_number_in_any_case_and_untrimmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        l.claim(&NewDocument {
+            number: "PO-EDI-1",
+            ..doc("k1", "d1")
+        })
+        .unwrap();
+        l.claim(&NewDocument {
+            number: "PO-EDI-10",
+            ..doc("k2", "d2")
+        })
+        .unwrap();
+        for asked in ["PO-EDI-1", "po-edi-1", "PO-EDI-1 ", "\tPo-Edi-1"] {
+            let rows = l.list(Some(asked), None, 10).unwrap();
+            let ids: Vec<&str> = rows.iter().map(|e| e.doc_id.as_str()).collect();
+            assert_eq!(ids, ["d1"], "{asked:?}");
+        }
+        assert!(l.list(Some("PO-EDI"), None, 10).unwrap().is_empty());
     }
 
     #[test]

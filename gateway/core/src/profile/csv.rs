@@ -7,7 +7,7 @@
 use gateway_model::DocumentKind;
 use serde::Deserialize;
 
-use super::section_problems::SectionProblem;
+use super::section_problems::{Entry, SectionProblem};
 
 /// Which CSV layout a partner uses and how to read it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -126,8 +126,11 @@ impl CsvProfile {
     /// `decimal_separator` other than `.` or `,`, a `delimiter` the reader cannot take (not one
     /// ASCII character: it would guess one from the file instead; a line break, the quote, a
     /// letter or digit) or that is also the decimal separator (`1,5` would be two cells), a
-    /// `currency` that is no ISO 4217 code, `grouping = "key"` without `key_column`. Empty when
-    /// the section is sound. (An unknown `charset` is refused when the section is read.)
+    /// `currency` that is no ISO 4217 code, `grouping = "key"` without `key_column`, a column map
+    /// sending two columns to one field (`CsvProfile::column_map_problems`). Empty when the
+    /// section is sound. (An
+    /// unknown `charset` is refused when the section is read; a field the CSV adapter does not
+    /// know is its rule, checked by the service's configuration through the adapter.)
     ///
     /// Checked when a profile is loaded (the configuration's partners and `--partner` files),
     /// as [`super::X12Profile::problems`] is: the service otherwise started with the setting,
@@ -136,7 +139,7 @@ impl CsvProfile {
     pub fn problems(&self) -> Vec<SectionProblem> {
         let mut found = Vec::new();
         let mut problem = |key: &'static str, message: String| {
-            found.push(SectionProblem { key, message });
+            found.push(SectionProblem::new(key, message));
         };
         if let Some(f) = &self.date_format
             && let Err(why) = check_date_format(f)
@@ -187,7 +190,8 @@ impl CsvProfile {
                     "delimiter",
                     format!(
                         "{d:?} {why}: use one punctuation character other than the decimal \
-                         separator, such as ',', ';', '|' or a tab (\"\\t\")"
+                         separator, such as {}",
+                        delimiter_suggestions(d, decimal)
                     ),
                 );
             }
@@ -209,7 +213,95 @@ impl CsvProfile {
                 "\"key\" needs key_column, the column whose value tells the documents apart".into(),
             );
         }
+        found.extend(self.column_map_problems());
         found
+    }
+
+    /// What makes a column map read every file wrong: two columns sending their values to one
+    /// field (the last column's value won, and an invoice with `Bestellnr` after `Rechnungsnr`
+    /// both mapped to `invoice_number` went to Coupa under its PO number). Whether each field
+    /// is one the map may name is the adapter's rule (`adapter-csv`), checked where the
+    /// adapter is at hand (the service's configuration).
+    fn column_map_problems(&self) -> Vec<SectionProblem> {
+        let mut found = Vec::new();
+        let mut first: std::collections::BTreeMap<&str, (usize, &str)> = Default::default();
+        for (i, c) in self.columns.iter().enumerate() {
+            let field = c.field.trim();
+            if takes_several_columns(field) {
+                continue;
+            }
+            match first.entry(field) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert((i, c.column.as_str()));
+                }
+                std::collections::btree_map::Entry::Occupied(o) => {
+                    let (j, earlier) = *o.get();
+                    found.push(SectionProblem::at_entry(
+                        "columns",
+                        Entry::Index(i),
+                        format!(
+                            "maps column {:?} to {field:?}, which column {earlier:?} \
+                             (columns[{j}]) is mapped to already: a field takes one column \
+                             (with two, the last one's value would win); map one of them to \
+                             the field it holds, or to \"ignore\"",
+                            c.column
+                        ),
+                    ));
+                }
+            }
+        }
+        found
+    }
+
+    /// An invoice column map that can never say the currency (no `currency` column and no
+    /// `currency`): the reader refuses every invoice of the partner (Coupa refuses one without
+    /// a currency) and the writer every document, so the service refuses the profile when it
+    /// starts, saying to add either. Not part of [`CsvProfile::problems`], which
+    /// [`super::PartnerProfile::from_toml`] applies to every profile file: a profile for
+    /// showing that refusal (the CSV adapter's tests) stays loadable.
+    pub fn missing_currency_problem(&self) -> Option<SectionProblem> {
+        let invoice = self.kind.unwrap_or(DocumentKind::Invoice) == DocumentKind::Invoice;
+        (invoice
+            && self.has_column_map()
+            && self.currency.is_none()
+            && !self.columns.iter().any(|c| c.field.trim() == "currency"))
+        .then(|| {
+            SectionProblem::new(
+                "columns",
+                "maps no column to \"currency\" and the section sets no currency, so no \
+                 invoice read through it would have one (Coupa refuses an invoice without \
+                 one, and the reader refuses them all): map the column holding the currency \
+                 to \"currency\", or add currency = \"EUR\" (the partner's ISO 4217 code) to \
+                 the section"
+                    .into(),
+            )
+        })
+    }
+}
+
+/// Fields a map may send several columns to: `ignore`, and a party's street lines (each
+/// column mapped to `<party>.address.lines` adds the next line).
+fn takes_several_columns(field: &str) -> bool {
+    field == "ignore" || field.ends_with(".address.lines")
+}
+
+/// The usual delimiters, less `rejected` and the decimal separator: a suggestion that is the
+/// value at fault, or clashes with the decimal comma, sends the operator round again.
+fn delimiter_suggestions(rejected: char, decimal: Option<char>) -> String {
+    let usable: Vec<&str> = [
+        (',', "','"),
+        (';', "';'"),
+        ('|', "'|'"),
+        ('\t', "a tab (\"\\t\")"),
+    ]
+    .into_iter()
+    .filter(|(c, _)| *c != rejected && Some(*c) != decimal)
+    .map(|(_, shown)| shown)
+    .collect();
+    match usable.split_last() {
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 
@@ -424,6 +516,74 @@ columns = [
         );
         assert!(
             words.starts_with("partner \"frsup\" [partners.csv]"),
+            "{words}"
+        );
+    }
+
+    /// Two columns sent to one field: the last one's value won, and invoices went to Coupa
+    /// under their PO numbers. Refused at the second column's line; street lines may repeat.
+    #[test]
+    fn two_columns_to_one_field_are_refused_at_the_second() {
+        let file = "id = \"c\"\n[csv]\ncurrency = \"EUR\"\ncolumns = [\n  { column = \"Rechnungsnr\", field = \"invoice_number\" },\n  { column = \"Datum\", field = \"invoice_date\" },\n  { column = \"Bestellnr\", field = \" invoice_number\" },\n  { column = \"Str1\", field = \"ship_to.address.lines\" },\n  { column = \"Str2\", field = \"ship_to.address.lines\" },\n  { column = \"x\", field = \"ignore\" },\n  { column = \"y\", field = \"ignore\" },\n]\n";
+        let csv: CsvProfile = toml::from_str(file.split_once("[csv]\n").unwrap().1).unwrap();
+        let problems = csv.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let words = problems_in_words(&problems, file, SectionKind::Csv, SectionAt::File, "c");
+        assert!(
+            words.starts_with(
+                "line 7, column 3: partner \"c\" [csv] columns[2] maps column \"Bestellnr\" to \"invoice_number\", which column \"Rechnungsnr\" (columns[0]) is mapped to already"
+            ),
+            "{words}"
+        );
+    }
+
+    /// An invoice map with no currency column and no `csv.currency` had every invoice refused
+    /// by the reader; an order map may leave it out (the receiver's default applies).
+    #[test]
+    fn an_invoice_map_that_cannot_say_the_currency_is_refused() {
+        let missing = |text: &str| {
+            let p: CsvProfile = toml::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+            p.missing_currency_problem().map(|p| p.to_string())
+        };
+        let map = "columns = [ { column = \"No\", field = \"invoice_number\" } ]\n";
+        let words = missing(map).unwrap_or_default();
+        assert!(
+            words.contains(
+                "map the column holding the currency to \"currency\", or add currency = "
+            ),
+            "{words}"
+        );
+        assert_eq!(missing(&format!("currency = \"EUR\"\n{map}")), None);
+        assert_eq!(
+            missing(
+                "columns = [ { column = \"No\", field = \"invoice_number\" }, { column = \"Cur\", field = \"currency\" } ]\n"
+            ),
+            None
+        );
+        assert_eq!(
+            missing(
+                "kind = \"purchase_order\"\ncolumns = [ { column = \"No\", field = \"po_number\" } ]\n"
+            ),
+            None
+        );
+        assert_eq!(missing(""), None);
+    }
+
+    /// The suggestions for a delimiter at fault leave out the decimal separator and the value
+    /// itself: `","` beside a decimal comma was told to use "',', ';', '|' or a tab".
+    #[test]
+    fn delimiter_suggestions_leave_out_the_clash() {
+        let p: CsvProfile =
+            toml::from_str("delimiter = \",\"\ndecimal_separator = \",\"\n").unwrap();
+        let words = p.problems()[0].to_string();
+        assert!(
+            words.ends_with("such as ';', '|' or a tab (\"\\t\")"),
+            "{words}"
+        );
+        let p: CsvProfile = toml::from_str("delimiter = \".\"\n").unwrap();
+        let words = p.problems()[0].to_string();
+        assert!(
+            words.ends_with("such as ',', ';', '|' or a tab (\"\\t\")"),
             "{words}"
         );
     }

@@ -15,7 +15,9 @@ pub use self::csv::{CsvColumn, CsvGrouping, CsvProfile};
 pub use self::cxml::CxmlProfile;
 pub use self::email::EmailProfile;
 pub use self::outbound::OutboundChannel;
-pub use self::section_problems::{SectionAt, SectionKind, SectionProblem, problems_in_words};
+pub use self::section_problems::{
+    Entry, SectionAt, SectionKind, SectionProblem, problems_in_words, problems_in_words_set_by,
+};
 pub use self::x12::X12Profile;
 
 use serde::Deserialize;

@@ -2,7 +2,18 @@
 
 use serde::Deserialize;
 
-use super::section_problems::SectionProblem;
+use super::section_problems::{Entry, SectionProblem};
+
+/// The element length table the X12 writer reads (`adapter-x12`'s `lengths.rs` includes the
+/// same file): its first column names the elements a `max_lengths` key may name.
+const ELEMENT_LENGTHS: &str = include_str!("../../../../schemas/x12/element-lengths.csv");
+
+/// Elements the writer limits that the table does not hold: MSG01, whose 264 characters
+/// the writer knows itself and a profile may lower (`adapter-x12`'s `line_loop.rs`).
+const ELEMENTS_OUTSIDE_TABLE: [&str; 1] = ["MSG01"];
+
+/// Punctuation offered for a delimiter at fault, the X12 defaults first.
+const DELIMITER_CHOICES: [char; 7] = ['*', '>', '~', '^', '|', ':', '!'];
 
 /// Interchange and group identities and the delimiters this partner uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -90,7 +101,8 @@ impl X12Profile {
     /// another (defaults included; the repetition separator from ISA12 `00402` on), a line
     /// break anywhere but as the segment terminator, an ISA15 other than `P`, `T` or `I`, a
     /// GS08 that is not a version code, ids and qualifiers wider than their ISA/GS elements or
-    /// holding a delimiter. Empty when the section is sound.
+    /// holding a delimiter, `max_lengths` entries that name no element the writer limits (or in
+    /// lower case) or allow 0 characters. Empty when the section is sound.
     ///
     /// Checked when a profile is loaded (the configuration's partners and `--partner` files),
     /// because the writer would otherwise find out only at the first purchase order, after
@@ -99,7 +111,7 @@ impl X12Profile {
     pub fn problems(&self) -> Vec<SectionProblem> {
         let mut found = Vec::new();
         let mut problem = |key: &'static str, message: String| {
-            found.push(SectionProblem { key, message });
+            found.push(SectionProblem::new(key, message));
         };
         let version = self.version.as_deref().unwrap_or(Self::DEFAULT_VERSION);
         if let Some(v) = &self.version
@@ -141,7 +153,11 @@ impl X12Profile {
             };
             problem(
                 d.key,
-                format!("{c:?} {why}: use a punctuation character such as '*', '>', '~' or '^'"),
+                format!(
+                    "{c:?} {why}: use a punctuation character the other delimiters are not, \
+                     such as {}",
+                    free_delimiters(&delimiters, d.key)
+                ),
             );
         }
         for (i, a) in delimiters.iter().enumerate() {
@@ -161,14 +177,15 @@ impl X12Profile {
                     blamed.key,
                     format!(
                         "{:?} is also the {}{}: {all} must all differ, or no reader can tell \
-                         them apart",
+                         them apart; use one the others are not, such as {}",
                         blamed.value,
                         other.key,
                         if other.set.is_some() {
                             ""
                         } else {
                             " (its default, as the profile does not set it)"
-                        }
+                        },
+                        free_delimiters(&delimiters, blamed.key)
                     ),
                 );
             }
@@ -242,6 +259,65 @@ impl X12Profile {
                 ),
             );
         }
+        found.extend(self.max_length_problems());
+        found
+    }
+
+    /// `max_lengths` entries the writer would take without a word and not apply as meant: a
+    /// key in the writer's form that names no element it limits (`ZZZ01`, a typo: the
+    /// partner's limit is then not kept, and its translator rejects the set), and a zero (no
+    /// value fits, and the writer reads 0 as "no limit"). Each at its entry. A key not in the
+    /// writer's form (`n102`) is [`X12Profile::max_length_key_problems`].
+    fn max_length_problems(&self) -> Vec<SectionProblem> {
+        self.max_length_entries(false)
+    }
+
+    /// `max_lengths` keys not in the form the writer reads (`n102`, `name`): the writer
+    /// refuses them itself, but only when it writes the partner's first PO, after Coupa had it
+    /// marked as sent; the service refuses them when it starts (its configuration's check).
+    /// Not part of [`X12Profile::problems`], which every profile file is held to, so a profile
+    /// showing the writer's own refusal stays loadable. A lower-case key is named with the
+    /// upper-case one to write (the writer does not read keys case-insensitively).
+    pub fn max_length_key_problems(&self) -> Vec<SectionProblem> {
+        self.max_length_entries(true)
+    }
+
+    /// The problems of `max_lengths` entries whose key is in the writer's form, or (`malformed`)
+    /// of those whose key is not.
+    fn max_length_entries(&self, malformed: bool) -> Vec<SectionProblem> {
+        let Some(limits) = &self.max_lengths else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for (key, max) in limits {
+            if in_writers_form(key) == malformed {
+                continue;
+            }
+            let entry = || Entry::Key(key.clone());
+            if !is_limited_element(key) {
+                let upper = key.to_ascii_uppercase();
+                let message = if is_limited_element(&upper) {
+                    format!(
+                        "is not an element id as the writer reads them (upper case): write \
+                         {upper} = {max}"
+                    )
+                } else {
+                    format!(
+                        "names no element the X12 writer limits: write the segment id and the \
+                         two-digit position in upper case, one of {}",
+                        limited_elements().join(", ")
+                    )
+                };
+                found.push(SectionProblem::at_entry("max_lengths", entry(), message));
+            } else if *max == 0 {
+                found.push(SectionProblem::at_entry(
+                    "max_lengths",
+                    entry(),
+                    "= 0 allows no value at all: give the partner's maximum length, at least 1"
+                        .into(),
+                ));
+            }
+        }
         found
     }
 
@@ -279,6 +355,57 @@ impl X12Profile {
         }
         all
     }
+}
+
+/// Up to four of [`DELIMITER_CHOICES`] that none of `delimiters` but the one of `key` is: a
+/// suggestion that repeats a delimiter the profile uses clashes in turn.
+fn free_delimiters(delimiters: &[Delimiter], key: &str) -> String {
+    let free: Vec<String> = DELIMITER_CHOICES
+        .iter()
+        .filter(|c| !delimiters.iter().any(|d| d.key != key && d.value == **c))
+        .take(4)
+        .map(|c| format!("{c:?}"))
+        .collect();
+    match free.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// The element ids the X12 writer has a length for (the table's, and MSG01).
+fn limited_elements() -> Vec<&'static str> {
+    ELEMENT_LENGTHS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .chain(ELEMENTS_OUTSIDE_TABLE)
+        .collect()
+}
+
+/// Whether `key` has the form the writer reads a `max_lengths` key in (`adapter-x12`'s
+/// `lengths.rs` `split_key`, which refuses any other): a segment id of two or three upper-case
+/// letters or digits, then a two-digit position above 0 (`N102`).
+fn in_writers_form(key: &str) -> bool {
+    let Some(cut) = key.len().checked_sub(2) else {
+        return false;
+    };
+    let (Some(segment), Some(position)) = (key.get(..cut), key.get(cut..)) else {
+        return false;
+    };
+    (2..=3).contains(&segment.len())
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && position.parse::<usize>().is_ok_and(|p| p > 0)
+}
+
+/// Whether `key` is an element id the writer limits, exactly as it names them.
+fn is_limited_element(key: &str) -> bool {
+    limited_elements().contains(&key)
 }
 
 /// One delimiter of an interchange, for [`X12Profile::problems`].
@@ -479,5 +606,40 @@ mod tests {
             "newco",
         );
         assert!(words.starts_with("partner \"newco\""), "{words}");
+    }
+
+    /// `max_lengths` keys the writer would not apply as meant are refused at their entry:
+    /// lower case (with the upper-case key to write), an element it does not limit, a zero.
+    #[test]
+    fn max_lengths_that_the_writer_would_not_keep_are_refused() {
+        let file = "id = \"m\"\n[x12]\npartner_id = \"EDICO\"\nmax_lengths = { N102 = 35, n102 = 10, ZZZ01 = 5 }\n";
+        let x = section(file.split_once("[x12]\n").unwrap().1);
+        let mut problems = x.problems();
+        // The lower-case key is the service's to refuse (the writer refuses it too, late).
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        problems.extend(x.max_length_key_problems());
+        let words = problems_in_words(&problems, file, SectionKind::X12, SectionAt::File, "m");
+        assert!(
+            words.contains(
+                "line 4, column 47: partner \"m\" [x12] max_lengths.ZZZ01 names no element the X12 writer limits"
+            ) && words.contains(
+                "line 4, column 35: partner \"m\" [x12] max_lengths.n102 is not an element id as the writer reads them (upper case): write N102 = 10"
+            ) && !words.contains("max_lengths.N102"),
+            "{words}"
+        );
+        assert_eq!(keys("max_lengths = { N102 = 0 }\n"), ["max_lengths"]);
+        assert!(keys("max_lengths = { N102 = 35, PID05 = 40, MSG01 = 80 }\n").is_empty());
+    }
+
+    /// The suggested delimiters are none the profile uses: `repetition_separator = "U"` was
+    /// told to use '*', '>' or '~', the other three.
+    #[test]
+    fn delimiter_suggestions_leave_out_those_in_use() {
+        let p = section("version = \"005010\"\nrepetition_separator = \"U\"\n").problems();
+        let words = p[0].to_string();
+        assert!(words.ends_with("such as '^', '|', ':' or '!'"), "{words}");
+        let p = section("component_separator = \"*\"\n").problems();
+        let words = p[0].to_string();
+        assert!(words.ends_with("such as '>', '^', '|' or ':'"), "{words}");
     }
 }
