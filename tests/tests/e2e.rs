@@ -1607,8 +1607,10 @@ async fn a_purged_cxml_invoice_is_told_to_its_supplier_with_a_status_update() {
     assert_eq!(u.status, "rejected");
     let comments = u.comments.as_deref().unwrap_or_default();
     assert!(
-        comments.starts_with("Rejected and not delivered to the buyer's Coupa: ")
-            && comments.contains("400"),
+        // Coupa refused the invoice's content (400): the supplier is asked for a corrected one.
+        comments.starts_with("Rejected by the buyer's Coupa: ")
+            && comments.contains("400")
+            && comments.contains("Please correct it and send it again as a new invoice."),
         "{comments}"
     );
     // The supplier endpoint took it as a buyer's document: our credentials, not the supplier's.
@@ -1688,7 +1690,10 @@ async fn a_purged_x12_invoice_is_told_to_its_supplier_with_an_824() {
         "{oti:?}"
     );
     let ted = x12_segment(&advice, "TED");
-    assert!(ted[2].starts_with("Rejected and not delivered"), "{ted:?}");
+    assert!(
+        ted[2].starts_with("Rejected by the buyer's Coupa"),
+        "{ted:?}"
+    );
     let row = env.running.ledger.entry(&dead[0].doc_id).unwrap().unwrap();
     assert!(
         row.detail.starts_with(
