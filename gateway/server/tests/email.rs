@@ -1618,8 +1618,17 @@ async fn a_given_up_invoice_is_told_to_an_email_supplier_by_mail() {
         .concat()
         .replace("=\r\n", "")
         .replace("=\n", "");
-    assert!(raw.contains("supplier not found in Coupa"), "{raw}");
-    assert!(raw.contains("Please correct it and send it again"), "{raw}");
+    // The supplier missing in Coupa is the buyer's to fix: the supplier is told so, and not
+    // asked to correct and resend an invoice that had nothing wrong.
+    assert!(
+        raw.contains("your supplier account could not be found in it"),
+        "{raw}"
+    );
+    assert!(raw.contains("There is nothing for you to correct"), "{raw}");
+    assert!(
+        !raw.contains("Please correct it and send it again"),
+        "{raw}"
+    );
 }
 
 /// A partner's sender whose message is quarantined (a PDF is not a document the gateway reads)
