@@ -6,34 +6,14 @@
 //! and nothing is recorded either way.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
-
 use adapter_cxml::reader::{Limits, parse_one};
-use gateway_server::codecs::Codecs;
 use gateway_server::config::Config;
-use gateway_server::service::{Parts, Running, start};
+use gateway_server::service::Running;
 
-fn config(dir: &std::path::Path) -> Config {
-    config_with(dir, "")
-}
+mod common;
 
-/// The configuration with `http` added to its `[http]` section (a TLS certificate).
-fn config_with(dir: &std::path::Path, http: &str) -> Config {
-    let d = dir.display();
-    let text = format!(
-        r#"
-[http]
-listen = "127.0.0.1:0"
-{http}
-[bus]
-embedded_path = "{d}/bus.sqlite"
-[ledger]
-path = "{d}/ledger.sqlite"
-[coupa]
-base_url = "http://127.0.0.1:9"
-client_id = "x"
-client_secret = "y"
-[[partners]]
+/// acme, authenticated by its shared secret.
+const PARTNERS: &str = r#"[[partners]]
 id = "acme"
 [partners.cxml]
 from_domain = "DUNS"
@@ -41,28 +21,18 @@ from_identity = "123456789"
 sender_domain = "DUNS"
 sender_identity = "123456789"
 shared_secret = "acme-shared-secret"
-"#
-    );
-    Config::parse(&text, "test", std::iter::empty()).unwrap()
+"#;
+
+fn config_with(dir: &std::path::Path, http: &str) -> Config {
+    common::config(dir, http, PARTNERS)
 }
 
 async fn started(dir: &std::path::Path) -> Running {
-    started_with(config(dir)).await
+    started_with(config_with(dir, "")).await
 }
 
 async fn started_with(config: Config) -> Running {
-    let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
-        .await
-        .unwrap();
-    let (running, _) = start(Parts {
-        config,
-        codecs: Codecs::standard(),
-        bus: Arc::clone(&bus),
-        coupa: None,
-    })
-    .await
-    .unwrap();
-    running
+    common::started(config).await
 }
 
 /// The QA tester's ProfileRequest (`/tmp/qaC/inv/p1_profile.xml`), with `secret`.

@@ -5,49 +5,18 @@
 //! named twice are refused at their path. The answer's status says whether anything was taken.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
-
-use gateway_server::codecs::Codecs;
-use gateway_server::config::Config;
-use gateway_server::service::{Parts, Running, start};
+use gateway_server::service::Running;
 use serde_json::{Value, json};
 
-fn config(dir: &std::path::Path) -> Config {
-    let d = dir.display();
-    let text = format!(
-        r#"
-[http]
-listen = "127.0.0.1:0"
-[bus]
-embedded_path = "{d}/bus.sqlite"
-[ledger]
-path = "{d}/ledger.sqlite"
-[coupa]
-base_url = "http://127.0.0.1:9"
-client_id = "x"
-client_secret = "y"
-[[partners]]
+mod common;
+
+const PARTNERS: &str = r#"[[partners]]
 id = "acme"
 api_token = "acme-token"
-"#
-    );
-    Config::parse(&text, "test", std::iter::empty()).unwrap()
-}
+"#;
 
 async fn started(dir: &std::path::Path) -> Running {
-    let config = config(dir);
-    let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
-        .await
-        .unwrap();
-    let (running, _) = start(Parts {
-        config,
-        codecs: Codecs::standard(),
-        bus: Arc::clone(&bus),
-        coupa: None,
-    })
-    .await
-    .unwrap();
-    running
+    common::started(common::config(dir, "", PARTNERS)).await
 }
 
 /// An invoice Coupa would take, numbered `number`.
@@ -266,7 +235,7 @@ async fn control_characters_and_a_key_named_twice_are_refused_at_their_path() {
 #[test]
 fn the_kinds_partners_may_send_are_the_kinds_the_bus_routes_inbound() {
     let dir = tempfile::tempdir().unwrap();
-    let topology = gateway_server::bus::topology(&config(dir.path()).bus);
+    let topology = gateway_server::bus::topology(&common::config(dir.path(), "", PARTNERS).bus);
     let routed: Vec<String> = topology
         .consumers
         .iter()

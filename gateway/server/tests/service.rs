@@ -8,6 +8,10 @@ use gateway_server::codecs::Codecs;
 use gateway_server::config::Config;
 use gateway_server::service::{Parts, start};
 
+mod common;
+
+use common::started;
+
 fn config(dir: &std::path::Path, tls: Option<(&std::path::Path, &std::path::Path)>) -> Config {
     let tls = tls
         .map(|(c, k)| {
@@ -18,41 +22,11 @@ fn config(dir: &std::path::Path, tls: Option<(&std::path::Path, &std::path::Path
             )
         })
         .unwrap_or_default();
-    let d = dir.display();
-    let text = format!(
-        r#"
-[http]
-listen = "127.0.0.1:0"
-{tls}
-[bus]
-embedded_path = "{d}/bus.sqlite"
-[ledger]
-path = "{d}/ledger.sqlite"
-[coupa]
-base_url = "http://127.0.0.1:9"
-client_id = "x"
-client_secret = "y"
-[[partners]]
-id = "acme"
-api_token = "acme-token"
-"#
-    );
-    Config::parse(&text, "test", std::iter::empty()).unwrap()
-}
-
-async fn started(config: Config) -> gateway_server::service::Running {
-    let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
-        .await
-        .unwrap();
-    let (running, _) = start(Parts {
-        config,
-        codecs: Codecs::standard(),
-        bus: Arc::clone(&bus),
-        coupa: None,
-    })
-    .await
-    .unwrap();
-    running
+    common::config(
+        dir,
+        &tls,
+        "[[partners]]\nid = \"acme\"\napi_token = \"acme-token\"\n",
+    )
 }
 
 /// A `kill -9` between the ledger's claim and the publish left a row `received` for good;

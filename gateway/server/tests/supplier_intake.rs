@@ -9,12 +9,9 @@
 //! names vary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
-
 use gateway_core::{Format, PartnerProfile};
 use gateway_server::codecs::Codecs;
-use gateway_server::config::Config;
-use gateway_server::service::{Parts, Running, start};
+use gateway_server::service::Running;
 use serde_json::{Value, json};
 
 const ACME: &str = r#"id = "acme"
@@ -28,41 +25,20 @@ fn acme() -> PartnerProfile {
     PartnerProfile::from_toml(ACME, "acme.toml").unwrap()
 }
 
+mod common;
+
 async fn started(dir: &std::path::Path) -> Running {
-    let d = dir.display();
-    let text = format!(
-        r#"
-[http]
-listen = "127.0.0.1:0"
-[bus]
-embedded_path = "{d}/bus.sqlite"
-[ledger]
-path = "{d}/ledger.sqlite"
-[coupa]
-base_url = "http://127.0.0.1:9"
-client_id = "x"
-client_secret = "y"
-[[partners]]
-id = "acme"
-api_token = "acme-token"
-[partners.coupa_supplier]
-number = "ACME-1"
-name = "Acme Industrial Supply"
-"#
-    );
-    let config = Config::parse(&text, "test", std::iter::empty()).unwrap();
-    let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
-        .await
-        .unwrap();
-    let (running, _) = start(Parts {
-        config,
-        codecs: Codecs::standard(),
-        bus: Arc::clone(&bus),
-        coupa: None,
-    })
+    common::started(common::config(
+        dir,
+        "",
+        &format!("[[partners]]\n{}", partners_section()),
+    ))
     .await
-    .unwrap();
-    running
+}
+
+/// acme's profile as a `[[partners]]` entry of the configuration.
+fn partners_section() -> String {
+    ACME.replace("[coupa_supplier]", "[partners.coupa_supplier]")
 }
 
 /// An invoice Coupa would take, its supplier `supplier`.
