@@ -5,6 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+mod common;
+
 fn gateway() -> Command {
     Command::new(env!("CARGO_BIN_EXE_gateway"))
 }
@@ -1419,87 +1421,6 @@ fn convert_reports_a_document_it_cannot_write_and_exits_1() {
     assert_eq!(written, ["0001-GOOD-1.edi"]);
 }
 
-/// Puts an invoice from `partner` among the dead letters of `coupa-invoices` in the bus of the
-/// gateway configured at `cfg` (the bus created as `gateway serve` creates it). Returns its
-/// doc id.
-fn dead_invoice(cfg: &std::path::Path, partner: &str) -> String {
-    use futures::FutureExt;
-    use gateway_core::{DeadFilter, Delivered, Handler, Message, Outcome};
-    use gateway_server::bus::COUPA_INVOICES;
-    struct GiveUp;
-    impl Handler for GiveUp {
-        fn handle<'a>(&'a self, _: &'a Delivered) -> futures::future::BoxFuture<'a, Outcome> {
-            async {
-                Outcome::Dead {
-                    reason: "Coupa refused the invoice: supplier not found".into(),
-                }
-            }
-            .boxed()
-        }
-    }
-    let config = gateway_server::config::Config::load(cfg, Vec::new()).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
-            .await
-            .unwrap();
-        let doc = canonical("samples/json/invoice/rich.canonical.json");
-        let envelope = gateway_core::Envelope::inbound(
-            doc.kind(),
-            "test",
-            Some(partner.into()),
-            gateway_core::SourceMeta::default(),
-        );
-        let id = envelope.doc_id.clone();
-        bus.publish(&[Message {
-            envelope,
-            body: gateway_model::to_json(&doc).into_bytes(),
-        }])
-        .await
-        .unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let consumer = std::sync::Arc::clone(&bus);
-        let task = tokio::spawn(async move {
-            consumer
-                .consume(
-                    COUPA_INVOICES,
-                    std::sync::Arc::new(GiveUp),
-                    stopped.map(|_| ()).boxed(),
-                )
-                .await
-        });
-        let only = DeadFilter {
-            doc_id: Some(id.clone()),
-            ..DeadFilter::default()
-        };
-        for _ in 0..400 {
-            if !bus
-                .dead_letters(COUPA_INVOICES, &only, 1)
-                .await
-                .unwrap()
-                .is_empty()
-            {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
-        let _ = stop.send(());
-        task.await.unwrap().unwrap();
-        assert_eq!(
-            bus.dead_letters(COUPA_INVOICES, &only, 1)
-                .await
-                .unwrap()
-                .len(),
-            1,
-            "the invoice did not die"
-        );
-        id
-    })
-}
-
 /// `[mailbox.smtp]` configured (as in the example configuration), `dlq purge --tell-supplier
 /// --dry-run` says a supplier whose channel is e-mail would be told by mail, sends nothing and
 /// exits 0: setting up the SMTP relay needs no relay and no async runtime.
@@ -1514,7 +1435,7 @@ fn dlq_purge_tell_supplier_dry_run_with_an_smtp_relay_exits_0() {
          security = \"starttls\"\nfrom = \"Invoices <invoices@globex.example>\"\n",
     );
     std::fs::write(&cfg, text).unwrap();
-    let id = dead_invoice(&cfg, "mailco");
+    let id = common::dead_invoice(&cfg, "mailco");
     let out = gateway()
         .args([
             "dlq",
@@ -1598,7 +1519,7 @@ fn dlq_against_a_missing_bus_says_so_and_creates_nothing() {
 fn dlq_ids_that_match_no_dead_letter_are_named_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = demo_config(dir.path());
-    let id = dead_invoice(&cfg, "acme");
+    let id = common::dead_invoice(&cfg, "acme");
     for verb in [
         &["show"][..],
         &["list"],

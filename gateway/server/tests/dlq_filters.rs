@@ -9,10 +9,6 @@ fn gateway() -> Command {
     Command::new(env!("CARGO_BIN_EXE_gateway"))
 }
 
-fn repo(path: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(path)
-}
-
 /// The demo configuration (embedded bus and ledger in `dir`; partners acme, globex, nobody).
 fn demo_config(dir: &Path) -> PathBuf {
     let cfg = dir.join("gateway.toml");
@@ -24,80 +20,9 @@ fn demo_config(dir: &Path) -> PathBuf {
     cfg
 }
 
-/// Puts an invoice from `partner` among the dead letters of `coupa-invoices` in the bus of the
-/// gateway configured at `cfg`. Returns its doc id.
-fn dead_invoice(cfg: &Path, partner: &str) -> String {
-    use futures::FutureExt;
-    use gateway_core::{DeadFilter, Delivered, Handler, Message, Outcome};
-    use gateway_server::bus::COUPA_INVOICES;
-    struct GiveUp;
-    impl Handler for GiveUp {
-        fn handle<'a>(&'a self, _: &'a Delivered) -> futures::future::BoxFuture<'a, Outcome> {
-            async {
-                Outcome::Dead {
-                    reason: "Coupa refused the invoice: supplier not found".into(),
-                }
-            }
-            .boxed()
-        }
-    }
-    let config = gateway_server::config::Config::load(cfg, Vec::new()).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
-            .await
-            .unwrap();
-        let doc = gateway_model::from_json(
-            &std::fs::read(repo("samples/json/invoice/rich.canonical.json")).unwrap(),
-        )
-        .unwrap();
-        let envelope = gateway_core::Envelope::inbound(
-            doc.kind(),
-            "test",
-            Some(partner.into()),
-            gateway_core::SourceMeta::default(),
-        );
-        let id = envelope.doc_id.clone();
-        bus.publish(&[Message {
-            envelope,
-            body: gateway_model::to_json(&doc).into_bytes(),
-        }])
-        .await
-        .unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let consumer = std::sync::Arc::clone(&bus);
-        let task = tokio::spawn(async move {
-            consumer
-                .consume(
-                    COUPA_INVOICES,
-                    std::sync::Arc::new(GiveUp),
-                    stopped.map(|_| ()).boxed(),
-                )
-                .await
-        });
-        let only = DeadFilter {
-            doc_id: Some(id.clone()),
-            ..DeadFilter::default()
-        };
-        for _ in 0..400 {
-            if !bus
-                .dead_letters(COUPA_INVOICES, &only, 1)
-                .await
-                .unwrap()
-                .is_empty()
-            {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
-        let _ = stop.send(());
-        task.await.unwrap().unwrap();
-        id
-    })
-}
+mod common;
+
+use common::dead_invoice;
 
 /// `gateway dlq <args> --config cfg`, standard input not a terminal (as in a script).
 fn dlq(cfg: &Path, args: &[&str]) -> Output {

@@ -1,6 +1,7 @@
 //! What the service's integration tests share: a configuration on the embedded bus in a
 //! temporary folder (no RabbitMQ, no Coupa), and the service started from it. Each test adds
-//! its own `[http]` keys and partners.
+//! its own `[http]` keys and partners. Each test binary uses some of these, hence `dead_code`.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 
@@ -44,4 +45,91 @@ pub async fn started(config: Config) -> Running {
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     running
+}
+
+/// Puts an invoice from `partner` among the dead letters of `coupa-invoices` in the bus of the
+/// gateway configured at `cfg` (the bus created as `gateway serve` creates it). Returns its
+/// doc id.
+pub fn dead_invoice(cfg: &std::path::Path, partner: &str) -> String {
+    use futures::FutureExt;
+    use gateway_core::{DeadFilter, Delivered, Handler, Message, Outcome};
+    use gateway_server::bus::COUPA_INVOICES;
+    struct GiveUp;
+    impl Handler for GiveUp {
+        fn handle<'a>(&'a self, _: &'a Delivered) -> futures::future::BoxFuture<'a, Outcome> {
+            async {
+                Outcome::Dead {
+                    reason: "Coupa refused the invoice: supplier not found".into(),
+                }
+            }
+            .boxed()
+        }
+    }
+    let config = gateway_server::config::Config::load(cfg, Vec::new()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
+            .await
+            .unwrap();
+        let doc = gateway_model::from_json(
+            &std::fs::read(
+                gateway_core::testkit::repo_root().join("samples/json/invoice/rich.canonical.json"),
+            )
+            .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let envelope = gateway_core::Envelope::inbound(
+            doc.kind(),
+            "test",
+            Some(partner.into()),
+            gateway_core::SourceMeta::default(),
+        );
+        let id = envelope.doc_id.clone();
+        bus.publish(&[Message {
+            envelope,
+            body: gateway_model::to_json(&doc).into_bytes(),
+        }])
+        .await
+        .unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let consumer = std::sync::Arc::clone(&bus);
+        let task = tokio::spawn(async move {
+            consumer
+                .consume(
+                    COUPA_INVOICES,
+                    std::sync::Arc::new(GiveUp),
+                    stopped.map(|_| ()).boxed(),
+                )
+                .await
+        });
+        let only = DeadFilter {
+            doc_id: Some(id.clone()),
+            ..DeadFilter::default()
+        };
+        for _ in 0..400 {
+            if !bus
+                .dead_letters(COUPA_INVOICES, &only, 1)
+                .await
+                .unwrap()
+                .is_empty()
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        let _ = stop.send(());
+        task.await.unwrap().unwrap();
+        assert_eq!(
+            bus.dead_letters(COUPA_INVOICES, &only, 1)
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "the invoice did not die"
+        );
+        id
+    })
 }
