@@ -12,6 +12,8 @@
 
 mod common;
 
+use common::{d, num, parts};
+
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -20,24 +22,6 @@ use gateway_core::{DeliveryError, Envelope, Outbound, SourceMeta};
 use gateway_model::{Document, DocumentKind, Invoice, from_json};
 use rust_decimal::Decimal;
 use serde_json::Value;
-
-fn d(s: &str) -> Decimal {
-    Decimal::from_str(s).unwrap()
-}
-
-fn num(v: &Value) -> Decimal {
-    match v {
-        Value::String(s) => d(s),
-        Value::Number(n) => d(&n.to_string()),
-        other => panic!("not a decimal: {other}"),
-    }
-}
-
-fn opt(v: &Value, key: &str) -> Decimal {
-    v.get(key)
-        .filter(|x| !x.is_null())
-        .map_or(Decimal::ZERO, num)
-}
 
 /// A credit memo of partner acme: `lines` as `(quantity, price, amount, description)`, the
 /// rest of the fields (`"total": "-20.00"`, ...) as JSON members.
@@ -106,32 +90,6 @@ fn lines(held: &Value) -> Vec<(Decimal, Decimal, Decimal)> {
         .iter()
         .map(|l| (num(&l["quantity"]), num(&l["price"]), num(&l["total"])))
         .collect()
-}
-
-/// What Coupa's parts of `held` add up to: line totals and their taxes, the header tax,
-/// shipping, handling and misc amounts.
-fn parts(held: &Value) -> Decimal {
-    let mut sum = Decimal::ZERO;
-    for l in held["invoice-lines"].as_array().unwrap() {
-        sum += num(&l["total"]);
-        for t in l
-            .get("tax-lines")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            sum += opt(t, "amount");
-        }
-    }
-    for key in [
-        "tax-amount",
-        "shipping-amount",
-        "handling-amount",
-        "misc-amount",
-    ] {
-        sum += opt(held, key);
-    }
-    sum
 }
 
 /// No decimal anywhere in `v` is written with a minus sign on zero.

@@ -11,7 +11,8 @@
 
 mod common;
 
-use std::str::FromStr;
+use common::{d, num, opt, parts};
+
 use std::sync::Arc;
 
 use adapter_coupa::{CoupaInvoiceDelivery, CoupaSupplierRef, InvoiceMapping, SupplierKey};
@@ -26,10 +27,6 @@ fn sample(path: &str) -> Invoice {
         Document::Invoice(i) => i,
         other => panic!("not an invoice: {other:?}"),
     }
-}
-
-fn d(s: &str) -> Decimal {
-    Decimal::from_str(s).unwrap()
 }
 
 fn charge(kind: ChargeKind, amount: &str) -> Charge {
@@ -69,47 +66,6 @@ fn delivery(env: &common::Env) -> CoupaInvoiceDelivery {
             ..CoupaSupplierRef::default()
         },
     )
-}
-
-fn num(v: &Value) -> Decimal {
-    match v {
-        Value::String(s) => d(s),
-        Value::Number(n) => d(&n.to_string()),
-        other => panic!("not a decimal: {other}"),
-    }
-}
-
-fn opt(v: &Value, key: &str) -> Decimal {
-    v.get(key)
-        .filter(|x| !x.is_null())
-        .map_or(Decimal::ZERO, num)
-}
-
-/// What the parts of an invoice Coupa holds add up to: its lines' totals and tax lines, the
-/// header tax, shipping, handling and misc amounts.
-fn parts(held: &Value) -> Decimal {
-    let mut sum = Decimal::ZERO;
-    for l in held["invoice-lines"].as_array().unwrap() {
-        sum += num(&l["total"]);
-        sum += opt(l, "tax-amount");
-        for t in l
-            .get("tax-lines")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            sum += opt(t, "amount");
-        }
-    }
-    for key in [
-        "tax-amount",
-        "shipping-amount",
-        "handling-amount",
-        "misc-amount",
-    ] {
-        sum += opt(held, key);
-    }
-    sum
 }
 
 /// Delivers `inv` to the sandbox and returns the one invoice Coupa then holds under its number.

@@ -6,6 +6,9 @@ use std::time::Duration;
 use adapter_coupa::{CoupaClient, CoupaClientConfig};
 use gateway_core::Secret;
 use gateway_sandbox::{Sandbox, SandboxHandle, SandboxOptions};
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 pub struct Env {
@@ -92,4 +95,52 @@ pub fn token_requests(env: &Env) -> usize {
         .iter()
         .filter(|r| r.path == "/oauth2/token")
         .count()
+}
+
+/// A decimal from its text.
+pub fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+/// A decimal Coupa's JSON gives as a string or a number.
+pub fn num(v: &Value) -> Decimal {
+    match v {
+        Value::String(s) => d(s),
+        Value::Number(n) => d(&n.to_string()),
+        other => panic!("not a decimal: {other}"),
+    }
+}
+
+/// `v[key]` as a decimal, zero when absent or null.
+pub fn opt(v: &Value, key: &str) -> Decimal {
+    v.get(key)
+        .filter(|x| !x.is_null())
+        .map_or(Decimal::ZERO, num)
+}
+
+/// What the parts of an invoice Coupa holds add up to: its lines' totals and tax lines, the
+/// header tax, shipping, handling and misc amounts.
+pub fn parts(held: &Value) -> Decimal {
+    let mut sum = Decimal::ZERO;
+    for l in held["invoice-lines"].as_array().unwrap() {
+        sum += num(&l["total"]);
+        sum += opt(l, "tax-amount");
+        for t in l
+            .get("tax-lines")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            sum += opt(t, "amount");
+        }
+    }
+    for key in [
+        "tax-amount",
+        "shipping-amount",
+        "handling-amount",
+        "misc-amount",
+    ] {
+        sum += opt(held, key);
+    }
+    sum
 }
