@@ -4,6 +4,9 @@
 //! (Postfix on 127.0.0.1:25, installed by `.ci/mail.sh`) and arrives with its attachment.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::mail;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -221,42 +224,6 @@ fn every_corpus_document_reads_the_same_through_a_mail() {
         n += 1;
     }
     assert!(n > 10, "only {n} corpus files read");
-}
-
-/// A multipart message with base64 attachments.
-fn mail(from: &str, message_id: &str, attachments: &[(&str, &str, &[u8])]) -> Vec<u8> {
-    let mut s = format!(
-        "From: {from}\r\nTo: ap@globex.example\r\nSubject: invoice\r\nMessage-ID: <{message_id}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"XB\"\r\n\r\n--XB\r\nContent-Type: text/plain\r\n\r\nInvoice attached.\r\n"
-    );
-    for (name, ctype, bytes) in attachments {
-        s.push_str(&format!(
-            "--XB\r\nContent-Type: {ctype}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-        ));
-        let encoded = base64(bytes);
-        for chunk in encoded.as_bytes().chunks(76) {
-            s.push_str(std::str::from_utf8(chunk).unwrap());
-            s.push_str("\r\n");
-        }
-    }
-    s.push_str("--XB--\r\n");
-    s.into_bytes()
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in bytes.chunks(3) {
-        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// Delivers `raw` the Maildir way: written into `tmp/`, renamed into `new/`.

@@ -8,6 +8,8 @@
 //! came from.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -217,33 +219,11 @@ async fn env() -> Env {
 
 /// A multipart message from acme's billing address with `name` attached (base64).
 fn mail(message_id: &str, name: &str, content_type: &str, bytes: &[u8]) -> Vec<u8> {
-    let mut s = format!(
-        "From: billing@acme.example\r\nTo: ap@globex.example\r\nSubject: invoice\r\nMessage-ID: <{message_id}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"XB\"\r\n\r\n--XB\r\nContent-Type: text/plain\r\n\r\nInvoice attached.\r\n--XB\r\nContent-Type: {content_type}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-    );
-    let encoded = base64(bytes);
-    for chunk in encoded.as_bytes().chunks(76) {
-        s.push_str(std::str::from_utf8(chunk).unwrap());
-        s.push_str("\r\n");
-    }
-    s.push_str("--XB--\r\n");
-    s.into_bytes()
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in bytes.chunks(3) {
-        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    common::mail(
+        "billing@acme.example",
+        message_id,
+        &[(name, content_type, bytes)],
+    )
 }
 
 /// Posts `body` to `base` + `path`: (HTTP status, Retry-After, body).

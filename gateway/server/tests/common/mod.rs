@@ -133,3 +133,40 @@ pub fn dead_invoice(cfg: &std::path::Path, partner: &str) -> String {
         id
     })
 }
+
+/// A multipart message with base64 attachments.
+pub fn mail(from: &str, message_id: &str, attachments: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut s = format!(
+        "From: {from}\r\nTo: ap@globex.example\r\nSubject: invoice\r\nMessage-ID: <{message_id}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"XB\"\r\n\r\n--XB\r\nContent-Type: text/plain\r\n\r\nInvoice attached.\r\n"
+    );
+    for (name, ctype, bytes) in attachments {
+        s.push_str(&format!(
+            "--XB\r\nContent-Type: {ctype}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        ));
+        let encoded = base64(bytes);
+        for chunk in encoded.as_bytes().chunks(76) {
+            s.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+            s.push_str("\r\n");
+        }
+    }
+    s.push_str("--XB--\r\n");
+    s.into_bytes()
+}
+
+/// `bytes` in base64 (RFC 4648, with padding).
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in bytes.chunks(3) {
+        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
