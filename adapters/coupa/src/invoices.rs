@@ -485,8 +485,12 @@ impl CoupaClient {
 }
 
 /// Why an invoice Coupa refused as a duplicate number cannot be delivered when no lookup finds
-/// the invoice holding the number: what Coupa said, where the guard looked, and what an
-/// operator does (find it in Coupa: this invoice, or another one).
+/// the invoice holding the number: what Coupa said, then, after [`OPERATOR_ADVICE`], where
+/// the guard looked and what an operator does (find it in Coupa: this invoice, or another
+/// one). Without the marker a supplier's notice (`gateway dlq purge --tell-supplier`) passed
+/// on the gateway's lookups and the advice to purge the dead letter.
+///
+/// [`OPERATOR_ADVICE`]: crate::error::OPERATOR_ADVICE
 fn refused_but_not_found(number: &str, supplier_id: u64, refusal: &CoupaError) -> String {
     let said = match refusal {
         CoupaError::Validation { messages, .. } => messages.join("; "),
@@ -494,11 +498,12 @@ fn refused_but_not_found(number: &str, supplier_id: u64, refusal: &CoupaError) -
     };
     format!(
         "Coupa refused invoice {number} of supplier id {supplier_id} as a number already used \
-         for this supplier ({said}), but no live invoice of that supplier is found under \
+         for this supplier ({said}).{}no live invoice of that supplier is found under \
          {number:?} in any letter case or among the invoices the gateway delivered: Coupa may \
          count a voided or abandoned one, or hold it under a spelling its lookup does not \
          match. Find it in Coupa: if it is this invoice, it is there (purge this dead letter \
-         with a note); if it is another, the supplier must send this one under a new number"
+         with a note); if it is another, the supplier must send this one under a new number",
+        crate::error::OPERATOR_ADVICE
     )
 }
 

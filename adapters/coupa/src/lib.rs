@@ -39,7 +39,7 @@ pub use error::{CoupaError, OPERATOR_ADVICE, TokenCheck, TokenRefusal, what_happ
 pub use gateway_core::profile::CoupaSupplierRef;
 pub use invoices::{CoupaInvoice, InvoiceOutcome};
 pub use mapping::{InvoiceMapping, SupplierKey, invoice_to_coupa, purchase_order_from_coupa};
-pub use outbound::{CoupaInvoiceDelivery, DeliveryPreview};
+pub use outbound::{CoupaInvoiceDelivery, DeliveryPreview, SharedSupplier};
 pub use purchase_orders::{PoQuery, PulledOrder};
 pub use stats::ClientStats;
 pub use suppliers::{CoupaSupplier, SupplierPoChannel, SupplierPoCxml};

@@ -21,12 +21,21 @@ use gateway_model::{Charge, ChargeKind, Document, DocumentKind, Invoice, from_js
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+/// A sample invoice as partner acme sends it: the supplier number the samples name (SUP-001)
+/// is the number of acme's supplier in the sandbox (ACME-1); delivery refuses to book an
+/// invoice naming another supplier's number to the partner's supplier.
 fn sample(path: &str) -> Invoice {
     let path = format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"));
-    match from_json(&std::fs::read(path).unwrap()).unwrap() {
+    let mut inv = match from_json(&std::fs::read(path).unwrap()).unwrap() {
         Document::Invoice(i) => i,
         other => panic!("not an invoice: {other:?}"),
+    };
+    for id in inv.supplier.iter_mut().flat_map(|s| s.ids.iter_mut()) {
+        if id.value == "SUP-001" {
+            id.value = "ACME-1".into();
+        }
     }
+    inv
 }
 
 fn charge(kind: ChargeKind, amount: &str) -> Charge {

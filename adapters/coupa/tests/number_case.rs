@@ -283,6 +283,50 @@ async fn a_create_refused_as_a_duplicate_looks_again_in_upper_and_lower_case() {
     assert_eq!(held_as(&env, "REF-2"), ["rEf-2"]);
 }
 
+/// QA: Coupa refused an invoice as a number already used, the guard found no invoice under
+/// it, and `gateway dlq purge --tell-supplier` sent the supplier the whole dead letter: where
+/// the gateway looked and the advice to purge the dead letter. The supplier reads what Coupa
+/// said; the operator still reads everything.
+#[tokio::test]
+async fn a_duplicate_refusal_found_nowhere_tells_the_supplier_only_what_coupa_said() {
+    let env = common::start().await;
+    env.sandbox.set_invoice_number_case(InvoiceNumberCase {
+        exact_lookups: true,
+        unique_ignoring_case: true,
+    });
+    common::client(&env)
+        .create_invoice(&common::invoice_body(env.supplier_id, "dUp-7"))
+        .await
+        .unwrap();
+    let err = common::client(&env)
+        .deliver_invoice(
+            &common::invoice_body(env.supplier_id, "DUP-7"),
+            env.supplier_id,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoupaError::Conflict(_)), "{err:?}");
+    let reason = gateway_core::DeliveryError::from(err).reason().to_string();
+    assert!(
+        reason.contains("Find it in Coupa") && reason.contains("purge this dead letter"),
+        "the operator reads the advice: {reason}"
+    );
+    let told = adapter_coupa::what_happened(&reason);
+    assert!(
+        told.contains("Coupa refused invoice DUP-7")
+            && told.contains("already been used for this supplier"),
+        "{told}"
+    );
+    for internal in [
+        "Find it in Coupa",
+        "purge",
+        "dead letter",
+        "gateway delivered",
+    ] {
+        assert!(!told.contains(internal), "{internal:?} told: {told}");
+    }
+}
+
 /// What the ledger says cannot be read: the delivery waits (retryable) and creates nothing,
 /// rather than risk a second invoice.
 #[tokio::test]

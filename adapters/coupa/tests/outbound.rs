@@ -129,6 +129,225 @@ async fn an_invoice_naming_another_coupa_supplier_id_is_not_booked_to_the_partne
     assert_eq!(env.sandbox.invoices().len(), 1);
 }
 
+/// The sample invoice with its supplier named `name` and by `ids` (domain, value) alone.
+fn invoice_naming(name: &str, ids: &[(&str, &str)]) -> Document {
+    let mut doc = canonical_invoice();
+    if let Document::Invoice(inv) = &mut doc {
+        let party = inv.supplier.as_mut().unwrap();
+        party.name = Some(name.into());
+        party.ids = ids
+            .iter()
+            .map(|(domain, value)| gateway_model::PartyId {
+                domain: (*domain).into(),
+                value: (*value).into(),
+            })
+            .collect();
+    }
+    doc
+}
+
+/// QA: delivery refused an invoice naming another Coupa supplier *id* than its partner's, but
+/// not one naming another supplier *number*: from partner acme, whose profile names its
+/// supplier by id (so intake cannot compare numbers), `coupa-number RIVAL-1`, an 810's
+/// `N1*SU*..*92*RIVAL-1` or `REF*VN*RIVAL-1` was booked to acme's supplier. Such an invoice is
+/// a dead letter naming both suppliers, whether the number is another supplier's or no
+/// supplier's; nothing is created in Coupa. The partner's own number, in any letter case, or
+/// its Coupa id in qualifier 92 (which the gateway's X12 writer puts there), is delivered.
+#[tokio::test]
+async fn an_invoice_naming_another_supplier_number_is_not_booked_to_the_partners() {
+    let env = common::start().await;
+    let rival = env
+        .sandbox
+        .add_supplier(serde_json::json!({"name": "Rival Co", "number": "RIVAL-1"}))
+        .unwrap();
+    for (p, profile) in [
+        CoupaSupplierRef {
+            id: Some(env.supplier_id),
+            ..CoupaSupplierRef::default()
+        },
+        CoupaSupplierRef {
+            name: Some("Acme Supplies".into()),
+            ..CoupaSupplierRef::default()
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let delivery =
+            CoupaInvoiceDelivery::new(Arc::new(common::client(&env))).with_partner("acme", profile);
+        let held = env.sandbox.invoices().len();
+        for (domain, number, whose) in [
+            (
+                "coupa-number",
+                "RIVAL-1",
+                format!("Coupa supplier id {rival}'s number"),
+            ),
+            (
+                "92",
+                "rival-1",
+                format!("Coupa supplier id {rival}'s number"),
+            ),
+            (
+                "vendor-number",
+                "RIVAL-1",
+                format!("Coupa supplier id {rival}'s number"),
+            ),
+            (
+                "coupa",
+                "GHOST-9",
+                "a number no Coupa supplier has".to_string(),
+            ),
+        ] {
+            let doc = invoice_naming("Rival Co", &[(domain, number)]);
+            let err = delivery
+                .deliver(&envelope(Some("acme")), &doc)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, DeliveryError::Permanent { .. }), "{err:?}");
+            let why = err.reason();
+            assert!(
+                why.contains(&format!(
+                    "supplier number \"{number}\" (\"Rival Co\"), {whose}"
+                )) && why.contains(&format!(
+                    "booked to Coupa supplier id {} (number \"ACME-1\")",
+                    env.supplier_id
+                )) && why.contains("[partners.coupa_supplier]"),
+                "{domain}: names both: {why}"
+            );
+            assert!(
+                !adapter_coupa::what_happened(why).contains("replay"),
+                "the advice is the operator's: {why}"
+            );
+            assert_eq!(env.sandbox.invoices().len(), held, "nothing created");
+        }
+        // The partner's own supplier, by its number in another case or its id in 92.
+        let own_id = env.supplier_id.to_string();
+        for (n, id) in [
+            ("coupa-number", " acme-1 "),
+            ("vendor-number", "ACME-1"),
+            ("92", own_id.as_str()),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut doc = invoice_naming("Acme", &[id]);
+            if let Document::Invoice(inv) = &mut doc {
+                inv.invoice_number = Some(format!("OWN-{p}-{n}").into());
+            }
+            delivery
+                .deliver(&envelope(Some("acme")), &doc)
+                .await
+                .unwrap_or_else(|e| panic!("{id:?}: {e}"));
+        }
+        assert_eq!(env.sandbox.invoices().len(), held + 3);
+    }
+}
+
+/// QA: a supplier whose partner profile names no Coupa supplier is found by what its invoice
+/// names. An 810's `N1*SU*..*92*ACME-1` or `REF*VN*ACME-1` (read as ids `92` and
+/// `vendor-number`) is its Coupa supplier number, like `coupa-number`; it was ignored and the
+/// supplier looked up by its name, which Coupa knows otherwise (not found), or a namesake's.
+#[tokio::test]
+async fn a_supplier_without_a_profile_is_found_by_its_x12_number() {
+    let env = common::start().await;
+    let delivery = CoupaInvoiceDelivery::new(Arc::new(common::client(&env)));
+    for (i, domain) in ["92", "vendor-number"].into_iter().enumerate() {
+        let mut doc = invoice_naming("Acme Industrial Supply", &[(domain, "ACME-1")]);
+        if let Document::Invoice(inv) = &mut doc {
+            inv.invoice_number = Some(format!("X12-{i}").into());
+        }
+        delivery
+            .deliver(&envelope(Some("no-supplier-named")), &doc)
+            .await
+            .unwrap_or_else(|e| panic!("{domain}: {e}"));
+        let stored = env.sandbox.invoices();
+        assert_eq!(stored.len(), i + 1);
+        assert_eq!(
+            stored[i]["supplier"]["id"].as_u64(),
+            Some(env.supplier_id),
+            "{domain}: {}",
+            stored[i]
+        );
+    }
+}
+
+/// QA: partner a names its supplier by id, partner b by the number Coupa gives that id. The
+/// start-up check compares keys alike only, so both started without a word, and b got no POs.
+/// Resolving b's number at Coupa tells: the pair is reported (and logged as an error) naming
+/// both partners and how each names the supplier, whether found at start or by a delivery.
+#[tokio::test]
+async fn two_partners_resolving_to_one_coupa_supplier_are_reported() {
+    let env = common::start().await;
+    let other = env
+        .sandbox
+        .add_supplier(serde_json::json!({"name": "Other Co", "number": "OTHER-1"}))
+        .unwrap();
+    let partners = || {
+        CoupaInvoiceDelivery::new(Arc::new(common::client(&env)))
+            .with_partner(
+                "a",
+                CoupaSupplierRef {
+                    id: Some(env.supplier_id),
+                    ..CoupaSupplierRef::default()
+                },
+            )
+            .with_partner(
+                "b",
+                CoupaSupplierRef {
+                    number: Some("acme-1".into()),
+                    ..CoupaSupplierRef::default()
+                },
+            )
+            .with_partner(
+                "c",
+                CoupaSupplierRef {
+                    number: Some("OTHER-1".into()),
+                    ..CoupaSupplierRef::default()
+                },
+            )
+    };
+    let check = |shared: Vec<adapter_coupa::SharedSupplier>| {
+        assert_eq!(shared.len(), 1, "{shared:?}");
+        assert_eq!(shared[0].supplier_id, env.supplier_id);
+        let told = shared[0].to_string();
+        assert!(
+            told.contains(&format!(
+                "partners \"a\" ([partners.coupa_supplier] id {}) and \"b\" \
+                 ([partners.coupa_supplier] number \"acme-1\") are one Coupa supplier, id {}",
+                env.supplier_id, env.supplier_id
+            )) && told.contains("correct [partners.coupa_supplier]"),
+            "{told}"
+        );
+    };
+    // At start, before any document.
+    let (shared, failed) = partners().resolve_partners().await;
+    assert!(failed.is_empty(), "{failed:?}");
+    check(shared);
+
+    // By delivery: b's first invoice resolves its number.
+    let delivery = partners();
+    assert!(delivery.shared_suppliers().is_empty());
+    let mut doc = invoice_naming("Acme Supplies", &[]);
+    if let Document::Invoice(inv) = &mut doc {
+        inv.invoice_number = Some("B-1".into());
+    }
+    delivery.deliver(&envelope(Some("b")), &doc).await.unwrap();
+    check(delivery.shared_suppliers());
+    // c's supplier is its own.
+    if let Document::Invoice(inv) = &mut doc {
+        inv.invoice_number = Some("C-1".into());
+        inv.supplier.as_mut().unwrap().name = Some("Other Co".into());
+    }
+    delivery.deliver(&envelope(Some("c")), &doc).await.unwrap();
+    assert_eq!(delivery.shared_suppliers().len(), 1);
+    assert!(
+        env.sandbox
+            .invoices()
+            .iter()
+            .any(|i| i["supplier"]["id"].as_u64() == Some(other))
+    );
+}
+
 #[tokio::test]
 async fn unknown_supplier_is_permanent() {
     let env = common::start().await;

@@ -199,7 +199,7 @@ pub fn location(row: &Row, header: &Header, index: Option<usize>) -> String {
 }
 
 /// `s`, cut to [`MAX_QUOTED_CHARS`] characters with `…` when longer.
-fn shorten(s: &str) -> String {
+pub(crate) fn shorten(s: &str) -> String {
     match s.char_indices().nth(MAX_QUOTED_CHARS) {
         Some((i, _)) => format!("{}…", s.get(..i).unwrap_or(s)),
         None => s.to_string(),

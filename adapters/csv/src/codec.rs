@@ -52,20 +52,39 @@ impl Decode for CsvCodec {
     /// Streams: each document is handed to `sink` when its last row is read. An invoice that
     /// a row further on refuses (a row of it after other documents' rows) has been handed on
     /// by then: the reject of that row names it and says it is refused whole, and at the end
-    /// a reject at its rows refuses it as `decode` does. A caller that delivers documents must
-    /// take it back (a reject whose `document` names one it was handed), as
-    /// [`CsvCodec::decode`] does.
+    /// a reject at its rows refuses it as `decode` does. A caller that delivers, prints or
+    /// writes documents uses [`Decode::decode_reader_withdrawing`], which also says which
+    /// documents to take back.
     fn decode_reader(
         &self,
         reader: &mut dyn BufRead,
         partner: &PartnerProfile,
         sink: &mut dyn FnMut(DecodeItem),
     ) -> std::io::Result<()> {
+        self.decode_reader_withdrawing(reader, partner, sink)
+            .map(|_| ())
+    }
+
+    /// [`CsvCodec::decode_reader`], returning the places of the documents handed on and
+    /// withdrawn afterwards, as [`CsvCodec::decode`] takes them back out.
+    fn decode_reader_withdrawing(
+        &self,
+        reader: &mut dyn BufRead,
+        partner: &PartnerProfile,
+        sink: &mut dyn FnMut(DecodeItem),
+    ) -> std::io::Result<Vec<usize>> {
+        let withdrawn = self.read_input(reader, partner, sink)?;
         // Handed on already: the rejects that refuse them come last, as `decode` gives them.
-        for w in self.read_input(reader, partner, sink)? {
+        for w in &withdrawn {
             sink(DecodeItem::Reject(w.reject()));
         }
-        Ok(())
+        Ok(withdrawn.into_iter().map(|w| w.ordinal).collect())
+    }
+
+    /// Any document handed on may be withdrawn until the file ends: a row of it may come after
+    /// any number of other documents' rows ([`crate::scattered`]).
+    fn withdraws(&self) -> bool {
+        true
     }
 
     /// The row and column `json_path` was read from (`row 5, column "Quantity" (I)`), from
@@ -223,6 +242,18 @@ impl CsvCodec {
             match rows.next()? {
                 Next::End => break,
                 Next::Row(row) => {
+                    // A quoted cell over several lines that looks like rows a stray quote
+                    // swallowed is refused as a record that could not be read.
+                    if row.has_line_break()
+                        && let Some((column, r)) = layout.multiline(&row, delimiter)
+                    {
+                        let first = row.get(Some(0));
+                        let first = first.lines().next().unwrap_or(first).to_string();
+                        let before = row.before(column);
+                        layout.reject_oversized(r, row.number, &first, false, Some(&before), sink);
+                        rows.recycle(row);
+                        continue;
+                    }
                     if layout.row(&row, sink) == Flow::Stop {
                         return Ok(layout.take_withdrawn());
                     }
@@ -358,7 +389,16 @@ impl Layout {
         }
     }
 
-    /// A record that could not be read as cells (see [`Next::TooLarge`], [`Next::Unclosed`]);
+    /// Why `row`, which has a cell over several lines, is refused ([`crate::multiline`]).
+    fn multiline(&self, row: &Row, delimiter: u8) -> Option<(usize, Reject)> {
+        match self {
+            Layout::Coupa(l) => l.multiline(row, delimiter),
+            Layout::Map(l) => l.multiline(row, delimiter),
+        }
+    }
+
+    /// A record that could not be read as cells (see [`Next::TooLarge`], [`Next::Unclosed`]),
+    /// or was refused for a cell over several lines that looks like swallowed rows;
     /// `before`: its cells that could be read, when some could.
     fn reject_oversized(
         &mut self,
@@ -370,7 +410,7 @@ impl Layout {
         sink: &mut dyn FnMut(DecodeItem),
     ) {
         match self {
-            Layout::Coupa(l) => l.reject_oversized(r, number, first, fatal, sink),
+            Layout::Coupa(l) => l.reject_oversized(r, number, first, fatal, before, sink),
             Layout::Map(l) => l.reject_oversized(r, number, before, sink),
         }
     }

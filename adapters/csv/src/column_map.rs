@@ -568,3 +568,60 @@ fn add_line(doc: &mut Document, resolved: &[(usize, Field)], c: &mut Cells<'_>) 
         }
     }
 }
+
+impl MapReader {
+    /// Why `row`, which has a cell over several lines, is refused, at that cell (its 0-based
+    /// column); `None` when its cells over several lines are text ([`crate::multiline`]): in a
+    /// column the map reads as a description, comment or address line, not holding what looks
+    /// like rows of the file (at least as many delimiters as the header row names columns,
+    /// less one; without a header row, as reach the map's last column).
+    pub fn multiline(&self, row: &Row, delimiter: u8) -> Option<(usize, Reject)> {
+        let header_row = self.header.is_none() && self.map.has_header;
+        let (free_text, columns) = if header_row {
+            (crate::multiline::FreeText::Any, row.cells.len())
+        } else {
+            let columns = match (&self.header, self.map.has_header) {
+                (Some(h), true) => h.named_width(),
+                _ => self.resolved.iter().map(|(i, _)| i + 1).max().unwrap_or(0),
+            };
+            (
+                crate::multiline::FreeText::Columns(self.free_text_columns()),
+                columns,
+            )
+        };
+        crate::multiline::Judge {
+            delimiter,
+            header: self.header.as_ref().filter(|_| self.map.has_header),
+            free_text,
+            row_columns: &|_| columns,
+            typed: &|_| false,
+        }
+        .refused(row)
+    }
+
+    /// The columns the map reads only as free text: descriptions, comments, address lines.
+    fn free_text_columns(&self) -> Vec<usize> {
+        let free = |f: &Field| {
+            matches!(
+                f,
+                Field::Line(LineField::Description)
+                    | Field::Head(
+                        HeadField::Comments
+                            | HeadField::TermsDescription
+                            | HeadField::Party(_, fields::PartyField::Line)
+                    )
+            )
+        };
+        // A column mapped twice is free text only when no mapping reads it as a value.
+        self.resolved
+            .iter()
+            .filter(|(_, f)| free(f))
+            .map(|(i, _)| *i)
+            .filter(|i| {
+                self.resolved
+                    .iter()
+                    .all(|(j, f)| j != i || free(f) || *f == Field::Ignore)
+            })
+            .collect()
+    }
+}

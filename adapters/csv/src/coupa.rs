@@ -16,6 +16,8 @@ use crate::cells::Cells;
 use crate::coupa_invoice::{ChargeCols, EXT, InvoiceCols, LineCols};
 use crate::coupa_po::{PoCols, PoLineCols};
 use crate::header::{Header, is_name_filler, is_named};
+use crate::multiline::{FreeText, Judge};
+use crate::parties::PartyCols;
 use crate::pending::Pending;
 use crate::rows::Row;
 use crate::scattered::{Scattered, Withdrawn};
@@ -102,6 +104,29 @@ pub fn kept_columns(kind: &str, h: &Header) -> Option<Vec<usize>> {
         RecordType::PoLine => Some(PoLineCols::new(h).extras),
         RecordType::InvoiceCharge | RecordType::Allocation | RecordType::Tag => None,
     }
+}
+
+/// True when `row`, whose first cell names `kind`, is a header row of `kind` records: a cell
+/// after the first names a column only such a header row holds.
+fn names_columns_of(kind: RecordType, row: &Row) -> bool {
+    let marks = kind.header_marks();
+    // A cheap first test before `is_named`: the first byte `is_named` would compare must
+    // be a mark's first letter (a non-ASCII one is left to `is_named`).
+    let could_be_mark = |c: &str| {
+        c.len() <= 24
+            && match c.bytes().find(|b| !is_name_filler(*b)) {
+                Some(b) if b.is_ascii() => {
+                    let b = b.to_ascii_lowercase();
+                    marks.iter().any(|m| m.as_bytes().first() == Some(&b))
+                }
+                Some(_) => true,
+                None => false,
+            }
+    };
+    row.cells
+        .iter()
+        .skip(1)
+        .any(|c| could_be_mark(c) && marks.iter().any(|m| is_named(c, m)))
 }
 
 fn is_generic_header(first: &str) -> bool {
@@ -255,26 +280,7 @@ impl CoupaReader {
             );
             return Flow::Continue;
         };
-        let marks = kind.header_marks();
-        // A cheap first test before `is_named`: the first byte `is_named` would compare must
-        // be a mark's first letter (a non-ASCII one is left to `is_named`).
-        let could_be_mark = |c: &str| {
-            c.len() <= 24
-                && match c.bytes().find(|b| !is_name_filler(*b)) {
-                    Some(b) if b.is_ascii() => {
-                        let b = b.to_ascii_lowercase();
-                        marks.iter().any(|m| m.as_bytes().first() == Some(&b))
-                    }
-                    Some(_) => true,
-                    None => false,
-                }
-        };
-        if row
-            .cells
-            .iter()
-            .skip(1)
-            .any(|c| could_be_mark(c) && marks.iter().any(|m| is_named(c, m)))
-        {
+        if names_columns_of(kind, row) {
             let header = Header::new(row.cells.iter()).at(row.number);
             if let Some(why) = header.duplicate(1) {
                 return self.refuse_header(row, why, sink);
@@ -807,12 +813,15 @@ fn put_ext(ext: &mut gateway_model::Extensions, key: &str, value: String) {
 }
 
 impl CoupaReader {
-    /// A record that could not be read as cells (over-long, or a quoted cell never closed):
-    /// which document it belongs to is unknown, so every open one is rejected with it (the
-    /// current one, and the orders of a run of header records waiting for their lines). When
-    /// the record starts a document (`Invoice`, `Header`), the document before it is complete
-    /// and goes through, and the rows of the rejected one that follow are rejected too, as they
-    /// have no header record; in a run of order headers, it takes the place of an order that is
+    /// A record that could not be read as cells (over-long, a quoted cell never closed, or one
+    /// over several lines that looks like swallowed rows, [`crate::multiline`]): which
+    /// document it belongs to is unknown, so every open one is rejected with it (the current
+    /// one, and the orders of a run of header records waiting for their lines). When the
+    /// record starts a document (`Invoice`, `Header`), the document before it is complete and
+    /// goes through; an `Invoice` record whose cells read before the bad one (`before`) hold
+    /// its number is a rejected invoice of its own, which its lines and charges after it
+    /// join; otherwise the rows of the rejected one that follow are rejected too, as they have
+    /// no header record. In a run of order headers, it takes the place of an order that is
     /// rejected, so the lines that follow it are rejected with it, and the others' lines still
     /// find them. When `fatal`, the rest of the file was not read: the open orders waiting for
     /// lines may miss some, and are rejected.
@@ -822,6 +831,7 @@ impl CoupaReader {
         number: u64,
         first: &str,
         fatal: bool,
+        before: Option<&Row>,
         sink: &mut dyn FnMut(DecodeItem),
     ) {
         let starts = RecordType::of(first);
@@ -843,6 +853,24 @@ impl CoupaReader {
         }
         if matches!(starts, Some(RecordType::Invoice | RecordType::PoHeader)) {
             self.finish(sink);
+            let invoice_number = before
+                .filter(|_| starts == Some(RecordType::Invoice))
+                .and_then(|row| {
+                    let h = self.header_of(RecordType::Invoice)?;
+                    let n = row.get(InvoiceCols::new(h).number);
+                    (!n.is_empty()).then(|| gateway_model::Text::from(n))
+                });
+            if let Some(n) = invoice_number {
+                let invoice = gateway_model::Invoice {
+                    invoice_number: Some(n),
+                    ..gateway_model::Invoice::default()
+                };
+                let mut p = Pending::at(Document::Invoice(invoice), number);
+                p.reject([r]);
+                self.line_pos.reset();
+                self.current = Some(p);
+                return;
+            }
             sink(DecodeItem::Reject(r));
             return;
         }
@@ -853,5 +881,88 @@ impl CoupaReader {
         for p in self.open_documents() {
             p.reject([r.clone()]);
         }
+    }
+}
+
+impl CoupaReader {
+    /// The header a record of `kind` would be read under now, as [`CoupaReader::row`] binds
+    /// them: a `type` header row waiting for the next record, else the type's own, else the
+    /// last `type` header row.
+    fn header_of(&self, kind: RecordType) -> Option<&Header> {
+        if let Some(h) = &self.pending_header {
+            return Some(h);
+        }
+        let own = match kind {
+            RecordType::Invoice => self.invoice.as_ref().map(|(h, _)| h),
+            RecordType::InvoiceLine => self.line.as_ref().map(|(h, _)| h),
+            RecordType::InvoiceCharge => self.charge.as_ref().map(|(h, _)| h),
+            RecordType::Allocation => self.allocation.as_ref(),
+            RecordType::Tag => self.tag.as_ref(),
+            RecordType::PoHeader => self.po.as_ref().map(|(h, _)| h),
+            RecordType::PoLine => self.po_line.as_ref().map(|(h, _)| h),
+        };
+        own.or(self.fallback.as_ref())
+    }
+
+    /// Why `row`, which has a cell over several lines, is refused, at that cell (its 0-based
+    /// column); `None` when its cells over several lines are text ([`crate::multiline`]). A
+    /// swallowed line is measured against the header row of the record type it begins with,
+    /// else the one `row` is read under.
+    pub fn multiline(&self, row: &Row, delimiter: u8) -> Option<(usize, Reject)> {
+        let first = row.get(Some(0));
+        let kind = RecordType::of(first);
+        let header_row = is_generic_header(first) || kind.is_some_and(|k| names_columns_of(k, row));
+        let header = kind.and_then(|k| self.header_of(k)).filter(|_| !header_row);
+        let free_text = match (header_row, kind, header) {
+            (true, _, _) => FreeText::Any,
+            (false, Some(k), Some(h)) => FreeText::Columns(free_text_columns(k, h)),
+            _ => FreeText::Columns(Vec::new()),
+        };
+        let own = header.map_or(row.cells.len(), Header::named_width);
+        let type_of = |line: &str| {
+            let first = line.split(char::from(delimiter)).next().unwrap_or_default();
+            RecordType::of(first.trim()).and_then(|k| self.header_of(k))
+        };
+        let row_columns = |line: &str| type_of(line).map_or(own, Header::named_width);
+        let typed = |line: &str| type_of(line).is_some();
+        Judge {
+            delimiter,
+            header,
+            free_text,
+            row_columns: &row_columns,
+            typed: &typed,
+        }
+        .refused(row)
+    }
+}
+
+/// The columns of a `kind` record under `h` that hold free text, which may run over several
+/// lines: descriptions, the supplier's note, address street lines.
+fn free_text_columns(kind: RecordType, h: &Header) -> Vec<usize> {
+    match kind {
+        RecordType::Invoice => {
+            let c = InvoiceCols::new(h);
+            let parties = [c.supplier, c.ship_to, c.bill_to, c.remit_to, c.buyer];
+            c.note
+                .into_iter()
+                .chain(parties.into_iter().flat_map(|p| p.street))
+                .collect()
+        }
+        RecordType::InvoiceLine => LineCols::new(h)
+            .description
+            .into_iter()
+            .chain(PartyCols::find(h, &["supplier"]).street)
+            .collect(),
+        RecordType::InvoiceCharge => ChargeCols::new(h).description.into_iter().collect(),
+        RecordType::PoHeader => {
+            let c = PoCols::new(h);
+            c.supplier
+                .street
+                .into_iter()
+                .chain(c.ship_to.street)
+                .collect()
+        }
+        RecordType::PoLine => PoLineCols::new(h).description.into_iter().collect(),
+        RecordType::Allocation | RecordType::Tag => Vec::new(),
     }
 }

@@ -40,7 +40,10 @@
 //! `;`-separated file whose profile names no decimal separator, a comma without a point is
 //! refused as ambiguous. A quoted cell never closed (the rest of the file read into it) rejects
 //! its row's document at its row and column; the row ends at its line's end and the lines
-//! after it are read as rows of their own. Bounds: see [`limits`].
+//! after it are read as rows of their own. A quoted cell closed lines further on is read as
+//! one value where it is text of a few lines (a description, note or address), and refused
+//! at its row and column where it looks like rows a stray quote swallowed (see `multiline`).
+//! Bounds: see [`limits`].
 
 mod cells;
 mod codec;
@@ -57,6 +60,7 @@ mod header;
 mod left_out;
 pub mod limits;
 mod line_po;
+mod multiline;
 mod parties;
 mod pending;
 mod report;

@@ -52,6 +52,23 @@ impl Row {
     pub fn place(&self) -> String {
         format!("row {}", self.number)
     }
+
+    /// True when a cell holds a line break (only a quoted cell can): such a cell may be rows
+    /// a stray quote swallowed, which the layout judges ([`crate::multiline`]). One search of
+    /// the record's bytes, so rows without one cost nothing more.
+    pub fn has_line_break(&self) -> bool {
+        memchr::memchr2(b'\n', b'\r', self.cells.as_slice().as_bytes()).is_some()
+    }
+
+    /// The row's cells before its 0-based `column`, as a row of its own: what could be read of
+    /// a record refused at that cell, which may tell its document.
+    pub fn before(&self, column: usize) -> Row {
+        Row {
+            number: self.number,
+            cells: self.cells.iter().take(column).collect(),
+            not_utf8: self.not_utf8,
+        }
+    }
 }
 
 /// What reading the next record gave.

@@ -10,7 +10,8 @@
 //! under the key is rejected when it starts, and one handed over already is withdrawn.
 //! [`crate::CsvCodec`]'s `decode`, which holds the documents of its input, takes a withdrawn
 //! one back out and rejects it at its rows; a streaming reader (`decode_reader`) has handed
-//! it on already, and the reject of the row that refused it says which it is.
+//! it on already, and the reject of the row that refused it says which it is
+//! (`decode_reader_withdrawing` also returns its place, for a caller holding what it read).
 //!
 //! Keys are remembered as the business key takes them ([`crate::number`]): `F4-A` seen, a
 //! later run under `f4-a` is the same document's rows, apart.

@@ -500,7 +500,7 @@ fn column_words(c: &SourceColumn) -> String {
 }
 
 /// The spreadsheet letter of the 0-based column `index`: `A`, ..., `Z`, `AA`, ...
-fn column_letter(index: u32) -> String {
+pub(crate) fn column_letter(index: u32) -> String {
     let mut n = u64::from(index) + 1;
     let mut letters = Vec::new();
     while n > 0 {

@@ -161,41 +161,106 @@ impl EmailCodec {
     }
 
     /// Reads one attachment as `partner`'s: the documents of a cXML, X12, CSV or JSON
-    /// attachment, or why it is refused or skipped. Each text is decoded exactly once: XML from
+    /// attachment, or why it is refused or skipped.
+    pub(crate) fn read(&self, att: &MailAttachment, partner: &PartnerProfile) -> Read {
+        match self.input(att, partner) {
+            Ok(input) => Read::Decoded(
+                input.format,
+                input.decoder.decode(&input.bytes, &input.profile),
+            ),
+            Err(not_read) => not_read,
+        }
+    }
+
+    /// What the reader of an attachment's format is handed (the reader, the bytes and the
+    /// profile), or why the attachment is not read. Each text is decoded exactly once: XML from
     /// the bytes as sent, by its own declaration or byte-order mark ([`xml_input`]); other text
     /// converted from the charset its part declares is read as the UTF-8 it now is
-    /// ([`read_as_utf8`]).
-    pub(crate) fn read(&self, att: &MailAttachment, partner: &PartnerProfile) -> Read {
+    /// ([`read_as_utf8`]). [`EmailCodec::read`] decodes it; [`EmailCodec::x12_attachments`]
+    /// hands the same input to the acknowledgment, so the 997 answers what was read.
+    fn input<'a>(
+        &'a self,
+        att: &'a MailAttachment,
+        partner: &'a PartnerProfile,
+    ) -> Result<Input<'a>, Read> {
         let size = att.bytes.len().max(att.as_sent().len());
         if size > self.limits.max_attachment_bytes {
-            return Read::Refused(format!(
+            return Err(Read::Refused(format!(
                 "the attachment is {size} bytes; the limit is {}",
                 self.limits.max_attachment_bytes
-            ));
+            )));
         }
         let format = match classify(att) {
             Ok(f) => f,
-            Err(_) if is_pdf(att) => return Read::Pdf,
-            Err(why) => return Read::Skipped(why),
+            Err(_) if is_pdf(att) => return Err(Read::Pdf),
+            Err(why) => return Err(Read::Skipped(why)),
         };
         let Some(decoder) = self.decoder(format) else {
-            return Read::Skipped(format!(
+            return Err(Read::Skipped(format!(
                 "a {format} attachment, which this gateway does not read"
-            ));
+            )));
         };
         if format == Format::Cxml {
             // The MIME charset does not matter to XML, so neither does whether it could be read.
-            return Read::Decoded(format, decoder.decode(&xml_input(att), partner));
+            return Ok(Input {
+                format,
+                decoder,
+                bytes: xml_input(att),
+                profile: Cow::Borrowed(partner),
+            });
         }
         if let Some(why) = &att.unreadable {
-            return Read::Refused(why.clone());
+            return Err(Read::Refused(why.clone()));
         }
-        let decoded = if att.is_converted() {
-            decoder.decode(&att.bytes, &read_as_utf8(partner))
+        let profile = if att.is_converted() {
+            read_as_utf8(partner)
         } else {
-            decoder.decode(&att.bytes, partner)
+            Cow::Borrowed(partner)
         };
-        Read::Decoded(format, decoded)
+        Ok(Input {
+            format,
+            decoder,
+            bytes: Cow::Borrowed(&att.bytes),
+            profile,
+        })
+    }
+
+    /// The X12 attachments of `mail` as the X12 reader reads them for `partner` (the same
+    /// bytes and profile, each file once however often it is attached), for the server to
+    /// acknowledge them (997/999/TA1) as it acknowledges a dropped or posted interchange. None
+    /// when the mail's sender is not `partner`'s, as its profile requires it (nothing of such a
+    /// mail is read, so nothing is acknowledged: a forged `From` must not make the gateway
+    /// answer anyone).
+    pub fn x12_attachments<'a>(
+        &'a self,
+        mail: &'a ParsedMail,
+        partner: &'a PartnerProfile,
+    ) -> Vec<X12Attachment<'a>> {
+        if check_sender(partner, mail).is_err() {
+            return Vec::new();
+        }
+        let mut read_before: Vec<String> = Vec::new();
+        let mut out = Vec::new();
+        for att in &mail.attachments {
+            let Ok(input) = self.input(att, partner) else {
+                continue;
+            };
+            if input.format != Format::X12 {
+                continue;
+            }
+            let sha = att.sha256();
+            if read_before.contains(&sha) {
+                continue;
+            }
+            read_before.push(sha);
+            out.push(X12Attachment {
+                label: att.label(),
+                name: att.name.as_deref(),
+                bytes: input.bytes,
+                profile: input.profile,
+            });
+        }
+        out
     }
 
     /// Moves one attachment's results into `out` with mail-level locations and keys.
@@ -285,6 +350,28 @@ pub(crate) enum Read {
     Pdf,
     /// Not a document the gateway reads, and why.
     Skipped(String),
+}
+
+/// What the reader of one attachment's format is handed ([`EmailCodec::input`]).
+struct Input<'a> {
+    format: Format,
+    decoder: &'a Arc<dyn Decode>,
+    bytes: Cow<'a, [u8]>,
+    profile: Cow<'a, PartnerProfile>,
+}
+
+/// An X12 attachment as the X12 reader read it ([`EmailCodec::x12_attachments`]).
+#[derive(Debug, Clone)]
+pub struct X12Attachment<'a> {
+    /// `attachment 2 'inv.edi'`, for logs and the acknowledgment mail.
+    pub label: String,
+    /// The file name the sender gave it, if any.
+    pub name: Option<&'a str>,
+    /// The interchanges, as the reader got them.
+    pub bytes: Cow<'a, [u8]>,
+    /// The partner's profile as the reader got it (its character set UTF-8 for text the mail
+    /// declared in another set and this adapter converted).
+    pub profile: Cow<'a, PartnerProfile>,
 }
 
 /// The bytes the XML reader gets: the attachment as sent, its own declaration or byte-order

@@ -28,13 +28,14 @@ mod route;
 pub mod sender;
 pub mod supporting;
 
-pub use decoder::EmailCodec;
+pub use decoder::{EmailCodec, X12Attachment};
 pub use imap::{Fetched, ImapConfig, ImapError, ImapInbox, ImapSecurity};
 pub use message::{Limits, MailError, ParsedMail};
 
 pub use outbound::{
-    NoticeMail, PoMail, RenderError, SmtpConfig, SmtpMailer, SmtpSecurity, SmtpSetupError,
-    po_format, render_notice_mail, render_po_mail, without_secrets,
+    MailFile, NoticeMail, PoMail, RenderError, SmtpConfig, SmtpMailer, SmtpSecurity,
+    SmtpSetupError, po_format, render_notice_mail, render_notice_mail_with, render_po_mail,
+    without_secrets,
 };
 pub use route::MAX_SHARED;
 pub use sender::{ForeignDocument, SenderError, check_sender, find_partner, find_partners};

@@ -391,6 +391,25 @@ pub struct NoticeMail<'a> {
 /// Builds a plain-text notice: what a partner whose channel is e-mail gets where others get a
 /// document (an invoice the gateway gave up, say), since there is no document format to send.
 pub fn render_notice_mail(m: NoticeMail<'_>) -> Result<Message, RenderError> {
+    render_notice_mail_with(m, Vec::new())
+}
+
+/// A file attached to a notice ([`render_notice_mail_with`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailFile {
+    pub name: String,
+    /// Gives the MIME type ([`attachment_type`]).
+    pub format: Format,
+    pub bytes: Vec<u8>,
+}
+
+/// [`render_notice_mail`] with `files` attached (`multipart/mixed` of the text and the files):
+/// an answer that is itself a document, such as the 997 a partner's mailed X12 is owed. With
+/// no files, the plain-text notice.
+pub fn render_notice_mail_with(
+    m: NoticeMail<'_>,
+    files: Vec<MailFile>,
+) -> Result<Message, RenderError> {
     let mut b = Message::builder().from(m.from);
     for mb in recipients(m.to)? {
         b = b.to(mb);
@@ -404,8 +423,23 @@ pub fn render_notice_mail(m: NoticeMail<'_>) -> Result<Message, RenderError> {
     if let Some(id) = m.in_reply_to {
         b = b.in_reply_to(id.clone()).references(id);
     }
-    b.header(ContentType::TEXT_PLAIN)
-        .body(m.body.to_string())
+    if files.is_empty() {
+        return b
+            .header(ContentType::TEXT_PLAIN)
+            .body(m.body.to_string())
+            .map_err(|e| RenderError::Build(e.to_string()));
+    }
+    let mut parts = MultiPart::mixed().singlepart(
+        lettre::message::SinglePart::builder()
+            .header(ContentType::TEXT_PLAIN)
+            .body(m.body.to_string()),
+    );
+    for f in files {
+        let (_, mime) = attachment_type(f.format);
+        let ctype = ContentType::parse(mime).map_err(|e| RenderError::Build(e.to_string()))?;
+        parts = parts.singlepart(Attachment::new(f.name).body(f.bytes, ctype));
+    }
+    b.multipart(parts)
         .map_err(|e| RenderError::Build(e.to_string()))
 }
 
@@ -469,6 +503,44 @@ mod tests {
             Err(RenderError::To(a)) => assert_eq!(a, "not an address"),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A notice with files: the text and each file, read back whole by the inbound parser,
+    /// threaded like the plain notice.
+    #[test]
+    fn a_notice_mail_with_files_carries_the_text_and_each_file() {
+        let ack = b"ISA*00*          *00*          *ZZ*COUPAGW        *ZZ*ACME           *260315*1030*U*00401*000000007*0*P*>~".to_vec();
+        let m = render_notice_mail_with(
+            NoticeMail {
+                from: "Gateway <gw@globex.example>".parse().unwrap(),
+                reply_to: None,
+                to: "edi@acme.example",
+                subject: "Acknowledgment: invoice",
+                body: "Your interchanges are acknowledged in the attached files.",
+                message_id: "ack-1@coupa-gateway".into(),
+                in_reply_to: Some("<orig-8@acme.example>".into()),
+            },
+            vec![MailFile {
+                name: "INV-1.ack.edi".into(),
+                format: Format::X12,
+                bytes: ack.clone(),
+            }],
+        )
+        .unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        assert!(raw.contains("multipart/mixed"), "{raw}");
+        assert!(raw.contains("In-Reply-To: <orig-8@acme.example>"), "{raw}");
+        assert!(raw.contains("Message-ID: <ack-1@coupa-gateway>"), "{raw}");
+        assert!(raw.contains("attached files"), "{raw}");
+        let back =
+            crate::message::ParsedMail::parse(raw.as_bytes(), &crate::Limits::default()).unwrap();
+        assert_eq!(back.attachments.len(), 1);
+        assert_eq!(back.attachments[0].name.as_deref(), Some("INV-1.ack.edi"));
+        assert_eq!(
+            back.attachments[0].content_type.as_deref(),
+            Some("application/edi-x12")
+        );
+        assert_eq!(back.attachments[0].bytes, ack);
     }
 
     #[test]

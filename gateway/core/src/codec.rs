@@ -299,6 +299,31 @@ pub trait Decode: Send + Sync {
         Ok(())
     }
 
+    /// [`Decode::decode_reader`] for a caller that must not act on a document (count it good,
+    /// print it, write it out) while the rest of the input may still refuse it: returns the
+    /// places (from 0, in the order `sink` was handed the documents) of the documents handed
+    /// on and refused afterwards, each also rejected through `sink` with why. Such a caller
+    /// holds the documents of a decoder that [`Decode::withdraws`] until this returns, and
+    /// drops the ones named; [`Decode::decode`] does the same itself. The default withdraws
+    /// nothing.
+    fn decode_reader_withdrawing(
+        &self,
+        reader: &mut dyn BufRead,
+        partner: &PartnerProfile,
+        sink: &mut dyn FnMut(DecodeItem),
+    ) -> std::io::Result<Vec<usize>> {
+        self.decode_reader(reader, partner, sink)
+            .map(|()| Vec::new())
+    }
+
+    /// Whether a document [`Decode::decode_reader_withdrawing`] hands on may be withdrawn by
+    /// what follows it (CSV: a row of an invoice after other documents' rows refuses it whole),
+    /// so a caller that streams must hold its documents until the input ends. False: every
+    /// document is final when handed on, and streaming callers need hold nothing.
+    fn withdraws(&self) -> bool {
+        false
+    }
+
     /// Where canonical `json_path` (a validation problem's path, such as
     /// `$.lines[0].quantity`) lives in this format, for `document` as decoded with `meta`:
     /// the element and attribute (cXML), the segment and element (X12), the row and column

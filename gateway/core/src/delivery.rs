@@ -56,6 +56,11 @@ pub struct Receipt {
     /// on its way to the target, and this one arriving after it would undo it. Recorded as
     /// `superseded`, not delivered.
     pub superseded_by: Option<String>,
+    /// Not sent, on purpose: the document cancels something the target never received (a PO
+    /// cancelled in Coupa before any version of it went to the supplier), so there was nothing
+    /// to cancel. Recorded as `cancelled_unsent`, not delivered: counted as delivered, it told
+    /// operators the supplier had been told of an order it never had.
+    pub nothing_to_cancel: bool,
 }
 
 /// Delivers documents to one outbound target.

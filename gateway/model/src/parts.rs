@@ -47,14 +47,48 @@ impl Party {
         self.id_in("coupa").and_then(|v| v.trim().parse().ok())
     }
 
-    /// The Coupa supplier number this party names: an id in domain `coupa-number`, else a
-    /// `coupa` id that is not all digits (blank values are none).
+    /// The Coupa supplier number this party names, trimmed: an id in domain `coupa-number`,
+    /// else a `coupa` id that is not all digits, else an X12 supplier's `vendor-number`
+    /// (`REF*VN`), else its N1 id of qualifier `92` (see [`Self::coupa_supplier_number_ids`]).
+    /// Blank values are none.
     pub fn coupa_supplier_number(&self) -> Option<&str> {
-        let coupa = self.id_in("coupa").map(str::trim).filter(|v| !v.is_empty());
-        self.id_in("coupa-number")
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .or(coupa.filter(|v| v.parse::<u64>().is_err()))
+        self.coupa_supplier_number_ids()
+            .min_by_key(|id| number_rank(id))
+            .map(|id| id.value.trim())
+    }
+
+    /// Every id of this party that names a Coupa supplier number, in the order given: domain
+    /// `coupa-number`, a `coupa` id that is not all digits, `vendor-number` (the X12 reader's
+    /// `REF*VN` of the supplier's loop: the number the buyer knows its supplier by) and `92`
+    /// (X12's "assigned by the buyer", where the gateway's own X12 writer puts a Coupa
+    /// supplier number). A supplier without a partner profile is found in Coupa by it, and an
+    /// invoice naming another supplier's number by it is refused: read as a mere name, an
+    /// 810's `N1*SU*..*92*ACME-1` found no supplier, or the wrong one. A `92` value may also be
+    /// Coupa's id of the supplier, which the writer puts there as well: a caller comparing it
+    /// with a known id allows for that.
+    pub fn coupa_supplier_number_ids(&self) -> impl Iterator<Item = &PartyId> {
+        self.ids.iter().filter(|id| number_rank(id).is_some())
+    }
+}
+
+/// Where an id stands among those naming a Coupa supplier number (lower first, see
+/// [`Party::coupa_supplier_number`]); `None` when it names none.
+fn number_rank(id: &PartyId) -> Option<u8> {
+    let value = id.value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    let domain = id.domain.trim();
+    if domain.eq_ignore_ascii_case("coupa-number") {
+        Some(0)
+    } else if domain.eq_ignore_ascii_case("coupa") {
+        value.parse::<u64>().is_err().then_some(1)
+    } else if domain.eq_ignore_ascii_case("vendor-number") {
+        Some(2)
+    } else if domain == "92" {
+        Some(3)
+    } else {
+        None
     }
 }
 

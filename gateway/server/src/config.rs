@@ -534,8 +534,7 @@ fn check_x12_profiles(
 ) -> Result<(), String> {
     for (n, p) in partners.iter().enumerate() {
         let Some(x12) = &p.x12 else { continue };
-        let mut problems = x12.problems();
-        problems.extend(x12.max_length_key_problems());
+        let problems = x12_section_problems(x12);
         if !problems.is_empty() {
             return Err(gateway_core::profile::problems_in_words_set_by(
                 &problems,
@@ -548,6 +547,59 @@ fn check_x12_profiles(
         }
     }
     Ok(())
+}
+
+/// Every problem the gateway refuses a partner's `[x12]` section for: what would make its
+/// interchanges unreadable ([`gateway_core::profile::X12Profile::problems`]) and `max_lengths`
+/// keys the writer does not read (`n102`,
+/// [`gateway_core::profile::X12Profile::max_length_key_problems`]). The one rule for the
+/// service's configuration and for a `--partner` file ([`partner_file_problems`]).
+pub fn x12_section_problems(
+    x12: &gateway_core::profile::X12Profile,
+) -> Vec<gateway_core::profile::SectionProblem> {
+    let mut problems = x12.problems();
+    problems.extend(x12.max_length_key_problems());
+    problems
+}
+
+/// Every problem the gateway refuses a partner's `[csv]` section for: what would fail every
+/// file ([`gateway_core::profile::CsvProfile::problems`]), an invoice map that cannot say the
+/// currency ([`gateway_core::profile::CsvProfile::missing_currency_problem`]) and columns
+/// mapped to fields the CSV adapter does not read ([`unknown_fields`]). The one rule for the
+/// service's configuration and for a `--partner` file ([`partner_file_problems`]).
+pub fn csv_section_problems(
+    csv: &gateway_core::profile::CsvProfile,
+) -> Vec<gateway_core::profile::SectionProblem> {
+    let mut problems = csv.problems();
+    problems.extend(csv.missing_currency_problem());
+    problems.extend(unknown_fields(csv));
+    problems
+}
+
+/// What the service would refuse in `profile`, a partner profile file read from `text`
+/// (`gateway convert`/`validate --partner FILE`), by the rules it holds its configuration's
+/// partners to ([`x12_section_problems`], [`csv_section_problems`]), each problem placed at
+/// its line in `text`; `None` when there is none. Without it a profile the service refuses
+/// (a column map's unknown field, lower-case `max_lengths` keys) converted and validated
+/// files as if it were sound.
+pub fn partner_file_problems(profile: &PartnerProfile, text: &str) -> Option<String> {
+    use gateway_core::profile::{SectionAt, SectionKind, problems_in_words};
+    let x12 = profile.x12.as_ref().map(x12_section_problems);
+    let csv = profile.csv.as_ref().map(csv_section_problems);
+    let found: Vec<String> = [(SectionKind::X12, x12), (SectionKind::Csv, csv)]
+        .into_iter()
+        .filter_map(|(kind, problems)| {
+            let problems = problems.filter(|p| !p.is_empty())?;
+            Some(problems_in_words(
+                &problems,
+                text,
+                kind,
+                SectionAt::File,
+                &profile.id,
+            ))
+        })
+        .collect();
+    (!found.is_empty()).then(|| found.join("; "))
 }
 
 /// A `GATEWAY__PARTNERS__<ID>__...` override that was applied: the variable, the position of
@@ -619,10 +671,7 @@ fn check_csv_profiles(
         .iter()
         .enumerate()
         .filter_map(|(n, p)| {
-            let csv = p.csv.as_ref()?;
-            let mut problems = csv.problems();
-            problems.extend(csv.missing_currency_problem());
-            problems.extend(unknown_fields(csv));
+            let problems = csv_section_problems(p.csv.as_ref()?);
             (!problems.is_empty()).then(|| {
                 gateway_core::profile::problems_in_words_set_by(
                     &problems,
@@ -792,7 +841,8 @@ fn line_and_column(text: &str, offset: usize) -> String {
     format!("line {line}, column {column}")
 }
 
-/// Sets `a__b__c` (case-insensitive, lower-cased) in `table` to `raw`, read as a TOML value
+/// Sets `a__b__c` (case-insensitive, lower-cased; an `x12.max_lengths` entry's key, an element
+/// id, upper-cased) in `table` to `raw`, read as a TOML value
 /// when it parses as one (numbers, booleans, arrays), else as a string; a string too where the
 /// file has a string under that key, and for a secret ([`SECRET_KEYS`]). `[[partners]]` is a
 /// list: the key after `PARTNERS` is the id of the partner whose table is set
@@ -806,7 +856,17 @@ fn apply_override(
     path: &str,
     raw: &str,
 ) -> Result<Option<(usize, Vec<String>)>, String> {
-    let keys: Vec<String> = path.split("__").map(|k| k.to_ascii_lowercase()).collect();
+    let mut keys: Vec<String> = path.split("__").map(|k| k.to_ascii_lowercase()).collect();
+    // An `x12.max_lengths` key is an X12 element id, which the writer reads in upper case
+    // (`N102`): the variable's name keeps no case, so `...__X12__MAX_LENGTHS__N102` sets N102.
+    if let Some(at) = keys
+        .windows(2)
+        .position(|w| matches!(w, [a, b] if a == "x12" && b == "max_lengths"))
+    {
+        for k in keys.iter_mut().skip(at + 2) {
+            k.make_ascii_uppercase();
+        }
+    }
     let Some((last, parents)) = keys.split_last() else {
         return Err("empty key".into());
     };

@@ -73,6 +73,32 @@ impl DeliveryHandler {
             }
             return Outcome::Ack;
         }
+        if let Ok(
+            receipt @ gateway_core::Receipt {
+                nothing_to_cancel: true,
+                ..
+            },
+        ) = &result
+        {
+            // Not delivered: the supplier never had the order. Counted as delivered, `gateway
+            // documents` and `gateway partners` told operators it had been sent.
+            tracing::info!(
+                doc_id = %env.doc_id,
+                partner = env.partner.as_deref().unwrap_or("-"),
+                adapter = %env.adapter,
+                target = self.target.name(),
+                "not sent: cancelled before any version went to the supplier"
+            );
+            if let Err(e) = self.ledger.set_status(
+                &env.idempotency_key,
+                Status::CancelledUnsent,
+                &receipt.reference,
+            ) {
+                tracing::warn!(doc_id = %env.doc_id, error = %e,
+                    "cancelled before it was sent, but the ledger could not record it");
+            }
+            return Outcome::Ack;
+        }
         if let Ok(receipt) = &result {
             let seconds = (chrono::Utc::now() - env.received_at)
                 .to_std()
@@ -209,6 +235,7 @@ mod tests {
             reference: "20".into(),
             already_present: false,
             superseded_by: None,
+            nothing_to_cancel: false,
         };
         assert_eq!(delivered_detail("coupa", &receipt), "coupa: 20");
         receipt.already_present = true;

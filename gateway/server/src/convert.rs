@@ -1,9 +1,11 @@
 //! `gateway convert` and `gateway validate`: files in, canonical documents or wire formats out.
 
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use gateway_core::profile::ProfileError;
 use gateway_core::{DecodeItem, DecodedDocument, Format, PartnerProfile, Reject, detect_format};
 use gateway_model::Document;
 
@@ -31,11 +33,26 @@ pub fn resolve_format(from: Option<Format>, reader: &mut dyn BufRead) -> anyhow:
     Ok(detect_format(head))
 }
 
-/// Loads `--partner`, or the anonymous profile.
+/// Loads `--partner`, or the anonymous profile. The file is held to the checks the service
+/// holds its configuration's partners to ([`crate::config::partner_file_problems`]), each
+/// problem at its line: a profile the service refuses converts and validates nothing.
 pub fn load_partner(path: Option<&PathBuf>) -> anyhow::Result<PartnerProfile> {
-    match path {
-        Some(p) => Ok(PartnerProfile::load(p)?),
-        None => Ok(PartnerProfile::anonymous()),
+    let Some(path) = path else {
+        return Ok(PartnerProfile::anonymous());
+    };
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|cause| ProfileError::Io {
+        path: shown.clone(),
+        cause,
+    })?;
+    let profile = PartnerProfile::from_toml(&text, &shown)?;
+    match crate::config::partner_file_problems(&profile, &text) {
+        Some(message) => Err(ProfileError::Invalid {
+            path: shown,
+            message,
+        }
+        .into()),
+        None => Ok(profile),
     }
 }
 
@@ -46,14 +63,19 @@ pub struct Tally {
     pub rejects: usize,
 }
 
-/// Decodes `reader` as `format`, handing each item to `on_item` in source order.
+/// Decodes `reader` as `format`, handing each item to `on_item` in source order. Returns the
+/// places (from 0, among the documents handed to `on_item`) of the documents the decoder
+/// withdrew after handing them on ([`gateway_core::Decode::decode_reader_withdrawing`]: a CSV
+/// invoice refused whole by a row of it further on), each also rejected through `on_item`. A
+/// caller reports none of them as read, and holds every document until this returns where
+/// [`may_withdraw`] says so.
 pub fn decode_stream(
     codecs: &Codecs,
     format: Format,
     reader: &mut dyn BufRead,
     partner: &PartnerProfile,
     on_item: &mut dyn FnMut(DecodeItem) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<HashSet<usize>> {
     let Some(decoder) = codecs.decoder(format) else {
         bail!(
             "reading {format} is not supported by this build; it reads: {}",
@@ -61,8 +83,8 @@ pub fn decode_stream(
         );
     };
     let mut failure: Option<anyhow::Error> = None;
-    decoder
-        .decode_reader(reader, partner, &mut |item| {
+    let withdrawn = decoder
+        .decode_reader_withdrawing(reader, partner, &mut |item| {
             if failure.is_none()
                 && let Err(e) = on_item(item)
             {
@@ -72,8 +94,15 @@ pub fn decode_stream(
         .context("cannot read input")?;
     match failure {
         Some(e) => Err(e),
-        None => Ok(()),
+        None => Ok(withdrawn.into_iter().collect()),
     }
+}
+
+/// Whether a document [`decode_stream`] hands on for `format` may still be withdrawn by the
+/// rest of the input ([`gateway_core::Decode::withdraws`]), so it is printed, counted or
+/// written only once the input has ended.
+pub fn may_withdraw(codecs: &Codecs, format: Format) -> bool {
+    codecs.decoder(format).is_some_and(|d| d.withdraws())
 }
 
 /// A document as problems name it: its kind and number (`invoice INV-7`), or that it has
@@ -229,7 +258,52 @@ fn write_new_file(path: &Path, bytes: &[u8], replace: bool) -> anyhow::Result<()
     }
 }
 
-/// Runs `convert`; returns how many documents and rejects there were.
+/// Prints what `encoder` leaves out of `document` (a field the target format has no place
+/// for) as warnings on standard error.
+fn warn_left_out(
+    encoder: &dyn gateway_core::Encode,
+    document: &Document,
+    req: &ConvertRequest<'_>,
+    shown: &str,
+) {
+    for what in encoder.left_out(document, &req.partner) {
+        eprintln!(
+            "{shown}: warning: {} {} leaves out {what}",
+            document.number(),
+            req.to
+        );
+    }
+}
+
+/// Writes `document` as a JSON Lines line of its own to `out` (`convert --to json` without
+/// `--out-dir`), or says why it cannot be written and counts it as rejected.
+fn write_line(
+    encoder: &dyn gateway_core::Encode,
+    document: &Document,
+    req: &ConvertRequest<'_>,
+    shown: &str,
+    out: &mut dyn Write,
+    tally: &mut Tally,
+) -> anyhow::Result<()> {
+    tally.documents += 1;
+    warn_left_out(encoder, document, req, shown);
+    match encoder.encode(std::slice::from_ref(document), &req.partner) {
+        Ok(bytes) => out.write_all(&bytes)?,
+        Err(e) if documents_fault(&e) => {
+            eprintln!("{shown}: not written: cannot write {}: {e}", req.to);
+            tally.documents -= 1;
+            tally.rejects += 1;
+        }
+        Err(e) => bail!("cannot write {}: {e}", req.to),
+    }
+    Ok(())
+}
+
+/// Runs `convert`; returns how many documents and rejects there were. A document is written
+/// only once the reader can no longer withdraw it ([`may_withdraw`]): JSON Lines stream out
+/// as documents complete, except from an input whose documents a later part may still refuse
+/// (CSV), which are held until it ends, as every input's are for the formats written in one
+/// piece.
 pub fn convert(
     codecs: &Codecs,
     req: &ConvertRequest<'_>,
@@ -242,38 +316,28 @@ pub fn convert(
             list(&codecs.writable())
         );
     };
+    let encoder = encoder.as_ref();
     let mut reader = open_input(req.input)?;
     let from = resolve_format(req.from, &mut reader)?;
     let shown = req.input.display().to_string();
     let mut tally = Tally::default();
-    // JSON Lines stream out as documents complete; other formats are written in one piece
-    // (one interchange, one file) once the input is read.
-    let streaming = req.to == Format::Json;
-    let mut batch: Vec<Document> = Vec::new();
-    decode_stream(codecs, from, &mut reader, &req.partner, &mut |item| {
+    // JSON Lines go out one document at a time; other formats are written in one piece (one
+    // interchange, one file) once the input is read.
+    let one_at_a_time = req.to == Format::Json && req.out_dir.is_none();
+    let hold = !one_at_a_time || may_withdraw(codecs, from);
+    // Each held document with its place among the documents read.
+    let mut held: Vec<(usize, Document)> = Vec::new();
+    let mut read = 0usize;
+    let withdrawn = decode_stream(codecs, from, &mut reader, &req.partner, &mut |item| {
         match item {
             DecodeItem::Document(d) => {
-                tally.documents += 1;
                 let DecodedDocument { document, .. } = *d;
-                for what in encoder.left_out(&document, &req.partner) {
-                    eprintln!(
-                        "{shown}: warning: {} {} leaves out {what}",
-                        document.number(),
-                        req.to
-                    );
-                }
-                if streaming && req.out_dir.is_none() {
-                    match encoder.encode(std::slice::from_ref(&document), &req.partner) {
-                        Ok(bytes) => out.write_all(&bytes)?,
-                        Err(e) if documents_fault(&e) => {
-                            eprintln!("{shown}: not written: cannot write {}: {e}", req.to);
-                            tally.documents -= 1;
-                            tally.rejects += 1;
-                        }
-                        Err(e) => bail!("cannot write {}: {e}", req.to),
-                    }
+                let place = read;
+                read += 1;
+                if hold {
+                    held.push((place, document));
                 } else {
-                    batch.push(document);
+                    write_line(encoder, &document, req, &shown, out, &mut tally)?;
                 }
             }
             DecodeItem::Reject(r) => {
@@ -283,6 +347,23 @@ pub fn convert(
         }
         Ok(())
     })?;
+    // The documents the reader withdrew are rejected already (counted above): none is written.
+    let batch: Vec<Document> = held
+        .into_iter()
+        .filter(|(place, _)| !withdrawn.contains(place))
+        .map(|(_, document)| document)
+        .collect();
+    if one_at_a_time {
+        for document in &batch {
+            write_line(encoder, document, req, &shown, out, &mut tally)?;
+        }
+        out.flush()?;
+        return Ok(tally);
+    }
+    tally.documents += batch.len();
+    for document in &batch {
+        warn_left_out(encoder, document, req, &shown);
+    }
     if let Some(dir) = req.out_dir {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create {}: check the path", dir.display()))?;
@@ -311,7 +392,7 @@ pub fn convert(
             write_new_file(&path, &bytes, req.force)?;
             writeln!(out, "{}", path.display())?;
         }
-    } else if !streaming && !batch.is_empty() {
+    } else if !batch.is_empty() {
         if req.to == Format::Cxml && batch.len() > 1 {
             bail!(
                 "the input holds {} documents and a cXML message carries one: write each to its \
@@ -352,7 +433,88 @@ pub fn validate(
     validate_reader(codecs, input, format, &mut reader, partner, out)
 }
 
-/// [`validate`] of what `reader` holds, read as `format`; `input` names it in messages.
+/// What `validate` says of one item of its input: the lines it prints and the errors and
+/// warnings they count, and for a document its place among the documents read, so what is
+/// said of one the reader withdraws afterwards can be left unsaid.
+#[derive(Debug, Default)]
+struct Said {
+    document: Option<usize>,
+    text: Vec<u8>,
+    errors: usize,
+    warnings: usize,
+}
+
+/// What `validate` found in the documents it reports.
+#[derive(Debug, Default)]
+struct Found {
+    errors: usize,
+    warnings: usize,
+}
+
+impl Said {
+    /// Prints it to `out` and counts it in `found`.
+    fn print(&self, out: &mut dyn Write, found: &mut Found) -> std::io::Result<()> {
+        out.write_all(&self.text)?;
+        found.errors += self.errors;
+        found.warnings += self.warnings;
+        Ok(())
+    }
+}
+
+/// Checks document `d`, the `place`th (from 0) of the input, as the running gateway would for
+/// `partner`, saying each problem with its location into `said`.
+fn check_document(
+    codecs: &Codecs,
+    shown: &str,
+    partner: &PartnerProfile,
+    place: usize,
+    d: &DecodedDocument,
+    said: &mut Said,
+) -> std::io::Result<()> {
+    let where_ = d
+        .meta
+        .location
+        .as_deref()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("document {}", place + 1));
+    let report = d.document.validate_in(partner.validation_context());
+    let label = document_label(&d.document);
+    let out = &mut said.text;
+    // What the decoder tolerated (an X12 set accepted with errors) is a warning too.
+    let notes: Vec<&str> = d.meta.notes().collect();
+    for note in &notes {
+        writeln!(out, "{shown}: {where_} ({label}): warning: {note}")?;
+    }
+    said.warnings += notes.len();
+    for p in &report.problems {
+        let at = source_suffix(codecs, &d.document, &d.meta, &p.path);
+        writeln!(out, "{shown}: {where_} ({label}): {p}{at}")?;
+    }
+    said.errors += report.errors().count();
+    said.warnings += report.warnings().count();
+    // What the running gateway refuses for a partner although the document is valid, as it
+    // and the 997 refuse it.
+    let cx = partner.validation_context();
+    if cx.to_coupa
+        && let Some(mark) = gateway_core::invoice_cancellation(&d.document)
+    {
+        let at = source_suffix(codecs, &d.document, &d.meta, mark.path);
+        writeln!(
+            out,
+            "{shown}: {where_} ({label}): error at {}: {}{at}",
+            mark.path,
+            gateway_core::cancellation_refused(&mark, d.document.number())
+        )?;
+        said.errors += 1;
+    }
+    Ok(())
+}
+
+/// [`validate`] of what `reader` holds, read as `format`; `input` names it in messages. What
+/// is said of each document is printed as it is read, or, from an input whose documents a
+/// later part may still withdraw ([`may_withdraw`]: CSV), held until the input ends and then
+/// printed for the documents that stand: a withdrawn one is neither counted as read nor has
+/// its problems printed; the reject that withdrew it says why.
 fn validate_reader(
     codecs: &Codecs,
     input: &Path,
@@ -362,54 +524,42 @@ fn validate_reader(
     out: &mut dyn Write,
 ) -> anyhow::Result<(usize, usize, usize)> {
     let shown = input.display().to_string();
-    let (mut docs, mut errors, mut warnings) = (0usize, 0usize, 0usize);
-    decode_stream(codecs, format, reader, partner, &mut |item| {
+    let hold = may_withdraw(codecs, format);
+    let mut found = Found::default();
+    let mut read = 0usize;
+    // Held: what was said of each item, in source order; a document said nothing of is not
+    // kept (it is counted by `read`).
+    let mut held: Vec<Said> = Vec::new();
+    let withdrawn = decode_stream(codecs, format, reader, partner, &mut |item| {
+        let mut said = Said::default();
         match item {
             DecodeItem::Document(d) => {
-                docs += 1;
-                let where_ = d
-                    .meta
-                    .location
-                    .as_deref()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("document {docs}"));
-                let report = d.document.validate_in(partner.validation_context());
-                let label = document_label(&d.document);
-                // What the decoder tolerated (an X12 set accepted with errors) is a warning too.
-                let notes: Vec<&str> = d.meta.notes().collect();
-                for note in &notes {
-                    writeln!(out, "{shown}: {where_} ({label}): warning: {note}")?;
-                }
-                warnings += notes.len();
-                for p in &report.problems {
-                    let at = source_suffix(codecs, &d.document, &d.meta, &p.path);
-                    writeln!(out, "{shown}: {where_} ({label}): {p}{at}")?;
-                }
-                errors += report.errors().count();
-                warnings += report.warnings().count();
-                // What the running gateway refuses for a partner although the document is
-                // valid, as it and the 997 refuse it.
-                let cx = partner.validation_context();
-                if cx.to_coupa
-                    && let Some(mark) = gateway_core::invoice_cancellation(&d.document)
-                {
-                    let at = source_suffix(codecs, &d.document, &d.meta, mark.path);
-                    writeln!(
-                        out,
-                        "{shown}: {where_} ({label}): error at {}: {}{at}",
-                        mark.path,
-                        gateway_core::cancellation_refused(&mark, d.document.number())
-                    )?;
-                    errors += 1;
-                }
+                said.document = Some(read);
+                check_document(codecs, &shown, partner, read, &d, &mut said)?;
+                read += 1;
             }
             DecodeItem::Reject(r) => {
-                errors += 1;
-                writeln!(out, "{shown}: error: {}: {}", r.location, r.message)?;
+                said.errors += 1;
+                writeln!(said.text, "{shown}: error: {}: {}", r.location, r.message)?;
             }
+        }
+        if !hold {
+            said.print(out, &mut found)?;
+        } else if !said.text.is_empty() {
+            held.push(said);
         }
         Ok(())
     })?;
+    for said in &held {
+        if said
+            .document
+            .is_none_or(|place| !withdrawn.contains(&place))
+        {
+            said.print(out, &mut found)?;
+        }
+    }
+    let docs = read.saturating_sub(withdrawn.iter().filter(|place| **place < read).count());
+    let Found { errors, warnings } = found;
     writeln!(
         out,
         "{shown}: {docs} document(s) read as {format}, {errors} error(s), {warnings} warning(s)"

@@ -9,7 +9,8 @@ use std::time::Duration;
 use adapter_coupa::invoices::{KnownInvoices, number_key};
 use adapter_coupa::purchase_orders::PulledOrder;
 use adapter_coupa::{
-    CoupaClient, CoupaClientConfig, CoupaInvoiceDelivery, CoupaSupplier, PoQuery, SupplierPoChannel,
+    CoupaClient, CoupaClientConfig, CoupaInvoiceDelivery, CoupaSupplier, PoQuery, SharedSupplier,
+    SupplierPoChannel,
 };
 use anyhow::Context;
 use futures::FutureExt;
@@ -66,6 +67,25 @@ pub fn invoice_lookup(config: &Config) -> anyhow::Result<CoupaInvoiceDelivery> {
     let mut cfg = client_config(&config.coupa);
     cfg.max_attempts = 1;
     invoice_delivery_with(config, cfg)
+}
+
+/// Two partners whose `[partners.coupa_supplier]` are one Coupa supplier by different keys
+/// (one by id, the other by the number Coupa gives that id): the configuration check compares
+/// keys alike only, so both started without a word, and the second got none of the supplier's
+/// POs. `gateway serve` calls this as it starts: every partner's supplier is resolved at Coupa,
+/// each call made once ([`invoice_lookup`]; one lookup per partner named by number or name),
+/// and each such pair is logged as an error naming both partners and what to change
+/// ([`SharedSupplier`]). Delivery checks again as it resolves each partner's supplier, so a
+/// Coupa that does not answer now (logged as a warning) hides nothing for long.
+pub async fn check_partner_suppliers(config: &Config) -> anyhow::Result<Vec<SharedSupplier>> {
+    let (shared, failed) = invoice_lookup(config)?.resolve_partners().await;
+    for (partner, error) in failed {
+        tracing::warn!(partner = %partner, error = %error,
+            "cannot resolve the partner's [partners.coupa_supplier] at Coupa now; whether \
+             another partner is the same Coupa supplier is checked again when its invoices \
+             are delivered");
+    }
+    Ok(shared)
 }
 
 fn invoice_delivery_with(

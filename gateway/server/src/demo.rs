@@ -269,7 +269,7 @@ impl DemoEnv {
     }
 
     /// The partner's side of X12: its interchange has the partner as sender.
-    fn as_sent_by(p: &PartnerProfile) -> PartnerProfile {
+    pub fn as_sent_by(p: &PartnerProfile) -> PartnerProfile {
         let mut mirrored = p.clone();
         if let Some(x) = mirrored.x12.as_mut() {
             std::mem::swap(&mut x.our_id, &mut x.partner_id);

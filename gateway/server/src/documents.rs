@@ -138,6 +138,7 @@ pub fn partner_rows(ledger: &Ledger, partners: &Partners) -> Result<Vec<PartnerR
         let hints = charset_hint(partners.by_id(&summary.partner), &summary)
             .into_iter()
             .chain(habit_hints(&summary))
+            .chain(waiting_hint(&summary))
             .collect();
         rows.push(PartnerRow {
             summary,
@@ -193,6 +194,17 @@ fn habit_hints(summary: &PartnerSummary) -> Vec<String> {
     hints
 }
 
+/// POs that wait for the operator: nothing sends them until someone acts, so the table's count
+/// comes with where to read why and what sends each.
+fn waiting_hint(summary: &PartnerSummary) -> Option<String> {
+    (summary.awaiting_operator > 0).then(|| {
+        format!(
+            "{} purchase order(s) wait for the operator, not sent: its Coupa supplier record leaves them to Coupa (gateway documents --partner {} --status awaiting_operator says why and what sends each)",
+            summary.awaiting_operator, summary.partner
+        )
+    })
+}
+
 /// Prints `rows` as a table or, with `json`, as JSON Lines.
 pub fn print_partners(rows: &[PartnerRow], json: bool, out: &mut dyn Write) -> std::io::Result<()> {
     if json {
@@ -200,7 +212,7 @@ pub fn print_partners(rows: &[PartnerRow], json: bool, out: &mut dyn Write) -> s
     }
     writeln!(
         out,
-        "{:<16} {:>9} {:>9} {:>7} {:>5} {:>6} {:>8} {:>16} {:>6} {:>11}  last activity",
+        "{:<16} {:>9} {:>9} {:>7} {:>5} {:>6} {:>8} {:>16} {:>17} {:>16} {:>6} {:>11}  last activity",
         "partner",
         "documents",
         "delivered",
@@ -209,6 +221,8 @@ pub fn print_partners(rows: &[PartnerRow], json: bool, out: &mut dyn Write) -> s
         "purged",
         "rejected",
         "partner_rejected",
+        "awaiting_operator",
+        "cancelled_unsent",
         "noted",
         "overdue 997"
     )?;
@@ -221,7 +235,7 @@ pub fn print_partners(rows: &[PartnerRow], json: bool, out: &mut dyn Write) -> s
         };
         writeln!(
             out,
-            "{:<16} {:>9} {:>9} {:>7} {:>5} {:>6} {:>8} {:>16} {:>6} {:>11}  {last}",
+            "{:<16} {:>9} {:>9} {:>7} {:>5} {:>6} {:>8} {:>16} {:>17} {:>16} {:>6} {:>11}  {last}",
             s.partner,
             s.documents,
             s.delivered,
@@ -230,6 +244,8 @@ pub fn print_partners(rows: &[PartnerRow], json: bool, out: &mut dyn Write) -> s
             s.purged,
             s.rejected,
             s.partner_rejected,
+            s.awaiting_operator,
+            s.cancelled_unsent,
             s.noted,
             r.overdue_acks
         )?;

@@ -60,6 +60,11 @@ pub enum Status {
     /// was already on its way to the supplier, and this older one arriving after it would
     /// undo it (a retry, or a dead letter replayed late). The detail names the later key.
     Superseded,
+    /// Not sent, on purpose: the cancellation of a Coupa PO none of whose versions went to the
+    /// supplier (cancelled before the poller saw it, or while its first version failed), so
+    /// the supplier never had the order and there is nothing to cancel. Not delivered, and
+    /// final; it still stands for the PO, so a version arriving after it is `superseded`.
+    CancelledUnsent,
     /// Not sent, and nothing in the gateway will send it until an operator acts: a Coupa PO
     /// whose supplier's record says the gateway must not send it (`po-method` prompt: Coupa
     /// holds it for the buyer to release). The detail says why and what sends it. The poller
@@ -79,11 +84,12 @@ impl Status {
             Status::Rejected => "rejected",
             Status::PartnerRejected => "partner_rejected",
             Status::Superseded => "superseded",
+            Status::CancelledUnsent => "cancelled_unsent",
             Status::AwaitingOperator => "awaiting_operator",
         }
     }
     /// Every status, as `gateway documents --status` offers them.
-    pub const ALL: [Status; 10] = [
+    pub const ALL: [Status; 11] = [
         Status::Received,
         Status::Interrupted,
         Status::Published,
@@ -93,18 +99,20 @@ impl Status {
         Status::Rejected,
         Status::PartnerRejected,
         Status::Superseded,
+        Status::CancelledUnsent,
         Status::AwaitingOperator,
     ];
 
-    /// The statuses nothing will move a document out of by itself: delivered, purged or
-    /// refused. Retention may remove such a document's files once `attachment_days` have
+    /// The statuses nothing will move a document out of by itself: delivered, purged,
+    /// refused, or not sent on purpose. Retention may remove such a document's files once `attachment_days` have
     /// passed; [`Ledger::attachment_hashes_in_use`] queries by this list.
-    const DONE: [Status; 5] = [
+    const DONE: [Status; 6] = [
         Status::Delivered,
         Status::Purged,
         Status::Rejected,
         Status::PartnerRejected,
         Status::Superseded,
+        Status::CancelledUnsent,
     ];
 
     /// Nothing will deliver the document again by itself ([`Status::DONE`]).
@@ -122,6 +130,7 @@ impl Status {
             "rejected" => Status::Rejected,
             "partner_rejected" => Status::PartnerRejected,
             "superseded" => Status::Superseded,
+            "cancelled_unsent" => Status::CancelledUnsent,
             "awaiting_operator" => Status::AwaitingOperator,
             _ => Status::Received,
         }
@@ -222,6 +231,13 @@ pub struct PartnerSummary {
     /// Left [`Status::Interrupted`] by a gateway stop: the partner was not told they were
     /// accepted, and only its resends (under another key) would deliver them.
     pub interrupted: u64,
+    /// Coupa POs [`Status::AwaitingOperator`]: not sent, and nothing sends them until an
+    /// operator acts (in Coupa or in the configuration), so they are counted where an
+    /// operator looks first.
+    pub awaiting_operator: u64,
+    /// Coupa POs [`Status::CancelledUnsent`]: cancelled before any version went to the
+    /// supplier, so never sent; counted apart from `delivered`.
+    pub cancelled_unsent: u64,
     /// When anything last happened to one of its documents (UTC, RFC 3339).
     pub last_activity: String,
 }
@@ -722,8 +738,9 @@ impl Ledger {
     }
 
     /// A key of the same Coupa PO that a supplier must receive after `key` and that is on its
-    /// way or sent (published, delivered, or refused by the supplier's 997 after it had it):
-    /// `key` arriving after it would undo it.
+    /// way or sent (published, delivered, or refused by the supplier's 997 after it had it),
+    /// or a cancellation that found nothing to cancel (`cancelled_unsent`: the PO is cancelled
+    /// all the same): `key` arriving after it would undo it.
     pub fn later_po_version(
         &self,
         key: &crate::po_keys::PoKey,
@@ -732,7 +749,8 @@ impl Ledger {
             key.coupa_id,
             "SELECT idempotency_key FROM documents
              WHERE idempotency_key >= ?1 AND idempotency_key < ?2
-               AND (status IN ('published', 'delivered', 'partner_rejected') OR sent_to <> '')",
+               AND (status IN ('published', 'delivered', 'partner_rejected', 'cancelled_unsent')
+                    OR sent_to <> '')",
         )?;
         Ok(keys.into_iter().find(|k| {
             crate::po_keys::PoKey::parse(k).is_some_and(|(other, _)| other.later_than(key))
@@ -932,7 +950,8 @@ impl Ledger {
                         SUM(status = 'partner_rejected'), SUM(notes <> ''), MAX(updated_at),
                         SUM(instr(notes, ?1) > 0), SUM(instr(notes, ?2) > 0),
                         SUM(status = 'rejected' AND instr(detail, ?3) = 1),
-                        SUM(status = 'interrupted')
+                        SUM(status = 'interrupted'), SUM(status = 'awaiting_operator'),
+                        SUM(status = 'cancelled_unsent')
                  FROM documents GROUP BY partner ORDER BY partner",
             )?;
             let markers = [
@@ -956,6 +975,8 @@ impl Ledger {
                     reused_keys: r.get(11)?,
                     test_documents: r.get(12)?,
                     interrupted: r.get(13)?,
+                    awaiting_operator: r.get(14)?,
+                    cancelled_unsent: r.get(15)?,
                 })
             })?;
             rows.collect()
@@ -1952,6 +1973,7 @@ mod tests {
             | Status::Rejected
             | Status::PartnerRejected
             | Status::Superseded
+            | Status::CancelledUnsent
             | Status::AwaitingOperator => Status::ALL.contains(&s),
         };
         for s in Status::ALL {

@@ -21,6 +21,19 @@
 //! through anyway, as a cXML or X12 sender learns it from its answer or 997. An unknown or
 //! unauthenticated sender is never answered: a forged `From` must not make the gateway mail
 //! a stranger.
+//!
+//! X12 mailed by a partner is acknowledged by mail, as a dropped file or `POST /x12` is
+//! ([`X12MailAcks`], when `[mailbox.smtp]` is set): once the bus confirmed what the message
+//! held, each X12 attachment whose interchanges' ISA senders name the partner the message came
+//! from (its own, authenticated sender) gets its 997/999/TA1, numbered by that partner's
+//! control numbers as the other channels' are, in one reply to the partner's configured
+//! address (`[partners.outbound] type = "email"`), else to the sender. An interchange of an
+//! unknown sender, or of another partner, is never acknowledged. The reply goes after the
+//! message was marked seen (or quarantined): a message kept for the next poll is not answered
+//! twice. An acknowledgment the relay does not take is logged and counted
+//! (`gateway_documents_failed_total{adapter="email",kind="acknowledgment"}`); the documents
+//! stay taken and the message read, and the partner's resend of the interchange is answered
+//! (its documents not taken twice).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,6 +43,8 @@ use adapter_email::{
     ImapConfig, ImapInbox, Limits, ParsedMail, PoMail, SenderError, SmtpConfig, SmtpMailer,
     check_sender,
 };
+use gateway_core::metrics::{self, Counter};
+use gateway_core::profile::OutboundChannel;
 use gateway_core::{DeliveryError, Envelope, Format, IngestRequest, PartnerProfile};
 use gateway_model::Document;
 use serde::Deserialize;
@@ -38,6 +53,10 @@ use crate::codecs::Codecs;
 use crate::filedrop::move_into;
 use crate::filedrop::write_atomically;
 use crate::pipeline::Pipeline;
+use crate::x12_senders::X12Senders;
+
+/// The metrics kind of an acknowledgment the relay did not take.
+const ACKNOWLEDGMENT: &str = "acknowledgment";
 
 /// `[mailbox]` in `gateway.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -84,6 +103,144 @@ pub struct Reply {
     pub message_id: String,
 }
 
+impl Reply {
+    /// The `In-Reply-To` naming the message answered, so the sender's client threads them.
+    fn in_reply_to(&self) -> Option<String> {
+        Some(self.message_id.trim().trim_matches(['<', '>']))
+            .filter(|id| !id.is_empty())
+            .map(|id| format!("<{id}>"))
+    }
+}
+
+/// The acknowledgments a partner's message is owed: its X12 attachments whose interchanges
+/// name that partner, and where the answer goes (`reply.to`: the partner's configured mail
+/// address, else its sender).
+#[derive(Debug, Clone)]
+pub struct AckDue {
+    pub reply: Reply,
+    pub interchanges: Vec<DueInterchange>,
+}
+
+/// One X12 attachment to acknowledge, as the X12 reader read it.
+#[derive(Debug, Clone)]
+pub struct DueInterchange {
+    /// `attachment 2 'inv.edi'`.
+    pub label: String,
+    /// The name the acknowledgment is attached under (`inv.ack.edi`).
+    pub ack_name: String,
+    pub raw: Vec<u8>,
+    pub profile: PartnerProfile,
+}
+
+/// Mails partners the 997/999/TA1 their mailed X12 is owed, through the SMTP relay that sends
+/// PO mails (see the module documentation).
+#[derive(Clone)]
+pub struct X12MailAcks {
+    mailer: Arc<SmtpMailer>,
+}
+
+impl std::fmt::Debug for X12MailAcks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("X12MailAcks").finish_non_exhaustive()
+    }
+}
+
+impl X12MailAcks {
+    pub fn new(mailer: Arc<SmtpMailer>) -> Self {
+        X12MailAcks { mailer }
+    }
+
+    /// Builds the acknowledgment of each interchange in `due` with `codecs` (the partner's
+    /// control numbers, which the file drop's and `POST /x12`'s acknowledgments continue) and
+    /// mails them, one file each, in one reply to `due.reply.to`. `Ok(None)`: nothing to
+    /// acknowledge (a partner's own 997, which is never acknowledged). `Err`: what failed, for
+    /// the log.
+    pub async fn send(&self, codecs: &Codecs, due: &AckDue) -> Result<Option<String>, String> {
+        let mut files = Vec::new();
+        let mut said = Vec::new();
+        for i in &due.interchanges {
+            let ack = crate::protocols::x12_ack(codecs, &i.raw, &i.profile);
+            if ack.is_empty() {
+                continue;
+            }
+            said.push(format!(
+                "- {} (interchange {}): {}",
+                i.label,
+                crate::x12_senders::interchange_names(&i.raw),
+                i.ack_name
+            ));
+            files.push(adapter_email::MailFile {
+                name: i.ack_name.clone(),
+                format: Format::X12,
+                bytes: ack,
+            });
+        }
+        if files.is_empty() {
+            return Ok(None);
+        }
+        let reply = &due.reply;
+        let subject = match reply.subject.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(s) => format!("Acknowledgment: {s}"),
+            None => "Acknowledgment of your X12 interchanges".to_string(),
+        };
+        let body = format!(
+            "The invoice gateway received the X12 interchanges of your message {} and \
+             acknowledges them (997/999/TA1) in the attached files:\n\n{}\n",
+            reply.message_id,
+            said.join("\n")
+        );
+        let message = adapter_email::render_notice_mail_with(
+            adapter_email::NoticeMail {
+                from: self.mailer.from().clone(),
+                reply_to: self.mailer.reply_to().cloned(),
+                to: &reply.to,
+                subject: &subject,
+                body: &body,
+                message_id: format!("ack.{}@coupa-gateway", uuid::Uuid::new_v4().simple()),
+                in_reply_to: reply.in_reply_to(),
+            },
+            files,
+        )
+        .map_err(|e| format!("cannot write the acknowledgment mail to {}: {e}", reply.to))?;
+        self.mailer
+            .send(message)
+            .await
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+
+    /// [`X12MailAcks::send`], logged with the partner, the message and the interchanges, and
+    /// counted when it failed. `Ok(Some(to))`: acknowledged to `to`; `Err`: what failed.
+    async fn answer(&self, codecs: &Codecs, due: &AckDue) -> Result<Option<String>, String> {
+        let reply = &due.reply;
+        let interchanges = due
+            .interchanges
+            .iter()
+            .map(|i| crate::x12_senders::interchange_names(&i.raw))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self.send(codecs, due).await {
+            Ok(Some(answer)) => {
+                tracing::info!(adapter = "email", partner = %reply.partner, to = %reply.to,
+                    message = %reply.message_id, %interchanges, %answer,
+                    "X12 acknowledgment mailed to the partner");
+                Ok(Some(reply.to.clone()))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => {
+                tracing::warn!(adapter = "email", partner = %reply.partner, to = %reply.to,
+                    message = %reply.message_id, %interchanges, error = %e,
+                    "could not mail the X12 acknowledgment the partner is owed; its documents \
+                     were taken and the message is read, so the partner has no 997 for these \
+                     interchanges: fix the relay ([mailbox.smtp]) or the partner's address, and \
+                     have the partner send them again (they are answered, and not taken twice)");
+                metrics::count(Counter::Failed, "email", ACKNOWLEDGMENT, 1);
+                Err(format!("{}: {e}", reply.to))
+            }
+        }
+    }
+}
+
 /// Answers quarantined messages' senders through the SMTP relay.
 #[derive(Clone)]
 pub struct SenderReplies {
@@ -128,9 +285,7 @@ impl SenderReplies {
             subject: &subject,
             body: &body,
             message_id: format!("{}@coupa-gateway", uuid::Uuid::new_v4().simple()),
-            in_reply_to: Some(reply.message_id.trim().trim_matches(['<', '>']))
-                .filter(|id| !id.is_empty())
-                .map(|id| format!("<{id}>")),
+            in_reply_to: reply.in_reply_to(),
         })
         .map_err(|e| DeliveryError::permanent(format!("cannot write the reply: {e}")))?;
         self.mailer.send(message).await
@@ -165,6 +320,10 @@ pub struct MailPoll {
     pub duplicates: usize,
     /// Senders told why their message was quarantined.
     pub told: Vec<String>,
+    /// Where X12 acknowledgments were mailed.
+    pub acknowledged: Vec<String>,
+    /// X12 acknowledgments the relay did not take: the address and the error.
+    pub not_acknowledged: Vec<String>,
 }
 
 /// The Maildir reader.
@@ -174,6 +333,7 @@ pub struct Mailbox {
     limits: Limits,
     pipeline: Arc<Pipeline>,
     replies: Option<SenderReplies>,
+    acks: Option<X12MailAcks>,
 }
 
 impl std::fmt::Debug for Mailbox {
@@ -193,12 +353,19 @@ impl Mailbox {
             },
             pipeline,
             replies: None,
+            acks: None,
         }
     }
 
     /// Answers the senders of quarantined messages (see the module documentation).
     pub fn with_replies(mut self, replies: SenderReplies) -> Self {
         self.replies = Some(replies);
+        self
+    }
+
+    /// Acknowledges partners' mailed X12 by mail (see the module documentation).
+    pub fn with_x12_acks(mut self, acks: X12MailAcks) -> Self {
+        self.acks = Some(acks);
         self
     }
 
@@ -305,11 +472,15 @@ impl Mailbox {
             Verdict::Seen {
                 documents,
                 duplicates,
+                acks,
             } => {
                 summary.documents += documents;
                 summary.duplicates += duplicates;
                 match move_into(path, &self.cur_dir(), &seen_name(&name)) {
-                    Ok(p) => summary.seen.push(p),
+                    Ok(p) => {
+                        summary.seen.push(p);
+                        self.acknowledge(acks, summary).await;
+                    }
                     Err(e) => {
                         tracing::warn!(adapter = "email", error = %e, "cannot move to cur/; will retry");
                         summary.deferred.push(path.to_path_buf());
@@ -320,16 +491,29 @@ impl Mailbox {
                 problems,
                 documents,
                 reply,
+                acks,
             } => {
                 summary.documents += documents;
-                if self.quarantine(path, &name, &problems, summary)
-                    && let (Some(replies), Some(reply)) = (&self.replies, &reply)
-                    && let Some(to) = replies.answer(reply, &problems).await
-                {
-                    summary.told.push(to);
+                if self.quarantine(path, &name, &problems, summary) {
+                    self.acknowledge(acks, summary).await;
+                    if let (Some(replies), Some(reply)) = (&self.replies, &reply)
+                        && let Some(to) = replies.answer(reply, &problems).await
+                    {
+                        summary.told.push(to);
+                    }
                 }
             }
             Verdict::Deferred => summary.deferred.push(path.to_path_buf()),
+        }
+    }
+
+    /// Mails the X12 acknowledgments `due` (once the message is seen or quarantined, so one
+    /// kept for the next poll is not answered twice).
+    async fn acknowledge(&self, due: Option<AckDue>, summary: &mut MailPoll) {
+        match acknowledge(self.acks.as_ref(), self.pipeline.codecs(), due).await {
+            Ok(Some(to)) => summary.acknowledged.push(to),
+            Ok(None) => {}
+            Err(e) => summary.not_acknowledged.push(e),
         }
     }
 
@@ -367,17 +551,46 @@ impl Mailbox {
     }
 }
 
+/// The X12 acknowledgments `due`, mailed through `acks` when a relay is configured; logged
+/// when one is owed and there is none.
+async fn acknowledge(
+    acks: Option<&X12MailAcks>,
+    codecs: &Codecs,
+    due: Option<AckDue>,
+) -> Result<Option<String>, String> {
+    let Some(due) = due else {
+        return Ok(None);
+    };
+    match acks {
+        Some(acks) => acks.answer(codecs, &due).await,
+        None => {
+            tracing::info!(adapter = "email", partner = %due.reply.partner,
+                message = %due.reply.message_id,
+                "the partner's mailed X12 is not acknowledged: no [mailbox.smtp] relay to mail \
+                 its 997 through");
+            Ok(None)
+        }
+    }
+}
+
 /// What to do with one message after the pipeline saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Verdict {
-    /// Every document is on the bus (or was already): mark the message seen.
-    Seen { documents: usize, duplicates: usize },
+    /// Every document is on the bus (or was already): mark the message seen. `acks`: the X12
+    /// acknowledgments the partner is owed.
+    Seen {
+        documents: usize,
+        duplicates: usize,
+        acks: Option<AckDue>,
+    },
     /// Unknown sender, unreadable, nothing usable, or some attachment rejected (`documents`
-    /// from the others did go out). `reply`: the sender to tell, when it is a partner's own.
+    /// from the others did go out). `reply`: the sender to tell, when it is a partner's own;
+    /// `acks`: the X12 acknowledgments the partner is owed (a 997 rejecting a set answers it).
     Quarantine {
         problems: Vec<String>,
         documents: usize,
         reply: Option<Reply>,
+        acks: Option<AckDue>,
     },
     /// The bus or ledger could not decide: leave the message for the next poll.
     Deferred,
@@ -397,6 +610,7 @@ pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict 
             problems,
             documents: 0,
             reply: None,
+            acks: None,
         }
     };
     let mail = match ParsedMail::parse(raw, limits) {
@@ -449,10 +663,13 @@ pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict 
         tracing::info!(adapter = "email", partner = %partner.id, doc_id = %a.doc_id,
             kind = %a.kind, number = %a.number, message = %mail.message_id, "published");
     }
+    // Owed only now that the bus confirmed (or had) what the message held.
+    let acks = acks_due(pipeline, &router, &mail, partner);
     if report.rejects.is_empty() {
         return Verdict::Seen {
             documents: report.accepted.len(),
             duplicates: report.duplicates.len(),
+            acks,
         };
     }
     let mut problems: Vec<String> = report
@@ -470,6 +687,88 @@ pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict 
         problems,
         documents: report.accepted.len(),
         reply,
+        acks,
+    }
+}
+
+/// The acknowledgments `partner` is owed for `mail`: each X12 attachment whose interchanges
+/// all name `partner` by their ISA sender (the rule `POST /x12` and the file drop apply), read
+/// as the decoder read it, from the partner's own, authenticated sender only
+/// ([`adapter_email::EmailCodec::x12_attachments`]). The answer goes to the partner's
+/// configured mail address, else to that sender. `None` when nothing is owed.
+fn acks_due(
+    pipeline: &Pipeline,
+    router: &adapter_email::EmailCodec,
+    mail: &ParsedMail,
+    partner: &PartnerProfile,
+) -> Option<AckDue> {
+    let mut interchanges = Vec::new();
+    for att in router.x12_attachments(mail, partner) {
+        match crate::x12_senders::x12_senders(pipeline.partners(), &att.bytes) {
+            X12Senders::One(p) if p.id == partner.id => {}
+            _ => {
+                tracing::info!(adapter = "email", partner = %partner.id, message = %mail.message_id,
+                    attachment = %att.label,
+                    interchange = %crate::x12_senders::interchange_names(&att.bytes),
+                    "not acknowledged: the interchanges are not all the partner's own");
+                continue;
+            }
+        }
+        let mut ack_name = ack_file_name(att.name, interchanges.len() + 1);
+        if interchanges
+            .iter()
+            .any(|i: &DueInterchange| i.ack_name == ack_name)
+        {
+            // Two files of one name (from different folders of the sender's).
+            ack_name = ack_file_name(None, interchanges.len() + 1);
+        }
+        interchanges.push(DueInterchange {
+            label: att.label,
+            ack_name,
+            raw: att.bytes.into_owned(),
+            profile: att.profile.into_owned(),
+        });
+    }
+    if interchanges.is_empty() {
+        return None;
+    }
+    let to = match &partner.outbound {
+        Some(OutboundChannel::Email { to }) => to.clone(),
+        _ => mail.from.clone()?,
+    };
+    Some(AckDue {
+        reply: Reply {
+            to,
+            partner: partner.id.clone(),
+            subject: mail.subject.clone(),
+            message_id: mail.message_id.clone(),
+        },
+        interchanges,
+    })
+}
+
+/// The name an attachment's acknowledgment is mailed under: its own stem with `.ack.edi`, as
+/// the file drop names a file's (`INV-1.edi` → `INV-1.ack.edi`), in letters, digits, `.`,
+/// `-` and `_` only (the sender chose the name), else `acknowledgment-<n>.edi`.
+fn ack_file_name(name: Option<&str>, n: usize) -> String {
+    let stem: String = name
+        .map(|n| n.rsplit_once('.').map_or(n, |(s, _)| s))
+        .unwrap_or("")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    let stem = stem.trim_matches(['.', '_']);
+    if stem.is_empty() {
+        format!("acknowledgment-{n}.edi")
+    } else {
+        format!("{stem}.ack.edi")
     }
 }
 
@@ -506,6 +805,7 @@ pub struct ImapReader {
     limits: Limits,
     pipeline: Arc<Pipeline>,
     replies: Option<SenderReplies>,
+    acks: Option<X12MailAcks>,
 }
 
 impl std::fmt::Debug for ImapReader {
@@ -528,12 +828,19 @@ impl ImapReader {
             },
             pipeline,
             replies: None,
+            acks: None,
         }
     }
 
     /// Answers the senders of quarantined messages (see the module documentation).
     pub fn with_replies(mut self, replies: SenderReplies) -> Self {
         self.replies = Some(replies);
+        self
+    }
+
+    /// Acknowledges partners' mailed X12 by mail (see the module documentation).
+    pub fn with_x12_acks(mut self, acks: X12MailAcks) -> Self {
+        self.acks = Some(acks);
         self
     }
 
@@ -587,24 +894,30 @@ impl ImapReader {
                         problems,
                         documents: 0,
                         reply: None,
+                        acks: None,
                     }
                 }
             };
             match verdict {
-                Verdict::Seen { documents, .. } => {
+                Verdict::Seen {
+                    documents, acks, ..
+                } => {
                     inbox.mark_seen(uid).await?;
                     summary.seen += 1;
                     summary.documents += documents;
+                    summary.count_ack(self.acknowledge(acks).await);
                 }
                 Verdict::Quarantine {
                     problems,
                     documents,
                     reply,
+                    acks,
                 } => {
                     inbox.quarantine(uid, &problems.join("\n")).await?;
                     tracing::warn!(adapter = "email-imap", uid, problems = %problems.join("; "), "message quarantined");
                     summary.quarantined += 1;
                     summary.documents += documents;
+                    summary.count_ack(self.acknowledge(acks).await);
                     if let (Some(replies), Some(reply)) = (&self.replies, &reply)
                         && replies.answer(reply, &problems).await.is_some()
                     {
@@ -617,6 +930,11 @@ impl ImapReader {
         inbox.logout().await;
         Ok(summary)
     }
+
+    /// Mails the X12 acknowledgments `due` (once the message is marked seen or quarantined).
+    async fn acknowledge(&self, due: Option<AckDue>) -> Result<Option<String>, String> {
+        acknowledge(self.acks.as_ref(), self.pipeline.codecs(), due).await
+    }
 }
 
 /// What one IMAP poll did.
@@ -628,6 +946,20 @@ pub struct ImapPoll {
     pub documents: usize,
     /// Senders told why their message was quarantined.
     pub told: usize,
+    /// Messages whose X12 acknowledgments were mailed.
+    pub acknowledged: usize,
+    /// Messages whose X12 acknowledgments the relay did not take (logged).
+    pub not_acknowledged: usize,
+}
+
+impl ImapPoll {
+    fn count_ack(&mut self, outcome: Result<Option<String>, String>) {
+        match outcome {
+            Ok(Some(_)) => self.acknowledged += 1,
+            Ok(None) => {}
+            Err(_) => self.not_acknowledged += 1,
+        }
+    }
 }
 
 /// The Maildir name with the Seen flag (`<unique>:2,S`), keeping other flags.
@@ -715,6 +1047,15 @@ pub struct SentPo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sender chose the name: the acknowledgment keeps its stem in safe characters only.
+    #[test]
+    fn an_acknowledgment_is_named_after_its_file_in_safe_characters() {
+        assert_eq!(ack_file_name(Some("INV-1.edi"), 1), "INV-1.ack.edi");
+        assert_eq!(ack_file_name(Some("../a b.x12"), 2), "a_b.ack.edi");
+        assert_eq!(ack_file_name(Some("../"), 3), "acknowledgment-3.edi");
+        assert_eq!(ack_file_name(None, 4), "acknowledgment-4.edi");
+    }
 
     #[test]
     fn seen_flag_is_added_once() {

@@ -348,9 +348,10 @@ enum Command {
         published (on its way), delivered, dead (see `gateway dlq`), purged (dead, then purged \
         by an operator), rejected (refused on arrival; kind unknown: not readable as a \
         document), partner_rejected (the partner's 997/999 refused what was sent), superseded \
-        (a PO version a later one replaced before it went out), awaiting_operator (a Coupa PO \
-        its supplier's record leaves to Coupa, po-method prompt: not sent; the detail says what \
-        sends it).\n\n\
+        (a PO version a later one replaced before it went out), cancelled_unsent (a Coupa PO \
+        cancelled before any version of it went to the supplier: not sent, not delivered), \
+        awaiting_operator (a Coupa PO its supplier's record leaves to Coupa, po-method prompt: \
+        not sent; the detail says what sends it).\n\n\
         A document received again (the same file dropped under another name) is not taken \
         twice: its row names the further file in its source (`again in file ..., not taken \
         again`), so --from finds it by either.")]
@@ -396,9 +397,10 @@ enum Command {
         json: bool,
     },
     /// Every partner at a glance: its documents by fate (delivered, on the way, dead, rejected,
-    /// refused by its 997), how many were accepted with notes, and the 850s it has not
-    /// acknowledged in time; below the table, hints for its profile (a character set to
-    /// declare). Reads the ledger of the configuration.
+    /// refused by its 997, POs waiting for the operator, POs cancelled before any version was
+    /// sent), how many were accepted with notes, and the 850s it has not acknowledged in time;
+    /// below the table, hints for its profile (a character set to declare) and POs waiting.
+    /// Reads the ledger of the configuration.
     #[command(after_help = "Examples:\n  \
         gateway partners --config gateway.toml\n  \
         gateway partners --config gateway.toml --json\n\n\

@@ -90,6 +90,10 @@ fn resendable(entry: &Entry) -> anyhow::Result<(PoKey, &str)> {
              --consumer supplier-orders {}`",
             entry.doc_id
         ),
+        "cancelled_unsent" => anyhow::bail!(
+            "{key} is a cancellation of a PO none of whose versions went to the supplier: \
+             nothing was sent and the supplier has no such order, so there is nothing to resend"
+        ),
         other => anyhow::bail!(
             "{key} is {other}, still on its way to the supplier; resend what was delivered \
              (delivered or partner_rejected)"
@@ -784,6 +788,12 @@ mod tests {
         assert_eq!(resendable(&e).unwrap(), (v2, "coupa-po:4711:v2"));
         assert!(refusal("coupa-po:4711:v2", "coupa", "dead").contains("gateway dlq replay"));
         assert!(refusal("coupa-po:4711:v2", "coupa", "published").contains("still on its way"));
+        // A cancellation that found nothing to cancel sent nothing: not "on its way".
+        let unsent = refusal("coupa-po:4711:v2:cancel", "coupa", "cancelled_unsent");
+        assert!(
+            unsent.contains("nothing was sent") && !unsent.contains("on its way"),
+            "{unsent}"
+        );
         assert!(refusal("inv-key", "x12-http", "delivered").contains("not a Coupa purchase order"));
         assert!(refusal("coupa-po:x:v2", "coupa", "delivered").contains("not a Coupa"));
     }

@@ -57,8 +57,11 @@ pub fn acknowledgers(codecs: &Codecs) -> Vec<(Format, Acknowledger)> {
     vec![(Format::X12, x12)]
 }
 
-/// The 997/999/TA1 bytes for an inbound interchange, numbered by the codec's control numbers.
-fn x12_ack(codecs: &Codecs, raw: &[u8], partner: &PartnerProfile) -> Vec<u8> {
+/// The 997/999/TA1 bytes for an inbound interchange, numbered by the codec's control numbers:
+/// the one way every channel (`POST /x12`, the file drop, the mailbox) acknowledges X12, so
+/// a partner's acknowledgments share its counter whichever way it sent. Empty when there is
+/// nothing to acknowledge or it cannot be built (logged).
+pub(crate) fn x12_ack(codecs: &Codecs, raw: &[u8], partner: &PartnerProfile) -> Vec<u8> {
     match codecs.x12().acknowledge(raw, partner) {
         Ok(a) => a.bytes,
         Err(e) => {

@@ -221,7 +221,8 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         tracing::info!(root = %fd.root.display(), "file drop watching");
     }
 
-    // One SMTP relay for POs mailed to suppliers and answers to quarantined mail.
+    // One SMTP relay for POs mailed to suppliers, answers to quarantined mail and the
+    // acknowledgments of partners' mailed X12.
     let mailer = match config.mailbox.as_ref().and_then(|m| m.smtp.as_ref()) {
         Some(smtp) => Some(Arc::new(
             adapter_email::SmtpMailer::new(smtp).context("[mailbox.smtp]")?,
@@ -234,12 +235,16 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         .filter(|m| m.tell_senders)
         .and(mailer.clone())
         .map(crate::mailbox::SenderReplies::new);
+    let x12_acks = mailer.clone().map(crate::mailbox::X12MailAcks::new);
     if let Some(mb) = &config.mailbox
         && let Some(root) = &mb.maildir
     {
         let mut mailbox = crate::mailbox::Mailbox::new(root.clone(), mb, pipeline.clone());
         if let Some(r) = &replies {
             mailbox = mailbox.with_replies(r.clone());
+        }
+        if let Some(a) = &x12_acks {
+            mailbox = mailbox.with_x12_acks(a.clone());
         }
         mailbox
             .prepare()
@@ -253,6 +258,9 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         let mut reader = crate::mailbox::ImapReader::new(imap.clone(), mb, pipeline.clone());
         if let Some(r) = &replies {
             reader = reader.with_replies(r.clone());
+        }
+        if let Some(a) = &x12_acks {
+            reader = reader.with_x12_acks(a.clone());
         }
         tasks.spawn(reader.run(stopped(stop_rx.clone())));
         tracing::info!(host = %imap.host, mailbox = %imap.mailbox, "IMAP inbox watching");
@@ -366,6 +374,14 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let bus = crate::bus::open(&config.bus, crate::bus::Role::Server).await?;
     let coupa = crate::coupa_link::parts(&config)?;
+    // Two partners that are one Coupa supplier by different keys: only Coupa can tell, so it
+    // is asked in the background; each pair is logged as an error.
+    let check = config.clone();
+    tokio::spawn(async move {
+        if let Err(e) = crate::coupa_link::check_partner_suppliers(&check).await {
+            tracing::warn!(error = %e, "cannot check whether two partners are one Coupa supplier");
+        }
+    });
     // X12 control numbers live beside the ledger so they survive restarts.
     let state_dir = config.state_dir();
     let (running, _pipeline) = start(Parts {

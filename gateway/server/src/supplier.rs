@@ -603,14 +603,15 @@ impl Outbound for SupplierDelivery {
             // then reads what this one sent. Without it both read "nothing went yet" and the
             // supplier got two new orders.
             let turn = self.turns.take(po_turn_key(env)).await;
-            let (reference, already_present) = match self.sent_before(key)? {
-                Some(reference) => (reference, true),
+            let (reference, already_present, nothing_to_cancel) = match self.sent_before(key)? {
+                Some(reference) => (reference, true, false),
                 None => {
                     if let Some(later) = self.superseded_by(key)? {
                         return Ok(Receipt {
                             reference: String::new(),
                             already_present: false,
                             superseded_by: Some(later),
+                            nothing_to_cancel: false,
                         });
                     }
                     match self.opening(key, doc)? {
@@ -618,7 +619,7 @@ impl Outbound for SupplierDelivery {
                             let partner = self.partner_for(env).await?;
                             let reference = self.send(env, doc, &partner).await?;
                             self.remember_sent(key, &reference);
-                            (reference, false)
+                            (reference, false, false)
                         }
                         Opening::AsNew(first) => {
                             tracing::info!(idempotency_key = %key,
@@ -626,12 +627,12 @@ impl Outbound for SupplierDelivery {
                             let partner = self.partner_for(env).await?;
                             let reference = self.send(env, &first, &partner).await?;
                             self.remember_sent(key, &reference);
-                            (format!("{reference} (as a new order: no earlier version went to the supplier)"), false)
+                            (format!("{reference} (as a new order: no earlier version went to the supplier)"), false, false)
                         }
                         Opening::NothingToCancel => {
                             tracing::info!(idempotency_key = %key,
                                 "cancelled before any version went to the supplier: nothing sent");
-                            (NOTHING_TO_CANCEL.to_string(), false)
+                            (NOTHING_TO_CANCEL.to_string(), false, true)
                         }
                     }
                 }
@@ -657,6 +658,7 @@ impl Outbound for SupplierDelivery {
                 reference,
                 already_present,
                 superseded_by: None,
+                nothing_to_cancel,
             })
         }
         .boxed()
@@ -840,13 +842,19 @@ mod tests {
         envc.source.extra.insert(COUPA_PO_ID.into(), "78".into());
         let receipt = sender.deliver(&envc, &cancel).await.expect("settled");
         assert_eq!(receipt.reference, NOTHING_TO_CANCEL);
+        assert!(receipt.nothing_to_cancel, "{receipt:?}");
         assert_eq!(
             pick_up(&s),
             0,
             "nothing sent for an order the supplier never had"
         );
+        // Recorded as the consumer records it: not delivered, yet standing for the PO.
         s.ledger
-            .set_status(&envc.idempotency_key, Status::Delivered, &receipt.reference)
+            .set_status(
+                &envc.idempotency_key,
+                Status::CancelledUnsent,
+                &receipt.reference,
+            )
             .expect("status");
         // Its first version, arriving after, is not sent either.
         let (mut env1, v1) = another(&s, "coupa-po:78:v1", New);

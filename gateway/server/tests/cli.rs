@@ -2232,3 +2232,223 @@ fn convert_names_what_x12_leaves_out() {
         "{stderr}"
     );
 }
+
+/// Invoice ORD-1's shipping charge comes after invoice ORD-2's rows: the charge row refuses
+/// ORD-1 whole, after the reader had handed ORD-1 on. `{date}` is ORD-1's invoice date and
+/// `{quantity}` ORD-2's line quantity.
+const LATE_CHARGE: &str = "\
+Invoice,Invoice Number*,Supplier Name,Supplier Number,Invoice Date*,Currency,Invoice Control Total
+Invoice Line,Invoice Number*,Supplier Name,Line Number,Description*,Price*,Quantity,Unit of Measure*
+Invoice Charge,Invoice Number*,Supplier Name,Type*,Total*
+Invoice,ORD-1,Acme Supplies,ACME-1,{date},USD,125.00
+Invoice Line,ORD-1,Acme Supplies,1,Gloves,100.00,1,EA
+Invoice,ORD-2,Acme Supplies,ACME-1,2026-03-15,USD,5.00
+Invoice Line,ORD-2,Acme Supplies,1,Paper,5.00,{quantity},EA
+Invoice Charge,ORD-1,Acme Supplies,InvoiceShippingCharge,25.00
+";
+
+/// [`LATE_CHARGE`] with ORD-1's date and ORD-2's quantity, written to `dir/late.csv`.
+fn late_charge(dir: &std::path::Path, date: &str, quantity: &str) -> PathBuf {
+    let path = dir.join("late.csv");
+    let text = LATE_CHARGE
+        .replace("{date}", date)
+        .replace("{quantity}", quantity);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `validate` of a CSV file whose later row refuses an invoice whole neither counts that
+/// invoice as read nor prints its problems: it printed "2 document(s) read" and ORD-1's own
+/// problem, though nothing of ORD-1 would be taken. The invoice that stands keeps its
+/// problems, and the rejects say why ORD-1 is refused.
+#[test]
+fn validate_does_not_report_an_invoice_a_later_row_refuses_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    // ORD-1 without its date, ORD-2 without its quantity: one problem each.
+    let path = late_charge(dir.path(), "", "");
+    let out = gateway().arg("validate").arg(&path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("1 document(s) read as csv, 3 error(s), 0 warning(s)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("(invoice ORD-1)"), "{stdout}");
+    assert!(
+        stdout.contains("(invoice ORD-2): error: $.lines[0].quantity: missing"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("error: rows 4-5: refused whole, nothing of it taken")
+            && stdout.contains("error: row 8: "),
+        "{stdout}"
+    );
+}
+
+/// `convert` writes nothing of an invoice a later row of its CSV input refuses whole: as JSON
+/// Lines (it printed ORD-1 as it was read), into `--out-dir` (it wrote `0001-ORD-1.json`) or
+/// as one X12 interchange (it held an 810 for ORD-1); the invoice that stands is written, and
+/// the run exits 1 for the refusal.
+#[test]
+fn convert_writes_nothing_of_an_invoice_a_later_row_refuses_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = late_charge(dir.path(), "2026-03-15", "1");
+
+    let out = gateway()
+        .args(["convert", "--to", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let numbers: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            gateway_model::from_json(l.as_bytes())
+                .unwrap()
+                .number()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(numbers, ["ORD-2"], "{stderr}");
+    assert!(
+        stderr.contains("rejected (ORD-1) at rows 4-5: refused whole")
+            && stderr.contains("1 document(s) converted, 2 rejected"),
+        "{stderr}"
+    );
+
+    let written = dir.path().join("out");
+    let out = gateway()
+        .args(["convert", "--to", "json", "--out-dir"])
+        .arg(&written)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(names_in(&written), ["0001-ORD-2.json"]);
+
+    let out = gateway()
+        .args(["convert", "--to", "x12"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let segments = x12_segments(&out.stdout);
+    let big: Vec<&Vec<String>> = segments.iter().filter(|s| s[0] == "BIG").collect();
+    assert_eq!(big.len(), 1, "{segments:?}");
+    assert_eq!(big[0][2], "ORD-2");
+}
+
+/// A `--partner` file is held to the checks the service holds its configuration's partners
+/// to, each problem at its line: a column map naming a field the CSV adapter does not read, an
+/// invoice map that cannot say the currency, a lower-case X12 `max_lengths` key. `validate`
+/// and `convert` used such a profile as if it were sound (exit 0 or 1, files converted).
+#[test]
+fn validate_and_convert_refuse_a_partner_file_the_service_would_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "id = \"mapco\"\n\n[csv]\nkind = \"invoice\"\ncolumns = [\n  \
+               { column = \"No\", field = \"invoice_number\" },\n  \
+               { column = \"Datum\", field = \"invoice_dte\" },\n]\n";
+    let x12 = "id = \"mlco\"\n\n[x12]\npartner_id = \"MLCO\"\nmax_lengths = { n102 = 10 }\n";
+    // Each profile with what its refusal says, placed where the text has it.
+    let place = |text: &str, needle: &str| {
+        let offset = text.find(needle).unwrap();
+        let line = text[..offset].matches('\n').count() + 1;
+        let column = offset - text[..offset].rfind('\n').map_or(0, |n| n + 1) + 1;
+        format!("line {line}, column {column}: ")
+    };
+    let cases = [
+        (
+            "mapco",
+            csv,
+            vec![
+                format!(
+                    "{}partner \"mapco\" [csv] columns maps no column to \"currency\"",
+                    place(csv, "[\n")
+                ),
+                format!(
+                    "{}partner \"mapco\" [csv] columns[1] maps column \"Datum\" to unknown field \"invoice_dte\"",
+                    place(csv, "{ column = \"Datum\"")
+                ),
+            ],
+        ),
+        (
+            "mlco",
+            x12,
+            vec![format!(
+                "{}partner \"mlco\" [x12] max_lengths.n102 is not an element id as the writer reads them (upper case): write N102 = 10",
+                place(x12, "10 }")
+            )],
+        ),
+    ];
+    let input = repo("samples/json/invoice/rich.json");
+    for (id, text, says) in cases {
+        let profile = dir.path().join(format!("{id}.partner.toml"));
+        std::fs::write(&profile, text).unwrap();
+        for command in [
+            vec!["validate", "--partner"],
+            vec!["convert", "--to", "json", "--partner"],
+        ] {
+            let out = gateway()
+                .args(&command)
+                .arg(&profile)
+                .arg(&input)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command:?} {id}: {stderr}");
+            assert!(out.stdout.is_empty(), "{command:?} {id}: {out:?}");
+            assert!(
+                stderr.contains(&format!("{id}.partner.toml is not valid: ")),
+                "{command:?} {id}: {stderr}"
+            );
+            for said in &says {
+                assert!(stderr.contains(said), "{command:?} {id}: {said}\n{stderr}");
+            }
+        }
+    }
+}
+
+/// An X12 `max_lengths` entry set by an environment variable is the element the variable
+/// names: `GATEWAY__PARTNERS__GLOBEX__X12__MAX_LENGTHS__N102=10` limits N102, whose key the
+/// variable's lower-cased name made `n102`, a key the service refused to start with.
+#[test]
+fn an_x12_max_length_is_set_by_an_environment_variable() {
+    use gateway_core::Encode;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = demo_config(dir.path());
+    drop(gateway_server::ledger::Ledger::open(&dir.path().join("ledger.sqlite")).unwrap());
+    let variable = "GATEWAY__PARTNERS__GLOBEX__X12__MAX_LENGTHS__N102";
+    let out = gateway()
+        .args(["partners", "--config"])
+        .arg(&cfg)
+        .env(variable, "10")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+
+    let po = canonical("samples/json/purchase_order/rich.json");
+    let globex = |env: Vec<(String, String)>| {
+        let config = gateway_server::config::Config::load(&cfg, env).unwrap();
+        config.partner("globex").unwrap().clone()
+    };
+    let limited = globex(vec![(variable.to_string(), "10".to_string())]);
+    let lengths = limited.x12.as_ref().unwrap().max_lengths.clone().unwrap();
+    assert_eq!(
+        lengths.into_iter().collect::<Vec<_>>(),
+        [("N102".to_string(), 10)]
+    );
+    // The writer keeps to it: the ship-to's name (18 characters) no longer fits N102.
+    let codec = adapter_x12::X12Codec::new();
+    let err = codec
+        .encode(std::slice::from_ref(&po), &limited)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("N102") && err.contains("at most 10"), "{err}");
+    assert!(
+        codec
+            .encode(std::slice::from_ref(&po), &globex(Vec::new()))
+            .is_ok()
+    );
+}

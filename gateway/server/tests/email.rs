@@ -907,6 +907,12 @@ struct LocalMailbox {
 }
 
 async fn local_mailbox(max_message_bytes: usize) -> LocalMailbox {
+    local_mailbox_with(max_message_bytes, "").await
+}
+
+/// [`local_mailbox`] with `acme` (TOML: more sections of acme's profile) added to acme's
+/// profile.
+async fn local_mailbox_with(max_message_bytes: usize, acme: &str) -> LocalMailbox {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
     let text = format!(
@@ -925,6 +931,7 @@ client_secret = "y"
 id = "acme"
 [partners.email]
 from = ["@acme.example", "@localhost"]
+{acme}
 "#
     );
     let config = Config::parse(&text, "test", std::iter::empty()).unwrap();
@@ -1759,4 +1766,207 @@ fn a_mailed_cxml_in_iso_8859_1_declared_in_its_part_reads_as_written() {
     assert!(d.rejects.is_empty(), "{:?}", d.rejects);
     let json = gateway_model::to_json(&d.documents[0].document);
     assert!(json.contains("Schutzhandschuhe Größe L - Müller"), "{json}");
+}
+
+/// Demo invoice `number` as an X12 810 interchange from acme (its ISA sender `ZZ:ACME`, to the
+/// gateway's `ZZ:COUPAGW`, as acme's profile in the demo configuration has them).
+fn x12_for(number: &str) -> Vec<u8> {
+    let text = gateway_server::demo::config_text(Path::new("/x"), "http://x", None, "x");
+    let config = Config::parse(&text, "t", std::iter::empty()).unwrap();
+    let acme = DemoEnv::as_sent_by(config.partner("acme").unwrap());
+    let inv = DemoEnv::invoice(number).unwrap();
+    Codecs::standard()
+        .encoder(Format::X12)
+        .unwrap()
+        .encode(&[Document::Invoice(inv)], &acme)
+        .unwrap()
+}
+
+/// The one interchange control number (ISA13) of `edi`.
+fn isa13(edi: &[u8]) -> u64 {
+    let ids: Vec<(String, String)> = adapter_x12::envelope::interchange_ids(edi).collect();
+    assert_eq!(ids.len(), 1, "{}", String::from_utf8_lossy(edi));
+    ids[0].1.trim().parse().unwrap()
+}
+
+/// An X12 810 a partner mails is answered as a dropped or posted one is: its 997, attached
+/// to a reply threaded to the message, at the partner's configured address, numbered by the
+/// partner's counter (the next `POST /x12` 997 continues it), after the bus took the invoice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partners_mailed_810_is_acknowledged_by_mail_numbered_by_its_counter() {
+    let test = "a_partners_mailed_810_is_acknowledged_by_mail_numbered_by_its_counter";
+    if !smtp_or_skip(test) {
+        return;
+    }
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    // acme's configured mail address: where its POs, and now its 997s, go.
+    let to = format!("gwmail+edi{tag}@localhost");
+    let env = mail_env(0, Some(to.clone()), None).await;
+    let edi = x12_for("INV-MAIL-X12-1");
+    let message_id = format!("x12-{tag}@acme.example");
+    let raw = mail(
+        "Acme Billing <billing@acme.example>",
+        &message_id,
+        &[("INV-MAIL-X12-1.edi", "application/EDI-X12", &edi)],
+    );
+    deliver(&env.maildir, "1763800300.M1P1.test", &raw);
+    let arrived = wait_until(Duration::from_secs(60), || !delivered_to(&to).is_empty()).await;
+    assert!(
+        arrived,
+        "no acknowledgment for {to} in {}",
+        test_mailbox().display()
+    );
+    let mails = delivered_to(&to);
+    assert_eq!(mails.len(), 1);
+    let m = &mails[0];
+    assert_eq!(m.subject.as_deref(), Some("Acknowledgment: invoice"));
+    assert_eq!(m.from.as_deref(), Some("purchasing@globex.example"));
+    let copy = deliveries_to(&to).concat();
+    assert!(
+        copy.contains(&format!("In-Reply-To: <{message_id}>")),
+        "{copy}"
+    );
+    assert_eq!(m.attachments.len(), 1, "{:?}", m.attachments);
+    let att = &m.attachments[0];
+    assert_eq!(att.name.as_deref(), Some("INV-MAIL-X12-1.ack.edi"));
+    assert_eq!(att.content_type.as_deref(), Some("application/edi-x12"));
+    let ack = String::from_utf8(att.bytes.clone()).unwrap();
+    // From the gateway to acme, answering the 810's group, accepted.
+    assert!(
+        ack.starts_with("ISA*00*          *00*          *ZZ*COUPAGW        *ZZ*ACME           *"),
+        "{ack}"
+    );
+    let gs06 = String::from_utf8_lossy(&edi)
+        .split('~')
+        .find_map(|seg| seg.trim().strip_prefix("GS*").map(str::to_string))
+        .and_then(|gs| gs.split('*').nth(5).map(str::to_string))
+        .unwrap();
+    assert!(ack.contains("ST*997*"), "{ack}");
+    assert!(ack.contains(&format!("AK1*IN*{gs06}~")), "{ack}");
+    assert!(ack.contains("AK5*A~"), "{ack}");
+    let cur = env.maildir.join("cur");
+    assert!(wait_until(Duration::from_secs(30), || count(&cur, ":2,S") == 1).await);
+    // The same counter as POST /x12's: its 997 is the next interchange for acme.
+    let posted = reqwest::Client::new()
+        .post(format!("{}/x12", env.running.base_url()))
+        .body(x12_for("INV-MAIL-X12-2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status().as_u16(), 200);
+    let posted_ack = posted.bytes().await.unwrap();
+    assert_eq!(isa13(&posted_ack), isa13(&att.bytes) + 1);
+    env.running.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
+}
+
+/// Without a configured address the 997 goes to the partner's own sender, and only once the
+/// bus took the invoice; a relay refusing the acknowledgment loses no document (the invoice is
+/// published, the message read, the failure reported); a stranger, and an interchange whose
+/// ISA sender no profile names, are never acknowledged.
+#[tokio::test]
+async fn a_mailed_810_is_acknowledged_to_its_sender_and_never_to_a_stranger() {
+    let test = "a_mailed_810_is_acknowledged_to_its_sender_and_never_to_a_stranger";
+    if !smtp_or_skip(test) {
+        return;
+    }
+    let LocalMailbox {
+        mailbox,
+        root,
+        inner,
+        flaky,
+        _dir,
+    } = local_mailbox_with(
+        1024 * 1024,
+        "[partners.x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"ACME\"\n\
+         our_qualifier = \"ZZ\"\nour_id = \"COUPAGW\"\n",
+    )
+    .await;
+    let mailer =
+        adapter_email::SmtpMailer::new(&postfix("Globex EDI <edi@globex.example>")).unwrap();
+    let mailbox =
+        mailbox.with_x12_acks(gateway_server::mailbox::X12MailAcks::new(Arc::new(mailer)));
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let sender = format!("gwmail+x12{tag}@localhost");
+    let edi_mail = |from: &str, n: u32, edi: &[u8]| {
+        mail(
+            from,
+            &format!("x12-{n}-{tag}@localhost"),
+            &[(&format!("INV-ACK-{n}.edi"), "application/edi-x12", edi)],
+        )
+    };
+    deliver(
+        &root,
+        "1.M1.ack",
+        &edi_mail(&sender, 1, &x12_for("INV-ACK-1")),
+    );
+    // The bus is down: nothing is taken, so nothing is acknowledged yet.
+    let first = mailbox.poll().await;
+    assert_eq!(first.deferred.len(), 1, "{first:?}");
+    assert!(first.acknowledged.is_empty(), "{first:?}");
+
+    flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    // gwdefer@localhost is a sender of acme's whose mailbox Postfix answers 450.
+    deliver(
+        &root,
+        "2.M2.ack",
+        &edi_mail("gwdefer@localhost", 2, &x12_for("INV-ACK-2")),
+    );
+    deliver(
+        &root,
+        "3.M3.ack",
+        &edi_mail(
+            &format!("gwmail+stranger{tag}@evil.example"),
+            3,
+            &x12_for("INV-ACK-3"),
+        ),
+    );
+    let nobody = String::from_utf8(x12_for("INV-ACK-4"))
+        .unwrap()
+        .replace("*ZZ*ACME           *", "*ZZ*NOBODY         *");
+    deliver(&root, "4.M4.ack", &edi_mail(&sender, 4, nobody.as_bytes()));
+    let second = mailbox.poll().await;
+    assert_eq!(
+        (
+            second.seen.len(),
+            second.quarantined.len(),
+            second.documents
+        ),
+        (2, 2, 2),
+        "{second:?}"
+    );
+    assert_eq!(second.acknowledged, vec![sender.clone()], "{second:?}");
+    assert_eq!(second.not_acknowledged.len(), 1, "{second:?}");
+    let failed = &second.not_acknowledged[0];
+    assert!(failed.starts_with("gwdefer@localhost: "), "{failed}");
+    assert!(failed.contains("try again later"), "{failed}");
+    // Both invoices are on the bus, the one whose 997 the relay refused included.
+    let ready = inner
+        .depth(gateway_server::bus::COUPA_INVOICES)
+        .await
+        .unwrap()
+        .ready;
+    assert_eq!(ready, 2);
+    assert!(root.join("cur/2.M2.ack:2,S").is_file());
+
+    let arrived = wait_until(Duration::from_secs(60), || {
+        !delivered_to(&sender).is_empty()
+    })
+    .await;
+    assert!(
+        arrived,
+        "no acknowledgment for {sender} in {}",
+        test_mailbox().display()
+    );
+    let answers = delivered_to(&sender);
+    assert_eq!(answers.len(), 1);
+    let att = &answers[0].attachments[0];
+    assert_eq!(att.name.as_deref(), Some("INV-ACK-1.ack.edi"));
+    let ack = String::from_utf8_lossy(&att.bytes);
+    assert!(ack.contains("AK5*A~"), "{ack}");
+    let copy = deliveries_to(&sender).concat();
+    assert!(
+        copy.contains(&format!("In-Reply-To: <x12-1-{tag}@localhost>")),
+        "{copy}"
+    );
 }

@@ -35,8 +35,10 @@ impl SupplierKey {
 }
 
 /// The supplier reference carried by a canonical party: an id in domain `coupa` (a numeric
-/// value is Coupa's supplier id, any other value its supplier number), a number in domain
-/// `coupa-number`, else the party name. `None` when none of them is there.
+/// value is Coupa's supplier id, any other value its supplier number), a supplier number
+/// ([`Party::coupa_supplier_number`]: `coupa-number`, or an X12 supplier's `REF*VN` or `92`
+/// id), else the party name. `None` when none of them is there. What delivery looks a
+/// supplier up by when the invoice's partner profile names none.
 pub fn supplier_ref_from_party(p: &Party) -> Option<CoupaSupplierRef> {
     let id = p.coupa_supplier_id();
     let number = p.coupa_supplier_number().map(str::to_string);
@@ -72,20 +74,109 @@ pub fn check_named_supplier_id(inv: &Invoice, resolved: u64) -> Result<(), Coupa
     let Some(first) = named.first() else {
         return Ok(());
     };
-    let called = party
+    Err(CoupaError::Mapping(format!(
+        "the invoice names its supplier as Coupa supplier id {first}{}, but it would be \
+         booked to Coupa supplier id {resolved}, the supplier its partner profile names \
+         ([partners.coupa_supplier]), so nothing was created in Coupa.{}send it from the \
+         partner it belongs to, or correct the supplier it names, and replay it",
+        called(party),
+        crate::error::OPERATOR_ADVICE
+    )))
+}
+
+/// ` ("Rival Co")`: the name a party gives, to follow how a refusal quotes its key; empty
+/// without one.
+fn called(party: &Party) -> String {
+    party
         .name
         .as_deref()
         .map(str::trim)
         .filter(|n| !n.is_empty())
-        .map(|n| format!(" ({n:?})"))
-        .unwrap_or_default();
-    Err(CoupaError::Mapping(format!(
-        "the invoice names its supplier as Coupa supplier id {first}{called}, but it would be \
-         booked to Coupa supplier id {resolved}, the supplier its partner profile names \
-         ([partners.coupa_supplier]), so nothing was created in Coupa.{}send it from the \
-         partner it belongs to, or correct the supplier it names, and replay it",
+        .map(|n| format!(" ({})", quoted(n)))
+        .unwrap_or_default()
+}
+
+/// Longest value of the document quoted in a refusal.
+const MAX_QUOTED: usize = 80;
+
+/// `value` quoted, clipped to [`MAX_QUOTED`] characters (a document's value is not trusted
+/// to be short).
+fn quoted(value: &str) -> String {
+    let clipped: String = value.chars().take(MAX_QUOTED).collect();
+    if clipped.len() < value.len() {
+        format!("{clipped:?}…")
+    } else {
+        format!("{clipped:?}")
+    }
+}
+
+/// The supplier numbers `inv`'s supplier names ([`Party::coupa_supplier_number_ids`]) that
+/// are not `number`, the number of Coupa supplier `id` that delivery resolved, as Coupa
+/// compares supplier numbers (trimmed, ASCII letters without regard to case: a lookup by
+/// number finds them so, and Coupa refuses a second supplier under one in another case);
+/// each once by that rule, in the order named. A `92` id holding `id` itself is the
+/// supplier's own: the gateway's X12 writer puts a Coupa id there too. Delivery asks Coupa
+/// whose each of them is before it creates anything
+/// ([`crate::CoupaInvoiceDelivery::preview`]); an invoice naming its supplier by another's
+/// number was booked to the partner's supplier (a payment to the wrong payee, or twice).
+pub(crate) fn numbers_naming_another<'a>(
+    inv: &'a Invoice,
+    id: u64,
+    number: Option<&str>,
+) -> Vec<&'a str> {
+    let Some(party) = &inv.supplier else {
+        return Vec::new();
+    };
+    let mut found: Vec<&str> = Vec::new();
+    for pid in party.coupa_supplier_number_ids() {
+        let value = pid.value.trim();
+        let own_id = pid.domain.trim() == "92" && value.parse::<u64>().ok() == Some(id);
+        let own_number = number.is_some_and(|n| gateway_model::same_number(n, value));
+        if !own_id && !own_number && !found.iter().any(|f| gateway_model::same_number(f, value)) {
+            found.push(value);
+        }
+    }
+    found
+}
+
+/// The refusal of `inv`, whose supplier is named by `named`, a supplier number Coupa gives to
+/// supplier `holder` (`None`: to no supplier), when delivery would book it to Coupa supplier
+/// `id` (number `number`), the partner profile's supplier (`from_partner`) or the one the
+/// invoice names first. Permanent, naming both; nothing was created in Coupa.
+pub(crate) fn another_supplier_number(
+    inv: &Invoice,
+    named: &str,
+    holder: Option<u64>,
+    id: u64,
+    number: Option<&str>,
+    from_partner: bool,
+) -> CoupaError {
+    let called = inv.supplier.as_ref().map(called).unwrap_or_default();
+    let whose = match holder {
+        Some(other) => format!("Coupa supplier id {other}'s number"),
+        None => "a number no Coupa supplier has".to_string(),
+    };
+    let ours = match number {
+        Some(n) => format!("Coupa supplier id {id} (number {})", quoted(n.trim())),
+        None => format!("Coupa supplier id {id} (which has no supplier number)"),
+    };
+    let (which, fix) = if from_partner {
+        (
+            "the supplier its partner profile names ([partners.coupa_supplier])",
+            "send it from the partner it belongs to, or correct the supplier it names",
+        )
+    } else {
+        (
+            "the supplier the invoice names first (by Coupa id, else number, else name)",
+            "correct the supplier it names",
+        )
+    };
+    CoupaError::Mapping(format!(
+        "the invoice names its supplier as supplier number {}{called}, {whose}, but it would \
+         be booked to {ours}, {which}, so nothing was created in Coupa.{}{fix}, and replay it",
+        quoted(named),
         crate::error::OPERATOR_ADVICE
-    )))
+    ))
 }
 
 /// A decimal as Coupa's JSON string; zero without a sign (`"0.00"`, never `"-0.00"`, which a

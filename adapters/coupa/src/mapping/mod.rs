@@ -9,6 +9,7 @@ pub use invoice::{
     InvoiceMapping, SupplierKey, invoice_to_coupa, line_charges_at_header, not_sent,
     supplier_ref_from_party,
 };
+pub(crate) use invoice::{another_supplier_number, numbers_naming_another};
 pub use purchase_order::purchase_order_from_coupa;
 
 use serde_json::{Map, Value, json};
