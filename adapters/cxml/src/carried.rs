@@ -24,7 +24,7 @@
 //!   [`DISCOUNT_DAYS_WITHOUT_PERCENT`]);
 //! - `orderDate` for an order without a date: the document's timestamp ([`ORDER_DATE_SOURCE`]);
 //! - the zero `Money` of the `InvoiceDetailLineShipping` that carries an invoice line's own
-//!   ship-to when the line has no shipping charge ([`SHIPPING_WITHOUT_CHARGE`]);
+//!   ship-to or ship-from when the line has no shipping charge ([`SHIPPING_WITHOUT_CHARGE`]);
 //! - the `ItemOut` of a cancel without lines ([`PLACEHOLDER_ITEM`]);
 //! - what a party's `PostalAddress` would hold when the party has no street (`Street+`): in an
 //!   Extrinsic of the `Contact`, the header or the `ItemDetail`
@@ -92,13 +92,18 @@ pub(crate) fn take_line_amount(extrinsic: &mut Map<String, Value>) -> Option<Dec
 }
 
 /// The invoice line Extrinsic that says its `InvoiceDetailLineShipping` was written for the
-/// line's own ship-to alone (its value: [`FOR_SHIP_TO`]): InvoiceDetail.dtd has no other place
-/// for a line's ship-to, and that element requires `Money`, so a line without a shipping
-/// charge of its own gets one of zero, which reads back as no charge.
+/// line's own ship-to or ship-from alone (its value: [`FOR_SHIP_TO`], [`FOR_SHIP_FROM`]):
+/// InvoiceDetail.dtd has no other place for a line's shipping parties, and that element
+/// requires `Money`, so a line without a shipping charge of its own gets one of zero, which
+/// reads back as no charge.
 pub(crate) const SHIPPING_WITHOUT_CHARGE: &str = "lineShippingWithoutCharge";
 
 /// [`SHIPPING_WITHOUT_CHARGE`]'s value.
 pub(crate) const FOR_SHIP_TO: &str = "shipTo";
+
+/// [`SHIPPING_WITHOUT_CHARGE`]'s value when the line has a ship-from of its own and no
+/// ship-to.
+pub(crate) const FOR_SHIP_FROM: &str = "shipFrom";
 
 /// Takes [`SHIPPING_WITHOUT_CHARGE`] out of an invoice line's `extrinsic`, and with it the
 /// line's shipping charge while it is still the zero the writer wrote (one changed since is

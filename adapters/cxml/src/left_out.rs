@@ -11,16 +11,19 @@
 //!   no code; the charge's kind is what they say.
 //! - The rate of a shipping or handling charge (`charges[].rate`, X12 SAC08): only
 //!   `InvoiceDetailDiscount` has one (`percentageRate`).
-//! - The ship-to of a service line (`lines[].extensions.<cxml|x12>.ship_to`):
-//!   `InvoiceDetailServiceItem` has neither a `ShipTo` nor an `InvoiceDetailLineShipping`,
-//!   the one place an `InvoiceDetailItem` has for it.
+//! - The ship-to and ship-from of a service line (`lines[].extensions.<cxml|x12>.ship_to`,
+//!   `.ship_from`): `InvoiceDetailServiceItem` has neither a `ShipTo` nor an
+//!   `InvoiceDetailLineShipping`, the one place an `InvoiceDetailItem` has for them.
+//! - An order line's ship-from (`lines[].extensions.x12.ship_from`, an 850 PO1 loop's
+//!   `N1*SF`): the OrderRequest writer writes the `ItemOut`'s `ShipTo` only.
 //! - What of a payment-term tier X12 read no valid `PaymentTerm` holds (see
 //!   `encode::tiers`).
 //! - An X12 invoice's ship date (`DTM*011`, kept in `extensions.x12.segments`):
 //!   `InvoiceDetailShipping@shippingDate` is its place, but the writer writes a header
-//!   `InvoiceDetailShipping` only with two shipping parties (`Contact, Contact+`), and an X12
-//!   invoice has its ship-to alone (written as an `InvoicePartner`). The PO's date (X12 BIG03)
-//!   is written, as `OrderReference@orderDate`.
+//!   `InvoiceDetailShipping` only with two shipping parties (`Contact, Contact+`: an X12
+//!   invoice's ship-to alone is an `InvoicePartner`), and writes no date in it when it has a
+//!   ship-from (`N1*SF`) too. The PO's date (X12 BIG03) is written, as
+//!   `OrderReference@orderDate`.
 //!
 //! Charges cXML refuses outright (an invoice charge of kind `other`, an order's charges that
 //! are not shipping) are the writer's to refuse, and not named here.
@@ -37,15 +40,20 @@ const NO_CHARGE_CODE: &str = "cXML has no element for a charge's code (ShippingA
 const NO_CHARGE_RATE: &str = "cXML has no rate for a shipping or handling charge (only \
      InvoiceDetailDiscount has a percentageRate); the charge is written with its amount alone";
 
-/// Why a service line's own ship-to is not written.
+/// Why a service line's own ship-to or ship-from is not written.
 const NO_SERVICE_SHIP_TO: &str = "a cXML InvoiceDetailServiceItem has no ShipTo and no \
-     InvoiceDetailLineShipping (InvoiceDetailItem's only), so the line's own ship-to is not \
-     written";
+     InvoiceDetailLineShipping (InvoiceDetailItem's only), so the line's own ship-to or \
+     ship-from is not written";
+
+/// Why an order line's own ship-from is not written.
+const NO_ORDER_LINE_SHIP_FROM: &str = "the OrderRequest writer writes an ItemOut's ShipTo but \
+     no ship-from (an X12 PO1 loop's N1*SF), so the line's own ship-from is not written";
 
 /// Why an X12 ship date is not written.
 const NO_SHIP_DATE: &str = "the ship date (X12 DTM*011) belongs in \
-     InvoiceDetailShipping@shippingDate, which the invoice's cXML does not have (it needs a \
-     ship-from and a ship-to; the ship-to is written as an InvoicePartner); it is not written";
+     InvoiceDetailShipping@shippingDate, which the writer does not write (the invoice's \
+     InvoiceDetailShipping needs a ship-from and a ship-to, and carries only the parties when \
+     it has both); it is not written";
 
 /// Names the `DTM*011` (shipped) segments X12 kept of an invoice.
 fn ship_dates(inv: &gateway_model::Invoice, out: &mut Vec<String>) {
@@ -76,14 +84,15 @@ pub(crate) fn left_out(doc: &Document) -> Vec<String> {
             ship_dates(inv, &mut out);
             for (n, line) in inv.lines.iter().enumerate() {
                 let at = format!("$.lines[{n}]");
-                if crate::encode::is_service(line)
-                    && let Some((format, _)) =
-                        crate::encode::line_field(&line.extensions, crate::encode::LINE_SHIP_TO)
-                {
-                    out.push(format!(
-                        "{at}.extensions.{format}.{}: {NO_SERVICE_SHIP_TO}",
-                        crate::encode::LINE_SHIP_TO
-                    ));
+                if crate::encode::is_service(line) {
+                    for key in [crate::encode::LINE_SHIP_TO, crate::encode::LINE_SHIP_FROM] {
+                        if let Some((format, _)) = crate::encode::line_field(&line.extensions, key)
+                        {
+                            out.push(format!(
+                                "{at}.extensions.{format}.{key}: {NO_SERVICE_SHIP_TO}"
+                            ));
+                        }
+                    }
                 }
                 let writes = match crate::encode::is_service(line) {
                     true => service_writes,
@@ -96,6 +105,14 @@ pub(crate) fn left_out(doc: &Document) -> Vec<String> {
         Document::PurchaseOrder(po) => {
             crate::encode::tiers::left_out(po.payment_terms.as_ref(), &po.extensions, &mut out);
             for (n, line) in po.lines.iter().enumerate() {
+                if let Some((format, _)) =
+                    crate::encode::line_field(&line.extensions, crate::encode::LINE_SHIP_FROM)
+                {
+                    out.push(format!(
+                        "$.lines[{n}].extensions.{format}.{}: {NO_ORDER_LINE_SHIP_FROM}",
+                        crate::encode::LINE_SHIP_FROM
+                    ));
+                }
                 charges(
                     &format!("$.lines[{n}].charges"),
                     &line.charges,

@@ -9,6 +9,11 @@
 //! word on the way from X12 to cXML (the cXML invoice reader did not read a line's shipping
 //! parties at all).
 //!
+//! So is the 810's ship-from (`N1*SF`, heading and line: `extensions.x12.ship_from`), which
+//! cXML writes as its `shipFrom` contacts and reads back as its own. And one tax has one
+//! category whatever the channel (X12 `TXI*ST` is `sales`, as cXML says), the same values the
+//! same canonical JSON.
+//!
 //! The DTD validity of what is written is checked in `invoice_dtd.rs` and
 //! `order_request_dtd.rs`, with documents that hold the same extensions.
 
@@ -347,5 +352,234 @@ fn what_cxml_has_no_place_for_is_named_left_out() {
             .map(|l| l.split(": ").next().unwrap())
             .collect::<Vec<_>>(),
         ["$.charges[0].code", "$.charges[0].rate"]
+    );
+}
+
+/// The first line of `samples/cxml/invoice/rich.xml` read by the cXML reader.
+fn cxml_sample_line() -> gateway_model::InvoiceLine {
+    let root = gateway_core::testkit::repo_root().join("samples/cxml/invoice");
+    let partner = PartnerProfile::load(&root.join("rich.partner.toml")).unwrap();
+    let d = CxmlCodec::new().decode(&std::fs::read(root.join("rich.xml")).unwrap(), &partner);
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    let Document::Invoice(inv) = &d.documents[0].document else {
+        panic!("not an invoice")
+    };
+    inv.lines[0].clone()
+}
+
+/// An 810 whose one line is the first line of the cXML sample, as X12 writes the same values:
+/// 10 EA at 12.50, sales tax 10.31 at 8.25 % of 125.00 (TXI*ST, TXI08 the taxable amount).
+fn sample_line_810(price: &str) -> String {
+    let it1 = format!("IT1*1*10*EA*{price}**VP*GLV-NIT-L*BP*100234*PL*1");
+    x12(
+        "810",
+        "IN",
+        &[
+            "BIG*20260315*INV-2026-0042**PO-7781",
+            "CUR*SE*USD",
+            &it1,
+            "TXI*ST*10.31*8.25*****125.00",
+            "PID*F****Safety gloves, nitrile, size L",
+            "TDS*13531",
+            "CTT*1",
+        ],
+    )
+}
+
+/// The canonical JSON of the parts of a line both formats hold: its money and its tax.
+fn money_json(l: &gateway_model::InvoiceLine) -> Value {
+    let tax = &l.taxes[0];
+    json!({
+        "quantity": l.quantity, "unit_price": l.unit_price, "amount": l.amount,
+        "tax": [tax.amount, tax.rate, tax.taxable_amount, tax.category.as_deref()],
+    })
+}
+
+/// One tax, one category whatever the channel: X12's `TXI*ST` reached Coupa described `ST`
+/// where the same tax from cXML is `sales`. Read from X12, it is `sales`; written as cXML it
+/// is `TaxDetail@category="sales"`; and the same values (12.50, 125.00, 8.25) make the same
+/// canonical JSON, text for text, from either reader: each keeps the source's decimal text,
+/// and the amount X12 does not carry is computed as cXML's reader computes one. (X12 writes
+/// `12.5` for 12.50, its R type's shortest form: same value, and read back it is `12.5`,
+/// numerically the same, as CANONICAL.md compares decimals.)
+#[test]
+fn the_same_tax_and_amounts_read_the_same_from_x12_and_cxml() {
+    let cxml_line = cxml_sample_line();
+    let doc = from_x12(&sample_line_810("12.50"));
+    let Document::Invoice(inv) = &doc else {
+        panic!("not an invoice")
+    };
+    assert_eq!(inv.lines[0].taxes[0].category.as_deref(), Some("sales"));
+    assert_eq!(money_json(&inv.lines[0]), money_json(&cxml_line));
+    assert_eq!(
+        money_json(&cxml_line)["unit_price"],
+        json!("12.50"),
+        "the sample's own text"
+    );
+
+    let (written, back) = through_cxml(&doc);
+    assert!(
+        written.contains(r#"<TaxDetail purpose="tax" category="sales" percentageRate="8.25">"#),
+        "{written}"
+    );
+    let Document::Invoice(back) = &back else {
+        panic!("not an invoice")
+    };
+    assert_eq!(money_json(&back.lines[0]), money_json(&cxml_line));
+
+    // X12's wire form: 12.5, the same value.
+    let x12 = String::from_utf8(
+        X12Codec::new()
+            .encode(std::slice::from_ref(&doc), &PartnerProfile::anonymous())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(x12.contains("IT1*1*10*EA*12.5**"), "{x12}");
+    let again = from_x12(&x12);
+    assert_eq!(again, doc, "decimals compare by value");
+}
+
+/// An 810 with a ship-from (`N1*SF`) beside its ship-to, and a line shipped from its own dock.
+fn ship_from_810(ship_to: bool) -> String {
+    let mut body = vec![
+        "BIG*20260315*INV-5**PO-1",
+        "CUR*SE*USD",
+        "N1*SF*Acme Dock 2*92*DOCK2",
+        "N3*5 Loading Lane",
+        "N4*Springfield*IL*62702*US",
+    ];
+    if ship_to {
+        body.extend(["N1*ST*Globex Warehouse 7*92*WH7"]);
+    }
+    body.extend([
+        "IT1*1*10*EA*12.5**VP*GLV",
+        "PID*F****Gloves",
+        "N1*SF*Acme Pier 4",
+        "IT1*2*2*BX*45**VP*PPR",
+        "PID*F****Paper",
+        "TDS*21500",
+        "CTT*2",
+    ]);
+    x12("810", "IN", &body)
+}
+
+/// The 810's ship-from (`N1*SF`) was read but not written to cXML: X12 → cXML lost it. It is
+/// the header's `shipFrom` (in `InvoiceDetailShipping` beside the ship-to, an
+/// `InvoicePartner` alone), the `shipFrom` of every line's shipping, and a line's own
+/// (`N1*SF` in its IT1 loop) that line's; read back as cXML's own, and written to X12 again as
+/// the same `N1*SF` loops.
+#[test]
+fn an_810_ship_from_reaches_cxml_and_comes_back_to_x12() {
+    let doc = from_x12(&ship_from_810(true));
+    let x12_from = party(&doc.extensions()["x12"]["ship_from"]);
+    assert_eq!(x12_from.name.as_deref(), Some("Acme Dock 2"));
+    let line_from = party(line_ext(&doc, 0, "x12", "ship_from").unwrap());
+
+    let (written, back) = through_cxml(&doc);
+    let header = &written[..written.find("</InvoiceDetailRequestHeader>").unwrap()];
+    let shipping = &header[header.find("<InvoiceDetailShipping>").unwrap()..];
+    assert!(
+        shipping.find(r#"<Contact role="shipFrom""#).unwrap()
+            < shipping.find(r#"<Contact role="shipTo""#).unwrap()
+            && shipping.contains("Acme Dock 2")
+            && shipping.contains("5 Loading Lane"),
+        "{written}"
+    );
+    let first = &written[written.find("<InvoiceDetailItem ").unwrap()..];
+    let first = &first[..first.find("</InvoiceDetailItem>").unwrap()];
+    assert!(
+        first.contains("Acme Pier 4") && first.contains(r#"<Contact role="shipTo">"#),
+        "{written}"
+    );
+    assert_eq!(
+        party(&back.extensions()["cxml"]["parties"]["shipFrom"]),
+        x12_from
+    );
+    assert_eq!(
+        party(line_ext(&back, 0, "cxml", "ship_from").unwrap()),
+        line_from
+    );
+    assert_eq!(line_ext(&back, 1, "cxml", "ship_from"), None);
+    let Document::Invoice(inv) = &back else {
+        panic!("not an invoice")
+    };
+    assert!(
+        inv.lines[0].charges.is_empty(),
+        "{:?}",
+        inv.lines[0].charges
+    );
+
+    // And on to X12: the same ship-from loops.
+    let again = String::from_utf8(
+        X12Codec::new()
+            .encode(std::slice::from_ref(&back), &PartnerProfile::anonymous())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        again.contains(
+            "N1*SF*Acme Dock 2*92*DOCK2~\nN3*5 Loading Lane~\nN4*Springfield*IL*62702*US~"
+        ),
+        "{again}"
+    );
+    assert!(
+        again.contains("PID*F****Gloves~\nN1*SF*Acme Pier 4~\nIT1*2"),
+        "{again}"
+    );
+
+    // A ship-from without a ship-to: an InvoicePartner, read back the same.
+    let doc = from_x12(&ship_from_810(false));
+    let (written, back) = through_cxml(&doc);
+    let header = &written[..written.find("</InvoiceDetailRequestHeader>").unwrap()];
+    assert!(
+        !header.contains("<InvoiceDetailShipping>")
+            && header.contains(
+                r#"<InvoicePartner>
+          <Contact role="shipFrom""#
+            ),
+        "{written}"
+    );
+    assert_eq!(
+        party(&back.extensions()["cxml"]["parties"]["shipFrom"]),
+        x12_from
+    );
+}
+
+/// What cXML has no place for among the ship-froms is named: a service line's (no line
+/// shipping) and an order line's (the OrderRequest writer writes an ItemOut's ShipTo only).
+#[test]
+fn a_ship_from_cxml_has_no_place_for_is_named_left_out() {
+    let codec = CxmlCodec::new();
+    let mut doc = from_x12(&ship_from_810(true));
+    let Document::Invoice(inv) = &mut doc else {
+        panic!("not an invoice")
+    };
+    inv.lines[0]
+        .extensions
+        .insert("cxml".into(), json!({"service": true}));
+    assert_eq!(
+        codec.left_out(&doc, &PartnerProfile::anonymous()),
+        [
+            "$.lines[0].extensions.x12.ship_from: a cXML InvoiceDetailServiceItem has no ShipTo \
+             and no InvoiceDetailLineShipping (InvoiceDetailItem's only), so the line's own \
+             ship-to or ship-from is not written"
+        ]
+    );
+    let order = from_x12(&x12(
+        "850",
+        "PO",
+        &[
+            "BEG*00*SA*PO-1**20260301",
+            "CUR*BY*USD",
+            "PO1*1*10*EA*12.5**VP*GLV",
+            "N1*SF*Acme Pier 4",
+            "CTT*1",
+        ],
+    ));
+    let left = codec.left_out(&order, &PartnerProfile::anonymous());
+    assert_eq!(left.len(), 1, "{left:#?}");
+    assert!(
+        left[0].starts_with("$.lines[0].extensions.x12.ship_from: "),
+        "{left:#?}"
     );
 }

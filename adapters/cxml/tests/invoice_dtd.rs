@@ -1568,3 +1568,93 @@ fn an_x12_line_s_ship_to_comments_and_payment_tiers_are_written_valid() {
         .insert("x12".into(), json!({"payment_terms": {"net_days": 45}}));
     assert_eq!(refused(&bad).0, "$.extensions.x12.payment_terms");
 }
+
+/// X12's ship-from (`extensions.x12.ship_from`, an 810's `N1*SF`) is the invoice's ship-from
+/// when cXML kept none: with the ship-to, in the header's `InvoiceDetailShipping` and in every
+/// line shipping's, read back as cXML's own (`parties.shipFrom`). A line's own ship-from
+/// (`lines[].extensions.<cxml|x12>.ship_from`) is the `shipFrom` `Contact` of its line
+/// shipping, in place of the invoice's, and reads back as cXML's; a line shipped from its own
+/// address without a shipping charge charges nothing. Valid. Found: X12 → cXML lost the
+/// ship-from, and the reader did not read a line's ship-from at all.
+#[test]
+fn an_x12_ship_from_and_a_line_s_own_ship_from_are_written_valid_and_read_back() {
+    let mut inv = rich();
+    inv.extensions = Default::default();
+    inv.extensions
+        .insert("x12".into(), json!({"ship_from": ship_from()}));
+    let xml = write(&inv);
+    assert_valid(&xml);
+    let t = tree(&xml);
+    let both = [
+        named("shipFrom", "Acme Dock 2"),
+        named("shipTo", "Globex Warehouse 7"),
+    ];
+    assert_eq!(
+        contacts(at(&t, &format!("{HEADER}/InvoiceDetailShipping"))),
+        both,
+        "{xml}"
+    );
+    assert_eq!(line_shipping(&t, 0).0, both, "{xml}");
+    let back = read_back(&xml);
+    assert_eq!(
+        back.extensions["cxml"]["parties"]["shipFrom"],
+        serde_json::to_value(ship_from()).unwrap()
+    );
+    // The invoice's ship-from in a line's shipping is no ship-from of the line's own.
+    assert_eq!(
+        back.lines[0].extensions["cxml"].get("ship_from"),
+        None,
+        "{xml}"
+    );
+    write_valid_and_round_trip(&back);
+
+    // A line's own: cXML's on the first line (with its shipping charge), on the second (none).
+    let pier = party(
+        "Acme Pier 4",
+        Some(address("4 Pier", "Springfield", "IL", "62703")),
+    );
+    let yard = party("Acme Yard", None);
+    let mut inv = rich();
+    line_ext(&mut inv, 0, "cxml").insert("ship_from".into(), serde_json::to_value(&pier).unwrap());
+    inv.lines[1].charges.clear();
+    line_ext(&mut inv, 1, "cxml").insert("ship_from".into(), serde_json::to_value(&yard).unwrap());
+    let xml = write_valid_and_round_trip(&inv);
+    let t = tree(&xml);
+    assert_eq!(
+        line_shipping(&t, 0),
+        (
+            vec![
+                named("shipFrom", "Acme Pier 4"),
+                named("shipTo", "Globex Warehouse 7")
+            ],
+            "4.00".to_string()
+        ),
+        "{xml}"
+    );
+    assert_eq!(
+        line_shipping(&t, 1),
+        (
+            vec![
+                named("shipFrom", "Acme Yard"),
+                named("shipTo", "Globex Warehouse 7")
+            ],
+            "0.00".to_string()
+        ),
+        "{xml}"
+    );
+    assert!(read_back(&xml).lines[1].charges.is_empty());
+
+    // X12's (an IT1 loop's N1*SF): written the same, read back as cXML's.
+    let mut inv = rich();
+    line_ext(&mut inv, 0, "x12").insert("ship_from".into(), serde_json::to_value(&pier).unwrap());
+    let xml = write(&inv);
+    assert_valid(&xml);
+    assert_eq!(
+        line_shipping(&tree(&xml), 0).0[0],
+        named("shipFrom", "Acme Pier 4")
+    );
+    assert_eq!(
+        read_back(&xml).lines[0].extensions["cxml"]["ship_from"],
+        serde_json::to_value(&pier).unwrap()
+    );
+}

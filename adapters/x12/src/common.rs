@@ -31,6 +31,9 @@
 //! - `extensions.x12.payment_terms`: the heading's ITDs after the one that is the document's
 //!   `payment_terms`, each as the model's payment terms (see [`crate::tiers`]), the elements
 //!   the terms do not hold in `field_elements["payment_terms[<k>]"]`;
+//! - `extensions.x12.ship_from`: an 810's ship-from, its heading's (last) `N1*SF` loop, as a
+//!   party, with `party_segments.ship_from` and `field_elements.ship_from` as for the
+//!   document's parties (cXML writes it as its `shipFrom` contact);
 //! - `lines[].extensions.x12.ship_to`: a line's own ship-to, its first `N1*ST` loop, as a
 //!   party, with `party_segments.ship_to` and `field_elements.ship_to` as for the document's;
 //! - `lines[].extensions.x12.comments`: an 850 line's free text, its `MSG` segments (see
@@ -721,7 +724,8 @@ fn read_contact(seg: &Fields<'_, '_>, party: &mut Party, kept: &mut Map<String, 
 
 /// Reads the N1 loop at `i` (`n1` split) into its party slot when it is the last N1 of its
 /// role outside the line loops ([`Survey::parties`]), keeping the loop segments the model does not hold with that party
-/// (`party_segments`); the loop of an earlier N1 of the
+/// (`party_segments`); a slot past [`SetShape::model_slots`] goes to `extensions.x12.<field>`
+/// (an 810's `ship_from`) instead of a document field; the loop of an earlier N1 of the
 /// same role, or of a role the document has no slot for, is kept whole. Returns the index
 /// after the loop; `check` sees the loop's other segments ([`read_party`]).
 #[allow(clippy::too_many_arguments)]
@@ -745,18 +749,30 @@ pub fn read_party_into(
     // slot it is in is its role.
     match survey.parties.iter().position(|&last| last == Some(i)) {
         Some(r) => {
-            if let Some(s) = slots.get_mut(r) {
-                *s = Some(party);
+            let (Some(field), Some(code)) = (shape.slot_fields.get(r), shape.slot_codes.get(r))
+            else {
+                return end;
+            };
+            if r < shape.model_slots {
+                if let Some(s) = slots.get_mut(r) {
+                    *s = Some(party);
+                }
+            } else {
+                // A party the model has no field for (an 810's ship-from): in the model's
+                // words under `x12.<field>`, or the loop kept whole should it not serialise.
+                let Ok(value) = serde_json::to_value(&party) else {
+                    for s in body.get(i..end).unwrap_or_default() {
+                        ext.keep(s);
+                    }
+                    return end;
+                };
+                ext.mapped.insert((*field).to_string(), value);
             }
             let kept: Vec<Value> = leftovers
                 .iter()
                 .filter_map(|&j| body.get(j))
                 .map(seg_to_json)
                 .collect();
-            let (Some(field), Some(code)) = (shape.slot_fields.get(r), shape.slot_codes.get(r))
-            else {
-                return end;
-            };
             // N101 when it is another code of the role (`VN` for the supplier's `SU`).
             if let Some(n101) = n1.element(1).filter(|e| *e != code.as_bytes()) {
                 elements.insert("N101".into(), Value::String(n1.owned_text(n101)));
@@ -828,17 +844,10 @@ pub fn write_parties(
     parties: &[&Option<Party>],
     ext: &Extensions,
 ) -> Result<(), gateway_core::EncodeError> {
-    let kept = x12_ext(ext)
-        .and_then(|m| m.get("party_segments"))
-        .and_then(Value::as_object);
     let slots = parties.iter().zip(shape.slot_codes).zip(shape.slot_fields);
     for ((party, code), field) in slots {
         if let Some(p) = party {
-            let loop_kept = kept
-                .and_then(|k| k.get(*field))
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
+            let loop_kept = party_segments(ext, field);
             let elements = Kept::field(ext, field);
             // The sender's code for the role (`VN`), when it reads back into the same slot.
             let role = elements
@@ -851,6 +860,16 @@ pub fn write_parties(
         }
     }
     Ok(())
+}
+
+/// The segments of party `field`'s N1 loop the model does not hold
+/// (`x12.party_segments.<field>`), written back inside that loop; none when nothing was kept.
+pub fn party_segments<'e>(ext: &'e Extensions, field: &str) -> &'e [Value] {
+    x12_ext(ext)
+        .and_then(|m| m.get("party_segments"))
+        .and_then(|k| k.get(field))
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
 }
 
 /// Writes segments kept from an X12 input (`["REF", "DP", "042"]` each) as they came, each at
@@ -1096,7 +1115,8 @@ pub fn terms_elements<'a>(
     Ok(els)
 }
 
-/// TXI → tax (`None` when it carries neither amount nor rate). TXI08 (dollar basis for
+/// TXI → tax (`None` when it carries neither amount nor rate). TXI01 is the category, as cXML
+/// names it ([`tax_category`]: `ST` → `sales`). TXI08 (dollar basis for
 /// percent) is the taxable amount when the TXI has a rate (TXI03), as X12's C0803 has it; the
 /// elements the tax does not hold (TXI04 on: jurisdiction, exemption, a TXI08 without a rate
 /// or that is no number, tax id) go to `ext` under `taxes[<index>]`, `index` being the tax's
@@ -1119,10 +1139,13 @@ pub fn read_tax(
     } else {
         None
     };
+    // TXI01 as the category cXML names (`ST` → `sales`), which the writer turns back into the
+    // code (see `schemas/x12/tax-types.csv`).
+    let category = seg.trimmed(1).map(|c| Text::from(tax_category(&c)));
     let tax = Tax {
         amount,
         rate,
-        category: seg.trimmed(1),
+        category,
         description: None,
         taxable_amount,
     };
@@ -1139,22 +1162,60 @@ pub fn read_tax(
     Some(tax)
 }
 
-/// TXI01 for a canonical tax category: the code for the names cXML and Coupa use (`sales` →
-/// ST, `vat` → VA, `gst` → GS, `pst` → PS, other known names → ZZ, mutually defined), `ZZ`
-/// when there is none, and anything else as it is (an X12 input's TXI01 reads back the same;
-/// a value TXI01 cannot hold is refused by the length check with its path). TXI has no
-/// element for a free-text category, so `sales` comes back from X12 as `ST`: the category is
-/// descriptive, the amount and rate travel unchanged.
+const TAX_TYPES: &str = include_str!("../../../schemas/x12/tax-types.csv");
+
+/// One row of `schemas/x12/tax-types.csv`: a TXI01 code, a category name, and whether the code
+/// reads as that name (`read`), or the name is only written as the code.
+struct TaxType {
+    code: &'static str,
+    category: &'static str,
+    read: bool,
+}
+
+/// `schemas/x12/tax-types.csv`, read once.
+fn tax_types() -> &'static [TaxType] {
+    static TABLE: std::sync::OnceLock<Vec<TaxType>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        TAX_TYPES
+            .lines()
+            .skip_while(|l| l.starts_with('#'))
+            .skip(1)
+            .filter_map(|l| {
+                let mut cols = l.split(',');
+                Some(TaxType {
+                    code: cols.next()?,
+                    category: cols.next()?,
+                    read: cols.next()? == "yes",
+                })
+            })
+            .collect()
+    })
+}
+
+/// The canonical category of a tax of TXI01 `code`: the name cXML (and so Coupa, the CSV and
+/// JSON documents) gives that tax (`ST` → `sales`, `VA` → `vat`; `schemas/x12/tax-types.csv`),
+/// so one tax has one category whatever channel it came in by. A code the table gives no name
+/// (`TX`, all taxes; `ZZ`) is its own category, as CANONICAL.md keeps a source's codes.
+pub fn tax_category(code: &str) -> &str {
+    tax_types()
+        .iter()
+        .find(|t| t.read && t.code == code)
+        .map_or(code, |t| t.category)
+}
+
+/// TXI01 for a canonical tax category: the code `schemas/x12/tax-types.csv` gives the name
+/// (ignoring ASCII case: `sales` → ST, `vat` → VA, `gst` → GS, `pst` → PS; names 004010 has
+/// no code for, such as `hst` or `usage`, → ZZ, mutually defined), `ZZ` when there is none,
+/// and anything else as it is (a code read from X12 that the table does not name, such as
+/// `TX`, goes back the same; a value TXI01 cannot hold is refused by the length check with
+/// its path). [`tax_category`] reads each code the table writes back as the name it was
+/// written from, but ZZ, whose category word is lost ([`crate::left_out()`] names it).
 pub fn tax_type_code(category: Option<&str>) -> &str {
     let Some(c) = category else { return "ZZ" };
-    match c.to_ascii_lowercase().as_str() {
-        "sales" | "salestax" | "sales_tax" => "ST",
-        "vat" | "valueadded" => "VA",
-        "gst" => "GS",
-        "pst" => "PS",
-        "usage" | "use" | "withholding" | "other" | "hst" | "qst" => "ZZ",
-        _ => c,
-    }
+    tax_types()
+        .iter()
+        .find(|t| t.category.len() == c.len() && t.category.eq_ignore_ascii_case(c))
+        .map_or(c, |t| t.code)
 }
 
 /// Tax → TXI, with the elements [`read_tax`] kept (`kept`, the tax's `field_elements`). The
@@ -1467,6 +1528,10 @@ pub fn write_part_ids<'a>(
     els
 }
 
+/// The most party slots a set kind has ([`SetShape::slot_fields`]): an 810's five parties and
+/// its ship-from.
+pub const PARTY_SLOTS: usize = 6;
+
 /// What tells the segments of one set kind apart, for [`survey`].
 pub struct SetShape {
     /// The beginning segment: BIG or BEG.
@@ -1482,6 +1547,10 @@ pub struct SetShape {
     pub role: fn(&str) -> Option<usize>,
     /// The document field of each party slot (`supplier`, ...), in slot order.
     pub slot_fields: &'static [&'static str],
+    /// How many of the slots are fields of the document; the ones after them are parties the
+    /// model has no field for, read into `extensions.x12.<field>` (an 810's `N1*SF`,
+    /// `ship_from`, which cXML writes as its `shipFrom`).
+    pub model_slots: usize,
     /// The N101 code the writer gives each party slot (`SU`, ...), in slot order; another
     /// code of the role read (`VN`) is kept.
     pub slot_codes: &'static [&'static str],
@@ -1509,7 +1578,7 @@ pub struct Survey {
     pub last_revision: Option<usize>,
     /// Last N1 per party slot outside the line loops (heading or summary): an N1 loop inside
     /// an IT1/PO1 loop is its line's, kept with it.
-    pub parties: [Option<usize>; 5],
+    pub parties: [Option<usize>; PARTY_SLOTS],
     /// Number of line item segments.
     pub lines: usize,
 }
@@ -1526,7 +1595,7 @@ pub fn survey(body: &[Segment<'_>], shape: &SetShape) -> Survey {
     // until a later total segment shows it was in the line loop after all.
     let mut ctt_since_line = false;
     let mut total_since_line = false;
-    let mut after_total: [Option<usize>; 5] = [None; 5];
+    let mut after_total: [Option<usize>; PARTY_SLOTS] = [None; PARTY_SLOTS];
     for (i, seg) in body.iter().enumerate() {
         let id = seg.id();
         in_n1_loop = id == b"N1" || (in_n1_loop && is_n1_child(id));
@@ -1575,7 +1644,7 @@ pub fn survey(body: &[Segment<'_>], shape: &SetShape) -> Survey {
             s.last_total = Some(i);
             total_since_line = true;
             // An earlier total segment is not the last: the N1s after it were in a line loop.
-            after_total = [None; 5];
+            after_total = [None; PARTY_SLOTS];
         }
     }
     for (slot, waiting) in s.parties.iter_mut().zip(after_total) {

@@ -10,6 +10,9 @@
 //! - What a payment term cXML kept holds beyond an ITD's elements (see [`crate::tiers`]).
 //! - A tax's description (`taxes[].description`, `lines[].taxes[].description`, cXML
 //!   `TaxDetail/Description`): TXI has no free-text element; its category is TXI01.
+//! - A tax category X12 004010 has no code for (`hst`, `usage`; `schemas/x12/tax-types.csv`):
+//!   written as TXI01 `ZZ`, mutually defined, which reads back as `ZZ`. The tax's amount and
+//!   rate travel; the category word does not. (Orders' taxes too.)
 //! - cXML Extrinsics of the invoice and its lines (`extensions.cxml.extrinsic`: `CostCenter`,
 //!   `CustomerReference`, `CustomFields`): the 810 has no segment for named free-form values.
 //! - Whether a line is a service line (`lines[].extensions.cxml.service`,
@@ -42,6 +45,9 @@ const NO_LINE_TEXT_IN_810: &str = "an 810's IT1 loop has no segment for free-for
 /// Why a tax's description is not written.
 const NO_TAX_TEXT: &str = "X12 TXI has no element for a tax's description (TXI01 carries its category), so it is not written";
 
+/// Why a tax category is written as ZZ.
+const NO_TAX_CODE: &str = "X12 004010 has no tax type code (TXI01) for this category, so the tax is written as ZZ (mutually defined) and reads back with category ZZ; its amount and rate are written";
+
 /// Why cXML Extrinsics are not written.
 const NO_EXTRINSIC: &str =
     "an 810 has no segment for cXML Extrinsics (named free-form values), so they are not written";
@@ -61,13 +67,31 @@ fn cxml<'e>(e: &'e gateway_model::Extensions, key: &str) -> Option<&'e serde_jso
     e.get("cxml")?.get(key)
 }
 
-/// Names each tax of `taxes` (at `path`) with a description.
+/// Names each tax of `taxes` (at `path`) with a description, and each whose category is
+/// written as `ZZ` ([`zz_categories`]).
 fn tax_texts(path: &str, taxes: &[gateway_model::Tax], out: &mut Vec<LeftOut>) {
     for (k, tax) in taxes.iter().enumerate() {
         if tax.description.is_some() {
             out.push(LeftOut {
                 path: format!("{path}[{k}].description"),
                 reason: NO_TAX_TEXT.into(),
+            });
+        }
+    }
+    zz_categories(path, taxes, out);
+}
+
+/// Names each tax of `taxes` (at `path`) whose category TXI01 writes as `ZZ` although it is
+/// no `ZZ` itself (`hst`, `usage`): the category does not come back.
+fn zz_categories(path: &str, taxes: &[gateway_model::Tax], out: &mut Vec<LeftOut>) {
+    for (k, tax) in taxes.iter().enumerate() {
+        let Some(c) = tax.category.as_deref() else {
+            continue;
+        };
+        if crate::common::tax_type_code(Some(c)) == "ZZ" && !c.eq_ignore_ascii_case("ZZ") {
+            out.push(LeftOut {
+                path: format!("{path}[{k}].category"),
+                reason: NO_TAX_CODE.into(),
             });
         }
     }
@@ -130,7 +154,13 @@ pub fn left_out(doc: &Document) -> Vec<LeftOut> {
                 }
             }
         }
-        Document::PurchaseOrder(po) => crate::tiers::left_out(&po.extensions, &mut out),
+        Document::PurchaseOrder(po) => {
+            crate::tiers::left_out(&po.extensions, &mut out);
+            zz_categories("$.taxes", &po.taxes, &mut out);
+            for (n, line) in po.lines.iter().enumerate() {
+                zz_categories(&format!("$.lines[{n}].taxes"), &line.taxes, &mut out);
+            }
+        }
     }
     out
 }

@@ -12,11 +12,12 @@
 //! when the field is absent) or left out when there is none, and a line with a PO of its own
 //! and nothing kept gets `REF*PO*<po>` ([`po_plan`]).
 //!
-//! A line's own ship-to and comments, which cXML carries (a line's `ShipTo`, `Comments`) and
-//! the model holds only in the line's extensions: the ship-to goes in an `N1*ST` loop inside
-//! the line loop (the 810's IT1 loop and the 850's PO1 loop both have an N1 loop), and is
-//! read back from the loop's first `N1*ST` into `x12.ship_to` (a party, as `cxml.ship_to`
-//! is); an 850 line's comments go in MSG segments ([`write_line_comments`]), the PO1 loop's
+//! A line's own ship-to, ship-from and comments, which cXML carries (a line's `ShipTo`, an
+//! invoice line's shipping `Contact`s, `Comments`) and the model holds only in the line's
+//! extensions: the ship-to goes in an `N1*ST` loop inside the line loop (the 810's IT1 loop
+//! and the 850's PO1 loop both have an N1 loop), the ship-from in an `N1*SF` loop, and each
+//! is read back from the loop's first `N1*ST` or `N1*SF` into `x12.ship_to` or
+//! `x12.ship_from` (a party, as `cxml.ship_to` is); an 850 line's comments go in MSG segments ([`write_line_comments`]), the PO1 loop's
 //! free-form text, and come back into `x12.comments`. The 810's IT1 loop has no free-form
 //! text segment: an invoice line's comments are not written, and [`crate::left_out()`] names
 //! them.
@@ -29,7 +30,7 @@ use serde_json::Value;
 
 use crate::common::{
     ExtBuilder, Kept, MapCx, PartIds, PartyLoop, PoRewrite, is_n1_child, kept_element, pair_po,
-    read_charge, read_party, read_tax, seg_to_json, write_charge, write_kept_list,
+    party_segments, read_charge, read_party, read_tax, seg_to_json, write_charge, write_kept_list,
     write_kept_segments, write_part_ids, write_party, write_tax, x12_ext,
 };
 use crate::fields::Fields;
@@ -197,8 +198,8 @@ fn write_line_segments<L: LoopLine>(
         let kept = Kept::item(le, "charges", k);
         write_charge(out, c, &format!("{path}.charges[{k}]"), kept)?;
     }
-    // Before the kept segments: the first N1*ST and the first MSGs of a loop are these.
-    write_line_ship_to(out, &path, le)?;
+    // Before the kept segments: the first N1*ST, N1*SF and MSGs of a loop are these.
+    write_line_parties(out, &path, le)?;
     if segment.set == "850" {
         write_line_comments(out, &path, le)?;
     }
@@ -211,10 +212,10 @@ fn write_line_segments<L: LoopLine>(
     }
 }
 
-/// The key of a line's own ship-to in its extensions (`x12.ship_to`, `cxml.ship_to`).
-const SHIP_TO: &str = "ship_to";
-/// N101 of a line's own ship-to.
-const SHIP_TO_CODE: &str = "ST";
+/// The parties of a line's own N1 loops, by their key in its extensions (`x12.<key>`,
+/// `cxml.<key>`) and N101: its ship-to (`N1*ST`) and ship-from (`N1*SF`), which cXML carries in
+/// an invoice line's shipping and the model holds only in the line's extensions.
+const LINE_PARTIES: [(&str, &str); 2] = [("ship_to", "ST"), ("ship_from", "SF")];
 /// The key of a line's comments in its extensions (`x12.comments`, `cxml.comments`).
 const COMMENTS: &str = "comments";
 /// MSG01 holds 264 characters (X12 004010 and 005010), unless the partner's profile says
@@ -235,33 +236,32 @@ pub(crate) fn line_field<'e>(ext: &'e Extensions, key: &str) -> Option<(&'static
     })
 }
 
-/// A line's own ship-to as an N1*ST loop inside its loop (the 810's IT1 loop and the 850's
-/// PO1 loop both have an N1 loop): `x12.ship_to`, read from an X12 line, with what its loop
-/// kept; else `cxml.ship_to`, a cXML line's `ShipTo`. One that is no party is refused with its
-/// path, not dropped.
-fn write_line_ship_to(out: &mut Out, path: &str, le: &Extensions) -> Result<(), EncodeError> {
-    let Some((format, value)) = line_field(le, SHIP_TO) else {
-        return Ok(());
-    };
-    let at = format!("{path}.extensions.{format}.{SHIP_TO}");
-    let party: Party = serde_json::from_value(value.clone()).map_err(|e| EncodeError::Invalid {
-        path: at.clone(),
-        message: format!("a line's ship-to is a party (name, ids, address): {e}"),
-    })?;
-    let (kept, elements) = if format == "x12" {
-        let kept = x12_ext(le)
-            .and_then(|x| x.get("party_segments"))
-            .and_then(|p| p.get(SHIP_TO))
-            .and_then(Value::as_array)
-            .map_or(&[][..], Vec::as_slice);
-        (kept, Kept::field(le, SHIP_TO))
-    } else {
-        (&[][..], Kept::none())
-    };
-    out.begin_loop("N1");
-    let written = write_party(out, SHIP_TO_CODE, &party, &at, kept, elements);
-    out.end_loop();
-    written
+/// A line's own ship-to and ship-from ([`LINE_PARTIES`]), each as an N1 loop inside its loop
+/// (the 810's IT1 loop and the 850's PO1 loop both have an N1 loop): `x12.<key>`, read from an
+/// X12 line, with what its loop kept; else `cxml.<key>`, a cXML line's. One that is no party
+/// is refused with its path, not dropped.
+fn write_line_parties(out: &mut Out, path: &str, le: &Extensions) -> Result<(), EncodeError> {
+    for (key, code) in LINE_PARTIES {
+        let Some((format, value)) = line_field(le, key) else {
+            continue;
+        };
+        let at = format!("{path}.extensions.{format}.{key}");
+        let party: Party =
+            serde_json::from_value(value.clone()).map_err(|e| EncodeError::Invalid {
+                path: at.clone(),
+                message: format!("a line's {key} is a party (name, ids, address): {e}"),
+            })?;
+        let (kept, elements) = if format == "x12" {
+            (party_segments(le, key), Kept::field(le, key))
+        } else {
+            (&[][..], Kept::none())
+        };
+        out.begin_loop("N1");
+        let written = write_party(out, code, &party, &at, kept, elements);
+        out.end_loop();
+        written?;
+    }
+    Ok(())
 }
 
 /// An 850 line's comments as MSG segments (Message Text, the PO1 loop's free-form text), one
@@ -686,8 +686,8 @@ pub struct OpenLine {
     described: bool,
     /// The order of the set's line loop, for the segments a line keeps.
     positions: Option<&'static crate::order::Positions>,
-    /// The line's N1*ST loop was read into its ship-to: a later one is kept.
-    ship_to_read: bool,
+    /// The line's N1 loop of each of [`LINE_PARTIES`] was read into it: a later one is kept.
+    parties_read: [bool; LINE_PARTIES.len()],
     /// The set's line loop has MSG (an 850's PO1 loop; an 810's IT1 loop has none): its text
     /// is the line's comments.
     reads_msg: bool,
@@ -710,7 +710,7 @@ impl OpenLine {
     pub fn start<L: LoopLine>(&mut self, lines: &mut [L]) -> &mut ExtBuilder {
         self.close(lines);
         self.described = false;
-        self.ship_to_read = false;
+        self.parties_read = Default::default();
         &mut self.ext
     }
 
@@ -732,37 +732,54 @@ impl OpenLine {
         self.ext.keep(seg);
     }
 
-    /// Whether N1 `n1` opens the line's own ship-to: the first `N1*ST` of its loop.
-    pub fn takes_ship_to(&self, n1: &Fields<'_, '_>) -> bool {
-        !self.ship_to_read && n1.element(1) == Some(SHIP_TO_CODE.as_bytes())
+    /// Which of [`LINE_PARTIES`] N1 `n1` opens, when it is the first of its code in the loop.
+    fn party_of(&self, n1: &Fields<'_, '_>) -> Option<usize> {
+        let code = n1.element(1)?;
+        LINE_PARTIES
+            .iter()
+            .zip(self.parties_read)
+            .position(|((_, c), read)| !read && code == c.as_bytes())
     }
 
-    /// Reads the N1 loop at `i` of `body` (`n1` split) into the line's ship-to
-    /// (`x12.ship_to`), what its loop holds beyond the party into `party_segments.ship_to`
-    /// and `field_elements.ship_to`, as for a document's party. Returns the index after the
-    /// loop; `check` sees the loop's other segments ([`read_party`]).
-    pub fn read_ship_to(
+    /// Whether N1 `n1` opens one of the line's own parties: the first `N1*ST` (ship-to) or
+    /// `N1*SF` (ship-from) of its loop.
+    pub fn takes_party(&self, n1: &Fields<'_, '_>) -> bool {
+        self.party_of(n1).is_some()
+    }
+
+    /// Reads the N1 loop at `i` of `body` (`n1` split, which [`Self::takes_party`]) into the
+    /// line's ship-to or ship-from (`x12.ship_to`, `x12.ship_from`), what its loop holds
+    /// beyond the party into `party_segments.<key>` and `field_elements.<key>`, as for a
+    /// document's party. Returns the index after the loop; `check` sees the loop's other
+    /// segments ([`read_party`]).
+    pub fn read_line_party(
         &mut self,
         n1: &Fields<'_, '_>,
         body: &[Segment<'_>],
         i: usize,
         check: &mut dyn FnMut(&Fields<'_, '_>, usize),
     ) -> usize {
-        self.ship_to_read = true;
+        let which = self
+            .party_of(n1)
+            .and_then(|k| Some((k, LINE_PARTIES.get(k)?.0)));
         let PartyLoop {
             party,
             end,
             leftovers,
             elements,
         } = read_party(n1, body, i, check);
-        let Ok(value) = serde_json::to_value(&party) else {
-            // A party always serializes; were it not to, the loop is kept as it came.
+        let (Some((k, key)), Ok(value)) = (which, serde_json::to_value(&party)) else {
+            // Not one of the line's parties after all, or (never) a party that does not
+            // serialise: the loop is kept as it came.
             for seg in body.get(i..end).unwrap_or_default() {
                 self.ext.keep(seg);
             }
             return end;
         };
-        self.ext.mapped.insert(SHIP_TO.into(), value);
+        if let Some(read) = self.parties_read.get_mut(k) {
+            *read = true;
+        }
+        self.ext.mapped.insert(key.into(), value);
         let kept: Vec<Value> = leftovers
             .iter()
             .filter_map(|&j| body.get(j))
@@ -771,9 +788,9 @@ impl OpenLine {
         if !kept.is_empty() {
             self.ext
                 .party_segments
-                .insert(SHIP_TO.into(), Value::Array(kept));
+                .insert(key.into(), Value::Array(kept));
         }
-        self.ext.keep_field_map(SHIP_TO, elements);
+        self.ext.keep_field_map(key, elements);
         end
     }
 

@@ -1,7 +1,8 @@
 //! X12 810 (invoice) ↔ canonical [`Invoice`], per the X12 column of CANONICAL.md.
 //!
 //! Header: BIG (date, number, PO number, BIG07 purpose), NTE → comments, CUR02 → currency,
-//! N1 loops (SU/SE/VN supplier, BY buyer, BT bill-to, RI remit-to, ST ship-to) with N3/N4/PER,
+//! N1 loops (SU/SE/VN supplier, BY buyer, BT bill-to, RI remit-to, ST ship-to; SF ship-from,
+//! which the model has no field for, into `extensions.x12.ship_from`) with N3/N4/PER,
 //! ITD → payment terms (the first that gives terms; later ones are further tiers, see
 //! `crate::tiers`). Lines: IT1 (number, quantity, UOM, price, qualifier pairs; a `PO`
 //! pair or a line `REF*PO` naming another PO than BIG04 → `po_number`, written back as
@@ -19,10 +20,12 @@
 //! the original invoice's date of a memo (the 810 carries its number,
 //! `REF*OI`), a line's comments (the IT1 loop has no free-form text segment; named by
 //! [`crate::left_out()`]), the decimal text of quantities and prices (X12 writes `12.5` for
-//! `12.50`; the value is the same), and a tax category or unit that is not an X12 code (written
-//! as its X12 code: `sales` as TXI01 `ST`, see [`crate::common::tax_type_code`]; `HUR` as
-//! `HR`, see `schemas/x12/units.csv`, and so a unit read from X12 longer than IT103 allows,
-//! `KGM` as `KG`). No money is left out: every tax has its TXI and every
+//! `12.50`; the value is the same), and a unit that is not an X12 code (written as its X12
+//! code: `HUR` as `HR`, see `schemas/x12/units.csv`, and so a unit read from X12 longer than
+//! IT103 allows, `KGM` as `KG`). A tax category is written as its TXI01 code and read back
+//! from it as the category cXML names (`sales` ↔ `ST`, `schemas/x12/tax-types.csv`, see
+//! [`crate::common::tax_category`]); one 004010 has no code for (`hst`) is written as `ZZ`
+//! and named by [`crate::left_out()`]. No money is left out: every tax has its TXI and every
 //! charge its SAC. A party's ids after the first, and a first whose domain is not an X12 code,
 //! go in loop `REF*ZZ` segments (see [`crate::party_ids`]). Values longer than the partner
 //! accepts are refused with their path ([`crate::lengths`]); a line break in free text (a name,
@@ -31,7 +34,7 @@
 use gateway_core::EncodeError;
 use gateway_model::{Invoice, InvoiceLine, InvoicePurpose, Party, Text};
 
-use crate::common::{self, ExtBuilder, Kept, LineItem, MapCx, SetShape, Survey};
+use crate::common::{self, ExtBuilder, Kept, LineItem, MapCx, PARTY_SLOTS, SetShape, Survey};
 use crate::envelope::{SetIssue, Severity};
 use crate::fields::Fields;
 use crate::line_loop::{LineSegment, OpenLine, write_line};
@@ -49,6 +52,7 @@ fn role(code: &str) -> Option<usize> {
         "BT" => Some(2),
         "RI" => Some(3),
         "ST" => Some(4),
+        "SF" => Some(5),
         _ => None,
     }
 }
@@ -69,8 +73,16 @@ impl SetKind for Invoice810 {
         total: *b"TDS",
         is_total: is_tds,
         role,
-        slot_fields: &["supplier", "buyer", "bill_to", "remit_to", "ship_to"],
-        slot_codes: &["SU", "BY", "BT", "RI", "ST"],
+        slot_fields: &[
+            "supplier",
+            "buyer",
+            "bill_to",
+            "remit_to",
+            "ship_to",
+            SHIP_FROM_FIELD,
+        ],
+        model_slots: 5,
+        slot_codes: &["SU", "BY", "BT", "RI", "ST", "SF"],
         currency_entity: "SE",
     };
     const BEGIN: (&'static str, &'static str) = ("BIG", "beginning segment for invoice");
@@ -123,8 +135,9 @@ impl SetKind for Invoice810 {
     }
 
     #[inline]
-    fn finish(inv: &mut Invoice, slots: [Option<Party>; 5], comments: Option<Text>) {
-        let [supplier, buyer, bill_to, remit_to, ship_to] = slots;
+    fn finish(inv: &mut Invoice, slots: [Option<Party>; PARTY_SLOTS], comments: Option<Text>) {
+        // The ship-from is in `extensions.x12.ship_from` already (see `SetShape::model_slots`).
+        let [supplier, buyer, bill_to, remit_to, ship_to, _] = slots;
         inv.supplier = supplier;
         inv.buyer = buyer;
         inv.bill_to = bill_to;
@@ -331,6 +344,11 @@ fn po_date(inv: &Invoice) -> El<'_> {
     }
 }
 
+/// The key of the ship-from in `extensions.x12`: the heading's `N1*SF` (ship from) loop, read
+/// as a party ([`SetShape::model_slots`]), since the model has no field for it. cXML writes it
+/// as its `shipFrom`.
+pub(crate) const SHIP_FROM_FIELD: &str = "ship_from";
+
 /// Where another format's reader keeps the party an invoice is shipped from, which the model
 /// has no field for: cXML's `Contact role="shipFrom"`.
 pub(crate) const SHIP_FROM: &str = "$.extensions.cxml.parties.shipFrom";
@@ -345,15 +363,39 @@ pub(crate) fn kept_ship_from(inv: &Invoice) -> Option<Party> {
     serde_json::from_value(v.clone()).ok()
 }
 
-/// `N1*SF` (ship from) for the ship-from a cXML invoice named, with its N3/N4/PER. The X12
-/// reader keeps an N1*SF loop whole (`extensions.x12.segments`): one kept from an X12 source
-/// is written with the kept segments, and no other.
+/// `N1*SF` (ship from), with its N3/N4/PER: X12's own (`extensions.x12.ship_from`, with what
+/// its loop kept), else the ship-from a cXML invoice named. An X12 one that is no party is
+/// refused with its path, not dropped. A whole `N1*SF` loop kept among the segments
+/// (`extensions.x12.segments`: an earlier one of two, or one read before the ship-from was
+/// mapped) is written with them, and a cXML ship-from then is not.
 fn write_ship_from(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
+    let e = &inv.extensions;
+    if let Some(v) = common::x12_ext(e)
+        .and_then(|x| x.get(SHIP_FROM_FIELD))
+        .filter(|v| !v.is_null())
+    {
+        let path = format!("$.extensions.x12.{SHIP_FROM_FIELD}");
+        let party: Party =
+            serde_json::from_value(v.clone()).map_err(|err| EncodeError::Invalid {
+                path: path.clone(),
+                message: format!("the ship-from is a party (name, ids, address): {err}"),
+            })?;
+        out.begin_loop("N1");
+        let written = common::write_party(
+            out,
+            "SF",
+            &party,
+            &path,
+            common::party_segments(e, SHIP_FROM_FIELD),
+            Kept::field(e, SHIP_FROM_FIELD),
+        );
+        out.end_loop();
+        return written;
+    }
     let Some(party) = kept_ship_from(inv) else {
         return Ok(());
     };
-    let kept_sf = inv
-        .extensions
+    let kept_sf = e
         .get("x12")
         .and_then(|x| x.get("segments"))
         .and_then(serde_json::Value::as_array)

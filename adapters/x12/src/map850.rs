@@ -14,10 +14,10 @@
 //! `version` ↔ the first header `REF*PP` (purchase order revision number). A party's ids: the
 //! first in N1 (N103/N104), the others, and a first whose domain is not an X12 code, in loop
 //! `REF*ZZ` segments (see [`crate::party_ids`]). Decimals are written in X12's shortest form
-//! (`12.5` for `12.50`; the value is the same), and a tax category or unit that is not an X12
-//! code as its X12 code (`sales` as TXI01 `ST`, see [`crate::common::tax_type_code`]; `HUR` as
-//! `HR`, see `schemas/x12/units.csv`; a unit read from X12 longer than PO103 allows, such as
-//! `KGM`, as well). A tax's taxable amount goes in TXI08 beside its rate, and is left out
+//! (`12.5` for `12.50`; the value is the same), and a unit that is not an X12 code as its X12
+//! code (`HUR` as `HR`, see `schemas/x12/units.csv`; a unit read from X12 longer than PO103
+//! allows, such as `KGM`, as well). A tax category goes both ways through its TXI01 code
+//! (`sales` ↔ `ST`, see [`crate::common::tax_category`]). A tax's taxable amount goes in TXI08 beside its rate, and is left out
 //! without one (X12's C0803). Values longer than the partner accepts are refused with
 //! their path ([`crate::lengths`]): a Coupa PO the supplier's translator would reject stops here,
 //! in the dead-letter queue with the reason, instead of at the supplier.
@@ -30,7 +30,7 @@ use gateway_model::{
 };
 use rust_decimal::Decimal;
 
-use crate::common::{self, ExtBuilder, Kept, LineItem, MapCx, SetShape, Survey};
+use crate::common::{self, ExtBuilder, Kept, LineItem, MapCx, PARTY_SLOTS, SetShape, Survey};
 use crate::envelope::{SetIssue, Severity};
 use crate::fields::Fields;
 use crate::line_loop::{LineSegment, OpenLine, write_line};
@@ -82,6 +82,7 @@ impl SetKind for Order850 {
         is_total: is_amt_tt,
         role,
         slot_fields: &["supplier", "buyer", "bill_to", "ship_to"],
+        model_slots: 4,
         slot_codes: &["SU", "BY", "BT", "ST"],
         currency_entity: "BY",
     };
@@ -166,8 +167,8 @@ impl SetKind for Order850 {
     }
 
     #[inline]
-    fn finish(po: &mut PurchaseOrder, slots: [Option<Party>; 5], comments: Option<Text>) {
-        let [supplier, buyer, bill_to, ship_to, _] = slots;
+    fn finish(po: &mut PurchaseOrder, slots: [Option<Party>; PARTY_SLOTS], comments: Option<Text>) {
+        let [supplier, buyer, bill_to, ship_to, ..] = slots;
         po.supplier = supplier;
         po.buyer = buyer;
         po.bill_to = bill_to;

@@ -6,7 +6,7 @@
 
 use gateway_model::{Charge, Extensions, Party, PaymentTerms, Tax, Text};
 
-use crate::common::{self, ExtBuilder, LineItem, MapCx, SetShape, Survey};
+use crate::common::{self, ExtBuilder, LineItem, MapCx, PARTY_SLOTS, SetShape, Survey};
 use crate::envelope::{SetIssue, Severity};
 use crate::fields::Fields;
 use crate::lengths::{Limits, SegmentLimits};
@@ -91,7 +91,7 @@ pub(crate) trait SetKind {
 
     /// After the loop: the parties into their places (slots in [`SetShape::role`] order), the
     /// comments, and what the kind derives from the whole document.
-    fn finish(doc: &mut Self::Doc, slots: [Option<Party>; 5], comments: Option<Text>);
+    fn finish(doc: &mut Self::Doc, slots: [Option<Party>; PARTY_SLOTS], comments: Option<Text>);
 }
 
 /// The segments between ST and SE.
@@ -150,7 +150,7 @@ pub(crate) fn read_set_into<K: SetKind>(
         ));
         return cx.issues;
     };
-    let mut slots: [Option<Party>; 5] = Default::default();
+    let mut slots: [Option<Party>; PARTY_SLOTS] = Default::default();
     let mut comments: Vec<String> = Vec::new();
     K::common(doc).lines.reserve_exact(survey.lines);
     if let Some(at) = lines_at.as_mut() {
@@ -243,13 +243,13 @@ pub(crate) fn read_set_into<K: SetKind>(
                 ext.keep(seg);
                 scope = Scope::Summary;
             }
-            // A line's first N1*ST loop is its own ship-to (`x12.ship_to`); its other N1
-            // loops are kept with it.
-            (Scope::Line, b"N1") if open.takes_ship_to(seg) => {
+            // A line's first N1*ST loop is its own ship-to (`x12.ship_to`), its first N1*SF
+            // its ship-from (`x12.ship_from`); its other N1 loops are kept with it.
+            (Scope::Line, b"N1") if open.takes_party(seg) => {
                 let mut check = |child: &Fields<'_, '_>, k: usize| {
                     check_segment(&mut cx, limits, child, k, &mut tally);
                 };
-                i = open.read_ship_to(seg, body, i, &mut check);
+                i = open.read_line_party(seg, body, i, &mut check);
                 continue;
             }
             (Scope::Line, _) => {

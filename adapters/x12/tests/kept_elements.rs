@@ -140,7 +140,7 @@ const CASES: &[Case] = &[
         check: |d| {
             let t = &inv(d).taxes;
             assert_eq!(t.len(), 1);
-            assert_eq!(t[0].category.as_deref(), Some("ST"));
+            assert_eq!(t[0].category.as_deref(), Some("sales"));
             assert_eq!((t[0].amount, t[0].rate), (dec("0"), dec("0")));
         },
     },

@@ -1,7 +1,9 @@
 //! An N1 loop inside an IT1/PO1 loop is its line's: it stays in that line's extensions and
 //! is written back inside the line loop, and never displaces the heading's N1 of the same
 //! role, which fills the document's party. A line's first `N1*ST` loop is its own ship-to,
-//! read as a party (`extensions.x12.ship_to`); its other N1 loops are kept as they came. So does a `REF*PP` inside a line loop leave the
+//! read as a party (`extensions.x12.ship_to`), its first `N1*SF` its ship-from
+//! (`extensions.x12.ship_from`); its other N1 loops are kept as they came. The heading's
+//! (last) `N1*SF` is the invoice's ship-from, read as a party too (`extensions.x12.ship_from`). So does a `REF*PP` inside a line loop leave the
 //! heading's PO revision alone. The 997 accepts such a set, and X12 → canonical → X12 →
 //! canonical keeps both.
 
@@ -263,4 +265,158 @@ fn a_ref_pp_in_a_line_loop_leaves_the_orders_version() {
     assert_eq!(po.version, Some(3));
     assert_eq!(kept(&po.lines[0].extensions), json!([["REF", "PP", "9"]]));
     round_trips(&docs);
+}
+
+/// The party `x12.<key>` of extensions `ext` holds, when it holds one.
+fn x12_party(ext: &gateway_model::Extensions, key: &str) -> Option<Party> {
+    Some(serde_json::from_value(ext.get("x12")?.get(key)?.clone()).unwrap())
+}
+
+/// The segments of `x12` from the one starting `first` up to (not including) the next one
+/// starting with any of `until`.
+fn run_of<'x>(x12: &'x str, first: &str, until: &[&str]) -> Vec<&'x str> {
+    let segs: Vec<&str> = x12.split("~\n").collect();
+    let at = segs.iter().position(|s| s.starts_with(first)).unwrap();
+    segs[at..]
+        .iter()
+        .take_while(|s| s.starts_with(first) || !until.iter().any(|u| s.starts_with(u)))
+        .copied()
+        .collect()
+}
+
+/// The 810's ship-from (`N1*SF`) was kept whole among the segments, which cXML cannot read:
+/// X12 → cXML lost it. It is read as a party, `extensions.x12.ship_from`, with what its loop
+/// holds beyond the party kept beside it (as for the document's parties), and written back
+/// as the same loop; the last heading `N1*SF` is the ship-from, an earlier one stays kept.
+#[test]
+fn the_heading_ship_from_is_read_as_a_party_and_written_back_as_it_came() {
+    let sf_loop = [
+        "N1*SF*Acme Dock 2*92*DOCK2*FR",
+        "N2*Building C",
+        "N3*5 Quay Road",
+        "N4*Springfield*IL*62702*US",
+        "PER*SH*Lee Park*TE*555-0199",
+    ];
+    let mut body = vec![
+        "BIG*20260315*INV-3**PO-1",
+        "CUR*SE*USD",
+        "N1*SF*Old Dock",
+        "N1*SU*Acme Supply*92*ACME",
+    ];
+    body.extend(sf_loop);
+    body.extend([
+        "N1*ST*Globex Warehouse 7*92*WH7",
+        "IT1*1*1*EA*10**VP*A",
+        "PID*F****x",
+        "TDS*1000",
+        "CTT*1",
+    ]);
+    let raw = interchange("IN", "810", &body);
+    let docs = decode(raw.as_bytes());
+    let inv = invoice(&docs[0]);
+    let from = x12_party(&inv.extensions, "ship_from").unwrap();
+    assert_eq!(from.name.as_deref(), Some("Acme Dock 2"));
+    assert_eq!(
+        (from.ids[0].domain.as_str(), from.ids[0].value.as_str()),
+        ("92", "DOCK2")
+    );
+    let address = from.address.as_ref().unwrap();
+    assert_eq!(address.lines, vec!["5 Quay Road".to_string()]);
+    assert_eq!(address.postal_code.as_deref(), Some("62702"));
+    assert_eq!(from.contact.as_deref(), Some("Lee Park"));
+    // The document's own parties are where they were.
+    assert_eq!(name(&inv.supplier), Some("Acme Supply"));
+    assert_eq!(name(&inv.ship_to), Some("Globex Warehouse 7"));
+    // The earlier N1*SF stays kept whole; what the loop holds beyond the party (its N2, N105,
+    // PER01) is kept with the ship-from.
+    assert_eq!(kept(&inv.extensions), json!([["N1", "SF", "Old Dock"]]));
+    let x12 = &inv.extensions["x12"];
+    assert_eq!(
+        x12["party_segments"]["ship_from"],
+        json!([["N2", "Building C"]])
+    );
+    assert_eq!(
+        x12["field_elements"]["ship_from"],
+        json!({"N105": "FR", "PER01": "SH"})
+    );
+
+    // Written back: the same loop, and the kept one before it; read again, the same invoice.
+    let written = round_trips(&docs);
+    assert_eq!(
+        run_of(&written, "N1*SF*Acme", &["N1*", "IT1"]),
+        sf_loop,
+        "{written}"
+    );
+    assert!(written.contains("N1*SF*Old Dock~"), "{written}");
+    let ack = ack_of(&raw);
+    assert!(ack.contains("AK5*A~"), "{ack}");
+}
+
+/// A line's first `N1*SF` is its own ship-from (`lines[].extensions.x12.ship_from`), as its
+/// first `N1*ST` is its ship-to; a later one stays kept. Written back inside the line loop.
+/// A cXML line's ship-from (`lines[].extensions.cxml.ship_from`) is written the same way and
+/// reads back as X12's.
+#[test]
+fn a_line_ship_from_is_its_first_n1_sf_both_ways() {
+    let raw = interchange(
+        "IN",
+        "810",
+        &[
+            "BIG*20260315*INV-4**PO-1",
+            "CUR*SE*USD",
+            "N1*SU*Acme Supply*92*ACME",
+            "IT1*1*1*EA*10**VP*A",
+            "PID*F****x",
+            "N1*SF*Acme Dock 9*92*DOCK9",
+            "N3*9 Quay Road",
+            "N1*ST*Globex Lab 2",
+            "N1*SF*Acme Dock 10",
+            "IT1*2*1*EA*10**VP*B",
+            "PID*F****y",
+            "TDS*2000",
+            "CTT*2",
+        ],
+    );
+    let docs = decode(raw.as_bytes());
+    let inv = invoice(&docs[0]);
+    let from = x12_party(&inv.lines[0].extensions, "ship_from").unwrap();
+    assert_eq!(from.name.as_deref(), Some("Acme Dock 9"));
+    assert_eq!(from.address.unwrap().lines, vec!["9 Quay Road".to_string()]);
+    assert_eq!(
+        line_ship_to(&inv.lines[0].extensions).as_deref(),
+        Some("Globex Lab 2")
+    );
+    assert_eq!(
+        kept(&inv.lines[0].extensions),
+        json!([["N1", "SF", "Acme Dock 10"]])
+    );
+    assert_eq!(x12_party(&inv.lines[1].extensions, "ship_from"), None);
+    assert!(!inv.extensions.contains_key("x12"), "{:?}", inv.extensions);
+    let written = round_trips(&docs);
+    assert!(
+        written.contains("PID*F****x~\nN1*ST*Globex Lab 2~\nN1*SF*Acme Dock 9*92*DOCK9~\nN3*9 Quay Road~\nN1*SF*Acme Dock 10~\nIT1*2"),
+        "{written}"
+    );
+
+    // From cXML: the line's ship-from, written as its N1*SF, reads back as X12's.
+    let mut from_cxml = docs[0].clone();
+    let Document::Invoice(inv) = &mut from_cxml else {
+        unreachable!()
+    };
+    inv.lines[0].extensions.clear();
+    inv.lines[1]
+        .extensions
+        .insert("cxml".into(), json!({"ship_from": {"name": "Acme Dock 3"}}));
+    let written = encode(&[from_cxml]);
+    assert!(
+        written.contains("PID*F****y~\nN1*SF*Acme Dock 3~\nTDS"),
+        "{written}"
+    );
+    let back = decode(written.as_bytes());
+    assert_eq!(
+        x12_party(&invoice(&back[0]).lines[1].extensions, "ship_from")
+            .and_then(|p| p.name)
+            .as_deref(),
+        Some("Acme Dock 3")
+    );
 }

@@ -1,6 +1,8 @@
 //! Taxes through X12: an invoice's `tax_total` that no tax carries (what the cXML reader makes
 //! of a header `<Tax>` without `<TaxDetail>`) is written as one `TXI*TX` and read back as a
 //! tax, and a tax's taxable amount travels in TXI08 beside its rate (X12's C0803), both ways.
+//! A tax's category is its TXI01 code read as the name cXML gives the tax (`ST` ↔ `sales`,
+//! `schemas/x12/tax-types.csv`), both ways.
 
 // Test helpers outside #[test] functions may unwrap and panic too: a failure is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -187,4 +189,131 @@ fn a_taxable_amount_longer_than_txi08_allows_is_refused_with_its_path() {
         err.contains("$.lines[0].taxes[0]") && err.contains("TXI08"),
         "{err}"
     );
+}
+
+/// X12 810 line taxes reached Coupa described `ST`, the raw TXI01, where the same tax from
+/// cXML or CSV is described `sales`: a TXI01 code is read as the category cXML gives that tax
+/// (`schemas/x12/tax-types.csv`) and the category is written back as the code, so X12 →
+/// canonical → X12 gives the TXI as it came.
+#[test]
+fn a_txi01_code_reads_as_the_category_cxml_names_and_is_written_back_as_the_code() {
+    for (code, category) in [("ST", "sales"), ("VA", "vat"), ("GS", "gst"), ("PS", "pst")] {
+        // The category as the code itself: the writer writes a code it has no name for as it
+        // is, so the X12 read here holds TXI01 `code`.
+        let sent = encode(&invoice_json(
+            "",
+            &format!(r#", "taxes": [{{"amount": "2.48", "rate": "8.25", "category": "{code}"}}]"#),
+        ));
+        assert_eq!(txis(&sent), vec![vec!["TXI", code, "2.48", "8.25"]]);
+        let read = decode(&sent);
+        let line = &invoice(&read[0]).lines[0];
+        assert_eq!(line.taxes[0].category.as_deref(), Some(category), "{code}");
+        // Nothing of the TXI is kept beside the category: the category alone writes it back.
+        assert!(line.extensions.is_empty(), "{code}: {:?}", line.extensions);
+        let again = encode(&read[0]);
+        assert_eq!(txis(&again), txis(&sent), "{code}");
+        assert_eq!(decode(&again), read, "{code}");
+    }
+}
+
+/// A code no category is named for (TX, all taxes; ZZ, mutually defined; CA, city tax) is its
+/// own category, both ways.
+#[test]
+fn a_txi01_code_without_a_category_name_stays_the_code_both_ways() {
+    for code in ["TX", "ZZ", "CA", "LS"] {
+        let sent = encode(&invoice_json(
+            "",
+            &format!(r#", "taxes": [{{"amount": "1.00", "category": "{code}"}}]"#),
+        ));
+        assert_eq!(txis(&sent), vec![vec!["TXI", code, "1"]]);
+        let read = decode(&sent);
+        assert_eq!(
+            invoice(&read[0]).lines[0].taxes[0].category.as_deref(),
+            Some(code)
+        );
+        assert_eq!(txis(&encode(&read[0])), txis(&sent), "{code}");
+    }
+}
+
+/// Canonical → X12 → canonical keeps the category cXML and CSV give (`sales`, `vat`, any
+/// letter case written as the code); a category 004010 has no code for (`hst`) is written as
+/// ZZ and comes back as ZZ, which `left_out` names at its path, amount and rate kept.
+#[test]
+fn a_canonical_category_survives_x12_and_one_without_a_code_is_named_left_out() {
+    let doc = invoice_json(
+        r#", "taxes": [{"amount": "5.00", "category": "vat"}, {"amount": "1.30", "category": "hst"}]"#,
+        r#", "taxes": [{"amount": "2.48", "rate": "8.25", "category": "Sales"}]"#,
+    );
+    let x12 = encode(&doc);
+    assert_eq!(
+        txis(&x12),
+        // Without a total, the header's TXIs go before the lines (see above).
+        vec![
+            vec!["TXI", "VA", "5"],
+            vec!["TXI", "ZZ", "1.3"],
+            vec!["TXI", "ST", "2.48", "8.25"],
+        ],
+        "{x12}"
+    );
+    let back = decode(&x12);
+    let inv = invoice(&back[0]);
+    assert_eq!(inv.lines[0].taxes[0].category.as_deref(), Some("sales"));
+    assert_eq!(inv.taxes[0].category.as_deref(), Some("vat"));
+    assert_eq!(inv.taxes[1].category.as_deref(), Some("ZZ"));
+    assert_eq!(inv.taxes[1].amount, Some(dec("1.30")));
+    let left: Vec<String> = adapter_x12::left_out(&doc)
+        .iter()
+        .map(|l| l.path.clone())
+        .collect();
+    assert_eq!(left, ["$.taxes[1].category"]);
+    // Read back, ZZ is what it is: nothing more is lost.
+    assert!(adapter_x12::left_out(&back[0]).is_empty());
+}
+
+/// The table is one name per code read (so a code read writes back the same), names are no
+/// two-character codes (so no code read as itself is taken for a name), and every row has its
+/// columns: a malformed row would be skipped without a word otherwise.
+#[test]
+fn the_tax_type_table_reads_each_code_as_one_name_that_writes_it_back() {
+    let table = std::fs::read_to_string(
+        gateway_core::testkit::repo_root().join("schemas/x12/tax-types.csv"),
+    )
+    .unwrap();
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .skip_while(|l| l.starts_with('#'))
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert!(rows.len() >= 4, "{rows:?}");
+    let mut read_codes = std::collections::HashSet::new();
+    let mut names = std::collections::HashSet::new();
+    for row in &rows {
+        assert_eq!(row.len(), 4, "{row:?}");
+        let (code, name, read) = (row[0], row[1], row[2]);
+        assert!(
+            code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()),
+            "{row:?}"
+        );
+        assert!(
+            name.len() > 2 && name == name.to_ascii_lowercase(),
+            "{row:?}"
+        );
+        assert!(names.insert(name), "{name} twice");
+        assert!(matches!(read, "yes" | "no"), "{row:?}");
+        if read == "yes" {
+            assert!(read_codes.insert(code), "{code} read as two names");
+            // Read and written through the codec: the code comes back.
+            let sent = encode(&invoice_json(
+                "",
+                &format!(r#", "taxes": [{{"amount": "1", "category": "{name}"}}]"#),
+            ));
+            assert_eq!(txis(&sent), vec![vec!["TXI", code, "1"]], "{name}");
+            let read = decode(&sent);
+            assert_eq!(
+                invoice(&read[0]).lines[0].taxes[0].category.as_deref(),
+                Some(name)
+            );
+        }
+    }
 }

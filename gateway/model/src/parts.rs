@@ -158,7 +158,8 @@ pub struct Tax {
     #[schemars(with = "Option<crate::document::DecimalString>")]
     #[serde(deserialize_with = "crate::decimal_json::optional_decimal")]
     pub rate: Option<Decimal>,
-    /// Tax category as the source names it (`"sales"`, `"vat"`, X12 TXI01 `"ST"`).
+    /// Tax category as cXML names it (`"sales"`, `"vat"`): one tax, one category from every
+    /// channel. X12 TXI01 codes are read as those names (`ST` → `"sales"`), others as the code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -15,8 +15,9 @@
 //! then the ordinal), service-item flag, auxiliary part id, manufacturer part id and name,
 //! the description's `ShortName` and further `Description`s, tax extras, comments and
 //! Extrinsics, and the line's own ship-to (`ship_to`, and what [`PartiesKept`] keeps of it
-//! under `.ship_to`, as for an order line): the `shipTo` `Contact` of its
-//! `InvoiceDetailLineShipping`, when it is not the invoice's (see [`own_ship_to`]).
+//! under `.ship_to`, as for an order line) and ship-from (`ship_from`, the same way): the
+//! `shipTo` and `shipFrom` `Contact`s of its `InvoiceDetailLineShipping`, when they are not
+//! the invoice's (see [`own_party`]).
 //!
 //! A summary `DepositAmount` other than zero is refused at its element ([`no_deposit`]): the
 //! model and Coupa have no deposit, and the invoice would be paid in full.
@@ -143,13 +144,16 @@ pub(crate) fn invoice(req: Node<'_>, notes: &mut Vec<String>) -> Result<Invoice,
             others.insert(role, serde_json::to_value(&p).unwrap_or(Value::Null));
         }
     }
-    // The invoice's ship-to as the writer puts it in every line's shipping (the model's, else
-    // the one kept): a line's `shipTo` that is this one is not a ship-to of the line's own.
-    let invoice_ship_to: Option<Party> = inv.ship_to.clone().or_else(|| {
+    // The invoice's ship-to and ship-from as the writer puts them in every line's shipping (the
+    // model's ship-to, else the one kept; the ship-from kept): a line's `shipTo` or `shipFrom`
+    // that is the invoice's is not a party of the line's own.
+    let kept_party = |role: &str| -> Option<Party> {
         others
-            .get("shipTo")
+            .get(role)
             .and_then(|v| serde_json::from_value(v.clone()).ok())
-    });
+    };
+    let invoice_ship_to: Option<Party> = inv.ship_to.clone().or_else(|| kept_party("shipTo"));
+    let invoice_ship_from: Option<Party> = kept_party("shipFrom");
     ext.put("parties", Value::Object(others));
     kept.put(&mut ext);
     // The invoice a credit or debit memo corrects.
@@ -215,6 +219,7 @@ pub(crate) fn invoice(req: Node<'_>, notes: &mut Vec<String>) -> Result<Invoice,
                 header_po: inv.po_number.as_deref(),
                 info: &order_info,
                 ship_to: invoice_ship_to.as_ref(),
+                ship_from: invoice_ship_from.as_ref(),
             };
             let (line, cur) = line(item, service, ordinal, &order)?;
             if currency.is_none() {
@@ -483,21 +488,25 @@ struct OrderOfLine<'a> {
     header_po: Option<&'a str>,
     /// The elements of its `InvoiceDetailOrderInfo` the mapping does not read.
     info: &'a [Value],
-    /// The invoice's ship-to (see [`own_ship_to`]).
+    /// The invoice's ship-to (see [`own_party`]).
     ship_to: Option<&'a Party>,
+    /// The invoice's ship-from, kept in `extensions.cxml.parties.shipFrom` (see
+    /// [`own_party`]).
+    ship_from: Option<&'a Party>,
 }
 
-/// A line's own ship-to, with the `Contact` it was read from: the `shipTo` `Contact` of its
-/// `InvoiceDetailLineShipping/InvoiceDetailShipping`, InvoiceDetail.dtd's one place for a
-/// line's shipping parties (`InvoiceDetailItem` has no `ShipTo`; `InvoiceDetailServiceItem`
-/// has no line shipping). `None` when it is the invoice's (`invoice`, which the writer puts
-/// in every line's shipping, as a source may) or the empty-named `Contact` the writer puts
-/// where none is known: neither says anything of the line.
-fn own_ship_to<'t>(item: Node<'t>, invoice: Option<&Party>) -> Option<(Node<'t>, Party)> {
+/// A line's own party of `role` (`shipTo`, `shipFrom`), with the `Contact` it was read from:
+/// that `Contact` of its `InvoiceDetailLineShipping/InvoiceDetailShipping`, InvoiceDetail.dtd's
+/// one place for a line's shipping parties (`InvoiceDetailItem` has no `ShipTo`;
+/// `InvoiceDetailServiceItem` has no line shipping). `None` when it is the invoice's
+/// (`invoice`, which the writer puts in every line's shipping, as a source may) or the
+/// empty-named `Contact` the writer puts where none is known: neither says anything of the
+/// line.
+fn own_party<'t>(item: Node<'t>, role: &str, invoice: Option<&Party>) -> Option<(Node<'t>, Party)> {
     let contact = item
         .find("InvoiceDetailLineShipping/InvoiceDetailShipping")?
         .children_named("Contact")
-        .find(|c| c.attr("role") == Some("shipTo"))?;
+        .find(|c| c.attr("role") == Some(role))?;
     let mut p = party(contact);
     id_references(contact, &mut p);
     (p != Party::default() && Some(&p) != invoice).then_some((contact, p))
@@ -574,12 +583,18 @@ fn line(
         l.charges.extend(discount(d)?);
     }
     // The line's own ship-to, in the form an order line's takes (`ship_to`, a party, and what
-    // its cXML holds beyond it under `.ship_to`), which the writer writes back in the line's
-    // shipping.
+    // its cXML holds beyond it under `.ship_to`), and its own ship-from in the same form
+    // (`ship_from`), which the writer writes back in the line's shipping. The model's line
+    // has no field for either.
     let mut kept = PartiesKept::default();
-    if let Some((contact, p)) = own_ship_to(item, order.ship_to) {
-        kept.keep("ship_to", contact, postal_of(contact), &p);
-        ext.put("ship_to", serde_json::to_value(&p).unwrap_or(Value::Null));
+    for (role, field, invoice) in [
+        ("shipTo", "ship_to", order.ship_to),
+        ("shipFrom", "ship_from", order.ship_from),
+    ] {
+        if let Some((contact, p)) = own_party(item, role, invoice) {
+            kept.keep(field, contact, postal_of(contact), &p);
+            ext.put(field, serde_json::to_value(&p).unwrap_or(Value::Null));
+        }
     }
     kept.put(&mut ext);
     if service {

@@ -16,14 +16,14 @@ use crate::decode::invoice_purpose_wire;
 
 /// Roles written in `InvoiceDetailShipping` rather than `InvoicePartner` (when there are two
 /// parties or more to write there: see [`header`]).
-const SHIPPING_ROLES: [&str; 3] = ["shipFrom", "shipTo", "carrierCorporate"];
+const SHIPPING_ROLES: [&str; 3] = [SHIP_FROM, "shipTo", "carrierCorporate"];
 
 /// Writes one invoice as a complete cXML InvoiceDetailRequest document.
 pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>, EncodeError> {
     let mut env = invoice_envelope(partner)?;
     env.payload_id = super::ext_str(&inv.extensions, super::PAYLOAD_ID);
     let cur = super::required_currency(inv.currency.as_deref())?;
-    let extra = ext_parties(&inv.extensions);
+    let extra = parties_kept(inv)?;
     let shipment = Shipment::of(inv, &extra);
     let mut x = Xml::new();
     begin(&mut x, Dtd::InvoiceDetail, &env);
@@ -38,6 +38,35 @@ pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>
         message: m,
     })
 }
+
+/// The parties of roles the model has no field for, by role: those cXML kept
+/// (`extensions.cxml.parties`), and X12's ship-from (`extensions.x12.ship_from`, an 810's
+/// `N1*SF` loop) as `shipFrom` when cXML kept none, so an X12 invoice's ship-from reaches
+/// cXML (`InvoiceDetailShipping`'s `Contact role="shipFrom"`) and reads back as cXML's own.
+/// An X12 ship-from that is no party is refused with its path, not dropped.
+fn parties_kept(inv: &Invoice) -> Result<Vec<(String, Party)>, EncodeError> {
+    let mut extra = ext_parties(&inv.extensions);
+    if extra.iter().any(|(role, _)| role == SHIP_FROM) {
+        return Ok(extra);
+    }
+    let Some(v) = inv
+        .extensions
+        .get("x12")
+        .and_then(|x| x.get(super::LINE_SHIP_FROM))
+        .filter(|v| !v.is_null())
+    else {
+        return Ok(extra);
+    };
+    let party = serde_json::from_value::<Party>(v.clone()).map_err(|err| EncodeError::Invalid {
+        path: format!("$.extensions.x12.{}", super::LINE_SHIP_FROM),
+        message: format!("the ship-from is a party (name, ids, address): {err}"),
+    })?;
+    extra.push((SHIP_FROM.to_string(), party));
+    Ok(extra)
+}
+
+/// The `Contact` role of the party goods are shipped from.
+const SHIP_FROM: &str = "shipFrom";
 
 /// `InvoiceDetailRequestHeader`. `invoiceDate` is required (`%datetime.tz; #REQUIRED`) and is
 /// the invoice's own date (payment terms run from it): an invoice without one is refused at
@@ -459,21 +488,25 @@ fn line(
         money(x, cur, h.amount);
         x.close("InvoiceDetailLineSpecialHandling");
     }
-    // The line's own ship-to (cXML's, else an X12 line's `N1*ST`): InvoiceDetail.dtd's one
-    // place for it is its shipping (`InvoiceDetailItem` has no `ShipTo`). A service line has
-    // no line shipping: its ship-to is left out (see `crate::left_out`).
+    // The line's own ship-to and ship-from (cXML's, else an X12 line's `N1*ST`, `N1*SF`):
+    // InvoiceDetail.dtd's one place for them is its shipping (`InvoiceDetailItem` has no
+    // `ShipTo`). A service line has no line shipping: its parties are left out (see
+    // `crate::left_out`).
     let line_path = format!("$.lines[{i}]");
-    let ship_to = match service {
-        true => None,
-        false => super::line_ship_to(&l.extensions, &line_path)?,
+    let (ship_to, ship_from) = match service {
+        true => (None, None),
+        false => (
+            super::line_ship_to(&l.extensions, &line_path)?,
+            super::line_ship_from(&l.extensions, &line_path)?,
+        ),
     };
     let shipping = one_of(&l.charges, ChargeKind::Shipping, &path)?;
-    if shipping.is_some() || ship_to.is_some() {
+    if shipping.is_some() || ship_to.is_some() || ship_from.is_some() {
         // `InvoiceDetailLineShipping (InvoiceDetailShipping, Money, Distribution*)`: a line
-        // shipped to its own address without a shipping charge of its own charges nothing
-        // (`Money` is required), marked so that it reads back as no charge.
+        // shipped to or from its own address without a shipping charge of its own charges
+        // nothing (`Money` is required), marked so that it reads back as no charge.
         x.open("InvoiceDetailLineShipping", &[]);
-        shipment.write(x, ship_to.as_ref());
+        shipment.write(x, ship_to.as_ref(), ship_from.as_ref());
         match shipping {
             Some(s) => money(x, cur, s.amount),
             None => money(x, cur, Some(Decimal::new(0, 2))),
@@ -493,8 +526,12 @@ fn line(
     extrinsics(x, &l.extensions);
     // InvoiceDetailLineSpecialHandling has a Description; the line's shipping and discount
     // do not.
-    let ship_to_only = (shipping.is_none() && ship_to.is_some())
-        .then_some((carried::SHIPPING_WITHOUT_CHARGE, carried::FOR_SHIP_TO));
+    let parties_only = match (shipping, &ship_to, &ship_from) {
+        (Some(_), _, _) | (None, None, None) => None,
+        (None, Some(_), _) => Some(carried::FOR_SHIP_TO),
+        (None, None, Some(_)) => Some(carried::FOR_SHIP_FROM),
+    };
+    let ship_to_only = parties_only.map(|v| (carried::SHIPPING_WITHOUT_CHARGE, v));
     carried_extrinsics(
         x,
         carried::charge_descriptions(&l.charges, &[ChargeKind::Handling]).chain(ship_to_only),
@@ -504,8 +541,8 @@ fn line(
 }
 
 /// The parties of the invoice's shipment, for the `InvoiceDetailShipping` a line's shipping
-/// charge holds: the ship-from kept in the extensions (the model has no field for it) and the
-/// ship-to.
+/// charge holds: the ship-from kept in the extensions (the model has no field for it: cXML's,
+/// else X12's, see [`parties_kept`]) and the ship-to.
 struct Shipment<'a> {
     from: Option<&'a Party>,
     to: Option<&'a Party>,
@@ -516,7 +553,7 @@ impl<'a> Shipment<'a> {
     fn of(inv: &'a Invoice, extra: &'a [(String, Party)]) -> Self {
         let kept = |role: &str| extra.iter().find(|(r, _)| r == role).map(|(_, p)| p);
         Shipment {
-            from: kept("shipFrom"),
+            from: kept(SHIP_FROM),
             to: inv.ship_to.as_ref().or_else(|| kept("shipTo")),
             to_kept: match inv.ship_to {
                 Some(_) => PartyKept::of(&inv.extensions, "ship_to"),
@@ -526,20 +563,28 @@ impl<'a> Shipment<'a> {
     }
 
     /// `InvoiceDetailShipping (Contact, Contact+, ...)` of a line: ship-from and ship-to, the
-    /// line's own ship-to (`own`, with what was kept of it) in place of the invoice's, and a
-    /// `Contact` of an empty `Name` for either that is not known. The reader takes a ship-to
-    /// that is neither the invoice's nor the empty stand-in as the line's own
-    /// (`extensions.cxml.ship_to`); the ship-from does not come back into the model.
-    fn write(&self, x: &mut Xml, own: Option<&(Party, PartyKept<'_>)>) {
+    /// line's own ship-to and ship-from (`own`, `own_from`, with what was kept of each) in
+    /// place of the invoice's, and a `Contact` of an empty `Name` for either that is not
+    /// known. The reader takes a ship-to or ship-from that is neither the invoice's nor the
+    /// empty stand-in as the line's own (`extensions.cxml.ship_to`, `.ship_from`).
+    fn write(
+        &self,
+        x: &mut Xml,
+        own: Option<&(Party, PartyKept<'_>)>,
+        own_from: Option<&(Party, PartyKept<'_>)>,
+    ) {
         let unknown = Party::default();
         x.open("InvoiceDetailShipping", &[]);
-        contact(
-            x,
-            "shipFrom",
-            self.from.unwrap_or(&unknown),
-            true,
-            &PartyKept::default(),
-        );
+        match own_from {
+            Some((p, kept)) => contact(x, SHIP_FROM, p, true, kept),
+            None => contact(
+                x,
+                SHIP_FROM,
+                self.from.unwrap_or(&unknown),
+                true,
+                &PartyKept::default(),
+            ),
+        }
         match own {
             Some((p, kept)) => contact(x, "shipTo", p, true, kept),
             None => contact(
@@ -563,12 +608,13 @@ pub(crate) fn is_service(l: &InvoiceLine) -> bool {
 }
 
 /// Whether a line gets an `InvoiceDetailLineShipping` ([`line`]): a shipping charge, or a
-/// ship-to of its own, on an `InvoiceDetailItem` (a service item has no line shipping). The
-/// header's `isShippingInLine` says so.
+/// ship-to or ship-from of its own, on an `InvoiceDetailItem` (a service item has no line
+/// shipping). The header's `isShippingInLine` says so.
 fn writes_line_shipping(l: &InvoiceLine) -> bool {
     !is_service(l)
         && (l.charges.iter().any(|c| c.kind == ChargeKind::Shipping)
-            || super::line_field(&l.extensions, super::LINE_SHIP_TO).is_some())
+            || super::line_field(&l.extensions, super::LINE_SHIP_TO).is_some()
+            || super::line_field(&l.extensions, super::LINE_SHIP_FROM).is_some())
 }
 
 /// Whether `v` is element JSON that [`elements`] writes (an object naming an element).

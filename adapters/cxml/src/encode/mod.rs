@@ -538,6 +538,9 @@ pub(crate) fn ext_str<'a>(e: &'a Extensions, key: &str) -> Option<&'a str> {
 /// The key of a line's own ship-to (a canonical party), in `extensions.cxml` as in
 /// `extensions.x12`.
 pub(crate) const LINE_SHIP_TO: &str = "ship_to";
+/// The key of an invoice line's own ship-from (a canonical party), in `extensions.cxml` as in
+/// `extensions.x12` (an IT1 loop's `N1*SF`).
+pub(crate) const LINE_SHIP_FROM: &str = "ship_from";
 /// The key of a line's comments (text), in `extensions.cxml` as in `extensions.x12`.
 pub(crate) const LINE_COMMENTS: &str = "comments";
 
@@ -560,15 +563,34 @@ pub(crate) fn line_ship_to<'e>(
     e: &'e Extensions,
     line: &str,
 ) -> Result<Option<(Party, PartyKept<'e>)>, EncodeError> {
-    let Some((format, v)) = line_field(e, LINE_SHIP_TO) else {
+    line_party(e, LINE_SHIP_TO, line)
+}
+
+/// An invoice line's own ship-from ([`line_field`] `ship_from`), as [`line_ship_to`].
+pub(crate) fn line_ship_from<'e>(
+    e: &'e Extensions,
+    line: &str,
+) -> Result<Option<(Party, PartyKept<'e>)>, EncodeError> {
+    line_party(e, LINE_SHIP_FROM, line)
+}
+
+/// The party a line holds under `key` ([`line_field`]) and what cXML's reader kept of it
+/// (nothing for X12's); `line` is the line's canonical path. One that is no party is refused
+/// with its path, not dropped.
+fn line_party<'e>(
+    e: &'e Extensions,
+    key: &str,
+    line: &str,
+) -> Result<Option<(Party, PartyKept<'e>)>, EncodeError> {
+    let Some((format, v)) = line_field(e, key) else {
         return Ok(None);
     };
     let party = serde_json::from_value::<Party>(v.clone()).map_err(|err| EncodeError::Invalid {
-        path: format!("{line}.extensions.{format}.{LINE_SHIP_TO}"),
-        message: format!("a line's ship-to is a party (name, ids, address): {err}"),
+        path: format!("{line}.extensions.{format}.{key}"),
+        message: format!("a line's {key} is a party (name, ids, address): {err}"),
     })?;
     let kept = match format {
-        "cxml" => PartyKept::of(e, LINE_SHIP_TO),
+        "cxml" => PartyKept::of(e, key),
         _ => PartyKept::default(),
     };
     Ok(Some((party, kept)))
