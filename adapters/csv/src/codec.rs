@@ -500,9 +500,18 @@ fn coupa_layouts(
     delimiter: u8,
 ) -> Result<Vec<u8>, EncodeError> {
     let fmt = value_format(profile);
-    let mut invoices =
-        Table::new(HeaderStyle::RecordType).with_formula_guard(profile.formula_guard);
-    let mut orders = Table::new(HeaderStyle::TypeWord).with_formula_guard(profile.formula_guard);
+    // The writer asks the reader where a value's line breaks may go ([`crate::multiline`]).
+    let table = |style| {
+        Table::new(style)
+            .with_formula_guard(profile.formula_guard)
+            .with_reader(
+                delimiter,
+                crate::coupa::free_text,
+                crate::coupa::is_record_type,
+            )
+    };
+    let mut invoices = table(HeaderStyle::RecordType);
+    let mut orders = table(HeaderStyle::TypeWord);
     let mut records = Vec::new();
     // Pass 1 learns each table's columns, pass 2 writes; one document's records at a time.
     let mut w = table::csv_writer(delimiter);

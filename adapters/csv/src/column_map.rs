@@ -119,6 +119,16 @@ impl ColumnMap {
         )
     }
 
+    /// The map's fields placed in a file under `header` (empty without a header row), as the
+    /// reader places them: the columns it names that `header` has (all, by number, without a
+    /// header row).
+    pub fn resolved(&self, header: &Header) -> Vec<(usize, Field)> {
+        self.columns
+            .iter()
+            .filter_map(|(name, f)| self.resolve(name, header).map(|i| (i, f.clone())))
+            .collect()
+    }
+
     /// The index a column name (or 1-based number without a header) has in `header`.
     fn resolve(&self, name: &str, header: &Header) -> Option<usize> {
         if self.has_header {
@@ -577,15 +587,24 @@ impl MapReader {
     /// less one; without a header row, as reach the map's last column).
     pub fn multiline(&self, row: &Row, delimiter: u8) -> Option<(usize, Reject)> {
         let header_row = self.header.is_none() && self.map.has_header;
+        // Without a header row, the first record is judged before it places the columns.
+        let placed;
+        let resolved = match self.header {
+            None if !self.map.has_header => {
+                placed = self.map.resolved(&Header::default());
+                &placed
+            }
+            _ => &self.resolved,
+        };
         let (free_text, columns) = if header_row {
             (crate::multiline::FreeText::Any, row.cells.len())
         } else {
             let columns = match (&self.header, self.map.has_header) {
                 (Some(h), true) => h.named_width(),
-                _ => self.resolved.iter().map(|(i, _)| i + 1).max().unwrap_or(0),
+                _ => resolved.iter().map(|(i, _)| i + 1).max().unwrap_or(0),
             };
             (
-                crate::multiline::FreeText::Columns(self.free_text_columns()),
+                crate::multiline::FreeText::Columns(free_text_columns(resolved)),
                 columns,
             )
         };
@@ -598,30 +617,33 @@ impl MapReader {
         }
         .refused(row)
     }
+}
 
-    /// The columns the map reads only as free text: descriptions, comments, address lines.
-    fn free_text_columns(&self) -> Vec<usize> {
-        let free = |f: &Field| {
-            matches!(
-                f,
-                Field::Line(LineField::Description)
-                    | Field::Head(
-                        HeadField::Comments
-                            | HeadField::TermsDescription
-                            | HeadField::Party(_, fields::PartyField::Line)
-                    )
-            )
-        };
-        // A column mapped twice is free text only when no mapping reads it as a value.
-        self.resolved
-            .iter()
-            .filter(|(_, f)| free(f))
-            .map(|(i, _)| *i)
-            .filter(|i| {
-                self.resolved
-                    .iter()
-                    .all(|(j, f)| j != i || free(f) || *f == Field::Ignore)
-            })
-            .collect()
-    }
+/// The columns (0-based, as `resolved` places the map's fields) a map reads only as free text,
+/// which may hold several lines: descriptions, comments, address lines. The reader judges
+/// cells by it ([`crate::multiline`]) and the writer writes line breaks only where it says
+/// ([`crate::encode_map`]).
+pub fn free_text_columns(resolved: &[(usize, Field)]) -> Vec<usize> {
+    let free = |f: &Field| {
+        matches!(
+            f,
+            Field::Line(LineField::Description)
+                | Field::Head(
+                    HeadField::Comments
+                        | HeadField::TermsDescription
+                        | HeadField::Party(_, fields::PartyField::Line)
+                )
+        )
+    };
+    // A column mapped twice is free text only when no mapping reads it as a value.
+    resolved
+        .iter()
+        .filter(|(_, f)| free(f))
+        .map(|(i, _)| *i)
+        .filter(|i| {
+            resolved
+                .iter()
+                .all(|(j, f)| j != i || free(f) || *f == Field::Ignore)
+        })
+        .collect()
 }

@@ -106,6 +106,20 @@ pub fn kept_columns(kind: &str, h: &Header) -> Option<Vec<usize>> {
     }
 }
 
+/// The columns of `h` (a header row of `kind` records, first cell included) a reader takes
+/// over several lines ([`crate::multiline`]): the same answer the reader gives, so the writer
+/// writes line breaks only where they are read back ([`crate::table::Table::write`]).
+pub fn free_text(kind: &str, h: &Header) -> Vec<usize> {
+    RecordType::of(kind).map_or_else(Vec::new, |k| free_text_columns(k, h))
+}
+
+/// True when `first` (a line's first cell) names a record type of Coupa's layouts: a line of
+/// a cell beginning so, with a few delimiters, is taken for a swallowed row
+/// ([`crate::multiline::Judge::typed`]).
+pub fn is_record_type(first: &str) -> bool {
+    RecordType::of(first.trim()).is_some()
+}
+
 /// True when `row`, whose first cell names `kind`, is a header row of `kind` records: a cell
 /// after the first names a column only such a header row holds.
 fn names_columns_of(kind: RecordType, row: &Row) -> bool {

@@ -10,6 +10,11 @@
 //! derived only when the taxes add up to it: given without any tax amount, it is written as
 //! the invoice's `Tax Amount` (read back as its tax); not the sum of the taxes, it is refused
 //! ([`tax_from_total`]).
+//!
+//! Each cell says where its value is in the document and whether it is descriptive text
+//! ([`Source`]), so a value with a line break is written as it is where the reader takes it
+//! so, on one line where it is descriptive text, and otherwise refused at its path
+//! (`$.lines[0].uom`): see [`crate::table`].
 
 use gateway_core::EncodeError;
 use gateway_model::{ChargeKind, Invoice, InvoicePurpose, OrderPurpose, PurchaseOrder};
@@ -18,7 +23,7 @@ use rust_decimal::Decimal;
 use crate::coupa::{OTHER_ALLOCATION, OTHER_RECORDS, OTHER_TAG};
 use crate::coupa_invoice::EXT;
 use crate::parties::PartyNames;
-use crate::table::Record;
+use crate::table::{Place, Record, Source};
 use crate::value::ValueFormat;
 
 fn invalid(path: impl Into<String>, message: impl Into<String>) -> EncodeError {
@@ -39,6 +44,7 @@ fn date(fmt: &ValueFormat, d: Option<chrono::NaiveDate>) -> Option<String> {
 }
 
 const SUPPLIER: PartyNames = PartyNames {
+    root: "$.supplier",
     name: "Supplier Name",
     number: Some("Supplier Number"),
     id: Some("Supplier ID"),
@@ -54,6 +60,7 @@ const SUPPLIER: PartyNames = PartyNames {
 };
 
 const BUYER: PartyNames = PartyNames {
+    root: "$.buyer",
     name: "Buyer Name",
     number: Some("Buyer Number"),
     id: Some("Buyer ID"),
@@ -67,6 +74,7 @@ const BUYER: PartyNames = PartyNames {
 /// An address party's columns: `<prefix> Name`, `Number` and `ID` (what the reader takes as its
 /// Coupa number and id), the street lines, city, state, postal code and country.
 const fn address(
+    root: &'static str,
     [name, number, id]: [&'static str; 3],
     street: [&'static str; 3],
     city: &'static str,
@@ -75,6 +83,7 @@ const fn address(
     country: &'static str,
 ) -> PartyNames {
     PartyNames {
+        root,
         name,
         number: Some(number),
         id: Some(id),
@@ -87,6 +96,7 @@ const fn address(
 }
 
 const SHIP_TO: PartyNames = address(
+    "$.ship_to",
     [
         "Ship To Address Name",
         "Ship To Address Number",
@@ -103,6 +113,7 @@ const SHIP_TO: PartyNames = address(
     "Ship To Address Country",
 );
 const BILL_TO: PartyNames = address(
+    "$.bill_to",
     [
         "Bill To Address Name",
         "Bill To Address Number",
@@ -119,6 +130,7 @@ const BILL_TO: PartyNames = address(
     "Bill To Address Country",
 );
 const REMIT_TO: PartyNames = address(
+    "$.remit_to",
     [
         "Remit To Address Name",
         "Remit To Address Number",
@@ -135,12 +147,36 @@ const REMIT_TO: PartyNames = address(
     "Remit To Address Country",
 );
 
+/// Where the values of the columns written from a document's or line's fields are (see
+/// [`Source`]; a party's, in [`PartyNames`]).
+const INVOICE_NUMBER: Source = Source::value("invoice_number");
+const PO_NUMBER: Source = Source::value("po_number");
+const CURRENCY: Source = Source::value("currency");
+const TOTAL: Source = Source::value("total");
+const PURPOSE: Source = Source::value("purpose");
+const TERMS: Source = Source::text("payment_terms.description");
+const SUPPLIER_NAME: Source = Source::text("name").under("$.supplier");
+const LINE_NUMBER: Source = Source::value("line_number");
+const DESCRIPTION: Source = Source::text("description");
+const SUPPLIER_PART: Source = Source::value("supplier_part_id");
+const BUYER_PART: Source = Source::value("buyer_part_id");
+const PRICE: Source = Source::value("unit_price");
+const QUANTITY: Source = Source::value("quantity");
+const UOM: Source = Source::value("uom");
+const AMOUNT: Source = Source::value("amount");
+/// The layouts carry one tax per invoice and per line, its first.
+const TAX_AMOUNT: Source = Source::value("taxes[0].amount");
+const TAX_RATE: Source = Source::value("taxes[0].rate");
+const TAX_CATEGORY: Source = Source::value("taxes[0].category");
+/// Where a record's kept columns are: `extensions.csv` of its document or line.
+const KEPT: &str = "extensions.csv";
+
 fn party_cells<'a>(
     names: &PartyNames,
     party: Option<&'a gateway_model::Party>,
     r: &mut Record<'a>,
 ) {
-    names.write(party, |k, v| r.set(k, v));
+    names.write(party, |k, source, v| r.set(k, source, v));
 }
 
 fn check_party(path: &str, party: Option<&gateway_model::Party>) -> Result<(), EncodeError> {
@@ -165,11 +201,20 @@ fn check_party(path: &str, party: Option<&gateway_model::Party>) -> Result<(), E
 fn original_invoice_cells<'a>(inv: &'a Invoice, fmt: &ValueFormat, h: &mut Record<'a>) {
     use gateway_core::original_invoice::{CSV_DATE_COLUMN, CSV_NUMBER_COLUMN, csv_has_column};
     let original = gateway_core::original_invoice(inv);
+    // Read from cXML's `original_invoice_id`, else X12's `REF*OI`, both kept in extensions.
+    let kept = match inv
+        .extensions
+        .get("cxml")
+        .and_then(|c| c.get("original_invoice_id"))
+    {
+        Some(_) => Source::value("extensions.cxml.original_invoice_id"),
+        None => Source::value("extensions.x12"),
+    };
     if !csv_has_column(inv, false) && original.number.is_some() {
-        h.set(CSV_NUMBER_COLUMN, original.number);
+        h.set(CSV_NUMBER_COLUMN, kept, original.number);
     }
     if let (Some(_), Some(d), false) = (original.number, original.date, csv_has_column(inv, true)) {
-        h.set(CSV_DATE_COLUMN, Some(fmt.write_date(d)));
+        h.set(CSV_DATE_COLUMN, kept, Some(fmt.write_date(d)));
     }
 }
 
@@ -204,49 +249,70 @@ pub fn invoice_records<'a>(
         .supplier
         .as_ref()
         .and_then(|s| s.id_in(crate::parties::COUPA_NUMBER));
+    let supplier_number_at =
+        Source::value("ids")
+            .under("$.supplier")
+            .nth(inv.supplier.as_ref().and_then(|s| {
+                s.ids
+                    .iter()
+                    .position(|id| id.domain.eq_ignore_ascii_case(crate::parties::COUPA_NUMBER))
+            }));
 
     let mut h = Record::new("Invoice");
-    h.always("Invoice Number", Some(number));
+    h.always("Invoice Number", INVOICE_NUMBER, Some(number));
     party_cells(&SUPPLIER, inv.supplier.as_ref(), &mut h);
-    h.set("Invoice Date", date(fmt, inv.invoice_date));
-    h.set("Currency", inv.currency.as_deref());
+    h.set(
+        "Invoice Date",
+        Source::value("invoice_date"),
+        date(fmt, inv.invoice_date),
+    );
+    h.set("Currency", CURRENCY, inv.currency.as_deref());
     h.set(
         "Payment Terms",
+        TERMS,
         inv.payment_terms
             .as_ref()
             .and_then(|t| t.description.as_deref()),
     );
     match inv.purpose {
-        Some(InvoicePurpose::CreditMemo) => h.set("Is Credit Note", Some("true")),
-        Some(InvoicePurpose::Standard) => h.set("Is Credit Note", Some("false")),
+        Some(InvoicePurpose::CreditMemo) => h.set("Is Credit Note", PURPOSE, Some("true")),
+        Some(InvoicePurpose::Standard) => h.set("Is Credit Note", PURPOSE, Some("false")),
         Some(InvoicePurpose::DebitMemo) => {
             return Err(invalid("$.purpose", "the invoice import has no debit memo"));
         }
         None => {}
     }
-    h.set("Supplier Note", inv.comments.as_deref());
+    h.set(
+        "Supplier Note",
+        Source::text("comments"),
+        inv.comments.as_deref(),
+    );
     // The PO number goes on each line (the import's place for it: the line's own, else the
     // invoice's, or blank as a source had it, see `line_po`); when the first line naming a PO
     // would not give the invoice's back (no lines, or the first names another), the invoice
     // carries it on its own record, where the reader takes it from first.
     if crate::line_po::first_named_differs(inv) {
-        h.set("PO Number", inv.po_number.as_deref());
+        h.set("PO Number", PO_NUMBER, inv.po_number.as_deref());
     }
-    h.set("Invoice Control Total", dec(fmt, inv.total));
+    h.set("Invoice Control Total", TOTAL, dec(fmt, inv.total));
     let from_total = tax_from_total(inv)?;
     if let Some(t) = inv.taxes.first() {
-        h.set("Tax Amount", dec(fmt, t.amount.or(from_total)));
-        h.set("Tax Rate", dec(fmt, t.rate));
-        h.set("Tax Code", t.category.as_deref());
+        h.set("Tax Amount", TAX_AMOUNT, dec(fmt, t.amount.or(from_total)));
+        h.set("Tax Rate", TAX_RATE, dec(fmt, t.rate));
+        h.set("Tax Code", TAX_CATEGORY, t.category.as_deref());
     } else {
-        h.set("Tax Amount", dec(fmt, from_total));
+        h.set(
+            "Tax Amount",
+            Source::value("tax_total"),
+            dec(fmt, from_total),
+        );
     }
     party_cells(&BUYER, inv.buyer.as_ref(), &mut h);
     party_cells(&SHIP_TO, inv.ship_to.as_ref(), &mut h);
     party_cells(&BILL_TO, inv.bill_to.as_ref(), &mut h);
     party_cells(&REMIT_TO, inv.remit_to.as_ref(), &mut h);
     original_invoice_cells(inv, fmt, &mut h);
-    h.set_extensions(inv.extensions.get(EXT))?;
+    h.set_extensions(inv.extensions.get(EXT), KEPT)?;
     out.push(h);
 
     for (i, l) in inv.lines.iter().enumerate() {
@@ -262,26 +328,39 @@ pub fn invoice_records<'a>(
                 "the invoice import carries one tax per line",
             ));
         }
-        let mut r = Record::new("Invoice Line");
-        r.always("Invoice Number", Some(number));
-        r.set("Supplier Name", supplier_name);
-        r.set("Supplier Number", supplier_number);
-        r.set("Line Number", Some(l.line_number.to_string()));
-        r.set("Description", l.description.as_deref());
-        r.set("Supplier Part Number", l.supplier_part_id.as_deref());
-        r.set("Buyer Part Number", l.buyer_part_id.as_deref());
-        r.set("Price", dec(fmt, l.unit_price));
-        r.set("Quantity", dec(fmt, l.quantity));
-        r.set("Unit of Measure", l.uom.as_deref());
-        r.set("Total", dec(fmt, l.amount));
-        r.set("PO Number", crate::line_po::cell(inv, l));
-        r.set("PO Line Number", l.po_line_number.as_deref());
+        let mut r = Record::new("Invoice Line").at(Place::Line(i));
+        r.always("Invoice Number", INVOICE_NUMBER.under("$"), Some(number));
+        r.set("Supplier Name", SUPPLIER_NAME, supplier_name);
+        r.set("Supplier Number", supplier_number_at, supplier_number);
+        r.set("Line Number", LINE_NUMBER, Some(l.line_number.to_string()));
+        r.set("Description", DESCRIPTION, l.description.as_deref());
+        r.set(
+            "Supplier Part Number",
+            SUPPLIER_PART,
+            l.supplier_part_id.as_deref(),
+        );
+        r.set("Buyer Part Number", BUYER_PART, l.buyer_part_id.as_deref());
+        r.set("Price", PRICE, dec(fmt, l.unit_price));
+        r.set("Quantity", QUANTITY, dec(fmt, l.quantity));
+        r.set("Unit of Measure", UOM, l.uom.as_deref());
+        r.set("Total", AMOUNT, dec(fmt, l.amount));
+        // The line's own PO, else the invoice's.
+        let po = match l.po_number {
+            Some(_) => PO_NUMBER,
+            None => PO_NUMBER.under("$"),
+        };
+        r.set("PO Number", po, crate::line_po::cell(inv, l));
+        r.set(
+            "PO Line Number",
+            Source::value("po_line_number"),
+            l.po_line_number.as_deref(),
+        );
         if let Some(t) = l.taxes.first() {
-            r.set("Line Tax Amount", dec(fmt, t.amount));
-            r.set("Line Tax Rate", dec(fmt, t.rate));
-            r.set("Line Tax Code", t.category.as_deref());
+            r.set("Line Tax Amount", TAX_AMOUNT, dec(fmt, t.amount));
+            r.set("Line Tax Rate", TAX_RATE, dec(fmt, t.rate));
+            r.set("Line Tax Code", TAX_CATEGORY, t.category.as_deref());
         }
-        r.set_extensions(l.extensions.get(EXT))?;
+        r.set_extensions(l.extensions.get(EXT), KEPT)?;
         out.push(r);
     }
 
@@ -300,14 +379,14 @@ pub fn invoice_records<'a>(
                     ));
                 }
             };
-            let mut r = Record::new(kind);
-            r.always("Invoice Number", Some(number));
+            let mut r = Record::new(kind).at(Place::Kept(i));
+            r.always("Invoice Number", INVOICE_NUMBER.under("$"), Some(number));
             let rest: serde_json::Map<String, serde_json::Value> = cells
                 .iter()
                 .filter(|(k, _)| k.as_str() != "type")
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            r.set_extensions(Some(&serde_json::Value::Object(rest)))?;
+            r.set_extensions(Some(&serde_json::Value::Object(rest)), "")?;
             out.push(r);
         }
     }
@@ -332,13 +411,13 @@ pub fn invoice_records<'a>(
                 "a negative misc charge reads back as a discount; write it as kind \"discount\"",
             ));
         }
-        let mut r = Record::new("Invoice Charge");
-        r.always("Invoice Number", Some(number));
-        r.set("Supplier Name", supplier_name);
-        r.set("Supplier Number", supplier_number);
-        r.set("Type", Some(kind));
-        r.always("Total", Some(fmt.write_decimal(total)));
-        r.set("Description", c.description.as_deref());
+        let mut r = Record::new("Invoice Charge").at(Place::Charge(i));
+        r.always("Invoice Number", INVOICE_NUMBER.under("$"), Some(number));
+        r.set("Supplier Name", SUPPLIER_NAME, supplier_name);
+        r.set("Supplier Number", supplier_number_at, supplier_number);
+        r.set("Type", Source::value("kind"), Some(kind));
+        r.always("Total", AMOUNT, Some(fmt.write_decimal(total)));
+        r.set("Description", DESCRIPTION, c.description.as_deref());
         out.push(r);
     }
     Ok(())
@@ -397,6 +476,7 @@ fn tax_from_total(inv: &Invoice) -> Result<Option<Decimal>, EncodeError> {
 }
 
 const PO_SUPPLIER: PartyNames = PartyNames {
+    root: "$.supplier",
     name: "supplier-name",
     number: Some("supplier-number"),
     id: Some("supplier-id"),
@@ -408,6 +488,7 @@ const PO_SUPPLIER: PartyNames = PartyNames {
 };
 
 const PO_SHIP_TO: PartyNames = address(
+    "$.ship_to",
     [
         "ship-to-address-name",
         "ship-to-address-number",
@@ -522,21 +603,30 @@ pub fn order_records<'a>(
     if ext_has_id {
         // `id` is the source's own (written from extensions below); the number goes after
         // the fixed columns, where only such orders have it.
-        h.set("po-number", po.po_number.as_deref());
+        h.set("po-number", PO_NUMBER, po.po_number.as_deref());
     } else {
-        h.fill("id", po.po_number.as_deref());
+        h.fill("id", PO_NUMBER, po.po_number.as_deref());
     }
-    h.fill("created-at", date(fmt, po.order_date));
-    h.fill("version", po.version.map(|v| v.to_string()));
-    PO_SUPPLIER.write(po.supplier.as_ref(), |k, v| h.fill(k, v));
-    PO_SHIP_TO.write(po.ship_to.as_ref(), |k, v| h.fill(k, v));
+    h.fill(
+        "created-at",
+        Source::value("order_date"),
+        date(fmt, po.order_date),
+    );
+    h.fill(
+        "version",
+        Source::value("version"),
+        po.version.map(|v| v.to_string()),
+    );
+    PO_SUPPLIER.write(po.supplier.as_ref(), |k, source, v| h.fill(k, source, v));
+    PO_SHIP_TO.write(po.ship_to.as_ref(), |k, source, v| h.fill(k, source, v));
     h.fill(
         "payment-terms-code",
+        TERMS,
         po.payment_terms
             .as_ref()
             .and_then(|t| t.description.as_deref()),
     );
-    h.fill("total", dec(fmt, po.total));
+    h.fill("total", TOTAL, dec(fmt, po.total));
     // The reader takes the order's currency from its header record when there, else from the
     // first line: it goes on the header record when no line would give it back (no lines, or
     // the first line keeps a currency of its own).
@@ -547,22 +637,24 @@ pub fn order_records<'a>(
             .is_some()
     });
     if po.lines.is_empty() || first_line_own_currency {
-        h.fill("currency", po.currency.as_deref());
+        h.fill("currency", CURRENCY, po.currency.as_deref());
     }
     // The ship-to's attention line (Coupa's `ship-to-attention`, the person receiving the
     // goods) and the shipping terms (Coupa's `shipping-term` code); a column of the same name
     // kept from a source file replaces them below, as it came.
     h.fill(
         PO_SHIP_TO_ATTENTION,
+        Source::text("contact").under("$.ship_to"),
         po.ship_to.as_ref().and_then(|p| p.contact.as_deref()),
     );
     h.fill(
         PO_SHIPPING_TERMS,
+        Source::value("shipping_terms.code"),
         po.shipping_terms.as_ref().and_then(|t| t.code.as_deref()),
     );
-    h.set_extensions(ext)?;
+    h.set_extensions(ext, KEPT)?;
     let status = po_status(po, h.value("status")).to_string();
-    h.fill("status", Some(status));
+    h.fill("status", PURPOSE, Some(status));
     out.push(h);
     for (i, l) in po.lines.iter().enumerate() {
         if !l.taxes.is_empty() || !l.charges.is_empty() {
@@ -571,18 +663,26 @@ pub fn order_records<'a>(
                 "the PO export has no line taxes or charges",
             ));
         }
-        let mut r = Record::with_columns("Line", PO_LINE_COLUMNS);
-        r.fill("line-number", Some(l.line_number.to_string()));
-        r.fill("description", l.description.as_deref());
-        r.fill("quantity", dec(fmt, l.quantity));
-        r.fill("price", dec(fmt, l.unit_price));
-        r.fill("total", dec(fmt, l.amount));
-        r.fill("uom", l.uom.as_deref());
-        r.fill("need-by-date", date(fmt, l.need_by));
-        r.fill("source-part-num", l.supplier_part_id.as_deref());
-        r.fill("item-number", l.buyer_part_id.as_deref());
-        r.fill("currency", po.currency.as_deref());
-        r.set_extensions(l.extensions.get(EXT))?;
+        let mut r = Record::with_columns("Line", PO_LINE_COLUMNS).at(Place::Line(i));
+        r.fill("line-number", LINE_NUMBER, Some(l.line_number.to_string()));
+        r.fill("description", DESCRIPTION, l.description.as_deref());
+        r.fill("quantity", QUANTITY, dec(fmt, l.quantity));
+        r.fill("price", PRICE, dec(fmt, l.unit_price));
+        r.fill("total", AMOUNT, dec(fmt, l.amount));
+        r.fill("uom", UOM, l.uom.as_deref());
+        r.fill(
+            "need-by-date",
+            Source::value("need_by"),
+            date(fmt, l.need_by),
+        );
+        r.fill(
+            "source-part-num",
+            SUPPLIER_PART,
+            l.supplier_part_id.as_deref(),
+        );
+        r.fill("item-number", BUYER_PART, l.buyer_part_id.as_deref());
+        r.fill("currency", CURRENCY.under("$"), po.currency.as_deref());
+        r.set_extensions(l.extensions.get(EXT), KEPT)?;
         out.push(r);
     }
     Ok(())

@@ -19,6 +19,13 @@
 //! `po_number` column of its row (every row but the first, which holds the invoice's); one
 //! that would be lost or read back as the invoice's is refused ([`check_po`]), unless the map
 //! has no PO column at all (the invoice's is then left out too).
+//!
+//! A value with a line break is written as it is where the partner's reader (ours) takes it
+//! so: a column the map reads only as free text (`column_map::free_text_columns`, which the
+//! reader judges cells by), a few lines that do not look like rows ([`crate::multiline`]).
+//! Elsewhere descriptive text (a description, comment, terms, a party's name, address line,
+//! city or contact) is written on one line, as the X12 writer writes it, and any other value
+//! refuses the document at its path ([`crate::table::refused_line_break`]).
 
 use std::borrow::Cow;
 
@@ -32,6 +39,8 @@ use crate::column_map::{ColumnMap, Grouping};
 use crate::fields::{
     self, Field, HeadField, LineField, LineRef, PartyField, charge_kind_name as kind_name,
 };
+use crate::header::Header;
+use crate::multiline::{FreeText, Judge, has_line_break, one_line};
 
 fn invalid(path: impl Into<String>, message: impl Into<String>) -> EncodeError {
     EncodeError::Invalid {
@@ -84,6 +93,8 @@ fn out_columns(map: &ColumnMap) -> Vec<OutColumn<'_>> {
 #[derive(Debug, Clone, Copy)]
 struct RowOf<'a> {
     line: Option<LineRef<'a>>,
+    /// The line's index in the document's lines.
+    index: usize,
     first: bool,
 }
 
@@ -102,17 +113,18 @@ fn po_cell(doc: &Document, f: &Field, row: RowOf<'_>, map: &ColumnMap) -> Option
     per_line.then(|| crate::line_po::cell(inv, l).map(str::to_string))
 }
 
-fn cell(
-    col: &OutColumn<'_>,
+/// The value of `col` on `row`, and the mapping it came from (with the occurrence of its
+/// field), `None` when no mapping has a value.
+fn cell<'c>(
+    col: &'c OutColumn<'_>,
     doc: &Document,
     row: RowOf<'_>,
     map: &ColumnMap,
     tax_from_total: Option<Decimal>,
-) -> String {
+) -> Option<(String, &'c Field, usize)> {
     let line = row.line;
-    col.fields
-        .iter()
-        .find_map(|(f, occurrence)| match f {
+    col.fields.iter().find_map(|&(f, occurrence)| {
+        let value = match f {
             Field::Ignore => None,
             Field::Head(HeadField::TaxAmount) if tax_from_total.is_some() => {
                 tax_from_total.map(|d| map.fmt.write_decimal(d))
@@ -122,10 +134,154 @@ fn cell(
             {
                 c
             }
-            Field::Head(h) => fields::get_head(doc, h, *occurrence, &map.fmt),
+            Field::Head(h) => fields::get_head(doc, h, occurrence, &map.fmt),
             Field::Line(l) => line.and_then(|line| fields::get_line(line, l, &map.fmt)),
-        })
-        .unwrap_or_default()
+        };
+        value.map(|v| (v, f, occurrence))
+    })
+}
+
+/// Whether `f` is descriptive text, written on one line where the reader would not take its
+/// line breaks (the fields the X12 writer writes so); any other value with a line break
+/// refuses the document.
+fn descriptive(f: &Field) -> bool {
+    matches!(
+        f,
+        Field::Line(LineField::Description)
+            | Field::Head(
+                HeadField::Comments
+                    | HeadField::TermsDescription
+                    | HeadField::Party(
+                        _,
+                        PartyField::Name
+                            | PartyField::Line
+                            | PartyField::City
+                            | PartyField::Contact
+                    )
+            )
+    )
+}
+
+/// The canonical path of the value `f` (its `occurrence`-th street line) writes on `row` of
+/// `doc`: `$.lines[2].uom`, `$.supplier.ids[1]`, `$.taxes[0].category`.
+fn value_path(
+    f: &Field,
+    doc: &Document,
+    row: RowOf<'_>,
+    occurrence: usize,
+    map: &ColumnMap,
+) -> String {
+    let n = row.index;
+    match f {
+        // A line's cell holds its own PO, else the invoice's ([`po_cell`]).
+        Field::Head(HeadField::PoNumber) | Field::Line(LineField::PoNumber) => {
+            let own = matches!(row.line, Some(LineRef::Invoice(l)) if l.po_number.is_some());
+            match own && po_cell(doc, f, row, map).is_some() {
+                true => format!("$.lines[{n}].po_number"),
+                false => "$.po_number".into(),
+            }
+        }
+        Field::Head(HeadField::Party(role, PartyField::Id(domain))) => {
+            let at = fields::party_of(doc, *role).and_then(|p| {
+                p.ids
+                    .iter()
+                    .position(|id| id.domain.eq_ignore_ascii_case(domain))
+            });
+            let role = fields::role_name(*role);
+            match at {
+                Some(k) => format!("$.{role}.ids[{k}]"),
+                None => format!("$.{role}.ids"),
+            }
+        }
+        Field::Head(HeadField::Party(role, PartyField::Line)) => {
+            format!("$.{}.address.lines[{occurrence}]", fields::role_name(*role))
+        }
+        _ => {
+            let path = fields::path(f, doc.kind()).unwrap_or_default();
+            let path = match path.strip_prefix("lines.") {
+                Some(rest) => format!("lines[{n}].{rest}"),
+                None => path,
+            };
+            format!("$.{}", path.replacen("taxes.", "taxes[0].", 1))
+        }
+    }
+}
+
+/// What the partner's reader (ours) says of the cells the map's columns are written in
+/// ([`crate::multiline`]): which of the columns `cols` it takes over several lines.
+struct Reading<'m> {
+    map: &'m ColumnMap,
+    delimiter: u8,
+    header: Option<Header>,
+    free: Vec<usize>,
+    width: usize,
+}
+
+impl<'m> Reading<'m> {
+    fn new(map: &'m ColumnMap, cols: &[OutColumn<'_>], delimiter: u8) -> Self {
+        let header = if map.has_header {
+            Header::new(cols.iter().map(|c| c.name))
+        } else {
+            Header::default()
+        };
+        let resolved = map.resolved(&header);
+        let free = crate::column_map::free_text_columns(&resolved);
+        let width = if map.has_header {
+            header.named_width()
+        } else {
+            resolved.iter().map(|(i, _)| i + 1).max().unwrap_or(0)
+        };
+        Reading {
+            map,
+            delimiter,
+            header: map.has_header.then_some(header),
+            free,
+            width,
+        }
+    }
+
+    /// `value`, written in 0-based `column` from `f` (its `occurrence`) on `row` of `doc`, as
+    /// the file can hold it: as it is where the reader takes it so, on one line where it is
+    /// descriptive text, else refused at its path.
+    fn written(
+        &self,
+        value: String,
+        column: usize,
+        name: &str,
+        (f, occurrence): (&Field, usize),
+        doc: &Document,
+        row: RowOf<'_>,
+    ) -> Result<String, EncodeError> {
+        if !has_line_break(&value) {
+            return Ok(value);
+        }
+        let width = self.width;
+        let judge = Judge {
+            delimiter: self.delimiter,
+            header: self.header.as_ref(),
+            free_text: FreeText::Columns(self.free.clone()),
+            row_columns: &|_| width,
+            typed: &|_| false,
+        };
+        if descriptive(f) {
+            match judge.accepts(column, &value) {
+                true => Ok(value),
+                false => Ok(one_line(&value)),
+            }
+        } else {
+            // Refused even where the reader would take it (a line break it trims off the
+            // end): it would not read back as it is.
+            let column = match &self.header {
+                Some(_) => format!("{name:?}"),
+                None => format!("{}", column + 1),
+            };
+            Err(crate::table::refused_line_break(
+                &value_path(f, doc, row, occurrence, self.map),
+                &format!("column {column} of the partner's layout"),
+                &value,
+            ))
+        }
+    }
 }
 
 /// Writes `docs` in the partner's layout.
@@ -171,6 +327,7 @@ pub fn write(docs: &[Document], map: &ColumnMap, delimiter: u8) -> Result<Vec<u8
         w.write_record(cols.iter().map(|c| c.name))
             .map_err(csv_error)?;
     }
+    let reading = Reading::new(map, &cols, delimiter);
     let mut previous_key: Option<String> = None;
     for (d, doc) in docs.iter().enumerate() {
         let want = match map.kind {
@@ -200,11 +357,17 @@ pub fn write(docs: &[Document], map: &ColumnMap, delimiter: u8) -> Result<Vec<u8
             let mut row = vec![String::new(); width];
             let of = RowOf {
                 line,
+                index: n,
                 first: n == 0,
             };
             for (c, pos) in cols.iter().zip(&positions) {
                 if let Some(slot) = row.get_mut(*pos) {
-                    *slot = cell(c, doc, of, map, tax_from_total);
+                    *slot = match cell(c, doc, of, map, tax_from_total) {
+                        Some((value, f, occurrence)) => {
+                            reading.written(value, *pos, c.name, (f, occurrence), doc, of)?
+                        }
+                        None => String::new(),
+                    };
                     if map.formula_guard
                         && let Cow::Owned(marked) = crate::formula::guarded(slot)
                     {

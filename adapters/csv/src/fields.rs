@@ -295,7 +295,8 @@ fn party_slot(doc: &mut Document, role: Role) -> Option<&mut Option<Party>> {
     })
 }
 
-fn party_of(doc: &Document, role: Role) -> Option<&Party> {
+/// The party of `doc` in `role`, if it has one.
+pub fn party_of(doc: &Document, role: Role) -> Option<&Party> {
     match (doc, role) {
         (Document::Invoice(i), Role::Supplier) => i.supplier.as_ref(),
         (Document::Invoice(i), Role::Buyer) => i.buyer.as_ref(),

@@ -12,7 +12,10 @@
 //! is not named. A part missing whole is named once (`$.supplier.ids[0]`, not its domain and
 //! value); decimals compare by value (`1505.00` is `1505.0`).
 //!
-//! A document the writer refuses is named nothing here: `encode` says why it refuses it.
+//! A value whose line breaks are written as spaces (descriptive text where a reader would
+//! not take them: a name, or a description of more than 20 lines, see `table`) is named
+//! saying so. A document the writer refuses is named nothing here: `encode` says why it
+//! refuses it.
 
 use gateway_core::{Decode, Encode, PartnerProfile};
 use gateway_model::{Document, to_json_line};
@@ -22,6 +25,7 @@ use serde_json::Value;
 const NO_COLUMN: &str = "the CSV layout has no column for it, so it is not written";
 const COLUMN_MAP: &str = "the partner's CSV column map has no column for it, so it is not written";
 const DIFFERS: &str = "the CSV layout writes another value in its place";
+const ONE_LINE: &str = "written on one line, each line break a space: a CSV reader takes a cell over several lines only in a description, note or address column, of at most 20 lines that do not look like rows";
 
 /// What writing `doc` as CSV for `partner` (Coupa's layouts, or its column map) leaves out,
 /// each as `path: why`, by path (an object's fields in the order of their names); empty when a read back gives all of it.
@@ -79,6 +83,13 @@ fn diff(path: &str, sent: &Value, got: Option<&Value>, why: &str, out: &mut Vec<
             }
         }
         (s, Some(g)) if alike(s, g) => {}
+        (Value::String(s), Some(Value::String(g)))
+            if crate::multiline::has_line_break(s)
+                && s.trim() != g.as_str()
+                && crate::multiline::one_line(s).trim() == g.as_str() =>
+        {
+            out.push(format!("{path}: {ONE_LINE}"));
+        }
         (_, Some(_)) => out.push(format!("{path}: {DIFFERS}")),
     }
 }

@@ -13,6 +13,12 @@
 //! may hold line breaks anywhere (spreadsheets wrap long column names), the other tests still
 //! applying. The layouts say what their columns are ([`Judge`]); the codec refuses the row as
 //! it refuses a record it cannot read, rejecting the document it falls in.
+//!
+//! The writers ask the same questions of every value they write with a line break
+//! ([`Judge::accepts`], the layouts' free-text columns from the functions their readers use:
+//! `coupa::free_text`, `column_map::free_text_columns`), so the gateway never writes a file it
+//! would refuse: descriptive text the reader would refuse as it is goes on one line
+//! ([`one_line`]), and any other value with a line break is refused at its path.
 
 use gateway_core::Reject;
 
@@ -80,6 +86,14 @@ impl Judge<'_> {
             let why = self.why(column, cell)?;
             Some((column, self.reject(row, column, cell, why)))
         })
+    }
+
+    /// True when a reader takes `cell`, in 0-based `column` of a row it judges with `self`, as
+    /// it is: a value without a line break, or text of a few lines in a free-text column. The
+    /// writers ask this of each value with a line break before writing it.
+    pub fn accepts(&self, column: usize, cell: &str) -> bool {
+        let cell = cell.trim();
+        !cell.contains(['\n', '\r']) || self.why(column, cell).is_none()
     }
 
     fn why<'r>(&self, column: usize, cell: &'r str) -> Option<Why<'r>> {
@@ -163,6 +177,25 @@ fn lines(cell: &str) -> impl Iterator<Item = &str> {
         .flat_map(|l| l.strip_suffix('\r').unwrap_or(l).split('\r'))
 }
 
+/// `text` on one line: each line break (CRLF, LF or CR) written as one space, as the X12
+/// writer writes descriptive text. What the writers do with a description, note, address or
+/// name a reader would not take over several lines; `left_out` names the value so changed.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in lines(text).enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// True when `text` holds a line break (CR or LF).
+pub fn has_line_break(text: &str) -> bool {
+    memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +204,11 @@ mod tests {
     fn lines_split_at_every_line_end() {
         let got: Vec<&str> = lines("a\r\nb\nc\rd").collect();
         assert_eq!(got, ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn one_line_makes_each_line_break_one_space() {
+        assert_eq!(one_line("a\r\nb\nc\rd\n\ne"), "a b c d  e");
+        assert_eq!(one_line("plain"), "plain");
     }
 }

@@ -6,6 +6,7 @@ use gateway_model::{Address, Party, PartyId};
 
 use crate::cells::Cells;
 use crate::header::Header;
+use crate::table::Source;
 
 /// Domain of Coupa's own id of a party (a supplier's or an address's `id`) in `Party::ids`.
 /// The same domain `adapter-coupa` writes a Coupa PO's supplier and ship-to ids in, and reads
@@ -124,6 +125,9 @@ impl PartyCols {
 /// Column names written for one party: `(name, value)` pairs with the given spellings.
 #[derive(Debug, Clone, Copy)]
 pub struct PartyNames {
+    /// The party's path in its document (`$.supplier`), which names a value of it that cannot
+    /// be written.
+    pub root: &'static str,
     pub name: &'static str,
     /// Written from the party's [`COUPA_NUMBER`] id.
     pub number: Option<&'static str>,
@@ -137,31 +141,68 @@ pub struct PartyNames {
 }
 
 impl PartyNames {
-    /// Hands each of these columns to `cell` with `party`'s value, `None` where it has none
-    /// (an invoice's writer leaves those out unless a kept column needs them, see
-    /// `Table::settle`; a PO's records keep every column, empty, so positions never move).
+    /// Hands each of these columns to `cell` with where its value is and `party`'s value,
+    /// `None` where it has none (an invoice's writer leaves those out unless a kept column
+    /// needs them, see `Table::settle`; a PO's records keep every column, empty, so positions
+    /// never move). The name, street lines and city are descriptive text; the ids, state,
+    /// postal code and country are values ([`Source`]).
     pub fn write<'a>(
         &self,
         party: Option<&'a Party>,
-        mut cell: impl FnMut(&'static str, Option<&'a str>),
+        mut cell: impl FnMut(&'static str, Source, Option<&'a str>),
     ) {
+        let root = self.root;
         let address = party.and_then(|p| p.address.as_ref());
-        cell(self.name, party.and_then(|p| p.name.as_deref()));
+        let id = |domain: &str| {
+            let at = party.and_then(|p| {
+                p.ids
+                    .iter()
+                    .position(|id| id.domain.eq_ignore_ascii_case(domain))
+            });
+            Source::value("ids").under(root).nth(at)
+        };
+        cell(
+            self.name,
+            Source::text("name").under(root),
+            party.and_then(|p| p.name.as_deref()),
+        );
         if let Some(n) = self.number {
-            cell(n, party.and_then(|p| p.id_in(COUPA_NUMBER)));
+            cell(
+                n,
+                id(COUPA_NUMBER),
+                party.and_then(|p| p.id_in(COUPA_NUMBER)),
+            );
         }
         if let Some(n) = self.id {
-            cell(n, party.and_then(|p| p.id_in(COUPA_ID)));
+            cell(n, id(COUPA_ID), party.and_then(|p| p.id_in(COUPA_ID)));
         }
         for (i, k) in self.street.iter().enumerate() {
-            cell(k, address.and_then(|a| a.lines.get(i)).map(|l| l.as_str()));
+            cell(
+                k,
+                Source::text("address.lines").under(root).nth(Some(i)),
+                address.and_then(|a| a.lines.get(i)).map(|l| l.as_str()),
+            );
         }
-        cell(self.city, address.and_then(|a| a.city.as_deref()));
-        cell(self.region, address.and_then(|a| a.region.as_deref()));
+        let part = |field| Source::value(field).under(root);
+        cell(
+            self.city,
+            Source::text("address.city").under(root),
+            address.and_then(|a| a.city.as_deref()),
+        );
+        cell(
+            self.region,
+            part("address.region"),
+            address.and_then(|a| a.region.as_deref()),
+        );
         cell(
             self.postal_code,
+            part("address.postal_code"),
             address.and_then(|a| a.postal_code.as_deref()),
         );
-        cell(self.country, address.and_then(|a| a.country.as_deref()));
+        cell(
+            self.country,
+            part("address.country"),
+            address.and_then(|a| a.country.as_deref()),
+        );
     }
 }

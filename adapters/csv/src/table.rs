@@ -1,5 +1,14 @@
 //! Writing records of several types into one CSV file: each record type gets a header row
 //! naming the union of its columns, written just before its first record.
+//!
+//! A value with a line break is written as it is only where the file's reader takes it so
+//! (a description, note or address column, a few lines that do not look like rows:
+//! [`crate::multiline`], asked through [`Table::with_reader`]). Elsewhere, descriptive text
+//! ([`Source::text`]: a description, note, name, address line, city, contact or terms) is
+//! written on one line, as the X12 writer writes it, and any other value ([`Source::value`]:
+//! a number, id, code, unit) refuses the file at its path, as the X12 writer refuses a line
+//! break in a code or an id: a file the reader (or a supplier's importer) refuses is never
+//! written.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -7,6 +16,101 @@ use std::collections::HashMap;
 use gateway_core::EncodeError;
 
 use crate::header::{Header, normalize};
+use crate::multiline::{FreeText, Judge, has_line_break, one_line};
+
+/// Where a record's values are in its document: the part of it the record writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Place {
+    /// The document itself (an `Invoice` or PO `Header` record).
+    #[default]
+    Document,
+    /// `lines[n]`.
+    Line(usize),
+    /// `charges[n]`.
+    Charge(usize),
+    /// A record kept from a source file, `extensions.csv_records[n]`.
+    Kept(usize),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Document => f.write_str("$"),
+            Place::Line(n) => write!(f, "$.lines[{n}]"),
+            Place::Charge(n) => write!(f, "$.charges[{n}]"),
+            Place::Kept(n) => write!(f, "$.extensions.{}[{n}]", crate::coupa::OTHER_RECORDS),
+        }
+    }
+}
+
+/// Where a cell's value is in its document (named when the value cannot be written) and
+/// whether it is descriptive text, which is all the writer needs to know of a value with a
+/// line break (see the module docs). Paths are made only for such a value.
+#[derive(Debug, Clone, Copy)]
+pub struct Source {
+    /// A path from the document's root (`$.supplier`); `None`: the record's [`Place`].
+    root: Option<&'static str>,
+    /// The field under it (`uom`, `address.lines`).
+    field: &'static str,
+    /// An index after the field (`address.lines[1]`).
+    index: Option<usize>,
+    prose: bool,
+}
+
+impl Source {
+    /// A value that is not descriptive text (a number, id, code, unit, date): a line break
+    /// in it refuses the file. `field` is under the record's place.
+    pub const fn value(field: &'static str) -> Self {
+        Source {
+            root: None,
+            field,
+            index: None,
+            prose: false,
+        }
+    }
+
+    /// Descriptive text (a description, note, name, address line, city, contact, terms):
+    /// written on one line where the reader would not take its line breaks.
+    pub const fn text(field: &'static str) -> Self {
+        Source {
+            prose: true,
+            ..Source::value(field)
+        }
+    }
+
+    /// The field under `root` (`$`, `$.supplier`), not under the record's place: a document
+    /// field repeated on its line records.
+    pub const fn under(self, root: &'static str) -> Self {
+        Source {
+            root: Some(root),
+            ..self
+        }
+    }
+
+    /// The `index`-th of the field's list (`address.lines[1]`), when it has one.
+    pub const fn nth(self, index: Option<usize>) -> Self {
+        Source { index, ..self }
+    }
+
+    fn path(&self, place: Place) -> String {
+        let root = match self.root {
+            Some(r) => r.to_string(),
+            None => place.to_string(),
+        };
+        match self.index {
+            Some(i) => format!("{root}.{}[{i}]", self.field),
+            None => format!("{root}.{}", self.field),
+        }
+    }
+}
+
+/// A cell whose value holds a line break: where the value is, and whether it is prose.
+#[derive(Debug, Clone)]
+struct Break {
+    cell: usize,
+    path: String,
+    prose: bool,
+}
 
 /// One record to write: its type (first cell) and its named cells.
 ///
@@ -22,6 +126,10 @@ pub struct Record<'a> {
     /// The encoder's columns [`Record::set`] left out for want of a value: written empty
     /// when a kept column would otherwise be read as one of them ([`Table::settle`]).
     pub unset: Vec<&'static str>,
+    /// The part of its document the record writes, which its values' paths start from.
+    place: Place,
+    /// The cells whose value holds a line break (usually none).
+    breaks: Vec<Break>,
 }
 
 /// Cells a record usually has; reserved up front so the cell list does not regrow.
@@ -33,14 +141,46 @@ impl<'a> Record<'a> {
             kind,
             cells: Vec::with_capacity(USUAL_CELLS),
             unset: Vec::new(),
+            place: Place::Document,
+            breaks: Vec::new(),
         }
     }
 
-    /// Sets a cell of a column the encoder names itself (each at most once per record); an
-    /// empty value is left out.
-    pub fn set(&mut self, column: &'static str, value: Option<impl Into<Cow<'a, str>>>) {
+    /// The record writes `place` of its document (its values' paths start there).
+    pub fn at(mut self, place: Place) -> Self {
+        self.place = place;
+        self
+    }
+
+    /// Notes the value of cell `cell` (replacing what was noted of it) when it holds a line
+    /// break, with the path `path` makes.
+    fn note_break(&mut self, cell: usize, value: &str, prose: bool, path: impl FnOnce() -> String) {
+        self.breaks.retain(|b| b.cell != cell);
+        if has_line_break(value) {
+            self.breaks.push(Break {
+                cell,
+                path: path(),
+                prose,
+            });
+        }
+    }
+
+    /// Sets a cell of a column the encoder names itself (each at most once per record), its
+    /// value from `source`; an empty value is left out.
+    pub fn set(
+        &mut self,
+        column: &'static str,
+        source: Source,
+        value: Option<impl Into<Cow<'a, str>>>,
+    ) {
         match value.map(Into::into).filter(|v| !v.is_empty()) {
-            Some(value) => self.cells.push((Cow::Borrowed(column), value)),
+            Some(value) => {
+                let place = self.place;
+                self.note_break(self.cells.len(), &value, source.prose, || {
+                    source.path(place)
+                });
+                self.cells.push((Cow::Borrowed(column), value));
+            }
             None => self.unset.push(column),
         }
     }
@@ -61,17 +201,33 @@ impl<'a> Record<'a> {
             kind,
             cells,
             unset: Vec::new(),
+            place: Place::Document,
+            breaks: Vec::new(),
         }
     }
 
-    /// Gives the cell of `column` its value (empty for `None`), in its place of the record's
-    /// fixed column list ([`Record::with_columns`]). A column missing from the list is added
-    /// after the cells so far rather than lost (the layout's tests check the list is whole).
-    pub fn fill(&mut self, column: &'static str, value: Option<impl Into<Cow<'a, str>>>) {
+    /// Gives the cell of `column` its value from `source` (empty for `None`), in its place of
+    /// the record's fixed column list ([`Record::with_columns`]). A column missing from the
+    /// list is added after the cells so far rather than lost (the layout's tests check the
+    /// list is whole).
+    pub fn fill(
+        &mut self,
+        column: &'static str,
+        source: Source,
+        value: Option<impl Into<Cow<'a, str>>>,
+    ) {
         let value = value.map_or(Cow::Borrowed(""), Into::into);
-        match self.cells.iter_mut().find(|(c, _)| c == column) {
-            Some(slot) => slot.1 = value,
-            None => self.cells.push((Cow::Borrowed(column), value)),
+        let cell = match self.cells.iter().position(|(c, _)| c == column) {
+            Some(i) => i,
+            None => {
+                self.cells.push((Cow::Borrowed(column), Cow::Borrowed("")));
+                self.cells.len() - 1
+            }
+        };
+        let place = self.place;
+        self.note_break(cell, &value, source.prose, || source.path(place));
+        if let Some(slot) = self.cells.get_mut(cell) {
+            slot.1 = value;
         }
     }
 
@@ -89,33 +245,52 @@ impl<'a> Record<'a> {
         self.cells.iter().any(|(c, _)| matches!(c, Cow::Owned(_)))
     }
 
-    /// Sets a cell that is written even when empty (key columns).
-    pub fn always(&mut self, column: &'static str, value: Option<impl Into<Cow<'a, str>>>) {
-        self.cells.push((
-            Cow::Borrowed(column),
-            value.map_or(Cow::Borrowed(""), Into::into),
-        ));
+    /// Sets a cell, from `source`, that is written even when empty (key columns).
+    pub fn always(
+        &mut self,
+        column: &'static str,
+        source: Source,
+        value: Option<impl Into<Cow<'a, str>>>,
+    ) {
+        let value = value.map_or(Cow::Borrowed(""), Into::into);
+        let place = self.place;
+        self.note_break(self.cells.len(), &value, source.prose, || {
+            source.path(place)
+        });
+        self.cells.push((Cow::Borrowed(column), value));
     }
 
-    /// Sets a cell from an extension: a column of the same normalized name is replaced, so
-    /// extension values override what the model wrote.
-    fn set_named(&mut self, column: &str, value: String) {
+    /// Sets a cell from an extension (its path `path`): a column of the same normalized name
+    /// is replaced, so extension values override what the model wrote.
+    fn set_named(&mut self, column: &str, value: String, path: impl FnOnce() -> String) {
         if value.is_empty() {
             return;
         }
         let n = normalize(column);
-        match self.cells.iter_mut().find(|(c, _)| normalize(c) == n) {
-            Some(slot) => slot.1 = Cow::Owned(value),
-            None => self
-                .cells
-                .push((Cow::Owned(column.to_string()), Cow::Owned(value))),
+        let cell = match self.cells.iter().position(|(c, _)| normalize(c) == n) {
+            Some(i) => i,
+            None => {
+                self.cells
+                    .push((Cow::Owned(column.to_string()), Cow::Borrowed("")));
+                self.cells.len() - 1
+            }
+        };
+        // A kept value is the source's cell as it was, never descriptive text of the model.
+        self.note_break(cell, &value, false, path);
+        if let Some(slot) = self.cells.get_mut(cell) {
+            slot.1 = Cow::Owned(value);
         }
     }
 
-    /// The cells of an `extensions` object (as decoded from unknown columns). Two keys a
-    /// reader takes for one column (`Cost Centre`, `cost-centre`) cannot both be written: one
+    /// The cells of an `extensions` object (as decoded from unknown columns), found at `under`
+    /// in the record's place (`extensions.csv`; empty for a kept record's own cells). Two keys
+    /// a reader takes for one column (`Cost Centre`, `cost-centre`) cannot both be written: one
     /// value would replace the other, so the record is refused.
-    pub fn set_extensions(&mut self, ext: Option<&serde_json::Value>) -> Result<(), EncodeError> {
+    pub fn set_extensions(
+        &mut self,
+        ext: Option<&serde_json::Value>,
+        under: &str,
+    ) -> Result<(), EncodeError> {
         if let Some(serde_json::Value::Object(m)) = ext {
             let mut seen: Vec<(String, &str)> = Vec::with_capacity(m.len());
             for (k, v) in m {
@@ -129,7 +304,11 @@ impl<'a> Record<'a> {
                     });
                 }
                 seen.push((n, k.as_str()));
-                self.set_named(k, crate::fields::json_text(v));
+                let place = self.place;
+                self.set_named(k, crate::fields::json_text(v), || match under {
+                    "" => format!("{place}.{k}"),
+                    _ => format!("{place}.{under}.{k}"),
+                });
             }
         }
         Ok(())
@@ -162,6 +341,9 @@ struct Columns {
     last: Vec<usize>,
     /// The encoder's columns left out of records that also carry kept columns.
     unset: Vec<&'static str>,
+    /// Once the header row is written: that row as a reader reads it, and the columns it
+    /// takes over several lines.
+    written: Option<(Header, Vec<usize>)>,
 }
 
 impl Columns {
@@ -172,6 +354,7 @@ impl Columns {
             index: HashMap::new(),
             last: Vec::new(),
             unset: Vec::new(),
+            written: None,
         }
     }
 
@@ -240,6 +423,17 @@ pub struct Table {
     row: Vec<usize>,
     /// Cells a spreadsheet would run as formulas are marked (`csv.formula_guard`).
     formula_guard: bool,
+    reader: Reader,
+}
+
+/// What the file's reader says of cells over several lines ([`Table::with_reader`]).
+#[derive(Clone, Copy)]
+struct Reader {
+    delimiter: u8,
+    /// The columns of a header row (record type first) it takes over several lines.
+    free_text: fn(&str, &Header) -> Vec<usize>,
+    /// Whether a line beginning with this cell begins with a record type.
+    typed: fn(&str) -> bool,
 }
 
 impl Table {
@@ -250,7 +444,31 @@ impl Table {
             headed: Vec::new(),
             row: Vec::new(),
             formula_guard: false,
+            // Until told: a `,` file whose reader takes no cell over several lines.
+            reader: Reader {
+                delimiter: b',',
+                free_text: |_, _| Vec::new(),
+                typed: |_| false,
+            },
         }
+    }
+
+    /// The reader of the written file, whose answers decide where a value's line breaks are
+    /// written ([`crate::multiline`]): the file's `delimiter`, the columns of a header row it
+    /// takes over several lines (`free_text`, given the record type and the header row), and
+    /// whether a line's first cell names a record type (`typed`).
+    pub fn with_reader(
+        mut self,
+        delimiter: u8,
+        free_text: fn(&str, &Header) -> Vec<usize>,
+        typed: fn(&str) -> bool,
+    ) -> Self {
+        self.reader = Reader {
+            delimiter,
+            free_text,
+            typed,
+        };
+        self
     }
 
     /// Marks cells a spreadsheet would run as formulas ([`crate::formula::guarded`]).
@@ -367,7 +585,10 @@ impl Table {
                     HeaderStyle::TypeWord => "type",
                 };
                 let header = std::iter::once(first).chain(columns.names.iter().map(AsRef::as_ref));
-                w.write_record(header).map_err(csv_error)?;
+                w.write_record(header.clone()).map_err(csv_error)?;
+                let header = Header::new(header);
+                let free = (self.reader.free_text)(r.kind, &header);
+                columns.written = Some((header, free));
             }
             // Column of each cell: `row[k]` is the cell index shown in column k, or none.
             self.row.clear();
@@ -388,10 +609,19 @@ impl Table {
                     }
                 }
             }
+            let one_lined = match &columns.written {
+                Some((header, free)) if !r.breaks.is_empty() => {
+                    line_breaks(r, &self.row, header, free, self.reader)?
+                }
+                _ => Vec::new(),
+            };
             let cells = &r.cells;
             let guard = self.formula_guard;
             let values = self.row.iter().map(|&i| {
-                let v = cells.get(i).map_or("", |(_, v)| v.as_ref());
+                let v = match one_lined.iter().find(|(c, _)| *c == i) {
+                    Some((_, flat)) => flat.as_str(),
+                    None => cells.get(i).map_or("", |(_, v)| v.as_ref()),
+                };
                 if guard {
                     crate::formula::guarded(v)
                 } else {
@@ -406,6 +636,65 @@ impl Table {
             .map_err(csv_error)?;
         }
         Ok(())
+    }
+}
+
+/// The values of `r`'s cells with a line break that go on one line (cell index, value), or the
+/// refusal of the first that cannot be written (see the module docs). `row[k]`: the cell shown
+/// in column `k` after the record type, under `header`, whose columns `free` the reader takes
+/// over several lines.
+fn line_breaks(
+    r: &Record<'_>,
+    row: &[usize],
+    header: &Header,
+    free: &[usize],
+    reader: Reader,
+) -> Result<Vec<(usize, String)>, EncodeError> {
+    let own = header.named_width();
+    let typed = |line: &str| {
+        let first = line.split(char::from(reader.delimiter)).next();
+        first.is_some_and(reader.typed)
+    };
+    let judge = Judge {
+        delimiter: reader.delimiter,
+        header: Some(header),
+        free_text: FreeText::Columns(free.to_vec()),
+        row_columns: &|_| own,
+        typed: &typed,
+    };
+    let mut flat = Vec::new();
+    for b in &r.breaks {
+        let (Some((name, value)), Some(column)) =
+            (r.cells.get(b.cell), row.iter().position(|&i| i == b.cell))
+        else {
+            continue;
+        };
+        // A value is refused even where the reader would take it (a line break it trims off
+        // the end): it would not read back as it is.
+        if !b.prose {
+            let column = format!("column {name:?} of the {} records", r.kind);
+            return Err(refused_line_break(&b.path, &column, value));
+        }
+        // The row's cells begin with the record type.
+        if !judge.accepts(column + 1, value) {
+            flat.push((b.cell, one_line(value)));
+        }
+    }
+    Ok(flat)
+}
+
+/// The refusal of `value`, at `path`, for a line break `column` (`column "UOM" of the partner's
+/// layout`) cannot carry.
+pub fn refused_line_break(path: &str, column: &str, value: &str) -> EncodeError {
+    EncodeError::Invalid {
+        path: path.into(),
+        message: format!(
+            "{:?} holds a line break, which {column} cannot carry: a CSV reader (the gateway's, and a supplier's importer) takes a cell over \
+             several lines only in a description, note or address column, and refuses the \
+             file otherwise. Write the value on one line (remove the line break) and convert \
+             the document again",
+            crate::cells::shorten(value)
+        ),
     }
 }
 
@@ -430,7 +719,7 @@ mod tests {
     fn record(kind: &'static str, cells: &[(&'static str, &'static str)]) -> Record<'static> {
         let mut r = Record::new(kind);
         for (c, v) in cells {
-            r.set(c, Some(*v));
+            r.set(c, Source::value(c), Some(*v));
         }
         r
     }
@@ -480,9 +769,9 @@ mod tests {
 
     fn with_kept_street() -> Record<'static> {
         let mut r = Record::new("Header");
-        r.set("id", Some("1"));
-        r.set("street1", None::<&str>);
-        r.set_named("street", "kept".into());
+        r.set("id", Source::value("po_number"), Some("1"));
+        r.set("street1", Source::text("address.lines"), None::<&str>);
+        r.set_named("street", "kept".into(), || "$.extensions.csv.street".into());
         r
     }
 
