@@ -18,12 +18,14 @@
 //!   `N1*SF`): the OrderRequest writer writes the `ItemOut`'s `ShipTo` only.
 //! - What of a payment-term tier X12 read no valid `PaymentTerm` holds (see
 //!   `encode::tiers`).
-//! - An X12 invoice's ship date (`DTM*011`, kept in `extensions.x12.segments`):
-//!   `InvoiceDetailShipping@shippingDate` is its place, but the writer writes a header
-//!   `InvoiceDetailShipping` only with two shipping parties (`Contact, Contact+`: an X12
-//!   invoice's ship-to alone is an `InvoicePartner`), and writes no date in it when it has a
-//!   ship-from (`N1*SF`) too. The PO's date (X12 BIG03) is written, as
-//!   `OrderReference@orderDate`.
+//! - An invoice's ship date (X12's `DTM*011`, `extensions.x12.ship_date`; cXML's own,
+//!   `extensions.cxml.shipping_date`) when the invoice has fewer than two shipping parties:
+//!   `InvoiceDetailShipping@shippingDate` is its place, and the writer writes it there, but
+//!   writes a header `InvoiceDetailShipping` only with two shipping parties (`Contact,
+//!   Contact+`: a ship-to alone is an `InvoicePartner`; a made-up second contact would read
+//!   back as a party the invoice does not have). An X12 ship date kept as its segment (a
+//!   `DTM*011` with a time, or an earlier one of two, in `extensions.x12.segments`) is not
+//!   written either. The PO's date (X12 BIG03) is written, as `OrderReference@orderDate`.
 //!
 //! Charges cXML refuses outright (an invoice charge of kind `other`, an order's charges that
 //! are not shipping) are the writer's to refuse, and not named here.
@@ -49,16 +51,37 @@ const NO_SERVICE_SHIP_TO: &str = "a cXML InvoiceDetailServiceItem has no ShipTo 
 const NO_ORDER_LINE_SHIP_FROM: &str = "the OrderRequest writer writes an ItemOut's ShipTo but \
      no ship-from (an X12 PO1 loop's N1*SF), so the line's own ship-from is not written";
 
-/// Why an X12 ship date is not written.
-const NO_SHIP_DATE: &str = "the ship date (X12 DTM*011) belongs in \
-     InvoiceDetailShipping@shippingDate, which the writer does not write (the invoice's \
-     InvoiceDetailShipping needs a ship-from and a ship-to, and carries only the parties when \
-     it has both); it is not written";
+/// Why a ship date is not written without two shipping parties.
+const NO_SHIP_DATE: &str = "the ship date belongs in the header's \
+     InvoiceDetailShipping@shippingDate, and the invoice has no InvoiceDetailShipping: it \
+     needs two shipping parties (a ship-from and a ship-to, Contact, Contact+) and the invoice \
+     has fewer; it is not written";
 
-/// Names the `DTM*011` (shipped) segments X12 kept of an invoice.
+/// Why a ship date X12 kept as its segment is not written.
+const NO_KEPT_SHIP_DATE: &str = "a ship date X12 kept as its segment (DTM*011 with a time, \
+     or an earlier one of two) has no place in cXML (InvoiceDetailShipping@shippingDate holds \
+     the invoice's one ship date, X12's last DTM*011 of a date alone); it is not written";
+
+/// Names the ship date of an invoice without an `InvoiceDetailShipping`, and the `DTM*011`
+/// (shipped) segments X12 kept of it.
 fn ship_dates(inv: &gateway_model::Invoice, out: &mut Vec<String>) {
-    let Some(segs) = inv
-        .extensions
+    let e = &inv.extensions;
+    let date = [
+        ("cxml", crate::encode::SHIPPING_DATE),
+        ("x12", crate::encode::X12_SHIP_DATE),
+    ]
+    .into_iter()
+    .find(|(format, key)| {
+        e.get(*format)
+            .and_then(|f| f.get(*key))
+            .is_some_and(|v| !v.is_null())
+    });
+    if let Some((format, key)) = date
+        && !crate::encode::writes_header_shipping(inv)
+    {
+        out.push(format!("$.extensions.{format}.{key}: {NO_SHIP_DATE}"));
+    }
+    let Some(segs) = e
         .get("x12")
         .and_then(|x| x.get("segments"))
         .and_then(serde_json::Value::as_array)
@@ -69,7 +92,9 @@ fn ship_dates(inv: &gateway_model::Invoice, out: &mut Vec<String>) {
         if seg.get(0).and_then(serde_json::Value::as_str) == Some("DTM")
             && seg.get(1).and_then(serde_json::Value::as_str) == Some("011")
         {
-            out.push(format!("$.extensions.x12.segments[{k}]: {NO_SHIP_DATE}"));
+            out.push(format!(
+                "$.extensions.x12.segments[{k}]: {NO_KEPT_SHIP_DATE}"
+            ));
         }
     }
 }

@@ -10,7 +10,8 @@
 //! parties at all).
 //!
 //! So is the 810's ship-from (`N1*SF`, heading and line: `extensions.x12.ship_from`), which
-//! cXML writes as its `shipFrom` contacts and reads back as its own. And one tax has one
+//! cXML writes as its `shipFrom` contacts and reads back as its own, and the 850's heading
+//! one, the OrderRequest header's `Contact role="shipFrom"`. And one tax has one
 //! category whatever the channel (X12 `TXI*ST` is `sales`, as cXML says), the same values the
 //! same canonical JSON.
 //!
@@ -581,5 +582,66 @@ fn a_ship_from_cxml_has_no_place_for_is_named_left_out() {
     assert!(
         left[0].starts_with("$.lines[0].extensions.x12.ship_from: "),
         "{left:#?}"
+    );
+}
+
+/// An 850's heading ship-from (`N1*SF`) was kept as raw segments, which cXML cannot read:
+/// X12 → cXML lost it. It is read as a party as the 810's is (`extensions.x12.ship_from`),
+/// written as the OrderRequest header's `Contact role="shipFrom"` (the DTD check is in
+/// `order_request_dtd.rs`), read back as cXML's own, and written to X12 again as the same
+/// `N1*SF` loop; nothing of it is named left out.
+#[test]
+fn an_850_ship_from_reaches_the_order_request_and_comes_back_to_x12() {
+    let raw = x12(
+        "850",
+        "PO",
+        &[
+            "BEG*00*SA*PO-1**20260301",
+            "CUR*BY*USD",
+            "N1*ST*Globex Warehouse 7*92*WH7",
+            "N1*SF*Acme Dock 2*92*DOCK2",
+            "N3*5 Loading Lane",
+            "N4*Springfield*IL*62702*US",
+            "PO1*1*10*EA*12.5**VP*GLV",
+            "CTT*1",
+        ],
+    );
+    let doc = from_x12(&raw);
+    let x12_from = party(&doc.extensions()["x12"]["ship_from"]);
+    assert_eq!(x12_from.name.as_deref(), Some("Acme Dock 2"));
+    assert!(doc.extensions()["x12"].get("segments").is_none(), "{doc:?}");
+    let codec = CxmlCodec::new();
+    assert_eq!(
+        codec.left_out(&doc, &PartnerProfile::anonymous()),
+        Vec::<String>::new()
+    );
+
+    let (written, back) = through_cxml(&doc);
+    let header = &written[..written.find("</OrderRequestHeader>").unwrap()];
+    let contact = &header[header.find(r#"<Contact role="shipFrom""#).unwrap()..];
+    assert!(
+        contact.contains("Acme Dock 2") && contact.contains("5 Loading Lane"),
+        "{written}"
+    );
+    assert_eq!(
+        party(&back.extensions()["cxml"]["parties"]["shipFrom"]),
+        x12_from
+    );
+
+    let again = String::from_utf8(
+        X12Codec::new()
+            .encode(std::slice::from_ref(&back), &PartnerProfile::anonymous())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        again.contains(
+            "N1*SF*Acme Dock 2*92*DOCK2~\nN3*5 Loading Lane~\nN4*Springfield*IL*62702*US~"
+        ),
+        "{again}"
+    );
+    assert_eq!(
+        party(&from_x12(&again).extensions()["x12"]["ship_from"]),
+        x12_from
     );
 }

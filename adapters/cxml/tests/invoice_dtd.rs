@@ -1006,6 +1006,48 @@ fn a_rich_invoice_is_valid_and_reads_back_as_written() {
     );
 }
 
+/// The invoice's ship date is the header's `InvoiceDetailShipping@shippingDate`
+/// (`%datetime.tz; #IMPLIED`): cXML's own (`extensions.cxml.shipping_date`) written back as
+/// it came, a date alone as the writer writes one (noon UTC); X12's (`extensions.x12.ship_date`,
+/// an 810's `DTM*011`) the same way, read back as cXML's own. Valid either way; an X12 one that
+/// is no date is refused with its path.
+#[test]
+fn the_ship_date_is_the_shipping_date_of_the_header_shipping() {
+    let shipping_date = |xml: &str| {
+        at(&tree(xml), &format!("{HEADER}/InvoiceDetailShipping"))
+            .attr("shippingDate")
+            .map(str::to_string)
+    };
+    for (kept, written) in [
+        ("2026-03-14", "2026-03-14T12:00:00+00:00"),
+        ("2026-03-14T08:30:00-05:00", "2026-03-14T08:30:00-05:00"),
+    ] {
+        let mut inv = rich();
+        inv.extensions.get_mut("cxml").unwrap()["shipping_date"] = json!(kept);
+        let xml = write_valid_and_round_trip(&inv);
+        assert_eq!(shipping_date(&xml).as_deref(), Some(written), "{xml}");
+    }
+    let mut inv = rich();
+    inv.extensions
+        .insert("x12".into(), json!({"ship_date": "2026-03-14"}));
+    let xml = write(&inv);
+    assert_valid(&xml);
+    assert_eq!(
+        shipping_date(&xml).as_deref(),
+        Some("2026-03-14T12:00:00+00:00"),
+        "{xml}"
+    );
+    let back = read_back(&xml);
+    assert_eq!(back.extensions["cxml"]["shipping_date"], "2026-03-14");
+    assert!(!back.extensions.contains_key("x12"));
+
+    inv.extensions
+        .insert("x12".into(), json!({"ship_date": "14.03.2026"}));
+    let (path, message) = refused(&inv);
+    assert_eq!(path, "$.extensions.x12.ship_date", "{message}");
+    assert!(message.contains("YYYY-MM-DD"), "{message}");
+}
+
 // ---- 1. InvoiceDetailShipping: two Contacts or none -------------------------------------------
 
 /// An invoice whose only shipping party is its ship-to (what X12 and CSV invoices have): an

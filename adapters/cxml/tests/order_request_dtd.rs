@@ -1789,3 +1789,56 @@ fn an_x12_line_s_ship_to_comments_and_payment_tiers_go_in_the_order_request() {
         "{left:#?}"
     );
 }
+
+/// An X12 850's ship-from (`N1*SF`, `extensions.x12.ship_from`; the model has no field for
+/// it): cXML.dtd's `OrderRequestHeader` has no `ShipFrom` element, but its `Contact*` takes a
+/// `role` of any name, and `shipFrom` is the role cXML gives the party goods are shipped from
+/// (an invoice's `InvoiceDetailShipping`, a ship notice's header). Written there, after the
+/// supplier's and buyer's contacts, the order is valid and reads back with the ship-from as
+/// cXML's own (`extensions.cxml.parties.shipFrom`); written again from that, the same. One
+/// that is no party is refused at its path.
+#[test]
+fn an_x12_ship_from_is_a_header_contact_of_role_ship_from() {
+    let from = Party {
+        name: Some("Acme Dock 2".into()),
+        ids: vec![PartyId {
+            domain: "92".into(),
+            value: "DOCK2".into(),
+        }],
+        address: Some(Address {
+            lines: vec!["5 Quay Road".into()],
+            city: Some("Springfield".into()),
+            region: Some("IL".into()),
+            postal_code: Some("62702".into()),
+            country: Some("US".into()),
+        }),
+        contact: Some("Lee Park".into()),
+        ..Party::default()
+    };
+    let mut po = coupa_po(OrderPurpose::New);
+    po.extensions.insert(
+        "x12".into(),
+        json!({"ship_from": serde_json::to_value(&from).unwrap()}),
+    );
+    let xml = write(&po);
+    let t = tree(&xml);
+    let problems = dtd_problems(t.root().unwrap());
+    assert!(problems.is_empty(), "{problems:#?}\n{xml}");
+    let header = at(&t, "Request/OrderRequest/OrderRequestHeader");
+    let roles: Vec<&str> = header
+        .children_named("Contact")
+        .map(|c| c.attr("role").unwrap_or_default())
+        .collect();
+    assert_eq!(roles, ["supplierCorporate", "shipFrom"], "{xml}");
+    let back = read_back(&xml);
+    let kept: Party =
+        serde_json::from_value(back.extensions["cxml"]["parties"]["shipFrom"].clone()).unwrap();
+    assert_eq!(kept, from);
+    assert_eq!(back.supplier, po.supplier);
+    write_valid_and_round_trip(&back);
+
+    po.extensions
+        .insert("x12".into(), json!({"ship_from": "Dock 2"}));
+    let (path, message) = refused(&po);
+    assert_eq!(path, "$.extensions.x12.ship_from", "{message}");
+}

@@ -7,7 +7,8 @@
 //!   The encoder writes them right after BIG/BEG.
 //! - `extensions.x12.party_segments.<field>`: the segments of a mapped party's N1 loop the model
 //!   does not hold (N2, REF other than an id carrier, a second N4 or PER), written back inside
-//!   that party's loop (N2 after N1, the rest at its end).
+//!   that party's loop, each at its place in it (N1, N2, N3, N4, REF, PER; see
+//!   [`crate::order`]).
 //! - `extensions.x12.elements`: unmapped elements of the set's singletons keyed `BIG03`:
 //!   BIG/BEG, ITD, CUR (CUR01 when not the set's own, `SE` in an 810 and `BY` in an 850;
 //!   CUR03 on), an 850's FOB (the elements other than its shipping terms' code, see
@@ -31,8 +32,8 @@
 //! - `extensions.x12.payment_terms`: the heading's ITDs after the one that is the document's
 //!   `payment_terms`, each as the model's payment terms (see [`crate::tiers`]), the elements
 //!   the terms do not hold in `field_elements["payment_terms[<k>]"]`;
-//! - `extensions.x12.ship_from`: an 810's ship-from, its heading's (last) `N1*SF` loop, as a
-//!   party, with `party_segments.ship_from` and `field_elements.ship_from` as for the
+//! - `extensions.x12.ship_from`: an 810's or 850's ship-from, its heading's (last) `N1*SF`
+//!   loop, as a party, with `party_segments.ship_from` and `field_elements.ship_from` as for the
 //!   document's parties (cXML writes it as its `shipFrom` contact);
 //! - `lines[].extensions.x12.ship_to`: a line's own ship-to, its first `N1*ST` loop, as a
 //!   party, with `party_segments.ship_to` and `field_elements.ship_to` as for the document's;
@@ -589,11 +590,13 @@ pub struct PartyLoop {
 
 /// Reads one N1 loop starting at `start` (the N1, `n1` split). Each segment of the loop after
 /// the N1 goes to `check` once split (with its index), so the caller checks it as it checks
-/// the set's other segments without splitting it again.
+/// the set's other segments without splitting it again. `order` is the area's table, whose
+/// N1 loop order the leftovers are listed in.
 pub fn read_party(
     n1: &Fields<'_, '_>,
     segs: &[Segment<'_>],
     start: usize,
+    order: Option<&crate::order::Positions>,
     check: &mut dyn FnMut(&Fields<'_, '_>, usize),
 ) -> PartyLoop {
     let mut party = Party::default();
@@ -682,16 +685,20 @@ pub fn read_party(
     if address != Address::default() {
         party.address = Some(address);
     }
-    // Listed as the writer puts them back (`write_party`: kept N2s right after N1, the rest
-    // at the loop's end), so a loop with an N2 after its N3 reads the same once written.
-    let (mut kept, rest): (Vec<usize>, Vec<usize>) = leftovers
-        .into_iter()
-        .partition(|&j| segs.get(j).is_some_and(|s| s.id() == b"N2"));
-    kept.extend(rest);
+    // Listed as the writer puts them back (`write_party`: each at its place in the loop, N2
+    // right after N1, a REF before PER), so a loop with an N2 after its N3, or a REF after
+    // its PER, reads the same once written.
+    if let Some(order) = order {
+        crate::order::sort_party_loop(order, &mut leftovers, |&j| {
+            segs.get(j)
+                .and_then(|s| std::str::from_utf8(s.id()).ok())
+                .unwrap_or_default()
+        });
+    }
     PartyLoop {
         party,
         end: i,
-        leftovers: kept,
+        leftovers,
         elements,
     }
 }
@@ -725,9 +732,10 @@ fn read_contact(seg: &Fields<'_, '_>, party: &mut Party, kept: &mut Map<String, 
 /// Reads the N1 loop at `i` (`n1` split) into its party slot when it is the last N1 of its
 /// role outside the line loops ([`Survey::parties`]), keeping the loop segments the model does not hold with that party
 /// (`party_segments`); a slot past [`SetShape::model_slots`] goes to `extensions.x12.<field>`
-/// (an 810's `ship_from`) instead of a document field; the loop of an earlier N1 of the
+/// (`ship_from`) instead of a document field; the loop of an earlier N1 of the
 /// same role, or of a role the document has no slot for, is kept whole. Returns the index
-/// after the loop; `check` sees the loop's other segments ([`read_party`]).
+/// after the loop; `check` sees the loop's other segments and `order` orders what it keeps
+/// ([`read_party`]).
 #[allow(clippy::too_many_arguments)]
 pub fn read_party_into(
     n1: &Fields<'_, '_>,
@@ -737,6 +745,7 @@ pub fn read_party_into(
     shape: &SetShape,
     slots: &mut [Option<Party>],
     ext: &mut ExtBuilder,
+    order: Option<&crate::order::Positions>,
     check: &mut dyn FnMut(&Fields<'_, '_>, usize),
 ) -> usize {
     let PartyLoop {
@@ -744,7 +753,7 @@ pub fn read_party_into(
         end,
         leftovers,
         mut elements,
-    } = read_party(n1, body, i, check);
+    } = read_party(n1, body, i, order, check);
     // The survey put `i` in the slot of its role if it is the last N1 of that role, so the
     // slot it is in is its role.
     match survey.parties.iter().position(|&last| last == Some(i)) {
@@ -758,7 +767,7 @@ pub fn read_party_into(
                     *s = Some(party);
                 }
             } else {
-                // A party the model has no field for (an 810's ship-from): in the model's
+                // A party the model has no field for (the ship-from): in the model's
                 // words under `x12.<field>`, or the loop kept whole should it not serialise.
                 let Ok(value) = serde_json::to_value(&party) else {
                     for s in body.get(i..end).unwrap_or_default() {
@@ -862,6 +871,85 @@ pub fn write_parties(
     Ok(())
 }
 
+/// The key of the ship-from in `extensions.x12`: the heading's `N1*SF` (ship from) loop of an
+/// 810 or an 850, read as a party ([`SetShape::model_slots`]) since the model has no field for
+/// it (and a line's own, `lines[].extensions.x12.ship_from`, the same way). cXML writes it as
+/// its `shipFrom` contact.
+pub(crate) const SHIP_FROM_FIELD: &str = "ship_from";
+
+/// The key of an 810's ship date in `extensions.x12`: its heading's (last) `DTM*011`
+/// (shipped), as an ISO 8601 date (`2026-03-14`), since the model has no field for it. cXML
+/// writes it as `InvoiceDetailShipping@shippingDate`.
+pub(crate) const SHIP_DATE_FIELD: &str = "ship_date";
+
+/// DTM01 of the ship date: `011`, shipped.
+pub(crate) const SHIPPED: &str = "011";
+
+/// Where another format's reader keeps the party a document is shipped from, which the model
+/// has no field for: cXML's `Contact role="shipFrom"` (an invoice's `InvoicePartner` or
+/// `InvoiceDetailShipping`, an order's header `Contact`).
+pub(crate) const SHIP_FROM: &str = "$.extensions.cxml.parties.shipFrom";
+
+/// The ship-from party cXML kept (`extensions.cxml.parties.shipFrom`), when there is one.
+pub(crate) fn kept_ship_from(ext: &Extensions) -> Option<Party> {
+    let v = ext.get("cxml")?.get("parties")?.get("shipFrom")?;
+    serde_json::from_value(v.clone()).ok()
+}
+
+/// `N1*SF` (ship from) of an 810's or 850's heading, with its N3/N4/PER: X12's own
+/// (`extensions.x12.ship_from`, with what its loop kept), else the ship-from cXML named
+/// ([`kept_ship_from`]). An X12 one that is no party is refused with its path, not dropped. A
+/// whole `N1*SF` loop kept among the segments (`extensions.x12.segments`: an earlier one of
+/// two, or one read before the ship-from was mapped) is written with them, and a cXML
+/// ship-from then is not.
+pub(crate) fn write_ship_from(
+    out: &mut crate::writer::Out,
+    e: &Extensions,
+) -> Result<(), gateway_core::EncodeError> {
+    if let Some(v) = x12_ext(e)
+        .and_then(|x| x.get(SHIP_FROM_FIELD))
+        .filter(|v| !v.is_null())
+    {
+        let path = format!("$.extensions.x12.{SHIP_FROM_FIELD}");
+        let party: Party = serde_json::from_value(v.clone()).map_err(|err| {
+            gateway_core::EncodeError::Invalid {
+                path: path.clone(),
+                message: format!("the ship-from is a party (name, ids, address): {err}"),
+            }
+        })?;
+        out.begin_loop("N1");
+        let written = write_party(
+            out,
+            "SF",
+            &party,
+            &path,
+            party_segments(e, SHIP_FROM_FIELD),
+            Kept::field(e, SHIP_FROM_FIELD),
+        );
+        out.end_loop();
+        return written;
+    }
+    let Some(party) = kept_ship_from(e) else {
+        return Ok(());
+    };
+    let kept_sf = x12_ext(e)
+        .and_then(|x| x.get("segments"))
+        .and_then(Value::as_array)
+        .is_some_and(|segs| {
+            segs.iter().any(|s| {
+                s.get(0).and_then(Value::as_str) == Some("N1")
+                    && s.get(1).and_then(Value::as_str) == Some("SF")
+            })
+        });
+    if kept_sf {
+        return Ok(());
+    }
+    out.begin_loop("N1");
+    let written = write_party(out, "SF", &party, SHIP_FROM, &[], Kept::none());
+    out.end_loop();
+    written
+}
+
 /// The segments of party `field`'s N1 loop the model does not hold
 /// (`x12.party_segments.<field>`), written back inside that loop; none when nothing was kept.
 pub fn party_segments<'e>(ext: &'e Extensions, field: &str) -> &'e [Value] {
@@ -872,11 +960,11 @@ pub fn party_segments<'e>(ext: &'e Extensions, field: &str) -> &'e [Value] {
         .map_or(&[], Vec::as_slice)
 }
 
-/// Writes segments kept from an X12 input (`["REF", "DP", "042"]` each) as they came, each at
-/// its place in the area ([`crate::order::kept_positions`]: a kept N1 loop, a party the model
-/// does not hold, stays one loop; its REF and PER are the loop's, not the heading's).
-/// Writes kept segments `segs` (`path` names the list, for errors), each at its table
-/// position in the current area.
+/// Writes segments kept from an X12 input (`["REF", "DP", "042"]` each; `path` names the list,
+/// for errors) as they came, each at its place in the area ([`crate::order::kept_positions`]:
+/// a kept N1 loop, a party the model does not hold, stays one loop, in the loop's order; its
+/// REF and PER are the loop's, not the heading's). Inside a loop being written (a party's
+/// kept segments) each goes to its place in that loop.
 pub(crate) fn write_kept_list(
     out: &mut crate::writer::Out,
     segs: &[Value],
@@ -886,6 +974,9 @@ pub(crate) fn write_kept_list(
         segs.iter()
             .map(|v| v.get(0).and_then(Value::as_str).unwrap_or_default()),
     );
+    // Kept N1 loops are written as loops (in an ordered area, outside any loop).
+    let loops = places.is_some();
+    let mut in_loop = false;
     for (i, v) in segs.iter().enumerate() {
         let p = format!("{path}[{i}]");
         let (id, els) = json_to_seg(v).ok_or_else(|| gateway_core::EncodeError::Invalid {
@@ -899,7 +990,20 @@ pub(crate) fn write_kept_list(
             });
         }
         let at = places.as_ref().and_then(|p| p.get(i).copied());
+        if loops {
+            if in_loop && !is_n1_child(id.as_bytes()) {
+                out.end_loop();
+                in_loop = false;
+            }
+            if id == "N1" {
+                out.begin_kept_loop(at);
+                in_loop = true;
+            }
+        }
         out.kept_segment(&p, &id, &els, at)?;
+    }
+    if in_loop {
+        out.end_loop();
     }
     Ok(())
 }
@@ -944,18 +1048,6 @@ pub fn write_party(
         n1[3] = t(value);
     }
     out.segment(path, "N1", &n1)?;
-    // Kept N2s belong right after N1; the rest (REF, a second N4 or PER) end the loop. Most
-    // parties keep nothing: no copies, no path then.
-    let (n2, rest): (Vec<Value>, Vec<Value>) = kept
-        .iter()
-        .cloned()
-        .partition(|v| v.get(0).and_then(Value::as_str) == Some("N2"));
-    let kept_path = if kept.is_empty() {
-        String::new()
-    } else {
-        format!("{path}.extensions.x12.party_segments")
-    };
-    write_kept_list(out, &n2, &kept_path)?;
     if let Some(a) = &party.address {
         for pair in a.lines.chunks(2) {
             let els: Vec<El> = pair.iter().map(|l| t(l.as_str())).collect();
@@ -1003,7 +1095,13 @@ pub fn write_party(
     {
         out.segment(path, "PER", &contact(party, path, elements)?)?;
     }
-    write_kept_list(out, &rest, &kept_path)
+    // The kept segments (an N2, a REF, a second N4 or PER) go to their places in the loop
+    // when the area ends ([`crate::order`]: N1, N2, N3, N4, REF, PER), the order the reader
+    // lists them in. Most parties keep nothing: no path then.
+    if kept.is_empty() {
+        return Ok(());
+    }
+    write_kept_list(out, kept, &format!("{path}.extensions.x12.party_segments"))
 }
 
 /// PER for a party: PER01 `IC` unless another was kept, PER02 the contact, the kept elements
@@ -1548,7 +1646,7 @@ pub struct SetShape {
     /// The document field of each party slot (`supplier`, ...), in slot order.
     pub slot_fields: &'static [&'static str],
     /// How many of the slots are fields of the document; the ones after them are parties the
-    /// model has no field for, read into `extensions.x12.<field>` (an 810's `N1*SF`,
+    /// model has no field for, read into `extensions.x12.<field>` (the heading `N1*SF`,
     /// `ship_from`, which cXML writes as its `shipFrom`).
     pub model_slots: usize,
     /// The N101 code the writer gives each party slot (`SU`, ...), in slot order; another
@@ -1576,6 +1674,8 @@ pub struct Survey {
     pub last_total: Option<usize>,
     /// Last `REF*PP` (PO revision number) of the heading, outside the N1 loops.
     pub last_revision: Option<usize>,
+    /// Last `DTM*011` (shipped) of the heading: an 810's ship date.
+    pub last_ship_date: Option<usize>,
     /// Last N1 per party slot outside the line loops (heading or summary): an N1 loop inside
     /// an IT1/PO1 loop is its line's, kept with it.
     pub parties: [Option<usize>; PARTY_SLOTS],
@@ -1639,6 +1739,11 @@ pub fn survey(body: &[Segment<'_>], shape: &SetShape) -> Survey {
             // The heading's only: a line loop's `REF*PP` is the line's (kept with it).
             if s.lines == 0 && !in_n1_loop && seg.element(1) == Some(b"PP".as_slice()) {
                 s.last_revision = Some(i);
+            }
+        } else if id == b"DTM" {
+            // The heading's only: a line loop's DTM is the line's (kept with it).
+            if s.lines == 0 && seg.element(1) == Some(SHIPPED.as_bytes()) {
+                s.last_ship_date = Some(i);
             }
         } else if id3 == Some(shape.total) && (shape.is_total)(seg) {
             s.last_total = Some(i);

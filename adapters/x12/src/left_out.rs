@@ -18,7 +18,9 @@
 //! - Whether a line is a service line (`lines[].extensions.cxml.service`,
 //!   `InvoiceDetailServiceItem`): IT1 has no such flag.
 //! - The invoice date's time of day and offset (`extensions.cxml.invoice_date`): BIG01 is a
-//!   date.
+//!   date. So the ship date's (`extensions.cxml.shipping_date`, cXML's
+//!   `InvoiceDetailShipping@shippingDate`): `DTM*011` is written with its date; one whose text
+//!   is no date is not written.
 //! - A party cXML kept by a role the model has no field for (`extensions.cxml.parties`), but
 //!   the ship-from, which is written as `N1*SF` (see [`crate::map810`]).
 
@@ -57,6 +59,14 @@ const NO_SERVICE: &str = "an 810's IT1 has no element saying a line is a service
 
 /// Why the invoice date's time is not written.
 const NO_TIME: &str = "BIG01 is a date: the invoice date's time of day and offset are not written";
+
+/// Why the ship date's time is not written.
+const NO_SHIP_TIME: &str =
+    "DTM*011 is written with the ship date's date: its time of day and offset are not written";
+
+/// Why a ship date that is no date is not written.
+const NO_SHIP_DATE: &str =
+    "the ship date does not begin with a date (YYYY-MM-DD), so no DTM*011 is written for it";
 
 /// Why a kept cXML party is not written.
 const NO_ROLE: &str =
@@ -97,6 +107,29 @@ fn zz_categories(path: &str, taxes: &[gateway_model::Tax], out: &mut Vec<LeftOut
     }
 }
 
+/// Names what of cXML's ship date (`extensions.cxml.shipping_date`) `DTM*011` does not hold,
+/// when the X12 writer writes it (X12's own ship date, when there is one, is written instead).
+fn ship_date(e: &gateway_model::Extensions, out: &mut Vec<LeftOut>) {
+    let own = crate::common::x12_ext(e)
+        .and_then(|x| x.get(crate::common::SHIP_DATE_FIELD))
+        .is_some_and(|v| !v.is_null());
+    let Some(text) = cxml(e, "shipping_date").and_then(serde_json::Value::as_str) else {
+        return;
+    };
+    if own {
+        return;
+    }
+    let reason = match crate::map810::cxml_ship_date(e) {
+        None => NO_SHIP_DATE,
+        Some(_) if text.trim().len() > "YYYY-MM-DD".len() => NO_SHIP_TIME,
+        Some(_) => return,
+    };
+    out.push(LeftOut {
+        path: crate::map810::CXML_SHIP_DATE.into(),
+        reason: reason.into(),
+    });
+}
+
 /// What writing `doc` as X12 leaves out, in document order; empty when X12 carries all of it
 /// that the writer knows of.
 pub fn left_out(doc: &Document) -> Vec<LeftOut> {
@@ -111,8 +144,9 @@ pub fn left_out(doc: &Document) -> Vec<LeftOut> {
                     reason: NO_TIME.into(),
                 });
             }
+            ship_date(e, &mut out);
             if let Some(parties) = cxml(e, "parties").and_then(serde_json::Value::as_object) {
-                let ship_from = crate::map810::kept_ship_from(inv).is_some();
+                let ship_from = crate::common::kept_ship_from(&inv.extensions).is_some();
                 for role in parties.keys() {
                     if role == "shipFrom" && ship_from {
                         continue;

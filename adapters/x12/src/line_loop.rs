@@ -767,7 +767,7 @@ impl OpenLine {
             end,
             leftovers,
             elements,
-        } = read_party(n1, body, i, check);
+        } = read_party(n1, body, i, self.positions, check);
         let (Some((k, key)), Ok(value)) = (which, serde_json::to_value(&party)) else {
             // Not one of the line's parties after all, or (never) a party that does not
             // serialise: the loop is kept as it came.

@@ -4,7 +4,10 @@
 //! N1 loops (SU/SE/VN supplier, BY buyer, BT bill-to, RI remit-to, ST ship-to; SF ship-from,
 //! which the model has no field for, into `extensions.x12.ship_from`) with N3/N4/PER,
 //! ITD → payment terms (the first that gives terms; later ones are further tiers, see
-//! `crate::tiers`). Lines: IT1 (number, quantity, UOM, price, qualifier pairs; a `PO`
+//! `crate::tiers`), the last `DTM*011` (shipped), which the model has no field for, into
+//! `extensions.x12.ship_date` (an ISO 8601 date; cXML writes it as
+//! `InvoiceDetailShipping@shippingDate`, and its reader's `extensions.cxml.shipping_date` is
+//! written as `DTM*011` in turn). Lines: IT1 (number, quantity, UOM, price, qualifier pairs; a `PO`
 //! pair or a line `REF*PO` naming another PO than BIG04 → `po_number`, written back as
 //! `REF*PO`, see [`crate::line_loop`]), PID05 →
 //! description (continued in the PID*F segments right after it, joined with a space; written
@@ -79,7 +82,7 @@ impl SetKind for Invoice810 {
             "bill_to",
             "remit_to",
             "ship_to",
-            SHIP_FROM_FIELD,
+            common::SHIP_FROM_FIELD,
         ],
         model_slots: 5,
         slot_codes: &["SU", "BY", "BT", "RI", "ST", "SF"],
@@ -114,7 +117,8 @@ impl SetKind for Invoice810 {
         });
     }
 
-    /// TDS (the last one) is the total, in implied cents; TDS02 on are kept.
+    /// TDS (the last one) is the total, in implied cents; TDS02 on are kept. The heading's
+    /// last `DTM*011` is the ship date ([`ship_date`]).
     #[inline]
     fn own_segment(
         cx: &mut MapCx,
@@ -123,9 +127,17 @@ impl SetKind for Invoice810 {
         _: &mut OpenLine,
         seg: &Fields,
         i: usize,
-        _: Scope,
+        scope: Scope,
         survey: &Survey,
     ) -> Option<Scope> {
+        if seg.id() == b"DTM" && Some(i) == survey.last_ship_date {
+            let date = ship_date(seg)?;
+            ext.mapped.insert(
+                common::SHIP_DATE_FIELD.into(),
+                serde_json::Value::String(date.format("%Y-%m-%d").to_string()),
+            );
+            return Some(scope);
+        }
         if seg.id() != b"TDS" || Some(i) != survey.last_total {
             return None;
         }
@@ -149,6 +161,64 @@ impl SetKind for Invoice810 {
             crate::line_loop::read_line_po(line, document_po);
         }
     }
+}
+
+/// The ship date of a heading `DTM*011*CCYYMMDD` (shipped), when DTM02 is a date written the
+/// way [`write_ship_date`] writes it and nothing follows it, so that writing the date back
+/// gives the same segment. Any other (a time in DTM03, a two-digit year) stays kept as its
+/// segment (cXML's `left_out` names it).
+fn ship_date(seg: &Fields<'_, '_>) -> Option<chrono::NaiveDate> {
+    if seg.element_count() > 2 {
+        return None;
+    }
+    let text = std::str::from_utf8(seg.element(2)?).ok()?;
+    let date = values::date(text).ok()?;
+    (values::to_date(date) == text).then_some(date)
+}
+
+/// `DTM*011` (shipped): X12's own ship date (`extensions.x12.ship_date`, an ISO 8601 date),
+/// else the date of the one cXML read (`extensions.cxml.shipping_date`,
+/// `InvoiceDetailShipping@shippingDate`: its date part; its time of day, and a text that is no
+/// date, are named by [`crate::left_out()`]). An X12 one that is no date is refused with its
+/// path, not dropped. Written in the heading at the table's place (after ITD).
+fn write_ship_date(out: &mut Out, e: &gateway_model::Extensions) -> Result<(), EncodeError> {
+    let own = common::x12_ext(e)
+        .and_then(|x| x.get(common::SHIP_DATE_FIELD))
+        .filter(|v| !v.is_null());
+    let (date, path) = match own {
+        Some(v) => {
+            let path = format!("$.extensions.x12.{}", common::SHIP_DATE_FIELD);
+            let d = v
+                .as_str()
+                .and_then(|t| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+                .ok_or_else(|| EncodeError::Invalid {
+                    path: path.clone(),
+                    message: format!(
+                        "the ship date is a date written YYYY-MM-DD (DTM02 of DTM*011), not {v}"
+                    ),
+                })?;
+            (d, path)
+        }
+        None => match cxml_ship_date(e) {
+            Some(d) => (d, CXML_SHIP_DATE.to_string()),
+            None => return Ok(()),
+        },
+    };
+    out.segment(
+        &path,
+        "DTM",
+        &[t(common::SHIPPED), t(values::to_date(date))],
+    )
+}
+
+/// Where cXML's reader keeps an invoice's ship date (`InvoiceDetailShipping@shippingDate`).
+pub(crate) const CXML_SHIP_DATE: &str = "$.extensions.cxml.shipping_date";
+
+/// The date of the ship date cXML kept (`extensions.cxml.shipping_date`: its first ten
+/// characters, `YYYY-MM-DD`, the sender's local date), when it has one.
+pub(crate) fn cxml_ship_date(e: &gateway_model::Extensions) -> Option<chrono::NaiveDate> {
+    let text = e.get("cxml")?.get("shipping_date")?.as_str()?.trim();
+    chrono::NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()
 }
 
 /// Maps one 810 set (ST..SE). Returns the invoice unless a problem is an error; warnings
@@ -274,7 +344,8 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
         ],
         e,
     )?;
-    write_ship_from(out, inv)?;
+    common::write_ship_from(out, e)?;
+    write_ship_date(out, e)?;
     // Without TDS there is no summary boundary: header taxes and charges go before the lines so
     // they are not read back as the last line's.
     if inv.total.is_none() {
@@ -342,76 +413,6 @@ fn po_date(inv: &Invoice) -> El<'_> {
         Some(d) => t(values::to_date(d)),
         None => El::empty(),
     }
-}
-
-/// The key of the ship-from in `extensions.x12`: the heading's `N1*SF` (ship from) loop, read
-/// as a party ([`SetShape::model_slots`]), since the model has no field for it. cXML writes it
-/// as its `shipFrom`.
-pub(crate) const SHIP_FROM_FIELD: &str = "ship_from";
-
-/// Where another format's reader keeps the party an invoice is shipped from, which the model
-/// has no field for: cXML's `Contact role="shipFrom"`.
-pub(crate) const SHIP_FROM: &str = "$.extensions.cxml.parties.shipFrom";
-
-/// The ship-from party cXML kept (`extensions.cxml.parties.shipFrom`), when there is one.
-pub(crate) fn kept_ship_from(inv: &Invoice) -> Option<Party> {
-    let v = inv
-        .extensions
-        .get("cxml")?
-        .get("parties")?
-        .get("shipFrom")?;
-    serde_json::from_value(v.clone()).ok()
-}
-
-/// `N1*SF` (ship from), with its N3/N4/PER: X12's own (`extensions.x12.ship_from`, with what
-/// its loop kept), else the ship-from a cXML invoice named. An X12 one that is no party is
-/// refused with its path, not dropped. A whole `N1*SF` loop kept among the segments
-/// (`extensions.x12.segments`: an earlier one of two, or one read before the ship-from was
-/// mapped) is written with them, and a cXML ship-from then is not.
-fn write_ship_from(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
-    let e = &inv.extensions;
-    if let Some(v) = common::x12_ext(e)
-        .and_then(|x| x.get(SHIP_FROM_FIELD))
-        .filter(|v| !v.is_null())
-    {
-        let path = format!("$.extensions.x12.{SHIP_FROM_FIELD}");
-        let party: Party =
-            serde_json::from_value(v.clone()).map_err(|err| EncodeError::Invalid {
-                path: path.clone(),
-                message: format!("the ship-from is a party (name, ids, address): {err}"),
-            })?;
-        out.begin_loop("N1");
-        let written = common::write_party(
-            out,
-            "SF",
-            &party,
-            &path,
-            common::party_segments(e, SHIP_FROM_FIELD),
-            Kept::field(e, SHIP_FROM_FIELD),
-        );
-        out.end_loop();
-        return written;
-    }
-    let Some(party) = kept_ship_from(inv) else {
-        return Ok(());
-    };
-    let kept_sf = e
-        .get("x12")
-        .and_then(|x| x.get("segments"))
-        .and_then(serde_json::Value::as_array)
-        .is_some_and(|segs| {
-            segs.iter().any(|s| {
-                s.get(0).and_then(serde_json::Value::as_str) == Some("N1")
-                    && s.get(1).and_then(serde_json::Value::as_str) == Some("SF")
-            })
-        });
-    if kept_sf {
-        return Ok(());
-    }
-    out.begin_loop("N1");
-    common::write_party(out, "SF", &party, SHIP_FROM, &[], Kept::none())?;
-    out.end_loop();
-    Ok(())
 }
 
 fn write_header_amounts(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {

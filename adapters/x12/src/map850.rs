@@ -1,7 +1,9 @@
 //! X12 850 (purchase order) ↔ canonical [`PurchaseOrder`], per the X12 column of CANONICAL.md.
 //!
 //! Header: BEG (BEG01 purpose, BEG03 number, BEG05 date), NTE → comments, CUR02, TXI, SAC,
-//! N1 loops (SU/SE/VN supplier, BY buyer, BT bill-to, ST ship-to), ITD. Lines: PO1 (number,
+//! N1 loops (SU/SE/VN supplier, BY buyer, BT bill-to, ST ship-to; SF ship-from, which the model
+//! has no field for, into `extensions.x12.ship_from` as an 810's, see
+//! [`crate::common::write_ship_from`]), ITD. Lines: PO1 (number,
 //! quantity, UOM, price, qualifier pairs), PID05 → description (continued in the PID*F
 //! segments right after it, joined with a space; written so when longer than PID05 allows),
 //! DTM*002 → need-by, TXI, SAC. Summary: CTT (CTT01 checked and written as the line count),
@@ -46,6 +48,7 @@ fn role(code: &str) -> Option<usize> {
         "BY" => Some(1),
         "BT" => Some(2),
         "ST" => Some(3),
+        "SF" => Some(4),
         _ => None,
     }
 }
@@ -81,9 +84,15 @@ impl SetKind for Order850 {
         total: *b"AMT",
         is_total: is_amt_tt,
         role,
-        slot_fields: &["supplier", "buyer", "bill_to", "ship_to"],
+        slot_fields: &[
+            "supplier",
+            "buyer",
+            "bill_to",
+            "ship_to",
+            common::SHIP_FROM_FIELD,
+        ],
         model_slots: 4,
-        slot_codes: &["SU", "BY", "BT", "ST"],
+        slot_codes: &["SU", "BY", "BT", "ST", "SF"],
         currency_entity: "BY",
     };
     const BEGIN: (&'static str, &'static str) = ("BEG", "beginning segment for purchase order");
@@ -168,6 +177,7 @@ impl SetKind for Order850 {
 
     #[inline]
     fn finish(po: &mut PurchaseOrder, slots: [Option<Party>; PARTY_SLOTS], comments: Option<Text>) {
+        // The ship-from is in `extensions.x12.ship_from` already (see `SetShape::model_slots`).
         let [supplier, buyer, bill_to, ship_to, ..] = slots;
         po.supplier = supplier;
         po.buyer = buyer;
@@ -439,6 +449,7 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
         &[&po.supplier, &po.buyer, &po.bill_to, &po.ship_to],
         e,
     )?;
+    common::write_ship_from(out, e)?;
     out.end_area();
     for (n, line) in po.lines.iter().enumerate() {
         write_line(out, PO1, n, line, None)?;

@@ -198,6 +198,7 @@ pub(crate) fn read_set_into<K: SetKind>(
                     &K::SHAPE,
                     &mut slots,
                     &mut ext,
+                    crate::order::positions(K::SET, crate::order::Area::Heading),
                     &mut check,
                 );
                 continue;

@@ -198,9 +198,9 @@ pub struct Out {
     limits: Option<Limits>,
     /// The area being written, whose segments are put in table order when it ends.
     area: Option<Ordering>,
-    /// Each segment of that area: its position and where it starts in `buf` (kept between
-    /// areas so a line loop allocates nothing).
-    marks: Vec<(u16, usize)>,
+    /// Each segment of that area: where it goes ([`crate::order::Key`]) and where it starts
+    /// in `buf` (kept between areas so a line loop allocates nothing).
+    marks: Vec<(crate::order::Key, usize)>,
     /// The character set the partner reads (`x12.charset`): values are written in it.
     charset: Charset,
 }
@@ -210,9 +210,18 @@ pub struct Out {
 #[derive(Debug)]
 struct Ordering {
     positions: &'static crate::order::Positions,
-    /// Inside a loop every segment takes the loop's position, so the loop moves as a block.
+    /// Inside a loop every segment takes the loop's position, so the loop moves as a block,
+    /// and goes to its place in the loop ([`crate::order::Positions::in_party_loop`]).
     loop_position: Option<u16>,
+    /// The run being written: each loop is one, and each stretch between loops
+    /// ([`crate::order::Key`]).
+    run: u32,
+    /// The position of the last segment written, for one the table does not list.
     last: u16,
+    /// Its place in its loop, for one the loop does not list.
+    last_in_loop: u16,
+    /// The key of the last segment written.
+    last_key: crate::order::Key,
     in_order: bool,
 }
 
@@ -257,26 +266,46 @@ impl Out {
         self.area = crate::order::positions(set, area).map(|positions| Ordering {
             positions,
             loop_position: None,
+            run: 0,
             last: 0,
+            last_in_loop: 0,
+            last_key: (0, 0, 0),
             in_order: true,
         });
     }
 
-    /// Starts a loop (`N1`) inside the area: its segments move together, at the loop's place.
+    /// Starts a loop (`N1`) inside the area: its segments move together, at the loop's place,
+    /// each at its place in the loop.
     pub fn begin_loop(&mut self, id: &str) {
+        self.begin_loop_at(id, None);
+    }
+
+    /// [`Out::begin_loop`] for a loop kept from an X12 input, at `at`
+    /// ([`crate::order::kept_positions`] of its N1), never before the segment that opened the
+    /// area, as [`Out::kept_segment`] places it.
+    pub fn begin_kept_loop(&mut self, at: Option<u16>) {
+        let floor = self.marks.first().map_or(0, |m| m.0.0);
+        self.begin_loop_at("N1", at.map(|p| p.max(floor)));
+    }
+
+    fn begin_loop_at(&mut self, id: &str, at: Option<u16>) {
         if let Some(a) = self.area.as_mut() {
-            a.loop_position = Some(a.positions.of(id).unwrap_or(a.last));
+            a.loop_position = Some(at.or_else(|| a.positions.of(id)).unwrap_or(a.last));
+            a.run = a.run.saturating_add(1);
+            a.last_in_loop = 0;
         }
     }
 
     pub fn end_loop(&mut self) {
         if let Some(a) = self.area.as_mut() {
             a.loop_position = None;
+            a.run = a.run.saturating_add(1);
         }
     }
 
-    /// Ends the area: its segments are reordered by position, keeping the written order
-    /// among equal positions (a segment the table lacks stays after the one before it).
+    /// Ends the area: its segments are reordered by position (and inside a loop by their
+    /// place in it), keeping the written order among equal ones (a segment the table lacks
+    /// stays after the one before it).
     pub fn end_area(&mut self) {
         let Some(a) = self.area.take() else {
             return;
@@ -289,15 +318,15 @@ impl Out {
         }
         let end = self.buf.len();
         let marks = &self.marks;
-        let mut spans: Vec<(u16, usize, usize)> = marks
+        let mut spans: Vec<(crate::order::Key, usize, usize)> = marks
             .iter()
             .enumerate()
-            .map(|(i, &(pos, from))| {
+            .map(|(i, &(key, from))| {
                 let to = marks.get(i + 1).map_or(end, |m| m.1);
-                (pos, from, to)
+                (key, from, to)
             })
             .collect();
-        spans.sort_by_key(|&(pos, _, _)| pos);
+        spans.sort_by_key(|&(key, _, _)| key);
         let mut sorted = Vec::with_capacity(end - start);
         for (_, from, to) in spans {
             sorted.extend_from_slice(self.buf.get(from..to).unwrap_or_default());
@@ -327,7 +356,7 @@ impl Out {
         elements: &[El],
         at: Option<u16>,
     ) -> Result<(), EncodeError> {
-        let floor = self.marks.first().map_or(0, |m| m.0);
+        let floor = self.marks.first().map_or(0, |m| m.0.0);
         self.write_segment_at(path, id, elements, at.map(|p| p.max(floor)))
     }
 
@@ -500,9 +529,14 @@ impl Out {
                 .or(at)
                 .or_else(|| a.positions.of(id))
                 .unwrap_or(a.last);
-            a.in_order &= pos >= a.last;
-            a.last = pos;
-            self.marks.push((pos, self.buf.len()));
+            let in_loop = match a.loop_position {
+                Some(_) => a.positions.in_party_loop(id).unwrap_or(a.last_in_loop),
+                None => 0,
+            };
+            let key = (pos, a.run, in_loop);
+            a.in_order &= key >= a.last_key;
+            (a.last, a.last_in_loop, a.last_key) = (pos, in_loop, key);
+            self.marks.push((key, self.buf.len()));
         }
         self.buf.extend_from_slice(id.as_bytes());
         for (i, e) in elements.iter().take(keep).enumerate() {

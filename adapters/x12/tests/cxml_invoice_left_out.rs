@@ -94,3 +94,48 @@ fn cxml_order_date_is_written_as_big03() {
         .unwrap();
     assert_eq!(big.trim().split('*').nth(3), Some("20260301"), "{big}");
 }
+
+/// The ship date cXML read (`extensions.cxml.shipping_date`, the header's
+/// `InvoiceDetailShipping@shippingDate`) is written as `DTM*011` with its date, after ITD as
+/// the 810's table has it, and read back as X12's ship date (`extensions.x12.ship_date`). Its
+/// time of day, and a text that is no date, have no place in DTM*011 and are named.
+#[test]
+fn cxml_shipping_date_is_written_as_dtm_011() {
+    let with_date = |text: &str| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&gateway_model::to_json_line(&rich())).unwrap();
+        v["extensions"]["cxml"]["shipping_date"] = json!(text);
+        gateway_model::from_json(v.to_string().as_bytes()).unwrap()
+    };
+    for (text, written, named) in [
+        ("2026-03-14", true, None),
+        ("2026-03-14T08:30:00-05:00", true, Some("time of day")),
+        ("soon", false, Some("does not begin with a date")),
+    ] {
+        let doc = with_date(text);
+        let out = encode(&doc);
+        assert_eq!(out.contains("DTM*011*20260314~"), written, "{text}: {out}");
+        if written {
+            assert!(
+                out.find("ITD*").unwrap() < out.find("DTM*011").unwrap(),
+                "{out}"
+            );
+            assert_eq!(
+                decode(&out).extensions()["x12"]["ship_date"],
+                "2026-03-14",
+                "{text}"
+            );
+        }
+        let said: Vec<_> = adapter_x12::left_out(&doc)
+            .into_iter()
+            .filter(|l| l.path == "$.extensions.cxml.shipping_date")
+            .collect();
+        match named {
+            None => assert!(said.is_empty(), "{text}: {said:#?}"),
+            Some(why) => {
+                assert_eq!(said.len(), 1, "{text}: {said:#?}");
+                assert!(said[0].reason.contains(why), "{text}: {said:#?}");
+            }
+        }
+    }
+}

@@ -3,7 +3,8 @@
 //! role, which fills the document's party. A line's first `N1*ST` loop is its own ship-to,
 //! read as a party (`extensions.x12.ship_to`), its first `N1*SF` its ship-from
 //! (`extensions.x12.ship_from`); its other N1 loops are kept as they came. The heading's
-//! (last) `N1*SF` is the invoice's ship-from, read as a party too (`extensions.x12.ship_from`). So does a `REF*PP` inside a line loop leave the
+//! (last) `N1*SF` is the invoice's or order's ship-from, read as a party too
+//! (`extensions.x12.ship_from`). So does a `REF*PP` inside a line loop leave the
 //! heading's PO revision alone. The 997 accepts such a set, and X12 → canonical → X12 →
 //! canonical keeps both.
 
@@ -284,19 +285,22 @@ fn run_of<'x>(x12: &'x str, first: &str, until: &[&str]) -> Vec<&'x str> {
         .collect()
 }
 
+/// A heading ship-from loop, with what the party does not hold (N2, N105, PER01).
+const SF_LOOP: [&str; 5] = [
+    "N1*SF*Acme Dock 2*92*DOCK2*FR",
+    "N2*Building C",
+    "N3*5 Quay Road",
+    "N4*Springfield*IL*62702*US",
+    "PER*SH*Lee Park*TE*555-0199",
+];
+
 /// The 810's ship-from (`N1*SF`) was kept whole among the segments, which cXML cannot read:
 /// X12 → cXML lost it. It is read as a party, `extensions.x12.ship_from`, with what its loop
 /// holds beyond the party kept beside it (as for the document's parties), and written back
 /// as the same loop; the last heading `N1*SF` is the ship-from, an earlier one stays kept.
 #[test]
 fn the_heading_ship_from_is_read_as_a_party_and_written_back_as_it_came() {
-    let sf_loop = [
-        "N1*SF*Acme Dock 2*92*DOCK2*FR",
-        "N2*Building C",
-        "N3*5 Quay Road",
-        "N4*Springfield*IL*62702*US",
-        "PER*SH*Lee Park*TE*555-0199",
-    ];
+    let sf_loop = SF_LOOP;
     let mut body = vec![
         "BIG*20260315*INV-3**PO-1",
         "CUR*SE*USD",
@@ -350,6 +354,57 @@ fn the_heading_ship_from_is_read_as_a_party_and_written_back_as_it_came() {
     assert!(written.contains("N1*SF*Old Dock~"), "{written}");
     let ack = ack_of(&raw);
     assert!(ack.contains("AK5*A~"), "{ack}");
+}
+
+/// An 850's heading `N1*SF` was kept as raw segments while the 810's was read as a party: it
+/// is read the same way now, by the same code (`extensions.x12.ship_from`, with what its loop
+/// holds beyond the party, here an N2 and a REF), the last one the ship-from and an earlier one
+/// kept whole, and written back as it came, its loop in the table's order (REF before PER).
+#[test]
+fn an_orders_heading_ship_from_is_read_as_an_invoices_is() {
+    let mut sf_loop: Vec<&str> = SF_LOOP.to_vec();
+    sf_loop.insert(4, "REF*DK*2");
+    let mut body = vec![
+        "BEG*00*SA*PO-9**20260301",
+        "CUR*BY*USD",
+        "N1*SF*Old Dock",
+        "N1*SU*Acme Supply*92*ACME",
+    ];
+    body.extend(&sf_loop);
+    body.extend([
+        "N1*ST*Globex Warehouse 7*92*WH7",
+        "PO1*1*1*EA*10**VP*A",
+        "CTT*1",
+    ]);
+    let raw = interchange("PO", "850", &body);
+    let docs = decode(raw.as_bytes());
+    let po = order(&docs[0]);
+    let from = x12_party(&po.extensions, "ship_from").unwrap();
+    assert_eq!(from.name.as_deref(), Some("Acme Dock 2"));
+    assert_eq!(
+        (from.ids[0].domain.as_str(), from.ids[0].value.as_str()),
+        ("92", "DOCK2")
+    );
+    assert_eq!(from.contact.as_deref(), Some("Lee Park"));
+    assert_eq!(name(&po.supplier), Some("Acme Supply"));
+    assert_eq!(name(&po.ship_to), Some("Globex Warehouse 7"));
+    assert_eq!(kept(&po.extensions), json!([["N1", "SF", "Old Dock"]]));
+    let x12 = &po.extensions["x12"];
+    assert_eq!(
+        x12["party_segments"]["ship_from"],
+        json!([["N2", "Building C"], ["REF", "DK", "2"]])
+    );
+    assert_eq!(
+        x12["field_elements"]["ship_from"],
+        json!({"N105": "FR", "PER01": "SH"})
+    );
+    let written = round_trips(&docs);
+    assert_eq!(
+        run_of(&written, "N1*SF*Acme", &["N1*", "PO1"]),
+        sf_loop,
+        "{written}"
+    );
+    assert!(written.contains("N1*SF*Old Dock~"), "{written}");
 }
 
 /// A line's first `N1*SF` is its own ship-from (`lines[].extensions.x12.ship_from`), as its

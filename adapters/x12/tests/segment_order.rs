@@ -1,8 +1,9 @@
 //! What the writer sends a partner has its segments in the order of the transaction set's
 //! table (a translator refuses a set with a segment out of place): the golden samples, every
 //! 810/850 of the shared corpus written back out, and a document whose kept segments came in
-//! the wrong order. The check walks the written X12 on its own (areas, N1 loops) and only
-//! shares the table of positions with the writer.
+//! the wrong order. The check walks the written X12 on its own (areas, N1 loops and the order
+//! inside each: N1, N2, N3, N4, REF, PER) and only shares the table of positions with the
+//! writer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -14,7 +15,8 @@ use gateway_core::{Decode, Encode, PartnerProfile};
 use gateway_model::{Document, Invoice, from_json_lines};
 
 /// Every segment found after one with a later position in the same area, as
-/// `set 0001 heading: REF (50) after ITD (130)`.
+/// `set 0001 heading: REF (50) after ITD (130)`, or after one with a later place in the same
+/// N1 loop, as `set 0001 Heading N1 loop: REF (110) after PER (120)`.
 fn order_problems(edi: &[u8]) -> Vec<String> {
     let mut problems = Vec::new();
     let mut set = String::new();
@@ -22,6 +24,7 @@ fn order_problems(edi: &[u8]) -> Vec<String> {
     let mut area = Area::Heading;
     let mut last: Option<(String, u16)> = None;
     let mut in_party: Option<u16> = None;
+    let mut last_in_loop: Option<(String, u16)> = None;
     for seg in Tokenizer::new(edi).flatten() {
         let id = String::from_utf8_lossy(seg.id()).to_string();
         let el = |n| String::from_utf8_lossy(seg.element(n).unwrap_or_default()).to_string();
@@ -50,11 +53,24 @@ fn order_problems(edi: &[u8]) -> Vec<String> {
             (Some(p), "N2" | "N3" | "N4" | "REF" | "PER") => Some(p),
             _ => {
                 in_party = None;
+                last_in_loop = None;
                 table.of(&id)
             }
         };
         if id == "N1" {
             in_party = pos;
+        }
+        if in_party.is_some()
+            && let Some(place) = table.in_party_loop(&id)
+        {
+            if let Some((before, p)) = &last_in_loop
+                && place < *p
+            {
+                problems.push(format!(
+                    "set {control} {area:?} N1 loop: {id} ({place}) after {before} ({p})"
+                ));
+            }
+            last_in_loop = Some((id.clone(), place));
         }
         let Some(pos) = pos else { continue };
         if let Some((before, p)) = &last
@@ -94,6 +110,18 @@ N1*SU*Acme~REF*ZZ*in-the-loop~IT1*1*1*EA*1~PID*F****x~TXI*ST*1~TDS*100~CTT*1~SE*
         [
             "set 0001 Heading: REF (50) after ITD (130)",
             "set 0001 Line: TXI (40) after PID (60)"
+        ]
+    );
+    // Inside an N1 loop: a REF after the PER, an N2 after the N3.
+    let edi = b"ISA*00*          *00*          *ZZ*A              *ZZ*B              *260315*1030*U*00401*000000001*0*P*>~\
+GS*IN*A*B*20260315*1030*1*X*004010~ST*810*0001~BIG*20260315*INV-1~\
+N1*SU*Acme~N3*1 Road~PER*IC*Ann~REF*DP*7~N1*BY*Globex~N3*2 Road~N2*Dock~\
+IT1*1*1*EA*1~TDS*100~CTT*1~SE*12*0001~GE*1*1~IEA*1*000000001~";
+    assert_eq!(
+        order_problems(edi),
+        [
+            "set 0001 Heading N1 loop: REF (110) after PER (120)",
+            "set 0001 Heading N1 loop: N2 (80) after N3 (90)"
         ]
     );
 }
@@ -170,7 +198,8 @@ fn kept_segments_go_to_their_place_and_a_kept_party_loop_stays_whole() {
         at("ITD*") < at("DTM*011") && at("DTM*011") < at("FOB*PP"),
         "{text}"
     );
-    // Read back, the document holds the same segments (in table order now).
+    // Read back, the document holds the same segments (in table order now), the DTM*011
+    // read as the ship date.
     let again = decode(&out);
     let Document::Invoice(back) = &again[0] else {
         panic!("not an invoice");
@@ -182,11 +211,11 @@ fn kept_segments_go_to_their_place_and_a_kept_party_loop_stays_whole() {
             ["REF", "IV", "X-1"],
             ["N1", "PE", "Payee"],
             ["REF", "DP", "7"],
-            ["DTM", "011", "20260314"],
             ["FOB", "PP"]
         ]),
         "{text}"
     );
+    assert_eq!(back.extensions["x12"]["ship_date"], "2026-03-14", "{text}");
 }
 
 /// The table's sanity: the documents other systems wrote follow it too, as do the golden
@@ -339,4 +368,77 @@ fn a_party_loop_with_its_n2_late_reads_the_same_once_written() {
         "kept N2 first, then the rest"
     );
     written_and_read_back(inv);
+}
+
+/// Found mapping the ship-from: the party writer put what a loop kept (a REF the model does
+/// not hold) after the loop's PER, and a strict translator refuses a loop REF after its PER
+/// (004010/005010 810 and 850: N1, N2, N3, N4, REF, PER). Each goes to its place in the loop:
+/// the kept REF and the kept N2 of the supplier, and of a line's ship-to, and a whole loop kept
+/// for a role the model has no field for (its PER before its REF as the sender had it).
+/// Written in order, it reads back the same.
+#[test]
+fn a_party_loops_kept_ref_goes_before_its_per() {
+    let inv = &rich_invoice_with(&[
+        ("PER*IC*Dana", &["REF*DP*042", "N2*Accounts dept"]),
+        (
+            "PID*F****Safety gloves",
+            &["N1*ST*Bay 3", "PER*IC*Lee", "REF*DP*7"],
+        ),
+        (
+            "N4*Cypress Creek*OR*97002",
+            &["N1*PE*Payee Co", "PER*IC*Kim", "REF*DP*9"],
+        ),
+    ]);
+    assert_eq!(
+        inv.extensions["x12"]["party_segments"]["supplier"],
+        serde_json::json!([["N2", "Accounts dept"], ["REF", "DP", "042"]]),
+        "listed in the loop's order"
+    );
+    let out = written_and_read_back(inv);
+    let text = String::from_utf8_lossy(&out).to_string();
+    assert!(
+        text.contains(
+            "N1*SU*Acme Industrial Supply*1*123456789~\nN2*Accounts dept~\nN3*100 Factory Road*Building 4~\n\
+             N4*Springfield*IL*62701*US~\nREF*DP*042~\nPER*IC*Dana Ortiz*TE*+1 217 555 0100*EM*billing@acme.example~\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("N1*ST*Bay 3~\nREF*DP*7~\nPER*IC*Lee~\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("N1*PE*Payee Co~\nREF*DP*9~\nPER*IC*Kim~\n"),
+        "{text}"
+    );
+}
+
+/// The golden invoice and order with a loop REF after the loop PER (as a sender that does
+/// not keep the table's order sends them): read, written and read again, the documents are
+/// the same and what is written has every loop in order.
+#[test]
+fn samples_with_a_loop_ref_after_its_per_round_trip_in_order() {
+    for (sample, after) in [
+        ("samples/x12/invoice/rich.edi", "PER*IC*Dana"),
+        ("samples/x12/purchase_order/rich.edi", "N1*ST"),
+    ] {
+        let raw = std::fs::read_to_string(repo_root().join(sample)).unwrap();
+        let edi = with_segments(&raw, after, &["PER*IC*Receiving", "REF*DP*042"]);
+        assert!(
+            !order_problems(edi.as_bytes()).is_empty(),
+            "{sample}: out of order to begin with"
+        );
+        let docs = decode(edi.as_bytes());
+        assert_eq!(docs.len(), 1, "{sample}");
+        let out = write(&docs);
+        assert_eq!(
+            order_problems(&out),
+            Vec::<String>::new(),
+            "{sample}:\n{}",
+            String::from_utf8_lossy(&out)
+        );
+        assert_eq!(decode(&out), docs, "{sample}");
+        let again = write(&decode(&out));
+        assert_eq!(again, out, "{sample}: written the same twice");
+    }
 }

@@ -2,6 +2,8 @@
 //!
 //! Where the model has no field, the value goes to `extensions.cxml` so a round trip keeps it:
 //! `operation` (when not `new`), the raw `purpose` (when it is not the canonical spelling), the
+//! ship date (`shipping_date`, the header `InvoiceDetailShipping@shippingDate`, see
+//! [`shipping_date`]), the
 //! invoice a memo corrects (`original_invoice_id`, `original_invoice_date` from `InvoiceIDInfo`),
 //! the `invoiceDate` text when it is more than its date (`invoice_date`, see
 //! [`kept_timestamp`]), parties in roles the model has no slot for (`parties.<role>`), what the
@@ -110,6 +112,10 @@ pub(crate) fn invoice(req: Node<'_>, notes: &mut Vec<String>) -> Result<Invoice,
             id_references(c, &mut p);
             by_role.push((c.attr("role").unwrap_or_default().to_string(), p, c));
         }
+        ext.put_str(
+            crate::encode::SHIPPING_DATE,
+            shipping_date(ship.attr_opt("shippingDate")).as_deref(),
+        );
     }
     let (supplier_at, buyer_at) = {
         let roles: Vec<&str> = by_role.iter().map(|(r, _, _)| r.as_str()).collect();
@@ -254,6 +260,22 @@ pub(crate) fn invoice(req: Node<'_>, notes: &mut Vec<String>) -> Result<Invoice,
     inv.currency = currency;
     inv.extensions = ext.into_extensions();
     Ok(inv)
+}
+
+/// The ship date of the invoice's `InvoiceDetailShipping@shippingDate`, which the model has no
+/// field for, as kept in `extensions.cxml.shipping_date`: its date alone (`2026-03-14`) when
+/// the text is what the writer writes for a date without a time
+/// ([`crate::encode::date_time`]), so a ship date X12 gave reads back as the date it was;
+/// otherwise the text as written (its time and offset, or a text that is no date). The writer
+/// writes it back in the header's `InvoiceDetailShipping`, and X12 writes its date as
+/// `DTM*011`.
+fn shipping_date(text: Option<&str>) -> Option<String> {
+    let text = text?;
+    let date = super::common::date(text, String::new).ok();
+    match kept_timestamp(Some(text), date) {
+        None if date.is_some() => date.map(|d| d.format("%Y-%m-%d").to_string()),
+        _ => Some(text.to_string()),
+    }
 }
 
 /// Refuses an invoice whose summary has a `DepositAmount` other than zero, at that element.

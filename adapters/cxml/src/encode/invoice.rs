@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use super::writer::Xml;
 use super::{
-    Dtd, PartyKept, begin, carried_extrinsics, comments, contact, cxml_ext, date_time, description,
-    elements, end, ext_parties, ext_str, extrinsics, id_references, invoice_envelope,
+    Dtd, PartyKept, SHIP_FROM, begin, carried_extrinsics, comments, contact, cxml_ext, date_time,
+    description, elements, end, ext_str, extrinsics, id_references, invoice_envelope, kept_parties,
     line_descriptions, money, money_in, tax_description, tax_details, tax_sum, timestamp,
 };
 use crate::carried;
@@ -23,7 +23,7 @@ pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>
     let mut env = invoice_envelope(partner)?;
     env.payload_id = super::ext_str(&inv.extensions, super::PAYLOAD_ID);
     let cur = super::required_currency(inv.currency.as_deref())?;
-    let extra = parties_kept(inv)?;
+    let extra = kept_parties(&inv.extensions)?;
     let shipment = Shipment::of(inv, &extra);
     let mut x = Xml::new();
     begin(&mut x, Dtd::InvoiceDetail, &env);
@@ -38,35 +38,6 @@ pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>
         message: m,
     })
 }
-
-/// The parties of roles the model has no field for, by role: those cXML kept
-/// (`extensions.cxml.parties`), and X12's ship-from (`extensions.x12.ship_from`, an 810's
-/// `N1*SF` loop) as `shipFrom` when cXML kept none, so an X12 invoice's ship-from reaches
-/// cXML (`InvoiceDetailShipping`'s `Contact role="shipFrom"`) and reads back as cXML's own.
-/// An X12 ship-from that is no party is refused with its path, not dropped.
-fn parties_kept(inv: &Invoice) -> Result<Vec<(String, Party)>, EncodeError> {
-    let mut extra = ext_parties(&inv.extensions);
-    if extra.iter().any(|(role, _)| role == SHIP_FROM) {
-        return Ok(extra);
-    }
-    let Some(v) = inv
-        .extensions
-        .get("x12")
-        .and_then(|x| x.get(super::LINE_SHIP_FROM))
-        .filter(|v| !v.is_null())
-    else {
-        return Ok(extra);
-    };
-    let party = serde_json::from_value::<Party>(v.clone()).map_err(|err| EncodeError::Invalid {
-        path: format!("$.extensions.x12.{}", super::LINE_SHIP_FROM),
-        message: format!("the ship-from is a party (name, ids, address): {err}"),
-    })?;
-    extra.push((SHIP_FROM.to_string(), party));
-    Ok(extra)
-}
-
-/// The `Contact` role of the party goods are shipped from.
-const SHIP_FROM: &str = "shipFrom";
 
 /// `InvoiceDetailRequestHeader`. `invoiceDate` is required (`%datetime.tz; #REQUIRED`) and is
 /// the invoice's own date (payment terms run from it): an invoice without one is refused at
@@ -147,20 +118,7 @@ fn header(x: &mut Xml, inv: &Invoice, extra: &[(String, Party)]) -> Result<(), E
             .map(|f| PartyKept::of(&inv.extensions, f))
             .unwrap_or_default()
     };
-    // The reader takes the first shipTo contact for the model's ship-to and keeps a second
-    // one (a source may have had one in InvoicePartner and one here) in the extensions: the
-    // model's goes before the kept one, so each is read back where it was.
-    let kept_shipping = |shipto: bool| {
-        extra
-            .iter()
-            .filter(move |(r, _)| SHIPPING_ROLES.contains(&r.as_str()) && (r == "shipTo") == shipto)
-            .map(|(r, p)| (r.as_str(), p, None))
-    };
-    let mut shipping: Vec<(&str, &Party, Option<&str>)> = kept_shipping(false).collect();
-    if let Some(p) = &inv.ship_to {
-        shipping.push(("shipTo", p, Some("ship_to")));
-    }
-    shipping.extend(kept_shipping(true));
+    let mut shipping = header_shipping(inv, extra);
     // `InvoiceDetailShipping (Contact, Contact+, ...)` holds two parties or more (ship-from and
     // ship-to). One alone (the ship-to of an X12 or CSV invoice) is an InvoicePartner instead:
     // the reader takes a role from either, and a second Contact made up for the DTD would read
@@ -176,7 +134,11 @@ fn header(x: &mut Xml, inv: &Invoice, extra: &[(String, Party)]) -> Result<(), E
     }
     original_invoice(x, inv);
     if !shipping.is_empty() {
-        x.open("InvoiceDetailShipping", &[]);
+        let date = shipping_date(&inv.extensions)?;
+        x.open(
+            "InvoiceDetailShipping",
+            &[("shippingDate", date.as_deref())],
+        );
         for (role, p, field) in shipping {
             contact(x, role, p, true, &kept(field));
         }
@@ -198,6 +160,72 @@ fn header(x: &mut Xml, inv: &Invoice, extra: &[(String, Party)]) -> Result<(), E
     x.close("InvoiceDetailRequestHeader");
     Ok(())
 }
+
+/// A shipping party of the header: its role, the party, and its canonical field when it has
+/// one (for what was kept of it).
+type ShippingParty<'a> = (&'a str, &'a Party, Option<&'static str>);
+
+/// The parties of the header's `InvoiceDetailShipping` (roles [`SHIPPING_ROLES`]): the kept
+/// ones, the model's ship-to among them. The reader takes the first shipTo contact for the
+/// model's ship-to and keeps a second one (a source may have had one in InvoicePartner and one
+/// here) in the extensions: the model's goes before the kept one, so each is read back where
+/// it was.
+fn header_shipping<'a>(inv: &'a Invoice, extra: &'a [(String, Party)]) -> Vec<ShippingParty<'a>> {
+    let kept_shipping = |shipto: bool| {
+        extra
+            .iter()
+            .filter(move |(r, _)| SHIPPING_ROLES.contains(&r.as_str()) && (r == "shipTo") == shipto)
+            .map(|(r, p)| (r.as_str(), p, None))
+    };
+    let mut shipping: Vec<ShippingParty<'a>> = kept_shipping(false).collect();
+    if let Some(p) = &inv.ship_to {
+        shipping.push(("shipTo", p, Some("ship_to")));
+    }
+    shipping.extend(kept_shipping(true));
+    shipping
+}
+
+/// Whether the header has an `InvoiceDetailShipping` (two shipping parties or more, see
+/// [`header`]), the one place of the invoice's ship date (`shippingDate`); `crate::left_out`
+/// names a ship date when there is none.
+pub(crate) fn writes_header_shipping(inv: &Invoice) -> bool {
+    kept_parties(&inv.extensions).is_ok_and(|extra| header_shipping(inv, &extra).len() > 1)
+}
+
+/// `InvoiceDetailShipping@shippingDate` (`%datetime.tz;`): the ship date cXML kept
+/// (`extensions.cxml.shipping_date`, see `decode::invoice`: a date alone is written as
+/// [`date_time`] writes one, any other text as it came), else X12's (`extensions.x12.ship_date`,
+/// an 810's `DTM*011`) as [`date_time`]. An X12 one that is no date is refused with its path,
+/// not dropped.
+fn shipping_date(e: &gateway_model::Extensions) -> Result<Option<String>, EncodeError> {
+    let as_date = |t: &str| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok();
+    if let Some(text) = ext_str(e, SHIPPING_DATE) {
+        return Ok(Some(
+            as_date(text).map_or_else(|| text.to_string(), date_time),
+        ));
+    }
+    let Some(v) = e
+        .get("x12")
+        .and_then(|x| x.get(X12_SHIP_DATE))
+        .filter(|v| !v.is_null())
+    else {
+        return Ok(None);
+    };
+    v.as_str()
+        .and_then(as_date)
+        .map(|d| Some(date_time(d)))
+        .ok_or_else(|| EncodeError::Invalid {
+            path: format!("$.extensions.x12.{X12_SHIP_DATE}"),
+            message: format!("the ship date is a date written YYYY-MM-DD (X12 DTM*011), not {v}"),
+        })
+}
+
+/// The key of the ship date cXML's reader keeps (`extensions.cxml.shipping_date`).
+pub(crate) const SHIPPING_DATE: &str = "shipping_date";
+
+/// The key of the ship date X12's reader keeps (`extensions.x12.ship_date`, an 810's
+/// `DTM*011`).
+pub(crate) const X12_SHIP_DATE: &str = "ship_date";
 
 /// `InvoiceIDInfo`: the invoice a memo corrects. Kept from a cXML source (`original_invoice_id`,
 /// `original_invoice_date`), it is written as it came; either alone is still written (a memo

@@ -15,7 +15,7 @@ pub(crate) mod tiers;
 mod writer;
 
 pub use invoice::encode_invoice;
-pub(crate) use invoice::is_service;
+pub(crate) use invoice::{SHIPPING_DATE, X12_SHIP_DATE, is_service, writes_header_shipping};
 pub(crate) use order::DEFAULT_CLASSIFICATION_DOMAIN;
 pub use order::encode_order;
 pub use status_update::{
@@ -840,6 +840,35 @@ pub(crate) fn line_descriptions(x: &mut Xml, text: Option<&str>, e: &Extensions,
         None => {}
     }
     elements(x, cxml_ext(e).and_then(|c| c.get("other_descriptions")));
+}
+
+/// The `Contact` role of the party goods are shipped from.
+pub(crate) const SHIP_FROM: &str = "shipFrom";
+
+/// The parties of roles the model has no field for, by role: those cXML kept
+/// (`extensions.cxml.parties`), and X12's ship-from (`extensions.x12.ship_from`, the heading
+/// `N1*SF` loop of an 810 or an 850) as `shipFrom` when cXML kept none, so an X12 document's
+/// ship-from reaches cXML (an invoice's `InvoiceDetailShipping` or `InvoicePartner`, an
+/// order's header `Contact`, both `role="shipFrom"`) and reads back as cXML's own. An X12
+/// ship-from that is no party is refused with its path, not dropped.
+pub(crate) fn kept_parties(e: &Extensions) -> Result<Vec<(String, Party)>, EncodeError> {
+    let mut extra = ext_parties(e);
+    if extra.iter().any(|(role, _)| role == SHIP_FROM) {
+        return Ok(extra);
+    }
+    let Some(v) = e
+        .get("x12")
+        .and_then(|x| x.get(LINE_SHIP_FROM))
+        .filter(|v| !v.is_null())
+    else {
+        return Ok(extra);
+    };
+    let party = serde_json::from_value::<Party>(v.clone()).map_err(|err| EncodeError::Invalid {
+        path: format!("$.extensions.x12.{LINE_SHIP_FROM}"),
+        message: format!("the ship-from is a party (name, ids, address): {err}"),
+    })?;
+    extra.push((SHIP_FROM.to_string(), party));
+    Ok(extra)
 }
 
 /// Parties kept in `extensions.cxml.parties.<role>`.

@@ -11,9 +11,9 @@ use serde_json::Value;
 use super::writer::Xml;
 use super::{
     Dtd, Kept, PartyKept, address_id, begin, carried_extrinsics, comments, contact, cxml_ext,
-    description, element_from_json, end, ext_parties, ext_str, extrinsics, id_references, is_plain,
-    line_descriptions, money, money_in, order_envelope, party_body, postal_without_street,
-    streetless, tax_description, tax_detail_kept, tax_details, tax_sum,
+    description, element_from_json, end, ext_str, extrinsics, id_references, is_plain,
+    kept_parties, line_descriptions, money, money_in, order_envelope, party_body,
+    postal_without_street, streetless, tax_description, tax_detail_kept, tax_details, tax_sum,
 };
 use crate::carried;
 use crate::decode::order_purpose_wire;
@@ -479,7 +479,9 @@ fn header(
     if let Some(p) = &po.buyer {
         contact(x, "buyer", p, true, &PartyKept::of(e, "buyer"));
     }
-    for (role, p) in ext_parties(e) {
+    // Parties of roles the model has no field for, X12's ship-from among them (an 850's
+    // `N1*SF`: `Contact role="shipFrom"`, which reads back as cXML's own).
+    for (role, p) in kept_parties(e)? {
         contact(x, &role, &p, true, &PartyKept::default());
     }
     kept.before(x, "Comments");
