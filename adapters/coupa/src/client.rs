@@ -60,7 +60,7 @@ impl CoupaClient {
         if cfg.timeout.is_zero() {
             return Err(CoupaError::Config("timeout must be more than zero".into()));
         }
-        let http = reqwest::Client::builder()
+        let http = crate::transport::client_builder()
             .connect_timeout(cfg.timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .build()

@@ -58,6 +58,12 @@ impl CoupaClient {
             .await
             .map_err(|e| classify(&e))?;
         let http = resp.status().as_u16();
+        if resp.status().is_redirection() {
+            return Err(CoupaError::Redirected {
+                status: http,
+                location: crate::transport::redirect_location(resp.headers()),
+            });
+        }
         let body = resp.text().await.map_err(|e| classify(&e))?;
         let status = parse_status(&body).unwrap_or(CxmlStatus {
             code: http,

@@ -132,6 +132,16 @@ pub enum CoupaError {
     /// 404 on a show. Permanent.
     #[error("not found: {0}")]
     NotFound(String),
+    /// A 3xx: what answers at `[coupa] base_url` sent the request to `location` (redacted,
+    /// [`gateway_core::redact_url`]). Not followed: a 307/308 would re-send the request, its
+    /// bearer token or client secret and document included, to whatever host it names. And
+    /// not retryable: a redirect does not go away by itself, every retry would meet it again;
+    /// the configured address is what to correct.
+    #[error(
+        "Coupa answered HTTP {status} redirecting to {location}: the gateway follows no redirects (the request, with its credentials, would go to another address), and retrying does not help, since a redirect does not go away by itself.{advice}set [coupa] base_url to the Coupa instance's own https:// address (the Location, if that is your Coupa instance), restart, then replay what died of it",
+        advice = OPERATOR_ADVICE
+    )]
+    Redirected { status: u16, location: String },
     /// Another status we do not expect. Permanent.
     #[error("unexpected status {status}: {body}")]
     UnexpectedStatus { status: u16, body: String },

@@ -94,15 +94,28 @@ impl CoupaClient {
     /// `PUT /api/purchase_orders/:id?exported=true` (safe to repeat). Checks Coupa's answer
     /// says `exported: true`.
     pub async fn mark_exported(&self, id: u64) -> Result<(), CoupaError> {
+        self.set_exported(id, true).await
+    }
+
+    /// `PUT /api/purchase_orders/:id?exported=<exported>` (safe to repeat). Checks Coupa's
+    /// answer says so. `false` puts a PO marked too early (a buyer's change landed while it
+    /// was being marked) back among those the poller reads.
+    pub async fn set_exported(&self, id: u64, exported: bool) -> Result<(), CoupaError> {
         let path = format!("/api/purchase_orders/{id}");
-        let q = vec![("exported".to_string(), "true".to_string())];
+        let q = vec![("exported".to_string(), exported.to_string())];
+        let what = if exported {
+            "mark exported"
+        } else {
+            "mark not exported"
+        };
         let v = self
-            .retrying("mark exported", || self.call(Method::PUT, &path, &q, None))
+            .retrying(what, || self.call(Method::PUT, &path, &q, None))
             .await?;
         match v.get("exported") {
-            Some(Value::Bool(true)) | None => Ok(()),
+            None => Ok(()),
+            Some(Value::Bool(b)) if *b == exported => Ok(()),
             Some(other) => Err(CoupaError::Decode(format!(
-                "PO {id} still not exported after PUT (exported = {other})"
+                "PO {id}: exported = {other} after PUT exported={exported}"
             ))),
         }
     }

@@ -24,6 +24,10 @@ pub struct CoupaSupplier {
     pub number: Option<String>,
     /// `po-method` (`cxml`, `email`, `prompt`, ...).
     pub po_method: Option<String>,
+    /// `po-change-method`: how changes and cancellations of a PO are transmitted, which
+    /// Coupa keeps apart from `po-method` (a supplier may take new orders by cXML and want
+    /// changes held for the buyer, `prompt`).
+    pub po_change_method: Option<String>,
     pub cxml_url: Option<String>,
     /// `po-email`: one address or a comma-separated list.
     pub po_email: Option<String>,
@@ -72,6 +76,7 @@ impl CoupaSupplier {
             name: s("name"),
             number: s("number"),
             po_method: s("po-method"),
+            po_change_method: s("po-change-method"),
             cxml_url: s("cxml-url"),
             po_email: s("po-email"),
             po_cxml: SupplierPoCxml {
@@ -84,25 +89,45 @@ impl CoupaSupplier {
         })
     }
 
-    /// The channel the record names for purchase orders.
+    /// The channel the record names for new purchase orders (`po-method`).
     pub fn po_channel(&self) -> SupplierPoChannel {
-        let method = self.po_method.as_deref().unwrap_or("").to_ascii_lowercase();
+        self.channel_of("po-method", self.po_method.as_deref())
+    }
+
+    /// The channel the record names for changes and cancellations of a PO
+    /// (`po-change-method`). A record without one (an older Coupa, or a supplier set up
+    /// before the field existed) sends them as it sends new orders, by `po-method`.
+    pub fn po_change_channel(&self) -> SupplierPoChannel {
+        match self.po_change_method.as_deref() {
+            Some(method) => self.channel_of("po-change-method", Some(method)),
+            None => self.po_channel(),
+        }
+    }
+
+    /// The channel `method`, the value of the record's `field`, names.
+    fn channel_of(&self, field: &str, method: Option<&str>) -> SupplierPoChannel {
+        let method = method.unwrap_or("").to_ascii_lowercase();
         let not_sent = |why: String| SupplierPoChannel::NotSent { reason: why };
         match method.as_str() {
             "cxml" => match &self.cxml_url {
                 Some(url) => SupplierPoChannel::Cxml { url: url.clone() },
-                None => not_sent("its po-method is cxml but it has no cxml-url".into()),
+                None => not_sent(format!("its {field} is cxml but it has no cxml-url")),
             },
             "email" => match &self.po_email {
                 Some(to) => SupplierPoChannel::Email { to: to.clone() },
-                None => not_sent("its po-method is email but it has no po-email".into()),
+                None => not_sent(format!("its {field} is email but it has no po-email")),
             },
-            "" => not_sent("it has no po-method".into()),
-            "prompt" => not_sent(
-                "its po-method is prompt: Coupa holds its POs for the buyer to release".into(),
-            ),
+            "" => not_sent(format!("it has no {field}")),
+            "prompt" => not_sent(format!(
+                "its {field} is prompt: Coupa holds {} for the buyer to release",
+                if field == "po-method" {
+                    "its POs"
+                } else {
+                    "changes and cancellations of its POs"
+                }
+            )),
             other => not_sent(format!(
-                "its po-method is {other}, which the gateway does not send (cxml and email only)"
+                "its {field} is {other}, which the gateway does not send (cxml and email only)"
             )),
         }
     }
@@ -287,6 +312,60 @@ mod tests {
                 other => panic!("{record}: {other:?}"),
             }
         }
+    }
+
+    /// QA: a supplier taking new orders by cXML and wanting changes held (`po-change-method`
+    /// prompt) got every change and cancellation POSTed to its cxml-url: changes follow
+    /// `po-change-method`, and a record without one sends them as new orders are sent.
+    #[test]
+    fn changes_follow_po_change_method_and_fall_back_to_po_method() {
+        let change = |record: serde_json::Value| {
+            CoupaSupplier::from_json(&record)
+                .map(|s| s.po_change_channel())
+                .unwrap_or(SupplierPoChannel::NotSent {
+                    reason: "no id".into(),
+                })
+        };
+        let cxml = json!({"id": 1, "po-method": "cxml", "cxml-url": "https://s.example/po",
+                          "po-email": "po@s.example", "po-change-method": "prompt"});
+        assert_eq!(
+            channel(cxml.clone()),
+            SupplierPoChannel::Cxml {
+                url: "https://s.example/po".into()
+            }
+        );
+        match change(cxml) {
+            SupplierPoChannel::NotSent { reason } => assert!(
+                reason.contains("po-change-method is prompt")
+                    && reason.contains("changes and cancellations"),
+                "{reason}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            change(
+                json!({"id": 1, "po-method": "cxml", "cxml-url": "https://s.example/po",
+                          "po-email": "po@s.example", "po-change-method": "email"})
+            ),
+            SupplierPoChannel::Email {
+                to: "po@s.example".into()
+            }
+        );
+        match change(
+            json!({"id": 1, "po-method": "cxml", "cxml-url": "https://s.example/po",
+                            "po-change-method": "xml"}),
+        ) {
+            SupplierPoChannel::NotSent { reason } => {
+                assert!(reason.contains("its po-change-method is xml"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            change(json!({"id": 1, "po-method": "cxml", "cxml-url": "https://s.example/po"})),
+            SupplierPoChannel::Cxml {
+                url: "https://s.example/po".into()
+            }
+        );
     }
 
     #[test]

@@ -98,6 +98,12 @@ pub async fn fetch(
         .await
         .map_err(|e| crate::transport::classify(&e))?;
     let status = resp.status().as_u16();
+    if resp.status().is_redirection() {
+        return Err(CoupaError::Redirected {
+            status,
+            location: crate::transport::redirect_location(resp.headers()),
+        });
+    }
     let body = crate::transport::read_bounded(resp, crate::transport::MAX_ANSWER_BYTES).await?;
     if status >= 500 || status == 429 {
         return Err(CoupaError::Server {

@@ -94,16 +94,38 @@ pub async fn read_body_bounded(
     Ok(Bounded::Whole(body))
 }
 
-/// Sorts a reqwest error into timeout / transport, noting whether the request left.
+/// Where every HTTP client the gateway sends with starts (Coupa's, the suppliers', the
+/// readiness probe): redirects are never followed. Followed, a 307/308 re-sent the whole
+/// request (a cXML OrderRequest with its SharedSecret, an invoice, the token request with the
+/// client secret) to whatever host the `Location` named, and its answer counted as the
+/// target's. A 3xx is an answer like any other, which each caller turns into a failure naming
+/// the status and the `Location` ([`redirect_location`]).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none())
+}
+
+/// The `Location` of a 3xx answer, redacted as every URL the gateway writes down
+/// ([`gateway_core::redact_url`]), or `no Location` when it has none.
+pub fn redirect_location(headers: &reqwest::header::HeaderMap) -> String {
+    headers
+        .get(reqwest::header::LOCATION)
+        .map(|l| gateway_core::redact_url(&String::from_utf8_lossy(l.as_bytes())))
+        .unwrap_or_else(|| "no Location".to_string())
+}
+
+/// Sorts a reqwest error into timeout / transport, noting whether the request left. The URL
+/// in reqwest's message is redacted ([`gateway_core::redact_url`]): a transport error's text
+/// goes to logs and dead letters.
 pub fn classify(e: &reqwest::Error) -> CoupaError {
     let sent = !e.is_connect() && !e.is_builder();
     if e.is_timeout() {
         CoupaError::Timeout { sent }
     } else {
-        CoupaError::Transport {
-            message: e.to_string(),
-            sent,
+        let mut message = e.to_string();
+        if let Some(url) = e.url() {
+            message = message.replace(url.as_str(), &gateway_core::redact_url(url.as_str()));
         }
+        CoupaError::Transport { message, sent }
     }
 }
 
@@ -284,6 +306,10 @@ impl CoupaClient {
                 status: a.status,
                 messages: error_messages(&a.body),
                 body: clip(&a.body),
+            }),
+            300..=399 => Err(CoupaError::Redirected {
+                status: a.status,
+                location: redirect_location(&a.headers),
             }),
             401 => Err(CoupaError::Unauthorized(clip(&a.body))),
             403 => Err(CoupaError::Forbidden(clip(&a.body))),

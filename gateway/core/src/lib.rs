@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod original_invoice;
 pub mod process_stats;
 pub mod profile;
+pub mod redact;
 pub mod secret;
 pub mod testkit;
 pub mod toml_error;
@@ -44,6 +45,7 @@ pub use ingest::{Accepted, Duplicate, Ingest, IngestError, IngestReport, IngestR
 pub use json_codec::JsonCodec;
 pub use original_invoice::{OriginalInvoice, original_invoice};
 pub use profile::{PartnerProfile, ProfileError};
+pub use redact::redact_url;
 pub use secret::Secret;
 pub use toml_error::toml_error_in_words;
 pub use turns::{Turn, Turns};

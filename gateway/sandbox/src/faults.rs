@@ -24,13 +24,23 @@ pub enum FaultKind {
     Hang,
     /// Run the request (the invoice is created), then never answer: the ambiguous outcome.
     CommitThenDrop,
+    /// Answer `status` (301, 302, 303, 307, 308) with `Location: <location>` and do nothing
+    /// else: an endpoint that moved, or one sending its callers elsewhere, which a client
+    /// must not follow with the document and its credentials.
+    Redirect { status: u16, location: String },
+    /// Run the request, then make a buyer's change to purchase order `purchase_order` (a new
+    /// version, `exported` false) before answering, as if the buyer revised it in Coupa right
+    /// after the request was served: the change lands between this request and the client's
+    /// next one, which no latency makes certain. With a route naming a query
+    /// (`GET /api/purchase_orders?id=7`), it hits the read of that one PO.
+    ThenRevise { purchase_order: u64 },
 }
 
 /// One scripted fault as the admin API accepts it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaultSpec {
     /// `"POST /api/invoices"`, `"/api/invoices"` (any method) or empty for every route.
-    /// A path matches by prefix.
+    /// A path matches by prefix, its query string included (`GET /api/purchase_orders?id=7`).
     #[serde(default)]
     pub route: String,
     #[serde(flatten)]
@@ -80,6 +90,8 @@ pub enum Action {
     TooMany { retry_after: u64 },
     Hang,
     CommitThenDrop,
+    Redirect { status: u16, location: String },
+    ThenRevise { purchase_order: u64 },
 }
 
 /// The active rules, in the order they were added.
@@ -143,6 +155,12 @@ impl Faults {
                     FaultKind::RateLimit { retry_after } => Action::TooMany { retry_after },
                     FaultKind::Hang => Action::Hang,
                     FaultKind::CommitThenDrop => Action::CommitThenDrop,
+                    FaultKind::ThenRevise { purchase_order } => {
+                        Action::ThenRevise { purchase_order }
+                    }
+                    FaultKind::Redirect { status, location } => {
+                        Action::Redirect { status, location }
+                    }
                     FaultKind::Storm { .. } => Action::Pass,
                 }
             }
@@ -191,6 +209,24 @@ mod tests {
         .unwrap();
         assert_eq!(s.kind, FaultKind::RateLimit { retry_after: 2 });
         assert_eq!(s.count, 3);
+        let r: FaultSpec = serde_json::from_str(
+            r#"{"route":"POST /supplier/acme/cxml","kind":"redirect","status":307,"location":"http://elsewhere/x"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.kind,
+            FaultKind::Redirect {
+                status: 307,
+                location: "http://elsewhere/x".into()
+            }
+        );
+        let r: FaultSpec = serde_json::from_str(
+            r#"{"route":"GET /api/purchase_orders?id=7","kind":"then_revise","purchase_order":7}"#,
+        )
+        .unwrap();
+        assert_eq!(r.kind, FaultKind::ThenRevise { purchase_order: 7 });
+        assert!(r.matches("GET", "/api/purchase_orders?id=7&offset=0"));
+        assert!(!r.matches("GET", "/api/purchase_orders?exported=false&offset=0"));
         let h: FaultSpec = serde_json::from_str(r#"{"kind":"commit_then_drop"}"#).unwrap();
         assert_eq!(h.count, 1);
         assert!(h.matches("PUT", "/anything"));

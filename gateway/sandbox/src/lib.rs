@@ -13,7 +13,8 @@
 //! - `/supplier/<name>/cxml`, a supplier's cXML endpoint recording OrderRequests and the
 //!   StatusUpdateRequests about its invoices (`/sandbox/status-updates`);
 //! - `/sandbox/*`, the admin API: faults (`status`, `rate_limit`, `storm`, `hang`,
-//!   `commit_then_drop`), latency, token expiry, seeding, inspection.
+//!   `commit_then_drop`, `redirect`, `then_revise`), latency, token expiry, seeding,
+//!   inspection.
 //!
 //! Module map: [`server`] (start, handle, router, fault middleware), [`faults`], [`query`]
 //! (filters and paging), [`store`], [`auth`], [`invoices`], [`suppliers`],

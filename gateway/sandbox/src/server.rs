@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use gateway_core::Secret;
 use serde_json::Value;
@@ -300,7 +300,12 @@ async fn faults_layer(State(s): State<SharedState>, req: Request, next: Next) ->
     }
     let (latency, mut action) = {
         let mut f = s.faults();
-        (f.latency(), f.take(&method, &path, Instant::now()))
+        // Matched with the query, so a fault can hit one PO's read (`?id=7`).
+        let target = req
+            .uri()
+            .path_and_query()
+            .map_or(path.as_str(), |p| p.as_str());
+        (f.latency(), f.take(&method, target, Instant::now()))
     };
     if action == Action::Pass
         && path.starts_with("/api/")
@@ -322,6 +327,17 @@ async fn faults_layer(State(s): State<SharedState>, req: Request, next: Next) ->
             reply::error(status, "request", "Unexpected server error (sandbox fault)")
         }
         Action::TooMany { retry_after } => reply::too_many(retry_after),
+        Action::Redirect { status, location } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
+            match axum::http::HeaderValue::from_str(&location) {
+                Ok(to) => (status, [(axum::http::header::LOCATION, to)]).into_response(),
+                Err(_) => reply::error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "request",
+                    "redirect fault: the location is not a valid header value",
+                ),
+            }
+        }
         Action::Hang => {
             s.store().log(&method, &path, 0);
             s.hang().await;
@@ -332,6 +348,11 @@ async fn faults_layer(State(s): State<SharedState>, req: Request, next: Next) ->
             s.store().log(&method, &path, committed.status().as_u16());
             s.hang().await;
             return reply::error(StatusCode::GATEWAY_TIMEOUT, "request", "dropped (fault)");
+        }
+        Action::ThenRevise { purchase_order } => {
+            let answered = next.run(req).await;
+            purchase_orders::revise(&mut s.store(), purchase_order);
+            answered
         }
     };
     s.store().log(&method, &path, response.status().as_u16());

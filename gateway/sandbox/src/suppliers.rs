@@ -24,7 +24,9 @@ fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// Validates and stores a supplier; defaults as Coupa: `status` draft→ we use `active` so
-/// seeded suppliers are usable, `payment-method` invoice, `po-method` prompt.
+/// seeded suppliers are usable, `payment-method` invoice, `po-method` prompt, and
+/// `po-change-method` the record's `po-method` (Coupa's records carry both fields; what Coupa
+/// defaults the second to is not published, and the same method is the plain case).
 pub fn insert(store: &mut Store, body: Value) -> Result<u64, String> {
     let Value::Object(mut rec) = body else {
         return Err("Supplier must be a JSON object".into());
@@ -58,7 +60,8 @@ pub fn insert(store: &mut Store, body: Value) -> Result<u64, String> {
     rec.insert("id".into(), json!(id));
     rec.entry("status").or_insert(json!("active"));
     rec.entry("payment-method").or_insert(json!("invoice"));
-    rec.entry("po-method").or_insert(json!("prompt"));
+    let po_method = rec.entry("po-method").or_insert(json!("prompt")).clone();
+    rec.entry("po-change-method").or_insert(po_method);
     store.suppliers.push(Value::Object(rec));
     Ok(id)
 }

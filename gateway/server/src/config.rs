@@ -174,6 +174,13 @@ pub struct CoupaSection {
     /// supplier that took 12 s was sent the same PO again on every attempt.
     #[serde(default = "default_supplier_timeout")]
     pub supplier_timeout_ms: u64,
+    /// The host part (after the `@`) of the payloadIDs of POs sent to suppliers by cXML, for
+    /// suppliers whose profile names none (`[partners.cxml] payload_id_host`), those known only
+    /// from their Coupa record included; unset, `coupa-gateway`. The part before it is unique to
+    /// this Coupa instance already (`supplier::PayloadIds`); this names the buyer to a supplier
+    /// reading it.
+    #[serde(default)]
+    pub payload_id_host: Option<String>,
 }
 
 fn default_scopes() -> Vec<String> {

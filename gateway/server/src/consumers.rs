@@ -59,13 +59,13 @@ impl DeliveryHandler {
                 adapter = %env.adapter,
                 later = %later,
                 target = self.target.name(),
-                "not sent: a later version is already on its way"
+                "not sent: a later version stands for it (sent, being sent, or dead until replayed)"
             );
             if let Err(e) = self.ledger.set_status(
                 &env.idempotency_key,
                 Status::Superseded,
                 &format!(
-                    "not sent: {later} of the same purchase order is already on its way to the supplier or sent, and this older one would undo it"
+                    "not sent: {later} of the same purchase order stands for it (sent or being sent to the supplier, or dead until an operator replays it), and this older one would undo it"
                 ),
             ) {
                 tracing::warn!(doc_id = %env.doc_id, error = %e,

@@ -25,7 +25,7 @@ use crate::ledger::{Ledger, Status};
 use crate::po_keys::PoKey;
 use crate::po_poller::{Pending, PendingPo, PoSource, UnreadablePo};
 use crate::service::CoupaParts;
-use crate::supplier::{CoupaSupplierProfiles, PoExporter, coupa_supplier_partner_id};
+use crate::supplier::{CoupaSupplierProfiles, PoExporter, PoMethod, coupa_supplier_partner_id};
 
 pub fn client_config(c: &CoupaSection) -> CoupaClientConfig {
     let mut cfg = CoupaClientConfig::new(&c.base_url, &c.client_id, c.client_secret.clone());
@@ -43,7 +43,7 @@ pub fn parts(config: &Config) -> anyhow::Result<CoupaParts> {
     let invoices = invoice_delivery(config)?;
     let client = Arc::clone(invoices.client());
     let readiness = Arc::new(CoupaReachable::new(Arc::clone(&client))?);
-    let pos = Arc::new(CoupaPurchaseOrders { client });
+    let pos = Arc::new(CoupaPurchaseOrders::new(client));
     Ok(CoupaParts {
         invoices: Arc::new(CoupaInvoices(invoices)),
         exporter: pos.clone(),
@@ -218,6 +218,65 @@ impl KnownInvoices for DeliveredInLedger {
 #[derive(Debug)]
 pub struct CoupaPurchaseOrders {
     client: Arc<CoupaClient>,
+    /// Marks of one PO take turns, so a mark's "read, mark, read again" is not interleaved
+    /// with another's of the same PO (two versions' deliveries marking at once) in this
+    /// process.
+    marking: gateway_core::Turns<u64>,
+    /// POs this process marked exported and has not yet seen still holding the version sent
+    /// (the read after the mark failed, or marking them not exported again did): a retry of
+    /// the mark that finds another version in Coupa sets `exported` false again before
+    /// anything else. Removed once settled, so it stays small.
+    unsettled: std::sync::Mutex<std::collections::HashSet<u64>>,
+}
+
+impl CoupaPurchaseOrders {
+    fn new(client: Arc<CoupaClient>) -> Self {
+        CoupaPurchaseOrders {
+            client,
+            marking: gateway_core::Turns::default(),
+            unsettled: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Notes whether the mark of `coupa_po_id` is unsettled ([`CoupaPurchaseOrders::unsettled`]).
+    fn set_unsettled(&self, coupa_po_id: u64, unsettled: bool) {
+        let mut held = self
+            .unsettled
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if unsettled {
+            held.insert(coupa_po_id);
+        } else {
+            held.remove(&coupa_po_id);
+        }
+    }
+
+    fn is_unsettled(&self, coupa_po_id: u64) -> bool {
+        self.unsettled
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&coupa_po_id)
+    }
+
+    /// Sets `exported` false again on a PO this process marked while Coupa took a buyer's
+    /// change of it (`sent` was sent and marked; Coupa holds `holds` now), so the poller reads
+    /// the new version and sends it. Logged: the mark's window was hit.
+    async fn unmark(
+        &self,
+        coupa_po_id: u64,
+        sent: PoKey,
+        holds: PoKey,
+    ) -> Result<(), DeliveryError> {
+        self.client
+            .set_exported(coupa_po_id, false)
+            .await
+            .map_err(DeliveryError::from)?;
+        self.set_unsettled(coupa_po_id, false);
+        tracing::warn!(coupa_po_id, sent = %sent.key(), coupa_holds = %holds.key(),
+            "the PO changed in Coupa while it was being marked exported: marked not exported \
+             again, so the poller sends what Coupa holds now");
+        Ok(())
+    }
 }
 
 /// The id, version and number of a PO as Coupa sent it, for keeping it when it cannot be
@@ -324,27 +383,52 @@ impl PoSource for CoupaPurchaseOrders {
 }
 
 impl PoExporter for CoupaPurchaseOrders {
-    /// Reads the PO again first: only when Coupa holds the version (and state) that was sent
-    /// is it marked. A change made between this read and the mark could still be hidden;
-    /// Coupa offers no conditional update, so the window is as short as two requests.
+    /// Reads the PO first: only when Coupa holds the version (and state) that was sent is it
+    /// marked. Coupa offers no conditional update, so a buyer's change can still land between
+    /// that read and the mark, which then hides the new version (Coupa reset `exported` for it,
+    /// the mark set it again). So the PO is read once more after the mark, and when Coupa holds
+    /// another version by then, `exported` is set false again (logged) and the poller sends it.
+    /// A failure in between leaves the PO noted as unsettled, so the retry of the mark sets it
+    /// false again before anything else.
     fn mark_exported(
         &self,
         coupa_po_id: u64,
         sent: Option<PoKey>,
     ) -> BoxFuture<'_, Result<bool, DeliveryError>> {
         async move {
-            if let Some(sent) = sent {
-                let now = self.by_id(coupa_po_id).await?;
-                let holds = now.as_ref().map(PendingPo::key);
-                if holds != Some(sent) {
-                    return Ok(false);
+            let _turn = self.marking.take(coupa_po_id).await;
+            let Some(sent) = sent else {
+                self.client
+                    .mark_exported(coupa_po_id)
+                    .await
+                    .map_err(DeliveryError::from)?;
+                return Ok(true);
+            };
+            let before = self.by_id(coupa_po_id).await?.map(|p| p.key());
+            if before != Some(sent) {
+                match before {
+                    Some(holds) if self.is_unsettled(coupa_po_id) => {
+                        self.unmark(coupa_po_id, sent, holds).await?;
+                    }
+                    _ => self.set_unsettled(coupa_po_id, false),
                 }
+                return Ok(false);
             }
+            self.set_unsettled(coupa_po_id, true);
             self.client
                 .mark_exported(coupa_po_id)
                 .await
                 .map_err(DeliveryError::from)?;
-            Ok(true)
+            match self.by_id(coupa_po_id).await?.map(|p| p.key()) {
+                Some(holds) if holds != sent => {
+                    self.unmark(coupa_po_id, sent, holds).await?;
+                    Ok(false)
+                }
+                _ => {
+                    self.set_unsettled(coupa_po_id, false);
+                    Ok(true)
+                }
+            }
         }
         .boxed()
     }
@@ -354,6 +438,7 @@ impl CoupaSupplierProfiles for CoupaPurchaseOrders {
     fn profile(
         &self,
         coupa_supplier_id: u64,
+        method: PoMethod,
     ) -> BoxFuture<'_, Result<Result<PartnerProfile, String>, DeliveryError>> {
         async move {
             let supplier = self
@@ -361,23 +446,32 @@ impl CoupaSupplierProfiles for CoupaPurchaseOrders {
                 .supplier_by_id(coupa_supplier_id)
                 .await
                 .map_err(DeliveryError::from)?;
-            Ok(profile_from_supplier(&supplier))
+            Ok(profile_from_supplier(&supplier, method))
         }
         .boxed()
     }
 }
 
-/// A partner profile from a Coupa supplier record: the channel its `po-method` names (e-mailed
-/// POs are attached as CSV, the Coupa PO export layout) and, for cXML, Coupa's PO credentials (`cxml-domain`/`cxml-identity` are us, the buyer, in From and
+/// A partner profile from a Coupa supplier record for a PO going by `method`: the channel its
+/// `po-method` (a new order) or `po-change-method` (a change or cancellation; the record's
+/// `po-method` when it has none) names (e-mailed POs are attached as CSV, the Coupa PO export
+/// layout) and, for cXML, Coupa's PO credentials (`cxml-domain`/`cxml-identity` are us, the buyer, in From and
 /// Sender; `cxml-supplier-*` the supplier in To). Coupa's API does not return `cxml-secret`
 /// (secrets are write-only), so the Sender carries a shared secret only if a record ever
 /// does; a supplier that checks one needs a `[[partners]]` entry with
 /// `outbound_shared_secret`. `Err` says why the record gives nothing to send on.
-pub fn profile_from_supplier(s: &CoupaSupplier) -> Result<PartnerProfile, String> {
+pub fn profile_from_supplier(
+    s: &CoupaSupplier,
+    method: PoMethod,
+) -> Result<PartnerProfile, String> {
     let c = &s.po_cxml;
     // The cXML credentials only for the cXML channel: a profile with a [cxml] section gets its
     // mailed POs as cXML, and an e-mail supplier's record has no cXML identities to write.
-    let (outbound, cxml) = match s.po_channel() {
+    let channel = match method {
+        PoMethod::Order => s.po_channel(),
+        PoMethod::Change => s.po_change_channel(),
+    };
+    let (outbound, cxml) = match channel {
         SupplierPoChannel::Cxml { url } => (
             OutboundChannel::Cxml { url },
             Some(CxmlProfile {
@@ -406,6 +500,36 @@ pub fn profile_from_supplier(s: &CoupaSupplier) -> Result<PartnerProfile, String
     })
 }
 
+/// Why the OrderRequest header cannot be written for `profile`, one made by
+/// [`profile_from_supplier`] for a supplier whose `po-method` is cxml: the supplier record's
+/// fields it lacks, by their Coupa names, and what to do. `None` when it has them all (or its
+/// channel is not cXML). The cXML writer's own error named `[cxml] to_domain`, a setting of a
+/// partner profile this supplier does not have.
+pub fn missing_cxml_record_fields(profile: &PartnerProfile) -> Option<String> {
+    if !matches!(profile.outbound, Some(OutboundChannel::Cxml { .. })) {
+        return None;
+    }
+    let c = profile.cxml.clone().unwrap_or_default();
+    let blank = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
+    let missing: Vec<&str> = [
+        (&c.to_domain, "cxml-domain"),
+        (&c.to_identity, "cxml-identity"),
+        (&c.from_domain, "cxml-supplier-domain"),
+        (&c.from_identity, "cxml-supplier-identity"),
+    ]
+    .into_iter()
+    .filter(|(value, _)| blank(value))
+    .map(|(_, field)| field)
+    .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "its po-method is cxml but its Coupa supplier record has no {}, which the OrderRequest's header needs (cxml-domain and cxml-identity: the buyer, in From and Sender; cxml-supplier-domain and cxml-supplier-identity: the supplier, in To). Fill them in on the supplier record in Coupa (or add a [[partners]] entry for it with a [cxml] section), then replay",
+        missing.join(", ")
+    ))
+}
+
 /// What `/readyz` says while Coupa refuses the gateway's token requests: what it answered and
 /// which `[coupa]` settings to check.
 pub fn token_refused_text(r: &adapter_coupa::TokenRefusal) -> String {
@@ -431,7 +555,7 @@ pub struct CoupaReachable {
 impl CoupaReachable {
     pub fn new(client: Arc<CoupaClient>) -> anyhow::Result<Self> {
         Ok(CoupaReachable {
-            http: reqwest::Client::builder()
+            http: adapter_coupa::transport::client_builder()
                 .timeout(Duration::from_secs(3))
                 .build()?,
             url: client.base_url().trim().trim_end_matches('/').to_string(),
@@ -455,7 +579,10 @@ impl crate::pipeline::ReadinessCheck for CoupaReachable {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| format!("{} unreachable: {e}", self.url))
+                .map_err(|e| {
+                    let url = gateway_core::redact_url(&self.url);
+                    format!("{url} unreachable: {}", e.without_url())
+                })
         }
         .boxed()
     }
@@ -609,9 +736,7 @@ mod tests {
             gateway_core::Secret::new("sandbox-secret"),
         ))
         .unwrap_or_else(|e| panic!("{e}"));
-        let pos = CoupaPurchaseOrders {
-            client: Arc::new(client),
-        };
+        let pos = CoupaPurchaseOrders::new(Arc::new(client));
         let v1 = PoKey {
             coupa_id: id,
             version: 1,
@@ -644,5 +769,58 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}"))
         );
         assert!(sandbox.purchase_order_exported("PO-1"));
+    }
+
+    /// The buyer revises the PO right after the mark read it, and the read after the mark then
+    /// fails: the mark is unsettled, so its retry, finding version 2 in Coupa, sets `exported`
+    /// false again before anything else, and the poller sees version 2. Without that, the retry
+    /// only found "another version" and left version 2 hidden.
+    #[tokio::test]
+    async fn a_mark_whose_read_after_failed_is_settled_by_its_retry() {
+        let sandbox = gateway_sandbox::Sandbox::start(gateway_sandbox::SandboxOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let supplier = sandbox
+            .add_supplier(serde_json::json!({"name": "Acme", "number": "ACME-1"}))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let id = sandbox
+            .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
+                "PO-1", supplier,
+            ))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let read = format!("GET /api/purchase_orders?id={id}&");
+        // The mark's first read is answered, then the buyer revises; the next read fails.
+        for fault in [
+            gateway_sandbox::FaultKind::ThenRevise { purchase_order: id },
+            gateway_sandbox::FaultKind::Status { status: 503 },
+        ] {
+            assert!(sandbox.inject(gateway_sandbox::FaultSpec::new(&read, fault, 1)));
+        }
+        let mut cfg = CoupaClientConfig::new(
+            sandbox.base_url(),
+            "sandbox-client",
+            gateway_core::Secret::new("sandbox-secret"),
+        );
+        cfg.max_attempts = 1;
+        let pos = CoupaPurchaseOrders::new(Arc::new(
+            CoupaClient::new(cfg).unwrap_or_else(|e| panic!("{e}")),
+        ));
+        let v1 = PoKey {
+            coupa_id: id,
+            version: 1,
+            cancel: false,
+        };
+        let failed = pos.mark_exported(id, Some(v1)).await;
+        assert!(failed.is_err(), "{failed:?}");
+        assert!(
+            sandbox.purchase_order_exported("PO-1"),
+            "the mark went through before the read failed"
+        );
+        let retried = pos.mark_exported(id, Some(v1)).await;
+        assert!(!retried.unwrap_or_else(|e| panic!("{e}")));
+        assert!(
+            !sandbox.purchase_order_exported("PO-1"),
+            "version 2 was hidden"
+        );
     }
 }

@@ -4,6 +4,18 @@
 
 use gateway_core::DeliveryError;
 
+/// The delivery result for a 3xx `status` from `url` (both as shown: redacted,
+/// [`gateway_core::redact_url`]) sending the document to `location`. The gateway follows no
+/// redirects (followed, a 307/308 re-sent the OrderRequest, its SharedSecret included, to
+/// whatever host the `Location` named, and its answer counted as the supplier's), so the
+/// document is not delivered. Permanent: a redirect does not go away by itself, every retry
+/// would meet it again; the supplier's URL is what to correct.
+pub fn redirected(url: &str, status: u16, location: &str) -> DeliveryError {
+    DeliveryError::permanent(format!(
+        "{url} answered HTTP {status} redirecting to {location}: not delivered, since the gateway follows no redirects (the document and its credentials would go to another address), and not retried, since a redirect does not go away by itself; correct the supplier's URL (the url of its [partners.outbound], or the cxml-url of its Coupa supplier record) to the address the supplier confirms, then replay"
+    ))
+}
+
 /// The delivery result for an answer `body` with HTTP `status` from `url`.
 pub fn judge(url: &str, status: u16, body: &[u8]) -> Result<String, DeliveryError> {
     let excerpt: String = String::from_utf8_lossy(body).chars().take(300).collect();

@@ -221,7 +221,7 @@ impl DemoEnv {
             bus,
             codecs,
             dir,
-            http: reqwest::Client::builder()
+            http: adapter_coupa::transport::client_builder()
                 .timeout(Duration::from_secs(30))
                 .build()?,
             _temp: Some(temp),

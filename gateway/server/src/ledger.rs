@@ -61,8 +61,10 @@ pub enum Status {
     /// undo it (a retry, or a dead letter replayed late). The detail names the later key.
     Superseded,
     /// Not sent, on purpose: the cancellation of a Coupa PO none of whose versions went to the
-    /// supplier (cancelled before the poller saw it, or while its first version failed), so
-    /// the supplier never had the order and there is nothing to cancel. Not delivered, and
+    /// supplier (cancelled before the poller saw it, or while its first version failed for
+    /// certain: no connection, or the supplier answered refusing it), so the supplier never
+    /// had the order and there is nothing to cancel. A version whose send has an unknown
+    /// outcome (the answer lost) counts as sent: its cancellation goes out. Not delivered, and
     /// final; it still stands for the PO, so a version arriving after it is `superseded`.
     CancelledUnsent,
     /// Not sent, and nothing in the gateway will send it until an operator acts: a Coupa PO
@@ -357,6 +359,28 @@ impl Ledger {
         )?;
         // And this, before a PO's sending was kept apart from its status detail.
         add_column_if_missing(&conn, "documents", "sent_to", "TEXT NOT NULL DEFAULT ''")?;
+        // And this, before a PO's cXML payloadID was recorded: the POs of such a ledger went
+        // out under the form of that time, which is written in for them (see
+        // `fill_legacy_payload_ids`), so later changes refer to them by what they were sent as.
+        // One transaction: a ledger left with the column but not its values would have those
+        // POs referred to under a payloadID they never had.
+        let upgrade = conn.unchecked_transaction()?;
+        if add_column_if_missing(
+            &upgrade,
+            "documents",
+            "payload_id",
+            "TEXT NOT NULL DEFAULT ''",
+        )? {
+            fill_legacy_payload_ids(&upgrade)?;
+        }
+        upgrade.commit()?;
+        // And this, before a send whose outcome is unknown counted as possibly received.
+        add_column_if_missing(
+            &conn,
+            "documents",
+            "attempted_at",
+            "TEXT NOT NULL DEFAULT ''",
+        )?;
         Ok(Ledger {
             db: GroupCommit::new(conn),
         })
@@ -727,6 +751,35 @@ impl Ledger {
         })
     }
 
+    /// The cXML payloadID `key` goes out under: the one recorded at its first attempt, else
+    /// `new`, recorded now (in one write, so two attempts at once agree). Every attempt, retry
+    /// and replay of a PO version then carries the payloadID its first attempt had, whatever
+    /// the configuration (`[coupa] base_url`, `payload_id_host`) says by then. `None` when the
+    /// key has no row (nothing to record it on). A value ending in `@` was recorded by an older
+    /// gateway ([`fill_legacy_payload_ids`]): the host part is the caller's to add.
+    pub fn payload_id_for(&self, key: &str, new: &str) -> Result<Option<String>, LedgerError> {
+        self.write(|c| {
+            c.prepare_cached(
+                "UPDATE documents SET payload_id = ?2 WHERE idempotency_key = ?1 AND payload_id = ''",
+            )?
+            .execute(params![key, new])?;
+            c.prepare_cached("SELECT payload_id FROM documents WHERE idempotency_key = ?1")?
+                .query_row(params![key], |r| r.get::<_, String>(0))
+                .optional()
+        })
+    }
+
+    /// The cXML payloadID recorded for `key` ([`Ledger::payload_id_for`]), `None` when none
+    /// was: what a later change or cancellation names in its `DocumentReference`.
+    pub fn recorded_payload_id(&self, key: &str) -> Result<Option<String>, LedgerError> {
+        self.read(|c| {
+            c.prepare_cached("SELECT payload_id FROM documents WHERE idempotency_key = ?1")?
+                .query_row(params![key], |r| r.get::<_, String>(0))
+                .optional()
+                .map(|s| s.filter(|s| !s.is_empty()))
+        })
+    }
+
     /// Where the document was sent ([`Ledger::record_sent`]), `None` when it was not.
     pub fn sent_to(&self, idempotency_key: &str) -> Result<Option<String>, LedgerError> {
         self.read(|c| {
@@ -737,10 +790,40 @@ impl Ledger {
         })
     }
 
+    /// Records, before a document goes out on a channel whose outcome can stay unknown (a cXML
+    /// POST whose answer is lost), that it is being sent: from then on it counts as possibly
+    /// received ([`Ledger::earlier_po_sent`], [`Ledger::later_po_version`]), so a later
+    /// change or cancellation refers to it. Returns false when an earlier attempt was recorded
+    /// already (and stays so whatever this one comes to) or the key has no row.
+    pub fn record_attempt(&self, idempotency_key: &str) -> Result<bool, LedgerError> {
+        self.write(|c| {
+            c.prepare_cached(
+                "UPDATE documents SET attempted_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE idempotency_key = ?1 AND attempted_at = ''",
+            )?
+            .execute(params![idempotency_key])
+            .map(|n| n == 1)
+        })
+    }
+
+    /// Takes back [`Ledger::record_attempt`] when that attempt certainly did not reach the
+    /// supplier (no connection was made, or it answered refusing the document): a change
+    /// sent later must then be a new order, and a cancellation has nothing to cancel.
+    pub fn clear_attempt(&self, idempotency_key: &str) -> Result<(), LedgerError> {
+        self.write(|c| {
+            c.prepare_cached("UPDATE documents SET attempted_at = '' WHERE idempotency_key = ?1")?
+                .execute(params![idempotency_key])?;
+            Ok(())
+        })
+    }
+
     /// A key of the same Coupa PO that a supplier must receive after `key` and that is on its
-    /// way or sent (published, delivered, or refused by the supplier's 997 after it had it),
-    /// or a cancellation that found nothing to cancel (`cancelled_unsent`: the PO is cancelled
-    /// all the same): `key` arriving after it would undo it.
+    /// way, sent or possibly sent (published, delivered, refused by the supplier's 997 after
+    /// it had it, or an attempt whose outcome is unknown), a cancellation that found nothing
+    /// to cancel (`cancelled_unsent`: the PO is cancelled all the same), or one that died
+    /// (`dead`: Coupa holds it, and the operator replays it once the cause is fixed; the older
+    /// one sent meanwhile would be a stale order the supplier works on): `key` arriving after
+    /// it would undo it.
     pub fn later_po_version(
         &self,
         key: &crate::po_keys::PoKey,
@@ -749,8 +832,9 @@ impl Ledger {
             key.coupa_id,
             "SELECT idempotency_key FROM documents
              WHERE idempotency_key >= ?1 AND idempotency_key < ?2
-               AND (status IN ('published', 'delivered', 'partner_rejected', 'cancelled_unsent')
-                    OR sent_to <> '')",
+               AND (status IN ('published', 'delivered', 'partner_rejected', 'cancelled_unsent',
+                               'dead')
+                    OR sent_to <> '' OR attempted_at <> '')",
         )?;
         Ok(keys.into_iter().find(|k| {
             crate::po_keys::PoKey::parse(k).is_some_and(|(other, _)| other.later_than(key))
@@ -809,7 +893,8 @@ impl Ledger {
 
     /// The key of the most recent OrderRequest (version, cancellation or resend) of the same
     /// Coupa PO sent before `key`: what a change or cancellation names in its cXML
-    /// `DocumentReference`. Only what the supplier was sent counts.
+    /// `DocumentReference`. Only what the supplier was sent, or may have received (an attempt
+    /// whose answer was lost, [`Ledger::record_attempt`]), counts.
     pub fn earlier_po_sent(
         &self,
         key: &crate::po_keys::PoKey,
@@ -818,7 +903,8 @@ impl Ledger {
             key.coupa_id,
             "SELECT idempotency_key FROM documents
              WHERE idempotency_key >= ?1 AND idempotency_key < ?2
-               AND (sent_to <> '' OR status IN ('delivered', 'partner_rejected'))",
+               AND (sent_to <> '' OR attempted_at <> ''
+                    OR status IN ('delivered', 'partner_rejected'))",
         )?;
         Ok(keys
             .into_iter()
@@ -1320,12 +1406,13 @@ impl gateway_http::IdempotencyStore for Ledger {
 
 /// Adds `column` to `table` in a ledger made by an older gateway (SQLite has no `ADD COLUMN IF
 /// NOT EXISTS`). The names are ours, never input.
+/// Returns whether it added it.
 fn add_column_if_missing(
     conn: &Connection,
     table: &str,
     column: &str,
     declaration: &str,
-) -> Result<(), rusqlite::Error> {
+) -> Result<bool, rusqlite::Error> {
     let present = conn
         .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?
         .exists(params![table, column])?;
@@ -1333,6 +1420,28 @@ fn add_column_if_missing(
         conn.execute_batch(&format!(
             "ALTER TABLE {table} ADD COLUMN {column} {declaration}"
         ))?;
+    }
+    Ok(!present)
+}
+
+/// Writes into each Coupa PO row of a ledger made before payloadIDs were recorded the payloadID
+/// it went out under (if it went out by cXML): the form of that time, made from its key alone
+/// ([`crate::supplier::legacy_payload_local_part`]), followed by an `@` with no host, since the
+/// host was the partner profile's `payload_id_host` (else `coupa-gateway`) and is not known
+/// here ([`crate::supplier`] reads it so). Run once, when the column is added.
+fn fill_legacy_payload_ids(conn: &Connection) -> Result<(), rusqlite::Error> {
+    let keys: Vec<String> = conn
+        .prepare(
+            "SELECT idempotency_key FROM documents
+             WHERE adapter = 'coupa' AND kind = 'purchase_order' AND payload_id = ''",
+        )?
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<_, _>>()?;
+    let mut update =
+        conn.prepare("UPDATE documents SET payload_id = ?2 WHERE idempotency_key = ?1")?;
+    for key in keys {
+        let legacy = format!("{}@", crate::supplier::legacy_payload_local_part(&key));
+        update.execute(params![key, legacy])?;
     }
     Ok(())
 }

@@ -17,7 +17,7 @@ use crate::ledger::{Claim, Entry, Ledger, NewDocument, Status};
 use crate::partners::Partners;
 use crate::po_keys::PoKey;
 use crate::supplier::{
-    COUPA_PO_ID, COUPA_SUPPLIER_ID, CoupaSupplierProfiles, coupa_supplier_partner_id,
+    COUPA_PO_ID, COUPA_SUPPLIER_ID, CoupaSupplierProfiles, PoMethod, coupa_supplier_partner_id,
 };
 
 /// A Coupa PO waiting to be exported.
@@ -94,9 +94,30 @@ fn resendable(entry: &Entry) -> anyhow::Result<(PoKey, &str)> {
             "{key} is a cancellation of a PO none of whose versions went to the supplier: \
              nothing was sent and the supplier has no such order, so there is nothing to resend"
         ),
+        // Never sent, and never will be: a later version or the cancellation stands for it.
+        "superseded" => anyhow::bail!(
+            "{key} is superseded, so it is not sent and not resent ({}); resend that later \
+             version or cancellation if the supplier lost it, or replay it if it is dead \
+             (`gateway documents --number {}` lists them)",
+            entry.detail,
+            entry.number
+        ),
+        // Never sent: the supplier's Coupa record leaves it to Coupa; the detail says what
+        // sends it.
+        "awaiting_operator" => anyhow::bail!(
+            "{key} is awaiting_operator, never sent to the supplier, so there is nothing to \
+             resend; it {}",
+            entry.detail
+        ),
+        "received" | "published" | "interrupted" => anyhow::bail!(
+            "{key} is {}, still on its way to the supplier; resend what was delivered \
+             (delivered or partner_rejected)",
+            entry.status
+        ),
         other => anyhow::bail!(
-            "{key} is {other}, still on its way to the supplier; resend what was delivered \
-             (delivered or partner_rejected)"
+            "{key} is {other}: {}; only a PO its supplier was sent (delivered or \
+             partner_rejected) is resent",
+            entry.detail
         ),
     }
 }
@@ -163,12 +184,21 @@ enum Route {
     NotNow,
 }
 
-/// What the ledger says of a PO left to Coupa: why, and what has it sent.
-fn awaiting_detail(coupa_supplier: u64, supplier: &str, reason: &str, key: &str) -> String {
+/// What the ledger says of a PO left to Coupa: why, and what has it sent (`method`: the
+/// record's field it went by, `po-method` for a new order, `po-change-method` for a change or
+/// cancellation).
+fn awaiting_detail(
+    coupa_supplier: u64,
+    supplier: &str,
+    reason: &str,
+    key: &str,
+    method: PoMethod,
+) -> String {
+    let field = method.field();
     format!(
         "waits for the operator: Coupa supplier {coupa_supplier} ({supplier}) {reason}, so \
          the gateway does not send it. Release it to the supplier in Coupa, or have the \
-         gateway send it: set the supplier's po-method to cxml (with its cxml-url) or email \
+         gateway send it: set the supplier's {field} to cxml (with its cxml-url) or email \
          (with its po-email) in Coupa, or add a [[partners]] entry with \
          [partners.coupa_supplier] id = {coupa_supplier} and its outbound channel; the next \
          poll then sends it (`gateway documents --doc {key}` follows it)"
@@ -235,7 +265,10 @@ impl PoPoller {
             report.unknown_supplier += 1;
             return Route::NotNow;
         };
-        match suppliers.profile(id).await {
+        match suppliers
+            .profile(id, PoMethod::of_order(&po.document))
+            .await
+        {
             Ok(Ok(profile)) => Route::Send {
                 partner: profile.id,
                 coupa_supplier: Some(id),
@@ -274,7 +307,13 @@ impl PoPoller {
         let key = po.key().key();
         let number = po.document.po_number.clone().unwrap_or_default();
         let supplier = po.supplier_name.as_deref().unwrap_or("-");
-        let detail = awaiting_detail(coupa_supplier, supplier, reason, &key);
+        let detail = awaiting_detail(
+            coupa_supplier,
+            supplier,
+            reason,
+            &key,
+            PoMethod::of_order(&po.document),
+        );
         let doc_id = uuid::Uuid::new_v4().to_string();
         let partner = coupa_supplier_partner_id(coupa_supplier);
         let row = NewDocument {
@@ -483,9 +522,10 @@ impl PoPoller {
                 reason,
             } => anyhow::bail!(
                 "the gateway no longer sends PO {} to a supplier: Coupa supplier \
-                 {coupa_supplier} {reason}; change its po-method in Coupa or add a [[partners]] \
+                 {coupa_supplier} {reason}; change its {} in Coupa or add a [[partners]] \
                  entry with its coupa_supplier",
-                entry.number
+                entry.number,
+                PoMethod::of_order(&po.document).field()
             ),
             Route::NotNow => anyhow::bail!(
                 "the gateway does not send PO {} now: its supplier has no partner profile, or \
@@ -597,6 +637,7 @@ mod tests {
         fn profile(
             &self,
             _: u64,
+            _: PoMethod,
         ) -> BoxFuture<'_, Result<Result<PartnerProfile, String>, DeliveryError>> {
             let profile = self.0.lock().unwrap().clone().ok_or_else(|| {
                 "its po-method is prompt: Coupa holds its POs for the buyer to release".to_string()

@@ -327,7 +327,11 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
             Some(coupa.exporter),
         )
         .context("building the HTTP client for supplier delivery")?
-        .with_coupa_suppliers(Arc::clone(&coupa.suppliers));
+        .with_coupa_suppliers(Arc::clone(&coupa.suppliers))
+        .with_payload_ids(crate::supplier::PayloadIds::new(
+            &config.coupa.base_url,
+            config.coupa.payload_id_host.as_deref(),
+        ));
         let supplier = match &mailer {
             Some(m) => supplier.with_mailer(Arc::clone(m)),
             None => supplier,

@@ -36,15 +36,59 @@ pub fn coupa_supplier_partner_id(coupa_supplier_id: u64) -> String {
     format!("coupa-supplier-{coupa_supplier_id}")
 }
 
+/// Which of a Coupa supplier record's PO methods a PO goes by: Coupa keeps how new orders are
+/// transmitted (`po-method`) apart from how changes and cancellations are (`po-change-method`),
+/// and a supplier may take the one by cXML and want the other held for the buyer (`prompt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoMethod {
+    /// `po-method`: a new order.
+    Order,
+    /// `po-change-method`: a change (version 2 on) or a cancellation.
+    Change,
+}
+
+impl PoMethod {
+    /// The method `doc` goes by, as Coupa would send it: a change or cancellation (the
+    /// purpose the Coupa mapping gives a version after the first, or a cancelled PO) by
+    /// `po-change-method`, anything else by `po-method`. Decided on the PO as Coupa holds it,
+    /// by the poller and by the delivery alike, so both read the same method.
+    pub fn of(doc: &Document) -> Self {
+        match doc {
+            Document::PurchaseOrder(po) => Self::of_order(po),
+            Document::Invoice(_) => PoMethod::Order,
+        }
+    }
+
+    /// [`PoMethod::of`] a purchase order.
+    pub fn of_order(po: &gateway_model::PurchaseOrder) -> Self {
+        match po.purpose {
+            Some(gateway_model::OrderPurpose::Update | gateway_model::OrderPurpose::Cancel) => {
+                PoMethod::Change
+            }
+            _ => PoMethod::Order,
+        }
+    }
+
+    /// The supplier record's field for this method: what an operator changes in Coupa.
+    pub fn field(self) -> &'static str {
+        match self {
+            PoMethod::Order => "po-method",
+            PoMethod::Change => "po-change-method",
+        }
+    }
+}
+
 /// Partner profiles made from Coupa supplier records, for suppliers the configuration has no
 /// profile for.
 pub trait CoupaSupplierProfiles: Send + Sync {
-    /// `Ok(Ok(profile))`: send on the profile's channel. `Ok(Err(reason))`: the record says the
-    /// gateway must not send (`prompt`, `mark_as_sent`, no address, ...). `Err`: Coupa could
-    /// not be asked (retryable or not, as the error says).
+    /// The profile for a PO going by `method` ([`PoMethod`]). `Ok(Ok(profile))`: send on the
+    /// profile's channel. `Ok(Err(reason))`: the record says the gateway must not send
+    /// (`prompt`, `mark_as_sent`, no address, ...). `Err`: Coupa could not be asked (retryable
+    /// or not, as the error says).
     fn profile(
         &self,
         coupa_supplier_id: u64,
+        method: PoMethod,
     ) -> BoxFuture<'_, Result<Result<PartnerProfile, String>, DeliveryError>>;
 }
 
@@ -77,6 +121,8 @@ pub struct SupplierDelivery {
     /// One turn per supplier and Coupa PO ([`PoTurns`]): versions of one PO are delivered to
     /// one supplier one after the other, so the second sees what the first sent.
     turns: PoTurns,
+    /// What this installation's PO payloadIDs are made of ([`PayloadIds`]).
+    payload_ids: PayloadIds,
 }
 
 impl std::fmt::Debug for SupplierDelivery {
@@ -107,7 +153,15 @@ impl SupplierDelivery {
             coupa_suppliers: None,
             sent_here: std::sync::Mutex::default(),
             turns: PoTurns::default(),
+            payload_ids: PayloadIds::default(),
         })
+    }
+
+    /// The Coupa instance and `@host` the payloadIDs of POs sent by cXML are made with
+    /// ([`PayloadIds`]); without it, no instance and the default host.
+    pub fn with_payload_ids(mut self, ids: PayloadIds) -> Self {
+        self.payload_ids = ids;
+        self
     }
 
     /// Where profiles come from for suppliers known only in Coupa.
@@ -116,11 +170,13 @@ impl SupplierDelivery {
         self
     }
 
-    /// The profile to send with: the configured one, else one made from the Coupa supplier
-    /// record the envelope names.
+    /// The profile to send `doc` (the PO as Coupa holds it) with: the configured one, else one
+    /// made from the Coupa supplier record the envelope names, by the method `doc` goes by
+    /// ([`PoMethod::of`]).
     async fn partner_for(
         &self,
         env: &Envelope,
+        doc: &Document,
     ) -> Result<std::borrow::Cow<'_, PartnerProfile>, DeliveryError> {
         let partner_id = env.partner.as_deref().unwrap_or("");
         if let Some(p) = self.partners.by_id(partner_id) {
@@ -132,15 +188,19 @@ impl SupplierDelivery {
             .get(COUPA_SUPPLIER_ID)
             .and_then(|v| v.parse::<u64>().ok());
         match (coupa_id, &self.coupa_suppliers) {
-            (Some(id), Some(suppliers)) => suppliers
-                .profile(id)
-                .await?
-                .map(std::borrow::Cow::Owned)
-                .map_err(|reason| {
+            (Some(id), Some(suppliers)) => {
+                let profile = suppliers.profile(id, PoMethod::of(doc)).await?.map_err(|reason| {
                     DeliveryError::permanent(format!(
                         "not sent: Coupa supplier {id} {reason}; change its PO method in Coupa or add a [[partners]] entry, then replay"
                     ))
-                }),
+                })?;
+                if let Some(reason) = crate::coupa_link::missing_cxml_record_fields(&profile) {
+                    return Err(DeliveryError::permanent(format!(
+                        "not sent: Coupa supplier {id}: {reason}"
+                    )));
+                }
+                Ok(std::borrow::Cow::Owned(profile))
+            }
             _ => Err(DeliveryError::permanent(format!(
                 "no partner profile {partner_id:?} for this purchase order; add a [[partners]] entry"
             ))),
@@ -237,10 +297,11 @@ impl SupplierDelivery {
         let stem = file_stem(env, doc);
         match channel {
             OutboundChannel::Cxml { url } => {
-                let mut doc = with_stable_payload_id(env, doc);
+                let payload_id = self.payload_id(&env.idempotency_key, partner)?;
+                let mut doc = with_payload_id(doc, payload_id);
                 self.refer_to_earlier_order(env, &mut doc, partner)?;
                 let body = self.encode(Format::Cxml, &doc, partner)?;
-                post_cxml(&self.http, url, body).await
+                self.post_order(&env.idempotency_key, url, body).await
             }
             OutboundChannel::X12File { dir } => {
                 let body = self.encode(Format::X12, doc, partner)?;
@@ -286,6 +347,49 @@ impl SupplierDelivery {
     }
 }
 
+impl SupplierDelivery {
+    /// POSTs a cXML OrderRequest under `key`, recorded in the ledger as attempted before it
+    /// goes: a POST whose answer is lost (a timeout, the connection dropped after the body
+    /// went) may have been taken, so a later cancellation must go out as a delete and a later
+    /// version as a change, both referring to it. The record is taken back only when this
+    /// attempt certainly did not reach the supplier and no earlier one was left unknown. A
+    /// ledger that cannot take the record is retryable, and nothing is sent.
+    async fn post_order(
+        &self,
+        key: &str,
+        url: &str,
+        body: Vec<u8>,
+    ) -> Result<String, DeliveryError> {
+        let first = self.ledger.record_attempt(key).map_err(|e| {
+            DeliveryError::retryable(format!(
+                "cannot record that this PO is being sent, so it was not sent (a lost answer would leave its cancellation or change unsent): {e}"
+            ))
+        })?;
+        match post_cxml_outcome(&self.http, url, body).await {
+            Ok(reference) => Ok(reference),
+            Err((error, Reached::No)) => {
+                if first && let Err(e) = self.ledger.clear_attempt(key) {
+                    tracing::warn!(idempotency_key = %key, error = %e,
+                        "the supplier did not take this PO, but the ledger still counts it as possibly sent: a cancellation or change of it refers to it");
+                }
+                Err(error)
+            }
+            Err((error, Reached::Maybe)) => Err(error),
+        }
+    }
+}
+
+/// Whether a cXML POST that failed may have reached the supplier all the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reached {
+    /// Certainly not taken: no connection was made, or the supplier answered refusing it (an
+    /// error status, a cXML Status that is not 2xx).
+    No,
+    /// Unknown: the request may have gone whole and been taken, and the answer was lost (a
+    /// timeout, the connection dropped), or a 2xx answer could not be read.
+    Maybe,
+}
+
 /// What a delivery of a PO takes turns on: the supplier (partner id, or the Coupa supplier
 /// id for one known only in Coupa) and the Coupa PO id; a key that is no Coupa PO key (a
 /// document not from the PO poller) takes turns with copies of itself only.
@@ -306,8 +410,7 @@ fn po_turn_key(env: &Envelope) -> (String, String) {
 type PoTurns = gateway_core::Turns<(String, String)>;
 
 /// The receipt of a cancellation that was not sent: the supplier never had the order.
-const NOTHING_TO_CANCEL: &str =
-    "not sent: the PO was cancelled before any version of it went to the supplier";
+const NOTHING_TO_CANCEL: &str = "not sent: the PO was cancelled before any version of it went to the supplier (none was sent, or each one sent certainly failed: no connection, or the supplier refused it)";
 
 /// How a PO goes to a supplier that may not have had any version of it yet.
 enum Opening {
@@ -357,8 +460,11 @@ impl SupplierDelivery {
 
     /// A change or cancellation names the OrderRequest it changes (cXML `DocumentReference`,
     /// "the most recent OrderRequest document for the order"), by the payloadID that one was
-    /// sent under, which [`payload_local_part`] makes again from its ledger key. Left out when
-    /// nothing of the PO went to this supplier before, or the document names one already.
+    /// sent under, as the ledger recorded it ([`Ledger::payload_id_for`]): the form of the
+    /// gateway that sent it, whatever this one would make. Only an earlier one with none
+    /// recorded (sent as a file or mail, with no payloadID of its own) gets the one this
+    /// installation would give its key. Left out when nothing of the PO went to this supplier
+    /// before, or the document names one already.
     fn refer_to_earlier_order(
         &self,
         env: &Envelope,
@@ -385,12 +491,15 @@ impl SupplierDelivery {
         let Some(earlier) = earlier else {
             return Ok(());
         };
-        let host = partner
-            .cxml
-            .as_ref()
-            .and_then(|c| c.payload_id_host.as_deref())
-            .unwrap_or("coupa-gateway");
-        let reference = format!("{}@{host}", payload_local_part(&earlier));
+        let recorded = self.ledger.recorded_payload_id(&earlier).map_err(|e| {
+            DeliveryError::retryable(format!(
+                "cannot read the payloadID of the OrderRequest this change refers to ({earlier}), so it was not sent: {e}"
+            ))
+        })?;
+        let reference = match recorded {
+            Some(id) => self.payload_ids.as_sent(&id, partner),
+            None => self.payload_ids.make(&earlier, partner),
+        };
         if let Some(cxml) = doc
             .extensions_mut()
             .entry("cxml".to_string())
@@ -404,11 +513,123 @@ impl SupplierDelivery {
     }
 }
 
-/// The part of a payloadID before its `@host`, made from an idempotency key: readable, and
-/// the same for every attempt at one key.
-fn payload_local_part(key: &str) -> String {
-    let readable: String = key
-        .chars()
+impl SupplierDelivery {
+    /// The payloadID the PO of `key` goes out under to `partner`: the one the ledger recorded
+    /// at its first attempt, else one made now ([`PayloadIds::make`]) and recorded before it is
+    /// sent. Every attempt, retry and replay of one PO version carries the same one, so a
+    /// supplier that took an attempt whose answer never came back (a timeout, a dropped
+    /// connection) can tell the retry is the same order; each version and each `gateway resend`
+    /// has a key, and so a payloadID, of its own. A ledger that cannot record it is retryable,
+    /// and nothing is sent: a later change would have nothing to refer to.
+    fn payload_id(&self, key: &str, partner: &PartnerProfile) -> Result<String, DeliveryError> {
+        let new = self.payload_ids.make(key, partner);
+        let recorded = self.ledger.payload_id_for(key, &new).map_err(|e| {
+            DeliveryError::retryable(format!(
+                "cannot record the payloadID this PO goes out under, so it was not sent: {e}"
+            ))
+        })?;
+        Ok(match recorded {
+            Some(id) => self.payload_ids.as_sent(&id, partner),
+            None => new,
+        })
+    }
+}
+
+/// The host part of a payloadID when neither the partner profile (`[partners.cxml]
+/// payload_id_host`) nor `[coupa] payload_id_host` names one.
+pub const DEFAULT_PAYLOAD_ID_HOST: &str = "coupa-gateway";
+
+/// What the payloadIDs of POs sent by cXML are made of, so that they are unique across
+/// installations and the same for every attempt at one PO version:
+/// `coupa-po.<id>.v<n>[.cancel][.resend-N].<hash>@<host>`, the hash (12 hex digits of SHA-256)
+/// over the Coupa instance and the ledger key. Made from the key alone, two buyers' gateways
+/// (two Coupa instances, each with its PO 8 version 1) sent the same payloadID, and a supplier
+/// that drops repeated payloadIDs answered the second "already received" and lost that order.
+/// The instance is the Coupa base URL's host (with its port when not the scheme's default), not
+/// anything of the gateway itself: a second gateway in front of the same Coupa instance, taking
+/// over, makes the same payloadIDs, so a supplier does not see a new order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PayloadIds {
+    /// The Coupa instance, in lower case: `acme.coupahost.com`, `127.0.0.1:18640`.
+    instance: String,
+    /// `[coupa] payload_id_host`: the host part for partners whose profile names none.
+    host: Option<String>,
+}
+
+impl PayloadIds {
+    /// For the Coupa instance at `base_url` (`[coupa] base_url`), with `host` (`[coupa]
+    /// payload_id_host`) after the `@` unless a partner's profile names its own. A base URL
+    /// that does not parse (the configuration check refuses one) stands for itself, trimmed
+    /// and in lower case.
+    pub fn new(base_url: &str, host: Option<&str>) -> Self {
+        let trimmed = base_url.trim();
+        let instance = match reqwest::Url::parse(trimmed) {
+            Ok(url) => match (url.host_str(), url.port()) {
+                (Some(h), Some(port)) => format!("{h}:{port}"),
+                (Some(h), None) => h.to_string(),
+                (None, _) => trimmed.trim_end_matches('/').to_string(),
+            },
+            Err(_) => trimmed.trim_end_matches('/').to_string(),
+        }
+        .to_ascii_lowercase();
+        PayloadIds {
+            instance,
+            host: host
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(str::to_string),
+        }
+    }
+
+    /// The host after the `@`: the partner profile's `payload_id_host`, else `[coupa]
+    /// payload_id_host`, else [`DEFAULT_PAYLOAD_ID_HOST`].
+    fn host<'a>(&'a self, partner: &'a PartnerProfile) -> &'a str {
+        profile_host(partner)
+            .or(self.host.as_deref())
+            .unwrap_or(DEFAULT_PAYLOAD_ID_HOST)
+    }
+
+    /// The payloadID this installation gives the PO of `key`, sent to `partner`.
+    pub fn make(&self, key: &str, partner: &PartnerProfile) -> String {
+        let fingerprint =
+            crate::pipeline::content_fingerprint(format!("{}\n{key}", self.instance).as_bytes());
+        format!(
+            "{}.{}@{}",
+            readable(key),
+            fingerprint.get(..12).unwrap_or(&fingerprint),
+            self.host(partner)
+        )
+    }
+
+    /// A payloadID as the ledger recorded it, whole: one an older gateway sent, recorded
+    /// without its host (it ends in `@`), gets the host that gateway used, the partner
+    /// profile's `payload_id_host` else [`DEFAULT_PAYLOAD_ID_HOST`] (`[coupa] payload_id_host`
+    /// did not exist then).
+    fn as_sent(&self, recorded: &str, partner: &PartnerProfile) -> String {
+        match recorded.strip_suffix('@') {
+            Some(local) => format!(
+                "{local}@{}",
+                profile_host(partner).unwrap_or(DEFAULT_PAYLOAD_ID_HOST)
+            ),
+            None => recorded.to_string(),
+        }
+    }
+}
+
+/// The partner profile's own `[cxml] payload_id_host`, when it names one.
+fn profile_host(partner: &PartnerProfile) -> Option<&str> {
+    partner
+        .cxml
+        .as_ref()
+        .and_then(|c| c.payload_id_host.as_deref())
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+}
+
+/// An idempotency key as the readable start of a payloadID: letters, digits and `-` kept,
+/// anything else a `.`, at most 80 characters.
+fn readable(key: &str) -> String {
+    key.chars()
         .take(80)
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' {
@@ -417,22 +638,25 @@ fn payload_local_part(key: &str) -> String {
                 '.'
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The part before the `@` of the payloadID an older gateway gave the PO of `key`, made from
+/// the key alone (the same for every installation, hence [`PayloadIds`]): what the ledger
+/// upgrade records for the POs such a gateway sent, so later changes refer to them by it.
+pub(crate) fn legacy_payload_local_part(key: &str) -> String {
     let fingerprint = crate::pipeline::content_fingerprint(key.as_bytes());
     format!(
-        "{readable}.{}",
+        "{}.{}",
+        readable(key),
         fingerprint.get(..12).unwrap_or(&fingerprint)
     )
 }
 
-/// `doc` with a payloadID made from its idempotency key (`adapter_cxml::encode::PAYLOAD_ID`):
-/// every attempt at one PO version goes out under the same payloadID, so a supplier that took
-/// an attempt whose answer never came back (a timeout, a dropped connection) can tell the
-/// retry is the same order; each version and each `gateway resend` has a key, and so a
-/// payloadID, of its own. Left as it is when its `cxml` extension is not an object.
-fn with_stable_payload_id(env: &Envelope, doc: &Document) -> Document {
+/// `doc` with `payload_id` as its payloadID (`adapter_cxml::encode::PAYLOAD_ID`, whole, host
+/// included). Left as it is when its `cxml` extension is not an object.
+fn with_payload_id(doc: &Document, payload_id: String) -> Document {
     let mut doc = doc.clone();
-    let id = payload_local_part(&env.idempotency_key);
     let cxml = doc
         .extensions_mut()
         .entry("cxml".to_string())
@@ -440,16 +664,18 @@ fn with_stable_payload_id(env: &Envelope, doc: &Document) -> Document {
     if let Some(cxml) = cxml.as_object_mut() {
         cxml.insert(
             adapter_cxml::encode::PAYLOAD_ID.to_string(),
-            serde_json::Value::String(id),
+            serde_json::Value::String(payload_id),
         );
     }
     doc
 }
 
 /// The HTTP client documents to suppliers go out with (POs, notices): bounded by `timeout`,
-/// naming the gateway and its version.
+/// naming the gateway and its version, following no redirects
+/// ([`adapter_coupa::transport::client_builder`]; a 3xx fails the delivery,
+/// [`crate::cxml_reply::redirected`]).
 pub(crate) fn supplier_http(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
+    adapter_coupa::transport::client_builder()
         .timeout(timeout)
         .user_agent(concat!("coupa-gateway/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -468,21 +694,70 @@ pub(crate) async fn post_cxml(
     url: &str,
     body: Vec<u8>,
 ) -> Result<String, DeliveryError> {
+    post_cxml_outcome(http, url, body)
+        .await
+        .map_err(|(error, _)| error)
+}
+
+/// [`post_cxml`], and on failure whether the supplier may have taken the document all the
+/// same ([`Reached`]). The request goes to `url`; its receipt and errors, which are logged and
+/// kept in the ledger, name it redacted ([`gateway_core::redact_url`]).
+pub(crate) async fn post_cxml_outcome(
+    http: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+) -> Result<String, (DeliveryError, Reached)> {
+    let shown = gateway_core::redact_url(url);
     let response = http
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
         .body(body)
         .send()
         .await
-        .map_err(|e| DeliveryError::retryable(format!("POST {url}: {e}")))?;
+        .map_err(|e| {
+            // Only a connection never made is certain; after it, the body may have gone.
+            let reached = if e.is_connect() || e.is_builder() {
+                Reached::No
+            } else {
+                Reached::Maybe
+            };
+            let e = e.without_url();
+            (
+                DeliveryError::retryable(format!("POST {shown}: {e}")),
+                reached,
+            )
+        })?;
     let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        let location = adapter_coupa::transport::redirect_location(response.headers());
+        let refused = crate::cxml_reply::redirected(&shown, status, &location);
+        return Err((refused, Reached::No));
+    }
+    let ok_status = (200..300).contains(&status);
+    // An answer with an error status refuses the document; a 2xx one may be about a
+    // document taken, unless its cXML Status says otherwise.
+    let unread = if ok_status {
+        Reached::Maybe
+    } else {
+        Reached::No
+    };
     use adapter_coupa::transport::{Bounded, read_body_bounded};
     match read_body_bounded(response, MAX_SUPPLIER_ANSWER_BYTES)
         .await
-        .map_err(|e| DeliveryError::retryable(format!("reading the answer of {url}: {e}")))?
-    {
-        Bounded::Whole(text) => crate::cxml_reply::judge(url, status, &text),
-        Bounded::TooLarge(start) => Err(answer_too_large(url, status, &start)),
+        .map_err(|e| {
+            (
+                DeliveryError::retryable(format!(
+                    "reading the answer of {shown}: {}",
+                    e.without_url()
+                )),
+                unread,
+            )
+        })? {
+        Bounded::Whole(text) => crate::cxml_reply::judge(&shown, status, &text).map_err(|e| {
+            let refused = !ok_status || adapter_cxml::response::parse(&text).is_ok();
+            (e, if refused { Reached::No } else { Reached::Maybe })
+        }),
+        Bounded::TooLarge(start) => Err((answer_too_large(&shown, status, &start), unread)),
     }
 }
 
@@ -616,7 +891,7 @@ impl Outbound for SupplierDelivery {
                     }
                     match self.opening(key, doc)? {
                         Opening::AsIs => {
-                            let partner = self.partner_for(env).await?;
+                            let partner = self.partner_for(env, doc).await?;
                             let reference = self.send(env, doc, &partner).await?;
                             self.remember_sent(key, &reference);
                             (reference, false, false)
@@ -624,7 +899,7 @@ impl Outbound for SupplierDelivery {
                         Opening::AsNew(first) => {
                             tracing::info!(idempotency_key = %key,
                                 "no earlier version of this PO went to the supplier: sent as a new order");
-                            let partner = self.partner_for(env).await?;
+                            let partner = self.partner_for(env, doc).await?;
                             let reference = self.send(env, &first, &partner).await?;
                             self.remember_sent(key, &reference);
                             (format!("{reference} (as a new order: no earlier version went to the supplier)"), false, false)
@@ -1042,40 +1317,8 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         // Each answer takes a while, as the supplier's did in QA's run.
         sandbox.set_latency(Duration::from_millis(100));
-        let partner = PartnerProfile::from_toml(
-            &format!(
-                r#"
-id = "acme"
-[cxml]
-from_domain = "DUNS"
-from_identity = "123456789"
-to_domain = "NetworkID"
-to_identity = "ACME"
-sender_domain = "DUNS"
-sender_identity = "123456789"
-shared_secret = "acme-shared-secret"
-[outbound]
-type = "cxml"
-url = "{}/supplier/acme/cxml"
-"#,
-                sandbox.base_url()
-            ),
-            "acme.toml",
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let po = |purpose| {
-            let mut doc = gateway_model::from_json(
-                br#"{"schema_version": 1, "kind": "purchase_order", "po_number": "PO77", "order_date": "2026-12-05", "currency": "USD",
-                     "ship_to": {"name": "Plant 2", "address": {"lines": ["Industriestr. 5"], "city": "Munich", "postal_code": "80331", "country": "DE"}},
-                     "lines": [{"line_number": 1, "quantity": "3", "uom": "EA", "unit_price": "5.00", "description": "Widget"}],
-                     "total": "15.00"}"#,
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
-            if let Document::PurchaseOrder(po) = &mut doc {
-                po.purpose = Some(purpose);
-            }
-            doc
-        };
+        let partner = sandbox_acme(&sandbox, "");
+        let po = po77;
         let s = setup();
         let (env2, _) = another(&s, "coupa-po:77:v2", Update);
         let sender = SupplierDelivery::new(
@@ -1115,6 +1358,233 @@ url = "{}/supplier/acme/cxml"
         assert_eq!(sender.turns.len(), 0, "no turn left behind");
     }
 
+    /// Partner acme, whose channel is cXML to `sandbox`'s supplier endpoint `acme`, with the
+    /// lines `more` added to its `[cxml]` section.
+    fn sandbox_acme(sandbox: &gateway_sandbox::SandboxHandle, more: &str) -> PartnerProfile {
+        PartnerProfile::from_toml(
+            &format!(
+                r#"
+id = "acme"
+[cxml]
+from_domain = "DUNS"
+from_identity = "123456789"
+to_domain = "NetworkID"
+to_identity = "ACME"
+sender_domain = "DUNS"
+sender_identity = "123456789"
+shared_secret = "acme-shared-secret"
+{more}
+[outbound]
+type = "cxml"
+url = "{}/supplier/acme/cxml"
+"#,
+                sandbox.base_url()
+            ),
+            "acme.toml",
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// PO77 with `purpose`, whole enough for the cXML writer.
+    fn po77(purpose: gateway_model::OrderPurpose) -> Document {
+        let mut doc = gateway_model::from_json(
+            br#"{"schema_version": 1, "kind": "purchase_order", "po_number": "PO77", "order_date": "2026-12-05", "currency": "USD",
+                 "ship_to": {"name": "Plant 2", "address": {"lines": ["Industriestr. 5"], "city": "Munich", "postal_code": "80331", "country": "DE"}},
+                 "lines": [{"line_number": 1, "quantity": "3", "uom": "EA", "unit_price": "5.00", "description": "Widget"}],
+                 "total": "15.00"}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        if let Document::PurchaseOrder(po) = &mut doc {
+            po.purpose = Some(purpose);
+        }
+        doc
+    }
+
+    /// QA: two buyers' gateways (two Coupa instances, each with its PO 8 version 1) sent the
+    /// same payloadID, `coupa-po.8.v1.08508312a744@coupa-gateway`, made from the key alone, and
+    /// a supplier that drops repeated payloadIDs lost the second buyer's order. The Coupa
+    /// instance is in the hash now: another instance (host, or port) gives another payloadID;
+    /// the same instance, however its base URL is written, gives the same one, so a second
+    /// gateway in front of it, taking over, does not make a supplier see a new order. The host
+    /// after the `@` is the partner profile's, else `[coupa] payload_id_host`, else the default.
+    #[test]
+    fn payload_ids_differ_between_coupa_instances_and_not_between_gateways_of_one() {
+        let plain = PartnerProfile {
+            id: "acme".into(),
+            ..PartnerProfile::default()
+        };
+        let key = "coupa-po:8:v1";
+        let make = |base: &str| PayloadIds::new(base, None).make(key, &plain);
+        let acme = make("https://acme.coupahost.com");
+        assert!(
+            acme.starts_with("coupa-po.8.v1.") && acme.ends_with("@coupa-gateway"),
+            "{acme}"
+        );
+        assert_ne!(
+            acme, "coupa-po.8.v1.08508312a744@coupa-gateway",
+            "the old form"
+        );
+        for same in [
+            "https://ACME.coupahost.com/",
+            " https://acme.coupahost.com:443/api/ ",
+            "https://acme.coupahost.com/?x=1",
+        ] {
+            assert_eq!(make(same), acme, "{same}");
+        }
+        let others = [
+            make("https://globex.coupahost.com"),
+            make("http://127.0.0.1:18640"),
+            make("http://127.0.0.1:18660"),
+        ];
+        for (i, other) in others.iter().enumerate() {
+            assert_ne!(other, &acme);
+            for later in &others[i + 1..] {
+                assert_ne!(other, later);
+            }
+        }
+        // Each version, cancellation and resend has its own.
+        let ids = PayloadIds::new("https://acme.coupahost.com", None);
+        let keyed: std::collections::HashSet<String> = [
+            "coupa-po:8:v1",
+            "coupa-po:8:v2",
+            "coupa-po:8:v2:cancel",
+            "coupa-po:8:v1:resend-1",
+        ]
+        .iter()
+        .map(|k| ids.make(k, &plain))
+        .collect();
+        assert_eq!(keyed.len(), 4, "{keyed:?}");
+
+        let configured = PayloadIds::new("https://acme.coupahost.com", Some("acme.example"));
+        let hosted = configured.make(key, &plain);
+        assert_eq!(
+            hosted.split_once('@'),
+            Some((acme.split_once('@').map_or("", |(l, _)| l), "acme.example"))
+        );
+        let own = PartnerProfile {
+            cxml: Some(gateway_core::profile::CxmlProfile {
+                payload_id_host: Some("buyer.acme.example".into()),
+                ..Default::default()
+            }),
+            ..plain.clone()
+        };
+        assert!(
+            configured.make(key, &own).ends_with("@buyer.acme.example"),
+            "the profile's host wins"
+        );
+    }
+
+    /// Claims `key` for acme's PO77 as the poller does and records it delivered, as the
+    /// consumer does after the supplier took it under `reference`.
+    fn delivered(ledger: &Ledger, key: &str, reference: &str) {
+        claim_po(ledger, key, &format!("doc-{key}"));
+        ledger.record_sent(key, reference).expect("sent");
+        ledger
+            .set_status(key, Status::Delivered, reference)
+            .expect("delivered");
+    }
+
+    /// The `DocumentReference@payloadID` of a cXML document received by the sandbox.
+    fn document_reference(body: &str) -> Option<String> {
+        let tree = adapter_cxml::reader::parse_one(body.as_bytes(), &Default::default()).ok()?;
+        let root = tree.root()?;
+        let request = root.child("Request")?;
+        let header = request.child("OrderRequest")?.child("OrderRequestHeader")?;
+        header
+            .child("DocumentReference")
+            .and_then(|d| d.attr("payloadID").map(str::to_string))
+    }
+
+    /// A change refers to the OrderRequest before it by the payloadID that one went out under,
+    /// read from the ledger, never made again: a PO an older gateway sent (its ledger upgraded,
+    /// the payloadID of that time, QA's `coupa-po.8.v1.08508312a744@coupa-gateway`, written in)
+    /// is referred to by that form, and one sent under this installation's form stays referred
+    /// to by it, and retried under it, after the configuration changed the instance or host.
+    #[tokio::test]
+    async fn a_change_refers_to_the_payload_id_the_earlier_order_was_sent_under() {
+        use gateway_model::OrderPurpose::{Cancel, Update};
+        let sandbox = gateway_sandbox::Sandbox::start(gateway_sandbox::SandboxOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let s = setup();
+        // Version 1 of Coupa PO 8 went out from a gateway before payloadIDs were recorded.
+        delivered(&s.ledger, "coupa-po:8:v1", "supplier: cXML 200 OK");
+        let raw = rusqlite::Connection::open(s.dir.path().join("ledger.db")).expect("open");
+        raw.execute_batch("ALTER TABLE documents DROP COLUMN payload_id")
+            .expect("the ledger as an older gateway left it");
+        drop(raw);
+        let ledger = Arc::new(Ledger::open(&s.dir.path().join("ledger.db")).expect("upgraded"));
+        let sender = |ids: PayloadIds, more: &str| {
+            SupplierDelivery::new(
+                Partners::new(vec![sandbox_acme(&sandbox, more)]),
+                Codecs::standard(),
+                Arc::clone(&ledger),
+                Duration::from_secs(10),
+                None,
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_payload_ids(ids)
+        };
+        let first = sender(
+            PayloadIds::new("https://acme.coupahost.com", Some("gw.acme.example")),
+            "",
+        );
+        let env = |key: &str| {
+            let mut env = s.env.clone();
+            env.idempotency_key = key.into();
+            env.source.extra.insert(COUPA_PO_ID.into(), "8".into());
+            claim_po(&ledger, key, &format!("doc-{key}"));
+            env
+        };
+        let v2 = env("coupa-po:8:v2");
+        first.deliver(&v2, &po77(Update)).await.expect("sent");
+        let received = sandbox.supplier_received();
+        let [change] = received.as_slice() else {
+            panic!("{received:?}")
+        };
+        assert_eq!(change.order_type.as_deref(), Some("update"));
+        assert_eq!(
+            document_reference(&change.body).as_deref(),
+            Some("coupa-po.8.v1.08508312a744@coupa-gateway"),
+            "{}",
+            change.body
+        );
+        let v2_id = change.payload_id.clone().unwrap_or_default();
+        assert!(
+            v2_id.starts_with("coupa-po.8.v2.") && v2_id.ends_with("@gw.acme.example"),
+            "{v2_id}"
+        );
+        ledger
+            .set_status(&v2.idempotency_key, Status::Delivered, "supplier")
+            .expect("delivered");
+
+        // The configuration changes: another base URL and host. The cancellation refers to
+        // version 2 by what it went out under.
+        let later = sender(
+            PayloadIds::new("https://other.example", Some("x.example")),
+            "",
+        );
+        let cancel = env("coupa-po:8:v2:cancel");
+        later.deliver(&cancel, &po77(Cancel)).await.expect("sent");
+        let received = sandbox.supplier_received();
+        assert_eq!(received.len(), 2, "{received:?}");
+        assert_eq!(received[1].order_type.as_deref(), Some("delete"));
+        assert_eq!(
+            document_reference(&received[1].body),
+            Some(v2_id.clone()),
+            "{}",
+            received[1].body
+        );
+        // A retry of a version whose first attempt went out keeps that attempt's payloadID,
+        // whatever the configuration says by then.
+        assert_eq!(
+            later
+                .payload_id(&v2.idempotency_key, &sandbox_acme(&sandbox, ""))
+                .expect("recorded"),
+            v2_id
+        );
+    }
+
     /// What a fake supplier endpoint answers after reading the request.
     #[derive(Clone, Copy)]
     enum FakeAnswer {
@@ -1128,6 +1598,9 @@ url = "{}/supplier/acme/cxml"
             body: &'static [u8],
             chunked: bool,
         },
+        /// Nothing: the connection is closed once the whole request was read (the QA tester's
+        /// `drop` endpoint: the supplier has the order, its answer is lost).
+        Close,
     }
 
     /// How many body bytes the fake endpoint wrote, and whether it wrote all it meant to
@@ -1234,9 +1707,61 @@ url = "{}/supplier/acme/cxml"
                     let finished = s.write_all(&answer).await.is_ok();
                     Ok((body.len(), finished))
                 }
+                FakeAnswer::Close => Ok((0, true)),
             }
         });
         (url, served)
+    }
+
+    /// QA: a PO whose POST reached the supplier but whose answer was lost counted as never
+    /// sent. Whether a failed POST may have reached the supplier: only a connection never made
+    /// or an answer refusing the order is certain; a connection closed after the request went
+    /// (the supplier has the order) or a 2xx answer without a readable cXML Status is not.
+    #[tokio::test]
+    async fn a_post_whose_answer_was_lost_may_have_reached_the_supplier() {
+        let refused =
+            br#"<cXML><Response><Status code="400" text="Bad Request"/></Response></cXML>"#;
+        for (answer, expected) in [
+            (FakeAnswer::Close, Reached::Maybe),
+            (
+                FakeAnswer::Body {
+                    status: 200,
+                    body: b"<html>thanks</html>",
+                    chunked: false,
+                },
+                Reached::Maybe,
+            ),
+            (
+                FakeAnswer::Body {
+                    status: 503,
+                    body: b"busy",
+                    chunked: false,
+                },
+                Reached::No,
+            ),
+            (
+                FakeAnswer::Body {
+                    status: 200,
+                    body: refused,
+                    chunked: false,
+                },
+                Reached::No,
+            ),
+        ] {
+            let (url, served) = fake_supplier(answer).await;
+            let outcome = post_cxml_outcome(&client(), &url, b"<cXML/>".to_vec()).await;
+            match outcome {
+                Err((_, reached)) => assert_eq!(reached, expected, "{outcome:?}"),
+                Ok(r) => panic!("taken: {r}"),
+            }
+            let _ = served.await;
+        }
+        // Nobody listens: the request never went.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/po", listener.local_addr().expect("address"));
+        drop(listener);
+        let outcome = post_cxml_outcome(&client(), &url, b"<cXML/>".to_vec()).await;
+        assert!(matches!(outcome, Err((_, Reached::No))), "{outcome:?}");
     }
 
     /// Far more than the bound, finite only so that a gateway reading without one fails the

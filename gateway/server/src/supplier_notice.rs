@@ -129,6 +129,7 @@ impl SupplierNotices {
         match channel {
             OutboundChannel::Cxml { url } => {
                 self.status_update(&given, partner)?;
+                let url = gateway_core::redact_url(url);
                 Ok(format!("a cXML StatusUpdateRequest to {url}"))
             }
             OutboundChannel::X12File { dir } => Ok(format!("an X12 824 in {dir}")),
@@ -164,6 +165,7 @@ impl SupplierNotices {
                 post_cxml(&self.http, url, body)
                     .await
                     .map(|answer| {
+                        let url = gateway_core::redact_url(url);
                         Told::said(format!("cXML StatusUpdateRequest to {url} ({answer})"))
                     })
                     .map_err(|e| format!("{e}; tell the supplier yourself"))
