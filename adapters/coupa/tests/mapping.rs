@@ -236,6 +236,27 @@ fn purchase_order_bad_decimal_is_located() {
     assert!(purchase_order_from_coupa(&Value::Array(vec![])).is_err());
 }
 
+/// QA 14b item 7: a line's `supp-aux-part-num` (the supplier's key of a punch-out item) is
+/// the line's supplier auxiliary part id, which every supplier format's writer reads
+/// (`gateway_core::supplier_part_auxiliary_id`): as text, trimmed, also when Coupa sends a
+/// number; a blank or null one is none.
+#[test]
+fn a_lines_supp_aux_part_num_is_its_supplier_auxiliary_part_id() {
+    use gateway_core::supplier_part_auxiliary_id;
+    let mut po: Value = serde_json::from_slice(&data("po.coupa.json")).unwrap();
+    po["order-lines"][0]["supp-aux-part-num"] = " AUX-9 ".into();
+    po["order-lines"][1]["supp-aux-part-num"] = 1005379527.into();
+    let got = purchase_order_from_coupa(&po).unwrap();
+    let aux = |k: usize| supplier_part_auxiliary_id(&got.lines[k].extensions);
+    assert_eq!(aux(0), Some(("coupa", "AUX-9")));
+    assert_eq!(aux(1), Some(("coupa", "1005379527")));
+    for blank in [Value::Null, "  ".into()] {
+        po["order-lines"][0]["supp-aux-part-num"] = blank;
+        let got = purchase_order_from_coupa(&po).unwrap();
+        assert_eq!(supplier_part_auxiliary_id(&got.lines[0].extensions), None);
+    }
+}
+
 #[test]
 fn cancelled_and_first_version_purposes() {
     let mut po: Value = serde_json::from_slice(&data("po.coupa.json")).unwrap();

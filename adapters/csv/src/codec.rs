@@ -285,6 +285,38 @@ impl CsvCodec {
                     );
                     layout.reject_oversized(r, number, &first, false, Some(&before), sink);
                 }
+                Next::StrayQuote {
+                    number,
+                    column,
+                    first,
+                    after,
+                    rest_read,
+                    before,
+                } => {
+                    let rest = if rest_read {
+                        format!(
+                            "; the row is rejected, and the lines after its own (from row {}) \
+                             were read as rows of their own",
+                            number.saturating_add(1)
+                        )
+                    } else {
+                        "; the row is rejected".to_string()
+                    };
+                    let r = Reject::new(
+                        format!("row {number}, column {column}"),
+                        format!(
+                            "a quoted cell opens here and is not closed where expected: the `\"` \
+                             that ends it is followed by {after:?}, not by the delimiter or the \
+                             end of the line: the `\"` at the start of this cell is a stray one that made \
+                             the text up to the next `\"` (the opening quote of a later cell) \
+                             one cell, or a `\"` inside the value is not written twice{rest}. \
+                             Remove the stray `\"` or double it (a `\"` that is part of a value \
+                             is written twice, `\"\"`, inside a quoted cell), and send the file \
+                             again"
+                        ),
+                    );
+                    layout.reject_oversized(r, number, &first, false, Some(&before), sink);
+                }
                 Next::TooLarge {
                     number,
                     fatal,

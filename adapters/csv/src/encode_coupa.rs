@@ -17,7 +17,7 @@
 //! (`$.lines[0].uom`): see [`crate::table`].
 
 use gateway_core::EncodeError;
-use gateway_model::{ChargeKind, Invoice, InvoicePurpose, OrderPurpose, PurchaseOrder};
+use gateway_model::{ChargeKind, Invoice, InvoicePurpose, OrderLine, OrderPurpose, PurchaseOrder};
 use rust_decimal::Decimal;
 
 use crate::coupa::{OTHER_ALLOCATION, OTHER_RECORDS, OTHER_TAG};
@@ -550,7 +550,9 @@ pub const PO_HEADER_COLUMNS: &[&str] = &[
 ];
 
 /// Every column of a PO `Line` record, in the order written, whatever the line holds (see
-/// [`PO_HEADER_COLUMNS`]); columns kept from a source file follow.
+/// [`PO_HEADER_COLUMNS`]); columns kept from a source file follow. The newest,
+/// `supp-aux-part-num` ([`PO_AUXILIARY_PART`]), is last, so no column a supplier reads by
+/// position moved.
 pub const PO_LINE_COLUMNS: &[&str] = &[
     "line-number",
     "description",
@@ -562,7 +564,27 @@ pub const PO_LINE_COLUMNS: &[&str] = &[
     "source-part-num",
     "item-number",
     "currency",
+    PO_AUXILIARY_PART,
 ];
+
+/// The PO line column of the supplier's auxiliary part id (a punch-out item's key), under
+/// Coupa's own name for it (`supp-aux-part-num`).
+const PO_AUXILIARY_PART: &str = gateway_core::auxiliary_part_id::CSV_COLUMN;
+
+/// The line's supplier auxiliary part id for [`PO_AUXILIARY_PART`], with where it is in the
+/// line: another format's form ([`gateway_core::supplier_part_auxiliary_id`]). `None` when the
+/// line has none, or keeps it as a CSV column of its own, which is written back from
+/// `extensions.csv` as it came (over this column when it has this name), not a second time.
+fn auxiliary_part(l: &OrderLine) -> Option<(Source, &str)> {
+    let (from, id) = gateway_core::supplier_part_auxiliary_id(&l.extensions)?;
+    let source = match from {
+        "cxml" => Source::value("extensions.cxml.supplier_part_auxiliary_id"),
+        "coupa" => Source::value("extensions.coupa.supp-aux-part-num"),
+        "x12" => Source::value("extensions.x12.ids"),
+        _ => return None,
+    };
+    Some((source, id))
+}
 
 /// The `status` of a PO header: `cancelled` for a cancellation, else `issued`, as Coupa's
 /// export says of an order sent to its supplier (the file's POs are issued: new or changed).
@@ -682,6 +704,9 @@ pub fn order_records<'a>(
         );
         r.fill("item-number", BUYER_PART, l.buyer_part_id.as_deref());
         r.fill("currency", CURRENCY.under("$"), po.currency.as_deref());
+        if let Some((source, id)) = auxiliary_part(l) {
+            r.fill(PO_AUXILIARY_PART, source, Some(id));
+        }
         r.set_extensions(l.extensions.get(EXT), KEPT)?;
         out.push(r);
     }

@@ -4,9 +4,18 @@
 //! without an error) is told apart from a closed one: see [`Next::Unclosed`]. The record that
 //! opened it ends at its line's end, and the lines after it, which the cell swallowed, are
 //! read again as records of their own.
+//!
+//! A quoted cell closed by a `"` followed by anything but the delimiter, a line end, the end
+//! of the input or spaces before one of those is told too ([`Next::StrayQuote`]): that is
+//! what a stray `"` at the start of a cell makes of the text up to the opening quote of a
+//! later quoted cell (`..."Muttern M6";...` closes the cell before `Muttern`), which may be
+//! part of the next row only, too little for [`crate::multiline`] to tell it from text. The
+//! record is refused, and the lines after its own are read again as records, from the bytes
+//! as written, so a row the cell cut in two is read whole.
 
 use gateway_model::charset::Charset;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::io::{BufRead, Read};
 use std::rc::Rc;
 
@@ -91,6 +100,23 @@ pub enum Next {
     },
     /// The record at `number` had a field or the whole record over its bound. When
     /// `fatal`, the rest of the file could not be read (the record never ended).
+    /// The record at `number` opened a quoted cell in its `column` (1-based) that a `"`
+    /// followed by `after` closed, not by a delimiter or a line end: a stray `"` at the start
+    /// of the cell, closed by a later quoted cell's opening quote. When the cell held line
+    /// breaks (`rest_read`), the lines after the record's first were read again, as written,
+    /// as records of their own (numbered on from `number`).
+    StrayQuote {
+        number: u64,
+        column: usize,
+        /// The record's first cell (its record type in Coupa's layouts), shortened.
+        first: String,
+        /// The text that followed the closing quote, up to the next delimiter or line end,
+        /// shortened.
+        after: String,
+        rest_read: bool,
+        /// The record's cells before the one the stray quote opened.
+        before: Row,
+    },
     TooLarge {
         number: u64,
         fatal: bool,
@@ -114,6 +140,63 @@ struct Guard {
     eof: Cell<bool>,
     /// Where the bytes handed out leave the csv reader's quoting.
     quotes: Cell<QuoteScan>,
+    /// Quoted cells closed by a `"` followed by text, in input order, not yet passed by a
+    /// record the csv reader returned.
+    strays: RefCell<VecDeque<Stray>>,
+    /// The bytes handed out from `kept_from` on, while a stray or an open quoted cell may need
+    /// the lines after its first read again ([`Stray::rest_from`]); empty otherwise.
+    kept: RefCell<Vec<u8>>,
+    kept_from: Cell<u64>,
+}
+
+/// A quoted cell closed by a `"` that is followed by text: see [`Next::StrayQuote`].
+#[derive(Debug, Clone)]
+struct Stray {
+    /// Input offset of the opening quote: the stray belongs to the record that holds it.
+    opened_at: u64,
+    /// 1-based column of the cell the quote opened.
+    column: usize,
+    /// Input offset of the first line break inside the quoted cell: the lines after it are
+    /// read again. `None` when the cell closed on its own line.
+    rest_from: Option<u64>,
+    /// What followed the closing quote, shortened.
+    after: String,
+}
+
+/// Most bytes of the text after a stray's closing quote quoted in the reject.
+const AFTER_SHOWN: usize = 24;
+
+impl Guard {
+    /// Keeps the bytes of `got` (handed out from input offset `start`) that a stray or an open
+    /// quoted cell may need read again, and lets go of those no longer needed.
+    fn keep(&self, got: &[u8], start: u64, quotes: &QuoteScan) {
+        let need = self
+            .strays
+            .borrow()
+            .iter()
+            .filter_map(|s| s.rest_from)
+            .chain(quotes.line_break)
+            .min();
+        let mut kept = self.kept.borrow_mut();
+        let Some(from) = need else {
+            kept.clear();
+            return;
+        };
+        if from >= start || kept.is_empty() {
+            kept.clear();
+            let from = from.max(start);
+            self.kept_from.set(from);
+            let skip = usize::try_from(from - start).unwrap_or(usize::MAX);
+            kept.extend_from_slice(got.get(skip..).unwrap_or_default());
+        } else {
+            let drop = from.saturating_sub(self.kept_from.get());
+            let drop_len = usize::try_from(drop).unwrap_or(usize::MAX).min(kept.len());
+            kept.drain(..drop_len);
+            self.kept_from
+                .set(self.kept_from.get().saturating_add(drop));
+            kept.extend_from_slice(got);
+        }
+    }
 }
 
 /// Where a byte falls as the csv reader (default quoting: `"` opens a quoted cell only at the
@@ -129,6 +212,9 @@ enum Quoting {
     Quoted,
     /// Just after a quote in a quoted cell: it closed the cell, or a second one follows.
     QuoteSeen,
+    /// Spaces or tabs after a closing quote: the reader keeps them in the cell, and trimming
+    /// drops them, so only a delimiter or a line end may follow.
+    AfterQuote,
 }
 
 /// Follows the quoting of the bytes the csv reader is given, so that the end of the input can
@@ -141,6 +227,12 @@ struct QuoteScan {
     cell: usize,
     /// 0-based index of the cell the open quote started.
     opened_in: usize,
+    /// Input offset of the next byte fed.
+    at: u64,
+    /// Input offset of the open quote.
+    opened_at: u64,
+    /// Input offset of the first line break in the quoted cell open (or just closed), if any.
+    line_break: Option<u64>,
 }
 
 impl QuoteScan {
@@ -152,46 +244,89 @@ impl QuoteScan {
     }
 
     /// The state after `buf`: runs of bytes that cannot change it are skipped in one search.
-    fn feed(&mut self, mut buf: &[u8]) {
-        while let Some((&b, rest)) = buf.split_first() {
+    /// A quoted cell closed by a `"` followed by text is added to `strays`.
+    fn feed(&mut self, buf: &[u8], strays: &mut VecDeque<Stray>) {
+        let mut i = 0;
+        while let Some(&b) = buf.get(i) {
+            let rest = buf.get(i..).unwrap_or_default();
             match self.state {
-                Quoting::Quoted => match buf.iter().position(|&c| c == b'"') {
-                    Some(i) => {
+                Quoting::Quoted => match memchr::memchr(b'"', rest) {
+                    Some(q) => {
+                        self.note_line_break(rest.get(..q).unwrap_or_default(), i);
                         self.state = Quoting::QuoteSeen;
-                        buf = buf.get(i + 1..).unwrap_or_default();
+                        i += q + 1;
                     }
-                    None => return,
+                    None => {
+                        self.note_line_break(rest, i);
+                        i = buf.len();
+                    }
                 },
-                Quoting::Field => match buf
+                Quoting::Field => match rest
                     .iter()
                     .position(|&c| c == self.delimiter || c == b'\n' || c == b'\r')
                 {
-                    Some(i) => {
-                        let end = buf.get(i).copied().unwrap_or(b'\n');
+                    Some(at) => {
+                        let end = rest.get(at).copied().unwrap_or(b'\n');
                         self.end_cell(end);
-                        buf = buf.get(i + 1..).unwrap_or_default();
+                        i += at + 1;
                     }
-                    None => return,
+                    None => i = buf.len(),
                 },
                 Quoting::Start => {
-                    buf = rest;
+                    i += 1;
                     if b == b'"' {
                         self.state = Quoting::Quoted;
                         self.opened_in = self.cell;
+                        self.opened_at = self.at.saturating_add(i as u64 - 1);
+                        self.line_break = None;
                     } else if !self.end_cell(b) {
                         self.state = Quoting::Field;
                     }
                 }
-                Quoting::QuoteSeen => {
-                    buf = rest;
-                    if b == b'"' {
+                Quoting::QuoteSeen | Quoting::AfterQuote => {
+                    if self.state == Quoting::QuoteSeen && b == b'"' {
                         self.state = Quoting::Quoted;
-                    } else if !self.end_cell(b) {
-                        // The csv reader keeps bytes after the closing quote in the cell.
+                    } else if self.end_cell(b) {
+                        self.line_break = None;
+                    } else if b == b' ' || b == b'\t' {
+                        self.state = Quoting::AfterQuote;
+                    } else {
+                        // The csv reader keeps bytes after the closing quote in the cell; a
+                        // quote that closed a cell so was not meant to close it.
+                        strays.push_back(self.stray(rest));
                         self.state = Quoting::Field;
+                        self.line_break = None;
+                        continue;
                     }
+                    i += 1;
                 }
             }
+        }
+        self.at = self.at.saturating_add(buf.len() as u64);
+    }
+
+    /// Notes the first line break of the open quoted cell in `text`, which starts at `i` of
+    /// the buffer being fed.
+    fn note_line_break(&mut self, text: &[u8], i: usize) {
+        if self.line_break.is_none()
+            && let Some(at) = memchr::memchr2(b'\n', b'\r', text)
+        {
+            self.line_break = Some(self.at.saturating_add((i + at) as u64));
+        }
+    }
+
+    /// The stray quote closed just before `rest`, the bytes of this buffer from there on.
+    fn stray(&self, rest: &[u8]) -> Stray {
+        let after = rest
+            .iter()
+            .position(|&c| c == self.delimiter || c == b'\n' || c == b'\r')
+            .map_or(rest, |end| rest.get(..end).unwrap_or_default());
+        let after = after.get(..AFTER_SHOWN).unwrap_or(after);
+        Stray {
+            opened_at: self.opened_at,
+            column: self.opened_in.saturating_add(1),
+            rest_from: self.line_break,
+            after: String::from_utf8_lossy(after).into_owned(),
         }
     }
 
@@ -226,14 +361,16 @@ impl Read for Guarded<'_> {
             ));
         }
         let n = self.inner.read(buf)?;
+        let start = self.read;
         self.read += n as u64;
         self.guard.read.set(self.read);
         if n == 0 {
             self.guard.eof.set(true);
         } else if let Some(got) = buf.get(..n) {
             let mut quotes = self.guard.quotes.get();
-            quotes.feed(got);
+            quotes.feed(got, &mut self.guard.strays.borrow_mut());
             self.guard.quotes.set(quotes);
+            self.guard.keep(got, start, &quotes);
         }
         Ok(n)
     }
@@ -313,7 +450,24 @@ impl<'a> RowReader<'a> {
             }
             Ok(true) => {
                 self.number += 1;
-                self.guard.limit.set(bound_from(self.csv.position().byte()));
+                let end = self.csv.position().byte();
+                self.guard.limit.set(bound_from(end));
+                if let Some(stray) = self.stray_before(end) {
+                    let first = self.first_cell();
+                    let before = self.cells_before(stray.column);
+                    let rest_read = match stray.rest_from {
+                        Some(from) => self.read_again_from(from),
+                        None => false,
+                    };
+                    return Ok(Next::StrayQuote {
+                        number: self.number,
+                        column: stray.column,
+                        first,
+                        after: stray.after,
+                        rest_read,
+                        before,
+                    });
+                }
                 // Told before the bounds: the cell left open holds the rest of the file, which
                 // is read on, however long.
                 if let Some(column) = self.unclosed() {
@@ -435,6 +589,51 @@ impl<'a> RowReader<'a> {
 }
 
 impl RowReader<'_> {
+    /// The first stray of the record that ended at input offset `end` (later ones in it are
+    /// dropped: the record is refused for the first).
+    fn stray_before(&self, end: u64) -> Option<Stray> {
+        let mut strays = self.guard.strays.borrow_mut();
+        let mut first = None;
+        while strays.front().is_some_and(|s| s.opened_at < end) {
+            let s = strays.pop_front();
+            first = first.or(s);
+        }
+        first
+    }
+
+    /// After a record refused for a stray quote whose cell held a line break at input offset
+    /// `from`: the input from the line after it, as written (the bytes kept since, then the
+    /// input not handed out yet), is read again with a fresh reader, so the rows the cell
+    /// swallowed or cut are read as records. False, and the reader done, when the bytes are
+    /// not kept (they always are while a stray is pending).
+    fn read_again_from(&mut self, from: u64) -> bool {
+        let kept = std::mem::take(&mut *self.guard.kept.borrow_mut());
+        let Some(skip) = from
+            .checked_sub(self.guard.kept_from.get())
+            .and_then(|s| usize::try_from(s).ok())
+            .filter(|&s| s <= kept.len())
+        else {
+            self.done = true;
+            return false;
+        };
+        let mut rest = kept;
+        rest.drain(..skip);
+        // The line break the cell held ends the refused record's line.
+        let cut = match rest.as_slice() {
+            [b'\r', b'\n', ..] => 2,
+            [b'\r' | b'\n', ..] => 1,
+            _ => 0,
+        };
+        rest.drain(..cut);
+        let (empty, _) = csv_reader(Box::new(std::io::empty()), self.delimiter);
+        let unread = std::mem::replace(&mut self.csv, empty).into_inner().inner;
+        let input = std::io::Cursor::new(rest).chain(unread);
+        let (csv, guard) = csv_reader(Box::new(input), self.delimiter);
+        self.csv = csv;
+        self.guard = guard;
+        true
+    }
+
     /// The cells of the record just read before its `column` (1-based), as a row.
     fn cells_before(&self, column: usize) -> Row {
         let mut record = ByteRecord::new();
@@ -647,8 +846,8 @@ mod tests {
             b"a,\"b\"",
             b"a,\"b\"\"\"\n",
             b"12\" ruler,5\n",
-            b"12\" ruler,\"5\"x,\"\"\n",
-            b"\"a\"b,c\n",
+            b"12\" ruler,\"5\" ,\"\"\t\n",
+            b"\"a\",b\r\n\"\"\r\n",
             b"",
         ] {
             let (_, next) = last(data);
@@ -657,17 +856,116 @@ mod tests {
     }
 
     #[test]
+    fn a_quote_closed_before_text_is_told_and_the_lines_after_are_read_again() {
+        // Within the line: the record is refused, the next one read as it is.
+        let mut input: &[u8] = b"12\" ruler,\"5\"x,\"\"\n\"a\" b,c\nlast,1\n";
+        let mut r = RowReader::new(&mut input, b',');
+        for (row, col, after) in [(1, 2, "x"), (2, 1, "b")] {
+            match r.next().unwrap() {
+                Next::StrayQuote {
+                    number,
+                    column,
+                    after: got,
+                    rest_read,
+                    ..
+                } => {
+                    assert_eq!((number, column, got.as_str()), (row, col, after));
+                    assert!(!rest_read);
+                }
+                other => panic!("expected StrayQuote, got {other:?}"),
+            }
+        }
+        assert!(matches!(r.next().unwrap(), Next::Row(row) if row.get(Some(0)) == "last"));
+        // Over lines (CRLF): the lines after the record's first are read again as written.
+        let mut input: &[u8] = b"h\r\nA,\"open,1\r\nB,\"q\"\"x\",2\r\nC,\"z\",3\r\n";
+        let mut r = RowReader::new(&mut input, b',');
+        assert!(matches!(r.next().unwrap(), Next::Row(_)));
+        match r.next().unwrap() {
+            Next::StrayQuote {
+                number,
+                column,
+                first,
+                rest_read,
+                before,
+                ..
+            } => {
+                assert_eq!((number, column, first.as_str()), (2, 2, "A"));
+                assert!(rest_read);
+                assert_eq!(before.cells.iter().collect::<Vec<_>>(), ["A"]);
+            }
+            other => panic!("expected StrayQuote, got {other:?}"),
+        }
+        let mut rest = Vec::new();
+        while let Next::Row(row) = r.next().unwrap() {
+            rest.push((row.number, row.cells.iter().collect::<Vec<_>>().join("|")));
+        }
+        assert_eq!(
+            rest,
+            [(3, "B|q\"x|2".to_string()), (4, "C|z|3".to_string())]
+        );
+    }
+
+    #[test]
+    fn the_lines_after_a_stray_are_read_again_across_many_reads() {
+        // The stray's record and the rows after it span several of the csv reader's reads.
+        let mut data = b"h\nA,\"open,1\n".to_vec();
+        let filler = format!("F,{},0\n", "x".repeat(200));
+        for _ in 0..(READ_AHEAD / 100) {
+            data.extend_from_slice(filler.as_bytes());
+        }
+        data.extend_from_slice(b"B,\"q\",2\nC,3\n");
+        let mut input: &[u8] = &data;
+        let mut r = RowReader::new(&mut input, b',');
+        assert!(matches!(r.next().unwrap(), Next::Row(_)));
+        assert!(matches!(
+            r.next().unwrap(),
+            Next::StrayQuote {
+                number: 2,
+                column: 2,
+                rest_read: true,
+                ..
+            }
+        ));
+        let mut rows = Vec::new();
+        while let Next::Row(row) = r.next().unwrap() {
+            rows.push(row.get(Some(0)).to_string());
+        }
+        assert_eq!(rows.len(), READ_AHEAD / 100 + 2);
+        assert_eq!(rows.last().map(String::as_str), Some("C"));
+        assert_eq!(rows[rows.len() - 2], "B");
+    }
+
+    #[test]
     fn the_quote_scan_agrees_across_read_boundaries() {
         // The scan sees the input in the csv reader's chunks: a quote pair split between two
         // reads is still an escaped quote.
+        let mut strays = VecDeque::new();
         let mut s = QuoteScan::new(b',');
-        s.feed(b"a,\"x\"");
-        s.feed(b"\"y");
+        s.feed(b"a,\"x\"", &mut strays);
+        s.feed(b"\"y", &mut strays);
         assert_eq!(s.state, Quoting::Quoted);
-        s.feed(b"\"");
+        s.feed(b"\"", &mut strays);
         assert_eq!(s.state, Quoting::QuoteSeen);
-        s.feed(b",b\n\"");
+        s.feed(b" ", &mut strays);
+        assert_eq!(s.state, Quoting::AfterQuote);
+        s.feed(b",b\n\"", &mut strays);
         assert_eq!((s.state, s.opened_in), (Quoting::Quoted, 0));
+        // A closing quote, then a space, then text, split over three reads.
+        s.feed(b"p\nq\"", &mut strays);
+        s.feed(b" ", &mut strays);
+        assert!(strays.is_empty());
+        s.feed(b"z,", &mut strays);
+        let stray = strays.pop_front().unwrap();
+        assert_eq!(
+            (
+                stray.opened_at,
+                stray.column,
+                stray.rest_from,
+                stray.after.as_str()
+            ),
+            (12, 1, Some(14), "z")
+        );
+        assert_eq!(s.state, Quoting::Start);
     }
 
     #[test]

@@ -47,15 +47,17 @@ Invoice Line,Invoice Number,Line Number,Description,Price,Quantity,Unit of Measu
 
 #[test]
 fn coupa_a_stray_quote_swallowing_an_invoice_is_refused_at_its_row_and_column() {
-    // Row 4's description opens a quote; the next `"` (before "Nuts", in Q-2's second line)
-    // closes it: Q-2 and its lines would be Q-1's description, Q-2's last cells Q-1's line.
+    // Row 4's description opens a quote; the next `"` (an inch mark after "Nuts 1/2", in
+    // Q-2's second line, followed by the delimiter, so the record reader takes it for a
+    // closing quote: `stray_quotes.rs` has those followed by text) closes it: Q-2 and its
+    // lines would be Q-1's description, Q-2's last cells Q-1's line.
     let raw = format!(
         "{COUPA_HEAD}\
 Invoice,Q-1,Quote Supplies,2026-05-01,EUR,\n\
 Invoice Line,Q-1,1,\"Cable ties,3.20,5,PK\n\
 Invoice,Q-2,Quote Supplies,2026-05-02,EUR,\n\
 Invoice Line,Q-2,1,Bolts,1.00,10,EA\n\
-Invoice Line,Q-2,2,\"Nuts,0.50,10,EA\n\
+Invoice Line,Q-2,2,Nuts 1/2\",0.50,10,EA\n\
 Invoice,Q-3,Quote Supplies,2026-05-03,EUR,\n\
 Invoice Line,Q-3,1,Washers,0.10,100,EA\n"
     );
@@ -73,20 +75,21 @@ Invoice Line,Q-3,1,Washers,0.10,100,EA\n"
 
 #[test]
 fn coupa_a_stray_quote_joining_two_lines_of_one_invoice_is_refused() {
-    // The quote closes early in the next line: only its record type, number and line number
-    // are in the cell, and line 2's price and quantity would become line 1's.
+    // The quote closes early in the next line (an inch mark before the delimiter): only its
+    // record type, number, line number and description are in the cell, and line 2's price
+    // and quantity would become line 1's.
     let raw = format!(
         "{COUPA_HEAD}\
 Invoice,Q-4,Quote Supplies,2026-05-01,EUR,\n\
 Invoice Line,Q-4,1,\"Cable ties,3.20,5,PK\n\
-Invoice Line,Q-4,2,\"Bolts,1.00,10,EA\n\
+Invoice Line,Q-4,2,Bolts 1/2\",1.00,10,EA\n\
 Invoice,Q-5,Quote Supplies,2026-05-02,EUR,\n\
 Invoice Line,Q-5,1,Washers,0.10,100,EA\n"
     );
     let d = decode(raw.as_bytes());
     let message = the_reject(&d, "row 4, column \"Description\" (D)", "Q-4");
     assert!(
-        message.contains("\"Invoice Line,Q-4,2,Bolts\""),
+        message.contains("\"Invoice Line,Q-4,2,Bolts 1/2\""),
         "{message}"
     );
     assert_eq!(numbers(&d), ["Q-5"]);
@@ -161,13 +164,13 @@ const SHEET_ROW: &str = "15.03.2026;Schrauben Müller GmbH;SUP-200;Globex GmbH;E
 
 #[test]
 fn partner_map_a_stray_quote_in_a_description_swallowing_rows_is_refused() {
-    // R-1's description opens a quote that R-2's (`Scheiben" M6`) closes: R-1's second row
+    // R-1's description opens a quote that R-2's (`Scheiben 1/2"`) closes: R-1's second row
     // and R-2's first would be R-1's description, and R-2's last cells R-1's line.
     let raw = format!(
         "{SHEET_HEAD}\
 R-1;{SHEET_ROW};1;A-100;\"Schrauben M6;100;ST;0,12;20,00\n\
 R-1;{SHEET_ROW};2;A-200;Muttern M6;100;ST;0,08;20,00\n\
-R-2;{SHEET_ROW};1;A-300;Scheiben\" M6;50;ST;0,10;5,00\n\
+R-2;{SHEET_ROW};1;A-300;Scheiben 1/2\";50;ST;0,10;5,00\n\
 R-3;{SHEET_ROW};1;A-300;Scheiben M6;50;ST;0,10;5,00\n"
     );
     let d = decode_with(raw.as_bytes(), &partner_sheet());

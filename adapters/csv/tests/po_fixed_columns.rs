@@ -23,9 +23,10 @@ ship-to-address-city,ship-to-address-state,ship-to-address-postal-code,\
 ship-to-address-country,payment-terms-code,total,currency,ship-to-attention,\
 shipping-terms-code";
 
-/// The header row of every PO `Line` record, whatever the line holds.
+/// The header row of every PO `Line` record, whatever the line holds. `supp-aux-part-num`, the
+/// newest, is last: no column before it moved.
 const LINE_ROW: &str = "type,line-number,description,quantity,price,total,uom,need-by-date,source-part-num,\
-item-number,currency";
+item-number,currency,supp-aux-part-num";
 
 fn party(name: &str, street: &[&str]) -> Party {
     Party {
@@ -261,4 +262,54 @@ fn orders_of_one_file_and_kept_columns_follow_the_fixed_list() {
         r.iter().filter(|row| row[0] == "type").count() == 2,
         "{text}"
     );
+}
+
+/// QA 14b item 7: a Coupa PO line's `supp-aux-part-num` (QA3-CSV's `AUX-9`, a punch-out
+/// item's key) was in no column. It is the Line record's last column, `supp-aux-part-num`
+/// (Coupa's name), from whichever format's form the line keeps it in; read back, it is a kept
+/// cell the next write puts in the same column, once.
+#[test]
+fn a_lines_auxiliary_part_id_is_the_last_line_column() {
+    let mut po = full();
+    po.lines[0].extensions.insert(
+        "coupa".into(),
+        serde_json::json!({"id": 101, "supp-aux-part-num": "AUX-9", "type": "OrderQuantityLine"}),
+    );
+    let mut cxml_line = po.lines[0].clone();
+    cxml_line.line_number = 2;
+    cxml_line.extensions = [(
+        "cxml".to_string(),
+        serde_json::json!({"supplier_part_auxiliary_id": "BOX-100"}),
+    )]
+    .into();
+    po.lines.push(cxml_line);
+    let text = write(&po);
+    let r = rows(&text);
+    assert_eq!(r[2].join(","), LINE_ROW, "{text}");
+    assert_eq!(r[3].last().map(String::as_str), Some("AUX-9"), "{text}");
+    assert_eq!(cell(&r, 2, 3, "supp-aux-part-num"), "AUX-9");
+    assert_eq!(cell(&r, 2, 4, "supp-aux-part-num"), "BOX-100");
+    assert_eq!(cell(&r, 2, 3, "source-part-num"), "LS-100");
+
+    let d = decode(text.as_bytes());
+    assert!(d.rejects.is_empty(), "{:?}", d.rejects);
+    let Document::PurchaseOrder(back) = docs(&d).remove(0) else {
+        panic!("not a PO")
+    };
+    assert_eq!(
+        gateway_core::supplier_part_auxiliary_id(&back.lines[0].extensions),
+        Some(("csv", "AUX-9"))
+    );
+    let again = write(&back);
+    assert_eq!(rows(&again), r, "{again}");
+
+    // A column of another spelling kept from a CSV source is written as it came, not twice.
+    let mut kept = sparse();
+    kept.lines[0].extensions.insert(
+        "csv".into(),
+        serde_json::json!({"Supplier Aux Part Num": "K-1"}),
+    );
+    let r = rows(&write(&kept));
+    assert_eq!(cell(&r, 2, 3, "supp-aux-part-num"), "");
+    assert_eq!(cell(&r, 2, 3, "Supplier Aux Part Num"), "K-1");
 }

@@ -23,6 +23,8 @@
 //!   without a percent), in header Extrinsics ([`DISCOUNT_PERCENT_WITHOUT_DAYS`],
 //!   [`DISCOUNT_DAYS_WITHOUT_PERCENT`]);
 //! - `orderDate` for an order without a date: the document's timestamp ([`ORDER_DATE_SOURCE`]);
+//! - the `Total` of an order without a total: the sum of its lines' amounts
+//!   ([`TOTAL_SOURCE`]);
 //! - the zero `Money` of the `InvoiceDetailLineShipping` that carries an invoice line's own
 //!   ship-to or ship-from when the line has no shipping charge ([`SHIPPING_WITHOUT_CHARGE`]);
 //! - the `ItemOut` of a cancel without lines ([`PLACEHOLDER_ITEM`]);
@@ -39,7 +41,7 @@
 //! one of the same name would read back in its place). [`PAYMENT_TERM_CODE`] is Coupa's name
 //! and text a sender may have written: it is taken only into terms without a description.
 
-use gateway_model::{Charge, ChargeKind, OrderLine, Party, PaymentTerms, Text};
+use gateway_model::{Charge, ChargeKind, OrderLine, Party, PaymentTerms, PurchaseOrder, Text};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
@@ -348,6 +350,28 @@ pub(crate) fn order_date_filled_in(
 ) -> bool {
     let marked = matches!(extrinsic.remove(ORDER_DATE_SOURCE), Some(Value::String(s)) if s == FROM_TIMESTAMP);
     marked && order_date.is_some() && order_date == timestamp
+}
+
+/// The header Extrinsic that says `OrderRequestHeader/Total` (required by cXML.dtd) was written
+/// as the sum of the lines' amounts (its value: [`FROM_LINES`]): the order gave no total.
+/// A supplier is shown that sum, as the PO mail shows it; reading the document back gives the
+/// order without a total, as it was.
+pub(crate) const TOTAL_SOURCE: &str = "totalSource";
+
+/// [`TOTAL_SOURCE`]'s value.
+pub(crate) const FROM_LINES: &str = "lines";
+
+/// Takes [`TOTAL_SOURCE`] out of the header's `extrinsic`: whether it says the `Total` was
+/// the lines' sum ([`total_filled_in`] decides, once the lines are read).
+pub(crate) fn take_total_source(extrinsic: &mut Map<String, Value>) -> bool {
+    matches!(extrinsic.remove(TOTAL_SOURCE), Some(Value::String(s)) if s == FROM_LINES)
+}
+
+/// Whether the order's `total` is what the writer filled in for an order without one:
+/// `marked` ([`take_total_source`]) and still the sum of the lines read (a total changed
+/// since is the order's own).
+pub(crate) fn total_filled_in(marked: bool, po: &PurchaseOrder) -> bool {
+    marked && po.total.is_some() && po.total == po.lines_total()
 }
 
 /// The header Extrinsic naming the `lineNumber` of the `ItemOut` written for a cancel without

@@ -65,11 +65,12 @@ impl Status {
     }
 
     /// The HTTP status to send with this body: the cXML code where it is an HTTP code
-    /// (200, 400, 401, 406, 409, 417, 500), 200 for any other success (201 Accepted is a
-    /// cXML-level answer), 400 for other client errors (450), 500 for other server errors.
+    /// (200, 400, 401, 403, 406, 408, 409, 413, 417, 500, 503), 200 for any other success
+    /// (201 Accepted is a cXML-level answer), 400 for other client errors (450), 500 for other
+    /// server errors.
     pub fn http_status(&self) -> u16 {
         match self.code {
-            200 | 400 | 401 | 403 | 406 | 409 | 413 | 417 | 500 | 503 => self.code,
+            200 | 400 | 401 | 403 | 406 | 408 | 409 | 413 | 417 | 500 | 503 => self.code,
             c if (200..300).contains(&c) => 200,
             c if (400..500).contains(&c) => 400,
             _ => 500,

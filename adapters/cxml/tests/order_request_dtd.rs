@@ -1842,3 +1842,108 @@ fn an_x12_ship_from_is_a_header_contact_of_role_ship_from() {
     let (path, message) = refused(&po);
     assert_eq!(path, "$.extensions.x12.ship_from", "{message}");
 }
+
+// ---- QA 14b: what reached suppliers of Coupa POs ---------------------------------------------
+
+/// The `Money` of the header's `Total`.
+fn total_money(xml: &str) -> String {
+    let t = tree(xml);
+    at(&t, "Request/OrderRequest/OrderRequestHeader/Total/Money")
+        .text()
+        .to_string()
+}
+
+/// QA 14b item 9: a Coupa PO without `total` (QA3-CX) was written with `<Total><Money
+/// currency="EUR"/></Total>`, an empty amount, while its mail said "Total: 500.32 EUR". Total
+/// is required (`OrderRequestHeader (Total, ...)`): it is the sum of the lines' amounts, a
+/// line without one counting quantity × unit price, and reads back as no total.
+#[test]
+fn a_po_without_a_total_is_written_with_the_sum_of_its_lines() {
+    let mut po = coupa_po(OrderPurpose::New);
+    po.total = None;
+    let xml = write_valid_and_round_trip(&po);
+    assert_eq!(total_money(&xml), "2505.00", "{xml}");
+    assert!(
+        header_extrinsics(&xml).contains(&("totalSource".to_string(), "lines".to_string())),
+        "{xml}"
+    );
+
+    // The quantity line without an amount of its own: 10.0 × 100.50.
+    po.lines[0].amount = None;
+    let xml = write_valid_and_round_trip(&po);
+    let total: rust_decimal::Decimal = total_money(&xml).parse().unwrap();
+    assert_eq!(total, "2505".parse().unwrap(), "{xml}");
+
+    // A total of its own is written as it is, with no marker.
+    let xml = write_valid_and_round_trip(&coupa_po(OrderPurpose::New));
+    assert_eq!(total_money(&xml), "2505.00");
+    assert!(!xml.contains("totalSource"), "{xml}");
+
+    // A total someone changed after it was written is the order's own when read back.
+    let mut po = coupa_po(OrderPurpose::New);
+    po.total = None;
+    let xml = write(&po);
+    assert_eq!(xml.matches(">2505.00<").count(), 1, "{xml}");
+    let changed = xml.replace(">2505.00<", ">2600.00<");
+    assert_eq!(read_back(&changed).total, Some("2600.00".parse().unwrap()));
+}
+
+/// Nothing to add up (no total, and a line with neither an amount nor a unit price): refused
+/// at that line, saying what to give, rather than written with an empty `Money`.
+#[test]
+fn a_po_without_a_total_and_a_line_without_an_amount_is_refused_at_the_line() {
+    let mut po = coupa_po(OrderPurpose::New);
+    po.total = None;
+    po.lines[1].amount = None;
+    po.lines[1].unit_price = None;
+    let (path, message) = refused(&po);
+    assert_eq!(path, "$.lines[1].amount", "{message}");
+    assert!(message.contains("Total"), "{message}");
+}
+
+/// QA 14b item 7: a Coupa PO line's `supp-aux-part-num` (QA3-CX's `AUX-9`, a punch-out
+/// item's key) reached no supplier. Kept as the Coupa mapping keeps it (`extensions.coupa`),
+/// it is the line's `ItemID/SupplierPartAuxiliaryID`, which reads back as cXML's own; so is an
+/// X12 line's `VS` pair.
+#[test]
+fn a_coupa_lines_auxiliary_part_id_is_its_supplier_part_auxiliary_id() {
+    let mut po = coupa_po(OrderPurpose::New);
+    po.lines[0].buyer_part_id = Some("IT-7".into());
+    po.lines[0].extensions.insert(
+        "coupa".into(),
+        json!({"id": 101, "supp-aux-part-num": "AUX-9", "type": "OrderQuantityLine"}),
+    );
+    po.lines[1]
+        .extensions
+        .insert("x12".into(), json!({"ids": [["VS", "AUX-10"]]}));
+    let xml = write(&po);
+    let t = tree(&xml);
+    let problems = dtd_problems(t.root().unwrap());
+    assert!(problems.is_empty(), "{problems:#?}\n{xml}");
+    let lines = items(&t);
+    let id = lines[0].child("ItemID").unwrap();
+    assert_eq!(
+        names(id),
+        ["SupplierPartID", "SupplierPartAuxiliaryID", "BuyerPartID"]
+    );
+    assert_eq!(id.child("SupplierPartAuxiliaryID").unwrap().text(), "AUX-9");
+    assert_eq!(
+        lines[1]
+            .find("ItemID/SupplierPartAuxiliaryID")
+            .map(|a| a.text()),
+        Some("AUX-10"),
+        "{xml}"
+    );
+    let back = read_back(&xml);
+    assert_eq!(
+        back.lines[0].extensions["cxml"]["supplier_part_auxiliary_id"],
+        "AUX-9"
+    );
+    // Read back, it is written once, as cXML's own.
+    let again = write_valid_and_round_trip(&back);
+    assert_eq!(
+        again.matches("<SupplierPartAuxiliaryID>").count(),
+        2,
+        "{again}"
+    );
+}

@@ -33,7 +33,7 @@ pub use imap::{Fetched, ImapConfig, ImapError, ImapInbox, ImapSecurity};
 pub use message::{Limits, MailError, ParsedMail};
 
 pub use outbound::{
-    MailFile, NoticeMail, PoMail, RenderError, SmtpConfig, SmtpMailer, SmtpSecurity,
+    MailFile, NoticeMail, PoMail, RenderError, SmtpConfig, SmtpFailure, SmtpMailer, SmtpSecurity,
     SmtpSetupError, po_format, render_notice_mail, render_notice_mail_with, render_po_mail,
     without_secrets,
 };

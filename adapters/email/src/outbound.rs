@@ -9,6 +9,7 @@ use std::time::Duration;
 use gateway_core::profile::CxmlProfile;
 use gateway_core::{DeliveryError, Format, PartnerProfile, Secret};
 use gateway_model::PurchaseOrder;
+use gateway_model::charset::Charset;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::AsyncSmtpTransportBuilder;
@@ -181,11 +182,21 @@ impl SmtpMailer {
 
     /// Sends `message`; the receipt is the relay's answer (`2.0.0 Ok: queued as ...`).
     pub async fn send(&self, message: Message) -> Result<String, DeliveryError> {
+        self.send_outcome(message).await.map_err(|f| f.error)
+    }
+
+    /// [`SmtpMailer::send`], and on failure whether the relay may have taken the mail all the
+    /// same ([`SmtpFailure::maybe_taken`]), for mails whose duplicate is better than their loss
+    /// (a PO, whose later cancellation must go out if the supplier may have it).
+    pub async fn send_outcome(&self, message: Message) -> Result<String, SmtpFailure> {
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(DeliveryError::permanent(format!(
-                "SMTP {}: the mailer was used outside a Tokio runtime (a bug in the caller)",
-                self.relay
-            )));
+            return Err(SmtpFailure {
+                error: DeliveryError::permanent(format!(
+                    "SMTP {}: the mailer was used outside a Tokio runtime (a bug in the caller)",
+                    self.relay
+                )),
+                maybe_taken: false,
+            });
         }
         let transport = self.transport.get_or_init(|| self.builder.clone().build());
         match transport.send(message).await {
@@ -193,7 +204,10 @@ impl SmtpMailer {
                 let text = response.message().collect::<Vec<_>>().join(" ");
                 Ok(format!("smtp {}: {} {text}", self.relay, response.code()))
             }
-            Err(e) => Err(classify_smtp_error(&self.relay, &e)),
+            Err(e) => Err(SmtpFailure {
+                error: classify_smtp_error(&self.relay, &e),
+                maybe_taken: maybe_taken(&e),
+            }),
         }
     }
 }
@@ -208,6 +222,32 @@ impl Drop for SmtpMailer {
             std::mem::forget(transport);
         }
     }
+}
+
+/// A mail [`SmtpMailer::send_outcome`] could not send.
+#[derive(Debug)]
+pub struct SmtpFailure {
+    /// Retryable or permanent, as for [`SmtpMailer::send`].
+    pub error: DeliveryError,
+    /// Whether the relay may have taken the mail: its reply to the end of the DATA (`250`) may
+    /// be what was lost, the classic duplicate mail. lettre does not say at which command a
+    /// failure came, so only what certainly came before the mail was taken counts as not
+    /// sent: a reply refusing it (4xx/5xx, to any command), a connection or TLS session never
+    /// made, or a message the client would not send. A lost or unreadable reply or a timeout
+    /// (`network`, `response` errors), which may come after the final dot, counts as possibly
+    /// sent.
+    pub maybe_taken: bool,
+}
+
+/// [`SmtpFailure::maybe_taken`] of `e`.
+fn maybe_taken(e: &lettre::transport::smtp::Error) -> bool {
+    let certain = e.is_permanent()
+        || e.is_transient()
+        || e.is_client()
+        || e.is_tls()
+        || e.is_transport_shutdown()
+        || e.to_string().starts_with("Connection error");
+    !certain
 }
 
 /// 5xx is permanent (the relay refused this mail); 4xx, timeouts, network and TLS trouble may
@@ -317,6 +357,32 @@ pub fn attachment_type(format: Format) -> (&'static str, &'static str) {
     }
 }
 
+/// The character set an attachment in `format` is written in for `partner`, which its
+/// `Content-Type` must name: a CSV file is in the partner's `csv.charset` (UTF-8 by default),
+/// and a `text/*` part that names no charset is read by mail clients as US-ASCII (RFC 2046),
+/// so `Müller` and `Église` showed garbled. `None` for the formats that are not text to a mail
+/// reader (cXML, whose XML declaration names its encoding; X12; JSON, which is UTF-8).
+pub fn attachment_charset(format: Format, partner: &PartnerProfile) -> Option<Charset> {
+    match format {
+        Format::Csv => Some(
+            partner
+                .csv
+                .as_ref()
+                .and_then(|c| c.charset)
+                .unwrap_or_default(),
+        ),
+        Format::Cxml | Format::X12 | Format::Json | Format::Email => None,
+    }
+}
+
+/// The MIME name of `charset` (RFC 2978 registry names).
+fn mime_charset(charset: Charset) -> &'static str {
+    match charset {
+        Charset::Utf8 => "utf-8",
+        Charset::Windows1252 => "windows-1252",
+    }
+}
+
 /// One PO mail to build.
 #[derive(Debug, Clone)]
 pub struct PoMail<'a> {
@@ -325,6 +391,9 @@ pub struct PoMail<'a> {
     pub reply_to: Option<Mailbox>,
     pub to: &'a str,
     pub attachment_format: Format,
+    /// The character set the attachment is written in, named in its `Content-Type`
+    /// ([`attachment_charset`]).
+    pub attachment_charset: Option<Charset>,
     pub attachment_name: String,
     pub attachment: Vec<u8>,
     /// Our id for the mail (`<doc id>@coupa-gateway`), so a supplier's reply can be traced.
@@ -335,7 +404,11 @@ pub struct PoMail<'a> {
 pub fn render_po_mail(m: PoMail<'_>) -> Result<Message, RenderError> {
     let to = recipients(m.to)?;
     let (_, mime) = attachment_type(m.attachment_format);
-    let ctype = ContentType::parse(mime).map_err(|e| RenderError::Build(e.to_string()))?;
+    let mime = match m.attachment_charset {
+        Some(c) => format!("{mime}; charset={}", mime_charset(c)),
+        None => mime.to_string(),
+    };
+    let ctype = ContentType::parse(&mime).map_err(|e| RenderError::Build(e.to_string()))?;
     let mut b = Message::builder().from(m.from);
     for mb in to {
         b = b.to(mb);
@@ -553,6 +626,7 @@ mod tests {
                 reply_to: None,
                 to,
                 attachment_format: Format::Csv,
+                attachment_charset: Some(Charset::Utf8),
                 attachment_name: "PO-7781.csv".into(),
                 attachment: b"x".to_vec(),
                 message_id: "doc-1@coupa-gateway".into(),
@@ -583,6 +657,7 @@ mod tests {
             reply_to: None,
             to: "orders@acme.example",
             attachment_format: Format::Csv,
+            attachment_charset: Some(Charset::Utf8),
             attachment_name: "PO-7781.csv".into(),
             attachment: b"Purchase Order,PO-7781\n".to_vec(),
             message_id: "doc-1@coupa-gateway".into(),
@@ -594,7 +669,10 @@ mod tests {
         assert!(raw.contains("multipart/alternative"), "{raw}");
         assert!(raw.contains("text/html"), "{raw}");
         assert!(raw.contains("filename=\"PO-7781.csv\""), "{raw}");
-        assert!(raw.contains("Content-Type: text/csv"), "{raw}");
+        assert!(
+            raw.contains("Content-Type: text/csv; charset=utf-8"),
+            "{raw}"
+        );
         // the parser used inbound reads it back: the attachment survives the encoding
         let back =
             crate::message::ParsedMail::parse(raw.as_bytes(), &crate::Limits::default()).unwrap();
@@ -611,6 +689,7 @@ mod tests {
             reply_to: None,
             to: "not an address",
             attachment_format: Format::Cxml,
+            attachment_charset: None,
             attachment_name: "a.xml".into(),
             attachment: Vec::new(),
             message_id: "x@y".into(),
@@ -717,6 +796,7 @@ to = "orders@acme.example"
             reply_to: None,
             to: "orders@acme.example",
             attachment_format: Format::Csv,
+            attachment_charset: Some(Charset::Utf8),
             attachment_name: "a.csv".into(),
             attachment: b"x".to_vec(),
             message_id: "x@y".into(),
@@ -748,6 +828,7 @@ to = "orders@acme.example"
             reply_to: None,
             to: "orders@acme.example",
             attachment_format: Format::Csv,
+            attachment_charset: Some(Charset::Utf8),
             attachment_name: "a.csv".into(),
             attachment: b"x".to_vec(),
             message_id: "x@y".into(),

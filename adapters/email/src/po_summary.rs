@@ -80,22 +80,21 @@ pub fn subject(po: &PurchaseOrder) -> String {
     s
 }
 
-/// A line's amount: its own, else quantity × unit price.
-fn line_amount(l: &OrderLine) -> Option<Decimal> {
-    l.amount.or_else(|| match (l.quantity, l.unit_price) {
-        (Some(q), Some(p)) => q.checked_mul(p),
-        _ => None,
-    })
+/// The PO total the bodies show: [`PurchaseOrder::shown_total`], the order's own, else the sum
+/// of its lines' amounts (`None` when a line has none); the cXML writer's `Total` is the same
+/// figure, so the mail and its attachment agree.
+pub fn total(po: &PurchaseOrder) -> Option<Decimal> {
+    po.shown_total()
 }
 
-/// The PO total: the document's, else the sum of line amounts (`None` when a line has none).
-pub fn total(po: &PurchaseOrder) -> Option<Decimal> {
-    if po.total.is_some() {
-        return po.total;
-    }
-    po.lines
-        .iter()
-        .try_fold(Decimal::ZERO, |acc, l| acc.checked_add(line_amount(l)?))
+/// How both bodies name a line's supplier auxiliary part id: cXML's name for it, which a
+/// supplier's people know from their punch-out catalog.
+const AUXILIARY_LABEL: &str = "Auxiliary part ID";
+
+/// The supplier's auxiliary part id of a line (a punch-out item's key), from whichever
+/// format's form the line keeps it in ([`gateway_core::supplier_part_auxiliary_id`]).
+fn auxiliary_part_id(l: &OrderLine) -> Option<&str> {
+    gateway_core::supplier_part_auxiliary_id(&l.extensions).map(|(_, id)| id)
 }
 
 /// One fact of the order for both bodies: its label and its value, one or more lines (an
@@ -274,12 +273,15 @@ pub fn text_body(po: &PurchaseOrder) -> String {
             l.description.as_deref().unwrap_or(""),
             opt(l.quantity),
             opt(l.unit_price),
-            opt(line_amount(l)),
+            opt(l.extended_amount()),
             l.uom
                 .as_deref()
                 .map(|u| format!(" ({u})"))
                 .unwrap_or_default(),
         );
+        if let Some(a) = auxiliary_part_id(l) {
+            let _ = writeln!(s, "     {AUXILIARY_LABEL}: {a}");
+        }
         if let Some(d) = l.need_by {
             let _ = writeln!(s, "     Need by: {d}");
         }
@@ -329,24 +331,35 @@ pub fn html_body(po: &PurchaseOrder) -> String {
         let _ = writeln!(s, "<p>{}: {}</p>", fact.label, lines.join("<br>"));
     }
     let _ = writeln!(s, "<p>{}:</p>", w.lines);
-    // A need-by column only when a line has a date: no heading over nothing.
+    // A need-by or auxiliary part id column only when a line has one: no heading over nothing.
     let need_by = po.lines.iter().any(|l| l.need_by.is_some());
+    let auxiliary = po.lines.iter().any(|l| auxiliary_part_id(l).is_some());
     let _ = writeln!(
         s,
-        "<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n<tr><th>Line</th><th>Part</th><th>Description</th><th>Quantity</th><th>Unit</th><th>Unit price</th><th>Amount</th>{}</tr>",
+        "<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\n<tr><th>Line</th><th>Part</th>{}<th>Description</th><th>Quantity</th><th>Unit</th><th>Unit price</th><th>Amount</th>{}</tr>",
+        if auxiliary {
+            format!("<th>{AUXILIARY_LABEL}</th>")
+        } else {
+            String::new()
+        },
         if need_by { "<th>Need by</th>" } else { "" }
     );
     for l in &po.lines {
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {currency}</td><td>{} {currency}</td>{}</tr>",
+            "<tr><td>{}</td><td>{}</td>{}<td>{}</td><td>{}</td><td>{}</td><td>{} {currency}</td><td>{} {currency}</td>{}</tr>",
             l.line_number,
             esc(l.supplier_part_id.as_deref().unwrap_or("")),
+            if auxiliary {
+                format!("<td>{}</td>", esc(auxiliary_part_id(l).unwrap_or("")))
+            } else {
+                String::new()
+            },
             esc(l.description.as_deref().unwrap_or("")),
             opt(l.quantity),
             esc(l.uom.as_deref().unwrap_or("")),
             opt(l.unit_price),
-            opt(line_amount(l)),
+            opt(l.extended_amount()),
             if need_by {
                 format!(
                     "<td>{}</td>",

@@ -29,6 +29,7 @@ fn raw_mail(po: &PurchaseOrder) -> String {
         reply_to: None,
         to: "orders@mx.example",
         attachment_format: Format::X12,
+        attachment_charset: None,
         attachment_name: "PO-MX2.edi".into(),
         attachment: b"ISA*00*...~BEG*01*SA*PO-MX2~".to_vec(),
         message_id: "doc-9@coupa-gateway".into(),

@@ -183,7 +183,7 @@ fn set_meta(group: &GroupMeta, header: &SetHeader, warnings: &[SetIssue]) -> Sou
             .insert("transaction_set".into(), header.id.as_str().into());
     }
     let mut key = group.key_prefix.clone();
-    key.push_str(header.control.trim());
+    push_key_part(&mut key, header.control.trim());
     meta.source_key = Some(key);
     for i in warnings {
         meta.note(&format!("{}: {}", place.locate(i), i.message));
@@ -237,21 +237,84 @@ fn charset_note(segments: &[Segment<'_>]) -> Option<String> {
     ))
 }
 
+/// A control number written into a set's source key (`ISA13/GS06/ST02`, the ledger's key of
+/// the document with its sender): as it is, unless it holds `/`, `#` or `%`, which are written
+/// `%2F`, `%23`, `%25`, so that no control numbers split differently (GS06 `1/2` with ST02
+/// `3456`, GS06 `1` with ST02 `2/3456`) make one key, and a group's place
+/// ([`Group::repeat_ordinal`], after `#`) reads as nothing else.
+fn push_key_part(key: &mut Text, part: &str) {
+    if !part.bytes().any(|b| matches!(b, b'/' | b'#' | b'%')) {
+        key.push_str(part);
+        return;
+    }
+    let mut escaped = String::with_capacity(part.len() + 8);
+    for c in part.chars() {
+        match c {
+            '/' => escaped.push_str("%2F"),
+            '#' => escaped.push_str("%23"),
+            '%' => escaped.push_str("%25"),
+            c => escaped.push(c),
+        }
+    }
+    key.push_str(&escaped);
+}
+
+/// The control numbers a set's source key names (`ISA13/GS06/ST02`, each as sent, trimmed):
+/// the key's parts unescaped ([`push_key_part`]), without the place a group repeating a GS06
+/// adds (`#<place>`). For whoever answers about the set later (the 824 naming the 810 it
+/// refuses by its GS06 and ST02), which must not take the key's own marks for control
+/// numbers. `None` for a key of another form.
+pub fn key_controls(key: &str) -> Option<[String; 3]> {
+    let mut parts = key.split('/');
+    let (isa13, gs06, st02) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let gs06 = gs06.split_once('#').map_or(gs06, |(gs06, _)| gs06);
+    Some([
+        unescape_key_part(isa13),
+        unescape_key_part(gs06),
+        unescape_key_part(st02),
+    ])
+}
+
+/// A key part as [`push_key_part`] had it.
+fn unescape_key_part(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    let mut rest = part;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let (c, skip) = match rest.get(at..at + 3) {
+            Some("%2F") => ('/', 3),
+            Some("%23") => ('#', 3),
+            Some("%25") => ('%', 3),
+            _ => ('%', 1),
+        };
+        out.push(c);
+        rest = &rest[at + skip..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// What every set of one group shares: the interchange and group control numbers and the
 /// [`envelope_meta`] built once from their headers and the set id. It stands for the live
-/// context only while those control numbers, the interchange's issue count and the set id
-/// (ST01) are the same ([`GroupMeta::fits`]); the decoders build a new one otherwise, and drop
-/// it at every group or interchange end.
+/// context only while those control numbers, the group's place when its GS06 repeats, the
+/// interchange's issue count and the set id (ST01) are the same ([`GroupMeta::fits`]); the
+/// decoders build a new one otherwise, and drop it at every group or interchange end.
 #[derive(Debug)]
 pub(crate) struct GroupMeta {
     interchange: Option<Text>,
     group: Option<Text>,
     /// ISA13 and GS06 as written, for [`GroupMeta::fits`].
     controls_as_sent: (Option<Text>, Option<Text>),
+    /// [`Group::repeat_ordinal`], which the key names.
+    repeat: Option<u32>,
     interchange_issues: usize,
     /// The ST01 the envelope's `transaction_set` holds.
     set_id: Text,
-    /// `ISA13/GS06/`: the source key of a set without its ST02.
+    /// `ISA13/GS06/` (`ISA13/GS06#<place>/` for a group repeating a GS06, each part
+    /// written by [`push_key_part`]): the source key of a set without its ST02.
     key_prefix: Text,
     pub(crate) envelope: SourceMeta,
 }
@@ -260,10 +323,16 @@ impl GroupMeta {
     pub(crate) fn of(cx: &SetContext<'_>) -> Self {
         let interchange = cx.interchange.map(Interchange::control);
         let group = cx.group.map(Group::control);
+        let repeat = cx.group.and_then(Group::repeat_ordinal);
         let mut key_prefix = Text::default();
-        for part in [interchange.unwrap_or(""), "/", group.unwrap_or(""), "/"] {
-            key_prefix.push_str(part);
+        push_key_part(&mut key_prefix, interchange.unwrap_or(""));
+        key_prefix.push_str("/");
+        push_key_part(&mut key_prefix, group.unwrap_or(""));
+        if let Some(place) = repeat {
+            key_prefix.push_str("#");
+            key_prefix.push_str(&place.to_string());
         }
+        key_prefix.push_str("/");
         GroupMeta {
             interchange: interchange.map(Text::from),
             group: group.map(Text::from),
@@ -271,6 +340,7 @@ impl GroupMeta {
                 cx.interchange.map(|i| i.field(13).into()),
                 cx.group.map(|g| g.field(6).into()),
             ),
+            repeat,
             interchange_issues: cx.interchange.map_or(0, |i| i.issues.len()),
             set_id: cx.header.id.clone(),
             key_prefix,
@@ -285,6 +355,7 @@ impl GroupMeta {
         let (isa13, gs06) = &self.controls_as_sent;
         isa13.as_deref() == cx.interchange.map(|i| i.field(13))
             && gs06.as_deref() == cx.group.map(|g| g.field(6))
+            && self.repeat == cx.group.and_then(Group::repeat_ordinal)
             && self.interchange_issues == cx.interchange.map_or(0, |i| i.issues.len())
             && self.set_id == cx.header.id
     }

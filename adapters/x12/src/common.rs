@@ -1582,8 +1582,9 @@ pub fn pair_po(pair: &Value) -> Option<&str> {
     (q.trim_ascii() == "PO" && !v.is_empty()).then_some(v)
 }
 
-/// Qualifier pairs for IT1/PO1: mapped ids first (with their remembered qualifiers), then the
-/// kept ones, a kept `PO` pair as `po` says.
+/// Qualifier pairs for IT1/PO1: mapped ids first (with their remembered qualifiers), then a
+/// supplier auxiliary part id another format kept (`VS`), then the kept ones, a kept `PO` pair
+/// as `po` says.
 pub fn write_part_ids<'a>(
     ids: PartIds<&'a str>,
     ext: &'a Extensions,
@@ -1606,6 +1607,15 @@ pub fn write_part_ids<'a>(
             els.push(t(qual(name, default)));
             els.push(t(v));
         }
+    }
+    // The supplier's auxiliary part id (a punch-out item's key) another format's reader kept
+    // (cXML `SupplierPartAuxiliaryID`, a Coupa PO line's `supp-aux-part-num`, a CSV column):
+    // a `VS` pair, Vendor's Supplemental Item Number. One read from X12 is a kept pair below.
+    if let Some((from, aux)) = gateway_core::supplier_part_auxiliary_id(ext)
+        && from != "x12"
+    {
+        els.push(t(gateway_core::auxiliary_part_id::X12_QUALIFIER));
+        els.push(t(aux));
     }
     if let Some(kept) = x.and_then(|m| m.get("ids")).and_then(Value::as_array) {
         for pair in kept {

@@ -9,13 +9,93 @@
 //! decoder delivers none of them and the acknowledgment answers it by TA1 or AK9 alone.
 
 use gateway_model::Text;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::hash::Hash;
 
 use crate::tokenizer::{Delimiters, Segment, Step, TokState, TokenError, Tokenizer};
 
-/// Most transaction sets, groups or interchanges tracked for duplicate control numbers.
-const MAX_TRACKED_CONTROLS: usize = 100_000;
+/// How many control numbers the walker tracks for repeats in one scope (the sets of a group,
+/// the groups of an interchange, the interchanges of an input) by default: the most sets a
+/// group can hold and count in its trailer (GE01 has at most six digits), so no group the
+/// standard allows goes unchecked. Each costs 8 bytes in a hash table (`Controls`), 9 to
+/// 19 with the table's room: under 20 MB for the largest group, which is itself some hundred
+/// megabytes of input. Past it, what cannot be checked is rejected, never accepted unchecked
+/// ([`Walker::tracking_at_most`]).
+pub const MAX_TRACKED_CONTROLS: usize = 999_999;
+
+/// Whether a control number was seen before in its scope ([`Controls::note`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// Not before; now tracked.
+    First,
+    /// It repeats one tracked earlier.
+    Again,
+    /// Not among those tracked, and the scope holds as many as are tracked: it cannot be
+    /// told whether it repeats one that was not.
+    Untracked,
+}
+
+/// The control numbers seen in one scope, compactly, so that every one of a large group can be
+/// tracked: the walker must never accept a repeat unnoticed, since the ledger keys documents
+/// by them and two documents under one key leave one row. A control number (trimmed) of at
+/// most nine ASCII characters, as ST02s (4 to 9) and ISA13s (9 digits) are, packed into a
+/// `u64` seven bits a character (no character is NUL, so the packing is one-to-one and the
+/// text compares exactly as written: `0001` is not `00001`); any other kept as text. `S`
+/// tells apart scopes that share one table (the senders of an input's interchanges).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Controls<S: Hash + Eq> {
+    packed: HashSet<(S, u64)>,
+    other: HashSet<(S, Text)>,
+}
+
+impl<S: Hash + Eq> Default for Controls<S> {
+    fn default() -> Self {
+        Controls {
+            packed: HashSet::new(),
+            other: HashSet::new(),
+        }
+    }
+}
+
+impl<S: Hash + Eq> Controls<S> {
+    fn len(&self) -> usize {
+        self.packed.len() + self.other.len()
+    }
+
+    /// Forgets every control number, keeping the tables' room for the next scope.
+    fn clear(&mut self) {
+        self.packed.clear();
+        self.other.clear();
+    }
+
+    /// Notes `control` (trimmed) in `scope`, tracking it while fewer than `limit` are.
+    fn note(&mut self, scope: S, control: &str, limit: usize) -> Seen {
+        let room = self.len() < limit;
+        let before = match pack(control) {
+            Some(p) if room => !self.packed.insert((scope, p)),
+            Some(p) => self.packed.contains(&(scope, p)),
+            None if room => !self.other.insert((scope, control.into())),
+            None => self.other.contains(&(scope, Text::from(control))),
+        };
+        match (before, room) {
+            (true, _) => Seen::Again,
+            (false, true) => Seen::First,
+            (false, false) => Seen::Untracked,
+        }
+    }
+}
+
+/// `control` as a `u64`, seven bits a character, when it has at most nine characters, all
+/// ASCII and none NUL ([`Controls`]).
+fn pack(control: &str) -> Option<u64> {
+    if control.len() > 9 {
+        return None;
+    }
+    control.bytes().try_fold(0u64, |packed, b| {
+        (b != 0 && b.is_ascii()).then_some(packed << 7 | u64::from(b))
+    })
+}
 
 /// Whether a problem stops the item it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +186,13 @@ pub struct Group {
     pub fields: Vec<String>,
     pub line: u32,
     sets: u32,
-    set_controls: HashSet<Text>,
+    /// The ST02s of its sets so far; emptied when the group ends.
+    set_controls: Controls<()>,
+    /// Its place among the groups of its interchange (1 for the first).
+    ordinal: u32,
+    /// Whether its GS06 repeats an earlier group's of its interchange, or could not be
+    /// checked against them ([`Group::repeat_ordinal`]).
+    repeats: bool,
     /// The problem that rejects the whole group (AK9 `R`), when there is one: a GS02 or GS03
     /// that is not the partner's or ours ([`Expected`]). Its sets are not read.
     rejection: Option<EnvelopeIssue>,
@@ -142,6 +228,14 @@ impl Group {
     /// one: its sets are not read and no AK2 answers them.
     pub fn rejection(&self) -> Option<&EnvelopeIssue> {
         self.rejection.as_ref()
+    }
+    /// The group's place among its interchange's groups (1 for the first), when its GS06
+    /// repeats an earlier group's there (or, in an interchange of more groups than are
+    /// tracked, could not be checked against them): a repeat is noted, not rejected, so its
+    /// sets' keys name the place, or a set sharing an ST02 with one of the earlier group
+    /// would be taken for the same document. `None` for a group whose GS06 is its own.
+    pub fn repeat_ordinal(&self) -> Option<u32> {
+        self.repeats.then_some(self.ordinal)
     }
 }
 
@@ -434,8 +528,11 @@ pub struct Progress {
 pub struct Walker {
     interchange: Option<Interchange>,
     group: Option<Group>,
-    seen_interchanges: HashSet<String>,
-    seen_groups: HashSet<String>,
+    /// The ISA13s of the input, by sender (an index into `senders`).
+    seen_interchanges: Controls<u32>,
+    senders: HashMap<String, u32>,
+    /// The GS06s of the open interchange.
+    seen_groups: Controls<()>,
     /// Set while skipping the rest of a set too large to buffer.
     skipping: Option<SetHeader>,
     /// Data before an interchange header being skipped: reported once, when the run ends.
@@ -444,6 +541,8 @@ pub struct Walker {
     seen_input: bool,
     /// Whom the partner's interchanges and groups must be addressed to and from.
     expected: Expected,
+    /// How many control numbers are tracked per scope; [`MAX_TRACKED_CONTROLS`] when `None`.
+    control_limit: Option<usize>,
 }
 
 /// A run of data before an interchange header that the tokenizer skips piece by piece (a
@@ -546,6 +645,20 @@ impl Walker {
             expected,
             ..Self::default()
         }
+    }
+
+    /// This walker, tracking at most `limit` control numbers per scope (sets per group,
+    /// groups per interchange, interchanges per input) instead of [`MAX_TRACKED_CONTROLS`]:
+    /// what comes past it, and so cannot be checked for a repeat, is rejected (a set, an
+    /// interchange) or keyed by its place (a group). For tests, and callers that want less
+    /// memory spent on large inputs.
+    pub fn tracking_at_most(mut self, limit: usize) -> Self {
+        self.control_limit = Some(limit);
+        self
+    }
+
+    fn limit(&self) -> usize {
+        self.control_limit.unwrap_or(MAX_TRACKED_CONTROLS)
     }
 
     /// Walks `input` from `state`. With `eof` false, stops before a segment or set that the
@@ -730,7 +843,9 @@ impl Walker {
     }
 
     fn close_group(&mut self, at: Option<u32>, visitor: &mut dyn Visitor<'_>) {
-        if let Some(g) = self.group.take() {
+        if let Some(mut g) = self.group.take() {
+            // Not needed past the group; an acknowledgment keeps a copy of the group.
+            g.set_controls = Controls::default();
             let line = at.unwrap_or(g.line);
             let issue = EnvelopeIssue {
                 severity: Severity::Warning,
@@ -855,23 +970,56 @@ impl Walker {
         if let Some(issue) = self.misaddressed(&isa, seg.line) {
             isa.issues.push(issue);
         }
-        let key = format!("{}/{}", isa.sender(), isa.control());
-        if self.seen_interchanges.contains(&key) {
-            // A second copy of an interchange is rejected (TA1 R): its sets are not read.
-            isa.issues.push(EnvelopeIssue {
-                severity: Severity::Error,
-                code: "025",
-                line: seg.line,
-                message: format!(
-                    "interchange control number {} repeats an earlier interchange in this input",
-                    isa.control()
-                ),
-            });
-        } else if self.seen_interchanges.len() < MAX_TRACKED_CONTROLS {
-            self.seen_interchanges.insert(key);
+        if let Some(issue) = self.note_interchange(&isa, seg.line) {
+            isa.issues.push(issue);
         }
         self.seen_groups.clear();
         self.interchange = Some(isa);
+    }
+
+    /// Notes the interchange `isa` among the input's: the problem that rejects it, when its
+    /// ISA13 repeats an earlier interchange's of its sender (a second copy: its sets are not
+    /// read) or, past the interchanges tracked, cannot be checked.
+    fn note_interchange(&mut self, isa: &Interchange, line: u32) -> Option<EnvelopeIssue> {
+        let limit = self.limit();
+        let tracked = self.seen_interchanges.len();
+        let sender = isa.sender();
+        let scope = match self.senders.get(&sender) {
+            Some(&n) => Some(n),
+            None if tracked < limit => {
+                let n = u32::try_from(self.senders.len()).unwrap_or(u32::MAX);
+                self.senders.insert(sender, n);
+                Some(n)
+            }
+            None => None,
+        };
+        let seen = match scope {
+            Some(n) => self.seen_interchanges.note(n, isa.control(), limit),
+            None => Seen::Untracked,
+        };
+        let (code, message) = match seen {
+            Seen::First => return None,
+            Seen::Again => (
+                "025",
+                format!(
+                    "interchange control number {} repeats an earlier interchange in this input",
+                    isa.control()
+                ),
+            ),
+            Seen::Untracked => (
+                "024",
+                format!(
+                    "interchange control number {} cannot be checked against the earlier interchanges: this input holds more than {limit} interchanges, the most the gateway checks for repeated control numbers in one input, so nothing in this one is read: send it and the interchanges after it in another input",
+                    isa.control()
+                ),
+            ),
+        };
+        Some(EnvelopeIssue {
+            severity: Severity::Error,
+            code,
+            line,
+            message,
+        })
     }
 
     /// Why the interchange `isa` is not addressed to this gateway, when it is not: its
@@ -949,22 +1097,34 @@ impl Walker {
         let mut g = Group {
             fields: fields(seg),
             line: seg.line,
+            ordinal: isa.groups,
             ..Group::default()
         };
         g.rejection = Self::misaddressed_group(&self.expected, &g);
-        if self.seen_groups.contains(g.control()) {
+        let limit = self.control_limit.unwrap_or(MAX_TRACKED_CONTROLS);
+        let message = match self.seen_groups.note((), g.control(), limit) {
+            Seen::First => None,
+            Seen::Again => Some(format!(
+                "group control number {} repeats an earlier group in interchange {}",
+                g.control(),
+                isa.control()
+            )),
+            Seen::Untracked => Some(format!(
+                "group control number {} was not checked against the earlier groups: interchange {} holds more than {limit} groups, the most the gateway checks for repeats; its sets are told apart by the group's place ({}): send fewer groups in an interchange",
+                g.control(),
+                isa.control(),
+                g.ordinal
+            )),
+        };
+        if let Some(message) = message {
+            // Noted, not rejected: the group's sets are keyed by its place.
+            g.repeats = true;
             isa.issues.push(EnvelopeIssue {
                 severity: Severity::Warning,
                 code: "024",
                 line: seg.line,
-                message: format!(
-                    "group control number {} repeats an earlier group in interchange {}",
-                    g.control(),
-                    isa.control()
-                ),
+                message,
             });
-        } else if self.seen_groups.len() < MAX_TRACKED_CONTROLS {
-            self.seen_groups.insert(g.control().to_string());
         }
         self.group = Some(g);
     }
@@ -979,6 +1139,8 @@ impl Walker {
             );
             return;
         };
+        // Not needed past the group; an acknowledgment keeps a copy of the group.
+        g.set_controls = Controls::default();
         let mut issues = Vec::new();
         let ge02 = String::from_utf8_lossy(seg.element(2).unwrap_or_default());
         if !same_control(&ge02, g.control()) {
@@ -1186,10 +1348,12 @@ impl Walker {
                 ),
             ));
         }
+        let limit = self.limit();
         if let Some(g) = self.group.as_mut() {
             g.sets += 1;
-            if g.set_controls.contains(header.control.trim()) {
-                issues.push(SetIssue::set(
+            match g.set_controls.note((), header.control.trim(), limit) {
+                Seen::First => {}
+                Seen::Again => issues.push(SetIssue::set(
                     Severity::Error,
                     "23",
                     st.line,
@@ -1198,9 +1362,18 @@ impl Walker {
                         header.control,
                         g.control()
                     ),
-                ));
-            } else if g.set_controls.len() < MAX_TRACKED_CONTROLS {
-                g.set_controls.insert(header.control.trim().into());
+                )),
+                // Never accepted unchecked: a repeat would share its ledger key.
+                Seen::Untracked => issues.push(SetIssue::set(
+                    Severity::Error,
+                    "5",
+                    st.line,
+                    format!(
+                        "group {} holds more than {limit} transaction sets, the most the gateway checks for repeated control numbers in one group, so ST02 {} cannot be checked against the earlier sets and the set is not read: split the group into groups of at most {limit} sets and send this set and those after it again",
+                        g.control(),
+                        header.control
+                    ),
+                )),
             }
         } else {
             issues.push(SetIssue::set(
@@ -1583,5 +1756,29 @@ pub(crate) mod tests {
             assert_eq!(got, want, "chunk {chunk}");
             assert!(r.interchanges[0].issues.is_empty());
         }
+    }
+
+    /// Control numbers are compared exactly as written, whether packed or kept as text, and
+    /// past the limit one not tracked is told apart from a repeat.
+    #[test]
+    fn control_numbers_are_tracked_exactly_as_written() {
+        assert_ne!(pack("0001"), pack("00001"));
+        assert_ne!(pack("0001"), pack("1"));
+        assert!(pack("A12345678").is_some());
+        assert_eq!(pack("1234567890"), None);
+        assert_eq!(pack("\u{e9}123"), None);
+        let mut c = Controls::<()>::default();
+        assert_eq!(c.note((), "0001", 3), Seen::First);
+        assert_eq!(c.note((), "00001", 3), Seen::First);
+        assert_eq!(c.note((), "\u{e9}123", 3), Seen::First);
+        assert_eq!(c.note((), "0001", 3), Seen::Again);
+        assert_eq!(c.note((), "\u{e9}123", 3), Seen::Again);
+        assert_eq!(c.note((), "0002", 3), Seen::Untracked);
+        assert_eq!(c.note((), "\u{e9}124", 3), Seen::Untracked);
+        assert_eq!(c.note((), "00001", 3), Seen::Again);
+        let mut by_sender = Controls::<u32>::default();
+        assert_eq!(by_sender.note(0, "000000001", 9), Seen::First);
+        assert_eq!(by_sender.note(1, "000000001", 9), Seen::First);
+        assert_eq!(by_sender.note(1, "000000001", 9), Seen::Again);
     }
 }

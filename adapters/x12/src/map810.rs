@@ -146,6 +146,12 @@ impl SetKind for Invoice810 {
         Some(Scope::Summary)
     }
 
+    /// The supplier numbers kept segments spell (a heading `REF*VN`, a loop `REF*IA`...) are
+    /// the supplier's ids too, so the supplier check sees them ([`crate::party_ids`]).
+    fn read_kept(inv: &mut Invoice) {
+        crate::party_ids::add_kept_numbers(&mut inv.supplier, &mut inv.extensions);
+    }
+
     #[inline]
     fn finish(inv: &mut Invoice, slots: [Option<Party>; PARTY_SLOTS], comments: Option<Text>) {
         // The ship-from is in `extensions.x12.ship_from` already (see `SetShape::model_slots`).
@@ -332,11 +338,13 @@ pub fn write_invoice(out: &mut Out, inv: &Invoice) -> Result<(), EncodeError> {
         common::write_currency(out, &Invoice810::SHAPE, c, e)?;
     }
     write_original_invoice(out, inv)?;
+    // The supplier numbers written back as the kept segments they came as are not the loop's.
+    let supplier = crate::party_ids::without_kept_numbers(&inv.supplier, e);
     common::write_parties(
         out,
         &Invoice810::SHAPE,
         &[
-            &inv.supplier,
+            &*supplier,
             &inv.buyer,
             &inv.bill_to,
             &inv.remit_to,

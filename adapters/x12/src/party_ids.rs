@@ -25,8 +25,24 @@
 //! the others, and the writer writes the ids in that domain ending the list back as
 //! `REF*VN*<number>` ([`split_vendor_numbers`]), so an 810 reads and writes the same; one
 //! before another id goes as a carrier REF like any other domain.
+//!
+//! A supplier number in any other X12 spelling is read too ([`kept_supplier_numbers`]), since
+//! an invoice naming another supplier's number must be refused whichever way it spells it:
+//! a `REF*VN` in the supplier's loop with a REF03 description (`REF*VN*RIVAL-1*Vendor number`)
+//! or spaces around its number, and `REF*IA` ("internal vendor number", the buyer's number for
+//! the vendor, that is its Coupa supplier number too), in the loop or the heading. A
+//! heading-level `REF*VN` is not a supplier number: there X12's code list names VN the "vendor
+//! order number", the supplier's own order reference, which differs from its Coupa number on
+//! most real invoices (reading it as one would refuse them). Such a segment stays kept as it came (`party_segments.supplier`, or the
+//! heading's `segments`), so it is written back as it was, REF03 included; the supplier also
+//! gets its number as an id, `REF*VN` in [`VENDOR_NUMBER`] and `REF*IA` in
+//! [`INTERNAL_VENDOR_NUMBER`], after all the others (a heading number makes a supplier of an
+//! 810 without `N1*SU`; a bare `N1*SU` beside them is marked `extensions.x12.bare_supplier_loop`
+//! so it is written back). The writer leaves those ids out of the loop when they end the list
+//! as the kept segments give them ([`without_kept_numbers`]), so no segment is written twice.
 
-use gateway_model::PartyId;
+use gateway_model::{Extensions, Party, PartyId};
+use serde_json::Value;
 
 use crate::fields::Fields;
 
@@ -39,6 +55,125 @@ pub const VENDOR_QUALIFIER: &str = "VN";
 /// The domain of a supplier's `REF*VN` number: the one `gateway_model`'s supplier check
 /// compares with the partner's Coupa supplier number (it spells it too).
 pub const VENDOR_NUMBER: &str = "vendor-number";
+
+/// REF01 of a supplier's internal vendor number (`REF*IA*<number>`): the buyer's number for
+/// the vendor.
+pub const INTERNAL_VENDOR_QUALIFIER: &str = "IA";
+
+/// The domain of a supplier's `REF*IA` number, which the supplier check compares with the
+/// partner's Coupa supplier number as it does a [`VENDOR_NUMBER`] (`gateway_model`'s
+/// `Party::coupa_supplier_number_ids` spells it too). A domain of its own, not
+/// [`VENDOR_NUMBER`], so another format's writer keeps what X12 said.
+pub const INTERNAL_VENDOR_NUMBER: &str = "internal-vendor-number";
+
+/// Where the supplier's loop segments are kept (`extensions.x12.party_segments.<field>`).
+const SUPPLIER_FIELD: &str = "supplier";
+
+/// The supplier numbers the segments an 810 kept as they came spell (see the module docs):
+/// the `REF*VN`/`REF*IA` of the supplier's loop (`party_segments.supplier`), then those of the
+/// heading (`segments`, outside the N1 loops kept whole there), each in its domain with REF02
+/// trimmed, in the order kept. Reading appends them to the supplier's ids; writing takes them
+/// off again ([`without_kept_numbers`]).
+pub fn kept_supplier_numbers(ext: &Extensions) -> Vec<PartyId> {
+    let Some(x12) = ext.get("x12").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let in_loop = list(
+        x12.get("party_segments")
+            .and_then(|p| p.get(SUPPLIER_FIELD)),
+    );
+    let mut found: Vec<PartyId> = in_loop.iter().filter_map(|s| kept_number(s, true)).collect();
+    // A REF right after a kept N1 (or its N2..PER) is that loop's, not the heading's.
+    let mut in_kept_loop = false;
+    for seg in list(x12.get("segments")) {
+        let id = seg.get(0).and_then(Value::as_str).unwrap_or_default();
+        if id == "N1" {
+            in_kept_loop = true;
+        } else if !crate::common::is_n1_child(id.as_bytes()) {
+            in_kept_loop = false;
+        }
+        if !in_kept_loop {
+            found.extend(kept_number(seg, false));
+        }
+    }
+    found
+}
+
+/// The segments of a kept list (`[]` when absent).
+fn list(v: Option<&Value>) -> &[Value] {
+    v.and_then(Value::as_array).map_or(&[], Vec::as_slice)
+}
+
+/// The number a kept `REF*VN`/`REF*IA` segment (`["REF", "VN", "RIVAL-1", ...]`) spells;
+/// outside the supplier's loop (`in_loop` false) only `REF*IA`, a heading `REF*VN` being the
+/// vendor's order number (see the module docs).
+fn kept_number(seg: &Value, in_loop: bool) -> Option<PartyId> {
+    let el = |n: usize| seg.get(n).and_then(Value::as_str);
+    if el(0) != Some("REF") {
+        return None;
+    }
+    let domain = match el(1)?.trim() {
+        VENDOR_QUALIFIER if in_loop => VENDOR_NUMBER,
+        INTERNAL_VENDOR_QUALIFIER => INTERNAL_VENDOR_NUMBER,
+        _ => return None,
+    };
+    let value = el(2)?.trim();
+    (!value.is_empty()).then(|| PartyId {
+        domain: domain.into(),
+        value: value.into(),
+    })
+}
+
+/// The key of `extensions.x12` saying an 810 had a supplier loop holding nothing the model
+/// holds (a bare `N1*SU`) beside supplier numbers kept as segments: the writer otherwise
+/// takes such a supplier, nothing but those numbers, for one the numbers alone made.
+const BARE_SUPPLIER_LOOP: &str = "bare_supplier_loop";
+
+/// An 810's supplier with the numbers [`kept_supplier_numbers`] gives appended to its ids
+/// (made when the 810 has no supplier loop), as reading leaves it.
+pub fn add_kept_numbers(supplier: &mut Option<Party>, ext: &mut Extensions) {
+    let kept = kept_supplier_numbers(ext);
+    if kept.is_empty() {
+        return;
+    }
+    if supplier.as_ref() == Some(&Party::default())
+        && let Some(x12) = ext.get_mut("x12").and_then(Value::as_object_mut)
+    {
+        x12.insert(BARE_SUPPLIER_LOOP.into(), Value::Bool(true));
+    }
+    supplier.get_or_insert_with(Party::default).ids.extend(kept);
+}
+
+/// The supplier to write in the N1 loop: `supplier` without the ids [`kept_supplier_numbers`]
+/// gives for `ext`, when its ids end with them (what reading made), since those segments are
+/// written back as kept; the supplier as it is otherwise (its ids edited). `None` when nothing
+/// but those ids is left of a supplier that had no N1 loop (a heading number alone).
+pub fn without_kept_numbers<'p>(
+    supplier: &'p Option<Party>,
+    ext: &Extensions,
+) -> std::borrow::Cow<'p, Option<Party>> {
+    use std::borrow::Cow;
+    let Some(party) = supplier else {
+        return Cow::Borrowed(supplier);
+    };
+    let kept = kept_supplier_numbers(ext);
+    if kept.is_empty() || !party.ids.ends_with(&kept) {
+        return Cow::Borrowed(supplier);
+    }
+    let mut stripped = party.clone();
+    stripped.ids.truncate(party.ids.len() - kept.len());
+    let x12 = ext.get("x12");
+    let had_loop = x12.and_then(|x| x.get(BARE_SUPPLIER_LOOP)) == Some(&Value::Bool(true))
+        || ["party_segments", "field_elements"].iter().any(|k| {
+            x12.and_then(|x| x.get(k))
+                .and_then(|m| m.get(SUPPLIER_FIELD))
+                .is_some()
+        });
+    if stripped == Party::default() && !had_loop {
+        return Cow::Owned(None);
+    }
+    Cow::Owned(Some(stripped))
+}
 
 /// Whether an N1 loop of entity code `n101` is the supplier's, whose `REF*VN` is an id.
 pub fn reads_vendor_numbers(n101: &[u8]) -> bool {
@@ -104,7 +239,13 @@ pub fn n103_code(domain: &str) -> &str {
         "duns" => "1",
         "duns+4" | "duns4" => "9",
         "gln" => "UL",
-        "coupa" | "coupa-number" | "vendor-number" | "addressid" | "buyerid" | "buyer" => "92",
+        "coupa"
+        | "coupa-number"
+        | "vendor-number"
+        | "internal-vendor-number"
+        | "addressid"
+        | "buyerid"
+        | "buyer" => "92",
         "supplierid" | "supplier" | "vendorid" => "91",
         _ => "ZZ",
     }

@@ -92,6 +92,10 @@ pub(crate) trait SetKind {
     /// After the loop: the parties into their places (slots in [`SetShape::role`] order), the
     /// comments, and what the kind derives from the whole document.
     fn finish(doc: &mut Self::Doc, slots: [Option<Party>; PARTY_SLOTS], comments: Option<Text>);
+
+    /// Last, with the document's extensions in place: what the kind reads from the segments
+    /// kept as they came (an 810's supplier numbers, [`crate::party_ids::add_kept_numbers`]).
+    fn read_kept(_doc: &mut Self::Doc) {}
 }
 
 /// The segments between ST and SE.
@@ -310,6 +314,7 @@ pub(crate) fn read_set_into<K: SetKind>(
         crate::order::positions(K::SET, crate::order::Area::Summary),
     );
     ext.move_into(K::common(doc).extensions);
+    K::read_kept(doc);
     cx.issues
 }
 

@@ -478,6 +478,48 @@ fn an_invoice_cancellation_is_refused_at_big08() {
     assert!(text.contains("AK5*A~"), "{text}");
 }
 
+/// An 810 of `lines` lines of 2.50, bound for Coupa (currency, supplier, descriptions).
+fn invoice_of_lines(lines: usize) -> String {
+    let mut body = vec![
+        "ST*810*0001".to_string(),
+        "BIG*20260315*INV-MANY".into(),
+        "CUR*SE*USD".into(),
+        "N1*SU*Acme".into(),
+    ];
+    for n in 1..=lines {
+        body.push(format!("IT1*{n}*1*EA*2.50**VP*X{n}"));
+        body.push("PID*F****Widgets".into());
+    }
+    body.push(format!("TDS*{}", lines * 250));
+    body.push(format!("CTT*{lines}"));
+    format!("{}~\nSE*{}*0001~\n", body.join("~\n"), body.len() + 1)
+}
+
+/// QA: an invoice of more lines than Coupa takes was accepted and died at Coupa. For a
+/// partner it is rejected in the 997, on the set, saying the limit and what to do; one of
+/// exactly the limit is accepted.
+#[test]
+fn an_invoice_of_more_lines_than_coupa_takes_is_rejected_in_its_997() {
+    let max = gateway_model::COUPA_MAX_INVOICE_LINES;
+    let raw = interchange(ISA4010, "004010", &[invoice_of_lines(max + 1)], 1);
+    let (a, text) = ack_as(&raw, &acme());
+    assert!(text.contains("AK2*810*0001~\nAK5*R*5~"), "{text}");
+    let issues: Vec<&str> = a.interchanges[0].groups[0].sets[0]
+        .issues
+        .iter()
+        .map(|i| i.message.as_str())
+        .collect();
+    let said = format!(
+        "the invoice has {} lines; Coupa takes at most {max} on one invoice: send it as several \
+         invoices of at most {max} lines each",
+        max + 1
+    );
+    assert!(issues.iter().any(|i| i.contains(&said)), "{issues:?}");
+    let raw = interchange(ISA4010, "004010", &[invoice_of_lines(max)], 1);
+    let (_, text) = ack_as(&raw, &acme());
+    assert!(text.contains("AK2*810*0001~\nAK5*A~"), "{text}");
+}
+
 #[test]
 fn a_set_the_pipeline_would_refuse_is_rejected_at_the_element_its_value_comes_from() {
     // Line 1 has no quantity, line 2 no price: the IT1 pairs are incomplete, and the

@@ -103,7 +103,17 @@ fn twenty_thousand_refused_lines_name_twenty_and_count_the_rest() {
     assert_eq!(ak3_positions(&text), positions[..20], "{text}");
     let set = &a.interchanges[0].groups[0].sets[0];
     assert_eq!(set.status, AckStatus::Rejected);
-    assert_eq!(set.issues.len(), 21, "{:?}", set.issues);
+    // More lines than Coupa takes on one invoice, said once on the set, then the lines.
+    assert_eq!(set.issues.len(), 22, "{:?}", set.issues);
+    assert!(
+        set.issues[0].segment.is_none()
+            && set.issues[0].message.starts_with(&format!(
+                "$.lines: the invoice has {lines} lines; Coupa takes at most {}",
+                gateway_model::COUPA_MAX_INVOICE_LINES
+            )),
+        "{:?}",
+        set.issues[0]
+    );
     // The rest are counted where the operator reads the set's problems.
     let last = set.issues.last().unwrap();
     assert!(last.segment.is_none(), "{last:?}");

@@ -140,14 +140,108 @@ fn a_supplier_ref_vn_is_an_id_and_writes_back_as_it_came() {
         assert_eq!(set_segments(&written), set_segments(&x12), "{written}");
         assert_eq!(decode(&written), docs);
     }
-    // A REF*VN with a description, or in another party's loop, stays a segment of the loop.
-    for su in [
-        &["N1*SU*Rival Co", "REF*VN*RIVAL-1*our vendor"][..],
-        &["N1*SU*Rival Co", "N1*ST*Dock 4", "REF*VN*RIVAL-1"][..],
-    ] {
-        let x12 = invoice_with(su);
+    // A REF*VN in another party's loop stays a segment of that loop.
+    let x12 = invoice_with(&["N1*SU*Rival Co", "N1*ST*Dock 4", "REF*VN*RIVAL-1"]);
+    let docs = decode(&x12);
+    assert!(!supplier_ids(&docs[0]).contains(&rival), "{docs:?}");
+    let written = encode(&docs);
+    assert_eq!(set_segments(&written), set_segments(&x12), "{written}");
+}
+
+/// QA 14c item 5: the spellings of a supplier number that went through as the partner's own
+/// supplier (each `AK5*A`, then booked to ACME-1): the heading segments (after CUR) and the
+/// supplier's loop, and the domain each number is read in.
+const OTHER_SPELLINGS: &[(&[&str], &str)] = &[
+    // A REF03 description.
+    (
+        &["N1*SU*Rival Co*1*123456789", "REF*VN*RIVAL-1*Vendor number"],
+        "vendor-number",
+    ),
+    // A trailing space.
+    (
+        &["N1*SU*Rival Co*1*123456789", "REF*VN*RIVAL-1 "],
+        "vendor-number",
+    ),
+    // X12's internal vendor number, in the loop and in the heading.
+    (
+        &["N1*SU*Rival Co*1*123456789", "REF*IA*RIVAL-1"],
+        "internal-vendor-number",
+    ),
+    (
+        &["REF*IA*RIVAL-1", "N1*SU*Rival Co"],
+        "internal-vendor-number",
+    ),
+    // A heading number and no supplier loop at all.
+    (&["REF*IA*RIVAL-1"], "internal-vendor-number"),
+];
+
+#[test]
+fn every_spelling_of_another_supplier_number_is_rejected() {
+    for (segs, _) in OTHER_SPELLINGS {
+        let text = ack(&invoice_with(segs));
+        assert!(text.contains("AK5*R"), "{segs:?}: {text}");
+        let own: Vec<String> = segs
+            .iter()
+            .map(|s| s.replace("RIVAL-1", "acme-1"))
+            .collect();
+        let own: Vec<&str> = own.iter().map(String::as_str).collect();
+        let text = ack(&invoice_with(&own));
+        assert!(text.contains("AK5*A"), "{own:?}: {text}");
+    }
+}
+
+#[test]
+fn every_spelling_of_a_supplier_number_is_an_id_and_writes_back_as_it_came() {
+    for (segs, domain) in OTHER_SPELLINGS {
+        let x12 = invoice_with(segs);
         let docs = decode(&x12);
-        assert!(!supplier_ids(&docs[0]).contains(&rival), "{su:?}");
+        let ids = supplier_ids(&docs[0]);
+        let number = PartyId {
+            domain: (*domain).into(),
+            value: "RIVAL-1".into(),
+        };
+        assert_eq!(ids.last(), Some(&number), "{segs:?}: {ids:?}");
+        assert_eq!(
+            ids.iter().filter(|i| i.value == "RIVAL-1").count(),
+            1,
+            "{segs:?}: {ids:?}"
+        );
+        let written = encode(&docs);
+        assert_eq!(set_segments(&written), set_segments(&x12), "{written}");
+        assert_eq!(decode(&written), docs, "{segs:?}");
+    }
+    // A bare supplier loop beside a heading number is kept, and two numbers keep their order.
+    for segs in [
+        &["REF*IA*RIVAL-1", "N1*SU"][..],
+        &["REF*IA*R2", "N1*SU*Rival Co", "REF*VN*R3", "REF*VN*R1*desc"][..],
+    ] {
+        let x12 = invoice_with(segs);
+        let docs = decode(&x12);
+        let written = encode(&docs);
+        assert_eq!(set_segments(&written), set_segments(&x12), "{written}");
+        assert_eq!(decode(&written), docs, "{segs:?}");
+    }
+}
+
+/// A heading-level `REF*VN` is X12's "vendor order number", the supplier's own order
+/// reference (samples/x12/invoice/rich.edi carries one): not a supplier number, so it neither
+/// refuses the invoice nor becomes a supplier id, and it is written back as it came.
+#[test]
+fn a_heading_vendor_order_number_is_not_a_supplier_number() {
+    for segs in [
+        &["REF*VN*SO-778812", "N1*SU*Acme*1*123456789"][..],
+        &["REF*VN*SO-778812"][..],
+    ] {
+        let x12 = invoice_with(segs);
+        let text = ack(&x12);
+        assert!(text.contains("AK5*A"), "{segs:?}: {text}");
+        let docs = decode(&x12);
+        assert!(
+            supplier_ids(&docs[0])
+                .iter()
+                .all(|id| id.value != "SO-778812"),
+            "{segs:?}: {docs:?}"
+        );
         let written = encode(&docs);
         assert_eq!(set_segments(&written), set_segments(&x12), "{written}");
     }

@@ -58,6 +58,19 @@ impl HeldKeys {
             false
         }
     }
+
+    /// Moves `keys` (those of them this request holds) to a holder of their own, still in
+    /// flight: for work on them that outlives the request, such as a publish the request
+    /// stopped waiting for, which must keep a copy of them from being taken meanwhile.
+    pub fn hand_over<'k>(&mut self, keys: impl IntoIterator<Item = &'k str>) -> HeldKeys {
+        let mut handed = self.owner.holder();
+        for key in keys {
+            if let Some(at) = self.keys.iter().position(|k| k == key) {
+                handed.keys.push(self.keys.swap_remove(at));
+            }
+        }
+        handed
+    }
 }
 
 impl Drop for HeldKeys {
@@ -89,6 +102,20 @@ mod tests {
         assert_eq!(keys.len(), 1);
         assert!(second.take("k1"));
         drop(second);
+        assert!(keys.is_empty());
+    }
+
+    /// Keys handed over stay in flight when the request ends, until their new holder does.
+    #[test]
+    fn handed_over_keys_outlive_the_request() {
+        let keys = InFlightKeys::default();
+        let mut request = keys.holder();
+        assert!(request.take("k1") && request.take("k2"));
+        let publish = request.hand_over(["k1", "not-held"]);
+        drop(request);
+        assert!(!keys.holder().take("k1"), "k1 is still in flight");
+        assert!(keys.holder().take("k2"), "k2 went with the request");
+        drop(publish);
         assert!(keys.is_empty());
     }
 

@@ -85,6 +85,11 @@ pub struct IngestError(pub String);
 /// ([`IngestError::is_in_flight`]); the pipeline's words for the sender.
 pub const IN_FLIGHT: &str = "another request is taking this same document right now";
 
+/// How the error starts when the bus has not confirmed a request's documents within the
+/// publish timeout ([`IngestError::may_be_taken`]): the publish goes on, so they may yet be
+/// taken.
+pub const UNCONFIRMED: &str = "the gateway's message bus has not confirmed it yet";
+
 impl IngestError {
     /// Whether the request was not taken because another request is taking one of its
     /// documents right now (parallel copies of one POST). Retrying is right, but the sender
@@ -92,6 +97,14 @@ impl IngestError {
     /// the document, and the retry's answer says whether it did (a duplicate) or takes it.
     pub fn is_in_flight(&self) -> bool {
         self.0.starts_with(IN_FLIGHT)
+    }
+
+    /// Whether the documents may be taken after all: another request is taking them
+    /// ([`IngestError::is_in_flight`]), or the bus has not confirmed them yet but may
+    /// ([`UNCONFIRMED`]). The sender is told to retry shortly, not that nothing was accepted:
+    /// the retry's answer says what became of them, and never takes them twice.
+    pub fn may_be_taken(&self) -> bool {
+        self.is_in_flight() || self.0.starts_with(UNCONFIRMED)
     }
 }
 

@@ -6,6 +6,7 @@
 //! Adapters depend on this crate and `gateway-model` only, never on each other.
 
 pub mod attachments;
+pub mod auxiliary_part_id;
 pub mod bus;
 pub mod cancellation;
 pub mod codec;
@@ -29,6 +30,7 @@ pub use attachments::{
     AttachmentError, AttachmentRef, AttachmentStore, StoredFile, SupportingFile, assign_files,
     sha256_hex,
 };
+pub use auxiliary_part_id::supplier_part_auxiliary_id;
 pub use bus::{
     Broker, BusError, ConsumerSpec, DeadFilter, DeadLetter, Delivered, Handler, Message, Outcome,
     QueueDepth, ReplayHistory, Stop, Topology,

@@ -57,7 +57,7 @@ const CSV_NUMBER_NAMES: &[&str] = &[
 const CSV_DATE_NAMES: &[&str] = &["originalinvoicedate"];
 
 /// The CSV header normalization (`adapter_csv::header::normalize`) in compare form.
-fn csv_named(header: &str, target: &str) -> bool {
+pub(crate) fn csv_named(header: &str, target: &str) -> bool {
     let mut want = target.chars();
     for c in header.chars() {
         if c.is_whitespace() || matches!(c, '-' | '_' | '.' | '*' | '?') {

@@ -17,7 +17,7 @@ pub mod tls;
 
 pub use idempotency::{IdempotencyStore, StoredResponse};
 pub use serve::{ServeOptions, serve};
-pub use status::{DocumentLookup, DocumentStatus};
+pub use status::{DocumentLookup, DocumentStatus, PoPurpose, PoVersion};
 
 use std::sync::Arc;
 
@@ -152,14 +152,49 @@ pub fn not_taken_reason(e: &IngestError) -> &str {
     )
 }
 
-/// The answer to a body the endpoint could not read (`rejection`): for one over the limit,
-/// what the limit is, in words; else axum's reason.
-pub fn body_refused(rejection: &axum::extract::rejection::BytesRejection, limit: usize) -> String {
-    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        format!(
-            "the request body is larger than this gateway takes: the limit is {limit} bytes; nothing was accepted. Send a smaller body (split the documents over several requests)"
+/// The status and the one-line answer to a body the endpoint could not read (`rejection`),
+/// logged at warn under `adapter` (a limit the operators set is theirs to hear of): one over
+/// the limit gets 413 naming the limit and `[http] max_body_bytes`; one that did not arrive
+/// within the request timeout gets 408 naming `[http] request_timeout_ms` (the 408 used to be
+/// empty, and logged nowhere); else axum's reason. Nothing of such a body was taken.
+pub fn body_refused(
+    adapter: &str,
+    rejection: &axum::extract::rejection::BytesRejection,
+    limit: usize,
+) -> (axum::http::StatusCode, String) {
+    use axum::http::StatusCode;
+    let timed_out = std::iter::successors(
+        std::error::Error::source(rejection),
+        |e: &&(dyn std::error::Error + 'static)| e.source(),
+    )
+    .find_map(|e| e.downcast_ref::<serve::BodyTimedOut>().copied());
+    let (status, setting, reason) = if let Some(timed_out) = timed_out {
+        (
+            StatusCode::REQUEST_TIMEOUT,
+            "[http] request_timeout_ms",
+            format!(
+                "{timed_out}; nothing was accepted. Send it again over a faster link or in smaller requests (split the documents), or ask the gateway's operators to raise [http] request_timeout_ms"
+            ),
+        )
+    } else if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "[http] max_body_bytes",
+            format!(
+                "the request body is larger than this gateway takes: the limit is {limit} bytes ([http] max_body_bytes); nothing was accepted. Send a smaller body (split the documents over several requests)"
+            ),
         )
     } else {
-        format!("cannot read the request body: {}", rejection.body_text())
+        (
+            rejection.status(),
+            "",
+            format!("cannot read the request body: {}", rejection.body_text()),
+        )
+    };
+    if setting.is_empty() {
+        tracing::info!(adapter, %status, %reason, "request body not read");
+    } else {
+        tracing::warn!(adapter, %status, setting, %reason, "request body refused");
     }
+    (status, reason)
 }

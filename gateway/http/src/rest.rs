@@ -16,7 +16,8 @@
 //! does not decode, or declared in a character set other than UTF-8 and not UTF-8; 422 same
 //! key, other body (a JSON body is compared byte for byte, a multipart/form-data one by its
 //! parts, not its boundary);
-//! 413 a body over `max_body_bytes` (the limit stated); 503 the gateway could not take it over
+//! 413 a body over `max_body_bytes` (the limit stated); 408 a body that did not arrive within
+//! the request timeout (the setting named), nothing taken; 503 the gateway could not take it over
 //! (the bus did not confirm, the ledger could not record it: the answer names which): nothing
 //! was accepted, send again.
 
@@ -244,10 +245,8 @@ pub async fn post_documents(
     let body = match body {
         Ok(b) => b,
         Err(rejection) => {
-            return error(
-                rejection.status(),
-                &crate::body_refused(&rejection, state.max_body_bytes),
-            );
+            let (status, reason) = crate::body_refused("rest", &rejection, state.max_body_bytes);
+            return error(status, &reason);
         }
     };
     let Some(partner) = authenticate(&state, &headers) else {
@@ -373,10 +372,15 @@ pub async fn post_documents(
             let id = correlation_id();
             let reason = crate::not_taken_reason(&e);
             tracing::warn!(adapter = "rest", partner = %partner.id, correlation_id = %id, error = %e, "not accepted: {reason}");
-            crate::unavailable(error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &format!("not accepted: {reason}; send again (correlation id {id})"),
-            ))
+            // When it may be taken after all, the retry's answer says whether it was.
+            let answer = if e.may_be_taken() {
+                format!(
+                    "not accepted yet: {reason}; send it again shortly, with the same Idempotency-Key, and the answer will say whether it was taken (correlation id {id})"
+                )
+            } else {
+                format!("not accepted: {reason}; send again (correlation id {id})")
+            };
+            crate::unavailable(error(StatusCode::SERVICE_UNAVAILABLE, &answer))
         }
     };
     drop(held);

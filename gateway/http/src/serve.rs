@@ -1,13 +1,17 @@
 //! The accept loop: plain TCP or TLS, HTTP/1.1 and HTTP/2, a header-read timeout (slow-header
 //! clients are cut off, and so are connections that send nothing: the first request head must
 //! be complete within the header timeout of the accept, TLS handshake included), a request
-//! timeout, a bound on open connections (idle ones included:
+//! timeout for receiving the body (a slower sender gets 408 naming `[http] request_timeout_ms`;
+//! the work on a body received in full is not bounded by it: each request's handler runs on a
+//! task of its own, to its end, even when the sender stops waiting, so documents are never
+//! left half taken), a bound on open connections (idle ones included:
 //! past it new connections wait in the listen backlog, so thousands of idle sockets or HTTP/2
 //! connections opened and left silent cannot exhaust memory or file descriptors), HTTP/2 pings
 //! that close a connection whose peer stopped answering, HTTP/2 connections closed (GOAWAY)
 //! once no stream has been open for the header timeout, as HTTP/1 keep-alive connections are
 //! closed when no new request comes within it, and graceful shutdown (stop accepting, let
-//! in-flight requests finish within the grace period).
+//! in-flight requests finish within the grace period, the work of senders that went away
+//! included).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -28,7 +32,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
-use tower_http::timeout::TimeoutLayer;
+use tracing::Instrument;
 
 /// Listener options.
 #[derive(Debug, Clone)]
@@ -40,6 +44,10 @@ pub struct ServeOptions {
     /// sent meanwhile is still served). Otherwise an HTTP/2 client that keeps answering pings
     /// held its connection slot for ever.
     pub header_timeout: Duration,
+    /// How long a request's body may take to arrive in full, counted from its head: a slower
+    /// sender gets 408 naming `[http] request_timeout_ms`, before anything is taken. It does
+    /// not bound the work on a body received in full: cutting that off (it used to) left
+    /// documents claimed, or published with no answer, and the sender's resend made copies.
     pub request_timeout: Duration,
     /// How long in-flight requests may run after shutdown was asked for.
     pub grace: Duration,
@@ -73,8 +81,6 @@ pub async fn serve(
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send,
 ) {
-    #[allow(deprecated)]
-    let app = app.layer(TimeoutLayer::new(options.request_timeout));
     // Told to every connection when shutdown starts (each then closes gracefully); closed
     // once every connection has ended, which is when draining is over.
     let (draining, _) = watch::channel(());
@@ -114,16 +120,17 @@ pub async fn serve(
         // The deadline for the first request head runs from here, the TLS handshake included.
         let head_deadline = tokio::time::Instant::now() + options.header_timeout;
         let connection = Connection {
+            slot: Arc::new(slot),
             builder: builder.clone(),
             app: app.clone(),
             draining: draining.subscribe(),
             idle_timeout: options.header_timeout,
+            request_timeout: options.request_timeout,
             head_deadline,
             peer,
         };
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
-            let _slot = slot;
             match acceptor {
                 None => connection.drive(stream).await,
                 Some(acceptor) => {
@@ -149,6 +156,10 @@ pub async fn serve(
 
 /// One accepted connection, ready to be served once its TLS handshake (if any) is done.
 struct Connection {
+    /// Its place among `max_connections`, freed once the connection and the work of every
+    /// request it carried have ended: a sender that posts and goes away, again and again,
+    /// must not pile up work beyond the bound.
+    slot: Arc<tokio::sync::OwnedSemaphorePermit>,
     builder: Builder<TokioExecutor>,
     app: Router,
     /// Changes when the server shuts down; held until the connection ends, so the server
@@ -156,6 +167,8 @@ struct Connection {
     draining: watch::Receiver<()>,
     /// How long an HTTP/2 connection may have no stream open before it is closed.
     idle_timeout: Duration,
+    /// How long each request's body may take to arrive ([`ServeOptions::request_timeout`]).
+    request_timeout: Duration,
     /// When the first complete request head must have arrived: `header_timeout` after the
     /// connection was accepted.
     head_deadline: tokio::time::Instant,
@@ -216,6 +229,69 @@ impl hyper::body::Body for Counted {
     }
 }
 
+/// A request body that must arrive in full by a deadline (the request timeout from its head):
+/// past it, reading fails with [`BodyTimedOut`], which the endpoints answer with 408 naming the
+/// setting. Once the body has ended the deadline no longer matters: the work on it is not
+/// bounded.
+#[derive(Debug)]
+struct Arriving {
+    body: Incoming,
+    by: tokio::time::Instant,
+    limit: Duration,
+    /// Made at the first wait, so a request without a body costs no timer.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Arriving {
+    fn new(body: Incoming, by: tokio::time::Instant, limit: Duration) -> Self {
+        Arriving {
+            body,
+            by,
+            limit,
+            timer: None,
+        }
+    }
+}
+
+/// A request body that did not arrive in full within the request timeout (`[http]
+/// request_timeout_ms`, the duration it holds).
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the request body did not arrive in full within {} ms ([http] request_timeout_ms)", .0.as_millis())]
+pub(crate) struct BodyTimedOut(pub(crate) Duration);
+
+impl hyper::body::Body for Arriving {
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::BoxError>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.body).poll_frame(cx) {
+            Poll::Ready(frame) => Poll::Ready(frame.map(|f| f.map_err(axum::BoxError::from))),
+            Poll::Pending => {
+                let by = this.by;
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(by)));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimedOut(this.limit))))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
 /// Resolves once the connection has spoken HTTP/2 and had no stream open for `idle`; a
 /// stream opened meanwhile starts the wait again when it ends. An HTTP/1 connection never
 /// resolves it: hyper's header timeout closes those between requests.
@@ -248,32 +324,69 @@ impl Connection {
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let Connection {
+            slot,
             builder,
             app,
             mut draining,
             idle_timeout,
+            request_timeout,
             head_deadline,
             peer,
         } = self;
         // hyper calls the service once a request head is complete (HTTP/1 or an HTTP/2
-        // stream's headers); that disarms the deadline, and counts the stream open.
+        // stream's headers); that disarms the deadline, counts the stream open, and starts
+        // the time its body has to arrive.
         let heard = Arc::new(tokio::sync::Notify::new());
         let streams = Arc::new(watch::Sender::new(Streams::default()));
         let app = {
             let heard = Arc::clone(&heard);
             let seen = Arc::clone(&streams);
             let counted = Arc::clone(&streams);
+            // Held by every request's work until it ends, so that draining waits for it and
+            // the connection's slot stays taken.
+            let working = (draining.clone(), slot);
+            // Handlers running at once on this connection: as many as it may have streams
+            // open, whether or not their senders still wait (a client resetting its HTTP/2
+            // streams one after the other cannot start more work than that).
+            let turns = Arc::new(tokio::sync::Semaphore::new(H2_MAX_STREAMS as usize));
             app.map_request(move |request: Request<Incoming>| {
                 heard.notify_one();
                 if request.version() == Version::HTTP_2 {
                     seen.send_if_modified(|s| !std::mem::replace(&mut s.h2, true));
                 }
-                request
+                let by = tokio::time::Instant::now() + request_timeout;
+                request.map(|body| Body::new(Arriving::new(body, by, request_timeout)))
             })
             .map_future(move |response| {
                 let open = OpenStream::open(&counted);
+                // The handler on a task of its own: hyper drops this future when the sender
+                // goes away (or resets its stream), and the work on what it sent must not
+                // stop half way; its answer is sent if the sender is still there.
+                let working = working.clone();
+                let turns = Arc::clone(&turns);
                 async move {
-                    let response: Response<Body> = response.await?;
+                    // Only fails once closed, which it never is.
+                    let turn = turns.acquire_owned().await.ok();
+                    let work = tokio::spawn(
+                        async move {
+                            let _held = (working, turn);
+                            response.await
+                        }
+                        .in_current_span(),
+                    );
+                    let response: Response<Body> = match work.await {
+                        Ok(Ok(response)) => response,
+                        Ok(Err(never)) => match never {},
+                        Err(e) => {
+                            let id = crate::correlation_id();
+                            tracing::error!(%peer, correlation_id = %id, error = %e, "request handler failed");
+                            let mut failed = Response::new(Body::from(format!(
+                                "the gateway failed on this request (correlation id {id}); what it took, if anything, is in its ledger: send it again and the answer says\n"
+                            )));
+                            *failed.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+                            failed
+                        }
+                    };
                     Ok::<_, std::convert::Infallible>(
                         response.map(|body| Body::new(Counted { body, _open: open })),
                     )
@@ -513,7 +626,7 @@ mod tests {
     }
 
     /// The deadline is for the request head only: a request whose head came in time is
-    /// answered however long its handler then takes (the request timeout bounds that).
+    /// answered however long its handler then takes.
     #[tokio::test]
     async fn a_request_whose_head_came_in_time_may_run_past_the_header_timeout() {
         let (addr, stop, server) = ping_server(ServeOptions {
@@ -531,6 +644,96 @@ mod tests {
             answer.starts_with("HTTP/1.1 200") && answer.ends_with("done"),
             "{answer}"
         );
+        let _ = stop.send(());
+        server.await.unwrap();
+    }
+
+    /// The request timeout bounds receiving a request, not the work on it: a handler running
+    /// three times as long is answered in full (it was cut off with an empty 408, its work
+    /// dropped half way).
+    #[tokio::test]
+    async fn a_handler_running_past_the_request_timeout_is_answered() {
+        let (addr, stop, server) = ping_server(ServeOptions {
+            header_timeout: Duration::from_millis(200),
+            request_timeout: Duration::from_millis(200),
+            ..ServeOptions::default()
+        })
+        .await;
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /slow HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let seen = read_to_end_of_stream(s).await.unwrap();
+        let answer = String::from_utf8_lossy(&seen);
+        assert!(
+            answer.starts_with("HTTP/1.1 200") && answer.ends_with("done"),
+            "{answer}"
+        );
+        let _ = stop.send(());
+        server.await.unwrap();
+    }
+
+    /// A sender that goes away while its request is handled does not cut the handler off: it
+    /// runs to its end, and keeps the connection's slot taken until then, so senders posting
+    /// and leaving cannot pile up work past `max_connections`. Before, the handler was
+    /// dropped where it stood (documents claimed and never published, or published with their
+    /// rows never settled) and the slot freed at once.
+    #[tokio::test]
+    async fn a_request_whose_sender_went_away_runs_to_its_end_holding_its_slot() {
+        let entered = Arc::new(tokio::sync::Notify::new());
+        let release = Arc::new(tokio::sync::Notify::new());
+        let (done_tx, done) = tokio::sync::oneshot::channel::<()>();
+        let done_tx = Arc::new(std::sync::Mutex::new(Some(done_tx)));
+        let app = {
+            let (entered, release) = (Arc::clone(&entered), Arc::clone(&release));
+            Router::new()
+                .route("/ping", axum::routing::get(|| async { "pong" }))
+                .route(
+                    "/hold",
+                    axum::routing::get(move || async move {
+                        entered.notify_one();
+                        release.notified().await;
+                        if let Some(tx) = done_tx.lock().unwrap().take() {
+                            let _ = tx.send(());
+                        }
+                        "held"
+                    }),
+                )
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let options = ServeOptions {
+            max_connections: 1,
+            ..ServeOptions::default()
+        };
+        let server = tokio::spawn(serve(listener, app, options, async {
+            let _ = stopped.await;
+        }));
+
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /hold HTTP/1.1\r\nHost: gw\r\n\r\n")
+            .await
+            .unwrap();
+        entered.notified().await;
+        drop(s);
+        let mut waiting = tokio::spawn(get(addr));
+        let early = tokio::time::timeout(Duration::from_millis(300), &mut waiting).await;
+        assert!(
+            early.is_err(),
+            "the slot was freed while the work of the sender that left still ran: {early:?}"
+        );
+        release.notify_one();
+        tokio::time::timeout(GUARD, done)
+            .await
+            .expect("the handler never finished")
+            .expect("the handler was dropped before its end");
+        let answer = tokio::time::timeout(GUARD, waiting)
+            .await
+            .expect("the slot was never freed")
+            .unwrap()
+            .unwrap();
+        assert!(answer.ends_with("pong"), "{answer}");
         let _ = stop.send(());
         server.await.unwrap();
     }

@@ -43,6 +43,56 @@ pub struct DocumentStatus {
     pub attachments: Vec<String>,
     pub received_at: String,
     pub updated_at: String,
+    /// For a purchase order sent to the partner: which version of the buyer's PO the row is,
+    /// and whether it is the order, a change or the cancellation. A PO's versions and its
+    /// cancellation share one number and often one status, so without it a partner could not
+    /// tell which of them went.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_order: Option<PoVersion>,
+}
+
+/// Which version of a buyer's purchase order a document is, and what it is to the supplier
+/// ([`PoPurpose`]); `resend` numbers an operator's resend of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PoVersion {
+    pub version: u32,
+    pub purpose: PoPurpose,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resend: Option<u32>,
+}
+
+/// What one version of a purchase order is to its supplier, as the buyer's system made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoPurpose {
+    /// The first version: the order itself.
+    Order,
+    /// A later version: a change of the order.
+    Change,
+    /// The buyer cancelled the order (at the version named).
+    Cancellation,
+}
+
+impl PoPurpose {
+    /// The word the JSON uses, for text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoPurpose::Order => "order",
+            PoPurpose::Change => "change",
+            PoPurpose::Cancellation => "cancellation",
+        }
+    }
+}
+
+/// `version 2: change`, `version 1: order, resend 3`: how operators' listings name it.
+impl std::fmt::Display for PoVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "version {}: {}", self.version, self.purpose.as_str())?;
+        if let Some(n) = self.resend {
+            write!(f, ", resend {n}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Where statuses come from (the ledger in the service).

@@ -59,6 +59,15 @@ impl DocumentLookup for Nothing {
 
 /// Serves the REST router over a pipeline failing with `error`, limit `max_body` bytes.
 async fn server(error: IngestError, max_body: usize) -> std::net::SocketAddr {
+    server_with(error, max_body, gateway_http::ServeOptions::default()).await
+}
+
+/// [`server`] with the listener's `options`.
+async fn server_with(
+    error: IngestError,
+    max_body: usize,
+    options: gateway_http::ServeOptions,
+) -> std::net::SocketAddr {
     let ingest = Arc::new(Failing {
         partners: vec![PartnerProfile {
             id: "acme".into(),
@@ -74,7 +83,7 @@ async fn server(error: IngestError, max_body: usize) -> std::net::SocketAddr {
     tokio::spawn(gateway_http::serve(
         listener,
         app,
-        gateway_http::ServeOptions::default(),
+        options,
         std::future::pending::<()>(),
     ));
     addr
@@ -161,6 +170,63 @@ async fn a_body_over_the_limit_gets_json_naming_the_limit() {
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
     let v: serde_json::Value = serde_json::from_str(body.trim()).expect(body);
     let message = v["error"].as_str().unwrap_or_default();
-    assert!(message.contains("the limit is 4096 bytes"), "{message}");
+    assert!(
+        message.contains("the limit is 4096 bytes ([http] max_body_bytes)"),
+        "{message}"
+    );
     assert!(!answer.contains("Failed to buffer"), "{answer}");
+}
+
+/// A body that does not arrive within the request timeout gets 408 with the endpoint's own
+/// JSON naming the setting and saying nothing was accepted (it was an empty 408).
+#[tokio::test]
+async fn a_body_slower_than_the_request_timeout_gets_json_naming_the_setting() {
+    let addr = server_with(
+        IngestError("unused".into()),
+        1 << 20,
+        gateway_http::ServeOptions {
+            request_timeout: std::time::Duration::from_millis(200),
+            ..gateway_http::ServeOptions::default()
+        },
+    )
+    .await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(
+        b"POST /api/v1/documents HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer acme-token\r\n\
+          Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"schema_version\"",
+    )
+    .await
+    .unwrap();
+    // The rest never comes: the server answers once the timeout has passed.
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(body.trim()).expect(body);
+    let message = v["error"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("within 200 ms ([http] request_timeout_ms); nothing was accepted"),
+        "{message}"
+    );
+}
+
+/// The bus has not confirmed the documents yet but may: the sender is not told that nothing
+/// was accepted (its documents may well be), but to send again for the answer.
+#[tokio::test]
+async fn an_unconfirmed_publish_is_not_called_nothing_accepted() {
+    let addr = server(
+        gateway_http::not_taken(
+            &format!("{} (waited 300 ms)", gateway_core::ingest::UNCONFIRMED),
+            "timeout",
+        ),
+        1 << 20,
+    )
+    .await;
+    let answer = post(addr, b"{}").await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.contains("not accepted yet: the gateway's message bus has not confirmed it yet (waited 300 ms); send it again shortly"),
+        "{answer}"
+    );
 }

@@ -338,6 +338,42 @@ impl Default for PurchaseOrder {
     }
 }
 
+impl PurchaseOrder {
+    /// The sum of the lines' amounts ([`OrderLine::extended_amount`]), zero for an order
+    /// without lines; `None` when a line has no amount to add (no `amount`, and no quantity
+    /// or unit price to make one) or the sum overflows.
+    ///
+    /// A supplier checks an order's total against its lines, so this is the total a supplier
+    /// is shown when the order gives none ([`PurchaseOrder::shown_total`]). It is never written
+    /// into the model's `total`, which stays what the source said (CANONICAL.md: a field the
+    /// source does not carry is not invented).
+    pub fn lines_total(&self) -> Option<Decimal> {
+        self.lines.iter().try_fold(Decimal::ZERO, |sum, l| {
+            sum.checked_add(l.extended_amount()?)
+        })
+    }
+
+    /// The total a supplier is shown: the order's own `total`, else
+    /// [`PurchaseOrder::lines_total`]. One computation for every place that shows one (the PO
+    /// mail's text, the cXML `Total` the DTD requires), so a supplier reading both never sees
+    /// two figures for one order.
+    pub fn shown_total(&self) -> Option<Decimal> {
+        self.total.or_else(|| self.lines_total())
+    }
+}
+
+impl OrderLine {
+    /// The line's amount: its own `amount`, else quantity × unit price (`None` when neither
+    /// is there, or the product overflows).
+    pub fn extended_amount(&self) -> Option<Decimal> {
+        self.amount
+            .or_else(|| match (self.quantity, self.unit_price) {
+                (Some(q), Some(p)) => q.checked_mul(p),
+                _ => None,
+            })
+    }
+}
+
 /// One purchase order line.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -138,17 +138,33 @@ pub fn from_json_lines_or(
 /// broken pretty-printed document as documents of its own. The lines skipped are reported
 /// with the error, so nothing is passed over in silence.
 pub fn read_json(bytes: &[u8], default_kind: Option<DocumentKind>) -> Vec<JsonItem> {
+    let mut out = Vec::new();
+    read_json_each(bytes, default_kind, &mut |item| out.push(item));
+    out
+}
+
+/// [`read_json`], handing each item to `sink` as soon as it is read instead of collecting
+/// them, so a reader of JSON Lines holds one document at a time beside the input (the file
+/// drop publishes a long file in batches as it reads it). A top-level array is parsed whole
+/// before its first element is handed on: its memory grows with the array, bounded only by
+/// the input's size; JSON Lines is the form for long inputs.
+pub fn read_json_each(
+    bytes: &[u8],
+    default_kind: Option<DocumentKind>,
+    sink: &mut dyn FnMut(JsonItem),
+) {
     let input = without_bom(bytes);
     let base = bytes.len() - input.len();
     if let Some(e) = utf16_refused(input) {
-        return vec![JsonItem {
+        sink(JsonItem {
             result: Err(e),
             name: "document 1".into(),
             line: 1,
             span: base..base + trimmed_end(input, input.len()),
-        }];
+        });
+        return;
     }
-    let mut out: Vec<JsonItem> = Vec::new();
+    let mut out = Counted { sink, count: 0 };
     let mut scanner = Scanner::new(input);
     let mut first = true;
     while let Some(scanned) = scanner.next_value() {
@@ -226,7 +242,24 @@ pub fn read_json(bytes: &[u8], default_kind: Option<DocumentKind>) -> Vec<JsonIt
             break;
         }
     }
-    out
+}
+
+/// The sink of [`read_json_each`] with the number of items handed to it, which names the
+/// next one.
+struct Counted<'s> {
+    sink: &'s mut dyn FnMut(JsonItem),
+    count: usize,
+}
+
+impl Counted<'_> {
+    fn len(&self) -> usize {
+        self.count
+    }
+
+    fn push(&mut self, item: JsonItem) {
+        self.count += 1;
+        (self.sink)(item);
+    }
 }
 
 /// One top-level value as the scanner found it.

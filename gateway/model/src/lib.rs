@@ -26,15 +26,16 @@ pub use document::{
     OrderPurpose, PurchaseOrder, SCHEMA_VERSION,
 };
 pub use json::{
-    JsonError, JsonItem, from_json, from_json_lines, from_json_lines_or, read_json, to_json,
-    to_json_line,
+    JsonError, JsonItem, from_json, from_json_lines, from_json_lines_or, read_json, read_json_each,
+    to_json, to_json_line,
 };
 pub use number::{number_key, same_number};
 pub use parts::{Address, Charge, Extensions, Party, PartyId, PaymentTerms, ShippingTerms, Tax};
 pub use text::Text;
 pub use validate::{
-    COUPA_MAX_INVOICE_NUMBER, COUPA_MAX_LINE_DESCRIPTION, Context as ValidationContext,
-    CreditDirection, PARTNER_KINDS, PartnerSupplier, Problem, Severity, TOO_LONG, ValidationReport,
+    COUPA_MAX_INVOICE_LINES, COUPA_MAX_INVOICE_NUMBER, COUPA_MAX_LINE_DESCRIPTION,
+    Context as ValidationContext, CreditDirection, PARTNER_KINDS, PartnerSupplier, Problem,
+    Severity, TOO_LONG, ValidationReport,
 };
 
 pub use chrono::NaiveDate;

@@ -49,7 +49,8 @@ impl Party {
 
     /// The Coupa supplier number this party names, trimmed: an id in domain `coupa-number`,
     /// else a `coupa` id that is not all digits, else an X12 supplier's `vendor-number`
-    /// (`REF*VN`), else its N1 id of qualifier `92` (see [`Self::coupa_supplier_number_ids`]).
+    /// (`REF*VN`), else its `internal-vendor-number` (`REF*IA`), else its N1 id of qualifier
+    /// `92` (see [`Self::coupa_supplier_number_ids`]).
     /// Blank values are none.
     pub fn coupa_supplier_number(&self) -> Option<&str> {
         self.coupa_supplier_number_ids()
@@ -59,7 +60,10 @@ impl Party {
 
     /// Every id of this party that names a Coupa supplier number, in the order given: domain
     /// `coupa-number`, a `coupa` id that is not all digits, `vendor-number` (the X12 reader's
-    /// `REF*VN` of the supplier's loop: the number the buyer knows its supplier by) and `92`
+    /// `REF*VN` of the supplier's loop or the heading: the number the buyer knows its supplier
+    /// by), `internal-vendor-number` (its `REF*IA`, X12's "internal vendor number", the buyer's
+    /// number for the vendor: the same number under another code, which partners use as
+    /// often; without it, `REF*IA*RIVAL-1` was booked to the partner's supplier) and `92`
     /// (X12's "assigned by the buyer", where the gateway's own X12 writer puts a Coupa
     /// supplier number). A supplier without a partner profile is found in Coupa by it, and an
     /// invoice naming another supplier's number by it is refused: read as a mere name, an
@@ -85,8 +89,10 @@ fn number_rank(id: &PartyId) -> Option<u8> {
         value.parse::<u64>().is_err().then_some(1)
     } else if domain.eq_ignore_ascii_case("vendor-number") {
         Some(2)
-    } else if domain == "92" {
+    } else if domain.eq_ignore_ascii_case("internal-vendor-number") {
         Some(3)
+    } else if domain == "92" {
+        Some(4)
     } else {
         None
     }

@@ -89,9 +89,10 @@ pub struct Context<'a> {
     pub supplier_from_partner: bool,
     /// The document goes on to Coupa, so an invoice is also checked against what Coupa
     /// refuses (an invoice number over 40 characters, a line without a description or with
-    /// one over 1,550): the sender hears of it at once, in its 997 or cXML answer, instead of
-    /// reading "accepted" for an invoice that then dies at Coupa as a dead letter. A credit
-    /// memo whose direction cannot be told ([`CreditDirection::Unknown`]) is refused too.
+    /// one over 1,550, more than [`COUPA_MAX_INVOICE_LINES`] lines): the sender hears of it at
+    /// once, in its 997 or cXML answer, instead of reading "accepted" for an invoice that
+    /// then dies at Coupa as a dead letter. A credit memo whose direction cannot be told
+    /// ([`CreditDirection::Unknown`]) is refused too.
     pub to_coupa: bool,
     /// The Coupa supplier the sender's partner profile names, which delivery books its
     /// invoices to whatever they name: with [`Context::to_coupa`], an invoice naming another
@@ -104,6 +105,13 @@ pub struct Context<'a> {
 pub const COUPA_MAX_INVOICE_NUMBER: usize = 40;
 /// Coupa's longest invoice line description, in characters.
 pub const COUPA_MAX_LINE_DESCRIPTION: usize = 1550;
+/// Most lines on one invoice bound for Coupa. Coupa documents that it refuses an invoice of
+/// too many lines (its cXML answer "Request Entity Too Large") but publishes no figure: 5,000
+/// has no published source, it is the Coupa sandbox's model of that refusal
+/// (`gateway_sandbox::invoices::MAX_LINES`). Checked here, the sender reads the refusal in its
+/// 997 or cXML answer instead of "accepted" for an invoice that then dies at Coupa; should a
+/// Coupa instance be found to take another number, this and the sandbox change together.
+pub const COUPA_MAX_INVOICE_LINES: usize = 5_000;
 
 /// How a message about a value over its length starts, so an acknowledgment can report the
 /// value as too long rather than as invalid.
@@ -382,6 +390,17 @@ fn check_coupa_limits(inv: &Invoice, r: &mut ValidationReport) {
                 "missing: Coupa requires a unit price on every invoice line with a quantity",
             );
         }
+    }
+    if inv.lines.len() > COUPA_MAX_INVOICE_LINES {
+        r.error(
+            "$.lines",
+            format!(
+                "the invoice has {} lines; Coupa takes at most {COUPA_MAX_INVOICE_LINES} on one \
+                 invoice: send it as several invoices of at most {COUPA_MAX_INVOICE_LINES} lines \
+                 each",
+                inv.lines.len()
+            ),
+        );
     }
     if let Some(n) = &inv.invoice_number {
         let chars = n.chars().count();

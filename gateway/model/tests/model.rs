@@ -241,6 +241,50 @@ fn coupa_limits_hold_for_documents_that_go_to_coupa() {
     assert!(errors(&doc, gateway_model::ValidationContext::default()).is_empty());
 }
 
+/// QA: a cXML invoice of 6,000 lines was answered "accepted" and then died at Coupa ("too
+/// many lines"). Bound for Coupa, an invoice of more lines than it takes is refused on
+/// `$.lines`, saying the limit and what to do; one of exactly the limit passes, and nothing
+/// is said of the count when the invoice does not go to Coupa.
+#[test]
+fn an_invoice_of_more_lines_than_coupa_takes_is_refused_for_coupa() {
+    use gateway_model::COUPA_MAX_INVOICE_LINES as MAX;
+    let to_coupa = gateway_model::ValidationContext {
+        to_coupa: true,
+        ..Default::default()
+    };
+    let with_lines = |n: usize| {
+        let mut doc = from_json(INVOICE.as_bytes()).unwrap();
+        let Document::Invoice(inv) = &mut doc else {
+            panic!("not an invoice")
+        };
+        let mut line = inv.lines[1].clone();
+        line.description = Some("Bolts".into());
+        inv.lines = vec![line; n];
+        let sum = inv.lines.iter().filter_map(|l| l.amount).sum();
+        inv.subtotal = Some(sum);
+        inv.total = Some(sum);
+        doc
+    };
+    let errors = |d: &Document, cx| {
+        d.validate_in(cx)
+            .errors()
+            .map(|p| format!("{} {}", p.path, p.message))
+            .collect::<Vec<_>>()
+    };
+    assert!(errors(&with_lines(MAX), to_coupa).is_empty());
+    let over = with_lines(MAX + 1);
+    assert_eq!(
+        errors(&over, to_coupa),
+        [format!(
+            "$.lines the invoice has {} lines; Coupa takes at most {MAX} on one invoice: send \
+             it as several invoices of at most {MAX} lines each",
+            MAX + 1
+        )]
+    );
+    assert_eq!(MAX, 5_000);
+    assert!(errors(&over, gateway_model::ValidationContext::default()).is_empty());
+}
+
 #[test]
 fn an_invoice_without_a_supplier_needs_a_partner_that_names_one() {
     let json = to_json_line(&from_json(INVOICE.as_bytes()).unwrap());

@@ -9,8 +9,8 @@ use std::time::Duration;
 use adapter_coupa::invoices::{KnownInvoices, number_key};
 use adapter_coupa::purchase_orders::PulledOrder;
 use adapter_coupa::{
-    CoupaClient, CoupaClientConfig, CoupaInvoiceDelivery, CoupaSupplier, PoQuery, SharedSupplier,
-    SupplierPoChannel,
+    CoupaClient, CoupaClientConfig, CoupaError, CoupaInvoiceDelivery, CoupaSupplier, PoQuery,
+    SharedSupplier, SupplierPoChannel,
 };
 use anyhow::Context;
 use futures::FutureExt;
@@ -270,7 +270,7 @@ impl CoupaPurchaseOrders {
         self.client
             .set_exported(coupa_po_id, false)
             .await
-            .map_err(DeliveryError::from)?;
+            .map_err(|e| export_flag_refused(coupa_po_id, "not exported", e))?;
         self.set_unsettled(coupa_po_id, false);
         tracing::warn!(coupa_po_id, sent = %sent.key(), coupa_holds = %holds.key(),
             "the PO changed in Coupa while it was being marked exported: marked not exported \
@@ -279,19 +279,61 @@ impl CoupaPurchaseOrders {
     }
 }
 
-/// The id, version and number of a PO as Coupa sent it, for keeping it when it cannot be
-/// read; `None` without a numeric id.
-fn unreadable_facts(pulled: &PulledOrder) -> Option<(u64, Option<u32>, Option<String>)> {
+/// The scope Coupa asks of an API client that sets a PO's `exported` flag.
+const PO_WRITE_SCOPE: &str = "core.purchase_order.write";
+
+/// A failed write of PO `coupa_po_id`'s export flag (marking it `what`). A 403 is Coupa
+/// refusing the API client for want of a scope; said with the scope to grant, the bare
+/// "forbidden (missing scope?)" left the operator guessing which. Anything else as
+/// [`DeliveryError::from`] says it.
+fn export_flag_refused(coupa_po_id: u64, what: &str, e: CoupaError) -> DeliveryError {
+    match e {
+        CoupaError::Forbidden(_) => DeliveryError::permanent(format!(
+            "Coupa refused to mark PO {coupa_po_id} {what}: {e}; the gateway's Coupa API client needs the scope {PO_WRITE_SCOPE}: grant it to the client in Coupa (its OAuth2/OpenID Connect client) and keep it in [coupa] scopes"
+        )),
+        other => DeliveryError::from(other),
+    }
+}
+
+/// A PO's supplier as Coupa names it (`supplier`): its id, number and name, each when given;
+/// `None` when the PO names none.
+struct SupplierFacts {
+    id: Option<u64>,
+    number: Option<String>,
+    name: Option<String>,
+}
+
+fn supplier_facts(po: &Value) -> Option<SupplierFacts> {
+    let supplier = po.get("supplier").filter(|s| !s.is_null())?;
+    let text = |k: &str| supplier.get(k).and_then(Value::as_str).map(str::to_string);
+    Some(SupplierFacts {
+        id: supplier.get("id").and_then(Value::as_u64),
+        number: text("number"),
+        name: text("name"),
+    })
+}
+
+/// The id, version, number and supplier of a PO as Coupa sent it, for keeping it, under its
+/// supplier's partner, when it cannot be read (`reason` left empty for the caller); `None`
+/// without a numeric id.
+fn unreadable_facts(pulled: &PulledOrder) -> Option<UnreadablePo> {
     let v = &pulled.raw;
-    Some((
-        pulled.coupa_id?,
-        v.get("version")
+    let supplier = supplier_facts(v);
+    Some(UnreadablePo {
+        coupa_id: pulled.coupa_id?,
+        version: v
+            .get("version")
             .and_then(Value::as_u64)
             .and_then(|n| u32::try_from(n).ok()),
-        v.get("po-number")
+        po_number: v
+            .get("po-number")
             .and_then(Value::as_str)
             .map(str::to_string),
-    ))
+        supplier_id: supplier.as_ref().and_then(|s| s.id),
+        supplier_number: supplier.as_ref().and_then(|s| s.number.clone()),
+        supplier_name: supplier.and_then(|s| s.name),
+        reason: String::new(),
+    })
 }
 
 fn pending_po(pulled: PulledOrder) -> Result<PendingPo, String> {
@@ -300,17 +342,10 @@ fn pending_po(pulled: PulledOrder) -> Result<PendingPo, String> {
         .coupa_id
         .ok_or("purchase order without a numeric id")?;
     let document = pulled.order.map_err(|e| format!("PO {coupa_id}: {e}"))?;
-    let supplier = v.get("supplier").filter(|s| !s.is_null());
-    if supplier.is_none() {
+    let Some(supplier) = supplier_facts(v) else {
         return Err(format!(
             "PO {coupa_id} names no supplier in Coupa; give it one there"
         ));
-    }
-    let text = |k: &str| {
-        supplier
-            .and_then(|s| s.get(k))
-            .and_then(Value::as_str)
-            .map(str::to_string)
     };
     Ok(PendingPo {
         coupa_id,
@@ -319,9 +354,9 @@ fn pending_po(pulled: PulledOrder) -> Result<PendingPo, String> {
             .and_then(Value::as_u64)
             .and_then(|n| u32::try_from(n).ok())
             .or(document.version),
-        supplier_id: supplier.and_then(|s| s.get("id")).and_then(Value::as_u64),
-        supplier_number: text("number"),
-        supplier_name: text("name"),
+        supplier_id: supplier.id,
+        supplier_number: supplier.number,
+        supplier_name: supplier.name,
         status: v.get("status").and_then(Value::as_str).map(str::to_string),
         document,
     })
@@ -341,12 +376,10 @@ impl PoSource for CoupaPurchaseOrders {
                 match pending_po(p) {
                     Ok(p) => out.pos.push(p),
                     Err(reason) => match facts {
-                        Some((coupa_id, version, po_number)) => {
+                        Some(unreadable) => {
                             out.unreadable.push(UnreadablePo {
-                                coupa_id,
-                                version,
-                                po_number,
                                 reason,
+                                ..unreadable
                             });
                         }
                         None => tracing::error!(error = %reason,
@@ -401,7 +434,7 @@ impl PoExporter for CoupaPurchaseOrders {
                 self.client
                     .mark_exported(coupa_po_id)
                     .await
-                    .map_err(DeliveryError::from)?;
+                    .map_err(|e| export_flag_refused(coupa_po_id, "exported", e))?;
                 return Ok(true);
             };
             let before = self.by_id(coupa_po_id).await?.map(|p| p.key());
@@ -418,7 +451,7 @@ impl PoExporter for CoupaPurchaseOrders {
             self.client
                 .mark_exported(coupa_po_id)
                 .await
-                .map_err(DeliveryError::from)?;
+                .map_err(|e| export_flag_refused(coupa_po_id, "exported", e))?;
             match self.by_id(coupa_po_id).await?.map(|p| p.key()) {
                 Some(holds) if holds != sent => {
                     self.unmark(coupa_po_id, sent, holds).await?;

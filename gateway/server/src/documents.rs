@@ -10,6 +10,7 @@ use gateway_core::{AttachmentStore, Broker, PartnerProfile};
 use crate::config::Config;
 use crate::ledger::{Entry, Ledger, LedgerError, PartnerSummary, Status, recorded_sha256};
 use crate::partners::Partners;
+use crate::po_keys::PoKey;
 use crate::po_poller::{PoPoller, Resent};
 
 /// `gateway resend`: the PO with doc id or key `doc` read from Coupa again and queued for its
@@ -185,6 +186,12 @@ fn habit_hints(summary: &PartnerSummary) -> Vec<String> {
             summary.interrupted, summary.partner
         ));
     }
+    if summary.acks_not_mailed > 0 {
+        hints.push(format!(
+            "{} document(s) came by mail and were taken, but the 997/999/TA1 they are owed was never mailed (the relay refused it after every retry; gateway documents --partner {}, their notes say where the acknowledgment is kept and how to send it again)",
+            summary.acks_not_mailed, summary.partner
+        ));
+    }
     if summary.test_documents > 0 {
         hints.push(format!(
             "{} test document(s) (ISA15 T, deploymentMode=\"test\") were kept back, not delivered; ask it to send production data, or set [coupa] test_instance = true if this gateway's Coupa is a test instance",
@@ -290,12 +297,13 @@ fn not_stored_reason(status: &str) -> &'static str {
 }
 
 /// The first line of `gateway documents` in text: what each line shows, and the order.
-pub const TEXT_HEADER: &str =
-    "received (last received first)  status  partner  kind  number  (doc, channel, last change)";
+pub const TEXT_HEADER: &str = "received (last received first)  status  partner  kind  number  [a PO's version: order, change or cancellation]  (doc, channel, last change)";
 
-/// Prints `entries` as text (one block per document) or, with `json`, as JSON Lines. With
-/// `store`, files it no longer holds are marked (text) or listed in `attachments_not_stored`
-/// (JSON).
+/// Prints `entries` as text (one block per document) or, with `json`, as JSON Lines. A
+/// purchase order sent to a supplier says which version it is and whether it is the order, a
+/// change or the cancellation (`version 2: change`; in JSON `purchase_order`,
+/// [`PoKey::describe`]): its rows share one number and, once sent, one status. With `store`,
+/// files it no longer holds are marked (text) or listed in `attachments_not_stored` (JSON).
 pub fn print(
     entries: &[Entry],
     json: bool,
@@ -303,14 +311,16 @@ pub fn print(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     if json {
-        let Some(store) = store else {
-            return print_json_lines(entries, out);
-        };
         for e in entries {
             let mut value = serde_json::to_value(e).map_err(std::io::Error::other)?;
-            let gone = files_not_stored(e, store);
-            if let (Some(object), false) = (value.as_object_mut(), gone.is_empty()) {
-                object.insert("attachments_not_stored".into(), serde_json::json!(gone));
+            if let Some(object) = value.as_object_mut() {
+                if let Some(po) = PoKey::describe(&e.idempotency_key) {
+                    object.insert("purchase_order".into(), serde_json::json!(po));
+                }
+                let gone = store.map(|s| files_not_stored(e, s)).unwrap_or_default();
+                if !gone.is_empty() {
+                    object.insert("attachments_not_stored".into(), serde_json::json!(gone));
+                }
             }
             writeln!(out, "{value}")?;
         }
@@ -322,9 +332,12 @@ pub fn print(
     for e in entries {
         // Listed by when each document was received (the ledger's order), so that is the time
         // each line starts with; its last change is at the end.
+        let po = PoKey::describe(&e.idempotency_key)
+            .map(|v| format!("{v}  "))
+            .unwrap_or_default();
         writeln!(
             out,
-            "{}  {:<16}  {}  {}  {}  (doc {}, via {}, last change {})",
+            "{}  {:<16}  {}  {}  {}  {po}(doc {}, via {}, last change {})",
             e.received_at, e.status, e.partner, e.kind, e.number, e.doc_id, e.adapter, e.updated_at
         )?;
         if !e.source.is_empty() {

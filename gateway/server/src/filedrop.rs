@@ -189,23 +189,30 @@ fn ignored(name: &str) -> bool {
 
 impl FileDrop {
     /// Keeps a file refused before any document was read from it (a zip that cannot be
-    /// taken, documents of another partner's sender) in the ledger and counts it once: it was
-    /// only in `error/`, so `gateway documents` and the partner's status view did not show it.
+    /// taken, documents of another partner's sender, a file over `max_file_bytes`) in the
+    /// ledger and counts it once: it was only in `error/`, so `gateway documents` and the
+    /// partner's status view did not show it.
     fn keep_refused(&self, partner: &PartnerProfile, original: &str, raw: &[u8], why: &str) {
         let key = format!(
             "file-drop:refused:{}:{}",
             partner.id,
             crate::pipeline::content_fingerprint(raw)
         );
+        // The label names the file, and so does the source, which `gateway documents --from`
+        // searches as it does for the documents of a file taken.
         let label = format!("file {original}");
-        match self.pipeline.ledger().record_refused_input(
-            &key,
-            "file-drop",
-            &partner.id,
-            "unknown",
-            &label,
-            why,
-        ) {
+        match self
+            .pipeline
+            .ledger()
+            .record_refused_input(&crate::ledger::RefusedInput {
+                key: &key,
+                adapter: "file-drop",
+                partner: &partner.id,
+                kind: "unknown",
+                label: &label,
+                detail: why,
+                source: &label,
+            }) {
             Ok(true) => gateway_http::count_refused("file-drop"),
             Ok(false) => {}
             Err(e) => tracing::warn!(adapter = "file-drop", partner = %partner.id,
@@ -547,6 +554,14 @@ impl FileDrop {
                 "file is {} bytes; the limit is {} (file_drop.max_file_bytes)",
                 before.size, self.config.max_file_bytes
             );
+            // Unread, so keyed by the name it was claimed under and its size, as a file that
+            // is not regular is: kept where operators look, like an oversize mail.
+            self.keep_refused(
+                partner,
+                &original,
+                format!("oversize:{claimed}:{}", before.size).as_bytes(),
+                &msg,
+            );
             self.finish_error(partner, path, &names, &[msg], summary);
             return None;
         }
@@ -611,6 +626,9 @@ impl FileDrop {
         } else {
             (raw, Vec::new(), format!("file {original}"))
         };
+        // Owned, so a long X12 or JSON input is decoded on a thread of its own as it is
+        // published in batches (`Pipeline::ingest_streaming`).
+        let raw = Arc::new(raw);
         let format = detect_format(&raw);
         taken.format = Some(format);
         // Only the folder owner's documents: another partner's would be published (and
@@ -640,15 +658,18 @@ impl FileDrop {
         }
         let report = self
             .pipeline
-            .ingest(IngestRequest {
-                raw: &raw,
-                adapter: "file-drop",
-                format: Some(format),
-                partner: Some(partner),
-                source: Some(&source),
-                files: &files,
-                notes: &[],
-            })
+            .ingest_streaming(
+                IngestRequest {
+                    raw: &raw,
+                    adapter: "file-drop",
+                    format: Some(format),
+                    partner: Some(partner),
+                    source: Some(&source),
+                    files: &files,
+                    notes: &[],
+                },
+                Arc::clone(&raw),
+            )
             .await;
         let report = match report {
             Ok(r) => r,

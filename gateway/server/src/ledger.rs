@@ -208,6 +208,26 @@ impl NewDocument<'_> {
     }
 }
 
+/// An input refused before any document was read from it, as
+/// [`Ledger::record_refused_input`] keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct RefusedInput<'a> {
+    /// The row's key: the same input refused again is the same row.
+    pub key: &'a str,
+    pub adapter: &'a str,
+    /// Whose it is (`(unknown)` when nothing says).
+    pub partner: &'a str,
+    /// `unknown` when nothing was read, else the kind it was read as (`purchase_order`).
+    pub kind: &'a str,
+    /// What names it (the file, message or PO number), kept as the row's number.
+    pub label: &'a str,
+    /// Why it was refused, and what to do.
+    pub detail: &'a str,
+    /// Where it came from ([`Entry::source`], `file zp.zip`), so `gateway documents --from`
+    /// finds it as it finds accepted documents; empty when no file names it.
+    pub source: &'a str,
+}
+
 /// One partner's documents by fate ([`Ledger::partner_summaries`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct PartnerSummary {
@@ -240,6 +260,10 @@ pub struct PartnerSummary {
     /// Coupa POs [`Status::CancelledUnsent`]: cancelled before any version went to the
     /// supplier, so never sent; counted apart from `delivered`.
     pub cancelled_unsent: u64,
+    /// Documents taken from a partner's mail whose X12 acknowledgment the relay never took
+    /// after every retry ([`crate::mailbox::ACK_NOT_MAILED`] in their notes): the partner has
+    /// no 997 for them.
+    pub acks_not_mailed: u64,
     /// When anything last happened to one of its documents (UTC, RFC 3339).
     pub last_activity: String,
 }
@@ -379,6 +403,15 @@ impl Ledger {
             &conn,
             "documents",
             "attempted_at",
+            "TEXT NOT NULL DEFAULT ''",
+        )?;
+        // And this, before a dead PO's reason said when the supplier got it.
+        add_column_if_missing(&conn, "documents", "sent_at", "TEXT NOT NULL DEFAULT ''")?;
+        // And this, before a PO version left to Coupa counted as possibly received.
+        add_column_if_missing(
+            &conn,
+            "documents",
+            "left_to_coupa_at",
             "TEXT NOT NULL DEFAULT ''",
         )?;
         Ok(Ledger {
@@ -597,44 +630,39 @@ impl Ledger {
     }
 
     /// Keeps an input refused before any document was read from it (a mail from an unknown
-    /// sender, a zip that cannot be taken, a file from another partner's sender, a Coupa PO
-    /// that cannot be read) as one `rejected` row of `kind` under `key`, `label` naming it (the
-    /// file, message or PO number), so operators find it with the rest, not only in `error/`,
-    /// `quarantine/` or a log line. Returns whether the row is new or says something new (the
-    /// same input refused again for the same reason rewrites nothing), for counting and
-    /// logging once.
-    pub fn record_refused_input(
-        &self,
-        key: &str,
-        adapter: &str,
-        partner: &str,
-        kind: &str,
-        label: &str,
-        detail: &str,
-    ) -> Result<bool, LedgerError> {
-        let known = self.entry(key)?;
+    /// sender, a zip that cannot be taken, a file from another partner's sender or over the
+    /// size limit, a Coupa PO that cannot be read) as one `rejected` row ([`RefusedInput`]),
+    /// so operators find it with the rest, not only in `error/`, `quarantine/` or a log line.
+    /// Returns whether the row is new or says something new (the same input refused again for
+    /// the same reason rewrites nothing), for counting and logging once.
+    pub fn record_refused_input(&self, input: &RefusedInput<'_>) -> Result<bool, LedgerError> {
+        let known = self.entry(input.key)?;
         if known
             .as_ref()
-            .is_some_and(|e| e.status == Status::Rejected.as_str() && e.detail == detail)
+            .is_some_and(|e| e.status == Status::Rejected.as_str() && e.detail == input.detail)
         {
             return Ok(false);
         }
         let doc_id = uuid::Uuid::new_v4().to_string();
-        let label: String = label.chars().take(120).collect();
+        let label: String = input.label.chars().take(120).collect();
         let row = NewDocument {
-            idempotency_key: key,
+            idempotency_key: input.key,
             doc_id: &doc_id,
-            adapter,
-            partner,
-            kind,
+            adapter: input.adapter,
+            partner: input.partner,
+            kind: input.kind,
             number: &label,
             business_key: None,
         };
-        Ok(self.record_rejections(&[(row, detail.to_string(), String::new())])? > 0)
+        let refused = (row, input.detail.to_string(), input.source.to_string());
+        Ok(self.record_rejections(&[refused])? > 0)
     }
 
     /// Keeps a document the gateway will not send until an operator acts (`doc`, with why and
-    /// what sends it in `detail`) as `awaiting_operator`, so `gateway documents` lists it. A row
+    /// what sends it in `detail`) as `awaiting_operator`, so `gateway documents` lists it, and
+    /// notes it left to Coupa (`left_to_coupa_at`, kept when the row is later superseded): the
+    /// operator may release it in Coupa, which sends it under a payloadID the gateway never
+    /// learns, so it counts as possibly received ([`Ledger::earlier_po_left_to_coupa`]). A row
     /// never on the bus (`received`, `interrupted`, `rejected`, an earlier wait) is taken over;
     /// one already on the bus or beyond is left alone. Returns whether the row is new or says
     /// something new: the caller logs then, once, not at every poll that finds it waiting.
@@ -655,11 +683,14 @@ impl Ledger {
             let detail: &dyn rusqlite::ToSql = &detail;
             tx.prepare_cached(
                 "INSERT INTO documents (idempotency_key, doc_id, adapter, partner, kind,
-                     number, business_key, status, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'awaiting_operator', ?8)
+                     number, business_key, status, detail, left_to_coupa_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'awaiting_operator', ?8,
+                     strftime('%Y-%m-%dT%H:%M:%fZ','now'))
                  ON CONFLICT(idempotency_key) DO UPDATE SET adapter = excluded.adapter,
                      partner = excluded.partner, number = excluded.number,
                      status = 'awaiting_operator', detail = excluded.detail,
+                     left_to_coupa_at = CASE WHEN documents.left_to_coupa_at = ''
+                         THEN excluded.left_to_coupa_at ELSE documents.left_to_coupa_at END,
                      updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
                  WHERE documents.status IN
                      ('received', 'interrupted', 'rejected', 'awaiting_operator')",
@@ -742,12 +773,28 @@ impl Ledger {
     /// Records that the supplier has this document (`reference`: the file, URL or mail it went
     /// as), apart from its status: a later status (dead, because Coupa's export mark failed;
     /// delivered) rewrites the detail, and a replay that read "sent" from the detail sent the
-    /// PO to the supplier a second time.
+    /// PO to the supplier a second time. When it was sent is kept too ([`Ledger::sent_at`]).
     pub fn record_sent(&self, idempotency_key: &str, reference: &str) -> Result<(), LedgerError> {
         self.write(|c| {
-            c.prepare_cached("UPDATE documents SET sent_to = ?2 WHERE idempotency_key = ?1")?
-                .execute(params![idempotency_key, reference])?;
+            c.prepare_cached(
+                "UPDATE documents SET sent_to = ?2,
+                     sent_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE idempotency_key = ?1",
+            )?
+            .execute(params![idempotency_key, reference])?;
             Ok(())
+        })
+    }
+
+    /// When the supplier got the document ([`Ledger::record_sent`]), UTC in RFC 3339; `None`
+    /// when it was not sent, or was sent by a gateway that did not record the time: a PO that
+    /// died after its supplier got it says so, and since when, in its reason.
+    pub fn sent_at(&self, idempotency_key: &str) -> Result<Option<String>, LedgerError> {
+        self.read(|c| {
+            c.prepare_cached("SELECT sent_at FROM documents WHERE idempotency_key = ?1")?
+                .query_row(params![idempotency_key], |r| r.get::<_, String>(0))
+                .optional()
+                .map(|s| s.filter(|s| !s.is_empty()))
         })
     }
 
@@ -834,7 +881,7 @@ impl Ledger {
              WHERE idempotency_key >= ?1 AND idempotency_key < ?2
                AND (status IN ('published', 'delivered', 'partner_rejected', 'cancelled_unsent',
                                'dead')
-                    OR sent_to <> '' OR attempted_at <> '')",
+                    OR sent_to <> '' OR attempted_at <> '' OR left_to_coupa_at <> '')",
         )?;
         Ok(keys.into_iter().find(|k| {
             crate::po_keys::PoKey::parse(k).is_some_and(|(other, _)| other.later_than(key))
@@ -894,7 +941,8 @@ impl Ledger {
     /// The key of the most recent OrderRequest (version, cancellation or resend) of the same
     /// Coupa PO sent before `key`: what a change or cancellation names in its cXML
     /// `DocumentReference`. Only what the supplier was sent, or may have received (an attempt
-    /// whose answer was lost, [`Ledger::record_attempt`]), counts.
+    /// whose answer was lost, [`Ledger::record_attempt`], or a version left to Coupa, which
+    /// the operator may have released there), counts.
     pub fn earlier_po_sent(
         &self,
         key: &crate::po_keys::PoKey,
@@ -903,7 +951,7 @@ impl Ledger {
             key.coupa_id,
             "SELECT idempotency_key FROM documents
              WHERE idempotency_key >= ?1 AND idempotency_key < ?2
-               AND (sent_to <> '' OR attempted_at <> ''
+               AND (sent_to <> '' OR attempted_at <> '' OR left_to_coupa_at <> ''
                     OR status IN ('delivered', 'partner_rejected'))",
         )?;
         Ok(keys
@@ -915,6 +963,30 @@ impl Ledger {
             })
             .max_by(|a, b| a.0.cmp(&b.0))
             .map(|(_, k)| k))
+    }
+
+    /// The most recent earlier OrderRequest of the PO of `key` ([`Ledger::earlier_po_sent`])
+    /// when it is a version left to Coupa that the gateway itself never sent nor attempted:
+    /// the supplier has it, if at all, from Coupa, under a payloadID the gateway does not
+    /// know, so a change or cancellation the gateway sent could name nothing it knows. Such a
+    /// change waits for the operator too.
+    pub fn earlier_po_left_to_coupa(
+        &self,
+        key: &crate::po_keys::PoKey,
+    ) -> Result<Option<String>, LedgerError> {
+        let Some(earlier) = self.earlier_po_sent(key)? else {
+            return Ok(None);
+        };
+        let left = self.read(|c| {
+            c.prepare_cached(
+                "SELECT 1 FROM documents WHERE idempotency_key = ?1
+                   AND left_to_coupa_at <> '' AND sent_to = '' AND attempted_at = ''
+                   AND status NOT IN ('delivered', 'partner_rejected')",
+            )?
+            .query_row(params![earlier], |_| Ok(()))
+            .optional()
+        })?;
+        Ok(left.map(|()| earlier))
     }
 
     /// Marks [`Status::Interrupted`] every row still `received`: claimed by a gateway that
@@ -1037,13 +1109,14 @@ impl Ledger {
                         SUM(instr(notes, ?1) > 0), SUM(instr(notes, ?2) > 0),
                         SUM(status = 'rejected' AND instr(detail, ?3) = 1),
                         SUM(status = 'interrupted'), SUM(status = 'awaiting_operator'),
-                        SUM(status = 'cancelled_unsent')
+                        SUM(status = 'cancelled_unsent'), SUM(instr(notes, ?4) > 0)
                  FROM documents GROUP BY partner ORDER BY partner",
             )?;
             let markers = [
                 gateway_core::READ_AS_WINDOWS_1252,
                 crate::pipeline::REUSED_KEY,
                 crate::pipeline::TEST_DOCUMENT,
+                crate::mailbox::ACK_NOT_MAILED,
             ];
             let rows = st.query_map(markers, |r| {
                 Ok(PartnerSummary {
@@ -1063,6 +1136,7 @@ impl Ledger {
                     interrupted: r.get(13)?,
                     awaiting_operator: r.get(14)?,
                     cancelled_unsent: r.get(15)?,
+                    acks_not_mailed: r.get(16)?,
                 })
             })?;
             rows.collect()
@@ -1214,6 +1288,26 @@ impl Ledger {
         })
     }
 
+    /// Adds `note` as a line of the notes of each document under `idempotency_keys` (once:
+    /// a document already noted so is left as it is), keeping what was noted before; for what
+    /// happened after a document was taken that the operator must see beside it (the 997 of
+    /// its mailed interchange never sent). Returns how many rows were noted.
+    pub fn append_note(&self, idempotency_keys: &[&str], note: &str) -> Result<usize, LedgerError> {
+        self.write(|c| {
+            let mut update = c.prepare_cached(
+                "UPDATE documents SET
+                     notes = CASE WHEN notes = '' THEN ?2 ELSE notes || char(10) || ?2 END,
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE idempotency_key = ?1 AND instr(notes, ?2) = 0",
+            )?;
+            let mut n = 0;
+            for key in idempotency_keys {
+                n += update.execute(params![key, note])?;
+            }
+            Ok(n)
+        })
+    }
+
     /// Records the files kept with a document (`gateway documents` shows them, and which
     /// stored file belongs to which document stays known).
     pub fn record_attachments(
@@ -1358,6 +1452,7 @@ impl gateway_http::DocumentLookup for Ledger {
         Ok(entries
             .into_iter()
             .map(|e| gateway_http::DocumentStatus {
+                purchase_order: crate::po_keys::PoKey::describe(&e.idempotency_key),
                 doc_id: e.doc_id,
                 kind: e.kind,
                 number: e.number,
@@ -1429,11 +1524,19 @@ fn add_column_if_missing(
 /// ([`crate::supplier::legacy_payload_local_part`]), followed by an `@` with no host, since the
 /// host was the partner profile's `payload_id_host` (else `coupa-gateway`) and is not known
 /// here ([`crate::supplier`] reads it so). Run once, when the column is added.
+///
+/// Only rows that went to the supplier before the upgrade get it (sent: `sent_to`, or
+/// `delivered`/`partner_rejected` from before `sent_to` was kept): a later change must name
+/// what they went under. A row never sent (`awaiting_operator`, `dead`, `published`, ...) keeps
+/// none, so it goes out under the unique form of today when it is sent: the legacy form, made
+/// from the key alone, is the same for every Coupa instance's PO of that id and version, and a
+/// supplier dropping repeated payloadIDs would take it for another buyer's order.
 fn fill_legacy_payload_ids(conn: &Connection) -> Result<(), rusqlite::Error> {
     let keys: Vec<String> = conn
         .prepare(
             "SELECT idempotency_key FROM documents
-             WHERE adapter = 'coupa' AND kind = 'purchase_order' AND payload_id = ''",
+             WHERE adapter = 'coupa' AND kind = 'purchase_order' AND payload_id = ''
+               AND (sent_to <> '' OR status IN ('delivered', 'partner_rejected'))",
         )?
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<Result<_, _>>()?;
@@ -2065,6 +2168,61 @@ mod tests {
         // Opening it again finds the column there.
         drop(l);
         Ledger::open(&path).unwrap();
+    }
+
+    /// QA (qa14c item 7): the upgrade that began recording payloadIDs wrote the legacy form,
+    /// made from the key alone and the same for every Coupa instance, on every PO row, so a
+    /// PO never sent (waiting for the operator, dead, still on the bus) went out under it
+    /// later. Only what went to the supplier before the upgrade keeps it.
+    #[test]
+    fn the_upgrade_gives_the_legacy_payload_id_only_to_pos_sent_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        let rows = [
+            ("coupa-po:1:v1", "delivered", ""),
+            ("coupa-po:2:v1", "partner_rejected", ""),
+            (
+                "coupa-po:3:v1",
+                "dead",
+                "supplier acme: https://acme.example/cxml",
+            ),
+            ("coupa-po:4:v1", "awaiting_operator", ""),
+            ("coupa-po:5:v1", "dead", ""),
+            ("coupa-po:6:v1", "published", ""),
+        ];
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE documents (idempotency_key TEXT PRIMARY KEY, doc_id TEXT NOT NULL,
+                     adapter TEXT NOT NULL, partner TEXT NOT NULL, kind TEXT NOT NULL,
+                     number TEXT NOT NULL, business_key TEXT, status TEXT NOT NULL,
+                     detail TEXT NOT NULL DEFAULT '',
+                     received_at TEXT NOT NULL DEFAULT '2026-01-01',
+                     updated_at TEXT NOT NULL DEFAULT '2026-01-01',
+                     sent_to TEXT NOT NULL DEFAULT '');",
+            )
+            .unwrap();
+            for (key, status, sent_to) in rows {
+                c.execute(
+                    "INSERT INTO documents (idempotency_key, doc_id, adapter, partner, kind,
+                         number, status, sent_to)
+                     VALUES (?1, ?1, 'coupa', 'acme', 'purchase_order', 'PO', ?2, ?3)",
+                    params![key, status, sent_to],
+                )
+                .unwrap();
+            }
+        }
+        let l = Ledger::open(&path).unwrap();
+        for (key, status, _) in rows {
+            let recorded = l.recorded_payload_id(key).unwrap();
+            let legacy = format!("{}@", crate::supplier::legacy_payload_local_part(key));
+            let sent = matches!(key, "coupa-po:1:v1" | "coupa-po:2:v1" | "coupa-po:3:v1");
+            if sent {
+                assert_eq!(recorded, Some(legacy), "{key} ({status})");
+            } else {
+                assert_eq!(recorded, None, "{key} ({status}) was never sent");
+            }
+        }
     }
 
     /// `Status::ALL` (what `gateway documents --status` offers) holds every status, each read

@@ -30,10 +30,15 @@
 //! address (`[partners.outbound] type = "email"`), else to the sender. An interchange of an
 //! unknown sender, or of another partner, is never acknowledged. The reply goes after the
 //! message was marked seen (or quarantined): a message kept for the next poll is not answered
-//! twice. An acknowledgment the relay does not take is logged and counted
-//! (`gateway_documents_failed_total{adapter="email",kind="acknowledgment"}`); the documents
-//! stay taken and the message read, and the partner's resend of the interchange is answered
-//! (its documents not taken twice).
+//! twice. An acknowledgment the relay does not take is tried again in the background with
+//! the same bytes (its control numbers taken once, so the partner sees no gap), with back-off
+//! for a bounded time ([`AckRetry`]), kept meanwhile under `<state>/x12-mail-acks/` so a
+//! restart sends it; one finally given up is logged, counted
+//! (`gateway_documents_failed_total{adapter="email",kind="acknowledgment"}`) and noted on the
+//! message's documents in the ledger ([`ACK_NOT_MAILED`]: `gateway documents` shows where it is
+//! kept and how to send it again, `gateway partners` counts them). The documents stay taken and
+//! the message read either way, and the partner's resend of the interchange is answered (its
+//! documents not taken twice).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -119,6 +124,9 @@ impl Reply {
 pub struct AckDue {
     pub reply: Reply,
     pub interchanges: Vec<DueInterchange>,
+    /// The ledger keys of the documents the message held (taken now or before), noted when
+    /// the acknowledgment is finally not mailed.
+    pub keys: Vec<String>,
 }
 
 /// One X12 attachment to acknowledge, as the X12 reader read it.
@@ -132,30 +140,171 @@ pub struct DueInterchange {
     pub profile: PartnerProfile,
 }
 
+/// The mark of the note a document gets when the 997/999/TA1 its mailed interchange is owed
+/// was never mailed (the relay refused every attempt); `gateway partners` counts the documents
+/// noted so ([`crate::ledger::PartnerSummary::acks_not_mailed`]).
+pub const ACK_NOT_MAILED: &str = "X12 acknowledgment not mailed";
+
+/// How an acknowledgment mail the relay refused is tried again: the same mail, bytes and
+/// control numbers, after a delay that doubles from `first_delay` up to `max_delay`, at most
+/// `attempts` times in all and never past `give_up_after` from the first attempt, so a relay
+/// that is down for a while loses no 997 and one that stays down is reported, not retried
+/// forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AckRetry {
+    pub attempts: u32,
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+    pub give_up_after: Duration,
+}
+
+impl Default for AckRetry {
+    /// Ten attempts over about four hours: 30 s, 1, 2, 4, 8, 16, 32 min, then every hour.
+    fn default() -> Self {
+        AckRetry {
+            attempts: 10,
+            first_delay: Duration::from_secs(30),
+            max_delay: Duration::from_secs(3600),
+            give_up_after: Duration::from_secs(6 * 3600),
+        }
+    }
+}
+
+impl AckRetry {
+    /// The wait before the attempt after `done` attempts.
+    fn delay(&self, done: u32) -> Duration {
+        let factor = 1u32 << done.saturating_sub(1).min(20);
+        self.first_delay.saturating_mul(factor).min(self.max_delay)
+    }
+}
+
+/// An acknowledgment mail made (its control numbers taken) and not yet taken by the relay:
+/// kept as it is, so every attempt sends the same bytes and no control number is used twice
+/// or skipped. Kept as `<outbox>/<id>.json` while it waits, so a restart sends it.
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+struct PendingAck {
+    partner: String,
+    to: String,
+    subject: String,
+    body: String,
+    /// The acknowledgment mail's own Message-ID (the same on every attempt).
+    mail_id: String,
+    in_reply_to: Option<String>,
+    /// The partner's message answered.
+    answers: String,
+    /// The interchanges acknowledged (`ACME 000000202`).
+    interchanges: String,
+    files: Vec<PendingFile>,
+    /// The ledger keys of the documents the partner's message held, noted when given up.
+    keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+struct PendingFile {
+    name: String,
+    bytes: Vec<u8>,
+}
+
 /// Mails partners the 997/999/TA1 their mailed X12 is owed, through the SMTP relay that sends
-/// PO mails (see the module documentation).
+/// PO mails (see the module documentation). An acknowledgment the relay does not take is
+/// retried in the background ([`AckRetry`]) with the same bytes, kept under the outbox folder
+/// ([`X12MailAcks::with_outbox`]) until sent so a restart sends it ([`X12MailAcks::resume`]);
+/// one finally given up is noted on its documents in the ledger ([`ACK_NOT_MAILED`]) with where
+/// it is kept and how to send it again.
 #[derive(Clone)]
 pub struct X12MailAcks {
     mailer: Arc<SmtpMailer>,
+    outbox: Option<PathBuf>,
+    retry: AckRetry,
 }
 
 impl std::fmt::Debug for X12MailAcks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("X12MailAcks").finish_non_exhaustive()
+        f.debug_struct("X12MailAcks")
+            .field("outbox", &self.outbox)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
     }
 }
 
 impl X12MailAcks {
     pub fn new(mailer: Arc<SmtpMailer>) -> Self {
-        X12MailAcks { mailer }
+        X12MailAcks {
+            mailer,
+            outbox: None,
+            retry: AckRetry::default(),
+        }
+    }
+
+    /// Keeps each acknowledgment mail not yet sent as a file in `dir` (the service uses
+    /// `<state>/x12-mail-acks`), and those given up in `dir/given-up/`, so a restart sends what
+    /// was waiting and an operator can send a given-up one again by moving it back.
+    pub fn with_outbox(mut self, dir: PathBuf) -> Self {
+        self.outbox = Some(dir);
+        self
+    }
+
+    /// How a refused acknowledgment mail is tried again (default [`AckRetry::default`]).
+    pub fn with_retry(mut self, retry: AckRetry) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sends, in the background, every acknowledgment mail waiting in the outbox (left by a
+    /// stop, or moved back from `given-up/` by an operator): the same bytes, so no new control
+    /// number. Returns how many it took up; a file it cannot read stays where it is, logged.
+    pub fn resume(&self, ledger: Arc<crate::ledger::Ledger>) -> usize {
+        let Some(dir) = &self.outbox else {
+            return 0;
+        };
+        let mut n = 0;
+        for path in list(dir) {
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let pending = std::fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| serde_json::from_slice::<PendingAck>(&b).map_err(|e| e.to_string()));
+            match pending {
+                Ok(pending) => {
+                    tracing::info!(adapter = "email", partner = %pending.partner,
+                        to = %pending.to, message = %pending.answers,
+                        interchanges = %pending.interchanges, file = %path.display(),
+                        "sending an X12 acknowledgment mail that was waiting");
+                    tokio::spawn(self.clone().keep_trying(
+                        ledger.clone(),
+                        pending,
+                        Some(path),
+                        0,
+                        String::new(),
+                    ));
+                    n += 1;
+                }
+                Err(e) => tracing::warn!(adapter = "email", file = %path.display(), error = %e,
+                    "cannot read a waiting X12 acknowledgment mail; it is left where it is"),
+            }
+        }
+        n
     }
 
     /// Builds the acknowledgment of each interchange in `due` with `codecs` (the partner's
     /// control numbers, which the file drop's and `POST /x12`'s acknowledgments continue) and
-    /// mails them, one file each, in one reply to `due.reply.to`. `Ok(None)`: nothing to
-    /// acknowledge (a partner's own 997, which is never acknowledged). `Err`: what failed, for
-    /// the log.
+    /// mails them, one file each, in one reply to `due.reply.to`, once (no retry, no ledger
+    /// note: see [`Mailbox::with_x12_acks`] for those). `Ok(None)`: nothing to acknowledge (a
+    /// partner's own 997, which is never acknowledged). `Err`: what failed, for the log.
     pub async fn send(&self, codecs: &Codecs, due: &AckDue) -> Result<Option<String>, String> {
+        let Some(pending) = self.prepare(codecs, due)? else {
+            return Ok(None);
+        };
+        self.mail(&pending)
+            .await
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The acknowledgment mail `due` is owed, its control numbers taken: `None` when nothing
+    /// is owed.
+    fn prepare(&self, codecs: &Codecs, due: &AckDue) -> Result<Option<PendingAck>, String> {
         let mut files = Vec::new();
         let mut said = Vec::new();
         for i in &due.interchanges {
@@ -169,9 +318,8 @@ impl X12MailAcks {
                 crate::x12_senders::interchange_names(&i.raw),
                 i.ack_name
             ));
-            files.push(adapter_email::MailFile {
+            files.push(PendingFile {
                 name: i.ack_name.clone(),
-                format: Format::X12,
                 bytes: ack,
             });
         }
@@ -189,55 +337,237 @@ impl X12MailAcks {
             reply.message_id,
             said.join("\n")
         );
+        Ok(Some(PendingAck {
+            partner: reply.partner.clone(),
+            to: reply.to.clone(),
+            subject,
+            body,
+            mail_id: format!("ack.{}@coupa-gateway", uuid::Uuid::new_v4().simple()),
+            in_reply_to: reply.in_reply_to(),
+            answers: reply.message_id.clone(),
+            interchanges: due
+                .interchanges
+                .iter()
+                .map(|i| crate::x12_senders::interchange_names(&i.raw))
+                .collect::<Vec<_>>()
+                .join(", "),
+            files,
+            keys: due.keys.clone(),
+        }))
+    }
+
+    /// One attempt at mailing `pending`. Returns the relay's answer.
+    async fn mail(&self, pending: &PendingAck) -> Result<String, DeliveryError> {
+        let files = pending
+            .files
+            .iter()
+            .map(|f| adapter_email::MailFile {
+                name: f.name.clone(),
+                format: Format::X12,
+                bytes: f.bytes.clone(),
+            })
+            .collect();
         let message = adapter_email::render_notice_mail_with(
             adapter_email::NoticeMail {
                 from: self.mailer.from().clone(),
                 reply_to: self.mailer.reply_to().cloned(),
-                to: &reply.to,
-                subject: &subject,
-                body: &body,
-                message_id: format!("ack.{}@coupa-gateway", uuid::Uuid::new_v4().simple()),
-                in_reply_to: reply.in_reply_to(),
+                to: &pending.to,
+                subject: &pending.subject,
+                body: &pending.body,
+                message_id: pending.mail_id.clone(),
+                in_reply_to: pending.in_reply_to.clone(),
             },
             files,
         )
-        .map_err(|e| format!("cannot write the acknowledgment mail to {}: {e}", reply.to))?;
-        self.mailer
-            .send(message)
-            .await
-            .map(Some)
-            .map_err(|e| e.to_string())
+        .map_err(|e| {
+            DeliveryError::permanent(format!(
+                "cannot write the acknowledgment mail to {}: {e}",
+                pending.to
+            ))
+        })?;
+        self.mailer.send(message).await
     }
 
-    /// [`X12MailAcks::send`], logged with the partner, the message and the interchanges, and
-    /// counted when it failed. `Ok(Some(to))`: acknowledged to `to`; `Err`: what failed.
-    async fn answer(&self, codecs: &Codecs, due: &AckDue) -> Result<Option<String>, String> {
-        let reply = &due.reply;
-        let interchanges = due
-            .interchanges
-            .iter()
-            .map(|i| crate::x12_senders::interchange_names(&i.raw))
-            .collect::<Vec<_>>()
-            .join(", ");
-        match self.send(codecs, due).await {
-            Ok(Some(answer)) => {
-                tracing::info!(adapter = "email", partner = %reply.partner, to = %reply.to,
-                    message = %reply.message_id, %interchanges, %answer,
-                    "X12 acknowledgment mailed to the partner");
-                Ok(Some(reply.to.clone()))
+    /// Mails the acknowledgments `due` is owed, logged with the partner, the message and the
+    /// interchanges. A refusal the relay may get over is retried in the background with the
+    /// same bytes; one finally given up is noted on the message's documents in `ledger`.
+    /// `Ok(Some(to))`: acknowledged to `to`; `Err`: what failed at the first attempt (retried
+    /// when it says so).
+    async fn answer(
+        &self,
+        codecs: &Codecs,
+        ledger: &Arc<crate::ledger::Ledger>,
+        due: &AckDue,
+    ) -> Result<Option<String>, String> {
+        let pending = match self.prepare(codecs, due) {
+            Ok(Some(p)) => p,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let kept = self.keep(&pending);
+        match self.mail(&pending).await {
+            Ok(answer) => {
+                self.sent(&pending, kept.as_deref(), &answer);
+                Ok(Some(pending.to))
             }
-            Ok(None) => Ok(None),
+            Err(e) if e.is_retryable() && self.retry.attempts > 1 => {
+                tracing::warn!(adapter = "email", partner = %pending.partner, to = %pending.to,
+                    message = %pending.answers, interchanges = %pending.interchanges, error = %e,
+                    "the relay did not take the X12 acknowledgment the partner is owed; it is \
+                     tried again in the background with the same control numbers");
+                let failed = format!("{}: {e} (tried again in the background)", pending.to);
+                tokio::spawn(self.clone().keep_trying(
+                    ledger.clone(),
+                    pending,
+                    kept,
+                    1,
+                    e.to_string(),
+                ));
+                Err(failed)
+            }
             Err(e) => {
-                tracing::warn!(adapter = "email", partner = %reply.partner, to = %reply.to,
-                    message = %reply.message_id, %interchanges, error = %e,
-                    "could not mail the X12 acknowledgment the partner is owed; its documents \
-                     were taken and the message is read, so the partner has no 997 for these \
-                     interchanges: fix the relay ([mailbox.smtp]) or the partner's address, and \
-                     have the partner send them again (they are answered, and not taken twice)");
-                metrics::count(Counter::Failed, "email", ACKNOWLEDGMENT, 1);
-                Err(format!("{}: {e}", reply.to))
+                let failed = format!("{}: {e}", pending.to);
+                self.give_up(ledger, &pending, kept.as_deref(), 1, &e.to_string());
+                Err(failed)
             }
         }
+    }
+
+    /// Writes `pending` into the outbox, so a restart sends it; `None` without an outbox or
+    /// when it cannot be written (then only this run retries it, logged).
+    fn keep(&self, pending: &PendingAck) -> Option<PathBuf> {
+        let dir = self.outbox.as_ref()?;
+        let name = format!(
+            "{}.json",
+            pending.mail_id.split('@').next().unwrap_or("ack")
+        );
+        let written = serde_json::to_vec(pending)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| write_atomically(dir, &name, &bytes).map_err(|e| e.to_string()));
+        match written {
+            Ok(path) => Some(path),
+            Err(e) => {
+                tracing::warn!(adapter = "email", dir = %dir.display(), error = %e,
+                    "cannot keep the X12 acknowledgment mail in the outbox; a restart before \
+                     it is sent loses it");
+                None
+            }
+        }
+    }
+
+    /// `pending` was taken by the relay: logged, and its outbox file removed.
+    fn sent(&self, pending: &PendingAck, kept: Option<&Path>, answer: &str) {
+        tracing::info!(adapter = "email", partner = %pending.partner, to = %pending.to,
+            message = %pending.answers, interchanges = %pending.interchanges, %answer,
+            "X12 acknowledgment mailed to the partner");
+        if let Some(path) = kept
+            && let Err(e) = std::fs::remove_file(path)
+        {
+            tracing::warn!(adapter = "email", file = %path.display(), error = %e,
+                "the acknowledgment was mailed but its outbox file cannot be removed; remove \
+                 it, or a restart mails it again");
+        }
+    }
+
+    /// Tries `pending` again after `done` attempts (the last failing with `last`) until it is
+    /// sent or [`AckRetry`] says to stop, then gives it up.
+    async fn keep_trying(
+        self,
+        ledger: Arc<crate::ledger::Ledger>,
+        pending: PendingAck,
+        kept: Option<PathBuf>,
+        mut done: u32,
+        mut last: String,
+    ) {
+        let started = tokio::time::Instant::now();
+        loop {
+            if done > 0 {
+                let delay = self.retry.delay(done);
+                if done >= self.retry.attempts
+                    || started.elapsed() + delay > self.retry.give_up_after
+                {
+                    self.give_up(&ledger, &pending, kept.as_deref(), done, &last);
+                    return;
+                }
+                tokio::time::sleep(delay).await;
+            }
+            done += 1;
+            match self.mail(&pending).await {
+                Ok(answer) => {
+                    self.sent(&pending, kept.as_deref(), &answer);
+                    return;
+                }
+                Err(e) if e.is_retryable() => {
+                    tracing::info!(adapter = "email", partner = %pending.partner,
+                        to = %pending.to, attempt = done, error = %e,
+                        "the relay did not take the X12 acknowledgment; trying again later");
+                    last = e.to_string();
+                }
+                Err(e) => {
+                    self.give_up(&ledger, &pending, kept.as_deref(), done, &e.to_string());
+                    return;
+                }
+            }
+        }
+    }
+
+    /// `pending` will not be sent: its outbox file moved to `given-up/`, the message's
+    /// documents noted ([`ACK_NOT_MAILED`]) with where the acknowledgment is and how to send
+    /// it again, logged and counted.
+    fn give_up(
+        &self,
+        ledger: &crate::ledger::Ledger,
+        pending: &PendingAck,
+        kept: Option<&Path>,
+        attempts: u32,
+        error: &str,
+    ) {
+        let given_up = kept.and_then(|path| {
+            let dir = path.parent()?.join("given-up");
+            let name = path.file_name()?.to_string_lossy().into_owned();
+            match move_into(path, &dir, &name) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    tracing::warn!(adapter = "email", file = %path.display(), error = %e,
+                        "cannot move the given-up acknowledgment mail to given-up/");
+                    Some(path.to_path_buf())
+                }
+            }
+        });
+        let names = pending
+            .files
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let resend = match (&given_up, &self.outbox) {
+            (Some(file), Some(outbox)) => format!(
+                "it is kept, control numbers and all, in {}: fix [mailbox.smtp] or the \
+                 partner's address, then move that file into {} and restart the gateway, which \
+                 mails it as it is (no new control number); or ask the partner to send the \
+                 interchanges again (answered under new control numbers, not taken twice)",
+                file.display(),
+                outbox.display()
+            ),
+            _ => "fix [mailbox.smtp] or the partner's address, then ask the partner to send \
+                  the interchanges again (answered under new control numbers, not taken twice)"
+                .to_string(),
+        };
+        let note = format!(
+            "{ACK_NOT_MAILED}: the acknowledgment ({names}) of interchange {} in message {} \
+             was not mailed to {}: the relay refused it {attempts} time(s), last with: {error}; \
+             {resend}",
+            pending.interchanges, pending.answers, pending.to
+        );
+        let keys: Vec<&str> = pending.keys.iter().map(String::as_str).collect();
+        if let Err(e) = ledger.append_note(&keys, &note) {
+            tracing::warn!(adapter = "email", error = %e,
+                "cannot note the unsent acknowledgment in the ledger");
+        }
+        tracing::error!(adapter = "email", partner = %pending.partner, to = %pending.to,
+            message = %pending.answers, interchanges = %pending.interchanges, %error, attempts,
+            "{note}");
+        metrics::count(Counter::Failed, "email", ACKNOWLEDGMENT, 1);
     }
 }
 
@@ -510,7 +840,7 @@ impl Mailbox {
     /// Mails the X12 acknowledgments `due` (once the message is seen or quarantined, so one
     /// kept for the next poll is not answered twice).
     async fn acknowledge(&self, due: Option<AckDue>, summary: &mut MailPoll) {
-        match acknowledge(self.acks.as_ref(), self.pipeline.codecs(), due).await {
+        match acknowledge(self.acks.as_ref(), &self.pipeline, due).await {
             Ok(Some(to)) => summary.acknowledged.push(to),
             Ok(None) => {}
             Err(e) => summary.not_acknowledged.push(e),
@@ -555,14 +885,17 @@ impl Mailbox {
 /// when one is owed and there is none.
 async fn acknowledge(
     acks: Option<&X12MailAcks>,
-    codecs: &Codecs,
+    pipeline: &Pipeline,
     due: Option<AckDue>,
 ) -> Result<Option<String>, String> {
     let Some(due) = due else {
         return Ok(None);
     };
     match acks {
-        Some(acks) => acks.answer(codecs, &due).await,
+        Some(acks) => {
+            acks.answer(pipeline.codecs(), pipeline.ledger(), &due)
+                .await
+        }
         None => {
             tracing::info!(adapter = "email", partner = %due.reply.partner,
                 message = %due.reply.message_id,
@@ -664,7 +997,13 @@ pub async fn judge(pipeline: &Pipeline, limits: &Limits, raw: &[u8]) -> Verdict 
             kind = %a.kind, number = %a.number, message = %mail.message_id, "published");
     }
     // Owed only now that the bus confirmed (or had) what the message held.
-    let acks = acks_due(pipeline, &router, &mail, partner);
+    let keys = report
+        .accepted
+        .iter()
+        .map(|a| a.idempotency_key.clone())
+        .chain(report.duplicates.iter().map(|d| d.idempotency_key.clone()))
+        .collect();
+    let acks = acks_due(pipeline, &router, &mail, partner, keys);
     if report.rejects.is_empty() {
         return Verdict::Seen {
             documents: report.accepted.len(),
@@ -701,6 +1040,7 @@ fn acks_due(
     router: &adapter_email::EmailCodec,
     mail: &ParsedMail,
     partner: &PartnerProfile,
+    keys: Vec<String>,
 ) -> Option<AckDue> {
     let mut interchanges = Vec::new();
     for att in router.x12_attachments(mail, partner) {
@@ -744,6 +1084,7 @@ fn acks_due(
             message_id: mail.message_id.clone(),
         },
         interchanges,
+        keys,
     })
 }
 
@@ -781,14 +1122,17 @@ fn keep_refused(pipeline: &Pipeline, key: &str, problems: &[String]) {
         .first()
         .and_then(|p| p.split_once(": "))
         .map_or("", |(label, _)| label);
-    match pipeline.ledger().record_refused_input(
-        key,
-        "email",
-        "(unknown)",
-        "unknown",
-        label,
-        &problems.join("; "),
-    ) {
+    match pipeline
+        .ledger()
+        .record_refused_input(&crate::ledger::RefusedInput {
+            key,
+            adapter: "email",
+            partner: "(unknown)",
+            kind: "unknown",
+            label,
+            detail: &problems.join("; "),
+            source: "",
+        }) {
         Ok(true) => gateway_http::count_refused("email"),
         Ok(false) => {}
         Err(e) => tracing::warn!(adapter = "email", error = %e,
@@ -933,7 +1277,7 @@ impl ImapReader {
 
     /// Mails the X12 acknowledgments `due` (once the message is marked seen or quarantined).
     async fn acknowledge(&self, due: Option<AckDue>) -> Result<Option<String>, String> {
-        acknowledge(self.acks.as_ref(), self.pipeline.codecs(), due).await
+        acknowledge(self.acks.as_ref(), &self.pipeline, due).await
     }
 }
 
@@ -990,9 +1334,10 @@ fn list(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Mails a purchase order to `to`: the PO in the partner's format (see
-/// [`adapter_email::po_format`]) attached to a text + HTML summary. Returns the relay's answer.
-pub async fn send_po(
+/// The mail of a purchase order to `to`: the PO in the partner's format (see
+/// [`adapter_email::po_format`]) attached to a text + HTML summary, from `mailer`'s sender.
+/// The caller sends it ([`PoMailReady`]).
+pub fn po_mail(
     mailer: &SmtpMailer,
     codecs: &Codecs,
     env: &Envelope,
@@ -1000,7 +1345,7 @@ pub async fn send_po(
     partner: &PartnerProfile,
     to: &str,
     stem: &str,
-) -> Result<SentPo, DeliveryError> {
+) -> Result<PoMailReady, DeliveryError> {
     let Document::PurchaseOrder(po) = doc else {
         return Err(DeliveryError::permanent(format!(
             "only purchase orders are mailed to suppliers, not a {}",
@@ -1027,20 +1372,21 @@ pub async fn send_po(
         reply_to: mailer.reply_to().cloned(),
         to,
         attachment_format: format,
+        attachment_charset: adapter_email::outbound::attachment_charset(format, partner),
         attachment_name: format!("{stem}.{ext}"),
         attachment: bytes,
         message_id: format!("{}@coupa-gateway", env.doc_id),
     })
     .map_err(|e| DeliveryError::permanent(format!("partner {}: {e}", partner.id)))?;
-    let reference = mailer.send(message).await?;
-    Ok(SentPo { reference, x12 })
+    Ok(PoMailReady { message, x12 })
 }
 
-/// A PO mailed to a supplier: the message reference, and the X12 attachment when it was one
-/// (its control numbers are what the supplier's 997 will name).
+/// A PO mail ready for the relay: the message, and the X12 attachment when it was one (its
+/// control numbers are what the supplier's 997 will name). The caller sends it, recording the
+/// attempt first (`supplier.rs`): a mail whose reply was lost may have been taken.
 #[derive(Debug)]
-pub struct SentPo {
-    pub reference: String,
+pub struct PoMailReady {
+    pub message: adapter_email::lettre::Message,
     pub x12: Option<Vec<u8>>,
 }
 

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use gateway_core::in_flight::{HeldKeys, InFlightKeys};
 use gateway_core::{
-    Accepted, Broker, BusError, Decode, DecodedDocument, Duplicate, Envelope, Format, Ingest,
-    IngestError, IngestReport, IngestRequest, Message, PartnerProfile, Reject, detect_format,
+    Accepted, Broker, BusError, Decode, DecodeItem, DecodedDocument, Duplicate, Envelope, Format,
+    Ingest, IngestError, IngestReport, IngestRequest, Message, PartnerProfile, Reject,
+    detect_format,
 };
 use gateway_model::{Document, to_json_line};
 
@@ -127,8 +128,9 @@ impl Pipeline {
             format: Some(format),
             ..IngestReport::default()
         };
-        // Dropped when this request ends, however it ends (a timed-out HTTP request drops
-        // this future): its keys are no longer in flight.
+        // Dropped when this request ends, however it ends (a caller that stops waiting drops
+        // this future): its keys are no longer in flight, but for a batch's, which its
+        // publish holds until the bus answered.
         let mut held = self.in_flight.holder();
         let Some(decoder) = self.codecs.decoder(format) else {
             let unreadable = Reject::new(
@@ -177,17 +179,152 @@ impl Pipeline {
             }
             _ => {}
         }
-        let mut batch: Vec<Message> = Vec::new();
-        let mut pending: Vec<Accepted> = Vec::new();
         // A CSV document's source key is only its rows: scope it by the file's content, so
         // two different files are never duplicates of each other while the same file
         // dropped twice still is.
         let fingerprint = (format == Format::Csv).then(|| content_fingerprint(req.raw));
-        for mut d in decoded.documents {
-            if let (Some(fp), Some(key)) = (&fingerprint, d.meta.source_key.as_mut()) {
+        self.take_batch(
+            &req,
+            format,
+            decoded.documents,
+            fingerprint.as_deref(),
+            &mut report,
+            &mut held,
+        )
+        .await?;
+        Ok(report)
+    }
+
+    /// [`Pipeline::ingest`] for a long input (a dropped file): an X12 or canonical JSON input
+    /// is decoded as it is read, on a thread of its own, and its documents are published in
+    /// batches of [`STREAM_BATCH`], each confirmed by the bus before the next is taken, so
+    /// memory holds a batch, not every document of the input (a 24 MB X12 file of 100,000
+    /// sets took 625 MB read whole). Progress is logged every [`PROGRESS_EVERY`] documents.
+    /// `owned` holds the same bytes as `req.raw`, owned so the decoding thread can read them.
+    ///
+    /// A failure part way leaves the batches before it published and their rows `published`:
+    /// the input is retried whole, as after a crash, and those documents are duplicates then,
+    /// so nothing goes out twice. Other formats (a CSV may withdraw a document it already
+    /// handed on; cXML and mail are small) and inputs with files go through `ingest`.
+    pub async fn ingest_streaming(
+        &self,
+        req: IngestRequest<'_>,
+        owned: Arc<Vec<u8>>,
+    ) -> Result<IngestReport, IngestError> {
+        self.ingest_streaming_inner(req, owned)
+            .await
+            .map_err(|e| gateway_http::not_taken(&e.for_sender(), &e.to_string()))
+    }
+
+    async fn ingest_streaming_inner(
+        &self,
+        req: IngestRequest<'_>,
+        owned: Arc<Vec<u8>>,
+    ) -> Result<IngestReport, PipelineError> {
+        let format = req.format.unwrap_or_else(|| detect_format(req.raw));
+        let decoder = match self.codecs.decoder(format) {
+            Some(d)
+                if matches!(format, Format::X12 | Format::Json)
+                    && !d.withdraws()
+                    && req.files.is_empty() =>
+            {
+                d
+            }
+            _ => return self.ingest_inner(req).await,
+        };
+        let mut report = IngestReport {
+            format: Some(format),
+            ..IngestReport::default()
+        };
+        let mut held = self.in_flight.holder();
+        let partner = req
+            .partner
+            .cloned()
+            .unwrap_or_else(PartnerProfile::anonymous);
+        // Bounded: the decoder waits while a batch is published.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<DecodeItem>(STREAM_BATCH);
+        let reading = tokio::task::spawn_blocking(move || {
+            let mut input: &[u8] = &owned;
+            // A send fails only once this side stopped listening (the ingest failed): the
+            // rest is read and dropped.
+            decoder.decode_reader(&mut input, &partner, &mut |item| {
+                let _ = tx.blocking_send(item);
+            })
+        });
+        if format == Format::X12 {
+            self.partner_acks(&req, req.raw, &mut report)?;
+        }
+        let mut rejects = Vec::new();
+        let mut documents = Vec::with_capacity(STREAM_BATCH);
+        let mut taken = 0usize;
+        let mut logged = 0usize;
+        let started = std::time::Instant::now();
+        loop {
+            let item = rx.recv().await;
+            let last = item.is_none();
+            match item {
+                Some(DecodeItem::Document(mut d)) => {
+                    for note in req.notes {
+                        d.meta.note(note);
+                    }
+                    documents.push(*d);
+                }
+                Some(DecodeItem::Reject(r)) => rejects.push(r),
+                None => {}
+            }
+            if documents.len() >= STREAM_BATCH || (last && !documents.is_empty()) {
+                taken += documents.len();
+                let batch = std::mem::replace(&mut documents, Vec::with_capacity(STREAM_BATCH));
+                self.take_batch(&req, format, batch, None, &mut report, &mut held)
+                    .await?;
+                if taken - logged >= PROGRESS_EVERY {
+                    logged = taken;
+                    tracing::info!(
+                        adapter = req.adapter,
+                        source = req.source.unwrap_or("-"),
+                        documents_read = taken,
+                        published = report.accepted.len(),
+                        received_before = report.duplicates.len(),
+                        rejected = rejects.len(),
+                        seconds = started.elapsed().as_secs(),
+                        "taking a long input: progress"
+                    );
+                }
+            }
+            if last {
+                break;
+            }
+        }
+        match reading.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(PipelineError::Reading(e.to_string())),
+            Err(e) => return Err(PipelineError::Reading(e.to_string())),
+        }
+        let ids = self.record_decode_rejects(&req, format, &rejects, &mut held)?;
+        push_rejects(&mut report, rejects, ids);
+        Ok(report)
+    }
+
+    /// Admits `documents` (validation, partner, claim) and publishes the ones taken in one
+    /// bus publish, confirmed; they are added to `report.accepted` only then. On a failure
+    /// the claims of this batch are released (nothing of it was published) and earlier
+    /// batches stay as they are.
+    async fn take_batch(
+        &self,
+        req: &IngestRequest<'_>,
+        format: Format,
+        documents: Vec<DecodedDocument>,
+        fingerprint: Option<&str>,
+        report: &mut IngestReport,
+        held: &mut HeldKeys,
+    ) -> Result<(), PipelineError> {
+        let mut batch: Vec<Message> = Vec::new();
+        let mut pending: Vec<Accepted> = Vec::new();
+        for mut d in documents {
+            if let (Some(fp), Some(key)) = (fingerprint, d.meta.source_key.as_mut()) {
                 *key = format!("content:{fp}/{key}").into();
             }
-            match self.admit(&req, format, d, &mut report, &mut held) {
+            match self.admit(req, format, d, report, held) {
                 Ok(Some((envelope, body, acc))) => {
                     batch.push(Message { envelope, body });
                     pending.push(acc);
@@ -195,7 +332,7 @@ impl Pipeline {
                 Ok(None) => continue,
                 Err(e) => {
                     for m in &batch {
-                        // nothing of this request was published: forget its claims
+                        // nothing of this batch was published: forget its claims
                         let _ = self.ledger.release(&m.envelope.idempotency_key);
                     }
                     return Err(e);
@@ -203,34 +340,39 @@ impl Pipeline {
             }
         }
         if batch.is_empty() {
-            return Ok(report);
+            return Ok(());
         }
-        let published =
-            match tokio::time::timeout(self.publish_timeout, self.bus.publish(&batch)).await {
-                Ok(result) => result,
-                Err(_) => Err(BusError::Unavailable(format!(
-                    "the broker confirmed nothing within {} ms (it may have blocked publishers: a \
-                 memory or disk alarm)",
-                    self.publish_timeout.as_millis()
-                ))),
-            };
-        if let Err(e) = published {
-            for m in &batch {
-                // best effort: a claim left behind is taken over by the resend anyway
-                let _ = self.ledger.release(&m.envelope.idempotency_key);
+        // On a task of its own, holding the batch's keys until the bus said yes or no and
+        // settling their rows either way; the request waits for it at most the publish
+        // timeout. A publish given up by dropping it could still be confirmed, its rows
+        // released or left `received` meanwhile, and the sender's resend then took them over
+        // and published every document a second time.
+        let documents = batch.len();
+        let keys = held.hand_over(batch.iter().map(|m| m.envelope.idempotency_key.as_str()));
+        let publish = tokio::spawn(publish_and_settle(
+            Arc::clone(&self.bus),
+            Arc::clone(&self.ledger),
+            batch,
+            keys,
+            self.publish_timeout,
+        ));
+        match tokio::time::timeout(self.publish_timeout, publish).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => return Err(e.into()),
+            Ok(Err(stopped)) => {
+                return Err(PipelineError::Bus(BusError::Unavailable(format!(
+                    "the publish stopped: {stopped}"
+                ))));
             }
-            return Err(e.into());
-        }
-        // Only while still `received`: a fast consumer may have delivered it already. The bus
-        // holds the documents now, so a failure here must not turn into a 503: the sender
-        // would send again and publish them twice. A row left `received` is only a stale
-        // status (a resend takes it over, the Coupa duplicate guard creates nothing twice).
-        let keys: Vec<&str> = batch
-            .iter()
-            .map(|m| m.envelope.idempotency_key.as_str())
-            .collect();
-        if let Err(e) = self.ledger.mark_all_published(&keys) {
-            tracing::warn!(error = %e, documents = keys.len(), "published, but the ledger could not record it");
+            Err(_) => {
+                tracing::warn!(
+                    adapter = req.adapter,
+                    documents,
+                    "the bus has not confirmed within [bus] publish_timeout_ms ({} ms): the sender is told to ask again, and the publish goes on",
+                    self.publish_timeout.as_millis()
+                );
+                return Err(PipelineError::Unconfirmed(self.publish_timeout));
+            }
         }
         for acc in &pending {
             gateway_core::metrics::count(
@@ -250,8 +392,8 @@ impl Pipeline {
             tracing::info!(adapter = req.adapter, partner = %acc.partner, doc_id = %acc.doc_id,
                 notes = %acc.notes.join("; "), "accepted with notes");
         }
-        report.accepted = pending;
-        Ok(report)
+        report.accepted.extend(pending);
+        Ok(())
     }
 
     /// Keeps a document refused before validation as rejected, with why, and reports it.
@@ -610,6 +752,59 @@ impl Pipeline {
     }
 }
 
+/// Publishes one batch and settles its ledger rows: `published` once the bus confirmed (only
+/// while still `received`: a fast consumer may have delivered one already), released when it
+/// refused. `held` keeps the keys in flight until then, so a copy of the request arriving
+/// meanwhile is told to retry, never published beside it. Runs to its end whoever waits for
+/// it; past `patience` (the publish timeout, after which the sender was told to ask again)
+/// its outcome is logged.
+async fn publish_and_settle(
+    bus: Arc<dyn Broker>,
+    ledger: Arc<Ledger>,
+    batch: Vec<Message>,
+    held: HeldKeys,
+    patience: std::time::Duration,
+) -> Result<(), BusError> {
+    let began = tokio::time::Instant::now();
+    let published = bus.publish(&batch).await;
+    let keys: Vec<&str> = batch
+        .iter()
+        .map(|m| m.envelope.idempotency_key.as_str())
+        .collect();
+    match &published {
+        // The bus holds the documents now, so a failure here must not turn into a 503: the
+        // sender would send again. A row left `received` is only a stale status (the
+        // service's next start marks it interrupted; Coupa's duplicate guard creates nothing
+        // twice).
+        Ok(()) => {
+            if let Err(e) = ledger.mark_all_published(&keys) {
+                tracing::warn!(error = %e, documents = keys.len(), "published, but the ledger could not record it");
+            }
+        }
+        Err(_) => {
+            for key in &keys {
+                // best effort: a claim left behind is taken over by the resend anyway
+                let _ = ledger.release(key);
+            }
+        }
+    }
+    if began.elapsed() > patience {
+        match &published {
+            Ok(()) => tracing::info!(
+                documents = keys.len(),
+                "the bus confirmed a publish after its sender was told to ask again: the retry finds the documents received"
+            ),
+            Err(e) => tracing::warn!(
+                documents = keys.len(),
+                error = %e,
+                "the bus refused a publish after its sender was told to ask again: the retry takes the documents anew"
+            ),
+        }
+    }
+    drop(held);
+    published
+}
+
 fn decode(decoder: &dyn Decode, raw: &[u8], partner: &PartnerProfile) -> gateway_core::Decoded {
     decoder.decode(raw, partner)
 }
@@ -624,10 +819,19 @@ enum PipelineError {
     /// A file sent with a document could not be kept: the disk may recover.
     #[error(transparent)]
     Attachment(#[from] gateway_core::AttachmentError),
+    /// The thread decoding a streamed input failed (it cannot on bytes in memory unless the
+    /// decoder panicked): nothing more of the input is taken; it is retried.
+    #[error("reading the input failed: {0}")]
+    Reading(String),
     /// Another request is handling the same document right now; retrying shortly helps (it
     /// is then a duplicate, or new again if that request failed).
     #[error("document {0} is being received by another request right now")]
     InFlight(String),
+    /// The bus has not confirmed within `[bus] publish_timeout_ms` (the duration): a broker
+    /// that blocked publishers (a memory or disk alarm) confirms nothing. The publish goes on
+    /// with the documents held, so a retry finds them taken, or free again.
+    #[error("the bus has not confirmed the publish within {} ms", .0.as_millis())]
+    Unconfirmed(std::time::Duration),
 }
 
 impl PipelineError {
@@ -641,10 +845,16 @@ impl PipelineError {
             PipelineError::Attachment(_) => {
                 "the gateway could not store the files sent with it".into()
             }
+            PipelineError::Reading(_) => "the gateway could not finish reading it".into(),
             // Not "nothing was accepted": the other request may have taken the document.
             PipelineError::InFlight(key) => {
                 format!("{} ({key})", gateway_core::ingest::IN_FLIGHT)
             }
+            PipelineError::Unconfirmed(waited) => format!(
+                "{} (waited {} ms, [bus] publish_timeout_ms) and may still take it",
+                gateway_core::ingest::UNCONFIRMED,
+                waited.as_millis()
+            ),
         }
     }
 }
@@ -786,6 +996,15 @@ impl Ingest for Pipeline {
 
 /// The ledger's partner for what came from a sender no profile names.
 const UNKNOWN_PARTNER: &str = "(unknown)";
+
+/// Documents of a streamed input ([`Pipeline::ingest_streaming`]) published per bus
+/// confirmation: memory holds this many at a time, and a confirm covers enough documents
+/// that a long file is not slowed by waiting on each.
+pub const STREAM_BATCH: usize = 1_000;
+
+/// A streamed input's progress is logged every this many documents, so a file taking minutes
+/// is seen moving.
+pub const PROGRESS_EVERY: usize = 10_000;
 
 /// Where a document came from, for its ledger row ([`crate::ledger::Entry::source`]),
 /// accepted or rejected alike: the input (a dropped file's name) and where in it, so

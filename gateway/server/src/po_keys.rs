@@ -43,6 +43,26 @@ impl PoKey {
         ))
     }
 
+    /// What the PO row under ledger key `key` is, for operators and the partner's status API:
+    /// its version, and whether it is the order (version 1), a change (a later version) or the
+    /// cancellation, with its resend number. The rows of one PO share its number and, once
+    /// sent, their status, so this is what tells them apart. `None` for a key that is not a
+    /// PO's.
+    pub fn describe(key: &str) -> Option<gateway_http::PoVersion> {
+        use gateway_http::PoPurpose;
+        let (po, resend) = PoKey::parse(key)?;
+        let purpose = match (po.cancel, po.version) {
+            (true, _) => PoPurpose::Cancellation,
+            (false, 0 | 1) => PoPurpose::Order,
+            (false, _) => PoPurpose::Change,
+        };
+        Some(gateway_http::PoVersion {
+            version: po.version,
+            purpose,
+            resend,
+        })
+    }
+
     /// Whether a supplier must receive `self` after `other` (the same PO).
     pub fn later_than(&self, other: &PoKey) -> bool {
         self.coupa_id == other.coupa_id
@@ -111,5 +131,21 @@ mod tests {
             !(low.as_str() <= k.as_str() && k.as_str() < high.as_str()),
             "{k}"
         );
+    }
+
+    #[test]
+    fn a_key_is_described_as_its_version_and_what_it_is_to_the_supplier() {
+        let said = |key: &str| PoKey::describe(key).map(|v| v.to_string());
+        assert_eq!(said("coupa-po:7:v1").as_deref(), Some("version 1: order"));
+        assert_eq!(said("coupa-po:7:v2").as_deref(), Some("version 2: change"));
+        assert_eq!(
+            said("coupa-po:7:v1:cancel").as_deref(),
+            Some("version 1: cancellation")
+        );
+        assert_eq!(
+            said("coupa-po:7:v3:cancel:resend-2").as_deref(),
+            Some("version 3: cancellation, resend 2")
+        );
+        assert_eq!(said("cxml:acme:1"), None);
     }
 }

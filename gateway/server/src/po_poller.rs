@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use gateway_core::{Broker, DeliveryError, Direction, Envelope, Message, SourceMeta};
 use gateway_model::{Document, DocumentKind, PurchaseOrder, to_json_line};
 
-use crate::ledger::{Claim, Entry, Ledger, NewDocument, Status};
+use crate::ledger::{Claim, Entry, Ledger, NewDocument, RefusedInput, Status};
 use crate::partners::Partners;
 use crate::po_keys::PoKey;
 use crate::supplier::{
@@ -124,12 +124,17 @@ fn resendable(entry: &Entry) -> anyhow::Result<(PoKey, &str)> {
 
 /// A Coupa PO waiting to be exported that cannot be read as a purchase order (a price Coupa
 /// should never hold, more lines than the gateway takes, no supplier): kept in the ledger as
-/// `rejected` with why, so `gateway documents` shows it, not only a log line every poll.
+/// `rejected` with why, so `gateway documents` shows it, not only a log line every poll. The
+/// supplier, when Coupa names one, says whose it is: it was counted under `(unknown)` in
+/// `gateway partners`, not under the supplier's partner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnreadablePo {
     pub coupa_id: u64,
     pub version: Option<u32>,
     pub po_number: Option<String>,
+    pub supplier_id: Option<u64>,
+    pub supplier_number: Option<String>,
+    pub supplier_name: Option<String>,
     pub reason: String,
 }
 
@@ -340,6 +345,55 @@ impl PoPoller {
         }
     }
 
+    /// Keeps `po`, a change or cancellation of a PO whose latest earlier version (`earlier`)
+    /// was left to Coupa, as `awaiting_operator` for `partner`: the operator may have released
+    /// that version in Coupa, which sent it under a payloadID the gateway does not know, so a
+    /// change from the gateway could not name it (the supplier would take it as a second order)
+    /// and a cancellation could not be skipped (the supplier may have the order). Coupa sends
+    /// it, as it sent the version it changes. Logged once, as [`PoPoller::keep_waiting`].
+    fn wait_behind_coupa(
+        &self,
+        po: &PendingPo,
+        partner: &str,
+        earlier: &str,
+        report: &mut PollReport,
+    ) {
+        let key = po.key().key();
+        let number = po.document.po_number.clone().unwrap_or_default();
+        let what = if po.key().cancel {
+            "cancellation"
+        } else {
+            "change"
+        };
+        let detail = format!(
+            "waits for the operator: the {what} of a PO whose earlier version ({earlier}) was              left to Coupa for the operator to release, so the supplier has that version, if at              all, from Coupa, under a payloadID the gateway does not know; the gateway cannot              send a {what} referring to it (a change would reach the supplier as a second              order). Send this {what} from Coupa, as the version it changes was              (`gateway documents --doc {key}` follows it)"
+        );
+        let doc_id = uuid::Uuid::new_v4().to_string();
+        let row = NewDocument {
+            idempotency_key: &key,
+            doc_id: &doc_id,
+            adapter: "coupa",
+            partner,
+            kind: DocumentKind::PurchaseOrder.as_str(),
+            number: &number,
+            business_key: None,
+        };
+        report.not_ours += 1;
+        match self.ledger.record_awaiting_operator(&row, &detail) {
+            Ok(false) => {}
+            Ok(true) => {
+                report.newly_waiting += 1;
+                self.supersede_waiting(&po.key());
+                tracing::info!(coupa_po_id = po.coupa_id, partner, po_number = %number,
+                    idempotency_key = %key, earlier,
+                    "purchase order {what} left to Coupa: an earlier version was left to Coupa; it waits for the operator");
+            }
+            Err(e) => tracing::warn!(coupa_po_id = po.coupa_id, partner, po_number = %number,
+                error = %e,
+                "purchase order {what} left to Coupa: an earlier version was left to Coupa; the ledger could not keep it"),
+        }
+    }
+
     /// Earlier versions of the PO of `key` that waited for the operator become `superseded`:
     /// a failure only leaves them listed as waiting, so it is logged, not raised.
     fn supersede_waiting(&self, key: &PoKey) {
@@ -375,6 +429,10 @@ impl PoPoller {
             };
             let po_key = po.key();
             let key = po_key.key();
+            if let Some(earlier) = self.ledger.earlier_po_left_to_coupa(&po_key)? {
+                self.wait_behind_coupa(&po, &partner, &earlier, &mut report);
+                continue;
+            }
             if self.publish(po, &partner, coupa_supplier, &key).await? {
                 report.published += 1;
                 self.supersede_waiting(&po_key);
@@ -399,14 +457,16 @@ impl PoPoller {
             }
             .key();
             let number = po.po_number.clone().unwrap_or_default();
-            match self.ledger.record_refused_input(
-                &key,
-                "coupa",
-                "(unknown)",
-                DocumentKind::PurchaseOrder.as_str(),
-                &number,
-                &po.reason,
-            ) {
+            let partner = self.partner_of_unreadable(po);
+            match self.ledger.record_refused_input(&RefusedInput {
+                key: &key,
+                adapter: "coupa",
+                partner: &partner,
+                kind: DocumentKind::PurchaseOrder.as_str(),
+                label: &number,
+                detail: &po.reason,
+                source: "",
+            }) {
                 Ok(false) => {}
                 Ok(true) => {
                     gateway_core::metrics::count(
@@ -423,6 +483,23 @@ impl PoPoller {
                     reason = %po.reason, error = %e,
                     "a Coupa purchase order cannot be sent, and the ledger could not keep it"),
             }
+        }
+    }
+
+    /// Whose an unreadable PO is: the partner whose profile names its Coupa supplier, else
+    /// the supplier as known only from Coupa (as a PO left to Coupa is kept), else nobody's
+    /// (`(unknown)`). Coupa is not asked: the PO is not sent whatever the supplier's record
+    /// says.
+    fn partner_of_unreadable(&self, po: &UnreadablePo) -> String {
+        match self.partners.by_coupa_supplier(
+            po.supplier_id,
+            po.supplier_number.as_deref(),
+            po.supplier_name.as_deref(),
+        ) {
+            Some(p) => p.id.clone(),
+            None => po
+                .supplier_id
+                .map_or_else(|| "(unknown)".to_string(), coupa_supplier_partner_id),
         }
     }
 
@@ -773,15 +850,20 @@ mod tests {
         assert_eq!(v1.status, "superseded", "{v1:?}");
         assert!(v1.detail.contains("coupa-po:4711:v2"), "{v1:?}");
 
-        // The supplier gets a channel: the waiting version is sent, under its own key.
+        // The supplier gets a channel: version 2 still waits, since version 1 was left to
+        // Coupa, which may have sent it under a payloadID the gateway does not know (qa14c
+        // item 3): a change from the gateway could not refer to it.
         *supplier.0.lock().unwrap() =
             Some(PartnerProfile::from_toml("id = \"coupa-supplier-7\"", "-").unwrap());
         let report = poller.poll().await.unwrap();
-        assert_eq!((report.published, report.not_ours), (1, 0), "{report:?}");
-        let sent = ledger.entry("coupa-po:4711:v2").unwrap().unwrap();
-        assert_eq!(sent.status, "published", "{sent:?}");
-        assert_eq!(sent.detail, "");
-        assert_eq!(logs.count(LOGGED), 2);
+        assert_eq!((report.published, report.not_ours), (0, 1), "{report:?}");
+        let waits = ledger.entry("coupa-po:4711:v2").unwrap().unwrap();
+        assert_eq!(waits.status, "awaiting_operator", "{waits:?}");
+        assert!(
+            waits.detail.contains("earlier version (coupa-po:4711:v1)")
+                && waits.detail.contains("Send this change from Coupa"),
+            "{waits:?}"
+        );
     }
 
     /// A resend of a PO whose supplier Coupa now holds POs for says so, in words.

@@ -3,7 +3,8 @@
 //! accepted; a failure of the gateway's own (the bus, the ledger: the answer names which) is
 //! an HTTP 503 with Retry-After (inside, cXML code 500) so the sender retries. A body over
 //! `max_body_bytes` gets 413 in the endpoint's format (a cXML Response, plain text for X12)
-//! stating the limit; a body posted to `/x12` without an interchange gets 400 saying what it
+//! stating the limit, and one that did not arrive within `[http] request_timeout_ms` gets 408
+//! naming it (nothing taken of either); a body posted to `/x12` without an interchange gets 400 saying what it
 //! looks like and where it goes.
 
 use std::sync::Arc;
@@ -163,11 +164,11 @@ async fn post_cxml(
         Ok(b) => b,
         Err(rejection) => {
             // In the endpoint's own format: a cXML Response whose Status carries the HTTP code.
-            let code = rejection.status();
+            let (code, reason) = gateway_http::body_refused("cxml", &rejection, endpoints.max_body);
             let status = response::Status::new(
                 code.as_u16(),
                 code.canonical_reason().unwrap_or("Bad Request"),
-                Some(gateway_http::body_refused(&rejection, endpoints.max_body)),
+                Some(reason),
             );
             return cxml_status_answer(&status);
         }
@@ -369,14 +370,9 @@ async fn post_x12(
     let body = match body {
         Ok(b) => b,
         Err(rejection) => {
-            return (
-                rejection.status(),
-                format!(
-                    "{}\n",
-                    gateway_http::body_refused(&rejection, endpoints.max_body)
-                ),
-            )
-                .into_response();
+            let (status, reason) =
+                gateway_http::body_refused("x12", &rejection, endpoints.max_body);
+            return (status, format!("{reason}\n")).into_response();
         }
     };
     // As /cxml refuses unknown From credentials. The partner the acknowledgment is for (and
@@ -490,11 +486,12 @@ async fn post_x12(
 /// sender, `again` the endpoint's words for retrying), before the correlation id. Either is
 /// retryable (HTTP 503 with `Retry-After`, a cXML Status 500). Most often nothing was
 /// accepted: the bus or the ledger did not take it. But when another request is taking the
-/// same document right now (parallel copies of one POST), that request may well accept it:
-/// "nothing was accepted" made senders think the document was lost, and then their retry was
-/// told 409 duplicate. The retry's answer says whether it was taken.
+/// same document right now (parallel copies of one POST), or the bus has not confirmed it yet
+/// and may still, it may well be taken: "nothing was accepted" made senders think the
+/// document was lost, and then their retry was told 409 duplicate. The retry's answer says
+/// whether it was taken.
 fn not_taken_answer(e: &gateway_core::IngestError, reason: &str, again: &str) -> String {
-    if e.is_in_flight() {
+    if e.may_be_taken() {
         format!("{reason}; retry shortly and the answer will say whether it was taken ")
     } else {
         format!("temporarily unavailable: {reason}; nothing was accepted, {again} ")

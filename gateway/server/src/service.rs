@@ -235,7 +235,14 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         .filter(|m| m.tell_senders)
         .and(mailer.clone())
         .map(crate::mailbox::SenderReplies::new);
-    let x12_acks = mailer.clone().map(crate::mailbox::X12MailAcks::new);
+    // Acknowledgment mails not yet taken by the relay wait beside the ledger, so a restart
+    // sends them with the control numbers they were given.
+    let x12_acks = mailer.clone().map(|m| {
+        crate::mailbox::X12MailAcks::new(m).with_outbox(config.state_dir().join("x12-mail-acks"))
+    });
+    if let Some(a) = &x12_acks {
+        a.resume(ledger.clone());
+    }
     if let Some(mb) = &config.mailbox
         && let Some(root) = &mb.maildir
     {

@@ -330,10 +330,10 @@ impl SupplierDelivery {
                 // OrderRequest would carry the Sender's SharedSecret, which authenticates
                 // nothing in a mail and would be handed to whoever reads it.
                 let mailed = adapter_email::without_secrets(partner);
-                let sent =
-                    crate::mailbox::send_po(mailer, &self.codecs, env, doc, &mailed, to, &stem)
-                        .await?;
-                if let Some(body) = &sent.x12 {
+                let mail =
+                    crate::mailbox::po_mail(mailer, &self.codecs, env, doc, &mailed, to, &stem)?;
+                // Recorded before the relay may have it, like a 997 of it (`partner_acks`).
+                if let Some(body) = &mail.x12 {
                     crate::partner_acks::remember_sent(
                         &self.ledger,
                         &partner.id,
@@ -341,31 +341,52 @@ impl SupplierDelivery {
                         body,
                     );
                 }
-                Ok(sent.reference)
+                self.attempt(&env.idempotency_key, async {
+                    mailer.send_outcome(mail.message).await.map_err(|f| {
+                        let reached = if f.maybe_taken {
+                            Reached::Maybe
+                        } else {
+                            Reached::No
+                        };
+                        (f.error, reached)
+                    })
+                })
+                .await
             }
         }
     }
 }
 
 impl SupplierDelivery {
-    /// POSTs a cXML OrderRequest under `key`, recorded in the ledger as attempted before it
-    /// goes: a POST whose answer is lost (a timeout, the connection dropped after the body
-    /// went) may have been taken, so a later cancellation must go out as a delete and a later
-    /// version as a change, both referring to it. The record is taken back only when this
-    /// attempt certainly did not reach the supplier and no earlier one was left unknown. A
-    /// ledger that cannot take the record is retryable, and nothing is sent.
+    /// POSTs a cXML OrderRequest under `key` ([`SupplierDelivery::attempt`]).
     async fn post_order(
         &self,
         key: &str,
         url: &str,
         body: Vec<u8>,
     ) -> Result<String, DeliveryError> {
+        self.attempt(key, post_cxml_outcome(&self.http, url, body))
+            .await
+    }
+
+    /// Runs `send`, a send of the PO of `key` (a cXML POST, a mail), recorded in the ledger as
+    /// attempted before it goes: a POST whose answer is lost (a timeout, the connection
+    /// dropped after the body went, a 502 from a proxy) or a mail whose relay's reply is lost
+    /// after the DATA may have been taken, so a later cancellation must go out as a delete and
+    /// a later version as a change, both referring to it. The record is taken back only when
+    /// this attempt certainly did not reach the supplier and no earlier one was left unknown.
+    /// A ledger that cannot take the record is retryable, and nothing is sent.
+    async fn attempt(
+        &self,
+        key: &str,
+        send: impl std::future::Future<Output = Result<String, (DeliveryError, Reached)>>,
+    ) -> Result<String, DeliveryError> {
         let first = self.ledger.record_attempt(key).map_err(|e| {
             DeliveryError::retryable(format!(
                 "cannot record that this PO is being sent, so it was not sent (a lost answer would leave its cancellation or change unsent): {e}"
             ))
         })?;
-        match post_cxml_outcome(&self.http, url, body).await {
+        match send.await {
             Ok(reference) => Ok(reference),
             Err((error, Reached::No)) => {
                 if first && let Err(e) = self.ledger.clear_attempt(key) {
@@ -379,15 +400,83 @@ impl SupplierDelivery {
     }
 }
 
-/// Whether a cXML POST that failed may have reached the supplier all the same.
+impl SupplierDelivery {
+    /// `e`, Coupa's export mark failing, said as what it is when the supplier has the PO
+    /// (`reference`: where it went): the supplier got it (where, and when the ledger says), only
+    /// the mark failed, and a replay once the cause is fixed only marks it, since the ledger's
+    /// record of the send ([`Ledger::record_sent`]) keeps it from going again. Without this an
+    /// operator saw only Coupa's "forbidden (missing scope?)" on a `dead` PO and could take it
+    /// for one the supplier never got. Retryable or permanent as `e` is.
+    fn export_mark_failed(
+        &self,
+        e: DeliveryError,
+        env: &Envelope,
+        reference: &str,
+        nothing_to_cancel: bool,
+    ) -> DeliveryError {
+        let key = &env.idempotency_key;
+        let cause = e.reason();
+        let doc_id = &env.doc_id;
+        let reason = if nothing_to_cancel {
+            // Nothing went to the supplier, and nothing will: only the mark failed.
+            format!(
+                "{reference}; only marking it exported in Coupa failed: {cause}. Once that is fixed, `gateway dlq replay {doc_id}` only marks it exported in Coupa: it sends nothing to the supplier"
+            )
+        } else {
+            let when = match self.ledger.sent_at(key) {
+                Ok(Some(at)) => format!(" at {at}"),
+                Ok(None) => String::new(),
+                Err(err) => {
+                    tracing::warn!(idempotency_key = %key, error = %err,
+                        "cannot read when the supplier got this PO, for its reason");
+                    String::new()
+                }
+            };
+            format!(
+                "the supplier already has this PO (sent{when}: {reference}); only marking it exported in Coupa failed: {cause}. Once that is fixed, `gateway dlq replay {doc_id}` only marks it exported in Coupa: it does not send it to the supplier again"
+            )
+        };
+        match e {
+            DeliveryError::Retryable { retry_after, .. } => DeliveryError::Retryable {
+                reason,
+                retry_after,
+            },
+            DeliveryError::Permanent { .. } => DeliveryError::Permanent { reason },
+        }
+    }
+}
+
+/// Whether a PO send that failed (a cXML POST, a mail) may have reached the supplier all the
+/// same.
+///
+/// The rule for a cXML POST's HTTP status: only an answer that says the document was not
+/// processed is a refusal. That is a 4xx other than 408 (the supplier read the request and
+/// refused it), a 503 (the service is not taking requests: nothing was processed), or a cXML
+/// error Status. A 408, 500, 502 or 504 comes from a server that failed while or after
+/// handling the request, or from a proxy whose backend did not answer in time and may well
+/// have taken the order: the outcome is unknown, as for a timeout or a connection dropped
+/// after the body went. Counting those as refusals left a cancellation of an order the
+/// supplier had unsent and sent a change as a second new order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Reached {
-    /// Certainly not taken: no connection was made, or the supplier answered refusing it (an
-    /// error status, a cXML Status that is not 2xx).
+    /// Certainly not taken: no connection was made, or the supplier answered refusing it (a
+    /// 4xx other than 408, a 503, a redirect, a cXML Status that is not 2xx; for a mail, the
+    /// relay's 4xx/5xx reply or a connection never made).
     No,
     /// Unknown: the request may have gone whole and been taken, and the answer was lost (a
-    /// timeout, the connection dropped), or a 2xx answer could not be read.
+    /// timeout, the connection dropped, a 408/500/502/504), or a 2xx answer could not be read.
     Maybe,
+}
+
+impl Reached {
+    /// What an HTTP `status` answering a cXML POST says of its receipt ([`Reached`]'s rule):
+    /// a 2xx may be about a document taken unless its cXML Status refuses it.
+    pub(crate) fn by_status(status: u16) -> Reached {
+        match status {
+            200..=299 | 408 | 500 | 502 | 504 => Reached::Maybe,
+            _ => Reached::No,
+        }
+    }
 }
 
 /// What a delivery of a PO takes turns on: the supplier (partner id, or the Coupa supplier
@@ -448,6 +537,17 @@ impl SupplierDelivery {
             ))
         })?;
         if earlier.is_some() {
+            // The poller keeps such a change waiting; one on the bus already (published
+            // before the earlier version was left to Coupa) must not go either.
+            if let Some(left) = self.ledger.earlier_po_left_to_coupa(&po_key).map_err(|e| {
+                DeliveryError::retryable(format!(
+                    "cannot tell whether the earlier version of this PO was left to Coupa, so it was not sent: {e}"
+                ))
+            })? {
+                return Err(DeliveryError::permanent(format!(
+                    "not sent: the earlier version of this PO ({left}) was left to Coupa for the operator to release, so the supplier has it, if at all, under a payloadID the gateway does not know; send this change or cancellation from Coupa"
+                )));
+            }
             return Ok(Opening::AsIs);
         }
         if purpose == Some(gateway_model::OrderPurpose::Cancel) {
@@ -733,14 +833,9 @@ pub(crate) async fn post_cxml_outcome(
         let refused = crate::cxml_reply::redirected(&shown, status, &location);
         return Err((refused, Reached::No));
     }
-    let ok_status = (200..300).contains(&status);
-    // An answer with an error status refuses the document; a 2xx one may be about a
-    // document taken, unless its cXML Status says otherwise.
-    let unread = if ok_status {
-        Reached::Maybe
-    } else {
-        Reached::No
-    };
+    // A 2xx answer may be about a document taken, unless its cXML Status says otherwise; an
+    // error status refuses it only when it says nothing was processed ([`Reached`]).
+    let unread = Reached::by_status(status);
     use adapter_coupa::transport::{Bounded, read_body_bounded};
     match read_body_bounded(response, MAX_SUPPLIER_ANSWER_BYTES)
         .await
@@ -754,7 +849,13 @@ pub(crate) async fn post_cxml_outcome(
             )
         })? {
         Bounded::Whole(text) => crate::cxml_reply::judge(&shown, status, &text).map_err(|e| {
-            let refused = !ok_status || adapter_cxml::response::parse(&text).is_ok();
+            // A 2xx whose body is a cXML Response refuses it by its Status; one that is no
+            // Response leaves it unknown, as does a status that does not say it was refused.
+            let refused = if (200..300).contains(&status) {
+                adapter_cxml::response::parse(&text).is_ok()
+            } else {
+                unread == Reached::No
+            };
             (e, if refused { Reached::No } else { Reached::Maybe })
         }),
         Bounded::TooLarge(start) => Err((answer_too_large(&shown, status, &start), unread)),
@@ -921,7 +1022,10 @@ impl Outbound for SupplierDelivery {
                     .and_then(|v| v.parse::<u64>().ok()),
             ) {
                 let sent = crate::po_keys::PoKey::parse(key).map(|(k, _)| k);
-                if !exporter.mark_exported(id, sent).await? {
+                let marked = exporter.mark_exported(id, sent).await.map_err(|e| {
+                    self.export_mark_failed(e, env, &reference, nothing_to_cancel)
+                })?;
+                if !marked {
                     tracing::info!(idempotency_key = %key, coupa_po_id = id,
                         "sent; not marked exported, since Coupa holds another version or state of this PO now: the poller sends that one");
                 }
@@ -1752,6 +1856,30 @@ url = "{}/supplier/acme/cxml"
             let outcome = post_cxml_outcome(&client(), &url, b"<cXML/>".to_vec()).await;
             match outcome {
                 Err((_, reached)) => assert_eq!(reached, expected, "{outcome:?}"),
+                Ok(r) => panic!("taken: {r}"),
+            }
+            let _ = served.await;
+        }
+        // A server failing, or a proxy whose backend did not answer in time, may have taken it;
+        // a 4xx other than 408, or a 503, says it was not processed.
+        for (status, expected) in [
+            (408, Reached::Maybe),
+            (500, Reached::Maybe),
+            (502, Reached::Maybe),
+            (504, Reached::Maybe),
+            (400, Reached::No),
+            (404, Reached::No),
+            (503, Reached::No),
+        ] {
+            let (url, served) = fake_supplier(FakeAnswer::Body {
+                status,
+                body: b"<html>gateway error</html>",
+                chunked: false,
+            })
+            .await;
+            let outcome = post_cxml_outcome(&client(), &url, b"<cXML/>".to_vec()).await;
+            match outcome {
+                Err((_, reached)) => assert_eq!(reached, expected, "HTTP {status}: {outcome:?}"),
                 Ok(r) => panic!("taken: {r}"),
             }
             let _ = served.await;

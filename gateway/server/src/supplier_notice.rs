@@ -216,10 +216,7 @@ impl SupplierNotices {
         partner: &PartnerProfile,
     ) -> Result<Vec<u8>, String> {
         let source = &given.envelope.source;
-        // An X12 source key is `ISA13/GS06/ST02`.
-        let controls: Vec<&str> = x12_controls(given.envelope)
-            .map(|key| key.split('/').collect())
-            .unwrap_or_default();
+        let controls = x12_controls(given.envelope);
         let extra = |k: &str| {
             source
                 .extra
@@ -231,8 +228,8 @@ impl SupplierNotices {
             invoice_number: &given.number,
             original_gs_sender: extra("gs_sender"),
             original_gs_receiver: extra("gs_receiver"),
-            original_group_control: controls.get(1).copied(),
-            original_set_control: controls.get(2).copied(),
+            original_group_control: controls.as_ref().map(|[_, gs06, _]| gs06.as_str()),
+            original_set_control: controls.as_ref().map(|[_, _, st02]| st02.as_str()),
             reason: &given.reason,
         };
         self.codecs
@@ -386,12 +383,15 @@ fn came_as_x12(env: &Envelope) -> bool {
     env.source.extra.contains_key("transaction_set")
 }
 
-/// The X12 source key (`ISA13/GS06/ST02`) of an invoice that came as X12.
-fn x12_controls(env: &Envelope) -> Option<&str> {
+/// The control numbers (ISA13, GS06, ST02) an invoice that came as X12 has in its source
+/// key, read by the decoder's own rule (the key escapes some characters and marks a group
+/// repeating a GS06).
+fn x12_controls(env: &Envelope) -> Option<[String; 3]> {
     env.source
         .source_key
         .as_deref()
-        .filter(|k| came_as_x12(env) && k.split('/').count() == 3)
+        .filter(|_| came_as_x12(env))
+        .and_then(adapter_x12::codec::key_controls)
 }
 
 #[cfg(test)]
@@ -734,9 +734,28 @@ mod tests {
             ..SourceMeta::default()
         };
         x12.extra.insert("transaction_set".into(), "810".into());
-        let env = Envelope::inbound(DocumentKind::Invoice, "x12", None, x12);
+        let env = Envelope::inbound(DocumentKind::Invoice, "x12", None, x12.clone());
         assert!(came_as_x12(&env) && !came_as_cxml(&env));
-        assert_eq!(x12_controls(&env), Some("000000007/42/0001"));
+        let controls = |key: &str| {
+            let mut meta = x12.clone();
+            meta.source_key = Some(key.into());
+            x12_controls(&Envelope::inbound(DocumentKind::Invoice, "x12", None, meta))
+        };
+        let named = |isa13: &str, gs06: &str, st02: &str| {
+            Some([isa13.to_string(), gs06.to_string(), st02.to_string()])
+        };
+        assert_eq!(x12_controls(&env), named("000000007", "42", "0001"));
+        // A group repeating a GS06 is marked with its place; control numbers holding `/`, `#`
+        // or `%` are escaped: the 824 names them as they were sent.
+        assert_eq!(
+            controls("000000007/42#2/0001"),
+            named("000000007", "42", "0001")
+        );
+        assert_eq!(
+            controls("000000007/1%2F2/3%23%254"),
+            named("000000007", "1/2", "3#%4")
+        );
+        assert_eq!(controls("content:abc/000000007/42/0001"), None);
         let mut cxml = SourceMeta {
             source_key: Some("1700000000.abc@supplier".into()),
             ..SourceMeta::default()

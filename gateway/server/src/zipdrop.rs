@@ -99,10 +99,16 @@ pub fn read_zip(raw: &[u8], limits: ZipLimits) -> Result<ZipDrop, String> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(raw))
         .map_err(|e| format!("not a readable zip: {e}"))?;
     if archive.len() > limits.max_entries {
+        // Said with what to do: the limit is the gateway's own and fixed, and Coupa's own
+        // flat-file import takes smaller zips still.
+        let max = limits.max_entries;
         return Err(format!(
-            "the zip has {} entries; the limit is {}",
+            "the zip has {} entries; the limit is {max} (the gateway's own, not a setting): send \
+             it as several zips of at most {max} files each, each with its own invoice file \
+             holding the invoices whose files it carries (Coupa's own flat-file import takes a \
+             zip under {} MB, with at most 10 files per invoice)",
             archive.len(),
-            limits.max_entries
+            COUPA_FILES_BYTES / (1024 * 1024)
         ));
     }
     let mut total: u64 = 0;

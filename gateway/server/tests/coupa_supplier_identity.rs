@@ -138,6 +138,12 @@ async fn an_810_naming_another_suppliers_number_is_not_booked_to_the_partners() 
     for loop_ in [
         "N1*SU*Acme Supplies*92*RIVAL-1~",
         "N1*SU*Acme Supplies~REF*VN*RIVAL-1~",
+        // QA 14c item 5: a REF03 description, a trailing space, X12's internal vendor
+        // number in the loop and the heading (a heading REF*VN is the vendor's order number).
+        "N1*SU*Acme Supplies~REF*VN*RIVAL-1*Vendor number~",
+        "N1*SU*Acme Supplies~REF*VN*RIVAL-1 ~",
+        "N1*SU*Acme Supplies~REF*IA*RIVAL-1~",
+        "REF*IA*RIVAL-1~N1*SU*Acme Supplies~",
     ] {
         let doc = read(&x12_invoice("R-1", loop_), &profile);
         let err = delivery
@@ -160,7 +166,13 @@ async fn an_810_naming_another_suppliers_number_is_not_booked_to_the_partners() 
         &profile,
     );
     delivery.deliver(&envelope("x12co"), &doc).await.unwrap();
-    assert_eq!(sandbox.invoices().len(), 1);
+    // Its own number in the heading's REF*IA, another case and a space, is its own.
+    let doc = read(
+        &x12_invoice("A-2", "REF*IA*acme-1 ~N1*SU*Acme Supplies~"),
+        &profile,
+    );
+    delivery.deliver(&envelope("x12co"), &doc).await.unwrap();
+    assert_eq!(sandbox.invoices().len(), 2);
 }
 
 /// Partner a names Acme by its Coupa id, partner b by its number: the configuration check

@@ -277,6 +277,20 @@ async fn mail_env_with(
     imap: Option<ImapConfig>,
     po_format: Option<Format>,
 ) -> MailEnv {
+    let relay = po_by_mail_to
+        .as_ref()
+        .map(|_| postfix("Globex Purchasing <purchasing@globex.example>"));
+    mail_env_through(po_count, po_by_mail_to, imap, po_format, relay).await
+}
+
+/// [`mail_env_with`] sending mail through `relay` (none: no SMTP).
+async fn mail_env_through(
+    po_count: usize,
+    po_by_mail_to: Option<String>,
+    imap: Option<ImapConfig>,
+    po_format: Option<Format>,
+    relay: Option<SmtpConfig>,
+) -> MailEnv {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
     gateway_sandbox::demo::seed_demo(&sandbox, po_count).unwrap();
@@ -287,9 +301,7 @@ async fn mail_env_with(
         maildir: Some(maildir.clone()),
         poll_interval_ms: 50,
         max_message_bytes: 25 * 1024 * 1024,
-        smtp: po_by_mail_to
-            .as_ref()
-            .map(|_| postfix("Globex Purchasing <purchasing@globex.example>")),
+        smtp: relay,
         imap,
         tell_senders: true,
     });
@@ -632,7 +644,12 @@ async fn a_supplier_known_only_in_coupa_with_po_method_email_gets_its_po_at_ever
             "{raw}"
         );
         assert!(raw.contains(&format!("{orders}, {ap}")), "{raw}");
-        assert!(raw.contains("text/csv"), "the PO is attached as CSV: {raw}");
+        // In the character set it is written in (QA 14b: no charset, so mail readers showed
+        // UTF-8 names garbled).
+        assert!(
+            raw.contains("Content-Type: text/csv; charset=utf-8"),
+            "the PO is attached as UTF-8 CSV: {raw}"
+        );
         ids.extend(
             raw.lines()
                 .filter(|l| l.starts_with("Message-ID:"))
@@ -1101,6 +1118,7 @@ async fn starttls_is_verified_against_the_configured_ca() {
             reply_to: None,
             to: &to,
             attachment_format: Format::Csv,
+            attachment_charset: Some(gateway_model::charset::Charset::Utf8),
             attachment_name: "PO-TLS-1.csv".into(),
             attachment: b"Purchase Order,PO-TLS-1\n".to_vec(),
             message_id: format!("{}@coupa-gateway", uuid::Uuid::new_v4()),
@@ -1969,4 +1987,426 @@ async fn a_mailed_810_is_acknowledged_to_its_sender_and_never_to_a_stranger() {
         copy.contains(&format!("In-Reply-To: <x12-1-{tag}@localhost>")),
         "{copy}"
     );
+}
+
+/// A relay in front of the local Postfix that answers its first `refuse` connections
+/// `421 4.3.2` (busy, try again later) and closes them, as a relay that is restarting or
+/// overloaded does, then passes every later connection through to Postfix.
+struct BusyRelay {
+    port: u16,
+    refused: Arc<std::sync::atomic::AtomicU32>,
+}
+
+async fn busy_relay(refuse: u32) -> BusyRelay {
+    use std::sync::atomic::Ordering;
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let refused = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let count = Arc::clone(&refused);
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            if count.load(Ordering::SeqCst) < refuse {
+                count.fetch_add(1, Ordering::SeqCst);
+                let _ = conn
+                    .write_all(b"421 4.3.2 relay busy, try again later\r\n")
+                    .await;
+                let _ = conn.shutdown().await;
+                continue;
+            }
+            tokio::spawn(async move {
+                if let Ok(mut postfix) = tokio::net::TcpStream::connect("127.0.0.1:25").await {
+                    let _ = tokio::io::copy_bidirectional(&mut conn, &mut postfix).await;
+                }
+            });
+        }
+    });
+    BusyRelay { port, refused }
+}
+
+/// Quick retries for tests: `attempts` in all, 20 ms apart at first.
+fn quick_retry(attempts: u32) -> gateway_server::mailbox::AckRetry {
+    gateway_server::mailbox::AckRetry {
+        attempts,
+        first_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(100),
+        give_up_after: Duration::from_secs(60),
+    }
+}
+
+/// The `.json` files directly in `dir` (acknowledgment mails waiting or given up).
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// QA 14c item 6: a relay that refuses a mailed 810's 997 once no longer loses it. The same
+/// acknowledgment is sent again in the background once the relay takes mail, under the
+/// control number it was given (the next 997 is the next number: no gap at the partner), and
+/// nothing is left in the outbox or noted as unsent.
+#[tokio::test]
+async fn a_mailed_997_the_relay_refused_is_sent_later_under_the_same_control_number() {
+    let test = "a_mailed_997_the_relay_refused_is_sent_later_under_the_same_control_number";
+    if !smtp_or_skip(test) {
+        return;
+    }
+    let LocalMailbox {
+        mailbox,
+        root,
+        flaky,
+        _dir: dir,
+        ..
+    } = local_mailbox_with(
+        1024 * 1024,
+        "[partners.x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"ACME\"\n\
+         our_qualifier = \"ZZ\"\nour_id = \"COUPAGW\"\n",
+    )
+    .await;
+    flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let relay = busy_relay(2).await;
+    let mailer = adapter_email::SmtpMailer::new(&SmtpConfig {
+        port: Some(relay.port),
+        ..postfix("Globex EDI <edi@globex.example>")
+    })
+    .unwrap();
+    let outbox = dir.path().join("x12-mail-acks");
+    let mailbox = mailbox.with_x12_acks(
+        gateway_server::mailbox::X12MailAcks::new(Arc::new(mailer))
+            .with_outbox(outbox.clone())
+            .with_retry(quick_retry(5)),
+    );
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let sender = format!("gwmail+retry{tag}@localhost");
+    let edi_mail = |n: u32| {
+        mail(
+            &sender,
+            &format!("x12-retry-{n}-{tag}@localhost"),
+            &[(
+                &format!("INV-RETRY-{n}.edi"),
+                "application/edi-x12",
+                &x12_for(&format!("INV-RETRY-{n}")),
+            )],
+        )
+    };
+    deliver(&root, "1.R1.ack", &edi_mail(1));
+    let first = mailbox.poll().await;
+    assert_eq!((first.seen.len(), first.documents), (1, 1), "{first:?}");
+    assert!(first.acknowledged.is_empty(), "{first:?}");
+    assert_eq!(first.not_acknowledged.len(), 1, "{first:?}");
+    assert!(
+        first.not_acknowledged[0].contains("try again later"),
+        "{first:?}"
+    );
+
+    let arrived = wait_until(Duration::from_secs(60), || {
+        !delivered_to(&sender).is_empty()
+    })
+    .await;
+    assert!(arrived, "the refused 997 for {sender} was never sent again");
+    assert_eq!(
+        relay.refused.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "the relay refused the first two attempts"
+    );
+    let retried = delivered_to(&sender);
+    assert_eq!(retried.len(), 1, "sent once");
+    assert_eq!(
+        retried[0].attachments[0].name.as_deref(),
+        Some("INV-RETRY-1.ack.edi")
+    );
+    let first_number = isa13(&retried[0].attachments[0].bytes);
+    assert!(
+        wait_until(Duration::from_secs(10), || json_files(&outbox).is_empty()).await,
+        "{:?}",
+        json_files(&outbox)
+    );
+    assert!(json_files(&outbox.join("given-up")).is_empty());
+
+    // The next 997 takes the next number: the refused attempts used none.
+    deliver(&root, "2.R2.ack", &edi_mail(2));
+    let second = mailbox.poll().await;
+    assert_eq!(second.acknowledged, vec![sender.clone()], "{second:?}");
+    assert!(
+        wait_until(Duration::from_secs(60), || delivered_to(&sender).len() == 2).await,
+        "no second 997 for {sender}"
+    );
+    let numbers: Vec<u64> = delivered_to(&sender)
+        .iter()
+        .map(|m| isa13(&m.attachments[0].bytes))
+        .collect();
+    assert!(numbers.contains(&first_number), "{numbers:?}");
+    assert!(numbers.contains(&(first_number + 1)), "{numbers:?}");
+
+    let ledger = gateway_server::ledger::Ledger::open(&dir.path().join("ledger.sqlite")).unwrap();
+    let acme = ledger.partner_summaries().unwrap();
+    assert_eq!(acme[0].acks_not_mailed, 0, "{acme:?}");
+}
+
+/// QA 14c item 6: a 997 the relay never takes is given up after its bounded retries and
+/// noted on the documents of the message, where `gateway documents` shows it and `gateway
+/// partners` counts it, naming where it is kept; moved back into the outbox as the note says,
+/// it is sent at the next start as it was (same bytes, so the same control number).
+#[tokio::test]
+async fn a_mailed_997_the_relay_never_takes_is_noted_and_sent_from_the_outbox_at_start() {
+    let test = "a_mailed_997_the_relay_never_takes_is_noted_and_sent_from_the_outbox_at_start";
+    if !smtp_or_skip(test) {
+        return;
+    }
+    let LocalMailbox {
+        mailbox,
+        root,
+        flaky,
+        _dir: dir,
+        ..
+    } = local_mailbox_with(
+        1024 * 1024,
+        "[partners.x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"ACME\"\n\
+         our_qualifier = \"ZZ\"\nour_id = \"COUPAGW\"\n",
+    )
+    .await;
+    flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let relay = busy_relay(u32::MAX).await;
+    let mailer = adapter_email::SmtpMailer::new(&SmtpConfig {
+        port: Some(relay.port),
+        ..postfix("Globex EDI <edi@globex.example>")
+    })
+    .unwrap();
+    let outbox = dir.path().join("x12-mail-acks");
+    let mailbox = mailbox.with_x12_acks(
+        gateway_server::mailbox::X12MailAcks::new(Arc::new(mailer))
+            .with_outbox(outbox.clone())
+            .with_retry(quick_retry(3)),
+    );
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let sender = format!("gwmail+giveup{tag}@localhost");
+    deliver(
+        &root,
+        "1.G1.ack",
+        &mail(
+            &sender,
+            &format!("x12-giveup-{tag}@localhost"),
+            &[(
+                "INV-GIVEUP-1.edi",
+                "application/edi-x12",
+                &x12_for("INV-GIVEUP-1"),
+            )],
+        ),
+    );
+    let first = mailbox.poll().await;
+    assert_eq!((first.seen.len(), first.documents), (1, 1), "{first:?}");
+    assert_eq!(first.not_acknowledged.len(), 1, "{first:?}");
+
+    let given_up = outbox.join("given-up");
+    assert!(
+        wait_until(Duration::from_secs(30), || json_files(&given_up).len() == 1).await,
+        "nothing given up in {}",
+        given_up.display()
+    );
+    assert_eq!(relay.refused.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert!(json_files(&outbox).is_empty());
+    let kept = json_files(&given_up).remove(0);
+
+    let ledger = gateway_server::ledger::Ledger::open(&dir.path().join("ledger.sqlite")).unwrap();
+    let noted = ledger
+        .search(&gateway_server::ledger::DocumentFilter {
+            partner: Some("acme"),
+            number: Some("INV-GIVEUP-1"),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(noted.len(), 1, "{noted:?}");
+    let note = &noted[0].notes;
+    assert!(
+        note.contains(gateway_server::mailbox::ACK_NOT_MAILED),
+        "{note}"
+    );
+    assert!(note.contains(&format!("not mailed to {sender}")), "{note}");
+    assert!(note.contains("3 time(s)"), "{note}");
+    assert!(note.contains("try again later"), "{note}");
+    assert!(note.contains(&kept.display().to_string()), "{note}");
+    assert!(note.contains(&outbox.display().to_string()), "{note}");
+    let summaries = ledger.partner_summaries().unwrap();
+    assert_eq!(summaries[0].partner, "acme");
+    assert_eq!(summaries[0].acks_not_mailed, 1, "{summaries:?}");
+    assert!(delivered_to(&sender).is_empty());
+
+    // The operator does what the note says: the file back into the outbox, and a start
+    // with a relay that works.
+    let waiting: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&kept).unwrap()).unwrap();
+    let kept_bytes: Vec<u8> = serde_json::from_value(waiting["files"][0]["bytes"].clone()).unwrap();
+    std::fs::rename(&kept, outbox.join(kept.file_name().unwrap())).unwrap();
+    let working =
+        adapter_email::SmtpMailer::new(&postfix("Globex EDI <edi@globex.example>")).unwrap();
+    let restarted = gateway_server::mailbox::X12MailAcks::new(Arc::new(working))
+        .with_outbox(outbox.clone())
+        .with_retry(quick_retry(3));
+    assert_eq!(restarted.resume(Arc::new(ledger)), 1);
+    assert!(
+        wait_until(Duration::from_secs(60), || !delivered_to(&sender)
+            .is_empty())
+        .await,
+        "the 997 moved back into the outbox was not sent"
+    );
+    let sent = delivered_to(&sender);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].attachments[0].bytes, kept_bytes, "the same bytes");
+    assert!(String::from_utf8_lossy(&kept_bytes).contains("AK5*A~"));
+    assert!(
+        wait_until(Duration::from_secs(10), || json_files(&outbox).is_empty()).await,
+        "{:?}",
+        json_files(&outbox)
+    );
+}
+
+/// An SMTP relay on loopback that keeps each message it is sent and, while `drop` is set,
+/// closes the connection after the DATA's final dot without answering it: the mail was taken,
+/// and its `250` lost (QA's smtpdrop.py). Returns its port, the messages and the switch.
+async fn relay_losing_its_reply() -> (
+    u16,
+    Arc<std::sync::Mutex<Vec<String>>>,
+    Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mails = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let drop = Arc::new(AtomicBool::new(true));
+    let (kept, dropping) = (Arc::clone(&mails), Arc::clone(&drop));
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (kept, dropping) = (Arc::clone(&kept), Arc::clone(&dropping));
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut read = BufReader::new(read);
+                write.write_all(b"220 drop ESMTP\r\n").await?;
+                let mut line = Vec::new();
+                loop {
+                    line.clear();
+                    if read.read_until(b'\n', &mut line).await? == 0 {
+                        return Ok::<(), std::io::Error>(());
+                    }
+                    let verb = String::from_utf8_lossy(&line).to_ascii_uppercase();
+                    if verb.starts_with("DATA") {
+                        write.write_all(b"354 go on\r\n").await?;
+                        let mut mail = Vec::new();
+                        loop {
+                            line.clear();
+                            if read.read_until(b'\n', &mut line).await? == 0 {
+                                return Ok(());
+                            }
+                            if line == b".\r\n" {
+                                break;
+                            }
+                            mail.extend_from_slice(&line);
+                        }
+                        kept.lock()
+                            .unwrap()
+                            .push(String::from_utf8_lossy(&mail).into_owned());
+                        if dropping.load(Ordering::SeqCst) {
+                            return Ok(());
+                        }
+                        write.write_all(b"250 2.0.0 Ok: queued\r\n").await?;
+                    } else if verb.starts_with("QUIT") {
+                        write.write_all(b"221 bye\r\n").await?;
+                        return Ok(());
+                    } else {
+                        write.write_all(b"250 ok\r\n").await?;
+                    }
+                }
+            });
+        }
+    });
+    (port, mails, drop)
+}
+
+/// QA (qa14c item 2): a PO mail the relay took whose `250` was lost after the final dot (the
+/// connection dropped) counted as never sent, so the PO's cancellation was `cancelled_unsent`
+/// and never went: the supplier kept a live order Coupa had cancelled. A mail failing after
+/// the relay may have it is an attempt whose outcome is unknown, as a cXML POST's lost answer:
+/// the cancellation goes out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_po_mail_whose_reply_was_lost_is_cancelled_by_mail() {
+    use std::sync::atomic::Ordering;
+    let (port, mails, drop) = relay_losing_its_reply().await;
+    let mut relay = postfix("Globex Purchasing <purchasing@globex.example>");
+    relay.port = Some(port);
+    let env = mail_env_through(
+        0,
+        Some("orders@acme.example".into()),
+        None,
+        None,
+        Some(relay),
+    )
+    .await;
+    let acme = env
+        .sandbox
+        .suppliers()
+        .iter()
+        .find(|s| s["number"] == "ACME-1")
+        .and_then(|s| s["id"].as_u64())
+        .unwrap();
+    let id = env
+        .sandbox
+        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
+            "PO-MAIL-LOST",
+            acme,
+        ))
+        .unwrap();
+    let taken = |title: &str| {
+        mails
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.contains(title) && m.contains("PO-MAIL-LOST"))
+            .count()
+    };
+    assert!(
+        wait_until(Duration::from_secs(60), || taken("Subject: Purchase order")
+            > 0)
+        .await,
+        "the relay never got the PO"
+    );
+    assert!(env.sandbox.cancel_purchase_order(id));
+    let cancel = format!("coupa-po:{id}:v1:cancel");
+    let status = |key: &str| {
+        env.running
+            .ledger
+            .entry(key)
+            .unwrap()
+            .map(|e| e.status)
+            .unwrap_or_default()
+    };
+    // While the relay still loses its replies: the cancellation is mailed, or (the defect)
+    // given up as having nothing to cancel.
+    assert!(
+        wait_until(Duration::from_secs(60), || {
+            taken("Subject: Cancellation of purchase order") > 0
+                || status(&cancel) == "cancelled_unsent"
+        })
+        .await,
+        "{:?}",
+        env.running.ledger.list(Some("PO-MAIL-LOST"), None, 10)
+    );
+    drop.store(false, Ordering::SeqCst);
+    assert!(
+        wait_until(Duration::from_secs(60), || !matches!(
+            status(&cancel).as_str(),
+            "" | "received" | "published"
+        ))
+        .await
+    );
+    let row = env.running.ledger.entry(&cancel).unwrap().unwrap();
+    assert_eq!(row.status, "delivered", "{row:?}");
+    assert!(taken("Subject: Cancellation of purchase order") > 0);
+    env.running.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
 }

@@ -58,14 +58,16 @@ struct Env {
 
 /// A file drop polled by the test itself; X12 files are acknowledged with a stand-in 997.
 async fn env(min_age_ms: u64) -> Env {
+    env_with(&format!("min_age_ms = {min_age_ms}")).await
+}
+
+/// [`env`] with `settings` (lines of `[file_drop]`) beside its root.
+async fn env_with(settings: &str) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path());
     let root = dir.path().join("sftp");
-    let drop_config: FileDropConfig = toml::from_str(&format!(
-        "root = \"{}\"\nmin_age_ms = {min_age_ms}",
-        root.display()
-    ))
-    .unwrap();
+    let drop_config: FileDropConfig =
+        toml::from_str(&format!("root = \"{}\"\n{settings}", root.display())).unwrap();
     let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
         .await
         .unwrap();
@@ -243,6 +245,8 @@ fn three_sets_cut_before_the_third() -> (String, String) {
         format!("ST*810*000{k}~{set_body}")
             .replace("SE*34*0001~", &format!("SE*34*000{k}~"))
             .replace("INV-2026-0042", &format!("INV-X-{k}"))
+            // Its heading REF*VN names the samples' supplier; acme's Coupa supplier is ACME-1.
+            .replace("SUP-001", "ACME-1")
     };
     let head = format!("{envelope}{}{}", set(1), set(2));
     let tail = format!("{}GE*3*42~{sep}IEA*1*000000042~{sep}", set(3));
@@ -526,4 +530,107 @@ async fn a_pdf_dropped_alone_says_where_it_belongs() {
         "{reason}"
     );
     assert_kept_refused(&env, "globex", "INV-9.pdf", "a PDF on its own");
+}
+
+/// The one row `gateway documents --from name` finds.
+fn found_from(env: &Env, name: &str) -> Vec<Entry> {
+    env.ledger
+        .search(&DocumentFilter {
+            from: Some(name),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap()
+}
+
+/// QA: a file over `file_drop.max_file_bytes` went to error/ with a report but had no ledger
+/// row, so `gateway documents --from`, `--status rejected` and `gateway partners` did not show
+/// it. It is a rejected row of the folder's partner now, found by its name, as a refused zip
+/// is.
+#[tokio::test]
+async fn a_file_over_max_file_bytes_is_kept_as_rejected_and_found_by_its_name() {
+    let mut env = env_with("min_age_ms = 0\nmax_file_bytes = 200").await;
+    let csv = csv_invoice("BIG-1", "GLOBEX-7");
+    assert!(csv.len() > 200);
+    env.drop_and_take("globex", "big.csv", csv.as_bytes()).await;
+    let why = "the limit is 200 (file_drop.max_file_bytes)";
+    let reason = env.error_report("globex", "big.csv").unwrap_or_default();
+    assert!(reason.contains(why), "{reason}");
+    assert_kept_refused(&env, "globex", "big.csv", why);
+    let found = found_from(&env, "big.csv");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].source, "file big.csv");
+    let summary = env.ledger.partner_summaries().unwrap();
+    let globex = summary.iter().find(|s| s.partner == "globex").unwrap();
+    assert_eq!((globex.documents, globex.rejected), (1, 1), "{globex:?}");
+}
+
+/// QA: a zip of a CSV and 250 PDFs was refused "the zip has 251 entries; the limit is 200"
+/// with nothing said of what to do, and `gateway documents --from zp.zip` found nothing
+/// (the row had no source). The refusal says how to send it now, and the row is found by the
+/// zip's name.
+#[tokio::test]
+async fn a_zip_of_too_many_entries_says_what_to_do_and_is_found_by_its_name() {
+    let mut env = env(0).await;
+    let mut zip = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut zip);
+        let opts = zip::write::SimpleFileOptions::default();
+        z.start_file("invoices.csv", opts).unwrap();
+        z.write_all(csv_invoice("ZP-1", "GLOBEX-7").as_bytes())
+            .unwrap();
+        for n in 1..=200 {
+            z.start_file(format!("ZP-{n}.pdf"), opts).unwrap();
+            z.write_all(b"%PDF-1.7\n").unwrap();
+        }
+        z.finish().unwrap();
+    }
+    env.drop_and_take("globex", "zp.zip", zip.get_ref()).await;
+    let why = "the zip has 201 entries; the limit is 200";
+    let reason = env.error_report("globex", "zp.zip").unwrap_or_default();
+    for said in [
+        why,
+        "send it as several zips of at most 200 files each",
+        "Coupa's own flat-file import takes a zip under 8 MB",
+    ] {
+        assert!(reason.contains(said), "{said:?} missing from:\n{reason}");
+    }
+    assert_kept_refused(&env, "globex", "zp.zip", why);
+    let found = found_from(&env, "zp.zip");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].number, "file zp.zip");
+}
+
+/// QA: an invoice of more lines than Coupa takes was taken and died at Coupa. From a CSV
+/// drop it is refused in the file's report, kept as rejected with the limit and what to do.
+#[tokio::test]
+async fn a_csv_invoice_of_more_lines_than_coupa_takes_is_refused() {
+    let mut env = env(0).await;
+    let lines = gateway_model::COUPA_MAX_INVOICE_LINES + 1;
+    let mut csv = String::from(
+        "Invoice,Invoice Number*,Supplier Number,Invoice Date*,Currency,Invoice Control Total,Chart of Accounts*\n\
+         Invoice Line,Invoice Number*,Line Number,Description*,Price*,Quantity,Unit of Measure*\n",
+    );
+    csv.push_str(&format!(
+        "Invoice,MANY-1,GLOBEX-7,2026-03-15,USD,{lines}.00,US COA\n"
+    ));
+    for n in 1..=lines {
+        csv.push_str(&format!("Invoice Line,MANY-1,{n},Bolts,1.00,1,EA\n"));
+    }
+    env.drop_and_take("globex", "many.csv", csv.as_bytes())
+        .await;
+    let said = format!(
+        "the invoice has {lines} lines; Coupa takes at most {} on one invoice",
+        lines - 1
+    );
+    let reason = env.error_report("globex", "many.csv").unwrap_or_default();
+    assert!(reason.contains(&said), "{reason}");
+    let rows = env.documents("globex");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (rows[0].status.as_str(), rows[0].number.as_str()),
+        ("rejected", "MANY-1")
+    );
+    assert!(rows[0].detail.contains(&said), "{:?}", rows[0].detail);
+    assert!(env.archived("globex").is_empty());
 }

@@ -233,3 +233,69 @@ async fn changes_and_cancellations_follow_the_suppliers_po_change_method() {
     );
     env.shutdown().await.unwrap();
 }
+
+/// QA (qa14c item 3): a supplier whose Coupa record leaves new orders to the buyer
+/// (`po-method` prompt) and takes changes by cXML (`po-change-method`). Version 1 waits for
+/// the operator, who releases it in Coupa, which sends it under a payloadID the gateway never
+/// learns. Version 2 then went to the supplier as a second new order, and the cancellation was
+/// `cancelled_unsent`. A version left to Coupa counts as possibly received: the change and the
+/// cancellation wait for the operator too, saying why, and nothing goes to the supplier.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_of_a_version_left_to_coupa_waits_for_the_operator_too() {
+    let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
+    let url = format!("{}/supplier/np2/cxml", env.sandbox.base_url());
+    let supplier = env
+        .sandbox
+        .add_supplier(cxml_supplier(
+            "Np2",
+            &url,
+            json!({"po-method": "prompt", "po-change-method": "cxml"}),
+        ))
+        .unwrap();
+    let po = env
+        .sandbox
+        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
+            "PO-NP2-1", supplier,
+        ))
+        .unwrap();
+    let key = |suffix: &str| format!("coupa-po:{po}:{suffix}");
+    assert!(
+        env.wait_until(GUARD, |e| settled(e, &key("v1")).is_some())
+            .await
+    );
+    let (status, detail) = settled(&env, &key("v1")).unwrap_or_default();
+    assert_eq!(status, "awaiting_operator", "{detail}");
+
+    assert!(env.sandbox.revise_purchase_order(po));
+    assert!(
+        env.wait_until(GUARD, |e| settled(e, &key("v2")).is_some())
+            .await
+    );
+    let (status, detail) = settled(&env, &key("v2")).unwrap_or_default();
+    assert_eq!(status, "awaiting_operator", "{detail}");
+    assert!(
+        detail.contains(&format!("earlier version ({})", key("v1")))
+            && detail.contains("payloadID the gateway does not know")
+            && detail.contains("Send this change from Coupa"),
+        "{detail}"
+    );
+
+    assert!(env.sandbox.cancel_purchase_order(po));
+    assert!(
+        env.wait_until(GUARD, |e| settled(e, &key("v2:cancel")).is_some())
+            .await
+    );
+    let (status, detail) = settled(&env, &key("v2:cancel")).unwrap_or_default();
+    assert_eq!(status, "awaiting_operator", "{detail}");
+    assert!(
+        detail.contains(&format!("earlier version ({})", key("v2")))
+            && detail.contains("Send this cancellation from Coupa"),
+        "{detail}"
+    );
+    assert!(
+        types(&env, "np2").is_empty(),
+        "the gateway sent the change or cancellation of an order Coupa sent: {:?}",
+        types(&env, "np2")
+    );
+    env.shutdown().await.unwrap();
+}

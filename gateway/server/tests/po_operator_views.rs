@@ -189,3 +189,262 @@ async fn a_po_awaiting_the_operator_is_counted_in_the_partners_view() {
     assert!(table.contains(&hint), "{table}");
     env.shutdown().await.unwrap();
 }
+
+/// The Coupa id of the demo's Acme supplier (`ACME-1`), whose POs go by cXML to the sandbox's
+/// test supplier endpoint.
+fn acme_id(env: &DemoEnv) -> u64 {
+    env.sandbox
+        .suppliers()
+        .iter()
+        .find(|s| s["number"] == "ACME-1")
+        .and_then(|s| s["id"].as_u64())
+        .unwrap()
+}
+
+/// The ledger status of the row under `key`.
+fn status_of(env: &DemoEnv, key: &str) -> Option<String> {
+    env.running
+        .ledger
+        .entry(key)
+        .ok()
+        .flatten()
+        .map(|e| e.status)
+}
+
+/// Waits until the row under `key` is `delivered` and Coupa holds the PO marked exported (so
+/// the next buyer's change is a version of its own).
+async fn wait_delivered(env: &DemoEnv, key: &str, number: &str) {
+    assert!(
+        env.wait_until(GUARD, |e| status_of(e, key).as_deref() == Some("delivered")
+            && e.sandbox.purchase_order_exported(number))
+            .await,
+        "{key}: {:?}",
+        env.running.ledger.list(Some(number), None, 10)
+    );
+}
+
+/// QA (item 10): one PO sent as its order, a change and its cancellation showed three
+/// identical "delivered … cXML 200 OK" rows in `gateway documents` and in the partner's
+/// status API; only `--json` had the key, so nobody could tell whether the cancellation went.
+/// Each row now says which version it is and whether it is the order, a change or the
+/// cancellation, in the table, in `--json` and in the partner API (whose fields stay).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_po_row_says_its_version_and_whether_it_is_the_order_a_change_or_the_cancellation() {
+    let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
+    let id = env
+        .sandbox
+        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
+            "QA-CX-1",
+            acme_id(&env),
+        ))
+        .unwrap();
+    wait_delivered(&env, &format!("coupa-po:{id}:v1"), "QA-CX-1").await;
+    assert!(env.sandbox.revise_purchase_order(id));
+    wait_delivered(&env, &format!("coupa-po:{id}:v2"), "QA-CX-1").await;
+    assert!(env.sandbox.cancel_purchase_order(id));
+    wait_delivered(&env, &format!("coupa-po:{id}:v2:cancel"), "QA-CX-1").await;
+    let types: Vec<_> = env
+        .sandbox
+        .supplier_received()
+        .into_iter()
+        .filter(|r| r.order_id.as_deref() == Some("QA-CX-1"))
+        .filter_map(|r| r.order_type)
+        .collect();
+    assert_eq!(types, ["new", "update", "delete"]);
+
+    // The table: one line per row, each naming what it is.
+    let listed = gateway(&env, &["documents", "--number", "QA-CX-1"]);
+    let line = |what: &str| {
+        listed
+            .lines()
+            .filter(|l| l.contains(&format!("purchase_order  QA-CX-1  {what}  (doc ")))
+            .count()
+    };
+    assert_eq!(
+        (
+            line("version 1: order"),
+            line("version 2: change"),
+            line("version 2: cancellation")
+        ),
+        (1, 1, 1),
+        "{listed}"
+    );
+
+    // `--json`: the fields that were there, and the version beside them.
+    let json = gateway(&env, &["documents", "--number", "QA-CX-1", "--json"]);
+    let mut seen: Vec<(String, Value)> = json
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| {
+            assert_eq!(v["status"], "delivered", "{v}");
+            (
+                v["idempotency_key"].as_str().unwrap().to_string(),
+                v["purchase_order"].clone(),
+            )
+        })
+        .collect();
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    let expected = vec![
+        (
+            format!("coupa-po:{id}:v1"),
+            serde_json::json!({"version": 1, "purpose": "order"}),
+        ),
+        (
+            format!("coupa-po:{id}:v2"),
+            serde_json::json!({"version": 2, "purpose": "change"}),
+        ),
+        (
+            format!("coupa-po:{id}:v2:cancel"),
+            serde_json::json!({"version": 2, "purpose": "cancellation"}),
+        ),
+    ];
+    assert_eq!(seen, expected, "{json}");
+
+    // The partner API: the supplier's own view of the same rows.
+    let answer: Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/documents?number=QA-CX-1",
+            env.running.base_url()
+        ))
+        .bearer_auth("acme-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let documents = answer["documents"].as_array().unwrap();
+    let mut views: Vec<Value> = documents
+        .iter()
+        .map(|d| {
+            for field in ["doc_id", "kind", "number", "status", "detail", "updated_at"] {
+                assert!(d.get(field).is_some(), "{field} missing in {d}");
+            }
+            assert_eq!(d["status"], "delivered", "{d}");
+            d["purchase_order"].clone()
+        })
+        .collect();
+    views.sort_by_key(|v| {
+        (
+            v["version"].as_u64(),
+            v["purpose"].as_str().map(String::from),
+        )
+    });
+    assert_eq!(
+        views,
+        [
+            serde_json::json!({"version": 1, "purpose": "order"}),
+            serde_json::json!({"version": 2, "purpose": "cancellation"}),
+            serde_json::json!({"version": 2, "purpose": "change"}),
+        ],
+        "{answer}"
+    );
+    env.shutdown().await.unwrap();
+}
+
+/// The first RFC 3339 time in `text` (a word, trailing punctuation aside).
+fn time_in(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    text.split_whitespace().find_map(|w| {
+        let w = w.trim_end_matches([',', '.', ';', ')', ':']);
+        chrono::DateTime::parse_from_rfc3339(w)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    })
+}
+
+/// QA (item 10): a PO the supplier had already received, which died only because Coupa
+/// refused its export mark (the API client lacks the scope), showed `dead` with just
+/// "forbidden (missing scope?)". Its reason now says where and when the supplier got it, that
+/// only the export mark failed, which scope to grant, and that a replay does not send it to the
+/// supplier again; and the replay indeed only marks it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_po_dead_on_its_export_mark_says_the_supplier_has_it_and_a_replay_only_marks_it() {
+    let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
+    // Coupa refuses the export mark as it does for a client without the write scope.
+    assert!(env.sandbox.inject(gateway_sandbox::FaultSpec::new(
+        "PUT /api/purchase_orders/",
+        gateway_sandbox::FaultKind::Status { status: 403 },
+        1,
+    )));
+    // The ledger keeps milliseconds: the bound is taken one earlier.
+    let before = chrono::Utc::now() - chrono::TimeDelta::milliseconds(1);
+    let id = env
+        .sandbox
+        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
+            "QA-MARK-1",
+            acme_id(&env),
+        ))
+        .unwrap();
+    let key = format!("coupa-po:{id}:v1");
+    assert!(
+        env.wait_until(GUARD, |e| status_of(e, &key).as_deref() == Some("dead"))
+            .await,
+        "{:?}",
+        env.running.ledger.entry(&key)
+    );
+    let after = chrono::Utc::now();
+    let received = |e: &DemoEnv| {
+        e.sandbox
+            .supplier_received()
+            .into_iter()
+            .filter(|r| r.order_id.as_deref() == Some("QA-MARK-1"))
+            .count()
+    };
+    assert_eq!(received(&env), 1, "the supplier got the PO");
+    assert!(!env.sandbox.purchase_order_exported("QA-MARK-1"));
+
+    let row = env.running.ledger.entry(&key).unwrap().unwrap();
+    let reason = row.detail.clone();
+    let supplier_url = format!("{}/supplier/acme/cxml", env.sandbox.base_url());
+    assert!(
+        reason.contains("the supplier already has this PO")
+            && reason.contains("(sent at ")
+            && reason.contains(&format!(": {supplier_url} cXML 200 OK)"))
+            && reason.contains("only marking it exported in Coupa failed")
+            && reason.contains("forbidden (missing scope?)")
+            && reason.contains("core.purchase_order.write")
+            && reason.contains(&format!("gateway dlq replay {}", row.doc_id))
+            && reason.contains("does not send it to the supplier again"),
+        "{reason}"
+    );
+    let sent_at = time_in(&reason).unwrap_or_else(|| panic!("no time in: {reason}"));
+    assert!(before <= sent_at && sent_at <= after, "{sent_at}: {reason}");
+    // The operator reads the same in `gateway documents`.
+    let listed = gateway(&env, &["documents", "--number", "QA-MARK-1"]);
+    assert!(
+        listed.contains("dead") && listed.contains(&reason),
+        "{listed}"
+    );
+
+    // Once the scope is granted (the fault is spent), the replay marks it and sends nothing.
+    env.sandbox.clear_faults();
+    let filter = gateway_core::DeadFilter {
+        doc_id: Some(row.doc_id.clone()),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    let replayed = gateway_server::dlq::run(
+        env.bus.as_ref(),
+        gateway_server::dlq::DlqContext::default(),
+        &[gateway_server::bus::SUPPLIER_ORDERS],
+        &filter,
+        &gateway_server::dlq::DlqAction::Replay,
+        &mut out,
+    )
+    .await
+    .unwrap();
+    assert_eq!(replayed, 1, "{}", String::from_utf8_lossy(&out));
+    wait_delivered(&env, &key, "QA-MARK-1").await;
+    assert_eq!(
+        received(&env),
+        1,
+        "the replay sent the PO to the supplier again"
+    );
+    let delivered = env.running.ledger.entry(&key).unwrap().unwrap();
+    assert!(
+        delivered.detail.contains("already there"),
+        "{}",
+        delivered.detail
+    );
+    env.shutdown().await.unwrap();
+}

@@ -298,3 +298,102 @@ async fn resending_a_po_awaiting_the_operator_says_it_was_never_sent_and_what_se
     );
     env.shutdown().await.unwrap();
 }
+
+/// Starts the demo environment with acme's next three OrderRequests answered `status` (a proxy
+/// whose backend did not answer in time), adds PO `number` for acme, and waits until the three
+/// were answered: version 1's next retry is 3 s away. Returns the environment and the PO's
+/// Coupa id.
+async fn po_answered_by_a_proxy(number: &str, status: u16) -> (DemoEnv, u64) {
+    let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
+    assert!(env.sandbox.inject(FaultSpec::new(
+        &format!("POST {ACME_ROUTE}"),
+        FaultKind::Status { status },
+        3
+    )));
+    let id = env
+        .sandbox
+        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
+            number,
+            acme_supplier(&env),
+        ))
+        .unwrap();
+    assert!(
+        env.wait_until(GUARD, |e| acme_posts_answered(e, status) == 3)
+            .await
+    );
+    (env, id)
+}
+
+/// QA (qa14c item 1): a 504 (or 502) comes from a proxy whose backend may have taken the
+/// order; it counted as certainly not received, so the cancellation made meanwhile was
+/// `cancelled_unsent` and never went out. It now counts as possibly received: the
+/// cancellation goes as a `delete` naming the payloadID version 1 went under.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_po_answered_504_then_cancelled_is_cancelled_at_the_supplier() {
+    let (env, id) = po_answered_by_a_proxy("PO-504-CXL", 504).await;
+    assert!(env.sandbox.cancel_purchase_order(id));
+    let (v1, cancel) = (
+        format!("coupa-po:{id}:v1"),
+        format!("coupa-po:{id}:v1:cancel"),
+    );
+    assert!(
+        env.wait_until(GUARD, |e| settled(e, &v1) && settled(e, &cancel))
+            .await,
+        "{:?}",
+        env.running.ledger.list(Some("PO-504-CXL"), None, 10)
+    );
+    let cancelled = row(&env, &cancel).unwrap();
+    assert_eq!(cancelled.status, "delivered", "{cancelled:?}");
+    let took = acme_took(&env, "PO-504-CXL");
+    let types: Vec<&str> = took.iter().map(|t| t.0.as_str()).collect();
+    assert_eq!(types, ["delete"], "{:?}", summary(&took));
+    let first = env
+        .running
+        .ledger
+        .recorded_payload_id(&v1)
+        .unwrap()
+        .unwrap();
+    assert!(
+        took[0]
+            .2
+            .contains(&format!("<DocumentReference payloadID=\"{first}\"/>")),
+        "{}",
+        took[0].2
+    );
+    assert_eq!(row(&env, &v1).unwrap().status, "superseded");
+    env.shutdown().await.unwrap();
+}
+
+/// QA (qa14c item 1), a change: version 1 answered 502, then revised. Version 2 went as a
+/// second `new` order, so a supplier whose backend took version 1 held two orders. It now goes
+/// as an `update` naming version 1's payloadID.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_po_answered_502_then_changed_is_sent_as_a_change() {
+    let (env, id) = po_answered_by_a_proxy("PO-502-CHG", 502).await;
+    assert!(env.sandbox.revise_purchase_order(id));
+    let (v1, v2) = (format!("coupa-po:{id}:v1"), format!("coupa-po:{id}:v2"));
+    assert!(
+        env.wait_until(GUARD, |e| settled(e, &v1) && settled(e, &v2))
+            .await,
+        "{:?}",
+        env.running.ledger.list(Some("PO-502-CHG"), None, 10)
+    );
+    assert_eq!(row(&env, &v2).unwrap().status, "delivered");
+    let took = acme_took(&env, "PO-502-CHG");
+    let types: Vec<&str> = took.iter().map(|t| t.0.as_str()).collect();
+    assert_eq!(types, ["update"], "{:?}", summary(&took));
+    let first = env
+        .running
+        .ledger
+        .recorded_payload_id(&v1)
+        .unwrap()
+        .unwrap();
+    assert!(
+        took[0]
+            .2
+            .contains(&format!("<DocumentReference payloadID=\"{first}\"/>")),
+        "{}",
+        took[0].2
+    );
+    env.shutdown().await.unwrap();
+}

@@ -8,8 +8,12 @@ use serde_json::{Map, Value};
 
 use crate::error::CoupaError;
 
-/// Most lines mapped from one PO.
+/// Most lines mapped from one PO: the gateway's own bound on what it reads and writes for one
+/// order, not Coupa's (Coupa publishes none), so a PO past it says so and what to do.
 const MAX_LINES: usize = 10_000;
+
+/// A PO line's supplier auxiliary part id in Coupa's JSON.
+const AUXILIARY_PART: &str = "supp-aux-part-num";
 
 fn text(v: &Value, key: &str) -> Option<Text> {
     match v.get(key)? {
@@ -116,10 +120,17 @@ fn line(l: &Value, ordinal: usize, at: &str) -> Result<OrderLine, CoupaError> {
     .unwrap_or_else(|| u32::try_from(ordinal).unwrap_or(u32::MAX));
     let mut extensions = gateway_model::Extensions::new();
     let mut coupa = Map::new();
-    for key in ["id", "supp-aux-part-num", "type"] {
+    for key in ["id", "type"] {
         if let Some(v) = l.get(key).filter(|v| !v.is_null()) {
             coupa.insert(key.into(), v.clone());
         }
+    }
+    // The supplier's auxiliary part id, the key of a punch-out item (cXML's
+    // `SupplierPartAuxiliaryID`): the model has no field for it, so it stays in Coupa's form,
+    // as text, where every supplier format's writer finds it
+    // (`gateway_core::supplier_part_auxiliary_id`).
+    if let Some(aux) = text(l, AUXILIARY_PART) {
+        coupa.insert(AUXILIARY_PART.into(), Value::String(aux.to_string()));
     }
     if !coupa.is_empty() {
         extensions.insert("coupa".into(), Value::Object(coupa));
@@ -286,9 +297,13 @@ pub fn purchase_order_from_coupa(po: &Value) -> Result<PurchaseOrder, CoupaError
         OrderPurpose::New
     };
     let raw_lines = po.get("order-lines").and_then(Value::as_array);
-    if raw_lines.is_some_and(|l| l.len() > MAX_LINES) {
+    if let Some(l) = raw_lines.filter(|l| l.len() > MAX_LINES) {
         return Err(CoupaError::Mapping(format!(
-            "purchase order has more than {MAX_LINES} lines"
+            "purchase order has {} lines, more than the {MAX_LINES} the gateway takes on one \
+             order (its own fixed limit, not Coupa's), so the gateway does not send it: send \
+             it to the supplier another way, or split the order in Coupa into orders of at \
+             most {MAX_LINES} lines",
+            l.len()
         )));
     }
     let lines = raw_lines

@@ -112,6 +112,7 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
         po.order_date = None;
     }
     let placeholder = header_extrinsics.remove(carried::PLACEHOLDER_ITEM);
+    let total_marked = carried::take_total_source(&mut header_extrinsics);
     po.version = match attr_u32(header, "orderVersion")? {
         Some(v) => Some(v),
         None => ["orderVersion", "version", "Version"]
@@ -243,6 +244,10 @@ pub(crate) fn order(req: Node<'_>) -> Result<PurchaseOrder, CxmlError> {
         po.purpose == Some(OrderPurpose::Cancel),
         &mut po.lines,
     );
+    // A `Total` the writer made from the lines (the order had none) reads as no total.
+    if carried::total_filled_in(total_marked, &po) {
+        po.total = None;
+    }
     po.extensions = ext.into_extensions();
     Ok(po)
 }

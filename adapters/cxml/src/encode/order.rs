@@ -409,6 +409,34 @@ struct BillToWritten<'p> {
     kept: PartyKept<'p>,
 }
 
+/// The order's `Total` (cXML.dtd requires one): its own total, else the sum of its lines'
+/// amounts ([`PurchaseOrder::shown_total`], the figure the PO mail shows and a supplier checks
+/// the lines against). An order that gives none and has a line without an amount (no
+/// `amount`, and no quantity or unit price to make one) is refused at that line, rather than
+/// sent with an empty `Money` a supplier's system cannot read as an amount.
+fn shown_total(po: &PurchaseOrder) -> Result<Decimal, EncodeError> {
+    if let Some(t) = po.shown_total() {
+        return Ok(t);
+    }
+    let (path, message) = match po.lines.iter().position(|l| l.extended_amount().is_none()) {
+        Some(i) => (
+            format!("$.lines[{i}].amount"),
+            "the order has no total, and this line no amount (nor quantity and unit price) to \
+             add up to one; cXML.dtd requires OrderRequestHeader's Total: give the order its \
+             total or the line its amount",
+        ),
+        None => (
+            "$.total".to_string(),
+            "the order has no total, and its lines' amounts add up to more than a decimal \
+             holds; give the order its total",
+        ),
+    };
+    Err(EncodeError::Invalid {
+        path,
+        message: message.into(),
+    })
+}
+
 /// `OrderRequestHeader`. `orderDate` is required (`%datetime.tz; #REQUIRED`: "the date and
 /// time the order request was created"): an order without a date gets `timestamp`, the
 /// moment this OrderRequest is written (the `cXML@timestamp`), marked
@@ -449,7 +477,12 @@ fn header(
         cxml_ext(e).and_then(|c| c.get("header_elements")),
         HEADER_ORDER,
     );
-    money_in(x, "Total", cur, po.total);
+    // `Total` is required (cXML.dtd: `OrderRequestHeader (Total, ...)`): an order that gives
+    // none gets the sum of its lines, the total the PO mail shows (one computation,
+    // `PurchaseOrder::shown_total`), marked so it reads back as none.
+    let total = shown_total(po)?;
+    let total_source = po.total.is_none().then_some(carried::FROM_LINES);
+    money_in(x, "Total", cur, Some(total));
     kept.before(x, "ShipTo");
     let ship_to_kept = PartyKept::of(e, "ship_to");
     if let Some(p) = &po.ship_to {
@@ -519,6 +552,7 @@ fn header(
             .into_iter()
             .chain(terms.iter().map(|(n, v)| (*n, v.as_str())))
             .chain(date_source.map(|s| (carried::ORDER_DATE_SOURCE, s)))
+            .chain(total_source.map(|s| (carried::TOTAL_SOURCE, s)))
             .chain(placeholder.then_some((carried::PLACEHOLDER_ITEM, placeholder_number.as_str()))),
     );
     kept.rest(x);
@@ -656,7 +690,9 @@ fn item(x: &mut Xml, i: usize, l: &OrderLine, cur: &str) -> Result<(), EncodeErr
         &[],
         l.supplier_part_id.as_deref().unwrap_or(""),
     );
-    if let Some(a) = ext_str(&l.extensions, "supplier_part_auxiliary_id") {
+    // The supplier's key of a punch-out item, in whichever format's form the line keeps it
+    // (cXML's own, a Coupa PO line's `supp-aux-part-num`, an X12 `VS` pair, a CSV column).
+    if let Some((_, a)) = gateway_core::supplier_part_auxiliary_id(&l.extensions) {
         x.leaf("SupplierPartAuxiliaryID", &[], a);
     }
     if let Some(b) = &l.buyer_part_id {

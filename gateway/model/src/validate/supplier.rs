@@ -24,6 +24,10 @@ const X12_BUYER_ASSIGNED: &str = "92";
 /// the number the buyer knows its supplier by, that is its Coupa supplier number
 /// (`adapter_x12::party_ids::VENDOR_NUMBER` spells it too).
 const VENDOR_NUMBER: &str = "vendor-number";
+/// The domain the X12 reader gives a supplier's `REF*IA` (internal vendor number: the buyer's
+/// number for the vendor), in its loop or the 810's heading: a Coupa supplier number as well
+/// (`adapter_x12::party_ids::INTERNAL_VENDOR_NUMBER`).
+const INTERNAL_VENDOR_NUMBER: &str = "internal-vendor-number";
 /// Longest value of the document quoted in a message.
 const MAX_SHOWN: usize = 80;
 
@@ -107,6 +111,7 @@ pub(super) fn check_partner_supplier(
             || x12
             || domain.eq_ignore_ascii_case(COUPA_NUMBER)
             || domain.eq_ignore_ascii_case(VENDOR_NUMBER)
+            || domain.eq_ignore_ascii_case(INTERNAL_VENDOR_NUMBER)
         {
             match wanted.number {
                 Some(w) if same(w, value) => agreed = true,
@@ -229,7 +234,7 @@ mod tests {
     /// loop, was booked to partner acme's ACME-1 without a word.
     #[test]
     fn an_x12_buyer_assigned_id_or_vendor_number_is_a_supplier_number() {
-        for domain in ["92", "vendor-number"] {
+        for domain in ["92", "vendor-number", "internal-vendor-number"] {
             let r = check(&invoice(Some("Rival Co"), &[(domain, "RIVAL-1")]), &ACME);
             let errors: Vec<_> = r.errors().collect();
             assert_eq!(errors.len(), 1, "{domain}: {:?}", r.problems);
