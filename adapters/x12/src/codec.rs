@@ -790,6 +790,18 @@ pub(crate) fn interchange_end_items(sink: &mut dyn Emit, isa: &Interchange, sets
         sink.envelope_end(Level::Interchange, Vec::new());
         return;
     }
+    // An interchange cut short before any set (an ISA and nothing after it, or noise) has
+    // nothing to carry its notes: said as a reject, so such an input is never read as nothing.
+    if sets == 0
+        && let Some(cut) = isa.issues.iter().find(|i| i.code == "023")
+    {
+        sink.reject(Reject::new(
+            format!("line {}, interchange {}", cut.line, isa.control()),
+            "input ended without the trailer IEA and before any transaction set: nothing was \
+             read (TA1 note 023); send the whole interchange"
+                .to_string(),
+        ));
+    }
     let notes = isa
         .issues
         .iter()

@@ -82,7 +82,10 @@ pub fn kept_supplier_numbers(ext: &Extensions) -> Vec<PartyId> {
         x12.get("party_segments")
             .and_then(|p| p.get(SUPPLIER_FIELD)),
     );
-    let mut found: Vec<PartyId> = in_loop.iter().filter_map(|s| kept_number(s, true)).collect();
+    let mut found: Vec<PartyId> = in_loop
+        .iter()
+        .filter_map(|s| kept_number(s, true))
+        .collect();
     // A REF right after a kept N1 (or its N2..PER) is that loop's, not the heading's.
     let mut in_kept_loop = false;
     for seg in list(x12.get("segments")) {

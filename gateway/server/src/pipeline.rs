@@ -205,7 +205,10 @@ impl Pipeline {
     /// A failure part way leaves the batches before it published and their rows `published`:
     /// the input is retried whole, as after a crash, and those documents are duplicates then,
     /// so nothing goes out twice. Other formats (a CSV may withdraw a document it already
-    /// handed on; cXML and mail are small) and inputs with files go through `ingest`.
+    /// handed on; cXML and mail are small), inputs with files and inputs under
+    /// [`STREAM_FROM_BYTES`] go through `ingest`: decoded whole, an input's documents all carry
+    /// what only its end tells (an X12 trailer missing at the end of a file cut short), which a
+    /// streamed input can note only on the documents not yet published when it is found.
     pub async fn ingest_streaming(
         &self,
         req: IngestRequest<'_>,
@@ -226,7 +229,8 @@ impl Pipeline {
             Some(d)
                 if matches!(format, Format::X12 | Format::Json)
                     && !d.withdraws()
-                    && req.files.is_empty() =>
+                    && req.files.is_empty()
+                    && req.raw.len() >= STREAM_FROM_BYTES =>
             {
                 d
             }
@@ -1001,6 +1005,11 @@ const UNKNOWN_PARTNER: &str = "(unknown)";
 /// confirmation: memory holds this many at a time, and a confirm covers enough documents
 /// that a long file is not slowed by waiting on each.
 pub const STREAM_BATCH: usize = 1_000;
+
+/// The size from which [`Pipeline::ingest_streaming`] streams an input: below it, a file's
+/// documents take little memory read whole, and each keeps the notes only the end of its input
+/// gives (a missing trailer).
+pub const STREAM_FROM_BYTES: usize = 1 << 20;
 
 /// A streamed input's progress is logged every this many documents, so a file taking minutes
 /// is seen moving.

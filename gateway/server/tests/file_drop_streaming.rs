@@ -16,7 +16,7 @@ use gateway_server::codecs::Codecs;
 use gateway_server::config::{Config, FileDropConfig};
 use gateway_server::filedrop::{FileDrop, PollSummary};
 use gateway_server::ledger::{DocumentFilter, Entry, Ledger};
-use gateway_server::pipeline::{Pipeline, STREAM_BATCH};
+use gateway_server::pipeline::{Pipeline, STREAM_BATCH, STREAM_FROM_BYTES};
 
 /// Partner `acme` (X12 ZZ:ACMESUPPLY), as the sample 810 names its sender.
 fn config(dir: &Path) -> Config {
@@ -243,7 +243,12 @@ async fn a_json_drop_resumed_after_a_crash_settles_the_first_runs_rows() {
         stalled: tokio::sync::Notify::new(),
     });
     let mut first = env.drop_on(stalling.clone());
-    put(&first, "big.jsonl", json_lines(n).as_bytes());
+    let lines = json_lines(n);
+    assert!(
+        lines.len() >= STREAM_FROM_BYTES,
+        "large enough to be streamed"
+    );
+    put(&first, "big.jsonl", lines.as_bytes());
     first.poll().await; // seen
     tokio::select! {
         _ = first.poll() => panic!("the file was taken without a second publish: not in batches"),
@@ -286,7 +291,12 @@ async fn a_long_x12_file_is_published_in_batches_as_it_is_read() {
         stalled: tokio::sync::Notify::new(),
     });
     let mut drop = env.drop_on(counting.clone());
-    put(&drop, "long.edi", x12_sets(n).as_bytes());
+    let sets = x12_sets(n);
+    assert!(
+        sets.len() >= STREAM_FROM_BYTES,
+        "large enough to be streamed"
+    );
+    put(&drop, "long.edi", sets.as_bytes());
     let summary = take(&mut drop).await;
     assert_eq!(summary.documents, n, "{summary:?}");
     assert_eq!(summary.archived.len(), 1, "{summary:?}");

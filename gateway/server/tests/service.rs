@@ -356,12 +356,27 @@ async fn a_rest_idempotency_key_replays_the_first_answer_and_refuses_another_bod
         .unwrap();
     assert_eq!(rows.len(), 1, "{rows:?}");
 
-    // A new key is a new request: taken, and flagged as the same invoice as the first.
-    let new_key = post("order-8", doc).await.unwrap();
+    // A new key with the same document is a new request for a document already taken: a
+    // duplicate of the first (a JSON document's key is its content, whatever the channel).
+    let new_key = post("order-8", doc.clone()).await.unwrap();
     let new_key: serde_json::Value = new_key.json().await.unwrap();
     assert_eq!(
-        new_key["accepted"][0]["same_business_key_as"], first["accepted"][0]["doc_id"],
+        new_key["accepted"].as_array().map(Vec::len),
+        Some(0),
         "{new_key}"
+    );
+    assert_eq!(
+        new_key["duplicates"][0]["doc_id"], first["accepted"][0]["doc_id"],
+        "{new_key}"
+    );
+    // Another document under the same number is taken, and flagged as the same invoice.
+    let changed = doc.replace("Thank you for your business.", "Corrected copy.");
+    assert_ne!(changed, doc);
+    let other = post("order-9", changed).await.unwrap();
+    let other: serde_json::Value = other.json().await.unwrap();
+    assert_eq!(
+        other["accepted"][0]["same_business_key_as"], first["accepted"][0]["doc_id"],
+        "{other}"
     );
     running.shutdown().await;
 }
