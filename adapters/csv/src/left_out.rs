@@ -16,6 +16,12 @@
 //! not take them: a name, or a description of more than 20 lines, see `table`) is named
 //! saying so. A document the writer refuses is named nothing here: `encode` says why it
 //! refuses it.
+//!
+//! A line's supplier auxiliary part id comes back in the CSV form (the PO layout's column
+//! `supp-aux-part-num`, kept under `extensions.csv`), not in the form it was sent in (cXML's,
+//! Coupa's, an X12 `VS` pair): it is carried when
+//! [`gateway_core::supplier_part_auxiliary_id`] finds the same id in the sent line and in the
+//! line read back ([`carried_auxiliary_part_ids`]), and named only when it is really lost.
 
 use gateway_core::{Decode, Encode, PartnerProfile};
 use gateway_model::{Document, to_json_line};
@@ -42,9 +48,10 @@ pub fn left_out(doc: &Document, partner: &PartnerProfile) -> Vec<String> {
     let (Ok(sent), Some(read)) = (as_value(doc), back.documents.first_mut()) else {
         return Vec::new();
     };
-    let Ok(got) = as_value(&read.document) else {
+    let Ok(mut got) = as_value(&read.document) else {
         return Vec::new();
     };
+    carried_auxiliary_part_ids(&sent, &mut got);
     let mut out = Vec::new();
     diff("$", &sent, Some(&got), why, &mut out);
     out
@@ -53,6 +60,79 @@ pub fn left_out(doc: &Document, partner: &PartnerProfile) -> Vec<String> {
 /// `doc` as its canonical JSON.
 fn as_value(doc: &Document) -> Result<Value, serde_json::Error> {
     serde_json::from_str(&to_json_line(doc))
+}
+
+/// Puts back, in each line of `got` (read back) whose supplier auxiliary part id
+/// ([`gateway_core::supplier_part_auxiliary_id`]) is the one of the same line of `sent`, each
+/// part of the sent line's `extensions` that on its own holds that id (cXML's
+/// `supplier_part_auxiliary_id`, Coupa's `supp-aux-part-num`, an X12 `VS` pair of `ids`):
+/// the id came back in another form, so the comparison finds it carried. A part holding
+/// another id (a line with two that differ, of which one is written) stays lost.
+fn carried_auxiliary_part_ids(sent: &Value, got: &mut Value) {
+    let id_of = |ext: Option<&Value>| -> Option<String> {
+        let ext: gateway_model::Extensions = serde_json::from_value(ext?.clone()).ok()?;
+        gateway_core::supplier_part_auxiliary_id(&ext).map(|(_, id)| id.to_owned())
+    };
+    let (Some(lines), Some(back)) = (
+        sent.get("lines").and_then(Value::as_array),
+        got.get_mut("lines").and_then(Value::as_array_mut),
+    ) else {
+        return;
+    };
+    for (line, back) in lines.iter().zip(back) {
+        let Some(id) = id_of(back.get("extensions")) else {
+            continue;
+        };
+        let Some(sent_ext) = line.get("extensions").and_then(Value::as_object) else {
+            continue;
+        };
+        if id_of(line.get("extensions")).as_deref() != Some(id.as_str()) {
+            continue;
+        }
+        // Whether `value` as the extension `format`'s `key`, alone in a line, is the id.
+        let holds = |format: &str, key: &str, value: &Value| {
+            id_of(Some(&serde_json::json!({ format: { key: value } }))).as_deref()
+                == Some(id.as_str())
+        };
+        let Some(got_ext) = field(back, "extensions") else {
+            continue;
+        };
+        for (format, kept) in sent_ext {
+            for (key, value) in kept.as_object().into_iter().flatten() {
+                let carried = match value {
+                    Value::Array(items) => Value::Array(
+                        items
+                            .iter()
+                            .filter(|item| holds(format, key, &serde_json::json!([item])))
+                            .cloned()
+                            .collect(),
+                    ),
+                    v if holds(format, key, v) => v.clone(),
+                    _ => continue,
+                };
+                if carried.as_array().is_some_and(Vec::is_empty) {
+                    continue;
+                }
+                let Some(slot) = field(got_ext, format).and_then(|f| field(f, key)) else {
+                    continue;
+                };
+                match (slot, carried) {
+                    (Value::Array(have), Value::Array(items)) => have.extend(items),
+                    (slot @ Value::Null, carried) => *slot = carried,
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// The field `key` of the object `v` (made an object when null, and the field null when
+/// absent); `None` when `v` is another value.
+fn field<'v>(v: &'v mut Value, key: &str) -> Option<&'v mut Value> {
+    if v.is_null() {
+        *v = Value::Object(Default::default());
+    }
+    Some(v.as_object_mut()?.entry(key).or_insert(Value::Null))
 }
 
 /// Names every value of `sent` (at `path`) that `got` does not hold alike.

@@ -100,6 +100,32 @@ fn carried_or_named(doc: &Document, partner: &PartnerProfile, named: &[String]) 
                 continue;
             }
         }
+        // A line's supplier auxiliary part id comes back in the CSV form, not the one it was
+        // sent in: carried when the read-back line's id is this value.
+        if let Some(n) = path
+            .strip_prefix("$.lines[")
+            .and_then(|rest| rest.split_once("].extensions."))
+            .and_then(|(n, _)| n.parse::<usize>().ok())
+        {
+            let back = &back.documents[0].document;
+            let ext = match back {
+                Document::PurchaseOrder(po) => po.lines.get(n).map(|l| &l.extensions),
+                Document::Invoice(inv) => inv.lines.get(n).map(|l| &l.extensions),
+            };
+            let id = ext.and_then(gateway_core::supplier_part_auxiliary_id);
+            // The id itself, or an element of the X12 pair `[VS, id]` holding it.
+            let pair = path
+                .rfind('[')
+                .filter(|_| path.contains(".x12.ids["))
+                .and_then(|at| whole.pointer(&pointer(&path[..at])));
+            let held = |id: &str| {
+                value.as_str().map(str::trim) == Some(id)
+                    || pair.is_some_and(|p| *p == serde_json::json!(["VS", id]))
+            };
+            if id.is_some_and(|(_, id)| held(id)) {
+                continue;
+            }
+        }
         let covered = paths.iter().any(|p| {
             path == *p
                 || path
@@ -185,4 +211,93 @@ fn a_column_map_names_what_it_has_no_column_for() {
     );
     assert!(named[0].contains("column map"), "{named:#?}");
     carried_or_named(&doc, &partner, &named);
+}
+
+/// A PO of one line whose `extensions` are `ext`, as a reader of another format leaves it.
+fn po_with_line_extensions(ext: Value) -> Document {
+    let v = serde_json::json!({
+        "schema_version": 1, "kind": "purchase_order", "po_number": "QA4-AUX",
+        "order_date": "2026-03-01", "currency": "USD",
+        "supplier": {"name": "Acme Industrial Supply"},
+        "lines": [{"line_number": 1, "quantity": "2", "uom": "EA", "unit_price": "250.16",
+                   "amount": "500.32", "description": "Punch-out item",
+                   "supplier_part_id": "LS-100", "extensions": ext}]
+    });
+    gateway_model::from_json(v.to_string().as_bytes()).unwrap()
+}
+
+/// The paths `named` names.
+fn paths(named: &[String]) -> Vec<&str> {
+    named
+        .iter()
+        .map(|n| n.split_once(": ").expect("path: why").0)
+        .collect()
+}
+
+#[test]
+fn a_po_lines_auxiliary_part_id_from_any_reader_is_carried_not_named() {
+    // Found by QA: `convert --to csv` named a Coupa line's `supp-aux-part-num` "not written"
+    // though the PO layout writes it in its column of that name.
+    let partner = PartnerProfile::anonymous();
+    for ext in [
+        serde_json::json!({"coupa": {"supp-aux-part-num": "AUX-9"}}),
+        serde_json::json!({"cxml": {"supplier_part_auxiliary_id": "AUX-9"}}),
+        serde_json::json!({"x12": {"ids": [["VS", "AUX-9"]]}}),
+    ] {
+        let doc = po_with_line_extensions(ext.clone());
+        let csv = String::from_utf8(
+            CsvCodec
+                .encode(std::slice::from_ref(&doc), &partner)
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(csv.contains("AUX-9"), "{ext}: the id is not in\n{csv}");
+        let named = CsvCodec.left_out(&doc, &partner);
+        assert_eq!(named, Vec::<String>::new(), "{ext}");
+        carried_or_named(&doc, &partner, &named);
+    }
+}
+
+#[test]
+fn a_po_lines_auxiliary_part_id_that_is_not_written_is_named() {
+    // A line with two ids that differ: the layout's one column holds the first (cXML's), so
+    // Coupa's other one is lost, and only it is named.
+    let partner = PartnerProfile::anonymous();
+    let doc = po_with_line_extensions(serde_json::json!({
+        "cxml": {"supplier_part_auxiliary_id": "AUX-9"},
+        "coupa": {"supp-aux-part-num": "AUX-OTHER"},
+    }));
+    let named = CsvCodec.left_out(&doc, &partner);
+    assert_eq!(paths(&named), ["$.lines[0].extensions.coupa"], "{named:#?}");
+    carried_or_named(&doc, &partner, &named);
+
+    // A partner's column map without a column for it does not write it.
+    let dir = repo().join("samples/csv/purchase_order");
+    let partner = PartnerProfile::load(&dir.join("partner_keyed.partner.toml")).unwrap();
+    for (ext, path) in [
+        (
+            serde_json::json!({"coupa": {"supp-aux-part-num": "AUX-9"}}),
+            "$.lines[0].extensions.coupa.supp-aux-part-num",
+        ),
+        (
+            serde_json::json!({"x12": {"ids": [["VS", "AUX-9"]]}}),
+            "$.lines[0].extensions.x12.ids[0]",
+        ),
+    ] {
+        let doc = po_with_line_extensions(ext);
+        let named = CsvCodec.left_out(&doc, &partner);
+        let covering: Vec<&String> = named
+            .iter()
+            .filter(|n| {
+                let p = n.split_once(": ").expect("path: why").0;
+                path.strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+            })
+            .collect();
+        assert!(
+            covering.iter().any(|n| n.contains("column map")),
+            "{path} not named: {named:#?}"
+        );
+        carried_or_named(&doc, &partner, &named);
+    }
 }

@@ -22,7 +22,8 @@
 //!   `InvoiceDetailShipping@shippingDate`): `DTM*011` is written with its date; one whose text
 //!   is no date is not written.
 //! - A party cXML kept by a role the model has no field for (`extensions.cxml.parties`), but
-//!   the ship-from, which is written as `N1*SF` (see [`crate::map810`]).
+//!   the ship-from, which is written as `N1*SF` (see [`crate::map810`]); an order's alike
+//!   (an 850 has no N1 entity code for them either, [`crate::map850`]).
 
 use gateway_model::Document;
 
@@ -68,9 +69,12 @@ const NO_SHIP_TIME: &str =
 const NO_SHIP_DATE: &str =
     "the ship date does not begin with a date (YYYY-MM-DD), so no DTM*011 is written for it";
 
-/// Why a kept cXML party is not written.
-const NO_ROLE: &str =
-    "an 810 maps no N1 entity code to this cXML Contact role, so the party is not written";
+/// Why a kept cXML party is not written, by an 810 or an 850 (`set`).
+fn no_role(set: &str) -> String {
+    format!(
+        "an {set} maps no N1 entity code to this cXML Contact role, so the party is not written"
+    )
+}
 
 /// The cXML extension `key` of `e`, when there is one.
 fn cxml<'e>(e: &'e gateway_model::Extensions, key: &str) -> Option<&'e serde_json::Value> {
@@ -130,6 +134,26 @@ fn ship_date(e: &gateway_model::Extensions, out: &mut Vec<LeftOut>) {
     });
 }
 
+/// Names each party cXML kept by a role the model has no field for
+/// (`extensions.cxml.parties`, `e` being the document's extensions) that `set` (`810`, `850`)
+/// has no N1 entity code for: all but a ship-from, which both write as `N1*SF`
+/// ([`crate::common::write_ship_from`]).
+fn kept_parties(e: &gateway_model::Extensions, set: &str, out: &mut Vec<LeftOut>) {
+    let Some(parties) = cxml(e, "parties").and_then(serde_json::Value::as_object) else {
+        return;
+    };
+    let ship_from = crate::common::kept_ship_from(e).is_some();
+    for role in parties.keys() {
+        if role == "shipFrom" && ship_from {
+            continue;
+        }
+        out.push(LeftOut {
+            path: format!("$.extensions.cxml.parties.{role}"),
+            reason: no_role(set),
+        });
+    }
+}
+
 /// What writing `doc` as X12 leaves out, in document order; empty when X12 carries all of it
 /// that the writer knows of.
 pub fn left_out(doc: &Document) -> Vec<LeftOut> {
@@ -145,18 +169,7 @@ pub fn left_out(doc: &Document) -> Vec<LeftOut> {
                 });
             }
             ship_date(e, &mut out);
-            if let Some(parties) = cxml(e, "parties").and_then(serde_json::Value::as_object) {
-                let ship_from = crate::common::kept_ship_from(&inv.extensions).is_some();
-                for role in parties.keys() {
-                    if role == "shipFrom" && ship_from {
-                        continue;
-                    }
-                    out.push(LeftOut {
-                        path: format!("$.extensions.cxml.parties.{role}"),
-                        reason: NO_ROLE.into(),
-                    });
-                }
-            }
+            kept_parties(e, "810", &mut out);
             if cxml(e, "extrinsic").is_some() {
                 out.push(LeftOut {
                     path: "$.extensions.cxml.extrinsic".into(),
@@ -190,6 +203,7 @@ pub fn left_out(doc: &Document) -> Vec<LeftOut> {
         }
         Document::PurchaseOrder(po) => {
             crate::tiers::left_out(&po.extensions, &mut out);
+            kept_parties(&po.extensions, "850", &mut out);
             zz_categories("$.taxes", &po.taxes, &mut out);
             for (n, line) in po.lines.iter().enumerate() {
                 zz_categories(&format!("$.lines[{n}].taxes"), &line.taxes, &mut out);

@@ -139,3 +139,36 @@ fn cxml_shipping_date_is_written_as_dtm_011() {
         }
     }
 }
+
+/// A cXML order's parties by a role the model has no field for (`extensions.cxml.parties`:
+/// the rich sample's `endUser`) have no N1 entity code in an 850 either, so they are not
+/// written and are named as an invoice's are; its ship-from is written as `N1*SF` and is not
+/// named. Found by QA: `left_out` named them for invoices only.
+#[test]
+fn cxml_order_parties_an_850_has_no_n1_code_for_are_named() {
+    let bytes =
+        std::fs::read(repo_root().join("samples/cxml/purchase_order/rich.canonical.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let parties = &mut v["extensions"]["cxml"]["parties"];
+    assert!(parties.get("endUser").is_some(), "{parties}");
+    parties["endUser"] = json!({"name": "Ellis Enduser"});
+    parties["shipFrom"] = json!({"name": "Acme Dock 2"});
+    let doc = gateway_model::from_json(v.to_string().as_bytes()).unwrap();
+    let written = encode(&doc);
+    assert!(written.contains("N1*SF*Acme Dock 2"), "{written}");
+    assert!(!written.contains("Ellis Enduser"), "{written}");
+    let named: Vec<_> = adapter_x12::left_out(&doc)
+        .into_iter()
+        .filter(|l| l.path.starts_with("$.extensions.cxml.parties"))
+        .collect();
+    assert_eq!(named.len(), 1, "{named:#?}");
+    assert_eq!(named[0].path, "$.extensions.cxml.parties.endUser");
+    assert!(named[0].reason.contains("an 850 "), "{named:#?}");
+    // Also through the codec trait, which `gateway convert` prints.
+    let said = X12Codec::new().left_out(&doc, &PartnerProfile::anonymous());
+    assert!(
+        said.iter()
+            .any(|s| s.starts_with("$.extensions.cxml.parties.endUser: ")),
+        "{said:#?}"
+    );
+}
