@@ -9,12 +9,15 @@
 //! supplier by id and by number started without a word, the second getting no POs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use adapter_coupa::CoupaInvoiceDelivery;
 use gateway_core::{DeliveryError, Envelope, Format, Outbound, PartnerProfile};
 use gateway_model::{Document, DocumentKind};
 use gateway_sandbox::{Sandbox, SandboxHandle, SandboxOptions};
 use gateway_server::codecs::Codecs;
 use gateway_server::config::Config;
 use serde_json::json;
+
+mod common;
 
 /// The sandbox with Acme (number `ACME-1`) and Rival (`RIVAL-1`); their Coupa ids.
 async fn sandbox() -> (SandboxHandle, u64, u64) {
@@ -28,24 +31,35 @@ async fn sandbox() -> (SandboxHandle, u64, u64) {
     (sandbox, acme, rival)
 }
 
-/// A configuration delivering to `sandbox`, with `partners` (`[[partners]]` tables).
-fn config(dir: &std::path::Path, sandbox: &SandboxHandle, partners: &str) -> Config {
-    let d = dir.display();
-    let text = format!(
-        r#"
-[bus]
-embedded_path = "{d}/bus.sqlite"
-[ledger]
-path = "{d}/ledger.sqlite"
-[coupa]
-base_url = "{}"
-client_id = "sandbox-client"
-client_secret = "sandbox-secret"
-token_activation_ms = 0
-{partners}"#,
+/// A configuration in a new temporary folder (returned with it) delivering to `sandbox`,
+/// with `partners` (`[[partners]]` tables).
+fn config(sandbox: &SandboxHandle, partners: &str) -> (tempfile::TempDir, Config) {
+    let dir = tempfile::tempdir().unwrap();
+    let coupa = format!(
+        "base_url = \"{}\"\nclient_id = \"sandbox-client\"\nclient_secret = \"sandbox-secret\"\ntoken_activation_ms = 0",
         sandbox.base_url()
     );
-    Config::parse(&text, "test", std::iter::empty()).unwrap_or_else(|e| panic!("{e}"))
+    let config = common::config_on(dir.path(), &coupa, partners);
+    (dir, config)
+}
+
+/// Partner `x12co` (X12 sender `ZZ:X12CO`), with `supplier` (its `[partners.coupa_supplier]`
+/// table, or nothing), configured as [`config`] does: its profile and the invoice delivery to
+/// `sandbox`.
+fn x12co(
+    sandbox: &SandboxHandle,
+    supplier: &str,
+) -> (tempfile::TempDir, PartnerProfile, CoupaInvoiceDelivery) {
+    let (dir, config) = config(
+        sandbox,
+        &format!(
+            "[[partners]]\nid = \"x12co\"\n{supplier}\
+             [partners.x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"X12CO\"\n"
+        ),
+    );
+    let profile = config.partner("x12co").unwrap().clone();
+    let delivery = gateway_server::coupa_link::invoice_delivery(&config).unwrap();
+    (dir, profile, delivery)
 }
 
 /// An 810 of invoice `number` whose supplier loop is `supplier` (its segments, each ending
@@ -92,14 +106,7 @@ fn envelope(partner: &str) -> Envelope {
 #[tokio::test]
 async fn an_810_without_a_profile_supplier_goes_to_the_supplier_its_number_names() {
     let (sandbox, acme, _) = sandbox().await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = config(
-        dir.path(),
-        &sandbox,
-        "[[partners]]\nid = \"x12co\"\n[partners.x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"X12CO\"\n",
-    );
-    let profile = config.partner("x12co").unwrap().clone();
-    let delivery = gateway_server::coupa_link::invoice_delivery(&config).unwrap();
+    let (_dir, profile, delivery) = x12co(&sandbox, "");
     for (number, loop_) in [
         ("N1-92", "N1*SU*Acme Industrial Supply*92*ACME-1~"),
         ("REF-VN", "N1*SU*Acme Industrial Supply~REF*VN*ACME-1~"),
@@ -124,17 +131,10 @@ async fn an_810_without_a_profile_supplier_goes_to_the_supplier_its_number_names
 #[tokio::test]
 async fn an_810_naming_another_suppliers_number_is_not_booked_to_the_partners() {
     let (sandbox, acme, rival) = sandbox().await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = config(
-        dir.path(),
+    let (_dir, profile, delivery) = x12co(
         &sandbox,
-        &format!(
-            "[[partners]]\nid = \"x12co\"\n[partners.coupa_supplier]\nid = {acme}\n\
-             [partners.x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"X12CO\"\n"
-        ),
+        &format!("[partners.coupa_supplier]\nid = {acme}\n"),
     );
-    let profile = config.partner("x12co").unwrap().clone();
-    let delivery = gateway_server::coupa_link::invoice_delivery(&config).unwrap();
     for loop_ in [
         "N1*SU*Acme Supplies*92*RIVAL-1~",
         "N1*SU*Acme Supplies~REF*VN*RIVAL-1~",
@@ -181,9 +181,7 @@ async fn an_810_naming_another_suppliers_number_is_not_booked_to_the_partners() 
 #[tokio::test]
 async fn two_partners_that_are_one_coupa_supplier_are_told_at_start() {
     let (sandbox, acme, _) = sandbox().await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = config(
-        dir.path(),
+    let (_dir, config) = config(
         &sandbox,
         &format!(
             "[[partners]]\nid = \"a\"\n[partners.coupa_supplier]\nid = {acme}\n\

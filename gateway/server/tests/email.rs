@@ -529,6 +529,18 @@ fn mailbox_messages() -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// What was delivered to `to` once any mail for it is in the test mailbox (a minute at the
+/// most: failing, naming `what` was awaited and the mailbox, if none came).
+async fn mails_to(to: &str, what: &str) -> Vec<ParsedMail> {
+    let arrived = wait_until(Duration::from_secs(60), || !delivered_to(to).is_empty()).await;
+    assert!(
+        arrived,
+        "no {what} for {to} in {}",
+        test_mailbox().display()
+    );
+    delivered_to(to)
+}
+
 /// The delivered messages addressed to `to`.
 fn delivered_to(to: &str) -> Vec<ParsedMail> {
     mailbox_messages()
@@ -1490,9 +1502,7 @@ async fn an_850_mailed_to_a_supplier_is_matched_by_its_mailed_997() {
     }
     let to = format!("gwmail+x12{}@localhost", uuid::Uuid::new_v4().simple());
     let env = mail_env_with(1, Some(to.clone()), None, Some(Format::X12)).await;
-    let arrived = wait_until(Duration::from_secs(60), || !delivered_to(&to).is_empty()).await;
-    assert!(arrived, "no mail for {to} in {}", test_mailbox().display());
-    let mails = delivered_to(&to);
+    let mails = mails_to(&to, "mail").await;
     let att = &mails[0].attachments[0];
     assert!(
         att.name.as_deref().unwrap_or("").ends_with(".edi"),
@@ -1589,9 +1599,7 @@ async fn a_given_up_invoice_is_told_to_an_email_supplier_by_mail() {
         "{}",
         told.said
     );
-    let arrived = wait_until(Duration::from_secs(60), || !delivered_to(&to).is_empty()).await;
-    assert!(arrived, "no mail for {to} in {}", test_mailbox().display());
-    let mails = delivered_to(&to);
+    let mails = mails_to(&to, "mail").await;
     assert_eq!(mails.len(), 1);
     let m = &mails[0];
     assert_eq!(
@@ -1668,16 +1676,7 @@ async fn a_partners_sender_is_told_why_its_message_was_quarantined_a_stranger_is
     let poll = mailbox.poll().await;
     assert_eq!(poll.quarantined.len(), 2, "{poll:?}");
     assert_eq!(poll.told, vec![sender.clone()], "{poll:?}");
-    let arrived = wait_until(Duration::from_secs(60), || {
-        !delivered_to(&sender).is_empty()
-    })
-    .await;
-    assert!(
-        arrived,
-        "no answer for {sender} in {}",
-        test_mailbox().display()
-    );
-    let answers = delivered_to(&sender);
+    let answers = mails_to(&sender, "answer").await;
     assert_eq!(answers.len(), 1);
     assert_eq!(answers[0].subject.as_deref(), Some("Not accepted: invoice"));
     assert_eq!(answers[0].from.as_deref(), Some("invoices@globex.example"));
@@ -1828,13 +1827,7 @@ async fn a_partners_mailed_810_is_acknowledged_by_mail_numbered_by_its_counter()
         &[("INV-MAIL-X12-1.edi", "application/EDI-X12", &edi)],
     );
     deliver(&env.maildir, "1763800300.M1P1.test", &raw);
-    let arrived = wait_until(Duration::from_secs(60), || !delivered_to(&to).is_empty()).await;
-    assert!(
-        arrived,
-        "no acknowledgment for {to} in {}",
-        test_mailbox().display()
-    );
-    let mails = delivered_to(&to);
+    let mails = mails_to(&to, "acknowledgment").await;
     assert_eq!(mails.len(), 1);
     let m = &mails[0];
     assert_eq!(m.subject.as_deref(), Some("Acknowledgment: invoice"));
@@ -1967,16 +1960,7 @@ async fn a_mailed_810_is_acknowledged_to_its_sender_and_never_to_a_stranger() {
     assert_eq!(ready, 2);
     assert!(root.join("cur/2.M2.ack:2,S").is_file());
 
-    let arrived = wait_until(Duration::from_secs(60), || {
-        !delivered_to(&sender).is_empty()
-    })
-    .await;
-    assert!(
-        arrived,
-        "no acknowledgment for {sender} in {}",
-        test_mailbox().display()
-    );
-    let answers = delivered_to(&sender);
+    let answers = mails_to(&sender, "acknowledgment").await;
     assert_eq!(answers.len(), 1);
     let att = &answers[0].attachments[0];
     assert_eq!(att.name.as_deref(), Some("INV-ACK-1.ack.edi"));
@@ -2034,6 +2018,56 @@ fn quick_retry(attempts: u32) -> gateway_server::mailbox::AckRetry {
     }
 }
 
+/// A mailbox of partner acme (X12 `ZZ:ACME` to `ZZ:COUPAGW`) whose bus is up, mailing its
+/// 997s through a [`busy_relay`] refusing the first `refuse` attempts, retried `attempts`
+/// times at once (an outbox `x12-mail-acks` in its folder). For `test`, which needs the local
+/// SMTP server: `None` where there is none and the test is skipped.
+struct AckingMailbox {
+    mailbox: gateway_server::mailbox::Mailbox,
+    root: PathBuf,
+    relay: BusyRelay,
+    outbox: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+async fn acking_mailbox(test: &str, refuse: u32, attempts: u32) -> Option<AckingMailbox> {
+    if !smtp_or_skip(test) {
+        return None;
+    }
+    let LocalMailbox {
+        mailbox,
+        root,
+        flaky,
+        _dir: dir,
+        ..
+    } = local_mailbox_with(
+        1024 * 1024,
+        "[partners.x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"ACME\"\n\
+         our_qualifier = \"ZZ\"\nour_id = \"COUPAGW\"\n",
+    )
+    .await;
+    flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let relay = busy_relay(refuse).await;
+    let mailer = adapter_email::SmtpMailer::new(&SmtpConfig {
+        port: Some(relay.port),
+        ..postfix("Globex EDI <edi@globex.example>")
+    })
+    .unwrap();
+    let outbox = dir.path().join("x12-mail-acks");
+    let mailbox = mailbox.with_x12_acks(
+        gateway_server::mailbox::X12MailAcks::new(Arc::new(mailer))
+            .with_outbox(outbox.clone())
+            .with_retry(quick_retry(attempts)),
+    );
+    Some(AckingMailbox {
+        mailbox,
+        root,
+        relay,
+        outbox,
+        dir,
+    })
+}
+
 /// The `.json` files directly in `dir` (acknowledgment mails waiting or given up).
 fn json_files(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
@@ -2052,35 +2086,21 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
 /// nothing is left in the outbox or noted as unsent.
 #[tokio::test]
 async fn a_mailed_997_the_relay_refused_is_sent_later_under_the_same_control_number() {
-    let test = "a_mailed_997_the_relay_refused_is_sent_later_under_the_same_control_number";
-    if !smtp_or_skip(test) {
-        return;
-    }
-    let LocalMailbox {
+    let Some(AckingMailbox {
         mailbox,
         root,
-        flaky,
-        _dir: dir,
-        ..
-    } = local_mailbox_with(
-        1024 * 1024,
-        "[partners.x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"ACME\"\n\
-         our_qualifier = \"ZZ\"\nour_id = \"COUPAGW\"\n",
+        relay,
+        outbox,
+        dir,
+    }) = acking_mailbox(
+        "a_mailed_997_the_relay_refused_is_sent_later_under_the_same_control_number",
+        2,
+        5,
     )
-    .await;
-    flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
-    let relay = busy_relay(2).await;
-    let mailer = adapter_email::SmtpMailer::new(&SmtpConfig {
-        port: Some(relay.port),
-        ..postfix("Globex EDI <edi@globex.example>")
-    })
-    .unwrap();
-    let outbox = dir.path().join("x12-mail-acks");
-    let mailbox = mailbox.with_x12_acks(
-        gateway_server::mailbox::X12MailAcks::new(Arc::new(mailer))
-            .with_outbox(outbox.clone())
-            .with_retry(quick_retry(5)),
-    );
+    .await
+    else {
+        return;
+    };
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let sender = format!("gwmail+retry{tag}@localhost");
     let edi_mail = |n: u32| {
@@ -2154,35 +2174,21 @@ async fn a_mailed_997_the_relay_refused_is_sent_later_under_the_same_control_num
 /// it is sent at the next start as it was (same bytes, so the same control number).
 #[tokio::test]
 async fn a_mailed_997_the_relay_never_takes_is_noted_and_sent_from_the_outbox_at_start() {
-    let test = "a_mailed_997_the_relay_never_takes_is_noted_and_sent_from_the_outbox_at_start";
-    if !smtp_or_skip(test) {
-        return;
-    }
-    let LocalMailbox {
+    let Some(AckingMailbox {
         mailbox,
         root,
-        flaky,
-        _dir: dir,
-        ..
-    } = local_mailbox_with(
-        1024 * 1024,
-        "[partners.x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"ACME\"\n\
-         our_qualifier = \"ZZ\"\nour_id = \"COUPAGW\"\n",
+        relay,
+        outbox,
+        dir,
+    }) = acking_mailbox(
+        "a_mailed_997_the_relay_never_takes_is_noted_and_sent_from_the_outbox_at_start",
+        u32::MAX,
+        3,
     )
-    .await;
-    flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
-    let relay = busy_relay(u32::MAX).await;
-    let mailer = adapter_email::SmtpMailer::new(&SmtpConfig {
-        port: Some(relay.port),
-        ..postfix("Globex EDI <edi@globex.example>")
-    })
-    .unwrap();
-    let outbox = dir.path().join("x12-mail-acks");
-    let mailbox = mailbox.with_x12_acks(
-        gateway_server::mailbox::X12MailAcks::new(Arc::new(mailer))
-            .with_outbox(outbox.clone())
-            .with_retry(quick_retry(3)),
-    );
+    .await
+    else {
+        return;
+    };
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let sender = format!("gwmail+giveup{tag}@localhost");
     deliver(
@@ -2347,20 +2353,7 @@ async fn a_po_mail_whose_reply_was_lost_is_cancelled_by_mail() {
         Some(relay),
     )
     .await;
-    let acme = env
-        .sandbox
-        .suppliers()
-        .iter()
-        .find(|s| s["number"] == "ACME-1")
-        .and_then(|s| s["id"].as_u64())
-        .unwrap();
-    let id = env
-        .sandbox
-        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
-            "PO-MAIL-LOST",
-            acme,
-        ))
-        .unwrap();
+    let id = common::add_acme_po(&env.sandbox, "PO-MAIL-LOST");
     let taken = |title: &str| {
         mails
             .lock()

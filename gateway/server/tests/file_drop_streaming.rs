@@ -12,35 +12,27 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::future::BoxFuture;
 use gateway_core::{Broker, BusError, DeadFilter, DeadLetter, Handler, Message, QueueDepth, Stop};
-use gateway_server::codecs::Codecs;
 use gateway_server::config::{Config, FileDropConfig};
 use gateway_server::filedrop::{FileDrop, PollSummary};
 use gateway_server::ledger::{DocumentFilter, Entry, Ledger};
-use gateway_server::pipeline::{Pipeline, STREAM_BATCH, STREAM_FROM_BYTES};
+use gateway_server::pipeline::{STREAM_BATCH, STREAM_FROM_BYTES};
+
+mod common;
 
 /// Partner `acme` (X12 ZZ:ACMESUPPLY), as the sample 810 names its sender.
 fn config(dir: &Path) -> Config {
-    let d = dir.display();
-    let text = format!(
-        r#"
-[bus]
-embedded_path = "{d}/bus.sqlite"
-[ledger]
-path = "{d}/ledger.sqlite"
-[coupa]
-base_url = "http://127.0.0.1:9"
-client_id = "x"
-client_secret = "y"
-[[partners]]
+    common::config_on(
+        dir,
+        common::NO_COUPA,
+        r#"[[partners]]
 id = "acme"
 [partners.x12]
 partner_qualifier = "ZZ"
 partner_id = "ACMESUPPLY"
 our_qualifier = "ZZ"
 our_id = "GLOBEXCORP"
-"#
-    );
-    Config::parse(&text, "test", std::iter::empty()).unwrap()
+"#,
+    )
 }
 
 /// The real bus, whose publishes after the first `pass` ones never answer (a broker that
@@ -50,6 +42,18 @@ struct Stalling {
     pass: usize,
     publishes: AtomicUsize,
     stalled: tokio::sync::Notify,
+}
+
+impl Stalling {
+    /// Around `inner`, passing its first `pass` publishes.
+    fn around(inner: &Arc<dyn Broker>, pass: usize) -> Arc<Self> {
+        Arc::new(Stalling {
+            inner: Arc::clone(inner),
+            pass,
+            publishes: AtomicUsize::new(0),
+            stalled: tokio::sync::Notify::new(),
+        })
+    }
 }
 
 impl Broker for Stalling {
@@ -110,10 +114,7 @@ impl Env {
     async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = config(dir.path());
-        let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
-            .await
-            .unwrap();
-        let ledger = Arc::new(Ledger::open(&config.ledger.path).unwrap());
+        let (bus, ledger) = common::bus_and_ledger(&config).await;
         Env {
             dir,
             config,
@@ -127,12 +128,7 @@ impl Env {
         let root = self.dir.path().join("sftp");
         let drop_config: FileDropConfig =
             toml::from_str(&format!("root = \"{}\"\nmin_age_ms = 0", root.display())).unwrap();
-        let pipeline = Arc::new(Pipeline::new(
-            Codecs::standard(),
-            gateway_server::partners::Partners::new(self.config.partners.clone()),
-            Arc::clone(&self.ledger),
-            bus,
-        ));
+        let pipeline = Arc::new(common::pipeline(&self.config, &self.ledger, bus));
         let drop = FileDrop::new(drop_config, pipeline).with_acknowledger(
             gateway_core::Format::X12,
             Arc::new(|_: &[u8], _: &gateway_core::PartnerProfile| Some(b"997".to_vec())),
@@ -159,6 +155,15 @@ fn put(drop: &FileDrop, name: &str, bytes: &[u8]) {
     let tmp = incoming.join(format!(".{name}.part"));
     std::fs::write(&tmp, bytes).unwrap();
     std::fs::rename(&tmp, incoming.join(name)).unwrap();
+}
+
+/// [`put`] of a file large enough to be streamed.
+fn put_streamed(drop: &FileDrop, name: &str, text: &str) {
+    assert!(
+        text.len() >= STREAM_FROM_BYTES,
+        "large enough to be streamed"
+    );
+    put(drop, name, text.as_bytes());
 }
 
 /// Two polls: the file is seen, then taken.
@@ -236,19 +241,10 @@ async fn a_json_file_dropped_twice_is_taken_once() {
 async fn a_json_drop_resumed_after_a_crash_settles_the_first_runs_rows() {
     let env = Env::new().await;
     let n = STREAM_BATCH * 2 + STREAM_BATCH / 2;
-    let stalling = Arc::new(Stalling {
-        inner: Arc::clone(&env.bus),
-        pass: 1,
-        publishes: AtomicUsize::new(0),
-        stalled: tokio::sync::Notify::new(),
-    });
+    let stalling = Stalling::around(&env.bus, 1);
     let mut first = env.drop_on(stalling.clone());
     let lines = json_lines(n);
-    assert!(
-        lines.len() >= STREAM_FROM_BYTES,
-        "large enough to be streamed"
-    );
-    put(&first, "big.jsonl", lines.as_bytes());
+    put_streamed(&first, "big.jsonl", &lines);
     first.poll().await; // seen
     tokio::select! {
         _ = first.poll() => panic!("the file was taken without a second publish: not in batches"),
@@ -284,19 +280,10 @@ async fn a_json_drop_resumed_after_a_crash_settles_the_first_runs_rows() {
 async fn a_long_x12_file_is_published_in_batches_as_it_is_read() {
     let env = Env::new().await;
     let n = STREAM_BATCH * 2 + 7;
-    let counting = Arc::new(Stalling {
-        inner: Arc::clone(&env.bus),
-        pass: usize::MAX,
-        publishes: AtomicUsize::new(0),
-        stalled: tokio::sync::Notify::new(),
-    });
+    let counting = Stalling::around(&env.bus, usize::MAX);
     let mut drop = env.drop_on(counting.clone());
     let sets = x12_sets(n);
-    assert!(
-        sets.len() >= STREAM_FROM_BYTES,
-        "large enough to be streamed"
-    );
-    put(&drop, "long.edi", sets.as_bytes());
+    put_streamed(&drop, "long.edi", &sets);
     let summary = take(&mut drop).await;
     assert_eq!(summary.documents, n, "{summary:?}");
     assert_eq!(summary.archived.len(), 1, "{summary:?}");

@@ -88,6 +88,21 @@ async fn post_x12(base: &str, body: Vec<u8>) -> (u16, String, String) {
     (status, result, r.text().await.unwrap())
 }
 
+/// Starts a `POST /x12` of `body` on `s` by hand: the request head, then only the first
+/// `sent` bytes of the body.
+async fn post_part(s: &mut tokio::net::TcpStream, body: &[u8], sent: usize) {
+    s.write_all(
+        format!(
+            "POST /x12 HTTP/1.1\r\nHost: gw\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    s.write_all(&body[..sent]).await.unwrap();
+}
+
 /// The messages on the embedded bus for Coupa, and how many different documents they are.
 fn bus_messages(dir: &std::path::Path) -> (u64, u64) {
     let bus = rusqlite::Connection::open(dir.join("bus.sqlite")).unwrap();
@@ -112,12 +127,29 @@ fn rows(dir: &std::path::Path, status: &str) -> u64 {
         .unwrap()
 }
 
-/// Every invoice is on the bus exactly once, and every ledger row says it is published.
-fn taken_once(dir: &std::path::Path) {
-    let sets = u64::try_from(SETS).unwrap();
+/// Every one of the `sets` invoices is on the bus exactly once, and every ledger row says it
+/// is published.
+fn taken_once(dir: &std::path::Path, sets: usize) {
+    let sets = u64::try_from(sets).unwrap();
     assert_eq!(bus_messages(dir), (sets, sets), "messages, documents");
     assert_eq!(rows(dir, "published"), sets);
     assert_eq!(rows(dir, "received"), 0, "rows left unsettled");
+}
+
+/// `body` posted again to `base`: every invoice a duplicate, and still [`taken_once`].
+async fn resent_adds_no_copy(base: &str, body: Vec<u8>, dir: &std::path::Path) {
+    let (status, result, answer) = post_x12(base, body).await;
+    all_duplicates(status, &result, &answer, SETS);
+    taken_once(dir, SETS);
+}
+
+/// An answer of 200 finding all `sets` invoices received before.
+fn all_duplicates(status: u16, result: &str, answer: &str, sets: usize) {
+    assert_eq!(status, 200, "{result} {answer}");
+    assert!(
+        result.starts_with(&format!("accepted=0; duplicates={sets}; rejected=0")),
+        "{result}"
+    );
 }
 
 /// The QA run: a legitimate interchange whose claim and publish take longer than the
@@ -149,15 +181,9 @@ async fn a_post_running_past_the_request_timeout_is_answered_and_taken_once() {
         "{answer}"
     );
     assert_eq!(answer.matches("IK5*A~").count(), SETS, "{answer}");
-    taken_once(dir.path());
+    taken_once(dir.path(), SETS);
 
-    let (status, result, answer) = post_x12(&base, body).await;
-    assert_eq!(status, 200, "{result} {answer}");
-    assert!(
-        result.starts_with(&format!("accepted=0; duplicates={SETS}; rejected=0")),
-        "{result}"
-    );
-    taken_once(dir.path());
+    resent_adds_no_copy(&base, body, dir.path()).await;
     running.shutdown().await;
 }
 
@@ -184,16 +210,10 @@ async fn a_sender_going_away_does_not_cut_the_work_and_its_resend_adds_no_copy()
     );
     // Shutdown drains: it returns once the work in flight has ended.
     running.shutdown().await;
-    taken_once(dir.path());
+    taken_once(dir.path(), SETS);
 
     let running = started(dir.path()).await;
-    let (status, result, answer) = post_x12(&running.base_url(), body).await;
-    assert_eq!(status, 200, "{result} {answer}");
-    assert!(
-        result.starts_with(&format!("accepted=0; duplicates={SETS}; rejected=0")),
-        "{result}"
-    );
-    taken_once(dir.path());
+    resent_adds_no_copy(&running.base_url(), body, dir.path()).await;
     running.shutdown().await;
 }
 
@@ -207,17 +227,8 @@ async fn a_body_slower_than_the_request_timeout_gets_a_408_naming_the_setting() 
     let mut s = tokio::net::TcpStream::connect(running.http_addr)
         .await
         .unwrap();
-    s.write_all(
-        format!(
-            "POST /x12 HTTP/1.1\r\nHost: gw\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        )
-        .as_bytes(),
-    )
-    .await
-    .unwrap();
     // Half the body, and then nothing: the server answers when the timeout has passed.
-    s.write_all(&body[..body.len() / 2]).await.unwrap();
+    post_part(&mut s, &body, body.len() / 2).await;
     let mut answer = Vec::new();
     let read = tokio::time::timeout(GUARD, s.read_to_end(&mut answer)).await;
     assert!(read.is_ok(), "never answered");
@@ -279,19 +290,8 @@ async fn a_publish_the_bus_confirms_late_is_not_published_again_by_the_resend() 
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert_eq!(status, 200, "{result} {answer}");
-    assert!(
-        result.starts_with(&format!("accepted=0; duplicates={LATE}; rejected=0")),
-        "{result}"
-    );
-    let late = u64::try_from(LATE).unwrap();
-    assert_eq!(
-        bus_messages(dir.path()),
-        (late, late),
-        "messages, documents"
-    );
-    assert_eq!(rows(dir.path(), "published"), late);
-    assert_eq!(rows(dir.path(), "received"), 0, "rows left unsettled");
+    all_duplicates(status, &result, &answer, LATE);
+    taken_once(dir.path(), LATE);
     running.shutdown().await;
 }
 
@@ -322,16 +322,7 @@ async fn a_body_cut_off_half_way_takes_nothing() {
         assert!(n > 0, "closed: {}", String::from_utf8_lossy(&seen));
         seen.extend_from_slice(&buf[..n]);
     }
-    s.write_all(
-        format!(
-            "POST /x12 HTTP/1.1\r\nHost: gw\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        )
-        .as_bytes(),
-    )
-    .await
-    .unwrap();
-    s.write_all(&body[..cut]).await.unwrap();
+    post_part(&mut s, &body, cut).await;
     drop(s);
     // Shutdown drains: it returns once the request, and any work on it, has ended.
     running.shutdown().await;

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use gateway_core::testkit::visible_files;
 use gateway_server::codecs::Codecs;
@@ -15,42 +15,10 @@ use gateway_server::config::{Config, FileDropConfig};
 use gateway_server::filedrop::FileDrop;
 use gateway_server::ledger::{DocumentFilter, Entry, Ledger, Status};
 
+mod common;
+
 fn gateway() -> Command {
     Command::new(env!("CARGO_BIN_EXE_gateway"))
-}
-
-/// Everything logged by this binary, read back by the tests.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The logs so far, from the one subscriber of this binary (installed on first use).
-fn logs() -> &'static Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Captured::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_max_level(tracing::Level::INFO)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-        logs
-    })
-}
-
-fn logged() -> String {
-    String::from_utf8_lossy(&logs().0.lock().unwrap()).into_owned()
 }
 
 struct Env {
@@ -63,7 +31,7 @@ struct Env {
 /// A file drop for partner `csvco` (no Coupa supplier of its own, so Coupa's CSV sample is
 /// its), polled by the test.
 async fn env() -> Env {
-    logs();
+    common::logs();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
     let text = format!(
@@ -192,7 +160,7 @@ async fn a_file_dropped_again_says_its_documents_were_received_before() {
     // Found by the first file's name as before.
     assert_eq!(env.from("eu1.csv").len(), 2);
 
-    let text = logged();
+    let text = common::logged();
     let line = text
         .lines()
         .find(|l| {

@@ -11,6 +11,8 @@ use std::time::Duration;
 use gateway_model::{COUPA_MAX_INVOICE_LINES, Decimal, Document};
 use gateway_server::demo::{ACME, DemoEnv, DemoOptions};
 
+mod common;
+
 /// Longest wait for the service to poll Coupa.
 const GUARD: Duration = Duration::from_secs(60);
 
@@ -103,13 +105,7 @@ async fn a_cxml_invoice_of_more_lines_than_coupa_takes_is_refused_in_its_answer(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_coupa_po_of_more_lines_than_the_gateway_takes_is_rejected_under_its_supplier() {
     let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
-    let acme = env
-        .sandbox
-        .suppliers()
-        .iter()
-        .find(|s| s["number"] == "ACME-1")
-        .and_then(|s| s["id"].as_u64())
-        .unwrap();
+    let acme = common::demo_acme(&env.sandbox);
     let mut po = gateway_sandbox::demo::sample_purchase_order("QA-BIGPO-1", acme);
     let line = po["order-lines"][0].clone();
     let lines: Vec<serde_json::Value> = (1..=10_001)

@@ -67,6 +67,31 @@ fn settled(env: &DemoEnv, key: &str) -> Option<(String, String)> {
         .then_some((entry.status, entry.detail))
 }
 
+/// Adds the supplier `name` taking POs by cXML at its own sandbox endpoint (see
+/// [`cxml_supplier`], with `more`) and the sample PO `number` for it; the PO's Coupa id.
+fn cxml_supplier_with_po(env: &DemoEnv, name: &str, more: Value, number: &str) -> u64 {
+    let url = format!(
+        "{}/supplier/{}/cxml",
+        env.sandbox.base_url(),
+        name.to_ascii_lowercase()
+    );
+    let supplier = env
+        .sandbox
+        .add_supplier(cxml_supplier(name, &url, more))
+        .unwrap();
+    env.sandbox
+        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
+            number, supplier,
+        ))
+        .unwrap()
+}
+
+/// Waits until `key` is [`settled`]; its status and detail.
+async fn settle(env: &DemoEnv, key: &str) -> Option<(String, String)> {
+    assert!(env.wait_until(GUARD, |e| settled(e, key).is_some()).await);
+    settled(env, key)
+}
+
 /// QA item 2: two buyers' gateways, each in front of its own Coupa instance, each with a PO
 /// of Coupa id N version 1, send to one supplier endpoint that drops repeated payloadIDs. The
 /// payloadID was made from the Coupa id and version alone, so the second order was answered
@@ -180,38 +205,21 @@ async fn a_revision_made_while_the_export_mark_is_written_is_sent_all_the_same()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_and_cancellations_follow_the_suppliers_po_change_method() {
     let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
-    let url = format!("{}/supplier/chg/cxml", env.sandbox.base_url());
-    let supplier = env
-        .sandbox
-        .add_supplier(cxml_supplier(
-            "Chg",
-            &url,
-            json!({"po-change-method": "prompt"}),
-        ))
-        .unwrap();
-    let po = env
-        .sandbox
-        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
-            "PO-CHG-1", supplier,
-        ))
-        .unwrap();
-    let key = |suffix: &str| format!("coupa-po:{po}:{suffix}");
-    assert!(
-        env.wait_until(GUARD, |e| settled(e, &key("v1")).is_some())
-            .await
+    let po = cxml_supplier_with_po(
+        &env,
+        "Chg",
+        json!({"po-change-method": "prompt"}),
+        "PO-CHG-1",
     );
+    let key = |suffix: &str| format!("coupa-po:{po}:{suffix}");
     assert_eq!(
-        settled(&env, &key("v1")).map(|(s, _)| s).as_deref(),
+        settle(&env, &key("v1")).await.map(|(s, _)| s).as_deref(),
         Some("delivered")
     );
     assert_eq!(types(&env, "chg"), ["new"]);
 
     assert!(env.sandbox.revise_purchase_order(po));
-    assert!(
-        env.wait_until(GUARD, |e| settled(e, &key("v2")).is_some())
-            .await
-    );
-    let (status, detail) = settled(&env, &key("v2")).unwrap_or_default();
+    let (status, detail) = settle(&env, &key("v2")).await.unwrap_or_default();
     assert_eq!(status, "awaiting_operator", "{detail}");
     assert!(
         detail.contains("its po-change-method is prompt")
@@ -220,11 +228,7 @@ async fn changes_and_cancellations_follow_the_suppliers_po_change_method() {
     );
 
     assert!(env.sandbox.cancel_purchase_order(po));
-    assert!(
-        env.wait_until(GUARD, |e| settled(e, &key("v2:cancel")).is_some())
-            .await
-    );
-    let (status, detail) = settled(&env, &key("v2:cancel")).unwrap_or_default();
+    let (status, detail) = settle(&env, &key("v2:cancel")).await.unwrap_or_default();
     assert_eq!(status, "awaiting_operator", "{detail}");
     assert_eq!(
         types(&env, "chg"),
@@ -243,35 +247,18 @@ async fn changes_and_cancellations_follow_the_suppliers_po_change_method() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_of_a_version_left_to_coupa_waits_for_the_operator_too() {
     let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
-    let url = format!("{}/supplier/np2/cxml", env.sandbox.base_url());
-    let supplier = env
-        .sandbox
-        .add_supplier(cxml_supplier(
-            "Np2",
-            &url,
-            json!({"po-method": "prompt", "po-change-method": "cxml"}),
-        ))
-        .unwrap();
-    let po = env
-        .sandbox
-        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
-            "PO-NP2-1", supplier,
-        ))
-        .unwrap();
-    let key = |suffix: &str| format!("coupa-po:{po}:{suffix}");
-    assert!(
-        env.wait_until(GUARD, |e| settled(e, &key("v1")).is_some())
-            .await
+    let po = cxml_supplier_with_po(
+        &env,
+        "Np2",
+        json!({"po-method": "prompt", "po-change-method": "cxml"}),
+        "PO-NP2-1",
     );
-    let (status, detail) = settled(&env, &key("v1")).unwrap_or_default();
+    let key = |suffix: &str| format!("coupa-po:{po}:{suffix}");
+    let (status, detail) = settle(&env, &key("v1")).await.unwrap_or_default();
     assert_eq!(status, "awaiting_operator", "{detail}");
 
     assert!(env.sandbox.revise_purchase_order(po));
-    assert!(
-        env.wait_until(GUARD, |e| settled(e, &key("v2")).is_some())
-            .await
-    );
-    let (status, detail) = settled(&env, &key("v2")).unwrap_or_default();
+    let (status, detail) = settle(&env, &key("v2")).await.unwrap_or_default();
     assert_eq!(status, "awaiting_operator", "{detail}");
     assert!(
         detail.contains(&format!("earlier version ({})", key("v1")))
@@ -281,11 +268,7 @@ async fn a_change_of_a_version_left_to_coupa_waits_for_the_operator_too() {
     );
 
     assert!(env.sandbox.cancel_purchase_order(po));
-    assert!(
-        env.wait_until(GUARD, |e| settled(e, &key("v2:cancel")).is_some())
-            .await
-    );
-    let (status, detail) = settled(&env, &key("v2:cancel")).unwrap_or_default();
+    let (status, detail) = settle(&env, &key("v2:cancel")).await.unwrap_or_default();
     assert_eq!(status, "awaiting_operator", "{detail}");
     assert!(
         detail.contains(&format!("earlier version ({})", key("v2")))

@@ -5,36 +5,19 @@
 //! `gateway` binary reads the ledger the service wrote, as an operator would.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Command;
 use std::time::Duration;
 
 use gateway_server::demo::{ACME, DemoEnv, DemoOptions};
 use serde_json::Value;
 
+mod common;
+
 /// Longest wait for the service to poll and deliver.
 const GUARD: Duration = Duration::from_secs(60);
 
-/// `gateway <args> --config <the env's configuration>`: its standard output, after checking it
-/// succeeded.
-fn gateway(env: &DemoEnv, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_gateway"))
-        .args(args)
-        .arg("--config")
-        .arg(env.config_path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "gateway {args:?}: {}\n{stdout}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
 /// `partner`'s line of `gateway partners --json`.
 fn partner_json(env: &DemoEnv, partner: &str) -> Value {
-    let out = gateway(env, &["partners", "--json"]);
+    let out = common::gateway_ok(env, &["partners", "--json"]);
     out.lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .find(|v| v["partner"] == partner)
@@ -81,22 +64,11 @@ fn settled_status(env: &DemoEnv, number: &str) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_po_cancelled_before_any_version_was_sent_is_not_counted_delivered() {
     let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
-    let acme = env
-        .sandbox
-        .suppliers()
-        .iter()
-        .find(|s| s["number"] == "ACME-1")
-        .and_then(|s| s["id"].as_u64())
-        .unwrap();
+    let acme = common::demo_acme(&env.sandbox);
     let mut cancelled = gateway_sandbox::demo::sample_purchase_order("PO-CXL-1", acme);
     cancelled["status"] = serde_json::json!("cancelled");
     env.sandbox.add_purchase_order(cancelled).unwrap();
-    env.sandbox
-        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
-            "PO-SENT-1",
-            acme,
-        ))
-        .unwrap();
+    common::add_acme_po(&env.sandbox, "PO-SENT-1");
     assert!(
         env.wait_until(GUARD, |e| settled_status(e, "PO-CXL-1").is_some()
             && settled_status(e, "PO-SENT-1").is_some())
@@ -121,14 +93,14 @@ async fn a_po_cancelled_before_any_version_was_sent_is_not_counted_delivered() {
         .collect();
     assert_eq!(received, [Some("PO-SENT-1".to_string())]);
 
-    let listed = gateway(&env, &["documents", "--number", "PO-CXL-1"]);
+    let listed = common::gateway_ok(&env, &["documents", "--number", "PO-CXL-1"]);
     assert!(
         listed.contains("cancelled_unsent  acme  purchase_order  PO-CXL-1")
             && listed.contains("not sent: the PO was cancelled before any version of it went")
             && !listed.contains("delivered"),
         "{listed}"
     );
-    let by_status = gateway(&env, &["documents", "--status", "cancelled_unsent"]);
+    let by_status = common::gateway_ok(&env, &["documents", "--status", "cancelled_unsent"]);
     assert!(
         by_status.contains("PO-CXL-1") && !by_status.contains("PO-SENT-1"),
         "{by_status}"
@@ -140,7 +112,7 @@ async fn a_po_cancelled_before_any_version_was_sent_is_not_counted_delivered() {
         (&serde_json::json!(1), &serde_json::json!(1)),
         "{row}"
     );
-    let table = gateway(&env, &["partners"]);
+    let table = common::gateway_ok(&env, &["partners"]);
     assert_eq!(
         (
             cell(&table, ACME, "delivered"),
@@ -180,7 +152,7 @@ async fn a_po_awaiting_the_operator_is_counted_in_the_partners_view() {
     assert_eq!(row["awaiting_operator"], 1, "{row}");
     assert_eq!(row["delivered"], 0, "{row}");
 
-    let table = gateway(&env, &["partners"]);
+    let table = common::gateway_ok(&env, &["partners"]);
     assert_eq!(cell(&table, &partner, "awaiting_operator"), "1", "{table}");
     assert_eq!(cell(&table, &partner, "delivered"), "0", "{table}");
     let hint = format!(
@@ -188,17 +160,6 @@ async fn a_po_awaiting_the_operator_is_counted_in_the_partners_view() {
     );
     assert!(table.contains(&hint), "{table}");
     env.shutdown().await.unwrap();
-}
-
-/// The Coupa id of the demo's Acme supplier (`ACME-1`), whose POs go by cXML to the sandbox's
-/// test supplier endpoint.
-fn acme_id(env: &DemoEnv) -> u64 {
-    env.sandbox
-        .suppliers()
-        .iter()
-        .find(|s| s["number"] == "ACME-1")
-        .and_then(|s| s["id"].as_u64())
-        .unwrap()
 }
 
 /// The ledger status of the row under `key`.
@@ -231,13 +192,7 @@ async fn wait_delivered(env: &DemoEnv, key: &str, number: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_po_row_says_its_version_and_whether_it_is_the_order_a_change_or_the_cancellation() {
     let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
-    let id = env
-        .sandbox
-        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
-            "QA-CX-1",
-            acme_id(&env),
-        ))
-        .unwrap();
+    let id = common::add_acme_po(&env.sandbox, "QA-CX-1");
     wait_delivered(&env, &format!("coupa-po:{id}:v1"), "QA-CX-1").await;
     assert!(env.sandbox.revise_purchase_order(id));
     wait_delivered(&env, &format!("coupa-po:{id}:v2"), "QA-CX-1").await;
@@ -253,7 +208,7 @@ async fn each_po_row_says_its_version_and_whether_it_is_the_order_a_change_or_th
     assert_eq!(types, ["new", "update", "delete"]);
 
     // The table: one line per row, each naming what it is.
-    let listed = gateway(&env, &["documents", "--number", "QA-CX-1"]);
+    let listed = common::gateway_ok(&env, &["documents", "--number", "QA-CX-1"]);
     let line = |what: &str| {
         listed
             .lines()
@@ -271,7 +226,7 @@ async fn each_po_row_says_its_version_and_whether_it_is_the_order_a_change_or_th
     );
 
     // `--json`: the fields that were there, and the version beside them.
-    let json = gateway(&env, &["documents", "--number", "QA-CX-1", "--json"]);
+    let json = common::gateway_ok(&env, &["documents", "--number", "QA-CX-1", "--json"]);
     let mut seen: Vec<(String, Value)> = json
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
@@ -368,13 +323,7 @@ async fn a_po_dead_on_its_export_mark_says_the_supplier_has_it_and_a_replay_only
     )));
     // The ledger keeps milliseconds: the bound is taken one earlier.
     let before = chrono::Utc::now() - chrono::TimeDelta::milliseconds(1);
-    let id = env
-        .sandbox
-        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
-            "QA-MARK-1",
-            acme_id(&env),
-        ))
-        .unwrap();
+    let id = common::add_acme_po(&env.sandbox, "QA-MARK-1");
     let key = format!("coupa-po:{id}:v1");
     assert!(
         env.wait_until(GUARD, |e| status_of(e, &key).as_deref() == Some("dead"))
@@ -410,7 +359,7 @@ async fn a_po_dead_on_its_export_mark_says_the_supplier_has_it_and_a_replay_only
     let sent_at = time_in(&reason).unwrap_or_else(|| panic!("no time in: {reason}"));
     assert!(before <= sent_at && sent_at <= after, "{sent_at}: {reason}");
     // The operator reads the same in `gateway documents`.
-    let listed = gateway(&env, &["documents", "--number", "QA-MARK-1"]);
+    let listed = common::gateway_ok(&env, &["documents", "--number", "QA-MARK-1"]);
     assert!(
         listed.contains("dead") && listed.contains(&reason),
         "{listed}"

@@ -8,12 +8,13 @@
 //! answers an operator.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Command;
 use std::time::Duration;
 
 use gateway_sandbox::{FaultKind, FaultSpec};
 use gateway_server::demo::{DemoEnv, DemoOptions};
 use gateway_server::ledger::Entry;
+
+mod common;
 
 /// Longest wait for the service to poll and deliver (a lost answer costs the demo's 5 s
 /// supplier timeout, then retries).
@@ -21,16 +22,6 @@ const GUARD: Duration = Duration::from_secs(90);
 
 /// The demo partner acme's cXML endpoint, in the sandbox.
 const ACME_ROUTE: &str = "/supplier/acme/cxml";
-
-/// The Coupa id of acme's supplier record.
-fn acme_supplier(env: &DemoEnv) -> u64 {
-    env.sandbox
-        .suppliers()
-        .iter()
-        .find(|s| s["number"] == "ACME-1")
-        .and_then(|s| s["id"].as_u64())
-        .unwrap()
-}
 
 /// The ledger row of `key`.
 fn row(env: &DemoEnv, key: &str) -> Option<Entry> {
@@ -63,6 +54,55 @@ fn summary(took: &[(String, String, String)]) -> Vec<(&str, &str)> {
     took.iter().map(|t| (t.0.as_str(), t.1.as_str())).collect()
 }
 
+/// Answers acme's next `times` OrderRequests with `kind`.
+fn fault_acme_posts(env: &DemoEnv, kind: FaultKind, times: u32) {
+    assert!(
+        env.sandbox
+            .inject(FaultSpec::new(&format!("POST {ACME_ROUTE}"), kind, times))
+    );
+}
+
+/// Waits until every row of `keys` is [`settled`]; fails with PO `number`'s rows.
+async fn wait_settled(env: &DemoEnv, number: &str, keys: [&str; 2]) {
+    assert!(
+        env.wait_until(GUARD, |e| keys.iter().all(|k| settled(e, k)))
+            .await,
+        "{:?}",
+        env.running.ledger.list(Some(number), None, 10)
+    );
+}
+
+/// The buyer cancels PO `number` (Coupa id `id`) after version 1; waits until both version 1
+/// and the cancellation are [`settled`], the cancellation delivered. Version 1's key.
+async fn cancelled_and_delivered(env: &DemoEnv, id: u64, number: &str) -> String {
+    assert!(env.sandbox.cancel_purchase_order(id));
+    let (v1, cancel) = (
+        format!("coupa-po:{id}:v1"),
+        format!("coupa-po:{id}:v1:cancel"),
+    );
+    wait_settled(env, number, [&v1, &cancel]).await;
+    let cancelled = row(env, &cancel).unwrap();
+    assert_eq!(cancelled.status, "delivered", "{cancelled:?}");
+    v1
+}
+
+/// [`acme_took`] of PO `number`, whose types must be `types`, in order.
+fn acme_took_as(env: &DemoEnv, number: &str, types: &[&str]) -> Vec<(String, String, String)> {
+    let took = acme_took(env, number);
+    let took_types: Vec<&str> = took.iter().map(|t| t.0.as_str()).collect();
+    assert_eq!(took_types, types, "{:?}", summary(&took));
+    took
+}
+
+/// `body` must name in its DocumentReference the payloadID the ledger recorded for `v1`.
+fn assert_references_recorded(env: &DemoEnv, v1: &str, body: &str) {
+    let first = env.running.ledger.recorded_payload_id(v1).unwrap().unwrap();
+    assert!(
+        body.contains(&format!("<DocumentReference payloadID=\"{first}\"/>")),
+        "{body}"
+    );
+}
+
 /// POSTs to acme's endpoint the sandbox answered with `status`.
 fn acme_posts_answered(env: &DemoEnv, status: u16) -> usize {
     env.sandbox
@@ -78,41 +118,14 @@ fn acme_posts_answered(env: &DemoEnv, status: u16) -> usize {
 /// PO's Coupa id.
 async fn po_taken_with_its_answer_lost(number: &str) -> (DemoEnv, u64) {
     let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
-    assert!(env.sandbox.inject(FaultSpec::new(
-        &format!("POST {ACME_ROUTE}"),
-        FaultKind::CommitThenDrop,
-        1
-    )));
-    let id = env
-        .sandbox
-        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
-            number,
-            acme_supplier(&env),
-        ))
-        .unwrap();
+    fault_acme_posts(&env, FaultKind::CommitThenDrop, 1);
+    let id = common::add_acme_po(&env.sandbox, number);
     assert!(
         env.wait_until(GUARD, |e| !acme_took(e, number).is_empty())
             .await,
         "acme never got {number}"
     );
     (env, id)
-}
-
-/// `gateway <args> --config <the env's configuration>`, expected to fail: its standard error.
-fn gateway_refusing(env: &DemoEnv, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_gateway"))
-        .args(args)
-        .arg("--config")
-        .arg(env.config_path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        !out.status.success(),
-        "gateway {args:?} succeeded: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    stderr
 }
 
 /// QA item 1: acme took version 1, its answer was lost, and the buyer cancelled the PO while
@@ -122,22 +135,8 @@ fn gateway_refusing(env: &DemoEnv, args: &[&str]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_po_taken_with_its_answer_lost_then_cancelled_is_cancelled_at_the_supplier() {
     let (env, id) = po_taken_with_its_answer_lost("PO-LOST-CXL").await;
-    assert!(env.sandbox.cancel_purchase_order(id));
-    let (v1, cancel) = (
-        format!("coupa-po:{id}:v1"),
-        format!("coupa-po:{id}:v1:cancel"),
-    );
-    assert!(
-        env.wait_until(GUARD, |e| settled(e, &v1) && settled(e, &cancel))
-            .await,
-        "{:?}",
-        env.running.ledger.list(Some("PO-LOST-CXL"), None, 10)
-    );
-    let cancelled = row(&env, &cancel).unwrap();
-    assert_eq!(cancelled.status, "delivered", "{cancelled:?}");
-    let took = acme_took(&env, "PO-LOST-CXL");
-    let types: Vec<&str> = took.iter().map(|t| t.0.as_str()).collect();
-    assert_eq!(types, ["new", "delete"], "{:?}", summary(&took));
+    let v1 = cancelled_and_delivered(&env, id, "PO-LOST-CXL").await;
+    let took = acme_took_as(&env, "PO-LOST-CXL", &["new", "delete"]);
     let (first, delete) = (&took[0].1, &took[1].2);
     assert!(
         delete.contains(&format!("<DocumentReference payloadID=\"{first}\"/>")),
@@ -164,16 +163,9 @@ async fn a_po_taken_with_its_answer_lost_then_changed_is_sent_as_a_change() {
     let (env, id) = po_taken_with_its_answer_lost("PO-LOST-CHG").await;
     assert!(env.sandbox.revise_purchase_order(id));
     let (v1, v2) = (format!("coupa-po:{id}:v1"), format!("coupa-po:{id}:v2"));
-    assert!(
-        env.wait_until(GUARD, |e| settled(e, &v1) && settled(e, &v2))
-            .await,
-        "{:?}",
-        env.running.ledger.list(Some("PO-LOST-CHG"), None, 10)
-    );
+    wait_settled(&env, "PO-LOST-CHG", [&v1, &v2]).await;
     assert_eq!(row(&env, &v2).unwrap().status, "delivered");
-    let took = acme_took(&env, "PO-LOST-CHG");
-    let types: Vec<&str> = took.iter().map(|t| t.0.as_str()).collect();
-    assert_eq!(types, ["new", "update"], "{:?}", summary(&took));
+    let took = acme_took_as(&env, "PO-LOST-CHG", &["new", "update"]);
     let (first, update) = (&took[0].1, &took[1].2);
     assert!(
         update.contains(&format!("<DocumentReference payloadID=\"{first}\"/>")),
@@ -192,35 +184,16 @@ async fn an_older_version_is_not_sent_after_the_newer_one_died() {
     let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
     // Version 1's first three attempts (the retry tiers are 200 ms, 1 s, 3 s): its fourth
     // comes 3 s after the third, time for version 2 to be polled and refused.
-    assert!(env.sandbox.inject(FaultSpec::new(
-        &format!("POST {ACME_ROUTE}"),
-        FaultKind::Status { status: 503 },
-        3
-    )));
-    let id = env
-        .sandbox
-        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
-            "PO-DIED-2",
-            acme_supplier(&env),
-        ))
-        .unwrap();
+    fault_acme_posts(&env, FaultKind::Status { status: 503 }, 3);
+    let id = common::add_acme_po(&env.sandbox, "PO-DIED-2");
     assert!(
         env.wait_until(GUARD, |e| acme_posts_answered(e, 503) == 3)
             .await
     );
-    assert!(env.sandbox.inject(FaultSpec::new(
-        &format!("POST {ACME_ROUTE}"),
-        FaultKind::Status { status: 400 },
-        1
-    )));
+    fault_acme_posts(&env, FaultKind::Status { status: 400 }, 1);
     assert!(env.sandbox.revise_purchase_order(id));
     let (v1, v2) = (format!("coupa-po:{id}:v1"), format!("coupa-po:{id}:v2"));
-    assert!(
-        env.wait_until(GUARD, |e| settled(e, &v1) && settled(e, &v2))
-            .await,
-        "{:?}",
-        env.running.ledger.list(Some("PO-DIED-2"), None, 10)
-    );
+    wait_settled(&env, "PO-DIED-2", [&v1, &v2]).await;
     let dead = row(&env, &v2).unwrap();
     assert_eq!(dead.status, "dead", "{dead:?}");
     assert_eq!(acme_posts_answered(&env, 400), 1, "version 2 was refused");
@@ -231,7 +204,7 @@ async fn an_older_version_is_not_sent_after_the_newer_one_died() {
     assert!(took.is_empty(), "{:?}", summary(&took));
 
     // The operator asks to resend version 1: told what it is and what to do, not "on its way".
-    let said = gateway_refusing(&env, &["resend", &v1]);
+    let said = common::gateway_refusing(&env, &["resend", &v1]);
     assert!(
         said.contains(&format!("{v1} is superseded"))
             && said.contains(&v2)
@@ -260,9 +233,7 @@ async fn an_older_version_is_not_sent_after_the_newer_one_died() {
         "{:?}",
         row(&env, &v2)
     );
-    let took = acme_took(&env, "PO-DIED-2");
-    let types: Vec<&str> = took.iter().map(|t| t.0.as_str()).collect();
-    assert_eq!(types, ["new"], "{:?}", summary(&took));
+    acme_took_as(&env, "PO-DIED-2", &["new"]);
     env.shutdown().await.unwrap();
 }
 
@@ -288,7 +259,7 @@ async fn resending_a_po_awaiting_the_operator_says_it_was_never_sent_and_what_se
     };
     assert!(env.wait_until(GUARD, |e| waiting(e).is_some()).await);
     let key = waiting(&env).unwrap().idempotency_key;
-    let said = gateway_refusing(&env, &["resend", &key]);
+    let said = common::gateway_refusing(&env, &["resend", &key]);
     assert!(
         said.contains(&format!("{key} is awaiting_operator, never sent"))
             && said.contains("po-method")
@@ -305,18 +276,8 @@ async fn resending_a_po_awaiting_the_operator_says_it_was_never_sent_and_what_se
 /// Coupa id.
 async fn po_answered_by_a_proxy(number: &str, status: u16) -> (DemoEnv, u64) {
     let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
-    assert!(env.sandbox.inject(FaultSpec::new(
-        &format!("POST {ACME_ROUTE}"),
-        FaultKind::Status { status },
-        3
-    )));
-    let id = env
-        .sandbox
-        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
-            number,
-            acme_supplier(&env),
-        ))
-        .unwrap();
+    fault_acme_posts(&env, FaultKind::Status { status }, 3);
+    let id = common::add_acme_po(&env.sandbox, number);
     assert!(
         env.wait_until(GUARD, |e| acme_posts_answered(e, status) == 3)
             .await
@@ -331,35 +292,9 @@ async fn po_answered_by_a_proxy(number: &str, status: u16) -> (DemoEnv, u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_po_answered_504_then_cancelled_is_cancelled_at_the_supplier() {
     let (env, id) = po_answered_by_a_proxy("PO-504-CXL", 504).await;
-    assert!(env.sandbox.cancel_purchase_order(id));
-    let (v1, cancel) = (
-        format!("coupa-po:{id}:v1"),
-        format!("coupa-po:{id}:v1:cancel"),
-    );
-    assert!(
-        env.wait_until(GUARD, |e| settled(e, &v1) && settled(e, &cancel))
-            .await,
-        "{:?}",
-        env.running.ledger.list(Some("PO-504-CXL"), None, 10)
-    );
-    let cancelled = row(&env, &cancel).unwrap();
-    assert_eq!(cancelled.status, "delivered", "{cancelled:?}");
-    let took = acme_took(&env, "PO-504-CXL");
-    let types: Vec<&str> = took.iter().map(|t| t.0.as_str()).collect();
-    assert_eq!(types, ["delete"], "{:?}", summary(&took));
-    let first = env
-        .running
-        .ledger
-        .recorded_payload_id(&v1)
-        .unwrap()
-        .unwrap();
-    assert!(
-        took[0]
-            .2
-            .contains(&format!("<DocumentReference payloadID=\"{first}\"/>")),
-        "{}",
-        took[0].2
-    );
+    let v1 = cancelled_and_delivered(&env, id, "PO-504-CXL").await;
+    let took = acme_took_as(&env, "PO-504-CXL", &["delete"]);
+    assert_references_recorded(&env, &v1, &took[0].2);
     assert_eq!(row(&env, &v1).unwrap().status, "superseded");
     env.shutdown().await.unwrap();
 }
@@ -372,28 +307,9 @@ async fn a_po_answered_502_then_changed_is_sent_as_a_change() {
     let (env, id) = po_answered_by_a_proxy("PO-502-CHG", 502).await;
     assert!(env.sandbox.revise_purchase_order(id));
     let (v1, v2) = (format!("coupa-po:{id}:v1"), format!("coupa-po:{id}:v2"));
-    assert!(
-        env.wait_until(GUARD, |e| settled(e, &v1) && settled(e, &v2))
-            .await,
-        "{:?}",
-        env.running.ledger.list(Some("PO-502-CHG"), None, 10)
-    );
+    wait_settled(&env, "PO-502-CHG", [&v1, &v2]).await;
     assert_eq!(row(&env, &v2).unwrap().status, "delivered");
-    let took = acme_took(&env, "PO-502-CHG");
-    let types: Vec<&str> = took.iter().map(|t| t.0.as_str()).collect();
-    assert_eq!(types, ["update"], "{:?}", summary(&took));
-    let first = env
-        .running
-        .ledger
-        .recorded_payload_id(&v1)
-        .unwrap()
-        .unwrap();
-    assert!(
-        took[0]
-            .2
-            .contains(&format!("<DocumentReference payloadID=\"{first}\"/>")),
-        "{}",
-        took[0].2
-    );
+    let took = acme_took_as(&env, "PO-502-CHG", &["update"]);
+    assert_references_recorded(&env, &v1, &took[0].2);
     env.shutdown().await.unwrap();
 }

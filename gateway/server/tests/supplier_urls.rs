@@ -7,9 +7,6 @@
 //! to the sandbox's supplier endpoint, and the ledger and logs are read as an operator would.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use gateway_sandbox::{FaultKind, FaultSpec, Sandbox, SandboxHandle, SandboxOptions};
@@ -17,43 +14,10 @@ use gateway_server::demo::{DemoEnv, DemoOptions};
 use gateway_server::ledger::Entry;
 use serde_json::json;
 
+mod common;
+
 /// Longest wait for the service to poll and deliver.
 const GUARD: Duration = Duration::from_secs(60);
-
-/// What the service logged, shared by every test of this binary.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The logs so far, from the one subscriber of this binary (installed on first use, before
-/// the service starts).
-fn logs() -> &'static Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Captured::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_max_level(tracing::Level::INFO)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-        logs
-    })
-}
-
-fn logged() -> String {
-    String::from_utf8_lossy(&logs().0.lock().unwrap()).into_owned()
-}
 
 /// The one ledger row of PO `number` once its status is `status`.
 fn row_once(env: &DemoEnv, number: &str, status: &str) -> Option<Entry> {
@@ -84,43 +48,16 @@ fn posts(sandbox: &SandboxHandle, path: &str) -> usize {
         .count()
 }
 
-/// The Coupa id of the demo's Acme (a partner with a profile whose cXML URL is the sandbox's
-/// `/supplier/acme/cxml`).
-fn acme(env: &DemoEnv) -> u64 {
-    env.sandbox
-        .suppliers()
-        .iter()
-        .find(|s| s["number"] == "ACME-1")
-        .and_then(|s| s["id"].as_u64())
-        .unwrap()
-}
-
-/// `gateway <args> --config <the env's configuration>`: its standard output.
-fn gateway(env: &DemoEnv, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_gateway"))
-        .args(args)
-        .arg("--config")
-        .arg(env.config_path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "gateway {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Item 3: a 308, then a 307, from the supplier's endpoint. The OrderRequest goes nowhere else
 /// (the host the Location names serves nothing), the endpoint sees the one request, the PO is
 /// not marked exported, and it dies at once (a redirect does not go away by itself) with a
 /// reason naming the status, the Location (its token hidden) and what to correct.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supplier_redirect_is_not_followed_and_the_po_dies_naming_the_location() {
-    logs();
+    common::logs();
     let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
     let elsewhere = Sandbox::start(SandboxOptions::default()).await.unwrap();
-    let acme = acme(&env);
+    let acme = common::demo_acme(&env.sandbox);
     for (status, number) in [(308, "PO-REDIR-308"), (307, "PO-REDIR-307")] {
         let before = posts(&env.sandbox, "/supplier/acme/cxml");
         let location = format!(
@@ -170,7 +107,7 @@ async fn a_supplier_redirect_is_not_followed_and_the_po_dies_naming_the_location
 /// `sent_to`, `gateway documents`) and the log show it as `svc:***@...?token=***`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_password_or_token_in_a_supplier_url_is_neither_logged_nor_stored() {
-    logs();
+    common::logs();
     let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
     let addr = env.sandbox.addr();
     let url = format!("http://svc:HTTP-PASSWORD-123@{addr}/supplier/np/cxml?token=URLTOKEN-456");
@@ -209,9 +146,9 @@ async fn a_password_or_token_in_a_supplier_url_is_neither_logged_nor_stored() {
         .sent_to(&row.idempotency_key)
         .unwrap()
         .unwrap_or_default();
-    let listed = gateway(&env, &["documents", "--number", "PO-CRED-1"]);
-    let listed_json = gateway(&env, &["documents", "--number", "PO-CRED-1", "--json"]);
-    let logged = logged();
+    let listed = common::gateway_ok(&env, &["documents", "--number", "PO-CRED-1"]);
+    let listed_json = common::gateway_ok(&env, &["documents", "--number", "PO-CRED-1", "--json"]);
+    let logged = common::logged();
     for (what, text) in [
         ("ledger detail", row.detail.as_str()),
         ("sent_to", sent_to.as_str()),
@@ -243,7 +180,7 @@ async fn a_password_or_token_in_a_supplier_url_is_neither_logged_nor_stored() {
 /// sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_coupa_record_without_its_cxml_identities_is_named_in_the_reason() {
-    logs();
+    common::logs();
     let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
     let url = format!("{}/supplier/bare/cxml", env.sandbox.base_url());
     let id = gateway_sandbox::demo::add_supplier_with_po(

@@ -8,11 +8,11 @@
 
 use std::sync::Arc;
 
-use gateway_core::IngestRequest;
-use gateway_server::codecs::Codecs;
-use gateway_server::config::Config;
+use gateway_core::{IngestReport, IngestRequest};
 use gateway_server::ledger::{DocumentFilter, Entry, Ledger};
 use gateway_server::pipeline::Pipeline;
+
+mod common;
 
 struct Env {
     _dir: tempfile::TempDir,
@@ -23,35 +23,18 @@ struct Env {
 /// Partner `acme` (X12 sender ZZ:ACME) on the embedded bus, without Coupa.
 async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().display();
-    let text = format!(
-        r#"
-[bus]
-embedded_path = "{d}/bus.sqlite"
-[ledger]
-path = "{d}/ledger.sqlite"
-[coupa]
-base_url = "http://127.0.0.1:9"
-client_id = "x"
-client_secret = "y"
-[[partners]]
+    let config = common::config_on(
+        dir.path(),
+        common::NO_COUPA,
+        r#"[[partners]]
 id = "acme"
 [partners.x12]
 partner_qualifier = "ZZ"
 partner_id = "ACME"
-"#
+"#,
     );
-    let config = Config::parse(&text, "test", std::iter::empty()).unwrap();
-    let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
-        .await
-        .unwrap();
-    let ledger = Arc::new(Ledger::open(&config.ledger.path).unwrap());
-    let pipeline = Pipeline::new(
-        Codecs::standard(),
-        gateway_server::partners::Partners::new(config.partners.clone()),
-        Arc::clone(&ledger),
-        bus,
-    );
+    let (bus, ledger) = common::bus_and_ledger(&config).await;
+    let pipeline = common::pipeline(&config, &ledger, bus);
     Env {
         _dir: dir,
         pipeline,
@@ -60,6 +43,31 @@ partner_id = "ACME"
 }
 
 impl Env {
+    /// Each of invoices `numbers` has one ledger row, and it is published.
+    fn one_published_row_each(&self, numbers: &[&str]) {
+        for number in numbers {
+            let rows = self.numbered(number);
+            assert_eq!(rows.len(), 1, "{number}: {rows:?}");
+            assert_eq!(rows[0].status, "published", "{number}: {:?}", rows[0]);
+        }
+    }
+
+    /// `raw` through the X12 adapter as a file named `source`.
+    async fn ingest(&self, raw: &str, source: &str) -> IngestReport {
+        self.pipeline
+            .ingest(IngestRequest {
+                raw: raw.as_bytes(),
+                adapter: "x12",
+                format: None,
+                partner: None,
+                source: Some(source),
+                files: &[],
+                notes: &[],
+            })
+            .await
+            .unwrap()
+    }
+
     /// `gateway documents --number NUMBER`, as the command asks the ledger.
     fn numbered(&self, number: &str) -> Vec<Entry> {
         self.ledger
@@ -104,26 +112,10 @@ async fn sets_of_groups_sharing_a_gs06_each_keep_their_ledger_row() {
         ("5", &[invoice_set("0001", "GK-1")]),
         ("5", &[invoice_set("0001", "GK-2")]),
     ]);
-    let report = env
-        .pipeline
-        .ingest(IngestRequest {
-            raw: raw.as_bytes(),
-            adapter: "x12",
-            format: None,
-            partner: None,
-            source: Some("gk.edi"),
-            files: &[],
-            notes: &[],
-        })
-        .await
-        .unwrap();
+    let report = env.ingest(&raw, "gk.edi").await;
     assert_eq!(report.accepted.len(), 2, "{report:?}");
     assert!(report.rejects.is_empty(), "{:?}", report.rejects);
-    for number in ["GK-1", "GK-2"] {
-        let rows = env.numbered(number);
-        assert_eq!(rows.len(), 1, "{number}: {rows:?}");
-        assert_eq!(rows[0].status, "published", "{number}: {:?}", rows[0]);
-    }
+    env.one_published_row_each(&["GK-1", "GK-2"]);
     let keys: Vec<&str> = report
         .accepted
         .iter()
@@ -131,19 +123,7 @@ async fn sets_of_groups_sharing_a_gs06_each_keep_their_ledger_row() {
         .collect();
     assert_ne!(keys[0], keys[1]);
     // Sent again, both are duplicates: nothing published twice.
-    let again = env
-        .pipeline
-        .ingest(IngestRequest {
-            raw: raw.as_bytes(),
-            adapter: "x12",
-            format: None,
-            partner: None,
-            source: Some("gk-again.edi"),
-            files: &[],
-            notes: &[],
-        })
-        .await
-        .unwrap();
+    let again = env.ingest(&raw, "gk-again.edi").await;
     assert!(again.accepted.is_empty(), "{again:?}");
     assert_eq!(again.duplicates.len(), 2, "{again:?}");
 }
@@ -157,23 +137,7 @@ async fn control_numbers_split_differently_each_keep_their_ledger_row() {
         ("1/2", &[invoice_set("3456", "SL-1")]),
         ("1", &[invoice_set("2/3456", "SL-2")]),
     ]);
-    let report = env
-        .pipeline
-        .ingest(IngestRequest {
-            raw: raw.as_bytes(),
-            adapter: "x12",
-            format: None,
-            partner: None,
-            source: Some("sl.edi"),
-            files: &[],
-            notes: &[],
-        })
-        .await
-        .unwrap();
+    let report = env.ingest(&raw, "sl.edi").await;
     assert_eq!(report.accepted.len(), 2, "{report:?}");
-    for number in ["SL-1", "SL-2"] {
-        let rows = env.numbered(number);
-        assert_eq!(rows.len(), 1, "{number}: {rows:?}");
-        assert_eq!(rows[0].status, "published", "{number}: {:?}", rows[0]);
-    }
+    env.one_published_row_each(&["SL-1", "SL-2"]);
 }

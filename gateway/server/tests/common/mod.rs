@@ -5,30 +5,155 @@
 
 use std::sync::Arc;
 
+use gateway_core::Broker;
 use gateway_server::codecs::Codecs;
 use gateway_server::config::Config;
+use gateway_server::ledger::Ledger;
+use gateway_server::pipeline::Pipeline;
 use gateway_server::service::{Parts, Running, start};
+
+/// The `[coupa]` keys of a Coupa nobody listens on (port 9): tests that never deliver.
+pub const NO_COUPA: &str = r#"base_url = "http://127.0.0.1:9"
+client_id = "x"
+client_secret = "y""#;
 
 /// A configuration in `dir`: HTTP on a free port with `http` added to its section, the
 /// embedded bus and the ledger in `dir`, a Coupa nobody listens on, then `rest` (partners).
 pub fn config(dir: &std::path::Path, http: &str, rest: &str) -> Config {
+    config_on(
+        dir,
+        NO_COUPA,
+        &format!("[http]\nlisten = \"127.0.0.1:0\"\n{http}\n{rest}"),
+    )
+}
+
+/// A configuration in `dir` without `[http]`: the embedded bus and the ledger in `dir`,
+/// `coupa` as the keys of `[coupa]` (e.g. [`NO_COUPA`]), then `rest` (partners, sections).
+pub fn config_on(dir: &std::path::Path, coupa: &str, rest: &str) -> Config {
     let d = dir.display();
     let text = format!(
         r#"
-[http]
-listen = "127.0.0.1:0"
-{http}
 [bus]
 embedded_path = "{d}/bus.sqlite"
 [ledger]
 path = "{d}/ledger.sqlite"
 [coupa]
-base_url = "http://127.0.0.1:9"
-client_id = "x"
-client_secret = "y"
+{coupa}
 {rest}"#
     );
     Config::parse(&text, "test", std::iter::empty()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The bus of `config` opened as `gateway serve` opens it, and the ledger of `config`.
+pub async fn bus_and_ledger(config: &Config) -> (Arc<dyn Broker>, Arc<Ledger>) {
+    let bus = gateway_server::bus::open(&config.bus, gateway_server::bus::Role::Server)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ledger = Arc::new(Ledger::open(&config.ledger.path).unwrap_or_else(|e| panic!("{e}")));
+    (bus, ledger)
+}
+
+/// The intake pipeline of `config`'s partners with the standard codecs, recording in `ledger`
+/// and publishing to `bus` (a test may pass a bus of its own around the real one).
+pub fn pipeline(config: &Config, ledger: &Arc<Ledger>, bus: Arc<dyn Broker>) -> Pipeline {
+    Pipeline::new(
+        Codecs::standard(),
+        gateway_server::partners::Partners::new(config.partners.clone()),
+        Arc::clone(ledger),
+        bus,
+    )
+}
+
+/// The Coupa id of the demo's Acme supplier record (number `ACME-1`), whose POs go by cXML to
+/// the sandbox's test supplier endpoint `/supplier/acme/cxml`.
+pub fn demo_acme(sandbox: &gateway_sandbox::SandboxHandle) -> u64 {
+    sandbox
+        .suppliers()
+        .iter()
+        .find(|s| s["number"] == "ACME-1")
+        .and_then(|s| s["id"].as_u64())
+        .unwrap()
+}
+
+/// Everything logged by a test binary, read back by its tests.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The logs so far, from the one global subscriber of this binary (installed on first use,
+/// so a test calls this before the service starts): tests running beside each other cannot
+/// race over which call sites are listened to.
+pub fn logs() -> &'static Captured {
+    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        logs
+    })
+}
+
+/// What [`logs`] captured so far, as text.
+pub fn logged() -> String {
+    String::from_utf8_lossy(&logs().0.lock().unwrap()).into_owned()
+}
+
+/// Adds the sample PO `number` for the demo's Acme ([`demo_acme`]) in Coupa; its Coupa id.
+pub fn add_acme_po(sandbox: &gateway_sandbox::SandboxHandle, number: &str) -> u64 {
+    sandbox
+        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
+            number,
+            demo_acme(sandbox),
+        ))
+        .unwrap()
+}
+
+/// `gateway <args> --config <env's configuration>`, run to its end.
+pub fn gateway_on(env: &gateway_server::demo::DemoEnv, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(args)
+        .arg("--config")
+        .arg(env.config_path())
+        .output()
+        .unwrap()
+}
+
+/// [`gateway_on`], which must succeed: its standard output.
+pub fn gateway_ok(env: &gateway_server::demo::DemoEnv, args: &[&str]) -> String {
+    let out = gateway_on(env, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "gateway {args:?}: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// [`gateway_on`], which must fail: its standard error.
+pub fn gateway_refusing(env: &gateway_server::demo::DemoEnv, args: &[&str]) -> String {
+    let out = gateway_on(env, args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "gateway {args:?} succeeded: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    stderr
 }
 
 /// The service running on `config`, without Coupa.
