@@ -386,34 +386,46 @@ impl Ledger {
         // And this, before a PO's cXML payloadID was recorded: the POs of such a ledger went
         // out under the form of that time, which is written in for them (see
         // `fill_legacy_payload_ids`), so later changes refer to them by what they were sent as.
-        // One transaction: a ledger left with the column but not its values would have those
-        // POs referred to under a payloadID they never had.
+        // The fill runs at every open, not only when the column is added: an older gateway
+        // run on this ledger meanwhile (a downgrade, then this one again) sent POs under the
+        // legacy form without recording it (qa14d item 4). Cheap: one query that finds
+        // nothing once done.
+        //
+        // The columns come in one transaction with what the upgrade writes into them: a
+        // ledger left with a column but not its values would have POs referred to under a
+        // payloadID they never had, count a PO in flight as never sent, or one left to Coupa
+        // as the gateway's to cancel.
         let upgrade = conn.unchecked_transaction()?;
-        if add_column_if_missing(
+        add_column_if_missing(
             &upgrade,
             "documents",
             "payload_id",
             "TEXT NOT NULL DEFAULT ''",
-        )? {
-            fill_legacy_payload_ids(&upgrade)?;
-        }
-        upgrade.commit()?;
+        )?;
         // And this, before a send whose outcome is unknown counted as possibly received.
-        add_column_if_missing(
-            &conn,
+        let attempts_new = add_column_if_missing(
+            &upgrade,
             "documents",
             "attempted_at",
             "TEXT NOT NULL DEFAULT ''",
         )?;
         // And this, before a dead PO's reason said when the supplier got it.
-        add_column_if_missing(&conn, "documents", "sent_at", "TEXT NOT NULL DEFAULT ''")?;
+        add_column_if_missing(&upgrade, "documents", "sent_at", "TEXT NOT NULL DEFAULT ''")?;
         // And this, before a PO version left to Coupa counted as possibly received.
-        add_column_if_missing(
-            &conn,
+        let left_new = add_column_if_missing(
+            &upgrade,
             "documents",
             "left_to_coupa_at",
             "TEXT NOT NULL DEFAULT ''",
         )?;
+        fill_legacy_payload_ids(&upgrade)?;
+        if attempts_new {
+            mark_legacy_pos_in_flight(&upgrade)?;
+        }
+        if left_new {
+            mark_legacy_pos_left_to_coupa(&upgrade)?;
+        }
+        upgrade.commit()?;
         Ok(Ledger {
             db: GroupCommit::new(conn),
         })
@@ -1519,33 +1531,101 @@ fn add_column_if_missing(
     Ok(!present)
 }
 
-/// Writes into each Coupa PO row of a ledger made before payloadIDs were recorded the payloadID
-/// it went out under (if it went out by cXML): the form of that time, made from its key alone
-/// ([`crate::supplier::legacy_payload_local_part`]), followed by an `@` with no host, since the
-/// host was the partner profile's `payload_id_host` (else `coupa-gateway`) and is not known
-/// here ([`crate::supplier`] reads it so). Run once, when the column is added.
-///
-/// Only rows that went to the supplier before the upgrade get it (sent: `sent_to`, or
-/// `delivered`/`partner_rejected` from before `sent_to` was kept): a later change must name
-/// what they went under. A row never sent (`awaiting_operator`, `dead`, `published`, ...) keeps
-/// none, so it goes out under the unique form of today when it is sent: the legacy form, made
-/// from the key alone, is the same for every Coupa instance's PO of that id and version, and a
-/// supplier dropping repeated payloadIDs would take it for another buyer's order.
-fn fill_legacy_payload_ids(conn: &Connection) -> Result<(), rusqlite::Error> {
-    let keys: Vec<String> = conn
-        .prepare(
-            "SELECT idempotency_key FROM documents
-             WHERE adapter = 'coupa' AND kind = 'purchase_order' AND payload_id = ''
-               AND (sent_to <> '' OR status IN ('delivered', 'partner_rejected'))",
-        )?
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<Result<_, _>>()?;
-    let mut update =
-        conn.prepare("UPDATE documents SET payload_id = ?2 WHERE idempotency_key = ?1")?;
+/// The Coupa PO rows an older gateway may have sent and that carry no payloadID; `state` is
+/// the SQL condition on their state (ours, never input). Shared by [`fill_legacy_payload_ids`] and
+/// [`mark_legacy_pos_in_flight`], so both pick PO rows by one rule.
+fn legacy_po_keys(conn: &Connection, state: &str) -> Result<Vec<String>, rusqlite::Error> {
+    conn.prepare(&format!(
+        "SELECT idempotency_key FROM documents
+         WHERE adapter = 'coupa' AND kind = 'purchase_order' AND payload_id = '' AND ({state})"
+    ))?
+    .query_map([], |r| r.get::<_, String>(0))?
+    .collect()
+}
+
+/// Writes `keys`' legacy payloadID: the form an older gateway sent them under, made from the
+/// key alone ([`crate::supplier::legacy_payload_local_part`]), followed by an `@` with no host,
+/// since the host was the partner profile's `payload_id_host` (else `coupa-gateway`) and is
+/// not known here ([`crate::supplier`] reads it so).
+fn write_legacy_payload_ids(conn: &Connection, keys: &[String]) -> Result<(), rusqlite::Error> {
+    let mut update = conn.prepare(
+        "UPDATE documents SET payload_id = ?2 WHERE idempotency_key = ?1 AND payload_id = ''",
+    )?;
     for key in keys {
-        let legacy = format!("{}@", crate::supplier::legacy_payload_local_part(&key));
+        let legacy = format!("{}@", crate::supplier::legacy_payload_local_part(key));
         update.execute(params![key, legacy])?;
     }
+    Ok(())
+}
+
+/// Writes into each Coupa PO row sent without a recorded payloadID the one it went out under
+/// (if it went out by cXML), the legacy form ([`write_legacy_payload_ids`]). Run at every
+/// open: an older gateway that ran on the ledger since (a downgrade) sent POs so too.
+///
+/// Only rows an older gateway sent get it (sent: `sent_to`, or `delivered`/
+/// `partner_rejected` from before `sent_to` was kept; by an older gateway: no `sent_at`, which
+/// this one writes with every send, so its POs sent as a file or mail keep none): a later
+/// change must name what they went under. A row never sent (`awaiting_operator`, `dead`, ...)
+/// keeps none, so it goes out under the unique form of today when it is sent: the legacy
+/// form, made from the key alone, is the same for every Coupa instance's PO of that id and
+/// version, and a supplier dropping repeated payloadIDs would take it for another buyer's
+/// order. Rows in flight at the upgrade are
+/// [`mark_legacy_pos_in_flight`]'s.
+fn fill_legacy_payload_ids(conn: &Connection) -> Result<(), rusqlite::Error> {
+    let keys = legacy_po_keys(
+        conn,
+        "sent_at = '' AND (sent_to <> '' OR status IN ('delivered', 'partner_rejected'))",
+    )?;
+    write_legacy_payload_ids(conn, &keys)
+}
+
+/// At the upgrade that began recording attempts (when `attempted_at` is added): a PO row the
+/// older gateway left on its way (`published`, or `received`/`interrupted`, which a stop
+/// between the bus's confirm and the status write leaves on the bus) with no record of its
+/// sending may have reached the supplier, since that gateway recorded no attempt (a POST
+/// whose answer was lost, qa14d items 1 and 2). It counts as possibly sent (`attempted_at`),
+/// so a later cancellation goes out as a delete and a change as an update referring to it,
+/// and gets the legacy payloadID the older gateway would have retried it under, so a retry
+/// is the same order to the supplier. The ledger does not know the row's channel: a row of
+/// a file channel gets both too, which only makes its cancellation go out rather than be
+/// skipped (a delete for an order the supplier never got is refused; a live order that
+/// should be cancelled is worse), and a payloadID no file carries.
+fn mark_legacy_pos_in_flight(conn: &Connection) -> Result<(), rusqlite::Error> {
+    let in_flight = "status IN ('published', 'received', 'interrupted') AND sent_to = ''";
+    let keys = legacy_po_keys(conn, in_flight)?;
+    write_legacy_payload_ids(conn, &keys)?;
+    conn.execute(
+        &format!(
+            "UPDATE documents SET attempted_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+             WHERE adapter = 'coupa' AND kind = 'purchase_order' AND attempted_at = ''
+               AND {in_flight}"
+        ),
+        [],
+    )?;
+    Ok(())
+}
+
+/// The start of the detail an older gateway wrote on a PO version waiting for the operator
+/// when a later one stood for it: such a `superseded` row had been left to Coupa.
+const LEGACY_SUPERSEDED_WAITING: &str =
+    "not sent: Coupa holds a later version or the cancellation of this PO (";
+
+/// At the upgrade that began noting POs left to Coupa (when `left_to_coupa_at` is added):
+/// the older gateway's `awaiting_operator` PO rows, and those it superseded while they
+/// waited, were left to Coupa, where the operator may have released them, so they count as
+/// possibly received as the new gateway's do (qa14d item 3): a later change or cancellation
+/// waits for the operator instead of being skipped as `cancelled_unsent`.
+fn mark_legacy_pos_left_to_coupa(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.execute(
+        "UPDATE documents SET left_to_coupa_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+         WHERE adapter = 'coupa' AND kind = 'purchase_order' AND left_to_coupa_at = ''
+           AND (status = 'awaiting_operator'
+                OR (status = 'superseded' AND substr(detail, 1, ?2) = ?1))",
+        params![
+            LEGACY_SUPERSEDED_WAITING,
+            LEGACY_SUPERSEDED_WAITING.chars().count()
+        ],
+    )?;
     Ok(())
 }
 
@@ -1565,6 +1645,7 @@ fn outside_the_async_workers<T>(f: impl FnOnce() -> T) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::po_keys::PoKey;
 
     fn doc<'a>(key: &'a str, id: &'a str) -> NewDocument<'a> {
         NewDocument {
@@ -2170,59 +2251,216 @@ mod tests {
         Ledger::open(&path).unwrap();
     }
 
-    /// QA (qa14c item 7): the upgrade that began recording payloadIDs wrote the legacy form,
-    /// made from the key alone and the same for every Coupa instance, on every PO row, so a
-    /// PO never sent (waiting for the operator, dead, still on the bus) went out under it
-    /// later. Only what went to the supplier before the upgrade keeps it.
+    /// A ledger as the previous release (f91a496) made it: `sent_to` but none of the columns
+    /// added since, holding Coupa PO rows of (key, status, sent_to, detail).
+    fn old_release_ledger(path: &Path, rows: &[(&str, &str, &str, &str)]) {
+        let c = Connection::open(path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE documents (idempotency_key TEXT PRIMARY KEY, doc_id TEXT NOT NULL,
+                 adapter TEXT NOT NULL, partner TEXT NOT NULL, kind TEXT NOT NULL,
+                 number TEXT NOT NULL, business_key TEXT, status TEXT NOT NULL,
+                 detail TEXT NOT NULL DEFAULT '',
+                 received_at TEXT NOT NULL DEFAULT '2026-01-01',
+                 updated_at TEXT NOT NULL DEFAULT '2026-01-01',
+                 sent_to TEXT NOT NULL DEFAULT '');",
+        )
+        .unwrap();
+        for (key, status, sent_to, detail) in rows {
+            c.execute(
+                "INSERT INTO documents (idempotency_key, doc_id, adapter, partner, kind,
+                     number, status, sent_to, detail)
+                 VALUES (?1, ?1, 'coupa', 'acme', 'purchase_order', 'PO', ?2, ?3, ?4)",
+                params![key, status, sent_to, detail],
+            )
+            .unwrap();
+        }
+    }
+
+    fn legacy_id(key: &str) -> String {
+        format!("{}@", crate::supplier::legacy_payload_local_part(key))
+    }
+
+    /// QA (qa14c item 7, qa14d items 1-2): the upgrade gives the legacy payloadID, made from
+    /// the key alone and the same for every Coupa instance, only to POs the older gateway sent
+    /// or may have sent (on their way at the upgrade: it would have retried them under it). A
+    /// PO never sent (waiting for the operator, dead) goes out later under today's form.
     #[test]
-    fn the_upgrade_gives_the_legacy_payload_id_only_to_pos_sent_before_it() {
+    fn the_upgrade_gives_the_legacy_payload_id_only_to_pos_sent_or_in_flight_before_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.sqlite");
         let rows = [
-            ("coupa-po:1:v1", "delivered", ""),
-            ("coupa-po:2:v1", "partner_rejected", ""),
+            ("coupa-po:1:v1", "delivered", "", ""),
+            ("coupa-po:2:v1", "partner_rejected", "", ""),
             (
                 "coupa-po:3:v1",
                 "dead",
                 "supplier acme: https://acme.example/cxml",
+                "",
             ),
-            ("coupa-po:4:v1", "awaiting_operator", ""),
-            ("coupa-po:5:v1", "dead", ""),
-            ("coupa-po:6:v1", "published", ""),
+            ("coupa-po:4:v1", "awaiting_operator", "", ""),
+            ("coupa-po:5:v1", "dead", "", ""),
+            ("coupa-po:6:v1", "published", "", ""),
+            ("coupa-po:7:v1", "interrupted", "", ""),
         ];
+        old_release_ledger(&path, &rows);
+        let l = Ledger::open(&path).unwrap();
+        for (key, status, _, _) in rows {
+            let recorded = l.recorded_payload_id(key).unwrap();
+            let never_sent = matches!(key, "coupa-po:4:v1" | "coupa-po:5:v1");
+            if never_sent {
+                assert_eq!(recorded, None, "{key} ({status}) was never sent");
+            } else {
+                assert_eq!(recorded, Some(legacy_id(key)), "{key} ({status})");
+            }
+        }
+    }
+
+    /// QA (qa14d items 1-2): a cXML PO the older gateway left `published` (its POST's answer
+    /// lost, a retry pending) may be at the supplier: after the upgrade its cancellation
+    /// refers to it (a delete, not `cancelled_unsent`), and its retry goes out under the
+    /// payloadID the older gateway sent it under. A PO dead before being sent counts as not
+    /// sent.
+    #[test]
+    fn a_po_in_flight_at_the_upgrade_counts_as_possibly_sent_under_its_legacy_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        old_release_ledger(
+            &path,
+            &[
+                ("coupa-po:38086:v1", "published", "", ""),
+                ("coupa-po:40:v1", "received", "", ""),
+                ("coupa-po:41:v1", "dead", "", "the supplier refused it"),
+            ],
+        );
+        let l = Ledger::open(&path).unwrap();
+        for (id, earlier) in [
+            (38086, Some("coupa-po:38086:v1")),
+            (40, Some("coupa-po:40:v1")),
+            (41, None),
+        ] {
+            let cancel = PoKey {
+                coupa_id: id,
+                version: 1,
+                cancel: true,
+            };
+            assert_eq!(
+                l.earlier_po_sent(&cancel).unwrap().as_deref(),
+                earlier,
+                "{id}"
+            );
+        }
+        let legacy = legacy_id("coupa-po:38086:v1");
+        assert_eq!(
+            l.payload_id_for("coupa-po:38086:v1", "coupa-po.38086.v1.new@host")
+                .unwrap(),
+            Some(legacy)
+        );
+        // A retry's attempt finds it recorded already.
+        assert!(!l.record_attempt("coupa-po:38086:v1").unwrap());
+    }
+
+    /// QA (qa14d item 3): a PO the older gateway left to Coupa (`awaiting_operator`, or
+    /// superseded while it waited) counts after the upgrade as left to Coupa, so its change
+    /// or cancellation waits for the operator instead of being skipped.
+    #[test]
+    fn a_po_left_to_coupa_before_the_upgrade_keeps_its_changes_waiting_for_the_operator() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        old_release_ledger(
+            &path,
+            &[
+                (
+                    "coupa-po:53:v1",
+                    "awaiting_operator",
+                    "",
+                    "waits for the operator: ...",
+                ),
+                (
+                    "coupa-po:54:v1",
+                    "superseded",
+                    "",
+                    "not sent: Coupa holds a later version or the cancellation of this PO (coupa-po:54:v2), which stands for it",
+                ),
+                (
+                    "coupa-po:54:v2",
+                    "awaiting_operator",
+                    "",
+                    "waits for the operator: ...",
+                ),
+                (
+                    "coupa-po:55:v1",
+                    "superseded",
+                    "",
+                    "not sent: version 2 went first",
+                ),
+            ],
+        );
+        let l = Ledger::open(&path).unwrap();
+        let key = |coupa_id, version, cancel| PoKey {
+            coupa_id,
+            version,
+            cancel,
+        };
+        assert_eq!(
+            l.earlier_po_left_to_coupa(&key(53, 1, true))
+                .unwrap()
+                .as_deref(),
+            Some("coupa-po:53:v1")
+        );
+        assert_eq!(
+            l.earlier_po_left_to_coupa(&key(54, 2, false))
+                .unwrap()
+                .as_deref(),
+            Some("coupa-po:54:v1")
+        );
+        assert_eq!(
+            l.earlier_po_left_to_coupa(&key(55, 2, false)).unwrap(),
+            None
+        );
+    }
+
+    /// QA (qa14d item 4): a PO an older gateway sent on an upgraded ledger (a downgrade, then
+    /// this gateway again) recorded no payloadID: the next open writes the legacy one, so a
+    /// change refers to what went out. Rows in flight meanwhile, and rows of today's form,
+    /// are left alone.
+    #[test]
+    fn a_po_sent_by_an_older_gateway_after_the_upgrade_gets_its_legacy_id_at_the_next_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        old_release_ledger(&path, &[]);
+        drop(Ledger::open(&path).unwrap());
         {
+            // The older gateway, which knows none of the new columns, sends v4 and puts v5 on
+            // the bus; today's gateway had sent v3 under today's form.
             let c = Connection::open(&path).unwrap();
             c.execute_batch(
-                "CREATE TABLE documents (idempotency_key TEXT PRIMARY KEY, doc_id TEXT NOT NULL,
-                     adapter TEXT NOT NULL, partner TEXT NOT NULL, kind TEXT NOT NULL,
-                     number TEXT NOT NULL, business_key TEXT, status TEXT NOT NULL,
-                     detail TEXT NOT NULL DEFAULT '',
-                     received_at TEXT NOT NULL DEFAULT '2026-01-01',
-                     updated_at TEXT NOT NULL DEFAULT '2026-01-01',
-                     sent_to TEXT NOT NULL DEFAULT '');",
+                "INSERT INTO documents (idempotency_key, doc_id, adapter, partner, kind,
+                     number, status, sent_to, payload_id)
+                 VALUES ('coupa-po:20:v3', 'a', 'coupa', 'acme', 'purchase_order', 'PO',
+                         'delivered', 'supplier acme', 'coupa-po.20.v3.1b337a8d6f75@coupa-gateway'),
+                        ('coupa-po:20:v4', 'b', 'coupa', 'acme', 'purchase_order', 'PO',
+                         'delivered', 'supplier acme', ''),
+                        ('coupa-po:20:v5', 'c', 'coupa', 'acme', 'purchase_order', 'PO',
+                         'published', '', '');
+                 -- Today's gateway sent this one as a file: no payloadID of its own.
+                 INSERT INTO documents (idempotency_key, doc_id, adapter, partner, kind,
+                     number, status, sent_to, sent_at)
+                 VALUES ('coupa-po:21:v1', 'd', 'coupa', 'x12p', 'purchase_order', 'PO',
+                         'delivered', 'supplier x12p: out/po.edi', '2026-05-01T00:00:00.000Z');",
             )
             .unwrap();
-            for (key, status, sent_to) in rows {
-                c.execute(
-                    "INSERT INTO documents (idempotency_key, doc_id, adapter, partner, kind,
-                         number, status, sent_to)
-                     VALUES (?1, ?1, 'coupa', 'acme', 'purchase_order', 'PO', ?2, ?3)",
-                    params![key, status, sent_to],
-                )
-                .unwrap();
-            }
         }
         let l = Ledger::open(&path).unwrap();
-        for (key, status, _) in rows {
-            let recorded = l.recorded_payload_id(key).unwrap();
-            let legacy = format!("{}@", crate::supplier::legacy_payload_local_part(key));
-            let sent = matches!(key, "coupa-po:1:v1" | "coupa-po:2:v1" | "coupa-po:3:v1");
-            if sent {
-                assert_eq!(recorded, Some(legacy), "{key} ({status})");
-            } else {
-                assert_eq!(recorded, None, "{key} ({status}) was never sent");
-            }
-        }
+        assert_eq!(
+            l.recorded_payload_id("coupa-po:20:v4").unwrap(),
+            Some(legacy_id("coupa-po:20:v4"))
+        );
+        assert_eq!(
+            l.recorded_payload_id("coupa-po:20:v3").unwrap().as_deref(),
+            Some("coupa-po.20.v3.1b337a8d6f75@coupa-gateway")
+        );
+        assert_eq!(l.recorded_payload_id("coupa-po:20:v5").unwrap(), None);
+        assert_eq!(l.recorded_payload_id("coupa-po:21:v1").unwrap(), None);
     }
 
     /// `Status::ALL` (what `gateway documents --status` offers) holds every status, each read

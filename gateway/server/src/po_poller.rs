@@ -366,7 +366,12 @@ impl PoPoller {
             "change"
         };
         let detail = format!(
-            "waits for the operator: the {what} of a PO whose earlier version ({earlier}) was              left to Coupa for the operator to release, so the supplier has that version, if at              all, from Coupa, under a payloadID the gateway does not know; the gateway cannot              send a {what} referring to it (a change would reach the supplier as a second              order). Send this {what} from Coupa, as the version it changes was              (`gateway documents --doc {key}` follows it)"
+            "waits for the operator: the {what} of a PO whose earlier version ({earlier}) was \
+             left to Coupa for the operator to release, so the supplier has that version, if at \
+             all, from Coupa, under a payloadID the gateway does not know; the gateway cannot \
+             send a {what} referring to it (a change would reach the supplier as a second \
+             order). Send this {what} from Coupa, as the version it changes was \
+             (`gateway documents --doc {key}` follows it)"
         );
         let doc_id = uuid::Uuid::new_v4().to_string();
         let row = NewDocument {
@@ -860,8 +865,11 @@ mod tests {
         let waits = ledger.entry("coupa-po:4711:v2").unwrap().unwrap();
         assert_eq!(waits.status, "awaiting_operator", "{waits:?}");
         assert!(
-            waits.detail.contains("earlier version (coupa-po:4711:v1)")
-                && waits.detail.contains("Send this change from Coupa"),
+            waits
+                .detail
+                .contains("earlier version (coupa-po:4711:v1) was left to Coupa")
+                && waits.detail.contains("Send this change from Coupa")
+                && !waits.detail.contains("  "),
             "{waits:?}"
         );
     }

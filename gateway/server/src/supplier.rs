@@ -1614,8 +1614,13 @@ url = "{}/supplier/acme/cxml"
         // Version 1 of Coupa PO 8 went out from a gateway before payloadIDs were recorded.
         delivered(&s.ledger, "coupa-po:8:v1", "supplier: cXML 200 OK");
         let raw = rusqlite::Connection::open(s.dir.path().join("ledger.db")).expect("open");
-        raw.execute_batch("ALTER TABLE documents DROP COLUMN payload_id")
-            .expect("the ledger as an older gateway left it");
+        raw.execute_batch(
+            "ALTER TABLE documents DROP COLUMN payload_id;
+             ALTER TABLE documents DROP COLUMN attempted_at;
+             ALTER TABLE documents DROP COLUMN sent_at;
+             ALTER TABLE documents DROP COLUMN left_to_coupa_at;",
+        )
+        .expect("the ledger as an older gateway left it, without the columns added since");
         drop(raw);
         let ledger = Arc::new(Ledger::open(&s.dir.path().join("ledger.db")).expect("upgraded"));
         let sender = |ids: PayloadIds, more: &str| {
