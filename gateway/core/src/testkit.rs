@@ -169,3 +169,90 @@ pub const CANONICAL_ORDER_PATHS: &[&str] = &[
     "$.lines[0].need_by",
     "$.total",
 ];
+
+/// A relay on loopback for tests of mail the gateway sends, speaking as little SMTP as lettre
+/// needs: it keeps each message it is given (dots unstuffed) and answers `250`, or, while
+/// [`SmtpSink::lose_replies`] is set, closes the connection after the DATA's final dot without
+/// answering (the mail taken, its `250` lost).
+#[derive(Debug, Clone)]
+pub struct SmtpSink {
+    /// Where it listens on 127.0.0.1.
+    pub port: u16,
+    /// Every message taken, in order.
+    pub mails: std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+    /// Set: the reply to each message's final dot is never sent.
+    pub lose_replies: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SmtpSink {
+    /// Starts the relay on a free port, answering every message.
+    pub async fn start() -> std::io::Result<SmtpSink> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let sink = SmtpSink {
+            port: listener.local_addr()?.port(),
+            mails: std::sync::Arc::default(),
+            lose_replies: std::sync::Arc::default(),
+        };
+        let shared = sink.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(shared.clone().serve(stream));
+            }
+        });
+        Ok(sink)
+    }
+
+    /// The messages taken so far, as text.
+    pub fn texts(&self) -> Vec<String> {
+        self.mails
+            .lock()
+            .map(|m| {
+                m.iter()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    async fn serve(self, stream: tokio::net::TcpStream) -> std::io::Result<()> {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let (read, mut write) = stream.into_split();
+        let mut read = BufReader::new(read);
+        write.write_all(b"220 sink ESMTP\r\n").await?;
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if read.read_until(b'\n', &mut line).await? == 0 {
+                return Ok(());
+            }
+            let verb = String::from_utf8_lossy(&line).to_ascii_uppercase();
+            if verb.starts_with("DATA") {
+                write.write_all(b"354 go on\r\n").await?;
+                let mut mail = Vec::new();
+                loop {
+                    line.clear();
+                    if read.read_until(b'\n', &mut line).await? == 0 {
+                        return Ok(());
+                    }
+                    if line == b".\r\n" {
+                        break;
+                    }
+                    mail.extend_from_slice(line.strip_prefix(b".").unwrap_or(&line));
+                }
+                if let Ok(mut kept) = self.mails.lock() {
+                    kept.push(mail);
+                }
+                if self.lose_replies.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
+                write.write_all(b"250 2.0.0 Ok: queued\r\n").await?;
+            } else if verb.starts_with("QUIT") {
+                write.write_all(b"221 bye\r\n").await?;
+                return Ok(());
+            } else {
+                write.write_all(b"250 ok\r\n").await?;
+            }
+        }
+    }
+}

@@ -2022,59 +2022,6 @@ url = "{}/supplier/acme/cxml"
         }
     }
 
-    /// A relay on localhost that takes every mail it is given and keeps its bytes (dots
-    /// unstuffed), speaking as little SMTP as lettre needs.
-    async fn smtp_sink() -> (u16, Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
-        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let port = listener.local_addr().expect("address").port();
-        let mails = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let kept = Arc::clone(&mails);
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let kept = Arc::clone(&kept);
-                tokio::spawn(async move {
-                    let (read, mut write) = stream.into_split();
-                    let mut read = BufReader::new(read);
-                    write.write_all(b"220 sink ESMTP\r\n").await?;
-                    let mut line = Vec::new();
-                    loop {
-                        line.clear();
-                        if read.read_until(b'\n', &mut line).await? == 0 {
-                            return Ok::<(), std::io::Error>(());
-                        }
-                        let verb = String::from_utf8_lossy(&line).to_ascii_uppercase();
-                        if verb.starts_with("DATA") {
-                            write.write_all(b"354 go on\r\n").await?;
-                            let mut mail = Vec::new();
-                            loop {
-                                line.clear();
-                                if read.read_until(b'\n', &mut line).await? == 0 {
-                                    return Ok(());
-                                }
-                                if line == b".\r\n" {
-                                    break;
-                                }
-                                let unstuffed = line.strip_prefix(b".").unwrap_or(&line);
-                                mail.extend_from_slice(unstuffed);
-                            }
-                            kept.lock().expect("mails").push(mail);
-                            write.write_all(b"250 2.0.0 Ok: queued\r\n").await?;
-                        } else if verb.starts_with("QUIT") {
-                            write.write_all(b"221 bye\r\n").await?;
-                            return Ok(());
-                        } else {
-                            write.write_all(b"250 ok\r\n").await?;
-                        }
-                    }
-                });
-            }
-        });
-        (port, mails)
-    }
-
     /// Standard base64, whitespace ignored.
     fn base64_decode(text: &str) -> Vec<u8> {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -2225,7 +2172,10 @@ to = "orders@acme.example"
             Ok(doc) => doc,
             Err(e) => panic!("{e}"),
         };
-        let (port, mails) = smtp_sink().await;
+        let gateway_core::testkit::SmtpSink { port, mails, .. } =
+            gateway_core::testkit::SmtpSink::start()
+                .await
+                .expect("relay");
         let mailer = adapter_email::SmtpMailer::new(&adapter_email::SmtpConfig {
             host: "127.0.0.1".into(),
             port: Some(port),

@@ -2272,68 +2272,6 @@ async fn a_mailed_997_the_relay_never_takes_is_noted_and_sent_from_the_outbox_at
     );
 }
 
-/// An SMTP relay on loopback that keeps each message it is sent and, while `drop` is set,
-/// closes the connection after the DATA's final dot without answering it: the mail was taken,
-/// and its `250` lost (QA's smtpdrop.py). Returns its port, the messages and the switch.
-async fn relay_losing_its_reply() -> (
-    u16,
-    Arc<std::sync::Mutex<Vec<String>>>,
-    Arc<std::sync::atomic::AtomicBool>,
-) {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let mails = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let drop = Arc::new(AtomicBool::new(true));
-    let (kept, dropping) = (Arc::clone(&mails), Arc::clone(&drop));
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let (kept, dropping) = (Arc::clone(&kept), Arc::clone(&dropping));
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut read = BufReader::new(read);
-                write.write_all(b"220 drop ESMTP\r\n").await?;
-                let mut line = Vec::new();
-                loop {
-                    line.clear();
-                    if read.read_until(b'\n', &mut line).await? == 0 {
-                        return Ok::<(), std::io::Error>(());
-                    }
-                    let verb = String::from_utf8_lossy(&line).to_ascii_uppercase();
-                    if verb.starts_with("DATA") {
-                        write.write_all(b"354 go on\r\n").await?;
-                        let mut mail = Vec::new();
-                        loop {
-                            line.clear();
-                            if read.read_until(b'\n', &mut line).await? == 0 {
-                                return Ok(());
-                            }
-                            if line == b".\r\n" {
-                                break;
-                            }
-                            mail.extend_from_slice(&line);
-                        }
-                        kept.lock()
-                            .unwrap()
-                            .push(String::from_utf8_lossy(&mail).into_owned());
-                        if dropping.load(Ordering::SeqCst) {
-                            return Ok(());
-                        }
-                        write.write_all(b"250 2.0.0 Ok: queued\r\n").await?;
-                    } else if verb.starts_with("QUIT") {
-                        write.write_all(b"221 bye\r\n").await?;
-                        return Ok(());
-                    } else {
-                        write.write_all(b"250 ok\r\n").await?;
-                    }
-                }
-            });
-        }
-    });
-    (port, mails, drop)
-}
-
 /// QA (qa14c item 2): a PO mail the relay took whose `250` was lost after the final dot (the
 /// connection dropped) counted as never sent, so the PO's cancellation was `cancelled_unsent`
 /// and never went: the supplier kept a live order Coupa had cancelled. A mail failing after
@@ -2342,7 +2280,11 @@ async fn relay_losing_its_reply() -> (
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_po_mail_whose_reply_was_lost_is_cancelled_by_mail() {
     use std::sync::atomic::Ordering;
-    let (port, mails, drop) = relay_losing_its_reply().await;
+    // The relay keeps each message and, while told to, closes the connection after the DATA's
+    // final dot without answering: the mail was taken and its `250` lost (QA's smtpdrop.py).
+    let relay_sink = gateway_core::testkit::SmtpSink::start().await.unwrap();
+    relay_sink.lose_replies.store(true, Ordering::SeqCst);
+    let port = relay_sink.port;
     let mut relay = postfix("Globex Purchasing <purchasing@globex.example>");
     relay.port = Some(port);
     let env = mail_env_through(
@@ -2355,9 +2297,8 @@ async fn a_po_mail_whose_reply_was_lost_is_cancelled_by_mail() {
     .await;
     let id = common::add_acme_po(&env.sandbox, "PO-MAIL-LOST");
     let taken = |title: &str| {
-        mails
-            .lock()
-            .unwrap()
+        relay_sink
+            .texts()
             .iter()
             .filter(|m| m.contains(title) && m.contains("PO-MAIL-LOST"))
             .count()
@@ -2389,7 +2330,7 @@ async fn a_po_mail_whose_reply_was_lost_is_cancelled_by_mail() {
         "{:?}",
         env.running.ledger.list(Some("PO-MAIL-LOST"), None, 10)
     );
-    drop.store(false, Ordering::SeqCst);
+    relay_sink.lose_replies.store(false, Ordering::SeqCst);
     assert!(
         wait_until(Duration::from_secs(60), || !matches!(
             status(&cancel).as_str(),
