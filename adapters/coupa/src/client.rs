@@ -134,7 +134,7 @@ impl CoupaClient {
                     tracing::error!(
                         client_id = %self.cfg.client_id,
                         scopes = %self.cfg.scopes.join(" "),
-                        token_url = %self.url("/oauth2/token"),
+                        token_url = %gateway_core::redact_url(&self.url("/oauth2/token")),
                         "{r}"
                     );
                 }

@@ -173,7 +173,8 @@ pub const CANONICAL_ORDER_PATHS: &[&str] = &[
 /// A relay on loopback for tests of mail the gateway sends, speaking as little SMTP as lettre
 /// needs: it keeps each message it is given (dots unstuffed) and answers `250`, or, while
 /// [`SmtpSink::lose_replies`] is set, closes the connection after the DATA's final dot without
-/// answering (the mail taken, its `250` lost).
+/// answering (the mail taken, its `250` lost), or, while [`SmtpSink::refuse_recipients`] is
+/// set, refuses every recipient for good (a relay a mail cannot go through until it is fixed).
 #[derive(Debug, Clone)]
 pub struct SmtpSink {
     /// Where it listens on 127.0.0.1.
@@ -182,6 +183,9 @@ pub struct SmtpSink {
     pub mails: std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
     /// Set: the reply to each message's final dot is never sent.
     pub lose_replies: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Set: every `RCPT TO` is answered `550 5.7.1` (relaying refused, a permanent failure),
+    /// so no message is taken.
+    pub refuse_recipients: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SmtpSink {
@@ -192,6 +196,7 @@ impl SmtpSink {
             port: listener.local_addr()?.port(),
             mails: std::sync::Arc::default(),
             lose_replies: std::sync::Arc::default(),
+            refuse_recipients: std::sync::Arc::default(),
         };
         let shared = sink.clone();
         tokio::spawn(async move {
@@ -247,6 +252,8 @@ impl SmtpSink {
                     return Ok(());
                 }
                 write.write_all(b"250 2.0.0 Ok: queued\r\n").await?;
+            } else if verb.starts_with("RCPT") && self.refuse_recipients.load(Ordering::SeqCst) {
+                write.write_all(b"550 5.7.1 relaying refused\r\n").await?;
             } else if verb.starts_with("QUIT") {
                 write.write_all(b"221 bye\r\n").await?;
                 return Ok(());

@@ -43,7 +43,7 @@ pub fn parts(config: &Config) -> anyhow::Result<CoupaParts> {
     let invoices = invoice_delivery(config)?;
     let client = Arc::clone(invoices.client());
     let readiness = Arc::new(CoupaReachable::new(Arc::clone(&client))?);
-    let pos = Arc::new(CoupaPurchaseOrders::new(client));
+    let pos = Arc::new(CoupaPurchaseOrders::new(client, config.ledger.path.clone()));
     Ok(CoupaParts {
         invoices: Arc::new(CoupaInvoices(invoices)),
         exporter: pos.clone(),
@@ -144,26 +144,51 @@ impl Outbound for CoupaInvoices {
 /// delivered became a second invoice, a double payment.
 ///
 /// Every configured partner's key is asked (two partners may be one Coupa supplier; the guard
-/// checks each invoice's supplier). The ledger is opened when first needed: the service
-/// creates it at start, after this is built; until it exists nothing was delivered.
+/// checks each invoice's supplier). The ledger is opened when first needed ([`LazyLedger`]);
+/// until it exists nothing was delivered.
 #[derive(Debug)]
 struct DeliveredInLedger {
-    path: PathBuf,
     partners: Vec<String>,
-    ledger: std::sync::Mutex<Option<Arc<Ledger>>>,
+    ledger: LazyLedger,
 }
 
 impl DeliveredInLedger {
     fn new(config: &Config) -> Self {
         DeliveredInLedger {
-            path: config.ledger.path.clone(),
             partners: config.partners.iter().map(|p| p.id.clone()).collect(),
+            ledger: LazyLedger::new(config.ledger.path.clone()),
+        }
+    }
+}
+
+/// The ledger at `path`, opened once, when first needed: the Coupa parts are built before the
+/// service opens (and creates) the ledger at start.
+#[derive(Debug)]
+struct LazyLedger {
+    path: PathBuf,
+    ledger: std::sync::Mutex<Option<Arc<Ledger>>>,
+}
+
+impl LazyLedger {
+    fn new(path: PathBuf) -> Self {
+        LazyLedger {
+            path,
             ledger: std::sync::Mutex::new(None),
         }
     }
 
-    /// The ledger, opened once; `None` while there is none.
-    fn ledger(&self) -> Result<Option<Arc<Ledger>>, String> {
+    /// The ledger; `None` while there is none (nothing was ever written to it).
+    fn existing(&self) -> Result<Option<Arc<Ledger>>, String> {
+        self.get(false)
+    }
+
+    /// The ledger, created when there is none yet.
+    fn created(&self) -> Result<Arc<Ledger>, String> {
+        self.get(true)?
+            .ok_or_else(|| format!("no ledger at {}", self.path.display()))
+    }
+
+    fn get(&self, create: bool) -> Result<Option<Arc<Ledger>>, String> {
         let mut held = self
             .ledger
             .lock()
@@ -171,7 +196,7 @@ impl DeliveredInLedger {
         if let Some(l) = held.as_ref() {
             return Ok(Some(Arc::clone(l)));
         }
-        if !self.path.exists() {
+        if !create && !self.path.exists() {
             return Ok(None);
         }
         let l = Arc::new(
@@ -193,7 +218,7 @@ fn coupa_id_in(detail: &str) -> Option<u64> {
 
 impl KnownInvoices for DeliveredInLedger {
     fn coupa_ids(&self, key: &str) -> Result<Vec<u64>, String> {
-        let Some(ledger) = self.ledger()? else {
+        let Some(ledger) = self.ledger.existing()? else {
             return Ok(Vec::new());
         };
         let key = number_key(key);
@@ -219,48 +244,131 @@ impl KnownInvoices for DeliveredInLedger {
 pub struct CoupaPurchaseOrders {
     client: Arc<CoupaClient>,
     /// Marks of one PO take turns, so a mark's "read, mark, read again" is not interleaved
-    /// with another's of the same PO (two versions' deliveries marking at once) in this
-    /// process.
+    /// with another's of the same PO (two versions' deliveries marking at once), nor with the
+    /// poller settling an earlier mark of it, in this process.
     marking: gateway_core::Turns<u64>,
-    /// POs this process marked exported and has not yet seen still holding the version sent
-    /// (the read after the mark failed, or marking them not exported again did): a retry of
-    /// the mark that finds another version in Coupa sets `exported` false again before
-    /// anything else. Removed once settled, so it stays small.
-    unsettled: std::sync::Mutex<std::collections::HashSet<u64>>,
+    /// Where a mark not yet seen settled is noted, before it is written, until Coupa is seen
+    /// holding the version sent (the read after the mark failed, or marking the PO not
+    /// exported again did): the mark's retry, or the poller, finding another version in Coupa
+    /// sets `exported` false again. In the ledger, so a gateway stopped in between leaves the
+    /// note for the next one ([`Ledger::note_unsettled_mark`]).
+    ledger: LazyLedger,
 }
 
 impl CoupaPurchaseOrders {
-    fn new(client: Arc<CoupaClient>) -> Self {
+    fn new(client: Arc<CoupaClient>, ledger: PathBuf) -> Self {
         CoupaPurchaseOrders {
             client,
             marking: gateway_core::Turns::default(),
-            unsettled: std::sync::Mutex::default(),
+            ledger: LazyLedger::new(ledger),
         }
     }
 
-    /// Notes whether the mark of `coupa_po_id` is unsettled ([`CoupaPurchaseOrders::unsettled`]).
-    fn set_unsettled(&self, coupa_po_id: u64, unsettled: bool) {
-        let mut held = self
-            .unsettled
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if unsettled {
-            held.insert(coupa_po_id);
-        } else {
-            held.remove(&coupa_po_id);
+    /// Notes that `sent` is being marked exported. Before the mark: without the note a stop
+    /// could leave a hidden version no one settles, so a failure here fails the mark
+    /// (retried) before it is written.
+    fn note_unsettled(&self, sent: &PoKey) -> Result<(), DeliveryError> {
+        self.ledger
+            .created()
+            .and_then(|l| l.note_unsettled_mark(sent).map_err(|e| e.to_string()))
+            .map_err(|e| {
+                DeliveryError::retryable(format!(
+                    "cannot note in the ledger that PO {} is being marked exported, so it is not \
+                     marked yet: {e}",
+                    sent.coupa_id
+                ))
+            })
+    }
+
+    /// The version an unsettled mark of `coupa_po_id` was made for, if any.
+    fn unsettled(&self, coupa_po_id: u64) -> Result<Option<PoKey>, DeliveryError> {
+        let ledger = self.ledger.existing().map_err(DeliveryError::retryable)?;
+        match ledger {
+            Some(l) => l.unsettled_mark(coupa_po_id).map_err(|e| {
+                DeliveryError::retryable(format!(
+                    "cannot read whether the export mark of PO {coupa_po_id} is settled: {e}"
+                ))
+            }),
+            None => Ok(None),
         }
     }
 
-    fn is_unsettled(&self, coupa_po_id: u64) -> bool {
-        self.unsettled
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains(&coupa_po_id)
+    /// Forgets the note of `coupa_po_id`'s mark, seen right or undone. A failure is only
+    /// logged: the note left makes the poller read the PO once more and, Coupa holding the
+    /// version marked, forget it then.
+    fn settled(&self, coupa_po_id: u64) {
+        let forgotten = self.ledger.existing().and_then(|l| {
+            l.map_or(Ok(()), |l| {
+                l.settle_mark(coupa_po_id).map_err(|e| e.to_string())
+            })
+        });
+        if let Err(e) = forgotten {
+            tracing::warn!(coupa_po_id, error = %e,
+                "cannot forget the settled export mark of the PO in the ledger; the poller reads \
+                 the PO again and forgets it then");
+        }
     }
 
-    /// Sets `exported` false again on a PO this process marked while Coupa took a buyer's
-    /// change of it (`sent` was sent and marked; Coupa holds `holds` now), so the poller reads
-    /// the new version and sends it. Logged: the mark's window was hit.
+    /// Settles the export mark of `coupa_po_id` noted for `noted` when Coupa holds `holds`:
+    /// another version is hidden by that mark, so it is marked not exported again; the same
+    /// one (or none: the PO is gone) needs nothing. The note is forgotten either way, unless
+    /// setting the flag fails.
+    async fn settle(
+        &self,
+        coupa_po_id: u64,
+        noted: PoKey,
+        holds: Option<PoKey>,
+    ) -> Result<(), DeliveryError> {
+        match holds {
+            Some(holds) if holds != noted => self.unmark(coupa_po_id, noted, holds).await,
+            _ => {
+                self.settled(coupa_po_id);
+                Ok(())
+            }
+        }
+    }
+
+    /// Settles every mark noted unsettled, by this process or one before it (a gateway
+    /// stopped between the mark and the read after it, or whose retries of the mark all
+    /// failed until its message died): the poller calls this before reading what is pending,
+    /// so a version such a mark hid is read by the same poll. Each PO in its turn with the
+    /// marks; a failure is logged and left for the next poll.
+    async fn settle_unsettled(&self) {
+        let noted = match self.ledger.existing() {
+            Ok(Some(l)) => l.unsettled_marks().map_err(|e| e.to_string()),
+            Ok(None) => return,
+            Err(e) => Err(e),
+        };
+        let noted = match noted {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the unsettled export marks in the ledger; tried at the next poll");
+                return;
+            }
+        };
+        for mark in noted {
+            let id = mark.coupa_id;
+            let _turn = self.marking.take(id).await;
+            // A mark of the PO may have settled or replaced the note while this waited.
+            let settled = match self.unsettled(id) {
+                Ok(Some(noted)) => match self.by_id(id).await {
+                    Ok(holds) => self.settle(id, noted, holds.map(|p| p.key())).await,
+                    Err(e) => Err(e),
+                },
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = settled {
+                tracing::warn!(coupa_po_id = id, marked = %mark.key(), error = %e,
+                    "cannot settle the PO's export mark (whether Coupa holds another version \
+                     it hides); tried at the next poll");
+            }
+        }
+    }
+
+    /// Sets `exported` false again on a PO marked while Coupa took a buyer's change of it
+    /// (`sent` was sent and marked; Coupa holds `holds` now), so the poller reads the new
+    /// version and sends it, and forgets the mark's note. Logged: the mark's window was hit.
     async fn unmark(
         &self,
         coupa_po_id: u64,
@@ -271,7 +379,7 @@ impl CoupaPurchaseOrders {
             .set_exported(coupa_po_id, false)
             .await
             .map_err(|e| export_flag_refused(coupa_po_id, "not exported", e))?;
-        self.set_unsettled(coupa_po_id, false);
+        self.settled(coupa_po_id);
         tracing::warn!(coupa_po_id, sent = %sent.key(), coupa_holds = %holds.key(),
             "the PO changed in Coupa while it was being marked exported: marked not exported \
              again, so the poller sends what Coupa holds now");
@@ -365,6 +473,7 @@ fn pending_po(pulled: PulledOrder) -> Result<PendingPo, String> {
 impl PoSource for CoupaPurchaseOrders {
     fn pending(&self) -> BoxFuture<'_, Result<Pending, DeliveryError>> {
         async move {
+            self.settle_unsettled().await;
             let pulled = self
                 .client
                 .pull_purchase_orders(&PoQuery::default())
@@ -421,8 +530,10 @@ impl PoExporter for CoupaPurchaseOrders {
     /// that read and the mark, which then hides the new version (Coupa reset `exported` for it,
     /// the mark set it again). So the PO is read once more after the mark, and when Coupa holds
     /// another version by then, `exported` is set false again (logged) and the poller sends it.
-    /// A failure in between leaves the PO noted as unsettled, so the retry of the mark sets it
-    /// false again before anything else.
+    /// The mark is noted unsettled in the ledger before it is written and forgotten once seen
+    /// right, so after a failure in between (or a stop) the retry of the mark, or the next
+    /// poll ([`CoupaPurchaseOrders::settle_unsettled`]), sets it false again when Coupa holds
+    /// another version than the one marked.
     fn mark_exported(
         &self,
         coupa_po_id: u64,
@@ -439,15 +550,12 @@ impl PoExporter for CoupaPurchaseOrders {
             };
             let before = self.by_id(coupa_po_id).await?.map(|p| p.key());
             if before != Some(sent) {
-                match before {
-                    Some(holds) if self.is_unsettled(coupa_po_id) => {
-                        self.unmark(coupa_po_id, sent, holds).await?;
-                    }
-                    _ => self.set_unsettled(coupa_po_id, false),
+                if let Some(noted) = self.unsettled(coupa_po_id)? {
+                    self.settle(coupa_po_id, noted, before).await?;
                 }
                 return Ok(false);
             }
-            self.set_unsettled(coupa_po_id, true);
+            self.note_unsettled(&sent)?;
             self.client
                 .mark_exported(coupa_po_id)
                 .await
@@ -458,7 +566,7 @@ impl PoExporter for CoupaPurchaseOrders {
                     Ok(false)
                 }
                 _ => {
-                    self.set_unsettled(coupa_po_id, false);
+                    self.settled(coupa_po_id);
                     Ok(true)
                 }
             }
@@ -769,7 +877,8 @@ mod tests {
             gateway_core::Secret::new("sandbox-secret"),
         ))
         .unwrap_or_else(|e| panic!("{e}"));
-        let pos = CoupaPurchaseOrders::new(Arc::new(client));
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let pos = CoupaPurchaseOrders::new(Arc::new(client), dir.path().join("ledger.sqlite"));
         let v1 = PoKey {
             coupa_id: id,
             version: 1,
@@ -804,12 +913,10 @@ mod tests {
         assert!(sandbox.purchase_order_exported("PO-1"));
     }
 
-    /// The buyer revises the PO right after the mark read it, and the read after the mark then
-    /// fails: the mark is unsettled, so its retry, finding version 2 in Coupa, sets `exported`
-    /// false again before anything else, and the poller sees version 2. Without that, the retry
-    /// only found "another version" and left version 2 hidden.
-    #[tokio::test]
-    async fn a_mark_whose_read_after_failed_is_settled_by_its_retry() {
+    /// A sandbox holding PO-1 (version 1) of Acme, whose next two reads of the PO are a
+    /// mark's: the first answered, then the buyer revises it (version 2), then the read after
+    /// the mark fails. Returns the sandbox and the PO's id.
+    async fn a_mark_about_to_fail() -> (gateway_sandbox::SandboxHandle, u64) {
         let sandbox = gateway_sandbox::Sandbox::start(gateway_sandbox::SandboxOptions::default())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
@@ -822,38 +929,138 @@ mod tests {
             ))
             .unwrap_or_else(|e| panic!("{e}"));
         let read = format!("GET /api/purchase_orders?id={id}&");
-        // The mark's first read is answered, then the buyer revises; the next read fails.
         for fault in [
             gateway_sandbox::FaultKind::ThenRevise { purchase_order: id },
             gateway_sandbox::FaultKind::Status { status: 503 },
         ] {
             assert!(sandbox.inject(gateway_sandbox::FaultSpec::new(&read, fault, 1)));
         }
+        (sandbox, id)
+    }
+
+    /// The Coupa side of a gateway on `sandbox` and the ledger at `ledger`, each call made once.
+    fn purchase_orders(
+        sandbox: &gateway_sandbox::SandboxHandle,
+        ledger: &std::path::Path,
+    ) -> CoupaPurchaseOrders {
         let mut cfg = CoupaClientConfig::new(
             sandbox.base_url(),
             "sandbox-client",
             gateway_core::Secret::new("sandbox-secret"),
         );
         cfg.max_attempts = 1;
-        let pos = CoupaPurchaseOrders::new(Arc::new(
-            CoupaClient::new(cfg).unwrap_or_else(|e| panic!("{e}")),
-        ));
-        let v1 = PoKey {
+        CoupaPurchaseOrders::new(
+            Arc::new(CoupaClient::new(cfg).unwrap_or_else(|e| panic!("{e}"))),
+            ledger.to_path_buf(),
+        )
+    }
+
+    /// Version 1 of the PO in Coupa, as sent.
+    fn version_1(id: u64) -> PoKey {
+        PoKey {
             coupa_id: id,
             version: 1,
             cancel: false,
-        };
-        let failed = pos.mark_exported(id, Some(v1)).await;
+        }
+    }
+
+    /// Marks version 1 of the PO through `pos` as [`a_mark_about_to_fail`] has it: the mark
+    /// is written, the read after it fails.
+    async fn mark_that_fails(
+        pos: &CoupaPurchaseOrders,
+        sandbox: &gateway_sandbox::SandboxHandle,
+        id: u64,
+    ) {
+        let failed = pos.mark_exported(id, Some(version_1(id))).await;
         assert!(failed.is_err(), "{failed:?}");
         assert!(
             sandbox.purchase_order_exported("PO-1"),
             "the mark went through before the read failed"
         );
-        let retried = pos.mark_exported(id, Some(v1)).await;
+    }
+
+    /// The buyer revises the PO right after the mark read it, and the read after the mark then
+    /// fails: the mark is unsettled, so its retry, finding version 2 in Coupa, sets `exported`
+    /// false again before anything else, and the poller sees version 2. Without that, the retry
+    /// only found "another version" and left version 2 hidden.
+    #[tokio::test]
+    async fn a_mark_whose_read_after_failed_is_settled_by_its_retry() {
+        let (sandbox, id) = a_mark_about_to_fail().await;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let pos = purchase_orders(&sandbox, &dir.path().join("ledger.sqlite"));
+        mark_that_fails(&pos, &sandbox, id).await;
+        let retried = pos.mark_exported(id, Some(version_1(id))).await;
         assert!(!retried.unwrap_or_else(|e| panic!("{e}")));
         assert!(
             !sandbox.purchase_order_exported("PO-1"),
             "version 2 was hidden"
+        );
+    }
+
+    /// The same, with the gateway stopped between the failed read and the retry: the note was
+    /// held in memory, so the restarted gateway's retry found "another version" only and left
+    /// version 2 hidden for good. Kept in the ledger, it is found by the retry of the new
+    /// process, and the note is forgotten once settled.
+    #[tokio::test]
+    async fn a_mark_whose_read_after_failed_is_settled_by_its_retry_after_a_restart() {
+        let (sandbox, id) = a_mark_about_to_fail().await;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let ledger = dir.path().join("ledger.sqlite");
+        let before_the_stop = purchase_orders(&sandbox, &ledger);
+        mark_that_fails(&before_the_stop, &sandbox, id).await;
+        drop(before_the_stop);
+
+        let restarted = purchase_orders(&sandbox, &ledger);
+        let retried = restarted.mark_exported(id, Some(version_1(id))).await;
+        assert!(!retried.unwrap_or_else(|e| panic!("{e}")));
+        assert!(
+            !sandbox.purchase_order_exported("PO-1"),
+            "version 2 was hidden after the restart"
+        );
+        let left = Ledger::open(&ledger)
+            .and_then(|l| l.unsettled_marks())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(left, Vec::new());
+    }
+
+    /// The gateway stopped between the failed read and the retry, and the mark is never
+    /// retried (its message died): the restarted gateway's poller settles the note before it
+    /// reads what is pending, so the same poll finds version 2. Before, version 2 stayed
+    /// hidden until an operator set `exported` false through Coupa's API.
+    #[tokio::test]
+    async fn a_mark_whose_read_after_failed_is_settled_by_the_poller_after_a_restart() {
+        let (sandbox, id) = a_mark_about_to_fail().await;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let ledger = dir.path().join("ledger.sqlite");
+        let before_the_stop = purchase_orders(&sandbox, &ledger);
+        mark_that_fails(&before_the_stop, &sandbox, id).await;
+        drop(before_the_stop);
+
+        let restarted = purchase_orders(&sandbox, &ledger);
+        let pending = restarted.pending().await.unwrap_or_else(|e| panic!("{e}"));
+        let found: Vec<PoKey> = pending.pos.iter().map(PendingPo::key).collect();
+        assert_eq!(
+            found,
+            vec![PoKey {
+                version: 2,
+                ..version_1(id)
+            }],
+            "version 2 was hidden after the restart"
+        );
+        assert!(!sandbox.purchase_order_exported("PO-1"));
+        let left = Ledger::open(&ledger)
+            .and_then(|l| l.unsettled_marks())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(left, Vec::new());
+        // Nothing left to settle: the next poll reads the PO as pending, no more.
+        assert_eq!(
+            restarted
+                .pending()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .pos
+                .len(),
+            1
         );
     }
 }

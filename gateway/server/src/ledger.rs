@@ -10,6 +10,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::group_commit::GroupCommit;
 
+mod export_marks;
+
 /// Why the ledger could not be used. Disk trouble may pass, so callers treat it as retryable
 /// (HTTP 503, file left in place) rather than losing or duplicating a document.
 #[derive(Debug, thiserror::Error)]
@@ -418,6 +420,8 @@ impl Ledger {
             "left_to_coupa_at",
             "TEXT NOT NULL DEFAULT ''",
         )?;
+        // And this, before an export mark's unsettled note outlived the process.
+        export_marks::create_table(&upgrade)?;
         fill_legacy_payload_ids(&upgrade)?;
         if attempts_new {
             mark_legacy_pos_in_flight(&upgrade)?;
@@ -1320,6 +1324,38 @@ impl Ledger {
         })
     }
 
+    /// Replaces, in the notes of each row of `idempotency_keys`, the lines that begin with
+    /// `head` by `note` (in the first one's place), or, with `append` and no such line, adds
+    /// `note` as [`Ledger::append_note`] does: a note that changes (the acknowledgment of a
+    /// mailed interchange given up again, or mailed late after all) stays one line. Returns
+    /// how many rows changed.
+    pub fn replace_note(
+        &self,
+        idempotency_keys: &[&str],
+        head: &str,
+        note: &str,
+        append: bool,
+    ) -> Result<usize, LedgerError> {
+        self.write(|c| {
+            let mut read =
+                c.prepare_cached("SELECT notes FROM documents WHERE idempotency_key = ?1")?;
+            let mut update = c.prepare_cached(
+                "UPDATE documents SET notes = ?2,
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE idempotency_key = ?1",
+            )?;
+            let mut n = 0;
+            for key in idempotency_keys {
+                let notes: Option<String> =
+                    read.query_row(params![key], |r| r.get(0)).optional()?;
+                if let Some(changed) = notes.and_then(|n| notes_with(&n, head, note, append)) {
+                    n += update.execute(params![key, changed])?;
+                }
+            }
+            Ok(n)
+        })
+    }
+
     /// Records the files kept with a document (`gateway documents` shows them, and which
     /// stored file belongs to which document stays known).
     pub fn record_attachments(
@@ -1509,6 +1545,28 @@ impl gateway_http::IdempotencyStore for Ledger {
         )
         .map_err(|e| e.to_string())
     }
+}
+
+/// `notes` with its lines that begin with `head` replaced by `note` ([`Ledger::replace_note`]);
+/// `None` when nothing changes.
+fn notes_with(notes: &str, head: &str, note: &str, append: bool) -> Option<String> {
+    let mut lines: Vec<&str> = Vec::new();
+    let mut found = false;
+    for line in notes.split('\n') {
+        if !line.starts_with(head) {
+            lines.push(line);
+        } else if !found {
+            lines.push(note);
+            found = true;
+        }
+    }
+    let changed = match (found, append) {
+        (true, _) => lines.join("\n"),
+        (false, true) if notes.is_empty() => note.to_string(),
+        (false, true) => format!("{notes}\n{note}"),
+        (false, false) => return None,
+    };
+    (changed != notes).then_some(changed)
 }
 
 /// Adds `column` to `table` in a ledger made by an older gateway (SQLite has no `ADD COLUMN IF
@@ -2461,6 +2519,23 @@ mod tests {
         );
         assert_eq!(l.recorded_payload_id("coupa-po:20:v5").unwrap(), None);
         assert_eq!(l.recorded_payload_id("coupa-po:21:v1").unwrap(), None);
+    }
+
+    /// A note that changes replaces its earlier line, wherever it is among the others, and
+    /// is added only when asked.
+    #[test]
+    fn a_note_that_changes_stays_one_line() {
+        assert_eq!(
+            notes_with("a\nX: 1\nb\nX: 2", "X: ", "X: 3", false).as_deref(),
+            Some("a\nX: 3\nb")
+        );
+        assert_eq!(notes_with("a", "X: ", "X: 3", false), None);
+        assert_eq!(
+            notes_with("a", "X: ", "X: 3", true).as_deref(),
+            Some("a\nX: 3")
+        );
+        assert_eq!(notes_with("", "X: ", "X: 3", true).as_deref(), Some("X: 3"));
+        assert_eq!(notes_with("X: 3", "X: ", "X: 3", true), None);
     }
 
     /// `Status::ALL` (what `gateway documents --status` offers) holds every status, each read

@@ -2,6 +2,12 @@
 //! adapters, bus and HTTP. Kept as a library so the integration tests in `tests/` drive exactly
 //! what the binary runs.
 
+/// The version `gateway --version` prints: the release, and the commit it was built from when
+/// the build knew it (`0.1.0 (29cd847)`, set by `build.rs`), so an operator upgrading can tell
+/// two builds of one release apart; the release alone when built without git.
+pub const VERSION: &str = env!("GATEWAY_VERSION");
+
+pub mod ack_outbox;
 pub mod ack_watch;
 pub mod bus;
 pub mod codecs;
@@ -27,6 +33,7 @@ pub mod pipeline;
 pub mod po_keys;
 pub mod po_poller;
 pub mod protocols;
+mod published_mark;
 pub mod retention;
 pub mod serve_lock;
 pub mod service;

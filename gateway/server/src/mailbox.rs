@@ -32,13 +32,17 @@
 //! message was marked seen (or quarantined): a message kept for the next poll is not answered
 //! twice. An acknowledgment the relay does not take is tried again in the background with
 //! the same bytes (its control numbers taken once, so the partner sees no gap), with back-off
-//! for a bounded time ([`AckRetry`]), kept meanwhile under `<state>/x12-mail-acks/` so a
-//! restart sends it; one finally given up is logged, counted
+//! for a bounded time ([`AckRetry`]), kept meanwhile under `<state>/x12-mail-acks/`
+//! ([`crate::ack_outbox`]) so a restart sends it; one finally given up is logged, counted
 //! (`gateway_documents_failed_total{adapter="email",kind="acknowledgment"}`) and noted on the
-//! message's documents in the ledger ([`ACK_NOT_MAILED`]: `gateway documents` shows where it is
-//! kept and how to send it again, `gateway partners` counts them). The documents stay taken and
-//! the message read either way, and the partner's resend of the interchange is answered (its
-//! documents not taken twice).
+//! message's documents in the ledger ([`ACK_NOT_MAILED`]: `gateway documents` shows it with the
+//! command that sends it again, `gateway partners` counts them). `gateway acks list` shows the
+//! mails waiting and given up, and `gateway acks resend` queues a given-up one for the running
+//! gateway, which takes it within its poll interval and mails it as it was (its control
+//! numbers kept); once the relay takes it, its documents' note says it was mailed late and
+//! `gateway partners` no longer counts them. The documents stay taken and the message read
+//! either way, and the partner's resend of the interchange is answered (its documents not
+//! taken twice).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -54,9 +58,9 @@ use gateway_core::{DeliveryError, Envelope, Format, IngestRequest, PartnerProfil
 use gateway_model::Document;
 use serde::Deserialize;
 
+use crate::ack_outbox::{AckOutbox, GivenUp, PendingAck, PendingFile};
 use crate::codecs::Codecs;
-use crate::filedrop::move_into;
-use crate::filedrop::write_atomically;
+use crate::filedrop::{move_into, write_atomically};
 use crate::pipeline::Pipeline;
 use crate::x12_senders::X12Senders;
 
@@ -145,6 +149,10 @@ pub struct DueInterchange {
 /// noted so ([`crate::ledger::PartnerSummary::acks_not_mailed`]).
 pub const ACK_NOT_MAILED: &str = "X12 acknowledgment not mailed";
 
+/// The mark the note above is changed to once the acknowledgment, sent again
+/// (`gateway acks resend`), was taken by the relay: no longer counted.
+pub const ACK_MAILED_LATE: &str = "X12 acknowledgment mailed late";
+
 /// How an acknowledgment mail the relay refused is tried again: the same mail, bytes and
 /// control numbers, after a delay that doubles from `first_delay` up to `max_delay`, at most
 /// `attempts` times in all and never past `give_up_after` from the first attempt, so a relay
@@ -178,43 +186,16 @@ impl AckRetry {
     }
 }
 
-/// An acknowledgment mail made (its control numbers taken) and not yet taken by the relay:
-/// kept as it is, so every attempt sends the same bytes and no control number is used twice
-/// or skipped. Kept as `<outbox>/<id>.json` while it waits, so a restart sends it.
-#[derive(Debug, Clone, serde::Serialize, Deserialize)]
-struct PendingAck {
-    partner: String,
-    to: String,
-    subject: String,
-    body: String,
-    /// The acknowledgment mail's own Message-ID (the same on every attempt).
-    mail_id: String,
-    in_reply_to: Option<String>,
-    /// The partner's message answered.
-    answers: String,
-    /// The interchanges acknowledged (`ACME 000000202`).
-    interchanges: String,
-    files: Vec<PendingFile>,
-    /// The ledger keys of the documents the partner's message held, noted when given up.
-    keys: Vec<String>,
-}
-
-#[derive(Debug, Clone, serde::Serialize, Deserialize)]
-struct PendingFile {
-    name: String,
-    bytes: Vec<u8>,
-}
-
 /// Mails partners the 997/999/TA1 their mailed X12 is owed, through the SMTP relay that sends
 /// PO mails (see the module documentation). An acknowledgment the relay does not take is
 /// retried in the background ([`AckRetry`]) with the same bytes, kept under the outbox folder
 /// ([`X12MailAcks::with_outbox`]) until sent so a restart sends it ([`X12MailAcks::resume`]);
-/// one finally given up is noted on its documents in the ledger ([`ACK_NOT_MAILED`]) with where
-/// it is kept and how to send it again.
+/// one finally given up is noted on its documents in the ledger ([`ACK_NOT_MAILED`]) with how
+/// to send it again, and sent when an operator queues it again ([`X12MailAcks::take_resends`]).
 #[derive(Clone)]
 pub struct X12MailAcks {
     mailer: Arc<SmtpMailer>,
-    outbox: Option<PathBuf>,
+    outbox: Option<AckOutbox>,
     retry: AckRetry,
 }
 
@@ -238,9 +219,9 @@ impl X12MailAcks {
 
     /// Keeps each acknowledgment mail not yet sent as a file in `dir` (the service uses
     /// `<state>/x12-mail-acks`), and those given up in `dir/given-up/`, so a restart sends what
-    /// was waiting and an operator can send a given-up one again by moving it back.
+    /// was waiting and an operator can send a given-up one again ([`crate::ack_outbox`]).
     pub fn with_outbox(mut self, dir: PathBuf) -> Self {
-        self.outbox = Some(dir);
+        self.outbox = Some(AckOutbox::new(dir));
         self
     }
 
@@ -251,26 +232,55 @@ impl X12MailAcks {
     }
 
     /// Sends, in the background, every acknowledgment mail waiting in the outbox (left by a
-    /// stop, or moved back from `given-up/` by an operator): the same bytes, so no new control
+    /// stop, or moved back from `given-up/` by hand): the same bytes, so no new control
     /// number. Returns how many it took up; a file it cannot read stays where it is, logged.
+    /// Called once, as the service starts, before anything else writes into the outbox.
     pub fn resume(&self, ledger: Arc<crate::ledger::Ledger>) -> usize {
-        let Some(dir) = &self.outbox else {
+        let Some(outbox) = &self.outbox else {
             return 0;
         };
-        let mut n = 0;
-        for path in list(dir) {
-            if path.extension().is_none_or(|e| e != "json") {
-                continue;
+        self.send_kept(&ledger, outbox.waiting(), "that was waiting")
+    }
+
+    /// Every `every`, until `shutdown` resolves, sends in the background the acknowledgment
+    /// mails `gateway acks resend` queued again, taken out of the queue by a rename
+    /// ([`AckOutbox::claim_resends`]) so each is sent once, by this process, as it was (no new
+    /// control number). The one running gateway runs it, after [`X12MailAcks::resume`].
+    pub async fn take_resends(
+        self,
+        ledger: Arc<crate::ledger::Ledger>,
+        every: Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        let Some(outbox) = self.outbox.clone() else {
+            return;
+        };
+        tokio::pin!(shutdown);
+        loop {
+            self.send_kept(&ledger, outbox.claim_resends(), "an operator queued again");
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = tokio::time::sleep(every) => {}
             }
-            let pending = std::fs::read(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice::<PendingAck>(&b).map_err(|e| e.to_string()));
-            match pending {
+        }
+    }
+
+    /// Sends the mails kept at `paths` in the background (`why` they are sent, for the log).
+    /// Returns how many; a file that cannot be read stays where it is, logged.
+    fn send_kept(
+        &self,
+        ledger: &Arc<crate::ledger::Ledger>,
+        paths: Vec<PathBuf>,
+        why: &str,
+    ) -> usize {
+        let mut n = 0;
+        for path in paths {
+            match crate::ack_outbox::read(&path) {
                 Ok(pending) => {
                     tracing::info!(adapter = "email", partner = %pending.partner,
                         to = %pending.to, message = %pending.answers,
                         interchanges = %pending.interchanges, file = %path.display(),
-                        "sending an X12 acknowledgment mail that was waiting");
+                        "sending an X12 acknowledgment mail {why}");
                     tokio::spawn(self.clone().keep_trying(
                         ledger.clone(),
                         pending,
@@ -353,6 +363,9 @@ impl X12MailAcks {
                 .join(", "),
             files,
             keys: due.keys.clone(),
+            made_at: crate::ack_outbox::now(),
+            given_up: None,
+            resent_at: None,
         }))
     }
 
@@ -436,18 +449,11 @@ impl X12MailAcks {
     /// Writes `pending` into the outbox, so a restart sends it; `None` without an outbox or
     /// when it cannot be written (then only this run retries it, logged).
     fn keep(&self, pending: &PendingAck) -> Option<PathBuf> {
-        let dir = self.outbox.as_ref()?;
-        let name = format!(
-            "{}.json",
-            pending.mail_id.split('@').next().unwrap_or("ack")
-        );
-        let written = serde_json::to_vec(pending)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| write_atomically(dir, &name, &bytes).map_err(|e| e.to_string()));
-        match written {
+        let outbox = self.outbox.as_ref()?;
+        match outbox.keep(pending) {
             Ok(path) => Some(path),
             Err(e) => {
-                tracing::warn!(adapter = "email", dir = %dir.display(), error = %e,
+                tracing::warn!(adapter = "email", dir = %outbox.dir().display(), error = %e,
                     "cannot keep the X12 acknowledgment mail in the outbox; a restart before \
                      it is sent loses it");
                 None
@@ -460,6 +466,39 @@ impl X12MailAcks {
         tracing::info!(adapter = "email", partner = %pending.partner, to = %pending.to,
             message = %pending.answers, interchanges = %pending.interchanges, %answer,
             "X12 acknowledgment mailed to the partner");
+        self.remove_kept(kept);
+    }
+
+    /// `pending`, given up before, was taken by the relay once sent again: as [`Self::sent`],
+    /// and its documents' note ([`ACK_NOT_MAILED`]) now says it was mailed late, so `gateway
+    /// partners` no longer counts them.
+    fn sent_late(
+        &self,
+        ledger: &crate::ledger::Ledger,
+        pending: &PendingAck,
+        kept: Option<&Path>,
+        answer: &str,
+    ) {
+        self.sent(pending, kept, answer);
+        let note = format!(
+            "{ACK_MAILED_LATE}: the acknowledgment ({}) of interchange {} in message {} was \
+             mailed to {} at {}, after it had not been",
+            pending.file_names(),
+            pending.interchanges,
+            pending.answers,
+            pending.to,
+            crate::ack_outbox::now()
+        );
+        let keys: Vec<&str> = pending.keys.iter().map(String::as_str).collect();
+        if let Err(e) = ledger.replace_note(&keys, &not_mailed_head(pending), &note, false) {
+            tracing::warn!(adapter = "email", error = %e,
+                "the acknowledgment was mailed late, but its documents' note cannot be changed \
+                 in the ledger; it still says it was not mailed");
+        }
+    }
+
+    /// Removes the outbox file of a mail the relay took.
+    fn remove_kept(&self, kept: Option<&Path>) {
         if let Some(path) = kept
             && let Err(e) = std::fs::remove_file(path)
         {
@@ -479,6 +518,9 @@ impl X12MailAcks {
         mut done: u32,
         mut last: String,
     ) {
+        // Taken from the outbox (a restart, or an operator's resend): it may have been given
+        // up, and its documents noted so, before.
+        let resumed = done == 0;
         let started = tokio::time::Instant::now();
         loop {
             if done > 0 {
@@ -493,6 +535,10 @@ impl X12MailAcks {
             }
             done += 1;
             match self.mail(&pending).await {
+                Ok(answer) if resumed => {
+                    self.sent_late(&ledger, &pending, kept.as_deref(), &answer);
+                    return;
+                }
                 Ok(answer) => {
                     self.sent(&pending, kept.as_deref(), &answer);
                     return;
@@ -511,9 +557,9 @@ impl X12MailAcks {
         }
     }
 
-    /// `pending` will not be sent: its outbox file moved to `given-up/`, the message's
-    /// documents noted ([`ACK_NOT_MAILED`]) with where the acknowledgment is and how to send
-    /// it again, logged and counted.
+    /// `pending` will not be sent: its outbox file moved to `given-up/` with when and why, the
+    /// message's documents noted ([`ACK_NOT_MAILED`]) with how to send it again (a note of an
+    /// earlier give-up of the same mail replaced), logged and counted.
     fn give_up(
         &self,
         ledger: &crate::ledger::Ledger,
@@ -522,45 +568,49 @@ impl X12MailAcks {
         attempts: u32,
         error: &str,
     ) {
-        let given_up = kept.and_then(|path| {
-            let dir = path.parent()?.join("given-up");
-            let name = path.file_name()?.to_string_lossy().into_owned();
-            match move_into(path, &dir, &name) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    tracing::warn!(adapter = "email", file = %path.display(), error = %e,
-                        "cannot move the given-up acknowledgment mail to given-up/");
-                    Some(path.to_path_buf())
-                }
-            }
+        let mut pending = pending.clone();
+        pending.given_up = Some(GivenUp {
+            at: crate::ack_outbox::now(),
+            attempts,
+            error: error.to_string(),
         });
-        let names = pending
-            .files
-            .iter()
-            .map(|f| f.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let resend = match (&given_up, &self.outbox) {
-            (Some(file), Some(outbox)) => format!(
-                "it is kept, control numbers and all, in {}: fix [mailbox.smtp] or the \
-                 partner's address, then move that file into {} and restart the gateway, which \
-                 mails it as it is (no new control number); or ask the partner to send the \
-                 interchanges again (answered under new control numbers, not taken twice)",
+        let pending = &pending;
+        let given_up =
+            self.outbox
+                .as_ref()
+                .and_then(|outbox| match outbox.give_up(kept, pending) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        tracing::warn!(adapter = "email", dir = %outbox.dir().display(), error = %e,
+                        "cannot keep the given-up acknowledgment mail in given-up/");
+                        kept.map(Path::to_path_buf)
+                    }
+                });
+        let resend = match &given_up {
+            Some(file) => format!(
+                "it is kept, control numbers and all, in {}: fix [mailbox.smtp] (or find the \
+                 partner's right address), then `gateway acks resend --config <gateway.toml> {}` \
+                 (with `--to ADDRESS` for another address) has the running gateway mail it as it \
+                 is (no new control number); or \
+                 ask the partner to send the interchanges again (answered under new control \
+                 numbers, not taken twice)",
                 file.display(),
-                outbox.display()
+                file.file_stem()
+                    .map(|s| s.to_string_lossy())
+                    .unwrap_or_default()
             ),
-            _ => "fix [mailbox.smtp] or the partner's address, then ask the partner to send \
+            None => "fix [mailbox.smtp] or the partner's address, then ask the partner to send \
                   the interchanges again (answered under new control numbers, not taken twice)"
                 .to_string(),
         };
         let note = format!(
-            "{ACK_NOT_MAILED}: the acknowledgment ({names}) of interchange {} in message {} \
-             was not mailed to {}: the relay refused it {attempts} time(s), last with: {error}; \
+            "{}not mailed to {}: the relay refused it {attempts} time(s), last with: {error}; \
              {resend}",
-            pending.interchanges, pending.answers, pending.to
+            not_mailed_head(pending),
+            pending.to
         );
         let keys: Vec<&str> = pending.keys.iter().map(String::as_str).collect();
-        if let Err(e) = ledger.append_note(&keys, &note) {
+        if let Err(e) = ledger.replace_note(&keys, &not_mailed_head(pending), &note, true) {
             tracing::warn!(adapter = "email", error = %e,
                 "cannot note the unsent acknowledgment in the ledger");
         }
@@ -569,6 +619,18 @@ impl X12MailAcks {
             "{note}");
         metrics::count(Counter::Failed, "email", ACKNOWLEDGMENT, 1);
     }
+}
+
+/// The beginning of the [`ACK_NOT_MAILED`] note of `pending`'s documents, whatever the address,
+/// the attempts and the release that wrote it: a later note of the same mail replaces the
+/// lines that begin so.
+fn not_mailed_head(pending: &PendingAck) -> String {
+    format!(
+        "{ACK_NOT_MAILED}: the acknowledgment ({}) of interchange {} in message {} was ",
+        pending.file_names(),
+        pending.interchanges,
+        pending.answers
+    )
 }
 
 /// Answers quarantined messages' senders through the SMTP relay.

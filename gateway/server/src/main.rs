@@ -12,7 +12,7 @@ use gateway_server::convert::{self, ConvertRequest};
 #[derive(Debug, Parser)]
 #[command(
     name = "gateway",
-    version,
+    version = gateway_server::VERSION,
     about = "coupa-gateway: B2B documents (cXML, X12, CSV, JSON) in and out of Coupa",
     long_about = None,
     // Our own `help` command ([`Command::Help`]): clap's answered `gateway help --help` with
@@ -115,6 +115,16 @@ enum DlqVerb {
     Replay,
     /// Delete the dead letters for good.
     Purge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum AcksVerb {
+    /// Each acknowledgment mail waiting for the relay, queued again or given up: its id,
+    /// partner, address, control numbers (ISA13), since when, and why it was given up.
+    List,
+    /// Queue given-up acknowledgment mails for the running gateway to mail as they were made
+    /// (the same control numbers).
+    Resend,
 }
 
 #[derive(Debug, Subcommand)]
@@ -432,6 +442,46 @@ enum Command {
         #[arg(value_name = "DOC_ID|KEY")]
         doc: String,
     },
+    /// The X12 acknowledgments (997/999/TA1) the gateway mails partners for the X12 they mail
+    /// it: list those waiting for the SMTP relay and those given up, and send a given-up one
+    /// again with its control numbers.
+    #[command(after_help = "Examples:\n  \
+        gateway acks list --config gateway.toml\n  \
+        gateway acks list --config gateway.toml --json\n  \
+        gateway acks resend --config gateway.toml ack.5f0c2e9b41d84c6e8f1a2b3c4d5e6f70\n  \
+        gateway acks resend --config gateway.toml ack.5f0c2e9b41d84c6e8f1a2b3c4d5e6f70 --to edi@acme.example\n  \
+        gateway acks resend --config gateway.toml --all-given-up\n\n\
+        An acknowledgment the relay refuses is retried for hours, then given up: its documents \
+        get a note (gateway documents --noted) and gateway partners counts them. resend queues \
+        a given-up one for the running gateway, which takes it within [mailbox] \
+        poll_interval_ms (or at its next start) and mails it as it was made: the same files \
+        and control numbers (ISA13/GS06), so the partner sees no gap. The command mails \
+        nothing itself, so an acknowledgment is never mailed twice beside the service. Follow \
+        it with gateway acks list: gone once the relay took it (its documents' note then says \
+        it was mailed late), or given up again with the relay's new answer. Exit status 1 when \
+        an ID could not be queued (unknown, or not given up).")]
+    Acks {
+        /// What to do with the acknowledgment mails.
+        #[arg(value_enum)]
+        action: AcksVerb,
+        /// resend: the acknowledgment mails, by the ids `gateway acks list` prints.
+        #[arg(value_name = "ID")]
+        ids: Vec<String>,
+        /// The gateway's configuration (its state folder, where the mails are kept, and
+        /// [mailbox.smtp]).
+        #[arg(long, value_name = "gateway.toml", default_value = "gateway.toml")]
+        config: PathBuf,
+        /// resend: every given-up acknowledgment mail.
+        #[arg(long, conflicts_with = "ids")]
+        all_given_up: bool,
+        /// resend (one ID): mail it to this address, or comma-separated addresses, instead of
+        /// the one it was made for (the partner's, since corrected).
+        #[arg(long, value_name = "ADDRESS")]
+        to: Option<String>,
+        /// list: print JSON Lines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove what the gateway kept past its time ([retention] in the configuration): the file
     /// drop's archived day folders, mails already read, and invoice files no document needs
     /// any more. The running service does the same every hour; this is for a dry run, or a
@@ -589,6 +639,91 @@ fn load_config(path: &std::path::Path) -> anyhow::Result<gateway_server::config:
         path,
         std::env::vars(),
     )?)
+}
+
+/// `gateway acks`: the mailed X12 acknowledgments' outbox ([`gateway_server::ack_outbox`]).
+fn acks(
+    action: AcksVerb,
+    ids: &[String],
+    config: &std::path::Path,
+    all_given_up: bool,
+    to: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let config = load_config(config)?;
+    let outbox = gateway_server::ack_outbox::AckOutbox::of(&config);
+    let mut out = std::io::stdout().lock();
+    if action == AcksVerb::List {
+        if !ids.is_empty() || all_given_up || to.is_some() {
+            anyhow::bail!("IDs, --all-given-up and --to go with resend (gateway acks resend ...)");
+        }
+        let (entries, problems) = outbox.list();
+        for p in &problems {
+            eprintln!("warning: {p}");
+        }
+        gateway_server::ack_outbox::print_list(&entries, json, &mut out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if json {
+        anyhow::bail!("--json goes with list");
+    }
+    let Some(mailbox) = config.mailbox.as_ref().filter(|m| m.smtp.is_some()) else {
+        anyhow::bail!(
+            "this configuration has no [mailbox.smtp]: the gateway mails acknowledgments \
+             through it, so nothing would send them; add it, then resend"
+        );
+    };
+    let ids = if all_given_up {
+        outbox.given_up_ids()
+    } else if ids.is_empty() {
+        anyhow::bail!(
+            "name the acknowledgment mails to send again (their ids, as `gateway acks list` \
+             prints them), or give --all-given-up"
+        );
+    } else {
+        ids.to_vec()
+    };
+    if to.is_some() && (all_given_up || ids.len() != 1) {
+        anyhow::bail!("--to goes with one ID: each acknowledgment answers one partner's message");
+    }
+    let mut failed = 0;
+    let mut queued = 0;
+    for id in &ids {
+        match outbox.resend(id, to) {
+            Ok(e) => {
+                queued += 1;
+                writeln!(
+                    out,
+                    "queued {}: partner {}, to {}, ISA13 {} ({})",
+                    e.id,
+                    e.partner,
+                    e.to,
+                    e.control_numbers.join(", "),
+                    e.files.join(", ")
+                )?;
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if queued > 0 {
+        writeln!(
+            out,
+            "{queued} acknowledgment mail(s) queued: the running gateway mails them as they \
+             were made within {} ms ([mailbox] poll_interval_ms), or at its next start; follow \
+             them with `gateway acks list`",
+            mailbox.poll_interval_ms
+        )?;
+    } else if ids.is_empty() {
+        writeln!(out, "no given-up acknowledgment mails")?;
+    }
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -971,6 +1106,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Acks {
+            action,
+            ids,
+            config,
+            all_given_up,
+            to,
+            json,
+        } => acks(action, &ids, &config, all_given_up, to.as_deref(), json),
         Command::Prune {
             config,
             dry_run,

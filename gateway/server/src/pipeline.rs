@@ -757,11 +757,11 @@ impl Pipeline {
 }
 
 /// Publishes one batch and settles its ledger rows: `published` once the bus confirmed (only
-/// while still `received`: a fast consumer may have delivered one already), released when it
-/// refused. `held` keeps the keys in flight until then, so a copy of the request arriving
-/// meanwhile is told to retry, never published beside it. Runs to its end whoever waits for
-/// it; past `patience` (the publish timeout, after which the sender was told to ask again)
-/// its outcome is logged.
+/// while still `received`: a fast consumer may have delivered one already; a ledger that fails
+/// is retried in the background, [`crate::published_mark`]), released when it refused. `held`
+/// keeps the keys in flight until then, so a copy of the request arriving meanwhile is told to
+/// retry, never published beside it. Runs to its end whoever waits for it; past `patience`
+/// (the publish timeout, after which the sender was told to ask again) its outcome is logged.
 async fn publish_and_settle(
     bus: Arc<dyn Broker>,
     ledger: Arc<Ledger>,
@@ -771,41 +771,38 @@ async fn publish_and_settle(
 ) -> Result<(), BusError> {
     let began = tokio::time::Instant::now();
     let published = bus.publish(&batch).await;
-    let keys: Vec<&str> = batch
-        .iter()
-        .map(|m| m.envelope.idempotency_key.as_str())
+    let keys: Vec<String> = batch
+        .into_iter()
+        .map(|m| m.envelope.idempotency_key)
         .collect();
-    match &published {
-        // The bus holds the documents now, so a failure here must not turn into a 503: the
-        // sender would send again. A row left `received` is only a stale status (the
-        // service's next start marks it interrupted; Coupa's duplicate guard creates nothing
-        // twice).
-        Ok(()) => {
-            if let Err(e) = ledger.mark_all_published(&keys) {
-                tracing::warn!(error = %e, documents = keys.len(), "published, but the ledger could not record it");
-            }
-        }
-        Err(_) => {
-            for key in &keys {
-                // best effort: a claim left behind is taken over by the resend anyway
-                let _ = ledger.release(key);
-            }
-        }
-    }
+    let documents = keys.len();
     if began.elapsed() > patience {
         match &published {
             Ok(()) => tracing::info!(
-                documents = keys.len(),
+                documents,
                 "the bus confirmed a publish after its sender was told to ask again: the retry finds the documents received"
             ),
             Err(e) => tracing::warn!(
-                documents = keys.len(),
+                documents,
                 error = %e,
                 "the bus refused a publish after its sender was told to ask again: the retry takes the documents anew"
             ),
         }
     }
-    drop(held);
+    match &published {
+        // The bus holds the documents now, so a failure to mark them must not turn into a
+        // 503 (the sender would send again), nor leave their rows `received` with their keys
+        // free (a resend would take them over and publish them again): the mark is retried
+        // with the keys held until it is recorded.
+        Ok(()) => crate::published_mark::record(ledger, keys, held),
+        Err(_) => {
+            for key in &keys {
+                // best effort: a claim left behind is taken over by the resend anyway
+                let _ = ledger.release(key);
+            }
+            drop(held);
+        }
+    }
     published
 }
 
@@ -1560,6 +1557,72 @@ GE*1*502~\nIEA*1*000000502~\n";
         assert_eq!(report.acknowledgments.len(), 1, "{report:?}");
         let po = ledger.entry("po-2").expect("entry").expect("po");
         assert_eq!(po.status, "partner_rejected", "{po:?}");
+    }
+
+    /// The bus confirmed an invoice but the ledger could not mark it `published` (a trigger
+    /// refuses the update, as a failing disk would): a resend of the same interchange was taken
+    /// over from the row left `received` and published a second time. Now the resend is told to
+    /// send again while the mark is retried, the row becomes `published` once the ledger
+    /// recovers, the resend after that is received before, and the bus holds the invoice once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_published_mark_never_lets_a_resend_publish_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (pipeline, ledger, partners) = qa_pipeline(dir.path()).await;
+        let newco = &partners[0];
+        let on_the_bus = || async {
+            pipeline
+                .bus
+                .depth(crate::bus::COUPA_INVOICES)
+                .await
+                .expect("depth")
+                .ready
+        };
+        let raw = rusqlite::Connection::open(dir.path().join("ledger.sqlite")).expect("open");
+        raw.execute_batch(
+            "CREATE TRIGGER published_fails BEFORE UPDATE OF status ON documents
+             WHEN NEW.status = 'published' BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;",
+        )
+        .expect("trigger");
+
+        let invoice = newco_invoice("000000901", "GLOBEX", 1, 1);
+        let report = ingest_x12(&pipeline, newco, &invoice).await;
+        assert_eq!(report.accepted.len(), 1, "{report:?}");
+        let key = report.accepted[0].idempotency_key.clone();
+        let status = || ledger.entry(&key).expect("entry").expect("row").status;
+        assert_eq!(status(), "received");
+        assert_eq!(on_the_bus().await, 1);
+
+        let resend = || {
+            pipeline.ingest(gateway_core::IngestRequest {
+                raw: invoice.as_bytes(),
+                adapter: "x12",
+                format: Some(gateway_core::Format::X12),
+                partner: Some(newco),
+                source: None,
+                files: &[],
+                notes: &[],
+            })
+        };
+        let refused = resend().await.expect_err("told to send again");
+        assert!(refused.is_in_flight(), "{refused:?}");
+        assert_eq!(on_the_bus().await, 1, "published again");
+        assert_eq!(status(), "received");
+
+        raw.execute_batch("DROP TRIGGER published_fails")
+            .expect("recover");
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        while status() != "published" {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the row never became published"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let again = resend().await.expect("answered");
+        assert!(again.accepted.is_empty(), "{again:?}");
+        assert_eq!(again.duplicates.len(), 1, "{again:?}");
+        assert_eq!(again.duplicates[0].status, "published");
+        assert_eq!(on_the_bus().await, 1, "published again");
     }
 
     #[test]

@@ -236,12 +236,26 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         .and(mailer.clone())
         .map(crate::mailbox::SenderReplies::new);
     // Acknowledgment mails not yet taken by the relay wait beside the ledger, so a restart
-    // sends them with the control numbers they were given.
+    // sends them with the control numbers they were given; those an operator queued again
+    // (`gateway acks resend`) are taken every poll interval.
     let x12_acks = mailer.clone().map(|m| {
-        crate::mailbox::X12MailAcks::new(m).with_outbox(config.state_dir().join("x12-mail-acks"))
+        crate::mailbox::X12MailAcks::new(m).with_outbox(
+            crate::ack_outbox::AckOutbox::of(&config)
+                .dir()
+                .to_path_buf(),
+        )
     });
     if let Some(a) = &x12_acks {
         a.resume(ledger.clone());
+        let every = config
+            .mailbox
+            .as_ref()
+            .map_or(1_000, |m| m.poll_interval_ms.max(10));
+        tasks.spawn(a.clone().take_resends(
+            ledger.clone(),
+            Duration::from_millis(every),
+            stopped(stop_rx.clone()),
+        ));
     }
     if let Some(mb) = &config.mailbox
         && let Some(root) = &mb.maildir

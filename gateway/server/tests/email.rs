@@ -2170,8 +2170,10 @@ async fn a_mailed_997_the_relay_refused_is_sent_later_under_the_same_control_num
 
 /// QA 14c item 6: a 997 the relay never takes is given up after its bounded retries and
 /// noted on the documents of the message, where `gateway documents` shows it and `gateway
-/// partners` counts it, naming where it is kept; moved back into the outbox as the note says,
-/// it is sent at the next start as it was (same bytes, so the same control number).
+/// partners` counts it, naming where it is kept and the command that sends it again; moved
+/// back into the outbox by hand, it is sent at the next start as it was (same bytes, so the
+/// same control number). (`gateway acks resend` is tested by
+/// `a_given_up_997_is_mailed_once_under_its_control_number_by_gateway_acks_resend`.)
 #[tokio::test]
 async fn a_mailed_997_the_relay_never_takes_is_noted_and_sent_from_the_outbox_at_start() {
     let Some(AckingMailbox {
@@ -2237,14 +2239,14 @@ async fn a_mailed_997_the_relay_never_takes_is_noted_and_sent_from_the_outbox_at
     assert!(note.contains("3 time(s)"), "{note}");
     assert!(note.contains("try again later"), "{note}");
     assert!(note.contains(&kept.display().to_string()), "{note}");
-    assert!(note.contains(&outbox.display().to_string()), "{note}");
+    assert!(note.contains("gateway acks resend"), "{note}");
     let summaries = ledger.partner_summaries().unwrap();
     assert_eq!(summaries[0].partner, "acme");
     assert_eq!(summaries[0].acks_not_mailed, 1, "{summaries:?}");
     assert!(delivered_to(&sender).is_empty());
 
-    // The operator does what the note says: the file back into the outbox, and a start
-    // with a relay that works.
+    // The operator moves the file back into the outbox, and starts the gateway with a relay
+    // that works.
     let waiting: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&kept).unwrap()).unwrap();
     let kept_bytes: Vec<u8> = serde_json::from_value(waiting["files"][0]["bytes"].clone()).unwrap();
@@ -2270,6 +2272,197 @@ async fn a_mailed_997_the_relay_never_takes_is_noted_and_sent_from_the_outbox_at
         "{:?}",
         json_files(&outbox)
     );
+}
+
+/// `gateway <args> --config <config>`, run to its end: its exit status, standard output and
+/// standard error.
+fn gateway_cli(config: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every `.json` file of the acknowledgment outbox `outbox`: waiting, queued again, given up.
+fn outbox_files(outbox: &Path) -> Vec<PathBuf> {
+    ["", "resend", "given-up"]
+        .iter()
+        .flat_map(|sub| json_files(&outbox.join(sub)))
+        .collect()
+}
+
+/// Task h2: a mailed 997 the relay refused for good had no command to send it again, only a
+/// note telling the operator to move a file and restart the gateway. `gateway acks list` shows
+/// it given up (partner, address, control number, why); `gateway acks resend` queues it and the
+/// running gateway mails it, once, under the control number it was given; its documents' note
+/// then says it was mailed late and `gateway partners` no longer counts it. Loopback relay, no
+/// IMAP: the service on a Maildir, the command as the `gateway` binary on its configuration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_given_up_997_is_mailed_once_under_its_control_number_by_gateway_acks_resend() {
+    use std::sync::atomic::Ordering;
+    let relay_sink = gateway_core::testkit::SmtpSink::start().await.unwrap();
+    relay_sink.refuse_recipients.store(true, Ordering::SeqCst);
+    let relay = SmtpConfig {
+        port: Some(relay_sink.port),
+        ..postfix("Globex EDI <edi@globex.example>")
+    };
+    let to = "edi@acme.example";
+    let env = mail_env_through(0, Some(to.into()), None, None, Some(relay)).await;
+    let dir = env._dir.path();
+    // The configuration the operator's commands read: the service's ledger (so its outbox)
+    // and relay.
+    let config = dir.join("gateway.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "{}\n[mailbox.smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n\
+             from = \"Globex EDI <edi@globex.example>\"\n",
+            gateway_server::demo::config_text(dir, &env.sandbox.base_url(), None, "mailtest"),
+            relay_sink.port
+        ),
+    )
+    .unwrap();
+    let outbox = dir.join("x12-mail-acks");
+
+    deliver(
+        &env.maildir,
+        "1763800400.M1P1.resend",
+        &mail(
+            "Acme Billing <billing@acme.example>",
+            "x12-resend-1@acme.example",
+            &[(
+                "INV-RESEND-1.edi",
+                "application/edi-x12",
+                &x12_for("INV-RESEND-1"),
+            )],
+        ),
+    );
+    let given_up = outbox.join("given-up");
+    assert!(
+        wait_until(Duration::from_secs(60), || json_files(&given_up).len() == 1).await,
+        "nothing given up in {}",
+        given_up.display()
+    );
+    let (ok, listed, err) = gateway_cli(&config, &["acks", "list"]);
+    assert!(ok, "{err}");
+    assert!(listed.contains("given up since"), "{listed}");
+    assert!(
+        listed.contains(&format!("partner acme  to {to}  ISA13 ")),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("why: the relay refused it 1 time(s)"),
+        "{listed}"
+    );
+    assert!(listed.contains("(550): 5.7.1 relaying refused"), "{listed}");
+    let (ok, json, err) = gateway_cli(&config, &["acks", "list", "--json"]);
+    assert!(ok, "{err}");
+    let entry: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(entry["state"], "given_up", "{entry}");
+    let id = entry["id"].as_str().unwrap().to_string();
+    let isa13_given: u64 = entry["control_numbers"][0]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let noted = |ledger: &gateway_server::ledger::Ledger| {
+        ledger
+            .search(&gateway_server::ledger::DocumentFilter {
+                partner: Some("acme"),
+                number: Some("INV-RESEND-1"),
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap()
+            .remove(0)
+            .notes
+    };
+    let note = noted(&env.running.ledger);
+    assert!(
+        note.contains(gateway_server::mailbox::ACK_NOT_MAILED),
+        "{note}"
+    );
+    assert!(
+        note.contains(&format!("gateway acks resend --config <gateway.toml> {id}")),
+        "{note}"
+    );
+    let acks_not_mailed = |ledger: &gateway_server::ledger::Ledger| {
+        ledger
+            .partner_summaries()
+            .unwrap()
+            .into_iter()
+            .find(|p| p.partner == "acme")
+            .map(|p| p.acks_not_mailed)
+    };
+    assert_eq!(acks_not_mailed(&env.running.ledger), Some(1));
+    assert!(relay_sink.texts().is_empty());
+
+    // The relay is fixed; the operator sends it again.
+    relay_sink.refuse_recipients.store(false, Ordering::SeqCst);
+    let (ok, queued, err) = gateway_cli(&config, &["acks", "resend", &id]);
+    assert!(ok, "{err}");
+    assert!(
+        queued.contains(&format!("queued {id}: partner acme")),
+        "{queued}"
+    );
+    assert!(
+        wait_until(Duration::from_secs(60), || outbox_files(&outbox).is_empty()).await,
+        "{:?}",
+        outbox_files(&outbox)
+    );
+    let mails: Vec<ParsedMail> = relay_sink
+        .mails
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|raw| ParsedMail::parse(raw, &Limits::default()).ok())
+        .collect();
+    assert_eq!(mails.len(), 1, "mailed once");
+    let att = &mails[0].attachments[0];
+    assert_eq!(att.name.as_deref(), Some("INV-RESEND-1.ack.edi"));
+    assert_eq!(
+        isa13(&att.bytes),
+        isa13_given,
+        "the control number it was given"
+    );
+    assert!(String::from_utf8_lossy(&att.bytes).contains("AK5*A~"));
+    assert!(
+        wait_until(Duration::from_secs(30), || acks_not_mailed(
+            &env.running.ledger
+        ) == Some(0))
+        .await,
+        "{}",
+        noted(&env.running.ledger)
+    );
+    let note = noted(&env.running.ledger);
+    assert!(
+        note.contains(gateway_server::mailbox::ACK_MAILED_LATE),
+        "{note}"
+    );
+    assert!(
+        !note.contains(gateway_server::mailbox::ACK_NOT_MAILED),
+        "{note}"
+    );
+    // Nothing is left to send again.
+    let (ok, _, err) = gateway_cli(&config, &["acks", "resend", &id]);
+    assert!(!ok);
+    assert!(
+        err.contains(&format!("no acknowledgment mail {id}")),
+        "{err}"
+    );
+    let (ok, listed, err) = gateway_cli(&config, &["acks", "list"]);
+    assert!(ok, "{err}");
+    assert!(listed.starts_with("0 acknowledgment mail(s)"), "{listed}");
+    assert_eq!(relay_sink.texts().len(), 1, "mailed once");
+    env.running.shutdown().await;
+    env.sandbox.shutdown().await.unwrap();
 }
 
 /// QA (qa14c item 2): a PO mail the relay took whose `250` was lost after the final dot (the

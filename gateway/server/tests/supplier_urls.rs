@@ -174,6 +174,107 @@ async fn a_password_or_token_in_a_supplier_url_is_neither_logged_nor_stored() {
     env.shutdown().await.unwrap();
 }
 
+/// A webhook-style supplier URL carries its secret as a path segment: the order is sent to the
+/// URL as it is, but the dead letter's reason (an order refused), the ledger (row, `sent_to`,
+/// `gateway documents`, `gateway dlq list`) and the log show the segment as `***`, the
+/// segments around it as they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_in_a_supplier_url_path_is_neither_logged_nor_stored() {
+    common::logs();
+    let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
+    let addr = env.sandbox.addr();
+    let secret = "hk8f14e45fceea167a5a36dedd4bea2543";
+    let path = format!("/supplier/{secret}/cxml");
+    let url = format!("http://{addr}{path}");
+    let shown = format!("http://{addr}/supplier/***/cxml");
+    // The first order is refused by the supplier (a permanent 400): it dies at once.
+    assert!(env.sandbox.inject(FaultSpec::new(
+        &format!("POST {path}"),
+        FaultKind::Status { status: 400 },
+        1,
+    )));
+    let id = gateway_sandbox::demo::add_supplier_with_po(
+        &env.sandbox,
+        json!({
+            "name": "Webhook Supplies",
+            "number": "SUP-HOOK",
+            "po-method": "cxml",
+            "cxml-url": url,
+            "cxml-domain": "NetworkID",
+            "cxml-identity": "coupa-buyer",
+            "cxml-supplier-domain": "DUNS",
+            "cxml-supplier-identity": "hook",
+        }),
+        "PO-HOOK-1",
+    )
+    .unwrap();
+    let dead = settled(&env, "PO-HOOK-1", "dead").await;
+    assert!(
+        dead.detail
+            .contains(&format!("{shown} refused the order with HTTP 400")),
+        "{}",
+        dead.detail
+    );
+    let dead_letters = common::gateway_ok(&env, &["dlq", "list"]);
+    assert!(
+        dead_letters.contains("PO-HOOK-1") && dead_letters.contains(&shown),
+        "{dead_letters}"
+    );
+
+    // The second one goes through.
+    env.sandbox
+        .add_purchase_order(gateway_sandbox::demo::sample_purchase_order(
+            "PO-HOOK-2",
+            id,
+        ))
+        .unwrap();
+    let row = settled(&env, "PO-HOOK-2", "delivered").await;
+    let received: Vec<_> = env
+        .sandbox
+        .supplier_received()
+        .into_iter()
+        .map(|r| (r.supplier, r.order_id))
+        .collect();
+    assert_eq!(
+        received,
+        [(secret.to_string(), Some("PO-HOOK-2".to_string()))]
+    );
+
+    let sent_to = env
+        .running
+        .ledger
+        .sent_to(&row.idempotency_key)
+        .unwrap()
+        .unwrap_or_default();
+    let listed = common::gateway_ok(&env, &["documents", "--number", "PO-HOOK-2"]);
+    let listed_dead = common::gateway_ok(&env, &["documents", "--number", "PO-HOOK-1"]);
+    let listed_json = common::gateway_ok(&env, &["documents", "--number", "PO-HOOK-2", "--json"]);
+    let logged = common::logged();
+    for (what, text) in [
+        ("dead letter reason in the ledger", dead.detail.as_str()),
+        ("gateway dlq list", dead_letters.as_str()),
+        ("ledger detail", row.detail.as_str()),
+        ("sent_to", sent_to.as_str()),
+        ("gateway documents", listed.as_str()),
+        ("gateway documents of the dead one", listed_dead.as_str()),
+        ("gateway documents --json", listed_json.as_str()),
+        ("log", logged.as_str()),
+    ] {
+        assert!(!text.contains(secret), "{what} shows the secret: {text}");
+    }
+    for (what, text) in [
+        ("ledger detail", row.detail.as_str()),
+        ("gateway documents", listed.as_str()),
+        ("log", logged.as_str()),
+    ] {
+        assert!(
+            text.contains(&shown),
+            "{what} does not name {shown}: {text}"
+        );
+    }
+    env.shutdown().await.unwrap();
+}
+
 /// Item 10: a supplier with no partner profile whose Coupa record has po-method cxml but no
 /// cxml-domain/cxml-identity died with "[cxml] to_domain is needed", a setting of a partner
 /// profile it does not have. The reason names the record's fields and what to do; nothing is

@@ -78,22 +78,6 @@ pub(crate) fn short(s: &str) -> Result<ShortString, BusError> {
         .map_err(|_| BusError::Topology(format!("name longer than 255 bytes: {s:.40}...")))
 }
 
-/// A URL without its password, for logs and errors.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = url.get(scheme + 3..at).unwrap_or("");
-            let user = creds.split(':').next().unwrap_or("");
-            format!(
-                "{}{user}:***{}",
-                url.get(..scheme + 3).unwrap_or(""),
-                url.get(at..).unwrap_or("")
-            )
-        }
-        _ => url.to_string(),
-    }
-}
-
 impl RabbitBroker {
     /// Connects, declares the topology and verifies it matches what already exists (a queue
     /// declared earlier with other arguments is a clear [`BusError::Topology`]).
@@ -128,7 +112,7 @@ impl RabbitBroker {
         }
         let conn = Connection::connect(&self.url, ConnectionProperties::default())
             .await
-            .map_err(|e| unavailable(&format!("cannot connect to {}", redact_url(&self.url)), e))?;
+            .map_err(|e| self.cannot_connect(e))?;
         let conn = Arc::new(conn);
         *guard = Some(Arc::clone(&conn));
         Ok(conn)
@@ -140,7 +124,14 @@ impl RabbitBroker {
         let props = ConnectionProperties::default().with_connection_name(name.into());
         Connection::connect(&self.url, props)
             .await
-            .map_err(|e| unavailable(&format!("cannot connect to {}", redact_url(&self.url)), e))
+            .map_err(|e| self.cannot_connect(e))
+    }
+
+    /// A connection refused, naming the broker by its URL as logs may show it
+    /// ([`gateway_core::redact_url`]: its password, and any token, hidden).
+    fn cannot_connect(&self, e: impl std::fmt::Display) -> BusError {
+        let url = gateway_core::redact_url(&self.url);
+        unavailable(&format!("cannot connect to {url}"), e)
     }
 
     /// A fresh channel in confirm mode.
@@ -334,20 +325,5 @@ impl Broker for RabbitBroker {
 
     fn ready(&self) -> BoxFuture<'_, Result<(), BusError>> {
         async move { self.connection().await.map(|_| ()) }.boxed()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn urls_are_redacted() {
-        assert_eq!(
-            super::redact_url("amqp://guest:secret@127.0.0.1:5672/%2f"),
-            "amqp://guest:***@127.0.0.1:5672/%2f"
-        );
-        assert_eq!(
-            super::redact_url("amqp://127.0.0.1:5672"),
-            "amqp://127.0.0.1:5672"
-        );
     }
 }
