@@ -189,8 +189,9 @@ async fn a_turned_memo_sends_zero_as_zero_and_its_charges_turned() {
     assert_eq!(num(&held["supplier-total"]), d("15.00"));
     assert_eq!(parts(&held), d("15.00"), "{held:#}");
 
-    // A discount reduced the memo's negative total (as validation counts it): turned, it
-    // adds to the positive credit, and Coupa's parts still add up.
+    // A memo whose total says its discount added to the credit (−100.00 − 10.00 = −110.00)
+    // is read as its total says: turned, the discount adds to the positive credit, and
+    // Coupa's parts still add up to the total billed.
     let discounted = memo(
         "QA-E3-DISCOUNT",
         &[("-10", "10.00", "-100.00", "Widget")],
@@ -200,6 +201,44 @@ async fn a_turned_memo_sends_zero_as_zero_and_its_charges_turned() {
     assert_eq!(num(&held["misc-amount"]), d("10.00"), "{held:#}");
     assert_eq!(num(&held["supplier-total"]), d("110.00"));
     assert_eq!(parts(&held), d("110.00"), "{held:#}");
+}
+
+/// QA's cmdisc: 100.00 credited less a 5.00 discount, 95.00 due, written as credits (cXML:
+/// quantity −1, `GrossAmount` −100.00, `InvoiceDetailDiscount` −5.00 or 5.00, `NetAmount`
+/// −95.00) and written positive. Both reach Coupa as one credit note whose parts add up to
+/// 95.00: line 100.00, misc −5.00. The memo written as credits reached Coupa with misc 5.00
+/// and a supplier total of 95.00, parts that add to 105.
+#[tokio::test]
+async fn a_discount_reduces_the_credit_however_the_memo_is_signed() {
+    let env = common::start().await;
+    for (number, q, a, discount, total) in [
+        ("QA-CMDISC", "-1", "-100.00", "5.00", "-95.00"),
+        ("QA-CMDISC2", "-1", "-100.00", "-5.00", "-95.00"),
+        ("QJ-CMPOS", "1", "100.00", "5.00", "95.00"),
+    ] {
+        let inv = memo(
+            number,
+            &[(q, "100.00", a, "Returned chair")],
+            &format!(
+                r#""charges": [{{"kind": "discount", "amount": "{discount}"}}], "subtotal": "{a}", "tax_total": "0.00", "total": "{total}""#
+            ),
+        );
+        let coupa = deliver(&env, &inv).await;
+        assert_eq!(coupa["is-credit-note"], true, "{coupa:#}");
+        assert_eq!(
+            lines(&coupa),
+            vec![(d("1"), d("100.00"), d("100.00"))],
+            "{number}: {coupa:#}"
+        );
+        assert_eq!(
+            num(&coupa["misc-amount"]),
+            d("-5.00"),
+            "{number}: {coupa:#}"
+        );
+        assert_eq!(num(&coupa["supplier-total"]), d("95.00"), "{number}");
+        assert_eq!(parts(&coupa), d("95.00"), "{number}: {coupa:#}");
+        no_minus_zero(&coupa);
+    }
 }
 
 /// QA's E2, X12's convention: a credit written positive (3 × 10 credited, a −1 × 10 fee, due

@@ -437,10 +437,12 @@ fn tax_from_total(inv: &Invoice) -> Result<Option<Decimal>, EncodeError> {
         .flat_map(|l| l.taxes.iter())
         .filter_map(|t| t.amount)
         .collect();
+    // `None` past what a decimal holds: no tax total is then derivable.
     let (header_sum, line_sum) = (
-        header.iter().sum::<Decimal>(),
-        lines.iter().sum::<Decimal>(),
+        gateway_model::checked_sum(header.iter().copied()),
+        gateway_model::checked_sum(lines.iter().copied()),
     );
+    let all = header_sum.zip(line_sum).and_then(|(h, l)| h.checked_add(l));
     if header.is_empty() && lines.is_empty() {
         if tt.is_zero() {
             return Ok(None);
@@ -459,9 +461,9 @@ fn tax_from_total(inv: &Invoice) -> Result<Option<Decimal>, EncodeError> {
         return Ok(Some(tt));
     }
     // Header taxes may restate the lines' (an X12 summary TXI).
-    let derivable = tt == header_sum + line_sum
-        || (!header.is_empty() && tt == header_sum)
-        || (!lines.is_empty() && tt == line_sum);
+    let derivable = all == Some(tt)
+        || (!header.is_empty() && header_sum == Some(tt))
+        || (!lines.is_empty() && line_sum == Some(tt));
     if derivable {
         return Ok(None);
     }
@@ -470,7 +472,7 @@ fn tax_from_total(inv: &Invoice) -> Result<Option<Decimal>, EncodeError> {
         format!(
             "the tax total {tt} is not the sum of the taxes ({}), and the invoice import has no \
              tax total column (Coupa adds up the taxes): give the taxes that make it up",
-            header_sum + line_sum
+            all.map_or_else(|| "too large to add".to_string(), |s| s.to_string())
         ),
     ))
 }

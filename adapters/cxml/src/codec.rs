@@ -33,7 +33,7 @@ impl Decode for CxmlCodec {
         for (i, tree) in parsed.trees.iter().enumerate() {
             match decode_tree(tree) {
                 Ok(mut d) => {
-                    d.meta.location = Some(format!("cXML document {}", i + 1).into());
+                    d.meta.location = Some(location(i, d.meta.source_key.as_deref()).into());
                     key_by_content_without_payload_id(&mut d);
                     out.documents.push(d);
                 }
@@ -68,6 +68,32 @@ impl Decode for CxmlCodec {
     ) -> Option<String> {
         crate::source_path::source_path(document, meta, json_path)
     }
+}
+
+/// Longest payloadID a location shows, in characters (the reader takes attribute values of up
+/// to 64 KiB).
+const MAX_SHOWN_PAYLOAD_ID: usize = 200;
+
+/// Where the `index`th (from 0) cXML document of an input is, in words for operators: `cXML
+/// document 1, payloadID a1-0001@acme.example`. The payloadID is what the sender and its logs
+/// know the document by: two POSTs of one invoice number were both shown as `from: cXML
+/// document 1` in `gateway documents`, and the operator could not tell which input each row
+/// came from. Shown fit for one line: control characters dropped, at most
+/// [`MAX_SHOWN_PAYLOAD_ID`] characters and `…`. Without a payloadID, the place alone.
+fn location(index: usize, payload_id: Option<&str>) -> String {
+    let place = format!("cXML document {}", index + 1);
+    let Some(id) = payload_id else {
+        return place;
+    };
+    let mut shown = id.chars().filter(|c| !c.is_control());
+    let mut clipped: String = shown.by_ref().take(MAX_SHOWN_PAYLOAD_ID).collect();
+    if shown.next().is_some() {
+        clipped.push('…');
+    }
+    if clipped.trim().is_empty() {
+        return place;
+    }
+    format!("{place}, payloadID {clipped}")
 }
 
 /// A cXML without a payloadID (the DTD requires one) had no key: each time it was sent it was

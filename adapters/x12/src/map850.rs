@@ -201,23 +201,24 @@ fn computed_total(po: &PurchaseOrder) -> Option<Decimal> {
         return None;
     }
     let mut sum = Decimal::ZERO;
-    let charges = |cs: &[gateway_model::Charge]| -> Decimal {
-        cs.iter()
-            .filter_map(|c| {
-                c.amount.map(|a| match c.kind {
-                    ChargeKind::Discount => -a.abs(),
-                    _ => a,
-                })
+    // Each sum checked: `Sum` on decimals panics past what one holds.
+    let charges = |cs: &[gateway_model::Charge]| {
+        gateway_model::checked_sum(cs.iter().filter_map(|c| {
+            c.amount.map(|a| match c.kind {
+                ChargeKind::Discount => -a.abs(),
+                _ => a,
             })
-            .sum()
+        }))
     };
+    let taxes =
+        |ts: &[gateway_model::Tax]| gateway_model::checked_sum(ts.iter().filter_map(|t| t.amount));
     for l in &po.lines {
         sum = sum.checked_add(l.amount?)?;
-        sum = sum.checked_add(l.taxes.iter().filter_map(|t| t.amount).sum())?;
-        sum = sum.checked_add(charges(&l.charges))?;
+        sum = sum.checked_add(taxes(&l.taxes)?)?;
+        sum = sum.checked_add(charges(&l.charges)?)?;
     }
-    sum = sum.checked_add(po.taxes.iter().filter_map(|t| t.amount).sum())?;
-    sum.checked_add(charges(&po.charges))
+    sum = sum.checked_add(taxes(&po.taxes)?)?;
+    sum.checked_add(charges(&po.charges)?)
 }
 
 fn read_beg(
@@ -465,4 +466,41 @@ pub fn write_order(out: &mut Out, po: &PurchaseOrder) -> Result<(), EncodeError>
     common::write_kept_summary(out, &po.extensions)?;
     out.end_area();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gateway_model::{OrderLine, Tax};
+
+    /// An order whose taxes add up past what a decimal holds has no computed total; `Sum`
+    /// panicked there (a partner's `max_lengths` may widen TXI02 to 29 digits).
+    #[test]
+    fn a_total_past_what_a_decimal_holds_is_none_not_a_panic() {
+        let tax = || Tax {
+            amount: Some(Decimal::MAX),
+            ..Tax::default()
+        };
+        let po = PurchaseOrder {
+            lines: vec![OrderLine {
+                amount: Some(Decimal::ONE),
+                taxes: vec![tax(), tax()],
+                ..OrderLine::default()
+            }],
+            ..PurchaseOrder::default()
+        };
+        assert_eq!(computed_total(&po), None);
+        let fits = PurchaseOrder {
+            lines: vec![OrderLine {
+                amount: Some(Decimal::ONE),
+                ..OrderLine::default()
+            }],
+            taxes: vec![Tax {
+                amount: Some(Decimal::TWO),
+                ..Tax::default()
+            }],
+            ..PurchaseOrder::default()
+        };
+        assert_eq!(computed_total(&fits), Some(Decimal::from(3)));
+    }
 }

@@ -347,10 +347,16 @@ impl PurchaseOrder {
     /// is shown when the order gives none ([`PurchaseOrder::shown_total`]). It is never written
     /// into the model's `total`, which stays what the source said (CANONICAL.md: a field the
     /// source does not carry is not invented).
+    ///
+    /// Written as [`shown_sum`] writes a sum: `1112.47`, not the `1112.470` that lines of
+    /// three-decimal quantities add up to.
     pub fn lines_total(&self) -> Option<Decimal> {
-        self.lines.iter().try_fold(Decimal::ZERO, |sum, l| {
-            sum.checked_add(l.extended_amount()?)
-        })
+        self.lines
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, l| {
+                sum.checked_add(l.extended_amount()?)
+            })
+            .map(shown_sum)
     }
 
     /// The total a supplier is shown: the order's own `total`, else
@@ -360,6 +366,36 @@ impl PurchaseOrder {
     pub fn shown_total(&self) -> Option<Decimal> {
         self.total.or_else(|| self.lines_total())
     }
+}
+
+impl Invoice {
+    /// The sum of the lines' amounts ([`InvoiceLine::extended_amount`]) as [`shown_sum`]
+    /// writes it, zero for an invoice without lines; `None` when a line has no amount to add
+    /// (no `amount`, and no quantity or unit price to make one) or the sum overflows. What a
+    /// format that requires a subtotal (cXML's `SubtotalAmount`) shows for an invoice that
+    /// gives none; never written into the model's `subtotal`, which stays what the source
+    /// said.
+    pub fn lines_total(&self) -> Option<Decimal> {
+        self.lines
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, l| {
+                sum.checked_add(l.extended_amount()?)
+            })
+            .map(shown_sum)
+    }
+}
+
+/// A sum the gateway computed, as it writes it where a document gives none (a PO's total
+/// from its lines, an invoice's subtotal or tax): at the scale of its terms less the trailing
+/// zeros past two decimals, and never with fewer than two, most currencies' minor unit (lines
+/// of three-decimal quantities made an OrderRequest `Total` of `1112.470`): `1112.47`,
+/// `170.00`, `120.00` for `120`, `0.125` stays `0.125`.
+pub fn shown_sum(sum: Decimal) -> Decimal {
+    let mut shown = sum.normalize();
+    if shown.scale() < 2 {
+        shown.rescale(2);
+    }
+    shown
 }
 
 impl OrderLine {
@@ -411,4 +447,68 @@ pub struct OrderLine {
     pub charges: Vec<Charge>,
     #[serde(default, skip_serializing_if = "Extensions::is_empty")]
     pub extensions: Extensions,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    /// QA: an OrderRequest for a PO without a total said `1112.470`, lines of three-decimal
+    /// quantities summed at their scale. A computed sum drops zeros past two decimals only.
+    #[test]
+    fn a_computed_sum_keeps_two_decimals_and_no_trailing_zeros_past_them() {
+        for (sum, shown) in [
+            ("1112.470", "1112.47"),
+            ("1112.400", "1112.40"),
+            ("1112.000", "1112.00"),
+            ("170.00", "170.00"),
+            ("120", "120.00"),
+            ("12.5", "12.50"),
+            ("0.125", "0.125"),
+            ("0.1250", "0.125"),
+            ("0.000", "0.00"),
+            ("-3.100", "-3.10"),
+        ] {
+            assert_eq!(shown_sum(d(sum)).to_string(), shown, "{sum}");
+        }
+        let line = |q: &str, p: &str| OrderLine {
+            quantity: Some(d(q)),
+            unit_price: Some(d(p)),
+            ..OrderLine::default()
+        };
+        let po = PurchaseOrder {
+            lines: vec![line("2.500", "444.988"), line("1", "0.00")],
+            ..PurchaseOrder::default()
+        };
+        // 2.500 × 444.988 = 1112.470000
+        assert_eq!(
+            po.lines_total().map(|t| t.to_string()).as_deref(),
+            Some("1112.47")
+        );
+        let inv = Invoice {
+            lines: vec![
+                InvoiceLine {
+                    amount: Some(d("125.00")),
+                    ..InvoiceLine::default()
+                },
+                InvoiceLine {
+                    quantity: Some(d("1")),
+                    unit_price: Some(d("45.00")),
+                    ..InvoiceLine::default()
+                },
+            ],
+            ..Invoice::default()
+        };
+        assert_eq!(
+            inv.lines_total().map(|t| t.to_string()).as_deref(),
+            Some("170.00")
+        );
+        assert_eq!(Invoice::default().lines_total(), Some(Decimal::ZERO));
+    }
 }

@@ -12,18 +12,21 @@ pub mod charset;
 mod date_json;
 mod decimal_json;
 mod decimal_text;
+mod discount;
 mod document;
 mod json;
 mod number;
 mod parts;
+mod sum;
 mod text;
 mod validate;
 
 pub use decimal_json::parse_canonical_decimal;
 pub use decimal_text::{decimal_text, is_plain_decimal_form, parse_plain_decimal, push_decimal};
+pub use discount::DiscountSign;
 pub use document::{
     ChargeKind, Document, DocumentKind, Invoice, InvoiceLine, InvoicePurpose, OrderLine,
-    OrderPurpose, PurchaseOrder, SCHEMA_VERSION,
+    OrderPurpose, PurchaseOrder, SCHEMA_VERSION, shown_sum,
 };
 pub use json::{
     JsonError, JsonItem, from_json, from_json_lines, from_json_lines_or, read_json, read_json_each,
@@ -31,6 +34,7 @@ pub use json::{
 };
 pub use number::{number_key, same_number};
 pub use parts::{Address, Charge, Extensions, Party, PartyId, PaymentTerms, ShippingTerms, Tax};
+pub use sum::checked_sum;
 pub use text::Text;
 pub use validate::{
     COUPA_MAX_INVOICE_LINES, COUPA_MAX_INVOICE_NUMBER, COUPA_MAX_LINE_DESCRIPTION,

@@ -5,9 +5,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::Text;
-use crate::document::{ChargeKind, Document, DocumentKind, Invoice, PurchaseOrder};
-use crate::parts::{Charge, Tax};
+use crate::document::{Document, DocumentKind, Invoice, PurchaseOrder};
+use arithmetic::{Header, LineFacts};
 
+mod arithmetic;
 mod credit;
 mod supplier;
 
@@ -77,9 +78,6 @@ impl ValidationReport {
     }
 }
 
-/// Amounts may differ by rounding of this much before we call them inconsistent.
-const TOLERANCE: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
-
 /// What the receiver knows of a document's sender, which the document then need not say.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Context<'a> {
@@ -130,8 +128,9 @@ const MAX_CONTROLS_LISTED: usize = 20;
 
 impl Document {
     /// Checks required fields, currency shape and arithmetic (line amount = quantity × price,
-    /// subtotal = Σ lines, total = subtotal + taxes + charges − discounts), knowing nothing of
-    /// the sender.
+    /// subtotal = Σ lines, total = subtotal + taxes + charges − discounts; a sum or product
+    /// past what a decimal holds is an error at the value that went past, never a panic; a
+    /// line number given twice is a warning), knowing nothing of the sender.
     pub fn validate(&self) -> ValidationReport {
         self.validate_in(Context::default())
     }
@@ -190,89 +189,6 @@ fn check_currency(r: &mut ValidationReport, currency: &Option<Text>) {
     }
 }
 
-struct LineFacts<'a> {
-    quantity: Option<Decimal>,
-    unit_price: Option<Decimal>,
-    amount: Option<Decimal>,
-    taxes: &'a [Tax],
-    charges: &'a [Charge],
-}
-
-/// Checks one line and returns its amount (given or computed) for the subtotal check.
-fn check_line(r: &mut ValidationReport, i: usize, line: &LineFacts<'_>) -> Option<Decimal> {
-    let path = format!("$.lines[{i}]");
-    if line.quantity.is_none() {
-        r.error(format!("{path}.quantity"), "missing: quantity is required");
-    }
-    if line.unit_price.is_none() && line.amount.is_none() {
-        r.error(
-            format!("{path}.unit_price"),
-            "missing: a unit price or a line amount is required",
-        );
-    }
-    if let Some(q) = line.quantity
-        && q.is_sign_negative()
-        && !q.is_zero()
-    {
-        r.warning(format!("{path}.quantity"), "negative quantity");
-    }
-    let computed = match (line.quantity, line.unit_price) {
-        (Some(q), Some(p)) => q.checked_mul(p),
-        _ => None,
-    };
-    check_taxes(r, &format!("{path}.taxes"), line.taxes);
-    check_charges(r, &format!("{path}.charges"), line.charges);
-    match (line.amount, computed) {
-        (Some(a), Some(c)) if (a - c).abs() > TOLERANCE => {
-            r.error(
-                format!("{path}.amount"),
-                format!(
-                    "{a} does not equal quantity × unit_price = {}",
-                    c.normalize()
-                ),
-            );
-            Some(a)
-        }
-        (Some(a), _) => Some(a),
-        (None, c) => c,
-    }
-}
-
-fn check_taxes(r: &mut ValidationReport, path: &str, taxes: &[Tax]) {
-    for (i, t) in taxes.iter().enumerate() {
-        if t.amount.is_none() && t.rate.is_none() {
-            r.error(format!("{path}[{i}]"), "a tax needs an amount or a rate");
-        }
-    }
-}
-
-fn check_charges(r: &mut ValidationReport, path: &str, charges: &[Charge]) {
-    for (i, c) in charges.iter().enumerate() {
-        if c.amount.is_none() && c.rate.is_none() {
-            r.error(
-                format!("{path}[{i}].amount"),
-                "missing: a charge needs an amount or a rate",
-            );
-        }
-    }
-}
-
-fn signed_charges(charges: &[Charge]) -> Decimal {
-    charges
-        .iter()
-        .filter_map(|c| {
-            c.amount.map(|a| match c.kind {
-                ChargeKind::Discount => -a.abs(),
-                _ => a,
-            })
-        })
-        .sum()
-}
-
-fn tax_sum(taxes: &[Tax]) -> Decimal {
-    taxes.iter().filter_map(|t| t.amount).sum()
-}
-
 fn validate_invoice(inv: &Invoice, cx: Context<'_>, r: &mut ValidationReport) {
     required_text(
         r,
@@ -311,41 +227,23 @@ fn validate_invoice(inv: &Invoice, cx: Context<'_>, r: &mut ValidationReport) {
             supplier::check_partner_supplier(inv, wanted, r);
         }
     }
-    let mut line_sum = Some(Decimal::ZERO);
-    let mut line_tax = Decimal::ZERO;
-    let mut line_charges = Decimal::ZERO;
-    for (i, line) in inv.lines.iter().enumerate() {
-        let amount = check_line(
-            r,
-            i,
-            &LineFacts {
-                quantity: line.quantity,
-                unit_price: line.unit_price,
-                amount: line.amount,
-                taxes: &line.taxes,
-                charges: &line.charges,
-            },
-        );
-        line_sum = match (line_sum, amount) {
-            (Some(s), Some(a)) => Some(s + a),
-            _ => None,
-        };
-        line_tax += tax_sum(&line.taxes);
-        line_charges += signed_charges(&line.charges);
-    }
-    check_taxes(r, "$.taxes", &inv.taxes);
-    check_charges(r, "$.charges", &inv.charges);
-    check_totals(
-        r,
-        Totals {
-            line_sum,
-            subtotal: inv.subtotal,
-            tax_total: inv.tax_total,
-            taxes: line_tax + tax_sum(&inv.taxes),
-            charges: line_charges + signed_charges(&inv.charges),
-            total: inv.total,
-        },
-    );
+    let lines = inv.lines.iter().map(|l| LineFacts {
+        line_number: l.line_number,
+        quantity: l.quantity,
+        unit_price: l.unit_price,
+        amount: l.amount,
+        taxes: &l.taxes,
+        charges: &l.charges,
+    });
+    let header = Header {
+        subtotal: inv.subtotal,
+        tax_total: inv.tax_total,
+        total: inv.total,
+        taxes: &inv.taxes,
+        charges: &inv.charges,
+        discounts: inv.discount_sign(),
+    };
+    arithmetic::check_amounts(r, lines, &header);
 }
 
 /// What Coupa refuses in an invoice that the model itself allows ([`Context::to_coupa`]).
@@ -353,19 +251,26 @@ fn validate_invoice(inv: &Invoice, cx: Context<'_>, r: &mut ValidationReport) {
 /// invoice's own were dropped, and Coupa held less tax than the supplier billed. Header taxes
 /// that only restate the lines' sum (an X12 summary TXI) are no loss and pass.
 fn check_coupa_tax_level(inv: &Invoice, r: &mut ValidationReport) {
-    let header: Decimal = inv.taxes.iter().filter_map(|t| t.amount).sum();
     let lines: Vec<&crate::Tax> = inv.lines.iter().flat_map(|l| l.taxes.iter()).collect();
     if inv.taxes.is_empty() || lines.is_empty() {
         return;
     }
-    let line_sum: Decimal = lines.iter().filter_map(|t| t.amount).sum();
-    if header == line_sum && inv.taxes.iter().all(|t| t.amount.is_some()) {
+    // Sums past what a decimal holds are `None` (their overflow is reported with the
+    // document's arithmetic), and no restatement.
+    let header = crate::checked_sum(inv.taxes.iter().filter_map(|t| t.amount));
+    let line_sum = crate::checked_sum(lines.iter().filter_map(|t| t.amount));
+    if header.is_some() && header == line_sum && inv.taxes.iter().all(|t| t.amount.is_some()) {
         return;
     }
+    let shown = |sum: Option<Decimal>| {
+        sum.map_or_else(|| "too large to add".to_string(), |s| s.to_string())
+    };
     r.error(
         "$.taxes",
         format!(
-            "the invoice has taxes of its own ({header}) and on its lines ({line_sum}); Coupa takes taxes on the lines or on the invoice, not both, so the invoice's would be lost: put every tax on the lines, or every tax on the invoice"
+            "the invoice has taxes of its own ({}) and on its lines ({}); Coupa takes taxes on the lines or on the invoice, not both, so the invoice's would be lost: put every tax on the lines, or every tax on the invoice",
+            shown(header),
+            shown(line_sum)
         ),
     );
 }
@@ -444,93 +349,23 @@ fn validate_order(po: &PurchaseOrder, r: &mut ValidationReport) {
     if po.lines.is_empty() && po.purpose != Some(crate::OrderPurpose::Cancel) {
         r.error("$.lines", "a purchase order needs at least one line");
     }
-    let mut line_sum = Some(Decimal::ZERO);
-    let mut line_tax = Decimal::ZERO;
-    let mut line_charges = Decimal::ZERO;
-    for (i, line) in po.lines.iter().enumerate() {
-        let amount = check_line(
-            r,
-            i,
-            &LineFacts {
-                quantity: line.quantity,
-                unit_price: line.unit_price,
-                amount: line.amount,
-                taxes: &line.taxes,
-                charges: &line.charges,
-            },
-        );
-        line_sum = match (line_sum, amount) {
-            (Some(s), Some(a)) => Some(s + a),
-            _ => None,
-        };
-        line_tax += tax_sum(&line.taxes);
-        line_charges += signed_charges(&line.charges);
-    }
-    check_taxes(r, "$.taxes", &po.taxes);
-    check_charges(r, "$.charges", &po.charges);
-    check_totals(
-        r,
-        Totals {
-            line_sum,
-            subtotal: None,
-            tax_total: None,
-            taxes: line_tax + tax_sum(&po.taxes),
-            charges: line_charges + signed_charges(&po.charges),
-            total: po.total,
-        },
-    );
-}
-
-struct Totals {
-    line_sum: Option<Decimal>,
-    subtotal: Option<Decimal>,
-    tax_total: Option<Decimal>,
-    taxes: Decimal,
-    charges: Decimal,
-    total: Option<Decimal>,
-}
-
-fn check_totals(r: &mut ValidationReport, t: Totals) {
-    if let (Some(sub), Some(sum)) = (t.subtotal, t.line_sum)
-        && (sub - sum).abs() > TOLERANCE
-    {
-        r.error(
-            "$.subtotal",
-            format!(
-                "{sub} does not equal the sum of line amounts {}",
-                sum.normalize()
-            ),
-        );
-    }
-    if let Some(tt) = t.tax_total
-        && !t.taxes.is_zero()
-        && (tt - t.taxes).abs() > TOLERANCE
-    {
-        r.warning(
-            "$.tax_total",
-            format!(
-                "{tt} does not equal the sum of taxes {}",
-                t.taxes.normalize()
-            ),
-        );
-    }
-    let base = t.subtotal.or(t.line_sum);
-    if let (Some(total), Some(base)) = (t.total, base) {
-        let tax = t.tax_total.unwrap_or(t.taxes);
-        let expected = base + tax + t.charges;
-        if (total - expected).abs() > TOLERANCE {
-            r.warning(
-                "$.total",
-                format!(
-                    "{total} does not equal lines {} + taxes {} + charges {} = {}",
-                    base.normalize(),
-                    tax.normalize(),
-                    t.charges.normalize(),
-                    expected.normalize()
-                ),
-            );
-        }
-    }
+    let lines = po.lines.iter().map(|l| LineFacts {
+        line_number: l.line_number,
+        quantity: l.quantity,
+        unit_price: l.unit_price,
+        amount: l.amount,
+        taxes: &l.taxes,
+        charges: &l.charges,
+    });
+    let header = Header {
+        subtotal: None,
+        tax_total: None,
+        total: po.total,
+        taxes: &po.taxes,
+        charges: &po.charges,
+        discounts: crate::DiscountSign::Subtracted,
+    };
+    arithmetic::check_amounts(r, lines, &header);
 }
 
 /// Refuses every text of `value` (its extensions' keys and values included) that holds a

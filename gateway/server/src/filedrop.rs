@@ -8,6 +8,9 @@
 //! beside it (some rejects; the good documents still went through). A crash at any point
 //! leaves the file in `Incoming` or `processing/`; on restart `processing/` is resumed first,
 //! and the ledger's idempotency keys keep documents already published from going out twice.
+//! One file cannot stop the drop ([`crate::drop_guard`]): a file whose handling panics goes
+//! to `error/` saying so and the poll goes on, and one the process died handling twice is
+//! moved there unhandled instead of stopping the service at every start.
 //!
 //! A file is taken only from the folder of the partner its documents name as their sender
 //! ([`crate::folder_owner`]: the X12 ISA sender, the rule `POST /x12` applies; the cXML From
@@ -55,6 +58,7 @@ use gateway_core::metrics::{self, Counter};
 use gateway_core::{Format, IngestRequest, PartnerProfile, detect_format};
 
 use crate::config::FileDropConfig;
+use crate::drop_guard;
 use crate::pipeline::Pipeline;
 
 /// Produces the acknowledgment to write back for an input (X12 997/999/TA1), if any.
@@ -153,6 +157,27 @@ struct Taken {
 struct Names {
     original: String,
     kept: String,
+}
+
+impl Names {
+    /// The names of the file at `path` in `processing/` (`<stamp>--<name>`), and the name it
+    /// was claimed under. `original` is its full name when it was just claimed; a file
+    /// resumed from `processing/` goes by the name it was claimed under.
+    fn of(path: &Path, original: Option<String>) -> (String, Names) {
+        let claimed = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let kept = claimed
+            .split_once("--")
+            .map(|(_, n)| n.to_string())
+            .unwrap_or(claimed.clone());
+        let names = Names {
+            original: original.unwrap_or_else(|| kept.clone()),
+            kept: kept_name(&kept),
+        };
+        (claimed, names)
+    }
 }
 
 /// The folder watcher for every partner.
@@ -299,7 +324,10 @@ impl FileDrop {
         let mut listed = std::collections::HashSet::new();
         for partner in &partners {
             for path in list_files(&self.processing(&partner.id)) {
-                if let Some(taken) = self.process(partner, &path, None, &mut summary).await {
+                if let Some(taken) = self
+                    .process_guarded(partner, &path, None, &mut summary)
+                    .await
+                {
                     self.watch(taken);
                 }
             }
@@ -316,7 +344,7 @@ impl FileDrop {
                 match self.claim(&partner.id, &path) {
                     Ok((claimed, original)) => {
                         if let Some(taken) = self
-                            .process(partner, &claimed, Some(original), &mut summary)
+                            .process_guarded(partner, &claimed, Some(original), &mut summary)
                             .await
                         {
                             self.watch(taken);
@@ -487,6 +515,73 @@ impl FileDrop {
         Ok((target, name))
     }
 
+    /// [`Self::process`], such that whatever happens in it the drop goes on
+    /// ([`crate::drop_guard`]): a panic is caught and the file goes to `error/` saying so, and
+    /// a file whose handling the process died in [`drop_guard::UNFINISHED_LIMIT`] times is
+    /// moved there unread.
+    async fn process_guarded(
+        &self,
+        partner: &PartnerProfile,
+        path: &Path,
+        original: Option<String>,
+        summary: &mut PollSummary,
+    ) -> Option<Taken> {
+        use futures::FutureExt;
+        let unfinished = drop_guard::Handling::unfinished(path);
+        if unfinished >= drop_guard::UNFINISHED_LIMIT {
+            // Its mark stays until the file is out of processing/ (then the poll's
+            // `forget_orphans` removes it), so a failed move is refused again next poll.
+            let why = drop_guard::unfinished_why(unfinished);
+            self.finish_failed(partner, path, original, &why, summary);
+            return None;
+        }
+        let handling = drop_guard::Handling::begin(path, unfinished);
+        let work =
+            std::panic::AssertUnwindSafe(self.process(partner, path, original.clone(), summary))
+                .catch_unwind()
+                .await;
+        drop(handling);
+        match work {
+            Ok(taken) => taken,
+            Err(panic) => {
+                let why = drop_guard::panicked_why(&drop_guard::panic_message(panic.as_ref()));
+                self.finish_failed(partner, path, original, &why, summary);
+                None
+            }
+        }
+    }
+
+    /// A file whose handling failed inside the gateway (`why`): to `error/` with its report,
+    /// kept in the ledger as a refused file (so `gateway documents --from` and the partner's
+    /// status view show it), logged as an error and counted
+    /// (`gateway_documents_failed_total{adapter="file-drop",kind="defect"}`).
+    fn finish_failed(
+        &self,
+        partner: &PartnerProfile,
+        path: &Path,
+        original: Option<String>,
+        why: &str,
+        summary: &mut PollSummary,
+    ) {
+        let (claimed, names) = Names::of(path, original);
+        tracing::error!(adapter = "file-drop", partner = %partner.id,
+            file = %logged(&names.original), reason = %why,
+            "handling the file failed inside the gateway; moved to error/, the drop goes on");
+        metrics::count(Counter::Failed, "file-drop", DEFECT, 1);
+        // Keyed by the name it was claimed under (its time stamp): the same claim resumed is
+        // the same row.
+        self.keep_refused(
+            partner,
+            &names.original,
+            format!("failed:{claimed}").as_bytes(),
+            why,
+        );
+        // Gone already (moved before the failure): nothing left to move.
+        if std::fs::symlink_metadata(path).is_ok() {
+            self.finish_error(partner, path, &names, &[why.to_string()], summary);
+        }
+    }
+
     /// Reads, checks and publishes one file of `processing/`, then archives it or moves it to
     /// `error/`. Returns what was read of a file finished, to watch for a writer that was not
     /// done ([`FileDrop::recheck_taken`]); `None` when it was not read or stays in
@@ -504,18 +599,7 @@ impl FileDrop {
         original: Option<String>,
         summary: &mut PollSummary,
     ) -> Option<Taken> {
-        let claimed = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let kept = claimed
-            .split_once("--")
-            .map(|(_, n)| n.to_string())
-            .unwrap_or(claimed.clone());
-        let names = Names {
-            original: original.unwrap_or_else(|| kept.clone()),
-            kept: kept_name(&kept),
-        };
+        let (claimed, names) = Names::of(path, original);
         let original = names.original.clone();
         let (file, opened) = match open_regular(path) {
             Opened::File(file, meta) => (file, meta),
@@ -1157,6 +1241,8 @@ fn cut_short_note(taken: &Taken, now: Seen, copy: Option<&Path>) -> String {
 
 /// The metrics kind of an acknowledgment the file drop could not write.
 const ACKNOWLEDGMENT: &str = "acknowledgment";
+/// The metrics kind of a file whose handling failed inside the gateway ([`drop_guard`]).
+const DEFECT: &str = "defect";
 
 /// Where a file in `processing/` keeps its acknowledgment: `pending` (made, not yet written to
 /// `Outgoing`) or `sent` (written), hidden names the poll never picks.
@@ -1196,7 +1282,8 @@ impl AckState {
         }
     }
 
-    /// Removes what is kept for files no longer in `dir` (finished while the removal failed).
+    /// Removes what is kept for files no longer in `dir` (finished while the removal failed),
+    /// their handling marks ([`drop_guard::Handling`]) too.
     fn forget_orphans(dir: &Path) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
@@ -1206,7 +1293,7 @@ impl AckState {
             let Some(hidden) = name.strip_prefix('.') else {
                 continue;
             };
-            let file = [PENDING_TMP, SENT, PENDING]
+            let file = [PENDING_TMP, SENT, PENDING, drop_guard::HANDLING]
                 .iter()
                 .find_map(|suffix| hidden.strip_suffix(suffix));
             if let Some(file) = file

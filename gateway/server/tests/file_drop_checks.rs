@@ -634,3 +634,180 @@ async fn a_csv_invoice_of_more_lines_than_coupa_takes_is_refused() {
     assert!(rows[0].detail.contains(&said), "{:?}", rows[0].detail);
     assert!(env.archived("globex").is_empty());
 }
+
+// ---- A file whose handling fails, or that the service died handling ----
+
+/// QA's canonical JSON whose two line amounts add up past what a decimal holds
+/// (`tests/data/qa_overflow/j_sumovf.json`, dropped as `poison_drop.json`).
+fn overflowing_json() -> String {
+    let path = format!(
+        "{}/tests/data/qa_overflow/j_sumovf.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// [`overflowing_json`] with amounts that fit, numbered `number`.
+fn fitting_json(number: &str) -> String {
+    overflowing_json()
+        .replace("79228162514264337593543950335", "100.00")
+        .replace("\"215.00\"", "\"200.00\"")
+        .replace("QJ-SUMOVF", number)
+}
+
+/// Everything in `dir`, hidden names (acknowledgments, handling marks) included.
+fn all_entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// QA: `poison_drop.json` (two line amounts of 79228162514264337593543950335) panicked
+/// validation and stopped the drop: the file stayed in processing/, nothing in error/, no
+/// ledger row, every later file of every partner left in Incoming, and after a restart the
+/// file was resumed and stopped the drop again. Now the file resumed from processing/ (as the
+/// old binary left it) and a new one both go to error/ with the located error, and the other
+/// partners' files are taken in the same poll.
+#[tokio::test]
+async fn a_file_whose_amounts_overflow_goes_to_error_located_and_the_drop_goes_on() {
+    let mut env = env(0).await;
+    let processing = env.root.join("acme/processing");
+    std::fs::write(
+        processing.join("20261205T194235.604909--ovf.json"),
+        overflowing_json(),
+    )
+    .unwrap();
+    for (partner, name, body) in [
+        (
+            "acme",
+            "ovf-again.json",
+            overflowing_json().replace("QJ-SUMOVF", "QJ-SUMOVF-2"),
+        ),
+        ("acme", "ok.json", fitting_json("QJ-OK-A")),
+        ("globex", "okg.json", fitting_json("QJ-OK-G")),
+    ] {
+        std::fs::write(env.drop.incoming(partner).join(name), body).unwrap();
+    }
+    env.drop.poll().await;
+    let summary = env.drop.poll().await;
+    assert_eq!(summary.documents, 2, "{summary:?}");
+
+    for name in ["ovf.json", "ovf-again.json"] {
+        let report = env.error_report("acme", name).unwrap_or_default();
+        assert!(
+            report.contains("$.lines[1].amount")
+                && report.contains(
+                    "more than an amount can hold (at most 79228162514264337593543950335)"
+                ),
+            "{name}: {report}"
+        );
+        let found = found_from(&env, name);
+        assert!(
+            found.iter().any(|e| e.status == "rejected"),
+            "{name}: {found:?}"
+        );
+    }
+    assert_eq!(env.archived("acme"), vec!["ok.json"]);
+    assert_eq!(env.archived("globex"), vec!["okg.json"]);
+    assert!(all_entries(&processing).is_empty());
+}
+
+/// Whatever fails inside the gateway while a file is handled (here its acknowledger panics,
+/// after the file's invoice was published), the drop goes on: the file goes to error/ with a
+/// report naming the failure, is kept in the ledger where `gateway documents --from` finds it,
+/// and the next file of the partner and the other partner's are taken in the same poll.
+#[tokio::test]
+async fn a_file_whose_handling_panics_goes_to_error_and_the_drop_goes_on() {
+    use gateway_core::metrics::{Counter, value};
+    let Env {
+        _dir,
+        root,
+        drop,
+        ledger,
+    } = env(0).await;
+    let drop = drop.with_acknowledger(
+        gateway_core::Format::Json,
+        Arc::new(|raw: &[u8], _: &gateway_core::PartnerProfile| {
+            if String::from_utf8_lossy(raw).contains("BOOM-1") {
+                panic!("the acknowledger failed on BOOM-1");
+            }
+            None
+        }),
+    );
+    let mut env = Env {
+        _dir,
+        root,
+        drop,
+        ledger,
+    };
+    let failed_before = value(Counter::Failed, "file-drop", "defect");
+    for (partner, name, number) in [
+        ("acme", "boom.json", "BOOM-1"),
+        ("acme", "ok.json", "QJ-OK-A"),
+        ("globex", "okg.json", "QJ-OK-G"),
+    ] {
+        std::fs::write(env.drop.incoming(partner).join(name), fitting_json(number)).unwrap();
+    }
+    env.drop.poll().await;
+    let summary = env.drop.poll().await;
+    assert_eq!(
+        summary.errored,
+        vec![env.root.join("acme/error/boom.json")],
+        "{summary:?}"
+    );
+
+    let report = env.error_report("acme", "boom.json").unwrap_or_default();
+    assert!(
+        report.contains("handling this file failed inside the gateway")
+            && report.contains("the acknowledger failed on BOOM-1"),
+        "{report}"
+    );
+    let found = found_from(&env, "boom.json");
+    assert!(
+        found.iter().any(|e| e.status == "rejected"
+            && e.kind == "unknown"
+            && e.detail.contains("the acknowledger failed on BOOM-1")),
+        "{found:?}"
+    );
+    // Its invoice was published before the failure, and is listed with it.
+    assert!(found.iter().any(|e| e.number == "BOOM-1"), "{found:?}");
+    assert!(value(Counter::Failed, "file-drop", "defect") > failed_before);
+    assert_eq!(env.archived("acme"), vec!["ok.json"]);
+    assert_eq!(env.archived("globex"), vec!["okg.json"]);
+    assert!(all_entries(&env.root.join("acme/processing")).is_empty());
+}
+
+/// A crash no catch survives (an abort, a kill) while a file is handled leaves the file in
+/// processing/ and, beside it, the mark of a handling that never ended. Resumed once more it
+/// is handled (a restart may come mid-file); a file whose handling never ended twice is not
+/// handled a third time, which would stop the service at every start, but goes to error/
+/// saying so.
+#[tokio::test]
+async fn a_file_the_service_died_handling_twice_goes_to_error_unhandled() {
+    let mut env = env(0).await;
+    let processing = env.root.join("acme/processing");
+    for (name, number, unfinished) in [("once.json", "ONCE-1", 1), ("twice.json", "TWICE-1", 2)] {
+        let claimed = format!("20261205T194235.604909--{name}");
+        std::fs::write(processing.join(&claimed), fitting_json(number)).unwrap();
+        std::fs::write(
+            processing.join(format!(".{claimed}.handling")),
+            unfinished.to_string(),
+        )
+        .unwrap();
+    }
+    let summary = env.drop.poll().await;
+    assert_eq!(summary.documents, 1, "{summary:?}");
+    assert_eq!(env.archived("acme"), vec!["once.json"]);
+    let report = env.error_report("acme", "twice.json").unwrap_or_default();
+    assert!(
+        report.contains("handling this file began 2 times and never ended"),
+        "{report}"
+    );
+    let found = found_from(&env, "twice.json");
+    assert_eq!(found.len(), 1, "nothing of it was read: {found:?}");
+    assert_eq!(found[0].status, "rejected");
+    assert!(all_entries(&processing).is_empty());
+}

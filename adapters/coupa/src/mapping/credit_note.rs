@@ -14,15 +14,20 @@
 
 use std::borrow::Cow;
 
-use gateway_model::{Charge, CreditDirection, Decimal, Invoice, InvoiceLine, Tax};
+use gateway_model::{Charge, CreditDirection, Decimal, DiscountSign, Invoice, InvoiceLine, Tax};
 
 use crate::error::CoupaError;
 
-/// A memo as Coupa takes it, and whether its signs were turned (a discount then adds to the
-/// credit: the model counts it against the memo's negative total).
+/// A memo as Coupa takes it, and how its discounts count in its total
+/// ([`gateway_model::Charge::in_total`]).
 pub(super) struct InCoupaSigns<'a> {
     pub invoice: Cow<'a, Invoice>,
-    pub turned: bool,
+    /// The memo's own [`Invoice::discount_sign`], turned with it: a discount that reduced a
+    /// credit written negative (added to it, toward zero) reduces the positive credit note
+    /// (subtracted), so Coupa's parts add up to the supplier total. Counted as adding to the
+    /// credit, a memo of −100.00 less a −5.00 discount, due −95.00, reached Coupa as lines
+    /// 100.00 and misc 5.00 with a supplier total of 95.00.
+    pub discounts: DiscountSign,
 }
 
 /// `inv` in Coupa's signs: a credit memo written as credits turned positive as a whole,
@@ -31,14 +36,14 @@ pub(super) fn in_coupa_signs(inv: &Invoice) -> Result<InCoupaSigns<'_>, CoupaErr
     match inv.credit_direction() {
         Some(CreditDirection::Negative) => Ok(InCoupaSigns {
             invoice: Cow::Owned(turned(inv)),
-            turned: true,
+            discounts: inv.discount_sign().turned(),
         }),
         Some(CreditDirection::Unknown) => Err(CoupaError::Mapping(
             CreditDirection::UNKNOWN_WHY.to_string(),
         )),
         Some(CreditDirection::Positive) | None => Ok(InCoupaSigns {
             invoice: Cow::Borrowed(inv),
-            turned: false,
+            discounts: inv.discount_sign(),
         }),
     }
 }
@@ -146,7 +151,7 @@ mod tests {
                 ..Tax::default()
             }];
             let turned = in_coupa_signs(&neg).unwrap();
-            assert!(turned.turned);
+            assert!(matches!(turned.invoice, Cow::Owned(_)));
             let l = &turned.invoice.lines[0];
             assert_eq!(qpa(l), (d("2"), d("50"), d("100")), "{q} {p}");
             assert_eq!(l.taxes[0].amount, d("10"));
@@ -154,7 +159,7 @@ mod tests {
         }
         let pos = memo(vec![line("2", "50", "100")], Some("110"));
         let same = in_coupa_signs(&pos).unwrap();
-        assert!(matches!(same.invoice, Cow::Borrowed(_)) && !same.turned);
+        assert!(matches!(same.invoice, Cow::Borrowed(_)));
         // A standard invoice with a negative line is Coupa's other form of credit: untouched.
         let mut standard = memo(vec![line("-2", "50", "-100")], Some("-110"));
         standard.purpose = Some(InvoicePurpose::Standard);
@@ -173,7 +178,7 @@ mod tests {
             Some("-20.00"),
         );
         let out = in_coupa_signs(&m).unwrap();
-        assert!(out.turned);
+        assert!(matches!(out.invoice, Cow::Owned(_)));
         let lines = &out.invoice.lines;
         assert_eq!(qpa(&lines[0]), (d("3"), d("10.00"), d("30.00")));
         assert_eq!(qpa(&lines[1]), (d("1"), d("-10.00"), d("-10.00")));

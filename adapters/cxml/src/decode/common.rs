@@ -551,6 +551,10 @@ pub(crate) fn invoice_payment_terms<'t>(
 pub(crate) struct TaxRead {
     pub taxes: Vec<Tax>,
     pub total: Option<Decimal>,
+    /// How many `TaxDetail`s have no amount although the `Tax/Money` says what the tax bills:
+    /// several without a `TaxAmount`, so which part is whose cannot be told
+    /// ([`amounts_from_money`]). 0 when every detail has its amount.
+    pub unsplit: usize,
     purposes: Option<Value>,
     description: Option<Text>,
     detail_extra: Option<Value>,
@@ -622,13 +626,55 @@ pub(crate) fn read_tax(tax: Node<'_>) -> Result<TaxRead, CxmlError> {
             e_list.push(Value::Null);
         }
     }
+    let unsplit = amounts_from_money(&mut taxes, total, tax)?;
     Ok(TaxRead {
         taxes,
         total,
+        unsplit,
         purposes: purposes.map(Value::Array),
         description,
         detail_extra: extra.map(Value::Array),
     })
+}
+
+/// Gives the one `TaxDetail` of `tax` without a `TaxAmount` its amount: the `Tax/Money`
+/// (`money`, the tax billed) less the other details' amounts, so a lone detail's is the Money
+/// itself. A `<Tax><Money>19.00</Money><TaxDetail percentageRate="19">` with its
+/// `TaxableAmount` but no `TaxAmount` was read as a tax of rate 19 and no amount, and Coupa
+/// was sent the rate without the 19.00 billed. A remainder of the other sign than the Money
+/// (the other details already bill more) is no amount of this one, and is left unknown.
+///
+/// Returns how many details are still without an amount while the Money gives one: several
+/// details without a `TaxAmount` (which part of the Money is whose cannot be told), or the
+/// one a remainder could not be given to. `Err` when the details' amounts add up past what a
+/// decimal holds.
+fn amounts_from_money(
+    taxes: &mut [Tax],
+    money: Option<Decimal>,
+    tax: Node<'_>,
+) -> Result<usize, CxmlError> {
+    let missing = taxes.iter().filter(|t| t.amount.is_none()).count();
+    let Some(money) = money else {
+        return Ok(0);
+    };
+    if missing != 1 {
+        return Ok(missing);
+    }
+    let rest = taxes
+        .iter()
+        .filter_map(|t| t.amount)
+        .try_fold(Decimal::ZERO, Decimal::checked_add)
+        .and_then(|others| money.checked_sub(others))
+        .ok_or_else(|| {
+            tax.invalid("the TaxDetails' amounts add up to more than an amount can hold")
+        })?;
+    if !rest.is_zero() && rest.is_sign_negative() != money.is_sign_negative() {
+        return Ok(1);
+    }
+    if let Some(t) = taxes.iter_mut().find(|t| t.amount.is_none()) {
+        t.amount = Some(rest);
+    }
+    Ok(0)
 }
 
 /// The attributes and child elements of `node` not named in `attrs` and `children`, as

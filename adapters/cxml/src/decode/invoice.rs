@@ -256,6 +256,8 @@ pub(crate) fn invoice(req: Node<'_>, notes: &mut Vec<String>) -> Result<Invoice,
         inv.total = due.or(net).or(gross);
     }
     carried::restore_charge_descriptions(&mut header_extrinsic, &mut inv.charges);
+    // A subtotal or tax total the writer made (the invoice had none) reads as none.
+    carried::undo_invoice_sums(&mut header_extrinsic, &mut inv);
     ext.put("extrinsic", Value::Object(header_extrinsic));
     inv.currency = currency;
     inv.extensions = ext.into_extensions();
@@ -474,6 +476,21 @@ fn own_charge(
     Ok(None)
 }
 
+/// Refuses a line's `Tax` whose `Money` is not split among its `TaxDetail`s: several of them
+/// give no `TaxAmount` (see [`TaxRead::unsplit`]). Coupa taxes such an invoice by line, each
+/// tax line with its own amount, so read as rates alone the line's tax would reach Coupa
+/// without the amount billed. The summary's `Tax` is not refused so: its `Money` is the
+/// invoice's `tax_total`, which reaches Coupa as its tax amount whatever the details say.
+fn unsplit_line_tax(tax: Node<'_>, read: &TaxRead) -> CxmlError {
+    let money = read.total.map(|m| format!(" of {m}")).unwrap_or_default();
+    tax.invalid(format!(
+        "the line's tax{money} is not split among its TaxDetails: {} of them give no \
+         TaxAmount, so what each bills cannot be told, and the buyer would be sent their rates \
+         without the tax billed; give each TaxDetail its TaxAmount",
+        read.unsplit
+    ))
+}
+
 /// An `InvoiceDetailDiscount`: amount (made positive: a discount always reduces) and rate.
 fn discount(d: Node<'_>) -> Result<Option<Charge>, CxmlError> {
     let amount = amount_in(Some(d))?.map(|a| a.abs());
@@ -588,6 +605,9 @@ fn line(
     }
     if let Some(tax) = item.child("Tax") {
         let mut read: TaxRead = read_tax(tax)?;
+        if read.unsplit > 0 {
+            return Err(unsplit_line_tax(tax, &read));
+        }
         read.plain_when_no_details();
         read.keep(&mut ext);
         l.taxes = read.taxes;
