@@ -15,5 +15,5 @@ mod settle;
 pub mod turns;
 
 pub use embedded::EmbeddedBroker;
-pub use rabbit::RabbitBroker;
+pub use rabbit::{KeptLimit, RabbitBroker};
 pub use turns::{DEAD_LETTER_WAIT, is_busy, on_dead_letter_wait, with_dead_letter_wait};

@@ -265,6 +265,13 @@ pub enum BusError {
     /// The broker cannot be reached or the connection dropped. Retrying later helps.
     #[error("bus unavailable: {0}")]
     Unavailable(String),
+    /// The broker answered but refused the connection: the user name and password, or the
+    /// virtual host, in its URL. Its own variant because the cure is not waiting for a broker
+    /// to come up but fixing the credentials (in the configuration or in the broker); still
+    /// retryable, as a document waiting on the bus must not be given up for the gateway's own
+    /// configuration, and a reconnect succeeds once they are fixed.
+    #[error("broker refused the connection: {0}")]
+    Refused(String),
     /// The broker refused (nacked) a message. Retrying later may help.
     #[error("broker did not confirm the message: {0}")]
     NotConfirmed(String),
@@ -287,7 +294,10 @@ impl BusError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            BusError::Unavailable(_) | BusError::NotConfirmed(_) | BusError::Storage(_)
+            BusError::Unavailable(_)
+                | BusError::Refused(_)
+                | BusError::NotConfirmed(_)
+                | BusError::Storage(_)
         )
     }
 }

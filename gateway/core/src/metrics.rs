@@ -67,6 +67,8 @@ struct Registry {
     gauges: BTreeMap<String, i64>,
     overdue_acks: BTreeMap<String, u64>,
     files_waiting: BTreeMap<String, u64>,
+    /// Inputs refused for the gateway's own trouble, by adapter and reason.
+    refused: BTreeMap<(String, String), u64>,
 }
 
 fn registry() -> &'static Mutex<Registry> {
@@ -81,6 +83,31 @@ pub fn count(counter: Counter, adapter: &str, kind: &str, n: u64) {
             .entry((counter, adapter.to_string(), kind.to_string()))
             .or_default() += n;
     }
+}
+
+/// Counts an input (a request, a file, a mail) the gateway did not take for a reason of its
+/// own, the sender told to send again: `reason` names the part that failed (`ledger`,
+/// `disk_space`, `bus`). Such refusals otherwise show only in the log, while a load balancer
+/// keeps sending senders to the instance.
+pub fn count_refused(adapter: &str, reason: &str) {
+    if let Ok(mut r) = registry().lock() {
+        *r.refused
+            .entry((adapter.to_string(), reason.to_string()))
+            .or_default() += 1;
+    }
+}
+
+/// How many inputs [`count_refused`] counted (for tests).
+pub fn refused(adapter: &str, reason: &str) -> u64 {
+    registry()
+        .lock()
+        .ok()
+        .and_then(|r| {
+            r.refused
+                .get(&(adapter.to_string(), reason.to_string()))
+                .copied()
+        })
+        .unwrap_or(0)
 }
 
 /// Records one delivery's latency from receipt to delivery.
@@ -177,6 +204,20 @@ pub fn render() -> String {
                 );
             }
         }
+    }
+    let name = "gateway_inputs_refused_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Inputs the gateway did not take for a reason of its own, the sender told to send again (503): reason ledger (its document ledger could not record them), disk_space (free space below [ledger] min_free_mb), bus, attachments, unconfirmed, in_flight, reading."
+    );
+    let _ = writeln!(out, "# TYPE {name} counter");
+    for ((adapter, reason), v) in &r.refused {
+        let _ = writeln!(
+            out,
+            "{name}{{adapter=\"{}\",reason=\"{}\"}} {v}",
+            escape(adapter),
+            escape(reason)
+        );
     }
     let name = "gateway_delivery_latency_seconds";
     let _ = writeln!(out, "# HELP {name} Time from receipt to delivery.");

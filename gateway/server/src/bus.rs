@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use gateway_broker::{EmbeddedBroker, RabbitBroker};
-use gateway_core::{Broker, ConsumerSpec, Topology};
+use gateway_core::{Broker, BusError, ConsumerSpec, Topology};
 
 use crate::config::BusConfig;
 
@@ -59,7 +59,7 @@ pub async fn open(cfg: &BusConfig, role: Role) -> anyhow::Result<Arc<dyn Broker>
         Some(url) => {
             let broker = RabbitBroker::connect(url.expose(), topology)
                 .await
-                .context("connecting to RabbitMQ ([bus] amqp_url); is it running? start it with `rabbitmq-server -detached`")?;
+                .map_err(|e| rabbit_failure(e, &cfg.namespace))?;
             Ok(Arc::new(broker))
         }
         None => {
@@ -80,6 +80,21 @@ pub async fn open(cfg: &BusConfig, role: Role) -> anyhow::Result<Arc<dyn Broker>
             Ok(Arc::new(broker))
         }
     }
+}
+
+/// A failed start on RabbitMQ, in the setting's words. The broker's error carries the hint
+/// that fits it (start RabbitMQ only when nothing accepted the connection; the credentials or
+/// virtual host of the URL when it refused them); a topology that does not match what is
+/// declared names the namespace, not the URL. Before, "is it running? start it" led them all,
+/// a refused password and a queue declared with other arguments included.
+fn rabbit_failure(e: BusError, namespace: &str) -> anyhow::Error {
+    let setting = match &e {
+        BusError::Topology(_) => {
+            format!("declaring the bus topology on RabbitMQ ([bus] namespace \"{namespace}\")")
+        }
+        _ => "connecting to RabbitMQ ([bus] amqp_url)".to_string(),
+    };
+    anyhow::Error::new(e).context(setting)
 }
 
 #[cfg(test)]
@@ -110,5 +125,93 @@ mod tests {
         open(&cfg, Role::Operator)
             .await
             .unwrap_or_else(|e| panic!("{e:#}"));
+    }
+    /// `url` with its user name and password replaced by `login` (`user:password`).
+    fn with_login(url: &str, login: &str) -> String {
+        let rest = url.strip_prefix("amqp://").unwrap_or(url);
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let host = authority.rsplit('@').next().unwrap_or(authority);
+        format!("amqp://{login}@{host}{path}")
+    }
+
+    /// `url` with its virtual host replaced by `vhost`.
+    fn with_vhost(url: &str, vhost: &str) -> String {
+        let rest = url.strip_prefix("amqp://").unwrap_or(url);
+        let authority = rest.split('/').next().unwrap_or(rest);
+        format!("amqp://{authority}/{vhost}")
+    }
+
+    /// What `gateway serve` and the `gateway dlq` commands say when the bus at `url` fails.
+    async fn failure_opening(url: &str) -> String {
+        let cfg = BusConfig {
+            amqp_url: Some(gateway_core::Secret::new(url)),
+            namespace: format!("t{}", uuid::Uuid::new_v4().simple()),
+            ..BusConfig::default()
+        };
+        match open(&cfg, Role::Operator).await {
+            Ok(_) => panic!("opened the bus at {url}"),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    /// QA: every failure to open RabbitMQ read "is it running? start it with
+    /// `rabbitmq-server -detached`", a refused password included. Only a connection nothing
+    /// accepted says so now; a refused login names the credentials of `[bus] amqp_url`
+    /// (redacted), a refused virtual host names that.
+    #[tokio::test]
+    async fn each_rabbitmq_connect_failure_gets_the_hint_that_fits() {
+        const START_IT: &str = "rabbitmq-server -detached";
+        // A port nothing listens on: one the system just gave and took back.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let nothing = failure_opening(&format!("amqp://guest:guest@{closed}/%2f")).await;
+        assert!(
+            nothing.starts_with("connecting to RabbitMQ ([bus] amqp_url)")
+                && nothing.contains("nothing accepted the connection")
+                && nothing.contains(START_IT),
+            "{nothing}"
+        );
+
+        let url = gateway_core::testkit::test_amqp_url();
+        let probe = Topology {
+            namespace: format!("probe{}", uuid::Uuid::new_v4().simple()),
+            consumers: Vec::new(),
+            retry_tiers: Vec::new(),
+            delivery_limit: 5,
+            prefetch: 1,
+        };
+        match RabbitBroker::connect(&url, probe).await {
+            Ok(probe) => probe
+                .delete_topology()
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+            Err(e) if std::env::var_os("CI").is_some() => {
+                panic!("RabbitMQ is required under CI: {e}")
+            }
+            Err(e) => {
+                eprintln!("SKIPPED the RabbitMQ half: {e} (start it: {START_IT})");
+                return;
+            }
+        }
+        let password = "f4-not-the-password";
+        let refused = failure_opening(&with_login(&url, &format!("guest:{password}"))).await;
+        assert!(
+            refused.starts_with("connecting to RabbitMQ ([bus] amqp_url)")
+                && refused.contains("refused the user name and password")
+                && refused.contains("amqp://guest:***@")
+                && !refused.contains(password)
+                && !refused.contains(START_IT)
+                && !refused.contains("is RabbitMQ running"),
+            "{refused}"
+        );
+        let vhost = failure_opening(&with_vhost(&url, "f4-no-such-vhost")).await;
+        assert!(
+            vhost.starts_with("connecting to RabbitMQ ([bus] amqp_url)")
+                && vhost.contains("refused the virtual host")
+                && vhost.contains("f4-no-such-vhost")
+                && !vhost.contains(START_IT),
+            "{vhost}"
+        );
     }
 }

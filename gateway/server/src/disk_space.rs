@@ -1,7 +1,9 @@
-//! Readiness on free disk space. A full disk makes every ledger claim fail, so every sender
-//! got 503 while `/readyz` still said ready and a load balancer kept sending them here. The
-//! service is not ready once a folder it must write (the ledger, stored attachments, the
-//! embedded bus) has less than `[ledger] min_free_mb` free, and says which and what to do.
+//! Readiness and intake on free disk space. A full disk makes every ledger claim fail, so every
+//! sender got 503 while `/readyz` still said ready and a load balancer kept sending them here.
+//! The service is not ready once a folder it must write (the ledger, stored attachments, the
+//! embedded bus) has less than `[ledger] min_free_mb` free, and says which and what to do; and
+//! the pipeline refuses documents meanwhile (503, send again: `Pipeline::with_disk_space`), so
+//! what is left of the disk stays for the ledger to record the fate of what it already took.
 
 use std::path::{Path, PathBuf};
 

@@ -49,16 +49,36 @@ pub enum DlqAction {
 pub const MAX_TOLD: usize = 10_000;
 
 /// What the verbs use beyond the bus. Each is optional: without the ledger (a bus shared by
-/// another host's gateway) purges are only reported, without Coupa previews say nothing of
-/// what a replay would do.
+/// another host's gateway) purges and replays are only reported, without Coupa previews say
+/// nothing of what a replay would do.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DlqContext<'a> {
-    /// Records purges.
+    /// Records purges and replays.
     pub ledger: Option<&'a Ledger>,
     /// Sends what `tell_supplier` asks for.
     pub notices: Option<&'a SupplierNotices>,
     /// Asked what replaying an invoice would do (`show`, `replay --dry-run`).
     pub coupa: Option<&'a CoupaInvoiceDelivery>,
+}
+
+/// A dead letter as `dlq list --json` prints it: its fields, and the document's number.
+#[derive(serde::Serialize)]
+struct Listed<'a> {
+    #[serde(flatten)]
+    letter: &'a DeadLetter,
+    /// The number the partner knows it by; the text form printed it (`invoice G-00002`) and
+    /// the JSON had none, so a script could not join a letter to the partner's document.
+    number: Option<String>,
+}
+
+/// The number the partner knows a dead letter's document by (a key such as
+/// `DUNS:123456789:D1@acme.example` says little to an operator); `None` when its body does not
+/// read as a document or has no number.
+fn number_of(letter: &DeadLetter) -> Option<String> {
+    gateway_model::from_json(&letter.body)
+        .ok()
+        .map(|d| d.number().to_string())
+        .filter(|n| !n.is_empty())
 }
 
 /// Runs `action` on `consumers` and writes what happened to `out`. Returns how many dead
@@ -85,18 +105,16 @@ pub async fn run(
                 let letters = bus.dead_letters(consumer, filter, *limit).await?;
                 if *json {
                     for l in &letters {
-                        writeln!(out, "{}", serde_json::to_string(l)?)?;
+                        let listed = Listed {
+                            letter: l,
+                            number: number_of(l),
+                        };
+                        writeln!(out, "{}", serde_json::to_string(&listed)?)?;
                     }
                 } else {
                     writeln!(out, "{consumer}: {} dead letter(s)", letters.len())?;
                     for l in &letters {
-                        // The number the partner knows it by (a key such as
-                        // `DUNS:123456789:D1@acme.example` says little to an operator).
-                        let number = gateway_model::from_json(&l.body)
-                            .ok()
-                            .map(|d| d.number().to_string())
-                            .filter(|n| !n.is_empty())
-                            .unwrap_or_else(|| "-".into());
+                        let number = number_of(l).unwrap_or_else(|| "-".into());
                         writeln!(
                             out,
                             "  {}  {} {number}  key={}  partner={}  attempts={}{}  dead_at={}\n    reason: {}",
@@ -199,7 +217,10 @@ pub async fn run(
                 total += letters.len();
             }
             DlqAction::Replay => {
-                let n = bus.replay(consumer, filter).await?;
+                let n = match ledger {
+                    Some(ledger) => replay_noted(bus, ledger, consumer, filter, out).await?,
+                    None => bus.replay(consumer, filter).await?,
+                };
                 writeln!(out, "{consumer}: replayed {n} dead letter(s)")?;
                 if n > 0 {
                     // `--dry-run` reads the configuration file; the service delivers with the
@@ -281,6 +302,76 @@ pub async fn run(
         }
     }
     Ok(total)
+}
+
+/// Most dead letters replayed per consumer in one `replay` with the ledger: each is read first
+/// (its reason goes into the ledger), and the rest stay for the next run.
+pub const MAX_REPLAYED: usize = 10_000;
+
+/// Replays the dead letters of `consumer` that `filter` matches, as read before, with the
+/// ledger told first: after a replay, `gateway documents` and `gateway partners` still said
+/// `dead` (the old reason and time) until the redelivery ended, and once delivered nothing
+/// said the document had died. Each row becomes `published` with when it was replayed and
+/// what it had died of, and its history keeps that ([`Ledger::mark_replayed`]); marked
+/// before the bus has it again, so the consumer's outcome is the last word. Letters the
+/// replay did not take (it failed part way) are marked dead again. Returns how many were
+/// replayed.
+async fn replay_noted(
+    bus: &dyn Broker,
+    ledger: &Ledger,
+    consumer: &str,
+    filter: &DeadFilter,
+    out: &mut dyn Write,
+) -> anyhow::Result<usize> {
+    let letters = bus.dead_letters(consumer, filter, MAX_REPLAYED).await?;
+    if letters.is_empty() {
+        return Ok(0);
+    }
+    if let Err(e) = ledger.mark_replayed(&reasons(&letters)) {
+        // Replayed all the same: their delivery moves the rows on.
+        writeln!(
+            out,
+            "  the ledger could not record the replay ({e}); their rows say `dead` until the redelivery ends"
+        )?;
+    }
+    let only = DeadFilter {
+        doc_ids: Some(letters.iter().map(|l| l.doc_id.clone()).collect()),
+        ..filter.clone()
+    };
+    let replayed = bus.replay(consumer, &only).await;
+    if !matches!(replayed, Ok(n) if n == letters.len()) {
+        // What is still a dead letter was not replayed (or died again already, which the
+        // ledger says alike): `dead` again, with the reason it shows.
+        match bus.dead_letters(consumer, &only, MAX_REPLAYED).await {
+            Ok(left) => {
+                if let Err(e) = ledger.unmark_replayed(&reasons(&left)) {
+                    writeln!(
+                        out,
+                        "  the ledger could not mark dead again those not replayed ({e}); `gateway dlq list` shows them"
+                    )?;
+                }
+            }
+            Err(e) => writeln!(
+                out,
+                "  cannot tell which were not replayed ({e}); the ledger may show them on their way: `gateway dlq list` shows them"
+            )?,
+        }
+    }
+    if letters.len() == MAX_REPLAYED {
+        writeln!(
+            out,
+            "  at most {MAX_REPLAYED} are replayed per run; run it again for the rest"
+        )?;
+    }
+    Ok(replayed?)
+}
+
+/// Each letter's doc id and the reason it died, as the ledger records them.
+fn reasons(letters: &[DeadLetter]) -> Vec<(&str, &str)> {
+    letters
+        .iter()
+        .map(|l| (l.doc_id.as_str(), l.reason.as_str()))
+        .collect()
 }
 
 /// Why `filter` cannot be used as an operator gave it: a `DOC_ID`, `--doc`, `--partner` or

@@ -206,7 +206,7 @@ fn habit_hints(summary: &PartnerSummary) -> Vec<String> {
 fn waiting_hint(summary: &PartnerSummary) -> Option<String> {
     (summary.awaiting_operator > 0).then(|| {
         format!(
-            "{} purchase order(s) wait for the operator, not sent: its Coupa supplier record leaves them to Coupa (gateway documents --partner {} --status awaiting_operator says why and what sends each)",
+            "{} purchase order(s) wait for the operator, not sent: left to Coupa by its Coupa supplier record (po-method prompt, ...) or by a profile without [partners.outbound] (gateway documents --partner {} --status awaiting_operator says why and what sends each)",
             summary.awaiting_operator, summary.partner
         )
     })
@@ -345,6 +345,10 @@ pub fn print(
         }
         if !e.detail.is_empty() {
             writeln!(out, "    {}", e.detail)?;
+        }
+        // What the status no longer says: it died, and an operator replayed it.
+        for event in e.history.lines() {
+            writeln!(out, "    earlier: {event}")?;
         }
         if !e.partner_ack.is_empty() {
             writeln!(out, "    partner said: {}", e.partner_ack)?;

@@ -14,9 +14,88 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
-/// Why a write did not become durable (the message of SQLite's error).
+/// Why a write did not become durable (the message of SQLite's error), and whether the
+/// storage refused it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommitError(pub String);
+pub struct CommitError {
+    pub why: String,
+    /// What of the storage refused the write (the disk, the file's permissions, another
+    /// process's lock), not the write's own statements: every write fails alike until it
+    /// recovers, so the ledger is not fit to take documents. `None` for a statement of its own
+    /// that failed (a constraint), which says nothing of the next write.
+    pub storage: Option<StorageFault>,
+}
+
+impl CommitError {
+    fn of(e: &rusqlite::Error) -> Self {
+        CommitError {
+            why: e.to_string(),
+            storage: StorageFault::of(e),
+        }
+    }
+
+    fn poisoned() -> Self {
+        CommitError {
+            why: "ledger lock poisoned".into(),
+            storage: None,
+        }
+    }
+}
+
+/// How the storage under a SQLite file refused a write, for what to do about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageFault {
+    /// Opened for reading only: the file or its folder is not writable, or is immutable.
+    ReadOnly,
+    /// No space left on the disk.
+    Full,
+    /// Another connection holds the write lock beyond the busy timeout.
+    Locked,
+    /// The file cannot be opened (its folder gone, no permission).
+    Unopenable,
+    /// The file is damaged or not a database.
+    Corrupt,
+    /// The operating system failed a read or write (a failing disk, an immutable WAL file).
+    Io,
+}
+
+impl StorageFault {
+    /// The fault of SQLite's error `e`, if it is one of the storage's.
+    pub fn of(e: &rusqlite::Error) -> Option<Self> {
+        use rusqlite::ErrorCode as C;
+        Some(match e.sqlite_error_code()? {
+            C::ReadOnly | C::PermissionDenied => StorageFault::ReadOnly,
+            C::DiskFull => StorageFault::Full,
+            C::DatabaseBusy | C::DatabaseLocked => StorageFault::Locked,
+            C::CannotOpen => StorageFault::Unopenable,
+            C::DatabaseCorrupt | C::NotADatabase => StorageFault::Corrupt,
+            C::SystemIoFailure | C::FileLockingProtocolFailed | C::OutOfMemory => StorageFault::Io,
+            _ => return None,
+        })
+    }
+
+    /// What an operator does about it, in words.
+    pub fn what_to_do(self) -> &'static str {
+        match self {
+            StorageFault::ReadOnly => {
+                "the file, or its folder (where SQLite keeps the -wal and -shm files beside it), is not writable by the user running the gateway, or is immutable (lsattr): make both writable by that user, or point [ledger] path at a writable place"
+            }
+            StorageFault::Full => "the disk holding it is full: free space there",
+            StorageFault::Locked => {
+                "another process holds the ledger's write lock (a sqlite3 shell, a stuck gateway command): end it"
+            }
+            StorageFault::Unopenable => {
+                "the file cannot be opened: check that its folder exists and that the user running the gateway may read and write both"
+            }
+            StorageFault::Corrupt => {
+                "the file is damaged or not a ledger: stop the gateway and restore it from a backup (sqlite3 .recover can save what it holds)"
+            }
+            StorageFault::Io => {
+                "the operating system failed to read or write it: check the disk (dmesg) and the files' attributes (lsattr: an immutable ledger.sqlite or ledger.sqlite-wal)"
+            }
+        }
+    }
+}
 
 /// The connection and the number of the transaction writes currently go into.
 #[derive(Debug)]
@@ -31,7 +110,7 @@ struct Durable {
     committed: u64,
     committing: bool,
     /// Recent transactions whose commit failed, with the reason (bounded).
-    failed: VecDeque<(u64, String)>,
+    failed: VecDeque<(u64, CommitError)>,
 }
 
 const FAILED_KEPT: usize = 64;
@@ -42,11 +121,13 @@ pub struct GroupCommit {
     open: Mutex<Open>,
     durable: Mutex<Durable>,
     flushed: Condvar,
+    /// The last write the storage refused, until a write succeeds: every document's claim
+    /// fails meanwhile, which readiness reports ([`GroupCommit::failing`]).
+    failing: Mutex<Option<CommitError>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, CommitError> {
-    m.lock()
-        .map_err(|_| CommitError("ledger lock poisoned".into()))
+    m.lock().map_err(|_| CommitError::poisoned())
 }
 
 impl GroupCommit {
@@ -57,6 +138,25 @@ impl GroupCommit {
             open: Mutex::new(Open { conn, epoch: 1 }),
             durable: Mutex::new(Durable::default()),
             flushed: Condvar::new(),
+            failing: Mutex::new(None),
+        }
+    }
+
+    /// Why the last write failed, when the storage refused it and no write succeeded since.
+    pub fn failing(&self) -> Option<CommitError> {
+        lock(&self.failing).ok().and_then(|f| f.clone())
+    }
+
+    /// Remembers how the last write ended, for [`GroupCommit::failing`]: a success clears a
+    /// failure, a refusal by the storage sets it, a statement's own failure leaves it.
+    fn note_outcome(&self, outcome: Result<(), &CommitError>) {
+        let Ok(mut failing) = lock(&self.failing) else {
+            return;
+        };
+        match outcome {
+            Ok(()) => *failing = None,
+            Err(e) if e.storage.is_some() => *failing = Some(e.clone()),
+            Err(_) => {}
         }
     }
 
@@ -66,7 +166,7 @@ impl GroupCommit {
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, CommitError> {
         let open = lock(&self.open)?;
-        f(&open.conn).map_err(|e| CommitError(e.to_string()))
+        f(&open.conn).map_err(|e| CommitError::of(&e))
     }
 
     /// Runs `f` atomically (all of its statements or none) and returns once it is on disk.
@@ -78,7 +178,12 @@ impl GroupCommit {
             let open = lock(&self.open)?;
             let run = || -> rusqlite::Result<T> {
                 if open.conn.is_autocommit() {
-                    run_cached(&open.conn, "BEGIN")?;
+                    // IMMEDIATE: the write lock is taken here, waiting out the busy timeout
+                    // for another connection's (a `gateway dlq replay` beside the service). A
+                    // deferred BEGIN took it at the first write, after the writer had read, and
+                    // SQLite refuses that upgrade at once, without waiting, when another
+                    // connection committed in between: senders were told 503.
+                    run_cached(&open.conn, "BEGIN IMMEDIATE")?;
                 }
                 run_cached(&open.conn, "SAVEPOINT write")?;
                 match f(&open.conn) {
@@ -99,9 +204,13 @@ impl GroupCommit {
         // Even a failed write waits for the commit: the transaction it may have begun must
         // not stay open holding SQLite's write lock.
         let flushed = self.wait_durable(epoch);
-        let value = value.map_err(|e| CommitError(e.to_string()))?;
-        flushed?;
-        Ok(value)
+        let outcome = match (value, flushed) {
+            (Err(e), _) => Err(CommitError::of(&e)),
+            (Ok(_), Err(e)) => Err(e),
+            (Ok(v), Ok(())) => Ok(v),
+        };
+        self.note_outcome(outcome.as_ref().map(|_| ()));
+        outcome
     }
 
     /// Waits until transaction `epoch` is committed, committing it (and every write that
@@ -111,7 +220,7 @@ impl GroupCommit {
         loop {
             if durable.committed >= epoch {
                 return match durable.failed.iter().find(|(e, _)| *e == epoch) {
-                    Some((_, why)) => Err(CommitError(why.clone())),
+                    Some((_, why)) => Err(why.clone()),
                     None => Ok(()),
                 };
             }
@@ -134,15 +243,16 @@ impl GroupCommit {
             durable = self
                 .flushed
                 .wait(durable)
-                .map_err(|_| CommitError("ledger lock poisoned".into()))?;
+                .map_err(|_| CommitError::poisoned())?;
         }
     }
 
-    /// Commits the open transaction; returns its number and the outcome.
-    fn commit_open(&self) -> (u64, Result<(), String>) {
+    /// Commits the open transaction; returns its number and the outcome. A failed commit is
+    /// the storage's (the transaction's statements all ran): one SQLite does not name is `Io`.
+    fn commit_open(&self) -> (u64, Result<(), CommitError>) {
         let mut open = match lock(&self.open) {
             Ok(o) => o,
-            Err(e) => return (0, Err(e.0)),
+            Err(e) => return (0, Err(e)),
         };
         let epoch = open.epoch;
         open.epoch += 1;
@@ -153,7 +263,11 @@ impl GroupCommit {
             Ok(()) => (epoch, Ok(())),
             Err(e) => {
                 let _ = open.conn.execute_batch("ROLLBACK");
-                (epoch, Err(format!("commit failed: {e}")))
+                let failed = CommitError {
+                    why: format!("commit failed: {e}"),
+                    storage: Some(StorageFault::of(&e).unwrap_or(StorageFault::Io)),
+                };
+                (epoch, Err(failed))
             }
         }
     }
@@ -217,5 +331,75 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM t WHERE v = 'y'", [], |r| r.get(0))
             .unwrap();
         assert_eq!(strays, 0, "the failed write's first statement was undone");
+    }
+
+    /// The ledger refused every document while nothing but its log said so: a write the
+    /// storage refuses (here another connection's write lock) is remembered until a write
+    /// succeeds; a write's own failure (a duplicate key) is not the storage's.
+    #[test]
+    fn a_write_the_storage_refuses_is_remembered_until_one_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = db(dir.path());
+        g.write(|c| c.execute("INSERT INTO t VALUES (1, 'x')", []))
+            .unwrap();
+        assert_eq!(g.failing(), None);
+        assert!(
+            g.write(|c| c.execute("INSERT INTO t VALUES (1, 'x')", []))
+                .is_err()
+        );
+        assert_eq!(
+            g.failing(),
+            None,
+            "a duplicate key is the write's own fault"
+        );
+
+        // Refused at once rather than after the busy timeout.
+        g.read(|c| c.busy_timeout(std::time::Duration::ZERO))
+            .unwrap();
+        let other = Connection::open(dir.path().join("g.sqlite")).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let refused = g
+            .write(|c| c.execute("INSERT INTO t VALUES (2, 'x')", []))
+            .unwrap_err();
+        assert_eq!(refused.storage, Some(StorageFault::Locked), "{refused:?}");
+        assert_eq!(g.failing(), Some(refused));
+
+        other.execute_batch("ROLLBACK").unwrap();
+        g.write(|c| c.execute("INSERT INTO t VALUES (2, 'x')", []))
+            .unwrap();
+        assert_eq!(g.failing(), None, "a write succeeded since");
+    }
+
+    /// A writer that reads before it writes keeps the write lock from its first statement: a
+    /// second connection committing between that read and the write used to make SQLite
+    /// refuse the write at once ("database is locked", whatever the busy timeout), and the
+    /// demo's REST sender got 503 while a second ledger connection marked a PO exported.
+    #[test]
+    fn a_writer_that_reads_first_is_not_refused_for_a_commit_made_after_its_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = db(dir.path());
+        let other = Connection::open(dir.path().join("g.sqlite")).unwrap();
+        other.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let written = g.write(|c| {
+            let before: i64 = c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+            // The other connection's write waits for this transaction, or is refused: it
+            // does not slip in between the read and the write.
+            let slipped_in = other
+                .execute("INSERT INTO t VALUES (100, 'other')", [])
+                .is_ok();
+            c.execute("INSERT INTO t VALUES (1, 'mine')", [])?;
+            Ok((before, slipped_in))
+        });
+        let (before, slipped_in) =
+            written.unwrap_or_else(|e| panic!("the write was refused: {e:?}"));
+        assert_eq!(before, 0);
+        assert!(
+            !slipped_in,
+            "another connection committed inside the writer's transaction"
+        );
+        let mine: String = g
+            .read(|c| c.query_row("SELECT v FROM t WHERE k = 1", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(mine, "mine");
     }
 }

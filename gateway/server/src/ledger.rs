@@ -4,11 +4,11 @@
 //!
 //! SQLite in WAL mode; every write is committed before the caller goes on.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::group_commit::GroupCommit;
+use crate::group_commit::{CommitError, GroupCommit, StorageFault};
 
 mod export_marks;
 
@@ -21,6 +21,33 @@ pub struct LedgerError(String);
 impl From<rusqlite::Error> for LedgerError {
     fn from(e: rusqlite::Error) -> Self {
         LedgerError(e.to_string())
+    }
+}
+
+/// How the detail of a dead letter's row begins once an operator replayed it
+/// ([`Ledger::mark_replayed`]): then when, ` after: ` and the reason it had died of.
+pub const REPLAYED: &str = "replayed by an operator at ";
+
+/// A replay's line in a row's history ([`Entry::history`]), after its time and before the
+/// reason it had died of.
+pub const REPLAYED_HISTORY: &str =
+    "replayed by an operator from the dead letters, where it had died of: ";
+
+/// The setting that names the ledger's file, for messages.
+pub const PATH_SETTING: &str = "[ledger] path";
+
+impl LedgerError {
+    /// `why` a use of the ledger at `path` failed, naming the file and the setting, and what
+    /// to do when the storage refused it: an operator reading "attempt to write a readonly
+    /// database" at start was not told which file, nor why.
+    fn at(path: &Path, why: &str, storage: Option<StorageFault>) -> Self {
+        let advice = storage
+            .map(|f| format!(": {}", f.what_to_do()))
+            .unwrap_or_default();
+        LedgerError(format!(
+            "{} ({PATH_SETTING}): {why}{advice}",
+            path.display()
+        ))
     }
 }
 
@@ -48,8 +75,9 @@ pub enum Status {
     Delivered,
     /// A dead letter, the detail saying why as `gateway dlq list` does: however the bus parked
     /// it (the target refused it for good, its retries ran out, the delivery limit), recorded
-    /// when the bus tells the consumer ([`gateway_core::Handler::settled`]). A replay moves it
-    /// on when the consumer delivers it again (or back here when it dies again).
+    /// when the bus tells the consumer ([`gateway_core::Handler::settled`]). A replay makes it
+    /// `published` again at once, its history keeping the death ([`Ledger::mark_replayed`]);
+    /// the redelivery then moves it on (or back here when it dies again).
     Dead,
     /// Dead, then deleted from the dead letters by an operator (`gateway dlq purge`): not
     /// delivered, and nothing will deliver it; the detail keeps why it died.
@@ -177,6 +205,11 @@ pub struct Entry {
     /// The files kept with it (its PDF copy), one per line: `name (size bytes, sha256 hex)`.
     #[serde(skip_serializing_if = "String::is_empty", default)]
     pub attachments: String,
+    /// What happened to it before its present status that the status and detail no longer
+    /// say, one event per line, oldest first: it died and an operator replayed it
+    /// ([`Ledger::mark_replayed`]). A delivery after a replay rewrites the detail; this stays.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub history: String,
     pub received_at: String,
     pub updated_at: String,
 }
@@ -303,19 +336,135 @@ pub struct DocumentFilter<'a> {
 #[derive(Debug)]
 pub struct Ledger {
     db: GroupCommit,
+    /// Its file, named in every error.
+    path: PathBuf,
 }
 
 impl Ledger {
     /// Opens (or creates) the ledger. Every write is flushed to disk before it returns
-    /// (`synchronous = FULL`); group commit makes that cheap under concurrency.
+    /// (`synchronous = FULL`); group commit makes that cheap under concurrency. An error
+    /// names the file and `[ledger] path`. Opening writes nothing that is there already, so a
+    /// ledger SQLite could open only for reading opens (for `gateway documents`); its first
+    /// write fails, which [`Ledger::probe_write`] finds before the service takes documents.
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| LedgerError(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                LedgerError::at(
+                    path,
+                    &format!("cannot create its folder {}: {e}", dir.display()),
+                    None,
+                )
+            })?;
         }
-        let conn = Connection::open(path)?;
+        let conn = Connection::open(path)
+            .map_err(|e| LedgerError::at(path, &e.to_string(), StorageFault::of(&e)))?;
+        Ledger::over(conn, path)
+    }
+
+    /// The ledger in the file `conn` has open at `path`: its tables made or brought up to
+    /// date.
+    fn over(conn: Connection, path: &Path) -> Result<Self, LedgerError> {
+        Ledger::prepare(&conn)
+            .map_err(|e| LedgerError::at(path, &e.to_string(), StorageFault::of(&e)))?;
+        Ok(Ledger {
+            db: GroupCommit::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The ledger's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes one row of its own and returns once it is on disk: whether the ledger can take
+    /// documents now. The service calls it at start, before anything else writes, so a ledger
+    /// it cannot write stops it with the file named; readiness calls it to see whether a
+    /// ledger that failed writes again ([`crate::ledger_health`]).
+    pub fn probe_write(&self) -> Result<(), LedgerError> {
+        self.write(|c| {
+            c.prepare_cached(
+                "INSERT INTO write_probe (id, at) VALUES (1, strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+                 ON CONFLICT(id) DO UPDATE SET at = excluded.at",
+            )?
+            .execute([])
+            .map(|_| ())
+        })
+    }
+
+    /// Why the ledger cannot write now, naming the file, the setting and what to do: the
+    /// storage refused its last write and none succeeded since. `None` while it writes.
+    pub fn write_failure(&self) -> Option<String> {
+        self.db
+            .failing()
+            .map(|e| LedgerError::at(&self.path, &e.why, e.storage).0)
+    }
+
+    /// Records that an operator replayed these dead letters (doc id, the reason it died, as
+    /// `gateway dlq` shows it), before the bus has them again: each row still `dead` (or still
+    /// on its way, for a dead letter the ledger never heard of) becomes `published`, on its
+    /// way, its detail saying when and after what, and a line of its history keeps that it
+    /// died and was replayed, whatever comes after. Marked before the replay, so the
+    /// consumer's outcome (delivered, or dead again) is the last word. Returns how many rows
+    /// changed.
+    pub fn mark_replayed(&self, letters: &[(&str, &str)]) -> Result<usize, LedgerError> {
+        self.write(|c| {
+            let mut update = c.prepare_cached(
+                "UPDATE documents SET status = 'published',
+                     detail = ?3 || strftime('%Y-%m-%dT%H:%M:%fZ','now') || ' after: ' ||
+                         CASE WHEN ?2 = '' THEN detail ELSE ?2 END,
+                     history = CASE WHEN history = '' THEN '' ELSE history || char(10) END ||
+                         strftime('%Y-%m-%dT%H:%M:%fZ','now') || ' ' || ?4 ||
+                         CASE WHEN ?2 = '' THEN detail ELSE ?2 END,
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE doc_id = ?1 AND status IN ('dead', 'received', 'interrupted', 'published')",
+            )?;
+            let mut n = 0;
+            for (id, reason) in letters {
+                n += update.execute(params![id, reason, REPLAYED, REPLAYED_HISTORY])?;
+            }
+            Ok(n)
+        })
+    }
+
+    /// Undoes [`Ledger::mark_replayed`] for dead letters a replay did not take after all
+    /// (doc id, the reason they still show): `dead` again with that reason, and the history
+    /// line the mark added removed. Only rows the mark left as it left them change. Returns
+    /// how many did.
+    pub fn unmark_replayed(&self, letters: &[(&str, &str)]) -> Result<usize, LedgerError> {
+        self.write(|c| {
+            let mut read = c.prepare_cached(
+                "SELECT idempotency_key, history FROM documents
+                 WHERE doc_id = ?1 AND status = 'published' AND substr(detail, 1, ?2) = ?3",
+            )?;
+            let mut update = c.prepare_cached(
+                "UPDATE documents SET status = 'dead', detail = ?2, history = ?3,
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE idempotency_key = ?1",
+            )?;
+            let mut n = 0;
+            for (id, reason) in letters {
+                let rows: Vec<(String, String)> = read
+                    .query_map(params![id, REPLAYED.chars().count(), REPLAYED], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?
+                    .collect::<Result<_, _>>()?;
+                for (key, history) in rows {
+                    let earlier = match history.rsplit_once('\n') {
+                        Some((earlier, _)) => earlier,
+                        None => "",
+                    };
+                    n += update.execute(params![key, reason, earlier])?;
+                }
+            }
+            Ok(n)
+        })
+    }
+
+    /// Makes the ledger's tables in `conn`'s file, or brings an older ledger's up to date.
+    fn prepare(conn: &Connection) -> Result<(), rusqlite::Error> {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
@@ -352,39 +501,35 @@ impl Ledger {
                  idempotency_key TEXT NOT NULL,
                  sent_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
                  PRIMARY KEY (partner, group_control, set_control)
+             );
+             CREATE TABLE IF NOT EXISTS write_probe (
+                 id INTEGER PRIMARY KEY CHECK (id = 1),
+                 at TEXT NOT NULL
              );",
         )?;
         // Ledgers made before partner acknowledgments were read lack these columns.
-        add_column_if_missing(
-            &conn,
-            "documents",
-            "partner_ack",
-            "TEXT NOT NULL DEFAULT ''",
-        )?;
-        add_column_if_missing(&conn, "documents", "notes", "TEXT NOT NULL DEFAULT ''")?;
-        add_column_if_missing(&conn, "documents", "source", "TEXT NOT NULL DEFAULT ''")?;
+        add_column_if_missing(conn, "documents", "partner_ack", "TEXT NOT NULL DEFAULT ''")?;
+        add_column_if_missing(conn, "documents", "notes", "TEXT NOT NULL DEFAULT ''")?;
+        add_column_if_missing(conn, "documents", "source", "TEXT NOT NULL DEFAULT ''")?;
+        // And this, before a replayed dead letter's row kept that it had died.
+        add_column_if_missing(conn, "documents", "history", "TEXT NOT NULL DEFAULT ''")?;
         // And this, before files were kept with documents.
-        add_column_if_missing(
-            &conn,
-            "documents",
-            "attachments",
-            "TEXT NOT NULL DEFAULT ''",
-        )?;
+        add_column_if_missing(conn, "documents", "attachments", "TEXT NOT NULL DEFAULT ''")?;
         // And this, before documents' content was kept: their rows answer as before.
         add_column_if_missing(
-            &conn,
+            conn,
             "documents",
             "content_hash",
             "TEXT NOT NULL DEFAULT ''",
         )?;
         add_column_if_missing(
-            &conn,
+            conn,
             "x12_sent",
             "interchange_control",
             "TEXT NOT NULL DEFAULT ''",
         )?;
         // And this, before a PO's sending was kept apart from its status detail.
-        add_column_if_missing(&conn, "documents", "sent_to", "TEXT NOT NULL DEFAULT ''")?;
+        add_column_if_missing(conn, "documents", "sent_to", "TEXT NOT NULL DEFAULT ''")?;
         // And this, before a PO's cXML payloadID was recorded: the POs of such a ledger went
         // out under the form of that time, which is written in for them (see
         // `fill_legacy_payload_ids`), so later changes refer to them by what they were sent as.
@@ -430,9 +575,7 @@ impl Ledger {
             mark_legacy_pos_left_to_coupa(&upgrade)?;
         }
         upgrade.commit()?;
-        Ok(Ledger {
-            db: GroupCommit::new(conn),
-        })
+        Ok(())
     }
 
     /// A write: atomic, and durable when it returns (group commit, see `group_commit.rs`).
@@ -440,14 +583,18 @@ impl Ledger {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>,
     ) -> Result<T, LedgerError> {
-        outside_the_async_workers(|| self.db.write(f)).map_err(|e| LedgerError(e.0))
+        outside_the_async_workers(|| self.db.write(f)).map_err(|e| self.error(e))
     }
 
     fn read<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>,
     ) -> Result<T, LedgerError> {
-        outside_the_async_workers(|| self.db.read(f)).map_err(|e| LedgerError(e.0))
+        outside_the_async_workers(|| self.db.read(f)).map_err(|e| self.error(e))
+    }
+
+    fn error(&self, e: CommitError) -> LedgerError {
+        LedgerError::at(&self.path, &e.why, e.storage)
     }
 
     /// Claims `doc.idempotency_key`. A key seen before and already on the bus is a duplicate;
@@ -1173,7 +1320,7 @@ impl Ledger {
     fn select(&self, clause: &str, p: impl rusqlite::Params) -> Result<Vec<Entry>, LedgerError> {
         let sql = format!(
             "SELECT idempotency_key, doc_id, adapter, partner, kind, number, status, detail,
-                    partner_ack, received_at, updated_at, notes, source, attachments
+                    partner_ack, received_at, updated_at, notes, source, attachments, history
              FROM documents {clause}"
         );
         self.read(|c| {
@@ -1194,6 +1341,7 @@ impl Ledger {
                     notes: r.get(11)?,
                     source: r.get(12)?,
                     attachments: r.get(13)?,
+                    history: r.get(14)?,
                 })
             })?;
             rows.collect()
@@ -2563,5 +2711,107 @@ mod tests {
         let names: std::collections::BTreeSet<&str> =
             Status::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(names.len(), Status::ALL.len());
+    }
+
+    /// QA: after `gateway dlq replay`, the row still said `dead` (old reason, old time) until
+    /// the redelivery ended, and once delivered nothing said it had died. A replayed row is
+    /// on its way, saying when and after what, `gateway partners` no longer counts it dead,
+    /// and its history keeps the death and the replay whatever comes after (a delivery, or
+    /// death again and a second replay).
+    #[test]
+    fn a_replayed_dead_letter_is_on_its_way_and_its_history_keeps_the_replay() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        let died = "Coupa did not answer: connection refused";
+        for key in ["k1", "k2", "k3"] {
+            l.claim(&doc(key, key)).unwrap();
+            l.set_status(key, Status::Dead, died).unwrap();
+        }
+        l.set_status("k3", Status::Delivered, "coupa: 3").unwrap();
+        let dead_before = l.entry("k1").unwrap().unwrap();
+
+        // k3 was delivered meanwhile: a replay's mark leaves it as it is.
+        let marked = l
+            .mark_replayed(&[("k1", died), ("k2", died), ("k3", died)])
+            .unwrap();
+        assert_eq!(marked, 2);
+        let row = l.entry("k1").unwrap().unwrap();
+        assert_eq!(row.status, "published", "{row:?}");
+        assert!(
+            row.detail.starts_with(REPLAYED)
+                && row.detail.ends_with(&format!(" after: {died}"))
+                && row.updated_at > dead_before.updated_at,
+            "{row:?}"
+        );
+        assert!(
+            row.history.contains(REPLAYED_HISTORY) && row.history.ends_with(died),
+            "{row:?}"
+        );
+        let summary = &l.partner_summaries().unwrap()[0];
+        assert_eq!((summary.dead, summary.on_the_way), (0, 2), "{summary:?}");
+        assert!(l.entry("k3").unwrap().unwrap().history.is_empty());
+
+        // Delivered: the detail is the delivery's, the history still says it died once.
+        l.set_status("k1", Status::Delivered, "coupa: 9").unwrap();
+        let delivered = l.entry("k1").unwrap().unwrap();
+        assert_eq!(delivered.detail, "coupa: 9");
+        assert_eq!(delivered.history, row.history);
+        assert_eq!(delivered.history.lines().count(), 1);
+
+        // k2 died again and was replayed a second time: two lines, oldest first.
+        l.set_status("k2", Status::Dead, "supplier not found")
+            .unwrap();
+        l.mark_replayed(&[("k2", "supplier not found")]).unwrap();
+        let twice = l.entry("k2").unwrap().unwrap().history;
+        let lines: Vec<&str> = twice.lines().collect();
+        assert_eq!(lines.len(), 2, "{twice}");
+        assert!(lines[0].ends_with(died) && lines[1].ends_with("supplier not found"));
+
+        // A replay that did not take it after all: dead again, and the line it added gone.
+        l.unmark_replayed(&[("k2", "supplier not found")]).unwrap();
+        let undone = l.entry("k2").unwrap().unwrap();
+        assert_eq!(
+            (undone.status.as_str(), undone.detail.as_str()),
+            ("dead", "supplier not found")
+        );
+        assert_eq!(undone.history, lines[0]);
+        // A delivered row is not marked dead by it.
+        assert_eq!(l.unmark_replayed(&[("k1", died)]).unwrap(), 0);
+    }
+
+    /// QA: a ledger SQLite could open only for reading stopped `gateway serve` with
+    /// "document ledger: attempt to write a readonly database", naming no file. Its first
+    /// write (the probe the service makes at start) names the file, the setting and what to
+    /// do; and the ledger reports it as failing until a write succeeds.
+    #[test]
+    fn a_ledger_that_cannot_be_written_is_named_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        Ledger::open(&path).unwrap().probe_write().unwrap();
+        let read_only =
+            Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let l = Ledger::over(read_only, &path).unwrap();
+        assert_eq!(l.write_failure(), None);
+        let err = l.probe_write().unwrap_err().to_string();
+        assert!(
+            err.contains(&path.display().to_string())
+                && err.contains("([ledger] path)")
+                && err.contains("readonly database")
+                && err.contains("not writable by the user running the gateway"),
+            "{err}"
+        );
+        let failing = l.write_failure().unwrap_or_default();
+        assert!(failing.contains(&path.display().to_string()), "{failing}");
+        // Every later write says the same.
+        let err = l.interrupt_unconfirmed().unwrap_err().to_string();
+        assert!(err.contains("([ledger] path)"), "{err}");
+        // A file that cannot be opened at all is named too.
+        let dir_as_file = dir.path().join("a-folder");
+        std::fs::create_dir(&dir_as_file).unwrap();
+        let err = Ledger::open(&dir_as_file).unwrap_err().to_string();
+        assert!(
+            err.contains(&dir_as_file.display().to_string()) && err.contains("([ledger] path)"),
+            "{err}"
+        );
     }
 }

@@ -36,6 +36,9 @@ pub struct Pipeline {
     publish_timeout: std::time::Duration,
     /// Where files sent with documents (PDF copies) are kept until delivery.
     attachments: gateway_core::AttachmentStore,
+    /// Free space under the folders the service writes: below its minimum, documents are
+    /// refused (send again) rather than fill the disk under the ledger.
+    disk: Option<Arc<crate::disk_space::DiskSpace>>,
 }
 
 /// A dependency `/readyz` checks (the bus is always checked).
@@ -72,7 +75,33 @@ impl Pipeline {
                 std::env::temp_dir()
                     .join(format!("coupa-gateway-attachments-{}", std::process::id())),
             ),
+            disk: None,
         }
+    }
+
+    /// Refuses documents (503, send again) while `disk` finds a folder short of free space,
+    /// and makes `/readyz` say so: `/readyz` said documents were refused meanwhile while they
+    /// were taken, and a ledger filling its disk fails every write at once.
+    pub fn with_disk_space(mut self, disk: crate::disk_space::DiskSpace) -> Self {
+        let disk = Arc::new(disk);
+        self.readiness
+            .push(Arc::clone(&disk) as Arc<dyn ReadinessCheck>);
+        self.disk = Some(disk);
+        self
+    }
+
+    /// `Err` while a folder the documents are written to is short of free space.
+    fn room_to_write(&self) -> Result<(), PipelineError> {
+        match &self.disk {
+            Some(disk) => disk.verdict().map_err(PipelineError::DiskShort),
+            None => Ok(()),
+        }
+    }
+
+    /// What a sender is told of `e` (not taken, send again), counted by reason.
+    fn refused(adapter: &str, e: PipelineError) -> IngestError {
+        gateway_core::metrics::count_refused(adapter, e.reason());
+        gateway_http::not_taken(&e.for_sender(), &e.to_string())
     }
 
     /// Where files sent with documents are kept until they are delivered (the service's
@@ -117,9 +146,12 @@ impl Pipeline {
     /// Decodes `req.raw` and publishes every good document. Returns after the bus confirmed all
     /// of them; the report says what was accepted, what was a duplicate and what was rejected.
     pub async fn ingest(&self, req: IngestRequest<'_>) -> Result<IngestReport, IngestError> {
-        self.ingest_inner(req)
-            .await
-            .map_err(|e| gateway_http::not_taken(&e.for_sender(), &e.to_string()))
+        let adapter = req.adapter;
+        let taken = match self.room_to_write() {
+            Ok(()) => self.ingest_inner(req).await,
+            Err(e) => Err(e),
+        };
+        taken.map_err(|e| Self::refused(adapter, e))
     }
 
     async fn ingest_inner(&self, req: IngestRequest<'_>) -> Result<IngestReport, PipelineError> {
@@ -214,9 +246,12 @@ impl Pipeline {
         req: IngestRequest<'_>,
         owned: Arc<Vec<u8>>,
     ) -> Result<IngestReport, IngestError> {
-        self.ingest_streaming_inner(req, owned)
-            .await
-            .map_err(|e| gateway_http::not_taken(&e.for_sender(), &e.to_string()))
+        let adapter = req.adapter;
+        let taken = match self.room_to_write() {
+            Ok(()) => self.ingest_streaming_inner(req, owned).await,
+            Err(e) => Err(e),
+        };
+        taken.map_err(|e| Self::refused(adapter, e))
     }
 
     async fn ingest_streaming_inner(
@@ -302,6 +337,10 @@ impl Pipeline {
         match reading.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(PipelineError::Reading(e.to_string())),
+            // A decoder that panicked on this input panics again on every retry: carried on
+            // to the caller, whose guard (the file drop's, `crate::drop_guard`) finishes the
+            // input instead of taking it again at every poll.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             Err(e) => return Err(PipelineError::Reading(e.to_string())),
         }
         let ids = self.record_decode_rejects(&req, format, &rejects, &mut held)?;
@@ -833,6 +872,10 @@ enum PipelineError {
     /// with the documents held, so a retry finds them taken, or free again.
     #[error("the bus has not confirmed the publish within {} ms", .0.as_millis())]
     Unconfirmed(std::time::Duration),
+    /// A folder the documents are written to has less free space than `[ledger]
+    /// min_free_mb` (which, and how much): retrying once space is freed helps.
+    #[error("{0}")]
+    DiskShort(String),
 }
 
 impl PipelineError {
@@ -856,6 +899,20 @@ impl PipelineError {
                 gateway_core::ingest::UNCONFIRMED,
                 waited.as_millis()
             ),
+            PipelineError::DiskShort(_) => "the gateway is short of disk space".into(),
+        }
+    }
+
+    /// The part that failed, as `gateway_inputs_refused_total` labels it.
+    fn reason(&self) -> &'static str {
+        match self {
+            PipelineError::Bus(_) => "bus",
+            PipelineError::Ledger(_) => "ledger",
+            PipelineError::Attachment(_) => "attachments",
+            PipelineError::Reading(_) => "reading",
+            PipelineError::InFlight(_) => "in_flight",
+            PipelineError::Unconfirmed(_) => "unconfirmed",
+            PipelineError::DiskShort(_) => "disk_space",
         }
     }
 }

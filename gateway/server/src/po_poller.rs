@@ -1,9 +1,10 @@
 //! The Coupa PO poller: asks Coupa for purchase orders not yet exported, finds each one's
 //! partner, and publishes it once per PO version (`out.purchase_order.<partner>`). A supplier
 //! without a partner profile is sent what its Coupa record names (`po-method` cxml or email);
-//! one whose record says the gateway must not send (`prompt`, `mark_as_sent`, ...) is left to
-//! Coupa: kept in the ledger as `awaiting_operator`, saying why and what sends it, and logged
-//! once per PO version, not at every poll. The supplier consumer sends it and only then marks
+//! one whose record says the gateway must not send (`prompt`, `mark_as_sent`, ...), or whose
+//! partner profile has no `[partners.outbound]` (a partner that only sends invoices), is left
+//! to Coupa: kept in the ledger as `awaiting_operator`, saying why and what sends it, never
+//! marked exported, and logged once per PO version, not at every poll. The supplier consumer sends it and only then marks
 //! it exported, so a crash anywhere in between sends it again at worst, never loses it.
 
 use std::sync::Arc;
@@ -17,7 +18,8 @@ use crate::ledger::{Claim, Entry, Ledger, NewDocument, RefusedInput, Status};
 use crate::partners::Partners;
 use crate::po_keys::PoKey;
 use crate::supplier::{
-    COUPA_PO_ID, COUPA_SUPPLIER_ID, CoupaSupplierProfiles, PoMethod, coupa_supplier_partner_id,
+    COUPA_PO_ID, COUPA_SUPPLIER_ID, CoupaSupplierProfiles, PoExporter, PoMethod,
+    coupa_supplier_partner_id,
 };
 
 /// A Coupa PO waiting to be exported.
@@ -53,6 +55,13 @@ impl PendingPo {
             cancel: self.document.purpose == Some(gateway_model::OrderPurpose::Cancel),
         }
     }
+}
+
+/// What [`PoPoller::exported_again`] needs of a pending PO the poll handed on to `publish`.
+struct Listed {
+    coupa_id: u64,
+    number: String,
+    key: PoKey,
 }
 
 /// Most resends of one PO version: a cause not fixed is not fixed by sending again.
@@ -170,6 +179,9 @@ pub struct PollReport {
     pub not_issued: usize,
     /// POs that cannot be read ([`UnreadablePo`]).
     pub unreadable: usize,
+    /// POs Coupa listed as not exported though the supplier was sent that version: marked
+    /// exported again ([`PoPoller::exported_again`]).
+    pub marked_again: usize,
 }
 
 /// Where a pending PO goes, by its supplier.
@@ -184,6 +196,9 @@ enum Route {
     /// The supplier's Coupa record says the gateway must not send it (`prompt`, ...): it
     /// waits for the operator.
     LeftToCoupa { coupa_supplier: u64, reason: String },
+    /// The supplier's partner profile has no `[partners.outbound]` (a partner that only sends
+    /// invoices): the gateway has no channel to send it on, so it is left to Coupa as well.
+    NoOutbound { partner: String },
     /// Not now (no profile and no Coupa record to ask, or Coupa could not be asked): logged
     /// and counted.
     NotNow,
@@ -216,6 +231,7 @@ pub struct PoPoller {
     ledger: Arc<Ledger>,
     bus: Arc<dyn Broker>,
     coupa_suppliers: Option<Arc<dyn CoupaSupplierProfiles>>,
+    exporter: Option<Arc<dyn PoExporter>>,
 }
 
 impl std::fmt::Debug for PoPoller {
@@ -237,7 +253,15 @@ impl PoPoller {
             ledger,
             bus,
             coupa_suppliers: None,
+            exporter: None,
         }
+    }
+
+    /// What marks a PO exported in Coupa, for a version the supplier was sent that Coupa
+    /// lists as not exported again ([`PoPoller::exported_again`]).
+    pub fn with_exporter(mut self, exporter: Arc<dyn PoExporter>) -> Self {
+        self.exporter = Some(exporter);
+        self
     }
 
     /// Where channels come from for suppliers without a partner profile.
@@ -255,6 +279,12 @@ impl PoPoller {
             po.supplier_number.as_deref(),
             po.supplier_name.as_deref(),
         ) {
+            if p.outbound.is_none() {
+                report.not_ours += 1;
+                return Route::NoOutbound {
+                    partner: p.id.clone(),
+                };
+            }
             return Route::Send {
                 partner: p.id.clone(),
                 coupa_supplier: None,
@@ -319,24 +349,13 @@ impl PoPoller {
             &key,
             PoMethod::of_order(&po.document),
         );
-        let doc_id = uuid::Uuid::new_v4().to_string();
         let partner = coupa_supplier_partner_id(coupa_supplier);
-        let row = NewDocument {
-            idempotency_key: &key,
-            doc_id: &doc_id,
-            adapter: "coupa",
-            partner: &partner,
-            kind: DocumentKind::PurchaseOrder.as_str(),
-            number: &number,
-            business_key: None,
-        };
-        match self.ledger.record_awaiting_operator(&row, &detail) {
+        match self.record_waiting(po, &partner, &detail, report) {
             Ok(false) => {}
             Ok(true) => {
-                report.newly_waiting += 1;
-                self.supersede_waiting(&po.key());
                 tracing::info!(coupa_po_id = po.coupa_id, coupa_supplier_id = coupa_supplier,
-                    supplier, po_number = %number, idempotency_key = %key,
+                    supplier, po_number = %number, doc_id = %self.doc_id_of(&key),
+                    adapter = "coupa", idempotency_key = %key,
                     "purchase order left to Coupa: the supplier {reason}; it waits for the operator (`gateway documents --status awaiting_operator` lists it with what sends it)");
             }
             Err(e) => tracing::warn!(coupa_po_id = po.coupa_id, coupa_supplier_id = coupa_supplier,
@@ -373,6 +392,34 @@ impl PoPoller {
              order). Send this {what} from Coupa, as the version it changes was \
              (`gateway documents --doc {key}` follows it)"
         );
+        report.not_ours += 1;
+        match self.record_waiting(po, partner, &detail, report) {
+            Ok(false) => {}
+            Ok(true) => {
+                tracing::info!(coupa_po_id = po.coupa_id, partner, po_number = %number,
+                    doc_id = %self.doc_id_of(&key), adapter = "coupa", idempotency_key = %key,
+                    earlier,
+                    "purchase order {what} left to Coupa: an earlier version was left to Coupa; it waits for the operator");
+            }
+            Err(e) => tracing::warn!(coupa_po_id = po.coupa_id, partner, po_number = %number,
+                error = %e,
+                "purchase order {what} left to Coupa: an earlier version was left to Coupa; the ledger could not keep it"),
+        }
+    }
+
+    /// Keeps `po` as `awaiting_operator` for `partner`, with why and what sends it (`detail`),
+    /// under the key its version would be sent under. `Ok(true)` when it begins to wait now (a
+    /// new row, or a new reason), counted in `report` and with the earlier versions that waited
+    /// superseded: the caller logs it then, once per version, not at every poll.
+    fn record_waiting(
+        &self,
+        po: &PendingPo,
+        partner: &str,
+        detail: &str,
+        report: &mut PollReport,
+    ) -> Result<bool, crate::ledger::LedgerError> {
+        let key = po.key().key();
+        let number = po.document.po_number.clone().unwrap_or_default();
         let doc_id = uuid::Uuid::new_v4().to_string();
         let row = NewDocument {
             idempotency_key: &key,
@@ -383,19 +430,48 @@ impl PoPoller {
             number: &number,
             business_key: None,
         };
-        report.not_ours += 1;
-        match self.ledger.record_awaiting_operator(&row, &detail) {
+        let began = self.ledger.record_awaiting_operator(&row, detail)?;
+        if began {
+            report.newly_waiting += 1;
+            self.supersede_waiting(&po.key());
+        }
+        Ok(began)
+    }
+
+    /// Keeps `po`, whose supplier is `partner`, a profile without `[partners.outbound]`, as
+    /// `awaiting_operator`, left to Coupa as a supplier whose record says `prompt` is: not
+    /// marked exported, so Coupa (or its operator) still sends it, and logged once per
+    /// version. It was published and died at delivery, every PO of an invoice-only partner a
+    /// dead letter and an alert.
+    fn keep_without_outbound(&self, po: &PendingPo, partner: &str, report: &mut PollReport) {
+        let key = po.key().key();
+        let number = po.document.po_number.clone().unwrap_or_default();
+        let detail = format!(
+            "waits for the operator: partner {partner}'s profile has no [partners.outbound], \
+             so the gateway sends it no purchase orders and leaves them to Coupa. Release it to \
+             the supplier in Coupa, or have the gateway send it: add [partners.outbound] (type \
+             {}) to the partner's profile and restart the gateway; the next poll then sends it \
+             (`gateway documents --doc {key}` follows it)",
+            gateway_core::profile::OutboundChannel::TYPES
+        );
+        match self.record_waiting(po, partner, &detail, report) {
             Ok(false) => {}
-            Ok(true) => {
-                report.newly_waiting += 1;
-                self.supersede_waiting(&po.key());
-                tracing::info!(coupa_po_id = po.coupa_id, partner, po_number = %number,
-                    idempotency_key = %key, earlier,
-                    "purchase order {what} left to Coupa: an earlier version was left to Coupa; it waits for the operator");
-            }
+            Ok(true) => tracing::info!(coupa_po_id = po.coupa_id, partner, po_number = %number,
+                doc_id = %self.doc_id_of(&key), adapter = "coupa", idempotency_key = %key,
+                "purchase order left to Coupa: the partner's profile has no [partners.outbound]; it waits for the operator (`gateway documents --status awaiting_operator` lists it with what sends it)"),
             Err(e) => tracing::warn!(coupa_po_id = po.coupa_id, partner, po_number = %number,
                 error = %e,
-                "purchase order {what} left to Coupa: an earlier version was left to Coupa; the ledger could not keep it"),
+                "purchase order left to Coupa: the partner's profile has no [partners.outbound]; the ledger could not keep it"),
+        }
+    }
+
+    /// The doc id the ledger keeps under `key`, for a log line about that row, so it joins
+    /// the lines and `gateway documents` rows that name the document by it; `-` when the
+    /// ledger cannot say.
+    fn doc_id_of(&self, key: &str) -> String {
+        match self.ledger.entry(key) {
+            Ok(Some(e)) => e.doc_id,
+            _ => "-".into(),
         }
     }
 
@@ -430,6 +506,10 @@ impl PoPoller {
                     self.keep_waiting(&po, coupa_supplier, &reason, &mut report);
                     continue;
                 }
+                Route::NoOutbound { partner } => {
+                    self.keep_without_outbound(&po, &partner, &mut report);
+                    continue;
+                }
                 Route::NotNow => continue,
             };
             let po_key = po.key();
@@ -438,14 +518,81 @@ impl PoPoller {
                 self.wait_behind_coupa(&po, &partner, &earlier, &mut report);
                 continue;
             }
+            let listed = Listed {
+                coupa_id: po.coupa_id,
+                number: po
+                    .document
+                    .po_number
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_string(),
+                key: po_key,
+            };
             if self.publish(po, &partner, coupa_supplier, &key).await? {
                 report.published += 1;
                 self.supersede_waiting(&po_key);
+            } else if self.exported_again(&listed).await? {
+                report.marked_again += 1;
             } else {
                 report.in_flight += 1;
             }
         }
         Ok(report)
+    }
+
+    /// A PO version already claimed that Coupa lists as not exported: when the ledger says
+    /// the supplier was sent it (delivered, or refused by the supplier after it got it), or
+    /// that it needed no sending (a cancellation of a PO never sent), the export mark
+    /// is the truth, so it is marked exported again, through the same mark as after a
+    /// delivery (made only while Coupa holds that version), and logged once, naming `gateway
+    /// resend` for a supplier that lost it. Before, such a PO (someone set `exported` false in
+    /// Coupa) was skipped at every poll without a sign. Other states (on its way, dead) are
+    /// not marked: false.
+    async fn exported_again(&self, po: &Listed) -> anyhow::Result<bool> {
+        let key = po.key.key();
+        let Some(exporter) = &self.exporter else {
+            return Ok(false);
+        };
+        let Some(entry) = self.ledger.entry(&key)? else {
+            return Ok(false);
+        };
+        if !matches!(
+            entry.status.as_str(),
+            "delivered" | "partner_rejected" | "cancelled_unsent"
+        ) {
+            return Ok(false);
+        }
+        let (coupa_po_id, version) = (po.coupa_id, po.key.version);
+        match exporter.mark_exported(coupa_po_id, Some(po.key)).await {
+            Ok(true) => {
+                let then = match entry.status.as_str() {
+                    "cancelled_unsent" => "nothing was sent for it: no version of the PO had \
+                                           gone to the supplier"
+                        .to_string(),
+                    _ => format!(
+                        "if the supplier lost it, `gateway resend {}` sends it again",
+                        entry.doc_id
+                    ),
+                };
+                tracing::info!(coupa_po_id, po_number = %po.number, version,
+                    partner = %entry.partner, doc_id = %entry.doc_id, adapter = %entry.adapter,
+                    idempotency_key = %key, status = %entry.status,
+                    "Coupa listed purchase order {} version {version} as not exported, though \
+                     the gateway took it ({}): marked exported again; {then}",
+                    po.number, entry.status);
+                Ok(true)
+            }
+            // Coupa holds another version or state by now: the next poll reads that one.
+            Ok(false) => Ok(false),
+            Err(e) => {
+                tracing::warn!(coupa_po_id, po_number = %po.number, version,
+                    partner = %entry.partner, doc_id = %entry.doc_id, adapter = %entry.adapter,
+                    idempotency_key = %key, error = %e,
+                    "Coupa lists a purchase order the gateway took as not exported, and \
+                     marking it exported again failed; tried at the next poll");
+                Ok(false)
+            }
+        }
     }
 
     /// Keeps each unreadable PO as `rejected` under the key its version would be sent under,
@@ -481,6 +628,7 @@ impl PoPoller {
                         1,
                     );
                     tracing::error!(coupa_po_id = po.coupa_id, po_number = %number,
+                        doc_id = %self.doc_id_of(&key), adapter = "coupa",
                         idempotency_key = %key, reason = %po.reason,
                         "a Coupa purchase order cannot be sent: fix it in Coupa (`gateway documents --status rejected` lists it)");
                 }
@@ -549,6 +697,8 @@ impl PoPoller {
             Claim::Duplicate { .. } | Claim::Reused { .. } => return Ok(false),
             Claim::New => {}
         }
+        let doc_id = envelope.doc_id.clone();
+        let adapter = envelope.adapter.clone();
         let body = to_json_line(&Document::PurchaseOrder(po.document)).into_bytes();
         let message = Message { envelope, body };
         if let Err(e) = self.bus.publish(std::slice::from_ref(&message)).await {
@@ -557,7 +707,8 @@ impl PoPoller {
         }
         self.ledger.set_status(key, Status::Published, "")?;
         tracing::info!(coupa_po_id = po.coupa_id, partner = %partner, po_number = %number,
-            idempotency_key = %key, "purchase order queued for the supplier");
+            doc_id = %doc_id, adapter = %adapter, idempotency_key = %key,
+            "purchase order queued for the supplier");
         Ok(true)
     }
 
@@ -608,6 +759,12 @@ impl PoPoller {
                  entry with its coupa_supplier",
                 entry.number,
                 PoMethod::of_order(&po.document).field()
+            ),
+            Route::NoOutbound { partner } => anyhow::bail!(
+                "the gateway no longer sends PO {} to a supplier: partner {partner}'s profile \
+                 has no [partners.outbound]; add one (type {}) to send it",
+                entry.number,
+                gateway_core::profile::OutboundChannel::TYPES
             ),
             Route::NotNow => anyhow::bail!(
                 "the gateway does not send PO {} now: its supplier has no partner profile, or \
@@ -673,6 +830,7 @@ mod tests {
             notes: String::new(),
             source: String::new(),
             attachments: String::new(),
+            history: String::new(),
             received_at: String::new(),
             updated_at: String::new(),
         }

@@ -156,7 +156,7 @@ async fn a_po_awaiting_the_operator_is_counted_in_the_partners_view() {
     assert_eq!(cell(&table, &partner, "awaiting_operator"), "1", "{table}");
     assert_eq!(cell(&table, &partner, "delivered"), "0", "{table}");
     let hint = format!(
-        "hint: {partner}: 1 purchase order(s) wait for the operator, not sent: its Coupa supplier record leaves them to Coupa (gateway documents --partner {partner} --status awaiting_operator"
+        "hint: {partner}: 1 purchase order(s) wait for the operator, not sent: left to Coupa by its Coupa supplier record (po-method prompt, ...) or by a profile without [partners.outbound] (gateway documents --partner {partner} --status awaiting_operator"
     );
     assert!(table.contains(&hint), "{table}");
     env.shutdown().await.unwrap();
@@ -394,6 +394,72 @@ async fn a_po_dead_on_its_export_mark_says_the_supplier_has_it_and_a_replay_only
         delivered.detail.contains("already there"),
         "{}",
         delivered.detail
+    );
+    env.shutdown().await.unwrap();
+}
+
+/// QA (qaC f5 item 2): a partner with a profile but no `[partners.outbound]` (one that only
+/// sends invoices; the QA tester's `nordic`, here the demo's `nobody`) had every Coupa PO of
+/// its supplier published and dead-lettered at delivery ("has no [partners.outbound] channel"),
+/// an alert for each. Such a PO is left to Coupa now, as one whose supplier record says
+/// `prompt` is: kept once as `awaiting_operator` under the partner, saying why and what sends
+/// it, never sent, never marked exported, no dead letter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_po_for_a_partner_without_an_outbound_channel_is_left_to_coupa() {
+    let env = DemoEnv::start(DemoOptions::default()).await.unwrap();
+    // The demo partner `nobody` names Coupa supplier NOT-IN-COUPA and has no outbound channel.
+    gateway_sandbox::demo::add_supplier_with_po(
+        &env.sandbox,
+        serde_json::json!({"name": "Nobody Ltd", "number": "NOT-IN-COUPA", "po-method": "prompt"}),
+        "PO-NOBODY-1",
+    )
+    .unwrap();
+    // A PO sent through after it: the poller has polled past PO-NOBODY-1 by then.
+    common::add_acme_po(&env.sandbox, "PO-AFTER-NOBODY");
+    assert!(
+        env.wait_until(GUARD, |e| settled_status(e, "PO-NOBODY-1").is_some()
+            && settled_status(e, "PO-AFTER-NOBODY").is_some())
+            .await,
+        "{:?}",
+        env.running.ledger.list(None, None, 10)
+    );
+    let rows = env
+        .running
+        .ledger
+        .list(Some("PO-NOBODY-1"), None, 10)
+        .unwrap();
+    assert_eq!(rows.len(), 1, "recorded once: {rows:?}");
+    let row = &rows[0];
+    assert_eq!(
+        (row.status.as_str(), row.partner.as_str()),
+        ("awaiting_operator", "nobody"),
+        "{row:?}"
+    );
+    assert!(
+        row.detail
+            .contains("partner nobody's profile has no [partners.outbound]")
+            && row.detail.contains("cxml, x12_file, csv_file or email"),
+        "{}",
+        row.detail
+    );
+    assert!(!env.sandbox.purchase_order_exported("PO-NOBODY-1"));
+    let depth = env
+        .bus
+        .depth(gateway_server::bus::SUPPLIER_ORDERS)
+        .await
+        .unwrap();
+    assert_eq!(depth.dead, 0, "{depth:?}");
+    assert!(
+        env.sandbox
+            .supplier_received()
+            .iter()
+            .all(|r| r.order_id.as_deref() != Some("PO-NOBODY-1"))
+    );
+    let listed = common::gateway_ok(&env, &["documents", "--number", "PO-NOBODY-1"]);
+    assert!(
+        listed.contains("awaiting_operator  nobody  purchase_order  PO-NOBODY-1")
+            && listed.contains("has no [partners.outbound]"),
+        "{listed}"
     );
     env.shutdown().await.unwrap();
 }

@@ -96,6 +96,118 @@ async fn readiness_names_a_disk_short_of_the_minimum_free_space() {
     running.shutdown().await;
 }
 
+/// QA: with `[ledger] min_free_mb` above the free space, `/readyz` said "documents are
+/// refused meanwhile, and senders told to send again" while POSTs got 202 and the ledger went
+/// on filling the disk. Now a document is refused as the message says: 503 with Retry-After,
+/// nothing recorded, and the refusal counted.
+#[tokio::test]
+async fn documents_are_refused_while_the_disk_is_short_of_the_minimum_free_space() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), None);
+    cfg.ledger.min_free_mb = 1 << 40;
+    let running = started(cfg).await;
+    let base = running.base_url();
+    let before = gateway_core::metrics::refused("rest", "disk_space");
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/documents"))
+        .bearer_auth("acme-token")
+        .body(rich_invoice())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"), "{:?}", r.headers());
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("the gateway is short of disk space") && body.contains("send again"),
+        "{body}"
+    );
+    assert!(running.ledger.list(None, None, 10).unwrap().is_empty());
+    assert_eq!(
+        gateway_core::metrics::refused("rest", "disk_space"),
+        before + 1
+    );
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("gateway_inputs_refused_total{adapter=\"rest\",reason=\"disk_space\"}"),
+        "{metrics}"
+    );
+    running.shutdown().await;
+}
+
+/// QA: with the ledger's files immutable, every document got 503 ("the gateway's document
+/// ledger could not record it") while `/readyz` said ready, so a load balancer kept sending
+/// senders to it. Here another connection holds the ledger's write lock (as a stuck process
+/// would): `/readyz` says not ready, naming the ledger's file, why and what to do, the
+/// refusals are counted, and once the lock is gone `/readyz` is ready again by itself (no
+/// document comes to an instance out of rotation) and documents are taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_reports_a_ledger_that_cannot_write_until_it_writes_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), None);
+    let ledger_path = cfg.ledger.path.clone();
+    let running = started(cfg).await;
+    let base = running.base_url();
+    let client = reqwest::Client::new();
+    let readyz = || async {
+        let r = client.get(format!("{base}/readyz")).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    let post = || async {
+        let r = client
+            .post(format!("{base}/api/v1/documents"))
+            .bearer_auth("acme-token")
+            .body(rich_invoice())
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    assert_eq!(readyz().await.0, 200);
+
+    let holder = rusqlite::Connection::open(&ledger_path).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let before = gateway_core::metrics::refused("rest", "ledger");
+    let (status, body) = post().await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains("the gateway's document ledger could not record it"),
+        "{body}"
+    );
+    assert_eq!(gateway_core::metrics::refused("rest", "ledger"), before + 1);
+    let (status, body) = readyz().await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.starts_with("not ready: ledger: ")
+            && body.contains(&ledger_path.display().to_string())
+            && body.contains("[ledger] path")
+            && body.contains("database is locked")
+            && body.contains("another process holds the ledger's write lock")
+            && body.contains("ready again once a write succeeds"),
+        "{body}"
+    );
+
+    holder.execute_batch("ROLLBACK").unwrap();
+    let (status, body) = readyz().await;
+    assert_eq!((status, body.as_str()), (200, "ready\n"));
+    let (status, body) = post().await;
+    assert_eq!(status, 202, "{body}");
+    running.shutdown().await;
+}
+
+/// The sample invoice the REST endpoint takes from partner acme.
+fn rich_invoice() -> String {
+    std::fs::read_to_string(
+        gateway_core::testkit::repo_root().join("samples/json/invoice/rich.json"),
+    )
+    .unwrap()
+}
+
 #[tokio::test]
 async fn tls_listener_serves_https_only() {
     let dir = tempfile::tempdir().unwrap();
@@ -700,6 +812,7 @@ async fn an_interchange_from_another_sender_is_refused_from_a_partners_folder() 
     // beta's own copy over HTTP is beta's first, not a duplicate.
     let r = reqwest::Client::new()
         .post(format!("{}/x12", running.base_url()))
+        .bearer_auth("beta-token")
         .body(betas)
         .send()
         .await

@@ -227,7 +227,7 @@ where
     Fut: std::future::Future<Output = Result<Step, BusError>>,
 {
     let counted = message_count(ch, dead).await?;
-    let limit = broker.topology.delivery_limit;
+    let limit = broker.delivery_limit(consumer);
     let queue = short(dead)?;
     let mut seen = 0u64;
     let mut taken_ids = HashSet::new();

@@ -92,6 +92,7 @@ async fn consume_once(
 
     let ctx = Arc::new(Ctx {
         topology: Arc::clone(&broker.topology),
+        delivery_limit: broker.delivery_limit(consumer),
         consumer: consumer.to_string(),
         channel: ch.clone(),
         connection: broker.connection().await?,
@@ -156,6 +157,9 @@ async fn consume_once(
 
 struct Ctx {
     topology: Arc<gateway_core::Topology>,
+    /// The delivery limit in force on this consumer's work queue
+    /// ([`RabbitBroker::delivery_limit`]).
+    delivery_limit: u32,
     consumer: String,
     channel: Channel,
     /// For declaring the topology again when a queue it forwards to was deleted.
@@ -192,7 +196,7 @@ impl Ctx {
             attempt,
             first_error: history.first_error.clone(),
         };
-        let limit = self.topology.delivery_limit;
+        let limit = self.delivery_limit;
         let outcome = if redeliveries > 0 && redeliveries >= limit {
             // The last delivery the work queue allows: if this one were not settled either,
             // RabbitMQ would dead-letter it itself, where the handler never hears of it. Park
@@ -319,7 +323,7 @@ impl Ctx {
             // more.
             tracing::error!(%doc_id, queue, %why, "queue missing; declaring the bus topology again");
             forwarded = match super::topology::declare(&self.connection, &self.topology).await {
-                Ok(()) => self.forward(queue, &props, &message).await,
+                Ok(_) => self.forward(queue, &props, &message).await,
                 Err(e) => Err(e),
             };
         }

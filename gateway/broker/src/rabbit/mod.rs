@@ -15,6 +15,8 @@ mod consume;
 pub(crate) mod headers;
 mod topology;
 
+pub use topology::KeptLimit;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -40,6 +42,12 @@ pub struct RabbitBroker {
     /// or went away, as when a blocked broker confirms nothing): the channel may be stuck, so
     /// the next publish opens a fresh one.
     publisher_stale: AtomicBool,
+    /// Work queues found with another delivery limit than the topology's, by consumer: the
+    /// limit in force on each ([`topology::KeptLimit::in_force`]), which its consumer parks
+    /// at and its dead letters name. Read at connect; a queue declared afresh later (deleted
+    /// meanwhile) gets the configured limit, and until the next start its consumer parks at
+    /// the lower of the two: earlier than needed at worst, never past the queue's own limit.
+    kept_limits: Vec<KeptLimit>,
 }
 
 /// Marks the publisher channel stale when dropped before [`Unfinished::done`]: a publish whose
@@ -73,6 +81,49 @@ pub(crate) fn unavailable(what: &str, e: impl std::fmt::Display) -> BusError {
     BusError::Unavailable(format!("{what}: {e}"))
 }
 
+/// Why connecting to the broker at `url` (already redacted) failed, with the hint that fits:
+/// every failure once read "is it running? start it", even a password the broker refused.
+/// Only a connection nothing accepted (refused, timed out) suggests starting RabbitMQ; a
+/// refused login names the credentials of the URL; a refused virtual host names it.
+fn connect_failure(url: &str, e: &lapin::Error) -> BusError {
+    use std::io::ErrorKind as Io;
+    match e.kind() {
+        lapin::ErrorKind::IOError(io)
+            if matches!(io.kind(), Io::ConnectionRefused | Io::TimedOut) =>
+        {
+            BusError::Unavailable(format!(
+                "cannot connect to {url}: {e}; nothing accepted the connection there: is \
+                 RabbitMQ running? start it with `rabbitmq-server -detached`, or correct the \
+                 host and port"
+            ))
+        }
+        lapin::ErrorKind::IOError(_) => BusError::Unavailable(format!(
+            "cannot connect to {url}: {e}; check the host and port, and that this machine \
+             can reach them"
+        )),
+        lapin::ErrorKind::ProtocolError(amqp) if amqp.get_id() == ACCESS_REFUSED => {
+            BusError::Refused(format!(
+                "RabbitMQ at {url} refused the user name and password ({}): correct them in \
+                 the URL, or the user in RabbitMQ (`rabbitmqctl list_users`)",
+                amqp.get_message()
+            ))
+        }
+        lapin::ErrorKind::ProtocolError(amqp) if amqp.get_id() == NOT_ALLOWED => {
+            BusError::Refused(format!(
+                "RabbitMQ at {url} refused the virtual host ({}): correct the path of the URL \
+                 (`%2f` is `/`), or create the virtual host or grant the user access to it \
+                 (`rabbitmqctl list_vhosts`, `rabbitmqctl list_permissions`)",
+                amqp.get_message()
+            ))
+        }
+        _ => unavailable(&format!("cannot connect to {url}"), e),
+    }
+}
+
+/// AMQP reply codes the connect and declare paths tell apart.
+const ACCESS_REFUSED: u16 = 403;
+const NOT_ALLOWED: u16 = 530;
+
 pub(crate) fn short(s: &str) -> Result<ShortString, BusError> {
     ShortString::try_new(s)
         .map_err(|_| BusError::Topology(format!("name longer than 255 bytes: {s:.40}...")))
@@ -80,18 +131,37 @@ pub(crate) fn short(s: &str) -> Result<ShortString, BusError> {
 
 impl RabbitBroker {
     /// Connects, declares the topology and verifies it matches what already exists (a queue
-    /// declared earlier with other arguments is a clear [`BusError::Topology`]).
+    /// declared earlier with other arguments is a clear [`BusError::Topology`], except a work
+    /// queue's delivery limit alone: that queue is used as it is, see [`KeptLimit`]).
     pub async fn connect(url: &str, topology: Topology) -> Result<Self, BusError> {
-        let broker = RabbitBroker {
+        let mut broker = RabbitBroker {
             url: url.to_string(),
             topology: Arc::new(topology),
             conn: Mutex::new(None),
             publisher: Mutex::new(None),
             publisher_stale: AtomicBool::new(false),
+            kept_limits: Vec::new(),
         };
         let conn = broker.connection().await?;
-        topology::declare(&conn, &broker.topology).await?;
+        broker.kept_limits = topology::declare(&conn, &broker.topology).await?;
         Ok(broker)
+    }
+
+    /// The work queues found with another delivery limit than configured, as [`connect`]
+    /// found them.
+    ///
+    /// [`connect`]: RabbitBroker::connect
+    pub fn kept_limits(&self) -> &[KeptLimit] {
+        &self.kept_limits
+    }
+
+    /// The deliveries after which `consumer`'s messages are parked: the configured limit,
+    /// or the one in force on a work queue declared before with another.
+    pub fn delivery_limit(&self, consumer: &str) -> u32 {
+        self.kept_limits
+            .iter()
+            .find(|k| k.consumer == consumer)
+            .map_or(self.topology.delivery_limit, KeptLimit::in_force)
     }
 
     /// Deletes this namespace's queues and exchanges, messages included.
@@ -127,11 +197,11 @@ impl RabbitBroker {
             .map_err(|e| self.cannot_connect(e))
     }
 
-    /// A connection refused, naming the broker by its URL as logs may show it
-    /// ([`gateway_core::redact_url`]: its password, and any token, hidden).
-    fn cannot_connect(&self, e: impl std::fmt::Display) -> BusError {
-        let url = gateway_core::redact_url(&self.url);
-        unavailable(&format!("cannot connect to {url}"), e)
+    /// A connection that failed, naming the broker by its URL as logs may show it
+    /// ([`gateway_core::redact_url`]: its password, and any token, hidden), with what to do
+    /// about it ([`connect_failure`]).
+    fn cannot_connect(&self, e: lapin::Error) -> BusError {
+        connect_failure(&gateway_core::redact_url(&self.url), &e)
     }
 
     /// A fresh channel in confirm mode.
@@ -203,7 +273,7 @@ impl RabbitBroker {
             }
             result = match self.connection().await {
                 Ok(conn) => match topology::declare(&conn, &self.topology).await {
-                    Ok(()) => publish_confirmed(&ch, &exchange, retry)
+                    Ok(_) => publish_confirmed(&ch, &exchange, retry)
                         .await
                         .map(|()| Vec::new()),
                     Err(e) => Err(e),

@@ -1,5 +1,15 @@
 //! Declares the exchanges and queues of a [`Topology`] and turns an argument mismatch with an
-//! existing queue into an error that says what to do.
+//! existing queue into an error that says what to do, or, for a work queue's delivery limit
+//! alone, into the limit the gateway goes on with ([`KeptLimit`]).
+//!
+//! RabbitMQ keeps a quorum queue's arguments for the queue's life, so a changed `[bus]
+//! delivery_limit` cannot be applied to a queue declared before. Nothing over AMQP changes
+//! it: a policy's `delivery-limit` can only lower it (RabbitMQ takes the lower of argument and
+//! policy), policies are not set over AMQP, and the queue cannot be deleted safely from here
+//! (quorum queues refuse `queue.delete` with `if-empty`, so a message arriving between a check
+//! and the delete would be lost). Refusing to start over it stopped the whole service and every
+//! `gateway dlq` command; the queue is taken as it is instead, and its limit logged with how
+//! to apply the new one.
 
 use gateway_core::{BusError, Topology};
 use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
@@ -22,12 +32,85 @@ fn declare_error(what: &str, e: lapin::Error) -> BusError {
     let msg = e.to_string();
     if msg.contains("PRECONDITION_FAILED") || msg.contains("inequivalent") {
         BusError::Topology(format!(
-            "{what} already exists with other arguments ({msg}); delete it in RabbitMQ or use \
-             another bus.namespace"
+            "{what} already exists with other arguments than this gateway declares ({msg}). \
+             RabbitMQ keeps them for its life, and deleting it deletes the documents it holds: \
+             move them to another queue first (README, 'Changing [bus] delivery_limit on \
+             RabbitMQ', shows how), or give this gateway another [bus] namespace, leaving what \
+             this one holds where no one reads it"
         ))
     } else {
         unavailable(&format!("declaring {what}"), e)
     }
+}
+
+/// A work queue RabbitMQ already holds with another `x-delivery-limit` than the configured
+/// one: the gateway uses it as it is, with [`KeptLimit::in_force`] deliveries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptLimit {
+    pub consumer: String,
+    pub queue: String,
+    /// `[bus] delivery_limit`.
+    pub configured: u32,
+    /// The queue's own `x-delivery-limit`; `None` when it has none, or the broker's words
+    /// did not say.
+    pub existing: Option<u32>,
+}
+
+impl KeptLimit {
+    /// The deliveries after which a message of this queue is parked. The consumer parks a
+    /// message at the configured limit itself (before handling it once more), so a lower
+    /// configured limit applies; a higher one does not, since RabbitMQ parks it at the
+    /// queue's own limit first.
+    pub fn in_force(&self) -> u32 {
+        self.existing
+            .map_or(self.configured, |n| n.min(self.configured))
+    }
+
+    /// Says, once per declare, which limit the queue goes on with and, when the configured
+    /// one is not in force, how to apply it without losing a message.
+    fn log(&self) {
+        let (queue, configured) = (&self.queue, self.configured);
+        match self.existing {
+            None => tracing::info!(queue = %queue, configured,
+                "queue {queue} was declared without an x-delivery-limit: the gateway's consumer \
+                 applies [bus] delivery_limit {configured} (RabbitMQ 4 adds its default of 20)"),
+            Some(existing) if existing > configured => tracing::info!(queue = %queue,
+                configured, queue_limit = existing,
+                "[bus] delivery_limit {configured} is applied by the gateway's consumer: queue \
+                 {queue} was declared with x-delivery-limit {existing}, which RabbitMQ keeps as \
+                 a backstop"),
+            Some(existing) => tracing::warn!(queue = %queue, configured, queue_limit = existing,
+                "[bus] delivery_limit {configured} is not in force on queue {queue}: RabbitMQ \
+                 keeps the x-delivery-limit {existing} it was declared with for the queue's \
+                 life, and a policy can only lower it, so the gateway goes on with {existing}. \
+                 To apply {configured}, the queue must be declared again: stop every `gateway \
+                 serve` of this namespace, move the queue's messages to another queue (a \
+                 shovel), delete it, start the gateway, which declares it with {configured}, \
+                 and move the messages back (README, 'Changing [bus] delivery_limit on \
+                 RabbitMQ'). Deleting it with messages in it deletes those documents"),
+        }
+    }
+}
+
+/// Whether `e` is RabbitMQ refusing a queue's declaration for its `x-delivery-limit` alone
+/// (it names the first argument that differs; the others are the gateway's own and fixed),
+/// and if so the queue's own limit as the broker's words give it: `... but current is '5'`
+/// (RabbitMQ 3), `... but current is the value '5' of type 'signedint'` (later), `... but
+/// current is none`.
+fn delivery_limit_mismatch(e: &lapin::Error) -> Option<Option<u32>> {
+    let msg = e.to_string();
+    if !msg.contains("PRECONDITION_FAILED") || !msg.contains("inequivalent arg 'x-delivery-limit'")
+    {
+        return None;
+    }
+    let current = msg.rsplit_once("but current is ").map(|(_, c)| c)?;
+    let current = current.strip_prefix("the value ").unwrap_or(current);
+    Some(
+        current
+            .strip_prefix('\'')
+            .and_then(|c| c.split('\'').next())
+            .and_then(|n| n.parse().ok()),
+    )
 }
 
 fn durable() -> QueueDeclareOptions {
@@ -37,10 +120,13 @@ fn durable() -> QueueDeclareOptions {
     }
 }
 
-pub async fn declare(conn: &Connection, t: &Topology) -> Result<(), BusError> {
+/// Declares every exchange and queue of `t`, and returns the work queues taken as they are
+/// with another delivery limit than configured (each logged, see [`KeptLimit`]).
+pub async fn declare(conn: &Connection, t: &Topology) -> Result<Vec<KeptLimit>, BusError> {
     let ns = &t.namespace;
-    // A failed declare closes the channel, so each step that may fail gets a fresh one.
-    let ch = conn
+    let mut kept = Vec::new();
+    // A failed declare closes the channel: the one that may fail and go on gets a fresh one.
+    let mut ch = conn
         .create_channel()
         .await
         .map_err(|e| unavailable("cannot open a channel", e))?;
@@ -84,9 +170,23 @@ pub async fn declare(conn: &Connection, t: &Topology) -> Result<(), BusError> {
         arg(&mut args, "x-dead-letter-routing-key", text(&c.name))?;
         arg(&mut args, "x-dead-letter-strategy", text("at-least-once"))?;
         arg(&mut args, "x-overflow", text("reject-publish"))?;
-        ch.queue_declare(short(&work)?, durable(), args)
-            .await
-            .map_err(|e| declare_error(&format!("queue {work}"), e))?;
+        if let Err(e) = ch.queue_declare(short(&work)?, durable(), args).await {
+            let Some(existing) = delivery_limit_mismatch(&e) else {
+                return Err(declare_error(&format!("queue {work}"), e));
+            };
+            ch = conn
+                .create_channel()
+                .await
+                .map_err(|e| unavailable("cannot open a channel", e))?;
+            let limit = KeptLimit {
+                consumer: c.name.clone(),
+                queue: work.clone(),
+                configured: t.delivery_limit,
+                existing,
+            };
+            limit.log();
+            kept.push(limit);
+        }
         for pattern in &c.bindings {
             ch.queue_bind(
                 short(&work)?,
@@ -131,7 +231,7 @@ pub async fn declare(conn: &Connection, t: &Topology) -> Result<(), BusError> {
         }
     }
     let _ = ch.close(200, short("topology declared")?).await;
-    Ok(())
+    Ok(kept)
 }
 
 /// Deletes every queue and exchange of the topology (tests, and tearing down a namespace).
