@@ -363,15 +363,16 @@ fn with_element(edi: &str, prefix: &str, n: usize, value: &str) -> String {
     edi.replacen(&seg, &elements.join("*"), 1)
 }
 
-/// POSTs `edi` to `/x12`: the status, the `x-gateway-result` header (empty when absent) and
-/// the answer.
+/// POSTs `edi` to `/x12` with the token of the partner its ISA names: the status, the
+/// `x-gateway-result` header (empty when absent) and the answer.
 async fn post_x12_text(env: &DemoEnv, edi: &str) -> (u16, String, String) {
-    let r = reqwest::Client::new()
+    let mut request = reqwest::Client::new()
         .post(format!("{}/x12", env.running.base_url()))
-        .body(edi.to_string())
-        .send()
-        .await
-        .unwrap();
+        .body(edi.to_string());
+    if let Some(token) = env.x12_token(edi.as_bytes()) {
+        request = request.bearer_auth(token);
+    }
+    let r = request.send().await.unwrap();
     let result = r
         .headers()
         .get("x-gateway-result")
@@ -993,7 +994,7 @@ async fn a_windows_1252_x12_invoice_reaches_coupa_as_written() {
     body.extend_from_slice(b"Men\x92s \x93heavy\x94 gloves \x96 size 9, M\xfcller");
     body.extend_from_slice(tail.as_bytes());
     assert!(std::str::from_utf8(&body).is_err());
-    let (status, ack) = reqwest_post(&format!("{}/x12", env.running.base_url()), body).await;
+    let (status, ack) = env.post_x12_bytes(ACME, body).await.unwrap();
     assert_eq!(status, 200, "{ack}");
     assert!(ack.contains("AK5*A~"), "accepted: {ack}");
     arrived_as_written(
@@ -1644,7 +1645,7 @@ async fn a_purged_x12_invoice_is_told_to_its_supplier_with_an_824() {
         x12_segment(&sent, "GS")[6].clone(),
         x12_segment(&sent, "ST")[2].clone(),
     );
-    let (status, answer) = reqwest_post(&format!("{}/x12", env.running.base_url()), edi).await;
+    let (status, answer) = env.post_x12_bytes(GLOBEX, edi).await.unwrap();
     assert_eq!(status, 200, "{answer}");
     let dead = first_dead_invoices(&env).await;
     assert_eq!(dead.len(), 1, "{dead:?}");

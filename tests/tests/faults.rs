@@ -1029,6 +1029,7 @@ async fn duplicates_on_every_channel_never_make_two_coupa_invoices() {
     for _ in 0..2 {
         let r = http
             .post(format!("{base}/x12"))
+            .bearer_auth("acme-token")
             .body(edi.clone())
             .send()
             .await

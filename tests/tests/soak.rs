@@ -94,7 +94,8 @@ async fn hand_over(
                 .header("content-type", "text/xml"),
             Inbound::X12 => http
                 .post(format!("{base}/x12"))
-                .header("content-type", "application/edi-x12"),
+                .header("content-type", "application/edi-x12")
+                .bearer_auth("acme-token"),
             Inbound::Rest => http
                 .post(format!("{base}/api/v1/documents"))
                 .header("content-type", "application/json")

@@ -423,6 +423,7 @@ impl CoupaInvoiceDelivery {
             already_present: outcome.already_present,
             superseded_by: None,
             nothing_to_cancel: false,
+            not_sent: lost,
         })
     }
 }

@@ -430,6 +430,61 @@ fn a_tax_given_only_as_the_total_is_sent_as_the_tax_amount() {
     assert_eq!(got["line-level-taxation"], true);
 }
 
+/// QA's j_rateonly.json: a header tax given by its rate alone beside the invoice's tax total
+/// (`"taxes": [{"rate": "8.25", "category": "sales"}]`, `"tax_total": "17.74"`) reaches Coupa
+/// with the tax billed as its amount, and its rate. It went as the rate alone: Coupa held no
+/// tax amount, and its parts fell 17.74 short of the supplier total.
+#[test]
+fn a_header_tax_given_by_its_rate_is_sent_with_the_tax_total_as_its_amount() {
+    let mut inv = invoice("invoice.canonical.json");
+    inv.taxes = vec![gateway_model::Tax {
+        rate: Some("8.25".parse().unwrap()),
+        category: Some("sales".into()),
+        ..Default::default()
+    }];
+    inv.tax_total = Some("17.74".parse().unwrap());
+    let got = invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
+    assert_eq!(got["tax-amount"], "17.74", "{got:#}");
+    assert_eq!(got["tax-rate"], "8.25", "{got:#}");
+    assert!(adapter_coupa::mapping::not_sent(&inv).is_empty());
+
+    // Beside a tax with its amount, the tax total still gives what both bill.
+    inv.taxes.push(gateway_model::Tax {
+        amount: Some("2.00".parse().unwrap()),
+        ..Default::default()
+    });
+    inv.tax_total = Some("19.74".parse().unwrap());
+    let got = invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
+    assert_eq!(got["tax-amount"], "19.74", "{got:#}");
+
+    // Without a tax total nothing gives the rate's amount: the amounts known are sent, and
+    // the delivery's log names the tax whose amount is not.
+    inv.tax_total = None;
+    let got = invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
+    assert_eq!(got["tax-amount"], "2.00", "{got:#}");
+    assert_eq!(
+        adapter_coupa::mapping::not_sent(&inv),
+        vec![
+            "the invoice's tax at rate 8.25 (sales) has no amount, nor does the invoice give \
+             its tax total: no amount of it is sent"
+                .to_string()
+        ]
+    );
+
+    // A line's tax by its rate alone: Coupa's tax line carries the rate only, and the log
+    // says so.
+    let mut inv = invoice("invoice.canonical.json");
+    inv.taxes.clear();
+    inv.lines[0].taxes.push(gateway_model::Tax {
+        rate: Some("8.25".parse().unwrap()),
+        ..Default::default()
+    });
+    assert_eq!(
+        adapter_coupa::mapping::not_sent(&inv),
+        vec!["line 1's tax at rate 8.25 has no amount: Coupa is sent its rate only".to_string()]
+    );
+}
+
 /// A remit-to named only by its code (`<Contact role="remitTo" addressID="RT-LOCKBOX-7">`, as
 /// Coupa's own cXML sample names it) reaches Coupa as the remit-to's code: it was dropped, and
 /// the payment would go to the supplier's default remit-to.
@@ -455,4 +510,36 @@ fn a_remit_to_named_by_its_code_is_sent_as_the_remit_to_code() {
     });
     let got = invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
     assert!(got.get("remit-to-address").is_none(), "{got}");
+}
+
+/// QA (qaC f5 item 3): an invoice's payment terms without a description (X12
+/// `ITD*01*3*2**10**30`, cXML `PaymentTerm`s of 10 days at 2 % and of 30 days: net 30, 2 % in
+/// 10) reached Coupa without a payment-term and nothing said so. They are sent as Coupa's
+/// usual code; terms no code can say are named among what Coupa was not sent.
+#[test]
+fn payment_terms_without_a_description_go_as_their_code_or_are_named_not_sent() {
+    let mut inv = invoice("invoice.canonical.json");
+    inv.payment_terms = Some(gateway_model::PaymentTerms {
+        description: None,
+        net_days: Some(30),
+        discount_percent: Some("2".parse().unwrap()),
+        discount_days: Some(10),
+    });
+    let got = invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
+    assert_eq!(got["payment-term"], json!({"code": "2/10 Net 30"}));
+    assert!(adapter_coupa::mapping::not_sent(&inv).is_empty());
+
+    inv.payment_terms = Some(gateway_model::PaymentTerms {
+        net_days: None,
+        ..inv.payment_terms.clone().unwrap()
+    });
+    let got = invoice_to_coupa(&inv, &SupplierKey::Id(7), &InvoiceMapping::default()).unwrap();
+    assert!(got.get("payment-term").is_none(), "{got}");
+    let lost = adapter_coupa::mapping::not_sent(&inv);
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert!(
+        lost[0].starts_with("payment terms (discount 2%, discount days 10, no net days)")
+            && lost[0].contains("no payment-term was sent"),
+        "{lost:?}"
+    );
 }

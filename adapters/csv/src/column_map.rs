@@ -134,11 +134,7 @@ impl ColumnMap {
         if self.has_header {
             header.find(&[normalize(name).as_str()])
         } else {
-            name.trim()
-                .trim_start_matches('#')
-                .parse::<usize>()
-                .ok()
-                .and_then(|n| n.checked_sub(1))
+            gateway_core::profile::column_number(name)
         }
     }
 }

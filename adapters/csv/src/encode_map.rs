@@ -299,19 +299,12 @@ pub fn write(docs: &[Document], map: &ColumnMap, delimiter: u8) -> Result<Vec<u8
     } else {
         let mut p = Vec::new();
         for c in &cols {
-            let n = c
-                .name
-                .trim()
-                .trim_start_matches('#')
-                .parse::<usize>()
-                .ok()
-                .and_then(|n| n.checked_sub(1))
-                .ok_or_else(|| {
-                    EncodeError::Profile(format!(
-                        "csv.columns: {:?} is not a column number (has_header = false)",
-                        c.name
-                    ))
-                })?;
+            let n = gateway_core::profile::column_number(c.name).ok_or_else(|| {
+                EncodeError::Profile(format!(
+                    "csv.columns: {:?} is not a column number (has_header = false)",
+                    c.name
+                ))
+            })?;
             p.push(n);
         }
         p
@@ -654,9 +647,11 @@ fn check_money(doc: &Document, map: &ColumnMap) -> Result<Option<Decimal>, Encod
         );
     }
 
-    let header_tax: Decimal = taxes.iter().filter_map(|t| t.amount).sum();
+    // `None` past what a decimal holds: then nothing written adds up to what was given.
+    let header_tax = gateway_model::checked_sum(taxes.iter().filter_map(|t| t.amount));
     let line_taxes = || lines.iter().flat_map(|l| l.taxes.iter());
-    let line_tax: Decimal = line_taxes().filter_map(|t| t.amount).sum();
+    let line_tax = gateway_model::checked_sum(line_taxes().filter_map(|t| t.amount));
+    let all_tax = header_tax.zip(line_tax).and_then(|(h, l)| h.checked_add(l));
     let any_header_tax = taxes.iter().any(|t| t.amount.is_some());
     let any_line_tax = line_taxes().any(|t| t.amount.is_some());
     let mut tax_from_total = None;
@@ -665,15 +660,15 @@ fn check_money(doc: &Document, map: &ColumnMap) -> Result<Option<Decimal>, Encod
     {
         if any_header_tax || any_line_tax {
             // Header taxes may restate the lines' (an X12 summary TXI).
-            let derivable = tt == header_tax + line_tax
-                || (any_header_tax && tt == header_tax)
-                || (any_line_tax && tt == line_tax);
+            let derivable = all_tax == Some(tt)
+                || (any_header_tax && header_tax == Some(tt))
+                || (any_line_tax && line_tax == Some(tt));
             if !derivable {
                 out.add(
                     "$.tax_total".into(),
                     format!(
                         "the tax total {tt} would be lost: the taxes written add up to {}",
-                        header_tax + line_tax
+                        or_none(all_tax)
                     ),
                     column("tax_total"),
                 );
@@ -694,26 +689,27 @@ fn check_money(doc: &Document, map: &ColumnMap) -> Result<Option<Decimal>, Encod
     if let Some(total) = total
         && !has.head(&HeadField::Total)
     {
-        let tax = tax_total.unwrap_or(header_tax + line_tax);
-        let charged: Decimal = charges
-            .iter()
-            .filter_map(|c| {
-                c.amount.map(|a| match c.kind {
-                    ChargeKind::Discount => -a.abs(),
-                    _ => a,
-                })
+        let tax = tax_total.or(all_tax);
+        let charged = gateway_model::checked_sum(charges.iter().filter_map(|c| {
+            c.amount.map(|a| match c.kind {
+                ChargeKind::Discount => -a.abs(),
+                _ => a,
             })
-            .sum();
+        }));
         let derived = subtotal
             .or(line_sum)
-            .and_then(|base| base.checked_add(tax))
-            .and_then(|s| s.checked_add(charged));
+            .zip(tax)
+            .and_then(|(base, tax)| base.checked_add(tax))
+            .zip(charged)
+            .and_then(|(s, charged)| s.checked_add(charged));
         if derived != Some(total) {
             out.add(
                 "$.total".into(),
                 format!(
-                    "the total {total} would be lost: the lines, taxes ({tax}) and charges \
-                     ({charged}) written add up to {}",
+                    "the total {total} would be lost: the lines, taxes ({}) and charges \
+                     ({}) written add up to {}",
+                    or_none(tax),
+                    or_none(charged),
                     or_none(derived)
                 ),
                 column("total"),

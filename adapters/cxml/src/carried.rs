@@ -25,6 +25,10 @@
 //! - `orderDate` for an order without a date: the document's timestamp ([`ORDER_DATE_SOURCE`]);
 //! - the `Total` of an order without a total: the sum of its lines' amounts
 //!   ([`TOTAL_SOURCE`]);
+//! - the summary's `SubtotalAmount` of an invoice without a subtotal, the sum of its lines'
+//!   amounts ([`SUBTOTAL_SOURCE`]), and its `Tax/Money` when the invoice has no tax total,
+//!   the sum of its taxes' amounts, zero without any ([`TAX_TOTAL_SOURCE`]): an empty `Money`
+//!   is no amount a receiver can read;
 //! - the zero `Money` of the `InvoiceDetailLineShipping` that carries an invoice line's own
 //!   ship-to or ship-from when the line has no shipping charge ([`SHIPPING_WITHOUT_CHARGE`]);
 //! - the `ItemOut` of a cancel without lines ([`PLACEHOLDER_ITEM`]);
@@ -41,7 +45,9 @@
 //! one of the same name would read back in its place). [`PAYMENT_TERM_CODE`] is Coupa's name
 //! and text a sender may have written: it is taken only into terms without a description.
 
-use gateway_model::{Charge, ChargeKind, OrderLine, Party, PaymentTerms, PurchaseOrder, Text};
+use gateway_model::{
+    Charge, ChargeKind, Invoice, OrderLine, Party, PaymentTerms, PurchaseOrder, Text,
+};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
@@ -372,6 +378,64 @@ pub(crate) fn take_total_source(extrinsic: &mut Map<String, Value>) -> bool {
 /// since is the order's own).
 pub(crate) fn total_filled_in(marked: bool, po: &PurchaseOrder) -> bool {
     marked && po.total.is_some() && po.total == po.lines_total()
+}
+
+/// The header Extrinsic that says the invoice summary's `SubtotalAmount` (required by
+/// InvoiceDetail.dtd) was written as the sum of the lines' amounts ([`Invoice::lines_total`];
+/// its value: [`FROM_LINES`]): the invoice gave no subtotal.
+pub(crate) const SUBTOTAL_SOURCE: &str = "subtotalSource";
+
+/// The header Extrinsic that says the invoice summary's `Tax/Money` (required) was written as
+/// the sum of the invoice's taxes' amounts, its own and its lines' ([`taxes_total`]; its
+/// value: [`FROM_TAXES`]): the invoice gave no tax total.
+pub(crate) const TAX_TOTAL_SOURCE: &str = "taxTotalSource";
+
+/// [`TAX_TOTAL_SOURCE`]'s value.
+pub(crate) const FROM_TAXES: &str = "taxes";
+
+/// The sum of the amounts of `inv`'s taxes, its own and its lines' (cXML's summary `Tax` is
+/// the invoice's whole tax), `0.00` without any, as [`gateway_model::shown_sum`] writes a sum.
+/// `Err`: the path of the first tax without an amount (the sum is not known), or `$.taxes`
+/// when the sum overflows.
+pub(crate) fn taxes_total(inv: &Invoice) -> Result<Decimal, String> {
+    let own = inv
+        .taxes
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("$.taxes[{i}].amount"), t.amount));
+    let lines = inv.lines.iter().enumerate().flat_map(|(l, line)| {
+        line.taxes
+            .iter()
+            .enumerate()
+            .map(move |(i, t)| (format!("$.lines[{l}].taxes[{i}].amount"), t.amount))
+    });
+    let mut sum = Decimal::ZERO;
+    for (path, amount) in own.chain(lines) {
+        sum = sum
+            .checked_add(amount.ok_or(path)?)
+            .ok_or_else(|| "$.taxes".to_string())?;
+    }
+    Ok(gateway_model::shown_sum(sum))
+}
+
+/// Takes [`SUBTOTAL_SOURCE`] and [`TAX_TOTAL_SOURCE`] out of the header's `extrinsic` and
+/// undoes what they mark while `inv`, read whole, still says what the writer wrote: a
+/// `subtotal` that is still its lines' sum and a `tax_total` that is still its taxes' sum
+/// read as none (a value changed since is the invoice's own).
+pub(crate) fn undo_invoice_sums(extrinsic: &mut Map<String, Value>, inv: &mut Invoice) {
+    let marked = |extrinsic: &mut Map<String, Value>, name: &str, value: &str| matches!(extrinsic.remove(name), Some(Value::String(s)) if s == value);
+    if marked(extrinsic, SUBTOTAL_SOURCE, FROM_LINES)
+        && inv.subtotal.is_some()
+        && inv.subtotal == inv.lines_total()
+    {
+        inv.subtotal = None;
+    }
+    if marked(extrinsic, TAX_TOTAL_SOURCE, FROM_TAXES)
+        && inv.tax_total.is_some()
+        && inv.tax_total == taxes_total(inv).ok()
+    {
+        inv.tax_total = None;
+    }
 }
 
 /// The header Extrinsic naming the `lineNumber` of the `ItemOut` written for a cancel without

@@ -160,8 +160,26 @@ impl CxmlHeader {
 pub enum AuthError {
     #[error("partner {0} has no [cxml] section in its profile")]
     NoProfile(String),
-    #[error("the {role} credential does not match partner {partner}")]
-    WrongCredential { role: &'static str, partner: String },
+    /// `expected`: the `domain:identity` to send instead, named for the To credential only
+    /// (the buyer's own, no secret; a partner onboarding could not tell what was wrong), never
+    /// for a partner's own From or Sender.
+    #[error(
+        "the {role} credential does not match partner {partner}{hint}",
+        hint = expected.as_deref().map(|e| format!(": expected {e} (domain:identity), this gateway's own")).unwrap_or_default()
+    )]
+    WrongCredential {
+        role: &'static str,
+        partner: String,
+        expected: Option<String>,
+    },
+    /// The profile has a `[cxml]` section but no `shared_secret`: nothing to check a sender
+    /// against, so nobody is taken as the partner (anyone knowing its public From credentials
+    /// could otherwise post invoices that reach Coupa).
+    #[error(
+        "partner {partner}'s profile has no shared_secret in [partners.cxml], so cXML from it is refused: set shared_secret to the secret it sends in Sender/Credential/SharedSecret (or GATEWAY__PARTNERS__{env}__CXML__SHARED_SECRET); outbound_shared_secret is only the one sent with its POs",
+        env = partner.to_ascii_uppercase().replace('-', "_")
+    )]
+    NoSharedSecret { partner: String },
     #[error("no SharedSecret in Sender/Credential")]
     MissingSecret,
     #[error("the SharedSecret does not match")]
@@ -176,11 +194,19 @@ impl AuthError {
 }
 
 /// Checks the envelope against the partner profile: every configured credential (From, To,
-/// Sender) must be among the document's, and when a shared secret is configured it must match,
-/// compared through fixed-length digests in constant time ([`Secret::matches`]).
+/// Sender) must be among the document's, and the shared secret must match, compared through
+/// fixed-length digests in constant time ([`Secret::matches`]). A profile without a
+/// `shared_secret` (or an empty one) takes no cXML at all ([`AuthError::NoSharedSecret`]):
+/// the From, To and Sender credentials are printed on every document the partner sends, so
+/// they prove nothing on their own.
 pub fn authenticate(header: &CxmlHeader, profile: &PartnerProfile) -> Result<(), AuthError> {
     let Some(cx) = &profile.cxml else {
         return Err(AuthError::NoProfile(profile.id.clone()));
+    };
+    let Some(expected) = Secret::configured(cx.shared_secret.as_ref()) else {
+        return Err(AuthError::NoSharedSecret {
+            partner: profile.id.clone(),
+        });
     };
     let check = |role: &'static str,
                  creds: &[Credential],
@@ -193,6 +219,7 @@ pub fn authenticate(header: &CxmlHeader, profile: &PartnerProfile) -> Result<(),
             return Err(AuthError::WrongCredential {
                 role,
                 partner: profile.id.clone(),
+                expected: (role == "To").then(|| format!("{d}:{i}")),
             });
         }
         Ok(())
@@ -205,13 +232,11 @@ pub fn authenticate(header: &CxmlHeader, profile: &PartnerProfile) -> Result<(),
         &cx.sender_domain,
         &cx.sender_identity,
     )?;
-    if let Some(expected) = &cx.shared_secret {
-        let Some(given) = &header.shared_secret else {
-            return Err(AuthError::MissingSecret);
-        };
-        if !expected.matches(given.expose()) {
-            return Err(AuthError::BadSecret);
-        }
+    let Some(given) = &header.shared_secret else {
+        return Err(AuthError::MissingSecret);
+    };
+    if !expected.matches(given.expose()) {
+        return Err(AuthError::BadSecret);
     }
     Ok(())
 }

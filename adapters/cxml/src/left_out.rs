@@ -26,6 +26,9 @@
 //!   back as a party the invoice does not have). An X12 ship date kept as its segment (a
 //!   `DTM*011` with a time, or an earlier one of two, in `extensions.x12.segments`) is not
 //!   written either. The PO's date (X12 BIG03) is written, as `OrderReference@orderDate`.
+//! - An invoice's chart of accounts (the Coupa CSV's `Chart of Accounts`, Coupa's
+//!   `account-type`; `gateway_core::chart_of_accounts`): InvoiceDetail.dtd has no element
+//!   for it.
 //!
 //! Charges cXML refuses outright (an invoice charge of kind `other`, an order's charges that
 //! are not shipping) are the writer's to refuse, and not named here.
@@ -106,6 +109,13 @@ pub(crate) fn left_out(doc: &Document) -> Vec<String> {
     match doc {
         Document::Invoice(inv) => {
             crate::encode::tiers::left_out(inv.payment_terms.as_ref(), &inv.extensions, &mut out);
+            if gateway_core::chart_of_accounts::chart_of_accounts(&inv.extensions).is_some() {
+                out.push(format!(
+                    "{}: {}",
+                    gateway_core::chart_of_accounts::PATH,
+                    gateway_core::chart_of_accounts::LEFT_OUT
+                ));
+            }
             ship_dates(inv, &mut out);
             for (n, line) in inv.lines.iter().enumerate() {
                 let at = format!("$.lines[{n}]");

@@ -681,6 +681,72 @@ fn check(n: Node<'_>, out: &mut Vec<String>) {
     }
 }
 
+/// QA: `convert --to cxml` of Coupa's CSV invoice import (no subtotal, no tax) wrote
+/// `<SubtotalAmount><Money currency="USD"/>` and `<Tax><Money currency="USD"/>`: `Money` is
+/// `#PCDATA` to the DTD, but an empty one is no amount a receiver can read. The subtotal is
+/// the lines' sum and the tax the taxes' sum (zero without any), each read back as none.
+#[test]
+fn a_summary_without_subtotal_or_tax_total_gets_their_sums() {
+    let line = |n: u32, amount: &str| InvoiceLine {
+        line_number: n,
+        quantity: money("1"),
+        uom: Some("EA".into()),
+        unit_price: money(amount),
+        amount: money(amount),
+        description: Some(format!("Item {n}").into()),
+        ..InvoiceLine::default()
+    };
+    let mut inv = Invoice {
+        invoice_number: Some("INV-1001".into()),
+        invoice_date: Some("2026-03-15".parse().unwrap()),
+        currency: Some("USD".into()),
+        po_number: Some("PO-7781".into()),
+        lines: vec![line(1, "125.00"), line(2, "45.00")],
+        charges: vec![charge(ChargeKind::Shipping, "15.00", None)],
+        total: money("185.00"),
+        ..Invoice::default()
+    };
+    let summary_money = |xml: &str, name: &str| {
+        let t = tree(xml);
+        at(
+            &t,
+            &format!("Request/InvoiceDetailRequest/InvoiceDetailSummary/{name}/Money"),
+        )
+        .text()
+        .to_string()
+    };
+    let xml = write_valid_and_round_trip(&inv);
+    assert_eq!(summary_money(&xml, "SubtotalAmount"), "170.00", "{xml}");
+    assert_eq!(summary_money(&xml, "Tax"), "0.00", "{xml}");
+
+    // Taxes with amounts, the header's and a line's: the tax is their sum.
+    inv.taxes = vec![sales_tax("5.00", "125.00")];
+    inv.lines[1].taxes = vec![sales_tax("1.250", "45.00")];
+    let xml = write_valid_and_round_trip(&inv);
+    assert_eq!(summary_money(&xml, "Tax"), "6.25", "{xml}");
+
+    // A value changed since it was written is the invoice's own.
+    let changed = xml.replace(">170.00</Money>", ">171.00</Money>");
+    assert_eq!(read_back(&changed).subtotal, money("171.00"));
+    assert_eq!(read_back(&changed).tax_total, None);
+
+    // Sums that are not known are refused where they are missing, not written empty.
+    inv.taxes[0].amount = None;
+    let (path, message) = refused(&inv);
+    assert_eq!(path, "$.taxes[0].amount", "{message}");
+    assert!(
+        message.contains("give the invoice its tax_total"),
+        "{message}"
+    );
+    inv.tax_total = money("6.25");
+    inv.lines[0].amount = None;
+    inv.lines[0].unit_price = None;
+    let (path, message) = refused(&inv);
+    assert_eq!(path, "$.lines[0].amount", "{message}");
+    inv.subtotal = money("170.00");
+    assert_valid(&write(&inv));
+}
+
 /// The checker refuses what the writer used to write (so the tests test something).
 #[test]
 fn the_checker_refuses_what_a_validating_receiver_refuses() {

@@ -157,7 +157,11 @@ fn authentication_checks_credentials_and_secret() {
         authenticate(&h, &acme("open sesame!")),
         Err(AuthError::BadSecret)
     );
-    assert_eq!(authenticate(&h, &acme("")), Err(AuthError::BadSecret));
+    // An empty shared_secret is none: nothing to check the sender against.
+    assert!(matches!(
+        authenticate(&h, &acme("")),
+        Err(AuthError::NoSharedSecret { .. })
+    ));
     let mut other = acme("open sesame");
     if let Some(c) = other.cxml.as_mut() {
         c.from_identity = Some("999".into());
@@ -272,4 +276,41 @@ fn a_profile_response_names_the_invoice_request_at_the_url() {
         [("InvoiceDetailRequest", vec!["URL"], url)],
         "{text}"
     );
+}
+
+/// QA (qaC f5 item 1): a partner whose `[cxml]` has no `shared_secret` (only its From, To and
+/// Sender credentials, which every document it sends shows, or only the
+/// `outbound_shared_secret` its POs go with) took an InvoiceDetailRequest with any
+/// SharedSecret, or none, and it was delivered to Coupa. Now it is refused, saying what to set.
+#[test]
+fn a_profile_without_a_shared_secret_authenticates_no_one() {
+    let no_secret = INVOICE.replace("<SharedSecret>open sesame</SharedSecret>", "");
+    for profile in [
+        "id = \"acme\"\n[cxml]\nfrom_domain = \"duns\"\nfrom_identity = \"123456789\"\n",
+        "id = \"acme\"\n[cxml]\nfrom_domain = \"duns\"\nfrom_identity = \"123456789\"\n\
+         outbound_shared_secret = \"globex-to-acme\"\n",
+    ] {
+        let profile = PartnerProfile::from_toml(profile, "acme.toml").unwrap();
+        for raw in [INVOICE, no_secret.as_str()] {
+            let h = header(raw.as_bytes()).unwrap();
+            let refused = authenticate(&h, &profile).unwrap_err();
+            assert_eq!(
+                refused,
+                AuthError::NoSharedSecret {
+                    partner: "acme".into()
+                }
+            );
+            let said = refused.to_string();
+            assert!(
+                said.contains("has no shared_secret in [partners.cxml]")
+                    && said.contains("GATEWAY__PARTNERS__ACME__CXML__SHARED_SECRET"),
+                "{said}"
+            );
+            assert_eq!(
+                status_for(Outcome::of_auth(&refused)).http_status(),
+                401,
+                "{said}"
+            );
+        }
+    }
 }

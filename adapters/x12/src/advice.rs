@@ -30,14 +30,16 @@
 //!   reason itself is in words.
 //! - The reason is written as the writer's `Out::free_text` makes it: each line break and each
 //!   character that is one of the partner's delimiters becomes a space (X12 cannot escape them, and the
-//!   reason must get through rather than be refused), and the whole is trimmed. Its first
-//!   characters go in TED02 (60 in 004010), the rest in `NTE*GEN` segments of up to 80 (NTE02)
-//!   each. The pieces are cut by character (never inside a UTF-8 character), not at words, so
-//!   that put together without anything between them they give the text back; a cut is moved
-//!   back so that no piece starts or ends with a space, which a reader trims. At most ten NTE
-//!   segments are written, the tenth ending in `…` when the reason goes on: the advice stays
-//!   a short message a translator and the people reading it take in (a reason that is a whole
-//!   error page would otherwise make a set of any size).
+//!   reason must get through rather than be refused), runs of spaces become one and the whole
+//!   is trimmed. Its first words go in TED02 (60 characters in 004010), the rest in `NTE*GEN`
+//!   segments of up to 80 (NTE02) each. The pieces are cut between words, the space there
+//!   dropped, so that each piece reads on its own and the pieces put together with a space
+//!   between them give the text back: a supplier read `invoice ST-` in the TED and `INV-1`
+//!   in the next NTE. Only a word longer than an element is cut inside (never inside a UTF-8
+//!   character), that piece then filling its element and the word going on in the next. At
+//!   most ten NTE segments are written, the tenth ending in `…` when the reason goes on: the
+//!   advice stays a short message a translator and the people reading it take in (a reason
+//!   that is a whole error page would otherwise make a set of any size).
 
 use std::borrow::Cow;
 
@@ -188,8 +190,14 @@ fn write_advice(
         ],
     )?;
     let reason = out.free_text(advice.reason);
+    let reason = reason
+        .trim()
+        .split(' ')
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     let (first, notes) = split_reason(
-        reason.trim(),
+        &reason,
         out.max_len("TED", 2).unwrap_or(TED02_MAX),
         out.max_len("NTE", 2).unwrap_or(NTE02_MAX),
     );
@@ -200,9 +208,11 @@ fn write_advice(
     Ok(())
 }
 
-/// `text` cut into the TED02 piece (at most `first_max` characters) and the NTE02 pieces that
-/// continue it (at most `note_max` each, at most [`MAX_NOTES`], the last ending in `…` when
-/// the text goes on past them). Without that mark, the pieces put together give `text`.
+/// `text` (words between single spaces, none at either end) cut into the TED02 piece (at most
+/// `first_max` characters) and the NTE02 pieces that continue it (at most `note_max` each, at
+/// most [`MAX_NOTES`], the last ending in `…` when the text goes on past them), each cut by
+/// [`cut`]. Without that mark, the pieces put together, with a space between two where a word
+/// ended, give `text`.
 fn split_reason(text: &str, first_max: usize, note_max: usize) -> (&str, Vec<Cow<'_, str>>) {
     let (first, mut rest) = cut(text, first_max);
     let mut notes = Vec::new();
@@ -219,24 +229,25 @@ fn split_reason(text: &str, first_max: usize, note_max: usize) -> (&str, Vec<Cow
     (first, notes)
 }
 
-/// `text` split after at most `max` characters, on a character boundary. The cut is moved
-/// back to where neither side has a space next to it (a reader trims a piece's spaces, which
-/// would lose one), when there is such a place; otherwise it is after `max` characters.
+/// `text` (words between single spaces, none at either end) split into a piece of at most
+/// `max` characters and the rest: after the last word that fits, the space between them
+/// dropped, so neither side starts or ends with one. A first word longer than `max` is the
+/// only one cut inside, after `max` characters (on a character boundary).
 fn cut(text: &str, max: usize) -> (&str, &str) {
     let Some((end, after)) = text.char_indices().nth(max) else {
         return (text, "");
     };
-    let window = text.get(..end).unwrap_or(text);
-    let mut next = after;
-    for (i, c) in window.char_indices().rev() {
-        if c != ' ' && next != ' ' {
-            return text
-                .split_at_checked(i + c.len_utf8())
-                .unwrap_or((text, ""));
-        }
-        next = c;
+    let at_space = |space: usize| {
+        let (piece, rest) = text.split_at_checked(space).unwrap_or((text, ""));
+        (piece, rest.strip_prefix(' ').unwrap_or(rest))
+    };
+    if after == ' ' {
+        return at_space(end);
     }
-    text.split_at_checked(end).unwrap_or((text, ""))
+    match text.get(..end).and_then(|window| window.rfind(' ')) {
+        Some(space) if space > 0 => at_space(space),
+        _ => text.split_at_checked(end).unwrap_or((text, "")),
+    }
 }
 
 #[cfg(test)]
@@ -412,20 +423,101 @@ mod tests {
         assert_eq!(ted.len(), 3, "{ted:?}");
         assert_eq!(ted[1], "848");
         assert!((1..=60).contains(&ted[2].chars().count()), "{ted:?}");
-        let mut joined = ted[2].clone();
+        let mut pieces = vec![(ted[2].clone(), 60)];
         for note in notes {
             assert_eq!(note.len(), 3, "{note:?}");
             assert_eq!(note[1], "GEN");
-            assert!((1..=80).contains(&note[2].chars().count()), "{note:?}");
-            assert_eq!(
-                note[2].trim(),
-                note[2],
-                "no piece starts or ends with a space"
-            );
-            joined.push_str(&note[2]);
+            assert!(!note[2].is_empty(), "{note:?}");
+            pieces.push((note[2].clone(), 80));
         }
         // The writer's substitutions: a line break and a delimiter each become a space.
-        assert_eq!(joined, reason.replace(['\n', '*'], " "));
+        assert_pieces_give(&pieces, &words(&reason.replace(['\n', '*'], " ")));
+    }
+
+    /// `text`'s words between single spaces, as the 824 carries a reason.
+    fn words(text: &str) -> String {
+        text.split(' ')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Checks `pieces` (each with its element's limit) against `text` as the 824 carries it
+    /// (words between single spaces): each within its limit, none starting or ending with a
+    /// space, each cut where a word ends and the next word would not have fitted, or inside
+    /// a word only when that word fills the piece alone; together they are `text`, or its
+    /// start when the last piece ends in `…`.
+    fn assert_pieces_give(pieces: &[(String, usize)], text: &str) {
+        let mut rest = text;
+        for (n, (piece, max)) in pieces.iter().enumerate() {
+            let length = piece.chars().count();
+            assert!(length <= *max, "{piece:?} over {max}");
+            assert_eq!(
+                piece.trim_matches(' '),
+                piece,
+                "no piece starts or ends with a space"
+            );
+            if n + 1 == pieces.len()
+                && let Some(kept) = piece.strip_suffix('…')
+                && !rest.starts_with(piece.as_str())
+            {
+                assert!(
+                    rest.starts_with(kept) && rest.len() > kept.len(),
+                    "{piece:?} is not the start of {rest:?}"
+                );
+                return;
+            }
+            let after = rest
+                .strip_prefix(piece.as_str())
+                .unwrap_or_else(|| panic!("{piece:?} does not come next in {rest:?}"));
+            rest = match after.strip_prefix(' ') {
+                Some(next) => {
+                    let word = next.split(' ').next().unwrap_or("");
+                    assert!(
+                        length + 1 + word.chars().count() > *max,
+                        "{piece:?} had room for {word:?}"
+                    );
+                    next
+                }
+                None => {
+                    assert!(
+                        after.is_empty() || (length == *max && !piece.contains(' ')),
+                        "{piece:?} is cut inside a word that fits in an element"
+                    );
+                    after
+                }
+            };
+        }
+        assert_eq!(rest, "", "the pieces hold the whole text");
+    }
+
+    /// QA: the 824 cut `invoice ST-` / `INV-1 of supplier` and `it i` / `s not this one`
+    /// mid-word. Each piece now ends at a word; a word longer than an element alone is cut.
+    #[test]
+    fn a_reason_is_cut_between_words() {
+        let reason = "Rejected by the buyer's Coupa: Coupa already has invoice ST-INV-1 of \
+                      supplier EDI Steel Inc (Coupa invoice id 31, pending_approval) and it is \
+                      not this one: line 1 price 12.5, this one says 12.6; line 1 total 125.0, \
+                      this one says 126.0. Please correct it and send it again as a new invoice.";
+        let segs = segments(&encode(&advice(reason), &profile("004010")).unwrap());
+        assert_eq!(
+            the(&segs, "TED")[2],
+            "Rejected by the buyer's Coupa: Coupa already has invoice"
+        );
+        let notes: Vec<String> = segs
+            .iter()
+            .filter(|s| s[0] == "NTE")
+            .map(|s| s[2].clone())
+            .collect();
+        assert!(notes[0].starts_with("ST-INV-1 of supplier"), "{notes:?}");
+        let mut pieces = vec![(the(&segs, "TED")[2].clone(), 60)];
+        pieces.extend(notes.iter().map(|n| (n.clone(), 80)));
+        assert_pieces_give(&pieces, reason);
+
+        let long = format!("{} end", "x".repeat(100));
+        let segs = segments(&encode(&advice(&long), &profile("004010")).unwrap());
+        assert_eq!(the(&segs, "TED")[2], "x".repeat(60));
+        assert_eq!(the(&segs, "NTE")[2], format!("{} end", "x".repeat(40)));
     }
 
     /// The reason as the 824 carries it: line breaks, the partner's delimiters (here `*`,
@@ -461,25 +553,13 @@ mod tests {
             assert_sound_envelope(&raw);
             let segs = segments(&raw);
             let ted = the(&segs, "TED");
-            let mut joined = ted.get(2).cloned().unwrap_or_default();
-            proptest::prop_assert!(joined.chars().count() <= 60, "{ted:?}");
+            let mut pieces = vec![(ted.get(2).cloned().unwrap_or_default(), 60)];
             let notes: Vec<&Vec<String>> = segs.iter().filter(|s| s[0] == "NTE").collect();
             proptest::prop_assert!(notes.len() <= MAX_NOTES);
-            for n in &notes {
-                let text = n.get(2).cloned().unwrap_or_default();
-                proptest::prop_assert!(text.chars().count() <= 80, "{n:?}");
-                joined.push_str(&text);
-            }
-            // Cuts moved back to words hold a little less than 60 + 10 × 80 characters, so a
-            // reason near that length may already end in `…`: then what is there is its start.
-            let carried = as_carried(&reason);
-            match joined.strip_suffix('…') {
-                Some(kept) if notes.len() == MAX_NOTES => proptest::prop_assert!(
-                    carried.starts_with(kept) && carried.len() > kept.len(),
-                    "{joined:?}"
-                ),
-                _ => proptest::prop_assert_eq!(joined, carried),
-            }
+            pieces.extend(notes.iter().map(|n| (n.get(2).cloned().unwrap_or_default(), 80)));
+            // Cuts at words hold a little less than 60 + 10 × 80 characters, so a reason near
+            // that length may already end in `…`: then what is there is its start.
+            assert_pieces_give(&pieces, &words(&as_carried(&reason)));
         }
     }
 
@@ -566,15 +646,17 @@ mod tests {
     }
 
     #[test]
-    fn cuts_keep_characters_whole_and_spaces_inside_pieces() {
+    fn cuts_fall_between_words_and_keep_characters_whole() {
         assert_eq!(cut("abc", 5), ("abc", ""));
         assert_eq!(cut("ééé", 2), ("éé", "é"));
-        // A space on either side of the cut moves it back.
-        assert_eq!(cut("ab cd", 3), ("a", "b cd"));
-        assert_eq!(cut("ab cd", 2), ("a", "b cd"));
-        assert_eq!(cut("abc de", 4), ("ab", "c de"));
-        // No place without a space next to it: cut at the limit.
-        assert_eq!(cut("a   b", 2), ("a ", "  b"));
+        // After the last word that fits, the space between dropped.
+        assert_eq!(cut("ab cd", 3), ("ab", "cd"));
+        assert_eq!(cut("ab cd", 2), ("ab", "cd"));
+        assert_eq!(cut("abc de", 4), ("abc", "de"));
+        assert_eq!(cut("a bc de", 5), ("a bc", "de"));
+        // A word longer than the limit is the only one cut inside.
+        assert_eq!(cut("abcdef gh", 3), ("abc", "def gh"));
+        assert_eq!(cut("éééé b", 2), ("éé", "éé b"));
         let (first, notes) = split_reason("short", 60, 80);
         assert_eq!((first, notes.len()), ("short", 0));
     }

@@ -21,6 +21,8 @@
 //!   date. So the ship date's (`extensions.cxml.shipping_date`, cXML's
 //!   `InvoiceDetailShipping@shippingDate`): `DTM*011` is written with its date; one whose text
 //!   is no date is not written.
+//! - An invoice's chart of accounts (the Coupa CSV's `Chart of Accounts`, Coupa's
+//!   `account-type`; [`gateway_core::chart_of_accounts`]): an 810 has no element for it.
 //! - A party cXML kept by a role the model has no field for (`extensions.cxml.parties`), but
 //!   the ship-from, which is written as `N1*SF` (see [`crate::map810`]); an order's alike
 //!   (an 850 has no N1 entity code for them either, [`crate::map850`]).
@@ -162,6 +164,12 @@ pub fn left_out(doc: &Document) -> Vec<LeftOut> {
         Document::Invoice(inv) => {
             crate::tiers::left_out(&inv.extensions, &mut out);
             let e = &inv.extensions;
+            if gateway_core::chart_of_accounts::chart_of_accounts(e).is_some() {
+                out.push(LeftOut {
+                    path: gateway_core::chart_of_accounts::PATH.into(),
+                    reason: gateway_core::chart_of_accounts::LEFT_OUT.into(),
+                });
+            }
             if cxml(e, "invoice_date").is_some() {
                 out.push(LeftOut {
                     path: "$.extensions.cxml.invoice_date".into(),

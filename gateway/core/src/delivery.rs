@@ -45,7 +45,7 @@ impl DeliveryError {
 }
 
 /// Proof of a successful delivery: the target's reference for the document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Receipt {
     /// The target's id (Coupa invoice id, file path, SMTP queue id...).
     pub reference: String,
@@ -61,6 +61,11 @@ pub struct Receipt {
     /// to cancel. Recorded as `cancelled_unsent`, not delivered: counted as delivered, it told
     /// operators the supplier had been told of an order it never had.
     pub nothing_to_cancel: bool,
+    /// Parts of the document the target was not sent, having no place for them (Coupa:
+    /// payment terms it cannot take as a code, a charge given by a rate alone), in words. The
+    /// ledger keeps them beside the reference, so `gateway documents` says what was left out,
+    /// not only a log line.
+    pub not_sent: Vec<String>,
 }
 
 /// Delivers documents to one outbound target.

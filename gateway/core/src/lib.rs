@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod auxiliary_part_id;
 pub mod bus;
 pub mod cancellation;
+pub mod chart_of_accounts;
 pub mod codec;
 pub mod delivery;
 pub mod envelope;

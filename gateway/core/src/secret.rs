@@ -18,6 +18,18 @@ impl Secret {
         &self.0
     }
 
+    /// Whether a value is set: an empty secret (`shared_secret = ""`) authenticates no one,
+    /// so a check that finds none configured must refuse rather than let anyone through.
+    pub fn is_set(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    /// `secret` when it is set ([`Secret::is_set`]): what an inbound check compares with;
+    /// `None` means the profile has no credential and the sender is refused.
+    pub fn configured(secret: Option<&Secret>) -> Option<&Secret> {
+        secret.filter(|s| s.is_set())
+    }
+
     /// Compares with `candidate` without leaking through timing how much of it matched:
     /// both sides are hashed to fixed-length digests, then compared in constant time.
     pub fn matches(&self, candidate: &str) -> bool {

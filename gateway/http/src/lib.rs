@@ -16,6 +16,7 @@ mod status;
 pub mod tls;
 
 pub use idempotency::{IdempotencyStore, StoredResponse};
+pub use rest::{bearer_challenge, bearer_token};
 pub use serve::{ServeOptions, serve};
 pub use status::{DocumentLookup, DocumentStatus, PoPurpose, PoVersion};
 

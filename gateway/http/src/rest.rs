@@ -47,16 +47,14 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Response {
 
 /// The token of an `Authorization: Bearer <token>` header. The scheme is matched without
 /// regard to case (RFC 9110 §11.1: `bearer`, `BEARER` are `Bearer`); `None` for another
-/// scheme or no token.
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+/// scheme or no token. Every endpoint a partner authenticates to by its `api_token` reads it
+/// here (REST, and `POST /x12`).
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, token) = value.split_once([' ', '\t'])?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
-
-/// The realm `WWW-Authenticate` names.
-const REALM: &str = "coupa-gateway";
 
 /// The 401 answer to a request without a known bearer token, with the `WWW-Authenticate`
 /// challenge RFC 9110 §11.6.1 requires (RFC 6750: `error="invalid_token"` when a token was
@@ -66,15 +64,20 @@ pub(crate) fn unauthorized(headers: &HeaderMap) -> Response {
         StatusCode::UNAUTHORIZED,
         "missing or unknown bearer token: send `Authorization: Bearer <api_token of your partner profile>`",
     );
-    let challenge = if bearer_token(headers).is_some() {
-        format!("Bearer realm=\"{REALM}\", error=\"invalid_token\"")
-    } else {
-        format!("Bearer realm=\"{REALM}\"")
-    };
-    if let Ok(v) = HeaderValue::from_str(&challenge) {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
+    resp.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, bearer_challenge(headers));
     resp
+}
+
+/// The `WWW-Authenticate` challenge of a 401 to a request without a known bearer token (RFC
+/// 9110 §11.6.1; RFC 6750 `error="invalid_token"` when a token was sent), so an HTTP client
+/// knows which credentials to send: REST's and `POST /x12`'s alike.
+pub fn bearer_challenge(headers: &HeaderMap) -> HeaderValue {
+    if bearer_token(headers).is_some() {
+        HeaderValue::from_static("Bearer realm=\"coupa-gateway\", error=\"invalid_token\"")
+    } else {
+        HeaderValue::from_static("Bearer realm=\"coupa-gateway\"")
+    }
 }
 
 /// The 415 answer to a body sent with a `Content-Encoding` other than `identity` (`gzip`,

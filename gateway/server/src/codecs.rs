@@ -75,7 +75,9 @@ impl Codecs {
     /// The standard codecs as the command line asks for them: X12 sets mapped on `threads`
     /// threads (`--x12-threads`); X12 control numbers (ISA13/GS06 of what is written,
     /// acknowledgments included) kept in `control_numbers` when given (`--control-numbers`;
-    /// the service's `<state>/x12-control` continues its numbering), else counted from 1 in
+    /// the service's `x12-control` beside its ledger, [`crate::config::Config::state_dir`],
+    /// continues its numbering; `main` refuses a folder that does not exist,
+    /// [`crate::convert::existing_counters`]), else counted from 1 in
     /// memory, which suits checking but not sending; and canonical JSON documents that name no
     /// `"kind"` read as `json_kind` (`--kind`).
     pub fn for_cli(
@@ -88,7 +90,26 @@ impl Codecs {
 
     /// The standard codecs, with X12 control numbers (ISA13/GS06/ST02 of what we send, acks
     /// included) kept in `dir` so they keep counting up across restarts, as partners require.
+    ///
+    /// `dir` is made here when its parent exists (the service's state folder, beside its
+    /// ledger), not on the first number issued: `--control-numbers` refuses a folder that does
+    /// not exist ([`crate::convert::existing_counters`]), and the service's own must be taken
+    /// from its first start. Its parents are not made, so a mistyped `[ledger] path` still
+    /// fails where the ledger is opened rather than leaving folders behind.
     pub fn with_x12_control_numbers_in(dir: &std::path::Path) -> Self {
+        match std::fs::create_dir(dir) {
+            Ok(()) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotFound
+                ) => {}
+            Err(e) => tracing::warn!(
+                dir = %dir.display(),
+                error = %e,
+                "cannot make the X12 control-number folder; it is made again when a number is issued"
+            ),
+        }
         Self::build(x12_codec(Some(dir), x12_parallelism()), None)
     }
 
@@ -204,5 +225,22 @@ mod tests {
         let second = encode(); // a new process, the same folder
         assert_ne!(first, second, "ISA13 repeated after a restart");
         assert!(second.parse::<u64>().unwrap() > first.parse::<u64>().unwrap());
+    }
+
+    /// QA: a service that had issued no X12 yet had no `x12-control` folder, so
+    /// `--control-numbers var/x12-control`, the service's own, was refused as one that does
+    /// not exist. The folder is made when the service's codecs are, beside the ledger; a
+    /// missing state folder is not made.
+    #[test]
+    fn the_service_s_counters_folder_exists_from_its_start() {
+        let state = tempfile::tempdir().unwrap();
+        let counters = state.path().join("x12-control");
+        let _codecs = Codecs::with_x12_control_numbers_in(&counters);
+        assert!(counters.is_dir());
+        assert!(crate::convert::existing_counters(&counters).is_ok());
+        let _again = Codecs::with_x12_control_numbers_in(&counters);
+        let typo = state.path().join("no-such-state").join("x12-control");
+        let _codecs = Codecs::with_x12_control_numbers_in(&typo);
+        assert!(!state.path().join("no-such-state").exists());
     }
 }

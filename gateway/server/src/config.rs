@@ -107,9 +107,10 @@ impl Default for BusConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct LedgerConfig {
     pub path: PathBuf,
-    /// `gateway serve` is not ready (`/readyz` 503, naming the folder) while the disk holding
-    /// the ledger, the attachments or the embedded bus has less free than this, in MiB: a
-    /// full disk refuses every document, and a load balancer should send senders elsewhere.
+    /// `gateway serve` is not ready (`/readyz` 503, naming the folder), and refuses documents
+    /// (503, send again), while the disk holding the ledger, the attachments or the embedded
+    /// bus has less free than this, in MiB: a full disk refuses every document, a load
+    /// balancer should send senders elsewhere, and what is left is kept for the ledger.
     pub min_free_mb: u64,
 }
 
@@ -185,6 +186,12 @@ pub struct CoupaSection {
     /// reading it.
     #[serde(default)]
     pub payload_id_host: Option<String>,
+    /// The chart of accounts (Coupa's `account-type`, by name: `US COA`) of invoices that name
+    /// none of their own (the Coupa CSV's `Chart of Accounts` column wins): Coupa requires one
+    /// on every invoice, and an instance with several charts takes none by default. Unset, an
+    /// invoice without one is sent without it, as before.
+    #[serde(default)]
+    pub account_type: Option<String>,
 }
 
 fn default_scopes() -> Vec<String> {
@@ -438,6 +445,7 @@ impl Config {
                     .into(),
             );
         }
+        check_bus(&self.bus)?;
         if self.http.request_timeout_ms == 0 {
             return Err(
                 "[http] request_timeout_ms must be above 0: it is how long a sender may take to \
@@ -451,6 +459,42 @@ impl Config {
     pub fn partner(&self, id: &str) -> Option<&PartnerProfile> {
         self.partners.iter().find(|p| p.id == id)
     }
+}
+
+/// Refuses `[bus]` settings under which the bus cannot do its job, naming the setting and
+/// what makes sense; they were taken without a word. A `delivery_limit` of 0 parks a document
+/// the first time its consumer stops while handling it (as does 1: the consumer parks at the
+/// first redelivery either way), so 0 allows nothing 1 does not and reads as "no limit" to
+/// some. An empty `retry_tiers_ms` makes every passing failure (a Coupa 503, a timeout) a dead
+/// letter at once, for an operator to replay; a tier of 0 sends the retry straight back
+/// to the failing target. Someone who wants no waiting retries still gives one short tier.
+fn check_bus(bus: &BusConfig) -> Result<(), String> {
+    if bus.delivery_limit == 0 {
+        return Err(
+            "[bus] delivery_limit must be at least 1: it is how many deliveries of one document \
+             may end with its consumer stopping (a crash, a restart) before the document is \
+             parked as a dead letter; 1 parks it at the first, so 5 to 20 leave room for \
+             restarts (20 is the default)"
+                .into(),
+        );
+    }
+    if bus.retry_tiers_ms.is_empty() {
+        return Err(
+            "[bus] retry_tiers_ms is empty: a delivery failing for a passing reason (Coupa \
+             answering 503, a timeout, a supplier's endpoint down) would become a dead letter \
+             at once, for an operator to replay; give at least one delay in milliseconds, e.g. \
+             [5000, 60000, 600000] (the default)"
+                .into(),
+        );
+    }
+    if bus.retry_tiers_ms.contains(&0) {
+        return Err(format!(
+            "[bus] retry_tiers_ms = {:?} has a delay of 0: that retry would go straight back to \
+             the target that just failed; give each retry a delay in milliseconds, e.g. 5000",
+            bus.retry_tiers_ms
+        ));
+    }
+    Ok(())
 }
 
 /// For an operator told a file the configuration names is not there: how its path is read,
@@ -1065,6 +1109,51 @@ mod tests {
         assert!(c.coupa.test_instance);
     }
 
+    /// QA: `delivery_limit = 0` and `retry_tiers_ms = []` were taken without a word; the
+    /// service then parked an invoice at the first kill, or at Coupa's first 503. Refused when
+    /// loaded now, the setting named with the values that make sense, as `request_timeout_ms =
+    /// 0` is.
+    #[test]
+    fn bus_settings_the_bus_cannot_work_with_are_refused_naming_the_setting() {
+        let refused = |section: &str| {
+            Config::parse(&format!("{MIN}[bus]\n{section}\n"), "t.toml", Vec::new())
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| panic!("{section} was taken"))
+        };
+        let zero = refused("delivery_limit = 0");
+        assert!(
+            zero.contains("[bus] delivery_limit must be at least 1") && zero.contains("5 to 20"),
+            "{zero}"
+        );
+        let none = refused("retry_tiers_ms = []");
+        assert!(
+            none.contains("[bus] retry_tiers_ms is empty")
+                && none.contains("would become a dead letter at once")
+                && none.contains("[5000, 60000, 600000]"),
+            "{none}"
+        );
+        let instant = refused("retry_tiers_ms = [5000, 0]");
+        assert!(
+            instant.contains("[bus] retry_tiers_ms = [5000, 0] has a delay of 0"),
+            "{instant}"
+        );
+        let fine = Config::parse(
+            &format!("{MIN}[bus]\ndelivery_limit = 1\nretry_tiers_ms = [1000]\n"),
+            "t.toml",
+            Vec::new(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (fine.bus.delivery_limit, fine.bus.retry_tiers_ms),
+            (1, vec![1000])
+        );
+        // The same from the environment, as an override sets it.
+        let env = vec![("GATEWAY__BUS__DELIVERY_LIMIT".to_string(), "0".to_string())];
+        let err = Config::parse(MIN, "t.toml", env).unwrap_err().to_string();
+        assert!(err.contains("delivery_limit must be at least 1"), "{err}");
+    }
+
     #[test]
     fn typos_are_named() {
         let text = format!("{MIN}[htp]\nlisten = \"x\"\n");
@@ -1516,6 +1605,74 @@ mod example_tests {
         assert_eq!(csv.delimiter, Some(';'));
         assert_eq!(csv.key_column.as_deref(), Some("Invoice No"));
         assert_eq!(csv.columns.len(), 7);
+    }
+
+    /// QA: `# type = "x12_file"   dir = "var/sftp/acme/Outgoing"` held two keys on one line,
+    /// which is no TOML once uncommented. Every commented `key = value` line of the example is
+    /// one key and its value, read alone (a value over several lines with the commented lines
+    /// that continue it), and the commented outbound channels, each in place of the section's
+    /// `type` and `url`, are channels.
+    #[test]
+    fn every_commented_key_of_the_example_is_valid_when_uncommented() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../gateway.example.toml");
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{e}"));
+        let lines: Vec<&str> = text.lines().collect();
+        let uncommented = |l: &str| -> Option<String> {
+            l.strip_prefix('#')
+                .map(|rest| rest.strip_prefix(' ').unwrap_or(rest).to_string())
+        };
+        let is_key_line = |l: &str| {
+            l.split_once(" = ").is_some_and(|(k, _)| {
+                !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
+        };
+        let mut checked = 0;
+        for (i, line) in lines.iter().enumerate() {
+            let Some(body) = uncommented(line).filter(|b| is_key_line(b)) else {
+                continue;
+            };
+            let mut value = format!("{body}\n");
+            let mut next = i + 1;
+            let table = loop {
+                match toml::from_str::<toml::Table>(&value) {
+                    Ok(table) => break table,
+                    Err(e) => match lines.get(next).and_then(|l| uncommented(l)) {
+                        Some(more) if !is_key_line(&more) => {
+                            value.push_str(&more);
+                            value.push('\n');
+                            next += 1;
+                        }
+                        _ => panic!("line {}: {line}\n{e}", i + 1),
+                    },
+                }
+            };
+            assert_eq!(table.len(), 1, "line {}: {line}", i + 1);
+            checked += 1;
+        }
+        assert!(checked >= 40, "{checked}");
+
+        let outbound: Vec<String> = lines
+            .iter()
+            .skip_while(|l| !l.starts_with("[partners.outbound]"))
+            .skip(1)
+            .take_while(|l| !l.starts_with('['))
+            .filter_map(|l| uncommented(l))
+            .filter(|l| is_key_line(l))
+            .collect();
+        let mut channels = Vec::new();
+        for line in outbound {
+            if line.starts_with("type = ") || channels.is_empty() {
+                channels.push(String::new());
+            }
+            if let Some(channel) = channels.last_mut() {
+                channel.push_str(&format!("{line}\n"));
+            }
+        }
+        let channels: Vec<gateway_core::profile::OutboundChannel> = channels
+            .iter()
+            .map(|c| toml::from_str(c).unwrap_or_else(|e| panic!("{e}\n{c}")))
+            .collect();
+        assert_eq!(channels.len(), 3, "{channels:?}");
     }
 
     /// The commented-out X12 keys of the example are real keys with values of the right type.

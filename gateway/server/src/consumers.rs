@@ -213,16 +213,22 @@ impl Handler for DeliveryHandler {
 
 /// The ledger's word on a delivery: the target's reference, and when the target had the
 /// document already (an invoice sent again in another file, a redelivery) that nothing was
-/// created: otherwise a file dropped again showed its invoices delivered twice.
+/// created: otherwise a file dropped again showed its invoices delivered twice. What the target
+/// was not sent follows (`; not sent: ...`): payment terms Coupa cannot take were dropped
+/// with no word in `gateway documents`.
 fn delivered_detail(target: &str, receipt: &gateway_core::Receipt) -> String {
-    if receipt.already_present {
+    let mut detail = if receipt.already_present {
         format!(
             "{target}: {} (already there: delivered before, nothing created again)",
             receipt.reference
         )
     } else {
         format!("{target}: {}", receipt.reference)
+    };
+    if !receipt.not_sent.is_empty() {
+        detail.push_str(&format!("; not sent: {}", receipt.not_sent.join("; ")));
     }
+    detail
 }
 
 #[cfg(test)]
@@ -233,9 +239,7 @@ mod tests {
     fn a_delivery_the_target_had_already_says_nothing_was_created() {
         let mut receipt = gateway_core::Receipt {
             reference: "20".into(),
-            already_present: false,
-            superseded_by: None,
-            nothing_to_cancel: false,
+            ..gateway_core::Receipt::default()
         };
         assert_eq!(delivered_detail("coupa", &receipt), "coupa: 20");
         receipt.already_present = true;
@@ -243,5 +247,22 @@ mod tests {
             delivered_detail("coupa", &receipt),
             "coupa: 20 (already there: delivered before, nothing created again)"
         );
+    }
+
+    /// QA (qaC f5 item 3): what Coupa was not sent (payment terms it cannot take as a code)
+    /// was only a log line; the ledger's detail says it now, after the reference.
+    #[test]
+    fn what_the_target_was_not_sent_follows_the_reference() {
+        let receipt = gateway_core::Receipt {
+            reference: "35".into(),
+            not_sent: vec!["the payment terms (2% in 10 days) give no net days".into()],
+            ..gateway_core::Receipt::default()
+        };
+        let detail = delivered_detail("coupa", &receipt);
+        assert_eq!(
+            detail,
+            "coupa: 35; not sent: the payment terms (2% in 10 days) give no net days"
+        );
+        assert_eq!(crate::coupa_link::coupa_id_in(&detail), Some(35));
     }
 }

@@ -35,6 +35,12 @@ pub fn client_config(c: &CoupaSection) -> CoupaClientConfig {
     cfg.burst = c.burst;
     cfg.timeout = Duration::from_millis(c.timeout_ms);
     cfg.token_activation = Duration::from_millis(c.token_activation_ms);
+    cfg.account_type = c
+        .account_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_string);
     cfg
 }
 
@@ -210,7 +216,7 @@ impl LazyLedger {
 
 /// The Coupa invoice id a delivered row's detail names (`coupa: 20`, `coupa: 20 (already
 /// there: ...)`, as the consumer writes it).
-fn coupa_id_in(detail: &str) -> Option<u64> {
+pub(crate) fn coupa_id_in(detail: &str) -> Option<u64> {
     let rest = detail.strip_prefix("coupa: ")?;
     let digits = rest.split(|c: char| !c.is_ascii_digit()).next()?;
     digits.parse().ok()
@@ -745,6 +751,32 @@ mod tests {
         let text = crate::demo::config_text(dir, &sandbox.base_url(), None, "link");
         let config = Config::parse(&text, "test", Vec::new()).unwrap_or_else(|e| panic!("{e}"));
         (sandbox, config)
+    }
+
+    /// QA (qaC f5 item 4): `CoupaClientConfig::account_type` existed, but no setting filled
+    /// it. `[coupa] account_type` does now (blank is none).
+    #[test]
+    fn the_coupa_sections_account_type_reaches_the_client() {
+        let text = |extra: &str| {
+            format!(
+                "[bus]\nembedded_path = \"bus.sqlite\"\n[ledger]\npath = \"l.sqlite\"\n\
+                 [coupa]\nbase_url = \"http://127.0.0.1:9\"\nclient_id = \"x\"\n\
+                 client_secret = \"y\"\n{extra}"
+            )
+        };
+        let config = |extra: &str| {
+            Config::parse(&text(extra), "test", Vec::new()).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let set = config("account_type = \"US COA\"\n");
+        assert_eq!(
+            client_config(&set.coupa).account_type.as_deref(),
+            Some("US COA")
+        );
+        assert_eq!(client_config(&config("").coupa).account_type, None);
+        assert_eq!(
+            client_config(&config("account_type = \" \"\n").coupa).account_type,
+            None
+        );
     }
 
     fn from_partner(partner: &str) -> Envelope {

@@ -346,10 +346,50 @@ impl DemoEnv {
         Ok((r.status().as_u16(), r.text().await?))
     }
 
-    /// Posts `inv` as an X12 810 from `partner`; (HTTP status, the 997 returned).
+    /// Posts `inv` as an X12 810 from `partner`, with its token; (HTTP status, the 997
+    /// returned).
     pub async fn post_x12(&self, partner: &str, inv: &Invoice) -> anyhow::Result<(u16, String)> {
         let body = self.x12_from(partner, inv)?;
-        let r = self.http.post(self.url("/x12")).body(body).send().await?;
+        self.post_x12_bytes(partner, body).await
+    }
+
+    /// The `api_token` of the demo partner whose id `edi`'s ISA06 names (`POST /x12` takes a
+    /// partner's interchanges only with it); `None` for a sender no partner has, or an input
+    /// without an interchange header.
+    pub fn x12_token(&self, edi: &[u8]) -> Option<&str> {
+        let isa06 = std::str::from_utf8(edi.get(35..50)?).ok()?.trim();
+        self.config
+            .partners
+            .iter()
+            .find(|p| {
+                p.x12
+                    .as_ref()
+                    .and_then(|x| x.partner_id.as_deref())
+                    .is_some_and(|id| id == isa06)
+            })
+            .and_then(|p| p.api_token.as_ref())
+            .map(|t| t.expose())
+    }
+
+    /// Posts `body` to `/x12` as `partner` does: with its `api_token` as the bearer token
+    /// (`POST /x12` takes a partner's interchanges only with it); (HTTP status, the answer).
+    pub async fn post_x12_bytes(
+        &self,
+        partner: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> anyhow::Result<(u16, String)> {
+        let token = self
+            .partner(partner)?
+            .api_token
+            .as_ref()
+            .with_context(|| format!("demo partner {partner} has no api_token"))?;
+        let r = self
+            .http
+            .post(self.url("/x12"))
+            .bearer_auth(token.expose())
+            .body(body)
+            .send()
+            .await?;
         Ok((r.status().as_u16(), r.text().await?))
     }
 
@@ -680,6 +720,7 @@ async fn operator_replays_the_poison(
     let coupa = crate::coupa_link::invoice_lookup(&env.config)?;
     let cx = DlqContext {
         coupa: Some(&coupa),
+        ledger: Some(&env.running.ledger),
         ..DlqContext::default()
     };
     let consumers = [crate::bus::COUPA_INVOICES];

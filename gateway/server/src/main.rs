@@ -111,7 +111,8 @@ enum DlqVerb {
     /// Each dead letter in full: reason, first error, attempts, envelope and body.
     Show,
     /// Put the dead letters back on their consumer's queue (its idempotency key still holds:
-    /// a replayed invoice that reached Coupa before is not made twice).
+    /// a replayed invoice that reached Coupa before is not made twice); the ledger shows each
+    /// `published` again, and keeps that it died and was replayed.
     Replay,
     /// Delete the dead letters for good.
     Purge,
@@ -171,8 +172,10 @@ enum Command {
         #[arg(long, value_enum, value_name = "KIND")]
         kind: Option<KindArg>,
         /// Folder of the X12 control-number counters, so the ISA13/GS06 numbers of `--to
-        /// x12` continue from the last ones issued (the service keeps its own in
-        /// `<state>/x12-control`); without it numbering starts at 1 on every run.
+        /// x12` continue from the last ones issued (the service keeps its own in x12-control
+        /// beside its ledger, the folder of `[ledger] path`: var/x12-control with
+        /// gateway.example.toml); it must exist (mkdir it first for a numbering of its own).
+        /// Without it numbering starts at 1 on every run.
         #[arg(long, value_name = "DIR")]
         control_numbers: Option<PathBuf>,
         /// Write each document to its own file in DIR (`0001-INV-7.xml`), each path printed,
@@ -195,9 +198,12 @@ enum Command {
         gateway validate samples/json/invoice/rich.json\n  \
         gateway validate --partner acme.toml invoices.csv\n  \
         gateway validate --ack samples/x12/invoice/rich.edi\n  \
-        gateway validate --ack --partner acme.toml --control-numbers state/x12-control invoice.edi > invoice.997\n\n\
+        gateway validate --ack --partner acme.toml --control-numbers var/x12-control invoice.edi > invoice.997\n\n\
         --control-numbers needs --partner: the service numbers each partner's acknowledgments \
-        from that partner's counter, which the profile's id names.\n\n\
+        from that partner's counter, which the profile's id names. The service keeps its \
+        counters in x12-control beside its ledger, the folder of [ledger] path (var/x12-control \
+        with gateway.example.toml); a folder that does not exist is refused, since numbering \
+        there would start again from 1.\n\n\
         Without --partner the format's rules and the canonical model's are checked; with it, also \
         what the running gateway refuses for that partner on its way to Coupa (a line without a \
         description, a cancellation, an invoice number over 40 characters), so the 997 to send \
@@ -220,8 +226,9 @@ enum Command {
         ack: bool,
         /// Folder of the X12 control-number counters (with --ack and --partner), so the
         /// acknowledgment's ISA13/GS06 continue from the last ones issued to that partner (point
-        /// it at the service's `<state>/x12-control` to share its numbering); without it
-        /// numbering starts at 1, which suits checking but not sending.
+        /// it at the service's x12-control, beside its ledger: var/x12-control with
+        /// gateway.example.toml, to share its numbering); it must exist. Without it numbering
+        /// starts at 1, which suits checking but not sending.
         #[arg(long, value_name = "DIR", requires = "ack")]
         control_numbers: Option<PathBuf>,
         /// Input file, or `-` for standard input.
@@ -289,7 +296,8 @@ enum Command {
         ask Coupa what a replay would do now (create the invoice, take the one Coupa already \
         has, or fail again and why), and show prints the request it would send. purge asks for confirmation on a terminal \
         (--yes skips it); the ledger then shows each purged document as `purged`, with the \
-        note and why it died. --tell-supplier first tells each invoice's supplier that it was \
+        note and why it died, and each replayed one as `published` (on its way), with when it \
+        was replayed and why it had died, which its history keeps once it is delivered. --tell-supplier first tells each invoice's supplier that it was \
         given up, and why, on the channel its [partners.outbound] names (a cXML \
         StatusUpdateRequest, an X12 824 in its folder, a text file beside its CSV files, or a \
         mail), and purges only those told; one whose supplier could not be told stays a dead \
@@ -355,13 +363,17 @@ enum Command {
         gateway documents --config gateway.toml --partner globex --kind purchase_order --json\n\n\
         Statuses: received (taken, not yet confirmed by the bus), interrupted (the gateway \
         stopped before the sender was told it was accepted: have the sender send it again), \
-        published (on its way), delivered, dead (see `gateway dlq`), purged (dead, then purged \
-        by an operator), rejected (refused on arrival; kind unknown: not readable as a \
+        published (on its way; a dead letter an operator replayed is published again, its \
+        detail saying when and what it had died of), delivered, dead (see `gateway dlq`), \
+        purged (dead, then purged by an operator), rejected (refused on arrival; kind unknown: not readable as a \
         document), partner_rejected (the partner's 997/999 refused what was sent), superseded \
         (a PO version a later one replaced before it went out), cancelled_unsent (a Coupa PO \
         cancelled before any version of it went to the supplier: not sent, not delivered), \
-        awaiting_operator (a Coupa PO its supplier's record leaves to Coupa, po-method prompt: \
-        not sent; the detail says what sends it).\n\n\
+        awaiting_operator (a Coupa PO left to Coupa: its supplier's record says po-method \
+        prompt, or its partner's profile has no [partners.outbound]; not sent, the detail says \
+        why and what sends it).\n\n\
+        A document that died and was replayed keeps that in an `earlier:` line (JSON: \
+        `history`) whatever becomes of it.\n\n\
         A document received again (the same file dropped under another name) is not taken \
         twice: its row names the further file in its source (`again in file ..., not taken \
         again`), so --from finds it by either.")]
@@ -624,8 +636,9 @@ fn open_ledger(
             gateway_server::config::how_paths_resolve(path)
         );
     }
+    // The error names the file and `[ledger] path`.
     gateway_server::ledger::Ledger::open(path)
-        .map_err(|e| anyhow::anyhow!("opening the ledger at {}: {e}", path.display()))
+        .map_err(|e| anyhow::anyhow!("opening the ledger: {e}"))
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -740,6 +753,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             force,
             input,
         } => {
+            if let Some(dir) = &control_numbers {
+                convert::existing_counters(dir)?;
+            }
             let codecs = Codecs::for_cli(
                 x12_threads,
                 control_numbers.as_deref(),
@@ -794,6 +810,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                      leave out --control-numbers to number the acknowledgment from 1 for a look",
                     dir.display()
                 );
+            }
+            if let Some(dir) = &control_numbers {
+                convert::existing_counters(dir)?;
             }
             let partner = convert::load_partner(partner.as_ref())?;
             let stdout = std::io::stdout();
@@ -931,11 +950,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
                 None => gateway_server::bus::CONSUMERS.to_vec(),
             };
-            // Purged documents are marked in the ledger; without one (a bus shared by another
-            // host's gateway), purging still works and says the ledger was not told.
+            // Purged and replayed documents are marked in the ledger; without one (a bus shared
+            // by another host's gateway), purging and replaying still work and say the ledger
+            // was not told.
             let ledger = match &action {
                 DlqAction::Purge { .. } => open_ledger(&config)
                     .map_err(|e| eprintln!("warning: {e}; purged documents stay `dead` in it"))
+                    .ok(),
+                DlqAction::Replay => open_ledger(&config)
+                    .map_err(|e| {
+                        eprintln!(
+                            "warning: {e}; replayed documents stay `dead` in it until their redelivery ends"
+                        )
+                    })
                     .ok(),
                 _ => None,
             };

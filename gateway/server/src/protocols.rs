@@ -6,6 +6,11 @@
 //! stating the limit, and one that did not arrive within `[http] request_timeout_ms` gets 408
 //! naming it (nothing taken of either); a body posted to `/x12` without an interchange gets 400 saying what it
 //! looks like and where it goes.
+//!
+//! Each authenticates the partner by a credential of its profile, and a partner without one is
+//! refused with 401 (`crate::inbound_credentials`): `/cxml` by the `[partners.cxml]
+//! shared_secret`, `/x12` by the `api_token` of the partner the ISA names, sent as
+//! `Authorization: Bearer`.
 
 use std::sync::Arc;
 
@@ -364,6 +369,7 @@ fn refuse_x12(status: StatusCode, found: &str, answer: String) -> Response {
 
 async fn post_x12(
     State(endpoints): State<Endpoints>,
+    headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let pipeline = &endpoints.pipeline;
@@ -415,6 +421,16 @@ async fn post_x12(
             );
         }
     };
+    // The ISA ids are on every interchange the partner sends: the partner's own token says
+    // it is the partner (a profile without one takes no X12 over HTTP).
+    if let Err(refusal) = crate::inbound_credentials::check_x12_token(&headers, &partner) {
+        let mut refused = refuse_x12(StatusCode::UNAUTHORIZED, &partner.id, refusal.to_string());
+        refused.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            gateway_http::bearer_challenge(&headers),
+        );
+        return refused;
+    }
     let result = pipeline
         .ingest(IngestRequest {
             raw: &body,

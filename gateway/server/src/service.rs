@@ -141,10 +141,12 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         coupa,
     } = parts;
     let serve_lock = crate::serve_lock::ServeLock::take(&config.ledger.path)?;
-    let ledger = Arc::new(
-        Ledger::open(&config.ledger.path)
-            .with_context(|| format!("opening the ledger at {}", config.ledger.path.display()))?,
-    );
+    let ledger = Arc::new(Ledger::open(&config.ledger.path).context("opening the ledger")?);
+    // A ledger SQLite could open only for reading opens; its first write fails. Found here,
+    // naming the file, before anything is taken.
+    ledger
+        .probe_write()
+        .context("the ledger cannot be written, so no document could be taken")?;
     // Nothing else claims in this ledger now: a row still `received` was left by a stop.
     match ledger.interrupt_unconfirmed() {
         Ok(0) => {}
@@ -169,8 +171,11 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         disk = disk.watching("embedded bus", &config.bus.embedded_path);
     }
     if config.ledger.min_free_mb > 0 {
-        pipeline = pipeline.with_readiness_check(Arc::new(disk));
+        pipeline = pipeline.with_disk_space(disk);
     }
+    pipeline = pipeline.with_readiness_check(Arc::new(crate::ledger_health::LedgerWrites::new(
+        ledger.clone(),
+    )));
     if let Some(c) = &coupa {
         pipeline = pipeline.with_readiness_check(Arc::clone(&c.readiness));
     }
@@ -209,6 +214,7 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         stopped(stop_rx.clone()),
     ));
     tracing::info!(%http_addr, scheme, "HTTP endpoints listening");
+    crate::inbound_credentials::warn_at_start(&config.partners);
 
     if let Some(fd) = &config.file_drop {
         let mut drop = FileDrop::new(fd.clone(), pipeline.clone());
@@ -345,7 +351,7 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
             codecs.clone(),
             ledger.clone(),
             Duration::from_millis(config.coupa.supplier_timeout_ms),
-            Some(coupa.exporter),
+            Some(Arc::clone(&coupa.exporter)),
         )
         .context("building the HTTP client for supplier delivery")?
         .with_coupa_suppliers(Arc::clone(&coupa.suppliers))
@@ -373,7 +379,8 @@ pub async fn start(parts: Parts) -> anyhow::Result<(Running, Arc<Pipeline>)> {
         }
         if let Some(p) = &config.po_poller {
             let poller = PoPoller::new(coupa.po_source, partners, ledger.clone(), Arc::clone(&bus))
-                .with_coupa_suppliers(coupa.suppliers);
+                .with_coupa_suppliers(coupa.suppliers)
+                .with_exporter(coupa.exporter);
             tasks.spawn(poller.run(
                 Duration::from_millis(p.interval_ms),
                 stopped(stop_rx.clone()),

@@ -290,8 +290,9 @@ impl SupplierDelivery {
     ) -> Result<String, DeliveryError> {
         let channel = partner.outbound.as_ref().ok_or_else(|| {
             DeliveryError::permanent(format!(
-                "partner {} has no [partners.outbound] channel; add one (cxml, x12_file, csv_file)",
-                partner.id
+                "partner {} has no [partners.outbound] channel; add one (type {})",
+                partner.id,
+                OutboundChannel::TYPES
             ))
         })?;
         let stem = file_stem(env, doc);
@@ -988,6 +989,7 @@ impl Outbound for SupplierDelivery {
                             already_present: false,
                             superseded_by: Some(later),
                             nothing_to_cancel: false,
+                            not_sent: Vec::new(),
                         });
                     }
                     match self.opening(key, doc)? {
@@ -1038,6 +1040,7 @@ impl Outbound for SupplierDelivery {
                 already_present,
                 superseded_by: None,
                 nothing_to_cancel,
+                not_sent: Vec::new(),
             })
         }
         .boxed()

@@ -77,6 +77,20 @@ struct Given<'a> {
     request: &'static str,
 }
 
+impl Given<'_> {
+    /// The notice's words on a channel that has one text for them (the cXML `Comments`, the
+    /// 824's TED and NTE): why, then what the supplier is asked to do. One text, so an EDI
+    /// supplier is asked what a cXML one is (its 824 said why and nothing of a resend).
+    fn reason_and_request(&self) -> String {
+        let stop = if self.reason.ends_with(['.', '!', '?']) {
+            ""
+        } else {
+            "."
+        };
+        format!("{}{stop} {}", self.reason, self.request)
+    }
+}
+
 impl SupplierNotices {
     /// `codecs` must number X12 from the service's counters (`<state>/x12-control`), so an 824
     /// never shares an ISA13/GS06 with what the service sends the partner.
@@ -204,7 +218,7 @@ impl SupplierNotices {
             invoice_id: &given.number,
             invoice_date: given.invoice.invoice_date,
             status: adapter_cxml::InvoiceStatusKind::Rejected,
-            comments: &format!("{} {}", given.reason, given.request),
+            comments: &given.reason_and_request(),
         };
         adapter_cxml::encode_invoice_status_update(&update, partner)
             .map_err(|e| format!("cannot write the cXML notice for {}: {e}", partner.id))
@@ -230,7 +244,7 @@ impl SupplierNotices {
             original_gs_receiver: extra("gs_receiver"),
             original_group_control: controls.as_ref().map(|[_, gs06, _]| gs06.as_str()),
             original_set_control: controls.as_ref().map(|[_, _, st02]| st02.as_str()),
-            reason: &given.reason,
+            reason: &given.reason_and_request(),
         };
         self.codecs
             .x12()
@@ -600,6 +614,54 @@ mod tests {
                 assert!(!said.contains(internal), "{internal:?} in {said}");
             }
         }
+    }
+
+    /// QA: the 824 said why an invoice was rejected but not the cXML notice's "Please
+    /// correct it and send it again as a new invoice.", and cut words across its segments.
+    #[tokio::test]
+    async fn an_824_says_what_the_cxml_notice_says_in_whole_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut steel = PartnerProfile::from_toml(
+            "id = \"steel\"\n[x12]\npartner_qualifier = \"ZZ\"\npartner_id = \"EDISTEEL\"\n\
+             our_qualifier = \"ZZ\"\nour_id = \"GLOBEX\"\n",
+            "steel.toml",
+        )
+        .unwrap();
+        steel.outbound = Some(OutboundChannel::X12File {
+            dir: dir.path().display().to_string(),
+        });
+        let refused = gateway_core::DeliveryError::from(adapter_coupa::CoupaError::Validation {
+            status: 422,
+            body: r#"{"errors":{"invoice-number":["has already been taken by invoice ST-INV-1 of supplier EDI Steel Inc"]}}"#.into(),
+            messages: vec!["has already been taken by invoice ST-INV-1 of supplier EDI Steel Inc".into()],
+        })
+        .reason()
+        .to_string();
+        let mut l = letter(&invoice("ST-INV-1"), "steel", SourceMeta::default());
+        l.reason = refused;
+        let told = notices(steel).tell(&l).await.unwrap();
+        let raw = String::from_utf8(told.x12.unwrap()).unwrap();
+        let pieces: Vec<&str> = raw
+            .split('~')
+            .map(str::trim)
+            .filter_map(|seg| {
+                seg.strip_prefix("TED*848*")
+                    .or_else(|| seg.strip_prefix("NTE*GEN*"))
+            })
+            .collect();
+        assert!(pieces.len() > 1, "{raw}");
+        let g = given(&l).unwrap();
+        assert_eq!(g.request, RESEND_CORRECTED);
+        // Cut between words: put together with a space between them, the pieces are the
+        // cXML notice's text.
+        assert_eq!(pieces.join(" "), g.reason_and_request(), "{raw}");
+        assert!(
+            pieces.join(" ").ends_with(
+                "invoice-number: has already been taken by invoice ST-INV-1 of supplier EDI \
+                 Steel Inc. Please correct it and send it again as a new invoice."
+            ),
+            "{raw}"
+        );
     }
 
     #[tokio::test]

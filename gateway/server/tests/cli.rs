@@ -147,7 +147,10 @@ fn validate_names_where_in_the_cxml_a_problem_is() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("cXML document 1 (invoice without a number): error:"),
+        stdout.contains(
+            "cXML document 1, payloadID 1773590400.42.INV-2026-0042@acme.example (invoice \
+             without a number): error:"
+        ),
         "{stdout}"
     );
     assert!(!stdout.contains("(invoice )"), "{stdout}");
@@ -520,6 +523,8 @@ fn validate_ack_control_numbers_continue_across_runs() {
         "--control-numbers",
         counters.to_str().unwrap(),
     ];
+    // A new numbering is made on purpose: its folder is created first.
+    std::fs::create_dir(&counters).unwrap();
     let first = numbers(&validate_ack(&kept, &input));
     let second = numbers(&validate_ack(&kept, &input));
     assert_eq!(first, ("000000001".to_string(), "1".to_string()));
@@ -557,6 +562,7 @@ fn validate_ack_refuses_input_that_is_not_x12() {
 fn convert_to_x12_control_numbers_continue_across_runs() {
     let dir = tempfile::tempdir().unwrap();
     let counters = dir.path().join("x12-control");
+    std::fs::create_dir(&counters).unwrap();
     let isa13 = || {
         let out = gateway()
             .args(["convert", "--to", "x12", "--control-numbers"])
@@ -573,6 +579,60 @@ fn convert_to_x12_control_numbers_continue_across_runs() {
     };
     assert_eq!(isa13(), "000000001");
     assert_eq!(isa13(), "000000002");
+}
+
+/// QA: `validate --ack --control-numbers state/x12-control` (the help's example) made that
+/// folder and issued ISA13 1 again, repeating what the service had sent from its own counters
+/// (`var/x12-control` beside the example's ledger). A folder that does not exist is refused,
+/// saying where the service's are and how to start a numbering on purpose; nothing is made.
+#[test]
+fn control_numbers_refuse_a_folder_that_does_not_exist() {
+    let input = std::fs::read(repo("samples/x12/invoice/rich.edi")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let counters = dir.path().join("state").join("x12-control");
+    let profile = dir.path().join("acme.toml");
+    std::fs::write(&profile, "id = \"acme\"\n").unwrap();
+    let refused = validate_ack(
+        &[
+            "--partner",
+            profile.to_str().unwrap(),
+            "--control-numbers",
+            counters.to_str().unwrap(),
+        ],
+        &input,
+    );
+    let converted = gateway()
+        .args(["convert", "--to", "x12", "--control-numbers"])
+        .arg(&counters)
+        .arg(repo("samples/x12/invoice/rich.canonical.json"))
+        .output()
+        .unwrap();
+    for out in [refused, converted] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(out.stdout.is_empty(), "something was numbered: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "--control-numbers {} does not exist",
+                counters.display()
+            )) && stderr.contains("would start again from 1")
+                && stderr.contains("x12-control beside its ledger, the folder of [ledger] path")
+                && stderr.contains(&format!("mkdir -p {}", counters.display())),
+            "{stderr}"
+        );
+    }
+    assert!(!dir.path().join("state").exists(), "the folder was made");
+    // A file is no folder of counters either.
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    let out = gateway()
+        .args(["convert", "--to", "x12", "--control-numbers"])
+        .arg(dir.path().join("file"))
+        .arg(repo("samples/x12/invoice/rich.canonical.json"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not a folder"), "{stderr}");
 }
 
 /// `--kind` reads a canonical JSON document that names no kind as that kind (so `--to cxml`
@@ -598,7 +658,15 @@ fn convert_kind_supplies_the_kind_a_document_does_not_name() {
     let kindless = format!("{}\n", serde_json::to_string(&order).unwrap());
     let refused = run(&[], &kindless);
     assert_eq!(refused.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("$.kind"));
+    // QA: the refusal did not name the option made for it.
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains(
+            "at $.kind: missing; expected \"invoice\" or \"purchase_order\"; name it \
+                       in the document, or give --kind invoice or --kind purchase_order"
+        ),
+        "{said}"
+    );
     let out = run(&["--kind", "purchase_order"], &kindless);
     let xml = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -2451,4 +2519,43 @@ fn an_x12_max_length_is_set_by_an_environment_variable() {
             .encode(std::slice::from_ref(&po), &globex(Vec::new()))
             .is_ok()
     );
+}
+
+/// QA (qaC f5 item 4): the Coupa CSV's `Chart of Accounts` (`US COA`), kept in
+/// `extensions.csv`, was dropped by `convert --to x12` and `--to cxml` without a warning.
+/// Each names it among what it leaves out now.
+#[test]
+fn converting_a_coupa_csv_names_its_chart_of_accounts_as_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    // The partner's ids, which cXML needs to write its header.
+    let profile = dir.path().join("acme.toml");
+    std::fs::write(
+        &profile,
+        "id = \"acme\"\n[cxml]\nfrom_domain = \"DUNS\"\nfrom_identity = \"1\"\n\
+         to_domain = \"NetworkID\"\nto_identity = \"GLOBEX\"\n\
+         [x12]\npartner_id = \"ACME\"\nour_id = \"GLOBEX\"\n",
+    )
+    .unwrap();
+    for to in ["x12", "cxml"] {
+        let out_dir = dir.path().join(to);
+        let out = gateway()
+            .args(["convert", "--to", to, "--partner"])
+            .arg(&profile)
+            .arg("--out-dir")
+            .arg(&out_dir)
+            .arg(repo("samples/csv/invoice/coupa_import.csv"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{to}: {stderr}");
+        for number in ["INV-1001", "INV-1002"] {
+            let warning = format!(
+                "warning: {number} {to} leaves out $.extensions.csv[\"Chart of Accounts\"]: the chart of accounts"
+            );
+            assert!(
+                stderr.contains(&warning),
+                "{to}: {warning:?} not in {stderr}"
+            );
+        }
+    }
 }

@@ -1860,6 +1860,7 @@ async fn a_partners_mailed_810_is_acknowledged_by_mail_numbered_by_its_counter()
     // The same counter as POST /x12's: its 997 is the next interchange for acme.
     let posted = reqwest::Client::new()
         .post(format!("{}/x12", env.running.base_url()))
+        .bearer_auth("acme-token")
         .body(x12_for("INV-MAIL-X12-2"))
         .send()
         .await

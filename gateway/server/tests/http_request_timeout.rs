@@ -13,10 +13,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod common;
 
-/// A partner sending X12 as `01:123456789` (GS02 `NEWCOGS`) to our `ZZ:GLOBEX`.
+/// A partner sending X12 as `01:123456789` (GS02 `NEWCOGS`) to our `ZZ:GLOBEX`, with its
+/// token ([`TOKEN`]).
 const PARTNERS: &str = r#"
 [[partners]]
 id = "newco"
+api_token = "newco-token"
 [partners.coupa_supplier]
 number = "NEW-1"
 [partners.x12]
@@ -28,6 +30,9 @@ our_id = "GLOBEX"
 our_gs_id = "GLOBEXGS"
 version = "005010"
 "#;
+
+/// newco's `api_token`, which `POST /x12` takes its interchanges with.
+const TOKEN: &str = "newco-token";
 
 /// The request timeout of these tests: far below what claiming and publishing [`SETS`]
 /// invoices takes, so each test's work runs well past it.
@@ -73,6 +78,7 @@ fn interchange(prefix: &str, sets: usize) -> Vec<u8> {
 async fn post_x12(base: &str, body: Vec<u8>) -> (u16, String, String) {
     let r = reqwest::Client::new()
         .post(format!("{base}/x12"))
+        .bearer_auth(TOKEN)
         .body(body)
         .timeout(GUARD)
         .send()
@@ -93,7 +99,7 @@ async fn post_x12(base: &str, body: Vec<u8>) -> (u16, String, String) {
 async fn post_part(s: &mut tokio::net::TcpStream, body: &[u8], sent: usize) {
     s.write_all(
         format!(
-            "POST /x12 HTTP/1.1\r\nHost: gw\r\nContent-Length: {}\r\n\r\n",
+            "POST /x12 HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {}\r\n\r\n",
             body.len()
         )
         .as_bytes(),
@@ -200,6 +206,7 @@ async fn a_sender_going_away_does_not_cut_the_work_and_its_resend_adds_no_copy()
 
     let gone = reqwest::Client::new()
         .post(format!("{}/x12", running.base_url()))
+        .bearer_auth(TOKEN)
         .body(body.clone())
         .timeout(Duration::from_millis(REQUEST_TIMEOUT_MS / 2))
         .send()

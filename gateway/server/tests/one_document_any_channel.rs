@@ -39,6 +39,7 @@ client_id = "x"
 client_secret = "y"
 [[partners]]
 id = "acme"
+api_token = "acme-token"
 [partners.coupa_supplier]
 number = "ACME-1"
 [partners.cxml]
@@ -231,6 +232,8 @@ async fn post(base: &str, path: &str, body: &str) -> (u16, Option<String>, Strin
     let resp = reqwest::Client::new()
         .post(format!("{base}{path}"))
         .header("content-type", "text/xml")
+        // acme's token, which `/x12` takes its interchanges with (`/cxml` reads its secret).
+        .bearer_auth("acme-token")
         .body(body.to_string())
         .send()
         .await
@@ -481,6 +484,7 @@ async fn a_copy_posted_while_another_request_takes_it_is_told_to_retry_not_that_
         // The retry: a duplicate (cXML 409; X12 acknowledged again, counted as a duplicate).
         let resp = reqwest::Client::new()
             .post(format!("{}{path}", env.http))
+            .bearer_auth("acme-token")
             .body(body.to_string())
             .send()
             .await

@@ -2,7 +2,7 @@
 
 use gateway_core::profile::CoupaSupplierRef;
 use gateway_model::{
-    Charge, ChargeKind, Decimal, Invoice, InvoiceLine, InvoicePurpose, Party, Tax,
+    Charge, ChargeKind, Decimal, DiscountSign, Invoice, InvoiceLine, InvoicePurpose, Party, Tax,
 };
 use serde_json::{Map, Value, json};
 
@@ -12,7 +12,9 @@ use crate::error::CoupaError;
 /// Options the canonical invoice does not carry.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InvoiceMapping {
-    /// `account-type {name}` (chart of accounts), when the instance requires one.
+    /// `account-type {name}` (chart of accounts) for invoices that name none of their own
+    /// ([`gateway_core::chart_of_accounts`]: the Coupa CSV's `Chart of Accounts`, which wins),
+    /// when the instance requires one (`[coupa] account_type`).
     pub account_type: Option<String>,
 }
 
@@ -260,11 +262,14 @@ fn line(l: &InvoiceLine, po_number: Option<&str>) -> Value {
 /// itself and refuses with its own message.
 ///
 /// Choices: header taxes → `tax-amount` (and `tax-rate` when there is exactly one rate), or
-/// `tax_total` when there are no tax entries, unless a line carries taxes (then `line-level-taxation` is true and lines carry `tax-lines`);
+/// `tax_total` when there are no tax entries or one has no amount ([`header_tax_amount`]),
+/// unless a line carries taxes (then `line-level-taxation` is true and lines carry
+/// `tax-lines`);
 /// a credit memo written as credits (negative) is turned positive as a whole, as Coupa takes
 /// a credit note, and one whose direction cannot be told is refused
 /// ([`super::credit_note`]); charges, the invoice's and its lines' → `shipping-amount` / `handling-amount` /
-/// `misc-amount` (discounts and other kinds in misc, a discount negative); `total` →
+/// `misc-amount` (discounts and other kinds in misc, a discount negative unless a credit
+/// memo's own total says it added to the credit, [`gateway_model::DiscountSign`]); `total` →
 /// `supplier-total` (the control total); `comments` → `supplier-note`; credit memos set
 /// `is-credit-note`; a memo names the invoice it corrects (`original-invoice-number`,
 /// `original-invoice-date`, from [`gateway_core::original_invoice`]).
@@ -324,15 +329,21 @@ pub fn invoice_to_coupa(
             );
         }
     }
-    if let Some(a) = &opts.account_type {
+    // The invoice's own chart of accounts (the Coupa CSV's `Chart of Accounts`), else the
+    // configured default: it never reached Coupa.
+    if let Some(a) = gateway_core::chart_of_accounts::chart_of_accounts(&inv.extensions)
+        .or(opts.account_type.as_deref())
+    {
         m.insert("account-type".into(), json!({ "name": a }));
     }
-    if let Some(d) = inv
+    // Terms without a description go as the code their fields give (`2/10 Net 30`); they
+    // were dropped. Terms no code can say are named by `not_sent`.
+    if let Some(code) = inv
         .payment_terms
         .as_ref()
-        .and_then(|p| p.description.as_ref())
+        .and_then(|p| super::payment_term::code_of_terms(p).ok().flatten())
     {
-        m.insert("payment-term".into(), json!({ "code": d }));
+        m.insert("payment-term".into(), json!({ "code": code }));
     }
     for (key, party) in [
         ("bill-to-address", &inv.bill_to),
@@ -357,22 +368,17 @@ pub fn invoice_to_coupa(
             m.insert(key.into(), address);
         }
     }
-    if !line_level && !inv.taxes.is_empty() {
-        let amounts: Vec<Decimal> = inv.taxes.iter().filter_map(|t| t.amount).collect();
-        if !amounts.is_empty() {
-            m.insert("tax-amount".into(), dec(amounts.iter().copied().sum()));
+    if !line_level {
+        if let Some(amount) = header_tax_amount(inv) {
+            m.insert("tax-amount".into(), dec(amount));
         }
         if let [only] = inv.taxes.as_slice()
             && let Some(r) = only.rate
         {
             m.insert("tax-rate".into(), dec(r));
         }
-    } else if !line_level && let Some(t) = inv.tax_total {
-        // A tax given only as the invoice's total (a cXML summary `Tax` without `TaxDetail`)
-        // is still the tax billed: without it Coupa's parts fall short of the total.
-        m.insert("tax-amount".into(), dec(t));
     }
-    for (key, amount) in header_amounts(inv, signs.turned) {
+    for (key, amount) in header_amounts(inv, signs.discounts) {
         m.insert(key.into(), dec(amount));
     }
     if let Some(t) = inv.total {
@@ -394,6 +400,35 @@ pub fn invoice_to_coupa(
     Ok(Value::Object(m))
 }
 
+/// Coupa's header `tax-amount` for `inv` (taxed at the header): the sum of its taxes' amounts
+/// when each has one; else its `tax_total`, the tax billed. A tax given by its rate alone
+/// (`"taxes": [{"rate": "8.25"}]` beside `"tax_total": "17.74"`, or a tax given only as the
+/// invoice's total: a cXML summary `Tax` without `TaxDetail`) was sent as its rate, and Coupa
+/// held no tax amount, its parts short of the supplier total by the tax billed. Without a
+/// `tax_total`, the amounts there are ([`not_sent`] names the taxes without one). `None` when
+/// nothing gives an amount, or the sum is past what a decimal holds (validation refuses it).
+fn header_tax_amount(inv: &Invoice) -> Option<Decimal> {
+    let known: Vec<Decimal> = inv.taxes.iter().filter_map(|t| t.amount).collect();
+    let every = !known.is_empty() && known.len() == inv.taxes.len();
+    if every || (inv.tax_total.is_none() && !known.is_empty()) {
+        return gateway_model::checked_sum(known);
+    }
+    inv.tax_total
+}
+
+/// `"line 2's tax at rate 8.25"`, `"the invoice's tax (VAT)"`: a tax as the delivery's log
+/// names it.
+fn tax_named(at: &str, t: &Tax) -> String {
+    let rate = t.rate.map(|r| format!(" at rate {r}")).unwrap_or_default();
+    let what = t
+        .description
+        .as_deref()
+        .or(t.category.as_deref())
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default();
+    format!("{at} tax{rate}{what}")
+}
+
 /// The Coupa header field a charge of `kind` is counted in.
 fn header_field(kind: ChargeKind) -> &'static str {
     match kind {
@@ -401,20 +436,6 @@ fn header_field(kind: ChargeKind) -> &'static str {
         ChargeKind::Handling => "handling-amount",
         ChargeKind::Discount | ChargeKind::Other => "misc-amount",
     }
-}
-
-/// A charge's amount as it counts in the total: a discount reduces it by its amount (the
-/// model's amounts are positive; a discount written negative still reduces it, as
-/// [`gateway_model::Document::validate`] counts it), anything else adds to it. `None` for a
-/// charge given by a rate alone, which the document's arithmetic does not count either.
-/// In a credit memo `turned` positive, a discount adds to the credit: it reduced the memo's
-/// negative total, so turned with the rest it increases the positive one.
-fn signed(c: &Charge, turned: bool) -> Option<Decimal> {
-    c.amount.map(|a| match c.kind {
-        ChargeKind::Discount if turned => a.abs(),
-        ChargeKind::Discount => -a.abs(),
-        _ => a,
-    })
 }
 
 /// Every charge of `inv` with where it stands: `None` for the invoice's own, else its line.
@@ -427,18 +448,23 @@ fn all_charges(inv: &Invoice) -> impl Iterator<Item = (Option<&InvoiceLine>, &Ch
 }
 
 /// `shipping-amount`, `handling-amount` and `misc-amount`: the sum of the charges of their
-/// kinds, the invoice's and its lines' (a discount negative, in misc with the other kinds).
-/// A field is there when at least one charge with an amount is counted in it. `turned`: the
-/// credit memo's signs were turned ([`signed`]).
-fn header_amounts(inv: &Invoice, turned: bool) -> Vec<(&'static str, Decimal)> {
+/// kinds, the invoice's and its lines', each as it counts in the total
+/// ([`Charge::in_total`], discounts counting as `discounts` says: on what Coupa is sent, a
+/// discount is negative, in misc with the other kinds, unless the memo's own total says it
+/// added to the credit). A field is there when at least one charge with an amount is counted
+/// in it; a sum past what a decimal holds is left out (validation refuses such amounts).
+fn header_amounts(inv: &Invoice, discounts: DiscountSign) -> Vec<(&'static str, Decimal)> {
     ["shipping-amount", "handling-amount", "misc-amount"]
         .into_iter()
         .filter_map(|key| {
             let v: Vec<Decimal> = all_charges(inv)
                 .filter(|(_, c)| header_field(c.kind) == key)
-                .filter_map(|(_, c)| signed(c, turned))
+                .filter_map(|(_, c)| c.in_total(discounts))
                 .collect();
-            (!v.is_empty()).then(|| (key, v.into_iter().sum()))
+            if v.is_empty() {
+                return None;
+            }
+            Some((key, gateway_model::checked_sum(v)?))
         })
         .collect()
 }
@@ -474,32 +500,62 @@ pub fn line_charges_at_header(inv: &Invoice) -> Vec<String> {
         .collect()
 }
 
-/// What of `inv` Coupa is not sent at all, for a warning in the delivery's log: a charge
+/// What of `inv` Coupa is not sent at all, for a warning in the delivery's log and the
+/// ledger's detail of the delivery: payment terms no Coupa payment-term code can say
+/// ([`super::payment_term::code_of_terms`]), a charge
 /// given by a rate alone (no amount to send; the document's arithmetic does not count it
-/// either), and header taxes of an invoice whose lines carry taxes (Coupa takes header
-/// `tax-amount` only without line-level taxation). Empty when everything is sent.
+/// either), a tax given by a rate alone where nothing gives its amount (a line's, or the
+/// invoice's without a `tax_total`: Coupa is sent its rate only), and header taxes of an
+/// invoice whose lines carry taxes (Coupa takes header `tax-amount` only without line-level
+/// taxation). Empty when everything is sent.
 pub fn not_sent(inv: &Invoice) -> Vec<String> {
-    let mut out: Vec<String> = all_charges(inv)
-        .filter(|(_, c)| c.amount.is_none())
-        .map(|(line, c)| {
-            let at = line.map_or_else(
-                || "the invoice's".to_string(),
-                |l| format!("line {}", l.line_number),
-            );
-            let rate = c.rate.map(|r| format!(" at rate {r}")).unwrap_or_default();
-            format!(
-                "{at} {}{rate} has no amount and is not sent",
-                kind_word(c.kind)
-            )
-        })
+    let mut out: Vec<String> = inv
+        .payment_terms
+        .as_ref()
+        .and_then(|p| super::payment_term::code_of_terms(p).err())
+        .into_iter()
         .collect();
+    out.extend(
+        all_charges(inv)
+            .filter(|(_, c)| c.amount.is_none())
+            .map(|(line, c)| {
+                let at = line.map_or_else(
+                    || "the invoice's".to_string(),
+                    |l| format!("line {}", l.line_number),
+                );
+                let rate = c.rate.map(|r| format!(" at rate {r}")).unwrap_or_default();
+                format!(
+                    "{at} {}{rate} has no amount and is not sent",
+                    kind_word(c.kind)
+                )
+            }),
+    );
     let line_level = inv.lines.iter().any(|l| !l.taxes.is_empty());
+    for l in &inv.lines {
+        let at = format!("line {}'s", l.line_number);
+        out.extend(l.taxes.iter().filter(|t| t.amount.is_none()).map(|t| {
+            format!(
+                "{} has no amount: Coupa is sent its rate only",
+                tax_named(&at, t)
+            )
+        }));
+    }
+    if !line_level && inv.tax_total.is_none() {
+        out.extend(inv.taxes.iter().filter(|t| t.amount.is_none()).map(|t| {
+            format!(
+                "{} has no amount, nor does the invoice give its tax total: no amount of \
+                 it is sent",
+                tax_named("the invoice's", t)
+            )
+        }));
+    }
     let header_tax: Vec<Decimal> = inv.taxes.iter().filter_map(|t| t.amount).collect();
     if line_level && !header_tax.is_empty() {
+        let sum = gateway_model::checked_sum(header_tax)
+            .map_or_else(|| "beyond a decimal".to_string(), |s| s.to_string());
         out.push(format!(
-            "header tax {} is not sent: the lines carry taxes (line-level taxation), and Coupa \
+            "header tax {sum} is not sent: the lines carry taxes (line-level taxation), and Coupa \
              takes a header tax amount only without them",
-            header_tax.into_iter().sum::<Decimal>()
         ));
     }
     out

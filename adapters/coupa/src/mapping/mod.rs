@@ -3,6 +3,7 @@
 
 mod credit_note;
 mod invoice;
+mod payment_term;
 mod purchase_order;
 
 pub use invoice::{

@@ -6,6 +6,7 @@ use gateway_model::{
 };
 use serde_json::{Map, Value};
 
+use super::payment_term::terms_of_code;
 use crate::error::CoupaError;
 
 /// Most lines mapped from one PO: the gateway's own bound on what it reads and writes for one
@@ -181,7 +182,7 @@ fn days(v: &Value, key: &str, at: &str) -> Result<Option<u32>, CoupaError> {
 /// (`days-for-net-payment`, or a `discount-rate` other than zero, in percent, with its
 /// `days-for-discount-payment`: Coupa's payment-term attributes, `2/10 Net 30` being `30`,
 /// `2.0`, `10`; the record wins over its code), else from the code in the usual forms `Net N`
-/// and `P/D Net N` (see [`terms_of_code`]). Every supplier format reads the model's fields
+/// and `P/D Net N` (see [`super::payment_term::terms_of_code`]). Every supplier format reads the model's fields
 /// (cXML `PaymentTerm`s with a `Discount`, X12 ITD, CSV), so a discount left in the code alone
 /// reached the supplier as text only. A rate that is not a percent (negative, 100 or more) is
 /// refused with its path, as a bad amount is.
@@ -218,57 +219,6 @@ fn payment_terms(po: &Value) -> Result<Option<PaymentTerms>, CoupaError> {
     };
     terms.description = description;
     Ok((terms != PaymentTerms::default()).then_some(terms))
-}
-
-/// The usual forms of a payment-term code, read into the model's fields: `Net 45` (also
-/// `NET 45`, `Net45`, `Net-45`, `Net 45 days`) and `2/10 Net 45` (2 percent off when paid
-/// within 10 days, else net in 45; also `2%/10 Net 45`, `1.5/15, Net 60`). `None` for any other
-/// text (`Immediate`, `Net 30 EOM`, `2/10 EOM`, `2% 10th Prox Net 30`): those are kept as the
-/// description only, days are not guessed. A percent must be above 0 and below 100.
-fn terms_of_code(code: &str) -> Option<PaymentTerms> {
-    let lower = code.trim().to_ascii_lowercase();
-    let (discount, net) = lower.split_once("net")?;
-    let net = net.trim_start_matches([' ', '-']).trim_end();
-    let net = net
-        .strip_suffix("days")
-        .or_else(|| net.strip_suffix("day"))
-        .unwrap_or(net)
-        .trim_end();
-    let net_days = whole(net)?;
-    let discount = discount.trim().trim_end_matches(',').trim_end();
-    if discount.is_empty() {
-        return Some(PaymentTerms {
-            net_days: Some(net_days),
-            ..PaymentTerms::default()
-        });
-    }
-    let (percent, days) = discount.split_once('/')?;
-    let percent = percent
-        .trim()
-        .strip_suffix('%')
-        .unwrap_or(percent.trim())
-        .trim_end();
-    if percent.is_empty() || !percent.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return None;
-    }
-    let percent: Decimal = gateway_model::parse_plain_decimal(percent)?;
-    if percent <= Decimal::ZERO || percent >= Decimal::ONE_HUNDRED {
-        return None;
-    }
-    Some(PaymentTerms {
-        net_days: Some(net_days),
-        discount_percent: Some(percent),
-        discount_days: Some(whole(days.trim())?),
-        description: None,
-    })
-}
-
-/// Digits only (no sign, no point), as a number of days.
-fn whole(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
 }
 
 /// Maps one Coupa PO. `purpose`: `cancel` when cancelled, `update` for version > 1, else

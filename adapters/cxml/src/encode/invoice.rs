@@ -25,12 +25,13 @@ pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>
     let cur = super::required_currency(inv.currency.as_deref())?;
     let extra = kept_parties(&inv.extensions)?;
     let shipment = Shipment::of(inv, &extra);
+    let sums = SummarySums::of(inv)?;
     let mut x = Xml::new();
     begin(&mut x, Dtd::InvoiceDetail, &env);
     x.open("InvoiceDetailRequest", &[]);
-    header(&mut x, inv, &extra)?;
+    header(&mut x, inv, &extra, &sums.marks)?;
     orders(&mut x, inv, cur, &shipment)?;
-    summary(&mut x, inv, cur)?;
+    summary(&mut x, inv, cur, &sums)?;
     x.close("InvoiceDetailRequest");
     end(&mut x);
     x.finish().map_err(|m| EncodeError::Invalid {
@@ -39,10 +40,83 @@ pub fn encode_invoice(inv: &Invoice, partner: &PartnerProfile) -> Result<Vec<u8>
     })
 }
 
+/// The summary's `SubtotalAmount` and `Tax/Money`, which InvoiceDetail.dtd requires and which
+/// an empty `Money` does not give (it is no amount a receiver can read): the invoice's own,
+/// else the sums that stand in for them ([`Invoice::lines_total`],
+/// [`carried::taxes_total`]), each marked by a header Extrinsic so that it reads back as none.
+struct SummarySums {
+    subtotal: Decimal,
+    tax: Decimal,
+    /// `(name, value)` of the header Extrinsics marking the sums the writer made.
+    marks: Vec<(&'static str, &'static str)>,
+}
+
+impl SummarySums {
+    /// Refused when a stand-in is not known, at what is missing: a line without an amount
+    /// (nor quantity and unit price), a tax without an amount.
+    fn of(inv: &Invoice) -> Result<Self, EncodeError> {
+        let mut marks = Vec::new();
+        let subtotal = match inv.subtotal {
+            Some(s) => s,
+            None => {
+                marks.push((carried::SUBTOTAL_SOURCE, carried::FROM_LINES));
+                inv.lines_total().ok_or_else(|| {
+                    match inv.lines.iter().position(|l| l.extended_amount().is_none()) {
+                        Some(i) => EncodeError::Invalid {
+                            path: format!("$.lines[{i}].amount"),
+                            message: "the invoice has no subtotal, and this line no amount (nor \
+                                      quantity and unit price) to add up to one; \
+                                      InvoiceDetail.dtd requires the summary's SubtotalAmount: \
+                                      give the invoice its subtotal or the line its amount"
+                                .into(),
+                        },
+                        None => EncodeError::Invalid {
+                            path: "$.subtotal".into(),
+                            message: "the invoice has no subtotal, and its lines' amounts add \
+                                      up to more than a decimal holds; give the invoice its \
+                                      subtotal"
+                                .into(),
+                        },
+                    }
+                })?
+            }
+        };
+        let tax = match inv.tax_total {
+            Some(t) => t,
+            None => {
+                marks.push((carried::TAX_TOTAL_SOURCE, carried::FROM_TAXES));
+                carried::taxes_total(inv).map_err(|path| EncodeError::Invalid {
+                    message: if path == "$.taxes" {
+                        "the invoice has no tax_total, and its taxes' amounts add up to more \
+                         than a decimal holds; give the invoice its tax_total"
+                    } else {
+                        "the invoice has no tax_total, and this tax no amount to add up to \
+                         one; InvoiceDetail.dtd requires the summary's Tax/Money: give the \
+                         invoice its tax_total or the tax its amount"
+                    }
+                    .into(),
+                    path,
+                })?
+            }
+        };
+        Ok(SummarySums {
+            subtotal,
+            tax,
+            marks,
+        })
+    }
+}
+
 /// `InvoiceDetailRequestHeader`. `invoiceDate` is required (`%datetime.tz; #REQUIRED`) and is
 /// the invoice's own date (payment terms run from it): an invoice without one is refused at
-/// `$.invoice_date`, not dated by the writer.
-fn header(x: &mut Xml, inv: &Invoice, extra: &[(String, Party)]) -> Result<(), EncodeError> {
+/// `$.invoice_date`, not dated by the writer. `marks`: the header Extrinsics of the summary's
+/// sums ([`SummarySums`]).
+fn header(
+    x: &mut Xml,
+    inv: &Invoice,
+    extra: &[(String, Party)],
+    marks: &[(&'static str, &'static str)],
+) -> Result<(), EncodeError> {
     let date = inv
         .invoice_date
         .map(|d| timestamp(d, ext_str(&inv.extensions, "invoice_date")))
@@ -155,7 +229,8 @@ fn header(x: &mut Xml, inv: &Invoice, extra: &[(String, Party)]) -> Result<(), E
     carried_extrinsics(
         x,
         carried::charge_descriptions(&inv.charges, &[ChargeKind::Handling])
-            .chain(terms.iter().map(|(n, v)| (*n, v.as_str()))),
+            .chain(terms.iter().map(|(n, v)| (*n, v.as_str())))
+            .chain(marks.iter().copied()),
     );
     x.close("InvoiceDetailRequestHeader");
     Ok(())
@@ -652,12 +727,12 @@ fn is_element(v: &Value) -> bool {
         .is_some_and(crate::reader::is_xml_name)
 }
 
-fn summary(x: &mut Xml, inv: &Invoice, cur: &str) -> Result<(), EncodeError> {
+fn summary(x: &mut Xml, inv: &Invoice, cur: &str, sums: &SummarySums) -> Result<(), EncodeError> {
     no_other(&inv.charges, "$.charges")?;
     x.open("InvoiceDetailSummary", &[]);
-    money_in(x, "SubtotalAmount", cur, inv.subtotal);
+    money_in(x, "SubtotalAmount", cur, Some(sums.subtotal));
     x.open("Tax", &[]);
-    money(x, cur, inv.tax_total);
+    money(x, cur, Some(sums.tax));
     description(x, tax_description(&inv.extensions));
     tax_details(x, cur, &inv.taxes, &inv.extensions);
     x.close("Tax");

@@ -127,7 +127,9 @@ impl CsvProfile {
     /// ASCII character: it would guess one from the file instead; a line break, the quote, a
     /// letter or digit) or that is also the decimal separator (`1,5` would be two cells), a
     /// `currency` that is no ISO 4217 code, `grouping = "key"` without `key_column`, a column map
-    /// sending two columns to one field (`CsvProfile::column_map_problems`). Empty when the
+    /// sending two columns to one field (`CsvProfile::column_map_problems`), a column or
+    /// `key_column` named by anything but its number without a header row
+    /// (`CsvProfile::numbered_column_problems`). Empty when the
     /// section is sound. (An
     /// unknown `charset` is refused when the section is read; a field the CSV adapter does not
     /// know is its rule, checked by the service's configuration through the adapter.)
@@ -214,6 +216,59 @@ impl CsvProfile {
             );
         }
         found.extend(self.column_map_problems());
+        found.extend(self.numbered_column_problems());
+        found
+    }
+
+    /// Without a header row (`has_header = false`) a column is known by its number only: a
+    /// map naming `"Faktura"` there read every file as missing that column, and the reader's
+    /// error blamed the file ("not in this file's header (it has [])") rather than the profile.
+    fn numbered_column_problems(&self) -> Vec<SectionProblem> {
+        if self.has_header != Some(false) {
+            return Vec::new();
+        }
+        let fix = "with has_header = false, columns must be numbers (\"1\" for the first \
+                   column): name each column by its number, or set has_header = true if the \
+                   file's first row names the columns";
+        let mut found = Vec::new();
+        let named: Vec<(usize, &str)> = self
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| column_number(&c.column).is_none())
+            .map(|(i, c)| (i, c.column.as_str()))
+            .collect();
+        // One problem for the map, at its first such column: a whole map of names is one
+        // mistake, said once.
+        if let Some((first, name)) = named.first() {
+            let others = match named.len() - 1 {
+                0 => String::new(),
+                n => format!(
+                    " (and {n} more: {}{})",
+                    named
+                        .iter()
+                        .skip(1)
+                        .take(SHOWN_NAMES)
+                        .map(|(_, c)| format!("{c:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if n > SHOWN_NAMES { ", …" } else { "" }
+                ),
+            };
+            found.push(SectionProblem::at_entry(
+                "columns",
+                Entry::Index(*first),
+                format!("names column {name:?}, which is not a number{others}: {fix}"),
+            ));
+        }
+        if let Some(k) = &self.key_column
+            && column_number(k).is_none()
+        {
+            found.push(SectionProblem::new(
+                "key_column",
+                format!("{k:?} is not a number: {fix}"),
+            ));
+        }
         found
     }
 
@@ -277,6 +332,22 @@ impl CsvProfile {
             )
         })
     }
+}
+
+/// How many further column names a problem with a map's names lists.
+const SHOWN_NAMES: usize = 5;
+
+/// The index (from 0) of the column a map names in a file without a header row
+/// (`has_header = false`), where `column` is its number from 1, optionally after `#` (`"3"`,
+/// `"#3"`); `None` for anything else, `"0"` included. The one rule for the profile's check,
+/// the CSV reader and its writer.
+pub fn column_number(column: &str) -> Option<usize> {
+    column
+        .trim()
+        .trim_start_matches('#')
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_sub(1))
 }
 
 /// Fields a map may send several columns to: `ignore`, and a party's street lines (each
@@ -586,6 +657,57 @@ columns = [
             words.ends_with("such as ',', ';', '|' or a tab (\"\\t\")"),
             "{words}"
         );
+    }
+
+    /// Without a header row a column is known by its number: a map naming `"Faktura"` there
+    /// was loaded, and every file then failed with "not in this file's header (it has [])".
+    /// The profile is refused at the column's line; numbers (`"1"`, `"#2"`) are sound.
+    #[test]
+    fn named_columns_without_a_header_row_are_refused_at_their_line() {
+        let file = "id = \"nordic\"\n[csv]\nhas_header = false\ncurrency = \"SEK\"\ncolumns = [\n  { column = \"1\", field = \"invoice_number\" },\n  { column = \"Datum\", field = \"invoice_date\" },\n  { column = \"#3\", field = \"lines.amount\" },\n]\n";
+        let err = crate::profile::PartnerProfile::from_toml(file, "nordic.toml")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains(
+                "line 7, column 3: partner \"nordic\" [csv] columns[1] names column \"Datum\", \
+                 which is not a number: with has_header = false, columns must be numbers"
+            ),
+            "{err}"
+        );
+        assert!(
+            !err.contains("columns[0]") && !err.contains("columns[2]") && !err.contains("more"),
+            "{err}"
+        );
+        // A map of names is one mistake, said once at its first column.
+        let named = file
+            .replace("\"1\"", "\"Nr\"")
+            .replace("\"#3\"", "\"Summa\"");
+        let err = crate::profile::PartnerProfile::from_toml(&named, "nordic.toml")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains(
+                "line 6, column 3: partner \"nordic\" [csv] columns[0] names column \"Nr\", \
+                 which is not a number (and 2 more: \"Datum\", \"Summa\"): with has_header"
+            ) && err.matches("columns must be numbers").count() == 1,
+            "{err}"
+        );
+        assert_eq!(
+            keys("has_header = false\ngrouping = \"key\"\nkey_column = \"No\"\n"),
+            ["key_column"]
+        );
+        assert_eq!(
+            keys("has_header = false\ngrouping = \"key\"\nkey_column = \"2\"\n"),
+            Vec::<&str>::new()
+        );
+        // With a header row names are what the map holds.
+        let named = file.replace("has_header = false", "has_header = true");
+        assert!(crate::profile::PartnerProfile::from_toml(&named, "nordic.toml").is_ok());
+        assert_eq!(column_number(" #3 "), Some(2));
+        assert_eq!(column_number("0"), None);
     }
 
     #[test]

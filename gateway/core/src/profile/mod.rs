@@ -11,7 +11,7 @@ mod outbound;
 mod section_problems;
 mod x12;
 
-pub use self::csv::{CsvColumn, CsvGrouping, CsvProfile};
+pub use self::csv::{CsvColumn, CsvGrouping, CsvProfile, column_number};
 pub use self::cxml::CxmlProfile;
 pub use self::email::EmailProfile;
 pub use self::outbound::OutboundChannel;

@@ -15,3 +15,9 @@ pub enum OutboundChannel {
     /// Rendered document attached to an e-mail.
     Email { to: String },
 }
+
+impl OutboundChannel {
+    /// Every channel's `type`, as a profile names it: what a message asking for a
+    /// `[partners.outbound]` lists, so none is left out of it.
+    pub const TYPES: &'static str = "cxml, x12_file, csv_file or email";
+}
