@@ -351,12 +351,7 @@ impl PurchaseOrder {
     /// Written as [`shown_sum`] writes a sum: `1112.47`, not the `1112.470` that lines of
     /// three-decimal quantities add up to.
     pub fn lines_total(&self) -> Option<Decimal> {
-        self.lines
-            .iter()
-            .try_fold(Decimal::ZERO, |sum, l| {
-                sum.checked_add(l.extended_amount()?)
-            })
-            .map(shown_sum)
+        shown_lines_sum(self.lines.iter().map(OrderLine::extended_amount))
     }
 
     /// The total a supplier is shown: the order's own `total`, else
@@ -376,13 +371,16 @@ impl Invoice {
     /// gives none; never written into the model's `subtotal`, which stays what the source
     /// said.
     pub fn lines_total(&self) -> Option<Decimal> {
-        self.lines
-            .iter()
-            .try_fold(Decimal::ZERO, |sum, l| {
-                sum.checked_add(l.extended_amount()?)
-            })
-            .map(shown_sum)
+        shown_lines_sum(self.lines.iter().map(InvoiceLine::extended_amount))
     }
+}
+
+/// The sum of lines' amounts as [`shown_sum`] writes it; `None` when a line has none or the
+/// sum overflows. One computation for an order's total and an invoice's subtotal.
+fn shown_lines_sum(mut amounts: impl Iterator<Item = Option<Decimal>>) -> Option<Decimal> {
+    amounts
+        .try_fold(Decimal::ZERO, |sum, amount| sum.checked_add(amount?))
+        .map(shown_sum)
 }
 
 /// A sum the gateway computed, as it writes it where a document gives none (a PO's total

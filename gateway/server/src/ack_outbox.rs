@@ -496,18 +496,10 @@ fn entry(path: PathBuf, state: AckState, pending: &PendingAck) -> OutboxEntry {
 
 /// The `.json` files directly in `dir`, sorted, without dot files (a write in progress).
 fn json_files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut out: Vec<PathBuf> = entries
-        .flatten()
-        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| e.path())
+    crate::mailbox::list(dir)
+        .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    out.sort();
-    out
+        .collect()
 }
 
 /// `gateway acks list`: each mail (JSON Lines with `json`), then how many in each state.

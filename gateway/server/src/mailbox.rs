@@ -1381,8 +1381,9 @@ fn seen_name(name: &str) -> String {
     }
 }
 
-/// Message files directly in `dir`, sorted, skipping dot files.
-fn list(dir: &Path) -> Vec<PathBuf> {
+/// Message files directly in `dir`, sorted, skipping dot files (a write in progress): also
+/// the acknowledgment outbox's ([`crate::ack_outbox`]).
+pub(crate) fn list(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
