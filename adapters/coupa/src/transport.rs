@@ -121,7 +121,9 @@ pub fn classify(e: &reqwest::Error) -> CoupaError {
     if e.is_timeout() {
         CoupaError::Timeout { sent }
     } else {
-        let mut message = e.to_string();
+        // With its causes: `error sending request` alone does not tell Coupa being down
+        // (`Connection refused`) from a DNS, TLS or proxy problem.
+        let mut message = gateway_core::with_causes(e);
         if let Some(url) = e.url() {
             message = message.replace(url.as_str(), &gateway_core::redact_url(url.as_str()));
         }
@@ -318,6 +320,39 @@ impl CoupaClient {
                 status,
                 body: clip(&a.body),
             }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// QA: a Coupa that was down dead-lettered invoices with "error sending request for url
+    /// (...)" and nothing more, so the operator could not tell it from a DNS or TLS problem.
+    #[tokio::test]
+    async fn a_refused_connection_is_named_with_its_cause_and_no_secret() {
+        // A port nothing listens on: bound, then let go.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        let http = client_builder().build().unwrap();
+        let e = http
+            .get(format!("http://127.0.0.1:{port}/api/invoices?token=s3cret"))
+            .send()
+            .await
+            .unwrap_err();
+        match classify(&e) {
+            CoupaError::Transport { message, sent } => {
+                assert!(!sent, "{message}");
+                assert!(
+                    message.to_lowercase().contains("connection refused"),
+                    "{message}"
+                );
+                assert!(!message.contains("s3cret"), "{message}");
+            }
+            other => panic!("not a transport error: {other:?}"),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod chart_of_accounts;
 pub mod codec;
 pub mod delivery;
 pub mod envelope;
+pub mod error_chain;
 pub mod format;
 pub mod in_flight;
 pub mod ingest;
@@ -43,6 +44,7 @@ pub use codec::{
 };
 pub use delivery::{DeliveryError, Outbound, Receipt};
 pub use envelope::{Direction, Envelope};
+pub use error_chain::with_causes;
 pub use format::{Format, detect_format};
 pub use ingest::{Accepted, Duplicate, Ingest, IngestError, IngestReport, IngestRequest};
 pub use json_codec::JsonCodec;

@@ -824,7 +824,10 @@ pub(crate) async fn post_cxml_outcome(
             };
             let e = e.without_url();
             (
-                DeliveryError::retryable(format!("POST {shown}: {e}")),
+                DeliveryError::retryable(format!(
+                    "POST {shown}: {}",
+                    gateway_core::with_causes(&e)
+                )),
                 reached,
             )
         })?;
