@@ -188,6 +188,10 @@ pub struct FileDrop {
     seen: HashMap<PathBuf, Seen>,
     /// Files read and finished, oldest first, at most [`MAX_WATCHED`].
     taken: VecDeque<Taken>,
+    /// Why each file waiting in `processing/` was last not published, as logged: a file
+    /// retried at every poll while the cause lasts (the disk short of space, the bus down) is
+    /// warned of once per cause, not at every poll.
+    waiting: std::sync::Mutex<HashMap<PathBuf, String>>,
 }
 
 impl std::fmt::Debug for FileDrop {
@@ -253,7 +257,33 @@ impl FileDrop {
             acknowledgers: HashMap::new(),
             seen: HashMap::new(),
             taken: VecDeque::new(),
+            waiting: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Notes that `path` was not published for `why`; true when that is news (the first time,
+    /// or another cause than last time), to be warned of.
+    fn waiting_anew(&self, path: &Path, why: &str) -> bool {
+        let mut waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if waiting.get(path).is_some_and(|before| before == why) {
+            return false;
+        }
+        if waiting.len() >= MAX_WATCHED {
+            waiting.clear();
+        }
+        waiting.insert(path.to_path_buf(), why.to_string());
+        true
+    }
+
+    /// `path` is no longer waiting: its next wait is warned of again.
+    fn waited(&self, path: &Path) {
+        self.waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(path);
     }
 
     /// Writes the acknowledgment `ack` produces for inputs of `format` to `Outgoing`.
@@ -756,10 +786,19 @@ impl FileDrop {
             )
             .await;
         let report = match report {
-            Ok(r) => r,
+            Ok(r) => {
+                self.waited(path);
+                r
+            }
             Err(e) => {
-                tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(&original), error = %e,
-                    "not published; the file stays in processing/ and is retried");
+                let why = e.to_string();
+                if self.waiting_anew(path, &why) {
+                    tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(&original), error = %why,
+                        "not published; the file stays in processing/ and is retried (said once while this lasts)");
+                } else {
+                    tracing::debug!(adapter = "file-drop", partner = %partner.id, file = %logged(&original), error = %why,
+                        "still not published; retried");
+                }
                 summary.deferred.push(path.to_path_buf());
                 return None;
             }

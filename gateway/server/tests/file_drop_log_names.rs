@@ -13,6 +13,11 @@ use gateway_server::ledger::Ledger;
 
 /// A file drop for partner `acme`, polled by the test.
 async fn file_drop(dir: &std::path::Path) -> FileDrop {
+    file_drop_with(dir, false).await
+}
+
+/// [`file_drop`], its disk short of the minimum free space when `short_of_disk`.
+async fn file_drop_with(dir: &std::path::Path, short_of_disk: bool) -> FileDrop {
     let d = dir.display();
     let text = format!(
         r#"
@@ -37,12 +42,20 @@ number = "ACME-1"
         .await
         .unwrap();
     let ledger = Arc::new(Ledger::open(&config.ledger.path).unwrap());
-    let pipeline = Arc::new(gateway_server::pipeline::Pipeline::new(
+    let mut pipeline = gateway_server::pipeline::Pipeline::new(
         Codecs::standard(),
         gateway_server::partners::Partners::new(config.partners.clone()),
         ledger,
         bus,
-    ));
+    );
+    if short_of_disk {
+        // No disk has this much free.
+        pipeline = pipeline.with_disk_space(
+            gateway_server::disk_space::DiskSpace::new(u64::MAX, "[ledger] min_free_mb")
+                .watching("ledger", &config.ledger.path),
+        );
+    }
+    let pipeline = Arc::new(pipeline);
     let drop = FileDrop::new(drop_config, pipeline);
     drop.prepare().unwrap();
     drop
@@ -98,4 +111,32 @@ async fn a_file_name_with_control_characters_is_logged_escaped() {
             "a forged line: {line:?}"
         );
     }
+}
+
+/// QA (regression pass): a file waiting while the disk was short of space logged a warning at
+/// every poll (52 in 10 s for one file). It is warned of once while the cause lasts.
+#[tokio::test]
+async fn a_file_waiting_for_the_same_cause_is_warned_of_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut drop = file_drop_with(dir.path(), true).await;
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let invoice = r#"{"schema_version":1,"kind":"invoice","invoice_number":"W-1","invoice_date":"2026-03-01","currency":"USD","supplier":{"name":"Acme"},"lines":[{"line_number":1,"description":"Widget","quantity":"1","unit_price":"10.00","amount":"10.00"}],"total":"10.00"}"#;
+    std::fs::write(drop.incoming("acme").join("w1.json"), invoice).unwrap();
+    for _ in 0..4 {
+        drop.poll().await;
+    }
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let warned = text
+        .matches("not published; the file stays in processing/")
+        .count();
+    assert_eq!(warned, 1, "{text}");
+    assert!(text.contains("short of disk space"), "{text}");
 }
