@@ -75,13 +75,8 @@ impl std::io::Write for Captured {
     }
 }
 
-/// QA: a name with a newline, a carriage return and an ANSI escape appeared raw in the
-/// `file moved to error/` line, forging a log line and colouring the terminal. Names are now
-/// logged escaped.
-#[tokio::test]
-async fn a_file_name_with_control_characters_is_logged_escaped() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut drop = file_drop(dir.path()).await;
+/// Logs at info and above into a [`Captured`], for as long as the guard lives.
+fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
     let logs = Captured::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -89,7 +84,17 @@ async fn a_file_name_with_control_characters_is_logged_escaped() {
         .with_max_level(tracing::Level::INFO)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+/// QA: a name with a newline, a carriage return and an ANSI escape appeared raw in the
+/// `file moved to error/` line, forging a log line and colouring the terminal. Names are now
+/// logged escaped.
+#[tokio::test]
+async fn a_file_name_with_control_characters_is_logged_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut drop = file_drop(dir.path()).await;
+    let (logs, _guard) = capture();
 
     let incoming = drop.incoming("acme");
     let name = "odd\nname\r\x1b[31mred.csv";
@@ -119,14 +124,7 @@ async fn a_file_name_with_control_characters_is_logged_escaped() {
 async fn a_file_waiting_for_the_same_cause_is_warned_of_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut drop = file_drop_with(dir.path(), true).await;
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = capture();
 
     let invoice = r#"{"schema_version":1,"kind":"invoice","invoice_number":"W-1","invoice_date":"2026-03-01","currency":"USD","supplier":{"name":"Acme"},"lines":[{"line_number":1,"description":"Widget","quantity":"1","unit_price":"10.00","amount":"10.00"}],"total":"10.00"}"#;
     std::fs::write(drop.incoming("acme").join("w1.json"), invoice).unwrap();
