@@ -153,6 +153,14 @@ pub fn not_taken_reason(e: &IngestError) -> &str {
     )
 }
 
+/// What failed in `e`, without the detail for the log (which may change from one attempt to
+/// the next while the cause stays: the free space left, a count); the whole text of an error
+/// not made by [`not_taken`]. For telling a new cause from the same one again.
+pub fn not_taken_cause(e: &IngestError) -> &str {
+    e.0.split_once(DETAIL)
+        .map_or(e.0.as_str(), |(what, _)| what)
+}
+
 /// The status and the one-line answer to a body the endpoint could not read (`rejection`),
 /// logged at warn under `adapter` (a limit the operators set is theirs to hear of): one over
 /// the limit gets 413 naming the limit and `[http] max_body_bytes`; one that did not arrive

@@ -261,8 +261,9 @@ impl FileDrop {
         }
     }
 
-    /// Notes that `path` was not published for `why`; true when that is news (the first time,
-    /// or another cause than last time), to be warned of.
+    /// Notes that `path` was not published for `why` (the cause, without details that change
+    /// from one poll to the next); true when that is news (the first time, or another cause
+    /// than last time), to be warned of.
     fn waiting_anew(&self, path: &Path, why: &str) -> bool {
         let mut waiting = self
             .waiting
@@ -792,7 +793,7 @@ impl FileDrop {
             }
             Err(e) => {
                 let why = e.to_string();
-                if self.waiting_anew(path, &why) {
+                if self.waiting_anew(path, gateway_http::not_taken_cause(&e)) {
                     tracing::warn!(adapter = "file-drop", partner = %partner.id, file = %logged(&original), error = %why,
                         "not published; the file stays in processing/ and is retried (said once while this lasts)");
                 } else {
