@@ -718,12 +718,23 @@ mod tests {
 
     fn all(data: &[u8], d: u8) -> Vec<Row> {
         let mut input: &[u8] = data;
-        let mut r = RowReader::new(&mut input, d);
+        rows_left(&mut RowReader::new(&mut input, d))
+    }
+
+    /// The rows `r` reads until the end or a refusal.
+    fn rows_left(r: &mut RowReader<'_>) -> Vec<Row> {
         let mut out = Vec::new();
         while let Next::Row(row) = r.next().unwrap() {
             out.push(row);
         }
         out
+    }
+
+    /// Each row as its number and its cells joined with `|`.
+    fn numbered(rows: Vec<Row>) -> Vec<(u64, String)> {
+        rows.into_iter()
+            .map(|row| (row.number, row.cells.iter().collect::<Vec<_>>().join("|")))
+            .collect()
     }
 
     #[test]
@@ -817,10 +828,7 @@ mod tests {
                 }
                 other => panic!("{data:?}: expected Unclosed, got {other:?}"),
             }
-            let mut rest = Vec::new();
-            while let Next::Row(row) = r.next().unwrap() {
-                rest.push((row.number, row.cells.iter().collect::<Vec<_>>().join("|")));
-            }
+            let rest = numbered(rows_left(&mut r));
             assert_eq!(
                 rest,
                 [(3, "Z||3".to_string()), (4, "W|\"|4".to_string())],
@@ -895,10 +903,7 @@ mod tests {
             }
             other => panic!("expected StrayQuote, got {other:?}"),
         }
-        let mut rest = Vec::new();
-        while let Next::Row(row) = r.next().unwrap() {
-            rest.push((row.number, row.cells.iter().collect::<Vec<_>>().join("|")));
-        }
+        let rest = numbered(rows_left(&mut r));
         assert_eq!(
             rest,
             [(3, "B|q\"x|2".to_string()), (4, "C|z|3".to_string())]
@@ -926,10 +931,10 @@ mod tests {
                 ..
             }
         ));
-        let mut rows = Vec::new();
-        while let Next::Row(row) = r.next().unwrap() {
-            rows.push(row.get(Some(0)).to_string());
-        }
+        let rows: Vec<String> = rows_left(&mut r)
+            .iter()
+            .map(|row| row.get(Some(0)).to_string())
+            .collect();
         assert_eq!(rows.len(), READ_AHEAD / 100 + 2);
         assert_eq!(rows.last().map(String::as_str), Some("C"));
         assert_eq!(rows[rows.len() - 2], "B");
